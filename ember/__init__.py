@@ -1,0 +1,41 @@
+"""ember: a deep-learning framework on NumPy that reads like the equations.
+
+import ember
+x = ember.randn(4, 3, requires_grad=True)
+(x * x).sum().backward()
+"""
+
+from . import backend, functional, nn  # noqa: E402  (after Tensor: they build on it)
+from .backend import float32, float64, int64
+from .creation import (
+    arange,
+    empty,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .function import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .functional.shape import cat, maximum, minimum, stack, where
+from .gradcheck import GradcheckError, gradcheck
+from .tensor import Tensor, apply
+
+bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
+long = int64
+float = float32  # noqa: A001
+double = float64
+
+__version__ = "0.1.0"

@@ -1,0 +1,120 @@
+"""Making tensors: from data, filled, ranges, random; and the seed that makes runs repeat."""
+
+from __future__ import annotations
+
+from . import backend
+from .backend import xp
+from .tensor import Tensor
+
+
+def manual_seed(seed: int) -> None:
+    """Seed every random draw ember makes (init, dropout, shuffling) so runs repeat bit for bit."""
+    backend.default_generator.seed(int(seed))
+
+
+def _dtype(dtype):
+    return backend.DEFAULT_DTYPE if dtype is None else dtype
+
+
+def _shape(size):
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        return tuple(size[0])
+    return tuple(size)
+
+
+def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype`` says)."""
+    if isinstance(data, Tensor):
+        data = data.data
+    a = xp.array(data, dtype=dtype)
+    if dtype is None and a.dtype == xp.float64 and not isinstance(data, xp.ndarray):
+        a = a.astype(backend.DEFAULT_DTYPE)
+    return Tensor(a, requires_grad=requires_grad)
+
+
+def from_numpy(array) -> Tensor:
+    """A tensor sharing memory with a NumPy array, keeping its dtype."""
+    return Tensor(xp.asarray(array))
+
+
+def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def ones(*size, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(
+        xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
+    )
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+    """Like torch.arange: int64 for integer arguments, float32 otherwise."""
+    if end is None:
+        start, end = 0, start
+    if dtype is None:
+        ints = all(isinstance(v, int) for v in (start, end, step))
+        dtype = xp.int64 if ints else backend.DEFAULT_DTYPE
+    return Tensor(xp.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad=False) -> Tensor:
+    return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
+
+
+def randn(*size, dtype=None, requires_grad=False) -> Tensor:
+    """Standard normal samples from ember's seeded generator."""
+    a = backend.default_generator.standard_normal(_shape(size), _dtype(dtype))
+    return Tensor(a, requires_grad=requires_grad)
+
+
+def rand(*size, dtype=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1) from ember's seeded generator."""
+    a = backend.default_generator.random(_shape(size), _dtype(dtype))
+    return Tensor(a, requires_grad=requires_grad)
+
+
+def randint(low: int, high: int | None = None, size=(), dtype=None) -> Tensor:
+    if high is None:
+        low, high = 0, low
+    a = backend.default_generator.integers(low, high, tuple(size))
+    return Tensor(a if dtype is None else a.astype(dtype))
+
+
+def randperm(n: int) -> Tensor:
+    return Tensor(backend.default_generator.permutation(n))
+
+
+def _like(fn, t: Tensor, dtype, requires_grad, *args):
+    return fn(*t.shape, *args, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def zeros_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return _like(zeros, t, dtype, requires_grad)
+
+
+def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return _like(ones, t, dtype, requires_grad)
+
+
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+
+def randn_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return _like(randn, t, dtype, requires_grad)
+
+
+def rand_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+    return _like(rand, t, dtype, requires_grad)

@@ -1,0 +1,95 @@
+"""Function: one differentiable operation, its forward and backward side by side.
+
+A Function works on raw arrays only. ``forward(*arrays)`` computes the output
+(one array, or a tuple for several outputs) and saves on ``self`` what
+``backward`` needs; ``backward(*grad_outputs)`` returns one gradient per input
+(or None where an input needs none). ``tensor.py`` wraps Functions into the
+graph; this file knows nothing of Tensors, so ops stay below the Tensor class.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+
+from .backend import get_array_module
+
+_grad_state = threading.local()
+
+#: Objects with ``on_forward(fn, inputs, output)`` and ``on_backward(fn, grad_outputs,
+#: grad_inputs)``, called for every op while present (anomaly detection, tracing).
+#: Empty in normal use, so the cost of the hook is one truth test per op.
+observers: list = []
+
+
+def is_grad_enabled() -> bool:
+    return getattr(_grad_state, "enabled", True)
+
+
+def set_grad_enabled(mode: bool) -> None:
+    _grad_state.enabled = bool(mode)
+
+
+@contextlib.contextmanager
+def no_grad():
+    """Record no graph inside the block (inference, parameter updates)."""
+    prev = is_grad_enabled()
+    _grad_state.enabled = False
+    try:
+        yield
+    finally:
+        _grad_state.enabled = prev
+
+
+@contextlib.contextmanager
+def enable_grad():
+    prev = is_grad_enabled()
+    _grad_state.enabled = True
+    try:
+        yield
+    finally:
+        _grad_state.enabled = prev
+
+
+class Function:
+    """Base class of every op.
+
+    Subclasses set what they need in ``forward`` and read it in ``backward``.
+    ``needs_input_grad`` (a tuple of bools, one per array input) is set before
+    ``forward`` runs so both passes can skip work nobody asked for.
+    """
+
+    __slots__ = ("needs_input_grad", "parents", "n_outputs", "freed", "__dict__")
+
+    #: Functions with several outputs receive None for outputs that got no gradient.
+    multi_output = False
+
+    def forward(self, *args):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def backward(self, *grad_outputs):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    @property
+    def name(self) -> str:
+        return type(self).__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name}Backward>"
+
+
+def unbroadcast(grad, shape):
+    """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting."""
+    if grad.shape == shape:
+        return grad
+    ndim_extra = grad.ndim - len(shape)
+    if ndim_extra > 0:
+        grad = grad.sum(axis=tuple(range(ndim_extra)))
+    axes = tuple(i for i, n in enumerate(shape) if n == 1 and grad.shape[i] != 1)
+    if axes:
+        grad = grad.sum(axis=axes, keepdims=True)
+    return grad.reshape(shape)
+
+
+def zeros_like_array(a):
+    return get_array_module(a).zeros_like(a)

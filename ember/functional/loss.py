@@ -1,0 +1,184 @@
+"""Losses. Cross-entropy is one fused, stable op (log-softmax + NLL with a hand-written
+backward); ``cross_entropy_composed`` builds the same from primitives and tests hold
+the two equal. Shapes follow torch: input (N, C) or (N, C, d1, ...), target (N,) or
+(N, d1, ...) of class indices, or class probabilities shaped like the input.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import backend
+from ..ops import loss as LO
+from ..tensor import Tensor, apply, as_array
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def _check_reduction(reduction):
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+
+
+def _reduce(loss: Tensor, reduction: str) -> Tensor:
+    _check_reduction(reduction)
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def _classes_last(x: Tensor):
+    """(N, C, d1, ...) -> (N·d1·..., C) and the shape to restore per-element losses."""
+    if x.ndim == 1:
+        return x.reshape(1, -1), ()
+    if x.ndim == 2:
+        return x, (x.shape[0],)
+    perm = (0,) + tuple(range(2, x.ndim)) + (1,)
+    rest = (x.shape[0],) + x.shape[2:]
+    return x.permute(*perm).reshape(-1, x.shape[1]), rest
+
+
+def _class_targets(target, n_classes: int, ignore_index: int):
+    t = as_array(target)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"class-index targets must be integers, got dtype {t.dtype}")
+    t = t.reshape(-1).astype(backend.int64, copy=False)
+    bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
+    if bad.any():
+        idx = int(t[bad][0])
+        raise IndexError(
+            f"target class index {idx} is out of range for {n_classes} classes"
+            f" (valid: 0..{n_classes - 1}, or ignore_index={ignore_index})"
+        )
+    return t
+
+
+def cross_entropy(
+    input: Tensor,
+    target,
+    weight=None,
+    ignore_index: int = -100,  # noqa: A002
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+) -> Tensor:
+    """ℓ = -Σ_c q_c·log softmax(z)_c, q the (smoothed) target distribution; from logits."""
+    _check_reduction(reduction)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+    z, rest = _classes_last(input)
+    c = z.shape[1]
+    w = None if weight is None else as_array(weight, input.dtype)
+    t_arr = as_array(target)
+    if t_arr.dtype.kind == "f":  # class probabilities
+        if t_arr.shape != input.shape:
+            raise ValueError(
+                f"probability targets must have the input's shape {input.shape}, got {t_arr.shape}"
+            )
+        q = Tensor(t_arr.astype(input.dtype, copy=False))
+        q, _ = _classes_last(q)
+        if label_smoothing:
+            q = q * (1 - label_smoothing) + label_smoothing / c
+        logp = z.log_softmax(dim=1)
+        if w is not None:
+            logp = logp * Tensor(w)
+        return _reduce(-(q * logp).sum(axis=1).reshape(rest), reduction)
+    t = _class_targets(t_arr, c, ignore_index)
+    if t.shape[0] != z.shape[0]:
+        raise ValueError(
+            f"cross_entropy: input of shape {input.shape} needs a target of"
+            f" {z.shape[0]} class indices, got target of shape {t_arr.shape}"
+        )
+    loss = apply(
+        LO.CrossEntropy,
+        z,
+        t,
+        weight=w,
+        ignore_index=ignore_index,
+        label_smoothing=label_smoothing,
+        reduction=reduction,
+    )
+    return loss.reshape(rest) if reduction == "none" else loss
+
+
+def cross_entropy_composed(input: Tensor, target) -> Tensor:
+    """mean_n -log softmax(z_n)[t_n], built from primitives: the reference for the fused op."""
+    t = as_array(target).reshape(-1)
+    logp = input.log_softmax(dim=1)
+    rows = backend.xp.arange(t.shape[0])
+    return -logp[rows, t].mean()
+
+
+def nll_loss(
+    input: Tensor,
+    target,
+    weight=None,
+    ignore_index: int = -100,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
+    """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x."""
+    _check_reduction(reduction)
+    x, rest = _classes_last(input)
+    t = _class_targets(target, x.shape[1], ignore_index)
+    w = None if weight is None else as_array(weight, input.dtype)
+    loss = apply(LO.NLLLoss, x, t, weight=w, ignore_index=ignore_index, reduction=reduction)
+    return loss.reshape(rest) if reduction == "none" else loss
+
+
+def _same_shape(name, input, target):
+    t = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    if t.shape != input.shape:
+        warnings.warn(
+            f"{name}: target shape {t.shape} differs from input shape {input.shape}; they will"
+            " broadcast, which is rarely what you want",
+            stacklevel=3,
+        )
+    return t
+
+
+def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """ℓ = (x - y)²"""
+    d = input - _same_shape("mse_loss", input, target)
+    return _reduce(d * d, reduction)
+
+
+def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+    """ℓ = |x - y|"""
+    return _reduce((input - _same_shape("l1_loss", input, target)).abs(), reduction)
+
+
+def binary_cross_entropy(
+    input: Tensor,
+    target,
+    weight=None,  # noqa: A002
+    reduction: str = "mean",
+) -> Tensor:
+    """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 as in
+    torch."""
+    x = input.data
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError(
+            "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
+            " binary_cross_entropy_with_logits"
+        )
+    y = _same_shape("binary_cross_entropy", input, target)
+    loss = -(y * input.log().clip(min=-100) + (1 - y) * (1 - input).log().clip(min=-100))
+    if weight is not None:
+        loss = loss * (weight if isinstance(weight, Tensor) else Tensor(as_array(weight)))
+    return _reduce(loss, reduction)
+
+
+def binary_cross_entropy_with_logits(
+    input: Tensor,
+    target,
+    weight=None,  # noqa: A002
+    reduction: str = "mean",
+    pos_weight=None,
+) -> Tensor:
+    """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], fused so large |z| never overflows."""
+    _check_reduction(reduction)
+    y = _same_shape("binary_cross_entropy_with_logits", input, target)
+    w = None if weight is None else as_array(weight, input.dtype)
+    pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
+    return apply(LO.BCEWithLogits, input, y, weight=w, pos_weight=pw, reduction=reduction)

@@ -1,0 +1,61 @@
+"""Tensor-level functions that join, choose or pad: cat, stack, where, maximum, pad."""
+
+from __future__ import annotations
+
+from ..ops import elementwise as E
+from ..ops import shape as S
+from ..tensor import Tensor, _t, apply, as_array
+
+
+def cat(tensors, dim: int = 0) -> Tensor:
+    """Concatenate along ``dim``; every other dimension must agree."""
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:
+        raise ValueError("cat() needs at least one tensor")
+    ref = tensors[0].shape
+    nd = len(ref)
+    for k, t in enumerate(tensors):
+        if len(t.shape) != nd or any(
+            a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != dim % max(nd, 1)
+        ):
+            raise ValueError(
+                f"cat along dim {dim}: tensor {k} has shape {t.shape}, expected {ref} in every"
+                f" dimension but {dim}"
+            )
+    return apply(S.Cat, *tensors, axis=dim)
+
+
+def stack(tensors, dim: int = 0) -> Tensor:
+    tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    for k, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise ValueError(f"stack: tensor {k} has shape {t.shape}, expected {tensors[0].shape}")
+    return apply(S.Stack, *tensors, axis=dim)
+
+
+def where(condition, x, y) -> Tensor:
+    """x where ``condition`` else y; the condition carries no gradient."""
+    ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else Tensor(x)
+    return apply(E.Where, _t(x, ref), _t(y, ref), cond=as_array(condition))
+
+
+def maximum(a, b) -> Tensor:
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    return apply(E.Maximum, a, _t(b, a))
+
+
+def minimum(a, b) -> Tensor:
+    a = a if isinstance(a, Tensor) else Tensor(a)
+    return apply(E.Minimum, a, _t(b, a))
+
+
+def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
+    """torch.nn.functional.pad: ``pad`` lists (before, after) pairs from the last dim backwards."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is implemented")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
+    widths = [(0, 0)] * x.ndim
+    for k in range(len(pad) // 2):
+        widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    return apply(S.Pad, x, pad_width=tuple(widths), value=value)

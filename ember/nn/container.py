@@ -1,0 +1,116 @@
+"""Sequential, ModuleList, ModuleDict."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .module import Module
+
+
+class Sequential(Module):
+    """Apply modules in order: y = f_n(…f_2(f_1(x)))."""
+
+    def __init__(self, *modules):
+        super().__init__()
+        if len(modules) == 1 and isinstance(modules[0], (dict, OrderedDict)):
+            items = list(modules[0].items())
+        else:
+            items = [(str(i), m) for i, m in enumerate(modules)]
+        for name, m in items:
+            setattr(self, name, m)
+
+    def _mods(self):
+        # straight from the attributes: the same module may stand twice and then runs twice
+        return [v for k, v in vars(self).items() if isinstance(v, Module) and not k.startswith("_")]
+
+    def __getitem__(self, i):
+        mods = self._mods()
+        if isinstance(i, slice):
+            return Sequential(*mods[i])
+        return mods[i]
+
+    def __len__(self):
+        return len(self._mods())
+
+    def __iter__(self):
+        return iter(self._mods())
+
+    def append(self, module: Module) -> Sequential:
+        setattr(self, str(len(self)), module)
+        return self
+
+    def forward(self, x):
+        for m in self._mods():
+            x = m(x)
+        return x
+
+
+class ModuleList(Module):
+    """A list of modules whose parameters are found (names 0, 1, …)."""
+
+    def __init__(self, modules=()):
+        super().__init__()
+        self.items = list(modules)
+
+    def _members(self):
+        tensors, _ = super()._members()
+        return tensors, [(str(i), m) for i, m in enumerate(self.items)]
+
+    def __getitem__(self, i):
+        return ModuleList(self.items[i]) if isinstance(i, slice) else self.items[i]
+
+    def __setitem__(self, i, m):
+        self.items[i] = m
+
+    def __len__(self):
+        return len(self.items)
+
+    def __iter__(self):
+        return iter(self.items)
+
+    def append(self, m: Module) -> ModuleList:
+        self.items.append(m)
+        return self
+
+    def extend(self, ms) -> ModuleList:
+        self.items.extend(ms)
+        return self
+
+    def insert(self, i: int, m: Module) -> None:
+        self.items.insert(i, m)
+
+
+class ModuleDict(Module):
+    """A dict of modules whose parameters are found (names are the keys)."""
+
+    def __init__(self, modules=None):
+        super().__init__()
+        self.items_ = dict(modules or {})
+
+    def _members(self):
+        tensors, _ = super()._members()
+        return tensors, list(self.items_.items())
+
+    def __getitem__(self, k):
+        return self.items_[k]
+
+    def __setitem__(self, k, m):
+        self.items_[k] = m
+
+    def __contains__(self, k):
+        return k in self.items_
+
+    def __len__(self):
+        return len(self.items_)
+
+    def __iter__(self):
+        return iter(self.items_)
+
+    def keys(self):
+        return self.items_.keys()
+
+    def values(self):
+        return self.items_.values()
+
+    def items(self):
+        return self.items_.items()

@@ -1,0 +1,119 @@
+"""Weight initialisation, in place, with torch's names and formulas.
+
+xavier (Glorot): Var(W) = gain² · 2 / (fan_in + fan_out)
+kaiming (He):    Var(W) = gain² / fan            (gain = √2 for ReLU)
+orthogonal:      W = Q from the QR decomposition of a Gaussian matrix
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..backend import xp
+from ..function import no_grad
+from ..tensor import Tensor
+
+_GAINS = {
+    "linear": 1.0,
+    "conv1d": 1.0,
+    "conv2d": 1.0,
+    "conv3d": 1.0,
+    "sigmoid": 1.0,
+    "tanh": 5.0 / 3,
+    "relu": math.sqrt(2.0),
+    "selu": 3.0 / 4,
+}
+
+
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else param
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity not in _GAINS:
+        raise ValueError(f"unknown nonlinearity {nonlinearity!r}; known: {sorted(_GAINS)}")
+    return _GAINS[nonlinearity]
+
+
+def _calculate_fan_in_and_fan_out(t: Tensor):
+    if t.ndim < 2:
+        raise ValueError(f"fan in and fan out need a tensor of at least 2 dims, got {t.shape}")
+    receptive = 1
+    for n in t.shape[2:]:
+        receptive *= n
+    return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _fill(t: Tensor, values) -> Tensor:
+    with no_grad():
+        t.data[...] = values.astype(t.data.dtype, copy=False)
+    return t
+
+
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+    return _fill(t, backend.default_generator.uniform(a, b, t.shape, xp.float64))
+
+
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+    return _fill(t, mean + std * backend.default_generator.standard_normal(t.shape, xp.float64))
+
+
+def constant_(t: Tensor, val: float) -> Tensor:
+    t.data[...] = val
+    return t
+
+
+def zeros_(t: Tensor) -> Tensor:
+    return constant_(t, 0.0)
+
+
+def ones_(t: Tensor) -> Tensor:
+    return constant_(t, 1.0)
+
+
+def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(t, -a, a)
+
+
+def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+
+
+def _kaiming_std(t, a, mode, nonlinearity):
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+    if mode not in ("fan_in", "fan_out"):
+        raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
+    fan = fan_in if mode == "fan_in" else fan_out
+    return calculate_gain(nonlinearity, a) / math.sqrt(fan)
+
+
+def kaiming_uniform_(
+    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
+    bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
+    return uniform_(t, -bound, bound)
+
+
+def kaiming_normal_(
+    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+) -> Tensor:
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+
+
+def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix: rows or columns orthonormal, times ``gain``."""
+    if t.ndim < 2:
+        raise ValueError(f"orthogonal_ needs at least 2 dims, got shape {t.shape}")
+    rows = t.shape[0]
+    cols = t.numel() // rows
+    flat = backend.default_generator.standard_normal((rows, cols), xp.float64)
+    if rows < cols:
+        flat = flat.T
+    q, r = xp.linalg.qr(flat)
+    q *= xp.sign(xp.diag(r))  # make the decomposition unique, as torch does
+    if rows < cols:
+        q = q.T
+    return _fill(t, gain * q.reshape(t.shape))

@@ -1,0 +1,287 @@
+"""Module: parameters and state, found by walking attributes.
+
+A Parameter is a Tensor that requires grad and that ``parameters()`` yields. A
+Module finds its parameters, buffers and submodules by looking at its
+attributes (also inside lists, tuples and dicts), so there is no registration
+ceremony: ``self.fc = Linear(3, 4)`` is all it takes. Buffers are plain
+Tensor attributes (running statistics): in ``state_dict`` but never seen by
+an optimizer. Names are dotted paths, as in torch.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Iterator
+
+from ..backend import xp
+from ..tensor import Tensor, as_array
+
+
+class Parameter(Tensor):
+    """A Tensor that is a learnable parameter of a Module (requires grad by default)."""
+
+    __slots__ = ()
+
+    def __init__(self, data, requires_grad: bool = True):
+        super().__init__(
+            data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad
+        )
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+
+def _children_of(value, name):
+    """(dotted name, object) for every Module/Tensor inside an attribute value."""
+    if isinstance(value, (Module, Tensor)):
+        yield name, value
+    elif isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if isinstance(v, (Module, Parameter)):
+                yield f"{name}.{i}", v
+    elif isinstance(value, dict):
+        for k, v in value.items():
+            if isinstance(v, (Module, Parameter)):
+                yield f"{name}.{k}", v
+
+
+class Module:
+    """Base class of every layer and model. Subclasses write ``forward``."""
+
+    training: bool = True
+    _forward_hooks: dict | None = None
+    _forward_pre_hooks: dict | None = None
+    _non_persistent: frozenset = frozenset()
+
+    def __init__(self) -> None:
+        self.training = True
+
+    def forward(self, *args, **kwargs):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no forward()")
+
+    def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                hook(self, args)
+        out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for hook in list(self._forward_hooks.values()):
+                res = hook(self, args, out)
+                if res is not None:
+                    out = res
+        return out
+
+    # ------------------------------------------------------------ hooks
+    def register_forward_hook(self, hook):
+        """``hook(module, inputs, output)`` after every forward; returns a handle with remove()."""
+        return _add_hook(self, "_forward_hooks", hook)
+
+    def register_forward_pre_hook(self, hook):
+        return _add_hook(self, "_forward_pre_hooks", hook)
+
+    # ------------------------------------------------------------ walking
+    def _members(self):
+        """(name, value) of direct Tensors and Modules, own tensors first as torch orders them."""
+        tensors, modules = [], []
+        for key, value in vars(self).items():
+            if key.startswith("_"):
+                continue
+            for name, obj in _children_of(value, key):
+                (modules if isinstance(obj, Module) else tensors).append((name, obj))
+        return tensors, modules
+
+    def named_children(self) -> Iterator[tuple[str, Module]]:
+        seen = set()
+        for name, m in self._members()[1]:
+            if id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self) -> Iterator[Module]:
+        return (m for _, m in self.named_children())
+
+    def named_modules(self, prefix: str = "", _seen=None) -> Iterator[tuple[str, Module]]:
+        seen = set() if _seen is None else _seen
+        stack = [(prefix, self)]
+        while stack:
+            name, m = stack.pop()
+            if id(m) in seen:
+                continue
+            seen.add(id(m))
+            yield name, m
+            kids = [(f"{name}.{n}" if name else n, c) for n, c in m.named_children()]
+            stack.extend(reversed(kids))
+
+    def modules(self) -> Iterator[Module]:
+        return (m for _, m in self.named_modules())
+
+    def _named_tensors(self, want_params: bool, recurse: bool = True):
+        seen = set()
+        modules = self.named_modules() if recurse else [("", self)]
+        for prefix, m in modules:
+            for name, t in m._members()[0]:
+                if isinstance(t, Parameter) != want_params or id(t) in seen:
+                    continue
+                seen.add(id(t))
+                yield (f"{prefix}.{name}" if prefix else name), t
+
+    def named_parameters(self, prefix: str = "", recurse: bool = True):
+        for name, p in self._named_tensors(True, recurse):
+            yield (f"{prefix}.{name}" if prefix else name), p
+
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
+        return (p for _, p in self._named_tensors(True, recurse))
+
+    def named_buffers(self, prefix: str = "", recurse: bool = True):
+        for name, b in self._named_tensors(False, recurse):
+            yield (f"{prefix}.{name}" if prefix else name), b
+
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
+        return (b for _, b in self._named_tensors(False, recurse))
+
+    def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
+        """Keep ``tensor`` as state that is saved but never optimised (e.g. running mean)."""
+        setattr(
+            self, name, tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(tensor)
+        )
+        if not persistent:
+            self._non_persistent = self._non_persistent | {name}
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        setattr(self, name, param)
+
+    # ------------------------------------------------------------ state
+    def state_dict(self) -> OrderedDict:
+        """Every parameter and persistent buffer by dotted name (the arrays are shared)."""
+        out = OrderedDict()
+        for prefix, m in self.named_modules():
+            for name, t in m._members()[0]:
+                if not isinstance(t, Parameter) and name in m._non_persistent:
+                    continue
+                key = f"{prefix}.{name}" if prefix else name
+                out.setdefault(key, t)
+        return out
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values into this module's tensors in place.
+
+        Accepts ember Tensors, NumPy arrays or torch tensors. With ``strict`` a mismatch
+        raises one error listing missing keys, unexpected keys and wrong shapes.
+        """
+        own = self.state_dict()
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        wrong = []
+        arrays = {}
+        for k, t in own.items():
+            if k in state_dict:
+                a = as_array(state_dict[k])
+                if a.shape != t.shape:
+                    wrong.append(f"{k}: expected shape {tuple(t.shape)}, got {tuple(a.shape)}")
+                else:
+                    arrays[k] = a
+        if wrong or (strict and (missing or unexpected)):
+            lines = [f"Error loading state_dict into {type(self).__name__}:"]
+            if missing:
+                lines.append("  missing keys: " + ", ".join(missing))
+            if unexpected:
+                lines.append("  unexpected keys: " + ", ".join(unexpected))
+            if wrong:
+                lines.append("  wrong shapes: " + "; ".join(wrong))
+            raise KeyError("\n".join(lines)) if not wrong else ValueError("\n".join(lines))
+        for k, a in arrays.items():
+            t = own[k]
+            t.data[...] = a.astype(t.data.dtype, copy=False)
+        return _IncompatibleKeys(missing, unexpected)
+
+    # ------------------------------------------------------------ modes and dtypes
+    def train(self, mode: bool = True) -> Module:
+        for m in self.modules():
+            m.training = mode
+        return self
+
+    def eval(self) -> Module:
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
+        """Freeze (False) or unfreeze every parameter of this module."""
+        for p in self.parameters():
+            p.requires_grad = requires_grad
+        return self
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for p in self.parameters():
+            if set_to_none or p.grad is None:
+                p.grad = None
+            else:
+                p.grad = Tensor(xp.zeros_like(p.data))
+
+    def _cast(self, dtype) -> Module:
+        for t in list(self.parameters()) + list(self.buffers()):
+            if t.data.dtype.kind == "f":
+                t.data = t.data.astype(dtype)
+                if t.grad is not None:
+                    t.grad = Tensor(t.grad.data.astype(dtype))
+        return self
+
+    def double(self) -> Module:
+        return self._cast(xp.float64)
+
+    def float(self) -> Module:
+        return self._cast(xp.float32)
+
+    def to(self, dtype_or_device) -> Module:
+        if isinstance(dtype_or_device, str):
+            if dtype_or_device != "cpu":
+                raise RuntimeError(f"device {dtype_or_device!r} is not available in this build")
+            return self
+        return self._cast(dtype_or_device)
+
+    def apply(self, fn) -> Module:
+        for m in list(self.modules())[::-1]:
+            fn(m)
+        return self
+
+    # ------------------------------------------------------------ display
+    def extra_repr(self) -> str:
+        return ""
+
+    def __repr__(self) -> str:
+        lines = []
+        for name, child in self.named_children():
+            sub = repr(child).replace("\n", "\n  ")
+            lines.append(f"  ({name}): {sub}")
+        head = f"{type(self).__name__}({self.extra_repr()}"
+        if not lines:
+            return head + ")"
+        return head + "\n" + "\n".join(lines) + "\n)"
+
+    def num_parameters(self, trainable_only: bool = False) -> int:
+        return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+
+class _IncompatibleKeys(tuple):
+    def __new__(cls, missing, unexpected):
+        obj = super().__new__(cls, (missing, unexpected))
+        obj.missing_keys, obj.unexpected_keys = missing, unexpected
+        return obj
+
+
+class _HookHandle:
+    def __init__(self, table: dict, key: int):
+        self.table, self.key = table, key
+
+    def remove(self) -> None:
+        self.table.pop(self.key, None)
+
+
+def _add_hook(module: Module, attr: str, hook) -> _HookHandle:
+    table = module.__dict__.get(attr)
+    if table is None:
+        table = {}
+        object.__setattr__(module, attr, table)
+    key = id(hook) ^ len(table)
+    while key in table:
+        key += 1
+    table[key] = hook
+    return _HookHandle(table, key)

@@ -1,0 +1,373 @@
+"""Elementwise ops: arithmetic with broadcasting, unary maths, activations.
+
+Each backward is the derivative written next to its forward; broadcasting is
+undone by the one ``unbroadcast`` helper.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import erf, expit, get_array_module
+from ..function import Function, unbroadcast
+
+
+class Add(Function):
+    def forward(self, a, b):
+        self.sa, self.sb = a.shape, b.shape
+        return a + b
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(gy, self.sa) if na else None, unbroadcast(gy, self.sb) if nb else None)
+
+
+class Sub(Function):
+    def forward(self, a, b):
+        self.sa, self.sb = a.shape, b.shape
+        return a - b
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        return (unbroadcast(gy, self.sa) if na else None, unbroadcast(-gy, self.sb) if nb else None)
+
+
+class Mul(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a * b
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        return (
+            unbroadcast(gy * b, a.shape) if na else None,
+            unbroadcast(gy * a, b.shape) if nb else None,
+        )
+
+
+class Div(Function):
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a / b
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        ga = unbroadcast(gy / b, a.shape) if na else None
+        gb = unbroadcast(-gy * a / (b * b), b.shape) if nb else None
+        return ga, gb
+
+
+class Pow(Function):
+    """y = a ** b for two tensors."""
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        self.y = y = xp.power(a, b)
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        na, nb = self.needs_input_grad
+        a, b, y = self.a, self.b, self.y
+        ga = unbroadcast(gy * b * xp.power(a, b - 1), a.shape) if na else None
+        gb = None
+        if nb:
+            with_log = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
+            gb = unbroadcast(gy * y * with_log, b.shape)
+        return ga, gb
+
+
+class AddScalar(Function):
+    def forward(self, a, c):
+        return a + c
+
+    def backward(self, gy):
+        return (gy,)
+
+
+class MulScalar(Function):
+    def forward(self, a, c):
+        self.c = c
+        return a * c
+
+    def backward(self, gy):
+        return (gy * self.c,)
+
+
+class RSubScalar(Function):
+    """y = c - a"""
+
+    def forward(self, a, c):
+        return c - a
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class RDivScalar(Function):
+    """y = c / a"""
+
+    def forward(self, a, c):
+        self.a, self.c = a, c
+        return c / a
+
+    def backward(self, gy):
+        a = self.a
+        return (-gy * self.c / (a * a),)
+
+
+class PowScalar(Function):
+    """y = a ** c for a constant exponent c."""
+
+    def forward(self, a, c):
+        self.a, self.c = a, c
+        return a**c
+
+    def backward(self, gy):
+        c = self.c
+        if c == 2:
+            return (gy * 2 * self.a,)
+        return (gy * c * self.a ** (c - 1),)
+
+
+class RPowScalar(Function):
+    """y = c ** a for a constant base c > 0."""
+
+    def forward(self, a, c):
+        self.logc = math.log(c)
+        self.y = y = c**a
+        return y
+
+    def backward(self, gy):
+        return (gy * self.y * self.logc,)
+
+
+class Neg(Function):
+    def forward(self, a):
+        return -a
+
+    def backward(self, gy):
+        return (-gy,)
+
+
+class Exp(Function):
+    def forward(self, a):
+        self.y = y = get_array_module(a).exp(a)
+        return y
+
+    def backward(self, gy):
+        return (gy * self.y,)
+
+
+class Log(Function):
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).log(a)
+
+    def backward(self, gy):
+        return (gy / self.a,)
+
+
+class Sqrt(Function):
+    def forward(self, a):
+        self.y = y = get_array_module(a).sqrt(a)
+        return y
+
+    def backward(self, gy):
+        return (gy / (2 * self.y),)
+
+
+class Abs(Function):
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).abs(a)
+
+    def backward(self, gy):
+        return (gy * get_array_module(gy).sign(self.a),)
+
+
+class Sin(Function):
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).sin(a)
+
+    def backward(self, gy):
+        return (gy * get_array_module(gy).cos(self.a),)
+
+
+class Cos(Function):
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).cos(a)
+
+    def backward(self, gy):
+        return (-gy * get_array_module(gy).sin(self.a),)
+
+
+class Clip(Function):
+    """y = min(max(a, lo), hi); the gradient passes where lo <= a <= hi (as torch.clamp)."""
+
+    def forward(self, a, lo, hi):
+        xp = get_array_module(a)
+        self.a, self.lo, self.hi = a, lo, hi
+        return xp.clip(a, lo, hi)
+
+    def backward(self, gy):
+        a = self.a
+        mask = True
+        if self.lo is not None:
+            mask = a >= self.lo
+        if self.hi is not None:
+            mask = mask & (a <= self.hi)
+        return (gy * mask,)
+
+
+class Maximum(Function):
+    """Elementwise max; on ties the gradient is split evenly, as in torch."""
+
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        return xp.maximum(a, b)
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        wa = (a > b) + 0.5 * (a == b)
+        na, nb = self.needs_input_grad
+        return (
+            unbroadcast(gy * wa, a.shape) if na else None,
+            unbroadcast(gy * (1 - wa), b.shape) if nb else None,
+        )
+
+
+class Minimum(Function):
+    def forward(self, a, b):
+        xp = get_array_module(a)
+        self.a, self.b = a, b
+        return xp.minimum(a, b)
+
+    def backward(self, gy):
+        a, b = self.a, self.b
+        wa = (a < b) + 0.5 * (a == b)
+        na, nb = self.needs_input_grad
+        return (
+            unbroadcast(gy * wa, a.shape) if na else None,
+            unbroadcast(gy * (1 - wa), b.shape) if nb else None,
+        )
+
+
+class Where(Function):
+    """y = a where cond else b; cond carries no gradient."""
+
+    def forward(self, a, b, cond):
+        xp = get_array_module(a)
+        self.cond, self.sa, self.sb = cond, a.shape, b.shape
+        return xp.where(cond, a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        na, nb = self.needs_input_grad
+        c = self.cond
+        ga = unbroadcast(xp.where(c, gy, 0), self.sa) if na else None
+        gb = unbroadcast(xp.where(c, 0, gy), self.sb) if nb else None
+        return ga, gb
+
+
+# ---------------------------------------------------------------- activations
+
+
+class ReLU(Function):
+    """ReLU(x) = max(0, x)."""
+
+    def forward(self, x):
+        y = get_array_module(x).maximum(x, 0)
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        return (gy * (self.y > 0),)
+
+
+class LeakyReLU(Function):
+    """LeakyReLU(x) = x if x > 0 else slope·x."""
+
+    def forward(self, x, slope):
+        self.x, self.slope = x, slope
+        return get_array_module(x).where(x > 0, x, x * slope)
+
+    def backward(self, gy):
+        return (get_array_module(gy).where(self.x > 0, gy, gy * self.slope),)
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e^{-x}), computed without overflow for large |x|."""
+
+    def forward(self, x):
+        self.y = y = sigmoid_array(x)
+        return y
+
+    def backward(self, gy):
+        y = self.y
+        return (gy * y * (1 - y),)
+
+
+def sigmoid_array(x):
+    """Stable σ on a raw array, exact in relative terms for large negative x too."""
+    return expit(x)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = y = get_array_module(x).tanh(x)
+        return y
+
+    def backward(self, gy):
+        y = self.y
+        return (gy * (1 - y * y),)
+
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class GELU(Function):
+    """GELU(x) = x·Φ(x), Φ the standard normal CDF.
+
+    exact:  Φ(x) = ½(1 + erf(x/√2))
+    tanh:   Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³)))
+    """
+
+    def forward(self, x, approximate="none"):
+        xp = get_array_module(x)
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + t)
+        self.cdf = cdf = 0.5 * (1 + erf(x / _SQRT_2))
+        return x * cdf
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
+        return (gy * (self.cdf + x * pdf),)
+
+
+class SiLU(Function):
+    """SiLU(x) = Swish(x) = x·σ(x)."""
+
+    def forward(self, x):
+        self.x = x
+        self.s = s = sigmoid_array(x)
+        return x * s
+
+    def backward(self, gy):
+        s = self.s
+        return (gy * s * (1 + self.x * (1 - s)),)

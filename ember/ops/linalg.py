@@ -1,0 +1,67 @@
+"""Matrix products: matmul with batch broadcasting, and the fused affine map of Linear."""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function, unbroadcast
+
+
+def _swap(a):
+    return a.swapaxes(-1, -2)
+
+
+class MatMul(Function):
+    """y = a @ b with NumPy's rules (1-D operands promoted, batch dims broadcast)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return a @ b
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        a2 = a[None, :] if a.ndim == 1 else a
+        b2 = b[:, None] if b.ndim == 1 else b
+        g2 = gy
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
+        if b.ndim == 1:
+            g2 = xp.expand_dims(g2, -1)
+        ga = gb = None
+        if na:
+            ga = unbroadcast(g2 @ _swap(b2), a2.shape).reshape(a.shape)
+        if nb:
+            if a2.ndim == 2 and g2.ndim == 2:
+                gb = (a2.T @ g2).reshape(b.shape)
+            elif b2.ndim == 2 and a2.ndim > 2:
+                # fold batch dims into rows: one GEMM instead of a batched one + a sum
+                k = a2.shape[-1]
+                gb = (a2.reshape(-1, k).T @ g2.reshape(-1, g2.shape[-1])).reshape(b.shape)
+            else:
+                gb = unbroadcast(_swap(a2) @ g2, b2.shape).reshape(b.shape)
+        return ga, gb
+
+
+class Linear(Function):
+    """y = x·Wᵀ + b, x of shape (..., in), W (out, in), b (out,) or None."""
+
+    def forward(self, x, weight, bias=None):
+        self.x, self.weight = x, weight
+        y = x @ weight.T
+        if bias is not None:
+            y += bias
+        return y
+
+    def backward(self, gy):
+        x, w = self.x, self.weight
+        nx, nw, *nb = self.needs_input_grad
+        gx = gy @ w if nx else None
+        gw = gb = None
+        if nw or (nb and nb[0]):
+            g2 = gy.reshape(-1, gy.shape[-1])
+            if nw:
+                gw = g2.T @ x.reshape(-1, x.shape[-1])
+            if nb and nb[0]:
+                gb = g2.sum(axis=0)
+        return (gx, gw, gb) if nb else (gx, gw)

@@ -1,0 +1,144 @@
+"""Fused, numerically stable losses with hand-written backward.
+
+The composed versions (log_softmax then gather, sigmoid then log) are in
+``ember.functional`` beside these; tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+from .reduce import log_softmax_array
+
+
+class CrossEntropy(Function):
+    """Cross-entropy from logits z (N, C) and class indices t (N,).
+
+    ℓ_n = -(1-ε)·log p_{n,t_n} - (ε/C)·Σ_c log p_{n,c},   log p = log_softmax(z)
+    ∂ℓ_n/∂z_n = p_n - (1-ε)·onehot(t_n) - ε/C
+
+    ``weight`` (C,) scales each class's term as in torch; samples whose target
+    equals ``ignore_index`` count for nothing. reduction ∈ {mean, sum, none};
+    mean divides by the summed weights of the counted samples.
+    """
+
+    def forward(self, z, t, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
+        xp = get_array_module(z)
+        n, c = z.shape
+        logp = log_softmax_array(z, axis=1)
+        keep = t != ignore_index
+        tt = xp.where(keep, t, 0)
+        rows = xp.arange(n)
+        w_t = (weight[tt] if weight is not None else xp.ones(n, dtype=z.dtype)) * keep
+        nll = -logp[rows, tt] * w_t
+        eps = label_smoothing
+        if eps:
+            if weight is not None:
+                smooth = -(logp * weight).sum(axis=1) * keep
+            else:
+                smooth = -logp.sum(axis=1) * keep
+            loss = (1 - eps) * nll + (eps / c) * smooth
+        else:
+            loss = nll
+        self.logp, self.rows, self.tt, self.w_t, self.keep = logp, rows, tt, w_t, keep
+        self.weight, self.eps, self.reduction = weight, eps, reduction
+        if reduction == "none":
+            return loss.astype(z.dtype, copy=False)
+        if reduction == "sum":
+            return xp.asarray(loss.sum(), dtype=z.dtype)
+        self.denom = w_t.sum()
+        return xp.asarray(loss.sum() / self.denom, dtype=z.dtype)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        p = xp.exp(self.logp)
+        c = p.shape[1]
+        eps, w = self.eps, self.weight
+        # d(w_t·nll)/dz = w_t·(p - onehot);  d(smooth)/dz = Σ_c w_c·p - w   (unit weights: C·p - 1)
+        g = p * (self.w_t * (1 - eps))[:, None]
+        g[self.rows, self.tt] -= self.w_t * (1 - eps)
+        if eps:
+            keep = self.keep[:, None]
+            if w is not None:
+                g += (eps / c) * keep * (p * w.sum() - w)
+            else:
+                g += (eps / c) * keep * (p * c - 1)
+        if self.reduction == "none":
+            g *= gy[:, None]
+        elif self.reduction == "sum":
+            g *= gy
+        else:
+            g *= gy / self.denom
+        return (g.astype(self.logp.dtype, copy=False), None)
+
+
+class NLLLoss(Function):
+    """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x (N, C)."""
+
+    def forward(self, x, t, weight=None, ignore_index=-100, reduction="mean"):
+        xp = get_array_module(x)
+        n = x.shape[0]
+        keep = t != ignore_index
+        tt = xp.where(keep, t, 0)
+        rows = xp.arange(n)
+        w_t = (weight[tt] if weight is not None else xp.ones(n, dtype=x.dtype)) * keep
+        loss = -x[rows, tt] * w_t
+        self.shape, self.rows, self.tt, self.w_t, self.reduction = x.shape, rows, tt, w_t, reduction
+        self.dtype = x.dtype
+        if reduction == "none":
+            return loss.astype(x.dtype, copy=False)
+        if reduction == "sum":
+            return xp.asarray(loss.sum(), dtype=x.dtype)
+        self.denom = w_t.sum()
+        return xp.asarray(loss.sum() / self.denom, dtype=x.dtype)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        g = xp.zeros(self.shape, dtype=self.dtype)
+        scale = gy if self.reduction != "mean" else gy / self.denom
+        g[self.rows, self.tt] = -self.w_t * scale
+        return (g, None)
+
+
+class BCEWithLogits(Function):
+    """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], computed as
+    (1-y)·z + (1 + (p-1)·y)·softplus(-z) so that it never overflows;
+    ∂ℓ/∂z = w·[(1 + (p-1)·y)·σ(z) - p·y]."""
+
+    def forward(self, z, y, weight=None, pos_weight=None, reduction="mean"):
+        xp = get_array_module(z)
+        sp = xp.logaddexp(0, -z)  # softplus(-z) = -log σ(z)
+        if pos_weight is not None:
+            lw = 1 + (pos_weight - 1) * y
+            loss = (1 - y) * z + lw * sp
+        else:
+            lw = None
+            loss = (1 - y) * z + sp
+        if weight is not None:
+            loss = loss * weight
+        self.z, self.y, self.weight, self.pos_weight, self.lw = z, y, weight, pos_weight, lw
+        self.reduction = reduction
+        if reduction == "none":
+            return loss
+        if reduction == "sum":
+            return xp.asarray(loss.sum(), dtype=z.dtype)
+        return xp.asarray(loss.mean(), dtype=z.dtype)
+
+    def backward(self, gy):
+        from ..backend import expit
+
+        xp = get_array_module(gy)
+        s = expit(self.z)
+        y = self.y
+        if self.pos_weight is not None:
+            g = self.lw * s - self.pos_weight * y
+        else:
+            g = s - y
+        if self.weight is not None:
+            g = g * self.weight
+        if self.reduction == "mean":
+            g = g * (gy / g.size)
+        else:
+            g = g * gy
+        g = xp.broadcast_to(g, self.z.shape) if g.shape != self.z.shape else g
+        return (g.astype(self.z.dtype, copy=False), None)

@@ -1,0 +1,166 @@
+"""Reductions: sum, mean, max, min, var, logsumexp, and the softmax family.
+
+Backward re-expands the reduced gradient to the input's shape; ``axis`` is
+None (all), an int, or a tuple, and ``keepdims`` is as in NumPy.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+
+
+def normalize_axis(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    if isinstance(axis, int):
+        axis = (axis,)
+    out = []
+    for a in axis:
+        if not -ndim <= a < max(ndim, 1):
+            raise IndexError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
+        out.append(a % ndim if ndim else 0)
+    return tuple(sorted(out))
+
+
+def _expand(g, shape, axes, keepdims):
+    """Bring a reduced gradient back to a broadcastable shape."""
+    if not keepdims and axes:
+        g = get_array_module(g).expand_dims(g, axes)
+    return g
+
+
+class Sum(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
+        return x.sum(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        g = _expand(gy, self.shape, self.axes, self.keepdims)
+        return (xp.broadcast_to(g, self.shape),)
+
+
+class Mean(Function):
+    def forward(self, x, axis=None, keepdims=False):
+        self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
+        n = 1
+        for a in self.axes:
+            n *= x.shape[a]
+        self.n = n
+        return x.mean(axis=self.axes, keepdims=keepdims)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        g = _expand(gy, self.shape, self.axes, self.keepdims) / self.n
+        return (xp.broadcast_to(g, self.shape),)
+
+
+class _Extreme(Function):
+    """max/min over axes; the gradient is split evenly among tied extremes (as torch amax)."""
+
+    pick = None  # "max" or "min"
+
+    def forward(self, x, axis=None, keepdims=False):
+        self.x, self.axes, self.keepdims = x, normalize_axis(axis, x.ndim), keepdims
+        if x.size == 0:
+            raise RuntimeError(f"{self.pick}() of an empty tensor of shape {x.shape}")
+        y = (
+            x.max(axis=self.axes, keepdims=True)
+            if self.pick == "max"
+            else x.min(axis=self.axes, keepdims=True)
+        )
+        self.y = y
+        return y if keepdims else y.squeeze(self.axes) if self.axes else y
+
+    def backward(self, gy):
+        g = _expand(gy, self.x.shape, self.axes, self.keepdims)
+        mask = self.x == self.y
+        count = mask.sum(axis=self.axes, keepdims=True)
+        return (mask * (g / count),)
+
+
+class Max(_Extreme):
+    pick = "max"
+
+
+class Min(_Extreme):
+    pick = "min"
+
+
+class Var(Function):
+    """var(x) = Σ (x - mean)² / (N - correction); torch's default correction is 1."""
+
+    def forward(self, x, axis=None, keepdims=False, correction=1):
+        self.axes, self.keepdims, self.shape = normalize_axis(axis, x.ndim), keepdims, x.shape
+        n = 1
+        for a in self.axes:
+            n *= x.shape[a]
+        self.denom = max(n - correction, 0)
+        self.d = d = x - x.mean(axis=self.axes, keepdims=True)
+        return (d * d).sum(axis=self.axes, keepdims=keepdims) / self.denom
+
+    def backward(self, gy):
+        g = _expand(gy, self.shape, self.axes, self.keepdims)
+        return (g * (2.0 / self.denom) * self.d,)
+
+
+class LogSumExp(Function):
+    """logsumexp(x) = m + log Σ exp(x - m), m = max(x): stable for any x."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        xp = get_array_module(x)
+        self.axes, self.keepdims = normalize_axis(axis, x.ndim), keepdims
+        m = x.max(axis=self.axes, keepdims=True)
+        m = xp.where(xp.isfinite(m), m, 0)
+        e = xp.exp(x - m)
+        s = e.sum(axis=self.axes, keepdims=True)
+        y = xp.log(s) + m
+        self.p = e / s  # softmax: the gradient of logsumexp
+        return y if keepdims else y.squeeze(self.axes)
+
+    def backward(self, gy):
+        g = _expand(gy, self.p.shape, self.axes, self.keepdims)
+        return (g * self.p,)
+
+
+def softmax_array(x, axis):
+    xp = get_array_module(x)
+    e = xp.exp(x - x.max(axis=axis, keepdims=True))
+    e /= e.sum(axis=axis, keepdims=True)
+    return e
+
+
+def log_softmax_array(x, axis):
+    xp = get_array_module(x)
+    z = x - x.max(axis=axis, keepdims=True)
+    z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
+    return z
+
+
+class Softmax(Function):
+    """softmax(x)_i = exp(x_i - m) / Σ_j exp(x_j - m); subtracting m = max(x) avoids overflow."""
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.y = y = softmax_array(x, axis)
+        return y
+
+    def backward(self, gy):
+        y = self.y
+        gx = gy * y
+        gx -= y * gx.sum(axis=self.axis, keepdims=True)
+        return (gx,)
+
+
+class LogSoftmax(Function):
+    """log_softmax(x)_i = x_i - m - log Σ_j exp(x_j - m)."""
+
+    def forward(self, x, axis=-1):
+        self.axis = axis
+        self.y = y = log_softmax_array(x, axis)
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return (gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)

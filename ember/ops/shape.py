@@ -1,0 +1,164 @@
+"""Shape ops: reshape, permute, expand, cat, stack, split, pad, indexing, dtype casts.
+
+Most forwards are views (no copy); each backward puts the gradient back where
+the input's elements came from.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module, scatter_add
+from ..function import Function
+
+
+class Reshape(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return x.reshape(shape)
+
+    def backward(self, gy):
+        return (gy.reshape(self.shape),)
+
+
+class Permute(Function):
+    def forward(self, x, axes):
+        self.axes = axes
+        return x.transpose(axes)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return (gy.transpose(xp.argsort(self.axes)),)
+
+
+class Expand(Function):
+    def forward(self, x, shape):
+        self.shape = x.shape
+        return get_array_module(x).broadcast_to(x, shape)
+
+    def backward(self, gy):
+        from ..function import unbroadcast
+
+        return (unbroadcast(gy, self.shape),)
+
+
+class Cat(Function):
+    """Concatenate n inputs along ``axis``; backward slices the gradient apart."""
+
+    def forward(self, *xs, axis=0):
+        xp = get_array_module(xs[0])
+        self.axis = axis
+        self.sizes = [x.shape[axis] for x in xs]
+        return xp.concatenate(xs, axis=axis)
+
+    def backward(self, gy):
+        out, start = [], 0
+        index = [slice(None)] * gy.ndim
+        for n, need in zip(self.sizes, self.needs_input_grad):
+            if need:
+                index[self.axis] = slice(start, start + n)
+                out.append(gy[tuple(index)])
+            else:
+                out.append(None)
+            start += n
+        return tuple(out)
+
+
+class Stack(Function):
+    def forward(self, *xs, axis=0):
+        xp = get_array_module(xs[0])
+        self.axis = axis
+        return xp.stack(xs, axis=axis)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        parts = xp.moveaxis(gy, self.axis, 0)
+        return tuple(p if need else None for p, need in zip(parts, self.needs_input_grad))
+
+
+class Split(Function):
+    """Split along ``axis`` at ``indices``; several outputs."""
+
+    multi_output = True
+
+    def forward(self, x, indices, axis=0):
+        xp = get_array_module(x)
+        self.axis, self.shape, self.dtype = axis, x.shape, x.dtype
+        outs = xp.split(x, indices, axis=axis)
+        self.sizes = [o.shape[axis] for o in outs]
+        return tuple(outs)
+
+    def backward(self, *gys):
+        xp = get_array_module(*[g for g in gys if g is not None])
+        parts = []
+        for g, n in zip(gys, self.sizes):
+            if g is None:
+                shape = list(self.shape)
+                shape[self.axis] = n
+                g = xp.zeros(shape, dtype=self.dtype)
+            parts.append(g)
+        return (xp.concatenate(parts, axis=self.axis),)
+
+
+class Pad(Function):
+    """Constant padding; ``pad_width`` as NumPy's ((before, after), ...) per axis."""
+
+    def forward(self, x, pad_width, value=0.0):
+        xp = get_array_module(x)
+        self.slices = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape))
+        return xp.pad(x, pad_width, mode="constant", constant_values=value)
+
+    def backward(self, gy):
+        return (gy[self.slices],)
+
+
+def _has_array_index(index) -> bool:
+    if not isinstance(index, tuple):
+        index = (index,)
+    return any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
+
+
+class GetItem(Function):
+    """x[index]; with integer-array indices the gradient accumulates over repeats."""
+
+    def forward(self, x, index):
+        self.index, self.shape, self.dtype = index, x.shape, x.dtype
+        return x[index]
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = xp.zeros(self.shape, dtype=gy.dtype)
+        if _has_array_index(self.index):
+            scatter_add(gx, self.index, gy)
+        else:
+            gx[self.index] = gy
+        return (gx,)
+
+
+class Astype(Function):
+    def forward(self, x, dtype):
+        self.dtype = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, gy):
+        return (gy.astype(self.dtype),)
+
+
+class Copy(Function):
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gy):
+        return (gy,)
+
+
+class Embedding(GetItem):
+    """Rows of a weight table; the ``padding_idx`` row gets no gradient (as in torch)."""
+
+    def forward(self, w, index, padding_idx=None):
+        self.padding_idx = padding_idx
+        return super().forward(w, index)
+
+    def backward(self, gy):
+        (g,) = super().backward(gy)
+        if self.padding_idx is not None:
+            g[self.padding_idx] = 0
+        return (g,)

@@ -1,0 +1,135 @@
+"""Optimizer base: parameter groups, per-parameter state, state_dict.
+
+A subclass writes ``update(p, g, state, group)``: the update rule for one
+parameter array ``p`` with gradient ``g``, in place, as the lines of its
+docstring. The base class loops over groups and parameters with grad mode off.
+"""
+
+from __future__ import annotations
+
+import copy
+
+from ..backend import xp
+from ..function import no_grad
+from ..tensor import Tensor
+
+
+class Optimizer:
+    def __init__(self, params, defaults: dict):
+        if isinstance(params, Tensor):
+            raise TypeError("params must be an iterable of Tensors or dicts, got a single Tensor")
+        params = list(params)
+        if not params:
+            raise ValueError("optimizer got an empty parameter list")
+        self.defaults = defaults
+        self.param_groups: list[dict] = []
+        self.state: dict = {}
+        groups = params if isinstance(params[0], dict) else [{"params": params}]
+        for g in groups:
+            self.add_param_group(g)
+
+    def add_param_group(self, group: dict) -> None:
+        group = dict(group)
+        ps = group["params"]
+        group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        self._check(group)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for p in group["params"]:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
+            if id(p) in seen:
+                raise ValueError("some parameters appear in more than one parameter group")
+        group.setdefault("initial_lr", group["lr"])
+        self.param_groups.append(group)
+
+    def _check(self, group: dict) -> None:
+        if group["lr"] < 0.0:
+            raise ValueError(f"Invalid learning rate: {group['lr']}")
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        for g in self.param_groups:
+            for p in g["params"]:
+                p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.data))
+
+    def step(self, closure=None):
+        loss = None
+        if closure is not None:
+            from ..function import enable_grad
+
+            with enable_grad():
+                loss = closure()
+        with no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state.get(p)
+                    if state is None:
+                        state = self.state[p] = {}
+                    self.update(p.data, p.grad.data, state, group)
+        return loss
+
+    def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    # ------------------------------------------------------------ state
+    def state_dict(self) -> dict:
+        """{'state': {index: {name: array or number}}, 'param_groups': [... 'params': [index]]}"""
+        index, groups = {}, []
+        for g in self.param_groups:
+            pg = {k: v for k, v in g.items() if k != "params"}
+            pg["params"] = []
+            for p in g["params"]:
+                index.setdefault(id(p), len(index))
+                pg["params"].append(index[id(p)])
+            groups.append(pg)
+        state = {}
+        for g in self.param_groups:
+            for p in g["params"]:
+                if p in self.state:
+                    state[index[id(p)]] = {
+                        k: (v.copy() if hasattr(v, "copy") else v) for k, v in self.state[p].items()
+                    }
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        groups = state_dict["param_groups"]
+        if len(groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state has {len(groups)} parameter groups, optimizer has"
+                f" {len(self.param_groups)}"
+            )
+        by_index = {}
+        for mine, theirs in zip(self.param_groups, groups):
+            if len(mine["params"]) != len(theirs["params"]):
+                raise ValueError(
+                    f"a loaded parameter group has {len(theirs['params'])} parameters, the"
+                    f" optimizer's has {len(mine['params'])}"
+                )
+            for p, i in zip(mine["params"], theirs["params"]):
+                by_index[int(i)] = p
+            for k, v in theirs.items():
+                if k != "params":
+                    mine[k] = copy.deepcopy(v)
+        self.state = {}
+        for i, st in state_dict["state"].items():
+            p = by_index[int(i)]
+            self.state[p] = {
+                k: (
+                    xp.array(v, dtype=p.data.dtype)
+                    if hasattr(v, "shape") and getattr(v, "ndim", 0) > 0
+                    else v
+                )
+                for k, v in st.items()
+            }
+
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, g in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for k in sorted(g):
+                if k not in ("params", "initial_lr"):
+                    lines.append(f"    {k}: {g[k]}")
+        return "\n".join(lines) + "\n)"
