@@ -31,6 +31,7 @@ from .creation import (
 from .function import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .functional.shape import cat, maximum, minimum, stack, where
 from .gradcheck import GradcheckError, gradcheck
+from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype

@@ -1,1 +1,57 @@
-"""ember.data"""
+"""ember.data — datasets, batching, and the real datasets ember trains on.
+
+from ember.data import DataLoader, load_dataset
+data = load_dataset("digits")
+for x, y in DataLoader(data.train, batch_size=64, shuffle=True):
+    ...
+"""
+
+from .dataloader import DataLoader, default_collate
+from .dataset import Dataset, Subset, TensorDataset, random_split
+from .download import ChecksumError, data_home, sha256_of
+from .text import (
+    TEXT_CORPORA,
+    CharVocab,
+    load_text,
+    python_docs_corpus,
+    tiny_shakespeare,
+    train_val_split,
+)
+from .vision import (
+    CLASSIFICATION_DATASETS,
+    ClassificationData,
+    load_dataset,
+    load_digits,
+    load_fashion_mnist,
+    load_mnist,
+    load_mnist1d,
+    read_idx,
+    read_mnist_arrays,
+)
+
+__all__ = [
+    "CLASSIFICATION_DATASETS",
+    "TEXT_CORPORA",
+    "CharVocab",
+    "ChecksumError",
+    "ClassificationData",
+    "DataLoader",
+    "Dataset",
+    "Subset",
+    "TensorDataset",
+    "data_home",
+    "default_collate",
+    "load_dataset",
+    "load_digits",
+    "load_fashion_mnist",
+    "load_mnist",
+    "load_mnist1d",
+    "load_text",
+    "python_docs_corpus",
+    "random_split",
+    "read_idx",
+    "read_mnist_arrays",
+    "sha256_of",
+    "tiny_shakespeare",
+    "train_val_split",
+]

@@ -1,0 +1,114 @@
+"""Datasets: indexable collections of samples, with a batch path for arrays.
+
+A ``Dataset`` answers ``len(ds)`` and ``ds[i]``. Datasets backed by arrays also answer
+``ds.fetch(indices)``: a whole batch with one fancy-index per array, which is what the
+DataLoader uses, so a batch of 128 MNIST images costs one gather rather than 128 Python calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy
+
+from ..backend import Generator, default_generator
+from ..tensor import Tensor
+
+
+class Dataset:
+    """Base class: subclasses define ``__getitem__(i)`` and ``__len__()``."""
+
+    def __getitem__(self, index):  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no __getitem__")
+
+    def __len__(self) -> int:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no __len__")
+
+
+def _array_of(t) -> numpy.ndarray:
+    if isinstance(t, Tensor):
+        return t.data
+    if hasattr(t, "detach") and hasattr(t, "numpy"):  # a torch tensor
+        return t.detach().cpu().numpy()
+    return numpy.asarray(t)
+
+
+class TensorDataset(Dataset):
+    """Samples are the i-th rows of equally long arrays: ``ds[i] = (x[i], y[i])``.
+
+    Accepts ember Tensors, NumPy arrays or torch tensors; yields ember Tensors.
+    """
+
+    def __init__(self, *tensors) -> None:
+        if not tensors:
+            raise ValueError("TensorDataset needs at least one tensor")
+        self.arrays = [_array_of(t) for t in tensors]
+        n = len(self.arrays[0])
+        lengths = [len(a) for a in self.arrays]
+        if any(m != n for m in lengths):
+            raise ValueError(
+                f"TensorDataset: all tensors need the same first dimension, got {lengths}"
+            )
+
+    @property
+    def tensors(self) -> tuple[Tensor, ...]:
+        return tuple(Tensor(a) for a in self.arrays)
+
+    def __len__(self) -> int:
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return tuple(Tensor(a[index]) for a in self.arrays)
+
+    def fetch(self, indices) -> tuple[Tensor, ...]:
+        """The batch at ``indices`` (an integer array or a slice): one gather per array."""
+        return tuple(Tensor(a[indices]) for a in self.arrays)
+
+
+class Subset(Dataset):
+    """The samples of ``dataset`` at ``indices``, in that order."""
+
+    def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
+        self.dataset = dataset
+        self.indices = numpy.asarray(indices, dtype=numpy.int64)
+        if self.indices.ndim != 1:
+            raise ValueError(f"Subset indices must be 1-D, got shape {self.indices.shape}")
+        if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= len(dataset)):
+            raise IndexError(
+                f"Subset indices must lie in [0, {len(dataset)}), got "
+                f"[{self.indices.min()}, {self.indices.max()}]"
+            )
+
+    def __len__(self) -> int:
+        return len(self.indices)
+
+    def __getitem__(self, index):
+        return self.dataset[int(self.indices[index])]
+
+    def fetch(self, indices):
+        if not hasattr(self.dataset, "fetch"):
+            return None
+        return self.dataset.fetch(self.indices[indices])
+
+
+def random_split(
+    dataset: Dataset, lengths: Sequence[int | float], generator: Generator | None = None
+) -> list[Subset]:
+    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1)."""
+    n = len(dataset)
+    if all(isinstance(x, float) for x in lengths):
+        if abs(sum(lengths) - 1.0) > 1e-6:
+            raise ValueError(f"fractions must sum to 1, got {list(lengths)} (sum {sum(lengths)})")
+        counts = [int(numpy.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):  # hand the remainder out round-robin, as torch does
+            counts[i % len(counts)] += 1
+    else:
+        counts = [int(x) for x in lengths]
+    if sum(counts) != n:
+        raise ValueError(f"lengths {counts} sum to {sum(counts)}, the dataset has {n} samples")
+    perm = (generator or default_generator).permutation(n)
+    out, start = [], 0
+    for c in counts:
+        out.append(Subset(dataset, perm[start : start + c]))
+        start += c
+    return out

@@ -1,0 +1,432 @@
+"""The training loop: forward, loss, backward, optimizer step, repeated; and watching it learn.
+
+One step on a batch (x, t):
+
+    z = f_θ(x)                      forward pass
+    ℓ = L(z, t)                     loss (mean over the batch)
+    g = ∂ℓ/∂θ                       backpropagation
+    g ← g · min(1, c / ‖g‖)         gradient clipping (when clip_grad_norm = c)
+    θ ← optimizer(θ, g, η)          optimizer step at learning rate η (from the scheduler)
+
+After each epoch: the validation loss and accuracy, early stopping on the validation loss, a
+checkpoint in the run folder. Callbacks (see ``Callback``) are called at the named points.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .. import functional as F
+from .. import nn
+from ..function import no_grad
+from ..serialization import save
+from . import checkpoint as ckpt
+from .callbacks import EarlyStopping, History
+from .metrics import MetricsLog, correct_count, read_metrics
+
+
+class Trainer:
+    """Trains ``model`` with ``optimizer`` on batches (x, t); see the module docstring.
+
+    loss_fn: ``loss_fn(output, target)``, default cross-entropy (classification, with accuracy).
+    scheduler / scheduler_interval: an LR scheduler stepped every "epoch" or every "step";
+      ReduceLROnPlateau-style schedulers (``step(metric)``) get the validation loss.
+    clip_grad_norm: rescale gradients to at most this joint 2-norm before each step.
+    early_stopping: patience (int) or an ``EarlyStopping``; monitors the validation loss.
+    run_dir: folder for metrics.jsonl, checkpoints and config.json (None: keep nothing on disk).
+    log_every: write a train record (mean loss/accuracy of the last ``log_every`` steps).
+    checkpoint_every: also checkpoint every N steps (always at each epoch's end).
+    """
+
+    def __init__(
+        self,
+        model: nn.Module,
+        optimizer,
+        loss_fn=None,
+        *,
+        scheduler=None,
+        scheduler_interval: str = "epoch",
+        clip_grad_norm: float | None = None,
+        callbacks=(),
+        run_dir: str | os.PathLike | None = None,
+        early_stopping: int | EarlyStopping | None = None,
+        log_every: int = 10,
+        checkpoint_every: int | None = None,
+        progress: bool = True,
+    ) -> None:
+        if scheduler_interval not in ("epoch", "step"):
+            raise ValueError(
+                f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
+            )
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.loss_fn = loss_fn if loss_fn is not None else F.cross_entropy
+        self.classification = (
+            loss_fn is None
+            or isinstance(loss_fn, nn.CrossEntropyLoss)
+            or (loss_fn is F.cross_entropy)
+        )
+        self.scheduler_interval = scheduler_interval
+        self.clip_grad_norm = clip_grad_norm
+        self.callbacks = list(callbacks)
+        self.run_dir = Path(run_dir) if run_dir is not None else None
+        if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
+            early_stopping = EarlyStopping(early_stopping)
+        self.early_stopping = early_stopping
+        self.log_every, self.checkpoint_every, self.progress = log_every, checkpoint_every, progress
+        self.step = 0  # optimizer steps taken
+        self.epoch = 0  # the epoch in progress (1-based); after fit, the last epoch run
+        self.epochs_done = 0
+        self.batch_in_epoch = 0
+        self.history = History()
+        self.last_loss: float | None = None
+        self.last_batch = self.last_output = None
+        self.grad_norm: float | None = None
+        self.best_val_loss = math.inf
+        self.should_stop = False
+        self.stop_reason: str | None = None
+        self.diverged = False  # a non-finite loss stopped the run
+        self.train_loader = None
+        self._epoch_sums = {"loss": 0.0, "correct": 0, "count": 0}
+        self._window = {"loss": 0.0, "correct": 0, "count": 0, "steps": 0}
+        self._log = MetricsLog(self.run_dir / "metrics.jsonl") if self.run_dir else None
+        self.last_checkpoint: Path | None = None
+        self._ckpt_step = 0
+
+    # ------------------------------------------------------------ hooks
+    def _call(self, hook: str, *args) -> None:
+        for cb in self.callbacks:
+            fn = getattr(cb, hook, None)
+            if fn is not None:
+                fn(self, *args)
+
+    def record(self, **values) -> dict:
+        """Append a metrics record to the history (and metrics.jsonl)."""
+        rec = {"step": self.step, "epoch": self.epoch, **values}
+        self.history.append(rec)
+        if self._log is not None:
+            self._log.write(rec)
+        return rec
+
+    @property
+    def lr(self) -> float:
+        return float(self.optimizer.param_groups[0]["lr"])
+
+    # ------------------------------------------------------------ one step
+    def compute_loss(self, batch):
+        """(loss, output, target) for a batch ``(x, target)``; override for other batch shapes."""
+        x, target = batch
+        output = self.model(x)
+        return self.loss_fn(output, target), output, target
+
+    def train_step(self, batch) -> bool:
+        """One optimizer step; False (and nothing updated) when the loss is not finite."""
+        self.last_batch = batch
+        loss, output, target = self.compute_loss(batch)
+        value = float(loss.data)
+        self.last_output = output
+        if not math.isfinite(value):
+            self._stop_on_nonfinite(value)
+            return False
+        self.optimizer.zero_grad()
+        loss.backward()
+        self._call("on_after_backward")
+        if self.clip_grad_norm is not None:
+            norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
+            self.grad_norm = float(norm.data)
+        self.optimizer.step()
+        self.step += 1
+        self.batch_in_epoch += 1
+        self.last_loss = value
+        n = len(target)
+        correct = correct_count(output, target) if self.classification else 0
+        for sums in (self._epoch_sums, self._window):
+            sums["loss"] += value * n
+            sums["correct"] += correct
+            sums["count"] += n
+        self._window["steps"] += 1
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
+        if self._window["steps"] >= self.log_every:
+            self._flush_window()
+        self._call("on_step_end")
+        return True
+
+    def _flush_window(self) -> None:
+        w = self._window
+        if w["steps"]:
+            extra = {"accuracy": w["correct"] / w["count"]} if self.classification else {}
+            self.record(split="train", loss=w["loss"] / w["count"], **extra, lr=self.lr)
+        self._window = {"loss": 0.0, "correct": 0, "count": 0, "steps": 0}
+
+    def _stop_on_nonfinite(self, value: float) -> None:
+        where = f"step {self.step + 1} (epoch {self.epoch}, batch {self.batch_in_epoch + 1})"
+        if self.last_checkpoint is not None:
+            kept = f"the last good checkpoint is {self.last_checkpoint} (step {self._ckpt_step})"
+        elif self.run_dir is not None:
+            kept = "no checkpoint had been written yet"
+        else:
+            kept = "no run_dir, so no checkpoint"
+        self.stop_reason = (
+            f"loss is {value} at {where}; stopped before updating the parameters; {kept}. "
+            "Try a smaller learning rate or clip_grad_norm."
+        )
+        self.should_stop = self.diverged = True
+        tqdm.write(f"ember: {self.stop_reason}", file=sys.stderr)
+
+    # ------------------------------------------------------------ evaluation
+    def evaluate(self, loader, split: str = "val") -> dict:
+        """Mean loss (and accuracy) over ``loader`` with grad off and the model in eval mode."""
+        was_training = self.model.training
+        self.model.eval()
+        total, correct, count = 0.0, 0, 0
+        with no_grad():
+            for batch in loader:
+                loss, output, target = self.compute_loss(batch)
+                n = len(target)
+                total += float(loss.data) * n
+                count += n
+                if self.classification:
+                    correct += correct_count(output, target)
+        self.model.train(was_training)
+        if count == 0:
+            raise ValueError(f"the {split} loader yielded no batches")
+        metrics = {"loss": total / count}
+        if self.classification:
+            metrics["accuracy"] = correct / count
+        return metrics
+
+    # ------------------------------------------------------------ the loop
+    def fit(
+        self,
+        train_loader,
+        val_loader=None,
+        epochs: int = 1,
+        max_steps: int | None = None,
+        test_loader=None,
+        resume: str | os.PathLike | None = None,
+    ) -> History:
+        """Train until ``epochs`` epochs (counting those before a resume) or ``max_steps`` steps.
+
+        Returns the history; ``history.stop_reason`` says why the run ended early, if it did.
+        """
+        self.train_loader = train_loader
+        if resume is not None:
+            self.load_checkpoint(resume)
+        self.should_stop, self.stop_reason, self.diverged = False, None, False
+        self._call("on_train_begin")
+        start = time.perf_counter()
+        while self.epochs_done < epochs and not self.should_stop:
+            if max_steps is not None and self.step >= max_steps:
+                break
+            self.epoch = self.epochs_done + 1
+            finished = self._train_epoch(train_loader, epochs, max_steps)
+            if not finished:
+                break
+            self._end_epoch(val_loader)
+        if self.run_dir is not None and self.batch_in_epoch and not self.diverged:
+            self.save_checkpoint()  # stopped mid-epoch (max_steps): resumable from here
+        if test_loader is not None and not self.diverged:
+            metrics = self.evaluate(test_loader, "test")
+            self.record(split="test", **metrics)
+        self._call("on_train_end")
+        if self._log is not None:
+            self._log.close()
+        self.history.stop_reason, self.history.run_dir = self.stop_reason, self.run_dir
+        self.train_seconds = time.perf_counter() - start
+        return self.history
+
+    def _train_epoch(self, loader, epochs: int, max_steps: int | None) -> bool:
+        """Run the batches of one epoch; True when the epoch ran to its end."""
+        self.model.train()
+        total = len(loader) if hasattr(loader, "__len__") else None
+        bar = tqdm(
+            total=total,
+            initial=self.batch_in_epoch,
+            desc=f"epoch {self.epoch}/{epochs}",
+            disable=not self.progress,
+            file=sys.stderr,
+            dynamic_ncols=True,
+            leave=True,
+        )
+        try:
+            for batch in loader:
+                if not self.train_step(batch):
+                    return False
+                bar.update(1)
+                if self.step % 5 == 0 or self.batch_in_epoch == total:
+                    bar.set_postfix(self._postfix(), refresh=False)
+                if self.checkpoint_every and self.step % self.checkpoint_every == 0:
+                    self.save_checkpoint()
+                if self.should_stop or (max_steps is not None and self.step >= max_steps):
+                    return total is not None and self.batch_in_epoch == total
+        finally:
+            bar.close()
+        return True
+
+    def _postfix(self) -> dict:
+        s = self._epoch_sums
+        out = {"loss": f"{s['loss'] / max(s['count'], 1):.4f}"}
+        if self.classification and s["count"]:
+            out["acc"] = f"{s['correct'] / s['count']:.4f}"
+        out["lr"] = f"{self.lr:.3g}"
+        return out
+
+    def _end_epoch(self, val_loader) -> None:
+        self._flush_window()
+        s = self._epoch_sums
+        train = {"train_loss": s["loss"] / max(s["count"], 1)}
+        if self.classification:
+            train["train_accuracy"] = s["correct"] / max(s["count"], 1)
+        self.epochs_done += 1
+        self.batch_in_epoch = 0
+        self._epoch_sums = {"loss": 0.0, "correct": 0, "count": 0}
+        val = None
+        if val_loader is not None:
+            val = self.evaluate(val_loader, "val")
+            self.record(split="val", **val, **train, lr=self.lr)
+            self._call("on_validation_end", val)
+            if self.progress:
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
+                tqdm.write(f"epoch {self.epoch}: val {shown}", file=sys.stderr)
+            if val["loss"] < self.best_val_loss:
+                self.best_val_loss = val["loss"]
+                if self.run_dir is not None:
+                    save(self.model.state_dict(), self.run_dir / "best.safetensors")
+            if self.early_stopping is not None:
+                self.early_stopping.update(val["loss"])
+                if self.early_stopping.should_stop:
+                    self.should_stop = True
+                    es = self.early_stopping
+                    self.stop_reason = (
+                        f"early stopping: validation loss did not improve for {es.patience} "
+                        f"epochs (best {es.best:.4f})"
+                    )
+        if self.scheduler is not None and self.scheduler_interval == "epoch":
+            if _wants_metric(self.scheduler):
+                if val is None:
+                    raise ValueError(f"{type(self.scheduler).__name__} needs a val_loader")
+                self.scheduler.step(val["loss"])
+            else:
+                self.scheduler.step()
+        self._call("on_epoch_end")
+        if self.run_dir is not None:
+            self.save_checkpoint()
+
+    # ------------------------------------------------------------ checkpoints
+    def state_dict(self) -> dict:
+        loader = self.train_loader
+        cbs = {
+            str(i): cb.state_dict()
+            for i, cb in enumerate(self.callbacks)
+            if hasattr(cb, "state_dict")
+        }
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
+            "rng": {
+                **ckpt.rng_state(),
+                "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
+            },
+            "loop": {
+                "epoch": self.epochs_done,
+                "step": self.step,
+                "batch_in_epoch": self.batch_in_epoch,
+                "epoch_sums": dict(self._epoch_sums),
+                "window": dict(self._window),
+                "best_val_loss": self.best_val_loss,
+                "early_stopping": (
+                    self.early_stopping.state_dict() if self.early_stopping is not None else None
+                ),
+            },
+            "callbacks": cbs,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None and state.get("scheduler") is not None:
+            self.scheduler.load_state_dict(state["scheduler"])
+        ckpt.set_rng_state(state["rng"])
+        loader_state = state["rng"].get("loader")
+        if loader_state is not None and hasattr(self.train_loader, "load_state_dict"):
+            self.train_loader.load_state_dict(loader_state)
+        loop = state["loop"]
+        self.epochs_done = self.epoch = int(loop["epoch"])
+        self.step, self.batch_in_epoch = int(loop["step"]), int(loop["batch_in_epoch"])
+        self._epoch_sums, self._window = dict(loop["epoch_sums"]), dict(loop["window"])
+        self.best_val_loss = float(loop["best_val_loss"])
+        if self.early_stopping is not None and loop.get("early_stopping") is not None:
+            self.early_stopping.load_state_dict(loop["early_stopping"])
+        for i, cb in enumerate(self.callbacks):
+            if str(i) in state.get("callbacks", {}) and hasattr(cb, "load_state_dict"):
+                cb.load_state_dict(state["callbacks"][str(i)])
+
+    def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path:
+        """Write the whole training state (atomically) to ``path`` or the run folder."""
+        if path is None:
+            if self.run_dir is None:
+                raise ValueError("save_checkpoint needs a path when the trainer has no run_dir")
+            path = self.run_dir / ckpt.CHECKPOINT_FILE
+        state = self.state_dict()
+        summary = {
+            "epoch": self.epochs_done,
+            "step": self.step,
+            "batch_in_epoch": self.batch_in_epoch,
+            "lr": self.lr,
+            "best_val_loss": None if math.isinf(self.best_val_loss) else self.best_val_loss,
+            "model": type(self.model).__name__,
+            "optimizer": type(self.optimizer).__name__,
+            "scheduler": type(self.scheduler).__name__ if self.scheduler is not None else None,
+            "file": Path(path).name,
+        }
+        self.last_checkpoint = ckpt.save_checkpoint(path, state, summary)
+        self._ckpt_step = self.step
+        return self.last_checkpoint
+
+    def load_checkpoint(self, path: str | os.PathLike) -> None:
+        """Restore a checkpoint (a file or run folder) so that ``fit`` continues it exactly."""
+        path = ckpt.checkpoint_path(path)
+        self.load_state_dict(ckpt.load_checkpoint(path))
+        self.last_checkpoint, self._ckpt_step = path, self.step
+        if self._log is not None:
+            # keep the records up to the checkpoint; later lines belong to the lost future
+            kept = [
+                r
+                for r in read_metrics(self._log.path)
+                if r.get("step", 0) <= self.step and r.get("split") != "test"
+            ]
+            self._log.rewrite(kept)
+            self.history[:] = kept
+
+
+def _wants_metric(scheduler) -> bool:
+    # torch's ReduceLROnPlateau.step takes the monitored value
+    name = type(scheduler).__name__
+    return name == "ReduceLROnPlateau" or getattr(scheduler, "needs_metric", False)
+
+
+def fit(
+    model: nn.Module,
+    optimizer,
+    train_loader,
+    val_loader=None,
+    loss_fn=None,
+    epochs: int = 1,
+    *,
+    max_steps: int | None = None,
+    test_loader=None,
+    resume: str | os.PathLike | None = None,
+    **trainer_options,
+) -> History:
+    """Train ``model``; the options are ``Trainer``'s. Returns the metrics history."""
+    trainer = Trainer(model, optimizer, loss_fn, **trainer_options)
+    history = trainer.fit(train_loader, val_loader, epochs, max_steps, test_loader, resume)
+    history.trainer = trainer
+    return history
