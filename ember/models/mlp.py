@@ -50,7 +50,8 @@ class MLP(nn.Sequential):
         self.hidden_sizes = tuple(int(h) for h in hidden_sizes)
 
     def extra_repr(self) -> str:
-        return f"{self.in_features} → {' → '.join(map(str, self.hidden_sizes))} → {self.num_classes}"
+        sizes = (self.in_features, *self.hidden_sizes, self.num_classes)
+        return " → ".join(map(str, sizes))
 
 
 @register_model("mlp", task="classification", description="multilayer perceptron (ReLU)")
