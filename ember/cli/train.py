@@ -1,0 +1,238 @@
+"""``ember train MODEL --data NAME``: train a registered model and save the run folder.
+
+Classification models (``task="classification"``) train here on a dataset from ember.data;
+language models (``task="language"``, the default ``charlstm``) are handed to
+``ember.train.language.train_language_model(args)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import inspect
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import ember
+from ember import optim
+from ember.backend import Generator
+from ember.data import CLASSIFICATION_DATASETS, DataLoader, load_dataset, random_split
+from ember.models import MODELS, get_model
+from ember.serialization import atomic_write_text
+from ember.train import Trainer
+
+DEFAULT_MODEL = "charlstm"
+DEFAULT_CLASSIFICATION_DATA = "mnist"
+# Per dataset: epochs, batch size and Adam learning rate that train an MLP well in minutes.
+DATA_DEFAULTS = {
+    "digits": {"epochs": 30, "batch_size": 32, "lr": 3e-3},
+    "mnist": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
+    "fashion-mnist": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
+    "mnist1d": {"epochs": 100, "batch_size": 100, "lr": 1e-3},
+}
+OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "rmsprop": optim.RMSprop}
+# Hyper-parameters that config.json keeps and --resume restores.
+_CONFIG_KEYS = (
+    "data", "data_root", "epochs", "steps", "batch_size", "lr", "optimizer", "weight_decay",
+    "momentum", "clip_grad_norm", "patience", "val_fraction", "seed", "device",
+)  # fmt: skip
+
+
+def add_parser(subparsers) -> argparse.ArgumentParser:
+    p = subparsers.add_parser(
+        "train",
+        help="train a model and save the run (default: the character-level LSTM)",
+        description=(
+            "Train a registered model. Classification models train on --data (digits, mnist, "
+            "fashion-mnist, mnist1d); language models (the default, charlstm) on a text corpus. "
+            "The run folder gets config.json, metrics.jsonl and checkpoints; --resume RUN "
+            "continues one exactly."
+        ),
+    )
+    p.add_argument(
+        "model",
+        nargs="?",
+        default=DEFAULT_MODEL,
+        help=f"model name from the registry (default {DEFAULT_MODEL}); known: "
+        + (", ".join(sorted(MODELS)) or "none"),
+    )
+    p.add_argument(
+        "--data",
+        default=None,
+        help=f"dataset: {', '.join(CLASSIFICATION_DATASETS)} for classification "
+        f"(default {DEFAULT_CLASSIFICATION_DATA}); pydoc or tinyshakespeare for language models",
+    )
+    p.add_argument("--data-root", default=None, help="folder holding a local copy of the files")
+    p.add_argument("--text", default=None, help="language models: train on this UTF-8 text file")
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--epochs", type=int, default=None, help="epochs (total, with --resume)")
+    length.add_argument("--steps", type=int, default=None, help="optimizer steps instead of epochs")
+    p.add_argument("--batch-size", type=int, default=None, help="batch size (per-data default)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate (per-data default)")
+    p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="default adam")
+    p.add_argument("--weight-decay", type=float, default=0.0, help="default 0")
+    p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
+    p.add_argument("--clip-grad-norm", type=float, default=None, help="max gradient 2-norm")
+    p.add_argument("--patience", type=int, default=None, help="early-stopping patience (epochs)")
+    p.add_argument(
+        "--val-fraction", type=float, default=0.1, help="training data held out (default 0.1)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="seeds init, dropout, shuffles (default 0)")
+    p.add_argument("--run-dir", default=None, help="run folder (default runs/MODEL-TIMESTAMP)")
+    p.add_argument("--resume", metavar="RUN", default=None, help="continue the run in RUN")
+    p.add_argument("--device", default="cpu", help="where to train (default cpu)")
+    p.add_argument(
+        "-o",
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model option, e.g. -o hidden_sizes=512,256 -o dropout=0.1 (repeatable)",
+    )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(run=run)
+    return p
+
+
+def parse_option(text: str) -> tuple[str, object]:
+    """``key=value`` with value read as JSON, a comma list of numbers, or a string."""
+    if "=" not in text:
+        raise ValueError(f"model option {text!r} must look like KEY=VALUE")
+    key, raw = text.split("=", 1)
+    key = key.strip().replace("-", "_")
+    try:
+        return key, json.loads(raw)
+    except json.JSONDecodeError:
+        pass
+    if "," in raw:
+        return key, [parse_option(f"x={part}")[1] for part in raw.split(",") if part]
+    return key, raw
+
+
+def run(args: argparse.Namespace) -> int:
+    config = None
+    if args.resume is not None:
+        config = _read_config(Path(args.resume))
+        args.model = config["model"]
+        args.run_dir = args.resume
+    try:
+        spec = get_model(args.model)
+    except KeyError as e:
+        print(f"ember train: {e.args[0]}", file=sys.stderr)
+        return 2
+    if spec["task"] == "language":
+        from ember.train.language import train_language_model
+
+        return int(train_language_model(args) or 0)
+    try:
+        return train_classifier(args, spec, config)
+    except (ValueError, FileNotFoundError, OSError) as e:
+        print(f"ember train: {e}", file=sys.stderr)
+        return 2
+
+
+def _read_config(run_dir: Path) -> dict:
+    path = run_dir / "config.json"
+    if not path.is_file():
+        raise SystemExit(f"ember train: --resume {run_dir}: no config.json there (not a run?)")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def _resolve(args: argparse.Namespace, config: dict | None) -> dict:
+    """The run's hyper-parameters: a resumed run's config, else the arguments and defaults."""
+    if config is not None:
+        hp = {k: config.get(k) for k in _CONFIG_KEYS}
+        if args.epochs is not None or args.steps is not None:  # a new target length
+            hp["epochs"], hp["steps"] = args.epochs, args.steps
+        return hp
+    hp = {k: getattr(args, k) for k in _CONFIG_KEYS}
+    hp["data"] = (hp["data"] or DEFAULT_CLASSIFICATION_DATA).lower()
+    defaults = DATA_DEFAULTS.get(hp["data"], DATA_DEFAULTS["mnist"])
+    if hp["epochs"] is None and hp["steps"] is None:
+        hp["epochs"] = defaults["epochs"]
+    hp["batch_size"] = hp["batch_size"] or defaults["batch_size"]
+    if hp["lr"] is None:
+        hp["lr"] = 0.05 if hp["optimizer"] == "sgd" else defaults["lr"]
+    return hp
+
+
+def _build_model(builder, data, options: dict):
+    """Call the builder with the dataset facts it asks for (in_features, num_classes, …)."""
+    facts = {
+        "in_features": data.in_features,
+        "num_classes": data.num_classes,
+        "input_shape": tuple(data.input_shape),
+        "in_channels": data.input_shape[0] if len(data.input_shape) == 3 else 1,
+    }
+    params = inspect.signature(builder).parameters
+    taken = {k: v for k, v in facts.items() if k in params and k not in options}
+    return builder(**taken, **options), {**taken, **options}
+
+
+def _optimizer(hp: dict, params):
+    cls = OPTIMIZERS[hp["optimizer"]]
+    kwargs = {"lr": hp["lr"], "weight_decay": hp["weight_decay"]}
+    if hp["optimizer"] == "sgd":
+        kwargs["momentum"] = hp["momentum"]
+    return cls(params, **kwargs)
+
+
+def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) -> int:
+    hp = _resolve(args, config)
+    options = dict(config["options"]) if config else dict(parse_option(o) for o in args.option)
+    ember.manual_seed(hp["seed"])
+    data = load_dataset(hp["data"], root=hp["data_root"])
+    model, options = _build_model(spec["builder"], data, options)
+    model.to(hp["device"])
+    train_set, val_set = data.train, None
+    if hp["val_fraction"]:
+        f = hp["val_fraction"]
+        train_set, val_set = random_split(data.train, [1 - f, f], generator=Generator(hp["seed"]))
+    loader = DataLoader(train_set, batch_size=hp["batch_size"], shuffle=True, seed=hp["seed"])
+    evaluation = {"batch_size": 1024}
+    val_loader = DataLoader(val_set, **evaluation) if val_set is not None else None
+    test_loader = DataLoader(data.test, **evaluation)
+
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(args.run_dir or Path("runs") / f"{args.model}-{stamp}")
+    if config is None:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        config = {"model": args.model, "task": spec["task"], "options": options, **hp}
+        config["ember_version"] = ember.__version__
+        atomic_write_text(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
+    elif hp["epochs"] != config.get("epochs") or hp["steps"] != config.get("steps"):
+        atomic_write_text(run_dir / "config.json", json.dumps({**config, **hp}, indent=2) + "\n")
+
+    trainer = Trainer(
+        model,
+        _optimizer(hp, model.parameters()),
+        clip_grad_norm=hp["clip_grad_norm"],
+        early_stopping=hp["patience"],
+        run_dir=run_dir,
+        progress=not args.no_progress,
+    )
+    epochs = hp["epochs"] if hp["epochs"] is not None else math.ceil(hp["steps"] / len(loader))
+    print(
+        f"training {args.model} ({model.num_parameters():,} parameters) on {data.name}: "
+        f"{len(train_set)} train / {len(val_set) if val_set else 0} val / {len(data.test)} test",
+        file=sys.stderr,
+    )
+    start = time.perf_counter()
+    history = trainer.fit(
+        loader, val_loader, epochs, max_steps=hp["steps"], test_loader=test_loader,
+        resume=run_dir if args.resume else None,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    test = history.last("test")
+    if test is not None:
+        print(
+            f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
+            f"{trainer.epochs_done} epochs, {trainer.step} steps, {seconds:.1f} s"
+        )
+    if history.stop_reason:
+        print(f"stopped: {history.stop_reason}")
+    print(f"run saved to {run_dir}")
+    return 1 if trainer.diverged else 0

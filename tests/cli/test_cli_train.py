@@ -1,0 +1,92 @@
+"""`ember train` through the command's main(): runs, run folders, resume, help and errors."""
+
+import json
+
+import pytest
+
+from ember.cli import main
+from ember.train import load_checkpoint, read_metrics
+
+
+def _train(shared_data, run_dir, *extra):
+    data = extra[extra.index("--data") + 1] if "--data" in extra else "digits"
+    argv = ["train", "mlp", "--data-root", str(shared_data / data), "--run-dir", str(run_dir)]
+    argv += ["--no-progress", *extra]
+    if "--data" not in extra:
+        argv += ["--data", "digits"]
+    return main(argv)
+
+
+def test_train_mlp_on_digits_then_resume(shared_data, tmp_path, capsys):
+    run = tmp_path / "run"
+    assert _train(shared_data, run, "--epochs", "12", "-o", "hidden_sizes=128") == 0
+    out = capsys.readouterr().out
+    assert f"run saved to {run}" in out and "test accuracy" in out
+    config = json.loads((run / "config.json").read_text())
+    assert config["model"] == "mlp" and config["data"] == "digits" and config["epochs"] == 12
+    assert config["options"] == {"in_features": 64, "num_classes": 10, "hidden_sizes": 128}
+    test = [r for r in read_metrics(run) if r["split"] == "test"]
+    assert len(test) == 1 and test[0]["accuracy"] >= 0.95
+    assert load_checkpoint(run)["loop"]["epoch"] == 12
+
+    assert main(["train", "--resume", str(run), "--epochs", "14", "--no-progress"]) == 0
+    assert load_checkpoint(run)["loop"]["epoch"] == 14
+    records = read_metrics(run)
+    assert [r["epoch"] for r in records if r["split"] == "val"] == list(range(1, 15))
+    assert len([r for r in records if r["split"] == "test"]) == 1
+
+
+@pytest.mark.parametrize("data", ["mnist", "fashion-mnist", "mnist1d"])
+def test_train_mlp_on_the_other_datasets_for_a_few_steps(shared_data, tmp_path, capsys, data):
+    assert _train(shared_data, tmp_path, "--data", data, "--steps", "5") == 0
+    assert f"run saved to {tmp_path}" in capsys.readouterr().out
+    assert load_checkpoint(tmp_path)["loop"]["step"] == 5
+
+
+def test_help_lists_the_options(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["train", "--help"])
+    assert e.value.code == 0
+    out = capsys.readouterr().out
+    for option in ["--data", "--epochs", "--steps", "--batch-size", "--lr", "--seed", "--resume",
+                   "--run-dir", "--optimizer", "--device"]:  # fmt: skip
+        assert option in out
+
+
+def test_errors_are_clear(capsys, tmp_path):
+    assert main(["train", "no-such-model"]) == 2
+    assert "unknown model 'no-such-model'" in capsys.readouterr().err
+    assert main(["train", "mlp", "--data", "cifar", "--run-dir", str(tmp_path)]) == 2
+    assert "unknown dataset 'cifar'" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["train", "mlp", "--epochs", "1", "--steps", "2"])  # one or the other
+
+
+def test_model_options_are_parsed():
+    from ember.cli.train import parse_option
+
+    assert parse_option("hidden_sizes=512,256") == ("hidden_sizes", [512, 256])
+    assert parse_option("dropout=0.1") == ("dropout", 0.1)
+    assert parse_option("activation=tanh") == ("activation", "tanh")
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_option("dropout")
+
+
+def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
+    """The dispatch only: ember.train.language is the recurrent work's module."""
+    import sys
+    import types
+
+    from ember.models import registry
+
+    calls = []
+    fake = types.ModuleType("ember.train.language")
+    fake.train_language_model = lambda args: calls.append(args) or 0
+    monkeypatch.setitem(sys.modules, "ember.train.language", fake)
+    monkeypatch.setitem(
+        registry.MODELS, "charlstm", {"builder": None, "task": "language", "description": ""}
+    )
+    assert main([]) == 0  # `ember` alone = `ember train` = the default charlstm
+    assert calls[0].model == "charlstm" and calls[0].data is None
+    assert main(["train", "charlstm", "--data", "tinyshakespeare", "--steps", "7"]) == 0
+    assert calls[1].data == "tinyshakespeare" and calls[1].steps == 7
