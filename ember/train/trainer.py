@@ -218,6 +218,8 @@ class Trainer:
         self.train_loader = train_loader
         if resume is not None:
             self.load_checkpoint(resume)
+        elif self.step == 0 and self._log is not None and self._log.path.exists():
+            self._log.rewrite([])  # a new run in an old folder: its metrics start afresh
         self.should_stop, self.stop_reason, self.diverged = False, None, False
         self._call("on_train_begin")
         start = time.perf_counter()

@@ -218,3 +218,13 @@ def test_loss_fn_without_accuracy_for_regression():
             epochs=20, progress=False)  # fmt: skip
     last = h.last("val")
     assert "accuracy" not in last and last["loss"] < 1e-3
+
+
+def test_a_new_run_in_an_old_folder_starts_its_metrics_afresh(tmp_path):
+    for _ in range(2):
+        train, val = _loaders(batch_size=100)
+        model = MLP(2, (4,), 3)
+        fit(model, optim.SGD(model.parameters(), lr=0.1), train, val, epochs=2,
+            run_dir=tmp_path, progress=False)  # fmt: skip
+    lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
+    assert [json.loads(x)["epoch"] for x in lines if '"val"' in x] == [1, 2]
