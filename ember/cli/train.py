@@ -186,7 +186,10 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     ember.manual_seed(hp["seed"])
     data = load_dataset(hp["data"], root=hp["data_root"])
     model, options = _build_model(spec["builder"], data, options)
-    model.to(hp["device"])
+    try:
+        model.to(hp["device"])
+    except RuntimeError as e:  # a device this build or machine does not have
+        raise ValueError(f"--device {hp['device']}: {e}") from e
     train_set, val_set = data.train, None
     if hp["val_fraction"]:
         f = hp["val_fraction"]

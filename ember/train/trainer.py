@@ -20,7 +20,7 @@ import sys
 import time
 from pathlib import Path
 
-from tqdm.auto import tqdm
+from tqdm import tqdm
 
 from .. import functional as F
 from .. import nn
@@ -28,10 +28,10 @@ from ..function import no_grad
 from ..serialization import save
 from . import checkpoint as ckpt
 from .callbacks import EarlyStopping, History
-from .metrics import MetricsLog, correct_count, read_metrics
+from .metrics import MetricsLog, correct_count
 
 
-class Trainer:
+class Trainer(ckpt.Checkpointing):
     """Trains ``model`` with ``optimizer`` on batches (x, t); see the module docstring.
 
     loss_fn: ``loss_fn(output, target)``, default cross-entropy (classification, with accuracy).
@@ -319,93 +319,6 @@ class Trainer:
         self._call("on_epoch_end")
         if self.run_dir is not None:
             self.save_checkpoint()
-
-    # ------------------------------------------------------------ checkpoints
-    def state_dict(self) -> dict:
-        loader = self.train_loader
-        cbs = {
-            str(i): cb.state_dict()
-            for i, cb in enumerate(self.callbacks)
-            if hasattr(cb, "state_dict")
-        }
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
-            "rng": {
-                **ckpt.rng_state(),
-                "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
-            },
-            "loop": {
-                "epoch": self.epochs_done,
-                "step": self.step,
-                "batch_in_epoch": self.batch_in_epoch,
-                "epoch_sums": dict(self._epoch_sums),
-                "window": dict(self._window),
-                "best_val_loss": self.best_val_loss,
-                "early_stopping": (
-                    self.early_stopping.state_dict() if self.early_stopping is not None else None
-                ),
-            },
-            "callbacks": cbs,
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.optimizer.load_state_dict(state["optimizer"])
-        if self.scheduler is not None and state.get("scheduler") is not None:
-            self.scheduler.load_state_dict(state["scheduler"])
-        ckpt.set_rng_state(state["rng"])
-        loader_state = state["rng"].get("loader")
-        if loader_state is not None and hasattr(self.train_loader, "load_state_dict"):
-            self.train_loader.load_state_dict(loader_state)
-        loop = state["loop"]
-        self.epochs_done = self.epoch = int(loop["epoch"])
-        self.step, self.batch_in_epoch = int(loop["step"]), int(loop["batch_in_epoch"])
-        self._epoch_sums, self._window = dict(loop["epoch_sums"]), dict(loop["window"])
-        self.best_val_loss = float(loop["best_val_loss"])
-        if self.early_stopping is not None and loop.get("early_stopping") is not None:
-            self.early_stopping.load_state_dict(loop["early_stopping"])
-        for i, cb in enumerate(self.callbacks):
-            if str(i) in state.get("callbacks", {}) and hasattr(cb, "load_state_dict"):
-                cb.load_state_dict(state["callbacks"][str(i)])
-
-    def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the whole training state (atomically) to ``path`` or the run folder."""
-        if path is None:
-            if self.run_dir is None:
-                raise ValueError("save_checkpoint needs a path when the trainer has no run_dir")
-            path = self.run_dir / ckpt.CHECKPOINT_FILE
-        state = self.state_dict()
-        summary = {
-            "epoch": self.epochs_done,
-            "step": self.step,
-            "batch_in_epoch": self.batch_in_epoch,
-            "lr": self.lr,
-            "best_val_loss": None if math.isinf(self.best_val_loss) else self.best_val_loss,
-            "model": type(self.model).__name__,
-            "optimizer": type(self.optimizer).__name__,
-            "scheduler": type(self.scheduler).__name__ if self.scheduler is not None else None,
-            "file": Path(path).name,
-        }
-        self.last_checkpoint = ckpt.save_checkpoint(path, state, summary)
-        self._ckpt_step = self.step
-        return self.last_checkpoint
-
-    def load_checkpoint(self, path: str | os.PathLike) -> None:
-        """Restore a checkpoint (a file or run folder) so that ``fit`` continues it exactly."""
-        path = ckpt.checkpoint_path(path)
-        self.load_state_dict(ckpt.load_checkpoint(path))
-        self.last_checkpoint, self._ckpt_step = path, self.step
-        if self._log is not None:
-            # keep the records up to the checkpoint; later lines belong to the lost future
-            kept = [
-                r
-                for r in read_metrics(self._log.path)
-                if r.get("step", 0) <= self.step and r.get("split") != "test"
-            ]
-            self._log.rewrite(kept)
-            self.history[:] = kept
 
 
 def _wants_metric(scheduler) -> bool:

@@ -90,3 +90,8 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
     assert calls[0].model == "charlstm" and calls[0].data is None
     assert main(["train", "charlstm", "--data", "tinyshakespeare", "--steps", "7"]) == 0
     assert calls[1].data == "tinyshakespeare" and calls[1].steps == 7
+
+
+def test_an_unavailable_device_is_a_clear_error(shared_data, tmp_path, capsys):
+    assert _train(shared_data, tmp_path, "--device", "tpu", "--steps", "1") == 2
+    assert "--device tpu" in capsys.readouterr().err

@@ -101,3 +101,57 @@ def test_mnist1d(shared_data):
 def test_unknown_dataset_lists_the_known_ones():
     with pytest.raises(ValueError, match="mnist, fashion-mnist, digits, mnist1d"):
         load_dataset("cifar")
+
+
+def test_mnist1d_is_generated_with_the_mnist1d_package_and_cached(shared_data, tmp_path,
+                                                                  monkeypatch):  # fmt: skip
+    """Without a local copy, the mnist1d package's make_dataset builds the data (offline)."""
+    import sys
+    import types
+
+    frozen = dict(np.load(shared_data / "mnist1d" / "mnist1d_data.npz"))
+    calls = []
+
+    def make_dataset(args):
+        calls.append(args)
+        return {k: frozen[k] for k in ("x", "y", "x_test", "y_test", "t")}
+
+    fake = types.ModuleType("mnist1d.data")
+    fake.make_dataset, fake.get_dataset_args = make_dataset, lambda: {"seed": 42}
+    monkeypatch.setitem(sys.modules, "mnist1d", types.ModuleType("mnist1d"))
+    monkeypatch.setitem(sys.modules, "mnist1d.data", fake)
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path))
+    d = load_mnist1d()
+    assert calls == [{"seed": 42}] and len(d.train) == 4000
+    assert (tmp_path / "mnist1d" / "mnist1d_generated.npz").is_file()
+    again = load_mnist1d()  # from the cache now
+    assert len(calls) == 1 and np.array_equal(again.test.arrays[1], d.test.arrays[1])
+
+
+def test_mnist1d_without_data_or_package_says_what_to_do(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "mnist1d", None)  # import fails
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path))
+    with pytest.raises(FileNotFoundError, match="pip install mnist1d"):
+        load_mnist1d()
+
+
+def test_download_from_mirrors_with_checksum(shared_data, tmp_path, monkeypatch):
+    """The downloader, fed file:// URLs: a dead mirror is skipped, a bad hash never lands."""
+    from ember.data.download import locate
+
+    monkeypatch.setenv("EMBER_DATA", str(tmp_path / "cache"))
+    src = shared_data / "tinyshakespeare" / "input.txt"
+    sha = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
+    urls = [(tmp_path / "missing.txt").as_uri(), src.as_uri()]
+    with pytest.raises(OSError, match="sha256 mismatch"):
+        locate("shakes", "input.txt", "0" * 64, urls)
+    assert not (tmp_path / "cache" / "shakes" / "input.txt").exists()
+    path = locate("shakes", "input.txt", sha, urls)
+    assert path == tmp_path / "cache" / "shakes" / "input.txt"
+    assert path.read_bytes() == src.read_bytes()
+    assert sorted(p.name for p in path.parent.iterdir()) == ["input.txt"]  # no partial files
+    assert locate("shakes", "input.txt", sha, ["file:///nowhere"]) == path  # cached now
+    with pytest.raises(FileNotFoundError, match="download=False"):
+        locate("other", "input.txt", sha, urls, download=False)
