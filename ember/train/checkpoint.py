@@ -92,6 +92,7 @@ class Checkpointing:
                 "epoch_sums": dict(self._epoch_sums),
                 "window": dict(self._window),
                 "best_val_loss": self.best_val_loss,
+                "last_val": self.last_val,
                 "early_stopping": (
                     self.early_stopping.state_dict() if self.early_stopping is not None else None
                 ),
@@ -113,6 +114,7 @@ class Checkpointing:
         self.step, self.batch_in_epoch = int(loop["step"]), int(loop["batch_in_epoch"])
         self._epoch_sums, self._window = dict(loop["epoch_sums"]), dict(loop["window"])
         self.best_val_loss = float(loop["best_val_loss"])
+        self.last_val = loop.get("last_val")
         if self.early_stopping is not None and loop.get("early_stopping") is not None:
             self.early_stopping.load_state_dict(loop["early_stopping"])
         for i, cb in enumerate(self.callbacks):

@@ -41,6 +41,7 @@ class Trainer(ckpt.Checkpointing):
     early_stopping: patience (int) or an ``EarlyStopping``; monitors the validation loss.
     run_dir: folder for metrics.jsonl, checkpoints and config.json (None: keep nothing on disk).
     log_every: write a train record (mean loss/accuracy of the last ``log_every`` steps).
+    val_every: validate every N steps instead of after each epoch (long epochs, language models).
     checkpoint_every: also checkpoint every N steps (always at each epoch's end).
     """
 
@@ -57,6 +58,7 @@ class Trainer(ckpt.Checkpointing):
         run_dir: str | os.PathLike | None = None,
         early_stopping: int | EarlyStopping | None = None,
         log_every: int = 10,
+        val_every: int | None = None,
         checkpoint_every: int | None = None,
         progress: bool = True,
     ) -> None:
@@ -78,7 +80,8 @@ class Trainer(ckpt.Checkpointing):
         if isinstance(early_stopping, int) and not isinstance(early_stopping, bool):
             early_stopping = EarlyStopping(early_stopping)
         self.early_stopping = early_stopping
-        self.log_every, self.checkpoint_every, self.progress = log_every, checkpoint_every, progress
+        self.log_every, self.val_every = log_every, val_every
+        self.checkpoint_every, self.progress = checkpoint_every, progress
         self.step = 0  # optimizer steps taken
         self.epoch = 0  # the epoch in progress (1-based); after fit, the last epoch run
         self.epochs_done = 0
@@ -88,6 +91,8 @@ class Trainer(ckpt.Checkpointing):
         self.last_batch = self.last_output = None
         self.grad_norm: float | None = None
         self.best_val_loss = math.inf
+        self.last_val: dict | None = None
+        self.val_loader = None
         self.should_stop = False
         self.stop_reason: str | None = None
         self.diverged = False  # a non-finite loss stopped the run
@@ -215,7 +220,7 @@ class Trainer(ckpt.Checkpointing):
 
         Returns the history; ``history.stop_reason`` says why the run ended early, if it did.
         """
-        self.train_loader = train_loader
+        self.train_loader, self.val_loader = train_loader, val_loader
         if resume is not None:
             self.load_checkpoint(resume)
         elif self.step == 0 and self._log is not None and self._log.path.exists():
@@ -263,6 +268,9 @@ class Trainer(ckpt.Checkpointing):
                 bar.update(1)
                 if self.step % 5 == 0 or self.batch_in_epoch == total:
                     bar.set_postfix(self._postfix(), refresh=False)
+                if self.val_every and self.step % self.val_every == 0 and self.val_loader:
+                    self._flush_window()
+                    self.validate(self.val_loader)
                 if self.checkpoint_every and self.step % self.checkpoint_every == 0:
                     self.save_checkpoint()
                 if self.should_stop or (max_steps is not None and self.step >= max_steps):
@@ -279,6 +287,27 @@ class Trainer(ckpt.Checkpointing):
         out["lr"] = f"{self.lr:.3g}"
         return out
 
+    def validate(self, val_loader, **extra) -> dict:
+        """Score ``val_loader``; record it, keep the best weights, update early stopping."""
+        val = self.last_val = self.evaluate(val_loader, "val")
+        self.record(split="val", **val, **extra, lr=self.lr)
+        self._call("on_validation_end", val)
+        if self.progress:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
+            tqdm.write(f"epoch {self.epoch}, step {self.step}: val {shown}", file=sys.stderr)
+        if val["loss"] < self.best_val_loss:
+            self.best_val_loss = val["loss"]
+            if self.run_dir is not None:
+                save(self.model.state_dict(), self.run_dir / "best.safetensors")
+        es = self.early_stopping
+        if es is not None and not es.update(val["loss"]) and es.should_stop:
+            self.should_stop = True
+            self.stop_reason = (
+                f"early stopping: validation loss did not improve for {es.patience} "
+                f"validations (best {es.best:.4f})"
+            )
+        return val
+
     def _end_epoch(self, val_loader) -> None:
         self._flush_window()
         s = self._epoch_sums
@@ -288,32 +317,13 @@ class Trainer(ckpt.Checkpointing):
         self.epochs_done += 1
         self.batch_in_epoch = 0
         self._epoch_sums = {"loss": 0.0, "correct": 0, "count": 0}
-        val = None
-        if val_loader is not None:
-            val = self.evaluate(val_loader, "val")
-            self.record(split="val", **val, **train, lr=self.lr)
-            self._call("on_validation_end", val)
-            if self.progress:
-                shown = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
-                tqdm.write(f"epoch {self.epoch}: val {shown}", file=sys.stderr)
-            if val["loss"] < self.best_val_loss:
-                self.best_val_loss = val["loss"]
-                if self.run_dir is not None:
-                    save(self.model.state_dict(), self.run_dir / "best.safetensors")
-            if self.early_stopping is not None:
-                self.early_stopping.update(val["loss"])
-                if self.early_stopping.should_stop:
-                    self.should_stop = True
-                    es = self.early_stopping
-                    self.stop_reason = (
-                        f"early stopping: validation loss did not improve for {es.patience} "
-                        f"epochs (best {es.best:.4f})"
-                    )
+        if val_loader is not None and not self.val_every:
+            self.validate(val_loader, **train)
         if self.scheduler is not None and self.scheduler_interval == "epoch":
             if _wants_metric(self.scheduler):
-                if val is None:
+                if self.last_val is None:
                     raise ValueError(f"{type(self.scheduler).__name__} needs a val_loader")
-                self.scheduler.step(val["loss"])
+                self.scheduler.step(self.last_val["loss"])
             else:
                 self.scheduler.step()
         self._call("on_epoch_end")

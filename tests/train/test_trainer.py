@@ -228,3 +228,16 @@ def test_a_new_run_in_an_old_folder_starts_its_metrics_afresh(tmp_path):
             run_dir=tmp_path, progress=False)  # fmt: skip
     lines = (tmp_path / "metrics.jsonl").read_text().splitlines()
     assert [json.loads(x)["epoch"] for x in lines if '"val"' in x] == [1, 2]
+
+
+def test_validation_every_n_steps():
+    train, val = _loaders(batch_size=20)  # 10 steps per epoch
+    model = MLP(2, (4,), 3)
+    h = fit(model, optim.SGD(model.parameters(), lr=0.1), train, val, epochs=2, val_every=4,
+            progress=False)  # fmt: skip
+    assert [r["step"] for r in h if r["split"] == "val"] == [4, 8, 12, 16, 20]
+    model = MLP(2, (4,), 3)
+    h = fit(model, optim.SGD(model.parameters(), lr=0.0), train, val, epochs=5, val_every=3,
+            early_stopping=2, progress=False)  # fmt: skip
+    assert [r["step"] for r in h if r["split"] == "val"] == [3, 6, 9]
+    assert "did not improve for 2 validations" in h.stop_reason
