@@ -37,7 +37,7 @@ OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "rmspr
 # Hyper-parameters that config.json keeps and --resume restores.
 _CONFIG_KEYS = (
     "data", "data_root", "epochs", "steps", "batch_size", "lr", "optimizer", "weight_decay",
-    "momentum", "clip_grad_norm", "patience", "val_fraction", "seed", "device",
+    "momentum", "clip_grad_norm", "patience", "val_fraction", "seed", "device", "lr_schedule",
 )  # fmt: skip
 
 
@@ -73,6 +73,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int, default=None, help="batch size (per-data default)")
     p.add_argument("--lr", type=float, default=None, help="learning rate (per-data default)")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="default adam")
+    p.add_argument(
+        "--lr-schedule",
+        choices=["constant", "cosine"],
+        default="constant",
+        help="constant, or cosine: annealed to 0 over the run, per step (default constant)",
+    )
     p.add_argument("--weight-decay", type=float, default=0.0, help="default 0")
     p.add_argument("--momentum", type=float, default=0.9, help="SGD momentum (default 0.9)")
     p.add_argument("--clip-grad-norm", type=float, default=None, help="max gradient 2-norm")
@@ -180,6 +186,15 @@ def _optimizer(hp: dict, params):
     return cls(params, **kwargs)
 
 
+def _scheduler(name: str | None, optimizer, total_steps: int):
+    if name in (None, "constant"):
+        return None
+    # ηₜ = η₀ · (1 + cos(π·t / T)) / 2 over the T steps of the run
+    from ember.optim.lr_scheduler import CosineAnnealingLR
+
+    return CosineAnnealingLR(optimizer, T_max=total_steps)
+
+
 def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) -> int:
     hp = _resolve(args, config)
     options = dict(config["options"]) if config else dict(parse_option(o) for o in args.option)
@@ -209,15 +224,18 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     elif hp["epochs"] != config.get("epochs") or hp["steps"] != config.get("steps"):
         atomic_write_text(run_dir / "config.json", json.dumps({**config, **hp}, indent=2) + "\n")
 
+    optimizer = _optimizer(hp, model.parameters())
+    epochs = hp["epochs"] if hp["epochs"] is not None else math.ceil(hp["steps"] / len(loader))
     trainer = Trainer(
         model,
-        _optimizer(hp, model.parameters()),
+        optimizer,
+        scheduler=_scheduler(hp.get("lr_schedule"), optimizer, hp["steps"] or epochs * len(loader)),
+        scheduler_interval="step",
         clip_grad_norm=hp["clip_grad_norm"],
         early_stopping=hp["patience"],
         run_dir=run_dir,
         progress=not args.no_progress,
     )
-    epochs = hp["epochs"] if hp["epochs"] is not None else math.ceil(hp["steps"] / len(loader))
     print(
         f"training {args.model} ({model.num_parameters():,} parameters) on {data.name}: "
         f"{len(train_set)} train / {len(val_set) if val_set else 0} val / {len(data.test)} test",

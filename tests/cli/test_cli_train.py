@@ -95,3 +95,11 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
 def test_an_unavailable_device_is_a_clear_error(shared_data, tmp_path, capsys):
     assert _train(shared_data, tmp_path, "--device", "tpu", "--steps", "1") == 2
     assert "--device tpu" in capsys.readouterr().err
+
+
+def test_cosine_schedule_anneals_the_learning_rate_per_step(shared_data, tmp_path):
+    pytest.importorskip("ember.optim.lr_scheduler")  # the core's schedulers
+    assert _train(shared_data, tmp_path, "--epochs", "2", "--lr-schedule", "cosine") == 0
+    lrs = [r["lr"] for r in read_metrics(tmp_path) if r["split"] == "train"]
+    assert lrs == sorted(lrs, reverse=True) and lrs[0] < 3e-3 and lrs[-1] < 1e-5
+    assert json.loads((tmp_path / "config.json").read_text())["lr_schedule"] == "cosine"
