@@ -1,7 +1,8 @@
 """Finding data files: a local copy, the cache folder, or a download checked by sha256.
 
 Every file a loader reads is known by name and sha256. ``locate`` looks, in order, in the
-``root`` folder the caller gave (a local copy: no network), then in the cache folder
+``root`` folder the caller gave (a local copy, no network: ``root/<file>`` or
+``root/<dataset>/<file>``), then in the cache folder
 ``$EMBER_DATA/<dataset>`` (default ``~/.cache/ember/<dataset>``), and only then downloads from
 the listed mirrors into the cache. A file whose sha256 differs is never used: the error names
 the file, the expected hash and the hash it has.
@@ -57,6 +58,8 @@ def locate(
     """Path of a verified copy of ``filename``; see the module docstring for where it looks."""
     if root is not None:
         path = Path(root).expanduser() / filename
+        if not path.is_file() and (Path(root).expanduser() / dataset / filename).is_file():
+            path = Path(root).expanduser() / dataset / filename  # root holds many datasets
         if not path.is_file():
             raise FileNotFoundError(
                 f"{dataset}: expected {filename} in the folder {root} (root= was given), "

@@ -40,6 +40,8 @@ class Trainer(ckpt.Checkpointing):
     clip_grad_norm: rescale gradients to at most this joint 2-norm before each step.
     early_stopping: patience (int) or an ``EarlyStopping``; monitors the validation loss.
     run_dir: folder for metrics.jsonl, checkpoints and config.json (None: keep nothing on disk).
+    accuracy: report accuracy (argmax of the output's last axis vs the target); default: when
+      the loss is cross-entropy.
     log_every: write a train record (mean loss/accuracy of the last ``log_every`` steps).
     val_every: validate every N steps instead of after each epoch (long epochs, language models).
     checkpoint_every: also checkpoint every N steps (always at each epoch's end).
@@ -57,6 +59,7 @@ class Trainer(ckpt.Checkpointing):
         callbacks=(),
         run_dir: str | os.PathLike | None = None,
         early_stopping: int | EarlyStopping | None = None,
+        accuracy: bool | None = None,
         log_every: int = 10,
         val_every: int | None = None,
         checkpoint_every: int | None = None,
@@ -68,11 +71,10 @@ class Trainer(ckpt.Checkpointing):
             )
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.loss_fn = loss_fn if loss_fn is not None else F.cross_entropy
-        self.classification = (
-            loss_fn is None
-            or isinstance(loss_fn, nn.CrossEntropyLoss)
-            or (loss_fn is F.cross_entropy)
-        )
+        if accuracy is None:  # by default, accuracy goes with a cross-entropy loss
+            ce = loss_fn in (None, F.cross_entropy) or isinstance(loss_fn, nn.CrossEntropyLoss)
+            accuracy = ce
+        self.classification = bool(accuracy)
         self.scheduler_interval = scheduler_interval
         self.clip_grad_norm = clip_grad_norm
         self.callbacks = list(callbacks)
@@ -148,7 +150,7 @@ class Trainer(ckpt.Checkpointing):
         self.step += 1
         self.batch_in_epoch += 1
         self.last_loss = value
-        n = len(target)
+        n = _count(target)
         correct = correct_count(output, target) if self.classification else 0
         for sums in (self._epoch_sums, self._window):
             sums["loss"] += value * n
@@ -193,7 +195,7 @@ class Trainer(ckpt.Checkpointing):
         with no_grad():
             for batch in loader:
                 loss, output, target = self.compute_loss(batch)
-                n = len(target)
+                n = _count(target)
                 total += float(loss.data) * n
                 count += n
                 if self.classification:
@@ -219,6 +221,8 @@ class Trainer(ckpt.Checkpointing):
         """Train until ``epochs`` epochs (counting those before a resume) or ``max_steps`` steps.
 
         Returns the history; ``history.stop_reason`` says why the run ended early, if it did.
+        Exact resume needs a train loader with ``state_dict``/``load_state_dict`` (ember's
+        DataLoader has them); other iterables resume at the right step but not the same batches.
         """
         self.train_loader, self.val_loader = train_loader, val_loader
         if resume is not None:
@@ -329,6 +333,11 @@ class Trainer(ckpt.Checkpointing):
         self._call("on_epoch_end")
         if self.run_dir is not None:
             self.save_checkpoint()
+
+
+def _count(target) -> int:
+    # every target element is one prediction: B for classification, B·T for sequences
+    return target.numel() if hasattr(target, "numel") else len(target)
 
 
 def _wants_metric(scheduler) -> bool:

@@ -155,3 +155,8 @@ def test_download_from_mirrors_with_checksum(shared_data, tmp_path, monkeypatch)
     assert locate("shakes", "input.txt", sha, ["file:///nowhere"]) == path  # cached now
     with pytest.raises(FileNotFoundError, match="download=False"):
         locate("other", "input.txt", sha, urls, download=False)
+
+
+def test_root_may_be_the_folder_of_all_datasets(shared_data):
+    d = load_dataset("digits", root=shared_data)  # finds shared_data/digits/digits.csv.gz
+    assert len(d.train) == 1438

@@ -241,3 +241,27 @@ def test_validation_every_n_steps():
             early_stopping=2, progress=False)  # fmt: skip
     assert [r["step"] for r in h if r["split"] == "val"] == [3, 6, 9]
     assert "did not improve for 2 validations" in h.stop_reason
+
+
+def test_sequence_targets_count_every_position():
+    """(B, T, V) logits with (B, T) targets: accuracy over B·T predictions, never above 1."""
+
+    class PerPosition(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 3)
+
+        def forward(self, x):  # x (B, T, 2) -> (B, T, 3)
+            return self.fc(x)
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 5, 2)).astype(np.float32)
+    y = (x[..., 0] > 0).astype(np.int64)
+    loader = DataLoader(TensorDataset(x, y), batch_size=8)
+    loss_fn = lambda z, t: ember.functional.cross_entropy(z.reshape(-1, 3), t.reshape(-1))  # noqa: E731
+    model = PerPosition()
+    trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.05), loss_fn, accuracy=True,
+                      progress=False)  # fmt: skip
+    trainer.fit(loader, loader, epochs=5)
+    val = trainer.history.last("val")
+    assert 0.9 < val["accuracy"] <= 1.0 and val["train_accuracy"] <= 1.0
