@@ -157,11 +157,12 @@ class Trainer(ckpt.Checkpointing):
             sums["correct"] += correct
             sums["count"] += n
         self._window["steps"] += 1
-        if self.scheduler is not None and self.scheduler_interval == "step":
-            self.scheduler.step()
         if self._window["steps"] >= self.log_every:
             self._flush_window()
         self._call("on_step_end")
+        # last, so that records and callbacks see the rate this step was taken with
+        if self.scheduler is not None and self.scheduler_interval == "step":
+            self.scheduler.step()
         return True
 
     def _flush_window(self) -> None:

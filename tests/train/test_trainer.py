@@ -144,7 +144,7 @@ def test_scheduler_is_stepped_per_epoch_or_per_step(interval):
     if interval == "epoch":
         assert lrs == [1.0, 1.0, 0.5, 0.5, 0.25, 0.25] and sched.last_epoch == 3
     else:
-        assert lrs == [0.5, 0.25, 0.125, 0.0625, 2**-5, 2**-6] and sched.last_epoch == 6
+        assert lrs == [1.0, 0.5, 0.25, 0.125, 0.0625, 2**-5] and sched.last_epoch == 6
 
 
 def test_plateau_scheduler_gets_the_validation_loss():
