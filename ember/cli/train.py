@@ -242,10 +242,18 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
         file=sys.stderr,
     )
     start = time.perf_counter()
-    history = trainer.fit(
-        loader, val_loader, epochs, max_steps=hp["steps"], test_loader=test_loader,
-        resume=run_dir if args.resume else None,
-    )  # fmt: skip
+    try:
+        history = trainer.fit(
+            loader, val_loader, epochs, max_steps=hp["steps"], test_loader=test_loader,
+            resume=run_dir if args.resume else None,
+        )  # fmt: skip
+    except KeyboardInterrupt:
+        # no checkpoint now: the interrupt may have struck inside an optimizer step
+        where = f"{trainer.last_checkpoint} (step {trainer._ckpt_step})"
+        kept = where if trainer.last_checkpoint else "no checkpoint yet"
+        print(f"\ninterrupted at step {trainer.step}; last checkpoint: {kept}")
+        print(f"continue with: ember train --resume {run_dir}")
+        return 130
     seconds = time.perf_counter() - start
     test = history.last("test")
     if test is not None:

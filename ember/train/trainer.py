@@ -233,25 +233,29 @@ class Trainer(ckpt.Checkpointing):
         self.should_stop, self.stop_reason, self.diverged = False, None, False
         self._call("on_train_begin")
         start = time.perf_counter()
+        try:
+            self._run_epochs(train_loader, val_loader, epochs, max_steps)
+            if self.run_dir is not None and self.batch_in_epoch and not self.diverged:
+                self.save_checkpoint()  # stopped mid-epoch (max_steps): resumable from here
+            if test_loader is not None and not self.diverged:
+                metrics = self.evaluate(test_loader, "test")
+                self.record(split="test", **metrics)
+            self._call("on_train_end")
+        finally:
+            if self._log is not None:
+                self._log.close()
+        self.history.stop_reason, self.history.run_dir = self.stop_reason, self.run_dir
+        self.train_seconds = time.perf_counter() - start
+        return self.history
+
+    def _run_epochs(self, train_loader, val_loader, epochs: int, max_steps: int | None) -> None:
         while self.epochs_done < epochs and not self.should_stop:
             if max_steps is not None and self.step >= max_steps:
                 break
             self.epoch = self.epochs_done + 1
-            finished = self._train_epoch(train_loader, epochs, max_steps)
-            if not finished:
+            if not self._train_epoch(train_loader, epochs, max_steps):
                 break
             self._end_epoch(val_loader)
-        if self.run_dir is not None and self.batch_in_epoch and not self.diverged:
-            self.save_checkpoint()  # stopped mid-epoch (max_steps): resumable from here
-        if test_loader is not None and not self.diverged:
-            metrics = self.evaluate(test_loader, "test")
-            self.record(split="test", **metrics)
-        self._call("on_train_end")
-        if self._log is not None:
-            self._log.close()
-        self.history.stop_reason, self.history.run_dir = self.stop_reason, self.run_dir
-        self.train_seconds = time.perf_counter() - start
-        return self.history
 
     def _train_epoch(self, loader, epochs: int, max_steps: int | None) -> bool:
         """Run the batches of one epoch; True when the epoch ran to its end."""

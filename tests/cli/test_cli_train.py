@@ -103,3 +103,23 @@ def test_cosine_schedule_anneals_the_learning_rate_per_step(shared_data, tmp_pat
     lrs = [r["lr"] for r in read_metrics(tmp_path) if r["split"] == "train"]
     assert lrs == sorted(lrs, reverse=True) and lrs[0] < 3e-3 and lrs[-1] < 1e-5
     assert json.loads((tmp_path / "config.json").read_text())["lr_schedule"] == "cosine"
+
+
+def test_ctrl_c_says_how_to_resume(shared_data, tmp_path, capsys, monkeypatch):
+    from ember.train import Trainer
+
+    real = Trainer.train_step
+
+    def interrupt_at_step_50(self, batch):
+        if self.step == 50:
+            raise KeyboardInterrupt
+        return real(self, batch)
+
+    monkeypatch.setattr(Trainer, "train_step", interrupt_at_step_50)
+    assert _train(shared_data, tmp_path, "--epochs", "3") == 130  # 41 steps per epoch
+    out = capsys.readouterr().out
+    assert "interrupted at step 50" in out and "(step 41)" in out
+    assert f"ember train --resume {tmp_path}" in out
+    monkeypatch.undo()
+    assert main(["train", "--resume", str(tmp_path), "--no-progress"]) == 0
+    assert load_checkpoint(tmp_path)["loop"]["epoch"] == 3
