@@ -93,3 +93,36 @@ def test_resume_from_the_middle_of_an_epoch(tmp_path):
     second.fit(loader, val, epochs=2, resume=tmp_path / "b")
     _same(_params(straight), _params(second))
     assert list(second.history) == list(straight.history)
+
+
+def test_a_checkpoint_write_failing_mid_run_leaves_the_last_one_to_resume_from(
+    tmp_path, monkeypatch
+):
+    import pytest
+
+    import ember.serialization as S
+
+    straight, loader, val = _trainer(0, tmp_path / "a")
+    straight.fit(loader, val, epochs=3)
+
+    real, checkpoints = S._write_all, []
+
+    def fail_in_the_second_checkpoint(f, data):
+        if not data.startswith(b"{") and b"ember.checkpoint/1" in data[:100_000]:
+            checkpoints.append(len(data))  # a run checkpoint (not best.safetensors or .json)
+            if len(checkpoints) == 2:
+                real(f, data[: len(data) // 3])
+                raise OSError("disk full (simulated)")
+        real(f, data)
+
+    crashed, loader, val = _trainer(0, tmp_path / "b")
+    monkeypatch.setattr(S, "_write_all", fail_in_the_second_checkpoint)
+    with pytest.raises(OSError, match="simulated"):
+        crashed.fit(loader, val, epochs=3)
+    monkeypatch.undo()
+    state = ember.train.load_checkpoint(tmp_path / "b")
+    assert state["loop"]["epoch"] == 1
+
+    resumed, loader, val = _trainer(3, tmp_path / "b")
+    resumed.fit(loader, val, epochs=3, resume=tmp_path / "b")
+    _same(_params(straight), _params(resumed))
