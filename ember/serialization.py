@@ -30,6 +30,7 @@ import numpy
 import safetensors
 import safetensors.numpy
 
+from . import backend
 from .tensor import Tensor
 
 FORMAT = "ember.save/1"
@@ -94,7 +95,8 @@ class _Encoder:
         if a.dtype == object:
             raise TypeError(f"ember.save: array at {'.'.join(path)} has dtype object")
         name = self.name_for(path)
-        self.tensors[name] = numpy.ascontiguousarray(a)
+        # (not ascontiguousarray: it turns a 0-d array into shape (1,))
+        self.tensors[name] = a if a.flags.c_contiguous else a.copy(order="C")
         return {"__" + kind + "__": name}
 
 
@@ -104,7 +106,7 @@ def _is_torch_tensor(value) -> bool:
 
 def _host(value):
     if isinstance(value, Tensor):
-        return value.data
+        return backend.to_numpy(value.data)  # a host copy when the tensor lives on a device
     return value.detach().cpu().numpy()
 
 
@@ -113,7 +115,7 @@ def _digest(tensors: dict[str, numpy.ndarray]) -> str:
     for name in sorted(tensors):
         a = tensors[name]
         h.update(f"{name}:{a.dtype.str}:{a.shape};".encode())
-        h.update(memoryview(numpy.ascontiguousarray(a)).cast("B"))
+        h.update(a.reshape(-1).view(numpy.uint8))  # C-contiguous already: no copy
     return h.hexdigest()
 
 

@@ -130,3 +130,21 @@ def test_missing_file(tmp_path):
 def test_unsupported_values_are_named():
     with pytest.raises(TypeError, match=r"cannot store a Linear at layer"):
         ember.save({"layer": nn.Linear(2, 2)}, "unused.safetensors")
+
+
+def test_shapes_and_dtypes_survive_exactly(tmp_path):
+    arrays = {
+        "scalar": np.array(3.5, np.float32),
+        "empty": np.zeros((0, 4)),
+        "mask": np.array([True, False]),
+        "strided": np.arange(10, dtype=np.int64)[::3],
+        "transposed": np.arange(12.0).reshape(3, 4).T,
+        "half": np.ones(3, np.float16),
+        "bytes": np.arange(5, dtype=np.uint8),
+    }
+    p = tmp_path / "a.safetensors"
+    ember.save({**arrays, "t": ember.tensor(2.0), "n": np.int64(7)}, p)
+    got = ember.load(p)
+    for k, a in arrays.items():
+        assert got[k].dtype == a.dtype and got[k].shape == a.shape and np.array_equal(got[k], a)
+    assert got["t"].shape == () and got["t"].item() == 2.0 and got["n"] == 7
