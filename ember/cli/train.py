@@ -99,8 +99,20 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="model option, e.g. -o hidden_sizes=512,256 -o dropout=0.1 (repeatable)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    _add_language_arguments(p)
     p.set_defaults(run=run)
     return p
+
+
+def _add_language_arguments(parser: argparse.ArgumentParser) -> None:
+    """The language trainer's own options (--bptt, --eval-every, …), where it is installed."""
+    try:
+        from ember.train.language import language_arguments
+    except ModuleNotFoundError as e:
+        if e.name != "ember.train.language":
+            raise
+        return  # built without the language trainer: classification only
+    language_arguments(parser)
 
 
 def parse_option(text: str) -> tuple[str, object]:

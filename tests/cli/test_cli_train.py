@@ -82,6 +82,7 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
     calls = []
     fake = types.ModuleType("ember.train.language")
     fake.train_language_model = lambda args: calls.append(args) or 0
+    fake.language_arguments = lambda parser: parser.add_argument("--bptt", type=int, default=64)
     monkeypatch.setitem(sys.modules, "ember.train.language", fake)
     monkeypatch.setitem(
         registry.MODELS, "charlstm", {"builder": None, "task": "language", "description": ""}
@@ -90,6 +91,8 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
     assert calls[0].model == "charlstm" and calls[0].data is None
     assert main(["train", "charlstm", "--data", "tinyshakespeare", "--steps", "7"]) == 0
     assert calls[1].data == "tinyshakespeare" and calls[1].steps == 7
+    assert main(["train", "--bptt", "32"]) == 0  # the language trainer's own options
+    assert calls[2].bptt == 32 and calls[0].bptt == 64
 
 
 def test_an_unavailable_device_is_a_clear_error(shared_data, tmp_path, capsys):
