@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="ember", description="ember: train, inspect and sample neural networks on NumPy."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name, module in COMMANDS.items():
+    for module in COMMANDS.values():
         try:
             mod = importlib.import_module(f"ember.cli.{module}")
         except ModuleNotFoundError as e:
