@@ -28,9 +28,11 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .diagnose.anomaly import detect_anomaly  # noqa: E402  (diagnose builds on nn)
 from .function import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .functional.shape import cat, maximum, minimum, stack, where
 from .gradcheck import GradcheckError, gradcheck
+from .mistakes import EmberWarning
 from .tensor import Tensor, apply
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
