@@ -16,8 +16,9 @@ Flags, per parameter:
                    elements so an embedding's unused rows do not count; an all-zero gradient
                    vanishes outright
     exploding      ‖g‖ above ``explode_norm`` (1e3)
-    large-update   update ratio above 0.1;  no-update: the gradient is non-zero but the step
-                   left the parameter unchanged (learning rate 0, parameter not in the optimizer)
+    large-update   a weight matrix's update ratio above 0.1
+    no-update      the gradient is non-zero but the step left the parameter unchanged
+                   (learning rate 0, parameter not in the optimizer)
 
 Computing the norms is one pass over each gradient; the update ratio needs one copy of the
 parameters before the step. ``DiagnosticsCallback`` does both every N steps.
@@ -137,9 +138,16 @@ def gradient_health(
         elif not math.isfinite(row.grad_norm):
             row.flags.append("nonfinite")
         if before is not None and name in before:
-            dw = _norm(w - before[name])
-            row.update_ratio = dw / row.weight_norm if row.weight_norm > 0 else dw
-            if row.update_ratio > LARGE_UPDATE:
+            w0 = before[name]
+            dw, norm0 = _norm(w - w0), _norm(w0)
+            # against the weight before the step; undefined for a zero-initialised bias
+            row.update_ratio = dw / norm0 if norm0 > 0 else None
+            # only weight matrices: a small bias legitimately moves by a large fraction
+            if (
+                row.update_ratio is not None
+                and len(row.shape) >= 2
+                and row.update_ratio > LARGE_UPDATE
+            ):
                 row.flags.append("large-update")
             if dw == 0.0 and row.grad_norm:
                 row.flags.append("no-update")
@@ -155,7 +163,7 @@ def _diagnose(rows, vanish_ratio, explode_norm) -> GradientHealth:
     for r in rows:
         if not finite(r):
             continue
-        if top > 0 and len(r.shape) >= 2 and r.grad_rms < vanish_ratio * top:
+        if len(r.shape) >= 2 and (r.grad_rms == 0.0 or r.grad_rms < vanish_ratio * top):
             r.flags.append("vanishing")
         if r.grad_norm > explode_norm:
             r.flags.append("exploding")
