@@ -328,6 +328,7 @@ def diagnose_rows(
                 )
             )
         if r.dead_fraction is not None and r.dead_fraction >= dead_threshold:
+            died = died or r.dead_fraction == 1.0  # the signal dies here: said once, as dead
             problems.append(
                 Problem(
                     r.name,

@@ -174,12 +174,17 @@ def _diagnose(rows, vanish_ratio, explode_norm) -> GradientHealth:
 
     if v := names("vanishing"):
         smallest = min(r.grad_rms for r in rows if "vanishing" in r.flags)
+        detail = (
+            f"less than {vanish_ratio:g} of the largest gradient per element (RMS"
+            f" {smallest:.2e} against {top:.2e})"
+            if top > 0
+            else "exactly zero gradients"
+        )
         problems.append(
             Problem(
                 ", ".join(v),
                 "vanishing",
-                f"vanishing gradients: {len(v)} weight(s) get less than {vanish_ratio:g} of the"
-                f" largest gradient per element (RMS {smallest:.2e} against {top:.2e})",
+                f"vanishing gradients: {len(v)} weight(s) get {detail}",
                 "ReLU-family activations instead of saturating σ/tanh, He/Xavier initialisation,"
                 " normalisation layers or residual connections; for recurrent nets an LSTM/GRU",
             )

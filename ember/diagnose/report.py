@@ -125,7 +125,8 @@ def _training_figures(runs: list[Run]) -> list[tuple[str, bytes]]:
     out = []
     loss = _curves(runs, "loss")
     if loss:
-        logy = all(v > 0 for s in loss.values() for v in s[1])
+        values = [v for s in loss.values() for v in s[1]]
+        logy = min(values) > 0 and max(values) > 20 * min(values)
         fig = line_plot(loss, "Loss (solid: train, dashed: validation)", "step", "loss", logy=logy)
         out.append(("Loss against training step", to_png_bytes(fig)))
     for name in _metric_names(runs):
@@ -160,8 +161,9 @@ def _over_time(records, field_of, title, ylabel, logy, reference=None, ref_label
         if pts:
             colour = depth_colour(k, min(len(names), _MAX_LINES))
             series[n] = ([p[0] for p in pts], [p[1] for p in pts], {"color": colour})
-    if not series:
-        return None
+    drawable = [v for sr in series.values() for v in sr[1] if v > 0 or not logy]
+    if not drawable:
+        return None  # nothing to draw (e.g. all zero on a log scale): the caller says so
     fig = line_plot(
         series, title, "step", ylabel, logy=logy, reference=reference, reference_label=ref_label
     )
@@ -184,8 +186,15 @@ def _gradient_figures(run: Run) -> list[tuple[str, bytes]]:
         "‖g‖ / √n",
         True,
     )
-    if png:
-        out.append((f"{run.name}: gradient size per layer over training", png))
+    out.append(
+        (f"{run.name}: gradient size per layer over training", png)
+        if png
+        else (
+            f"{run.name}: every weight gradient is exactly zero at every recorded step:"
+            " nothing reaches the weights (see the problems above)",
+            None,
+        )
+    )
     png = _over_time(
         weights,
         lambda p: p.get("update_ratio"),
@@ -195,8 +204,11 @@ def _gradient_figures(run: Run) -> list[tuple[str, bytes]]:
         1e-3,
         "1e-3 (healthy)",
     )
-    if png:
-        out.append((f"{run.name}: optimizer step against weight size", png))
+    out.append(
+        (f"{run.name}: optimizer step against weight size", png)
+        if png
+        else (f"{run.name}: the optimizer never changed a weight at a recorded step", None)
+    )
     return out
 
 
@@ -229,19 +241,23 @@ def _activation_figures(run: Run) -> list[tuple[str, bytes]]:
 
 # ---------------------------------------------------------------- html pieces
 def _problems(run: Run) -> str:
-    """The problems of the first (initialisation) and the latest health records, named."""
+    """The problems of the first (initialisation) and the latest health records, named; a
+    problem found in both is listed once, with both times."""
     items = []
     for kind in ("activations", "gradients"):
         recs = [r for r in run.diagnostics if r.get("kind") == kind]
-        picked = {id(r): r for r in (recs[:1] + recs[-1:])}.values()
-        for r in picked:
+        found: dict = {}  # (layer, kind) -> (problem, [when, ...])
+        for r in {id(r): r for r in (recs[:1] + recs[-1:])}.values():
             when = "at initialisation" if r is recs[0] and r.get("at_init") else f"step {r['step']}"
             for p in r.get("problems", []):
-                items.append(
-                    f'<li class="problem {html.escape(p["kind"])}"><b>{html.escape(p["layer"])}'
-                    f"</b> ({html.escape(p['kind'])}, {kind}, {when}): {html.escape(p['message'])}"
-                    f'<br><span class="fix">fix: {html.escape(p["fix"])}</span></li>'
-                )
+                found.setdefault((p["layer"], p["kind"]), (p, []))[1].append(when)
+        for p, whens in found.values():
+            items.append(
+                f'<li class="problem {html.escape(p["kind"])}"><b>{html.escape(p["layer"])}'
+                f"</b> ({html.escape(p['kind'])}, {kind}, {' and '.join(whens)}):"
+                f" {html.escape(p['message'])}"
+                f'<br><span class="fix">fix: {html.escape(p["fix"])}</span></li>'
+            )
     for r in run.diagnostics:
         if r.get("kind") == "warning":
             items.append(
@@ -268,7 +284,7 @@ def _summary(run: Run) -> str:
             if k not in ("step", "epoch", "split") and isinstance(v, (int, float)):
                 last[f"final {r.get('split', 'train')} {k}"] = v
     if run.metrics:
-        last["steps"] = max(r.get("step", 0) for r in run.metrics)
+        last["trained steps"] = max(r.get("step", 0) for r in run.metrics)
     rows += sorted(last.items())
     body = "".join(
         f"<tr><th>{html.escape(str(k))}</th><td>{html.escape(_fmt(v))}</td></tr>" for k, v in rows
@@ -291,7 +307,12 @@ def _columns(runs: list[Run], render) -> str:
 
 
 def _figs(figs) -> str:
-    return "".join(_figure(png, cap) for cap, png in figs) or "<p>Nothing recorded.</p>"
+    """Figures, or a note where a figure has nothing to draw (png None)."""
+    parts = [
+        _figure(png, cap) if png is not None else f'<p class="note">{html.escape(cap)}</p>'
+        for cap, png in figs
+    ]
+    return "".join(parts) or "<p>Nothing recorded.</p>"
 
 
 def _samples(run: Run) -> str:
@@ -368,6 +389,8 @@ nav a{margin-right:14px;color:#0072B2;text-decoration:none;font-size:14px}
 .cols.n2{grid-template-columns:1fr 1fr}.cols.n3{grid-template-columns:1fr 1fr 1fr}
 .col{min-width:0;background:#fff;border:1px solid #e3e3e3;border-radius:6px;padding:8px 12px}
 figure{margin:10px 0;display:inline-block;max-width:100%;vertical-align:top}
+.n1 figure,section>figure{width:calc(50% - 12px);margin-right:8px}figure img{width:100%}
+p.note{color:#a32020}
 figure img{max-width:100%;height:auto;border:1px solid #eee;background:#fff}
 figcaption{font-size:13px;color:#555}
 table.summary{border-collapse:collapse;font-size:13px}
