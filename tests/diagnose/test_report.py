@@ -26,7 +26,7 @@ def test_report_of_a_dead_network_names_the_dead_layer(tmp_path):
     dead = re.findall(
         r'<li class="problem dead"><b>([^<]+)</b> \(dead, activations, ([^)]+)\)', html
     )
-    assert ("3", "at initialisation") in dead
+    assert ("3", "at initialisation and step 30") in dead
     assert "He (Kaiming)" in html
     # self-contained: every image is an embedded PNG, nothing is fetched
     imgs = _images(html)
