@@ -64,7 +64,7 @@ def test_compare_two_runs_side_by_side(tmp_path):
     # the overlaid loss curve is one figure holding both runs; per-run sections once per run
     assert html.count("<figcaption>Loss against training step</figcaption>") == 1
     for name in ("rnn", "lstm"):
-        assert f"<figcaption>{name}: gradient size per layer over training</figcaption>" in html
+        assert f"<figcaption>{name}: signal propagation over training</figcaption>" in html
     # the dead layer is named in the first run's column only
     cols = html.split('<section id="s1">')[1].split("</section>")[0].split('<div class="col">')
     assert 'class="problem dead"' in cols[1] and 'class="problem dead"' not in cols[2]
