@@ -13,7 +13,9 @@ and every leaf module with parameters (Linear, Conv, Embedding, …) gets one ro
     entropy                softmax: H = -Σ_k p_k·log p_k, averaged over rows (nats), and H/log K
 
 A unit is a feature: the last axis of a (N, F) or (…, N, F) tensor, the channel axis 1 of
-an (N, C, H, W) or (N, C, D, H, W) tensor. At initialisation this is a signal-propagation
+an (N, C, H, W) or (N, C, D, H, W) tensor. A layer is flagged dead when ≥ 50% of its ReLU
+units are dead, saturated when ≥ 25% of its σ/tanh pre-activations are; the signal dies
+where its spread falls below 1e-3 of the first layer's, and explodes above 1e3 times it. At initialisation this is a signal-propagation
 check (Glorot & Bengio 2010; He et al. 2015): ``problems`` names the layers where the
 signal dies or explodes and suggests the initialisation that keeps its variance.
 """

@@ -91,7 +91,7 @@ def problems_list(run: Run) -> str:
     for r in run.diagnostics:
         if r.get("kind") == "warning":
             items.append(
-                f'<li class="problem warning">step {r["step"]}: '
+                f'<li class="problem warning">step {r.get("step", "?")}: '
                 f"{html.escape(r.get('message', ''))}</li>"
             )
     if not items:

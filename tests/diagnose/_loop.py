@@ -79,21 +79,35 @@ def tiny_fit(model, optimizer, batches, callbacks, run_dir=None, val=None, on_me
     return trainer
 
 
-def make_run(root, name, bias=0.0, steps=40, lr=1e-2, figures=True, samples=True):
+def deep_sigmoid(depth=8, width=64, n_in=8):
+    """σ MLP with N(0, 1) weights: its pre-activations sit far in σ's flat tails."""
+    layers = [nn.Linear(n_in, width), nn.Sigmoid()]
+    for _ in range(depth - 1):
+        layers += [nn.Linear(width, width), nn.Sigmoid()]
+    for m in layers[::2]:
+        nn.init.normal_(m.weight, 0.0, 1.0)
+    return nn.Sequential(*layers, nn.Linear(width, 3))
+
+
+def make_run(
+    root, name, bias=0.0, steps=40, lr=1e-2, figures=True, samples=True, model=None, dim=8
+):
     """A run folder as ember.train would leave it: config, metrics, diagnostics, figures,
-    samples. ``bias`` sets the second hidden layer's bias (-20: a dead layer)."""
+    samples. ``bias`` sets the second hidden layer's bias (-20: a dead layer); ``model``
+    replaces the ReLU MLP (``dim`` inputs, 3 classes)."""
     run_dir = root / name
     run_dir.mkdir(parents=True)
-    model = nn.Sequential(
-        nn.Linear(8, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 3)
-    )
-    nn.init.constant_(model[2].bias, bias)
+    if model is None:
+        model = nn.Sequential(
+            nn.Linear(dim, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU(), nn.Linear(32, 3)
+        )
+        nn.init.constant_(model[2].bias, bias)
     rng = np.random.default_rng(0)
-    centres = rng.normal(size=(3, 8)).astype(np.float32) * 2
+    centres = rng.normal(size=(3, dim)).astype(np.float32) * 2
 
     def batch(n):
         t = rng.integers(0, 3, n)
-        x = centres[t] + rng.normal(size=(n, 8)).astype(np.float32)
+        x = centres[t] + rng.normal(size=(n, dim)).astype(np.float32)
         return ember.tensor(x), ember.tensor(t)
 
     opt = optim.Adam(model.parameters(), lr=lr)

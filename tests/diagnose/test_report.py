@@ -8,7 +8,7 @@ import pytest
 from ember.cli import main
 from ember.diagnose.figures import gate_heatmaps, heatmap, image_grid, line_plot, to_png_bytes
 from ember.diagnose.report import load_run, write_report
-from tests.diagnose._loop import make_run
+from tests.diagnose._loop import deep_sigmoid, make_run
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -45,6 +45,18 @@ def test_report_of_a_dead_network_names_the_dead_layer(tmp_path):
         "ROMEO: &lt;sample&gt; &amp; what light",
     ):
         assert text in html, text
+
+
+def test_report_of_a_deep_sigmoid_network_flags_saturation_and_vanishing(tmp_path):
+    # 10 σ layers of width 64 on 64-d inputs: vanishing flagged at every seed tried (0-3)
+    model = deep_sigmoid(depth=10, width=64, n_in=64)
+    run = make_run(tmp_path, "sigmoid", model=model, dim=64, figures=False, samples=False)
+    html = write_report([run]).read_text()
+    saturated = re.findall(r'<li class="problem saturated"><b>([^<]+)</b>', html)
+    assert len(saturated) >= 4  # σ layers named one by one
+    vanishing = re.findall(r'<li class="problem vanishing"><b>([^<]+)</b>', html)
+    assert vanishing and "2.weight" in vanishing[-1].split(", ")
+    assert "Xavier (Glorot)" in html
 
 
 def test_healthy_run_reports_no_problems(tmp_path):
