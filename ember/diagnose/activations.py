@@ -15,9 +15,11 @@ and every leaf module with parameters (Linear, Conv, Embedding, …) gets one ro
 A unit is a feature: the last axis of a (N, F) or (…, N, F) tensor, the channel axis 1 of
 an (N, C, H, W) or (N, C, D, H, W) tensor. A layer is flagged dead when ≥ 50% of its ReLU
 units are dead, saturated when ≥ 25% of its σ/tanh pre-activations are; the signal dies
-where its spread falls below 1e-3 of the first layer's, and explodes above 1e3 times it. At initialisation this is a signal-propagation
-check (Glorot & Bengio 2010; He et al. 2015): ``problems`` names the layers where the
-signal dies or explodes and suggests the initialisation that keeps its variance.
+where its spread falls below 1e-3 of the first layer's, and explodes above 1e3 times it.
+
+At initialisation this is a signal-propagation check (Glorot & Bengio 2010; He et al.
+2015): ``problems`` names the layers where the signal dies or explodes and suggests the
+initialisation that keeps its variance.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import asdict, dataclass, field
 
 from ..backend import to_numpy, xp
 from ..function import observers
-from ..nn.module import Module, module_stack, track_modules
+from ..nn.module import Module, module_stack, start_tracking, stop_tracking
 from ..tensor import Tensor
 
 #: activation op name -> family
@@ -188,7 +190,12 @@ def _row(name, kind, family, x, y, axis, recurrent) -> LayerHealth:
 
 # ---------------------------------------------------------------- capture during a forward
 class ActivationCapture:
-    """Records rows during the first forward of ``model`` inside ``capture_activations``."""
+    """Records rows during the next forward of ``model``.
+
+    ``start()`` installs the hooks, the op observer and module tracking; ``stop()`` removes
+    them (idempotent). The capture also stops itself when that forward ends, so an armed
+    capture costs nothing after the step it was armed for, even if nobody stops it.
+    """
 
     def __init__(self, model: Module):
         self.model = model
@@ -200,6 +207,30 @@ class ActivationCapture:
         self.done = False
         self.batch_size: int | None = None
         self._counts: dict[tuple[str, str], int] = {}
+        self._handles: list | None = None
+
+    def start(self) -> ActivationCapture:
+        if self._handles is not None:
+            return self
+        model = self.model
+        self._handles = [model.register_forward_pre_hook(self.root_pre_hook)]
+        for m in model.modules():
+            has_params = any(True for _ in m.parameters(recurse=False))
+            if has_params and not any(True for _ in m.children()):
+                self._handles.append(m.register_forward_hook(self.module_hook))
+        self._handles.append(model.register_forward_hook(self.root_hook))
+        start_tracking()
+        observers.append(self)
+        return self
+
+    def stop(self) -> None:
+        if self._handles is None:
+            return
+        observers.remove(self)
+        stop_tracking()
+        for h in self._handles:
+            h.remove()
+        self._handles = None
 
     def _label(self, module, kind, is_op) -> str:
         name = self.names[id(module)] or "(model)"
@@ -251,6 +282,7 @@ class ActivationCapture:
 
     def root_hook(self, module, inputs, output) -> None:
         self.done = True
+        self.stop()
 
     def result(self, dead_threshold=0.5, saturated_threshold=0.25, vanish=1e-3, explode=1e3):
         return diagnose_rows(
@@ -263,23 +295,13 @@ def capture_activations(model: Module):
     """Record activation health during the next forward of ``model`` inside the block.
 
     Yields an ``ActivationCapture``; call ``.result()`` after the forward. Costs nothing
-    outside the block (hooks and observer are removed on exit).
+    outside the block, nor after that forward (hooks and observer are removed).
     """
-    cap = ActivationCapture(model)
-    handles = [model.register_forward_pre_hook(cap.root_pre_hook)]
-    for m in model.modules():
-        has_params = any(True for _ in m.parameters(recurse=False))
-        if has_params and not any(True for _ in m.children()):
-            handles.append(m.register_forward_hook(cap.module_hook))
-    handles.append(model.register_forward_hook(cap.root_hook))
-    with track_modules():
-        observers.append(cap)
-        try:
-            yield cap
-        finally:
-            observers.remove(cap)
-            for h in handles:
-                h.remove()
+    cap = ActivationCapture(model).start()
+    try:
+        yield cap
+    finally:
+        cap.stop()
 
 
 def activation_health(

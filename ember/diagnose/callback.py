@@ -18,14 +18,13 @@ Works with any trainer object exposing ``model``, ``optimizer``, ``step``, ``epo
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 from collections import deque
 from pathlib import Path
 
 from ..mistakes import warn_once
-from .activations import capture_activations
+from .activations import ActivationCapture
 from .gradients import gradient_health, snapshot
 
 
@@ -62,7 +61,6 @@ class DiagnosticsCallback:
         self._named = None
         self._before = None
         self._capture = None
-        self._capture_stack: contextlib.ExitStack | None = None
         self._losses: deque = deque(maxlen=max(2, stall_steps))
         self._started = False
 
@@ -91,14 +89,13 @@ class DiagnosticsCallback:
         return rec
 
     def _arm(self, trainer) -> None:
-        self._capture_stack = contextlib.ExitStack()
-        self._capture = self._capture_stack.enter_context(capture_activations(trainer.model))
+        # stops itself when the model's next forward ends (or in on_after_backward)
+        self._capture = ActivationCapture(trainer.model).start()
 
     def _disarm(self):
         cap, self._capture = self._capture, None
-        if self._capture_stack is not None:
-            self._capture_stack.close()
-            self._capture_stack = None
+        if cap is not None:
+            cap.stop()
         return cap
 
     # ---------------------------------------------------------------- the contract's hooks

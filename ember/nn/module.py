@@ -262,8 +262,8 @@ class Module:
 
 
 # ---------------------------------------------------------------- module tracking
-#: The modules whose forward is running, outermost first. Kept up to date only inside
-#: ``track_modules()`` (anomaly detection, activation capture name the layer an op sits in).
+#: The modules whose forward is running, outermost first. Kept up to date only while
+#: tracking is on (anomaly detection and activation capture name the layer an op sits in).
 module_stack: list[Module] = []
 _tracking_depth = 0
 _plain_call = Module.__call__
@@ -277,24 +277,34 @@ def _tracked_call(self, *args, **kwargs):
         module_stack.pop()
 
 
-@contextlib.contextmanager
-def track_modules():
-    """Maintain ``module_stack`` inside the block.
-
-    ``Module.__call__`` is swapped for a tracking version on entry and back on exit (nested
-    blocks count), so outside the block a module call costs exactly what it always did.
-    """
+def start_tracking() -> None:
+    """Swap ``Module.__call__`` for the version that maintains ``module_stack`` (nested
+    starts count); outside tracking a module call costs exactly what it always did."""
     global _tracking_depth
     if _tracking_depth == 0:
         Module.__call__ = _tracked_call
     _tracking_depth += 1
+
+
+def stop_tracking() -> None:
+    """Undo one ``start_tracking``; the last one puts the plain ``__call__`` back. Calls
+    already running keep popping their own entries, so stopping mid-forward is safe."""
+    global _tracking_depth
+    if _tracking_depth == 0:
+        raise RuntimeError("stop_tracking() without a matching start_tracking()")
+    _tracking_depth -= 1
+    if _tracking_depth == 0:
+        Module.__call__ = _plain_call
+
+
+@contextlib.contextmanager
+def track_modules():
+    """Maintain ``module_stack`` inside the block."""
+    start_tracking()
     try:
         yield module_stack
     finally:
-        _tracking_depth -= 1
-        if _tracking_depth == 0:
-            Module.__call__ = _plain_call
-            module_stack.clear()
+        stop_tracking()
 
 
 class _IncompatibleKeys(tuple):

@@ -121,3 +121,22 @@ def test_learning_loss_does_not_warn():
 def test_bad_interval_is_refused():
     with pytest.raises(ValueError, match="positive number of steps"):
         DiagnosticsCallback(every=0)
+
+
+def test_an_armed_capture_switches_itself_off_after_the_forward():
+    """If training stops between arming and the next backward, nothing stays installed."""
+    from ember.diagnose.activations import ActivationCapture
+    from ember.nn.module import stop_tracking
+
+    plain = Module.__call__
+    model = mlp()
+    cap = ActivationCapture(model).start()
+    assert Module.__call__ is not plain and cap in function.observers
+    model(ember.randn(4, 16))
+    assert Module.__call__ is plain and function.observers == []
+    assert [r.name for r in cap.result().layers] == ["0", "1", "2", "3", "4"]
+    model(ember.randn(4, 16))  # a second forward is not recorded
+    assert len(cap.rows) == 5
+    cap.stop()  # idempotent
+    with pytest.raises(RuntimeError, match="without a matching"):
+        stop_tracking()
