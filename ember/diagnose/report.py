@@ -73,8 +73,10 @@ def load_run(path) -> Run:
     captions = {}
     if (fig_dir / "captions.json").is_file():
         captions = json.loads((fig_dir / "captions.json").read_text(encoding="utf-8"))
-    for png in sorted(fig_dir.glob("*.png")) if fig_dir.is_dir() else []:
-        caption = captions.get(png.name) or png.stem.replace("_", " ").replace("-", " ")
+    for png in sorted(fig_dir.rglob("*.png")) if fig_dir.is_dir() else []:
+        rel = png.relative_to(fig_dir).as_posix()  # figures/attention/layer0.png too
+        default = rel[: -len(".png")].replace("/", ": ").replace("_", " ").replace("-", " ")
+        caption = captions.get(rel) or default
         run.figures.append((caption, png.read_bytes()))
     if (path / "samples.txt").is_file():
         run.samples = (path / "samples.txt").read_text(encoding="utf-8", errors="replace")

@@ -16,7 +16,13 @@ import ember.functional as F
 import ember.nn as nn
 import ember.optim as optim
 from ember.diagnose import DiagnosticsCallback
-from ember.diagnose.figures import gate_heatmaps, gradient_through_time, save_png
+from ember.diagnose.figures import (
+    gate_heatmaps,
+    gradient_through_time,
+    heatmap,
+    image_grid,
+    save_png,
+)
 
 
 def tiny_fit(model, optimizer, batches, callbacks, run_dir=None, val=None, on_metrics=None):
@@ -155,6 +161,22 @@ def make_run(
         save_png(gate_heatmaps(gates), run_dir / "figures" / "gates.png")
         norms = {"RNN": 0.5 ** (T - np.arange(T)), "LSTM": 0.9 + 0.1 * t[:, 0]}
         save_png(gradient_through_time(norms), run_dir / "figures" / "gradient_through_time.png")
+        scores = np.tril(rng.normal(size=(12, 12))) + np.triu(np.full((12, 12), -1e9), 1)
+        attn = np.exp(scores - scores.max(1, keepdims=True))
+        attn /= attn.sum(1, keepdims=True)
+        save_png(
+            heatmap(attn, "attention", "key position", "query position"),
+            run_dir / "figures" / "attention" / "layer0_head0.png",
+        )
+        save_png(
+            image_grid(
+                list(rng.normal(size=(6, 8, 8))),
+                titles=range(6),
+                ncols=6,
+                title="conv1 feature maps",
+            ),
+            run_dir / "figures" / "feature_maps.png",
+        )
         (run_dir / "figures" / "captions.json").write_text(
             json.dumps({"gates.png": "LSTM gates f_t, i_t, C̃_t, o_t, C_t, h_t on one sequence"})
         )

@@ -13,12 +13,22 @@ from tests.diagnose._loop import deep_sigmoid, make_run
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory):
+    """Two run folders shared by the tests below: one with a dead layer, one healthy."""
+    import ember
+
+    ember.manual_seed(0)
+    root = tmp_path_factory.mktemp("runs")
+    return make_run(root, "rnn", bias=-20.0), make_run(root, "lstm")
+
+
 def _images(html):
     return re.findall(r'<img src="data:image/png;base64,([^"]+)"', html)
 
 
-def test_report_of_a_dead_network_names_the_dead_layer(tmp_path):
-    run = make_run(tmp_path, "dead", bias=-20.0)
+def test_report_of_a_dead_network_names_the_dead_layer(runs):
+    run = runs[0]
     out = write_report([run])
     assert out == run / "report.html"
     html = out.read_text()
@@ -42,6 +52,8 @@ def test_report_of_a_dead_network_names_the_dead_layer(tmp_path):
         "Activation health",
         "LSTM gates f_t, i_t, C̃_t, o_t, C_t, h_t",
         "gradient through time",
+        "attention: layer0 head0",
+        "feature maps",
         "ROMEO: &lt;sample&gt; &amp; what light",
     ):
         assert text in html, text
@@ -66,10 +78,8 @@ def test_healthy_run_reports_no_problems(tmp_path):
     assert "Recorded figures" not in html and "Generated samples" not in html
 
 
-def test_compare_two_runs_side_by_side(tmp_path):
-    a = make_run(tmp_path, "rnn", bias=-20.0)
-    b = make_run(tmp_path, "lstm")
-    out = write_report([a, b], tmp_path / "cmp.html")
+def test_compare_two_runs_side_by_side(runs, tmp_path):
+    out = write_report(list(runs), tmp_path / "cmp.html")
     html = out.read_text()
     assert "ember run comparison: rnn vs lstm" in html
     assert html.count('<div class="cols n2">') >= 5  # every per-run section in two columns
@@ -82,9 +92,8 @@ def test_compare_two_runs_side_by_side(tmp_path):
     assert 'class="problem dead"' in cols[1] and 'class="problem dead"' not in cols[2]
 
 
-def test_cli_report_writes_and_explains_missing_runs(tmp_path, capsys):
-    run = make_run(tmp_path, "cli", figures=False)
-    assert main(["report", str(run), "-o", str(tmp_path / "r.html")]) == 0
+def test_cli_report_writes_and_explains_missing_runs(runs, tmp_path, capsys):
+    assert main(["report", str(runs[1]), "-o", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").is_file() and "wrote" in capsys.readouterr().out
     assert main(["report", str(tmp_path / "nope")]) == 1
     assert "does not exist" in capsys.readouterr().out
