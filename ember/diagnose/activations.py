@@ -197,8 +197,11 @@ class ActivationCapture:
     capture costs nothing after the step it was armed for, even if nobody stops it.
     """
 
-    def __init__(self, model: Module):
+    def __init__(self, model: Module, training_only: bool = False):
         self.model = model
+        # with training_only, a forward in eval mode (validation) is let through unrecorded
+        self.training_only = training_only
+        self._active = False
         self.names = {id(m): n for n, m in model.named_modules()}
         self.recurrent = {
             id(m) for m in model.modules() if any("weight_hh" in n for n, _ in m.named_parameters())
@@ -241,7 +244,7 @@ class ActivationCapture:
         return f"{name}/{kind}#{k}"
 
     def _current(self):
-        if self.done or not module_stack or id(module_stack[-1]) not in self.names:
+        if not self._active or not module_stack or id(module_stack[-1]) not in self.names:
             return None
         return module_stack[-1]
 
@@ -264,7 +267,7 @@ class ActivationCapture:
 
     # forward hooks: leaf modules with parameters, and the end of the model's forward
     def module_hook(self, module, inputs, output) -> None:
-        if self.done:
+        if not self._active:
             return
         out = output[0] if isinstance(output, tuple) else output
         if not isinstance(out, Tensor) or out.dtype.kind != "f":
@@ -276,13 +279,18 @@ class ActivationCapture:
         )
 
     def root_pre_hook(self, module, inputs) -> None:
+        if self.done or (self.training_only and not module.training):
+            return
+        self._active = True
         if self.batch_size is None and inputs and isinstance(inputs[0], Tensor):
             shape = inputs[0].shape
             self.batch_size = int(shape[0]) if shape else None
 
     def root_hook(self, module, inputs, output) -> None:
-        self.done = True
-        self.stop()
+        if self._active:
+            self._active = False
+            self.done = True
+            self.stop()
 
     def result(self, dead_threshold=0.5, saturated_threshold=0.25, vanish=1e-3, explode=1e3):
         return diagnose_rows(

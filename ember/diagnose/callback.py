@@ -3,14 +3,18 @@
     fit(model, ..., callbacks=[DiagnosticsCallback(every=20)])
 
 Every ``every`` steps: each parameter's gradient norm (``on_after_backward``: gradients
-present, before the optimizer step) and its update ratio ‖ΔW‖/‖W‖ (``on_step_end``: one copy
-of the parameters taken before the step). Every ``activations_every`` steps, and at the very
-first step (the signal-propagation check at initialisation), activation health of the
-training forward itself: the capture is armed after one step ends and read after the next
-backward, so it costs no extra forward. Each record is one JSON line appended to
-``<run_dir>/diagnostics.jsonl`` ({"kind": "gradients" | "activations" | "warning", "step",
-"epoch", …}) and kept in ``records``. A loss that has not moved in ``stall_steps`` steps is
-warned about once (EmberWarning) and recorded.
+present, before the optimizer step) and its update ratio ‖ΔW‖/‖W‖ (``on_step_end``: one
+copy of the parameters taken before the step). Every ``activations_every`` steps, and at
+the very first step (the signal-propagation check at initialisation), activation health of
+the training forward itself: the capture is armed after one step ends and read after the
+next backward, so it costs no extra forward. A validation forward in eval mode in between
+is let through unrecorded, and the capture switches itself off after the forward it
+recorded.
+
+Each record is one JSON line appended to ``<run_dir>/diagnostics.jsonl`` and kept in
+``records``: {"kind": "gradients" | "activations" | "warning", "step", "epoch", …}. A
+loss that has not moved in ``stall_steps`` steps is warned about once (EmberWarning) and
+recorded.
 
 Works with any trainer object exposing ``model``, ``optimizer``, ``step``, ``epoch``,
 ``run_dir`` (Path or None), ``last_loss`` and ``history``.
@@ -90,7 +94,7 @@ class DiagnosticsCallback:
 
     def _arm(self, trainer) -> None:
         # stops itself when the model's next forward ends (or in on_after_backward)
-        self._capture = ActivationCapture(trainer.model).start()
+        self._capture = ActivationCapture(trainer.model, training_only=True).start()
 
     def _disarm(self):
         cap, self._capture = self._capture, None

@@ -7,7 +7,7 @@ returns a ``matplotlib.figure.Figure``; ``to_png_bytes`` and ``save_png`` turn i
     heatmap(array, ...)             one matrix, e.g. attention weights or a gate over time
     image_grid(images, ...)         many small maps, e.g. a conv layer's feature maps
     gate_heatmaps(gates, ...)       an LSTM's f_t, i_t, C̃_t, o_t, C_t, h_t over time, stacked
-    gradient_through_time(norms)    ‖∂L/∂h_t‖ against t, log scale, several models overlaid
+    gradient_through_time_figure(norms)  ‖∂L/∂h_t‖ against t, log scale, models overlaid
 """
 
 from __future__ import annotations
@@ -189,7 +189,7 @@ def gate_heatmaps(gates: dict, title: str = "LSTM gates over time", max_units: i
     return fig
 
 
-def gradient_through_time(norms: dict, title: str = "Gradient through time") -> Figure:
+def gradient_through_time_figure(norms: dict, title: str = "Gradient through time") -> Figure:
     """‖∂L/∂h_t‖ against t for each model ({label: array (T,)}), log scale: a line that
     falls steeply towards t = 0 is a gradient vanishing through time."""
     series = {

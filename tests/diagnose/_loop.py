@@ -18,7 +18,7 @@ import ember.optim as optim
 from ember.diagnose import DiagnosticsCallback
 from ember.diagnose.figures import (
     gate_heatmaps,
-    gradient_through_time,
+    gradient_through_time_figure,
     heatmap,
     image_grid,
     save_png,
@@ -160,7 +160,9 @@ def make_run(
         }
         save_png(gate_heatmaps(gates), run_dir / "figures" / "gates.png")
         norms = {"RNN": 0.5 ** (T - np.arange(T)), "LSTM": 0.9 + 0.1 * t[:, 0]}
-        save_png(gradient_through_time(norms), run_dir / "figures" / "gradient_through_time.png")
+        save_png(
+            gradient_through_time_figure(norms), run_dir / "figures" / "gradient_through_time.png"
+        )
         scores = np.tril(rng.normal(size=(12, 12))) + np.triu(np.full((12, 12), -1e9), 1)
         attn = np.exp(scores - scores.max(1, keepdims=True))
         attn /= attn.sum(1, keepdims=True)

@@ -140,3 +140,17 @@ def test_an_armed_capture_switches_itself_off_after_the_forward():
     cap.stop()  # idempotent
     with pytest.raises(RuntimeError, match="without a matching"):
         stop_tracking()
+
+
+def test_training_only_capture_lets_an_eval_forward_through():
+    from ember.diagnose.activations import ActivationCapture
+
+    model = mlp()
+    cap = ActivationCapture(model, training_only=True).start()
+    model.eval()
+    with ember.no_grad():
+        model(ember.randn(4, 16))  # validation between two training steps
+    assert cap.rows == [] and cap in function.observers
+    model.train()
+    model(ember.randn(8, 16))
+    assert len(cap.rows) == 5 and cap.batch_size == 8 and function.observers == []

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import ember
-from ember.diagnose.figures import gradient_through_time, save_png
+from ember.diagnose.figures import gradient_through_time_figure, save_png
 
 T, B, H = 50, 16, 32
 
@@ -93,7 +93,7 @@ def test_rnn_gradient_dies_through_time_and_lstm_gradient_does_not(norms, tmp_pa
     assert np.all(np.diff(np.log(rnn[: T - 5])) > 0)
     # figure for the report
     png = save_png(
-        gradient_through_time(norms, "‖∂L/∂h_t‖ at initialisation, T = 50"),
+        gradient_through_time_figure(norms, "‖∂L/∂h_t‖ at initialisation, T = 50"),
         tmp_path / "figures" / "gradient_through_time.png",
     )
     assert png.read_bytes()[:4] == b"\x89PNG"
