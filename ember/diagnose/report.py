@@ -114,10 +114,16 @@ def _metric_names(runs: list[Run]) -> list[str]:
     for run in runs:
         for r in run.metrics:
             for k, v in r.items():
-                if k not in _NOT_METRICS and k != "loss" and isinstance(v, (int, float)):
+                # "train_loss" on a val line is an epoch aggregate of a curve already drawn
+                aggregate = k.startswith(("train_", "val_", "test_"))
+                if k not in _NOT_METRICS and k != "loss" and not aggregate and _number(v):
                     if k not in names:
                         names.append(k)
     return names
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
 def _training_figures(runs: list[Run]) -> list[tuple[str, bytes]]:

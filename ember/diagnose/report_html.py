@@ -110,9 +110,13 @@ def summary_table(run: Run) -> str:
             rows += [(f"{k}.{k2}", v2) for k2, v2 in v.items() if not isinstance(v2, (dict, list))]
     last = {}
     for r in run.metrics:
+        split = r.get("split", "train")
         for k, v in r.items():
-            if k not in ("step", "epoch", "split") and isinstance(v, (int, float)):
-                last[f"final {r.get('split', 'train')} {k}"] = v
+            if k in ("step", "epoch", "split") or not isinstance(v, (int, float)):
+                continue
+            if split != "train" and (k == "lr" or k.startswith(("train_", "val_", "test_"))):
+                continue  # the rate and epoch aggregates repeat what the train lines say
+            last[f"final {split} {k}"] = v
     if run.metrics:
         last["trained steps"] = max(r.get("step", 0) for r in run.metrics)
     rows += sorted(last.items())
