@@ -187,6 +187,7 @@ def main():
         return {
             "median_ms": round(float(q[1]), 3),
             "p10_ms": round(float(q[0]), 3),
+            "min_ms": round(float(np.min(ts)), 3),
             "p90_ms": round(float(q[2]), 3),
         }
 
@@ -215,6 +216,12 @@ def main():
             "defaults": {"every": cb.every, "activations_every": act_every},
             "records": {k: kinds.count(k) for k in sorted(set(kinds))},
             "on_over_off_end_to_end": round(on / off - 1, 4),
+            "on_over_off_least_disturbed_blocks": round(
+                res["on"]["min_ms"] / res["off"]["min_ms"] - 1, 4
+            ),
+            "noise_floor_least_disturbed_blocks": round(
+                res["off'"]["min_ms"] / res["off"]["min_ms"] - 1, 4
+            ),
             "on_hooks_ms_per_step": round(hooks_ms, 4),
             "on_capture_ms_per_captured_step": round(capture_ms, 3),
             "on_cost_ms_per_step": round(on_cost_ms, 4),
