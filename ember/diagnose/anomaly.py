@@ -95,8 +95,8 @@ class _AnomalyObserver:
             names = self._names[id(root)] = {id(m): n for n, m in root.named_modules()}
         name = (names or {}).get(id(module))
         if name is None:
-            return f"a {type(module).__name__} outside the model"
-        return f"layer '{name or '(model)'}' ({type(module).__name__})"
+            return f"in a {type(module).__name__} outside the model"
+        return f"in layer '{name or '(model)'}' ({type(module).__name__})"
 
     def _parameter_holding(self, root: Module | None, array) -> str | None:
         if root is None:
@@ -129,13 +129,13 @@ class _AnomalyObserver:
                 " made under no_grad)"
             )
             raise RuntimeError(
-                f"detect_anomaly: forward: input {i} of op {fn.name} in {where} was already"
+                f"detect_anomaly: forward: input {i} of op {fn.name} {where} was already"
                 f" non-finite ({_describe(inputs[i])}): {source}. Output: {shapes}."
             )
         hint = _HINTS.get(fn.name, _DEFAULT_HINT)
         ins = "; ".join(_describe(a) if hasattr(a, "dtype") else repr(a) for a in inputs)
         raise RuntimeError(
-            f"detect_anomaly: forward: op {fn.name} in {where} produced a non-finite output"
+            f"detect_anomaly: forward: op {fn.name} {where} produced a non-finite output"
             f" {shapes} from finite inputs ({ins}). Likely cause: {hint}."
         )
 
@@ -151,13 +151,13 @@ class _AnomalyObserver:
         gys = "; ".join(_describe(g) for g in grad_outputs)
         if any(_nonfinite(g) for g in grad_outputs):
             raise RuntimeError(
-                f"detect_anomaly: backward: the gradient arriving at op {fn.name} in {where}"
+                f"detect_anomaly: backward: the gradient arriving at op {fn.name} {where}"
                 f" was already non-finite ({gys}); it was seeded non-finite (the gradient"
                 " passed to backward()) or came from an op recorded outside detect_anomaly()."
             )
         hint = _HINTS.get(fn.name, _DEFAULT_HINT)
         raise RuntimeError(
-            f"detect_anomaly: backward: op {fn.name} in {where} returned a non-finite"
+            f"detect_anomaly: backward: op {fn.name} {where} returned a non-finite"
             f" gradient for its input {i}, shape {_describe(grad_inputs[i])}, from finite"
             f" incoming gradients ({gys}). Likely cause: {hint}."
         )

@@ -106,7 +106,7 @@ def test_finite_run_passes_and_everything_is_restored():
 def test_op_outside_any_module_and_bad_model_argument():
     x = ember.zeros(3, requires_grad=True)
     with (
-        pytest.raises(RuntimeError, match="op Log in outside any module"),
+        pytest.raises(RuntimeError, match="op Log outside any module"),
         np.errstate(divide="ignore"),
     ):
         with ember.detect_anomaly():
