@@ -77,6 +77,10 @@ def check_loss_input(grad_fn, loss_name: str) -> None:
     if grad_fn is None:
         return
     op = type(grad_fn).__name__
+    if op == "Log":  # log(softmax(z)) written out by hand is a log-softmax too
+        parent = grad_fn.parents[0]
+        if parent is not None and type(parent.grad_fn).__name__ == "Softmax":
+            op = "LogSoftmax"
     fix = _WRONG_INPUT[loss_name].get(op)
     if fix is not None:
         warn_once(f"{op}-into-{loss_name}", f"{loss_name} received the output of {op}: {fix}", 4)

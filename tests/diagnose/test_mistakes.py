@@ -35,6 +35,20 @@ def test_log_softmax_into_cross_entropy_and_module_loss_warn():
         nn.CrossEntropyLoss()(nn.LogSoftmax(dim=1)(z), t)
 
 
+def test_log_of_softmax_written_out_is_caught_too():
+    z = ember.randn(8, 5, requires_grad=True)
+    with pytest.warns(EmberWarning, match="received the output of LogSoftmax"):
+        F.cross_entropy(F.softmax(z, dim=1).log(), ember.randint(0, 5, (8,)))
+
+
+def test_batch_norm_message_names_running_statistics():
+    from ember.mistakes import check_training_mode_in_no_grad
+
+    with pytest.warns(EmberWarning, match="overwrites its running statistics") as rec:
+        check_training_mode_in_no_grad("BatchNorm2d")
+    assert "model.eval()" in str(rec[0].message)
+
+
 def test_sigmoid_into_bce_with_logits_and_softmax_into_nll_warn():
     z = ember.randn(8, 1, requires_grad=True)
     y = ember.rand(8, 1)
