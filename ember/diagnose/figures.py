@@ -162,27 +162,51 @@ def image_grid(
     return fig
 
 
-def gate_heatmaps(gates: dict, title: str = "LSTM gates over time", max_units: int = 64) -> Figure:
+#: the recurrent layers' short record keys -> the seed's names
+GATE_NAMES = {
+    "f": "f_t  forget gate",
+    "i": "i_t  input gate",
+    "g": "C̃_t  candidate cell state",
+    "o": "o_t  output gate",
+    "c": "C_t  cell state",
+    "h": "h_t  hidden state",
+    "r": "r_t  reset gate",
+    "z": "z_t  update gate",
+    "n": "n_t  candidate state",
+}
+
+
+def gate_heatmaps(
+    gates: dict, title: str = "LSTM gates over time", max_units: int = 64, sequence: int = 0
+) -> Figure:
     """One heatmap per recorded quantity, units down, time across, stacked in the given order.
 
-    ``gates``: {name: array (T, H)}, e.g. the LSTM's {"f_t", "i_t", "C̃_t", "o_t", "C_t",
-    "h_t"} for one sequence of the batch. Gates in [0, 1] share the viridis scale 0..1
-    (dark: closed, yellow: open); tanh outputs the diverging scale -1..1; the cell state a
-    diverging scale symmetric around 0. At most ``max_units`` units are drawn.
+    ``gates``: {name: array (T, H)} for one sequence, or (T, B, H) for a batch (sequence
+    ``sequence`` is drawn), e.g. the LSTM's f_t, i_t, C̃_t, o_t, C_t, h_t. The short keys
+    the recurrent layers record ("f", "i", "g", "o", "c", "h"; GRU "r", "z", "n") are shown
+    with the seed's names. Gates in [0, 1] share the viridis scale 0..1 (dark: closed,
+    yellow: open); tanh outputs the diverging scale -1..1; the cell state a diverging scale
+    symmetric around 0. At most ``max_units`` units are drawn.
     """
     if not gates:
         raise ValueError("gate_heatmaps needs at least one recorded gate")
     arrays = {}
     for name, a in gates.items():
         a = np.asarray(getattr(a, "data", a), dtype=float)
+        if a.ndim == 3:
+            if not 0 <= sequence < a.shape[1]:
+                raise IndexError(f"sequence {sequence} is out of range for {a.shape[1]} sequences")
+            a = a[:, sequence, :]
         if a.ndim != 2:
-            raise ValueError(f"gate {name!r} must be (T, H) for one sequence, got shape {a.shape}")
-        arrays[name] = a[:, :max_units]
+            raise ValueError(
+                f"gate {name!r} must be (T, H) for one sequence or (T, B, H), got shape {a.shape}"
+            )
+        arrays[GATE_NAMES.get(name, name)] = a[:, :max_units]
     n = len(arrays)
     fig = new_figure(8.0, 1.9 * n + 0.6)
     axes = fig.subplots(n, 1, squeeze=False, sharex=True)[:, 0]
     for ax, (name, a) in zip(axes, arrays.items()):
-        heatmap(a.T, "", "", "unit", ax=ax, colorbar_label=name)
+        heatmap(a.T, "", "", "unit", ax=ax, colorbar_label=name.split()[0])
         ax.set_title(name, loc="left", fontsize=10)
     axes[-1].set_xlabel("time step t")
     fig.suptitle(title)

@@ -110,5 +110,12 @@ def test_figure_helpers_make_pngs_and_refuse_bad_shapes():
     assert to_png_bytes(image_grid([np.eye(4)] * 5, titles=range(5), ncols=3))[:8] == PNG_MAGIC
     with pytest.raises(ValueError, match=r"\(T, H\)"):
         gate_heatmaps({"f_t": np.zeros(5)})
+    # a batch as the recurrent layers record it: (T, B, H) under short keys
+    rec = {k: np.random.default_rng(0).uniform(0, 1, (7, 3, 5)) for k in "figoch"}
+    fig = gate_heatmaps(rec, sequence=2)
+    titles = [ax.get_title(loc="left") for ax in fig.axes if ax.get_title(loc="left")]
+    assert titles[:2] == ["f_t  forget gate", "i_t  input gate"] and len(titles) == 6
+    with pytest.raises(IndexError, match="out of range for 3 sequences"):
+        gate_heatmaps(rec, sequence=3)
     with pytest.raises(ValueError, match="2-d"):
         heatmap(np.zeros(3), "t", "x", "y")
