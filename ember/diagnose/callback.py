@@ -141,6 +141,17 @@ class DiagnosticsCallback:
             self._file.close()
             self._file = None
 
+    # ---------------------------------------------------------------- resume
+    def state_dict(self) -> dict:
+        """Step count and the loss window (plain JSON), so a resumed run continues the
+        intervals and does not call its first step 'initialisation'."""
+        return {"steps_seen": self._n, "losses": list(self._losses)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._n = int(state["steps_seen"])
+        self._losses.clear()
+        self._losses.extend(float(v) for v in state["losses"])
+
     # ---------------------------------------------------------------- loss that does not move
     def _check_stall(self, trainer) -> None:
         """Flat: the mean of the window's second half is within max(1e-4 relative, two

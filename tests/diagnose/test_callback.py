@@ -154,3 +154,18 @@ def test_training_only_capture_lets_an_eval_forward_through():
     model.train()
     model(ember.randn(8, 16))
     assert len(cap.rows) == 5 and cap.batch_size == 8 and function.observers == []
+
+
+def test_state_dict_resumes_intervals_without_a_second_initialisation(tmp_path):
+    model = mlp()
+    opt = optim.SGD(model.parameters(), lr=0.01)
+    first = DiagnosticsCallback(every=5, activations_every=10)
+    tiny_fit(model, opt, batches(7), [first], run_dir=tmp_path)
+    state = json.loads(json.dumps(first.state_dict()))  # checkpoints keep it as JSON
+    resumed = DiagnosticsCallback(every=5, activations_every=10)
+    resumed.load_state_dict(state)
+    tr = tiny_fit(model, opt, batches(3), [resumed], run_dir=tmp_path)
+    assert tr.step == 3 and resumed.state_dict()["steps_seen"] == 10
+    assert [r["at_init"] for r in resumed.records if r["kind"] == "activations"] == [False]
+    assert len(resumed.state_dict()["losses"]) == 10
+    assert [r for r in resumed.records if r["kind"] == "gradients"][0]["loss"] is not None
