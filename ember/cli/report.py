@@ -30,12 +30,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from ..diagnose.report import write_report  # matplotlib loads only for this command
+    # matplotlib loads only for this command, not for every ``ember`` call
+    from ..diagnose.report import load_run, problem_lines, write_report
 
     try:
         path = write_report(args.runs, args.output, args.title)
     except FileNotFoundError as e:
         print(f"ember report: {e}")
         return 1
+    for run_dir in args.runs:
+        lines = problem_lines(load_run(run_dir))
+        print(f"{run_dir}: " + (f"{len(lines)} problem(s)" if lines else "no problems found"))
+        for line in lines:
+            print(f"  ✗ {line}")
     print(f"wrote {path}")
     return 0

@@ -273,6 +273,16 @@ def render_report(runs: list[Run], title: str | None = None) -> str:
     return page(title, sections)
 
 
+def problem_lines(run: Run) -> list[str]:
+    """One line per problem in the run's latest gradient and activation records."""
+    lines = []
+    for kind in ("activations", "gradients"):
+        recs = [r for r in run.diagnostics if r.get("kind") == kind]
+        for p in recs[-1].get("problems", []) if recs else []:
+            lines.append(f"{p['layer']} ({p['kind']}, step {recs[-1].get('step')}): {p['message']}")
+    return lines
+
+
 def write_report(run_dirs, output=None, title: str | None = None) -> Path:
     """Write the report of one run (or a comparison of several) and return its path.
 

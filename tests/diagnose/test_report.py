@@ -95,6 +95,9 @@ def test_compare_two_runs_side_by_side(runs, tmp_path):
 def test_cli_report_writes_and_explains_missing_runs(runs, tmp_path, capsys):
     assert main(["report", str(runs[1]), "-o", str(tmp_path / "r.html")]) == 0
     assert (tmp_path / "r.html").is_file() and "wrote" in capsys.readouterr().out
+    assert main(["report", str(runs[0]), "-o", str(tmp_path / "d.html")]) == 0
+    out = capsys.readouterr().out
+    assert "✗ 3 (dead, step 30): 100% of its ReLU units never fire" in out
     assert main(["report", str(tmp_path / "nope")]) == 1
     assert "does not exist" in capsys.readouterr().out
     (tmp_path / "empty").mkdir()
