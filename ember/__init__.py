@@ -28,9 +28,11 @@ from .creation import (
     zeros,
     zeros_like,
 )
+from .diagnose.anomaly import detect_anomaly  # safe here: nn is imported above
 from .function import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .functional.shape import cat, maximum, minimum, stack, where
 from .gradcheck import GradcheckError, gradcheck
+from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
 

@@ -1,1 +1,34 @@
-"""ember.diagnose"""
+"""ember.diagnose: see the mechanisms — activation and gradient health, anomaly detection,
+common-mistake warnings, and the run report.
+
+    activation_health(model, x)       per layer: dead ReLUs, saturated σ/tanh, mean/std, entropy
+    gradient_health(model)            per parameter: gradient norm, update ratio, flags
+    DiagnosticsCallback(every=N)      records both during training into diagnostics.jsonl
+    detect_anomaly(model=None)        the first op (and layer) that made a NaN or Inf
+    EmberWarning, check_attention_mask, reset_warnings   common-mistake warnings
+
+The report (``ember.diagnose.report``) and the figure helpers (``ember.diagnose.figures``)
+import matplotlib, so they are imported on their own, not from here.
+"""
+
+from ..mistakes import EmberWarning, check_attention_mask, reset_warnings, warn_once
+from .activations import ActivationHealth, LayerHealth, activation_health, capture_activations
+from .anomaly import detect_anomaly
+from .callback import DiagnosticsCallback
+from .gradients import GradientHealth, ParamHealth, gradient_health
+
+__all__ = [
+    "ActivationHealth",
+    "DiagnosticsCallback",
+    "EmberWarning",
+    "GradientHealth",
+    "LayerHealth",
+    "ParamHealth",
+    "activation_health",
+    "capture_activations",
+    "check_attention_mask",
+    "detect_anomaly",
+    "gradient_health",
+    "reset_warnings",
+    "warn_once",
+]

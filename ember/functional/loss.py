@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from .. import backend
+from ..mistakes import check_loss_input
 from ..ops import loss as LO
 from ..tensor import Tensor, apply, as_array
 
@@ -65,6 +66,7 @@ def cross_entropy(
 ) -> Tensor:
     """ℓ = -Σ_c q_c·log softmax(z)_c, q the (smoothed) target distribution; from logits."""
     _check_reduction(reduction)
+    check_loss_input(input.grad_fn, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     z, rest = _classes_last(input)
@@ -119,6 +121,7 @@ def nll_loss(
 ) -> Tensor:
     """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x."""
     _check_reduction(reduction)
+    check_loss_input(input.grad_fn, "nll_loss")
     x, rest = _classes_last(input)
     t = _class_targets(target, x.shape[1], ignore_index)
     w = None if weight is None else as_array(weight, input.dtype)
@@ -178,6 +181,7 @@ def binary_cross_entropy_with_logits(
 ) -> Tensor:
     """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], fused so large |z| never overflows."""
     _check_reduction(reduction)
+    check_loss_input(input.grad_fn, "binary_cross_entropy_with_logits")
     y = _same_shape("binary_cross_entropy_with_logits", input, target)
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .. import functional as F
+from ..function import is_grad_enabled
+from ..mistakes import check_training_mode_in_no_grad
 from .module import Module
 
 
@@ -14,6 +16,8 @@ class Dropout(Module):
         self.p = p
 
     def forward(self, x):
+        if self.training and self.p > 0 and not is_grad_enabled():
+            check_training_mode_in_no_grad("Dropout")  # evaluating without model.eval()
         return F.dropout(x, self.p, self.training)
 
     def extra_repr(self):
