@@ -7,6 +7,8 @@ from .dropout import Dropout
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
+from .rnn import GRU, LSTM, RNN, RecurrentStream
+from .rnn_cells import GRUCell, LSTMCell, RNNCell
 from .summary import summary
 
 __all__ = [
@@ -17,6 +19,13 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
+    "RecurrentStream",
     "Identity",
     "L1Loss",
     "LeakyReLU",
