@@ -4,7 +4,7 @@ Which weight slice is which gate (rows of a stacked gate matrix, H rows each):
 
     framework      LSTM gates      GRU gates   weight shapes
     torch, ember   i, f, g(=C̃), o  r, z, n     W_ih (G·H, I), W_hh (G·H, H), b_ih, b_hh (G·H,)
-    Keras          i, f, c, o      z, r, h     kernel (I, G·H), recurrent_kernel (H, G·H): transposed
+    Keras          i, f, c, o      z, r, h     kernel (I, G·H), recurrent (H, G·H)
     ONNX           i, o, f, c      z, r, h     W (D, G·H, I), R (D, G·H, H), B (D, 2·G·H) = [Wb, Rb]
 
 Keras' LSTM has one bias (b = b_ih + b_hh); its GRU with ``reset_after=True`` keeps two rows

@@ -150,7 +150,7 @@ def test_clear_errors():
 
 
 def _keras_lstm(x, kernel, recurrent_kernel, bias):
-    """Keras' LSTM step as keras/src/layers/rnn/lstm.py writes it: z = x·K + h·R + b, split i,f,c,o."""
+    """Keras' LSTM as keras/src/layers/rnn/lstm.py computes it: z = x·K + h·R + b; i, f, c, o."""
     T, B, _ = x.shape
     H = recurrent_kernel.shape[0]
     h, c = np.zeros((B, H)), np.zeros((B, H))
