@@ -13,11 +13,17 @@ The LSTM as the seed writes it (σ the logistic sigmoid, ∗ elementwise):
 Why it is fast (PERFORMANCE.md): W·[h, x] + b = W_ih·x + W_hh·h + b_ih + b_hh, so the input half
 of every step is computed for all T steps in one GEMM before the loop; inside the loop there is
 one gate GEMM per step. The state is kept transposed, h as (H, B), so the per-step product is
-W_hh (4H×H) · h (H×B), which BLAS runs faster for small batches than B×H · H×4H. The
-pre-activations of all steps live in one preallocated array A (gates×T×B) and the gate
-non-linearities are applied in place on it, so A holds σ/tanh of the gates that backward reads.
-Backward through time is derived by hand and walks the steps in reverse; the weight gradients
-are then one GEMM each over all steps.
+W_hh (4H×H) · h (H×B), which BLAS runs faster for small batches than B×H · H×4H. Every per-step
+array lives in one preallocated buffer (gates G (T, 4H, B), states (T+1, H, B)) written in
+place. All four gate non-linearities are one tanh over the whole gate block: σ(a) =
+½·tanh(½a) + ½, and the ½ is folded into the weights of the σ rows (scaling by ½ is exact in
+floating point), so a step's gates cost tanh, one multiply and one add. Backward through time is
+derived by hand: every factor that does not depend on the incoming gradient (σ' = σ(1-σ),
+tanh' = 1-tanh², and the partner each gate multiplies) is computed for all steps at once before
+the reverse loop, which then does about six small elementwise operations and one GEMM per step;
+the weight gradients are one GEMM each over all steps.
+
+Buffers are indexed by processing step k (k = t forward, k = T-1-t for the reverse direction).
 
 Variable lengths: ``lengths`` (B,) masks step t of sequence b when t ≥ lengths[b]. A masked
 step keeps the previous state and outputs zero, so forward final states are taken at each
@@ -29,7 +35,7 @@ version built from primitive ops is in ``ember/nn/rnn_cells.py``; tests hold the
 
 from __future__ import annotations
 
-from ..backend import expit, get_array_module
+from ..backend import get_array_module
 from ..function import Function
 
 
@@ -64,20 +70,76 @@ def project_inputs_backward(fn, dA, x, w_ih):
     return dx, dw, db
 
 
-def record_gates(recorder, named, masks):
-    """Copy (H, T, B) gate arrays into ``recorder`` as (T, B, H); masked steps become 0."""
+def gate_affine(n_gates: int, H: int, tanh_rows: int, dtype, xp):
+    """(s, α, β) columns of length n_gates·H: σ rows get s = ½, α = ½, β = ½; tanh rows 1, 1, 0.
+
+    With pre-activations scaled by s, a gate is α·tanh(s·a) + β: σ(a) on σ rows, tanh(a) on the
+    tanh row block ``tanh_rows`` (None for all σ).
+    """
+    s = xp.full((n_gates * H, 1), 0.5, dtype)
+    if tanh_rows is not None:
+        s[tanh_rows * H : (tanh_rows + 1) * H] = 1.0
+    beta = xp.where(s == 0.5, s, 0).astype(dtype)
+    return s, s, beta
+
+
+def record_gates(recorder, named, reverse: bool, masks):
+    """Copy (T, H, B) arrays in step order into ``recorder`` as (T, B, H) in time order.
+
+    Masked steps (past a sequence's end) are recorded as 0.
+    """
     for key, a in named.items():
-        a = a.transpose(1, 2, 0)
+        a = (a[::-1] if reverse else a).transpose(0, 2, 1)
         if masks is not None:
             a = a * masks.transpose(0, 2, 1)
-        recorder[key] = a.copy()
+        recorder[key] = xp_copy(a)
 
 
-def states_after(prev, final, reverse: bool, xp):
-    """The state after every step, (T, H, B), from the states before each step and the last."""
-    if reverse:
-        return xp.concatenate([final[None], prev[:-1]], axis=0)
-    return xp.concatenate([prev[1:], final[None]], axis=0)
+def xp_copy(a):
+    return get_array_module(a).ascontiguousarray(a)
+
+
+def output_from_states(Hs, reverse: bool, masks, xp):
+    """y (T, B, H) in time order from the states after each step (T, H, B), zero where masked."""
+    Y = (Hs[::-1] if reverse else Hs).transpose(0, 2, 1)
+    if masks is not None:
+        Y = Y * masks.transpose(0, 2, 1)
+    return xp.ascontiguousarray(Y)
+
+
+def grad_outputs_in_step_order(gy, reverse: bool, masks, dtype, xp):
+    """The output gradient (T, B, H) as (T, H, B) in step order, contiguous; masked steps 0."""
+    if gy is None:
+        return None
+    g = gy.transpose(0, 2, 1)
+    if masks is not None:
+        g = g * masks
+    return xp.ascontiguousarray((g[::-1] if reverse else g), dtype=dtype)
+
+
+def rows_by_time(a, reverse: bool):
+    """(T, R, B) in step order → (R, T·B) in time order, contiguous: one copy."""
+    xp = get_array_module(a)
+    T, R, B = a.shape
+    return xp.ascontiguousarray((a[::-1] if reverse else a).transpose(1, 0, 2)).reshape(R, T * B)
+
+
+def weight_grads_from_steps(fn, dG, x, w_ih, Hs, reverse: bool):
+    """dx, dW_ih, dW_hh, db from the pre-activation gradients dG (T, G, B) in step order.
+
+    With dG and the states entering each step laid out as (rows, T·B), every weight gradient
+    is one GEMM over all steps: dW_ih = Σ_t dG_t·x_tᵀ, dW_hh = Σ_t dG_t·h_{t-1}ᵀ.
+    """
+    T, B, I = x.shape
+    dG2 = rows_by_time(dG, reverse)
+    dx = (dG2.T @ w_ih).reshape(T, B, I) if fn.needs_input_grad[0] else None
+    dw_ih = dG2 @ x.reshape(T * B, I)
+    dw_hh = dG2 @ rows_by_time(Hs, reverse).T if Hs is not None else None
+    return dx, dw_ih, dw_hh, dG2.sum(axis=1)
+
+
+def fresh_pair(db, has_bias):
+    return (db, db.copy()) if has_bias else (None, None)
 
 
 class LSTMLayer(Function):
@@ -97,119 +159,112 @@ class LSTMLayer(Function):
         xp = get_array_module(x)
         T, B, _ = x.shape
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
+        dt = xp.result_type(x, w_ih)
         masks = step_masks(lengths, T, xp)
-        A = project_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)  # (4H, T, B)
-        dt = A.dtype
-        Hprev, Cprev = xp.empty((T, P, B), dt), xp.empty((T, H, B), dt)
-        tanhC = xp.empty((T, H, B), dt)
-        M = xp.empty((T, H, B), dt) if w_hr is not None else None  # o ∗ tanh C before W_hr
-        Y = xp.empty((T, P, B), dt)
-        h, c = xp.ascontiguousarray(h0.T), xp.array(c0.T)
-        c_new, rec, iC = xp.empty((H, B), dt), xp.empty((4 * H, B), dt), xp.empty((H, B), dt)
-        for t in step_order(T, reverse):
-            Hprev[t], Cprev[t] = h, c
-            a = A[:, t]  # pre-activations of step t, made into gates in place
-            xp.matmul(w_hh, Hprev[t], out=rec)
-            a += rec
-            expit(a[: 2 * H], out=a[: 2 * H])  # i_t, f_t
-            xp.tanh(a[2 * H : 3 * H], out=a[2 * H : 3 * H])  # C̃_t
-            expit(a[3 * H :], out=a[3 * H :])  # o_t
-            i, f, C_tilde, o = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
-            xp.multiply(f, c, out=c_new)  # C_t = f_t ∗ C_{t-1} + i_t ∗ C̃_t
+        s, alpha, beta = gate_affine(4, H, 2, dt, xp)
+        bias = None if b_ih is None else (b_ih + b_hh) * s[:, 0]
+        A = project_inputs(x, w_ih * s, bias)  # s·(W_ih·x_t + b), all steps: (4H, T, B)
+        w_hh_s = w_hh * s
+        G = xp.empty((T, 4 * H, B), dt)  # gates i, f, C̃, o of every step
+        Hs, Cs = xp.empty((T + 1, P, B), dt), xp.empty((T + 1, H, B), dt)
+        TC = xp.empty((T, H, B), dt)  # tanh(C_t)
+        M = xp.empty((T, H, B), dt) if w_hr is not None else None  # o_t ∗ tanh(C_t)
+        Hs[0], Cs[0] = h0.T, c0.T
+        iC = xp.empty((H, B), dt)
+        if masks is not None:  # a masked step computes into these, then keeps the old state
+            c_buf, h_buf = xp.empty((H, B), dt), xp.empty((P, B), dt)
+        for k, t in enumerate(step_order(T, reverse)):
+            g = G[k]
+            xp.matmul(w_hh_s, Hs[k], out=g)
+            g += A[:, t]
+            xp.tanh(g, out=g)  # i_t, f_t, o_t = σ(...) and C̃_t = tanh(...) in three passes
+            g *= alpha
+            g += beta
+            i, f, C_tilde, o = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+            c = Cs[k + 1] if masks is None else c_buf
+            xp.multiply(f, Cs[k], out=c)  # C_t = f_t ∗ C_{t-1} + i_t ∗ C̃_t
             xp.multiply(i, C_tilde, out=iC)
-            c_new += iC
-            xp.tanh(c_new, out=tanhC[t])
+            c += iC
+            xp.tanh(c, out=TC[k])
+            h = Hs[k + 1] if masks is None else h_buf
             if M is None:
-                xp.multiply(o, tanhC[t], out=Y[t])  # h_t = o_t ∗ tanh(C_t)
+                xp.multiply(o, TC[k], out=h)  # h_t = o_t ∗ tanh(C_t)
             else:
-                xp.multiply(o, tanhC[t], out=M[t])
-                xp.matmul(w_hr, M[t], out=Y[t])  # h_t = W_hr·(o_t ∗ tanh(C_t))
-            if masks is None:
-                h = Y[t]
-                c, c_new = c_new, c
-            else:
-                m = masks[t]
-                h, c = xp.where(m, Y[t], h), xp.where(m, c_new, c)
-                Y[t] *= m
-        self.x, self.A, self.Hprev, self.Cprev, self.tanhC, self.M = x, A, Hprev, Cprev, tanhC, M
+                xp.multiply(o, TC[k], out=M[k])
+                xp.matmul(w_hr, M[k], out=h)  # h_t = W_hr·(o_t ∗ tanh(C_t))
+            if masks is not None:  # past its end a sequence keeps its state
+                Hs[k + 1], Cs[k + 1] = Hs[k], Cs[k]
+                xp.copyto(Hs[k + 1], h, where=masks[t])
+                xp.copyto(Cs[k + 1], c, where=masks[t])
+        self.x, self.G, self.Hs, self.Cs, self.TC, self.M = x, G, Hs, Cs, TC, M
         self.w_ih, self.w_hh, self.w_hr, self.masks, self.reverse = w_ih, w_hh, w_hr, masks, reverse
         self.grad_trace, self.has_bias = grad_trace, b_ih is not None
         if recorder is not None:
-            gates = {"i": A[:H], "f": A[H : 2 * H], "c_tilde": A[2 * H : 3 * H], "o": A[3 * H :]}
-            gates["c"] = states_after(Cprev, c, reverse, xp).transpose(1, 0, 2)
-            gates["h"] = Y.transpose(1, 0, 2)
-            record_gates(recorder, gates, masks)
-        y = xp.ascontiguousarray(Y.transpose(0, 2, 1))
-        return y, xp.ascontiguousarray(h.T), xp.ascontiguousarray(c.T)
+            named = {"i": G[:, :H], "f": G[:, H : 2 * H], "c_tilde": G[:, 2 * H : 3 * H]}
+            named.update(o=G[:, 3 * H :], c=Cs[1:], h=Hs[1:])
+            record_gates(recorder, named, reverse, masks)
+        y = output_from_states(Hs[1:], reverse, masks, xp)
+        return y, xp.ascontiguousarray(Hs[T].T), xp.ascontiguousarray(Cs[T].T)
 
     def backward(self, gy, gh_n, gc_n):
-        xp = get_array_module(self.A)
-        A, Cprev, tanhC, M, w_hh, w_hr = (
-            self.A,
-            self.Cprev,
-            self.tanhC,
-            self.M,
-            self.w_hh,
-            self.w_hr,
-        )
-        _, T, B = A.shape
+        xp = get_array_module(self.G)
+        G, Cs, TC, w_hh, w_hr, masks = self.G, self.Cs, self.TC, self.w_hh, self.w_hr, self.masks
+        T, _, B = G.shape
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
-        dt = A.dtype
-        dA = xp.empty_like(A)
-        dh = xp.zeros((P, B), dt) if gh_n is None else xp.array(gh_n.T)
-        dc = xp.zeros((H, B), dt) if gc_n is None else xp.array(gc_n.T)
-        dHout = xp.empty((T, P, B), dt) if w_hr is not None else None
+        dt = G.dtype
+        # factors of every step at once: ∂gate/∂pre-activation times the partner of each gate
+        E = 1 - G  # σ' = σ(1 - σ); tanh' = (1 - C̃)(1 + C̃)
+        E[:, : 2 * H] *= G[:, : 2 * H]
+        E[:, 3 * H :] *= G[:, 3 * H :]
+        E[:, 2 * H : 3 * H] *= 1 + G[:, 2 * H : 3 * H]
+        E[:, :H] *= G[:, 2 * H : 3 * H]  # ∂C_t/∂i_t = C̃_t
+        E[:, H : 2 * H] *= Cs[:T]  # ∂C_t/∂f_t = C_{t-1}
+        E[:, 2 * H : 3 * H] *= G[:, :H]  # ∂C_t/∂C̃_t = i_t
+        E[:, 3 * H :] *= TC  # ∂h_t/∂o_t = tanh(C_t)
+        K = 1 - TC * TC  # ∂h_t/∂C_t = o_t ∗ (1 - tanh² C_t)
+        K *= G[:, 3 * H :]
+        E3 = E[:, : 3 * H].reshape(T, 3, H, B)
+        dG = xp.empty_like(G)
+        dG3 = dG[:, : 3 * H].reshape(T, 3, H, B)
+        gyk = grad_outputs_in_step_order(gy, self.reverse, masks, dt, xp)
+        dh = xp.zeros((P, B), dt) if gh_n is None else xp.array(gh_n.T, dtype=dt)
+        dc = xp.zeros((H, B), dt) if gc_n is None else xp.array(gc_n.T, dtype=dt)
+        dHs = xp.empty((T, P, B), dt) if w_hr is not None else None
         trace = xp.empty((T, B)) if self.grad_trace is not None else None
-        tmp, tmp2 = xp.empty((H, B), dt), xp.empty((H, B), dt)
-        w_hhT = w_hh.T
-        for t in step_order(T, not self.reverse):
-            if gy is not None:  # a masked step's output is the constant 0: no gradient
-                dh = dh + (
-                    gy[t].T if self.masks is None else gy[t].T * self.masks[t]
-                )  # ∂L/∂h_t: through the output and through step t+1
+        w_hhT, ts = w_hh.T, list(step_order(T, self.reverse))
+        dm = xp.empty((H, B), dt)
+        for k in range(T - 1, -1, -1):
+            if gyk is not None:
+                dh += gyk[k]  # ∂L/∂h_t: through the output and through step t+1
             if trace is not None:
-                trace[t] = xp.sqrt((dh * dh).sum(axis=0))
-            if self.masks is not None:  # a masked step passes its state's gradient straight on
-                m = self.masks[t]
+                trace[ts[k]] = xp.sqrt((dh * dh).sum(axis=0))
+            if masks is not None:  # a masked step passes its state's gradient straight on
+                m = masks[ts[k]]
                 dh_skip, dc_skip = dh * ~m, dc * ~m
-                dh, dc = dh * m, dc * m
-            a, da = A[:, t], dA[:, t]
-            i, f, C_tilde, o = a[:H], a[H : 2 * H], a[2 * H : 3 * H], a[3 * H :]
+                dh *= m
+                dc *= m
             if w_hr is None:
                 dm = dh
             else:
-                dHout[t] = dh
-                dm = w_hr.T @ dh
-            tc = tanhC[t]
-            xp.multiply(dm, tc, out=tmp)  # ∂L/∂o_t
-            xp.multiply(o, 1 - o, out=tmp2)
-            xp.multiply(tmp, tmp2, out=da[3 * H :])
-            xp.multiply(tc, tc, out=tmp)  # ∂L/∂C_t += ∂L/∂h_t ∗ o_t ∗ (1 - tanh² C_t)
-            xp.subtract(1, tmp, out=tmp)
-            tmp *= o
-            tmp *= dm
-            dc = dc + tmp
-            xp.multiply(i, 1 - i, out=tmp)  # ∂L/∂i_t = ∂L/∂C_t ∗ C̃_t
-            tmp *= C_tilde
-            xp.multiply(dc, tmp, out=da[:H])
-            xp.multiply(C_tilde, C_tilde, out=tmp)  # ∂L/∂C̃_t = ∂L/∂C_t ∗ i_t
-            xp.subtract(1, tmp, out=tmp)
-            tmp *= i
-            xp.multiply(dc, tmp, out=da[2 * H : 3 * H])
-            xp.multiply(f, 1 - f, out=tmp)  # ∂L/∂f_t = ∂L/∂C_t ∗ C_{t-1}
-            tmp *= Cprev[t]
-            xp.multiply(dc, tmp, out=da[H : 2 * H])
-            dc = dc * f  # ∂L/∂C_{t-1} through the conveyor belt
-            dh = w_hhT @ da
-            if self.masks is not None:
+                dHs[k] = dh
+                xp.matmul(w_hr.T, dh, out=dm)
+            dc += dm * K[k]  # ∂L/∂C_t
+            xp.multiply(E3[k], dc, out=dG3[k])  # ∂L/∂(pre i, f, C̃) = ∂L/∂C_t ∗ E
+            xp.multiply(E[k, 3 * H :], dm, out=dG[k, 3 * H :])  # ∂L/∂(pre o)
+            dc *= G[k, H : 2 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
+            dh = w_hhT @ dG[k]
+            if masks is not None:
                 dh += dh_skip
                 dc += dc_skip
         if trace is not None:
             self.grad_trace.append(trace)
-        dx, dw_ih, db = project_inputs_backward(self, dA, self.x, self.w_ih)
-        dw_hh = xp.tensordot(dA, self.Hprev, axes=([1, 2], [0, 2]))
-        dw_hr = xp.tensordot(dHout, M, axes=([0, 2], [0, 2])) if w_hr is not None else None
-        db_ih, db_hh = (db, db.copy()) if self.has_bias else (None, None)
+        dx, dw_ih, dw_hh, db = weight_grads_from_steps(
+            self, dG, self.x, self.w_ih, self.Hs[:T], self.reverse
+        )
+        dw_hr = None
+        if w_hr is not None:  # Σ_t ∂L/∂h_t · (o_t ∗ tanh C_t)ᵀ as one GEMM
+            dw_hr = rows_by_time(dHs, False) @ rows_by_time(self.M, False).T
+        db_ih, db_hh = fresh_pair(db, self.has_bias)
         dh0, dc0 = xp.ascontiguousarray(dh.T), xp.ascontiguousarray(dc.T)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 
@@ -232,57 +287,57 @@ class RNNLayer(Function):
         H = w_hh.shape[0]
         masks = step_masks(lengths, T, xp)
         A = project_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)  # (H, T, B)
-        Hprev = xp.empty((T, H, B), A.dtype)
-        rec = xp.empty((H, B), A.dtype)
-        h = xp.ascontiguousarray(h0.T)
-        for t in step_order(T, reverse):
-            Hprev[t] = h
-            a = A[:, t]
-            xp.matmul(w_hh, Hprev[t], out=rec)
-            a += rec
+        Hs = xp.empty((T + 1, H, B), A.dtype)
+        Hs[0] = h0.T
+        h = xp.empty((H, B), A.dtype) if masks is not None else None
+        for k, t in enumerate(step_order(T, reverse)):
+            a = Hs[k + 1] if masks is None else h
+            xp.matmul(w_hh, Hs[k], out=a)
+            a += A[:, t]
             if nonlinearity == "tanh":
                 xp.tanh(a, out=a)
             else:
                 xp.maximum(a, 0, out=a)
-            h = a if masks is None else xp.where(masks[t], a, h)
-        if masks is not None:
-            A *= masks.transpose(1, 0, 2)  # outputs past a sequence's end are zero
-        self.x, self.A, self.Hprev, self.w_ih, self.w_hh = x, A, Hprev, w_ih, w_hh
+            if masks is not None:
+                Hs[k + 1] = Hs[k]
+                xp.copyto(Hs[k + 1], h, where=masks[t])
+        self.x, self.Hs, self.w_ih, self.w_hh = x, Hs, w_ih, w_hh
         self.masks, self.reverse, self.nonlinearity = masks, reverse, nonlinearity
         self.grad_trace, self.has_bias = grad_trace, b_ih is not None
         if recorder is not None:
-            record_gates(recorder, {"h": A}, None)
-        return xp.ascontiguousarray(A.transpose(1, 2, 0)), xp.ascontiguousarray(h.T)
+            record_gates(recorder, {"h": Hs[1:]}, reverse, masks)
+        return output_from_states(Hs[1:], reverse, masks, xp), xp.ascontiguousarray(Hs[T].T)
 
     def backward(self, gy, gh_n):
-        xp = get_array_module(self.A)
-        A, w_hhT = self.A, self.w_hh.T
-        H, T, B = A.shape
-        dA = xp.empty_like(A)
-        dh = xp.zeros((H, B), A.dtype) if gh_n is None else xp.array(gh_n.T)
+        xp = get_array_module(self.Hs)
+        Hs, w_hhT, masks = self.Hs, self.w_hh.T, self.masks
+        T, H, B = Hs.shape[0] - 1, Hs.shape[1], Hs.shape[2]
+        if self.nonlinearity == "tanh":
+            D = 1 - Hs[1:] * Hs[1:]  # tanh' = 1 - h², every step at once
+        else:
+            D = (Hs[1:] > 0).astype(Hs.dtype)
+        if masks is not None:  # a masked step's state is a copy: no gradient through the cell
+            D *= masks[list(step_order(T, self.reverse))]
+        gyk = grad_outputs_in_step_order(gy, self.reverse, masks, Hs.dtype, xp)
+        dA = xp.empty_like(D)
+        dh = xp.zeros((H, B), Hs.dtype) if gh_n is None else xp.array(gh_n.T, dtype=Hs.dtype)
         trace = xp.empty((T, B)) if self.grad_trace is not None else None
-        for t in step_order(T, not self.reverse):
-            if gy is not None:  # a masked step's output is the constant 0: no gradient
-                dh = dh + (gy[t].T if self.masks is None else gy[t].T * self.masks[t])
+        ts = list(step_order(T, self.reverse))
+        for k in range(T - 1, -1, -1):
+            if gyk is not None:
+                dh += gyk[k]
             if trace is not None:
-                trace[t] = xp.sqrt((dh * dh).sum(axis=0))
-            h, da = A[:, t], dA[:, t]
-            if self.masks is not None:
-                m = self.masks[t]
-                dh_skip = dh * ~m
-                dh = dh * m
-            if self.nonlinearity == "tanh":
-                xp.multiply(h, h, out=da)  # ∂tanh = 1 - h²
-                xp.subtract(1, da, out=da)
-                da *= dh
+                trace[ts[k]] = xp.sqrt((dh * dh).sum(axis=0))
+            xp.multiply(dh, D[k], out=dA[k])
+            if masks is not None:
+                dh *= ~masks[ts[k]]
+                dh += w_hhT @ dA[k]
             else:
-                xp.multiply(dh, h > 0, out=da)
-            dh = w_hhT @ da
-            if self.masks is not None:
-                dh += dh_skip
+                dh = w_hhT @ dA[k]
         if trace is not None:
             self.grad_trace.append(trace)
-        dx, dw_ih, db = project_inputs_backward(self, dA, self.x, self.w_ih)
-        dw_hh = xp.tensordot(dA, self.Hprev, axes=([1, 2], [0, 2]))
-        db_ih, db_hh = (db, db.copy()) if self.has_bias else (None, None)
+        dx, dw_ih, dw_hh, db = weight_grads_from_steps(
+            self, dA, self.x, self.w_ih, Hs[:T], self.reverse
+        )
+        db_ih, db_hh = fresh_pair(db, self.has_bias)
         return dx, xp.ascontiguousarray(dh.T), dw_ih, dw_hh, db_ih, db_hh
