@@ -7,8 +7,9 @@ from .dropout import Dropout
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
-from .rnn import GRU, LSTM, RNN, RecurrentStream
+from .rnn import GRU, LSTM, RNN
 from .rnn_cells import GRUCell, LSTMCell, RNNCell
+from .rnn_tools import RecurrentStream, record_gates
 from .summary import summary
 
 __all__ = [
@@ -45,6 +46,7 @@ __all__ = [
     "Swish",
     "Tanh",
     "init",
+    "record_gates",
     "summary",
     "utils",
 ]

@@ -27,6 +27,7 @@ from ..tensor import Tensor, apply, as_array
 from . import init
 from .module import Module, Parameter
 from .rnn_cells import gru_cell, lstm_cell, rnn_cell
+from .rnn_tools import RecurrentStream
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -67,6 +68,7 @@ class RNNBase(Module):
         self.nonlinearity, self.reset_after, self.fused = nonlinearity, reset_after, fused
         self.forget_bias, self.recurrent_init = forget_bias, recurrent_init
         self._grad_trace = None  # set by ember.diagnose.through_time to collect ‖∂L/∂h_t‖
+        self._recorder = None  # a list while inside ``nn.record_gates(model)``
         G, H = _GATES[self.mode] * hidden_size, hidden_size
         P = proj_size or H
         dtype = dtype or xp.float32
@@ -179,7 +181,8 @@ class RNNBase(Module):
         GRU keys r, z, n, h; RNN key h.
         """
         x, states, lengths, unbatched = self._prepare(input, hx, lengths)
-        out, finals, gates = self._run(x, states, lengths, record_gates)
+        record = record_gates or self._recorder is not None
+        out, finals, gates = self._run(x, states, lengths, record)
         if unbatched:
             out = out.squeeze(1)
         elif self.batch_first:
@@ -188,15 +191,20 @@ class RNNBase(Module):
         if unbatched:
             hn = [h.squeeze(1) for h in hn]
         result = (out, (hn[0], hn[1]) if self.mode == "LSTM" else hn[0])
-        if record_gates:
-            layout = (
-                (lambda a: a[:, 0])
-                if unbatched
-                else ((lambda a: a.transpose(1, 0, 2)) if self.batch_first else (lambda a: a))
-            )
-            gates = {k: {n: Tensor(layout(a)) for n, a in g.items()} for k, g in gates.items()}
-            result = result + (gates,)
+        if record:
+            gates = {k: {n: Tensor(self._layout(a, unbatched)) for n, a in g.items()}
+                     for k, g in gates.items()}  # fmt: skip
+            if self._recorder is not None:
+                self._recorder.append(gates)
+            if record_gates:
+                result = result + (gates,)
         return result
+
+    def _layout(self, a, unbatched: bool):
+        """A recorded (T, B, H) array in the layout of the output."""
+        if unbatched:
+            return a[:, 0]
+        return a.transpose(1, 0, 2) if self.batch_first else a
 
     def _run(self, x: Tensor, states, lengths, record: bool):
         finals, gates = [], {}
@@ -322,40 +330,6 @@ class RNNBase(Module):
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
         return s
-
-
-class RecurrentStream:
-    """Real-time use of a recurrent layer: feed one element at a time, the state stays inside.
-
-    ``state_dict()`` / ``load_state_dict()`` save and restore the carried state (arrays);
-    ``reset()`` forgets it. No graph is kept between calls unless the input requires grad.
-    """
-
-    def __init__(self, layer: RNNBase):
-        self.layer, self.state = layer, None
-
-    def __call__(self, x_t: Tensor) -> Tensor:
-        y, state = self.layer.step(x_t, self.state)
-        detach = (lambda s: s.detach()) if not y.requires_grad else (lambda s: s)
-        self.state = tuple(map(detach, state)) if isinstance(state, tuple) else detach(state)
-        return y
-
-    def reset(self) -> None:
-        self.state = None
-
-    def state_dict(self) -> dict:
-        if self.state is None:
-            return {}
-        parts = self.state if isinstance(self.state, tuple) else (self.state,)
-        return {name: p.data.copy() for name, p in zip(("h", "c"), parts)}
-
-    def load_state_dict(self, state: dict) -> None:
-        if not state:
-            self.state = None
-        elif "c" in state:
-            self.state = (Tensor(as_array(state["h"])), Tensor(as_array(state["c"])))
-        else:
-            self.state = Tensor(as_array(state["h"]))
 
 
 class RNN(RNNBase):

@@ -206,3 +206,20 @@ def test_onnx_layout_against_onnx_reference(mode):
     for name, p in zip(("weight_ih", "weight_hh", "bias_ih", "bias_hh"), layer.parameters()):
         np.testing.assert_array_equal(back[name], p.data)
     assert onnx is not None
+
+
+def test_record_gates_context_manager_on_a_model():
+    from ember.models import CharLSTM
+
+    model = CharLSTM(12, embedding_dim=4, hidden_size=6)
+    x = np.random.default_rng(0).integers(0, 12, (2, 5))
+    plain, _ = model(ember.tensor(x))
+    with nn.record_gates(model) as rec:
+        logits, _ = model(ember.tensor(x))
+        model(ember.tensor(x[:, :2]))
+    np.testing.assert_array_equal(plain.data, logits.data)
+    assert list(rec) == ["lstm"] and len(rec["lstm"]) == 2
+    assert rec["lstm"][0]["l1"]["f"].shape == (2, 5, 6)  # batch_first layout
+    assert rec["lstm"][1]["l0"]["c"].shape == (2, 2, 6)
+    model(ember.tensor(x))
+    assert len(rec["lstm"]) == 2  # recording stops with the block
