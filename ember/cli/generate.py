@@ -67,6 +67,6 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as e:
         print(f"ember generate: the prompt has {e}", file=sys.stderr)
         return 2
-    ids = model.generate(prompt, args.tokens, args.temperature, args.top_k)
+    ids = model.generate(prompt[None], args.tokens, args.temperature, args.top_k)
     print(vocab.decode(ids))
     return 0

@@ -36,7 +36,7 @@ from ..function import no_grad
 from ..models.registry import get_model
 from ..nn.rnn import RNNBase
 from ..nn.utils import clip_grad_norm_
-from ..optim import Adam
+from ..optim import SGD, Adam, AdamW
 from ..tensor import Tensor
 
 DEFAULTS = dict(
@@ -190,7 +190,7 @@ def evaluate(model, ids, batch_size: int, bptt: int, recurrent: bool, max_window
 
 def _hyper_parameters(args) -> dict:
     hp = dict(DEFAULTS)
-    for key in list(hp) + ["steps", "text", "data_root", "run_dir"]:
+    for key in list(hp) + ["steps", "epochs", "text", "data_root", "run_dir", "resume"]:
         value = getattr(args, key, None)
         if value is not None:
             hp[key] = value
@@ -209,6 +209,20 @@ def _model_options(args) -> dict:
     return options
 
 
+def _optimizer(args, model, lr: float):
+    """Adam by default; ``--optimizer adamw|sgd`` and ``--weight-decay`` as ``ember train`` has."""
+    name = getattr(args, "optimizer", None) or "adam"
+    wd = getattr(args, "weight_decay", None) or 0.0
+    if name == "adamw":
+        return AdamW(model.parameters(), lr=lr, weight_decay=wd)
+    if name == "sgd":
+        momentum = getattr(args, "momentum", None) or 0.9
+        return SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
+    if name != "adam":
+        raise ValueError(f"optimizer must be adam, adamw or sgd, got {name!r}")
+    return Adam(model.parameters(), lr=lr, weight_decay=wd)
+
+
 def _log(path: Path, row: dict) -> None:
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
@@ -225,22 +239,32 @@ def train_language_model(args) -> int:
     name = getattr(args, "model", None) or "charlstm"
     spec = get_model(name)
     options = _model_options(args)
+    resume = Path(hp["resume"]) if hp.get("resume") else None
+    if resume is not None:  # the same model and options as the run being continued
+        options = json.loads((resume / "config.json").read_text())["options"]
     params = inspect.signature(spec["builder"]).parameters
     if "block_size" in params and "block_size" not in options:
         options["block_size"] = hp["bptt"]
     model = spec["builder"](vocab_size=len(vocab), **options)
     recurrent = is_recurrent(model)
     block = hp["bptt"] if recurrent else getattr(model, "block_size", hp["bptt"])
-    optimizer = Adam(model.parameters(), lr=hp["lr"])
+    optimizer = _optimizer(args, model, hp["lr"])
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    run_dir = Path(hp.get("run_dir") or f"runs/{name}-{stamp}")
+    run_dir = resume or Path(hp.get("run_dir") or f"runs/{name}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
-    config = {"model": name, "task": "language", "options": options, "vocab_size": len(vocab)}
-    config.update(recurrent=recurrent, **{k: v for k, v in hp.items() if k != "run_dir"})
-    (run_dir / "config.json").write_text(json.dumps(config, indent=2))
-    vocab.save(run_dir / "vocab.json")
-    metrics = run_dir / "metrics.jsonl"
-    metrics.write_text("")
+    metrics, first_step = run_dir / "metrics.jsonl", 0
+    if resume is not None:
+        # A warm restart: the weights and the step count continue; Adam's moments start again.
+        model.load_state_dict(read_model_state(resume / "checkpoint.safetensors"))
+        first_step = json.loads((resume / "checkpoint.json").read_text())["step"]
+        print(f"continuing {resume} from step {first_step} (optimizer state starts afresh)")
+    else:
+        config = {"model": name, "task": "language", "options": options}
+        config.update(vocab_size=len(vocab), recurrent=recurrent)
+        config.update({k: v for k, v in hp.items() if k not in ("run_dir", "resume")})
+        (run_dir / "config.json").write_text(json.dumps(config, indent=2))
+        vocab.save(run_dir / "vocab.json")
+        metrics.write_text("")
     n_params = sum(p.numel() for p in model.parameters())
     print(f"ember train {name}: {n_params:,} parameters; corpus {len(text):,} characters,"
           f" vocabulary {len(vocab)}; run folder {run_dir}")  # fmt: skip
@@ -255,8 +279,11 @@ def train_language_model(args) -> int:
             f" window (full BPTT over each stream would need ≈ {full / 2**30:.1f} GiB)"
         )
     stream = TBPTTStream(train_ids, hp["batch_size"], block) if recurrent else None
+    if hp.get("epochs") is not None and hp["steps"] is None:  # an epoch: one pass over the text
+        per_epoch = len(stream) if recurrent else len(train_ids) // (hp["batch_size"] * block)
+        hp["steps"] = hp["epochs"] * max(per_epoch, 1)
     windows, state, epoch = iter(stream) if recurrent else None, None, 0
-    start, step, running, best = time.perf_counter(), 0, [], math.inf
+    start, step, running, best = time.perf_counter(), first_step, [], math.inf
     limit_s = 60.0 * hp["time_limit"] if hp["steps"] is None else math.inf
 
     def validate():
@@ -300,7 +327,7 @@ def train_language_model(args) -> int:
             validate()
     if step % hp["eval_every"] or step == 0:
         validate()
-    prompt = vocab.encode("\n" if "\n" in vocab.stoi else vocab.itos[0])
+    prompt = vocab.encode("\n" if "\n" in vocab.stoi else vocab.itos[0])[None]  # (1, T)
     sample = vocab.decode(
         model.generate(prompt, hp["sample_tokens"], hp["temperature"], hp["top_k"])
     )

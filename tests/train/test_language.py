@@ -79,6 +79,24 @@ def test_training_run_learns_and_writes_the_run_folder(tmp_path, capsys):
     )
     assert ns.run(ns) == 0
     assert capsys.readouterr().out.startswith("the")
+    # --resume continues the run: same options, weights and step count
+    more = argparse.Namespace(model="charlstm", text=str(text), steps=70, eval_every=10,
+                              batch_size=8, bptt=16, resume=str(run), sample_tokens=5)  # fmt: skip
+    assert L.train_language_model(more) == 0
+    rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
+    assert rows[-1]["step"] == 70 and rows[-1]["split"] == "val" and rows[-1]["loss"] < 1.5
+
+
+def test_epochs_set_the_number_of_steps(tmp_path):
+    text = tmp_path / "c.txt"
+    text.write_text("abcd" * 300)
+    args = argparse.Namespace(model="charlstm", text=str(text), epochs=2, eval_every=1000,
+                              batch_size=4, bptt=16, run_dir=str(tmp_path / "r"), sample_tokens=3,
+                              option=["hidden_size=8", "embedding_dim=4"])  # fmt: skip
+    L.train_language_model(args)
+    meta = json.loads((tmp_path / "r" / "checkpoint.json").read_text())
+    # 1080 training chars → 4 streams of 269 → 17 windows of 16 per epoch
+    assert meta["step"] == 34 and meta["epoch"] == 1
 
 
 class _TinyGPT(ember.nn.Module):
@@ -94,7 +112,9 @@ class _TinyGPT(ember.nn.Module):
         return self.table(x)
 
     def generate(self, prompt_ids, max_new_tokens, temperature=1.0, top_k=None):
-        return np.concatenate([np.asarray(prompt_ids), np.zeros(max_new_tokens, np.int64)])
+        prompt_ids = np.asarray(prompt_ids)
+        assert prompt_ids.ndim == 2  # (B, T), as GPT.generate takes it
+        return np.concatenate([prompt_ids, np.zeros((1, max_new_tokens), np.int64)], axis=1)
 
 
 def test_stateless_models_train_on_random_windows(tmp_path):
