@@ -124,22 +124,43 @@ def rows_by_time(a, reverse: bool):
     return xp.ascontiguousarray((a[::-1] if reverse else a).transpose(1, 0, 2)).reshape(R, T * B)
 
 
-def weight_grads_from_steps(fn, dG, x, w_ih, Hs, reverse: bool):
-    """dx, dW_ih, dW_hh, db from the pre-activation gradients dG (T, G, B) in step order.
+def weight_grads_from_steps(fn, dG2, x, w_ih, Hs2):
+    """dx, dW_ih, dW_hh, db from the pre-activation gradients dG2 (G, T·B) in time order.
 
     With dG and the states entering each step laid out as (rows, T·B), every weight gradient
     is one GEMM over all steps: dW_ih = Σ_t dG_t·x_tᵀ, dW_hh = Σ_t dG_t·h_{t-1}ᵀ.
     """
     T, B, I = x.shape
-    dG2 = rows_by_time(dG, reverse)
     dx = (dG2.T @ w_ih).reshape(T, B, I) if fn.needs_input_grad[0] else None
     dw_ih = dG2 @ x.reshape(T * B, I)
-    dw_hh = dG2 @ rows_by_time(Hs, reverse).T if Hs is not None else None
+    dw_hh = dG2 @ Hs2.T if Hs2 is not None else None
     return dx, dw_ih, dw_hh, dG2.sum(axis=1)
 
 
 def fresh_pair(db, has_bias):
     return (db, db.copy()) if has_bias else (None, None)
+
+
+def lstm_factors(G, Cs, TC, H, lo, hi, E, K):
+    """Backward factors of steps lo..hi-1 into E[:n], K[:n] (n = hi - lo).
+
+    E: ∂(pre-activation)/∂gate times what each gate multiplies: σ' = σ(1 - σ) for i, f, o and
+    tanh' = 1 - C̃² for C̃, times C̃_t, C_{t-1}, i_t and tanh(C_t) (∂C_t/∂i_t, ∂C_t/∂f_t,
+    ∂C_t/∂C̃_t, ∂h_t/∂o_t). K = ∂h_t/∂C_t = o_t ∗ (1 - tanh² C_t).
+    """
+    g, e, k = G[lo:hi], E[: hi - lo], K[: hi - lo]
+    xp = get_array_module(g)
+    xp.subtract(1, g, out=e)
+    e[:, : 2 * H] *= g[:, : 2 * H]
+    e[:, 3 * H :] *= g[:, 3 * H :]
+    e[:, 2 * H : 3 * H] *= 1 + g[:, 2 * H : 3 * H]
+    e[:, :H] *= g[:, 2 * H : 3 * H]
+    e[:, H : 2 * H] *= Cs[lo:hi]
+    e[:, 2 * H : 3 * H] *= g[:, :H]
+    e[:, 3 * H :] *= TC[lo:hi]
+    xp.multiply(TC[lo:hi], TC[lo:hi], out=k)
+    xp.subtract(1, k, out=k)
+    k *= g[:, 3 * H :]
 
 
 class LSTMLayer(Function):
@@ -212,20 +233,12 @@ class LSTMLayer(Function):
         T, _, B = G.shape
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
         dt = G.dtype
-        # factors of every step at once: ∂gate/∂pre-activation times the partner of each gate
-        E = 1 - G  # σ' = σ(1 - σ); tanh' = (1 - C̃)(1 + C̃)
-        E[:, : 2 * H] *= G[:, : 2 * H]
-        E[:, 3 * H :] *= G[:, 3 * H :]
-        E[:, 2 * H : 3 * H] *= 1 + G[:, 2 * H : 3 * H]
-        E[:, :H] *= G[:, 2 * H : 3 * H]  # ∂C_t/∂i_t = C̃_t
-        E[:, H : 2 * H] *= Cs[:T]  # ∂C_t/∂f_t = C_{t-1}
-        E[:, 2 * H : 3 * H] *= G[:, :H]  # ∂C_t/∂C̃_t = i_t
-        E[:, 3 * H :] *= TC  # ∂h_t/∂o_t = tanh(C_t)
-        K = 1 - TC * TC  # ∂h_t/∂C_t = o_t ∗ (1 - tanh² C_t)
-        K *= G[:, 3 * H :]
-        E3 = E[:, : 3 * H].reshape(T, 3, H, B)
-        dG = xp.empty_like(G)
-        dG3 = dG[:, : 3 * H].reshape(T, 3, H, B)
+        # The factors that do not depend on the incoming gradient are computed for a block of
+        # steps at a time (about 512 KB of gates: the block stays in cache for its steps).
+        chunk = max(1, (1 << 17) // (4 * H * B))
+        E, K = xp.empty((chunk, 4 * H, B), dt), xp.empty((chunk, H, B), dt)
+        E3 = E[:, : 3 * H].reshape(chunk, 3, H, B)
+        dG = xp.empty((4 * H, T, B), dt)  # ∂L/∂(pre-activations), time order: GEMM-ready
         gyk = grad_outputs_in_step_order(gy, self.reverse, masks, dt, xp)
         dh = xp.zeros((P, B), dt) if gh_n is None else xp.array(gh_n.T, dtype=dt)
         dc = xp.zeros((H, B), dt) if gc_n is None else xp.array(gc_n.T, dtype=dt)
@@ -234,12 +247,16 @@ class LSTMLayer(Function):
         w_hhT, ts = w_hh.T, list(step_order(T, self.reverse))
         dm = xp.empty((H, B), dt)
         for k in range(T - 1, -1, -1):
+            j = k % chunk
+            if k == T - 1 or j == chunk - 1:
+                lstm_factors(G, Cs, TC, H, k - j, k + 1, E, K)
+            t = ts[k]
             if gyk is not None:
                 dh += gyk[k]  # ∂L/∂h_t: through the output and through step t+1
             if trace is not None:
-                trace[ts[k]] = xp.sqrt((dh * dh).sum(axis=0))
+                trace[t] = xp.sqrt((dh * dh).sum(axis=0))
             if masks is not None:  # a masked step passes its state's gradient straight on
-                m = masks[ts[k]]
+                m = masks[t]
                 dh_skip, dc_skip = dh * ~m, dc * ~m
                 dh *= m
                 dc *= m
@@ -248,19 +265,20 @@ class LSTMLayer(Function):
             else:
                 dHs[k] = dh
                 xp.matmul(w_hr.T, dh, out=dm)
-            dc += dm * K[k]  # ∂L/∂C_t
-            xp.multiply(E3[k], dc, out=dG3[k])  # ∂L/∂(pre i, f, C̃) = ∂L/∂C_t ∗ E
-            xp.multiply(E[k, 3 * H :], dm, out=dG[k, 3 * H :])  # ∂L/∂(pre o)
+            dc += dm * K[j]  # ∂L/∂C_t
+            dg = dG[:, t]
+            xp.multiply(E3[j], dc, out=dg[: 3 * H].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
+            xp.multiply(E[j, 3 * H :], dm, out=dg[3 * H :])  # ∂L/∂(pre o)
             dc *= G[k, H : 2 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
-            dh = w_hhT @ dG[k]
+            dh = w_hhT @ dg
             if masks is not None:
                 dh += dh_skip
                 dc += dc_skip
         if trace is not None:
             self.grad_trace.append(trace)
-        dx, dw_ih, dw_hh, db = weight_grads_from_steps(
-            self, dG, self.x, self.w_ih, self.Hs[:T], self.reverse
-        )
+        dG2 = dG.reshape(4 * H, T * B)
+        Hs2 = rows_by_time(self.Hs[:T], self.reverse)
+        dx, dw_ih, dw_hh, db = weight_grads_from_steps(self, dG2, self.x, self.w_ih, Hs2)
         dw_hr = None
         if w_hr is not None:  # Σ_t ∂L/∂h_t · (o_t ∗ tanh C_t)ᵀ as one GEMM
             dw_hr = rows_by_time(dHs, False) @ rows_by_time(self.M, False).T
@@ -336,8 +354,7 @@ class RNNLayer(Function):
                 dh = w_hhT @ dA[k]
         if trace is not None:
             self.grad_trace.append(trace)
-        dx, dw_ih, dw_hh, db = weight_grads_from_steps(
-            self, dA, self.x, self.w_ih, Hs[:T], self.reverse
-        )
+        dA2, Hs2 = rows_by_time(dA, self.reverse), rows_by_time(Hs[:T], self.reverse)
+        dx, dw_ih, dw_hh, db = weight_grads_from_steps(self, dA2, self.x, self.w_ih, Hs2)
         db_ih, db_hh = fresh_pair(db, self.has_bias)
         return dx, xp.ascontiguousarray(dh.T), dw_ih, dw_hh, db_ih, db_hh

@@ -161,7 +161,7 @@ class GRULayer(Function):
         if trace is not None:
             self.grad_trace.append(trace)
         dx, dw_ih, _, db_ih = weight_grads_from_steps(
-            self, dG, self.x, self.w_ih, None, self.reverse
+            self, rows_by_time(dG, self.reverse), self.x, self.w_ih, None
         )
         # W_hh's gradient: rows r, z from ∂L/∂(pre r, z), rows n from ∂L/∂(W_hn·h + b_hn)
         dGh_all = xp.concatenate([dG[:, : 2 * H], dGh], axis=1)

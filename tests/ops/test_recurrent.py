@@ -144,3 +144,20 @@ def test_gradcheck_cells(cell):
         assert ember.gradcheck(lambda x, h, s: c(x, (h, s)), (x, h, s))
     else:
         assert ember.gradcheck(lambda x, h: c(x, h), (x, h))
+
+
+@pytest.mark.parametrize("lengths", [None, "varied"])
+def test_lstm_backward_in_blocks_of_steps_equals_composed(lengths):
+    """At H=128, B=64 the backward factors are computed 4 steps at a time: blocks must join."""
+    T, B = 10, 64
+    lens = None if lengths is None else np.random.default_rng(0).integers(1, T + 1, B)
+    results = []
+    for fused in (True, False):
+        ember.manual_seed(5)
+        layer = nn.LSTM(8, 128, bidirectional=True, fused=fused).double()
+        x = ember.tensor(np.random.default_rng(1).standard_normal((T, B, 8)), requires_grad=True)
+        y, (h, c) = layer(x, lengths=lens)
+        (y * y).sum().backward()
+        results.append([y.data, x.grad.data] + [p.grad.data for p in layer.parameters()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
