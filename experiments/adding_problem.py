@@ -117,18 +117,30 @@ def main(argv=None) -> int:
     ap.add_argument("--forget-bias", type=float, default=1.0, help="LSTM forget-gate bias")
     ap.add_argument("--stop-below", type=float, default=1e-3, help="stop once test MSE is below")
     ap.add_argument("--out", default=str(ROOT / "results"))
+    ap.add_argument("--fresh", action="store_true", help="ignore results already saved")
     args = ap.parse_args(argv)
     out = Path(args.out)
     figures = out / "figures"
     figures.mkdir(parents=True, exist_ok=True)
+    # Results are saved after every run, and runs already in the results file are kept
+    # (--fresh starts over), so a long experiment can be stopped and continued.
+    results = out / "adding_problem.json"
     rows = []
+    if results.is_file() and not args.fresh:
+        rows = json.loads(results.read_text())["rows"]
     for T in args.lengths:
         test = adding_batch(np.random.default_rng(10_000 + T), args.test_size, T)
         for kind in args.models:
+            if any(r["kind"] == kind and r["T"] == T for r in rows):
+                continue
             rows.append(train_one(kind, T, args, test, figures))
-    (out / "adding_problem.json").write_text(
-        json.dumps({"args": vars(args), "rows": rows}, indent=2)
-    )
+            results.write_text(json.dumps({"args": vars(args), "rows": rows}, indent=2))
+            write_table(rows, args, out, figures)
+    return 0
+
+
+def write_table(rows, args, out: Path, figures: Path) -> None:
+    lengths = sorted({r["T"] for r in rows})
     lines = [
         "# The adding problem: test MSE (predicting the mean scores ≈ 0.167)",
         "",
@@ -142,17 +154,15 @@ def main(argv=None) -> int:
         "| T | " + " | ".join(args.models) + " |",
         "|---|" + "---|" * len(args.models),
     ]
-    for T in args.lengths:
-        cells = [f"{r['test_mse']:.4f}" for m in args.models for r in rows
-                 if r["T"] == T and r["kind"] == m]  # fmt: skip
-        lines.append(f"| {T} | " + " | ".join(cells) + " |")
+    for T in lengths:
+        found = {r["kind"]: f"{r['test_mse']:.4f}" for r in rows if r["T"] == T}
+        lines.append(f"| {T} | " + " | ".join(found.get(m, "-") for m in args.models) + " |")
     lines += ["", "Wall time per run (s): " + ", ".join(
         f"{r['kind']} T={r['T']}: {r['seconds']:.0f}" for r in rows)]  # fmt: skip
     lines += ["", "Gradient through time (‖∂L/∂h_t‖ at init and after training):"]
     lines += [f"![{p.stem}](figures/{p.name})" for p in sorted(figures.glob("adding_grad_*.png"))]
     (out / "adding_problem.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    return 0
+    print("\n".join(lines), flush=True)
 
 
 if __name__ == "__main__":
