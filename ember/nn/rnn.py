@@ -42,9 +42,11 @@ class RNNBase(Module):
         batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
         proj_size: int = 0, *, nonlinearity: str = "tanh", reset_after: bool = True,
         forget_bias: float | None = None, recurrent_init: str = "uniform", fused: bool = True,
-        dtype=None,
+        device=None, dtype=None,
     ):  # fmt: skip
         super().__init__()
+        if device not in (None, "cpu"):
+            raise RuntimeError(f"device {device!r} is not available in this build (only 'cpu')")
         if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
             raise ValueError(
                 "input_size, hidden_size and num_layers must be positive, got"

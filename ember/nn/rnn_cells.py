@@ -60,8 +60,12 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, reset_after: bool = True, g
 class _CellBase(Module):
     n_gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype=None):
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ):
         super().__init__()
+        if device not in (None, "cpu"):
+            raise RuntimeError(f"device {device!r} is not available in this build (only 'cpu')")
         if input_size <= 0 or hidden_size <= 0:
             raise ValueError(
                 f"input_size and hidden_size must be positive, got {input_size}, {hidden_size}"
@@ -104,11 +108,13 @@ class RNNCell(_CellBase):
     x (B, I) or (I,), h (B, H) → h_t (B, H). Weights as torch: weight_ih (H, I), weight_hh (H, H).
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", dtype=None):
+    def __init__(
+        self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None
+    ):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check(x, hx)
@@ -170,9 +176,11 @@ class GRUCell(_CellBase):
 
     n_gates = 3
 
-    def __init__(self, input_size, hidden_size, bias=True, reset_after=True, dtype=None):
+    def __init__(
+        self, input_size, hidden_size, bias=True, device=None, dtype=None, *, reset_after=True
+    ):
         self.reset_after = reset_after
-        super().__init__(input_size, hidden_size, bias, dtype)
+        super().__init__(input_size, hidden_size, bias, device, dtype)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check(x, hx)
