@@ -234,34 +234,13 @@ class RNNBase(Module):
         common = dict(lengths=lengths, reverse=reverse, recorder=recorder, grad_trace=trace)
         w_ih, w_hh, b_ih, b_hh, *w_hr = weights
         if self.mode == "LSTM":
-            y, h, c = apply(
-                LSTMLayer, x, state[0], state[1], w_ih, w_hh, b_ih, b_hh, w_hr[0], **common
-            )
+            y, h, c = apply(LSTMLayer, x, *state, w_ih, w_hh, b_ih, b_hh, w_hr[0], **common)
             return y, (h, c)
         if self.mode == "GRU":
-            y, h = apply(
-                GRULayer,
-                x,
-                state[0],
-                w_ih,
-                w_hh,
-                b_ih,
-                b_hh,
-                reset_after=self.reset_after,
-                **common,
-            )
+            op, extra = GRULayer, {"reset_after": self.reset_after}
         else:
-            y, h = apply(
-                RNNLayer,
-                x,
-                state[0],
-                w_ih,
-                w_hh,
-                b_ih,
-                b_hh,
-                nonlinearity=self.nonlinearity,
-                **common,
-            )
+            op, extra = RNNLayer, {"nonlinearity": self.nonlinearity}
+        y, h = apply(op, x, state[0], w_ih, w_hh, b_ih, b_hh, **extra, **common)
         return y, (h,)
 
     def _run_composed(self, x, state, weights, lengths, reverse, recorder, key):
