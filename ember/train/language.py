@@ -189,8 +189,12 @@ def evaluate(model, ids, batch_size: int, bptt: int, recurrent: bool, max_window
 
 
 def _hyper_parameters(args) -> dict:
+    """Defaults, then (with --resume) the run's saved config, then what was given explicitly."""
     hp = dict(DEFAULTS)
-    for key in list(hp) + ["steps", "epochs", "text", "data_root", "run_dir", "resume"]:
+    if getattr(args, "resume", None):
+        saved = json.loads((Path(args.resume) / "config.json").read_text())
+        hp.update({k: saved[k] for k in list(DEFAULTS) + ["text", "data_root"] if k in saved})
+    for key in list(DEFAULTS) + ["steps", "epochs", "text", "data_root", "run_dir", "resume"]:
         value = getattr(args, key, None)
         if value is not None:
             hp[key] = value

@@ -80,8 +80,7 @@ def test_training_run_learns_and_writes_the_run_folder(tmp_path, capsys):
     assert ns.run(ns) == 0
     assert capsys.readouterr().out.startswith("the")
     # --resume continues the run: same options, weights and step count
-    more = argparse.Namespace(model="charlstm", text=str(text), steps=70, eval_every=10,
-                              batch_size=8, bptt=16, resume=str(run), sample_tokens=5)  # fmt: skip
+    more = argparse.Namespace(model="charlstm", steps=70, resume=str(run))  # the rest: config
     assert L.train_language_model(more) == 0
     rows = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert rows[-1]["step"] == 70 and rows[-1]["split"] == "val" and rows[-1]["loss"] < 1.5
