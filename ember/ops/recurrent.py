@@ -19,11 +19,13 @@ place. All four gate non-linearities are one tanh over the whole gate block: σ(
 ½·tanh(½a) + ½, and the ½ is folded into the weights of the σ rows (scaling by ½ is exact in
 floating point), so a step's gates cost tanh, one multiply and one add. Backward through time is
 derived by hand: every factor that does not depend on the incoming gradient (σ' = σ(1-σ),
-tanh' = 1-tanh², and the partner each gate multiplies) is computed for all steps at once before
-the reverse loop, which then does about six small elementwise operations and one GEMM per step;
-the weight gradients are one GEMM each over all steps.
+tanh' = 1-tanh², and the partner each gate multiplies) is computed for a block of steps at once
+(for the LSTM a cache-sized block, just before the steps that use it), so the reverse loop does
+about six small elementwise operations and one GEMM per step; the weight gradients are one GEMM
+each over all steps, on gradients laid out (rows, T·B).
 
-Buffers are indexed by processing step k (k = t forward, k = T-1-t for the reverse direction).
+Buffers are indexed by processing step k (k = t forward, k = T-1-t for the reverse direction),
+except the input projection and the LSTM's pre-activation gradients, which are in time order.
 
 Variable lengths: ``lengths`` (B,) masks step t of sequence b when t ≥ lengths[b]. A masked
 step keeps the previous state and outputs zero, so forward final states are taken at each
@@ -57,17 +59,6 @@ def project_inputs(x, w_ih, bias):
     if bias is not None:
         A += bias[:, None]
     return A.reshape(-1, T, B)
-
-
-def project_inputs_backward(fn, dA, x, w_ih):
-    """Gradients of the all-steps input projection: (dx, dW_ih, db) from dA (G, T, B)."""
-    T, B, I = x.shape
-    dA2 = dA.reshape(dA.shape[0], T * B)
-    need_x, need_w = fn.needs_input_grad[0], fn.needs_input_grad[3]
-    dx = (dA2.T @ w_ih).reshape(T, B, I) if need_x else None
-    dw = dA2 @ x.reshape(T * B, I) if need_w else None
-    db = dA2.sum(axis=1)
-    return dx, dw, db
 
 
 def gate_affine(n_gates: int, H: int, tanh_rows: int, dtype, xp):
