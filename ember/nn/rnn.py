@@ -137,6 +137,11 @@ class RNNBase(Module):
         else:
             x = input.transpose(0, 1) if self.batch_first else input
         T, B = x.shape[0], x.shape[1]
+        if T == 0 or B == 0:
+            raise ValueError(
+                f"{type(self).__name__}: expected at least one time step and one sequence, got"
+                f" input of shape {tuple(input.shape)}"
+            )
         if lengths is not None:
             lengths = as_array(lengths).astype(xp.int64).reshape(-1)
             if lengths.shape != (B,) or lengths.min() < 0 or lengths.max() > T:

@@ -145,6 +145,8 @@ def test_clear_errors():
         lstm(ember.randn(5, 2, 3), (ember.zeros(1, 2, 4), ember.zeros(1, 2, 4)))
     with pytest.raises(ValueError, match="lengths"):
         lstm(ember.randn(5, 2, 3), lengths=[6, 1])
+    with pytest.raises(ValueError, match="at least one time step"):
+        lstm(ember.randn(0, 2, 3))
     with pytest.raises(ValueError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=4)
 
