@@ -184,8 +184,8 @@ class RNNBase(Module):
         directions of a layer are adjacent (index 2k forward, 2k+1 reverse).
         ``lengths`` (B,) optional: sequence b is input[:lengths[b]] (see the module docstring).
         ``record_gates=True`` appends a dict {"l0": {...}, "l0_reverse": {...}, ...} of
-        Tensors in the output's layout: LSTM keys i, f, c_tilde (C̃_t), o, c (C_t), h (h_t);
-        GRU keys r, z, n, h; RNN key h.
+        Tensors in the output's layout: LSTM keys i, f, g (= C̃_t, torch's name for it), o,
+        c (C_t), h (h_t); GRU keys r, z, n, h; RNN key h.
         """
         x, states, lengths, unbatched = self._prepare(input, hx, lengths)
         record = record_gates or self._recorder is not None

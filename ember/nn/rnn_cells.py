@@ -35,7 +35,7 @@ def lstm_cell(x, h, c, w_ih, w_hh, b_ih=None, b_hh=None, w_hr=None, gates: dict 
     if w_hr is not None:
         h_t = F.linear(h_t, w_hr)  # projection (Sak et al. 2014): h_t = W_hr·(o_t ∗ tanh C_t)
     if gates is not None:
-        gates.update(i=i_t, f=f_t, c_tilde=C_tilde, o=o_t, c=C_t, h=h_t)
+        gates.update(i=i_t, f=f_t, g=C_tilde, o=o_t, c=C_t, h=h_t)
     return h_t, C_t
 
 

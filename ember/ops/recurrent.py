@@ -212,7 +212,7 @@ class LSTMLayer(Function):
         self.w_ih, self.w_hh, self.w_hr, self.masks, self.reverse = w_ih, w_hh, w_hr, masks, reverse
         self.grad_trace, self.has_bias = grad_trace, b_ih is not None
         if recorder is not None:
-            named = {"i": G[:, :H], "f": G[:, H : 2 * H], "c_tilde": G[:, 2 * H : 3 * H]}
+            named = {"i": G[:, :H], "f": G[:, H : 2 * H], "g": G[:, 2 * H : 3 * H]}
             named.update(o=G[:, 3 * H :], c=Cs[1:], h=Hs[1:])
             record_gates(recorder, named, reverse, masks)
         y = output_from_states(Hs[1:], reverse, masks, xp)

@@ -60,7 +60,7 @@ def test_recording_does_not_change_outputs(mode):
     y2, s2, gates = layer(x, record_gates=True)
     np.testing.assert_array_equal(y.data, y2.data)
     assert set(gates) == {"l0", "l0_reverse", "l1", "l1_reverse"}
-    names = {"LSTM": {"i", "f", "c_tilde", "o", "c", "h"}, "GRU": {"r", "z", "n", "h"},
+    names = {"LSTM": {"i", "f", "g", "o", "c", "h"}, "GRU": {"r", "z", "n", "h"},
              "RNN": {"h"}}[mode]  # fmt: skip
     for g in gates.values():
         assert set(g) == names
@@ -77,7 +77,7 @@ def test_recorded_lstm_gates_obey_the_seed_equations():
     _, (h_n, c_n), g = lstm(x, record_gates=True)
     g = {k: v.data for k, v in g["l0"].items()}
     C_prev = np.vstack([np.zeros((1, 2, 4)), g["c"][:-1]])
-    np.testing.assert_allclose(g["c"], g["f"] * C_prev + g["i"] * g["c_tilde"], atol=1e-12)
+    np.testing.assert_allclose(g["c"], g["f"] * C_prev + g["i"] * g["g"], atol=1e-12)
     np.testing.assert_allclose(g["h"], g["o"] * np.tanh(g["c"]), atol=1e-12)
     W_f = lstm.weight_ih_l0.data[4:8]
     f0 = 1 / (
