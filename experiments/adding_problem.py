@@ -96,12 +96,16 @@ def train_one(kind, T, args, test, figures):
                 break
     if curves is not None:
         curves["after training"] = through_time(model, *probe)
+        grad_curves = {k: [float(v) for v in c] for k, c in curves.items()}
         plot_gradient_through_time(
             curves, figures / f"adding_grad_through_time_{kind.lower()}_T{T}.png",
             f"Adding problem, {kind}, T={T}: ‖∂L/∂h_t‖",
         )  # fmt: skip
-    return {"kind": kind, "T": T, "test_mse": history[-1]["test_mse"], "history": history,
-            "seconds": time.perf_counter() - start}  # fmt: skip
+    row = {"kind": kind, "T": T, "test_mse": history[-1]["test_mse"], "history": history,
+           "seconds": time.perf_counter() - start}  # fmt: skip
+    if curves is not None:
+        row["grad_norm_through_time"] = grad_curves
+    return row
 
 
 def main(argv=None) -> int:

@@ -67,9 +67,15 @@ def plot_gradient_through_time(curves: dict, path, title: str = "Gradient throug
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4))
+    underflow = False
     for label, norms in curves.items():
         norms = numpy.asarray(norms, dtype=float)
-        ax.semilogy(numpy.arange(len(norms)), numpy.maximum(norms, 1e-30), label=label)
+        underflow = underflow or bool((norms <= 0).any())
+        # a gradient that underflowed to exactly 0 has no place on a log axis: not drawn
+        ax.semilogy(numpy.arange(len(norms)), numpy.where(norms > 0, norms, numpy.nan), label=label)
+    if underflow:
+        ax.text(0.01, 0.02, "missing points: the gradient underflowed to exactly 0",
+                transform=ax.transAxes, fontsize=8)  # fmt: skip
     ax.set_xlabel("time step t (the loss is computed at the last step)")
     ax.set_ylabel("‖∂L/∂h_t‖ (mean over the batch)")
     ax.set_title(title)
