@@ -73,6 +73,7 @@ def plot_gradient_through_time(curves: dict, path, title: str = "Gradient throug
         underflow = underflow or bool((norms <= 0).any())
         # a gradient that underflowed to exactly 0 has no place on a log axis: not drawn
         ax.semilogy(numpy.arange(len(norms)), numpy.where(norms > 0, norms, numpy.nan), label=label)
+    ax.set_xlim(0, max(len(n) for n in curves.values()) - 1)
     if underflow:
         ax.text(0.01, 0.02, "missing points: the gradient underflowed to exactly 0",
                 transform=ax.transAxes, fontsize=8)  # fmt: skip
