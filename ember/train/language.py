@@ -256,11 +256,13 @@ def train_language_model(args) -> int:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = resume or Path(hp.get("run_dir") or f"runs/{name}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
-    metrics, first_step = run_dir / "metrics.jsonl", 0
+    metrics, first_step, best = run_dir / "metrics.jsonl", 0, math.inf
     if resume is not None:
         # A warm restart: the weights and the step count continue; Adam's moments start again.
         model.load_state_dict(read_model_state(resume / "checkpoint.safetensors"))
         first_step = json.loads((resume / "checkpoint.json").read_text())["step"]
+        if (resume / "best.json").is_file():
+            best = json.loads((resume / "best.json").read_text())["val_loss"]
         print(f"continuing {resume} from step {first_step} (optimizer state starts afresh)")
     else:
         config = {"model": name, "task": "language", "options": options}
@@ -287,7 +289,7 @@ def train_language_model(args) -> int:
         per_epoch = len(stream) if recurrent else len(train_ids) // (hp["batch_size"] * block)
         hp["steps"] = hp["epochs"] * max(per_epoch, 1)
     windows, state, epoch = iter(stream) if recurrent else None, None, 0
-    start, step, running, best = time.perf_counter(), first_step, [], math.inf
+    start, step, running = time.perf_counter(), first_step, []
     limit_s = 60.0 * hp["time_limit"] if hp["steps"] is None else math.inf
 
     def validate():
