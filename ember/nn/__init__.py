@@ -7,6 +7,9 @@ from .dropout import Dropout
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
+from .rnn import GRU, LSTM, RNN
+from .rnn_cells import GRUCell, LSTMCell, RNNCell
+from .rnn_tools import RecurrentStream, record_gates
 from .summary import summary
 
 __all__ = [
@@ -17,6 +20,13 @@ __all__ = [
     "Embedding",
     "Flatten",
     "GELU",
+    "GRU",
+    "GRUCell",
+    "LSTM",
+    "LSTMCell",
+    "RNN",
+    "RNNCell",
+    "RecurrentStream",
     "Identity",
     "L1Loss",
     "LeakyReLU",
@@ -36,6 +46,7 @@ __all__ = [
     "Swish",
     "Tanh",
     "init",
+    "record_gates",
     "summary",
     "utils",
 ]

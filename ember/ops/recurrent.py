@@ -1,0 +1,351 @@
+"""Fused recurrent layers: one Function per layer and direction over a whole sequence.
+
+The LSTM as the seed writes it (σ the logistic sigmoid, ∗ elementwise):
+
+    f_t = σ(W_f·[h_{t-1}, x_t] + b_f)        forget gate
+    i_t = σ(W_i·[h_{t-1}, x_t] + b_i)        input gate
+    C̃_t = tanh(W_C·[h_{t-1}, x_t] + b_C)     candidate cell state
+    C_t = f_t ∗ C_{t-1} + i_t ∗ C̃_t          cell state
+    o_t = σ(W_o·[h_{t-1}, x_t] + b_o)        output gate
+    h_t = o_t ∗ tanh(C_t)                    hidden state
+    (with proj_size: h_t = W_hr·(o_t ∗ tanh(C_t)), Sak et al. 2014)
+
+Why it is fast (PERFORMANCE.md): W·[h, x] + b = W_ih·x + W_hh·h + b_ih + b_hh, so the input half
+of every step is computed for all T steps in one GEMM before the loop; inside the loop there is
+one gate GEMM per step. The state is kept transposed, h as (H, B), so the per-step product is
+W_hh (4H×H) · h (H×B), which BLAS runs faster for small batches than B×H · H×4H. Every per-step
+array lives in one preallocated buffer (gates G (T, 4H, B), states (T+1, H, B)) written in
+place. All four gate non-linearities are one tanh over the whole gate block: σ(a) =
+½·tanh(½a) + ½, and the ½ is folded into the weights of the σ rows (scaling by ½ is exact in
+floating point), so a step's gates cost tanh, one multiply and one add. Backward through time is
+derived by hand: every factor that does not depend on the incoming gradient (σ' = σ(1-σ),
+tanh' = 1-tanh², and the partner each gate multiplies) is computed for a block of steps at once
+(for the LSTM a cache-sized block, just before the steps that use it), so the reverse loop does
+about six small elementwise operations and one GEMM per step; the weight gradients are one GEMM
+each over all steps, on gradients laid out (rows, T·B).
+
+Buffers are indexed by processing step k (k = t forward, k = T-1-t for the reverse direction),
+except the input projection and the LSTM's pre-activation gradients, which are in time order.
+
+Variable lengths: ``lengths`` (B,) masks step t of sequence b when t ≥ lengths[b]. A masked
+step keeps the previous state and outputs zero, so forward final states are taken at each
+sequence's own last step, and the reverse direction starts at each sequence's own end.
+
+Arrays here are time-major: x (T, B, I), y (T, B, H_out), h0/c0 (B, H). The equal, composed
+version built from primitive ops is in ``ember/nn/rnn_cells.py``; tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+
+
+def step_order(T: int, reverse: bool):
+    return range(T - 1, -1, -1) if reverse else range(T)
+
+
+def step_masks(lengths, T: int, xp):
+    """(T, 1, B) booleans: True where step t is inside sequence b; None without lengths."""
+    if lengths is None:
+        return None
+    return (xp.arange(T)[:, None] < lengths[None, :])[:, None, :]
+
+
+def project_inputs(x, w_ih, bias):
+    """A = W_ih·x_t + b for every step at once: (G, T, B) from x (T, B, I) and W_ih (G, I)."""
+    T, B, I = x.shape
+    A = w_ih @ x.reshape(T * B, I).T
+    if bias is not None:
+        A += bias[:, None]
+    return A.reshape(-1, T, B)
+
+
+def gate_affine(n_gates: int, H: int, tanh_rows: int, dtype, xp):
+    """(s, α, β) columns of length n_gates·H: σ rows get s = ½, α = ½, β = ½; tanh rows 1, 1, 0.
+
+    With pre-activations scaled by s, a gate is α·tanh(s·a) + β: σ(a) on σ rows, tanh(a) on the
+    tanh row block ``tanh_rows`` (None for all σ).
+    """
+    s = xp.full((n_gates * H, 1), 0.5, dtype)
+    if tanh_rows is not None:
+        s[tanh_rows * H : (tanh_rows + 1) * H] = 1.0
+    beta = xp.where(s == 0.5, s, 0).astype(dtype)
+    return s, s, beta
+
+
+def record_gates(recorder, named, reverse: bool, masks):
+    """Copy (T, H, B) arrays in step order into ``recorder`` as (T, B, H) in time order.
+
+    Masked steps (past a sequence's end) are recorded as 0.
+    """
+    for key, a in named.items():
+        a = (a[::-1] if reverse else a).transpose(0, 2, 1)
+        if masks is not None:
+            a = a * masks.transpose(0, 2, 1)
+        recorder[key] = xp_copy(a)
+
+
+def xp_copy(a):
+    return get_array_module(a).ascontiguousarray(a)
+
+
+def output_from_states(Hs, reverse: bool, masks, xp):
+    """y (T, B, H) in time order from the states after each step (T, H, B), zero where masked."""
+    Y = (Hs[::-1] if reverse else Hs).transpose(0, 2, 1)
+    if masks is not None:
+        Y = Y * masks.transpose(0, 2, 1)
+    return xp.ascontiguousarray(Y)
+
+
+def grad_outputs_in_step_order(gy, reverse: bool, masks, dtype, xp):
+    """The output gradient (T, B, H) as (T, H, B) in step order, contiguous; masked steps 0."""
+    if gy is None:
+        return None
+    g = gy.transpose(0, 2, 1)
+    if masks is not None:
+        g = g * masks
+    return xp.ascontiguousarray((g[::-1] if reverse else g), dtype=dtype)
+
+
+def rows_by_time(a, reverse: bool):
+    """(T, R, B) in step order → (R, T·B) in time order, contiguous: one copy."""
+    xp = get_array_module(a)
+    T, R, B = a.shape
+    return xp.ascontiguousarray((a[::-1] if reverse else a).transpose(1, 0, 2)).reshape(R, T * B)
+
+
+def weight_grads_from_steps(fn, dG2, x, w_ih, Hs2):
+    """dx, dW_ih, dW_hh, db from the pre-activation gradients dG2 (G, T·B) in time order.
+
+    With dG and the states entering each step laid out as (rows, T·B), every weight gradient
+    is one GEMM over all steps: dW_ih = Σ_t dG_t·x_tᵀ, dW_hh = Σ_t dG_t·h_{t-1}ᵀ.
+    """
+    T, B, I = x.shape
+    dx = (dG2.T @ w_ih).reshape(T, B, I) if fn.needs_input_grad[0] else None
+    dw_ih = dG2 @ x.reshape(T * B, I)
+    dw_hh = dG2 @ Hs2.T if Hs2 is not None else None
+    return dx, dw_ih, dw_hh, dG2.sum(axis=1)
+
+
+def fresh_pair(db, has_bias):
+    return (db, db.copy()) if has_bias else (None, None)
+
+
+def lstm_factors(G, Cs, TC, H, lo, hi, E, K):
+    """Backward factors of steps lo..hi-1 into E[:n], K[:n] (n = hi - lo).
+
+    E: ∂(pre-activation)/∂gate times what each gate multiplies: σ' = σ(1 - σ) for i, f, o and
+    tanh' = 1 - C̃² for C̃, times C̃_t, C_{t-1}, i_t and tanh(C_t) (∂C_t/∂i_t, ∂C_t/∂f_t,
+    ∂C_t/∂C̃_t, ∂h_t/∂o_t). K = ∂h_t/∂C_t = o_t ∗ (1 - tanh² C_t).
+    """
+    g, e, k = G[lo:hi], E[: hi - lo], K[: hi - lo]
+    xp = get_array_module(g)
+    xp.subtract(1, g, out=e)
+    e[:, : 2 * H] *= g[:, : 2 * H]
+    e[:, 3 * H :] *= g[:, 3 * H :]
+    e[:, 2 * H : 3 * H] *= 1 + g[:, 2 * H : 3 * H]
+    e[:, :H] *= g[:, 2 * H : 3 * H]
+    e[:, H : 2 * H] *= Cs[lo:hi]
+    e[:, 2 * H : 3 * H] *= g[:, :H]
+    e[:, 3 * H :] *= TC[lo:hi]
+    xp.multiply(TC[lo:hi], TC[lo:hi], out=k)
+    xp.subtract(1, k, out=k)
+    k *= g[:, 3 * H :]
+
+
+class LSTMLayer(Function):
+    """One LSTM layer in one direction over a sequence (see the module docstring).
+
+    Inputs: x (T, B, I), h0 (B, P), c0 (B, H), W_ih (4H, I), W_hh (4H, P), b_ih, b_hh (4H,)
+    or None, W_hr (P, H) or None (P = H without projection). Gates stacked i, f, g(=C̃), o as
+    torch stores them. Outputs: y (T, B, P), h_n (B, P), c_n (B, H).
+    """
+
+    multi_output = True
+
+    def forward(
+        self, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, *, lengths=None, reverse=False,
+        recorder=None, grad_trace=None,
+    ):  # fmt: skip
+        xp = get_array_module(x)
+        T, B, _ = x.shape
+        H, P = w_hh.shape[0] // 4, w_hh.shape[1]
+        dt = xp.result_type(x, w_ih)
+        masks = step_masks(lengths, T, xp)
+        s, alpha, beta = gate_affine(4, H, 2, dt, xp)
+        bias = None if b_ih is None else (b_ih + b_hh) * s[:, 0]
+        A = project_inputs(x, w_ih * s, bias)  # s·(W_ih·x_t + b), all steps: (4H, T, B)
+        w_hh_s = w_hh * s
+        G = xp.empty((T, 4 * H, B), dt)  # gates i, f, C̃, o of every step
+        Hs, Cs = xp.empty((T + 1, P, B), dt), xp.empty((T + 1, H, B), dt)
+        TC = xp.empty((T, H, B), dt)  # tanh(C_t)
+        M = xp.empty((T, H, B), dt) if w_hr is not None else None  # o_t ∗ tanh(C_t)
+        Hs[0], Cs[0] = h0.T, c0.T
+        iC = xp.empty((H, B), dt)
+        if masks is not None:  # a masked step computes into these, then keeps the old state
+            c_buf, h_buf = xp.empty((H, B), dt), xp.empty((P, B), dt)
+        for k, t in enumerate(step_order(T, reverse)):
+            g = G[k]
+            xp.matmul(w_hh_s, Hs[k], out=g)
+            g += A[:, t]
+            xp.tanh(g, out=g)  # i_t, f_t, o_t = σ(...) and C̃_t = tanh(...) in three passes
+            g *= alpha
+            g += beta
+            i, f, C_tilde, o = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+            c = Cs[k + 1] if masks is None else c_buf
+            xp.multiply(f, Cs[k], out=c)  # C_t = f_t ∗ C_{t-1} + i_t ∗ C̃_t
+            xp.multiply(i, C_tilde, out=iC)
+            c += iC
+            xp.tanh(c, out=TC[k])
+            h = Hs[k + 1] if masks is None else h_buf
+            if M is None:
+                xp.multiply(o, TC[k], out=h)  # h_t = o_t ∗ tanh(C_t)
+            else:
+                xp.multiply(o, TC[k], out=M[k])
+                xp.matmul(w_hr, M[k], out=h)  # h_t = W_hr·(o_t ∗ tanh(C_t))
+            if masks is not None:  # past its end a sequence keeps its state
+                Hs[k + 1], Cs[k + 1] = Hs[k], Cs[k]
+                xp.copyto(Hs[k + 1], h, where=masks[t])
+                xp.copyto(Cs[k + 1], c, where=masks[t])
+        self.x, self.G, self.Hs, self.Cs, self.TC, self.M = x, G, Hs, Cs, TC, M
+        self.w_ih, self.w_hh, self.w_hr, self.masks, self.reverse = w_ih, w_hh, w_hr, masks, reverse
+        self.grad_trace, self.has_bias = grad_trace, b_ih is not None
+        if recorder is not None:
+            named = {"i": G[:, :H], "f": G[:, H : 2 * H], "g": G[:, 2 * H : 3 * H]}
+            named.update(o=G[:, 3 * H :], c=Cs[1:], h=Hs[1:])
+            record_gates(recorder, named, reverse, masks)
+        y = output_from_states(Hs[1:], reverse, masks, xp)
+        return y, xp.ascontiguousarray(Hs[T].T), xp.ascontiguousarray(Cs[T].T)
+
+    def backward(self, gy, gh_n, gc_n):
+        xp = get_array_module(self.G)
+        G, Cs, TC, w_hh, w_hr, masks = self.G, self.Cs, self.TC, self.w_hh, self.w_hr, self.masks
+        T, _, B = G.shape
+        H, P = w_hh.shape[0] // 4, w_hh.shape[1]
+        dt = G.dtype
+        # The factors that do not depend on the incoming gradient are computed for a block of
+        # steps at a time (about 512 KB of gates: the block stays in cache for its steps).
+        chunk = max(1, (1 << 17) // (4 * H * B))
+        E, K = xp.empty((chunk, 4 * H, B), dt), xp.empty((chunk, H, B), dt)
+        E3 = E[:, : 3 * H].reshape(chunk, 3, H, B)
+        dG = xp.empty((4 * H, T, B), dt)  # ∂L/∂(pre-activations), time order: GEMM-ready
+        gyk = grad_outputs_in_step_order(gy, self.reverse, masks, dt, xp)
+        dh = xp.zeros((P, B), dt) if gh_n is None else xp.array(gh_n.T, dtype=dt)
+        dc = xp.zeros((H, B), dt) if gc_n is None else xp.array(gc_n.T, dtype=dt)
+        dHs = xp.empty((T, P, B), dt) if w_hr is not None else None
+        trace = xp.empty((T, B)) if self.grad_trace is not None else None
+        w_hhT, ts = w_hh.T, list(step_order(T, self.reverse))
+        dm = xp.empty((H, B), dt)
+        for k in range(T - 1, -1, -1):
+            j = k % chunk
+            if k == T - 1 or j == chunk - 1:
+                lstm_factors(G, Cs, TC, H, k - j, k + 1, E, K)
+            t = ts[k]
+            if gyk is not None:
+                dh += gyk[k]  # ∂L/∂h_t: through the output and through step t+1
+            if trace is not None:
+                trace[t] = xp.sqrt((dh * dh).sum(axis=0))
+            if masks is not None:  # a masked step passes its state's gradient straight on
+                m = masks[t]
+                dh_skip, dc_skip = dh * ~m, dc * ~m
+                dh *= m
+                dc *= m
+            if w_hr is None:
+                dm = dh
+            else:
+                dHs[k] = dh
+                xp.matmul(w_hr.T, dh, out=dm)
+            dc += dm * K[j]  # ∂L/∂C_t
+            dg = dG[:, t]
+            xp.multiply(E3[j], dc, out=dg[: 3 * H].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
+            xp.multiply(E[j, 3 * H :], dm, out=dg[3 * H :])  # ∂L/∂(pre o)
+            dc *= G[k, H : 2 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
+            dh = w_hhT @ dg
+            if masks is not None:
+                dh += dh_skip
+                dc += dc_skip
+        if trace is not None:
+            self.grad_trace.append(trace)
+        dG2 = dG.reshape(4 * H, T * B)
+        Hs2 = rows_by_time(self.Hs[:T], self.reverse)
+        dx, dw_ih, dw_hh, db = weight_grads_from_steps(self, dG2, self.x, self.w_ih, Hs2)
+        dw_hr = None
+        if w_hr is not None:  # Σ_t ∂L/∂h_t · (o_t ∗ tanh C_t)ᵀ as one GEMM
+            dw_hr = rows_by_time(dHs, False) @ rows_by_time(self.M, False).T
+        db_ih, db_hh = fresh_pair(db, self.has_bias)
+        dh0, dc0 = xp.ascontiguousarray(dh.T), xp.ascontiguousarray(dc.T)
+        return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr
+
+
+class RNNLayer(Function):
+    """One Elman RNN layer in one direction: h_t = tanh(W_ih·x_t + b_ih + W_hh·h_{t-1} + b_hh).
+
+    ``nonlinearity`` "tanh" or "relu". Inputs: x (T, B, I), h0 (B, H), W_ih (H, I), W_hh (H, H),
+    b_ih, b_hh (H,) or None. Outputs: y (T, B, H), h_n (B, H).
+    """
+
+    multi_output = True
+
+    def forward(
+        self, x, h0, w_ih, w_hh, b_ih, b_hh, *, nonlinearity="tanh", lengths=None, reverse=False,
+        recorder=None, grad_trace=None,
+    ):  # fmt: skip
+        xp = get_array_module(x)
+        T, B, _ = x.shape
+        H = w_hh.shape[0]
+        masks = step_masks(lengths, T, xp)
+        A = project_inputs(x, w_ih, None if b_ih is None else b_ih + b_hh)  # (H, T, B)
+        Hs = xp.empty((T + 1, H, B), A.dtype)
+        Hs[0] = h0.T
+        h = xp.empty((H, B), A.dtype) if masks is not None else None
+        for k, t in enumerate(step_order(T, reverse)):
+            a = Hs[k + 1] if masks is None else h
+            xp.matmul(w_hh, Hs[k], out=a)
+            a += A[:, t]
+            if nonlinearity == "tanh":
+                xp.tanh(a, out=a)
+            else:
+                xp.maximum(a, 0, out=a)
+            if masks is not None:
+                Hs[k + 1] = Hs[k]
+                xp.copyto(Hs[k + 1], h, where=masks[t])
+        self.x, self.Hs, self.w_ih, self.w_hh = x, Hs, w_ih, w_hh
+        self.masks, self.reverse, self.nonlinearity = masks, reverse, nonlinearity
+        self.grad_trace, self.has_bias = grad_trace, b_ih is not None
+        if recorder is not None:
+            record_gates(recorder, {"h": Hs[1:]}, reverse, masks)
+        return output_from_states(Hs[1:], reverse, masks, xp), xp.ascontiguousarray(Hs[T].T)
+
+    def backward(self, gy, gh_n):
+        xp = get_array_module(self.Hs)
+        Hs, w_hhT, masks = self.Hs, self.w_hh.T, self.masks
+        T, H, B = Hs.shape[0] - 1, Hs.shape[1], Hs.shape[2]
+        if self.nonlinearity == "tanh":
+            D = 1 - Hs[1:] * Hs[1:]  # tanh' = 1 - h², every step at once
+        else:
+            D = (Hs[1:] > 0).astype(Hs.dtype)
+        if masks is not None:  # a masked step's state is a copy: no gradient through the cell
+            D *= masks[list(step_order(T, self.reverse))]
+        gyk = grad_outputs_in_step_order(gy, self.reverse, masks, Hs.dtype, xp)
+        dA = xp.empty_like(D)
+        dh = xp.zeros((H, B), Hs.dtype) if gh_n is None else xp.array(gh_n.T, dtype=Hs.dtype)
+        trace = xp.empty((T, B)) if self.grad_trace is not None else None
+        ts = list(step_order(T, self.reverse))
+        for k in range(T - 1, -1, -1):
+            if gyk is not None:
+                dh += gyk[k]
+            if trace is not None:
+                trace[ts[k]] = xp.sqrt((dh * dh).sum(axis=0))
+            xp.multiply(dh, D[k], out=dA[k])
+            if masks is not None:
+                dh *= ~masks[ts[k]]
+                dh += w_hhT @ dA[k]
+            else:
+                dh = w_hhT @ dA[k]
+        if trace is not None:
+            self.grad_trace.append(trace)
+        dA2, Hs2 = rows_by_time(dA, self.reverse), rows_by_time(Hs[:T], self.reverse)
+        dx, dw_ih, dw_hh, db = weight_grads_from_steps(self, dA2, self.x, self.w_ih, Hs2)
+        db_ih, db_hh = fresh_pair(db, self.has_bias)
+        return dx, xp.ascontiguousarray(dh.T), dw_ih, dw_hh, db_ih, db_hh
