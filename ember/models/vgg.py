@@ -54,9 +54,20 @@ class VGG(nn.Module):
 
 
 @register_model("vgg", task="classification")
-def vgg(in_channels: int = 1, num_classes: int = 10, cfg=SMALL_CFG, batch_norm: bool = True,
-        hidden: int = 256, dropout: float = 0.5, input_size=28, input_shape=None) -> VGG:  # fmt: skip
-    """VGG-style: 3×3 conv stacks with BN, 2×2 pools, GAP, a two-layer classifier."""
+def vgg(
+    in_channels: int = 1,
+    num_classes: int = 10,
+    cfg=SMALL_CFG,
+    batch_norm: bool = True,
+    hidden: int = 256,
+    dropout: float = 0.5,
+    input_size=28,
+    input_shape=None,
+) -> VGG:
+    """VGG-style: 3×3 conv stacks with BN, 2×2 pools, GAP, a two-layer classifier.
+
+    ``input_size`` is accepted for the CLI's sake: global average pooling fits any size.
+    """
     if input_shape is not None:
         in_channels = tuple(input_shape)[0]
     return VGG(tuple(cfg), in_channels, num_classes, batch_norm, hidden, dropout)
