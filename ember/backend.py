@@ -80,11 +80,6 @@ def strided_view(a, shape, strides):
     return numpy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides, writeable=False)
 
 
-def put_along_axis(target, indices, values, axis: int) -> None:
-    """``target[..., indices, ...] = values`` along ``axis`` (max-pool's backward)."""
-    numpy.put_along_axis(target, indices, values, axis)
-
-
 def _erf_fallback(x):
     # math.erf element by element: exact but slow; used only without SciPy.
     f = numpy.frompyfunc(math.erf, 1, 1)

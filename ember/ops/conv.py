@@ -94,8 +94,36 @@ def offset_slice(u: int, v: int, stride, dilation, out_hw):
     )
 
 
+def _full_width_columns(x, kernel, stride, padding, dilation, out_h):
+    """X_col over every padded column j < Wp (not only the Wo valid ones), for stride_w = 1.
+
+    Then for fixed (c, u, v, n) the rows i = 0…Ho−1 of the window are one contiguous run
+    of Ho·Wp values in the padded image (when stride_h = 1), so the im2col copy moves long
+    runs instead of Wo-long pieces. The extra Wp − Wo outputs per row are computed and
+    dropped; the padded buffer carries d·(kw − 1) zeros of slack so the last runs stay
+    inside it.
+    """
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (pt, pb), (pl, pr) = padding
+    (kh, kw), (s_h, _), (d_h, d_w) = kernel, stride, dilation
+    hp, wp = h + pt + pb, w + pl + pr
+    plane = hp * wp
+    buf = xp.zeros(c * n * plane + d_w * (kw - 1), dtype=x.dtype)
+    xpad = buf[: c * n * plane].reshape(c, n, hp, wp)  # channel-major
+    xpad[:, :, pt : pt + h, pl : pl + w] = x.swapaxes(0, 1)
+    e = buf.itemsize
+    shape = (c, kh, kw, n, out_h, wp)
+    strides = (n * plane * e, d_h * wp * e, d_w * e, plane * e, s_h * wp * e, e)
+    return xp.ascontiguousarray(strided_view(buf, shape, strides)), wp
+
+
 def conv_columns_gemm(x, weight, stride, padding, dilation, groups):
-    """Y = W_mat · X_col for x (N, C, H, W): returns Y as (O, N, Ho, Wo) and X_col."""
+    """Y = W_mat · X_col for x (N, C, H, W).
+
+    Returns Y as (O, N, Ho, Wc), X_col (groups, C_g·kh·kw, N·Ho·Wc) and Wc: the number of
+    columns computed per output row, Wo or the padded width Wp (see _full_width_columns).
+    """
     xp = get_array_module(x)
     n, c, h, w = x.shape
     o, c_g, kh, kw = weight.shape
@@ -107,12 +135,16 @@ def conv_columns_gemm(x, weight, stride, padding, dilation, groups):
             f"conv: input of spatial size {(h, w)} padded by {padding} is smaller than the"
             f" dilated kernel {(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}"
         )
-    xpad = pad2d(x, padding)
+    if stride[1] == 1 and w + pl + pr <= 1.5 * wo:
+        cols, wc = _full_width_columns(x, (kh, kw), stride, padding, dilation, ho)
+    else:
+        xpad = pad2d(x, padding)
+        cols = xp.ascontiguousarray(windows(xpad, (kh, kw), stride, dilation, (ho, wo), "cuvnij"))
+        wc = wo
     k = c_g * kh * kw
-    cols = xp.ascontiguousarray(windows(xpad, (kh, kw), stride, dilation, (ho, wo), "cuvnij"))
-    cols = cols.reshape(groups, k, n * ho * wo)
-    y = xp.matmul(weight.reshape(groups, o // groups, k), cols)  # (groups, O_g, N·Ho·Wo)
-    return y.reshape(o, n, ho, wo), cols
+    cols = cols.reshape(groups, k, n * ho * wc)
+    y = xp.matmul(weight.reshape(groups, o // groups, k), cols)  # (groups, O_g, N·Ho·Wc)
+    return y.reshape(o, n, ho, wc), cols, wc
 
 
 class Conv2d(Function):
@@ -121,10 +153,11 @@ class Conv2d(Function):
     Constants: stride (sh, sw), padding ((top, bottom), (left, right)), dilation (dh, dw),
     groups. A 3-D x with a 3-D W is the 1-D convolution.
 
-    With stride 1, ∂L/∂x is itself a convolution: of ∂L/∂y, padded by d·(k − 1) − p, with
-    the kernel flipped and its in/out channels swapped. That reuses the forward's im2col +
-    GEMM and is faster than W_matᵀ · ∂L/∂Y followed by col2im (one large product and
-    kh·kw strided adds less); other strides take the col2im path.
+    ∂L/∂x takes the cheaper of two routes. col2im: ∂L/∂X_col = W_matᵀ · ∂L/∂Y, then one
+    strided add per kernel offset. Or, with stride 1, ∂L/∂x is itself a convolution: of
+    ∂L/∂y, padded by d·(k − 1) − p, with the kernel flipped and its in/out channels
+    swapped; that reuses the forward's im2col + GEMM and needs no adds, and wins when its
+    column matrix (O·kh·kw, N·H·W) is no larger than col2im's (C·kh·kw, N·Ho·Wo).
     """
 
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
@@ -132,25 +165,29 @@ class Conv2d(Function):
         self.one_d = x.ndim == 3
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
-        y, cols = conv_columns_gemm(x, weight, stride, padding, dilation, groups)
+        y, cols, wc = conv_columns_gemm(x, weight, stride, padding, dilation, groups)
         if bias is not None:
             y += bias.reshape(-1, 1, 1, 1)
         self.cols = cols if self.needs_input_grad[1] else None
         self.weight = weight
-        self.geometry = (x.shape, stride, padding, dilation, groups, y.shape[2:])
-        y = y.swapaxes(0, 1)  # (N, O, Ho, Wo), memory still (O, N, Ho, Wo)
+        wo = out_size(x.shape[3], weight.shape[3], stride[1], sum(padding[1]), dilation[1])
+        self.geometry = (x.shape, stride, padding, dilation, groups, (y.shape[2], wo), wc)
+        y = y[..., :wo].swapaxes(0, 1)  # (N, O, Ho, Wo), memory still (O, N, Ho, Wc)
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        x_shape, stride, padding, dilation, groups, out_hw = self.geometry
+        x_shape, stride, padding, dilation, groups, out_hw, wc = self.geometry
         if self.one_d:
             gy = gy[:, :, None, :]
         n, o = gy.shape[:2]
         weight = self.weight
-        kernel = weight.shape[2:]
-        # (O, N, Ho, Wo) in memory: free when gy kept the layout this op produced
-        gy_mat = xp.ascontiguousarray(gy.swapaxes(0, 1)).reshape(groups, o // groups, -1)
+        gy_t = gy.swapaxes(0, 1)  # (O, N, Ho, Wo): free when gy kept this op's layout
+        if wc != out_hw[1]:  # the columns past Wo take zero gradient
+            gy_full = xp.zeros((o, n, out_hw[0], wc), dtype=gy.dtype)
+            gy_full[..., : out_hw[1]] = gy_t
+            gy_t = gy_full
+        gy_mat = xp.ascontiguousarray(gy_t).reshape(groups, o // groups, -1)
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
         gx = gw = gb = None
@@ -162,27 +199,28 @@ class Conv2d(Function):
         if need_b:
             gb = gy_mat.reshape(o, -1).sum(axis=1)
         if need_x:
-            gx = self._grad_input(xp, gy, gy_mat, x_shape, kernel, stride, padding, dilation,
-                                  groups, out_hw)  # fmt: skip
+            gx = self._grad_input(xp, gy, gy_mat, x_shape, stride, padding, dilation, groups,
+                                  out_hw, wc)  # fmt: skip
             if self.one_d:
                 gx = gx[:, :, 0, :]
         return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
 
-    def _grad_input(self, xp, gy, gy_mat, x_shape, kernel, stride, padding, dilation, groups,
-                    out_hw):  # fmt: skip
+    def _grad_input(self, xp, gy, gy_mat, x_shape, stride, padding, dilation, groups,
+                    out_hw, wc):  # fmt: skip
         weight = self.weight
         o, c_g, kh, kw = weight.shape
         n, c, h, w = x_shape
-        reach = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        reach = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
         full = [(r - a, r - b) for r, (a, b) in zip(reach, padding)]
-        if stride == (1, 1) and all(a >= 0 and b >= 0 for a, b in full):
+        flip_fits = all(a >= 0 and b >= 0 for a, b in full)
+        if stride == (1, 1) and flip_fits and o * h * w <= c * out_hw[0] * out_hw[1]:
             # W'[c, o] = W[o, c] flipped in u and v, within each group
             w_flip = weight.reshape(groups, o // groups, c_g, kh, kw).swapaxes(1, 2)
             w_flip = xp.ascontiguousarray(w_flip[..., ::-1, ::-1]).reshape(c, o // groups, kh, kw)
-            gx, _ = conv_columns_gemm(gy, w_flip, (1, 1), tuple(full), dilation, groups)
-            return gx.swapaxes(0, 1)
+            gx, _, _ = conv_columns_gemm(gy, w_flip, (1, 1), tuple(full), dilation, groups)
+            return gx[..., :w].swapaxes(0, 1)
         g_cols = xp.matmul(weight.reshape(groups, o // groups, -1).swapaxes(1, 2), gy_mat)
-        g_cols = g_cols.reshape(c, kh, kw, n, *out_hw)
+        g_cols = g_cols.reshape(c, kh, kw, n, out_hw[0], wc)[..., : out_hw[1]]
         # col2im: ∂L/∂x̃ accumulates every offset's columns; memory (C, N, Hp, Wp)
         (pt, pb), (pl, pr) = padding
         gxpad = xp.zeros((c, n, h + pt + pb, w + pl + pr), dtype=gy.dtype)

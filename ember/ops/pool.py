@@ -15,7 +15,7 @@ window must still start inside the input or the left padding.
 
 from __future__ import annotations
 
-from ..backend import get_array_module, put_along_axis
+from ..backend import get_array_module
 from ..function import Function
 from .conv import channel_major, offset_slice, pad2d, windows, zeros_nchw
 
@@ -44,7 +44,13 @@ def _geometry(x, kernel, stride, padding, dilation, ceil_mode):
 
 
 class MaxPool2d(Function):
-    """y = max over each window; x (N, C, H, W) or (N, C, L) for the 1-D pool."""
+    """y = max over each window; x (N, C, H, W) or (N, C, L) for the 1-D pool.
+
+    One pass per kernel offset (u, v) over the strided view of the pixels it reads, each
+    keeping the running maximum and which offset holds it (strictly greater wins, so ties
+    go to the first offset in scan order, as in torch); backward sends ∂L/∂y to that
+    offset's pixel. No window copy, no argmax over a gathered array.
+    """
 
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         xp = get_array_module(x)
@@ -53,13 +59,15 @@ class MaxPool2d(Function):
             x = x[:, :, None, :]
         out_hw, pads = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
         x_pad = pad2d(x, pads, value=-xp.inf)
-        n, c = x.shape[:2]
         kh, kw = kernel_size
-        win = windows(x_pad, kernel_size, stride, dilation, out_hw, "ncijuv")
-        win = win.reshape(n, c, *out_hw, kh * kw)  # one copy: each window contiguous
-        idx = win.argmax(axis=-1)[..., None]
-        y = xp.take_along_axis(win, idx, axis=-1)[..., 0]
-        self.idx = idx
+        y = x_pad[offset_slice(0, 0, stride, dilation, out_hw)].copy()
+        arg = xp.zeros(y.shape, dtype=xp.uint8 if kh * kw < 256 else xp.int32)
+        for k in range(1, kh * kw):
+            part = x_pad[offset_slice(k // kw, k % kw, stride, dilation, out_hw)]
+            better = part > y
+            xp.copyto(y, part, where=better)
+            xp.copyto(arg, k, where=better)
+        self.arg = arg
         self.geometry = (x.shape, x_pad.shape, kernel_size, stride, pads, dilation, out_hw)
         return y[:, :, 0, :] if self.one_d else y
 
@@ -68,21 +76,15 @@ class MaxPool2d(Function):
         x_shape, pad_shape, (kh, kw), stride, pads, dilation, out_hw = self.geometry
         if self.one_d:
             gy = gy[:, :, None, :]
-        n, c = x_shape[:2]
-        g_win = xp.zeros((n, c, *out_hw, kh * kw), dtype=gy.dtype)
-        put_along_axis(g_win, self.idx, gy[..., None], axis=-1)
-        g_win = g_win.reshape(n, c, *out_hw, kh, kw)
+        arg = self.arg
         g_pad = zeros_nchw(xp, pad_shape, gy.dtype, channel_major(gy))
-        if stride == (kh, kw) and dilation == (1, 1):
-            # non-overlapping windows tile the image: one strided assignment
-            view = g_pad[:, :, : out_hw[0] * kh, : out_hw[1] * kw]
-            view.reshape(n, c, out_hw[0], kh, out_hw[1], kw)[...] = g_win.transpose(
-                0, 1, 2, 4, 3, 5
-            )
-        else:
-            for u in range(kh):
-                for v in range(kw):
-                    g_pad[offset_slice(u, v, stride, dilation, out_hw)] += g_win[..., u, v]
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
+        for k in range(kh * kw):
+            target = g_pad[offset_slice(k // kw, k % kw, stride, dilation, out_hw)]
+            if disjoint:  # windows do not overlap: each pixel gets at most one gradient
+                xp.copyto(target, gy, where=arg == k)
+            else:
+                target += xp.where(arg == k, gy, 0)
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]
