@@ -22,7 +22,6 @@ import torch
 import ember
 import ember.functional as F
 import ember.optim
-from ember import nn
 from ember.models.lenet import LeNet5
 from ember.models.resnet import BasicBlock
 
