@@ -163,9 +163,9 @@ def test_mnist1d_cnn_and_mlp_match_torch(torch):
         def __init__(self):
             super().__init__()
             self.linear1, self.linear2, self.linear3 = (
-                tnn.Linear(40, 100),
-                tnn.Linear(100, 100),
-                tnn.Linear(100, 10),
+                tnn.Linear(40, 256),
+                tnn.Linear(256, 256),
+                tnn.Linear(256, 10),
             )
 
         def forward(self, x):
