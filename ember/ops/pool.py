@@ -46,10 +46,9 @@ def _geometry(x, kernel, stride, padding, dilation, ceil_mode):
 class MaxPool2d(Function):
     """y = max over each window; x (N, C, H, W) or (N, C, L) for the 1-D pool.
 
-    One pass per kernel offset (u, v) over the strided view of the pixels it reads, each
-    keeping the running maximum and which offset holds it (strictly greater wins, so ties
-    go to the first offset in scan order, as in torch); backward sends ∂L/∂y to that
-    offset's pixel. No window copy, no argmax over a gathered array.
+    Forward: a running ``maximum`` over the kh·kw strided views, one per kernel offset (no
+    window copy, no argmax). Backward: offset k's pixel receives ∂L/∂y where it equals y and
+    no earlier offset did, so ties go to the first offset in scan order, as in torch.
     """
 
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
@@ -60,31 +59,37 @@ class MaxPool2d(Function):
         out_hw, pads = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
         x_pad = pad2d(x, pads, value=-xp.inf)
         kh, kw = kernel_size
-        y = x_pad[offset_slice(0, 0, stride, dilation, out_hw)].copy()
-        arg = xp.zeros(y.shape, dtype=xp.uint8 if kh * kw < 256 else xp.int32)
-        for k in range(1, kh * kw):
-            part = x_pad[offset_slice(k // kw, k % kw, stride, dilation, out_hw)]
-            better = part > y
-            xp.copyto(y, part, where=better)
-            xp.copyto(arg, k, where=better)
-        self.arg = arg
-        self.geometry = (x.shape, x_pad.shape, kernel_size, stride, pads, dilation, out_hw)
+        parts = [
+            x_pad[offset_slice(u, v, stride, dilation, out_hw)]
+            for u in range(kh)
+            for v in range(kw)
+        ]
+        y = parts[0].copy() if len(parts) == 1 else xp.maximum(parts[0], parts[1])
+        for part in parts[2:]:
+            xp.maximum(y, part, out=y)
+        self.x_pad, self.y = x_pad, y
+        self.geometry = (x.shape, kernel_size, stride, pads, dilation, out_hw)
         return y[:, :, 0, :] if self.one_d else y
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        x_shape, pad_shape, (kh, kw), stride, pads, dilation, out_hw = self.geometry
+        x_shape, (kh, kw), stride, pads, dilation, out_hw = self.geometry
         if self.one_d:
             gy = gy[:, :, None, :]
-        arg = self.arg
-        g_pad = zeros_nchw(xp, pad_shape, gy.dtype, channel_major(gy))
+        x_pad, y = self.x_pad, self.y
+        g_pad = zeros_nchw(xp, x_pad.shape, gy.dtype, channel_major(x_pad))
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
-        for k in range(kh * kw):
-            target = g_pad[offset_slice(k // kw, k % kw, stride, dilation, out_hw)]
-            if disjoint:  # windows do not overlap: each pixel gets at most one gradient
-                xp.copyto(target, gy, where=arg == k)
-            else:
-                target += xp.where(arg == k, gy, 0)
+        taken = None
+        for u in range(kh):
+            for v in range(kw):
+                index = offset_slice(u, v, stride, dilation, out_hw)
+                hit = x_pad[index] == y
+                first = hit if taken is None else hit & ~taken
+                taken = hit if taken is None else taken | hit
+                if disjoint:  # windows do not overlap: each pixel gets at most one gradient
+                    xp.multiply(gy, first, out=g_pad[index])
+                else:
+                    g_pad[index] += gy * first
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]
