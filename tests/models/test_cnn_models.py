@@ -221,3 +221,26 @@ def test_model_input_errors():
         get_model("lenet")["builder"]()(ember.randn(2, 3, 28, 28))
     with pytest.raises(ValueError, match="depth"):
         get_model("resnet")["builder"](depth=50)
+
+
+def test_frozen_convolutions_get_no_gradient_and_no_update():
+    """Transfer learning's mechanism: requires_grad_(False) layers stay as they were."""
+    model = get_model("lenet")["builder"]()
+    model.conv1.requires_grad_(False)
+    model.conv2.requires_grad_(False)
+    frozen = {k: p.data.copy() for k, p in model.named_parameters() if k.startswith("conv")}
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    assert len(trainable) == 6  # fc1, fc2, fc3 weights and biases
+    opt = ember.optim.SGD(trainable, lr=0.1, momentum=0.9)
+    x = ember.randn(4, 1, 28, 28)
+    y = ember.Tensor(np.array([0, 1, 2, 3]))
+    head_before = model.fc1.weight.data.copy()
+    for _ in range(2):
+        loss = ember.functional.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    for k, p in model.named_parameters():
+        if k.startswith("conv"):
+            assert p.grad is None and (p.data == frozen[k]).all(), k
+    assert not (model.fc1.weight.data == head_before).all()
