@@ -23,10 +23,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 sys.path.insert(0, str(ROOT))
 
-import ember  # noqa: E402
-import ember.optim  # noqa: E402
 from cnn_data import load_idx_dataset  # noqa: E402
 from cnn_train import evaluate, fit  # noqa: E402
+
+import ember  # noqa: E402
+import ember.optim  # noqa: E402
 from ember import nn  # noqa: E402
 from ember.models import get_model  # noqa: E402
 

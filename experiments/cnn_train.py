@@ -27,8 +27,9 @@ def evaluate(model, x, y, batch: int = 1000) -> tuple[float, float]:
 
 
 def fit(model, opt, data, epochs: int, batch_size: int, lr_at=None, seed: int = 0,
-        max_steps: int | None = None, log=print) -> dict:  # fmt: skip
-    """Train; ``lr_at(epoch)`` sets the learning rate at the start of each epoch."""
+        max_steps: int | None = None, log=print, on_epoch=None) -> dict:  # fmt: skip
+    """Train; ``lr_at(epoch)`` sets the learning rate at the start of each epoch;
+    ``on_epoch(history)`` runs after each epoch's evaluation (e.g. to save partial results)."""
     x_tr, y_tr, x_te, y_te = data
     rng = np.random.default_rng(seed)
     history, step, t0 = [], 0, time.perf_counter()
@@ -63,6 +64,8 @@ def fit(model, opt, data, epochs: int, batch_size: int, lr_at=None, seed: int = 
             f"epoch {epoch + 1}: train loss {record['train_loss']:.4f}, test loss {test_loss:.4f},"
             f" test accuracy {acc:.2f}% ({record['seconds']} s)"
         )
+        if on_epoch is not None:
+            on_epoch(history)
         if max_steps is not None and step >= max_steps:
             break
     return {"history": history, "wall_seconds": round(time.perf_counter() - t0, 1)}

@@ -19,10 +19,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import ember  # noqa: E402
-import ember.optim  # noqa: E402
 from cnn_data import load_idx_dataset  # noqa: E402
 from cnn_train import fit  # noqa: E402
+
+import ember  # noqa: E402
+import ember.optim  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 
@@ -57,7 +58,8 @@ def main() -> int:
         "history": result["history"],
     }
     print(
-        f"test error {summary['test_error']}% after {final['epoch']} epochs, {result['wall_seconds']} s"
+        f"test error {summary['test_error']}% after {final['epoch']} epochs,"
+        f" {result['wall_seconds']} s"
     )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")

@@ -1,7 +1,8 @@
 """MNIST-1D baselines (Greydanus 2020): the MLP (68%) and the 1-D CNN (94%) trained in ember.
 
-The recipe of the paper's code (notebooks/train.py): Adam lr 1e-2, no weight decay, batch 100 in order
-through the 4000 training signals, 8000 steps, MLP width 256; test accuracy at the end.
+The recipe of the paper's code (notebooks/train.py): Adam lr 1e-2, no weight decay, batch
+100 in order through the 4000 training signals, 8000 steps, MLP width 256; test accuracy at
+the end.
 
     python experiments/mnist1d_baselines.py [--steps 6000] [--models mlp1d cnn1d] [--seed 0]
 
@@ -16,15 +17,14 @@ import sys
 import time
 from pathlib import Path
 
-import numpy as np
-
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cnn_data import load_mnist1d  # noqa: E402
 
 import ember  # noqa: E402
 import ember.functional as F  # noqa: E402
 import ember.optim  # noqa: E402
-from cnn_data import load_mnist1d  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 PAPER = {"mlp1d": 68.0, "cnn1d": 94.0}
@@ -98,7 +98,8 @@ def main() -> int:
     results = [train(m, args.steps, args.seed, **options[m]) for m in args.models]
     for r in results:
         print(
-            f"{r['model']}: test accuracy {r['test_accuracy']:.1f}% (paper {r['paper_accuracy']}%), {r['wall_seconds']} s"
+            f"{r['model']}: test accuracy {r['test_accuracy']:.1f}%"
+            f" (paper {r['paper_accuracy']}%), {r['wall_seconds']} s"
         )
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps({"results": results}, indent=2) + "\n")

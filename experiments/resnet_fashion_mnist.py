@@ -25,10 +25,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-import ember  # noqa: E402
-import ember.optim  # noqa: E402
 from cnn_data import load_idx_dataset  # noqa: E402
 from cnn_train import fit  # noqa: E402
+
+import ember  # noqa: E402
+import ember.optim  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 
@@ -69,28 +70,38 @@ def main() -> int:
         model.parameters(), lr=args.lr, momentum=0.9, nesterov=True, weight_decay=5e-4
     )
     epochs = args.epochs
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    def summary(history, wall=None, finished=False):
+        final = history[-1]
+        return {
+            "experiment": "ResNet (BasicBlock) on Fashion-MNIST",
+            "target": "test accuracy >= 92%",
+            "parameters": model.num_parameters(),
+            "settings": vars(args),
+            "finished": finished,
+            "test_accuracy": final["test_accuracy"],
+            "met": final["test_accuracy"] >= 92.0,
+            "epochs_run": final["epoch"],
+            "wall_seconds": wall if wall is not None else final["seconds"],
+            "history": history,
+        }
+
+    def save_partial(history):  # a long run on a shared machine: keep what is done
+        out.write_text(json.dumps(summary(history), indent=2) + "\n")
+
     result = fit(
         model, opt, (Flipped(x_tr, args.seed), y_tr, x_te, y_te), epochs, args.batch_size,
         lr_at=lambda e: 0.5 * args.lr * (1 + math.cos(math.pi * e / epochs)),
-        seed=args.seed, max_steps=args.max_steps,
+        seed=args.seed, max_steps=args.max_steps, on_epoch=save_partial,
     )  # fmt: skip
-    final = result["history"][-1]
-    summary = {
-        "experiment": "ResNet (BasicBlock) on Fashion-MNIST",
-        "target": "test accuracy >= 92%",
-        "parameters": model.num_parameters(),
-        "settings": vars(args),
-        "test_accuracy": final["test_accuracy"],
-        "met": final["test_accuracy"] >= 92.0,
-        "epochs_run": final["epoch"],
-        "wall_seconds": result["wall_seconds"],
-        "history": result["history"],
-    }
+    final = summary(result["history"], result["wall_seconds"], finished=True)
+    out.write_text(json.dumps(final, indent=2) + "\n")
     print(
-        f"test accuracy {final['test_accuracy']:.2f}% after {final['epoch']} epochs, {result['wall_seconds']} s"
+        f"test accuracy {final['test_accuracy']:.2f}% after {final['epochs_run']} epochs,"
+        f" {final['wall_seconds']} s"
     )
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(summary, indent=2) + "\n")
     return 0
 
 
