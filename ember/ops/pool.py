@@ -77,7 +77,12 @@ class MaxPool2d(Function):
         if self.one_d:
             gy = gy[:, :, None, :]
         x_pad, y = self.x_pad, self.y
-        g_pad = zeros_nchw(xp, x_pad.shape, gy.dtype, channel_major(x_pad))
+        if channel_major(x_pad):  # loop in memory order: (C, N, ...) views, ~1.5× faster
+            x_pad, y, gy = x_pad.swapaxes(0, 1), y.swapaxes(0, 1), gy.swapaxes(0, 1)
+            swapped = True
+        else:
+            swapped = False
+        g_pad = xp.zeros(x_pad.shape, dtype=gy.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
         taken = None
         for u in range(kh):
@@ -93,6 +98,8 @@ class MaxPool2d(Function):
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]
+        if swapped:
+            gx = gx.swapaxes(0, 1)
         return (gx[:, :, 0, :] if self.one_d else gx,)
 
 
