@@ -244,3 +244,36 @@ def test_frozen_convolutions_get_no_gradient_and_no_update():
         if k.startswith("conv"):
             assert p.grad is None and (p.data == frozen[k]).all(), k
     assert not (model.fc1.weight.data == head_before).all()
+
+
+def test_vgg_loads_a_torch_vgg_built_the_same_way(torch):
+    tnn = torch.nn
+    cfg = (4, "M", 8, 8, "M")
+    layers, c = [], 1
+    for v in cfg:
+        if v == "M":
+            layers.append(tnn.MaxPool2d(2, 2))
+        else:
+            layers += [tnn.Conv2d(c, v, 3, padding=1), tnn.BatchNorm2d(v), tnn.ReLU()]
+            c = v
+
+    class TVGG(tnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.features = tnn.Sequential(*layers)
+            self.avgpool = tnn.AdaptiveAvgPool2d(1)
+            self.classifier = tnn.Sequential(
+                tnn.Linear(8, 16), tnn.ReLU(), tnn.Dropout(0.5), tnn.Linear(16, 3)
+            )
+
+        def forward(self, x):
+            return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
+
+    theirs = TVGG().eval()
+    _randomise_bn(torch, theirs)
+    ours = get_model("vgg")["builder"](cfg=cfg, hidden=16, num_classes=3).eval()
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((2, 1, 12, 12)).astype(np.float32)
+    with ember.no_grad():
+        y = ours(ember.Tensor(x)).data
+    np.testing.assert_allclose(y, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)
