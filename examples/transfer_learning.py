@@ -37,25 +37,31 @@ def new_head(model) -> None:
     model.fc1, model.fc2, model.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
 
 
-def main() -> int:
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--pretrain-epochs", type=int, default=2)
     p.add_argument("--budget", type=int, default=1000, help="Fashion-MNIST training examples")
     p.add_argument("--epochs", type=int, default=10, help="epochs over the budget")
+    p.add_argument("--max-pretrain-steps", type=int, default=None, help="cap (for a quick check)")
+    p.add_argument("--test-size", type=int, default=None, help="evaluate on the first N tests")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--out", default=str(ROOT / "experiments" / "results" / "transfer_learning.json")
     )
-    args = p.parse_args()
+    args = p.parse_args(argv)
     t0 = time.perf_counter()
     ember.manual_seed(args.seed)
+    n_test = args.test_size
     mnist = load_idx_dataset("mnist")
+    mnist = (mnist[0], mnist[1], mnist[2][:n_test], mnist[3][:n_test])
     x_f, y_f, x_fte, y_fte = load_idx_dataset("fashion-mnist")
+    x_fte, y_fte = x_fte[:n_test], y_fte[:n_test]
     small = (x_f[: args.budget], y_f[: args.budget], x_fte, y_fte)
 
     print(f"1. pre-train LeNet-5 on MNIST for {args.pretrain_epochs} epochs")
     source = get_model("lenet")["builder"]()
-    fit(source, ember.optim.Adam(source.parameters(), lr=1e-3), mnist, args.pretrain_epochs, 64)
+    opt = ember.optim.Adam(source.parameters(), lr=1e-3)
+    fit(source, opt, mnist, args.pretrain_epochs, 64, max_steps=args.max_pretrain_steps)
     mnist_acc, _ = evaluate(source, mnist[2], mnist[3])
 
     print(

@@ -57,7 +57,7 @@ def train(name: str, steps: int, seed: int, lr: float = 1e-2, batch: int = 100, 
         opt.zero_grad()
         loss.backward()
         opt.step()
-        if step % 500 == 0:
+        if step % 500 == 0 or step == steps:
             curve.append(
                 {"step": step, "loss": loss.item(), "test_acc": accuracy(model, x_test, y_test)}
             )
