@@ -46,6 +46,7 @@ def max_pool2d(
     dilation=1,
     ceil_mode: bool = False,
 ) -> Tensor:
+    """Max over kh×kw windows of x (N, C, H, W); stride defaults to the kernel size."""
     k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 2, "max_pool2d")
     return apply(
         P.MaxPool2d, input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
@@ -54,6 +55,7 @@ def max_pool2d(
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode: bool = False) -> Tensor:  # fmt: skip
+    """Max over windows of length k of x (N, C, L)."""
     k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 1, "max_pool1d")
     return apply(
         P.MaxPool2d, input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
@@ -69,6 +71,7 @@ def avg_pool2d(
     count_include_pad: bool = True,
     divisor_override: int | None = None,
 ) -> Tensor:
+    """Mean over kh×kw windows of x (N, C, H, W); divisor as torch (see the module docstring)."""
     k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, 2, "avg_pool2d")
     return apply(
         P.AvgPool2d, input, kernel_size=k, stride=s, padding=p, ceil_mode=ceil_mode,
@@ -78,6 +81,7 @@ def avg_pool2d(
 
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:  # fmt: skip
+    """Mean over windows of length k of x (N, C, L)."""
     k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, 1, "avg_pool1d")
     return apply(
         P.AvgPool2d, input, kernel_size=k, stride=s, padding=p, ceil_mode=ceil_mode,
@@ -109,6 +113,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
 
 
 def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
+    """y = x · A_Lᵀ over the last dim: torch's adaptive bins."""
     if input.ndim not in (2, 3):
         raise ValueError(f"adaptive_avg_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
     out = output_size if isinstance(output_size, int) else output_size[0]
