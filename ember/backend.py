@@ -70,6 +70,16 @@ def scatter_add(target, indices, values) -> None:
     numpy.add.at(target, indices, values)
 
 
+def strided_view(a, shape, strides):
+    """A read-only view of ``a`` with the given shape and byte strides (no copy).
+
+    Convolution and pooling read their sliding windows through such views
+    (im2col without a Python loop); the caller guarantees every index stays
+    inside ``a``. CuPy has the same function under the same name.
+    """
+    return numpy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides, writeable=False)
+
+
 def _erf_fallback(x):
     # math.erf element by element: exact but slow; used only without SciPy.
     f = numpy.frompyfunc(math.erf, 1, 1)

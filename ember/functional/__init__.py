@@ -13,6 +13,7 @@ from .activation import (
     swish,
     tanh,
 )
+from .conv import conv1d, conv2d, conv2d_composed
 from .layers import dropout, embedding, linear
 from .loss import (
     binary_cross_entropy,
@@ -23,9 +24,34 @@ from .loss import (
     mse_loss,
     nll_loss,
 )
+from .normalization import batch_norm, batch_norm_composed, group_norm
+from .pool import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    avg_pool2d_composed,
+    max_pool1d,
+    max_pool2d,
+    max_pool2d_composed,
+)
 from .shape import cat, maximum, minimum, pad, stack, where
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "avg_pool2d_composed",
+    "batch_norm",
+    "batch_norm_composed",
+    "conv1d",
+    "conv2d",
+    "conv2d_composed",
+    "group_norm",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool2d_composed",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cat",

@@ -1,10 +1,14 @@
 """ember.models — the model zoo. Each module registers its builders in ``registry``."""
 
-from . import char_lstm, mlp, mnist1d_gru
+from . import char_lstm, lenet, mlp, mnist1d, mnist1d_gru, resnet, vgg
 from .char_lstm import CharLSTM
+from .lenet import LeNet5
 from .mlp import MLP
+from .mnist1d import CNN1d, MLP1d
 from .mnist1d_gru import GRUClassifier
 from .registry import MODELS, get_model, register_model
+from .resnet import BasicBlock, ResNet
+from .vgg import VGG
 
 __all__ = [
     "MLP",
@@ -16,4 +20,17 @@ __all__ = [
     "mlp",
     "mnist1d_gru",
     "register_model",
+    "MODELS",
+    "VGG",
+    "BasicBlock",
+    "CNN1d",
+    "LeNet5",
+    "MLP1d",
+    "ResNet",
+    "get_model",
+    "lenet",
+    "mnist1d",
+    "register_model",
+    "resnet",
+    "vgg",
 ]

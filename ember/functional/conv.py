@@ -1,0 +1,141 @@
+"""F.conv1d / F.conv2d with torch's signatures, and the composed reference convolution.
+
+    y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x̃[n, c, s·i + d·u, s·j + d·v]
+
+The fast path is the im2col + GEMM op in ``ember/ops/conv.py``; ``conv2d_composed``
+builds the same sum from primitive Tensor ops (pad, strided slices, matmul), one term
+per kernel offset (u, v), and the tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from ..ops import conv as C
+from ..tensor import Tensor, apply
+from .shape import cat
+from .shape import pad as _pad
+
+
+def _pair(value, n: int, name: str) -> tuple:
+    if isinstance(value, int):
+        return (value,) * n
+    value = tuple(value)
+    if len(value) != n or not all(isinstance(v, int) for v in value):
+        raise ValueError(f"{name} must be an int or {n} ints, got {value!r}")
+    return value
+
+
+def conv_padding(padding, kernel, dilation, stride, n: int) -> tuple:
+    """torch's ``padding`` (int, ints, 'valid' or 'same') as ((before, after), ...) per dim.
+
+    'same' pads d·(k − 1) in total, the extra pixel of an odd total after, as torch does.
+    """
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * n
+        if padding == "same":
+            if any(s != 1 for s in stride):
+                raise ValueError(f"padding='same' needs stride 1, got stride {stride}")
+            totals = [d * (k - 1) for k, d in zip(kernel, dilation)]
+            return tuple((t // 2, t - t // 2) for t in totals)
+        raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
+    p = _pair(padding, n, "padding")
+    if any(v < 0 for v in p):
+        raise ValueError(f"padding must be non-negative, got {padding!r}")
+    return tuple((v, v) for v in p)
+
+
+def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> None:
+    if x.ndim != nd + 2:
+        raise ValueError(
+            f"{name}: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}),"
+            f" got shape {x.shape}"
+        )
+    if weight.ndim != nd + 2:
+        raise ValueError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
+    c, o, c_g = x.shape[1], weight.shape[0], weight.shape[1]
+    if groups < 1 or c % groups or o % groups:
+        raise ValueError(
+            f"{name}: groups={groups} must divide in_channels={c} and out_channels={o}"
+        )
+    if c_g * groups != c:
+        raise ValueError(
+            f"{name}: input has {c} channels, but weight of shape {weight.shape} with"
+            f" groups={groups} expects {c_g * groups}"
+        )
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"{name}: bias must have shape ({o},), got {bias.shape}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+
+
+def conv2d(
+    input: Tensor,  # noqa: A002 - torch's argument name
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """2-D convolution (cross-correlation, as torch): x (N, C, H, W), W (O, C/groups, kh, kw)."""
+    _check(input, weight, bias, groups, 2, "conv2d")
+    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    pads = conv_padding(padding, weight.shape[2:], dilation, stride, 2)
+    return apply(
+        C.Conv2d, input, weight, bias,
+        stride=stride, padding=pads, dilation=dilation, groups=groups,
+    )  # fmt: skip
+
+
+def conv1d(
+    input: Tensor,  # noqa: A002
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride=1,
+    padding=0,
+    dilation=1,
+    groups: int = 1,
+) -> Tensor:
+    """1-D convolution: x (N, C, L), W (O, C/groups, k); the 2-D op on a height-1 image."""
+    _check(input, weight, bias, groups, 1, "conv1d")
+    stride, dilation = _pair(stride, 1, "stride"), _pair(dilation, 1, "dilation")
+    pads = conv_padding(padding, weight.shape[2:], dilation, stride, 1)
+    return apply(
+        C.Conv2d, input, weight, bias,
+        stride=(1,) + stride, padding=((0, 0),) + pads, dilation=(1,) + dilation, groups=groups,
+    )  # fmt: skip
+
+
+def conv2d_composed(
+    x: Tensor, W: Tensor, b: Tensor | None = None, stride=1, padding=0, dilation=1, groups=1
+) -> Tensor:
+    """The equation term by term: Σ_{u,v} x̃[:, :, s·i + d·u, s·j + d·v] · W[:, :, u, v].
+
+    Slow (one matmul per kernel offset and group) and obviously right; the reference for
+    the fused op.
+    """
+    _check(x, W, b, groups, 2, "conv2d_composed")
+    s, d = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
+    (pt, pb), (pl, pr) = conv_padding(padding, W.shape[2:], d, s, 2)
+    x_pad = _pad(x, (pl, pr, pt, pb))
+    n, c, hp, wp = x_pad.shape
+    o, c_g, kh, kw = W.shape
+    ho = C.out_size(hp, kh, s[0], 0, d[0])
+    wo = C.out_size(wp, kw, s[1], 0, d[1])
+    o_g = o // groups
+    outs = []
+    for g in range(groups):
+        y_g = None
+        for u in range(kh):
+            for v in range(kw):
+                rows = slice(d[0] * u, d[0] * u + s[0] * (ho - 1) + 1, s[0])
+                cols = slice(d[1] * v, d[1] * v + s[1] * (wo - 1) + 1, s[1])
+                x_uv = x_pad[:, g * c_g : (g + 1) * c_g, rows, cols]  # (N, C_g, Ho, Wo)
+                W_uv = W[g * o_g : (g + 1) * o_g, :, u, v]  # (O_g, C_g)
+                term = x_uv.permute(0, 2, 3, 1) @ W_uv.T  # (N, Ho, Wo, O_g)
+                y_g = term if y_g is None else y_g + term
+        outs.append(y_g)
+    y = outs[0] if groups == 1 else cat(outs, dim=3)
+    if b is not None:
+        y = y + b
+    return y.permute(0, 3, 1, 2)

@@ -1,0 +1,105 @@
+"""F.batch_norm and F.group_norm with torch's signatures.
+
+Batch norm (Ioffe & Szegedy 2015), per channel c over the M = N·(pixels) positions:
+
+    x̂ = (x − μ_B) / √(σ²_B + ε),   y = γ · x̂ + β
+    running_mean ← (1 − momentum) · running_mean + momentum · μ_B
+    running_var  ← (1 − momentum) · running_var  + momentum · σ²_B · M/(M − 1)   (unbiased)
+
+Group norm (Wu & He 2018): the same x̂ with μ and σ² taken per sample over each group
+of C/G channels and all pixels; γ, β per channel.
+
+``batch_norm`` runs the fused op of ``ember/ops/batchnorm.py``; ``batch_norm_composed``
+is the equation from primitive Tensor ops, and the tests hold the two equal.
+"""
+
+from __future__ import annotations
+
+from ..function import no_grad
+from ..ops import batchnorm as B
+from ..tensor import Tensor, apply
+
+
+def batch_norm(
+    input: Tensor,  # noqa: A002 - torch's argument name
+    running_mean: Tensor | None,
+    running_var: Tensor | None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Normalise each channel of x (N, C, ...); update the running stats in place in training."""
+    x = input
+    if x.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {x.shape}"
+        )
+    c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):  # fmt: skip
+        if t is not None and t.shape != (c,):
+            raise ValueError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
+    if not training and (running_mean is None or running_var is None):
+        raise ValueError("batch_norm: evaluation needs running_mean and running_var")
+    m = x.data.size // c
+    if training and m <= 1:
+        raise ValueError(
+            f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}"
+        )
+    y, mu, var = apply(
+        B.BatchNorm, x, weight, bias,
+        None if training else running_mean.data, None if training else running_var.data,
+        use_batch_stats=training, eps=eps,
+    )  # fmt: skip
+    if training and running_mean is not None:
+        with no_grad():
+            unbiased = var.data * (m / (m - 1))
+            running_mean.data *= 1 - momentum
+            running_mean.data += momentum * mu.data.astype(running_mean.dtype, copy=False)
+            running_var.data *= 1 - momentum
+            running_var.data += momentum * unbiased.astype(running_var.dtype, copy=False)
+    return y
+
+
+def batch_norm_composed(x: Tensor, weight: Tensor | None, bias: Tensor | None,
+                        eps: float = 1e-5) -> Tensor:  # fmt: skip
+    """Training-mode batch norm from primitives: the reference for the fused op."""
+    axes = (0,) + tuple(range(2, x.ndim))
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    mu_B = x.mean(axis=axes, keepdims=True)
+    var_B = ((x - mu_B) ** 2).mean(axis=axes, keepdims=True)
+    x_hat = (x - mu_B) / (var_B + eps).sqrt()
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(shape)
+    return x_hat
+
+
+def group_norm(
+    input: Tensor,  # noqa: A002
+    num_groups: int,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    eps: float = 1e-5,
+) -> Tensor:
+    """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel."""
+    x = input
+    if x.ndim < 2:
+        raise ValueError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
+    n, c = x.shape[:2]
+    if num_groups < 1 or c % num_groups:
+        raise ValueError(f"group_norm: num_groups={num_groups} must divide {c} channels")
+    x_g = x.reshape(n, num_groups, -1)
+    mu = x_g.mean(axis=2, keepdims=True)
+    x_c = x_g - mu
+    var = (x_c * x_c).mean(axis=2, keepdims=True)
+    x_hat = (x_c / (var + eps).sqrt()).reshape(x.shape)
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(shape)
+    return x_hat

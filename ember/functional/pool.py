@@ -1,0 +1,157 @@
+"""F.max_pool1d/2d, F.avg_pool1d/2d, F.adaptive_avg_pool1d/2d with torch's signatures.
+
+    max pool:      y[n, c, i, j] = max_{u,v} x̃[n, c, s·i + d·u, s·j + d·v]
+    avg pool:      y[n, c, i, j] = (1/|R_ij|) Σ_{u,v} x̃[n, c, s·i + u, s·j + v]
+    adaptive avg:  y = A_H · x · A_Wᵀ,  A[i, h] = 1/(e_i − b_i) for b_i ≤ h < e_i,
+                   b_i = ⌊i·H/H_out⌋, e_i = ⌈(i+1)·H/H_out⌉   (torch's bins)
+
+The fast pools are the ops in ``ember/ops/pool.py``; ``max_pool2d_composed`` and
+``avg_pool2d_composed`` are the same equations from primitive Tensor ops, for the tests.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import xp
+from ..ops import pool as P
+from ..tensor import Tensor, apply
+from .conv import _pair
+from .shape import maximum
+from .shape import pad as _pad
+
+
+def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name: str):
+    if x.ndim != nd + 2:
+        raise ValueError(
+            f"{name}: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}),"
+            f" got shape {x.shape}"
+        )
+    k = _pair(kernel_size, nd, "kernel_size")
+    s = k if stride is None or stride == () else _pair(stride, nd, "stride")
+    p = _pair(padding, nd, "padding")
+    d = _pair(dilation, nd, "dilation")
+    if any(pi > ki // 2 for pi, ki in zip(p, k)):
+        raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
+    if nd == 1:
+        k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
+    return k, s, p, d
+
+
+def max_pool2d(
+    input: Tensor,  # noqa: A002 - torch's argument name
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode: bool = False,
+) -> Tensor:
+    """Max over kh×kw windows of x (N, C, H, W); stride defaults to the kernel size."""
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 2, "max_pool2d")
+    return apply(
+        P.MaxPool2d, input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
+    )
+
+
+def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
+               ceil_mode: bool = False) -> Tensor:  # fmt: skip
+    """Max over windows of length k of x (N, C, L)."""
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 1, "max_pool1d")
+    return apply(
+        P.MaxPool2d, input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
+    )
+
+
+def avg_pool2d(
+    input: Tensor,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode: bool = False,
+    count_include_pad: bool = True,
+    divisor_override: int | None = None,
+) -> Tensor:
+    """Mean over kh×kw windows of x (N, C, H, W); divisor as torch (see the module docstring)."""
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, 2, "avg_pool2d")
+    return apply(
+        P.AvgPool2d, input, kernel_size=k, stride=s, padding=p, ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad, divisor_override=divisor_override,
+    )  # fmt: skip
+
+
+def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:  # fmt: skip
+    """Mean over windows of length k of x (N, C, L)."""
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, 1, "avg_pool1d")
+    return apply(
+        P.AvgPool2d, input, kernel_size=k, stride=s, padding=p, ceil_mode=ceil_mode,
+        count_include_pad=count_include_pad,
+    )  # fmt: skip
+
+
+def adaptive_bins(size: int, out: int, dtype) -> Tensor:
+    """A (out, size): row i averages x[⌊i·size/out⌋ : ⌈(i+1)·size/out⌉]."""
+    a = xp.zeros((out, size), dtype=dtype)
+    for i in range(out):  # out is the small output size, not a pixel loop over the data
+        b, e = (i * size) // out, math.ceil((i + 1) * size / out)
+        a[i, b:e] = 1.0 / (e - b)
+    return Tensor(a)
+
+
+def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
+    """y = A_H · x · A_Wᵀ over the last two dims; None in output_size keeps that size."""
+    if input.ndim not in (3, 4):
+        raise ValueError(
+            f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got {input.shape}"
+        )
+    h, w = input.shape[-2:]
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
+    oh, ow = oh or h, ow or w
+    if (oh, ow) == (1, 1):  # global average pooling: one mean
+        return input.mean(axis=(-2, -1), keepdims=True)
+    return adaptive_bins(h, oh, input.dtype) @ input @ adaptive_bins(w, ow, input.dtype).T
+
+
+def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
+    """y = x · A_Lᵀ over the last dim: torch's adaptive bins."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"adaptive_avg_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
+    out = output_size if isinstance(output_size, int) else output_size[0]
+    return input @ adaptive_bins(input.shape[-1], out, input.dtype).T
+
+
+def _slices_of_windows(x_pad: Tensor, k, s, d, out_hw):
+    for u in range(k[0]):
+        for v in range(k[1]):
+            rows = slice(d[0] * u, d[0] * u + s[0] * (out_hw[0] - 1) + 1, s[0])
+            cols = slice(d[1] * v, d[1] * v + s[1] * (out_hw[1] - 1) + 1, s[1])
+            yield x_pad[:, :, rows, cols]
+
+
+def max_pool2d_composed(x: Tensor, kernel_size, stride=None, padding=0, dilation=1,
+                        ceil_mode: bool = False) -> Tensor:  # fmt: skip
+    """max_{u,v} of the shifted views, from ``maximum`` and slicing (reference for the op)."""
+    k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, 2, "max_pool2d")
+    out_hw, pads = P._geometry(x.data, k, s, p, d, ceil_mode)
+    (pt, pb), (pl, pr) = pads
+    x_pad = _pad(x, (pl, pr, pt, pb), value=-math.inf)
+    y = None
+    for part in _slices_of_windows(x_pad, k, s, d, out_hw):
+        y = part if y is None else maximum(y, part)
+    return y
+
+
+def avg_pool2d_composed(x: Tensor, kernel_size, stride=None, padding=0, ceil_mode=False,
+                        count_include_pad=True) -> Tensor:  # fmt: skip
+    """(1/|R_ij|) Σ_{u,v} of the shifted views, from sums and slicing (reference for the op)."""
+    k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, 2, "avg_pool2d")
+    out_hw, pads = P._geometry(x.data, k, s, p, (1, 1), ceil_mode)
+    (pt, pb), (pl, pr) = pads
+    x_pad = _pad(x, (pl, pr, pt, pb))
+    total = None
+    for part in _slices_of_windows(x_pad, k, s, (1, 1), out_hw):
+        total = part if total is None else total + part
+    h, w = x.shape[2:]
+    dh = P._avg_divisor(xp, h, k[0], s[0], p[0], out_hw[0], count_include_pad)
+    dw = P._avg_divisor(xp, w, k[1], s[1], p[1], out_hw[1], count_include_pad)
+    return total / Tensor((dh[:, None] * dw[None, :]).astype(x.dtype))

@@ -1,0 +1,97 @@
+"""Conv1d and Conv2d: small learnable filters slid over the input, shared at every position.
+
+    y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x̃[n, c, s·i + d·u, s·j + d·v]
+
+Weight (out_channels, in_channels/groups, *kernel_size), bias (out_channels,), as torch
+keeps them, so torch checkpoints load unchanged. Initialised as torch: W by
+kaiming_uniform(a=√5), i.e. U(±1/√fan_in), b by U(±1/√fan_in), fan_in = C/groups·kh·kw.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import functional as F
+from ..backend import xp
+from ..functional.conv import _pair
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+
+class _ConvNd(Module):
+    nd = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None):  # fmt: skip
+        super().__init__()
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups={groups} must divide in_channels={in_channels} and"
+                f" out_channels={out_channels}"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(f"padding_mode {padding_mode!r}: only 'zeros' is supported")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, self.nd, "kernel_size")
+        self.stride = _pair(stride, self.nd, "stride")
+        self.dilation = _pair(dilation, self.nd, "dilation")
+        if isinstance(padding, str):
+            if padding not in ("same", "valid"):
+                raise ValueError(f"padding must be 'same', 'valid' or ints, got {padding!r}")
+            if padding == "same" and any(s != 1 for s in self.stride):
+                raise ValueError("padding='same' is not supported for strided convolutions")
+            self.padding = padding
+        else:
+            self.padding = _pair(padding, self.nd, "padding")
+        self.groups, self.padding_mode = groups, padding_mode
+        shape = (out_channels, in_channels // groups) + self.kernel_size
+        dtype = dtype or xp.float32
+        self.weight = Parameter(xp.empty(shape, dtype=dtype))
+        self.bias = Parameter(xp.empty(out_channels, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
+            f" stride={self.stride}"
+        )
+        if self.padding != (0,) * self.nd:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self.nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over x (N, C, H, W) → (N, O, Ho, Wo)."""
+
+    nd = 2
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv2d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over x (N, C, L) → (N, O, Lo)."""
+
+    nd = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.conv1d(
+            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )

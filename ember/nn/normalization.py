@@ -1,0 +1,127 @@
+"""BatchNorm1d, BatchNorm2d and GroupNorm.
+
+Batch norm (Ioffe & Szegedy 2015), per channel over the batch (and pixels):
+
+    x̂ = (x − μ_B) / √(σ²_B + ε),   y = γ · x̂ + β
+    running ← (1 − momentum) · running + momentum · batch statistic (variance unbiased)
+
+momentum=None makes the running statistics a cumulative average (factor
+1/num_batches_tracked). In eval mode the running statistics replace the batch's. Parameters
+weight (γ, ones) and bias (β, zeros); buffers running_mean, running_var and
+num_batches_tracked, named as in torch so checkpoints load unchanged.
+
+Group norm (Wu & He 2018): statistics per sample over groups of C/G channels; no running
+statistics, the same in train and eval.
+"""
+
+from __future__ import annotations
+
+from .. import functional as F
+from ..backend import xp
+from ..tensor import Tensor
+from .module import Module, Parameter
+
+
+class _BatchNorm(Module):
+    allowed_ndims: tuple = ()
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, dtype=None):  # fmt: skip
+        super().__init__()
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dtype = dtype or xp.float32
+        if affine:
+            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
+            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+        else:
+            self.weight = self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=xp.int64)))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def forward(self, x: Tensor) -> Tensor:
+        if x.ndim not in self.allowed_ndims:
+            raise ValueError(
+                f"{type(self).__name__}: expected a {' or '.join(map(str, self.allowed_ndims))}-D"
+                f" input, got shape {x.shape}"
+            )
+        if x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
+                f" (shape {x.shape})"
+            )
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.training and self.track_running_stats:
+            self.num_batches_tracked.data += 1
+            if self.momentum is None:  # cumulative moving average
+                factor = 1.0 / float(self.num_batches_tracked.data)
+        use_batch_stats = self.training or not self.track_running_stats
+        running = self.training or not use_batch_stats
+        return F.batch_norm(
+            x,
+            self.running_mean if running else None,
+            self.running_var if running else None,
+            self.weight,
+            self.bias,
+            use_batch_stats,
+            factor,
+            self.eps,
+        )
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
+            f" affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class BatchNorm1d(_BatchNorm):
+    """Batch norm over x (N, C) or (N, C, L)."""
+
+    allowed_ndims = (2, 3)
+
+
+class BatchNorm2d(_BatchNorm):
+    """Batch norm over x (N, C, H, W)."""
+
+    allowed_ndims = (4,)
+
+
+class GroupNorm(Module):
+    """Group norm over x (N, C, ...): weight (γ, ones) and bias (β, zeros) per channel."""
+
+    def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
+                 affine: bool = True, dtype=None):  # fmt: skip
+        super().__init__()
+        if num_channels % num_groups:
+            raise ValueError(
+                f"num_channels={num_channels} must be divisible by num_groups={num_groups}"
+            )
+        self.num_groups, self.num_channels, self.eps, self.affine = (
+            num_groups,
+            num_channels,
+            eps,
+            affine,
+        )
+        dtype = dtype or xp.float32
+        if affine:
+            self.weight = Parameter(xp.ones(num_channels, dtype=dtype))
+            self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))
+        else:
+            self.weight = self.bias = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+
+    def extra_repr(self) -> str:
+        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"

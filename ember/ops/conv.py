@@ -1,0 +1,252 @@
+"""Convolution as one GEMM over im2col columns, with a hand-written backward.
+
+    y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x̃[n, g·C_g + c, s·i + d·u, s·j + d·v]
+
+x̃ is x zero-padded, s the stride, d the dilation, g = o // O_g the group of output
+channel o (C_g = C / groups input channels and O_g = O / groups output channels per
+group). With the columns
+
+    X_col[(c, u, v), (n, i, j)] = x̃[n, c, s·i + d·u, s·j + d·v]     (C·kh·kw, N·Ho·Wo)
+
+the convolution is one matrix product per group, Y = W_mat · X_col + b, and its
+gradients are two more:
+
+    ∂L/∂W = ∂L/∂Y · X_colᵀ        ∂L/∂b = Σ_{n,i,j} ∂L/∂Y        ∂L/∂X_col = W_matᵀ · ∂L/∂Y
+
+and ∂L/∂x̃ scatters ∂L/∂X_col back over the kh·kw kernel offsets (col2im: one strided
+add per offset, never a loop over pixels, channels or the batch).
+
+The column matrix is channel-first-then-batch, (C·kh·kw, N·Ho·Wo): it is read
+straight out of the padded input through one strided view and copied once, and the
+product comes out as (O, N, Ho, Wo). The output is returned as the (N, O, Ho, Wo)
+transpose of that array without copying; elementwise ops downstream keep that
+memory order, so the next convolution reads channel-major memory again
+(PERFORMANCE.md: "channel-first-then-batch column matrices").
+
+1-D convolution is the 2-D one on a height-1 image. LeCun et al. 1998 (LeNet);
+Chellapilla et al. 2006 (convolution as unrolled matrix products).
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module, strided_view
+from ..function import Function
+
+
+def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
+    """⌊(size + padding − d·(k − 1) − 1) / s⌋ + 1: the number of window positions."""
+    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
+
+
+def channel_major(x) -> bool:
+    """True when x (N, C, ...) lies in memory as (C, N, ...): the layout conv outputs."""
+    return x.shape[0] > 1 and x.shape[1] > 1 and x.strides[1] > x.strides[0]
+
+
+def zeros_nchw(xp, shape, dtype, like_channel_major: bool):
+    """Zeros of logical shape (N, C, H, W), laid out channel-major when asked."""
+    if like_channel_major:
+        n, c = shape[:2]
+        return xp.zeros((c, n) + tuple(shape[2:]), dtype=dtype).swapaxes(0, 1)
+    return xp.zeros(shape, dtype=dtype)
+
+
+def pad2d(x, padding, value=0.0):
+    """x (N, C, H, W) padded by ((top, bottom), (left, right)), keeping its memory order."""
+    (pt, pb), (pl, pr) = padding
+    if not (pt or pb or pl or pr):
+        return x
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    out = zeros_nchw(xp, (n, c, h + pt + pb, w + pl + pr), x.dtype, channel_major(x))
+    if value != 0.0:
+        out[...] = value
+    out[:, :, pt : pt + h, pl : pl + w] = x
+    return out
+
+
+def windows(xpad, kernel, stride, dilation, out_hw, order: str):
+    """The sliding windows of xpad (N, C, Hp, Wp) as a strided view, no copy.
+
+    order "cuvnij" → (C, kh, kw, N, Ho, Wo): the im2col column layout.
+    order "ncijuv" → (N, C, Ho, Wo, kh, kw): one window per output pixel (pooling).
+    """
+    sn, sc, sh, sw = xpad.strides
+    n, c = xpad.shape[:2]
+    (kh, kw), (s_h, s_w), (d_h, d_w), (ho, wo) = kernel, stride, dilation, out_hw
+    if order == "cuvnij":
+        shape = (c, kh, kw, n, ho, wo)
+        strides = (sc, d_h * sh, d_w * sw, sn, s_h * sh, s_w * sw)
+    else:
+        shape = (n, c, ho, wo, kh, kw)
+        strides = (sn, sc, s_h * sh, s_w * sw, d_h * sh, d_w * sw)
+    return strided_view(xpad, shape, strides)
+
+
+def offset_slice(u: int, v: int, stride, dilation, out_hw):
+    """Index of the pixels that kernel offset (u, v) reads for every output position."""
+    (s_h, s_w), (d_h, d_w), (ho, wo) = stride, dilation, out_hw
+    return (
+        slice(None),
+        slice(None),
+        slice(d_h * u, d_h * u + s_h * (ho - 1) + 1, s_h),
+        slice(d_w * v, d_w * v + s_w * (wo - 1) + 1, s_w),
+    )
+
+
+def _full_width_columns(x, kernel, stride, padding, dilation, out_h):
+    """X_col over every padded column j < Wp (not only the Wo valid ones), for stride_w = 1.
+
+    Then for fixed (c, u, v, n) the rows i = 0…Ho−1 of the window are one contiguous run
+    of Ho·Wp values in the padded image (when stride_h = 1), so the im2col copy moves long
+    runs instead of Wo-long pieces. The extra Wp − Wo outputs per row are computed and
+    dropped; the padded buffer carries d·(kw − 1) zeros of slack so the last runs stay
+    inside it.
+    """
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (pt, pb), (pl, pr) = padding
+    (kh, kw), (s_h, _), (d_h, d_w) = kernel, stride, dilation
+    hp, wp = h + pt + pb, w + pl + pr
+    plane = hp * wp
+    buf = xp.zeros(c * n * plane + d_w * (kw - 1), dtype=x.dtype)
+    xpad = buf[: c * n * plane].reshape(c, n, hp, wp)  # channel-major
+    xpad[:, :, pt : pt + h, pl : pl + w] = x.swapaxes(0, 1)
+    e = buf.itemsize
+    shape = (c, kh, kw, n, out_h, wp)
+    strides = (n * plane * e, d_h * wp * e, d_w * e, plane * e, s_h * wp * e, e)
+    return xp.ascontiguousarray(strided_view(buf, shape, strides)), wp
+
+
+def conv_columns_gemm(x, weight, stride, padding, dilation, groups):
+    """Y = W_mat · X_col for x (N, C, H, W).
+
+    Returns Y as (O, N, Ho, Wc), X_col (groups, C_g·kh·kw, N·Ho·Wc) and Wc: the number of
+    columns computed per output row, Wo or the padded width Wp (see _full_width_columns).
+    """
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    o, c_g, kh, kw = weight.shape
+    (pt, pb), (pl, pr) = padding
+    ho = out_size(h, kh, stride[0], pt + pb, dilation[0])
+    wo = out_size(w, kw, stride[1], pl + pr, dilation[1])
+    if ho < 1 or wo < 1:
+        raise ValueError(
+            f"conv: input of spatial size {(h, w)} padded by {padding} is smaller than the"
+            f" dilated kernel {(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}"
+        )
+    if stride[1] == 1 and w + pl + pr <= 1.5 * wo:
+        cols, wc = _full_width_columns(x, (kh, kw), stride, padding, dilation, ho)
+    else:
+        xpad = pad2d(x, padding)
+        cols = xp.ascontiguousarray(windows(xpad, (kh, kw), stride, dilation, (ho, wo), "cuvnij"))
+        wc = wo
+    k = c_g * kh * kw
+    cols = cols.reshape(groups, k, n * ho * wc)
+    y = xp.matmul(weight.reshape(groups, o // groups, k), cols)  # (groups, O_g, N·Ho·Wc)
+    return y.reshape(o, n, ho, wc), cols, wc
+
+
+class Conv2d(Function):
+    """Y = W_mat · X_col + b per group; x (N, C, H, W) or (N, C, L), W (O, C/groups, kh, kw).
+
+    Constants: stride (sh, sw), padding ((top, bottom), (left, right)), dilation (dh, dw),
+    groups. A 3-D x with a 3-D W is the 1-D convolution.
+
+    ∂L/∂x takes the cheaper of two routes. col2im: ∂L/∂X_col = W_matᵀ · ∂L/∂Y, then one
+    strided add per kernel offset. Or, with stride 1, ∂L/∂x is itself a convolution: of
+    ∂L/∂y, padded by d·(k − 1) − p, with the kernel flipped and its in/out channels
+    swapped; that reuses the forward's im2col + GEMM and needs no adds, and wins when its
+    column matrix (O·kh·kw, N·H·W) is no larger than col2im's (C·kh·kw, N·Ho·Wo).
+    """
+
+    def forward(self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
+                dilation=(1, 1), groups=1):  # fmt: skip
+        self.one_d = x.ndim == 3
+        if self.one_d:
+            x, weight = x[:, :, None, :], weight[:, :, None, :]
+        y, cols, wc = conv_columns_gemm(x, weight, stride, padding, dilation, groups)
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1, 1)
+        self.cols = cols if self.needs_input_grad[1] else None
+        self.weight = weight
+        wo = out_size(x.shape[3], weight.shape[3], stride[1], sum(padding[1]), dilation[1])
+        self.geometry = (x.shape, stride, padding, dilation, groups, (y.shape[2], wo), wc)
+        y = y[..., :wo].swapaxes(0, 1)  # (N, O, Ho, Wo), memory still (O, N, Ho, Wc)
+        return y[:, :, 0, :] if self.one_d else y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x_shape, stride, padding, dilation, groups, out_hw, wc = self.geometry
+        if self.one_d:
+            gy = gy[:, :, None, :]
+        n, o = gy.shape[:2]
+        weight = self.weight
+        gy_t = gy.swapaxes(0, 1)  # (O, N, Ho, Wo): free when gy kept this op's layout
+        if wc != out_hw[1]:  # the columns past Wo take zero gradient
+            gy_full = xp.zeros((o, n, out_hw[0], wc), dtype=gy.dtype)
+            gy_full[..., : out_hw[1]] = gy_t
+            gy_t = gy_full
+        gy_mat = xp.ascontiguousarray(gy_t).reshape(groups, o // groups, -1)
+        need_x, need_w = self.needs_input_grad[:2]
+        need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        gx = gw = gb = None
+        if need_w:
+            # X_col · ∂L/∂Yᵀ, then transposed: faster in BLAS than ∂L/∂Y · X_colᵀ for skinny O
+            gw = xp.matmul(self.cols, gy_mat.swapaxes(1, 2)).swapaxes(1, 2)
+            gw = gw.reshape(weight.shape)
+            if self.one_d:
+                gw = gw[:, :, 0, :]
+        if need_b:
+            gb = gy_mat.reshape(o, -1).sum(axis=1)
+        if need_x:
+            gx = self._grad_input(xp, gy, gy_mat, x_shape, stride, padding, dilation, groups,
+                                  out_hw, wc)  # fmt: skip
+            if self.one_d:
+                gx = gx[:, :, 0, :]
+        return (gx, gw, gb) if len(self.needs_input_grad) > 2 else (gx, gw)
+
+    def _grad_input(self, xp, gy, gy_mat, x_shape, stride, padding, dilation, groups,
+                    out_hw, wc):  # fmt: skip
+        weight = self.weight
+        o, c_g, kh, kw = weight.shape
+        n, c, h, w = x_shape
+        reach = [d * (k - 1) for d, k in zip(dilation, (kh, kw))]
+        full = [(r - a, r - b) for r, (a, b) in zip(reach, padding)]
+        flip_fits = all(a >= 0 and b >= 0 for a, b in full)
+        if stride == (1, 1) and flip_fits and o * h * w <= c * out_hw[0] * out_hw[1]:
+            # W'[c, o] = W[o, c] flipped in u and v, within each group
+            w_flip = weight.reshape(groups, o // groups, c_g, kh, kw).swapaxes(1, 2)
+            w_flip = xp.ascontiguousarray(w_flip[..., ::-1, ::-1]).reshape(c, o // groups, kh, kw)
+            gx, _, _ = conv_columns_gemm(gy, w_flip, (1, 1), tuple(full), dilation, groups)
+            return gx[..., :w].swapaxes(0, 1)
+        g_cols = xp.matmul(weight.reshape(groups, o // groups, -1).swapaxes(1, 2), gy_mat)
+        (pt, pb), (pl, pr) = padding
+        hp, wp = h + pt + pb, w + pl + pr
+        if stride == (1, 1) and wc == wp:
+            gxpad = _col2im_full_width(xp, g_cols, (c, n, hp, wp), (kh, kw), dilation, out_hw[0])
+        else:
+            g_cols = g_cols.reshape(c, kh, kw, n, out_hw[0], wc)[..., : out_hw[1]]
+            # col2im: ∂L/∂x̃ accumulates every offset's columns; memory (C, N, Hp, Wp)
+            gxpad = xp.zeros((c, n, hp, wp), dtype=gy.dtype)
+            for u in range(kh):
+                for v in range(kw):
+                    gxpad[offset_slice(u, v, stride, dilation, out_hw)] += g_cols[:, u, v]
+        return gxpad[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1)
+
+
+def _col2im_full_width(xp, g_cols, pad_shape, kernel, dilation, out_h):
+    """col2im for full-width columns at stride 1: offset (u, v) adds a block of Ho·Wp runs
+    starting u·d·Wp + v·d further into the flat padded image (columns past Wo carry zero)."""
+    c, n, hp, wp = pad_shape
+    (kh, kw), (d_h, d_w) = kernel, dilation
+    plane = hp * wp
+    total = c * n * plane
+    reach = d_h * (kh - 1) * wp + d_w * (kw - 1)
+    buf = xp.zeros(total + reach, dtype=g_cols.dtype)
+    g_cols = g_cols.reshape(c, kh, kw, n, out_h * wp)
+    for u in range(kh):
+        for v in range(kw):
+            off = d_h * u * wp + d_w * v
+            buf[off : off + total].reshape(c, n, plane)[:, :, : out_h * wp] += g_cols[:, u, v]
+    return buf[:total].reshape(c, n, hp, wp)

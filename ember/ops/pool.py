@@ -1,0 +1,157 @@
+"""Max and average pooling over sliding windows, with hand-written backward.
+
+    max pool:  y[n, c, i, j] = max_{u,v} x̃[n, c, s·i + d·u, s·j + d·v]     (x̃ padded by −∞)
+    avg pool:  y[n, c, i, j] = (1 / |R_ij|) · Σ_{u,v} x̃[n, c, s·i + u, s·j + v]   (x̃ padded by 0)
+
+|R_ij| is the window's size (count_include_pad) or the number of real pixels in it,
+clipped at the padded border, as torch computes it. The gradient of the max goes to the
+first maximal element of each window (torch's choice for ties); the average's gradient
+is spread evenly. Windows are read through one strided view; the backward scatters with
+one strided add per kernel offset (kh·kw of them), never a loop over pixels.
+
+ceil_mode lets the last window hang over the right/bottom border; like torch, a
+window must still start inside the input or the left padding.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+from .conv import channel_major, offset_slice, pad2d, zeros_nchw
+
+
+def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool):
+    """Output length and the extra right padding that ceil_mode needs."""
+    span = size + 2 * pad - dilation * (kernel - 1) - 1
+    if span < 0:
+        raise ValueError(
+            f"pool: input size {size} with padding {pad} is smaller than the window"
+            f" {dilation * (kernel - 1) + 1}"
+        )
+    out = (span + (stride - 1 if ceil else 0)) // stride + 1
+    if ceil and (out - 1) * stride >= size + pad:
+        out -= 1  # the last window would start in the right padding
+    extra = max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - (size + 2 * pad))
+    return out, extra
+
+
+def _geometry(x, kernel, stride, padding, dilation, ceil_mode):
+    h, w = x.shape[2:]
+    ho, eh = pool_out_size(h, kernel[0], stride[0], padding[0], dilation[0], ceil_mode)
+    wo, ew = pool_out_size(w, kernel[1], stride[1], padding[1], dilation[1], ceil_mode)
+    pads = ((padding[0], padding[0] + eh), (padding[1], padding[1] + ew))
+    return (ho, wo), pads
+
+
+class MaxPool2d(Function):
+    """y = max over each window; x (N, C, H, W) or (N, C, L) for the 1-D pool.
+
+    Forward: a running ``maximum`` over the kh·kw strided views, one per kernel offset (no
+    window copy, no argmax). Backward: offset k's pixel receives ∂L/∂y where it equals y and
+    no earlier offset did, so ties go to the first offset in scan order, as in torch.
+    """
+
+    def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
+        xp = get_array_module(x)
+        self.one_d = x.ndim == 3
+        if self.one_d:
+            x = x[:, :, None, :]
+        out_hw, pads = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
+        x_pad = pad2d(x, pads, value=-xp.inf)
+        kh, kw = kernel_size
+        parts = [
+            x_pad[offset_slice(u, v, stride, dilation, out_hw)]
+            for u in range(kh)
+            for v in range(kw)
+        ]
+        y = parts[0].copy() if len(parts) == 1 else xp.maximum(parts[0], parts[1])
+        for part in parts[2:]:
+            xp.maximum(y, part, out=y)
+        self.x_pad, self.y = x_pad, y
+        self.geometry = (x.shape, kernel_size, stride, pads, dilation, out_hw)
+        return y[:, :, 0, :] if self.one_d else y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x_shape, (kh, kw), stride, pads, dilation, out_hw = self.geometry
+        if self.one_d:
+            gy = gy[:, :, None, :]
+        x_pad, y = self.x_pad, self.y
+        if channel_major(x_pad):  # loop in memory order: (C, N, ...) views, ~1.5× faster
+            x_pad, y, gy = x_pad.swapaxes(0, 1), y.swapaxes(0, 1), gy.swapaxes(0, 1)
+            swapped = True
+        else:
+            swapped = False
+        g_pad = xp.zeros(x_pad.shape, dtype=gy.dtype)
+        disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
+        taken = None
+        for u in range(kh):
+            for v in range(kw):
+                index = offset_slice(u, v, stride, dilation, out_hw)
+                hit = x_pad[index] == y
+                first = hit if taken is None else hit & ~taken
+                taken = hit if taken is None else taken | hit
+                if disjoint:  # windows do not overlap: each pixel gets at most one gradient
+                    xp.multiply(gy, first, out=g_pad[index])
+                else:
+                    g_pad[index] += gy * first
+        (pt, _), (pl, _) = pads
+        h, w = x_shape[2:]
+        gx = g_pad[:, :, pt : pt + h, pl : pl + w]
+        if swapped:
+            gx = gx.swapaxes(0, 1)
+        return (gx[:, :, 0, :] if self.one_d else gx,)
+
+
+def _avg_divisor(xp, size, kernel, stride, pad, out, count_include_pad):
+    """|R_i| along one axis: window length clipped to the padded input, or to the input."""
+    start = xp.arange(out) * stride - pad
+    end = xp.minimum(start + kernel, size + pad)
+    if count_include_pad:
+        return end - start
+    return xp.minimum(end, size) - xp.maximum(start, 0)
+
+
+class AvgPool2d(Function):
+    """y = window sum / |R_ij|; x (N, C, H, W) or (N, C, L) for the 1-D pool."""
+
+    def forward(self, x, kernel_size, stride, padding=(0, 0), ceil_mode=False,
+                count_include_pad=True, divisor_override=None):  # fmt: skip
+        xp = get_array_module(x)
+        self.one_d = x.ndim == 3
+        if self.one_d:
+            x = x[:, :, None, :]
+        out_hw, pads = _geometry(x, kernel_size, stride, padding, (1, 1), ceil_mode)
+        x_pad = pad2d(x, pads)
+        kh, kw = kernel_size
+        y = None
+        for u in range(kh):
+            for v in range(kw):
+                part = x_pad[offset_slice(u, v, stride, (1, 1), out_hw)]
+                y = part.copy() if y is None else y.__iadd__(part)
+        if divisor_override:
+            scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
+        else:
+            h, w = x.shape[2:]
+            dh = _avg_divisor(xp, h, kh, stride[0], padding[0], out_hw[0], count_include_pad)
+            dw = _avg_divisor(xp, w, kw, stride[1], padding[1], out_hw[1], count_include_pad)
+            scale = (1.0 / (dh[:, None] * dw[None, :])).astype(x.dtype)
+        y *= scale
+        self.scale = scale
+        self.geometry = (x.shape, x_pad.shape, kernel_size, stride, pads, out_hw)
+        return y[:, :, 0, :] if self.one_d else y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x_shape, pad_shape, (kh, kw), stride, pads, out_hw = self.geometry
+        if self.one_d:
+            gy = gy[:, :, None, :]
+        g = gy * self.scale
+        g_pad = zeros_nchw(xp, pad_shape, gy.dtype, channel_major(gy))
+        for u in range(kh):
+            for v in range(kw):
+                g_pad[offset_slice(u, v, stride, (1, 1), out_hw)] += g
+        (pt, _), (pl, _) = pads
+        h, w = x_shape[2:]
+        gx = g_pad[:, :, pt : pt + h, pl : pl + w]
+        return (gx[:, :, 0, :] if self.one_d else gx,)
