@@ -13,6 +13,8 @@ from .activation import (
     swish,
     tanh,
 )
+from .attention import scaled_dot_product_attention, scaled_dot_product_attention_composed
+from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
 from .loss import (
     binary_cross_entropy,
@@ -35,6 +37,8 @@ __all__ = [
     "embedding",
     "gelu",
     "l1_loss",
+    "layer_norm",
+    "layer_norm_composed",
     "leaky_relu",
     "linear",
     "log_softmax",
@@ -45,6 +49,8 @@ __all__ = [
     "nll_loss",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
+    "scaled_dot_product_attention_composed",
     "sigmoid",
     "silu",
     "softmax",
