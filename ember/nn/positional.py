@@ -92,17 +92,17 @@ class RotaryEmbedding(Module):
         if head_dim % 2:
             raise ValueError(f"RotaryEmbedding needs an even head_dim, got {head_dim}")
         self.head_dim, self.max_len, self.base = head_dim, max_len, base
-        theta = base ** (-xp.arange(0, head_dim, 2, dtype=xp.float64) / head_dim)
-        angles = xp.arange(max_len, dtype=xp.float64)[:, None] * theta[None, :]
-        angles = xp.concatenate([angles, angles], axis=1)  # (max_len, head_dim)
-        self.register_buffer("cos", Tensor(xp.cos(angles).astype(xp.float32)), persistent=False)
-        self.register_buffer("sin", Tensor(xp.sin(angles).astype(xp.float32)), persistent=False)
+        # θ in float64; cos/sin are computed per call for the positions used, so the
+        # rotation is exact in any dtype (a float32 table would break the relative property)
+        self._theta = base ** (-xp.arange(0, head_dim, 2, dtype=xp.float64) / head_dim)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
         t = x.shape[-2]
         _check_len("RotaryEmbedding", offset + t, self.max_len)
-        cos = Tensor(self.cos.data[offset : offset + t].astype(x.dtype, copy=False))
-        sin = Tensor(self.sin.data[offset : offset + t].astype(x.dtype, copy=False))
+        angles = xp.arange(offset, offset + t, dtype=xp.float64)[:, None] * self._theta[None, :]
+        angles = xp.concatenate([angles, angles], axis=1)  # (T, head_dim)
+        cos = Tensor(xp.cos(angles).astype(x.dtype))
+        sin = Tensor(xp.sin(angles).astype(x.dtype))
         half = self.head_dim // 2
         x1, x2 = x.split([half, half], dim=-1)
         rotated = F.cat([-x2, x1], dim=-1)
