@@ -10,6 +10,13 @@ from ..backend import get_array_module
 from ..function import Function, unbroadcast
 
 
+def _mT(a):
+    """a with its last two axes swapped, copied contiguous: NumPy's stacked matmul runs a
+    transposed (…, m, n) view through a slow non-BLAS loop (≈10× slower here), so the
+    small copy pays for itself many times."""
+    return get_array_module(a).ascontiguousarray(a.swapaxes(-1, -2))
+
+
 def masked_softmax_array(s, masked: bool):
     """softmax(s) along the last axis, in place on ``s`` (which the caller owns).
 
@@ -24,6 +31,10 @@ def masked_softmax_array(s, masked: bool):
         m[~xp.isfinite(m)] = 0
     s -= m
     xp.exp(s, out=s)
+    # exp(S - m) below the smallest normal float (S - m < -87 in float32) is subnormal, and
+    # subnormal operands slow the P·V GEMM down ~100× on x86; they count for nothing in Σ_j,
+    # so they are set to 0 (trained encoders produce many: 10× slower MiniLM without this)
+    s[s < xp.finfo(s.dtype).tiny] = 0
     z = s.sum(axis=-1, keepdims=True)
     if masked:
         z[z == 0] = 1
@@ -54,7 +65,7 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, mask=None, scale=1.0, dropout_mask=None):
         qs = q * scale
-        s = qs @ k.swapaxes(-1, -2)
+        s = qs @ _mT(k)
         if mask is not None:
             if mask.ndim <= s.ndim and all(
                 m in (1, n) for m, n in zip(mask.shape[::-1], s.shape[::-1])
@@ -76,9 +87,9 @@ class ScaledDotProductAttention(Function):
         g_a = None
         gv = None
         if g_out is not None:
-            g_a = g_out @ v.swapaxes(-1, -2)
+            g_a = g_out @ _mT(v)
             if nv:
-                gv = unbroadcast(a.swapaxes(-1, -2) @ g_out, v.shape)
+                gv = unbroadcast(_mT(a) @ g_out, v.shape)
         if g_weights is not None:
             g_a = g_weights if g_a is None else g_a + g_weights
         if nv and gv is None:
@@ -90,6 +101,6 @@ class ScaledDotProductAttention(Function):
         g_s = g_p * p
         g_s -= p * g_s.sum(axis=-1, keepdims=True)
         gq = unbroadcast(g_s @ k, qs.shape) * self.scale if nq else None
-        gk = unbroadcast(g_s.swapaxes(-1, -2) @ qs, k.shape) if nk else None
+        gk = unbroadcast(_mT(g_s) @ qs, k.shape) if nk else None
         gm = unbroadcast(g_s, self.mask_shape) if nm and nm[0] else None
         return gq, gk, gv, gm

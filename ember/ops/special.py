@@ -32,26 +32,44 @@ _C = (
 )
 
 
+_CHUNK = 1 << 15  # elements per block: the ~30 passes below then run in L2 cache
+
+
 def normal_cdf_float32(x):
-    """Φ(x) = ½·erfc(-x/√2) for a float32 array (a fresh array)."""
+    """Φ(x) = ½·erfc(-x/√2) for a float32 array (a fresh array), block by block."""
     xp = get_array_module(x)
+    flat = xp.ascontiguousarray(x).reshape(-1)
+    out = xp.empty_like(flat)
+    tmp = xp.empty(min(_CHUNK, flat.size), dtype=flat.dtype)
+    for start in range(0, flat.size, _CHUNK):
+        stop = min(start + _CHUNK, flat.size)
+        _normal_cdf_block(xp, flat[start:stop], out[start:stop], tmp[: stop - start])
+    return out.reshape(x.shape)
+
+
+def _normal_cdf_block(xp, x, p, t):
+    """p ← Φ(x) using t as scratch; every step in place."""
     f32 = xp.float32
-    z = xp.abs(x) * f32(1 / math.sqrt(2.0))
-    t = z * f32(0.5)
+    z = p  # p holds z = |x|/√2 until the polynomial needs it; z² is then kept in x's stead
+    xp.abs(x, out=z)
+    z *= f32(1 / math.sqrt(2.0))
+    xp.multiply(z, f32(0.5), out=t)
     t += f32(1.0)
-    xp.reciprocal(t, out=t)
-    p = t * f32(_C[0])
-    p += f32(_C[1])
-    for c in _C[2:]:
-        p *= t
-        p += f32(c)
+    xp.reciprocal(t, out=t)  # t = 1/(1 + z/2)
     z *= z
-    p -= z
-    xp.exp(p, out=p)
-    p *= t
-    p *= f32(0.5)  # p = ½·erfc(|x|/√2) = Φ(-|x|)
-    xp.subtract(f32(1.0), p, out=p, where=x >= 0)  # Φ(x) = 1 - Φ(-x) on the positive side
-    return p
+    z2 = z
+    # Horner on t needs its own accumulator: evaluate into a fresh block-sized buffer
+    acc = t * f32(_C[0])
+    acc += f32(_C[1])
+    for c in _C[2:]:
+        acc *= t
+        acc += f32(c)
+    acc -= z2
+    xp.exp(acc, out=acc)
+    acc *= t
+    acc *= f32(0.5)  # ½·erfc(|x|/√2) = Φ(-|x|)
+    xp.subtract(f32(1.0), acc, out=acc, where=x >= 0)  # Φ(x) = 1 - Φ(-x) for x ≥ 0
+    p[...] = acc
 
 
 def normal_cdf(x):
