@@ -50,7 +50,7 @@ def normal_cdf_float32(x):
 def _normal_cdf_block(xp, x, p, t):
     """p ← Φ(x) using t as scratch; every step in place."""
     f32 = xp.float32
-    z = p  # p holds z = |x|/√2 until the polynomial needs it; z² is then kept in x's stead
+    z = p  # the output block holds z = |x|/√2, then z², until Φ is written into it
     xp.abs(x, out=z)
     z *= f32(1 / math.sqrt(2.0))
     xp.multiply(z, f32(0.5), out=t)
@@ -58,7 +58,7 @@ def _normal_cdf_block(xp, x, p, t):
     xp.reciprocal(t, out=t)  # t = 1/(1 + z/2)
     z *= z
     z2 = z
-    # Horner on t needs its own accumulator: evaluate into a fresh block-sized buffer
+    # Horner in t, accumulated in one fresh block-sized buffer
     acc = t * f32(_C[0])
     acc += f32(_C[1])
     for c in _C[2:]:
