@@ -142,3 +142,17 @@ def test_deepcopy_gives_independent_module():
 def test_bad_activation_is_a_clear_error():
     with pytest.raises(ValueError, match="activation must be"):
         nn.TransformerEncoderLayer(4, 2, activation="tanh")
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_encoder_in_eval_mode_matches_torch_fast_path(torch, norm_first):
+    """torch's eval/no-grad inference runs its fused fast path; the outputs still agree."""
+    torch.manual_seed(4)
+    kw = dict(dim_feedforward=16, dropout=0.1, batch_first=True, norm_first=norm_first)
+    tm = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(8, 2, **kw), 2).eval()
+    em = nn.TransformerEncoder(nn.TransformerEncoderLayer(8, 2, **kw), 2).eval()
+    _load(torch, tm, em)
+    x = np.random.default_rng(5).standard_normal((3, 6, 8)).astype(np.float32)
+    with torch.no_grad():
+        ref = tm(torch.tensor(x)).numpy()
+    np.testing.assert_allclose(em(ember.Tensor(x)).data, ref, rtol=1e-5, atol=1e-5)
