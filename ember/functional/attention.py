@@ -112,6 +112,7 @@ def scaled_dot_product_attention(
     dropout_p: float = 0.0,
     is_causal: bool = False,
     scale: float | None = None,
+    enable_gqa: bool = False,
     *,
     need_weights: bool = False,
 ):
@@ -122,11 +123,27 @@ def scaled_dot_product_attention(
     broadcastable to (..., L, S). ``is_causal``: query i attends to keys j ≤ i.
     ``scale`` defaults to 1/√E. Dropout is applied to the weights whenever dropout_p > 0
     (as torch: pass 0.0 in evaluation). A query row with every key blocked gives zeros.
-    ember adds ``need_weights=True``: return (output, weights (..., L, S)).
+    ``enable_gqa``: grouped-query attention, key/value (N, H_kv, S, E) shared by groups of
+    H_q / H_kv query heads. ember adds ``need_weights=True``: return (output, weights (..., L, S)).
     """
+    if enable_gqa:
+        key, value = _repeat_kv_heads(query, key), _repeat_kv_heads(query, value)
     m, s, d = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale)
     out, weights = apply(ScaledDotProductAttention, query, key, value, m, scale=s, dropout_mask=d)
     return (out, weights) if need_weights else out
+
+
+def _repeat_kv_heads(query: Tensor, kv: Tensor) -> Tensor:
+    """(N, H_kv, S, E) → (N, H_q, S, E), each key/value head serving H_q / H_kv query heads."""
+    hq, hkv = query.shape[-3], kv.shape[-3]
+    if hq % hkv:
+        raise ValueError(f"enable_gqa: {hq} query heads are not a multiple of {hkv} key heads")
+    if hq == hkv:
+        return kv
+    g = hq // hkv
+    lead = kv.shape[:-3]
+    expanded = kv.unsqueeze(-3).expand(*lead, hkv, g, *kv.shape[-2:])
+    return expanded.reshape(*lead, hq, *kv.shape[-2:])
 
 
 def scaled_dot_product_attention_composed(

@@ -146,3 +146,17 @@ def test_clear_errors():
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), bool), is_causal=True)
     with pytest.raises(TypeError, match="boolean or floating"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), int))
+
+
+def test_grouped_query_attention_matches_torch(torch):
+    rng = np.random.default_rng(8)
+    arrays = [rng.standard_normal(s) for s in ((2, 4, 3, 5), (2, 2, 6, 5), (2, 2, 6, 5))]
+    et = [ember.Tensor(a, requires_grad=True) for a in arrays]
+    tt = [torch.tensor(a, requires_grad=True) for a in arrays]
+    eo = F.scaled_dot_product_attention(*et, is_causal=False, enable_gqa=True)
+    to = torch.nn.functional.scaled_dot_product_attention(*tt, enable_gqa=True)
+    eo.sum().backward()
+    to.sum().backward()
+    np.testing.assert_allclose(eo.data, to.detach().numpy(), rtol=1e-10, atol=1e-12)
+    for e, t in zip(et, tt):
+        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
