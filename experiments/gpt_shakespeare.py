@@ -208,6 +208,8 @@ def main(argv=None) -> dict:
         ),
         sample=text,
     )
+    result["val_loss_at_most_1.88"] = losses["val"] <= 1.88
+    write(args.out, result)  # ember's result is kept even if the torch run is cut short
     if not args.no_torch:
         t_wall, t_losses = run_torch_in_fresh_process(argv)
         print(f"torch: train {t_losses['train']:.4f} val {t_losses['val']:.4f} in {t_wall:.0f} s")
@@ -219,10 +221,13 @@ def main(argv=None) -> dict:
             threads=args.threads,
         )
         result["wall_ratio_torch_over_ember"] = t_wall / wall
-    result["val_loss_at_most_1.88"] = losses["val"] <= 1.88
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(result, indent=2) + "\n")
+    write(args.out, result)
     return result
+
+
+def write(path, result: dict) -> None:
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    Path(path).write_text(json.dumps(result, indent=2) + "\n")
 
 
 if __name__ == "__main__":
