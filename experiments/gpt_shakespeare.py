@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import time
 from pathlib import Path
@@ -209,6 +210,8 @@ def main(argv=None) -> dict:
         sample=text,
     )
     result["val_loss_at_most_1.88"] = losses["val"] <= 1.88
+    # the machine is shared: the load average says how comparable the wall times are
+    result["load_average_1_5_15min_after_ember"] = list(os.getloadavg())
     write(args.out, result)  # ember's result is kept even if the torch run is cut short
     if not args.no_torch:
         t_wall, t_losses = run_torch_in_fresh_process(argv)
@@ -221,6 +224,7 @@ def main(argv=None) -> dict:
             threads=args.threads,
         )
         result["wall_ratio_torch_over_ember"] = t_wall / wall
+        result["load_average_1_5_15min_after_torch"] = list(os.getloadavg())
     write(args.out, result)
     return result
 
