@@ -29,7 +29,7 @@ def test_minilm_attention_maps_from_text(tmp_path):
     from ember.models import SentenceEncoder
 
     enc = SentenceEncoder.from_pretrained()
-    paths = draw_attention_maps(enc, "The cat sat on the mat.", tmp_path)
+    paths = draw_attention_maps(enc, "The cat sat on the mat.", tmp_path, max_heads=2)
     assert len(paths) == 7  # 6 layers + overview
     maps = collect_attention(enc, lambda: enc.encode(["The cat sat on the mat."]))
     assert maps[0].shape == (1, 12, 9, 9)  # [CLS] the cat sat on the mat . [SEP]
