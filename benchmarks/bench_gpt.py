@@ -34,10 +34,10 @@ CONFIG = dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dro
 BATCH = 12
 
 
-def make_steps(seed: int = 0):
+def make_steps(seed: int = 0, gelu: str = "none"):
     torch.manual_seed(seed)
-    tm = TorchGPT(**CONFIG)
-    em = GPT(**CONFIG)
+    tm = TorchGPT(**CONFIG, gelu_approximate=gelu)
+    em = GPT(**CONFIG, gelu_approximate=gelu)
     em.load_state_dict(tm.state_dict())
     rng = np.random.default_rng(seed)
     x = rng.integers(0, 65, size=(BATCH, 64))
@@ -88,9 +88,15 @@ def main(argv=None) -> dict:
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--out", type=str, default=None)
+    ap.add_argument(
+        "--gelu",
+        choices=["none", "tanh"],
+        default="none",
+        help="GELU form in both models: exact (nanoGPT, default) or tanh (GPT-2)",
+    )
     args = ap.parse_args(argv)
     torch.set_num_threads(args.threads)
-    ember_step, torch_step = make_steps()
+    ember_step, torch_step = make_steps(gelu=args.gelu)
     # same weights, same batch: the first losses must agree (a check that both run the same model)
     le, lt = ember_step(), torch_step()
     if abs(le - lt) > 1e-4 * abs(lt):
@@ -106,7 +112,7 @@ def main(argv=None) -> dict:
     e, t = stats(e_ms), stats(t_ms)
     result = dict(
         workload="gpt_tiny",
-        config=dict(CONFIG, batch=BATCH, optimizer="AdamW lr 1e-3 wd 0.1"),
+        config=dict(CONFIG, batch=BATCH, optimizer="AdamW lr 1e-3 wd 0.1", gelu=args.gelu),
         threads=args.threads,
         openblas_threads=os.environ.get("OPENBLAS_NUM_THREADS"),
         ember_ms=e,
@@ -115,7 +121,7 @@ def main(argv=None) -> dict:
         steps_per_framework=len(e_ms),
     )
     print(
-        f"gpt_tiny  ember {e['median']:.1f} ms [{e['p10']:.1f}-{e['p90']:.1f}]"
+        f"gpt_tiny (GELU {args.gelu})  ember {e['median']:.1f} ms [{e['p10']:.1f}-{e['p90']:.1f}]"
         f"  torch {t['median']:.1f} ms [{t['p10']:.1f}-{t['p90']:.1f}]"
         f"  torch/ember {result['ratio_torch_over_ember']:.2f}"
     )

@@ -30,10 +30,10 @@ class CausalSelfAttention(nn.Module):
 
 
 class MLP(nn.Module):
-    def __init__(self, n_embd, dropout, bias):
+    def __init__(self, n_embd, dropout, bias, gelu_approximate="none"):
         super().__init__()
         self.c_fc = nn.Linear(n_embd, 4 * n_embd, bias=bias)
-        self.gelu = nn.GELU()
+        self.gelu = nn.GELU(approximate=gelu_approximate)
         self.c_proj = nn.Linear(4 * n_embd, n_embd, bias=bias)
         self.dropout = nn.Dropout(dropout)
 
@@ -42,12 +42,12 @@ class MLP(nn.Module):
 
 
 class Block(nn.Module):
-    def __init__(self, n_embd, n_head, dropout, bias):
+    def __init__(self, n_embd, n_head, dropout, bias, gelu_approximate="none"):
         super().__init__()
         self.ln_1 = nn.LayerNorm(n_embd, bias=bias)
         self.attn = CausalSelfAttention(n_embd, n_head, dropout, bias)
         self.ln_2 = nn.LayerNorm(n_embd, bias=bias)
-        self.mlp = MLP(n_embd, dropout, bias)
+        self.mlp = MLP(n_embd, dropout, bias, gelu_approximate)
 
     def forward(self, x):
         x = x + self.attn(self.ln_1(x))
@@ -56,7 +56,15 @@ class Block(nn.Module):
 
 class TorchGPT(nn.Module):
     def __init__(
-        self, vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0, bias=True
+        self,
+        vocab_size=65,
+        block_size=64,
+        n_layer=4,
+        n_head=4,
+        n_embd=128,
+        dropout=0.0,
+        bias=True,
+        gelu_approximate="none",
     ):
         super().__init__()
         self.block_size = block_size
@@ -65,7 +73,9 @@ class TorchGPT(nn.Module):
                 wte=nn.Embedding(vocab_size, n_embd),
                 wpe=nn.Embedding(block_size, n_embd),
                 drop=nn.Dropout(dropout),
-                h=nn.ModuleList([Block(n_embd, n_head, dropout, bias) for _ in range(n_layer)]),
+                h=nn.ModuleList(
+                    [Block(n_embd, n_head, dropout, bias, gelu_approximate) for _ in range(n_layer)]
+                ),
                 ln_f=nn.LayerNorm(n_embd, bias=bias),
             )
         )

@@ -100,27 +100,30 @@ class CausalSelfAttention(Module):
 
 
 class MLP(Module):
-    """MLP(x) = Dropout(W₂·GELU(W₁·x + b₁) + b₂), hidden width 4·n_embd."""
+    """MLP(x) = Dropout(W₂·GELU(W₁·x + b₁) + b₂), hidden width 4·n_embd.
 
-    def __init__(self, n_embd: int, dropout: float, bias: bool):
+    GELU exact (x·Φ(x), nanoGPT) or ``gelu_approximate="tanh"`` (GPT-2's original form)."""
+
+    def __init__(self, n_embd: int, dropout: float, bias: bool, gelu_approximate="none"):
         super().__init__()
         self.c_fc = Linear(n_embd, 4 * n_embd, bias=bias)
         self.c_proj = Linear(4 * n_embd, n_embd, bias=bias)
         self.dropout = Dropout(dropout)
+        self.gelu_approximate = gelu_approximate
 
     def forward(self, x: Tensor) -> Tensor:
-        return self.dropout(self.c_proj(F.gelu(self.c_fc(x))))
+        return self.dropout(self.c_proj(F.gelu(self.c_fc(x), self.gelu_approximate)))
 
 
 class Block(Module):
     """x = x + Attn(LN₁(x));  x = x + MLP(LN₂(x))"""
 
-    def __init__(self, n_embd, n_head, dropout, bias, rotary=None):
+    def __init__(self, n_embd, n_head, dropout, bias, rotary=None, gelu_approximate="none"):
         super().__init__()
         self.ln_1 = LayerNorm(n_embd, bias=bias)
         self.attn = CausalSelfAttention(n_embd, n_head, dropout, bias, rotary)
         self.ln_2 = LayerNorm(n_embd, bias=bias)
-        self.mlp = MLP(n_embd, dropout, bias)
+        self.mlp = MLP(n_embd, dropout, bias, gelu_approximate)
 
     def forward(self, x, cache=None, layer=0):
         x = x + self.attn(self.ln_1(x), cache, layer)
@@ -130,7 +133,8 @@ class Block(Module):
 class GPT(Module):
     """Decoder-only Transformer language model. forward(idx (B, T) ints) → logits (B, T, V).
 
-    ``pos_encoding``: "learned" (GPT-2, the default), "sinusoidal" or "rotary".
+    ``pos_encoding``: "learned" (GPT-2, the default), "sinusoidal" or "rotary";
+    ``gelu_approximate``: "none" (exact GELU, nanoGPT) or "tanh" (GPT-2's original).
     """
 
     def __init__(
@@ -143,8 +147,11 @@ class GPT(Module):
         dropout: float = 0.0,
         bias: bool = True,
         pos_encoding: str = "learned",
+        gelu_approximate: str = "none",
     ):
         super().__init__()
+        if gelu_approximate not in ("none", "tanh"):
+            raise ValueError(f"gelu_approximate must be 'none' or 'tanh', got {gelu_approximate!r}")
         if pos_encoding not in ("learned", "sinusoidal", "rotary"):
             raise ValueError(
                 f"pos_encoding must be 'learned', 'sinusoidal' or 'rotary', got {pos_encoding!r}"
@@ -160,7 +167,12 @@ class GPT(Module):
         parts = dict(
             wte=Embedding(vocab_size, n_embd),
             drop=Dropout(dropout),
-            h=ModuleList([Block(n_embd, n_head, dropout, bias, rotary) for _ in range(n_layer)]),
+            h=ModuleList(
+                [
+                    Block(n_embd, n_head, dropout, bias, rotary, gelu_approximate)
+                    for _ in range(n_layer)
+                ]
+            ),
             ln_f=LayerNorm(n_embd, bias=bias),
         )
         if pos_encoding == "learned":
@@ -278,6 +290,17 @@ def gpt(
     dropout: float = 0.0,
     bias: bool = True,
     pos_encoding: str = "learned",
+    gelu_approximate: str = "none",
 ) -> GPT:
     """GPT with nanoGPT's CPU configuration by default (4 layers, 4 heads, 128 wide, block 64)."""
-    return GPT(vocab_size, block_size, n_layer, n_head, n_embd, dropout, bias, pos_encoding)
+    return GPT(
+        vocab_size,
+        block_size,
+        n_layer,
+        n_head,
+        n_embd,
+        dropout,
+        bias,
+        pos_encoding,
+        gelu_approximate,
+    )

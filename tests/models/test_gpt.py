@@ -105,3 +105,14 @@ def test_short_training_reduces_loss():
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.2 * losses[0]
+
+
+def test_tanh_gelu_variant_matches_torch(torch):
+    from benchmarks.gpt_torch import TorchGPT
+
+    torch.manual_seed(1)
+    tm = TorchGPT(**SMALL, gelu_approximate="tanh").double()
+    em = GPT(**SMALL, gelu_approximate="tanh").double()
+    em.load_state_dict(tm.state_dict())
+    idx = np.random.default_rng(2).integers(0, 11, size=(2, 8))
+    np.testing.assert_allclose(em(idx).data, tm(torch.tensor(idx)).detach().numpy(), atol=1e-12)
