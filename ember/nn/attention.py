@@ -55,10 +55,6 @@ class MultiheadAttention(Module):
             raise ValueError(f"embed_dim and num_heads must be > 0, got {embed_dim}, {num_heads}")
         if embed_dim % num_heads:
             raise ValueError(f"embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise NotImplementedError(
-                "MultiheadAttention: add_bias_kv and add_zero_attn are not supported in ember"
-            )
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim = embed_dim // num_heads
         self.kdim = kdim if kdim is not None else embed_dim
@@ -77,8 +73,12 @@ class MultiheadAttention(Module):
             self.v_proj_weight = Parameter(xp.empty((E, self.vdim), dtype))
         self.in_proj_bias = Parameter(xp.empty(3 * E, dtype)) if bias else None
         self.out_proj = Linear(E, E, bias=bias, dtype=dtype)
-        self.bias_k = self.bias_v = None
-        self.add_zero_attn = False
+        if add_bias_kv:  # one learned extra key and value that every query can attend to
+            self.bias_k = Parameter(xp.empty((1, 1, E), dtype))
+            self.bias_v = Parameter(xp.empty((1, 1, E), dtype))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn  # one more key and value, all zeros
         self.record_weights = False
         self.last_attn_weights = None
         self._reset_parameters()
@@ -93,6 +93,9 @@ class MultiheadAttention(Module):
         if self.in_proj_bias is not None:
             init.zeros_(self.in_proj_bias)
             init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
 
     def _projections(self, query, key, value):
         """Q·W^Q + b^Q, K·W^K + b^K, V·W^V + b^V, each (N, L or S, E)."""
@@ -178,9 +181,20 @@ class MultiheadAttention(Module):
         n, length, s = query.shape[0], query.shape[1], key.shape[1]
         h, d = self.num_heads, self.head_dim
         q, k, v = self._projections(query, key, value)
+        extra = 0  # keys appended after the S given ones (bias_k/v, zero attention)
+        if self.bias_k is not None:
+            k = F.cat([k, self.bias_k.expand(n, 1, self.embed_dim)], dim=1)
+            v = F.cat([v, self.bias_v.expand(n, 1, self.embed_dim)], dim=1)
+            extra += 1
         # split heads: (N, L, E) → (N, L, h, d) → (N, h, L, d), views only
         q, k, v = (t.reshape(n, t.shape[1], h, d).transpose(1, 2) for t in (q, k, v))
+        if self.add_zero_attn:
+            zeros = Tensor(xp.zeros((n, h, 1, d), dtype=q.dtype))
+            k, v = F.cat([k, zeros], dim=2), F.cat([v, zeros], dim=2)
+            extra += 1
         mask = self._mask(attn_mask, key_padding_mask, is_causal, n, length, s, q.dtype)
+        if mask is not None and extra:  # the appended keys are never masked
+            mask = F.pad(mask, (0, extra))
         p = self.dropout if self.training else 0.0
         o, weights = F.scaled_dot_product_attention(
             q, k, v, attn_mask=mask, dropout_p=p, need_weights=True

@@ -153,3 +153,13 @@ def test_bad_shapes_are_clear_errors():
         em(x, x, x, attn_mask=np.zeros((4, 5), bool))
     with pytest.raises(ValueError, match="query has 7 features"):
         em(ember.randn(5, 2, 7), x, x)
+
+
+@pytest.mark.parametrize("bias_kv, zero_attn", [(True, False), (False, True), (True, True)])
+def test_add_bias_kv_and_zero_attn_match_torch(torch, bias_kv, zero_attn):
+    rng = np.random.default_rng(6)
+    tm, em = _pair(torch, batch_first=True, add_bias_kv=bias_kv, add_zero_attn=zero_attn)
+    x = rng.standard_normal((2, 4, 8))
+    kpm = np.array([[0, 0, 0, 1], [0, 1, 0, 0]], bool)
+    am = np.triu(np.ones((4, 4), bool), 1)
+    _compare(torch, tm, em, [x], key_padding_mask=kpm, attn_mask=am, average_attn_weights=False)
