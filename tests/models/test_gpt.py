@@ -1,5 +1,8 @@
 """GPT: torch parity (logits and gradients), weight tying, KV cache = no cache, registry."""
 
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -7,6 +10,9 @@ import ember
 import ember.functional as F
 import ember.optim
 from ember.models import GPT, get_model
+
+# the torch reference GPT lives in benchmarks/ (shared with the benchmark and the experiment)
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 SMALL = dict(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
 
