@@ -1,8 +1,9 @@
 """Experiment: a character-level GPT on tiny-shakespeare in nanoGPT's CPU configuration.
 
 nanoGPT (karpathy/nanoGPT, README "I only have a macbook"): 4 layers, 4 heads, n_embd 128,
-block 64, batch 12, 2000 iterations, dropout 0, AdamW lr 1e-3 (β₂ 0.99, weight decay 0.1 on
-matrices only), 100 warm-up steps then cosine decay to 1e-4, gradient clipping at 1.0;
+block 64, batch 12, 2000 iterations, dropout 0, no biases (train.py's default bias=False),
+AdamW lr 1e-3 (β₂ 0.99, weight decay 0.1 on matrices only), 100 warm-up steps then cosine
+decay to 1e-4, gradient clipping at 1.0;
 it reports a validation loss of about 1.88. This script trains ember's GPT exactly so, and
 the same model in torch on the same batches, and records both losses and wall times in
 experiments/results/gpt_shakespeare.json.
@@ -64,7 +65,7 @@ def lr_at(it: int, iters: int, lr=1e-3, min_lr=1e-4, warmup=100) -> float:
 
 def train_ember(train, val, vocab, args, batches, eval_batches):
     ember.manual_seed(args.seed)
-    model = GPT(vocab_size=vocab, **CFG)
+    model = GPT(vocab_size=vocab, bias=args.bias, **CFG)
     params = dict(model.named_parameters())
     decay = [p for p in params.values() if p.ndim >= 2]
     no_decay = [p for p in params.values() if p.ndim < 2]
@@ -108,7 +109,7 @@ def train_torch(vocab, args, batches, eval_batches, threads: int):
 
     torch.set_num_threads(threads)
     torch.manual_seed(args.seed)
-    model = TorchGPT(vocab_size=vocab, **CFG)
+    model = TorchGPT(vocab_size=vocab, bias=args.bias, **CFG)
     decay = [p for p in model.parameters() if p.dim() >= 2]
     no_decay = [p for p in model.parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
@@ -166,6 +167,9 @@ def main(argv=None) -> dict:
     ap.add_argument("--threads", type=int, default=2, help="torch threads")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument(
+        "--bias", action="store_true", help="biases in Linear and LayerNorm (nanoGPT: none)"
+    )
+    ap.add_argument(
         "--torch-only",
         action="store_true",
         help="internal: train only the torch model and print its result as JSON (the main run"
@@ -195,7 +199,14 @@ def main(argv=None) -> dict:
     text = "".join(chars[i] for i in sample)
     print(text)
     result = dict(
-        config=dict(CFG, vocab_size=vocab, batch=args.batch, iters=args.iters, seed=args.seed),
+        config=dict(
+            CFG,
+            vocab_size=vocab,
+            bias=args.bias,
+            batch=args.batch,
+            iters=args.iters,
+            seed=args.seed,
+        ),
         optimizer="AdamW lr 1e-3 betas (0.9, 0.99) wd 0.1 on matrices, warm-up 100, cosine to"
         " 1e-4, clip 1.0 (nanoGPT shakespeare_char)",
         eval_batches_per_split=args.eval_iters,
