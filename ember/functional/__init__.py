@@ -13,7 +13,9 @@ from .activation import (
     swish,
     tanh,
 )
+from .attention import scaled_dot_product_attention, scaled_dot_product_attention_composed
 from .conv import conv1d, conv2d, conv2d_composed
+from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
 from .loss import (
     binary_cross_entropy,
@@ -61,6 +63,8 @@ __all__ = [
     "embedding",
     "gelu",
     "l1_loss",
+    "layer_norm",
+    "layer_norm_composed",
     "leaky_relu",
     "linear",
     "log_softmax",
@@ -71,6 +75,8 @@ __all__ = [
     "nll_loss",
     "pad",
     "relu",
+    "scaled_dot_product_attention",
+    "scaled_dot_product_attention_composed",
     "sigmoid",
     "silu",
     "softmax",

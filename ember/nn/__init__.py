@@ -2,9 +2,11 @@
 
 from . import init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
+from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
+from .layernorm import LayerNorm
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, Parameter
@@ -17,10 +19,18 @@ from .pool import (
     MaxPool1d,
     MaxPool2d,
 )
+from .positional import LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding
 from .rnn import GRU, LSTM, RNN
 from .rnn_cells import GRUCell, LSTMCell, RNNCell
 from .rnn_tools import RecurrentStream, record_gates
 from .summary import summary
+from .transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "AdaptiveAvgPool1d",
@@ -45,7 +55,9 @@ __all__ = [
     "L1Loss",
     "LSTM",
     "LSTMCell",
+    "LayerNorm",
     "LeakyReLU",
+    "LearnedPositionalEmbedding",
     "Linear",
     "LogSoftmax",
     "MSELoss",
@@ -54,18 +66,26 @@ __all__ = [
     "Module",
     "ModuleDict",
     "ModuleList",
+    "MultiheadAttention",
     "NLLLoss",
     "Parameter",
     "RNN",
     "RNNCell",
     "ReLU",
     "RecurrentStream",
+    "RotaryEmbedding",
     "Sequential",
     "SiLU",
     "Sigmoid",
+    "SinusoidalPositionalEncoding",
     "Softmax",
     "Swish",
     "Tanh",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "init",
     "record_gates",
     "summary",

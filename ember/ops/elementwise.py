@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 
-from ..backend import erf, expit, get_array_module
+from ..backend import expit, get_array_module
 from ..function import Function, unbroadcast
+from .special import normal_cdf
 
 
 class Add(Function):
@@ -346,7 +347,7 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + t)
-        self.cdf = cdf = 0.5 * (1 + erf(x / _SQRT_2))
+        self.cdf = cdf = normal_cdf(x)  # float32: a fast form (ops/special.py)
         return x * cdf
 
     def backward(self, gy):
@@ -356,8 +357,15 @@ class GELU(Function):
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
-        pdf = xp.exp(-0.5 * x * x) * (1 / math.sqrt(2 * math.pi))
-        return (gy * (self.cdf + x * pdf),)
+        # dGELU/dx = Φ(x) + x·φ(x),  φ(x) = exp(-x²/2)/√(2π); in place on one fresh array
+        d = x * x
+        d *= -0.5
+        xp.exp(d, out=d)
+        d *= x
+        d *= 1 / math.sqrt(2 * math.pi)
+        d += self.cdf
+        d *= gy
+        return (d,)
 
 
 class SiLU(Function):

@@ -1,0 +1,124 @@
+"""Attention maps: what each head of each layer looks at, as heatmaps over the tokens.
+
+A_l,h[i, j] = softmax_j(q_i·k_j/√d + M_ij) is the weight query token i gives key token j in
+head h of layer l (each row sums to 1). Every attention module of ember that has a
+``record_weights`` flag (nn.MultiheadAttention, GPT's CausalSelfAttention, BERT's
+self-attention) keeps these weights while the flag is on; this module turns them into PNGs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..backend import to_numpy, xp
+from ..function import no_grad
+
+
+def attention_modules(model) -> list:
+    """The modules of ``model`` that can record attention weights, in forward order."""
+    return [m for _, m in model.named_modules() if hasattr(m, "record_weights")]
+
+
+def collect_attention(model, run) -> list:
+    """Call ``run()`` (a forward of ``model``) with recording on, in eval mode, without grad;
+    return one array (N, heads, L, S) per attention module."""
+    mods = attention_modules(model)
+    if not mods:
+        raise ValueError(
+            f"{type(model).__name__} has no attention modules with a record_weights flag"
+        )
+    was_training = model.training
+    model.eval()
+    for m in mods:
+        m.record_weights, m.last_attn_weights = True, None
+    try:
+        with no_grad():
+            run()
+    finally:
+        for m in mods:
+            m.record_weights = False
+        model.train(was_training)
+    return [to_numpy(m.last_attn_weights) for m in mods if m.last_attn_weights is not None]
+
+
+def _inputs(model, tokens, labels):
+    """(forward callable, token labels) for a text with a tokenising model, or token ids."""
+    if isinstance(tokens, str):
+        if not hasattr(model, "tokenize"):
+            raise TypeError(
+                f"{type(model).__name__} cannot tokenise text: pass token ids (and labels)"
+            )
+        batch = model.tokenize([tokens])
+        ids, mask = batch["input_ids"], batch["attention_mask"]
+        return (lambda: model(ids, mask)), labels or batch["tokens"][0]
+    ids = xp.asarray(tokens)
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise ValueError(f"tokens must be a string or a 1-D sequence of ids, got {ids.shape}")
+    return (lambda: model(ids[None])), labels or [str(int(i)) for i in ids]
+
+
+def draw_attention_maps(
+    model, tokens, out_dir, labels=None, max_heads: int = 16, max_labels: int = 48
+) -> list[Path]:
+    """One PNG per layer (``attention_layer{l}.png``, a grid of its heads) and an overview of
+    the head-averaged maps of every layer (``attention_overview.png``). ``tokens``: a text
+    (for models with ``tokenize``, e.g. SentenceEncoder) or a 1-D sequence of token ids
+    (e.g. GPT), with optional ``labels`` for the axes. Returns the paths written."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    run, labels = _inputs(model, tokens, labels)
+    maps = collect_attention(model, run)
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    show = len(labels) <= max_labels
+    paths = []
+
+    def decorate(ax, title, first_col=True, last_row=True):
+        ax.set_title(title, fontsize=8)
+        if show:
+            ax.set_xticks(range(len(labels)), labels, rotation=90, fontsize=6)
+            ax.set_yticks(range(len(labels)), labels if first_col else [], fontsize=6)
+        if last_row:
+            ax.set_xlabel("key token (attended to)", fontsize=7)
+        if first_col:
+            ax.set_ylabel("query token", fontsize=7)
+
+    for layer, w in enumerate(maps):
+        heads = min(w.shape[1], max_heads)
+        cols = min(4, heads)
+        rows = -(-heads // cols)
+        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+        for h in range(rows * cols):
+            ax = axes[h // cols][h % cols]
+            if h >= heads:
+                ax.axis("off")
+                continue
+            im = ax.imshow(w[0, h], cmap="viridis", vmin=0.0, vmax=1.0)
+            decorate(ax, f"layer {layer}, head {h}", h % cols == 0, h // cols == rows - 1)
+        fig.colorbar(im, ax=axes, shrink=0.6, label="attention weight")
+        fig.suptitle(f"Attention weights of layer {layer} (rows sum to 1)")
+        path = out / f"attention_layer{layer}.png"
+        fig.savefig(path, dpi=110)
+        plt.close(fig)
+        paths.append(path)
+
+    cols = min(3, len(maps))
+    rows = -(-len(maps) // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.6 * rows), squeeze=False)
+    for k in range(rows * cols):
+        ax = axes[k // cols][k % cols]
+        if k >= len(maps):
+            ax.axis("off")
+            continue
+        ax.imshow(maps[k][0].mean(axis=0), cmap="viridis", vmin=0.0)
+        decorate(ax, f"layer {k}, mean over heads")
+    fig.suptitle("Attention per layer, averaged over heads")
+    fig.tight_layout()
+    path = out / "attention_overview.png"
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    paths.append(path)
+    return paths

