@@ -14,6 +14,7 @@ import math
 
 from .. import backend
 from ..backend import xp
+from ..mistakes import check_attention_mask
 from ..ops.attention import ScaledDotProductAttention
 from ..tensor import Tensor, apply, as_array
 from .activation import softmax_composed
@@ -79,6 +80,8 @@ def _check_qkv(query, key, value, attn_mask):
                 f"attn_mask of shape {shape} does not broadcast to the scores' shape {want}"
                 " (..., L queries, S keys)"
             ) from None
+        # a query row with every key masked out usually means the polarity is inverted
+        check_attention_mask(attn_mask, true_means="keep")
 
 
 def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..backend import xp
+from ..function import is_grad_enabled
+from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
 from .module import Module, Parameter
 
@@ -60,6 +62,8 @@ class _BatchNorm(Module):
                 f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
                 f" (shape {x.shape})"
             )
+        if self.training and not is_grad_enabled():
+            check_training_mode_in_no_grad(type(self).__name__)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
             self.num_batches_tracked.data += 1
