@@ -44,6 +44,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--input", type=Path, help="a .npy array or an image file (.png)")
     src.add_argument("--index", type=int, help="an example of the run's dataset, by index")
+    src.add_argument(
+        "--text", help="for a language-model run (e.g. gpt): attention maps over this text"
+    )
     p.add_argument("--split", choices=("test", "train"), default="test", help="for --index")
     p.add_argument("--checkpoint", type=Path, help="weights file (default: the run's latest)")
     p.add_argument("--out", type=Path, help="folder for the figures")
@@ -107,7 +110,38 @@ def _raw(v):
     return v.data if isinstance(v, Tensor) else v
 
 
+def inspect_text(args: argparse.Namespace) -> int:
+    """Attention maps per layer and head of a language-model run over ``--text``."""
+    from ..diagnose.attention_maps import attention_modules, draw_attention_maps
+    from ..train.language import read_model_state
+    from .generate import load_language_run
+
+    try:
+        model, vocab = load_language_run(args.run_dir)
+        weights = args.checkpoint
+        if weights is None:
+            best = args.run_dir / "best.safetensors"
+            weights = best if best.is_file() else args.run_dir / "checkpoint.safetensors"
+        model.load_state_dict(read_model_state(weights))
+        ids = vocab.encode(args.text)
+    except (FileNotFoundError, ValueError, KeyError) as e:
+        print(f"ember inspect: {e}", file=sys.stderr)
+        return 2
+    if not attention_modules(model):
+        print(
+            f"ember inspect: {type(model).__name__} has no attention layers to draw",
+            file=sys.stderr,
+        )
+        return 2
+    out = args.out or args.run_dir / "figures" / "inspect-attention"
+    for path in draw_attention_maps(model.eval(), ids, out, labels=list(args.text)):
+        print(path)
+    return 0
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.text is not None:
+        return inspect_text(args)
     try:
         model, config = load_run_model(args.run_dir, args.checkpoint)
         x, label = read_input(args, config, model)
