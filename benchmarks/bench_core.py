@@ -125,9 +125,7 @@ def main(argv=None) -> int:
     )
     e_mlp, t_mlp = mlp_steps(torch)
     results.append(
-        compare(
-            "mlp 784-256-256-10, batch 128, CE + Adam", e_mlp, t_mlp, rounds=rounds, block=30
-        )
+        compare("mlp 784-256-256-10, batch 128, CE + Adam", e_mlp, t_mlp, rounds=rounds, block=30)
     )
     report(results, save_to=None if args.no_save else RESULTS)
     return 0

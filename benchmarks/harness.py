@@ -95,9 +95,13 @@ def compare(
     tt: list[float] = []
     for r in range(rounds):
         # alternate which side goes first so slow drift does not favour one
-        first, second = ((ember_step, te), (torch_step, tt)) if r % 2 == 0 else (
-            (torch_step, tt),
-            (ember_step, te),
+        first, second = (
+            ((ember_step, te), (torch_step, tt))
+            if r % 2 == 0
+            else (
+                (torch_step, tt),
+                (ember_step, te),
+            )
         )
         _time_block(first[0], block, first[1], scale)
         time.sleep(pause)
