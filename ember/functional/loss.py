@@ -154,19 +154,22 @@ def binary_cross_entropy(
     weight=None,  # noqa: A002
     reduction: str = "mean",
 ) -> Tensor:
-    """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 as in
-    torch."""
+    """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 and
+    the gradient's denominator at 1e-12 as in torch (one fused op)."""
     x = input.data
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
             " binary_cross_entropy_with_logits"
         )
-    y = _same_shape("binary_cross_entropy", input, target)
-    loss = -(y * input.log().clip(min=-100) + (1 - y) * (1 - input).log().clip(min=-100))
-    if weight is not None:
-        loss = loss * (weight if isinstance(weight, Tensor) else Tensor(as_array(weight)))
-    return _reduce(loss, reduction)
+    _check_reduction(reduction)
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    if y.shape != input.shape:
+        raise ValueError(
+            f"binary_cross_entropy: target shape {y.shape} must equal the input shape {input.shape}"
+        )
+    w = None if weight is None else as_array(weight, input.dtype)
+    return apply(LO.BCE, input, y, weight=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(

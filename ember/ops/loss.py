@@ -142,3 +142,43 @@ class BCEWithLogits(Function):
             g = g * gy
         g = xp.broadcast_to(g, self.z.shape) if g.shape != self.z.shape else g
         return (g.astype(self.z.dtype, copy=False), None)
+
+
+class BCE(Function):
+    """Binary cross-entropy on probabilities x, each log clamped at -100 as in torch:
+
+    ℓ = -w·[y·max(log x, -100) + (1-y)·max(log(1-x), -100)]
+    ∂ℓ/∂x = w·(x - y) / max(x·(1-x), ε)        ε = 1e-12 in float32 (torch's), finite at 0 and 1
+    ∂ℓ/∂y = -w·logit(x) = w·[log(1-x) - log x]
+    """
+
+    def forward(self, x, y, weight=None, reduction="mean"):
+        xp = get_array_module(x)
+        with xp.errstate(divide="ignore"):  # log 0 = -inf is clamped just below
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.y, self.weight, self.reduction = x, y, weight, reduction
+        if reduction == "none":
+            return loss
+        total = loss.sum() if reduction == "sum" else loss.mean()
+        return xp.asarray(total, dtype=x.dtype)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, y, w = self.x, self.y, self.weight
+        n = x.size if self.reduction == "mean" else 1
+        nx, ny = self.needs_input_grad[:2]
+        gx = gyy = None
+        if nx:  # torch's order of operations, so that float64 results agree to the last bits
+            gx = gy * (x - y) / xp.maximum(x * (1 - x), float(xp.float32(1e-12)))
+            gx = (gx * w if w is not None else gx) / n
+            gx = xp.broadcast_to(gx, x.shape).astype(x.dtype, copy=False)
+        if ny:
+            with xp.errstate(divide="ignore"):  # -logit(x), unclamped as torch's
+                gyy = gy * (xp.log1p(-x) - xp.log(x))
+            gyy = (gyy * w if w is not None else gyy) / n
+            gyy = xp.broadcast_to(gyy, y.shape).astype(y.dtype, copy=False)
+        return gx, gyy
