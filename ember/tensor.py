@@ -98,7 +98,7 @@ class Tensor:
         a = as_array(data)
         if dtype is not None:
             a = a.astype(dtype, copy=False)
-        elif not isinstance(data, (Tensor, _ndarray, xp.generic)) and a.dtype == xp.float64:
+        elif not hasattr(data, "dtype") and a.dtype == xp.float64:
             a = a.astype(backend.DEFAULT_DTYPE)  # Python floats become float32, as in torch
         if requires_grad and a.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, got dtype {a.dtype}")
