@@ -2,9 +2,8 @@
 
 ``apply(Op, *inputs, **constants)`` runs an op's forward on the inputs' arrays
 and, when some input requires grad and grad mode is on, records the op as the
-output's ``grad_fn``. ``backward()`` walks those records in reverse
-topological order with an explicit stack (never recursion), so a chain of a
-hundred thousand ops backpropagates as easily as three.
+output's ``grad_fn``. ``backward()`` hands the recorded graph to the engine in
+``autograd.py``, which calls back ``_accumulate_grad`` on the leaves.
 
 Gradients are never written into in place: an op may hand the same array to
 two inputs (``a + b``), so accumulation always makes a new array.
@@ -13,6 +12,7 @@ two inputs (``a + b``), so accumulation always makes a new array.
 from __future__ import annotations
 
 from . import backend
+from .autograd import run_backward
 from .backend import xp
 from .function import Function, is_grad_enabled, observers
 from .ops import elementwise as E
@@ -230,6 +230,15 @@ class Tensor:
                     f"gradient has shape {g.shape} but the tensor has shape {self.shape}"
                 )
         run_backward(self, g, retain_graph)
+
+    def _accumulate_grad(self, g) -> None:
+        """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""
+        data = self.data
+        if g.shape != data.shape:
+            g = xp.broadcast_to(g, data.shape)
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -548,72 +557,3 @@ def _plain_index(index):
     if isinstance(index, list):
         return xp.asarray(index)
     return index
-
-
-def run_backward(root: Tensor, g, retain_graph: bool = False) -> None:
-    """Reverse-mode sweep from ``root`` with seed gradient ``g``."""
-    root_fn = root._ctx
-    if root_fn is None:
-        _accumulate_leaf(root, g)
-        return
-    # Topological order with an explicit stack: a node is emitted after all its inputs.
-    order, visited, stack = [], set(), [(root_fn, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        stack.append((fn, True))
-        for p in fn.parents:
-            if p is not None and p._ctx is not None:
-                if p._ctx not in visited:
-                    stack.append((p._ctx, False))
-    grads = {root_fn: [None] * root_fn.n_outputs}
-    grads[root_fn][root._idx] = g
-    for fn in reversed(order):
-        gys = grads.pop(fn, None)
-        if gys is None:
-            continue
-        if fn.freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or to use saved values after"
-                " they were freed); call backward(retain_graph=True) the first time if you need to"
-            )
-        retained = fn.__dict__.get("retained")
-        if retained:
-            for i, t in retained.items():
-                if gys[i] is not None:
-                    t.grad = Tensor(gys[i])
-        in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
-        if observers:
-            for obs in observers:
-                obs.on_backward(fn, gys, in_grads)
-        for p, gi in zip(fn.parents, in_grads):
-            if gi is None or p is None:
-                continue
-            ctx = p._ctx
-            if ctx is None:
-                _accumulate_leaf(p, gi)
-                continue
-            slot = grads.get(ctx)
-            if slot is None:
-                slot = grads[ctx] = [None] * ctx.n_outputs
-            prev = slot[p._idx]
-            slot[p._idx] = gi if prev is None else prev + gi
-        if not retain_graph:
-            fn.__dict__.clear()
-            fn.freed = True
-
-
-def _accumulate_leaf(p: Tensor, g) -> None:
-    if g.shape != p.data.shape:
-        g = xp.broadcast_to(g, p.data.shape)
-    if g.dtype != p.data.dtype:
-        g = g.astype(p.data.dtype)
-    if p.grad is None:
-        p.grad = Tensor(g)
-    else:
-        p.grad = Tensor(p.grad.data + g)
