@@ -45,6 +45,8 @@ def _class_targets(target, n_classes: int, ignore_index: int):
     if t.dtype.kind not in "iu":
         raise TypeError(f"class-index targets must be integers, got dtype {t.dtype}")
     t = t.reshape(-1).astype(backend.int64, copy=False)
+    if t.size and 0 <= t.min() and t.max() < n_classes:  # all valid: two cheap reductions
+        return t
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         idx = int(t[bad][0])
