@@ -144,3 +144,19 @@ def test_linear_default_init_has_torchs_bounds():
 def test_embedding_default_init_is_standard_normal():
     w = nn.Embedding(1000, 100).weight.data
     assert abs(w.mean()) < 0.01 and abs(w.std() - 1) < 0.01
+
+
+def test_dropout_gradcheck_with_a_fixed_mask():
+    def f(t):
+        ember.manual_seed(7)  # the same mask on every evaluation
+        return ember.functional.dropout(t, 0.4)
+
+    check_gradients(f, [randn(4, 5)])
+
+
+def test_dropout_matches_torch_given_the_same_mask(torch):
+    """torch's dropout is x·m/(1-p) with m ~ Bernoulli(1-p); ember's mask is read back from y."""
+    x = randn(30, 20, seed=4)
+    y = ember.functional.dropout(ember.tensor(x), 0.25).data
+    m = (y != 0).astype(np.float64)
+    np.testing.assert_allclose(y, (torch.tensor(x) * torch.tensor(m) / 0.75).numpy(), rtol=1e-12)
