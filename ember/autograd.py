@@ -1,42 +1,31 @@
 """The backward engine: reverse-mode sweep over the graph of recorded Functions.
 
 A graph node is a Function (``parents``: the input Tensors or None, ``n_outputs``,
-``freed``); a Tensor is an edge (``_ctx``: the Function that made it, ``_idx``: which
-output). The engine orders the nodes with an explicit stack (never recursion, so a
-chain of a hundred thousand ops is as easy as three), calls each ``backward`` once
-with the summed gradients of its outputs, and hands leaf gradients back to the
-Tensor through ``leaf._accumulate_grad(g)``. It knows nothing else about Tensors,
-so it sits below ``tensor.py``.
+``freed``, ``seq``: its creation number); a Tensor is an edge (``_ctx``: the Function
+that made it, ``_idx``: which output). A Function is always created after the
+Functions that made its inputs, so running nodes in decreasing ``seq`` runs every
+node after all its consumers: the engine keeps a heap of the nodes that have
+received a gradient and pops the newest (as PyTorch orders by sequence number). No
+recursion and no separate topological sort, so a chain of a hundred thousand ops is
+as easy as three. Leaf gradients go back to the Tensor through
+``leaf._accumulate_grad(g)``; the engine knows nothing else about Tensors, so it sits
+below ``tensor.py``.
 """
 
 from __future__ import annotations
 
+import itertools
+from heapq import heappop, heappush
+
 from .function import observers
+
+#: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
+sequence = itertools.count()
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or to use saved values after"
     " they were freed); call backward(retain_graph=True) the first time if you need to"
 )
-
-
-def topological_order(root_fn) -> list:
-    """Every Function reachable from ``root_fn``, each after all Functions it depends on."""
-    order, visited, stack = [], set(), [(root_fn, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        stack.append((fn, True))
-        for p in fn.parents:
-            if p is not None:
-                ctx = p._ctx
-                if ctx is not None and ctx not in visited:
-                    stack.append((ctx, False))
-    return order
 
 
 def run_backward(root, g, retain_graph: bool = False) -> None:
@@ -52,10 +41,10 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
         return
     grads = {root_fn: [None] * root_fn.n_outputs}
     grads[root_fn][root._idx] = g
-    for fn in reversed(topological_order(root_fn)):
-        gys = grads.pop(fn, None)
-        if gys is None:  # no path from root to here carries a gradient
-            continue
+    heap = [(-root_fn.seq, root_fn)]  # seq is unique, so Functions are never compared
+    while heap:
+        fn = heappop(heap)[1]
+        gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         retained = fn.__dict__.get("retained")
@@ -76,8 +65,9 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
                 p._accumulate_grad(gi)
                 continue
             slot = grads.get(ctx)
-            if slot is None:
+            if slot is None:  # first gradient for ctx: schedule it
                 slot = grads[ctx] = [None] * ctx.n_outputs
+                heappush(heap, (-ctx.seq, ctx))
             prev = slot[p._idx]
             slot[p._idx] = gi if prev is None else prev + gi
         if not retain_graph:

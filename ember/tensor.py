@@ -12,9 +12,9 @@ two inputs (``a + b``), so accumulation always makes a new array.
 from __future__ import annotations
 
 from . import backend
-from .autograd import run_backward
+from .autograd import run_backward, sequence
 from .backend import xp
-from .function import Function, is_grad_enabled, observers
+from .function import Function, _grad_state, is_grad_enabled, observers
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduce as R
@@ -25,37 +25,41 @@ _Number = (int, float)
 
 
 def apply(cls: type[Function], *inputs, **constants):
-    """Run ``cls`` on ``inputs`` (Tensors, arrays or None) and wrap what it returns."""
+    """Run ``cls`` on ``inputs`` (Tensors, arrays or None) and wrap what it returns.
+
+    This runs once per op, so it is written for speed: one pass over the inputs, the
+    graph recorded only when some input requires grad and grad mode is on.
+    """
     arrays = []
     needs = []
-    parents = []
     record = False
     for t in inputs:
         if isinstance(t, Tensor):
             arrays.append(t.data)
             r = t.requires_grad
             needs.append(r)
-            parents.append(t if r else None)
             record = record or r
         else:
             arrays.append(t)
             needs.append(False)
-            parents.append(None)
     fn = cls()
-    fn.needs_input_grad = tuple(needs)
+    fn.needs_input_grad = needs = tuple(needs)
     out = fn.forward(*arrays, **constants)
-    record = record and is_grad_enabled()
-    if record:
-        fn.parents = parents
+    if record and _grad_state.enabled:
+        fn.parents = [t if n else None for t, n in zip(inputs, needs)]
         fn.freed = False
+        fn.seq = next(sequence)
+        ctx = fn
+    else:
+        ctx = None
     if observers:
         for obs in observers:
             obs.on_forward(fn, arrays, out)
     if fn.multi_output:
         fn.n_outputs = len(out)
-        return tuple(_wrap(o, fn if record else None, i) for i, o in enumerate(out))
+        return tuple(_wrap(o, ctx, i) for i, o in enumerate(out))
     fn.n_outputs = 1
-    return _wrap(out, fn if record else None, 0)
+    return _wrap(out, ctx, 0)
 
 
 def _wrap(a, fn, idx):
