@@ -14,6 +14,7 @@ import threading
 
 from .backend import get_array_module
 
+
 class _GradState(threading.local):
     enabled = True  # the default in every thread, read without a getattr fallback
 
