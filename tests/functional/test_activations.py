@@ -116,3 +116,15 @@ def test_activation_reprs_show_options():
     assert repr(nn.Softmax(dim=1)) == "Softmax(dim=1)"
     assert repr(nn.GELU("tanh")) == "GELU(approximate='tanh')"
     assert nn.Swish is nn.SiLU
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.01, 0.5, 1.0, 2.0, -0.3])
+def test_leaky_relu_any_slope_and_zero_input(torch, slope):
+    x = np.array([-2.0, -0.5, 0.0, 0.5, 3.0])
+    compare_with_torch(
+        torch,
+        lambda t: F.leaky_relu(t, slope),
+        lambda t: torch.nn.functional.leaky_relu(t, slope),
+        [x],
+    )
+    compare_with_torch(torch, F.relu, torch.relu, [x])  # gradient 0 at x = 0, as torch
