@@ -151,6 +151,9 @@ def save(results: list[Result], path: Path = RESULTS) -> None:
 def report(results: list[Result], save_to: Path | None = RESULTS) -> str:
     """Print the markdown table (and append to results.json unless ``save_to`` is None)."""
     text = markdown(results)
+    if hasattr(os, "getloadavg"):
+        load = os.getloadavg()[0]
+        text += f"\n\n(1-minute load average {load:.1f} on {os.cpu_count()} cores when measured)"
     print(text)
     if save_to is not None:
         save(results, save_to)
