@@ -16,7 +16,9 @@ from .activation import (
 from .layers import dropout, embedding, linear
 from .loss import (
     binary_cross_entropy,
+    binary_cross_entropy_composed,
     binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_composed,
     cross_entropy,
     cross_entropy_composed,
     l1_loss,
@@ -27,7 +29,9 @@ from .shape import cat, maximum, minimum, pad, stack, where
 
 __all__ = [
     "binary_cross_entropy",
+    "binary_cross_entropy_composed",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_composed",
     "cat",
     "cross_entropy",
     "cross_entropy_composed",

@@ -187,3 +187,18 @@ def binary_cross_entropy_with_logits(
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
     return apply(LO.BCEWithLogits, input, y, weight=w, pos_weight=pw, reduction=reduction)
+
+
+def binary_cross_entropy_composed(input: Tensor, target) -> Tensor:  # noqa: A002
+    """mean(-[y·log x + (1-y)·log(1-x)]) from primitives: the reference for the fused op
+    (equal wherever no log needs the -100 clamp)."""
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    return -(y * input.log() + (1 - y) * (1 - input).log()).mean()
+
+
+def binary_cross_entropy_with_logits_composed(input: Tensor, target) -> Tensor:  # noqa: A002
+    """mean(-[y·log σ(z) + (1-y)·log(1-σ(z))]) from primitives: the reference for the fused
+    op (which never overflows; this one does for |z| beyond about 88 in float32)."""
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    s = input.sigmoid()
+    return -(y * s.log() + (1 - y) * (1 - s).log()).mean()

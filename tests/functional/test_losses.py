@@ -262,3 +262,30 @@ def test_bad_targets_and_options_are_clear_errors():
         F.binary_cross_entropy(ember.zeros(3, 1), ember.zeros(3))
     with pytest.warns(UserWarning, match="broadcast"):
         F.mse_loss(ember.zeros(3, 1), ember.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "fused, composed, make_input",
+    [
+        (
+            F.binary_cross_entropy,
+            F.binary_cross_entropy_composed,
+            lambda r: r.uniform(0.02, 0.98, (5, 3)),
+        ),
+        (
+            F.binary_cross_entropy_with_logits,
+            F.binary_cross_entropy_with_logits_composed,
+            lambda r: r.standard_normal((5, 3)) * 4,
+        ),
+    ],
+)
+def test_fused_binary_losses_equal_composed(fused, composed, make_input):
+    rng = np.random.default_rng(16)
+    x0, y = make_input(rng), rng.uniform(0, 1, (5, 3))
+    a, b = ember.tensor(x0, requires_grad=True), ember.tensor(x0, requires_grad=True)
+    la, lb = fused(a, y), composed(b, y)
+    np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-12)
+    la.backward()
+    lb.backward()
+    np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-14)
+    check_gradients(lambda t: composed(t, y), [x0])
