@@ -321,8 +321,10 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        y = self.y
-        return (gy * y * (1 - y),)
+        d = 1 - self.y  # σ' = σ·(1 - σ), built in one array
+        d *= self.y
+        d *= gy
+        return (d,)
 
 
 def sigmoid_array(x):
@@ -336,8 +338,10 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        y = self.y
-        return (gy * (1 - y * y),)
+        d = self.y * self.y  # tanh' = 1 - tanh², built in one array
+        get_array_module(d).subtract(1, d, out=d)
+        d *= gy
+        return (d,)
 
 
 _SQRT_2 = math.sqrt(2.0)
