@@ -209,3 +209,18 @@ def test_grad_fn_names_the_op():
     y = ember.tensor([1.0], requires_grad=True).exp()
     assert repr(y.grad_fn) == "<ExpBackward>"
     assert "grad_fn=<ExpBackward>" in repr(y)
+
+
+@pytest.mark.parametrize("shape", [(50,), (50, 3), (8, 4, 2)])
+def test_scatter_add_accumulates_like_add_at(shape):
+    """The sorted fast path for long integer indices equals numpy.add.at, negatives included."""
+    from ember.backend import scatter_add
+
+    rng = np.random.default_rng(0)
+    idx = rng.integers(-6, 6, size=(200,) if len(shape) == 1 else (10, 20))
+    values = rng.standard_normal(idx.shape + shape[1:])
+    expected = np.zeros(shape)
+    np.add.at(expected, idx, values)
+    got = np.zeros(shape)
+    scatter_add(got, idx, values)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)

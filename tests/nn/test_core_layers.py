@@ -160,3 +160,15 @@ def test_dropout_matches_torch_given_the_same_mask(torch):
     y = ember.functional.dropout(ember.tensor(x), 0.25).data
     m = (y != 0).astype(np.float64)
     np.testing.assert_allclose(y, (torch.tensor(x) * torch.tensor(m) / 0.75).numpy(), rtol=1e-12)
+
+
+def test_embedding_many_repeated_indices_match_torch(torch):
+    """A language-model-sized batch: the sorted scatter-add path of the backward."""
+    mt = torch.nn.Embedding(65, 8, padding_idx=0).double()
+    me = nn.Embedding(65, 8, padding_idx=0).double()
+    _copy_weights(me, mt)
+    idx = np.random.default_rng(5).integers(0, 65, (16, 32))
+    g = randn(16, 32, 8, seed=6)
+    me(ember.tensor(idx)).backward(g)
+    mt(torch.tensor(idx)).backward(torch.tensor(g))
+    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
