@@ -106,8 +106,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer rounds (a smoke test)")
     parser.add_argument("--no-save", action="store_true", help="do not append to results.json")
+    parser.add_argument(
+        "--torch-threads",
+        type=int,
+        default=2,
+        help="torch's threads (2 as PERFORMANCE.md; for 1, also set OPENBLAS_NUM_THREADS=1)",
+    )
     args = parser.parse_args(argv)
-    torch = setup_torch()
+    torch = setup_torch(args.torch_threads)
     rounds = 2 if args.quick else 7
     results = []
     e_chain, t_chain, n = chain_steps(torch)
