@@ -14,7 +14,12 @@ import threading
 
 from .backend import get_array_module
 
-_grad_state = threading.local()
+
+class _GradState(threading.local):
+    enabled = True  # the default in every thread, read without a getattr fallback
+
+
+_grad_state = _GradState()
 
 #: Objects with ``on_forward(fn, inputs, output)`` and ``on_backward(fn, grad_outputs,
 #: grad_inputs)``, called for every op while present (anomaly detection, tracing).
@@ -23,7 +28,7 @@ observers: list = []
 
 
 def is_grad_enabled() -> bool:
-    return getattr(_grad_state, "enabled", True)
+    return _grad_state.enabled
 
 
 def set_grad_enabled(mode: bool) -> None:
@@ -59,7 +64,7 @@ class Function:
     ``forward`` runs so both passes can skip work nobody asked for.
     """
 
-    __slots__ = ("needs_input_grad", "parents", "n_outputs", "freed", "__dict__")
+    __slots__ = ("needs_input_grad", "parents", "n_outputs", "freed", "seq", "__dict__")
 
     #: Functions with several outputs receive None for outputs that got no gradient.
     multi_output = False

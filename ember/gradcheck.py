@@ -79,7 +79,7 @@ def gradcheck(
                 where = tuple(map(int, xp.unravel_index(i, x.shape))) if x.ndim else ()
                 msg = (
                     f"gradcheck failed for input {k} (shape {x.shape}) at index {where}:"
-                    f" analytic {a_flat[i]!r}, numerical {numeric!r}"
+                    f" analytic {float(a_flat[i])!r}, numerical {float(numeric)!r}"
                 )
                 if raise_exception:
                     raise GradcheckError(msg)

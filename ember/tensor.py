@@ -2,9 +2,8 @@
 
 ``apply(Op, *inputs, **constants)`` runs an op's forward on the inputs' arrays
 and, when some input requires grad and grad mode is on, records the op as the
-output's ``grad_fn``. ``backward()`` walks those records in reverse
-topological order with an explicit stack (never recursion), so a chain of a
-hundred thousand ops backpropagates as easily as three.
+output's ``grad_fn``. ``backward()`` hands the recorded graph to the engine in
+``autograd.py``, which calls back ``_accumulate_grad`` on the leaves.
 
 Gradients are never written into in place: an op may hand the same array to
 two inputs (``a + b``), so accumulation always makes a new array.
@@ -13,8 +12,9 @@ two inputs (``a + b``), so accumulation always makes a new array.
 from __future__ import annotations
 
 from . import backend
+from .autograd import run_backward, sequence
 from .backend import xp
-from .function import Function, is_grad_enabled, observers
+from .function import Function, _grad_state, is_grad_enabled, observers
 from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduce as R
@@ -25,37 +25,41 @@ _Number = (int, float)
 
 
 def apply(cls: type[Function], *inputs, **constants):
-    """Run ``cls`` on ``inputs`` (Tensors, arrays or None) and wrap what it returns."""
+    """Run ``cls`` on ``inputs`` (Tensors, arrays or None) and wrap what it returns.
+
+    This runs once per op, so it is written for speed: one pass over the inputs, the
+    graph recorded only when some input requires grad and grad mode is on.
+    """
     arrays = []
     needs = []
-    parents = []
     record = False
     for t in inputs:
         if isinstance(t, Tensor):
             arrays.append(t.data)
             r = t.requires_grad
             needs.append(r)
-            parents.append(t if r else None)
             record = record or r
         else:
             arrays.append(t)
             needs.append(False)
-            parents.append(None)
     fn = cls()
-    fn.needs_input_grad = tuple(needs)
+    fn.needs_input_grad = needs = tuple(needs)
     out = fn.forward(*arrays, **constants)
-    record = record and is_grad_enabled()
-    if record:
-        fn.parents = parents
+    if record and _grad_state.enabled:
+        fn.parents = [t if n else None for t, n in zip(inputs, needs)]
         fn.freed = False
+        fn.seq = next(sequence)
+        ctx = fn
+    else:
+        ctx = None
     if observers:
         for obs in observers:
             obs.on_forward(fn, arrays, out)
     if fn.multi_output:
         fn.n_outputs = len(out)
-        return tuple(_wrap(o, fn if record else None, i) for i, o in enumerate(out))
+        return tuple(_wrap(o, ctx, i) for i, o in enumerate(out))
     fn.n_outputs = 1
-    return _wrap(out, fn if record else None, 0)
+    return _wrap(out, ctx, 0)
 
 
 def _wrap(a, fn, idx):
@@ -98,7 +102,7 @@ class Tensor:
         a = as_array(data)
         if dtype is not None:
             a = a.astype(dtype, copy=False)
-        elif not isinstance(data, (Tensor, _ndarray)) and a.dtype == xp.float64:
+        elif not hasattr(data, "dtype") and a.dtype == xp.float64:
             a = a.astype(backend.DEFAULT_DTYPE)  # Python floats become float32, as in torch
         if requires_grad and a.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, got dtype {a.dtype}")
@@ -230,6 +234,15 @@ class Tensor:
                     f"gradient has shape {g.shape} but the tensor has shape {self.shape}"
                 )
         run_backward(self, g, retain_graph)
+
+    def _accumulate_grad(self, g) -> None:
+        """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""
+        data = self.data
+        if g.shape != data.shape:
+            g = xp.broadcast_to(g, data.shape)
+        if g.dtype != data.dtype:
+            g = g.astype(data.dtype)
+        self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
 
     # ------------------------------------------------------------ arithmetic
     def __add__(self, other):
@@ -548,72 +561,3 @@ def _plain_index(index):
     if isinstance(index, list):
         return xp.asarray(index)
     return index
-
-
-def run_backward(root: Tensor, g, retain_graph: bool = False) -> None:
-    """Reverse-mode sweep from ``root`` with seed gradient ``g``."""
-    root_fn = root._ctx
-    if root_fn is None:
-        _accumulate_leaf(root, g)
-        return
-    # Topological order with an explicit stack: a node is emitted after all its inputs.
-    order, visited, stack = [], set(), [(root_fn, False)]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if fn in visited:
-            continue
-        visited.add(fn)
-        stack.append((fn, True))
-        for p in fn.parents:
-            if p is not None and p._ctx is not None:
-                if p._ctx not in visited:
-                    stack.append((p._ctx, False))
-    grads = {root_fn: [None] * root_fn.n_outputs}
-    grads[root_fn][root._idx] = g
-    for fn in reversed(order):
-        gys = grads.pop(fn, None)
-        if gys is None:
-            continue
-        if fn.freed:
-            raise RuntimeError(
-                "Trying to backward through the graph a second time (or to use saved values after"
-                " they were freed); call backward(retain_graph=True) the first time if you need to"
-            )
-        retained = fn.__dict__.get("retained")
-        if retained:
-            for i, t in retained.items():
-                if gys[i] is not None:
-                    t.grad = Tensor(gys[i])
-        in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
-        if observers:
-            for obs in observers:
-                obs.on_backward(fn, gys, in_grads)
-        for p, gi in zip(fn.parents, in_grads):
-            if gi is None or p is None:
-                continue
-            ctx = p._ctx
-            if ctx is None:
-                _accumulate_leaf(p, gi)
-                continue
-            slot = grads.get(ctx)
-            if slot is None:
-                slot = grads[ctx] = [None] * ctx.n_outputs
-            prev = slot[p._idx]
-            slot[p._idx] = gi if prev is None else prev + gi
-        if not retain_graph:
-            fn.__dict__.clear()
-            fn.freed = True
-
-
-def _accumulate_leaf(p: Tensor, g) -> None:
-    if g.shape != p.data.shape:
-        g = xp.broadcast_to(g, p.data.shape)
-    if g.dtype != p.data.dtype:
-        g = g.astype(p.data.dtype)
-    if p.grad is None:
-        p.grad = Tensor(g)
-    else:
-        p.grad = Tensor(p.grad.data + g)

@@ -19,7 +19,9 @@ from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
 from .loss import (
     binary_cross_entropy,
+    binary_cross_entropy_composed,
     binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_composed,
     cross_entropy,
     cross_entropy_composed,
     l1_loss,
@@ -55,7 +57,9 @@ __all__ = [
     "max_pool2d",
     "max_pool2d_composed",
     "binary_cross_entropy",
+    "binary_cross_entropy_composed",
     "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_composed",
     "cat",
     "cross_entropy",
     "cross_entropy_composed",

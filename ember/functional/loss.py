@@ -46,6 +46,8 @@ def _class_targets(target, n_classes: int, ignore_index: int):
     if t.dtype.kind not in "iu":
         raise TypeError(f"class-index targets must be integers, got dtype {t.dtype}")
     t = t.reshape(-1).astype(backend.int64, copy=False)
+    if t.size and 0 <= t.min() and t.max() < n_classes:  # all valid: two cheap reductions
+        return t
     bad = (t != ignore_index) & ((t < 0) | (t >= n_classes))
     if bad.any():
         idx = int(t[bad][0])
@@ -157,19 +159,22 @@ def binary_cross_entropy(
     weight=None,  # noqa: A002
     reduction: str = "mean",
 ) -> Tensor:
-    """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 as in
-    torch."""
+    """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 and
+    the gradient's denominator at 1e-12 as in torch (one fused op)."""
     x = input.data
     if x.size and (x.min() < 0 or x.max() > 1):
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
             " binary_cross_entropy_with_logits"
         )
-    y = _same_shape("binary_cross_entropy", input, target)
-    loss = -(y * input.log().clip(min=-100) + (1 - y) * (1 - input).log().clip(min=-100))
-    if weight is not None:
-        loss = loss * (weight if isinstance(weight, Tensor) else Tensor(as_array(weight)))
-    return _reduce(loss, reduction)
+    _check_reduction(reduction)
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    if y.shape != input.shape:
+        raise ValueError(
+            f"binary_cross_entropy: target shape {y.shape} must equal the input shape {input.shape}"
+        )
+    w = None if weight is None else as_array(weight, input.dtype)
+    return apply(LO.BCE, input, y, weight=w, reduction=reduction)
 
 
 def binary_cross_entropy_with_logits(
@@ -186,3 +191,18 @@ def binary_cross_entropy_with_logits(
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
     return apply(LO.BCEWithLogits, input, y, weight=w, pos_weight=pw, reduction=reduction)
+
+
+def binary_cross_entropy_composed(input: Tensor, target) -> Tensor:  # noqa: A002
+    """mean(-[y·log x + (1-y)·log(1-x)]) from primitives: the reference for the fused op
+    (equal wherever no log needs the -100 clamp)."""
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    return -(y * input.log() + (1 - y) * (1 - input).log()).mean()
+
+
+def binary_cross_entropy_with_logits_composed(input: Tensor, target) -> Tensor:  # noqa: A002
+    """mean(-[y·log σ(z) + (1-y)·log(1-σ(z))]) from primitives: the reference for the fused
+    op (which never overflows; this one does for |z| beyond about 88 in float32)."""
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    s = input.sigmoid()
+    return -(y * s.log() + (1 - y) * (1 - s).log()).mean()

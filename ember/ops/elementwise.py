@@ -281,7 +281,7 @@ class Where(Function):
 
 
 class ReLU(Function):
-    """ReLU(x) = max(0, x)."""
+    """ReLU(x) = max(0, x);  ∂y/∂x = 1 where y > 0, else 0."""
 
     def forward(self, x):
         y = get_array_module(x).maximum(x, 0)
@@ -289,18 +289,29 @@ class ReLU(Function):
         return y
 
     def backward(self, gy):
-        return (gy * (self.y > 0),)
+        # a float mask times gy: a bool operand would send the multiply through a slow
+        # casting loop, and xp.where with an unpredictable mask is branchy (~10× slower)
+        d = (self.y > 0).astype(gy.dtype)
+        d *= gy
+        return (d,)
 
 
 class LeakyReLU(Function):
-    """LeakyReLU(x) = x if x > 0 else slope·x."""
+    """LeakyReLU(x) = x if x > 0 else a·x;  ∂y/∂x = 1 if x > 0 else a   (a = slope)."""
 
     def forward(self, x, slope):
+        xp = get_array_module(x)
         self.x, self.slope = x, slope
-        return get_array_module(x).where(x > 0, x, x * slope)
+        # max(x, a·x) picks x for x > 0 when a ≤ 1 (min when a > 1): branch-free, unlike where
+        return xp.maximum(x, x * slope) if slope <= 1 else xp.minimum(x, x * slope)
 
     def backward(self, gy):
-        return (get_array_module(gy).where(self.x > 0, gy, gy * self.slope),)
+        a = self.slope
+        d = (self.x > 0).astype(gy.dtype)
+        d *= 1 - a
+        d += a
+        d *= gy
+        return (d,)
 
 
 class Sigmoid(Function):
@@ -311,8 +322,10 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        y = self.y
-        return (gy * y * (1 - y),)
+        d = 1 - self.y  # σ' = σ·(1 - σ), built in one array
+        d *= self.y
+        d *= gy
+        return (d,)
 
 
 def sigmoid_array(x):
@@ -326,8 +339,10 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        y = self.y
-        return (gy * (1 - y * y),)
+        d = self.y * self.y  # tanh' = 1 - tanh², built in one array
+        get_array_module(d).subtract(1, d, out=d)
+        d *= gy
+        return (d,)
 
 
 _SQRT_2 = math.sqrt(2.0)

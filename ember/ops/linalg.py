@@ -23,11 +23,11 @@ class MatMul(Function):
         na, nb = self.needs_input_grad
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
-        g2 = gy
-        if a.ndim == 1:
-            g2 = xp.expand_dims(g2, -2)
+        g2 = gy  # restore the axes NumPy dropped for 1-D operands (b's first: gy may be 0-d)
         if b.ndim == 1:
             g2 = xp.expand_dims(g2, -1)
+        if a.ndim == 1:
+            g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if na:
             ga = unbroadcast(g2 @ _swap(b2), a2.shape).reshape(a.shape)

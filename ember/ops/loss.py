@@ -27,42 +27,53 @@ class CrossEntropy(Function):
         n, c = z.shape
         logp = log_softmax_array(z, axis=1)
         keep = t != ignore_index
-        tt = xp.where(keep, t, 0)
+        all_kept = bool(keep.all())
+        tt = t if all_kept else xp.where(keep, t, 0)
         rows = xp.arange(n)
-        w_t = (weight[tt] if weight is not None else xp.ones(n, dtype=z.dtype)) * keep
-        nll = -logp[rows, tt] * w_t
+        if weight is not None:
+            w_t = weight[tt] if all_kept else weight[tt] * keep
+        else:  # unit weights: the common case, kept as plain numbers where possible
+            w_t = None if all_kept else keep.astype(z.dtype)
+        nll = -logp[rows, tt]
+        if w_t is not None:
+            nll *= w_t
         eps = label_smoothing
         if eps:
-            if weight is not None:
-                smooth = -(logp * weight).sum(axis=1) * keep
-            else:
-                smooth = -logp.sum(axis=1) * keep
+            smooth = -(logp * weight if weight is not None else logp).sum(axis=1)
+            if not all_kept:
+                smooth *= keep
             loss = (1 - eps) * nll + (eps / c) * smooth
         else:
             loss = nll
         self.logp, self.rows, self.tt, self.w_t, self.keep = logp, rows, tt, w_t, keep
-        self.weight, self.eps, self.reduction = weight, eps, reduction
+        self.weight, self.eps, self.reduction, self.all_kept = weight, eps, reduction, all_kept
         if reduction == "none":
             return loss.astype(z.dtype, copy=False)
         if reduction == "sum":
             return xp.asarray(loss.sum(), dtype=z.dtype)
-        self.denom = w_t.sum()
+        self.denom = n if w_t is None else w_t.sum()
         return xp.asarray(loss.sum() / self.denom, dtype=z.dtype)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        p = xp.exp(self.logp)
-        c = p.shape[1]
-        eps, w = self.eps, self.weight
+        g = xp.exp(self.logp)  # p
+        c = g.shape[1]
+        eps, w, w_t = self.eps, self.weight, self.w_t
         # d(w_t·nll)/dz = w_t·(p - onehot);  d(smooth)/dz = Σ_c w_c·p - w   (unit weights: C·p - 1)
-        g = p * (self.w_t * (1 - eps))[:, None]
-        g[self.rows, self.tt] -= self.w_t * (1 - eps)
         if eps:
-            keep = self.keep[:, None]
-            if w is not None:
-                g += (eps / c) * keep * (p * w.sum() - w)
-            else:
-                g += (eps / c) * keep * (p * c - 1)
+            p = g.copy()
+        if w_t is None:
+            g[self.rows, self.tt] -= 1
+            if eps:
+                g *= 1 - eps
+        else:
+            g *= (w_t * (1 - eps))[:, None]
+            g[self.rows, self.tt] -= w_t * (1 - eps)
+        if eps:
+            smooth = p * w.sum() - w if w is not None else p * c - 1
+            if not self.all_kept:
+                smooth *= self.keep[:, None]
+            g += (eps / c) * smooth
         if self.reduction == "none":
             g *= gy[:, None]
         elif self.reduction == "sum":
@@ -142,3 +153,43 @@ class BCEWithLogits(Function):
             g = g * gy
         g = xp.broadcast_to(g, self.z.shape) if g.shape != self.z.shape else g
         return (g.astype(self.z.dtype, copy=False), None)
+
+
+class BCE(Function):
+    """Binary cross-entropy on probabilities x, each log clamped at -100 as in torch:
+
+    ℓ = -w·[y·max(log x, -100) + (1-y)·max(log(1-x), -100)]
+    ∂ℓ/∂x = w·(x - y) / max(x·(1-x), ε)        ε = 1e-12 in float32 (torch's), finite at 0 and 1
+    ∂ℓ/∂y = -w·logit(x) = w·[log(1-x) - log x]
+    """
+
+    def forward(self, x, y, weight=None, reduction="mean"):
+        xp = get_array_module(x)
+        with xp.errstate(divide="ignore"):  # log 0 = -inf is clamped just below
+            log_x = xp.maximum(xp.log(x), -100)
+            log_1mx = xp.maximum(xp.log1p(-x), -100)
+        loss = -(y * log_x + (1 - y) * log_1mx)
+        if weight is not None:
+            loss = loss * weight
+        self.x, self.y, self.weight, self.reduction = x, y, weight, reduction
+        if reduction == "none":
+            return loss
+        total = loss.sum() if reduction == "sum" else loss.mean()
+        return xp.asarray(total, dtype=x.dtype)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, y, w = self.x, self.y, self.weight
+        n = x.size if self.reduction == "mean" else 1
+        nx, ny = self.needs_input_grad[:2]
+        gx = gyy = None
+        if nx:  # torch's order of operations, so that float64 results agree to the last bits
+            gx = gy * (x - y) / xp.maximum(x * (1 - x), float(xp.float32(1e-12)))
+            gx = (gx * w if w is not None else gx) / n
+            gx = xp.broadcast_to(gx, x.shape).astype(x.dtype, copy=False)
+        if ny:
+            with xp.errstate(divide="ignore"):  # -logit(x), unclamped as torch's
+                gyy = gy * (xp.log1p(-x) - xp.log(x))
+            gyy = (gyy * w if w is not None else gyy) / n
+            gyy = xp.broadcast_to(gyy, y.shape).astype(y.dtype, copy=False)
+        return gx, gyy

@@ -57,18 +57,24 @@ class Adam(Optimizer):
             else:
                 g = g + wd * p
         m, v = state["exp_avg"], state["exp_avg_sq"]
+        # In place into one scratch array: the step is memory-bound, every temporary costs.
+        s = xp.multiply(g, 1 - b1)
         m *= b1
-        m += (1 - b1) * g
+        m += s  # m ← β₁·m + (1 - β₁)·g
+        xp.multiply(g, g, out=s)
+        s *= 1 - b2
         v *= b2
-        v += (1 - b2) * (g * g)
+        v += s  # v ← β₂·v + (1 - β₂)·g²
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
         bc1 = 1 - b1**t
-        bc2 = 1 - b2**t
-        denom = xp.sqrt(v)
-        denom /= math.sqrt(bc2)
-        denom += eps
-        p -= (lr / bc1) * (m / denom)
+        sqrt_bc2 = math.sqrt(1 - b2**t)
+        # η·(m/bc1)/(√v/√bc2 + ε) = (η·√bc2/bc1)·m/(√v + ε·√bc2): the same step, a pass fewer
+        denom = xp.sqrt(v, out=s)
+        denom += eps * sqrt_bc2
+        step = xp.divide(m, denom, out=s)
+        step *= lr * sqrt_bc2 / bc1
+        p -= step
 
 
 class AdamW(Adam):

@@ -1,0 +1,1 @@
+"""ember's benchmarks: ember and PyTorch side by side in one process (see harness.py)."""

@@ -1,0 +1,75 @@
+"""The backward engine: reverse-mode sweep over the graph of recorded Functions.
+
+A graph node is a Function (``parents``: the input Tensors or None, ``n_outputs``,
+``freed``, ``seq``: its creation number); a Tensor is an edge (``_ctx``: the Function
+that made it, ``_idx``: which output). A Function is always created after the
+Functions that made its inputs, so running nodes in decreasing ``seq`` runs every
+node after all its consumers: the engine keeps a heap of the nodes that have
+received a gradient and pops the newest (as PyTorch orders by sequence number). No
+recursion and no separate topological sort, so a chain of a hundred thousand ops is
+as easy as three. Leaf gradients go back to the Tensor through
+``leaf._accumulate_grad(g)``; the engine knows nothing else about Tensors, so it sits
+below ``tensor.py``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from heapq import heappop, heappush
+
+from .function import observers
+
+#: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
+sequence = itertools.count()
+
+FREED_GRAPH_MESSAGE = (
+    "Trying to backward through the graph a second time (or to use saved values after"
+    " they were freed); call backward(retain_graph=True) the first time if you need to"
+)
+
+
+def run_backward(root, g, retain_graph: bool = False) -> None:
+    """Accumulate d(root)/d(leaf)·g into every leaf's ``.grad``.
+
+    Gradients arriving at one output from several consumers are summed into a new array
+    (never in place: an op may hand the same array to two inputs). Unless
+    ``retain_graph``, each Function's saved arrays are dropped once it has run.
+    """
+    root_fn = root._ctx
+    if root_fn is None:
+        root._accumulate_grad(g)
+        return
+    grads = {root_fn: [None] * root_fn.n_outputs}
+    grads[root_fn][root._idx] = g
+    heap = [(-root_fn.seq, root_fn)]  # seq is unique, so Functions are never compared
+    while heap:
+        fn = heappop(heap)[1]
+        gys = grads.pop(fn)
+        if fn.freed:
+            raise RuntimeError(FREED_GRAPH_MESSAGE)
+        retained = fn.__dict__.get("retained")
+        if retained:  # non-leaf tensors that asked for retain_grad()
+            for i, t in retained.items():
+                if gys[i] is not None:
+                    t.grad = None
+                    t._accumulate_grad(gys[i])
+        in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
+        if observers:
+            for obs in observers:
+                obs.on_backward(fn, gys, in_grads)
+        for p, gi in zip(fn.parents, in_grads):
+            if gi is None or p is None:
+                continue
+            ctx = p._ctx
+            if ctx is None:
+                p._accumulate_grad(gi)
+                continue
+            slot = grads.get(ctx)
+            if slot is None:  # first gradient for ctx: schedule it
+                slot = grads[ctx] = [None] * ctx.n_outputs
+                heappush(heap, (-ctx.seq, ctx))
+            prev = slot[p._idx]
+            slot[p._idx] = gi if prev is None else prev + gi
+        if not retain_graph:
+            fn.__dict__.clear()
+            fn.freed = True

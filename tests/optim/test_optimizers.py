@@ -1,0 +1,265 @@
+"""Optimizers: parameters equal torch's over many steps, in every option; groups; state_dict;
+argument checks; gradient clipping."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import ember
+from ember.nn import Parameter
+
+SHAPES = [(4, 3), (3,), (2, 2, 2)]
+
+
+def _grad(p: np.ndarray, step: int, k: int) -> np.ndarray:
+    """A gradient that depends on the parameter (so trajectories must agree) and on the step."""
+    noise = np.random.default_rng(1000 * step + k).standard_normal(p.shape)
+    return (np.sin(3 * p) + 0.3 * noise).astype(p.dtype)
+
+
+def _make(torch, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    ps_e = [Parameter(a.copy()) for a in arrays]
+    ps_t = [torch.nn.Parameter(torch.tensor(a.copy())) for a in arrays]
+    return ps_e, ps_t
+
+
+def _ember_steps(ps, opt, n, start=0):
+    for step in range(start, start + n):
+        for k, p in enumerate(ps):
+            p.grad = ember.tensor(_grad(p.data, step, k))
+        opt.step()
+
+
+def _steps(ps_e, ps_t, oe, ot, n, start=0):
+    import torch
+
+    _ember_steps(ps_e, oe, n, start)
+    for step in range(start, start + n):
+        for k, p in enumerate(ps_t):
+            p.grad = torch.tensor(_grad(p.detach().numpy(), step, k))
+        ot.step()
+
+
+def _assert_close(ps_e, ps_t, rtol):
+    for pe, pt in zip(ps_e, ps_t):
+        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=rtol, atol=rtol)
+
+
+OPTIONS = {
+    "SGD": [
+        dict(lr=0.1),
+        dict(lr=0.05, momentum=0.9),
+        dict(lr=0.05, momentum=0.9, dampening=0.3),
+        dict(lr=0.05, momentum=0.8, nesterov=True, weight_decay=0.01),
+        dict(lr=0.05, weight_decay=0.1),
+    ],
+    "RMSprop": [
+        dict(lr=0.01),
+        dict(lr=0.01, alpha=0.9, eps=1e-6),
+        dict(lr=0.01, momentum=0.9),
+        dict(lr=0.01, centered=True),
+        dict(lr=0.005, momentum=0.5, centered=True, weight_decay=0.05),
+    ],
+    "Adam": [
+        dict(lr=0.01),
+        dict(lr=0.02, betas=(0.8, 0.99), eps=1e-6),
+        dict(lr=0.01, weight_decay=0.1),
+        dict(lr=0.01, amsgrad=True),
+        dict(lr=0.01, amsgrad=True, weight_decay=0.05),
+    ],
+    "AdamW": [
+        dict(lr=0.01),
+        dict(lr=0.01, weight_decay=0.1),
+        dict(lr=0.01, amsgrad=True, weight_decay=0.3),
+    ],
+}
+CASES = [(name, opts) for name, all_opts in OPTIONS.items() for opts in all_opts]
+
+
+@pytest.mark.parametrize("name, opts", CASES, ids=[f"{n}-{o}" for n, o in CASES])
+def test_matches_torch_float64(torch, name, opts):
+    ps_e, ps_t = _make(torch)
+    oe = getattr(ember.optim, name)(ps_e, **opts)
+    ot = getattr(torch.optim, name)(ps_t, **opts)
+    _steps(ps_e, ps_t, oe, ot, 25)
+    _assert_close(ps_e, ps_t, 1e-10)
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+def test_matches_torch_float32(torch, name):
+    opts = {"SGD": dict(lr=0.05, momentum=0.9), "RMSprop": dict(lr=0.01, centered=True)}.get(
+        name, dict(lr=0.01, weight_decay=0.01)
+    )
+    ps_e, ps_t = _make(torch, np.float32)
+    oe = getattr(ember.optim, name)(ps_e, **opts)
+    ot = getattr(torch.optim, name)(ps_t, **opts)
+    _steps(ps_e, ps_t, oe, ot, 10)
+    _assert_close(ps_e, ps_t, 1e-5)
+    assert all(p.dtype == np.float32 for p in ps_e)
+
+
+def test_param_groups_keep_their_own_options(torch):
+    ps_e, ps_t = _make(torch)
+
+    def groups(ps):
+        return [
+            {"params": ps[:1]},
+            {"params": ps[1:2], "lr": 0.003, "betas": (0.5, 0.9)},
+            {"params": ps[2:], "weight_decay": 0.2, "amsgrad": True},
+        ]
+
+    oe = ember.optim.Adam(groups(ps_e), lr=0.01)
+    ot = torch.optim.Adam(groups(ps_t), lr=0.01)
+    assert oe.param_groups[1]["lr"] == 0.003 and oe.param_groups[0]["lr"] == 0.01
+    _steps(ps_e, ps_t, oe, ot, 15)
+    _assert_close(ps_e, ps_t, 1e-10)
+
+
+def test_parameters_without_grad_are_skipped(torch):
+    ps_e, _ = _make(torch)
+    before = ps_e[1].data.copy()
+    opt = ember.optim.SGD(ps_e, lr=0.1, momentum=0.9)
+    ps_e[0].grad = ember.tensor(np.ones(SHAPES[0]))
+    opt.step()
+    np.testing.assert_array_equal(ps_e[1].data, before)
+    assert ps_e[1] not in opt.state
+
+
+@pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
+def test_state_dict_round_trip_continues_as_uninterrupted(torch, name):
+    opts = {"SGD": dict(lr=0.05, momentum=0.9), "RMSprop": dict(lr=0.01, momentum=0.5)}.get(
+        name, dict(lr=0.01, amsgrad=True)
+    )
+    make = getattr(ember.optim, name)
+    ps_a, ps_t = _make(torch)
+    ps_b, _ = _make(torch)
+    oa, ob = make(ps_a, **opts), make(ps_b, **opts)
+    ot = getattr(torch.optim, name)(ps_t, **opts)
+    _steps(ps_a, ps_t, oa, ot, 6)
+    saved = oa.state_dict()
+    for pa, pb in zip(ps_a, ps_b):
+        pb.data[...] = pa.data
+    ob.load_state_dict(saved)
+    # mutate the saved copy: the loaded state must not alias it
+    for st in saved["state"].values():
+        for v in st.values():
+            if isinstance(v, np.ndarray):
+                v += 100.0
+    _steps(ps_a, ps_t, oa, ot, 6, start=6)
+    _ember_steps(ps_b, ob, 6, start=6)
+    for pa, pb in zip(ps_a, ps_b):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    _assert_close(ps_a, ps_t, 1e-10)
+    # the layout torch uses: integer parameter ids, groups listing them
+    assert saved["param_groups"][0]["params"] == [0, 1, 2]
+    assert set(saved["state"]) == {0, 1, 2}
+
+
+def test_load_state_dict_checks_group_sizes(torch):
+    ps, _ = _make(torch)
+    a = ember.optim.Adam(ps)
+    b = ember.optim.Adam([{"params": ps[:1]}, {"params": ps[1:]}])
+    with pytest.raises(ValueError, match="parameter groups"):
+        a.load_state_dict(b.state_dict())
+
+
+def test_argument_checks_as_torch():
+    p = Parameter(np.zeros(3, np.float32))
+    with pytest.raises(ValueError, match="empty parameter list"):
+        ember.optim.SGD([], lr=0.1)
+    with pytest.raises(ValueError, match="Invalid learning rate: -0.1"):
+        ember.optim.Adam([p], lr=-0.1)
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1: 1.0"):
+        ember.optim.Adam([p], betas=(0.9, 1.0))
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 0"):
+        ember.optim.AdamW([p], betas=(-0.1, 0.9))
+    with pytest.raises(ValueError, match="Invalid epsilon value"):
+        ember.optim.Adam([p], eps=-1.0)
+    with pytest.raises(ValueError, match="Invalid weight_decay value"):
+        ember.optim.Adam([p], weight_decay=-1.0)
+    with pytest.raises(ValueError, match="Invalid momentum value"):
+        ember.optim.SGD([p], lr=0.1, momentum=-0.5)
+    with pytest.raises(ValueError, match="Nesterov"):
+        ember.optim.SGD([p], lr=0.1, nesterov=True)
+    with pytest.raises(ValueError, match="Invalid alpha value"):
+        ember.optim.RMSprop([p], alpha=-0.1)
+    with pytest.raises(TypeError, match="single Tensor"):
+        ember.optim.SGD(p, lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        ember.optim.SGD([{"params": [p]}, {"params": [p]}], lr=0.1)
+
+
+def test_zero_grad_sets_none_or_zeros():
+    p = Parameter(np.ones(3, np.float32))
+    opt = ember.optim.SGD([p], lr=0.1)
+    p.grad = ember.tensor(np.ones(3, np.float32))
+    opt.zero_grad(set_to_none=False)
+    np.testing.assert_array_equal(p.grad.data, 0)
+    opt.zero_grad()
+    assert p.grad is None
+
+
+def test_optimizer_trains_a_tiny_regression():
+    ember.manual_seed(0)
+    model = ember.nn.Linear(3, 1)
+    opt = ember.optim.Adam(model.parameters(), lr=0.05)
+    x = ember.randn(64, 3)
+    y = x @ ember.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+    first = None
+    for _ in range(200):
+        opt.zero_grad()
+        loss = ember.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        first = first if first is not None else loss.item()
+    assert loss.item() < 1e-3 < first
+
+
+# ---------------------------------------------------------------- clipping
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("max_norm", [0.5, 100.0])
+def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
+    ps_e, ps_t = _make(torch)
+    for k, (pe, pt) in enumerate(zip(ps_e, ps_t)):
+        g = _grad(pe.data, 0, k) * 3
+        pe.grad, pt.grad = ember.tensor(g), torch.tensor(g)
+    total_e = ember.nn.utils.clip_grad_norm_(ps_e, max_norm, norm_type)
+    total_t = torch.nn.utils.clip_grad_norm_(ps_t, max_norm, norm_type)
+    # the norm before clipping is returned
+    assert float(total_e.item()) == pytest.approx(float(total_t), rel=1e-12)
+    for pe, pt in zip(ps_e, ps_t):
+        np.testing.assert_allclose(pe.grad.data, pt.grad.numpy(), rtol=1e-12)
+
+
+def test_clip_grad_norm_does_not_touch_shared_gradient_arrays():
+    a, b = Parameter(np.ones(3, np.float32)), Parameter(np.ones(3, np.float32))
+    (a + b).sum().backward()  # Add hands the same gradient array to both
+    g_b = b.grad.data.copy()
+    ember.nn.utils.clip_grad_norm_([a], 0.1)
+    np.testing.assert_array_equal(b.grad.data, g_b)
+
+
+def test_clip_grad_norm_error_if_nonfinite():
+    p = Parameter(np.ones(2, np.float32))
+    p.grad = ember.tensor(np.array([np.inf, 1.0], np.float32))
+    with pytest.raises(RuntimeError, match="inf"):
+        ember.nn.utils.clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_matches_torch(torch):
+    ps_e, ps_t = _make(torch)
+    for k, (pe, pt) in enumerate(zip(ps_e, ps_t)):
+        g = _grad(pe.data, 0, k) * 3
+        pe.grad, pt.grad = ember.tensor(g), torch.tensor(g)
+    ember.nn.utils.clip_grad_value_(ps_e, 0.7)
+    torch.nn.utils.clip_grad_value_(ps_t, 0.7)
+    for pe, pt in zip(ps_e, ps_t):
+        np.testing.assert_array_equal(pe.grad.data, pt.grad.numpy())
+    assert max(float(np.abs(p.grad.data).max()) for p in ps_e) == pytest.approx(0.7)
