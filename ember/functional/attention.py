@@ -81,7 +81,8 @@ def _check_qkv(query, key, value, attn_mask):
                 " (..., L queries, S keys)"
             ) from None
         # a query row with every key masked out usually means the polarity is inverted
-        check_attention_mask(attn_mask, true_means="keep")
+        if as_array(attn_mask).dtype.kind in "bf":
+            check_attention_mask(attn_mask, true_means="keep")
 
 
 def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale):
