@@ -47,6 +47,8 @@ from ..optim import SGD, Adam, AdamW
 from ..serialization import atomic_write_text, load, save
 from ..tensor import Tensor
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .cosine_schedule import CosineSchedule
+from .text_batches import TBPTTStream, detach_state, random_windows
 
 DEFAULTS = dict(
     data="pydoc", batch_size=32, bptt=64, lr=2e-3, time_limit=3.0, eval_every=200,
@@ -72,49 +74,6 @@ def language_arguments(parser: argparse.ArgumentParser) -> None:
 def is_recurrent(model) -> bool:
     """A recurrent language model takes and returns a state: ``forward(x, state)``."""
     return "state" in inspect.signature(model.forward).parameters
-
-
-def detach_state(state):
-    """Cut the graph behind a carried state (tuples of Tensors kept as tuples)."""
-    if state is None:
-        return None
-    if isinstance(state, (tuple, list)):
-        return type(state)(detach_state(s) for s in state)
-    return state.detach()
-
-
-class TBPTTStream:
-    """The token ids as B parallel streams, read in consecutive windows of k steps.
-
-    Stream b is ids[b·n : (b+1)·n]; window i gives inputs x = streams[:, i·k : (i+1)·k] and
-    targets y = the same shifted by one. Consecutive windows continue each stream, so a state
-    carried from window i to i+1 is the true state of that stream.
-    """
-
-    def __init__(self, ids, batch_size: int, bptt: int):
-        n = (len(ids) - 1) // batch_size
-        if n < 2:
-            raise ValueError(
-                f"text of {len(ids)} tokens is too short for {batch_size} streams; use a"
-                " smaller batch size"
-            )
-        self.x = numpy.asarray(ids[: n * batch_size]).reshape(batch_size, n)
-        self.y = numpy.asarray(ids[1 : n * batch_size + 1]).reshape(batch_size, n)
-        self.bptt = bptt
-
-    def __len__(self) -> int:
-        return -(-self.x.shape[1] // self.bptt)
-
-    def __iter__(self):
-        for i in range(0, self.x.shape[1], self.bptt):
-            yield self.x[:, i : i + self.bptt], self.y[:, i : i + self.bptt]
-
-
-def random_windows(ids, batch_size: int, block: int, rng):
-    """B random windows of ``block`` ids and their next-id targets (nanoGPT's get_batch)."""
-    starts = rng.integers(0, len(ids) - block - 1, size=batch_size)
-    idx = starts[:, None] + numpy.arange(block)[None, :]
-    return ids[idx], ids[idx + 1]
 
 
 def activation_memory_estimate(model, batch_size: int, bptt: int, itemsize: int = 4) -> int:
@@ -164,43 +123,6 @@ def read_model_state(path: Path) -> dict:
     if stored and all(k.startswith("model.") for k in stored):
         return {k[len("model.") :]: v for k, v in stored.items()}
     return stored
-
-
-class CosineSchedule:
-    """ηₜ = η₀ · (1 + cos(π·t / T)) / 2 for step t of T, per optimizer step (then 0).
-
-    Inline because ``ember.optim.lr_scheduler`` is not on this branch; it has the torch
-    scheduler surface the loop needs (``step``, ``get_last_lr``, ``state_dict``) and the closed
-    form of torch's CosineAnnealingLR with eta_min = 0.
-    """
-
-    def __init__(self, optimizer, T_max: int):
-        if T_max < 1:
-            raise ValueError(f"a cosine schedule needs T_max ≥ 1 steps, got {T_max}")
-        self.optimizer, self.T_max, self.last_epoch = optimizer, T_max, 0
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
-        self._apply()
-
-    def _apply(self) -> None:
-        t = min(self.last_epoch, self.T_max)
-        for group, eta0 in zip(self.optimizer.param_groups, self.base_lrs):
-            group["lr"] = eta0 * (1 + math.cos(math.pi * t / self.T_max)) / 2
-
-    def step(self) -> None:
-        self.last_epoch += 1
-        self._apply()
-
-    def get_last_lr(self) -> list[float]:
-        return [g["lr"] for g in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict:
-        return {"T_max": self.T_max, "last_epoch": self.last_epoch, "base_lrs": self.base_lrs}
-
-    def load_state_dict(self, state: dict) -> None:
-        # T_max stays the one this run was built with: resuming towards a new --steps target
-        # anneals over the new total; with the same target it is the schedule that stopped.
-        self.last_epoch, self.base_lrs = int(state["last_epoch"]), list(state["base_lrs"])
-        self._apply()
 
 
 def language_loss(model, x, y, state, recurrent: bool):
