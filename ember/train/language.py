@@ -44,7 +44,7 @@ from ..models.registry import get_model
 from ..nn.rnn import RNNBase
 from ..nn.utils import clip_grad_norm_
 from ..optim import SGD, Adam, AdamW
-from ..serialization import atomic_write_text, load, save
+from ..serialization import CheckpointError, atomic_write_text, load, save
 from ..tensor import Tensor
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .cosine_schedule import CosineSchedule
@@ -229,6 +229,37 @@ def _log(path: Path, row: dict) -> None:
         f.write(json.dumps(row) + "\n")
 
 
+def _restore(path: Path, model, optimizer, scheduler, rng, loop: dict):
+    """Put a checkpoint's training state back into the objects; returns the carried state.
+
+    A checkpoint written before checkpoints held the full state (``ember.language/1``:
+    weights only) gives a warm restart: weights and step continue, Adam's moments start again.
+    """
+    try:
+        saved = load_checkpoint(path)
+    except CheckpointError:
+        raise
+    except ValueError:  # readable, but not a run checkpoint: the old weights-only format
+        model.load_state_dict(read_model_state(path))
+        meta = json.loads(path.with_suffix(".json").read_text())
+        loop.update(step=int(meta["step"]), epoch=int(meta.get("epoch", 0)))
+        if path.with_name("best.json").is_file():
+            loop["best"] = json.loads(path.with_name("best.json").read_text())["val_loss"]
+        print(f"continuing {path.parent} from step {loop['step']}: an old weights-only"
+              " checkpoint, so the optimizer state starts afresh")  # fmt: skip
+        return None
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if scheduler is not None and saved.get("scheduler") is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    set_rng_state(saved["rng"])
+    rng.bit_generator.state = saved["rng"]["windows"]
+    loop.update(saved["loop"])
+    print(f"continuing {path.parent} from step {loop['step']} (optimizer, schedule, random"
+          " generators and data position restored)")  # fmt: skip
+    return saved["carried_state"]
+
+
 def train_language_model(args) -> int:
     """Train ``args.model`` on ``args.text`` or ``args.data`` and save the run; see the module."""
     hp = _hyper_parameters(args)
@@ -288,17 +319,7 @@ def train_language_model(args) -> int:
     loop = {"step": 0, "epoch": 0, "window": 0, "best": math.inf, "running": []}
     state = None  # the recurrent state carried between windows
     if resume is not None:
-        saved = load_checkpoint(resume / "checkpoint.safetensors")
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        if scheduler is not None and saved.get("scheduler") is not None:
-            scheduler.load_state_dict(saved["scheduler"])
-        set_rng_state(saved["rng"])
-        rng.bit_generator.state = saved["rng"]["windows"]
-        loop.update(saved["loop"])
-        state = saved["carried_state"]
-        print(f"continuing {resume} from step {loop['step']} (optimizer, schedule, random"
-              " generators and data position restored)")  # fmt: skip
+        state = _restore(resume / "checkpoint.safetensors", model, optimizer, scheduler, rng, loop)
     windows = itertools.islice(iter(stream), loop["window"], None) if recurrent else None
     start = time.perf_counter()
     limit_s = 60.0 * hp["time_limit"] if hp["steps"] is None else math.inf

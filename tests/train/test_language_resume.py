@@ -120,3 +120,19 @@ def test_a_new_length_given_on_resume_is_kept_for_the_next_resume(tmp_path, corp
     assert json.loads((run / "config.json").read_text())["steps"] == 8
     L.train_language_model(argparse.Namespace(model="charlstm", resume=str(run)))
     assert ember.load(run / "checkpoint.safetensors")["loop"]["step"] == 8
+
+
+def test_an_old_weights_only_checkpoint_resumes_as_a_warm_restart(tmp_path, corpus, capsys):
+    from safetensors.numpy import save_file
+
+    run = tmp_path / "run"
+    options = ["hidden_size=4", "embedding_dim=2"]
+    assert L.train_language_model(_args(corpus, run, "charlstm", options, steps=4)) == 0
+    best = L.read_model_state(run / "best.safetensors")
+    weights = {f"model.{k}": v.data for k, v in best.items()}
+    save_file(weights, str(run / "checkpoint.safetensors"), metadata={"format": "ember.language/1"})
+    (run / "checkpoint.json").write_text(json.dumps({"step": 4, "epoch": 0}))
+    more = argparse.Namespace(model="charlstm", steps=6, resume=str(run))
+    assert L.train_language_model(more) == 0
+    assert "optimizer state starts afresh" in capsys.readouterr().out
+    assert ember.load(run / "checkpoint.safetensors")["loop"]["step"] == 6
