@@ -43,7 +43,7 @@ from ..function import no_grad
 from ..models.registry import get_model
 from ..nn.rnn import RNNBase
 from ..nn.utils import clip_grad_norm_
-from ..optim import SGD, Adam, AdamW
+from ..optim import SGD, Adam, AdamW, RMSprop
 from ..serialization import CheckpointError, atomic_write_text, load, save
 from ..tensor import Tensor
 from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
@@ -196,7 +196,7 @@ def _model_options(args) -> dict:
 
 
 def _optimizer(hp: dict, model, lr: float):
-    """Adam by default; ``--optimizer adamw|sgd`` and ``--weight-decay`` as ``ember train`` has."""
+    """Adam by default; ``--optimizer adamw|sgd|rmsprop``, ``--weight-decay`` as ember train has."""
     name = hp.get("optimizer") or "adam"
     wd = hp.get("weight_decay") or 0.0
     if name == "adamw":
@@ -204,8 +204,10 @@ def _optimizer(hp: dict, model, lr: float):
     if name == "sgd":
         momentum = hp.get("momentum") or 0.9
         return SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
+    if name == "rmsprop":  # ember train offers it for every model
+        return RMSprop(model.parameters(), lr=lr, weight_decay=wd)
     if name != "adam":
-        raise ValueError(f"optimizer must be adam, adamw or sgd, got {name!r}")
+        raise ValueError(f"optimizer must be adam, adamw, sgd or rmsprop, got {name!r}")
     return Adam(model.parameters(), lr=lr, weight_decay=wd)
 
 

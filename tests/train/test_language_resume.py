@@ -136,3 +136,14 @@ def test_an_old_weights_only_checkpoint_resumes_as_a_warm_restart(tmp_path, corp
     assert L.train_language_model(more) == 0
     assert "optimizer state starts afresh" in capsys.readouterr().out
     assert ember.load(run / "checkpoint.safetensors")["loop"]["step"] == 6
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "rmsprop", "adamw"])
+def test_every_optimizer_of_ember_train_resumes_bit_identically(tmp_path, corpus, optimizer):
+    options = ["hidden_size=6", "embedding_dim=3"]
+    straight, split = tmp_path / "straight", tmp_path / "split"
+    extra = dict(optimizer=optimizer, weight_decay=0.01)
+    L.train_language_model(_args(corpus, straight, "charlstm", options, steps=STEPS, **extra))
+    L.train_language_model(_args(corpus, split, "charlstm", options, steps=STEPS // 2, **extra))
+    L.train_language_model(argparse.Namespace(model="charlstm", steps=STEPS, resume=str(split)))
+    _assert_same_run(straight, split)
