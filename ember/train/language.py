@@ -14,6 +14,13 @@
 The loss is the mean cross-entropy in nats per character; validation every ``eval_every``
 steps on held-out text; the run folder gets config.json, vocab.json, metrics.jsonl,
 checkpoint.safetensors (+ .json), best.safetensors and samples.txt.
+
+A run resumes where it stopped: checkpoint.safetensors (one ``ember.save`` file, format
+``ember.checkpoint/1`` as the classification Trainer writes it) holds the weights, the
+optimizer's state (Adam's moments), the LR schedule, both random generators (ember's, for
+dropout; the window sampler's, for GPT), the data position (epoch, window within the epoch and
+the carried recurrent state) and the loop's counters. ``--resume RUN`` restores all of it, so N
+steps in one go and N/2 + N/2 across a stop give bit-identical weights.
 """
 
 from __future__ import annotations
@@ -21,29 +28,36 @@ from __future__ import annotations
 import argparse
 import datetime
 import inspect
+import itertools
 import json
 import math
-import os
 import time
 from pathlib import Path
 
 import numpy
 
-from .. import backend, manual_seed
 from .. import functional as F
+from .. import manual_seed
 from ..data.text import CharVocab, load_text, train_val_split
 from ..function import no_grad
 from ..models.registry import get_model
 from ..nn.rnn import RNNBase
 from ..nn.utils import clip_grad_norm_
-from ..optim import SGD, Adam, AdamW
+from ..optim import SGD, Adam, AdamW, RMSprop
+from ..serialization import CheckpointError, atomic_write_text, load, save
 from ..tensor import Tensor
+from .checkpoint import load_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .cosine_schedule import CosineSchedule
+from .text_batches import TBPTTStream, detach_state, random_windows
 
 DEFAULTS = dict(
     data="pydoc", batch_size=32, bptt=64, lr=2e-3, time_limit=3.0, eval_every=200,
     log_every=20, clip_grad_norm=1.0, sample_tokens=500, temperature=0.8, top_k=None,
     val_fraction=0.1, seed=0, eval_windows=40,
 )  # fmt: skip
+# What builds the optimizer and schedule: a resumed run takes them from its config.json,
+# since the checkpoint's optimizer state only fits the optimizer it came from.
+OPTIMIZER_KEYS = ("optimizer", "weight_decay", "momentum", "lr_schedule")
 
 
 def language_arguments(parser: argparse.ArgumentParser) -> None:
@@ -60,49 +74,6 @@ def language_arguments(parser: argparse.ArgumentParser) -> None:
 def is_recurrent(model) -> bool:
     """A recurrent language model takes and returns a state: ``forward(x, state)``."""
     return "state" in inspect.signature(model.forward).parameters
-
-
-def detach_state(state):
-    """Cut the graph behind a carried state (tuples of Tensors kept as tuples)."""
-    if state is None:
-        return None
-    if isinstance(state, (tuple, list)):
-        return type(state)(detach_state(s) for s in state)
-    return state.detach()
-
-
-class TBPTTStream:
-    """The token ids as B parallel streams, read in consecutive windows of k steps.
-
-    Stream b is ids[b·n : (b+1)·n]; window i gives inputs x = streams[:, i·k : (i+1)·k] and
-    targets y = the same shifted by one. Consecutive windows continue each stream, so a state
-    carried from window i to i+1 is the true state of that stream.
-    """
-
-    def __init__(self, ids, batch_size: int, bptt: int):
-        n = (len(ids) - 1) // batch_size
-        if n < 2:
-            raise ValueError(
-                f"text of {len(ids)} tokens is too short for {batch_size} streams; use a"
-                " smaller batch size"
-            )
-        self.x = numpy.asarray(ids[: n * batch_size]).reshape(batch_size, n)
-        self.y = numpy.asarray(ids[1 : n * batch_size + 1]).reshape(batch_size, n)
-        self.bptt = bptt
-
-    def __len__(self) -> int:
-        return -(-self.x.shape[1] // self.bptt)
-
-    def __iter__(self):
-        for i in range(0, self.x.shape[1], self.bptt):
-            yield self.x[:, i : i + self.bptt], self.y[:, i : i + self.bptt]
-
-
-def random_windows(ids, batch_size: int, block: int, rng):
-    """B random windows of ``block`` ids and their next-id targets (nanoGPT's get_batch)."""
-    starts = rng.integers(0, len(ids) - block - 1, size=batch_size)
-    idx = starts[:, None] + numpy.arange(block)[None, :]
-    return ids[idx], ids[idx + 1]
 
 
 def activation_memory_estimate(model, batch_size: int, bptt: int, itemsize: int = 4) -> int:
@@ -128,28 +99,30 @@ def activation_memory_estimate(model, batch_size: int, bptt: int, itemsize: int 
     return per_step * batch_size * bptt * itemsize
 
 
-def write_checkpoint(path: Path, model, meta: dict) -> None:
-    """Model weights as safetensors (``model.<name>`` keys), written atomically, + a .json.
+def write_weights(path: Path, model, meta: dict) -> None:
+    """The model's state_dict alone (``ember.save``, atomic) and ``meta`` as a .json beside it.
 
-    A small function on purpose: the run-folder format of ``ember.save`` can replace it.
+    best.safetensors is such a file: a plain weights file that ``ember generate`` and
+    ``safetensors.torch.load_file`` read; the resumable state lives in checkpoint.safetensors.
     """
-    from safetensors.numpy import save_file
-
-    tensors = {f"model.{k}": numpy.ascontiguousarray(backend.to_numpy(v.data))
-               for k, v in model.state_dict().items()}  # fmt: skip
-    tmp = path.with_name(path.name + ".tmp")
-    save_file(tensors, str(tmp), metadata={"format": "ember.language/1"})
-    os.replace(tmp, path)
-    path.with_suffix(".json").write_text(json.dumps(meta, indent=2))
+    save(model.state_dict(), path)
+    atomic_write_text(path.with_suffix(".json"), json.dumps(meta, indent=2) + "\n")
 
 
 def read_model_state(path: Path) -> dict:
-    """The model state_dict stored by :func:`write_checkpoint`."""
-    from safetensors.numpy import load_file
+    """The model weights in ``path``: a run checkpoint, a weights file, or the old format.
 
-    return {
-        k[len("model.") :]: v for k, v in load_file(str(path)).items() if k.startswith("model.")
-    }
+    The old language-run format (``ember.language/1``) stored weights as ``model.<name>``;
+    a full checkpoint keeps them under ``model``; a weights file is the state_dict itself.
+    """
+    stored = load(path)
+    if isinstance(stored, dict) and stored.get("format") == "ember.checkpoint/1":
+        return stored["model"]
+    if not isinstance(stored, dict):
+        raise ValueError(f"{path}: expected model weights, found a {type(stored).__name__}")
+    if stored and all(k.startswith("model.") for k in stored):
+        return {k[len("model.") :]: v for k, v in stored.items()}
+    return stored
 
 
 def language_loss(model, x, y, state, recurrent: bool):
@@ -189,8 +162,13 @@ def evaluate(model, ids, batch_size: int, bptt: int, recurrent: bool, max_window
 
 
 def _hyper_parameters(args) -> dict:
-    """Defaults, then (with --resume) the run's saved config, then what was given explicitly."""
+    """Defaults, then (with --resume) the run's saved config, then what was given explicitly.
+
+    A resumed run keeps its optimizer and schedule (OPTIMIZER_KEYS) from config.json, and its
+    length (steps/epochs) unless a new one is given.
+    """
     hp = dict(DEFAULTS)
+    saved = {}
     if getattr(args, "resume", None):
         saved = json.loads((Path(args.resume) / "config.json").read_text())
         hp.update({k: saved[k] for k in list(DEFAULTS) + ["text", "data_root"] if k in saved})
@@ -198,6 +176,10 @@ def _hyper_parameters(args) -> dict:
         value = getattr(args, key, None)
         if value is not None:
             hp[key] = value
+    if saved and getattr(args, "steps", None) is None and getattr(args, "epochs", None) is None:
+        hp["steps"], hp["epochs"] = saved.get("steps"), saved.get("epochs")
+    for key in OPTIMIZER_KEYS:
+        hp[key] = saved[key] if key in saved else getattr(args, key, None)
     hp.setdefault("steps", None)
     return hp
 
@@ -213,23 +195,71 @@ def _model_options(args) -> dict:
     return options
 
 
-def _optimizer(args, model, lr: float):
-    """Adam by default; ``--optimizer adamw|sgd`` and ``--weight-decay`` as ``ember train`` has."""
-    name = getattr(args, "optimizer", None) or "adam"
-    wd = getattr(args, "weight_decay", None) or 0.0
+def _optimizer(hp: dict, model, lr: float):
+    """Adam by default; ``--optimizer adamw|sgd|rmsprop``, ``--weight-decay`` as ember train has."""
+    name = hp.get("optimizer") or "adam"
+    wd = hp.get("weight_decay") or 0.0
     if name == "adamw":
         return AdamW(model.parameters(), lr=lr, weight_decay=wd)
     if name == "sgd":
-        momentum = getattr(args, "momentum", None) or 0.9
+        momentum = hp.get("momentum") or 0.9
         return SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=wd)
+    if name == "rmsprop":  # ember train offers it for every model
+        return RMSprop(model.parameters(), lr=lr, weight_decay=wd)
     if name != "adam":
-        raise ValueError(f"optimizer must be adam, adamw or sgd, got {name!r}")
+        raise ValueError(f"optimizer must be adam, adamw, sgd or rmsprop, got {name!r}")
     return Adam(model.parameters(), lr=lr, weight_decay=wd)
+
+
+def _scheduler(hp: dict, optimizer):
+    """None for a constant LR; ``--lr-schedule cosine`` anneals over the run's steps."""
+    name = hp.get("lr_schedule") or "constant"
+    if name == "constant":
+        return None
+    if name != "cosine":
+        raise ValueError(f"--lr-schedule must be constant or cosine, got {name!r}")
+    if hp["steps"] is None:
+        raise ValueError(
+            "--lr-schedule cosine anneals over a known number of steps: give --steps or"
+            " --epochs (a --time-limit run has no fixed length)"
+        )
+    return CosineSchedule(optimizer, hp["steps"])
 
 
 def _log(path: Path, row: dict) -> None:
     with open(path, "a", encoding="utf-8") as f:
         f.write(json.dumps(row) + "\n")
+
+
+def _restore(path: Path, model, optimizer, scheduler, rng, loop: dict):
+    """Put a checkpoint's training state back into the objects; returns the carried state.
+
+    A checkpoint written before checkpoints held the full state (``ember.language/1``:
+    weights only) gives a warm restart: weights and step continue, Adam's moments start again.
+    """
+    try:
+        saved = load_checkpoint(path)
+    except CheckpointError:
+        raise
+    except ValueError:  # readable, but not a run checkpoint: the old weights-only format
+        model.load_state_dict(read_model_state(path))
+        meta = json.loads(path.with_suffix(".json").read_text())
+        loop.update(step=int(meta["step"]), epoch=int(meta.get("epoch", 0)))
+        if path.with_name("best.json").is_file():
+            loop["best"] = json.loads(path.with_name("best.json").read_text())["val_loss"]
+        print(f"continuing {path.parent} from step {loop['step']}: an old weights-only"
+              " checkpoint, so the optimizer state starts afresh")  # fmt: skip
+        return None
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    if scheduler is not None and saved.get("scheduler") is not None:
+        scheduler.load_state_dict(saved["scheduler"])
+    set_rng_state(saved["rng"])
+    rng.bit_generator.state = saved["rng"]["windows"]
+    loop.update(saved["loop"])
+    print(f"continuing {path.parent} from step {loop['step']} (optimizer, schedule, random"
+          " generators and data position restored)")  # fmt: skip
+    return saved["carried_state"]
 
 
 def train_language_model(args) -> int:
@@ -252,25 +282,23 @@ def train_language_model(args) -> int:
     model = spec["builder"](vocab_size=len(vocab), **options)
     recurrent = is_recurrent(model)
     block = hp["bptt"] if recurrent else getattr(model, "block_size", hp["bptt"])
-    optimizer = _optimizer(args, model, hp["lr"])
+    optimizer = _optimizer(hp, model, hp["lr"])
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = resume or Path(hp.get("run_dir") or f"runs/{name}-{stamp}")
     run_dir.mkdir(parents=True, exist_ok=True)
-    metrics, first_step, best = run_dir / "metrics.jsonl", 0, math.inf
-    if resume is not None:
-        # A warm restart: the weights and the step count continue; Adam's moments start again.
-        model.load_state_dict(read_model_state(resume / "checkpoint.safetensors"))
-        first_step = json.loads((resume / "checkpoint.json").read_text())["step"]
-        if (resume / "best.json").is_file():
-            best = json.loads((resume / "best.json").read_text())["val_loss"]
-        print(f"continuing {resume} from step {first_step} (optimizer state starts afresh)")
-    else:
+    metrics = run_dir / "metrics.jsonl"
+    if resume is None:
         config = {"model": name, "task": "language", "options": options}
         config.update(vocab_size=len(vocab), recurrent=recurrent)
         config.update({k: v for k, v in hp.items() if k not in ("run_dir", "resume")})
         (run_dir / "config.json").write_text(json.dumps(config, indent=2))
         vocab.save(run_dir / "vocab.json")
         metrics.write_text("")
+    elif getattr(args, "steps", None) is not None or getattr(args, "epochs", None) is not None:
+        # a new target length: the next --resume without one continues towards it
+        config = json.loads((run_dir / "config.json").read_text())
+        config.update(steps=hp["steps"], epochs=hp.get("epochs"))
+        atomic_write_text(run_dir / "config.json", json.dumps(config, indent=2))
     n_params = sum(p.numel() for p in model.parameters())
     print(f"ember train {name}: {n_params:,} parameters; corpus {len(text):,} characters,"
           f" vocabulary {len(vocab)}; run folder {run_dir}")  # fmt: skip
@@ -288,56 +316,92 @@ def train_language_model(args) -> int:
     if hp.get("epochs") is not None and hp["steps"] is None:  # an epoch: one pass over the text
         per_epoch = len(stream) if recurrent else len(train_ids) // (hp["batch_size"] * block)
         hp["steps"] = hp["epochs"] * max(per_epoch, 1)
-    windows, state, epoch = iter(stream) if recurrent else None, None, 0
-    start, step, running = time.perf_counter(), first_step, []
+    scheduler = _scheduler(hp, optimizer)
+    # The loop's whole state; a checkpoint stores it and --resume puts it back.
+    loop = {"step": 0, "epoch": 0, "window": 0, "best": math.inf, "running": []}
+    state = None  # the recurrent state carried between windows
+    if resume is not None:
+        state = _restore(resume / "checkpoint.safetensors", model, optimizer, scheduler, rng, loop)
+    windows = itertools.islice(iter(stream), loop["window"], None) if recurrent else None
+    start = time.perf_counter()
     limit_s = 60.0 * hp["time_limit"] if hp["steps"] is None else math.inf
 
+    def lr() -> float:
+        return optimizer.param_groups[0]["lr"]
+
+    def checkpoint(meta: dict) -> None:
+        resumable = {
+            "model": model.state_dict(),
+            "optimizer": optimizer.state_dict(),
+            "scheduler": scheduler.state_dict() if scheduler is not None else None,
+            "rng": {**rng_state(), "windows": rng.bit_generator.state},
+            "loop": loop,
+            "carried_state": detach_state(state),
+        }
+        save_checkpoint(run_dir / "checkpoint.safetensors", resumable, meta)
+
     def validate():
-        nonlocal best
         val = evaluate(model, val_ids, hp["batch_size"], block, recurrent, hp["eval_windows"])
         elapsed = time.perf_counter() - start
-        row = {"step": step, "epoch": epoch, "split": "val", "loss": val, "lr": hp["lr"]}
+        step = loop["step"]
+        row = {"step": step, "epoch": loop["epoch"], "split": "val", "loss": val, "lr": lr()}
         _log(metrics, {**row, "bits_per_char": val / math.log(2), "time": elapsed})
-        meta = {"step": step, "epoch": epoch, "val_loss": val, "time": elapsed}
-        write_checkpoint(run_dir / "checkpoint.safetensors", model, meta)
-        if val < best:
-            best = val
-            write_checkpoint(run_dir / "best.safetensors", model, meta)
+        meta = {"step": step, "epoch": loop["epoch"], "val_loss": val, "time": elapsed}
+        if val < loop["best"]:
+            loop["best"] = val
+            write_weights(run_dir / "best.safetensors", model, meta)
+        checkpoint({**meta, "best_val_loss": loop["best"], "lr": lr()})
         print(f"step {step:6d}  val loss {val:.4f} nats/char ({val / math.log(2):.3f} bits)"
               f"  {elapsed:6.1f} s", flush=True)  # fmt: skip
 
-    while (hp["steps"] is None or step < hp["steps"]) and time.perf_counter() - start < limit_s:
-        if recurrent:
-            try:
-                x, y = next(windows)
-            except StopIteration:  # one pass over the streams: start again from zero state
-                windows, state, epoch = iter(stream), None, epoch + 1
-                x, y = next(windows)
-            state = detach_state(state)
-        else:
-            x, y = random_windows(train_ids, hp["batch_size"], block, rng)
-        loss, state = language_loss(model, x, y, state, recurrent)
-        optimizer.zero_grad()
-        loss.backward()
-        if hp["clip_grad_norm"]:
-            clip_grad_norm_(model.parameters(), hp["clip_grad_norm"])
-        optimizer.step()
-        step += 1
-        running.append(float(loss.item()))
-        if step % hp["log_every"] == 0:
-            _log(metrics, {"step": step, "epoch": epoch, "split": "train",
-                           "loss": sum(running) / len(running), "lr": hp["lr"],
-                           "time": time.perf_counter() - start})  # fmt: skip
-            running = []
-        if step % hp["eval_every"] == 0:
-            validate()
-    if step % hp["eval_every"] or step == 0:
+    try:
+        while (hp["steps"] is None or loop["step"] < hp["steps"]) and (
+            time.perf_counter() - start < limit_s
+        ):
+            if recurrent:
+                try:
+                    x, y = next(windows)
+                except StopIteration:  # one pass over the streams: start again from zero state
+                    windows, state = iter(stream), None
+                    loop["epoch"], loop["window"] = loop["epoch"] + 1, 0
+                    x, y = next(windows)
+                loop["window"] += 1
+                state = detach_state(state)
+            else:
+                x, y = random_windows(train_ids, hp["batch_size"], block, rng)
+            loss, state = language_loss(model, x, y, state, recurrent)
+            optimizer.zero_grad()
+            loss.backward()
+            if hp["clip_grad_norm"]:
+                clip_grad_norm_(model.parameters(), hp["clip_grad_norm"])
+            optimizer.step()
+            step_lr = lr()
+            if scheduler is not None:
+                scheduler.step()
+            loop["step"] += 1
+            loop["running"].append(float(loss.item()))
+            if loop["step"] % hp["log_every"] == 0:
+                running = loop["running"]
+                _log(metrics, {"step": loop["step"], "epoch": loop["epoch"], "split": "train",
+                               "loss": sum(running) / len(running), "lr": step_lr,
+                               "time": time.perf_counter() - start})  # fmt: skip
+                loop["running"] = []
+            if loop["step"] % hp["eval_every"] == 0:
+                validate()
+    except KeyboardInterrupt:
+        # No checkpoint now: the interrupt may have struck inside an optimizer step. The last
+        # one (written at the last validation) is a consistent state to continue from.
+        print(f"\ninterrupted at step {loop['step']}; continue from the last checkpoint with:"
+              f" ember train --resume {run_dir}")  # fmt: skip
+        return 130
+    if loop["step"] % hp["eval_every"] or loop["step"] == 0:
         validate()
     prompt = vocab.encode("\n" if "\n" in vocab.stoi else vocab.itos[0])[None]  # (1, T)
     sample = vocab.decode(
         model.generate(prompt, hp["sample_tokens"], hp["temperature"], hp["top_k"])
     )
     (run_dir / "samples.txt").write_text(sample, encoding="utf-8")
-    print(f"trained {step} steps in {time.perf_counter() - start:.0f} s; best val loss {best:.4f}")
+    print(f"trained {loop['step']} steps in {time.perf_counter() - start:.0f} s;"
+          f" best val loss {loop['best']:.4f}")  # fmt: skip
     print("---- sample " + "-" * 60 + "\n" + sample + "\n" + "-" * 72)
     return 0

@@ -6,7 +6,7 @@ import ember
 from ember.cli import main
 from ember.data.text import CharVocab
 from ember.models import GPT
-from ember.train.language import write_checkpoint
+from ember.train.language import write_weights
 
 
 def _gpt_run(tmp_path):
@@ -20,7 +20,7 @@ def _gpt_run(tmp_path):
         json.dumps({"model": "gpt", "task": "language", "options": options})
     )
     vocab.save(run / "vocab.json")
-    write_checkpoint(run / "checkpoint.safetensors", model, {"step": 0})
+    write_weights(run / "checkpoint.safetensors", model, {"step": 0})
     return run
 
 
