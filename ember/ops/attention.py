@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function, unbroadcast
+from .layernorm import _ones as _ones_vector
 
 
 def _mT(a):
@@ -15,6 +16,24 @@ def _mT(a):
     transposed (…, m, n) view through a slow non-BLAS loop (≈10× slower here), so the
     small copy pays for itself many times."""
     return get_array_module(a).ascontiguousarray(a.swapaxes(-1, -2))
+
+
+def _row_max(s):
+    """max_j s_ij over the last axis, keepdims. NumPy reduces short rows (64 keys) one row at a
+    time (~100 ns each); halving the row with elementwise maxima first is ~1.6× faster."""
+    xp = get_array_module(s)
+    m = s
+    while m.shape[-1] > 1 and m.shape[-1] % 2 == 0:
+        half = m.shape[-1] // 2
+        m = xp.maximum(m[..., :half], m[..., half:])
+    return m.max(axis=-1, keepdims=True) if m.shape[-1] > 1 else m
+
+
+def _row_sum(s):
+    """Σ_j s_ij over the last axis, keepdims, as a matrix-vector product (BLAS GEMV): ~7×
+    faster than NumPy's row-by-row reduction over short rows."""
+    xp = get_array_module(s)
+    return (s @ _ones_vector(xp, s.shape[-1], s.dtype))[..., None]
 
 
 def masked_softmax_array(s, masked: bool):
@@ -26,16 +45,17 @@ def masked_softmax_array(s, masked: bool):
     of 0/0 = NaN it gets P_i = 0 (no key to attend to contributes nothing).
     """
     xp = get_array_module(s)
-    m = s.max(axis=-1, keepdims=True)
+    m = _row_max(s)
     if masked:
         m[~xp.isfinite(m)] = 0
     s -= m
     xp.exp(s, out=s)
     # exp(S - m) below the smallest normal float (S - m < -87 in float32) is subnormal, and
     # subnormal operands slow the P·V GEMM down ~100× on x86; they count for nothing in Σ_j,
-    # so they are set to 0 (trained encoders produce many: 10× slower MiniLM without this)
-    s[s < xp.finfo(s.dtype).tiny] = 0
-    z = s.sum(axis=-1, keepdims=True)
+    # so they are set to 0 (trained encoders produce many: 10× slower MiniLM without this).
+    # Multiplying by the mask is faster than a masked assignment (NaN stays NaN either way)
+    s *= s >= xp.finfo(s.dtype).tiny
+    z = _row_sum(s)
     if masked:
         z[z == 0] = 1
     s /= z
@@ -99,7 +119,7 @@ class ScaledDotProductAttention(Function):
             return zeros[0], zeros[1], gv, None
         g_p = g_a * d if d is not None else g_a
         g_s = g_p * p
-        g_s -= p * g_s.sum(axis=-1, keepdims=True)
+        g_s -= p * _row_sum(g_s)
         gq = unbroadcast(g_s @ k, qs.shape) * self.scale if nq else None
         gk = unbroadcast(_mT(g_s) @ qs, k.shape) if nk else None
         gm = unbroadcast(g_s, self.mask_shape) if nm and nm[0] else None

@@ -160,3 +160,17 @@ def test_grouped_query_attention_matches_torch(torch):
     np.testing.assert_allclose(eo.data, to.detach().numpy(), rtol=1e-10, atol=1e-12)
     for e, t in zip(et, tt):
         np.testing.assert_allclose(e.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("keys", [1, 3, 6, 12, 64])
+def test_row_max_and_row_sum_equal_numpy_reductions(keys):
+    from ember.ops.attention import _row_max, _row_sum
+
+    s = np.random.default_rng(keys).standard_normal((2, 3, 5, keys)).astype(np.float32)
+    s[0, 0, 0, -1] = -np.inf  # a blocked key
+    s[0, 0, 1, :] = -np.inf  # a fully blocked row
+    np.testing.assert_array_equal(_row_max(s), s.max(axis=-1, keepdims=True))
+    finite = np.where(np.isfinite(s), s, 0)
+    np.testing.assert_allclose(
+        _row_sum(finite), finite.sum(axis=-1, keepdims=True), rtol=1e-6, atol=1e-6
+    )

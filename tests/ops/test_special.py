@@ -46,3 +46,11 @@ def test_gelu_float32_matches_torch(torch):
 def test_gelu_float64_gradcheck():
     x = ember.Tensor(np.linspace(-4, 4, 9), requires_grad=True)
     assert ember.gradcheck(F.gelu, (x,))
+
+
+def test_float32_normal_cdf_special_values():
+    # the x ≥ 0 / x < 0 select is arithmetic (q + [x ≥ 0]·(1 - 2q)): ±∞, ±0 and NaN still map right
+    x = np.array([np.nan, np.inf, -np.inf, 0.0, -0.0, 1e-30, -1e-30], np.float32)
+    got = normal_cdf(x)
+    assert np.isnan(got[0])
+    np.testing.assert_array_equal(got[1:], np.float32([1.0, 0.0, 0.5, 0.5, 0.5, 0.5]))
