@@ -61,17 +61,16 @@ def project_inputs(x, w_ih, bias):
     return A.reshape(-1, T, B)
 
 
-def gate_affine(n_gates: int, H: int, tanh_rows: int, dtype, xp):
-    """(s, α, β) columns of length n_gates·H: σ rows get s = ½, α = ½, β = ½; tanh rows 1, 1, 0.
+def gate_scales(n_gates: int, H: int, tanh_rows: int | None, dtype, xp):
+    """Column s of length n_gates·H: ½ on σ rows, 1 on the tanh row block ``tanh_rows``.
 
-    With pre-activations scaled by s, a gate is α·tanh(s·a) + β: σ(a) on σ rows, tanh(a) on the
-    tanh row block ``tanh_rows`` (None for all σ).
+    With pre-activations scaled by s, σ(a) = ½·tanh(s·a) + ½ on σ rows and tanh(a) on the
+    tanh rows (None for all σ); the ½·(·) + ½ is applied to the σ row blocks as scalars.
     """
     s = xp.full((n_gates * H, 1), 0.5, dtype)
     if tanh_rows is not None:
         s[tanh_rows * H : (tanh_rows + 1) * H] = 1.0
-    beta = xp.where(s == 0.5, s, 0).astype(dtype)
-    return s, s, beta
+    return s
 
 
 def record_gates(recorder, named, reverse: bool, masks):
@@ -173,7 +172,7 @@ class LSTMLayer(Function):
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
         dt = xp.result_type(x, w_ih)
         masks = step_masks(lengths, T, xp)
-        s, alpha, beta = gate_affine(4, H, 2, dt, xp)
+        s = gate_scales(4, H, 2, dt, xp)
         bias = None if b_ih is None else (b_ih + b_hh) * s[:, 0]
         A = project_inputs(x, w_ih * s, bias)  # s·(W_ih·x_t + b), all steps: (4H, T, B)
         w_hh_s = w_hh * s
@@ -187,11 +186,13 @@ class LSTMLayer(Function):
             c_buf, h_buf = xp.empty((H, B), dt), xp.empty((P, B), dt)
         for k, t in enumerate(step_order(T, reverse)):
             g = G[k]
+            sigma_rows = (g[: 2 * H], g[3 * H :])
             xp.matmul(w_hh_s, Hs[k], out=g)
             g += A[:, t]
-            xp.tanh(g, out=g)  # i_t, f_t, o_t = σ(...) and C̃_t = tanh(...) in three passes
-            g *= alpha
-            g += beta
+            xp.tanh(g, out=g)  # i_t, f_t, o_t = σ(...) and C̃_t = tanh(...)
+            for rows in sigma_rows:  # σ = ½·tanh + ½ on the σ row blocks only: scalar ufuncs
+                rows *= 0.5  # on contiguous blocks run ~3× faster than a broadcast column
+                rows += 0.5
             i, f, C_tilde, o = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
             c = Cs[k + 1] if masks is None else c_buf
             xp.multiply(f, Cs[k], out=c)  # C_t = f_t ∗ C_{t-1} + i_t ∗ C̃_t
