@@ -237,7 +237,8 @@ class LSTMLayer(Function):
         dHs = xp.empty((T, P, B), dt) if w_hr is not None else None
         trace = xp.empty((T, B)) if self.grad_trace is not None else None
         w_hhT, ts = w_hh.T, list(step_order(T, self.reverse))
-        dm = xp.empty((H, B), dt)
+        dm, dmK = xp.empty((H, B), dt), xp.empty((H, B), dt)
+        dh_next = xp.empty((P, B), dt)  # ∂L/∂h_{t-1}, written by the GEMM in place each step
         for k in range(T - 1, -1, -1):
             j = k % chunk
             if k == T - 1 or j == chunk - 1:
@@ -257,12 +258,13 @@ class LSTMLayer(Function):
             else:
                 dHs[k] = dh
                 xp.matmul(w_hr.T, dh, out=dm)
-            dc += dm * K[j]  # ∂L/∂C_t
+            xp.multiply(dm, K[j], out=dmK)
+            dc += dmK  # ∂L/∂C_t
             dg = dG[:, t]
             xp.multiply(E3[j], dc, out=dg[: 3 * H].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
             xp.multiply(E[j, 3 * H :], dm, out=dg[3 * H :])  # ∂L/∂(pre o)
             dc *= G[k, H : 2 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
-            dh = w_hhT @ dg
+            dh = xp.matmul(w_hhT, dg, out=dh_next)
             if masks is not None:
                 dh += dh_skip
                 dc += dc_skip
