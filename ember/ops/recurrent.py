@@ -11,7 +11,8 @@ The LSTM as the seed writes it (σ the logistic sigmoid, ∗ elementwise):
     (with proj_size: h_t = W_hr·(o_t ∗ tanh(C_t)), Sak et al. 2014)
 
 Why it is fast (PERFORMANCE.md): W·[h, x] + b = W_ih·x + W_hh·h + b_ih + b_hh, so the input half
-of every step is computed for all T steps in one GEMM before the loop; inside the loop there is
+of every step is computed for all T steps before the loop (one GEMM, or for the LSTM with narrow
+inputs one batched matmul giving contiguous per-step blocks); inside the loop there is
 one gate GEMM per step. The state is kept transposed, h as (H, B), so the per-step product is
 W_hh (4H×H) · h (H×B), which BLAS runs faster for small batches than B×H · H×4H. Every per-step
 array lives in one preallocated buffer (gates G (T, 4H, B), states (T+1, H, B)) written in
