@@ -18,7 +18,7 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..function import Function
 from .recurrent import (
-    gate_affine,
+    gate_scales,
     grad_outputs_in_step_order,
     output_from_states,
     project_inputs,
@@ -48,7 +48,7 @@ class GRULayer(Function):
         H = w_hh.shape[0] // 3
         dt = xp.result_type(x, w_ih)
         masks = step_masks(lengths, T, xp)
-        s, alpha, beta = gate_affine(2, H, None, dt, xp)  # the r and z rows
+        s = gate_scales(2, H, None, dt, xp)  # the r and z rows
         s3 = xp.concatenate([s, xp.ones((H, 1), dt)])
         A = project_inputs(x, w_ih * s3, None if b_ih is None else b_ih * s3[:, 0])  # (3H, T, B)
         w_hh_s = w_hh * s3
@@ -70,8 +70,8 @@ class GRULayer(Function):
                 rec += b_h
             xp.add(rec[: 2 * H], A[: 2 * H, t], out=g[: 2 * H])
             xp.tanh(g[: 2 * H], out=g[: 2 * H])  # r_t, z_t = σ(...)
-            g[: 2 * H] *= alpha
-            g[: 2 * H] += beta
+            g[: 2 * H] *= 0.5  # σ = ½·tanh + ½: a scalar is ~3× faster than a broadcast column
+            g[: 2 * H] += 0.5
             r, z, n = g[:H], g[H : 2 * H], g[2 * H :]
             if reset_after:
                 Gh[k] = rec[2 * H :]

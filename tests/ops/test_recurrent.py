@@ -161,3 +161,22 @@ def test_lstm_backward_in_blocks_of_steps_equals_composed(lengths):
         results.append([y.data, x.grad.data] + [p.grad.data for p in layer.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
+
+
+@pytest.mark.parametrize("input_size", [8, 80])
+def test_lstm_both_input_projection_layouts_equal_composed(input_size):
+    """I ≤ 64 projects step by step, I > 64 in one GEMM (project_inputs_by_step): both exact."""
+    T, B = 4, 3
+    results = []
+    for fused in (True, False):
+        ember.manual_seed(7)
+        layer = nn.LSTM(input_size, 6, num_layers=2, fused=fused).double()
+        x = np.random.default_rng(2).standard_normal((T, B, input_size))
+        x = ember.tensor(x, requires_grad=True)
+        y, (h, c) = layer(x)
+        ((y * y).sum() + (c * h).sum()).backward()
+        results.append(
+            [y.data, h.data, c.data, x.grad.data] + [p.grad.data for p in layer.parameters()]
+        )
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
