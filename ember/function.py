@@ -12,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import threading
 
-from .backend import get_array_module
-
 
 class _GradState(threading.local):
     enabled = True  # the default in every thread, read without a getattr fallback
@@ -94,7 +92,3 @@ def unbroadcast(grad, shape):
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
-
-
-def zeros_like_array(a):
-    return get_array_module(a).zeros_like(a)

@@ -280,27 +280,5 @@ def sample_next(logits, temperature: float = 1.0, top_k: int | None = None):
     return xp.minimum((cdf < u).sum(axis=-1), p.shape[-1] - 1)
 
 
-@register_model("gpt", task="language", description="nanoGPT-style decoder-only Transformer")
-def gpt(
-    vocab_size: int = 65,
-    block_size: int = 64,
-    n_layer: int = 4,
-    n_head: int = 4,
-    n_embd: int = 128,
-    dropout: float = 0.0,
-    bias: bool = True,
-    pos_encoding: str = "learned",
-    gelu_approximate: str = "none",
-) -> GPT:
-    """GPT with nanoGPT's CPU configuration by default (4 layers, 4 heads, 128 wide, block 64)."""
-    return GPT(
-        vocab_size,
-        block_size,
-        n_layer,
-        n_head,
-        n_embd,
-        dropout,
-        bias,
-        pos_encoding,
-        gelu_approximate,
-    )
+# The builder is the class itself: options are GPT's constructor arguments.
+register_model("gpt", task="language", description="nanoGPT-style decoder-only Transformer")(GPT)

@@ -257,6 +257,12 @@ class Module:
             return head + ")"
         return head + "\n" + "\n".join(lines) + "\n)"
 
+    def summary(self, input_shape, **kwargs) -> str:
+        """Each leaf layer's output shape and parameter count (see ``ember.nn.summary``)."""
+        from .summary import summary  # summary.py builds on Module, so it is imported late
+
+        return summary(self, input_shape, **kwargs)
+
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
 

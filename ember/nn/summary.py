@@ -46,6 +46,3 @@ def summary(model: Module, input_shape, dtype=None, print_fn=print) -> str:
     if print_fn is not None:
         print_fn(text)
     return text
-
-
-Module.summary = lambda self, input_shape, **kw: summary(self, input_shape, **kw)
