@@ -35,6 +35,7 @@ from .gradcheck import GradcheckError, gradcheck
 from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
+from .threads import get_num_threads, set_num_threads
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
 long = int64

@@ -14,6 +14,8 @@ import sys
 
 import numpy
 
+from .threads import parallel_for  # noqa: F401  (NumPy runs each ufunc on one core)
+
 xp = numpy
 
 float32 = numpy.float32

@@ -10,7 +10,7 @@ import math
 
 from ..backend import expit, get_array_module
 from ..function import Function, unbroadcast
-from .special import normal_cdf
+from .special import gelu_exact, gelu_exact_grad
 
 
 class Add(Function):
@@ -362,25 +362,16 @@ class GELU(Function):
         if approximate == "tanh":
             self.t = t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
             return 0.5 * x * (1 + t)
-        self.cdf = cdf = normal_cdf(x)  # float32: a fast form (ops/special.py)
-        return x * cdf
+        y, self.cdf = gelu_exact(x)  # float32: a fast Φ (ops/special.py); both in parallel
+        return y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
         x = self.x
         if self.approximate == "tanh":
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
             return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
-        # dGELU/dx = Φ(x) + x·φ(x),  φ(x) = exp(-x²/2)/√(2π); in place on one fresh array
-        d = x * x
-        d *= -0.5
-        xp.exp(d, out=d)
-        d *= x
-        d *= 1 / math.sqrt(2 * math.pi)
-        d += self.cdf
-        d *= gy
-        return (d,)
+        return (gelu_exact_grad(x, self.cdf, gy),)  # dGELU/dx = Φ(x) + x·φ(x)
 
 
 class SiLU(Function):

@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..backend import erf as _erf_exact
-from ..backend import get_array_module
+from ..backend import get_array_module, parallel_for
 
 # erfc(z) = t·exp(-z² + c₀ + t·(c₁ + t·(c₂ + … + t·c₉))),  t = 1/(1 + z/2),  z ≥ 0:
 # Chebyshev fit with fractional error < 1.2e-7 everywhere (Numerical Recipes, erfcc).
@@ -35,16 +35,71 @@ _C = (
 _CHUNK = 1 << 15  # elements per block: the ~30 passes below then run in L2 cache
 
 
+def blockwise(n: int, work) -> None:
+    """work(lo, hi) over [0, n) in L2-sized blocks, the blocks shared among the threads."""
+
+    def chunk(lo, hi):
+        for start in range(lo, hi, _CHUNK):
+            work(start, min(start + _CHUNK, hi))
+
+    parallel_for(chunk, n, _CHUNK)
+
+
 def normal_cdf_float32(x):
     """Φ(x) = ½·erfc(-x/√2) for a float32 array (a fresh array), block by block."""
     xp = get_array_module(x)
     flat = xp.ascontiguousarray(x).reshape(-1)
     out = xp.empty_like(flat)
-    tmp = xp.empty(min(_CHUNK, flat.size), dtype=flat.dtype)
-    for start in range(0, flat.size, _CHUNK):
-        stop = min(start + _CHUNK, flat.size)
-        _normal_cdf_block(xp, flat[start:stop], out[start:stop], tmp[: stop - start])
+
+    def work(lo, hi):
+        _normal_cdf_block(xp, flat[lo:hi], out[lo:hi], xp.empty(hi - lo, dtype=flat.dtype))
+
+    blockwise(flat.size, work)
     return out.reshape(x.shape)
+
+
+def gelu_exact(x):
+    """(GELU(x), Φ(x)) with GELU(x) = x·Φ(x): both computed block by block, in parallel."""
+    xp = get_array_module(x)
+    flat = xp.ascontiguousarray(x).reshape(-1)
+    cdf, y = xp.empty_like(flat), xp.empty_like(flat)
+    fast = flat.dtype == xp.float32
+
+    def work(lo, hi):
+        x_b, cdf_b = flat[lo:hi], cdf[lo:hi]
+        if fast:
+            _normal_cdf_block(xp, x_b, cdf_b, xp.empty(hi - lo, dtype=flat.dtype))
+        else:
+            xp.multiply(x_b, 1 / math.sqrt(2.0), out=cdf_b)
+            cdf_b[...] = _erf_exact(cdf_b)
+            cdf_b += 1
+            cdf_b *= 0.5
+        xp.multiply(x_b, cdf_b, out=y[lo:hi])
+
+    blockwise(flat.size, work)
+    return y.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def gelu_exact_grad(x, cdf, gy):
+    """∂L/∂x = ∂L/∂y · (Φ(x) + x·φ(x)),  φ(x) = exp(-x²/2)/√(2π): block by block, in parallel."""
+    xp = get_array_module(x)
+    x, cdf = xp.ascontiguousarray(x).reshape(-1), xp.ascontiguousarray(cdf).reshape(-1)
+    gy_flat = xp.ascontiguousarray(gy).reshape(-1)
+    d = xp.empty_like(x)
+    inv_sqrt_2pi = x.dtype.type(1 / math.sqrt(2 * math.pi))
+
+    def work(lo, hi):
+        x_b, d_b = x[lo:hi], d[lo:hi]
+        xp.multiply(x_b, x_b, out=d_b)
+        d_b *= x.dtype.type(-0.5)
+        xp.exp(d_b, out=d_b)
+        d_b *= x_b
+        d_b *= inv_sqrt_2pi
+        d_b += cdf[lo:hi]
+        d_b *= gy_flat[lo:hi]
+
+    blockwise(x.size, work)
+    return d.reshape(gy.shape)
 
 
 def _normal_cdf_block(xp, x, p, t):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import xp
+from ..backend import parallel_for, xp
 from .optimizer import Optimizer
 
 
@@ -51,30 +51,53 @@ class Adam(Optimizer):
                 state["max_exp_avg_sq"] = xp.zeros_like(p)
         state["step"] += 1
         t = state["step"]
-        if wd:
-            if self.decoupled:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        # In place into one scratch array: the step is memory-bound, every temporary costs.
-        s = xp.multiply(g, 1 - b1)
-        m *= b1
-        m += s  # m ← β₁·m + (1 - β₁)·g
-        xp.multiply(g, g, out=s)
-        s *= 1 - b2
-        v *= b2
-        v += s  # v ← β₂·v + (1 - β₂)·g²
-        if group["amsgrad"]:
-            v = xp.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
+        decay = 1 - lr * wd if self.decoupled else 1.0  # AdamW: θ ← θ·(1 - η·λ)
+        l2 = 0.0 if self.decoupled else wd  # Adam: g ← g + λ·θ
         bc1 = 1 - b1**t
         sqrt_bc2 = math.sqrt(1 - b2**t)
-        # η·(m/bc1)/(√v/√bc2 + ε) = (η·√bc2/bc1)·m/(√v + ε·√bc2): the same step, a pass fewer
-        denom = xp.sqrt(v, out=s)
-        denom += eps * sqrt_bc2
-        step = xp.divide(m, denom, out=s)
-        step *= lr * sqrt_bc2 / bc1
-        p -= step
+        vmax = state.get("max_exp_avg_sq") if group["amsgrad"] else None
+        arrays = (p, g, state["exp_avg"], state["exp_avg_sq"], vmax)
+        consts = (decay, l2, b1, b2, eps * sqrt_bc2, lr * sqrt_bc2 / bc1)
+        if not all(a is None or a.flags.c_contiguous for a in arrays):
+            _adam_step(*arrays, *consts)
+            return
+        # the step is memory-bound: a large tensor is split over the threads
+        flat = [None if a is None else a.reshape(-1) for a in arrays]
+
+        def part(lo, hi):
+            _adam_step(*(_part(a, lo, hi) for a in flat), *consts)
+
+        parallel_for(part, p.size, 1 << 15)
+
+
+def _part(a, lo, hi):
+    return None if a is None else a[lo:hi]
+
+
+def _adam_step(p, g, m, v, vmax, decay, l2, b1, b2, eps_hat, step_size):
+    """Adam's step on (a part of) one parameter, in place through one scratch array.
+
+    η·(m/bc1)/(√(v/bc2) + ε) = (η·√bc2/bc1)·m/(√v + ε·√bc2): the same step, a pass fewer,
+    with eps_hat = ε·√bc2 and step_size = η·√bc2/bc1.
+    """
+    if l2:
+        g = g + l2 * p
+    if decay != 1.0:
+        p *= decay
+    s = g * (1 - b1)
+    m *= b1
+    m += s  # m ← β₁·m + (1 - β₁)·g
+    xp.multiply(g, g, out=s)
+    s *= 1 - b2
+    v *= b2
+    v += s  # v ← β₂·v + (1 - β₂)·g²
+    if vmax is not None:
+        v = xp.maximum(vmax, v, out=vmax)
+    denom = xp.sqrt(v, out=s)
+    denom += eps_hat
+    step = xp.divide(m, denom, out=s)
+    step *= step_size
+    p -= step
 
 
 class AdamW(Adam):
