@@ -38,12 +38,13 @@ def _default_threads() -> int:
 
 
 class _Pool:
-    """Persistent daemon workers, each with its own inbox; one shared 'done' queue."""
+    """Persistent daemon workers, each with its own inbox; each job brings its own 'done'
+    queue, so a job abandoned midway (an interrupt while waiting) can never hand a stale
+    result to the next one."""
 
     def __init__(self, n_threads: int):
         self.n_threads = max(1, int(n_threads))
         self.inboxes: list[queue.SimpleQueue] = []
-        self.done: queue.SimpleQueue = queue.SimpleQueue()
         self.busy = threading.Lock()  # one split job at a time; a nested or concurrent call
         # (a worker's fn splitting again, or a second user thread) runs inline instead
 
@@ -58,12 +59,12 @@ class _Pool:
             job = inbox.get()
             if job is None:  # the pool was replaced (set_num_threads): end this thread
                 return
-            fn, lo, hi = job
+            fn, lo, hi, done = job
             try:
                 fn(lo, hi)
-                self.done.put(None)
+                done.put(None)
             except BaseException as e:  # handed to the caller, re-raised there
-                self.done.put(e)
+                done.put(e)
 
     def run(self, fn, n: int, grain: int, align: int) -> None:
         chunks = min(self.n_threads, n // max(1, grain, align))
@@ -73,15 +74,16 @@ class _Pool:
         try:
             self._start_workers()
             bounds = [n * i // chunks // align * align for i in range(chunks)] + [n]
+            done: queue.SimpleQueue = queue.SimpleQueue()
             for i in range(chunks - 1):
-                self.inboxes[i].put((fn, bounds[i], bounds[i + 1]))
+                self.inboxes[i].put((fn, bounds[i], bounds[i + 1], done))
             error = None
             try:
                 fn(bounds[-2], bounds[-1])
             except BaseException as e:
                 error = e
             for _ in range(chunks - 1):  # always collect every worker before returning
-                result = self.done.get()
+                result = done.get()
                 if error is None and result is not None:
                     error = result
             if error is not None:
