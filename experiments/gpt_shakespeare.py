@@ -66,6 +66,13 @@ def lr_at(it: int, iters: int, lr=1e-3, min_lr=1e-4, warmup=100) -> float:
 def train_ember(train, val, vocab, args, batches, eval_batches):
     ember.manual_seed(args.seed)
     model = GPT(vocab_size=vocab, bias=args.bias, **CFG)
+    if args.same_init:  # torch's initial weights (the torch run draws the same ones)
+        import torch
+
+        from benchmarks.gpt_torch import TorchGPT
+
+        torch.manual_seed(args.seed)
+        model.load_state_dict(TorchGPT(vocab_size=vocab, bias=args.bias, **CFG).state_dict())
     params = dict(model.named_parameters())
     decay = [p for p in params.values() if p.ndim >= 2]
     no_decay = [p for p in params.values() if p.ndim < 2]
@@ -170,6 +177,12 @@ def main(argv=None) -> dict:
         "--bias", action="store_true", help="biases in Linear and LayerNorm (nanoGPT: none)"
     )
     ap.add_argument(
+        "--same-init",
+        action="store_true",
+        help="start ember from torch's initial weights: the two runs then differ only in the"
+        " frameworks' arithmetic (a paired comparison)",
+    )
+    ap.add_argument(
         "--torch-only",
         action="store_true",
         help="internal: train only the torch model and print its result as JSON (the main run"
@@ -203,6 +216,7 @@ def main(argv=None) -> dict:
             CFG,
             vocab_size=vocab,
             bias=args.bias,
+            same_init=args.same_init,
             batch=args.batch,
             iters=args.iters,
             seed=args.seed,

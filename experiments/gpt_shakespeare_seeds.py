@@ -41,6 +41,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--eval-iters", type=int, default=200)
     ap.add_argument("--no-torch", action="store_true")
+    ap.add_argument("--same-init", action="store_true", help="ember starts from torch's weights")
     ap.add_argument(
         "--out", default=str(ROOT / "experiments" / "results" / "gpt_shakespeare_seeds.json")
     )
@@ -55,6 +56,8 @@ def main(argv=None) -> dict:
         ]  # fmt: skip
         if args.no_torch:
             run_argv.append("--no-torch")
+        if args.same_init:
+            run_argv.append("--same-init")
         res = gpt_shakespeare.main(run_argv)
         runs.append(
             dict(
@@ -76,6 +79,7 @@ def main(argv=None) -> dict:
     )
     if not args.no_torch:
         result["torch_val"] = summarise([r["torch_val"] for r in runs])
+        result["ember_minus_torch_val"] = summarise([r["ember_val"] - r["torch_val"] for r in runs])
     result["ember_mean_val_at_most_1.88"] = result["ember_val"]["mean"] <= 1.88
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n")
