@@ -38,6 +38,8 @@ from .pool import (
     max_pool1d,
     max_pool2d,
     max_pool2d_composed,
+    max_unpool1d,
+    max_unpool2d,
 )
 from .shape import cat, maximum, minimum, pad, stack, where
 
@@ -56,6 +58,8 @@ __all__ = [
     "max_pool1d",
     "max_pool2d",
     "max_pool2d_composed",
+    "max_unpool1d",
+    "max_unpool2d",
     "binary_cross_entropy",
     "binary_cross_entropy_composed",
     "binary_cross_entropy_with_logits",

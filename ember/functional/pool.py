@@ -15,6 +15,7 @@ import math
 
 from ..backend import xp
 from ..ops import pool as P
+from ..ops import unpool as U
 from ..tensor import Tensor, apply
 from .conv import _pair
 from .shape import maximum
@@ -45,21 +46,63 @@ def max_pool2d(
     padding=0,
     dilation=1,
     ceil_mode: bool = False,
-) -> Tensor:
-    """Max over kh×kw windows of x (N, C, H, W); stride defaults to the kernel size."""
+    return_indices: bool = False,
+):
+    """Max over kh×kw windows of x (N, C, H, W); stride defaults to the kernel size.
+
+    With ``return_indices`` also the flat index (h·W + w) of each maximum in its input plane
+    (the switches ``max_unpool2d`` puts the maxima back with).
+    """
     k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 2, "max_pool2d")
-    return apply(
-        P.MaxPool2d, input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
-    )
+    return _max_pool(input, k, s, p, d, ceil_mode, return_indices)
 
 
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
-               ceil_mode: bool = False) -> Tensor:  # fmt: skip
-    """Max over windows of length k of x (N, C, L)."""
+               ceil_mode: bool = False, return_indices: bool = False):  # fmt: skip
+    """Max over windows of length k of x (N, C, L); indices as in max_pool2d, along L."""
     k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 1, "max_pool1d")
-    return apply(
-        P.MaxPool2d, input, kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode
-    )
+    return _max_pool(input, k, s, p, d, ceil_mode, return_indices)
+
+
+def _max_pool(x, k, s, p, d, ceil_mode, return_indices):
+    consts = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
+    if not return_indices:
+        return apply(P.MaxPool2d, x, **consts)
+    y, index = apply(U.MaxPool2dWithIndices, x, **consts)
+    return y, index.detach()
+
+
+def max_unpool2d(input: Tensor, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None) -> Tensor:  # fmt: skip
+    """The inverse of max_pool2d with return_indices: each value back at its index, zeros
+    elsewhere. Output size (H_in − 1)·stride − 2·padding + kernel unless ``output_size``
+    ((H, W) or (N, C, H, W)) says otherwise, as torch."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2)
+
+
+def max_unpool1d(input: Tensor, indices, kernel_size, stride=None, padding=0,  # noqa: A002
+                 output_size=None) -> Tensor:  # fmt: skip
+    """The inverse of max_pool1d with return_indices (see max_unpool2d)."""
+    return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1)
+
+
+def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd: int):
+    name = f"max_unpool{nd}d"
+    if x.ndim != nd + 2:
+        raise ValueError(f"{name}: expected a {nd + 2}-D input (N, C, ...), got shape {x.shape}")
+    index = indices.data if isinstance(indices, Tensor) else xp.asarray(indices)
+    if index.shape != x.shape or index.dtype.kind not in "iu":
+        raise ValueError(
+            f"{name}: indices must be integers of the input's shape {x.shape}, got"
+            f" {index.dtype} of shape {index.shape}"
+        )
+    k = _pair(kernel_size, nd, "kernel_size")
+    s = k if stride is None else _pair(stride, nd, "stride")
+    p = _pair(padding, nd, "padding")
+    size = tuple((n - 1) * si - 2 * pi + ki for n, si, pi, ki in zip(x.shape[2:], s, p, k))
+    if output_size is not None:
+        size = tuple(output_size)[-nd:]
+    return apply(U.MaxUnpool2d, x, index, out_size=size)
 
 
 def avg_pool2d(

@@ -15,11 +15,13 @@ from .module import Module
 
 
 class _MaxPool(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1,
+                 return_indices: bool = False, ceil_mode: bool = False):  # fmt: skip
         super().__init__()
         self.kernel_size = kernel_size
         self.stride = stride if stride is not None else kernel_size
         self.padding, self.dilation, self.ceil_mode = padding, dilation, ceil_mode
+        self.return_indices = return_indices
 
     def extra_repr(self) -> str:
         return (
@@ -29,17 +31,44 @@ class _MaxPool(Module):
 
 
 class MaxPool2d(_MaxPool):
-    def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool2d(
-            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
-        )
+    """Max over windows; with ``return_indices`` also where each maximum was (for
+    MaxUnpool2d)."""
+
+    def forward(self, x: Tensor):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)  # fmt: skip
 
 
 class MaxPool1d(_MaxPool):
-    def forward(self, x: Tensor) -> Tensor:
-        return F.max_pool1d(
-            x, self.kernel_size, self.stride, self.padding, self.dilation, self.ceil_mode
-        )
+    def forward(self, x: Tensor):
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                            self.ceil_mode, self.return_indices)  # fmt: skip
+
+
+class _MaxUnpool(Module):
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None else kernel_size
+        self.padding = padding
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+
+class MaxUnpool2d(_MaxUnpool):
+    """Puts each pooled maximum back where MaxPool2d(return_indices=True) found it, zeros
+    elsewhere: z[n, c, I] = y (Zeiler & Fergus 2014's unpooling with switches)."""
+
+    def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
+        return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)  # fmt: skip
+
+
+class MaxUnpool1d(_MaxUnpool):
+    def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
+        return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
+                              output_size)  # fmt: skip
 
 
 class AvgPool2d(Module):
