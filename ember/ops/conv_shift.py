@@ -1,0 +1,150 @@
+"""Stride-1 convolution as a sum of shifted GEMMs over the flat padded input.
+
+    y[n, o, i, j] = Σ_{c, u, v} W[o, c, u, v] · x̃[n, c, i + d_h·u, j + d_w·v]
+
+Lay the padded input x̃ (N, C, Hp, Wp) out channel-major and flat,
+
+    X[c, p] = x̃[n, c, h, w]        p = n·Hp·Wp + h·Wp + w        X: (C, N·Hp·Wp)
+
+and give the output pixel (n, i, j) the same flat index p on the padded grid. Kernel
+offset (u, v) then reads X a fixed distance δ_uv = d_h·u·Wp + d_w·v further on, for
+every pixel at once, so on the whole grid
+
+    Y[:, p] = Σ_{u,v} W_uv · X[:, p + δ_uv]         W_uv = W[:, :, u, v]   (O, C)
+
+kh·kw GEMMs, each on a shifted view of X (a row-strided 2-D view, which BLAS reads as
+it lies): no column matrix is built, and X (1.1× the input for 3×3 pad 1 at 32×32) is
+all the forward keeps for the backward, against im2col's kh·kw× copy. y is Y at the
+valid pixels (i < Ho, j < Wo); the other grid positions are computed and dropped, which
+is why the path pays only when Hp·Wp is not much larger than Ho·Wo. Only
+p < P = (N − 1)·Hp·Wp + (Ho − 1)·Wp + Wo is needed, and then p + δ_uv < N·Hp·Wp.
+
+Backward, with G = ∂L/∂Y on the grid: ∂L/∂y at the valid pixels and 0 elsewhere (the
+dropped positions took no part in the loss):
+
+    ∂L/∂W_uv   = G · X[:, δ_uv : δ_uv + P]ᵀ
+    ∂L/∂X[:, q] = Σ_{u,v} W_uvᵀ · G[:, q − δ_uv]       (G = 0 outside [0, P))
+    ∂L/∂x      = ∂L/∂X at the interior of each padded image
+
+again kh·kw GEMMs each, on shifted views of G (stored after δ_max zeros, so that
+q − δ_uv never runs off its start). Groups split C and O into blocks and every product
+becomes a batch of one GEMM per group.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module, matmul_into
+
+
+def grid_geometry(x_shape, kernel, padding, dilation):
+    """(Hp, Wp, Ho, Wo, P, δ) for a stride-1 convolution: the padded grid, the output
+    size, the number of grid positions computed and the kernel offsets' shifts."""
+    n, _, h, w = x_shape
+    (kh, kw), (d_h, d_w) = kernel, dilation
+    (pt, pb), (pl, pr) = padding
+    hp, wp = h + pt + pb, w + pl + pr
+    ho, wo = hp - d_h * (kh - 1), wp - d_w * (kw - 1)
+    P = (n - 1) * hp * wp + (ho - 1) * wp + wo
+    delta = [d_h * u * wp + d_w * v for u in range(kh) for v in range(kw)]
+    return hp, wp, ho, wo, P, delta
+
+
+def zero_outside(a, rows: slice, cols: slice) -> None:
+    """Zero a (..., R, S) everywhere but a[..., rows, cols] (the rows/cols are bands)."""
+    r0, r1 = rows.start, rows.stop
+    a[..., :r0, :] = 0
+    a[..., r1:, :] = 0
+    a[..., r0:r1, : cols.start] = 0
+    a[..., r0:r1, cols.stop :] = 0
+
+
+def flat_padded(x, padding):
+    """X (C, N·Hp·Wp): x (N, C, H, W) zero-padded, channel-major, flat (a view if it can)."""
+    xp = get_array_module(x)
+    n, c, h, w = x.shape
+    (pt, pb), (pl, pr) = padding
+    x_cm = x.swapaxes(0, 1)
+    if not (pt or pb or pl or pr) and x_cm.flags.c_contiguous:
+        return x_cm.reshape(c, n * h * w)
+    X = xp.empty((c, n, h + pt + pb, w + pl + pr), dtype=x.dtype)
+    inner = (slice(pt, pt + h), slice(pl, pl + w))
+    zero_outside(X, *inner)
+    X[:, :, inner[0], inner[1]] = x_cm
+    return X.reshape(c, -1)
+
+
+def per_offset_weights(weight, groups: int):
+    """W_uv for every offset, batched per group: (kh·kw, groups, O_g, C_g), contiguous."""
+    xp = get_array_module(weight)
+    o, c_g, kh, kw = weight.shape
+    W = xp.ascontiguousarray(weight.transpose(2, 3, 0, 1))
+    return W.reshape(kh * kw, groups, o // groups, c_g)
+
+
+def shifted_sum(W_k, X, delta, P, out) -> None:
+    """out = Σ_k W_k[k] · X[..., δ_k : δ_k + P]; W_k (K, groups, A, B), X (groups, B, ≥ δ_k + P),
+    out (groups, A, P). Each product is added into out by the GEMM itself (β = 1)."""
+    for k, d in enumerate(delta):
+        matmul_into(W_k[k], X[..., d : d + P], out, accumulate=k > 0)
+
+
+def conv_shifted(x, weight, padding, dilation, groups):
+    """Y (O, N·Hp·Wp) with Y[:, :P] = Σ_{u,v} W_uv · X[:, δ_uv : δ_uv + P], and X."""
+    xp = get_array_module(x)
+    n, c = x.shape[:2]
+    o, c_g, kh, kw = weight.shape
+    hp, wp, ho, wo, P, delta = grid_geometry(x.shape, (kh, kw), padding, dilation)
+    X = flat_padded(x, padding)
+    T = X.shape[1]
+    Y = xp.empty((groups, o // groups, T), dtype=x.dtype)
+    shifted_sum(per_offset_weights(weight, groups), X.reshape(groups, c_g, T), delta, P,
+                Y[..., :P])  # fmt: skip
+    return Y.reshape(o, T), X
+
+
+def grid_gradient(gy_cm, grid_shape, pad_front: int):
+    """G on the padded grid after pad_front zeros: gy_cm (O, N, Ho, Wo) at the valid pixels.
+
+    Returns the buffer (O, pad_front + N·Hp·Wp); G[:, p] is buffer[:, pad_front + p].
+    """
+    xp = get_array_module(gy_cm)
+    o, n, ho, wo = gy_cm.shape
+    hp, wp = grid_shape
+    buf = xp.empty((o, pad_front + n * hp * wp), dtype=gy_cm.dtype)
+    buf[:, :pad_front] = 0
+    grid = buf[:, pad_front:].reshape(o, n, hp, wp)
+    zero_outside(grid, slice(0, ho), slice(0, wo))
+    grid[:, :, :ho, :wo] = gy_cm
+    return buf
+
+
+def conv_shifted_backward(gy_cm, X, weight, x_shape, padding, dilation, groups, need):
+    """(∂L/∂x, ∂L/∂W) of conv_shifted from gy_cm = ∂L/∂y as (O, N, Ho, Wo); None where
+    need (need_x, need_w) says no."""
+    xp = get_array_module(gy_cm)
+    n, c, h, w = x_shape
+    o, c_g, kh, kw = weight.shape
+    o_g = o // groups
+    hp, wp, ho, wo, P, delta = grid_geometry(x_shape, (kh, kw), padding, dilation)
+    d_max = delta[-1]
+    G_buf = grid_gradient(gy_cm, (hp, wp), d_max)
+    G = G_buf.reshape(groups, o_g, -1)
+    gx = gW = None
+    if need[1]:
+        Xg = X.reshape(groups, c_g, -1)
+        Gv = G[..., d_max : d_max + P]
+        gW_k = xp.empty((kh * kw, groups, o_g, c_g), dtype=gy_cm.dtype)
+        for k, d in enumerate(delta):
+            matmul_into(Gv, Xg[..., d : d + P].swapaxes(1, 2), gW_k[k])
+        gW = gW_k.reshape(kh, kw, o, c_g).transpose(2, 3, 0, 1)
+    if need[0]:
+        (pt, _), (pl, _) = padding
+        q0 = pt * wp + pl  # the first and one past the last interior position of X
+        q1 = (n - 1) * hp * wp + (pt + h - 1) * wp + pl + w
+        # ∂L/∂X[:, q] for q0 ≤ q < q1, from G[:, q − δ] = G_buf[:, d_max − δ + q]
+        shifts = [d_max - d + q0 for d in delta]
+        W_t = per_offset_weights(weight, groups).swapaxes(2, 3)  # W_uvᵀ (…, C_g, O_g)
+        gX = xp.empty((groups, c_g, n * hp * wp), dtype=gy_cm.dtype)
+        shifted_sum(W_t, G, shifts, q1 - q0, gX[..., q0:q1])
+        gx = gX.reshape(c, n, hp, wp)[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1)
+    return gx, gW
