@@ -9,7 +9,9 @@ named helper in this file.
 from __future__ import annotations
 
 import ctypes
+import glob
 import math
+import os
 import sys
 
 import numpy
@@ -92,43 +94,50 @@ def strided_view(a, shape, strides):
     return numpy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides, writeable=False)
 
 
-def _blas_gemm_functions() -> dict:
-    """BLAS sgemm/dgemm as ctypes functions, taken from SciPy's Cython BLAS table (the
-    route numba takes); empty without SciPy. Called once, at the first matmul_into."""
-    try:
-        import scipy.linalg.cython_blas as cython_blas
-    except ImportError:  # pragma: no cover - SciPy ships with the default install
-        return {}
-    api = ctypes.pythonapi
-    api.PyCapsule_GetName.restype = ctypes.c_char_p
-    api.PyCapsule_GetName.argtypes = [ctypes.py_object]
-    api.PyCapsule_GetPointer.restype = ctypes.c_void_p
-    api.PyCapsule_GetPointer.argtypes = [ctypes.py_object, ctypes.c_char_p]
-    found = {}
-    for name, dtype, scalar in (("sgemm", float32, ctypes.c_float),
-                                ("dgemm", float64, ctypes.c_double)):  # fmt: skip
-        capsule = cython_blas.__pyx_capi__[name]
-        address = api.PyCapsule_GetPointer(capsule, api.PyCapsule_GetName(capsule))
-        i, f = ctypes.POINTER(ctypes.c_int), ctypes.POINTER(scalar)
-        p, s = ctypes.c_void_p, ctypes.c_char_p
-        # transa, transb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc (Fortran: all by reference)
-        signature = ctypes.CFUNCTYPE(None, s, s, i, i, i, f, p, i, p, i, f, p, i)
-        found[numpy.dtype(dtype)] = (signature(address), scalar)
-    return found
+def _numpy_cblas_gemm() -> dict:
+    """cblas_sgemm/dgemm of the OpenBLAS that NumPy itself links (wheels bundle it in
+    numpy.libs with prefixed symbols), as ctypes functions keyed by dtype; empty when not
+    found. The same library and thread pool as numpy.matmul: a second BLAS (SciPy's) would
+    keep its own threads spinning beside NumPy's on a 2-core machine."""
+    libs = glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs",
+                                  "*openblas*"))  # fmt: skip
+    for path in libs:
+        try:
+            lib = ctypes.CDLL(path)  # already loaded by NumPy: the same handle
+        except OSError:
+            continue
+        for prefix, suffix, index in (("scipy_cblas_", "64_", ctypes.c_int64),
+                                      ("scipy_cblas_", "", ctypes.c_int),
+                                      ("cblas_", "", ctypes.c_int)):  # fmt: skip
+            found = {}
+            for kind, dtype, scalar in (("s", float32, ctypes.c_float),
+                                        ("d", float64, ctypes.c_double)):  # fmt: skip
+                gemm = getattr(lib, f"{prefix}{kind}gemm{suffix}", None)
+                if gemm is None:
+                    break
+                # order, transa, transb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc
+                i, e, p = index, ctypes.c_int, ctypes.c_void_p
+                gemm.argtypes = [e, e, e, i, i, i, scalar, p, i, p, i, scalar, p, i]
+                gemm.restype = None
+                found[numpy.dtype(dtype)] = gemm
+            if len(found) == 2:
+                return found
+    return {}
 
 
 _gemm_functions: dict | None = None
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # the CBLAS enum values
 
 
 def _blas_operand(m, itemsize: int):
-    """(trans, ld) under which column-major BLAS reads the row-major m (r, c) as mᵀ, or None
-    when m is not a strided matrix with one unit stride."""
+    """(trans, ld) under which row-major CBLAS reads m (r, c) as it lies, or None when m is
+    not a strided matrix with one unit stride."""
     r, c = m.shape
     s0, s1 = m.strides
     if s1 == itemsize and s0 % itemsize == 0 and s0 // itemsize >= c:
-        return b"N", s0 // itemsize  # stored as mᵀ, column-major, leading dimension s0
+        return _NO_TRANS, s0 // itemsize  # rows of c values, s0 apart
     if s0 == itemsize and s1 % itemsize == 0 and s1 // itemsize >= r:
-        return b"T", s1 // itemsize  # stored as m, column-major: transpose it
+        return _TRANS, s1 // itemsize  # mᵀ is the row-major one
     return None
 
 
@@ -139,7 +148,8 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
     is BLAS's β = 1, adding the product into out during the product itself: NumPy's matmul
     has no β, and ``out += a @ b`` costs one more pass over out (for a sum of many shifted
     products, as in a convolution, a fifth of the time). Falls back to NumPy where BLAS
-    cannot read the operands (other dtypes, no SciPy, degenerate shapes).
+    cannot read the operands (other dtypes, NumPy without a bundled OpenBLAS, degenerate
+    shapes).
     """
     global _gemm_functions
     if out.ndim == 3:  # a batch (convolution groups): one product per matrix
@@ -147,21 +157,16 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
             matmul_into(a[i], b[i], out[i], accumulate)
         return
     if _gemm_functions is None:
-        _gemm_functions = _blas_gemm_functions()
-    blas = _gemm_functions.get(out.dtype) if a.dtype == b.dtype == out.dtype else None
+        _gemm_functions = _numpy_cblas_gemm()
+    gemm = _gemm_functions.get(out.dtype) if a.dtype == b.dtype == out.dtype else None
     e = out.itemsize
     (M, K), N = a.shape, out.shape[1]
-    if blas is not None and min(M, N, K) > 1:
+    if gemm is not None and min(M, N, K) > 1:
         op_a, op_b = _blas_operand(a, e), _blas_operand(b, e)
         if op_a and op_b and out.strides[1] == e and out.strides[0] >= N * e:
-            gemm, scalar = blas
-            n_, m_, k_ = (ctypes.byref(ctypes.c_int(v)) for v in (N, M, K))
-            ld_b, ld_a, ld_c = (ctypes.byref(ctypes.c_int(v)) for v in
-                                (op_b[1], op_a[1], out.strides[0] // e))  # fmt: skip
-            one, beta = ctypes.byref(scalar(1.0)), ctypes.byref(scalar(1.0 if accumulate else 0.0))
-            # row-major out = column-major outᵀ = bᵀ · aᵀ
-            gemm(op_b[0], op_a[0], n_, m_, k_, one, b.ctypes.data, ld_b, a.ctypes.data, ld_a,
-                 beta, out.ctypes.data, ld_c)  # fmt: skip
+            gemm(_ROW_MAJOR, op_a[0], op_b[0], M, N, K, 1.0, a.ctypes.data, op_a[1],
+                 b.ctypes.data, op_b[1], 1.0 if accumulate else 0.0, out.ctypes.data,
+                 out.strides[0] // e)  # fmt: skip
             return
     if accumulate:
         out += numpy.matmul(a, b)

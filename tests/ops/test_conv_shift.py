@@ -11,6 +11,7 @@ import pytest
 
 import ember
 import ember.functional as F
+from ember import backend
 from ember.backend import matmul_into
 from ember.ops import conv as C
 
@@ -169,10 +170,18 @@ def test_auto_policy_picks_by_shape(policy):
     assert not path((2, 64, 8, 8), (64, 64, 3, 3), padding=1, stride=2)  # im2col regardless
 
 
+@pytest.fixture(params=["blas", "numpy"])
+def gemm_route(request, monkeypatch):
+    """Run a test through NumPy's bundled CBLAS (where found) and through the fallback."""
+    if request.param == "numpy":
+        monkeypatch.setattr(backend, "_gemm_functions", {})
+    return request.param
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("a_t", [False, True])
 @pytest.mark.parametrize("b_t", [False, True])
-def test_matmul_into_views_and_accumulation(dtype, a_t, b_t):
+def test_matmul_into_views_and_accumulation(gemm_route, dtype, a_t, b_t):
     rng = np.random.default_rng(0)
     big_a = rng.standard_normal((9, 14)).astype(dtype)
     big_b = rng.standard_normal((12, 15)).astype(dtype)
@@ -190,6 +199,18 @@ def test_matmul_into_views_and_accumulation(dtype, a_t, b_t):
     outside = np.ones(out_buf.shape, bool)
     outside[2:9, 1:12] = False
     np.testing.assert_array_equal(out_buf[outside], start[outside])  # nothing else written
+
+
+def test_shifted_conv_same_through_blas_and_numpy(gemm_route, policy):
+    x, W, b, kw = _inputs(SHIFT_GRID[6])
+    policy("im2col")
+    _, y_ref, grads_ref, gy = _run(F.conv2d, (x, W, b), kw)
+    policy("shifted")
+    took_shifted, y, grads, _ = _run(F.conv2d, (x, W, b), kw, gy)
+    assert took_shifted
+    _assert_close(y, y_ref)
+    for g, g_ref in zip(grads, grads_ref):
+        _assert_close(g, g_ref)
 
 
 def test_matmul_into_falls_back_where_blas_cannot_read():
