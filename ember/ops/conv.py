@@ -168,11 +168,12 @@ def shifted_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
 
 
 #: The crossover, measured with benchmarks/conv_crossover.py (1 thread, forward + backward,
-#: 3×3 pad 1, N = 32, O = 64): at 32×32, im2col time ÷ shifted time is 0.15 at C = 1, 0.54 at 8,
-#: 0.77 at 16, 1.03 at 32, 1.18 at 64 and 1.0 at 128 (where im2col's K = 1152 GEMMs run
-#: faster; shifted still keeps 9× less memory); at 16×16 (a grid 1.27× the output) 0.92–0.97.
+#: 3×3 pad 1, N = 32, O = 64; im2col time ÷ shifted time): at 32×32, 0.16 at C = 1, 0.63
+#: at 8, 0.89 at 16, 1.09 at 32, 1.31 at 64, 1.15 at 128. At C = 64 by image size (the
+#: padded grid Hp·Wp ÷ the output Ho·Wo): 16×16 (1.27) 1.18, 8×8 (1.56) 0.91, 4×4 (2.25)
+#: 0.71.
 SHIFTED_MIN_CHANNELS = 32
-SHIFTED_MAX_GRID = 1.2
+SHIFTED_MAX_GRID = 1.4
 
 
 class Conv2d(Function):

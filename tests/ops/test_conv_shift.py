@@ -165,7 +165,9 @@ def test_auto_policy_picks_by_shape(policy):
     assert path((2, 64, 32, 32), (64, 64, 3, 3), padding=1)  # ResNet BasicBlock
     assert not path((2, 1, 28, 28), (6, 1, 5, 5), padding=2)  # LeNet conv1: C = 1
     assert not path((2, 64, 32, 32), (64, 64, 3, 3), padding=1, stride=2)  # stride 2
-    assert not path((2, 64, 4, 4), (64, 64, 3, 3), padding=1)  # grid 36 for 16 outputs
+    assert path((2, 64, 16, 16), (64, 64, 3, 3), padding=1)  # grid 1.27× the output
+    assert not path((2, 64, 8, 8), (64, 64, 3, 3), padding=1)  # grid 1.56× the output
+    assert not path((2, 16, 32, 32), (64, 16, 3, 3), padding=1)  # too few channels
     policy("shifted")
     assert not path((2, 64, 8, 8), (64, 64, 3, 3), padding=1, stride=2)  # im2col regardless
 
