@@ -163,15 +163,14 @@ def shifted_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
         return False
     if POLICY == "shifted":
         return True
-    hp, wp, ho, wo, _, _ = grid_geometry(x_shape, w_shape[2:], padding, dilation)
-    return w_shape[1] >= SHIFTED_MIN_CHANNELS and hp * wp <= SHIFTED_MAX_GRID * ho * wo
+    fh, fw, ho, wo, _, _, _ = grid_geometry(x_shape, w_shape[2:], padding, dilation)
+    return w_shape[1] >= SHIFTED_MIN_CHANNELS and fh * fw <= SHIFTED_MAX_GRID * ho * wo
 
 
 #: The crossover, measured with benchmarks/conv_crossover.py (1 thread, forward + backward,
-#: 3×3 pad 1, N = 32, O = 64; im2col time ÷ shifted time): at 32×32, 0.16 at C = 1, 0.63
-#: at 8, 0.89 at 16, 1.09 at 32, 1.31 at 64, 1.15 at 128. At C = 64 by image size (the
-#: padded grid Hp·Wp ÷ the output Ho·Wo): 16×16 (1.27) 1.18, 8×8 (1.56) 0.91, 4×4 (2.25)
-#: 0.71.
+#: 3×3 pad 1, N = 32, O = 64; im2col time ÷ shifted time): at 32×32, 0.17 at C = 1, 0.63
+#: at 8, 0.93 at 16, 1.13 at 32, 1.30 at 64, 1.14 at 128. At C = 64 by image size (the
+#: grid Fh·Fw ÷ the output Ho·Wo): 16×16 (1.13) 1.41, 8×8 (1.27) 1.09, 4×4 (1.56) 0.97.
 SHIFTED_MIN_CHANNELS = 32
 SHIFTED_MAX_GRID = 1.4
 
@@ -214,15 +213,15 @@ class Conv2d(Function):
 
     def _forward_shifted(self, x, weight, bias, padding, dilation, groups):
         n, o = x.shape[0], weight.shape[0]
-        hp, wp, ho, wo, _, _ = grid_geometry(x.shape, weight.shape[2:], padding, dilation)
+        fh, fw, ho, wo, _, _, _ = grid_geometry(x.shape, weight.shape[2:], padding, dilation)
         Y, X = conv_shifted(x, weight, padding, dilation, groups)
-        y = Y.reshape(o, n, hp, wp)[:, :, :ho, :wo]  # the valid pixels of the grid
+        y = Y.reshape(o, n, fh, fw)[:, :, :ho, :wo]  # the valid pixels of the grid
         if bias is not None:
             y += bias.reshape(-1, 1, 1, 1)
         self.X = X if self.needs_input_grad[1] else None
         self.weight = weight
         self.geometry = (x.shape, padding, dilation, groups)
-        y = y.swapaxes(0, 1)  # (N, O, Ho, Wo), memory (O, N, Hp, Wp)
+        y = y.swapaxes(0, 1)  # (N, O, Ho, Wo), memory (O, N, Fh, Fw)
         return y[:, :, 0, :] if self.one_d else y
 
     def _backward_shifted(self, gy):

@@ -34,6 +34,7 @@ SHIFT_GRID = [
     (2, 3, 7, 6, 4, 3, 1, 1, 1),  # odd sizes
     (2, 2, 6, 7, 3, 1, 0, 1, 1),  # 1×1: X is the input itself, no copy
     (2, 2, 6, 5, 3, 1, 2, 1, 1),  # 1×1 with padding (outputs on the border see only zeros)
+    (2, 3, 5, 6, 4, 3, 3, 1, 1),  # padding wider than the kernel's reach: frames of Ho × Wo
     (2, 3, 9, 8, 4, 5, 2, 1, 1),  # 5×5
     (1, 4, 8, 9, 6, (2, 2), "same", 1, 1),  # even kernel 'same': asymmetric padding (0, 1)
     (2, 4, 7, 7, 4, 3, "same", 2, 2),  # dilation 2, groups 2
@@ -165,8 +166,8 @@ def test_auto_policy_picks_by_shape(policy):
     assert path((2, 64, 32, 32), (64, 64, 3, 3), padding=1)  # ResNet BasicBlock
     assert not path((2, 1, 28, 28), (6, 1, 5, 5), padding=2)  # LeNet conv1: C = 1
     assert not path((2, 64, 32, 32), (64, 64, 3, 3), padding=1, stride=2)  # stride 2
-    assert path((2, 64, 16, 16), (64, 64, 3, 3), padding=1)  # grid 1.27× the output
-    assert not path((2, 64, 8, 8), (64, 64, 3, 3), padding=1)  # grid 1.56× the output
+    assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1)  # grid 9·9 for 8·8 outputs
+    assert not path((2, 64, 4, 4), (64, 64, 3, 3), padding=1)  # grid 5·5 for 4·4 outputs
     assert not path((2, 16, 32, 32), (64, 16, 3, 3), padding=1)  # too few channels
     policy("shifted")
     assert not path((2, 64, 8, 8), (64, 64, 3, 3), padding=1, stride=2)  # im2col regardless
