@@ -36,7 +36,8 @@ class BatchNorm(Function):
 
     Works on the channel rows X (C, M) of x: every sum is along a contiguous row, Σ x̂·∂L/∂y
     is one dot product per row, and y comes out channel-major (C, N, ...) in memory, the
-    layout convolutions read and write, whatever the layout of x.
+    layout convolutions read and write, whatever the layout of x. Keeps X − μ and
+    1/√(σ² + ε) for the backward; x̂ is their product and is never stored.
     """
 
     multi_output = True
@@ -57,12 +58,12 @@ class BatchNorm(Function):
             var = running_var.astype(x.dtype, copy=False)
             x_c = xp.subtract(x_cm, mu[col], order="C").reshape(c, m)
         rstd = 1.0 / xp.sqrt(var + eps)
-        x_hat = x_c
-        x_hat *= rstd[:, None]
-        y = x_hat * gamma[:, None] if gamma is not None else x_hat.copy()
+        # y = x̂·γ + β with x̂ = (x − μ)·rstd folded into one scale per channel: x̂ itself is
+        # never stored (backward reads x − μ and rstd), which saves a pass over x
+        y = x_c * (rstd if gamma is None else rstd * gamma)[:, None]
         if beta is not None:
             y += beta[:, None]
-        self.x_hat, self.rstd, self.gamma = x_hat, rstd, gamma
+        self.x_c, self.rstd, self.gamma = x_c, rstd, gamma
         self.batch_stats, self.m = use_batch_stats, m
         y = y.reshape(x_cm.shape).swapaxes(0, 1)  # (N, C, ...), memory (C, N, ...)
         return y, mu, var
@@ -71,16 +72,16 @@ class BatchNorm(Function):
         if g_mu is not None or g_var is not None:
             raise RuntimeError("batch_norm: the batch statistics it returns carry no gradient")
         xp = get_array_module(gy)
-        x_hat, rstd, gamma, m = self.x_hat, self.rstd, self.gamma, self.m
+        x_c, rstd, gamma, m = self.x_c, self.rstd, self.gamma, self.m
         need_x, need_g, need_b = (list(self.needs_input_grad) + [False] * 3)[:3]
         G = channel_rows(gy)  # ∂L/∂y as (C, M): a copy only when gy is not channel-major
         g_beta = G.sum(axis=1)
-        g_gamma = xp.vecdot(G, x_hat)
+        g_gamma = xp.vecdot(G, x_c) * rstd  # Σ ∂L/∂y · x̂
         gx = None
         if need_x:
             scale = rstd if gamma is None else rstd * gamma
             if self.batch_stats:  # scale · (G − ∂L/∂β / M − x̂ · ∂L/∂γ / M)
-                gx = x_hat * (-g_gamma / m)[:, None]
+                gx = x_c * (-rstd * g_gamma / m)[:, None]
                 gx += G
                 gx -= (g_beta / m)[:, None]
                 gx *= scale[:, None]
