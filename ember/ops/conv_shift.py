@@ -38,7 +38,7 @@ becomes a batch of one GEMM per group.
 
 from __future__ import annotations
 
-from ..backend import get_array_module, matmul_into
+from ..backend import get_array_module, matmul_into, split_run
 
 
 def grid_geometry(x_shape, kernel, padding, dilation):
@@ -81,9 +81,14 @@ def per_offset_weights(weight, groups: int):
 
 def shifted_sum(W_k, X, delta, P, out) -> None:
     """out = Σ_k W_k[k] · X[..., δ_k : δ_k + P]; W_k (K, groups, A, B), X (groups, B, ≥ δ_k + P),
-    out (groups, A, P). Each product is added into out by the GEMM itself (β = 1)."""
-    for k, d in enumerate(delta):
-        matmul_into(W_k[k], X[..., d : d + P], out, accumulate=k > 0)
+    out (groups, A, P). Each product is added into out by the GEMM itself (β = 1); the
+    columns are cut into one range per core, each summed by single-threaded GEMMs."""
+
+    def columns(_, lo, hi):
+        for k, d in enumerate(delta):
+            matmul_into(W_k[k], X[..., d + lo : d + hi], out[..., lo:hi], accumulate=k > 0)
+
+    split_run(columns, P)
 
 
 def conv_shifted(x, weight, padding, dilation, groups):
@@ -127,10 +132,19 @@ def conv_shifted_backward(gy_cm, X, weight, x_shape, padding, dilation, groups, 
     gx = gW = None
     if need[1]:
         Xg = X.reshape(groups, c_g, -1)
-        Gv = G[..., d_max : d_max + P]
-        gW_k = xp.empty((kh * kw, groups, o_g, c_g), dtype=gy_cm.dtype)
-        for k, d in enumerate(delta):
-            matmul_into(Gv, Xg[..., d : d + P].swapaxes(1, 2), gW_k[k])
+        partial = {}  # ∂L/∂W_uv summed over one range of grid positions per core
+
+        def positions(i, lo, hi):
+            part = xp.empty((kh * kw, groups, o_g, c_g), dtype=gy_cm.dtype)
+            Gv = G[..., d_max + lo : d_max + hi]
+            for k, d in enumerate(delta):
+                matmul_into(Gv, Xg[..., d + lo : d + hi].swapaxes(1, 2), part[k])
+            partial[i] = part
+
+        split_run(positions, P)
+        gW_k = partial[0]
+        for i in range(1, len(partial)):
+            gW_k += partial[i]
         gW = gW_k.reshape(kh, kw, o, c_g).transpose(2, 3, 0, 1)
     if need[0]:
         (pt, _), (pl, _) = padding

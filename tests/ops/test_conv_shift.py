@@ -232,3 +232,37 @@ def test_matmul_into_falls_back_where_blas_cannot_read():
     out3 = np.empty((3, 4, 2))
     matmul_into(*batch, out3)
     np.testing.assert_allclose(out3, np.matmul(*batch), rtol=1e-12)
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+@pytest.mark.parametrize("cfg", [SHIFT_GRID[1], SHIFT_GRID[6], SHIFT_GRID[10]])
+def test_shifted_split_over_threads_equals_im2col(torch, policy, monkeypatch, workers, cfg):
+    """The column ranges summed in parallel threads (backend.split_run) give the same sums."""
+    monkeypatch.setattr(backend, "SPLIT_WORKERS", workers)
+    x, W, b, kw = _inputs(cfg, seed=9)
+    policy("im2col")
+    _, y_ref, grads_ref, gy = _run(F.conv2d, (x, W, b), kw)
+    policy("shifted")
+    took_shifted, y, grads, _ = _run(F.conv2d, (x, W, b), kw, gy)
+    assert took_shifted
+    _assert_close(y, y_ref)
+    for g, g_ref in zip(grads, grads_ref):
+        _assert_close(g, g_ref)
+
+
+def test_split_run_covers_the_range_once_and_restores_blas_threads(monkeypatch):
+    monkeypatch.setattr(backend, "SPLIT_WORKERS", 3)
+    hits = np.zeros(100, int)
+    parts = []
+
+    def fn(i, lo, hi):
+        hits[lo:hi] += 1
+        parts.append(i)
+
+    backend.matmul_into(np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2)))  # load BLAS
+    threads = backend._gemm_functions.get("threads")
+    before = threads[0]() if threads else None
+    n = backend.split_run(fn, 100)
+    assert (hits == 1).all() and sorted(parts) == list(range(n))
+    if threads:  # NumPy's bundled OpenBLAS: really split, and its thread count is back
+        assert n == 3 and threads[0]() == before
