@@ -187,6 +187,7 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
 SPLIT_WORKERS: int | None = None
 _split_pool: ThreadPoolExecutor | None = None
 _split_pool_size = 0
+_split_pool_pid = 0  # a forked child inherits the pool object but not its threads
 _split_lock = threading.Lock()
 
 
@@ -201,7 +202,7 @@ def split_run(fn, n: int, min_part: int = 4096) -> int:
     OpenBLAS's 2 threads at load 5, 36 ms split in two ranges of single-threaded GEMMs,
     which sync once). Runs alone where the BLAS thread count cannot be read and set.
     """
-    global _gemm_functions, _split_pool, _split_pool_size
+    global _gemm_functions, _split_pool, _split_pool_size, _split_pool_pid
     if _gemm_functions is None:
         _gemm_functions = _numpy_cblas_gemm()
     threads = _gemm_functions.get("threads")
@@ -213,9 +214,9 @@ def split_run(fn, n: int, min_part: int = 4096) -> int:
     get_threads, set_threads = threads
     before = get_threads()
     try:
-        if _split_pool_size < workers - 1:
+        if _split_pool_size < workers - 1 or _split_pool_pid != os.getpid():
             _split_pool = ThreadPoolExecutor(workers - 1, thread_name_prefix="ember-split")
-            _split_pool_size = workers - 1
+            _split_pool_size, _split_pool_pid = workers - 1, os.getpid()
         cuts = [n * i // workers for i in range(workers + 1)]
         set_threads(1)
         futures = [_split_pool.submit(fn, i, cuts[i], cuts[i + 1]) for i in range(1, workers)]

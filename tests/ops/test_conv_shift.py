@@ -266,3 +266,26 @@ def test_split_run_covers_the_range_once_and_restores_blas_threads(monkeypatch):
     assert (hits == 1).all() and sorted(parts) == list(range(n))
     if threads:  # NumPy's bundled OpenBLAS: really split, and its thread count is back
         assert n == 3 and threads[0]() == before
+
+
+def test_split_run_works_in_a_forked_child(monkeypatch):
+    """A child forked after the thread pool exists has the pool object without its threads;
+    split_run must make a new one there rather than wait forever."""
+    import multiprocessing
+
+    monkeypatch.setattr(backend, "SPLIT_WORKERS", 2)
+    backend.split_run(lambda i, lo, hi: None, 10)  # the pool exists in the parent now
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_split_sum_in_child).get(timeout=30) == 45
+
+
+def _split_sum_in_child() -> int:
+    backend.SPLIT_WORKERS = 2
+    sums = {}
+
+    def fn(i, lo, hi):
+        sums[i] = sum(range(lo, hi))
+
+    assert backend.split_run(fn, 10) == 2 or not backend._gemm_functions.get("threads")
+    return sum(sums.values())
