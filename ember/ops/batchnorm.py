@@ -23,8 +23,9 @@ from ..backend import get_array_module
 from ..function import Function
 
 
-def _channel_shape(x):
-    return (1, x.shape[1]) + (1,) * (x.ndim - 2)
+def channel_rows(a):
+    """a (N, C, ...) as the matrix (C, M) of its channels, a view when a is channel-major."""
+    return a.swapaxes(0, 1).reshape(a.shape[1], -1)
 
 
 class BatchNorm(Function):
@@ -32,6 +33,11 @@ class BatchNorm(Function):
 
     Inputs: x (N, C, ...), γ (C,) or None, β (C,) or None, and in evaluation the running
     mean and variance (C,) as constants.
+
+    Works on the channel rows X (C, M) of x: every sum is along a contiguous row, Σ x̂·∂L/∂y
+    is one dot product per row, and y comes out channel-major (C, N, ...) in memory, the
+    layout convolutions read and write, whatever the layout of x. Keeps X − μ and
+    1/√(σ² + ε) for the backward; x̂ is their product and is never stored.
     """
 
     multi_output = True
@@ -39,48 +45,49 @@ class BatchNorm(Function):
     def forward(self, x, gamma=None, beta=None, running_mean=None, running_var=None,
                 use_batch_stats=True, eps=1e-5):  # fmt: skip
         xp = get_array_module(x)
-        axes = (0,) + tuple(range(2, x.ndim))
-        shape = _channel_shape(x)
+        c = x.shape[1]
+        m = x.size // c
+        x_cm = x.swapaxes(0, 1)  # (C, N, ...)
+        col = (slice(None),) + (None,) * (x.ndim - 1)  # a (C,) vector against (C, N, ...)
         if use_batch_stats:
-            mu = x.mean(axis=axes, keepdims=True)
-            x_c = x - mu
-            var = xp.square(x_c).mean(axis=axes, keepdims=True)
+            mu = x_cm.sum(axis=tuple(range(1, x.ndim))) / m
+            x_c = xp.subtract(x_cm, mu[col], order="C").reshape(c, m)  # X − μ_B, (C, M)
+            var = xp.vecdot(x_c, x_c) / m
         else:
-            mu = running_mean.reshape(shape).astype(x.dtype, copy=False)
-            var = running_var.reshape(shape).astype(x.dtype, copy=False)
-            x_c = x - mu
+            mu = running_mean.astype(x.dtype, copy=False)
+            var = running_var.astype(x.dtype, copy=False)
+            x_c = xp.subtract(x_cm, mu[col], order="C").reshape(c, m)
         rstd = 1.0 / xp.sqrt(var + eps)
-        x_hat = x_c
-        x_hat *= rstd
-        if gamma is not None:
-            y = x_hat * gamma.reshape(shape)
-            y += beta.reshape(shape) if beta is not None else 0
-        elif beta is not None:
-            y = x_hat + beta.reshape(shape)
-        else:
-            y = x_hat.copy()
-        self.x_hat, self.rstd, self.gamma = x_hat, rstd, gamma
-        self.axes, self.batch_stats = axes, use_batch_stats
-        self.m = x.size // x.shape[1]
-        return y, mu.reshape(-1), var.reshape(-1)
+        # y = x̂·γ + β with x̂ = (x − μ)·rstd folded into one scale per channel: x̂ itself is
+        # never stored (backward reads x − μ and rstd), which saves a pass over x
+        y = x_c * (rstd if gamma is None else rstd * gamma)[:, None]
+        if beta is not None:
+            y += beta[:, None]
+        self.x_c, self.rstd, self.gamma = x_c, rstd, gamma
+        self.batch_stats, self.m = use_batch_stats, m
+        y = y.reshape(x_cm.shape).swapaxes(0, 1)  # (N, C, ...), memory (C, N, ...)
+        return y, mu, var
 
     def backward(self, gy, g_mu=None, g_var=None):
         if g_mu is not None or g_var is not None:
             raise RuntimeError("batch_norm: the batch statistics it returns carry no gradient")
-        x_hat, rstd, gamma, axes = self.x_hat, self.rstd, self.gamma, self.axes
+        xp = get_array_module(gy)
+        x_c, rstd, gamma, m = self.x_c, self.rstd, self.gamma, self.m
         need_x, need_g, need_b = (list(self.needs_input_grad) + [False] * 3)[:3]
-        g_beta = gy.sum(axis=axes)
-        g_gamma = (gy * x_hat).sum(axis=axes)
+        G = channel_rows(gy)  # ∂L/∂y as (C, M): a copy only when gy is not channel-major
+        g_beta = G.sum(axis=1)
+        g_gamma = xp.vecdot(G, x_c) * rstd  # Σ ∂L/∂y · x̂
         gx = None
         if need_x:
-            scale = rstd if gamma is None else rstd * gamma.reshape(rstd.shape)
-            if self.batch_stats:
-                shape = rstd.shape
-                gx = gy - (g_beta / self.m).reshape(shape)
-                gx -= x_hat * (g_gamma / self.m).reshape(shape)
-                gx *= scale
+            scale = rstd if gamma is None else rstd * gamma
+            if self.batch_stats:  # scale · (G − ∂L/∂β / M − x̂ · ∂L/∂γ / M)
+                gx = x_c * (-rstd * g_gamma / m)[:, None]
+                gx += G
+                gx -= (g_beta / m)[:, None]
+                gx *= scale[:, None]
             else:
-                gx = gy * scale
+                gx = G * scale[:, None]
+            gx = gx.reshape((gy.shape[1], gy.shape[0]) + gy.shape[2:]).swapaxes(0, 1)
         return (gx, g_gamma if need_g else None, g_beta if need_b else None) + (None,) * (
             len(self.needs_input_grad) - 3
         )

@@ -23,6 +23,10 @@ transpose of that array without copying; elementwise ops downstream keep that
 memory order, so the next convolution reads channel-major memory again
 (PERFORMANCE.md: "channel-first-then-batch column matrices").
 
+Stride-1 convolutions with enough channels take another route to the same sum, kh·kw
+shifted GEMMs on the flat padded input with no column matrix (conv_shift.py); Conv2d
+picks per call (``shifted_pays``).
+
 1-D convolution is the 2-D one on a height-1 image. LeCun et al. 1998 (LeNet);
 Chellapilla et al. 2006 (convolution as unrolled matrix products).
 """
@@ -31,6 +35,12 @@ from __future__ import annotations
 
 from ..backend import get_array_module, strided_view
 from ..function import Function
+from .conv_shift import conv_shifted, conv_shifted_backward, grid_geometry
+
+#: The algorithm Conv2d runs. "auto" picks per call with ``shifted_pays``; "im2col" and
+#: "shifted" force one (tests run both over the same cases). Shifted GEMMs need stride 1:
+#: other convolutions run im2col whatever this says.
+POLICY = "auto"
 
 
 def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
@@ -147,11 +157,34 @@ def conv_columns_gemm(x, weight, stride, padding, dilation, groups):
     return y.reshape(o, n, ho, wc), cols, wc
 
 
+def shifted_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
+    """Whether the shifted-GEMM path (conv_shift.py) should run rather than im2col."""
+    if stride != (1, 1) or POLICY == "im2col":
+        return False
+    if POLICY == "shifted":
+        return True
+    fh, fw, ho, wo, _, _, _ = grid_geometry(x_shape, w_shape[2:], padding, dilation)
+    return w_shape[1] >= SHIFTED_MIN_CHANNELS and fh * fw <= SHIFTED_MAX_GRID * ho * wo
+
+
+#: The crossover, measured with benchmarks/conv_crossover.py (1 thread, forward + backward,
+#: 3×3 pad 1, N = 32, O = 64; im2col time ÷ shifted time): at 32×32, 0.17 at C = 1, 0.63
+#: at 8, 0.93 at 16, 1.13 at 32, 1.30 at 64, 1.14 at 128. At C = 64 by image size (the
+#: grid Fh·Fw ÷ the output Ho·Wo): 16×16 (1.13) 1.41, 8×8 (1.27) 1.09, 4×4 (1.56) 0.97.
+SHIFTED_MIN_CHANNELS = 32
+SHIFTED_MAX_GRID = 1.4
+
+
 class Conv2d(Function):
-    """Y = W_mat · X_col + b per group; x (N, C, H, W) or (N, C, L), W (O, C/groups, kh, kw).
+    """y = conv(x, W) + b; x (N, C, H, W) or (N, C, L), W (O, C/groups, kh, kw).
 
     Constants: stride (sh, sw), padding ((top, bottom), (left, right)), dilation (dh, dw),
     groups. A 3-D x with a 3-D W is the 1-D convolution.
+
+    Two algorithms, the same sum: stride-1 convolutions with enough input channels per
+    group run kh·kw shifted GEMMs on the flat padded input (conv_shift.py: no column
+    matrix, nothing larger than the padded input kept for backward); the rest, im2col:
+    Y = W_mat · X_col + b per group, as below. ``POLICY`` forces one.
 
     ∂L/∂x takes the cheaper of two routes. col2im: ∂L/∂X_col = W_matᵀ · ∂L/∂Y, then one
     strided add per kernel offset. Or, with stride 1, ∂L/∂x is itself a convolution: of
@@ -165,6 +198,9 @@ class Conv2d(Function):
         self.one_d = x.ndim == 3
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
+        self.shifted = shifted_pays(x.shape, weight.shape, stride, padding, dilation, groups)
+        if self.shifted:
+            return self._forward_shifted(x, weight, bias, padding, dilation, groups)
         y, cols, wc = conv_columns_gemm(x, weight, stride, padding, dilation, groups)
         if bias is not None:
             y += bias.reshape(-1, 1, 1, 1)
@@ -175,11 +211,40 @@ class Conv2d(Function):
         y = y[..., :wo].swapaxes(0, 1)  # (N, O, Ho, Wo), memory still (O, N, Ho, Wc)
         return y[:, :, 0, :] if self.one_d else y
 
+    def _forward_shifted(self, x, weight, bias, padding, dilation, groups):
+        n, o = x.shape[0], weight.shape[0]
+        fh, fw, ho, wo, _, _, _ = grid_geometry(x.shape, weight.shape[2:], padding, dilation)
+        Y, X = conv_shifted(x, weight, padding, dilation, groups)
+        y = Y.reshape(o, n, fh, fw)[:, :, :ho, :wo]  # the valid pixels of the grid
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1, 1)
+        self.X = X if self.needs_input_grad[1] else None
+        self.weight = weight
+        self.geometry = (x.shape, padding, dilation, groups)
+        y = y.swapaxes(0, 1)  # (N, O, Ho, Wo), memory (O, N, Fh, Fw)
+        return y[:, :, 0, :] if self.one_d else y
+
+    def _backward_shifted(self, gy):
+        x_shape, padding, dilation, groups = self.geometry
+        need = self.needs_input_grad
+        gy_cm = gy.swapaxes(0, 1)  # (O, N, Ho, Wo)
+        gx, gw = conv_shifted_backward(gy_cm, self.X, self.weight, x_shape, padding, dilation,
+                                       groups, need[:2])  # fmt: skip
+        if self.one_d:
+            gx = None if gx is None else gx[:, :, 0, :]
+            gw = None if gw is None else gw[:, :, 0, :]
+        if len(need) > 2:
+            gb = gy_cm.sum(axis=(1, 2, 3)) if need[2] else None
+            return gx, gw, gb
+        return gx, gw
+
     def backward(self, gy):
         xp = get_array_module(gy)
-        x_shape, stride, padding, dilation, groups, out_hw, wc = self.geometry
         if self.one_d:
             gy = gy[:, :, None, :]
+        if self.shifted:
+            return self._backward_shifted(gy)
+        x_shape, stride, padding, dilation, groups, out_hw, wc = self.geometry
         n, o = gy.shape[:2]
         weight = self.weight
         gy_t = gy.swapaxes(0, 1)  # (O, N, Ho, Wo): free when gy kept this op's layout

@@ -183,3 +183,33 @@ def test_normalisation_errors():
         nn.BatchNorm1d(3)(ember.randn(1, 3))
     with pytest.raises(ValueError, match="divisible"):
         nn.GroupNorm(3, 4)
+
+
+@pytest.mark.parametrize("layout", ["nchw", "channel_major_view", "nc"])
+def test_batchnorm_any_input_layout_equals_composed(layout):
+    """The fused op reads x through its channel rows: a contiguous NCHW x, a strided view
+    of a padded channel-major buffer (what the shifted convolution returns) and a 2-D x
+    give the composed result, and y comes out channel-major."""
+    rng = np.random.default_rng(11)
+    if layout == "nc":
+        x = rng.standard_normal((6, 3))
+    elif layout == "nchw":
+        x = rng.standard_normal((4, 3, 5, 6))
+    else:
+        x = rng.standard_normal((3, 4, 7, 8))[:, :, 1:6, :6].swapaxes(0, 1)  # (4, 3, 5, 6)
+    g, b = rng.standard_normal(3), rng.standard_normal(3)
+    gy = rng.standard_normal(x.shape)  # C-ordered: not the layout y has
+    results = []
+    for bn in (
+        lambda x, g, b: F.batch_norm(x, None, None, g, b, training=True),
+        F.batch_norm_composed,
+    ):
+        ts = [ember.Tensor(a, requires_grad=True) for a in (x, g, b)]
+        y = bn(*ts)
+        y.backward(gy)
+        results.append((y.data, [t.grad.data for t in ts]))
+    (y, grads), (y_ref, grads_ref) = results
+    assert y.swapaxes(0, 1).flags.c_contiguous  # channel-major memory
+    np.testing.assert_allclose(y, y_ref, rtol=1e-10, atol=1e-12)
+    for a, r in zip(grads, grads_ref):
+        np.testing.assert_allclose(a, r, rtol=1e-9, atol=1e-10)
