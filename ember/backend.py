@@ -13,12 +13,10 @@ import glob
 import math
 import os
 import sys
-import threading
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy
 
-from .threads import parallel_for  # noqa: F401  (NumPy runs each ufunc on one core)
+from .threads import get_num_threads, parallel_for, parallel_parts  # noqa: F401
 
 xp = numpy
 
@@ -185,17 +183,13 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
         numpy.matmul(a, b, out=out)
 
 
-#: Python threads for split_run; None: as many as BLAS would use (tests set 2).
+#: Parts for split_run; None: one per ember thread (ember.set_num_threads). Tests set it.
 SPLIT_WORKERS: int | None = None
-_split_pool: ThreadPoolExecutor | None = None
-_split_pool_size = 0
-_split_pool_pid = 0  # a forked child inherits the pool object but not its threads
-_split_lock = threading.Lock()
 
 
 def split_run(fn, n: int, min_part: int = 4096) -> int:
-    """Run fn(part, lo, hi) over [0, n) cut into one contiguous range per worker, in
-    parallel Python threads, with BLAS held to one thread meanwhile; returns the number of
+    """Run fn(part, lo, hi) over [0, n) cut into one contiguous range per thread, in
+    parallel (ember.threads), with BLAS held to one thread meanwhile; returns the number of
     parts (1: fn(0, 0, n) ran alone, here).
 
     For a sum of many GEMMs (a shifted convolution makes 9 per pass): BLAS's own threads
@@ -204,30 +198,25 @@ def split_run(fn, n: int, min_part: int = 4096) -> int:
     OpenBLAS's 2 threads at load 5, 36 ms split in two ranges of single-threaded GEMMs,
     which sync once). Runs alone where the BLAS thread count cannot be read and set.
     """
-    global _gemm_functions, _split_pool, _split_pool_size, _split_pool_pid
+    global _gemm_functions
     if _gemm_functions is None:
         _gemm_functions = _numpy_cblas_gemm()
     threads = _gemm_functions.get("threads")
-    workers = SPLIT_WORKERS if SPLIT_WORKERS is not None else (threads[0]() if threads else 1)
-    workers = min(workers, n // min_part) if SPLIT_WORKERS is None else min(workers, n)
-    if workers < 2 or threads is None or not _split_lock.acquire(blocking=False):
-        fn(0, 0, n)  # (a split already running in another thread: this one runs alone)
+    if SPLIT_WORKERS is None:
+        workers = min(get_num_threads(), n // min_part)
+    else:
+        workers = min(SPLIT_WORKERS, n)
+    if workers < 2 or threads is None:
+        fn(0, 0, n)
         return 1
-    get_threads, set_threads = threads
-    before = get_threads()
+    get_blas_threads, set_blas_threads = threads
+    before = get_blas_threads()
+    cuts = [n * i // workers for i in range(workers + 1)]
+    set_blas_threads(1)
     try:
-        if _split_pool_size < workers - 1 or _split_pool_pid != os.getpid():
-            _split_pool = ThreadPoolExecutor(workers - 1, thread_name_prefix="ember-split")
-            _split_pool_size, _split_pool_pid = workers - 1, os.getpid()
-        cuts = [n * i // workers for i in range(workers + 1)]
-        set_threads(1)
-        futures = [_split_pool.submit(fn, i, cuts[i], cuts[i + 1]) for i in range(1, workers)]
-        fn(0, cuts[0], cuts[1])
-        for f in futures:
-            f.result()
+        parallel_parts(lambda i: fn(i, cuts[i], cuts[i + 1]), workers)
     finally:
-        set_threads(before)
-        _split_lock.release()
+        set_blas_threads(before)
     return workers
 
 

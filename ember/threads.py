@@ -48,8 +48,8 @@ class _Pool:
         self.busy = threading.Lock()  # one split job at a time; a nested or concurrent call
         # (a worker's fn splitting again, or a second user thread) runs inline instead
 
-    def _start_workers(self) -> None:
-        while len(self.inboxes) < self.n_threads - 1:
+    def _start_workers(self, n_workers: int) -> None:
+        while len(self.inboxes) < n_workers:
             inbox: queue.SimpleQueue = queue.SimpleQueue()
             threading.Thread(target=self._work, args=(inbox,), daemon=True).start()
             self.inboxes.append(inbox)
@@ -66,13 +66,14 @@ class _Pool:
             except BaseException as e:  # handed to the caller, re-raised there
                 done.put(e)
 
-    def run(self, fn, n: int, grain: int, align: int) -> None:
-        chunks = min(self.n_threads, n // max(1, grain, align))
+    def run(self, fn, n: int, grain: int, align: int, chunks: int | None = None) -> None:
+        if chunks is None:
+            chunks = min(self.n_threads, n // max(1, grain, align))
         if chunks < 2 or not self.busy.acquire(blocking=False):
             fn(0, n)
             return
         try:
-            self._start_workers()
+            self._start_workers(chunks - 1)
             bounds = [n * i // chunks // align * align for i in range(chunks)] + [n]
             done: queue.SimpleQueue = queue.SimpleQueue()
             for i in range(chunks - 1):
@@ -132,3 +133,18 @@ def parallel_for(fn, n: int, grain: int, align: int = 1) -> None:
     for the bulk of its work (NumPy ufuncs and BLAS do).
     """
     _pool.run(fn, n, grain, align)
+
+
+def parallel_parts(fn, parts: int) -> None:
+    """Call fn(i) for i in range(parts), each part in its own thread (the caller's included).
+
+    For work cut by its owner (e.g. one column range per core, each with its own scratch):
+    parts beyond the thread count still get a thread each. A nested or concurrent call runs
+    the parts one after another in the calling thread.
+    """
+
+    def each(lo, hi):
+        for i in range(lo, hi):
+            fn(i)
+
+    _pool.run(each, parts, 1, 1, chunks=parts)

@@ -165,3 +165,12 @@ def test_attention_is_bit_identical_with_one_and_two_threads(case):
         return [out.detach().numpy().copy(), *_grads_of((out * out).sum(), *inputs)]
 
     _same_with_one_and_two_threads(step)
+
+
+def test_parallel_parts_runs_every_part_once_even_beyond_the_thread_count(two_threads):
+    import threading
+
+    seen = {}
+    threads.parallel_parts(lambda i: seen.setdefault(i, threading.get_ident()), 3)
+    assert sorted(seen) == [0, 1, 2]
+    assert len(set(seen.values())) == 3  # each part in its own thread
