@@ -16,7 +16,7 @@ import sys
 
 import numpy
 
-from .threads import get_num_threads, parallel_for, parallel_parts  # noqa: F401
+from .threads import parallel_for, parallel_parts  # noqa: F401
 
 xp = numpy
 
@@ -183,7 +183,7 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
         numpy.matmul(a, b, out=out)
 
 
-#: Parts for split_run; None: one per ember thread (ember.set_num_threads). Tests set it.
+#: Parts for split_run; None: one per BLAS thread (the threads it stands in for). Tests set it.
 SPLIT_WORKERS: int | None = None
 
 
@@ -203,7 +203,7 @@ def split_run(fn, n: int, min_part: int = 4096) -> int:
         _gemm_functions = _numpy_cblas_gemm()
     threads = _gemm_functions.get("threads")
     if SPLIT_WORKERS is None:
-        workers = min(get_num_threads(), n // min_part)
+        workers = min(threads[0]() if threads else 1, n // min_part)
     else:
         workers = min(SPLIT_WORKERS, n)
     if workers < 2 or threads is None:

@@ -4,17 +4,26 @@ NumPy runs every ufunc on one core, while BLAS (and torch, for everything) uses 
 them. NumPy releases the GIL inside its loops, so two Python threads calling ufuncs on
 disjoint halves of an array do run on two cores at once. `parallel_for(fn, n, grain)`
 cuts range(n) into contiguous chunks, gives all but the last to persistent worker
-threads and runs the last itself, then waits: a hand-off costs a few microseconds, so
-jobs are only split when each chunk holds at least `grain` units of work.
+threads and runs the last itself, then waits. A hand-off costs tens of microseconds (waking
+an idle core), and the threads share the GIL between ufunc calls, so a job pays only when
+each chunk holds at least `grain` units and its ufunc calls each run ≳ 20 µs (on 32k-element
+blocks two threads were slower than one; on 64k-element blocks 1.5× faster).
 
 Results never depend on the number of threads: work is only ever split along
 independent elements or rows, so every value is computed by the same operations in the
-same order whichever thread computes it (runs repeat bit for bit).
+same order whichever thread computes it (runs repeat bit for bit). (The shifted
+convolution's ∂L/∂W adds one partial sum per BLAS thread: same bits for the same BLAS
+thread count.)
 
-The thread count is `set_num_threads(n)` / `get_num_threads()`, by default the first of
-the environment variables EMBER_NUM_THREADS, OMP_NUM_THREADS, OPENBLAS_NUM_THREADS that is
-set, else the number of cores this process may run on (PyTorch reads OMP_NUM_THREADS the
-same way).
+The thread count is `set_num_threads(n)` / `get_num_threads()`: EMBER_NUM_THREADS if set,
+else 1. One by default because of what was measured on the 2-core machine: NumPy's
+OpenBLAS keeps its idle worker busy-waiting on the second core for a while after every
+GEMM, so an elementwise half handed to that core waits its turn, and a whole GPT step got
+4 % slower with 2 threads (56 → 58 ms) even though GELU (3.1 → 2.4 ms) and attention
+(2.2 → 1.6 ms) alone got faster. With BLAS on one thread (OPENBLAS_NUM_THREADS=1) the
+same step gains (68 → 63 ms). Work that replaces BLAS's threads instead of competing with
+them (the shifted convolution's GEMMs: `backend.split_run`) uses `parallel_parts`, which
+always gets one thread per part.
 """
 
 from __future__ import annotations
@@ -23,18 +32,10 @@ import os
 import queue
 import threading
 
-_ENV = ("EMBER_NUM_THREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")
-
 
 def _default_threads() -> int:
-    for name in _ENV:
-        value = os.environ.get(name, "").strip()
-        if value.isdigit() and int(value) > 0:
-            return int(value)
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+    value = os.environ.get("EMBER_NUM_THREADS", "").strip()
+    return int(value) if value.isdigit() and int(value) > 0 else 1
 
 
 class _Pool:

@@ -97,7 +97,8 @@ class LayerNorm(Function):
         return gx, gw, gb
 
 
-_GRAIN = 1 << 15  # elements per thread below which splitting costs more than it saves
+_GRAIN = 1 << 16  # elements per thread below which splitting costs more than it saves
+# (shorter ufunc calls leave the two threads queueing for the GIL between calls)
 
 
 _ONES: dict = {}
