@@ -8,6 +8,7 @@ then alternating blocks of ember and torch steps with pauses between, medians an
     python -m benchmarks.bench_all                 # the full table (about 5 minutes idle)
     python -m benchmarks.bench_all --only mlp gpt_tiny --rounds 3
     python -m benchmarks.bench_all --threads 1     # 1 thread each side (a loaded machine)
+    python -m benchmarks.bench_all --ember-threads 2   # with ember's elementwise threads on
 """
 
 from __future__ import annotations
@@ -49,7 +50,13 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--only", nargs="+", choices=[w[0] for w in WORKLOADS])
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--threads", type=int, default=2, help="threads on each side")
+    ap.add_argument("--threads", type=int, default=2, help="BLAS and torch threads")
+    ap.add_argument(
+        "--ember-threads",
+        type=int,
+        default=None,
+        help="ember's own elementwise threads (ember.set_num_threads); default: ember's default",
+    )
     ap.add_argument("--no-save", action="store_true", help="do not append to results.json")
     args = ap.parse_args(argv)
     if args.threads == 1 and os.environ.get("OPENBLAS_NUM_THREADS") != "1":
@@ -57,7 +64,8 @@ def main(argv=None) -> int:
     torch = setup_torch(args.threads)
     import ember
 
-    ember.set_num_threads(args.threads)
+    if args.ember_threads is not None:
+        ember.set_num_threads(args.ember_threads)
     results = []
     for name, module, builder, wargs, block, _ in WORKLOADS:
         if args.only and name not in args.only:

@@ -58,7 +58,7 @@ class Adam(Optimizer):
         vmax = state.get("max_exp_avg_sq") if group["amsgrad"] else None
         arrays = (p, g, state["exp_avg"], state["exp_avg_sq"], vmax)
         consts = (decay, l2, b1, b2, eps * sqrt_bc2, lr * sqrt_bc2 / bc1)
-        if not all(a is None or a.flags.c_contiguous for a in arrays):
+        if p.size < 2 * _GRAIN or not all(a is None or a.flags.c_contiguous for a in arrays):
             _adam_step(*arrays, *consts)
             return
         # the step is memory-bound: a large tensor is split over the threads
