@@ -8,9 +8,11 @@ import math
 class CosineSchedule:
     """ηₜ = η₀ · (1 + cos(π·t / T)) / 2 for step t of T, per optimizer step (then 0).
 
-    Inline because ``ember.optim.lr_scheduler`` is not on this branch; it has the torch
-    scheduler surface the loop needs (``step``, ``get_last_lr``, ``state_dict``) and the closed
-    form of torch's CosineAnnealingLR with eta_min = 0.
+    The closed form of torch's CosineAnnealingLR with eta_min = 0 and its scheduler surface
+    (``step``, ``get_last_lr``, ``state_dict``), kept apart from ``optim.lr_scheduler`` for
+    two differences the language trainer relies on: the rate stays 0 after T steps (torch's
+    schedule climbs again), and a resumed run keeps the T it was started with (see
+    load_state_dict), so resuming towards a new --steps target anneals over the new total.
     """
 
     def __init__(self, optimizer, T_max: int):
