@@ -11,8 +11,9 @@ class CosineSchedule:
     The closed form of torch's CosineAnnealingLR with eta_min = 0 and its scheduler surface
     (``step``, ``get_last_lr``, ``state_dict``), kept apart from ``optim.lr_scheduler`` for
     two differences the language trainer relies on: the rate stays 0 after T steps (torch's
-    schedule climbs again), and a resumed run keeps the T it was started with (see
-    load_state_dict), so resuming towards a new --steps target anneals over the new total.
+    schedule climbs again), and a resumed run anneals over the T it is resumed with, not the
+    saved one (see load_state_dict), so resuming towards a new --steps target anneals over
+    the new total.
     """
 
     def __init__(self, optimizer, T_max: int):
