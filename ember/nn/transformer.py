@@ -80,20 +80,12 @@ class TransformerEncoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            need_weights=False,
-            is_causal=is_causal,
-        )[0]
-        return self.dropout1(x)
+        return _attention_block(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout2(x)
+        return _feed_forward_block(self, x, self.dropout2)
 
 
 class TransformerDecoderLayer(Module):
@@ -165,32 +157,31 @@ class TransformerDecoderLayer(Module):
         return x
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
-        x = self.self_attn(
-            x,
-            x,
-            x,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout1(x)
+        return _attention_block(
+            self.self_attn, self.dropout1, x, x, attn_mask, key_padding_mask, is_causal
+        )
 
     def _mha_block(self, x, mem, attn_mask, key_padding_mask, is_causal):
-        x = self.multihead_attn(
-            x,
-            mem,
-            mem,
-            attn_mask=attn_mask,
-            key_padding_mask=key_padding_mask,
-            is_causal=is_causal,
-            need_weights=False,
-        )[0]
-        return self.dropout2(x)
+        return _attention_block(
+            self.multihead_attn, self.dropout2, x, mem, attn_mask, key_padding_mask, is_causal
+        )
 
     def _ff_block(self, x):
-        x = self.linear2(self.dropout(self.activation(self.linear1(x))))
-        return self.dropout3(x)
+        return _feed_forward_block(self, x, self.dropout3)
+
+
+def _attention_block(attn, dropout, x, kv, attn_mask, key_padding_mask, is_causal):
+    """Dropout(Attn(x, kv, kv)): self-attention when kv is x, cross-attention to the memory."""
+    y = attn(
+        x, kv, kv, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+        need_weights=False, is_causal=is_causal,
+    )[0]  # fmt: skip
+    return dropout(y)
+
+
+def _feed_forward_block(layer, x, dropout):
+    """Dropout(W₂·Dropout(act(W₁·x + b₁)) + b₂) with the layer's linear1, linear2, activation."""
+    return dropout(layer.linear2(layer.dropout(layer.activation(layer.linear1(x)))))
 
 
 def _clones(module: Module, n: int) -> ModuleList:
