@@ -78,13 +78,7 @@ def conv2d(
     groups: int = 1,
 ) -> Tensor:
     """2-D convolution (cross-correlation, as torch): x (N, C, H, W), W (O, C/groups, kh, kw)."""
-    _check(input, weight, bias, groups, 2, "conv2d")
-    stride, dilation = _pair(stride, 2, "stride"), _pair(dilation, 2, "dilation")
-    pads = conv_padding(padding, weight.shape[2:], dilation, stride, 2)
-    return apply(
-        C.Conv2d, input, weight, bias,
-        stride=stride, padding=pads, dilation=dilation, groups=groups,
-    )  # fmt: skip
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
 def conv1d(
@@ -97,13 +91,18 @@ def conv1d(
     groups: int = 1,
 ) -> Tensor:
     """1-D convolution: x (N, C, L), W (O, C/groups, k); the 2-D op on a height-1 image."""
-    _check(input, weight, bias, groups, 1, "conv1d")
-    stride, dilation = _pair(stride, 1, "stride"), _pair(dilation, 1, "dilation")
-    pads = conv_padding(padding, weight.shape[2:], dilation, stride, 1)
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1)
+
+
+def _conv(x, weight, bias, stride, padding, dilation, groups: int, nd: int) -> Tensor:
+    _check(x, weight, bias, groups, nd, f"conv{nd}d")
+    stride, dilation = _pair(stride, nd, "stride"), _pair(dilation, nd, "dilation")
+    pads = conv_padding(padding, weight.shape[2:], dilation, stride, nd)
+    if nd == 1:  # the 2-D op on a height-1 image
+        stride, pads, dilation = (1,) + stride, ((0, 0),) + pads, (1,) + dilation
     return apply(
-        C.Conv2d, input, weight, bias,
-        stride=(1,) + stride, padding=((0, 0),) + pads, dilation=(1,) + dilation, groups=groups,
-    )  # fmt: skip
+        C.Conv2d, x, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups
+    )
 
 
 def conv2d_composed(
