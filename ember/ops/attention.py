@@ -6,6 +6,8 @@ The composed version (matmul, add, softmax, dropout, matmul from primitives) is
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module, parallel_for
 from ..function import Function, unbroadcast
 from .layernorm import _ones as _ones_vector
@@ -84,85 +86,65 @@ class ScaledDotProductAttention(Function):
     multi_output = True
 
     def forward(self, q, k, v, mask=None, scale=1.0, dropout_mask=None):
-        xp = get_array_module(q)
-        self.scale, self.dropout_mask = scale, dropout_mask
+        self.scale, self.shapes = scale, (q.shape, k.shape, v.shape)
         self.mask_shape = None if mask is None else mask.shape
-        lead = _split_lead(q, k, v, mask, dropout_mask)
+        self.lead = lead = _split_lead(q, k, v, mask, dropout_mask)
         if lead is None:  # broadcasting between operands: one call over everything
+            self.k, self.v, self.dropout_mask = k, v, dropout_mask
             out, self.p, self.a, self.qs = _attend(q, k, v, mask, scale, dropout_mask)
-            self.k, self.v = k, v
             return out, self.a
         # every (batch, head) slice is independent: slices are shared among the threads
-        g = _prod(lead)
-        q3, k3, v3 = (x.reshape(g, *x.shape[-2:]) for x in (q, k, v))
+        g = math.prod(lead)
+        q3, self.k, self.v = (x.reshape(g, *x.shape[-2:]) for x in (q, k, v))
         d3 = None if dropout_mask is None else dropout_mask.reshape(g, *dropout_mask.shape[-2:])
         m2 = None if mask is None else mask.reshape(mask.shape[-2:])
-        out = xp.empty(q3.shape[:-1] + v3.shape[-1:], dtype=q.dtype)
-        p = xp.empty(q3.shape[:-1] + k3.shape[-2:-1], dtype=q.dtype)
-        a = p if d3 is None else xp.empty_like(p)
-        qs = xp.empty_like(q3)
+        self.dropout_mask = d3
 
         def slices(lo, hi):
             d = None if d3 is None else d3[lo:hi]
-            o_, p_, a_, qs_ = _attend(q3[lo:hi], k3[lo:hi], v3[lo:hi], m2, scale, d)
-            out[lo:hi], p[lo:hi], qs[lo:hi] = o_, p_, qs_
-            if d3 is not None:
-                a[lo:hi] = a_
+            return _attend(q3[lo:hi], self.k[lo:hi], self.v[lo:hi], m2, scale, d)
 
-        parallel_for(slices, g, max(1, _GRAIN // p[0].size))
-        self.p, self.a, self.qs, self.k, self.v, self.lead = p, a, qs, k3, v3, lead
-        return out.reshape(lead + out.shape[1:]), a.reshape(lead + a.shape[1:])
+        out, self.p, a, self.qs = _by_slices(slices, g, _GRAIN // (q.shape[-2] * k.shape[-2]))
+        self.a = self.p if d3 is None else a
+        return out.reshape(lead + out.shape[1:]), self.a.reshape(lead + self.a.shape[1:])
 
     def backward(self, g_out, g_weights):
-        xp = get_array_module(self.p)
         nq, nk, nv, *nm = self.needs_input_grad
         nm = bool(nm and nm[0])
-        lead = getattr(self, "lead", None)
+        lead = self.lead
         if lead is None:
             gq, gk, gv, g_s = _attend_backward(self, g_out, g_weights, nq, nk, nv, nm)
-            gm = unbroadcast(g_s, self.mask_shape) if nm and g_s is not None else None
-            return _shaped(gq, self.qs.shape, self.scale), _shaped(gk, self.k.shape), (
-                _shaped(gv, self.v.shape)), gm  # fmt: skip
-        g = _prod(lead)
-        g_out = None if g_out is None else g_out.reshape(g, *g_out.shape[-2:])
-        g_weights = None if g_weights is None else g_weights.reshape(self.p.shape)
-        gq = xp.empty_like(self.qs) if nq else None
-        gk = xp.empty_like(self.k) if nk else None
-        gv = xp.empty_like(self.v) if nv else None
-        g_s_all = xp.empty_like(self.p) if nm else None
+        else:
+            g = math.prod(lead)
+            g_out = None if g_out is None else g_out.reshape(g, *g_out.shape[-2:])
+            g_weights = None if g_weights is None else g_weights.reshape(self.p.shape)
 
-        def slices(lo, hi):
-            part = _Slice(self, lo, hi)
-            go = None if g_out is None else g_out[lo:hi]
-            gw = None if g_weights is None else g_weights[lo:hi]
-            r = _attend_backward(part, go, gw, nq, nk, nv, nm)
-            for full, got in zip((gq, gk, gv, g_s_all), r):
-                if full is not None:
-                    full[lo:hi] = 0 if got is None else got
+            def slices(lo, hi):
+                go = None if g_out is None else g_out[lo:hi]
+                gw = None if g_weights is None else g_weights[lo:hi]
+                return _attend_backward(_Slice(self, lo, hi), go, gw, nq, nk, nv, nm)
 
-        parallel_for(slices, g, max(1, _GRAIN // self.p[0].size))
-        if gq is not None:
-            gq *= self.scale
-        gm = None
-        if nm:
-            gm = unbroadcast(g_s_all.reshape(lead + g_s_all.shape[1:]), self.mask_shape)
-        shape = lead + self.qs.shape[1:]
-        return (
-            None if gq is None else gq.reshape(shape),
-            None if gk is None else gk.reshape(lead + self.k.shape[1:]),
-            None if gv is None else gv.reshape(lead + self.v.shape[1:]),
-            gm,
-        )
+            grads = _by_slices(slices, g, _GRAIN // self.p[0].size)
+            gq, gk, gv, g_s = (None if x is None else x.reshape(lead + x.shape[1:]) for x in grads)
+        q_shape, k_shape, v_shape = self.shapes
+        gm = unbroadcast(g_s, self.mask_shape) if nm and g_s is not None else None
+        return _shaped(gq, q_shape, self.scale), _shaped(gk, k_shape), _shaped(gv, v_shape), gm
 
 
 _GRAIN = 1 << 14  # score elements per thread below which splitting does not pay
 
 
-def _prod(shape) -> int:
-    n = 1
-    for k in shape:
-        n *= k
-    return n
+def _by_slices(fn, g: int, grain: int):
+    """fn(lo, hi) → a tuple of arrays (or None) for slices lo:hi of the leading axis, run over
+    chunks of range(g) in parallel; the chunks' results joined along that axis (the arrays
+    themselves, no copy, when one chunk ran)."""
+    parts = {}
+    parallel_for(lambda lo, hi: parts.__setitem__(lo, fn(lo, hi)), g, max(1, grain))
+    if len(parts) == 1:
+        return parts[0]
+    xp = get_array_module(*[a for a in parts[0] if a is not None])
+    chunks = [parts[lo] for lo in sorted(parts)]
+    return tuple(None if c[0] is None else xp.concatenate(c) for c in zip(*chunks))
 
 
 def _split_lead(q, k, v, mask, dropout_mask):
@@ -200,8 +182,7 @@ class _Slice:
     def __init__(self, op, lo, hi):
         self.p, self.a, self.qs = op.p[lo:hi], op.a[lo:hi], op.qs[lo:hi]
         self.k, self.v = op.k[lo:hi], op.v[lo:hi]
-        self.dropout_mask = None if op.dropout_mask is None else op.dropout_mask.reshape(
-            op.p.shape)[lo:hi]  # fmt: skip
+        self.dropout_mask = None if op.dropout_mask is None else op.dropout_mask[lo:hi]
 
 
 def _attend_backward(saved, g_out, g_weights, nq, nk, nv, nm):
@@ -234,4 +215,6 @@ def _shaped(g, shape, scale=None):
     if g is None:
         return None
     g = unbroadcast(g, shape)
-    return g * scale if scale is not None else g
+    if scale is not None:
+        g *= scale  # g is fresh: a product or a sum made by this op
+    return g

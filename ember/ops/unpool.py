@@ -14,6 +14,8 @@ I (adding where overlapping windows share a maximum), unpool's is gathered from 
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module, scatter_add
 from ..function import Function
 from .conv import offset_slice, pad2d
@@ -62,7 +64,7 @@ class MaxPool2dWithIndices(Function):
         xp = get_array_module(gy)
         if self.one_d:
             gy = gy[:, :, None, :]
-        gx = xp.zeros(_numel(self.x_shape), dtype=gy.dtype)
+        gx = xp.zeros(math.prod(self.x_shape), dtype=gy.dtype)
         scatter_add(gx, self.flat_index.reshape(-1), gy.reshape(-1))
         gx = gx.reshape(self.x_shape)
         return (gx[:, :, 0, :] if self.one_d else gx,)
@@ -74,14 +76,14 @@ class MaxUnpool2d(Function):
     def forward(self, y, index, out_size):
         xp = get_array_module(y)
         n, c = y.shape[:2]
-        plane = _numel(out_size)
+        plane = math.prod(out_size)
         if index.size and (int(index.min()) < 0 or int(index.max()) >= plane):
             raise ValueError(
                 f"max_unpool: indices must lie in [0, {plane}) for an output of spatial size"
                 f" {tuple(out_size)}, got values from {int(index.min())} to {int(index.max())}"
             )
-        self.flat_index = index.reshape(n, c, -1) + _plane_offsets(xp, n, c, plane)[..., 0]
-        self.flat_index = self.flat_index.reshape(-1)
+        offsets = _plane_offsets(xp, n, c, plane).reshape(n, c, 1)
+        self.flat_index = (index.reshape(n, c, -1) + offsets).reshape(-1)
         self.y_shape = y.shape
         z = xp.zeros(n * c * plane, dtype=y.dtype)
         z[self.flat_index] = y.reshape(-1)
@@ -89,10 +91,3 @@ class MaxUnpool2d(Function):
 
     def backward(self, gz):
         return gz.reshape(-1)[self.flat_index].reshape(self.y_shape), None
-
-
-def _numel(shape) -> int:
-    size = 1
-    for k in shape:
-        size *= k
-    return size
