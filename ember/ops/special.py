@@ -46,39 +46,29 @@ def blockwise(n: int, work) -> None:
     parallel_for(chunk, n, _CHUNK)
 
 
-def normal_cdf_float32(x):
-    """Φ(x) = ½·erfc(-x/√2) for a float32 array (a fresh array), block by block."""
-    xp = get_array_module(x)
-    flat = xp.ascontiguousarray(x).reshape(-1)
-    out = xp.empty_like(flat)
-
-    def work(lo, hi):
-        _normal_cdf_block(xp, flat[lo:hi], out[lo:hi], xp.empty(hi - lo, dtype=flat.dtype))
-
-    blockwise(flat.size, work)
-    return out.reshape(x.shape)
-
-
 def gelu_exact(x):
     """(GELU(x), Φ(x)) with GELU(x) = x·Φ(x): both computed block by block, in parallel."""
     xp = get_array_module(x)
     flat = xp.ascontiguousarray(x).reshape(-1)
     cdf, y = xp.empty_like(flat), xp.empty_like(flat)
-    fast = flat.dtype == xp.float32
 
     def work(lo, hi):
-        x_b, cdf_b = flat[lo:hi], cdf[lo:hi]
-        if fast:
-            _normal_cdf_block(xp, x_b, cdf_b, xp.empty(hi - lo, dtype=flat.dtype))
-        else:
-            xp.multiply(x_b, 1 / math.sqrt(2.0), out=cdf_b)
-            cdf_b[...] = _erf_exact(cdf_b)
-            cdf_b += 1
-            cdf_b *= 0.5
-        xp.multiply(x_b, cdf_b, out=y[lo:hi])
+        _normal_cdf_into(xp, flat[lo:hi], cdf[lo:hi])
+        xp.multiply(flat[lo:hi], cdf[lo:hi], out=y[lo:hi])
 
     blockwise(flat.size, work)
     return y.reshape(x.shape), cdf.reshape(x.shape)
+
+
+def _normal_cdf_into(xp, x, p) -> None:
+    """p ← Φ(x) for one block: the fast form for float32, ½(1 + erf(x/√2)) otherwise."""
+    if x.dtype == xp.float32:
+        _normal_cdf_block(xp, x, p, xp.empty(x.size, dtype=x.dtype))
+        return
+    xp.multiply(x, 1 / math.sqrt(2.0), out=p)
+    p[...] = _erf_exact(p)
+    p += 1
+    p *= 0.5
 
 
 def gelu_exact_grad(x, cdf, gy):
@@ -135,10 +125,10 @@ def _normal_cdf_block(xp, x, p, t):
 
 
 def normal_cdf(x):
-    """Φ(x), the standard normal CDF: fast form for float32, ½(1 + erf(x/√2)) otherwise."""
-    if x.dtype == get_array_module(x).float32:
-        return normal_cdf_float32(x)
-    cdf = _erf_exact(x * (1 / math.sqrt(2.0)))
-    cdf += 1
-    cdf *= 0.5
-    return cdf
+    """Φ(x), the standard normal CDF (a fresh array): fast form for float32, ½(1 + erf(x/√2))
+    otherwise, block by block as in GELU."""
+    xp = get_array_module(x)
+    flat = xp.ascontiguousarray(x).reshape(-1)
+    cdf = xp.empty_like(flat)
+    blockwise(flat.size, lambda lo, hi: _normal_cdf_into(xp, flat[lo:hi], cdf[lo:hi]))
+    return cdf.reshape(x.shape)
