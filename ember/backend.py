@@ -13,6 +13,7 @@ import glob
 import math
 import os
 import sys
+import threading
 
 import numpy
 
@@ -138,6 +139,14 @@ _gemm_functions: dict | None = None
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # the CBLAS enum values
 
 
+def _blas() -> dict:
+    """NumPy's own CBLAS functions (see _numpy_cblas_gemm), looked up on first use."""
+    global _gemm_functions
+    if _gemm_functions is None:
+        _gemm_functions = _numpy_cblas_gemm()
+    return _gemm_functions
+
+
 def _blas_operand(m, itemsize: int):
     """(trans, ld) under which row-major CBLAS reads m (r, c) as it lies, or None when m is
     not a strided matrix with one unit stride."""
@@ -160,14 +169,11 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
     cannot read the operands (other dtypes, NumPy without a bundled OpenBLAS, degenerate
     shapes).
     """
-    global _gemm_functions
     if out.ndim == 3:  # a batch (convolution groups): one product per matrix
         for i in range(out.shape[0]):
             matmul_into(a[i], b[i], out[i], accumulate)
         return
-    if _gemm_functions is None:
-        _gemm_functions = _numpy_cblas_gemm()
-    gemm = _gemm_functions.get(out.dtype) if a.dtype == b.dtype == out.dtype else None
+    gemm = _blas().get(out.dtype) if a.dtype == b.dtype == out.dtype else None
     e = out.itemsize
     (M, K), N = a.shape, out.shape[1]
     if gemm is not None and min(M, N, K) > 1:
@@ -185,6 +191,7 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
 
 #: Parts for split_run; None: one per BLAS thread (the threads it stands in for). Tests set it.
 SPLIT_WORKERS: int | None = None
+_blas_hold = threading.Lock()  # held while split_run keeps BLAS at one thread
 
 
 def split_run(fn, n: int, min_part: int = 4096) -> int:
@@ -196,17 +203,15 @@ def split_run(fn, n: int, min_part: int = 4096) -> int:
     sync once per GEMM, and on a loaded 2-core machine every sync can wait a scheduler
     slice for a descheduled thread (nine shifted 64×64×35k products took 218 ms through
     OpenBLAS's 2 threads at load 5, 36 ms split in two ranges of single-threaded GEMMs,
-    which sync once). Runs alone where the BLAS thread count cannot be read and set.
+    which sync once). Runs alone where the BLAS thread count cannot be read and set, and
+    while another thread holds BLAS to one thread (its restore must not be overtaken).
     """
-    global _gemm_functions
-    if _gemm_functions is None:
-        _gemm_functions = _numpy_cblas_gemm()
-    threads = _gemm_functions.get("threads")
+    threads = _blas().get("threads")
     if SPLIT_WORKERS is None:
         workers = min(threads[0]() if threads else 1, n // min_part)
     else:
         workers = min(SPLIT_WORKERS, n)
-    if workers < 2 or threads is None:
+    if workers < 2 or threads is None or not _blas_hold.acquire(blocking=False):
         fn(0, 0, n)
         return 1
     get_blas_threads, set_blas_threads = threads
@@ -217,6 +222,7 @@ def split_run(fn, n: int, min_part: int = 4096) -> int:
         parallel_parts(lambda i: fn(i, cuts[i], cuts[i + 1]), workers)
     finally:
         set_blas_threads(before)
+        _blas_hold.release()
     return workers
 
 
