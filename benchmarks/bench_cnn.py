@@ -7,14 +7,13 @@ Blocks of steps alternate between the frameworks (one call at a time would make 
 thread pools fight over the cores), after a warm-up; the report is the median ms per
 step with the p10–p90 spread and the ratio torch/ember (> 1: ember is faster).
 
-    python benchmarks/bench_cnn.py [--threads 2] [--rounds 5] [--block 10] [--json out.json]
+    python -m benchmarks.bench_cnn [--threads 2] [--rounds 5] [--block 10] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 
 import numpy as np
 import torch
@@ -24,6 +23,8 @@ import ember.functional as F
 import ember.optim
 from ember.models.lenet import LeNet5
 from ember.models.resnet import BasicBlock
+
+from .harness import compare
 
 
 def lenet_workload(seed: int = 0):
@@ -103,26 +104,15 @@ def basicblock_workload(seed: int = 0, channels: int = 64, size: int = 32, batch
 
 
 def measure(ember_step, torch_step, rounds: int, block: int, warmup: int = 3):
-    for _ in range(warmup):
-        ember_step()
-        torch_step()
-    times = {"ember": [], "torch": []}
-    for _ in range(rounds):
-        for name, step in (("ember", ember_step), ("torch", torch_step)):
-            time.sleep(0.05)  # let the other library's threads go idle
-            for _ in range(block):
-                t0 = time.perf_counter()
-                step()
-                times[name].append((time.perf_counter() - t0) * 1e3)
-    out = {}
-    for name, ts in times.items():
-        a = np.asarray(ts)
-        out[name] = {
-            "median_ms": float(np.median(a)),
-            "p10_ms": float(np.percentile(a, 10)),
-            "p90_ms": float(np.percentile(a, 90)),
-        }
-    out["ratio_torch_over_ember"] = out["torch"]["median_ms"] / out["ember"]["median_ms"]
+    r = compare("cnn", ember_step, torch_step, warmup=warmup, block=block, rounds=rounds)
+    out = {
+        who: {"median_ms": med, "p10_ms": p10, "p90_ms": p90}
+        for who, med, p10, p90 in (
+            ("ember", r.ember_median, r.ember_p10, r.ember_p90),
+            ("torch", r.torch_median, r.torch_p10, r.torch_p90),
+        )
+    }
+    out["ratio_torch_over_ember"] = r.ratio
     return out
 
 

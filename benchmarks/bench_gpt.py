@@ -15,7 +15,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -28,6 +27,7 @@ import ember  # noqa: E402
 import ember.functional as F  # noqa: E402
 import ember.optim  # noqa: E402
 from benchmarks.gpt_torch import TorchGPT  # noqa: E402
+from benchmarks.harness import compare  # noqa: E402
 from ember.models import GPT  # noqa: E402
 
 CONFIG = dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0)
@@ -65,22 +65,6 @@ def make_steps(seed: int = 0, gelu: str = "none"):
     return ember_step, torch_step
 
 
-def time_block(step, n: int) -> list[float]:
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        step()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
-
-
-def stats(ms: list[float]) -> dict:
-    a = np.asarray(ms)
-    return dict(
-        median=float(np.median(a)), p10=float(np.percentile(a, 10)), p90=float(np.percentile(a, 90))
-    )
-
-
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=10)
@@ -101,15 +85,10 @@ def main(argv=None) -> dict:
     le, lt = ember_step(), torch_step()
     if abs(le - lt) > 1e-4 * abs(lt):
         raise RuntimeError(f"ember and torch losses differ at step 1: {le} vs {lt}")
-    time_block(ember_step, args.warmup)
-    time_block(torch_step, args.warmup)
-    e_ms, t_ms = [], []
-    for _ in range(args.rounds):
-        e_ms += time_block(ember_step, args.block)
-        time.sleep(0.1)
-        t_ms += time_block(torch_step, args.block)
-        time.sleep(0.1)
-    e, t = stats(e_ms), stats(t_ms)
+    r = compare("gpt_tiny", ember_step, torch_step, warmup=args.warmup, block=args.block,
+                rounds=args.rounds, pause=0.1)  # fmt: skip
+    e = dict(median=r.ember_median, p10=r.ember_p10, p90=r.ember_p90)
+    t = dict(median=r.torch_median, p10=r.torch_p10, p90=r.torch_p90)
     result = dict(
         workload="gpt_tiny",
         config=dict(CONFIG, batch=BATCH, optimizer="AdamW lr 1e-3 wd 0.1", gelu=args.gelu),
@@ -118,7 +97,7 @@ def main(argv=None) -> dict:
         ember_ms=e,
         torch_ms=t,
         ratio_torch_over_ember=t["median"] / e["median"],
-        steps_per_framework=len(e_ms),
+        steps_per_framework=r.samples,
     )
     print(
         f"gpt_tiny (GELU {args.gelu})  ember {e['median']:.1f} ms [{e['p10']:.1f}-{e['p90']:.1f}]"

@@ -12,14 +12,13 @@ Method (PERFORMANCE.md, "Measuring without fooling yourself"): warm up both, the
 call by call; report the median ms per step with the p10–p90 spread and the ratio torch/ember.
 Self-contained timing loop for now; it can move onto ``benchmarks/harness.py`` later.
 
-    python benchmarks/bench_rnn.py [--only lstm_small,gru_small] [--blocks 5] [--block-steps 10]
+    python -m benchmarks.bench_rnn [--only lstm_small,gru_small] [--blocks 5] [--block-steps 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
@@ -29,6 +28,8 @@ import ember
 import ember.functional as F
 import ember.optim
 from ember import nn
+
+from .harness import compare
 
 WORKLOADS = {
     "lstm_small": dict(kind="LSTM", T=50, B=32, I=32, H=128),
@@ -96,34 +97,19 @@ def _charlstm_pair(kind, T, B, V, E, H):
     return ember_step, torch_step
 
 
-def _time_block(step, n):
-    out = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        step()
-        out.append((time.perf_counter() - t0) * 1e3)
-    return out
-
-
 def measure(name, blocks=5, block_steps=10, warmup=3, pause=0.2):
     spec = dict(WORKLOADS[name])
     kind = spec["kind"]
     make = _charlstm_pair if kind == "charlstm" else _regression_pair
     ember_step, torch_step = make(**spec)
-    _time_block(ember_step, warmup)
-    _time_block(torch_step, warmup)
-    times = {"ember": [], "torch": []}
-    for _ in range(blocks):
-        time.sleep(pause)
-        times["ember"] += _time_block(ember_step, block_steps)
-        time.sleep(pause)
-        times["torch"] += _time_block(torch_step, block_steps)
-    row = {"name": name}
-    for who, ts in times.items():
-        row[who] = {k: float(np.percentile(ts, q)) for k, q in (("p10", 10), ("median", 50),
-                                                               ("p90", 90))}  # fmt: skip
-    row["ratio_torch_over_ember"] = row["torch"]["median"] / row["ember"]["median"]
-    return row
+    r = compare(name, ember_step, torch_step, warmup=warmup, block=block_steps, rounds=blocks,
+                pause=pause)  # fmt: skip
+    return {
+        "name": name,
+        "ember": {"p10": r.ember_p10, "median": r.ember_median, "p90": r.ember_p90},
+        "torch": {"p10": r.torch_p10, "median": r.torch_median, "p90": r.torch_p90},
+        "ratio_torch_over_ember": r.ratio,
+    }
 
 
 def main(argv=None) -> int:
