@@ -2,47 +2,16 @@
 
 import json
 import warnings
-from types import SimpleNamespace
 
 import pytest
 
 import ember
-import ember.functional as F
 import ember.nn as nn
 import ember.optim as optim
 from ember import function
 from ember.diagnose import DiagnosticsCallback, EmberWarning
 from ember.nn.module import Module
-
-
-def tiny_fit(model, optimizer, batches, callbacks, run_dir=None):
-    """What ember.train.fit does, as far as callbacks see it."""
-    trainer = SimpleNamespace(
-        model=model,
-        optimizer=optimizer,
-        step=0,
-        epoch=0,
-        run_dir=run_dir,
-        last_loss=None,
-        history=[],
-    )
-    for cb in callbacks:
-        cb.on_train_begin(trainer)
-    for x, t in batches:
-        loss = F.cross_entropy(model(x), t)
-        optimizer.zero_grad()
-        loss.backward()
-        for cb in callbacks:
-            cb.on_after_backward(trainer)
-        optimizer.step()
-        trainer.step += 1
-        trainer.last_loss = loss.item()
-        trainer.history.append({"step": trainer.step, "loss": trainer.last_loss})
-        for cb in callbacks:
-            cb.on_step_end(trainer)
-    for cb in callbacks:
-        cb.on_train_end(trainer)
-    return trainer
+from tests.diagnose._loop import tiny_fit
 
 
 def batches(n, fixed=False):
