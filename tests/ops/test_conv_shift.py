@@ -204,16 +204,21 @@ def test_matmul_into_views_and_accumulation(gemm_route, dtype, a_t, b_t):
     np.testing.assert_array_equal(out_buf[outside], start[outside])  # nothing else written
 
 
-def test_shifted_conv_same_through_blas_and_numpy(gemm_route, policy):
-    x, W, b, kw = _inputs(SHIFT_GRID[6])
+def _assert_shifted_equals_im2col(policy, cfg, seed):
+    """Output and all three gradients of the shifted path equal im2col's (forced each way)."""
+    x, W, b, kw = _inputs(cfg, seed=seed)
     policy("im2col")
     _, y_ref, grads_ref, gy = _run(F.conv2d, (x, W, b), kw)
     policy("shifted")
     took_shifted, y, grads, _ = _run(F.conv2d, (x, W, b), kw, gy)
     assert took_shifted
     _assert_close(y, y_ref)
-    for g, g_ref in zip(grads, grads_ref):
+    for g, g_ref in zip(grads, grads_ref, strict=True):
         _assert_close(g, g_ref)
+
+
+def test_shifted_conv_same_through_blas_and_numpy(gemm_route, policy):
+    _assert_shifted_equals_im2col(policy, SHIFT_GRID[6], seed=0)
 
 
 def test_matmul_into_falls_back_where_blas_cannot_read():
@@ -239,15 +244,7 @@ def test_matmul_into_falls_back_where_blas_cannot_read():
 def test_shifted_split_over_threads_equals_im2col(torch, policy, monkeypatch, workers, cfg):
     """The column ranges summed in parallel threads (backend.split_run) give the same sums."""
     monkeypatch.setattr(backend, "SPLIT_WORKERS", workers)
-    x, W, b, kw = _inputs(cfg, seed=9)
-    policy("im2col")
-    _, y_ref, grads_ref, gy = _run(F.conv2d, (x, W, b), kw)
-    policy("shifted")
-    took_shifted, y, grads, _ = _run(F.conv2d, (x, W, b), kw, gy)
-    assert took_shifted
-    _assert_close(y, y_ref)
-    for g, g_ref in zip(grads, grads_ref):
-        _assert_close(g, g_ref)
+    _assert_shifted_equals_im2col(policy, cfg, seed=9)
 
 
 def test_split_run_covers_the_range_once_and_restores_blas_threads(monkeypatch):
