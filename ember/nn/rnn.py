@@ -8,8 +8,9 @@ The forward pass runs one fused op per layer and direction (``ember/ops/recurren
 the tests hold the two equal.
 
 ember adds to torch's API (never changes it):
-- ``lengths=`` for variable-length batches, no packing: outputs past a sequence's end are zero
-  and the final state of each sequence is taken at its own last step;
+- ``lengths=`` for variable-length batches without packing: outputs past a sequence's end are
+  zero and the final state of each sequence is taken at its own last step. A torch
+  ``PackedSequence`` (``nn.utils.rnn``) is taken too, and runs as padded input + ``lengths``;
 - ``record_gates=True``: also return every gate at every step, per layer and direction;
 - ``step(x_t, state)`` and ``stream()`` for streaming one element at a time;
 - ``forget_bias=`` and ``recurrent_init="orthogonal"`` initialisation options.
@@ -28,6 +29,7 @@ from . import init
 from .module import Module, Parameter
 from .rnn_cells import gru_cell, lstm_cell, rnn_cell
 from .rnn_tools import RecurrentStream
+from .utils.rnn import PackedSequence, pack_as, pad_packed_sequence
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
@@ -183,10 +185,16 @@ class RNNBase(Module):
         (num_layers·D, B, hidden_size) whatever ``batch_first`` says, as in torch; in h_n the
         directions of a layer are adjacent (index 2k forward, 2k+1 reverse).
         ``lengths`` (B,) optional: sequence b is input[:lengths[b]] (see the module docstring).
+        input may be a PackedSequence (data (Σ lengths, I)), as in torch: output is then one
+        with the same batch_sizes and indices (data (Σ lengths, D·H_out)); h_n, c_n and a
+        given hx are in the original batch order.
         ``record_gates=True`` appends a dict {"l0": {...}, "l0_reverse": {...}, ...} of
         Tensors in the output's layout: LSTM keys i, f, g (= C̃_t, torch's name for it), o,
-        c (C_t), h (h_t); GRU keys r, z, n, h; RNN key h.
+        c (C_t), h (h_t); GRU keys r, z, n, h; RNN key h. For a packed input they stay padded,
+        (T_max, B, H) or batch_first (B, T_max, H), original order, zero past each end.
         """
+        if isinstance(input, PackedSequence):
+            return self._forward_packed(input, hx, lengths, record_gates)
         x, states, lengths, unbatched = self._prepare(input, hx, lengths)
         record = record_gates or self._recorder is not None
         out, finals, gates = self._run(x, states, lengths, record)
@@ -206,6 +214,18 @@ class RNNBase(Module):
             if record_gates:
                 result = result + (gates,)
         return result
+
+    def _forward_packed(self, seq: PackedSequence, hx, lengths, record_gates: bool):
+        """Unpack, run the padded batch with its lengths, pack the output like the input."""
+        if lengths is not None or seq.data.ndim != 2 or seq.data.shape[1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__}: expected a PackedSequence with data (sum of lengths,"
+                f" input_size={self.input_size}) and no lengths= (it carries its own), got data"
+                f" of shape {tuple(seq.data.shape)} and lengths={as_array(lengths).tolist()}"
+            )
+        padded, lens = pad_packed_sequence(seq, self.batch_first)
+        out, *rest = self.forward(padded, hx, lens.data, record_gates)
+        return (pack_as(out, seq, self.batch_first), *rest)
 
     def _layout(self, a, unbatched: bool):
         """A recorded (T, B, H) array in the layout of the output."""

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 
-from ..backend import xp
-from ..tensor import Tensor
+from ...backend import xp
+from ...tensor import Tensor
 
 
 def _with_grads(parameters):

@@ -1,0 +1,234 @@
+"""Packed sequences, as torch.nn.utils.rnn: a batch of variable-length sequences without padding.
+
+A PackedSequence holds the batch sorted by decreasing length and stores, time step after time
+step, the rows x_t of the sequences still running at t:
+
+    data             (Σ lengths, *)  the batch_sizes[0] rows of step 0, then those of step 1, …
+    batch_sizes      (T_max,) int64  batch_sizes[t] = how many sequences are longer than t
+    sorted_indices   (B,) int64      sorted position j holds original sequence sorted_indices[j]
+    unsorted_indices (B,) int64      original sequence b sits at sorted position
+                                     unsorted_indices[b]; both None when the batch came sorted
+
+So row r of ``data`` with offsets o_t = Σ_{s<t} batch_sizes[s] is step t of sequence
+sorted_indices[r - o_t] for the t with o_t ≤ r < o_t + batch_sizes[t]. Packing and unpacking
+are each one gather (a fancy index) whose indices NumPy computes from that formula, so both
+are differentiable through the gather's scatter-add backward, with no loop over the batch.
+
+ember's recurrent layers take a PackedSequence as torch's do (``nn.LSTM(...)(packed)``); they
+also take ``lengths=`` with a padded batch directly, which is what they run underneath.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from ... import functional as F
+from ...backend import xp
+from ...tensor import Tensor, as_array
+
+
+class PackedSequence(NamedTuple):
+    """A packed batch (fields as torch's; see the module docstring for what each one holds).
+
+    Build one with :func:`pack_padded_sequence` or :func:`pack_sequence`; a recurrent layer
+    given one returns one with the same ``batch_sizes`` and indices.
+    """
+
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Tensor | None = None
+    unsorted_indices: Tensor | None = None
+
+
+def _as_tensor(x) -> Tensor:
+    return x if isinstance(x, Tensor) else Tensor(x)
+
+
+def _index(t: Tensor | None):
+    return None if t is None else t.data
+
+
+def _offsets(batch_sizes):
+    """o_t = Σ_{s<t} batch_sizes[s]: where step t's rows start in ``data``."""
+    return xp.cumsum(batch_sizes) - batch_sizes
+
+
+def _pack(padded: Tensor, batch_sizes, sorted_indices, batch_first: bool) -> Tensor:
+    """The ``data`` of a PackedSequence from a padded (T, B, *) or (B, T, *) batch."""
+    N = int(batch_sizes.sum())
+    t = xp.repeat(xp.arange(len(batch_sizes)), batch_sizes)  # time step of each packed row
+    j = xp.arange(N) - _offsets(batch_sizes)[t]  # its sorted position within the step
+    b = j if sorted_indices is None else sorted_indices[j]  # its sequence in the batch
+    T, B = (padded.shape[1], padded.shape[0]) if batch_first else padded.shape[:2]
+    # one flat row index into (T·B, *) rather than a (t, b) pair: the gather's backward then
+    # takes the fast row-wise scatter-add path
+    rows = b * T + t if batch_first else t * B + b
+    return padded.reshape(T * B, *padded.shape[2:])[rows]
+
+
+def pack_padded_sequence(
+    input: Tensor, lengths, batch_first: bool = False, enforce_sorted: bool = True
+) -> PackedSequence:
+    """Pack a padded batch: input (T, B, *) (batch_first: (B, T, *)), lengths (B,) → packed.
+
+    Sequence b is input[:lengths[b], b] (batch_first: input[b, :lengths[b]]); what lies past
+    its end is ignored and gets a zero gradient. ``lengths`` is a list, array or int64 Tensor of
+    B integers in [1, T]; with ``enforce_sorted=True`` (torch's default) they must not increase
+    and the indices of the result are None; ``enforce_sorted=False`` sorts the batch (stably).
+    """
+    input = _as_tensor(input)
+    if input.ndim < 2:
+        raise ValueError(
+            "pack_padded_sequence: expected input of shape (T, B, *) or, with batch_first,"
+            f" (B, T, *), got {tuple(input.shape)}"
+        )
+    T, B = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
+    lengths = as_array(lengths)
+    if lengths.size and lengths.dtype.kind not in "iu":
+        raise TypeError(
+            f"pack_padded_sequence: lengths must be integers, got dtype {lengths.dtype}"
+        )
+    lengths = lengths.astype(xp.int64).reshape(-1)
+    layout = f"input of shape {tuple(input.shape)} with batch_first={batch_first}"
+    if lengths.shape[0] != B:
+        raise ValueError(
+            f"pack_padded_sequence: expected one length per sequence, batch size {B} ({layout}),"
+            f" got {lengths.shape[0]} lengths {lengths.tolist()}"
+        )
+    if lengths.min() < 1 or lengths.max() > T:
+        bad = int(xp.flatnonzero((lengths < 1) | (lengths > T))[0])
+        raise ValueError(
+            f"pack_padded_sequence: every length must be in [1, {T}] (T of the {layout}), got"
+            f" lengths[{bad}] = {lengths[bad]} in {lengths.tolist()}"
+        )
+    if enforce_sorted:
+        if (xp.diff(lengths) > 0).any():
+            raise ValueError(
+                "pack_padded_sequence: with enforce_sorted=True lengths must be sorted in"
+                f" decreasing order, got {lengths.tolist()}; pass enforce_sorted=False to pack"
+                " an unsorted batch"
+            )
+        sorted_indices = unsorted_indices = None
+    else:
+        sorted_indices = xp.argsort(-lengths, kind="stable")  # torch's sort is stable too
+        unsorted_indices = xp.empty_like(sorted_indices)
+        unsorted_indices[sorted_indices] = xp.arange(B)
+        lengths = lengths[sorted_indices]
+    # batch_sizes[t] = #{b : lengths[b] > t}
+    batch_sizes = (lengths[:, None] > xp.arange(int(lengths[0]))).sum(0).astype(xp.int64)
+    return PackedSequence(
+        _pack(input, batch_sizes, sorted_indices, batch_first),
+        Tensor(batch_sizes),
+        None if sorted_indices is None else Tensor(sorted_indices),
+        None if unsorted_indices is None else Tensor(unsorted_indices),
+    )
+
+
+def pack_as(padded: Tensor, like: PackedSequence, batch_first: bool = False) -> PackedSequence:
+    """Pack ``padded`` with the batch sizes and order of ``like`` (ember's; not in torch).
+
+    ``padded`` (T, B, *) or (B, T, *) with T ≥ len(like.batch_sizes), in the original batch
+    order; this is how a recurrent layer packs its output like its input.
+    """
+    bs = like.batch_sizes
+    return PackedSequence(
+        _pack(padded, bs.data, _index(like.sorted_indices), batch_first),
+        bs,
+        like.sorted_indices,
+        like.unsorted_indices,
+    )
+
+
+def pad_packed_sequence(
+    sequence: PackedSequence,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    total_length: int | None = None,
+) -> tuple[Tensor, Tensor]:
+    """Undo packing: → (padded (T, B, *) or, batch_first, (B, T, *), lengths (B,) int64).
+
+    Sequences come back in their original order (``unsorted_indices`` applied); T is the
+    longest length, or ``total_length`` if given (it must be at least that: to restore the
+    input's T, e.g. under data parallelism). Positions past a sequence's end hold
+    ``padding_value`` and pass no gradient.
+    """
+    if not isinstance(sequence, PackedSequence):
+        raise TypeError(
+            "pad_packed_sequence: expected a PackedSequence (from pack_padded_sequence or"
+            f" pack_sequence), got {type(sequence).__name__}"
+        )
+    data = _as_tensor(sequence.data)
+    bs = as_array(sequence.batch_sizes).astype(xp.int64)
+    T_max, B, N = len(bs), int(bs[0]), int(bs.sum())
+    T = T_max if total_length is None else int(total_length)
+    if T < T_max:
+        raise ValueError(
+            "pad_packed_sequence: expected total_length to be at least the length of the longest"
+            f" sequence, {T_max}, got total_length={total_length}"
+        )
+    order = _index(sequence.unsorted_indices)
+    j = xp.arange(B) if order is None else order  # sorted position of each original sequence
+    bs_t = xp.concatenate([bs, xp.zeros(T - T_max, xp.int64)])
+    running = j[None, :] < bs_t[:, None]  # (T, B): is sequence b still running at t?
+    # the row of data for (t, b), or N: one extra row that holds the padding value
+    rows = xp.where(running, _offsets(bs_t)[:, None] + j, N)
+    pad = Tensor(xp.full((1, *data.shape[1:]), padding_value, dtype=data.dtype))
+    padded = F.cat([data, pad])[rows.T if batch_first else rows]
+    return padded, Tensor(running.sum(0).astype(xp.int64))
+
+
+def pad_sequence(
+    sequences,
+    batch_first: bool = False,
+    padding_value: float = 0.0,
+    padding_side: str = "right",
+) -> Tensor:
+    """Stack sequences of shapes (L_b, *) into (T, B, *) (batch_first: (B, T, *)), T = max L_b.
+
+    The shorter ones are padded with ``padding_value`` after their end (``padding_side="right"``)
+    or before their start (``"left"``); the trailing dimensions * must agree.
+    """
+    if padding_side not in ("left", "right"):
+        raise ValueError(
+            f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}"
+        )
+    seqs = [_as_tensor(s) for s in sequences]
+    if not seqs:
+        raise ValueError("pad_sequence: expected at least one sequence, got none")
+    rest = seqs[0].shape[1:]
+    for k, s in enumerate(seqs):
+        if s.ndim < 1 or s.shape[1:] != rest:
+            raise ValueError(
+                f"pad_sequence: every sequence must have shape (L, *{rest}) like sequence 0,"
+                f" sequence {k} has shape {tuple(s.shape)}"
+            )
+    L = xp.array([s.shape[0] for s in seqs], dtype=xp.int64)
+    T, N = int(L.max()), int(L.sum())
+    start = xp.cumsum(L) - L  # where sequence b's rows start in the concatenation
+    t = xp.arange(T)[:, None]
+    lead = 0 if padding_side == "right" else T - L  # padding rows before sequence b
+    inside = (t >= lead) & (t < lead + L)
+    rows = xp.where(inside, start + t - lead, N)  # (T, B); N is the padding row
+    pad = Tensor(xp.full((1, *rest), padding_value, dtype=seqs[0].dtype))
+    return F.cat([*seqs, pad])[rows.T if batch_first else rows]
+
+
+def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
+    """Pack a list of sequences of shapes (L_b, *), each L_b ≥ 1.
+
+    Same as ``pack_padded_sequence(pad_sequence(sequences), [L_b ...], enforce_sorted=...)``;
+    with ``enforce_sorted=True`` they must come longest first.
+    """
+    seqs = [_as_tensor(s) for s in sequences]
+    lengths = [s.shape[0] if s.ndim else 0 for s in seqs]
+    return pack_padded_sequence(pad_sequence(seqs), lengths, enforce_sorted=enforce_sorted)
+
+
+__all__ = [
+    "PackedSequence",
+    "pack_as",
+    "pack_padded_sequence",
+    "pack_sequence",
+    "pad_packed_sequence",
+    "pad_sequence",
+]
