@@ -1,0 +1,342 @@
+"""Tensor's operators and the methods that run ops: the surface of ``Tensor``.
+
+``TensorMethods`` is a mixin that ``Tensor`` (tensor.py) inherits: arithmetic and its
+reflected forms, matmul, comparisons, elementwise maths, reductions, shape methods and
+indexing; most are one ``apply`` of a primitive op from ``ember.ops``. An inherited method
+costs what it cost when it was written in Tensor's own body (operator slots are inherited at
+class creation, method look-ups go through the type's cache). The class core (data, grad,
+conversions, ``backward``), ``apply`` and ``as_array`` live in tensor.py.
+
+The methods make their results with ``Tensor``, ``apply`` and ``as_array`` from tensor.py.
+tensor.py imports this module to inherit from it, so this module cannot import them back
+without an import cycle; tensor.py binds them as this module's globals right after it
+defines Tensor (the imports below are for readers and type checkers only).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .function import is_grad_enabled
+from .ops import elementwise as E
+from .ops import linalg as L
+from .ops import reduce as R
+from .ops import shape as S
+
+if TYPE_CHECKING:  # bound at import time by tensor.py; see above
+    from .tensor import Tensor, apply, as_array
+
+_Number = (int, float)
+
+
+class TensorMethods:
+    """Operators and op-running methods of ``Tensor``; see the module docstring."""
+
+    __slots__ = ()  # Tensor's instances keep no __dict__
+
+    # ------------------------------------------------------------ arithmetic
+    def __add__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.AddScalar, self, c=other)
+        return apply(E.Add, self, _t(other, self))
+
+    __radd__ = __add__
+
+    def __sub__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.AddScalar, self, c=-other)
+        return apply(E.Sub, self, _t(other, self))
+
+    def __rsub__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.RSubScalar, self, c=other)
+        return apply(E.Sub, _t(other, self), self)
+
+    def __mul__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.MulScalar, self, c=other)
+        return apply(E.Mul, self, _t(other, self))
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.MulScalar, self, c=1.0 / other)
+        return apply(E.Div, self, _t(other, self))
+
+    def __rtruediv__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.RDivScalar, self, c=other)
+        return apply(E.Div, _t(other, self), self)
+
+    def __pow__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.PowScalar, self, c=other)
+        return apply(E.Pow, self, _t(other, self))
+
+    def __rpow__(self, other):
+        if isinstance(other, _Number):
+            return apply(E.RPowScalar, self, c=other)
+        return apply(E.Pow, _t(other, self), self)
+
+    def __neg__(self):
+        return apply(E.Neg, self)
+
+    def __matmul__(self, other):
+        other = _t(other, self)
+        a, b = self.shape, other.shape
+        if not a or not b or a[-1] != (b[-2] if len(b) > 1 else b[0]):
+            raise ValueError(
+                f"matmul: shapes {a} and {b} cannot be multiplied "
+                f"(inner dimensions {a[-1] if a else '-'} and "
+                f"{(b[-2] if len(b) > 1 else b[0]) if b else '-'} differ)"
+            )
+        return apply(L.MatMul, self, other)
+
+    def __rmatmul__(self, other):
+        return _t(other, self).__matmul__(self)
+
+    # comparisons: no gradient, boolean result
+    def _cmp(self, other, op):
+        return Tensor(op(self.data, other.data if isinstance(other, Tensor) else other))
+
+    def __lt__(self, o):
+        return self._cmp(o, xp.less)
+
+    def __le__(self, o):
+        return self._cmp(o, xp.less_equal)
+
+    def __gt__(self, o):
+        return self._cmp(o, xp.greater)
+
+    def __ge__(self, o):
+        return self._cmp(o, xp.greater_equal)
+
+    def __eq__(self, o):
+        return self._cmp(o, xp.equal)
+
+    def __ne__(self, o):
+        return self._cmp(o, xp.not_equal)
+
+    __hash__ = object.__hash__  # defining __eq__ would otherwise make tensors unhashable
+
+    def __invert__(self):
+        return Tensor(~self.data)
+
+    def __and__(self, o):
+        return self._cmp(o, xp.logical_and)
+
+    def __or__(self, o):
+        return self._cmp(o, xp.logical_or)
+
+    # ------------------------------------------------------------ maths
+    def exp(self):
+        return apply(E.Exp, self)
+
+    def log(self):
+        return apply(E.Log, self)
+
+    def sqrt(self):
+        return apply(E.Sqrt, self)
+
+    def abs(self):
+        return apply(E.Abs, self)
+
+    def sin(self):
+        return apply(E.Sin, self)
+
+    def cos(self):
+        return apply(E.Cos, self)
+
+    def tanh(self):
+        return apply(E.Tanh, self)
+
+    def sigmoid(self):
+        return apply(E.Sigmoid, self)
+
+    def relu(self):
+        return apply(E.ReLU, self)
+
+    def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        return apply(E.Clip, self, lo=min, hi=max)
+
+    clamp = clip
+
+    def maximum(self, other):
+        return apply(E.Maximum, self, _t(other, self))
+
+    def minimum(self, other):
+        return apply(E.Minimum, self, _t(other, self))
+
+    def softmax(self, dim=-1):
+        return apply(R.Softmax, self, axis=dim)
+
+    def log_softmax(self, dim=-1):
+        return apply(R.LogSoftmax, self, axis=dim)
+
+    # ------------------------------------------------------------ reductions
+    # ``axis`` as in NumPy; ``dim`` accepted as torch's name for it.
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return apply(R.Sum, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
+
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return apply(R.Mean, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
+
+    def var(
+        self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
+    ):
+        if unbiased is not None:
+            correction = int(unbiased)
+        return apply(
+            R.Var,
+            self,
+            axis=_ax(axis, dim),
+            keepdims=keepdims or bool(keepdim),
+            correction=correction,
+        )
+
+    def std(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
+        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim).sqrt()
+
+    def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return apply(R.LogSumExp, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
+
+    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Maximum over ``axis``; with torch's ``dim=`` it returns (values, indices)."""
+        return self._extreme(R.Max, self.argmax, axis, keepdims, dim, keepdim)
+
+    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        return self._extreme(R.Min, self.argmin, axis, keepdims, dim, keepdim)
+
+    def _extreme(self, op, arg, axis, keepdims, dim, keepdim):
+        keep = keepdims or bool(keepdim)
+        values = apply(op, self, axis=_ax(axis, dim), keepdims=keep)
+        if dim is None:
+            return values
+        return values, arg(dim, keep)
+
+    def argmax(self, axis=None, keepdims=False):
+        return Tensor(self.data.argmax(axis=axis, keepdims=keepdims))
+
+    def argmin(self, axis=None, keepdims=False):
+        return Tensor(self.data.argmin(axis=axis, keepdims=keepdims))
+
+    # ------------------------------------------------------------ shapes
+    def reshape(self, *shape):
+        shape = _shape_arg(shape)
+        try:
+            return apply(S.Reshape, self, shape=shape)
+        except ValueError:
+            raise ValueError(
+                f"cannot reshape a tensor of shape {self.shape} ({self.data.size} elements)"
+                f" into shape {shape}"
+            ) from None
+
+    view = reshape
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        nd = self.ndim
+        if nd == 0:
+            return self.reshape(1)
+        s, e = start_dim % nd, end_dim % nd
+        shape = self.shape
+        n = 1
+        for k in shape[s : e + 1]:
+            n *= k
+        return self.reshape(shape[:s] + (n,) + shape[e + 1 :])
+
+    def permute(self, *axes):
+        return apply(S.Permute, self, axes=_shape_arg(axes))
+
+    def transpose(self, dim0=-2, dim1=-1):
+        axes = list(range(self.ndim))
+        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
+        return apply(S.Permute, self, axes=tuple(axes))
+
+    def expand(self, *shape):
+        shape = tuple(
+            o if n == -1 else n
+            for n, o in zip(_shape_arg(shape), (None,) * (len(shape) - self.ndim) + self.shape)
+        )
+        return apply(S.Expand, self, shape=shape)
+
+    def squeeze(self, dim=None):
+        if dim is None:
+            shape = tuple(n for n in self.shape if n != 1)
+        else:
+            dims = {d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+        return self.reshape(shape)
+
+    def unsqueeze(self, dim):
+        shape = list(self.shape)
+        shape.insert(dim % (self.ndim + 1), 1)
+        return self.reshape(tuple(shape))
+
+    def split(self, split_size_or_sections, dim=0):
+        """torch.split: chunks of one size, or a list of sizes."""
+        n = self.shape[dim]
+        if isinstance(split_size_or_sections, int):
+            k = split_size_or_sections
+            bounds = list(range(k, n, k))
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split sizes {sizes} sum to {sum(sizes)}, but dim {dim} is {n}")
+            bounds, acc = [], 0
+            for k in sizes[:-1]:
+                acc += k
+                bounds.append(acc)
+        return apply(S.Split, self, indices=bounds, axis=dim)
+
+    def chunk(self, chunks, dim=0):
+        n = self.shape[dim]
+        return self.split(-(-n // chunks), dim)
+
+    # ------------------------------------------------------------ indexing
+    def __getitem__(self, index):
+        index = _plain_index(index)
+        if not self.requires_grad or not is_grad_enabled():
+            return Tensor(self.data[index])
+        return apply(S.GetItem, self, index=index)
+
+    def __setitem__(self, index, value):
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                "in-place assignment to a tensor that requires grad; wrap it in ember.no_grad()"
+            )
+        self.data[_plain_index(index)] = as_array(value)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+
+def _t(other, like: Tensor) -> Tensor:
+    """Turn an operand into a Tensor of ``like``'s floating dtype where it is a plain value."""
+    if isinstance(other, Tensor):
+        return other
+    a = as_array(other)
+    if a.dtype.kind == "f" and like.data.dtype.kind == "f" and a.dtype != like.data.dtype:
+        a = a.astype(like.data.dtype)
+    return Tensor(a)
+
+
+def _ax(axis, dim):
+    return dim if dim is not None else axis
+
+
+def _shape_arg(shape):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
+        return tuple(shape[0])
+    return tuple(shape)
+
+
+def _plain_index(index):
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list):
+        return xp.asarray(index)
+    return index
