@@ -30,7 +30,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from ..backend import xp
-from .activations import Problem
+from .activation_diagnosis import Problem
 
 LARGE_UPDATE = 0.1
 
