@@ -10,20 +10,24 @@ The LSTM as the seed writes it (σ the logistic sigmoid, ∗ elementwise):
     h_t = o_t ∗ tanh(C_t)                    hidden state
     (with proj_size: h_t = W_hr·(o_t ∗ tanh(C_t)), Sak et al. 2014)
 
-Why it is fast (PERFORMANCE.md): W·[h, x] + b = W_ih·x + W_hh·h + b_ih + b_hh, so the input half
-of every step is computed for all T steps before the loop (one GEMM, or for the LSTM with narrow
-inputs one batched matmul giving contiguous per-step blocks); inside the loop there is
-one gate GEMM per step. The state is kept transposed, h as (H, B), so the per-step product is
-W_hh (4H×H) · h (H×B), which BLAS runs faster for small batches than B×H · H×4H. Every per-step
-array lives in one preallocated buffer (gates G (T, 4H, B), states (T+1, H, B)) written in
-place. All four gate non-linearities are one tanh over the whole gate block: σ(a) =
-½·tanh(½a) + ½, and the ½ is folded into the weights of the σ rows (scaling by ½ is exact in
-floating point), so a step's gates cost tanh, one multiply and one add. Backward through time is
+Why it is fast (PERFORMANCE.md): the LSTM computes W·[h_{t-1}, x_t] + b as the seed writes it,
+one GEMM per step of W = [W_hh, W_ih, b_ih + b_hh] (4H × (P+I+1)) on the stacked column
+Z_k = [h_{t-1}; x_t; 1] (torch's split W_ih·x_t + b_ih + W_hh·h_{t-1} + b_hh is the same sum);
+the x rows and the ones of every Z_k are laid out before the loop and the recurrence writes h_t
+straight into the next Z, so there is no separate input projection and no per-step add (the
+other layers project the inputs of all T steps in one GEMM before the loop). The state is kept
+transposed, h as (H, B), so the per-step product is (4H×K) · (K×B), which BLAS runs faster for
+small batches than B×K · K×4H. Every per-step array lives in one preallocated buffer (gates G
+(T, 4H, B), states (T+1, ·, B)) written in place. All four gate non-linearities are one tanh
+over the whole gate block: σ(a) = ½·tanh(½a) + ½, and the ½ is folded into the weights of the
+σ rows (scaling by ½ is exact in floating point), so a step's gates cost tanh, one multiply and
+one add. Backward through time is
 derived by hand: every factor that does not depend on the incoming gradient (σ' = σ(1-σ),
 tanh' = 1-tanh², and the partner each gate multiplies) is computed for a block of steps at once
 (for the LSTM a cache-sized block, just before the steps that use it), so the reverse loop does
 about six small elementwise operations and one GEMM per step; the weight gradients are one GEMM
-each over all steps, on gradients laid out (rows, T·B).
+each over all steps, on gradients laid out (rows, T·B) (for the LSTM one GEMM on the stacked Z
+gives ∂L/∂W_hh, ∂L/∂W_ih and ∂L/∂b together).
 
 Buffers are indexed by processing step k (k = t forward, k = T-1-t for the reverse direction),
 except the input projection and the LSTM's pre-activation gradients, which are in time order.
@@ -62,20 +66,35 @@ def project_inputs(x, w_ih, bias):
     return A.reshape(-1, T, B)
 
 
-def project_inputs_by_step(x, w_ih, bias):
-    """A_t = W_ih·x_t + b as (T, G, B): each step's block contiguous for the per-step add.
+def concat_weights(w_hh, w_ih, b_ih, b_hh, dt, xp):
+    """W = [W_hh, W_ih, b_ih + b_hh] as one (G, P + I (+ 1)) matrix: the seed's W·[h, x] + b.
 
-    For narrow inputs (I ≤ 64) T small GEMMs on x_tᵀ are faster than one (G, T·B) GEMM whose
-    step slices are strided (lstm_small: 0.35 vs 0.65 ms, and the per-step add 2.4 vs 6.9 µs);
-    for wider inputs the one big GEMM wins, and its step-major view is returned.
+    W·[h_{t-1}; x_t; 1] = W_hh·h_{t-1} + W_ih·x_t + b_ih + b_hh, torch's split form.
     """
-    xp = get_array_module(x)
-    if x.shape[2] > 64:
-        return project_inputs(x, w_ih, bias).transpose(1, 0, 2)
-    A = xp.matmul(w_ih, xp.ascontiguousarray(x.transpose(0, 2, 1)))
-    if bias is not None:
-        A += bias[:, None]
-    return A
+    G, P = w_hh.shape
+    I, nb = w_ih.shape[1], b_ih is not None
+    W = xp.empty((G, P + I + nb), dt)
+    W[:, :P], W[:, P : P + I] = w_hh, w_ih
+    if nb:
+        xp.add(b_ih, b_hh, out=W[:, P + I])
+    return W
+
+
+def stacked_inputs(x, P: int, with_one: bool, reverse: bool, dt, xp):
+    """Z (T+1, P + I (+ 1), B): Z[k] = [h_k; x_t; 1] with x_t of step k (t = k, or T-1-k).
+
+    The x rows (and the row of ones that carries the bias) are filled for every step at once;
+    the h rows are written by the recurrence itself, so each step is one GEMM W·Z[k].
+    Why: for the sizes here one (G × (P+I+1)) product per step is faster than a separate
+    input projection plus a per-step add (lstm_small forward 4.7 → 3.8 ms).
+    """
+    T, B, I = x.shape
+    Z = xp.empty((T + 1, P + I + with_one, B), dt)
+    Z[:T, P : P + I] = (x[::-1] if reverse else x).transpose(0, 2, 1)
+    Z[T, P:] = 0
+    if with_one:
+        Z[:, P + I] = 1
+    return Z
 
 
 def gate_scales(n_gates: int, H: int, tanh_rows: int | None, dtype, xp):
@@ -170,6 +189,11 @@ def lstm_factors(G, Cs, TC, H, lo, hi, E, K):
     k *= g[:, 3 * H :]
 
 
+#: Widest input for which the LSTM's backward takes ∂L/∂x_t from each step's GEMM (measured:
+#: per-step wins at I = 32 and 128 with H = 128-256, one GEMM after the loop at I = 256).
+PER_STEP_DX_MAX_INPUT = 128
+
+
 class LSTMLayer(Function):
     """One LSTM layer in one direction over a sequence (see the module docstring).
 
@@ -189,23 +213,23 @@ class LSTMLayer(Function):
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
         dt = xp.result_type(x, w_ih)
         masks = step_masks(lengths, T, xp)
-        s = gate_scales(4, H, 2, dt, xp)
-        bias = None if b_ih is None else (b_ih + b_hh) * s[:, 0]
-        A = project_inputs_by_step(x, w_ih * s, bias)  # s·(W_ih·x_t + b), all steps: (T, 4H, B)
-        w_hh_s = w_hh * s
+        W = concat_weights(w_hh, w_ih, b_ih, b_hh, dt, xp)  # W = [W_hh, W_ih, b]
+        W_s = W * gate_scales(4, H, 2, dt, xp)
+        Z = stacked_inputs(x, P, b_ih is not None, reverse, dt, xp)  # Z[k] = [h; x_t; 1]
+        Hs = Z[:, :P]  # h_k lives in the first P rows of Z[k]: the next step reads it there
+        Hs[0] = h0.T
         G = xp.empty((T, 4 * H, B), dt)  # gates i, f, C̃, o of every step
-        Hs, Cs = xp.empty((T + 1, P, B), dt), xp.empty((T + 1, H, B), dt)
+        Cs = xp.empty((T + 1, H, B), dt)
         TC = xp.empty((T, H, B), dt)  # tanh(C_t)
         M = xp.empty((T, H, B), dt) if w_hr is not None else None  # o_t ∗ tanh(C_t)
-        Hs[0], Cs[0] = h0.T, c0.T
+        Cs[0] = c0.T
         iC = xp.empty((H, B), dt)
         if masks is not None:  # a masked step computes into these, then keeps the old state
             c_buf, h_buf = xp.empty((H, B), dt), xp.empty((P, B), dt)
         for k, t in enumerate(step_order(T, reverse)):
             g = G[k]
             sigma_rows = (g[: 2 * H], g[3 * H :])
-            xp.matmul(w_hh_s, Hs[k], out=g)
-            g += A[t]
+            xp.matmul(W_s, Z[k], out=g)  # s·(W·[h_{t-1}, x_t] + b): one GEMM
             xp.tanh(g, out=g)  # i_t, f_t, o_t = σ(...) and C̃_t = tanh(...)
             for rows in sigma_rows:  # σ = ½·tanh + ½ on the σ row blocks only: scalar ufuncs
                 rows *= 0.5  # on contiguous blocks run ~3× faster than a broadcast column
@@ -226,8 +250,8 @@ class LSTMLayer(Function):
                 Hs[k + 1], Cs[k + 1] = Hs[k], Cs[k]
                 xp.copyto(Hs[k + 1], h, where=masks[t])
                 xp.copyto(Cs[k + 1], c, where=masks[t])
-        self.x, self.G, self.Hs, self.Cs, self.TC, self.M = x, G, Hs, Cs, TC, M
-        self.w_ih, self.w_hh, self.w_hr, self.masks, self.reverse = w_ih, w_hh, w_hr, masks, reverse
+        self.Z, self.G, self.Cs, self.TC, self.M, self.W = Z, G, Cs, TC, M, W
+        self.w_hr, self.masks, self.reverse, self.P = w_hr, masks, reverse, P
         self.grad_trace, self.has_bias = grad_trace, b_ih is not None
         if recorder is not None:
             named = {"i": G[:, :H], "f": G[:, H : 2 * H], "g": G[:, 2 * H : 3 * H]}
@@ -238,9 +262,9 @@ class LSTMLayer(Function):
 
     def backward(self, gy, gh_n, gc_n):
         xp = get_array_module(self.G)
-        G, Cs, TC, w_hh, w_hr, masks = self.G, self.Cs, self.TC, self.w_hh, self.w_hr, self.masks
+        G, Cs, TC, W, w_hr, masks = self.G, self.Cs, self.TC, self.W, self.w_hr, self.masks
         T, _, B = G.shape
-        H, P = w_hh.shape[0] // 4, w_hh.shape[1]
+        H, P, I = G.shape[1] // 4, self.P, self.Z.shape[1] - self.P - self.has_bias
         dt = G.dtype
         # The factors that do not depend on the incoming gradient are computed for a block of
         # steps at a time (about 512 KB of gates: the block stays in cache for its steps).
@@ -249,13 +273,19 @@ class LSTMLayer(Function):
         E3 = E[:, : 3 * H].reshape(chunk, 3, H, B)
         dG = xp.empty((4 * H, T, B), dt)  # ∂L/∂(pre-activations), time order: GEMM-ready
         gyk = grad_outputs_in_step_order(gy, self.reverse, masks, dt, xp)
+        # ∂L/∂[h_{t-1}, x_t] = Wᵀ·∂L/∂(pre-activations): for narrow inputs one GEMM per step
+        # gives both; for wide ones, ∂L/∂x is one GEMM over all steps after the loop (faster
+        # than widening every step's product by I rows)
+        need_x = self.needs_input_grad[0]
+        x_per_step = need_x and I <= PER_STEP_DX_MAX_INPUT
+        WT = W[:, : P + I].T if x_per_step else W[:, :P].T
+        dZ = xp.empty((T, WT.shape[0], B), dt)
         dh = xp.zeros((P, B), dt) if gh_n is None else xp.array(gh_n.T, dtype=dt)
         dc = xp.zeros((H, B), dt) if gc_n is None else xp.array(gc_n.T, dtype=dt)
         dHs = xp.empty((T, P, B), dt) if w_hr is not None else None
         trace = xp.empty((T, B)) if self.grad_trace is not None else None
-        w_hhT, ts = w_hh.T, list(step_order(T, self.reverse))
+        ts = list(step_order(T, self.reverse))
         dm, dmK = xp.empty((H, B), dt), xp.empty((H, B), dt)
-        dh_next = xp.empty((P, B), dt)  # ∂L/∂h_{t-1}, written by the GEMM in place each step
         for k in range(T - 1, -1, -1):
             j = k % chunk
             if k == T - 1 or j == chunk - 1:
@@ -281,19 +311,26 @@ class LSTMLayer(Function):
             xp.multiply(E3[j], dc, out=dg[: 3 * H].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
             xp.multiply(E[j, 3 * H :], dm, out=dg[3 * H :])  # ∂L/∂(pre o)
             dc *= G[k, H : 2 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
-            dh = xp.matmul(w_hhT, dg, out=dh_next)
+            xp.matmul(WT, dg, out=dZ[k])
+            dh = dZ[k, :P]  # ∂L/∂h_{t-1}
             if masks is not None:
                 dh += dh_skip
                 dc += dc_skip
         if trace is not None:
             self.grad_trace.append(trace)
-        dG2 = dG.reshape(4 * H, T * B)
-        Hs2 = rows_by_time(self.Hs[:T], self.reverse)
-        dx, dw_ih, dw_hh, db = weight_grads_from_steps(self, dG2, self.x, self.w_ih, Hs2)
+        # Σ_t ∂L/∂(pre-activations)_t · [h_{t-1}, x_t, 1]ᵀ: every weight and the bias, one GEMM
+        dW = dG.reshape(4 * H, T * B) @ rows_by_time(self.Z[:T], self.reverse).T
+        dw_hh, dw_ih = xp.ascontiguousarray(dW[:, :P]), xp.ascontiguousarray(dW[:, P : P + I])
+        dx = None
+        if x_per_step:  # the x rows of ∂L/∂Z, (T, I, B) in step order → (T, B, I) in time order
+            dxs = dZ[:, P:]
+            dx = xp.ascontiguousarray((dxs[::-1] if self.reverse else dxs).transpose(0, 2, 1))
+        elif need_x:  # ∂L/∂x_t = W_ihᵀ·∂L/∂(pre-activations)_t for every t at once
+            dx = (dG.reshape(4 * H, T * B).T @ W[:, P : P + I]).reshape(T, B, I)
         dw_hr = None
         if w_hr is not None:  # Σ_t ∂L/∂h_t · (o_t ∗ tanh C_t)ᵀ as one GEMM
             dw_hr = rows_by_time(dHs, False) @ rows_by_time(self.M, False).T
-        db_ih, db_hh = fresh_pair(db, self.has_bias)
+        db_ih, db_hh = fresh_pair(xp.ascontiguousarray(dW[:, -1]), self.has_bias)
         dh0, dc0 = xp.ascontiguousarray(dh.T), xp.ascontiguousarray(dc.T)
         return dx, dh0, dc0, dw_ih, dw_hh, db_ih, db_hh, dw_hr
 

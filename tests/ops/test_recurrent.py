@@ -163,17 +163,23 @@ def test_lstm_backward_in_blocks_of_steps_equals_composed(lengths):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
 
-@pytest.mark.parametrize("input_size", [8, 80])
-def test_lstm_both_input_projection_layouts_equal_composed(input_size):
-    """I ≤ 64 projects step by step, I > 64 in one GEMM (project_inputs_by_step): both exact."""
+@pytest.mark.parametrize("dx_route", ["per step", "after the loop"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_lstm_both_input_gradient_routes_equal_composed(monkeypatch, dx_route, bias):
+    """∂L/∂x from each step's GEMM on [h, x] (narrow inputs) or one GEMM after the loop (wide
+    inputs, PER_STEP_DX_MAX_INPUT): both exact, both directions, with and without lengths."""
+    from ember.ops import recurrent
+
+    limit = 10**6 if dx_route == "per step" else 0
+    monkeypatch.setattr(recurrent, "PER_STEP_DX_MAX_INPUT", limit)
     T, B = 4, 3
     results = []
     for fused in (True, False):
         ember.manual_seed(7)
-        layer = nn.LSTM(input_size, 6, num_layers=2, fused=fused).double()
-        x = np.random.default_rng(2).standard_normal((T, B, input_size))
+        layer = nn.LSTM(5, 6, num_layers=2, bidirectional=True, bias=bias, fused=fused).double()
+        x = np.random.default_rng(2).standard_normal((T, B, 5))
         x = ember.tensor(x, requires_grad=True)
-        y, (h, c) = layer(x)
+        y, (h, c) = layer(x, lengths=[4, 2, 3])
         ((y * y).sum() + (c * h).sum()).backward()
         results.append(
             [y.data, h.data, c.data, x.grad.data] + [p.grad.data for p in layer.parameters()]
