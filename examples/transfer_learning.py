@@ -23,12 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "experiments"))
 sys.path.insert(0, str(ROOT))
 
-from cnn_data import load_idx_dataset  # noqa: E402
+from cnn_data import data_root  # noqa: E402
 from cnn_train import evaluate, fit  # noqa: E402
 
 import ember  # noqa: E402
 import ember.optim  # noqa: E402
 from ember import nn  # noqa: E402
+from ember.data import load_fashion_mnist, load_mnist  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 
@@ -52,9 +53,11 @@ def main(argv=None) -> int:
     t0 = time.perf_counter()
     ember.manual_seed(args.seed)
     n_test = args.test_size
-    mnist = load_idx_dataset("mnist")
-    mnist = (mnist[0], mnist[1], mnist[2][:n_test], mnist[3][:n_test])
-    x_f, y_f, x_fte, y_fte = load_idx_dataset("fashion-mnist")
+    m = load_mnist(root=data_root(), normalize=False)  # pixels in [0, 1], both datasets
+    (x_m, y_m), (x_mte, y_mte) = m.train.arrays, m.test.arrays
+    mnist = (x_m, y_m, x_mte[:n_test], y_mte[:n_test])
+    f = load_fashion_mnist(root=data_root(), normalize=False)
+    (x_f, y_f), (x_fte, y_fte) = f.train.arrays, f.test.arrays
     x_fte, y_fte = x_fte[:n_test], y_fte[:n_test]
     small = (x_f[: args.budget], y_f[: args.budget], x_fte, y_fte)
 

@@ -1,7 +1,7 @@
 """LeNet-5 on MNIST: at most 1.0% test error (LeCun et al. 1998 report 0.95%).
 
 Adam lr 1e-3 halved every 4 epochs, batch 64, 12 epochs, pixels scaled to [0, 1]; no
-augmentation. Reads MNIST from ../shared/data with a local numpy reader.
+augmentation. Reads MNIST with ember.data (sha256-checked) from ../shared/data.
 
     python experiments/lenet_mnist.py [--epochs 12] [--max-steps N]   (N: a short check)
 
@@ -19,11 +19,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from cnn_data import load_idx_dataset  # noqa: E402
+from cnn_data import data_root  # noqa: E402
 from cnn_train import fit  # noqa: E402
 
 import ember  # noqa: E402
 import ember.optim  # noqa: E402
+from ember.data import load_mnist  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 
@@ -37,7 +38,8 @@ def main() -> int:
     p.add_argument("--out", default=str(HERE / "results" / "lenet_mnist.json"))
     args = p.parse_args()
     ember.manual_seed(args.seed)
-    data = load_idx_dataset("mnist")
+    mnist = load_mnist(root=data_root(), normalize=False)  # pixels in [0, 1]
+    data = (*mnist.train.arrays, *mnist.test.arrays)
     model = get_model("lenet")["builder"]()
     opt = ember.optim.Adam(model.parameters(), lr=args.lr)
     result = fit(

@@ -20,11 +20,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cnn_data import load_mnist1d  # noqa: E402
+from cnn_data import data_root  # noqa: E402
 
 import ember  # noqa: E402
 import ember.functional as F  # noqa: E402
 import ember.optim  # noqa: E402
+from ember.data import load_mnist1d  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 PAPER = {"mlp1d": 68.0, "cnn1d": 94.0}
@@ -44,7 +45,8 @@ def accuracy(model, x, y, batch=1000) -> float:
 
 def train(name: str, steps: int, seed: int, lr: float = 1e-2, batch: int = 100, **options) -> dict:
     ember.manual_seed(seed)
-    x, y, x_test, y_test = load_mnist1d()
+    data = load_mnist1d(root=data_root())
+    (x, y), (x_test, y_test) = data.train.arrays, data.test.arrays
     model = get_model(name)["builder"](**options)
     opt = ember.optim.Adam(model.parameters(), lr=lr)
     t0 = time.perf_counter()

@@ -3,8 +3,8 @@
 Three stages of two BasicBlocks, widths 16/32/64, 3×3 stem (no max pool) on 28×28; SGD
 momentum 0.9, Nesterov, weight decay 5e-4, batch 128, learning rate 0.05 on a cosine
 schedule to zero over the run; random horizontal flips (clothing is left/right
-symmetric); no other augmentation. Reads Fashion-MNIST from ../shared/data with a
-local numpy reader.
+symmetric); no other augmentation. Reads Fashion-MNIST with ember.data (sha256-checked)
+from ../shared/data.
 
     python experiments/resnet_fashion_mnist.py [--epochs 10] [--width 16] [--max-steps N]
 
@@ -25,11 +25,12 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent))
 
-from cnn_data import load_idx_dataset  # noqa: E402
+from cnn_data import data_root  # noqa: E402
 from cnn_train import fit  # noqa: E402
 
 import ember  # noqa: E402
 import ember.optim  # noqa: E402
+from ember.data import load_fashion_mnist  # noqa: E402
 from ember.models import get_model  # noqa: E402
 
 
@@ -62,7 +63,8 @@ def main() -> int:
     p.add_argument("--out", default=str(HERE / "results" / "resnet_fashion_mnist.json"))
     args = p.parse_args()
     ember.manual_seed(args.seed)
-    x_tr, y_tr, x_te, y_te = load_idx_dataset("fashion-mnist")
+    fashion = load_fashion_mnist(root=data_root(), normalize=False)  # standardised below
+    (x_tr, y_tr), (x_te, y_te) = fashion.train.arrays, fashion.test.arrays
     mean, std = float(x_tr.mean()), float(x_tr.std())
     x_tr, x_te = (x_tr - mean) / std, (x_te - mean) / std
     model = get_model("resnet")["builder"](width=args.width, layers=tuple(args.layers))
