@@ -168,25 +168,33 @@ def fresh_pair(db, has_bias):
 
 
 def lstm_factors(G, Cs, TC, H, lo, hi, E, K):
-    """Backward factors of steps lo..hi-1 into E[:n], K[:n] (n = hi - lo).
+    """Backward factors of steps lo..hi-1 into E[:n], K[:n] (n = hi - lo), gates o, i, f, C̃.
 
-    E: ∂(pre-activation)/∂gate times what each gate multiplies: σ' = σ(1 - σ) for i, f, o and
-    tanh' = 1 - C̃² for C̃, times C̃_t, C_{t-1}, i_t and tanh(C_t) (∂C_t/∂i_t, ∂C_t/∂f_t,
-    ∂C_t/∂C̃_t, ∂h_t/∂o_t). K = ∂h_t/∂C_t = o_t ∗ (1 - tanh² C_t).
+    E: ∂(gate)/∂(pre-activation) times what each gate multiplies: σ' = σ(1 - σ) for o, i, f and
+    tanh' = 1 - C̃² for C̃, times tanh(C_t), C̃_t, C_{t-1} and i_t (∂h_t/∂o_t, ∂C_t/∂i_t,
+    ∂C_t/∂f_t, ∂C_t/∂C̃_t). K = ∂h_t/∂C_t = o_t ∗ (1 - tanh² C_t).
     """
     g, e, k = G[lo:hi], E[: hi - lo], K[: hi - lo]
     xp = get_array_module(g)
     xp.subtract(1, g, out=e)
-    e[:, : 2 * H] *= g[:, : 2 * H]
-    e[:, 3 * H :] *= g[:, 3 * H :]
-    e[:, 2 * H : 3 * H] *= 1 + g[:, 2 * H : 3 * H]
-    e[:, :H] *= g[:, 2 * H : 3 * H]
-    e[:, H : 2 * H] *= Cs[lo:hi]
-    e[:, 2 * H : 3 * H] *= g[:, :H]
-    e[:, 3 * H :] *= TC[lo:hi]
+    e[:, : 3 * H] *= g[:, : 3 * H]  # σ(1 - σ): the three σ gates are one block
+    e[:, 3 * H :] *= 1 + g[:, 3 * H :]  # 1 - C̃²
+    e[:, :H] *= TC[lo:hi]
+    e[:, H : 2 * H] *= g[:, 3 * H :]
+    e[:, 2 * H : 3 * H] *= Cs[lo:hi]
+    e[:, 3 * H :] *= g[:, H : 2 * H]
     xp.multiply(TC[lo:hi], TC[lo:hi], out=k)
     xp.subtract(1, k, out=k)
-    k *= g[:, 3 * H :]
+    k *= g[:, :H]
+
+
+def internal_gate_order(H: int, xp):
+    """Row order o, i, f, C̃ of torch's i, f, C̃, o: the σ gates (o, i, f) are one contiguous
+    block for the forward's ½·tanh + ½, and the gates that multiply ∂L/∂C_t (i, f, C̃) are one
+    block for the backward's product; ``perm`` reorders torch's rows, ``inverse`` undoes it."""
+    blocks = xp.arange(4 * H).reshape(4, H)
+    perm = blocks[[3, 0, 1, 2]].reshape(-1)
+    return perm, xp.argsort(perm)
 
 
 #: Widest input for which the LSTM's backward takes ∂L/∂x_t from each step's GEMM (measured:
@@ -213,12 +221,13 @@ class LSTMLayer(Function):
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
         dt = xp.result_type(x, w_ih)
         masks = step_masks(lengths, T, xp)
-        W = concat_weights(w_hh, w_ih, b_ih, b_hh, dt, xp)  # W = [W_hh, W_ih, b]
-        W_s = W * gate_scales(4, H, 2, dt, xp)
+        perm, self.inverse = internal_gate_order(H, xp)
+        W = concat_weights(w_hh, w_ih, b_ih, b_hh, dt, xp)[perm]  # W = [W_hh, W_ih, b]
+        W_s = W * gate_scales(4, H, 3, dt, xp)
         Z = stacked_inputs(x, P, b_ih is not None, reverse, dt, xp)  # Z[k] = [h; x_t; 1]
         Hs = Z[:, :P]  # h_k lives in the first P rows of Z[k]: the next step reads it there
         Hs[0] = h0.T
-        G = xp.empty((T, 4 * H, B), dt)  # gates i, f, C̃, o of every step
+        G = xp.empty((T, 4 * H, B), dt)  # gates o, i, f, C̃ of every step
         Cs = xp.empty((T + 1, H, B), dt)
         TC = xp.empty((T, H, B), dt)  # tanh(C_t)
         M = xp.empty((T, H, B), dt) if w_hr is not None else None  # o_t ∗ tanh(C_t)
@@ -228,13 +237,12 @@ class LSTMLayer(Function):
             c_buf, h_buf = xp.empty((H, B), dt), xp.empty((P, B), dt)
         for k, t in enumerate(step_order(T, reverse)):
             g = G[k]
-            sigma_rows = (g[: 2 * H], g[3 * H :])
+            sigma_rows = g[: 3 * H]
             xp.matmul(W_s, Z[k], out=g)  # s·(W·[h_{t-1}, x_t] + b): one GEMM
-            xp.tanh(g, out=g)  # i_t, f_t, o_t = σ(...) and C̃_t = tanh(...)
-            for rows in sigma_rows:  # σ = ½·tanh + ½ on the σ row blocks only: scalar ufuncs
-                rows *= 0.5  # on contiguous blocks run ~3× faster than a broadcast column
-                rows += 0.5
-            i, f, C_tilde, o = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
+            xp.tanh(g, out=g)  # o_t, i_t, f_t = σ(...) and C̃_t = tanh(...)
+            sigma_rows *= 0.5  # σ = ½·tanh + ½ on the σ rows only, as scalar ufuncs (on one
+            sigma_rows += 0.5  # contiguous block ~3× faster than a broadcast column)
+            o, i, f, C_tilde = g[:H], g[H : 2 * H], g[2 * H : 3 * H], g[3 * H :]
             c = Cs[k + 1] if masks is None else c_buf
             xp.multiply(f, Cs[k], out=c)  # C_t = f_t ∗ C_{t-1} + i_t ∗ C̃_t
             xp.multiply(i, C_tilde, out=iC)
@@ -254,8 +262,8 @@ class LSTMLayer(Function):
         self.w_hr, self.masks, self.reverse, self.P = w_hr, masks, reverse, P
         self.grad_trace, self.has_bias = grad_trace, b_ih is not None
         if recorder is not None:
-            named = {"i": G[:, :H], "f": G[:, H : 2 * H], "g": G[:, 2 * H : 3 * H]}
-            named.update(o=G[:, 3 * H :], c=Cs[1:], h=Hs[1:])
+            named = {"i": G[:, H : 2 * H], "f": G[:, 2 * H : 3 * H], "g": G[:, 3 * H :]}
+            named.update(o=G[:, :H], c=Cs[1:], h=Hs[1:])
             record_gates(recorder, named, reverse, masks)
         y = output_from_states(Hs[1:], reverse, masks, xp)
         return y, xp.ascontiguousarray(Hs[T].T), xp.ascontiguousarray(Cs[T].T)
@@ -270,7 +278,7 @@ class LSTMLayer(Function):
         # steps at a time (about 512 KB of gates: the block stays in cache for its steps).
         chunk = max(1, (1 << 17) // (4 * H * B))
         E, K = xp.empty((chunk, 4 * H, B), dt), xp.empty((chunk, H, B), dt)
-        E3 = E[:, : 3 * H].reshape(chunk, 3, H, B)
+        E3 = E[:, H:].reshape(chunk, 3, H, B)  # the i, f, C̃ rows: each multiplies ∂L/∂C_t
         dG = xp.empty((4 * H, T, B), dt)  # ∂L/∂(pre-activations), time order: GEMM-ready
         gyk = grad_outputs_in_step_order(gy, self.reverse, masks, dt, xp)
         # ∂L/∂[h_{t-1}, x_t] = Wᵀ·∂L/∂(pre-activations): for narrow inputs one GEMM per step
@@ -308,9 +316,9 @@ class LSTMLayer(Function):
             xp.multiply(dm, K[j], out=dmK)
             dc += dmK  # ∂L/∂C_t
             dg = dG[:, t]
-            xp.multiply(E3[j], dc, out=dg[: 3 * H].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
-            xp.multiply(E[j, 3 * H :], dm, out=dg[3 * H :])  # ∂L/∂(pre o)
-            dc *= G[k, H : 2 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
+            xp.multiply(E3[j], dc, out=dg[H:].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
+            xp.multiply(E[j, :H], dm, out=dg[:H])  # ∂L/∂(pre o)
+            dc *= G[k, 2 * H : 3 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
             xp.matmul(WT, dg, out=dZ[k])
             dh = dZ[k, :P]  # ∂L/∂h_{t-1}
             if masks is not None:
@@ -319,7 +327,8 @@ class LSTMLayer(Function):
         if trace is not None:
             self.grad_trace.append(trace)
         # Σ_t ∂L/∂(pre-activations)_t · [h_{t-1}, x_t, 1]ᵀ: every weight and the bias, one GEMM
-        dW = dG.reshape(4 * H, T * B) @ rows_by_time(self.Z[:T], self.reverse).T
+        # (rows back in torch's gate order i, f, C̃, o)
+        dW = (dG.reshape(4 * H, T * B) @ rows_by_time(self.Z[:T], self.reverse).T)[self.inverse]
         dw_hh, dw_ih = xp.ascontiguousarray(dW[:, :P]), xp.ascontiguousarray(dW[:, P : P + I])
         dx = None
         if x_per_step:  # the x rows of ∂L/∂Z, (T, I, B) in step order → (T, B, I) in time order
