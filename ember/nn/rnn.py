@@ -22,8 +22,9 @@ import math
 
 from .. import functional as F
 from ..backend import xp
-from ..ops.recurrent import LSTMLayer, RNNLayer
+from ..ops.recurrent import LSTMLayer
 from ..ops.recurrent_gru import GRULayer
+from ..ops.recurrent_rnn import RNNLayer
 from ..tensor import Tensor, apply, as_array
 from . import init
 from .module import Module, Parameter

@@ -8,8 +8,9 @@ import pytest
 
 import ember
 from ember import nn
-from ember.ops.recurrent import LSTMLayer, RNNLayer
+from ember.ops.recurrent import LSTMLayer
 from ember.ops.recurrent_gru import GRULayer
+from ember.ops.recurrent_rnn import RNNLayer
 
 
 def _layer(mode, fused, **kw):
