@@ -210,6 +210,23 @@ def test_pack_then_unpack_gradcheck():
     assert ember.gradcheck(round_trip, (x,))
 
 
+def test_to_float_double_convert_the_data_and_keep_the_packing():
+    x = ember.tensor(np.random.default_rng(7).standard_normal((4, 3, 2)), requires_grad=True)
+    packed = pack_padded_sequence(x, [2, 4, 1], enforce_sorted=False)
+    single = packed.float()
+    assert single.data.dtype == np.float32 and packed.data.dtype == np.float64
+    np.testing.assert_array_equal(single.data.data, packed.data.data.astype(np.float32))
+    for a, b in zip(single[1:], packed[1:], strict=True):
+        np.testing.assert_array_equal(a.data, b.data)
+    assert single.double().data.dtype == np.float64
+    assert packed.to("cpu").data.dtype == np.float64
+    single.data.sum().backward()  # differentiable as Tensor.to is: 1 at every packed step
+    inside = np.arange(4)[:, None] < np.array([2, 4, 1])[None, :]  # (T, B)
+    np.testing.assert_array_equal(x.grad.data, np.repeat(inside[..., None], 2, axis=2) * 1.0)
+    with pytest.raises(RuntimeError, match="cuda"):
+        packed.to("cuda")
+
+
 def test_reachable_as_torch_names():
     assert ember.nn.utils.rnn.pack_padded_sequence is pack_padded_sequence
     assert ember.nn.utils.clip_grad_norm_ is nn.utils.clip_grad_norm_  # clipping is still here

@@ -39,6 +39,17 @@ class PackedSequence(NamedTuple):
     sorted_indices: Tensor | None = None
     unsorted_indices: Tensor | None = None
 
+    def to(self, dtype_or_device) -> PackedSequence:
+        """The same packing with ``data`` converted as ``Tensor.to`` converts it (a dtype or
+        a device); the sizes and indices are integer bookkeeping and stay as they are."""
+        return self._replace(data=self.data.to(dtype_or_device))
+
+    def float(self) -> PackedSequence:
+        return self.to(xp.float32)
+
+    def double(self) -> PackedSequence:
+        return self.to(xp.float64)
+
 
 def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
