@@ -16,9 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
+from cnn_data import data_root  # the script's folder is on sys.path when run as a script
 
 import ember
 import ember.functional as F
+from ember.data import load_mnist1d
 from ember.models import get_model
 from ember.optim import Adam
 
@@ -33,12 +35,13 @@ def main(argv=None) -> int:
     ap.add_argument("--lr", type=float, default=3e-3)
     ap.add_argument("--batch-size", type=int, default=100)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--data", default=str(ROOT.parent.parent / "shared" / "data" / "mnist1d"))
+    ap.add_argument(
+        "--data-root", default=None, help="folder with mnist1d/ (default: ../shared/data)"
+    )
     ap.add_argument("--out", default=str(ROOT / "results"))
     args = ap.parse_args(argv)
-    d = np.load(Path(args.data) / "mnist1d_data.npz", allow_pickle=False)
-    x, y = d["x"].astype(np.float32), d["y"]
-    xt, yt = d["x_test"].astype(np.float32), d["y_test"]
+    data = load_mnist1d(root=args.data_root or data_root())  # sha256-checked, as the tests read it
+    (x, y), (xt, yt) = data.train.arrays, data.test.arrays
     ember.manual_seed(args.seed)
     model = get_model("gru1d")["builder"](
         num_classes=10, hidden_size=args.hidden, bidirectional=args.bidirectional

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from cnn_data import data_root  # the script's folder is on sys.path when run as a script
 
 import ember
 from ember import optim
@@ -70,15 +71,16 @@ def main(argv=None) -> int:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--limit", type=int, default=None, help="use only this many train images")
-    p.add_argument("--data-root", default=None, help="folder with the four MNIST .gz files")
+    p.add_argument(
+        "--data-root",
+        default=None,
+        help="folder with the four MNIST .gz files (default: ../shared/data, else the cache)",
+    )
     p.add_argument("--run-dir", default=None)
     p.add_argument("--out", default=str(HERE / "results" / "mnist_mlp.json"))
     args = p.parse_args(argv)
 
-    root = args.data_root
-    shared = HERE.parent.parent / "shared" / "data" / "mnist"
-    if root is None and shared.is_dir():
-        root = shared  # the project's local copy: no download
+    root = args.data_root or data_root()  # default: the project's local copy, no download
     ember.manual_seed(args.seed)
     data = load_mnist(root=root)
     train_set = data.train if args.limit is None else Subset(data.train, range(args.limit))
