@@ -30,15 +30,23 @@ import numpy as np  # noqa: E402
 import ember  # noqa: E402
 import ember.functional as F  # noqa: E402
 import ember.optim  # noqa: E402
+from ember.data.text import tiny_shakespeare  # noqa: E402
 from ember.models import GPT  # noqa: E402
 from ember.nn.utils import clip_grad_norm_  # noqa: E402
 
-DATA = ROOT.parent / "shared" / "data" / "tinyshakespeare" / "input.txt"
+SHARED_DATA = ROOT.parent / "shared" / "data"  # the project's local copies (no download)
 CFG = dict(block_size=64, n_layer=4, n_head=4, n_embd=128, dropout=0.0)
 
 
-def load(path: Path):
-    text = path.read_text(encoding="utf-8")
+def load(path: Path | None):
+    """nanoGPT's shakespeare_char preparation: the characters of the whole text sorted into the
+    vocabulary, the first 90 % for training and the rest for validation. Without a path, the
+    corpus comes from ember.data (sha256-checked; ../shared/data when it is there)."""
+    if path is None:
+        root = SHARED_DATA if SHARED_DATA.is_dir() else None
+        text = tiny_shakespeare(root=root)
+    else:
+        text = path.read_text(encoding="utf-8")
     chars = sorted(set(text))
     stoi = {c: i for i, c in enumerate(chars)}
     data = np.array([stoi[c] for c in text], dtype=np.int64)
@@ -166,7 +174,7 @@ def run_torch_in_fresh_process(argv):
 
 def main(argv=None) -> dict:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--data", default=str(DATA))
+    ap.add_argument("--data", default=None, help="a text file (default: tiny-shakespeare)")
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--batch", type=int, default=12)
     ap.add_argument("--eval-iters", type=int, default=200, help="batches per split at the end")
@@ -191,7 +199,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--out", default=str(ROOT / "experiments" / "results" / "gpt_shakespeare.json"))
     args = ap.parse_args(argv)
 
-    train, val, chars = load(Path(args.data))
+    train, val, chars = load(None if args.data is None else Path(args.data))
     vocab = len(chars)
     rng = np.random.default_rng(args.seed)
     block = CFG["block_size"]
