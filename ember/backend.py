@@ -28,6 +28,27 @@ bool_ = numpy.bool_
 
 DEFAULT_DTYPE = numpy.float32
 
+#: Why a CUDA device cannot be had: ember runs on NumPy (the CPU) only in this version.
+CUDA_UNAVAILABLE = (
+    "ember runs on the CPU only in this version (its CuPy backend for NVIDIA GPUs is not built"
+    " yet); ember.cuda.is_available() says whether CUDA can be used"
+)
+
+
+def check_device(device) -> str:
+    """The canonical name of a device this build can place tensors on ("cpu"), or a clear
+    error: RuntimeError for a CUDA device (not available), ValueError for an unknown name.
+
+    Accepts what torch does for the CPU: None, "cpu", "cpu:0"; and names "cuda", "cuda:N".
+    """
+    name = "cpu" if device is None else str(device)
+    kind, _, index = name.partition(":")
+    if kind == "cpu" and index in ("", "0"):
+        return "cpu"
+    if kind == "cuda" and (index == "" or index.isdigit()):
+        raise RuntimeError(f"device {name!r} was asked for, but {CUDA_UNAVAILABLE}")
+    raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+
 
 def _tune_malloc() -> None:
     """Keep glibc from returning freed memory to the OS after every step.

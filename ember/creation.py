@@ -1,4 +1,9 @@
-"""Making tensors: from data, filled, ranges, random; and the seed that makes runs repeat."""
+"""Making tensors: from data, filled, ranges, random; and the seed that makes runs repeat.
+
+Every maker takes torch's ``device=`` keyword: None or "cpu" (where this version keeps every
+tensor); "cuda" is a clear error naming why (``backend.check_device``), so code written
+``device = "cuda" if ember.cuda.is_available() else "cpu"`` runs unchanged.
+"""
 
 from __future__ import annotations
 
@@ -22,8 +27,9 @@ def _shape(size):
     return tuple(size)
 
 
-def tensor(data, dtype=None, requires_grad: bool = False) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
     """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype`` says)."""
+    backend.check_device(device)
     if isinstance(data, Tensor):
         data = data.data
     a = xp.array(data, dtype=dtype)
@@ -37,30 +43,36 @@ def from_numpy(array) -> Tensor:
     return Tensor(xp.asarray(array))
 
 
-def zeros(*size, dtype=None, requires_grad=False) -> Tensor:
+def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    backend.check_device(device)
     return Tensor(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False) -> Tensor:
+def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    backend.check_device(device)
     return Tensor(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False) -> Tensor:
+def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+    backend.check_device(device)
     return Tensor(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return Tensor(
         xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
     )
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad=False) -> Tensor:
+def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Like torch.arange: int64 for integer arguments, float32 otherwise."""
+    backend.check_device(device)
     if end is None:
         start, end = 0, start
     if dtype is None:
@@ -69,52 +81,63 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
     return Tensor(xp.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
 
 
-def linspace(start, end, steps: int, dtype=None, requires_grad=False) -> Tensor:
+def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False) -> Tensor:
+def randn(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Standard normal samples from ember's seeded generator."""
+    backend.check_device(device)
     a = backend.default_generator.standard_normal(_shape(size), _dtype(dtype))
     return Tensor(a, requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False) -> Tensor:
+def rand(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Uniform samples in [0, 1) from ember's seeded generator."""
+    backend.check_device(device)
     a = backend.default_generator.random(_shape(size), _dtype(dtype))
     return Tensor(a, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), dtype=None) -> Tensor:
+def randint(low: int, high: int | None = None, size=(), dtype=None, *, device=None) -> Tensor:
+    backend.check_device(device)
     if high is None:
         low, high = 0, low
     a = backend.default_generator.integers(low, high, tuple(size))
     return Tensor(a if dtype is None else a.astype(dtype))
 
 
-def randperm(n: int) -> Tensor:
-    return Tensor(backend.default_generator.permutation(n))
+def randperm(n: int, dtype=None, *, device=None) -> Tensor:
+    backend.check_device(device)
+    a = backend.default_generator.permutation(n)
+    return Tensor(a if dtype is None else a.astype(dtype))
 
 
-def _like(fn, t: Tensor, dtype, requires_grad, *args):
+def _like(fn, t: Tensor, dtype, requires_grad, *args):  # on t's device, which is the CPU
     return fn(*t.shape, *args, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+def zeros_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return _like(zeros, t, dtype, requires_grad)
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+def ones_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return _like(ones, t, dtype, requires_grad)
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False) -> Tensor:
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
 
 
-def randn_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+def randn_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return _like(randn, t, dtype, requires_grad)
 
 
-def rand_like(t: Tensor, dtype=None, requires_grad=False) -> Tensor:
+def rand_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    backend.check_device(device)
     return _like(rand, t, dtype, requires_grad)

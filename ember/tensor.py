@@ -222,9 +222,8 @@ class Tensor(TensorMethods):
         return apply(S.Copy, self)
 
     def to(self, dtype_or_device) -> Tensor:
-        if isinstance(dtype_or_device, str):
-            if dtype_or_device != "cpu":
-                raise RuntimeError(f"device {dtype_or_device!r} is not available in this build")
+        if isinstance(dtype_or_device, str):  # a device: "cpu" is where everything lives
+            backend.check_device(dtype_or_device)
             return self
         return self.astype(dtype_or_device)
 

@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 import ember
-from ember import optim
+from ember import backend, optim
 from ember.backend import Generator
 from ember.data import CLASSIFICATION_DATASETS, DataLoader, load_dataset, random_split
 from ember.models import MODELS, get_model
@@ -141,6 +141,11 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as e:
         print(f"ember train: {e.args[0]}", file=sys.stderr)
         return 2
+    try:  # before any data is read or model built, for classifiers and language models alike
+        backend.check_device(args.device)
+    except (RuntimeError, ValueError) as e:
+        print(f"ember train: --device {args.device}: {e}", file=sys.stderr)
+        return 2
     if spec["task"] == "language":
         from ember.train.language import train_language_model
 
@@ -215,7 +220,7 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     model, options = _build_model(spec["builder"], data, options)
     try:
         model.to(hp["device"])
-    except RuntimeError as e:  # a device this build or machine does not have
+    except (RuntimeError, ValueError) as e:  # a resumed run's device this machine lacks
         raise ValueError(f"--device {hp['device']}: {e}") from e
     train_set, val_set = data.train, None
     if hp["val_fraction"]:

@@ -14,6 +14,7 @@ import contextlib
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from .. import backend
 from ..backend import xp
 from ..tensor import Tensor, as_array
 
@@ -232,9 +233,8 @@ class Module:
         return self._cast(xp.float32)
 
     def to(self, dtype_or_device) -> Module:
-        if isinstance(dtype_or_device, str):
-            if dtype_or_device != "cpu":
-                raise RuntimeError(f"device {dtype_or_device!r} is not available in this build")
+        if isinstance(dtype_or_device, str):  # a device: "cpu" is where everything lives
+            backend.check_device(dtype_or_device)
             return self
         return self._cast(dtype_or_device)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..ops.recurrent import LSTMLayer
@@ -48,8 +49,7 @@ class RNNBase(Module):
         device=None, dtype=None,
     ):  # fmt: skip
         super().__init__()
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"device {device!r} is not available in this build (only 'cpu')")
+        backend.check_device(device)
         if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
             raise ValueError(
                 "input_size, hidden_size and num_layers must be positive, got"

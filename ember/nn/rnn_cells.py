@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..tensor import Tensor
@@ -64,8 +65,7 @@ class _CellBase(Module):
         self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
     ):
         super().__init__()
-        if device not in (None, "cpu"):
-            raise RuntimeError(f"device {device!r} is not available in this build (only 'cpu')")
+        backend.check_device(device)
         if input_size <= 0 or hidden_size <= 0:
             raise ValueError(
                 f"input_size and hidden_size must be positive, got {input_size}, {hidden_size}"

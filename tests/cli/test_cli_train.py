@@ -98,6 +98,19 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
 def test_an_unavailable_device_is_a_clear_error(shared_data, tmp_path, capsys):
     assert _train(shared_data, tmp_path, "--device", "tpu", "--steps", "1") == 2
     assert "--device tpu" in capsys.readouterr().err
+    assert _train(shared_data, tmp_path, "--device", "cuda", "--steps", "1") == 2
+    err = capsys.readouterr().err
+    assert "--device cuda" in err and "CPU only" in err
+    assert not (tmp_path / "config.json").exists()  # refused before any run folder was made
+
+
+def test_a_language_model_is_not_trained_silently_on_another_device(monkeypatch, capsys):
+    """--device cuda is refused before the language trainer starts (it used to ignore it)."""
+    import ember.train.language as language
+
+    monkeypatch.setattr(language, "train_language_model", lambda args: pytest.fail("trained"))
+    assert main(["train", "charlstm", "--device", "cuda", "--steps", "1"]) == 2
+    assert "--device cuda" in capsys.readouterr().err
 
 
 def test_cosine_schedule_anneals_the_learning_rate_per_step(shared_data, tmp_path):

@@ -147,8 +147,9 @@ def test_zero_grad_and_dtype_casts():
     net.double()
     assert all(p.dtype == np.float64 for p in net.parameters())
     assert all(b.dtype == np.float64 for b in net.buffers())
-    with pytest.raises(RuntimeError, match="device 'cuda:0' is not available"):
+    with pytest.raises(RuntimeError, match="device 'cuda:0' was asked for, but ember runs on"):
         net.to("cuda:0")
+    assert net.to("cpu") is net
 
 
 def test_repr_is_readable():
