@@ -78,3 +78,23 @@ def test_recurrent_layers_take_torchs_device_keyword():
         nn.GRU(2, 3, device="cuda")
     with pytest.raises(ValueError, match="unknown device"):
         nn.LSTMCell(2, 3, device="xla")
+
+
+LAYERS = [
+    lambda d: nn.Linear(3, 2, device=d),
+    lambda d: nn.Embedding(5, 2, device=d),
+    lambda d: nn.Conv1d(2, 3, 3, device=d),
+    lambda d: nn.Conv2d(2, 3, 3, device=d),
+    lambda d: nn.BatchNorm1d(3, device=d),
+    lambda d: nn.BatchNorm2d(3, device=d),
+    lambda d: nn.GroupNorm(1, 3, device=d),
+    lambda d: nn.LayerNorm(3, device=d),
+    lambda d: nn.MultiheadAttention(4, 2, device=d),
+]
+
+
+@pytest.mark.parametrize("make", LAYERS)
+def test_layers_take_torchs_device_keyword(make):
+    assert all(p.device == "cpu" for p in make("cpu").parameters())
+    with pytest.raises(RuntimeError, match="CPU only"):
+        make("cuda")

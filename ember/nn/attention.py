@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import backend
 from .. import functional as F
 from ..backend import to_numpy, xp
 from ..functional.attention import additive_mask, causal_mask
@@ -49,8 +50,10 @@ class MultiheadAttention(Module):
         vdim: int | None = None,
         batch_first: bool = False,
         dtype=None,
+        device=None,
     ):
         super().__init__()
+        backend.check_device(device)
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be > 0, got {embed_dim}, {num_heads}")
         if embed_dim % num_heads:

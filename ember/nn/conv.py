@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..functional.conv import _pair
@@ -24,8 +25,9 @@ class _ConvNd(Module):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=None):  # fmt: skip
+                 dtype=None, device=None):  # fmt: skip
         super().__init__()
+        backend.check_device(device)
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(
                 f"groups={groups} must divide in_channels={in_channels} and"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..tensor import Tensor
@@ -23,8 +24,10 @@ class LayerNorm(Module):
         elementwise_affine: bool = True,
         bias: bool = True,
         dtype=None,
+        device=None,
     ):
         super().__init__()
+        backend.check_device(device)
         if isinstance(normalized_shape, int):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..tensor import Tensor
@@ -23,8 +24,11 @@ class Linear(Module):
     (out_features,). Initialised as torch: W and b uniform in ±1/√in_features.
     """
 
-    def __init__(self, in_features: int, out_features: int, bias: bool = True, dtype=None):
+    def __init__(
+        self, in_features: int, out_features: int, bias: bool = True, dtype=None, device=None
+    ):
         super().__init__()
+        backend.check_device(device)
         self.in_features, self.out_features = in_features, out_features
         dtype = dtype or xp.float32
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
@@ -69,9 +73,11 @@ class Embedding(Module):
     """
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=None
-    ):
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=None,
+        device=None,
+    ):  # fmt: skip
         super().__init__()
+        backend.check_device(device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         if padding_idx is not None and padding_idx < 0:
             padding_idx += num_embeddings

@@ -16,6 +16,7 @@ statistics, the same in train and eval.
 
 from __future__ import annotations
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..function import is_grad_enabled
@@ -28,8 +29,10 @@ class _BatchNorm(Module):
     allowed_ndims: tuple = ()
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None):  # fmt: skip
+                 affine: bool = True, track_running_stats: bool = True, dtype=None,
+                 device=None):  # fmt: skip
         super().__init__()
+        backend.check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = dtype or xp.float32
@@ -105,8 +108,9 @@ class GroupNorm(Module):
     """Group norm over x (N, C, ...): weight (γ, ones) and bias (β, zeros) per channel."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, dtype=None):  # fmt: skip
+                 affine: bool = True, dtype=None, device=None):  # fmt: skip
         super().__init__()
+        backend.check_device(device)
         if num_channels % num_groups:
             raise ValueError(
                 f"num_channels={num_channels} must be divisible by num_groups={num_groups}"
