@@ -90,6 +90,9 @@ LAYERS = [
     lambda d: nn.GroupNorm(1, 3, device=d),
     lambda d: nn.LayerNorm(3, device=d),
     lambda d: nn.MultiheadAttention(4, 2, device=d),
+    lambda d: nn.TransformerEncoderLayer(4, 2, 8, device=d),
+    lambda d: nn.TransformerDecoderLayer(4, 2, 8, device=d),
+    lambda d: nn.Transformer(4, 2, 1, 1, 8, device=d),
 ]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..tensor import Tensor
@@ -52,8 +53,10 @@ class TransformerEncoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device=None,
     ):
         super().__init__()
+        backend.check_device(device)
         self.self_attn = MultiheadAttention(
             d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first
         )
@@ -112,8 +115,10 @@ class TransformerDecoderLayer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device=None,
     ):
         super().__init__()
+        backend.check_device(device)
         kw = dict(dropout=dropout, bias=bias, batch_first=batch_first)
         self.self_attn = MultiheadAttention(d_model, nhead, **kw)
         self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
@@ -278,8 +283,10 @@ class Transformer(Module):
         batch_first: bool = False,
         norm_first: bool = False,
         bias: bool = True,
+        device=None,
     ):
         super().__init__()
+        backend.check_device(device)
         kw = dict(
             dim_feedforward=dim_feedforward,
             dropout=dropout,
