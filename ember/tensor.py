@@ -16,12 +16,14 @@ data, properties, conversions and autograd); the operators and methods that run 
 
 from __future__ import annotations
 
-from . import backend, tensor_methods
+from . import backend, tensor_index, tensor_methods, tensor_torch
 from .autograd import run_backward, sequence
 from .backend import xp
 from .function import Function, _grad_state, observers
 from .ops import shape as S
+from .tensor_index import IndexTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
+from .tensor_torch import TorchTensorMethods
 
 _ndarray = xp.ndarray
 
@@ -90,12 +92,14 @@ def as_array(value, dtype=None):
     return a
 
 
-class Tensor(TensorMethods):
+class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
     """An n-dimensional array that records the operations applied to it.
 
     ``data`` is the array (float32 unless asked otherwise); ``grad`` is filled
     by ``backward()``; ``requires_grad`` says whether to record the graph. The operators
-    and the methods that run ops are inherited from ``TensorMethods`` (tensor_methods.py).
+    and the methods that run ops are inherited from ``TensorMethods`` (tensor_methods.py),
+    PyTorch's conveniences from ``TorchTensorMethods`` (tensor_torch.py) and the index and scan
+    methods from ``IndexTensorMethods`` (tensor_index.py).
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_idx", "_retain", "__weakref__")
@@ -259,10 +263,11 @@ class Tensor(TensorMethods):
         self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
 
 
-# TensorMethods builds its results with these three. Its module cannot import them from here
-# (this module imports it, to inherit from it: that would be a cycle), so they are handed over
-# once, here, as that module's globals: an operator reads them exactly as it did when it was
-# written in this file, with no extra lookup or call per op.
-tensor_methods.Tensor = Tensor
-tensor_methods.apply = apply
-tensor_methods.as_array = as_array
+# The mixins build their results with these three. Their modules cannot import them from here
+# (this module imports them, to inherit from them: that would be a cycle), so they are handed
+# over once, here, as those modules' globals: an operator reads them exactly as it did when it
+# was written in this file, with no extra lookup or call per op.
+for _mixin_module in (tensor_methods, tensor_torch, tensor_index):
+    _mixin_module.Tensor = Tensor
+    _mixin_module.apply = apply
+    _mixin_module.as_array = as_array
