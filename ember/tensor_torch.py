@@ -8,17 +8,426 @@ is right by construction; tests hold each against torch.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see
 the note at the end of tensor.py).
+
+``register_hook`` is not here: a hook that rewrites the gradient flowing into a tensor has to
+run inside the backward engine (autograd.py) between a node's consumers and the node itself,
+which no composition of ops can do.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import backend
+from .backend import xp
+from .function import is_grad_enabled
+from .ops import elementwise as E
+from .ops import shape as S
+from .tensor_methods import TensorMethods, _shape_arg, _t
+
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
+
+#: torch's legacy type names, as ``Tensor.type()`` reports them (with ember's prefix).
+_TYPE_NAMES = dict(
+    zip(
+        "float32 float64 float16 int64 int32 int16 int8 uint8 bool".split(),
+        "Float Double Half Long Int Short Char Byte Bool".split(),
+    )
+)
+_DTYPE_OF_NAME = {f"{v}Tensor": k for k, v in _TYPE_NAMES.items()}
+_FALSE = xp.zeros((), dtype=bool)
+
+
+def _dims(dims) -> tuple:
+    return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
 class TorchTensorMethods:
     """PyTorch's Tensor conveniences composed from existing ops; see the module docstring."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------ device and dtype
+    def cpu(self) -> Tensor:
+        """The tensor on the CPU: itself, since every ember tensor lives there."""
+        return self
+
+    def cuda(self, device=None) -> Tensor:
+        """Move to a CUDA device: a clear RuntimeError, ember runs on the CPU only for now."""
+        name = "cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"
+        backend.check_device(name)
+        return self  # pragma: no cover - check_device raises for every CUDA name
+
+    is_cuda = property(lambda self: False)
+
+    def is_contiguous(self) -> bool:
+        """Whether the data is laid out in row-major order (a transpose is not, as in torch)."""
+        return bool(self.data.flags.c_contiguous)
+
+    def contiguous(self) -> Tensor:
+        """Self when row-major already, else a row-major copy (gradient 1, as clone)."""
+        return self if self.data.flags.c_contiguous else apply(S.Copy, self)
+
+    def type(self, dtype=None):
+        """No argument: the type name ("ember.FloatTensor"…); with a dtype or name: a cast."""
+        if dtype is None:
+            name = self.data.dtype.name
+            return f"ember.{_TYPE_NAMES[name]}Tensor" if name in _TYPE_NAMES else name
+        if isinstance(dtype, str):
+            dtype = _DTYPE_OF_NAME.get(dtype.rpartition(".")[2], dtype)
+        return self.astype(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        """Cast to ``other``'s dtype."""
+        return self.astype(other.dtype)
+
+    def int(self) -> Tensor:
+        """Cast to int32."""
+        return self.astype(xp.int32)
+
+    def half(self) -> Tensor:
+        """Cast to float16 (differentiable, as a float-to-float cast)."""
+        return self.astype(xp.float16)
+
+    def bool(self) -> Tensor:
+        """Cast to bool (nonzero is True)."""
+        return self.astype(xp.bool_)
+
+    def element_size(self) -> int:
+        """Bytes per element."""
+        return int(self.data.itemsize)
+
+    def nelement(self) -> int:
+        """Number of elements (torch's alias of numel)."""
+        return int(self.data.size)
+
+    # ------------------------------------------------------------ makers (no gradient)
+    def _new(self, make, size, dtype, device, requires_grad) -> Tensor:
+        backend.check_device(device)
+        a = make(_shape_arg(size), dtype=self.data.dtype if dtype is None else dtype)
+        return Tensor(a, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Zeros of ``size``, self's dtype unless ``dtype`` is given."""
+        return self._new(xp.zeros, size, dtype, device, requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """Ones of ``size``, self's dtype unless ``dtype`` is given."""
+        return self._new(xp.ones, size, dtype, device, requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A tensor of ``size`` (zero-filled here: reading it is then at least reproducible)."""
+        return self._new(xp.zeros, size, dtype, device, requires_grad)
+
+    def new_full(
+        self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False
+    ) -> Tensor:
+        """``fill_value`` everywhere in ``size``, self's dtype unless ``dtype`` is given."""
+        t = self._new(xp.empty, (size,), dtype, device, requires_grad)
+        t.data.fill(fill_value)
+        return t
+
+    def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+        """A copy of ``data`` (no graph), self's dtype unless ``dtype`` is given."""
+        backend.check_device(device)
+        a = xp.array(as_array(data), dtype=self.data.dtype if dtype is None else dtype)
+        return Tensor(a, requires_grad=requires_grad)
+
+    # ------------------------------------------------------------ shapes
+    def view_as(self, other: Tensor) -> Tensor:
+        """Reshape to ``other``'s shape."""
+        return self.reshape(other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other: Tensor) -> Tensor:
+        """Broadcast to ``other``'s shape (the gradient sums back)."""
+        return self.expand(*other.shape)
+
+    def unflatten(self, dim: int, sizes) -> Tensor:
+        """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
+        d = dim % self.ndim
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
+
+    def flip(self, *dims) -> Tensor:
+        """Reverse the order of elements along ``dims``."""
+        index = [slice(None)] * self.ndim
+        for d in _dims(_shape_arg(dims)):
+            index[d] = slice(None, None, -1)
+        return self[tuple(index)]
+
+    def roll(self, shifts, dims=None) -> Tensor:
+        """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when None)."""
+        if dims is None:
+            return self.flatten().roll(shifts, 0).reshape(self.shape)
+        out = self
+        for s, d in zip(_dims(shifts), _dims(dims), strict=True):
+            n = out.shape[d]
+            k = s % n if n else 0
+            if k:  # out[i] = x[i - k]: the last k elements come first
+                tail, head = out.split([n - k, k], d)
+                out = apply(S.Cat, head, tail, axis=d)
+        return out
+
+    def repeat(self, *sizes) -> Tensor:
+        """Tile ``sizes[i]`` times along dim i; extra leading sizes add leading dims."""
+        sizes = _shape_arg(sizes)
+        if len(sizes) < self.ndim:
+            raise ValueError(
+                f"repeat: {len(sizes)} sizes for a tensor of {self.ndim} dims; give at least"
+                f" {self.ndim}"
+            )
+        shape = (1,) * (len(sizes) - self.ndim) + self.shape
+        # (s_0, s_1, …) → (1, s_0, 1, s_1, …) → expand to (r_0, s_0, r_1, s_1, …) → merge pairs
+        inter = tuple(k for n in shape for k in (1, n))
+        grown = tuple(k for r, n in zip(sizes, shape) for k in (r, n))
+        merged = tuple(r * n for r, n in zip(sizes, shape))
+        return self.reshape(inter).expand(*grown).reshape(merged)
+
+    def tile(self, *dims) -> Tensor:
+        """torch.tile: repeat with ``dims`` padded by leading ones to self's rank."""
+        dims = _shape_arg(dims)
+        return self.repeat((1,) * (self.ndim - len(dims)) + dims)
+
+    def unbind(self, dim: int = 0) -> tuple:
+        """The slices along ``dim``, that dimension removed."""
+        n = self.shape[dim]
+        if n == 0:
+            return ()
+        parts = self.split(1, dim)
+        return tuple(p.squeeze(dim) for p in parts)
+
+    def narrow(self, dim: int, start: int, length: int) -> Tensor:
+        """Elements ``start`` … ``start + length - 1`` along ``dim``."""
+        index = [slice(None)] * self.ndim
+        s = start % self.shape[dim] if start < 0 else start
+        index[dim] = slice(s, s + length)
+        return self[tuple(index)]
+
+    def t(self) -> Tensor:
+        """Transpose a matrix; tensors of fewer than 2 dims are returned as they are."""
+        if self.ndim > 2:
+            raise ValueError(f"t() expects a tensor of at most 2 dims, got {self.ndim}")
+        return self if self.ndim < 2 else self.transpose(0, 1)
+
+    mT = property(lambda self: self.transpose(-2, -1))
+
+    def _band(self, keep) -> Tensor:
+        """self where keep(i, j) over the last two dims, else 0 (Where: no 0·inf = nan)."""
+        r, c = self.shape[-2:]
+        mask = keep(xp.arange(r)[:, None], xp.arange(c)[None, :])
+        return apply(E.Where, self, Tensor(xp.zeros((), self.data.dtype)), cond=mask)
+
+    def tril(self, diagonal: int = 0) -> Tensor:
+        """Lower triangle: keep j - i ≤ diagonal, zero the rest."""
+        return self._band(lambda i, j: j - i <= diagonal)
+
+    def triu(self, diagonal: int = 0) -> Tensor:
+        """Upper triangle: keep j - i ≥ diagonal, zero the rest."""
+        return self._band(lambda i, j: j - i >= diagonal)
+
+    def diag(self, diagonal: int = 0) -> Tensor:
+        """1-D → the matrix with self on that diagonal; 2-D → that diagonal as a 1-D tensor."""
+        k = diagonal
+        if self.ndim == 2:
+            r, c = self.shape
+            i = xp.arange(max(0, -k), max(0, min(r, c - k)))
+            return self[i, i + k]
+        if self.ndim != 1:
+            raise ValueError(f"diag expects a 1-D or 2-D tensor, got {self.ndim} dims")
+        n = self.shape[0] + abs(k)
+        # out[i, i+k] = x[i] (k ≥ 0): row i holds x[i]; out[j-k, j] = x[j] (k < 0): column j
+        x = apply(S.Pad, self, pad_width=((0, abs(k)),), value=0.0)
+        x = x.reshape(n, 1) if k >= 0 else x.reshape(1, n)
+        i = xp.arange(n)
+        zero = Tensor(xp.zeros((), self.data.dtype))
+        return apply(E.Where, x.expand(n, n), zero, cond=(i[None, :] - i[:, None]) == k)
+
+    # ------------------------------------------------------------ products
+    def _need(self, other, nd: tuple, name: str) -> None:
+        if self.ndim != nd[0] or other.ndim != nd[1]:
+            raise ValueError(
+                f"{name} expects {nd[0]}-D and {nd[1]}-D tensors, got shapes {self.shape}"
+                f" and {other.shape}"
+            )
+
+    def mm(self, other: Tensor) -> Tensor:
+        """Matrix product of two 2-D tensors."""
+        self._need(other, (2, 2), "mm")
+        return self @ other
+
+    def bmm(self, other: Tensor) -> Tensor:
+        """Batched matrix product of (b, n, m) and (b, m, p)."""
+        self._need(other, (3, 3), "bmm")
+        return self @ other
+
+    def matmul(self, other: Tensor) -> Tensor:
+        """torch.matmul (the @ operator)."""
+        return self @ other
+
+    def dot(self, other: Tensor) -> Tensor:
+        """Inner product of two 1-D tensors: Σ a_i b_i."""
+        self._need(other, (1, 1), "dot")
+        return self @ other
+
+    def outer(self, other: Tensor) -> Tensor:
+        """Outer product of two 1-D tensors: out[i, j] = a_i b_j."""
+        self._need(other, (1, 1), "outer")
+        return self.reshape(-1, 1) * other.reshape(1, -1)
+
+    def addmm(self, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
+        """β·self + α·(mat1 @ mat2); with β = 0 self is ignored (its nan too), as in torch."""
+        out = mat1.mm(mat2)
+        if alpha != 1:
+            out = out * alpha
+        if beta == 0:
+            return out
+        return out + (self if beta == 1 else self * beta)
+
+    # ------------------------------------------------------------ elementwise maths
+    def neg(self) -> Tensor:
+        """-self."""
+        return -self
+
+    def pow(self, exponent) -> Tensor:
+        """self ** exponent (a number or a tensor)."""
+        return self**exponent
+
+    def square(self) -> Tensor:
+        """self²."""
+        return self**2
+
+    def rsqrt(self) -> Tensor:
+        """1/√self."""
+        return self**-0.5
+
+    def reciprocal(self) -> Tensor:
+        """1/self."""
+        return 1.0 / self
+
+    def lerp(self, end: Tensor, weight) -> Tensor:
+        """self + weight·(end - self)."""
+        return self + weight * (end - self)
+
+    def _constant(self, value) -> Tensor:
+        """``value`` with gradient 0 to self: Where(False, self, value) is value in the forward
+        (no 0·inf = nan) and sends exactly 0 back, as torch's derivative of step functions."""
+        out = Tensor(value)
+        if self.requires_grad and is_grad_enabled():
+            return apply(E.Where, self, out, cond=_FALSE)
+        return out
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 (gradient 0)."""
+        return self._constant(xp.sign(self.data))
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even, to ``decimals`` places (gradient 0)."""
+        return self._constant(xp.round(self.data, decimals))
+
+    def floor(self) -> Tensor:
+        """Largest integer ≤ self (gradient 0)."""
+        return self._constant(xp.floor(self.data))
+
+    def ceil(self) -> Tensor:
+        """Smallest integer ≥ self (gradient 0)."""
+        return self._constant(xp.ceil(self.data))
+
+    def trunc(self) -> Tensor:
+        """Round toward zero (gradient 0)."""
+        return self._constant(xp.trunc(self.data))
+
+    def frac(self) -> Tensor:
+        """self - trunc(self) (gradient 1)."""
+        return self - self.trunc()
+
+    def masked_fill(self, mask, value) -> Tensor:
+        """``value`` where ``mask`` is True, else self (value may be a 0-d tensor)."""
+        v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.data.dtype))
+        return apply(E.Where, v, self, cond=as_array(mask))
+
+    def where(self, condition, other) -> Tensor:
+        """self where ``condition`` else ``other`` (torch's Tensor.where)."""
+        return apply(E.Where, self, _t(other, self), cond=as_array(condition))
+
+    # ------------------------------------------------------------ comparisons and logic
+    # torch's names for the comparison operators: bool results, no gradient, tensor or number
+    eq, ne = TensorMethods.__eq__, TensorMethods.__ne__
+    lt, le = TensorMethods.__lt__, TensorMethods.__le__
+    gt, ge = TensorMethods.__gt__, TensorMethods.__ge__
+
+    def isnan(self) -> Tensor:
+        """True where self is nan."""
+        return Tensor(xp.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        """True where self is ±inf."""
+        return Tensor(xp.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        """True where self is neither nan nor ±inf."""
+        return Tensor(xp.isfinite(self.data))
+
+    def logical_and(self, other) -> Tensor:
+        """Elementwise AND of the truth values."""
+        return Tensor(xp.logical_and(self.data, as_array(other)))
+
+    def logical_or(self, other) -> Tensor:
+        """Elementwise OR of the truth values."""
+        return Tensor(xp.logical_or(self.data, as_array(other)))
+
+    def logical_not(self) -> Tensor:
+        """Elementwise NOT of the truth values."""
+        return Tensor(xp.logical_not(self.data))
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every element (along ``dim``) is nonzero."""
+        return Tensor(xp.all(self.data, axis=dim, keepdims=keepdim))
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether some element (along ``dim``) is nonzero."""
+        return Tensor(xp.any(self.data, axis=dim, keepdims=keepdim))
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> bool:
+        """|self - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""
+        return bool(xp.allclose(self.data, as_array(other), rtol, atol, equal_nan))
+
+    # ------------------------------------------------------------ in place (no graph)
+    def _inplace(self, name: str) -> None:
+        # An in-place write would change values the graph has saved or will differentiate.
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{name}(): in-place operation on a tensor that requires grad; wrap it in"
+                " ember.no_grad() or work on tensor.detach()"
+            )
+
+    def fill_(self, value) -> Tensor:
+        """Set every element to ``value``; returns self."""
+        self._inplace("fill_")
+        self.data[...] = as_array(value)
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0; returns self."""
+        self._inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast, cast to self's dtype) into self; returns self."""
+        self._inplace("copy_")
+        self.data[...] = as_array(src)
+        return self
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
+        """Clip self into [min, max] in place; returns self."""
+        self._inplace("clamp_")
+        if min is None and max is None:
+            raise ValueError("clamp_(): at least one of min or max must be given")
+        lo = None if min is None else as_array(min)
+        hi = None if max is None else as_array(max)
+        xp.clip(self.data, lo, hi, out=self.data)
+        return self
+
+    clip_ = clamp_

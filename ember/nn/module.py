@@ -243,6 +243,62 @@ class Module:
             fn(m)
         return self
 
+    # ------------------------------------------------------------ torch conveniences
+    def cpu(self) -> Module:
+        """The module on the CPU: itself, where every ember tensor lives."""
+        return self
+
+    def cuda(self, device=None) -> Module:
+        """Move to a CUDA device: a clear RuntimeError, ember runs on the CPU only for now."""
+        name = "cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"
+        backend.check_device(name)
+        return self  # pragma: no cover - check_device raises for every CUDA name
+
+    def half(self) -> Module:
+        """Cast floating parameters and buffers to float16."""
+        return self._cast(xp.float16)
+
+    def add_module(self, name: str, module: Module | None) -> None:
+        """Attach ``module`` as the child ``name`` (torch's explicit form of ``self.name = m``)."""
+        if not isinstance(name, str) or not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
+        setattr(self, name, module)
+
+    register_module = add_module
+
+    def get_submodule(self, target: str) -> Module:
+        """The submodule at dotted path ``target`` ("" is self), as torch's."""
+        m, parts, i = self, target.split(".") if target else [], 0
+        while i < len(parts):
+            children = dict(m._members()[1])
+            # a module in a list attribute is named "attr.i": one step may take two parts
+            for take in (1, 2):
+                key = ".".join(parts[i : i + take])
+                if key in children:
+                    m, i = children[key], i + take
+                    break
+            else:
+                where = ".".join(parts[:i]) or type(self).__name__
+                raise AttributeError(
+                    f"get_submodule({target!r}): {where} has no submodule {parts[i]!r}"
+                )
+        return m
+
+    def get_parameter(self, target: str) -> Parameter:
+        """The parameter at dotted path ``target`` ("fc.weight"), as torch's."""
+        parts = target.split(".")
+        for k in range(len(parts) - 1, -1, -1):  # the longest module path first
+            try:
+                m = self.get_submodule(".".join(parts[:k]))
+            except AttributeError:
+                continue
+            p = dict(m._members()[0]).get(".".join(parts[k:]))
+            if isinstance(p, Parameter):
+                return p
+        raise AttributeError(f"get_parameter({target!r}): no parameter at that path")
+
     # ------------------------------------------------------------ display
     def extra_repr(self) -> str:
         return ""
