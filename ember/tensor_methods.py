@@ -255,10 +255,9 @@ class TensorMethods:
         return apply(S.Permute, self, axes=tuple(axes))
 
     def expand(self, *shape):
-        shape = tuple(
-            o if n == -1 else n
-            for n, o in zip(_shape_arg(shape), (None,) * (len(shape) - self.ndim) + self.shape)
-        )
+        shape = _shape_arg(shape)  # sizes given one by one or as one tuple, as torch takes them
+        lead = (None,) * (len(shape) - self.ndim)  # new leading dims: -1 is not allowed there
+        shape = tuple(o if n == -1 else n for n, o in zip(shape, lead + self.shape))
         return apply(S.Expand, self, shape=shape)
 
     def squeeze(self, dim=None):

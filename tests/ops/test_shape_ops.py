@@ -25,6 +25,10 @@ CASES = {
         lambda t: t[0].expand(5, 3, 4),
         lambda t: t[0].expand(5, 3, 4),
     ),
+    "expand_new_dim_as_tuple": (
+        lambda t: t[0, :, :1].expand((2, 3, -1)),
+        lambda t: t[0, :, :1].expand((2, 3, -1)),
+    ),
     "squeeze": (lambda t: t[:, :1].squeeze(1), lambda t: t[:, :1].squeeze(1)),
     "squeeze_all": (lambda t: t[:1, :1].squeeze(), lambda t: t[:1, :1].squeeze()),
     "unsqueeze": (lambda t: t.unsqueeze(1), lambda t: t.unsqueeze(1)),
