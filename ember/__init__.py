@@ -30,6 +30,23 @@ from .creation import (
 )
 from .diagnose.anomaly import detect_anomaly  # safe here: nn is imported above
 from .function import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .functional.index import (
+    argsort,
+    cumprod,
+    cumsum,
+    gather,
+    index_select,
+    masked_select,
+    nonzero,
+    norm,
+    prod,
+    repeat_interleave,
+    scatter,
+    scatter_add,
+    sort,
+    topk,
+    unique,
+)
 from .functional.shape import cat, maximum, minimum, stack, where
 from .gradcheck import GradcheckError, gradcheck
 from .mistakes import EmberWarning

@@ -1,9 +1,10 @@
-"""Tensor methods that run the index and scan ops of ``ember/ops/index.py``.
+"""Tensor methods that run the index and scan ops of ``ember/ops/index.py`` and ``scan.py``.
 
 ``IndexTensorMethods`` is a mixin that ``Tensor`` (tensor.py) inherits: gather and scatter,
 index_select, masked_select, cumulative sums and products, sorting and top-k, each one
 ``apply`` of a primitive op with a hand-written backward (gradchecked, and held against
-torch in the tests).
+torch in the tests). norm composes abs/sum/max where that is exact and runs the PNorm op
+otherwise; repeat_interleave is an index_select; argsort, nonzero and unique carry no gradient.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see
 the note at the end of tensor.py).
@@ -11,13 +12,157 @@ the note at the end of tensor.py).
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
 from typing import TYPE_CHECKING
+
+from .backend import xp
+from .ops import index as I
+from .ops import scan as C
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
 
 
+#: What sort() and topk() return, named as torch.return_types: ``values, indices = x.sort()``
+#: or ``x.sort().values``.
+SortResult = namedtuple("sort", ["values", "indices"])
+TopKResult = namedtuple("topk", ["values", "indices"])
+
+
 class IndexTensorMethods:
-    """Methods running the ops of ember/ops/index.py; see the module docstring."""
+    """Methods running the ops of ember/ops/index.py and scan.py; see the module docstring."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------ gather and scatter
+    def gather(self, dim, index) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (torch.gather)."""
+        return apply(I.Gather, self, _index(index), dim=dim)
+
+    def scatter(self, dim, index, src=None, *, value=None) -> Tensor:
+        """A copy of self with out[index[i][j]][j] = src[i][j] for dim 0 (src a tensor, or a
+        number: ``value``)."""
+        if src is not None and not isinstance(src, Tensor) and xp.ndim(src) == 0:
+            src, value = None, src
+        if (src is None) == (value is None):
+            raise TypeError("scatter(): give exactly one of src (a tensor) and value (a number)")
+        src = None if src is None else _like(src, self)
+        return apply(I.Scatter, self, src, _index(index), dim=dim, value=value)
+
+    def scatter_add(self, dim, index, src) -> Tensor:
+        """A copy of self with out[index[i][j]][j] += src[i][j] for dim 0."""
+        return apply(I.ScatterAdd, self, _like(src, self), _index(index), dim=dim)
+
+    def index_select(self, dim, index) -> Tensor:
+        return apply(I.IndexSelect, self, _index(index), dim=dim)
+
+    def masked_select(self, mask) -> Tensor:
+        """The elements where ``mask`` (a bool tensor broadcasting with self) holds, as 1-D."""
+        return apply(I.MaskedSelect, self, as_array(mask))
+
+    # ------------------------------------------------------------ scans and products
+    def cumsum(self, dim) -> Tensor:
+        return apply(C.CumSum, self, dim=I.check_dim("cumsum", dim, self.ndim))
+
+    def cumprod(self, dim) -> Tensor:
+        return apply(C.CumProd, self, dim=I.check_dim("cumprod", dim, self.ndim))
+
+    def prod(self, dim=None, keepdim=False) -> Tensor:
+        if dim is not None:
+            dim = I.check_dim("prod", dim, self.ndim)
+        return apply(C.Prod, self, dim=dim, keepdim=keepdim)
+
+    def norm(self, p="fro", dim=None, keepdim=False) -> Tensor:
+        """The vector p-norm over ``dim`` (all elements when None), as torch.Tensor.norm:
+        p = 'fro' or 2: √(Σ x²); 1: Σ|x|; inf / -inf: max / min |x|; 0: the count of nonzeros;
+        other p > 0: (Σ|x|^p)^{1/p}."""
+        if p == "fro":
+            p = 2
+        if isinstance(p, str) or p < 0 and p != -math.inf:
+            raise ValueError(f"norm(): p must be 'fro', inf, -inf or a number ≥ 0, got {p!r}")
+        if isinstance(dim, int):
+            dim = (dim,)
+        if p == 1:  # composed: |x| and Σ have the right subgradient at 0 already
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if p == math.inf:  # the gradient is shared among tied maxima, as torch's
+            return self.abs().max(axis=dim, keepdims=keepdim)
+        if p == -math.inf:
+            return self.abs().min(axis=dim, keepdims=keepdim)
+        if p == 0:  # a count: no gradient, as in torch
+            return Tensor((self.data != 0).sum(axis=dim, keepdims=keepdim).astype(self.dtype))
+        return apply(C.PNorm, self, p=float(p), dim=dim, keepdim=keepdim)
+
+    # ------------------------------------------------------------ sorting
+    def sort(self, dim=-1, descending=False, stable=False) -> tuple:
+        """(values, indices) along dim; values carry the gradient. Ties always keep their
+        order here (``stable`` is accepted: ember's sort is stable in any case)."""
+        values, indices = apply(I.Sort, self, dim=dim, descending=descending)
+        return SortResult(values, indices.detach())
+
+    def argsort(self, dim=-1, descending=False) -> Tensor:
+        """Indices that sort self along dim (stable); no gradient."""
+        axis = I.check_dim("argsort", dim, self.ndim)
+        if self.ndim == 0:
+            return Tensor(xp.zeros((), dtype=xp.int64))
+        return Tensor(I.sort_indices(self.data, axis, descending).astype(xp.int64))
+
+    def topk(self, k, dim=-1, largest=True, sorted=True) -> tuple:  # noqa: A002 - torch's name
+        """(values, indices) of the k largest (smallest) along dim, always in sorted order."""
+        values, indices = apply(I.TopK, self, k=int(k), dim=dim, largest=largest)
+        return TopKResult(values, indices.detach())
+
+    # ------------------------------------------------------------ built on the above
+    def repeat_interleave(self, repeats, dim=None) -> Tensor:
+        """Each element (slice along dim) repeated ``repeats`` times (an int, or one count per
+        slice); with dim None the flattened tensor. A gather: the gradient sums the copies."""
+        x = self.reshape(-1) if dim is None else self
+        axis = 0 if dim is None else I.check_dim("repeat_interleave", dim, x.ndim)
+        n = x.shape[axis]
+        r = as_array(repeats)
+        if r.dtype.kind not in "iu":
+            raise TypeError(f"repeat_interleave(): repeats must be integers, got dtype {r.dtype}")
+        if r.ndim > 0 and r.shape != (n,) and r.shape != (1,):
+            raise RuntimeError(
+                f"repeat_interleave(): repeats must have {n} elements (dim {axis} of size {n}),"
+                f" got shape {r.shape}"
+            )
+        if (r < 0).any():
+            raise RuntimeError("repeat_interleave(): repeats must be non-negative")
+        index = xp.repeat(xp.arange(n), r.reshape(-1) if r.ndim else int(r))
+        return x.index_select(axis, index)
+
+    def nonzero(self, as_tuple=False):
+        """Indices of the nonzero elements: (n, ndim) int64, or one 1-D tensor per dim."""
+        where = xp.nonzero(self.data)
+        if as_tuple:
+            return tuple(Tensor(w.astype(xp.int64)) for w in where)
+        return Tensor(xp.stack(where, axis=1).astype(xp.int64).reshape(-1, self.ndim))
+
+    def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+        """The distinct values (sorted), and optionally where each element went and how often
+        each value occurs; no gradient. With dim, the distinct slices along dim. The values come
+        sorted whatever ``sorted`` says (torch on the CPU does the same)."""
+        if dim is not None:
+            dim = I.check_dim("unique", dim, self.ndim)
+        values, inverse, counts = xp.unique(
+            self.data, return_inverse=True, return_counts=True, axis=dim
+        )
+        out = [Tensor(values)]
+        if return_inverse:
+            shape = self.shape if dim is None else (self.shape[dim],)
+            out.append(Tensor(inverse.astype(xp.int64).reshape(shape)))
+        if return_counts:
+            out.append(Tensor(counts.astype(xp.int64)))
+        return out[0] if len(out) == 1 else tuple(out)
+
+
+def _index(index):
+    """An index argument (Tensor, array, list or int) as an array; its dtype is checked by the
+    op that uses it."""
+    return as_array(index)
+
+
+def _like(src, ref):
+    """src as a Tensor of ref's dtype (a list or array becomes a constant)."""
+    return src if isinstance(src, Tensor) else Tensor(as_array(src, ref.dtype))

@@ -15,6 +15,23 @@ from .activation import (
 )
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_composed
 from .conv import conv1d, conv2d, conv2d_composed
+from .index import (
+    argsort,
+    cumprod,
+    cumsum,
+    gather,
+    index_select,
+    masked_select,
+    nonzero,
+    norm,
+    prod,
+    repeat_interleave,
+    scatter,
+    scatter_add,
+    sort,
+    topk,
+    unique,
+)
 from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
 from .loss import (
@@ -44,6 +61,21 @@ from .pool import (
 from .shape import cat, maximum, minimum, pad, stack, where
 
 __all__ = [
+    "argsort",
+    "cumprod",
+    "cumsum",
+    "gather",
+    "index_select",
+    "masked_select",
+    "nonzero",
+    "norm",
+    "prod",
+    "repeat_interleave",
+    "scatter",
+    "scatter_add",
+    "sort",
+    "topk",
+    "unique",
     "adaptive_avg_pool1d",
     "adaptive_avg_pool2d",
     "avg_pool1d",

@@ -1,0 +1,76 @@
+"""Index and scan functions as torch's: F.gather, F.sort, F.cumsum, … (ember.gather too).
+
+Each one is the Tensor method of the same name (tensor_index.py), taking the tensor first;
+an input that is not a Tensor (an array or a list) is taken as a constant tensor.
+"""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+
+def _t(input) -> Tensor:  # noqa: A002 - torch's argument name
+    return input if isinstance(input, Tensor) else Tensor(input)
+
+
+def gather(input, dim, index) -> Tensor:  # noqa: A002
+    """out[i][j] = input[index[i][j]][j] for dim 0; the gradient adds over repeated indices."""
+    return _t(input).gather(dim, index)
+
+
+def scatter(input, dim, index, src=None, *, value=None) -> Tensor:  # noqa: A002
+    """A copy of input with out[index[i][j]][j] = src[i][j] (or value) for dim 0."""
+    return _t(input).scatter(dim, index, src, value=value)
+
+
+def scatter_add(input, dim, index, src) -> Tensor:  # noqa: A002
+    """A copy of input with out[index[i][j]][j] += src[i][j] for dim 0."""
+    return _t(input).scatter_add(dim, index, src)
+
+
+def index_select(input, dim, index) -> Tensor:  # noqa: A002
+    return _t(input).index_select(dim, index)
+
+
+def masked_select(input, mask) -> Tensor:  # noqa: A002
+    return _t(input).masked_select(mask)
+
+
+def cumsum(input, dim) -> Tensor:  # noqa: A002
+    return _t(input).cumsum(dim)
+
+
+def cumprod(input, dim) -> Tensor:  # noqa: A002
+    return _t(input).cumprod(dim)
+
+
+def prod(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
+    return _t(input).prod(dim, keepdim)
+
+
+def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    return _t(input).sort(dim, descending, stable)
+
+
+def argsort(input, dim=-1, descending=False) -> Tensor:  # noqa: A002
+    return _t(input).argsort(dim, descending)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    return _t(input).topk(k, dim, largest, sorted)
+
+
+def norm(input, p="fro", dim=None, keepdim=False) -> Tensor:  # noqa: A002
+    return _t(input).norm(p, dim, keepdim)
+
+
+def repeat_interleave(input, repeats, dim=None) -> Tensor:  # noqa: A002
+    return _t(input).repeat_interleave(repeats, dim)
+
+
+def nonzero(input, as_tuple=False):  # noqa: A002
+    return _t(input).nonzero(as_tuple)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+    return _t(input).unique(sorted, return_inverse, return_counts, dim)

@@ -1,0 +1,136 @@
+"""Scans and product-like reductions: cumsum, cumprod, prod, and the p-norm.
+
+The products' backwards never divide by an element that may be zero: a product of the other
+elements is built from exclusive prefix and suffix products instead, so inputs with one or many
+zeros get the exact gradient (as torch's).
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+from .reduce import _expand, normalize_axis
+
+
+def reverse_cumsum(a, axis: int):
+    """r_i = Σ_{j ≥ i} a_j along ``axis``."""
+    xp = get_array_module(a)
+    return xp.flip(xp.cumsum(xp.flip(a, axis=axis), axis=axis), axis=axis)
+
+
+def exclusive_cumprod(a, axis: int = -1, reverse: bool = False):
+    """e_i = Π_{j < i} a_j (or Π_{j > i} a_j with ``reverse``) along ``axis``; e of an end is 1."""
+    xp = get_array_module(a)
+    a = xp.moveaxis(a, axis, -1)
+    if reverse:
+        a = xp.flip(a, axis=-1)
+    ones = xp.ones(a.shape[:-1] + (1,), dtype=a.dtype)
+    e = xp.concatenate([ones, xp.cumprod(a[..., :-1], axis=-1)], axis=-1)
+    if reverse:
+        e = xp.flip(e, axis=-1)
+    return xp.moveaxis(e, -1, axis)
+
+
+class CumSum(Function):
+    """y_i = Σ_{j ≤ i} x_j along dim;  ∂L/∂x_i = Σ_{j ≥ i} ∂L/∂y_j (a reversed cumsum)."""
+
+    def forward(self, x, dim):
+        self.axis = dim
+        return get_array_module(x).cumsum(x, axis=dim)
+
+    def backward(self, gy):
+        return (reverse_cumsum(gy, self.axis),)
+
+
+class CumProd(Function):
+    """y_k = Π_{j ≤ k} x_j along dim.
+
+    ∂L/∂x_i = Σ_{k ≥ i} ∂L/∂y_k · Π_{j ≤ k, j ≠ i} x_j. With z the first zero of a row:
+      i < z:  x_i ≠ 0, so this is (Σ_{k ≥ i} ∂L/∂y_k · y_k) / x_i exactly;
+      i = z:  Π_{j < z} x_j · Σ_{k ≥ z} ∂L/∂y_k · Π_{z < j ≤ k} x_j;
+      i > z:  0 (every term holds the factor x_z = 0).
+    Rows without a zero take the first line everywhere (torch's approach, O(n) per row).
+    """
+
+    def forward(self, x, dim):
+        self.axis = dim
+        self.x, self.y = x, get_array_module(x).cumprod(x, axis=dim)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, y, g = (xp.moveaxis(a, self.axis, -1) for a in (self.x, self.y, gy))
+        zero = x == 0
+        gx = reverse_cumsum(g * y, -1) / xp.where(zero, 1, x)  # exact before the first zero
+        has_zero = zero.any(axis=-1, keepdims=True)
+        if has_zero.any():
+            pos = xp.arange(x.shape[-1])
+            z = xp.argmax(zero, axis=-1)[..., None]  # the first zero of each row
+            after = xp.where(pos <= z, 1, x)  # Π_{z < j ≤ k} x_j as a cumprod of this
+            s = reverse_cumsum(g * xp.cumprod(after, axis=-1), -1)
+            before = xp.take_along_axis(exclusive_cumprod(x), z, axis=-1)  # Π_{j < z} x_j
+            at_z = before * xp.take_along_axis(s, z, axis=-1)
+            gx = xp.where(has_zero & (pos > z), 0, gx)
+            gx = xp.where(has_zero & (pos == z), at_z, gx)
+        return (xp.moveaxis(gx, -1, self.axis),)
+
+
+class Prod(Function):
+    """y = Π_i x_i over dim (all elements when dim is None).
+
+    ∂L/∂x_i = ∂L/∂y · Π_{j < i} x_j · Π_{j > i} x_j: exclusive prefix times exclusive suffix
+    products, exact with any number of zeros (no division by x_i).
+    """
+
+    def forward(self, x, dim=None, keepdim=False):
+        self.x, self.dim, self.keepdim = x, dim, keepdim
+        if dim is None:
+            y = x.prod()
+            return y.reshape((1,) * x.ndim) if keepdim else y
+        return x.prod(axis=dim, keepdims=keepdim)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x = self.x
+        if self.dim is None:  # every element along one axis: the flattened array
+            v = x.reshape(-1)
+            others = exclusive_cumprod(v) * exclusive_cumprod(v, reverse=True)
+            return ((gy.reshape(()) * others).reshape(x.shape),)
+        if x.ndim == 0:
+            return (gy.copy(),)
+        others = exclusive_cumprod(x, self.dim) * exclusive_cumprod(x, self.dim, reverse=True)
+        g = gy if self.keepdim else xp.expand_dims(gy, self.dim)
+        return (g * others,)
+
+
+class PNorm(Function):
+    """‖x‖_p = (Σ_i |x_i|^p)^{1/p} over dims, for a finite p > 0 (p = 2 as √(Σ x_i²)).
+
+    ∂‖x‖_p/∂x_i = sign(x_i) · |x_i|^{p-1} / ‖x‖_p^{p-1}  (x_i / ‖x‖_2 for p = 2).
+    Subgradients as torch's: 0 where ‖x‖_p = 0 (no 0/0), and 0 at x_i = 0 also for p < 1,
+    where |x_i|^{p-1} is infinite.
+    """
+
+    def forward(self, x, p=2.0, dim=None, keepdim=False):
+        xp = get_array_module(x)
+        self.axes, self.keepdim, self.p, self.x = normalize_axis(dim, x.ndim), keepdim, p, x
+        if p == 2:
+            y = xp.sqrt((x * x).sum(axis=self.axes, keepdims=True))
+        else:
+            y = (xp.abs(x) ** p).sum(axis=self.axes, keepdims=True) ** (1.0 / p)
+        self.y = y
+        return y if keepdim else y.reshape([n for d, n in enumerate(y.shape) if d not in self.axes])
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, y, p = self.x, self.y, self.p
+        g = _expand(gy, x.shape, self.axes, self.keepdim)
+        zero_norm = y == 0
+        safe_y = xp.where(zero_norm, 1, y)
+        if p == 2:
+            d = x / safe_y
+        else:
+            a = xp.abs(x)
+            # sign(0) = 0 zeroes x_i = 0 whatever p; the 1 only keeps 0^(p-1) finite
+            d = xp.sign(x) * xp.where(a == 0, 1, a) ** (p - 1) / safe_y ** (p - 1)
+        return (xp.where(zero_norm, 0, d) * g,)
