@@ -1,0 +1,382 @@
+"""torch's top-level functions on ``ember.*``: ``ember.exp(x)``, ``ember.sum(x, dim=1)`` …
+
+Each one is a thin wrapper over the Tensor method or the F function of the same meaning (no
+maths of its own), with torch's argument names and order; an ``input`` that is not a Tensor
+(a number, list or array) is taken as a constant tensor. Elementwise maths and reductions
+are here; shapes, products, einsum and softmax in torch_shape.py; creation, dtypes, grad modes
+and random draws in torch_creation.py; this module re-exports them all (``__all__``), so
+``ember/__init__.py`` takes them in one import.
+
+These names shadow Python's builtins (sum, max, abs, round, …) inside this module only.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from . import functional as F
+from .functional.shape import maximum, minimum
+from .tensor import Tensor
+from .torch_creation import (
+    as_tensor,
+    bernoulli,
+    float16,
+    get_default_dtype,
+    half,
+    inference_mode,
+    int8,
+    int16,
+    int32,
+    is_tensor,
+    multinomial,
+    normal,
+    set_default_dtype,
+    uint8,
+)
+from .torch_shape import (
+    addmm,
+    bmm,
+    broadcast_to,
+    chunk,
+    diag,
+    dot,
+    einsum,
+    flatten,
+    flip,
+    log_softmax,
+    matmul,
+    mm,
+    movedim,
+    narrow,
+    outer,
+    permute,
+    reshape,
+    roll,
+    softmax,
+    split,
+    squeeze,
+    swapaxes,
+    swapdims,
+    t,
+    transpose,
+    tril,
+    triu,
+    unbind,
+    unsqueeze,
+)
+
+#: What max(x, dim) and min(x, dim) return, named as torch.return_types.
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
+
+
+def _t(input) -> Tensor:  # noqa: A002 - torch's argument name
+    return input if isinstance(input, Tensor) else Tensor(input)
+
+
+def _pair(a, b):
+    """a as a Tensor unless b is one (then Python's reflected operators of b do the work)."""
+    return a if isinstance(a, Tensor) or isinstance(b, Tensor) else Tensor(a)
+
+
+# ------------------------------------------------------------ elementwise
+def exp(input) -> Tensor:  # noqa: A002
+    """torch.exp: eˣ."""
+    return _t(input).exp()
+
+
+def log(input) -> Tensor:  # noqa: A002
+    """torch.log: the natural logarithm."""
+    return _t(input).log()
+
+
+def sqrt(input) -> Tensor:  # noqa: A002
+    """torch.sqrt: √x."""
+    return _t(input).sqrt()
+
+
+def rsqrt(input) -> Tensor:  # noqa: A002
+    """torch.rsqrt: 1/√x."""
+    return _t(input).rsqrt()
+
+
+def abs(input) -> Tensor:  # noqa: A002
+    """torch.abs: |x|."""
+    return _t(input).abs()
+
+
+def neg(input) -> Tensor:  # noqa: A002
+    """torch.neg: -x."""
+    return _t(input).neg()
+
+
+negative = neg
+
+
+def sign(input) -> Tensor:  # noqa: A002
+    """torch.sign: -1, 0 or 1 (zero gradient)."""
+    return _t(input).sign()
+
+
+def sin(input) -> Tensor:  # noqa: A002
+    """torch.sin."""
+    return _t(input).sin()
+
+
+def cos(input) -> Tensor:  # noqa: A002
+    """torch.cos."""
+    return _t(input).cos()
+
+
+def tanh(input) -> Tensor:  # noqa: A002
+    """torch.tanh."""
+    return F.tanh(_t(input))
+
+
+def sigmoid(input) -> Tensor:  # noqa: A002
+    """torch.sigmoid: σ(x) = 1 / (1 + e⁻ˣ)."""
+    return F.sigmoid(_t(input))
+
+
+def relu(input) -> Tensor:  # noqa: A002
+    """torch.relu: max(x, 0)."""
+    return F.relu(_t(input))
+
+
+def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
+    """torch.clamp (alias clip): min ≤ x ≤ max; bounds are numbers or tensors."""
+    x = _t(input)
+    if isinstance(min, Tensor) or isinstance(max, Tensor):
+        x = x if min is None else maximum(x, min)
+        return x if max is None else minimum(x, max)
+    return x.clamp(min, max)
+
+
+clip = clamp
+
+
+def pow(input, exponent) -> Tensor:  # noqa: A002
+    """torch.pow: input ** exponent (either may be a number)."""
+    return _pair(input, exponent) ** exponent
+
+
+def square(input) -> Tensor:  # noqa: A002
+    """torch.square: x²."""
+    return _t(input).square()
+
+
+def reciprocal(input) -> Tensor:  # noqa: A002
+    """torch.reciprocal: 1/x."""
+    return _t(input).reciprocal()
+
+
+def floor(input) -> Tensor:  # noqa: A002
+    """torch.floor (zero gradient)."""
+    return _t(input).floor()
+
+
+def ceil(input) -> Tensor:  # noqa: A002
+    """torch.ceil (zero gradient)."""
+    return _t(input).ceil()
+
+
+def round(input, *, decimals: int = 0) -> Tensor:  # noqa: A002
+    """torch.round: half to even, as torch (zero gradient)."""
+    return _t(input).round(decimals)
+
+
+def trunc(input) -> Tensor:  # noqa: A002
+    """torch.trunc: round toward zero (zero gradient)."""
+    return _t(input).trunc()
+
+
+def frac(input) -> Tensor:  # noqa: A002
+    """torch.frac: x - trunc(x)."""
+    return _t(input).frac()
+
+
+def lerp(input, end, weight) -> Tensor:  # noqa: A002
+    """torch.lerp: input + weight·(end - input)."""
+    return _t(input).lerp(end, weight)
+
+
+def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """torch.add: input + alpha·other."""
+    return _pair(input, other) + (other if alpha == 1 else other * alpha)
+
+
+def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
+    """torch.sub: input - alpha·other."""
+    return _pair(input, other) - (other if alpha == 1 else other * alpha)
+
+
+subtract = sub
+
+
+def mul(input, other) -> Tensor:  # noqa: A002
+    """torch.mul: input · other."""
+    return _pair(input, other) * other
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
+    """torch.div: input / other, then rounded when rounding_mode is "trunc" or "floor"."""
+    if rounding_mode not in (None, "trunc", "floor"):
+        raise ValueError(
+            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+        )
+    out = _pair(input, other) / other
+    return out if rounding_mode is None else getattr(out, rounding_mode)()
+
+
+divide = true_divide = div
+
+
+def isnan(input) -> Tensor:  # noqa: A002
+    """torch.isnan."""
+    return _t(input).isnan()
+
+
+def isinf(input) -> Tensor:  # noqa: A002
+    """torch.isinf."""
+    return _t(input).isinf()
+
+
+def isfinite(input) -> Tensor:  # noqa: A002
+    """torch.isfinite."""
+    return _t(input).isfinite()
+
+
+def logical_and(input, other) -> Tensor:  # noqa: A002
+    """torch.logical_and."""
+    return _t(input).logical_and(other)
+
+
+def logical_or(input, other) -> Tensor:  # noqa: A002
+    """torch.logical_or."""
+    return _t(input).logical_or(other)
+
+
+def logical_not(input) -> Tensor:  # noqa: A002
+    """torch.logical_not."""
+    return _t(input).logical_not()
+
+
+def eq(input, other) -> Tensor:  # noqa: A002
+    """torch.eq: input == other (bool)."""
+    return _t(input) == other
+
+
+def ne(input, other) -> Tensor:  # noqa: A002
+    """torch.ne: input != other (bool)."""
+    return _t(input) != other
+
+
+def lt(input, other) -> Tensor:  # noqa: A002
+    """torch.lt: input < other (bool)."""
+    return _t(input) < other
+
+
+def le(input, other) -> Tensor:  # noqa: A002
+    """torch.le: input <= other (bool)."""
+    return _t(input) <= other
+
+
+def gt(input, other) -> Tensor:  # noqa: A002
+    """torch.gt: input > other (bool)."""
+    return _t(input) > other
+
+
+def ge(input, other) -> Tensor:  # noqa: A002
+    """torch.ge: input >= other (bool)."""
+    return _t(input) >= other
+
+
+# ------------------------------------------------------------ reductions
+def sum(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.sum: over every element, or over dim (an int or a tuple)."""
+    return _t(input).sum(dim=dim, keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.mean."""
+    return _t(input).mean(dim=dim, keepdim=keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+    """torch.var: Σ(x - x̄)² / (N - correction); correction 1 (unbiased) unless told."""
+    if correction is None:
+        correction = 1 if unbiased is None else int(unbiased)
+    return _t(input).var(correction=correction, dim=dim, keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+    """torch.std: √var."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.logsumexp: log Σ eˣ along dim, computed stably."""
+    return _t(input).logsumexp(dim=dim, keepdim=keepdim)
+
+
+def max(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """torch.max: the largest element; with dim, (values, indices); with a tensor, maximum."""
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        return _t(input).max()
+    return MaxResult(*_t(input).max(dim=dim, keepdim=keepdim))
+
+
+def min(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """torch.min: the smallest element; with dim, (values, indices); with a tensor, minimum."""
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        return _t(input).min()
+    return MinResult(*_t(input).min(dim=dim, keepdim=keepdim))
+
+
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.argmax: index of the largest element (of the flattened input when dim is None)."""
+    return _t(input).argmax(dim, keepdim and dim is not None)
+
+
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.argmin."""
+    return _t(input).argmin(dim, keepdim and dim is not None)
+
+
+def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.all: whether every element (along dim) is nonzero."""
+    return _t(input).all(dim, keepdim)
+
+
+def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.any: whether some element (along dim) is nonzero."""
+    return _t(input).any(dim, keepdim)
+
+
+def numel(input) -> int:  # noqa: A002
+    """torch.numel: the number of elements."""
+    return _t(input).numel()
+
+
+# fmt: off
+__all__ = [
+    "MaxResult", "MinResult", "abs", "add", "addmm", "all", "any", "argmax", "argmin",
+    "as_tensor", "bernoulli", "bmm", "broadcast_to", "ceil", "chunk", "clamp", "clip", "cos",
+    "diag", "div", "divide", "dot", "einsum", "eq", "exp", "flatten", "flip", "float16", "floor",
+    "frac", "ge", "get_default_dtype", "gt", "half", "inference_mode", "int16", "int32", "int8",
+    "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log_softmax", "logical_and",
+    "logical_not", "logical_or", "logsumexp", "lt", "matmul", "max", "mean", "min", "mm",
+    "movedim", "mul", "multinomial", "multiply", "narrow", "ne", "neg", "negative", "normal",
+    "numel", "outer", "permute", "pow", "reciprocal", "relu", "reshape", "roll", "round", "rsqrt",
+    "set_default_dtype", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square",
+    "squeeze", "std", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tanh", "transpose",
+    "tril", "triu", "true_divide", "trunc", "uint8", "unbind", "unsqueeze", "var",
+]
+# fmt: on
