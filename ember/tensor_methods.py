@@ -137,6 +137,12 @@ class TensorMethods:
     def log(self):
         return apply(E.Log, self)
 
+    def log1p(self):
+        return apply(E.Log1p, self)
+
+    def expm1(self):
+        return apply(E.Expm1, self)
+
     def sqrt(self):
         return apply(E.Sqrt, self)
 

@@ -90,6 +90,16 @@ def log(input) -> Tensor:  # noqa: A002
     return _t(input).log()
 
 
+def log1p(input) -> Tensor:  # noqa: A002
+    """torch.log1p: log(1 + x), exact for small x."""
+    return _t(input).log1p()
+
+
+def expm1(input) -> Tensor:  # noqa: A002
+    """torch.expm1: eˣ - 1, exact for small x."""
+    return _t(input).expm1()
+
+
 def sqrt(input) -> Tensor:  # noqa: A002
     """torch.sqrt: √x."""
     return _t(input).sqrt()
@@ -371,7 +381,8 @@ __all__ = [
     "as_tensor", "bernoulli", "bmm", "broadcast_to", "ceil", "chunk", "clamp", "clip", "cos",
     "diag", "div", "divide", "dot", "einsum", "eq", "exp", "flatten", "flip", "float16", "floor",
     "frac", "ge", "get_default_dtype", "gt", "half", "inference_mode", "int16", "int32", "int8",
-    "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log_softmax", "logical_and",
+    "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p", "expm1", "log_softmax",
+    "logical_and",
     "logical_not", "logical_or", "logsumexp", "lt", "matmul", "max", "mean", "min", "mm",
     "movedim", "mul", "multinomial", "multiply", "narrow", "ne", "neg", "negative", "normal",
     "numel", "outer", "permute", "pow", "reciprocal", "relu", "reshape", "roll", "round", "rsqrt",

@@ -23,6 +23,8 @@ ROUNDISH = np.array([[-2.5, -1.7, -0.5, 0.2], [0.5, 1.5, 2.3, 3.9]])
 SAME = [
     ("exp", lambda m, x: m.exp(x), [A]),
     ("log", lambda m, x: m.log(x), [P]),
+    ("log1p", lambda m, x: m.log1p(x), [P]),
+    ("expm1", lambda m, x: m.expm1(x), [A]),
     ("sqrt", lambda m, x: m.sqrt(x), [P]),
     ("rsqrt", lambda m, x: m.rsqrt(x), [P]),
     ("abs", lambda m, x: m.abs(x), [A]),
@@ -306,3 +308,13 @@ def test_multinomial_without_replacement():
         ember.multinomial(w, 5)
     with pytest.raises(ValueError, match="weights"):
         ember.multinomial(ember.tensor([1.0, -1.0]), 1)
+
+
+def test_log1p_and_expm1_keep_small_arguments_and_gradcheck():
+    """Where 1 + x rounds x away in float32, log1p and expm1 keep it (log(1 + x) gives 0)."""
+    x = ember.tensor(np.array([1e-9, -3e-8], np.float32))
+    np.testing.assert_allclose(ember.log1p(x).data, [1e-9, -3e-8], rtol=1e-6)
+    np.testing.assert_allclose(ember.expm1(x).data, [1e-9, -3e-8], rtol=1e-6)
+    assert ember.log(1 + x).data[0] == 0  # what the composition loses: 1 + 1e-9 is 1 here
+    x64 = ember.tensor(np.linspace(-0.5, 2.0, 7), requires_grad=True)
+    assert ember.gradcheck(lambda t: ember.log1p(t) * ember.expm1(t), (x64,))

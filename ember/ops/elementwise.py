@@ -172,6 +172,28 @@ class Log(Function):
         return (gy / self.a,)
 
 
+class Log1p(Function):
+    """y = log(1 + x), exact for small x (where 1 + x would round x away); ∂y/∂x = 1/(1 + x)."""
+
+    def forward(self, a):
+        self.a = a
+        return get_array_module(a).log1p(a)
+
+    def backward(self, gy):
+        return (gy / (1 + self.a),)
+
+
+class Expm1(Function):
+    """y = eˣ - 1, exact for small x; ∂y/∂x = eˣ = y + 1."""
+
+    def forward(self, a):
+        self.y = y = get_array_module(a).expm1(a)
+        return y
+
+    def backward(self, gy):
+        return (gy * (self.y + 1),)
+
+
 class Sqrt(Function):
     def forward(self, a):
         self.y = y = get_array_module(a).sqrt(a)
