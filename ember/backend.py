@@ -50,6 +50,13 @@ def check_device(device) -> str:
     raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
 
 
+def check_cuda(device=None) -> None:
+    """What ``.cuda(device)`` asks for (None, an index or a name), checked as check_device does:
+    in this CPU-only version, always a clear RuntimeError."""
+    name = "cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"
+    check_device(name)
+
+
 def _tune_malloc() -> None:
     """Keep glibc from returning freed memory to the OS after every step.
 

@@ -250,9 +250,8 @@ class Module:
 
     def cuda(self, device=None) -> Module:
         """Move to a CUDA device: a clear RuntimeError, ember runs on the CPU only for now."""
-        name = "cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"
-        backend.check_device(name)
-        return self  # pragma: no cover - check_device raises for every CUDA name
+        backend.check_cuda(device)
+        return self  # pragma: no cover - check_cuda raises in this CPU-only version
 
     def half(self) -> Module:
         """Cast floating parameters and buffers to float16."""
