@@ -7,9 +7,9 @@ Functions that made its inputs, so running nodes in decreasing ``seq`` runs ever
 node after all its consumers: the engine keeps a heap of the nodes that have
 received a gradient and pops the newest (as PyTorch orders by sequence number). No
 recursion and no separate topological sort, so a chain of a hundred thousand ops is
-as easy as three. Leaf gradients go back to the Tensor through
-``leaf._accumulate_grad(g)``; the engine knows nothing else about Tensors, so it sits
-below ``tensor.py``.
+as easy as three. Leaf gradients are summed over their consumers and go back to the Tensor
+once, after the sweep, through ``leaf._accumulate_grad(g)``; the engine knows nothing else
+about Tensors, so it sits below ``tensor.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
         root._accumulate_grad(g)
         return
     grads = {root_fn: [None] * root_fn.n_outputs}
+    # a leaf's contributions are summed here and accumulated once, after the sweep (torch's
+    # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share
+    leaves = {}
     grads[root_fn][root._idx] = g
     heap = [(-root_fn.seq, root_fn)]  # seq is unique, so Functions are never compared
     while heap:
@@ -47,6 +50,12 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
         gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
+        hooks = fn.__dict__.get("hooks")
+        if hooks:  # register_hook on this node's outputs: before retain_grad sees the gradient
+            for i, output_hooks in hooks.items():
+                if gys[i] is not None:
+                    for hook in output_hooks:
+                        gys[i] = hook(gys[i])
         retained = fn.__dict__.get("retained")
         if retained:  # non-leaf tensors that asked for retain_grad()
             for i, t in retained.items():
@@ -62,7 +71,11 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
                 continue
             ctx = p._ctx
             if ctx is None:
-                p._accumulate_grad(gi)
+                entry = leaves.get(id(p))
+                if entry is None:
+                    leaves[id(p)] = [p, gi]
+                else:
+                    entry[1] = entry[1] + gi
                 continue
             slot = grads.get(ctx)
             if slot is None:  # first gradient for ctx: schedule it
@@ -73,3 +86,5 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
         if not retain_graph:
             fn.__dict__.clear()
             fn.freed = True
+    for leaf, g in leaves.values():
+        leaf._accumulate_grad(g)

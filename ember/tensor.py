@@ -16,6 +16,8 @@ data, properties, conversions and autograd); the operators and methods that run 
 
 from __future__ import annotations
 
+import weakref
+
 from . import backend, tensor_index, tensor_methods, tensor_torch
 from .autograd import run_backward, sequence
 from .backend import xp
@@ -198,6 +200,39 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
         self.requires_grad = requires_grad
         return self
 
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed;
+        a hook that returns a tensor replaces the gradient (torch's Tensor.register_hook).
+
+        Hooks run in the order registered, before the gradient is accumulated into a leaf's
+        ``.grad`` or kept by ``retain_grad()``; ``handle.remove()`` takes one off again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        shape = self.data.shape
+
+        def on_grad(g):  # arrays in and out: the engine knows nothing of Tensors
+            out = hook(_wrap(g, None, 0))
+            if out is None:
+                return g
+            out = as_array(out)
+            if out.shape != g.shape:
+                raise RuntimeError(
+                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape"
+                    f" {out.shape} for a tensor of shape {shape}"
+                )
+            return out
+
+        if self._ctx is None:
+            hooks = _leaf_hooks.get(id(self))
+            if hooks is None:
+                hooks = _leaf_hooks[id(self)] = []
+                weakref.finalize(self, _leaf_hooks.pop, id(self), None)
+        else:
+            hooks = self._ctx.__dict__.setdefault("hooks", {}).setdefault(self._idx, [])
+        hooks.append(on_grad)
+        return RemovableHandle(hooks, on_grad)
+
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
         if self._ctx is not None:
@@ -255,12 +290,32 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
 
     def _accumulate_grad(self, g) -> None:
         """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""
+        if _leaf_hooks:
+            for hook in _leaf_hooks.get(id(self), ()):
+                g = hook(g)
         data = self.data
         if g.shape != data.shape:
             g = xp.broadcast_to(g, data.shape)
         if g.dtype != data.dtype:
             g = g.astype(data.dtype)
         self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook (torch's name)."""
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+
+
+#: Hooks of leaf tensors by id(tensor); a finalizer drops the entry with the tensor (a
+#: WeakKeyDictionary would compare keys with Tensor.__eq__, which is elementwise). A
+#: non-leaf's hooks live on the Function that made it, which the engine runs them from.
+_leaf_hooks: dict[int, list] = {}
 
 
 # The mixins build their results with these three. Their modules cannot import them from here

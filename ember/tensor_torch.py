@@ -9,9 +9,8 @@ is right by construction; tests hold each against torch.
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see
 the note at the end of tensor.py).
 
-``register_hook`` is not here: a hook that rewrites the gradient flowing into a tensor has to
-run inside the backward engine (autograd.py) between a node's consumers and the node itself,
-which no composition of ops can do.
+``register_hook`` is not here but in tensor.py: a hook that rewrites the gradient flowing into
+a tensor runs inside the backward engine (autograd.py), which no composition of ops can do.
 """
 
 from __future__ import annotations
