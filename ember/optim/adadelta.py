@@ -1,0 +1,52 @@
+"""Adadelta: RMSprop whose step carries its own units, a running RMS of past updates."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from .optimizer import Optimizer
+
+
+class Adadelta(Optimizer):
+    """An adaptive learning rate method (Zeiler 2012):
+
+    g ← g + λ·θ                          (weight_decay λ)
+    v ← ρ·v + (1 - ρ)·g²                 running mean of g²
+    Δ ← √(u + ε) / √(v + ε) · g          the update, in the units of θ
+    u ← ρ·u + (1 - ρ)·Δ²                 running mean of Δ²
+    θ ← θ - η·Δ
+    """
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1.0,
+        rho: float = 0.9,
+        eps: float = 1e-6,
+        weight_decay: float = 0.0,
+    ):
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
+        if not 0.0 <= rho <= 1.0:
+            raise ValueError(f"Invalid rho value: {rho}")
+        if eps < 0.0:
+            raise ValueError(f"Invalid epsilon value: {eps}")
+        if weight_decay < 0.0:
+            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        super().__init__(params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay))
+
+    def update(self, p, g, state, group):
+        lr, ρ, eps, wd = (group[k] for k in ("lr", "rho", "eps", "weight_decay"))
+        if not state:
+            state["step"] = 0
+            state["square_avg"] = xp.zeros_like(p)
+            state["acc_delta"] = xp.zeros_like(p)
+        state["step"] += 1
+        if wd:
+            g = g + wd * p
+        v, u = state["square_avg"], state["acc_delta"]
+        v *= ρ
+        v += (1 - ρ) * g * g
+        Δ = xp.sqrt(u + eps) / xp.sqrt(v + eps) * g
+        u *= ρ
+        u += (1 - ρ) * Δ * Δ
+        p -= lr * Δ

@@ -1,0 +1,248 @@
+"""Adagrad, Adadelta, Adamax, NAdam, RAdam: parameters equal torch's over many steps, in every
+option; state_dict resumes as an unbroken run; torch's argument checks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.nn import Parameter
+from ember.optim.adadelta import Adadelta
+from ember.optim.adagrad import Adagrad
+from ember.optim.adamax import Adamax
+from ember.optim.nadam import NAdam
+from ember.optim.radam import RAdam
+
+OPTIMIZERS = {c.__name__: c for c in (Adagrad, Adadelta, Adamax, NAdam, RAdam)}
+SHAPES = [(4, 3), (3,), (2, 2, 2)]
+
+
+def _grad(p: np.ndarray, step: int, k: int) -> np.ndarray:
+    """A gradient that depends on the parameter (so trajectories must agree) and on the step."""
+    noise = np.random.default_rng(1000 * step + k).standard_normal(p.shape)
+    return (np.sin(3 * p) + 0.3 * noise).astype(p.dtype)
+
+
+def _make(torch, dtype=np.float64, seed=0):
+    rng = np.random.default_rng(seed)
+    arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
+    ps_e = [Parameter(a.copy()) for a in arrays]
+    ps_t = [torch.nn.Parameter(torch.tensor(a.copy())) for a in arrays]
+    return ps_e, ps_t
+
+
+def _ember_steps(ps, opt, n, start=0):
+    for step in range(start, start + n):
+        for k, p in enumerate(ps):
+            p.grad = ember.tensor(_grad(p.data, step, k))
+        opt.step()
+
+
+def _torch_steps(ps, opt, n, start=0):
+    import torch
+
+    for step in range(start, start + n):
+        for k, p in enumerate(ps):
+            p.grad = torch.tensor(_grad(p.detach().numpy(), step, k))
+        opt.step()
+
+
+def _assert_close(ps_e, ps_t, tol):
+    for pe, pt in zip(ps_e, ps_t):
+        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
+
+
+OPTIONS = {
+    "Adagrad": [
+        dict(),
+        dict(lr=0.1, lr_decay=0.05, initial_accumulator_value=0.2),
+        dict(lr=0.05, weight_decay=0.1, eps=1e-6),
+    ],
+    "Adadelta": [dict(), dict(lr=0.5, rho=0.8, eps=1e-4), dict(weight_decay=0.1)],
+    "Adamax": [dict(), dict(lr=0.01, betas=(0.8, 0.99), eps=1e-4), dict(weight_decay=0.1)],
+    "NAdam": [
+        dict(),
+        dict(lr=0.01, betas=(0.8, 0.99), momentum_decay=0.05),
+        dict(lr=0.01, weight_decay=0.1),
+        dict(lr=0.01, weight_decay=0.1, decoupled_weight_decay=True),
+    ],
+    # β₂ = 0.9: ρₜ passes 5 at step 6, so both branches run
+    "RAdam": [
+        dict(),
+        dict(lr=0.01, betas=(0.8, 0.9)),
+        dict(lr=0.01, betas=(0.9, 0.9), weight_decay=0.1),
+        dict(lr=0.01, betas=(0.9, 0.9), weight_decay=0.1, decoupled_weight_decay=True),
+    ],
+}
+CASES = [(name, opts) for name, all_opts in OPTIONS.items() for opts in all_opts]
+
+
+@pytest.mark.parametrize("name, opts", CASES, ids=[f"{n}-{o}" for n, o in CASES])
+def test_matches_torch_float64(torch, name, opts):
+    ps_e, ps_t = _make(torch)
+    oe = OPTIMIZERS[name](ps_e, **opts)
+    ot = getattr(torch.optim, name)(ps_t, **opts)
+    _ember_steps(ps_e, oe, 20)
+    _torch_steps(ps_t, ot, 20)
+    _assert_close(ps_e, ps_t, 1e-10)
+
+
+@pytest.fixture
+def default_float64(torch):
+    old_t, old_e = torch.get_default_dtype(), ember.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    ember.set_default_dtype(ember.float64)
+    yield
+    torch.set_default_dtype(old_t)
+    ember.set_default_dtype(old_e)
+
+
+def test_nadam_mu_product_in_float64_default(torch, default_float64):
+    ps_e, ps_t = _make(torch)
+    oe, ot = NAdam(ps_e, lr=0.01), torch.optim.NAdam(ps_t, lr=0.01)
+    _ember_steps(ps_e, oe, 20)
+    _torch_steps(ps_t, ot, 20)
+    _assert_close(ps_e, ps_t, 1e-12)
+    assert oe.state[ps_e[0]]["mu_product"] == pytest.approx(
+        ot.state[ps_t[0]]["mu_product"].item(), rel=1e-15
+    )
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_matches_torch_float32(torch, name):
+    ps_e, ps_t = _make(torch, np.float32)
+    oe = OPTIMIZERS[name](ps_e, weight_decay=0.01)
+    ot = getattr(torch.optim, name)(ps_t, weight_decay=0.01)
+    _ember_steps(ps_e, oe, 10)
+    _torch_steps(ps_t, ot, 10)
+    _assert_close(ps_e, ps_t, 1e-5)
+    assert all(p.dtype == np.float32 for p in ps_e)
+
+
+def test_param_groups_keep_their_own_options(torch):
+    ps_e, ps_t = _make(torch)
+
+    def groups(ps):
+        return [{"params": ps[:1]}, {"params": ps[1:], "lr": 0.03, "betas": (0.5, 0.9)}]
+
+    oe, ot = RAdam(groups(ps_e), lr=0.01), torch.optim.RAdam(groups(ps_t), lr=0.01)
+    _ember_steps(ps_e, oe, 12)
+    _torch_steps(ps_t, ot, 12)
+    _assert_close(ps_e, ps_t, 1e-10)
+
+
+STATE_KEYS = {
+    "Adagrad": {"step", "sum"},
+    "Adadelta": {"step", "square_avg", "acc_delta"},
+    "Adamax": {"step", "exp_avg", "exp_inf"},
+    "NAdam": {"step", "mu_product", "exp_avg", "exp_avg_sq"},
+    "RAdam": {"step", "exp_avg", "exp_avg_sq"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_state_dict_round_trip_continues_as_uninterrupted(torch, name):
+    opts = OPTIONS[name][1]
+    make = OPTIMIZERS[name]
+    ps_a, ps_t = _make(torch)
+    ps_b, _ = _make(torch)
+    oa, ob = make(ps_a, **opts), make(ps_b, **opts)
+    ot = getattr(torch.optim, name)(ps_t, **opts)
+    _ember_steps(ps_a, oa, 6)
+    _torch_steps(ps_t, ot, 6)
+    saved = oa.state_dict()
+    for pa, pb in zip(ps_a, ps_b):
+        pb.data[...] = pa.data
+    ob.load_state_dict(saved)
+    for st in saved["state"].values():  # the loaded state must not alias the saved copy
+        for v in st.values():
+            if isinstance(v, np.ndarray):
+                v += 100.0
+    _ember_steps(ps_a, oa, 6, start=6)
+    _torch_steps(ps_t, ot, 6, start=6)
+    _ember_steps(ps_b, ob, 6, start=6)
+    for pa, pb in zip(ps_a, ps_b):
+        np.testing.assert_array_equal(pa.data, pb.data)
+    _assert_close(ps_a, ps_t, 1e-10)
+    # torch's layout: integer ids, groups listing them, torch's state names
+    assert saved["param_groups"][0]["params"] == [0, 1, 2]
+    assert set(saved["state"]) == {0, 1, 2}
+    assert set(saved["state"][0]) == STATE_KEYS[name] == set(ot.state_dict()["state"][0])
+    theirs = {k for k in ot.state_dict()["param_groups"][0] if k in oa.defaults}
+    assert theirs == set(oa.defaults)
+
+
+DEFAULTS = {
+    "Adagrad": dict(lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0, eps=1e-10),
+    "Adadelta": dict(lr=1.0, rho=0.9, eps=1e-6, weight_decay=0),
+    "Adamax": dict(lr=2e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0),
+    "NAdam": dict(
+        lr=2e-3,
+        betas=(0.9, 0.999),
+        eps=1e-8,
+        weight_decay=0,
+        momentum_decay=4e-3,
+        decoupled_weight_decay=False,
+    ),
+    "RAdam": dict(
+        lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0, decoupled_weight_decay=False
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_defaults_as_torch(torch, name):
+    p = Parameter(np.zeros(3))
+    defaults = OPTIMIZERS[name]([p]).defaults
+    assert defaults == DEFAULTS[name]
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
+    assert {k: theirs[k] for k in defaults} == defaults
+
+
+BAD = [
+    ("Adagrad", dict(lr=-0.1), "Invalid learning rate: -0.1"),
+    ("Adagrad", dict(lr_decay=-1.0), "Invalid lr_decay value"),
+    ("Adagrad", dict(weight_decay=-1.0), "Invalid weight_decay value"),
+    ("Adagrad", dict(initial_accumulator_value=-1.0), "Invalid initial_accumulator_value"),
+    ("Adagrad", dict(eps=-1.0), "Invalid epsilon value"),
+    ("Adadelta", dict(lr=-0.1), "Invalid learning rate"),
+    ("Adadelta", dict(rho=1.5), "Invalid rho value: 1.5"),
+    ("Adadelta", dict(eps=-1.0), "Invalid epsilon value"),
+    ("Adadelta", dict(weight_decay=-1.0), "Invalid weight_decay value"),
+    ("Adamax", dict(lr=-0.1), "Invalid learning rate"),
+    ("Adamax", dict(betas=(1.0, 0.9)), "Invalid beta parameter at index 0: 1.0"),
+    ("Adamax", dict(eps=-1.0), "Invalid epsilon value"),
+    ("NAdam", dict(betas=(0.9, -0.1)), "Invalid beta parameter at index 1"),
+    ("NAdam", dict(momentum_decay=-1.0), "Invalid momentum_decay value"),
+    ("NAdam", dict(weight_decay=-1.0), "Invalid weight_decay value"),
+    ("RAdam", dict(lr=-0.1), "Invalid learning rate"),
+    ("RAdam", dict(betas=(0.9, 1.0)), "Invalid beta parameter at index 1: 1.0"),
+    ("RAdam", dict(eps=-1.0), "Invalid epsilon value"),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, message", BAD, ids=[f"{b[0]}-{b[2]}" for b in BAD])
+def test_argument_checks_as_torch(torch, name, kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        OPTIMIZERS[name]([Parameter(np.zeros(3))], **kwargs)
+    with pytest.raises(ValueError, match=message):
+        getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))], **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_trains_a_tiny_regression(name):
+    ember.manual_seed(0)
+    model = ember.nn.Linear(3, 1)
+    lr = {"Adadelta": 20.0, "Adagrad": 0.3}.get(name, 0.05)
+    opt = OPTIMIZERS[name](model.parameters(), lr=lr)
+    x = ember.randn(64, 3)
+    y = x @ ember.tensor([[1.0], [-2.0], [0.5]]) + 0.3
+    losses = []
+    for _ in range(150):
+        opt.zero_grad()
+        loss = ember.functional.mse_loss(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.1 * losses[0]
