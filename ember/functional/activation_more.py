@@ -1,0 +1,268 @@
+"""torch's other activations and distances, composed from differentiable Tensor operations.
+
+ReLU6(x)       = min(max(0, x), 6)
+ELU(x)         = x if x > 0 else α·(eˣ − 1)
+SELU(x)        = λ·(x if x > 0 else α·(eˣ − 1)),  α ≈ 1.6733, λ ≈ 1.0507
+CELU(x)        = x if x > 0 else α·(e^{x/α} − 1)
+Softplus(x)    = log(1 + e^{βx}) / β   (x where βx > threshold)
+Mish(x)        = x·tanh(Softplus(x))
+Softsign(x)    = x / (1 + |x|)
+Hardtanh(x)    = min(max(x, min_val), max_val)
+Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6
+Hardswish(x)   = x·Hardsigmoid(x)
+GLU(a, b)      = a ⊗ σ(b)   (the input halved along dim)
+Tanhshrink(x)  = x − tanh(x)
+Softmin(x)_i   = e^{−x_i} / Σ_j e^{−x_j}
+PReLU(x)       = x if x > 0 else a·x   (a learned, one per channel or shared)
+
+Gradients at the kinks are torch's: each piecewise function is a ``where`` over the same
+comparison torch's backward uses, so ∂/∂x at x = threshold picks the same side. The branch a
+``where`` discards is clamped first, so it never overflows to inf (0·inf would be nan in the
+backward). ``inplace`` is accepted where torch takes it; the result is always a new tensor.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from ..backend import xp
+from ..tensor import Tensor
+from .activation import sigmoid, softmax
+from .shape import where
+
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def _const(x: Tensor, a) -> Tensor:
+    """A constant array in x's dtype (the discarded side of a ``where``: no gradient)."""
+    return Tensor(xp.asarray(a, dtype=x.dtype))
+
+
+def hardtanh(
+    input: Tensor,  # noqa: A002 - torch's argument names
+    min_val: float = -1.0,
+    max_val: float = 1.0,
+    inplace: bool = False,
+) -> Tensor:
+    """Hardtanh(x) = min(max(x, min_val), max_val); ∂/∂x = 1 strictly inside, else 0 (torch)."""
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
+        )
+    x = input
+    inside = (x > min_val) & (x < max_val)
+    return where(inside, x, _const(x, xp.clip(x.data, min_val, max_val)))
+
+
+def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """ReLU6(x) = min(max(0, x), 6), torch's hardtanh(x, 0, 6)."""
+    return hardtanh(input, 0.0, 6.0)
+
+
+def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """ELU(x) = x if x > 0 else α·(eˣ − 1)   (eˣ − 1 as expm1, exact near 0)."""
+    x = input
+    return where(x > 0, x, alpha * x.clamp(max=0.0).expm1())
+
+
+def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α = 1.6732632…, λ = 1.0507009… (self-normalising,
+    Klambauer et al. 2017)."""
+    x = input
+    return where(x > 0, SELU_SCALE * x, (SELU_ALPHA * SELU_SCALE) * x.clamp(max=0.0).expm1())
+
+
+def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
+    """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)   (α ≠ 0)."""
+    if alpha == 0:
+        raise ValueError("celu: alpha cannot be 0 (x/α)")
+    x = input
+    return where(x > 0, x, alpha * (x.clamp(max=0.0) * (1.0 / alpha)).expm1())
+
+
+def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
+    """Softplus(x) = log(1 + e^{βx}) / β, and x itself where βx > threshold (torch's rule:
+    there the two agree to double precision and e^{βx} would overflow)."""
+    x = input
+    bx = x * beta
+    return where(bx > threshold, x, bx.clamp(max=threshold).exp().log1p() / beta)
+
+
+def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Mish(x) = x·tanh(Softplus(x))   (Misra 2019)."""
+    return input * softplus(input).tanh()
+
+
+def softsign(input: Tensor) -> Tensor:  # noqa: A002
+    """Softsign(x) = x / (1 + |x|)."""
+    return input / (input.abs() + 1.0)
+
+
+def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6: 0 below −3, 1 above 3, (x + 3)/6 between.
+
+    ∂/∂x = 1/6 strictly between −3 and 3. (torch's CPU backward multiplies by 1/6 rounded to
+    float32, 0.16666667163…; ember keeps the exact 1/6.)"""
+    x = input
+    inside = (x > -3.0) & (x < 3.0)
+    return where(inside, (x + 3.0) / 6.0, _const(x, xp.clip(x.data + 3.0, 0.0, 6.0) / 6.0))
+
+
+def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6
+    between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch."""
+    x = input
+    upper = where(x < 3.0, x * (x + 3.0) / 6.0, x)
+    return where(x <= -3.0, _const(x, 0.0), upper)
+
+
+def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
+    """GLU(a, b) = a ⊗ σ(b), where a and b are the first and second halves of ``dim``."""
+    n = input.shape[dim]
+    if n % 2:
+        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} is size {n}")
+    a, b = input.split(n // 2, dim)
+    return a * sigmoid(b)
+
+
+def threshold(
+    input: Tensor,  # noqa: A002
+    threshold: float,
+    value: float,
+    inplace: bool = False,
+) -> Tensor:
+    """Threshold(x) = x if x > threshold else value."""
+    x = input
+    return where(x > threshold, x, _const(x, float(value)))
+
+
+def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
+    """Tanhshrink(x) = x − tanh(x)."""
+    return input - input.tanh()
+
+
+def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """Softmin(x)_i = e^{−x_i} / Σ_j e^{−x_j} = softmax(−x) along ``dim``.
+
+    ``dim=None`` keeps torch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else 1)
+    and warns, as torch does."""
+    x = input if dtype is None else input.to(dtype)
+    if dim is None:
+        warnings.warn(
+            "Implicit dimension choice for softmin has been deprecated. Change the call to"
+            " include dim=X as an argument.",
+            stacklevel=_stacklevel,
+        )
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return softmax(-x, dim)
+
+
+def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
+    """PReLU(x) = x if x > 0 else a·x, with ``weight`` a holding one slope or one per channel
+    (dim 1 of the input; He et al. 2015)."""
+    x, a = input, weight
+    if a.ndim > 1:
+        raise ValueError(
+            f"prelu: expected weight to be a scalar or 1-D tensor, got ndim = {a.ndim}"
+        )
+    if a.numel() != 1:
+        if x.ndim == 0:
+            raise ValueError("prelu: a 0-d input takes a single slope")
+        channels = x.shape[1] if x.ndim > 1 else 1
+        if channels != a.numel():
+            raise ValueError(
+                f"prelu: mismatch of parameter numbers and input channel size. Found parameter"
+                f" numbers = {a.numel()} and channel size = {channels}."
+            )
+    if x.ndim >= 2:  # one slope per channel: a as (1, C, 1, …) broadcasts along dim 1
+        a = a.reshape(*[a.numel() if d == 1 else 1 for d in range(x.ndim)])
+    return where(x > 0, x, a * x)
+
+
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
+    """v / max(‖v‖_p, ε) along ``dim``."""
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+
+
+def _broadcast(name: str, x1: Tensor, x2: Tensor) -> tuple:
+    try:
+        shape = tuple(xp.broadcast_shapes(x1.shape, x2.shape))
+    except ValueError:
+        raise ValueError(
+            f"{name}: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not broadcast"
+        ) from None
+    return x1.expand(*shape) if x1.shape != shape else x1, (
+        x2.expand(*shape) if x2.shape != shape else x2
+    )
+
+
+def _floor_value(n: Tensor, eps: float) -> Tensor:
+    """max(n, ε) in value, with n's own gradient: torch clamps the norms in place under no_grad,
+    so autograd never sees the clamp."""
+    return n + (n.clamp(min=eps) - n).detach()
+
+
+def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -> Tensor:
+    """cos(x₁, x₂) = Σ (x₁ / max(‖x₁‖, ε)) ⊗ (x₂ / max(‖x₂‖, ε)) along ``dim``.
+
+    torch 2.x's formula: each vector is divided by its own norm first, so the result stays in
+    [−1, 1]; x₁ and x₂ are broadcast against each other before the norms are taken."""
+    x1, x2 = _broadcast("cosine_similarity", x1, x2)
+    n1 = _floor_value(x1.norm(2, dim, keepdim=True), eps)
+    n2 = _floor_value(x2.norm(2, dim, keepdim=True), eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim=dim)
+
+
+def pairwise_distance(
+    x1: Tensor, x2: Tensor, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False
+) -> Tensor:
+    """d(x₁, x₂) = ‖x₁ − x₂ + ε‖_p over the last dimension (ε keeps the norm off 0)."""
+    d = x1 - x2 + eps
+    return d.norm(p, d.ndim - 1 if d.ndim else None, keepdim=keepdim)
+
+
+def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
+    """One-hot encoding: an integer tensor of shape S gives an int64 tensor of shape
+    S + (num_classes,) with out[..., c] = 1 where tensor == c. ``num_classes=-1`` uses
+    max(tensor) + 1. No gradient (the input is an index)."""
+    t = tensor.data if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot is only applicable to an integer index tensor, got {t.dtype}")
+    if num_classes == -1:
+        if t.size == 0:
+            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor")
+        num_classes = int(t.max()) + 1
+    if t.size:
+        lo, hi = int(t.min()), int(t.max())
+        if lo < 0:
+            raise ValueError(f"one_hot: class values must be non-negative, found {lo}")
+        if hi >= num_classes:
+            raise ValueError(
+                f"one_hot: class values must be smaller than num_classes={num_classes}, found {hi}"
+            )
+    out = (t[..., None] == xp.arange(num_classes)).astype(xp.int64)
+    return Tensor(out)
+
+
+__all__ = [
+    "celu",
+    "cosine_similarity",
+    "elu",
+    "glu",
+    "hardsigmoid",
+    "hardswish",
+    "hardtanh",
+    "mish",
+    "normalize",
+    "one_hot",
+    "pairwise_distance",
+    "prelu",
+    "relu6",
+    "selu",
+    "softmin",
+    "softplus",
+    "softsign",
+    "tanhshrink",
+    "threshold",
+]

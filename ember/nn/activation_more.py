@@ -1,0 +1,230 @@
+"""torch's other activation and distance modules: the functions of
+ember.functional.activation_more with a Module face, torch's constructor arguments and repr.
+
+``inplace`` is accepted where torch takes it (shown in the repr as torch shows it); the output
+is always a new tensor.
+"""
+
+from __future__ import annotations
+
+from .. import backend
+from ..backend import xp
+from ..functional import activation_more as A
+from .module import Module, Parameter
+
+
+def _inplace(inplace: bool) -> str:
+    return "inplace=True" if inplace else ""
+
+
+class _Inplace(Module):
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self):
+        return _inplace(self.inplace)
+
+
+class ReLU6(_Inplace):
+    """ReLU6(x) = min(max(0, x), 6)"""
+
+    def forward(self, x):
+        return A.relu6(x)
+
+
+class SELU(_Inplace):
+    """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α ≈ 1.6733, λ ≈ 1.0507"""
+
+    def forward(self, x):
+        return A.selu(x)
+
+
+class Mish(_Inplace):
+    """Mish(x) = x·tanh(Softplus(x))"""
+
+    def forward(self, x):
+        return A.mish(x)
+
+
+class Hardsigmoid(_Inplace):
+    """Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6"""
+
+    def forward(self, x):
+        return A.hardsigmoid(x)
+
+    def extra_repr(self):
+        return ""  # torch's repr of this one leaves inplace out
+
+
+class Hardswish(_Inplace):
+    """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6"""
+
+    def forward(self, x):
+        return A.hardswish(x)
+
+    def extra_repr(self):
+        return ""  # torch's repr of this one leaves inplace out
+
+
+class ELU(Module):
+    """ELU(x) = x if x > 0 else α·(eˣ − 1)"""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, x):
+        return A.elu(x, self.alpha)
+
+    def extra_repr(self):
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class CELU(ELU):
+    """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)"""
+
+    def forward(self, x):
+        return A.celu(x, self.alpha)
+
+
+class Softplus(Module):
+    """Softplus(x) = log(1 + e^{βx}) / β, x where βx > threshold"""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, x):
+        return A.softplus(x, self.beta, self.threshold)
+
+    def extra_repr(self):
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Softsign(Module):
+    """Softsign(x) = x / (1 + |x|)"""
+
+    def forward(self, x):
+        return A.softsign(x)
+
+
+class Tanhshrink(Module):
+    """Tanhshrink(x) = x − tanh(x)"""
+
+    def forward(self, x):
+        return A.tanhshrink(x)
+
+
+class Hardtanh(Module):
+    """Hardtanh(x) = min(max(x, min_val), max_val)"""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        if max_val <= min_val:
+            raise ValueError(
+                f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"
+            )
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, x):
+        return A.hardtanh(x, self.min_val, self.max_val)
+
+    def extra_repr(self):
+        s = f"min_val={self.min_val}, max_val={self.max_val}"
+        return s + (", inplace=True" if self.inplace else "")
+
+
+class Threshold(Module):
+    """Threshold(x) = x if x > threshold else value"""
+
+    def __init__(self, threshold: float, value: float, inplace: bool = False):
+        super().__init__()
+        self.threshold, self.value, self.inplace = threshold, value, inplace
+
+    def forward(self, x):
+        return A.threshold(x, self.threshold, self.value)
+
+    def extra_repr(self):
+        s = f"threshold={self.threshold}, value={self.value}"
+        return s + (", inplace=True" if self.inplace else "")
+
+
+class GLU(Module):
+    """GLU(a, b) = a ⊗ σ(b), the input halved along ``dim``"""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return A.glu(x, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class Softmin(Module):
+    """Softmin(x)_i = e^{−x_i} / Σ_j e^{−x_j} along ``dim``"""
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, x):
+        return A.softmin(x, self.dim, _stacklevel=5)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class PReLU(Module):
+    """PReLU(x) = x if x > 0 else a·x, a learned
+
+    ``weight`` (num_parameters,): one slope shared by every channel (num_parameters=1) or one
+    per channel (dim 1 of the input), all starting at ``init``; stored as torch stores it, so a
+    torch state_dict loads unchanged. (He et al. 2015.)
+    """
+
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device=None, dtype=None):
+        super().__init__()
+        backend.check_device(device)
+        self.num_parameters, self.init = num_parameters, init
+        self.weight = Parameter(xp.full(num_parameters, init, dtype=dtype or xp.float32))
+
+    def reset_parameters(self) -> None:
+        self.weight.data[...] = self.init
+
+    def forward(self, x):
+        return A.prelu(x, self.weight)
+
+    def extra_repr(self):
+        return f"num_parameters={self.num_parameters}"
+
+
+class CosineSimilarity(Module):
+    """cos(x₁, x₂) = Σ (x₁ / max(‖x₁‖, ε)) ⊗ (x₂ / max(‖x₂‖, ε)) along ``dim``"""
+
+    def __init__(self, dim: int = 1, eps: float = 1e-8):
+        super().__init__()
+        self.dim, self.eps = dim, eps
+
+    def forward(self, x1, x2):
+        return A.cosine_similarity(x1, x2, self.dim, self.eps)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, eps={self.eps}"
+
+
+class PairwiseDistance(Module):
+    """d(x₁, x₂) = ‖x₁ − x₂ + ε‖_p over the last dimension"""
+
+    def __init__(self, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return A.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+    def extra_repr(self):
+        return f"p={self.norm}, eps={self.eps}, keepdim={self.keepdim}"
