@@ -1,0 +1,359 @@
+"""More of torch.nn.functional: interpolate, pads by reflection/replication, pixel (un)shuffle,
+instance norm, RMS norm, channel dropout and bilinear, each composed from differentiable
+Tensor ops (index_select gathers, reshapes, reductions), so every gradient is exact by
+construction.
+
+Interpolation follows torch's index formula (``area_pixel_compute_source_index``): for an
+output position d along an axis of input size n and output size m,
+
+    align_corners=True:   s = d · (n − 1)/(m − 1)
+    align_corners=False:  s = max((d + ½) · r − ½, 0),   r = 1/scale_factor if given, else n/m
+    nearest:              s = min(⌊d · r⌋, n − 1)   (r in float32; torch's 2-D kernel copies
+                          an axis whose size is unchanged and takes s = ⌊d/2⌋ when m = 2n)
+
+and linear interpolation reads i₀ = ⌊s⌋, i₁ = min(i₀ + 1, n − 1), λ₁ = s − i₀, λ₀ = 1 − λ₁:
+y[d] = λ₀ · x[i₀] + λ₁ · x[i₁], applied axis by axis (W, then H for bilinear).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import backend
+from ..backend import xp
+from ..ops.elementwise import Mul
+from ..tensor import Tensor, apply
+from .shape import pad as _pad_constant
+
+# ---------------------------------------------------------------- interpolation
+
+
+def _tuple(v, n: int, name: str) -> tuple:
+    if isinstance(v, (tuple, list)):
+        if len(v) != n:
+            raise ValueError(f"interpolate: {name} needs {n} values for this input, got {v}")
+        return tuple(v)
+    return (v,) * n
+
+
+def _source_index(n: int, m: int, scale, align_corners: bool, linear: bool):
+    """torch's source coordinate of every output position d = 0..m-1 (float64)."""
+    d = np.arange(m, dtype=np.float64)
+    if align_corners:
+        r = (n - 1) / (m - 1) if m > 1 else 0.0
+        return r * d
+    r = 1.0 / scale if scale is not None and scale > 0 else n / m
+    if not linear:
+        return r * d
+    return np.maximum(r * (d + 0.5) - 0.5, 0.0)
+
+
+def _nearest_along(x: Tensor, dim: int, m: int, scale, shortcuts: bool) -> Tensor:
+    n = x.shape[dim]
+    if m == n and (shortcuts or scale is None):
+        return x
+    if m == 2 * n and shortcuts:  # torch's 2-D kernel (nearest_idx) halves d for a factor 2
+        return x.index_select(dim, xp.arange(m, dtype=xp.int64) >> 1)
+    # torch computes ⌊d · r⌋ with r in float32 for the legacy 'nearest' mode
+    r = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n) / m
+    idx = np.floor(np.arange(m, dtype=np.float32) * np.float32(r)).astype(np.int64)
+    idx = np.minimum(idx, n - 1)
+    return x.index_select(dim, xp.asarray(idx, dtype=xp.int64))
+
+
+def _linear_along(x: Tensor, dim: int, m: int, scale, align_corners: bool) -> Tensor:
+    n = x.shape[dim]
+    if m == n:  # torch copies an axis whose size does not change, whatever the scale
+        return x
+    s = _source_index(n, m, scale, align_corners, linear=True)
+    i0 = np.floor(s).astype(np.int64)
+    lam1 = np.clip(s - i0, 0.0, 1.0)
+    lam0 = 1.0 - lam1
+    i1 = np.where(i0 < n - 1, i0 + 1, i0)
+    shape = [1] * x.ndim
+    shape[dim] = m
+    w0 = Tensor(xp.asarray(lam0.reshape(shape), dtype=x.dtype))
+    w1 = Tensor(xp.asarray(lam1.reshape(shape), dtype=x.dtype))
+    return x.index_select(dim, xp.asarray(i0)) * w0 + x.index_select(dim, xp.asarray(i1)) * w1
+
+
+def interpolate(
+    input: Tensor,  # noqa: A002 - torch's argument name
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners: bool | None = None,
+    recompute_scale_factor: bool | None = None,
+) -> Tensor:
+    """Resize the spatial dims of x (N, C, L) or (N, C, H, W), as torch's F.interpolate.
+
+    Modes: 'nearest' (1-D and 2-D), 'linear' (1-D), 'bilinear' (2-D). With ``scale_factor``
+    the output size is ⌊n · scale⌋ and the index formula uses 1/scale (torch's default,
+    recompute_scale_factor=None); with ``recompute_scale_factor=True`` it uses n/m.
+    """
+    x = input
+    spatial = x.ndim - 2
+    if spatial not in (1, 2):
+        raise ValueError(f"interpolate: expected a 3-D or 4-D input, got shape {x.shape}")
+    linear = {"linear": 1, "bilinear": 2}
+    if mode == "nearest":
+        if align_corners is not None:
+            raise ValueError(
+                "align_corners option can only be set with the interpolating modes:"
+                " linear | bilinear | bicubic | trilinear"
+            )
+    elif mode in linear:
+        if linear[mode] != spatial:
+            raise NotImplementedError(
+                f"interpolate: got {x.ndim}-D input, but {mode} mode needs {linear[mode] + 2}-D"
+            )
+        align_corners = bool(align_corners)
+    else:
+        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented")
+    if (size is None) == (scale_factor is None):
+        raise ValueError("interpolate: give exactly one of size and scale_factor")
+    in_sizes = x.shape[2:]
+    if size is not None:
+        out_sizes = tuple(int(s) for s in _tuple(size, spatial, "size"))
+        scales = (None,) * spatial
+    else:
+        scales = tuple(float(s) for s in _tuple(scale_factor, spatial, "scale_factor"))
+        out_sizes = tuple(math.floor(float(n) * s) for n, s in zip(in_sizes, scales))
+        if recompute_scale_factor:
+            scales = (None,) * spatial
+    if any(m <= 0 for m in out_sizes):
+        raise ValueError(f"interpolate: output size {out_sizes} must be positive")
+    y = x
+    for k in reversed(range(spatial)):  # the last axis first, as torch's kernel sums
+        dim = 2 + k
+        if mode == "nearest":
+            y = _nearest_along(y, dim, out_sizes[k], scales[k], spatial == 2)
+        else:
+            y = _linear_along(y, dim, out_sizes[k], scales[k], align_corners)
+    return y
+
+
+# ---------------------------------------------------------------- padding
+
+
+def _pad_index(n: int, before: int, after: int, mode: str):
+    """Source index of every padded position along one axis of size n."""
+    i = np.arange(-before, n + after)
+    if mode == "reflect":  # mirror about the edge element, which is not repeated
+        if before >= n or after >= n:
+            raise ValueError(
+                f"pad: reflect padding ({before}, {after}) must be smaller than the dim size {n}"
+            )
+        i = (n - 1) - np.abs((n - 1) - np.abs(i))
+    elif mode == "replicate":  # repeat the edge element
+        i = np.clip(i, 0, n - 1)
+    elif mode == "circular":  # wrap around
+        if before > n or after > n:
+            raise ValueError(f"pad: circular padding ({before}, {after}) exceeds dim size {n}")
+        i = i % n
+    else:
+        raise NotImplementedError(f"pad mode {mode!r}")
+    return xp.asarray(i, dtype=xp.int64)
+
+
+def _pad_gather(x: Tensor, pad, mode: str) -> Tensor:
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:
+        raise ValueError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
+    for k in range(len(pad) // 2):
+        dim = x.ndim - 1 - k
+        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        if before or after:
+            x = x.index_select(dim, _pad_index(x.shape[dim], before, after, mode))
+    return x
+
+
+def pad_reflect(x: Tensor, pad) -> Tensor:
+    """Reflection padding: [a b c d] padded (2, 2) → [c b a b c d c b] (a gather by index)."""
+    return _pad_gather(x, pad, "reflect")
+
+
+def pad_replicate(x: Tensor, pad) -> Tensor:
+    """Replication padding: [a b c d] padded (2, 2) → [a a a b c d d d]."""
+    return _pad_gather(x, pad, "replicate")
+
+
+def pad_circular(x: Tensor, pad) -> Tensor:
+    """Circular padding: [a b c d] padded (2, 2) → [c d a b c d a b]."""
+    return _pad_gather(x, pad, "circular")
+
+
+def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
+    """torch's F.pad with every mode: 'constant', 'reflect', 'replicate', 'circular'.
+
+    ``pad`` lists (before, after) pairs from the last dim backwards.
+    """
+    if mode == "constant":
+        return _pad_constant(input, tuple(pad), value=0.0 if value is None else value)
+    if value:
+        raise ValueError(f"pad: padding mode {mode!r} does not take a value")
+    return _pad_gather(input, pad, mode)
+
+
+# ---------------------------------------------------------------- pixel shuffle
+
+
+def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C·r², H, W) → (*, C, H·r, W·r): y[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w]."""
+    x, r = input, int(upscale_factor)
+    if x.ndim < 3 or x.shape[-3] % (r * r):
+        raise ValueError(f"pixel_shuffle: expected (*, C·r², H, W) with r={r}, got shape {x.shape}")
+    *lead, c, h, w = x.shape
+    c //= r * r
+    nl = len(lead)
+    y = x.reshape(*lead, c, r, r, h, w)
+    y = y.permute(*range(nl), nl, nl + 3, nl + 1, nl + 4, nl + 2)
+    return y.reshape(*lead, c, h * r, w * r)
+
+
+def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
+    """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of pixel_shuffle."""
+    x, r = input, int(downscale_factor)
+    if x.ndim < 3 or x.shape[-1] % r or x.shape[-2] % r:
+        raise ValueError(
+            f"pixel_unshuffle: expected (*, C, H·r, W·r) with r={r}, got shape {x.shape}"
+        )
+    *lead, c, hr, wr = x.shape
+    h, w = hr // r, wr // r
+    nl = len(lead)
+    y = x.reshape(*lead, c, h, r, w, r)
+    y = y.permute(*range(nl), nl, nl + 2, nl + 4, nl + 1, nl + 3)
+    return y.reshape(*lead, c * r * r, h, w)
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+def instance_norm(
+    input: Tensor,  # noqa: A002
+    running_mean: Tensor | None = None,
+    running_var: Tensor | None = None,
+    weight: Tensor | None = None,
+    bias: Tensor | None = None,
+    use_input_stats: bool = True,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+) -> Tensor:
+    """Instance norm (Ulyanov et al. 2016): per sample n and channel c over the pixels,
+
+        x̂ = (x − μ_nc) / √(σ²_nc + ε),   y = γ_c · x̂ + β_c
+
+    With ``use_input_stats`` and running stats given, they move towards the batch average of
+    the per-instance statistics (variance unbiased), as torch's:
+        running ← (1 − momentum) · running + momentum · mean_n(statistic_nc)
+    Without ``use_input_stats`` the running statistics replace μ_nc and σ²_nc.
+    """
+    x = input
+    if x.ndim < 3:
+        raise ValueError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
+    c = x.shape[1]
+    axes = tuple(range(2, x.ndim))
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    m = int(np.prod(x.shape[2:]))
+    if use_input_stats:
+        if m <= 1:
+            raise ValueError(
+                f"instance_norm: expected more than 1 spatial element, got input {x.shape}"
+            )
+        mu = x.mean(axis=axes, keepdims=True)
+        x_c = x - mu
+        var = (x_c * x_c).mean(axis=axes, keepdims=True)
+        x_hat = x_c / (var + eps).sqrt()
+        if running_mean is not None or running_var is not None:
+            batch_mu = mu.data.reshape(x.shape[0], c).mean(axis=0)
+            batch_var = var.data.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
+            for run, stat in ((running_mean, batch_mu), (running_var, batch_var)):
+                if run is not None:
+                    run.data *= 1 - momentum
+                    run.data += momentum * stat.astype(run.data.dtype, copy=False)
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("instance_norm: use_input_stats=False needs running_mean/var")
+        mu = Tensor(running_mean.data.reshape(shape).astype(x.dtype, copy=False))
+        var = Tensor(running_var.data.reshape(shape).astype(x.dtype, copy=False))
+        x_hat = (x - mu) / (var + eps).sqrt()
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(shape)
+    return x_hat
+
+
+def rms_norm(
+    input: Tensor,  # noqa: A002
+    normalized_shape,
+    weight: Tensor | None = None,
+    eps: float | None = None,
+) -> Tensor:
+    """RMS norm (Zhang & Sennrich 2019) over the trailing ``normalized_shape`` dims:
+
+    y = x / √(mean(x²) + ε) · γ,   ε = finfo(x.dtype).eps when None (torch's default)
+    """
+    x = input
+    if isinstance(normalized_shape, int):
+        normalized_shape = (normalized_shape,)
+    k = len(normalized_shape)
+    if tuple(x.shape[x.ndim - k :]) != tuple(normalized_shape):
+        raise ValueError(
+            f"rms_norm: input shape {x.shape} does not end in normalized_shape {normalized_shape}"
+        )
+    if eps is None:
+        eps = float(np.finfo(x.dtype).eps)
+    axes = tuple(range(x.ndim - k, x.ndim))
+    y = x * ((x * x).mean(axis=axes, keepdims=True) + eps).rsqrt()
+    return y if weight is None else y * weight
+
+
+# ---------------------------------------------------------------- dropout and bilinear
+
+
+def _channel_dropout(x: Tensor, p: float, training: bool, batched: bool) -> Tensor:
+    """Zero whole channels with probability p (one draw per (n, c)), scale the rest 1/(1−p)."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if not training or p == 0.0:
+        return x
+    lead = 2 if batched else 1
+    mask_shape = tuple(x.shape[:lead]) + (1,) * (x.ndim - lead)
+    if p == 1.0:
+        return x * 0.0
+    mask = backend.default_generator.bernoulli_mask(1.0 - p, mask_shape, x.dtype)
+    mask *= 1.0 / (1.0 - p)
+    return apply(Mul, x, Tensor(mask))
+
+
+def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace=False) -> Tensor:  # noqa: A002
+    """Channel dropout over (N, C, L) or (C, L): one keep/drop per channel."""
+    if input.ndim not in (2, 3):
+        raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {input.shape}")
+    return _channel_dropout(input, p, training, input.ndim == 3)
+
+
+def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace=False) -> Tensor:  # noqa: A002
+    """Channel dropout over (N, C, H, W): one keep/drop per (n, c). A 3-D input is taken as
+    (N, C, L), as torch does."""
+    if input.ndim not in (3, 4):
+        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    return _channel_dropout(input, p, training, True)
+
+
+def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None = None):
+    """y_o = x₁ᵀ A_o x₂ + b_o = Σ_ij x₁_i · A[o, i, j] · x₂_j + b_o.
+
+    x₁ (..., in1), x₂ (..., in2), A (out, in1, in2), b (out,) → y (..., out).
+    """
+    out, in1, in2 = weight.shape
+    if input1.shape[-1] != in1 or input2.shape[-1] != in2:
+        raise ValueError(
+            f"bilinear: inputs {input1.shape}, {input2.shape} do not match weight {weight.shape}"
+        )
+    a = weight.permute(1, 0, 2).reshape(in1, out * in2)  # A as in1 × (out·in2)
+    t = (input1 @ a).reshape(*input1.shape[:-1], out, in2)  # t[..., o, j] = Σ_i x₁_i A[o,i,j]
+    y = (t * input2.unsqueeze(-2)).sum(axis=-1)
+    return y if bias is None else y + bias

@@ -1,0 +1,381 @@
+"""More of torch.nn: Upsample, PixelShuffle/PixelUnshuffle, InstanceNorm1d/2d, RMSNorm, the
+padding layers, Dropout1d/2d, Unflatten, Bilinear, and (from parameter_containers.py)
+ParameterList and ParameterDict.
+
+Each is a thin Module over ``ember/functional/layers_more.py`` with torch's names, argument
+orders and parameter layouts, so torch state_dicts load unchanged.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..backend import xp
+from ..function import is_grad_enabled
+from ..functional import layers_more as F
+from ..mistakes import check_training_mode_in_no_grad
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+from .parameter_containers import ParameterDict, ParameterList  # noqa: F401 - re-exported
+
+# ---------------------------------------------------------------- resizing
+
+
+class Upsample(Module):
+    """y = interpolate(x, size or scale_factor, mode): 'nearest', 'linear' or 'bilinear'.
+
+    x (N, C, L) or (N, C, H, W) → (N, C, L') or (N, C, H', W'); see F.interpolate for the
+    index formula (torch's, align_corners both ways).
+    """
+
+    def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
+                 align_corners: bool | None = None,
+                 recompute_scale_factor: bool | None = None):  # fmt: skip
+        super().__init__()
+        self.size, self.mode, self.align_corners = size, mode, align_corners
+        self.scale_factor = (
+            tuple(float(s) for s in scale_factor)
+            if isinstance(scale_factor, (tuple, list))
+            else (float(scale_factor) if scale_factor else None)
+        )
+        self.recompute_scale_factor = recompute_scale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.interpolate(
+            x, self.size, self.scale_factor, self.mode, self.align_corners,
+            self.recompute_scale_factor,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        return f"{what}, mode='{self.mode}'"
+
+
+class PixelShuffle(Module):
+    """(*, C·r², H, W) → (*, C, H·r, W·r): y[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w]
+    (Shi et al. 2016, sub-pixel convolution)."""
+
+    def __init__(self, upscale_factor: int):
+        super().__init__()
+        self.upscale_factor = upscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_shuffle(x, self.upscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"upscale_factor={self.upscale_factor}"
+
+
+class PixelUnshuffle(Module):
+    """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of PixelShuffle."""
+
+    def __init__(self, downscale_factor: int):
+        super().__init__()
+        self.downscale_factor = downscale_factor
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.pixel_unshuffle(x, self.downscale_factor)
+
+    def extra_repr(self) -> str:
+        return f"downscale_factor={self.downscale_factor}"
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+class _InstanceNorm(Module):
+    """x̂ = (x − μ_nc) / √(σ²_nc + ε),  y = γ_c · x̂ + β_c  (μ, σ² per sample and channel).
+
+    affine=True adds weight (γ, ones) and bias (β, zeros); track_running_stats=True keeps
+    running_mean, running_var and num_batches_tracked (torch's names; the count stays 0, as
+    torch's), updated in training and used in eval. Ulyanov, Vedaldi & Lempitsky 2016.
+    """
+
+    batched_ndim: int = 3
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = False, track_running_stats: bool = False, dtype=None,
+                 device=None):  # fmt: skip
+        super().__init__()
+        backend.check_device(device)
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dtype = dtype or xp.float32
+        if affine:
+            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
+            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
+        else:
+            self.weight = self.bias = None
+        if track_running_stats:
+            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
+            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
+            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=xp.int64)))
+        else:
+            self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def forward(self, x: Tensor) -> Tensor:
+        nd = self.batched_ndim
+        if x.ndim not in (nd - 1, nd):
+            raise ValueError(
+                f"{type(self).__name__}: expected a {nd - 1}-D or {nd}-D input, got {x.shape}"
+            )
+        unbatched = x.ndim == nd - 1
+        if unbatched:
+            x = x.unsqueeze(0)
+        if self.affine and x.shape[1] != self.num_features:
+            raise ValueError(
+                f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
+            )
+        if self.training and not is_grad_enabled():
+            check_training_mode_in_no_grad(type(self).__name__)
+        # torch's InstanceNorm never counts batches (num_batches_tracked stays 0) and reads
+        # momentum=None as 0: the running statistics then do not move
+        momentum = 0.0 if self.momentum is None else self.momentum
+        use_input_stats = self.training or not self.track_running_stats
+        y = F.instance_norm(
+            x, self.running_mean, self.running_var, self.weight, self.bias,
+            use_input_stats, momentum, self.eps,
+        )  # fmt: skip
+        return y.squeeze(0) if unbatched else y
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
+            f" affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Instance norm over x (N, C, L) or (C, L)."""
+
+    batched_ndim = 3
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Instance norm over x (N, C, H, W) or (C, H, W)."""
+
+    batched_ndim = 4
+
+
+class RMSNorm(Module):
+    """y = x / √(mean(x²) + ε) ⊙ γ over the trailing ``normalized_shape`` dims.
+
+    γ (``weight``, ones, shape normalized_shape) when elementwise_affine; ε = None means
+    finfo(x.dtype).eps, as torch. Zhang & Sennrich 2019.
+    """
+
+    def __init__(self, normalized_shape, eps: float | None = None,
+                 elementwise_affine: bool = True, dtype=None, device=None):  # fmt: skip
+        super().__init__()
+        backend.check_device(device)
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        dtype = dtype or xp.float32
+        self.weight = (
+            Parameter(xp.ones(self.normalized_shape, dtype)) if elementwise_affine else None
+        )
+
+    def reset_parameters(self) -> None:
+        if self.weight is not None:
+            self.weight.data[...] = 1
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+# ---------------------------------------------------------------- padding
+
+
+def _pairs(padding, n: int) -> tuple:
+    if isinstance(padding, int):
+        return (padding,) * (2 * n)
+    padding = tuple(padding)
+    if len(padding) != 2 * n:
+        raise ValueError(f"padding must be an int or {2 * n} values, got {padding}")
+    return padding
+
+
+class _Pad(Module):
+    """Pad the last dims; ``padding`` = (left, right[, top, bottom]) or one int for all."""
+
+    dims: int = 1
+    mode: str = "constant"
+
+    def __init__(self, padding, value: float = 0.0):
+        super().__init__()
+        self.padding = _pairs(padding, self.dims)
+        self.value = value
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.mode == "constant":
+            return F.pad(x, self.padding, "constant", self.value)
+        return F.pad(x, self.padding, self.mode)
+
+    def extra_repr(self) -> str:
+        if self.mode == "constant":
+            return f"padding={self.padding}, value={self.value}"
+        return f"{self.padding}"
+
+
+class ConstantPad1d(_Pad):
+    """y = x with ``value`` added left and right of the last dim."""
+
+    dims = 1
+
+    def __init__(self, padding, value: float):
+        super().__init__(padding, value)
+
+
+class ConstantPad2d(_Pad):
+    """y = x with ``value`` around the last two dims (left, right, top, bottom)."""
+
+    dims = 2
+
+    def __init__(self, padding, value: float):
+        super().__init__(padding, value)
+
+
+class ZeroPad1d(_Pad):
+    """Zeros left and right of the last dim."""
+
+    dims = 1
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ZeroPad2d(_Pad):
+    """Zeros around the last two dims (left, right, top, bottom)."""
+
+    dims = 2
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+
+class ReflectionPad1d(_Pad):
+    """Mirror about the edge: [a b c d] padded (2, 2) → [c b a b c d c b]."""
+
+    dims, mode = 1, "reflect"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReflectionPad2d(ReflectionPad1d):
+    """Reflection padding of the last two dims (left, right, top, bottom)."""
+
+    dims = 2
+
+
+class ReplicationPad1d(_Pad):
+    """Repeat the edge: [a b c d] padded (2, 2) → [a a a b c d d d]."""
+
+    dims, mode = 1, "replicate"
+
+    def __init__(self, padding):
+        super().__init__(padding)
+
+
+class ReplicationPad2d(ReplicationPad1d):
+    """Replication padding of the last two dims (left, right, top, bottom)."""
+
+    dims = 2
+
+
+# ---------------------------------------------------------------- dropout, shapes
+
+
+class _DropoutNd(Module):
+    """Channel dropout: in training each channel (n, c) is zeroed with probability p, the same
+    over all its positions, and kept channels scale by 1/(1 − p); identity in eval
+    (Tompson et al. 2015). Masks come from ember's seeded generator."""
+
+    fn = None
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
+        super().__init__()
+        if not 0.0 <= p <= 1.0:
+            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+        self.p, self.inplace = p, inplace
+
+    def forward(self, x: Tensor) -> Tensor:
+        if self.training and self.p > 0 and not is_grad_enabled():
+            check_training_mode_in_no_grad(type(self).__name__)
+        return type(self).fn(x, self.p, self.training)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"
+
+
+class Dropout1d(_DropoutNd):
+    """Channel dropout over (N, C, L) or (C, L)."""
+
+    fn = staticmethod(F.dropout1d)
+
+
+class Dropout2d(_DropoutNd):
+    """Channel dropout over (N, C, H, W) (a 3-D input is taken as (N, C, L), as torch)."""
+
+    fn = staticmethod(F.dropout2d)
+
+
+class Unflatten(Module):
+    """Split dim ``dim`` into ``unflattened_size``: (N, 12) → (N, 3, 4) for (1, (3, 4))."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x: Tensor) -> Tensor:
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+
+
+# ---------------------------------------------------------------- bilinear
+
+
+class Bilinear(Module):
+    """y_o = x₁ᵀ A_o x₂ + b_o
+
+    x₁ (..., in1_features), x₂ (..., in2_features) → y (..., out_features); weight A
+    (out_features, in1_features, in2_features), bias b (out_features,), both uniform in
+    ±1/√in1_features, as torch initialises them.
+    """
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int,
+                 bias: bool = True, dtype=None, device=None):  # fmt: skip
+        super().__init__()
+        backend.check_device(device)
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        dtype = dtype or xp.float32
+        self.weight = Parameter(xp.empty((out_features, in1_features, in2_features), dtype))
+        self.bias = Parameter(xp.empty(out_features, dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / math.sqrt(self.weight.shape[1])
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1: Tensor, input2: Tensor) -> Tensor:
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features},"
+            f" out_features={self.out_features}, bias={self.bias is not None}"
+        )
