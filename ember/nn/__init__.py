@@ -2,6 +2,25 @@
 
 from . import init, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
+from .activation_more import (
+    CELU,
+    ELU,
+    GLU,
+    SELU,
+    CosineSimilarity,
+    Hardsigmoid,
+    Hardswish,
+    Hardtanh,
+    Mish,
+    PairwiseDistance,
+    PReLU,
+    ReLU6,
+    Softmin,
+    Softplus,
+    Softsign,
+    Tanhshrink,
+    Threshold,
+)
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
@@ -9,6 +28,19 @@ from .dropout import Dropout
 from .layernorm import LayerNorm
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss_more import (
+    CosineEmbeddingLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
+    HuberLoss,
+    KLDivLoss,
+    MarginRankingLoss,
+    MultiLabelSoftMarginLoss,
+    PoissonNLLLoss,
+    SmoothL1Loss,
+    SoftMarginLoss,
+    TripletMarginLoss,
+)
 from .module import Module, Parameter
 from .normalization import BatchNorm1d, BatchNorm2d, GroupNorm
 from .pool import (
@@ -94,4 +126,32 @@ __all__ = [
     "record_gates",
     "summary",
     "utils",
+    "ReLU6",
+    "SELU",
+    "Mish",
+    "Hardsigmoid",
+    "Hardswish",
+    "ELU",
+    "CELU",
+    "Softplus",
+    "Softsign",
+    "Tanhshrink",
+    "Hardtanh",
+    "Threshold",
+    "GLU",
+    "Softmin",
+    "PReLU",
+    "CosineSimilarity",
+    "PairwiseDistance",
+    "SmoothL1Loss",
+    "HuberLoss",
+    "KLDivLoss",
+    "MarginRankingLoss",
+    "HingeEmbeddingLoss",
+    "CosineEmbeddingLoss",
+    "TripletMarginLoss",
+    "PoissonNLLLoss",
+    "GaussianNLLLoss",
+    "SoftMarginLoss",
+    "MultiLabelSoftMarginLoss",
 ]

@@ -363,3 +363,18 @@ class ReduceLROnPlateau(LRScheduler):
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:
                 group["lr"] = new
+
+
+# torch's other schedulers live in lr_scheduler_more.py and lr_scheduler_cyclic.py (files kept
+# short); imported last, since they build on the classes above, so that each is reachable here
+# under its torch name (ember.optim.lr_scheduler.OneCycleLR, …).
+from .lr_scheduler_cyclic import CyclicLR, OneCycleLR  # noqa: E402, F401
+from .lr_scheduler_more import (  # noqa: E402, F401
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    LambdaLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+)
