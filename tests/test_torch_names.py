@@ -12,14 +12,17 @@ NN = (
     "ReLU6 SELU Mish Hardsigmoid Hardswish ELU CELU Softplus Softsign Tanhshrink Hardtanh"
     " Threshold GLU Softmin PReLU CosineSimilarity PairwiseDistance SmoothL1Loss HuberLoss"
     " KLDivLoss MarginRankingLoss HingeEmbeddingLoss CosineEmbeddingLoss TripletMarginLoss"
-    " PoissonNLLLoss GaussianNLLLoss SoftMarginLoss MultiLabelSoftMarginLoss"
+    " PoissonNLLLoss GaussianNLLLoss SoftMarginLoss MultiLabelSoftMarginLoss Upsample"
+    " PixelShuffle PixelUnshuffle InstanceNorm1d InstanceNorm2d RMSNorm ZeroPad2d ConstantPad2d"
+    " ReflectionPad2d ReplicationPad2d Dropout2d Unflatten Bilinear ParameterList ParameterDict"
 ).split()
 FUNCTIONAL = (
     "hardtanh relu6 elu selu celu softplus mish softsign hardsigmoid hardswish glu threshold"
     " tanhshrink softmin prelu normalize cosine_similarity pairwise_distance one_hot"
     " smooth_l1_loss huber_loss kl_div margin_ranking_loss hinge_embedding_loss"
     " cosine_embedding_loss triplet_margin_loss poisson_nll_loss gaussian_nll_loss"
-    " soft_margin_loss multilabel_soft_margin_loss gather cumsum sort topk"
+    " soft_margin_loss multilabel_soft_margin_loss gather cumsum sort topk interpolate pad"
+    " pixel_shuffle instance_norm rms_norm dropout2d bilinear"
 ).split()
 OPTIM = "SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam".split()
 SCHEDULERS = (
@@ -48,3 +51,13 @@ def test_exports_are_the_implementations_the_tests_check():
 
     assert F.huber_loss is huber_loss and nn.PReLU is PReLU
     assert ember.nn.utils.rnn.pack_padded_sequence is not None
+
+
+def test_functional_pad_takes_every_mode(torch):
+    import numpy as np
+
+    x = np.arange(24.0).reshape(1, 2, 3, 4)
+    for mode in ("constant", "reflect", "replicate", "circular"):
+        got = F.pad(ember.tensor(x), (1, 2, 2, 1), mode=mode).numpy()
+        want = torch.nn.functional.pad(torch.tensor(x), (1, 2, 2, 1), mode=mode).numpy()
+        np.testing.assert_array_equal(got, want)

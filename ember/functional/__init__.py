@@ -55,6 +55,17 @@ from .index import (
 )
 from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
+from .layers_more import (  # pad: every mode (constant through shape.pad)
+    bilinear,
+    dropout1d,
+    dropout2d,
+    instance_norm,
+    interpolate,
+    pad,
+    pixel_shuffle,
+    pixel_unshuffle,
+    rms_norm,
+)
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_composed,
@@ -92,7 +103,7 @@ from .pool import (
     max_unpool1d,
     max_unpool2d,
 )
-from .shape import cat, maximum, minimum, pad, stack, where
+from .shape import cat, maximum, minimum, stack, where
 
 __all__ = [
     "argsort",
@@ -189,4 +200,12 @@ __all__ = [
     "gaussian_nll_loss",
     "soft_margin_loss",
     "multilabel_soft_margin_loss",
+    "interpolate",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "instance_norm",
+    "rms_norm",
+    "dropout1d",
+    "dropout2d",
+    "bilinear",
 ]

@@ -26,6 +26,28 @@ from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
 from .dropout import Dropout
 from .layernorm import LayerNorm
+from .layers_more import (
+    Bilinear,
+    ConstantPad1d,
+    ConstantPad2d,
+    Dropout1d,
+    Dropout2d,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    ParameterDict,
+    ParameterList,
+    PixelShuffle,
+    PixelUnshuffle,
+    ReflectionPad1d,
+    ReflectionPad2d,
+    ReplicationPad1d,
+    ReplicationPad2d,
+    RMSNorm,
+    Unflatten,
+    Upsample,
+    ZeroPad1d,
+    ZeroPad2d,
+)
 from .linear import Embedding, Flatten, Identity, Linear
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .loss_more import (
@@ -154,4 +176,24 @@ __all__ = [
     "GaussianNLLLoss",
     "SoftMarginLoss",
     "MultiLabelSoftMarginLoss",
+    "Upsample",
+    "PixelShuffle",
+    "PixelUnshuffle",
+    "InstanceNorm1d",
+    "InstanceNorm2d",
+    "RMSNorm",
+    "ConstantPad1d",
+    "ConstantPad2d",
+    "ZeroPad1d",
+    "ZeroPad2d",
+    "ReflectionPad1d",
+    "ReflectionPad2d",
+    "ReplicationPad1d",
+    "ReplicationPad2d",
+    "Dropout1d",
+    "Dropout2d",
+    "Unflatten",
+    "Bilinear",
+    "ParameterList",
+    "ParameterDict",
 ]
