@@ -1,0 +1,131 @@
+"""ConvTranspose1d and ConvTranspose2d: the convolution's input gradient as a layer (upsampling).
+
+    y[n, o, i, j] = b[o] + Σ_{c, u, v} x[n, c, p, q] · W[c, o', u, v]
+                    over s·p + d·u − pad = i  and  s·q + d·v − pad = j
+
+    H_out = (H − 1)·s − 2·pad + d·(kh − 1) + output_padding + 1
+
+Weight (in_channels, out_channels/groups, *kernel_size), bias (out_channels,), as torch
+keeps them, so torch checkpoints load unchanged. Initialised as torch: W by
+kaiming_uniform(a=√5) and b by U(±1/√fan_in), where torch takes fan_in from the weight's
+second dimension, fan_in = out_channels/groups·kh·kw.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..backend import xp
+from ..functional import conv_transpose as FT
+from ..functional.conv import _pair
+from ..ops.conv_transpose import check_output_padding, transposed_out_size
+from ..tensor import Tensor
+from . import init
+from .module import Module, Parameter
+
+
+class _ConvTransposeNd(Module):
+    nd = 2
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
+                 padding_mode: str = "zeros", device=None, dtype=None):  # fmt: skip
+        super().__init__()
+        backend.check_device(device)
+        if groups < 1 or in_channels % groups or out_channels % groups:
+            raise ValueError(
+                f"groups={groups} must divide in_channels={in_channels} and"
+                f" out_channels={out_channels}"
+            )
+        if padding_mode != "zeros":
+            raise ValueError(
+                f"padding_mode {padding_mode!r}: only 'zeros' is supported for transposed"
+                " convolutions (as in torch)"
+            )
+        if isinstance(padding, str):
+            raise ValueError(f"padding must be an int or {self.nd} ints, got {padding!r}")
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.kernel_size = _pair(kernel_size, self.nd, "kernel_size")
+        self.stride = _pair(stride, self.nd, "stride")
+        self.padding = _pair(padding, self.nd, "padding")
+        self.output_padding = _pair(output_padding, self.nd, "output_padding")
+        self.dilation = _pair(dilation, self.nd, "dilation")
+        check_output_padding(self.output_padding, self.stride, self.dilation)
+        self.groups, self.padding_mode = groups, padding_mode
+        shape = (in_channels, out_channels // groups) + self.kernel_size
+        dtype = dtype or xp.float32
+        self.weight = Parameter(xp.empty(shape, dtype=dtype))
+        self.bias = Parameter(xp.empty(out_channels, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # fan_in = weight.shape[1]·kh·kw = out_channels/groups·kh·kw, as torch computes it
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def _output_padding(self, x: Tensor, output_size) -> tuple:
+        """torch's rule: an output_size (spatial, or with N and C) picks the output_padding."""
+        if output_size is None:
+            return self.output_padding
+        size = tuple(int(v) for v in output_size)
+        if len(size) == self.nd + 2:
+            size = size[2:]
+        if len(size) != self.nd:
+            raise ValueError(
+                f"output_size must have {self.nd} or {self.nd + 2} elements, got {output_size}"
+            )
+        padding = []
+        for a in range(self.nd):
+            low = transposed_out_size(x.shape[2 + a], self.kernel_size[a], self.stride[a],
+                                            self.padding[a], self.dilation[a], 0)  # fmt: skip
+            high = low + self.stride[a] - 1
+            if not low <= size[a] <= high:
+                raise ValueError(
+                    f"requested an output size of {size}, but valid sizes range from"
+                    f" {low} to {high} in dim {a} (for an input of {tuple(x.shape[2:])})"
+                )
+            padding.append(size[a] - low)
+        return tuple(padding)
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
+            f" stride={self.stride}"
+        )
+        if self.padding != (0,) * self.nd:
+            s += f", padding={self.padding}"
+        if self.output_padding != (0,) * self.nd:
+            s += f", output_padding={self.output_padding}"
+        if self.dilation != (1,) * self.nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution over x (N, C, H, W) → (N, O, H_out, W_out)."""
+
+    nd = 2
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        op = self._output_padding(input, output_size)
+        return FT.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
+                                   op, self.groups, self.dilation)  # fmt: skip
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution over x (N, C, L) → (N, O, L_out)."""
+
+    nd = 1
+
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        op = self._output_padding(input, output_size)
+        return FT.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
+                                   op, self.groups, self.dilation)  # fmt: skip
