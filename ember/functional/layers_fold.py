@@ -1,0 +1,262 @@
+"""torch's unfold/fold, adaptive max pooling and embedding_bag.
+
+    unfold:   X_col[n, (c, u, v), (i, j)] = x̃[n, c, s·i + d·u, s·j + d·v]       (im2col)
+    fold:     x[n, c, h, w] = Σ of the X_col entries that unfold reads from (h, w)  (col2im)
+    adaptive max pool:  y[n, c, i, j] = max_{h ∈ [b_i, e_i), w ∈ [b_j, e_j)} x[n, c, h, w]
+              b_i = ⌊i·H/H_o⌋,  e_i = ⌈(i+1)·H/H_o⌉   (windows may overlap)
+    embedding_bag:  y[b] = Σ_{k ∈ bag b} a_k · W[idx_k]       ('sum', a_k the per-sample weights)
+                    y[b] = (1/|bag b|) Σ_{k ∈ bag b} W[idx_k]  ('mean')
+                    y[b, e] = max_{k ∈ bag b} W[idx_k, e]      ('max'), y[b] = 0 for an empty bag
+
+unfold and fold are the Unfold/Fold ops (ember/ops/unfold.py, hand-written im2col/col2im).
+Adaptive max pooling finds each window's first maximal element (torch's choice for ties) on
+the raw arrays, then gathers it: the gather's backward scatter-adds, so a pixel that is the
+maximum of several overlapping windows collects all their gradients. embedding_bag lays the
+bags out as a padded (B, L_max) index table and composes index_select, masks and sums, so its
+gradients are exact by construction.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .. import backend
+from ..backend import xp
+from ..ops import unfold as U
+from ..tensor import Tensor, apply
+from .conv import _pair
+
+# ---------------------------------------------------------------- unfold / fold
+
+
+def _batched(input: Tensor, op: str, ndims=(3, 4)):  # noqa: A002
+    if input.ndim not in ndims:
+        raise ValueError(
+            f"{op}: expected a {ndims[0]}-D (unbatched) or {ndims[1]}-D (batched) input,"
+            f" got shape {tuple(input.shape)}"
+        )
+    return (input.unsqueeze(0), True) if input.ndim == ndims[0] else (input, False)
+
+
+def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+    """Sliding blocks as columns: x (N, C, H, W) → (N, C·kh·kw, L), L = Ho·Wo.
+
+    Rows ordered (c, u, v), columns by output row then column, as torch's im2col.
+    A (C, H, W) input gives (C·kh·kw, L).
+    """
+    x, unbatched = _batched(input, "unfold")
+    y = apply(
+        U.Unfold, x, kernel_size=_pair(kernel_size, 2, "kernel_size"),
+        dilation=_pair(dilation, 2, "dilation"), padding=_pair(padding, 2, "padding"),
+        stride=_pair(stride, 2, "stride"),
+    )  # fmt: skip
+    return y.squeeze(0) if unbatched else y
+
+
+def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
+    """Columns summed back into an image: (N, C·kh·kw, L) → (N, C, H, W), (H, W) = output_size.
+
+    Overlapping blocks add up, so fold(unfold(x)) = x ∗ (the number of blocks covering each
+    pixel). A (C·kh·kw, L) input gives (C, H, W).
+    """
+    x, unbatched = _batched(input, "fold", (2, 3))
+    y = apply(
+        U.Fold, x, output_size=_pair(output_size, 2, "output_size"),
+        kernel_size=_pair(kernel_size, 2, "kernel_size"), dilation=_pair(dilation, 2, "dilation"),
+        padding=_pair(padding, 2, "padding"), stride=_pair(stride, 2, "stride"),
+    )  # fmt: skip
+    return y.squeeze(0) if unbatched else y
+
+
+# ---------------------------------------------------------------- adaptive max pooling
+
+
+def _window_table(size: int, out: int):
+    """(out, K) input positions of each adaptive window, K the longest window; shorter windows
+    repeat their last position, which never changes the maximum nor which element is first."""
+    i = xp.arange(out)
+    start = (i * size) // out
+    end = -((-(i + 1) * size) // out)  # ⌈(i+1)·size/out⌉
+    k = int((end - start).max())
+    return xp.minimum(start[:, None] + xp.arange(k)[None, :], (end - 1)[:, None])
+
+
+def _adaptive_max(x: Tensor, out_hw, return_indices: bool):
+    """x (N, C, H, W) → y (N, C, Ho, Wo) and the flat index h·W + w of each maximum."""
+    n, c, h, w = x.shape
+    ho, wo = out_hw
+    rows, cols = _window_table(h, ho), _window_table(w, wo)  # (Ho, Kh), (Wo, Kw)
+    kh, kw = rows.shape[1], cols.shape[1]
+    flat = rows[:, None, :, None] * w + cols[None, :, None, :]  # (Ho, Wo, Kh, Kw)
+    flat = flat.reshape(ho * wo, kh * kw)
+    a = x.data.reshape(n, c, h * w)
+    # the first maximal element in scan order (h, then w), as torch's kernel; NaN wins as there
+    vals = a[:, :, flat]  # (N, C, Ho·Wo, Kh·Kw)
+    first = xp.where(xp.isnan(vals).any(-1), xp.isnan(vals).argmax(-1), vals.argmax(-1))
+    index = xp.take_along_axis(flat[None, None], first[..., None], -1)[..., 0]
+    y = x.reshape(n, c, h * w).gather(2, index).reshape(n, c, ho, wo)
+    if return_indices:
+        return y, Tensor(index.reshape(n, c, ho, wo).astype(xp.int64))
+    return y
+
+
+def _output_pair(output_size, h: int, w: int) -> tuple:
+    oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
+    oh, ow = h if oh is None else oh, w if ow is None else ow
+    if oh < 1 or ow < 1:
+        raise ValueError(f"adaptive_max_pool: output_size must be positive, got {output_size}")
+    return oh, ow
+
+
+def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Max over torch's adaptive windows of x (N, C, H, W) or (C, H, W) → (…, Ho, Wo).
+
+    None in output_size keeps that size. With ``return_indices`` also the flat index h·W + w
+    of each maximum in its plane (int64), as torch.
+    """
+    x, unbatched = _batched(input, "adaptive_max_pool2d")
+    if min(x.shape[2:]) < 1:
+        raise ValueError(f"adaptive_max_pool2d: empty spatial size in {tuple(input.shape)}")
+    out = _adaptive_max(x, _output_pair(output_size, *x.shape[2:]), return_indices)
+    if not unbatched:
+        return out
+    return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
+
+
+def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
+    """Max over torch's adaptive windows of x (N, C, L) or (C, L) → (…, L_o); indices along L."""
+    x, unbatched = _batched(input, "adaptive_max_pool1d", (2, 3))
+    out_l = output_size if isinstance(output_size, int) else tuple(output_size)[0]
+    if x.shape[2] < 1 or out_l < 1:
+        raise ValueError(
+            f"adaptive_max_pool1d: need a non-empty input and a positive output_size, got"
+            f" input {tuple(input.shape)} and output_size {output_size}"
+        )
+    out = _adaptive_max(x.unsqueeze(2), (1, out_l), return_indices)
+    out = tuple(t.squeeze(2) for t in out) if return_indices else out.squeeze(2)
+    if not unbatched:
+        return out
+    return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
+
+
+# ---------------------------------------------------------------- embedding_bag
+
+
+def _raw(v):
+    return v.data if isinstance(v, Tensor) else backend.asarray(v)
+
+
+def _bags(idx, offsets, include_last_offset: bool):
+    """Flat indices (M,) and offsets → the (B, L_max) table of positions into idx (M where a
+    bag is shorter) and each bag's length."""
+    m = idx.shape[0]
+    if offsets.ndim != 1:
+        raise ValueError(f"embedding_bag: offsets has to be a 1D Tensor, got shape {offsets.shape}")
+    if offsets.dtype.kind not in "iu":
+        raise TypeError(f"embedding_bag: offsets must be integers, got dtype {offsets.dtype}")
+    if offsets.shape[0] and int(offsets[0]) != 0:
+        raise RuntimeError(
+            "embedding_bag: offsets[0] has to be 0, i.e., the first sequence in the mini-batch"
+            f" has to start from position 0. However, got {int(offsets[0])}"
+        )
+    if offsets.shape[0] and int(offsets[-1]) > m:
+        raise RuntimeError(
+            f"embedding_bag: offsets[-1] can not be greater than input's length {m} but got"
+            f" offsets[-1] of {int(offsets[-1])}"
+        )
+    if (xp.diff(offsets) < 0).any():
+        raise ValueError(f"embedding_bag: offsets must be non-decreasing, got {offsets.tolist()}")
+    # with include_last_offset the last bag still runs to the input's end (torch's CPU kernel
+    # does so when offsets[-1] < M; the documented use has offsets[-1] = M anyway)
+    starts = offsets[:-1] if include_last_offset else offsets
+    ends = xp.append(starts[1:], m)
+    lengths = (ends - starts).astype(xp.int64)
+    l_max = max(int(lengths.max()) if lengths.size else 0, 1)
+    pos = starts[:, None] + xp.arange(l_max)[None, :]
+    return xp.where(xp.arange(l_max)[None, :] < lengths[:, None], pos, m)
+
+
+def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=2,  # noqa: A002
+                  scale_grad_by_freq=False, mode="mean", sparse=False, per_sample_weights=None,
+                  include_last_offset=False, padding_idx=None) -> Tensor:  # fmt: skip
+    """Sums, means or maxima of bags of embeddings, without materialising each embedding.
+
+    input (B, n) with offsets None: B bags of n indices each. input (M,) with offsets (B,):
+    bag b holds input[offsets[b] : offsets[b+1]] (the last runs to M; with
+    ``include_last_offset`` offsets has B + 1 entries and the last is the end). Entries equal
+    to ``padding_idx`` are left out of their bag. An empty bag gives zeros. weight (V, D) →
+    (B, D). ``per_sample_weights`` (shape of input) scales each row, mode 'sum' only.
+    """
+    for name, value, default in (("max_norm", max_norm, None),
+                                 ("scale_grad_by_freq", scale_grad_by_freq, False),
+                                 ("sparse", sparse, False)):  # fmt: skip
+        if value != default:
+            raise NotImplementedError(f"embedding_bag: {name}={value!r} is not supported")
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights is only supported for mode='sum'"
+            f" (got mode={mode!r})"
+        )
+    idx = _raw(input)
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding_bag: input must be integers, got dtype {idx.dtype}")
+    if idx.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "embedding_bag: if input is 2D, then offsets has to be None, as input is treated"
+                " as a mini-batch of fixed length sequences"
+            )
+        # B fixed bags; torch ignores include_last_offset for a 2-D input
+        offsets = xp.arange(idx.shape[0], dtype=xp.int64) * idx.shape[1]
+        include_last_offset = False
+    elif idx.ndim == 1:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
+        offsets = _raw(offsets)
+    else:
+        raise ValueError(f"embedding_bag: input has to be 1D or 2D, got {idx.ndim}-D")
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != idx.shape:
+        raise ValueError(
+            f"embedding_bag: per_sample_weights has shape {tuple(per_sample_weights.shape)},"
+            f" expected the shape of input {idx.shape}"
+        )
+    idx = idx.reshape(-1).astype(xp.int64)
+    v = weight.shape[0]
+    if idx.size and (idx.min() < 0 or idx.max() >= v):
+        bad = int(idx.max() if idx.max() >= v else idx.min())
+        raise IndexError(f"embedding_bag: index {bad} is out of range for {v} embeddings")
+    pos = _bags(idx, offsets, include_last_offset)  # (B, L_max)
+    keep = pos < idx.size
+    if padding_idx is not None:
+        padding_idx = padding_idx + v if padding_idx < 0 else padding_idx
+    safe = xp.where(keep, pos, 0) if idx.size else xp.zeros_like(pos)
+    rows = idx[safe] if idx.size else safe  # (B, L_max) embedding row of every slot
+    if padding_idx is not None:
+        keep &= rows != padding_idx
+    b, l_max = pos.shape
+    if mode == "max":
+        return _bag_max(weight, rows, keep)
+    mask = keep.astype(weight.dtype)
+    if per_sample_weights is not None:
+        scale = per_sample_weights.reshape(-1).index_select(0, safe.reshape(-1)) if idx.size else 0
+        scale = scale * Tensor(mask.reshape(-1))
+    else:
+        scale = Tensor(mask.reshape(-1))
+    if mode == "mean":
+        count = xp.maximum(mask.sum(1, keepdims=True), 1.0)  # an empty bag stays zero
+        scale = scale * Tensor(xp.repeat(1.0 / count, l_max, axis=1).reshape(-1))
+    picked = weight.index_select(0, rows.reshape(-1))  # (B·L_max, D)
+    # + 0.0 turns the −0.0 of an empty bag (negative rows times zero) into torch's 0.0
+    return (picked * scale.reshape(-1, 1)).reshape(b, l_max, -1).sum(1) + 0.0
+
+
+def _bag_max(weight: Tensor, rows, keep) -> Tensor:
+    """y[b, e] = W[rows[b, k*], e] with k* the first maximal slot of bag b along e."""
+    vals = weight.data[rows]  # (B, L_max, D)
+    vals = xp.where(keep[..., None], vals, -math.inf)
+    first = vals.argmax(1)  # (B, D)
+    sel = xp.take_along_axis(rows, first, 1)
+    nonempty = keep.any(1, keepdims=True).astype(weight.dtype)
+    return weight.gather(0, sel) * Tensor(nonempty) + 0.0

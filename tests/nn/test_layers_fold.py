@@ -1,0 +1,291 @@
+"""unfold/fold, adaptive max pooling and embedding_bag against torch (float64 values and
+gradients), gradcheck, the modules (EmbeddingBag loading torch's state_dict) and errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.functional import layers_fold as F
+from ember.nn import layers_fold as L
+from tests.core_reference import check_gradients, compare_with_torch, randn
+
+# ---------------------------------------------------------------- unfold / fold
+
+UNFOLD_CASES = [
+    ((2, 3, 5, 6), dict(kernel_size=2)),
+    ((2, 3, 5, 6), dict(kernel_size=(2, 3), stride=2)),
+    ((1, 2, 7, 5), dict(kernel_size=3, padding=1)),
+    ((1, 2, 7, 5), dict(kernel_size=(3, 2), padding=(2, 1), stride=(2, 3))),
+    ((2, 1, 9, 8), dict(kernel_size=2, dilation=(2, 3), padding=1, stride=2)),
+    ((1, 2, 6, 6), dict(kernel_size=(1, 1), stride=3)),
+    ((1, 4, 3, 4), dict(kernel_size=(3, 4))),
+    ((3, 5, 5), dict(kernel_size=2, stride=1, padding=1)),  # unbatched
+]
+
+
+@pytest.mark.parametrize("shape, kw", UNFOLD_CASES)
+def test_unfold_matches_torch(torch, shape, kw):
+    compare_with_torch(
+        torch,
+        lambda x: F.unfold(x, **kw),
+        lambda x: torch.nn.functional.unfold(x, **kw),
+        [randn(*shape)],
+    )
+
+
+@pytest.mark.parametrize("shape, kw", UNFOLD_CASES)
+def test_fold_matches_torch(torch, shape, kw):
+    out = shape[-2:]
+    cols = torch.nn.functional.unfold(torch.zeros(shape, dtype=torch.float64), **kw)
+    compare_with_torch(
+        torch,
+        lambda c: F.fold(c, out, **kw),
+        lambda c: torch.nn.functional.fold(c, out, **kw),
+        [randn(*cols.shape, seed=1)],
+    )
+
+
+@pytest.mark.parametrize("shape, kw", UNFOLD_CASES[:5])
+def test_fold_of_unfold_counts_overlaps(torch, shape, kw):
+    """fold(unfold(x)) = x times the number of blocks covering each pixel, as torch."""
+    out = shape[-2:]
+    compare_with_torch(
+        torch,
+        lambda x: F.fold(F.unfold(x, **kw), out, **kw),
+        lambda x: torch.nn.functional.fold(torch.nn.functional.unfold(x, **kw), out, **kw),
+        [randn(*shape)],
+    )
+    ones = ember.ones(*shape, dtype=np.float64)
+    counts = F.fold(F.unfold(ones, **kw), out, **kw).data
+    t = torch.ones(shape, dtype=torch.float64)
+    expected = torch.nn.functional.fold(torch.nn.functional.unfold(t, **kw), out, **kw)
+    np.testing.assert_array_equal(counts, expected.numpy())
+
+
+def test_unfold_fold_gradcheck():
+    check_gradients(lambda x: F.unfold(x, (2, 3), dilation=(2, 1), padding=1, stride=2),
+                    [randn(2, 2, 6, 7)])  # fmt: skip
+    check_gradients(lambda c: F.fold(c, (5, 6), 2, padding=1, stride=2),
+                    [randn(1, 12, 12)])  # fmt: skip
+
+
+def test_unfold_fold_modules(torch):
+    x = randn(2, 2, 6, 5)
+    cols = L.Unfold(3, padding=1, stride=2)(ember.tensor(x))
+    t_cols = torch.nn.Unfold(3, padding=1, stride=2)(torch.tensor(x))
+    np.testing.assert_allclose(cols.data, t_cols.numpy(), rtol=1e-12)
+    back = L.Fold((6, 5), 3, padding=1, stride=2)(cols)
+    t_back = torch.nn.Fold((6, 5), 3, padding=1, stride=2)(t_cols)
+    np.testing.assert_allclose(back.data, t_back.numpy(), rtol=1e-12)
+    assert "kernel_size=3" in repr(L.Unfold(3))
+
+
+def test_unfold_fold_errors():
+    with pytest.raises(RuntimeError, match="sliding blocks"):
+        F.unfold(ember.randn(1, 2, 2, 2), 3)
+    with pytest.raises(RuntimeError, match="divisible by the product of kernel_size"):
+        F.fold(ember.randn(1, 10, 9), (4, 4), 2)
+    with pytest.raises(RuntimeError, match="3 \\* 3 = 9"):
+        F.fold(ember.randn(1, 12, 5), (4, 4), 2)
+    with pytest.raises(ValueError, match="unfold"):
+        F.unfold(ember.randn(2, 3), 1)
+    with pytest.raises(ValueError, match="kernel_size"):
+        F.unfold(ember.randn(1, 1, 4, 4), (1, 2, 3))
+
+
+# ---------------------------------------------------------------- adaptive max pooling
+
+POOL2D_CASES = [
+    ((2, 3, 8, 6), (4, 3)),  # divides: disjoint windows
+    ((2, 3, 5, 7), (3, 4)),  # does not divide: windows overlap
+    ((1, 2, 7, 5), (5, 2)),
+    ((1, 2, 4, 4), (6, 7)),  # larger than the input
+    ((1, 1, 5, 7), (None, 3)),
+    ((2, 5, 3), 2),  # unbatched
+    ((1, 1, 6, 6), 1),  # global
+]
+
+
+@pytest.mark.parametrize("shape, out", POOL2D_CASES)
+def test_adaptive_max_pool2d_matches_torch(torch, shape, out):
+    compare_with_torch(
+        torch,
+        lambda x: F.adaptive_max_pool2d(x, out, return_indices=True),
+        lambda x: torch.nn.functional.adaptive_max_pool2d(x, out, return_indices=True),
+        [randn(*shape)],
+    )
+    compare_with_torch(
+        torch,
+        lambda x: F.adaptive_max_pool2d(x, out),
+        lambda x: torch.nn.functional.adaptive_max_pool2d(x, out),
+        [randn(*shape, seed=2)],
+    )
+
+
+@pytest.mark.parametrize(
+    "shape, out", [((2, 3, 10), 4), ((1, 2, 7), 3), ((3, 5), 7), ((2, 1, 6), 6)]
+)
+def test_adaptive_max_pool1d_matches_torch(torch, shape, out):
+    compare_with_torch(
+        torch,
+        lambda x: F.adaptive_max_pool1d(x, out, return_indices=True),
+        lambda x: torch.nn.functional.adaptive_max_pool1d(x, out, return_indices=True),
+        [randn(*shape)],
+    )
+
+
+@pytest.mark.parametrize("shape, out", [((1, 2, 5, 7), (3, 4)), ((1, 1, 6, 6), (4, 4))])
+def test_adaptive_max_pool_ties_go_to_first(torch, shape, out):
+    """Constant and integer-valued inputs: the first maximal element in each window wins, and
+    overlapping windows accumulate their gradients on it, as in torch."""
+    for x in (np.ones(shape), np.floor(randn(*shape) * 1.5)):
+        compare_with_torch(
+            torch,
+            lambda x: F.adaptive_max_pool2d(x, out, return_indices=True),
+            lambda x: torch.nn.functional.adaptive_max_pool2d(x, out, return_indices=True),
+            [x],
+        )
+    compare_with_torch(
+        torch,
+        lambda x: F.adaptive_max_pool1d(x, 4),
+        lambda x: torch.nn.functional.adaptive_max_pool1d(x, 4),
+        [np.ones((2, 3, 7))],
+    )
+
+
+def test_adaptive_max_pool_gradcheck():
+    x = np.random.default_rng(3).permutation(2 * 2 * 5 * 7).reshape(2, 2, 5, 7) / 10.0
+    check_gradients(lambda t: F.adaptive_max_pool2d(t, (3, 4)), [x])
+    check_gradients(lambda t: F.adaptive_max_pool1d(t, 4), [x[:, :, 0, :]])
+
+
+def test_adaptive_max_pool_modules(torch):
+    x = randn(2, 3, 7, 5)
+    y, i = L.AdaptiveMaxPool2d((3, 2), return_indices=True)(ember.tensor(x))
+    ty, ti = torch.nn.AdaptiveMaxPool2d((3, 2), return_indices=True)(torch.tensor(x))
+    np.testing.assert_array_equal(y.data, ty.numpy())
+    np.testing.assert_array_equal(i.data, ti.numpy())
+    assert i.dtype == np.int64
+    y1 = L.AdaptiveMaxPool1d(3)(ember.tensor(x[:, :, 0]))
+    np.testing.assert_array_equal(y1.data, torch.nn.AdaptiveMaxPool1d(3)(ty.new_tensor(x[:, :, 0])))
+    assert repr(L.AdaptiveMaxPool2d(3)) == "AdaptiveMaxPool2d(output_size=3)"
+
+
+def test_adaptive_max_pool_errors():
+    with pytest.raises(ValueError, match="adaptive_max_pool2d"):
+        F.adaptive_max_pool2d(ember.randn(4, 4), 2)
+    with pytest.raises(ValueError, match="positive"):
+        F.adaptive_max_pool2d(ember.randn(1, 1, 4, 4), (0, 2))
+    with pytest.raises(ValueError, match="adaptive_max_pool1d"):
+        F.adaptive_max_pool1d(ember.randn(1, 1, 4), 0)
+
+
+# ---------------------------------------------------------------- embedding_bag
+
+IDX_2D = np.array([[1, 2, 4], [4, 3, 2], [0, 0, 5]])
+IDX_1D = np.array([1, 2, 4, 5, 4, 3, 2, 9, 0])
+OFFSETS = np.array([0, 2, 2, 6])  # the second bag is empty
+
+
+def _bag_cases():
+    return [
+        (IDX_2D, None, {}),
+        (IDX_1D, OFFSETS, {}),
+        (IDX_1D, np.array([0, 3, 3, 7, 9]), dict(include_last_offset=True)),
+        (IDX_1D, np.array([0, 4, 4, 8]), dict(include_last_offset=True)),  # trailing input
+        (IDX_1D, OFFSETS, dict(padding_idx=4)),
+        (IDX_2D, None, dict(padding_idx=-6)),  # 4 of 10
+        (np.array([3, 3, 1]), np.array([0, 2]), dict(padding_idx=3)),  # a bag of padding only
+        (IDX_2D, None, dict(include_last_offset=True)),  # ignored for 2-D input, as torch
+        (IDX_1D, np.array([0, 2, 5, 9]), dict(include_last_offset=True, padding_idx=2)),
+        (np.array([], dtype=np.int64), np.array([0, 0]), {}),  # no indices: empty bags
+    ]
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+@pytest.mark.parametrize("case", range(10))
+def test_embedding_bag_matches_torch(torch, mode, case):
+    idx, offsets, kw = _bag_cases()[case]
+    t_off = None if offsets is None else torch.tensor(offsets)
+    compare_with_torch(
+        torch,
+        lambda w: F.embedding_bag(idx, w, offsets, mode=mode, **kw),
+        lambda w: torch.nn.functional.embedding_bag(torch.tensor(idx), w, t_off, mode=mode, **kw),
+        [randn(10, 4)],
+    )
+
+
+@pytest.mark.parametrize("case", [0, 1, 2, 4])
+def test_embedding_bag_per_sample_weights(torch, case):
+    idx, offsets, kw = _bag_cases()[case]
+    t_off = None if offsets is None else torch.tensor(offsets)
+    compare_with_torch(
+        torch,
+        lambda w, a: F.embedding_bag(idx, w, offsets, mode="sum", per_sample_weights=a, **kw),
+        lambda w, a: torch.nn.functional.embedding_bag(
+            torch.tensor(idx), w, t_off, mode="sum", per_sample_weights=a, **kw
+        ),
+        [randn(10, 4), randn(*idx.shape, seed=5)],
+    )
+
+
+def test_embedding_bag_gradcheck():
+    a = randn(*IDX_1D.shape, seed=4)
+    for mode in ("sum", "mean"):
+        check_gradients(lambda w, m=mode: F.embedding_bag(IDX_1D, w, OFFSETS, mode=m),
+                        [randn(10, 3)])  # fmt: skip
+        check_gradients(lambda w, m=mode: F.embedding_bag(IDX_2D, w, mode=m, padding_idx=4),
+                        [randn(10, 3)])  # fmt: skip
+    check_gradients(
+        lambda w, s: F.embedding_bag(IDX_1D, w, OFFSETS, mode="sum", per_sample_weights=s),
+        [randn(10, 3), a],
+    )
+
+
+def test_embedding_bag_module_loads_torch_state_dict(torch):
+    t_bag = torch.nn.EmbeddingBag(10, 4, mode="max", padding_idx=2).double()
+    bag = L.EmbeddingBag(10, 4, mode="max", padding_idx=2, dtype=np.float64)
+    assert [k for k, _ in bag.named_parameters()] == ["weight"]
+    assert not np.any(bag.weight.data[2])
+    bag.load_state_dict({k: v.numpy() for k, v in t_bag.state_dict().items()})
+    y = bag(ember.tensor(IDX_1D), ember.tensor(OFFSETS))
+    ty = t_bag(torch.tensor(IDX_1D), torch.tensor(OFFSETS))
+    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    ember.manual_seed(0)
+    w = L.EmbeddingBag(2000, 8).weight.data
+    assert w.dtype == np.float32 and abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02
+    given = L.EmbeddingBag(3, 2, _weight=ember.ones(3, 2), mode="sum")
+    np.testing.assert_array_equal(given(np.array([[0, 1]])).data, [[2.0, 2.0]])
+    assert "mode='sum'" in repr(given)
+
+
+def test_embedding_bag_errors():
+    w = ember.randn(10, 3)
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        F.embedding_bag(IDX_2D, w, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        F.embedding_bag(IDX_2D, w, scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="sparse"):
+        L.EmbeddingBag(10, 3, sparse=True)
+    with pytest.raises(NotImplementedError, match="per_sample_weights"):
+        F.embedding_bag(IDX_2D, w, mode="mean", per_sample_weights=ember.ones(3, 3))
+    with pytest.raises(ValueError, match="mode"):
+        F.embedding_bag(IDX_2D, w, mode="median")
+    with pytest.raises(ValueError, match="offsets has to be None"):
+        F.embedding_bag(IDX_2D, w, np.array([0, 1]))
+    with pytest.raises(ValueError, match="but got None"):
+        F.embedding_bag(IDX_1D, w)
+    with pytest.raises(RuntimeError, match="offsets\\[0\\] has to be 0"):
+        F.embedding_bag(IDX_1D, w, np.array([1, 2]))
+    with pytest.raises(RuntimeError, match="greater than input's length"):
+        F.embedding_bag(IDX_1D, w, np.array([0, 20]))
+    with pytest.raises(ValueError, match="non-decreasing"):
+        F.embedding_bag(IDX_1D, w, np.array([0, 5, 3]))
+    with pytest.raises(IndexError, match="index 11"):
+        F.embedding_bag(np.array([1, 11]), w, np.array([0]))
+    with pytest.raises(ValueError, match="per_sample_weights has shape"):
+        F.embedding_bag(IDX_2D, w, mode="sum", per_sample_weights=ember.ones(9))
+    with pytest.raises(RuntimeError, match="cuda"):
+        L.EmbeddingBag(3, 2, device="cuda")
