@@ -15,6 +15,7 @@ NN = (
     " PoissonNLLLoss GaussianNLLLoss SoftMarginLoss MultiLabelSoftMarginLoss Upsample"
     " PixelShuffle PixelUnshuffle InstanceNorm1d InstanceNorm2d RMSNorm ZeroPad2d ConstantPad2d"
     " ReflectionPad2d ReplicationPad2d Dropout2d Unflatten Bilinear ParameterList ParameterDict"
+    " ConvTranspose1d ConvTranspose2d Unfold Fold AdaptiveMaxPool1d AdaptiveMaxPool2d EmbeddingBag"
 ).split()
 FUNCTIONAL = (
     "hardtanh relu6 elu selu celu softplus mish softsign hardsigmoid hardswish glu threshold"
@@ -22,7 +23,8 @@ FUNCTIONAL = (
     " smooth_l1_loss huber_loss kl_div margin_ranking_loss hinge_embedding_loss"
     " cosine_embedding_loss triplet_margin_loss poisson_nll_loss gaussian_nll_loss"
     " soft_margin_loss multilabel_soft_margin_loss gather cumsum sort topk interpolate pad"
-    " pixel_shuffle instance_norm rms_norm dropout2d bilinear"
+    " pixel_shuffle instance_norm rms_norm dropout2d bilinear conv_transpose1d conv_transpose2d"
+    " unfold fold adaptive_max_pool2d embedding_bag"
 ).split()
 OPTIM = "SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam".split()
 SCHEDULERS = (

@@ -36,6 +36,11 @@ from .activation_more import (
 )
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_composed
 from .conv import conv1d, conv2d, conv2d_composed
+from .conv_transpose import (
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose2d_composed,
+)
 from .index import (
     argsort,
     cumprod,
@@ -55,6 +60,13 @@ from .index import (
 )
 from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
+from .layers_fold import (
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    embedding_bag,
+    fold,
+    unfold,
+)
 from .layers_more import (  # pad: every mode (constant through shape.pad)
     bilinear,
     dropout1d,
@@ -208,4 +220,12 @@ __all__ = [
     "dropout1d",
     "dropout2d",
     "bilinear",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose2d_composed",
+    "unfold",
+    "fold",
+    "adaptive_max_pool1d",
+    "adaptive_max_pool2d",
+    "embedding_bag",
 ]

@@ -24,8 +24,19 @@ from .activation_more import (
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
+from .conv_transpose import (
+    ConvTranspose1d,
+    ConvTranspose2d,
+)
 from .dropout import Dropout
 from .layernorm import LayerNorm
+from .layers_fold import (
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    EmbeddingBag,
+    Fold,
+    Unfold,
+)
 from .layers_more import (
     Bilinear,
     ConstantPad1d,
@@ -196,4 +207,11 @@ __all__ = [
     "Bilinear",
     "ParameterList",
     "ParameterDict",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "Unfold",
+    "Fold",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
+    "EmbeddingBag",
 ]
