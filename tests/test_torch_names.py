@@ -16,6 +16,7 @@ NN = (
     " PixelShuffle PixelUnshuffle InstanceNorm1d InstanceNorm2d RMSNorm ZeroPad2d ConstantPad2d"
     " ReflectionPad2d ReplicationPad2d Dropout2d Unflatten Bilinear ParameterList ParameterDict"
     " ConvTranspose1d ConvTranspose2d Unfold Fold AdaptiveMaxPool1d AdaptiveMaxPool2d EmbeddingBag"
+    " CTCLoss"
 ).split()
 FUNCTIONAL = (
     "hardtanh relu6 elu selu celu softplus mish softsign hardsigmoid hardswish glu threshold"
@@ -24,7 +25,7 @@ FUNCTIONAL = (
     " cosine_embedding_loss triplet_margin_loss poisson_nll_loss gaussian_nll_loss"
     " soft_margin_loss multilabel_soft_margin_loss gather cumsum sort topk interpolate pad"
     " pixel_shuffle instance_norm rms_norm dropout2d bilinear conv_transpose1d conv_transpose2d"
-    " unfold fold adaptive_max_pool2d embedding_bag"
+    " unfold fold adaptive_max_pool2d embedding_bag ctc_loss"
 ).split()
 OPTIM = "SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam".split()
 SCHEDULERS = (

@@ -41,6 +41,9 @@ from .conv_transpose import (
     conv_transpose2d,
     conv_transpose2d_composed,
 )
+from .ctc import (
+    ctc_loss,
+)
 from .index import (
     argsort,
     cumprod,
@@ -228,4 +231,5 @@ __all__ = [
     "adaptive_max_pool1d",
     "adaptive_max_pool2d",
     "embedding_bag",
+    "ctc_loss",
 ]

@@ -28,6 +28,9 @@ from .conv_transpose import (
     ConvTranspose1d,
     ConvTranspose2d,
 )
+from .ctc import (
+    CTCLoss,
+)
 from .dropout import Dropout
 from .layernorm import LayerNorm
 from .layers_fold import (
@@ -214,4 +217,5 @@ __all__ = [
     "AdaptiveMaxPool1d",
     "AdaptiveMaxPool2d",
     "EmbeddingBag",
+    "CTCLoss",
 ]
