@@ -88,3 +88,6 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             fn.freed = True
     for leaf, g in leaves.values():
         leaf._accumulate_grad(g)
+
+
+from .autograd_grad import grad  # noqa: E402, F401 - ember.autograd.grad

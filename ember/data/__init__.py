@@ -8,6 +8,7 @@ for x, y in DataLoader(data.train, batch_size=64, shuffle=True):
 
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, Subset, TensorDataset, random_split
+from .datasets_more import ChainDataset, ConcatDataset, IterableDataset
 from .download import ChecksumError, data_home, sha256_of
 from .text import (
     TEXT_CORPORA,
@@ -32,11 +33,14 @@ from .vision import (
 __all__ = [
     "CLASSIFICATION_DATASETS",
     "TEXT_CORPORA",
+    "ChainDataset",
     "CharVocab",
     "ChecksumError",
     "ClassificationData",
+    "ConcatDataset",
     "DataLoader",
     "Dataset",
+    "IterableDataset",
     "Subset",
     "TensorDataset",
     "data_home",

@@ -117,3 +117,59 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
     if rows < cols:
         q = q.T
     return _fill(t, gain * q.reshape(t.shape))
+
+
+def trunc_normal_(
+    t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+) -> Tensor:
+    """Fill from N(mean, std²) truncated to [a, b], by torch's inverse-CDF method:
+    u ~ U(2Φ(α) − 1, 2Φ(β) − 1),  W = mean + std·√2·erf⁻¹(u),  clipped to [a, b]
+    (α = (a − mean)/std, β = (b − mean)/std; the clip only catches rounding)."""
+    from scipy.special import erfinv
+
+    def cdf(x):  # Φ, the standard normal CDF
+        return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    u = backend.default_generator.uniform(2 * lo - 1, 2 * hi - 1, t.shape, xp.float64)
+    w = mean + std * math.sqrt(2.0) * erfinv(u)
+    return _fill(t, xp.clip(w, a, b))
+
+
+def eye_(t: Tensor) -> Tensor:
+    """Fill a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere)."""
+    if t.ndim != 2:
+        raise ValueError(f"eye_ supports only 2-D tensors, got shape {t.shape}")
+    return _fill(t, xp.eye(*t.shape, dtype=xp.float64))
+
+
+def dirac_(t: Tensor, groups: int = 1) -> Tensor:
+    """Fill a {3, 4, 5}-D convolution weight with the Dirac delta: each of the first
+    min(out/groups, in) output channels of every group copies its input channel, so the
+    convolution is the identity on those channels."""
+    if t.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_ supports only 3, 4 or 5-D tensors, got shape {t.shape}")
+    out_channels, in_channels = t.shape[0], t.shape[1]
+    if out_channels % groups != 0:
+        raise ValueError(f"dim 0 ({out_channels}) must be divisible by groups ({groups})")
+    per_group = out_channels // groups
+    centre = tuple(n // 2 for n in t.shape[2:])
+    w = xp.zeros(t.shape, dtype=xp.float64)
+    for g in range(groups):
+        for d in range(min(per_group, in_channels)):
+            w[(g * per_group + d, d) + centre] = 1.0
+    return _fill(t, w)
+
+
+def sparse_(t: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
+    """Fill a 2-D tensor from N(0, std²), then zero ⌈sparsity·rows⌉ random entries of each
+    column (Martens 2010, as torch's sparse_)."""
+    if t.ndim != 2:
+        raise ValueError(f"sparse_ supports only 2-D tensors, got shape {t.shape}")
+    rows, cols = t.shape
+    num_zeros = int(math.ceil(sparsity * rows))
+    gen = backend.default_generator
+    w = std * gen.standard_normal(t.shape, xp.float64)
+    for col in range(cols):
+        w[gen.permutation(rows)[:num_zeros], col] = 0.0
+    return _fill(t, w)

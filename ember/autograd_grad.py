@@ -1,0 +1,226 @@
+"""``ember.autograd.grad``: gradients of outputs with respect to chosen inputs, no ``.grad``.
+
+The sweep is ``run_backward``'s (a heap of Functions, newest first), with three changes:
+
+- it is seeded from several outputs at once, each with its ``grad_output``;
+- it runs only the Functions that lie on a path from the outputs to some requested input
+  (torch's engine does the same), found by one walk of the graph before the sweep;
+- the gradient reaching a requested input is collected rather than accumulated: for a
+  non-leaf input, the summed gradient of its (Function, output) slot when that Function is
+  popped (before its hooks, as torch captures it); for a leaf, the sum of its consumers'
+  contributions after the sweep, passed through the leaf's own hooks. No leaf's ``.grad``
+  is written; a non-leaf that asked for ``retain_grad()`` and lies on a path still gets one,
+  as in torch.
+
+First-order only: the gradients are plain tensors with no graph (``create_graph`` raises).
+"""
+
+from __future__ import annotations
+
+from heapq import heappop, heappush
+
+from .autograd import FREED_GRAPH_MESSAGE
+from .function import observers
+
+
+def _as_tuple(x) -> tuple:
+    if isinstance(x, (list, tuple)):
+        return tuple(x)
+    return (x,)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    allow_unused: bool | None = None,
+    materialize_grads: bool = False,
+) -> tuple:
+    """Return d(outputs)/d(inputs)·grad_outputs, one tensor per input (torch.autograd.grad).
+
+    outputs: a tensor or a sequence of tensors; a scalar needs no grad_output.
+    inputs: leaf or non-leaf tensors that require grad.
+    allow_unused: give None (zeros with ``materialize_grads``) for an input the outputs do
+    not depend on instead of raising. retain_graph: keep the saved arrays (default: free
+    them, as ``backward`` does).
+    """
+    from .backend import xp
+    from .tensor import Tensor, _leaf_hooks, _wrap, as_array
+
+    if create_graph:
+        raise NotImplementedError(
+            "ember is first-order: autograd.grad(create_graph=True) would need the backward"
+            " pass itself to be recorded, which ember's Functions (working on raw arrays) do not"
+        )
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True"
+        )
+    if retain_graph is None:
+        retain_graph = create_graph
+    outs = _as_tuple(outputs)
+    ins = _as_tuple(inputs)
+    if not outs:
+        raise RuntimeError("grad requires at least one output")
+    if not ins:
+        raise RuntimeError("grad requires at least one input")
+    gos = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outs)
+    if len(gos) != len(outs):
+        raise RuntimeError(
+            f"grad requires one grad_output per output: got {len(gos)} grad_outputs"
+            f" for {len(outs)} outputs"
+        )
+    for i, t in enumerate(ins):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"inputs[{i}] is a {type(t).__name__}, not a Tensor")
+        if not t.requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+
+    # seeds: (output tensor, gradient array)
+    seeds = []
+    for i, (out, go) in enumerate(zip(outs, gos)):
+        if not isinstance(out, Tensor):
+            raise TypeError(f"outputs[{i}] is a {type(out).__name__}, not a Tensor")
+        if not out.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if go is None:
+            if out.data.size != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs: outputs[{i}] has"
+                    f" shape {out.shape}; pass grad_outputs"
+                )
+            g = xp.ones_like(out.data)
+        else:
+            g = as_array(go, out.data.dtype)
+            if g.shape != out.data.shape:
+                raise RuntimeError(
+                    f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and"
+                    f" output[{i}] has a shape of {out.data.shape}"
+                )
+        seeds.append((out, g))
+
+    # which inputs are where: leaves by id, non-leaves by (Function, output index)
+    leaf_inputs = {id(t): t for t in ins if t._ctx is None}
+    slot_inputs = {(t._ctx, t._idx) for t in ins if t._ctx is not None}
+    capture_fns = {fn for fn, _ in slot_inputs}
+
+    # the Functions to run: those with a path to a requested input through their parents
+    reachable, stack = {}, [o._ctx for o, _ in seeds if o._ctx is not None]
+    while stack:
+        fn = stack.pop()
+        if fn in reachable:
+            continue
+        reachable[fn] = None
+        stack.extend(p._ctx for p in fn.parents if p is not None and p._ctx is not None)
+    needed = set()
+    for fn in sorted(reachable, key=lambda f: f.seq):  # parents' Functions come first
+        for p in fn.parents:
+            if p is None:
+                continue
+            ctx = p._ctx
+            if ctx is None:
+                if id(p) in leaf_inputs:
+                    needed.add(fn)
+                    break
+            elif ctx in needed or (ctx, p._idx) in slot_inputs:
+                needed.add(fn)
+                break
+    wanted = needed | capture_fns
+
+    captured = {}  # id(input) or (fn, idx) -> gradient array
+    leaves = {}
+    grads, heap = {}, []
+    for out, g in seeds:
+        fn = out._ctx
+        if fn is None:  # a leaf output: its own gradient, if it is also an input
+            if id(out) in leaf_inputs:
+                entry = leaves.get(id(out))
+                leaves[id(out)] = [out, g if entry is None else entry[1] + g]
+            continue
+        if fn not in wanted:
+            continue
+        slot = grads.get(fn)
+        if slot is None:
+            slot = grads[fn] = [None] * fn.n_outputs
+            heappush(heap, (-fn.seq, fn))
+        prev = slot[out._idx]
+        slot[out._idx] = g if prev is None else prev + g
+
+    while heap:
+        fn = heappop(heap)[1]
+        gys = grads.pop(fn)
+        if fn in capture_fns:
+            for i, gy in enumerate(gys):
+                if gy is not None and (fn, i) in slot_inputs:
+                    captured[(fn, i)] = gy
+        if fn not in needed:
+            continue
+        if fn.freed:
+            raise RuntimeError(FREED_GRAPH_MESSAGE)
+        hooks = fn.__dict__.get("hooks")
+        if hooks:
+            for i, output_hooks in hooks.items():
+                if gys[i] is not None:
+                    for hook in output_hooks:
+                        gys[i] = hook(gys[i])
+        retained = fn.__dict__.get("retained")
+        if retained:
+            for i, t in retained.items():
+                if gys[i] is not None:
+                    t.grad = None
+                    t._accumulate_grad(gys[i])
+        in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
+        if observers:
+            for obs in observers:
+                obs.on_backward(fn, gys, in_grads)
+        for p, gi in zip(fn.parents, in_grads):
+            if gi is None or p is None:
+                continue
+            ctx = p._ctx
+            if ctx is None:
+                if id(p) in leaf_inputs:
+                    entry = leaves.get(id(p))
+                    if entry is None:
+                        leaves[id(p)] = [p, gi]
+                    else:
+                        entry[1] = entry[1] + gi
+                continue
+            if ctx not in wanted:
+                continue
+            slot = grads.get(ctx)
+            if slot is None:
+                slot = grads[ctx] = [None] * ctx.n_outputs
+                heappush(heap, (-ctx.seq, ctx))
+            prev = slot[p._idx]
+            slot[p._idx] = gi if prev is None else prev + gi
+        if not retain_graph:
+            fn.__dict__.clear()
+            fn.freed = True
+    for key, (_leaf, g) in leaves.items():
+        for hook in _leaf_hooks.get(key, ()):
+            g = hook(g)
+        captured[key] = g
+
+    result = []
+    for i, t in enumerate(ins):
+        g = captured.get(id(t) if t._ctx is None else (t._ctx, t._idx))
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"The differentiated Tensor at index {i} appears to not have been used in"
+                    " the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            result.append(_wrap(xp.zeros_like(t.data), None, 0) if materialize_grads else None)
+            continue
+        if g.shape != t.data.shape:
+            g = xp.broadcast_to(g, t.data.shape)
+        if g.dtype != t.data.dtype:
+            g = g.astype(t.data.dtype)
+        result.append(_wrap(g, None, 0))
+    return tuple(result)

@@ -1,0 +1,108 @@
+"""More dataset combinators, as torch.utils.data's: ConcatDataset, IterableDataset, ChainDataset.
+
+DataLoader takes no sampler (it draws its own permutation), so no Sampler classes here.
+DataLoader indexes map-style datasets (``len`` and ``ds[i]``); an IterableDataset is iterated
+directly (``for sample in ds``), not through the DataLoader.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Iterator
+
+import numpy
+
+from ..tensor import Tensor
+from .dataset import Dataset
+
+
+class ConcatDataset(Dataset):
+    """The samples of several datasets one after another: index i falls in the dataset k with
+    cumulative_sizes[k-1] ≤ i < cumulative_sizes[k], at local index i − cumulative_sizes[k-1].
+    """
+
+    def __init__(self, datasets: Iterable[Dataset]) -> None:
+        self.datasets = list(datasets)
+        if not self.datasets:
+            raise ValueError("datasets should not be an empty iterable")
+        for d in self.datasets:
+            if isinstance(d, IterableDataset):
+                raise TypeError("ConcatDataset does not support IterableDataset")
+        self.cumulative_sizes = numpy.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self) -> int:
+        return self.cumulative_sizes[-1]
+
+    def _locate(self, index: int) -> tuple[int, int]:
+        n = len(self)
+        if index < 0:
+            if -index > n:
+                raise ValueError("absolute value of index should not exceed dataset length")
+            index += n
+        if index >= n:
+            raise IndexError(f"index {index} is out of range for a dataset of {n} samples")
+        k = bisect.bisect_right(self.cumulative_sizes, index)
+        return k, index - (self.cumulative_sizes[k - 1] if k else 0)
+
+    def __getitem__(self, index):
+        k, local = self._locate(int(index))
+        return self.datasets[k][local]
+
+    def fetch(self, indices):
+        """A whole batch when every part can fetch one and returns tensors; else None (the
+        DataLoader then indexes sample by sample)."""
+        if not all(hasattr(d, "fetch") for d in self.datasets):
+            return None
+        if isinstance(indices, slice):
+            indices = numpy.arange(*indices.indices(len(self)))
+        indices = numpy.asarray(indices, dtype=numpy.int64)
+        bounds = numpy.asarray(self.cumulative_sizes)
+        which = numpy.searchsorted(bounds, indices, side="right")
+        starts = numpy.concatenate([[0], bounds[:-1]])
+        out = None
+        for k in numpy.unique(which):
+            mask = which == k
+            part = self.datasets[k].fetch(indices[mask] - starts[k])
+            if not isinstance(part, tuple) or not all(isinstance(p, Tensor) for p in part):
+                return None
+            if out is None:
+                out = [numpy.empty((len(indices),) + p.data.shape[1:], p.data.dtype) for p in part]
+            if len(part) != len(out):
+                return None
+            for o, p in zip(out, part):
+                o[mask] = p.data
+        return tuple(Tensor(o) for o in out)
+
+
+class IterableDataset(Dataset):
+    """A stream of samples: subclasses define ``__iter__`` (no indexing, no length needed)."""
+
+    def __iter__(self) -> Iterator:  # pragma: no cover - abstract
+        raise NotImplementedError(f"{type(self).__name__} has no __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate it, not index it")
+
+    def __add__(self, other: IterableDataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several IterableDatasets one after another, lazily."""
+
+    def __init__(self, datasets: Iterable[IterableDataset]) -> None:
+        self.datasets = list(datasets)
+
+    def __iter__(self) -> Iterator:
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from d
+
+    def __len__(self) -> int:
+        total = 0
+        for d in self.datasets:
+            if not isinstance(d, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            total += len(d)
+        return total

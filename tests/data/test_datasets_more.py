@@ -1,0 +1,119 @@
+"""ConcatDataset, IterableDataset/ChainDataset against torch.utils.data's, and random_split
+with fractions (the lengths torch computes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.utils.data as tud
+
+from ember.data import (
+    ChainDataset,
+    ConcatDataset,
+    DataLoader,
+    IterableDataset,
+    Subset,
+    TensorDataset,
+    random_split,
+)
+
+
+def _parts():
+    xs = [
+        np.arange(n * 2, dtype=np.float32).reshape(n, 2) + 100 * k for k, n in enumerate((3, 5, 2))
+    ]
+    ys = [np.full(len(x), k, dtype=np.int64) for k, x in enumerate(xs)]
+    return xs, ys
+
+
+def test_concat_indexing_matches_torch():
+    xs, ys = _parts()
+    ds = ConcatDataset([TensorDataset(x, y) for x, y in zip(xs, ys)])
+    tds = tud.ConcatDataset(
+        [tud.TensorDataset(torch.tensor(x), torch.tensor(y)) for x, y in zip(xs, ys)]
+    )
+    assert len(ds) == len(tds) == 10 and ds.cumulative_sizes == tds.cumulative_sizes
+    for i in list(range(10)) + [-1, -10, -4]:
+        (x, y), (tx, ty) = ds[i], tds[i]
+        np.testing.assert_array_equal(x.data, tx.numpy())
+        assert int(y.data) == int(ty)
+    with pytest.raises(IndexError):
+        ds[10]
+    with pytest.raises(ValueError):
+        ds[-11]
+    with pytest.raises(ValueError):
+        ConcatDataset([])
+
+
+def test_concat_dataloader_batches_equal_per_sample():
+    xs, ys = _parts()
+    ds = ConcatDataset([TensorDataset(x, y) for x, y in zip(xs, ys)])
+    order = np.array([9, 0, 4, 3, 7, 1])
+    x, y = ds.fetch(order)
+    np.testing.assert_array_equal(x.data, np.concatenate(xs)[order])
+    np.testing.assert_array_equal(y.data, np.concatenate(ys)[order])
+    x, _ = ds.fetch(slice(2, 6))
+    np.testing.assert_array_equal(x.data, np.concatenate(xs)[2:6])
+    batches = list(DataLoader(ds, batch_size=4, shuffle=True, seed=1))
+    slow = list(DataLoader(ds, batch_size=4, shuffle=True, seed=1, collate_fn=_collate))
+    for (a, b), (c, d) in zip(batches, slow):
+        np.testing.assert_array_equal(a.data, c.data)
+        np.testing.assert_array_equal(b.data, d.data)
+    assert (
+        sorted(np.concatenate([b.data for _, b in batches]).tolist()) == [0] * 3 + [1] * 5 + [2] * 2
+    )
+
+
+def _collate(samples):
+    return tuple(type(samples[0][0])(np.stack([s[j].data for s in samples])) for j in range(2))
+
+
+def test_concat_of_subsets_and_plain_datasets():
+    xs, ys = _parts()
+    full = TensorDataset(xs[1], ys[1])
+    ds = ConcatDataset([Subset(full, [4, 0]), TensorDataset(xs[0], ys[0])])
+    x, _ = ds.fetch(np.array([0, 2, 1]))
+    np.testing.assert_array_equal(x.data, np.stack([xs[1][4], xs[0][0], xs[1][0]]))
+
+    class Plain:
+        def __len__(self):
+            return 2
+
+        def __getitem__(self, i):
+            return i * 10
+
+    mixed = ConcatDataset([Plain(), Plain()])
+    assert [mixed[i] for i in range(4)] == [0, 10, 0, 10]
+    assert mixed.fetch(np.array([0])) is None
+
+
+class Count(IterableDataset):
+    def __init__(self, n):
+        self.n = n
+
+    def __iter__(self):
+        return iter(range(self.n))
+
+    def __len__(self):
+        return self.n
+
+
+def test_iterable_and_chain():
+    chained = ChainDataset([Count(2), Count(3)])
+    assert list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
+    assert list(Count(1) + Count(2)) == [0, 0, 1]
+    with pytest.raises(TypeError):
+        Count(2)[0]
+    with pytest.raises(TypeError):
+        ConcatDataset([Count(2)])
+
+
+@pytest.mark.parametrize("n,fractions", [(10, [0.5, 0.5]), (11, [0.3, 0.3, 0.4]), (7, [0.1, 0.9])])
+def test_random_split_fractions_lengths_as_torch(n, fractions):
+    ds = TensorDataset(np.arange(n, dtype=np.float32))
+    parts = random_split(ds, fractions)
+    tparts = tud.random_split(range(n), fractions)
+    assert [len(p) for p in parts] == [len(p) for p in tparts]
+    got = np.concatenate([p.indices for p in parts])
+    assert sorted(got.tolist()) == list(range(n))
