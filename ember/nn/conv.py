@@ -20,7 +20,52 @@ from . import init
 from .module import Module, Parameter
 
 
-class _ConvNd(Module):
+def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
+    if groups < 1 or in_channels % groups or out_channels % groups:
+        raise ValueError(
+            f"groups={groups} must divide in_channels={in_channels} and out_channels={out_channels}"
+        )
+
+
+class _ConvBase(Module):
+    """What Conv and ConvTranspose layers share: parameters, their init, the repr."""
+
+    nd = 2
+    # the optional repr fields, in order, each with the value that leaves it out
+    _repr_fields: tuple = ("padding", "dilation")
+
+    def _make_parameters(self, shape: tuple, out_channels: int, bias: bool, dtype) -> None:
+        dtype = dtype or xp.float32
+        self.weight = Parameter(xp.empty(shape, dtype=dtype))
+        self.bias = Parameter(xp.empty(out_channels, dtype=dtype)) if bias else None
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # fan_in = weight.shape[1]·kh·kw, as torch computes it (for transposed convolutions
+        # that is out_channels/groups·kh·kw)
+        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
+        if self.bias is not None:
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
+            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+            init.uniform_(self.bias, -bound, bound)
+
+    def extra_repr(self) -> str:
+        s = (
+            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
+            f" stride={self.stride}"
+        )
+        for name in self._repr_fields:
+            value = getattr(self, name)
+            if value != ((1,) if name == "dilation" else (0,)) * self.nd:
+                s += f", {name}={value}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        return s
+
+
+class _ConvNd(_ConvBase):
     nd = 2
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
@@ -28,11 +73,7 @@ class _ConvNd(Module):
                  dtype=None, device=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"groups={groups} must divide in_channels={in_channels} and"
-                f" out_channels={out_channels}"
-            )
+        _check_groups(in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(f"padding_mode {padding_mode!r}: only 'zeros' is supported")
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -49,32 +90,7 @@ class _ConvNd(Module):
             self.padding = _pair(padding, self.nd, "padding")
         self.groups, self.padding_mode = groups, padding_mode
         shape = (out_channels, in_channels // groups) + self.kernel_size
-        dtype = dtype or xp.float32
-        self.weight = Parameter(xp.empty(shape, dtype=dtype))
-        self.bias = Parameter(xp.empty(out_channels, dtype=dtype)) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
-
-    def extra_repr(self) -> str:
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
-            f" stride={self.stride}"
-        )
-        if self.padding != (0,) * self.nd:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * self.nd:
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
+        self._make_parameters(shape, out_channels, bias, dtype)
 
 
 class Conv2d(_ConvNd):

@@ -13,31 +13,24 @@ second dimension, fan_in = out_channels/groups·kh·kw.
 
 from __future__ import annotations
 
-import math
-
 from .. import backend
-from ..backend import xp
 from ..functional import conv_transpose as FT
 from ..functional.conv import _pair
 from ..ops.conv_transpose import check_output_padding, transposed_out_size
 from ..tensor import Tensor
-from . import init
-from .module import Module, Parameter
+from .conv import _check_groups, _ConvBase
 
 
-class _ConvTransposeNd(Module):
+class _ConvTransposeNd(_ConvBase):
     nd = 2
+    _repr_fields = ("padding", "output_padding", "dilation")
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
-        if groups < 1 or in_channels % groups or out_channels % groups:
-            raise ValueError(
-                f"groups={groups} must divide in_channels={in_channels} and"
-                f" out_channels={out_channels}"
-            )
+        _check_groups(in_channels, out_channels, groups)
         if padding_mode != "zeros":
             raise ValueError(
                 f"padding_mode {padding_mode!r}: only 'zeros' is supported for transposed"
@@ -54,18 +47,7 @@ class _ConvTransposeNd(Module):
         check_output_padding(self.output_padding, self.stride, self.dilation)
         self.groups, self.padding_mode = groups, padding_mode
         shape = (in_channels, out_channels // groups) + self.kernel_size
-        dtype = dtype or xp.float32
-        self.weight = Parameter(xp.empty(shape, dtype=dtype))
-        self.bias = Parameter(xp.empty(out_channels, dtype=dtype)) if bias else None
-        self.reset_parameters()
-
-    def reset_parameters(self) -> None:
-        # fan_in = weight.shape[1]·kh·kw = out_channels/groups·kh·kw, as torch computes it
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        self._make_parameters(shape, out_channels, bias, dtype)
 
     def _output_padding(self, x: Tensor, output_size) -> tuple:
         """torch's rule: an output_size (spatial, or with N and C) picks the output_padding."""
@@ -90,23 +72,6 @@ class _ConvTransposeNd(Module):
                 )
             padding.append(size[a] - low)
         return tuple(padding)
-
-    def extra_repr(self) -> str:
-        s = (
-            f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
-            f" stride={self.stride}"
-        )
-        if self.padding != (0,) * self.nd:
-            s += f", padding={self.padding}"
-        if self.output_padding != (0,) * self.nd:
-            s += f", output_padding={self.output_padding}"
-        if self.dilation != (1,) * self.nd:
-            s += f", dilation={self.dilation}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
 
 
 class ConvTranspose2d(_ConvTransposeNd):
