@@ -18,6 +18,7 @@ from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
+from .normalization import _NormBase
 from .parameter_containers import ParameterDict, ParameterList  # noqa: F401 - re-exported
 
 # ---------------------------------------------------------------- resizing
@@ -85,7 +86,7 @@ class PixelUnshuffle(Module):
 # ---------------------------------------------------------------- normalisation
 
 
-class _InstanceNorm(Module):
+class _InstanceNorm(_NormBase):
     """x̂ = (x − μ_nc) / √(σ²_nc + ε),  y = γ_c · x̂ + β_c  (μ, σ² per sample and channel).
 
     affine=True adds weight (γ, ones) and bias (β, zeros); track_running_stats=True keeps
@@ -98,22 +99,7 @@ class _InstanceNorm(Module):
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, dtype=None,
                  device=None):  # fmt: skip
-        super().__init__()
-        backend.check_device(device)
-        self.num_features, self.eps, self.momentum = num_features, eps, momentum
-        self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = dtype or xp.float32
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
-        else:
-            self.weight = self.bias = None
-        if track_running_stats:
-            self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
-            self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
-            self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=xp.int64)))
-        else:
-            self.running_mean = self.running_var = self.num_batches_tracked = None
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, device)
 
     def forward(self, x: Tensor) -> Tensor:
         nd = self.batched_ndim
@@ -139,12 +125,6 @@ class _InstanceNorm(Module):
             use_input_stats, momentum, self.eps,
         )  # fmt: skip
         return y.squeeze(0) if unbatched else y
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
-            f" affine={self.affine}, track_running_stats={self.track_running_stats}"
-        )
 
 
 class InstanceNorm1d(_InstanceNorm):

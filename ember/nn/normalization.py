@@ -25,8 +25,9 @@ from ..tensor import Tensor
 from .module import Module, Parameter
 
 
-class _BatchNorm(Module):
-    allowed_ndims: tuple = ()
+class _NormBase(Module):
+    """What batch and instance norm share: affine weight (γ, ones) and bias (β, zeros),
+    the running_mean/running_var/num_batches_tracked buffers, the repr."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None,
@@ -47,6 +48,16 @@ class _BatchNorm(Module):
             self.register_buffer("num_batches_tracked", Tensor(xp.zeros((), dtype=xp.int64)))
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
+            f" affine={self.affine}, track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    allowed_ndims: tuple = ()
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
@@ -83,12 +94,6 @@ class _BatchNorm(Module):
             use_batch_stats,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
-            f" affine={self.affine}, track_running_stats={self.track_running_stats}"
         )
 
 
