@@ -28,6 +28,43 @@ FREED_GRAPH_MESSAGE = (
 )
 
 
+def push_grad(grads: dict, heap: list, fn, idx: int, g) -> None:
+    """Add g to the gradient of fn's output idx; schedule fn when it is the first one."""
+    slot = grads.get(fn)
+    if slot is None:
+        slot = grads[fn] = [None] * fn.n_outputs
+        heappush(heap, (-fn.seq, fn))
+    prev = slot[idx]
+    slot[idx] = g if prev is None else prev + g
+
+
+def add_leaf_grad(leaves: dict, leaf, g) -> None:
+    """Sum g into leaves[id(leaf)] = [leaf, total]."""
+    entry = leaves.get(id(leaf))
+    if entry is None:
+        leaves[id(leaf)] = [leaf, g]
+    else:
+        entry[1] = entry[1] + g
+
+
+def _output_hooks(d: dict, gys: list) -> None:
+    """A node's output hooks (register_hook), then its retain_grad() tensors, in that order
+    (hooks first, so retain_grad sees the hooked gradient); gys is updated in place. d is the
+    Function's __dict__."""
+    hooks = d.get("hooks")
+    if hooks:
+        for i, output_hooks in hooks.items():
+            if gys[i] is not None:
+                for hook in output_hooks:
+                    gys[i] = hook(gys[i])
+    retained = d.get("retained")
+    if retained:  # non-leaf tensors that asked for retain_grad()
+        for i, t in retained.items():
+            if gys[i] is not None:
+                t.grad = None
+                t._accumulate_grad(gys[i])
+
+
 def run_backward(root, g, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf)·g into every leaf's ``.grad``.
 
@@ -39,29 +76,19 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
     if root_fn is None:
         root._accumulate_grad(g)
         return
-    grads = {root_fn: [None] * root_fn.n_outputs}
+    grads, heap = {}, []  # heap of (-seq, fn): seq is unique, so Functions are never compared
+    push_grad(grads, heap, root_fn, root._idx, g)
     # a leaf's contributions are summed here and accumulated once, after the sweep (torch's
     # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share
     leaves = {}
-    grads[root_fn][root._idx] = g
-    heap = [(-root_fn.seq, root_fn)]  # seq is unique, so Functions are never compared
     while heap:
         fn = heappop(heap)[1]
         gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        hooks = fn.__dict__.get("hooks")
-        if hooks:  # register_hook on this node's outputs: before retain_grad sees the gradient
-            for i, output_hooks in hooks.items():
-                if gys[i] is not None:
-                    for hook in output_hooks:
-                        gys[i] = hook(gys[i])
-        retained = fn.__dict__.get("retained")
-        if retained:  # non-leaf tensors that asked for retain_grad()
-            for i, t in retained.items():
-                if gys[i] is not None:
-                    t.grad = None
-                    t._accumulate_grad(gys[i])
+        d = fn.__dict__
+        if d.get("hooks") or d.get("retained"):  # the helper runs only for hooked nodes
+            _output_hooks(d, gys)
         in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
         if observers:
             for obs in observers:
@@ -70,7 +97,7 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             if gi is None or p is None:
                 continue
             ctx = p._ctx
-            if ctx is None:
+            if ctx is None:  # add_leaf_grad and push_grad inlined: this runs once per edge
                 entry = leaves.get(id(p))
                 if entry is None:
                     leaves[id(p)] = [p, gi]

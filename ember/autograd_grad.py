@@ -17,9 +17,9 @@ First-order only: the gradients are plain tensors with no graph (``create_graph`
 
 from __future__ import annotations
 
-from heapq import heappop, heappush
+from heapq import heappop
 
-from .autograd import FREED_GRAPH_MESSAGE
+from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, push_grad
 from .function import observers
 
 
@@ -140,17 +140,10 @@ def grad(
         fn = out._ctx
         if fn is None:  # a leaf output: its own gradient, if it is also an input
             if id(out) in leaf_inputs:
-                entry = leaves.get(id(out))
-                leaves[id(out)] = [out, g if entry is None else entry[1] + g]
+                add_leaf_grad(leaves, out, g)
             continue
-        if fn not in wanted:
-            continue
-        slot = grads.get(fn)
-        if slot is None:
-            slot = grads[fn] = [None] * fn.n_outputs
-            heappush(heap, (-fn.seq, fn))
-        prev = slot[out._idx]
-        slot[out._idx] = g if prev is None else prev + g
+        if fn in wanted:
+            push_grad(grads, heap, fn, out._idx, g)
 
     while heap:
         fn = heappop(heap)[1]
@@ -163,18 +156,7 @@ def grad(
             continue
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        hooks = fn.__dict__.get("hooks")
-        if hooks:
-            for i, output_hooks in hooks.items():
-                if gys[i] is not None:
-                    for hook in output_hooks:
-                        gys[i] = hook(gys[i])
-        retained = fn.__dict__.get("retained")
-        if retained:
-            for i, t in retained.items():
-                if gys[i] is not None:
-                    t.grad = None
-                    t._accumulate_grad(gys[i])
+        _output_hooks(fn.__dict__, gys)
         in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
         if observers:
             for obs in observers:
@@ -185,20 +167,9 @@ def grad(
             ctx = p._ctx
             if ctx is None:
                 if id(p) in leaf_inputs:
-                    entry = leaves.get(id(p))
-                    if entry is None:
-                        leaves[id(p)] = [p, gi]
-                    else:
-                        entry[1] = entry[1] + gi
-                continue
-            if ctx not in wanted:
-                continue
-            slot = grads.get(ctx)
-            if slot is None:
-                slot = grads[ctx] = [None] * ctx.n_outputs
-                heappush(heap, (-ctx.seq, ctx))
-            prev = slot[p._idx]
-            slot[p._idx] = gi if prev is None else prev + gi
+                    add_leaf_grad(leaves, p, gi)
+            elif ctx in wanted:
+                push_grad(grads, heap, ctx, p._idx, gi)
         if not retain_graph:
             fn.__dict__.clear()
             fn.freed = True
