@@ -44,7 +44,7 @@ def conv_padding(padding, kernel, dilation, stride, n: int) -> tuple:
     return tuple((v, v) for v in p)
 
 
-def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> None:
+def _check_ndim(x: Tensor, weight: Tensor, nd: int, name: str) -> None:
     if x.ndim != nd + 2:
         raise ValueError(
             f"{name}: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}),"
@@ -52,6 +52,17 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
         )
     if weight.ndim != nd + 2:
         raise ValueError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
+
+
+def _check_bias_dtype(x: Tensor, weight: Tensor, bias, o: int, name: str) -> None:
+    if bias is not None and bias.shape != (o,):
+        raise ValueError(f"{name}: bias must have shape ({o},), got {bias.shape}")
+    if x.dtype != weight.dtype:
+        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+
+
+def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> None:
+    _check_ndim(x, weight, nd, name)
     c, o, c_g = x.shape[1], weight.shape[0], weight.shape[1]
     if groups < 1 or c % groups or o % groups:
         raise ValueError(
@@ -62,10 +73,7 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
             f"{name}: input has {c} channels, but weight of shape {weight.shape} with"
             f" groups={groups} expects {c_g * groups}"
         )
-    if bias is not None and bias.shape != (o,):
-        raise ValueError(f"{name}: bias must have shape ({o},), got {bias.shape}")
-    if x.dtype != weight.dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+    _check_bias_dtype(x, weight, bias, o, name)
 
 
 def conv2d(

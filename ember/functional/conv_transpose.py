@@ -15,19 +15,13 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..ops import conv_transpose as CT
 from ..tensor import Tensor, apply
-from .conv import _pair, conv2d_composed
+from .conv import _check_bias_dtype, _check_ndim, _pair, conv2d_composed
 from .shape import pad as _pad
 from .shape import stack
 
 
 def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> None:
-    if x.ndim != nd + 2:
-        raise ValueError(
-            f"{name}: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}),"
-            f" got shape {x.shape}"
-        )
-    if weight.ndim != nd + 2:
-        raise ValueError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
+    _check_ndim(x, weight, nd, name)
     c, c_w = x.shape[1], weight.shape[0]
     if groups < 1 or c_w % groups:
         raise ValueError(f"{name}: groups={groups} must divide in_channels={c_w}")
@@ -36,11 +30,7 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
             f"{name}: input has {c} channels, but weight of shape {weight.shape} expects"
             f" {c_w} (weight is (in_channels, out_channels/groups, *kernel))"
         )
-    o = weight.shape[1] * groups
-    if bias is not None and bias.shape != (o,):
-        raise ValueError(f"{name}: bias must have shape ({o},), got {bias.shape}")
-    if x.dtype != weight.dtype:
-        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+    _check_bias_dtype(x, weight, bias, weight.shape[1] * groups, name)
 
 
 def _args(weight, stride, padding, output_padding, dilation, nd: int, name: str):
