@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import parallel_for, xp
+from .adam_common import check_adam_args, next_step
 from .optimizer import Optimizer
 
 
@@ -29,13 +30,7 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ):
-        if eps < 0.0:
-            raise ValueError(f"Invalid epsilon value: {eps}")
-        for i, b in enumerate(betas):
-            if not 0.0 <= b < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+        check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(
             params,
             dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
@@ -43,14 +38,8 @@ class Adam(Optimizer):
 
     def update(self, p, g, state, group):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p)
-            state["exp_avg_sq"] = xp.zeros_like(p)
-            if group["amsgrad"]:
-                state["max_exp_avg_sq"] = xp.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
+        buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+        t = next_step(state, p, *(buffers if group["amsgrad"] else buffers[:2]))
         decay = 1 - lr * wd if self.decoupled else 1.0  # AdamW: θ ← θ·(1 - η·λ)
         l2 = 0.0 if self.decoupled else wd  # Adam: g ← g + λ·θ
         bc1 = 1 - b1**t

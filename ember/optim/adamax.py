@@ -3,20 +3,8 @@
 from __future__ import annotations
 
 from ..backend import xp
+from .adam_common import check_adam_args, next_step, weight_decay
 from .optimizer import Optimizer
-
-
-def check_adam_args(lr: float, betas, eps: float, weight_decay: float) -> None:
-    """torch's argument checks shared by the Adam family."""
-    if lr < 0.0:
-        raise ValueError(f"Invalid learning rate: {lr}")
-    if eps < 0.0:
-        raise ValueError(f"Invalid epsilon value: {eps}")
-    for i, b in enumerate(betas):
-        if not 0.0 <= b < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-    if weight_decay < 0.0:
-        raise ValueError(f"Invalid weight_decay value: {weight_decay}")
 
 
 class Adamax(Optimizer):
@@ -43,14 +31,8 @@ class Adamax(Optimizer):
 
     def update(self, p, g, state, group):
         lr, (β1, β2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p)
-            state["exp_inf"] = xp.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        if wd:
-            g = g + wd * p
+        t = next_step(state, p, "exp_avg", "exp_inf")
+        g = weight_decay(p, g, lr, wd)
         m, u = state["exp_avg"], state["exp_inf"]
         m += (1 - β1) * (g - m)  # m ← β₁·m + (1 - β₁)·g, as torch's lerp
         u *= β2

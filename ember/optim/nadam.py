@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import xp
-from .adamax import check_adam_args
+from .adam_common import check_adam_args, next_step, update_moments, weight_decay
 from .optimizer import Optimizer
 
 
@@ -54,24 +54,15 @@ class NAdam(Optimizer):
         if not state:
             state["step"] = 0
             state["mu_product"] = xp.dtype(backend.DEFAULT_DTYPE).type(1.0)
-            state["exp_avg"] = xp.zeros_like(p)
-            state["exp_avg_sq"] = xp.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        if wd:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
+        t = next_step(state, p, "exp_avg", "exp_avg_sq")
+        g = weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
         μ = β1 * (1.0 - 0.5 * 0.96 ** (t * ψ))
         μ_next = β1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * ψ))
         Π_prev = state["mu_product"]
         Π = state["mu_product"] = Π_prev * type(Π_prev)(μ)  # rounded as torch's scalar tensor
         Π = float(Π)
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - β1) * (g - m)  # as torch's lerp
-        v *= β2
-        v += (1 - β2) * g * g
+        update_moments(m, v, g, β1, β2)
         d = xp.sqrt(v / (1 - β2**t)) + eps
         p += (-lr * (1.0 - μ) / (1.0 - Π)) * (g / d)
         p += (-lr * μ_next / (1.0 - Π * μ_next)) * (m / d)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from .adamax import check_adam_args
+from .adam_common import check_adam_args, next_step, update_moments, weight_decay
 from .optimizer import Optimizer
 
 
@@ -44,21 +44,10 @@ class RAdam(Optimizer):
 
     def update(self, p, g, state, group):
         lr, (β1, β2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
-        if not state:
-            state["step"] = 0
-            state["exp_avg"] = xp.zeros_like(p)
-            state["exp_avg_sq"] = xp.zeros_like(p)
-        state["step"] += 1
-        t = state["step"]
-        if wd:
-            if group["decoupled_weight_decay"]:
-                p *= 1 - lr * wd
-            else:
-                g = g + wd * p
+        t = next_step(state, p, "exp_avg", "exp_avg_sq")
+        g = weight_decay(p, g, lr, wd, group["decoupled_weight_decay"])
         m, v = state["exp_avg"], state["exp_avg_sq"]
-        m += (1 - β1) * (g - m)  # as torch's lerp
-        v *= β2
-        v += (1 - β2) * g * g
+        update_moments(m, v, g, β1, β2)
         bc1, bc2 = 1 - β1**t, 1 - β2**t
         m_hat = m / bc1
         ρ_inf = 2 / (1 - β2) - 1
