@@ -19,7 +19,7 @@ import types
 from bisect import bisect_right
 from collections import Counter
 
-from .lr_scheduler import LRScheduler, ReduceLROnPlateau
+from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _SchedulerOfSchedulers
 from .lr_scheduler_cyclic import CyclicLR, OneCycleLR
 from .optimizer import Optimizer
 
@@ -217,7 +217,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         self._last_lr = self._lrs()
 
 
-class ChainedScheduler(LRScheduler):
+class ChainedScheduler(_SchedulerOfSchedulers):
     """Step every scheduler in ``schedulers``, in order, each from the rate the last one set:
     e.g. a warmup multiplied into a decay."""
 
@@ -245,15 +245,3 @@ class ChainedScheduler(LRScheduler):
         for s in self._schedulers:
             s.step()
         self._last_lr = self._lrs()
-
-    def state_dict(self) -> dict:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
-        out["_schedulers"] = [s.state_dict() for s in self._schedulers]
-        return out
-
-    def load_state_dict(self, state_dict: dict) -> None:
-        state = dict(state_dict)
-        inner = state.pop("_schedulers")
-        self.__dict__.update(state)
-        for s, sd in zip(self._schedulers, inner):
-            s.load_state_dict(sd)
