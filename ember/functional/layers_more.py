@@ -25,6 +25,7 @@ from .. import backend
 from ..backend import xp
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
+from .normalization import _affine, update_running_stat
 from .shape import pad as _pad_constant
 
 # ---------------------------------------------------------------- interpolation
@@ -270,19 +271,14 @@ def instance_norm(
             batch_var = var.data.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
             for run, stat in ((running_mean, batch_mu), (running_var, batch_var)):
                 if run is not None:
-                    run.data *= 1 - momentum
-                    run.data += momentum * stat.astype(run.data.dtype, copy=False)
+                    update_running_stat(run, stat, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean/var")
         mu = Tensor(running_mean.data.reshape(shape).astype(x.dtype, copy=False))
         var = Tensor(running_var.data.reshape(shape).astype(x.dtype, copy=False))
         x_hat = (x - mu) / (var + eps).sqrt()
-    if weight is not None:
-        x_hat = x_hat * weight.reshape(shape)
-    if bias is not None:
-        x_hat = x_hat + bias.reshape(shape)
-    return x_hat
+    return _affine(x_hat, weight, bias, shape)
 
 
 def rms_norm(

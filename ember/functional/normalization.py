@@ -55,12 +55,24 @@ def batch_norm(
     )  # fmt: skip
     if training and running_mean is not None:
         with no_grad():
-            unbiased = var.data * (m / (m - 1))
-            running_mean.data *= 1 - momentum
-            running_mean.data += momentum * mu.data.astype(running_mean.dtype, copy=False)
-            running_var.data *= 1 - momentum
-            running_var.data += momentum * unbiased.astype(running_var.dtype, copy=False)
+            update_running_stat(running_mean, mu.data, momentum)
+            update_running_stat(running_var, var.data * (m / (m - 1)), momentum)
     return y
+
+
+def update_running_stat(run: Tensor, stat, momentum: float) -> None:
+    """run ← (1 − momentum)·run + momentum·stat, in place, in run's dtype."""
+    run.data *= 1 - momentum
+    run.data += momentum * stat.astype(run.data.dtype, copy=False)
+
+
+def _affine(x_hat: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:
+    """γ·x̂ + β with γ, β (C,) broadcast over ``shape`` (1, C, 1, ...); either may be None."""
+    if weight is not None:
+        x_hat = x_hat * weight.reshape(shape)
+    if bias is not None:
+        x_hat = x_hat + bias.reshape(shape)
+    return x_hat
 
 
 def batch_norm_composed(x: Tensor, weight: Tensor | None, bias: Tensor | None,
@@ -71,11 +83,7 @@ def batch_norm_composed(x: Tensor, weight: Tensor | None, bias: Tensor | None,
     mu_B = x.mean(axis=axes, keepdims=True)
     var_B = ((x - mu_B) ** 2).mean(axis=axes, keepdims=True)
     x_hat = (x - mu_B) / (var_B + eps).sqrt()
-    if weight is not None:
-        x_hat = x_hat * weight.reshape(shape)
-    if bias is not None:
-        x_hat = x_hat + bias.reshape(shape)
-    return x_hat
+    return _affine(x_hat, weight, bias, shape)
 
 
 def group_norm(
@@ -98,8 +106,4 @@ def group_norm(
     var = (x_c * x_c).mean(axis=2, keepdims=True)
     x_hat = (x_c / (var + eps).sqrt()).reshape(x.shape)
     shape = (1, c) + (1,) * (x.ndim - 2)
-    if weight is not None:
-        x_hat = x_hat * weight.reshape(shape)
-    if bias is not None:
-        x_hat = x_hat + bias.reshape(shape)
-    return x_hat
+    return _affine(x_hat, weight, bias, shape)
