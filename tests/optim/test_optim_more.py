@@ -13,45 +13,12 @@ from ember.optim.adagrad import Adagrad
 from ember.optim.adamax import Adamax
 from ember.optim.nadam import NAdam
 from ember.optim.radam import RAdam
+from tests.optim.optim_helpers import assert_close as _assert_close
+from tests.optim.optim_helpers import ember_steps as _ember_steps
+from tests.optim.optim_helpers import make_params as _make
+from tests.optim.optim_helpers import torch_steps as _torch_steps
 
 OPTIMIZERS = {c.__name__: c for c in (Adagrad, Adadelta, Adamax, NAdam, RAdam)}
-SHAPES = [(4, 3), (3,), (2, 2, 2)]
-
-
-def _grad(p: np.ndarray, step: int, k: int) -> np.ndarray:
-    """A gradient that depends on the parameter (so trajectories must agree) and on the step."""
-    noise = np.random.default_rng(1000 * step + k).standard_normal(p.shape)
-    return (np.sin(3 * p) + 0.3 * noise).astype(p.dtype)
-
-
-def _make(torch, dtype=np.float64, seed=0):
-    rng = np.random.default_rng(seed)
-    arrays = [rng.standard_normal(s).astype(dtype) for s in SHAPES]
-    ps_e = [Parameter(a.copy()) for a in arrays]
-    ps_t = [torch.nn.Parameter(torch.tensor(a.copy())) for a in arrays]
-    return ps_e, ps_t
-
-
-def _ember_steps(ps, opt, n, start=0):
-    for step in range(start, start + n):
-        for k, p in enumerate(ps):
-            p.grad = ember.tensor(_grad(p.data, step, k))
-        opt.step()
-
-
-def _torch_steps(ps, opt, n, start=0):
-    import torch
-
-    for step in range(start, start + n):
-        for k, p in enumerate(ps):
-            p.grad = torch.tensor(_grad(p.detach().numpy(), step, k))
-        opt.step()
-
-
-def _assert_close(ps_e, ps_t, tol):
-    for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
-
 
 OPTIONS = {
     "Adagrad": [
