@@ -1,0 +1,120 @@
+"""Elementwise activation ops: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU (split from
+elementwise.py, which still exports them).
+
+Each backward is the derivative written next to its forward.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import expit, get_array_module
+from ..function import Function
+from .special import gelu_exact, gelu_exact_grad
+
+
+class ReLU(Function):
+    """ReLU(x) = max(0, x);  ∂y/∂x = 1 where y > 0, else 0."""
+
+    def forward(self, x):
+        y = get_array_module(x).maximum(x, 0)
+        self.y = y
+        return y
+
+    def backward(self, gy):
+        # a float mask times gy: a bool operand would send the multiply through a slow
+        # casting loop, and xp.where with an unpredictable mask is branchy (~10× slower)
+        d = (self.y > 0).astype(gy.dtype)
+        d *= gy
+        return (d,)
+
+
+class LeakyReLU(Function):
+    """LeakyReLU(x) = x if x > 0 else a·x;  ∂y/∂x = 1 if x > 0 else a   (a = slope)."""
+
+    def forward(self, x, slope):
+        xp = get_array_module(x)
+        self.x, self.slope = x, slope
+        # max(x, a·x) picks x for x > 0 when a ≤ 1 (min when a > 1): branch-free, unlike where
+        return xp.maximum(x, x * slope) if slope <= 1 else xp.minimum(x, x * slope)
+
+    def backward(self, gy):
+        a = self.slope
+        d = (self.x > 0).astype(gy.dtype)
+        d *= 1 - a
+        d += a
+        d *= gy
+        return (d,)
+
+
+class Sigmoid(Function):
+    """σ(x) = 1 / (1 + e^{-x}), computed without overflow for large |x|."""
+
+    def forward(self, x):
+        self.y = y = sigmoid_array(x)
+        return y
+
+    def backward(self, gy):
+        d = 1 - self.y  # σ' = σ·(1 - σ), built in one array
+        d *= self.y
+        d *= gy
+        return (d,)
+
+
+def sigmoid_array(x):
+    """Stable σ on a raw array, exact in relative terms for large negative x too."""
+    return expit(x)
+
+
+class Tanh(Function):
+    def forward(self, x):
+        self.y = y = get_array_module(x).tanh(x)
+        return y
+
+    def backward(self, gy):
+        d = self.y * self.y  # tanh' = 1 - tanh², built in one array
+        get_array_module(d).subtract(1, d, out=d)
+        d *= gy
+        return (d,)
+
+
+_SQRT_2 = math.sqrt(2.0)
+_SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
+
+
+class GELU(Function):
+    """GELU(x) = x·Φ(x), Φ the standard normal CDF.
+
+    exact:  Φ(x) = ½(1 + erf(x/√2))
+    tanh:   Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³)))
+    """
+
+    def forward(self, x, approximate="none"):
+        xp = get_array_module(x)
+        self.x, self.approximate = x, approximate
+        if approximate == "tanh":
+            self.t = t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
+            return 0.5 * x * (1 + t)
+        y, self.cdf = gelu_exact(x)  # float32: a fast Φ (ops/special.py); both in parallel
+        return y
+
+    def backward(self, gy):
+        x = self.x
+        if self.approximate == "tanh":
+            t = self.t
+            dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
+            return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+        return (gelu_exact_grad(x, self.cdf, gy),)  # dGELU/dx = Φ(x) + x·φ(x)
+
+
+class SiLU(Function):
+    """SiLU(x) = Swish(x) = x·σ(x)."""
+
+    def forward(self, x):
+        self.x = x
+        self.s = s = sigmoid_array(x)
+        return x * s
+
+    def backward(self, gy):
+        s = self.s
+        return (gy * s * (1 + self.x * (1 - s)),)
