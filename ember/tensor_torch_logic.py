@@ -1,0 +1,108 @@
+"""PyTorch's Tensor comparisons, logic and in-place writes (split from tensor_torch.py).
+
+``TorchLogicMethods`` is a mixin that ``TorchTensorMethods`` (tensor_torch.py) inherits, so
+``Tensor`` has these methods as before. None records a graph: the results are bool tensors
+or Python bools, and the in-place writes refuse a tensor that requires grad while grad mode
+is on.
+
+``Tensor`` and ``as_array`` are bound as this module's globals by tensor.py (see the note at
+the end of tensor.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .function import is_grad_enabled
+from .tensor_methods import TensorMethods
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, as_array  # noqa: F401
+
+
+class TorchLogicMethods:
+    """Comparisons, logic and in-place writes under torch's names; see the module docstring."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------ comparisons and logic
+    # torch's names for the comparison operators: bool results, no gradient, tensor or number
+    eq, ne = TensorMethods.__eq__, TensorMethods.__ne__
+    lt, le = TensorMethods.__lt__, TensorMethods.__le__
+    gt, ge = TensorMethods.__gt__, TensorMethods.__ge__
+
+    def isnan(self) -> Tensor:
+        """True where self is nan."""
+        return Tensor(xp.isnan(self.data))
+
+    def isinf(self) -> Tensor:
+        """True where self is ±inf."""
+        return Tensor(xp.isinf(self.data))
+
+    def isfinite(self) -> Tensor:
+        """True where self is neither nan nor ±inf."""
+        return Tensor(xp.isfinite(self.data))
+
+    def logical_and(self, other) -> Tensor:
+        """Elementwise AND of the truth values."""
+        return Tensor(xp.logical_and(self.data, as_array(other)))
+
+    def logical_or(self, other) -> Tensor:
+        """Elementwise OR of the truth values."""
+        return Tensor(xp.logical_or(self.data, as_array(other)))
+
+    def logical_not(self) -> Tensor:
+        """Elementwise NOT of the truth values."""
+        return Tensor(xp.logical_not(self.data))
+
+    def all(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether every element (along ``dim``) is nonzero."""
+        return Tensor(xp.all(self.data, axis=dim, keepdims=keepdim))
+
+    def any(self, dim=None, keepdim: bool = False) -> Tensor:
+        """Whether some element (along ``dim``) is nonzero."""
+        return Tensor(xp.any(self.data, axis=dim, keepdims=keepdim))
+
+    def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> bool:
+        """|self - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""
+        return bool(xp.allclose(self.data, as_array(other), rtol, atol, equal_nan))
+
+    # ------------------------------------------------------------ in place (no graph)
+    def _inplace(self, name: str) -> None:
+        # An in-place write would change values the graph has saved or will differentiate.
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{name}(): in-place operation on a tensor that requires grad; wrap it in"
+                " ember.no_grad() or work on tensor.detach()"
+            )
+
+    def fill_(self, value) -> Tensor:
+        """Set every element to ``value``; returns self."""
+        self._inplace("fill_")
+        self.data[...] = as_array(value)
+        return self
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0; returns self."""
+        self._inplace("zero_")
+        self.data[...] = 0
+        return self
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src`` (broadcast, cast to self's dtype) into self; returns self."""
+        self._inplace("copy_")
+        self.data[...] = as_array(src)
+        return self
+
+    def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
+        """Clip self into [min, max] in place; returns self."""
+        self._inplace("clamp_")
+        if min is None and max is None:
+            raise ValueError("clamp_(): at least one of min or max must be given")
+        lo = None if min is None else as_array(min)
+        hi = None if max is None else as_array(max)
+        xp.clip(self.data, lo, hi, out=self.data)
+        return self
+
+    clip_ = clamp_
