@@ -222,11 +222,16 @@ class TensorMethods:
             return values
         return values, arg(dim, keep)
 
-    def argmax(self, axis=None, keepdims=False):
-        return Tensor(self.data.argmax(axis=axis, keepdims=keepdims))
+    def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""
+        axis = _ax(axis, dim)
+        keep = (keepdims or bool(keepdim)) and axis is not None
+        return Tensor(self.data.argmax(axis=axis, keepdims=keep))
 
-    def argmin(self, axis=None, keepdims=False):
-        return Tensor(self.data.argmin(axis=axis, keepdims=keepdims))
+    def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+        axis = _ax(axis, dim)
+        keep = (keepdims or bool(keepdim)) and axis is not None
+        return Tensor(self.data.argmin(axis=axis, keepdims=keep))
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):

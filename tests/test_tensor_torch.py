@@ -171,6 +171,22 @@ def test_allclose_returns_a_python_bool(torch):
         assert got is torch.tensor(a).allclose(torch.tensor(b), **kw)
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: a.argmax(dim=1),
+        lambda a: a.argmin(dim=0, keepdim=True),
+        lambda a: a.argmax(),
+        lambda a: a.argmax(1),
+    ],
+)
+def test_argmax_argmin_take_torch_keywords(torch, f):
+    a = np.array([[0.5, 3.0, -1.0], [2.0, -4.0, 7.0]])
+    e, t = f(ember.tensor(a)), f(torch.tensor(a))
+    assert e.shape == tuple(t.shape)
+    np.testing.assert_array_equal(e.data, t.numpy())
+
+
 # ---------------------------------------------------------------- device, dtype, makers
 def test_device_and_dtype_helpers(torch):
     x, t = ember.randn(3, 4), torch.randn(3, 4)
