@@ -260,11 +260,20 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
     def clone(self) -> Tensor:
         return apply(S.Copy, self)
 
-    def to(self, dtype_or_device) -> Tensor:
-        if isinstance(dtype_or_device, str):  # a device: "cpu" is where everything lives
-            backend.check_device(dtype_or_device)
-            return self
-        return self.astype(dtype_or_device)
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
+        """torch's ``x.to(device)``, ``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``;
+        ``non_blocking`` is accepted and means nothing on the host."""
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str):
+                device = a
+            else:
+                dtype = a
+        if device is not None:  # "cpu" is where everything lives
+            backend.check_device(device)
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if copy and out is self else out
 
     # ------------------------------------------------------------ autograd
     def backward(self, gradient=None, retain_graph: bool = False) -> None:

@@ -15,6 +15,7 @@ defines Tensor (the imports below are for readers and type checkers only).
 
 from __future__ import annotations
 
+from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
@@ -28,6 +29,10 @@ if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
 
 _Number = (int, float)
+
+#: What x.max(dim) and x.min(dim) return, named as torch.return_types.
+MaxResult = namedtuple("max", ["values", "indices"])
+MinResult = namedtuple("min", ["values", "indices"])
 
 
 class TensorMethods:
@@ -202,25 +207,31 @@ class TensorMethods:
             correction=correction,
         )
 
-    def std(self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None):
-        return self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim).sqrt()
+    def std(
+        self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
+    ):
+        var = self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim, unbiased=unbiased)
+        return var.sqrt()
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return apply(R.LogSumExp, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
-    def max(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        """Maximum over ``axis``; with torch's ``dim=`` it returns (values, indices)."""
-        return self._extreme(R.Max, self.argmax, axis, keepdims, dim, keepdim)
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        """torch's ``x.max()``, ``x.max(dim)`` → (values, indices), ``x.max(other)``; NumPy's
+        ``axis=``/``keepdims=`` keywords give the values alone."""
+        return self._extreme(R.Max, self.argmax, MaxResult, dim, keepdim, axis, keepdims)
 
-    def min(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return self._extreme(R.Min, self.argmin, axis, keepdims, dim, keepdim)
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
+        return self._extreme(R.Min, self.argmin, MinResult, dim, keepdim, axis, keepdims)
 
-    def _extreme(self, op, arg, axis, keepdims, dim, keepdim):
-        keep = keepdims or bool(keepdim)
-        values = apply(op, self, axis=_ax(axis, dim), keepdims=keep)
-        if dim is None:
-            return values
-        return values, arg(dim, keep)
+    def _extreme(self, op, arg, result, dim, keepdim, axis, keepdims):
+        if isinstance(dim, Tensor):  # x.max(other): the elementwise maximum (minimum)
+            return apply(E.Maximum if op is R.Max else E.Minimum, self, dim)
+        keep = bool(keepdims or keepdim)
+        if dim is None or isinstance(dim, (tuple, list)):
+            return apply(op, self, axis=_ax(axis, dim), keepdims=keep)
+        values = apply(op, self, axis=dim, keepdims=keep)
+        return result(values, arg(dim, keep))
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""

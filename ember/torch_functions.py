@@ -12,11 +12,10 @@ These names shadow Python's builtins (sum, max, abs, round, …) inside this mod
 
 from __future__ import annotations
 
-from collections import namedtuple
-
 from . import functional as F
 from .functional.shape import maximum, minimum
 from .tensor import Tensor
+from .tensor_methods import MaxResult, MinResult
 from .torch_creation import (
     as_tensor,
     bernoulli,
@@ -64,10 +63,6 @@ from .torch_shape import (
     unbind,
     unsqueeze,
 )
-
-#: What max(x, dim) and min(x, dim) return, named as torch.return_types.
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
 
 
 def _t(input) -> Tensor:  # noqa: A002 - torch's argument name
@@ -338,7 +333,7 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A002
         return maximum(input, dim)
     if dim is None:
         return _t(input).max()
-    return MaxResult(*_t(input).max(dim=dim, keepdim=keepdim))
+    return _t(input).max(dim, keepdim)
 
 
 def min(input, dim=None, keepdim: bool = False):  # noqa: A002
@@ -347,7 +342,7 @@ def min(input, dim=None, keepdim: bool = False):  # noqa: A002
         return minimum(input, dim)
     if dim is None:
         return _t(input).min()
-    return MinResult(*_t(input).min(dim=dim, keepdim=keepdim))
+    return _t(input).min(dim, keepdim)
 
 
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002

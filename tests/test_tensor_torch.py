@@ -187,6 +187,37 @@ def test_argmax_argmin_take_torch_keywords(torch, f):
     np.testing.assert_array_equal(e.data, t.numpy())
 
 
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda a: a.max(dim=1).values,
+        lambda a: a.max(1).indices,
+        lambda a: a.min(0, keepdim=True).values,
+        lambda a: a.min(dim=-1)[1],
+        lambda a: a.max(a.flip(0)),
+        lambda a: a.max(),
+        lambda a: a.std(dim=1, unbiased=False),
+        lambda a: a.std(0, keepdim=True, unbiased=True),
+    ],
+)
+def test_max_min_std_take_torch_forms(torch, f):
+    a = np.array([[0.5, 3.0, -1.0], [2.0, -4.0, 7.0]])
+    e, t = f(ember.tensor(a)), f(torch.tensor(a))
+    assert e.shape == tuple(t.shape)
+    np.testing.assert_allclose(e.data, t.detach().numpy())
+
+
+def test_to_takes_torch_forms(torch):
+    x = ember.ones(2, dtype=ember.float32)
+    assert x.to("cpu", non_blocking=True) is x
+    assert x.to("cpu", ember.float64).dtype == ember.float64
+    assert x.to(device="cpu", dtype=ember.float64).dtype == ember.float64
+    assert x.to(ember.zeros(1, dtype=ember.float64)).dtype == ember.float64
+    assert x.to("cpu", copy=True) is not x
+    with pytest.raises(Exception, match="cuda"):
+        x.to("cuda", non_blocking=True)
+
+
 # ---------------------------------------------------------------- device, dtype, makers
 def test_device_and_dtype_helpers(torch):
     x, t = ember.randn(3, 4), torch.randn(3, 4)
