@@ -6,7 +6,7 @@ x = ember.randn(4, 3, requires_grad=True)
 """
 
 from . import backend, cuda, functional, nn, optim  # noqa: E402  (after Tensor: they build on it)
-from .backend import float32, float64, int64
+from .backend import device, float32, float64, int64
 from .creation import (
     arange,
     empty,
@@ -61,3 +61,5 @@ float = float32  # noqa: A001
 double = float64
 
 __version__ = "0.1.0"
+
+from . import utils  # noqa: E402  torch.utils.data's path (ember.utils.data is ember.data)

@@ -35,6 +35,49 @@ CUDA_UNAVAILABLE = (
 )
 
 
+class device:  # noqa: N801 - torch's name
+    """Where a tensor lives, as torch.device: ``device("cpu")``, ``device("cuda", 0)``.
+
+    ``type`` and ``index`` as torch's; equal to its name as a string (``x.device == "cpu"``), so
+    code comparing either way works. Making one for CUDA is fine; placing a tensor there is the
+    clear error of ``check_device``.
+    """
+
+    __slots__ = ("type", "index")
+
+    def __init__(self, type: str, index: int | None = None) -> None:  # noqa: A002
+        name = str(type)
+        kind, _, idx = name.partition(":")
+        if idx:
+            if index is not None:
+                raise ValueError(f"device {name!r} already names an index; got index={index}")
+            index = int(idx) if idx.isdigit() else idx
+        if kind not in ("cpu", "cuda") or (index is not None and not isinstance(index, int)):
+            raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+        self.type, self.index = kind, index
+
+    def __str__(self) -> str:
+        return self.type if self.index is None else f"{self.type}:{self.index}"
+
+    def __repr__(self) -> str:
+        extra = "" if self.index is None else f", index={self.index}"
+        return f"device(type={self.type!r}{extra})"
+
+    def __eq__(self, other) -> bool:
+        if isinstance(other, str):
+            try:
+                other = device(other)
+            except ValueError:  # not a device name: simply not equal
+                return False
+        return isinstance(other, device) and (self.type, self.index) == (other.type, other.index)
+
+    def __hash__(self) -> int:
+        return hash((self.type, self.index))
+
+
+CPU = device("cpu")
+
+
 def check_device(device) -> str:
     """The canonical name of a device this build can place tensors on ("cpu"), or a clear
     error: RuntimeError for a CUDA device (not available), ValueError for an unknown name.

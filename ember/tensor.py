@@ -126,7 +126,7 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    device = property(lambda self: "cpu")
+    device = property(lambda self: backend.CPU)  # a backend.device, equal to "cpu"
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
@@ -266,7 +266,7 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, str):
+            elif isinstance(a, (str, backend.device)):
                 device = a
             else:
                 dtype = a

@@ -101,3 +101,31 @@ def test_layers_take_torchs_device_keyword(make):
     assert all(p.device == "cpu" for p in make("cpu").parameters())
     with pytest.raises(RuntimeError, match="CPU only"):
         make("cuda")
+
+
+def test_device_objects_as_torch_device():
+    x = ember.ones(2)
+    assert x.device == "cpu" and x.device == ember.device("cpu") and x.device.type == "cpu"
+    assert x.device.index is None and repr(x.device) == "device(type='cpu')"
+    assert x.device != "tpu" and x.device != "cuda"  # not a device name, or another device
+    cuda1 = ember.device("cuda", 1)
+    assert str(cuda1) == "cuda:1" and cuda1 == ember.device("cuda:1") and cuda1.index == 1
+    assert ember.zeros(2, device=ember.device("cpu")).device == "cpu"
+    assert x.to(ember.device("cpu")) is x
+    model = nn.Linear(2, 2)
+    assert model.to(ember.device("cpu"), ember.float64) is model
+    assert model.weight.dtype == np.float64
+    with pytest.raises(RuntimeError, match="CPU only"):
+        model.to(cuda1)
+    with pytest.raises(ValueError, match="unknown device 'mps'"):
+        ember.device("mps")
+
+
+def test_torch_module_paths():
+    import ember.nn.functional as F_at_torch_path
+    from ember.utils.data import DataLoader, TensorDataset
+
+    assert F_at_torch_path.cross_entropy is ember.functional.cross_entropy
+    assert set(ember.functional.__all__) <= set(dir(F_at_torch_path))
+    assert DataLoader is ember.data.DataLoader and TensorDataset is ember.data.TensorDataset
+    assert ember.utils.data.random_split is ember.data.random_split

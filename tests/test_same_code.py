@@ -1,8 +1,9 @@
 """One source, two frameworks: training code written for PyTorch runs unchanged on ember.
 
 Each snippet is written once against the PyTorch API and takes the framework module ``m``
-(``torch`` or ``ember``). The tests build each model under both, copy torch's initial weights
-into ember's, feed the same batches, and hold the losses equal step by step (float64).
+(``torch`` or ``ember``), with no framework-specific line. The tests build each model under
+both, copy torch's initial weights into ember's, feed the same batches, and hold the losses
+equal step by step (float64).
 """
 
 import numpy as np
@@ -12,12 +13,9 @@ import ember
 
 torch = pytest.importorskip("torch")
 
-# The one framework-specific line: torch keeps F at torch.nn.functional, ember at ember.functional.
-FUNCTIONAL = {"torch": torch.nn.functional, "ember": ember.functional}
-
-
 def functional(m):
-    return FUNCTIONAL[m.__name__]
+    """F at torch's path in both: torch.nn.functional and ember.nn.functional."""
+    return m.nn.functional
 
 
 # ---------------------------------------------------------------- 1. a CNN on 8×8 digits

@@ -232,11 +232,19 @@ class Module:
     def float(self) -> Module:
         return self._cast(xp.float32)
 
-    def to(self, dtype_or_device) -> Module:
-        if isinstance(dtype_or_device, str):  # a device: "cpu" is where everything lives
-            backend.check_device(dtype_or_device)
-            return self
-        return self._cast(dtype_or_device)
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> Module:
+        """torch's ``module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``
+        (its dtype); ``non_blocking`` is accepted and means nothing on the host."""
+        for a in args:
+            if isinstance(a, (str, backend.device)):
+                device = a
+            elif isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                dtype = a
+        if device is not None:  # "cpu" is where everything lives
+            backend.check_device(device)
+        return self if dtype is None else self._cast(dtype)
 
     def apply(self, fn) -> Module:
         for m in list(self.modules())[::-1]:
