@@ -13,6 +13,7 @@ import ember
 
 torch = pytest.importorskip("torch")
 
+
 def functional(m):
     """F at torch's path in both: torch.nn.functional and ember.nn.functional."""
     return m.nn.functional
