@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..tensor import Tensor, as_array
+from .activation_more import pairwise_distance
 from .loss import _check_reduction, _reduce
 from .shape import where
 
@@ -167,11 +168,6 @@ def cosine_embedding_loss(
     return _reduce(pos + neg, reduction)
 
 
-def _pairwise_distance(a: Tensor, b: Tensor, p: float, eps: float) -> Tensor:
-    """‖a - b + ε‖_p over the last dim, as torch.pairwise_distance."""
-    return (a - b + eps).norm(p, dim=-1)
-
-
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -193,10 +189,10 @@ def triplet_margin_loss(
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be > 0, got {margin}")
     _check_shapes("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
-    d_pos = _pairwise_distance(anchor, positive, p, eps)
-    d_neg = _pairwise_distance(anchor, negative, p, eps)
+    d_pos = pairwise_distance(anchor, positive, p, eps)
+    d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
-        d_neg = d_neg.minimum(_pairwise_distance(positive, negative, p, eps))
+        d_neg = d_neg.minimum(pairwise_distance(positive, negative, p, eps))
     return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
 
 
