@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from .adam_common import next_step, weight_decay
 from .optimizer import Optimizer
 
 
@@ -36,13 +37,8 @@ class Adadelta(Optimizer):
 
     def update(self, p, g, state, group):
         lr, ρ, eps, wd = (group[k] for k in ("lr", "rho", "eps", "weight_decay"))
-        if not state:
-            state["step"] = 0
-            state["square_avg"] = xp.zeros_like(p)
-            state["acc_delta"] = xp.zeros_like(p)
-        state["step"] += 1
-        if wd:
-            g = g + wd * p
+        next_step(state, p, "square_avg", "acc_delta")
+        g = weight_decay(p, g, lr, wd)
         v, u = state["square_avg"], state["acc_delta"]
         v *= ρ
         v += (1 - ρ) * g * g

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from .adam_common import next_step, weight_decay
 from .optimizer import Optimizer
 
 
@@ -52,10 +53,8 @@ class Adagrad(Optimizer):
         if not state:
             state["step"] = 0
             state["sum"] = xp.full_like(p, group["initial_accumulator_value"])
-        state["step"] += 1
-        t = state["step"]
-        if wd:
-            g = g + wd * p
+        t = next_step(state, p)
+        g = weight_decay(p, g, lr, wd)
         clr = lr / (1 + (t - 1) * δ)
         G = state["sum"]  # noqa: N806 - the equation's symbol
         G += g * g

@@ -1,5 +1,6 @@
 """What the Adam family (Adam, Adamax, NAdam, RAdam) shares: torch's argument checks, the
-per-parameter state's first-step setup, weight decay and the moment updates."""
+per-parameter state's first-step setup, weight decay and the moment updates. The state setup
+and weight decay serve Adadelta and Adagrad too."""
 
 from __future__ import annotations
 
