@@ -154,10 +154,10 @@ def dirac_(t: Tensor, groups: int = 1) -> Tensor:
         raise ValueError(f"dim 0 ({out_channels}) must be divisible by groups ({groups})")
     per_group = out_channels // groups
     centre = tuple(n // 2 for n in t.shape[2:])
+    d = xp.arange(min(per_group, in_channels))  # input channel d feeds output g·per_group + d
+    out = (xp.arange(groups)[:, None] * per_group + d).reshape(-1)
     w = xp.zeros(t.shape, dtype=xp.float64)
-    for g in range(groups):
-        for d in range(min(per_group, in_channels)):
-            w[(g * per_group + d, d) + centre] = 1.0
+    w[(out, xp.tile(d, groups)) + centre] = 1.0
     return _fill(t, w)
 
 
