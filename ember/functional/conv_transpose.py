@@ -33,7 +33,7 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
     _check_bias_dtype(x, weight, bias, weight.shape[1] * groups, name)
 
 
-def _args(weight, stride, padding, output_padding, dilation, nd: int, name: str):
+def _args(stride, padding, output_padding, dilation, nd: int, name: str):
     if isinstance(padding, str):
         raise ValueError(f"{name}: padding must be an int or {nd} ints, got {padding!r}")
     s, p = _pair(stride, nd, "stride"), _pair(padding, nd, "padding")
@@ -77,7 +77,7 @@ def conv_transpose1d(
 def _conv_t(x, weight, bias, stride, padding, output_padding, groups, dilation, nd: int):
     name = f"conv_transpose{nd}d"
     _check(x, weight, bias, groups, nd, name)
-    s, p, op, d = _args(weight, stride, padding, output_padding, dilation, nd, name)
+    s, p, op, d = _args(stride, padding, output_padding, dilation, nd, name)
     if nd == 1:  # the 2-D op on a height-1 image
         s, p, op, d = (1,) + s, (0,) + p, (0,) + op, (1,) + d
     return apply(CT.ConvTranspose2d, x, weight, bias, stride=s, padding=p,
@@ -126,7 +126,7 @@ def conv_transpose2d_composed(
     Slow and obviously right; the reference for the fused op.
     """
     _check(x, W, b, groups, 2, "conv_transpose2d_composed")
-    s, p, op, d = _args(W, stride, padding, output_padding, dilation, 2, "conv_transpose2d")
+    s, p, op, d = _args(stride, padding, output_padding, dilation, 2, "conv_transpose2d")
     c, o_g, kh, kw = W.shape
     c_g = c // groups
     x_t = x
