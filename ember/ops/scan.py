@@ -84,9 +84,6 @@ class Prod(Function):
 
     def forward(self, x, dim=None, keepdim=False):
         self.x, self.dim, self.keepdim = x, dim, keepdim
-        if dim is None:
-            y = x.prod()
-            return y.reshape((1,) * x.ndim) if keepdim else y
         return x.prod(axis=dim, keepdims=keepdim)
 
     def backward(self, gy):
