@@ -49,6 +49,11 @@ class _ConvTransposeNd(_ConvBase):
         shape = (in_channels, out_channels // groups) + self.kernel_size
         self._make_parameters(shape, out_channels, bias, dtype)
 
+    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
+        op = self._output_padding(input, output_size)
+        return self._conv_transpose(input, self.weight, self.bias, self.stride, self.padding,
+                                    op, self.groups, self.dilation)  # fmt: skip
+
     def _output_padding(self, x: Tensor, output_size) -> tuple:
         """torch's rule: an output_size (spatial, or with N and C) picks the output_padding."""
         if output_size is None:
@@ -78,19 +83,11 @@ class ConvTranspose2d(_ConvTransposeNd):
     """2-D transposed convolution over x (N, C, H, W) → (N, O, H_out, W_out)."""
 
     nd = 2
-
-    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
-        op = self._output_padding(input, output_size)
-        return FT.conv_transpose2d(input, self.weight, self.bias, self.stride, self.padding,
-                                   op, self.groups, self.dilation)  # fmt: skip
+    _conv_transpose = staticmethod(FT.conv_transpose2d)
 
 
 class ConvTranspose1d(_ConvTransposeNd):
     """1-D transposed convolution over x (N, C, L) → (N, O, L_out)."""
 
     nd = 1
-
-    def forward(self, input: Tensor, output_size=None) -> Tensor:  # noqa: A002
-        op = self._output_padding(input, output_size)
-        return FT.conv_transpose1d(input, self.weight, self.bias, self.stride, self.padding,
-                                   op, self.groups, self.dilation)  # fmt: skip
+    _conv_transpose = staticmethod(FT.conv_transpose1d)
