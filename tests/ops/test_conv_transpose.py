@@ -216,7 +216,7 @@ def test_errors():
         NT.ConvTranspose2d(4, 6, 3, padding_mode="reflect")
     with pytest.raises(ValueError, match="output size"):
         FT.conv_transpose2d(ember.randn(1, 4, 1, 1), ember.randn(4, 2, 1, 1), padding=1)
-    with pytest.raises(RuntimeError):
+    with pytest.raises(RuntimeError, match="device 'cuda' was asked for"):
         NT.ConvTranspose2d(4, 6, 3, device="cuda")
     m = NT.ConvTranspose2d(3, 6, 3)
     with pytest.raises(ValueError, match="input has 4 channels"):
