@@ -47,7 +47,7 @@ def grad(
     them, as ``backward`` does).
     """
     from .backend import xp
-    from .tensor import Tensor, _leaf_hooks, _wrap, as_array
+    from .tensor import Tensor, _leaf_hooks, _wrap, as_array, fit_grad
 
     if create_graph:
         raise NotImplementedError(
@@ -189,9 +189,5 @@ def grad(
                 )
             result.append(_wrap(xp.zeros_like(t.data), None, 0) if materialize_grads else None)
             continue
-        if g.shape != t.data.shape:
-            g = xp.broadcast_to(g, t.data.shape)
-        if g.dtype != t.data.dtype:
-            g = g.astype(t.data.dtype)
-        result.append(_wrap(g, None, 0))
+        result.append(_wrap(fit_grad(g, t.data), None, 0))
     return tuple(result)

@@ -78,19 +78,19 @@ class device:  # noqa: N801 - torch's name
 CPU = device("cpu")
 
 
-def check_device(device) -> str:
+def check_device(where) -> str:
     """The canonical name of a device this build can place tensors on ("cpu"), or a clear
     error: RuntimeError for a CUDA device (not available), ValueError for an unknown name.
 
     Accepts what torch does for the CPU: None, "cpu", "cpu:0"; and names "cuda", "cuda:N".
     """
-    name = "cpu" if device is None else str(device)
-    kind, _, index = name.partition(":")
-    if kind == "cpu" and index in ("", "0"):
-        return "cpu"
-    if kind == "cuda" and (index == "" or index.isdigit()):
+    name = "cpu" if where is None else str(where)
+    d = device(name)  # parses the name, or raises the ValueError for an unknown one
+    if d.type == "cuda":
         raise RuntimeError(f"device {name!r} was asked for, but {CUDA_UNAVAILABLE}")
-    raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+    if d.index not in (None, 0):
+        raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
+    return "cpu"
 
 
 def check_cuda(device=None) -> None:

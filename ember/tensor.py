@@ -9,9 +9,11 @@ Gradients are never written into in place: an op may hand the same array to
 two inputs (``a + b``), so accumulation always makes a new array.
 
 What lives where: this file holds ``apply``, ``as_array`` and the core of ``Tensor`` (its
-data, properties, conversions and autograd); the operators and methods that run ops
-(arithmetic, comparisons, maths, reductions, shapes, indexing) are ``TensorMethods`` in
-``tensor_methods.py``, a mixin Tensor inherits from.
+data, properties, conversions and autograd, hooks included); the methods that run ops come
+from mixins Tensor inherits: ``TensorMethods`` (tensor_methods.py: arithmetic, comparisons,
+maths, reductions, shapes, indexing), ``TorchTensorMethods`` (tensor_torch.py and
+tensor_torch_logic.py: torch's conveniences) and ``IndexTensorMethods`` (tensor_index.py:
+gather, scatter, scans, sorting).
 """
 
 from __future__ import annotations
@@ -263,15 +265,7 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
     def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
         """torch's ``x.to(device)``, ``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``;
         ``non_blocking`` is accepted and means nothing on the host."""
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, backend.device)):
-                device = a
-            else:
-                dtype = a
-        if device is not None:  # "cpu" is where everything lives
-            backend.check_device(device)
+        dtype = to_arguments(args, dtype, device)
         out = self if dtype is None else self.astype(dtype)
         return out.clone() if copy and out is self else out
 
@@ -302,12 +296,32 @@ class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
         if _leaf_hooks:
             for hook in _leaf_hooks.get(id(self), ()):
                 g = hook(g)
-        data = self.data
-        if g.shape != data.shape:
-            g = xp.broadcast_to(g, data.shape)
-        if g.dtype != data.dtype:
-            g = g.astype(data.dtype)
+        g = fit_grad(g, self.data)
         self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
+
+
+def fit_grad(g, data):
+    """A gradient in ``data``'s shape and dtype (broadcast back, cast where they differ)."""
+    if g.shape != data.shape:
+        g = xp.broadcast_to(g, data.shape)
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    return g
+
+
+def to_arguments(args, dtype=None, device=None):
+    """The dtype asked for by torch's ``.to(*args, dtype=, device=)`` (None: keep it), once the
+    device named there is checked: a device name or object, a dtype, or a tensor (its dtype)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, backend.device)):
+            device = a
+        else:
+            dtype = a
+    if device is not None:  # "cpu" is where everything lives
+        backend.check_device(device)
+    return dtype
 
 
 class RemovableHandle:

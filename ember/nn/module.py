@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 from .. import backend
 from ..backend import xp
-from ..tensor import Tensor, as_array
+from ..tensor import Tensor, as_array, to_arguments
 
 
 class Parameter(Tensor):
@@ -235,15 +235,7 @@ class Module:
     def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> Module:
         """torch's ``module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``
         (its dtype); ``non_blocking`` is accepted and means nothing on the host."""
-        for a in args:
-            if isinstance(a, (str, backend.device)):
-                device = a
-            elif isinstance(a, Tensor):
-                dtype = a.dtype
-            else:
-                dtype = a
-        if device is not None:  # "cpu" is where everything lives
-            backend.check_device(device)
+        dtype = to_arguments(args, dtype, device)
         return self if dtype is None else self._cast(dtype)
 
     def apply(self, fn) -> Module:
