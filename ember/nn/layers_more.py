@@ -196,9 +196,7 @@ class _Pad(Module):
         self.value = value
 
     def forward(self, x: Tensor) -> Tensor:
-        if self.mode == "constant":
-            return F.pad(x, self.padding, "constant", self.value)
-        return F.pad(x, self.padding, self.mode)
+        return F.pad(x, self.padding, self.mode, self.value)  # value is 0.0 for the other modes
 
     def extra_repr(self) -> str:
         if self.mode == "constant":
