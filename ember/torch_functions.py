@@ -32,7 +32,8 @@ from .torch_creation import (
     set_default_dtype,
     uint8,
 )
-from .torch_shape import (
+from .torch_shape import (  # _t: input as a Tensor, shared with torch_shape's wrappers
+    _t,
     addmm,
     bmm,
     broadcast_to,
@@ -63,10 +64,6 @@ from .torch_shape import (
     unbind,
     unsqueeze,
 )
-
-
-def _t(input) -> Tensor:  # noqa: A002 - torch's argument name
-    return input if isinstance(input, Tensor) else Tensor(input)
 
 
 def _pair(a, b):
