@@ -231,7 +231,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     keep = pos < idx.size
     if padding_idx is not None:
         padding_idx = padding_idx + v if padding_idx < 0 else padding_idx
-    safe = xp.where(keep, pos, 0) if idx.size else xp.zeros_like(pos)
+    safe = xp.where(keep, pos, 0)  # all zeros when idx is empty (nothing is kept)
     rows = idx[safe] if idx.size else safe  # (B, L_max) embedding row of every slot
     if padding_idx is not None:
         keep &= rows != padding_idx
