@@ -36,7 +36,7 @@ def test_trunc_normal_seeded():
 def test_eye_matches_torch(shape):
     w = init.eye_(ember.randn(*shape))
     np.testing.assert_array_equal(w.data, torch.nn.init.eye_(torch.empty(shape)).numpy())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only 2-D"):
         init.eye_(ember.empty(2, 2, 2))
 
 
@@ -58,9 +58,9 @@ def test_dirac_is_identity_convolution():
 
 
 def test_dirac_errors():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only 3, 4 or 5-D"):
         init.dirac_(ember.empty(3, 3))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="divisible by groups"):
         init.dirac_(ember.empty(5, 2, 3), groups=2)
 
 
@@ -72,5 +72,5 @@ def test_sparse_zero_fraction_per_column(sparsity):
     np.testing.assert_array_equal(zeros_per_col, math.ceil(sparsity * rows))
     nz = w[w != 0]
     assert abs(nz.std() - 0.5) < 0.02 and abs(nz.mean()) < 0.02
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="only 2-D"):
         init.sparse_(ember.empty(2, 2, 2), 0.5)

@@ -100,11 +100,11 @@ def test_interpolate_gradcheck(align_corners):
 
 def test_interpolate_errors():
     x = ember.randn(1, 2, 4, 4)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="exactly one of size and scale_factor"):
         F.interpolate(x, size=3, scale_factor=2.0)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="align_corners option can only be set"):
         F.interpolate(x, size=3, align_corners=True)
-    with pytest.raises(NotImplementedError):
+    with pytest.raises(NotImplementedError, match="bilinear mode needs 4-D"):
         F.interpolate(ember.randn(1, 2, 4), size=3, mode="bilinear")
 
 
@@ -135,7 +135,7 @@ def test_pad_helpers_gradcheck():
 
 
 def test_reflect_pad_too_wide():
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"reflect padding \(3, 0\) must be smaller"):
         F.pad_reflect(ember.randn(1, 1, 3), (3, 0))
 
 

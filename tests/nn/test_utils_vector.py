@@ -54,7 +54,7 @@ def test_vector_to_parameters_round_trip():
 
 def test_errors():
     model, _ = _pair()
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="expected an ember Tensor"):
         vector_to_parameters(np.zeros(26), model.parameters())
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="1-D vector of 26 elements"):
         vector_to_parameters(ember.zeros(25), model.parameters())
