@@ -112,8 +112,6 @@ class Einsum(Function):
                     subs.append(c)
             eyes = [xp.eye(sizes[d[0]], dtype=g.dtype) for d in deltas]
             gk = xp.einsum(",".join([unique, *deltas]) + "->" + "".join(subs), gk, *eyes)
-        else:
-            gk = xp.ascontiguousarray(gk)
         # a dim of size 1 that broadcast against a longer one gets the sum over it
         axes = tuple(i for i, (n, m) in enumerate(zip(a.shape, gk.shape)) if n == 1 and m != 1)
         if axes:
