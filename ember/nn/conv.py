@@ -32,7 +32,7 @@ class _ConvBase(Module):
 
     nd = 2
     # the optional repr fields, in order, each with the value that leaves it out
-    _repr_fields: tuple = ("padding", "dilation")
+    _repr_fields: tuple = (("padding", 0), ("dilation", 1))
 
     def _make_parameters(self, shape: tuple, out_channels: int, bias: bool, dtype) -> None:
         dtype = dtype or xp.float32
@@ -54,9 +54,9 @@ class _ConvBase(Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size},"
             f" stride={self.stride}"
         )
-        for name in self._repr_fields:
+        for name, default in self._repr_fields:
             value = getattr(self, name)
-            if value != ((1,) if name == "dilation" else (0,)) * self.nd:
+            if value != (default,) * self.nd:
                 s += f", {name}={value}"
         if self.groups != 1:
             s += f", groups={self.groups}"

@@ -23,7 +23,7 @@ from .conv import _check_groups, _ConvBase
 
 class _ConvTransposeNd(_ConvBase):
     nd = 2
-    _repr_fields = ("padding", "output_padding", "dilation")
+    _repr_fields = (("padding", 0), ("output_padding", 0), ("dilation", 1))
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
