@@ -38,11 +38,11 @@ def test_concat_indexing_matches_torch():
         (x, y), (tx, ty) = ds[i], tds[i]
         np.testing.assert_array_equal(x.data, tx.numpy())
         assert int(y.data) == int(ty)
-    with pytest.raises(IndexError):
+    with pytest.raises(IndexError, match="out of range"):
         ds[10]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="should not exceed dataset length"):
         ds[-11]
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="empty"):
         ConcatDataset([])
 
 
@@ -103,9 +103,9 @@ def test_iterable_and_chain():
     chained = ChainDataset([Count(2), Count(3)])
     assert list(chained) == [0, 1, 0, 1, 2] and len(chained) == 5
     assert list(Count(1) + Count(2)) == [0, 0, 1]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="iterate it, not index it"):
         Count(2)[0]
-    with pytest.raises(TypeError):
+    with pytest.raises(TypeError, match="does not support IterableDataset"):
         ConcatDataset([Count(2)])
 
 
