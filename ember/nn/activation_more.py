@@ -13,8 +13,9 @@ from ..functional import activation_more as A
 from .module import Module, Parameter
 
 
-def _inplace(inplace: bool) -> str:
-    return "inplace=True" if inplace else ""
+def _with_inplace(s: str, inplace: bool) -> str:
+    """``s`` with ", inplace=True" added when set, as torch's reprs show it."""
+    return ", ".join(part for part in (s, "inplace=True" if inplace else "") if part)
 
 
 class _Inplace(Module):
@@ -23,7 +24,7 @@ class _Inplace(Module):
         self.inplace = inplace
 
     def extra_repr(self):
-        return _inplace(self.inplace)
+        return _with_inplace("", self.inplace)
 
 
 class ReLU6(_Inplace):
@@ -78,7 +79,7 @@ class ELU(Module):
         return A.elu(x, self.alpha)
 
     def extra_repr(self):
-        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+        return _with_inplace(f"alpha={self.alpha}", self.inplace)
 
 
 class CELU(ELU):
@@ -131,8 +132,7 @@ class Hardtanh(Module):
         return A.hardtanh(x, self.min_val, self.max_val)
 
     def extra_repr(self):
-        s = f"min_val={self.min_val}, max_val={self.max_val}"
-        return s + (", inplace=True" if self.inplace else "")
+        return _with_inplace(f"min_val={self.min_val}, max_val={self.max_val}", self.inplace)
 
 
 class Threshold(Module):
@@ -146,8 +146,7 @@ class Threshold(Module):
         return A.threshold(x, self.threshold, self.value)
 
     def extra_repr(self):
-        s = f"threshold={self.threshold}, value={self.value}"
-        return s + (", inplace=True" if self.inplace else "")
+        return _with_inplace(f"threshold={self.threshold}, value={self.value}", self.inplace)
 
 
 class GLU(Module):
