@@ -20,10 +20,9 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
 from ..backend import xp
 from ..ops import unfold as U
-from ..tensor import Tensor, apply
+from ..tensor import Tensor, apply, as_array
 from .conv import _pair
 
 # ---------------------------------------------------------------- unfold / fold
@@ -142,10 +141,6 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 # ---------------------------------------------------------------- embedding_bag
 
 
-def _raw(v):
-    return v.data if isinstance(v, Tensor) else backend.asarray(v)
-
-
 def _bags(idx, offsets, include_last_offset: bool):
     """Flat indices (M,) and offsets → the (B, L_max) table of positions into idx (M where a
     bag is shorter) and each bag's length."""
@@ -199,7 +194,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
             "embedding_bag: per_sample_weights is only supported for mode='sum'"
             f" (got mode={mode!r})"
         )
-    idx = _raw(input)
+    idx = as_array(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding_bag: input must be integers, got dtype {idx.dtype}")
     if idx.ndim == 2:
@@ -214,7 +209,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
-        offsets = _raw(offsets)
+        offsets = as_array(offsets)
     else:
         raise ValueError(f"embedding_bag: input has to be 1D or 2D, got {idx.ndim}-D")
     if per_sample_weights is not None and tuple(per_sample_weights.shape) != idx.shape:
