@@ -143,7 +143,7 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 
 def _bags(idx, offsets, include_last_offset: bool):
     """Flat indices (M,) and offsets → the (B, L_max) table of positions into idx (M where a
-    bag is shorter) and each bag's length."""
+    bag is shorter)."""
     m = idx.shape[0]
     if offsets.ndim != 1:
         raise ValueError(f"embedding_bag: offsets has to be a 1D Tensor, got shape {offsets.shape}")
