@@ -7,10 +7,13 @@ from .module import Module
 
 
 class _Loss(Module):
+    reductions = ("mean", "sum", "none")  # a loss that takes more (KLDivLoss) names them here
+
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in ("mean", "sum", "none"):
-            raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        if reduction not in self.reductions:
+            *rest, last = (repr(r) for r in self.reductions)
+            raise ValueError(f"reduction must be {', '.join(rest)} or {last}, got {reduction!r}")
         self.reduction = reduction
 
     def extra_repr(self):

@@ -33,12 +33,10 @@ class HuberLoss(_Loss):
 class KLDivLoss(_Loss):
     """ℓ = p·(log p - log q) for input log q; reduction may also be 'batchmean' (the true KL)"""
 
+    reductions = ("mean", "sum", "none", "batchmean")
+
     def __init__(self, reduction: str = "mean", log_target: bool = False):
-        if reduction == "batchmean":
-            super().__init__("mean")
-            self.reduction = "batchmean"
-        else:
-            super().__init__(reduction)
+        super().__init__(reduction)
         self.log_target = log_target
 
     def forward(self, input, target):  # noqa: A002
