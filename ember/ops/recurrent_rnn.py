@@ -63,7 +63,7 @@ class RNNLayer(Function):
 
     def backward(self, gy, gh_n):
         xp = get_array_module(self.Hs)
-        Hs, w_hhT, masks = self.Hs, self.w_hh.T, self.masks
+        Hs, w_hhT, masks = self.Hs, xp.ascontiguousarray(self.w_hh.T), self.masks
         T, H, B = Hs.shape[0] - 1, Hs.shape[1], Hs.shape[2]
         if self.nonlinearity == "tanh":
             D = 1 - Hs[1:] * Hs[1:]  # tanh' = 1 - h², every step at once
