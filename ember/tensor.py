@@ -20,7 +20,14 @@ from __future__ import annotations
 
 import weakref
 
-from . import backend, tensor_index, tensor_methods, tensor_torch, tensor_torch_logic
+from . import (
+    backend,
+    tensor_index,
+    tensor_methods,
+    tensor_torch,
+    tensor_torch_arith,
+    tensor_torch_logic,
+)
 from .autograd import run_backward, sequence
 from .backend import xp
 from .function import Function, _grad_state, observers
@@ -345,7 +352,13 @@ _leaf_hooks: dict[int, list] = {}
 # (this module imports them, to inherit from them: that would be a cycle), so they are handed
 # over once, here, as those modules' globals: an operator reads them exactly as it did when it
 # was written in this file, with no extra lookup or call per op.
-for _mixin_module in (tensor_methods, tensor_torch, tensor_torch_logic, tensor_index):
+for _mixin_module in (
+    tensor_methods,
+    tensor_torch,
+    tensor_torch_arith,
+    tensor_torch_logic,
+    tensor_index,
+):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply
     _mixin_module.as_array = as_array

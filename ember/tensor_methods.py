@@ -24,6 +24,7 @@ from .ops import elementwise as E
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
+from .promotion import default_float, pair_target
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
@@ -41,49 +42,53 @@ class TensorMethods:
     __slots__ = ()  # Tensor's instances keep no __dict__
 
     # ------------------------------------------------------------ arithmetic
+    # Mixed dtypes follow torch, not NumPy (promotion.py): an integer meeting a float takes
+    # the float's dtype, or the default float dtype where the float is a Python number.
     def __add__(self, other):
         if isinstance(other, _Number):
-            return apply(E.AddScalar, self, c=other)
-        return apply(E.Add, self, _t(other, self))
+            return apply(E.AddScalar, _for_scalar(self, other), c=other)
+        return apply(E.Add, *_promoted(self, _t(other, self)))
 
     __radd__ = __add__
 
     def __sub__(self, other):
-        if isinstance(other, _Number):
-            return apply(E.AddScalar, self, c=-other)
-        return apply(E.Sub, self, _t(other, self))
+        if isinstance(other, _Number) and not (self.data.dtype.kind == "u" and type(other) is int):
+            return apply(E.AddScalar, _for_scalar(self, other), c=-other)  # (uint8 - 3: no -3)
+        return apply(E.Sub, *_promoted(self, _t(other, self)))
 
     def __rsub__(self, other):
         if isinstance(other, _Number):
-            return apply(E.RSubScalar, self, c=other)
-        return apply(E.Sub, _t(other, self), self)
+            return apply(E.RSubScalar, _for_scalar(self, other), c=other)
+        return apply(E.Sub, *_promoted(_t(other, self), self))
 
     def __mul__(self, other):
         if isinstance(other, _Number):
-            return apply(E.MulScalar, self, c=other)
-        return apply(E.Mul, self, _t(other, self))
+            return apply(E.MulScalar, _for_scalar(self, other), c=other)
+        return apply(E.Mul, *_promoted(self, _t(other, self)))
 
     __rmul__ = __mul__
 
-    def __truediv__(self, other):
+    def __truediv__(self, other):  # true division: integers divide as floats, as in torch
         if isinstance(other, _Number):
-            return apply(E.MulScalar, self, c=1.0 / other)
-        return apply(E.Div, self, _t(other, self))
+            return apply(E.MulScalar, _floating(self), c=1.0 / other)
+        a, b = _promoted(self, _t(other, self))
+        return apply(E.Div, _floating(a), _floating(b))
 
     def __rtruediv__(self, other):
         if isinstance(other, _Number):
-            return apply(E.RDivScalar, self, c=other)
-        return apply(E.Div, _t(other, self), self)
+            return apply(E.RDivScalar, _floating(self), c=other)
+        a, b = _promoted(_t(other, self), self)
+        return apply(E.Div, _floating(a), _floating(b))
 
     def __pow__(self, other):
         if isinstance(other, _Number):
-            return apply(E.PowScalar, self, c=other)
-        return apply(E.Pow, self, _t(other, self))
+            return apply(E.PowScalar, _for_scalar(self, other), c=other)
+        return apply(E.Pow, *_promoted(self, _t(other, self)))
 
     def __rpow__(self, other):
         if isinstance(other, _Number):
-            return apply(E.RPowScalar, self, c=other)
-        return apply(E.Pow, _t(other, self), self)
+            return apply(E.RPowScalar, _for_scalar(self, other), c=other)
+        return apply(E.Pow, *_promoted(_t(other, self), self))
 
     def __neg__(self):
         return apply(E.Neg, self)
@@ -126,45 +131,36 @@ class TensorMethods:
 
     __hash__ = object.__hash__  # defining __eq__ would otherwise make tensors unhashable
 
-    def __invert__(self):
-        return Tensor(~self.data)
-
-    def __and__(self, o):
-        return self._cmp(o, xp.logical_and)
-
-    def __or__(self, o):
-        return self._cmp(o, xp.logical_or)
-
     # ------------------------------------------------------------ maths
     def exp(self):
-        return apply(E.Exp, self)
+        return apply(E.Exp, _floating(self))
 
     def log(self):
-        return apply(E.Log, self)
+        return apply(E.Log, _floating(self))
 
     def log1p(self):
-        return apply(E.Log1p, self)
+        return apply(E.Log1p, _floating(self))
 
     def expm1(self):
-        return apply(E.Expm1, self)
+        return apply(E.Expm1, _floating(self))
 
     def sqrt(self):
-        return apply(E.Sqrt, self)
+        return apply(E.Sqrt, _floating(self))
 
     def abs(self):
         return apply(E.Abs, self)
 
     def sin(self):
-        return apply(E.Sin, self)
+        return apply(E.Sin, _floating(self))
 
     def cos(self):
-        return apply(E.Cos, self)
+        return apply(E.Cos, _floating(self))
 
     def tanh(self):
-        return apply(E.Tanh, self)
+        return apply(E.Tanh, _floating(self))
 
     def sigmoid(self):
-        return apply(E.Sigmoid, self)
+        return apply(E.Sigmoid, _floating(self))
 
     def relu(self):
         return apply(E.ReLU, self)
@@ -192,7 +188,9 @@ class TensorMethods:
         return apply(R.Sum, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return apply(R.Mean, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
+        return apply(
+            R.Mean, _floating(self), axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim)
+        )
 
     def var(
         self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
@@ -201,7 +199,7 @@ class TensorMethods:
             correction = int(unbiased)
         return apply(
             R.Var,
-            self,
+            _floating(self),
             axis=_ax(axis, dim),
             keepdims=keepdims or bool(keepdim),
             correction=correction,
@@ -338,9 +336,32 @@ def _t(other, like: Tensor) -> Tensor:
     if isinstance(other, Tensor):
         return other
     a = as_array(other)
-    if a.dtype.kind == "f" and like.data.dtype.kind == "f" and a.dtype != like.data.dtype:
-        a = a.astype(like.data.dtype)
+    if a.dtype.kind == "f" and a.dtype != like.data.dtype:
+        if like.data.dtype.kind == "f":
+            a = a.astype(like.data.dtype)
+        elif isinstance(other, float):  # a Python float meeting integers: the default float
+            a = a.astype(default_float())
     return Tensor(a)
+
+
+def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Two operands cast where torch's result dtype differs from NumPy's (promotion.py)."""
+    target = pair_target(a.data, b.data)
+    if target is None:
+        return a, b
+    return (a.astype(target), b) if a.data.dtype != target else (a, b.astype(target))
+
+
+def _for_scalar(t: Tensor, c) -> Tensor:
+    """A bool or integer tensor meeting a Python float computes in the default float dtype."""
+    if isinstance(c, float) and t.data.dtype.kind in "biu":
+        return t.astype(default_float())
+    return t
+
+
+def _floating(t: Tensor) -> Tensor:
+    """A floating operation (exp, true division, …) on integers runs in the default float."""
+    return t if t.data.dtype.kind in "fc" else t.astype(default_float())
 
 
 def _ax(axis, dim):

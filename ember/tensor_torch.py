@@ -44,6 +44,11 @@ def _dims(dims) -> tuple:
     return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
+def _floats(t) -> bool:
+    # torch rounds integers to themselves, in their own dtype (NumPy's floor makes float64)
+    return t.data.dtype.kind in "fc"
+
+
 class TorchTensorMethods(TorchLogicMethods):
     """PyTorch's Tensor conveniences composed from existing ops; see the module docstring."""
 
@@ -324,19 +329,19 @@ class TorchTensorMethods(TorchLogicMethods):
 
     def round(self, decimals: int = 0) -> Tensor:
         """Round half to even, to ``decimals`` places (gradient 0)."""
-        return self._constant(xp.round(self.data, decimals))
+        return self._constant(xp.round(self.data, decimals) if _floats(self) else self.data.copy())
 
     def floor(self) -> Tensor:
         """Largest integer ≤ self (gradient 0)."""
-        return self._constant(xp.floor(self.data))
+        return self._constant(xp.floor(self.data) if _floats(self) else self.data.copy())
 
     def ceil(self) -> Tensor:
         """Smallest integer ≥ self (gradient 0)."""
-        return self._constant(xp.ceil(self.data))
+        return self._constant(xp.ceil(self.data) if _floats(self) else self.data.copy())
 
     def trunc(self) -> Tensor:
         """Round toward zero (gradient 0)."""
-        return self._constant(xp.trunc(self.data))
+        return self._constant(xp.trunc(self.data) if _floats(self) else self.data.copy())
 
     def frac(self) -> Tensor:
         """self - trunc(self) (gradient 1)."""

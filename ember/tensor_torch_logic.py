@@ -1,9 +1,10 @@
 """PyTorch's Tensor comparisons, logic and in-place writes (split from tensor_torch.py).
 
 ``TorchLogicMethods`` is a mixin that ``TorchTensorMethods`` (tensor_torch.py) inherits, so
-``Tensor`` has these methods as before. None records a graph: the results are bool tensors
-or Python bools, and the in-place writes refuse a tensor that requires grad while grad mode
-is on.
+``Tensor`` has these methods as before; it inherits the arithmetic methods of
+``TorchArithMethods`` (tensor_torch_arith.py) in turn. None here records a graph: the results
+are bool tensors or Python bools, and the in-place writes refuse a tensor that requires grad
+while grad mode is on.
 
 ``Tensor`` and ``as_array`` are bound as this module's globals by tensor.py (see the note at
 the end of tensor.py).
@@ -16,12 +17,13 @@ from typing import TYPE_CHECKING
 from .backend import xp
 from .function import is_grad_enabled
 from .tensor_methods import TensorMethods
+from .tensor_torch_arith import TorchArithMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, as_array  # noqa: F401
 
 
-class TorchLogicMethods:
+class TorchLogicMethods(TorchArithMethods):
     """Comparisons, logic and in-place writes under torch's names; see the module docstring."""
 
     __slots__ = ()

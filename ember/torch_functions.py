@@ -225,12 +225,42 @@ multiply = mul
 
 def div(input, other, *, rounding_mode: str | None = None) -> Tensor:  # noqa: A002
     """torch.div: input / other, then rounded when rounding_mode is "trunc" or "floor"."""
-    if rounding_mode not in (None, "trunc", "floor"):
-        raise ValueError(
-            f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
-        )
-    out = _pair(input, other) / other
-    return out if rounding_mode is None else getattr(out, rounding_mode)()
+    return _t(input).div(other, rounding_mode=rounding_mode)
+
+
+def floor_divide(input, other) -> Tensor:  # noqa: A002
+    """torch.floor_divide: input // other, rounded toward -inf (gradient 0)."""
+    return div(input, other, rounding_mode="floor")
+
+
+def remainder(input, other) -> Tensor:  # noqa: A002
+    """torch.remainder: Python's %, the result takes other's sign."""
+    return _pair(input, other) % other
+
+
+def fmod(input, other) -> Tensor:  # noqa: A002
+    """torch.fmod: C's fmod, the result takes input's sign."""
+    return _t(input).fmod(other)
+
+
+def bitwise_and(input, other) -> Tensor:  # noqa: A002
+    """torch.bitwise_and (logical for bool tensors)."""
+    return _t(input) & other
+
+
+def bitwise_or(input, other) -> Tensor:  # noqa: A002
+    """torch.bitwise_or (logical for bool tensors)."""
+    return _t(input) | other
+
+
+def bitwise_xor(input, other) -> Tensor:  # noqa: A002
+    """torch.bitwise_xor (logical for bool tensors)."""
+    return _t(input) ^ other
+
+
+def bitwise_not(input) -> Tensor:  # noqa: A002
+    """torch.bitwise_not (logical for bool tensors)."""
+    return ~_t(input)
 
 
 divide = true_divide = div
@@ -381,5 +411,7 @@ __all__ = [
     "set_default_dtype", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square",
     "squeeze", "std", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tanh", "transpose",
     "tril", "triu", "true_divide", "trunc", "uint8", "unbind", "unsqueeze", "var",
+    "floor_divide", "remainder", "fmod", "bitwise_and", "bitwise_or", "bitwise_xor",
+    "bitwise_not",
 ]
 # fmt: on

@@ -282,6 +282,52 @@ class Minimum(Function):
         )
 
 
+class RoundingDiv(Function):
+    """q = a / b rounded toward -inf (``mode`` "floor", Python's //) or toward 0 ("trunc");
+    integer operands give exact integers. Piecewise constant: gradient 0 to both, as torch."""
+
+    def forward(self, a, b, mode="floor"):
+        xp = get_array_module(a)
+        self.sa, self.sb = a.shape, b.shape
+        q = xp.floor_divide(a, b)
+        if mode == "trunc":
+            if a.dtype.kind in "fc":
+                q = xp.trunc(a / b)
+            else:  # floor and trunc differ where the quotient is negative and inexact
+                q = q + ((q < 0) & (q * b != a))
+        self.dtype = q.dtype
+        return q
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        na, nb = self.needs_input_grad
+        return (
+            xp.zeros(self.sa, self.dtype) if na else None,
+            xp.zeros(self.sb, self.dtype) if nb else None,
+        )
+
+
+class Remainder(Function):
+    """r = a - b·q: q = floor(a/b) (torch.remainder, Python's %: r takes b's sign) or, with
+    ``truncate``, q = trunc(a/b) (torch.fmod: r takes a's sign). q is piecewise constant,
+    so ∂r/∂a = 1 and ∂r/∂b = -q, as torch defines them."""
+
+    def forward(self, a, b, truncate=False):
+        xp = get_array_module(a)
+        self.a, self.b, self.truncate = a, b, truncate
+        return xp.fmod(a, b) if truncate else xp.remainder(a, b)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        a, b = self.a, self.b
+        na, nb = self.needs_input_grad
+        gb = None
+        if nb:
+            q = xp.trunc(a / b) if self.truncate else xp.floor_divide(a, b)
+            gb = unbroadcast(-gy * q, b.shape)
+        return (unbroadcast(gy, a.shape) if na else None, gb)
+
+
 class Where(Function):
     """y = a where cond else b; cond carries no gradient."""
 

@@ -1,0 +1,52 @@
+"""Result dtypes of mixed-dtype arithmetic, as PyTorch computes them.
+
+NumPy and torch agree while both operands are floats or both are integers, and disagree
+where an integer (or bool) meets a float. NumPy widens to float64 (an int64 array times a
+float32 array, an int64 array times 0.5, exp of an int64 array); torch keeps the float
+operand's dtype, and where no float operand brings one it uses the default dtype (float32):
+
+    int64 tensor + float32 tensor  → float32        (NumPy: float64)
+    int64 tensor * 0.5             → float32        (NumPy: float64)
+    int64 tensor / int64 tensor    → float32        (NumPy: float64)
+    exp(int64 tensor)              → float32        (NumPy: float64)
+
+and a 0-dim tensor does not widen a dimensioned one of its own category
+(float32 tensor + 0-dim float64 tensor → float32). Without these rules a model written for
+torch (``torch.arange(T) / 10000 ** (...)``, ``x * mask.long()``) would silently run in
+float64 here. Bool < integer < float is torch's order of categories.
+"""
+
+from __future__ import annotations
+
+from . import backend
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def category(dtype) -> int:
+    """0 bool, 1 integer, 2 float, 3 complex."""
+    return _CATEGORY.get(dtype.kind, 2)
+
+
+def is_floating(dtype) -> bool:
+    return dtype.kind in "fc"
+
+
+def default_float():
+    """The dtype torch gives integer operands of a floating operation (float32 at start)."""
+    return backend.DEFAULT_DTYPE
+
+
+def pair_target(a, b):
+    """The dtype one of two arrays must be cast to for torch's result dtype, or None where
+    NumPy's own promotion already gives it (same dtypes, or same category and rank class)."""
+    da, db = a.dtype, b.dtype
+    if da == db:
+        return None
+    ca, cb = category(da), category(db)
+    if ca != cb:  # the higher category's operand decides, whichever has dimensions
+        return da if ca > cb else db
+    a0, b0 = a.ndim == 0, b.ndim == 0
+    if a0 != b0:  # a 0-dim operand does not widen a dimensioned one of its category
+        return db if a0 else da
+    return None

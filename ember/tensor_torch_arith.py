@@ -1,0 +1,143 @@
+"""PyTorch's Tensor arithmetic methods: add/sub/mul/div by name, rounding division, remainder,
+bitwise operators and in-place arithmetic.
+
+``TorchArithMethods`` is a mixin that ``TorchLogicMethods`` (tensor_torch_logic.py) inherits,
+so ``Tensor`` has these methods. Mixed dtypes follow torch (promotion.py). Rounding division
+(``//``, ``div(rounding_mode=...)``) keeps integer operands integer and has gradient 0, as in
+torch; ``%`` (torch.remainder: the result takes the divisor's sign) and ``fmod`` (the
+dividend's sign) have torch's gradients, 1 and -q.
+
+``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see
+the note at the end of tensor.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .ops import elementwise as E
+from .tensor_methods import _promoted, _t
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply, as_array  # noqa: F401
+
+_ROUNDING_MODES = (None, "trunc", "floor")
+
+
+class TorchArithMethods:
+    """Arithmetic under torch's method names; see the module docstring."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------ by name
+    def add(self, other, *, alpha=1) -> Tensor:
+        """self + alpha·other."""
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self, other, *, alpha=1) -> Tensor:
+        """self - alpha·other."""
+        return self - (other if alpha == 1 else other * alpha)
+
+    subtract = sub
+
+    def mul(self, other) -> Tensor:
+        """self · other."""
+        return self * other
+
+    multiply = mul
+
+    def div(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; rounded toward 0 ("trunc") or toward -inf ("floor") on request."""
+        if rounding_mode not in _ROUNDING_MODES:
+            raise ValueError(
+                f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}"
+            )
+        if rounding_mode is None:
+            return self / other
+        return _rounding_div(self, _t(other, self), rounding_mode)
+
+    divide = true_divide = div
+
+    # ------------------------------------------------------------ rounding division, remainder
+    def floor_divide(self, other) -> Tensor:
+        """self // other, rounded toward -inf as Python's // (gradient 0)."""
+        return _rounding_div(self, _t(other, self), "floor")
+
+    __floordiv__ = floor_divide
+
+    def __rfloordiv__(self, other) -> Tensor:
+        return _rounding_div(_t(other, self), self, "floor")
+
+    def remainder(self, other) -> Tensor:
+        """self - other·floor(self/other): Python's %, the result has other's sign."""
+        return apply(E.Remainder, *_promoted(self, _t(other, self)))
+
+    __mod__ = remainder
+
+    def __rmod__(self, other) -> Tensor:
+        return apply(E.Remainder, *_promoted(_t(other, self), self))
+
+    def fmod(self, other) -> Tensor:
+        """self - other·trunc(self/other): C's fmod, the result has self's sign."""
+        return apply(E.Remainder, *_promoted(self, _t(other, self)), truncate=True)
+
+    # ------------------------------------------------------------ bitwise (bool: logical)
+    def __and__(self, other) -> Tensor:
+        return Tensor(xp.bitwise_and(self.data, _operand(other)))
+
+    def __or__(self, other) -> Tensor:
+        return Tensor(xp.bitwise_or(self.data, _operand(other)))
+
+    def __xor__(self, other) -> Tensor:
+        return Tensor(xp.bitwise_xor(self.data, _operand(other)))
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+    bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
+
+    def __invert__(self) -> Tensor:
+        return Tensor(~self.data)
+
+    bitwise_not = __invert__
+
+    # ------------------------------------------------------------ in place (no graph)
+    def add_(self, other, *, alpha=1) -> Tensor:
+        """self += alpha·other in place; returns self."""
+        return self._arith_("add_", self.add(other, alpha=alpha))
+
+    def sub_(self, other, *, alpha=1) -> Tensor:
+        """self -= alpha·other in place; returns self."""
+        return self._arith_("sub_", self.sub(other, alpha=alpha))
+
+    def mul_(self, other) -> Tensor:
+        """self *= other in place; returns self."""
+        return self._arith_("mul_", self * other)
+
+    def div_(self, other, *, rounding_mode: str | None = None) -> Tensor:
+        """self /= other in place; returns self."""
+        return self._arith_("div_", self.div(other, rounding_mode=rounding_mode))
+
+    def _arith_(self, name: str, result: Tensor) -> Tensor:
+        self._inplace(name)
+        if not xp.can_cast(result.data.dtype, self.data.dtype, casting="same_kind"):
+            raise TypeError(
+                f"{name}(): the result's dtype {result.data.dtype} cannot be written into this"
+                f" {self.data.dtype} tensor in place (torch refuses the same); use the"
+                f" out-of-place form or convert the tensor first"
+            )
+        if result.data.shape != self.data.shape:
+            raise ValueError(
+                f"{name}(): the result has shape {tuple(result.data.shape)}, which does not fit"
+                f" in place into this tensor of shape {tuple(self.data.shape)}"
+            )
+        self.data[...] = result.data
+        return self
+
+
+def _operand(other):
+    return other.data if isinstance(other, Tensor) else as_array(other)
+
+
+def _rounding_div(a: Tensor, b: Tensor, mode: str) -> Tensor:
+    """a / b rounded toward -inf ("floor") or 0 ("trunc"); integers stay integers, exactly."""
+    return apply(E.RoundingDiv, *_promoted(a, b), mode=mode)
