@@ -6,7 +6,7 @@ x = ember.randn(4, 3, requires_grad=True)
 """
 
 from . import backend, cuda, functional, nn, optim  # noqa: E402  (after Tensor: they build on it)
-from .backend import device, float32, float64, int64
+from .backend import Generator, default_generator, device, float32, float64, int64
 from .creation import (
     arange,
     empty,
@@ -14,6 +14,7 @@ from .creation import (
     from_numpy,
     full,
     full_like,
+    initial_seed,
     linspace,
     manual_seed,
     ones,
@@ -24,6 +25,7 @@ from .creation import (
     randn,
     randn_like,
     randperm,
+    seed,
     tensor,
     zeros,
     zeros_like,

@@ -318,19 +318,49 @@ except ImportError:  # pragma: no cover - SciPy ships with the default install
 
 
 class Generator:
-    """The random generator ember draws from, seeded by ``ember.manual_seed``."""
+    """torch.Generator: a seeded source of random draws (``ember.Generator``).
 
-    def __init__(self, seed: int | None = None):
-        self.seed(seed)
+    ``Generator(device="cpu")`` starts from torch's seed for a fresh generator, so two fresh
+    generators draw alike; ``manual_seed(s)`` (returns the generator, as torch's) reseeds,
+    ``seed()`` reseeds from the OS and returns the seed, ``initial_seed()`` says the seed,
+    ``get_state()``/``set_state()`` save and restore the stream. Every random maker and
+    initialiser takes one as ``generator=``; without it they draw from ``default_generator``,
+    which ``ember.manual_seed`` seeds. The draws come from NumPy's PCG64, so a seed gives other
+    numbers than torch's Mersenne Twister would; what repeats is ember's own stream.
+    """
 
-    def seed(self, seed: int | None) -> None:
-        self._rng = numpy.random.Generator(numpy.random.PCG64(seed))
+    #: the seed torch gives a fresh Generator()
+    DEFAULT_SEED = 67280421310721
+
+    def __init__(self, device="cpu"):
+        self.device = check_device(device)
+        self.manual_seed(self.DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
+            raise TypeError(f"manual_seed expects an integer seed, got {seed!r}")
+        self._initial = int(seed)
+        self._rng = numpy.random.Generator(numpy.random.PCG64(int(seed) % 2**64))
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        seed = int.from_bytes(os.urandom(8), "little") >> 1
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._initial
 
     def get_state(self) -> dict:
         return self._rng.bit_generator.state
 
-    def set_state(self, state: dict) -> None:
+    def set_state(self, state: dict) -> Generator:
         self._rng.bit_generator.state = state
+        return self
+
+    def __repr__(self) -> str:
+        return f"ember.Generator(device={self.device!r}, initial_seed={self._initial})"
 
     def standard_normal(self, shape, dtype):
         return self._rng.standard_normal(shape, dtype=dtype)
@@ -352,4 +382,13 @@ class Generator:
         return (self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype)
 
 
-default_generator = Generator(0)
+default_generator = Generator().manual_seed(0)
+
+
+def generator_or_default(generator) -> Generator:
+    """``generator`` if one was passed (checked), else ``default_generator``."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be an ember.Generator, got {type(generator).__name__}")
+    return generator

@@ -12,9 +12,20 @@ from .backend import xp
 from .tensor import Tensor
 
 
-def manual_seed(seed: int) -> None:
-    """Seed every random draw ember makes (init, dropout, shuffling) so runs repeat bit for bit."""
-    backend.default_generator.seed(int(seed))
+def manual_seed(seed: int) -> backend.Generator:
+    """Seed every random draw ember makes (init, dropout, shuffling) so runs repeat bit for bit;
+    returns the default generator, as torch.manual_seed does."""
+    return backend.default_generator.manual_seed(seed)
+
+
+def initial_seed() -> int:
+    """torch.initial_seed: the seed of the default generator."""
+    return backend.default_generator.initial_seed()
+
+
+def seed() -> int:
+    """torch.seed: reseed the default generator from the OS; returns the seed."""
+    return backend.default_generator.seed()
 
 
 def _dtype(dtype):
@@ -86,31 +97,33 @@ def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=
     return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def randn(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    """Standard normal samples from ember's seeded generator."""
+def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Standard normal samples from ``generator`` (default: ember's seeded generator)."""
     backend.check_device(device)
-    a = backend.default_generator.standard_normal(_shape(size), _dtype(dtype))
+    a = backend.generator_or_default(generator).standard_normal(_shape(size), _dtype(dtype))
     return Tensor(a, requires_grad=requires_grad)
 
 
-def rand(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
-    """Uniform samples in [0, 1) from ember's seeded generator."""
+def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
+    """Uniform samples in [0, 1) from ``generator`` (default: ember's seeded generator)."""
     backend.check_device(device)
-    a = backend.default_generator.random(_shape(size), _dtype(dtype))
+    a = backend.generator_or_default(generator).random(_shape(size), _dtype(dtype))
     return Tensor(a, requires_grad=requires_grad)
 
 
-def randint(low: int, high: int | None = None, size=(), dtype=None, *, device=None) -> Tensor:
+def randint(
+    low: int, high: int | None = None, size=(), *, generator=None, dtype=None, device=None
+) -> Tensor:
     backend.check_device(device)
     if high is None:
         low, high = 0, low
-    a = backend.default_generator.integers(low, high, tuple(size))
+    a = backend.generator_or_default(generator).integers(low, high, tuple(size))
     return Tensor(a if dtype is None else a.astype(dtype))
 
 
-def randperm(n: int, dtype=None, *, device=None) -> Tensor:
+def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     backend.check_device(device)
-    a = backend.default_generator.permutation(n)
+    a = backend.generator_or_default(generator).permutation(n)
     return Tensor(a if dtype is None else a.astype(dtype))
 
 

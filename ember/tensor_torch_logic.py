@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import backend
 from .backend import xp
 from .function import is_grad_enabled
 from .tensor_methods import TensorMethods
@@ -108,3 +109,24 @@ class TorchLogicMethods(TorchArithMethods):
         return self
 
     clip_ = clamp_
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with draws from U(a, b); returns self."""
+        self._inplace("uniform_")
+        gen = backend.generator_or_default(generator)
+        self.data[...] = gen.uniform(a, b, self.data.shape, xp.float64)
+        return self
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
+        """Fill with draws from N(mean, std²); returns self."""
+        self._inplace("normal_")
+        z = backend.generator_or_default(generator).standard_normal(self.data.shape, xp.float64)
+        self.data[...] = mean + std * z
+        return self
+
+    def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
+        """Fill with 1 with probability p, else 0; returns self."""
+        self._inplace("bernoulli_")
+        u = backend.generator_or_default(generator).random(self.data.shape, xp.float64)
+        self.data[...] = u < as_array(p)
+        return self

@@ -83,7 +83,7 @@ def _float(*values):
     return xp.result_type(*kinds) if kinds else backend.DEFAULT_DTYPE
 
 
-def normal(mean, std=1.0, size=None, *, device=None) -> Tensor:
+def normal(mean, std=1.0, size=None, *, generator=None, device=None) -> Tensor:
     """torch.normal: N(mean, std²) draws; numbers need size, tensors give their broadcast shape."""
     backend.check_device(device)
     m, s = as_array(mean), as_array(std)
@@ -94,22 +94,24 @@ def normal(mean, std=1.0, size=None, *, device=None) -> Tensor:
     if xp.any(s < 0):
         raise ValueError("normal: std must be ≥ 0")
     dtype = _float(mean, std)
-    z = backend.default_generator.standard_normal(tuple(size), dtype)
+    z = backend.generator_or_default(generator).standard_normal(tuple(size), dtype)
     return Tensor((m + s * z).astype(dtype, copy=False))
 
 
-def bernoulli(input, p=None) -> Tensor:  # noqa: A002 - torch's argument name
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002 - torch's name
     """torch.bernoulli: 1 with probability input (or p) elementwise, else 0; input's shape."""
     probs = as_array(input)
     q = probs if p is None else xp.asarray(p)
     if xp.any((q < 0) | (q > 1)) or xp.any(xp.isnan(q)):
         raise ValueError("bernoulli: probabilities must lie in [0, 1]")
     dtype = probs.dtype if probs.dtype.kind == "f" else backend.DEFAULT_DTYPE
-    u = backend.default_generator.random(probs.shape, xp.float64)
+    u = backend.generator_or_default(generator).random(probs.shape, xp.float64)
     return Tensor((u < q).astype(dtype))
 
 
-def multinomial(input, num_samples: int, replacement: bool = False) -> Tensor:  # noqa: A002
+def multinomial(  # noqa: A002 - torch's argument name
+    input, num_samples: int, replacement: bool = False, *, generator=None
+) -> Tensor:
     """torch.multinomial: num_samples int64 indices per row, drawn in proportion to weights."""
     w = as_array(input).astype(xp.float64)
     if w.ndim not in (1, 2):
@@ -126,11 +128,15 @@ def multinomial(input, num_samples: int, replacement: bool = False) -> Tensor:  
             f"multinomial: cannot draw {k} samples without replacement from a row with fewer"
             " categories of positive weight"
         )
-    u = backend.default_generator.random((n, k if replacement else c), xp.float64)
+    u = backend.generator_or_default(generator).random((n, k if replacement else c), xp.float64)
     if replacement:  # inverse of the cumulative distribution, row by row
+        # (each row's CDF normalised to end at 1 and shifted by its row index, so one sorted
+        # search over all rows at once finds every row's draws in that row's own stretch)
         cdf = xp.cumsum(rows, axis=-1)
-        out = xp.stack([xp.searchsorted(cdf[r], u[r] * cdf[r, -1], side="right") for r in range(n)])
-        out = xp.minimum(out, c - 1)
+        cdf /= cdf[:, -1:]
+        shift = xp.arange(n)[:, None]
+        hits = xp.searchsorted((cdf + shift).reshape(-1), (u + shift).reshape(-1), side="right")
+        out = xp.minimum(hits.reshape(n, k) - shift * c, c - 1)
     else:  # exponential race: the k smallest E/w (E ~ Exp(1)) are a draw without replacement
         with xp.errstate(divide="ignore", invalid="ignore"):
             keys = xp.where(rows > 0, -xp.log1p(-u) / rows, xp.inf)

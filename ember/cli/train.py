@@ -225,7 +225,9 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     train_set, val_set = data.train, None
     if hp["val_fraction"]:
         f = hp["val_fraction"]
-        train_set, val_set = random_split(data.train, [1 - f, f], generator=Generator(hp["seed"]))
+        train_set, val_set = random_split(
+            data.train, [1 - f, f], generator=Generator().manual_seed(hp["seed"])
+        )
     loader = DataLoader(train_set, batch_size=hp["batch_size"], shuffle=True, seed=hp["seed"])
     evaluation = {"batch_size": 1024}
     val_loader = DataLoader(val_set, **evaluation) if val_set is not None else None

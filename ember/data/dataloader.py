@@ -69,7 +69,7 @@ class DataLoader:
         if generator is None:
             if seed is None:
                 seed = int(default_generator.integers(0, 2**62, ()))
-            generator = Generator(seed)
+            generator = Generator().manual_seed(seed)
         self.generator = generator
         self._epoch_start_state: dict | None = None  # generator state before this epoch's shuffle
         self._consumed = 0  # batches handed out in the epoch in progress

@@ -50,12 +50,14 @@ def _fill(t: Tensor, values) -> Tensor:
     return t
 
 
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
-    return _fill(t, backend.default_generator.uniform(a, b, t.shape, xp.float64))
+def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    gen = backend.generator_or_default(generator)
+    return _fill(t, gen.uniform(a, b, t.shape, xp.float64))
 
 
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
-    return _fill(t, mean + std * backend.default_generator.standard_normal(t.shape, xp.float64))
+def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    gen = backend.generator_or_default(generator)
+    return _fill(t, mean + std * gen.standard_normal(t.shape, xp.float64))
 
 
 def constant_(t: Tensor, val: float) -> Tensor:
@@ -71,15 +73,15 @@ def ones_(t: Tensor) -> Tensor:
     return constant_(t, 1.0)
 
 
-def xavier_uniform_(t: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
     a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(t, -a, a)
+    return uniform_(t, -a, a, generator)
 
 
-def xavier_normal_(t: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
 
 
 def _kaiming_std(t, a, mode, nonlinearity):
@@ -91,25 +93,33 @@ def _kaiming_std(t, a, mode, nonlinearity):
 
 
 def kaiming_uniform_(
-    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    t: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator=None,
 ) -> Tensor:
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
-    return uniform_(t, -bound, bound)
+    return uniform_(t, -bound, bound, generator)
 
 
 def kaiming_normal_(
-    t: Tensor, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu"
+    t: Tensor,
+    a: float = 0.0,
+    mode: str = "fan_in",
+    nonlinearity: str = "leaky_relu",
+    generator=None,
 ) -> Tensor:
-    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity))
+    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), generator)
 
 
-def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
+def orthogonal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix: rows or columns orthonormal, times ``gain``."""
     if t.ndim < 2:
         raise ValueError(f"orthogonal_ needs at least 2 dims, got shape {t.shape}")
     rows = t.shape[0]
     cols = t.numel() // rows
-    flat = backend.default_generator.standard_normal((rows, cols), xp.float64)
+    flat = backend.generator_or_default(generator).standard_normal((rows, cols), xp.float64)
     if rows < cols:
         flat = flat.T
     q, r = xp.linalg.qr(flat)
@@ -120,7 +130,12 @@ def orthogonal_(t: Tensor, gain: float = 1.0) -> Tensor:
 
 
 def trunc_normal_(
-    t: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0
+    t: Tensor,
+    mean: float = 0.0,
+    std: float = 1.0,
+    a: float = -2.0,
+    b: float = 2.0,
+    generator=None,
 ) -> Tensor:
     """Fill from N(mean, std²) truncated to [a, b], by torch's inverse-CDF method:
     u ~ U(2Φ(α) − 1, 2Φ(β) − 1),  W = mean + std·√2·erf⁻¹(u),  clipped to [a, b]
@@ -131,7 +146,8 @@ def trunc_normal_(
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
-    u = backend.default_generator.uniform(2 * lo - 1, 2 * hi - 1, t.shape, xp.float64)
+    gen = backend.generator_or_default(generator)
+    u = gen.uniform(2 * lo - 1, 2 * hi - 1, t.shape, xp.float64)
     w = mean + std * math.sqrt(2.0) * erfinv(u)
     return _fill(t, xp.clip(w, a, b))
 
@@ -161,15 +177,17 @@ def dirac_(t: Tensor, groups: int = 1) -> Tensor:
     return _fill(t, w)
 
 
-def sparse_(t: Tensor, sparsity: float, std: float = 0.01) -> Tensor:
+def sparse_(t: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
     """Fill a 2-D tensor from N(0, std²), then zero ⌈sparsity·rows⌉ random entries of each
     column (Martens 2010, as torch's sparse_)."""
     if t.ndim != 2:
         raise ValueError(f"sparse_ supports only 2-D tensors, got shape {t.shape}")
     rows, cols = t.shape
     num_zeros = int(math.ceil(sparsity * rows))
-    gen = backend.default_generator
+    gen = backend.generator_or_default(generator)
     w = std * gen.standard_normal(t.shape, xp.float64)
-    for col in range(cols):
-        w[gen.permutation(rows)[:num_zeros], col] = 0.0
+    # each column's own random rows: the first num_zeros of a random order per column (the
+    # order of uniform keys), all columns at once
+    zero_rows = xp.argsort(gen.random((rows, cols), xp.float64), axis=0)[:num_zeros]
+    w[zero_rows, xp.arange(cols)] = 0.0
     return _fill(t, w)

@@ -51,7 +51,7 @@ def test_shuffle_follows_manual_seed_when_no_seed_is_given():
 
 
 def test_generator_argument():
-    g1, g2 = ember.backend.Generator(5), ember.backend.Generator(5)
+    g1, g2 = ember.Generator().manual_seed(5), ember.Generator().manual_seed(5)
     a = _labels(DataLoader(_data(12), batch_size=4, shuffle=True, generator=g1))
     b = _labels(DataLoader(_data(12), batch_size=4, shuffle=True, generator=g2))
     assert a == b
@@ -93,7 +93,7 @@ def test_default_collate_rejects_ragged_samples_clearly():
 
 def test_subset_and_random_split():
     ds = _data(10)
-    parts = random_split(ds, [0.7, 0.3], generator=ember.backend.Generator(0))
+    parts = random_split(ds, [0.7, 0.3], generator=ember.Generator().manual_seed(0))
     assert [len(p) for p in parts] == [7, 3]
     both = sorted(
         _labels(DataLoader(parts[0], batch_size=10))[0]
