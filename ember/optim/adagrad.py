@@ -24,6 +24,8 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        *,
+        maximize: bool = False,
     ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -46,6 +48,7 @@ class Adagrad(Optimizer):
                 initial_accumulator_value=initial_accumulator_value,
                 eps=eps,
             ),
+            maximize=maximize,
         )
 
     def update(self, p, g, state, group):

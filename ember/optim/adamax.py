@@ -23,10 +23,14 @@ class Adamax(Optimizer):
         betas=(0.9, 0.999),
         eps: float = 1e-8,
         weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(
-            params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay)
+            params,
+            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay),
+            maximize=maximize,
         )
 
     def update(self, p, g, state, group):

@@ -77,9 +77,10 @@ class CyclicLR(LRScheduler):
             raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
         self.optimizer = optimizer
         base_lrs = _per_group("base_lr", optimizer, base_lr)
-        if last_epoch == -1:  # torch's fresh optimizer takes initial_lr = base_lr from here
-            for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = group["initial_lr"] = lr
+        if last_epoch == -1:  # a fresh schedule starts at base_lr (and records it, unless an
+            for lr, group in zip(base_lrs, optimizer.param_groups):  # earlier scheduler did)
+                group["lr"] = lr
+                group.setdefault("initial_lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up

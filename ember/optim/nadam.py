@@ -32,6 +32,8 @@ class NAdam(Optimizer):
         weight_decay: float = 0.0,
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
         if momentum_decay < 0.0:
@@ -46,6 +48,7 @@ class NAdam(Optimizer):
                 momentum_decay=momentum_decay,
                 decoupled_weight_decay=decoupled_weight_decay,
             ),
+            maximize=maximize,
         )
 
     def update(self, p, g, state, group):

@@ -15,13 +15,14 @@ from ..tensor import Tensor
 
 
 class Optimizer:
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict, *, maximize: bool = False):
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or dicts, got a single Tensor")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
-        self.defaults = defaults
+        # maximize (torch's flag, every optimizer): step up the gradient, θ ← θ + η·(…)
+        self.defaults = {**defaults, "maximize": bool(maximize)}
         self.param_groups: list[dict] = []
         self.state: dict = {}
         groups = params if isinstance(params[0], dict) else [{"params": params}]
@@ -41,8 +42,7 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
             if id(p) in seen:
                 raise ValueError("some parameters appear in more than one parameter group")
-        group.setdefault("initial_lr", group["lr"])
-        self.param_groups.append(group)
+        self.param_groups.append(group)  # initial_lr is the scheduler's to set, as in torch
 
     def _check(self, group: dict) -> None:
         if group["lr"] < 0.0:
@@ -68,7 +68,8 @@ class Optimizer:
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
-                    self.update(p.data, p.grad.data, state, group)
+                    g = p.grad.data
+                    self.update(p.data, -g if group["maximize"] else g, state, group)
         return loss
 
     def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract

@@ -29,6 +29,8 @@ class RAdam(Optimizer):
         eps: float = 1e-8,
         weight_decay: float = 0.0,
         decoupled_weight_decay: bool = False,
+        *,
+        maximize: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(
@@ -40,6 +42,7 @@ class RAdam(Optimizer):
                 weight_decay=weight_decay,
                 decoupled_weight_decay=decoupled_weight_decay,
             ),
+            maximize=maximize,
         )
 
     def update(self, p, g, state, group):

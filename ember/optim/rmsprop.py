@@ -26,6 +26,8 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
+        *,
+        maximize: bool = False,
     ):
         for name, v in (
             ("epsilon", eps),
@@ -45,6 +47,7 @@ class RMSprop(Optimizer):
                 momentum=momentum,
                 centered=centered,
             ),
+            maximize=maximize,
         )
 
     def update(self, p, g, state, group):

@@ -22,6 +22,8 @@ class SGD(Optimizer):
         dampening: float = 0.0,
         weight_decay: float = 0.0,
         nesterov: bool = False,
+        *,
+        maximize: bool = False,
     ):
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -38,6 +40,7 @@ class SGD(Optimizer):
                 weight_decay=weight_decay,
                 nesterov=nesterov,
             ),
+            maximize=maximize,
         )
 
     def update(self, p, g, state, group):

@@ -20,7 +20,7 @@ class CosineSchedule:
         if T_max < 1:
             raise ValueError(f"a cosine schedule needs T_max ≥ 1 steps, got {T_max}")
         self.optimizer, self.T_max, self.last_epoch = optimizer, T_max, 0
-        self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
+        self.base_lrs = [g.setdefault("initial_lr", g["lr"]) for g in optimizer.param_groups]
         self._apply()
 
     def _apply(self) -> None:

@@ -287,3 +287,31 @@ def test_chained_checks_optimizer_and_plateau(torch):
         E.ChainedScheduler([E.ConstantLR(oe), E.ExponentialLR(other, 0.9)])
     with pytest.raises(ValueError, match="ReduceLROnPlateau"):
         E.ChainedScheduler([E.ReduceLROnPlateau(oe)])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m, o: m.StepLR(o, 2, gamma=0.5),
+        lambda m, o: m.CyclicLR(o, base_lr=0.01, max_lr=0.2, step_size_up=3),
+    ],
+)
+def test_initial_lr_is_recorded_by_the_scheduler_not_the_optimizer(torch, make):
+    """torch's optimizer has no 'initial_lr'; the first scheduler records the rate it finds,
+    so a rate changed between making the optimizer and the scheduler is the one scheduled."""
+    oe, ot = _pair(torch)
+    assert all("initial_lr" not in g for g in oe.param_groups)
+    flags = {"foreach", "fused", "differentiable"}  # torch's implementation switches
+    assert oe.state_dict()["param_groups"][0].keys() == (
+        ot.state_dict()["param_groups"][0].keys() - flags
+    )
+    for o in (oe, ot):
+        o.param_groups[0]["lr"] = 0.05
+    se, st = make(E, oe), make(torch.optim.lr_scheduler, ot)
+    assert [g["initial_lr"] for g in oe.param_groups] == [g["initial_lr"] for g in ot.param_groups]
+    for k in range(6):
+        oe.step()
+        ot.step()
+        se.step()
+        st.step()
+        _check(oe, ot, se, st, k)

@@ -162,7 +162,7 @@ DEFAULTS = {
 def test_defaults_as_torch(torch, name):
     p = Parameter(np.zeros(3))
     defaults = OPTIMIZERS[name]([p]).defaults
-    assert defaults == DEFAULTS[name]
+    assert defaults == {**DEFAULTS[name], "maximize": False}
     theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
     assert {k: theirs[k] for k in defaults} == defaults
 

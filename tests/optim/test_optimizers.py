@@ -63,6 +63,30 @@ def test_matches_torch_float64(torch, name, opts):
     _assert_close(ps_e, ps_t, 1e-10)
 
 
+MAXIMIZE = {
+    "SGD": dict(lr=0.05, momentum=0.9, weight_decay=0.01),
+    "RMSprop": dict(lr=0.01, momentum=0.5, centered=True),
+    "Adam": dict(lr=0.01, weight_decay=0.05, amsgrad=True),
+    "AdamW": dict(lr=0.01, weight_decay=0.1),
+    "Adagrad": dict(lr=0.05, weight_decay=0.01),
+    "Adadelta": dict(lr=0.5, weight_decay=0.01),
+    "Adamax": dict(lr=0.01, weight_decay=0.01),
+    "NAdam": dict(lr=0.01, weight_decay=0.01),
+    "RAdam": dict(lr=0.01, weight_decay=0.01),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MAXIMIZE))
+def test_maximize_climbs_the_gradient_as_torch(torch, name):
+    """maximize=True: every optimizer steps along +g (weight decay still pulls toward 0)."""
+    ps_e, ps_t = _make(torch)
+    oe = getattr(ember.optim, name)(ps_e, **MAXIMIZE[name], maximize=True)
+    ot = getattr(torch.optim, name)(ps_t, **MAXIMIZE[name], maximize=True)
+    assert oe.defaults["maximize"] is True and oe.param_groups[0]["maximize"] is True
+    _steps(ps_e, ps_t, oe, ot, 15)
+    _assert_close(ps_e, ps_t, 1e-10)
+
+
 @pytest.mark.parametrize("name", ["SGD", "RMSprop", "Adam", "AdamW"])
 def test_matches_torch_float32(torch, name):
     opts = {"SGD": dict(lr=0.05, momentum=0.9), "RMSprop": dict(lr=0.01, centered=True)}.get(

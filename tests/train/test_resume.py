@@ -23,6 +23,8 @@ class Exponential:
 
     def __init__(self, optimizer):
         self.optimizer, self.last_epoch = optimizer, 0
+        for g in optimizer.param_groups:  # as torch's schedulers record it
+            g.setdefault("initial_lr", g["lr"])
 
     def step(self):
         self.last_epoch += 1
