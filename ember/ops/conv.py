@@ -104,6 +104,17 @@ def offset_slice(u: int, v: int, stride, dilation, out_hw):
     )
 
 
+def add_windows(canvas, piece, kernel, stride, dilation, out_hw):
+    """col2im's scatter: canvas[window of offset (u, v)] += piece(u, v) for every kernel
+    offset, one strided add each (the windows of different offsets overlap, so the adds
+    accumulate); returns canvas."""
+    kh, kw = kernel
+    for u in range(kh):
+        for v in range(kw):
+            canvas[offset_slice(u, v, stride, dilation, out_hw)] += piece(u, v)
+    return canvas
+
+
 def _full_width_columns(x, kernel, stride, padding, dilation, out_h):
     """X_col over every padded column j < Wp (not only the Wo valid ones), for stride_w = 1.
 
@@ -293,10 +304,14 @@ class Conv2d(Function):
         else:
             g_cols = g_cols.reshape(c, kh, kw, n, out_hw[0], wc)[..., : out_hw[1]]
             # col2im: ∂L/∂x̃ accumulates every offset's columns; memory (C, N, Hp, Wp)
-            gxpad = xp.zeros((c, n, hp, wp), dtype=gy.dtype)
-            for u in range(kh):
-                for v in range(kw):
-                    gxpad[offset_slice(u, v, stride, dilation, out_hw)] += g_cols[:, u, v]
+            gxpad = add_windows(
+                xp.zeros((c, n, hp, wp), dtype=gy.dtype),
+                lambda u, v: g_cols[:, u, v],
+                (kh, kw),
+                stride,
+                dilation,
+                out_hw,
+            )
         return gxpad[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1)
 
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .conv import conv_columns_gemm, offset_slice
+from .conv import add_windows, conv_columns_gemm
 
 
 def transposed_out_size(size: int, kernel: int, stride: int, padding: int, dilation: int,
@@ -86,10 +86,14 @@ class ConvTranspose2d(Function):
         Y_col = xp.matmul(W_mat.swapaxes(1, 2), X_mat)  # (groups, O_g·kh·kw, N·H·W)
         Y_col = Y_col.reshape(o, kh, kw, n, h, w)
         # col2im: one strided add per kernel offset; memory (O, N, Hc, Wc)
-        y_canvas = xp.zeros((o, n) + room, dtype=x.dtype)
-        for u in range(kh):
-            for v in range(kw):
-                y_canvas[offset_slice(u, v, stride, dilation, (h, w))] += Y_col[:, u, v]
+        y_canvas = add_windows(
+            xp.zeros((o, n) + room, dtype=x.dtype),
+            lambda u, v: Y_col[:, u, v],
+            (kh, kw),
+            stride,
+            dilation,
+            (h, w),
+        )
         (ph, pw), (ho, wo) = padding, out_hw
         y = y_canvas[:, :, ph : ph + ho, pw : pw + wo]
         if bias is not None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .conv import channel_major, offset_slice, pad2d, zeros_nchw
+from .conv import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool):
@@ -148,9 +148,7 @@ class AvgPool2d(Function):
             gy = gy[:, :, None, :]
         g = gy * self.scale
         g_pad = zeros_nchw(xp, pad_shape, gy.dtype, channel_major(gy))
-        for u in range(kh):
-            for v in range(kw):
-                g_pad[offset_slice(u, v, stride, (1, 1), out_hw)] += g
+        add_windows(g_pad, lambda u, v: g, (kh, kw), stride, (1, 1), out_hw)
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]

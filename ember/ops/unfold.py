@@ -11,7 +11,7 @@ each is the other's backward: ∂L/∂x = fold(∂L/∂X_col) and ∂L/∂X_col 
 
 Both read and write through the helpers of conv.py: one strided view of the padded input for
 im2col (``windows``), and one strided add per kernel offset (kh·kw of them) for col2im
-(``offset_slice``), never a loop over the batch, channels or pixels.
+(``offset_slice``, ``add_windows``), never a loop over the batch, channels or pixels.
 
 Shapes: x (N, C, H, W) ↔ X_col (N, C·kh·kw, L), L = Ho·Wo with
 Ho = ⌊(H + 2·p_h − d_h·(kh − 1) − 1) / s_h⌋ + 1 (likewise Wo).
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .conv import offset_slice, out_size, pad2d, windows
+from .conv import add_windows, out_size, pad2d, windows
 
 
 def blocks(hw, kernel, dilation, padding, stride) -> tuple:
@@ -51,10 +51,14 @@ def col2im(cols, hw, kernel, dilation, padding, stride):
     c = cols.shape[1] // (kh * kw)
     out_hw = blocks(hw, kernel, dilation, padding, stride)
     g = cols.reshape(n, c, kh, kw, out_hw[0], out_hw[1])
-    x_pad = xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype)
-    for u in range(kh):
-        for v in range(kw):
-            x_pad[offset_slice(u, v, stride, dilation, out_hw)] += g[:, :, u, v]
+    x_pad = add_windows(
+        xp.zeros((n, c, h + 2 * ph, w + 2 * pw), dtype=cols.dtype),
+        lambda u, v: g[:, :, u, v],
+        kernel,
+        dilation=dilation,
+        stride=stride,
+        out_hw=out_hw,
+    )
     return x_pad[:, :, ph : ph + h, pw : pw + w]
 
 
