@@ -5,8 +5,7 @@ from __future__ import annotations
 from .. import backend
 from ..ops import ctc as CO
 from ..tensor import Tensor, apply, as_array
-
-_REDUCTIONS = ("mean", "sum", "none")
+from .loss import check_reduction
 
 
 def _lengths(value, n: int, name: str):
@@ -74,8 +73,7 @@ def ctc_loss(
     1-D concatenated. input_lengths, target_lengths (N,). ``mean`` divides each sample's
     loss by its target length (at least 1), then averages over the batch, as torch does.
     """
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+    check_reduction(reduction, name="ctc_loss")
     if not isinstance(log_probs, Tensor):
         log_probs = Tensor(as_array(log_probs))
     unbatched = log_probs.ndim == 2

@@ -16,13 +16,19 @@ from ..tensor import Tensor, apply, as_array
 _REDUCTIONS = ("mean", "sum", "none")
 
 
-def _check_reduction(reduction):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
+def check_reduction(reduction, allowed=_REDUCTIONS, name: str = "") -> None:
+    """The one wording every loss uses for a reduction it does not know (a loss that takes
+    more, like kl_div's 'batchmean', passes its own ``allowed``)."""
+    if reduction not in allowed:
+        *rest, last = (repr(r) for r in allowed)
+        prefix = f"{name}: " if name else ""
+        raise ValueError(
+            f"{prefix}reduction must be {', '.join(rest)} or {last}, got {reduction!r}"
+        )
 
 
 def _reduce(loss: Tensor, reduction: str) -> Tensor:
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
@@ -67,7 +73,7 @@ def cross_entropy(
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """ℓ = -Σ_c q_c·log softmax(z)_c, q the (smoothed) target distribution; from logits."""
-    _check_reduction(reduction)
+    check_reduction(reduction)
     check_loss_input(input.grad_fn, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
@@ -122,7 +128,7 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x."""
-    _check_reduction(reduction)
+    check_reduction(reduction)
     check_loss_input(input.grad_fn, "nll_loss")
     x, rest = _classes_last(input)
     t = _class_targets(target, x.shape[1], ignore_index)
@@ -167,7 +173,7 @@ def binary_cross_entropy(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
             " binary_cross_entropy_with_logits"
         )
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
     if y.shape != input.shape:
         raise ValueError(
@@ -185,7 +191,7 @@ def binary_cross_entropy_with_logits(
     pos_weight=None,
 ) -> Tensor:
     """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], fused so large |z| never overflows."""
-    _check_reduction(reduction)
+    check_reduction(reduction)
     check_loss_input(input.grad_fn, "binary_cross_entropy_with_logits")
     y = _same_shape("binary_cross_entropy_with_logits", input, target)
     w = None if weight is None else as_array(weight, input.dtype)

@@ -11,7 +11,7 @@ import math
 
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
-from .loss import _check_reduction, _reduce
+from .loss import _reduce, check_reduction
 from .shape import where
 
 _EPSILON = 1e-12  # torch's guard on the squared magnitudes in cosine_embedding_loss
@@ -43,7 +43,7 @@ def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float =
     ℓ = 0.5·z²/β     if z < β
         z - 0.5·β    otherwise          (β = 0: plain L1, ℓ = z)
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
     y = _pair("smooth_l1_loss", input, target)
@@ -60,7 +60,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     ℓ = 0.5·z²             if z < δ
         δ·(z - 0.5·δ)      otherwise     (= δ · smooth_l1 with β = δ)
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     y = _pair("huber_loss", input, target)
@@ -83,10 +83,7 @@ def kl_div(
     distributions); 'batchmean' sums and divides by the batch size N = input.shape[0], which is
     the KL divergence averaged over the batch; 'sum' and 'none' as usual.
     """
-    if reduction not in ("mean", "batchmean", "sum", "none"):
-        raise ValueError(
-            f"kl_div: reduction must be 'mean', 'batchmean', 'sum' or 'none', got {reduction!r}"
-        )
+    check_reduction(reduction, ("mean", "batchmean", "sum", "none"), "kl_div")
     p = _pair("kl_div", input, target)
     if log_target:
         loss = p.exp() * (p - input)
@@ -110,7 +107,7 @@ def margin_ranking_loss(
 
     ℓ = max(0, -y·(x₁ - x₂) + margin)
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _tensor(target, input1)
     _check_shapes("margin_ranking_loss", input1=input1, input2=input2, target=y)
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0), reduction)
@@ -128,7 +125,7 @@ def hinge_embedding_loss(
             max(0, margin - x)    if y = -1
     (as torch, a label that is neither gets both terms)
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _pair("hinge_embedding_loss", input, target).data
     margin_term = where(y != 1, (margin - input).clamp(min=0), 0.0)
     self_term = where(y != -1, input, 0.0)
@@ -150,7 +147,7 @@ def cosine_embedding_loss(
 
     Shapes: inputs (N, D) with target (N,), or inputs (D,) with a scalar target.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _tensor(target, input1)
     _check_shapes("cosine_embedding_loss", input1=input1, input2=input2)
     if y.ndim > 1 or input1.ndim != y.ndim + 1 or input1.shape[:-1] != y.shape:
@@ -185,7 +182,7 @@ def triplet_margin_loss(
         ℓ = max(0, d(a, p) - d(a, n) + margin)
         swap: d(a, n) ← min(d(a, n), d(p, n))      (the harder negative distance)
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be > 0, got {margin}")
     _check_shapes("triplet_margin_loss", anchor=anchor, positive=positive, negative=negative)
@@ -210,7 +207,7 @@ def poisson_nll_loss(
     ℓ = x - y·log(x + eps)         otherwise: x = λ
     full: + y·log y - y + ½·log(2πy) for y > 1   (Stirling's approximation of log y!)
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _pair("poisson_nll_loss", input, target)
     loss = input.exp() - y * input if log_input else input - y * (input + eps).log()
     if full:
@@ -257,7 +254,7 @@ def gaussian_nll_loss(
     at the clamped value, passed through unchanged. var: the input's shape, its shape without
     the last dim, one dim of size 1, or a number.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _pair("gaussian_nll_loss", input, target)
     v = _gaussian_var(var, input)
     clamped = Tensor(v.data.clip(eps, None))
@@ -274,7 +271,7 @@ def soft_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor: 
 
     ℓ = log(1 + e^{-y·x})
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _pair("soft_margin_loss", input, target)
     return _reduce((-input * y).exp().log1p(), reduction)
 
@@ -296,7 +293,7 @@ def multilabel_soft_margin_loss(
 
     one value per sample (the last dim is the class dim), then reduced.
     """
-    _check_reduction(reduction)
+    check_reduction(reduction)
     y = _pair("multilabel_soft_margin_loss", input, target)
     loss = -(y * _log_sigmoid(input) + (1 - y) * _log_sigmoid(-input))
     if weight is not None:

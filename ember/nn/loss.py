@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import functional as F
+from ..functional.loss import check_reduction
 from .module import Module
 
 
@@ -11,9 +12,7 @@ class _Loss(Module):
 
     def __init__(self, reduction: str = "mean"):
         super().__init__()
-        if reduction not in self.reductions:
-            *rest, last = (repr(r) for r in self.reductions)
-            raise ValueError(f"reduction must be {', '.join(rest)} or {last}, got {reduction!r}")
+        check_reduction(reduction, self.reductions, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self):

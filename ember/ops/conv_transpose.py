@@ -62,7 +62,6 @@ class ConvTranspose2d(Function):
         self.one_d = x.ndim == 3
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
-        check_output_padding(output_padding, stride, dilation)
         n, c, h, w = x.shape
         _, o_g, kh, kw = weight.shape
         c_g, o = c // groups, o_g * groups
