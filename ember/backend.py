@@ -311,10 +311,14 @@ def _expit_fallback(x):
     return y
 
 
-try:  # SciPy's erf and expit are vectorised and stable; NumPy has neither.
-    from scipy.special import erf, expit
+def _erfinv_missing(x):  # pragma: no cover - SciPy ships with the default install
+    raise ImportError("erfinv (trunc_normal_'s inverse CDF) needs SciPy: pip install scipy")
+
+
+try:  # SciPy's erf, erfinv and expit are vectorised and stable; NumPy has none of them.
+    from scipy.special import erf, erfinv, expit
 except ImportError:  # pragma: no cover - SciPy ships with the default install
-    erf, expit = _erf_fallback, _expit_fallback
+    erf, erfinv, expit = _erf_fallback, _erfinv_missing, _expit_fallback
 
 
 class Generator:

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from .. import backend
 from ..backend import xp
 from ..ops.elementwise import Mul
@@ -41,14 +39,14 @@ def _tuple(v, n: int, name: str) -> tuple:
 
 def _source_index(n: int, m: int, scale, align_corners: bool, linear: bool):
     """torch's source coordinate of every output position d = 0..m-1 (float64)."""
-    d = np.arange(m, dtype=np.float64)
+    d = xp.arange(m, dtype=xp.float64)
     if align_corners:
         r = (n - 1) / (m - 1) if m > 1 else 0.0
         return r * d
     r = 1.0 / scale if scale is not None and scale > 0 else n / m
     if not linear:
         return r * d
-    return np.maximum(r * (d + 0.5) - 0.5, 0.0)
+    return xp.maximum(r * (d + 0.5) - 0.5, 0.0)
 
 
 def _nearest_along(x: Tensor, dim: int, m: int, scale, shortcuts: bool) -> Tensor:
@@ -58,9 +56,9 @@ def _nearest_along(x: Tensor, dim: int, m: int, scale, shortcuts: bool) -> Tenso
     if m == 2 * n and shortcuts:  # torch's 2-D kernel (nearest_idx) halves d for a factor 2
         return x.index_select(dim, xp.arange(m, dtype=xp.int64) >> 1)
     # torch computes ⌊d · r⌋ with r in float32 for the legacy 'nearest' mode
-    r = np.float32(1.0 / scale) if scale is not None and scale > 0 else np.float32(n) / m
-    idx = np.floor(np.arange(m, dtype=np.float32) * np.float32(r)).astype(np.int64)
-    idx = np.minimum(idx, n - 1)
+    r = xp.float32(1.0 / scale) if scale is not None and scale > 0 else xp.float32(n) / m
+    idx = xp.floor(xp.arange(m, dtype=xp.float32) * xp.float32(r)).astype(xp.int64)
+    idx = xp.minimum(idx, n - 1)
     return x.index_select(dim, xp.asarray(idx, dtype=xp.int64))
 
 
@@ -69,10 +67,10 @@ def _linear_along(x: Tensor, dim: int, m: int, scale, align_corners: bool) -> Te
     if m == n:  # torch copies an axis whose size does not change, whatever the scale
         return x
     s = _source_index(n, m, scale, align_corners, linear=True)
-    i0 = np.floor(s).astype(np.int64)
-    lam1 = np.clip(s - i0, 0.0, 1.0)
+    i0 = xp.floor(s).astype(xp.int64)
+    lam1 = xp.clip(s - i0, 0.0, 1.0)
     lam0 = 1.0 - lam1
-    i1 = np.where(i0 < n - 1, i0 + 1, i0)
+    i1 = xp.where(i0 < n - 1, i0 + 1, i0)
     shape = [1] * x.ndim
     shape[dim] = m
     w0 = Tensor(xp.asarray(lam0.reshape(shape), dtype=x.dtype))
@@ -141,15 +139,15 @@ def interpolate(
 
 def _pad_index(n: int, before: int, after: int, mode: str):
     """Source index of every padded position along one axis of size n."""
-    i = np.arange(-before, n + after)
+    i = xp.arange(-before, n + after)
     if mode == "reflect":  # mirror about the edge element, which is not repeated
         if before >= n or after >= n:
             raise ValueError(
                 f"pad: reflect padding ({before}, {after}) must be smaller than the dim size {n}"
             )
-        i = (n - 1) - np.abs((n - 1) - np.abs(i))
+        i = (n - 1) - xp.abs((n - 1) - xp.abs(i))
     elif mode == "replicate":  # repeat the edge element
-        i = np.clip(i, 0, n - 1)
+        i = xp.clip(i, 0, n - 1)
     elif mode == "circular":  # wrap around
         if before > n or after > n:
             raise ValueError(f"pad: circular padding ({before}, {after}) exceeds dim size {n}")
@@ -256,7 +254,7 @@ def instance_norm(
     c = x.shape[1]
     axes = tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
-    m = int(np.prod(x.shape[2:]))
+    m = int(xp.prod(x.shape[2:]))
     if use_input_stats:
         if m <= 1:
             raise ValueError(
@@ -300,7 +298,7 @@ def rms_norm(
             f"rms_norm: input shape {x.shape} does not end in normalized_shape {normalized_shape}"
         )
     if eps is None:
-        eps = float(np.finfo(x.dtype).eps)
+        eps = float(xp.finfo(x.dtype).eps)
     axes = tuple(range(x.ndim - k, x.ndim))
     y = x * ((x * x).mean(axis=axes, keepdims=True) + eps).rsqrt()
     return y if weight is None else y * weight

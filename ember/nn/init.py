@@ -140,15 +140,13 @@ def trunc_normal_(
     """Fill from N(mean, std²) truncated to [a, b], by torch's inverse-CDF method:
     u ~ U(2Φ(α) − 1, 2Φ(β) − 1),  W = mean + std·√2·erf⁻¹(u),  clipped to [a, b]
     (α = (a − mean)/std, β = (b − mean)/std; the clip only catches rounding)."""
-    from scipy.special import erfinv
-
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     gen = backend.generator_or_default(generator)
     u = gen.uniform(2 * lo - 1, 2 * hi - 1, t.shape, xp.float64)
-    w = mean + std * math.sqrt(2.0) * erfinv(u)
+    w = mean + std * math.sqrt(2.0) * backend.erfinv(u)
     return _fill(t, xp.clip(w, a, b))
 
 
