@@ -140,6 +140,7 @@ def trunc_normal_(
     """Fill from N(mean, std²) truncated to [a, b], by torch's inverse-CDF method:
     u ~ U(2Φ(α) − 1, 2Φ(β) − 1),  W = mean + std·√2·erf⁻¹(u),  clipped to [a, b]
     (α = (a − mean)/std, β = (b − mean)/std; the clip only catches rounding)."""
+
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
