@@ -9,6 +9,8 @@ per kernel offset (u, v), and the tests hold the two equal.
 
 from __future__ import annotations
 
+import functools
+
 from ..ops import conv as C
 from ..tensor import Tensor, apply
 from .shape import cat
@@ -44,12 +46,34 @@ def conv_padding(padding, kernel, dilation, stride, n: int) -> tuple:
     return tuple((v, v) for v in p)
 
 
+def accepts_unbatched(nd: int):
+    """torch's convolutions and pools also take one unbatched sample, (C, L) or (C, H, W):
+    it runs as a batch of one and comes back without the batch axis (each of a tuple's
+    tensors, for return_indices)."""
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(input, *args, **kwargs):  # noqa: A002 - torch's argument name
+            if not (isinstance(input, Tensor) and input.ndim == nd + 1):
+                return fn(input, *args, **kwargs)
+            out = fn(input.unsqueeze(0), *args, **kwargs)
+            if isinstance(out, tuple):
+                return tuple(o.squeeze(0) for o in out)
+            return out.squeeze(0)
+
+        return run
+
+    return wrap
+
+
+def expected_input(nd: int) -> str:
+    spatial = "L" if nd == 1 else "H, W"
+    return f"a {nd + 1}-D (C, {spatial}) or {nd + 2}-D (N, C, {spatial}) input"
+
+
 def _check_ndim(x: Tensor, weight: Tensor, nd: int, name: str) -> None:
     if x.ndim != nd + 2:
-        raise ValueError(
-            f"{name}: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}),"
-            f" got shape {x.shape}"
-        )
+        raise ValueError(f"{name}: expected {expected_input(nd)}, got shape {x.shape}")
     if weight.ndim != nd + 2:
         raise ValueError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
 
@@ -76,6 +100,7 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
     _check_bias_dtype(x, weight, bias, o, name)
 
 
+@accepts_unbatched(2)
 def conv2d(
     input: Tensor,  # noqa: A002 - torch's argument name
     weight: Tensor,
@@ -89,6 +114,7 @@ def conv2d(
     return _conv(input, weight, bias, stride, padding, dilation, groups, 2)
 
 
+@accepts_unbatched(1)
 def conv1d(
     input: Tensor,  # noqa: A002
     weight: Tensor,

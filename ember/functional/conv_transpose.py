@@ -15,7 +15,7 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..ops import conv_transpose as CT
 from ..tensor import Tensor, apply
-from .conv import _check_bias_dtype, _check_ndim, _pair, conv2d_composed
+from .conv import _check_bias_dtype, _check_ndim, _pair, accepts_unbatched, conv2d_composed
 from .shape import pad as _pad
 from .shape import stack
 
@@ -46,6 +46,7 @@ def _args(stride, padding, output_padding, dilation, nd: int, name: str):
     return s, p, op, d
 
 
+@accepts_unbatched(2)
 def conv_transpose2d(
     input: Tensor,  # noqa: A002 - torch's argument name
     weight: Tensor,
@@ -60,6 +61,7 @@ def conv_transpose2d(
     return _conv_t(input, weight, bias, stride, padding, output_padding, groups, dilation, 2)
 
 
+@accepts_unbatched(1)
 def conv_transpose1d(
     input: Tensor,  # noqa: A002
     weight: Tensor,

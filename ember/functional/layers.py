@@ -34,16 +34,54 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
     return apply(Mul, x, Tensor(mask))
 
 
-def embedding(indices, weight: Tensor, padding_idx: int | None = None) -> Tensor:
-    """Rows of ``weight`` picked by integer ``indices``; repeated rows accumulate gradient.
+def embedding(
+    input,  # noqa: A002 - torch's argument name
+    weight: Tensor,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+) -> Tensor:
+    """Rows of ``weight`` picked by integer ``input``; repeated rows accumulate gradient.
 
-    The row at ``padding_idx`` receives no gradient, as in torch.
+    The row at ``padding_idx`` receives no gradient, as in torch. ``max_norm``: every row
+    looked up whose ``norm_type``-norm exceeds it is first scaled down to that norm, in place
+    in ``weight`` (torch's renormalisation, by max_norm / (norm + 1e-7)).
+    ``scale_grad_by_freq``: each position's gradient is divided by its index's count in the
+    batch.
     """
-    idx = indices.data if isinstance(indices, Tensor) else backend.asarray(indices)
+    if sparse:
+        raise NotImplementedError(
+            "embedding: sparse=True (sparse gradients) is not supported; ember's gradient of"
+            " an embedding is a dense array with the lookups scattered into it"
+        )
+    idx = input.data if isinstance(input, Tensor) else backend.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
         raise IndexError(f"embedding index {int(bad)} is out of range for {n} embeddings")
-    return apply(S.Embedding, weight, index=idx, padding_idx=padding_idx)
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += n
+    if max_norm is not None:
+        _renorm_rows(weight.data, idx, float(max_norm), float(norm_type))
+    return apply(
+        S.Embedding,
+        weight,
+        index=idx,
+        padding_idx=padding_idx,
+        scale_grad_by_freq=scale_grad_by_freq,
+    )
+
+
+def _renorm_rows(w, idx, max_norm: float, norm_type: float) -> None:
+    """Rows idx of w scaled in place to at most max_norm in the norm_type-norm (torch's
+    embedding_renorm_: max_norm / (norm + 1e-7), only where the norm exceeds max_norm)."""
+    xp = backend.get_array_module(w)
+    rows = xp.unique(idx.reshape(-1))
+    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    big = norms > max_norm
+    scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
+    w[rows[big]] *= scale[:, None]

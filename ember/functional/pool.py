@@ -17,17 +17,14 @@ from ..backend import xp
 from ..ops import pool as P
 from ..ops import unpool as U
 from ..tensor import Tensor, apply
-from .conv import _pair
+from .conv import _pair, accepts_unbatched, expected_input
 from .shape import maximum
 from .shape import pad as _pad
 
 
 def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name: str):
     if x.ndim != nd + 2:
-        raise ValueError(
-            f"{name}: expected a {nd + 2}-D input (N, C, {'L' if nd == 1 else 'H, W'}),"
-            f" got shape {x.shape}"
-        )
+        raise ValueError(f"{name}: expected {expected_input(nd)}, got shape {x.shape}")
     k = _pair(kernel_size, nd, "kernel_size")
     s = k if stride is None or stride == () else _pair(stride, nd, "stride")
     p = _pair(padding, nd, "padding")
@@ -39,6 +36,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name:
     return k, s, p, d
 
 
+@accepts_unbatched(2)
 def max_pool2d(
     input: Tensor,  # noqa: A002 - torch's argument name
     kernel_size,
@@ -57,6 +55,7 @@ def max_pool2d(
     return _max_pool(input, k, s, p, d, ceil_mode, return_indices)
 
 
+@accepts_unbatched(1)
 def max_pool1d(input: Tensor, kernel_size, stride=None, padding=0, dilation=1,  # noqa: A002
                ceil_mode: bool = False, return_indices: bool = False):  # fmt: skip
     """Max over windows of length k of x (N, C, L); indices as in max_pool2d, along L."""
@@ -105,6 +104,7 @@ def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd: int):
     return apply(U.MaxUnpool2d, x, index, out_size=size)
 
 
+@accepts_unbatched(2)
 def avg_pool2d(
     input: Tensor,  # noqa: A002
     kernel_size,
@@ -122,6 +122,7 @@ def avg_pool2d(
     )  # fmt: skip
 
 
+@accepts_unbatched(1)
 def avg_pool1d(input: Tensor, kernel_size, stride=None, padding=0,  # noqa: A002
                ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:  # fmt: skip
     """Mean over windows of length k of x (N, C, L)."""

@@ -69,31 +69,75 @@ class Embedding(Module):
     """e = W[index]: a lookup table of ``num_embeddings`` vectors of size ``embedding_dim``.
 
     W (num_embeddings, embedding_dim), initialised N(0, 1) as torch; the ``padding_idx`` row
-    starts at zero and receives no gradient.
+    starts at zero and receives no gradient. ``max_norm``, ``norm_type`` and
+    ``scale_grad_by_freq`` as in torch (see ``F.embedding``); ``_weight`` gives the table and
+    ``_freeze`` freezes it, as torch's (``from_pretrained`` uses them).
     """
 
     def __init__(
-        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None, dtype=None,
-        device=None,
+        self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+        sparse: bool = False, _weight=None, _freeze: bool = False, device=None, dtype=None,
     ):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None and padding_idx < 0:
-            padding_idx += num_embeddings
+        if padding_idx is not None:
+            if not -num_embeddings <= padding_idx < num_embeddings:
+                raise ValueError(
+                    f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
+                )
+            if padding_idx < 0:
+                padding_idx += num_embeddings
         self.padding_idx = padding_idx
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         shape = (num_embeddings, embedding_dim)
-        self.weight = Parameter(xp.empty(shape, dtype=dtype or xp.float32))
-        self.reset_parameters()
+        if _weight is None:
+            self.weight = Parameter(xp.empty(shape, dtype=dtype or xp.float32))
+            self.reset_parameters()
+        else:
+            w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+            if tuple(w.shape) != shape:
+                raise ValueError(f"_weight must have shape {shape}, got {tuple(w.shape)}")
+            self.weight = Parameter(xp.array(w, dtype=dtype or w.dtype))
+        if _freeze:
+            self.weight.requires_grad_(False)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
+    @classmethod
+    def from_pretrained(
+        cls, embeddings, freeze: bool = True, padding_idx: int | None = None,
+        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+        sparse: bool = False,
+    ) -> Embedding:  # fmt: skip
+        """An Embedding holding a copy of ``embeddings`` (2-D), frozen unless freeze=False."""
+        w = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if w.ndim != 2:
+            raise ValueError(f"from_pretrained expects 2-D embeddings, got shape {tuple(w.shape)}")
+        return cls(
+            w.shape[0], w.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq,
+            sparse, _weight=w, _freeze=freeze,
+        )  # fmt: skip
+
     def forward(self, indices) -> Tensor:
-        return F.embedding(indices, self.weight, self.padding_idx)
+        return F.embedding(
+            indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+            self.scale_grad_by_freq, self.sparse,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
-        return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")
+        if self.padding_idx is not None:
+            s += f", padding_idx={self.padding_idx}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        return s

@@ -151,13 +151,22 @@ class Copy(Function):
 
 
 class Embedding(GetItem):
-    """Rows of a weight table; the ``padding_idx`` row gets no gradient (as in torch)."""
+    """Rows of a weight table; the ``padding_idx`` row gets no gradient (as in torch).
 
-    def forward(self, w, index, padding_idx=None):
-        self.padding_idx = padding_idx
+    With ``scale_grad_by_freq`` each looked-up position's gradient is divided by how often
+    its index occurs in the batch (torch's option), so frequent words do not dominate.
+    """
+
+    def forward(self, w, index, padding_idx=None, scale_grad_by_freq=False):
+        self.padding_idx, self.by_freq = padding_idx, scale_grad_by_freq
         return super().forward(w, index)
 
     def backward(self, gy):
+        if self.by_freq:
+            xp = get_array_module(gy)
+            _, inverse, counts = xp.unique(self.index, return_inverse=True, return_counts=True)
+            freq = counts[inverse.reshape(self.index.shape)]  # occurrences of each position's index
+            gy = gy / freq.reshape(freq.shape + (1,) * (gy.ndim - freq.ndim)).astype(gy.dtype)
         (g,) = super().backward(gy)
         if self.padding_idx is not None:
             g[self.padding_idx] = 0

@@ -172,3 +172,43 @@ def test_embedding_many_repeated_indices_match_torch(torch):
     me(ember.tensor(idx)).backward(g)
     mt(torch.tensor(idx)).backward(torch.tensor(g))
     np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0])
+def test_embedding_max_norm_renormalises_looked_up_rows_as_torch(torch, norm_type):
+    w = (np.random.default_rng(0).standard_normal((7, 4)) * 2).astype(np.float64)
+    me = nn.Embedding(7, 4, max_norm=1.5, norm_type=norm_type, _weight=w).double()
+    mt = torch.nn.Embedding(7, 4, max_norm=1.5, norm_type=norm_type, _weight=torch.tensor(w))
+    idx = np.array([[1, 3, 3], [0, 6, 1]])
+    ye, yt = me(ember.tensor(idx)), mt(torch.tensor(idx))
+    np.testing.assert_allclose(ye.data, yt.detach().numpy(), rtol=1e-12)
+    # the looked-up rows were scaled in place, the others left alone, as in torch
+    np.testing.assert_allclose(me.weight.data, mt.weight.detach().numpy(), rtol=1e-12)
+    assert np.array_equal(me.weight.data[[2, 4, 5]], w[[2, 4, 5]])
+    assert repr(me) == f"Embedding(7, 4, max_norm=1.5{', norm_type=1.0' * (norm_type == 1)})"
+
+
+def test_embedding_scale_grad_by_freq_matches_torch(torch):
+    w = np.random.default_rng(1).standard_normal((6, 3))
+    me = nn.Embedding(6, 3, padding_idx=2, scale_grad_by_freq=True, _weight=w).double()
+    mt = torch.nn.Embedding(6, 3, padding_idx=2, scale_grad_by_freq=True,
+                            _weight=torch.tensor(w))  # fmt: skip
+    idx = np.array([[1, 1, 1, 4], [2, 4, 0, 1]])
+    g = np.random.default_rng(2).standard_normal((2, 4, 3))
+    me(ember.tensor(idx)).backward(ember.tensor(g))
+    mt(torch.tensor(idx)).backward(torch.tensor(g))
+    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-12)
+
+
+def test_embedding_from_pretrained_copies_and_freezes_as_torch(torch):
+    w = np.arange(12.0).reshape(4, 3)
+    me = nn.Embedding.from_pretrained(ember.tensor(w))
+    assert not me.weight.requires_grad and me.weight.data is not w
+    np.testing.assert_array_equal(me(ember.tensor([3, 0])).data, w[[3, 0]])
+    assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
+    with pytest.raises(ValueError, match="2-D embeddings"):
+        nn.Embedding.from_pretrained(np.zeros(3))
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        nn.Embedding(4, 2, sparse=True)(ember.tensor([1]))
+    with pytest.raises(ValueError, match="padding_idx 5 must be within num_embeddings"):
+        nn.Embedding(4, 2, padding_idx=5)

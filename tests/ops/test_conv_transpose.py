@@ -208,8 +208,8 @@ def test_errors():
         NT.ConvTranspose1d(4, 2, 3, output_padding=1)
     with pytest.raises(ValueError, match="bias must have shape"):
         FT.conv_transpose2d(x, ember.randn(4, 2, 3, 3), ember.randn(3))
-    with pytest.raises(ValueError, match="4-D input"):
-        FT.conv_transpose2d(ember.randn(4, 5, 5), ember.randn(4, 2, 3, 3))
+    with pytest.raises(ValueError, match=r"or 4-D \(N, C, H, W\) input"):
+        FT.conv_transpose2d(ember.randn(1, 1, 4, 5, 5), ember.randn(4, 2, 3, 3))
     with pytest.raises(ValueError, match="groups=3 must divide in_channels=4 and out_channels=6"):
         NT.ConvTranspose2d(4, 6, 3, groups=3)
     with pytest.raises(ValueError, match="padding_mode"):

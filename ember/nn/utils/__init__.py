@@ -1,12 +1,26 @@
-"""ember.nn.utils, as torch.nn.utils: gradient clipping and packed sequences (``utils.rnn``)."""
+"""ember.nn.utils, as torch.nn.utils: gradient clipping, packed sequences (``utils.rnn``) and
+folding batch norm into the layer before it (``utils.fusion``)."""
 
-from . import rnn
-from .clip_grad import clip_grad_norm_, clip_grad_value_
+from . import fusion, rnn
+from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
 from .vector import parameters_to_vector, vector_to_parameters
 
 __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
+    "clip_grads_with_norm_",
+    "fuse_conv_bn_eval",
+    "fuse_conv_bn_weights",
+    "fuse_linear_bn_eval",
+    "fuse_linear_bn_weights",
+    "fusion",
+    "get_total_norm",
     "parameters_to_vector",
     "rnn",
     "vector_to_parameters",

@@ -1,7 +1,12 @@
 """Gradient clipping: rescale or cut gradients before the optimizer step.
 
-clip_grad_norm_:  g ← g · min(1, max_norm / ‖g‖)    with ‖g‖ over all parameters together
-clip_grad_value_: g ← clip(g, -v, v)
+get_total_norm:        ‖g‖_p over all the given gradients together
+clip_grads_with_norm_: g ← g · min(1, max_norm / (‖g‖ + 1e-6))  for a total norm already known
+clip_grad_norm_:       the two in one: the total norm of the parameters' gradients, then the scale
+clip_grad_value_:      g ← clip(g, -v, v)
+
+``foreach`` is torch's switch between a per-tensor loop and batched kernels; ember accepts it
+and computes the same either way.
 """
 
 from __future__ import annotations
@@ -18,29 +23,57 @@ def _with_grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
+def _arrays(tensors):
+    if isinstance(tensors, Tensor):
+        tensors = [tensors]
+    return [t.data if isinstance(t, Tensor) else xp.asarray(t) for t in tensors]
+
+
+def get_total_norm(
+    tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
+) -> Tensor:
+    """‖(t₁, t₂, …)‖_p: the norm of all the tensors taken together as one vector."""
+    arrays = _arrays(tensors)
+    if not arrays:
+        return Tensor(xp.zeros((), dtype=xp.float32))
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        total = max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
+    else:
+        total = sum(float((xp.abs(a) ** norm_type).sum()) for a in arrays) ** (1.0 / norm_type)
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(
+            f"the total norm of order {norm_type} of the gradients is {total}, so they cannot"
+            " be clipped; pass error_if_nonfinite=False to clip anyway"
+        )
+    return Tensor(xp.asarray(total, dtype=arrays[0].dtype))
+
+
+def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
+    """Scale the gradients by min(1, max_norm / (total_norm + 1e-6))."""
+    total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in _with_grads(parameters):
+            # new arrays: a gradient array may be shared by two parameters (see tensor.py)
+            p.grad = Tensor(p.grad.data * p.grad.data.dtype.type(coef))
+
+
 def clip_grad_norm_(
-    parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False
+    parameters,
+    max_norm: float,
+    norm_type: float = 2.0,
+    error_if_nonfinite: bool = False,
+    foreach=None,
 ) -> Tensor:
     """Scale all gradients so their joint norm is at most ``max_norm``; returns the norm before."""
     params = _with_grads(parameters)
-    if not params:
-        return Tensor(xp.zeros((), dtype=xp.float32))
-    grads = [p.grad.data for p in params]
-    if norm_type == math.inf:
-        total = max(float(xp.abs(g).max()) for g in grads)
-    else:
-        total = sum(float((xp.abs(g) ** norm_type).sum()) for g in grads) ** (1.0 / norm_type)
-    if error_if_nonfinite and not math.isfinite(total):
-        raise RuntimeError(f"the total norm of order {norm_type} of the gradients is {total}")
-    coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
-        for p in params:
-            # new arrays: a gradient array may be shared by two parameters (see tensor.py)
-            p.grad = Tensor(p.grad.data * p.grad.data.dtype.type(coef))
-    return Tensor(xp.asarray(total, dtype=grads[0].dtype))
+    total = get_total_norm([p.grad for p in params], norm_type, error_if_nonfinite)
+    clip_grads_with_norm_(params, max_norm, total)
+    return total
 
 
-def clip_grad_value_(parameters, clip_value: float) -> None:
+def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clip every gradient element into [-clip_value, clip_value]."""
     for p in _with_grads(parameters):
         p.grad = Tensor(xp.clip(p.grad.data, -clip_value, clip_value))
