@@ -12,6 +12,9 @@ Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6
 Hardswish(x)   = x·Hardsigmoid(x)
 GLU(a, b)      = a ⊗ σ(b)   (the input halved along dim)
 Tanhshrink(x)  = x − tanh(x)
+LogSigmoid(x)  = log σ(x) = −Softplus(−x)
+Hardshrink(x)  = x if |x| > λ else 0
+Softshrink(x)  = x − λ if x > λ, x + λ if x < −λ, else 0
 Softmin(x)_i   = e^{−x_i} / Σ_j e^{−x_j}
 PReLU(x)       = x if x > 0 else a·x   (a learned, one per channel or shared)
 
@@ -140,6 +143,26 @@ def threshold(
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
     """Tanhshrink(x) = x − tanh(x)."""
     return input - input.tanh()
+
+
+def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    """log σ(x) = −log(1 + e^{−x}): stable for logits of any size (no σ that rounds to 0 or 1
+    before the log); ∂/∂x = σ(−x)."""
+    return -softplus(-input)
+
+
+def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """Hardshrink(x) = x if |x| > λ else 0."""
+    x = input
+    return where((x > lambd) | (x < -lambd), x, _const(x, 0.0))
+
+
+def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
+    """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|)."""
+    if lambd < 0:
+        raise ValueError(f"softshrink: lambda must be ≥ 0, got {lambd}")
+    x = input
+    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, _const(x, 0.0)))
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002

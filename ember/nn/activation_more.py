@@ -117,6 +117,34 @@ class Tanhshrink(Module):
         return A.tanhshrink(x)
 
 
+class LogSigmoid(Module):
+    """LogSigmoid(x) = log σ(x) = −Softplus(−x)"""
+
+    def forward(self, x):
+        return A.logsigmoid(x)
+
+
+class Hardshrink(Module):
+    """Hardshrink(x) = x if |x| > λ else 0"""
+
+    def __init__(self, lambd: float = 0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, x):
+        return A.hardshrink(x, self.lambd)
+
+    def extra_repr(self):
+        return f"{self.lambd}"
+
+
+class Softshrink(Hardshrink):
+    """Softshrink(x) = x − λ if x > λ, x + λ if x < −λ, else 0"""
+
+    def forward(self, x):
+        return A.softshrink(x, self.lambd)
+
+
 class Hardtanh(Module):
     """Hardtanh(x) = min(max(x, min_val), max_val)"""
 

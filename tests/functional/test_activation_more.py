@@ -13,10 +13,11 @@ import ember.functional.activation_more as A
 import ember.nn.activation_more as M
 from tests.core_reference import check_gradients, compare_with_torch, randn
 
-# every branch: the kinks themselves (0, ±1, ±3, 6), both sides of each, large magnitudes
+# every branch: the kinks themselves (0, ±1, ±3, 6, ±λ), both sides of each, large magnitudes
 KINKS = [-1000.0, -30.0, -6.0, -3.0 - 1e-9, -3.0, -3.0 + 1e-9, -1.0, -1e-9, 0.0, 1e-9, 1.0]
 KINKS += [2.5, 3.0 - 1e-9, 3.0, 3.0 + 1e-9, 6.0, 19.9, 20.0, 20.1, 45.0, 1000.0]
-X = np.concatenate([KINKS, randn(27, seed=1, scale=4.0)]).reshape(4, 12)
+KINKS += [-1.5, -1.2, -0.5, 0.5, 1.2, 1.5]  # the shrinks' ±λ
+X = np.concatenate([KINKS, randn(21, seed=1, scale=4.0)]).reshape(4, 12)
 # away from every kink by > 1e-3, for finite differences
 SMOOTH = np.array(
     [[-4.5, -2.9, -1.7, -0.6, -0.2, 0.3], [0.8, 1.4, 2.6, 3.5, 5.2, 7.0]], dtype=np.float64
@@ -42,6 +43,11 @@ CASES = {
     "threshold": ("threshold", (1.0, -7.5)),
     "threshold_int_value": ("threshold", (0.0, 2)),
     "tanhshrink": ("tanhshrink", ()),
+    "logsigmoid": ("logsigmoid", ()),
+    "hardshrink": ("hardshrink", ()),
+    "hardshrink_lambd": ("hardshrink", (1.5,)),
+    "softshrink": ("softshrink", ()),
+    "softshrink_lambd": ("softshrink", (1.2,)),
     "glu": ("glu", ()),
     "glu_dim0": ("glu", (0,)),
     "softmin": ("softmin", (1,)),
@@ -96,7 +102,8 @@ def test_hardsigmoid(torch):
 def test_large_inputs_stay_finite():
     """exp in a discarded branch is clamped: no inf, no 0·inf = nan in the backward."""
     x = ember.tensor([-1e4, -800.0, 800.0, 1e4], requires_grad=True)
-    for f in (A.elu, A.selu, A.celu, A.mish, A.softplus, lambda t: A.softplus(t, 0.01)):
+    for f in (A.elu, A.selu, A.celu, A.mish, A.softplus, lambda t: A.softplus(t, 0.01),
+              A.logsigmoid):  # fmt: skip
         x.grad = None
         y = f(x)
         y.sum().backward()
@@ -222,6 +229,9 @@ MODULES = {
     "GLU": ((), {"dim": 0}),
     "Threshold": ((0.1, 20), {}),
     "Tanhshrink": ((), {}),
+    "LogSigmoid": ((), {}),
+    "Hardshrink": ((1.2,), {}),
+    "Softshrink": ((0.7,), {}),
     "Softmin": ((1,), {}),
 }
 
@@ -238,7 +248,8 @@ def test_modules_match_torch(torch, name):
 
 
 def test_module_reprs(torch):
-    for name in ("ReLU6", "ELU", "CELU", "Hardtanh", "Softplus", "GLU", "Threshold", "Mish"):
+    for name in ("ReLU6", "ELU", "CELU", "Hardtanh", "Softplus", "GLU", "Threshold", "Mish",
+                 "Hardshrink", "Softshrink", "LogSigmoid"):  # fmt: skip
         assert repr(getattr(M, name)(*MODULES.get(name, ((), {}))[0])) == repr(
             getattr(torch.nn, name)(*MODULES.get(name, ((), {}))[0])
         )
