@@ -311,14 +311,19 @@ def _expit_fallback(x):
     return y
 
 
-def _erfinv_missing(x):  # pragma: no cover - SciPy ships with the default install
-    raise ImportError("erfinv (trunc_normal_'s inverse CDF) needs SciPy: pip install scipy")
+def _needs_scipy(*args):  # pragma: no cover - SciPy ships with the default install
+    raise ImportError("special functions (erfinv, gammaln, psi …) need SciPy: pip install scipy")
 
 
 try:  # SciPy's erf, erfinv and expit are vectorised and stable; NumPy has none of them.
     from scipy.special import erf, erfinv, expit
 except ImportError:  # pragma: no cover - SciPy ships with the default install
-    erf, erfinv, expit = _erf_fallback, _erfinv_missing, _expit_fallback
+    erf, erfinv, expit = _erf_fallback, _needs_scipy, _expit_fallback
+
+try:  # log Γ and its derivatives (lgamma, digamma; the Gamma and Beta distributions)
+    from scipy.special import erfc, gammaln, polygamma, psi
+except ImportError:  # pragma: no cover - SciPy ships with the default install
+    erfc = gammaln = polygamma = psi = _needs_scipy
 
 
 class Generator:
