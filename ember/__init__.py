@@ -64,4 +64,5 @@ double = float64
 
 __version__ = "0.1.0"
 
-from . import utils  # noqa: E402  torch.utils.data's path (ember.utils.data is ember.data)
+# torch's module paths: ember.utils.data (ember.data) and ember.testing (assert_close)
+from . import testing, utils  # noqa: E402
