@@ -94,6 +94,12 @@ class ModuleDict(Module):
     def __getitem__(self, k):
         return self.items_[k]
 
+    def __getattr__(self, name):  # model.blocks.encoder, as torch's ModuleDict
+        items = self.__dict__.get("items_")
+        if items is not None and name in items:
+            return items[name]
+        raise AttributeError(f"{type(self).__name__} has no attribute or module {name!r}")
+
     def __setitem__(self, k, m):
         self.items_[k] = m
 

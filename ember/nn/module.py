@@ -54,6 +54,7 @@ class Module:
     _forward_hooks: dict | None = None
     _forward_pre_hooks: dict | None = None
     _non_persistent: frozenset = frozenset()
+    _underscored: frozenset = frozenset()  # tensors registered under a name starting with _
 
     def __init__(self) -> None:
         self.training = True
@@ -86,7 +87,7 @@ class Module:
         """(name, value) of direct Tensors and Modules, own tensors first as torch orders them."""
         tensors, modules = [], []
         for key, value in vars(self).items():
-            if key.startswith("_"):
+            if key.startswith("_") and key not in self._underscored:
                 continue
             for name, obj in _children_of(value, key):
                 (modules if isinstance(obj, Module) else tensors).append((name, obj))
@@ -146,11 +147,15 @@ class Module:
         setattr(
             self, name, tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(tensor)
         )
+        if name.startswith("_"):  # private-looking attributes are skipped unless registered
+            self._underscored = self._underscored | {name}
         if not persistent:
             self._non_persistent = self._non_persistent | {name}
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         setattr(self, name, param)
+        if name.startswith("_"):
+            self._underscored = self._underscored | {name}
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> OrderedDict:

@@ -1,7 +1,8 @@
 """ember.nn.utils, as torch.nn.utils: gradient clipping, packed sequences (``utils.rnn``) and
-folding batch norm into the layer before it (``utils.fusion``)."""
+folding batch norm into the layer before it (``utils.fusion``), parametrizations
+(``utils.parametrize``; weight and spectral norm in ``utils.parametrizations``)."""
 
-from . import fusion, rnn
+from . import fusion, parametrizations, parametrize, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .fusion import (
     fuse_conv_bn_eval,
@@ -20,6 +21,8 @@ __all__ = [
     "fuse_linear_bn_eval",
     "fuse_linear_bn_weights",
     "fusion",
+    "parametrizations",
+    "parametrize",
     "get_total_norm",
     "parameters_to_vector",
     "rnn",
