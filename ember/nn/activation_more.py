@@ -217,7 +217,7 @@ class PReLU(Module):
         super().__init__()
         backend.check_device(device)
         self.num_parameters, self.init = num_parameters, init
-        self.weight = Parameter(xp.full(num_parameters, init, dtype=dtype or xp.float32))
+        self.weight = Parameter(xp.full(num_parameters, init, dtype=dtype or backend.DEFAULT_DTYPE))
 
     def reset_parameters(self) -> None:
         self.weight.data[...] = self.init

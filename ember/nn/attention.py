@@ -64,7 +64,7 @@ class MultiheadAttention(Module):
         self.vdim = vdim if vdim is not None else embed_dim
         self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
         self.batch_first = batch_first
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         E = embed_dim
         if self._qkv_same_embed_dim:
             self.in_proj_weight = Parameter(xp.empty((3 * E, E), dtype))

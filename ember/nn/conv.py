@@ -35,7 +35,7 @@ class _ConvBase(Module):
     _repr_fields: tuple = (("padding", 0), ("dilation", 1))
 
     def _make_parameters(self, shape: tuple, out_channels: int, bias: bool, dtype) -> None:
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = Parameter(xp.empty(shape, dtype=dtype))
         self.bias = Parameter(xp.empty(out_channels, dtype=dtype)) if bias else None
         self.reset_parameters()

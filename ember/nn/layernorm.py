@@ -33,7 +33,7 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = (
             Parameter(xp.ones(self.normalized_shape, dtype)) if elementwise_affine else None
         )

@@ -107,7 +107,7 @@ class EmbeddingBag(Module):
         self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
         shape = (num_embeddings, embedding_dim)
         if _weight is None:
-            self.weight = Parameter(xp.empty(shape, dtype=dtype or xp.float32))
+            self.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
             self.reset_parameters()
         else:
             data = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)

@@ -154,7 +154,7 @@ class RMSNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = (
             Parameter(xp.ones(self.normalized_shape, dtype)) if elementwise_affine else None
         )
@@ -338,7 +338,7 @@ class Bilinear(Module):
         backend.check_device(device)
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = Parameter(xp.empty((out_features, in1_features, in2_features), dtype))
         self.bias = Parameter(xp.empty(out_features, dtype)) if bias else None
         self.reset_parameters()

@@ -30,7 +30,7 @@ class Linear(Module):
         super().__init__()
         backend.check_device(device)
         self.in_features, self.out_features = in_features, out_features
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(xp.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
@@ -94,7 +94,7 @@ class Embedding(Module):
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
         shape = (num_embeddings, embedding_dim)
         if _weight is None:
-            self.weight = Parameter(xp.empty(shape, dtype=dtype or xp.float32))
+            self.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
             self.reset_parameters()
         else:
             w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)

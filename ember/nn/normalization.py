@@ -36,7 +36,7 @@ class _NormBase(Module):
         backend.check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         if affine:
             self.weight = Parameter(xp.ones(num_features, dtype=dtype))
             self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
@@ -126,7 +126,7 @@ class GroupNorm(Module):
             eps,
             affine,
         )
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         if affine:
             self.weight = Parameter(xp.ones(num_channels, dtype=dtype))
             self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))

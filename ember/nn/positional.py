@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..tensor import Tensor
@@ -21,7 +22,7 @@ def sinusoidal_table(max_len: int, d_model: int, dtype=None):
     pe = xp.zeros((max_len, d_model), dtype=xp.float64)
     pe[:, 0::2] = xp.sin(pos * div)
     pe[:, 1::2] = xp.cos(pos * div)[:, : d_model // 2]
-    return pe.astype(dtype or xp.float32)
+    return pe.astype(dtype or backend.DEFAULT_DTYPE)
 
 
 def _seq_axis(x: Tensor, batch_first: bool) -> int:

@@ -76,7 +76,7 @@ class RNNBase(Module):
         self._recorder = None  # a list while inside ``nn.record_gates(model)``
         G, H = _GATES[self.mode] * hidden_size, hidden_size
         P = proj_size or H
-        dtype = dtype or xp.float32
+        dtype = dtype or backend.DEFAULT_DTYPE
         for k in range(num_layers):
             for sfx in self._suffixes():
                 fan_in = input_size if k == 0 else P * self.num_directions

@@ -71,7 +71,7 @@ class _CellBase(Module):
                 f"input_size and hidden_size must be positive, got {input_size}, {hidden_size}"
             )
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
-        G, dtype = self.n_gates * hidden_size, dtype or xp.float32
+        G, dtype = self.n_gates * hidden_size, dtype or backend.DEFAULT_DTYPE
         self.weight_ih = Parameter(xp.empty((G, input_size), dtype))
         self.weight_hh = Parameter(xp.empty((G, hidden_size), dtype))
         self.bias_ih = Parameter(xp.empty(G, dtype)) if bias else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import backend
 from ..backend import xp
 from ..function import no_grad
 from ..tensor import Tensor
@@ -29,7 +30,7 @@ def summary(model: Module, input_shape, dtype=None, print_fn=print) -> str:
     model.eval()
     try:
         with no_grad():
-            x = Tensor(xp.zeros(tuple(input_shape), dtype=dtype or xp.float32))
+            x = Tensor(xp.zeros(tuple(input_shape), dtype=dtype or backend.DEFAULT_DTYPE))
             model(x)
     finally:
         model.train(was_training)

@@ -354,4 +354,6 @@ class Transformer(Module):
     @staticmethod
     def generate_square_subsequent_mask(sz: int, dtype=None) -> Tensor:
         """Float (sz, sz) mask: 0 on and below the diagonal, -inf above (position i sees ≤ i)."""
-        return Tensor(xp.triu(xp.full((sz, sz), -xp.inf, dtype=dtype or xp.float32), k=1))
+        return Tensor(
+            xp.triu(xp.full((sz, sz), -xp.inf, dtype=dtype or backend.DEFAULT_DTYPE), k=1)
+        )

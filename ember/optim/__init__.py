@@ -7,10 +7,13 @@ from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
+from .asgd import ASGD
+from .lbfgs import LBFGS
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -27,4 +30,7 @@ __all__ = [
     "Adamax",
     "NAdam",
     "RAdam",
+    "ASGD",
+    "LBFGS",
+    "Rprop",
 ]

@@ -210,3 +210,30 @@ def test_apply_visits_every_module():
     kinds = []
     net.apply(lambda m: kinds.append(type(m).__name__))
     assert kinds.count("Linear") == 4 and kinds[-1] == "Net"
+
+
+def test_layers_follow_the_default_dtype_as_torch(torch):
+    """torch's layers make their parameters in torch.get_default_dtype(); ember's alike."""
+    makers = [
+        lambda m: m.Linear(3, 2),
+        lambda m: m.Conv2d(2, 3, 3),
+        lambda m: m.LSTM(3, 4),
+        lambda m: m.GRUCell(3, 4),
+        lambda m: m.Embedding(5, 2),
+        lambda m: m.LayerNorm(3),
+        lambda m: m.BatchNorm1d(3),
+        lambda m: m.MultiheadAttention(4, 2),
+        lambda m: m.PReLU(),
+    ]
+    before = ember.get_default_dtype()
+    try:
+        ember.set_default_dtype(ember.float64)
+        torch.set_default_dtype(torch.float64)
+        for make in makers:
+            ours, theirs = make(ember.nn), make(torch.nn)
+            for (k, p), (_, tp) in zip(ours.named_parameters(), theirs.named_parameters()):
+                assert str(p.dtype).removeprefix("ember.") == "float64" == str(tp.dtype)[6:], k
+    finally:
+        ember.set_default_dtype(before)
+        torch.set_default_dtype(torch.float32)
+    assert ember.nn.Linear(3, 2).weight.dtype == ember.float32
