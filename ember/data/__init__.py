@@ -6,10 +6,18 @@ for x, y in DataLoader(data.train, batch_size=64, shuffle=True):
     ...
 """
 
-from .dataloader import DataLoader, default_collate
+from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .datasets_more import ChainDataset, ConcatDataset, IterableDataset
 from .download import ChecksumError, data_home, sha256_of
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    SubsetRandomSampler,
+    WeightedRandomSampler,
+)
 from .text import (
     TEXT_CORPORA,
     CharVocab,
@@ -29,8 +37,18 @@ from .vision import (
     read_idx,
     read_mnist_arrays,
 )
+from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
+    "BatchSampler",
+    "RandomSampler",
+    "Sampler",
+    "SequentialSampler",
+    "SubsetRandomSampler",
+    "WeightedRandomSampler",
+    "WorkerInfo",
+    "default_convert",
+    "get_worker_info",
     "CLASSIFICATION_DATASETS",
     "TEXT_CORPORA",
     "ChainDataset",

@@ -1,8 +1,7 @@
 """More dataset combinators, as torch.utils.data's: ConcatDataset, IterableDataset, ChainDataset.
 
-DataLoader takes no sampler (it draws its own permutation), so no Sampler classes here.
-DataLoader indexes map-style datasets (``len`` and ``ds[i]``); an IterableDataset is iterated
-directly (``for sample in ds``), not through the DataLoader.
+DataLoader indexes map-style datasets (``len`` and ``ds[i]``) in the order of its sampler
+(sampler.py); an IterableDataset it iterates, batching the stream as it comes.
 """
 
 from __future__ import annotations
