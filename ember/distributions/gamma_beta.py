@@ -1,0 +1,168 @@
+"""Gamma and Beta: log_prob, entropy and moments differentiable in the concentrations (through
+ember's lgamma/digamma ops); draws by Marsaglia–Tsang rejection from ember's seeded generator.
+
+Neither has ``rsample`` here: torch reparameterises a gamma draw implicitly (∂x/∂α from the
+derivative of the regularised incomplete gamma function), which needs a special function
+ember's backend does not carry.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import backend
+from ..backend import xp
+from ..tensor import Tensor
+from . import constraints
+from ._special import digamma, lgamma, xlogy
+from .distribution import Distribution, broadcast_all
+
+
+def standard_gamma(alpha, dtype):
+    """Gamma(α, 1) draws, one per element of the array ``alpha`` (Marsaglia & Tsang 2000).
+
+    For α ≥ 1, with d = α − ⅓ and c = 1/√(9d): draw z ~ N(0, 1) and u ~ U[0, 1), put
+    v = (1 + c·z)³, accept x = d·v when v > 0 and log u < z²/2 + d − d·v + d·log v (else draw
+    again). For α < 1: x = X·u^{1/α} with X ~ Gamma(α + 1, 1). Draws below the smallest
+    positive number of ``dtype`` are raised to it (log x stays finite), as torch does.
+    """
+    gen = backend.generator_or_default(None)
+    a = xp.asarray(alpha, dtype=xp.float64).reshape(-1)
+    boost = a < 1
+    a1 = xp.where(boost, a + 1, a)
+    d = a1 - 1 / 3
+    c = 1 / xp.sqrt(9 * d)
+    x = xp.empty_like(a)
+    todo = xp.arange(a.size)
+    while todo.size:
+        z = gen.standard_normal(todo.shape, xp.float64)
+        u = gen.random(todo.shape, xp.float64)
+        v = (1 + c[todo] * z) ** 3
+        dt = d[todo]
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            ok = (v > 0) & (xp.log(u) < 0.5 * z * z + dt - dt * v + dt * xp.log(v))
+        x[todo[ok]] = dt[ok] * v[ok]
+        todo = todo[~ok]
+    if boost.any():
+        u = gen.random(a.shape, xp.float64)
+        with xp.errstate(divide="ignore"):
+            x = xp.where(boost, x * xp.exp(xp.log(u) / a), x)
+    x = x.astype(dtype).reshape(xp.shape(alpha))
+    return xp.maximum(x, xp.finfo(dtype).tiny)
+
+
+class Gamma(Distribution):
+    """The gamma distribution, ``concentration`` α > 0 and ``rate`` β > 0.
+
+    p(x) = β^α x^{α−1} e^{−βx} / Γ(α)   for x ≥ 0
+    log p(x) = α·log β + (α − 1)·log x − β·x − log Γ(α)
+    H = α − log β + log Γ(α) + (1 − α)·ψ(α)
+    mean = α/β,   mode = max((α − 1)/β, 0),   variance = α/β²
+    """
+
+    arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
+    support = constraints.nonnegative
+    has_rsample = False
+    _expand_params = {"concentration": 0, "rate": 0}
+
+    def __init__(self, concentration, rate, validate_args=None):
+        self.concentration, self.rate = broadcast_all(concentration, rate)
+        scalar = isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number)
+        batch_shape = () if scalar else self.concentration.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration / self.rate
+
+    @property
+    def mode(self) -> Tensor:
+        return ((self.concentration - 1) / self.rate).clamp(min=0)
+
+    @property
+    def variance(self) -> Tensor:
+        return self.concentration / self.rate**2
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        alpha = xp.broadcast_to(self.concentration.data, shape)
+        x = standard_gamma(alpha, self.concentration.dtype) / self.rate.data
+        return Tensor(xp.maximum(x, xp.finfo(x.dtype).tiny).astype(self.concentration.dtype))
+
+    def log_prob(self, value) -> Tensor:
+        x = self._value(value, self.rate.dtype)
+        alpha, beta = self.concentration, self.rate
+        return xlogy(alpha, beta) + xlogy(alpha - 1, x) - beta * x - lgamma(alpha)
+
+    def entropy(self) -> Tensor:
+        alpha = self.concentration
+        return alpha - self.rate.log() + lgamma(alpha) + (1.0 - alpha) * digamma(alpha)
+
+
+class Beta(Distribution):
+    """The beta distribution on [0, 1], ``concentration1`` α > 0 and ``concentration0`` β > 0.
+
+    p(x) = x^{α−1} (1 − x)^{β−1} / B(α, β),   B(α, β) = Γ(α)Γ(β)/Γ(α + β)
+    log p(x) = (α − 1)·log x + (β − 1)·log(1 − x) + log Γ(α + β) − log Γ(α) − log Γ(β)
+    H = log B(α, β) − (α − 1)·ψ(α) − (β − 1)·ψ(β) + (α + β − 2)·ψ(α + β)
+    mean = α/(α + β),   mode = (α − 1)/(α + β − 2),
+    variance = α·β / ((α + β)²·(α + β + 1))
+    draws: X/(X + Y) with X ~ Gamma(α, 1), Y ~ Gamma(β, 1)
+    """
+
+    arg_constraints = {
+        "concentration1": constraints.positive,
+        "concentration0": constraints.positive,
+    }
+    support = constraints.unit_interval
+    has_rsample = False
+    _expand_params = {"concentration1": 0, "concentration0": 0}
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        scalar = isinstance(concentration1, numbers.Number) and isinstance(
+            concentration0, numbers.Number
+        )
+        batch_shape = () if scalar else self.concentration1.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    @property
+    def mean(self) -> Tensor:
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self) -> Tensor:
+        """(α − 1)/(α + β − 2) for α, β ≥ 1 (nan at α = β = 1); 0 for α < 1 ≤ β, 1 for β < 1 ≤ α;
+        for α, β < 1 (modes at both ends) 1, as torch reports."""
+        a1 = (self.concentration1 - 1).clamp(min=0)
+        b1 = (self.concentration0 - 1).clamp(min=0)
+        with xp.errstate(invalid="ignore"):
+            mode = a1 / (a1 + b1)
+        both = (self.concentration1.data < 1) & (self.concentration0.data < 1)
+        return mode.where(Tensor(~both), Tensor(xp.ones((), mode.dtype)))
+
+    @property
+    def variance(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        total = a + b
+        return a * b / (total**2 * (total + 1))
+
+    def sample(self, sample_shape=()) -> Tensor:
+        shape = self._extended_shape(sample_shape)
+        dtype = self.concentration1.dtype
+        x = standard_gamma(xp.broadcast_to(self.concentration1.data, shape), dtype)
+        y = standard_gamma(xp.broadcast_to(self.concentration0.data, shape), dtype)
+        eps = xp.finfo(dtype)
+        return Tensor(xp.clip(x / (x + y), eps.tiny, 1 - eps.eps).astype(dtype))
+
+    def log_prob(self, value) -> Tensor:
+        x = self._value(value, self.concentration1.dtype)
+        a, b = self.concentration1, self.concentration0
+        log_norm = lgamma(a + b) - lgamma(a) - lgamma(b)
+        return xlogy(a - 1, x) + xlogy(b - 1, 1 - x) + log_norm
+
+    def entropy(self) -> Tensor:
+        a, b = self.concentration1, self.concentration0
+        total = a + b
+        log_beta = lgamma(a) + lgamma(b) - lgamma(total)
+        return log_beta - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (total - 2) * digamma(total)

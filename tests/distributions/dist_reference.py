@@ -1,0 +1,93 @@
+"""Shared checks for the distribution tests: one distribution built in ember and in torch from
+the same float64 arrays, a quantity computed in both, values and gradients compared."""
+
+from __future__ import annotations
+
+import numpy as np
+
+import ember
+
+RTOL, ATOL = 1e-9, 1e-11
+
+
+def rng(seed: int):
+    return np.random.default_rng(seed)
+
+
+def randn(*shape, seed=0):
+    return rng(seed).standard_normal(shape)
+
+
+def uniform(lo, hi, *shape, seed=0):
+    return rng(seed).uniform(lo, hi, shape)
+
+
+def lower_cholesky(*batch, d=3, seed=0):
+    """Lower-triangular matrices with a positive diagonal (well conditioned)."""
+    r = rng(seed)
+    m = np.tril(r.standard_normal(batch + (d, d))) * 0.5
+    idx = np.arange(d)
+    m[..., idx, idx] = r.uniform(0.6, 1.5, batch + (d,))
+    return m
+
+
+def spd(*batch, d=3, seed=0):
+    L = lower_cholesky(*batch, d=d, seed=seed)
+    return L @ np.swapaxes(L, -1, -2)
+
+
+def tensors(torch, arrays: dict, grad=True):
+    """ember and torch tensors from the same arrays (floats require grad)."""
+    e, t = {}, {}
+    for k, a in arrays.items():
+        if a is None or isinstance(a, (float, int)):
+            e[k] = t[k] = a
+            continue
+        a = np.asarray(a)
+        g = grad and a.dtype.kind == "f"
+        e[k] = ember.tensor(a, requires_grad=g)
+        t[k] = torch.tensor(a, requires_grad=g)
+    return e, t
+
+
+def assert_close(e, t, what=""):
+    """An ember tensor equals a torch tensor (shape, and values with nan/inf in place)."""
+    t = t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
+    e = e.data if isinstance(e, ember.Tensor) else np.asarray(e)
+    assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {e.shape} vs torch {t.shape}"
+    np.testing.assert_allclose(e, t, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=what)
+
+
+def compare(torch, make_e, make_t, params: dict, fn, value=None, grad=True, seed=0):
+    """``fn(dist, value)`` of ember's ``make_e(**params)`` against torch's ``make_t(**params)``:
+    values, and the gradients of Σ w·out (w random) w.r.t. every float parameter and value."""
+    arrays = dict(params)
+    if value is not None:
+        arrays["__value"] = value
+    e, t = tensors(torch, arrays, grad)
+    ve, vt = e.pop("__value", None), t.pop("__value", None)
+    de, dt = make_e(**e), make_t(**t)
+    oe, ot = fn(de, ve), fn(dt, vt)
+    assert_close(oe, ot, "value")
+    if not (grad and ot.requires_grad):
+        return oe, ot
+    w = rng(seed + 100).standard_normal(tuple(ot.shape))
+    finite = np.isfinite(ot.detach().numpy())
+    w = np.where(finite, w, 0.0)  # infinities carry no gradient worth comparing
+    le = oe.where(ember.Tensor(finite), ember.Tensor(np.zeros((), oe.dtype)))
+    (le * ember.Tensor(w)).sum().backward()
+    lt = torch.where(torch.tensor(finite), ot, torch.zeros((), dtype=ot.dtype))
+    (lt * torch.tensor(w)).sum().backward()
+    for k in list(params) + (["__value"] if value is not None else []):
+        te = ve if k == "__value" else e[k]
+        tt = vt if k == "__value" else t[k]
+        if not (isinstance(tt, torch.Tensor) and tt.requires_grad):
+            continue
+        if tt.grad is None:
+            assert te.grad is None or not np.any(te.grad.data), f"{k}: torch has no gradient"
+            continue
+        assert te.grad is not None, f"{k}: ember computed no gradient"
+        np.testing.assert_allclose(
+            te.grad.data, tt.grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"gradient of {k}"
+        )
+    return oe, ot
