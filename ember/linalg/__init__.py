@@ -1,0 +1,68 @@
+"""ember.linalg: torch.linalg's commonly used functions, differentiable, batched over leading dims.
+
+Same names, arguments, defaults and results as torch.linalg (named tuples where torch returns
+them); gradients are torch's, hand-written in ember/ops/linalg_more.py and linalg_decomp.py
+(the adjoint formulas of Giles 2008, and torch's for eigh / svd / qr) or, for the norms,
+matrix_power, multi_dot and vecdot, compositions of differentiable ops.
+
+    norms          vector_norm, matrix_norm, norm, cond, matrix_rank, svdvals
+    solvers        det, slogdet, inv, solve, solve_triangular, lstsq, pinv
+    products       matrix_power, matrix_exp, multi_dot, vecdot, matmul
+    factorizations cholesky, qr, eigh, eigvalsh, svd
+
+Errors follow torch: RuntimeError for bad shapes and dtypes (the message names the shape) and
+:class:`LinAlgError`, a RuntimeError, for a singular or non-positive-definite matrix.
+Real tensors only (float32 / float64).
+"""
+
+from ..ops.linalg_more import LinAlgError
+from .decompositions import EighResult, QRResult, SVDResult, cholesky, eigh, eigvalsh, qr, svd
+from .norms import cond, matrix_norm, matrix_rank, norm, svdvals, vector_norm
+from .solvers import (
+    LstsqResult,
+    SlogdetResult,
+    det,
+    inv,
+    lstsq,
+    matmul,
+    matrix_exp,
+    matrix_power,
+    multi_dot,
+    pinv,
+    slogdet,
+    solve,
+    solve_triangular,
+    vecdot,
+)
+
+__all__ = [
+    "LinAlgError",
+    "cholesky",
+    "cond",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "lstsq",
+    "matmul",
+    "matrix_exp",
+    "matrix_norm",
+    "matrix_power",
+    "matrix_rank",
+    "multi_dot",
+    "norm",
+    "pinv",
+    "qr",
+    "slogdet",
+    "solve",
+    "solve_triangular",
+    "svd",
+    "svdvals",
+    "vecdot",
+    "vector_norm",
+    "EighResult",
+    "LstsqResult",
+    "QRResult",
+    "SVDResult",
+    "SlogdetResult",
+]

@@ -1,0 +1,76 @@
+"""Input checks shared by ember.linalg's functions, with torch's error types (RuntimeError) and
+messages that name the offending shape."""
+
+from __future__ import annotations
+
+from ..backend import xp
+from ..tensor import Tensor
+
+
+def tensor(name: str, a) -> Tensor:
+    """``a`` as a Tensor of a floating dtype, else torch's RuntimeError."""
+    t = a if isinstance(a, Tensor) else Tensor(a)
+    if t.dtype.kind != "f":
+        raise RuntimeError(
+            f"{name}: Expected a floating point tensor as input. Got {t.dtype} (shape {t.shape})"
+        )
+    return t
+
+
+def matrices(name: str, a, arg: str = "A") -> Tensor:
+    """A float Tensor of shape (*, m, n)."""
+    t = tensor(name, a)
+    if t.ndim < 2:
+        raise RuntimeError(
+            f"{name}: The input tensor {arg} must have at least 2 dimensions, got shape {t.shape}."
+        )
+    return t
+
+
+def square(name: str, a, arg: str = "A") -> Tensor:
+    """A float Tensor of shape (*, n, n)."""
+    t = matrices(name, a, arg)
+    m, n = t.shape[-2:]
+    if m != n:
+        raise RuntimeError(
+            f"{name}: {arg} must be batches of square matrices, but they are {m} by {n} matrices"
+            f" (shape {t.shape})"
+        )
+    return t
+
+
+def same_dtype(name: str, a: Tensor, b: Tensor) -> None:
+    if a.dtype != b.dtype:
+        raise RuntimeError(
+            f"{name}: Expected A and B to have the same dtype, but found A of type {a.dtype}"
+            f" and B of type {b.dtype} instead"
+        )
+
+
+def batch_shape(name: str, a: Tensor, b: Tensor, a_rows: int, b_rows: int, what: str) -> None:
+    """Check that the rows match and that the batch dims broadcast."""
+    if a_rows != b_rows:
+        raise RuntimeError(
+            f"{name}: Incompatible shapes of A and B for the equation {what}"
+            f" ({a.shape} and {b.shape})"
+        )
+    try:
+        xp.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise RuntimeError(
+            f"{name}: the batch dimensions of A {a.shape} and B {b.shape} do not broadcast"
+        ) from None
+
+
+def is_vector_rhs(a: Tensor, b: Tensor) -> bool:
+    """torch's rule for B in solve/lstsq: a vector (batch) when B is 1-D, or (*, n) with A of
+    shape (*, n, n), i.e. B.shape == A.shape[:-1]."""
+    return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
+
+
+def tolerance(value, like: Tensor):
+    """atol / rtol (None, a number or a Tensor) as an array of A's dtype, or None."""
+    if value is None:
+        return None
+    a = value.data if isinstance(value, Tensor) else xp.asarray(value)
+    return a.astype(like.dtype)

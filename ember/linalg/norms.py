@@ -1,0 +1,163 @@
+"""Norms and the quantities built on singular values: vector_norm, matrix_norm, norm, cond,
+matrix_rank, with torch.linalg's arguments, dispatch and gradients.
+
+Every norm is a composition of differentiable ops whose gradients are torch's: |x| and Σ give
+sign(x) (0 at 0) for ord 1, max/min of |x| share the gradient evenly among ties (torch's amax),
+and the p-norms are ember's PNorm (0 where the norm is 0) or, for p < 0, NegativePNorm.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import xp
+from ..ops import linalg_decomp as D
+from ..tensor import Tensor, apply
+from . import _common as C
+
+_MATRIX_ORDS = ("fro", "nuc", 1, -1, 2, -2, math.inf, -math.inf)
+
+
+def _axes(dim, ndim: int, name: str) -> tuple:
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = []
+    for d in dims:
+        if not -ndim <= d < max(ndim, 1):
+            raise IndexError(f"{name}: dim {d} is out of range for a tensor of {ndim} dims")
+        out.append(d % max(ndim, 1))
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{name}: dims {dims} repeat a dimension")
+    return tuple(out)
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """‖x‖_ord over ``dim`` (all elements when None), as torch.linalg.vector_norm.
+
+        ord = 2:     √(Σ x_i²)           ∂/∂x = x / ‖x‖ (0 at x = 0)
+        ord = p:     (Σ |x_i|^p)^{1/p}   ∂/∂x_i = sign(x_i)|x_i|^{p−1} / ‖x‖^{p−1}
+        ord = 1:     Σ |x_i|             ∂/∂x = sign(x)
+        ord = ±inf:  max / min |x_i|     the gradient shared evenly among the tied x_i
+        ord = 0:     #{x_i ≠ 0}          no gradient
+
+    p < 0 gives 0 when some x_i is 0. ``dtype`` casts x first.
+    """
+    if isinstance(ord, str) or isinstance(ord, bool):
+        raise TypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    x = C.tensor("linalg.vector_norm", x)
+    if dtype is not None:
+        x = x.to(dtype)
+    axes = () if dim is None else _axes(dim, x.ndim, "linalg.vector_norm")
+    axes = axes or tuple(range(x.ndim))  # dim None or (): every dim, as torch
+    if x.ndim == 0:
+        x, axes = x.reshape(1), (0,)
+        if keepdim:
+            return vector_norm(x, ord, None, False).reshape(())
+    if ord < 0 and ord != -math.inf:
+        return apply(D.NegativePNorm, x, p=float(ord), axes=axes, keepdim=keepdim)
+    return x.norm(p=ord, dim=axes, keepdim=keepdim)
+
+
+def _extreme(t: Tensor, dim: int, keepdim: bool, largest: bool) -> Tensor:
+    return t.max(dim=(dim,), keepdim=keepdim) if largest else t.min(dim=(dim,), keepdim=keepdim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """The matrix norm of A over the two dims ``dim``, as torch.linalg.matrix_norm.
+
+        'fro':    √(Σ_ij a_ij²)            'nuc':  Σ σ_i (the nuclear norm)
+        2 / -2:   σ_max / σ_min            1 / -1: max / min over columns of Σ_i |a_ij|
+        inf/-inf: max / min over rows of Σ_j |a_ij|
+
+    Gradients through svdvals (∂σ_i/∂A = u_i v_iᵀ) and max/min (shared among ties).
+    """
+    A = C.matrices("linalg.matrix_norm", A)
+    if dtype is not None:
+        A = A.to(dtype)
+    if isinstance(dim, int) or len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+    d0, d1 = _axes(dim, A.ndim, "linalg.matrix_norm")
+    if ord not in _MATRIX_ORDS or isinstance(ord, bool):
+        raise RuntimeError(f"linalg.matrix_norm: Order {ord} not supported.")
+    if ord == "fro":
+        return vector_norm(A, 2, (d0, d1), keepdim)
+    if ord in ("nuc", 2, -2):
+        rest = [d for d in range(A.ndim) if d not in (d0, d1)]
+        s = svdvals(A.permute(*rest, d0, d1))
+        out = s.sum(dim=-1) if ord == "nuc" else _extreme(s, -1, False, ord == 2)
+        if keepdim:
+            for d in sorted((d0, d1)):
+                out = out.unsqueeze(d)
+        return out
+    if abs(ord) == math.inf:  # the inf-norm is the 1-norm of the transpose
+        d0, d1 = d1, d0
+    if not keepdim and d0 < d1:  # summing over d0 first shifts d1 down
+        d1 -= 1
+    return _extreme(vector_norm(A, 1, (d0,), keepdim), d1, keepdim, ord > 0)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    """torch.linalg.norm: a matrix norm when ord is given and dim has 2 entries (or dim is None
+    and A is 2-D), else a vector norm (ord None meaning 2, over all of A when dim is None).
+
+    A string ord ('fro', 'nuc') is always a matrix norm, over dims (0, 1) when dim is None.
+    """
+    A = C.tensor("linalg.norm", A)
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None and len(dim) not in (1, 2):
+        raise RuntimeError(
+            f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim}"
+        )
+    if dim is None and (ord is not None) and A.ndim not in (1, 2):
+        raise RuntimeError(
+            "linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D."
+            f" Got {A.ndim}D (shape {A.shape})."
+        )
+    if isinstance(ord, str):
+        return matrix_norm(A, ord, (0, 1) if dim is None else dim, keepdim, dtype=dtype)
+    if ord is not None and ((dim is not None and len(dim) == 2) or (dim is None and A.ndim == 2)):
+        return matrix_norm(A, ord, (0, 1) if dim is None else dim, keepdim, dtype=dtype)
+    return vector_norm(A, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+
+
+def svdvals(A) -> Tensor:
+    """σ_1 ≥ … ≥ σ_k of A (k = min(m, n)), as torch.linalg.svdvals; ∂σ_i/∂A = u_i v_iᵀ."""
+    return apply(D.SvdVals, C.matrices("linalg.svdvals", A))
+
+
+def cond(A, p=None) -> Tensor:
+    """κ_p(A) = ‖A‖_p·‖A⁻¹‖_p; for p None or 2 (−2) σ_max/σ_min (σ_min/σ_max) from svdvals,
+    for any matrix shape; the other orders ('fro', 'nuc', ±1, ±inf) need square A."""
+    if p is None or p in (2, -2):
+        s = svdvals(C.matrices("linalg.cond", A))
+        ratio = s[..., 0] / s[..., -1]
+        return ratio if p != -2 else 1 / ratio
+    from .solvers import inv  # norms ← solvers would be a cycle at import time
+
+    A = C.square("linalg.cond", A)
+    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
+    """The number of singular values σ > max(atol, rtol·σ_max) (|λ| for hermitian), int64, no
+    gradient; rtol defaults to eps·max(m, n) when atol is not given (or is 0)."""
+    A = C.matrices("linalg.matrix_rank", A)
+    a = A.data
+    s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
+    atol_a, rtol_a = _tolerances(A, atol, rtol)
+    tol = xp.maximum(atol_a[..., None], rtol_a[..., None] * s.max(-1, keepdims=True))
+    return Tensor((s > tol).sum(-1).astype(xp.int64))
+
+
+def _tolerances(A: Tensor, atol, rtol):
+    """torch's get_atol_rtol: atol 0 by default; rtol eps·max(m, n) unless atol is given (then
+    0 where atol > 0)."""
+    eps = xp.finfo(A.dtype).eps * max(A.shape[-2:])
+    atol_a = C.tolerance(atol, A)
+    rtol_a = C.tolerance(rtol, A)
+    if rtol_a is None:
+        default = xp.asarray(eps, dtype=A.dtype)
+        rtol_a = default if atol_a is None else xp.where(atol_a > 0, 0, default).astype(A.dtype)
+    if atol_a is None:
+        atol_a = xp.zeros((), dtype=A.dtype)
+    return atol_a, rtol_a
