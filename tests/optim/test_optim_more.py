@@ -14,6 +14,7 @@ from ember.optim.adamax import Adamax
 from ember.optim.nadam import NAdam
 from ember.optim.radam import RAdam
 from tests.optim.optim_helpers import assert_close as _assert_close
+from tests.optim.optim_helpers import check_state_dict_round_trip
 from tests.optim.optim_helpers import ember_steps as _ember_steps
 from tests.optim.optim_helpers import make_params as _make
 from tests.optim.optim_helpers import torch_steps as _torch_steps
@@ -110,34 +111,9 @@ STATE_KEYS = {
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_state_dict_round_trip_continues_as_uninterrupted(torch, name):
-    opts = OPTIONS[name][1]
-    make = OPTIMIZERS[name]
-    ps_a, ps_t = _make(torch)
-    ps_b, _ = _make(torch)
-    oa, ob = make(ps_a, **opts), make(ps_b, **opts)
-    ot = getattr(torch.optim, name)(ps_t, **opts)
-    _ember_steps(ps_a, oa, 6)
-    _torch_steps(ps_t, ot, 6)
-    saved = oa.state_dict()
-    for pa, pb in zip(ps_a, ps_b):
-        pb.data[...] = pa.data
-    ob.load_state_dict(saved)
-    for st in saved["state"].values():  # the loaded state must not alias the saved copy
-        for v in st.values():
-            if isinstance(v, np.ndarray):
-                v += 100.0
-    _ember_steps(ps_a, oa, 6, start=6)
-    _torch_steps(ps_t, ot, 6, start=6)
-    _ember_steps(ps_b, ob, 6, start=6)
-    for pa, pb in zip(ps_a, ps_b):
-        np.testing.assert_array_equal(pa.data, pb.data)
-    _assert_close(ps_a, ps_t, 1e-10)
-    # torch's layout: integer ids, groups listing them, torch's state names
-    assert saved["param_groups"][0]["params"] == [0, 1, 2]
-    assert set(saved["state"]) == {0, 1, 2}
-    assert set(saved["state"][0]) == STATE_KEYS[name] == set(ot.state_dict()["state"][0])
-    theirs = {k for k in ot.state_dict()["param_groups"][0] if k in oa.defaults}
-    assert theirs == set(oa.defaults)
+    check_state_dict_round_trip(
+        torch, OPTIMIZERS[name], name, OPTIONS[name][1], STATE_KEYS[name], 6
+    )
 
 
 DEFAULTS = {
