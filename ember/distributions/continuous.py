@@ -20,15 +20,9 @@ def _all_numbers(*values) -> bool:
     return all(isinstance(v, numbers.Number) for v in values)
 
 
-class Normal(Distribution):
-    """The normal (Gaussian) distribution N(μ, σ²), ``loc`` μ, ``scale`` σ > 0.
-
-    p(x) = exp(−(x − μ)² / 2σ²) / (σ·√(2π))
-    log p(x) = −(x − μ)²/(2σ²) − log σ − ½·log 2π
-    H = ½ + ½·log 2π + log σ
-    F(x) = ½·(1 + erf((x − μ)/(σ√2))),   F⁻¹(p) = μ + σ·√2·erf⁻¹(2p − 1)
-    rsample: x = μ + σ·ε,  ε ~ N(0, 1)
-    """
+class _LocationScale(Distribution):
+    """A family x = μ + b·z of a fixed standard density: loc μ (the mean and the mode) and a
+    positive scale b, broadcast together; reparameterised draws."""
 
     arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
     support = constraints.real
@@ -47,6 +41,17 @@ class Normal(Distribution):
     @property
     def mode(self) -> Tensor:
         return self.loc
+
+
+class Normal(_LocationScale):
+    """The normal (Gaussian) distribution N(μ, σ²), ``loc`` μ, ``scale`` σ > 0.
+
+    p(x) = exp(−(x − μ)² / 2σ²) / (σ·√(2π))
+    log p(x) = −(x − μ)²/(2σ²) − log σ − ½·log 2π
+    H = ½ + ½·log 2π + log σ
+    F(x) = ½·(1 + erf((x − μ)/(σ√2))),   F⁻¹(p) = μ + σ·√2·erf⁻¹(2p − 1)
+    rsample: x = μ + σ·ε,  ε ~ N(0, 1)
+    """
 
     @property
     def stddev(self) -> Tensor:
@@ -78,7 +83,7 @@ class Normal(Distribution):
         return 0.5 + _LOG_SQRT_2PI + self.scale.log()
 
 
-class Laplace(Distribution):
+class Laplace(_LocationScale):
     """The Laplace (double exponential) distribution, ``loc`` μ, ``scale`` b > 0.
 
     p(x) = exp(−|x − μ|/b) / 2b
@@ -88,24 +93,6 @@ class Laplace(Distribution):
     F⁻¹(p) = μ − b·sign(p − ½)·log(1 − 2|p − ½|)
     rsample: x = μ − b·sign(u)·log(1 − |u|),  u ~ U(ε − 1, 1)
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-    _expand_params = {"loc": 0, "scale": 0}
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        batch_shape = () if _all_numbers(loc, scale) else self.loc.shape
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    @property
-    def mean(self) -> Tensor:
-        return self.loc
-
-    @property
-    def mode(self) -> Tensor:
-        return self.loc
 
     @property
     def stddev(self) -> Tensor:
