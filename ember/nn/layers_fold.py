@@ -8,11 +8,11 @@ state_dict loads unchanged.
 from __future__ import annotations
 
 from .. import backend
-from ..backend import xp
 from ..functional import layers_fold as F
 from ..tensor import Tensor
 from . import init
-from .module import Module, Parameter
+from .linear import check_padding_idx, set_table
+from .module import Module
 
 
 class Unfold(Module):
@@ -97,23 +97,12 @@ class EmbeddingBag(Module):
                 raise NotImplementedError(f"EmbeddingBag: {name}={value!r} is not supported")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise AssertionError("padding_idx must be within num_embeddings")
-            padding_idx = padding_idx + num_embeddings if padding_idx < 0 else padding_idx
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.mode, self.sparse = scale_grad_by_freq, mode, sparse
-        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
-        shape = (num_embeddings, embedding_dim)
-        if _weight is None:
-            self.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
-            self.reset_parameters()
-        else:
-            data = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
-            if tuple(data.shape) != shape:
-                raise ValueError(f"EmbeddingBag: _weight has shape {data.shape}, expected {shape}")
-            self.weight = Parameter(data)
+        self.include_last_offset = include_last_offset
+        self.padding_idx = check_padding_idx(padding_idx, num_embeddings)
+        set_table(self, (num_embeddings, embedding_dim), _weight, dtype)
 
     def reset_parameters(self) -> None:
         init.normal_(self.weight)

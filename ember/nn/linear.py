@@ -65,6 +65,32 @@ class Flatten(Module):
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
+def check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """padding_idx in [0, num_embeddings) (a negative one counts from the end), as torch."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise AssertionError(
+            f"Padding_idx must be within num_embeddings: got {padding_idx} for {num_embeddings}"
+        )
+    return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
+
+
+def set_table(module: Module, shape: tuple, _weight, dtype) -> None:
+    """module.weight: a copy of ``_weight`` (checked against ``shape``) or a fresh table
+    initialised by the module's reset_parameters."""
+    if _weight is None:
+        module.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
+        module.reset_parameters()
+        return
+    w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+    if tuple(w.shape) != shape:
+        raise ValueError(
+            f"{type(module).__name__}: _weight must have shape {shape}, got {tuple(w.shape)}"
+        )
+    module.weight = Parameter(xp.array(w, dtype=dtype or w.dtype))
+
+
 class Embedding(Module):
     """e = W[index]: a lookup table of ``num_embeddings`` vectors of size ``embedding_dim``.
 
@@ -82,25 +108,10 @@ class Embedding(Module):
         super().__init__()
         backend.check_device(device)
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"padding_idx {padding_idx} must be within num_embeddings ({num_embeddings})"
-                )
-            if padding_idx < 0:
-                padding_idx += num_embeddings
-        self.padding_idx = padding_idx
+        self.padding_idx = check_padding_idx(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        shape = (num_embeddings, embedding_dim)
-        if _weight is None:
-            self.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
-            self.reset_parameters()
-        else:
-            w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
-            if tuple(w.shape) != shape:
-                raise ValueError(f"_weight must have shape {shape}, got {tuple(w.shape)}")
-            self.weight = Parameter(xp.array(w, dtype=dtype or w.dtype))
+        set_table(self, (num_embeddings, embedding_dim), _weight, dtype)
         if _freeze:
             self.weight.requires_grad_(False)
 
