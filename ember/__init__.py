@@ -56,6 +56,7 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import *  # noqa: F403 - torch's top-level functions, listed in its __all__
+from .torch_math import *  # noqa: F403 - torch's further maths (tan … cdist), in its __all__
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
 long = int64

@@ -27,6 +27,8 @@ from . import (
     tensor_torch,
     tensor_torch_arith,
     tensor_torch_logic,
+    tensor_torch_math,
+    tensor_torch_reduce,
 )
 from .autograd import run_backward, sequence
 from .backend import xp
@@ -35,6 +37,7 @@ from .ops import shape as S
 from .tensor_index import IndexTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
 from .tensor_torch import TorchTensorMethods
+from .tensor_torch_math import TorchMathMethods
 
 _ndarray = xp.ndarray
 
@@ -103,7 +106,7 @@ def as_array(value, dtype=None):
     return a
 
 
-class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods):
+class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods, TorchMathMethods):
     """An n-dimensional array that records the operations applied to it.
 
     ``data`` is the array (float32 unless asked otherwise); ``grad`` is filled
@@ -357,6 +360,8 @@ for _mixin_module in (
     tensor_torch,
     tensor_torch_arith,
     tensor_torch_logic,
+    tensor_torch_math,
+    tensor_torch_reduce,
     tensor_index,
 ):
     _mixin_module.Tensor = Tensor

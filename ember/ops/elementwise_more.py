@@ -1,0 +1,285 @@
+"""More elementwise maths: the inverse and hyperbolic trigonometric functions, log₂ and log₁₀,
+the error and gamma functions, sinc, logit, and the two-operand atan2, hypot, xlogy and
+logaddexp.
+
+Each unary op is ``f`` and its derivative ``df`` side by side (the ``_Unary`` pattern: forward
+saves x and y = f(x), backward is ∂L/∂y · f'(x, y)); the derivatives are written as torch writes
+them, so gradients agree with torch's to rounding, poles and edges included. Binary ops undo
+broadcasting with ``unbroadcast``. SciPy's special functions come through ``backend``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..backend import erf, erfc, erfinv, expit, gammaln, get_array_module, polygamma, psi
+from ..function import Function, unbroadcast
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_LN2, _LN10 = math.log(2.0), math.log(10.0)
+
+
+class _Unary(Function):
+    """y = f(x) elementwise;  ∂L/∂x = ∂L/∂y · f'(x, y)."""
+
+    def forward(self, x):
+        self.x = x
+        self.y = y = self.f(get_array_module(x), x)
+        return y
+
+    def backward(self, gy):
+        return (gy * self.df(get_array_module(gy), self.x, self.y),)
+
+
+def _like(a, x):
+    """A SciPy result in x's dtype (some SciPy functions answer float32 in float64)."""
+    return a.astype(x.dtype, copy=False)
+
+
+class Tan(_Unary):
+    """y = tan x;  ∂y/∂x = 1 + y²  (sec² x, read off the output)."""
+
+    f = staticmethod(lambda xp, x: xp.tan(x))
+    df = staticmethod(lambda xp, x, y: 1 + y * y)
+
+
+class Asin(_Unary):
+    """y = asin x;  ∂y/∂x = 1/√(1 − x²)."""
+
+    f = staticmethod(lambda xp, x: xp.arcsin(x))
+    df = staticmethod(lambda xp, x, y: 1 / xp.sqrt(1 - x * x))
+
+
+class Acos(_Unary):
+    """y = acos x;  ∂y/∂x = −1/√(1 − x²)."""
+
+    f = staticmethod(lambda xp, x: xp.arccos(x))
+    df = staticmethod(lambda xp, x, y: -1 / xp.sqrt(1 - x * x))
+
+
+class Atan(_Unary):
+    """y = atan x;  ∂y/∂x = 1/(1 + x²)."""
+
+    f = staticmethod(lambda xp, x: xp.arctan(x))
+    df = staticmethod(lambda xp, x, y: 1 / (1 + x * x))
+
+
+class Sinh(_Unary):
+    """y = sinh x;  ∂y/∂x = cosh x."""
+
+    f = staticmethod(lambda xp, x: xp.sinh(x))
+    df = staticmethod(lambda xp, x, y: xp.cosh(x))
+
+
+class Cosh(_Unary):
+    """y = cosh x;  ∂y/∂x = sinh x."""
+
+    f = staticmethod(lambda xp, x: xp.cosh(x))
+    df = staticmethod(lambda xp, x, y: xp.sinh(x))
+
+
+class Asinh(_Unary):
+    """y = asinh x;  ∂y/∂x = 1/√(x² + 1)."""
+
+    f = staticmethod(lambda xp, x: xp.arcsinh(x))
+    df = staticmethod(lambda xp, x, y: 1 / xp.sqrt(x * x + 1))
+
+
+class Acosh(_Unary):
+    """y = acosh x (x ≥ 1);  ∂y/∂x = 1/√(x² − 1)."""
+
+    f = staticmethod(lambda xp, x: xp.arccosh(x))
+    df = staticmethod(lambda xp, x, y: 1 / xp.sqrt(x * x - 1))
+
+
+class Atanh(_Unary):
+    """y = atanh x (|x| < 1);  ∂y/∂x = 1/(1 − x²)."""
+
+    f = staticmethod(lambda xp, x: xp.arctanh(x))
+    df = staticmethod(lambda xp, x, y: 1 / (1 - x * x))
+
+
+class Log2(_Unary):
+    """y = log₂ x (exact at powers of two, unlike ln x / ln 2);  ∂y/∂x = 1/(x ln 2)."""
+
+    f = staticmethod(lambda xp, x: xp.log2(x))
+    df = staticmethod(lambda xp, x, y: 1 / (x * _LN2))
+
+
+class Log10(_Unary):
+    """y = log₁₀ x;  ∂y/∂x = 1/(x ln 10)."""
+
+    f = staticmethod(lambda xp, x: xp.log10(x))
+    df = staticmethod(lambda xp, x, y: 1 / (x * _LN10))
+
+
+class Erf(_Unary):
+    """y = erf x = (2/√π) ∫₀ˣ e^{−t²} dt;  ∂y/∂x = (2/√π) e^{−x²}."""
+
+    f = staticmethod(lambda xp, x: _like(erf(x), x))
+    df = staticmethod(lambda xp, x, y: _TWO_OVER_SQRT_PI * xp.exp(-x * x))
+
+
+class Erfc(_Unary):
+    """y = erfc x = 1 − erf x, computed directly: 1 − erf x cancels to 0 in the tail (x ≳ 6
+    in float64), erfc keeps its relative precision;  ∂y/∂x = −(2/√π) e^{−x²}."""
+
+    f = staticmethod(lambda xp, x: _like(erfc(x), x))
+    df = staticmethod(lambda xp, x, y: -_TWO_OVER_SQRT_PI * xp.exp(-x * x))
+
+
+class Erfinv(_Unary):
+    """y = erf⁻¹ x (|x| < 1);  ∂y/∂x = 1/erf'(y) = (√π/2) e^{y²}."""
+
+    f = staticmethod(lambda xp, x: _like(erfinv(x), x))
+    df = staticmethod(lambda xp, x, y: (1 / _TWO_OVER_SQRT_PI) * xp.exp(y * y))
+
+
+class Lgamma(_Unary):
+    """y = log|Γ(x)| (SciPy's gammaln: no overflow of Γ itself);  ∂y/∂x = ψ(x), the digamma."""
+
+    f = staticmethod(lambda xp, x: _like(gammaln(x), x))
+    df = staticmethod(lambda xp, x, y: _like(psi(x), x))
+
+
+class Digamma(_Unary):
+    """y = ψ(x) = d/dx log Γ(x);  ∂y/∂x = ψ′(x) = ψ⁽¹⁾(x), the trigamma."""
+
+    f = staticmethod(lambda xp, x: _like(psi(x), x))
+    df = staticmethod(lambda xp, x, y: _like(polygamma(1, x), x))
+
+
+class Sinc(_Unary):
+    """y = sin(πx)/(πx), y(0) = 1;  ∂y/∂x = (πx cos πx − sin πx)/(πx²), 0 at x = 0
+    (the limit; the formula itself would be 0/0 there)."""
+
+    @staticmethod
+    def f(xp, x):
+        zero = x == 0
+        px = math.pi * xp.where(zero, 1, x)
+        return xp.where(zero, 1, xp.sin(px) / px).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def df(xp, x, y):
+        zero = x == 0
+        px = math.pi * xp.where(zero, 1, x)
+        d = (px * xp.cos(px) - xp.sin(px)) / (px * xp.where(zero, 1, x))
+        return xp.where(zero, 0, d)
+
+
+class Logit(Function):
+    """y = log(z/(1 − z)), z = clamp(x, ε, 1 − ε) when eps is given, else z = x.
+
+    ∂y/∂x = 1/(x(1 − x)) where x is inside [ε, 1 − ε] (0 outside: the clamp is flat there);
+    without eps, nan outside [0, 1], where logit is undefined (as torch).
+    """
+
+    def forward(self, x, eps=None):
+        xp = get_array_module(x)
+        self.x, self.eps = x, eps
+        z = x if eps is None else xp.clip(x, eps, 1 - eps)
+        return xp.log(z / (1 - z))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, eps = self.x, self.eps
+        g = gy / (x * (1 - x))
+        if eps is None:
+            return (xp.where((x < 0) | (x > 1), xp.nan, g),)
+        return (xp.where((x < eps) | (x > 1 - eps), 0, g),)
+
+
+class Atan2(Function):
+    """θ = atan2(a, b), the angle of the point (b, a) in (−π, π];
+    ∂θ/∂a = b/(a² + b²),  ∂θ/∂b = −a/(a² + b²)."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        return get_array_module(a).arctan2(a, b)
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        r = gy / (a * a + b * b)
+        return (
+            unbroadcast(r * b, a.shape) if na else None,
+            unbroadcast(-r * a, b.shape) if nb else None,
+        )
+
+
+class Hypot(Function):
+    """h = √(a² + b²), computed by hypot (scaled: no overflow of a² for |a| near the dtype's
+    maximum);  ∂h/∂a = a/h,  ∂h/∂b = b/h."""
+
+    def forward(self, a, b):
+        self.a, self.b = a, b
+        self.h = h = get_array_module(a).hypot(a, b)
+        return h
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        a, b, r = self.a, self.b, gy / self.h
+        return (
+            unbroadcast(r * a, a.shape) if na else None,
+            unbroadcast(r * b, b.shape) if nb else None,
+        )
+
+
+def _xlogy(xp, x, z):
+    """x·log z with 0 where x = 0 and nan where z is nan (on arrays)."""
+    with xp.errstate(divide="ignore", invalid="ignore"):
+        y = x * xp.log(z)
+    y = xp.where(x == 0, 0, y)
+    return xp.where(xp.isnan(z), xp.nan, y).astype(y.dtype, copy=False)
+
+
+class Xlogy(Function):
+    """y = x·log(z), defined as 0 where x = 0 (even at z = 0, where 0·log 0 would be nan),
+    and nan wherever z is nan.
+
+    ∂y/∂x = log z, taken as 0 where x = 0 and z ≤ 0 (log z is −inf or nan there; torch's
+    choice), computed as xlogy(∂L/∂y, z) so a zero upstream gradient stays 0;  ∂y/∂z = x/z.
+    """
+
+    def forward(self, x, z):
+        xp = get_array_module(x)
+        self.x, self.z = x, z
+        return _xlogy(xp, x, z)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        nx, nz = self.needs_input_grad
+        x, z = self.x, self.z
+        gx = gz = None
+        if nx:
+            gx = xp.where((x == 0) & (z <= 0), 0, _xlogy(xp, gy, z))
+            gx = unbroadcast(gx, x.shape)
+        if nz:
+            gz = unbroadcast(gy * x / z, z.shape)
+        return gx, gz
+
+
+class LogAddExp(Function):
+    """y = log(eᵃ + eᵇ) = m + log(1 + e^{−|a−b|}), m = max(a, b): never exponentiates a large
+    number (e^{1000} overflows; e^{−|a−b|} ≤ 1 cannot), and exact for a = b = ±inf.
+    With ``base2``: y = log₂(2ᵃ + 2ᵇ) = m + log₂(1 + 2^{−|a−b|}).
+
+    ∂y/∂a = 1/(1 + e^{b−a}) = σ(a − b),  ∂y/∂b = σ(b − a)  (base 2: σ((a − b) ln 2)); the
+    logistic σ from SciPy's expit, which does not overflow for large |a − b| either.
+    """
+
+    def forward(self, a, b, base2=False):
+        xp = get_array_module(a)
+        self.a, self.b, self.base2 = a, b, base2
+        return xp.logaddexp2(a, b) if base2 else xp.logaddexp(a, b)
+
+    def backward(self, gy):
+        na, nb = self.needs_input_grad
+        a, b = self.a, self.b
+        d = a - b
+        if self.base2:
+            d = d * _LN2
+        return (
+            unbroadcast(gy * expit(d), a.shape) if na else None,
+            unbroadcast(gy * expit(-d), b.shape) if nb else None,
+        )

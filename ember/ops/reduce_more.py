@@ -1,0 +1,182 @@
+"""Scans and selections beyond reduce.py and scan.py: logcumsumexp; a value shared evenly among
+the elements tied for it (median); and the array-only helpers behind cummax/cummin, median's
+indices, histc and searchsorted (index and count arrays carry no gradient; the Tensor methods
+gather their values through the differentiable ``Gather``, so the gradient goes to exactly the
+elements those indices name, as torch's does).
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+
+
+class LogCumSumExp(Function):
+    """y_k = log Σ_{j ≤ k} e^{x_j} along dim, as a running logaddexp (each step
+    m + log(1 + e^{−|a−b|}): no overflow, and no underflow of early terms far below the
+    running maximum, which one global shift by max(x) would flush to −inf).
+
+    ∂L/∂x_i = Σ_{k ≥ i} ∂L/∂y_k · e^{x_i − y_k}. Summed in log space with the upstream gradient
+    split by sign, g = g⁺ − g⁻ (torch's and TensorFlow's scheme):
+        ∂L/∂x_i = e^{x_i + R⁺_i} − e^{x_i + R⁻_i},  R^±_i = log Σ_{k ≥ i} e^{log g^±_k − y_k},
+    R^± a reversed running logaddexp, so no e^{−y_k} is ever formed (it overflows for y ≪ 0).
+    """
+
+    def forward(self, x, dim):
+        xp = get_array_module(x)
+        self.x, self.axis = x, dim
+        self.y = y = xp.logaddexp.accumulate(x, axis=dim)
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, y, d = self.x, self.y, self.axis
+
+        def reversed_running(a):  # R_i = log Σ_{k ≥ i} e^{a_k}
+            return xp.flip(xp.logaddexp.accumulate(xp.flip(a, d), axis=d), d)
+
+        log_g = xp.log(xp.where(gy == 0, 1, xp.abs(gy)))
+        log_pos = xp.where(gy > 0, log_g, -xp.inf) - y
+        log_neg = xp.where(gy < 0, log_g, -xp.inf) - y
+        gx = xp.exp(x + reversed_running(log_pos)) - xp.exp(x + reversed_running(log_neg))
+        return (gx,)
+
+
+class EvenlyShared(Function):
+    """y = v, a value that x holds (the median of all elements, say).
+
+    ∂L/∂x_i = ∂L/∂y / |T| for i ∈ T = {i : x_i = v}, else 0 (T = the nan elements when v is
+    nan): the gradient shared evenly among the elements tied for v, torch's rule for a value
+    selected from the whole input.
+    """
+
+    def forward(self, x, value):
+        self.x, self.v = x, value
+        return value.copy()
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x = self.x
+        tied = xp.isnan(x) if xp.isnan(self.v) else x == self.v
+        return (tied * (gy / tied.sum(dtype=gy.dtype)),)
+
+
+class MaxAbs(Function):
+    """y = ‖d‖_∞ = max_i |d_i| over the last axis (cdist's p = ∞).
+
+    ∂y/∂d_i = sign(d_i) where |d_i| = y, else 0: every tied element gets the whole gradient,
+    as torch's cdist sends it (amax, and torch's norm, split it among ties instead).
+    """
+
+    def forward(self, d):
+        xp = get_array_module(d)
+        self.d = d
+        self.y = y = xp.abs(d).max(axis=-1, keepdims=True)
+        return y[..., 0]
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        d = self.d
+        return (gy[..., None] * xp.sign(d) * (xp.abs(d) == self.y),)
+
+
+def _along(a, axis: int, n: int):
+    """arange(n) shaped to broadcast along ``axis`` of ``a``."""
+    xp = get_array_module(a)
+    shape = [1] * a.ndim
+    shape[axis] = n
+    return xp.arange(n).reshape(shape)
+
+
+def cum_extreme_indices(x, axis: int, largest: bool):
+    """Where each running maximum (``largest``) or minimum of x along ``axis`` was found: the
+    last index at or before i holding that value, and the last nan once a nan has been seen (it
+    propagates), as torch's cummax/cummin (which test x ≥ running max, so a tie moves it).
+
+    Position j is a candidate when x_j equals the running extreme at j (or is nan); the latest
+    candidate so far is a running maximum of candidate positions. That candidate holds the
+    extreme at i: a later change of the extreme would itself be a later candidate.
+    """
+    xp = get_array_module(x)
+    run = (xp.maximum if largest else xp.minimum).accumulate(x, axis=axis)
+    hit = x == run
+    if x.dtype.kind in "fc":
+        hit |= xp.isnan(x)
+    pos = _along(x, axis, x.shape[axis])
+    return xp.maximum.accumulate(xp.where(hit, pos, 0), axis=axis).astype(xp.int64)
+
+
+def median_index(x, axis: int):
+    """The index of the lower median along ``axis`` (keeping that axis, size 1): position
+    ⌊(n − 1)/2⌋ of a stable sort (among equal values the same element torch's CPU kernel picks),
+    or the first nan of a row that has one (its median is nan)."""
+    xp = get_array_module(x)
+    k = (x.shape[axis] - 1) // 2
+    index = xp.take(xp.argsort(x, axis=axis, kind="stable"), [k], axis=axis)
+    if x.dtype.kind in "fc":
+        nan = xp.isnan(x)
+        has_nan = nan.any(axis=axis, keepdims=True)
+        if has_nan.any():
+            index = xp.where(has_nan, xp.argmax(nan, axis=axis, keepdims=True), index)
+    return index.astype(xp.int64)
+
+
+def quantile_positions(sorted_x, q, axis: int, interpolation: str):
+    """(below, above, weight) for quantiles q (1-D) of rows sorted along ``axis``:
+    rank r = q·(n − 1) (n − 1 for a row holding a nan, so the quantile is nan, as torch);
+    below = ⌊r⌋, above = ⌈r⌉, weight = r − ⌊r⌋ ('linear') or ½ ('midpoint'); 'lower', 'higher'
+    and 'nearest' (round half to even) move r to an integer first, then below = above = r.
+    Index arrays have sorted_x's shape with ``axis`` of size len(q); weight is None when no
+    interpolation is needed."""
+    xp = get_array_module(sorted_x)
+    n = sorted_x.shape[axis]
+    shape = [1] * sorted_x.ndim
+    shape[axis] = q.size
+    ranks = (q * (n - 1)).reshape(shape)  # in the input's dtype, as torch computes it
+    if sorted_x.dtype.kind in "fc":
+        has_nan = xp.isnan(sorted_x).any(axis=axis, keepdims=True)
+        ranks = xp.where(has_nan, n - 1, ranks).astype(sorted_x.dtype, copy=False)
+    target = list(sorted_x.shape)
+    target[axis] = q.size
+    ranks = xp.broadcast_to(ranks, target)
+    move = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.round}.get(interpolation)
+    if move is not None:
+        ranks = move(ranks)
+    below = xp.floor(ranks).astype(xp.int64)
+    if interpolation not in ("linear", "midpoint"):
+        return below, below, None
+    above = xp.ceil(ranks).astype(xp.int64)
+    weight = xp.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
+    return below, above, weight.astype(sorted_x.dtype, copy=False)
+
+
+def histc_counts(x, bins: int, lo: float, hi: float):
+    """Counts of x's elements in ``bins`` equal bins over [lo, hi], as torch.histc computes them:
+    bin = ⌊(x − lo)·bins/(hi − lo)⌋ in x's dtype, x = hi in the last bin; elements outside
+    [lo, hi] (and nan) are not counted. Returned in x's dtype."""
+    xp = get_array_module(x)
+    t = x.dtype.type
+    lo, hi = t(lo), t(hi)
+    flat = x.reshape(-1)
+    v = flat[(flat >= lo) & (flat <= hi)]
+    pos = ((v - lo) * t(bins) / (hi - lo)).astype(xp.int64)
+    pos = xp.minimum(pos, bins - 1)
+    return xp.bincount(pos, minlength=bins).astype(x.dtype)
+
+
+def searchsorted_rows(seq, values, side: str, sorter=None):
+    """Insertion indices of ``values`` into ``seq`` (sorted along its last dim, or sorted by
+    ``sorter``): one sequence for every value when seq is 1-D, else row by row (seq's leading
+    dims equal values' leading dims). int64."""
+    xp = get_array_module(seq)
+    if seq.ndim == 1:
+        return xp.asarray(xp.searchsorted(seq, values, side=side, sorter=sorter), dtype=xp.int64)
+    n, m = seq.shape[-1], values.shape[-1]
+    rows, vals = seq.reshape(-1, n), values.reshape(-1, m)
+    order = None if sorter is None else sorter.reshape(-1, n)
+    out = xp.empty(vals.shape, dtype=xp.int64)
+    for r in range(rows.shape[0]):
+        out[r] = xp.searchsorted(
+            rows[r], vals[r], side=side, sorter=None if order is None else order[r]
+        )
+    return out.reshape(values.shape)

@@ -1,0 +1,197 @@
+"""PyTorch's further elementwise maths as Tensor methods: trigonometric and hyperbolic
+functions and their inverses, log₂/log₁₀/2ˣ, the error and gamma functions, sinc, logit,
+atan2, hypot, xlogy, logaddexp, float_power, nan_to_num, addcmul/addcdiv, clamp_min/clamp_max,
+and the boolean tests signbit, heaviside, isclose, logical_xor.
+
+``TorchMathMethods`` is a mixin for ``Tensor`` (tensor.py); it inherits the reductions and
+array methods of ``TorchReduceMethods`` (tensor_torch_reduce.py). Where torch's gradient
+needs care (a pole, 0·log 0, overflow) the method runs an op of ops/elementwise_more.py;
+otherwise it composes Tensor operations, whose gradients are then torch's by construction.
+Integer and bool inputs of floating functions compute in the default float dtype, as torch.
+
+``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see
+the note at the end of tensor.py).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .function import is_grad_enabled
+from .ops import elementwise as E
+from .ops import elementwise_more as M
+from .tensor_methods import _floating, _for_scalar, _promoted, _t
+from .tensor_torch_reduce import TorchReduceMethods
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply, as_array  # noqa: F401
+
+_Number = (int, float)
+
+
+def _unary(op, name: str):
+    """The method ``name`` running ``op`` on self (integers as the default float)."""
+
+    def method(self) -> Tensor:
+        return apply(op, _floating(self))
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"torch's Tensor.{name}: {op.__doc__}"
+    return method
+
+
+def _floats(self, other, name: str, integers: bool = True):
+    """self and other promoted to one floating dtype (integers: the default float, as torch's
+    atan2 and xlogy; a TypeError, as torch's, where ``integers`` is False)."""
+    a, b = _promoted(self, _t(other, self))
+    if not integers and a.data.dtype.kind not in "fc" and b.data.dtype.kind not in "fc":
+        raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
+    return _floating(a), _floating(b)
+
+
+class TorchMathMethods(TorchReduceMethods):
+    """torch's further elementwise maths; see the module docstring."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------ one operand, ops of their own
+    tan = _unary(M.Tan, "tan")
+    asin = arcsin = _unary(M.Asin, "asin")
+    acos = arccos = _unary(M.Acos, "acos")
+    atan = arctan = _unary(M.Atan, "atan")
+    sinh = _unary(M.Sinh, "sinh")
+    cosh = _unary(M.Cosh, "cosh")
+    asinh = arcsinh = _unary(M.Asinh, "asinh")
+    acosh = arccosh = _unary(M.Acosh, "acosh")
+    atanh = arctanh = _unary(M.Atanh, "atanh")
+    log2 = _unary(M.Log2, "log2")
+    log10 = _unary(M.Log10, "log10")
+    erf = _unary(M.Erf, "erf")
+    erfc = _unary(M.Erfc, "erfc")
+    erfinv = _unary(M.Erfinv, "erfinv")
+    lgamma = _unary(M.Lgamma, "lgamma")
+    digamma = _unary(M.Digamma, "digamma")
+    sinc = _unary(M.Sinc, "sinc")
+
+    def logit(self, eps=None) -> Tensor:
+        """log(z/(1 − z)), z = self clamped to [eps, 1 − eps] when eps is given."""
+        return apply(M.Logit, _floating(self), eps=eps)
+
+    # ------------------------------------------------------------ one operand, composed
+    def exp2(self) -> Tensor:
+        """2ˣ;  ∂/∂x = 2ˣ ln 2 (the power op's own derivative)."""
+        return 2.0 ** _floating(self)
+
+    def deg2rad(self) -> Tensor:
+        """self · π/180."""
+        return _floating(self) * (math.pi / 180)
+
+    def rad2deg(self) -> Tensor:
+        """self · 180/π."""
+        return _floating(self) * (180 / math.pi)
+
+    def sgn(self) -> Tensor:
+        """sign(self) for real tensors: −1, 0 or 1 (gradient 0); a bool tensor is its own sgn."""
+        return Tensor(self.data.copy()) if self.data.dtype.kind == "b" else self.sign()
+
+    def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Tensor:
+        """nan → ``nan``, +inf → ``posinf``, −inf → ``neginf`` (None: the dtype's largest and
+        lowest finite values). The gradient passes where self is finite, 0 elsewhere."""
+        if self.data.dtype.kind not in "fc":
+            return Tensor(self.data.copy())
+        value = Tensor(xp.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf))
+        if not (self.requires_grad and is_grad_enabled()):
+            return value
+        return apply(E.Where, self, value, cond=xp.isfinite(self.data))
+
+    # ------------------------------------------------------------ two operands
+    def atan2(self, other) -> Tensor:
+        """atan2(self, other): the angle of the point (other, self), in (−π, π]."""
+        return apply(M.Atan2, *_floats(self, other, "atan2"))
+
+    arctan2 = atan2
+
+    def hypot(self, other) -> Tensor:
+        """√(self² + other²), without overflow of the squares."""
+        return apply(M.Hypot, *_floats(self, other, "hypot", integers=False))
+
+    def xlogy(self, other) -> Tensor:
+        """self · log(other), 0 where self = 0 (nan where other is nan)."""
+        return apply(M.Xlogy, *_floats(self, other, "xlogy"))
+
+    def logaddexp(self, other) -> Tensor:
+        """log(e^self + e^other), stable for any magnitudes."""
+        return apply(M.LogAddExp, *_floats(self, other, "logaddexp", integers=False))
+
+    def logaddexp2(self, other) -> Tensor:
+        """log₂(2^self + 2^other), stable for any magnitudes."""
+        a, b = _floats(self, other, "logaddexp2", integers=False)
+        return apply(M.LogAddExp, a, b, base2=True)
+
+    def float_power(self, exponent) -> Tensor:
+        """self ** exponent computed in float64 (both operands cast to it, as torch)."""
+        x = self.astype(xp.float64)
+        if isinstance(exponent, _Number):
+            return x**exponent
+        return x ** _t(exponent, x).astype(xp.float64)
+
+    def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """self + value · tensor1 · tensor2."""
+        return self + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
+
+    def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
+        """self + value · tensor1 / tensor2 (integer tensor1 and tensor2 refused, as torch)."""
+        kinds = {as_array(t).dtype.kind for t in (tensor1, tensor2)}
+        if kinds <= set("biu"):
+            raise TypeError(
+                "addcdiv(): integer division of tensor1 by tensor2 is not supported (torch"
+                " refuses it too); convert them to a floating dtype"
+            )
+        return self + (tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2)
+
+    def clamp_min(self, min) -> Tensor:  # noqa: A002 - torch's argument name
+        """max(self, min): the gradient goes to self where self ≥ min, else to min (torch's
+        rule for a tensor bound; a number bound passes the gradient where self ≥ min)."""
+        return self._bound(min, lambda a, b: a >= b, lo=min, hi=None)
+
+    def clamp_max(self, max) -> Tensor:  # noqa: A002 - torch's argument name
+        """min(self, max): the gradient goes to self where self ≤ max, else to max."""
+        return self._bound(max, lambda a, b: a <= b, lo=None, hi=max)
+
+    def _bound(self, bound, keep, lo, hi) -> Tensor:
+        if isinstance(bound, _Number):
+            return apply(E.Clip, _for_scalar(self, bound), lo=lo, hi=hi)
+        a, b = _promoted(self, _t(bound, self))
+        cond = keep(a.data, b.data) | (a.data != a.data)  # a nan in self stays nan
+        return apply(E.Where, a, b, cond=cond)
+
+    # ------------------------------------------------------------ boolean results, no gradient
+    def signbit(self) -> Tensor:
+        """True where the sign bit is set (−0.0 included)."""
+        d = self.data
+        return Tensor(xp.signbit(d) if d.dtype.kind == "f" else d < 0)
+
+    def heaviside(self, values) -> Tensor:
+        """0 where self < 0, ``values`` where self = 0, 1 where self > 0 (nan: 0, as torch)."""
+        v = values.data if isinstance(values, Tensor) else xp.asarray(values, self.data.dtype)
+        if v.dtype != self.data.dtype:
+            raise TypeError(
+                f"heaviside(): self is {self.data.dtype} but values is {v.dtype}; torch needs"
+                " one dtype for both"
+            )
+        d = self.data
+        return Tensor(xp.where(d == 0, v, d > 0).astype(d.dtype, copy=False))
+
+    def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> Tensor:
+        """|self − other| ≤ atol + rtol·|other| elementwise (infinities equal when equal)."""
+        return Tensor(xp.isclose(self.data, as_array(other), rtol, atol, equal_nan))
+
+    def is_floating_point(self) -> bool:
+        """Whether the dtype is a floating one (float16, float32, float64)."""
+        return self.data.dtype.kind == "f"
+
+    def logical_xor(self, other) -> Tensor:
+        """Elementwise XOR of the truth values."""
+        return Tensor(xp.logical_xor(self.data, as_array(other)))

@@ -1,0 +1,318 @@
+"""PyTorch's further reductions and array methods: amax/amin/aminmax, nansum/nanmean,
+count_nonzero, logcumsumexp, cummax/cummin, median, quantile; diff, tensor_split, trace, kron,
+cross, diagonal, diag_embed; bincount and histc.
+
+``TorchReduceMethods`` is a mixin that ``TorchMathMethods`` (tensor_torch_math.py) inherits.
+Values picked by an index (cummax, median with dim, quantile) are gathered through the
+differentiable ``gather``, so the gradient goes to exactly the elements torch sends it to; the
+index arrays come from ops/reduce_more.py. Shape methods compose slicing, arithmetic and
+``Where``, so their gradients are right by construction. Counts and indices carry no gradient.
+
+``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see
+the note at the end of tensor.py).
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .ops import elementwise as E
+from .ops import reduce as R
+from .ops import reduce_more as RM
+from .ops import shape as S
+from .ops.index import check_dim
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply, as_array  # noqa: F401
+
+#: torch.return_types of the same names
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
+MedianResult = namedtuple("median", ["values", "indices"])
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _axes(dim):
+    """torch's dim argument as NumPy's axis: None or () → every dim, a list → a tuple."""
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        return None
+    return tuple(dim) if isinstance(dim, (tuple, list)) else dim
+
+
+def _need_float(t, name: str) -> None:
+    if t.data.dtype.kind not in "fc":
+        raise TypeError(
+            f"{name}() expects a floating-point tensor, got {t.data.dtype} (torch refuses it"
+            " too); convert it with .float() or .double()"
+        )
+
+
+class TorchReduceMethods:
+    """torch's further reductions and array methods; see the module docstring."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------ extremes
+    def amax(self, dim=(), keepdim=False) -> Tensor:
+        """The largest value over dim (every dim when ()); the gradient is split evenly among
+        tied maxima."""
+        return apply(R.Max, self, axis=_axes(dim), keepdims=keepdim)
+
+    def amin(self, dim=(), keepdim=False) -> Tensor:
+        """The smallest value over dim; the gradient is split evenly among tied minima."""
+        return apply(R.Min, self, axis=_axes(dim), keepdims=keepdim)
+
+    def aminmax(self, *, dim=None, keepdim=False) -> tuple:
+        """(min, max) over dim (every dim when None), each as amin and amax."""
+        return AminmaxResult(self.amin(dim, keepdim), self.amax(dim, keepdim))
+
+    # ------------------------------------------------------------ nan-aware and counting
+    def nansum(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+        """Σ over dim with nan counted as 0 (gradient 0 there); integers sum to int64."""
+        x = self if dtype is None else self.astype(dtype)
+        if x.data.dtype.kind not in "fc":
+            return Tensor(x.data.sum(axis=_axes(dim), keepdims=keepdim, dtype=xp.int64))
+        nan = xp.isnan(x.data)
+        if nan.any():
+            x = apply(E.Where, Tensor(xp.zeros((), x.data.dtype)), x, cond=nan)
+        return x.sum(dim=_axes(dim), keepdim=keepdim)
+
+    def nanmean(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
+        """nansum / (the number of non-nan elements) over dim."""
+        x = self if dtype is None else self.astype(dtype)
+        _need_float(x, "nanmean")
+        n = (~xp.isnan(x.data)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.data.dtype)
+        with xp.errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
+            return x.nansum(dim, keepdim) / Tensor(n)
+
+    def count_nonzero(self, dim=None) -> Tensor:
+        """The number of nonzero elements over dim (int64)."""
+        return Tensor(xp.asarray((self.data != 0).sum(axis=_axes(dim)), dtype=xp.int64))
+
+    # ------------------------------------------------------------ scans
+    def logcumsumexp(self, dim) -> Tensor:
+        """y_k = log Σ_{j ≤ k} e^{x_j} along dim, stable for any magnitudes."""
+        _need_float(self, "logcumsumexp")
+        d = check_dim("logcumsumexp", dim, self.ndim)
+        if self.ndim == 0:
+            return apply(RM.LogCumSumExp, self.reshape(1), dim=0).reshape(())
+        return apply(RM.LogCumSumExp, self, dim=d)
+
+    def cummax(self, dim) -> tuple:
+        """(values, indices): the running maximum along dim and where it was found; the
+        gradient of each value goes to that element."""
+        return self._cum_extreme("cummax", dim, True, CummaxResult)
+
+    def cummin(self, dim) -> tuple:
+        """(values, indices): the running minimum along dim and where it was found."""
+        return self._cum_extreme("cummin", dim, False, CumminResult)
+
+    def _cum_extreme(self, name, dim, largest, result):
+        d = check_dim(name, dim, self.ndim)
+        x = self.reshape(1) if self.ndim == 0 else self
+        index = RM.cum_extreme_indices(x.data, d, largest)
+        values = x.gather(d, index)
+        if self.ndim == 0:
+            return result(values.reshape(()), Tensor(index.reshape(())))
+        return result(values, Tensor(index))
+
+    # ------------------------------------------------------------ order statistics
+    def median(self, dim=None, keepdim=False):
+        """Without dim: the lower median of every element (x_(⌊(n−1)/2⌋) of the sorted values;
+        nan if any is nan), its gradient shared evenly among the elements equal to it. With dim:
+        (values, indices) along dim, the gradient to the element at the index."""
+        if self.data.size == 0:
+            raise RuntimeError("median() of an empty tensor")
+        if dim is None:
+            flat = self.data.reshape(-1)
+            if flat.dtype.kind in "fc" and xp.isnan(flat).any():
+                v = xp.asarray(xp.nan, flat.dtype)
+            else:
+                v = xp.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
+            return apply(RM.EvenlyShared, self, value=xp.asarray(v, flat.dtype))
+        d = check_dim("median", dim, self.ndim)
+        x = self.reshape(1) if self.ndim == 0 else self
+        index = RM.median_index(x.data, d)
+        values = x.gather(d, index)
+        if self.ndim == 0:
+            return MedianResult(values.reshape(()), Tensor(index.reshape(())))
+        if not keepdim:
+            values, index = values.squeeze(d), index.squeeze(d)
+        return MedianResult(values, Tensor(index))
+
+    def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:
+        """The q-th quantiles over dim (all elements when None): on the sorted values, rank
+        r = q·(n − 1) and x_(⌊r⌋) + (r − ⌊r⌋)·(x_(⌈r⌉) − x_(⌊r⌋)) ('linear'; 'lower', 'higher',
+        'nearest', 'midpoint' as torch). A 1-D q puts its dim first. Differentiable: sort and
+        gather carry the gradient to the two elements each quantile interpolates."""
+        _need_float(self, "quantile")
+        if interpolation not in _INTERPOLATIONS:
+            raise ValueError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}")
+        qa = xp.asarray(as_array(q), dtype=self.data.dtype)
+        if qa.ndim > 1:
+            raise ValueError(f"quantile(): q must be a number or a 1-D tensor, got {qa.ndim} dims")
+        if ((qa < 0) | (qa > 1)).any():
+            raise ValueError("quantile(): q values must be in the range [0, 1]")
+        x = self.reshape(-1) if dim is None else self
+        d = 0 if dim is None else check_dim("quantile", dim, self.ndim)
+        if x.ndim == 0:
+            x = x.reshape(1)
+        if x.shape[d] == 0:
+            raise RuntimeError("quantile() of an empty tensor")
+        s = x.sort(d).values
+        below, above, w = RM.quantile_positions(s.data, qa.reshape(-1), d, interpolation)
+        out = s.gather(d, below)
+        if w is not None:
+            out = out + Tensor(w) * (s.gather(d, above) - out)
+        if dim is None:  # out is (Q,)
+            lead = (qa.size,) if qa.ndim else ()
+            return out.reshape(lead + ((1,) * self.ndim if keepdim else ()))
+        if qa.ndim == 0:
+            return out if keepdim else out.squeeze(d)
+        out = out.permute((d,) + tuple(i for i in range(out.ndim) if i != d))
+        return out.unsqueeze(d + 1) if keepdim else out
+
+    # ------------------------------------------------------------ differences and splits
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+        """The n-th forward difference along dim, out_i = x_{i+1} − x_i applied n times
+        (bool: x_{i+1} ≠ x_i), after joining prepend and append along dim."""
+        d = check_dim("diff", dim, self.ndim)
+        parts = [p for p in (prepend, self, append) if p is not None]
+        if len(parts) > 1:
+            parts = [self._edge(p, d) if p is not self else p for p in parts]
+            x = apply(S.Cat, *parts, axis=d)
+        else:
+            x = self
+        for _ in range(n):
+            m = x.shape[d]
+            if m == 0:
+                break
+            hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+            x = Tensor(hi.data != lo.data) if x.data.dtype.kind == "b" else hi - lo
+        return x
+
+    def _edge(self, p, d):
+        """prepend/append as a tensor to join along d (a number or 0-d: one slice of it)."""
+        p = p if isinstance(p, Tensor) else Tensor(as_array(p, self.data.dtype))
+        if p.ndim == 0:
+            shape = list(self.shape)
+            shape[d] = 1
+            p = p.expand(*shape)
+        return p
+
+    def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple:
+        """Split along dim into k parts (the first n mod k one longer), or at the listed
+        indices (x[:i₀], x[i₀:i₁], …, x[i_last:])."""
+        d = check_dim("tensor_split", dim, self.ndim)
+        s = indices_or_sections
+        if isinstance(s, Tensor):
+            s = s.data.item() if s.ndim == 0 else s.data.tolist()
+        if isinstance(s, int):
+            if s <= 0:
+                raise ValueError(f"tensor_split(): sections must be positive, got {s}")
+            q, r = divmod(self.shape[d], s)
+            bounds = [i * q + min(i, r) for i in range(1, s)]
+        else:
+            bounds = [int(i) for i in s]
+        return tuple(apply(S.Split, self, indices=bounds, axis=d))
+
+    # ------------------------------------------------------------ diagonals and products
+    def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
+        """The offset diagonal of the (dim1, dim2) planes, as the last dim: out[..., i] =
+        x[..., i, i + offset] (for offset < 0: x[..., i − offset, i])."""
+        a, b = check_dim("diagonal", dim1, self.ndim), check_dim("diagonal", dim2, self.ndim)
+        if a == b:
+            raise ValueError(f"diagonal(): dim1 and dim2 cannot be the same dim ({dim1})")
+        x = self.permute(tuple(i for i in range(self.ndim) if i not in (a, b)) + (a, b))
+        r, c = self.shape[a], self.shape[b]
+        k = offset
+        n = max(0, min(r, c - k) if k >= 0 else min(r + k, c))
+        i = xp.arange(n)
+        return x[..., i + max(0, -k), i + max(0, k)]
+
+    def trace(self) -> Tensor:
+        """Σ_i x[i, i] of a matrix (integers sum to int64)."""
+        if self.ndim != 2:
+            raise ValueError(f"trace() expects a 2-D tensor, got {self.ndim} dims")
+        d = self.diagonal()
+        return d.sum() if d.data.dtype.kind in "fc" else d.astype(xp.int64).sum()
+
+    def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+        """A tensor whose (dim1, dim2) planes hold self's last dim on the offset diagonal
+        (zeros elsewhere): one dim more than self, each of those two of size n + |offset|."""
+        nd = self.ndim + 1
+        a, b = check_dim("diag_embed", dim1, nd), check_dim("diag_embed", dim2, nd)
+        if a == b:
+            raise ValueError(f"diag_embed(): dim1 and dim2 cannot be the same dim ({dim1})")
+        k, lead = offset, self.shape[:-1]
+        m = self.shape[-1] + abs(k)
+        x = apply(S.Pad, self, pad_width=((0, 0),) * (nd - 2) + ((0, abs(k)),), value=0)
+        # out[..., i, i+k] = x[..., i] (k ≥ 0): row i holds x_i; out[..., j−k, j] = x[..., j]
+        x = x.reshape(lead + ((m, 1) if k >= 0 else (1, m))).expand(*lead, m, m)
+        i = xp.arange(m)
+        zero = Tensor(xp.zeros((), self.data.dtype))
+        out = apply(E.Where, x, zero, cond=(i[None, :] - i[:, None]) == k)
+        rest = iter(range(nd - 2))
+        return out.permute(tuple(nd - 2 if p == a else nd - 1 if p == b else next(rest)
+                                 for p in range(nd)))  # fmt: skip
+
+    def kron(self, other) -> Tensor:
+        """Kronecker product: out[i·m + k, …] = a[i, …] · b[k, …] (dims padded to one rank)."""
+        b = other if isinstance(other, Tensor) else Tensor(as_array(other))
+        nd = max(self.ndim, b.ndim)
+        sa, sb = (1,) * (nd - self.ndim) + self.shape, (1,) * (nd - b.ndim) + b.shape
+        a2 = self.reshape(tuple(v for n in sa for v in (n, 1)))
+        b2 = b.reshape(tuple(v for n in sb for v in (1, n)))
+        return (a2 * b2).reshape(tuple(p * q for p, q in zip(sa, sb)))
+
+    def cross(self, other, dim=None) -> Tensor:
+        """The cross product of 3-vectors along dim (None: the first dim of size 3), sizes
+        broadcasting (ranks equal, as torch): (a₁b₂ − a₂b₁, a₂b₀ − a₀b₂, a₀b₁ − a₁b₀)."""
+        b = other if isinstance(other, Tensor) else Tensor(as_array(other))
+        if b.ndim != self.ndim:
+            raise ValueError(
+                f"cross(): inputs must have the same number of dims, got {self.shape} and {b.shape}"
+            )
+        shape = xp.broadcast_shapes(self.shape, b.shape)
+        a = self if self.shape == shape else self.expand(*shape)
+        b = b if b.shape == shape else b.expand(*shape)
+        if dim is None:
+            dim = next((i for i, n in enumerate(shape) if n == 3), None)
+            if dim is None:
+                raise ValueError(f"cross(): no dimension of size 3 in shape {shape}")
+        d = check_dim("cross", dim, len(shape))
+        if shape[d] != 3:
+            raise ValueError(f"cross(): dim {dim} has size {shape[d]}, expected 3")
+        a0, a1, a2 = (a.narrow(d, i, 1) for i in range(3))
+        b0, b1, b2 = (b.narrow(d, i, 1) for i in range(3))
+        return apply(S.Cat, a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0, axis=d)
+
+    # ------------------------------------------------------------ counting
+    def bincount(self, weights=None, minlength: int = 0) -> Tensor:
+        """Occurrences of each value 0 … max of a 1-D non-negative integer tensor (weighted:
+        the weights' sums, in their floating dtype, else float64, as torch)."""
+        x = self.data
+        if x.ndim != 1 or x.dtype.kind not in "biu" or (x.size and x.min() < 0):
+            raise ValueError("bincount() expects a 1-D tensor of non-negative integers")
+        if weights is None:
+            return Tensor(xp.bincount(x, minlength=minlength).astype(xp.int64))
+        w = as_array(weights)
+        out = xp.bincount(x, weights=w, minlength=minlength)
+        return Tensor(out.astype(w.dtype if w.dtype.kind == "f" else xp.float64))
+
+    def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002 - torch's names
+        """Counts in ``bins`` equal bins over [min, max] (min = max: the data's own range,
+        widened by 1 each way if that is one value); elements outside are not counted."""
+        _need_float(self, "histc")
+        lo, hi = float(min), float(max)
+        if lo == hi and self.data.size:
+            lo, hi = float(self.data.min()), float(self.data.max())
+        if lo == hi:
+            lo, hi = lo - 1, hi + 1
+        if not (xp.isfinite(lo) and xp.isfinite(hi)) or lo > hi:
+            raise ValueError(f"histc(): range [{lo}, {hi}] is not finite and increasing")
+        return Tensor(RM.histc_counts(self.data, int(bins), lo, hi))

@@ -1,0 +1,164 @@
+"""torch's top-level array functions on ``ember.*``: diff, tensor_split, cross, diagonal,
+diag_embed, bincount, histc (wrappers over the Tensor methods of tensor_torch_reduce.py), and
+the functions torch has only at the top level: meshgrid, cartesian_prod, tril_indices,
+triu_indices, searchsorted, bucketize and cdist, built from Tensor operations and the array
+helpers of ops/reduce_more.py. torch_math.py re-exports them all.
+
+``min`` and ``max`` (histc's argument names) shadow Python's builtins inside this module only.
+"""
+
+from __future__ import annotations
+
+from .backend import xp
+from .ops import reduce_more as RM
+from .ops import shape as S
+from .tensor import Tensor, apply, as_array
+from .torch_shape import _t
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None) -> Tensor:  # noqa: A002
+    """torch.diff: the n-th forward difference along dim."""
+    return _t(input).diff(n, dim, prepend, append)
+
+
+def tensor_split(input, indices_or_sections, dim=0) -> tuple:  # noqa: A002
+    """torch.tensor_split: k nearly equal parts, or the parts between the listed indices."""
+    return _t(input).tensor_split(indices_or_sections, dim)
+
+
+def cross(input, other, dim=None) -> Tensor:  # noqa: A002
+    """torch.cross: the cross product of 3-vectors along dim."""
+    return _t(input).cross(other, dim)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1) -> Tensor:  # noqa: A002
+    """torch.diagonal: the offset diagonal of the (dim1, dim2) planes, as the last dim."""
+    return _t(input).diagonal(offset, dim1, dim2)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1) -> Tensor:  # noqa: A002
+    """torch.diag_embed: the last dim placed on the diagonal of new (dim1, dim2) planes."""
+    return _t(input).diag_embed(offset, dim1, dim2)
+
+
+def bincount(input, weights=None, minlength=0) -> Tensor:  # noqa: A002
+    """torch.bincount: occurrences (or summed weights) of each non-negative integer."""
+    return _t(input).bincount(weights, minlength)
+
+
+def histc(input, bins=100, min=0, max=0) -> Tensor:  # noqa: A002
+    """torch.histc: counts in equal bins over [min, max]."""
+    return _t(input).histc(bins, min, max)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """torch.meshgrid: out_k[i₀, i₁, …] = tensors[k][i_k] ('ij'); 'xy' swaps the first two
+    dims of every output (Cartesian order, as NumPy's default). Gradients sum back."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid(): indexing must be 'ij' or 'xy', got {indexing!r}")
+    ts = [_t(t) for t in tensors]
+    if any(t.ndim > 1 for t in ts):
+        raise ValueError("meshgrid(): expects 0-D or 1-D tensors")
+    sizes = [t.numel() for t in ts]
+    order = list(range(len(ts)))
+    if indexing == "xy" and len(ts) > 1:
+        order[0], order[1] = 1, 0
+    shape = tuple(sizes[k] for k in order)
+    out = []
+    for k, t in enumerate(ts):
+        view = [1] * len(ts)
+        view[order.index(k)] = sizes[k]
+        out.append(t.reshape(tuple(view)).expand(*shape))
+    return tuple(out)
+
+
+def cartesian_prod(*tensors) -> Tensor:
+    """torch.cartesian_prod: every combination of the 1-D tensors' elements, one per row, the
+    last tensor varying fastest (one tensor: itself)."""
+    if len(tensors) == 1:
+        return _t(tensors[0])
+    grids = meshgrid(*tensors, indexing="ij")
+    return apply(S.Stack, *(g.reshape(-1) for g in grids), axis=1)
+
+
+def _indices(make, row: int, col: int, offset: int, dtype) -> Tensor:
+    r, c = make(row, offset, col)
+    return Tensor(xp.stack([r, c]).astype(xp.int64 if dtype is None else dtype))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+    """torch.tril_indices: the (2, N) coordinates of a row × col lower triangle (j − i ≤ offset),
+    row by row."""
+    return _indices(xp.tril_indices, row, col, offset, dtype)
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+    """torch.triu_indices: the (2, N) coordinates of the upper triangle (j − i ≥ offset)."""
+    return _indices(xp.triu_indices, row, col, offset, dtype)
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+                 sorter=None) -> Tensor:  # fmt: skip
+    """torch.searchsorted: where each value would be inserted to keep the innermost dim sorted:
+    the first i with seq[i] ≥ v ('left'), or seq[i] > v (right=True or side='right'). No
+    gradient."""
+    if side is not None:
+        if side not in ("left", "right") or (side == "left" and right):
+            raise ValueError(f"searchsorted(): side must be 'left' or 'right' and agree with"
+                             f" right={right}, got side={side!r}")  # fmt: skip
+        right = side == "right"
+    seq = as_array(sorted_sequence)
+    v = as_array(values)
+    if v.ndim and seq.ndim > 1 and seq.shape[:-1] != v.shape[:-1]:
+        raise ValueError(f"searchsorted(): the leading dims of sorted_sequence {seq.shape} and"
+                         f" values {v.shape} must match")  # fmt: skip
+    order = None if sorter is None else as_array(sorter)
+    out = RM.searchsorted_rows(seq, v, "right" if right else "left", order)
+    return Tensor(xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:  # noqa: A002
+    """torch.bucketize: i with boundaries[i−1] < x ≤ boundaries[i] (right=True:
+    boundaries[i−1] ≤ x < boundaries[i]) for 1-D boundaries. No gradient."""
+    if as_array(boundaries).ndim != 1:
+        raise ValueError("bucketize(): boundaries must be a 1-D tensor")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None) -> Tensor:
+    """torch.cdist: out[..., i, j] = ‖x1[..., i, :] − x2[..., j, :]‖_p for (…, P, M) and
+    (…, R, M) (batch dims broadcast). Always from the differences themselves: torch's default
+    ``compute_mode`` switches to ‖a‖² − 2a·b + ‖b‖² above 25 rows, which cancels for near
+    points, so ``compute_mode`` is accepted and ignored. Gradients are torch's: 0 where two
+    points coincide, and for p = ∞ the whole gradient to each tied coordinate."""
+    a, b = _t(x1), _t(x2)
+    if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
+        raise ValueError(f"cdist(): expects (…, P, M) and (…, R, M), got {a.shape} and {b.shape}")
+    if p < 0:
+        raise ValueError(f"cdist(): p must be non-negative, got {p}")
+    diff = a.unsqueeze(-2) - b.unsqueeze(-3)
+    if p == float("inf"):
+        return apply(RM.MaxAbs, diff)
+    return diff.norm(p, dim=-1)
+
+
+# fmt: off
+__all__ = [
+    "diff",
+    "tensor_split",
+    "cross",
+    "diagonal",
+    "diag_embed",
+    "bincount",
+    "histc",
+    "meshgrid",
+    "cartesian_prod",
+    "tril_indices",
+    "triu_indices",
+    "searchsorted",
+    "bucketize",
+    "cdist",
+]
+# fmt: on
