@@ -60,6 +60,16 @@ def compare_with_torch(torch, f_ember, f_torch, arrays, dtype=np.float64, grad=T
         )
 
 
+def compare_same_code(torch, f, arrays):
+    """f(module, *tensors) run with module = ember and module = torch: outputs and gradients
+    (where torch's output has any) in float64, then again in float32."""
+    out = f(torch, *[torch.tensor(a, requires_grad=True) for a in arrays])
+    grad = any(o.requires_grad for o in (out if isinstance(out, tuple) else (out,)))
+    for dtype in (np.float64, np.float32):
+        fe, ft = (lambda *t: f(ember, *t)), (lambda *t: f(torch, *t))
+        compare_with_torch(torch, fe, ft, arrays, dtype=dtype, grad=grad)
+
+
 def check_gradients(f, arrays, seed=0, **kw):
     """ember.gradcheck on float64 tensors made from ``arrays`` (floats require grad)."""
     ts = [

@@ -8,7 +8,13 @@ import numpy as np
 import pytest
 
 import ember
-from tests.core_reference import check_gradients, compare_with_torch, positive, randn
+from tests.core_reference import (
+    check_gradients,
+    compare_same_code,
+    compare_with_torch,
+    positive,
+    randn,
+)
 
 A, B = randn(3, 4, seed=1), randn(3, 4, seed=2)
 P = positive(3, 4, seed=3)
@@ -103,11 +109,7 @@ VALUES = [
 )
 def test_matches_torch(torch, name, f, arrays):
     """Outputs and gradients (where torch has any) in float64, then again in float32."""
-    out = f(torch, *[torch.tensor(a, requires_grad=True) for a in arrays])
-    grad = any(o.requires_grad for o in (out if isinstance(out, tuple) else (out,)))
-    for dtype in (np.float64, np.float32):
-        fe, ft = (lambda *t: f(ember, *t)), (lambda *t: f(torch, *t))
-        compare_with_torch(torch, fe, ft, arrays, dtype=dtype, grad=grad)
+    compare_same_code(torch, f, arrays)
 
 
 @pytest.mark.parametrize("name,f,arrays", VALUES, ids=[c[0] for c in VALUES])
