@@ -342,3 +342,22 @@ def test_argument_errors():
         ember.tensor(X3).trace()
     with pytest.raises(ValueError, match="indexing"):
         ember.meshgrid(x[0], indexing="yx")
+
+
+def test_searchsorted_rows_with_ties_and_sorter_match_torch(torch):
+    """Many rows at once (no loop), ties on both sides, integer keys, and a sorter."""
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        seq = np.sort(rng.integers(0, 6, (3, 4, 7)), axis=-1).astype(np.float64)
+        vals = rng.integers(-1, 7, (3, 4, 5)).astype(np.float64)
+        for right in (False, True):
+            e = ember.searchsorted(ember.tensor(seq), ember.tensor(vals), right=right)
+            t = torch.searchsorted(torch.tensor(seq), torch.tensor(vals), right=right)
+            np.testing.assert_array_equal(e.numpy(), t.numpy())
+        shuffled = rng.permuted(seq, axis=-1)
+        sorter = np.argsort(shuffled, axis=-1, kind="stable")
+        e = ember.searchsorted(ember.tensor(shuffled), ember.tensor(vals), sorter=sorter)
+        t = torch.searchsorted(
+            torch.tensor(shuffled), torch.tensor(vals), sorter=torch.tensor(sorter)
+        )
+        np.testing.assert_array_equal(e.numpy(), t.numpy())

@@ -167,16 +167,30 @@ def histc_counts(x, bins: int, lo: float, hi: float):
 def searchsorted_rows(seq, values, side: str, sorter=None):
     """Insertion indices of ``values`` into ``seq`` (sorted along its last dim, or sorted by
     ``sorter``): one sequence for every value when seq is 1-D, else row by row (seq's leading
-    dims equal values' leading dims). int64."""
+    dims equal values' leading dims). int64.
+
+    Rows at once, without a loop: each row's values and sequence are sorted together (one
+    stable sort along the last axis, values placed before equal sequence entries for 'left'
+    and after them for 'right'); a value's index is then the number of sequence entries that
+    precede it in its row's merged order.
+    """
     xp = get_array_module(seq)
     if seq.ndim == 1:
         return xp.asarray(xp.searchsorted(seq, values, side=side, sorter=sorter), dtype=xp.int64)
     n, m = seq.shape[-1], values.shape[-1]
     rows, vals = seq.reshape(-1, n), values.reshape(-1, m)
-    order = None if sorter is None else sorter.reshape(-1, n)
+    if sorter is not None:
+        rows = xp.take_along_axis(rows, sorter.reshape(-1, n), axis=-1)
+    dtype = xp.result_type(rows, vals)
+    if side == "left":  # values first: among equal keys a value sorts before the sequence
+        merged, is_value = xp.concatenate([vals, rows], axis=-1, dtype=dtype), lambda o: o < m
+    else:
+        merged, is_value = xp.concatenate([rows, vals], axis=-1, dtype=dtype), lambda o: o >= n
+    order = xp.argsort(merged, axis=-1, kind="stable")
+    value_here = is_value(order)
+    seq_before = xp.cumsum(~value_here, axis=-1)  # sequence entries up to each position
     out = xp.empty(vals.shape, dtype=xp.int64)
-    for r in range(rows.shape[0]):
-        out[r] = xp.searchsorted(
-            rows[r], vals[r], side=side, sorter=None if order is None else order[r]
-        )
+    r, pos = xp.nonzero(value_here)
+    slot = order[r, pos] - (0 if side == "left" else n)  # which value sits at that position
+    out[r, slot] = seq_before[r, pos]
     return out.reshape(values.shape)
