@@ -65,5 +65,5 @@ double = float64
 
 __version__ = "0.1.0"
 
-# torch's module paths: ember.utils.data (ember.data) and ember.testing (assert_close)
-from . import testing, utils  # noqa: E402
+# torch's module paths: ember.utils.data (ember.data), ember.testing (assert_close), ember.special
+from . import special, testing, utils  # noqa: E402

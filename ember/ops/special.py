@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..backend import erf as _erf_exact
 from ..backend import get_array_module, parallel_for
+from ..function import Function, unbroadcast
 
 # erfc(z) = t·exp(-z² + c₀ + t·(c₁ + t·(c₂ + … + t·c₉))),  t = 1/(1 + z/2),  z ≥ 0:
 # Chebyshev fit with fractional error < 1.2e-7 everywhere (Numerical Recipes, erfcc).
@@ -132,3 +134,78 @@ def normal_cdf(x):
     cdf = xp.empty_like(flat)
     blockwise(flat.size, lambda lo, hi: _normal_cdf_into(xp, flat[lo:hi], cdf[lo:hi]))
     return cdf.reshape(x.shape)
+
+
+_LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
+
+
+class Ndtri(Function):
+    """y = Φ⁻¹(p), the standard normal quantile (SciPy's, accurate in both tails);
+    ∂y/∂p = 1/φ(y) = √(2π)·e^{y²/2}."""
+
+    def forward(self, p):
+        self.y = backend.ndtri(p).astype(p.dtype, copy=False)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        return (gy * xp.exp(0.5 * self.y * self.y + _LOG_SQRT_2PI),)
+
+
+class LogNdtr(Function):
+    """y = log Φ(x) (SciPy's, finite far into the left tail); ∂y/∂x = φ(x)/Φ(x) =
+    exp(−x²/2 − ½·log 2π − y), formed in logs so that neither φ nor Φ underflows."""
+
+    def forward(self, x):
+        self.x = x
+        self.y = backend.log_ndtr(x).astype(x.dtype, copy=False)
+        return self.y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x = self.x
+        return (gy * xp.exp(-0.5 * x * x - _LOG_SQRT_2PI - self.y),)
+
+
+class Xlog1py(Function):
+    """y = x·log(1 + z) (log1p: accurate for small z), 0 where x = 0, nan where z is nan.
+    ∂y/∂x = log(1 + z), taken as 0 where x = 0 and z ≤ −1 (torch's choice);
+    ∂y/∂z = x/(1 + z)."""
+
+    def forward(self, x, z):
+        xp = get_array_module(x)
+        self.x, self.z = x, z
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            y = xp.where(x == 0, 0, x * xp.log1p(z))
+        return xp.where(xp.isnan(z), xp.nan, y).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        nx, nz = self.needs_input_grad
+        x, z = self.x, self.z
+        gx = gz = None
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if nx:
+                g = xp.where(gy == 0, 0, gy * xp.log1p(z))
+                gx = unbroadcast(xp.where((x == 0) & (z <= -1), 0, g), x.shape)
+            if nz:
+                gz = unbroadcast(gy * x / (1 + z), z.shape)
+        return gx, gz
+
+
+class Entr(Function):
+    """y = −x·log x for x > 0, 0 at x = 0, −∞ for x < 0 (nan stays nan);
+    ∂y/∂x = −(1 + log x), as torch (+∞ at 0, nan below)."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            y = xp.where(x > 0, -x * xp.log(xp.where(x > 0, x, 1)), 0)
+        y = xp.where(x < 0, -xp.inf, y)
+        return xp.where(xp.isnan(x), xp.nan, y).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            return (gy * -(1 + xp.log(self.x)),)

@@ -1,0 +1,117 @@
+"""ember.special: torch.special's functions that deep-learning code reaches for.
+
+Each is a composition of ember's differentiable ops, so its gradient is right by
+construction (and held to torch's by tests/test_special_module.py):
+
+    expit(x) = σ(x) = 1/(1 + e⁻ˣ)              logit(p) = log(p/(1 − p))
+    ndtr(x)  = Φ(x) = ½·erfc(−x/√2)            ndtri(p) = Φ⁻¹(p) = √2·erf⁻¹(2p − 1)
+    log_ndtr(x) = log Φ(x)                      (finite far into the left tail)
+    xlogy(x, y) = x·log y,  xlog1py(x, y) = x·log(1 + y),  both 0 where x = 0
+    entr(x) = −x·log x  (0 at 0, −∞ below 0)    gammaln = log Γ,  psi = digamma = (log Γ)′
+    multigammaln(a, p) = ¼p(p−1)·log π + Σ_{j<p} log Γ(a − j/2)
+"""
+
+from __future__ import annotations
+
+import math
+
+from .ops import special as SP
+from .tensor import Tensor, apply
+from .tensor_methods import _floating, _promoted, _t
+from .torch_math import (
+    digamma,
+    erf,
+    erfc,
+    erfinv,
+    exp2,
+    lgamma,
+    logit,
+    sinc,
+    xlogy,
+)
+from .torch_shape import _t as _as_tensor
+
+gammaln = lgamma
+psi = digamma
+
+
+def expit(input) -> Tensor:  # noqa: A002 - torch's argument name
+    """σ(x) = 1/(1 + e⁻ˣ), the logistic sigmoid."""
+    return _as_tensor(input).sigmoid()
+
+
+def expm1(input) -> Tensor:  # noqa: A002
+    """eˣ − 1, accurate for small x."""
+    return _as_tensor(input).expm1()
+
+
+def log1p(input) -> Tensor:  # noqa: A002
+    """log(1 + x), accurate for small x."""
+    return _as_tensor(input).log1p()
+
+
+def round(input, decimals: int = 0) -> Tensor:  # noqa: A001, A002 - torch's names
+    """Round half to even."""
+    return _as_tensor(input).round(decimals)
+
+
+def ndtr(input) -> Tensor:  # noqa: A002
+    """Φ(x) = ½·erfc(−x/√2), the standard normal CDF (erfc keeps the left tail's digits)."""
+    return erfc(_as_tensor(input) * (-1 / math.sqrt(2.0))) * 0.5
+
+
+def ndtri(input) -> Tensor:  # noqa: A002
+    """Φ⁻¹(p), the standard normal quantile (exact in the tails, where √2·erf⁻¹(2p − 1)
+    would lose the digits of p to the subtraction)."""
+    return apply(SP.Ndtri, _floating(_as_tensor(input)))
+
+
+def log_ndtr(input) -> Tensor:  # noqa: A002
+    """log Φ(x), finite far into the left tail (where Φ itself underflows)."""
+    return apply(SP.LogNdtr, _floating(_as_tensor(input)))
+
+
+def xlog1py(input, other) -> Tensor:  # noqa: A002
+    """x·log(1 + y), 0 where x = 0 (even where log(1 + y) is infinite)."""
+    x, y = _promoted(_as_tensor(input), _t(other, _as_tensor(input)))
+    return apply(SP.Xlog1py, _floating(x), _floating(y))
+
+
+def entr(input) -> Tensor:  # noqa: A002
+    """−x·log x elementwise: 0 at x = 0, −∞ for x < 0 (torch's entropy integrand)."""
+    return apply(SP.Entr, _floating(_as_tensor(input)))
+
+
+def multigammaln(input, p: int) -> Tensor:  # noqa: A002
+    """log Γ_p(a) = ¼p(p−1)·log π + Σ_{j<p} log Γ(a − j/2), the multivariate log-gamma."""
+    if p < 1:
+        raise ValueError(f"multigammaln: p must be ≥ 1, got {p}")
+    a = _as_tensor(input)
+    total = lgamma(a)
+    for j in range(1, p):
+        total = total + lgamma(a - j / 2)
+    return total + p * (p - 1) / 4 * math.log(math.pi)
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """log Σ eˣ along dim, stable."""
+    return _as_tensor(input).logsumexp(dim=dim, keepdim=keepdim)
+
+
+def softmax(input, dim: int, dtype=None) -> Tensor:  # noqa: A002
+    """e^{x_i} / Σ_j e^{x_j} along dim."""
+    x = _as_tensor(input) if dtype is None else _as_tensor(input).astype(dtype)
+    return x.softmax(dim)
+
+
+def log_softmax(input, dim: int, dtype=None) -> Tensor:  # noqa: A002
+    """x_i − log Σ_j e^{x_j} along dim."""
+    x = _as_tensor(input) if dtype is None else _as_tensor(input).astype(dtype)
+    return x.log_softmax(dim)
+
+
+__all__ = [
+    "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
+    "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
+    "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
+]  # fmt: skip
