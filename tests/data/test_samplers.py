@@ -1,10 +1,8 @@
-"""Samplers and the DataLoader's sampler, batch_sampler and worker arguments, against torch's
-semantics: orders, distributions, lengths, argument errors, threads, and mid-epoch resume."""
+"""Samplers and the DataLoader's sampler and batch_sampler arguments, against torch's
+semantics: orders, distributions, lengths and argument errors (workers and resume:
+test_dataloader_workers.py)."""
 
 from __future__ import annotations
-
-import threading
-import time
 
 import numpy as np
 import pytest
@@ -12,7 +10,7 @@ import torch
 import torch.utils.data as tud
 
 import ember
-from ember.data import DataLoader, Dataset, IterableDataset, TensorDataset, get_worker_info
+from ember.data import DataLoader, IterableDataset, TensorDataset
 from ember.data.sampler import (
     BatchSampler,
     RandomSampler,
@@ -21,38 +19,7 @@ from ember.data.sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
-
-
-def _gen(seed=0):
-    return ember.Generator().manual_seed(seed)
-
-
-def _data(n=10):
-    return TensorDataset(np.arange(n * 2, dtype=np.float32).reshape(n, 2), np.arange(n))
-
-
-def _labels(loader):
-    return [b[1].data.tolist() for b in loader]
-
-
-class Plain(Dataset):
-    """Samples made in Python, one __getitem__ each (no batch fetch)."""
-
-    def __init__(self, n=23, fail_at=None, delay=0.0):
-        self.n, self.fail_at, self.delay = n, fail_at, delay
-
-    def __len__(self):
-        return self.n
-
-    def __getitem__(self, i):
-        if i == self.fail_at:
-            raise KeyError(f"sample {i} is broken")
-        time.sleep(self.delay)
-        return {"x": np.full(3, i, np.float32), "y": i}
-
-
-def _loader_threads():
-    return [t for t in threading.enumerate() if t.name.startswith("ember-DataLoader-worker")]
+from tests.data.loader_reference import Plain, data, gen, labels
 
 
 # ------------------------------------------------------------ samplers
@@ -62,22 +29,22 @@ def test_sequential_sampler_is_torchs_order():
 
 
 def test_random_sampler_permutes_and_repeats_with_the_seed():
-    e1 = list(RandomSampler(range(50), generator=_gen(1)))
+    e1 = list(RandomSampler(range(50), generator=gen(1)))
     assert sorted(e1) == list(range(50)) and e1 != list(range(50))
-    assert list(RandomSampler(range(50), generator=_gen(1))) == e1
-    assert list(RandomSampler(range(50), generator=_gen(2))) != e1
-    s = RandomSampler(range(50), generator=_gen(1))
+    assert list(RandomSampler(range(50), generator=gen(1))) == e1
+    assert list(RandomSampler(range(50), generator=gen(2))) != e1
+    s = RandomSampler(range(50), generator=gen(1))
     assert list(s) == e1 and list(s) != e1  # the next epoch is a new permutation
     assert len(s) == 50 and all(type(i) is int for i in s)
 
 
 def test_random_sampler_num_samples_and_replacement():
-    long = list(RandomSampler(range(4), num_samples=10, generator=_gen()))
+    long = list(RandomSampler(range(4), num_samples=10, generator=gen()))
     assert len(long) == 10  # torch: two whole permutations, then half of a third
     assert sorted(long[:4]) == sorted(long[4:8]) == [0, 1, 2, 3] and len(set(long[8:])) == 2
-    short = list(RandomSampler(range(20), num_samples=5, generator=_gen()))
+    short = list(RandomSampler(range(20), num_samples=5, generator=gen()))
     assert len(short) == 5 and len(set(short)) == 5
-    drawn = list(RandomSampler(range(5), replacement=True, num_samples=2000, generator=_gen()))
+    drawn = list(RandomSampler(range(5), replacement=True, num_samples=2000, generator=gen()))
     counts = np.bincount(drawn, minlength=5)
     assert len(drawn) == 2000 and counts.sum() == 2000 and (abs(counts - 400) < 80).all()
     ember.manual_seed(3)
@@ -108,16 +75,16 @@ def test_random_sampler_argument_errors_as_torch(kwargs, error):
 
 def test_subset_random_sampler_covers_exactly_its_indices():
     idx = [3, 17, 4, 9, 11, 30]
-    s = SubsetRandomSampler(idx, generator=_gen(4))
+    s = SubsetRandomSampler(idx, generator=gen(4))
     e1, e2 = list(s), list(s)
     assert sorted(e1) == sorted(e2) == sorted(idx) and e1 != e2 and len(s) == 6
-    assert list(SubsetRandomSampler(idx, generator=_gen(4))) == e1
+    assert list(SubsetRandomSampler(idx, generator=gen(4))) == e1
 
 
 def test_weighted_sampler_frequencies_follow_the_weights():
     w = np.array([1.0, 0.0, 3.0, 2.0, 0.0, 4.0])
     n = 20000
-    drawn = np.array(list(WeightedRandomSampler(w, n, generator=_gen(7))))
+    drawn = np.array(list(WeightedRandomSampler(w, n, generator=gen(7))))
     freq = np.bincount(drawn, minlength=len(w)) / n
     p = w / w.sum()
     assert freq[1] == freq[4] == 0  # zero weights are never drawn
@@ -127,7 +94,7 @@ def test_weighted_sampler_frequencies_follow_the_weights():
 
 def test_weighted_sampler_without_replacement():
     w = np.array([5.0, 0.0, 1.0, 2.0, 0.0, 1.0, 1.0])
-    g = _gen(8)
+    g = gen(8)
     for _ in range(50):
         got = list(WeightedRandomSampler(w, 4, replacement=False, generator=g))
         assert len(set(got)) == 4 and not {1, 4} & set(got)
@@ -168,7 +135,7 @@ def test_batch_sampler_batches_and_lengths_as_torch(n, size, drop_last):
     assert list(BatchSampler(order, size, drop_last)) == list(
         tud.BatchSampler(order, size, drop_last)
     )
-    shuffled = BatchSampler(RandomSampler(range(n), generator=_gen()), size, drop_last)
+    shuffled = BatchSampler(RandomSampler(range(n), generator=gen()), size, drop_last)
     batches = list(shuffled)
     assert len(batches) == len(theirs) and all(len(b) == size for b in batches[: n // size])
     assert len(set(sum(batches, []))) == len(sum(batches, []))
@@ -193,26 +160,26 @@ def test_custom_sampler_subclass_is_iterated():
         def __len__(self):
             return self.n
 
-    loader = DataLoader(_data(5), batch_size=2, sampler=Reversed(5))
-    assert _labels(loader) == [[4, 3], [2, 1], [0]] and len(loader) == 3
+    loader = DataLoader(data(5), batch_size=2, sampler=Reversed(5))
+    assert labels(loader) == [[4, 3], [2, 1], [0]] and len(loader) == 3
 
 
 # ------------------------------------------------------------ DataLoader with samplers
 def test_loader_with_sampler_and_batch_sampler():
     idx = [2, 5, 7, 8, 11]
-    loader = DataLoader(_data(12), batch_size=2, sampler=SubsetRandomSampler(idx, _gen(1)))
-    got = _labels(loader)
+    loader = DataLoader(data(12), batch_size=2, sampler=SubsetRandomSampler(idx, gen(1)))
+    got = labels(loader)
     assert [len(b) for b in got] == [2, 2, 1] and sorted(sum(got, [])) == idx
     assert got == [
         b[1].data.tolist()
-        for b in DataLoader(_data(12), batch_size=2, sampler=SubsetRandomSampler(idx, _gen(1)))
+        for b in DataLoader(data(12), batch_size=2, sampler=SubsetRandomSampler(idx, gen(1)))
     ]
     plan = [[3, 0], [9], [1, 2, 4]]
-    assert _labels(DataLoader(_data(10), batch_sampler=plan)) == plan
-    assert len(DataLoader(_data(10), batch_sampler=plan)) == 3
+    assert labels(DataLoader(data(10), batch_sampler=plan)) == plan
+    assert len(DataLoader(data(10), batch_sampler=plan)) == 3
     bs = BatchSampler(SequentialSampler(range(7)), 3, True)
-    assert _labels(DataLoader(_data(10), batch_sampler=bs)) == [[0, 1, 2], [3, 4, 5]]
-    x, _ = next(iter(DataLoader(_data(10), batch_sampler=[[6, 2]])))
+    assert labels(DataLoader(data(10), batch_sampler=bs)) == [[0, 1, 2], [3, 4, 5]]
+    x, _ = next(iter(DataLoader(data(10), batch_sampler=[[6, 2]])))
     np.testing.assert_array_equal(x.data, [[12.0, 13.0], [4.0, 5.0]])
 
 
@@ -239,7 +206,7 @@ def test_sampled_batches_are_still_fetched_whole():
 def test_loader_with_weighted_sampler_and_python_dataset():
     w = [0.0] * 10 + [1.0] * 13
     loader = DataLoader(
-        Plain(), batch_size=4, sampler=WeightedRandomSampler(w, 40, generator=_gen(2))
+        Plain(), batch_size=4, sampler=WeightedRandomSampler(w, 40, generator=gen(2))
     )
     ys = sum((b["y"].data.tolist() for b in loader), [])
     assert len(ys) == 40 and len(loader) == 10 and min(ys) >= 10
@@ -304,225 +271,13 @@ def test_argument_errors_match_torch(kind, kw):
 
 
 def test_attributes_are_fixed_after_init_as_in_torch():
-    loader = DataLoader(_data(), batch_size=2)
+    loader = DataLoader(data(), batch_size=2)
     with pytest.raises(ValueError, match="batch_size attribute should not be set"):
         loader.batch_size = 4
     loader.num_workers = 0  # not one torch fixes
 
 
 def test_batch_size_none_hands_out_converted_samples():
-    samples = list(DataLoader(_data(3), batch_size=None))
+    samples = list(DataLoader(data(3), batch_size=None))
     assert len(samples) == 3 and isinstance(samples[1], list)  # torch: a tuple becomes a list
     assert samples[1][0].data.tolist() == [2.0, 3.0] and samples[1][1].item() == 1
-
-
-# ------------------------------------------------------------ workers
-def _run(loader):
-    return [{k: v.data.tolist() for k, v in b.items()} for b in loader]
-
-
-def test_workers_give_the_batches_without_workers():
-    for kw in [{"shuffle": True, "seed": 4}, {"sampler": WeightedRandomSampler([1.0] * 23, 30)}]:
-        if "sampler" in kw:
-            kw["sampler"].generator = _gen(5)
-        serial = DataLoader(Plain(), batch_size=4, **kw)
-        two_epochs = _run(serial) + _run(serial)
-        if "sampler" in kw:
-            kw["sampler"].generator = _gen(5)
-        threaded = DataLoader(Plain(), batch_size=4, num_workers=2, **kw)
-        assert _run(threaded) + _run(threaded) == two_epochs
-    a = _labels(DataLoader(_data(50), batch_size=7, shuffle=True, seed=1))
-    b = _labels(DataLoader(_data(50), batch_size=7, shuffle=True, seed=1, num_workers=3))
-    assert a == b and sorted(sum(a, [])) == list(range(50))
-
-    def collate(samples):
-        return [s["y"] * 10 for s in samples]
-
-    args = {"batch_size": 5, "collate_fn": collate, "drop_last": True}
-    c = list(DataLoader(Plain(), **args))
-    assert list(DataLoader(Plain(), num_workers=2, prefetch_factor=1, **args)) == c
-    assert c[-1] == [150, 160, 170, 180, 190]
-
-
-def test_worker_init_fn_runs_once_per_worker_with_worker_info():
-    seen = []
-
-    def init(worker_id):
-        info = get_worker_info()
-        seen.append((worker_id, info.id, info.num_workers, threading.current_thread().name))
-
-    loader = DataLoader(_data(20), batch_size=2, num_workers=2, worker_init_fn=init)
-    _labels(loader)
-    assert sorted(s[:3] for s in seen) == [(0, 0, 2), (1, 1, 2)]
-    assert all(name.startswith("ember-DataLoader-worker") for *_, name in seen)
-    assert get_worker_info() is None
-    _labels(loader)
-    assert len(seen) == 4  # workers start afresh each epoch
-    persistent = DataLoader(
-        _data(20), batch_size=2, num_workers=2, worker_init_fn=init, persistent_workers=True
-    )
-    seen.clear()
-    _labels(persistent), _labels(persistent)
-    assert len(seen) == 2  # initialised once, as torch's persistent workers
-
-
-def test_worker_seeds_differ_per_worker_and_per_epoch():
-    class Seeds(Plain):
-        def __getitem__(self, i):
-            info = get_worker_info()
-            return np.array([info.id, info.seed % 2**31])
-
-    loader = DataLoader(Seeds(4), batch_size=1, num_workers=2, seed=0)
-    e1, e2 = [b.data[0].tolist() for b in loader], [b.data[0].tolist() for b in loader]
-    assert [w for w, _ in e1] == [0, 1, 0, 1]
-    assert e1[0][1] != e1[1][1] and e1[0][1] == e1[2][1] and e1[0][1] != e2[0][1]
-
-
-def test_an_exception_in_a_worker_is_raised_in_the_caller():
-    loader = DataLoader(Plain(fail_at=9), batch_size=4, num_workers=2)
-    with pytest.raises(KeyError, match="sample 9 is broken") as info:
-        _run(loader)
-    assert "DataLoader worker 0" in str(info.value.__notes__)
-    assert _loader_threads() == []
-
-    def bad_init(worker_id):
-        raise RuntimeError(f"no setup for {worker_id}")
-
-    with pytest.raises(RuntimeError, match="no setup for 0"):
-        _run(DataLoader(Plain(), batch_size=4, num_workers=2, worker_init_fn=bad_init))
-    assert _loader_threads() == []
-
-
-def test_breaking_out_early_stops_the_threads():
-    loader = DataLoader(Plain(200, delay=0.002), batch_size=4, num_workers=3, prefetch_factor=2)
-    start = time.perf_counter()
-    for _ in loader:
-        break
-    assert time.perf_counter() - start < 5 and _loader_threads() == []
-    it = iter(loader)
-    next(it), next(it)
-    it.close()
-    assert _loader_threads() == []
-
-
-def test_timeout_for_a_slow_worker():
-    loader = DataLoader(Plain(2, delay=0.1), batch_size=2, num_workers=1, timeout=0.05)
-    with pytest.raises(RuntimeError, match="timed out after 0.05 seconds"):
-        _run(loader)
-
-
-class Shards(IterableDataset):
-    """0..n-1, split between workers by get_worker_info() as torch's docs show."""
-
-    def __init__(self, n=10):
-        self.n = n
-
-    def __iter__(self):
-        info = get_worker_info()
-        step, first = (1, 0) if info is None else (info.num_workers, info.id)
-        return iter(np.arange(first, self.n, step, dtype=np.float32))
-
-    def __len__(self):
-        return self.n
-
-
-def test_iterable_dataset_batches_and_worker_shards():
-    plain = [b.data.tolist() for b in DataLoader(Shards(), batch_size=4)]
-    assert plain == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
-    assert len(DataLoader(Shards(), batch_size=4)) == 3
-    assert len(DataLoader(Shards(), batch_size=4, drop_last=True)) == 2
-    # torch's order: worker batches in turn; a worker that has run out drops out of the turn
-    threaded = [b.data.tolist() for b in DataLoader(Shards(11), batch_size=2, num_workers=2)]
-    assert threaded == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10], [9]]
-    dropped = DataLoader(Shards(11), batch_size=2, num_workers=2, drop_last=True)
-    assert [b.data.tolist() for b in dropped] == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10]]
-    assert [b.item() for b in DataLoader(Shards(3), batch_size=None)] == [0.0, 1.0, 2.0]
-
-    class Uneven(IterableDataset):  # worker 0 streams 9 samples, worker 1 three
-        def __iter__(self):
-            info = get_worker_info()
-            n, off = (9, 0) if info is None or info.id == 0 else (3, 100)
-            return iter([np.float32(off + i) for i in range(n)])
-
-    # what torch's DataLoader yields for the same dataset and arguments
-    assert [b.data.tolist() for b in DataLoader(Uneven(), batch_size=2, num_workers=2)] == [
-        [0, 1], [100, 101], [2, 3], [102], [4, 5], [6, 7], [8]
-    ]  # fmt: skip
-    three = DataLoader(Uneven(), batch_size=2, num_workers=3, drop_last=True)
-    assert [b.data.tolist() for b in three] == [
-        [0, 1], [100, 101], [100, 101], [2, 3], [4, 5], [6, 7]
-    ]  # fmt: skip
-
-
-# ------------------------------------------------------------ resume
-@pytest.mark.parametrize(
-    "make",
-    [
-        lambda: {"sampler": RandomSampler(range(30), generator=_gen(11))},
-        lambda: {"sampler": RandomSampler(range(30), replacement=True)},
-        lambda: {"shuffle": True, "num_workers": 2},
-        lambda: {"sampler": WeightedRandomSampler(np.arange(30.0), 25), "num_workers": 2},
-        lambda: {"batch_sampler": BatchSampler(SubsetRandomSampler(range(5, 30)), 4, False)},
-    ],
-)
-def test_resume_mid_epoch_gives_the_remaining_batches(make):
-    def fresh(seed):
-        kw = make()
-        kw.setdefault("batch_size", None if "batch_sampler" in kw else 4)
-        return DataLoader(_data(30), seed=seed, **{k: v for k, v in kw.items() if v is not None})
-
-    loader = fresh(1)
-    _labels(loader)  # one full epoch first
-    it = iter(loader)
-    first = [next(it)[1].data.tolist() for _ in range(3)]
-    state = loader.state_dict()
-    rest = [b[1].data.tolist() for b in it]
-    following = _labels(loader)
-
-    other = fresh(99)  # another seed, and a sampler generator in another state
-    if isinstance(other.sampler, RandomSampler) and other.sampler.generator is not None:
-        other.sampler.generator.manual_seed(123)
-    other.load_state_dict(state)
-    assert _labels(other) == rest
-    assert _labels(other) == following
-    assert len(rest) > 0 and first + rest != following
-
-
-def test_resume_an_iterable_dataset_replays_to_the_same_place():
-    loader = DataLoader(Shards(11), batch_size=2, num_workers=2)
-    it = iter(loader)
-    next(it), next(it)
-    state = loader.state_dict()
-    rest = [b.data.tolist() for b in it]
-    other = DataLoader(Shards(11), batch_size=2, num_workers=2)
-    other.load_state_dict(state)
-    assert [b.data.tolist() for b in other] == rest == [[4, 6], [5, 7], [8, 10], [9]]
-
-
-def test_trainer_resumes_bit_identically_with_a_sampler_and_workers(tmp_path):
-    from ember import optim
-    from ember.models import MLP
-    from ember.train import Trainer
-
-    rng = np.random.default_rng(0)
-    x = rng.standard_normal((90, 6)).astype(np.float32)
-    ds = TensorDataset(x, (x[:, 0] > 0).astype(np.int64))
-
-    def run(seed, run_dir, **fit):
-        ember.manual_seed(seed)
-        model = MLP(6, (16,), 2)
-        weights = WeightedRandomSampler(np.linspace(0.1, 1, 90), 70, generator=_gen(seed))
-        loader = DataLoader(ds, batch_size=16, sampler=weights, num_workers=2)
-        trainer = Trainer(model, optim.Adam(model.parameters(), lr=0.01), run_dir=run_dir,
-                          progress=False)  # fmt: skip
-        trainer.fit(loader, epochs=3, **fit)
-        return trainer
-
-    straight = run(0, tmp_path / "straight")
-    run(0, tmp_path / "resumed", max_steps=7)  # stops mid-epoch 2 and writes a checkpoint
-    resumed = run(999, tmp_path / "resumed", resume=tmp_path / "resumed")
-    assert resumed.step == straight.step == 15
-    for (k, a), (_, b) in zip(
-        straight.model.state_dict().items(), resumed.model.state_dict().items()
-    ):
-        assert a.data.tobytes() == b.data.tobytes(), k
