@@ -1,8 +1,11 @@
 """ember.models — the model zoo. Each module registers its builders in ``registry``."""
 
-from . import char_lstm, gpt, lenet, mlp, mnist1d, mnist1d_gru, resnet, vgg
+from . import alexnet, char_lstm, efficientnet, gpt, lenet, mlp, mnist1d, mnist1d_gru, resnet, vgg
+from .alexnet import AlexNet
 from .bert import BertConfig, BertModel
+from .blocks import Conv2dNormActivation, SqueezeExcitation, StochasticDepth
 from .char_lstm import CharLSTM
+from .efficientnet import EfficientNet, MBConv, MBConvConfig
 from .gpt import GPT
 from .lenet import LeNet5
 from .mlp import MLP
@@ -30,4 +33,11 @@ __all__ = [
     "SentenceEncoder",
     "get_model",
     "register_model",
+    "AlexNet",
+    "Conv2dNormActivation",
+    "EfficientNet",
+    "MBConv",
+    "MBConvConfig",
+    "SqueezeExcitation",
+    "StochasticDepth",
 ]
