@@ -66,6 +66,14 @@ from .index import (
 )
 from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
+from .layers_extra import (
+    alpha_dropout,
+    channel_shuffle,
+    feature_alpha_dropout,
+    lp_pool1d,
+    lp_pool2d,
+    rrelu,
+)
 from .layers_fold import (
     adaptive_max_pool1d,
     adaptive_max_pool2d,
@@ -84,6 +92,7 @@ from .layers_more import (  # pad: every mode (constant through shape.pad)
     pixel_unshuffle,
     rms_norm,
 )
+from .local_response import local_response_norm
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_composed,
@@ -95,6 +104,7 @@ from .loss import (
     mse_loss,
     nll_loss,
 )
+from .loss_extra import multi_margin_loss, multilabel_margin_loss, triplet_margin_with_distance_loss
 from .loss_more import (
     cosine_embedding_loss,
     gaussian_nll_loss,
@@ -238,4 +248,14 @@ __all__ = [
     "hardshrink",
     "logsigmoid",
     "softshrink",
+    "local_response_norm",
+    "rrelu",
+    "channel_shuffle",
+    "lp_pool1d",
+    "lp_pool2d",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]

@@ -36,6 +36,19 @@ from .ctc import (
 )
 from .dropout import Dropout
 from .layernorm import LayerNorm
+from .layers_extra import (
+    AlphaDropout,
+    ChannelShuffle,
+    CircularPad1d,
+    CircularPad2d,
+    FeatureAlphaDropout,
+    LPPool1d,
+    LPPool2d,
+    RReLU,
+    Softmax2d,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
 from .layers_fold import (
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
@@ -65,8 +78,21 @@ from .layers_more import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from .lazy import (
+    LazyBatchNorm1d,
+    LazyBatchNorm2d,
+    LazyConv1d,
+    LazyConv2d,
+    LazyConvTranspose1d,
+    LazyConvTranspose2d,
+    LazyLinear,
+    UninitializedBuffer,
+    UninitializedParameter,
+)
 from .linear import Embedding, Flatten, Identity, Linear
+from .local_response import LocalResponseNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
+from .loss_extra import MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss
 from .loss_more import (
     CosineEmbeddingLoss,
     GaussianNLLLoss,
@@ -224,4 +250,28 @@ __all__ = [
     "Hardshrink",
     "LogSigmoid",
     "Softshrink",
+    "LocalResponseNorm",
+    "Softmax2d",
+    "RReLU",
+    "ChannelShuffle",
+    "UpsamplingNearest2d",
+    "UpsamplingBilinear2d",
+    "CircularPad1d",
+    "CircularPad2d",
+    "LPPool1d",
+    "LPPool2d",
+    "AlphaDropout",
+    "FeatureAlphaDropout",
+    "MultiMarginLoss",
+    "MultiLabelMarginLoss",
+    "TripletMarginWithDistanceLoss",
+    "LazyLinear",
+    "LazyConv1d",
+    "LazyConv2d",
+    "LazyConvTranspose1d",
+    "LazyConvTranspose2d",
+    "LazyBatchNorm1d",
+    "LazyBatchNorm2d",
+    "UninitializedParameter",
+    "UninitializedBuffer",
 ]
