@@ -148,10 +148,12 @@ def _pad_index(n: int, before: int, after: int, mode: str):
         i = (n - 1) - xp.abs((n - 1) - xp.abs(i))
     elif mode == "replicate":  # repeat the edge element
         i = xp.clip(i, 0, n - 1)
-    elif mode == "circular":  # wrap around
-        if before > n or after > n:
-            raise ValueError(f"pad: circular padding ({before}, {after}) exceeds dim size {n}")
-        i = i % n
+    elif mode == "circular":  # wrap around what is left after negative padding crops, as torch
+        lo, hi = max(-before, 0), n - max(-after, 0)
+        m = hi - lo
+        if before > m or after > m:
+            raise ValueError(f"pad: circular padding ({before}, {after}) exceeds dim size {m}")
+        i = xp.arange(-max(before, 0), m + max(after, 0)) % m + lo
     else:
         raise NotImplementedError(f"pad mode {mode!r}")
     return xp.asarray(i, dtype=xp.int64)

@@ -98,8 +98,9 @@ class _InstanceNorm(_NormBase):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = False, track_running_stats: bool = False, dtype=None,
-                 device=None):  # fmt: skip
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, device)
+                 device=None, *, bias: bool = True):  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, device,
+                         bias=bias)  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
         nd = self.batched_ndim

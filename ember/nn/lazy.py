@@ -328,11 +328,13 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
 
 class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
-                 track_running_stats: bool = True, device=None, dtype=None):  # fmt: skip
-        _NormBase.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype, device)
+                 track_running_stats: bool = True, device=None, dtype=None, *,
+                 bias: bool = True):  # fmt: skip
+        _NormBase.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype, device,
+                           bias=bias)  # fmt: skip
         if affine:  # same attribute order as the concrete layer: state_dict keys in torch's order
             self.weight = UninitializedParameter(dtype=dtype)
-            self.bias = UninitializedParameter(dtype=dtype)
+            self.bias = UninitializedParameter(dtype=dtype) if bias else None
         if track_running_stats:
             self.running_mean = UninitializedBuffer(dtype=dtype)
             self.running_var = UninitializedBuffer(dtype=dtype)

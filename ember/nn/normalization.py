@@ -31,17 +31,15 @@ class _NormBase(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True, dtype=None,
-                 device=None):  # fmt: skip
+                 device=None, *, bias: bool = True):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dtype = dtype or backend.DEFAULT_DTYPE
-        if affine:
-            self.weight = Parameter(xp.ones(num_features, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_features, dtype=dtype))
-        else:
-            self.weight = self.bias = None
+        # bias=False (torch's keyword): the learned scale γ without the shift β
+        self.weight = Parameter(xp.ones(num_features, dtype=dtype)) if affine else None
+        self.bias = Parameter(xp.zeros(num_features, dtype=dtype)) if affine and bias else None
         if track_running_stats:
             self.register_buffer("running_mean", Tensor(xp.zeros(num_features, dtype=dtype)))
             self.register_buffer("running_var", Tensor(xp.ones(num_features, dtype=dtype)))
@@ -52,7 +50,8 @@ class _NormBase(Module):
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
-            f" affine={self.affine}, track_running_stats={self.track_running_stats}"
+            f" affine={self.affine}, bias={self.bias is not None},"
+            f" track_running_stats={self.track_running_stats}"
         )
 
 
@@ -113,7 +112,7 @@ class GroupNorm(Module):
     """Group norm over x (N, C, ...): weight (γ, ones) and bias (β, zeros) per channel."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, dtype=None, device=None):  # fmt: skip
+                 affine: bool = True, dtype=None, device=None, *, bias: bool = True):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         if num_channels % num_groups:
@@ -127,14 +126,14 @@ class GroupNorm(Module):
             affine,
         )
         dtype = dtype or backend.DEFAULT_DTYPE
-        if affine:
-            self.weight = Parameter(xp.ones(num_channels, dtype=dtype))
-            self.bias = Parameter(xp.zeros(num_channels, dtype=dtype))
-        else:
-            self.weight = self.bias = None
+        self.weight = Parameter(xp.ones(num_channels, dtype=dtype)) if affine else None
+        self.bias = Parameter(xp.zeros(num_channels, dtype=dtype)) if affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:
-        return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
+        return (
+            f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine},"
+            f" bias={self.bias is not None}"
+        )

@@ -129,6 +129,16 @@ def test_pad_modes(torch, mode, pad):
     )
 
 
+@pytest.mark.parametrize("pad", [(-1, 2), (2, -1), (-1, -2, 1, 3), (1, 1, -2, 2)])
+def test_circular_pad_with_negative_padding_crops_first_as_torch(torch, pad):
+    compare_with_torch(
+        torch,
+        lambda x: F.pad(x, pad, "circular"),
+        lambda x: torch.nn.functional.pad(x, pad, "circular"),
+        [randn(2, 3, 4, 5) if len(pad) == 4 else randn(2, 3, 5)],
+    )
+
+
 def test_pad_helpers_gradcheck():
     for f in (F.pad_reflect, F.pad_replicate, F.pad_circular):
         check_gradients(lambda x, f=f: f(x, (2, 1, 1, 2)), [randn(1, 2, 3, 4)])
@@ -341,3 +351,20 @@ def test_bilinear_init_bounds():
     assert np.abs(m.weight.data).max() <= bound and np.abs(m.weight.data).max() > 0.9 * bound
     assert np.abs(m.bias.data).max() <= bound
     assert L.Bilinear(2, 2, 2, bias=False).bias is None
+
+
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda m: m.BatchNorm2d(3, bias=False), (4, 3, 2, 2)),
+        (lambda m: m.BatchNorm1d(3, affine=False), (5, 3)),
+        (lambda m: m.GroupNorm(1, 3, bias=False), (2, 3, 4)),
+        (lambda m: m.InstanceNorm2d(3, affine=True, bias=False), (2, 3, 3, 3)),
+    ],
+)
+def test_norm_layers_take_bias_false_as_torch(torch, make, shape):
+    """torch 2.13's bias= keyword: the scale γ without the shift β; names and repr as torch."""
+    ours, theirs = make(ember.nn), make(torch.nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    compare_with_torch(torch, ours.double(), theirs.double(), [randn(*shape)])
