@@ -172,18 +172,20 @@ class LazyModuleMixin:
         if self.cls_to_become is not None:
             self.__class__ = self.cls_to_become
 
-    def load_state_dict(self, state_dict, strict: bool = True):
-        """Materialise from the loaded shapes (then initialise as the first forward would, so a
-        failed load leaves a working layer), and copy the values in."""
+    def _pre_load_state_dict(self, state_dict, prefix: str) -> None:
+        """Called by Module.load_state_dict on every submodule before shapes are compared:
+        materialise from the loaded shapes (and initialise as the first forward would, so a
+        failed load leaves a working layer); the values are then copied in as usual."""
         if "_initialize_hook" in self.__dict__ and self.has_uninitialized_params():
-            size = self._size_of_state(state_dict)
+            own = {k[len(prefix) :]: v for k, v in state_dict.items() if k.startswith(prefix)}
+            size = self._size_of_state(own)
             if size is None:
                 raise KeyError(
                     f"{type(self).__name__}.load_state_dict: the state_dict holds no"
-                    f" initialized '{self._size_key()}', so the input size cannot be inferred"
+                    f" initialized '{prefix}{self._size_key()}', so the input size cannot be"
+                    " inferred"
                 )
             self._build(size)
-        return Module.load_state_dict(self, state_dict, strict)
 
     def _loaded_shape(self, state_dict, key: str):
         v = state_dict.get(key)

@@ -175,6 +175,10 @@ class Module:
         Accepts ember Tensors, NumPy arrays or torch tensors. With ``strict`` a mismatch
         raises one error listing missing keys, unexpected keys and wrong shapes.
         """
+        for prefix, m in self.named_modules():  # e.g. a lazy layer sizes itself from the state
+            hook = getattr(m, "_pre_load_state_dict", None)
+            if hook is not None:
+                hook(state_dict, f"{prefix}." if prefix else "")
         own = self.state_dict()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]

@@ -129,11 +129,19 @@ def test_load_state_dict_errors():
         Z.LazyLinear(5).load_state_dict(nn.Linear(4, 3).state_dict())
     with pytest.raises(KeyError, match="'weight'"):
         Z.LazyLinear(5).load_state_dict({"bias": np.zeros(5)}, strict=False)
-    # a parent cannot materialise its lazy child yet (module.py has no per-module load hook):
-    # it says so instead of loading garbage
-    parent = nn.Sequential(Z.LazyLinear(3))
-    with pytest.raises(RuntimeError, match="LazyLinear.weight"):
-        parent.load_state_dict({"0.weight": np.ones((3, 4)), "0.bias": np.ones(3)})
+    # a parent materialises its lazy children from the loaded shapes before copying
+    parent = nn.Sequential(Z.LazyLinear(3), nn.ReLU(), Z.LazyLinear(2))
+    w0, w2 = np.full((3, 4), 0.5), np.full((2, 3), 0.25)
+    parent.load_state_dict({"0.weight": w0, "0.bias": np.ones(3), "2.weight": w2,
+                            "2.bias": np.zeros(2)})  # fmt: skip
+    assert type(parent[0]) is nn.Linear and parent[2].in_features == 3
+    np.testing.assert_allclose(parent[0].weight.data, w0)
+    y = parent(ember.ones(1, 4))
+    np.testing.assert_allclose(y.data, [[0.75 * 3, 0.75 * 3]], rtol=1e-6)
+    with pytest.raises(KeyError, match="'1.weight'"):
+        nn.Sequential(Z.LazyLinear(3), Z.LazyLinear(2)).load_state_dict(
+            {"0.weight": w0, "0.bias": np.ones(3)}, strict=False
+        )
 
 
 def test_copies_and_reset_before_the_first_forward():
