@@ -9,9 +9,9 @@
     z = q.rsample()                              # z = μ + σ·ε: gradients reach μ and σ
     kl = D.kl_divergence(q, D.Normal(0.0, 1.0)).sum(-1)
 
-Every density, entropy, KL and reparameterised draw is composed from ember's Tensor ops (and a
-few Function classes in ``_special.py``: erf, erfinv, lgamma, digamma, softplus, Cholesky,
-triangular solve, inverse), so ``backward()`` reaches the parameters. Draws come from ember's
+Every density, entropy, KL and reparameterised draw is composed from ember's Tensor ops (erf,
+lgamma, digamma …), ember.linalg (Cholesky, triangular solves) and one Function of its own
+(an exact softplus, ``_special.py``), so ``backward()`` reaches the parameters. Draws come from ember's
 seeded generator: ``ember.manual_seed`` repeats them (the streams differ from torch's).
 """
 
