@@ -11,8 +11,9 @@
 
 Every density, entropy, KL and reparameterised draw is composed from ember's Tensor ops (erf,
 lgamma, digamma …), ember.linalg (Cholesky, triangular solves) and one Function of its own
-(an exact softplus, ``_special.py``), so ``backward()`` reaches the parameters. Draws come from ember's
-seeded generator: ``ember.manual_seed`` repeats them (the streams differ from torch's).
+(an exact softplus, ``_special.py``), so ``backward()`` reaches the parameters. Draws come
+from ember's seeded generator: ``ember.manual_seed`` repeats them (the streams differ from
+torch's).
 """
 
 from . import constraints, transforms
