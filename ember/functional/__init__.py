@@ -132,6 +132,7 @@ from .pool import (
     max_unpool2d,
 )
 from .shape import cat, maximum, minimum, stack, where
+from .spatial import affine_grid, grid_sample, gumbel_softmax, pdist
 
 __all__ = [
     "argsort",
@@ -258,4 +259,8 @@ __all__ = [
     "multi_margin_loss",
     "multilabel_margin_loss",
     "triplet_margin_with_distance_loss",
+    "affine_grid",
+    "grid_sample",
+    "gumbel_softmax",
+    "pdist",
 ]

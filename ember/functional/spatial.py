@@ -1,0 +1,199 @@
+"""Spatial transformers and sampling: F.affine_grid, F.grid_sample, F.gumbel_softmax, F.pdist,
+with torch.nn.functional's names, arguments and semantics.
+
+    affine_grid:     G[n, h, w] = θ_n · (x_w, y_h, 1)ᵀ        (2-D; 3-D adds z_d)
+                     x_w = −1 + 2w/(W − 1)            (align_corners=True)
+                     x_w = (−1 + 2w/(W − 1)) · (W − 1)/W   (align_corners=False: pixel centres)
+    grid_sample:     y[n, c, i, j] = x[n, c] read at G[n, i, j]  (ops/grid_sample.py)
+    gumbel_softmax:  y = softmax((ℓ + g)/τ),  g = −log(E), E ~ Exp(1)   (Gumbel(0, 1) noise)
+                     hard: y_hard − sg(y) + y   (one-hot forward, the soft gradient)
+    pdist:           d_k = ‖x_i − x_j‖_p for i < j, in row-major order of (i, j)
+
+affine_grid and pdist are compositions (a matmul with a constant base grid; a gather and a
+vector norm), so their gradients are right by construction. Spatial Transformer Networks:
+Jaderberg et al., 2015.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+from .. import backend
+from ..backend import xp
+from ..linalg.norms import vector_norm
+from ..ops import grid_sample as G
+from ..tensor import Tensor, apply
+from .activation import softmax
+
+_ALIGN_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed "
+    "to align_corners=False since 1.3.0. Please specify "
+    "align_corners=True if the old behavior is desired. "
+    "See the documentation of grid_sample for details."
+)
+
+
+def _align(align_corners) -> bool:
+    """torch warns when align_corners is left as None, then uses False."""
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, UserWarning, stacklevel=3)
+        return False
+    return bool(align_corners)
+
+
+# ---------------------------------------------------------------- affine_grid
+
+
+def _linspace(n: int, align_corners: bool, dtype):
+    """torch's ``linspace_from_neg_one``: n points in [−1, 1] (pixel centres unless aligned)."""
+    if n <= 1:
+        return xp.zeros(1, dtype=dtype)
+    r = xp.linspace(-1.0, 1.0, n, dtype=dtype)
+    if not align_corners:
+        r = r * (n - 1) / n
+    return r
+
+
+def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tensor:
+    """Sampling grid of the affine maps θ: (N, 2, 3) → (N, H, W, 2) for size (N, C, H, W),
+    or (N, 3, 4) → (N, D, H, W, 3) for size (N, C, D, H, W). Differentiable w.r.t. θ."""
+    align_corners = _align(align_corners)
+    if not xp.issubdtype(theta.dtype, xp.floating):
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(int(s) for s in size)
+    spatial = len(size) - 2
+    if spatial not in (2, 3):
+        raise NotImplementedError(
+            "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms,"
+            f" respectively. Got size {size}."
+        )
+    rows, cols = (2, 3) if spatial == 2 else (3, 4)
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (rows, cols):
+        raise ValueError(
+            f"Expected a batch of {spatial}D affine matrices of shape Nx{rows}x{cols} for size"
+            f" {list(size)}. Got {tuple(theta.shape)}."
+        )
+    if theta.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: theta has batch {theta.shape[0]}, size has {size[0]}")
+    dims = size[2:]
+    if align_corners and min(dims) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when"
+            " align_corners=True. This is not an intended use case of affine_grid. See the"
+            " documentation of affine_grid for details.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    # base[..., k] is the k-th coordinate (x, y[, z]) of every output point, then 1
+    axes = [_linspace(n, align_corners, theta.dtype) for n in dims]
+    mesh = xp.meshgrid(*axes, indexing="ij")  # (D,) H, W order
+    base = xp.stack([*reversed(mesh), xp.ones(dims, dtype=theta.dtype)], axis=-1)
+    base = Tensor(base.reshape(-1, cols))
+    out = base @ theta.transpose(1, 2)  # (N, ∏dims, rows)
+    return out.reshape(size[0], *dims, rows)
+
+
+# ---------------------------------------------------------------- grid_sample
+
+
+def grid_sample(
+    input: Tensor,  # noqa: A002 - torch's argument name
+    grid: Tensor,
+    mode: str = "bilinear",
+    padding_mode: str = "zeros",
+    align_corners: bool | None = None,
+) -> Tensor:
+    """Sample x (N, C, H, W) at grid (N, H_out, W_out, 2) → (N, C, H_out, W_out).
+
+    grid[..., 0] is the x (width) coordinate and grid[..., 1] the y, both in [−1, 1]; modes
+    'bilinear' and 'nearest', padding 'zeros', 'border' and 'reflection' (equations in
+    ``ember/ops/grid_sample.py``). Gradients w.r.t. x and (bilinear) the grid.
+    """
+    if mode not in G.MODES:
+        if mode == "bicubic":
+            raise NotImplementedError("grid_sample: mode 'bicubic' is not implemented")
+        raise ValueError(
+            "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or"
+            f" 'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in G.PADDING_MODES:
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or"
+            f" 'reflection', but got: '{padding_mode}'"
+        )
+    align_corners = _align(align_corners)
+    if input.ndim != 4:
+        raise NotImplementedError(
+            f"grid_sample: only 4-D input (N, C, H, W) is implemented, got shape {input.shape}"
+        )
+    if grid.ndim != 4 or grid.shape[-1] != 2:
+        raise ValueError(f"grid_sampler(): expected grid of shape (N, H, W, 2), got {grid.shape}")
+    if grid.shape[0] != input.shape[0]:
+        raise ValueError(
+            "grid_sampler(): expected grid and input to have same batch size, but got input"
+            f" with sizes {tuple(input.shape)} and grid with sizes {tuple(grid.shape)}"
+        )
+    if input.dtype != grid.dtype:
+        raise RuntimeError(
+            "grid_sampler(): expected input and grid to have the same dtype, but input has"
+            f" {input.dtype} and grid has {grid.dtype}"
+        )
+    return apply(
+        G.GridSample2d,
+        input,
+        grid,
+        mode=mode,
+        padding_mode=padding_mode,
+        align_corners=align_corners,
+    )
+
+
+# ---------------------------------------------------------------- gumbel_softmax
+
+
+def gumbel_softmax(
+    logits: Tensor, tau: float = 1, hard: bool = False, eps: float = 1e-10, dim: int = -1
+) -> Tensor:
+    """A sample from the Gumbel-softmax (Concrete) distribution over ``dim``.
+
+        y = softmax((ℓ + g)/τ),   g = −log E,  E ~ Exp(1)
+
+    ``hard=True`` returns the one-hot of argmax y with y's gradient (straight-through):
+    y_hard − sg(y) + y. ``eps`` is unused, as in torch. The noise is drawn from ember's
+    default generator (``ember.manual_seed``). Jang et al., 2016; Maddison et al., 2016.
+    """
+    del eps  # deprecated and unused in torch
+    gen = backend.generator_or_default(None)
+    dtype = logits.dtype
+    u = gen.random(tuple(logits.shape), xp.float64)
+    expo = xp.maximum(-xp.log1p(-u), xp.finfo(xp.float64).tiny)  # Exp(1), never exactly 0
+    gumbels = Tensor((-xp.log(expo)).astype(dtype))
+    y_soft = softmax((logits + gumbels) / tau, dim=dim)
+    if not hard:
+        return y_soft
+    axis = dim % max(logits.ndim, 1)
+    index = xp.expand_dims(xp.argmax(y_soft.data, axis=axis), axis)
+    y_hard = xp.zeros(y_soft.shape, dtype=dtype)
+    xp.put_along_axis(y_hard, index, 1.0, axis=axis)
+    return Tensor(y_hard) - y_soft.detach() + y_soft
+
+
+# ---------------------------------------------------------------- pdist
+
+
+def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002 - torch's argument name
+    """‖x_i − x_j‖_p for every pair of rows i < j of x (N, M) → (N(N−1)/2,), torch's order.
+
+    The gradient is the vector norm's (0 where two rows coincide, as torch).
+    """
+    x = input
+    if x.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
+    if p < 0:
+        raise RuntimeError("pdist only supports non-negative p values")
+    n = x.shape[0]
+    i, j = (k.astype(xp.int64) for k in xp.triu_indices(n, k=1))
+    d = x.index_select(0, i) - x.index_select(0, j)
+    return vector_norm(d, p, dim=1)
