@@ -39,6 +39,7 @@ from .activation_more import (
 )
 from .attention import scaled_dot_product_attention, scaled_dot_product_attention_composed
 from .conv import conv1d, conv2d, conv2d_composed
+from .conv3d import adaptive_avg_pool3d, avg_pool3d, conv3d, dropout3d, max_pool3d
 from .conv_transpose import (
     conv_transpose1d,
     conv_transpose2d,
@@ -263,4 +264,9 @@ __all__ = [
     "grid_sample",
     "gumbel_softmax",
     "pdist",
+    "adaptive_avg_pool3d",
+    "avg_pool3d",
+    "conv3d",
+    "dropout3d",
+    "max_pool3d",
 ]

@@ -27,6 +27,19 @@ from .activation_more import (
 from .attention import MultiheadAttention
 from .container import ModuleDict, ModuleList, Sequential
 from .conv import Conv1d, Conv2d
+from .conv3d import (
+    AdaptiveAvgPool3d,
+    AvgPool3d,
+    BatchNorm3d,
+    ConstantPad3d,
+    Conv3d,
+    Dropout3d,
+    InstanceNorm3d,
+    MaxPool3d,
+    ReflectionPad3d,
+    ReplicationPad3d,
+    ZeroPad3d,
+)
 from .conv_transpose import (
     ConvTranspose1d,
     ConvTranspose2d,
@@ -274,4 +287,15 @@ __all__ = [
     "LazyBatchNorm2d",
     "UninitializedParameter",
     "UninitializedBuffer",
+    "AdaptiveAvgPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "ConstantPad3d",
+    "Conv3d",
+    "Dropout3d",
+    "InstanceNorm3d",
+    "MaxPool3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "ZeroPad3d",
 ]

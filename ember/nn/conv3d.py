@@ -1,0 +1,166 @@
+"""The volumetric (3-D) layers, torch's names and arguments: Conv3d, MaxPool3d, AvgPool3d,
+AdaptiveAvgPool3d, BatchNorm3d, InstanceNorm3d, Dropout3d and the 3-D pads.
+
+    conv:  y[n, o, t, i, j] = b[o] + Σ_{c,a,u,v} W[o, c, a, u, v]
+                                 · x̃[n, c, s_d·t + d_d·a, s_h·i + d_h·u, s_w·j + d_w·v]
+
+Conv3d keeps weight (out_channels, in_channels/groups, kd, kh, kw) and bias (out_channels,)
+as torch, so checkpoints load unchanged, initialised as torch: U(±1/√fan_in) for both,
+fan_in = C/groups·kd·kh·kw. The others are ember's 1-D/2-D layers with one more spatial
+dim (inputs (N, C, D, H, W), or (C, D, H, W) where torch takes it).
+"""
+
+from __future__ import annotations
+
+# names, not the module: ember.functional's own ``conv3d`` (the function) shadows the submodule
+from ..functional.conv3d import adaptive_avg_pool3d, avg_pool3d, conv3d, dropout3d, max_pool3d
+from ..functional.layers_more import pad as _pad
+from ..tensor import Tensor
+from .conv import _ConvNd
+from .layers_more import (
+    ConstantPad1d,
+    ReflectionPad1d,
+    ReplicationPad1d,
+    _DropoutNd,
+    _InstanceNorm,
+)
+from .normalization import _BatchNorm
+from .pool import AdaptiveAvgPool2d, AvgPool2d, _MaxPool
+
+_PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution over x (N, C, D, H, W) or (C, D, H, W) → (N, O, Do, Ho, Wo).
+
+    padding_mode 'reflect', 'replicate' or 'circular' pads with F.pad first and convolves
+    unpadded, as torch does.
+    """
+
+    nd = 3
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
+                 dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 dtype=None, device=None):  # fmt: skip
+        if padding_mode not in _PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
+        super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
+                         groups, bias, "zeros", dtype, device)  # fmt: skip
+        self.padding_mode = padding_mode
+
+    def _pad_widths(self) -> tuple:
+        """torch's _reversed_padding_repeated_twice: (left, right, top, bottom, front, back)."""
+        if self.padding == "valid":
+            return (0,) * 6
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return tuple(v for pair in reversed(pairs) for v in pair)
+
+    def forward(self, x: Tensor) -> Tensor:
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = _pad(x, self._pad_widths(), self.padding_mode)
+            padding = 0
+        return conv3d(x, self.weight, self.bias, self.stride, padding, self.dilation,
+                         self.groups)  # fmt: skip
+
+    def extra_repr(self) -> str:
+        s = super().extra_repr()
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+
+class MaxPool3d(_MaxPool):
+    """Max over kd×kh×kw windows; with ``return_indices`` also where each maximum was."""
+
+    def forward(self, x: Tensor):
+        return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
+                             self.ceil_mode, self.return_indices)  # fmt: skip
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over kd×kh×kw windows (count_include_pad, ceil_mode, divisor_override as torch)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return avg_pool3d(
+            x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+            self.count_include_pad, self.divisor_override,
+        )  # fmt: skip
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """Average pooling to a fixed (D_out, H_out, W_out); None keeps that input size."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return adaptive_avg_pool3d(x, self.output_size)
+
+
+class BatchNorm3d(_BatchNorm):
+    """Batch norm over x (N, C, D, H, W): statistics per channel over the batch and voxels."""
+
+    allowed_ndims = (5,)
+
+
+class InstanceNorm3d(_InstanceNorm):
+    """Instance norm over x (N, C, D, H, W) or (C, D, H, W)."""
+
+    batched_ndim = 5
+
+
+class Dropout3d(_DropoutNd):
+    """Channel dropout over (N, C, D, H, W) or (C, D, H, W): whole volumes zeroed."""
+
+    fn = staticmethod(dropout3d)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}, inplace={self.inplace}"
+
+
+class ConstantPad3d(ConstantPad1d):
+    """y = x with ``value`` around the last three dims (left, right, top, bottom, front,
+    back)."""
+
+    dims = 3
+
+
+class ZeroPad3d(ConstantPad1d):
+    """Zeros around the last three dims (left, right, top, bottom, front, back)."""
+
+    dims = 3
+
+    def __init__(self, padding):
+        super().__init__(padding, 0.0)
+
+    def extra_repr(self) -> str:
+        return f"{self.padding}"
+
+
+class ReflectionPad3d(ReflectionPad1d):
+    """Reflection padding of the last three dims (left, right, top, bottom, front, back)."""
+
+    dims = 3
+
+
+class ReplicationPad3d(ReplicationPad1d):
+    """Replication padding of the last three dims (left, right, top, bottom, front, back)."""
+
+    dims = 3
+
+
+__all__ = [
+    "AdaptiveAvgPool3d",
+    "AvgPool3d",
+    "BatchNorm3d",
+    "ConstantPad3d",
+    "Conv3d",
+    "Dropout3d",
+    "InstanceNorm3d",
+    "MaxPool3d",
+    "ReflectionPad3d",
+    "ReplicationPad3d",
+    "ZeroPad3d",
+]
