@@ -20,6 +20,7 @@ from ember.models.efficientnet import (
     efficientnet_small,
 )
 from ember.models.registry import MODELS
+from tests.models.cnn_reference import randomise_bn
 
 TORCHVISION_WIDTHS = (64, 192, 384, 256, 256)
 
@@ -149,19 +150,6 @@ def _torch_efficientnet(torch, width, depth, num_classes=1000, dropout=0.2, sd_p
     return TEfficientNet()
 
 
-def _randomise_bn(torch, model, seed=0):
-    """Non-trivial BN parameters and running statistics, so eval mode is a real test."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                n = m.num_features
-                m.weight.copy_(1 + 0.2 * torch.randn(n, generator=g))
-                m.bias.copy_(0.2 * torch.randn(n, generator=g))
-                m.running_mean.copy_(0.1 * torch.randn(n, generator=g))
-                m.running_var.copy_(1 + 0.3 * torch.rand(n, generator=g))
-
-
 def _load(torch, ours, theirs):
     """The same keys in the same order with the same shapes; the torch weights load."""
     tstate = theirs.state_dict()
@@ -254,7 +242,7 @@ def test_efficientnet_is_torchvisions(torch, variant, count):
     build = {"b0": efficientnet_b0, "b1": efficientnet_b1}[variant]
     ours = build(dropout=0.0, stochastic_depth_prob=0.0)
     assert _count(ours) == sum(p.numel() for p in theirs.parameters()) == count
-    _randomise_bn(torch, theirs)
+    randomise_bn(torch, theirs)
     _load(torch, ours, theirs)
     _compare_eval(torch, ours, theirs, 64)
     _compare_train(torch, ours, theirs, 64)  # 2×2 at the end: BN over 2 samples at 1×1 is ill-posed

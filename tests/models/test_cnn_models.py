@@ -8,6 +8,7 @@ import pytest
 import ember
 import ember.optim
 from ember.models import get_model
+from tests.models.cnn_reference import randomise_bn
 
 
 def _torch_resnet(torch, layers, num_classes, in_channels, width, stem):
@@ -73,26 +74,13 @@ def _torch_resnet(torch, layers, num_classes, in_channels, width, stem):
     return TResNet()
 
 
-def _randomise_bn(torch, model, seed=0):
-    """Non-trivial BN parameters and running statistics, so eval mode is a real test."""
-    g = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for m in model.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                n = m.num_features
-                m.weight.copy_(1 + 0.2 * torch.randn(n, generator=g))
-                m.bias.copy_(0.2 * torch.randn(n, generator=g))
-                m.running_mean.copy_(0.1 * torch.randn(n, generator=g))
-                m.running_var.copy_(1 + 0.3 * torch.rand(n, generator=g))
-
-
 @pytest.mark.parametrize(
     "layers,width,stem,size", [((2, 2, 2, 2), 8, "imagenet", 32), ((1, 2, 1), 6, "small", 13)]
 )
 def test_torch_resnet_state_dict_loads_with_equal_outputs(torch, layers, width, stem, size):
     torch.manual_seed(0)  # the same weights whichever worker runs this test, in whatever order
     theirs = _torch_resnet(torch, layers, 7, 3, width, stem)
-    _randomise_bn(torch, theirs)
+    randomise_bn(torch, theirs)
     ours = ember.models.ResNet(layers, 7, 3, width, stem)
     result = ours.load_state_dict(theirs.state_dict())
     assert not result.missing_keys and not result.unexpected_keys
@@ -277,7 +265,7 @@ def test_vgg_loads_a_torch_vgg_built_the_same_way(torch):
             return self.classifier(torch.flatten(self.avgpool(self.features(x)), 1))
 
     theirs = TVGG().eval()
-    _randomise_bn(torch, theirs)
+    randomise_bn(torch, theirs)
     ours = get_model("vgg")["builder"](cfg=cfg, hidden=16, num_classes=3).eval()
     ours.load_state_dict(theirs.state_dict())
     x = np.random.default_rng(0).standard_normal((2, 1, 12, 12)).astype(np.float32)
