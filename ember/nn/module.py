@@ -55,6 +55,7 @@ class Module:
     _forward_pre_hooks: dict | None = None
     _non_persistent: frozenset = frozenset()
     _underscored: frozenset = frozenset()  # tensors registered under a name starting with _
+    _computed_tensors: frozenset = frozenset()  # recomputed each forward (weight norm hooks)
 
     def __init__(self) -> None:
         self.training = True
@@ -87,7 +88,9 @@ class Module:
         """(name, value) of direct Tensors and Modules, own tensors first as torch orders them."""
         tensors, modules = [], []
         for key, value in vars(self).items():
-            if key.startswith("_") and key not in self._underscored:
+            if (
+                key.startswith("_") and key not in self._underscored
+            ) or key in self._computed_tensors:
                 continue
             for name, obj in _children_of(value, key):
                 (modules if isinstance(obj, Module) else tensors).append((name, obj))

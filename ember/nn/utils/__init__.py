@@ -11,6 +11,12 @@ from .fusion import (
     fuse_linear_bn_weights,
 )
 from .vector import parameters_to_vector, vector_to_parameters
+from .weight_norm_hooks import (
+    remove_spectral_norm,
+    remove_weight_norm,
+    spectral_norm,
+    weight_norm,
+)
 
 __all__ = [
     "clip_grad_norm_",
@@ -27,4 +33,8 @@ __all__ = [
     "parameters_to_vector",
     "rnn",
     "vector_to_parameters",
+    "remove_spectral_norm",
+    "remove_weight_norm",
+    "spectral_norm",
+    "weight_norm",
 ]
