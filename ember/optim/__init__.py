@@ -2,7 +2,7 @@
 gradient clipping."""
 
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
@@ -25,6 +25,7 @@ __all__ = [
     "clip_grad_norm_",
     "clip_grad_value_",
     "lr_scheduler",
+    "swa_utils",
     "Adadelta",
     "Adagrad",
     "Adamax",

@@ -1,3 +1,4 @@
-"""``ember.utils``: torch's ``torch.utils`` paths; ``ember.utils.data`` is ``ember.data``."""
+"""``ember.utils``: torch's ``torch.utils`` paths; ``ember.utils.data`` is ``ember.data``,
+``ember.utils.checkpoint`` is activation checkpointing."""
 
-from . import data  # noqa: F401
+from . import checkpoint, data  # noqa: F401

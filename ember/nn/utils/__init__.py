@@ -2,7 +2,7 @@
 folding batch norm into the layer before it (``utils.fusion``), parametrizations
 (``utils.parametrize``; weight and spectral norm in ``utils.parametrizations``)."""
 
-from . import fusion, parametrizations, parametrize, rnn
+from . import fusion, parametrizations, parametrize, prune, rnn
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .fusion import (
     fuse_conv_bn_eval,
@@ -29,6 +29,7 @@ __all__ = [
     "fusion",
     "parametrizations",
     "parametrize",
+    "prune",
     "get_total_norm",
     "parameters_to_vector",
     "rnn",

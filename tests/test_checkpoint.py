@@ -1,0 +1,114 @@
+"""utils.checkpoint: outputs and gradients equal the un-checkpointed ones exactly, dropout
+draws the same mask in the recomputation, checkpoint_sequential splits like torch."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.utils.checkpoint as cp
+from ember import nn
+from tests.core_reference import randn
+
+
+def _net(seed=0, p=0.0):
+    ember.manual_seed(seed)
+    return nn.Sequential(
+        nn.Linear(5, 8), nn.Tanh(), nn.Dropout(p), nn.Linear(8, 8), nn.ReLU(), nn.Linear(8, 3)
+    ).double()
+
+
+def _grads(net, x, run):
+    net.zero_grad()
+    xt = ember.tensor(x, requires_grad=True)
+    y = run(net, xt * 2.0)  # an op before the checkpoint: its gradient must flow on
+    (y * ember.tensor(randn(*y.shape, seed=5))).sum().backward()
+    return y.data, xt.grad.data, [p.grad.data.copy() for p in net.parameters()]
+
+
+def _same(a, b):
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert len(a[2]) == len(b[2]) == 6
+    for g, h in zip(a[2], b[2]):
+        np.testing.assert_array_equal(g, h)
+
+
+@pytest.mark.parametrize("p", [0.0, 0.5])
+def test_checkpoint_gradients_equal_plain(p):
+    x = randn(4, 5, seed=1)
+    net = _net(p=p)
+    ember.manual_seed(7)
+    plain = _grads(net, x, lambda n, v: n(v))
+    ember.manual_seed(7)
+    checked = _grads(net, x, lambda n, v: cp.checkpoint(n, v, use_reentrant=False))
+    _same(plain, checked)
+    assert (checked[1] != 0).any()
+
+
+def test_rng_state_is_left_as_after_the_forward():
+    net = _net(p=0.5)
+    x = ember.tensor(randn(3, 5, seed=2), requires_grad=True)
+    ember.manual_seed(3)
+    y = cp.checkpoint(net, x)
+    after_forward = ember.rand(4).data
+    ember.manual_seed(3)
+    y = cp.checkpoint(net, x)
+    y.sum().backward()  # the recomputation rewinds and restores the generator
+    np.testing.assert_array_equal(ember.rand(4).data, after_forward)
+
+
+def test_multiple_outputs_constants_and_kwargs():
+    lin = nn.Linear(3, 3).double()
+
+    def f(a, scale, b, shift=0.0):
+        h = lin(a) * scale
+        return h + b + shift, (h * b).sum(dim=1)
+
+    a, b = randn(2, 3, seed=3), randn(2, 3, seed=4)
+    results = []
+    for use_cp in (False, True):
+        lin.zero_grad()
+        ta, tb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+        out = cp.checkpoint(f, ta, 3.0, tb, shift=1.5) if use_cp else f(ta, 3.0, tb, shift=1.5)
+        (out[0].sum() * 2 + (out[1] ** 2).sum()).backward()
+        results.append([out[0].data, out[1].data, ta.grad.data, tb.grad.data, lin.weight.grad.data])
+    for u, v in zip(*results):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_parameters_only_and_no_grad():
+    net = _net()
+    x = ember.tensor(randn(2, 5, seed=6))  # the input needs no gradient; the weights do
+    net.zero_grad()
+    cp.checkpoint(net, x).sum().backward()
+    g = [p.grad.data.copy() for p in net.parameters()]
+    net.zero_grad()
+    net(x).sum().backward()
+    for u, p in zip(g, net.parameters()):
+        np.testing.assert_array_equal(u, p.grad.data)
+    with ember.no_grad():
+        assert not cp.checkpoint(net, x).requires_grad
+
+
+@pytest.mark.parametrize("segments", [1, 2, 3])
+def test_checkpoint_sequential_equals_plain(torch, segments):
+    x = randn(4, 5, seed=8)
+    net = _net()
+    plain = _grads(net, x, lambda n, v: n(v))
+    checked = _grads(net, x, lambda n, v: cp.checkpoint_sequential(n, segments, v))
+    _same(plain, checked)
+    # the same values as torch's checkpoint_sequential on the same weights
+    import torch.utils.checkpoint as tcp
+
+    tnet = torch.nn.Sequential(
+        torch.nn.Linear(5, 8),
+        torch.nn.Tanh(),
+        torch.nn.Dropout(0.0),
+        torch.nn.Linear(8, 8),
+        torch.nn.ReLU(),
+        torch.nn.Linear(8, 3),
+    ).double()
+    tnet.load_state_dict({k: torch.tensor(v.data) for k, v in net.state_dict().items()})
+    xt = torch.tensor(x * 2.0)
+    yt = tcp.checkpoint_sequential(tnet, segments, xt, use_reentrant=False)
+    np.testing.assert_allclose(checked[0], yt.detach().numpy(), rtol=1e-12)
