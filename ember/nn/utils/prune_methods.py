@@ -251,8 +251,8 @@ def _channel_mask(t, dim: int, keep):
     return mask
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prune ``amount`` entries chosen uniformly at random."""
+class _Unstructured(BasePruningMethod):
+    """Prune the ``amount`` entries of lowest score (ties: earliest first)."""
 
     PRUNING_TYPE = "unstructured"
 
@@ -260,34 +260,34 @@ class RandomUnstructured(BasePruningMethod):
         _validate_amount_init(amount)
         self.amount = amount
 
+    def _scores(self, t):  # pragma: no cover - each method says
+        raise NotImplementedError
+
     def compute_mask(self, t, default_mask):
         t, mask = as_array(t), as_array(default_mask).copy()
         k = _n_to_prune(self.amount, t.size)
         if k:
-            prob = generator_or_default(None).random(t.shape, xp.float64).reshape(-1)
-            mask = _zero_flat(mask, xp.argsort(-prob, kind="stable")[:k])
+            order = xp.argsort(self._scores(t).reshape(-1), kind="stable")
+            mask = _zero_flat(mask, order[:k])
         return Tensor(mask)
+
+
+class RandomUnstructured(_Unstructured):
+    """Prune ``amount`` entries chosen uniformly at random."""
+
+    def _scores(self, t):
+        return -generator_or_default(None).random(t.shape, xp.float64)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prune the ``amount`` entries of smallest |t| (ties: earliest first)."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount) -> None:
-        _validate_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        t, mask = as_array(t), as_array(default_mask).copy()
-        k = _n_to_prune(self.amount, t.size)
-        if k:
-            mask = _zero_flat(mask, xp.argsort(xp.abs(t).reshape(-1), kind="stable")[:k])
-        return Tensor(mask)
+    def _scores(self, t):
+        return xp.abs(t)
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
