@@ -36,6 +36,26 @@ def _norm_except_dim(v: Tensor, dim: int | None) -> Tensor:
     return (v * v).sum(axis=axes, keepdims=True).sqrt()
 
 
+def weight_matrix(w, dim: int):
+    """W as (shape[dim], rest): dim moved first, the other axes flattened (arrays or Tensors
+    alike); the matrix whose largest singular value spectral norm divides by."""
+    if dim != 0:
+        order = (dim,) + tuple(a for a in range(w.ndim) if a != dim)
+        w = w.permute(*order) if isinstance(w, Tensor) else w.transpose(order)
+    return w.reshape(w.shape[0], -1)
+
+
+def normalise(a, eps: float):
+    """a / max(‖a‖, eps)."""
+    return a / max(float(xp.linalg.norm(a)), eps)
+
+
+def divide_by_sigma(weight: Tensor, dim: int, u, v) -> Tensor:
+    """W / σ with σ = uᵀ·W·v, u and v (arrays) held fixed: the gradient flows through W only."""
+    sigma = (Tensor(u.copy()) * (weight_matrix(weight, dim) @ Tensor(v.copy()))).sum()
+    return weight / sigma
+
+
 class _WeightNorm(Module):
     def __init__(self, dim: int | None = 0) -> None:
         super().__init__()
@@ -70,40 +90,28 @@ class _SpectralNorm(Module):
         self.eps = eps
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
-            w = self._matrix(weight.data)
+            w = weight_matrix(weight.data, self.dim)
             h, wd = w.shape
             gen = generator_or_default(None)
             u = gen.standard_normal((h,), w.dtype)
             v = gen.standard_normal((wd,), w.dtype)
-            self.register_buffer("_u", Tensor(u / max(float(xp.linalg.norm(u)), eps)))
-            self.register_buffer("_v", Tensor(v / max(float(xp.linalg.norm(v)), eps)))
+            self.register_buffer("_u", Tensor(normalise(u, eps)))
+            self.register_buffer("_v", Tensor(normalise(v, eps)))
             self._power_method(w, 15)
-
-    def _matrix(self, w):
-        """W as (shape[dim], rest): dim moved first, the other axes flattened (arrays or
-        Tensors alike)."""
-        if self.dim != 0:
-            order = (self.dim,) + tuple(a for a in range(w.ndim) if a != self.dim)
-            w = w.transpose(order) if not isinstance(w, Tensor) else w.permute(*order)
-        return w.reshape(w.shape[0], -1)
 
     def _power_method(self, w, n: int) -> None:
         u, v = self._u.data, self._v.data
         for _ in range(n):
-            u = w @ v
-            u /= max(float(xp.linalg.norm(u)), self.eps)
-            v = w.T @ u
-            v /= max(float(xp.linalg.norm(v)), self.eps)
+            u = normalise(w @ v, self.eps)
+            v = normalise(w.T @ u, self.eps)
         self._u.data[...], self._v.data[...] = u, v
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:
             return F.normalize(weight, dim=0, eps=self.eps)
         if self.training:
-            self._power_method(self._matrix(weight.data), self.n_power_iterations)
-        u, v = Tensor(self._u.data.copy()), Tensor(self._v.data.copy())
-        sigma = (u * (self._matrix(weight) @ v)).sum()  # σ = uᵀ·W·v
-        return weight / sigma
+            self._power_method(weight_matrix(weight.data, self.dim), self.n_power_iterations)
+        return divide_by_sigma(weight, self.dim, self._u.data, self._v.data)
 
     def right_inverse(self, value: Tensor) -> Tensor:
         return value

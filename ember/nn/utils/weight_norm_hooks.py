@@ -19,7 +19,7 @@ from ...backend import generator_or_default, xp
 from ...function import no_grad
 from ...tensor import Tensor
 from ..module import Module, Parameter
-from .parametrizations import _norm_except_dim
+from .parametrizations import _norm_except_dim, divide_by_sigma, normalise, weight_matrix
 
 
 def _computed(module: Module, name: str) -> None:
@@ -78,28 +78,17 @@ class SpectralNorm:
             )
         self.name, self.n, self.dim, self.eps = name, n_power_iterations, dim, eps
 
-    def matrix(self, w):
-        if self.dim != 0:
-            order = (self.dim,) + tuple(a for a in range(w.ndim) if a != self.dim)
-            w = w.permute(*order) if isinstance(w, Tensor) else w.transpose(order)
-        return w.reshape(w.shape[0], -1)
-
-    def _normalise(self, a):
-        return a / max(float(xp.linalg.norm(a)), self.eps)
-
     def compute_weight(self, module: Module, do_power_iteration: bool) -> Tensor:
         W = getattr(module, self.name + "_orig")
         u_buf, v_buf = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         if do_power_iteration:
-            m = self.matrix(W.data)
+            m = weight_matrix(W.data, self.dim)
             u, v = u_buf.data, v_buf.data
             for _ in range(self.n):
-                v = self._normalise(m.T @ u)
-                u = self._normalise(m @ v)
+                v = normalise(m.T @ u, self.eps)
+                u = normalise(m @ v, self.eps)
             u_buf.data[...], v_buf.data[...] = u, v
-        u, v = Tensor(u_buf.data.copy()), Tensor(v_buf.data.copy())
-        sigma = (u * (self.matrix(W) @ v)).sum()  # σ = uᵀ·W·v
-        return W / sigma
+        return divide_by_sigma(W, self.dim, u_buf.data, v_buf.data)
 
     def __call__(self, module: Module, inputs) -> None:
         setattr(module, self.name, self.compute_weight(module, module.training))
@@ -122,10 +111,10 @@ def spectral_norm(
     if dim is None:
         dim = 1 if "ConvTranspose" in type(module).__name__ else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
-    m = fn.matrix(weight.data)
+    m = weight_matrix(weight.data, dim)
     gen = generator_or_default(None)
-    u = fn._normalise(gen.standard_normal((m.shape[0],), m.dtype))
-    v = fn._normalise(gen.standard_normal((m.shape[1],), m.dtype))
+    u = normalise(gen.standard_normal((m.shape[0],), m.dtype), eps)
+    v = normalise(gen.standard_normal((m.shape[1],), m.dtype), eps)
     del module.__dict__[name]
     module.register_parameter(name + "_orig", weight)
     module.register_buffer(name + "_u", Tensor(u))
