@@ -392,7 +392,33 @@ class Generator:
         return (self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype)
 
 
-default_generator = Generator().manual_seed(0)
+_worker_streams = threading.local()
+
+
+class _DefaultGenerator(Generator):
+    """``default_generator``: in a DataLoader worker thread, that worker's own stream (see
+    ``use_worker_stream``), as each of torch's worker processes has a default generator of its
+    own; in every other thread, the process's stream."""
+
+    def _slot(self) -> dict:
+        slot = getattr(_worker_streams, "slot", None)
+        return slot if slot is not None else self.__dict__.setdefault("_process_slot", {})
+
+    _rng = property(lambda g: g._slot()["rng"], lambda g, v: g._slot().__setitem__("rng", v))
+    _initial = property(
+        lambda g: g._slot()["initial"], lambda g, v: g._slot().__setitem__("initial", v)
+    )
+
+
+def use_worker_stream(seed: int) -> None:
+    """Give the calling thread (a DataLoader worker) a default-generator stream of its own,
+    seeded with ``seed``: its draws neither take from nor depend on the other threads', so a
+    seeded run repeats whatever the threads' timing."""
+    _worker_streams.slot = {}
+    default_generator.manual_seed(seed)
+
+
+default_generator = _DefaultGenerator().manual_seed(0)
 
 
 def generator_or_default(generator) -> Generator:

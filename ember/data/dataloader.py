@@ -83,8 +83,12 @@ class DataLoader:
     there, and an exception in a worker is raised here.
     As in torch each worker iterates its own ``iter(dataset)`` of an IterableDataset, so every
     worker yields the whole stream unless ``__iter__`` splits it by ``get_worker_info()``.
-    Threads share the process's random generators, so seeding them in ``worker_init_fn`` does
-    not give each worker a stream of its own as torch's worker processes have.
+    As in torch each worker draws from a default generator of its own (``ember.rand`` … in
+    ``__getitem__``), seeded from the loader's generator, worker id and epoch, so a seeded run
+    gives the same batches whatever the threads' timing and leaves the training's stream
+    untouched; ``ember.manual_seed`` in ``worker_init_fn`` reseeds that worker's stream only.
+    NumPy's and Python's global generators are per process, shared by the threads: a dataset
+    that wants repeatable draws from them seeds its own ``np.random.default_rng`` per worker.
     timeout: seconds to wait for a worker's batch before RuntimeError (no effect without
     workers). These are accepted, checked as torch checks them, and change nothing here:
     pin_memory and pin_memory_device (pinned host memory only speeds copies to a GPU; ember's

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ..backend import use_worker_stream
+
 if TYPE_CHECKING:
     from .dataloader import DataLoader
 
@@ -23,8 +25,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True, slots=True)
 class WorkerInfo:
     """What ``get_worker_info()`` answers inside a worker: its ``id`` (0 … num_workers − 1),
-    ``num_workers``, ``seed`` (differs per worker and per epoch) and the ``dataset`` (the
-    loader's own object: threads share it, there is no per-worker copy)."""
+    ``num_workers``, ``seed`` (differs per worker and per epoch; the worker's own stream of
+    ember's default generator starts from it, so ``ember.initial_seed()`` there answers it,
+    as in torch) and the ``dataset`` (the loader's own object: threads share it, there is no
+    per-worker copy)."""
 
     id: int
     num_workers: int
@@ -80,6 +84,7 @@ class _Workers:
 
     def _run(self, wid: int, info: WorkerInfo, make_work: Callable, init_fn) -> None:
         _local.info = info
+        use_worker_stream(info.seed)  # ember's default generator, as in a torch worker
         failure = None
         try:
             if init_fn is not None:

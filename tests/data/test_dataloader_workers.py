@@ -83,6 +83,54 @@ def test_worker_seeds_differ_per_worker_and_per_epoch():
     assert e1[0][1] != e1[1][1] and e1[0][1] == e1[2][1] and e1[0][1] != e2[0][1]
 
 
+class RandomAugment(Plain):
+    """A sample drawn with ember's default generator (a random augmentation), after a random
+    delay that shuffles which worker finishes first."""
+
+    def __getitem__(self, i):
+        time.sleep(float(np.random.default_rng().random()) * 2e-3)
+        info = get_worker_info()
+        return np.array([info.id, ember.initial_seed() == info.seed, ember.rand(()).item()])
+
+
+def test_each_worker_draws_from_a_default_generator_of_its_own():
+    def epoch(**kw):
+        ember.manual_seed(7)
+        loader = DataLoader(RandomAugment(12), batch_size=1, num_workers=3, **kw)
+        got = [b.data[0].tolist() for b in loader]
+        return got, ember.rand(4).data  # the main thread's stream, after the epoch
+
+    first, after = epoch()
+    second, after_again = epoch()
+    assert first == second  # a seeded run repeats whatever the threads' timing
+    assert [int(w) for w, _, _ in first] == [0, 1, 2] * 4
+    assert all(seeded for _, seeded, _ in first)  # ember.initial_seed() is the worker's seed
+    draws = [d for _, _, d in first]
+    assert len(set(draws)) == 12  # the workers' streams differ
+    # the workers took nothing from the main thread's stream: it continues as if no epoch ran
+    ember.manual_seed(7)
+    DataLoader(RandomAugment(12), batch_size=1, num_workers=3)  # draws the loader's seed
+    np.testing.assert_array_equal(after, ember.rand(4).data)
+    np.testing.assert_array_equal(after, after_again)
+
+
+def test_manual_seed_in_worker_init_fn_reseeds_that_worker_only():
+    def init(worker_id):
+        ember.manual_seed(100 + worker_id)
+
+    ember.manual_seed(0)
+    before = ember.rand(3).data
+    ember.manual_seed(0)
+    loader = DataLoader(RandomAugment(4), batch_size=1, num_workers=2, worker_init_fn=init)
+    ember.manual_seed(0)  # the main stream restarts; the workers' seeds stay theirs
+    got = [b.data[0].tolist() for b in loader]
+    expected = [ember.Generator().manual_seed(100 + w) for w in (0, 1)]
+    want = [ember.rand((), generator=expected[w]).item() for w in (0, 1, 0, 1)]
+    assert [d for _, _, d in got] == want
+    assert [bool(s) for _, s, _ in got] == [False] * 4  # initial_seed() now says 100 + id
+    np.testing.assert_array_equal(ember.rand(3).data, before)
+
+
 def test_an_exception_in_a_worker_is_raised_in_the_caller():
     loader = DataLoader(Plain(fail_at=9), batch_size=4, num_workers=2)
     with pytest.raises(KeyError, match="sample 9 is broken") as info:
