@@ -11,7 +11,7 @@ import pytest
 
 import ember
 import ember.functional as F
-from ember import backend
+from ember import backend, backend_blas
 from ember.backend import matmul_into
 from ember.ops import conv as C
 
@@ -177,7 +177,7 @@ def test_auto_policy_picks_by_shape(policy):
 def gemm_route(request, monkeypatch):
     """Run a test through NumPy's bundled CBLAS (where found) and through the fallback."""
     if request.param == "numpy":
-        monkeypatch.setattr(backend, "_gemm_functions", {})
+        monkeypatch.setattr(backend_blas, "_gemm_functions", {})
     return request.param
 
 
@@ -243,12 +243,12 @@ def test_matmul_into_falls_back_where_blas_cannot_read():
 @pytest.mark.parametrize("cfg", [SHIFT_GRID[1], SHIFT_GRID[6], SHIFT_GRID[10]])
 def test_shifted_split_over_threads_equals_im2col(torch, policy, monkeypatch, workers, cfg):
     """The column ranges summed in parallel threads (backend.split_run) give the same sums."""
-    monkeypatch.setattr(backend, "SPLIT_WORKERS", workers)
+    monkeypatch.setattr(backend_blas, "SPLIT_WORKERS", workers)
     _assert_shifted_equals_im2col(policy, cfg, seed=9)
 
 
 def test_split_run_covers_the_range_once_and_restores_blas_threads(monkeypatch):
-    monkeypatch.setattr(backend, "SPLIT_WORKERS", 3)
+    monkeypatch.setattr(backend_blas, "SPLIT_WORKERS", 3)
     hits = np.zeros(100, int)
     parts = []
 
@@ -257,7 +257,7 @@ def test_split_run_covers_the_range_once_and_restores_blas_threads(monkeypatch):
         parts.append(i)
 
     backend.matmul_into(np.ones((2, 2)), np.ones((2, 2)), np.ones((2, 2)))  # load BLAS
-    threads = backend._gemm_functions.get("threads")
+    threads = backend_blas._gemm_functions.get("threads")
     before = threads[0]() if threads else None
     n = backend.split_run(fn, 100)
     assert (hits == 1).all() and sorted(parts) == list(range(n))
@@ -270,7 +270,7 @@ def test_split_run_works_in_a_forked_child(monkeypatch):
     split_run must make a new one there rather than wait forever."""
     import multiprocessing
 
-    monkeypatch.setattr(backend, "SPLIT_WORKERS", 2)
+    monkeypatch.setattr(backend_blas, "SPLIT_WORKERS", 2)
     backend.split_run(lambda i, lo, hi: None, 10)  # the pool exists in the parent now
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(1) as pool:
@@ -278,11 +278,11 @@ def test_split_run_works_in_a_forked_child(monkeypatch):
 
 
 def _split_sum_in_child() -> int:
-    backend.SPLIT_WORKERS = 2
+    backend_blas.SPLIT_WORKERS = 2
     sums = {}
 
     def fn(i, lo, hi):
         sums[i] = sum(range(lo, hi))
 
-    assert backend.split_run(fn, 10) == 2 or not backend._gemm_functions.get("threads")
+    assert backend.split_run(fn, 10) == 2 or not backend_blas._gemm_functions.get("threads")
     return sum(sums.values())
