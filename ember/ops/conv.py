@@ -24,8 +24,9 @@ memory order, so the next convolution reads channel-major memory again
 (PERFORMANCE.md: "channel-first-then-batch column matrices").
 
 Stride-1 convolutions with enough channels take another route to the same sum, kh·kw
-shifted GEMMs on the flat padded input with no column matrix (conv_shift.py); Conv2d
-picks per call (``shifted_pays``).
+shifted GEMMs on the flat padded input with no column matrix (conv_shift.py), and 3×3
+pad-1 ones a third, Winograd's F(2×2, 3×3) (conv_winograd.py); Conv2d picks per call
+(``winograd_pays``, ``shifted_pays``).
 
 1-D convolution is the 2-D one on a height-1 image. LeCun et al. 1998 (LeNet);
 Chellapilla et al. 2006 (convolution as unrolled matrix products).
@@ -36,10 +37,13 @@ from __future__ import annotations
 from ..backend import get_array_module, strided_view
 from ..function import Function
 from .conv_shift import conv_shifted, conv_shifted_backward, grid_geometry
+from .conv_winograd import conv_winograd, conv_winograd_backward, winograd_fits
 
-#: The algorithm Conv2d runs. "auto" picks per call with ``shifted_pays``; "im2col" and
-#: "shifted" force one (tests run both over the same cases). Shifted GEMMs need stride 1:
-#: other convolutions run im2col whatever this says.
+#: The algorithm Conv2d runs. "auto" picks per call with ``winograd_pays`` and
+#: ``shifted_pays``; "im2col", "shifted" and "winograd" force one (tests run each over the
+#: same cases). Shifted GEMMs need stride 1, Winograd a 3×3 kernel, stride 1, padding 1, no
+#: dilation, no groups: elsewhere "winograd" picks as "auto" does, and convolutions that
+#: are not stride 1 run im2col whatever this says.
 POLICY = "auto"
 
 
@@ -178,6 +182,36 @@ def shifted_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
     return w_shape[1] >= SHIFTED_MIN_CHANNELS and fh * fw <= SHIFTED_MAX_GRID * ho * wo
 
 
+def winograd_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
+    """Whether Winograd F(2×2, 3×3) (conv_winograd.py) should run rather than the others."""
+    if POLICY in ("im2col", "shifted"):
+        return False
+    if not winograd_fits(x_shape, w_shape, stride, padding, dilation, groups):
+        return False
+    if POLICY == "winograd":
+        return True
+    channels, side = min(w_shape[:2]), min(x_shape[2:])
+    return (channels >= WINOGRAD_MIN_CHANNELS and side >= WINOGRAD_MIN_SIDE
+            and channels * side >= WINOGRAD_MIN_CHANNELS_X_SIDE)  # fmt: skip
+
+
+#: Where Winograd beats the shifted path, measured with benchmarks/winograd_crossover.py (2
+#: threads, float32, 3×3 pad 1; shifted time ÷ Winograd time for the forward / forward + ∂x
+#: + ∂W, ranges over 2–5 runs on a noisy 2-core VM), by min(C, O) @ image side, N = 32:
+#: 32 @ 32: 0.54–0.88 / 0.71–0.93; 32 → 64 @ 32: 0.86–0.89 / 1.10–1.20; 64 @ 32 (ResNet's
+#: BasicBlock): 1.12–1.18 / 1.08–1.29; 64 @ 16: 0.62–0.83 / 0.81–1.08; 128 @ 16: 1.19–1.35 /
+#: 1.23–1.47; 64 @ 8: 0.50–0.57 / 0.55–0.57; 128 @ 8: 0.53–0.62 / 1.02–1.05; 256 @ 8:
+#: 1.16–1.17 / 1.17–1.25; 512 @ 4: 1.14–1.24 / 0.87–0.94; N = 8: 64 @ 56: 1.20–1.22 /
+#: 1.18–1.19; 256 @ 14: 1.06–1.37 / 1.04–1.16; 512 @ 7: 0.91–0.97 / 0.75–0.96. The
+#: transforms' passes over 4× the input and output cost per channel, the GEMMs they save per
+#: channel pair, and small images waste more junk tiles (their frames' zero row and column)
+#: and copy shorter rows: so at least 64 channels, more the smaller the image, and no image
+#: under 8×8.
+WINOGRAD_MIN_CHANNELS = 64
+WINOGRAD_MIN_SIDE = 8
+WINOGRAD_MIN_CHANNELS_X_SIDE = 2048
+
+
 #: The crossover, measured with benchmarks/conv_crossover.py (1 thread, forward + backward,
 #: 3×3 pad 1, N = 32, O = 64; im2col time ÷ shifted time): at 32×32, 0.17 at C = 1, 0.63
 #: at 8, 0.93 at 16, 1.13 at 32, 1.30 at 64, 1.14 at 128. At C = 64 by image size (the
@@ -192,9 +226,11 @@ class Conv2d(Function):
     Constants: stride (sh, sw), padding ((top, bottom), (left, right)), dilation (dh, dw),
     groups. A 3-D x with a 3-D W is the 1-D convolution.
 
-    Two algorithms, the same sum: stride-1 convolutions with enough input channels per
-    group run kh·kw shifted GEMMs on the flat padded input (conv_shift.py: no column
-    matrix, nothing larger than the padded input kept for backward); the rest, im2col:
+    Three algorithms, the same sum: 3×3 stride-1 pad-1 convolutions with enough channels
+    run Winograd's F(2×2, 3×3) (conv_winograd.py: 16 GEMMs on transformed tiles, 2.25×
+    fewer multiplies); other stride-1 convolutions with enough input channels per group
+    run kh·kw shifted GEMMs on the flat padded input (conv_shift.py: no column matrix,
+    nothing larger than the padded input kept for backward); the rest, im2col:
     Y = W_mat · X_col + b per group, as below. ``POLICY`` forces one.
 
     ∂L/∂x takes the cheaper of two routes. col2im: ∂L/∂X_col = W_matᵀ · ∂L/∂Y, then one
@@ -209,6 +245,9 @@ class Conv2d(Function):
         self.one_d = x.ndim == 3
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
+        self.winograd = winograd_pays(x.shape, weight.shape, stride, padding, dilation, groups)
+        if self.winograd:  # never for 1-D: its kernel is 1 × k
+            return self._forward_winograd(x, weight, bias)
         self.shifted = shifted_pays(x.shape, weight.shape, stride, padding, dilation, groups)
         if self.shifted:
             return self._forward_shifted(x, weight, bias, padding, dilation, groups)
@@ -235,12 +274,25 @@ class Conv2d(Function):
         y = y.swapaxes(0, 1)  # (N, O, Ho, Wo), memory (O, N, Fh, Fw)
         return y[:, :, 0, :] if self.one_d else y
 
-    def _backward_shifted(self, gy):
-        x_shape, padding, dilation, groups = self.geometry
+    def _forward_winograd(self, x, weight, bias):
+        self.shifted = False
+        # the planes of x only when ∂L/∂W will be asked for (∂L/∂x needs only the weight)
+        y, self.saved = conv_winograd(x, weight, keep=self.needs_input_grad[1])
+        if bias is not None:
+            y += bias.reshape(-1, 1, 1, 1)
+        self.weight = weight
+        return y.swapaxes(0, 1)  # (N, O, H, W), memory (O, N, H, W)
+
+    def _backward_gemms(self, gy):
+        """∂L/∂x, ∂L/∂W, ∂L/∂b of the shifted or the Winograd path."""
         need = self.needs_input_grad
         gy_cm = gy.swapaxes(0, 1)  # (O, N, Ho, Wo)
-        gx, gw = conv_shifted_backward(gy_cm, self.X, self.weight, x_shape, padding, dilation,
-                                       groups, need[:2])  # fmt: skip
+        if self.winograd:
+            gx, gw = conv_winograd_backward(gy_cm, self.saved, self.weight, need[:2])
+        else:
+            x_shape, padding, dilation, groups = self.geometry
+            gx, gw = conv_shifted_backward(gy_cm, self.X, self.weight, x_shape, padding,
+                                           dilation, groups, need[:2])  # fmt: skip
         if self.one_d:
             gx = None if gx is None else gx[:, :, 0, :]
             gw = None if gw is None else gw[:, :, 0, :]
@@ -253,8 +305,8 @@ class Conv2d(Function):
         xp = get_array_module(gy)
         if self.one_d:
             gy = gy[:, :, None, :]
-        if self.shifted:
-            return self._backward_shifted(gy)
+        if self.shifted or self.winograd:
+            return self._backward_gemms(gy)
         x_shape, stride, padding, dilation, groups, out_hw, wc = self.geometry
         n, o = gy.shape[:2]
         weight = self.weight

@@ -163,7 +163,8 @@ def test_auto_policy_picks_by_shape(policy):
         x = ember.zeros(*x_shape)
         return F.conv2d(x, ember.zeros(*w_shape, requires_grad=True), **kw)._ctx.shifted
 
-    assert path((2, 64, 32, 32), (64, 64, 3, 3), padding=1)  # ResNet BasicBlock
+    assert path((2, 32, 32, 32), (64, 32, 3, 3), padding=1)  # 3×3 pad 1, too few for Winograd
+    assert not path((2, 64, 32, 32), (64, 64, 3, 3), padding=1)  # BasicBlock: Winograd
     assert not path((2, 1, 28, 28), (6, 1, 5, 5), padding=2)  # LeNet conv1: C = 1
     assert not path((2, 64, 32, 32), (64, 64, 3, 3), padding=1, stride=2)  # stride 2
     assert path((2, 64, 8, 8), (64, 64, 3, 3), padding=1)  # grid 9·9 for 8·8 outputs
