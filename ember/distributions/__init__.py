@@ -19,6 +19,7 @@ torch's).
 from . import constraints, transforms
 from .constraints import Constraint
 from .continuous import Exponential, Laplace, Normal, Uniform
+from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
 from .distribution import Distribution
 from .gamma_beta import Beta, Gamma
@@ -41,6 +42,7 @@ __all__ = [
     "Categorical",
     "ComposeTransform",
     "Constraint",
+    "Dirichlet",
     "Distribution",
     "ExpTransform",
     "Exponential",

@@ -12,6 +12,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._special import diagonal, digamma, lgamma, softplus, solve_tril
 from .continuous import Exponential, Laplace, Normal, Uniform
+from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .distribution import Distribution, sum_rightmost
 from .gamma_beta import Beta, Gamma
@@ -156,6 +157,18 @@ def _kl_beta_beta(p: Beta, q: Beta) -> Tensor:
     log_b_q = lgamma(aq) + lgamma(bq) - lgamma(sq)
     t = (ap - aq) * digamma(ap) + (bp - bq) * digamma(bp) + (sq - sp) * digamma(sp)
     return log_b_q - log_b_p + t
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p: Dirichlet, q: Dirichlet) -> Tensor:
+    """log Γ(α₀) − log Γ(β₀) − Σ_k (log Γ(α_k) − log Γ(β_k)) + Σ_k (α_k − β_k)·(ψ(α_k) − ψ(α₀)),
+    p with concentration α, q with β, α₀ = Σ_k α_k, β₀ = Σ_k β_k (torch's formula)."""
+    a, b = p.concentration, q.concentration
+    a0, b0 = a.sum(-1), b.sum(-1)
+    t1 = lgamma(a0) - lgamma(b0)
+    t2 = (lgamma(a) - lgamma(b)).sum(-1)
+    t3 = digamma(a) - digamma(a0).unsqueeze(-1)
+    return t1 - t2 + ((a - b) * t3).sum(-1)
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
