@@ -19,8 +19,10 @@ torch's).
 from . import constraints, transforms
 from .constraints import Constraint
 from .continuous import Exponential, Laplace, Normal, Uniform
+from .continuous_more import Cauchy, Chi2, HalfCauchy, HalfNormal, StudentT
 from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
+from .discrete_more import Binomial, Geometric, Poisson
 from .distribution import Distribution
 from .gamma_beta import Beta, Gamma
 from .kl import kl_divergence, register_kl
@@ -39,7 +41,10 @@ __all__ = [
     "AffineTransform",
     "Bernoulli",
     "Beta",
+    "Binomial",
     "Categorical",
+    "Cauchy",
+    "Chi2",
     "ComposeTransform",
     "Constraint",
     "Dirichlet",
@@ -47,6 +52,9 @@ __all__ = [
     "ExpTransform",
     "Exponential",
     "Gamma",
+    "Geometric",
+    "HalfCauchy",
+    "HalfNormal",
     "Independent",
     "Laplace",
     "LogNormal",
@@ -54,7 +62,9 @@ __all__ = [
     "Normal",
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
+    "Poisson",
     "SigmoidTransform",
+    "StudentT",
     "TanhTransform",
     "Transform",
     "TransformedDistribution",

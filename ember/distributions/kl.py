@@ -12,8 +12,10 @@ from ..backend import xp
 from ..tensor import Tensor
 from ._special import diagonal, digamma, lgamma, softplus, solve_tril
 from .continuous import Exponential, Laplace, Normal, Uniform
+from .continuous_more import Cauchy, HalfNormal
 from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
+from .discrete_more import Binomial, Geometric, Poisson
 from .distribution import Distribution, sum_rightmost
 from .gamma_beta import Beta, Gamma
 from .multivariate import Independent, MultivariateNormal, batch_mahalanobis
@@ -201,3 +203,55 @@ def _kl_independent_independent(p: Independent, q: Independent) -> Tensor:
         )
     result = kl_divergence(p.base_dist, q.base_dist)
     return sum_rightmost(result, p.reinterpreted_batch_ndims)
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p: Poisson, q: Poisson) -> Tensor:
+    """λ_p·(log λ_p − log λ_q) − (λ_p − λ_q)."""
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p: Bernoulli, q: Poisson) -> Tensor:
+    """−H(p) − (p·log λ − λ)."""
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Poisson, Bernoulli)
+@register_kl(Poisson, Binomial)
+def _kl_poisson_infinity(p: Poisson, q) -> Tensor:
+    """+∞: the Poisson puts mass on counts q cannot reach."""
+    return Tensor(xp.full(p.rate.shape, xp.inf, dtype=p.rate.dtype))
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
+    """−H(p) − log(1 − q)/p − logit q (torch's formula)."""
+    return -p.entropy() - (-q.probs).log1p() / p.probs - q.logits
+
+
+@register_kl(Binomial, Binomial)
+def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
+    """n_p·(p·(logit p − logit q) + log(1 − p) − log(1 − q)); +∞ where n_p > n_q, and
+    NotImplementedError where n_p < n_q (as torch)."""
+    n_p, n_q = p.total_count.data, q.total_count.data
+    if xp.any(n_p < n_q):
+        raise NotImplementedError(
+            "KL between Binomials where q.total_count > p.total_count is not implemented"
+        )
+    kl = p.total_count * (p.probs * (p.logits - q.logits) + (-p.probs).log1p() - (-q.probs).log1p())
+    return _inf_where(kl, xp.broadcast_to(n_p > n_q, kl.shape))
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p: HalfNormal, q: HalfNormal) -> Tensor:
+    """KL of the unfolded normals: ½·(σ_p²/σ_q² − 1 − log(σ_p²/σ_q²))."""
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p: Cauchy, q: Cauchy) -> Tensor:
+    """log((σ_p + σ_q)² + (μ_p − μ_q)²) − log(4·σ_p·σ_q) (Chyzak & Nielsen 2019)."""
+    t1 = ((p.scale + q.scale) ** 2 + (p.loc - q.loc) ** 2).log()
+    t2 = (4 * p.scale * q.scale).log()
+    return t1 - t2
