@@ -29,7 +29,40 @@ def _one_of(probs, logits) -> None:
         raise ValueError("Either `probs` or `logits` must be specified, but not both.")
 
 
-class Bernoulli(Distribution):
+class _ProbsOrLogits(Distribution):
+    """``probs`` or ``logits`` (exactly one; the other made lazily), binary."""
+
+    def __init__(self, probs=None, logits=None, validate_args=None):
+        self._set_param(probs, logits)
+        param = probs if probs is not None else logits
+        batch_shape = () if isinstance(param, numbers.Number) else self._param.shape
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def _set_param(self, probs, logits, *others):
+        _one_of(probs, logits)
+        self._given = "probs" if probs is not None else "logits"
+        out = broadcast_all(*others, probs if probs is not None else logits)
+        setattr(self, self._given, out[-1])
+        return out[:-1]
+
+    @property
+    def _param(self) -> Tensor:
+        return getattr(self, self._given)
+
+    @property
+    def param_shape(self) -> tuple:
+        return self._param.shape
+
+    @lazy_property
+    def logits(self) -> Tensor:
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self) -> Tensor:
+        return logits_to_probs(self.logits, is_binary=True)
+
+
+class Bernoulli(_ProbsOrLogits):
     """The Bernoulli distribution on {0, 1}: P(x = 1) = p, p = σ(logits).
 
     log p(x) = x·log p + (1 − x)·log(1 − p) = x·ℓ − softplus(ℓ),   ℓ = logit p
@@ -41,33 +74,6 @@ class Bernoulli(Distribution):
     support = constraints.boolean
     has_enumerate_support = True
     _expand_params = {"probs": 0, "logits": 0}
-
-    def __init__(self, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        param = probs if probs is not None else logits
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-        else:
-            (self.logits,) = broadcast_all(logits)
-        self._given = "probs" if probs is not None else "logits"
-        batch_shape = () if isinstance(param, numbers.Number) else self._param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    @property
-    def _param(self) -> Tensor:
-        return getattr(self, self._given)
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
 
     @property
     def mean(self) -> Tensor:

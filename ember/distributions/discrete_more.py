@@ -20,13 +20,11 @@ from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import lgamma, softplus
+from .discrete import _ProbsOrLogits
 from .distribution import (
     Distribution,
     broadcast_all,
     draw_uniform,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 
 __all__ = ["Binomial", "Geometric", "Poisson"]
@@ -82,34 +80,6 @@ class Poisson(Distribution):
         return x.xlogy(rate) - rate - lgamma(x + 1)
 
 
-class _ProbsOrLogits(Distribution):
-    """``probs`` or ``logits`` (exactly one; the other made lazily), binary."""
-
-    def _set_param(self, probs, logits, *others):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        self._given = "probs" if probs is not None else "logits"
-        out = broadcast_all(*others, probs if probs is not None else logits)
-        setattr(self, self._given, out[-1])
-        return out[:-1]
-
-    @property
-    def _param(self) -> Tensor:
-        return getattr(self, self._given)
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
-
-
 class Geometric(_ProbsOrLogits):
     """The number of failures before the first success of Bernoulli(p) trials, ``probs`` p in
     (0, 1] or ``logits`` (module docstring)."""
@@ -119,10 +89,7 @@ class Geometric(_ProbsOrLogits):
     _expand_params = {"probs": 0, "logits": 0}
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        self._set_param(probs, logits)
-        param = probs if probs is not None else logits
-        batch_shape = () if isinstance(param, numbers.Number) else self._param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(probs, logits, validate_args=validate_args)
         if self._validate_args and probs is not None and not xp.all(self.probs.data > 0):
             raise ValueError(
                 f"Expected parameter probs ({type(self.probs).__name__} of shape"
@@ -176,7 +143,8 @@ class Binomial(_ProbsOrLogits):
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         (n,) = self._set_param(probs, logits, total_count)
         self.total_count = n.astype(self._param.dtype) if n.dtype != self._param.dtype else n
-        super().__init__(self._param.shape, validate_args=validate_args)
+        # Distribution's constructor, not _ProbsOrLogits': total_count joins the broadcast
+        Distribution.__init__(self, self._param.shape, validate_args=validate_args)
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
