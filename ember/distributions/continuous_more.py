@@ -31,6 +31,7 @@ from .distribution import (
     draw_uniform,
 )
 from .gamma_beta import Gamma
+from .transformed import expand_wrapper
 
 __all__ = ["Cauchy", "Chi2", "HalfCauchy", "HalfNormal", "StudentT"]
 
@@ -172,11 +173,7 @@ class _Folded(Distribution):
         return self.base_dist.scale
 
     def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        new._batch_shape = tuple(batch_shape)
-        return new
+        return expand_wrapper(self, batch_shape)
 
     @property
     def mode(self) -> Tensor:

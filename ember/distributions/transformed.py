@@ -9,6 +9,16 @@ from .distribution import Distribution, sum_rightmost
 from .transforms import ExpTransform, Transform
 
 
+def expand_wrapper(dist, batch_shape):
+    """A copy of ``dist``, a distribution built around ``dist.base_dist``, with the base
+    expanded to ``batch_shape`` (everything else shared)."""
+    new = type(dist).__new__(type(dist))
+    new.__dict__.update(dist.__dict__)
+    new.base_dist = dist.base_dist.expand(batch_shape)
+    new._batch_shape = tuple(batch_shape)
+    return new
+
+
 class TransformedDistribution(Distribution):
     """The distribution of y = f(x), x ~ base, f = fₙ ∘ … ∘ f₁ (``transforms`` in order).
 
@@ -59,11 +69,7 @@ class TransformedDistribution(Distribution):
         return constraints.independent(s, extra) if extra > 0 else s
 
     def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new.base_dist = self.base_dist.expand(batch_shape)
-        new._batch_shape = tuple(batch_shape)
-        return new
+        return expand_wrapper(self, batch_shape)
 
     def rsample(self, sample_shape=()) -> Tensor:
         x = self.base_dist.rsample(sample_shape)
