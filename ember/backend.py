@@ -193,11 +193,23 @@ except ImportError:  # pragma: no cover - SciPy ships with the default install
     erf, erfinv, expit = _erf_fallback, _needs_scipy, _expit_fallback
 
 try:  # log Γ and its derivatives (lgamma, digamma; the Gamma and Beta distributions), the
-    # regularised incomplete gamma P, Q = 1 − P (the gamma draws' reparameterisation), and
+    # regularised incomplete gamma P, Q = 1 − P (the gamma draws' reparameterisation), the
+    # regularised incomplete beta (the binomial CDF, for inverse-transform draws), and
     # the normal quantile and log-CDF, accurate in the tails where erf-based forms cancel
-    from scipy.special import erfc, gammainc, gammaincc, gammaln, log_ndtr, ndtri, polygamma, psi
+    from scipy.special import (
+        betainc,
+        erfc,
+        gammainc,
+        gammaincc,
+        gammaln,
+        log_ndtr,
+        ndtri,
+        polygamma,
+        psi,
+    )
 except ImportError:  # pragma: no cover - SciPy ships with the default install
     erfc = gammainc = gammaincc = gammaln = log_ndtr = ndtri = polygamma = psi = _needs_scipy
+    betainc = _needs_scipy
 
 
 class Generator:

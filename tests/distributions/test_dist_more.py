@@ -218,11 +218,15 @@ def test_sample_moments():
         mean, var = d.mean.data, d.variance.data
         se = np.sqrt(var / n)
         assert np.all(np.abs(x.mean(0) - mean) <= 5 * se + 1e-12), type(d).__name__
-    # the Poisson sampler is exact inverse transform: its histogram matches the pmf
-    k = D.Poisson(3.0).sample((n,)).data
-    pmf = np.exp(D.Poisson(3.0).log_prob(ember.tensor(np.arange(8.0))).data)
-    freq = np.bincount(k.astype(int), minlength=8)[:8] / n
-    assert np.all(np.abs(freq - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / n))
+    # the Poisson and Binomial samplers are exact inverse transforms: histograms match the pmf
+    for d in (D.Poisson(3.0), D.Binomial(7, ember.tensor(0.35))):
+        k = d.sample((n,)).data
+        pmf = np.exp(d.log_prob(ember.tensor(np.arange(8.0))).data)
+        freq = np.bincount(k.astype(int), minlength=8)[:8] / n
+        assert np.all(np.abs(freq - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / n)), type(d).__name__
+    # large counts cost no memory per trial: n = 10⁹ draws land within 5 standard deviations
+    big = D.Binomial(ember.tensor([1e9]), ember.tensor([0.25])).sample((50,)).data
+    assert np.all(np.abs(big - 2.5e8) <= 5 * np.sqrt(1e9 * 0.25 * 0.75))
 
 
 def test_cauchy_and_half_rsample_are_the_reparameterised_noise(torch):
