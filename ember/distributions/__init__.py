@@ -10,8 +10,9 @@
     kl = D.kl_divergence(q, D.Normal(0.0, 1.0)).sum(-1)
 
 Every density, entropy, KL and reparameterised draw is composed from ember's Tensor ops (erf,
-lgamma, digamma …), ember.linalg (Cholesky, triangular solves) and one Function of its own
-(an exact softplus, ``_special.py``), so ``backward()`` reaches the parameters. Draws come
+lgamma, digamma …), ember.linalg (Cholesky, triangular solves) and three Functions of its own
+(an exact softplus, ``_special.py``; a gamma draw with its implicit reparameterisation
+gradient and the gamma CDF, ``gamma_beta.py``), so ``backward()`` reaches the parameters. Draws come
 from ember's seeded generator: ``ember.manual_seed`` repeats them (the streams differ from
 torch's).
 """
