@@ -2,10 +2,10 @@
 
 Each one is a thin wrapper over the Tensor method or the F function of the same meaning (no
 maths of its own), with torch's argument names and order; an ``input`` that is not a Tensor
-(a number, list or array) is taken as a constant tensor. Elementwise maths and reductions
-are here; shapes, products, einsum and softmax in torch_shape.py; creation, dtypes, grad modes
-and random draws in torch_creation.py; this module re-exports them all (``__all__``), so
-``ember/__init__.py`` takes them in one import.
+(a number, list or array) is taken as a constant tensor. Elementwise maths is here;
+reductions in torch_reductions.py; shapes, products, einsum and softmax in torch_shape.py;
+creation, dtypes, grad modes and random draws in torch_creation.py; this module re-exports
+them all (``__all__``), so ``ember/__init__.py`` takes them in one import.
 
 These names shadow Python's builtins (sum, max, abs, round, …) inside this module only.
 """
@@ -31,6 +31,20 @@ from .torch_creation import (
     normal,
     set_default_dtype,
     uint8,
+)
+from .torch_reductions import (
+    all,
+    any,
+    argmax,
+    argmin,
+    logsumexp,
+    max,
+    mean,
+    min,
+    numel,
+    std,
+    sum,
+    var,
 )
 from .torch_shape import (  # _t: input as a Tensor, shared with torch_shape's wrappers
     _t,
@@ -324,77 +338,6 @@ def gt(input, other) -> Tensor:  # noqa: A002
 def ge(input, other) -> Tensor:  # noqa: A002
     """torch.ge: input >= other (bool)."""
     return _t(input) >= other
-
-
-# ------------------------------------------------------------ reductions
-def sum(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.sum: over every element, or over dim (an int or a tuple)."""
-    return _t(input).sum(dim=dim, keepdim=keepdim)
-
-
-def mean(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.mean."""
-    return _t(input).mean(dim=dim, keepdim=keepdim)
-
-
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
-    """torch.var: Σ(x - x̄)² / (N - correction); correction 1 (unbiased) unless told."""
-    if correction is None:
-        correction = 1 if unbiased is None else int(unbiased)
-    return _t(input).var(correction=correction, dim=dim, keepdim=keepdim)
-
-
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
-    """torch.std: √var."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
-
-
-def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.logsumexp: log Σ eˣ along dim, computed stably."""
-    return _t(input).logsumexp(dim=dim, keepdim=keepdim)
-
-
-def max(input, dim=None, keepdim: bool = False):  # noqa: A002
-    """torch.max: the largest element; with dim, (values, indices); with a tensor, maximum."""
-    if isinstance(dim, Tensor):
-        return maximum(input, dim)
-    if dim is None:
-        return _t(input).max()
-    return _t(input).max(dim, keepdim)
-
-
-def min(input, dim=None, keepdim: bool = False):  # noqa: A002
-    """torch.min: the smallest element; with dim, (values, indices); with a tensor, minimum."""
-    if isinstance(dim, Tensor):
-        return minimum(input, dim)
-    if dim is None:
-        return _t(input).min()
-    return _t(input).min(dim, keepdim)
-
-
-def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.argmax: index of the largest element (of the flattened input when dim is None)."""
-    return _t(input).argmax(dim, keepdim and dim is not None)
-
-
-def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.argmin."""
-    return _t(input).argmin(dim, keepdim and dim is not None)
-
-
-def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.all: whether every element (along dim) is nonzero."""
-    return _t(input).all(dim, keepdim)
-
-
-def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.any: whether some element (along dim) is nonzero."""
-    return _t(input).any(dim, keepdim)
-
-
-def numel(input) -> int:  # noqa: A002
-    """torch.numel: the number of elements."""
-    return _t(input).numel()
 
 
 # fmt: off

@@ -1,0 +1,82 @@
+"""torch's top-level reductions on ``ember.*``: ``ember.sum(x, dim=1)``, ``ember.max(x, 0)`` …
+
+Thin wrappers over the Tensor methods of the same meaning, with torch's argument names and
+order; re-exported by torch_functions.py. The names shadow Python's builtins (sum, max, min,
+all, any) inside this module only.
+"""
+
+from __future__ import annotations
+
+from .functional.shape import maximum, minimum
+from .tensor import Tensor
+from .torch_shape import _t
+
+
+def sum(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.sum: over every element, or over dim (an int or a tuple)."""
+    return _t(input).sum(dim=dim, keepdim=keepdim)
+
+
+def mean(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.mean."""
+    return _t(input).mean(dim=dim, keepdim=keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+    """torch.var: Σ(x - x̄)² / (N - correction); correction 1 (unbiased) unless told."""
+    if correction is None:
+        correction = 1 if unbiased is None else int(unbiased)
+    return _t(input).var(correction=correction, dim=dim, keepdim=keepdim)
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
+    """torch.std: √var."""
+    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+
+
+def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.logsumexp: log Σ eˣ along dim, computed stably."""
+    return _t(input).logsumexp(dim=dim, keepdim=keepdim)
+
+
+def max(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """torch.max: the largest element; with dim, (values, indices); with a tensor, maximum."""
+    if isinstance(dim, Tensor):
+        return maximum(input, dim)
+    if dim is None:
+        return _t(input).max()
+    return _t(input).max(dim, keepdim)
+
+
+def min(input, dim=None, keepdim: bool = False):  # noqa: A002
+    """torch.min: the smallest element; with dim, (values, indices); with a tensor, minimum."""
+    if isinstance(dim, Tensor):
+        return minimum(input, dim)
+    if dim is None:
+        return _t(input).min()
+    return _t(input).min(dim, keepdim)
+
+
+def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.argmax: index of the largest element (of the flattened input when dim is None)."""
+    return _t(input).argmax(dim, keepdim and dim is not None)
+
+
+def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.argmin."""
+    return _t(input).argmin(dim, keepdim and dim is not None)
+
+
+def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.all: whether every element (along dim) is nonzero."""
+    return _t(input).all(dim, keepdim)
+
+
+def any(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
+    """torch.any: whether some element (along dim) is nonzero."""
+    return _t(input).any(dim, keepdim)
+
+
+def numel(input) -> int:  # noqa: A002
+    """torch.numel: the number of elements."""
+    return _t(input).numel()
