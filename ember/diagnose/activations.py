@@ -31,7 +31,8 @@ from __future__ import annotations
 import contextlib
 
 from ..function import observers
-from ..nn.module import Module, module_stack, start_tracking, stop_tracking
+from ..nn.module import Module
+from ..nn.module_tracking import module_stack, start_tracking, stop_tracking
 from ..tensor import Tensor
 from .activation_diagnosis import (  # noqa: F401 - SATURATION_THRESHOLDS, Problem: re-exported
     ACTIVATION_OPS,

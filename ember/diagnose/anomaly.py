@@ -19,7 +19,8 @@ import sys
 
 from ..backend import xp
 from ..function import observers
-from ..nn.module import Module, module_stack, track_modules
+from ..nn.module import Module
+from ..nn.module_tracking import module_stack, track_modules
 
 _EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -10,7 +10,6 @@ an optimizer. Names are dotted paths, as in torch.
 
 from __future__ import annotations
 
-import contextlib
 from collections import OrderedDict
 from collections.abc import Iterator
 
@@ -332,52 +331,6 @@ class Module:
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
-
-
-# ---------------------------------------------------------------- module tracking
-#: The modules whose forward is running, outermost first. Kept up to date only while
-#: tracking is on (anomaly detection and activation capture name the layer an op sits in).
-module_stack: list[Module] = []
-_tracking_depth = 0
-_plain_call = Module.__call__
-
-
-def _tracked_call(self, *args, **kwargs):
-    module_stack.append(self)
-    try:
-        return _plain_call(self, *args, **kwargs)
-    finally:
-        module_stack.pop()
-
-
-def start_tracking() -> None:
-    """Swap ``Module.__call__`` for the version that maintains ``module_stack`` (nested
-    starts count); outside tracking a module call costs exactly what it always did."""
-    global _tracking_depth
-    if _tracking_depth == 0:
-        Module.__call__ = _tracked_call
-    _tracking_depth += 1
-
-
-def stop_tracking() -> None:
-    """Undo one ``start_tracking``; the last one puts the plain ``__call__`` back. Calls
-    already running keep popping their own entries, so stopping mid-forward is safe."""
-    global _tracking_depth
-    if _tracking_depth == 0:
-        raise RuntimeError("stop_tracking() without a matching start_tracking()")
-    _tracking_depth -= 1
-    if _tracking_depth == 0:
-        Module.__call__ = _plain_call
-
-
-@contextlib.contextmanager
-def track_modules():
-    """Maintain ``module_stack`` inside the block."""
-    start_tracking()
-    try:
-        yield module_stack
-    finally:
-        stop_tracking()
 
 
 class _IncompatibleKeys(tuple):

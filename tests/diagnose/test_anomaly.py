@@ -6,7 +6,8 @@ import pytest
 import ember
 import ember.nn as nn
 from ember import function
-from ember.nn.module import Module, module_stack
+from ember.nn.module import Module
+from ember.nn.module_tracking import module_stack
 
 
 class Block(nn.Module):

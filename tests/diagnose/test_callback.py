@@ -95,7 +95,7 @@ def test_bad_interval_is_refused():
 def test_an_armed_capture_switches_itself_off_after_the_forward():
     """If training stops between arming and the next backward, nothing stays installed."""
     from ember.diagnose.activations import ActivationCapture
-    from ember.nn.module import stop_tracking
+    from ember.nn.module_tracking import stop_tracking
 
     plain = Module.__call__
     model = mlp()

@@ -1,0 +1,56 @@
+"""Module tracking: which modules' forwards are running, for diagnostics that name the layer
+an op sits in (anomaly detection, activation capture).
+
+While tracking is on, ``Module.__call__`` is swapped for a version that pushes the module on
+``module_stack`` around its call; off, a module call costs exactly what it always did.
+"""
+
+from __future__ import annotations
+
+import contextlib
+
+from .module import Module
+
+#: The modules whose forward is running, outermost first. Kept up to date only while
+#: tracking is on (anomaly detection and activation capture name the layer an op sits in).
+module_stack: list[Module] = []
+_tracking_depth = 0
+_plain_call = Module.__call__
+
+
+def _tracked_call(self, *args, **kwargs):
+    module_stack.append(self)
+    try:
+        return _plain_call(self, *args, **kwargs)
+    finally:
+        module_stack.pop()
+
+
+def start_tracking() -> None:
+    """Swap ``Module.__call__`` for the version that maintains ``module_stack`` (nested
+    starts count); outside tracking a module call costs exactly what it always did."""
+    global _tracking_depth
+    if _tracking_depth == 0:
+        Module.__call__ = _tracked_call
+    _tracking_depth += 1
+
+
+def stop_tracking() -> None:
+    """Undo one ``start_tracking``; the last one puts the plain ``__call__`` back. Calls
+    already running keep popping their own entries, so stopping mid-forward is safe."""
+    global _tracking_depth
+    if _tracking_depth == 0:
+        raise RuntimeError("stop_tracking() without a matching start_tracking()")
+    _tracking_depth -= 1
+    if _tracking_depth == 0:
+        Module.__call__ = _plain_call
+
+
+@contextlib.contextmanager
+def track_modules():
+    """Maintain ``module_stack`` inside the block."""
+    start_tracking()
+    try:
+        yield module_stack
+    finally:
+        stop_tracking()
