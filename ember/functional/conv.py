@@ -67,7 +67,7 @@ def accepts_unbatched(nd: int):
 
 
 def expected_input(nd: int) -> str:
-    spatial = "L" if nd == 1 else "H, W"
+    spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[nd]
     return f"a {nd + 1}-D (C, {spatial}) or {nd + 2}-D (N, C, {spatial}) input"
 
 

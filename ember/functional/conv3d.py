@@ -17,11 +17,11 @@ from __future__ import annotations
 from ..ops import conv3d as C3
 from ..ops import pool3d as P3
 from ..tensor import Tensor, apply
-from .conv import _check, _pair, accepts_unbatched, conv_padding
+from .conv import _check, _pair, accepts_unbatched, conv_padding, expected_input
 from .layers_more import _channel_dropout
-from .pool import adaptive_bins
+from .pool import _pool_args, adaptive_bins
 
-_EXPECTED = "a 4-D (C, D, H, W) or 5-D (N, C, D, H, W) input"
+_EXPECTED = expected_input(3)
 
 
 @accepts_unbatched(3)
@@ -36,8 +36,6 @@ def conv3d(
 ) -> Tensor:
     """3-D convolution (cross-correlation, as torch): x (N, C, D, H, W),
     W (O, C/groups, kd, kh, kw); padding ints, 'valid' or 'same'."""
-    if input.ndim != 5:
-        raise ValueError(f"conv3d: expected {_EXPECTED}, got shape {input.shape}")
     _check(input, weight, bias, groups, 3, "conv3d")
     stride, dilation = _pair(stride, 3, "stride"), _pair(dilation, 3, "dilation")
     pads = conv_padding(padding, weight.shape[2:], dilation, stride, 3)
@@ -45,18 +43,6 @@ def conv3d(
         C3.Conv3d, input, weight, bias, stride=stride, padding=pads, dilation=dilation,
         groups=groups,
     )  # fmt: skip
-
-
-def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, name: str):
-    if x.ndim != 5:
-        raise ValueError(f"{name}: expected {_EXPECTED}, got shape {x.shape}")
-    k = _pair(kernel_size, 3, "kernel_size")
-    s = k if stride is None or stride == () else _pair(stride, 3, "stride")
-    p = _pair(padding, 3, "padding")
-    d = _pair(dilation, 3, "dilation")
-    if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
-    return k, s, p, d
 
 
 @accepts_unbatched(3)
@@ -71,7 +57,7 @@ def max_pool3d(
 ):
     """Max over kd×kh×kw windows; stride defaults to the kernel size. With
     ``return_indices`` also the flat index t·H·W + i·W + j of each maximum in its volume."""
-    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, "max_pool3d")
+    k, s, p, d = _pool_args(input, kernel_size, stride, padding, dilation, 3, "max_pool3d")
     consts = dict(kernel_size=k, stride=s, padding=p, dilation=d, ceil_mode=ceil_mode)
     if not return_indices:
         return apply(P3.MaxPool3d, input, **consts)
@@ -90,7 +76,7 @@ def avg_pool3d(
     divisor_override: int | None = None,
 ) -> Tensor:
     """Mean over kd×kh×kw windows; divisor as torch (see the module docstring)."""
-    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, "avg_pool3d")
+    k, s, p, _ = _pool_args(input, kernel_size, stride, padding, 1, 3, "avg_pool3d")
     return apply(
         P3.AvgPool3d, input, kernel_size=k, stride=s, padding=p, ceil_mode=ceil_mode,
         count_include_pad=count_include_pad, divisor_override=divisor_override,

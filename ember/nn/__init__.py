@@ -40,6 +40,7 @@ from .conv3d import (
     ReplicationPad3d,
     ZeroPad3d,
 )
+from .conv3d import __all__ as _CONV3D_NAMES
 from .conv_transpose import (
     ConvTranspose1d,
     ConvTranspose2d,
@@ -287,15 +288,5 @@ __all__ = [
     "LazyBatchNorm2d",
     "UninitializedParameter",
     "UninitializedBuffer",
-    "AdaptiveAvgPool3d",
-    "AvgPool3d",
-    "BatchNorm3d",
-    "ConstantPad3d",
-    "Conv3d",
-    "Dropout3d",
-    "InstanceNorm3d",
-    "MaxPool3d",
-    "ReflectionPad3d",
-    "ReplicationPad3d",
-    "ZeroPad3d",
+    *_CONV3D_NAMES,
 ]
