@@ -38,16 +38,6 @@ OPTIONS = {
 CASES = [(name, opts) for name, all_opts in OPTIONS.items() for opts in all_opts]
 
 
-@pytest.fixture
-def default_float64(torch):
-    old_t, old_e = torch.get_default_dtype(), ember.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    ember.set_default_dtype(ember.float64)
-    yield
-    torch.set_default_dtype(old_t)
-    ember.set_default_dtype(old_e)
-
-
 def _assert_state_close(oe, ot, ps_e, ps_t, tol):
     for pe, pt in zip(ps_e, ps_t):
         se, st = oe.state[pe], ot.state[pt]

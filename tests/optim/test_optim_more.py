@@ -56,16 +56,6 @@ def test_matches_torch_float64(torch, name, opts):
     _assert_close(ps_e, ps_t, 1e-10)
 
 
-@pytest.fixture
-def default_float64(torch):
-    old_t, old_e = torch.get_default_dtype(), ember.get_default_dtype()
-    torch.set_default_dtype(torch.float64)
-    ember.set_default_dtype(ember.float64)
-    yield
-    torch.set_default_dtype(old_t)
-    ember.set_default_dtype(old_e)
-
-
 def test_nadam_mu_product_in_float64_default(torch, default_float64):
     ps_e, ps_t = _make(torch)
     oe, ot = NAdam(ps_e, lr=0.01), torch.optim.NAdam(ps_t, lr=0.01)
