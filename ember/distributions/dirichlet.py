@@ -26,7 +26,7 @@ from ..tensor import Tensor, apply
 from . import constraints
 from ._special import digamma, lgamma, xlogy
 from .distribution import Distribution, as_float_tensor
-from .gamma_beta import StandardGammaDraw, _floor
+from .gamma_beta import StandardGammaDraw, _clip_values
 
 __all__ = ["Dirichlet"]
 
@@ -86,7 +86,7 @@ class Dirichlet(Distribution):
         shape = self._extended_shape(sample_shape)
         z = apply(StandardGammaDraw, self.concentration.expand(shape))
         eps = xp.finfo(z.dtype)
-        return _floor(z / z.sum(-1, keepdim=True), eps.tiny, 1 - eps.eps)
+        return _clip_values(z / z.sum(-1, keepdim=True), eps.tiny, 1 - eps.eps)
 
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.concentration.dtype)

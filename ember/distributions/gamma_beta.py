@@ -116,7 +116,7 @@ class StandardGammaDraw(Function):
         return (gz * gamma_draw_grad(self.alpha, self.z),)
 
 
-def _floor(t: Tensor, low, high=None) -> Tensor:
+def _clip_values(t: Tensor, low, high=None) -> Tensor:
     """t with its values clipped to [low, high] in place, the gradient left as it is (torch
     clamps its reparameterised draws the same way, on the detached value)."""
     xp.clip(t.data, low, high, out=t.data)
@@ -155,18 +155,12 @@ class Gamma(Distribution):
     def variance(self) -> Tensor:
         return self.concentration / self.rate**2
 
-    def sample(self, sample_shape=()) -> Tensor:
-        shape = self._extended_shape(sample_shape)
-        alpha = xp.broadcast_to(self.concentration.data, shape)
-        x = standard_gamma(alpha, self.concentration.dtype) / self.rate.data
-        return Tensor(xp.maximum(x, xp.finfo(x.dtype).tiny).astype(self.concentration.dtype))
-
     def rsample(self, sample_shape=()) -> Tensor:
-        """x = z/β with z ~ Gamma(α, 1) drawn as ``sample`` draws it (the same values for the
-        same seed), differentiable in α (implicitly, see the module docstring) and β."""
+        """x = z/β with z ~ Gamma(α, 1), differentiable in α (implicitly, see the module
+        docstring) and β; ``sample`` is this draw outside the graph."""
         shape = self._extended_shape(sample_shape)
         z = apply(StandardGammaDraw, self.concentration.expand(shape))
-        return _floor(z / self.rate.expand(shape), xp.finfo(z.dtype).tiny)
+        return _clip_values(z / self.rate.expand(shape), xp.finfo(z.dtype).tiny)
 
     def cdf(self, value) -> Tensor:
         """P(X ≤ x) = P(α, β·x), the regularised lower incomplete gamma (torch's formula)."""
@@ -231,22 +225,14 @@ class Beta(Distribution):
         total = a + b
         return a * b / (total**2 * (total + 1))
 
-    def sample(self, sample_shape=()) -> Tensor:
-        shape = self._extended_shape(sample_shape)
-        dtype = self.concentration1.dtype
-        x = standard_gamma(xp.broadcast_to(self.concentration1.data, shape), dtype)
-        y = standard_gamma(xp.broadcast_to(self.concentration0.data, shape), dtype)
-        eps = xp.finfo(dtype)
-        return Tensor(xp.clip(x / (x + y), eps.tiny, 1 - eps.eps).astype(dtype))
-
     def rsample(self, sample_shape=()) -> Tensor:
-        """X/(X + Y) of the gamma draws X ~ Gamma(α, 1), Y ~ Gamma(β, 1) that ``sample`` takes,
-        each reparameterised implicitly; autograd carries the ratio."""
+        """X/(X + Y) of the gamma draws X ~ Gamma(α, 1), Y ~ Gamma(β, 1), each reparameterised
+        implicitly; autograd carries the ratio. ``sample`` is this draw outside the graph."""
         shape = self._extended_shape(sample_shape)
         x = apply(StandardGammaDraw, self.concentration1.expand(shape))
         y = apply(StandardGammaDraw, self.concentration0.expand(shape))
         eps = xp.finfo(x.dtype)
-        return _floor(x / (x + y), eps.tiny, 1 - eps.eps)
+        return _clip_values(x / (x + y), eps.tiny, 1 - eps.eps)
 
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.concentration1.dtype)
