@@ -239,7 +239,7 @@ def main(argv=None) -> dict:
         ),
         optimizer=f"AdamW lr {args.lr:g} betas (0.9, 0.99) wd 0.1 on matrices, warm-up 100, cosine"
         f" to {args.lr / 10:g}, clip 1.0 (nanoGPT shakespeare_char"
-        + (")" if args.lr == 1e-3 else ", except its peak lr 1e-3)"),
+        + (")" if args.lr == 1e-3 else f", but a peak lr of {args.lr:g} where nanoGPT has 1e-3)"),
         lr=args.lr,
         eval_batches_per_split=args.eval_iters,
         nanogpt_reported_val=1.88,

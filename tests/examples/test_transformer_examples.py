@@ -51,7 +51,7 @@ def test_gpt_shakespeare_records_the_learning_rate(shared_data, tmp_path):
     r = json.loads(out.read_text())
     assert r["lr"] == 2e-3
     assert r["optimizer"].startswith("AdamW lr 0.002 ")
-    assert "except its peak lr 1e-3" in r["optimizer"]
+    assert "but a peak lr of 0.002 where nanoGPT has 1e-3" in r["optimizer"]
 
 
 def test_semantic_search_finds_the_lstm_paragraph(capsys):
