@@ -133,8 +133,8 @@ from .pool import (
     MaxUnpool2d,
 )
 from .positional import LearnedPositionalEmbedding, RotaryEmbedding, SinusoidalPositionalEncoding
-from .rnn import GRU, LSTM, RNN
-from .rnn_cells import GRUCell, LSTMCell, RNNCell
+from .rnn import GRU, LSTM, RNN, RNNBase
+from .rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 from .rnn_tools import RecurrentStream, record_gates
 from .summary import summary
 from .transformer import (
@@ -185,7 +185,9 @@ __all__ = [
     "NLLLoss",
     "Parameter",
     "RNN",
+    "RNNBase",
     "RNNCell",
+    "RNNCellBase",
     "ReLU",
     "RecurrentStream",
     "RotaryEmbedding",

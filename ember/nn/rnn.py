@@ -37,7 +37,10 @@ _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 
 
 class RNNBase(Module):
-    """The machinery shared by RNN, LSTM and GRU; see those classes for the equations."""
+    """The machinery shared by RNN, LSTM and GRU; see those classes for the equations.
+
+    torch's name, exported for ``isinstance(m, nn.RNNBase)``; unlike torch's it is not built
+    with a ``mode`` argument: the subclass is the mode."""
 
     mode = "RNN"
 

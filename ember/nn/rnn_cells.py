@@ -58,7 +58,10 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, reset_after: bool = True, g
     return h_t
 
 
-class _CellBase(Module):
+class RNNCellBase(Module):
+    """What RNNCell, LSTMCell and GRUCell share (torch's name, for ``isinstance`` checks):
+    weight_ih (G·H, I), weight_hh (G·H, H) and biases (G·H,), G the number of gates."""
+
     n_gates = 1
 
     def __init__(
@@ -102,7 +105,7 @@ class _CellBase(Module):
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
 
-class RNNCell(_CellBase):
+class RNNCell(RNNCellBase):
     """Elman cell: h_t = tanh(W_ih·x_t + b_ih + W_hh·h_{t-1} + b_hh)  (nonlinearity "relu": ReLU).
 
     x (B, I) or (I,), h (B, H) → h_t (B, H). Weights as torch: weight_ih (H, I), weight_hh (H, H).
@@ -125,7 +128,7 @@ class RNNCell(_CellBase):
         return h_t.squeeze(0) if unbatched else h_t
 
 
-class LSTMCell(_CellBase):
+class LSTMCell(RNNCellBase):
     """Long short-term memory cell (Hochreiter & Schmidhuber 1997), one time step.
 
         f_t = σ(W_f·[h_{t-1}, x_t] + b_f)        forget gate
@@ -159,7 +162,7 @@ class LSTMCell(_CellBase):
         return (h_t.squeeze(0), C_t.squeeze(0)) if unbatched else (h_t, C_t)
 
 
-class GRUCell(_CellBase):
+class GRUCell(RNNCellBase):
     """Gated recurrent unit (Cho et al. 2014), one time step.
 
         r_t = σ(W_ir·x_t + b_ir + W_hr·h_{t-1} + b_hr)              reset gate

@@ -225,3 +225,19 @@ def test_record_gates_context_manager_on_a_model():
     assert rec["lstm"][1]["l0"]["c"].shape == (2, 2, 6)
     model(ember.tensor(x))
     assert len(rec["lstm"]) == 2  # recording stops with the block
+
+
+def test_base_classes_have_torch_names_for_isinstance_checks():
+    torch = pytest.importorskip("torch")
+    pairs = [(nn.RNN, torch.nn.RNN), (nn.LSTM, torch.nn.LSTM), (nn.GRU, torch.nn.GRU)]
+    for ours, theirs in pairs:
+        assert issubclass(ours, nn.RNNBase) and issubclass(theirs, torch.nn.RNNBase)
+        assert not issubclass(ours, nn.RNNCellBase)
+    cells = [(nn.RNNCell, torch.nn.RNNCell), (nn.LSTMCell, torch.nn.LSTMCell)]
+    for ours, theirs in cells + [(nn.GRUCell, torch.nn.GRUCell)]:
+        assert issubclass(ours, nn.RNNCellBase) and issubclass(theirs, torch.nn.RNNCellBase)
+        assert not issubclass(ours, nn.RNNBase)
+    # a model walk that picks out the recurrent layers, as torch code writes it
+    model = nn.Sequential(nn.Linear(3, 4), nn.LSTM(4, 5), nn.GRUCell(5, 6))
+    kinds = [type(m).__name__ for m in model.modules() if isinstance(m, nn.RNNBase)]
+    assert kinds == ["LSTM"]
