@@ -2,14 +2,18 @@
 
 The composed version (matmul, add, softmax, dropout, matmul from primitives) is
 ``ember.functional.scaled_dot_product_attention_composed``; a test holds the two equal.
+Over independent (batch, head) slices without dropout the scores are kept keys-major
+(``attention_keys_major.py``: the softmax's sums over keys become long passes), elsewhere
+query-major as below; a test holds the two equal too.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..backend import get_array_module, parallel_for
+from ..backend import get_array_module, parallel_for, parallel_parts
 from ..function import Function, unbroadcast
+from .attention_keys_major import attend_keys_major, attend_keys_major_backward
 from .layernorm import _ones as _ones_vector
 
 
@@ -99,20 +103,68 @@ class ScaledDotProductAttention(Function):
         d3 = None if dropout_mask is None else dropout_mask.reshape(g, *dropout_mask.shape[-2:])
         m2 = None if mask is None else mask.reshape(mask.shape[-2:])
         self.dropout_mask = d3
+        grain = _GRAIN // (q.shape[-2] * k.shape[-2])
+        if d3 is None:  # the scores keys-major: faster softmax (attention_keys_major.py)
+            return self._forward_keys_major(q3, m2, scale, lead, grain)
 
         def slices(lo, hi):
             d = None if d3 is None else d3[lo:hi]
             return _attend(q3[lo:hi], self.k[lo:hi], self.v[lo:hi], m2, scale, d)
 
-        out, self.p, a, self.qs = _by_slices(slices, g, _GRAIN // (q.shape[-2] * k.shape[-2]))
+        out, self.p, a, self.qs = _by_slices(slices, g, grain)
         self.a = self.p if d3 is None else a
         return out.reshape(lead + out.shape[1:]), self.a.reshape(lead + self.a.shape[1:])
+
+    def _forward_keys_major(self, q3, m2, scale, lead, grain):
+        """The slices in chunks (one per thread), each with its scores keys-major; the
+        weights output is a (…, L, S) view of Pᵀ."""
+        xp = get_array_module(q3)
+        self.q3, chunks = q3, {}
+
+        def run(lo, hi):
+            q, k, v = q3[lo:hi], self.k[lo:hi], self.v[lo:hi]
+            chunks[lo] = (hi, *attend_keys_major(q, k, v, m2, scale))
+
+        parallel_for(run, q3.shape[0], max(1, grain))
+        self.chunks = [(lo, hi, p_t) for lo, (hi, _, p_t) in sorted(chunks.items())]
+        outs = [chunks[lo][1] for lo in sorted(chunks)]
+        out = outs[0] if len(outs) == 1 else xp.concatenate(outs)
+        p_t = (
+            self.chunks[0][2]
+            if len(outs) == 1
+            else xp.concatenate([c[2] for c in self.chunks], axis=1)
+        )
+        self.a = p_t.transpose(1, 2, 0)  # (g, L, S)
+        return out.reshape(lead + out.shape[1:]), self.a.reshape(lead + self.a.shape[1:])
+
+    def _backward_keys_major(self, g_out, g_weights, nq, nk, nv, nm):
+        xp = get_array_module(self.q3)
+        results = [None] * len(self.chunks)
+
+        def part(i):
+            lo, hi, p_t = self.chunks[i]
+            go = None if g_out is None else g_out[lo:hi]
+            gw = None if g_weights is None else g_weights[lo:hi]
+            q, k, v = self.q3[lo:hi], self.k[lo:hi], self.v[lo:hi]
+            results[i] = attend_keys_major_backward(p_t, q, k, v, self.scale, go, gw, nq, nk,
+                                                    nv, nm)  # fmt: skip
+
+        parallel_parts(part, len(self.chunks))
+        if len(results) == 1:
+            return results[0]
+        return tuple(None if r[0] is None else xp.concatenate(r) for r in zip(*results))
 
     def backward(self, g_out, g_weights):
         nq, nk, nv, *nm = self.needs_input_grad
         nm = bool(nm and nm[0])
         lead = self.lead
-        if lead is None:
+        if lead is not None and getattr(self, "chunks", None) is not None:
+            g = math.prod(lead)
+            g_out = None if g_out is None else g_out.reshape(g, *g_out.shape[-2:])
+            g_weights = None if g_weights is None else g_weights.reshape(g, *self.a.shape[1:])
+            grads = self._backward_keys_major(g_out, g_weights, nq, nk, nv, nm)
+            gq, gk, gv, g_s = (None if x is None else x.reshape(lead + x.shape[1:]) for x in grads)
+        elif lead is None:
             gq, gk, gv, g_s = _attend_backward(self, g_out, g_weights, nq, nk, nv, nm)
         else:
             g = math.prod(lead)
