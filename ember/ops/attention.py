@@ -92,6 +92,7 @@ class ScaledDotProductAttention(Function):
     def forward(self, q, k, v, mask=None, scale=1.0, dropout_mask=None):
         self.scale, self.shapes = scale, (q.shape, k.shape, v.shape)
         self.mask_shape = None if mask is None else mask.shape
+        self.chunks = None  # the keys-major path's (lo, hi, Pᵀ) per chunk of slices
         self.lead = lead = _split_lead(q, k, v, mask, dropout_mask)
         if lead is None:  # broadcasting between operands: one call over everything
             self.k, self.v, self.dropout_mask = k, v, dropout_mask
@@ -100,42 +101,39 @@ class ScaledDotProductAttention(Function):
         # every (batch, head) slice is independent: slices are shared among the threads
         g = math.prod(lead)
         q3, self.k, self.v = (x.reshape(g, *x.shape[-2:]) for x in (q, k, v))
-        d3 = None if dropout_mask is None else dropout_mask.reshape(g, *dropout_mask.shape[-2:])
         m2 = None if mask is None else mask.reshape(mask.shape[-2:])
-        self.dropout_mask = d3
         grain = _GRAIN // (q.shape[-2] * k.shape[-2])
-        if d3 is None:  # the scores keys-major: faster softmax (attention_keys_major.py)
-            return self._forward_keys_major(q3, m2, scale, lead, grain)
+        if dropout_mask is None:  # the scores keys-major: faster softmax (attention_keys_major)
+            out = self._forward_keys_major(q3, m2, scale, grain)
+        else:
+            d3 = self.dropout_mask = dropout_mask.reshape(g, *dropout_mask.shape[-2:])
 
-        def slices(lo, hi):
-            d = None if d3 is None else d3[lo:hi]
-            return _attend(q3[lo:hi], self.k[lo:hi], self.v[lo:hi], m2, scale, d)
+            def slices(lo, hi):
+                return _attend(q3[lo:hi], self.k[lo:hi], self.v[lo:hi], m2, scale, d3[lo:hi])
 
-        out, self.p, a, self.qs = _by_slices(slices, g, grain)
-        self.a = self.p if d3 is None else a
+            out, self.p, self.a, self.qs = _by_slices(slices, g, grain)
         return out.reshape(lead + out.shape[1:]), self.a.reshape(lead + self.a.shape[1:])
 
-    def _forward_keys_major(self, q3, m2, scale, lead, grain):
-        """The slices in chunks (one per thread), each with its scores keys-major; the
-        weights output is a (…, L, S) view of Pᵀ."""
+    def _forward_keys_major(self, q3, m2, scale, grain):
+        """O (g, L, Ev), the slices in chunks (one per thread), each with its scores
+        keys-major; the weights output ``self.a`` is a (g, L, S) view of Pᵀ."""
         xp = get_array_module(q3)
-        self.q3, chunks = q3, {}
+        self.q3, by_start = q3, {}
 
         def run(lo, hi):
-            q, k, v = q3[lo:hi], self.k[lo:hi], self.v[lo:hi]
-            chunks[lo] = (hi, *attend_keys_major(q, k, v, m2, scale))
+            by_start[lo] = (lo, hi, *attend_keys_major(q3[lo:hi], self.k[lo:hi], self.v[lo:hi],
+                                                    m2, scale))  # fmt: skip
 
         parallel_for(run, q3.shape[0], max(1, grain))
-        self.chunks = [(lo, hi, p_t) for lo, (hi, _, p_t) in sorted(chunks.items())]
-        outs = [chunks[lo][1] for lo in sorted(chunks)]
-        out = outs[0] if len(outs) == 1 else xp.concatenate(outs)
-        p_t = (
-            self.chunks[0][2]
-            if len(outs) == 1
-            else xp.concatenate([c[2] for c in self.chunks], axis=1)
-        )
-        self.a = p_t.transpose(1, 2, 0)  # (g, L, S)
-        return out.reshape(lead + out.shape[1:]), self.a.reshape(lead + self.a.shape[1:])
+        parts = [by_start[lo] for lo in sorted(by_start)]
+        self.chunks = [(lo, hi, p_t) for lo, hi, _, p_t in parts]
+        if len(parts) == 1:
+            out, p_t = parts[0][2:]
+        else:
+            out = xp.concatenate([part[2] for part in parts])
+            p_t = xp.concatenate([part[3] for part in parts], axis=1)
+        self.a = p_t.transpose(1, 2, 0)
+        return out
 
     def _backward_keys_major(self, g_out, g_weights, nq, nk, nv, nm):
         xp = get_array_module(self.q3)
@@ -158,25 +156,22 @@ class ScaledDotProductAttention(Function):
         nq, nk, nv, *nm = self.needs_input_grad
         nm = bool(nm and nm[0])
         lead = self.lead
-        if lead is not None and getattr(self, "chunks", None) is not None:
-            g = math.prod(lead)
-            g_out = None if g_out is None else g_out.reshape(g, *g_out.shape[-2:])
-            g_weights = None if g_weights is None else g_weights.reshape(g, *self.a.shape[1:])
-            grads = self._backward_keys_major(g_out, g_weights, nq, nk, nv, nm)
-            gq, gk, gv, g_s = (None if x is None else x.reshape(lead + x.shape[1:]) for x in grads)
-        elif lead is None:
+        if lead is None:
             gq, gk, gv, g_s = _attend_backward(self, g_out, g_weights, nq, nk, nv, nm)
         else:
             g = math.prod(lead)
             g_out = None if g_out is None else g_out.reshape(g, *g_out.shape[-2:])
-            g_weights = None if g_weights is None else g_weights.reshape(self.p.shape)
+            g_weights = None if g_weights is None else g_weights.reshape(g, *self.a.shape[-2:])
+            if self.chunks is not None:
+                grads = self._backward_keys_major(g_out, g_weights, nq, nk, nv, nm)
+            else:
 
-            def slices(lo, hi):
-                go = None if g_out is None else g_out[lo:hi]
-                gw = None if g_weights is None else g_weights[lo:hi]
-                return _attend_backward(_Slice(self, lo, hi), go, gw, nq, nk, nv, nm)
+                def slices(lo, hi):
+                    go = None if g_out is None else g_out[lo:hi]
+                    gw = None if g_weights is None else g_weights[lo:hi]
+                    return _attend_backward(_Slice(self, lo, hi), go, gw, nq, nk, nv, nm)
 
-            grads = _by_slices(slices, g, _GRAIN // self.p[0].size)
+                grads = _by_slices(slices, g, _GRAIN // self.p[0].size)
             gq, gk, gv, g_s = (None if x is None else x.reshape(lead + x.shape[1:]) for x in grads)
         q_shape, k_shape, v_shape = self.shapes
         gm = unbroadcast(g_s, self.mask_shape) if nm and g_s is not None else None
