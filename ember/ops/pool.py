@@ -82,19 +82,26 @@ class MaxPool2d(Function):
             swapped = True
         else:
             swapped = False
-        g_pad = xp.zeros(x_pad.shape, dtype=gy.dtype)
         disjoint = all(s >= d * (k - 1) + 1 for s, d, k in zip(stride, dilation, (kh, kw)))
-        taken = None
+        # windows that tile the padded image exactly write every pixel once: no zeros first
+        tiled = (stride == (kh, kw) and dilation == (1, 1)
+                 and x_pad.shape[2:] == (out_hw[0] * kh, out_hw[1] * kw))  # fmt: skip
+        g_pad = (xp.empty if tiled else xp.zeros)(x_pad.shape, dtype=gy.dtype)
+        # rest: the part of ∂L/∂y not yet given to an earlier maximum of its window; each
+        # offset takes rest where it holds the maximum, and rest drops to 0 there
+        rest = gy.copy()
+        last = (kh - 1, kw - 1)
         for u in range(kh):
             for v in range(kw):
                 index = offset_slice(u, v, stride, dilation, out_hw)
                 hit = x_pad[index] == y
-                first = hit if taken is None else hit & ~taken
-                taken = hit if taken is None else taken | hit
                 if disjoint:  # windows do not overlap: each pixel gets at most one gradient
-                    xp.multiply(gy, first, out=g_pad[index])
+                    xp.multiply(rest, hit, out=g_pad[index])
                 else:
-                    g_pad[index] += gy * first
+                    g_pad[index] += rest * hit
+                if (u, v) != last:
+                    xp.logical_not(hit, out=hit)
+                    rest *= hit
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]

@@ -1,0 +1,56 @@
+"""MaxPool2d's backward on ties: the gradient goes to the first maximum in scan order (torch).
+
+Plateaus are what a ReLU before the pool makes (windows of zeros), so the fast paths of the
+backward (tiled windows written without zeros first; disjoint windows; overlapping ones)
+are each held equal to torch on inputs full of ties, in both memory layouts ember keeps.
+"""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.functional as F
+
+
+def _tied_input(rng, shape, dtype):
+    # small integers after a ReLU: most windows hold the same value more than once
+    return np.maximum(rng.integers(-2, 3, shape), 0).astype(dtype)
+
+
+# (H, W, kernel, stride, padding, ceil_mode): tiled, disjoint with leftovers, overlapping,
+# padded, ceil mode, strided past the window
+CASES = [
+    (8, 8, 2, 2, 0, False),
+    (7, 9, 2, 2, 0, False),
+    (8, 8, 3, 2, 1, False),
+    (7, 7, 2, 2, 1, True),
+    (9, 9, 3, 3, 0, False),
+    (9, 8, 2, 3, 0, False),
+]
+
+
+@pytest.mark.parametrize("channel_major", [False, True])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES)
+def test_max_pool2d_gradient_on_ties_equals_torch(torch, case, dtype, channel_major):
+    h, w, k, s, p, ceil = case
+    rng = np.random.default_rng(3)
+    x = _tied_input(rng, (3, 4, h, w), dtype)
+    if channel_major:  # the layout conv outputs have: memory (C, N, H, W)
+        ex = ember.tensor(np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1))
+        assert ex.data.strides[1] > ex.data.strides[0]
+    else:
+        ex = ember.tensor(x)
+    ex.requires_grad = True
+    y = F.max_pool2d(ex, k, s, p, ceil_mode=ceil)
+    gy = rng.standard_normal(y.shape).astype(dtype)
+    y.backward(ember.tensor(gy))
+    tx = torch.tensor(x, requires_grad=True)
+    ty = torch.nn.functional.max_pool2d(tx, k, s, p, ceil_mode=ceil)
+    ty.backward(torch.tensor(gy))
+    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    if s >= k:  # disjoint windows: each pixel's gradient is one value, so equal bits
+        np.testing.assert_array_equal(ex.grad.data, tx.grad.numpy())
+    else:  # overlapping: a pixel sums several windows' gradients, in another order than torch
+        tol = 1e-12 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=tol, atol=tol)
