@@ -88,12 +88,28 @@ class RNNCellBase(Module):
             init.uniform_(p, -k, k)
 
     def _check(self, x: Tensor, hx):
+        """x as (B, I) and whether it came unbatched; hx (a state or a tuple of them) must be
+        (B, H) for a (B, I) input and (H,) for an (I,) one, as torch checks."""
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
             raise ValueError(
                 f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or"
                 f" ({self.input_size},), got {tuple(x.shape)}"
             )
         unbatched = x.ndim == 1
+        want = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
+        n = 2 if self.n_gates == 4 else 1
+        states = (hx,) if n == 1 else hx
+        if hx is not None and (not isinstance(states, (tuple, list)) or len(states) != n):
+            raise TypeError(
+                f"{type(self).__name__}: expected hx = (h, c), a pair of Tensors, got"
+                f" {type(hx).__name__}"
+            )
+        for name, s in zip(("h", "c"), states if hx is not None else ()):
+            if tuple(getattr(s, "shape", ())) != want:
+                raise ValueError(
+                    f"{type(self).__name__}: expected {name} of shape {want} for input of shape"
+                    f" {tuple(x.shape)}, got {tuple(getattr(s, 'shape', ()))}"
+                )
         if unbatched:
             x = x.unsqueeze(0)
         return x, unbatched
@@ -102,7 +118,10 @@ class RNNCellBase(Module):
         return Tensor(xp.zeros((x.shape[0], self.hidden_size), x.dtype))
 
     def extra_repr(self) -> str:
-        return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        s = f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
+        if getattr(self, "nonlinearity", "tanh") != "tanh":
+            s += f", nonlinearity={self.nonlinearity}"
+        return s
 
 
 class RNNCell(RNNCellBase):
