@@ -29,7 +29,7 @@ from ..ops.recurrent_rnn import RNNLayer
 from ..tensor import Tensor, apply, as_array
 from . import init
 from .module import Module, Parameter
-from .rnn_cells import gru_cell, lstm_cell, rnn_cell
+from .rnn_cells import run_composed
 from .rnn_tools import RecurrentStream
 from .utils.rnn import PackedSequence, pack_as, pad_packed_sequence
 
@@ -274,33 +274,8 @@ class RNNBase(Module):
 
     def _run_composed(self, x, state, weights, lengths, reverse, recorder, key):
         """The same layer step by step with the one-step cells: the reference for the fused op."""
-        w_ih, w_hh, b_ih, b_hh, *w_hr = weights
-        T = x.shape[0]
-        state = list(state)
-        ys = [None] * T
-        per_step = {}
-        for t in range(T - 1, -1, -1) if reverse else range(T):
-            g = {} if recorder is not None else None
-            if self.mode == "LSTM":
-                new = lstm_cell(x[t], state[0], state[1], w_ih, w_hh, b_ih, b_hh, w_hr[0], g)
-            elif self.mode == "GRU":
-                new = (gru_cell(x[t], state[0], w_ih, w_hh, b_ih, b_hh, self.reset_after, g),)
-            else:
-                new = (rnn_cell(x[t], state[0], w_ih, w_hh, b_ih, b_hh, self.nonlinearity),)
-                g = None if g is None else {"h": new[0]}
-            if lengths is None:
-                state, ys[t] = list(new), new[0]
-            else:
-                m = Tensor((t < lengths)[:, None])
-                state = [F.where(m, n, s) for n, s in zip(new, state)]
-                ys[t] = F.where(m, new[0], 0.0)
-            if g is not None:
-                m = 1.0 if lengths is None else (t < lengths)[:, None]
-                for n, v in g.items():
-                    per_step.setdefault(n, [None] * T)[t] = v.data * m
-        if recorder is not None:
-            recorder.update({n: xp.stack(v) for n, v in per_step.items()})
-        return F.stack(ys), tuple(state)
+        options = dict(nonlinearity=self.nonlinearity, reset_after=self.reset_after)
+        return run_composed(self.mode, x, state, weights, lengths, reverse, recorder, **options)
 
     # ------------------------------------------------------------ streaming
     def step(self, x_t: Tensor, state=None):

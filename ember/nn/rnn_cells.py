@@ -58,6 +58,39 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, reset_after: bool = True, g
     return h_t
 
 
+def run_composed(mode, x, state, weights, lengths, reverse, recorder, nonlinearity, reset_after):
+    """One layer and direction of RNN/LSTM/GRU step by step with the cells above: x (T, B, I),
+    state (h_0,) or (h_0, c_0) → (y (T, B, H_out), final state); the reference for the fused
+    ops. Past a sequence's end (t ≥ lengths[b]) the state is kept and the output is zero."""
+    w_ih, w_hh, b_ih, b_hh, *w_hr = weights
+    T = x.shape[0]
+    state = list(state)
+    ys = [None] * T
+    per_step = {}
+    for t in range(T - 1, -1, -1) if reverse else range(T):
+        g = {} if recorder is not None else None
+        if mode == "LSTM":
+            new = lstm_cell(x[t], state[0], state[1], w_ih, w_hh, b_ih, b_hh, w_hr[0], g)
+        elif mode == "GRU":
+            new = (gru_cell(x[t], state[0], w_ih, w_hh, b_ih, b_hh, reset_after, g),)
+        else:
+            new = (rnn_cell(x[t], state[0], w_ih, w_hh, b_ih, b_hh, nonlinearity),)
+            g = None if g is None else {"h": new[0]}
+        if lengths is None:
+            state, ys[t] = list(new), new[0]
+        else:
+            m = Tensor((t < lengths)[:, None])
+            state = [F.where(m, n, s) for n, s in zip(new, state)]
+            ys[t] = F.where(m, new[0], 0.0)
+        if g is not None:
+            m = 1.0 if lengths is None else (t < lengths)[:, None]
+            for n, v in g.items():
+                per_step.setdefault(n, [None] * T)[t] = v.data * m
+    if recorder is not None:
+        recorder.update({n: xp.stack(v) for n, v in per_step.items()})
+    return F.stack(ys), tuple(state)
+
+
 class RNNCellBase(Module):
     """What RNNCell, LSTMCell and GRUCell share (torch's name, for ``isinstance`` checks):
     weight_ih (G·H, I), weight_hh (G·H, H) and biases (G·H,), G the number of gates."""
