@@ -49,8 +49,11 @@ def masked_softmax_array(s, masked: bool):
 
     With ``masked`` some S_ij are -∞; a row blocked everywhere has m_i = -∞, and instead
     of 0/0 = NaN it gets P_i = 0 (no key to attend to contributes nothing).
+    With no keys at all (S = 0) there is nothing to normalise: O = P·V is then 0, as torch.
     """
     xp = get_array_module(s)
+    if s.shape[-1] == 0:
+        return s
     m = _row_max(s)
     if masked:
         m[~xp.isfinite(m)] = 0
@@ -102,7 +105,7 @@ class ScaledDotProductAttention(Function):
         g = math.prod(lead)
         q3, self.k, self.v = (x.reshape(g, *x.shape[-2:]) for x in (q, k, v))
         m2 = None if mask is None else mask.reshape(mask.shape[-2:])
-        grain = _GRAIN // (q.shape[-2] * k.shape[-2])
+        grain = _GRAIN // max(1, q.shape[-2] * k.shape[-2])  # L or S may be 0
         if dropout_mask is None:  # the scores keys-major: faster softmax (attention_keys_major)
             out = self._forward_keys_major(q3, m2, scale, grain)
         else:
@@ -171,7 +174,7 @@ class ScaledDotProductAttention(Function):
                     gw = None if g_weights is None else g_weights[lo:hi]
                     return _attend_backward(_Slice(self, lo, hi), go, gw, nq, nk, nv, nm)
 
-                grads = _by_slices(slices, g, _GRAIN // self.p[0].size)
+                grads = _by_slices(slices, g, _GRAIN // max(1, self.p[0].size))
             gq, gk, gv, g_s = (None if x is None else x.reshape(lead + x.shape[1:]) for x in grads)
         q_shape, k_shape, v_shape = self.shapes
         gm = unbroadcast(g_s, self.mask_shape) if nm and g_s is not None else None

@@ -25,6 +25,8 @@ def softmax_over_keys(s, masked: bool):
     whose keys are all blocked (-∞) gets weights 0, and subnormal weights are flushed to 0
     (they would slow the next product ~100× on x86 and count for nothing)."""
     xp = get_array_module(s)
+    if s.shape[0] == 0:  # no keys (S = 0): nothing to normalise, O = 0 as torch
+        return s
     m = s.max(axis=0)
     if masked:
         m[~xp.isfinite(m)] = 0

@@ -130,6 +130,23 @@ def test_fully_blocked_row_gives_zeros_like_torch(torch):
     assert np.isfinite(q.grad.data).all() and np.isfinite(k.grad.data).all()
 
 
+@pytest.mark.parametrize("length, s", [(0, 6), (4, 0)])
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_empty_queries_or_keys_like_torch(torch, length, s, dropout):
+    """L = 0 gives an empty output; S = 0 (no keys) gives zeros, as torch; both backward."""
+    rng = np.random.default_rng(10)
+    q, k, v = _qkv(rng, (2, 3, length, 5), s=s, ev=4)
+    out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(t.data) for t in (q, k, v))
+    )
+    assert out.shape == tuple(ref.shape) == (2, 3, length, 4)
+    np.testing.assert_array_equal(out.data, ref.numpy())
+    out.sum().backward()
+    assert q.grad.shape == q.shape and k.grad.shape == k.shape and v.grad.shape == v.shape
+    np.testing.assert_array_equal(q.grad.data, 0)
+
+
 def test_large_scores_do_not_overflow():
     q = ember.Tensor(np.full((1, 2, 3), 1e4, dtype=np.float32))
     out = F.scaled_dot_product_attention(q, q, q)
