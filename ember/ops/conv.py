@@ -52,6 +52,26 @@ def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int)
     return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
 
 
+def check_geometry(x_shape, w_shape, stride, padding, dilation, one_d=False) -> None:
+    """Raise unless every stride and dilation is ≥ 1 and the dilated kernel fits the padded
+    input (torch's checks), before any algorithm runs: each would otherwise divide by zero,
+    return an empty output, or read past the input."""
+    dims = slice(1, None) if one_d else slice(None)  # a 1-D convolution's height is not its own
+    if min(stride) < 1 or min(dilation) < 1:
+        raise ValueError(
+            f"conv: stride and dilation must be positive, got stride {stride[dims]} and"
+            f" dilation {dilation[dims]}"
+        )
+    padded = [s + a + b for s, (a, b) in zip(x_shape[2:], padding)]
+    reach = [d * (k - 1) + 1 for d, k in zip(dilation, w_shape[2:])]
+    if any(p < r for p, r in zip(padded, reach)):
+        raise ValueError(
+            f"conv: the padded input of spatial size {tuple(padded[dims])} is smaller than the"
+            f" dilated kernel {tuple(reach[dims])} (input {tuple(x_shape[2:][dims])}, padding"
+            f" {padding[dims]})"
+        )
+
+
 def channel_major(x) -> bool:
     """True when x (N, C, ...) lies in memory as (C, N, ...): the layout conv outputs."""
     return x.shape[0] > 1 and x.shape[1] > 1 and x.strides[1] > x.strides[0]
@@ -245,6 +265,7 @@ class Conv2d(Function):
         self.one_d = x.ndim == 3
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
+        check_geometry(x.shape, weight.shape, stride, padding, dilation, self.one_d)
         self.winograd = winograd_pays(x.shape, weight.shape, stride, padding, dilation, groups)
         if self.winograd:  # never for 1-D: its kernel is 1 × k
             return self._forward_winograd(x, weight, bias)
