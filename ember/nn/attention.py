@@ -131,6 +131,19 @@ class MultiheadAttention(Module):
                 raise ValueError(
                     f"{name} has {t.shape[-1]} features (shape {t.shape}), expected {want}"
                 )
+        if key.shape[:-1] != value.shape[:-1]:
+            raise ValueError(
+                f"key shape {key.shape} and value shape {value.shape} must agree in all but"
+                " the last (feature) axis"
+            )
+        if query.ndim == 3:
+            n_axis = 0 if self.batch_first else 1
+            if query.shape[n_axis] != key.shape[n_axis]:
+                raise ValueError(
+                    f"query batch {query.shape[n_axis]} (shape {query.shape}) differs from key"
+                    f" batch {key.shape[n_axis]} (shape {key.shape}); batch axis {n_axis}"
+                    f" with batch_first={self.batch_first}"
+                )
 
     def _mask(self, attn_mask, key_padding_mask, is_causal, n, length, s, dtype):
         """One additive mask broadcastable to (N, h, L, S), or None."""
@@ -174,7 +187,7 @@ class MultiheadAttention(Module):
         if not batched:  # (L, E) → (1, L, E)
             query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
             if key_padding_mask is not None:
-                key_padding_mask = as_row(key_padding_mask)
+                key_padding_mask = as_row(key_padding_mask, key.shape[1])
         elif not self.batch_first:  # (L, N, E) → (N, L, E), a view
             query, key, value = (t.transpose(0, 1) for t in (query, key, value))
         if self_attn:
@@ -224,9 +237,12 @@ class MultiheadAttention(Module):
         )
 
 
-def as_row(mask):
+def as_row(mask, s: int):
     """An unbatched key_padding_mask (S,) as a batch of one (1, S)."""
-    if isinstance(mask, Tensor):
-        return mask.reshape(1, *mask.shape)
-    a = as_array(mask)
-    return a.reshape(1, *a.shape)
+    m = mask if isinstance(mask, Tensor) else as_array(mask)
+    if tuple(m.shape) != (s,):
+        raise ValueError(
+            f"key_padding_mask for unbatched (2-D) inputs must have shape ({s},), got"
+            f" {tuple(m.shape)}"
+        )
+    return m.reshape(1, s)

@@ -155,6 +155,27 @@ def test_bad_shapes_are_clear_errors():
         em(ember.randn(5, 2, 7), x, x)
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_mismatched_inputs_name_what_was_expected(batch_first):
+    """Batch or length disagreements between query, key and value, and an unbatched
+    key_padding_mask of the wrong shape, are named as such (not a reshape failure inside)."""
+    em = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+
+    def seq(length, n):
+        return ember.randn(n, length, 8) if batch_first else ember.randn(length, n, 8)
+
+    q = seq(4, 3)
+    with pytest.raises(ValueError, match="query batch 3 .* differs from key batch 2"):
+        em(q, seq(6, 2), seq(6, 2))
+    with pytest.raises(ValueError, match="key shape .* and value shape .* must agree"):
+        em(q, seq(6, 3), seq(5, 3))
+    x, kv = ember.randn(4, 8), ember.randn(6, 8)
+    with pytest.raises(ValueError, match=r"unbatched .* must have shape \(6,\), got \(1, 6\)"):
+        em(x, kv, kv, key_padding_mask=np.zeros((1, 6), bool))
+    with pytest.raises(ValueError, match=r"must have shape \(6,\), got \(5,\)"):
+        em(x, kv, kv, key_padding_mask=np.zeros(5, bool))
+
+
 @pytest.mark.parametrize("bias_kv, zero_attn", [(True, False), (False, True), (True, True)])
 def test_add_bias_kv_and_zero_attn_match_torch(torch, bias_kv, zero_attn):
     rng = np.random.default_rng(6)
