@@ -54,18 +54,19 @@ class TransformerEncoderLayer(Module):
         norm_first: bool = False,
         bias: bool = True,
         device=None,
+        dtype=None,
     ):
         super().__init__()
         backend.check_device(device)
         self.self_attn = MultiheadAttention(
-            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first
+            d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype
         )
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.activation = _activation(activation)
@@ -116,19 +117,21 @@ class TransformerDecoderLayer(Module):
         norm_first: bool = False,
         bias: bool = True,
         device=None,
+        dtype=None,
     ):
         super().__init__()
         backend.check_device(device)
-        kw = dict(dropout=dropout, bias=bias, batch_first=batch_first)
+        kw = dict(dropout=dropout, bias=bias, batch_first=batch_first, dtype=dtype)
         self.self_attn = MultiheadAttention(d_model, nhead, **kw)
         self.multihead_attn = MultiheadAttention(d_model, nhead, **kw)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
         self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
         self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+        norm = dict(eps=layer_norm_eps, bias=bias, dtype=dtype)
+        self.norm1 = LayerNorm(d_model, **norm)
+        self.norm2 = LayerNorm(d_model, **norm)
+        self.norm3 = LayerNorm(d_model, **norm)
         self.dropout1 = Dropout(dropout)
         self.dropout2 = Dropout(dropout)
         self.dropout3 = Dropout(dropout)
@@ -284,6 +287,7 @@ class Transformer(Module):
         norm_first: bool = False,
         bias: bool = True,
         device=None,
+        dtype=None,
     ):
         super().__init__()
         backend.check_device(device)
@@ -295,18 +299,19 @@ class Transformer(Module):
             batch_first=batch_first,
             norm_first=norm_first,
             bias=bias,
+            dtype=dtype,
         )
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
             layer = TransformerEncoderLayer(d_model, nhead, **kw)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
             self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
             layer = TransformerDecoderLayer(d_model, nhead, **kw)
-            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
             self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
         for p in self.parameters():
@@ -352,8 +357,11 @@ class Transformer(Module):
         )
 
     @staticmethod
-    def generate_square_subsequent_mask(sz: int, dtype=None) -> Tensor:
-        """Float (sz, sz) mask: 0 on and below the diagonal, -inf above (position i sees ≤ i)."""
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
+        """Float (sz, sz) mask: 0 on and below the diagonal, -inf above (position i sees ≤ i).
+
+        Arguments as torch's (sz, device, dtype); the device must be the CPU."""
+        backend.check_device(device)
         return Tensor(
             xp.triu(xp.full((sz, sz), -xp.inf, dtype=dtype or backend.DEFAULT_DTYPE), k=1)
         )

@@ -156,3 +156,34 @@ def test_encoder_in_eval_mode_matches_torch_fast_path(torch, norm_first):
     with torch.no_grad():
         ref = tm(torch.tensor(x)).numpy()
     np.testing.assert_allclose(em(ember.Tensor(x)).data, ref, rtol=1e-5, atol=1e-5)
+
+
+def test_generate_square_subsequent_mask_takes_torchs_arguments(torch):
+    """(sz, device=None, dtype=None) as torch: a device given by position is not a dtype."""
+    ref = torch.nn.Transformer.generate_square_subsequent_mask(4, "cpu").numpy()
+    m = nn.Transformer.generate_square_subsequent_mask(4, "cpu")
+    assert m.dtype == np.float32
+    np.testing.assert_array_equal(m.data, ref)
+    m64 = nn.Transformer.generate_square_subsequent_mask(4, None, ember.float64)
+    assert m64.dtype == np.float64
+    np.testing.assert_array_equal(m64.data, ref)
+
+
+@pytest.mark.parametrize(
+    "name", ["TransformerEncoderLayer", "TransformerDecoderLayer", "Transformer"]
+)
+def test_dtype_argument_as_torch(torch, name):
+    """dtype= builds every parameter in that dtype, as torch's factory kwargs do."""
+    kw = dict(dim_feedforward=16, dropout=0.0)
+    if name == "Transformer":
+        kw.update(num_encoder_layers=1, num_decoder_layers=1)
+    tm = getattr(torch.nn, name)(8, 2, dtype=torch.float64, **kw)
+    em = getattr(nn, name)(8, 2, dtype=ember.float64, **kw)
+    assert {p.dtype for p in em.parameters()} == {np.dtype(np.float64)}
+    em.load_state_dict(tm.state_dict())
+    x = np.random.default_rng(6).standard_normal((5, 2, 8))
+    args = [x] if name == "TransformerEncoderLayer" else [x, x[:3]]
+    out = em(*(ember.Tensor(a) for a in args))
+    ref = tm(*(torch.tensor(a) for a in args))
+    assert out.dtype == np.float64
+    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
