@@ -70,6 +70,13 @@ def _check_qkv(query, key, value, attn_mask):
             f"key has {key.shape[-2]} positions (shape {key.shape}) but value has"
             f" {value.shape[-2]} (shape {value.shape})"
         )
+    try:
+        xp.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    except ValueError:
+        raise ValueError(
+            f"the leading (batch, head) axes of query {query.shape}, key {key.shape} and value"
+            f" {value.shape} do not broadcast together (grouped-query heads need enable_gqa=True)"
+        ) from None
     if attn_mask is not None:
         shape = tuple(attn_mask.shape)
         want = query.shape[:-1] + (key.shape[-2],)
@@ -139,6 +146,11 @@ def scaled_dot_product_attention(
 
 def _repeat_kv_heads(query: Tensor, kv: Tensor) -> Tensor:
     """(N, H_kv, S, E) → (N, H_q, S, E), each key/value head serving H_q / H_kv query heads."""
+    if query.ndim < 3 or kv.ndim < 3:
+        raise ValueError(
+            "enable_gqa needs query, key and value of shape (..., heads, seq, features),"
+            f" got query {query.shape} and key/value {kv.shape}"
+        )
     hq, hkv = query.shape[-3], kv.shape[-3]
     if hq % hkv:
         raise ValueError(f"enable_gqa: {hq} query heads are not a multiple of {hkv} key heads")

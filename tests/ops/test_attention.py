@@ -163,6 +163,14 @@ def test_clear_errors():
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), bool), is_causal=True)
     with pytest.raises(TypeError, match="boolean or floating"):
         F.scaled_dot_product_attention(q, q, q, attn_mask=np.ones((3, 3), int))
+    q4 = ember.randn(2, 3, 4, 5)
+    k4 = ember.randn(2, 2, 6, 5)
+    with pytest.raises(ValueError, match="do not broadcast together .* need enable_gqa"):
+        F.scaled_dot_product_attention(q4, k4, k4)
+    with pytest.raises(ValueError, match="enable_gqa: 3 query heads are not a multiple of 2"):
+        F.scaled_dot_product_attention(q4, k4, k4, enable_gqa=True)
+    with pytest.raises(ValueError, match=r"enable_gqa needs .* got query \(3, 4\)"):
+        F.scaled_dot_product_attention(q[0], q[0], q[0], enable_gqa=True)
 
 
 def test_grouped_query_attention_matches_torch(torch):
