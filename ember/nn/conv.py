@@ -2,6 +2,9 @@
 
     y[n, o, i, j] = b[o] + Σ_{c, u, v} W[o, c, u, v] · x̃[n, c, s·i + d·u, s·j + d·v]
 
+x̃ is x padded: with zeros, or with padding_mode 'reflect', 'replicate' or 'circular' by
+F.pad first (then the convolution itself pads nothing), as torch does.
+
 Weight (out_channels, in_channels/groups, *kernel_size), bias (out_channels,), as torch
 keeps them, so torch checkpoints load unchanged. Initialised as torch: W by
 kaiming_uniform(a=√5), i.e. U(±1/√fan_in), b by U(±1/√fan_in), fan_in = C/groups·kh·kw.
@@ -18,6 +21,8 @@ from ..functional.conv import _pair
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
+
+PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
 
 def _check_groups(in_channels: int, out_channels: int, groups: int) -> None:
@@ -74,12 +79,15 @@ class _ConvNd(_ConvBase):
         super().__init__()
         backend.check_device(device)
         _check_groups(in_channels, out_channels, groups)
-        if padding_mode != "zeros":
-            raise ValueError(f"padding_mode {padding_mode!r}: only 'zeros' is supported")
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f"padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.kernel_size = _pair(kernel_size, self.nd, "kernel_size")
         self.stride = _pair(stride, self.nd, "stride")
         self.dilation = _pair(dilation, self.nd, "dilation")
+        for name in ("kernel_size", "stride", "dilation"):
+            if min(getattr(self, name)) < 1:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"padding must be 'same', 'valid' or ints, got {padding!r}")
@@ -92,16 +100,43 @@ class _ConvNd(_ConvBase):
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self._make_parameters(shape, out_channels, bias, dtype)
 
+    def _pad_widths(self) -> tuple:
+        """torch's _reversed_padding_repeated_twice: (left, right, top, bottom, …), the
+        extra pixel of an odd 'same' total after."""
+        if self.padding == "valid":
+            return (0, 0) * self.nd
+        if self.padding == "same":
+            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        return tuple(v for pair in reversed(pairs) for v in pair)
+
+    def _padded(self, x: Tensor) -> tuple:
+        """(x̃, the padding the convolution still adds): x itself for 'zeros', else x padded
+        by F.pad in ``padding_mode`` and no more padding."""
+        if self.padding_mode == "zeros":
+            return x, self.padding
+        return F.pad(x, self._pad_widths(), self.padding_mode), 0
+
+    def _repr_with_padding_mode(self) -> str:
+        # Conv1d's and Conv2d's extra_repr (Conv3d appends padding_mode itself)
+        s = _ConvBase.extra_repr(self)
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
 
 class Conv2d(_ConvNd):
     """2-D convolution over x (N, C, H, W) → (N, O, Ho, Wo)."""
 
     nd = 2
 
+    extra_repr = _ConvNd._repr_with_padding_mode
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv2d(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        x, padding = self._padded(x)
+        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
 
 
 class Conv1d(_ConvNd):
@@ -109,7 +144,8 @@ class Conv1d(_ConvNd):
 
     nd = 1
 
+    extra_repr = _ConvNd._repr_with_padding_mode
+
     def forward(self, x: Tensor) -> Tensor:
-        return F.conv1d(
-            x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
-        )
+        x, padding = self._padded(x)
+        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)

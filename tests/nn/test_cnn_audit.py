@@ -38,3 +38,52 @@ def test_conv_non_positive_stride_or_dilation_raises(kw):
     w = ember.Tensor(np.ones((2, 3, 3, 3)))
     with pytest.raises(ValueError, match="stride and dilation must be positive"):
         F.conv2d(x, w, **kw)
+
+
+def _compare(torch, ours, theirs, x, tol=1e-10):
+    """Output and the gradients of input and parameters, the same weights, float64."""
+    ours.load_state_dict(theirs.state_dict())
+    ex, tx = ember.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ey, ty = ours(ex), theirs(tx)
+    gy = np.random.default_rng(1).standard_normal(ty.shape)
+    ey.backward(ember.Tensor(gy))
+    ty.backward(torch.tensor(gy))
+    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=tol, atol=tol)
+    tparams = dict(theirs.named_parameters())
+    for name, p in ours.named_parameters():
+        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "cls,args,kw,shape",
+    [
+        ("Conv2d", (3, 4, 3), dict(padding=1), (2, 3, 6, 7)),
+        ("Conv2d", (4, 6, (2, 3)), dict(padding=(1, 2), stride=(2, 1), groups=2), (2, 4, 6, 7)),
+        ("Conv2d", (3, 4, 4), dict(padding="same", dilation=(1, 2)), (2, 3, 6, 9)),
+        ("Conv2d", (40, 40, 3), dict(padding=1), (3, 40, 6, 7)),  # the shifted GEMMs
+        ("Conv2d", (3, 4, 3), dict(padding=1), (3, 6, 7)),  # unbatched
+        ("Conv1d", (3, 4, 3), dict(padding=2, stride=2), (2, 3, 9)),
+        ("Conv1d", (3, 4, 4), dict(padding="same"), (3, 9)),
+    ],
+)
+def test_conv_padding_modes_match_torch(torch, mode, cls, args, kw, shape):
+    theirs = getattr(torch.nn, cls)(*args, **kw, padding_mode=mode).double()
+    ours = getattr(nn, cls)(*args, **kw, padding_mode=mode, dtype=np.float64)
+    assert repr(ours) == repr(theirs)
+    _compare(torch, ours, theirs, np.random.default_rng(0).standard_normal(shape))
+
+
+def test_conv_padding_mode_errors():
+    with pytest.raises(ValueError, match="padding_mode must be one of .* got 'bogus'"):
+        nn.Conv2d(3, 4, 3, padding_mode="bogus")
+    with pytest.raises(ValueError, match="reflect padding"):  # torch: must be < the input size
+        nn.Conv1d(1, 1, 5, padding=4, padding_mode="reflect")(ember.Tensor(np.ones((1, 1, 3))))
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=0), dict(kernel_size=3, stride=(1, 0))])
+def test_conv_module_non_positive_sizes_raise(kw):
+    # kernel_size 0 divided by zero in the initialisation
+    with pytest.raises(ValueError, match="must be positive"):
+        nn.Conv2d(3, 4, **kw)
