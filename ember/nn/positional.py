@@ -66,7 +66,7 @@ class LearnedPositionalEmbedding(Module):
     def __init__(self, max_len: int, d_model: int, batch_first: bool = True):
         super().__init__()
         self.max_len, self.d_model, self.batch_first = max_len, d_model, batch_first
-        self.weight = Parameter(xp.empty((max_len, d_model), xp.float32))
+        self.weight = Parameter(xp.empty((max_len, d_model), backend.DEFAULT_DTYPE))
         init.normal_(self.weight, 0.0, 0.02)
 
     def forward(self, x: Tensor, offset: int = 0) -> Tensor:
