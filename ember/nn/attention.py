@@ -31,7 +31,9 @@ class MultiheadAttention(Module):
     Mask polarity (torch's, for this module): boolean ``key_padding_mask`` (N, S) and
     ``attn_mask`` (L, S) or (N·h, L, S) are **True where attention is NOT allowed**; float
     masks are added to the scores. (F.scaled_dot_product_attention's boolean mask is the
-    opposite: True = take part.) A query with every key blocked gets zero output (torch: NaN).
+    opposite: True = take part.) A query with every key blocked gets zero attention output and
+    zero weights, as torch with need_weights=False (its SDPA path); torch's need_weights=True
+    path gives NaN there instead, which ember does not copy (it would poison the gradients).
 
     ember adds ``record_weights``: when True, each forward keeps the per-head weights
     (N, h, L, S) as a NumPy array in ``last_attn_weights`` (for attention maps).

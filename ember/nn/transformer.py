@@ -201,6 +201,10 @@ class TransformerEncoder(Module):
     """A stack of ``num_layers`` deep copies of ``encoder_layer``, then an optional norm.
 
     x_{l+1} = Layer_l(x_l);  y = norm(x_L). Parameter names ``layers.0.self_attn…`` as torch.
+    ``enable_nested_tensor`` and ``mask_check`` are accepted and kept, but there are no nested
+    tensors: where torch's eval/no-grad fast path packs a src_key_padding_mask batch and returns
+    0 at the padded positions, ember computes those positions like any other (the positions
+    that are not padding agree).
     """
 
     def __init__(
@@ -215,6 +219,7 @@ class TransformerEncoder(Module):
         self.layers = _clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
+        self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None, is_causal=None) -> Tensor:
         x = src

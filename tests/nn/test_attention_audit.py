@@ -15,3 +15,32 @@ def test_learned_positional_embedding_follows_the_default_dtype():
         ember.set_default_dtype(ember.float32)
     assert p.weight.dtype == np.float64
     assert nn.LearnedPositionalEmbedding(10, 8).weight.dtype == np.float32
+
+
+def test_multihead_attention_fully_padded_query_gives_zeros_like_torch_sdpa_path(torch):
+    """A sample whose keys are all padding: zeros as torch with need_weights=False (torch's
+    need_weights=True path gives NaN; ember keeps zeros there too), finite gradients."""
+    torch.manual_seed(0)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=True).double()
+    em = nn.MultiheadAttention(8, 2, batch_first=True).double()
+    em.load_state_dict(tm.state_dict())
+    x = np.random.default_rng(1).standard_normal((3, 5, 8))
+    kpm = np.zeros((3, 5), bool)
+    kpm[0] = True
+    kpm[1, 3:] = True
+    ref, _ = tm(*[torch.tensor(x)] * 3, key_padding_mask=torch.tensor(kpm), need_weights=False)
+    xe = ember.Tensor(x, requires_grad=True)
+    for need_weights in (False, True):
+        out, w = em(xe, xe, xe, key_padding_mask=kpm, need_weights=need_weights)
+        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(w.data[0], 0)
+    (out.sum() + w.sum()).backward()
+    assert np.isfinite(xe.grad.data).all()
+    assert all(np.isfinite(p.grad.data).all() for p in em.parameters())
+
+
+def test_transformer_encoder_keeps_torchs_flags():
+    layer = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16)
+    enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False, mask_check=False)
+    assert enc.enable_nested_tensor is False and enc.mask_check is False
+    assert nn.TransformerEncoder(layer, 1).enable_nested_tensor is True
