@@ -49,6 +49,13 @@ class KVCache:
     def append(self, layer: int, k: Tensor, v: Tensor):
         """Store the new positions' k, v (N, h, T_new, d); return all keys and values so far."""
         start, t = self.length, k.shape[2]
+        n, h, _, d = self.k[0].shape
+        if layer >= len(self.k) or (k.shape[0], k.shape[1], k.shape[3]) != (n, h, d):
+            raise ValueError(
+                f"KV cache made for {len(self.k)} layers, batch {n}, {h} heads of size {d};"
+                f" got layer {layer} with keys of shape {k.shape} (N, h, T, d): make the cache"
+                " with this model's new_cache(batch)"
+            )
         if start + t > self.max_len:
             raise ValueError(f"KV cache holds {self.max_len} positions; {start + t} requested")
         self.k[layer][:, :, start : start + t] = k.data

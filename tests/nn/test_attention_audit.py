@@ -1,6 +1,7 @@
 """Findings of the attention / Transformer parity audit that have no other home."""
 
 import numpy as np
+import pytest
 
 import ember
 import ember.nn as nn
@@ -44,3 +45,15 @@ def test_transformer_encoder_keeps_torchs_flags():
     enc = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False, mask_check=False)
     assert enc.enable_nested_tensor is False and enc.mask_check is False
     assert nn.TransformerEncoder(layer, 1).enable_nested_tensor is True
+
+
+def test_gpt_kv_cache_of_another_shape_is_a_clear_error():
+    """A cache made for another batch size or depth names what it holds and what came."""
+    from ember.models.gpt import GPT
+
+    m = GPT(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8)
+    with pytest.raises(ValueError, match=r"KV cache made for 1 layers, batch 2.*\(3, 2, 2, 4\)"):
+        m(np.zeros((3, 2), int), m.new_cache(2))
+    deeper = GPT(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
+    with pytest.raises(ValueError, match="KV cache made for 1 layers.* got layer 1"):
+        deeper(np.zeros((2, 2), int), m.new_cache(2))
