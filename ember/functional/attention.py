@@ -42,6 +42,7 @@ def additive_mask(mask, dtype, true_means_blocked: bool = False):
 
 
 _causal_cache: dict = {}
+_CAUSAL_CACHE_SIZE = 32  # masks kept; with lengths that vary batch to batch it would grow
 
 
 def causal_mask(n_queries: int, n_keys: int, dtype) -> Tensor:
@@ -50,6 +51,8 @@ def causal_mask(n_queries: int, n_keys: int, dtype) -> Tensor:
     m = _causal_cache.get(key)
     if m is None:
         m = xp.triu(xp.full((n_queries, n_keys), -xp.inf, dtype=dtype), k=1)
+        if len(_causal_cache) >= _CAUSAL_CACHE_SIZE:
+            _causal_cache.pop(next(iter(_causal_cache), None), None)  # the oldest
         _causal_cache[key] = m
     return Tensor(m)
 

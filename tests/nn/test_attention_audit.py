@@ -57,3 +57,17 @@ def test_gpt_kv_cache_of_another_shape_is_a_clear_error():
     deeper = GPT(vocab_size=11, block_size=8, n_layer=2, n_head=2, n_embd=8)
     with pytest.raises(ValueError, match="KV cache made for 1 layers.* got layer 1"):
         deeper(np.zeros((2, 2), int), m.new_cache(2))
+
+
+def test_causal_mask_cache_stays_bounded():
+    """is_causal over sequences whose length changes every batch must not keep every mask."""
+    import ember.functional as F
+    from ember.functional import attention as A
+
+    for n in range(1, 200):
+        x = ember.randn(1, n, 4)
+        F.scaled_dot_product_attention(x, x, x, is_causal=True)
+    assert len(A._causal_cache) <= 32
+    np.testing.assert_array_equal(
+        A.causal_mask(3, 4, np.float32).data, np.triu(np.full((3, 4), -np.inf), 1)
+    )
