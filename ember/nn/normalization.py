@@ -130,6 +130,14 @@ class GroupNorm(Module):
         self.bias = Parameter(xp.zeros(num_channels, dtype=dtype)) if affine and bias else None
 
     def forward(self, x: Tensor) -> Tensor:
+        # γ and β are per channel, so the channel count must match (without them torch, and
+        # so ember, normalises any C that num_groups divides)
+        affine = self.weight is not None or self.bias is not None
+        if affine and x.ndim >= 2 and x.shape[1] != self.num_channels:
+            raise ValueError(
+                f"GroupNorm({self.num_groups}, {self.num_channels}): expected an input"
+                f" (N, {self.num_channels}, ...), got shape {x.shape}"
+            )
         return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

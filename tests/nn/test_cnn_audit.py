@@ -87,3 +87,20 @@ def test_conv_module_non_positive_sizes_raise(kw):
     # kernel_size 0 divided by zero in the initialisation
     with pytest.raises(ValueError, match="must be positive"):
         nn.Conv2d(3, 4, **kw)
+
+
+def test_groupnorm_wrong_channel_count_names_expected_and_actual(torch):
+    with pytest.raises(ValueError, match=r"GroupNorm\(2, 4\): expected an input \(N, 4, ...\)"):
+        nn.GroupNorm(2, 4)(ember.Tensor(np.ones((2, 6, 5), dtype=np.float32)))
+    # without γ and β torch normalises any channel count the groups divide; so does ember
+    x = np.random.default_rng(0).standard_normal((2, 6, 5))
+    y = nn.GroupNorm(2, 4, affine=False)(ember.Tensor(x))
+    ty = torch.nn.GroupNorm(2, 4, affine=False)(torch.tensor(x))
+    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(), dict(bias=False), dict(elementwise_affine=False), dict(eps=1e-3)]
+)
+def test_layernorm_repr_matches_torch(torch, kw):
+    assert repr(nn.LayerNorm((5, 4), **kw)) == repr(torch.nn.LayerNorm((5, 4), **kw))
