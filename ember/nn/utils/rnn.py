@@ -47,6 +47,11 @@ class PackedSequence(NamedTuple):
     def float(self) -> PackedSequence:
         return self.to(xp.float32)
 
+    def cpu(self) -> PackedSequence:
+        return self._replace(data=self.data.cpu())
+
+    is_cuda = property(lambda self: self.data.is_cuda)
+
     def double(self) -> PackedSequence:
         return self.to(xp.float64)
 
@@ -55,8 +60,9 @@ def _as_tensor(x) -> Tensor:
     return x if isinstance(x, Tensor) else Tensor(x)
 
 
-def _index(t: Tensor | None):
-    return None if t is None else t.data
+def _index(t):
+    """The integer array of a Tensor, array or list (fields of a hand-built PackedSequence)."""
+    return None if t is None else as_array(t).astype(xp.int64)
 
 
 def _offsets(batch_sizes):
@@ -143,7 +149,7 @@ def pack_as(padded: Tensor, like: PackedSequence, batch_first: bool = False) -> 
     """
     bs = like.batch_sizes
     return PackedSequence(
-        _pack(padded, bs.data, _index(like.sorted_indices), batch_first),
+        _pack(padded, _index(bs), _index(like.sorted_indices), batch_first),
         bs,
         like.sorted_indices,
         like.unsorted_indices,
@@ -235,11 +241,47 @@ def pack_sequence(sequences, enforce_sorted: bool = True) -> PackedSequence:
     return pack_padded_sequence(pad_sequence(seqs), lengths, enforce_sorted=enforce_sorted)
 
 
+def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False) -> list:
+    """Undo :func:`pad_sequence`: padded (T, B, *) (batch_first: (B, T, *)) and lengths (B,)
+    → the list of B sequences, sequence b of shape (lengths[b], *) (views: gradients flow)."""
+    padded = _as_tensor(padded_sequences)
+    if not batch_first:
+        padded = padded.transpose(0, 1)
+    lengths = as_array(lengths).astype(xp.int64).reshape(-1)
+    B, T = padded.shape[:2]
+    if lengths.shape[0] != B or (lengths.size and (lengths.min() < 0 or lengths.max() > T)):
+        raise ValueError(
+            f"unpad_sequence: expected {B} lengths in [0, {T}] for padded input of shape"
+            f" {tuple(padded_sequences.shape)} with batch_first={batch_first}, got"
+            f" {lengths.tolist()}"
+        )
+    return [padded[b, : int(n)] for b, n in enumerate(lengths)]
+
+
+def unpack_sequence(packed_sequences: PackedSequence) -> list:
+    """Undo :func:`pack_sequence`: the list of sequences (L_b, *), in the original order."""
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
+
+
+def invert_permutation(permutation):
+    """The inverse of a permutation of 0 … n-1 (None stays None): inv[permutation[i]] = i."""
+    if permutation is None:
+        return None
+    p = _index(permutation)
+    inv = xp.empty_like(p)
+    inv[p] = xp.arange(p.shape[0])
+    return Tensor(inv)
+
+
 __all__ = [
     "PackedSequence",
+    "invert_permutation",
     "pack_as",
     "pack_padded_sequence",
     "pack_sequence",
     "pad_packed_sequence",
     "pad_sequence",
+    "unpack_sequence",
+    "unpad_sequence",
 ]
