@@ -19,6 +19,7 @@ ember adds to torch's API (never changes it):
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from .. import functional as F
@@ -30,7 +31,7 @@ from ..tensor import Tensor, apply, as_array
 from . import init
 from .module import Module, Parameter
 from .rnn_cells import run_composed
-from .rnn_tools import RecurrentStream
+from .rnn_tools import RecurrentStream, initial_states
 from .utils.rnn import PackedSequence, pack_as, pad_packed_sequence
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -58,8 +59,15 @@ class RNNBase(Module):
                 "input_size, hidden_size and num_layers must be positive, got"
                 f" {input_size}, {hidden_size}, {num_layers}"
             )
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout must be a probability in [0, 1], got {dropout}")
+        if isinstance(dropout, bool) or not 0.0 <= dropout <= 1.0:
+            raise ValueError(f"dropout must be a probability in [0, 1], got {dropout!r}")
+        if dropout and num_layers == 1:
+            warnings.warn(
+                f"dropout={dropout} does nothing with num_layers=1: dropout is applied to the"
+                " outputs of every layer but the last", stacklevel=2,
+            )  # fmt: skip
+        if proj_size and self.mode != "LSTM":
+            raise ValueError(f"proj_size is an LSTM option; {self.mode} has no projection")
         if proj_size < 0 or (proj_size and proj_size >= hidden_size):
             raise ValueError(
                 f"proj_size must be in [0, hidden_size={hidden_size}), got {proj_size}"
@@ -121,6 +129,19 @@ class RNNBase(Module):
     def _layer_keys(self):
         return [(k, sfx) for k in range(self.num_layers) for sfx in self._suffixes()]
 
+    @property
+    def _all_weights(self) -> list[list[str]]:
+        """torch's: the parameter names of each layer and direction, in torch's order."""
+        names = ["weight_ih", "weight_hh"] + (["bias_ih", "bias_hh"] if self.bias else [])
+        names += ["weight_hr"] if self.proj_size else []
+        return [[f"{n}_l{k}{sfx}" for n in names] for k, sfx in self._layer_keys()]
+
+    _flat_weights_names = property(lambda self: [n for ns in self._all_weights for n in ns])
+    _flat_weights = property(lambda self: [getattr(self, n) for n in self._flat_weights_names])
+    all_weights = property(
+        lambda self: [[getattr(self, n) for n in ns] for ns in self._all_weights]
+    )
+
     def _weights(self, layer: int, sfx: str):
         names = ["weight_ih", "weight_hh", "bias_ih", "bias_hh"]
         if self.mode == "LSTM":
@@ -136,6 +157,15 @@ class RNNBase(Module):
             raise ValueError(
                 f"{type(self).__name__}: expected input of shape {layout} or (seq, feature) with"
                 f" feature = input_size = {self.input_size}, got {tuple(input.shape)}"
+            )
+        w = self.weight_ih_l0
+        if input.dtype != w.dtype:  # torch raises ValueError too; NumPy would silently promote
+            fix = f"convert the input (x.to({w.dtype}))"
+            if input.dtype.kind == "f":
+                fix += f" or the layer (layer.to({input.dtype}))"
+            raise ValueError(
+                f"{type(self).__name__}: expected input of the weights' dtype {w.dtype}, got"
+                f" {input.dtype}; {fix}"
             )
         unbatched = input.ndim == 2
         if unbatched:
@@ -155,29 +185,8 @@ class RNNBase(Module):
                     f"lengths must hold {B} integers in [0, {T}] (one per sequence), got"
                     f" {lengths.tolist()}"
                 )
-        hs = self._initial_states(x, hx, unbatched)
+        hs = initial_states(self, x, hx, unbatched, input.shape)
         return x, hs, lengths, unbatched
-
-    def _initial_states(self, x: Tensor, hx, unbatched: bool):
-        """hx as a list of per-(layer, direction) states: h, or (h, c) for the LSTM."""
-        LD, B = self.num_layers * self.num_directions, x.shape[1]
-        P, H = self.proj_size or self.hidden_size, self.hidden_size
-        sizes = (P, H) if self.mode == "LSTM" else (P,)
-        if hx is None:
-            parts = [Tensor(xp.zeros((LD, B, n), x.dtype)) for n in sizes]
-        else:
-            parts = list(hx) if self.mode == "LSTM" else [hx]
-            if len(parts) != len(sizes):
-                raise ValueError(f"{type(self).__name__}: hx must be (h_0, c_0), got {len(parts)}")
-            for name, t, n in zip(("h_0", "c_0"), parts, sizes):
-                want = (LD, n) if unbatched else (LD, B, n)
-                if tuple(t.shape) != want:
-                    raise ValueError(
-                        f"{type(self).__name__}: {name} must have shape {want}"
-                        f" (num_layers*num_directions, batch, size), got {tuple(t.shape)}"
-                    )
-            parts = [p.unsqueeze(1) if unbatched else p for p in parts]
-        return [tuple(p[k] for p in parts) for k in range(LD)]
 
     # ------------------------------------------------------------ forward
     def forward(self, input: Tensor, hx=None, lengths=None, record_gates: bool = False):
@@ -308,10 +317,12 @@ class RNNBase(Module):
 
     def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         for name, default in (("bias", True), ("batch_first", False), ("dropout", 0.0),
-                              ("bidirectional", False), ("proj_size", 0)):  # fmt: skip
+                              ("bidirectional", False)):  # fmt: skip
             if getattr(self, name) != default:
                 s += f", {name}={getattr(self, name)}"
         return s
@@ -372,7 +383,5 @@ class GRU(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, **options):  # fmt: skip
-        if options.get("proj_size"):
-            raise ValueError("proj_size is an LSTM option; GRU has no projection")
         super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, **options)  # fmt: skip

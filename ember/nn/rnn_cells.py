@@ -128,20 +128,23 @@ class RNNCellBase(Module):
                 f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or"
                 f" ({self.input_size},), got {tuple(x.shape)}"
             )
+        name, w_dtype = type(self).__name__, self.weight_ih.dtype
+        if x.dtype != w_dtype:  # torch raises; NumPy would silently promote
+            raise ValueError(
+                f"{name}: expected input of the weights' dtype {w_dtype}, got {x.dtype}"
+            )
+        if self.n_gates == 4 and hx is not None:
+            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+                raise TypeError(f"{name}: expected hx = (h, c), a pair of Tensors, got {hx!r:.40}")
+        states = () if hx is None else hx if self.n_gates == 4 else (hx,)
         unbatched = x.ndim == 1
         want = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
-        n = 2 if self.n_gates == 4 else 1
-        states = (hx,) if n == 1 else hx
-        if hx is not None and (not isinstance(states, (tuple, list)) or len(states) != n):
-            raise TypeError(
-                f"{type(self).__name__}: expected hx = (h, c), a pair of Tensors, got"
-                f" {type(hx).__name__}"
-            )
-        for name, s in zip(("h", "c"), states if hx is not None else ()):
-            if tuple(getattr(s, "shape", ())) != want:
+        for which, s in zip(("h", "c"), states):
+            shape, dtype = tuple(getattr(s, "shape", ())), getattr(s, "dtype", None)
+            if shape != want or dtype != w_dtype:
                 raise ValueError(
-                    f"{type(self).__name__}: expected {name} of shape {want} for input of shape"
-                    f" {tuple(x.shape)}, got {tuple(getattr(s, 'shape', ()))}"
+                    f"{name}: expected {which} of shape {want} and dtype {w_dtype} for input of"
+                    f" shape {tuple(x.shape)}, got {shape} and {dtype}"
                 )
         if unbatched:
             x = x.unsqueeze(0)

@@ -1,9 +1,11 @@
-"""Tools around the recurrent layers: a stateful stream, and recording gates of a whole model."""
+"""Tools around the recurrent layers: checking initial states, a stateful stream, and recording
+the gates of a whole model."""
 
 from __future__ import annotations
 
 import contextlib
 
+from ..backend import xp
 from ..tensor import Tensor, as_array
 
 
@@ -29,6 +31,40 @@ def record_gates(model):
     finally:
         for _, m in layers:
             m._recorder = None
+
+
+def initial_states(layer, x: Tensor, hx, unbatched: bool, input_shape):
+    """A recurrent layer's hx (None: zeros), checked as torch checks it, as a list of
+    per-(layer, direction) states: (h,), or (h, c) for the LSTM; x is time-major (T, B, I)."""
+    LD, B = layer.num_layers * layer.num_directions, x.shape[1]
+    P, H = layer.proj_size or layer.hidden_size, layer.hidden_size
+    sizes = (P, H) if layer.mode == "LSTM" else (P,)
+    name = type(layer).__name__
+    if hx is None:
+        parts = [Tensor(xp.zeros((LD, B, n), x.dtype)) for n in sizes]
+    else:
+        pair = isinstance(hx, (tuple, list))
+        if pair != (layer.mode == "LSTM") or (pair and len(hx) != 2):
+            want = "a pair (h_0, c_0) of Tensors" if layer.mode == "LSTM" else "one Tensor h_0"
+            got = f"a {type(hx).__name__} of {len(hx)}" if pair else type(hx).__name__
+            raise TypeError(f"{name}: expected hx to be {want}, got {got}")
+        parts = [p if isinstance(p, Tensor) else Tensor(p) for p in (hx if pair else [hx])]
+        for which, t, n in zip(("h_0", "c_0"), parts, sizes):
+            want = (LD, n) if unbatched else (LD, B, n)
+            layout = "" if unbatched else ", batch"
+            if tuple(t.shape) != want:
+                raise ValueError(
+                    f"{name}: {which} must have shape {want} (num_layers*num_directions"
+                    f"{layout}, size) for input of shape {tuple(input_shape)}, got"
+                    f" {tuple(t.shape)}"
+                )
+            if t.dtype != x.dtype:
+                raise ValueError(
+                    f"{name}: {which} must have the dtype of the input and the weights,"
+                    f" {x.dtype}, got {t.dtype}"
+                )
+        parts = [p.unsqueeze(1) if unbatched else p for p in parts]
+    return [tuple(p[k] for p in parts) for k in range(LD)]
 
 
 class RecurrentStream:
