@@ -72,6 +72,7 @@ class _ConvBase(Module):
 
 class _ConvNd(_ConvBase):
     nd = 2
+    transposed = False  # torch's flag, read by code that handles both kinds of convolution
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
@@ -97,6 +98,8 @@ class _ConvNd(_ConvBase):
         else:
             self.padding = _pair(padding, self.nd, "padding")
         self.groups, self.padding_mode = groups, padding_mode
+        self.output_padding = (0,) * self.nd
+        self._reversed_padding_repeated_twice = self._pad_widths()
         shape = (out_channels, in_channels // groups) + self.kernel_size
         self._make_parameters(shape, out_channels, bias, dtype)
 
@@ -112,12 +115,16 @@ class _ConvNd(_ConvBase):
             pairs = [(p, p) for p in self.padding]
         return tuple(v for pair in reversed(pairs) for v in pair)
 
-    def _padded(self, x: Tensor) -> tuple:
-        """(x̃, the padding the convolution still adds): x itself for 'zeros', else x padded
-        by F.pad in ``padding_mode`` and no more padding."""
-        if self.padding_mode == "zeros":
-            return x, self.padding
-        return F.pad(x, self._pad_widths(), self.padding_mode), 0
+    def _conv_forward(self, x: Tensor, weight: Tensor, bias: Tensor | None) -> Tensor:
+        """The convolution with the given weight and bias (torch's hook for subclasses that
+        transform the weight first). x̃ is x itself for 'zeros', else x padded by F.pad in
+        ``padding_mode``, convolved without more padding."""
+        conv = F.conv2d if self.nd == 2 else F.conv1d
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            x = F.pad(x, self._reversed_padding_repeated_twice, self.padding_mode)
+            padding = 0
+        return conv(x, weight, bias, self.stride, padding, self.dilation, self.groups)
 
     def _repr_with_padding_mode(self) -> str:
         # Conv1d's and Conv2d's extra_repr (Conv3d appends padding_mode itself)
@@ -135,8 +142,7 @@ class Conv2d(_ConvNd):
     extra_repr = _ConvNd._repr_with_padding_mode
 
     def forward(self, x: Tensor) -> Tensor:
-        x, padding = self._padded(x)
-        return F.conv2d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return self._conv_forward(x, self.weight, self.bias)
 
 
 class Conv1d(_ConvNd):
@@ -147,5 +153,4 @@ class Conv1d(_ConvNd):
     extra_repr = _ConvNd._repr_with_padding_mode
 
     def forward(self, x: Tensor) -> Tensor:
-        x, padding = self._padded(x)
-        return F.conv1d(x, self.weight, self.bias, self.stride, padding, self.dilation, self.groups)
+        return self._conv_forward(x, self.weight, self.bias)

@@ -104,3 +104,24 @@ def test_groupnorm_wrong_channel_count_names_expected_and_actual(torch):
 )
 def test_layernorm_repr_matches_torch(torch, kw):
     assert repr(nn.LayerNorm((5, 4), **kw)) == repr(torch.nn.LayerNorm((5, 4), **kw))
+
+
+@pytest.mark.parametrize("mode", ["zeros", "reflect"])
+def test_conv_forward_hook_for_weight_transforming_subclasses(torch, mode):
+    """timm's weight-standardised convolutions subclass Conv2d and call _conv_forward."""
+
+    def standardised(base):
+        class StdConv(base):
+            def forward(self, x):
+                w = self.weight
+                w = (w - w.mean((1, 2, 3), keepdim=True)) / (w.var((1, 2, 3), keepdim=True) + 1e-5)
+                return self._conv_forward(x, w, self.bias)
+
+        return StdConv
+
+    kw = dict(padding=(1, 2), stride=(1, 2), padding_mode=mode)
+    theirs = standardised(torch.nn.Conv2d)(3, 4, 3, **kw).double()
+    ours = standardised(nn.Conv2d)(3, 4, 3, dtype=np.float64, **kw)
+    assert (ours.transposed, ours.output_padding) == (theirs.transposed, theirs.output_padding)
+    assert ours._reversed_padding_repeated_twice == theirs._reversed_padding_repeated_twice
+    _compare(torch, ours, theirs, np.random.default_rng(0).standard_normal((2, 3, 7, 8)))
