@@ -25,6 +25,13 @@ from ..tensor import Tensor
 from .module import Module, Parameter
 
 
+def _reset_affine(weight, bias) -> None:
+    if weight is not None:
+        weight.data[...] = 1
+    if bias is not None:
+        bias.data[...] = 0
+
+
 class _NormBase(Module):
     """What batch and instance norm share: affine weight (γ, ones) and bias (β, zeros),
     the running_mean/running_var/num_batches_tracked buffers, the repr."""
@@ -47,6 +54,17 @@ class _NormBase(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    def reset_running_stats(self) -> None:
+        if self.track_running_stats:
+            self.running_mean.data[...] = 0
+            self.running_var.data[...] = 1
+            self.num_batches_tracked.data[...] = 0
+
+    def reset_parameters(self) -> None:
+        """Running statistics back to (0, 1, 0 batches), γ to 1 and β to 0, as torch's."""
+        self.reset_running_stats()
+        _reset_affine(self.weight, self.bias)
+
     def extra_repr(self) -> str:
         return (
             f"{self.num_features}, eps={self.eps}, momentum={self.momentum},"
@@ -58,18 +76,16 @@ class _NormBase(Module):
 class _BatchNorm(_NormBase):
     allowed_ndims: tuple = ()
 
-    def reset_running_stats(self) -> None:
-        if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
-
-    def forward(self, x: Tensor) -> Tensor:
+    def _check_input_dim(self, x: Tensor) -> None:
+        # torch's hook: a subclass overrides it to take other ranks
         if x.ndim not in self.allowed_ndims:
             raise ValueError(
                 f"{type(self).__name__}: expected a {' or '.join(map(str, self.allowed_ndims))}-D"
                 f" input, got shape {x.shape}"
             )
+
+    def forward(self, x: Tensor) -> Tensor:
+        self._check_input_dim(x)
         if x.shape[1] != self.num_features:
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
@@ -128,6 +144,9 @@ class GroupNorm(Module):
         dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = Parameter(xp.ones(num_channels, dtype=dtype)) if affine else None
         self.bias = Parameter(xp.zeros(num_channels, dtype=dtype)) if affine and bias else None
+
+    def reset_parameters(self) -> None:
+        _reset_affine(self.weight, self.bias)
 
     def forward(self, x: Tensor) -> Tensor:
         # γ and β are per channel, so the channel count must match (without them torch, and

@@ -125,3 +125,47 @@ def test_conv_forward_hook_for_weight_transforming_subclasses(torch, mode):
     assert (ours.transposed, ours.output_padding) == (theirs.transposed, theirs.output_padding)
     assert ours._reversed_padding_repeated_twice == theirs._reversed_padding_repeated_twice
     _compare(torch, ours, theirs, np.random.default_rng(0).standard_normal((2, 3, 7, 8)))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.BatchNorm2d(3, momentum=None),
+        lambda m: m.BatchNorm1d(3),
+        lambda m: m.InstanceNorm2d(3, affine=True, track_running_stats=True),
+        lambda m: m.GroupNorm(3, 3),
+    ],
+)
+def test_norm_reset_parameters_as_torch(torch, make):
+    """``for m in model.modules(): m.reset_parameters()`` must reach the norm layers too."""
+    theirs, ours = make(torch.nn), make(nn)
+    shape = (4, 3, 5) if isinstance(ours, nn.BatchNorm1d) else (4, 3, 5, 5)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    for _ in range(2):
+        theirs(torch.tensor(x))
+        ours(ember.Tensor(x))
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.add_(0.5)
+    for p in ours.parameters():
+        p.data += 0.5
+    theirs.reset_parameters()
+    ours.reset_parameters()
+    tstate = theirs.state_dict()
+    assert list(ours.state_dict()) == list(tstate)
+    for k, t in ours.state_dict().items():
+        np.testing.assert_array_equal(t.data, tstate[k].numpy(), err_msg=k)
+
+
+def test_batchnorm_check_input_dim_is_the_hook_subclasses_override(torch):
+    class AnyRankBN(nn.BatchNorm1d):
+        def _check_input_dim(self, x):
+            if x.ndim < 2:
+                raise ValueError("need (N, C, ...)")
+
+    x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    y = AnyRankBN(3, dtype=np.float64)(ember.Tensor(x))
+    ty = torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True)
+    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-10, atol=1e-10)
+    with pytest.raises(ValueError, match="expected a 2 or 3-D input"):
+        nn.BatchNorm1d(3)(ember.Tensor(x))
