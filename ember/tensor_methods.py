@@ -235,11 +235,13 @@ class TensorMethods:
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""
         axis = _ax(axis, dim)
         keep = (keepdims or bool(keepdim)) and axis is not None
+        _check_arg_reduction(self.shape, axis, "argmax")
         return Tensor(self.data.argmax(axis=axis, keepdims=keep))
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axis = _ax(axis, dim)
         keep = (keepdims or bool(keepdim)) and axis is not None
+        _check_arg_reduction(self.shape, axis, "argmin")
         return Tensor(self.data.argmin(axis=axis, keepdims=keep))
 
     # ------------------------------------------------------------ shapes
@@ -382,3 +384,15 @@ def _plain_index(index):
     if isinstance(index, list):
         return xp.asarray(index)
     return index
+
+
+def _check_arg_reduction(shape, axis, name: str) -> None:
+    """argmax/argmin along an empty axis (or of an empty tensor, flattened) has no answer:
+    torch's error, rather than NumPy's "attempt to get argmax of an empty sequence"."""
+    if axis is None:
+        if 0 in shape:
+            raise RuntimeError(f"{name}(): the tensor of shape {tuple(shape)} is empty; give a"
+                               " dim of non-zero size to reduce along")  # fmt: skip
+    elif shape[axis] == 0:
+        raise RuntimeError(f"{name}(): expected the reduced dim {axis} to have non-zero size,"
+                           f" got a tensor of shape {tuple(shape)}")  # fmt: skip

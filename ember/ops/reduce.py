@@ -63,8 +63,12 @@ class _Extreme(Function):
 
     def forward(self, x, axis=None, keepdims=False):
         self.x, self.axes, self.keepdims = x, normalize_axis(axis, x.ndim), keepdims
-        if x.size == 0:
-            raise RuntimeError(f"{self.pick}() of an empty tensor of shape {x.shape}")
+        empty = [a for a in self.axes if x.shape[a] == 0]
+        if empty:  # torch's rule: an empty tensor reduces only along its non-empty axes
+            raise RuntimeError(
+                f"{self.pick}(): expected the reduced dim {empty[0]} to have non-zero size,"
+                f" got a tensor of shape {x.shape}"
+            )
         y = (
             x.max(axis=self.axes, keepdims=True)
             if self.pick == "max"
