@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 from ..ops import conv as C
+from ..ops.im2col import out_size
 from ..tensor import Tensor, apply
 from .shape import cat
 from .shape import pad as _pad
@@ -153,8 +154,8 @@ def conv2d_composed(
     x_pad = _pad(x, (pl, pr, pt, pb))
     n, c, hp, wp = x_pad.shape
     o, c_g, kh, kw = W.shape
-    ho = C.out_size(hp, kh, s[0], 0, d[0])
-    wo = C.out_size(wp, kw, s[1], 0, d[1])
+    ho = out_size(hp, kh, s[0], 0, d[0])
+    wo = out_size(wp, kw, s[1], 0, d[1])
     o_g = o // groups
     outs = []
     for g in range(groups):

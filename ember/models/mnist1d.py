@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from .. import nn
 from ..functional.conv import conv_padding
-from ..ops.conv import out_size
+from ..ops.im2col import out_size
 from ..tensor import Tensor
 from .registry import register_model
 

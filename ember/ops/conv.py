@@ -17,16 +17,18 @@ and ∂L/∂x̃ scatters ∂L/∂X_col back over the kh·kw kernel offsets (col2
 add per offset, never a loop over pixels, channels or the batch).
 
 The column matrix is channel-first-then-batch, (C·kh·kw, N·Ho·Wo): it is read
-straight out of the padded input through one strided view and copied once, and the
-product comes out as (O, N, Ho, Wo). The output is returned as the (N, O, Ho, Wo)
+straight out of the padded input through one strided view and copied once (im2col.py), and
+the product comes out as (O, N, Ho, Wo). The output is returned as the (N, O, Ho, Wo)
 transpose of that array without copying; elementwise ops downstream keep that
 memory order, so the next convolution reads channel-major memory again
 (PERFORMANCE.md: "channel-first-then-batch column matrices").
 
 Stride-1 convolutions with enough channels take another route to the same sum, kh·kw
 shifted GEMMs on the flat padded input with no column matrix (conv_shift.py), and 3×3
-pad-1 ones a third, Winograd's F(2×2, 3×3) (conv_winograd.py); Conv2d picks per call
-(``winograd_pays``, ``shifted_pays``).
+pad-1 ones a third, Winograd's F(2×2, 3×3) (conv_winograd.py); skinny im2col products
+(a few output channels, a short column, such as LeNet's first layer) run in blocks of
+images whose columns stay in cache (conv_blocked.py). Conv2d picks per call
+(``winograd_pays``, ``shifted_pays``, ``blocked_runs``).
 
 1-D convolution is the 2-D one on a height-1 image. LeCun et al. 1998 (LeNet);
 Chellapilla et al. 2006 (convolution as unrolled matrix products).
@@ -34,167 +36,41 @@ Chellapilla et al. 2006 (convolution as unrolled matrix products).
 
 from __future__ import annotations
 
-from ..backend import get_array_module, strided_view
+from ..backend import get_array_module
 from ..function import Function
+from .conv_blocked import blocked_pays, conv_blocked, conv_blocked_grad_weight
 from .conv_shift import conv_shifted, conv_shifted_backward, grid_geometry
 from .conv_winograd import conv_winograd, conv_winograd_backward, winograd_fits
+from .im2col import (
+    _col2im_full_width,
+    add_windows,
+    check_geometry,
+    column_windows,
+    columns_gemm,
+    conv_columns_gemm,
+    out_size,
+)
 
-#: The algorithm Conv2d runs. "auto" picks per call with ``winograd_pays`` and
-#: ``shifted_pays``; "im2col", "shifted" and "winograd" force one (tests run each over the
-#: same cases). Shifted GEMMs need stride 1, Winograd a 3×3 kernel, stride 1, padding 1, no
-#: dilation, no groups: elsewhere "winograd" picks as "auto" does, and convolutions that
-#: are not stride 1 run im2col whatever this says.
+#: The algorithm Conv2d runs. "auto" picks per call with ``winograd_pays``,
+#: ``shifted_pays`` and (among im2col runs) ``blocked_runs``; "im2col", "shifted",
+#: "winograd" and "blocked" force one (tests run each over the same cases). Shifted GEMMs
+#: need stride 1, Winograd a 3×3 kernel, stride 1, padding 1, no dilation, no groups,
+#: blocked im2col no groups: elsewhere "winograd" picks as "auto" does, convolutions that
+#: are not stride 1 run im2col (blocked or not) whatever this says, and "im2col" is the
+#: one-GEMM im2col.
 POLICY = "auto"
 
 
-def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
-    """⌊(size + padding − d·(k − 1) − 1) / s⌋ + 1: the number of window positions."""
-    return (size + pad_total - dilation * (kernel - 1) - 1) // stride + 1
-
-
-def check_geometry(x_shape, w_shape, stride, padding, dilation, one_d=False) -> None:
-    """Raise unless every stride and dilation is ≥ 1 and the dilated kernel fits the padded
-    input (torch's checks), before any algorithm runs: each would otherwise divide by zero,
-    return an empty output, or read past the input."""
-    dims = slice(1, None) if one_d else slice(None)  # a 1-D convolution's height is not its own
-    if min(stride) < 1 or min(dilation) < 1:
-        raise ValueError(
-            f"conv: stride and dilation must be positive, got stride {stride[dims]} and"
-            f" dilation {dilation[dims]}"
-        )
-    padded = [s + a + b for s, (a, b) in zip(x_shape[2:], padding)]
-    reach = [d * (k - 1) + 1 for d, k in zip(dilation, w_shape[2:])]
-    if any(p < r for p, r in zip(padded, reach)):
-        raise ValueError(
-            f"conv: the padded input of spatial size {tuple(padded[dims])} is smaller than the"
-            f" dilated kernel {tuple(reach[dims])} (input {tuple(x_shape[2:][dims])}, padding"
-            f" {padding[dims]})"
-        )
-
-
-def channel_major(x) -> bool:
-    """True when x (N, C, ...) lies in memory as (C, N, ...): the layout conv outputs."""
-    return x.shape[0] > 1 and x.shape[1] > 1 and x.strides[1] > x.strides[0]
-
-
-def zeros_nchw(xp, shape, dtype, like_channel_major: bool):
-    """Zeros of logical shape (N, C, H, W), laid out channel-major when asked."""
-    if like_channel_major:
-        n, c = shape[:2]
-        return xp.zeros((c, n) + tuple(shape[2:]), dtype=dtype).swapaxes(0, 1)
-    return xp.zeros(shape, dtype=dtype)
-
-
-def pad2d(x, padding, value=0.0):
-    """x (N, C, H, W) padded by ((top, bottom), (left, right)), keeping its memory order."""
-    (pt, pb), (pl, pr) = padding
-    if not (pt or pb or pl or pr):
-        return x
-    xp = get_array_module(x)
-    n, c, h, w = x.shape
-    out = zeros_nchw(xp, (n, c, h + pt + pb, w + pl + pr), x.dtype, channel_major(x))
-    if value != 0.0:
-        out[...] = value
-    out[:, :, pt : pt + h, pl : pl + w] = x
-    return out
-
-
-def windows(xpad, kernel, stride, dilation, out_hw, order: str):
-    """The sliding windows of xpad (N, C, Hp, Wp) as a strided view, no copy.
-
-    order "cuvnij" → (C, kh, kw, N, Ho, Wo): the im2col column layout.
-    order "ncijuv" → (N, C, Ho, Wo, kh, kw): one window per output pixel (pooling).
-    """
-    sn, sc, sh, sw = xpad.strides
-    n, c = xpad.shape[:2]
-    (kh, kw), (s_h, s_w), (d_h, d_w), (ho, wo) = kernel, stride, dilation, out_hw
-    if order == "cuvnij":
-        shape = (c, kh, kw, n, ho, wo)
-        strides = (sc, d_h * sh, d_w * sw, sn, s_h * sh, s_w * sw)
-    else:
-        shape = (n, c, ho, wo, kh, kw)
-        strides = (sn, sc, s_h * sh, s_w * sw, d_h * sh, d_w * sw)
-    return strided_view(xpad, shape, strides)
-
-
-def offset_slice(u: int, v: int, stride, dilation, out_hw):
-    """Index of the pixels that kernel offset (u, v) reads for every output position."""
-    (s_h, s_w), (d_h, d_w), (ho, wo) = stride, dilation, out_hw
-    return (
-        slice(None),
-        slice(None),
-        slice(d_h * u, d_h * u + s_h * (ho - 1) + 1, s_h),
-        slice(d_w * v, d_w * v + s_w * (wo - 1) + 1, s_w),
-    )
-
-
-def add_windows(canvas, piece, kernel, stride, dilation, out_hw):
-    """col2im's scatter: canvas[window of offset (u, v)] += piece(u, v) for every kernel
-    offset, one strided add each (the windows of different offsets overlap, so the adds
-    accumulate); returns canvas."""
-    kh, kw = kernel
-    for u in range(kh):
-        for v in range(kw):
-            canvas[offset_slice(u, v, stride, dilation, out_hw)] += piece(u, v)
-    return canvas
-
-
-def _full_width_columns(x, kernel, stride, padding, dilation, out_h):
-    """X_col over every padded column j < Wp (not only the Wo valid ones), for stride_w = 1.
-
-    Then for fixed (c, u, v, n) the rows i = 0…Ho−1 of the window are one contiguous run
-    of Ho·Wp values in the padded image (when stride_h = 1), so the im2col copy moves long
-    runs instead of Wo-long pieces. The extra Wp − Wo outputs per row are computed and
-    dropped; the padded buffer carries d·(kw − 1) zeros of slack so the last runs stay
-    inside it.
-    """
-    xp = get_array_module(x)
-    n, c, h, w = x.shape
-    (pt, pb), (pl, pr) = padding
-    (kh, kw), (s_h, _), (d_h, d_w) = kernel, stride, dilation
-    hp, wp = h + pt + pb, w + pl + pr
-    plane = hp * wp
-    buf = xp.zeros(c * n * plane + d_w * (kw - 1), dtype=x.dtype)
-    xpad = buf[: c * n * plane].reshape(c, n, hp, wp)  # channel-major
-    xpad[:, :, pt : pt + h, pl : pl + w] = x.swapaxes(0, 1)
-    e = buf.itemsize
-    shape = (c, kh, kw, n, out_h, wp)
-    strides = (n * plane * e, d_h * wp * e, d_w * e, plane * e, s_h * wp * e, e)
-    return xp.ascontiguousarray(strided_view(buf, shape, strides)), wp
-
-
-def conv_columns_gemm(x, weight, stride, padding, dilation, groups):
-    """Y = W_mat · X_col for x (N, C, H, W).
-
-    Returns Y as (O, N, Ho, Wc), X_col (groups, C_g·kh·kw, N·Ho·Wc) and Wc: the number of
-    columns computed per output row, Wo or the padded width Wp (see _full_width_columns).
-    """
-    xp = get_array_module(x)
-    n, c, h, w = x.shape
-    o, c_g, kh, kw = weight.shape
-    (pt, pb), (pl, pr) = padding
-    ho = out_size(h, kh, stride[0], pt + pb, dilation[0])
-    wo = out_size(w, kw, stride[1], pl + pr, dilation[1])
-    if ho < 1 or wo < 1:
-        raise ValueError(
-            f"conv: input of spatial size {(h, w)} padded by {padding} is smaller than the"
-            f" dilated kernel {(dilation[0] * (kh - 1) + 1, dilation[1] * (kw - 1) + 1)}"
-        )
-    if stride[1] == 1 and w + pl + pr <= 1.5 * wo:
-        cols, wc = _full_width_columns(x, (kh, kw), stride, padding, dilation, ho)
-    else:
-        xpad = pad2d(x, padding)
-        cols = xp.ascontiguousarray(windows(xpad, (kh, kw), stride, dilation, (ho, wo), "cuvnij"))
-        wc = wo
-    k = c_g * kh * kw
-    cols = cols.reshape(groups, k, n * ho * wc)
-    y = xp.matmul(weight.reshape(groups, o // groups, k), cols)  # (groups, O_g, N·Ho·Wc)
-    return y.reshape(o, n, ho, wc), cols, wc
+def blocked_runs(w_shape, groups: int, n_columns: int, itemsize: int) -> bool:
+    """Whether an im2col convolution runs blocked by images (conv_blocked.py)."""
+    if POLICY == "blocked":
+        return groups == 1
+    return POLICY == "auto" and blocked_pays(w_shape, groups, n_columns, itemsize)
 
 
 def shifted_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
     """Whether the shifted-GEMM path (conv_shift.py) should run rather than im2col."""
-    if stride != (1, 1) or POLICY == "im2col":
+    if stride != (1, 1) or POLICY in ("im2col", "blocked"):
         return False
     if POLICY == "shifted":
         return True
@@ -204,7 +80,7 @@ def shifted_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
 
 def winograd_pays(x_shape, w_shape, stride, padding, dilation, groups) -> bool:
     """Whether Winograd F(2×2, 3×3) (conv_winograd.py) should run rather than the others."""
-    if POLICY in ("im2col", "shifted"):
+    if POLICY in ("im2col", "shifted", "blocked"):
         return False
     if not winograd_fits(x_shape, w_shape, stride, padding, dilation, groups):
         return False
@@ -272,7 +148,12 @@ class Conv2d(Function):
         self.shifted = shifted_pays(x.shape, weight.shape, stride, padding, dilation, groups)
         if self.shifted:
             return self._forward_shifted(x, weight, bias, padding, dilation, groups)
-        y, cols, wc = conv_columns_gemm(x, weight, stride, padding, dilation, groups)
+        view, wc = column_windows(x, weight.shape[2:], stride, padding, dilation)
+        self.images_per_block = None
+        if blocked_runs(weight.shape, groups, x.shape[0] * view.shape[4] * wc, x.itemsize):
+            y, cols, self.images_per_block = conv_blocked(view, weight)  # conv_blocked.py
+        else:
+            y, cols = columns_gemm(view, weight, groups)
         if bias is not None:
             y += bias.reshape(-1, 1, 1, 1)
         self.cols = cols if self.needs_input_grad[1] else None
@@ -331,23 +212,29 @@ class Conv2d(Function):
         x_shape, stride, padding, dilation, groups, out_hw, wc = self.geometry
         n, o = gy.shape[:2]
         weight = self.weight
-        gy_t = gy.swapaxes(0, 1)  # (O, N, Ho, Wo): free when gy kept this op's layout
-        if wc != out_hw[1]:  # the columns past Wo take zero gradient
-            gy_full = xp.zeros((o, n, out_hw[0], wc), dtype=gy.dtype)
-            gy_full[..., : out_hw[1]] = gy_t
-            gy_t = gy_full
-        gy_mat = xp.ascontiguousarray(gy_t).reshape(groups, o // groups, -1)
+        gy_cm = gy.swapaxes(0, 1)  # (O, N, Ho, Wo): free when gy kept this op's layout
         need_x, need_w = self.needs_input_grad[:2]
         need_b = len(self.needs_input_grad) > 2 and self.needs_input_grad[2]
+        blocked = self.images_per_block is not None
+        gy_mat = None
+        if need_x or (need_w and not blocked):
+            gy_t = gy_cm
+            if wc != out_hw[1]:  # the columns past Wo take zero gradient
+                gy_t = xp.zeros((o, n, out_hw[0], wc), dtype=gy.dtype)
+                gy_t[..., : out_hw[1]] = gy_cm
+            gy_mat = xp.ascontiguousarray(gy_t).reshape(groups, o // groups, -1)
         gx = gw = gb = None
-        if need_w:
+        if need_w and blocked:
+            gw = conv_blocked_grad_weight(self.cols, self.images_per_block, gy_cm, wc)
+            gw = gw.reshape(weight.shape)
+        elif need_w:
             # X_col · ∂L/∂Yᵀ, then transposed: faster in BLAS than ∂L/∂Y · X_colᵀ for skinny O
             gw = xp.matmul(self.cols, gy_mat.swapaxes(1, 2)).swapaxes(1, 2)
             gw = gw.reshape(weight.shape)
-            if self.one_d:
-                gw = gw[:, :, 0, :]
+        if need_w and self.one_d:
+            gw = gw[:, :, 0, :]
         if need_b:
-            gb = gy_mat.reshape(o, -1).sum(axis=1)
+            gb = gy_cm.sum(axis=(1, 2, 3))
         if need_x:
             gx = self._grad_input(xp, gy, gy_mat, x_shape, stride, padding, dilation, groups,
                                   out_hw, wc)  # fmt: skip
@@ -386,20 +273,3 @@ class Conv2d(Function):
                 out_hw,
             )
         return gxpad[:, :, pt : pt + h, pl : pl + w].swapaxes(0, 1)
-
-
-def _col2im_full_width(xp, g_cols, pad_shape, kernel, dilation, out_h):
-    """col2im for full-width columns at stride 1: offset (u, v) adds a block of Ho·Wp runs
-    starting u·d·Wp + v·d further into the flat padded image (columns past Wo carry zero)."""
-    c, n, hp, wp = pad_shape
-    (kh, kw), (d_h, d_w) = kernel, dilation
-    plane = hp * wp
-    total = c * n * plane
-    reach = d_h * (kh - 1) * wp + d_w * (kw - 1)
-    buf = xp.zeros(total + reach, dtype=g_cols.dtype)
-    g_cols = g_cols.reshape(c, kh, kw, n, out_h * wp)
-    for u in range(kh):
-        for v in range(kw):
-            off = d_h * u * wp + d_w * v
-            buf[off : off + total].reshape(c, n, plane)[:, :, : out_h * wp] += g_cols[:, u, v]
-    return buf[:total].reshape(c, n, hp, wp)

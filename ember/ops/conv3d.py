@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module, strided_view
 from ..function import Function
-from .conv import out_size
+from .im2col import out_size
 
 
 def pad3d(x, padding, value=0.0):

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .conv import add_windows, conv_columns_gemm
+from .im2col import add_windows, conv_columns_gemm
 
 
 def transposed_out_size(size: int, kernel: int, stride: int, padding: int, dilation: int,

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .conv import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
+from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool):

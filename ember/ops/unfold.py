@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .conv import add_windows, out_size, pad2d, windows
+from .im2col import add_windows, out_size, pad2d, windows
 
 
 def blocks(hw, kernel, dilation, padding, stride) -> tuple:

@@ -18,7 +18,7 @@ import math
 
 from ..backend import get_array_module, scatter_add
 from ..function import Function
-from .conv import offset_slice, pad2d
+from .im2col import offset_slice, pad2d
 from .pool import _geometry
 
 

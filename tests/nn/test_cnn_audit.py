@@ -11,7 +11,7 @@ from ember import nn
 from ember.ops import conv as C
 
 
-@pytest.fixture(params=["auto", "im2col", "shifted", "winograd"])
+@pytest.fixture(params=["auto", "im2col", "blocked", "shifted", "winograd"])
 def policy(request, monkeypatch):
     monkeypatch.setattr(C, "POLICY", request.param)
     return request.param
