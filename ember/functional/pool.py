@@ -29,6 +29,9 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name:
     s = k if stride is None or stride == () else _pair(stride, nd, "stride")
     p = _pair(padding, nd, "padding")
     d = _pair(dilation, nd, "dilation")
+    for label, values in (("kernel_size", k), ("stride", s), ("dilation", d)):
+        if min(values) < 1:  # torch: "stride should not be zero"; here a division by zero
+            raise ValueError(f"{name}: {label} must be positive, got {values}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
     if nd == 1:
@@ -149,6 +152,8 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
             f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got {input.shape}"
         )
     h, w = input.shape[-2:]
+    if h == 0 or w == 0:  # torch's rule: every non-batch dim must be non-empty
+        raise ValueError(f"adaptive_avg_pool2d: empty spatial size in {tuple(input.shape)}")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     oh, ow = oh or h, ow or w
     if (oh, ow) == (1, 1):  # global average pooling: one mean
@@ -161,6 +166,8 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A00
     if input.ndim not in (2, 3):
         raise ValueError(f"adaptive_avg_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
     out = output_size if isinstance(output_size, int) else output_size[0]
+    if input.shape[-1] == 0:
+        raise ValueError(f"adaptive_avg_pool1d: empty length in {tuple(input.shape)}")
     return input @ adaptive_bins(input.shape[-1], out, input.dtype).T
 
 

@@ -54,3 +54,37 @@ def test_max_pool2d_gradient_on_ties_equals_torch(torch, case, dtype, channel_ma
     else:  # overlapping: a pixel sums several windows' gradients, in another order than torch
         tol = 1e-12 if dtype == np.float64 else 1e-6
         np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: F.max_pool2d(x, 2, stride=0),
+        lambda x: F.avg_pool2d(x, 2, stride=(1, 0)),
+        lambda x: F.max_pool2d(x, 0),
+        lambda x: F.max_pool2d(x, 2, dilation=0),
+        lambda x: F.max_pool1d(x[:, :, 0], 2, stride=0),
+    ],
+)
+def test_pool_with_a_zero_kernel_stride_or_dilation_says_so(call):
+    # these divided by zero (torch: "stride should not be zero")
+    with pytest.raises(ValueError, match="must be positive"):
+        call(ember.randn(1, 2, 8, 8))
+
+
+def test_adaptive_avg_pool_of_an_empty_image_says_so():
+    with pytest.raises(ValueError, match=r"empty spatial size in \(1, 2, 0, 4\)"):
+        ember.nn.AdaptiveAvgPool2d(2)(ember.randn(1, 2, 0, 4))
+    with pytest.raises(ValueError, match=r"empty length in \(1, 2, 0\)"):
+        ember.nn.AdaptiveAvgPool1d(2)(ember.randn(1, 2, 0))
+
+
+def test_avg_pool1d_keeps_torch_one_tuples(torch):
+    for args in [(3,), (3, 2, 1), ((3,),)]:
+        assert repr(ember.nn.AvgPool1d(*args)) == repr(torch.nn.AvgPool1d(*args))
+    x = np.random.default_rng(0).standard_normal((2, 3, 11))
+    np.testing.assert_allclose(
+        ember.nn.AvgPool1d(3, 2, 1)(ember.tensor(x)).data,
+        torch.nn.AvgPool1d(3, 2, 1)(torch.tensor(x)).numpy(),
+        rtol=1e-12,
+    )
