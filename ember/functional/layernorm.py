@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from ..ops.layernorm import LayerNorm
 from ..tensor import Tensor, apply
+from .normalization import check_same_dtype
 
 
 def _normalized_shape(x: Tensor, normalized_shape) -> tuple:
@@ -37,6 +38,7 @@ def layer_norm(
     shape = _normalized_shape(input, normalized_shape)
     _check_affine("weight", weight, shape)
     _check_affine("bias", bias, shape)
+    check_same_dtype("layer_norm", input, weight=weight, bias=bias)
     return apply(LayerNorm, input, weight, bias, n_axes=len(shape), eps=eps)
 
 

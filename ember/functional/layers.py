@@ -16,6 +16,11 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.shape else '-'} features,"
             f" but the weight of shape {weight.shape} expects {weight.shape[-1]}"
         )
+    if x.dtype != weight.dtype:  # torch: "mat1 and mat2 must have the same dtype"
+        raise TypeError(
+            f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ (convert"
+            f" the input with .to({weight.dtype}) or the layer with .to(dtype))"
+        )
     if bias is None:
         return apply(L.Linear, x, weight)
     return apply(L.Linear, x, weight, bias)

@@ -20,6 +20,17 @@ from ..ops import batchnorm as B
 from ..tensor import Tensor, apply
 
 
+def check_same_dtype(name: str, x: Tensor, **params) -> None:
+    """The statistics and affine parameters must share the input's dtype, as torch requires
+    ("mixed dtype"): a float64 input into a float32 layer would otherwise run, promoted."""
+    for label, t in params.items():
+        if t is not None and t.dtype != x.dtype:
+            raise TypeError(
+                f"{name}: input dtype {x.dtype} and {label} dtype {t.dtype} differ (convert the"
+                f" input with .to({t.dtype}) or the layer with .to(dtype))"
+            )
+
+
 def batch_norm(
     input: Tensor,  # noqa: A002 - torch's argument name
     running_mean: Tensor | None,
@@ -41,6 +52,8 @@ def batch_norm(
                     ("weight", weight), ("bias", bias)):  # fmt: skip
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
+    check_same_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
+                     running_var=running_var)  # fmt: skip
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: evaluation needs running_mean and running_var")
     m = x.data.size // c
@@ -100,6 +113,7 @@ def group_norm(
     n, c = x.shape[:2]
     if num_groups < 1 or c % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide {c} channels")
+    check_same_dtype("group_norm", x, weight=weight, bias=bias)
     x_g = x.reshape(n, num_groups, -1)
     mu = x_g.mean(axis=2, keepdims=True)
     x_c = x_g - mu

@@ -218,7 +218,7 @@ def test_training_reduces_loss():
     model = Linear(f, c)
     opt = optim.Adam(model.parameters(), lr=0.05)
     loss_fn = CTCLoss()
-    xs = ember.Tensor(x)
+    xs = ember.Tensor(x.astype(np.float32))  # the layer's dtype: a float64 input is an error
     il = np.full(n, t)
     losses = []
     for _ in range(200):
