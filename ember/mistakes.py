@@ -116,8 +116,10 @@ def check_attention_mask(mask, true_means: str = "keep") -> bool:
     masked position). For a boolean mask ``true_means`` says what True means: ``"keep"``
     (take part, as torch's scaled_dot_product_attention) or ``"mask"`` (masked out, as
     nn.MultiheadAttention's attn_mask and key_padding_mask). A row with every key masked
-    gives a softmax over nothing (NaN, or uniform over -1e9s): the polarity is probably
-    inverted — an inverted causal mask, for one, masks every key of the last query.
+    gives a softmax over nothing (ember's attention returns zeros there, torch's zeros or NaN,
+    and a -1e9 bias a uniform average): unless the sample is padding through and through,
+    the polarity is probably inverted — an inverted causal mask, for one, masks every key of
+    the last query.
     """
     if true_means not in ("keep", "mask"):
         raise ValueError(f"true_means must be 'keep' or 'mask', got {true_means!r}")
@@ -148,8 +150,9 @@ def check_attention_mask(mask, true_means: str = "keep") -> bool:
     warn_once(
         "attention-mask-all-masked",
         f"attention mask of shape {tuple(m.shape)}: {len(rows)} query row(s) mask every key"
-        f" (first at index {first}), so their attention is NaN or meaningless. Its polarity"
-        f" looks inverted: {fix}",
+        f" (first at index {first}), so those queries attend to nothing (ember gives them"
+        f" zeros; torch gives zeros or NaN). That is right only for an input padded out"
+        f" entirely; otherwise the polarity looks inverted: {fix}",
         3,
     )
     return False
