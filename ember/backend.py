@@ -164,14 +164,16 @@ def scatter_add(target, indices, values) -> None:
     numpy.add.at(target, indices, values)
 
 
-def strided_view(a, shape, strides):
-    """A read-only view of ``a`` with the given shape and byte strides (no copy).
+def strided_view(a, shape, strides, writeable: bool = False):
+    """A view of ``a`` with the given shape and byte strides (no copy), read-only unless
+    ``writeable`` (only for views whose elements do not overlap).
 
     Convolution and pooling read their sliding windows through such views
     (im2col without a Python loop); the caller guarantees every index stays
     inside ``a``. CuPy has the same function under the same name.
     """
-    return numpy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides, writeable=False)
+    return numpy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides,
+                                              writeable=writeable)  # fmt: skip
 
 
 def _erf_fallback(x):

@@ -150,6 +150,22 @@ class TorchTensorMethods(TorchLogicMethods):
         """Broadcast to ``other``'s shape (the gradient sums back)."""
         return self.expand(*other.shape)
 
+    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
+        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last
+        axis (torch's Tensor.unfold; ``F.unfold`` is the image one, im2col)."""
+        if self.ndim == 0:  # torch: a scalar unfolds as a one-element vector
+            return self.reshape(1).unfold(0, size, step).reshape(size)
+        if not -self.ndim <= dimension < self.ndim:
+            raise IndexError(f"unfold: dimension {dimension} out of range for a"
+                             f" {self.ndim}-D tensor of shape {self.shape}")  # fmt: skip
+        d = dimension % self.ndim
+        if step < 1:
+            raise ValueError(f"unfold: step must be positive, got {step}")
+        if not 0 <= size <= self.shape[d]:
+            raise ValueError(f"unfold: window size {size} must be within 0 and the size"
+                             f" {self.shape[d]} of dimension {d} (shape {self.shape})")  # fmt: skip
+        return apply(S.Windows, self, dim=d, size=size, step=step)
+
     def unflatten(self, dim: int, sizes) -> Tensor:
         """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
         d = dim % self.ndim

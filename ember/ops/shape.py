@@ -6,7 +6,7 @@ the input's elements came from.
 
 from __future__ import annotations
 
-from ..backend import get_array_module, scatter_add
+from ..backend import get_array_module, scatter_add, strided_view
 from ..function import Function
 
 
@@ -171,3 +171,50 @@ class Embedding(GetItem):
         if self.padding_idx is not None:
             g[self.padding_idx] = 0
         return (g,)
+
+
+class Windows(Function):
+    """x.unfold(dim, size, step): the windows x[..., i·step : i·step + size, ...] along ``dim``
+    for i = 0 … n − 1, n = ⌊(L − size)/step⌋ + 1, with ``dim`` becoming n and a new last
+    axis of length ``size``: y[..., i, ..., k] = x[..., i·step + k, ...]. A strided view, no
+    copy (read-only: windows may share elements).
+
+    Backward: ∂L/∂x[..., j, ...] = Σ over the windows (i, k) with i·step + k = j. Windows
+    i ≡ r (mod m), m = ⌈size/step⌉, never overlap, so each residue r adds its gradients
+    through one writable strided view: m adds in all, not one per window.
+    """
+
+    def forward(self, x, dim, size, step):
+        n = (x.shape[dim] - size) // step + 1
+        self.x_shape, self.x_dtype, self.dim, self.size, self.step = (
+            x.shape,
+            x.dtype,
+            dim,
+            size,
+            step,
+        )
+        return strided_view(x, *_window_layout(x.shape, x.strides, dim, size, step, n))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        dim, size, step = self.dim, self.size, self.step
+        gx = xp.zeros(self.x_shape, dtype=gy.dtype)
+        n = gy.shape[dim]
+        m = min(n, -(-size // step)) if size else 1
+        for r in range(m):
+            count = len(range(r, n, m))
+            shape, strides = _window_layout(gx.shape, gx.strides, dim, size, step * m, count)
+            start = [slice(None)] * gx.ndim
+            start[dim] = slice(r * step, None)
+            target = strided_view(gx[tuple(start)], shape, strides, writeable=True)
+            pick = [slice(None)] * gy.ndim
+            pick[dim] = slice(r, None, m)
+            target += gy[tuple(pick)]
+        return (gx,)
+
+
+def _window_layout(shape, strides, dim, size, step, n):
+    """(shape, strides) of the windows view: ``dim`` → n windows ``step`` apart, + (size,)."""
+    out_shape = shape[:dim] + (n,) + shape[dim + 1 :] + (size,)
+    out_strides = strides[:dim] + (strides[dim] * step,) + strides[dim + 1 :] + (strides[dim],)
+    return out_shape, out_strides
