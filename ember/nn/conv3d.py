@@ -48,17 +48,6 @@ class Conv3d(_ConvNd):
                          groups, bias, "zeros", dtype, device)  # fmt: skip
         self.padding_mode = padding_mode
 
-    def _pad_widths(self) -> tuple:
-        """torch's _reversed_padding_repeated_twice: (left, right, top, bottom, front, back)."""
-        if self.padding == "valid":
-            return (0,) * 6
-        if self.padding == "same":
-            totals = [d * (k - 1) for k, d in zip(self.kernel_size, self.dilation)]
-            pairs = [(t // 2, t - t // 2) for t in totals]
-        else:
-            pairs = [(p, p) for p in self.padding]
-        return tuple(v for pair in reversed(pairs) for v in pair)
-
     def forward(self, x: Tensor) -> Tensor:
         padding = self.padding
         if self.padding_mode != "zeros":
