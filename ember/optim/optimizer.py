@@ -69,7 +69,11 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = {}
                     g = p.grad.data
-                    self.update(p.data, -g if group["maximize"] else g, state, group)
+                    g = -g if group["maximize"] else g
+                    if p.data.ndim == 0:
+                        _update_scalar(self.update, p.data, g, state, group)
+                    else:
+                        self.update(p.data, g, state, group)
         return loss
 
     def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
@@ -134,3 +138,22 @@ class Optimizer:
                 if k not in ("params", "initial_lr"):
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def _update_scalar(update, p, g, state: dict, group: dict) -> None:
+    """``update`` for a 0-d parameter, run on 1-element views of it and of its state.
+
+    Arithmetic on 0-d arrays returns scalars, not arrays: an in-place ``b *= μ`` on such a
+    result would rebind a name and leave the state (or ``out=``) behind. A (1,) view of each
+    0-d array updates the original in place; the state keeps torch's 0-d shape.
+    """
+    views = {k: v.reshape(1) if _is_array(v, ()) else v for k, v in state.items()}
+    update(p.reshape(1), g.reshape(1), views, group)
+    for k, v in views.items():
+        # arrays the rule created (or replaced) at shape (1,) go back as p's 0-d shape
+        state[k] = v.reshape(()) if _is_array(v, (1,)) else v
+
+
+def _is_array(v, shape: tuple) -> bool:
+    # an array, not a NumPy scalar (NAdam's mu_product, ASGD's eta): those stay as they are
+    return isinstance(v, xp.ndarray) and v.shape == shape
