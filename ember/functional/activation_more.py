@@ -19,9 +19,12 @@ Softmin(x)_i   = e^{−x_i} / Σ_j e^{−x_j}
 PReLU(x)       = x if x > 0 else a·x   (a learned, one per channel or shared)
 
 Gradients at the kinks are torch's: each piecewise function is a ``where`` over the same
-comparison torch's backward uses, so ∂/∂x at x = threshold picks the same side. The branch a
-``where`` discards is clamped first, so it never overflows to inf (0·inf would be nan in the
-backward). ``inplace`` is accepted where torch takes it; the result is always a new tensor.
+comparison torch's backward uses, so ∂/∂x at x = threshold picks the same side, and a NaN input
+takes the side torch's does (NaN out, the gradient passed through). The branch a ``where``
+discards is clamped first, so it never overflows to inf (0·inf would be nan in the backward).
+ELU, SELU, CELU and LogSigmoid run torch's kernels as ops (ops/activations.py): composed, their
+gradients lose the tail (e^{x} below float32's half ulp of 1). ``inplace`` is accepted where
+torch takes it; the result is always a new tensor.
 """
 
 from __future__ import annotations
@@ -29,7 +32,8 @@ from __future__ import annotations
 import warnings
 
 from ..backend import xp
-from ..tensor import Tensor
+from ..ops import activations as AO
+from ..tensor import Tensor, apply
 from .activation import sigmoid, softmax
 from .shape import where
 
@@ -48,13 +52,14 @@ def hardtanh(
     max_val: float = 1.0,
     inplace: bool = False,
 ) -> Tensor:
-    """Hardtanh(x) = min(max(x, min_val), max_val); ∂/∂x = 1 strictly inside, else 0 (torch)."""
+    """Hardtanh(x) = min(max(x, min_val), max_val); ∂/∂x = 0 where x ≤ min_val or x ≥ max_val,
+    else 1 (torch's test, so NaN passes through with its gradient)."""
     if min_val > max_val:
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
         )
     x = input
-    inside = (x > min_val) & (x < max_val)
+    inside = ~((x.data <= min_val) | (x.data >= max_val))
     return where(inside, x, _const(x, xp.clip(x.data, min_val, max_val)))
 
 
@@ -65,23 +70,20 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """ELU(x) = x if x > 0 else α·(eˣ − 1)   (eˣ − 1 as expm1, exact near 0)."""
-    x = input
-    return where(x > 0, x, alpha * x.clamp(max=0.0).expm1())
+    return apply(AO.ELU, input, alpha=alpha)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α = 1.6732632…, λ = 1.0507009… (self-normalising,
     Klambauer et al. 2017)."""
-    x = input
-    return where(x > 0, SELU_SCALE * x, (SELU_ALPHA * SELU_SCALE) * x.clamp(max=0.0).expm1())
+    return apply(AO.ELU, input, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)   (α ≠ 0)."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (x/α)")
-    x = input
-    return where(x > 0, x, alpha * (x.clamp(max=0.0) * (1.0 / alpha)).expm1())
+    return apply(AO.ELU, input, alpha=alpha, input_scale=1.0 / alpha)
 
 
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
@@ -114,10 +116,13 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6
-    between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch."""
+    between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch.
+    The middle branch sees x only where it is chosen, so ±inf get 0 and 1 (not NaN) back."""
     x = input
-    upper = where(x < 3.0, x * (x + 3.0) / 6.0, x)
-    return where(x <= -3.0, _const(x, 0.0), upper)
+    mid = (x.data > -3.0) & (x.data < 3.0)
+    xm = where(mid, x, 0.0)
+    upper = where(x.data < 3.0, xm * (xm + 3.0) / 6.0, x)
+    return where(x.data <= -3.0, _const(x, 0.0), upper)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
@@ -135,9 +140,9 @@ def threshold(
     value: float,
     inplace: bool = False,
 ) -> Tensor:
-    """Threshold(x) = x if x > threshold else value."""
+    """Threshold(x) = value if x ≤ threshold else x   (torch's test: NaN stays NaN)."""
     x = input
-    return where(x > threshold, x, _const(x, float(value)))
+    return where(~(x.data <= threshold), x, _const(x, float(value)))
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -146,15 +151,16 @@ def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
 
 
 def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    """log σ(x) = −log(1 + e^{−x}): stable for logits of any size (no σ that rounds to 0 or 1
-    before the log); ∂/∂x = σ(−x)."""
-    return -softplus(-input)
+    """log σ(x) = min(x, 0) − log(1 + e^{−|x|}): stable for logits of any size (no σ that rounds
+    to 0 or 1 before the log) and exact below −20 too (not −Softplus(−x), whose threshold
+    returns x there); ∂/∂x = σ(−x)."""
+    return apply(AO.LogSigmoid, input)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """Hardshrink(x) = x if |x| > λ else 0."""
+    """Hardshrink(x) = 0 if −λ ≤ x ≤ λ else x   (torch's test: NaN stays NaN)."""
     x = input
-    return where((x > lambd) | (x < -lambd), x, _const(x, 0.0))
+    return where(~((x.data >= -lambd) & (x.data <= lambd)), x, _const(x, 0.0))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -162,7 +168,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be ≥ 0, got {lambd}")
     x = input
-    return where(x > lambd, x - lambd, where(x < -lambd, x + lambd, _const(x, 0.0)))
+    shift = _const(x, xp.where(x.data > lambd, lambd, -lambd))  # NaN: x + λ, still NaN
+    return where(~((x.data >= -lambd) & (x.data <= lambd)), x - shift, _const(x, 0.0))
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002

@@ -1,5 +1,6 @@
 """Elementwise activation ops: ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU (split from
-elementwise.py, which still exports them).
+elementwise.py, which still exports them), and ELU (with SELU and CELU) and LogSigmoid, whose
+torch kernels keep a precision that a composition loses.
 
 Each backward is the derivative written next to its forward.
 """
@@ -14,7 +15,8 @@ from .special import gelu_exact, gelu_exact_grad
 
 
 class ReLU(Function):
-    """ReLU(x) = max(0, x);  ∂y/∂x = 1 where y > 0, else 0."""
+    """ReLU(x) = max(0, x);  ∂y/∂x = 0 where y = 0, else 1 (so NaN passes its gradient, as
+    torch's ``result <= 0 ? 0 : grad``)."""
 
     def forward(self, x):
         y = get_array_module(x).maximum(x, 0)
@@ -24,7 +26,7 @@ class ReLU(Function):
     def backward(self, gy):
         # a float mask times gy: a bool operand would send the multiply through a slow
         # casting loop, and xp.where with an unpredictable mask is branchy (~10× slower)
-        d = (self.y > 0).astype(gy.dtype)
+        d = (self.y != 0).astype(gy.dtype)  # y ≥ 0 or NaN: the same cost as y > 0
         d *= gy
         return (d,)
 
@@ -118,3 +120,46 @@ class SiLU(Function):
     def backward(self, gy):
         s = self.s
         return (gy * s * (1 + self.x * (1 - s)),)
+
+
+class ELU(Function):
+    """torch's one kernel behind ELU, SELU and CELU (a = alpha, s = scale, k = input_scale):
+
+    y = s·x                     if x > 0 (and where x is NaN)
+        s·a·(e^{k·x} − 1)       if x ≤ 0          (e^{k·x} − 1 as expm1, exact near 0)
+    ∂y/∂x = s  or  k·s·a·e^{k·x}
+
+    The derivative reads e^{k·x} itself: through expm1's own backward (y + 1) it would round
+    to 0 once e^{k·x} is below half an ulp of 1 (x < −17 in float32), where torch keeps it.
+    """
+
+    def forward(self, x, alpha=1.0, scale=1.0, input_scale=1.0):
+        xp = get_array_module(x)
+        self.neg = neg = x <= 0
+        self.x, self.a, self.s, self.k = x, alpha, scale, input_scale
+        xn = xp.minimum(x, 0) * x.dtype.type(input_scale)  # clamped: no overflow in expm1
+        return xp.where(neg, xp.expm1(xn) * x.dtype.type(alpha * scale), x * x.dtype.type(scale))
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        t = gy.dtype.type
+        xn = xp.minimum(self.x, 0) * t(self.k)
+        d_neg = gy * t(self.k) * t(self.a * self.s) * xp.exp(xn)
+        return (xp.where(self.neg, d_neg, gy * t(self.s)),)
+
+
+class LogSigmoid(Function):
+    """log σ(x) = min(x, 0) − log(1 + e^{−|x|}), exact for every x (no threshold);
+    ∂y/∂x = σ(−x) = 1 − e^{−|x|}/(1 + e^{−|x|}) for x < 0, e^{−|x|}/(1 + e^{−|x|}) otherwise
+    (torch's form, which never divides by an overflowed e^{−x})."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        self.z = z = xp.exp(-xp.abs(x))
+        return xp.minimum(x, 0) - xp.log1p(z)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        q = self.z / (1 + self.z)
+        return (gy * xp.where(self.x < 0, 1 - q, q),)

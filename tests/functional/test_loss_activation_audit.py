@@ -1,0 +1,87 @@
+"""A PyTorch-parity audit of the losses and activations at their edges: the deep tails of the
+exponential units, NaN and ±inf inputs, the thresholds, and the losses' rarely taken paths
+(every target ignored, soft targets that require grad, wrong shapes). Each test holds ember to
+torch on inputs where the two once differed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+import ember.functional as F
+from tests.core_reference import compare_with_torch
+
+NAN_ACTIVATIONS = [
+    ("relu", ()),
+    ("relu6", ()),
+    ("hardtanh", ()),
+    ("elu", ()),
+    ("selu", ()),
+    ("celu", ()),
+    ("hardswish", ()),
+    ("hardshrink", ()),
+    ("softshrink", ()),
+    ("threshold", (0.5, 7.0)),
+]
+
+
+def _values_and_grads(torch, name, args, x, dtype):
+    """(value, gradient) of F.<name>(x, *args) in ember and in torch, NaNs kept."""
+    x = np.asarray(x, dtype=dtype)
+    g = np.linspace(0.5, 1.5, x.size).astype(dtype).reshape(x.shape)
+    xe = ember.tensor(x, requires_grad=True)
+    ye = getattr(F, name)(xe, *args)
+    (ye * ember.tensor(g)).sum().backward()
+    xt = torch.tensor(x, requires_grad=True)
+    yt = getattr(torch.nn.functional, name)(xt, *args)
+    (yt * torch.tensor(g)).sum().backward()
+    return (ye.data, yt.detach().numpy()), (xe.grad.data, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("name, args", NAN_ACTIVATIONS, ids=[n for n, _ in NAN_ACTIVATIONS])
+def test_nan_input_gives_torchs_value_and_gradient(torch, name, args):
+    (ve, vt), (ge, gt) = _values_and_grads(torch, name, args, [np.nan, -2.0, 0.7], np.float64)
+    np.testing.assert_allclose(ve, vt, rtol=1e-12, equal_nan=True)
+    np.testing.assert_allclose(ge, gt, rtol=1e-12, equal_nan=True)
+
+
+@pytest.mark.parametrize("name", ["elu", "selu", "celu"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_exponential_units_keep_the_gradient_in_the_deep_tail(torch, name, dtype):
+    # e^x below half an ulp of 1: through expm1's backward (y + 1) the gradient rounded to 0
+    x = [-16.0, -17.5, -20.0, -30.0, -60.0]
+    (ve, vt), (ge, gt) = _values_and_grads(torch, name, (), x, dtype)
+    np.testing.assert_allclose(ve, vt, rtol=1e-6)
+    assert (gt > 0).all() if name != "selu" else (gt != 0).all()
+    np.testing.assert_allclose(ge, gt, rtol=1e-5 if dtype == np.float32 else 1e-12)
+
+
+def test_celu_alpha_tail(torch):
+    # CELU scales the input by 1/α: x/α = −20 where the float32 gradient used to vanish
+    x = ember.tensor([-6.0, -9.0], requires_grad=True)
+    xt = torch.tensor([-6.0, -9.0], requires_grad=True)
+    F.celu(x, 0.3).sum().backward()
+    torch.nn.functional.celu(xt, 0.3).sum().backward()
+    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_hardswish_gradient_at_infinities_is_torchs(torch, dtype):
+    _, (ge, gt) = _values_and_grads(torch, "hardswish", (), [-np.inf, np.inf, -3.0, 3.0], dtype)
+    np.testing.assert_array_equal(ge, gt)  # 0, g, 0, g: no NaN from the middle branch
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_logsigmoid_has_no_threshold(torch, dtype):
+    # −Softplus(−x) returned x itself below −20; torch's log σ keeps the −log(1 + eˣ) term
+    x = [-20.0001, -25.0, -40.0, -1e4, -np.inf, np.inf, 0.0, 30.0]
+    (ve, vt), (ge, gt) = _values_and_grads(torch, "logsigmoid", (), x, dtype)
+    rtol = 1e-6 if dtype == np.float32 else 1e-15
+    np.testing.assert_allclose(ve, vt, rtol=rtol)
+    np.testing.assert_allclose(ge, gt, rtol=rtol, atol=0)
+
+
+def test_logsigmoid_matches_torch_on_random_input(torch):
+    x = np.random.default_rng(0).standard_normal(40) * 30
+    compare_with_torch(torch, F.logsigmoid, torch.nn.functional.logsigmoid, [x])
