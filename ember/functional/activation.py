@@ -7,49 +7,69 @@ tanh(x)      = (e^x - e^{-x}) / (e^x + e^{-x})
 softmax(x)_i = e^{x_i} / Σ_j e^{x_j}
 GELU(x)      = x·Φ(x)
 SiLU(x)      = Swish(x) = x·σ(x)
+
+Signatures are torch's: ``inplace`` is accepted (the result is always a new tensor) and
+softmax's ``dim=None`` keeps torch's deprecated implicit choice, with its warning.
 """
 
 from __future__ import annotations
+
+import warnings
 
 from ..ops import elementwise as E
 from ..ops import reduce as R
 from ..tensor import Tensor, apply
 
 
-def relu(x: Tensor) -> Tensor:
-    return apply(E.ReLU, x)
+def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's names
+    return apply(E.ReLU, input)
 
 
-def leaky_relu(x: Tensor, negative_slope: float = 0.01) -> Tensor:
-    return apply(E.LeakyReLU, x, slope=negative_slope)
+def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    return apply(E.LeakyReLU, input, slope=negative_slope)
 
 
-def sigmoid(x: Tensor) -> Tensor:
-    return apply(E.Sigmoid, x)
+def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
+    return apply(E.Sigmoid, input)
 
 
-def tanh(x: Tensor) -> Tensor:
-    return apply(E.Tanh, x)
+def tanh(input: Tensor) -> Tensor:  # noqa: A002
+    return apply(E.Tanh, input)
 
 
-def softmax(x: Tensor, dim: int = -1) -> Tensor:
-    """Softmax along ``dim``; the max is subtracted first, so any logits are safe."""
-    return apply(R.Softmax, x, axis=dim)
+def _softmax_dim(name: str, ndim: int, dim, stacklevel: int) -> int:
+    """torch's deprecated implicit dim (0 for 0-, 1- and 3-d input, else 1), with its warning."""
+    if dim is not None:
+        return dim
+    warnings.warn(
+        f"Implicit dimension choice for {name} has been deprecated. Change the call to include"
+        " dim=X as an argument.",
+        stacklevel=stacklevel,
+    )
+    return 0 if ndim in (0, 1, 3) else 1
 
 
-def log_softmax(x: Tensor, dim: int = -1) -> Tensor:
-    return apply(R.LogSoftmax, x, axis=dim)
+def softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    """Softmax along ``dim``; the max is subtracted first, so any logits are safe. ``dtype``
+    casts the input first (as torch: e.g. float32 logits, a float64 softmax)."""
+    x = input if dtype is None else input.to(dtype)
+    return apply(R.Softmax, x, axis=_softmax_dim("softmax", x.ndim, dim, _stacklevel))
 
 
-def gelu(x: Tensor, approximate: str = "none") -> Tensor:
+def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
+    x = input if dtype is None else input.to(dtype)
+    return apply(R.LogSoftmax, x, axis=_softmax_dim("log_softmax", x.ndim, dim, _stacklevel))
+
+
+def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """GELU, exact (erf) or ``approximate='tanh'``, as torch.nn.functional.gelu."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
-    return apply(E.GELU, x, approximate=approximate)
+    return apply(E.GELU, input, approximate=approximate)
 
 
-def silu(x: Tensor) -> Tensor:
-    return apply(E.SiLU, x)
+def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    return apply(E.SiLU, input)
 
 
 swish = silu

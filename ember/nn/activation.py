@@ -7,24 +7,31 @@ from .module import Module
 
 
 class ReLU(Module):
-    """ReLU(x) = max(0, x)"""
+    """ReLU(x) = max(0, x)   (``inplace`` accepted as torch's; the output is a new tensor)"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
 
     def forward(self, x):
         return F.relu(x)
+
+    def extra_repr(self):
+        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
     """LeakyReLU(x) = x if x > 0 else negative_slope·x"""
 
-    def __init__(self, negative_slope: float = 0.01):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
         super().__init__()
-        self.negative_slope = negative_slope
+        self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
         return F.leaky_relu(x, self.negative_slope)
 
     def extra_repr(self):
-        return f"negative_slope={self.negative_slope}"
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
 class Sigmoid(Module):
@@ -42,14 +49,15 @@ class Tanh(Module):
 
 
 class Softmax(Module):
-    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``dim``"""
+    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``dim`` (None: torch's deprecated implicit
+    choice, with its warning)"""
 
-    def __init__(self, dim: int = -1):
+    def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
     def forward(self, x):
-        return F.softmax(x, self.dim)
+        return F.softmax(x, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -59,7 +67,7 @@ class LogSoftmax(Softmax):
     """log softmax(x) along ``dim``, stable for logits of any size"""
 
     def forward(self, x):
-        return F.log_softmax(x, self.dim)
+        return F.log_softmax(x, self.dim, _stacklevel=5)
 
 
 class GELU(Module):
@@ -76,7 +84,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(Module):
+class SiLU(ReLU):
     """SiLU(x) = Swish(x) = x·σ(x)"""
 
     def forward(self, x):

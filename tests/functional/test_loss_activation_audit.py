@@ -85,3 +85,57 @@ def test_logsigmoid_has_no_threshold(torch, dtype):
 def test_logsigmoid_matches_torch_on_random_input(torch):
     x = np.random.default_rng(0).standard_normal(40) * 30
     compare_with_torch(torch, F.logsigmoid, torch.nn.functional.logsigmoid, [x])
+
+
+@pytest.mark.parametrize("name", ["relu", "leaky_relu", "silu"])
+def test_inplace_flag_accepted_as_torch(torch, name):
+    x = np.linspace(-2, 2, 9)
+    ye = getattr(F, name)(input=ember.tensor(x), inplace=True)
+    yt = getattr(torch.nn.functional, name)(input=torch.tensor(x), inplace=False)
+    np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["ReLU", "LeakyReLU", "SiLU"])
+def test_modules_take_inplace_and_show_it_as_torch(torch, name):
+    me, mt = getattr(ember.nn, name)(inplace=True), getattr(torch.nn, name)(inplace=True)
+    assert repr(me) == repr(mt)
+    assert repr(getattr(ember.nn, name)()) == repr(getattr(torch.nn, name)())
+    x = np.linspace(-2, 2, 9)
+    np.testing.assert_allclose(me(ember.tensor(x)).data, mt(torch.tensor(x)).numpy())
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(5,), (3, 5), (2, 3, 4), (2, 3, 4, 5)])
+def test_softmax_without_dim_takes_torchs_implicit_dim_and_warns(torch, name, shape):
+    x = np.random.default_rng(0).standard_normal(shape)
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ye = getattr(F, name)(ember.tensor(x))
+    with pytest.warns(UserWarning):
+        yt = getattr(torch.nn.functional, name)(torch.tensor(x))
+    np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
+def test_softmax_modules_default_dim_is_torchs(torch, name):
+    assert getattr(ember.nn, name)().dim is None
+    x = np.random.default_rng(1).standard_normal((2, 3, 4, 5))
+    with pytest.warns(UserWarning, match="Implicit dimension choice"):
+        ye = getattr(ember.nn, name)()(ember.tensor(x))
+    with pytest.warns(UserWarning):
+        yt = getattr(torch.nn, name)()(torch.tensor(x))
+    np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_dtype_casts_first(torch, name):
+    x = np.random.default_rng(2).standard_normal((3, 4)).astype(np.float32)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye = getattr(F, name)(xe, dim=-1, dtype=ember.float64)
+    yt = getattr(torch.nn.functional, name)(xt, dim=-1, dtype=torch.float64)
+    assert ye.dtype == np.float64
+    np.testing.assert_allclose(ye.data, yt.detach().numpy(), rtol=1e-12)
+    g = np.random.default_rng(3).standard_normal((3, 4))
+    (ye * ember.tensor(g)).sum().backward()
+    (yt * torch.tensor(g)).sum().backward()
+    assert xe.grad.dtype == np.float32
+    np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), rtol=1e-6)
