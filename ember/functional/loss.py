@@ -6,6 +6,7 @@ the two equal. Shapes follow torch: input (N, C) or (N, C, d1, ...), target (N,)
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from .. import backend
@@ -36,8 +37,12 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
     return loss
 
 
-def _classes_last(x: Tensor):
+def _classes_last(x: Tensor, name: str = "cross_entropy"):
     """(N, C, d1, ...) -> (N·d1·..., C) and the shape to restore per-element losses."""
+    if x.ndim == 0:
+        raise ValueError(
+            f"{name}: expected input (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
+        )
     if x.ndim == 1:
         return x.reshape(1, -1), ()
     if x.ndim == 2:
@@ -47,10 +52,20 @@ def _classes_last(x: Tensor):
     return x.permute(*perm).reshape(-1, x.shape[1]), rest
 
 
-def _class_targets(target, n_classes: int, ignore_index: int):
+def _class_targets(target, n_classes: int, ignore_index: int, shape=None, name: str = ""):
+    """The class indices flat as int64, checked: integers, shaped as the input wants (N, d1, ...)
+    for input (N, C, d1, ...), () or (1,) for input (C,)), each in [0, C) or ignore_index."""
     t = as_array(target)
     if t.dtype.kind not in "iu":
         raise TypeError(f"class-index targets must be integers, got dtype {t.dtype}")
+    if shape is not None:
+        expected = shape[:1] + shape[2:] if len(shape) > 1 else ()
+        if t.shape != expected and not (len(shape) == 1 and t.shape == (1,)):
+            n = math.prod(expected)
+            raise ValueError(
+                f"{name}: input of shape {shape} needs a target of {n} class indices, got"
+                f" target of shape {t.shape} (expected {expected})"
+            )
     t = t.reshape(-1).astype(backend.int64, copy=False)
     if t.size and 0 <= t.min() and t.max() < n_classes:  # all valid: two cheap reductions
         return t
@@ -62,6 +77,19 @@ def _class_targets(target, n_classes: int, ignore_index: int):
             f" (valid: 0..{n_classes - 1}, or ignore_index={ignore_index})"
         )
     return t
+
+
+def _class_weight(weight, c: int, dtype, name: str):
+    """The per-class weight as an array of shape (C,), or None."""
+    if weight is None:
+        return None
+    w = as_array(weight, dtype)
+    if w.shape != (c,):
+        raise ValueError(
+            f"{name}: weight should hold one entry for each of the {c} classes (shape ({c},)),"
+            f" got weight of shape {w.shape}"
+        )
+    return w
 
 
 def cross_entropy(
@@ -79,14 +107,15 @@ def cross_entropy(
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     z, rest = _classes_last(input)
     c = z.shape[1]
-    w = None if weight is None else as_array(weight, input.dtype)
+    w = _class_weight(weight, c, input.dtype, "cross_entropy")
     t_arr = as_array(target)
-    if t_arr.dtype.kind == "f":  # class probabilities
+    if t_arr.dtype.kind == "f":  # class probabilities: a Tensor target keeps its gradient
         if t_arr.shape != input.shape:
             raise ValueError(
                 f"probability targets must have the input's shape {input.shape}, got {t_arr.shape}"
             )
-        q = Tensor(t_arr.astype(input.dtype, copy=False))
+        q = target if isinstance(target, Tensor) else Tensor(t_arr)
+        q = q if q.dtype == input.dtype else q.to(input.dtype)
         q, _ = _classes_last(q)
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / c
@@ -94,12 +123,7 @@ def cross_entropy(
         if w is not None:
             logp = logp * Tensor(w)
         return _reduce(-(q * logp).sum(axis=1).reshape(rest), reduction)
-    t = _class_targets(t_arr, c, ignore_index)
-    if t.shape[0] != z.shape[0]:
-        raise ValueError(
-            f"cross_entropy: input of shape {input.shape} needs a target of"
-            f" {z.shape[0]} class indices, got target of shape {t_arr.shape}"
-        )
+    t = _class_targets(t_arr, c, ignore_index, input.shape, "cross_entropy")
     loss = apply(
         LO.CrossEntropy,
         z,
@@ -130,9 +154,9 @@ def nll_loss(
     """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x."""
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "nll_loss")
-    x, rest = _classes_last(input)
-    t = _class_targets(target, x.shape[1], ignore_index)
-    w = None if weight is None else as_array(weight, input.dtype)
+    x, rest = _classes_last(input, "nll_loss")
+    t = _class_targets(target, x.shape[1], ignore_index, input.shape, "nll_loss")
+    w = _class_weight(weight, x.shape[1], input.dtype, "nll_loss")
     loss = apply(LO.NLLLoss, x, t, weight=w, ignore_index=ignore_index, reduction=reduction)
     return loss.reshape(rest) if reduction == "none" else loss
 

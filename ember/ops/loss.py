@@ -18,8 +18,9 @@ class CrossEntropy(Function):
     ∂ℓ_n/∂z_n = p_n - (1-ε)·onehot(t_n) - ε/C
 
     ``weight`` (C,) scales each class's term as in torch; samples whose target
-    equals ``ignore_index`` count for nothing. reduction ∈ {mean, sum, none};
-    mean divides by the summed weights of the counted samples.
+    equals ``ignore_index`` count for nothing, and get a zero gradient even when every sample
+    is ignored (the mean is then 0/0 = NaN, as torch's). reduction ∈ {mean, sum, none}; mean
+    divides each of the two terms by the summed weights of the counted samples, as torch.
     """
 
     def forward(self, z, t, weight=None, ignore_index=-100, label_smoothing=0.0, reduction="mean"):
@@ -38,21 +39,24 @@ class CrossEntropy(Function):
         if w_t is not None:
             nll *= w_t
         eps = label_smoothing
+        smooth = None
         if eps:
             smooth = -(logp * weight if weight is not None else logp).sum(axis=1)
             if not all_kept:
                 smooth *= keep
-            loss = (1 - eps) * nll + (eps / c) * smooth
-        else:
-            loss = nll
         self.logp, self.rows, self.tt, self.w_t, self.keep = logp, rows, tt, w_t, keep
         self.weight, self.eps, self.reduction, self.all_kept = weight, eps, reduction, all_kept
+        if reduction == "mean":  # torch: (1-ε)·Σnll/Σw + (ε/C)·Σsmooth/Σw, so 0/0 gives NaN
+            self.denom = n if w_t is None else w_t.sum()
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                loss = nll.sum() / self.denom
+                if eps:
+                    loss = (1 - eps) * loss + (eps / c) * (smooth.sum() / self.denom)
+            return xp.asarray(loss, dtype=z.dtype)
+        loss = nll if not eps else (1 - eps) * nll + (eps / c) * smooth
         if reduction == "none":
             return loss.astype(z.dtype, copy=False)
-        if reduction == "sum":
-            return xp.asarray(loss.sum(), dtype=z.dtype)
-        self.denom = n if w_t is None else w_t.sum()
-        return xp.asarray(loss.sum() / self.denom, dtype=z.dtype)
+        return xp.asarray(loss.sum(), dtype=z.dtype)
 
     def backward(self, gy):
         xp = get_array_module(gy)
@@ -79,7 +83,10 @@ class CrossEntropy(Function):
         elif self.reduction == "sum":
             g *= gy
         else:
-            g *= gy / self.denom
+            with xp.errstate(invalid="ignore", divide="ignore"):
+                g *= gy / self.denom
+        if not self.all_kept:
+            g[~self.keep] = 0  # an ignored sample: no gradient, even where Σw = 0 made NaN
         return (g.astype(self.logp.dtype, copy=False), None)
 
 
@@ -95,19 +102,23 @@ class NLLLoss(Function):
         w_t = (weight[tt] if weight is not None else xp.ones(n, dtype=x.dtype)) * keep
         loss = -x[rows, tt] * w_t
         self.shape, self.rows, self.tt, self.w_t, self.reduction = x.shape, rows, tt, w_t, reduction
+        self.keep = keep
         self.dtype = x.dtype
         if reduction == "none":
             return loss.astype(x.dtype, copy=False)
         if reduction == "sum":
             return xp.asarray(loss.sum(), dtype=x.dtype)
         self.denom = w_t.sum()
-        return xp.asarray(loss.sum() / self.denom, dtype=x.dtype)
+        with xp.errstate(invalid="ignore"):  # every sample ignored: 0/0 = NaN, as torch
+            return xp.asarray(loss.sum() / self.denom, dtype=x.dtype)
 
     def backward(self, gy):
         xp = get_array_module(gy)
         g = xp.zeros(self.shape, dtype=self.dtype)
-        scale = gy if self.reduction != "mean" else gy / self.denom
-        g[self.rows, self.tt] = -self.w_t * scale
+        with xp.errstate(invalid="ignore", divide="ignore"):
+            scale = gy if self.reduction != "mean" else gy / self.denom
+            gk = -self.w_t * scale
+        g[self.rows, self.tt] = xp.where(self.keep, gk, 0)  # ignored: 0, not 0·inf
         return (g, None)
 
 

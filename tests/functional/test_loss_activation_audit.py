@@ -139,3 +139,82 @@ def test_softmax_dtype_casts_first(torch, name):
     (yt * torch.tensor(g)).sum().backward()
     assert xe.grad.dtype == np.float32
     np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), rtol=1e-6)
+
+
+LOGITS = np.random.default_rng(4).standard_normal((3, 4))
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_cross_entropy_with_every_target_ignored_is_nan_with_zero_gradient(
+    torch, label_smoothing, weighted
+):
+    w = np.array([0.5, 1.0, 2.0, 1.5]) if weighted else None
+    t = np.array([-100, -100, -100])
+    compare_with_torch(
+        torch,
+        lambda z: F.cross_entropy(z, t, weight=w, label_smoothing=label_smoothing),
+        lambda z: torch.nn.functional.cross_entropy(
+            z,
+            torch.tensor(t),
+            weight=None if w is None else torch.tensor(w),
+            label_smoothing=label_smoothing,
+        ),
+        [LOGITS],
+    )  # assert_allclose counts NaN equal to NaN: the value is NaN in both, the gradient 0
+
+
+def test_nll_loss_with_every_target_ignored_is_nan_with_zero_gradient(torch):
+    t = np.array([-100, -100, -100])
+    compare_with_torch(
+        torch,
+        lambda x: F.nll_loss(x, t),
+        lambda x: torch.nn.functional.nll_loss(x, torch.tensor(t)),
+        [LOGITS],
+    )
+
+
+@pytest.mark.parametrize("label_smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", [(3, 4), (2, 4, 3)])
+def test_cross_entropy_soft_targets_get_their_gradient(torch, label_smoothing, shape):
+    rng = np.random.default_rng(5)
+    z, q = rng.standard_normal(shape), rng.random(shape)
+    q /= q.sum(axis=1, keepdims=True)
+    w = rng.random(shape[1]) + 0.5
+    compare_with_torch(
+        torch,
+        lambda a, b: F.cross_entropy(a, b, weight=w, label_smoothing=label_smoothing),
+        lambda a, b: torch.nn.functional.cross_entropy(
+            a, b, weight=torch.tensor(w), label_smoothing=label_smoothing
+        ),
+        [z, q],
+    )
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+@pytest.mark.parametrize(
+    "shape, target_shape",
+    [((3, 4), (3, 1)), ((2, 4, 3, 5), (2, 5, 3)), ((2, 4, 3, 5), (2, 15)), ((3, 4), (2,))],
+)
+def test_class_targets_of_the_wrong_shape_raise_as_torch(torch, name, shape, target_shape):
+    z, t = np.zeros(shape), np.zeros(target_shape, dtype=np.int64)
+    with pytest.raises((RuntimeError, ValueError)):
+        getattr(torch.nn.functional, name)(torch.tensor(z), torch.tensor(t))
+    with pytest.raises(ValueError, match=rf"expected \({shape[0]},"):
+        getattr(F, name)(ember.tensor(z), t)
+
+
+@pytest.mark.parametrize("name", ["cross_entropy", "nll_loss"])
+def test_class_weight_of_the_wrong_length_raises_as_torch(torch, name):
+    t = np.array([0, 1, 2])
+    with pytest.raises(RuntimeError, match="weight tensor should be defined"):
+        getattr(torch.nn.functional, name)(
+            torch.tensor(LOGITS), torch.tensor(t), weight=torch.ones(3, dtype=torch.float64)
+        )
+    with pytest.raises(ValueError, match=r"each of the 4 classes .* got weight of shape \(3,\)"):
+        getattr(F, name)(ember.tensor(LOGITS), t, weight=np.ones(3))
+
+
+def test_cross_entropy_rejects_a_0d_input_clearly():
+    with pytest.raises(ValueError, match="got a 0-d tensor"):
+        F.cross_entropy(ember.tensor(1.0), np.array(0))
