@@ -42,6 +42,8 @@ class ASGD(Optimizer):
             maximize=maximize,
         )
 
+    _scalar_state = ("eta", "mu")
+
     def update(self, p, g, state, group):
         lr, λd, α, t0, wd = (group[k] for k in ("lr", "lambd", "alpha", "t0", "weight_decay"))
         scalar = xp.dtype(backend.DEFAULT_DTYPE).type  # torch's scalar-state dtype
@@ -62,5 +64,8 @@ class ASGD(Optimizer):
             ax += (p - ax) * μ
         else:
             ax[...] = p
-        state["eta"] = scalar(lr / ((1 + λd * lr * t) ** α))
-        state["mu"] = scalar(1 / max(1, t - t0))
+        # torch rounds the new η, μ to the default dtype, then copies them into its state
+        # tensors, whose dtype load_state_dict may have changed to the parameter's
+        kept = type(state["eta"])
+        state["eta"] = kept(scalar(lr / ((1 + λd * lr * t) ** α)))
+        state["mu"] = kept(scalar(1 / max(1, t - t0)))

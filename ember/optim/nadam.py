@@ -51,6 +51,8 @@ class NAdam(Optimizer):
             maximize=maximize,
         )
 
+    _scalar_state = ("mu_product",)
+
     def update(self, p, g, state, group):
         lr, (β1, β2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         ψ = group["momentum_decay"]

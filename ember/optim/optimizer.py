@@ -120,15 +120,31 @@ class Optimizer:
                     mine[k] = copy.deepcopy(v)
         self.state = {}
         for i, st in state_dict["state"].items():
-            p = by_index[int(i)]
-            self.state[p] = {
-                k: (
-                    xp.array(v, dtype=p.data.dtype)
-                    if hasattr(v, "shape") and getattr(v, "ndim", 0) > 0
-                    else v
-                )
-                for k, v in st.items()
-            }
+            p = by_index.get(int(i))
+            if p is not None:  # torch too keeps no state for an index that names no parameter
+                self.state[p] = {k: self._load_value(k, v, p.data.dtype) for k, v in st.items()}
+
+    # state that is one number, not one per element (NAdam's mu_product, ASGD's eta and mu)
+    _scalar_state: tuple[str, ...] = ()
+
+    def _load_value(self, key, v, dtype):
+        """A copy of one saved state value, ember's or torch's (then a torch.Tensor): arrays of
+        the parameter's dtype, as torch casts all floating state but ``step`` to it; ``step``
+        a number, scalar state a NumPy scalar, lists (LBFGS's history) element by element."""
+        if isinstance(v, (list, tuple)):
+            return type(v)(self._load_value(None, x, dtype) for x in v)
+        if not hasattr(v, "__array__"):  # Python numbers, None, strings
+            return copy.deepcopy(v)
+        # a copy; a torch.Tensor converts through its __array__ (called bare: torch's takes no
+        # copy= keyword, which NumPy 2 warns about)
+        a = xp.array(v.__array__())
+        if key == "step":
+            return int(a) if float(a).is_integer() else float(a)
+        if a.dtype.kind == "f":
+            a = a.astype(dtype)
+        if a.ndim == 0 and (key is None or key in self._scalar_state):
+            return a[()]
+        return a
 
     def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]

@@ -54,3 +54,105 @@ def test_scalar_parameter_matches_torch(torch, name, opts):
     for k, v in st.items():
         assert np.shape(se[k]) == tuple(v.shape), k
         np.testing.assert_allclose(np.asarray(se[k]), v.numpy(), rtol=1e-12, atol=1e-12)
+
+
+def _fresh_pair(torch, dtype):
+    values = [np.asarray(0.7), np.array([[0.3, -1.2, 0.4], [1.1, 0.2, -0.5]])]
+    ps_e = [Parameter(ember.tensor(v.astype(dtype))) for v in values]
+    ps_t = [torch.nn.Parameter(torch.tensor(v.astype(dtype))) for v in values]
+    return ps_e, ps_t
+
+
+def _steps(ps, opt, lib, start, n):
+    for step in range(start, start + n):
+        for p in ps:
+            current = np.asarray(p.detach().numpy() if lib is not ember else p.data)
+            p.grad = lib.tensor(_grad(current, step))
+        opt.step()
+
+
+LOAD_CASES = [
+    ("SGD", dict(lr=0.1, momentum=0.9)),
+    ("Adam", dict(lr=0.01, amsgrad=True)),
+    ("AdamW", dict(lr=0.01)),
+    ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+    ("Adagrad", dict(lr=0.1, lr_decay=0.01)),
+    ("Adadelta", dict()),
+    ("Adamax", dict()),
+    ("NAdam", dict(lr=0.01)),
+    ("RAdam", dict(lr=0.01)),
+    ("Rprop", dict()),
+    ("ASGD", dict(lr=0.05, t0=3)),
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("name, opts", LOAD_CASES, ids=[f"{n}-{o}" for n, o in LOAD_CASES])
+def test_loads_a_torch_state_dict_and_continues_as_torch(torch, name, opts, dtype):
+    # torch's state holds tensors, 0-d ones for step (float32), NAdam's mu_product and ASGD's
+    # eta, mu: they were kept as torch.Tensors and the next step crashed
+    import copy
+
+    ps_e, ps_t = _fresh_pair(torch, dtype)
+    ot = getattr(torch.optim, name)(ps_t, **opts)
+    _steps(ps_t, ot, torch, 0, 10)
+    for pe, pt in zip(ps_e, ps_t):
+        pe.data[...] = pt.detach().numpy()
+    oe = getattr(ember.optim, name)(ps_e, **opts)
+    saved = copy.deepcopy(ot.state_dict())  # torch's state_dict aliases its live state
+    oe.load_state_dict(saved)
+    loaded = oe.state[ps_e[1]]
+    assert all(not isinstance(v, torch.Tensor) for v in loaded.values())
+    assert all(v.dtype == dtype for v in loaded.values() if isinstance(v, np.ndarray))
+    # torch casts all floating state but step to the parameter's dtype, and so must ember
+    for k in opts_scalar_state(name):
+        assert np.asarray(loaded[k]).dtype == dtype
+    if "step" in loaded:
+        assert loaded["step"] == 10 and isinstance(loaded["step"], int)
+    _steps(ps_t, ot, torch, 10, 10)
+    _steps(ps_e, oe, ember, 10, 10)
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    for pe, pt in zip(ps_e, ps_t):
+        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
+
+
+def opts_scalar_state(name):
+    return {"NAdam": ("mu_product",), "ASGD": ("eta", "mu")}.get(name, ())
+
+
+@pytest.mark.parametrize("line_search_fn", [None, "strong_wolfe"])
+def test_lbfgs_loads_a_torch_state_dict_and_continues_as_torch(torch, line_search_fn):
+    # LBFGS's history is lists of tensors: each element is converted, as torch casts each
+    import copy
+
+    x0 = np.array([-1.2, 1.0, 0.5])
+    pt = torch.nn.Parameter(torch.tensor(x0))
+    opts = dict(lr=0.5, max_iter=4, history_size=3, line_search_fn=line_search_fn)
+    ot = torch.optim.LBFGS([pt], **opts)
+
+    def rosenbrock(x):
+        return (100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2).sum()
+
+    def closure_t():
+        ot.zero_grad()
+        loss = rosenbrock(pt)
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        ot.step(closure_t)
+    pe = Parameter(ember.tensor(pt.detach().numpy().copy()))
+    oe = ember.optim.LBFGS([pe], **opts)
+    oe.load_state_dict(copy.deepcopy(ot.state_dict()))
+
+    def closure_e():
+        oe.zero_grad()
+        loss = rosenbrock(pe)
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        ot.step(closure_t)
+        oe.step(closure_e)
+    np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    assert oe.state[pe]["func_evals"] == ot.state[pt]["func_evals"]
