@@ -17,9 +17,9 @@ class Adam(Optimizer):
     v ← β₂·v + (1 - β₂)·g²                second moment
     v̂_max ← max(v̂_max, v)                 (amsgrad: use v̂_max for v below)
     θ ← θ - η · (m / (1 - β₁ᵗ)) / (√(v / (1 - β₂ᵗ)) + ε)
-    """
 
-    decoupled = False
+    With ``decoupled_weight_decay`` (torch's flag; AdamW sets it) the decay is AdamW's.
+    """
 
     def __init__(
         self,
@@ -31,11 +31,19 @@ class Adam(Optimizer):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        decoupled_weight_decay: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(
             params,
-            dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay, amsgrad=amsgrad),
+            dict(
+                lr=lr,
+                betas=tuple(betas),
+                eps=eps,
+                weight_decay=weight_decay,
+                amsgrad=amsgrad,
+                decoupled_weight_decay=bool(decoupled_weight_decay),
+            ),
             maximize=maximize,
         )
 
@@ -43,8 +51,9 @@ class Adam(Optimizer):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         buffers = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
         t = next_step(state, p, *(buffers if group["amsgrad"] else buffers[:2]))
-        decay = 1 - lr * wd if self.decoupled else 1.0  # AdamW: θ ← θ·(1 - η·λ)
-        l2 = 0.0 if self.decoupled else wd  # Adam: g ← g + λ·θ
+        decoupled = group["decoupled_weight_decay"]
+        decay = 1 - lr * wd if decoupled else 1.0  # AdamW: θ ← θ·(1 - η·λ)
+        l2 = 0.0 if decoupled else wd  # Adam: g ← g + λ·θ
         bc1 = 1 - b1**t
         sqrt_bc2 = math.sqrt(1 - b2**t)
         vmax = state.get("max_exp_avg_sq") if group["amsgrad"] else None
@@ -106,8 +115,6 @@ class AdamW(Adam):
     then Adam's step with λ = 0
     """
 
-    decoupled = True
-
     def __init__(
         self,
         params,
@@ -119,4 +126,13 @@ class AdamW(Adam):
         *,
         maximize: bool = False,
     ):
-        super().__init__(params, lr, betas, eps, weight_decay, amsgrad, maximize=maximize)
+        super().__init__(
+            params,
+            lr,
+            betas,
+            eps,
+            weight_decay,
+            amsgrad,
+            maximize=maximize,
+            decoupled_weight_decay=True,
+        )

@@ -156,3 +156,22 @@ def test_lbfgs_loads_a_torch_state_dict_and_continues_as_torch(torch, line_searc
         oe.step(closure_e)
     np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert oe.state[pe]["func_evals"] == ot.state[pt]["func_evals"]
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+def test_adam_decoupled_weight_decay_as_torch(torch, amsgrad):
+    # torch's Adam takes decoupled_weight_decay (AdamW is Adam with it on) and keeps it in each
+    # group, so a group may switch it, and torch's state_dicts carry it
+    opts = dict(lr=0.01, weight_decay=0.2, amsgrad=amsgrad)
+    ps_e, ps_t = _fresh_pair(torch, np.float64)
+    groups_e = [dict(params=[ps_e[0]]), dict(params=[ps_e[1]], decoupled_weight_decay=False)]
+    groups_t = [dict(params=[ps_t[0]]), dict(params=[ps_t[1]], decoupled_weight_decay=False)]
+    oe = ember.optim.Adam(groups_e, decoupled_weight_decay=True, **opts)
+    ot = torch.optim.Adam(groups_t, decoupled_weight_decay=True, **opts)
+    _steps(ps_t, ot, torch, 0, 15)
+    _steps(ps_e, oe, ember, 0, 15)
+    for pe, pt in zip(ps_e, ps_t):
+        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    for cls in ("Adam", "AdamW"):
+        mine = getattr(ember.optim, cls)(ps_e).param_groups[0]["decoupled_weight_decay"]
+        assert mine == getattr(torch.optim, cls)(ps_t).param_groups[0]["decoupled_weight_decay"]
