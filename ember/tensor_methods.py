@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .backend import xp
 from .function import is_grad_enabled
 from .ops import elementwise as E
+from .ops import index as I
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
@@ -217,19 +218,20 @@ class TensorMethods:
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         """torch's ``x.max()``, ``x.max(dim)`` → (values, indices), ``x.max(other)``; NumPy's
         ``axis=``/``keepdims=`` keywords give the values alone."""
-        return self._extreme(R.Max, self.argmax, MaxResult, dim, keepdim, axis, keepdims)
+        return self._extreme(R.Max, MaxResult, dim, keepdim, axis, keepdims)
 
     def min(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
-        return self._extreme(R.Min, self.argmin, MinResult, dim, keepdim, axis, keepdims)
+        return self._extreme(R.Min, MinResult, dim, keepdim, axis, keepdims)
 
-    def _extreme(self, op, arg, result, dim, keepdim, axis, keepdims):
+    def _extreme(self, op, result, dim, keepdim, axis, keepdims):
         if isinstance(dim, Tensor):  # x.max(other): the elementwise maximum (minimum)
             return apply(E.Maximum if op is R.Max else E.Minimum, self, dim)
         keep = bool(keepdims or keepdim)
         if dim is None or isinstance(dim, (tuple, list)):
-            return apply(op, self, axis=_ax(axis, dim), keepdims=keep)
-        values = apply(op, self, axis=dim, keepdims=keep)
-        return result(values, arg(dim, keep))
+            return apply(op, self, axis=_ax(axis, dim), keepdims=keep, nan_ties=True)
+        _check_arg_reduction(self.shape, dim, op.pick)
+        values, indices = apply(I.ExtremeAlong, self, dim=dim, keepdim=keep, largest=op is R.Max)
+        return result(values, indices.detach())
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""

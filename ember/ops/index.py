@@ -268,3 +268,29 @@ class TopK(_Pick):
             return _scalar_pick(self, x)
         indices = xp.take(sort_indices(x, axis, largest), xp.arange(k), axis=axis)
         return self._pick(x, indices, axis)
+
+
+class ExtremeAlong(_Pick):
+    """(values, indices) of the max (min) along dim, torch's ``x.max(dim)``: the index of the
+    first extreme (the first nan, where there is one), and the whole gradient to that element.
+
+    Unlike amax, which shares the gradient among ties, ``max(dim)`` names one element: torch
+    routes ∂L/∂values to x[…, indices, …] alone.
+    """
+
+    def forward(self, x, dim, keepdim=False, largest=True):
+        xp = get_array_module(x)
+        axis = check_dim("max" if largest else "min", dim, x.ndim)
+        if x.ndim == 0:
+            return _scalar_pick(self, x)
+        self.keepdim = keepdim
+        arg = x.argmax if largest else x.argmin
+        values, indices = self._pick(x, arg(axis=axis, keepdims=True).astype(xp.int64), axis)
+        if keepdim:
+            return values, indices
+        return values.squeeze(axis), indices.squeeze(axis)
+
+    def backward(self, gv, gi=None):
+        if self.shape and not self.keepdim:
+            gv = get_array_module(gv).expand_dims(gv, self.axis)
+        return super().backward(gv, gi)

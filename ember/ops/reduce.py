@@ -57,12 +57,16 @@ class Mean(Function):
 
 
 class _Extreme(Function):
-    """max/min over axes; the gradient is split evenly among tied extremes (as torch amax)."""
+    """max/min over axes; the gradient is split evenly among tied extremes (as torch amax).
+
+    A nan result: torch's ``x.max()`` shares the gradient among the nans (``nan_ties=True``),
+    while its amax compares x == nan, finds no tie and gives 0/0 = nan everywhere."""
 
     pick = None  # "max" or "min"
 
-    def forward(self, x, axis=None, keepdims=False):
+    def forward(self, x, axis=None, keepdims=False, nan_ties=False):
         self.x, self.axes, self.keepdims = x, normalize_axis(axis, x.ndim), keepdims
+        self.nan_ties = nan_ties
         empty = [a for a in self.axes if x.shape[a] == 0]
         if empty:  # torch's rule: an empty tensor reduces only along its non-empty axes
             raise RuntimeError(
@@ -78,8 +82,11 @@ class _Extreme(Function):
         return y if keepdims else y.squeeze(self.axes) if self.axes else y
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         g = _expand(gy, self.x.shape, self.axes, self.keepdims)
         mask = self.x == self.y
+        if self.nan_ties:
+            mask |= xp.isnan(self.x) & xp.isnan(self.y)
         count = mask.sum(axis=self.axes, keepdims=True)
         return (mask * (g / count),)
 

@@ -1,0 +1,29 @@
+"""Parity with torch found wanting by an audit of the Tensor and autograd core: each test
+holds one computation against torch (values, dtypes and gradients), at the edges where the two
+used to differ (ties, zeros, nans, tensor bounds, in-place writes)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.core_reference import compare_same_code
+
+TIES = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
+
+
+@pytest.mark.parametrize("name", ["max", "min"])
+@pytest.mark.parametrize("keepdim", [False, True])
+def test_max_min_along_dim_route_the_gradient_to_the_returned_index(torch, name, keepdim):
+    # torch's x.max(dim) sends the whole gradient to the element it names (the first of a tie);
+    # only x.max()/amax share it among the ties
+    compare_same_code(torch, lambda L, x: getattr(x, name)(1, keepdim=keepdim), [TIES])
+    compare_same_code(torch, lambda L, x: getattr(x, name)(dim=0), [TIES])
+    compare_same_code(torch, lambda L, x: getattr(x, name)(), [TIES])
+
+
+def test_max_with_nan_gives_the_nan_the_gradient(torch):
+    x = np.array([[1.0, np.nan, 2.0], [np.nan, 0.0, np.nan]])
+    compare_same_code(torch, lambda L, x: x.max(1), [x])
+    compare_same_code(torch, lambda L, x: x.max(), [x])
+    compare_same_code(torch, lambda L, x: x.min(), [x])
