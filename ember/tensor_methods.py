@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .backend import xp
 from .function import is_grad_enabled
 from .ops import elementwise as E
+from .ops import elementwise_more as M
 from .ops import index as I
 from .ops import linalg as L
 from .ops import reduce as R
@@ -167,6 +168,9 @@ class TensorMethods:
         return apply(E.ReLU, self)
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with gradients
+            lo, hi = (None if b is None else _t(b, self) for b in (min, max))
+            return apply(M.ClampTensor, self, lo, hi)
         return apply(E.Clip, self, lo=min, hi=max)
 
     clamp = clip

@@ -13,7 +13,6 @@ These names shadow Python's builtins (sum, max, abs, round, …) inside this mod
 from __future__ import annotations
 
 from . import functional as F
-from .functional.shape import maximum, minimum
 from .tensor import Tensor
 from .tensor_methods import MaxResult, MinResult
 from .torch_creation import (
@@ -161,11 +160,7 @@ def relu(input) -> Tensor:  # noqa: A002
 
 def clamp(input, min=None, max=None) -> Tensor:  # noqa: A002
     """torch.clamp (alias clip): min ≤ x ≤ max; bounds are numbers or tensors."""
-    x = _t(input)
-    if isinstance(min, Tensor) or isinstance(max, Tensor):
-        x = x if min is None else maximum(x, min)
-        return x if max is None else minimum(x, max)
-    return x.clamp(min, max)
+    return _t(input).clamp(min, max)
 
 
 clip = clamp

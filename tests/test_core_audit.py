@@ -27,3 +27,23 @@ def test_max_with_nan_gives_the_nan_the_gradient(torch):
     compare_same_code(torch, lambda L, x: x.max(1), [x])
     compare_same_code(torch, lambda L, x: x.max(), [x])
     compare_same_code(torch, lambda L, x: x.min(), [x])
+
+
+@pytest.mark.parametrize("fn", ["method", "clamp", "clip"])
+def test_clamp_with_tensor_bounds_gives_each_bound_its_gradient(torch, fn):
+    # ties at either bound keep the gradient in x; where lo > hi the result is hi everywhere
+    x = np.array([-2.0, -1.0, 0.0, 1.0, 2.0, 0.5])
+    lo = np.array([-1.0, -1.0, 1.0, 1.0, 0.0, 2.0])
+    hi = np.array([1.0, 0.0, 2.0, 1.0, 1.0, 1.0])
+    clamp = {"method": lambda L, x, *b: x.clamp(*b), "clamp": lambda L, *a: L.clamp(*a)}.get(
+        fn, lambda L, *a: L.clip(*a)
+    )
+    compare_same_code(torch, lambda L, x, lo, hi: clamp(L, x, lo, hi), [x, lo, hi])
+    compare_same_code(torch, lambda L, x, lo: clamp(L, x, lo, None), [x, lo])
+    compare_same_code(torch, lambda L, x, hi: clamp(L, x, None, hi), [x, hi])
+    compare_same_code(torch, lambda L, x, lo: clamp(L, x[:, None], lo[None, :3]), [x, lo])
+
+
+def test_atan2_gradient_is_zero_at_the_origin(torch):
+    y, x = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -2.0])
+    compare_same_code(torch, lambda L, y, x: L.atan2(y, x), [y, x])

@@ -191,16 +191,18 @@ class Logit(Function):
 
 class Atan2(Function):
     """θ = atan2(a, b), the angle of the point (b, a) in (−π, π];
-    ∂θ/∂a = b/(a² + b²),  ∂θ/∂b = −a/(a² + b²)."""
+    ∂θ/∂a = b/(a² + b²),  ∂θ/∂b = −a/(a² + b²); both 0 at a = b = 0 (torch's choice)."""
 
     def forward(self, a, b):
         self.a, self.b = a, b
         return get_array_module(a).arctan2(a, b)
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         na, nb = self.needs_input_grad
         a, b = self.a, self.b
-        r = gy / (a * a + b * b)
+        r2 = a * a + b * b
+        r = xp.where(r2 == 0, 0, gy / xp.where(r2 == 0, 1, r2))  # 0 at the origin, as torch
         return (
             unbroadcast(r * b, a.shape) if na else None,
             unbroadcast(-r * a, b.shape) if nb else None,
@@ -283,3 +285,33 @@ class LogAddExp(Function):
             unbroadcast(gy * expit(d), a.shape) if na else None,
             unbroadcast(gy * expit(-d), b.shape) if nb else None,
         )
+
+
+class ClampTensor(Function):
+    """y = min(max(x, lo), hi) with tensor bounds (either may be None), torch.clamp's rule:
+
+    ∂y/∂x = 1 where lo ≤ x ≤ hi;  ∂y/∂lo = 1 where x < lo and lo < hi;
+    ∂y/∂hi = 1 where x > hi, or everywhere hi < lo (there y = hi whatever x is).
+    """
+
+    def forward(self, x, lo, hi):
+        xp = get_array_module(x)
+        self.x, self.lo, self.hi = x, lo, hi
+        y = x if lo is None else xp.maximum(x, lo)
+        return y if hi is None else xp.minimum(y, hi)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, lo, hi = self.x, self.lo, self.hi
+        _, nlo, nhi = self.needs_input_grad
+        keep = True if lo is None else x >= lo
+        if hi is not None:
+            keep = keep & (x <= hi)
+        to_lo = to_hi = None
+        if nlo:
+            below = x < lo if hi is None else (x < lo) & (lo < hi)
+            to_lo = unbroadcast(xp.where(below, gy, 0), lo.shape)
+        if nhi:
+            above = x > hi if lo is None else (x > hi) | (hi < lo)
+            to_hi = unbroadcast(xp.where(above, gy, 0), hi.shape)
+        return unbroadcast(xp.where(keep, gy, 0), x.shape), to_lo, to_hi
