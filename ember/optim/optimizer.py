@@ -8,6 +8,7 @@ docstring. The base class loops over groups and parameters with grad mode off.
 from __future__ import annotations
 
 import copy
+import warnings
 
 from ..backend import xp
 from ..function import no_grad
@@ -30,18 +31,56 @@ class Optimizer:
             self.add_param_group(g)
 
     def add_param_group(self, group: dict) -> None:
+        """Add a group: {'params': Tensors or (name, Tensor) pairs, option: value, …}; options
+        it leaves out take the optimizer's defaults."""
+        if not isinstance(group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(group).__name__}")
         group = dict(group)
         ps = group["params"]
-        group["params"] = [ps] if isinstance(ps, Tensor) else list(ps)
-        for k, v in self.defaults.items():
-            group.setdefault(k, v)
-        self._check(group)
-        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if isinstance(ps, set):  # torch's rule: a set's order, so the state_dict ids, may change
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the"
+                " ordering of tensors in sets will change between runs; use a list instead"
+            )
+        ps = [ps] if isinstance(ps, Tensor) else list(ps)
+        # torch's named parameters, e.g. model.named_parameters(): the names go to param_names
+        names = [p[0] for p in ps if isinstance(p, tuple)]
+        group["params"] = [p[1] if isinstance(p, tuple) else p for p in ps]
+        if names:
+            if len(names) != len(ps):
+                raise ValueError(
+                    "all optimizer params should be with/without names. Some param names are"
+                    f" missing: {len(names)} of {len(ps)} parameters are (name, Tensor) pairs"
+                )
+            group["param_names"] = names
         for p in group["params"]:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, got {type(p).__name__}")
-            if id(p) in seen:
-                raise ValueError("some parameters appear in more than one parameter group")
+            if not p.is_leaf and not getattr(p, "_retain", False):
+                # its .grad is never kept, and stepping it would not change the leaf it came from
+                raise ValueError(
+                    "can't optimize a non-leaf Tensor (one computed from others); pass the"
+                    " leaf parameters, or tensor.detach().requires_grad_()"
+                )
+        for k, v in self.defaults.items():
+            group.setdefault(k, v)
+        self._check(group)
+        if len({id(p) for p in group["params"]}) != len(group["params"]):
+            warnings.warn(
+                "optimizer contains a parameter group with duplicate parameters; in future,"
+                " this will cause an error",
+                stacklevel=3,
+            )
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        for g in self.param_groups:
+            if ("param_names" in g) != ("param_names" in group):
+                raise ValueError(
+                    "all optimizer param groups should be with/without names: this group"
+                    f" {'has' if 'param_names' in group else 'has no'} param_names, an earlier"
+                    f" one {'has' if 'param_names' in g else 'has no'}"
+                )
+        if any(id(p) in seen for p in group["params"]):
+            raise ValueError("some parameters appear in more than one parameter group")
         self.param_groups.append(group)  # initial_lr is the scheduler's to set, as in torch
 
     def _check(self, group: dict) -> None:

@@ -175,3 +175,35 @@ def test_adam_decoupled_weight_decay_as_torch(torch, amsgrad):
     for cls in ("Adam", "AdamW"):
         mine = getattr(ember.optim, cls)(ps_e).param_groups[0]["decoupled_weight_decay"]
         assert mine == getattr(torch.optim, cls)(ps_t).param_groups[0]["decoupled_weight_decay"]
+
+
+def test_named_parameters_as_torch(torch):
+    # torch takes model.named_parameters(): the names go into the group as param_names
+    m_e, m_t = ember.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    oe = ember.optim.SGD(m_e.named_parameters(), lr=0.1, momentum=0.9)
+    ot = torch.optim.SGD(m_t.named_parameters(), lr=0.1, momentum=0.9)
+    ge, gt = oe.state_dict()["param_groups"][0], ot.state_dict()["param_groups"][0]
+    assert ge["param_names"] == gt["param_names"] == ["weight", "bias"]
+    assert ge["params"] == gt["params"] == [0, 1]
+    assert oe.param_groups[0]["params"] == [m_e.weight, m_e.bias]
+    with pytest.raises(ValueError, match="all optimizer params should be with/without names"):
+        ember.optim.SGD([("w", m_e.weight), m_e.bias], lr=0.1)
+    with pytest.raises(ValueError, match="param groups should be with/without names"):
+        oe.add_param_group({"params": [Parameter(ember.zeros(2))]})
+
+
+def test_param_group_checks_as_torch(torch):
+    p, q = Parameter(ember.zeros(3)), Parameter(ember.zeros(2))
+    opt = ember.optim.SGD([p], lr=0.1)
+    # a set's order, so the state_dict's ids, changes from run to run: torch refuses it
+    with pytest.raises(TypeError, match="ordered collections"):
+        opt.add_param_group({"params": {q}})
+    with pytest.raises(TypeError, match="param_group must be a dict, but got list"):
+        opt.add_param_group([q])
+    # a tensor computed from a parameter: stepping it would not move the parameter
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        ember.optim.SGD([p * 2], lr=0.1)
+    with pytest.warns(UserWarning, match="duplicate parameters"):
+        ember.optim.SGD([q, q], lr=0.1)
+    with pytest.raises(ValueError, match="more than one parameter group"):
+        opt.add_param_group({"params": [p]})
