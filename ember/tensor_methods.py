@@ -200,21 +200,17 @@ class TensorMethods:
     def var(
         self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
     ):
-        if unbiased is not None:
-            correction = int(unbiased)
-        return apply(
-            R.Var,
-            _floating(self),
-            axis=_ax(axis, dim),
-            keepdims=keepdims or bool(keepdim),
-            correction=correction,
-        )
+        return self._spread(R.Var, axis, keepdims, correction, dim, keepdim, unbiased)
 
     def std(
         self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
     ):
-        var = self.var(axis, keepdims, correction, dim=dim, keepdim=keepdim, unbiased=unbiased)
-        return var.sqrt()
+        return self._spread(R.Std, axis, keepdims, correction, dim, keepdim, unbiased)
+
+    def _spread(self, op, axis, keepdims, correction, dim, keepdim, unbiased):
+        correction = correction if unbiased is None else int(unbiased)
+        keep = keepdims or bool(keepdim)
+        return apply(op, _floating(self), axis=_ax(axis, dim), keepdims=keep, correction=correction)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return apply(R.LogSumExp, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))

@@ -299,8 +299,11 @@ def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """torch.std_mean: (√var, mean) over dim."""
-    var, mean = var_mean(input, dim, unbiased, keepdim, correction=correction)
-    return var.sqrt(), mean
+    x = _t(input)
+    if correction is None:
+        correction = 1 if unbiased is None else int(unbiased)
+    dim = None if isinstance(dim, (tuple, list)) and not dim else dim
+    return x.std(correction=correction, dim=dim, keepdim=keepdim), x.mean(dim=dim, keepdim=keepdim)
 
 
 def count_nonzero(input, dim=None) -> Tensor:  # noqa: A002

@@ -30,8 +30,10 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Te
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
-    """torch.std: √var."""
-    return var(input, dim, unbiased, keepdim, correction=correction).sqrt()
+    """torch.std: √var (its gradient 0 where std = 0, as torch)."""
+    if correction is None:
+        correction = 1 if unbiased is None else int(unbiased)
+    return _t(input).std(correction=correction, dim=dim, keepdim=keepdim)
 
 
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002

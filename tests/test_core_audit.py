@@ -47,3 +47,35 @@ def test_clamp_with_tensor_bounds_gives_each_bound_its_gradient(torch, fn):
 def test_atan2_gradient_is_zero_at_the_origin(torch):
     y, x = np.array([0.0, 1.0, 0.0]), np.array([0.0, 0.0, -2.0])
     compare_same_code(torch, lambda L, y, x: L.atan2(y, x), [y, x])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda L, x: x.std(),
+        lambda L, x: x.std(dim=1, correction=0),
+        lambda L, x: L.std(x, dim=0, keepdim=True),
+        lambda L, x: L.std_mean(x, dim=1)[0],
+        lambda L, x: x[:1, :1].std(),  # one element: no degrees of freedom, nan
+        lambda L, x: x[:1].var(dim=0),
+    ],
+)
+def test_std_of_a_constant_has_zero_gradient(torch, f):
+    x = np.array([[1.5, 1.5, 1.5], [1.0, 2.0, 4.0]])
+    compare_same_code(torch, f, [x])
+
+
+@pytest.mark.parametrize(
+    "f",
+    [
+        lambda L, x, y: x**y,
+        lambda L, x, y: x**0,
+        lambda L, x, y: L.pow(0.0, y),
+        lambda L, x, y: (-2.0) ** y,
+        lambda L, x, y: x[:, None] ** y[None, :],
+    ],
+)
+def test_pow_gradients_at_zero_and_negative_bases_follow_torch(torch, f):
+    # d(x^0)/dx = 0 at x = 0 (not 0·0⁻¹); d(0^y)/dy = 0 for y ≥ 0; log of a negative base: nan
+    x, y = np.array([0.0, 0.0, -2.0, 3.0]), np.array([0.0, 2.0, 2.0, -1.0])
+    compare_same_code(torch, f, [x, y])

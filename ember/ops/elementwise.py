@@ -73,11 +73,13 @@ class Pow(Function):
         xp = get_array_module(gy)
         na, nb = self.needs_input_grad
         a, b, y = self.a, self.b, self.y
-        ga = unbroadcast(gy * b * xp.power(a, b - 1), a.shape) if na else None
-        gb = None
-        if nb:
-            with_log = xp.where(a > 0, xp.log(xp.where(a > 0, a, 1)), 0)
-            gb = unbroadcast(gy * y * with_log, b.shape)
+        ga = gb = None
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            if na:  # b·a^(b−1), but 0 where b = 0 (0⁰ = 1 is a constant), as torch
+                ga = unbroadcast(xp.where(b == 0, 0, gy * b * xp.power(a, b - 1)), a.shape)
+            if nb:  # a^b·log a: 0 where a = 0 and b ≥ 0; nan for a < 0, as torch
+                zero = (a == 0) & (b >= 0)
+                gb = unbroadcast(xp.where(zero, 0, gy * y * xp.log(xp.where(zero, 1, a))), b.shape)
         return ga, gb
 
 
@@ -131,19 +133,28 @@ class PowScalar(Function):
         c = self.c
         if c == 2:
             return (gy * 2 * self.a,)
+        if c == 0:  # a⁰ = 1 everywhere, 0⁰ included: no gradient (not 0·0⁻¹ = nan)
+            return (get_array_module(gy).zeros_like(gy * self.a),)
         return (gy * c * self.a ** (c - 1),)
 
 
 class RPowScalar(Function):
-    """y = c ** a for a constant base c > 0."""
+    """y = c ** a for a constant base c;  ∂y/∂a = y·log c (torch's rule at the edges: 0 where
+    c = 0 and a ≥ 0, nan for c < 0)."""
 
     def forward(self, a, c):
-        self.logc = math.log(c)
+        self.a, self.c = a, c
         self.y = y = c**a
         return y
 
     def backward(self, gy):
-        return (gy * self.y * self.logc,)
+        c = self.c
+        if c > 0:
+            return (gy * self.y * math.log(c),)
+        xp = get_array_module(gy)
+        with xp.errstate(invalid="ignore"):
+            g = gy * self.y * (-math.inf if c == 0 else math.nan)
+        return (xp.where(self.a >= 0, 0, g) if c == 0 else g,)
 
 
 class Neg(Function):

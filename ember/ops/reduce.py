@@ -112,8 +112,26 @@ class Var(Function):
         return (d * d).sum(axis=self.axes, keepdims=keepdims) / self.denom
 
     def backward(self, gy):
+        xp = get_array_module(gy)
         g = _expand(gy, self.shape, self.axes, self.keepdims)
-        return (g * (2.0 / self.denom) * self.d,)
+        with xp.errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: nan
+            return (g * (xp.float64(2.0) / self.denom).astype(gy.dtype) * self.d,)
+
+
+class Std(Var):
+    """std(x) = √var(x);  ∂std/∂x = ∂var/∂x / (2·std), and 0 where std = 0 (a constant
+    input: torch's choice, where the composed sqrt would give 0·∞ = nan)."""
+
+    def forward(self, x, axis=None, keepdims=False, correction=1):
+        xp = get_array_module(x)
+        self.y = y = xp.sqrt(super().forward(x, axis, keepdims, correction))
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        y = self.y
+        (g,) = super().backward(xp.where(y == 0, 0, gy / (2 * xp.where(y == 0, 1, y))))
+        return (g,)
 
 
 class LogSumExp(Function):
