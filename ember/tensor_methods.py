@@ -176,10 +176,10 @@ class TensorMethods:
     clamp = clip
 
     def maximum(self, other):
-        return apply(E.Maximum, self, _t(other, self))
+        return apply(E.Maximum, *_promoted(self, _t(other, self)))
 
     def minimum(self, other):
-        return apply(E.Minimum, self, _t(other, self))
+        return apply(E.Minimum, *_promoted(self, _t(other, self)))
 
     def softmax(self, dim=-1):
         return apply(R.Softmax, self, axis=dim)
@@ -225,7 +225,7 @@ class TensorMethods:
 
     def _extreme(self, op, result, dim, keepdim, axis, keepdims):
         if isinstance(dim, Tensor):  # x.max(other): the elementwise maximum (minimum)
-            return apply(E.Maximum if op is R.Max else E.Minimum, self, dim)
+            return self.maximum(dim) if op is R.Max else self.minimum(dim)
         keep = bool(keepdims or keepdim)
         if dim is None or isinstance(dim, (tuple, list)):
             return apply(op, self, axis=_ax(axis, dim), keepdims=keep, nan_ties=True)

@@ -7,7 +7,6 @@ all, any) inside this module only.
 
 from __future__ import annotations
 
-from .functional.shape import maximum, minimum
 from .tensor import Tensor
 from .torch_shape import _t
 
@@ -44,7 +43,7 @@ def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
 def max(input, dim=None, keepdim: bool = False):  # noqa: A002
     """torch.max: the largest element; with dim, (values, indices); with a tensor, maximum."""
     if isinstance(dim, Tensor):
-        return maximum(input, dim)
+        return _t(input).maximum(dim)
     if dim is None:
         return _t(input).max()
     return _t(input).max(dim, keepdim)
@@ -53,7 +52,7 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A002
 def min(input, dim=None, keepdim: bool = False):  # noqa: A002
     """torch.min: the smallest element; with dim, (values, indices); with a tensor, minimum."""
     if isinstance(dim, Tensor):
-        return minimum(input, dim)
+        return _t(input).minimum(dim)
     if dim is None:
         return _t(input).min()
     return _t(input).min(dim, keepdim)

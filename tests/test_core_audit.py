@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import ember
 from tests.core_reference import compare_same_code
 
 TIES = np.array([[3.0, 1.0, 3.0], [2.0, 2.0, 2.0]])
@@ -79,3 +80,13 @@ def test_pow_gradients_at_zero_and_negative_bases_follow_torch(torch, f):
     # d(x^0)/dx = 0 at x = 0 (not 0·0⁻¹); d(0^y)/dy = 0 for y ≥ 0; log of a negative base: nan
     x, y = np.array([0.0, 0.0, -2.0, 3.0]), np.array([0.0, 2.0, 2.0, -1.0])
     compare_same_code(torch, f, [x, y])
+
+
+def test_maximum_minimum_promote_as_torch():
+    # int64 with float32 is float32 (NumPy: float64); a 0-d tensor of the same kind does not
+    # widen a dimensioned one (int64 scalar with uint8 stays uint8)
+    i, f = ember.tensor([1, 2]), ember.tensor([1.5, 0.5])
+    for out in (i.maximum(f), i.minimum(f), i.max(f), ember.max(i, f), ember.min(f, i)):
+        assert out.dtype == np.float32
+    u = ember.tensor([1, 2], dtype=ember.uint8)
+    assert ember.tensor(3).maximum(u).dtype == np.uint8 == u.minimum(ember.tensor(3)).dtype
