@@ -70,7 +70,14 @@ def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+    """``fill_value`` everywhere; without a dtype, torch's inference: bool for a bool, int64 for
+    an int, the default float dtype otherwise."""
     backend.check_device(device)
+    if dtype is None:
+        if isinstance(fill_value, (bool, xp.bool_)):
+            dtype = xp.bool_
+        elif isinstance(fill_value, (int, xp.integer)):
+            dtype = xp.int64
     return Tensor(
         xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
     )

@@ -153,3 +153,19 @@ def test_in_place_arithmetic_follows_torch_and_refuses_what_torch_refuses():
     with ember.no_grad():
         w.add_(1)
     assert w.tolist() == [1.0, 1.0]
+
+
+def test_functional_maximum_minimum_promote_as_torch(torch):
+    a, b = np.array([1, 5]), np.array([1.5, 2.0], dtype=np.float32)
+    for name in ("maximum", "minimum"):
+        e = getattr(ember, name)(ember.tensor(a), ember.tensor(b))
+        t = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
+        assert str(e.dtype) == str(t.dtype).replace("torch.", "")  # float32, not NumPy's float64
+        np.testing.assert_array_equal(e.data, t.numpy())
+
+
+@pytest.mark.parametrize("value", [3, True, 1.5])
+def test_full_infers_torch_dtype_from_the_fill_value(torch, value):
+    assert str(ember.full((2,), value).dtype) == str(torch.full((2,), value).dtype).replace(
+        "torch.", ""
+    )

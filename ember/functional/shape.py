@@ -40,13 +40,15 @@ def where(condition, x, y) -> Tensor:
 
 
 def maximum(a, b) -> Tensor:
+    """Elementwise maximum, with torch's dtype promotion (Tensor.maximum)."""
     a = a if isinstance(a, Tensor) else Tensor(a)
-    return apply(E.Maximum, a, _t(b, a))
+    return a.maximum(b)
 
 
 def minimum(a, b) -> Tensor:
+    """Elementwise minimum, with torch's dtype promotion (Tensor.minimum)."""
     a = a if isinstance(a, Tensor) else Tensor(a)
-    return apply(E.Minimum, a, _t(b, a))
+    return a.minimum(b)
 
 
 def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
