@@ -192,13 +192,15 @@ def binary_cross_entropy(
     """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 and
     the gradient's denominator at 1e-12 as in torch (one fused op)."""
     x = input.data
-    if x.size and (x.min() < 0 or x.max() > 1):
+    if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as torch's check
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
             " binary_cross_entropy_with_logits"
         )
     check_reduction(reduction)
     y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    if y.data.size and not ((y.data >= 0) & (y.data <= 1)).all():
+        raise ValueError("binary_cross_entropy: every target must lie in [0, 1], as torch's")
     if y.shape != input.shape:
         raise ValueError(
             f"binary_cross_entropy: target shape {y.shape} must equal the input shape {input.shape}"
@@ -217,7 +219,12 @@ def binary_cross_entropy_with_logits(
     """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], fused so large |z| never overflows."""
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "binary_cross_entropy_with_logits")
-    y = _same_shape("binary_cross_entropy_with_logits", input, target)
+    y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    if y.shape != input.shape:  # torch raises here (mse_loss and l1_loss only warn)
+        raise ValueError(
+            f"binary_cross_entropy_with_logits: target shape {y.shape} must equal the input"
+            f" shape {input.shape}"
+        )
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
     return apply(LO.BCEWithLogits, input, y, weight=w, pos_weight=pw, reduction=reduction)

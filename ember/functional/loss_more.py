@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import math
 
+from ..backend import xp
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
 from .loss import _reduce, check_reduction
 from .shape import where
 
-_EPSILON = 1e-12  # torch's guard on the squared magnitudes in cosine_embedding_loss
+# torch's guard on the squared magnitudes in cosine_embedding_loss: a C++ float, so 1e-12 rounded
+# to float32 (9.9999999600e-13), which sets the loss of a zero vector to float64's last digits
+_EPSILON = float(xp.float32(1e-12))
 
 
 def _tensor(x, like: Tensor) -> Tensor:
@@ -92,7 +95,9 @@ def kl_div(
         loss = p * (p + safe).log() - p * input
     if reduction == "batchmean":
         s = loss.sum()
-        return s / input.shape[0] if input.ndim else s
+        if not input.ndim:
+            return s
+        return s / input.shape[0] if input.shape[0] else s * float("nan")  # 0/0, as torch
     return _reduce(loss, reduction)
 
 

@@ -7,7 +7,7 @@ The composed versions (log_softmax then gather, sigmoid then log) are in
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..function import Function
+from ..function import Function, unbroadcast
 from .reduce import log_softmax_array
 
 
@@ -125,7 +125,7 @@ class NLLLoss(Function):
 class BCEWithLogits(Function):
     """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], computed as
     (1-y)·z + (1 + (p-1)·y)·softplus(-z) so that it never overflows;
-    ∂ℓ/∂z = w·[(1 + (p-1)·y)·σ(z) - p·y]."""
+    ∂ℓ/∂z = w·[(1 + (p-1)·y)·σ(z) - p·y];   ∂ℓ/∂y = w·[(p-1)·softplus(-z) - z]."""
 
     def forward(self, z, y, weight=None, pos_weight=None, reduction="mean"):
         xp = get_array_module(z)
@@ -139,6 +139,7 @@ class BCEWithLogits(Function):
         if weight is not None:
             loss = loss * weight
         self.z, self.y, self.weight, self.pos_weight, self.lw = z, y, weight, pos_weight, lw
+        self.sp, self.n = sp, loss.size
         self.reduction = reduction
         if reduction == "none":
             return loss
@@ -163,7 +164,14 @@ class BCEWithLogits(Function):
         else:
             g = g * gy
         g = xp.broadcast_to(g, self.z.shape) if g.shape != self.z.shape else g
-        return (g.astype(self.z.dtype, copy=False), None)
+        gyy = None
+        if self.needs_input_grad[1]:  # a target that requires grad (soft labels from a model)
+            gyy = -self.z if self.pos_weight is None else (self.pos_weight - 1) * self.sp - self.z
+            if self.weight is not None:
+                gyy = gyy * self.weight
+            gyy = gyy * (gy / self.n if self.reduction == "mean" else gy)
+            gyy = unbroadcast(gyy, y.shape).astype(y.dtype, copy=False)
+        return (g.astype(self.z.dtype, copy=False), gyy)
 
 
 class BCE(Function):
@@ -202,5 +210,5 @@ class BCE(Function):
             with xp.errstate(divide="ignore"):  # -logit(x), unclamped as torch's
                 gyy = gy * (xp.log1p(-x) - xp.log(x))
             gyy = (gyy * w if w is not None else gyy) / n
-            gyy = xp.broadcast_to(gyy, y.shape).astype(y.dtype, copy=False)
+            gyy = unbroadcast(gyy, y.shape).astype(y.dtype, copy=False)
         return gx, gyy

@@ -218,3 +218,67 @@ def test_class_weight_of_the_wrong_length_raises_as_torch(torch, name):
 def test_cross_entropy_rejects_a_0d_input_clearly():
     with pytest.raises(ValueError, match="got a 0-d tensor"):
         F.cross_entropy(ember.tensor(1.0), np.array(0))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("pos_weight", [None, [0.5, 2.0, 3.0]])
+def test_bce_with_logits_gives_the_target_its_gradient(torch, reduction, pos_weight):
+    rng = np.random.default_rng(6)
+    z, y, w = rng.standard_normal((4, 3)) * 3, rng.random((4, 3)), rng.random((4, 1))
+    pw = None if pos_weight is None else np.array(pos_weight)
+    compare_with_torch(
+        torch,
+        lambda a, b: F.binary_cross_entropy_with_logits(
+            a, b, weight=w, reduction=reduction, pos_weight=pw
+        ),
+        lambda a, b: torch.nn.functional.binary_cross_entropy_with_logits(
+            a,
+            b,
+            weight=torch.tensor(w),
+            reduction=reduction,
+            pos_weight=None if pw is None else torch.tensor(pw),
+        ),
+        [z, y],
+    )
+
+
+@pytest.mark.parametrize("target_shape", [(3, 1), (4,)])
+def test_bce_with_logits_target_of_another_shape_raises_as_torch(torch, target_shape):
+    with pytest.raises(ValueError, match="Target size"):
+        torch.nn.functional.binary_cross_entropy_with_logits(
+            torch.zeros(3, 4), torch.zeros(target_shape)
+        )
+    with pytest.raises(ValueError, match=r"target shape .* must equal the input shape \(3, 4\)"):
+        F.binary_cross_entropy_with_logits(ember.zeros(3, 4), ember.zeros(*target_shape))
+
+
+@pytest.mark.parametrize(
+    "probabilities, targets, what",
+    [([0.5, np.nan], [1.0, 0.0], "probabilities"), ([0.5, 0.2], [1.5, 0.0], "target")],
+)
+def test_bce_rejects_nan_probabilities_and_targets_outside_0_1_as_torch(
+    torch, probabilities, targets, what
+):
+    with pytest.raises(RuntimeError, match="should be between 0 and 1"):
+        torch.nn.functional.binary_cross_entropy(torch.tensor(probabilities), torch.tensor(targets))
+    with pytest.raises(ValueError, match=what):
+        F.binary_cross_entropy(ember.tensor(probabilities), ember.tensor(targets))
+
+
+def test_cosine_embedding_loss_of_a_zero_vector_matches_torch(torch):
+    # torch's ε is 1e-12 as a float32; its exact double moved the gradient by 2e-9 relative
+    rng = np.random.default_rng(7)
+    x1, x2 = np.zeros((2, 3)), rng.standard_normal((2, 3))
+    t = np.array([1.0, -1.0])
+    compare_with_torch(
+        torch,
+        lambda a, b: F.cosine_embedding_loss(a, b, t, margin=-0.2),
+        lambda a, b: torch.nn.functional.cosine_embedding_loss(a, b, torch.tensor(t), margin=-0.2),
+        [x1, x2],
+    )
+
+
+def test_kl_div_batchmean_of_an_empty_batch_is_nan_as_torch(torch):
+    yt = torch.nn.functional.kl_div(torch.zeros(0, 2), torch.zeros(0, 2), reduction="batchmean")
+    ye = F.kl_div(ember.zeros(0, 2), ember.zeros(0, 2), reduction="batchmean")
+    assert np.isnan(yt.item()) and np.isnan(ye.item())
