@@ -7,6 +7,8 @@ is always a new tensor.
 
 from __future__ import annotations
 
+import warnings
+
 from .. import backend
 from ..backend import xp
 from ..functional import activation_more as A
@@ -146,10 +148,34 @@ class Softshrink(Hardshrink):
 
 
 class Hardtanh(Module):
-    """Hardtanh(x) = min(max(x, min_val), max_val)"""
+    """Hardtanh(x) = min(max(x, min_val), max_val)
 
-    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    ``min_value`` and ``max_value`` are torch's deprecated names of min_val and max_val: given,
+    they replace them, with torch's FutureWarning."""
+
+    def __init__(
+        self,
+        min_val: float = -1.0,
+        max_val: float = 1.0,
+        inplace: bool = False,
+        min_value: float | None = None,
+        max_value: float | None = None,
+    ):
         super().__init__()
+        if min_value is not None:
+            warnings.warn(
+                "keyword argument `min_value` is deprecated and renamed to `min_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            min_val = min_value
+        if max_value is not None:
+            warnings.warn(
+                "keyword argument `max_value` is deprecated and renamed to `max_val`",
+                FutureWarning,
+                stacklevel=2,
+            )
+            max_val = max_value
         if max_val <= min_val:
             raise ValueError(
                 f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"

@@ -9,11 +9,14 @@ from .module import Module
 
 
 class Dropout(Module):
-    def __init__(self, p: float = 0.5):
+    """``inplace`` is accepted as torch's (so torch's positional (p, inplace) fits); the output
+    is a new tensor, as ember's other inplace modules give."""
+
+    def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p = p
+        self.p, self.inplace = p, inplace
 
     def forward(self, x):
         if self.training and self.p > 0 and not is_grad_enabled():

@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 from .. import functional as F
 from ..functional.loss import check_reduction
 from .module import Module
 
 
+def legacy_reduction(size_average, reduce, stacklevel: int = 2) -> str:
+    """torch's reduction for its deprecated size_average and reduce (None counts as True):
+    reduce False is 'none', else size_average True 'mean' and False 'sum'; warns as torch."""
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    reduction = ("mean" if size_average else "sum") if reduce else "none"
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use"
+        f" reduction='{reduction}' instead.",
+        UserWarning,
+        stacklevel=stacklevel,
+    )
+    return reduction
+
+
+def _is_init_of(frame, obj) -> bool:
+    return frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is obj
+
+
 class _Loss(Module):
+    """The base of the loss modules. Its arguments are torch's, deprecated ones included, so
+    torch code that passes them by position lands in the same slots: size_average or reduce
+    not None overrides ``reduction`` as torch does (see ``legacy_reduction``)."""
+
     reductions = ("mean", "sum", "none")  # a loss that takes more (KLDivLoss) names them here
 
-    def __init__(self, reduction: str = "mean"):
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean"):
         super().__init__()
+        if size_average is not None or reduce is not None:
+            # the warning names the code that built the loss: past this and subclasses' __init__
+            level, frame = 3, sys._getframe(1)
+            while frame is not None and _is_init_of(frame, self):
+                level, frame = level + 1, frame.f_back
+            reduction = legacy_reduction(size_average, reduce, level)
         check_reduction(reduction, self.reductions, type(self).__name__)
         self.reduction = reduction
 
@@ -39,11 +71,13 @@ class CrossEntropyLoss(_Loss):
     def __init__(
         self,
         weight=None,
+        size_average=None,
         ignore_index: int = -100,
+        reduce=None,
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ):
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
 
     def forward(self, input, target):  # noqa: A002
@@ -55,8 +89,15 @@ class CrossEntropyLoss(_Loss):
 class NLLLoss(_Loss):
     """ℓ = -x[t] for log-probabilities x"""
 
-    def __init__(self, weight=None, ignore_index: int = -100, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(
+        self,
+        weight=None,
+        size_average=None,
+        ignore_index: int = -100,
+        reduce=None,
+        reduction: str = "mean",
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input, target):  # noqa: A002
@@ -66,8 +107,8 @@ class NLLLoss(_Loss):
 class BCELoss(_Loss):
     """ℓ = -[y·log x + (1-y)·log(1-x)] on probabilities x"""
 
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.weight = weight
 
     def forward(self, input, target):  # noqa: A002
@@ -77,8 +118,11 @@ class BCELoss(_Loss):
 class BCEWithLogitsLoss(_Loss):
     """ℓ = -[p·y·log σ(z) + (1-y)·log(1-σ(z))] from logits z, stable"""
 
-    def __init__(self, weight=None, reduction: str = "mean", pos_weight=None):
-        super().__init__(reduction)
+    def __init__(
+        self, weight=None, size_average=None, reduce=None, reduction: str = "mean",
+        pos_weight=None,
+    ):  # fmt: skip
+        super().__init__(size_average, reduce, reduction)
         self.weight, self.pos_weight = weight, pos_weight
 
     def forward(self, input, target):  # noqa: A002

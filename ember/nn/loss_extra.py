@@ -1,6 +1,7 @@
 """MultiMarginLoss, MultiLabelMarginLoss and TripletMarginWithDistanceLoss: the losses of
 ``ember.functional.loss_extra`` with their options held as state, under torch's names and
-constructor arguments (without the deprecated size_average and reduce).
+constructor arguments (the deprecated size_average and reduce included, in torch's positions;
+see ``_Loss``).
 
 Their reprs are torch's: no fields (torch's losses show none), and the distance function of
 TripletMarginWithDistanceLoss as a child module when it is one.
@@ -21,8 +22,11 @@ class _PlainReprLoss(_Loss):
 class MultiMarginLoss(_PlainReprLoss):
     """ℓ_n = (1/C) · Σ_{i ≠ y} w_y · max(0, margin − x[y] + x[i])^p,  p ∈ {1, 2}"""
 
-    def __init__(self, p: int = 1, margin: float = 1.0, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(
+        self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
+        reduction: str = "mean",
+    ):  # fmt: skip
+        super().__init__(size_average, reduce, reduction)
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         if weight is not None and getattr(weight, "ndim", 1) != 1:
@@ -51,7 +55,7 @@ class TripletMarginWithDistanceLoss(_PlainReprLoss):
 
     def __init__(self, *, distance_function=None, margin: float = 1.0, swap: bool = False,
                  reduction: str = "mean"):  # fmt: skip
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         if margin <= 0:
             raise ValueError(
                 f"TripletMarginWithDistanceLoss: expected margin to be greater than 0, got"

@@ -1,6 +1,6 @@
 """More loss modules: the losses of ``ember.functional.loss_more`` with their options held as
-state, under torch's names and constructor arguments (without the deprecated size_average and
-reduce)."""
+state, under torch's names and constructor arguments (the deprecated size_average and reduce
+included, in torch's positions; see ``_Loss``)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from .loss import _Loss
 class SmoothL1Loss(_Loss):
     """z = |x - y|;  ℓ = 0.5·z²/β if z < β, else z - 0.5·β"""
 
-    def __init__(self, reduction: str = "mean", beta: float = 1.0):
-        super().__init__(reduction)
+    def __init__(self, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+        super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
     def forward(self, input, target):  # noqa: A002
@@ -23,7 +23,7 @@ class HuberLoss(_Loss):
     """z = |x - y|;  ℓ = 0.5·z² if z < δ, else δ·(z - 0.5·δ)"""
 
     def __init__(self, reduction: str = "mean", delta: float = 1.0):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.delta = delta
 
     def forward(self, input, target):  # noqa: A002
@@ -35,8 +35,10 @@ class KLDivLoss(_Loss):
 
     reductions = ("mean", "sum", "none", "batchmean")
 
-    def __init__(self, reduction: str = "mean", log_target: bool = False):
-        super().__init__(reduction)
+    def __init__(
+        self, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
     def forward(self, input, target):  # noqa: A002
@@ -46,8 +48,10 @@ class KLDivLoss(_Loss):
 class MarginRankingLoss(_Loss):
     """ℓ = max(0, -y·(x₁ - x₂) + margin)"""
 
-    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(
+        self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
@@ -57,8 +61,10 @@ class MarginRankingLoss(_Loss):
 class HingeEmbeddingLoss(_Loss):
     """ℓ = x if y = 1, max(0, margin - x) if y = -1"""
 
-    def __init__(self, margin: float = 1.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(
+        self, margin: float = 1.0, size_average=None, reduce=None, reduction: str = "mean"
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input, target):  # noqa: A002
@@ -68,8 +74,10 @@ class HingeEmbeddingLoss(_Loss):
 class CosineEmbeddingLoss(_Loss):
     """ℓ = 1 - cos(x₁, x₂) if y = 1, max(0, cos(x₁, x₂) - margin) if y = -1"""
 
-    def __init__(self, margin: float = 0.0, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(
+        self, margin: float = 0.0, size_average=None, reduce=None, reduction: str = "mean"
+    ):
+        super().__init__(size_average, reduce, reduction)
         self.margin = margin
 
     def forward(self, input1, input2, target):
@@ -85,9 +93,11 @@ class TripletMarginLoss(_Loss):
         p: float = 2.0,
         eps: float = 1e-6,
         swap: bool = False,
+        size_average=None,
+        reduce=None,
         reduction: str = "mean",
     ):
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.margin, self.p, self.eps, self.swap = margin, p, eps, swap
 
     def forward(self, anchor, positive, negative):
@@ -103,10 +113,12 @@ class PoissonNLLLoss(_Loss):
         self,
         log_input: bool = True,
         full: bool = False,
+        size_average=None,
         eps: float = 1e-8,
+        reduce=None,
         reduction: str = "mean",
     ):
-        super().__init__(reduction)
+        super().__init__(size_average, reduce, reduction)
         self.log_input, self.full, self.eps = log_input, full, eps
 
     def forward(self, log_input, target):
@@ -119,7 +131,7 @@ class GaussianNLLLoss(_Loss):
     """ℓ = ½·(log max(var, eps) + (x - y)² / max(var, eps))  (+ ½·log 2π if full)"""
 
     def __init__(self, *, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
-        super().__init__(reduction)
+        super().__init__(reduction=reduction)
         self.full, self.eps = full, eps
 
     def forward(self, input, target, var):  # noqa: A002
@@ -136,8 +148,8 @@ class SoftMarginLoss(_Loss):
 class MultiLabelSoftMarginLoss(_Loss):
     """ℓ_n = -(1/C)·Σ_c w_c·[y_c·log σ(x_c) + (1 - y_c)·log σ(-x_c)]"""
 
-    def __init__(self, weight=None, reduction: str = "mean"):
-        super().__init__(reduction)
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
         self.weight = weight
 
     def forward(self, input, target):  # noqa: A002

@@ -44,7 +44,9 @@ def test_multi_margin_loss(torch, reduction, p, margin, weighted):
     compare_with_torch(torch, f_e, f_t, [X])
     compare_with_torch(torch, f_e, f_t, [X], dtype=np.float32)
     check_gradients(f_e, [X])
-    module = M.MultiMarginLoss(p, margin, None if w_e is None else ember.tensor(W), reduction)
+    module = M.MultiMarginLoss(
+        p, margin, None if w_e is None else ember.tensor(W), reduction=reduction
+    )
     np.testing.assert_array_equal(module(ember.tensor(X), T).data, f_e(ember.tensor(X)).data)
 
 

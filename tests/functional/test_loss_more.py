@@ -244,12 +244,12 @@ def _t(a):
 MODULES = [
     (M.SmoothL1Loss(beta=0.5), lambda x, y: L.smooth_l1_loss(x, y, beta=0.5), (X, Y)),
     (M.HuberLoss("sum", delta=2.0), lambda x, y: L.huber_loss(x, y, "sum", 2.0), (X, Y)),
-    (M.KLDivLoss("batchmean", log_target=True),
+    (M.KLDivLoss(reduction="batchmean", log_target=True),
      lambda q, p: L.kl_div(q, p, "batchmean", True), (LOGQ, np.log(P))),
     (M.MarginRankingLoss(0.3), lambda a, b, t: L.margin_ranking_loss(a, b, t, 0.3),
      (X[0], Y[0], SIGNS[:4])),
-    (M.HingeEmbeddingLoss(0.5, "none"), lambda x, t: L.hinge_embedding_loss(x, t, 0.5, "none"),
-     (X[0], SIGNS[:4])),
+    (M.HingeEmbeddingLoss(0.5, reduction="none"),
+     lambda x, t: L.hinge_embedding_loss(x, t, 0.5, "none"), (X[0], SIGNS[:4])),
     (M.CosineEmbeddingLoss(0.1), lambda a, b, t: L.cosine_embedding_loss(a, b, t, 0.1),
      (X, Y, SIGNS[:3])),
     (M.TripletMarginLoss(0.5, p=1.0, swap=True),
@@ -258,7 +258,8 @@ MODULES = [
      lambda x, y: L.poisson_nll_loss(x, y, False, True, 1e-6), (np.exp(X), np.abs(Y) * 3)),
     (M.GaussianNLLLoss(full=True, reduction="sum"),
      lambda x, y, v: L.gaussian_nll_loss(x, y, v, True, reduction="sum"), (X, Y, VARS["row"])),
-    (M.SoftMarginLoss("sum"), lambda x, t: L.soft_margin_loss(x, t, "sum"), (X[0], SIGNS[:4])),
+    (M.SoftMarginLoss(reduction="sum"), lambda x, t: L.soft_margin_loss(x, t, "sum"),
+     (X[0], SIGNS[:4])),
     (M.MultiLabelSoftMarginLoss(np.ones(4) * 0.5),
      lambda x, y: L.multilabel_soft_margin_loss(x, y, np.ones(4) * 0.5), (X, Y > 0)),
 ]  # fmt: skip
@@ -306,4 +307,4 @@ def test_bad_options():
     with pytest.raises(ValueError, match="negative"):
         L.gaussian_nll_loss(_t(X), Y, -VARS["full"])
     with pytest.raises(ValueError, match="reduction"):
-        M.SoftMarginLoss("avg")
+        M.SoftMarginLoss(reduction="avg")
