@@ -51,8 +51,8 @@ class MultiheadAttention(Module):
         kdim: int | None = None,
         vdim: int | None = None,
         batch_first: bool = False,
-        dtype=None,
         device=None,
+        dtype=None,
     ):
         super().__init__()
         backend.check_device(device)

@@ -76,7 +76,7 @@ class _ConvNd(_ConvBase):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=None, device=None):  # fmt: skip
+                 device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         _check_groups(in_channels, out_channels, groups)

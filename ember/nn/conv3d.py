@@ -41,11 +41,11 @@ class Conv3d(_ConvNd):
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 dtype=None, device=None):  # fmt: skip
+                 device=None, dtype=None):  # fmt: skip
         if padding_mode not in _PADDING_MODES:
             raise ValueError(f"padding_mode must be one of {_PADDING_MODES}, got {padding_mode!r}")
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation,
-                         groups, bias, "zeros", dtype, device)  # fmt: skip
+                         groups, bias, "zeros", device, dtype)  # fmt: skip
         self.padding_mode = padding_mode
 
     def forward(self, x: Tensor) -> Tensor:

@@ -23,8 +23,8 @@ class LayerNorm(Module):
         eps: float = 1e-5,
         elementwise_affine: bool = True,
         bias: bool = True,
-        dtype=None,
         device=None,
+        dtype=None,
     ):
         super().__init__()
         backend.check_device(device)

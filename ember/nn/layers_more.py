@@ -97,9 +97,9 @@ class _InstanceNorm(_NormBase):
     batched_ndim: int = 3
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = False, track_running_stats: bool = False, dtype=None,
-                 device=None, *, bias: bool = True):  # fmt: skip
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, dtype, device,
+                 affine: bool = False, track_running_stats: bool = False, device=None,
+                 dtype=None, *, bias: bool = True):  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype,
                          bias=bias)  # fmt: skip
 
     def forward(self, x: Tensor) -> Tensor:
@@ -148,7 +148,7 @@ class RMSNorm(Module):
     """
 
     def __init__(self, normalized_shape, eps: float | None = None,
-                 elementwise_affine: bool = True, dtype=None, device=None):  # fmt: skip
+                 elementwise_affine: bool = True, device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         if isinstance(normalized_shape, int):
@@ -334,7 +334,7 @@ class Bilinear(Module):
     """
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
-                 bias: bool = True, dtype=None, device=None):  # fmt: skip
+                 bias: bool = True, device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         self.in1_features, self.in2_features = in1_features, in2_features

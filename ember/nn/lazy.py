@@ -285,7 +285,7 @@ class _LazyConv(_LazyConvMixin, _ConvNd):
                  groups: int = 1, bias: bool = True, padding_mode: str = "zeros", device=None,
                  dtype=None):  # fmt: skip
         _ConvNd.__init__(self, 0, out_channels, kernel_size, stride, padding, dilation, groups,
-                         bias, padding_mode, dtype, device)  # fmt: skip
+                         bias, padding_mode, device, dtype)  # fmt: skip
         self._lazy_start()
 
 
@@ -332,7 +332,7 @@ class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *,
                  bias: bool = True):  # fmt: skip
-        _NormBase.__init__(self, 0, eps, momentum, affine, track_running_stats, dtype, device,
+        _NormBase.__init__(self, 0, eps, momentum, affine, track_running_stats, device, dtype,
                            bias=bias)  # fmt: skip
         if affine:  # same attribute order as the concrete layer: state_dict keys in torch's order
             self.weight = UninitializedParameter(dtype=dtype)

@@ -25,7 +25,7 @@ class Linear(Module):
     """
 
     def __init__(
-        self, in_features: int, out_features: int, bias: bool = True, dtype=None, device=None
+        self, in_features: int, out_features: int, bias: bool = True, device=None, dtype=None
     ):
         super().__init__()
         backend.check_device(device)

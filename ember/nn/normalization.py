@@ -37,8 +37,8 @@ class _NormBase(Module):
     the running_mean/running_var/num_batches_tracked buffers, the repr."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, dtype=None,
-                 device=None, *, bias: bool = True):  # fmt: skip
+                 affine: bool = True, track_running_stats: bool = True, device=None,
+                 dtype=None, *, bias: bool = True):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
@@ -128,7 +128,7 @@ class GroupNorm(Module):
     """Group norm over x (N, C, ...): weight (γ, ones) and bias (β, zeros) per channel."""
 
     def __init__(self, num_groups: int, num_channels: int, eps: float = 1e-5,
-                 affine: bool = True, dtype=None, device=None, *, bias: bool = True):  # fmt: skip
+                 affine: bool = True, device=None, dtype=None, *, bias: bool = True):  # fmt: skip
         super().__init__()
         backend.check_device(device)
         if num_channels % num_groups:
