@@ -23,6 +23,7 @@ import weakref
 from . import (
     backend,
     tensor_index,
+    tensor_index_more,
     tensor_methods,
     tensor_torch,
     tensor_torch_arith,
@@ -35,6 +36,7 @@ from .backend import xp
 from .function import Function, _grad_state, observers
 from .ops import shape as S
 from .tensor_index import IndexTensorMethods
+from .tensor_index_more import IndexMoreTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
 from .tensor_torch import TorchTensorMethods
 from .tensor_torch_math import TorchMathMethods
@@ -106,7 +108,9 @@ def as_array(value, dtype=None):
     return a
 
 
-class Tensor(TensorMethods, TorchTensorMethods, IndexTensorMethods, TorchMathMethods):
+class Tensor(
+    TensorMethods, TorchTensorMethods, IndexTensorMethods, IndexMoreTensorMethods, TorchMathMethods
+):
     """An n-dimensional array that records the operations applied to it.
 
     ``data`` is the array (float32 unless asked otherwise); ``grad`` is filled
@@ -363,6 +367,7 @@ for _mixin_module in (
     tensor_torch_math,
     tensor_torch_reduce,
     tensor_index,
+    tensor_index_more,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply

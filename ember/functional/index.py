@@ -32,6 +32,31 @@ def index_select(input, dim, index) -> Tensor:  # noqa: A002
     return _t(input).index_select(dim, index)
 
 
+def index_add(input, dim, index, source, *, alpha=1) -> Tensor:  # noqa: A002
+    """A copy of input with out[…, index[i], …] += alpha·source[…, i, …] along dim."""
+    return _t(input).index_add(dim, index, source, alpha=alpha)
+
+
+def index_copy(input, dim, index, source) -> Tensor:  # noqa: A002
+    """A copy of input with out[…, index[i], …] = source[…, i, …] along dim."""
+    return _t(input).index_copy(dim, index, source)
+
+
+def index_fill(input, dim, index, value) -> Tensor:  # noqa: A002
+    """A copy of input with the slices index[i] along dim set to value."""
+    return _t(input).index_fill(dim, index, value)
+
+
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True) -> Tensor:  # noqa: A002
+    """A copy of input with src combined in at index by 'sum', 'prod', 'mean', 'amax', 'amin'."""
+    return _t(input).scatter_reduce(dim, index, src, reduce, include_self=include_self)
+
+
+def take_along_dim(input, indices, dim=None) -> Tensor:  # noqa: A002
+    """input gathered at indices along dim (broadcast apart from dim); flattened for None."""
+    return _t(input).take_along_dim(indices, dim)
+
+
 def masked_select(input, mask) -> Tensor:  # noqa: A002
     return _t(input).masked_select(mask)
 

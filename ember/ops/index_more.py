@@ -1,0 +1,216 @@
+"""More index ops as torch's: index_add, index_copy, index_fill, scatter_reduce.
+
+The index_* ops address whole slices along ``dim`` with a 1-D index (as index_select); their
+gradients gather the slices back. scatter_reduce combines src into self elementwise as
+scatter does, with a reduction ('sum', 'prod', 'mean', 'amax', 'amin') where indices repeat.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module, scatter_add
+from ..function import Function
+from .index import _leading, along, check_dim, check_index, check_shapes
+
+
+def _index_1d(op: str, index, dim: int, size: int):
+    if index.ndim > 1:
+        raise IndexError(f"{op}(): index must be 1-D (or 0-D), got shape {tuple(index.shape)}")
+    check_index(op, index, dim, size)
+    return index.reshape(-1)
+
+
+def _check_source(op: str, x_shape, src_shape, dim: int, n: int) -> None:
+    """torch's rule: source has self's shape except ``len(index)`` along dim."""
+    want = list(x_shape)
+    if want:
+        want[dim] = n
+    if list(src_shape) != want and not (not want and list(src_shape) in ([], [1])):
+        raise RuntimeError(
+            f"{op}(): source of shape {list(src_shape)} does not fit: expected {want}"
+            f" (self {list(x_shape)} with dimension {dim} of size len(index) = {n})"
+        )
+
+
+def _rows(a, dim: int):
+    """A view of ``a`` with ``dim`` first (a 0-d array as one row)."""
+    xp = get_array_module(a)
+    return a.reshape(1) if a.ndim == 0 else xp.moveaxis(a, dim, 0)
+
+
+class IndexAdd(Function):
+    """y = x, then y[…, index[i], …] += α·src[…, i, …] along dim; repeats accumulate.
+
+    ∂L/∂x = ∂L/∂y;  ∂L/∂src[…, i, …] = α·∂L/∂y[…, index[i], …] (an index_select).
+    """
+
+    def forward(self, x, src, index, dim, alpha=1):
+        self.dim = dim = check_dim("index_add", dim, x.ndim)
+        self.index = index = _index_1d("index_add", index, dim, x.shape[dim] if x.ndim else 1)
+        _check_source("index_add", x.shape, src.shape, dim, index.size)
+        self.alpha, self.src_shape = alpha, src.shape
+        y = x.copy()
+        s = src if alpha == 1 else src * alpha
+        scatter_add(_rows(y, dim), index, _rows(s.astype(x.dtype, copy=False), dim))
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gsrc = None
+        if self.needs_input_grad[1]:
+            gsrc = xp.take(_rows(gy, self.dim), self.index, axis=0)
+            gsrc = xp.moveaxis(gsrc, 0, self.dim) if gy.ndim else gsrc
+            gsrc = (gsrc * self.alpha if self.alpha != 1 else gsrc).reshape(self.src_shape)
+        return gy, gsrc, None
+
+
+class IndexCopy(Function):
+    """y = x, then y[…, index[i], …] = src[…, i, …] along dim.
+
+    ∂L/∂x = ∂L/∂y with the overwritten slices zeroed;  ∂L/∂src = ∂L/∂y taken at index.
+    """
+
+    def forward(self, x, src, index, dim):
+        self.dim = dim = check_dim("index_copy", dim, x.ndim)
+        self.index = index = _index_1d("index_copy", index, dim, x.shape[dim] if x.ndim else 1)
+        _check_source("index_copy", x.shape, src.shape, dim, index.size)
+        self.src_shape = src.shape
+        y = x.copy()
+        _rows(y, dim)[index] = _rows(src, dim)
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        gx = gsrc = None
+        if self.needs_input_grad[0]:
+            gx = gy.copy()
+            _rows(gx, self.dim)[self.index] = 0
+        if self.needs_input_grad[1]:
+            gsrc = xp.take(_rows(gy, self.dim), self.index, axis=0)
+            gsrc = xp.moveaxis(gsrc, 0, self.dim) if gy.ndim else gsrc
+            gsrc = gsrc.reshape(self.src_shape)
+        return gx, gsrc, None
+
+
+class IndexFill(Function):
+    """y = x, then y[…, index[i], …] = value along dim.  ∂L/∂x = ∂L/∂y, zero where filled."""
+
+    def forward(self, x, index, dim, value):
+        self.dim = dim = check_dim("index_fill", dim, x.ndim)
+        self.index = _index_1d("index_fill", index, dim, x.shape[dim] if x.ndim else 1)
+        y = x.copy()
+        _rows(y, dim)[self.index] = value
+        return y
+
+    def backward(self, gy):
+        gx = gy.copy()
+        _rows(gx, self.dim)[self.index] = 0
+        return gx, None
+
+
+REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
+
+
+class ScatterReduce(Function):
+    """y = x, then each src[i][j] is combined into y[index[i][j]][j] (dim 0) by ``reduce``;
+    with include_self False the written places start from the reduction's identity instead
+    of x ('mean' divides by the count of values combined, x included when include_self).
+
+    Gradients as torch's: 'sum' sends ∂L/∂y back to both (a gather for src); 'mean' divides it
+    by the count; 'amax'/'amin' share it evenly among the tied extremes (x's and src's);
+    'prod' sends ∂L/∂y·y/x and ∂L/∂y·y/src (defined here only where no factor is 0).
+    Places of x that were written without include_self get no gradient.
+    """
+
+    def forward(self, x, src, index, dim, reduce, include_self=True):
+        op = "scatter_reduce"
+        if reduce not in REDUCTIONS:
+            raise RuntimeError(
+                f"{op}(): reduce argument must be one of {', '.join(REDUCTIONS)}, got {reduce!r}"
+            )
+        xp = get_array_module(x)
+        if x.ndim == 0:
+            raise RuntimeError(f"{op}(): self must have at least one dimension, got a 0-d tensor")
+        self.dim = dim = check_dim(op, dim, x.ndim)
+        check_shapes(op, index.shape, dim, x.shape, src.shape)
+        check_index(op, index, dim, x.shape[dim] if x.ndim else 1)
+        if src.dtype != x.dtype:
+            raise RuntimeError(
+                f"{op}(): expected self.dtype to be equal to src.dtype, got {x.dtype} and"
+                f" {src.dtype}"
+            )
+        where = along(index, dim)
+        s = src[_leading(index.shape)]
+        y = x.copy()
+        hit = xp.zeros(y.shape, dtype=bool)
+        hit[where] = True
+        count = xp.zeros(y.shape, dtype=x.dtype if x.dtype.kind == "f" else xp.int64)
+        scatter_add(count, where, xp.ones(s.shape, dtype=count.dtype))
+        if not include_self:
+            y[hit] = _identity(reduce, x.dtype, xp)
+        if reduce in ("sum", "mean"):
+            scatter_add(y, where, s)
+        elif reduce == "prod":
+            xp.multiply.at(y, where, s)
+        elif reduce == "amax":
+            xp.maximum.at(y, where, s)
+        else:
+            xp.minimum.at(y, where, s)
+        if include_self:
+            count = count + 1
+        else:
+            count[~hit] = 1
+        if reduce == "mean":
+            if x.dtype.kind == "f":
+                y = y / count
+            else:
+                y = xp.floor_divide(y, count).astype(x.dtype)
+        self.x, self.s, self.y, self.count, self.hit = x, s, y, count, hit
+        self.where, self.src_shape, self.index_shape = where, src.shape, index.shape
+        self.reduce, self.include_self = reduce, include_self
+        return y
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        x, s, y, where = self.x, self.s, self.y, self.where
+        if self.reduce == "sum":
+            gx, gs = gy, gy[where]
+        elif self.reduce == "mean":
+            g = gy / self.count
+            gx, gs = g, g[where]
+        elif self.reduce in ("amax", "amin"):
+            value = y[where]
+            x_is = (x == y).astype(gy.dtype)
+            s_is = (s == value).astype(gy.dtype)
+            n = x_is.copy()
+            scatter_add(n, where, s_is)
+            g = gy / n
+            gx, gs = x_is * g, s_is * g[where]
+        else:
+            if (x == 0).any() or (s == 0).any():
+                raise NotImplementedError(
+                    "scatter_reduce(): the backward of reduce='prod' with a zero in self or src"
+                    " is not implemented"
+                )
+            g = gy * y
+            gx, gs = g / x, g[where] / s
+        if not self.include_self:
+            gx = gx.copy() if gx is gy else gx
+            gx[self.hit] = 0
+        gsrc = None
+        if self.needs_input_grad[1]:
+            gsrc = xp.zeros(self.src_shape, dtype=gy.dtype)
+            gsrc[_leading(self.index_shape)] = gs
+        return gx, gsrc, None
+
+
+def _identity(reduce: str, dtype, xp):
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -float("inf") if reduce == "amax" else float("inf")
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = xp.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
