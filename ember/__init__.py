@@ -55,6 +55,16 @@ from .functional.index import (
     unique,
 )
 from .functional.shape import cat, maximum, minimum, stack, where
+from .functional.shape_more import (
+    block_diag,
+    dsplit,
+    hsplit,
+    kthvalue,
+    msort,
+    rot90,
+    tensordot,
+    vsplit,
+)
 from .gradcheck import GradcheckError, gradcheck
 from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save

@@ -25,6 +25,7 @@ from . import (
     tensor_index,
     tensor_index_more,
     tensor_methods,
+    tensor_shape_more,
     tensor_torch,
     tensor_torch_arith,
     tensor_torch_logic,
@@ -38,6 +39,7 @@ from .ops import shape as S
 from .tensor_index import IndexTensorMethods
 from .tensor_index_more import IndexMoreTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
+from .tensor_shape_more import ShapeMoreTensorMethods
 from .tensor_torch import TorchTensorMethods
 from .tensor_torch_math import TorchMathMethods
 
@@ -109,7 +111,12 @@ def as_array(value, dtype=None):
 
 
 class Tensor(
-    TensorMethods, TorchTensorMethods, IndexTensorMethods, IndexMoreTensorMethods, TorchMathMethods
+    TensorMethods,
+    TorchTensorMethods,
+    IndexTensorMethods,
+    IndexMoreTensorMethods,
+    ShapeMoreTensorMethods,
+    TorchMathMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
 
@@ -368,6 +375,7 @@ for _mixin_module in (
     tensor_torch_reduce,
     tensor_index,
     tensor_index_more,
+    tensor_shape_more,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply

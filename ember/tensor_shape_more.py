@@ -1,0 +1,106 @@
+"""Tensor methods for torch's further shape ops, each a composition of differentiable ops
+(so autograd gives their gradients): rot90, hsplit, vsplit, dsplit, msort and kthvalue.
+
+``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .ops.index import check_dim
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply, as_array  # noqa: F401
+
+#: What kthvalue() returns, named as torch.return_types: ``values, indices = x.kthvalue(2)``
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+
+
+def _split_along(x, name: str, min_ndim: int, dim: int, indices_or_sections) -> tuple:
+    if x.ndim < min_ndim:
+        raise RuntimeError(
+            f"torch.{name} requires a tensor with at least {min_ndim} dimension"
+            f"{'s' if min_ndim > 1 else ''}, but got a tensor with {x.ndim} dimensions!"
+        )
+    if isinstance(indices_or_sections, int) and not isinstance(indices_or_sections, bool):
+        size = x.shape[dim]
+        if indices_or_sections <= 0 or size % indices_or_sections:
+            raise RuntimeError(
+                f"torch.{name} attempted to split along dimension {dim}, but the size of the"
+                f" dimension {size} is not divisible by the split_size {indices_or_sections}!"
+            )
+        return x.tensor_split(indices_or_sections, dim)
+    bounds = [int(i) for i in indices_or_sections]
+    if all(0 <= a <= b for a, b in zip(bounds, bounds[1:])):
+        return x.tensor_split(bounds, dim)
+    # indices out of order: slice piece by piece (x[i₀:i₁] is then empty), as torch does
+    lead = (slice(None),) * dim
+    ends = [0, *bounds, None]
+    return tuple(x[(*lead, slice(a, b))] for a, b in zip(ends, ends[1:]))
+
+
+class ShapeMoreTensorMethods:
+    """rot90 / hsplit / vsplit / dsplit / msort / kthvalue; see above."""
+
+    __slots__ = ()
+
+    def rot90(self, k: int = 1, dims=(0, 1)) -> Tensor:
+        """self rotated by 90° k times in the plane of dims, from dims[0] towards dims[1]."""
+        dims = tuple(dims)
+        if len(dims) != 2:
+            raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
+        if self.ndim < 2:
+            raise RuntimeError(f"expected total dims >= 2, but got total dims = {self.ndim}")
+        d0, d1 = (check_dim("rot90", d, self.ndim) for d in dims)
+        if d0 == d1:
+            raise RuntimeError(
+                f"expected rotation dims to be different, but got dim0 = {dims[0]} and"
+                f" dim1 = {dims[1]}"
+            )
+        k %= 4
+        if k == 1:
+            return self.flip(d1).transpose(d0, d1)
+        if k == 2:
+            return self.flip(d0, d1)
+        if k == 3:
+            return self.flip(d0).transpose(d0, d1)
+        return self.clone()
+
+    def hsplit(self, indices_or_sections) -> tuple:
+        """tensor_split along dim 1 (dim 0 of a 1-D tensor); an int must divide that size."""
+        return _split_along(self, "hsplit", 1, 0 if self.ndim == 1 else 1, indices_or_sections)
+
+    def vsplit(self, indices_or_sections) -> tuple:
+        """tensor_split along dim 0 of a tensor of ≥ 2 dims; an int must divide that size."""
+        return _split_along(self, "vsplit", 2, 0, indices_or_sections)
+
+    def dsplit(self, indices_or_sections) -> tuple:
+        """tensor_split along dim 2 of a tensor of ≥ 3 dims; an int must divide that size."""
+        return _split_along(self, "dsplit", 3, 2, indices_or_sections)
+
+    def msort(self) -> Tensor:
+        """The values sorted along dim 0 (ascending)."""
+        return self.sort(0).values
+
+    def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
+        """(values, indices) of the k-th smallest element (1-based) along dim, the gradient to
+        the element at the index; among equal values the first of a stable sort, nan largest."""
+        d = check_dim("kthvalue", dim, self.ndim)
+        x = self.reshape(1) if self.ndim == 0 else self
+        n = x.shape[d]
+        if not 1 <= k <= n:
+            raise IndexError(
+                f"kthvalue(): selected number k out of range for dimension {dim}: expected"
+                f" 1 <= k <= {n}, got k = {k}"
+            )
+        index = xp.take(xp.argsort(x.data, axis=d, kind="stable"), [k - 1], axis=d)
+        index = index.astype(xp.int64)
+        values = x.gather(d, index)
+        if self.ndim == 0:
+            return KthvalueResult(values.reshape(()), Tensor(index.reshape(())))
+        if not keepdim:
+            values, index = values.squeeze(d), index.squeeze(d)
+        return KthvalueResult(values, Tensor(index))
