@@ -361,3 +361,19 @@ def test_searchsorted_rows_with_ties_and_sorter_match_torch(torch):
             torch.tensor(shuffled), torch.tensor(vals), sorter=torch.tensor(sorter)
         )
         np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+@pytest.mark.parametrize("indices", [[3, 1], [4, 2, 2, 5], [-2, 1], [1, 3]])
+def test_tensor_split_gradient_with_indices_out_of_order_matches_torch(indices):
+    # torch allows indices out of order: the pieces x[:3], x[3:1], x[1:] overlap
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    data = rng.standard_normal((5, 3))
+    x = ember.tensor(data, requires_grad=True)
+    tx = torch.tensor(data, requires_grad=True)
+    pieces, tpieces = ember.tensor_split(x, indices), torch.tensor_split(tx, indices)
+    weights = [rng.standard_normal(tuple(p.shape)) for p in tpieces]
+    assert [tuple(p.shape) for p in pieces] == [tuple(p.shape) for p in tpieces]
+    sum((p * ember.tensor(w)).sum() for p, w in zip(pieces, weights)).backward()
+    sum((p * torch.tensor(w)).sum() for p, w in zip(tpieces, weights)).backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -84,10 +84,24 @@ class Split(Function):
         self.axis, self.shape, self.dtype = axis, x.shape, x.dtype
         outs = xp.split(x, indices, axis=axis)
         self.sizes = [o.shape[axis] for o in outs]
+        # the slices split took: x[:i₀], x[i₀:i₁], …, x[i_last:]
+        bounds = [None, *indices] if not isinstance(indices, int) else None
+        self.slices = (
+            None if bounds is None else [slice(a, b) for a, b in zip(bounds, [*bounds[1:], None])]
+        )
         return tuple(outs)
 
     def backward(self, *gys):
         xp = get_array_module(*[g for g in gys if g is not None])
+        if self.slices is not None and sum(self.sizes) != self.shape[self.axis]:
+            # indices out of order (torch's tensor_split allows [3, 1]): the pieces overlap,
+            # so each gradient is added at its own slice instead of concatenated
+            gx = xp.zeros(self.shape, dtype=self.dtype)
+            for g, sl in zip(gys, self.slices):
+                if g is not None:
+                    index = (slice(None),) * self.axis + (sl,)
+                    gx[index] += g
+            return (gx,)
         parts = []
         for g, n in zip(gys, self.sizes):
             if g is None:
