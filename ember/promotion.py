@@ -37,6 +37,15 @@ def default_float():
     return backend.DEFAULT_DTYPE
 
 
+def promote_types(da, db):
+    """torch.promote_types for two dtypes: the higher category's dtype, else NumPy's widening
+    within the category (int32 with int64 is int64, float32 with float64 float64)."""
+    ca, cb = category(da), category(db)
+    if ca != cb:
+        return da if ca > cb else db
+    return backend.xp.promote_types(da, db)
+
+
 def pair_target(a, b):
     """The dtype one of two arrays must be cast to for torch's result dtype, or None where
     NumPy's own promotion already gives it (same dtypes, or same category and rank class)."""

@@ -32,14 +32,7 @@ def _split_along(x, name: str, min_ndim: int, dim: int, indices_or_sections) -> 
                 f"torch.{name} attempted to split along dimension {dim}, but the size of the"
                 f" dimension {size} is not divisible by the split_size {indices_or_sections}!"
             )
-        return x.tensor_split(indices_or_sections, dim)
-    bounds = [int(i) for i in indices_or_sections]
-    if all(0 <= a <= b for a, b in zip(bounds, bounds[1:])):
-        return x.tensor_split(bounds, dim)
-    # indices out of order: slice piece by piece (x[i₀:i₁] is then empty), as torch does
-    lead = (slice(None),) * dim
-    ends = [0, *bounds, None]
-    return tuple(x[(*lead, slice(a, b))] for a, b in zip(ends, ends[1:]))
+    return x.tensor_split(indices_or_sections, dim)
 
 
 class ShapeMoreTensorMethods:

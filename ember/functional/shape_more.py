@@ -7,10 +7,11 @@ is not a Tensor (an array or a list) is taken as a constant tensor.
 
 from __future__ import annotations
 
+from functools import reduce
 from math import prod
 
 from ..backend import xp
-from ..promotion import category
+from ..promotion import promote_types
 from ..tensor import Tensor
 from .shape import cat
 
@@ -113,12 +114,7 @@ def block_diag(*tensors) -> Tensor:
             )
     if not ts:
         return Tensor(xp.zeros((1, 0), xp.float32))
-    dtype = ts[0].data.dtype
-    for t in ts[1:]:  # torch.promote_types: the higher category wins, else NumPy's widening
-        c0, c1 = category(dtype), category(t.data.dtype)
-        dtype = (
-            dtype if c0 > c1 else t.data.dtype if c1 > c0 else xp.promote_types(dtype, t.data.dtype)
-        )
+    dtype = reduce(promote_types, (t.data.dtype for t in ts))
     blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in ts]
     blocks = [t if t.dtype == dtype else t.to(dtype) for t in blocks]
     width = sum(t.shape[1] for t in blocks)

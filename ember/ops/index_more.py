@@ -37,6 +37,13 @@ def _rows(a, dim: int):
     return a.reshape(1) if a.ndim == 0 else xp.moveaxis(a, dim, 0)
 
 
+def _take_rows(gy, dim: int, index, shape):
+    """gy's slices at ``index`` along dim, shaped as the source (the index_* ops' ∂L/∂src)."""
+    xp = get_array_module(gy)
+    g = xp.take(_rows(gy, dim), index, axis=0)
+    return (xp.moveaxis(g, 0, dim) if gy.ndim else g).reshape(shape)
+
+
 class IndexAdd(Function):
     """y = x, then y[…, index[i], …] += α·src[…, i, …] along dim; repeats accumulate.
 
@@ -54,12 +61,10 @@ class IndexAdd(Function):
         return y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
         gsrc = None
         if self.needs_input_grad[1]:
-            gsrc = xp.take(_rows(gy, self.dim), self.index, axis=0)
-            gsrc = xp.moveaxis(gsrc, 0, self.dim) if gy.ndim else gsrc
-            gsrc = (gsrc * self.alpha if self.alpha != 1 else gsrc).reshape(self.src_shape)
+            gsrc = _take_rows(gy, self.dim, self.index, self.src_shape)
+            gsrc = gsrc * self.alpha if self.alpha != 1 else gsrc
         return gy, gsrc, None
 
 
@@ -79,15 +84,12 @@ class IndexCopy(Function):
         return y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
         gx = gsrc = None
         if self.needs_input_grad[0]:
             gx = gy.copy()
             _rows(gx, self.dim)[self.index] = 0
         if self.needs_input_grad[1]:
-            gsrc = xp.take(_rows(gy, self.dim), self.index, axis=0)
-            gsrc = xp.moveaxis(gsrc, 0, self.dim) if gy.ndim else gsrc
-            gsrc = gsrc.reshape(self.src_shape)
+            gsrc = _take_rows(gy, self.dim, self.index, self.src_shape)
         return gx, gsrc, None
 
 
@@ -132,7 +134,7 @@ class ScatterReduce(Function):
             raise RuntimeError(f"{op}(): self must have at least one dimension, got a 0-d tensor")
         self.dim = dim = check_dim(op, dim, x.ndim)
         check_shapes(op, index.shape, dim, x.shape, src.shape)
-        check_index(op, index, dim, x.shape[dim] if x.ndim else 1)
+        check_index(op, index, dim, x.shape[dim])
         if src.dtype != x.dtype:
             raise RuntimeError(
                 f"{op}(): expected self.dtype to be equal to src.dtype, got {x.dtype} and"
@@ -143,8 +145,6 @@ class ScatterReduce(Function):
         y = x.copy()
         hit = xp.zeros(y.shape, dtype=bool)
         hit[where] = True
-        count = xp.zeros(y.shape, dtype=x.dtype if x.dtype.kind == "f" else xp.int64)
-        scatter_add(count, where, xp.ones(s.shape, dtype=count.dtype))
         if not include_self:
             y[hit] = _identity(reduce, x.dtype, xp)
         if reduce in ("sum", "mean"):
@@ -155,11 +155,14 @@ class ScatterReduce(Function):
             xp.maximum.at(y, where, s)
         else:
             xp.minimum.at(y, where, s)
-        if include_self:
-            count = count + 1
-        else:
-            count[~hit] = 1
+        count = None  # how many values each place averages: only 'mean' needs it
         if reduce == "mean":
+            count = xp.zeros(y.shape, dtype=x.dtype if x.dtype.kind == "f" else xp.int64)
+            scatter_add(count, where, xp.ones(s.shape, dtype=count.dtype))
+            if include_self:
+                count += 1
+            else:
+                count[~hit] = 1
             if x.dtype.kind == "f":
                 y = y / count
             else:
