@@ -27,10 +27,11 @@ from ember.models.resnet import BasicBlock
 from .harness import compare
 
 
-def lenet_workload(seed: int = 0):
+def lenet_workload(seed: int = 0, batch: int = 64, device=None):
+    """``device``: where the torch model and inputs go (None: torch's default, the CPU)."""
     rng = np.random.default_rng(seed)
-    x = rng.standard_normal((64, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, 64)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, batch)
     ours = LeNet5()
     tnn = torch.nn
     theirs = tnn.Sequential()
@@ -44,10 +45,11 @@ def lenet_workload(seed: int = 0):
     theirs.fc1, theirs.r3 = tnn.Linear(400, 120), tnn.ReLU()
     theirs.fc2, theirs.r4, theirs.fc3 = tnn.Linear(120, 84), tnn.ReLU(), tnn.Linear(84, 10)
     ours.load_state_dict(theirs.state_dict())
+    theirs.to(device)
     opt = ember.optim.SGD(ours.parameters(), lr=0.01, momentum=0.9)
     topt = torch.optim.SGD(theirs.parameters(), lr=0.01, momentum=0.9)
     ex, ey = ember.Tensor(x), ember.Tensor(y)
-    tx, ty = torch.tensor(x), torch.tensor(y)
+    tx, ty = torch.tensor(x, device=device), torch.tensor(y, device=device)
 
     def ember_step():
         loss = F.cross_entropy(ours(ex), ey)
@@ -64,7 +66,10 @@ def lenet_workload(seed: int = 0):
     return ember_step, torch_step
 
 
-def basicblock_workload(seed: int = 0, channels: int = 64, size: int = 32, batch: int = 32):
+def basicblock_workload(
+    seed: int = 0, channels: int = 64, size: int = 32, batch: int = 32, device=None
+):
+    """``device``: where the torch block and tensors go (None: the CPU, ember's grad in NumPy)."""
     rng = np.random.default_rng(seed)
     x = rng.standard_normal((batch, channels, size, size)).astype(np.float32)
     ours = BasicBlock(channels, channels)
@@ -85,10 +90,13 @@ def basicblock_workload(seed: int = 0, channels: int = 64, size: int = 32, batch
 
     theirs = TBlock()
     ours.load_state_dict(theirs.state_dict())
+    theirs.to(device)
     ex = ember.Tensor(x, requires_grad=True)
-    tx = torch.tensor(x, requires_grad=True)
+    tx = torch.tensor(x, requires_grad=True, device=device)
     g = rng.standard_normal(x.shape).astype(np.float32)
-    tg = torch.tensor(g)
+    tg = torch.tensor(g, device=device)
+    if device is not None:  # ember's gradient on ember's device, not copied from the host per step
+        g = ember.tensor(g)
 
     def ember_step():
         ex.grad = None

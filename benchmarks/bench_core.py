@@ -62,7 +62,8 @@ def _count_nodes(t) -> int:
     return len(seen)
 
 
-def mlp_steps(torch, batch: int = 128):
+def mlp_steps(torch, batch: int = 128, device=None):
+    """``device``: where the torch model and inputs go (None: torch's default, the CPU)."""
     ember.manual_seed(0)
     model_e = nn.Sequential(
         nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10)
@@ -75,13 +76,14 @@ def mlp_steps(torch, batch: int = 128):
         torch.nn.Linear(256, 10),
     )
     model_e.load_state_dict(model_t.state_dict())
+    model_t.to(device)
     opt_e = ember.optim.Adam(model_e.parameters(), lr=1e-3)
     opt_t = torch.optim.Adam(model_t.parameters(), lr=1e-3)
     rng = np.random.default_rng(0)
     x0 = rng.standard_normal((batch, 784)).astype(np.float32)
     y0 = rng.integers(0, 10, batch)
     x_e, y_e = ember.tensor(x0), ember.tensor(y0)
-    x_t, y_t = torch.tensor(x0), torch.tensor(y0)
+    x_t, y_t = torch.tensor(x0, device=device), torch.tensor(y0, device=device)
 
     def ember_step():
         opt_e.zero_grad()

@@ -34,15 +34,19 @@ CONFIG = dict(vocab_size=65, block_size=64, n_layer=4, n_head=4, n_embd=128, dro
 BATCH = 12
 
 
-def make_steps(seed: int = 0, gelu: str = "none"):
+def make_steps(seed: int = 0, gelu: str = "none", batch: int = BATCH, device=None):
+    """``device``: where the torch model and batch go (None: the CPU, ember's batch NumPy)."""
     torch.manual_seed(seed)
     tm = TorchGPT(**CONFIG, gelu_approximate=gelu)
     em = GPT(**CONFIG, gelu_approximate=gelu)
     em.load_state_dict(tm.state_dict())
+    tm.to(device)
     rng = np.random.default_rng(seed)
-    x = rng.integers(0, 65, size=(BATCH, 64))
-    y = rng.integers(0, 65, size=(BATCH, 64))
-    xt, yt = torch.tensor(x), torch.tensor(y)
+    x = rng.integers(0, 65, size=(batch, 64))
+    y = rng.integers(0, 65, size=(batch, 64))
+    xt, yt = torch.tensor(x, device=device), torch.tensor(y, device=device)
+    if device is not None:  # the batch on ember's device, not copied from the host per step
+        x, y = ember.tensor(x), ember.tensor(y)
     e_opt = ember.optim.AdamW(em.parameters(), lr=1e-3, weight_decay=0.1)
     t_opt = torch.optim.AdamW(tm.parameters(), lr=1e-3, weight_decay=0.1)
 

@@ -39,15 +39,24 @@ WORKLOADS = {
 }
 
 
-def _regression_pair(kind, T, B, I, H):
+def _host(t):
+    """An ember tensor's values as a host NumPy array (its .data may live on a GPU)."""
+    return t.detach().numpy()
+
+
+def _regression_pair(kind, T, B, I, H, device=None):
+    """``device``: where the torch modules and inputs go (None: torch's default, the CPU)."""
     rng = np.random.default_rng(0)
     x = rng.standard_normal((T, B, I)).astype(np.float32)
     y = rng.standard_normal((B, 1)).astype(np.float32)
     e_rnn, e_head = getattr(nn, kind)(I, H), nn.Linear(H, 1)
     t_rnn, t_head = getattr(torch.nn, kind)(I, H), torch.nn.Linear(H, 1)
-    t_rnn.load_state_dict({k: torch.tensor(v.data) for k, v in e_rnn.state_dict().items()})
-    t_head.load_state_dict({k: torch.tensor(v.data) for k, v in e_head.state_dict().items()})
-    ex, ey, tx, ty = ember.tensor(x), ember.tensor(y), torch.tensor(x), torch.tensor(y)
+    t_rnn.load_state_dict({k: torch.tensor(_host(v)) for k, v in e_rnn.state_dict().items()})
+    t_head.load_state_dict({k: torch.tensor(_host(v)) for k, v in e_head.state_dict().items()})
+    t_rnn.to(device)
+    t_head.to(device)
+    ex, ey = ember.tensor(x), ember.tensor(y)
+    tx, ty = torch.tensor(x, device=device), torch.tensor(y, device=device)
     e_params = list(e_rnn.parameters()) + list(e_head.parameters())
     t_params = list(t_rnn.parameters()) + list(t_head.parameters())
 
@@ -66,19 +75,23 @@ def _regression_pair(kind, T, B, I, H):
     return ember_step, torch_step
 
 
-def _charlstm_pair(kind, T, B, V, E, H):
+def _charlstm_pair(kind, T, B, V, E, H, device=None):
+    """``device``: where the torch modules and inputs go (None: the CPU, ember's indices NumPy)."""
     rng = np.random.default_rng(0)
     idx = rng.integers(0, V, (B, T + 1))
     e_mods = [nn.Embedding(V, E), nn.LSTM(E, H, num_layers=2, batch_first=True), nn.Linear(H, V)]
     t_mods = [torch.nn.Embedding(V, E), torch.nn.LSTM(E, H, num_layers=2, batch_first=True),
               torch.nn.Linear(H, V)]  # fmt: skip
     for em, tm in zip(e_mods, t_mods):
-        tm.load_state_dict({k: torch.tensor(v.data) for k, v in em.state_dict().items()})
+        tm.load_state_dict({k: torch.tensor(_host(v)) for k, v in em.state_dict().items()})
+        tm.to(device)
     e_params = [p for m in e_mods for p in m.parameters()]
     t_params = [p for m in t_mods for p in m.parameters()]
     e_opt, t_opt = ember.optim.Adam(e_params, lr=1e-3), torch.optim.Adam(t_params, lr=1e-3)
     ex, ey = idx[:, :-1], idx[:, 1:]
-    tx, ty = torch.tensor(ex), torch.tensor(ey)
+    tx, ty = torch.tensor(ex, device=device), torch.tensor(ey, device=device)
+    if device is not None:  # the indices on ember's device, not copied from the host per step
+        ex, ey = ember.tensor(np.ascontiguousarray(ex)), ember.tensor(np.ascontiguousarray(ey))
 
     def ember_step():
         e_opt.zero_grad()
