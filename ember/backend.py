@@ -17,10 +17,60 @@ import threading
 
 import numpy
 
-from .backend_blas import matmul_into, split_run  # noqa: F401 - NumPy's own BLAS, by ctypes
-from .threads import parallel_for, parallel_parts  # noqa: F401
+from .backend_blas import matmul_into as _cpu_matmul_into
+from .backend_blas import split_run as _cpu_split_run
+from .threads import parallel_for as _cpu_parallel_for
+from .threads import parallel_parts as _cpu_parallel_parts
 
-xp = numpy
+
+def _choose_device() -> str:
+    """The process's device from EMBER_DEVICE: "cpu" (the default) or "cuda" (CuPy)."""
+    name = os.environ.get("EMBER_DEVICE", "cpu").strip().lower() or "cpu"
+    if name.partition(":")[0] not in ("cpu", "cuda"):
+        raise ValueError(f"EMBER_DEVICE={name!r}: expected 'cpu' or 'cuda'")
+    return "cuda" if name.startswith("cuda") else "cpu"
+
+
+def _load_cupy():
+    """CuPy, or a RuntimeError that says why the GPU cannot be used."""
+    try:
+        import cupy
+        import cupyx
+        import cupyx.scipy.special
+    except ImportError as e:  # pragma: no cover - depends on the machine
+        raise RuntimeError(
+            f"EMBER_DEVICE=cuda needs CuPy (pip install cupy-cuda12x or -cuda13x): {e}"
+        ) from e
+    try:
+        count = cupy.cuda.runtime.getDeviceCount()
+    except Exception as e:  # pragma: no cover - CuPy without a driver
+        raise RuntimeError(f"EMBER_DEVICE=cuda, but CUDA has no device here: {e}") from e
+    if count < 1:  # pragma: no cover
+        raise RuntimeError("EMBER_DEVICE=cuda, but CUDA reports no device")
+    return cupy, cupyx
+
+
+def cuda_unavailable_reason() -> str:
+    """Why a process started with EMBER_DEVICE=cuda could not run here ("" when it could):
+    CuPy missing, or no GPU that it sees. Asked without switching this process's device."""
+    try:
+        _load_cupy()
+    except RuntimeError as e:
+        return str(e)
+    return ""
+
+
+#: "cpu" (NumPy) or "cuda" (CuPy): one device per process in this version, chosen by the
+#: environment variable EMBER_DEVICE before ember is imported.
+DEVICE_TYPE = _choose_device()
+ON_GPU = DEVICE_TYPE == "cuda"
+
+if ON_GPU:
+    _cupy, _cupyx = _load_cupy()
+    xp = _cupy
+else:
+    _cupy = _cupyx = None
+    xp = numpy
 
 float32 = numpy.float32
 float64 = numpy.float64
@@ -29,10 +79,17 @@ bool_ = numpy.bool_
 
 DEFAULT_DTYPE = numpy.float32
 
-#: Why a CUDA device cannot be had: ember runs on NumPy (the CPU) only in this version.
+#: Why a CUDA device cannot be had in a process that runs on the CPU.
 CUDA_UNAVAILABLE = (
-    "ember runs on the CPU only in this version (its CuPy backend for NVIDIA GPUs is not built"
-    " yet); ember.cuda.is_available() says whether CUDA can be used"
+    "ember runs on the CPU only in this process (NumPy); to run on an NVIDIA GPU through CuPy,"
+    " set the environment variable EMBER_DEVICE=cuda before importing ember (one device per"
+    " process in this version); ember.cuda.is_available() says whether CUDA can be used"
+)
+
+#: Why the CPU cannot be had in a process that runs on the GPU.
+CPU_UNAVAILABLE = (
+    "this process runs ember on the GPU (EMBER_DEVICE=cuda, CuPy): one device per process in"
+    " this version, so tensors cannot be placed on the CPU; .numpy() copies data to the host"
 )
 
 
@@ -77,28 +134,51 @@ class device:  # noqa: N801 - torch's name
 
 
 CPU = device("cpu")
+CUDA = device("cuda", 0)
+#: Where every tensor of this process lives (one device per process in this version).
+DEVICE = CUDA if ON_GPU else CPU
 
 
 def check_device(where) -> str:
-    """The canonical name of a device this build can place tensors on ("cpu"), or a clear
-    error: RuntimeError for a CUDA device (not available), ValueError for an unknown name.
+    """The canonical name ("cpu" or "cuda") of a device this process can place tensors on,
+    or a clear error: RuntimeError for a device of the other kind (this process runs on one),
+    ValueError for an unknown name or an index this machine lacks.
 
-    Accepts what torch does for the CPU: None, "cpu", "cpu:0"; and names "cuda", "cuda:N".
+    Accepts what torch does: None (the process's device), "cpu", "cpu:0", "cuda", "cuda:N",
+    a ``device``. A process runs on the CPU unless EMBER_DEVICE=cuda was set before import.
     """
-    name = "cpu" if where is None else str(where)
+    name = DEVICE_TYPE if where is None else str(where)
     d = device(name)  # parses the name, or raises the ValueError for an unknown one
-    if d.type == "cuda":
-        raise RuntimeError(f"device {name!r} was asked for, but {CUDA_UNAVAILABLE}")
+    if d.type != DEVICE_TYPE:
+        why = CUDA_UNAVAILABLE if d.type == "cuda" else CPU_UNAVAILABLE
+        raise RuntimeError(f"device {name!r} was asked for, but {why}")
     if d.index not in (None, 0):
-        raise ValueError(f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N'")
-    return "cpu"
+        raise ValueError(
+            f"unknown device {name!r}: expected 'cpu', 'cuda' or 'cuda:N' with N = 0 (ember uses"
+            " one device per process; pick the GPU with CUDA_VISIBLE_DEVICES)"
+        )
+    return DEVICE_TYPE
 
 
 def check_cuda(device=None) -> None:
-    """What ``.cuda(device)`` asks for (None, an index or a name), checked as check_device does:
-    in this CPU-only version, always a clear RuntimeError."""
+    """What ``.cuda(device)`` asks for (None, an index or a name), checked as check_device
+    does: fine in a process on the GPU, a clear RuntimeError in one on the CPU."""
     name = "cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"
     check_device(name)
+
+
+def synchronize() -> None:
+    """Wait until the GPU has finished the work queued so far (nothing to wait for on the CPU)."""
+    if ON_GPU:
+        _cupy.cuda.Device().synchronize()
+
+
+def device_name() -> str:
+    """The GPU's name (as torch.cuda.get_device_name) or "cpu"."""
+    if not ON_GPU:
+        return "cpu"
+    name = _cupy.cuda.runtime.getDeviceProperties(0)["name"]
+    return name.decode() if isinstance(name, bytes) else str(name)
 
 
 def _tune_malloc() -> None:
@@ -130,25 +210,53 @@ _tune_malloc()
 
 
 def get_array_module(*arrays):
-    """The array module (numpy now, cupy later) that owns ``arrays``."""
-    return numpy
+    """The array module (numpy, or cupy in a process on the GPU) that owns ``arrays``."""
+    return xp
 
 
 def is_array(obj) -> bool:
-    return isinstance(obj, numpy.ndarray)
+    """Whether ``obj`` is an array of this process's device (a NumPy array on the GPU is not)."""
+    return isinstance(obj, xp.ndarray)
 
 
 def asarray(obj, dtype=None):
-    return numpy.asarray(obj, dtype=dtype)
+    """``obj`` as an array on this process's device (host data is copied to the GPU there)."""
+    return xp.asarray(obj, dtype=dtype)
 
 
 def to_numpy(a):
     """A host (NumPy) copy or view of an array from any backend."""
+    if ON_GPU and isinstance(a, _cupy.ndarray):
+        return _cupy.asnumpy(a)
     return numpy.asarray(a)
+
+
+def errstate(**kwargs):
+    """numpy.errstate on the CPU; on the GPU CuPy never warns about floating-point errors, so
+    a context that does nothing."""
+    return _NoErrors() if ON_GPU else numpy.errstate(**kwargs)
+
+
+class _NoErrors:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False
+
+
+def vecdot(a, b):
+    """Σ over the last axis of a·b (numpy.vecdot: no product array; CuPy lacks it)."""
+    if ON_GPU:
+        return _cupy.einsum("...i,...i->...", a, b)
+    return numpy.vecdot(a, b)
 
 
 def scatter_add(target, indices, values) -> None:
     """``target[indices] += values`` with repeated indices accumulating."""
+    if ON_GPU:  # atomic adds on the GPU: no sort needed
+        _cupyx.scatter_add(target, indices, values)
+        return
     if isinstance(indices, numpy.ndarray) and indices.dtype.kind in "iu" and indices.size > 32:
         # Rows of a table (Embedding's backward, x[idx]): sort the indices and sum each run
         # of equal ones with reduceat. numpy.add.at loops element by element: 2048 rows of
@@ -164,6 +272,45 @@ def scatter_add(target, indices, values) -> None:
     numpy.add.at(target, indices, values)
 
 
+def matmul_into(a, b, out, accumulate: bool = False) -> None:
+    """out = a @ b, or out += a @ b with ``accumulate`` (see backend_blas.matmul_into); on the
+    GPU through cuBLAS by CuPy's matmul."""
+    if not ON_GPU:
+        return _cpu_matmul_into(a, b, out, accumulate)
+    if accumulate:
+        out += _cupy.matmul(a, b)
+    else:
+        _cupy.matmul(a, b, out=out)
+
+
+def split_run(fn, n: int, min_part: int = 4096) -> int:
+    """backend_blas.split_run on the CPU; on the GPU the whole range at once (the device runs
+    each product in parallel itself)."""
+    if ON_GPU:
+        fn(0, 0, n)
+        return 1
+    return _cpu_split_run(fn, n, min_part)
+
+
+def parallel_for(fn, n: int, grain: int, align: int = 1) -> None:
+    """threads.parallel_for on the CPU; on the GPU one call over the whole range (host
+    threads only add launches there)."""
+    if ON_GPU:
+        if n > 0:
+            fn(0, n)
+        return
+    _cpu_parallel_for(fn, n, grain, align)
+
+
+def parallel_parts(fn, parts: int) -> None:
+    """threads.parallel_parts on the CPU; on the GPU the parts one after another."""
+    if ON_GPU:
+        for i in range(parts):
+            fn(i)
+        return
+    _cpu_parallel_parts(fn, parts)
+
+
 def strided_view(a, shape, strides, writeable: bool = False):
     """A view of ``a`` with the given shape and byte strides (no copy), read-only unless
     ``writeable`` (only for views whose elements do not overlap).
@@ -172,6 +319,8 @@ def strided_view(a, shape, strides, writeable: bool = False):
     (im2col without a Python loop); the caller guarantees every index stays
     inside ``a``. CuPy has the same function under the same name.
     """
+    if ON_GPU:
+        return _cupy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides)
     return numpy.lib.stride_tricks.as_strided(a, shape=shape, strides=strides,
                                               writeable=writeable)  # fmt: skip
 
@@ -194,29 +343,31 @@ def _needs_scipy(*args):  # pragma: no cover - SciPy ships with the default inst
     raise ImportError("special functions (erfinv, gammaln, psi …) need SciPy: pip install scipy")
 
 
-try:  # SciPy's erf, erfinv and expit are vectorised and stable; NumPy has none of them.
-    from scipy.special import erf, erfinv, expit
-except ImportError:  # pragma: no cover - SciPy ships with the default install
-    erf, erfinv, expit = _erf_fallback, _needs_scipy, _expit_fallback
+def _special_functions() -> dict:
+    """erf, erfinv, expit (NumPy has none of them); log Γ and its derivatives (lgamma,
+    digamma; the Gamma and Beta distributions), the regularised incomplete gamma P and
+    Q = 1 − P (the gamma draws' reparameterisation) and beta (the binomial CDF), the normal
+    quantile and log-CDF, accurate in the tails where erf-based forms cancel: SciPy's
+    vectorised, stable versions on the CPU, CuPy's kernels of the same names on the GPU."""
+    names = ("erf", "erfinv", "expit", "betainc", "erfc", "gammainc", "gammaincc", "gammaln",
+             "log_ndtr", "ndtri", "polygamma", "psi")  # fmt: skip
+    if ON_GPU:
+        return {n: getattr(_cupyx.scipy.special, n) for n in names}
+    try:
+        import scipy.special
+    except ImportError:  # pragma: no cover - SciPy ships with the default install
+        found = dict.fromkeys(names, _needs_scipy)
+        found.update(erf=_erf_fallback, expit=_expit_fallback)
+        return found
+    return {n: getattr(scipy.special, n) for n in names}
 
-try:  # log Γ and its derivatives (lgamma, digamma; the Gamma and Beta distributions), the
-    # regularised incomplete gamma P, Q = 1 − P (the gamma draws' reparameterisation), the
-    # regularised incomplete beta (the binomial CDF, for inverse-transform draws), and
-    # the normal quantile and log-CDF, accurate in the tails where erf-based forms cancel
-    from scipy.special import (
-        betainc,
-        erfc,
-        gammainc,
-        gammaincc,
-        gammaln,
-        log_ndtr,
-        ndtri,
-        polygamma,
-        psi,
-    )
-except ImportError:  # pragma: no cover - SciPy ships with the default install
-    erfc = gammainc = gammaincc = gammaln = log_ndtr = ndtri = polygamma = psi = _needs_scipy
-    betainc = _needs_scipy
+
+_special = _special_functions()
+erf, erfinv, expit = _special["erf"], _special["erfinv"], _special["expit"]
+betainc, erfc, gammainc, gammaincc = (_special[n] for n in ("betainc", "erfc", "gammainc",
+                                                            "gammaincc"))  # fmt: skip
+gammaln, log_ndtr, ndtri, polygamma, psi = (_special[n] for n in ("gammaln", "log_ndtr", "ndtri",
+                                                                  "polygamma", "psi"))  # fmt: skip
 
 
 class Generator:
@@ -229,13 +380,17 @@ class Generator:
     initialiser takes one as ``generator=``; without it they draw from ``default_generator``,
     which ``ember.manual_seed`` seeds. The draws come from NumPy's PCG64, so a seed gives other
     numbers than torch's Mersenne Twister would; what repeats is ember's own stream.
+    On the GPU the draws are made on the host and copied over, so a seed gives the same
+    numbers on either device (float draws arrive as device arrays; integers and
+    permutations, which index host data in samplers, stay on the host).
     """
 
     #: the seed torch gives a fresh Generator()
     DEFAULT_SEED = 67280421310721
 
-    def __init__(self, device="cpu"):
-        self.device = check_device(device)
+    def __init__(self, device=None):
+        # draws are made on the host either way: torch's "cpu" generator is accepted on the GPU
+        self.device = check_device(None if device is None or str(device) == "cpu" else device)
         self.manual_seed(self.DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
@@ -265,14 +420,14 @@ class Generator:
         return f"ember.Generator(device={self.device!r}, initial_seed={self._initial})"
 
     def standard_normal(self, shape, dtype):
-        return self._rng.standard_normal(shape, dtype=dtype)
+        return _on_device(self._rng.standard_normal(shape, dtype=dtype))
 
     def random(self, shape, dtype):
-        return self._rng.random(shape, dtype=dtype)
+        return _on_device(self._rng.random(shape, dtype=dtype))
 
     def uniform(self, low, high, shape, dtype):
         out = self._rng.random(shape, dtype=numpy.float64)
-        return (low + (high - low) * out).astype(dtype, copy=False)
+        return _on_device((low + (high - low) * out).astype(dtype, copy=False))
 
     def integers(self, low, high, shape):
         return self._rng.integers(low, high, size=shape, dtype=numpy.int64)
@@ -281,7 +436,12 @@ class Generator:
         return self._rng.permutation(n)
 
     def bernoulli_mask(self, p_keep: float, shape, dtype):
-        return (self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype)
+        return _on_device((self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype))
+
+
+def _on_device(host):
+    """A host draw as an array of this process's device (itself on the CPU)."""
+    return _cupy.asarray(host) if ON_GPU else host
 
 
 _worker_streams = threading.local()

@@ -102,7 +102,7 @@ def as_array(value, dtype=None):
     if isinstance(value, Tensor):
         a = value.data
     elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
-        a = value.detach().cpu().numpy()
+        a = xp.asarray(value.detach().cpu().numpy())
     else:
         a = xp.asarray(value)
     if dtype is not None and a.dtype != dtype:
@@ -149,7 +149,8 @@ class Tensor(
     shape = property(lambda self: self.data.shape)
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: self.data.ndim)
-    device = property(lambda self: backend.CPU)  # a backend.device, equal to "cpu"
+    # a backend.device, equal to "cpu" (or "cuda:0" in a process on the GPU, EMBER_DEVICE=cuda)
+    device = property(lambda self: backend.DEVICE)
     is_leaf = property(lambda self: self._ctx is None)
     grad_fn = property(lambda self: self._ctx)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
@@ -179,7 +180,8 @@ class Tensor(
 
     # ------------------------------------------------------------ conversion
     def numpy(self):
-        """The data as a NumPy array (a view for CPU tensors, as in torch)."""
+        """The data as a NumPy array (a view for CPU tensors, as in torch; a host copy on the
+        GPU, where torch would ask for ``.cpu()`` first: that is accepted and changes nothing)."""
         if self.requires_grad:
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"

@@ -56,15 +56,18 @@ class TorchTensorMethods(TorchLogicMethods):
 
     # ------------------------------------------------------------ device and dtype
     def cpu(self) -> Tensor:
-        """The tensor on the CPU: itself, since every ember tensor lives there."""
+        """The tensor on the CPU: itself. Every tensor of a process lives on its one device
+        (EMBER_DEVICE); on the GPU this stays there, so torch's ``x.cpu().numpy()`` works,
+        ``.numpy()`` making the host copy."""
         return self
 
     def cuda(self, device=None) -> Tensor:
-        """Move to a CUDA device: a clear RuntimeError, ember runs on the CPU only for now."""
+        """The tensor on the GPU: itself in a process on the GPU (EMBER_DEVICE=cuda), a clear
+        RuntimeError in one on the CPU."""
         backend.check_cuda(device)
-        return self  # pragma: no cover - check_cuda raises in this CPU-only version
+        return self
 
-    is_cuda = property(lambda self: False)
+    is_cuda = property(lambda self: backend.ON_GPU)
 
     def is_contiguous(self) -> bool:
         """Whether the data is laid out in row-major order (a transpose is not, as in torch)."""

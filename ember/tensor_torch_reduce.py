@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
-from .backend import xp
+from .backend import errstate, xp
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops import reduce_more as RM
@@ -86,7 +86,7 @@ class TorchReduceMethods:
         x = self if dtype is None else self.astype(dtype)
         _need_float(x, "nanmean")
         n = (~xp.isnan(x.data)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.data.dtype)
-        with xp.errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
+        with errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
             return x.nansum(dim, keepdim) / Tensor(n)
 
     def count_nonzero(self, dim=None) -> Tensor:

@@ -9,7 +9,7 @@ are off, the largest absolute and relative differences and where they are, as to
 
 from __future__ import annotations
 
-from .backend import xp
+from .backend import errstate, xp
 from .tensor import Tensor
 
 #: torch's defaults: (rtol, atol) by dtype name
@@ -66,7 +66,7 @@ def assert_close(
             a.astype(xp.complex128 if a.dtype.kind == "c" else xp.float64),
             e.astype(xp.complex128 if e.dtype.kind == "c" else xp.float64),
         )
-        with xp.errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             ok = xp.abs(a64 - e64) <= atol + rtol * xp.abs(e64)
             ok |= a64 == e64  # equal infinities
             if equal_nan:
@@ -81,7 +81,7 @@ def assert_close(
     if diff is not None:
         d = xp.where(bad, diff, -1.0)
         i = tuple(int(v) for v in xp.unravel_index(int(xp.nanargmax(d)), a.shape))
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             rel = xp.where(bad, diff / xp.abs(e.astype(xp.float64)), -1.0)
         j = tuple(int(v) for v in xp.unravel_index(int(xp.nanargmax(rel)), a.shape))
         lines.append(

@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 
 from . import backend
-from .backend import xp
+from .backend import errstate, xp
 from .creation import tensor
 from .function import is_grad_enabled, set_grad_enabled
 from .tensor import Tensor, as_array
@@ -138,7 +138,7 @@ def multinomial(  # noqa: A002 - torch's argument name
         hits = xp.searchsorted((cdf + shift).reshape(-1), (u + shift).reshape(-1), side="right")
         out = xp.minimum(hits.reshape(n, k) - shift * c, c - 1)
     else:  # exponential race: the k smallest E/w (E ~ Exp(1)) are a draw without replacement
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             keys = xp.where(rows > 0, -xp.log1p(-u) / rows, xp.inf)
         out = xp.argsort(keys, axis=-1, kind="stable")[:, :k]
     return Tensor(out.astype(xp.int64).reshape(w.shape[:-1] + (k,)))

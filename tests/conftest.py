@@ -39,3 +39,19 @@ def torch():
     torch = pytest.importorskip("torch")
     torch.set_num_threads(1)
     return torch
+
+
+# A run on the GPU (EMBER_DEVICE=cuda) with EMBER_FAILLOG=<folder> writes each failure, its
+# test id and the end of its traceback, to a file per worker as it happens: a run cut short
+# by its time limit still says what failed, and where (in ember/ or in the test's own NumPy
+# comparison, which cannot read device arrays).
+_FAILLOG = os.environ.get("EMBER_FAILLOG")
+
+
+def pytest_runtest_logreport(report):
+    if not _FAILLOG or not report.failed:
+        return
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    text = report.longreprtext[-1500:] if report.longreprtext else ""
+    with open(Path(_FAILLOG) / f"fail-{worker}.txt", "a") as f:
+        f.write(f"=== {report.nodeid} [{report.when}]\n{text}\n")

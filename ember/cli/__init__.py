@@ -39,6 +39,7 @@ def main(argv=None) -> int:
         argv = ["train"]  # the main job: train the default model
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv  # what a relaunch on another device repeats (ember train --device cuda)
     if args.command is None:
         parser.print_help()
         return 2

@@ -12,6 +12,8 @@ import datetime
 import inspect
 import json
 import math
+import os
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -89,7 +91,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=0, help="seeds init, dropout, shuffles (default 0)")
     p.add_argument("--run-dir", default=None, help="run folder (default runs/MODEL-TIMESTAMP)")
     p.add_argument("--resume", metavar="RUN", default=None, help="continue the run in RUN")
-    p.add_argument("--device", default="cpu", help="where to train (default cpu)")
+    p.add_argument("--device", default=None,
+                   help="where to train: cpu or cuda (default: the process's device, cpu unless"
+                   " EMBER_DEVICE=cuda)")  # fmt: skip
     p.add_argument(
         "-o",
         "--option",
@@ -141,7 +145,12 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as e:
         print(f"ember train: {e.args[0]}", file=sys.stderr)
         return 2
+    if args.device is None:
+        args.device = backend.DEVICE_TYPE
     try:  # before any data is read or model built, for classifiers and language models alike
+        wanted = backend.device(str(args.device)).type
+        if wanted == "cuda" and not backend.ON_GPU and getattr(args, "argv", None) is not None:
+            return _relaunch_on_gpu(args.argv)  # one device per process: a fresh one for CUDA
         backend.check_device(args.device)
     except (RuntimeError, ValueError) as e:
         print(f"ember train: --device {args.device}: {e}", file=sys.stderr)
@@ -155,6 +164,16 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, FileNotFoundError, OSError) as e:
         print(f"ember train: {e}", file=sys.stderr)
         return 2
+
+
+def _relaunch_on_gpu(argv: list) -> int:
+    """Run this same command in a new process on the GPU (EMBER_DEVICE=cuda): ember picks its
+    device at import. A RuntimeError saying why, when CuPy or a GPU is missing."""
+    why = backend.cuda_unavailable_reason()
+    if why:
+        raise RuntimeError(why)
+    env = dict(os.environ, EMBER_DEVICE="cuda")
+    return subprocess.run([sys.executable, "-m", "ember", *argv], env=env).returncode
 
 
 def _read_config(run_dir: Path) -> dict:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy
 
+from .. import backend
 from ..backend import Generator, default_generator, generator_or_default
 from ..tensor import Tensor
 from .dataset import Dataset
@@ -35,6 +36,8 @@ def default_collate(samples: list) -> Any:
         return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, str):
         return list(samples)
+    on_device = any(isinstance(s, Tensor) for s in samples)
+    # host samples are stacked on the host and copied to the device once, as a batch
     arrays = [s.data if isinstance(s, Tensor) else numpy.asarray(s) for s in samples]
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
@@ -42,6 +45,8 @@ def default_collate(samples: list) -> Any:
             f"default_collate: samples have different shapes {sorted(shapes)}; pass a "
             "collate_fn that pads them"
         )
+    if on_device:
+        return Tensor(backend.xp.stack([backend.asarray(a) for a in arrays]))
     return Tensor(numpy.stack(arrays))
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import erf, erfinv
@@ -178,7 +178,7 @@ class Uniform(Distribution):
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.low.dtype)
         inside = (self.low.data <= x.data) & (self.high.data > x.data)
-        with xp.errstate(divide="ignore"):
+        with errstate(divide="ignore"):
             log_inside = Tensor(xp.log(inside.astype(self.low.dtype)))  # 0 inside, −∞ outside
         return log_inside - (self.high - self.low).log()
 

@@ -21,7 +21,7 @@ gradients differ from torch's one by one while their expectations agree.)
 
 from __future__ import annotations
 
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor, apply
 from . import constraints
 from ._special import digamma, lgamma, xlogy
@@ -68,7 +68,7 @@ class Dirichlet(Distribution):
         all_low = (self.concentration.data < 1).all(-1, keepdims=True)
         one = Tensor(xp.ones((), am1.dtype))
         total = am1.sum(-1, keepdim=True).where(Tensor(~all_low), one)  # no 0/0 in the graph
-        with xp.errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             mode = am1 / total
         vertex = xp.zeros(am1.shape[-1:], am1.dtype)
         vertex[0] = 1

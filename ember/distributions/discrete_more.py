@@ -16,7 +16,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend
-from ..backend import xp
+from ..backend import errstate, xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import lgamma, softplus
@@ -114,7 +114,7 @@ class Geometric(_ProbsOrLogits):
         p = self.probs.data
         tiny = float(xp.finfo(p.dtype).tiny)
         u = (tiny + (1 - tiny) * draw_uniform(shape, xp.float64)).astype(p.dtype)
-        with xp.errstate(divide="ignore"):
+        with errstate(divide="ignore"):
             return Tensor(xp.floor(xp.log(u) / xp.log1p(-p)))
 
     def log_prob(self, value) -> Tensor:
@@ -173,7 +173,7 @@ class Binomial(_ProbsOrLogits):
         p = xp.broadcast_to(self.probs.data.astype(xp.float64), shape)
         u = draw_uniform(shape, xp.float64)
         lo, hi = xp.zeros(shape), n.copy()  # P(X ≤ n) = 1 > u: the answer is in [lo, hi]
-        with xp.errstate(all="ignore"):
+        with errstate(all="ignore"):
             while xp.any(lo < hi):
                 mid = xp.floor((lo + hi) / 2)
                 # I_{1−p}(n − k, k + 1) is 1 at k = n (a = 0): the bisection never asks there

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numbers
 
 from .. import backend
-from ..backend import xp
+from ..backend import errstate, xp
 from ..function import Function, unbroadcast
 from ..tensor import Tensor, apply
 from . import constraints
@@ -45,13 +45,13 @@ def standard_gamma(alpha, dtype):
         u = gen.random(todo.shape, xp.float64)
         v = (1 + c[todo] * z) ** 3
         dt = d[todo]
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with errstate(invalid="ignore", divide="ignore"):
             ok = (v > 0) & (xp.log(u) < 0.5 * z * z + dt - dt * v + dt * xp.log(v))
         x[todo[ok]] = dt[ok] * v[ok]
         todo = todo[~ok]
     if boost.any():
         u = gen.random(a.shape, xp.float64)
-        with xp.errstate(divide="ignore"):
+        with errstate(divide="ignore"):
             x = xp.where(boost, x * xp.exp(xp.log(u) / a), x)
     x = x.astype(dtype).reshape(xp.shape(alpha))
     return xp.maximum(x, xp.finfo(dtype).tiny)
@@ -62,7 +62,7 @@ def gamma_p_grad_alpha(a, x):
     in α with the step 1e-5·α, of Q = 1 − P where P > ½ (there P rounds towards 1 and its
     differences lose digits); relative error ~1e-9."""
     h = 1e-5 * a
-    with xp.errstate(all="ignore"):
+    with errstate(all="ignore"):
         upper = backend.gammainc(a, x) > 0.5
         dP = (backend.gammainc(a + h, x) - backend.gammainc(a - h, x)) / (2 * h)
         dQ = (backend.gammaincc(a + h, x) - backend.gammaincc(a - h, x)) / (2 * h)
@@ -71,7 +71,7 @@ def gamma_p_grad_alpha(a, x):
 
 def gamma_density(a, x):
     """∂P(α, x)/∂x = x^{α−1} e^{−x} / Γ(α), the Gamma(α, 1) density, float64."""
-    with xp.errstate(all="ignore"):
+    with errstate(all="ignore"):
         return xp.exp((a - 1) * xp.log(x) - x - backend.gammaln(a))
 
 
@@ -80,7 +80,7 @@ def gamma_draw_grad(alpha, z):
     relative error ~1e-9 (torch's closed-form approximation: ~1e-4). Where the density
     underflows the result is not finite and becomes 0, as torch's does."""
     a, x = xp.asarray(alpha, xp.float64), xp.asarray(z, xp.float64)
-    with xp.errstate(all="ignore"):
+    with errstate(all="ignore"):
         d = -gamma_p_grad_alpha(a, x) / gamma_density(a, x)
     return xp.where(xp.isfinite(d), d, 0.0).astype(xp.result_type(alpha))
 
@@ -214,7 +214,7 @@ class Beta(Distribution):
         for α, β < 1 (modes at both ends) 1, as torch reports."""
         a1 = (self.concentration1 - 1).clamp(min=0)
         b1 = (self.concentration0 - 1).clamp(min=0)
-        with xp.errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             mode = a1 / (a1 + b1)
         both = (self.concentration1.data < 1) & (self.concentration0.data < 1)
         return mode.where(Tensor(~both), Tensor(xp.ones((), mode.dtype)))

@@ -256,13 +256,15 @@ class Module:
 
     # ------------------------------------------------------------ torch conveniences
     def cpu(self) -> Module:
-        """The module on the CPU: itself, where every ember tensor lives."""
+        """The module on the CPU: itself (its tensors live on the process's one device, as
+        Tensor.cpu says)."""
         return self
 
     def cuda(self, device=None) -> Module:
-        """Move to a CUDA device: a clear RuntimeError, ember runs on the CPU only for now."""
+        """The module on the GPU: itself in a process on the GPU (EMBER_DEVICE=cuda), a clear
+        RuntimeError in one on the CPU."""
         backend.check_cuda(device)
-        return self  # pragma: no cover - check_cuda raises in this CPU-only version
+        return self
 
     def half(self) -> Module:
         """Cast floating parameters and buffers to float16."""

@@ -19,7 +19,7 @@ Ioffe & Szegedy 2015, "Batch Normalization".
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import get_array_module, vecdot
 from ..function import Function
 
 
@@ -52,7 +52,7 @@ class BatchNorm(Function):
         if use_batch_stats:
             mu = x_cm.sum(axis=tuple(range(1, x.ndim))) / m
             x_c = xp.subtract(x_cm, mu[col], order="C").reshape(c, m)  # X − μ_B, (C, M)
-            var = xp.vecdot(x_c, x_c) / m
+            var = vecdot(x_c, x_c) / m
         else:
             mu = running_mean.astype(x.dtype, copy=False)
             var = running_var.astype(x.dtype, copy=False)
@@ -71,12 +71,11 @@ class BatchNorm(Function):
     def backward(self, gy, g_mu=None, g_var=None):
         if g_mu is not None or g_var is not None:
             raise RuntimeError("batch_norm: the batch statistics it returns carry no gradient")
-        xp = get_array_module(gy)
         x_c, rstd, gamma, m = self.x_c, self.rstd, self.gamma, self.m
         need_x, need_g, need_b = (list(self.needs_input_grad) + [False] * 3)[:3]
         G = channel_rows(gy)  # ∂L/∂y as (C, M): a copy only when gy is not channel-major
         g_beta = G.sum(axis=1)
-        g_gamma = xp.vecdot(G, x_c) * rstd  # Σ ∂L/∂y · x̂
+        g_gamma = vecdot(G, x_c) * rstd  # Σ ∂L/∂y · x̂
         gx = None
         if need_x:
             scale = rstd if gamma is None else rstd * gamma

@@ -6,7 +6,7 @@ Labelling Unsegmented Sequence Data with Recurrent Neural Networks", ICML 2006.
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import errstate, get_array_module
 from ..function import Function
 
 
@@ -16,7 +16,7 @@ def _lse3(a, b, c):
     m = xp.maximum(xp.maximum(a, b), c)
     finite = xp.isfinite(m)
     ms = xp.where(finite, m, 0.0)
-    with xp.errstate(divide="ignore"):
+    with errstate(divide="ignore"):
         s = xp.log(xp.exp(a - ms) + xp.exp(b - ms) + xp.exp(c - ms)) + ms
     return xp.where(finite, s, m)
 
@@ -131,12 +131,12 @@ class CTCLoss(Function):
             nxt = xp.where(at_end, end_mask, xp.where((t < tl - 1)[:, None], nxt, ninf))
             beta = yx[t] + nxt
             # log γ_t(s) = α_t(s) + β_t(s) − y_t^{l'_s} − log p(l|x)
-            with xp.errstate(invalid="ignore"):  # −∞ past each l' (yx = −∞) stays −∞
+            with errstate(invalid="ignore"):  # −∞ past each l' (yx = −∞) stays −∞
                 lg = alpha[t] + beta - yx[t] + nll[:, None]
             log_gamma[t] = xp.where(yx[t] > ninf, lg, ninf)
         # Σ_{s: l'_s = k} γ_t(s): one bincount over flat (t, n, k) indices
         flat = (xp.arange(tmax)[:, None, None] * n + rows[None, :, None]) * c + lx[None]
-        with xp.errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             gamma = xp.exp(log_gamma)
         occ = xp.bincount(flat.ravel(), weights=gamma.ravel(), minlength=tmax * n * c)
         g = xp.exp(y) - occ.reshape(tmax, n, c).astype(y.dtype, copy=False)

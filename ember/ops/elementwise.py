@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import get_array_module
+from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
 
@@ -74,7 +74,7 @@ class Pow(Function):
         na, nb = self.needs_input_grad
         a, b, y = self.a, self.b, self.y
         ga = gb = None
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             if na:  # b·a^(b−1), but 0 where b = 0 (0⁰ = 1 is a constant), as torch
                 ga = unbroadcast(xp.where(b == 0, 0, gy * b * xp.power(a, b - 1)), a.shape)
             if nb:  # a^b·log a: 0 where a = 0 and b ≥ 0; nan for a < 0, as torch
@@ -152,7 +152,7 @@ class RPowScalar(Function):
         if c > 0:
             return (gy * self.y * math.log(c),)
         xp = get_array_module(gy)
-        with xp.errstate(invalid="ignore"):
+        with errstate(invalid="ignore"):
             g = gy * self.y * (-math.inf if c == 0 else math.nan)
         return (xp.where(self.a >= 0, 0, g) if c == 0 else g,)
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import erf, erfc, erfinv, expit, gammaln, get_array_module, polygamma, psi
+from ..backend import erf, erfc, erfinv, errstate, expit, gammaln, get_array_module, polygamma, psi
 from ..function import Function, unbroadcast
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -229,7 +229,7 @@ class Hypot(Function):
 
 def _xlogy(xp, x, z):
     """x·log z with 0 where x = 0 and nan where z is nan (on arrays)."""
-    with xp.errstate(divide="ignore", invalid="ignore"):
+    with errstate(divide="ignore", invalid="ignore"):
         y = x * xp.log(z)
     y = xp.where(x == 0, 0, y)
     return xp.where(xp.isnan(z), xp.nan, y).astype(y.dtype, copy=False)

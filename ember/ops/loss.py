@@ -6,7 +6,7 @@ The composed versions (log_softmax then gather, sigmoid then log) are in
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
 from .reduce import log_softmax_array
 
@@ -48,7 +48,7 @@ class CrossEntropy(Function):
         self.weight, self.eps, self.reduction, self.all_kept = weight, eps, reduction, all_kept
         if reduction == "mean":  # torch: (1-ε)·Σnll/Σw + (ε/C)·Σsmooth/Σw, so 0/0 gives NaN
             self.denom = n if w_t is None else w_t.sum()
-            with xp.errstate(invalid="ignore", divide="ignore"):
+            with errstate(invalid="ignore", divide="ignore"):
                 loss = nll.sum() / self.denom
                 if eps:
                     loss = (1 - eps) * loss + (eps / c) * (smooth.sum() / self.denom)
@@ -83,7 +83,7 @@ class CrossEntropy(Function):
         elif self.reduction == "sum":
             g *= gy
         else:
-            with xp.errstate(invalid="ignore", divide="ignore"):
+            with errstate(invalid="ignore", divide="ignore"):
                 g *= gy / self.denom
         if not self.all_kept:
             g[~self.keep] = 0  # an ignored sample: no gradient, even where Σw = 0 made NaN
@@ -109,13 +109,13 @@ class NLLLoss(Function):
         if reduction == "sum":
             return xp.asarray(loss.sum(), dtype=x.dtype)
         self.denom = w_t.sum()
-        with xp.errstate(invalid="ignore"):  # every sample ignored: 0/0 = NaN, as torch
+        with errstate(invalid="ignore"):  # every sample ignored: 0/0 = NaN, as torch
             return xp.asarray(loss.sum() / self.denom, dtype=x.dtype)
 
     def backward(self, gy):
         xp = get_array_module(gy)
         g = xp.zeros(self.shape, dtype=self.dtype)
-        with xp.errstate(invalid="ignore", divide="ignore"):
+        with errstate(invalid="ignore", divide="ignore"):
             scale = gy if self.reduction != "mean" else gy / self.denom
             gk = -self.w_t * scale
         g[self.rows, self.tt] = xp.where(self.keep, gk, 0)  # ignored: 0, not 0·inf
@@ -184,7 +184,7 @@ class BCE(Function):
 
     def forward(self, x, y, weight=None, reduction="mean"):
         xp = get_array_module(x)
-        with xp.errstate(divide="ignore"):  # log 0 = -inf is clamped just below
+        with errstate(divide="ignore"):  # log 0 = -inf is clamped just below
             log_x = xp.maximum(xp.log(x), -100)
             log_1mx = xp.maximum(xp.log1p(-x), -100)
         loss = -(y * log_x + (1 - y) * log_1mx)
@@ -207,7 +207,7 @@ class BCE(Function):
             gx = (gx * w if w is not None else gx) / n
             gx = xp.broadcast_to(gx, x.shape).astype(x.dtype, copy=False)
         if ny:
-            with xp.errstate(divide="ignore"):  # -logit(x), unclamped as torch's
+            with errstate(divide="ignore"):  # -logit(x), unclamped as torch's
                 gyy = gy * (xp.log1p(-x) - xp.log(x))
             gyy = (gyy * w if w is not None else gyy) / n
             gyy = unbroadcast(gyy, y.shape).astype(y.dtype, copy=False)

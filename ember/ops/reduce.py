@@ -6,7 +6,7 @@ None (all), an int, or a tuple, and ``keepdims`` is as in NumPy.
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import errstate, get_array_module
 from ..function import Function
 
 
@@ -114,7 +114,7 @@ class Var(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         g = _expand(gy, self.shape, self.axes, self.keepdims)
-        with xp.errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: nan
+        with errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: nan
             return (g * (xp.float64(2.0) / self.denom).astype(gy.dtype) * self.d,)
 
 

@@ -17,7 +17,7 @@ import math
 
 from .. import backend
 from ..backend import erf as _erf_exact
-from ..backend import get_array_module, parallel_for
+from ..backend import errstate, get_array_module, parallel_for
 from ..function import Function, unbroadcast
 
 # erfc(z) = t·exp(-z² + c₀ + t·(c₁ + t·(c₂ + … + t·c₉))),  t = 1/(1 + z/2),  z ≥ 0:
@@ -217,7 +217,7 @@ class Xlog1py(Function):
     def forward(self, x, z):
         xp = get_array_module(x)
         self.x, self.z = x, z
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             y = xp.where(x == 0, 0, x * xp.log1p(z))
         return xp.where(xp.isnan(z), xp.nan, y).astype(x.dtype, copy=False)
 
@@ -226,7 +226,7 @@ class Xlog1py(Function):
         nx, nz = self.needs_input_grad
         x, z = self.x, self.z
         gx = gz = None
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             if nx:
                 g = xp.where(gy == 0, 0, gy * xp.log1p(z))
                 gx = unbroadcast(xp.where((x == 0) & (z <= -1), 0, g), x.shape)
@@ -242,12 +242,12 @@ class Entr(Function):
     def forward(self, x):
         xp = get_array_module(x)
         self.x = x
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             y = xp.where(x > 0, -x * xp.log(xp.where(x > 0, x, 1)), 0)
         y = xp.where(x < 0, -xp.inf, y)
         return xp.where(xp.isnan(x), xp.nan, y).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        with xp.errstate(divide="ignore", invalid="ignore"):
+        with errstate(divide="ignore", invalid="ignore"):
             return (gy * -(1 + xp.log(self.x)),)

@@ -1,0 +1,359 @@
+"""The layers and training steps that tests/test_cuda_parity.py runs on both devices.
+
+Run as ``EMBER_DEVICE=cpu|cuda python tests/cuda_parity_cases.py OUT.npz [--dtype float64]``:
+every case builds its module from a fixed seed (ember draws on the host for either device,
+so the weights are the same numbers), runs forward and backward on fixed inputs, and saves
+the outputs and every gradient as host arrays. A case that raises is recorded with its
+error instead, so one run on the GPU names every failure at once.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import traceback
+
+import numpy as np
+
+import ember
+import ember.functional as F
+from ember import nn, optim
+
+CASES = {}
+
+
+def case(fn):
+    CASES[fn.__name__] = fn
+    return fn
+
+
+def _x(*shape, seed=0, dtype="float32"):
+    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+
+
+def _run(module, *inputs, dtype, loss=None, targets=None):
+    """Forward, a fixed weighted-sum loss (or ``loss``), backward: outputs and gradients."""
+    ember.manual_seed(0)
+    module = module.to(getattr(ember, dtype))
+    xs = [ember.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
+    out = module(*xs)
+    outs = out if isinstance(out, tuple) else (out,)
+    flat = []
+    for o in outs:
+        flat.extend(o if isinstance(o, tuple) else (o,))
+    flat = [o for o in flat if isinstance(o, ember.Tensor)]
+    if loss is not None:
+        total = loss(flat[0], targets)
+    else:
+        total = None
+        for i, o in enumerate(flat):
+            w = ember.tensor(_x(*o.shape, seed=100 + i, dtype=dtype))
+            term = (o * w).sum() if o.dtype.kind == "f" else None
+            if term is not None:
+                total = term if total is None else total + term
+    total.backward()
+    got = {f"out{i}": o.detach().numpy() for i, o in enumerate(flat)}
+    got.update({f"dx{i}": x.grad.numpy() for i, x in enumerate(xs) if x.grad is not None})
+    got.update(
+        {f"d_{n}": p.grad.numpy() for n, p in module.named_parameters() if p.grad is not None}
+    )
+    return got
+
+
+def _weights(m) -> dict:
+    return {n: p.detach().numpy() for n, p in m.named_parameters()}
+
+
+def _seeded(make):
+    ember.manual_seed(0)
+    return make()
+
+
+@case
+def linear(dtype):
+    return _run(_seeded(lambda: nn.Linear(20, 7)), _x(5, 3, 20, dtype=dtype), dtype=dtype)
+
+
+@case
+def conv2d(dtype):
+    m = _seeded(lambda: nn.Conv2d(3, 8, 3, padding=1))
+    return _run(m, _x(4, 3, 16, 16, dtype=dtype), dtype=dtype)
+
+
+@case
+def conv2d_strided_grouped_dilated(dtype):
+    m = _seeded(lambda: nn.Conv2d(4, 8, 3, stride=2, padding=2, dilation=2, groups=2))
+    return _run(m, _x(2, 4, 15, 13, dtype=dtype), dtype=dtype)
+
+
+@case
+def conv2d_lenet_5x5(dtype):
+    m = _seeded(lambda: nn.Conv2d(6, 16, 5))
+    return _run(m, _x(8, 6, 14, 14, dtype=dtype), dtype=dtype)
+
+
+@case
+def conv1d(dtype):
+    return _run(_seeded(lambda: nn.Conv1d(3, 5, 4, padding=2)), _x(2, 3, 20, dtype=dtype),
+                dtype=dtype)  # fmt: skip
+
+
+@case
+def conv_transpose2d(dtype):
+    m = _seeded(lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1))
+    return _run(m, _x(2, 4, 7, 7, dtype=dtype), dtype=dtype)
+
+
+@case
+def maxpool2d(dtype):
+    return _run(nn.MaxPool2d(2), _x(3, 4, 10, 10, dtype=dtype), dtype=dtype)
+
+
+@case
+def maxpool2d_overlapping(dtype):
+    return _run(nn.MaxPool2d(3, stride=2, padding=1), _x(3, 4, 11, 11, dtype=dtype), dtype=dtype)
+
+
+@case
+def avgpool_adaptive(dtype):
+    m = nn.Sequential(nn.AvgPool2d(2), nn.AdaptiveAvgPool2d((3, 2)))
+    return _run(m, _x(2, 3, 12, 12, dtype=dtype), dtype=dtype)
+
+
+@case
+def batchnorm2d_train(dtype):
+    m = _seeded(lambda: nn.BatchNorm2d(5))
+    got = _run(m, _x(4, 5, 6, 6, dtype=dtype), dtype=dtype)
+    got["running_mean"], got["running_var"] = m.running_mean.numpy(), m.running_var.numpy()
+    return got
+
+
+@case
+def batchnorm1d_eval(dtype):
+    m = _seeded(lambda: nn.BatchNorm1d(7))
+    m(ember.tensor(_x(16, 7, seed=3, dtype=dtype)))
+    return _run(m.eval(), _x(8, 7, dtype=dtype), dtype=dtype)
+
+
+@case
+def layernorm_groupnorm(dtype):
+    m = _seeded(lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.LayerNorm([4, 5, 5])))
+    return _run(m, _x(3, 4, 5, 5, dtype=dtype), dtype=dtype)
+
+
+@case
+def embedding(dtype):
+    m = _seeded(lambda: nn.Embedding(30, 8))
+    ids = np.random.default_rng(0).integers(0, 30, (6, 40))
+    return _run(nn.Sequential(m, nn.Linear(8, 3)), ids, dtype=dtype)
+
+
+@case
+def lstm_two_layer(dtype):
+    m = _seeded(lambda: nn.LSTM(6, 16, num_layers=2))
+    return _run(m, _x(12, 4, 6, dtype=dtype), dtype=dtype)
+
+
+@case
+def lstm_bidirectional_batch_first(dtype):
+    m = _seeded(lambda: nn.LSTM(5, 8, batch_first=True, bidirectional=True))
+    return _run(m, _x(3, 9, 5, dtype=dtype), dtype=dtype)
+
+
+@case
+def gru(dtype):
+    m = _seeded(lambda: nn.GRU(6, 12, num_layers=2))
+    return _run(m, _x(10, 4, 6, dtype=dtype), dtype=dtype)
+
+
+@case
+def rnn_tanh_relu(dtype):
+    m = _seeded(lambda: nn.Sequential(nn.RNN(6, 9, nonlinearity="relu")))
+    return _run(m[0], _x(10, 3, 6, dtype=dtype), dtype=dtype)
+
+
+@case
+def lstm_and_gru_cells(dtype):
+    class Cells(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm, self.gru = nn.LSTMCell(5, 7), nn.GRUCell(7, 6)
+
+        def forward(self, x):
+            h, c = self.lstm(x)
+            return self.gru(h), c
+
+    return _run(_seeded(Cells), _x(4, 5, dtype=dtype), dtype=dtype)
+
+
+@case
+def multihead_attention_causal(dtype):
+    m = _seeded(lambda: nn.MultiheadAttention(16, 4, batch_first=True))
+    mask = nn.Transformer.generate_square_subsequent_mask(7)
+
+    class Self(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.m = m
+
+        def forward(self, x):
+            return self.m(x, x, x, attn_mask=mask.to(x.dtype))
+
+    return _run(Self(), _x(3, 7, 16, dtype=dtype), dtype=dtype)
+
+
+@case
+def transformer_encoder_decoder(dtype):
+    m = _seeded(lambda: nn.Transformer(16, 2, 2, 2, 32, dropout=0.0, batch_first=True))
+    return _run(m, _x(2, 6, 16, dtype=dtype), _x(2, 5, 16, seed=1, dtype=dtype), dtype=dtype)
+
+
+@case
+def activations(dtype):
+    kinds = [nn.GELU(), nn.SiLU(), nn.Tanh(), nn.Sigmoid(), nn.ELU(), nn.Softplus(),
+             nn.LeakyReLU(0.1), nn.Mish(), nn.GELU("tanh"), nn.ReLU(), nn.Hardtanh(),
+             nn.Softmax(-1)]  # fmt: skip
+    layers = [layer for act in kinds for layer in (nn.Linear(10, 10), act)]
+    return _run(_seeded(lambda: nn.Sequential(*layers)), _x(8, 10, dtype=dtype), dtype=dtype)
+
+
+@case
+def losses(dtype):
+    rng = np.random.default_rng(0)
+    logits = ember.tensor(_x(16, 5, dtype=dtype), requires_grad=True)
+    target = ember.tensor(rng.integers(0, 5, 16))
+    probs_t = ember.tensor(rng.random((16, 5)).astype(dtype))
+    y = ember.tensor(_x(16, 5, seed=2, dtype=dtype))
+    total = (
+        F.cross_entropy(logits, target, label_smoothing=0.1)
+        + F.nll_loss(F.log_softmax(logits, -1), target)
+        + F.mse_loss(logits, y)
+        + F.smooth_l1_loss(logits, y)
+        + F.binary_cross_entropy_with_logits(logits, probs_t)
+        + F.kl_div(F.log_softmax(logits, -1), F.softmax(y, -1), reduction="batchmean")
+    )
+    total.backward()
+    return {"loss": total.detach().numpy(), "dlogits": logits.grad.numpy()}
+
+
+@case
+def dropout_train(dtype):
+    ember.manual_seed(0)
+    return _run(nn.Dropout(0.3), _x(50, 20, dtype=dtype), dtype=dtype)
+
+
+@case
+def optimizers(dtype):
+    got = {}
+    for name, make in [
+        ("sgd", lambda p: optim.SGD(p, lr=0.1, momentum=0.9, nesterov=True)),
+        ("adam", lambda p: optim.Adam(p, lr=1e-2)),
+        ("adamw", lambda p: optim.AdamW(p, lr=1e-2, weight_decay=0.1)),
+        ("rmsprop", lambda p: optim.RMSprop(p, lr=1e-2, momentum=0.5)),
+    ]:
+        m = _seeded(lambda: nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 2)))
+        m = m.to(getattr(ember, dtype))
+        opt = make(m.parameters())
+        x, y = ember.tensor(_x(12, 6, dtype=dtype)), ember.tensor(_x(12, 2, seed=1, dtype=dtype))
+        for _ in range(3):
+            opt.zero_grad()
+            F.mse_loss(m(x), y).backward()
+            nn.utils.clip_grad_norm_(m.parameters(), 0.5)
+            opt.step()
+        got.update({f"{name}_{n}": w for n, w in _weights(m).items()})
+    return got
+
+
+@case
+def lenet_step(dtype):
+    from ember.models.lenet import LeNet5
+
+    m = _seeded(LeNet5).to(getattr(ember, dtype))
+    opt = optim.SGD(m.parameters(), lr=0.01, momentum=0.9)
+    x = ember.tensor(_x(8, 1, 28, 28, dtype=dtype))
+    t = ember.tensor(np.random.default_rng(0).integers(0, 10, 8))
+    for _ in range(2):
+        opt.zero_grad()
+        loss = F.cross_entropy(m(x), t)
+        loss.backward()
+        opt.step()
+    return {"loss": loss.detach().numpy(), **_weights(m)}
+
+
+@case
+def char_lstm_step(dtype):
+    from ember.models.char_lstm import CharLSTM
+
+    m = _seeded(lambda: CharLSTM(65, 32, 48)).to(getattr(ember, dtype))
+    opt = optim.Adam(m.parameters(), lr=1e-3)
+    ids = np.random.default_rng(0).integers(0, 65, (4, 17))
+    x, t = ember.tensor(ids[:, :-1]), ember.tensor(ids[:, 1:])
+    out = m(x)
+    logits = out[0] if isinstance(out, tuple) else out
+    loss = F.cross_entropy(logits.reshape(-1, 65), t.reshape(-1))
+    loss.backward()
+    opt.step()
+    return {"loss": loss.detach().numpy(), **_weights(m)}
+
+
+@case
+def gpt_step(dtype):
+    from ember.models.gpt import GPT
+
+    m = _seeded(lambda: GPT(65, 16, 2, 2, 32, bias=False)).to(getattr(ember, dtype))
+    opt = optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.1)
+    ids = np.random.default_rng(0).integers(0, 65, (3, 17))
+    x, t = ember.tensor(ids[:, :-1]), ember.tensor(ids[:, 1:])
+    out = m(x)
+    logits = out[0] if isinstance(out, tuple) else out
+    loss = F.cross_entropy(logits.reshape(-1, 65), t.reshape(-1))
+    loss.backward()
+    opt.step()
+    return {"loss": loss.detach().numpy(), **_weights(m)}
+
+
+def compare(cpu_path: str, gpu_path: str) -> dict:
+    """The norm-wise relative error ‖gpu − cpu‖ / ‖cpu‖ of every saved array (NaN where an
+    array is missing or of another shape)."""
+    errs = {}
+    with np.load(cpu_path) as c, np.load(gpu_path) as g:
+        for key in c.files:
+            want = c[key].astype(np.float64)
+            if key not in g.files or g[key].shape != want.shape:
+                errs[key] = float("nan")
+                continue
+            scale = max(float(np.linalg.norm(want)), 1e-30)
+            errs[key] = float(np.linalg.norm(g[key].astype(np.float64) - want)) / scale
+    return errs
+
+
+def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] == "--compare":  # --compare CPU.npz GPU.npz: the worst error per case
+        worst: dict = {}
+        for key, err in compare(argv[1], argv[2]).items():
+            name = key.split("/")[0]
+            worst[name] = max(worst.get(name, 0.0), err, key=lambda e: (e != e, e))
+        for name, err in worst.items():
+            print(f"{name:40s} {err:.2e}")
+        return 0
+    out, dtype = argv[0], "float64" if "--dtype" in argv and "float64" in argv else "float32"
+    only = [a for a in argv[1:] if a in CASES]
+    arrays, errors = {}, {}
+    for name, fn in CASES.items():
+        if only and name not in only:
+            continue
+        try:
+            for key, value in fn(dtype).items():
+                arrays[f"{name}/{key}"] = np.asarray(value)
+        except Exception:  # recorded, so one run names every failure
+            errors[name] = traceback.format_exc()[-2500:]
+    np.savez(out, **arrays)
+    with open(out + ".errors.json", "w") as f:
+        json.dump({"device": str(ember.backend.DEVICE), "errors": errors}, f, indent=1)
+    print(f"{ember.backend.DEVICE}: {len(CASES) - len(errors)} cases ran, {len(errors)} failed")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
