@@ -219,6 +219,19 @@ def is_array(obj) -> bool:
     return isinstance(obj, xp.ndarray)
 
 
+def is_host_or_device_array(obj) -> bool:
+    """Whether ``obj`` is an array with a dtype of its own, on the host (NumPy) or the device."""
+    return isinstance(obj, (numpy.ndarray, xp.ndarray))
+
+
+def subtract_c(a, b):
+    """a − b as a fresh row-major array (NumPy writes it so in one pass, order="C"; CuPy's
+    elementwise results are row-major already, and it has no order argument)."""
+    if ON_GPU:
+        return _cupy.ascontiguousarray(a - b)
+    return numpy.subtract(a, b, order="C")
+
+
 def asarray(obj, dtype=None):
     """``obj`` as an array on this process's device (host data is copied to the GPU there)."""
     return xp.asarray(obj, dtype=dtype)
@@ -270,6 +283,22 @@ def scatter_add(target, indices, values) -> None:
         target[sorted_idx[starts]] += numpy.add.reduceat(rows[order], starts, axis=0)
         return
     numpy.add.at(target, indices, values)
+
+
+def accumulate(ufunc: str, a, axis: int):
+    """The running ``ufunc`` ("maximum", "minimum", "logaddexp") of ``a`` along ``axis``, as
+    numpy.<ufunc>.accumulate. CuPy has no accumulate for these: there it is a doubling scan
+    (Hillis–Steele), ⌈log₂ n⌉ whole-array passes, each combining every element with the one
+    2^k places before it."""
+    if not ON_GPU:
+        return getattr(numpy, ufunc).accumulate(a, axis=axis)
+    op = getattr(_cupy, ufunc)
+    out = _cupy.moveaxis(a, axis, 0).copy()
+    step = 1
+    while step < out.shape[0]:
+        out[step:] = op(out[step:], out[:-step])  # the right side is read before it is written
+        step *= 2
+    return _cupy.moveaxis(out, 0, axis)
 
 
 def matmul_into(a, b, out, accumulate: bool = False) -> None:

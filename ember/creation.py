@@ -44,7 +44,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     if isinstance(data, Tensor):
         data = data.data
     a = xp.array(data, dtype=dtype)
-    if dtype is None and a.dtype == xp.float64 and not isinstance(data, xp.ndarray):
+    if dtype is None and a.dtype == xp.float64 and not backend.is_host_or_device_array(data):
         a = a.astype(backend.DEFAULT_DTYPE)
     return Tensor(a, requires_grad=requires_grad)
 

@@ -130,7 +130,7 @@ def batchnorm2d_train(dtype):
 
 @case
 def batchnorm1d_eval(dtype):
-    m = _seeded(lambda: nn.BatchNorm1d(7))
+    m = _seeded(lambda: nn.BatchNorm1d(7)).to(getattr(ember, dtype))
     m(ember.tensor(_x(16, 7, seed=3, dtype=dtype)))
     return _run(m.eval(), _x(8, 7, dtype=dtype), dtype=dtype)
 

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy
 
+from ..backend import to_numpy
 from ..tensor import Tensor
 from .dataset import Dataset
 
@@ -69,7 +70,7 @@ class ConcatDataset(Dataset):
             if len(part) != len(out):
                 return None
             for o, p in zip(out, part):
-                o[mask] = p.data
+                o[mask] = to_numpy(p.data)
         return tuple(Tensor(o) for o in out)
 
 

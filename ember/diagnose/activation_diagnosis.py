@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from ..backend import to_numpy, xp
+import numpy
+
+from ..backend import to_numpy
 
 #: activation op name -> family
 ACTIVATION_OPS = {
@@ -133,16 +135,16 @@ def _units_last(a):
     if a.ndim == 1:
         return a.reshape(1, -1)
     if a.ndim >= 4:
-        a = xp.moveaxis(a, 1, -1)
+        a = numpy.moveaxis(a, 1, -1)
     return a.reshape(-1, a.shape[-1])
 
 
 def _row(name, kind, family, x, y, axis, recurrent) -> LayerHealth:
     y = to_numpy(y)
-    finite = xp.isfinite(y)
+    finite = numpy.isfinite(y)
     nonfinite = 1.0 - float(finite.mean()) if y.size else 0.0
-    yf = y if nonfinite == 0.0 else xp.where(finite, y, 0)
-    u = _units_last(yf).astype(xp.float64)
+    yf = y if nonfinite == 0.0 else numpy.where(finite, y, 0)
+    u = _units_last(yf).astype(numpy.float64)
     row = LayerHealth(
         name=name,
         kind=kind,
@@ -158,11 +160,11 @@ def _row(name, kind, family, x, y, axis, recurrent) -> LayerHealth:
         row.dead_fraction = 1.0 - float((pre > 0).any(axis=0).mean())
     elif family in SATURATION_THRESHOLDS:
         thr = SATURATION_THRESHOLDS[family]
-        row.saturated_fraction = float((xp.abs(to_numpy(x)) > thr).mean())
+        row.saturated_fraction = float((numpy.abs(to_numpy(x)) > thr).mean())
     elif family == "softmax":
-        p = xp.exp(y.astype(xp.float64)) if kind == "LogSoftmax" else y.astype(xp.float64)
+        p = numpy.exp(y.astype(numpy.float64)) if kind == "LogSoftmax" else y.astype(numpy.float64)
         ax = axis if axis is not None else -1
-        h = -(p * xp.log(xp.where(p > 0, p, 1.0))).sum(axis=ax)
+        h = -(p * numpy.log(numpy.where(p > 0, p, 1.0))).sum(axis=ax)
         k = y.shape[ax]
         row.entropy = float(h.mean())
         row.entropy_ratio = float(h.mean() / math.log(k)) if k > 1 else None

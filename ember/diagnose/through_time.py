@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy
 
+from ..backend import to_numpy
 from ..nn.rnn import RNNBase
 
 
@@ -45,7 +46,7 @@ def gradient_through_time(model, loss_fn) -> dict[str, numpy.ndarray]:
         out = {}
         for name, m in layers:
             for key, traces in m._grad_trace.items():
-                norms = numpy.mean([numpy.asarray(t).mean(axis=1) for t in traces], axis=0)
+                norms = numpy.mean([to_numpy(t).mean(axis=1) for t in traces], axis=0)
                 out[f"{name}.{key}" if name else key] = norms
     finally:
         for (_, m), f in zip(layers, fused):

@@ -36,7 +36,7 @@ def as_float_tensor(value, dtype=None) -> Tensor:
     if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
         a, native = value.detach().cpu().numpy(), True
     else:
-        a, native = xp.asarray(value), isinstance(value, xp.ndarray)
+        a, native = xp.asarray(value), backend.is_host_or_device_array(value)
     if dtype is None:
         dtype = a.dtype if native and a.dtype.kind == "f" else default_float()
     return Tensor(a.astype(dtype, copy=False))

@@ -19,7 +19,7 @@ Ioffe & Szegedy 2015, "Batch Normalization".
 
 from __future__ import annotations
 
-from ..backend import get_array_module, vecdot
+from ..backend import get_array_module, subtract_c, vecdot
 from ..function import Function
 
 
@@ -51,12 +51,12 @@ class BatchNorm(Function):
         col = (slice(None),) + (None,) * (x.ndim - 1)  # a (C,) vector against (C, N, ...)
         if use_batch_stats:
             mu = x_cm.sum(axis=tuple(range(1, x.ndim))) / m
-            x_c = xp.subtract(x_cm, mu[col], order="C").reshape(c, m)  # X − μ_B, (C, M)
+            x_c = subtract_c(x_cm, mu[col]).reshape(c, m)  # X − μ_B, (C, M)
             var = vecdot(x_c, x_c) / m
         else:
             mu = running_mean.astype(x.dtype, copy=False)
             var = running_var.astype(x.dtype, copy=False)
-            x_c = xp.subtract(x_cm, mu[col], order="C").reshape(c, m)
+            x_c = subtract_c(x_cm, mu[col]).reshape(c, m)
         rstd = 1.0 / xp.sqrt(var + eps)
         # y = x̂·γ + β with x̂ = (x − μ)·rstd folded into one scale per channel: x̂ itself is
         # never stored (backward reads x − μ and rstd), which saves a pass over x

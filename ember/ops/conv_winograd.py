@@ -49,7 +49,8 @@ G = xp.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0
 #: G ⊗ G (16 × 9): row 4ξ + ν takes a kernel's 9 taps 3u + v to U_ξν (U = G g Gᵀ, flat).
 GG = xp.kron(G, G)
 #: ∂L/∂g = Gᵀ ∂L/∂U G, flat: (G ⊗ G)ᵀ, with the signs of ∂L/∂M's negated row and column 3.
-GG_T_SIGNED = GG.T * xp.outer([1.0, 1.0, 1.0, -1.0], [1.0, 1.0, 1.0, -1.0]).reshape(1, 16)
+_SIGNS = xp.asarray([1.0, 1.0, 1.0, -1.0])
+GG_T_SIGNED = GG.T * xp.outer(_SIGNS, _SIGNS).reshape(1, 16)
 
 #: Tile positions × channels per block (cache blocking; each core takes whole blocks).
 BLOCK = 192 * 1024

@@ -63,7 +63,7 @@ def pad2d(x, padding, value=0.0):
     n, c, h, w = x.shape
     out = zeros_nchw(xp, (n, c, h + pt + pb, w + pl + pr), x.dtype, channel_major(x))
     if value != 0.0:
-        out[...] = value
+        out[...] = float(value)
     out[:, :, pt : pt + h, pl : pl + w] = x
     return out
 

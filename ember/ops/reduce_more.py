@@ -7,7 +7,7 @@ elements those indices name, as torch's does).
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import accumulate, get_array_module
 from ..function import Function
 
 
@@ -23,9 +23,8 @@ class LogCumSumExp(Function):
     """
 
     def forward(self, x, dim):
-        xp = get_array_module(x)
         self.x, self.axis = x, dim
-        self.y = y = xp.logaddexp.accumulate(x, axis=dim)
+        self.y = y = accumulate("logaddexp", x, dim)
         return y
 
     def backward(self, gy):
@@ -33,7 +32,7 @@ class LogCumSumExp(Function):
         x, y, d = self.x, self.y, self.axis
 
         def reversed_running(a):  # R_i = log Σ_{k ≥ i} e^{a_k}
-            return xp.flip(xp.logaddexp.accumulate(xp.flip(a, d), axis=d), d)
+            return xp.flip(accumulate("logaddexp", xp.flip(a, d), d), d)
 
         log_g = xp.log(xp.where(gy == 0, 1, xp.abs(gy)))
         log_pos = xp.where(gy > 0, log_g, -xp.inf) - y
@@ -98,12 +97,12 @@ def cum_extreme_indices(x, axis: int, largest: bool):
     extreme at i: a later change of the extreme would itself be a later candidate.
     """
     xp = get_array_module(x)
-    run = (xp.maximum if largest else xp.minimum).accumulate(x, axis=axis)
+    run = accumulate("maximum" if largest else "minimum", x, axis)
     hit = x == run
     if x.dtype.kind in "fc":
         hit |= xp.isnan(x)
     pos = _along(x, axis, x.shape[axis])
-    return xp.maximum.accumulate(xp.where(hit, pos, 0), axis=axis).astype(xp.int64)
+    return accumulate("maximum", xp.where(hit, pos, 0), axis).astype(xp.int64)
 
 
 def median_index(x, axis: int):

@@ -25,8 +25,8 @@ class Permute(Function):
         return x.transpose(axes)
 
     def backward(self, gy):
-        xp = get_array_module(gy)
-        return (gy.transpose(xp.argsort(self.axes)),)
+        inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
+        return (gy.transpose(inverse),)
 
 
 class Expand(Function):

@@ -12,13 +12,14 @@ from pathlib import Path
 
 import numpy
 
+from ..backend import to_numpy
 from ..serialization import atomic_write_text
 from ..tensor import Tensor
 
 
 def _array(x) -> numpy.ndarray:
     if isinstance(x, Tensor):
-        return numpy.asarray(x.data)
+        return to_numpy(x.data)
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         return x.detach().cpu().numpy()
     return numpy.asarray(x)
