@@ -68,7 +68,7 @@ def gradcheck(
         flat = x.data.reshape(-1)  # a view: perturbations write through to x.data
         a_flat = analytic.reshape(-1)
         for i in range(flat.size):
-            old = flat[i]
+            old = flat[i].item()  # a number: CuPy's flat[i] is a view that the writes would move
             flat[i] = old + eps
             plus = scalar()
             flat[i] = old - eps
@@ -76,7 +76,7 @@ def gradcheck(
             flat[i] = old
             numeric = (plus - minus) / (2 * eps)
             if abs(numeric - a_flat[i]) > atol + rtol * abs(numeric):
-                where = tuple(map(int, xp.unravel_index(i, x.shape))) if x.ndim else ()
+                where = _unravel(i, x.shape)
                 msg = (
                     f"gradcheck failed for input {k} (shape {x.shape}) at index {where}:"
                     f" analytic {float(a_flat[i])!r}, numerical {float(numeric)!r}"
@@ -85,3 +85,12 @@ def gradcheck(
                     raise GradcheckError(msg)
                 return False
     return True
+
+
+def _unravel(i: int, shape: tuple) -> tuple:
+    """The index tuple of flat position i in a row-major array of ``shape``."""
+    where = []
+    for n in reversed(shape):
+        i, r = divmod(i, n)
+        where.append(r)
+    return tuple(reversed(where))

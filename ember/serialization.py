@@ -62,6 +62,8 @@ class _Encoder:
             return self._array(numpy.asarray(_host(value)), path, "tensor")
         if isinstance(value, numpy.ndarray):
             return self._array(value, path, "ndarray")
+        if backend.is_array(value):  # a device array (optimizer state on the GPU): a host copy
+            return self._array(backend.to_numpy(value), path, "ndarray")
         if isinstance(value, numpy.generic):
             return value.item()
         if value is None or isinstance(value, (bool, int, float, str)):

@@ -25,7 +25,7 @@ def sample_next(logits, temperature: float = 1.0, top_k: int | None = None):
 
     temperature 0 picks the most likely id (greedy).
     """
-    z = backend.to_numpy(logits).astype(xp.float64)
+    z = logits.astype(xp.float64)  # on the device: the draw u arrives there too
     if temperature <= 0:
         return z.argmax(axis=-1)
     z = z / temperature
@@ -88,7 +88,7 @@ class CharLSTM(nn.Module):
                 out.append(nxt)
                 logits, state = self(Tensor(nxt), state)
         self.train(was_training)
-        result = xp.concatenate(out, axis=1)
+        result = backend.to_numpy(xp.concatenate(out, axis=1))  # ids to decode, on the host
         return result[0] if squeeze else result
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import warnings
 
+from .. import backend
 from ..backend import xp
 from ..function import no_grad
 from ..tensor import Tensor
@@ -176,7 +177,7 @@ class Optimizer:
             return copy.deepcopy(v)
         # a copy; a torch.Tensor converts through its __array__ (called bare: torch's takes no
         # copy= keyword, which NumPy 2 warns about)
-        a = xp.array(v.__array__())
+        a = xp.array(v) if backend.is_array(v) else xp.array(v.__array__())
         if key == "step":
             return int(a) if float(a).is_integer() else float(a)
         if a.dtype.kind == "f":
