@@ -292,13 +292,19 @@ def accumulate(ufunc: str, a, axis: int):
     2^k places before it."""
     if not ON_GPU:
         return getattr(numpy, ufunc).accumulate(a, axis=axis)
-    op = getattr(_cupy, ufunc)
-    out = _cupy.moveaxis(a, axis, 0).copy()
+    return doubling_scan(_cupy, ufunc, a, axis)
+
+
+def doubling_scan(module, ufunc: str, a, axis: int):
+    """The running ``ufunc`` of ``a`` along ``axis`` with the array module ``module``:
+    after pass k every element holds the combination of the 2^k elements up to it."""
+    op = getattr(module, ufunc)
+    out = module.moveaxis(a, axis, 0).copy()
     step = 1
     while step < out.shape[0]:
         out[step:] = op(out[step:], out[:-step])  # the right side is read before it is written
         step *= 2
-    return _cupy.moveaxis(out, 0, axis)
+    return module.moveaxis(out, 0, axis)
 
 
 def matmul_into(a, b, out, accumulate: bool = False) -> None:
