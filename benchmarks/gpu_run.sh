@@ -2,7 +2,7 @@
 # One call on the GPU machine (the device tool): CPU/GPU parity of every layer case, the
 # test suite with the backend on CuPy (time-limited, failures logged as they happen), and
 # benchmarks/bench_cuda.py. Everything lands in $OUT; the short summary is printed last.
-#   bash benchmarks/gpu_run.sh [parity] [suite] [bench]      (default: all three)
+#   bash benchmarks/gpu_run.sh [parity] [suite] [bench] [launches]   (default: the first three)
 set -u
 OUT=${OUT:-/tmp/ember-gpu-out}
 mkdir -p "$OUT"
@@ -31,4 +31,8 @@ fi
 if [[ $steps == *bench* ]]; then
   EMBER_DEVICE=cuda timeout "${BENCH_SECONDS:-200}" python3 -m benchmarks.bench_cuda --device cuda \
     --out "$OUT/bench_cuda.json" 2>&1 | tee "$OUT/bench.log" | tail -40
+fi
+if [[ $steps == *launches* ]]; then
+  EMBER_DEVICE=cuda timeout "${LAUNCH_SECONDS:-90}" python3 -m benchmarks.gpu_launches \
+    --out "$OUT/gpu_launches.json" 2>&1 | tail -20
 fi

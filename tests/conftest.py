@@ -41,6 +41,36 @@ def torch():
     return torch
 
 
+def _let_tests_read_device_arrays() -> None:
+    """On the GPU (EMBER_DEVICE=cuda) the tests compare with NumPy (np.testing, np.asarray) on
+    ember's device arrays, which CuPy refuses to convert implicitly. Give *test code* the host
+    copy that ``.numpy()`` would give; a conversion asked for from ember's own code still
+    raises, so the library's host/device mistakes are not hidden. The first frame outside
+    NumPy, CuPy and site-packages decides."""
+    if not ember.backend.ON_GPU:
+        return
+    import sys
+
+    import cupy
+
+    refuse = cupy.ndarray.__array__
+
+    def host_copy_for_tests(self, dtype=None, copy=None):
+        frame = sys._getframe(1)
+        while frame is not None and ("site-packages" in frame.f_code.co_filename
+                                     or "/numpy/" in frame.f_code.co_filename):  # fmt: skip
+            frame = frame.f_back
+        if frame is None or f"{os.sep}tests{os.sep}" not in frame.f_code.co_filename:
+            return refuse(self, dtype)
+        a = self.get()
+        return a if dtype is None else a.astype(dtype, copy=False)
+
+    cupy.ndarray.__array__ = host_copy_for_tests
+
+
+_let_tests_read_device_arrays()
+
+
 # A run on the GPU (EMBER_DEVICE=cuda) with EMBER_FAILLOG=<folder> writes each failure, its
 # test id and the end of its traceback, to a file per worker as it happens: a run cut short
 # by its time limit still says what failed, and where (in ember/ or in the test's own NumPy
