@@ -68,6 +68,9 @@ ON_GPU = DEVICE_TYPE == "cuda"
 if ON_GPU:
     _cupy, _cupyx = _load_cupy()
     xp = _cupy
+    # a singular or indefinite matrix raises LinAlgError as NumPy's does (CuPy's default is
+    # to return NaNs silently); it costs one synchronisation per factorisation
+    _cupyx.seterr(linalg="raise")
 else:
     _cupy = _cupyx = None
     xp = numpy
@@ -387,7 +390,10 @@ def _special_functions() -> dict:
     names = ("erf", "erfinv", "expit", "betainc", "erfc", "gammainc", "gammaincc", "gammaln",
              "log_ndtr", "ndtri", "polygamma", "psi")  # fmt: skip
     if ON_GPU:
-        return {n: getattr(_cupyx.scipy.special, n) for n in names}
+        found = {n: getattr(_cupyx.scipy.special, n) for n in names}
+        cupy_polygamma = found["polygamma"]  # CuPy's takes the order only as an array
+        found["polygamma"] = lambda n, x: cupy_polygamma(_cupy.asarray(n), x)
+        return found
     try:
         import scipy.special
     except ImportError:  # pragma: no cover - SciPy ships with the default install

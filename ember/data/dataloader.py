@@ -279,10 +279,13 @@ class DataLoader:
         ds = self.dataset
         if not self._auto_collation:
             return (self.collate_fn or default_convert)(ds[index])
+        if backend.is_array(index) and not isinstance(index, numpy.ndarray):
+            index = backend.to_numpy(index)  # a sampler's device array: indices on the host
         if isinstance(index, slice):
             ids = range(index.start, index.stop)
         else:
             ids = index.tolist() if isinstance(index, numpy.ndarray) else list(index)
+            ids = [i.item() if backend.is_array(i) else i for i in ids]
         if self.collate_fn is None and hasattr(ds, "fetch"):
             at = index if isinstance(index, (slice, numpy.ndarray)) else numpy.asarray(ids)
             if isinstance(at, slice) or at.dtype.kind in "iu":
