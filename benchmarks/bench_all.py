@@ -66,6 +66,10 @@ def main(argv=None) -> int:
 
     if args.ember_threads is not None:
         ember.set_num_threads(args.ember_threads)
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    print(f"NumPy's OpenBLAS runs its {ember.backend.blas_corename()} kernels"
+          + (f" (forced: OPENBLAS_CORETYPE={forced}; unset it and OPENBLAS_L2_SIZE to measure"
+             " what OpenBLAS picks for this processor)" if forced else ""), flush=True)  # fmt: skip
     results = []
     for name, module, builder, wargs, block, _ in WORKLOADS:
         if args.only and name not in args.only:

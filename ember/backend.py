@@ -17,6 +17,7 @@ import threading
 
 import numpy
 
+from .backend_blas import blas_corename  # noqa: F401 - which OpenBLAS kernels run
 from .backend_blas import matmul_into as _cpu_matmul_into
 from .backend_blas import split_run as _cpu_split_run
 from .threads import parallel_for as _cpu_parallel_for

@@ -58,6 +58,24 @@ def _numpy_cblas_gemm() -> dict:
     return {}
 
 
+def blas_corename() -> str | None:
+    """The kernels NumPy's OpenBLAS runs ("Haswell", "SkylakeX" …; see blas_setup.py), or
+    None where that OpenBLAS cannot be asked."""
+    for path in glob.glob(os.path.join(os.path.dirname(numpy.__file__), os.pardir, "numpy.libs",
+                                       "*openblas*")):  # fmt: skip
+        try:
+            lib = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for name in ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
+                     "openblas_get_corename64_", "openblas_get_corename"):  # fmt: skip
+            fn = getattr(lib, name, None)
+            if fn is not None:
+                fn.restype = ctypes.c_char_p
+                return fn().decode()
+    return None
+
+
 _gemm_functions: dict | None = None
 _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # the CBLAS enum values
 
