@@ -79,3 +79,11 @@ def test_asking_for_cuda_without_cupy_or_a_gpu_says_why():
     run = subprocess.run([sys.executable, "-c", "import ember"], env=env, capture_output=True,
                          text=True)  # fmt: skip
     assert run.returncode != 0 and "EMBER_DEVICE=cuda" in run.stderr
+
+
+def test_blas_corename_names_the_kernels_numpy_runs():
+    name = backend.blas_corename()
+    assert name is None or (isinstance(name, str) and name)
+    forced = os.environ.get("OPENBLAS_CORETYPE")
+    if name and forced:  # the variable, read when NumPy loaded, chose them
+        assert name.lower() == forced.lower()
