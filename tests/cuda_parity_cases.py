@@ -69,55 +69,45 @@ def _seeded(make):
     return make()
 
 
-@case
-def linear(dtype):
-    return _run(_seeded(lambda: nn.Linear(20, 7)), _x(5, 3, 20, dtype=dtype), dtype=dtype)
+#: One module, one input of the given shape: (builder, input shape).
+SINGLE_INPUT = {
+    "linear": (lambda: nn.Linear(20, 7), (5, 3, 20)),
+    "conv2d": (lambda: nn.Conv2d(3, 8, 3, padding=1), (4, 3, 16, 16)),
+    "conv2d_strided_grouped_dilated": (
+        lambda: nn.Conv2d(4, 8, 3, stride=2, padding=2, dilation=2, groups=2),
+        (2, 4, 15, 13),
+    ),
+    "conv2d_lenet_5x5": (lambda: nn.Conv2d(6, 16, 5), (8, 6, 14, 14)),
+    "conv1d": (lambda: nn.Conv1d(3, 5, 4, padding=2), (2, 3, 20)),
+    "conv_transpose2d": (
+        lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1),
+        (2, 4, 7, 7),
+    ),
+    "maxpool2d": (lambda: nn.MaxPool2d(2), (3, 4, 10, 10)),
+    "maxpool2d_overlapping": (lambda: nn.MaxPool2d(3, stride=2, padding=1), (3, 4, 11, 11)),
+    "avgpool_adaptive": (
+        lambda: nn.Sequential(nn.AvgPool2d(2), nn.AdaptiveAvgPool2d((3, 2))),
+        (2, 3, 12, 12),
+    ),
+    "layernorm_groupnorm": (
+        lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.LayerNorm([4, 5, 5])),
+        (3, 4, 5, 5),
+    ),
+    "lstm_two_layer": (lambda: nn.LSTM(6, 16, num_layers=2), (12, 4, 6)),
+    "lstm_bidirectional_batch_first": (
+        lambda: nn.LSTM(5, 8, batch_first=True, bidirectional=True),
+        (3, 9, 5),
+    ),
+    "gru": (lambda: nn.GRU(6, 12, num_layers=2), (10, 4, 6)),
+    "rnn_relu": (lambda: nn.RNN(6, 9, nonlinearity="relu"), (10, 3, 6)),
+}
 
 
-@case
-def conv2d(dtype):
-    m = _seeded(lambda: nn.Conv2d(3, 8, 3, padding=1))
-    return _run(m, _x(4, 3, 16, 16, dtype=dtype), dtype=dtype)
+def _single_input_case(make, shape):
+    return lambda dtype: _run(_seeded(make), _x(*shape, dtype=dtype), dtype=dtype)
 
 
-@case
-def conv2d_strided_grouped_dilated(dtype):
-    m = _seeded(lambda: nn.Conv2d(4, 8, 3, stride=2, padding=2, dilation=2, groups=2))
-    return _run(m, _x(2, 4, 15, 13, dtype=dtype), dtype=dtype)
-
-
-@case
-def conv2d_lenet_5x5(dtype):
-    m = _seeded(lambda: nn.Conv2d(6, 16, 5))
-    return _run(m, _x(8, 6, 14, 14, dtype=dtype), dtype=dtype)
-
-
-@case
-def conv1d(dtype):
-    return _run(_seeded(lambda: nn.Conv1d(3, 5, 4, padding=2)), _x(2, 3, 20, dtype=dtype),
-                dtype=dtype)  # fmt: skip
-
-
-@case
-def conv_transpose2d(dtype):
-    m = _seeded(lambda: nn.ConvTranspose2d(4, 3, 3, stride=2, padding=1, output_padding=1))
-    return _run(m, _x(2, 4, 7, 7, dtype=dtype), dtype=dtype)
-
-
-@case
-def maxpool2d(dtype):
-    return _run(nn.MaxPool2d(2), _x(3, 4, 10, 10, dtype=dtype), dtype=dtype)
-
-
-@case
-def maxpool2d_overlapping(dtype):
-    return _run(nn.MaxPool2d(3, stride=2, padding=1), _x(3, 4, 11, 11, dtype=dtype), dtype=dtype)
-
-
-@case
-def avgpool_adaptive(dtype):
-    m = nn.Sequential(nn.AvgPool2d(2), nn.AdaptiveAvgPool2d((3, 2)))
-    return _run(m, _x(2, 3, 12, 12, dtype=dtype), dtype=dtype)
+CASES.update({name: _single_input_case(*spec) for name, spec in SINGLE_INPUT.items()})
 
 
 @case
@@ -136,40 +126,10 @@ def batchnorm1d_eval(dtype):
 
 
 @case
-def layernorm_groupnorm(dtype):
-    m = _seeded(lambda: nn.Sequential(nn.GroupNorm(2, 4), nn.LayerNorm([4, 5, 5])))
-    return _run(m, _x(3, 4, 5, 5, dtype=dtype), dtype=dtype)
-
-
-@case
 def embedding(dtype):
     m = _seeded(lambda: nn.Embedding(30, 8))
     ids = np.random.default_rng(0).integers(0, 30, (6, 40))
     return _run(nn.Sequential(m, nn.Linear(8, 3)), ids, dtype=dtype)
-
-
-@case
-def lstm_two_layer(dtype):
-    m = _seeded(lambda: nn.LSTM(6, 16, num_layers=2))
-    return _run(m, _x(12, 4, 6, dtype=dtype), dtype=dtype)
-
-
-@case
-def lstm_bidirectional_batch_first(dtype):
-    m = _seeded(lambda: nn.LSTM(5, 8, batch_first=True, bidirectional=True))
-    return _run(m, _x(3, 9, 5, dtype=dtype), dtype=dtype)
-
-
-@case
-def gru(dtype):
-    m = _seeded(lambda: nn.GRU(6, 12, num_layers=2))
-    return _run(m, _x(10, 4, 6, dtype=dtype), dtype=dtype)
-
-
-@case
-def rnn_tanh_relu(dtype):
-    m = _seeded(lambda: nn.Sequential(nn.RNN(6, 9, nonlinearity="relu")))
-    return _run(m[0], _x(10, 3, 6, dtype=dtype), dtype=dtype)
 
 
 @case
@@ -280,13 +240,11 @@ def lenet_step(dtype):
     return {"loss": loss.detach().numpy(), **_weights(m)}
 
 
-@case
-def char_lstm_step(dtype):
-    from ember.models.char_lstm import CharLSTM
-
-    m = _seeded(lambda: CharLSTM(65, 32, 48)).to(getattr(ember, dtype))
-    opt = optim.Adam(m.parameters(), lr=1e-3)
-    ids = np.random.default_rng(0).integers(0, 65, (4, 17))
+def _language_model_step(model, opt_class, batch: int, dtype, **opt_kwargs) -> dict:
+    """One next-token step of a character model (vocabulary 65) on fixed ids: loss, weights."""
+    m = model.to(getattr(ember, dtype))
+    opt = opt_class(m.parameters(), **opt_kwargs)
+    ids = np.random.default_rng(0).integers(0, 65, (batch, 17))
     x, t = ember.tensor(ids[:, :-1]), ember.tensor(ids[:, 1:])
     out = m(x)
     logits = out[0] if isinstance(out, tuple) else out
@@ -294,22 +252,22 @@ def char_lstm_step(dtype):
     loss.backward()
     opt.step()
     return {"loss": loss.detach().numpy(), **_weights(m)}
+
+
+@case
+def char_lstm_step(dtype):
+    from ember.models.char_lstm import CharLSTM
+
+    return _language_model_step(_seeded(lambda: CharLSTM(65, 32, 48)), optim.Adam, 4, dtype,
+                                lr=1e-3)  # fmt: skip
 
 
 @case
 def gpt_step(dtype):
     from ember.models.gpt import GPT
 
-    m = _seeded(lambda: GPT(65, 16, 2, 2, 32, bias=False)).to(getattr(ember, dtype))
-    opt = optim.AdamW(m.parameters(), lr=1e-3, weight_decay=0.1)
-    ids = np.random.default_rng(0).integers(0, 65, (3, 17))
-    x, t = ember.tensor(ids[:, :-1]), ember.tensor(ids[:, 1:])
-    out = m(x)
-    logits = out[0] if isinstance(out, tuple) else out
-    loss = F.cross_entropy(logits.reshape(-1, 65), t.reshape(-1))
-    loss.backward()
-    opt.step()
-    return {"loss": loss.detach().numpy(), **_weights(m)}
+    model = _seeded(lambda: GPT(65, 16, 2, 2, 32, bias=False))
+    return _language_model_step(model, optim.AdamW, 3, dtype, lr=1e-3, weight_decay=0.1)
 
 
 def compare(cpu_path: str, gpu_path: str) -> dict:
