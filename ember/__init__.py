@@ -71,7 +71,10 @@ from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
 from .threads import get_num_threads, set_num_threads
 from .torch_functions import *  # noqa: F403 - torch's top-level functions, listed in its __all__
+from .torch_index_shape import *  # noqa: F403 - index_put … vstack, in its __all__
+from .torch_linalg_funcs import *  # noqa: F403 - addbmm … copysign, in its __all__
 from .torch_math import *  # noqa: F403 - torch's further maths (tan … cdist), in its __all__
+from .torch_stats_more import *  # noqa: F403 - mode … renorm, in its __all__
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
 long = int64

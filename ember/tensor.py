@@ -24,8 +24,11 @@ from . import (
     backend,
     tensor_index,
     tensor_index_more,
+    tensor_index_shape,
+    tensor_linalg_methods,
     tensor_methods,
     tensor_shape_more,
+    tensor_stats_more,
     tensor_torch,
     tensor_torch_arith,
     tensor_torch_logic,
@@ -38,8 +41,11 @@ from .function import Function, _grad_state, observers
 from .ops import shape as S
 from .tensor_index import IndexTensorMethods
 from .tensor_index_more import IndexMoreTensorMethods
+from .tensor_index_shape import IndexShapeTensorMethods
+from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
 from .tensor_shape_more import ShapeMoreTensorMethods
+from .tensor_stats_more import StatsMoreTensorMethods
 from .tensor_torch import TorchTensorMethods
 from .tensor_torch_math import TorchMathMethods
 
@@ -116,6 +122,9 @@ class Tensor(
     IndexTensorMethods,
     IndexMoreTensorMethods,
     ShapeMoreTensorMethods,
+    StatsMoreTensorMethods,
+    IndexShapeTensorMethods,
+    LinalgTensorMethods,
     TorchMathMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
@@ -378,6 +387,9 @@ for _mixin_module in (
     tensor_index,
     tensor_index_more,
     tensor_shape_more,
+    tensor_stats_more,
+    tensor_index_shape,
+    tensor_linalg_methods,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply
