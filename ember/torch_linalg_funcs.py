@@ -274,7 +274,12 @@ def matrix_power(input, n) -> Tensor:  # noqa: A002
         )
     A = _t(input)
     _at_least_2d("linalg.matrix_power", A)
-    if A.dtype.kind in "biu" and n >= 0:  # integer matrices: products only, as torch
+    if A.dtype.kind in "biu" and n < 0:
+        raise RuntimeError(
+            "linalg.inv: Expected a floating point or complex tensor as input. Got"
+            f" {_name(A.dtype)}"
+        )
+    if A.dtype.kind in "biu":  # integer matrices: products only, as torch
         if A.shape[-1] != A.shape[-2]:
             raise RuntimeError(
                 f"linalg.matrix_power: A must be batches of square matrices, but they are"

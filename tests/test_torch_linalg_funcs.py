@@ -232,6 +232,30 @@ def test_matrix_power_integer(torch):
         ref = torch.matrix_power(torch.tensor(a), n)
         np.testing.assert_array_equal(out.data, ref.numpy())
         assert out.dtype == np.int64
+    same_error(
+        torch,
+        lambda: ember.matrix_power(ember.tensor(a), -1),
+        lambda: torch.matrix_power(torch.tensor(a), -1),
+    )
+
+
+def test_integer_products_match_torch(torch):
+    m, v, w = np.arange(6).reshape(2, 3), np.array([1, -2, 3]), np.array([4, 5])
+    b1, b2 = np.arange(12).reshape(2, 2, 3), np.arange(12).reshape(2, 3, 2) - 5
+    cases = [
+        ("addmv", (w, m, v), dict(beta=2, alpha=3)),
+        ("addr", (m, w, v), dict(beta=2, alpha=-1)),
+        ("baddbmm", (np.ones((2, 2), dtype=np.int64), b1, b2), dict(alpha=2)),
+        ("addbmm", (np.ones((2, 2), dtype=np.int64), b1, b2), dict(beta=0)),
+        ("vdot", (v, v), {}),
+        ("inner", (m, m), {}),
+        ("ger", (v, w), {}),
+    ]
+    for name, arrays, kw in cases:
+        out = getattr(ember, name)(*(ember.tensor(a) for a in arrays), **kw)
+        ref = getattr(torch, name)(*(torch.tensor(a) for a in arrays), **kw)
+        assert out.dtype == np.int64, name
+        np.testing.assert_array_equal(out.data, ref.numpy())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -323,12 +347,23 @@ def test_lu_matches_torch(torch, dtype, shape):
     check(torch, e_out[0], t_out[0], es, ts, dtype)
 
 
-@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 4, 6)])
-def test_lu_rectangular_forward(torch, shape):
-    a = rand(*shape)
-    (lu_e, piv_e), (lu_t, piv_t) = ember.lu(ember.tensor(a)), torch_lu(torch, torch.tensor(a))
-    np.testing.assert_allclose(lu_e.data, lu_t.numpy(), rtol=1e-10, atol=1e-12)
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(3, 5), (5, 3), (2, 4, 6), (2, 6, 4), (1, 3)])
+def test_lu_rectangular_matches_torch(torch, dtype, shape):
+    es, ts = leaves(torch, rand(*shape, dtype=dtype))
+    (lu_e, piv_e), (lu_t, piv_t) = ember.lu(es[0]), torch_lu(torch, ts[0])
     np.testing.assert_array_equal(piv_e.data, piv_t.numpy())
+    check(torch, lu_e, lu_t, es, ts, dtype)
+
+
+def test_lu_pivots_and_info_carry_no_gradient(torch):
+    lu_e, piv_e, info_e = ember.lu(ember.tensor(rand(3, 3), requires_grad=True), get_infos=True)
+    lu_t, piv_t, info_t = torch_lu(
+        torch, torch.tensor(rand(3, 3), requires_grad=True), get_infos=True
+    )
+    assert lu_e.requires_grad == lu_t.requires_grad is True
+    assert piv_e.requires_grad == piv_t.requires_grad is False
+    assert info_e.requires_grad == info_t.requires_grad is False
 
 
 def test_lu_get_infos_and_singular(torch):
@@ -572,6 +607,8 @@ def test_gradchecks():
     assert gc(lambda a: ember.slogdet(a).logabsdet, _g(well))
     assert gc(ember.pinverse, _g(rand(4, 3) + np.eye(4, 3) * 3))
     assert gc(lambda a: ember.lu(a)[0], _g(rand(2, 4, 4)))
+    assert gc(lambda a: ember.lu(a)[0], _g(rand(2, 3, 5)))
+    assert gc(lambda a: ember.lu(a)[0], _g(rand(5, 3)))
     chol = np.linalg.cholesky(spd(3, 3))
     # only the triangle is read, so the finite differences see only the triangle (torch's
     # gradient, checked above, also fills the other one)

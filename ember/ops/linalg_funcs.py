@@ -20,10 +20,12 @@ class LuFactor(Function):
 
     Forward returns the packed LU (L's strict lower part, unit diagonal implied, over U) and
     LAPACK's 1-based int32 pivots (row k was swapped with row pivots[k] at step k) and the info
-    (the first k with U_kk = 0, 1-based, else 0). Backward, square A only (torch's
-    linalg_lu_backward), with L̄ = tril(LŪ, −1) and Ū = triu(LŪ):
+    (the first k with U_kk = 0, 1-based, else 0). Backward as torch's linalg_lu_backward, with
+    L̄ = tril(LŪ, −1) and Ū = triu(LŪ), for a square A
 
         Ā = P L⁻ᵀ [tril(Lᵀ L̄, −1) + triu(Ū Uᵀ)] U⁻ᵀ
+
+    and for a wide (tall) A the extra block U₂ = L⁻¹(PᵀA)₂ (L₂ = (PᵀA)₂U⁻¹) pulled back first.
     """
 
     multi_output = True
@@ -61,27 +63,40 @@ class LuFactor(Function):
 
     def backward(self, g, gpiv=None, ginfo=None):
         xp = get_array_module(self.lu)
-        m, n = self.shape[-2:]
-        if m != n:
-            raise NotImplementedError(
-                "lu: the gradient is implemented for square matrices only in ember, got"
-                f" {m} by {n} matrices"
-            )
         lu = self.lu
         if g is None:  # only the pivots or the info were used
             return (xp.zeros(self.shape, dtype=lu.dtype),)
         g = g.reshape(lu.shape)
-        eye = xp.eye(n, dtype=lu.dtype)
-        L = xp.tril(lu, -1) + eye
-        U = xp.triu(lu)
-        gL, gU = xp.tril(g, -1), xp.triu(g)
-        ga = xp.tril(_mT(L) @ gL, -1) + xp.triu(gU @ _mT(U))
-        ga = _mT(xp.linalg.solve(U, _mT(ga)))  # · U⁻ᵀ
-        ga = xp.linalg.solve(_mT(L), ga)  # L⁻ᵀ ·
-        out = xp.empty_like(ga)  # P · : row i of L U is row perm[i] of A
-        idx = xp.broadcast_to(self.perm[:, :, None], ga.shape)
-        xp.put_along_axis(out, idx, ga, axis=-2)
-        return (out.reshape(self.shape),)
+        m, n = lu.shape[-2:]
+        k = min(m, n)
+        L = xp.tril(lu[..., :k], -1) + xp.eye(m, k, dtype=lu.dtype)  # (m, k)
+        U = xp.triu(lu[..., :k, :])  # (k, n)
+        gL, gU = xp.tril(g[..., :k], -1), xp.triu(g[..., :k, :])
+        if m < n:  # wide: U = [U₁ U₂], U₂ = L⁻¹X₂ (X = PᵀA), so X̄₂ = L⁻ᵀŪ₂, L̄ −= X̄₂U₂ᵀ
+            gx2 = xp.linalg.solve(_mT(L), gU[..., k:])
+            gx1 = _square_backward(xp, L, U[..., :k], gL - gx2 @ _mT(U[..., k:]), gU[..., :k])
+            gx = xp.concatenate([gx1, gx2], axis=-1)
+        elif m > n:  # tall: L = [L₁; L₂], L₂ = X₂U⁻¹, so X̄₂ = L̄₂U⁻ᵀ, Ū −= L₂ᵀX̄₂
+            gx2 = _mT(xp.linalg.solve(U, _mT(gL[..., k:, :])))
+            gu = gU - _mT(L[..., k:, :]) @ gx2
+            gx1 = _square_backward(xp, L[..., :k, :], U, gL[..., :k, :], gu)
+            gx = xp.concatenate([gx1, gx2], axis=-2)
+        else:
+            gx = _square_backward(xp, L, U, gL, gU)
+        # Ā = P X̄: row i of X = PᵀA is row perm[i] of A
+        inv = xp.argsort(self.perm, axis=-1)
+        ga = xp.take_along_axis(gx, inv[:, :, None], axis=-2)
+        return (ga.reshape(self.shape),)
+
+
+def _square_backward(xp, L, U, gL, gU):
+    """X̄ for X = L U square (torch's linalg_lu_backward, m = n):
+
+    X̄ = L⁻ᵀ [tril(Lᵀ L̄, −1) + triu(Ū Uᵀ)] U⁻ᵀ
+    """
+    gx = xp.tril(_mT(L) @ gL, -1) + xp.triu(gU @ _mT(U))
+    gx = _mT(xp.linalg.solve(U, _mT(gx)))  # · U⁻ᵀ
+    return xp.linalg.solve(_mT(L), gx)  # L⁻ᵀ ·
 
 
 class FrexpMantissa(Function):
