@@ -2,8 +2,8 @@
 baddbmm, addmv, addr, vdot, inner, ger, mv, matrix_power, matrix_exp, logdet, slogdet,
 pinverse, lu, cholesky_solve, triangular_solve, frexp, ldexp, gcd, lcm, copysign, and the
 in-place addbmm_, baddbmm_, addmv_, addr_, ldexp_, gcd_, lcm_, copysign_); each calls the
-ember.* function of its name in ember/torch_linalg_funcs.py (chain_matmul is a function only,
-as in torch).
+ember.* function of its name in ember/torch_linalg_funcs.py, or ember/torch_int_math.py for the
+float and integer maths (chain_matmul is a function only, as in torch).
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py.
 """
@@ -20,6 +20,12 @@ def _f():
     from . import torch_linalg_funcs  # imported late: it builds on ember.linalg, above Tensor
 
     return torch_linalg_funcs
+
+
+def _im():
+    from . import torch_int_math  # imported late, as torch_linalg_funcs
+
+    return torch_int_math
 
 
 class LinalgTensorMethods:
@@ -112,11 +118,11 @@ class LinalgTensorMethods:
     # ------------------------------------------------------------ float and integer maths
     def frexp(self):
         """(mantissa, exponent) with self = mantissa·2^exponent."""
-        return _f().frexp(self)
+        return _im().frexp(self)
 
     def ldexp(self, other) -> Tensor:
         """self·2^other."""
-        return _f().ldexp(self, other)
+        return _im().ldexp(self, other)
 
     def ldexp_(self, other) -> Tensor:
         """self ← self·2^other; returns self."""
@@ -124,7 +130,7 @@ class LinalgTensorMethods:
 
     def gcd(self, other) -> Tensor:
         """gcd(|self|, |other|), integers."""
-        return _f().gcd(self, other)
+        return _im().gcd(self, other)
 
     def gcd_(self, other) -> Tensor:
         """self ← gcd(self, other); returns self."""
@@ -132,7 +138,7 @@ class LinalgTensorMethods:
 
     def lcm(self, other) -> Tensor:
         """lcm(self, other), integers."""
-        return _f().lcm(self, other)
+        return _im().lcm(self, other)
 
     def lcm_(self, other) -> Tensor:
         """self ← lcm(self, other); returns self."""
@@ -140,7 +146,7 @@ class LinalgTensorMethods:
 
     def copysign(self, other) -> Tensor:
         """|self| with the sign of other."""
-        return _f().copysign(self, other)
+        return _im().copysign(self, other)
 
     def copysign_(self, other) -> Tensor:
         """self ← |self| with the sign of other; returns self."""

@@ -91,9 +91,4 @@ class ShapeMoreTensorMethods:
             )
         index = xp.take(xp.argsort(x.data, axis=d, kind="stable"), [k - 1], axis=d)
         index = index.astype(xp.int64)
-        values = x.gather(d, index)
-        if self.ndim == 0:
-            return KthvalueResult(values.reshape(()), Tensor(index.reshape(())))
-        if not keepdim:
-            values, index = values.squeeze(d), index.squeeze(d)
-        return KthvalueResult(values, Tensor(index))
+        return self._values_at(x, d, index, keepdim, KthvalueResult)

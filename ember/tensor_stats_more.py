@@ -19,6 +19,7 @@ from .backend import accumulate, errstate, xp
 from .ops import elementwise as E
 from .ops import reduce_more as RM
 from .tensor_methods import _floating
+from .tensor_torch_reduce import _INTERPOLATIONS
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -28,7 +29,6 @@ ModeResult = namedtuple("mode", ["values", "indices"])
 NanmedianResult = namedtuple("nanmedian", ["values", "indices"])
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
 
-_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 _TORCH_DTYPE = {
     "float32": "float",
     "float64": "double",
@@ -64,12 +64,7 @@ def _pick(self, name: str, dim, keepdim, result, index_of):
     if x.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     index = index_of(x.data, d)
-    values = x.gather(d, index)
-    if self.ndim == 0:
-        return result(values.reshape(()), Tensor(index.reshape(())))
-    if not keepdim:
-        values, index = values.squeeze(d), index.squeeze(d)
-    return result(values, Tensor(index))
+    return self._values_at(x, d, index, keepdim, result)
 
 
 def _mode_index(a, d: int):
@@ -102,25 +97,6 @@ def _nanmedian_index(a, d: int):
     at = xp.maximum((xp.asarray(k) - 1) // 2, 0)
     at = xp.broadcast_to(at, order.shape[:d] + (1,) + order.shape[d + 1 :])
     return xp.take_along_axis(order, at, axis=d).astype(xp.int64)
-
-
-def _nan_quantile_positions(s, q, d: int, interpolation: str):
-    """(below, above, weight) for quantiles q of rows sorted along d with nan last: rank
-    r = q·(k − 1), k the non-nan count of the row (r = 0 for a row of nan only)."""
-    k = (~xp.isnan(s)).sum(axis=d, keepdims=True)
-    shape = [1] * s.ndim
-    shape[d] = q.size
-    ranks = q.reshape(shape) * (k - 1).astype(s.dtype)  # in the input's dtype, as torch
-    ranks = xp.where(ranks < 0, 0, ranks).astype(s.dtype, copy=False)
-    move = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.round}.get(interpolation)
-    if move is not None:
-        ranks = move(ranks)
-    below = xp.floor(ranks).astype(xp.int64)
-    if interpolation not in ("linear", "midpoint"):
-        return below, below, None
-    above = xp.ceil(ranks).astype(xp.int64)
-    weight = xp.full_like(ranks, 0.5) if interpolation == "midpoint" else ranks - below
-    return below, above, weight.astype(s.dtype, copy=False)
 
 
 def _linspace(start: float, end: float, steps: int, dtype):
@@ -214,24 +190,8 @@ class StatsMoreTensorMethods:
             raise RuntimeError(
                 f"quantile() q must be in the range [0, 1] but got {qa[bad].reshape(-1)[0]:g}"
             )
-        x = self.reshape(-1) if dim is None else self
-        d = 0 if dim is None else wrap_dim(dim, self.ndim)
-        if x.ndim == 0:
-            x = x.reshape(1)
-        s = x.sort(d).values  # nan last
-        below, above, w = _nan_quantile_positions(s.data, qa.reshape(-1), d, interpolation)
-        out = s.gather(d, below)
-        if w is not None:
-            out = out + Tensor(w) * (s.gather(d, above) - out)
-        if dim is None:  # out is (Q,)
-            lead = (qa.size,) if qa.ndim else ()
-            return out.reshape(lead + ((1,) * self.ndim if keepdim else ()))
-        if self.ndim == 0:
-            return out.reshape((qa.size,) if qa.ndim else ())
-        if qa.ndim == 0:
-            return out if keepdim else out.squeeze(d)
-        out = out.permute((d,) + tuple(i for i in range(out.ndim) if i != d))
-        return out.unsqueeze(d + 1) if keepdim else out
+        d = None if dim is None else wrap_dim(dim, self.ndim)
+        return self._quantile(qa, d, keepdim, interpolation, ignore_nan=True)
 
     # ------------------------------------------------------------ sets and counts
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):

@@ -137,12 +137,18 @@ class TorchReduceMethods:
         d = check_dim("median", dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self
         index = RM.median_index(x.data, d)
+        return self._values_at(x, d, index, keepdim, MedianResult)
+
+    def _values_at(self, x, d, index, keepdim, result):
+        """result(values, indices) for the kept-dim ``index`` along d of x (self, or a 0-d self
+        as 1-D): the values gathered from x, so the gradient goes to exactly those elements; d
+        squeezed unless keepdim, both 0-d for a 0-d self. For median, kthvalue, mode, nanmedian."""
         values = x.gather(d, index)
         if self.ndim == 0:
-            return MedianResult(values.reshape(()), Tensor(index.reshape(())))
+            return result(values.reshape(()), Tensor(index.reshape(())))
         if not keepdim:
             values, index = values.squeeze(d), index.squeeze(d)
-        return MedianResult(values, Tensor(index))
+        return result(values, Tensor(index))
 
     def quantile(self, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:
         """The q-th quantiles over dim (all elements when None): on the sorted values, rank
@@ -157,24 +163,34 @@ class TorchReduceMethods:
             raise ValueError(f"quantile(): q must be a number or a 1-D tensor, got {qa.ndim} dims")
         if ((qa < 0) | (qa > 1)).any():
             raise ValueError("quantile(): q values must be in the range [0, 1]")
-        x = self.reshape(-1) if dim is None else self
-        d = 0 if dim is None else check_dim("quantile", dim, self.ndim)
-        if x.ndim == 0:
-            x = x.reshape(1)
-        if x.shape[d] == 0:
+        d = None if dim is None else check_dim("quantile", dim, self.ndim)
+        if self.data.size == 0 and (d is None or self.shape[d] == 0):
             raise RuntimeError("quantile() of an empty tensor")
-        s = x.sort(d).values
-        below, above, w = RM.quantile_positions(s.data, qa.reshape(-1), d, interpolation)
-        out = s.gather(d, below)
+        return self._quantile(qa, d, keepdim, interpolation)
+
+    def _quantile(self, qa, d, keepdim, interpolation, ignore_nan=False) -> Tensor:
+        """The quantiles qa (a checked 0-d or 1-D array in self's dtype) over dim d (a wrapped
+        dim, or None for every element), for quantile and nanquantile (``ignore_nan``: ranks
+        among the non-nan elements; see RM.quantile_positions). The sorted values (nan last)
+        are gathered, so the gradient goes to the two elements each quantile interpolates."""
+        x = self.reshape(-1) if d is None or self.ndim == 0 else self
+        axis = 0 if d is None else d
+        s = x.sort(axis).values
+        below, above, w = RM.quantile_positions(
+            s.data, qa.reshape(-1), axis, interpolation, ignore_nan
+        )
+        out = s.gather(axis, below)
         if w is not None:
-            out = out + Tensor(w) * (s.gather(d, above) - out)
-        if dim is None:  # out is (Q,)
+            out = out + Tensor(w) * (s.gather(axis, above) - out)
+        if d is None:  # out is (Q,)
             lead = (qa.size,) if qa.ndim else ()
             return out.reshape(lead + ((1,) * self.ndim if keepdim else ()))
+        if self.ndim == 0:
+            return out.reshape((qa.size,) if qa.ndim else ())
         if qa.ndim == 0:
-            return out if keepdim else out.squeeze(d)
-        out = out.permute((d,) + tuple(i for i in range(out.ndim) if i != d))
-        return out.unsqueeze(d + 1) if keepdim else out
+            return out if keepdim else out.squeeze(axis)
+        out = out.permute((axis,) + tuple(i for i in range(out.ndim) if i != axis))
+        return out.unsqueeze(axis + 1) if keepdim else out
 
     # ------------------------------------------------------------ differences and splits
     def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:

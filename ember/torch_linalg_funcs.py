@@ -1,13 +1,13 @@
-"""ember.* functions for torch's further products, linear algebra and integer maths (addbmm,
-baddbmm, addmv, addr, chain_matmul, vdot, inner, ger, mv, matrix_power, matrix_exp, logdet,
-slogdet, pinverse, lu, cholesky_solve, triangular_solve, frexp, ldexp, gcd, lcm, copysign), as
-torch's top-level functions; ``__all__`` lists them.
+"""ember.* functions for torch's further products and linear algebra (addbmm, baddbmm, addmv,
+addr, chain_matmul, vdot, inner, ger, mv, matrix_power, matrix_exp, logdet, slogdet, pinverse,
+lu, cholesky_solve, triangular_solve), as torch's top-level functions; ``__all__`` lists them.
+The float and integer maths (frexp, ldexp, gcd, lcm, copysign) are in torch_int_math.py.
 
-Each is a composition of differentiable ops (matmul, ember.linalg's solvers, abs, pow …), so
-autograd gives the gradients; the LU factorization and frexp's mantissa are primitives in
-ember/ops/linalg_funcs.py. Argument orders, defaults and results are torch's legacy ones
-(``triangular_solve(b, A)`` returns (solution, cloned_coefficient), ``lu`` LAPACK's 1-based
-int32 pivots), with named tuples where torch returns them.
+Each is a composition of differentiable ops (matmul, ember.linalg's solvers …), so autograd
+gives the gradients; the LU factorization is a primitive in ember/ops/linalg_funcs.py. Argument
+orders, defaults and results are torch's legacy ones (``triangular_solve(b, A)`` returns
+(solution, cloned_coefficient), ``lu`` LAPACK's 1-based int32 pivots), with named tuples where
+torch returns them.
 """
 
 from __future__ import annotations
@@ -16,8 +16,7 @@ from collections import namedtuple
 
 from . import linalg as LA
 from .backend import xp
-from .ops.linalg_funcs import FrexpMantissa, LuFactor
-from .promotion import default_float, promote_types
+from .ops.linalg_funcs import LuFactor
 from .tensor import Tensor, apply
 
 __all__ = [
@@ -27,13 +26,8 @@ __all__ = [
     "baddbmm",
     "chain_matmul",
     "cholesky_solve",
-    "copysign",
-    "frexp",
-    "gcd",
     "ger",
     "inner",
-    "lcm",
-    "ldexp",
     "logdet",
     "lu",
     "matrix_exp",
@@ -48,7 +42,6 @@ __all__ = [
 #: Named as torch.return_types: ``sign, logabsdet = ember.slogdet(A)`` …
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
-FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
 LuWithInfoResult = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 _DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
@@ -416,73 +409,3 @@ def triangular_solve(b, A, upper=True, transpose=False, unitriangular=False):  #
     batch = xp.broadcast_shapes(tuple(b.shape[:-2]), tuple(A.shape[:-2]))
     coefficient = A.expand(batch + tuple(A.shape[-2:])).clone()
     return TriangularSolveResult(x, coefficient)
-
-
-# ------------------------------------------------------------ float and integer maths
-def frexp(input) -> FrexpResult:  # noqa: A002
-    """torch.frexp: (mantissa, exponent) with input = mantissa·2^exponent, 0.5 ≤ |mantissa| < 1."""
-    x = _t(input)
-    if x.dtype.kind != "f":
-        raise RuntimeError("torch.frexp() only supports floating-point dtypes")
-    fn_out = apply(FrexpMantissa, x)
-    exponent = xp.frexp(x.data)[1].astype(xp.int32)
-    return FrexpResult(fn_out, Tensor(exponent))
-
-
-def _need_tensor(name: str, other, pos: int = 2, arg: str = "other") -> Tensor:
-    if not isinstance(other, Tensor):
-        raise TypeError(
-            f"{name}(): argument '{arg}' (position {pos}) must be Tensor, not"
-            f" {type(other).__name__}"
-        )
-    return other
-
-
-def ldexp(input, other) -> Tensor:  # noqa: A002
-    """torch.ldexp: input·2^other."""
-    x, e = _t(input), _need_tensor("ldexp", other)
-    if e.dtype.kind != "f":
-        e = e.astype(default_float())
-    return x * (2.0**e)
-
-
-def _integers(name: str, input, other) -> tuple:  # noqa: A002
-    a, b = _t(input), _need_tensor(name, other)
-    for t in (a, b):
-        if t.dtype.kind not in "iu":
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(t.dtype)}'")
-    dtype = promote_types(a.dtype, b.dtype)
-    return a.data.astype(dtype, copy=False), b.data.astype(dtype, copy=False)
-
-
-def gcd(input, other) -> Tensor:  # noqa: A002
-    """torch.gcd: the greatest common divisor of |input| and |other| (integers; gcd(0, 0) = 0)."""
-    return Tensor(xp.gcd(*_integers("gcd", input, other)))
-
-
-def lcm(input, other) -> Tensor:  # noqa: A002
-    """torch.lcm: the least common multiple |input·other| / gcd(input, other) (integers)."""
-    return Tensor(xp.lcm(*_integers("lcm", input, other)))
-
-
-def copysign(input, other) -> Tensor:  # noqa: A002
-    """torch.copysign: |input| with the sign of other (its sign bit: −0.0 counts as negative)."""
-    x = _t(input)
-    if isinstance(other, Tensor):
-        s = xp.signbit(other.data) if other.dtype.kind == "f" else other.data < 0
-        dtype = promote_types(x.dtype, other.dtype) if other.ndim else x.dtype
-        if other.ndim == 0 and other.dtype.kind == "f" and x.dtype.kind != "f":
-            dtype = default_float()
-    else:
-        s = xp.signbit(xp.asarray(other, dtype=xp.float64))
-        dtype = x.dtype
-    if xp.dtype(dtype).kind != "f":
-        dtype = default_float()
-    sign = Tensor(xp.where(s, -1.0, 1.0).astype(dtype))
-    x = x.astype(dtype)
-    if x.requires_grad:  # torch's gradient: sign(x)·sign(other) ḡ, 0 where x = 0
-        x = x.where(x.data != 0, Tensor(xp.zeros((), dtype=dtype)))
-    out = x.abs() * sign
-    if isinstance(other, Tensor) and other.requires_grad:  # other: a zero gradient, as torch
-        out = out * _zero_grad_one(other.astype(dtype))
-    return out

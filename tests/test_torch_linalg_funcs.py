@@ -10,16 +10,7 @@ import numpy as np
 import pytest
 
 import ember
-
-DTYPES = [np.float32, np.float64]
-
-
-def tol(dtype):
-    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-
-
-def rand(*shape, dtype=np.float64, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
+from tests.torch_pairs import DTYPES, check, leaves, rand, tol
 
 
 def spd(*shape, dtype=np.float64, seed=0):
@@ -35,35 +26,6 @@ def tri(*shape, upper, dtype=np.float64, seed=0):
     n = shape[-1]
     a = a + np.eye(n) * (2.0 + np.abs(rand(n, seed=seed + 7)))
     return a.astype(dtype)
-
-
-def leaves(torch, *arrays):
-    es = [ember.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    return es, ts
-
-
-def check(torch, e_outs, t_outs, e_leaves, t_leaves, dtype, grads=True):
-    """Each output equal; then the gradients of Σ w·out (over float outputs) equal per leaf."""
-    if not isinstance(e_outs, (tuple, list)):
-        e_outs, t_outs = [e_outs], [t_outs]
-    assert len(e_outs) == len(t_outs)
-    e_loss, t_loss = 0, 0
-    for i, (e, t) in enumerate(zip(e_outs, t_outs)):
-        assert tuple(e.shape) == tuple(t.shape)
-        assert e.dtype == np.dtype(str(t.dtype).replace("torch.", ""))
-        np.testing.assert_allclose(e.data, t.detach().numpy(), **tol(dtype))
-        if e.dtype.kind == "f" and t.requires_grad:
-            w = np.random.default_rng(i + 1).standard_normal(e.shape).astype(e.dtype)
-            e_loss = e_loss + (e * ember.tensor(w)).sum()
-            t_loss = t_loss + (t * torch.tensor(w)).sum()
-    if not grads:
-        return
-    e_loss.backward()
-    t_loss.backward()
-    for e, t in zip(e_leaves, t_leaves):
-        assert e.grad is not None
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **tol(dtype))
 
 
 def same_error(torch, e_fn, t_fn):
@@ -136,32 +98,22 @@ def test_ger_matches_torch(torch, dtype):
 
 
 # ---------------------------------------------------------------- addbmm / baddbmm
+BMM_INPUTS = [("addbmm", s) for s in [(3, 5), (5,), (1, 1)]]
+BMM_INPUTS += [("baddbmm", s) for s in [(4, 3, 5), (3, 5), (4, 1, 5), ()]]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("beta, alpha", SCALES)
-@pytest.mark.parametrize("in_shape", [(3, 5), (5,), (1, 1)])
-def test_addbmm_matches_torch(torch, dtype, beta, alpha, in_shape):
+@pytest.mark.parametrize("name, in_shape", BMM_INPUTS)
+def test_addbmm_and_baddbmm_match_torch(torch, dtype, beta, alpha, name, in_shape):
     arrays = (
         rand(*in_shape, dtype=dtype, seed=1),
         rand(4, 3, 2, dtype=dtype),
         rand(4, 2, 5, dtype=dtype, seed=2),
     )
     es, ts = leaves(torch, *arrays)
-    out_e = ember.addbmm(*es, beta=beta, alpha=alpha)
-    check(torch, out_e, torch.addbmm(*ts, beta=beta, alpha=alpha), es, ts, dtype)
-
-
-@pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("beta, alpha", SCALES)
-@pytest.mark.parametrize("in_shape", [(4, 3, 5), (3, 5), (4, 1, 5), ()])
-def test_baddbmm_matches_torch(torch, dtype, beta, alpha, in_shape):
-    arrays = (
-        rand(*in_shape, dtype=dtype, seed=1),
-        rand(4, 3, 2, dtype=dtype),
-        rand(4, 2, 5, dtype=dtype, seed=2),
-    )
-    es, ts = leaves(torch, *arrays)
-    out_e = ember.baddbmm(*es, beta=beta, alpha=alpha)
-    check(torch, out_e, torch.baddbmm(*ts, beta=beta, alpha=alpha), es, ts, dtype)
+    out_e = getattr(ember, name)(*es, beta=beta, alpha=alpha)
+    check(torch, out_e, getattr(torch, name)(*ts, beta=beta, alpha=alpha), es, ts, dtype)
 
 
 @pytest.mark.parametrize("name", ["addmv", "addr", "addbmm", "baddbmm"])
@@ -719,11 +671,10 @@ def test_type_errors_match_torch(torch):
 
 
 def test_methods_exist_where_torch_has_them(torch):
-    for name in ember.torch_linalg_funcs.__all__:
-        for suffix in ("", "_"):
-            assert hasattr(ember.Tensor, name + suffix) == hasattr(torch.Tensor, name + suffix), (
-                name + suffix
-            )
-        assert hasattr(torch, name) and getattr(ember, name) is getattr(
-            ember.torch_linalg_funcs, name
-        )
+    for module in (ember.torch_linalg_funcs, ember.torch_int_math):
+        for name in module.__all__:
+            for suffix in ("", "_"):
+                assert hasattr(ember.Tensor, name + suffix) == hasattr(
+                    torch.Tensor, name + suffix
+                ), name + suffix
+            assert hasattr(torch, name) and getattr(ember, name) is getattr(module, name)

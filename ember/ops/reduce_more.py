@@ -120,24 +120,30 @@ def median_index(x, axis: int):
     return index.astype(xp.int64)
 
 
-def quantile_positions(sorted_x, q, axis: int, interpolation: str):
-    """(below, above, weight) for quantiles q (1-D) of rows sorted along ``axis``:
-    rank r = q·(n − 1) (n − 1 for a row holding a nan, so the quantile is nan, as torch);
-    below = ⌊r⌋, above = ⌈r⌉, weight = r − ⌊r⌋ ('linear') or ½ ('midpoint'); 'lower', 'higher'
-    and 'nearest' (round half to even) move r to an integer first, then below = above = r.
-    Index arrays have sorted_x's shape with ``axis`` of size len(q); weight is None when no
-    interpolation is needed."""
+def quantile_positions(sorted_x, q, axis: int, interpolation: str, ignore_nan: bool = False):
+    """(below, above, weight) for quantiles q (1-D) of rows sorted along ``axis`` (nan last):
+    rank r = q·(n − 1) (n − 1 for a row holding a nan, so the quantile is nan, as torch); with
+    ``ignore_nan``, r = q·(k − 1), k the row's non-nan count (r = 0 for a row of nan only), as
+    torch.nanquantile. below = ⌊r⌋, above = ⌈r⌉, weight = r − ⌊r⌋ ('linear') or ½ ('midpoint');
+    'lower', 'higher' and 'nearest' (round half to even) move r to an integer first, then
+    below = above = r. Index arrays have sorted_x's shape with ``axis`` of size len(q); weight is
+    None when no interpolation is needed."""
     xp = get_array_module(sorted_x)
-    n = sorted_x.shape[axis]
     shape = [1] * sorted_x.ndim
     shape[axis] = q.size
-    ranks = (q * (n - 1)).reshape(shape)  # in the input's dtype, as torch computes it
-    if sorted_x.dtype.kind in "fc":
-        has_nan = xp.isnan(sorted_x).any(axis=axis, keepdims=True)
-        ranks = xp.where(has_nan, n - 1, ranks).astype(sorted_x.dtype, copy=False)
-    target = list(sorted_x.shape)
-    target[axis] = q.size
-    ranks = xp.broadcast_to(ranks, target)
+    if ignore_nan:
+        k = (~xp.isnan(sorted_x)).sum(axis=axis, keepdims=True)
+        ranks = q.reshape(shape) * (k - 1).astype(sorted_x.dtype)  # in the input's dtype
+        ranks = xp.where(ranks < 0, 0, ranks).astype(sorted_x.dtype, copy=False)
+    else:
+        n = sorted_x.shape[axis]
+        ranks = (q * (n - 1)).reshape(shape)  # in the input's dtype, as torch computes it
+        if sorted_x.dtype.kind in "fc":
+            has_nan = xp.isnan(sorted_x).any(axis=axis, keepdims=True)
+            ranks = xp.where(has_nan, n - 1, ranks).astype(sorted_x.dtype, copy=False)
+        target = list(sorted_x.shape)
+        target[axis] = q.size
+        ranks = xp.broadcast_to(ranks, target)
     move = {"lower": xp.floor, "higher": xp.ceil, "nearest": xp.round}.get(interpolation)
     if move is not None:
         ranks = move(ranks)

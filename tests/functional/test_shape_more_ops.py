@@ -6,40 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-
-DTYPES = [np.float32, np.float64]
-
-
-def tol(dtype):
-    return dict(rtol=1e-5, atol=1e-5) if dtype == np.float32 else dict(rtol=1e-10, atol=1e-12)
-
-
-def rand(*shape, dtype=np.float64, seed=0):
-    return np.random.default_rng(seed).standard_normal(shape).astype(dtype)
-
-
-def leaves(torch, *arrays):
-    es = [ember.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    return es, ts
-
-
-def check(torch, e_outs, t_outs, e_leaves, t_leaves, dtype):
-    """Each output equal; then the gradients of Σ w·out (over all outputs) equal per leaf."""
-    if not isinstance(e_outs, (tuple, list)):
-        e_outs, t_outs = [e_outs], [t_outs]
-    assert len(e_outs) == len(t_outs)
-    e_loss, t_loss = 0, 0
-    for i, (e, t) in enumerate(zip(e_outs, t_outs)):
-        assert tuple(e.shape) == tuple(t.shape)
-        np.testing.assert_allclose(e.data, t.detach().numpy(), **tol(dtype))
-        w = np.random.default_rng(i + 1).standard_normal(e.shape).astype(dtype)
-        e_loss = e_loss + (e * ember.tensor(w)).sum()
-        t_loss = t_loss + (t * torch.tensor(w)).sum()
-    e_loss.backward()
-    t_loss.backward()
-    for e, t in zip(e_leaves, t_leaves):
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **tol(dtype))
+from tests.torch_pairs import DTYPES, check, leaves, rand
 
 
 # ---------------------------------------------------------------- rot90
