@@ -10,7 +10,12 @@ ROOT = Path(__file__).resolve().parents[1] / "ember"
 # maths with gradients, layers, optimizers and the tensor core: array work goes through xp
 SEAM_PACKAGES = ["ops", "functional", "nn", "optim", "distributions", "linalg"]
 CORE_FILES = sorted(p.name for p in ROOT.glob("*.py"))
-HOST_SIDE = {"backend.py", "backend_blas.py", "serialization.py"}  # the seam; safetensors' file IO
+HOST_SIDE = {
+    "backend.py",
+    "backend_blas.py",
+    "backend_random.py",
+    "serialization.py",
+}  # the seam; safetensors' file IO
 ARRAY_LIBRARIES = {"numpy", "scipy", "cupy", "cupyx"}
 
 

@@ -1,0 +1,126 @@
+"""torch.Generator for ember: seeded streams of random draws, made on the host with NumPy's
+PCG64 for either device (float draws are copied to the GPU in a process there), and the
+default generator with one stream per DataLoader worker thread. Re-exported by backend.py,
+part of the seam (the one other file that names NumPy's random module).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import numpy
+
+from .backend import ON_GPU, check_device, xp
+
+
+class Generator:
+    """torch.Generator: a seeded source of random draws (``ember.Generator``).
+
+    ``Generator(device="cpu")`` starts from torch's seed for a fresh generator, so two fresh
+    generators draw alike; ``manual_seed(s)`` (returns the generator, as torch's) reseeds,
+    ``seed()`` reseeds from the OS and returns the seed, ``initial_seed()`` says the seed,
+    ``get_state()``/``set_state()`` save and restore the stream. Every random maker and
+    initialiser takes one as ``generator=``; without it they draw from ``default_generator``,
+    which ``ember.manual_seed`` seeds. The draws come from NumPy's PCG64, so a seed gives other
+    numbers than torch's Mersenne Twister would; what repeats is ember's own stream.
+    On the GPU the draws are made on the host and copied over, so a seed gives the same
+    numbers on either device (float draws arrive as device arrays; integers and
+    permutations, which index host data in samplers, stay on the host).
+    """
+
+    #: the seed torch gives a fresh Generator()
+    DEFAULT_SEED = 67280421310721
+
+    def __init__(self, device=None):
+        # draws are made on the host either way: torch's "cpu" generator is accepted on the GPU
+        self.device = check_device(None if device is None or str(device) == "cpu" else device)
+        self.manual_seed(self.DEFAULT_SEED)
+
+    def manual_seed(self, seed: int) -> Generator:
+        if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
+            raise TypeError(f"manual_seed expects an integer seed, got {seed!r}")
+        self._initial = int(seed)
+        self._rng = numpy.random.Generator(numpy.random.PCG64(int(seed) % 2**64))
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the operating system's entropy; returns the new seed."""
+        seed = int.from_bytes(os.urandom(8), "little") >> 1
+        self.manual_seed(seed)
+        return seed
+
+    def initial_seed(self) -> int:
+        return self._initial
+
+    def get_state(self) -> dict:
+        return self._rng.bit_generator.state
+
+    def set_state(self, state: dict) -> Generator:
+        self._rng.bit_generator.state = state
+        return self
+
+    def __repr__(self) -> str:
+        return f"ember.Generator(device={self.device!r}, initial_seed={self._initial})"
+
+    def standard_normal(self, shape, dtype):
+        return _on_device(self._rng.standard_normal(shape, dtype=dtype))
+
+    def random(self, shape, dtype):
+        return _on_device(self._rng.random(shape, dtype=dtype))
+
+    def uniform(self, low, high, shape, dtype):
+        out = self._rng.random(shape, dtype=numpy.float64)
+        return _on_device((low + (high - low) * out).astype(dtype, copy=False))
+
+    def integers(self, low, high, shape):
+        return self._rng.integers(low, high, size=shape, dtype=numpy.int64)
+
+    def permutation(self, n: int):
+        return self._rng.permutation(n)
+
+    def bernoulli_mask(self, p_keep: float, shape, dtype):
+        return _on_device((self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype))
+
+
+def _on_device(host):
+    """A host draw as an array of this process's device (itself on the CPU)."""
+    return xp.asarray(host) if ON_GPU else host
+
+
+_worker_streams = threading.local()
+
+
+class _DefaultGenerator(Generator):
+    """``default_generator``: in a DataLoader worker thread, that worker's own stream (see
+    ``use_worker_stream``), as each of torch's worker processes has a default generator of its
+    own; in every other thread, the process's stream."""
+
+    def _slot(self) -> dict:
+        slot = getattr(_worker_streams, "slot", None)
+        return slot if slot is not None else self.__dict__.setdefault("_process_slot", {})
+
+    _rng = property(lambda g: g._slot()["rng"], lambda g, v: g._slot().__setitem__("rng", v))
+    _initial = property(
+        lambda g: g._slot()["initial"], lambda g, v: g._slot().__setitem__("initial", v)
+    )
+
+
+def use_worker_stream(seed: int) -> None:
+    """Give the calling thread (a DataLoader worker) a default-generator stream of its own,
+    seeded with ``seed``: its draws neither take from nor depend on the other threads', so a
+    seeded run repeats whatever the threads' timing."""
+    _worker_streams.slot = {}
+    default_generator.manual_seed(seed)
+
+
+default_generator = _DefaultGenerator().manual_seed(0)
+
+
+def generator_or_default(generator) -> Generator:
+    """``generator`` if one was passed (checked), else ``default_generator``."""
+    if generator is None:
+        return default_generator
+    if not isinstance(generator, Generator):
+        raise TypeError(f"generator must be an ember.Generator, got {type(generator).__name__}")
+    return generator
