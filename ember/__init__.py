@@ -70,11 +70,14 @@ from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
 from .threads import get_num_threads, set_num_threads
+from .torch_aliases import *  # noqa: F403 - concat … promote_types, in its __all__
 from .torch_functions import *  # noqa: F403 - torch's top-level functions, listed in its __all__
 from .torch_index_shape import *  # noqa: F403 - index_put … vstack, in its __all__
 from .torch_int_math import *  # noqa: F403 - frexp … copysign, in its __all__
 from .torch_linalg_funcs import *  # noqa: F403 - addbmm … vdot, in its __all__
 from .torch_math import *  # noqa: F403 - torch's further maths (tan … cdist), in its __all__
+from .torch_nn_functions import *  # noqa: F403 - slice_scatter …, torch.conv2d …, in its __all__
+from .torch_special_linalg import *  # noqa: F403 - i0 … lu_unpack, in its __all__
 from .torch_stats_more import *  # noqa: F403 - mode … renorm, in its __all__
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype

@@ -22,12 +22,15 @@ import weakref
 
 from . import (
     backend,
+    tensor_aliases,
     tensor_index,
     tensor_index_more,
     tensor_index_shape,
     tensor_linalg_methods,
     tensor_methods,
+    tensor_scatter_more,
     tensor_shape_more,
+    tensor_special_linalg,
     tensor_stats_more,
     tensor_torch,
     tensor_torch_arith,
@@ -39,12 +42,15 @@ from .autograd import run_backward, sequence
 from .backend import xp
 from .function import Function, _grad_state, observers
 from .ops import shape as S
+from .tensor_aliases import AliasTensorMethods
 from .tensor_index import IndexTensorMethods
 from .tensor_index_more import IndexMoreTensorMethods
 from .tensor_index_shape import IndexShapeTensorMethods
 from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
+from .tensor_scatter_more import ScatterMoreTensorMethods
 from .tensor_shape_more import ShapeMoreTensorMethods
+from .tensor_special_linalg import SpecialLinalgTensorMethods
 from .tensor_stats_more import StatsMoreTensorMethods
 from .tensor_torch import TorchTensorMethods
 from .tensor_torch_math import TorchMathMethods
@@ -125,6 +131,9 @@ class Tensor(
     StatsMoreTensorMethods,
     IndexShapeTensorMethods,
     LinalgTensorMethods,
+    AliasTensorMethods,
+    SpecialLinalgTensorMethods,
+    ScatterMoreTensorMethods,
     TorchMathMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
@@ -390,6 +399,9 @@ for _mixin_module in (
     tensor_stats_more,
     tensor_index_shape,
     tensor_linalg_methods,
+    tensor_aliases,
+    tensor_special_linalg,
+    tensor_scatter_more,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply
