@@ -1,6 +1,8 @@
-"""Tensor methods for torch's aliases, predicates and small conveniences (concat, greater,
-less_equal, absolute, fix, fliplr, ravel, swapaxes, tile, broadcast_tensors, allclose, equal,
-argwhere, fmax, isposinf, logspace, rsub, promote_types …).
+"""Tensor methods for torch's aliases, predicates and small conveniences (greater, less_equal,
+absolute, fix, fliplr, ravel, swapaxes, argwhere, fmax, isposinf, nextafter, equal,
+sum_to_size, byte, bitwise_left_shift …), each composed of existing ops so that autograd gives
+torch's gradients where torch's are differentiable. ember.torch_aliases calls these for the
+top-level functions.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py.
 """
@@ -9,11 +11,306 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .backend import xp
+from .ops.index import check_dim
+from .tensor_methods import _promoted, _t
+
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
+
+_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
+_DTYPE_NAMES.update(int32="Int", int16="Short", int8="Char", uint8="Byte", bool="Bool")
+_DTYPE_NAMES.update(complex64="ComplexFloat", complex128="ComplexDouble")
+
+
+def torch_dtype_name(dtype) -> str:
+    """torch's C++ name of a dtype as its error messages print it (float32 → "Float")."""
+    return _DTYPE_NAMES.get(str(dtype), str(dtype))
+
+
+def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
+    """torch's error for a kernel with no version for a dtype."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{torch_dtype_name(dtype)}'")
+
+
+def require_tensor(op: str, value, name: str = "other", position: int = 1) -> None:
+    """torch's TypeError where an argument must be a Tensor."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{op}(): argument '{name}' (position {position}) must be Tensor, not"
+            f" {type(value).__name__}"
+        )
+
+
+def _shift(a: Tensor, b, left: bool) -> Tensor:
+    x, y = _promoted(a, _t(b, a))
+    kind = x.data.dtype.kind
+    if kind not in "iu":
+        raise not_implemented_for("lshift_cpu" if left else "rshift_cpu", x.data.dtype)
+    # NumPy, like torch, gives 0 (or the sign for a right shift) for shifts out of range.
+    op = xp.left_shift if left else xp.right_shift
+    return Tensor(op(x.data, y.data.astype(x.data.dtype)))
+
+
+def _pick(a: Tensor, other, larger: bool) -> Tensor:
+    """fmax / fmin: the larger (smaller) operand, the non-NaN one where one is NaN; the gradient
+    goes to the operand picked (self on ties), as torch's."""
+    x, y = _promoted(a, other)
+    if x.data.dtype == xp.bool_:
+        raise not_implemented_for("fmax" if larger else "fmin", x.data.dtype)
+    keep = (x.data >= y.data) if larger else (x.data <= y.data)
+    if y.data.dtype.kind in "fc":
+        keep = keep | xp.isnan(y.data)
+    return x.where(keep, y)
 
 
 class AliasTensorMethods:
     """See the module docstring."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------ comparison aliases
+    def greater(self, other) -> Tensor:
+        """torch.Tensor.greater: alias of gt."""
+        return self.gt(other)
+
+    def greater_equal(self, other) -> Tensor:
+        """torch.Tensor.greater_equal: alias of ge."""
+        return self.ge(other)
+
+    def less(self, other) -> Tensor:
+        """torch.Tensor.less: alias of lt."""
+        return self.lt(other)
+
+    def less_equal(self, other) -> Tensor:
+        """torch.Tensor.less_equal: alias of le."""
+        return self.le(other)
+
+    def not_equal(self, other) -> Tensor:
+        """torch.Tensor.not_equal: alias of ne."""
+        return self.ne(other)
+
+    def greater_(self, other) -> Tensor:
+        """torch.Tensor.greater_: self = (self > other), in self's dtype."""
+        return self._arith_("greater_", self.gt(other))
+
+    def greater_equal_(self, other) -> Tensor:
+        """torch.Tensor.greater_equal_: self = (self >= other), in self's dtype."""
+        return self._arith_("greater_equal_", self.ge(other))
+
+    def less_(self, other) -> Tensor:
+        """torch.Tensor.less_: self = (self < other), in self's dtype."""
+        return self._arith_("less_", self.lt(other))
+
+    def less_equal_(self, other) -> Tensor:
+        """torch.Tensor.less_equal_: self = (self <= other), in self's dtype."""
+        return self._arith_("less_equal_", self.le(other))
+
+    def not_equal_(self, other) -> Tensor:
+        """torch.Tensor.not_equal_: self = (self != other), in self's dtype."""
+        return self._arith_("not_equal_", self.ne(other))
+
+    def equal(self, other) -> bool:
+        """torch.Tensor.equal: same shape and same values (a Python bool)."""
+        require_tensor("equal", other)
+        return bool(self.shape == other.shape and xp.array_equal(self.data, other.data))
+
+    # ------------------------------------------------------------ sign and rounding aliases
+    def absolute(self) -> Tensor:
+        """torch.Tensor.absolute: alias of abs."""
+        if self.data.dtype == xp.bool_:
+            raise not_implemented_for("abs_cpu", self.data.dtype)
+        return self.abs()
+
+    def absolute_(self) -> Tensor:
+        """torch.Tensor.absolute_: abs in place."""
+        return self._arith_("absolute_", self.absolute())
+
+    def negative(self) -> Tensor:
+        """torch.Tensor.negative: alias of neg."""
+        if self.data.dtype == xp.bool_:
+            raise RuntimeError(
+                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying"
+                " to invert a mask, use the `~` or `logical_not()` operator instead."
+            )
+        return self.neg()
+
+    def negative_(self) -> Tensor:
+        """torch.Tensor.negative_: neg in place."""
+        return self._arith_("negative_", self.negative())
+
+    def positive(self) -> Tensor:
+        """torch.Tensor.positive: self itself (a bool tensor is refused)."""
+        if self.data.dtype == xp.bool_:
+            raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+        return self
+
+    def fix(self) -> Tensor:
+        """torch.Tensor.fix: alias of trunc."""
+        if self.data.dtype == xp.bool_:
+            raise not_implemented_for("trunc_vml_cpu", self.data.dtype)
+        return self.trunc()
+
+    def fix_(self) -> Tensor:
+        """torch.Tensor.fix_: trunc in place."""
+        return self._arith_("fix_", self.fix())
+
+    # ------------------------------------------------------------ shape aliases
+    def fliplr(self) -> Tensor:
+        """torch.Tensor.fliplr: flip along dim 1 (a tensor of ≥ 2 dims)."""
+        if self.ndim < 2:
+            raise RuntimeError("Input must be >= 2-d.")
+        return self.flip(1)
+
+    def flipud(self) -> Tensor:
+        """torch.Tensor.flipud: flip along dim 0 (a tensor of ≥ 1 dim)."""
+        if self.ndim < 1:
+            raise RuntimeError("Input must be >= 1-d.")
+        return self.flip(0)
+
+    def ravel(self) -> Tensor:
+        """torch.Tensor.ravel: the elements as a 1-D tensor (reshape(-1))."""
+        return self.reshape(-1)
+
+    def swapaxes(self, axis0: int, axis1: int) -> Tensor:
+        """torch.Tensor.swapaxes: alias of transpose."""
+        return self.transpose(axis0, axis1)
+
+    def swapdims(self, dim0: int, dim1: int) -> Tensor:
+        """torch.Tensor.swapdims: alias of transpose."""
+        return self.transpose(dim0, dim1)
+
+    def swapaxes_(self, axis0: int, axis1: int) -> Tensor:
+        """torch.Tensor.swapaxes_: transpose self in place (its shape changes)."""
+        return self._swap_("swapaxes_", axis0, axis1)
+
+    def swapdims_(self, dim0: int, dim1: int) -> Tensor:
+        """torch.Tensor.swapdims_: transpose self in place (its shape changes)."""
+        return self._swap_("swapdims_", dim0, dim1)
+
+    def _swap_(self, name: str, d0: int, d1: int) -> Tensor:
+        self._inplace(name)
+        d0, d1 = check_dim(name, d0, self.ndim), check_dim(name, d1, self.ndim)
+        if self.ndim:
+            self.data = self.data.swapaxes(d0, d1)
+        return self
+
+    def sum_to_size(self, *size) -> Tensor:
+        """torch.Tensor.sum_to_size: summed over the dims that broadcast ``size`` to self."""
+        if len(size) == 1 and isinstance(size[0], (tuple, list)):
+            size = size[0]
+        size = tuple(int(s) for s in size)
+        shape, lead = tuple(self.shape), self.ndim - len(size)
+        if lead < 0 or any(s != 1 and s != n for s, n in zip(size, shape[lead:])):
+            raise RuntimeError(
+                f"size {{{list(size)}}} is not expandable to size {{{list(shape)}}}."
+            )
+        dims = tuple(range(lead)) + tuple(
+            lead + i for i, (s, n) in enumerate(zip(size, shape[lead:])) if s == 1 and n != 1
+        )
+        return (self.sum(dim=dims, keepdim=True) if dims else self).reshape(size)
+
+    # ------------------------------------------------------------ predicates
+    def argwhere(self) -> Tensor:
+        """torch.Tensor.argwhere: the indices of the nonzero elements, one row each (int64)."""
+        return Tensor(xp.argwhere(self.data).astype(xp.int64))
+
+    def isneginf(self) -> Tensor:
+        """torch.Tensor.isneginf: whether each element is -inf (bool)."""
+        return self._inf_test("isneginf", xp.isneginf)
+
+    def isposinf(self) -> Tensor:
+        """torch.Tensor.isposinf: whether each element is +inf (bool)."""
+        return self._inf_test("isposinf", xp.isposinf)
+
+    def _inf_test(self, name: str, op) -> Tensor:
+        kind = self.data.dtype.kind
+        if kind == "c":
+            raise RuntimeError(f"{name} does not support complex inputs.")
+        return Tensor(op(self.data) if kind == "f" else xp.zeros(self.data.shape, xp.bool_))
+
+    def is_signed(self) -> bool:
+        """torch.Tensor.is_signed: whether the dtype holds negative values."""
+        return self.data.dtype.kind in "ifc"
+
+    def is_complex(self) -> bool:
+        """torch.Tensor.is_complex: whether the dtype is complex."""
+        return self.data.dtype.kind == "c"
+
+    def is_nonzero(self) -> bool:
+        """torch.Tensor.is_nonzero: whether the single element is nonzero."""
+        n = self.data.size
+        if n != 1:
+            more = "no values" if n == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {more} is ambiguous")
+        return bool(self.data.reshape(()) != 0)
+
+    def is_same_size(self, other) -> bool:
+        """torch.Tensor.is_same_size: whether other has self's shape."""
+        require_tensor("is_same_size", other)
+        return tuple(self.shape) == tuple(other.shape)
+
+    def ndimension(self) -> int:
+        """torch.Tensor.ndimension: alias of dim()."""
+        return self.ndim
+
+    # ------------------------------------------------------------ dtype conversions
+    def byte(self) -> Tensor:
+        """torch.Tensor.byte: to uint8."""
+        return self._int_cast(xp.uint8)
+
+    def char(self) -> Tensor:
+        """torch.Tensor.char: to int8."""
+        return self._int_cast(xp.int8)
+
+    def short(self) -> Tensor:
+        """torch.Tensor.short: to int16."""
+        return self._int_cast(xp.int16)
+
+    def _int_cast(self, dtype) -> Tensor:
+        a = self.data
+        if a.dtype == dtype:
+            return self
+        if a.dtype.kind in "fc":  # through int64, wrapping as torch does out of range
+            a = a.real.astype(xp.int64)
+        return Tensor(a.astype(dtype))
+
+    # ------------------------------------------------------------ NaN-aware extrema, ulps
+    def fmax(self, other) -> Tensor:
+        """torch.Tensor.fmax: the larger of two, ignoring a NaN where one operand is NaN."""
+        require_tensor("fmax", other)
+        return _pick(self, other, True)
+
+    def fmin(self, other) -> Tensor:
+        """torch.Tensor.fmin: the smaller of two, ignoring a NaN where one operand is NaN."""
+        require_tensor("fmin", other)
+        return _pick(self, other, False)
+
+    def nextafter(self, other) -> Tensor:
+        """torch.Tensor.nextafter: the next float after self towards other (no gradient)."""
+        require_tensor("nextafter", other)
+        x, y = _promoted(self, other)
+        if x.data.dtype.kind != "f":
+            raise not_implemented_for("nextafter_cpu", x.data.dtype)
+        return Tensor(xp.nextafter(x.data, y.data))
+
+    def nextafter_(self, other) -> Tensor:
+        """torch.Tensor.nextafter_: nextafter in place."""
+        return self._arith_("nextafter_", self.nextafter(other))
+
+    # ------------------------------------------------------------ shifts
+    def bitwise_left_shift(self, other) -> Tensor:
+        """torch.Tensor.bitwise_left_shift: self << other (integers)."""
+        return _shift(self, other, True)
+
+    def bitwise_right_shift(self, other) -> Tensor:
+        """torch.Tensor.bitwise_right_shift: self >> other (integers, arithmetic)."""
+        return _shift(self, other, False)
+
+    def bitwise_left_shift_(self, other) -> Tensor:
+        """torch.Tensor.bitwise_left_shift_: self <<= other."""
+        return self._arith_("bitwise_left_shift_", self.bitwise_left_shift(other))
+
+    def bitwise_right_shift_(self, other) -> Tensor:
+        """torch.Tensor.bitwise_right_shift_: self >>= other."""
+        return self._arith_("bitwise_right_shift_", self.bitwise_right_shift(other))
