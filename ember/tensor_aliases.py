@@ -197,6 +197,8 @@ class AliasTensorMethods:
 
     def sum_to_size(self, *size) -> Tensor:
         """torch.Tensor.sum_to_size: summed over the dims that broadcast ``size`` to self."""
+        if not size:
+            raise TypeError('sum_to_size() missing 1 required positional arguments: "size"')
         if len(size) == 1 and isinstance(size[0], (tuple, list)):
             size = size[0]
         size = tuple(int(s) for s in size)

@@ -103,7 +103,13 @@ def equal(input, other) -> bool:  # noqa: A002
     return input.equal(other)
 
 
-def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False):  # noqa: A002
+def allclose(
+    input,  # noqa: A002
+    other,
+    rtol: float = 1e-05,
+    atol: float = 1e-08,
+    equal_nan: bool = False,
+) -> bool:
     """torch.allclose: |input - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""
     require_tensor("allclose", input, "input", 1)
     require_tensor("allclose", other, "other", 2)
@@ -244,9 +250,11 @@ def _broadcast_pair(a: tuple, b: tuple) -> tuple:
 
 def broadcast_tensors(*tensors) -> tuple:
     """torch.broadcast_tensors: each tensor expanded to their common broadcast shape."""
-    if len(tensors) == 1 and isinstance(tensors[0], (tuple, list)):
-        tensors = tuple(tensors[0])
-    tensors = [_t(x) for x in tensors]
+    for i, x in enumerate(tensors):
+        if not isinstance(x, Tensor):
+            raise TypeError(
+                f"expected Tensor as element {i} in argument 0, but got {type(x).__name__}"
+            )
     shape: tuple = ()
     for x in tensors:
         shape = _broadcast_pair(shape, tuple(x.shape))

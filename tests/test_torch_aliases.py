@@ -100,6 +100,11 @@ def test_detach_and_swap_in_place(torch):
     d = ember.detach(x)
     assert not d.requires_grad and d.grad_fn is None
     np.testing.assert_array_equal(d.numpy(), A)
+    assert ember.positive(x) is x and x.positive() is x  # torch returns the tensor itself
+    assert ember.clone(x).requires_grad
+    y = ember.tensor(A)
+    ember.clone(y).fill_(0.0)  # a copy: writing it leaves y alone
+    np.testing.assert_array_equal(y.numpy(), A)
     e, t = ember.tensor(T3), torch.tensor(T3)
     assert e.swapaxes_(0, -1) is e and e.swapdims_(1, 0) is e
     t.swapaxes_(0, -1).swapdims_(1, 0)
@@ -383,6 +388,9 @@ ERRORS = [
     ("rshift_bool", lambda m: m.bitwise_right_shift(m.tensor([True]), m.tensor([True]))),
     ("is_nonzero_many", lambda m: m.ones(2).is_nonzero()),
     ("is_nonzero_empty", lambda m: m.ones(0).is_nonzero()),
+    ("sum_to_size_none", lambda m: m.ones(2, 3).sum_to_size()),
+    ("broadcast_tensors_list", lambda m: m.broadcast_tensors([m.ones(2), m.ones(1)])),
+    ("broadcast_tensors_int", lambda m: m.broadcast_tensors(m.ones(2), 3)),
     ("sum_to_size_bad", lambda m: m.ones(2, 3).sum_to_size(4, 3)),
     ("sum_to_size_long", lambda m: m.ones(2, 3).sum_to_size(2, 3, 1)),
     ("logspace_steps", lambda m: m.logspace(0, 2, -1)),
