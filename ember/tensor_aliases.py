@@ -56,8 +56,6 @@ def _pick(a: Tensor, other, larger: bool) -> Tensor:
     """fmax / fmin: the larger (smaller) operand, the non-NaN one where one is NaN; the gradient
     goes to the operand picked (self on ties), as torch's."""
     x, y = _promoted(a, other)
-    if x.data.dtype == xp.bool_:
-        raise not_implemented_for("fmax" if larger else "fmin", x.data.dtype)
     keep = (x.data >= y.data) if larger else (x.data <= y.data)
     if y.data.dtype.kind in "fc":
         keep = keep | xp.isnan(y.data)

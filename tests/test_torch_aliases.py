@@ -143,6 +143,8 @@ NOGRAD = [
     ("absolute_int", lambda m, a: m.absolute(a), [INT]),
     ("fix_int", lambda m, a: m.fix(a), [INT]),
     ("fmax_int", lambda m, a, b: m.fmax(a, b), [INT, INT[::-1].copy()]),
+    ("fmax_bool", lambda m, a, b: m.fmax(a > 0, b > 0), [A, B]),
+    ("fmin_bool", lambda m, a, b: (a > 0).fmin(b > 0), [A, B]),
     ("rsub_int", lambda m, a: m.rsub(a, 2), [INT]),
     ("rsub_int_float", lambda m, a: m.rsub(a, 2.5), [INT]),
     ("byte", lambda m, a: a.byte(), [INT]),
