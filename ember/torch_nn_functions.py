@@ -110,51 +110,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True) -> Ten
 
 
 # ------------------------------------------------------------ convolutions
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
-    """torch.conv1d (as F.conv1d)."""
-    return F.conv1d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
-    """torch.conv2d (as F.conv2d)."""
-    return F.conv2d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1) -> Tensor:  # noqa: A002
-    """torch.conv3d (as F.conv3d)."""
-    return F.conv3d(input, weight, bias, stride, padding, dilation, groups)
-
-
-def conv_transpose1d(  # noqa: PLR0913
-    input,  # noqa: A002
-    weight,
-    bias=None,
-    stride=1,
-    padding=0,
-    output_padding=0,
-    groups=1,
-    dilation=1,
-) -> Tensor:
-    """torch.conv_transpose1d (as F.conv_transpose1d)."""
-    return F.conv_transpose1d(
-        input, weight, bias, stride, padding, output_padding, groups, dilation
-    )
-
-
-def conv_transpose2d(  # noqa: PLR0913
-    input,  # noqa: A002
-    weight,
-    bias=None,
-    stride=1,
-    padding=0,
-    output_padding=0,
-    groups=1,
-    dilation=1,
-) -> Tensor:
-    """torch.conv_transpose2d (as F.conv_transpose2d)."""
-    return F.conv_transpose2d(
-        input, weight, bias, stride, padding, output_padding, groups, dilation
-    )
+# torch's top-level convolutions take F's arguments in F's order: the same functions
+conv1d, conv2d, conv3d = F.conv1d, F.conv2d, F.conv3d
+conv_transpose1d, conv_transpose2d = F.conv_transpose1d, F.conv_transpose2d
 
 
 # ------------------------------------------------------------ normalisation

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.torch_pairs import DTYPES, check, leaves, rand, tol
+from tests.torch_pairs import DTYPES, check, leaves, rand, same_error, tol
 
 
 def spd(*shape, dtype=np.float64, seed=0):
@@ -26,17 +26,6 @@ def tri(*shape, upper, dtype=np.float64, seed=0):
     n = shape[-1]
     a = a + np.eye(n) * (2.0 + np.abs(rand(n, seed=seed + 7)))
     return a.astype(dtype)
-
-
-def same_error(torch, e_fn, t_fn):
-    """ember raises what torch raises: the same type and the same (first line of) message."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(Exception) as t_err:
-            t_fn()
-    with pytest.raises(t_err.type) as e_err:
-        e_fn()
-    assert str(e_err.value) == str(t_err.value).split("\n")[0]
 
 
 SCALES = [(1, 1), (0.5, 2.0), (0, 1.5), (2, 0)]

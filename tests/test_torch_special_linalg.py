@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.torch_pairs import DTYPES, check, leaves, rand, tol
+from tests.torch_pairs import DTYPES, check, leaves, rand, same_error, tol
 
 # torch.qr, torch.cholesky, torch.lu_solve … warn that they are deprecated
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -31,17 +31,6 @@ def well(*shape, dtype=np.float64, seed=0):
 
 def positive(*shape, lo=0.2, hi=5.0, dtype=np.float64, seed=0):
     return np.random.default_rng(seed).uniform(lo, hi, shape).astype(dtype)
-
-
-def same_error(torch, e_fn, t_fn):
-    """ember raises what torch raises: the same type and the same (first line of) message."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        with pytest.raises(Exception) as t_err:
-            t_fn()
-    with pytest.raises(t_err.type) as e_err:
-        e_fn()
-    assert str(e_err.value) in (str(t_err.value), str(t_err.value).split("\n")[0])
 
 
 def quiet(fn, *args, **kwargs):

@@ -6,7 +6,10 @@ and values) and the gradients of a weighted sum of them. Tolerances: float64 ~1e
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
+import pytest
 
 import ember
 
@@ -51,3 +54,14 @@ def check(torch, e_outs, t_outs, e_leaves, t_leaves, dtype, grad=True):
     for e, t in zip(e_leaves, t_leaves):
         assert e.grad is not None and t.grad is not None
         np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **tol(dtype))
+
+
+def same_error(torch, e_fn, t_fn):
+    """ember raises what torch raises: the same type and the same message (or its first line)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(Exception) as t_err:
+            t_fn()
+    with pytest.raises(t_err.type) as e_err:
+        e_fn()
+    assert str(e_err.value) in (str(t_err.value), str(t_err.value).split("\n")[0])
