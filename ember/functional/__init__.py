@@ -132,6 +132,10 @@ from .pool import (
     max_unpool1d,
     max_unpool2d,
 )
+from .pool3d_more import *  # noqa: F403 - conv_transpose3d … (its __all__)
+from .pool3d_more import __all__ as _POOL3D_NAMES
+from .pool_extra import *  # noqa: F403 - fractional_max_pool2d … (its __all__)
+from .pool_extra import __all__ as _POOL_EXTRA_NAMES
 from .shape import cat, maximum, minimum, stack, where
 from .spatial import affine_grid, grid_sample, gumbel_softmax, pdist
 
@@ -269,4 +273,6 @@ __all__ = [
     "conv3d",
     "dropout3d",
     "max_pool3d",
+    *_POOL3D_NAMES,
+    *_POOL_EXTRA_NAMES,
 ]

@@ -50,6 +50,8 @@ from .ctc import (
 )
 from .dropout import Dropout
 from .layernorm import LayerNorm
+from .layers_3d_more import *  # noqa: F403 - ConvTranspose3d … (its __all__)
+from .layers_3d_more import __all__ as _LAYERS_3D_NAMES
 from .layers_extra import (
     AlphaDropout,
     ChannelShuffle,
@@ -92,6 +94,8 @@ from .layers_more import (
     ZeroPad1d,
     ZeroPad2d,
 )
+from .layers_pool_more import *  # noqa: F403 - FractionalMaxPool2d … (its __all__)
+from .layers_pool_more import __all__ as _LAYERS_POOL_NAMES
 from .lazy import (
     LazyBatchNorm1d,
     LazyBatchNorm2d,
@@ -291,4 +295,6 @@ __all__ = [
     "UninitializedParameter",
     "UninitializedBuffer",
     *_CONV3D_NAMES,
+    *_LAYERS_3D_NAMES,
+    *_LAYERS_POOL_NAMES,
 ]
