@@ -4,11 +4,13 @@ gradient clipping."""
 from ..nn.utils import clip_grad_norm_, clip_grad_value_
 from . import lr_scheduler, swa_utils
 from .adadelta import Adadelta
+from .adafactor import Adafactor
 from .adagrad import Adagrad
 from .adam import Adam, AdamW
 from .adamax import Adamax
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -34,4 +36,6 @@ __all__ = [
     "ASGD",
     "LBFGS",
     "Rprop",
+    "Adafactor",
+    "Muon",
 ]
