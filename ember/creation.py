@@ -44,7 +44,8 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     if isinstance(data, Tensor):
         data = data.data
     a = xp.array(data, dtype=dtype)
-    if dtype is None and a.dtype == xp.float64 and not backend.is_host_or_device_array(data):
+    # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype
+    if dtype is None and a.dtype == xp.float64 and not hasattr(data, "dtype"):
         a = a.astype(backend.DEFAULT_DTYPE)
     return Tensor(a, requires_grad=requires_grad)
 

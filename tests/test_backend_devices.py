@@ -87,3 +87,9 @@ def test_blas_corename_names_the_kernels_numpy_runs():
     forced = os.environ.get("OPENBLAS_CORETYPE")
     if name and forced:  # the variable, read when NumPy loaded, chose them
         assert name.lower() == forced.lower()
+
+
+def test_numpy_scalars_keep_their_dtype_as_in_torch(torch):
+    for value in (np.float64(0.4), np.float32(0.4), np.int32(3), np.float64(2.0)):
+        assert ember.tensor(value).dtype == torch.tensor(value).numpy().dtype
+    assert ember.tensor(0.4).dtype == np.float32
