@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from ..function import enable_grad, no_grad
 from .optimizer import Optimizer
 
 # Keller Jordan's quintic coefficients and step count, torch's defaults
@@ -78,18 +77,6 @@ class Muon(Optimizer):
                         "Muon only supports 2D parameters whereas we found a parameter with"
                         f" size: {p.size()}"
                     )
-
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with enable_grad():
-                loss = closure()
-        with no_grad():
-            for group in self.param_groups:
-                for p in group["params"]:
-                    if p.grad is not None:
-                        self.update(p.data, p.grad.data, self.state.setdefault(p, {}), group)
-        return loss
 
     def update(self, p, g, state, group):
         lr, wd, mu = group["lr"], group["weight_decay"], group["momentum"]

@@ -109,7 +109,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = {}
                     g = p.grad.data
-                    g = -g if group["maximize"] else g
+                    g = -g if group.get("maximize") else g  # Muon and LBFGS have no maximize
                     if p.data.ndim == 0:
                         _update_scalar(self.update, p.data, g, state, group)
                     else:
