@@ -12,6 +12,7 @@ import builtins
 from . import backend, promotion
 from .backend import xp
 from .functional.shape import cat
+from .ops.index_put import broadcast_shape
 from .tensor import Tensor
 from .tensor_aliases import require_tensor, torch_dtype_name
 from .tensor_methods import _t as _operand
@@ -116,7 +117,7 @@ def allclose(
     a, b = input.data, other.data
     if a.dtype != b.dtype:
         raise RuntimeError(f"{torch_dtype_name(a.dtype)} did not match {torch_dtype_name(b.dtype)}")
-    _broadcast_pair(tuple(a.shape), tuple(b.shape))
+    broadcast_shape(tuple(a.shape), tuple(b.shape))
     return bool(xp.allclose(a, b, rtol, atol, equal_nan))
 
 
@@ -233,21 +234,6 @@ def clone(input, *, memory_format=None) -> Tensor:  # noqa: A002
     return input.clone()
 
 
-def _broadcast_pair(a: tuple, b: tuple) -> tuple:
-    """The broadcast shape of two shapes, or torch's error for tensors that do not broadcast."""
-    n = builtins.max(len(a), len(b))
-    a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-    out = []
-    for i, (p, q) in enumerate(zip(a, b)):
-        if p != q and p != 1 and q != 1:
-            raise RuntimeError(
-                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at"
-                f" non-singleton dimension {i}"
-            )
-        out.append(q if p == 1 else p)
-    return tuple(out)
-
-
 def broadcast_tensors(*tensors) -> tuple:
     """torch.broadcast_tensors: each tensor expanded to their common broadcast shape."""
     for i, x in enumerate(tensors):
@@ -257,7 +243,7 @@ def broadcast_tensors(*tensors) -> tuple:
             )
     shape: tuple = ()
     for x in tensors:
-        shape = _broadcast_pair(shape, tuple(x.shape))
+        shape = broadcast_shape(shape, tuple(x.shape))
     return tuple(x if tuple(x.shape) == shape else x.expand(*shape) for x in tensors)
 
 

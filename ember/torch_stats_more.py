@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .backend import xp
 from .ops import shape as S
+from .ops.index_put import broadcast_shape
 from .tensor import Tensor, apply, as_array
 from .tensor_stats_more import wrap_dim
 from .torch_shape import _t
@@ -95,20 +96,8 @@ def _trapezoid_args(name: str, y, x, dx, dim):
     n = x.shape[d]
     step = x.narrow(d, 1, max(n - 1, 0)) - x.narrow(d, 0, max(n - 1, 0))
     pair = y.shape[:d] + (max(y.shape[d] - 1, 0),) + y.shape[d + 1 :]
-    _check_broadcast(pair, step.shape)
+    broadcast_shape(pair, step.shape)  # torch's error where they do not broadcast
     return y, d, step
-
-
-def _check_broadcast(a: tuple, b: tuple) -> None:
-    """torch's error where shapes a and b do not broadcast."""
-    nd = max(len(a), len(b))
-    a, b = (1,) * (nd - len(a)) + tuple(a), (1,) * (nd - len(b)) + tuple(b)
-    for i, (p, q) in enumerate(zip(a, b)):
-        if p != q and p != 1 and q != 1:
-            raise RuntimeError(
-                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at"
-                f" non-singleton dimension {i}"
-            )
 
 
 def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:

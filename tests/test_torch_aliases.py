@@ -303,6 +303,20 @@ def test_broadcast_shapes_against_torch(torch):
     assert ember.broadcast_tensors() == ()
 
 
+def test_broadcast_errors_name_the_last_clashing_dim_as_torch(torch):
+    # torch's infer_size walks the dims from the last: with two clashes it names the later one
+    a, b = np.zeros((2, 3)), np.zeros((3, 4))
+    for call in (
+        lambda m, x, y: m.allclose(x, y),
+        lambda m, x, y: m.broadcast_tensors(x, y),
+    ):
+        with pytest.raises(RuntimeError) as want:
+            call(torch, torch.tensor(a), torch.tensor(b))
+        with pytest.raises(RuntimeError) as got:
+            call(ember, ember.tensor(a), ember.tensor(b))
+        assert str(got.value) == str(want.value)
+
+
 DT = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
 DT += ["complex64", "complex128"]
 

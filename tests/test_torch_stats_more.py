@@ -493,6 +493,16 @@ def test_trapezoid_matches_torch(torch, name, dtype, dim, spacing):
     check(torch, e_out, t_out, *used, dtype)
 
 
+def test_trapezoid_shape_error_names_the_last_clashing_dim_as_torch(torch):
+    y, x = np.zeros((2, 3, 4)), np.zeros((3, 4, 4))
+    for name in ("trapezoid", "cumulative_trapezoid"):
+        with pytest.raises(RuntimeError) as want:
+            getattr(torch, name)(torch.tensor(y), torch.tensor(x))
+        with pytest.raises(RuntimeError) as got:
+            getattr(ember, name)(ember.tensor(y), ember.tensor(x))
+        assert str(got.value) == str(want.value)
+
+
 @pytest.mark.parametrize("name", CUMS)
 def test_trapezoid_edges_ints_and_gradcheck(torch, name):
     ef, tf = getattr(ember, name), getattr(torch, name)
