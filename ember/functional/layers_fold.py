@@ -80,6 +80,14 @@ def _window_table(size: int, out: int):
     return xp.minimum(start[:, None] + xp.arange(k)[None, :], (end - 1)[:, None])
 
 
+def first_max_or_last_nan(vals):
+    """Which element of each row (the last axis) a max-pooling window picks, as torch's kernels
+    (``val > max || isnan(val)``): the first maximum, or the last NaN where the row holds one."""
+    nan = xp.isnan(vals)
+    last_nan = vals.shape[-1] - 1 - xp.argmax(nan[..., ::-1], axis=-1)
+    return xp.where(nan.any(-1), last_nan, xp.argmax(vals, axis=-1))
+
+
 def _adaptive_max(x: Tensor, out_hw, return_indices: bool):
     """x (N, C, H, W) → y (N, C, Ho, Wo) and the flat index h·W + w of each maximum."""
     n, c, h, w = x.shape
@@ -89,9 +97,8 @@ def _adaptive_max(x: Tensor, out_hw, return_indices: bool):
     flat = rows[:, None, :, None] * w + cols[None, :, None, :]  # (Ho, Wo, Kh, Kw)
     flat = flat.reshape(ho * wo, kh * kw)
     a = x.data.reshape(n, c, h * w)
-    # the first maximal element in scan order (h, then w), as torch's kernel; NaN wins as there
-    vals = a[:, :, flat]  # (N, C, Ho·Wo, Kh·Kw)
-    first = xp.where(xp.isnan(vals).any(-1), xp.isnan(vals).argmax(-1), vals.argmax(-1))
+    vals = a[:, :, flat]  # (N, C, Ho·Wo, Kh·Kw), in scan order (h, then w)
+    first = first_max_or_last_nan(vals)
     index = xp.take_along_axis(flat[None, None], first[..., None], -1)[..., 0]
     y = x.reshape(n, c, h * w).gather(2, index).reshape(n, c, ho, wo)
     if return_indices:

@@ -29,7 +29,13 @@ from .conv import accepts_unbatched, expected_input
 from .conv3d import avg_pool3d, conv3d, max_pool3d
 from .conv_transpose import _args, _check, _pad_or_crop, _zero_insert
 from .layers_extra import _root
-from .layers_fold import _batched, _window_table, adaptive_max_pool1d, adaptive_max_pool2d
+from .layers_fold import (
+    _batched,
+    _window_table,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    first_max_or_last_nan,
+)
 from .pool import _max_unpool, _pair, max_pool1d, max_pool2d
 
 __all__ = [
@@ -125,9 +131,7 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
         + S[None, None, :, None, None, :]
     ).reshape(od * oh * ow, kd * kh * kw)
     vals = x.data.reshape(n, c, d * h * w)[:, :, flat]  # (N, C, Do·Ho·Wo, Kd·Kh·Kw)
-    nan = xp.isnan(vals)
-    last_nan = nan.shape[-1] - 1 - nan[..., ::-1].argmax(-1)
-    first = xp.where(nan.any(-1), last_nan, vals.argmax(-1))
+    first = first_max_or_last_nan(vals)
     index = xp.take_along_axis(flat[None, None], first[..., None], -1)[..., 0]
     y = x.reshape(n, c, d * h * w).gather(2, index).reshape(n, c, od, oh, ow)
     out = (y, Tensor(index.reshape(n, c, od, oh, ow).astype(xp.int64))) if return_indices else y

@@ -33,6 +33,7 @@ from ..tensor import Tensor
 from .activation import leaky_relu, relu
 from .activation_more import celu, elu, hardtanh, selu, threshold
 from .layers_extra import rrelu
+from .layers_fold import first_max_or_last_nan
 from .layers_more import interpolate
 
 __all__ = [
@@ -131,11 +132,7 @@ def _fractional(name, d, input, kernel_size, output_size, output_ratio, _random_
         cands.append(flat)
         vals.append(xp.take_along_axis(plane, flat, axis=2))
     cands, vals = xp.stack(cands, -1), xp.stack(vals, -1)
-    K = vals.shape[-1]
-    nan = xp.isnan(vals)
-    pick = xp.where(
-        nan.any(-1), K - 1 - xp.argmax(nan[..., ::-1], axis=-1), xp.argmax(vals, axis=-1)
-    )
+    pick = first_max_or_last_nan(vals)
     idx = xp.take_along_axis(cands, pick[..., None], axis=-1)[..., 0]  # (N, C, ∏outs)
     y = x.reshape(N, C, -1).gather(2, Tensor(idx)).reshape((N, C) + outs)
     indices = Tensor(idx.reshape((N, C) + outs))

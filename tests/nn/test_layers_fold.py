@@ -155,6 +155,25 @@ def test_adaptive_max_pool_ties_go_to_first(torch, shape, out):
     )
 
 
+def test_adaptive_max_pool_nan_picks_the_last_nan_as_torch(torch):
+    """torch's kernels take ``val > max || isnan(val)``: in a window holding NaNs the index is
+    that of the last NaN, in 1-D, 2-D and 3-D alike."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 3, 7, 9))
+    x[rng.random(x.shape) < 0.3] = np.nan
+    x[0, 0, 0, :4] = [np.nan, 1.0, np.nan, 2.0]
+    tf = torch.nn.functional
+    for e_pool, t_pool, a, out in (
+        (F.adaptive_max_pool1d, tf.adaptive_max_pool1d, x[:, :, 0], 3),
+        (F.adaptive_max_pool2d, tf.adaptive_max_pool2d, x, (3, 4)),
+        (F.adaptive_max_pool2d, tf.adaptive_max_pool2d, x, (1, 1)),
+        (ember.functional.adaptive_max_pool3d, tf.adaptive_max_pool3d, x[:, :, None], (1, 3, 2)),
+    ):
+        _, got = e_pool(ember.tensor(a), out, return_indices=True)
+        _, want = t_pool(torch.tensor(a), out, return_indices=True)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
 def test_adaptive_max_pool_gradcheck():
     x = np.random.default_rng(3).permutation(2 * 2 * 5 * 7).reshape(2, 2, 5, 7) / 10.0
     check_gradients(lambda t: F.adaptive_max_pool2d(t, (3, 4)), [x])
