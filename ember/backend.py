@@ -310,6 +310,37 @@ def doubling_scan(module, ufunc: str, a, axis: int):
     return module.moveaxis(out, 0, axis)
 
 
+def ufunc_at(ufunc: str, target, indices, values) -> None:
+    """numpy.<ufunc>.at: ``target[indices] = ufunc(target[indices], values)`` in place, each
+    repeated index applied in turn ("multiply", "maximum", "minimum"). CuPy's ufunc.at has
+    maximum and minimum (atomics) but no multiply: there the values of each index are first
+    multiplied together by a segmented doubling scan (``segmented_product_at``)."""
+    if ON_GPU and ufunc == "multiply":
+        segmented_product_at(_cupy, target, indices, values)
+        return
+    getattr(xp, ufunc).at(target, indices, values)
+
+
+def segmented_product_at(module, target, indices, values) -> None:
+    """target[indices] *= values with repeated indices multiplying, with the array module
+    ``module``: the values sorted by the flat place they go to, an inclusive product scan within
+    each run of equal places (⌈log₂ n⌉ whole-array passes), and each run's last product
+    applied once."""
+    places = module.arange(target.size).reshape(target.shape)[indices]
+    values = module.broadcast_to(values, places.shape).reshape(-1)
+    places = places.reshape(-1)
+    order = module.argsort(places, kind="stable")
+    key, prod = places[order], values[order].astype(target.dtype)
+    step = 1
+    while step < key.size:  # after the pass, each element holds the product of 2·step in its run
+        same = key[step:] == key[:-step]
+        prod[step:] = module.where(same, prod[step:] * prod[:-step], prod[step:])
+        step *= 2
+    last = module.ones(key.size, dtype=bool)
+    last[:-1] = key[1:] != key[:-1]
+    target[module.unravel_index(key[last], target.shape)] *= prod[last]
+
+
 def matmul_into(a, b, out, accumulate: bool = False) -> None:
     """out = a @ b, or out += a @ b with ``accumulate`` (see backend_blas.matmul_into); on the
     GPU through cuBLAS by CuPy's matmul."""

@@ -7,7 +7,7 @@ scatter does, with a reduction ('sum', 'prod', 'mean', 'amax', 'amin') where ind
 
 from __future__ import annotations
 
-from ..backend import get_array_module, scatter_add
+from ..backend import get_array_module, scatter_add, ufunc_at
 from ..function import Function
 from .index import _leading, along, check_dim, check_index, check_shapes
 
@@ -149,12 +149,9 @@ class ScatterReduce(Function):
             y[hit] = _identity(reduce, x.dtype, xp)
         if reduce in ("sum", "mean"):
             scatter_add(y, where, s)
-        elif reduce == "prod":
-            xp.multiply.at(y, where, s)
-        elif reduce == "amax":
-            xp.maximum.at(y, where, s)
-        else:
-            xp.minimum.at(y, where, s)
+        else:  # CuPy's ufunc.at has no multiply: the backend's helper
+            ufunc = {"prod": "multiply", "amax": "maximum", "amin": "minimum"}[reduce]
+            ufunc_at(ufunc, y, where, s)
         count = None  # how many values each place averages: only 'mean' needs it
         if reduce == "mean":
             count = xp.zeros(y.shape, dtype=x.dtype if x.dtype.kind == "f" else xp.int64)
