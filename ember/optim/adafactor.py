@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp_
 
 
 class Adafactor(Optimizer):
@@ -79,13 +79,13 @@ class Adafactor(Optimizer):
             p *= 1 - lr * wd
         if g.ndim > 1:
             R, C = state["row_var"], state["col_var"]
-            _lerp_(R, xp.mean(g * g, axis=-1, keepdims=True), w)
-            _lerp_(C, xp.mean(g * g, axis=-2, keepdims=True), w)
+            lerp_(R, xp.mean(g * g, axis=-1, keepdims=True), w)
+            lerp_(C, xp.mean(g * g, axis=-2, keepdims=True), w)
             V = R @ C  # (…, n, 1) @ (…, 1, m): the outer product R·C
             V /= xp.maximum(xp.mean(R, axis=-2, keepdims=True), eps1)
         else:
             V = state["variance"]
-            _lerp_(V, g * g, w)
+            lerp_(V, g * g, w)
             V = V.copy()
         # ε₁² under the root keeps ε₁'s magnitude: 1/max(√V̂, ε₁) = 1/√max(V̂, ε₁²)
         U = xp.maximum(V, eps1 * eps1, out=V)
@@ -93,11 +93,3 @@ class Adafactor(Optimizer):
         U = xp.divide(g, U, out=U)
         clip = max(1.0, float(xp.sqrt(xp.sum(U * U))) / (math.sqrt(U.size) * d))
         p -= (alpha / clip) * U
-
-
-def _lerp_(a, b, w: float) -> None:
-    """a ← a + w·(b - a) in place, in torch's two-sided form (exact at w = 1)."""
-    if abs(w) < 0.5:
-        a += w * (b - a)
-    else:
-        a[...] = b - (b - a) * (1 - w)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from .optimizer import Optimizer
+from .optimizer import Optimizer, lerp, lerp_
 
 # Keller Jordan's quintic coefficients and step count, torch's defaults
 EPS = 1e-7
@@ -85,8 +85,8 @@ class Muon(Optimizer):
         if "momentum_buffer" not in state:
             state["momentum_buffer"] = xp.zeros_like(g)
         B = state["momentum_buffer"]
-        _lerp_(B, g, 1 - mu)
-        B_tilde = _lerp(g, B, mu) if group["nesterov"] else B
+        lerp_(B, g, 1 - mu)
+        B_tilde = lerp(g, B, mu) if group["nesterov"] else B
         O = _zeropower_via_newtonschulz(
             B_tilde, group["ns_coefficients"], group["ns_steps"], group["eps"]
         )
@@ -137,12 +137,3 @@ def _adjust_lr(lr: float, adjust_lr_fn: str | None, shape) -> float:
     else:
         ratio = 1.0
     return lr * ratio
-
-
-def _lerp(a, b, w: float):
-    """a + w·(b - a), in torch's two-sided form (exact at w = 1)."""
-    return a + w * (b - a) if abs(w) < 0.5 else b - (b - a) * (1 - w)
-
-
-def _lerp_(a, b, w: float) -> None:
-    a[...] = _lerp(a, b, w)

@@ -213,3 +213,16 @@ def _update_scalar(update, p, g, state: dict, group: dict) -> None:
 def _is_array(v, shape: tuple) -> bool:
     # an array, not a NumPy scalar (NAdam's mu_product, ASGD's eta): those stay as they are
     return isinstance(v, xp.ndarray) and v.shape == shape
+
+
+def lerp(a, b, w: float):
+    """torch's lerp with a scalar weight: a + w·(b − a) for |w| < ½, else b − (b − a)·(1 − w)
+    (exact at w = 1), with w and 1 − w in a's precision as torch's kernel takes them."""
+    w = a.dtype.type(w)
+    d = b - a
+    return a + w * d if abs(w) < 0.5 else b - d * (a.dtype.type(1) - w)
+
+
+def lerp_(a, b, w: float) -> None:
+    """a ← lerp(a, b, w) in place."""
+    a[...] = lerp(a, b, w)

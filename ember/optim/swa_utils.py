@@ -27,6 +27,7 @@ from ..nn.module import Module
 from ..nn.normalization import _BatchNorm
 from ..tensor import Tensor, as_array
 from .lr_scheduler import LRScheduler
+from .optimizer import lerp
 
 __all__ = [
     "AveragedModel",
@@ -46,13 +47,6 @@ def _check_decay(decay: float) -> None:
         )
 
 
-def _lerp(a, b, w: float):
-    """torch's lerp: a + w·(b − a) for w < ½, else b − (b − a)·(1 − w), in a's precision."""
-    w = a.dtype.type(w)
-    d = b - a
-    return a + w * d if w < 0.5 else b - d * (a.dtype.type(1) - w)
-
-
 def _f32(a):
     """Integer tensors average in float32, torch's default dtype, before the cast back."""
     return a if a.dtype.kind in "fc" else a.astype(xp.float32)
@@ -70,7 +64,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
         for e, c in zip(ema_params, current_params):
             a, b = e.data, as_array(c)
             if a.dtype.kind in "fc":
-                _set(e, _lerp(a, b.astype(a.dtype, copy=False), 1 - decay))
+                _set(e, lerp(a, b.astype(a.dtype, copy=False), 1 - decay))
             else:
                 _set(e, _f32(a) * xp.float32(decay) + _f32(b) * xp.float32(1 - decay))
 
@@ -85,7 +79,7 @@ def get_swa_multi_avg_fn():
         for p, c in zip(averaged_params, current_params):
             a, b = p.data, as_array(c)
             if a.dtype.kind in "fc":
-                _set(p, _lerp(a, b.astype(a.dtype, copy=False), 1 / (n + 1)))
+                _set(p, lerp(a, b.astype(a.dtype, copy=False), 1 / (n + 1)))
             else:
                 _set(p, a + _f32(b - a) / xp.float32(n + 1))
 
