@@ -23,6 +23,20 @@ from . import backend
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
+#: torch's C++ names of the dtypes, as its error messages print them (float32 → "Float")
+_TORCH_NAMES = dict(
+    zip(
+        "float32 float64 float16 int64 int32 int16 int8 uint8 bool complex64 complex128".split(),
+        "Float Double Half Long Int Short Char Byte Bool ComplexFloat ComplexDouble".split(),
+    )
+)
+
+
+def torch_dtype_name(dtype) -> str:
+    """torch's C++ name of a dtype as its error messages print it (float32 → "Float")."""
+    return _TORCH_NAMES.get(str(dtype), str(dtype))
+
+
 def category(dtype) -> int:
     """0 bool, 1 integer, 2 float, 3 complex."""
     return _CATEGORY.get(dtype.kind, 2)

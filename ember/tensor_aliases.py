@@ -13,19 +13,11 @@ from typing import TYPE_CHECKING
 
 from .backend import xp
 from .ops.index import check_dim
+from .promotion import torch_dtype_name
 from .tensor_methods import _promoted, _t
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
-
-_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
-_DTYPE_NAMES.update(int32="Int", int16="Short", int8="Char", uint8="Byte", bool="Bool")
-_DTYPE_NAMES.update(complex64="ComplexFloat", complex128="ComplexDouble")
-
-
-def torch_dtype_name(dtype) -> str:
-    """torch's C++ name of a dtype as its error messages print it (float32 → "Float")."""
-    return _DTYPE_NAMES.get(str(dtype), str(dtype))
 
 
 def not_implemented_for(kernel: str, dtype) -> NotImplementedError:

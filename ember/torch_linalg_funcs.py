@@ -17,6 +17,7 @@ from collections import namedtuple
 from . import linalg as LA
 from .backend import xp
 from .ops.linalg_funcs import LuFactor
+from .promotion import torch_dtype_name as _name
 from .tensor import Tensor, apply
 
 __all__ = [
@@ -44,16 +45,9 @@ SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
 LuWithInfoResult = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
-_DTYPE_NAMES = {"float32": "Float", "float64": "Double", "float16": "Half", "int64": "Long"}
-_DTYPE_NAMES.update(int32="Int", int16="Short", int8="Char", uint8="Byte", bool="Bool")
-
 
 def _t(a) -> Tensor:
     return a if isinstance(a, Tensor) else Tensor(xp.asarray(a))
-
-
-def _name(dtype) -> str:
-    return _DTYPE_NAMES.get(str(dtype), str(dtype))
 
 
 def _shape(t: Tensor) -> str:

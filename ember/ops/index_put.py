@@ -12,19 +12,7 @@ from math import prod
 
 from ..backend import get_array_module, scatter_add
 from ..function import Function, unbroadcast
-
-#: torch's names for dtypes in its error messages (Float, Double, Long …).
-TORCH_NAMES = dict(
-    zip(
-        "float32 float64 float16 int64 int32 int16 int8 uint8 bool complex64 complex128".split(),
-        "Float Double Half Long Int Short Char Byte Bool ComplexFloat ComplexDouble".split(),
-    )
-)
-
-
-def torch_name(dtype) -> str:
-    """torch's name of a dtype, as its error messages spell it."""
-    return TORCH_NAMES.get(str(dtype), str(dtype))
+from ..promotion import torch_dtype_name as torch_name
 
 
 def int_indices(x_shape, indices) -> tuple:
