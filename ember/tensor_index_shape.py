@@ -13,19 +13,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .ops import index_put as P
+from .tensor_stats_more import wrap_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
-
-
-def _dim(d, ndim: int) -> int:
-    """d as a non-negative dim of an ndim-dimensional tensor, with torch's error."""
-    n = max(ndim, 1)
-    if not -n <= d < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {d})"
-        )
-    return d % n
 
 
 def _long_index(op: str, index, numel: int):
@@ -145,7 +136,7 @@ class IndexShapeTensorMethods:
             raise TypeError(
                 f"select(): argument 'index' (position 2) must be int, not {type(index).__name__}"
             )
-        d = _dim(dim, self.ndim)
+        d = wrap_dim(dim, self.ndim)
         n = self.shape[d]
         if not -n <= index < n:
             raise IndexError(
@@ -163,8 +154,8 @@ class IndexShapeTensorMethods:
                 f"movedim: Invalid source or destination dims: source ({src} dims) should"
                 f" contain the same number of dims as destination ({dst} dims)"
             )
-        s = [_dim(d, self.ndim) for d in src]
-        t = [_dim(d, self.ndim) for d in dst]
+        s = [wrap_dim(d, self.ndim) for d in src]
+        t = [wrap_dim(d, self.ndim) for d in dst]
         for name, given, dims in (("source", src, s), ("destination", dst, t)):
             if len(set(dims)) != len(dims):
                 raise RuntimeError(f"movedim: repeated dim in `{name}` ({given})")
