@@ -146,5 +146,6 @@ class ScatterMoreTensorMethods:
         return out.reshape(()) if self.ndim == 0 else out
 
     def index_reduce_(self, dim: int, index, source, reduce: str, *, include_self=True) -> Tensor:
+        """index_reduce in place; returns self."""
         out = self.index_reduce(dim, index, source, reduce, include_self=include_self)
         return self._arith_("index_reduce_", out)

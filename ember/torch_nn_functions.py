@@ -200,17 +200,17 @@ def feature_alpha_dropout(input, p, train) -> Tensor:  # noqa: A002
 
 
 def celu(input, alpha=1.0) -> Tensor:  # noqa: A002
-    """torch.celu."""
+    """torch.celu: x for x > 0, α·(e^{x/α} − 1) otherwise."""
     return F.celu(input, alpha)
 
 
 def selu(input) -> Tensor:  # noqa: A002
-    """torch.selu."""
+    """torch.selu: λ·(x for x > 0, α·(eˣ − 1) otherwise), λ ≈ 1.0507, α ≈ 1.6733."""
     return F.selu(input)
 
 
 def prelu(input, weight) -> Tensor:  # noqa: A002
-    """torch.prelu."""
+    """torch.prelu: x for x > 0, a_c·x otherwise (one learnt slope per channel, or one)."""
     return F.prelu(input, weight)
 
 
@@ -226,7 +226,7 @@ def rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None) -
 
 
 def hardshrink(input, lambd=0.5) -> Tensor:  # noqa: A002
-    """torch.hardshrink."""
+    """torch.hardshrink: x where |x| > λ, 0 elsewhere."""
     return F.hardshrink(input, lambd)
 
 
@@ -237,43 +237,44 @@ def threshold(input, threshold, value) -> Tensor:  # noqa: A002
 
 # ------------------------------------------------------------ shuffles, similarities
 def pixel_shuffle(input, upscale_factor) -> Tensor:  # noqa: A002
-    """torch.pixel_shuffle."""
+    """torch.pixel_shuffle: (*, C·r², H, W) → (*, C, H·r, W·r), channel blocks to pixels."""
     return F.pixel_shuffle(input, upscale_factor)
 
 
 def pixel_unshuffle(input, downscale_factor) -> Tensor:  # noqa: A002
-    """torch.pixel_unshuffle."""
+    """torch.pixel_unshuffle: (*, C, H·r, W·r) → (*, C·r², H, W), the inverse shuffle."""
     return F.pixel_unshuffle(input, downscale_factor)
 
 
 def channel_shuffle(input, groups) -> Tensor:  # noqa: A002
-    """torch.channel_shuffle."""
+    """torch.channel_shuffle: (N, g·m, *) with channel i·m + j moved to j·g + i."""
     return F.channel_shuffle(input, groups)
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:
-    """torch.bilinear."""
+    """torch.bilinear: y_k = x₁ᵀ W_k x₂ + b_k."""
     return F.bilinear(input1, input2, weight, bias)
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-08) -> Tensor:
-    """torch.cosine_similarity."""
+    """torch.cosine_similarity: x₁·x₂ / max(‖x₁‖·‖x₂‖, ε) along dim."""
     return F.cosine_similarity(x1, x2, dim, eps)
 
 
 def pairwise_distance(x1, x2, p=2.0, eps=1e-06, keepdim=False) -> Tensor:
-    """torch.pairwise_distance."""
+    """torch.pairwise_distance: ‖x₁ − x₂ + ε‖_p along the last dim."""
     return F.pairwise_distance(x1, x2, p, eps, keepdim)
 
 
 def pdist(input, p=2.0) -> Tensor:  # noqa: A002
-    """torch.pdist."""
+    """torch.pdist: ‖x_i − x_j‖_p for every row pair i < j of x (N, M), as (N(N−1)/2,)."""
     return F.pdist(input, p)
 
 
 # ------------------------------------------------------------ losses (reduction as an int)
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0) -> Tensor:
-    """torch.cosine_embedding_loss."""
+    """torch.cosine_embedding_loss: 1 − cos(x₁, x₂) for y = 1, max(0, cos(x₁, x₂) − margin)
+    for y = −1."""
     return F.cosine_embedding_loss(input1, input2, target, margin, _reduction(reduction))
 
 
@@ -286,7 +287,7 @@ def ctc_loss(  # noqa: PLR0913
     reduction=0,
     zero_infinity=False,
 ) -> Tensor:
-    """torch.ctc_loss."""
+    """torch.ctc_loss: −log Σ over the alignments of each target, of Π_t p_t(aligned label)."""
     return F.ctc_loss(
         log_probs,
         targets,
@@ -304,19 +305,19 @@ def kl_div(input, target, reduction=0, *, log_target=False) -> Tensor:  # noqa: 
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0) -> Tensor:
-    """torch.margin_ranking_loss."""
+    """torch.margin_ranking_loss: max(0, −y·(x₁ − x₂) + margin)."""
     return F.margin_ranking_loss(input1, input2, target, margin, _reduction(reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction=0) -> Tensor:  # noqa: A002
-    """torch.hinge_embedding_loss."""
+    """torch.hinge_embedding_loss: x for y = 1, max(0, margin − x) for y = −1."""
     return F.hinge_embedding_loss(input, target, margin, _reduction(reduction))
 
 
 def triplet_margin_loss(  # noqa: PLR0913
     anchor, positive, negative, margin=1.0, p=2.0, eps=1e-06, swap=False, reduction=0
 ) -> Tensor:
-    """torch.triplet_margin_loss."""
+    """torch.triplet_margin_loss: max(d(a, p) − d(a, n) + margin, 0), d the p-norm distance."""
     return F.triplet_margin_loss(
         anchor, positive, negative, margin, p, eps, swap, _reduction(reduction)
     )
@@ -368,12 +369,12 @@ def max_pool3d(  # noqa: A002
 def avg_pool1d(  # noqa: A002
     input, kernel_size, stride=(), padding=0, ceil_mode=False, count_include_pad=True
 ) -> Tensor:
-    """torch.avg_pool1d."""
+    """torch.avg_pool1d: the mean of each window of x (N, C, L) or (C, L) along L."""
     return F.avg_pool1d(input, kernel_size, _stride(stride), padding, ceil_mode, count_include_pad)
 
 
 def adaptive_avg_pool1d(input, output_size) -> Tensor:  # noqa: A002
-    """torch.adaptive_avg_pool1d."""
+    """torch.adaptive_avg_pool1d: the mean over bins ⌊i·L/Lo⌋ ≤ · < ⌈(i+1)·L/Lo⌉ along L."""
     return F.adaptive_avg_pool1d(input, output_size)
 
 

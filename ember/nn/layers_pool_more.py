@@ -156,6 +156,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             )
 
     def reset_parameters(self) -> None:
+        """The head and every tail projection re-initialised as torch's Linear."""
         self.head.reset_parameters()
         for i2h, h2o in self.tail:
             i2h.reset_parameters()
