@@ -38,6 +38,7 @@ class Generator:
         self.manual_seed(self.DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
+        """Reseed the stream with ``seed``; returns the generator, as torch's."""
         if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
             raise TypeError(f"manual_seed expects an integer seed, got {seed!r}")
         self._initial = int(seed)
@@ -51,12 +52,15 @@ class Generator:
         return seed
 
     def initial_seed(self) -> int:
+        """The seed the stream was last started from."""
         return self._initial
 
     def get_state(self) -> dict:
+        """The stream's state (PCG64's), for set_state."""
         return self._rng.bit_generator.state
 
     def set_state(self, state: dict) -> Generator:
+        """Restore a state from get_state; returns the generator."""
         self._rng.bit_generator.state = state
         return self
 
@@ -64,22 +68,28 @@ class Generator:
         return f"ember.Generator(device={self.device!r}, initial_seed={self._initial})"
 
     def standard_normal(self, shape, dtype):
+        """Draws from N(0, 1) of ``shape`` in ``dtype``, on this process's device."""
         return _on_device(self._rng.standard_normal(shape, dtype=dtype))
 
     def random(self, shape, dtype):
+        """Draws from U[0, 1) of ``shape`` in ``dtype``, on this process's device."""
         return _on_device(self._rng.random(shape, dtype=dtype))
 
     def uniform(self, low, high, shape, dtype):
+        """Draws low + (high − low)·u, u ~ U[0, 1) in float64, cast to ``dtype``."""
         out = self._rng.random(shape, dtype=numpy.float64)
         return _on_device((low + (high - low) * out).astype(dtype, copy=False))
 
     def integers(self, low, high, shape):
+        """int64 draws from [low, high) of ``shape``, on the host."""
         return self._rng.integers(low, high, size=shape, dtype=numpy.int64)
 
     def permutation(self, n: int):
+        """A random permutation of 0 … n − 1, on the host."""
         return self._rng.permutation(n)
 
     def bernoulli_mask(self, p_keep: float, shape, dtype):
+        """1 with probability p_keep, else 0, of ``shape`` in ``dtype`` (a dropout mask)."""
         return _on_device((self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype))
 
 

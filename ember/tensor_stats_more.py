@@ -11,6 +11,7 @@ construction. Counts, edges and indices carry no gradient.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections import namedtuple
 from typing import TYPE_CHECKING
@@ -264,7 +265,7 @@ class StatsMoreTensorMethods:
                     f"torch.histogramdd: min should not exceed max, but got min {lo:g} max {hi:g}"
                     " for dimension 0"
                 )
-            if not (xp.isfinite(lo) and xp.isfinite(hi)):
+            if not (math.isfinite(lo) and math.isfinite(hi)):  # host floats, not arrays
                 raise RuntimeError(
                     f"torch.histogramdd: dimension 0's range [{lo:g}, {hi:g}] is not finite"
                 )
