@@ -19,6 +19,7 @@ import numpy
 from .backend_blas import blas_corename  # noqa: F401 - which OpenBLAS kernels run
 from .backend_blas import matmul_into as _cpu_matmul_into
 from .backend_blas import split_run as _cpu_split_run
+from .backend_scans import doubling_scan, segmented_product_at  # the GPU's scans
 from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
 
@@ -298,18 +299,6 @@ def accumulate(ufunc: str, a, axis: int):
     return doubling_scan(_cupy, ufunc, a, axis)
 
 
-def doubling_scan(module, ufunc: str, a, axis: int):
-    """The running ``ufunc`` of ``a`` along ``axis`` with the array module ``module``:
-    after pass k every element holds the combination of the 2^k elements up to it."""
-    op = getattr(module, ufunc)
-    out = module.moveaxis(a, axis, 0).copy()
-    step = 1
-    while step < out.shape[0]:
-        out[step:] = op(out[step:], out[:-step])  # the right side is read before it is written
-        step *= 2
-    return module.moveaxis(out, 0, axis)
-
-
 def ufunc_at(ufunc: str, target, indices, values) -> None:
     """numpy.<ufunc>.at: ``target[indices] = ufunc(target[indices], values)`` in place, each
     repeated index applied in turn ("multiply", "maximum", "minimum"). CuPy's ufunc.at has
@@ -319,26 +308,6 @@ def ufunc_at(ufunc: str, target, indices, values) -> None:
         segmented_product_at(_cupy, target, indices, values)
         return
     getattr(xp, ufunc).at(target, indices, values)
-
-
-def segmented_product_at(module, target, indices, values) -> None:
-    """target[indices] *= values with repeated indices multiplying, with the array module
-    ``module``: the values sorted by the flat place they go to, an inclusive product scan within
-    each run of equal places (⌈log₂ n⌉ whole-array passes), and each run's last product
-    applied once."""
-    places = module.arange(target.size).reshape(target.shape)[indices]
-    values = module.broadcast_to(values, places.shape).reshape(-1)
-    places = places.reshape(-1)
-    order = module.argsort(places, kind="stable")
-    key, prod = places[order], values[order].astype(target.dtype)
-    step = 1
-    while step < key.size:  # after the pass, each element holds the product of 2·step in its run
-        same = key[step:] == key[:-step]
-        prod[step:] = module.where(same, prod[step:] * prod[:-step], prod[step:])
-        step *= 2
-    last = module.ones(key.size, dtype=bool)
-    last[:-1] = key[1:] != key[:-1]
-    target[module.unravel_index(key[last], target.shape)] *= prod[last]
 
 
 def matmul_into(a, b, out, accumulate: bool = False) -> None:
