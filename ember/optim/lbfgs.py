@@ -133,6 +133,8 @@ class LBFGS(Optimizer):
     One parameter group only; the state lives under the first parameter, as in torch.
     """
 
+    has_maximize = False  # torch's has none: its param_groups carry no such key
+
     def __init__(
         self,
         params,
@@ -160,10 +162,6 @@ class LBFGS(Optimizer):
                 line_search_fn=line_search_fn,
             ),
         )
-        # torch's LBFGS has no maximize: keep its param_group keys
-        del self.defaults["maximize"]
-        for group in self.param_groups:
-            group.pop("maximize", None)
         if len(self.param_groups) != 1:
             raise ValueError("LBFGS doesn't support per-parameter options (parameter groups)")
         self._params = self.param_groups[0]["params"]

@@ -34,6 +34,8 @@ class Muon(Optimizer):
     is ``momentum_buffer``. torch's Muon has no ``maximize``.
     """
 
+    has_maximize = False  # torch's has none: its param_groups carry no such key
+
     def __init__(
         self,
         params,
@@ -67,10 +69,7 @@ class Muon(Optimizer):
                 adjust_lr_fn=adjust_lr_fn,
             ),
         )
-        # torch's Muon has no maximize: keep its param_group keys
-        del self.defaults["maximize"]
         for group in self.param_groups:
-            group.pop("maximize", None)
             for p in group["params"]:
                 if p.ndim != 2:
                     raise ValueError(

@@ -17,14 +17,20 @@ from ..tensor import Tensor
 
 
 class Optimizer:
+    #: whether torch's optimizer of that name takes ``maximize`` (LBFGS and Muon do not)
+    has_maximize = True
+
     def __init__(self, params, defaults: dict, *, maximize: bool = False):
         if isinstance(params, Tensor):
             raise TypeError("params must be an iterable of Tensors or dicts, got a single Tensor")
         params = list(params)
         if not params:
             raise ValueError("optimizer got an empty parameter list")
-        # maximize (torch's flag, every optimizer): step up the gradient, θ ← θ + η·(…)
-        self.defaults = {**defaults, "maximize": bool(maximize)}
+        # maximize (torch's flag, every optimizer but LBFGS and Muon): step up the gradient,
+        # θ ← θ + η·(…); where torch has none, the param_groups carry no such key either
+        self.defaults = dict(defaults)
+        if self.has_maximize:
+            self.defaults["maximize"] = bool(maximize)
         self.param_groups: list[dict] = []
         self.state: dict = {}
         groups = params if isinstance(params[0], dict) else [{"params": params}]
@@ -109,7 +115,7 @@ class Optimizer:
                     if state is None:
                         state = self.state[p] = {}
                     g = p.grad.data
-                    g = -g if group.get("maximize") else g  # Muon and LBFGS have no maximize
+                    g = -g if group.get("maximize") else g
                     if p.data.ndim == 0:
                         _update_scalar(self.update, p.data, g, state, group)
                     else:
