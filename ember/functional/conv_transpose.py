@@ -129,15 +129,25 @@ def conv_transpose2d_composed(
     """
     _check(x, W, b, groups, 2, "conv_transpose2d_composed")
     s, p, op, d = _args(stride, padding, output_padding, dilation, 2, "conv_transpose2d")
-    c, o_g, kh, kw = W.shape
-    c_g = c // groups
-    x_t = x
-    for axis, k in ((2, kh), (3, kw)):
-        a = axis - 2
-        x_t = _zero_insert(x_t, s[a], axis)
-        reach = d[a] * (k - 1) - p[a]
-        x_t = _pad_or_crop(x_t, reach, reach + op[a], axis)
-    # W'[g·O_g + o', c', u, v] = W[g·C_g + c', o', kh − 1 − u, kw − 1 − v]
-    W_t = W.reshape(groups, c_g, o_g, kh, kw).transpose(1, 2).reshape(groups * o_g, c_g, kh, kw)
-    W_t = W_t.flip(2, 3)
+    x_t, W_t = as_stride_one_convolution(x, W, s, p, op, d, groups)
     return conv2d_composed(x_t, W_t, b, stride=1, padding=0, dilation=d, groups=groups)
+
+
+def as_stride_one_convolution(x: Tensor, W: Tensor, s, p, op, d, groups: int):
+    """(x̃, W̃) with conv_transpose(x, W) = conv(x̃, W̃) at stride 1, dilation d, for any number
+    of spatial dims: x̃ is x with s − 1 zeros between neighbours, padded by d·(k − 1) − p before
+    and that + output_padding after (cropped where negative), and W̃ the kernel flipped in
+    every spatial dim with in- and out-channels swapped per group (see
+    conv_transpose2d_composed)."""
+    c, o_g = W.shape[:2]
+    kernel = tuple(W.shape[2:])
+    x_t = x
+    for a, k in enumerate(kernel):
+        x_t = _zero_insert(x_t, s[a], 2 + a)  # x_up[s·p] = x[p]
+        reach = d[a] * (k - 1) - p[a]
+        x_t = _pad_or_crop(x_t, reach, reach + op[a], 2 + a)
+    c_g = c // groups
+    # W̃[g·O_g + o', c', u…] = W[g·C_g + c', o', k − 1 − u…]
+    W_t = W.reshape((groups, c_g, o_g) + kernel).transpose(1, 2)
+    W_t = W_t.reshape((groups * o_g, c_g) + kernel).flip(*range(2, W.ndim))
+    return x_t, W_t

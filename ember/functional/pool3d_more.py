@@ -27,7 +27,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from .conv import accepts_unbatched, expected_input
 from .conv3d import avg_pool3d, conv3d, max_pool3d
-from .conv_transpose import _args, _check, _pad_or_crop, _zero_insert
+from .conv_transpose import _args, _check, as_stride_one_convolution
 from .layers_extra import _root
 from .layers_fold import (
     _batched,
@@ -71,7 +71,6 @@ def conv_transpose3d(
     x, W = input, weight
     _check(x, W, bias, groups, 3, "conv_transpose3d")
     s, p, op, d = _args(stride, padding, output_padding, dilation, 3, "conv_transpose3d")
-    c, o_g = W.shape[:2]
     kernel = tuple(W.shape[2:])
     out = tuple(
         (n - 1) * s_ - 2 * p_ + d_ * (k - 1) + op_ + 1
@@ -82,16 +81,7 @@ def conv_transpose3d(
             f"conv_transpose3d: input of spatial size {tuple(x.shape[2:])} with kernel {kernel},"
             f" stride {s}, padding {p} gives output size {out}"
         )
-    x_t = x
-    for a, k in enumerate(kernel):
-        axis = 2 + a
-        x_t = _zero_insert(x_t, s[a], axis)  # x_up[s·p] = x[p]
-        reach = d[a] * (k - 1) - p[a]
-        x_t = _pad_or_crop(x_t, reach, reach + op[a], axis)
-    c_g = c // groups
-    # W'[g·O_g + o', c', a, u, v] = W[g·C_g + c', o', kd − 1 − a, kh − 1 − u, kw − 1 − v]
-    W_t = W.reshape((groups, c_g, o_g) + kernel).transpose(1, 2)
-    W_t = W_t.reshape((groups * o_g, c_g) + kernel).flip(2, 3, 4)
+    x_t, W_t = as_stride_one_convolution(x, W, s, p, op, d, groups)
     return conv3d(x_t, W_t, bias, 1, 0, d, groups)
 
 
