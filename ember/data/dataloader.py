@@ -285,7 +285,8 @@ class DataLoader:
             ids = range(index.start, index.stop)
         else:
             ids = index.tolist() if isinstance(index, numpy.ndarray) else list(index)
-            ids = [i.item() if backend.is_array(i) else i for i in ids]
+            if backend.ON_GPU:  # a sampler's device scalars: indices on the host
+                ids = [i.item() if backend.is_array(i) else i for i in ids]
         if self.collate_fn is None and hasattr(ds, "fetch"):
             at = index if isinstance(index, (slice, numpy.ndarray)) else numpy.asarray(ids)
             if isinstance(at, slice) or at.dtype.kind in "iu":

@@ -100,7 +100,7 @@ def test_an_unavailable_device_is_a_clear_error(shared_data, tmp_path, capsys):
     assert _train(shared_data, tmp_path, "--device", "tpu", "--steps", "1") == 2
     assert "--device tpu" in capsys.readouterr().err
     if not ember.backend.cuda_unavailable_reason():
-        return  # a machine with CuPy and a GPU: --device cuda runs there (test_device_cuda.py)
+        pytest.skip("this machine has CUDA: --device cuda is a device it can train on")
     assert _train(shared_data, tmp_path, "--device", "cuda", "--steps", "1") == 2
     err = capsys.readouterr().err
     assert "--device cuda" in err and "EMBER_DEVICE=cuda" in err
