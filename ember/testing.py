@@ -80,10 +80,10 @@ def assert_close(
     lines.append(f"Mismatched elements: {n_bad} / {n} ({100.0 * n_bad / n:.1f}%)")
     if diff is not None:
         d = xp.where(bad, diff, -1.0)
-        i = tuple(int(v) for v in xp.unravel_index(int(xp.nanargmax(d)), a.shape))
+        i = _unravel(int(xp.nanargmax(d)), a.shape)
         with errstate(divide="ignore", invalid="ignore"):
             rel = xp.where(bad, diff / xp.abs(e.astype(xp.float64)), -1.0)
-        j = tuple(int(v) for v in xp.unravel_index(int(xp.nanargmax(rel)), a.shape))
+        j = _unravel(int(xp.nanargmax(rel)), a.shape)
         lines.append(
             f"Greatest absolute difference: {float(diff[i])} at index {i} (up to {atol} allowed)"
         )
@@ -91,3 +91,13 @@ def assert_close(
             f"Greatest relative difference: {float(rel[j])} at index {j} (up to {rtol} allowed)"
         )
     raise AssertionError("\n".join(lines))
+
+
+def _unravel(flat: int, shape) -> tuple:
+    """The index tuple of flat position ``flat`` in a C-ordered array of ``shape``, in Python
+    ints (CuPy's unravel_index takes no Python int)."""
+    index = []
+    for n in reversed(shape):
+        flat, i = divmod(flat, n)
+        index.append(i)
+    return tuple(reversed(index))

@@ -270,6 +270,40 @@ def gpt_step(dtype):
     return _language_model_step(model, optim.AdamW, 3, dtype, lr=1e-3, weight_decay=0.1)
 
 
+@case
+def scans_and_reductions(dtype):
+    """The ops whose GPU paths are ember's own (CuPy lacks them): scatter/index_reduce 'prod'
+    (a segmented doubling scan), the running max/min/logaddexp scans, and the statistics
+    built on them."""
+    rng = np.random.default_rng(0)
+    x = ember.tensor(_x(6, 9, dtype=dtype), requires_grad=True)
+    src = ember.tensor(_x(6, 9, seed=1, dtype=dtype) * 0.5 + 1.0, requires_grad=True)
+    index = ember.tensor(rng.integers(0, 4, (6, 9)))
+    rows = ember.tensor(np.array([0, 2, 2, 1, 0, 2]))
+    parts = [
+        x.scatter_reduce(1, index, src, "prod"),
+        x.scatter_reduce(1, index, src, "amax", include_self=False),
+        x.index_reduce(0, rows, src, "prod"),
+        x.logcumsumexp(1),
+        x.cummax(1)[0],
+        x.cummin(0)[0],
+        x.cumprod(1),
+        x.nanmedian(1)[0],
+        x.mode(1)[0],
+    ]
+    total = None
+    for i, p in enumerate(parts):
+        w = ember.tensor(_x(*p.shape, seed=200 + i, dtype=dtype))
+        term = (p * w).sum()
+        total = term if total is None else total + term
+    total.backward()
+    got = {f"out{i}": p.detach().numpy() for i, p in enumerate(parts)}
+    q = ember.tensor(np.array([1, 1, 2, 2, 2, 3, 1, 1]))
+    values, inverse, counts = ember.unique_consecutive(q, return_inverse=True, return_counts=True)
+    got.update(uv=values.numpy(), ui=inverse.numpy(), uc=counts.numpy())
+    return {**got, "dx": x.grad.numpy(), "dsrc": src.grad.numpy()}
+
+
 def compare(cpu_path: str, gpu_path: str) -> dict:
     """The norm-wise relative error ‖gpu − cpu‖ / ‖cpu‖ of every saved array (NaN where an
     array is missing or of another shape)."""
@@ -285,15 +319,33 @@ def compare(cpu_path: str, gpu_path: str) -> dict:
     return errs
 
 
+def _describe(cpu_path: str, gpu_path: str, key: str) -> str:
+    """Shapes and NaN counts of one saved array on both sides."""
+    parts = []
+    with np.load(cpu_path) as c, np.load(gpu_path) as g:
+        for side, f in (("cpu", c), ("gpu", g)):
+            if key not in f.files:
+                parts.append(f"{side} missing")
+                continue
+            a = f[key]
+            nans = int(np.isnan(a).sum()) if a.dtype.kind == "f" else 0
+            parts.append(f"{side} {a.shape} {a.dtype}, {nans} NaN")
+    return ", ".join(parts)
+
+
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "--compare":  # --compare CPU.npz GPU.npz: the worst error per case
         worst: dict = {}
-        for key, err in compare(argv[1], argv[2]).items():
+        errs = compare(argv[1], argv[2])
+        for key, err in errs.items():
             name = key.split("/")[0]
             worst[name] = max(worst.get(name, 0.0), err, key=lambda e: (e != e, e))
         for name, err in worst.items():
             print(f"{name:40s} {err:.2e}")
+        for key, err in errs.items():  # what a NaN or a large error came from
+            if err != err or err > 1e-4:
+                print(f"  {key}: {err:.2e} ({_describe(argv[1], argv[2], key)})")
         return 0
     out, dtype = argv[0], "float64" if "--dtype" in argv and "float64" in argv else "float32"
     only = [a for a in argv[1:] if a in CASES]

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy
 
+from ..backend import to_numpy
 from ..serialization import atomic_write_text
 from .download import locate
 
@@ -102,7 +103,7 @@ class CharVocab:
     def decode(self, ids) -> str:
         """The string of the ids (a list, array or Tensor)."""
         ids = getattr(ids, "data", ids)
-        return "".join(self.itos[int(i)] for i in numpy.asarray(ids).reshape(-1))
+        return "".join(self.itos[int(i)] for i in to_numpy(ids).reshape(-1))  # host ids
 
     def to_json(self) -> str:
         return json.dumps({"chars": self.itos}, ensure_ascii=False)
