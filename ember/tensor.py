@@ -26,6 +26,7 @@ from . import (
     tensor_index,
     tensor_index_more,
     tensor_index_shape,
+    tensor_inplace,
     tensor_linalg_methods,
     tensor_methods,
     tensor_scatter_more,
@@ -46,6 +47,7 @@ from .tensor_aliases import AliasTensorMethods
 from .tensor_index import IndexTensorMethods
 from .tensor_index_more import IndexMoreTensorMethods
 from .tensor_index_shape import IndexShapeTensorMethods
+from .tensor_inplace import InplaceTensorMethods
 from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
 from .tensor_scatter_more import ScatterMoreTensorMethods
@@ -81,6 +83,9 @@ def apply(cls: type[Function], *inputs, **constants):
     out = fn.forward(*arrays, **constants)
     if record and _grad_state.enabled:
         fn.parents = [t if n else None for t, n in zip(inputs, needs)]
+        for t in fn.parents:
+            if t is not None:
+                t._used = True  # an in-place change of t would now mislead this op's backward
         fn.freed = False
         fn.seq = next(sequence)
         ctx = fn
@@ -123,6 +128,7 @@ def as_array(value, dtype=None):
 
 
 class Tensor(
+    InplaceTensorMethods,
     TensorMethods,
     TorchTensorMethods,
     IndexTensorMethods,
@@ -145,7 +151,8 @@ class Tensor(
     methods from ``IndexTensorMethods`` (tensor_index.py).
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_idx", "_retain", "__weakref__")
+    # _used: set once a recorded op takes the tensor as an input (tensor_inplace.py reads it)
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_idx", "_retain", "_used", "__weakref__")
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -402,6 +409,7 @@ for _mixin_module in (
     tensor_aliases,
     tensor_special_linalg,
     tensor_scatter_more,
+    tensor_inplace,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply

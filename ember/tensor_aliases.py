@@ -82,23 +82,23 @@ class AliasTensorMethods:
 
     def greater_(self, other) -> Tensor:
         """torch.Tensor.greater_: self = (self > other), in self's dtype."""
-        return self._arith_("greater_", self.gt(other))
+        return self._arith_("greater_", lambda s: s.gt(other))
 
     def greater_equal_(self, other) -> Tensor:
         """torch.Tensor.greater_equal_: self = (self >= other), in self's dtype."""
-        return self._arith_("greater_equal_", self.ge(other))
+        return self._arith_("greater_equal_", lambda s: s.ge(other))
 
     def less_(self, other) -> Tensor:
         """torch.Tensor.less_: self = (self < other), in self's dtype."""
-        return self._arith_("less_", self.lt(other))
+        return self._arith_("less_", lambda s: s.lt(other))
 
     def less_equal_(self, other) -> Tensor:
         """torch.Tensor.less_equal_: self = (self <= other), in self's dtype."""
-        return self._arith_("less_equal_", self.le(other))
+        return self._arith_("less_equal_", lambda s: s.le(other))
 
     def not_equal_(self, other) -> Tensor:
         """torch.Tensor.not_equal_: self = (self != other), in self's dtype."""
-        return self._arith_("not_equal_", self.ne(other))
+        return self._arith_("not_equal_", lambda s: s.ne(other))
 
     def equal(self, other) -> bool:
         """torch.Tensor.equal: same shape and same values (a Python bool)."""
@@ -114,7 +114,7 @@ class AliasTensorMethods:
 
     def absolute_(self) -> Tensor:
         """torch.Tensor.absolute_: abs in place."""
-        return self._arith_("absolute_", self.absolute())
+        return self._arith_("absolute_", lambda s: s.absolute())
 
     def negative(self) -> Tensor:
         """torch.Tensor.negative: alias of neg."""
@@ -127,7 +127,7 @@ class AliasTensorMethods:
 
     def negative_(self) -> Tensor:
         """torch.Tensor.negative_: neg in place."""
-        return self._arith_("negative_", self.negative())
+        return self._arith_("negative_", lambda s: s.negative())
 
     def positive(self) -> Tensor:
         """torch.Tensor.positive: self itself (a bool tensor is refused)."""
@@ -143,7 +143,7 @@ class AliasTensorMethods:
 
     def fix_(self) -> Tensor:
         """torch.Tensor.fix_: trunc in place."""
-        return self._arith_("fix_", self.fix())
+        return self._arith_("fix_", lambda s: s.fix())
 
     # ------------------------------------------------------------ shape aliases
     def fliplr(self) -> Tensor:
@@ -288,7 +288,7 @@ class AliasTensorMethods:
 
     def nextafter_(self, other) -> Tensor:
         """torch.Tensor.nextafter_: nextafter in place."""
-        return self._arith_("nextafter_", self.nextafter(other))
+        return self._arith_("nextafter_", lambda s: s.nextafter(other))
 
     # ------------------------------------------------------------ shifts
     def bitwise_left_shift(self, other) -> Tensor:
@@ -301,8 +301,8 @@ class AliasTensorMethods:
 
     def bitwise_left_shift_(self, other) -> Tensor:
         """torch.Tensor.bitwise_left_shift_: self <<= other."""
-        return self._arith_("bitwise_left_shift_", self.bitwise_left_shift(other))
+        return self._arith_("bitwise_left_shift_", lambda s: s.bitwise_left_shift(other))
 
     def bitwise_right_shift_(self, other) -> Tensor:
         """torch.Tensor.bitwise_right_shift_: self >>= other."""
-        return self._arith_("bitwise_right_shift_", self.bitwise_right_shift(other))
+        return self._arith_("bitwise_right_shift_", lambda s: s.bitwise_right_shift(other))

@@ -56,17 +56,19 @@ class IndexMoreTensorMethods:
         )
 
     def index_add_(self, dim, index, source, *, alpha=1) -> Tensor:
-        return self._arith_("index_add_", self.index_add(dim, index, source, alpha=alpha))
+        return self._arith_("index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha))
 
     def index_copy_(self, dim, index, source) -> Tensor:
-        return self._arith_("index_copy_", self.index_copy(dim, index, source))
+        return self._arith_("index_copy_", lambda s: s.index_copy(dim, index, source))
 
     def index_fill_(self, dim, index, value) -> Tensor:
-        return self._arith_("index_fill_", self.index_fill(dim, index, value))
+        return self._arith_("index_fill_", lambda s: s.index_fill(dim, index, value))
 
     def scatter_reduce_(self, dim, index, src, reduce, *, include_self=True) -> Tensor:
-        out = self.scatter_reduce(dim, index, src, reduce, include_self=include_self)
-        return self._arith_("scatter_reduce_", out)
+        return self._arith_(
+            "scatter_reduce_",
+            lambda s: s.scatter_reduce(dim, index, src, reduce, include_self=include_self),
+        )
 
     def take_along_dim(self, indices, dim=None) -> Tensor:
         """out = self gathered at ``indices`` along dim, the two broadcast against each other

@@ -60,7 +60,7 @@ class IndexShapeTensorMethods:
 
     def index_put_(self, indices, values, accumulate=False) -> Tensor:
         """self[indices] = values (or += with accumulate) in place; returns self."""
-        return self._arith_("index_put_", self.index_put(indices, values, accumulate))
+        return self._arith_("index_put_", lambda s: s.index_put(indices, values, accumulate))
 
     def masked_scatter(self, mask, source) -> Tensor:
         """A copy of self (broadcast with mask) with its masked places filled in order from
@@ -82,7 +82,7 @@ class IndexShapeTensorMethods:
                 f"masked_scatter_(): mask of shape {list(m.shape)} does not broadcast to self's"
                 f" shape {list(self.shape)}"
             )
-        return self._arith_("masked_scatter_", self.masked_scatter(mask, source))
+        return self._arith_("masked_scatter_", lambda s: s.masked_scatter(mask, source))
 
     def put(self, index, source, accumulate=False) -> Tensor:
         """A copy of self with the flattened out[index] = source (or += with accumulate)."""
@@ -112,7 +112,7 @@ class IndexShapeTensorMethods:
 
     def put_(self, index, source, accumulate=False) -> Tensor:
         """The flattened self[index] = source (or += with accumulate) in place; returns self."""
-        return self._arith_("put_", self.put(index, source, accumulate))
+        return self._arith_("put_", lambda s: s.put(index, source, accumulate))
 
     def take(self, index) -> Tensor:
         """The elements of the flattened self at index, shaped as index."""

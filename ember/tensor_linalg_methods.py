@@ -52,19 +52,19 @@ class LinalgTensorMethods:
 
     def addbmm_(self, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
         """self ← β·self + α·Σ_b (batch1_b @ batch2_b); returns self."""
-        return self._arith_("addbmm_", self.addbmm(batch1, batch2, beta=beta, alpha=alpha))
+        return self._arith_("addbmm_", lambda s: s.addbmm(batch1, batch2, beta=beta, alpha=alpha))
 
     def baddbmm_(self, batch1, batch2, *, beta=1, alpha=1) -> Tensor:
         """self ← β·self + α·(batch1 @ batch2); returns self."""
-        return self._arith_("baddbmm_", self.baddbmm(batch1, batch2, beta=beta, alpha=alpha))
+        return self._arith_("baddbmm_", lambda s: s.baddbmm(batch1, batch2, beta=beta, alpha=alpha))
 
     def addmv_(self, mat, vec, *, beta=1, alpha=1) -> Tensor:
         """self ← β·self + α·(mat @ vec); returns self."""
-        return self._arith_("addmv_", self.addmv(mat, vec, beta=beta, alpha=alpha))
+        return self._arith_("addmv_", lambda s: s.addmv(mat, vec, beta=beta, alpha=alpha))
 
     def addr_(self, vec1, vec2, *, beta=1, alpha=1) -> Tensor:
         """self ← β·self + α·(vec1 ⊗ vec2); returns self."""
-        return self._arith_("addr_", self.addr(vec1, vec2, beta=beta, alpha=alpha))
+        return self._arith_("addr_", lambda s: s.addr(vec1, vec2, beta=beta, alpha=alpha))
 
     def vdot(self, other) -> Tensor:
         """Σᵢ selfᵢ·otherᵢ of two 1-D tensors (real: the dot product)."""
@@ -126,7 +126,7 @@ class LinalgTensorMethods:
 
     def ldexp_(self, other) -> Tensor:
         """self ← self·2^other; returns self."""
-        return self._arith_("ldexp_", self.ldexp(other))
+        return self._arith_("ldexp_", lambda s: s.ldexp(other))
 
     def gcd(self, other) -> Tensor:
         """gcd(|self|, |other|), integers."""
@@ -134,7 +134,7 @@ class LinalgTensorMethods:
 
     def gcd_(self, other) -> Tensor:
         """self ← gcd(self, other); returns self."""
-        return self._arith_("gcd_", self.gcd(other))
+        return self._arith_("gcd_", lambda s: s.gcd(other))
 
     def lcm(self, other) -> Tensor:
         """lcm(self, other), integers."""
@@ -142,7 +142,7 @@ class LinalgTensorMethods:
 
     def lcm_(self, other) -> Tensor:
         """self ← lcm(self, other); returns self."""
-        return self._arith_("lcm_", self.lcm(other))
+        return self._arith_("lcm_", lambda s: s.lcm(other))
 
     def copysign(self, other) -> Tensor:
         """|self| with the sign of other."""
@@ -150,4 +150,4 @@ class LinalgTensorMethods:
 
     def copysign_(self, other) -> Tensor:
         """self ← |self| with the sign of other; returns self."""
-        return self._arith_("copysign_", self.copysign(other))
+        return self._arith_("copysign_", lambda s: s.copysign(other))

@@ -324,13 +324,6 @@ class TensorMethods:
             return Tensor(self.data[index])
         return apply(S.GetItem, self, index=index)
 
-    def __setitem__(self, index, value):
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                "in-place assignment to a tensor that requires grad; wrap it in ember.no_grad()"
-            )
-        self.data[_plain_index(index)] = as_array(value)
-
     def __iter__(self):
         return (self[i] for i in range(len(self)))
 

@@ -147,5 +147,7 @@ class ScatterMoreTensorMethods:
 
     def index_reduce_(self, dim: int, index, source, reduce: str, *, include_self=True) -> Tensor:
         """index_reduce in place; returns self."""
-        out = self.index_reduce(dim, index, source, reduce, include_self=include_self)
-        return self._arith_("index_reduce_", out)
+        return self._arith_(
+            "index_reduce_",
+            lambda s: s.index_reduce(dim, index, source, reduce, include_self=include_self),
+        )

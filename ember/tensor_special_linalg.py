@@ -49,23 +49,23 @@ class SpecialLinalgTensorMethods:
 
     def i0_(self) -> Tensor:
         """self ← I₀(self); returns self."""
-        return self._arith_("i0_", self.i0())
+        return self._arith_("i0_", lambda s: s.i0())
 
     def igamma_(self, other) -> Tensor:
         """self ← P(self, other); returns self."""
-        return self._arith_("igamma_", self.igamma(other))
+        return self._arith_("igamma_", lambda s: s.igamma(other))
 
     def igammac_(self, other) -> Tensor:
         """self ← Q(self, other); returns self."""
-        return self._arith_("igammac_", self.igammac(other))
+        return self._arith_("igammac_", lambda s: s.igammac(other))
 
     def mvlgamma_(self, p) -> Tensor:
         """self ← log Γ_p(self); returns self."""
-        return self._arith_("mvlgamma_", self.mvlgamma(p))
+        return self._arith_("mvlgamma_", lambda s: s.mvlgamma(p))
 
     def polygamma_(self, n) -> Tensor:
         """self ← ψ⁽ⁿ⁾(self); returns self."""
-        return self._arith_("polygamma_", self.polygamma(n))
+        return self._arith_("polygamma_", lambda s: s.polygamma(n))
 
     # ------------------------------------------------------------ legacy linear algebra
     def det(self) -> Tensor:

@@ -378,6 +378,4 @@ class StatsMoreTensorMethods:
 
     def renorm_(self, p, dim, maxnorm) -> Tensor:
         """renorm in place; returns self."""
-        self._inplace("renorm_")
-        self.data[...] = self.renorm(p, dim, maxnorm).data
-        return self
+        return self._arith_("renorm_", lambda s: s.renorm(p, dim, maxnorm))

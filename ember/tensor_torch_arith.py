@@ -100,38 +100,22 @@ class TorchArithMethods:
 
     bitwise_not = __invert__
 
-    # ------------------------------------------------------------ in place (no graph)
+    # ------------------------------------------------------------ in place (tensor_inplace.py)
     def add_(self, other, *, alpha=1) -> Tensor:
         """self += alpha·other in place; returns self."""
-        return self._arith_("add_", self.add(other, alpha=alpha))
+        return self._arith_("add_", lambda s: s.add(other, alpha=alpha))
 
     def sub_(self, other, *, alpha=1) -> Tensor:
         """self -= alpha·other in place; returns self."""
-        return self._arith_("sub_", self.sub(other, alpha=alpha))
+        return self._arith_("sub_", lambda s: s.sub(other, alpha=alpha))
 
     def mul_(self, other) -> Tensor:
         """self *= other in place; returns self."""
-        return self._arith_("mul_", self * other)
+        return self._arith_("mul_", lambda s: s * other)
 
     def div_(self, other, *, rounding_mode: str | None = None) -> Tensor:
         """self /= other in place; returns self."""
-        return self._arith_("div_", self.div(other, rounding_mode=rounding_mode))
-
-    def _arith_(self, name: str, result: Tensor) -> Tensor:
-        self._inplace(name)
-        if not xp.can_cast(result.data.dtype, self.data.dtype, casting="same_kind"):
-            raise TypeError(
-                f"{name}(): the result's dtype {result.data.dtype} cannot be written into this"
-                f" {self.data.dtype} tensor in place (torch refuses the same); use the"
-                f" out-of-place form or convert the tensor first"
-            )
-        if result.data.shape != self.data.shape:
-            raise ValueError(
-                f"{name}(): the result has shape {tuple(result.data.shape)}, which does not fit"
-                f" in place into this tensor of shape {tuple(self.data.shape)}"
-            )
-        self.data[...] = result.data
-        return self
+        return self._arith_("div_", lambda s: s.div(other, rounding_mode=rounding_mode))
 
 
 def _operand(other):

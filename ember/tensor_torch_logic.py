@@ -2,9 +2,10 @@
 
 ``TorchLogicMethods`` is a mixin that ``TorchTensorMethods`` (tensor_torch.py) inherits, so
 ``Tensor`` has these methods as before; it inherits the arithmetic methods of
-``TorchArithMethods`` (tensor_torch_arith.py) in turn. None here records a graph: the results
-are bool tensors or Python bools, and the in-place writes refuse a tensor that requires grad
-while grad mode is on.
+``TorchArithMethods`` (tensor_torch_arith.py) in turn. The comparisons record no graph (their
+results are bool tensors or Python bools); clamp_ records one as every in-place method does
+(tensor_inplace.py), and the random fills refuse a tensor that requires grad while grad mode
+is on.
 
 ``Tensor`` and ``as_array`` are bound as this module's globals by tensor.py (see the note at
 the end of tensor.py).
@@ -16,7 +17,6 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .backend import xp
-from .function import is_grad_enabled
 from .tensor_methods import TensorMethods
 from .tensor_torch_arith import TorchArithMethods
 
@@ -71,42 +71,12 @@ class TorchLogicMethods(TorchArithMethods):
         """|self - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""
         return bool(xp.allclose(self.data, as_array(other), rtol, atol, equal_nan))
 
-    # ------------------------------------------------------------ in place (no graph)
-    def _inplace(self, name: str) -> None:
-        # An in-place write would change values the graph has saved or will differentiate.
-        if self.requires_grad and is_grad_enabled():
-            raise RuntimeError(
-                f"{name}(): in-place operation on a tensor that requires grad; wrap it in"
-                " ember.no_grad() or work on tensor.detach()"
-            )
-
-    def fill_(self, value) -> Tensor:
-        """Set every element to ``value``; returns self."""
-        self._inplace("fill_")
-        self.data[...] = as_array(value)
-        return self
-
-    def zero_(self) -> Tensor:
-        """Set every element to 0; returns self."""
-        self._inplace("zero_")
-        self.data[...] = 0
-        return self
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src`` (broadcast, cast to self's dtype) into self; returns self."""
-        self._inplace("copy_")
-        self.data[...] = as_array(src)
-        return self
-
+    # ------------------------------------------------------------ in place
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
         """Clip self into [min, max] in place; returns self."""
-        self._inplace("clamp_")
         if min is None and max is None:
             raise ValueError("clamp_(): at least one of min or max must be given")
-        lo = None if min is None else as_array(min)
-        hi = None if max is None else as_array(max)
-        xp.clip(self.data, lo, hi, out=self.data)
-        return self
+        return self._arith_("clamp_", lambda s: s.clamp(min, max))
 
     clip_ = clamp_
 

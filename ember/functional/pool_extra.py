@@ -28,7 +28,6 @@ import warnings
 
 from .. import backend
 from ..backend import xp
-from ..function import no_grad
 from ..tensor import Tensor
 from .activation import leaky_relu, relu
 from .activation_more import celu, elu, hardtanh, selu, threshold
@@ -203,10 +202,7 @@ def fractional_max_pool3d(
 
 # ---------------------------------------------------------------- in-place activations
 def _write(name: str, x: Tensor, f) -> Tensor:
-    x._inplace(name)  # refuses before anything is computed
-    with no_grad():
-        y = f(x)
-    return x._arith_(name, y)
+    return x._arith_(name, f)  # x = f(x) in place, recorded where a gradient is needed
 
 
 def relu_(input: Tensor) -> Tensor:  # noqa: A002 - torch's argument names

@@ -1,5 +1,5 @@
-"""Placement ops as torch's: index_put (x[indices] = v, or += with accumulate) and
-masked_scatter (x's masked places filled in order from src).
+"""Placement ops as torch's: index_put (x[indices] = v, or += with accumulate), Python's
+x[index] = v (SetItem), and masked_scatter (x's masked places filled in order from src).
 
 Each forward writes values into a copy of x; each backward gathers the gradient of the written
 places back to the values and sends the rest of it to x (the written places too, where the
@@ -93,6 +93,32 @@ class IndexPut(Function):
                 gx[self.idx] = 0
         if self.needs_input_grad[1]:
             gv = unbroadcast(gy[self.idx], self.v_shape)
+        return gx, gv
+
+
+class SetItem(Function):
+    """y = x, then y[index] = v (v broadcast to x[index]'s shape): Python's ``x[index] = v``,
+    for any index NumPy takes (ints, slices, None, Ellipsis, masks, integer arrays).
+
+    ∂L/∂v = ∂L/∂y[index] summed down to v's shape; ∂L/∂x = ∂L/∂y, zero at the written places.
+    """
+
+    def forward(self, x, v, index):
+        y = x.copy()
+        y[index] = v
+        self.index, self.v_shape = index, v.shape
+        return y
+
+    def backward(self, gy):
+        gx = gv = None
+        if self.needs_input_grad[0]:
+            gx = gy.copy()
+            gx[self.index] = 0
+        if self.needs_input_grad[1]:
+            g = gy[self.index]
+            if g.ndim < len(self.v_shape):  # v may carry leading 1-dims the target lacks
+                g = g.reshape((1,) * (len(self.v_shape) - g.ndim) + g.shape)
+            gv = unbroadcast(g, self.v_shape)
         return gx, gv
 
 

@@ -1,0 +1,342 @@
+"""In-place Tensor methods (``x.relu_()``, ``x += y``, ``x[i] = v``) with autograd, as in torch.
+
+Every in-place method computes its new value out of place and then makes ``self`` hold it
+(``_arith_``). Where nothing needs a gradient, the value is written into self's own memory, so
+every view of that memory sees it, as before. Where a gradient is needed (self is a non-leaf
+that requires grad, or the value written depends on one), self takes the new value's place in
+the graph instead: the op is recorded on a stand-in for self's old version, and self then holds
+the op's output, its array and its ``grad_fn``. So ``h = lin(x); h.relu_()`` differentiates as
+``h = lin(x).relu()``, and ``buf[t] = h_t`` into a zero buffer carries h_t's gradient, as in
+torch. The earlier array is left untouched: what the graph saved from it stays valid.
+
+torch allows more in the graph case and checks at backward time, through version counters, that
+no saved value was overwritten. ember refuses up front, with a message that says what to do
+instead, the cases where it cannot give torch's result:
+- a leaf that requires grad (a parameter), while grad mode is on (torch refuses it too);
+- a tensor that an earlier recorded op already takes as input (that op's gradient would
+  follow the new value);
+- a view of another tensor in the graph, or, for a write that needs grad, a tensor whose memory
+  is a view of other memory: the change would not reach the other tensor's graph.
+Under ``no_grad`` every in-place write goes into memory, as optimizers need.
+
+``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see the
+note at the end of tensor.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .function import is_grad_enabled
+from .ops import elementwise as E
+from .ops import index_put as P
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply, as_array  # noqa: F401
+
+
+class InplaceTensorMethods:
+    """The in-place machinery and the in-place forms of the elementwise methods."""
+
+    __slots__ = ()
+
+    # ------------------------------------------------------------ the machinery
+    def _inplace(self, name: str) -> None:
+        """Refuse a write that cannot be recorded (random fills): self requires grad."""
+        if self.requires_grad and is_grad_enabled():
+            raise RuntimeError(
+                f"{name}(): in-place operation on a tensor that requires grad; wrap it in"
+                " ember.no_grad() or work on tensor.detach()"
+            )
+
+    def _arith_(self, name: str, compute) -> Tensor:
+        """self = compute(self), in place; ``compute`` takes a Tensor, returns the new value.
+
+        The value must have self's shape and a dtype that casts to self's ("same_kind").
+        """
+        if not is_grad_enabled():
+            self._write(name, compute(self))
+            return self
+        if self.requires_grad and self._ctx is None:
+            raise RuntimeError(_leaf_message(name))
+        old = self._version_stand_in()
+        result = compute(old)
+        if not (result.requires_grad or self.requires_grad):
+            self._write(name, result)  # nothing to differentiate: into memory, as under no_grad
+            return self
+        self._check_rebind(name, result)
+        _check_fits(name, result.data, self.data)
+        if result.data.dtype != self.data.dtype:
+            result = result.astype(self.data.dtype)
+        if not result.data.flags.writeable or xp.may_share_memory(result.data, old.data):
+            result = result.clone()  # self must own its memory, as it did before
+        self._take_place_of(old, result)
+        return self
+
+    def _view_(self, name: str, compute) -> Tensor:
+        """self = compute(self) for the ops that change self's shape, not its values (t_,
+        squeeze_ …): the result is a view of the same memory, so self simply holds it."""
+        if not is_grad_enabled() or not self.requires_grad:
+            result = compute(self.detach() if self.requires_grad else self)
+            self.data = result.data
+            return self
+        if self._ctx is None:
+            raise RuntimeError(_leaf_message(name))
+        old = self._version_stand_in()
+        result = compute(old)
+        self._check_rebind(name, result, values=False)
+        self._take_place_of(old, result)
+        return self
+
+    def _write(self, name: str, result: Tensor) -> None:
+        _check_fits(name, result.data, self.data)
+        self.data[...] = result.data
+
+    def _version_stand_in(self) -> Tensor:
+        """A new Tensor for self as it is now (array, grad_fn, output index): the in-place op
+        takes it as input, so self can become the op's output without a cycle."""
+        old = Tensor.__new__(_stand_in_class())
+        old.data, old.grad, old.requires_grad = self.data, None, self.requires_grad
+        old._ctx, old._idx, old._retain, old._used = self._ctx, self._idx, False, False
+        return old
+
+    def _check_rebind(self, name: str, result: Tensor, values: bool = True) -> None:
+        """Refuse what rebinding cannot do as torch does (see the module docstring); ``values``:
+        the op changes values (not only the shape, which no other tensor sees)."""
+        if getattr(self, "_used", False):
+            raise RuntimeError(
+                f"{name}(): this tensor is already the input of a recorded operation, which may"
+                " need its present value to compute gradients (and would send them to the new"
+                " one). Change it in place before using it elsewhere, or use the out-of-place"
+                f" form (y = x.{_base_name(name)}(...) instead of x.{name}(...))."
+            )
+        if not values:
+            return
+        if self._ctx is not None:
+            source = _view_source(self._ctx, self.data)
+            if source is not None:
+                raise RuntimeError(
+                    f"{name}(): this tensor is a view of another tensor that requires grad"
+                    f" (made by {type(source).__name__}); ember cannot carry an in-place change"
+                    " through a view into the other tensor's graph. Use the out-of-place form,"
+                    " or change the other tensor."
+                )
+        elif self.data.base is not None and result.requires_grad:
+            raise RuntimeError(
+                f"{name}(): this tensor's memory is a view of other memory, and the value"
+                " written needs grad; ember cannot make the write both visible through the"
+                " other memory and differentiable. clone() the tensor first, or write into the"
+                " tensor it is a view of (base[i] = value)."
+            )
+
+    def _take_place_of(self, old: Tensor, result: Tensor) -> None:
+        """self becomes result: its array, its place in the graph (retain_grad moves along)."""
+        self.data, self.requires_grad = result.data, result.requires_grad
+        self._ctx, self._idx, self._used = result._ctx, result._idx, False
+        if self._retain and old._ctx is not None:
+            retained = old._ctx.__dict__.get("retained", {})
+            if retained.get(old._idx) is self:
+                del retained[old._idx]
+            self._retain = False
+            self.retain_grad()
+
+    # ------------------------------------------------------------ Python's augmented operators
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
+
+    # ------------------------------------------------------------ assignment by index
+    def __setitem__(self, index, value):
+        """self[index] = value: into memory, or, where a gradient is needed (self is a non-leaf
+        that requires grad, or value requires grad), recorded as torch records it: ∂L/∂value
+        is ∂L/∂self at the written places, and the old values there get none."""
+        from .tensor_methods import _plain_index
+
+        idx = _plain_index(index)
+        needs_grad = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
+        if not (needs_grad and is_grad_enabled()):
+            self.data[idx] = as_array(value)
+            return
+        v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.data.dtype))
+        if v.data.dtype != self.data.dtype:
+            v = v.astype(self.data.dtype)
+        self._arith_("__setitem__", lambda s: apply(P.SetItem, s, v, index=idx))
+
+    # ------------------------------------------------------------ writes of given values
+    def fill_(self, value) -> Tensor:
+        """Set every element to ``value`` (a number or a 0-d tensor); returns self."""
+        return self._fill("fill_", value)
+
+    def zero_(self) -> Tensor:
+        """Set every element to 0; returns self."""
+        return self._fill("zero_", 0)
+
+    def _fill(self, name: str, value) -> Tensor:
+        if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
+            self.data[...] = as_array(value)  # nothing to record: straight into memory
+            return self
+        return self._arith_(name, lambda s: _constant_like(s, value))
+
+    def copy_(self, src, non_blocking: bool = False) -> Tensor:
+        """Copy ``src`` (broadcast, cast to self's dtype) into self; returns self. The gradient
+        goes to src (summed over the broadcast dims)."""
+        if not isinstance(src, Tensor):
+            src = Tensor(as_array(src))
+        return self._arith_("copy_", lambda s: _constant_like(s, src))
+
+    def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+        """torch.Tensor.fill_diagonal_: the main diagonal (all indices equal) set to
+        ``fill_value``; for a tall matrix with ``wrap``, it starts again every N+1 rows."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError(
+                "fill_diagonal_(): all dimensions of input must be of equal length (or the"
+                f" input 2-D), got shape {list(self.shape)}"
+            )
+        mask = xp.zeros(self.data.size, dtype=bool)
+        if self.ndim == 2:
+            rows, cols = self.shape
+            step, end = cols + 1, None if wrap else min(rows, cols) * cols
+        else:
+            step, end = sum(self.shape[0] ** k for k in range(self.ndim)), None
+        mask[:end:step] = True
+        mask = mask.reshape(self.shape)
+        return self._arith_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
+
+
+def _constant_like(s: Tensor, value) -> Tensor:
+    """``value`` broadcast to s's shape in s's dtype, a new array: the gradient goes to value
+    (summed over the broadcast), and s, whose values are all replaced, gets zeros, as in
+    torch."""
+    if isinstance(value, Tensor):
+        v = value if value.data.dtype == s.data.dtype else value.astype(s.data.dtype)
+    else:
+        v = Tensor(xp.asarray(as_array(value), dtype=s.data.dtype))
+    return apply(E.Where, v, s, cond=xp.ones((), dtype=bool))
+
+
+def _needs_grad(value) -> bool:
+    return isinstance(value, Tensor) and value.requires_grad
+
+
+_STAND_IN = None
+
+
+def _stand_in_class():
+    """Tensor's subclass for the stand-ins of old versions (only the graph holds them)."""
+    global _STAND_IN
+    if _STAND_IN is None:
+        _STAND_IN = type("TensorVersion", (Tensor,), {"__slots__": ()})
+    return _STAND_IN
+
+
+def _view_source(ctx, data):
+    """The Function that made ``data`` a view of a tensor someone may hold, or None: follows
+    the chain of views back through the stand-ins of earlier versions (only the graph holds
+    those), stopping at the first input that shares no memory with data."""
+    while ctx is not None:
+        step = None
+        for p in getattr(ctx, "parents", ()):
+            if p is not None and xp.may_share_memory(p.data, data):
+                if type(p) is not _STAND_IN:
+                    return ctx
+                step = p._ctx
+        ctx = step
+    return None
+
+
+def _check_fits(name: str, value, target) -> None:
+    if not xp.can_cast(value.dtype, target.dtype, casting="same_kind"):
+        raise TypeError(
+            f"{name}(): the result's dtype {value.dtype} cannot be written into this"
+            f" {target.dtype} tensor in place (torch refuses the same); use the out-of-place"
+            " form or convert the tensor first"
+        )
+    if value.shape != target.shape:
+        raise ValueError(
+            f"{name}(): the result has shape {tuple(value.shape)}, which does not fit in place"
+            f" into this tensor of shape {tuple(target.shape)}"
+        )
+
+
+def _leaf_message(name: str) -> str:
+    return (
+        f"{name}(): in-place operation on a leaf tensor that requires grad (a parameter, or a"
+        " tensor made with requires_grad=True) while grad mode is on; torch refuses it too."
+        " Wrap the update in `with ember.no_grad():`, as optimizers do, or use the out-of-place"
+        " form."
+    )
+
+
+def _base_name(name: str) -> str:
+    return {"__setitem__": "index_put", "__iadd__": "add"}.get(name, name.rstrip("_"))
+
+
+#: In-place forms made from the out-of-place method of the same name without the "_".
+_SAME_SHAPE = (
+    "abs neg relu sigmoid tanh exp exp2 expm1 log log10 log1p log2 sqrt rsqrt square sign sgn"
+    " sin cos tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh"
+    " arccosh arctanh atan2 arctan2 ceil floor round trunc frac reciprocal pow float_power fmod"
+    " remainder floor_divide true_divide divide multiply subtract lerp hypot xlogy logit erf erfc"
+    " erfinv digamma lgamma sinc deg2rad rad2deg nan_to_num heaviside clamp_min clamp_max addcmul"
+    " addcdiv addmm masked_fill scatter scatter_add eq ne lt le gt ge logical_and logical_or"
+    " logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not tril triu cumsum"
+    " cumprod"
+).split()
+_SHAPE_ONLY = ("t", "transpose", "squeeze", "unsqueeze")
+
+
+def _same_shape_method(base: str):
+    def method(self, *args, **kwargs):
+        return self._arith_(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"{base}_"
+    method.__doc__ = f"torch.Tensor.{base}_: ``{base}`` in place; returns self."
+    return method
+
+
+def _shape_method(base: str):
+    def method(self, *args, **kwargs):
+        return self._view_(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"{base}_"
+    method.__doc__ = f"torch.Tensor.{base}_: self becomes ``self.{base}(...)`` (a view)."
+    return method
+
+
+for _base in _SAME_SHAPE:
+    setattr(InplaceTensorMethods, f"{_base}_", _same_shape_method(_base))
+for _base in _SHAPE_ONLY:
+    setattr(InplaceTensorMethods, f"{_base}_", _shape_method(_base))
