@@ -94,7 +94,11 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)
         for p, gi in zip(fn.parents, in_grads):
-            if gi is None or p is None:
+            if p is None:
+                continue
+            if not retain_graph:
+                p._used -= 1  # this consumer is done: p may be changed in place again
+            if gi is None:
                 continue
             ctx = p._ctx
             if ctx is None:  # add_leaf_grad and push_grad inlined: this runs once per edge

@@ -84,8 +84,8 @@ def apply(cls: type[Function], *inputs, **constants):
     if record and _grad_state.enabled:
         fn.parents = [t if n else None for t, n in zip(inputs, needs)]
         for t in fn.parents:
-            if t is not None:
-                t._used = True  # an in-place change of t would now mislead this op's backward
+            if t is not None:  # one more live op whose backward an in-place change would mislead
+                t._used = getattr(t, "_used", 0) + 1
         fn.freed = False
         fn.seq = next(sequence)
         ctx = fn
@@ -151,7 +151,8 @@ class Tensor(
     methods from ``IndexTensorMethods`` (tensor_index.py).
     """
 
-    # _used: set once a recorded op takes the tensor as an input (tensor_inplace.py reads it)
+    # _used: how many recorded ops not yet run by backward take the tensor as an input
+    # (tensor_inplace.py refuses in-place changes while there are any)
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_idx", "_retain", "_used", "__weakref__")
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 

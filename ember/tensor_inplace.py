@@ -13,8 +13,9 @@ torch allows more in the graph case and checks at backward time, through version
 no saved value was overwritten. ember refuses up front, with a message that says what to do
 instead, the cases where it cannot give torch's result:
 - a leaf that requires grad (a parameter), while grad mode is on (torch refuses it too);
-- a tensor that an earlier recorded op already takes as input (that op's gradient would
-  follow the new value);
+- a tensor that an earlier recorded op, not yet run by backward, takes as input (that op's
+  gradient would follow the new value; ``apply`` counts such ops in ``Tensor._used``, and the
+  backward pass counts them off as it frees them);
 - a view of another tensor in the graph, or, for a write that needs grad, a tensor whose memory
   is a view of other memory: the change would not reach the other tensor's graph.
 Under ``no_grad`` every in-place write goes into memory, as optimizers need.
@@ -98,13 +99,13 @@ class InplaceTensorMethods:
         takes it as input, so self can become the op's output without a cycle."""
         old = Tensor.__new__(_stand_in_class())
         old.data, old.grad, old.requires_grad = self.data, None, self.requires_grad
-        old._ctx, old._idx, old._retain, old._used = self._ctx, self._idx, False, False
+        old._ctx, old._idx, old._retain, old._used = self._ctx, self._idx, False, 0
         return old
 
     def _check_rebind(self, name: str, result: Tensor, values: bool = True) -> None:
         """Refuse what rebinding cannot do as torch does (see the module docstring); ``values``:
         the op changes values (not only the shape, which no other tensor sees)."""
-        if getattr(self, "_used", False):
+        if getattr(self, "_used", 0) > 0:
             raise RuntimeError(
                 f"{name}(): this tensor is already the input of a recorded operation, which may"
                 " need its present value to compute gradients (and would send them to the new"
@@ -133,7 +134,7 @@ class InplaceTensorMethods:
     def _take_place_of(self, old: Tensor, result: Tensor) -> None:
         """self becomes result: its array, its place in the graph (retain_grad moves along)."""
         self.data, self.requires_grad = result.data, result.requires_grad
-        self._ctx, self._idx, self._used = result._ctx, result._idx, False
+        self._ctx, self._idx, self._used = result._ctx, result._idx, 0
         if self._retain and old._ctx is not None:
             retained = old._ctx.__dict__.get("retained", {})
             if retained.get(old._idx) is self:

@@ -281,6 +281,20 @@ def test_a_tensor_already_used_by_a_recorded_op_is_refused():
     np.testing.assert_allclose(x.grad.numpy(), np.full_like(X, 3.0))
 
 
+def test_once_backward_has_run_the_tensor_may_change_again():
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 1.5
+    (h * 2.0).sum().backward(retain_graph=True)
+    with pytest.raises(RuntimeError, match="already the input"):
+        h.relu_()  # the graph is kept: its product still needs h
+    x.grad = None
+    h = x * 1.5
+    y = h * 2.0
+    (y + h * 0.0).sum().backward()  # every consumer of h is run, and freed
+    h.relu_()  # allowed: nothing recorded needs h any more
+    np.testing.assert_allclose(h.detach().numpy(), np.maximum(1.5 * X, 0))
+
+
 def test_a_view_of_a_tensor_in_the_graph_is_refused():
     x = ember.tensor(X, requires_grad=True)
     h = x * 1.5
