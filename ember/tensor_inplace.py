@@ -70,7 +70,7 @@ class InplaceTensorMethods:
         _check_fits(name, result.data, self.data)
         if result.data.dtype != self.data.dtype:
             result = result.astype(self.data.dtype)
-        if not result.data.flags.writeable or xp.may_share_memory(result.data, old.data):
+        if not _writeable(result.data) or xp.may_share_memory(result.data, old.data):
             result = result.clone()  # self must own its memory, as it did before
         self._take_place_of(old, result)
         return self
@@ -246,6 +246,12 @@ def _constant_like(s: Tensor, value) -> Tensor:
     else:
         v = Tensor(xp.asarray(as_array(value), dtype=s.data.dtype))
     return apply(E.Where, v, s, cond=xp.ones((), dtype=bool))
+
+
+def _writeable(a) -> bool:
+    """NumPy's writeable flag; CuPy has none: there a broadcast view (a 0 stride) is the case
+    to avoid."""
+    return getattr(a.flags, "writeable", 0 not in a.strides)
 
 
 def _needs_grad(value) -> bool:

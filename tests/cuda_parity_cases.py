@@ -304,6 +304,23 @@ def scans_and_reductions(dtype):
     return {**got, "dx": x.grad.numpy(), "dsrc": src.grad.numpy()}
 
 
+@case
+def in_place_autograd(dtype):
+    """In-place ops in the graph (tensor_inplace.py): buf[t] = h, relu_, +=, masked_fill_."""
+    w = ember.tensor(_x(5, 5, dtype=dtype), requires_grad=True)
+    x = ember.tensor(_x(4, 3, 5, seed=1, dtype=dtype))
+    buf = ember.zeros(4, 3, 5, dtype=getattr(ember, dtype))
+    h = ember.zeros(3, 5, dtype=getattr(ember, dtype))
+    for t in range(4):
+        h = x[t] @ w + h * 0.5
+        h.relu_()
+        h += 0.1
+        buf[t] = h
+    buf.masked_fill_(ember.tensor(_x(4, 3, 5, seed=2) > 1.0), 0.0)
+    (buf * ember.tensor(_x(4, 3, 5, seed=3, dtype=dtype))).sum().backward()
+    return {"buf": buf.detach().numpy(), "dw": w.grad.numpy()}
+
+
 def compare(cpu_path: str, gpu_path: str) -> dict:
     """The norm-wise relative error ‖gpu − cpu‖ / ‖cpu‖ of every saved array (NaN where an
     array is missing or of another shape)."""
