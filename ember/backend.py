@@ -19,7 +19,7 @@ import numpy
 from .backend_blas import blas_corename  # noqa: F401 - which OpenBLAS kernels run
 from .backend_blas import matmul_into as _cpu_matmul_into
 from .backend_blas import split_run as _cpu_split_run
-from .backend_scans import doubling_scan, segmented_product_at  # the GPU's scans
+from .backend_scans import doubling_scan, segmented_reduce_at  # the GPU's scans
 from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
 
@@ -301,11 +301,11 @@ def accumulate(ufunc: str, a, axis: int):
 
 def ufunc_at(ufunc: str, target, indices, values) -> None:
     """numpy.<ufunc>.at: ``target[indices] = ufunc(target[indices], values)`` in place, each
-    repeated index applied in turn ("multiply", "maximum", "minimum"). CuPy's ufunc.at has
-    maximum and minimum (atomics) but no multiply: there the values of each index are first
-    multiplied together by a segmented doubling scan (``segmented_product_at``)."""
-    if ON_GPU and ufunc == "multiply":
-        segmented_product_at(_cupy, target, indices, values)
+    repeated index applied in turn ("multiply", "maximum", "minimum"). On the GPU a segmented
+    doubling scan (``segmented_reduce_at``): CuPy's ufunc.at has no multiply, and its maximum
+    was measured rounding float64 values to float32."""
+    if ON_GPU:
+        segmented_reduce_at(_cupy, ufunc, target, indices, values)
         return
     getattr(xp, ufunc).at(target, indices, values)
 

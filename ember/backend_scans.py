@@ -18,21 +18,26 @@ def doubling_scan(module, ufunc: str, a, axis: int):
     return module.moveaxis(out, 0, axis)
 
 
-def segmented_product_at(module, target, indices, values) -> None:
-    """target[indices] *= values with repeated indices multiplying, with the array module
-    ``module``: the values sorted by the flat place they go to, an inclusive product scan within
-    each run of equal places (⌈log₂ n⌉ whole-array passes), and each run's last product
-    applied once."""
+def segmented_reduce_at(module, ufunc: str, target, indices, values) -> None:
+    """``module.<ufunc>.at(target, indices, values)`` ("multiply", "maximum", "minimum"):
+    target[indices] = ufunc(target[indices], values) with repeated indices combining, with
+    the array module ``module``: the values sorted by the flat place they go to, an inclusive
+    scan of ``ufunc`` within each run of equal places (⌈log₂ n⌉ whole-array passes), and each
+    run's last value applied once. Exact in every dtype (CuPy's maximum.at rounded float64
+    values through float32 on an H200, so float64 gradients that look for the maximum found
+    none)."""
+    op = getattr(module, ufunc)
     places = module.arange(target.size).reshape(target.shape)[indices]
     values = module.broadcast_to(values, places.shape).reshape(-1)
     places = places.reshape(-1)
     order = module.argsort(places, kind="stable")
-    key, prod = places[order], values[order].astype(target.dtype)
+    key, run = places[order], values[order].astype(target.dtype)
     step = 1
-    while step < key.size:  # after the pass, each element holds the product of 2·step in its run
+    while step < key.size:  # after the pass, each element combines 2·step of its run
         same = key[step:] == key[:-step]
-        prod[step:] = module.where(same, prod[step:] * prod[:-step], prod[step:])
+        run[step:] = module.where(same, op(run[step:], run[:-step]), run[step:])
         step *= 2
     last = module.ones(key.size, dtype=bool)
     last[:-1] = key[1:] != key[:-1]
-    target[module.unravel_index(key[last], target.shape)] *= prod[last]
+    at = module.unravel_index(key[last], target.shape)
+    target[at] = op(target[at], run[last])

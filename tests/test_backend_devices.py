@@ -27,19 +27,20 @@ def test_the_doubling_scan_equals_numpys_accumulate(ufunc, axis, n):
     np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
 
 
+@pytest.mark.parametrize("ufunc", ["multiply", "maximum", "minimum"])
 @pytest.mark.parametrize("n", [1, 2, 7, 40])
 @pytest.mark.parametrize("dtype", [np.float64, np.int64])
-def test_the_segmented_product_equals_numpys_multiply_at(n, dtype):
-    # the GPU branch of ufunc_at("multiply", ...), which CuPy's ufunc.at lacks
+def test_the_segmented_reduction_equals_numpys_ufunc_at(ufunc, n, dtype):
+    # the GPU branch of ufunc_at, exact where CuPy's ufunc.at is missing or rounds
     rng = np.random.default_rng(n)
     target = rng.integers(-3, 4, (4, 5)).astype(dtype)
     rows, cols = rng.integers(0, 4, n), rng.integers(0, 5, n)  # repeats when n is large
     values = rng.integers(-2, 3, n).astype(dtype) + (0.5 if dtype == np.float64 else 0)
     want = target.copy()
-    np.multiply.at(want, (rows, cols), values)
+    getattr(np, ufunc).at(want, (rows, cols), values)
     got = target.copy()
-    backend.segmented_product_at(np, got, (rows, cols), values)
-    np.testing.assert_allclose(got, want, rtol=1e-14, atol=0)
+    backend.segmented_reduce_at(np, ufunc, got, (rows, cols), values)
+    np.testing.assert_array_equal(got, want)
 
 
 def test_cummax_through_the_backend_matches_torch(torch):
