@@ -76,6 +76,7 @@ from .torch_index_shape import *  # noqa: F403 - index_put … vstack, in its __
 from .torch_int_math import *  # noqa: F403 - frexp … copysign, in its __all__
 from .torch_linalg_funcs import *  # noqa: F403 - addbmm … vdot, in its __all__
 from .torch_math import *  # noqa: F403 - torch's further maths (tan … cdist), in its __all__
+from .torch_misc import *  # noqa: F403 - empty_like … windows, RNG state, in its __all__
 from .torch_nn_functions import *  # noqa: F403 - slice_scatter …, torch.conv2d …, in its __all__
 from .torch_special_linalg import *  # noqa: F403 - i0 … lu_unpack, in its __all__
 from .torch_stats_more import *  # noqa: F403 - mode … renorm, in its __all__

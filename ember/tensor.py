@@ -29,6 +29,7 @@ from . import (
     tensor_inplace,
     tensor_linalg_methods,
     tensor_methods,
+    tensor_misc,
     tensor_scatter_more,
     tensor_shape_more,
     tensor_special_linalg,
@@ -50,6 +51,7 @@ from .tensor_index_shape import IndexShapeTensorMethods
 from .tensor_inplace import InplaceTensorMethods
 from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
+from .tensor_misc import MiscTensorMethods
 from .tensor_scatter_more import ScatterMoreTensorMethods
 from .tensor_shape_more import ShapeMoreTensorMethods
 from .tensor_special_linalg import SpecialLinalgTensorMethods
@@ -141,6 +143,7 @@ class Tensor(
     SpecialLinalgTensorMethods,
     ScatterMoreTensorMethods,
     TorchMathMethods,
+    MiscTensorMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
 
@@ -411,6 +414,7 @@ for _mixin_module in (
     tensor_special_linalg,
     tensor_scatter_more,
     tensor_inplace,
+    tensor_misc,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply
