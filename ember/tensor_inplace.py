@@ -325,25 +325,20 @@ _SAME_SHAPE = (
 _SHAPE_ONLY = ("t", "transpose", "squeeze", "unsqueeze")
 
 
-def _same_shape_method(base: str):
+def _in_place_method(base: str, machinery: str, doc: str):
+    """The method ``base_``: self = self.base(...) through ``_arith_`` or ``_view_``."""
+
     def method(self, *args, **kwargs):
-        return self._arith_(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
+        return getattr(self, machinery)(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
 
     method.__name__ = method.__qualname__ = f"{base}_"
-    method.__doc__ = f"torch.Tensor.{base}_: ``{base}`` in place; returns self."
+    method.__doc__ = f"torch.Tensor.{base}_: {doc.format(base=base)}"
     return method
 
 
-def _shape_method(base: str):
-    def method(self, *args, **kwargs):
-        return self._view_(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
-
-    method.__name__ = method.__qualname__ = f"{base}_"
-    method.__doc__ = f"torch.Tensor.{base}_: self becomes ``self.{base}(...)`` (a view)."
-    return method
-
-
+_SAME_SHAPE_DOC = "``{base}`` in place; returns self."
+_SHAPE_ONLY_DOC = "self becomes ``self.{base}(...)`` (a view)."
 for _base in _SAME_SHAPE:
-    setattr(InplaceTensorMethods, f"{_base}_", _same_shape_method(_base))
+    setattr(InplaceTensorMethods, f"{_base}_", _in_place_method(_base, "_arith_", _SAME_SHAPE_DOC))
 for _base in _SHAPE_ONLY:
-    setattr(InplaceTensorMethods, f"{_base}_", _shape_method(_base))
+    setattr(InplaceTensorMethods, f"{_base}_", _in_place_method(_base, "_view_", _SHAPE_ONLY_DOC))
