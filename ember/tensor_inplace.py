@@ -13,11 +13,16 @@ torch allows more in the graph case and checks at backward time, through version
 no saved value was overwritten. ember refuses up front, with a message that says what to do
 instead, the cases where it cannot give torch's result:
 - a leaf that requires grad (a parameter), while grad mode is on (torch refuses it too);
-- a tensor that an earlier recorded op, not yet run by backward, takes as input (that op's
-  gradient would follow the new value; ``apply`` counts such ops in ``Tensor._used``, and the
-  backward pass counts them off as it frees them);
-- a view of another tensor in the graph, or, for a write that needs grad, a tensor whose memory
-  is a view of other memory: the change would not reach the other tensor's graph.
+- a tensor that an earlier recorded op, not yet run by backward, takes as input, unless that op
+  is part of computing the new value (``x.mul_(x.sum())``, ``x[m] = f(x[m])``): its gradient
+  would follow the new value. ``apply`` counts such ops in ``Tensor._used``, the backward pass
+  counts them off as it frees them, and the ops inside the new value are moved onto the stand-in;
+- a view of another tensor in the graph made otherwise than by indexing (``x.t()``,
+  ``x.reshape``), or, for a write that needs grad, a tensor whose memory is a view of other
+  memory: the change would not reach the other tensor's graph.
+A view made by indexing, ``x[i]``, is changed as torch changes it: ``x[i] = new`` is recorded on
+x, and the view becomes ``x[i]`` again (``_write_through``), so ``x[i] += v`` and
+``x[i].relu_()`` work.
 Under ``no_grad`` every in-place write goes into memory, as optimizers need.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see the
@@ -32,6 +37,7 @@ from .backend import xp
 from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
+from .ops import shape as S
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -66,14 +72,57 @@ class InplaceTensorMethods:
         if not (result.requires_grad or self.requires_grad):
             self._write(name, result)  # nothing to differentiate: into memory, as under no_grad
             return self
-        self._check_rebind(name, result)
         _check_fits(name, result.data, self.data)
         if result.data.dtype != self.data.dtype:
             result = result.astype(self.data.dtype)
+        self._redirect_consumers(old, result)
+        self._check_rebind(name, result)
+        source = _view_source(self._ctx, self.data) if self._ctx is not None else None
+        if source is not None:  # self[...] is a view made by indexing another tensor
+            return self._write_through(name, old, result, source)
         if not _writeable(result.data) or xp.may_share_memory(result.data, old.data):
             result = result.clone()  # self must own its memory, as it did before
         self._take_place_of(old, result)
         return self
+
+    def _write_through(self, name: str, old: Tensor, result: Tensor, source) -> Tensor:
+        """self is base[index]: base[index] = result is recorded on base (torch's CopySlices),
+        and self becomes base[index] again, a view of base's new array."""
+        if type(source) is not S.GetItem or source is not self._ctx:
+            raise RuntimeError(
+                f"{name}(): this tensor is a view of another tensor that requires grad (made by"
+                f" {type(source).__name__}); ember carries an in-place change into the other"
+                " tensor only for a view made by indexing (x[i]). Use the out-of-place form, or"
+                " change the other tensor."
+            )
+        base, index = source.parents[0], source.index
+        base._arith_(name, lambda b: apply(P.SetItem, b, result, index=index))
+        # the new view hangs from base's present version, not from base: a view that is kept
+        # must not stop base from changing in place again (it then keeps these values)
+        self._take_place_of(old, apply(S.GetItem, base._version_stand_in(), index=index))
+        return self
+
+    def _redirect_consumers(self, old: Tensor, result: Tensor) -> None:
+        """The recorded ops that took self as input on the way to ``result`` (x.mul_(x.sum()),
+        h[mask] = f(h[mask])) take the stand-in for self's old version instead, so they stay
+        out of ``_used``'s count: only consumers outside the new value can be misled."""
+        if getattr(self, "_used", 0) <= 0 or result._ctx is None:
+            return
+        floor = self._ctx.seq if self._ctx is not None else -1  # consumers come after self
+        stack, seen = [result._ctx], set()
+        while stack and self._used > 0:
+            fn = stack.pop()
+            if id(fn) in seen:
+                continue
+            seen.add(id(fn))
+            parents = getattr(fn, "parents", None) or ()
+            for i, p in enumerate(parents):
+                if p is self:
+                    parents[i] = old
+                    self._used -= 1
+                    old._used += 1
+                elif p is not None and p._ctx is not None and p._ctx.seq > floor:
+                    stack.append(p._ctx)
 
     def _view_(self, name: str, compute) -> Tensor:
         """self = compute(self) for the ops that change self's shape, not its values (t_,
@@ -86,6 +135,7 @@ class InplaceTensorMethods:
             raise RuntimeError(_leaf_message(name))
         old = self._version_stand_in()
         result = compute(old)
+        self._redirect_consumers(old, result)
         self._check_rebind(name, result, values=False)
         self._take_place_of(old, result)
         return self
@@ -114,16 +164,7 @@ class InplaceTensorMethods:
             )
         if not values:
             return
-        if self._ctx is not None:
-            source = _view_source(self._ctx, self.data)
-            if source is not None:
-                raise RuntimeError(
-                    f"{name}(): this tensor is a view of another tensor that requires grad"
-                    f" (made by {type(source).__name__}); ember cannot carry an in-place change"
-                    " through a view into the other tensor's graph. Use the out-of-place form,"
-                    " or change the other tensor."
-                )
-        elif self.data.base is not None and result.requires_grad:
+        if self._ctx is None and self.data.base is not None and result.requires_grad:
             raise RuntimeError(
                 f"{name}(): this tensor's memory is a view of other memory, and the value"
                 " written needs grad; ember cannot make the write both visible through the"
@@ -187,6 +228,8 @@ class InplaceTensorMethods:
         from .tensor_methods import _plain_index
 
         idx = _plain_index(index)
+        if _is_view_at(value, self, idx):
+            return  # x[i] op= v: x[i] changed in place already wrote itself into x
         needs_grad = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         if not (needs_grad and is_grad_enabled()):
             self.data[idx] = as_array(value)
@@ -246,6 +289,25 @@ def _constant_like(s: Tensor, value) -> Tensor:
     else:
         v = Tensor(xp.asarray(as_array(value), dtype=s.data.dtype))
     return apply(E.Where, v, s, cond=xp.ones((), dtype=bool))
+
+
+def _is_view_at(value, base: Tensor, idx) -> bool:
+    """Whether ``value`` is base[idx] itself, as recorded by indexing: the same place in base's
+    memory (what Python hands back to __setitem__ after ``base[idx] += v``)."""
+    fn = value._ctx if isinstance(value, Tensor) else None
+    if type(fn) is not S.GetItem:
+        return False
+    made_from = fn.parents[0]
+    if made_from is not base and not (type(made_from) is _STAND_IN and made_from.data is base.data):
+        return False
+    here = base.data[idx]
+    return (here.shape == value.data.shape and here.strides == value.data.strides
+            and _address(here) == _address(value.data))  # fmt: skip
+
+
+def _address(a) -> int:
+    face = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
+    return face["data"][0]
 
 
 def _writeable(a) -> bool:

@@ -287,13 +287,36 @@ def test_once_backward_has_run_the_tensor_may_change_again():
     np.testing.assert_allclose(h.detach().numpy(), np.maximum(1.5 * X, 0))
 
 
-def test_a_view_of_a_tensor_in_the_graph_is_refused():
+def test_indexing_idioms_change_the_base_as_torch(torch):
+    """x[i] op= v and changes of x[i] in place reach x and its gradients (torch's CopySlices),
+    basic and advanced indices, nested, and a consumer inside the new value (x[m] = f(x[m]))."""
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        b = lib.tensor(OTHER[0], requires_grad=True)
+        h = x * 2.0
+        h[:, 0] += b[:3]
+        h[1] *= 3.0
+        m = h > 0
+        h[m] = h[m] * 0.5
+        h[0][2] -= 1.0
+        h[m] += 1.0
+        h.mul_(h.sum())
+        h[2].relu_()  # last: torch refuses any later change of h (relu saved this view)
+        (h * lib.tensor(W)).sum().backward()
+        return h.detach().numpy(), x.grad.numpy(), b.grad.numpy()
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_a_view_made_otherwise_than_by_indexing_is_refused():
     x = ember.tensor(X, requires_grad=True)
     h = x * 1.5
-    with pytest.raises(RuntimeError, match="view of another tensor that requires grad"):
-        h[0].mul_(2.0)
-    with pytest.raises(RuntimeError, match="view of another tensor that requires grad"):
+    with pytest.raises(RuntimeError, match="only for a view made by indexing"):
         h.reshape(12).relu_()
+    with pytest.raises(RuntimeError, match="only for a view made by indexing"):
+        h.t().mul_(2.0)
 
 
 def test_a_plain_view_written_with_a_value_that_needs_grad_is_refused():
