@@ -350,6 +350,9 @@ class Tensor(
                 g = hook(g)
         g = fit_grad(g, self.data)
         self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
+        if tensor_misc.post_accumulate_hooks:  # register_post_accumulate_grad_hook's
+            for hook in list(tensor_misc.post_accumulate_hooks.get(id(self), ())):
+                hook(self)
 
 
 def fit_grad(g, data):

@@ -142,7 +142,16 @@ class InplaceTensorMethods:
 
     def _write(self, name: str, result: Tensor) -> None:
         _check_fits(name, result.data, self.data)
+        self._check_writeable(name)
         self.data[...] = result.data
+
+    def _check_writeable(self, name: str) -> None:
+        if not _writeable(self.data):
+            raise RuntimeError(
+                f"{name}(): this tensor's memory cannot be written: several of its elements"
+                " share one memory location (a view made by expand or broadcasting), or the"
+                " array is read-only. clone() it first (torch refuses the same)."
+            )
 
     def _version_stand_in(self) -> Tensor:
         """A new Tensor for self as it is now (array, grad_fn, output index): the in-place op
@@ -232,6 +241,7 @@ class InplaceTensorMethods:
             return  # x[i] op= v: x[i] changed in place already wrote itself into x
         needs_grad = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         if not (needs_grad and is_grad_enabled()):
+            self._check_writeable("__setitem__")
             self.data[idx] = as_array(value)
             return
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.data.dtype))
@@ -250,6 +260,7 @@ class InplaceTensorMethods:
 
     def _fill(self, name: str, value) -> Tensor:
         if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
+            self._check_writeable(name)
             self.data[...] = as_array(value)  # nothing to record: straight into memory
             return self
         return self._arith_(name, lambda s: _constant_like(s, value))
@@ -313,7 +324,10 @@ def _address(a) -> int:
 def _writeable(a) -> bool:
     """NumPy's writeable flag; CuPy has none: there a broadcast view (a 0 stride) is the case
     to avoid."""
-    return getattr(a.flags, "writeable", 0 not in a.strides)
+    flag = getattr(a.flags, "writeable", None)
+    if flag is not None:
+        return flag
+    return all(st != 0 or n <= 1 for n, st in zip(a.shape, a.strides))
 
 
 def _needs_grad(value) -> bool:

@@ -2,19 +2,264 @@
 sampling methods, the conjugate-transpose family for real tensors, and the hooks that fire after
 a leaf's gradient is accumulated.
 
+ember has real dtypes only (no complex, no bfloat16), so conj, resolve_conj and resolve_neg
+return self, is_conj and is_neg are False, and H / mH / adjoint() are the transposes torch gives
+for real tensors; the casts to the dtypes ember lacks are a clear TypeError.
+
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see the
 note at the end of tensor.py).
 """
 
 from __future__ import annotations
 
+import warnings
+import weakref
 from typing import TYPE_CHECKING
+
+from . import backend
+from .backend import xp
+from .function import no_grad
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
+
+#: register_post_accumulate_grad_hook's hooks by id(leaf), as tensor.py's _leaf_hooks (a
+#: finalizer drops the entry with the tensor); Tensor._accumulate_grad calls them.
+post_accumulate_hooks: dict[int, list] = {}
+
+
+def _address(a) -> int:
+    """The address of an array's first element (host or device memory)."""
+    cuda = getattr(a, "__cuda_array_interface__", None)
+    return (cuda or a.__array_interface__)["data"][0]
+
+
+def _unsupported_dtype(name: str) -> TypeError:
+    return TypeError(
+        f"{name}(): ember has no {name_of_dtype[name]} dtype (its dtypes are NumPy's real"
+        " ones: bool, integers, float16, float32, float64)"
+    )
+
+
+name_of_dtype = {
+    "bfloat16": "bfloat16",
+    "cfloat": "complex64",
+    "cdouble": "complex128",
+    "chalf": "complex32",
+}
+
+
+class _PostAccumulateHandle:
+    """What register_post_accumulate_grad_hook returns: ``remove()`` unregisters the hook."""
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
 
 
 class MiscTensorMethods:
     """torch's remaining Tensor conveniences; see the module docstring."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------ sampling
+    def bernoulli(self, p=None, *, generator=None) -> Tensor:
+        """torch.Tensor.bernoulli: 1 with probability self (or p) elementwise, else 0."""
+        from .torch_creation import bernoulli
+
+        return bernoulli(self, p, generator=generator)
+
+    def multinomial(self, num_samples: int, replacement: bool = False, *, generator=None):
+        """torch.Tensor.multinomial: num_samples int64 indices per row drawn by weight."""
+        from .torch_creation import multinomial
+
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    # ------------------------------------------------------------ shape
+    def broadcast_to(self, size) -> Tensor:
+        """torch.Tensor.broadcast_to: alias of expand."""
+        return self.expand(*size)
+
+    def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
+        """torch.Tensor.narrow_copy: narrow(dim, start, length) as a new tensor."""
+        from .ops.index import check_dim
+
+        d = check_dim("narrow_copy", dim, self.ndim)
+        n = self.shape[d]
+        if not -n <= start <= n:
+            raise IndexError(
+                f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+            )
+        s = start + n if start < 0 else start
+        if s + length > n:
+            raise RuntimeError(f"start ({s}) + length ({length}) exceeds dimension size ({n}).")
+        return self.narrow(d, s, length).clone()
+
+    # ------------------------------------------------------------ memory and layout
+    is_cpu = property(lambda self: not backend.ON_GPU)
+    itemsize = property(lambda self: int(self.data.itemsize))
+    nbytes = property(lambda self: int(self.data.nbytes))
+    retains_grad = property(lambda self: bool(self._ctx is not None and self._retain))
+
+    def stride(self, dim: int | None = None):
+        """torch.Tensor.stride: the step in elements between neighbours along each dim (a
+        tuple), or along ``dim``."""
+        strides = tuple(int(s) // self.data.itemsize for s in self.data.strides)
+        if dim is None:
+            return strides
+        from .tensor_stats_more import wrap_dim
+
+        return strides[wrap_dim(dim, self.ndim)]
+
+    def storage_offset(self) -> int:
+        """torch.Tensor.storage_offset: elements from the start of the memory self views (0 for
+        an array that owns its memory)."""
+        a = base = self.data
+        while isinstance(base.base, type(a)):
+            base = base.base
+        return (_address(a) - _address(base)) // a.itemsize
+
+    def data_ptr(self) -> int:
+        """torch.Tensor.data_ptr: the address of the first element."""
+        return int(_address(self.data))
+
+    def get_device(self) -> int:
+        """torch.Tensor.get_device: -1 for the CPU, else the GPU's index."""
+        return backend.DEVICE.index if backend.ON_GPU else -1
+
+    def is_inference(self) -> bool:
+        """torch.Tensor.is_inference: False (ember has no inference tensors)."""
+        return False
+
+    # ------------------------------------------------------------ conjugation (real dtypes)
+    @property
+    def H(self) -> Tensor:  # noqa: N802 - torch's name
+        """torch.Tensor.H: the conjugate transpose of a matrix (the transpose, for reals)."""
+        if self.ndim == 0:
+            warnings.warn(
+                "Tensor.H is deprecated on 0-D tensors. Consider using x.conj().", stacklevel=2
+            )
+            return self
+        if self.ndim != 2:
+            more = " For batches of matrices, consider using tensor.mH" if self.ndim > 2 else ""
+            raise RuntimeError(
+                "tensor.H is only supported on matrices (2-D tensors). Got"
+                f" {self.ndim}-D tensor.{more}"
+            )
+        return self.transpose(0, 1)
+
+    @property
+    def mH(self) -> Tensor:  # noqa: N802 - torch's name
+        """torch.Tensor.mH: the conjugate transpose of the last two dims."""
+        return self._adjoint("tensor.mH", "Tensor.mH")
+
+    def adjoint(self) -> Tensor:
+        """torch.Tensor.adjoint: the conjugate transpose of the last two dims."""
+        return self._adjoint("tensor.adjoint()", "adjoint()")
+
+    def _adjoint(self, name: str, short: str) -> Tensor:
+        if self.ndim == 0:
+            warnings.warn(
+                f"{short} is deprecated on 0-D tensors. Consider using x.conj().", stacklevel=3
+            )
+            return self
+        if self.ndim < 2:
+            raise RuntimeError(
+                f"{name} is only supported on matrices or batches of matrices. Got"
+                f" {self.ndim}-D tensor."
+            )
+        return self.transpose(-2, -1)
+
+    def conj(self) -> Tensor:
+        """torch.Tensor.conj: self for a real tensor."""
+        return self
+
+    def resolve_conj(self) -> Tensor:
+        """torch.Tensor.resolve_conj: self (no lazy conjugation in ember)."""
+        return self
+
+    def resolve_neg(self) -> Tensor:
+        """torch.Tensor.resolve_neg: self (no lazy negation in ember)."""
+        return self
+
+    def is_conj(self) -> bool:
+        """torch.Tensor.is_conj: False (no lazy conjugation in ember)."""
+        return False
+
+    def is_neg(self) -> bool:
+        """torch.Tensor.is_neg: False (no lazy negation in ember)."""
+        return False
+
+    def isreal(self) -> Tensor:
+        """torch.Tensor.isreal: True where the imaginary part is 0 (everywhere, for reals)."""
+        if self.data.dtype.kind == "c":
+            return Tensor(self.data.imag == 0)
+        return Tensor(xp.ones(self.data.shape, dtype=xp.bool_))
+
+    # ------------------------------------------------------------ dtypes ember lacks
+    def bfloat16(self, memory_format=None) -> Tensor:
+        """torch.Tensor.bfloat16: refused, ember has no bfloat16 dtype."""
+        raise _unsupported_dtype("bfloat16")
+
+    def cfloat(self, memory_format=None) -> Tensor:
+        """torch.Tensor.cfloat: refused, ember has no complex dtypes."""
+        raise _unsupported_dtype("cfloat")
+
+    def cdouble(self, memory_format=None) -> Tensor:
+        """torch.Tensor.cdouble: refused, ember has no complex dtypes."""
+        raise _unsupported_dtype("cdouble")
+
+    def chalf(self, memory_format=None) -> Tensor:
+        """torch.Tensor.chalf: refused, ember has no complex dtypes."""
+        raise _unsupported_dtype("chalf")
+
+    # ------------------------------------------------------------ Python-callable fills
+    def apply_(self, callable) -> Tensor:  # noqa: A002 - torch's argument name
+        """torch.Tensor.apply_: each element replaced by callable(element), in place (a CPU
+        tensor that does not require grad; slow, as torch's)."""
+        self._python_fill("apply_")
+        with no_grad():
+            values = [callable(v) for v in self.data.ravel().tolist()]
+            self.data[...] = xp.asarray(values, dtype=self.data.dtype).reshape(self.data.shape)
+        return self
+
+    def map_(self, tensor, callable) -> Tensor:  # noqa: A002 - torch's argument name
+        """torch.Tensor.map_: each element replaced by callable(element, tensor's element), in
+        place, with tensor broadcast to self's shape."""
+        self._python_fill("map_", tensor)
+        other = tensor.expand(*self.shape).data
+        with no_grad():
+            pairs = zip(self.data.ravel().tolist(), other.ravel().tolist())
+            values = [callable(a, b) for a, b in pairs]
+            self.data[...] = xp.asarray(values, dtype=self.data.dtype).reshape(self.data.shape)
+        return self
+
+    def _python_fill(self, name: str, *others) -> None:
+        if backend.ON_GPU:
+            raise TypeError(f"{name} is only implemented on CPU tensors")
+        if any(t.requires_grad for t in (self, *others)):
+            raise RuntimeError(
+                f"Can't call {name}() on Variable that requires grad. Use"
+                f" var.detach().{name}() instead."
+            )
+
+    # ------------------------------------------------------------ hooks
+    def register_post_accumulate_grad_hook(self, hook) -> _PostAccumulateHandle:
+        """torch.Tensor.register_post_accumulate_grad_hook: call ``hook(self)`` each time
+        backward has accumulated a gradient into this leaf's ``.grad``; returns a handle whose
+        ``remove()`` takes the hook off again."""
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._ctx is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        hooks = post_accumulate_hooks.get(id(self))
+        if hooks is None:
+            hooks = post_accumulate_hooks[id(self)] = []
+            weakref.finalize(self, post_accumulate_hooks.pop, id(self), None)
+        hooks.append(hook)
+        return _PostAccumulateHandle(hooks, hook)

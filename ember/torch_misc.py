@@ -1,7 +1,476 @@
 """torch's remaining top-level conveniences on ember.*: creation (empty_like, asarray …), dtype
 and device queries, windows, RNG state, switches that ember accepts for torch code's sake,
-and the in-place top-level forms; ``__all__`` lists them."""
+and the in-place top-level forms; ``__all__`` lists them. Windows, Poisson and binomial draws,
+constant_pad_nd and the functional RNN cells live in torch_misc_more.py, whose names this
+module re-exports.
+
+The switches (deterministic algorithms, float32 matmul precision, inter-op threads, the default
+device) are stored and reported back: ember's CPU ops are deterministic and run float32 matmuls
+in float32 already, and it has no inter-op thread pool.
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+import builtins
+import math
+import warnings
+
+from . import backend, functional
+from .backend import xp
+from .creation import tensor
+from .functional.layers_extra import alpha_dropout, feature_alpha_dropout
+from .promotion import default_float
+from .tensor import Tensor
+from .tensor_aliases import require_tensor
+from .torch_misc_more import *  # noqa: F403 - windows, poisson … rnn cells, in its __all__
+from .torch_misc_more import __all__ as _more
+
+__all__ = [
+    "empty_like",
+    "asarray",
+    "scalar_tensor",
+    "empty_strided",
+    "range",
+    "finfo",
+    "iinfo",
+    "is_complex",
+    "is_nonzero",
+    "is_same_size",
+    "is_signed",
+    "set_printoptions",
+    "get_rng_state",
+    "set_rng_state",
+    "use_deterministic_algorithms",
+    "are_deterministic_algorithms_enabled",
+    "is_deterministic_algorithms_warn_only_enabled",
+    "get_default_device",
+    "set_default_device",
+    "set_float32_matmul_precision",
+    "get_float32_matmul_precision",
+    "get_num_interop_threads",
+    "set_num_interop_threads",
+    "compile",
+    "masked_fill",
+    "fill",
+    "isreal",
+    "conj",
+    "resolve_conj",
+    "resolve_neg",
+    "is_conj",
+    "is_neg",
+    "dropout_",
+    "alpha_dropout_",
+    "feature_alpha_dropout_",
+    *_more,
+]
+
+
+# ---------------------------------------------------------------- creation
+def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
+               memory_format=None) -> Tensor:  # fmt: skip
+    """torch.empty_like: an uninitialised tensor of input's shape (and dtype, unless given)."""
+    backend.check_device(device)
+    a = xp.empty(input.shape, dtype=input.dtype if dtype is None else dtype)
+    return Tensor(a, requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """torch.asarray: a tensor from obj, sharing memory with a Tensor or NumPy array where the
+    dtype allows unless ``copy=True``; ``copy=False`` refuses a conversion that must copy."""
+    backend.check_device(device)
+    if isinstance(obj, Tensor) or backend.is_array(obj):
+        a = obj.data if isinstance(obj, Tensor) else xp.asarray(obj)
+        if dtype is not None and a.dtype != xp.dtype(dtype):
+            if copy is False:
+                from .promotion import torch_dtype_name
+
+                raise ValueError(
+                    f"can't alias tensor with dtype '{torch_dtype_name(a.dtype)}' into dtype"
+                    f" '{torch_dtype_name(xp.dtype(dtype))}'."
+                )
+            a = a.astype(dtype)
+        elif copy:
+            a = a.copy()
+        if isinstance(obj, Tensor) and a is obj.data and not requires_grad:
+            return obj
+        out = Tensor(a)
+    else:
+        out = tensor(obj, dtype=dtype)
+    return out.requires_grad_() if requires_grad else out
+
+
+def scalar_tensor(s, *, dtype=None, layout=None, device=None, requires_grad=False) -> Tensor:
+    """torch.scalar_tensor: a 0-d tensor holding s (the default float dtype unless given)."""
+    backend.check_device(device)
+    return Tensor(xp.asarray(s, dtype=default_float() if dtype is None else dtype),
+                  requires_grad=requires_grad)  # fmt: skip
+
+
+def empty_strided(size, stride, *, dtype=None, layout=None, device=None, requires_grad=False,
+                  pin_memory=False) -> Tensor:  # fmt: skip
+    """torch.empty_strided: an uninitialised tensor of ``size`` whose elements lie ``stride``
+    elements apart along each dim."""
+    backend.check_device(device)
+    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"mismatch in length of strides and shape: stride has {len(stride)} dims, size"
+            f" has {len(size)}"
+        )
+    dt = xp.dtype(default_float() if dtype is None else dtype)
+    n = 0 if 0 in size else 1 + sum((m - 1) * s for m, s in zip(size, stride))
+    flat = xp.empty(n, dtype=dt)
+    strides = tuple(s * dt.itemsize for s in stride)
+    return Tensor(backend.strided_view(flat, size, strides, writeable=True),
+                  requires_grad=requires_grad)  # fmt: skip
+
+
+def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  # noqa: A001
+          requires_grad=False) -> Tensor:  # fmt: skip
+    """torch.range (deprecated in torch): start, start + step, … up to and including end,
+    in the default float dtype unless given."""
+    warnings.warn(
+        "torch.range is deprecated and will be removed in a future release because its behavior"
+        " is inconsistent with Python's range builtin. Instead, use torch.arange, which produces"
+        " values in [start, end).",
+        UserWarning,
+        stacklevel=2,
+    )
+    if end is None:
+        raise TypeError('range() missing 1 required positional arguments: "end"')
+    backend.check_device(device)
+    start, end, step = builtins.float(start), builtins.float(end), builtins.float(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    n = int(math.floor((end - start) / step)) + 1
+    values = start + step * xp.arange(n, dtype=xp.float64)
+    return Tensor(values.astype(default_float() if dtype is None else dtype),
+                  requires_grad=requires_grad)  # fmt: skip
+
+
+# ---------------------------------------------------------------- dtype information
+class finfo:  # noqa: N801 - torch's name
+    """torch.finfo: a floating dtype's bits, eps, max, min, tiny (= smallest_normal) and
+    resolution, as Python numbers, and its name as ``dtype`` (the default float dtype when
+    called with none)."""
+
+    def __init__(self, type=None) -> None:  # noqa: A002 - torch's argument name
+        dt = xp.dtype(default_float() if type is None else type)
+        if dt.kind != "f":
+            raise TypeError(
+                "torch.finfo() requires a floating point input type. Use torch.iinfo to handle"
+                " 'torch.finfo'"
+            )
+        info = xp.finfo(dt)
+        self.bits, self.dtype = int(info.bits), str(dt)
+        self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
+        self.tiny = self.smallest_normal = float(info.smallest_normal)
+        self.resolution = 10.0 ** -int(info.precision)
+
+    def __repr__(self) -> str:
+        return (
+            f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g},"
+            f" eps={self.eps:g}, smallest_normal={self.smallest_normal:g}, tiny={self.tiny:g},"
+            f" dtype={self.dtype})"
+        )
+
+
+class iinfo:  # noqa: N801 - torch's name
+    """torch.iinfo: an integer dtype's bits, max and min, and its name as ``dtype``."""
+
+    def __init__(self, type) -> None:  # noqa: A002 - torch's argument name
+        dt = xp.dtype(type)
+        if dt.kind == "b":
+            raise TypeError("torch.bool is not supported by torch.iinfo")
+        if dt.kind not in "iu":
+            raise TypeError(
+                "torch.iinfo() requires an integer input type. Use torch.finfo to handle"
+                " 'torch.iinfo'"
+            )
+        info = xp.iinfo(dt)
+        self.bits, self.max, self.min, self.dtype = (
+            int(info.bits),
+            int(info.max),
+            int(info.min),
+            str(dt),
+        )
+
+    def __repr__(self) -> str:
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+# ---------------------------------------------------------------- predicates
+def is_complex(input) -> bool:  # noqa: A002
+    """torch.is_complex: whether input's dtype is complex (never, in ember)."""
+    require_tensor("is_complex", input, "input", 1)
+    return input.is_complex()
+
+
+def is_nonzero(input) -> bool:  # noqa: A002
+    """torch.is_nonzero: whether the single element of input is nonzero."""
+    require_tensor("is_nonzero", input, "input", 1)
+    return input.is_nonzero()
+
+
+def is_same_size(input, other) -> bool:  # noqa: A002
+    """torch.is_same_size: whether the two tensors have the same shape."""
+    require_tensor("is_same_size", input, "input", 1)
+    require_tensor("is_same_size", other, "other", 2)
+    return input.is_same_size(other)
+
+
+def is_signed(input) -> bool:  # noqa: A002
+    """torch.is_signed: whether input's dtype holds negative values."""
+    require_tensor("is_signed", input, "input", 1)
+    return input.is_signed()
+
+
+def isreal(input) -> Tensor:  # noqa: A002
+    """torch.isreal: True where the imaginary part is 0 (everywhere, for real dtypes)."""
+    return input.isreal()
+
+
+def conj(input) -> Tensor:  # noqa: A002
+    """torch.conj: input itself, for a real tensor."""
+    return input.conj()
+
+
+def resolve_conj(input) -> Tensor:  # noqa: A002
+    """torch.resolve_conj: input itself (ember has no lazy conjugation)."""
+    return input.resolve_conj()
+
+
+def resolve_neg(input) -> Tensor:  # noqa: A002
+    """torch.resolve_neg: input itself (ember has no lazy negation)."""
+    return input.resolve_neg()
+
+
+def is_conj(input) -> bool:  # noqa: A002
+    """torch.is_conj: False (ember has no lazy conjugation)."""
+    return input.is_conj()
+
+
+def is_neg(input) -> bool:  # noqa: A002
+    """torch.is_neg: False (ember has no lazy negation)."""
+    return input.is_neg()
+
+
+# ---------------------------------------------------------------- filling
+def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
+    """torch.masked_fill: value where mask is True, else input."""
+    return input.masked_fill(mask, value)
+
+
+def fill(input, value) -> Tensor:  # noqa: A002
+    """torch.fill: a new tensor of input's shape and dtype holding value everywhere (the
+    gradient goes to a tensor value, summed; input gets zeros)."""
+    return input.clone().fill_(value)
+
+
+# ---------------------------------------------------------------- printing
+#: torch's print profiles: (precision, threshold, edgeitems, linewidth)
+_PROFILES = {
+    "default": (4, 1000, 3, 80),
+    "short": (2, 1000, 2, 80),
+    "full": (4, 2**63 - 1, 3, 80),
+}
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
+                     profile=None, sci_mode=None) -> None:  # fmt: skip
+    """torch.set_printoptions: digits after the point, how many elements before a tensor is
+    summarised, how many at each end of a summary, the line width, a profile ("default",
+    "short", "full") and whether floats print in scientific notation (None: as suits them).
+
+    ``repr(tensor)`` prints through NumPy's array2string (on the host, whichever device holds
+    the data), so these set NumPy's print options: they last for the process and apply to
+    NumPy arrays too, and the formatting is NumPy's, not torch's.
+    """
+    options = {}
+    if profile is not None:
+        if profile not in _PROFILES:
+            raise ValueError(f"profile must be one of {sorted(_PROFILES)}, got {profile!r}")
+        options.update(
+            zip(("precision", "threshold", "edgeitems", "linewidth"), _PROFILES[profile])
+        )
+    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
+    options.update({k: v for k, v in given.items() if v is not None})
+    host = backend.numpy  # print options are NumPy's (the host's), on either device
+    if sci_mode is not None or "precision" in options:
+        digits = options.get("precision", host.get_printoptions()["precision"])
+        mode = _SCI_MODE.get("mode") if sci_mode is None else sci_mode
+        _SCI_MODE["mode"] = mode
+        options["suppress"] = mode is False
+        options["formatter"] = (
+            {"float_kind": lambda v: builtins.format(v, f".{digits}e")} if mode else None
+        )
+    host.set_printoptions(**options)
+
+
+_SCI_MODE: dict = {"mode": None}
+
+
+# ---------------------------------------------------------------- random state
+_STATE_BYTES = 48  # PCG64's state and increment (16 bytes each), its buffered uint32 (8 + 8)
+
+
+def get_rng_state() -> Tensor:
+    """torch.get_rng_state: the default generator's state as a uint8 tensor, for set_rng_state
+    (ember's generator is NumPy's PCG64: its state is 48 bytes, not torch's 5056)."""
+    state = backend.default_generator.get_state()
+    words = (state["state"]["state"], state["state"]["inc"])
+    raw = b"".join(w.to_bytes(16, "little") for w in words)
+    raw += int(state["has_uint32"]).to_bytes(8, "little") + int(state["uinteger"]).to_bytes(
+        8, "little"
+    )
+    return Tensor(xp.frombuffer(bytearray(raw), dtype=xp.uint8).copy())
+
+
+def set_rng_state(new_state) -> None:
+    """torch.set_rng_state: restore the default generator from get_rng_state's tensor, so the
+    draws that followed it then repeat."""
+    if not isinstance(new_state, Tensor) or new_state.dtype != xp.uint8:
+        raise TypeError("RNG state must be a torch.ByteTensor")
+    if new_state.numel() != _STATE_BYTES:
+        raise RuntimeError(
+            f"Expected an RNG state of size {_STATE_BYTES} but found the input RNG state size"
+            f" to be {new_state.numel()}"
+        )
+    raw = bytes(backend.to_numpy(new_state.data).tobytes())
+    word = [
+        int.from_bytes(raw[i : i + n], "little") for i, n in ((0, 16), (16, 16), (32, 8), (40, 8))
+    ]
+    backend.default_generator.set_state(
+        {
+            "bit_generator": "PCG64",
+            "state": {"state": word[0], "inc": word[1]},
+            "has_uint32": word[2],
+            "uinteger": word[3],
+        }
+    )
+
+
+# ---------------------------------------------------------------- switches
+_switches = {
+    "deterministic": False,
+    "warn_only": False,
+    "matmul_precision": "highest",
+    "interop_threads": 1,
+}
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """torch.use_deterministic_algorithms: stored and reported (ember's ops are deterministic
+    on the CPU already)."""
+    if not isinstance(mode, bool):
+        raise TypeError(
+            f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}"
+        )
+    _switches["deterministic"], _switches["warn_only"] = mode, bool(warn_only)
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    """torch.are_deterministic_algorithms_enabled: what use_deterministic_algorithms set."""
+    return _switches["deterministic"]
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    """torch.is_deterministic_algorithms_warn_only_enabled: its warn_only."""
+    return _switches["warn_only"]
+
+
+def get_default_device() -> backend.device:
+    """torch.get_default_device: where tensors are made (this process's one device)."""
+    return backend.DEVICE
+
+
+def set_default_device(device) -> None:
+    """torch.set_default_device: only None, "cpu" or this process's own device (tensors live
+    on one device per process); another is the clear error of ember's device check."""
+    backend.check_device(device)
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """torch.set_float32_matmul_precision: stored ("highest", "high", "medium"); ember's float32
+    matmuls always run in float32, which is "highest"."""
+    if precision not in ("highest", "high", "medium"):
+        warnings.warn(
+            f"{precision} is not one of 'highest', 'high', or 'medium'; the current"
+            "setFloat32MatmulPrecision call has no effect.",
+            UserWarning,
+            stacklevel=2,
+        )
+        return
+    _switches["matmul_precision"] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """torch.get_float32_matmul_precision: what set_float32_matmul_precision stored."""
+    return _switches["matmul_precision"]
+
+
+def get_num_interop_threads() -> int:
+    """torch.get_num_interop_threads: stored (ember runs ops one after another: 1 at start)."""
+    return _switches["interop_threads"]
+
+
+def set_num_interop_threads(num: int) -> None:
+    """torch.set_num_interop_threads: stored, a positive integer."""
+    if isinstance(num, bool) or not isinstance(num, int) or num <= 0:
+        raise RuntimeError("set_num_interop_threads expects a positive integer")
+    _switches["interop_threads"] = num
+
+
+def compile(model=None, **kwargs):  # noqa: A001 - torch's name
+    """torch.compile: the model or function unchanged (ember has no compiler); usable as
+    ``@compile`` and as ``@compile(mode=...)``."""
+    if model is None:
+        return lambda fn: fn
+    return model
+
+
+# ---------------------------------------------------------------- in-place top-level forms
+def dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.dropout_: dropout written into input (recorded where a gradient is needed)."""
+    return input._arith_("dropout_", lambda x: functional.dropout(x, p, train))
+
+
+def alpha_dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.alpha_dropout_: alpha dropout written into input."""
+    return input._arith_("alpha_dropout_", lambda x: alpha_dropout(x, p, train))
+
+
+def feature_alpha_dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
+    """torch.feature_alpha_dropout_: feature alpha dropout written into input."""
+    return input._arith_("feature_alpha_dropout_", lambda x: feature_alpha_dropout(x, p, train))
+
+
+def _inplace_form(name: str, owner: str):
+    if owner == "F":
+
+        def form(input, *args, **kwargs):  # noqa: A002
+            return getattr(functional, name)(input, *args, **kwargs)
+    else:
+
+        def form(input, *args, **kwargs):  # noqa: A002
+            return getattr(input, name)(*args, **kwargs)
+
+    form.__name__ = form.__qualname__ = name
+    where = "ember.functional" if owner == "F" else "Tensor"
+    form.__doc__ = f"torch.{name}: {where}.{name} on input (in place; returns input)."
+    return form
+
+
+_TENSOR_FORMS = (
+    "detach_ zero_ sigmoid_ tanh_ exp_ log_ sqrt_ abs_ neg_ clamp_ clip_ ceil_ floor_"
+    " round_ trunc_ frac_ reciprocal_ rsqrt_ square_ sin_ cos_ erf_ expm1_ log1p_ log2_ log10_"
+    " sinh_ cosh_ tan_ asin_ acos_ atan_ sinc_ deg2rad_ rad2deg_ nan_to_num_ logit_ xlogy_ fix_"
+    " negative_"
+).split()
+_F_FORMS = "relu_ selu_ celu_ rrelu_ threshold_".split()
+for _name in _TENSOR_FORMS + _F_FORMS:
+    globals()[_name] = _inplace_form(_name, "F" if _name in _F_FORMS else "Tensor")
+    __all__.append(_name)
+del _name

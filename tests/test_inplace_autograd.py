@@ -352,3 +352,12 @@ def test_set_item_gradcheck():
         return h * h
 
     assert ember.gradcheck(f, (x, v))
+
+
+def test_writing_into_an_expanded_view_is_a_clear_error(torch):
+    e = ember.zeros(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="unsupported operation"):
+        torch.zeros(3).expand(2, 3).add_(1)
+    for write in (lambda t: t.add_(1), lambda t: t.fill_(2.0), lambda t: t.__setitem__(0, 1.0)):
+        with pytest.raises(RuntimeError, match="share one memory location.*clone"):
+            write(e)
