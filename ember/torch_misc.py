@@ -15,10 +15,9 @@ import builtins
 import math
 import warnings
 
-from . import backend, functional
+from . import backend
 from .backend import xp
 from .creation import tensor
-from .functional.layers_extra import alpha_dropout, feature_alpha_dropout
 from .promotion import default_float
 from .tensor import Tensor
 from .tensor_aliases import require_tensor
@@ -37,9 +36,6 @@ __all__ = [
     "is_nonzero",
     "is_same_size",
     "is_signed",
-    "set_printoptions",
-    "get_rng_state",
-    "set_rng_state",
     "use_deterministic_algorithms",
     "are_deterministic_algorithms_enabled",
     "is_deterministic_algorithms_warn_only_enabled",
@@ -58,9 +54,6 @@ __all__ = [
     "resolve_neg",
     "is_conj",
     "is_neg",
-    "dropout_",
-    "alpha_dropout_",
-    "feature_alpha_dropout_",
     *_more,
 ]
 
@@ -269,89 +262,6 @@ def fill(input, value) -> Tensor:  # noqa: A002
     return input.clone().fill_(value)
 
 
-# ---------------------------------------------------------------- printing
-#: torch's print profiles: (precision, threshold, edgeitems, linewidth)
-_PROFILES = {
-    "default": (4, 1000, 3, 80),
-    "short": (2, 1000, 2, 80),
-    "full": (4, 2**63 - 1, 3, 80),
-}
-
-
-def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
-                     profile=None, sci_mode=None) -> None:  # fmt: skip
-    """torch.set_printoptions: digits after the point, how many elements before a tensor is
-    summarised, how many at each end of a summary, the line width, a profile ("default",
-    "short", "full") and whether floats print in scientific notation (None: as suits them).
-
-    ``repr(tensor)`` prints through NumPy's array2string (on the host, whichever device holds
-    the data), so these set NumPy's print options: they last for the process and apply to
-    NumPy arrays too, and the formatting is NumPy's, not torch's.
-    """
-    options = {}
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"profile must be one of {sorted(_PROFILES)}, got {profile!r}")
-        options.update(
-            zip(("precision", "threshold", "edgeitems", "linewidth"), _PROFILES[profile])
-        )
-    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
-    options.update({k: v for k, v in given.items() if v is not None})
-    host = backend.numpy  # print options are NumPy's (the host's), on either device
-    if sci_mode is not None or "precision" in options:
-        digits = options.get("precision", host.get_printoptions()["precision"])
-        mode = _SCI_MODE.get("mode") if sci_mode is None else sci_mode
-        _SCI_MODE["mode"] = mode
-        options["suppress"] = mode is False
-        options["formatter"] = (
-            {"float_kind": lambda v: builtins.format(v, f".{digits}e")} if mode else None
-        )
-    host.set_printoptions(**options)
-
-
-_SCI_MODE: dict = {"mode": None}
-
-
-# ---------------------------------------------------------------- random state
-_STATE_BYTES = 48  # PCG64's state and increment (16 bytes each), its buffered uint32 (8 + 8)
-
-
-def get_rng_state() -> Tensor:
-    """torch.get_rng_state: the default generator's state as a uint8 tensor, for set_rng_state
-    (ember's generator is NumPy's PCG64: its state is 48 bytes, not torch's 5056)."""
-    state = backend.default_generator.get_state()
-    words = (state["state"]["state"], state["state"]["inc"])
-    raw = b"".join(w.to_bytes(16, "little") for w in words)
-    raw += int(state["has_uint32"]).to_bytes(8, "little") + int(state["uinteger"]).to_bytes(
-        8, "little"
-    )
-    return Tensor(xp.frombuffer(bytearray(raw), dtype=xp.uint8).copy())
-
-
-def set_rng_state(new_state) -> None:
-    """torch.set_rng_state: restore the default generator from get_rng_state's tensor, so the
-    draws that followed it then repeat."""
-    if not isinstance(new_state, Tensor) or new_state.dtype != xp.uint8:
-        raise TypeError("RNG state must be a torch.ByteTensor")
-    if new_state.numel() != _STATE_BYTES:
-        raise RuntimeError(
-            f"Expected an RNG state of size {_STATE_BYTES} but found the input RNG state size"
-            f" to be {new_state.numel()}"
-        )
-    raw = bytes(backend.to_numpy(new_state.data).tobytes())
-    word = [
-        int.from_bytes(raw[i : i + n], "little") for i, n in ((0, 16), (16, 16), (32, 8), (40, 8))
-    ]
-    backend.default_generator.set_state(
-        {
-            "bit_generator": "PCG64",
-            "state": {"state": word[0], "inc": word[1]},
-            "has_uint32": word[2],
-            "uinteger": word[3],
-        }
-    )
-
-
 # ---------------------------------------------------------------- switches
 _switches = {
     "deterministic": False,
@@ -429,48 +339,3 @@ def compile(model=None, **kwargs):  # noqa: A001 - torch's name
     if model is None:
         return lambda fn: fn
     return model
-
-
-# ---------------------------------------------------------------- in-place top-level forms
-def dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
-    """torch.dropout_: dropout written into input (recorded where a gradient is needed)."""
-    return input._arith_("dropout_", lambda x: functional.dropout(x, p, train))
-
-
-def alpha_dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
-    """torch.alpha_dropout_: alpha dropout written into input."""
-    return input._arith_("alpha_dropout_", lambda x: alpha_dropout(x, p, train))
-
-
-def feature_alpha_dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
-    """torch.feature_alpha_dropout_: feature alpha dropout written into input."""
-    return input._arith_("feature_alpha_dropout_", lambda x: feature_alpha_dropout(x, p, train))
-
-
-def _inplace_form(name: str, owner: str):
-    if owner == "F":
-
-        def form(input, *args, **kwargs):  # noqa: A002
-            return getattr(functional, name)(input, *args, **kwargs)
-    else:
-
-        def form(input, *args, **kwargs):  # noqa: A002
-            return getattr(input, name)(*args, **kwargs)
-
-    form.__name__ = form.__qualname__ = name
-    where = "ember.functional" if owner == "F" else "Tensor"
-    form.__doc__ = f"torch.{name}: {where}.{name} on input (in place; returns input)."
-    return form
-
-
-_TENSOR_FORMS = (
-    "detach_ zero_ sigmoid_ tanh_ exp_ log_ sqrt_ abs_ neg_ clamp_ clip_ ceil_ floor_"
-    " round_ trunc_ frac_ reciprocal_ rsqrt_ square_ sin_ cos_ erf_ expm1_ log1p_ log2_ log10_"
-    " sinh_ cosh_ tan_ asin_ acos_ atan_ sinc_ deg2rad_ rad2deg_ nan_to_num_ logit_ xlogy_ fix_"
-    " negative_"
-).split()
-_F_FORMS = "relu_ selu_ celu_ rrelu_ threshold_".split()
-for _name in _TENSOR_FORMS + _F_FORMS:
-    globals()[_name] = _inplace_form(_name, "F" if _name in _F_FORMS else "Tensor")
-    __all__.append(_name)
-del _name
