@@ -259,6 +259,11 @@ def masked_fill(input, mask, value) -> Tensor:  # noqa: A002
 def fill(input, value) -> Tensor:  # noqa: A002
     """torch.fill: a new tensor of input's shape and dtype holding value everywhere (the
     gradient goes to a tensor value, summed; input gets zeros)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(
+            "fill_ only supports 0-dimension value tensor but got tensor with"
+            f" {value.ndim} dimensions."
+        )
     return input.clone().fill_(value)
 
 

@@ -261,7 +261,7 @@ def get_rng_state() -> Tensor:
     raw += int(state["has_uint32"]).to_bytes(8, "little") + int(state["uinteger"]).to_bytes(
         8, "little"
     )
-    return Tensor(xp.frombuffer(bytearray(raw), dtype=xp.uint8).copy())
+    return Tensor(xp.asarray(list(raw), dtype=xp.uint8))
 
 
 def set_rng_state(new_state) -> None:

@@ -41,7 +41,9 @@ def test_stride_offset_sizes(torch, view):
 
 def test_device_queries_and_flags(torch):
     e, t = _pair(torch, 2, 3)
-    assert (e.is_cpu, e.get_device(), e.is_inference()) == (t.is_cpu, t.get_device(), False)
+    on_gpu = ember.backend.ON_GPU  # a process on the GPU: its tensors live on cuda:0
+    expected = (False, 0) if on_gpu else (t.is_cpu, t.get_device())
+    assert (e.is_cpu, e.get_device(), e.is_inference()) == (*expected, False)
     assert (e.is_conj(), e.is_neg(), e.conj() is e, e.resolve_conj() is e) == (
         False, False, True, True,
     )  # fmt: skip
@@ -89,8 +91,11 @@ def test_broadcast_to_and_narrow_copy(torch):
     (e,), (t,) = leaves(torch, rand(3, 4))
     for args in ((0, 1, 2), (1, -2, 2), (1, 0, 0)):
         (e,), (t,) = leaves(torch, rand(3, 4))
-        eo, to = e.narrow_copy(*args), t.narrow_copy(*args)
-        check(torch, eo, to, [e], [t], np.float64, grad=args[1] > 0 < args[2])  # torch's grad fails
+        # torch's narrow_copy has no derivative before 2.13 (and fails for a negative start or
+        # length 0 in 2.13): the gradient is narrow's, then a copy
+        eo, to = e.narrow_copy(*args), t.narrow(*args).clone()
+        np.testing.assert_array_equal(eo.data, t.detach().narrow_copy(*args).numpy())
+        check(torch, eo, to, [e], [t], np.float64)
         assert not np.shares_memory(eo.data, e.data)
     e1, t1 = _pair(torch, 3)
     same_error(torch, lambda: e1.narrow_copy(0, 4, 1), lambda: t1.narrow_copy(0, 4, 1))
@@ -120,6 +125,10 @@ def test_missing_dtypes_refused(name):
 
 # ---------------------------------------------------------------- Tensor: Python fills, hooks
 def test_apply_and_map(torch):
+    if ember.backend.ON_GPU:  # as torch: CPU tensors only
+        with pytest.raises(TypeError, match="apply_ is only implemented on CPU tensors"):
+            ember.ones(2).apply_(abs)
+        return
     e, t = _pair(torch, 2, 3, dtype=np.float64)
     f = lambda v: v * v + 1  # noqa: E731
     np.testing.assert_array_equal(e.apply_(f).data, t.apply_(f).numpy())
@@ -200,7 +209,8 @@ def test_asarray_shares_memory(torch):
     e, t = ember.asarray(a), torch.asarray(a)
     assert e.dtype == t.numpy().dtype == np.float64
     a[0, 0] = 100.0
-    assert e.data[0, 0] == t[0, 0].item() == 100.0
+    if not ember.backend.ON_GPU:  # on the GPU the array is copied to the device
+        assert e.data[0, 0] == t[0, 0].item() == 100.0
     assert not np.shares_memory(ember.asarray(a, copy=True).data, a)
     assert ember.asarray(a, dtype=ember.float32).dtype == np.float32
     same_error(
@@ -279,3 +289,5 @@ def test_masked_fill_and_fill(torch):
         torch.fill(torch.zeros(2, dtype=torch.int64), 3.7),
     )
     assert ei.dtype == np.int64 and ei.tolist() == ti.tolist()
+    same_error(torch, lambda: ember.fill(ember.zeros(2), ember.ones(2)),
+               lambda: torch.fill(torch.zeros(2), torch.ones(2)))  # fmt: skip
