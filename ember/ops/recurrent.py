@@ -279,7 +279,7 @@ class LSTMLayer(Function):
         chunk = max(1, (1 << 17) // (4 * H * B))
         E, K = xp.empty((chunk, 4 * H, B), dt), xp.empty((chunk, H, B), dt)
         E3 = E[:, H:].reshape(chunk, 3, H, B)  # the i, f, C̃ rows: each multiplies ∂L/∂C_t
-        dG = xp.empty((4 * H, T, B), dt)  # ∂L/∂(pre-activations), time order: GEMM-ready
+        dG = xp.empty((T, 4 * H, B), dt)  # ∂L/∂(pre-activations), time order
         gyk = grad_outputs_in_step_order(gy, self.reverse, masks, dt, xp)
         # ∂L/∂[h_{t-1}, x_t] = Wᵀ·∂L/∂(pre-activations): for narrow inputs one GEMM per step
         # gives both; for wide ones, ∂L/∂x is one GEMM over all steps after the loop (faster
@@ -316,7 +316,7 @@ class LSTMLayer(Function):
                 xp.matmul(w_hr.T, dh, out=dm)
             xp.multiply(dm, K[j], out=dmK)
             dc += dmK  # ∂L/∂C_t
-            dg = dG[:, t]
+            dg = dG[t]
             xp.multiply(E3[j], dc, out=dg[H:].reshape(3, H, B))  # ∂L/∂(pre i, f, C̃)
             xp.multiply(E[j, :H], dm, out=dg[:H])  # ∂L/∂(pre o)
             dc *= G[k, 2 * H : 3 * H]  # ∂L/∂C_{t-1} along the conveyor belt: ∗ f_t
@@ -329,14 +329,15 @@ class LSTMLayer(Function):
             self.grad_trace.append(trace)
         # Σ_t ∂L/∂(pre-activations)_t · [h_{t-1}, x_t, 1]ᵀ: every weight and the bias, one GEMM
         # (rows back in torch's gate order i, f, C̃, o)
-        dW = (dG.reshape(4 * H, T * B) @ rows_by_time(self.Z[:T], self.reverse).T)[self.inverse]
+        dG = rows_by_time(dG, False)  # (4H, T·B): one copy, GEMM-ready
+        dW = (dG @ rows_by_time(self.Z[:T], self.reverse).T)[self.inverse]
         dw_hh, dw_ih = xp.ascontiguousarray(dW[:, :P]), xp.ascontiguousarray(dW[:, P : P + I])
         dx = None
         if x_per_step:  # the x rows of ∂L/∂Z, (T, I, B) in step order → (T, B, I) in time order
             dxs = dZ[:, P:]
             dx = xp.ascontiguousarray((dxs[::-1] if self.reverse else dxs).transpose(0, 2, 1))
         elif need_x:  # ∂L/∂x_t = W_ihᵀ·∂L/∂(pre-activations)_t for every t at once
-            dx = (dG.reshape(4 * H, T * B).T @ W[:, P : P + I]).reshape(T, B, I)
+            dx = (dG.T @ W[:, P : P + I]).reshape(T, B, I)
         dw_hr = None
         if w_hr is not None:  # Σ_t ∂L/∂h_t · (o_t ∗ tanh C_t)ᵀ as one GEMM
             dw_hr = rows_by_time(dHs, False) @ rows_by_time(self.M, False).T
