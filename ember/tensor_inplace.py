@@ -38,6 +38,7 @@ from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
+from .tensor_misc import _address
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -314,11 +315,6 @@ def _is_view_at(value, base: Tensor, idx) -> bool:
     here = base.data[idx]
     return (here.shape == value.data.shape and here.strides == value.data.strides
             and _address(here) == _address(value.data))  # fmt: skip
-
-
-def _address(a) -> int:
-    face = getattr(a, "__array_interface__", None) or a.__cuda_array_interface__
-    return face["data"][0]
 
 
 def _writeable(a) -> bool:

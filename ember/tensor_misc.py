@@ -49,17 +49,6 @@ name_of_dtype = {
 }
 
 
-class _PostAccumulateHandle:
-    """What register_post_accumulate_grad_hook returns: ``remove()`` unregisters the hook."""
-
-    def __init__(self, hooks: list, hook) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
 class MiscTensorMethods:
     """torch's remaining Tensor conveniences; see the module docstring."""
 
@@ -247,7 +236,7 @@ class MiscTensorMethods:
             )
 
     # ------------------------------------------------------------ hooks
-    def register_post_accumulate_grad_hook(self, hook) -> _PostAccumulateHandle:
+    def register_post_accumulate_grad_hook(self, hook):
         """torch.Tensor.register_post_accumulate_grad_hook: call ``hook(self)`` each time
         backward has accumulated a gradient into this leaf's ``.grad``; returns a handle whose
         ``remove()`` takes the hook off again."""
@@ -262,4 +251,6 @@ class MiscTensorMethods:
             hooks = post_accumulate_hooks[id(self)] = []
             weakref.finalize(self, post_accumulate_hooks.pop, id(self), None)
         hooks.append(hook)
-        return _PostAccumulateHandle(hooks, hook)
+        from .tensor import RemovableHandle  # tensor.py imports this module: not at the top
+
+        return RemovableHandle(hooks, hook)
