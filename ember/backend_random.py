@@ -88,6 +88,14 @@ class Generator:
         """A random permutation of 0 … n − 1, on the host."""
         return self._rng.permutation(n)
 
+    def poisson(self, rates):
+        """A Poisson draw per rate (float64 host array in, float64 host draws out)."""
+        return self._rng.poisson(rates).astype(numpy.float64)
+
+    def binomial(self, n, p):
+        """A Binomial(n, p) draw per element (host arrays in, float64 host draws out)."""
+        return self._rng.binomial(n, p).astype(numpy.float64)
+
     def bernoulli_mask(self, p_keep: float, shape, dtype):
         """1 with probability p_keep, else 0, of ``shape`` in ``dtype`` (a dropout mask)."""
         return _on_device((self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype))

@@ -109,18 +109,13 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 
 
 # ---------------------------------------------------------------- draws
-def _host_rng(generator):
-    # NumPy's Generator behind ember's (backend_random.Generator has no poisson or binomial)
-    return backend.generator_or_default(generator)._rng
-
-
 def poisson(input, generator=None) -> Tensor:  # noqa: A002
     """torch.poisson: a Poisson draw per element with that element as its rate (input's
     dtype; no gradient)."""
     rates = backend.to_numpy(input.data)
     if (rates < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
-    draws = _host_rng(generator).poisson(rates.astype(float))
+    draws = backend.generator_or_default(generator).poisson(rates.astype(float))
     return Tensor(xp.asarray(draws.astype(rates.dtype)))
 
 
@@ -135,7 +130,7 @@ def binomial(count, prob, generator=None) -> Tensor:
             )
     n = backend.to_numpy(count.data)
     p = backend.to_numpy(prob.data).clip(0, 1)
-    draws = _host_rng(generator).binomial(n.astype("int64"), p)
+    draws = backend.generator_or_default(generator).binomial(n.astype("int64"), p)
     dtype = xp.result_type(count.data.dtype, prob.data.dtype)
     return Tensor(xp.asarray(draws.astype(dtype)))
 

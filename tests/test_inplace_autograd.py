@@ -361,3 +361,18 @@ def test_writing_into_an_expanded_view_is_a_clear_error(torch):
     for write in (lambda t: t.add_(1), lambda t: t.fill_(2.0), lambda t: t.__setitem__(0, 1.0)):
         with pytest.raises(RuntimeError, match="share one memory location.*clone"):
             write(e)
+
+
+def test_functional_dropout_in_place_returns_the_input_and_records_the_mask():
+    import ember.functional as F
+
+    x = ember.tensor(np.ones((40, 50)), requires_grad=True)
+    h = x * 1.0
+    ember.manual_seed(0)
+    out = F.dropout(h, 0.25, training=True, inplace=True)
+    assert out is h
+    kept = h.detach().numpy() != 0
+    assert 0.7 < kept.mean() < 0.8
+    np.testing.assert_allclose(h.detach().numpy()[kept], 1 / 0.75)
+    h.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), kept / 0.75)

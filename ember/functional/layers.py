@@ -26,10 +26,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(L.Linear, x, weight, bias)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True) -> Tensor:
-    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout)."""
+def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+    """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout);
+    with ``inplace``, x itself becomes the result (recorded as every in-place op is)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
+    if inplace:
+        return x._arith_("dropout_", lambda s: dropout(s, p, training))
     if not training or p == 0.0:
         return x
     if p == 1.0:
