@@ -165,7 +165,9 @@ class Module:
         out = OrderedDict()
         for prefix, m in self.named_modules():
             for name, t in m._members()[0]:
-                if not isinstance(t, Parameter) and name in m._non_persistent:
+                if not isinstance(t, Parameter) and (
+                    name in m._non_persistent or getattr(t, "persistent", True) is False
+                ):  # register_buffer(persistent=False), or an nn.Buffer(persistent=False)
                     continue
                 key = f"{prefix}.{name}" if prefix else name
                 out.setdefault(key, t)
