@@ -1,8 +1,13 @@
-"""``ember.nn.functional``: the same module as ``ember.functional``, at torch's path.
+"""``ember.nn.functional``: ``ember.functional`` at torch's path, plus what is built on nn.
 
 Code written ``import torch.nn.functional as F`` reads ``import ember.nn.functional as F``.
-Every public name of ember.functional (its ``__all__``) is this module's too.
+Every public name of ember.functional (its ``__all__``) is this module's too, and so is
+``multi_head_attention_forward``, which runs nn.MultiheadAttention's forward on given weights
+(it lives in nn because functional sits below nn).
 """
 
 from ..functional import *  # noqa: F403 - the whole public F, under torch's path
-from ..functional import __all__  # noqa: F401
+from ..functional import __all__ as _functional_names
+from .attention_forward import multi_head_attention_forward
+
+__all__ = [*_functional_names, "multi_head_attention_forward"]
