@@ -93,6 +93,7 @@ from .layers_more import (  # pad: every mode (constant through shape.pad)
     pixel_unshuffle,
     rms_norm,
 )
+from .linear_cross_entropy import linear_cross_entropy
 from .local_response import local_response_norm
 from .loss import (
     binary_cross_entropy,
@@ -273,6 +274,7 @@ __all__ = [
     "conv3d",
     "dropout3d",
     "max_pool3d",
+    "linear_cross_entropy",
     *_POOL3D_NAMES,
     *_POOL_EXTRA_NAMES,
 ]

@@ -109,6 +109,7 @@ from .lazy import (
     UninitializedParameter,
 )
 from .linear import Embedding, Flatten, Identity, Linear
+from .linear_cross_entropy import LinearCrossEntropyLoss, LinearCrossEntropyOptions
 from .local_response import LocalResponseNorm
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .loss_extra import MultiLabelMarginLoss, MultiMarginLoss, TripletMarginWithDistanceLoss
@@ -302,4 +303,6 @@ __all__ = [
     "DataParallel",
     "NLLLoss2d",
     "SyncBatchNorm",
+    "LinearCrossEntropyLoss",
+    "LinearCrossEntropyOptions",
 ]
