@@ -48,6 +48,8 @@ __all__: list[str] = [
     "pixel_shuffle",
     "pixel_unshuffle",
     "channel_shuffle",
+    "native_channel_shuffle",
+    "conv_tbc",
     "bilinear",
     "cosine_similarity",
     "pairwise_distance",
@@ -249,6 +251,16 @@ def pixel_unshuffle(input, downscale_factor) -> Tensor:  # noqa: A002
 def channel_shuffle(input, groups) -> Tensor:  # noqa: A002
     """torch.channel_shuffle: (N, g·m, *) with channel i·m + j moved to j·g + i."""
     return F.channel_shuffle(input, groups)
+
+
+native_channel_shuffle = channel_shuffle
+
+
+def conv_tbc(input, weight, bias, pad: int = 0) -> Tensor:  # noqa: A002
+    """torch.conv_tbc: a 1-D convolution in time-batch-channel layout (F.conv_tbc)."""
+    from .functional.layers_extra import conv_tbc as tbc
+
+    return tbc(input, weight, bias, pad)
 
 
 def bilinear(input1, input2, weight, bias=None) -> Tensor:

@@ -70,9 +70,11 @@ from .layers import dropout, embedding, linear
 from .layers_extra import (
     alpha_dropout,
     channel_shuffle,
+    conv_tbc,
     feature_alpha_dropout,
     lp_pool1d,
     lp_pool2d,
+    native_channel_shuffle,
     rrelu,
 )
 from .layers_fold import (
@@ -258,6 +260,8 @@ __all__ = [
     "local_response_norm",
     "rrelu",
     "channel_shuffle",
+    "conv_tbc",
+    "native_channel_shuffle",
     "lp_pool1d",
     "lp_pool2d",
     "alpha_dropout",

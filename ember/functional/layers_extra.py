@@ -1,6 +1,7 @@
-"""Still more of torch.nn.functional: rrelu, channel_shuffle, lp_pool1d/2d, alpha_dropout and
-feature_alpha_dropout, each composed from differentiable Tensor ops (the random draws are
-constants of the graph), so every gradient is exact by construction.
+"""Still more of torch.nn.functional: rrelu, channel_shuffle (native_channel_shuffle),
+conv_tbc, lp_pool1d/2d, alpha_dropout and feature_alpha_dropout, each composed from
+differentiable Tensor ops (the random draws are constants of the graph), so every gradient is
+exact by construction.
 
 RReLU(x)       = x if x > 0 else a·x,  a ~ U(lower, upper) per element in training,
                  a = (lower + upper)/2 in eval                           (Xu et al. 2015)
@@ -69,6 +70,30 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
             f" and {g} groups."
         )
     return x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(*x.shape)
+
+
+#: torch.nn.functional.native_channel_shuffle: the same shuffle under ATen's name
+native_channel_shuffle = channel_shuffle
+
+
+def conv_tbc(input: Tensor, weight: Tensor, bias: Tensor, pad: int = 0) -> Tensor:  # noqa: A002
+    """torch's conv_tbc: a 1-D convolution in time-batch-channel layout, y (T′, B, C_out) from
+    x (T, B, C_in), weight (K, C_in, C_out), bias (C_out,), ``pad`` zeros at both ends of time:
+    conv1d on x as (B, C_in, T) with the kernel as (C_out, C_in, K)."""
+    from .conv import conv1d
+
+    if input.ndim != 3 or weight.ndim != 3 or bias.ndim != 1:
+        raise RuntimeError(
+            f"conv_tbc: input must be 3-D (T, B, C_in), weight 3-D (K, C_in, C_out) and bias"
+            f" 1-D, got shapes {tuple(input.shape)}, {tuple(weight.shape)}, {tuple(bias.shape)}"
+        )
+    if input.shape[2] != weight.shape[1] or weight.shape[2] != bias.shape[0]:
+        raise RuntimeError(
+            f"conv_tbc: input channels {input.shape[2]}, weight {tuple(weight.shape)} and bias"
+            f" {tuple(bias.shape)} do not agree (weight is (K, C_in, C_out))"
+        )
+    y = conv1d(input.permute(1, 2, 0), weight.permute(2, 1, 0), bias, padding=pad)
+    return y.permute(2, 0, 1)
 
 
 def _root(out: Tensor, k: int, p: float) -> Tensor:
