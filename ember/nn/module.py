@@ -318,14 +318,18 @@ class Module:
         return ""
 
     def __repr__(self) -> str:
-        lines = []
-        for name, child in self.named_children():
-            sub = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {sub}")
-        head = f"{type(self).__name__}({self.extra_repr()}"
-        if not lines:
-            return head + ")"
-        return head + "\n" + "\n".join(lines) + "\n)"
+        """torch's layout: ``Name(extra)`` alone; with children (or a multi-line extra), the
+        extra lines then one ``(name): child`` line each, indented under ``Name(``."""
+        extra = self.extra_repr()
+        extra_lines = extra.split("\n") if extra else []
+        child_lines = [
+            f"({name}): " + repr(child).replace("\n", "\n  ")
+            for name, child in self.named_children()
+        ]
+        if not child_lines and len(extra_lines) <= 1:
+            return f"{type(self).__name__}({extra})"
+        body = "\n  ".join(extra_lines + child_lines)
+        return f"{type(self).__name__}(\n  {body}\n)"
 
     def summary(self, input_shape, **kwargs) -> str:
         """Each leaf layer's output shape and parameter count (see ``ember.nn.summary``)."""

@@ -97,3 +97,14 @@ def test_nll_loss_2d_is_nll_loss_with_torch_warning(torch):
         theirs(torch.tensor(logp), torch.tensor(target)).item(),
         rtol=1e-12,
     )
+
+
+def test_module_repr_is_laid_out_as_torch(torch):
+    """extra_repr on its own line under Name( when there are children, as torch prints it."""
+    ours = nn.LinearCrossEntropyLoss(4, 3)
+    theirs = torch.nn.LinearCrossEntropyLoss(4, 3)
+    assert repr(ours) == repr(theirs)
+    seq = [ember.nn.Sequential(ember.nn.Linear(2, 3), ember.nn.ReLU()),
+           torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.ReLU())]  # fmt: skip
+    assert repr(seq[0]) == repr(seq[1])
+    assert repr(nn.Linear(2, 3)) == repr(torch.nn.Linear(2, 3))
