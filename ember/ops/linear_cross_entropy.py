@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ..backend import errstate, get_array_module
 from ..function import Function
+from .loss import reduce_cross_entropy
 
 
 class LinearCrossEntropy(Function):
@@ -74,17 +75,7 @@ class LinearCrossEntropy(Function):
         self.x, self.w, self.b, self.lse, self.tt, self.keep = x, w, b, lse, tt, keep
         self.weight, self.w_t, self.eps, self.chunk = weight, w_t, eps, chunk
         self.reduction, self.all_kept = reduction, all_kept
-        if reduction == "mean":  # torch: (1-ε)·Σnll/Σw + (ε/C)·Σsmooth/Σw, so 0/0 gives NaN
-            self.denom = n if w_t is None else w_t.sum()
-            with errstate(invalid="ignore", divide="ignore"):
-                loss = nll.sum() / self.denom
-                if eps:
-                    loss = (1 - eps) * loss + (eps / c) * (smooth.sum() / self.denom)
-            return xp.asarray(loss, dtype=x.dtype)
-        loss = nll if not eps else (1 - eps) * nll + (eps / c) * smooth
-        if reduction == "none":
-            return loss.astype(x.dtype, copy=False)
-        return xp.asarray(loss.sum(), dtype=x.dtype)
+        return reduce_cross_entropy(self, nll, smooth, eps, c, n, w_t, reduction, x.dtype)
 
     def _row_coefficients(self, gy):
         """a_n = s_n·(1−ε)·w_{t_n} and k_n = s_n·ε/C, zero on ignored rows (even where s_n is

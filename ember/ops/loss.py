@@ -11,6 +11,25 @@ from ..function import Function, unbroadcast
 from .reduce import log_softmax_array
 
 
+def reduce_cross_entropy(fn, nll, smooth, eps, c: int, n: int, w_t, reduction, dtype):
+    """The loss from each row's weighted nll and smoothing terms, torch's way: for 'mean'
+    (1-ε)·Σnll/Σw + (ε/C)·Σsmooth/Σw (0/0 gives NaN), with Σw kept as ``fn.denom`` for
+    backward; 'sum' and 'none' of (1-ε)·nll + (ε/C)·smooth. CrossEntropy and the chunked
+    linear_cross_entropy share it."""
+    xp = get_array_module(nll)
+    if reduction == "mean":
+        fn.denom = n if w_t is None else w_t.sum()
+        with errstate(invalid="ignore", divide="ignore"):
+            loss = nll.sum() / fn.denom
+            if eps:
+                loss = (1 - eps) * loss + (eps / c) * (smooth.sum() / fn.denom)
+        return xp.asarray(loss, dtype=dtype)
+    loss = nll if not eps else (1 - eps) * nll + (eps / c) * smooth
+    if reduction == "none":
+        return loss.astype(dtype, copy=False)
+    return xp.asarray(loss.sum(), dtype=dtype)
+
+
 class CrossEntropy(Function):
     """Cross-entropy from logits z (N, C) and class indices t (N,).
 
@@ -46,17 +65,7 @@ class CrossEntropy(Function):
                 smooth *= keep
         self.logp, self.rows, self.tt, self.w_t, self.keep = logp, rows, tt, w_t, keep
         self.weight, self.eps, self.reduction, self.all_kept = weight, eps, reduction, all_kept
-        if reduction == "mean":  # torch: (1-ε)·Σnll/Σw + (ε/C)·Σsmooth/Σw, so 0/0 gives NaN
-            self.denom = n if w_t is None else w_t.sum()
-            with errstate(invalid="ignore", divide="ignore"):
-                loss = nll.sum() / self.denom
-                if eps:
-                    loss = (1 - eps) * loss + (eps / c) * (smooth.sum() / self.denom)
-            return xp.asarray(loss, dtype=z.dtype)
-        loss = nll if not eps else (1 - eps) * nll + (eps / c) * smooth
-        if reduction == "none":
-            return loss.astype(z.dtype, copy=False)
-        return xp.asarray(loss.sum(), dtype=z.dtype)
+        return reduce_cross_entropy(self, nll, smooth, eps, c, n, w_t, reduction, z.dtype)
 
     def backward(self, gy):
         xp = get_array_module(gy)
