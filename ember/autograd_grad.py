@@ -12,7 +12,8 @@ The sweep is ``run_backward``'s (a heap of Functions, newest first), with three 
   is written; a non-leaf that asked for ``retain_grad()`` and lies on a path still gets one,
   as in torch.
 
-First-order only: the gradients are plain tensors with no graph (``create_graph`` raises).
+With ``create_graph=True`` the sweep is autograd_higher.py's: every step is recorded, so the
+gradients can be differentiated again (for the ops that module covers).
 """
 
 from __future__ import annotations
@@ -49,11 +50,6 @@ def grad(
     from .backend import xp
     from .tensor import Tensor, _leaf_hooks, _wrap, as_array, fit_grad
 
-    if create_graph:
-        raise NotImplementedError(
-            "ember is first-order: autograd.grad(create_graph=True) would need the backward"
-            " pass itself to be recorded, which ember's Functions (working on raw arrays) do not"
-        )
     if allow_unused is None:
         allow_unused = materialize_grads
     elif materialize_grads and not allow_unused:
@@ -132,6 +128,12 @@ def grad(
                 needed.add(fn)
                 break
     wanted = needed | capture_fns
+    if create_graph:  # every step recorded, so the gradients can be differentiated again
+        from .autograd_higher import recorded_grad
+
+        as_tensor = {id(go): go for go in gos if isinstance(go, Tensor)}
+        seeds = [(out, as_tensor.get(id(go), Tensor(g))) for (out, g), go in zip(seeds, gos)]
+        return recorded_grad(seeds, ins, wanted, allow_unused, materialize_grads)
 
     captured = {}  # id(input) or (fn, idx) -> gradient array
     leaves = {}

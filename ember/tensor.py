@@ -322,8 +322,11 @@ class Tensor(
         return out.clone() if copy and out is self else out
 
     # ------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad``."""
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:  # fmt: skip
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when
+        given). With ``create_graph`` the gradients keep a graph of their own, so they can be
+        differentiated again (autograd_higher.py), and the graph is kept."""
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad and has no grad_fn"
@@ -341,7 +344,38 @@ class Tensor(
                 raise RuntimeError(
                     f"gradient has shape {g.shape} but the tensor has shape {self.shape}"
                 )
-        run_backward(self, g, retain_graph)
+        if create_graph or inputs is not None:
+            self._backward_into(g, retain_graph, create_graph, inputs)
+            return
+        run_backward(self, g, bool(retain_graph))
+
+    def _backward_into(self, g, retain_graph, create_graph: bool, inputs) -> None:
+        """backward through autograd.grad: into ``inputs``, or every leaf that requires grad."""
+        from .autograd_grad import grad
+
+        if inputs is None:
+            inputs, seen, stack = [], set(), [self]
+            while stack:
+                t = stack.pop()
+                if t._ctx is None:
+                    if t.requires_grad and id(t) not in seen:
+                        seen.add(id(t))
+                        inputs.append(t)
+                    continue
+                if id(t._ctx) not in seen:
+                    seen.add(id(t._ctx))
+                    stack.extend(p for p in t._ctx.parents if p is not None)
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        keep = create_graph if retain_graph is None else retain_graph
+        grads = grad(self, inputs, Tensor(g), retain_graph=keep, create_graph=create_graph,
+                     allow_unused=True)  # fmt: skip
+        for t, gi in zip(inputs, grads):
+            if gi is None:
+                continue
+            if create_graph:
+                t.grad = gi if t.grad is None else t.grad + gi
+            else:
+                t._accumulate_grad(gi.data)
 
     def _accumulate_grad(self, g) -> None:
         """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""

@@ -1,0 +1,144 @@
+"""Second and higher derivatives (autograd_higher.py) against torch and by finite differences."""
+
+import numpy as np
+import pytest
+
+import ember
+
+X = np.array([[0.3, -1.2, 0.8], [2.0, -0.4, 0.9]])
+
+
+def _both(torch, build):
+    """build(lib, x) → a list of arrays, for ember and torch; compared to 1e-10."""
+    got = build(ember, ember.tensor(X, requires_grad=True))
+    want = build(torch, torch.tensor(X, requires_grad=True))
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, rtol=1e-10, atol=1e-12)
+
+
+ELEMENTWISE = {
+    "poly": lambda lib, x: x**3 - 2.0 * x * x + x / 3.0,
+    "exp_log": lambda lib, x: (x * x + 1.0).log() * x.exp(),
+    "trig": lambda lib, x: x.sin() * x.cos() + 1.0 / (x * x + 2.0),
+    "tanh_sigmoid": lambda lib, x: x.tanh() * x.sigmoid(),
+    "silu_relu": lambda lib, x: lib.nn.functional.silu(x) * x.relu() - (x.abs() + 1.0).sqrt(),
+    "div_sub": lambda lib, x: (x - x.sum()) / (x * x + 1.0),
+}
+
+
+@pytest.mark.parametrize("name", list(ELEMENTWISE))
+def test_hessian_vector_products_match_torch(torch, name):
+    f = ELEMENTWISE[name]
+    v = np.linspace(-1.0, 1.0, X.size).reshape(X.shape)
+
+    def build(lib, x):
+        (g,) = lib.autograd.grad(f(lib, x).sum(), x, create_graph=True)
+        (hv,) = lib.autograd.grad(g, x, grad_outputs=lib.tensor(v))
+        return [g.detach().numpy(), hv.numpy()]
+
+    _both(torch, build)
+
+
+def _mlp(lib, params, x):
+    w1, b1, w2, b2 = params
+    h = lib.nn.functional.linear(x, w1, b1).tanh()
+    h = lib.nn.functional.silu(h @ w2.transpose(0, 1) + b2)
+    return h.reshape(-1).sum() * 0.5 + h.mean()
+
+
+def _params(lib):
+    rng = np.random.default_rng(0)
+    shapes = [(4, 3), (4,), (2, 4), (2,)]
+    return [lib.tensor(rng.standard_normal(s) * 0.7, requires_grad=True) for s in shapes]
+
+
+def test_a_gradient_penalty_trains_as_torch(torch):
+    """WGAN-GP's term ‖∇ₓ D(x)‖²: its gradients with respect to the critic's weights."""
+
+    def build(lib, x):
+        params = _params(lib)
+        (gx,) = lib.autograd.grad(_mlp(lib, params, x), x, create_graph=True)
+        penalty = ((gx * gx).sum(axis=1).sqrt() - 1.0) ** 2
+        penalty.mean().backward()
+        return [p.grad.numpy() for p in params] + [x.grad.numpy()]
+
+    _both(torch, build)
+
+
+def test_a_physics_informed_loss_on_the_second_derivative(torch):
+    """u(x) a small network, the loss on u'' (two recorded derivatives, then backward)."""
+    xs = np.linspace(-1, 1, 5).reshape(5, 1)
+
+    def build(lib, _):
+        params = [lib.tensor(a, requires_grad=True) for a in (
+            np.linspace(-1, 1, 6).reshape(6, 1), np.linspace(0, 0.5, 6),
+            np.linspace(1, -1, 6).reshape(1, 6), np.array([0.1]))]  # fmt: skip
+        x = lib.tensor(xs, requires_grad=True)
+        u = lib.nn.functional.linear(lib.nn.functional.linear(x, *params[:2]).tanh(), *params[2:])
+        (du,) = lib.autograd.grad(u.sum(), x, create_graph=True)
+        (d2u,) = lib.autograd.grad(du.sum(), x, create_graph=True)
+        ((d2u + u) ** 2).mean().backward()
+        return [d2u.detach().numpy()] + [p.grad.numpy() for p in params]
+
+    _both(torch, build)
+
+
+def test_shapes_indexing_and_where_have_recorded_derivatives(torch):
+    def build(lib, x):
+        y = x.reshape(3, 2).permute(1, 0)[:, 1:] * x[:, :2]
+        z = lib.where(x > 0, x * x, -x)[None].expand(2, 2, 3).sum(axis=(0, 1))
+        total = (y * y).sum() + (z * x.float().double()).sum() + (x @ x.transpose(0, 1)).mean()
+        (g,) = lib.autograd.grad(total, x, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), x)
+        return [g.detach().numpy(), gg.numpy()]
+
+    _both(torch, build)
+
+
+def test_backward_with_create_graph_and_inputs_as_torch(torch):
+    def build(lib, x):
+        w = lib.tensor(np.array([[0.5, -0.3], [0.8, 0.1], [0.2, 0.4]]), requires_grad=True)
+        (x @ w).tanh().sum().backward(create_graph=True)
+        penalty = (x.grad**2).sum()
+        x.grad, w.grad = None, None
+        penalty.backward(inputs=[w])
+        assert x.grad is None
+        return [w.grad.numpy()]
+
+    _both(torch, build)
+
+
+def test_third_derivative():
+    x = ember.tensor(np.array([0.5, -2.0, 3.0]), requires_grad=True)
+    (g1,) = ember.autograd.grad((x**4).sum(), x, create_graph=True)
+    (g2,) = ember.autograd.grad(g1.sum(), x, create_graph=True)
+    (g3,) = ember.autograd.grad(g2.sum(), x)
+    np.testing.assert_allclose(g3.numpy(), 24 * x.detach().numpy(), rtol=1e-12)
+
+
+def test_hessian_vector_products_equal_finite_differences():
+    """H·v from the recorded gradient against (∇f(x + εv) − ∇f(x − εv)) / 2ε: every second
+    derivative checked numerically, in float64."""
+    w = ember.tensor(np.array([[0.5, -0.3, 0.2], [0.8, 0.1, -0.6]]))
+
+    def gradient(x, create_graph=False):
+        y = (x @ w.transpose(0, 1)).tanh() * x[:, :2].sigmoid()
+        f = y.sum() + (x**3).sum() + (x * x + 1.0).log().mean()
+        return ember.autograd.grad(f, x, create_graph=create_graph)[0]
+
+    v = np.random.default_rng(0).standard_normal(X.shape)
+    x = ember.tensor(X, requires_grad=True)
+    (hv,) = ember.autograd.grad(gradient(x, create_graph=True), x, grad_outputs=ember.tensor(v))
+    eps = 1e-6
+    plus = gradient(ember.tensor(X + eps * v, requires_grad=True)).numpy()
+    minus = gradient(ember.tensor(X - eps * v, requires_grad=True)).numpy()
+    np.testing.assert_allclose(hv.numpy(), (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-8)
+
+
+def test_an_op_without_a_recorded_derivative_is_named():
+    x = ember.tensor(X, requires_grad=True)
+    loss = ember.nn.functional.cross_entropy(x, ember.tensor(np.array([0, 2])))
+    with pytest.raises(NotImplementedError, match="CrossEntropy has no recorded derivative"):
+        ember.autograd.grad(loss, x, create_graph=True)
+    (g,) = ember.autograd.grad(loss, x)  # first order still works, on the kept graph
+    assert g.shape == x.shape
