@@ -10,8 +10,9 @@ returns has a graph of its own and can be differentiated again. This serves grad
 An op's fast ``backward`` works on raw arrays and records nothing; the rules below are its
 recorded twin, held equal to it by the tests (first derivatives) and to torch (second). An op
 without a rule is a clear error naming it; what is covered: the arithmetic (tensor and scalar
-operands, broadcasting), abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, silu, sum, mean,
-matmul, linear, reshape, permute, expand, basic indexing, where, astype.
+operands, broadcasting), abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, silu, softmax,
+log_softmax, cross_entropy (class indices, no class weights), sum, mean, matmul, linear,
+reshape, permute, expand, basic indexing, where, astype.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from .ops import activations as A
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import linalg as L
+from .ops import loss as LO
 from .ops import reduce as R
 from .ops import shape as S
 from .tensor import Tensor, apply
@@ -169,6 +171,41 @@ def _sum(fn, g):
         g = g.reshape(*[1 if i in fn.axes else n for i, n in enumerate(fn.shape)])
     g = g.expand(*fn.shape)
     return (g / fn.n,) if isinstance(fn, R.Mean) else (g,)
+
+
+@rule(R.Softmax)
+def _softmax(fn, g):
+    y = fn.parents[0].softmax(fn.axis)
+    gy = g * y
+    return (gy - y * gy.sum(axis=fn.axis, keepdims=True),)
+
+
+@rule(R.LogSoftmax)
+def _log_softmax(fn, g):
+    p = fn.parents[0].softmax(fn.axis)
+    return (g - p * g.sum(axis=fn.axis, keepdims=True),)
+
+
+@rule(LO.CrossEntropy)
+def _cross_entropy(fn, g):
+    """∂ℓ_n/∂z_n = s_n·(p_n − (1−ε)·onehot(t_n) − ε/C), s_n the reduction's factor for a kept
+    row (0 for an ignored one)."""
+    if fn.weight is not None:
+        raise NotImplementedError(
+            "create_graph=True: cross_entropy with class weights has no recorded derivative yet"
+        )
+    z = fn.parents[0]
+    n, c = z.shape
+    target = xp.full((n, c), fn.eps / c, dtype=g.dtype)
+    target[fn.rows, fn.tt] += 1.0 - fn.eps
+    keep = Tensor(fn.keep.astype(g.dtype).reshape(n, 1))
+    if fn.reduction == "mean":
+        scale = keep * (g / float(fn.denom))
+    elif fn.reduction == "sum":
+        scale = keep * g
+    else:
+        scale = keep * g.reshape(n, 1)
+    return (z.softmax(1) - Tensor(target)) * scale, None
 
 
 @rule(L.MatMul)
