@@ -133,7 +133,7 @@ def grad(
 
         as_tensor = {id(go): go for go in gos if isinstance(go, Tensor)}
         seeds = [(out, as_tensor.get(id(go), Tensor(g))) for (out, g), go in zip(seeds, gos)]
-        return recorded_grad(seeds, ins, wanted, allow_unused, materialize_grads)
+        return recorded_grad(seeds, ins, wanted, needed, allow_unused, materialize_grads)
 
     captured = {}  # id(input) or (fn, idx) -> gradient array
     leaves = {}

@@ -10,20 +10,24 @@ returns has a graph of its own and can be differentiated again. This serves grad
 An op's fast ``backward`` works on raw arrays and records nothing; the rules below are its
 recorded twin, held equal to it by the tests (first derivatives) and to torch (second). An op
 without a rule is a clear error naming it; what is covered: the arithmetic (tensor and scalar
-operands, broadcasting), abs, exp, log, sqrt, sin, cos, tanh, sigmoid, relu, silu, softmax,
-log_softmax, cross_entropy (class indices, no class weights), sum, mean, matmul, linear,
-reshape, permute, expand, basic indexing, where, astype.
+operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu, silu, GELU
+(both forms), softmax, log_softmax, cross_entropy (class indices, no class weights), layer
+norm, embedding, sum, mean, matmul, linear, reshape, permute, expand, basic indexing, where,
+astype. A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
 from __future__ import annotations
 
+import math
 from heapq import heappop, heappush
 
 from .autograd import FREED_GRAPH_MESSAGE
 from .backend import xp
 from .ops import activations as A
 from .ops import elementwise as E
+from .ops import elementwise_more as EM
 from .ops import index_put as P
+from .ops import layernorm as LN
 from .ops import linalg as L
 from .ops import loss as LO
 from .ops import reduce as R
@@ -116,6 +120,12 @@ def _abs(fn, g):
     return (g * Tensor(xp.sign(fn.parents[0].data).astype(g.dtype)),)
 
 
+@rule(EM.Erf)
+def _erf(fn, g):
+    x = fn.parents[0]
+    return (g * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp(),)
+
+
 @rule(E.Exp)
 def _exp(fn, g):
     return (g * fn.parents[0].exp(),)
@@ -171,6 +181,66 @@ def _sum(fn, g):
         g = g.reshape(*[1 if i in fn.axes else n for i, n in enumerate(fn.shape)])
     g = g.expand(*fn.shape)
     return (g / fn.n,) if isinstance(fn, R.Mean) else (g,)
+
+
+def _vjp(y, inputs, g):
+    """Σ g·∂y/∂inputs, recorded, for the inputs that need grad (None for the others): the
+    derivative of a fused op taken through its composed form, built on the spot."""
+    from .autograd_grad import grad
+
+    need = [t for t in inputs if t is not None and t.requires_grad]
+    found = iter(grad(y, need, g, retain_graph=True, create_graph=True, allow_unused=True))
+    return tuple(next(found) if t is not None and t.requires_grad else None for t in inputs)
+
+
+@rule(A.GELU)
+def _gelu(fn, g):
+    """Through GELU's composed form: x·½(1 + erf(x/√2)), or with approximate="tanh"
+    x·½(1 + tanh(√(2/π)(x + 0.044715x³)))."""
+    x = fn.parents[0]
+    if fn.approximate == "tanh":
+        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
+        y = x * 0.5 * (inner.tanh() + 1.0)
+    else:
+        y = x * 0.5 * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0)
+    return _vjp(y, [x], g)
+
+
+@rule(LN.LayerNorm)
+def _layer_norm(fn, g):
+    """Through the composed form: μ = mean(x), σ² = mean((x − μ)²), y = γ⊙(x − μ)/√(σ² + ε) + β."""
+    x = fn.parents[0]
+    w = fn.parents[1] if len(fn.parents) > 1 else None
+    b = fn.parents[2] if len(fn.parents) > 2 else None
+    n_axes, size = 0, 1
+    while size < fn.n:
+        n_axes += 1
+        size *= fn.shape[-n_axes]
+    axes = tuple(range(x.ndim - n_axes, x.ndim))
+    xc = x - x.mean(axis=axes, keepdims=True)
+    y = xc / ((xc * xc).mean(axis=axes, keepdims=True) + fn.eps).sqrt()
+    if w is not None or fn.w_shape is not None:
+        y = y * (w if w is not None else Tensor(fn.weight.reshape(fn.w_shape)))
+    if b is not None:
+        y = y + b
+    return _vjp(y, list(fn.parents), g)
+
+
+@rule(S.Embedding)
+def _embedding(fn, g):
+    """∂L/∂W: each looked-up row's gradient added into its row (index_put with accumulate)."""
+    if fn.by_freq:
+        raise NotImplementedError(
+            "create_graph=True: embedding with scale_grad_by_freq has no recorded derivative yet"
+        )
+    d = g.shape[-1]
+    rows = g.reshape(-1, d)
+    if fn.padding_idx is not None:
+        keep = (fn.index.reshape(-1) != fn.padding_idx).astype(g.dtype)
+        rows = rows * Tensor(keep.reshape(-1, 1))
+    zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
+    index = (xp.asarray(fn.index).reshape(-1),)
+    return (apply(P.IndexPut, zeros, rows, indices=index, accumulate=True), None)
 
 
 @rule(R.Softmax)
@@ -271,9 +341,10 @@ def _astype(fn, g):
     return (g.astype(fn.dtype),)
 
 
-def recorded_grad(seeds, ins, wanted, allow_unused: bool, materialize: bool) -> tuple:
+def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: bool) -> tuple:
     """Σ d(out)/d(ins)·g over the (out, g) seeds with every step recorded (see the module
-    docstring); only the Functions in ``wanted`` (on a path to an input) are run."""
+    docstring). The Functions in ``wanted`` receive gradients; only those in ``needed`` (on a
+    path to an input) are differentiated, the rest only made a requested non-leaf input."""
     grads, heap = {}, []
 
     def push(fn, idx, g):
@@ -307,6 +378,8 @@ def recorded_grad(seeds, ins, wanted, allow_unused: bool, materialize: bool) -> 
             i = slot_at.get((id(fn), idx))
             if i is not None and g is not None:
                 collect(i, g)
+        if fn not in needed:
+            continue
         derivative = RULES.get(type(fn))
         if derivative is None:
             raise NotImplementedError(
