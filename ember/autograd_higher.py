@@ -12,8 +12,9 @@ recorded twin, held equal to it by the tests (first derivatives) and to torch (s
 without a rule is a clear error naming it; what is covered: the arithmetic (tensor and scalar
 operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu, silu, GELU
 (both forms), softmax, log_softmax, cross_entropy (class indices, no class weights), layer
-norm, embedding, sum, mean, matmul, linear, reshape, permute, expand, basic indexing, where,
-astype. A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
+norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
+reshape, permute, expand, basic indexing, where, astype, constant padding, unfold and fold.
+A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from heapq import heappop, heappush
 from .autograd import FREED_GRAPH_MESSAGE
 from .backend import xp
 from .ops import activations as A
+from .ops import conv as C
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
 from .ops import index_put as P
@@ -32,6 +34,7 @@ from .ops import linalg as L
 from .ops import loss as LO
 from .ops import reduce as R
 from .ops import shape as S
+from .ops import unfold as U
 from .tensor import Tensor, apply
 
 RULES: dict = {}
@@ -241,6 +244,55 @@ def _embedding(fn, g):
     zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
     index = (xp.asarray(fn.index).reshape(-1),)
     return (apply(P.IndexPut, zeros, rows, indices=index, accumulate=True), None)
+
+
+@rule(S.Pad)
+def _pad(fn, g):
+    return (apply(S.GetItem, g, index=fn.slices),)
+
+
+@rule(U.Unfold)
+def _unfold(fn, g):
+    size, kernel, dilation, padding, stride = fn.geometry
+    return (apply(U.Fold, g, output_size=tuple(size), kernel_size=kernel, dilation=dilation,
+                  padding=padding, stride=stride),)  # fmt: skip
+
+
+@rule(U.Fold)
+def _fold(fn, g):
+    kernel, dilation, padding, stride = fn.geometry
+    return (apply(U.Unfold, g, kernel_size=kernel, dilation=dilation, padding=padding,
+                  stride=stride),)  # fmt: skip
+
+
+@rule(C.Conv2d)
+def _conv2d(fn, g):
+    """Through the composed form: Y_g = W_g · im2col(pad(x))_g + b, per group g."""
+    x = fn.parents[0]
+    if x is None:
+        raise NotImplementedError(
+            "create_graph=True: a convolution whose input needs no grad keeps no copy of it;"
+            " give the input requires_grad=True to take second derivatives through it"
+        )
+    w, b = _input(fn, 1, "weight"), fn.parents[2] if len(fn.parents) > 2 else None
+    stride, ((top, bottom), (left, right)), dilation, groups = fn.conv_args
+    if fn.one_d:  # the saved weight is already (O, C, 1, k)
+        x, w = x.unsqueeze(2), w.unsqueeze(2) if w.ndim == 3 else w
+    if top or bottom or left or right:
+        x = apply(S.Pad, x, pad_width=((0, 0), (0, 0), (top, bottom), (left, right)))
+    o, _, kh, kw = w.shape
+    cols = apply(U.Unfold, x, kernel_size=(kh, kw), dilation=tuple(dilation), padding=(0, 0),
+                 stride=tuple(stride))  # fmt: skip
+    n, rows, length = cols.shape
+    k = rows // groups
+    y = w.reshape(groups, o // groups, k) @ cols.reshape(n, groups, k, length)
+    ho = (x.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
+    y = y.reshape(n, o, ho, length // ho)
+    if fn.one_d:
+        y = y.reshape(n, o, length)
+    if b is not None:  # (a bias that needs no grad changes no derivative: left out)
+        y = y + b.reshape(1, o, *([1] * (y.ndim - 2)))
+    return _vjp(y, list(fn.parents), g)
 
 
 @rule(R.Softmax)

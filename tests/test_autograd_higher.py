@@ -176,6 +176,30 @@ def test_transformer_pieces_gelu_layer_norm_embedding(torch, approximate):
     _both(torch, build)
 
 
+CONV = [dict(), dict(padding=1), dict(stride=2, padding=1), dict(dilation=2, padding=2, groups=2),
+        dict(padding="same")]  # fmt: skip
+
+
+@pytest.mark.parametrize("cfg", CONV, ids=[str(c) for c in CONV])
+def test_a_convolutional_critics_gradient_penalty(torch, cfg):
+    """WGAN-GP on a conv layer: ∂/∂(x, W, b) of ‖∇ₓ D(x)‖², and 1-D convolution too."""
+    rng = np.random.default_rng(1)
+    groups = cfg.get("groups", 1)
+    x0, b0 = rng.standard_normal((2, 4, 7, 6)), rng.standard_normal(6)
+    w0 = rng.standard_normal((6, 4 // groups, 3, 3)) * 0.3
+
+    def build(lib, _):
+        F = lib.nn.functional
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        y = F.conv2d(x, w, b, **cfg).tanh().sum()
+        y = y + F.conv1d(x[:, :, 0], w[:, :, 0], b, **cfg).sigmoid().sum()
+        (gx,) = lib.autograd.grad(y, x, create_graph=True)
+        (gx * gx).sum().backward()
+        return [gx.detach().numpy(), w.grad.numpy(), b.grad.numpy(), x.grad.numpy()]
+
+    _both(torch, build)
+
+
 def test_an_op_without_a_recorded_derivative_is_named():
     x = ember.tensor(X, requires_grad=True)
     loss = ember.nn.functional.elu(x).sum()
@@ -183,3 +207,11 @@ def test_an_op_without_a_recorded_derivative_is_named():
         ember.autograd.grad(loss, x, create_graph=True)
     (g,) = ember.autograd.grad(loss, x)  # first order still works, on the kept graph
     assert g.shape == x.shape
+
+
+def test_a_convolution_of_an_input_without_grad_says_what_to_do():
+    x = ember.tensor(np.ones((1, 2, 5, 5)))  # data: no grad, so the op keeps no copy of it
+    w = ember.tensor(np.full((3, 2, 3, 3), 0.1), requires_grad=True)
+    y = ember.nn.functional.conv2d(x, w).tanh().sum()
+    with pytest.raises(NotImplementedError, match="give the input requires_grad=True"):
+        ember.autograd.grad(y, w, create_graph=True)

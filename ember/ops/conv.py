@@ -139,6 +139,7 @@ class Conv2d(Function):
     def forward(self, x, weight, bias=None, stride=(1, 1), padding=((0, 0), (0, 0)),
                 dilation=(1, 1), groups=1):  # fmt: skip
         self.one_d = x.ndim == 3
+        self.conv_args = (stride, padding, dilation, groups)  # for recorded derivatives
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
         check_geometry(x.shape, weight.shape, stride, padding, dilation, self.one_d)
