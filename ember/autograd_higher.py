@@ -13,7 +13,8 @@ without a rule is a clear error naming it; what is covered: the arithmetic (tens
 operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu, silu, GELU
 (both forms), softmax, log_softmax, cross_entropy (class indices, no class weights), layer
 norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
-reshape, permute, expand, basic indexing, where, astype, constant padding, unfold and fold.
+reshape, permute, expand, basic indexing, where, astype, constant padding, unfold and fold,
+batch norm, max and average pooling (1-D and 2-D).
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -25,16 +26,12 @@ from heapq import heappop, heappush
 from .autograd import FREED_GRAPH_MESSAGE
 from .backend import xp
 from .ops import activations as A
-from .ops import conv as C
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
 from .ops import index_put as P
-from .ops import layernorm as LN
 from .ops import linalg as L
-from .ops import loss as LO
 from .ops import reduce as R
 from .ops import shape as S
-from .ops import unfold as U
 from .tensor import Tensor, apply
 
 RULES: dict = {}
@@ -186,150 +183,6 @@ def _sum(fn, g):
     return (g / fn.n,) if isinstance(fn, R.Mean) else (g,)
 
 
-def _vjp(y, inputs, g):
-    """Σ g·∂y/∂inputs, recorded, for the inputs that need grad (None for the others): the
-    derivative of a fused op taken through its composed form, built on the spot."""
-    from .autograd_grad import grad
-
-    need = [t for t in inputs if t is not None and t.requires_grad]
-    found = iter(grad(y, need, g, retain_graph=True, create_graph=True, allow_unused=True))
-    return tuple(next(found) if t is not None and t.requires_grad else None for t in inputs)
-
-
-@rule(A.GELU)
-def _gelu(fn, g):
-    """Through GELU's composed form: x·½(1 + erf(x/√2)), or with approximate="tanh"
-    x·½(1 + tanh(√(2/π)(x + 0.044715x³)))."""
-    x = fn.parents[0]
-    if fn.approximate == "tanh":
-        inner = (x + x * x * x * 0.044715) * math.sqrt(2.0 / math.pi)
-        y = x * 0.5 * (inner.tanh() + 1.0)
-    else:
-        y = x * 0.5 * ((x * (1.0 / math.sqrt(2.0))).erf() + 1.0)
-    return _vjp(y, [x], g)
-
-
-@rule(LN.LayerNorm)
-def _layer_norm(fn, g):
-    """Through the composed form: μ = mean(x), σ² = mean((x − μ)²), y = γ⊙(x − μ)/√(σ² + ε) + β."""
-    x = fn.parents[0]
-    w = fn.parents[1] if len(fn.parents) > 1 else None
-    b = fn.parents[2] if len(fn.parents) > 2 else None
-    n_axes, size = 0, 1
-    while size < fn.n:
-        n_axes += 1
-        size *= fn.shape[-n_axes]
-    axes = tuple(range(x.ndim - n_axes, x.ndim))
-    xc = x - x.mean(axis=axes, keepdims=True)
-    y = xc / ((xc * xc).mean(axis=axes, keepdims=True) + fn.eps).sqrt()
-    if w is not None or fn.w_shape is not None:
-        y = y * (w if w is not None else Tensor(fn.weight.reshape(fn.w_shape)))
-    if b is not None:
-        y = y + b
-    return _vjp(y, list(fn.parents), g)
-
-
-@rule(S.Embedding)
-def _embedding(fn, g):
-    """∂L/∂W: each looked-up row's gradient added into its row (index_put with accumulate)."""
-    if fn.by_freq:
-        raise NotImplementedError(
-            "create_graph=True: embedding with scale_grad_by_freq has no recorded derivative yet"
-        )
-    d = g.shape[-1]
-    rows = g.reshape(-1, d)
-    if fn.padding_idx is not None:
-        keep = (fn.index.reshape(-1) != fn.padding_idx).astype(g.dtype)
-        rows = rows * Tensor(keep.reshape(-1, 1))
-    zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
-    index = (xp.asarray(fn.index).reshape(-1),)
-    return (apply(P.IndexPut, zeros, rows, indices=index, accumulate=True), None)
-
-
-@rule(S.Pad)
-def _pad(fn, g):
-    return (apply(S.GetItem, g, index=fn.slices),)
-
-
-@rule(U.Unfold)
-def _unfold(fn, g):
-    size, kernel, dilation, padding, stride = fn.geometry
-    return (apply(U.Fold, g, output_size=tuple(size), kernel_size=kernel, dilation=dilation,
-                  padding=padding, stride=stride),)  # fmt: skip
-
-
-@rule(U.Fold)
-def _fold(fn, g):
-    kernel, dilation, padding, stride = fn.geometry
-    return (apply(U.Unfold, g, kernel_size=kernel, dilation=dilation, padding=padding,
-                  stride=stride),)  # fmt: skip
-
-
-@rule(C.Conv2d)
-def _conv2d(fn, g):
-    """Through the composed form: Y_g = W_g · im2col(pad(x))_g + b, per group g."""
-    x = fn.parents[0]
-    if x is None:
-        raise NotImplementedError(
-            "create_graph=True: a convolution whose input needs no grad keeps no copy of it;"
-            " give the input requires_grad=True to take second derivatives through it"
-        )
-    w, b = _input(fn, 1, "weight"), fn.parents[2] if len(fn.parents) > 2 else None
-    stride, ((top, bottom), (left, right)), dilation, groups = fn.conv_args
-    if fn.one_d:  # the saved weight is already (O, C, 1, k)
-        x, w = x.unsqueeze(2), w.unsqueeze(2) if w.ndim == 3 else w
-    if top or bottom or left or right:
-        x = apply(S.Pad, x, pad_width=((0, 0), (0, 0), (top, bottom), (left, right)))
-    o, _, kh, kw = w.shape
-    cols = apply(U.Unfold, x, kernel_size=(kh, kw), dilation=tuple(dilation), padding=(0, 0),
-                 stride=tuple(stride))  # fmt: skip
-    n, rows, length = cols.shape
-    k = rows // groups
-    y = w.reshape(groups, o // groups, k) @ cols.reshape(n, groups, k, length)
-    ho = (x.shape[2] - dilation[0] * (kh - 1) - 1) // stride[0] + 1
-    y = y.reshape(n, o, ho, length // ho)
-    if fn.one_d:
-        y = y.reshape(n, o, length)
-    if b is not None:  # (a bias that needs no grad changes no derivative: left out)
-        y = y + b.reshape(1, o, *([1] * (y.ndim - 2)))
-    return _vjp(y, list(fn.parents), g)
-
-
-@rule(R.Softmax)
-def _softmax(fn, g):
-    y = fn.parents[0].softmax(fn.axis)
-    gy = g * y
-    return (gy - y * gy.sum(axis=fn.axis, keepdims=True),)
-
-
-@rule(R.LogSoftmax)
-def _log_softmax(fn, g):
-    p = fn.parents[0].softmax(fn.axis)
-    return (g - p * g.sum(axis=fn.axis, keepdims=True),)
-
-
-@rule(LO.CrossEntropy)
-def _cross_entropy(fn, g):
-    """∂ℓ_n/∂z_n = s_n·(p_n − (1−ε)·onehot(t_n) − ε/C), s_n the reduction's factor for a kept
-    row (0 for an ignored one)."""
-    if fn.weight is not None:
-        raise NotImplementedError(
-            "create_graph=True: cross_entropy with class weights has no recorded derivative yet"
-        )
-    z = fn.parents[0]
-    n, c = z.shape
-    target = xp.full((n, c), fn.eps / c, dtype=g.dtype)
-    target[fn.rows, fn.tt] += 1.0 - fn.eps
-    keep = Tensor(fn.keep.astype(g.dtype).reshape(n, 1))
-    if fn.reduction == "mean":
-        scale = keep * (g / float(fn.denom))
-    elif fn.reduction == "sum":
-        scale = keep * g
-    else:
-        scale = keep * g.reshape(n, 1)
-    return (z.softmax(1) - Tensor(target)) * scale, None
-
-
 @rule(L.MatMul)
 def _matmul(fn, g):
     a, b = _input(fn, 0, "a"), _input(fn, 1, "b")
@@ -458,3 +311,8 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
             if materialize:
                 found[i] = Tensor(xp.zeros(t.shape, dtype=t.dtype))
     return tuple(found)
+
+
+# the rules of the fused ops (convolution, the norms, pooling, the softmax family …) live in
+# their own module, which registers them into RULES when it is imported, here at the end
+from . import autograd_higher_fused  # noqa: E402, F401

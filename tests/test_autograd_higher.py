@@ -200,6 +200,38 @@ def test_a_convolutional_critics_gradient_penalty(torch, cfg):
     _both(torch, build)
 
 
+POOLS = {
+    "max2": lambda F, h: F.max_pool2d(h, 2),
+    "max3_stride2_pad1": lambda F, h: F.max_pool2d(h, 3, 2, 1),
+    "max_dilated_ceil": lambda F, h: F.max_pool2d(h, 2, 1, 0, 2, ceil_mode=True),
+    "max1d": lambda F, h: F.max_pool1d(h.reshape(2, 3, 42), 3, 2),
+    "avg2": lambda F, h: F.avg_pool2d(h, 2),
+    "avg3_excluding_pad": lambda F, h: F.avg_pool2d(h, 3, 2, 1, count_include_pad=False),
+}
+
+
+@pytest.mark.parametrize("training", [True, False])
+@pytest.mark.parametrize("pool", list(POOLS))
+def test_batch_norm_and_pooling_second_derivatives(torch, pool, training):
+    rng = np.random.default_rng(2)
+    x0, w0, b0 = (
+        rng.standard_normal((2, 3, 7, 6)),
+        rng.standard_normal(3) + 1,
+        rng.standard_normal(3),
+    )
+
+    def build(lib, _):
+        F = lib.nn.functional
+        x, w, b = (lib.tensor(a, requires_grad=True) for a in (x0, w0, b0))
+        rm, rv = lib.tensor(np.full(3, 0.1)), lib.tensor(np.full(3, 1.5))
+        h = POOLS[pool](F, F.batch_norm(x, rm, rv, w, b, training=training)).tanh()
+        (gx,) = lib.autograd.grad((h * h).sum(), x, create_graph=True)
+        (gx * gx).sum().backward()
+        return [gx.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
+
+    _both(torch, build)
+
+
 def test_an_op_without_a_recorded_derivative_is_named():
     x = ember.tensor(X, requires_grad=True)
     loss = ember.nn.functional.elu(x).sum()

@@ -64,7 +64,7 @@ class BatchNorm(Function):
         if beta is not None:
             y += beta[:, None]
         self.x_c, self.rstd, self.gamma = x_c, rstd, gamma
-        self.batch_stats, self.m = use_batch_stats, m
+        self.batch_stats, self.m, self.eps = use_batch_stats, m, eps
         y = y.reshape(x_cm.shape).swapaxes(0, 1)  # (N, C, ...), memory (C, N, ...)
         return y, mu, var
 
