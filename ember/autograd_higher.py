@@ -13,8 +13,9 @@ without a rule is a clear error naming it; what is covered: the arithmetic (tens
 operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu, silu, GELU
 (both forms), softmax, log_softmax, cross_entropy (class indices, no class weights), layer
 norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
-reshape, permute, expand, basic indexing, where, astype, constant padding, unfold and fold,
-batch norm, max and average pooling (1-D and 2-D).
+reshape, permute, expand, cat, stack, split, basic indexing, where, astype, and in
+autograd_higher_fused.py constant padding, unfold and fold, batch norm, max and average pooling
+(1-D and 2-D), scaled dot-product attention.
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -231,6 +232,38 @@ def _getitem(fn, g):
         )
     zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
     return (apply(P.SetItem, zeros, g, index=fn.index),)
+
+
+@rule(S.Split)
+def _split(fn, gys):
+    if fn.slices is not None and sum(fn.sizes) != fn.shape[fn.axis]:
+        raise NotImplementedError(
+            "create_graph=True: overlapping split pieces have no recorded derivative yet"
+        )
+    parts = []
+    for g, n in zip(gys, fn.sizes):
+        if g is None:
+            shape = list(fn.shape)
+            shape[fn.axis] = n
+            g = Tensor(xp.zeros(shape, dtype=fn.dtype))
+        parts.append(g)
+    return (apply(S.Cat, *parts, axis=fn.axis),)
+
+
+@rule(S.Cat)
+def _cat(fn, g):
+    out, start = [], 0
+    for n in fn.sizes:
+        index = (slice(None),) * fn.axis + (slice(start, start + n),)
+        out.append(apply(S.GetItem, g, index=index))
+        start += n
+    return tuple(out)
+
+
+@rule(S.Stack)
+def _stack(fn, g):
+    return tuple(apply(S.GetItem, g, index=(slice(None),) * fn.axis + (i,))
+                 for i in range(len(fn.parents)))  # fmt: skip
 
 
 @rule(E.Where)

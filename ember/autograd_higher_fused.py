@@ -1,8 +1,8 @@
 """Recorded derivatives (autograd_higher.py) of the fused ops: softmax, log_softmax,
-cross-entropy, GELU, layer norm, batch norm, embedding, convolution, pooling, unfold, fold and
-padding. Several are taken through the op's composed form, built on the spot from ops that have
-rules (``_vjp``); the pooling ones spread each window's gradient by constant weights and fold it
-back, linear in the gradient, so recorded through Fold.
+cross-entropy, GELU, layer norm, batch norm, embedding, convolution, pooling, unfold, fold,
+padding and scaled dot-product attention. Several are taken through the op's composed form,
+built on the spot from ops that have rules (``_vjp``); the pooling ones spread each window's
+gradient by constant weights and fold it back, linear in the gradient, so recorded through Fold.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import math
 from .autograd_higher import _input, rule
 from .backend import xp
 from .ops import activations as A
+from .ops import attention as AT
 from .ops import batchnorm as BN
 from .ops import conv as C
 from .ops import index_put as P
@@ -26,12 +27,31 @@ from .tensor import Tensor, apply
 
 def _vjp(y, inputs, g):
     """Σ g·∂y/∂inputs, recorded, for the inputs that need grad (None for the others): the
-    derivative of a fused op taken through its composed form, built on the spot."""
+    derivative of a fused op taken through its composed form, built on the spot. ``y`` and
+    ``g`` may be lists (several outputs)."""
     from .autograd_grad import grad
 
     need = [t for t in inputs if t is not None and t.requires_grad]
     found = iter(grad(y, need, g, retain_graph=True, create_graph=True, allow_unused=True))
     return tuple(next(found) if t is not None and t.requires_grad else None for t in inputs)
+
+
+@rule(AT.ScaledDotProductAttention)
+def _attention(fn, gys):
+    """Through the composed form: O = (softmax(s·Q·Kᵀ + M) ⊙ D)·V, and the weights A."""
+    given = [p if p is not None else (None if a is None else Tensor(a))
+             for p, a in zip(list(fn.parents) + [None] * 5, fn.given[:4])]  # fmt: skip
+    q, k, v, mask = given
+    scores = (q * fn.scale) @ k.transpose(-1, -2)
+    if mask is not None:
+        scores = scores + mask
+    a = scores.softmax(-1)
+    if fn.given[4] is not None:
+        a = a * Tensor(fn.given[4])
+    out = a @ v
+    pairs = [(y, g) for y, g in zip((out, a), gys) if g is not None]
+    grads = _vjp([y for y, _ in pairs], list(fn.parents), [g for _, g in pairs])
+    return grads
 
 
 @rule(A.GELU)

@@ -87,6 +87,7 @@ def test_shapes_indexing_and_where_have_recorded_derivatives(torch):
     def build(lib, x):
         y = x.reshape(3, 2).permute(1, 0)[:, 1:] * x[:, :2]
         z = lib.where(x > 0, x * x, -x)[None].expand(2, 2, 3).sum(axis=(0, 1))
+        z = z + lib.cat([x, x * 2.0], 0).sum(axis=0) * lib.stack([x[0], x[1].tanh()]).sum(0)
         total = (y * y).sum() + (z * x.float().double()).sum() + (x @ x.transpose(0, 1)).mean()
         (g,) = lib.autograd.grad(total, x, create_graph=True)
         (gg,) = lib.autograd.grad((g * g).sum(), x)
@@ -230,6 +231,36 @@ def test_batch_norm_and_pooling_second_derivatives(torch, pool, training):
         return [gx.detach().numpy(), x.grad.numpy(), w.grad.numpy(), b.grad.numpy()]
 
     _both(torch, build)
+
+
+@pytest.mark.parametrize("mask", ["none", "causal", "boolean"])
+def test_attention_second_derivatives(torch, mask):
+    """scaled_dot_product_attention and MultiheadAttention (weights output used too), against
+    torch's math kernel (its CPU flash kernel has no double backward)."""
+    from torch.nn.attention import SDPBackend, sdpa_kernel
+
+    rng = np.random.default_rng(4)
+    q0, k0, v0 = (rng.standard_normal(s) for s in ((2, 2, 4, 3), (2, 2, 5, 3), (2, 2, 5, 3)))
+    x0 = rng.standard_normal((2, 4, 6))
+
+    def build(lib, _):
+        F = lib.nn.functional
+        q, k, v = (lib.tensor(a, requires_grad=True) for a in (q0, k0, v0))
+        kw = {"is_causal": True} if mask == "causal" else {}
+        if mask == "boolean":
+            kw["attn_mask"] = lib.tensor(np.tril(np.ones((4, 5), bool), 1))
+        o = F.scaled_dot_product_attention(q, k, v, **kw)
+        lib.manual_seed(0)
+        mha = lib.nn.MultiheadAttention(6, 2, batch_first=True).double()
+        x = lib.tensor(x0, requires_grad=True)
+        h, weights = mha(x, x, x)
+        y = (o * o.tanh()).sum() + (h * h).sum() + (weights * weights).sum()
+        gq, gx = lib.autograd.grad(y, [q, x], create_graph=True)
+        ((gq * gq).sum() + (gx * gx).sum()).backward()
+        return [gq.detach().numpy(), q.grad.numpy(), k.grad.numpy(), v.grad.numpy()]
+
+    with sdpa_kernel(SDPBackend.MATH):
+        _both(torch, build)
 
 
 def test_an_op_without_a_recorded_derivative_is_named():

@@ -94,6 +94,7 @@ class ScaledDotProductAttention(Function):
 
     def forward(self, q, k, v, mask=None, scale=1.0, dropout_mask=None):
         self.scale, self.shapes = scale, (q.shape, k.shape, v.shape)
+        self.given = (q, k, v, mask, dropout_mask)  # references, for recorded derivatives
         self.mask_shape = None if mask is None else mask.shape
         self.chunks = None  # the keys-major path's (lo, hi, Pᵀ) per chunk of slices
         self.lead = lead = _split_lead(q, k, v, mask, dropout_mask)
