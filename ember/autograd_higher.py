@@ -33,7 +33,7 @@ from .ops import index_put as P
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
-from .tensor import Tensor, apply
+from .tensor import Tensor, _leaf_hooks, apply
 
 RULES: dict = {}
 
@@ -279,6 +279,13 @@ def _astype(fn, g):
     return (g.astype(fn.dtype),)
 
 
+def _hooks_refused() -> NotImplementedError:
+    return NotImplementedError(
+        "create_graph=True does not run tensor hooks (register_hook) yet: their gradients would"
+        " be left out silently; remove the hooks for the recorded pass"
+    )
+
+
 def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: bool) -> tuple:
     """Σ d(out)/d(ins)·g over the (out, g) seeds with every step recorded (see the module
     docstring). The Functions in ``wanted`` receive gradients; only those in ``needed`` (on a
@@ -296,6 +303,8 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
 
     found = [None] * len(ins)
     leaf_at = {id(t): i for i, t in enumerate(ins) if t._ctx is None}
+    if any(_leaf_hooks.get(i) for i in leaf_at):
+        raise _hooks_refused()
     slot_at = {(id(t._ctx), t._idx): i for i, t in enumerate(ins) if t._ctx is not None}
 
     def collect(i, g):
@@ -312,6 +321,8 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
         gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
+        if fn.__dict__.get("hooks"):
+            raise _hooks_refused()
         for idx, g in enumerate(gys):
             i = slot_at.get((id(fn), idx))
             if i is not None and g is not None:

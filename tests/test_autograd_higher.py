@@ -278,3 +278,15 @@ def test_a_convolution_of_an_input_without_grad_says_what_to_do():
     y = ember.nn.functional.conv2d(x, w).tanh().sum()
     with pytest.raises(NotImplementedError, match="give the input requires_grad=True"):
         ember.autograd.grad(y, w, create_graph=True)
+
+
+def test_hooks_are_refused_rather_than_skipped():
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 2.0
+    h.register_hook(lambda g: g * 0.5)
+    with pytest.raises(NotImplementedError, match="does not run tensor hooks"):
+        ember.autograd.grad((h * h).sum(), x, create_graph=True)
+    leaf = ember.tensor(X, requires_grad=True)
+    leaf.register_hook(lambda g: g)
+    with pytest.raises(NotImplementedError, match="does not run tensor hooks"):
+        ember.autograd.grad((leaf * leaf).sum(), leaf, create_graph=True)
