@@ -15,7 +15,8 @@ operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu
 norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
 reshape, permute, expand, cat, stack, split, basic indexing, where, astype, and in
 autograd_higher_fused.py constant padding, unfold and fold, batch norm, max and average pooling
-(1-D and 2-D), scaled dot-product attention.
+(1-D and 2-D), scaled dot-product attention, and in autograd_higher_rnn.py the LSTM, GRU and
+RNN layers.
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -359,4 +360,4 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
 
 # the rules of the fused ops (convolution, the norms, pooling, the softmax family …) live in
 # their own module, which registers them into RULES when it is imported, here at the end
-from . import autograd_higher_fused  # noqa: E402, F401
+from . import autograd_higher_fused, autograd_higher_rnn  # noqa: E402, F401

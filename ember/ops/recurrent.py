@@ -217,6 +217,7 @@ class LSTMLayer(Function):
         recorder=None, grad_trace=None,
     ):  # fmt: skip
         xp = get_array_module(x)
+        self.given = (x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr)  # for recorded derivatives
         T, B, _ = x.shape
         H, P = w_hh.shape[0] // 4, w_hh.shape[1]
         dt = xp.result_type(x, w_ih)

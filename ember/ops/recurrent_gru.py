@@ -44,6 +44,7 @@ class GRULayer(Function):
         recorder=None, grad_trace=None,
     ):  # fmt: skip
         xp = get_array_module(x)
+        self.given = (x, h0, w_ih, w_hh, b_ih, b_hh)  # references, for recorded derivatives
         T, B, _ = x.shape
         H = w_hh.shape[0] // 3
         dt = xp.result_type(x, w_ih)

@@ -36,6 +36,7 @@ class RNNLayer(Function):
         recorder=None, grad_trace=None,
     ):  # fmt: skip
         xp = get_array_module(x)
+        self.given = (x, h0, w_ih, w_hh, b_ih, b_hh)  # references, for recorded derivatives
         T, B, _ = x.shape
         H = w_hh.shape[0]
         masks = step_masks(lengths, T, xp)
