@@ -74,18 +74,7 @@ class MiscTensorMethods:
 
     def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
         """torch.Tensor.narrow_copy: narrow(dim, start, length) as a new tensor."""
-        from .ops.index import check_dim
-
-        d = check_dim("narrow_copy", dim, self.ndim)
-        n = self.shape[d]
-        if not -n <= start <= n:
-            raise IndexError(
-                f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
-            )
-        s = start + n if start < 0 else start
-        if s + length > n:
-            raise RuntimeError(f"start ({s}) + length ({length}) exceeds dimension size ({n}).")
-        return self.narrow(d, s, length).clone()
+        return self.narrow(dim, start, length).clone()
 
     # ------------------------------------------------------------ memory and layout
     is_cpu = property(lambda self: not backend.ON_GPU)

@@ -223,10 +223,24 @@ class TorchTensorMethods(TorchLogicMethods):
         return tuple(p.squeeze(dim) for p in parts)
 
     def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        """Elements ``start`` … ``start + length - 1`` along ``dim``."""
+        """Elements ``start`` … ``start + length - 1`` along ``dim`` (a view), with torch's
+        errors for a start or length that does not fit."""
+        from .ops.index import check_dim
+
+        d = check_dim("narrow", dim, self.ndim)
+        n = self.shape[d]
+        start, length = int(start), int(length)
+        if not -n <= start <= n:
+            raise IndexError(
+                f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
+            )
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        s = start + n if start < 0 else start
+        if s + length > n:
+            raise RuntimeError(f"start ({s}) + length ({length}) exceeds dimension size ({n}).")
         index = [slice(None)] * self.ndim
-        s = start % self.shape[dim] if start < 0 else start
-        index[dim] = slice(s, s + length)
+        index[d] = slice(s, s + length)
         return self[tuple(index)]
 
     def t(self) -> Tensor:

@@ -52,7 +52,8 @@ def minimum(a, b) -> Tensor:
 
 
 def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Tensor:
-    """torch.nn.functional.pad: ``pad`` lists (before, after) pairs from the last dim backwards."""
+    """torch.nn.functional.pad: ``pad`` lists (before, after) pairs from the last dim backwards;
+    a negative pad crops that many elements instead, as torch's."""
     if mode != "constant":
         raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is implemented")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
@@ -60,4 +61,15 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])
+    if any(b < 0 or a < 0 for b, a in widths):  # negative pads crop, as torch's
+        crop = []
+        for (b, a), n in zip(widths, x.shape):
+            lo, hi = max(-b, 0), n - max(-a, 0)
+            if hi < lo:
+                raise RuntimeError("narrow(): length must be non-negative.")
+            crop.append(slice(lo, hi))
+        x = x[tuple(crop)]
+        widths = [(max(b, 0), max(a, 0)) for b, a in widths]
+        if not any(b or a for b, a in widths):
+            return x
     return apply(S.Pad, x, pad_width=tuple(widths), value=value)
