@@ -11,7 +11,7 @@ An op's fast ``backward`` works on raw arrays and records nothing; the rules bel
 recorded twin, held equal to it by the tests (first derivatives) and to torch (second). An op
 without a rule is a clear error naming it; what is covered: the arithmetic (tensor and scalar
 operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu, silu, GELU
-(both forms), softmax, log_softmax, cross_entropy (class indices, no class weights), layer
+(both forms), softmax, log_softmax, cross_entropy (class indices, class weights too), layer
 norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
 reshape, permute, expand, cat, stack, split, basic indexing, where, astype, and in
 autograd_higher_fused.py constant padding, unfold and fold, batch norm, max and average pooling

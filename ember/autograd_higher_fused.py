@@ -239,16 +239,17 @@ def _log_softmax(fn, g):
 
 @rule(LO.CrossEntropy)
 def _cross_entropy(fn, g):
-    """∂ℓ_n/∂z_n = s_n·(p_n − (1−ε)·onehot(t_n) − ε/C), s_n the reduction's factor for a kept
-    row (0 for an ignored one)."""
-    if fn.weight is not None:
-        raise NotImplementedError(
-            "create_graph=True: cross_entropy with class weights has no recorded derivative yet"
-        )
+    """∂ℓ_n/∂z_n = s_n·((a_n + b)·p_n − a_n·onehot(t_n) − (ε/C)·w), with a_n = (1−ε)·w_{t_n},
+    b = (ε/C)·Σ_c w_c (w the class weights, ones without them) and s_n the reduction's factor
+    for a kept row (0 for an ignored one)."""
     z = fn.parents[0]
     n, c = z.shape
-    target = xp.full((n, c), fn.eps / c, dtype=g.dtype)
-    target[fn.rows, fn.tt] += 1.0 - fn.eps
+    w = xp.ones(c, dtype=g.dtype) if fn.weight is None else fn.weight.astype(g.dtype)
+    a = (1.0 - fn.eps) * w[fn.tt]
+    b = fn.eps / c * float(w.sum())
+    target = xp.zeros((n, c), dtype=g.dtype)
+    target[fn.rows, fn.tt] = a
+    target += fn.eps / c * w
     keep = Tensor(fn.keep.astype(g.dtype).reshape(n, 1))
     if fn.reduction == "mean":
         scale = keep * (g / float(fn.denom))
@@ -256,4 +257,4 @@ def _cross_entropy(fn, g):
         scale = keep * g
     else:
         scale = keep * g.reshape(n, 1)
-    return (z.softmax(1) - Tensor(target)) * scale, None
+    return (z.softmax(1) * Tensor((a + b).reshape(n, 1)) - Tensor(target)) * scale, None

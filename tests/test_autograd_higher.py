@@ -136,16 +136,18 @@ def test_hessian_vector_products_equal_finite_differences():
     np.testing.assert_allclose(hv.numpy(), (plus - minus) / (2 * eps), rtol=1e-6, atol=1e-8)
 
 
+@pytest.mark.parametrize("weighted", [False, True])
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
 @pytest.mark.parametrize("smoothing", [0.0, 0.2])
-def test_softmax_family_and_cross_entropy_second_derivatives(torch, reduction, smoothing):
+def test_softmax_family_and_cross_entropy_second_derivatives(torch, reduction, smoothing, weighted):
     t = np.array([0, 2])
 
     def build(lib, x):
         F = lib.nn.functional
         target = lib.tensor(t)
-        loss = F.cross_entropy(x * 1.5, target, reduction=reduction, label_smoothing=smoothing,
-                               ignore_index=2)  # fmt: skip
+        weight = lib.tensor(np.array([0.5, 2.0, 1.5])) if weighted else None
+        loss = F.cross_entropy(x * 1.5, target, weight=weight, reduction=reduction,
+                               label_smoothing=smoothing, ignore_index=2)  # fmt: skip
         loss = loss.sum() + (F.softmax(x, dim=1) * F.log_softmax(x, dim=0)).sum()
         (g,) = lib.autograd.grad(loss, x, create_graph=True)
         (gg,) = lib.autograd.grad((g * g).sum(), x)
