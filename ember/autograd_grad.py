@@ -175,6 +175,9 @@ def grad(
         if not retain_graph:
             fn.__dict__.clear()
             fn.freed = True
+            for p in fn.parents:  # this consumer is done: its inputs may change in place again
+                if p is not None:
+                    p._used -= 1
     for key, (_leaf, g) in leaves.items():
         for hook in _leaf_hooks.get(key, ()):
             g = hook(g)

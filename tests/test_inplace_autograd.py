@@ -310,6 +310,14 @@ def test_indexing_idioms_change_the_base_as_torch(torch):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_after_autograd_grad_the_tensor_may_change_again():
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 1.5
+    ember.autograd.grad((h * 2.0).sum(), x)
+    h.relu_()  # the product that took h was run and freed by autograd.grad
+    np.testing.assert_allclose(h.detach().numpy(), np.maximum(1.5 * X, 0))
+
+
 def test_a_view_made_otherwise_than_by_indexing_is_refused():
     x = ember.tensor(X, requires_grad=True)
     h = x * 1.5
