@@ -55,17 +55,10 @@ def _input(fn, i: int, saved: str):
 
 
 def sum_to(g: Tensor, shape) -> Tensor:
-    """g summed over the axes that broadcasting added or stretched, down to ``shape``."""
+    """g summed over the axes that broadcasting added or stretched, down to ``shape``
+    (Tensor.sum_to_size, recorded; g itself when it already has that shape)."""
     shape = tuple(shape)
-    if tuple(g.shape) == shape:
-        return g
-    lead = g.ndim - len(shape)
-    if lead:
-        g = g.sum(axis=tuple(range(lead)))
-    stretched = tuple(i for i, n in enumerate(shape) if n == 1 and g.shape[i] != 1)
-    if stretched:
-        g = g.sum(axis=stretched, keepdims=True)
-    return g
+    return g if tuple(g.shape) == shape else g.sum_to_size(shape)
 
 
 @rule(E.Add)

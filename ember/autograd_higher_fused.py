@@ -25,6 +25,13 @@ from .ops import unfold as U
 from .tensor import Tensor, apply
 
 
+def given_inputs(fn):
+    """The op's inputs as Tensors: the graph's own where they need grad, else the arrays the op
+    kept in ``fn.given`` (None stays None)."""
+    return [p if p is not None else (None if a is None else Tensor(a))
+            for p, a in zip(fn.parents, fn.given)]  # fmt: skip
+
+
 def _vjp(y, inputs, g):
     """Σ g·∂y/∂inputs, recorded, for the inputs that need grad (None for the others): the
     derivative of a fused op taken through its composed form, built on the spot. ``y`` and
@@ -39,9 +46,7 @@ def _vjp(y, inputs, g):
 @rule(AT.ScaledDotProductAttention)
 def _attention(fn, gys):
     """Through the composed form: O = (softmax(s·Q·Kᵀ + M) ⊙ D)·V, and the weights A."""
-    given = [p if p is not None else (None if a is None else Tensor(a))
-             for p, a in zip(list(fn.parents) + [None] * 5, fn.given[:4])]  # fmt: skip
-    q, k, v, mask = given
+    q, k, v, mask = given_inputs(fn)
     scores = (q * fn.scale) @ k.transpose(-1, -2)
     if mask is not None:
         scores = scores + mask
@@ -73,11 +78,7 @@ def _layer_norm(fn, g):
     x = fn.parents[0]
     w = fn.parents[1] if len(fn.parents) > 1 else None
     b = fn.parents[2] if len(fn.parents) > 2 else None
-    n_axes, size = 0, 1
-    while size < fn.n:
-        n_axes += 1
-        size *= fn.shape[-n_axes]
-    axes = tuple(range(x.ndim - n_axes, x.ndim))
+    axes = tuple(range(x.ndim - fn.n_axes, x.ndim))
     xc = x - x.mean(axis=axes, keepdims=True)
     y = xc / ((xc * xc).mean(axis=axes, keepdims=True) + fn.eps).sqrt()
     if w is not None or fn.w_shape is not None:
@@ -198,8 +199,7 @@ def _max_pool(fn, g):
     if fn.one_d:
         g = g.unsqueeze(2)
     x_pad = fn.x_pad
-    cols = apply(U.Unfold, Tensor(x_pad), kernel_size=tuple(kernel), dilation=tuple(dilation),
-                 padding=(0, 0), stride=tuple(stride)).data  # fmt: skip
+    cols = U.im2col(x_pad, tuple(kernel), tuple(dilation), (0, 0), tuple(stride))
     n, c = x_pad.shape[:2]
     cols = cols.reshape(n, c, kernel[0] * kernel[1], -1)
     first = cols.argmax(axis=2)

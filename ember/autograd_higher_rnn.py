@@ -14,18 +14,12 @@ A masked step (past a sequence's length) keeps the state and outputs zero, as th
 from __future__ import annotations
 
 from .autograd_higher import rule
-from .autograd_higher_fused import _vjp
+from .autograd_higher_fused import _vjp, given_inputs
 from .ops import recurrent as RL
 from .ops import recurrent_gru as RG
 from .ops import recurrent_rnn as RR
 from .ops import shape as S
 from .tensor import Tensor, apply
-
-
-def _given(fn):
-    """The op's inputs as Tensors: the graph's own where they need grad, else their arrays."""
-    return [p if p is not None else (None if a is None else Tensor(a))
-            for p, a in zip(fn.parents, fn.given)]  # fmt: skip
 
 
 def _linear(x, w, b=None):
@@ -55,7 +49,7 @@ def _run(fn, x, states, cell):
 
 @rule(RL.LSTMLayer)
 def _lstm(fn, gys):
-    x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = _given(fn)
+    x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = given_inputs(fn)
     hidden = c0.shape[1]
 
     def cell(x_t, states):
@@ -75,7 +69,7 @@ def _lstm(fn, gys):
 
 @rule(RG.GRULayer)
 def _gru(fn, gys):
-    x, h0, w_ih, w_hh, b_ih, b_hh = _given(fn)
+    x, h0, w_ih, w_hh, b_ih, b_hh = given_inputs(fn)
     hidden = h0.shape[1]
 
     def cell(x_t, states):
@@ -101,7 +95,7 @@ def _gru(fn, gys):
 
 @rule(RR.RNNLayer)
 def _rnn(fn, gys):
-    x, h0, w_ih, w_hh, b_ih, b_hh = _given(fn)
+    x, h0, w_ih, w_hh, b_ih, b_hh = given_inputs(fn)
 
     def cell(x_t, states):
         (h,) = states

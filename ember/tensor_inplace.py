@@ -38,6 +38,7 @@ from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
+from .tensor_methods import _plain_index
 from .tensor_misc import _address
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -235,8 +236,6 @@ class InplaceTensorMethods:
         """self[index] = value: into memory, or, where a gradient is needed (self is a non-leaf
         that requires grad, or value requires grad), recorded as torch records it: ∂L/∂value
         is ∂L/∂self at the written places, and the old values there get none."""
-        from .tensor_methods import _plain_index
-
         idx = _plain_index(index)
         if _is_view_at(value, self, idx):
             return  # x[i] op= v: x[i] changed in place already wrote itself into x

@@ -59,7 +59,8 @@ class LayerNorm(Function):
                     y_r += b
 
         parallel_for(rows, x2.shape[0], max(16, _GRAIN // n), align=16)
-        self.xhat, self.r, self.shape, self.n, self.eps = xhat, r, x.shape, n, eps
+        self.xhat, self.r, self.shape, self.n = xhat, r, x.shape, n
+        self.n_axes, self.eps = n_axes, eps  # for recorded derivatives
         self.weight, self.w_shape = w, None if weight is None else weight.shape
         self.b_shape = None if bias is None else bias.shape
         return y.reshape(x.shape)
