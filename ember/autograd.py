@@ -65,6 +65,16 @@ def _output_hooks(d: dict, gys: list) -> None:
                 t._accumulate_grad(gys[i])
 
 
+def free(fn) -> None:
+    """Drop what a Function saved once backward has run it, and count it off its inputs'
+    ``_used`` (the consumers an in-place change must wait for; tensor_inplace.py)."""
+    fn.__dict__.clear()
+    fn.freed = True
+    for p in fn.parents:
+        if p is not None:
+            p._used -= 1
+
+
 def run_backward(root, g, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf)·g into every leaf's ``.grad``.
 
@@ -94,11 +104,7 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)
         for p, gi in zip(fn.parents, in_grads):
-            if p is None:
-                continue
-            if not retain_graph:
-                p._used -= 1  # this consumer is done: p may be changed in place again
-            if gi is None:
+            if gi is None or p is None:
                 continue
             ctx = p._ctx
             if ctx is None:  # add_leaf_grad and push_grad inlined: this runs once per edge
@@ -115,8 +121,7 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             prev = slot[p._idx]
             slot[p._idx] = gi if prev is None else prev + gi
         if not retain_graph:
-            fn.__dict__.clear()
-            fn.freed = True
+            free(fn)
     for leaf, g in leaves.values():
         leaf._accumulate_grad(g)
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from heapq import heappop
 
-from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, push_grad
+from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, free, push_grad
 from .function import observers
 
 
@@ -173,11 +173,7 @@ def grad(
             elif ctx in wanted:
                 push_grad(grads, heap, ctx, p._idx, gi)
         if not retain_graph:
-            fn.__dict__.clear()
-            fn.freed = True
-            for p in fn.parents:  # this consumer is done: its inputs may change in place again
-                if p is not None:
-                    p._used -= 1
+            free(fn)
     for key, (_leaf, g) in leaves.items():
         for hook in _leaf_hooks.get(key, ()):
             g = hook(g)
