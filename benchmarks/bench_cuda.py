@@ -111,7 +111,7 @@ def _prepare(device: str):
 
 def _ember_array_module(ember) -> str:
     """ "cupy" or "numpy": what ember's tensors really hold in this process."""
-    return type(ember.zeros(1).data).__module__.split(".")[0]
+    return type(ember.zeros(1).array).__module__.split(".")[0]
 
 
 def _device_name(device: str, torch, ember) -> str:

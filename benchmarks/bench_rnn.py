@@ -40,7 +40,7 @@ WORKLOADS = {
 
 
 def _host(t):
-    """An ember tensor's values as a host NumPy array (its .data may live on a GPU)."""
+    """An ember tensor's values as a host NumPy array (its .array may live on a GPU)."""
     return t.detach().numpy()
 
 

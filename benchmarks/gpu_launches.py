@@ -50,7 +50,7 @@ def _tiny_op_us(ember, torch, sync_e, sync_t, n: int = 2000) -> tuple[float, flo
     xe = ember.ones(32, 128)
     xt = torch.ones(32, 128, device="cuda")
     out = []
-    for x, sync in ((xe.data, sync_e), (xt, sync_t)):
+    for x, sync in ((xe.array, sync_e), (xt, sync_t)):
         for _ in range(50):
             x + x
         sync()

@@ -57,9 +57,9 @@ def conv(policy, x, w, gy=None):
         y = F.conv2d(xt, wt, padding=1)
         assert y._ctx is None or y._ctx.winograd == (policy == "winograd")
         if gy is None:
-            return y.data
+            return y.array
         y.backward(gy)
-        return y.data, xt.grad.data, wt.grad.data
+        return y.array, xt.grad.array, wt.grad.array
     finally:
         C.POLICY = saved
 

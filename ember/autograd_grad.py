@@ -86,18 +86,18 @@ def grad(
                 f"element {i} of tensors does not require grad and does not have a grad_fn"
             )
         if go is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     f"grad can be implicitly created only for scalar outputs: outputs[{i}] has"
                     f" shape {out.shape}; pass grad_outputs"
                 )
-            g = xp.ones_like(out.data)
+            g = xp.ones_like(out.array)
         else:
-            g = as_array(go, out.data.dtype)
-            if g.shape != out.data.shape:
+            g = as_array(go, out.array.dtype)
+            if g.shape != out.array.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and"
-                    f" output[{i}] has a shape of {out.data.shape}"
+                    f" output[{i}] has a shape of {out.array.shape}"
                 )
         seeds.append((out, g))
 
@@ -188,7 +188,7 @@ def grad(
                     f"The differentiated Tensor at index {i} appears to not have been used in"
                     " the graph. Set allow_unused=True if this is the desired behavior."
                 )
-            result.append(_wrap(xp.zeros_like(t.data), None, 0) if materialize_grads else None)
+            result.append(_wrap(xp.zeros_like(t.array), None, 0) if materialize_grads else None)
             continue
-        result.append(_wrap(fit_grad(g, t.data), None, 0))
+        result.append(_wrap(fit_grad(g, t.array), None, 0))
     return tuple(result)

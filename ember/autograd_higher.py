@@ -112,7 +112,7 @@ def _pow_scalar(fn, g):
 
 @rule(E.Abs)
 def _abs(fn, g):
-    return (g * Tensor(xp.sign(fn.parents[0].data).astype(g.dtype)),)
+    return (g * Tensor(xp.sign(fn.parents[0].array).astype(g.dtype)),)
 
 
 @rule(EM.Erf)
@@ -167,7 +167,7 @@ def _silu(fn, g):
 
 @rule(A.ReLU)
 def _relu(fn, g):
-    return (g * Tensor((fn.parents[0].data > 0).astype(g.dtype)),)
+    return (g * Tensor((fn.parents[0].array > 0).astype(g.dtype)),)
 
 
 @rule(R.Sum, R.Mean)

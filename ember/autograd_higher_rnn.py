@@ -38,7 +38,7 @@ def _run(fn, x, states, cell):
     for t in steps:
         new = cell(apply(S.GetItem, x, index=t), states)
         if fn.masks is not None:  # past its end a sequence keeps its state and outputs zero
-            keep = Tensor(fn.masks[t].reshape(-1, 1).astype(x.data.dtype))
+            keep = Tensor(fn.masks[t].reshape(-1, 1).astype(x.array.dtype))
             new = tuple(n * keep + s * (1.0 - keep) for n, s in zip(new, states))
             ys[t] = new[0] * keep
         else:

@@ -42,7 +42,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype`` says)."""
     backend.check_device(device)
     if isinstance(data, Tensor):
-        data = data.data
+        data = data.array
     a = xp.array(data, dtype=dtype)
     # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype
     if dtype is None and a.dtype == xp.float64 and not hasattr(data, "dtype"):

@@ -47,7 +47,7 @@ def gradcheck(
 
     def scalar():
         with no_grad():
-            return sum(float((o.data * w).sum()) for o, w in zip(_as_tuple(fn(*inputs)), weights))
+            return sum(float((o.array * w).sum()) for o, w in zip(_as_tuple(fn(*inputs)), weights))
 
     for x in inputs:
         if isinstance(x, Tensor):
@@ -64,8 +64,8 @@ def gradcheck(
     for k, x in enumerate(inputs):
         if not (isinstance(x, Tensor) and x.requires_grad):
             continue
-        analytic = xp.zeros(x.shape) if x.grad is None else x.grad.data
-        flat = x.data.reshape(-1)  # a view: perturbations write through to x.data
+        analytic = xp.zeros(x.shape) if x.grad is None else x.grad.array
+        flat = x.array.reshape(-1)  # a view: perturbations write through to x.array
         a_flat = analytic.reshape(-1)
         for i in range(flat.size):
             old = flat[i].item()  # a number: CuPy's flat[i] is a view that the writes would move

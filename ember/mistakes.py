@@ -123,7 +123,7 @@ def check_attention_mask(mask, true_means: str = "keep") -> bool:
     """
     if true_means not in ("keep", "mask"):
         raise ValueError(f"true_means must be 'keep' or 'mask', got {true_means!r}")
-    m = mask.data if hasattr(mask, "data") and hasattr(mask, "grad") else xp.asarray(mask)
+    m = mask.array if hasattr(mask, "array") and hasattr(mask, "grad") else xp.asarray(mask)
     if m.ndim == 0:
         raise ValueError("an attention mask needs at least one dimension (the keys), got a scalar")
     if m.dtype == xp.bool_:

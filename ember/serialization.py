@@ -108,7 +108,7 @@ def _is_torch_tensor(value) -> bool:
 
 def _host(value):
     if isinstance(value, Tensor):
-        return backend.to_numpy(value.data)  # a host copy when the tensor lives on a device
+        return backend.to_numpy(value.array)  # a host copy when the tensor lives on a device
     return value.detach().cpu().numpy()
 
 

@@ -73,7 +73,7 @@ def apply(cls: type[Function], *inputs, **constants):
     record = False
     for t in inputs:
         if isinstance(t, Tensor):
-            arrays.append(t.data)
+            arrays.append(t.array)
             r = t.requires_grad
             needs.append(r)
             record = record or r
@@ -107,7 +107,7 @@ def _wrap(a, fn, idx):
     if a.__class__ is not _ndarray:
         a = xp.asarray(a)
     t = Tensor.__new__(Tensor)
-    t.data = a
+    t.array = a
     t.grad = None
     t.requires_grad = fn is not None
     t._ctx = fn
@@ -119,7 +119,7 @@ def _wrap(a, fn, idx):
 def as_array(value, dtype=None):
     """The array behind a Tensor, array, number, list, or torch tensor."""
     if isinstance(value, Tensor):
-        a = value.data
+        a = value.array
     elif hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
         a = xp.asarray(value.detach().cpu().numpy())
     else:
@@ -147,8 +147,9 @@ class Tensor(
 ):
     """An n-dimensional array that records the operations applied to it.
 
-    ``data`` is the array (float32 unless asked otherwise); ``grad`` is filled
-    by ``backward()``; ``requires_grad`` says whether to record the graph. The operators
+    ``array`` is the array itself (NumPy, or CuPy on the GPU; float32 unless asked otherwise);
+    ``data`` is torch's ``.data``, the same memory as a tensor outside the graph; ``grad`` is
+    filled by ``backward()``; ``requires_grad`` says whether to record the graph. The operators
     and the methods that run ops are inherited from ``TensorMethods`` (tensor_methods.py),
     PyTorch's conveniences from ``TorchTensorMethods`` (tensor_torch.py) and the index and scan
     methods from ``IndexTensorMethods`` (tensor_index.py).
@@ -156,7 +157,16 @@ class Tensor(
 
     # _used: how many recorded ops not yet run by backward take the tensor as an input
     # (tensor_inplace.py refuses in-place changes while there are any)
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_idx", "_retain", "_used", "__weakref__")
+    __slots__ = (
+        "array",
+        "grad",
+        "requires_grad",
+        "_ctx",
+        "_idx",
+        "_retain",
+        "_used",
+        "__weakref__",
+    )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
     def __init__(self, data, requires_grad: bool = False, dtype=None):
@@ -167,7 +177,7 @@ class Tensor(
             a = a.astype(backend.DEFAULT_DTYPE)  # Python floats become float32, as in torch
         if requires_grad and a.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, got dtype {a.dtype}")
-        self.data = a
+        self.array = a
         self.grad = None
         self.requires_grad = bool(requires_grad)
         self._ctx = None
@@ -175,9 +185,9 @@ class Tensor(
         self._retain = False
 
     # ------------------------------------------------------------ properties
-    shape = property(lambda self: self.data.shape)
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: self.data.ndim)
+    shape = property(lambda self: self.array.shape)
+    dtype = property(lambda self: self.array.dtype)
+    ndim = property(lambda self: self.array.ndim)
     # a backend.device, equal to "cpu" (or "cuda:0" in a process on the GPU, EMBER_DEVICE=cuda)
     device = property(lambda self: backend.DEVICE)
     is_leaf = property(lambda self: self._ctx is None)
@@ -185,21 +195,21 @@ class Tensor(
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim: int | None = None):
-        return self.data.shape if dim is None else self.data.shape[dim]
+        return self.array.shape if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self.array.size)
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = xp.array2string(backend.to_numpy(self.data), separator=", ", prefix="tensor(")
+        body = xp.array2string(backend.to_numpy(self.array), separator=", ", prefix="tensor(")
         extra = "" if self.dtype == backend.DEFAULT_DTYPE else f", dtype={self.dtype}"
         if self._ctx is not None:
             extra += f", grad_fn={self._ctx!r}"
@@ -215,20 +225,45 @@ class Tensor(
             raise RuntimeError(
                 "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
             )
-        return backend.to_numpy(self.data)
+        return backend.to_numpy(self.array)
+
+    @property
+    def data(self) -> Tensor:
+        """torch's ``.data``: the same memory as a new tensor that is outside the graph. What
+        is done to it is not recorded, so ``m.weight.data.normal_(0, 0.02)``,
+        ``p.data.add_(p.grad, alpha=-lr)`` and ``p.data.clamp_(-c, c)`` change the parameter
+        in place without a gradient, as in torch. ``.array`` is the array itself."""
+        t = Tensor.__new__(Tensor)
+        t.array, t.grad, t.requires_grad = self.array, None, False
+        t._ctx, t._idx, t._retain = None, 0, False
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        """``t.data = other``: t now holds other's memory (shape and dtype may change, as in
+        torch); the graph t belongs to is not touched."""
+        self.array = as_array(value)
+
+    def __array__(self, dtype=None, copy=None):
+        """``numpy.asarray(t)``: the values as a NumPy array, refused for a tensor that
+        requires grad as ``numpy()`` refuses it (use ``t.detach()`` or ``t.data``)."""
+        a = self.numpy()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
 
     def item(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
-        return self.data.reshape(()).item()
+        return self.array.reshape(()).item()
 
     def tolist(self):
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __bool__(self):
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data.reshape(()))
+        return bool(self.array.reshape(()))
 
     def __float__(self):
         return float(self.item())
@@ -240,7 +275,7 @@ class Tensor(
         return int(self.item())
 
     def detach(self) -> Tensor:
-        return Tensor(self.data)
+        return Tensor(self.array)
 
     def detach_(self) -> Tensor:
         self._ctx, self.requires_grad = None, False
@@ -249,7 +284,7 @@ class Tensor(
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("you can only change requires_grad of leaf tensors; use detach()")
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, got {self.dtype}")
         self.requires_grad = requires_grad
         return self
@@ -263,7 +298,7 @@ class Tensor(
         """
         if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        shape = self.data.shape
+        shape = self.array.shape
 
         def on_grad(g):  # arrays in and out: the engine knows nothing of Tensors
             out = hook(_wrap(g, None, 0))
@@ -296,11 +331,11 @@ class Tensor(
         return self
 
     def astype(self, dtype) -> Tensor:
-        if self.data.dtype == dtype:
+        if self.array.dtype == dtype:
             return self
         if self.requires_grad and xp.dtype(dtype).kind == "f":
             return apply(S.Astype, self, dtype=dtype)
-        return Tensor(self.data.astype(dtype))
+        return Tensor(self.array.astype(dtype))
 
     def float(self) -> Tensor:
         return self.astype(xp.float32)
@@ -332,15 +367,15 @@ class Tensor(
                 "backward() on a tensor that does not require grad and has no grad_fn"
             )
         if gradient is None:
-            if self.data.size != 1:
+            if self.array.size != 1:
                 raise RuntimeError(
                     f"backward() without a gradient needs a scalar output, got shape {self.shape};"
                     " pass gradient= of that shape"
                 )
-            g = xp.ones_like(self.data)
+            g = xp.ones_like(self.array)
         else:
-            g = as_array(gradient, self.data.dtype)
-            if g.shape != self.data.shape:
+            g = as_array(gradient, self.array.dtype)
+            if g.shape != self.array.shape:
                 raise RuntimeError(
                     f"gradient has shape {g.shape} but the tensor has shape {self.shape}"
                 )
@@ -375,15 +410,15 @@ class Tensor(
             if create_graph:
                 t.grad = gi if t.grad is None else t.grad + gi
             else:
-                t._accumulate_grad(gi.data)
+                t._accumulate_grad(gi.array)
 
     def _accumulate_grad(self, g) -> None:
         """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""
         if _leaf_hooks:
             for hook in _leaf_hooks.get(id(self), ()):
                 g = hook(g)
-        g = fit_grad(g, self.data)
-        self.grad = _wrap(g if self.grad is None else self.grad.data + g, None, 0)
+        g = fit_grad(g, self.array)
+        self.grad = _wrap(g if self.grad is None else self.grad.array + g, None, 0)
         if tensor_misc.post_accumulate_hooks:  # register_post_accumulate_grad_hook's
             for hook in list(tensor_misc.post_accumulate_hooks.get(id(self), ())):
                 hook(self)

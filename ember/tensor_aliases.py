@@ -36,21 +36,21 @@ def require_tensor(op: str, value, name: str = "other", position: int = 1) -> No
 
 def _shift(a: Tensor, b, left: bool) -> Tensor:
     x, y = _promoted(a, _t(b, a))
-    kind = x.data.dtype.kind
+    kind = x.array.dtype.kind
     if kind not in "iu":
-        raise not_implemented_for("lshift_cpu" if left else "rshift_cpu", x.data.dtype)
+        raise not_implemented_for("lshift_cpu" if left else "rshift_cpu", x.array.dtype)
     # NumPy, like torch, gives 0 (or the sign for a right shift) for shifts out of range.
     op = xp.left_shift if left else xp.right_shift
-    return Tensor(op(x.data, y.data.astype(x.data.dtype)))
+    return Tensor(op(x.array, y.array.astype(x.array.dtype)))
 
 
 def _pick(a: Tensor, other, larger: bool) -> Tensor:
     """fmax / fmin: the larger (smaller) operand, the non-NaN one where one is NaN; the gradient
     goes to the operand picked (self on ties), as torch's."""
     x, y = _promoted(a, other)
-    keep = (x.data >= y.data) if larger else (x.data <= y.data)
-    if y.data.dtype.kind in "fc":
-        keep = keep | xp.isnan(y.data)
+    keep = (x.array >= y.array) if larger else (x.array <= y.array)
+    if y.array.dtype.kind in "fc":
+        keep = keep | xp.isnan(y.array)
     return x.where(keep, y)
 
 
@@ -103,13 +103,13 @@ class AliasTensorMethods:
     def equal(self, other) -> bool:
         """torch.Tensor.equal: same shape and same values (a Python bool)."""
         require_tensor("equal", other)
-        return bool(self.shape == other.shape and xp.array_equal(self.data, other.data))
+        return bool(self.shape == other.shape and xp.array_equal(self.array, other.array))
 
     # ------------------------------------------------------------ sign and rounding aliases
     def absolute(self) -> Tensor:
         """torch.Tensor.absolute: alias of abs."""
-        if self.data.dtype == xp.bool_:
-            raise not_implemented_for("abs_cpu", self.data.dtype)
+        if self.array.dtype == xp.bool_:
+            raise not_implemented_for("abs_cpu", self.array.dtype)
         return self.abs()
 
     def absolute_(self) -> Tensor:
@@ -118,7 +118,7 @@ class AliasTensorMethods:
 
     def negative(self) -> Tensor:
         """torch.Tensor.negative: alias of neg."""
-        if self.data.dtype == xp.bool_:
+        if self.array.dtype == xp.bool_:
             raise RuntimeError(
                 "Negation, the `-` operator, on a bool tensor is not supported. If you are trying"
                 " to invert a mask, use the `~` or `logical_not()` operator instead."
@@ -131,14 +131,14 @@ class AliasTensorMethods:
 
     def positive(self) -> Tensor:
         """torch.Tensor.positive: self itself (a bool tensor is refused)."""
-        if self.data.dtype == xp.bool_:
+        if self.array.dtype == xp.bool_:
             raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
         return self
 
     def fix(self) -> Tensor:
         """torch.Tensor.fix: alias of trunc."""
-        if self.data.dtype == xp.bool_:
-            raise not_implemented_for("trunc_vml_cpu", self.data.dtype)
+        if self.array.dtype == xp.bool_:
+            raise not_implemented_for("trunc_vml_cpu", self.array.dtype)
         return self.trunc()
 
     def fix_(self) -> Tensor:
@@ -182,7 +182,7 @@ class AliasTensorMethods:
         self._inplace(name)
         d0, d1 = check_dim(name, d0, self.ndim), check_dim(name, d1, self.ndim)
         if self.ndim:
-            self.data = self.data.swapaxes(d0, d1)
+            self.array = self.array.swapaxes(d0, d1)
         return self
 
     def sum_to_size(self, *size) -> Tensor:
@@ -205,7 +205,7 @@ class AliasTensorMethods:
     # ------------------------------------------------------------ predicates
     def argwhere(self) -> Tensor:
         """torch.Tensor.argwhere: the indices of the nonzero elements, one row each (int64)."""
-        return Tensor(xp.argwhere(self.data).astype(xp.int64))
+        return Tensor(xp.argwhere(self.array).astype(xp.int64))
 
     def isneginf(self) -> Tensor:
         """torch.Tensor.isneginf: whether each element is -inf (bool)."""
@@ -216,26 +216,26 @@ class AliasTensorMethods:
         return self._inf_test("isposinf", xp.isposinf)
 
     def _inf_test(self, name: str, op) -> Tensor:
-        kind = self.data.dtype.kind
+        kind = self.array.dtype.kind
         if kind == "c":
             raise RuntimeError(f"{name} does not support complex inputs.")
-        return Tensor(op(self.data) if kind == "f" else xp.zeros(self.data.shape, xp.bool_))
+        return Tensor(op(self.array) if kind == "f" else xp.zeros(self.array.shape, xp.bool_))
 
     def is_signed(self) -> bool:
         """torch.Tensor.is_signed: whether the dtype holds negative values."""
-        return self.data.dtype.kind in "ifc"
+        return self.array.dtype.kind in "ifc"
 
     def is_complex(self) -> bool:
         """torch.Tensor.is_complex: whether the dtype is complex."""
-        return self.data.dtype.kind == "c"
+        return self.array.dtype.kind == "c"
 
     def is_nonzero(self) -> bool:
         """torch.Tensor.is_nonzero: whether the single element is nonzero."""
-        n = self.data.size
+        n = self.array.size
         if n != 1:
             more = "no values" if n == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {more} is ambiguous")
-        return bool(self.data.reshape(()) != 0)
+        return bool(self.array.reshape(()) != 0)
 
     def is_same_size(self, other) -> bool:
         """torch.Tensor.is_same_size: whether other has self's shape."""
@@ -260,7 +260,7 @@ class AliasTensorMethods:
         return self._int_cast(xp.int16)
 
     def _int_cast(self, dtype) -> Tensor:
-        a = self.data
+        a = self.array
         if a.dtype == dtype:
             return self
         if a.dtype.kind in "fc":  # through int64, wrapping as torch does out of range
@@ -282,9 +282,9 @@ class AliasTensorMethods:
         """torch.Tensor.nextafter: the next float after self towards other (no gradient)."""
         require_tensor("nextafter", other)
         x, y = _promoted(self, other)
-        if x.data.dtype.kind != "f":
-            raise not_implemented_for("nextafter_cpu", x.data.dtype)
-        return Tensor(xp.nextafter(x.data, y.data))
+        if x.array.dtype.kind != "f":
+            raise not_implemented_for("nextafter_cpu", x.array.dtype)
+        return Tensor(xp.nextafter(x.array, y.array))
 
     def nextafter_(self, other) -> Tensor:
         """torch.Tensor.nextafter_: nextafter in place."""

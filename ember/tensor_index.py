@@ -90,7 +90,7 @@ class IndexTensorMethods:
         if p == -math.inf:
             return self.abs().min(axis=dim, keepdims=keepdim)
         if p == 0:  # a count: no gradient, as in torch
-            return Tensor((self.data != 0).sum(axis=dim, keepdims=keepdim).astype(self.dtype))
+            return Tensor((self.array != 0).sum(axis=dim, keepdims=keepdim).astype(self.dtype))
         return apply(C.PNorm, self, p=float(p), dim=dim, keepdim=keepdim)
 
     # ------------------------------------------------------------ sorting
@@ -105,7 +105,7 @@ class IndexTensorMethods:
         axis = I.check_dim("argsort", dim, self.ndim)
         if self.ndim == 0:
             return Tensor(xp.zeros((), dtype=xp.int64))
-        return Tensor(I.sort_indices(self.data, axis, descending).astype(xp.int64))
+        return Tensor(I.sort_indices(self.array, axis, descending).astype(xp.int64))
 
     def topk(self, k, dim=-1, largest=True, sorted=True) -> tuple:  # noqa: A002 - torch's name
         """(values, indices) of the k largest (smallest) along dim, always in sorted order."""
@@ -134,7 +134,7 @@ class IndexTensorMethods:
 
     def nonzero(self, as_tuple=False):
         """Indices of the nonzero elements: (n, ndim) int64, or one 1-D tensor per dim."""
-        where = xp.nonzero(self.data)
+        where = xp.nonzero(self.array)
         if as_tuple:
             return tuple(Tensor(w.astype(xp.int64)) for w in where)
         return Tensor(xp.stack(where, axis=1).astype(xp.int64).reshape(-1, self.ndim))
@@ -146,7 +146,7 @@ class IndexTensorMethods:
         if dim is not None:
             dim = I.check_dim("unique", dim, self.ndim)
         values, inverse, counts = xp.unique(
-            self.data, return_inverse=True, return_counts=True, axis=dim
+            self.array, return_inverse=True, return_counts=True, axis=dim
         )
         out = [Tensor(values)]
         if return_inverse:

@@ -38,7 +38,7 @@ class IndexMoreTensorMethods:
                     f"index_fill(): value must be a number or a 0-d tensor, got a tensor of"
                     f" shape {tuple(value.shape)}"
                 )
-            value = value.data[()]
+            value = value.array[()]
         return apply(M.IndexFill, self, as_array(index), dim=dim, value=value)
 
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True) -> Tensor:

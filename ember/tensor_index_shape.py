@@ -98,11 +98,11 @@ class IndexShapeTensorMethods:
                 f"put_(): Expected source and index to have the same number of elements, but"
                 f" got source.numel() = {source.numel()}, index.numel() = {idx.size}"
             )
-        if source.data.dtype != self.data.dtype:
+        if source.array.dtype != self.array.dtype:
             raise RuntimeError(
                 f"put_(): self and source expected to have the same dtype, but got"
-                f" self.dtype = {P.torch_name(self.data.dtype)} and source.dtype ="
-                f" {P.torch_name(source.data.dtype)}"
+                f" self.dtype = {P.torch_name(self.array.dtype)} and source.dtype ="
+                f" {P.torch_name(source.array.dtype)}"
             )
         if self.numel() == 0 and idx.size:
             raise IndexError("put_(): Tried to put elements into an empty tensor")

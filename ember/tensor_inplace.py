@@ -74,15 +74,15 @@ class InplaceTensorMethods:
         if not (result.requires_grad or self.requires_grad):
             self._write(name, result)  # nothing to differentiate: into memory, as under no_grad
             return self
-        _check_fits(name, result.data, self.data)
-        if result.data.dtype != self.data.dtype:
-            result = result.astype(self.data.dtype)
+        _check_fits(name, result.array, self.array)
+        if result.array.dtype != self.array.dtype:
+            result = result.astype(self.array.dtype)
         self._redirect_consumers(old, result)
         self._check_rebind(name, result)
-        source = _view_source(self._ctx, self.data) if self._ctx is not None else None
+        source = _view_source(self._ctx, self.array) if self._ctx is not None else None
         if source is not None:  # self[...] is a view made by indexing another tensor
             return self._write_through(name, old, result, source)
-        if not _writeable(result.data) or xp.may_share_memory(result.data, old.data):
+        if not _writeable(result.array) or xp.may_share_memory(result.array, old.array):
             result = result.clone()  # self must own its memory, as it did before
         self._take_place_of(old, result)
         return self
@@ -131,7 +131,7 @@ class InplaceTensorMethods:
         squeeze_ …): the result is a view of the same memory, so self simply holds it."""
         if not is_grad_enabled() or not self.requires_grad:
             result = compute(self.detach() if self.requires_grad else self)
-            self.data = result.data
+            self.array = result.array
             return self
         if self._ctx is None:
             raise RuntimeError(_leaf_message(name))
@@ -143,12 +143,12 @@ class InplaceTensorMethods:
         return self
 
     def _write(self, name: str, result: Tensor) -> None:
-        _check_fits(name, result.data, self.data)
+        _check_fits(name, result.array, self.array)
         self._check_writeable(name)
-        self.data[...] = result.data
+        self.array[...] = result.array
 
     def _check_writeable(self, name: str) -> None:
-        if not _writeable(self.data):
+        if not _writeable(self.array):
             raise RuntimeError(
                 f"{name}(): this tensor's memory cannot be written: several of its elements"
                 " share one memory location (a view made by expand or broadcasting), or the"
@@ -159,7 +159,7 @@ class InplaceTensorMethods:
         """A new Tensor for self as it is now (array, grad_fn, output index): the in-place op
         takes it as input, so self can become the op's output without a cycle."""
         old = Tensor.__new__(_stand_in_class())
-        old.data, old.grad, old.requires_grad = self.data, None, self.requires_grad
+        old.array, old.grad, old.requires_grad = self.array, None, self.requires_grad
         old._ctx, old._idx, old._retain, old._used = self._ctx, self._idx, False, 0
         return old
 
@@ -175,7 +175,7 @@ class InplaceTensorMethods:
             )
         if not values:
             return
-        if self._ctx is None and self.data.base is not None and result.requires_grad:
+        if self._ctx is None and self.array.base is not None and result.requires_grad:
             raise RuntimeError(
                 f"{name}(): this tensor's memory is a view of other memory, and the value"
                 " written needs grad; ember cannot make the write both visible through the"
@@ -185,7 +185,7 @@ class InplaceTensorMethods:
 
     def _take_place_of(self, old: Tensor, result: Tensor) -> None:
         """self becomes result: its array, its place in the graph (retain_grad moves along)."""
-        self.data, self.requires_grad = result.data, result.requires_grad
+        self.array, self.requires_grad = result.array, result.requires_grad
         self._ctx, self._idx, self._used = result._ctx, result._idx, 0
         if self._retain and old._ctx is not None:
             retained = old._ctx.__dict__.get("retained", {})
@@ -242,11 +242,11 @@ class InplaceTensorMethods:
         needs_grad = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         if not (needs_grad and is_grad_enabled()):
             self._check_writeable("__setitem__")
-            self.data[idx] = as_array(value)
+            self.array[idx] = as_array(value)
             return
-        v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.data.dtype))
-        if v.data.dtype != self.data.dtype:
-            v = v.astype(self.data.dtype)
+        v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
+        if v.array.dtype != self.array.dtype:
+            v = v.astype(self.array.dtype)
         self._arith_("__setitem__", lambda s: apply(P.SetItem, s, v, index=idx))
 
     # ------------------------------------------------------------ writes of given values
@@ -261,7 +261,7 @@ class InplaceTensorMethods:
     def _fill(self, name: str, value) -> Tensor:
         if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
             self._check_writeable(name)
-            self.data[...] = as_array(value)  # nothing to record: straight into memory
+            self.array[...] = as_array(value)  # nothing to record: straight into memory
             return self
         return self._arith_(name, lambda s: _constant_like(s, value))
 
@@ -280,7 +280,7 @@ class InplaceTensorMethods:
                 "fill_diagonal_(): all dimensions of input must be of equal length (or the"
                 f" input 2-D), got shape {list(self.shape)}"
             )
-        mask = xp.zeros(self.data.size, dtype=bool)
+        mask = xp.zeros(self.array.size, dtype=bool)
         if self.ndim == 2:
             rows, cols = self.shape
             step, end = cols + 1, None if wrap else min(rows, cols) * cols
@@ -296,9 +296,9 @@ def _constant_like(s: Tensor, value) -> Tensor:
     (summed over the broadcast), and s, whose values are all replaced, gets zeros, as in
     torch."""
     if isinstance(value, Tensor):
-        v = value if value.data.dtype == s.data.dtype else value.astype(s.data.dtype)
+        v = value if value.array.dtype == s.array.dtype else value.astype(s.array.dtype)
     else:
-        v = Tensor(xp.asarray(as_array(value), dtype=s.data.dtype))
+        v = Tensor(xp.asarray(as_array(value), dtype=s.array.dtype))
     return apply(E.Where, v, s, cond=xp.ones((), dtype=bool))
 
 
@@ -309,11 +309,13 @@ def _is_view_at(value, base: Tensor, idx) -> bool:
     if type(fn) is not S.GetItem:
         return False
     made_from = fn.parents[0]
-    if made_from is not base and not (type(made_from) is _STAND_IN and made_from.data is base.data):
+    if made_from is not base and not (
+        type(made_from) is _STAND_IN and made_from.array is base.array
+    ):
         return False
-    here = base.data[idx]
-    return (here.shape == value.data.shape and here.strides == value.data.strides
-            and _address(here) == _address(value.data))  # fmt: skip
+    here = base.array[idx]
+    return (here.shape == value.array.shape and here.strides == value.array.strides
+            and _address(here) == _address(value.array))  # fmt: skip
 
 
 def _writeable(a) -> bool:
@@ -347,7 +349,7 @@ def _view_source(ctx, data):
     while ctx is not None:
         step = None
         for p in getattr(ctx, "parents", ()):
-            if p is not None and xp.may_share_memory(p.data, data):
+            if p is not None and xp.may_share_memory(p.array, data):
                 if type(p) is not _STAND_IN:
                     return ctx
                 step = p._ctx

@@ -54,7 +54,7 @@ class TensorMethods:
     __radd__ = __add__
 
     def __sub__(self, other):
-        if isinstance(other, _Number) and not (self.data.dtype.kind == "u" and type(other) is int):
+        if isinstance(other, _Number) and not (self.array.dtype.kind == "u" and type(other) is int):
             return apply(E.AddScalar, _for_scalar(self, other), c=-other)  # (uint8 - 3: no -3)
         return apply(E.Sub, *_promoted(self, _t(other, self)))
 
@@ -95,6 +95,12 @@ class TensorMethods:
     def __neg__(self):
         return apply(E.Neg, self)
 
+    def __abs__(self):  # abs(t), as torch
+        return self.abs()
+
+    def __pos__(self):
+        return self
+
     def __matmul__(self, other):
         other = _t(other, self)
         a, b = self.shape, other.shape
@@ -111,7 +117,7 @@ class TensorMethods:
 
     # comparisons: no gradient, boolean result
     def _cmp(self, other, op):
-        return Tensor(op(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor(op(self.array, other.array if isinstance(other, Tensor) else other))
 
     def __lt__(self, o):
         return self._cmp(o, xp.less)
@@ -238,13 +244,13 @@ class TensorMethods:
         axis = _ax(axis, dim)
         keep = (keepdims or bool(keepdim)) and axis is not None
         _check_arg_reduction(self.shape, axis, "argmax")
-        return Tensor(self.data.argmax(axis=axis, keepdims=keep))
+        return Tensor(self.array.argmax(axis=axis, keepdims=keep))
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axis = _ax(axis, dim)
         keep = (keepdims or bool(keepdim)) and axis is not None
         _check_arg_reduction(self.shape, axis, "argmin")
-        return Tensor(self.data.argmin(axis=axis, keepdims=keep))
+        return Tensor(self.array.argmin(axis=axis, keepdims=keep))
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
@@ -253,7 +259,7 @@ class TensorMethods:
             return apply(S.Reshape, self, shape=shape)
         except ValueError:
             raise ValueError(
-                f"cannot reshape a tensor of shape {self.shape} ({self.data.size} elements)"
+                f"cannot reshape a tensor of shape {self.shape} ({self.array.size} elements)"
                 f" into shape {shape}"
             ) from None
 
@@ -321,7 +327,7 @@ class TensorMethods:
     def __getitem__(self, index):
         index = _plain_index(index)
         if not self.requires_grad or not is_grad_enabled():
-            return Tensor(self.data[index])
+            return Tensor(self.array[index])
         return apply(S.GetItem, self, index=index)
 
     def __iter__(self):
@@ -333,9 +339,9 @@ def _t(other, like: Tensor) -> Tensor:
     if isinstance(other, Tensor):
         return other
     a = as_array(other)
-    if a.dtype.kind == "f" and a.dtype != like.data.dtype:
-        if like.data.dtype.kind == "f":
-            a = a.astype(like.data.dtype)
+    if a.dtype.kind == "f" and a.dtype != like.array.dtype:
+        if like.array.dtype.kind == "f":
+            a = a.astype(like.array.dtype)
         elif isinstance(other, float):  # a Python float meeting integers: the default float
             a = a.astype(default_float())
     return Tensor(a)
@@ -343,22 +349,22 @@ def _t(other, like: Tensor) -> Tensor:
 
 def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     """Two operands cast where torch's result dtype differs from NumPy's (promotion.py)."""
-    target = pair_target(a.data, b.data)
+    target = pair_target(a.array, b.array)
     if target is None:
         return a, b
-    return (a.astype(target), b) if a.data.dtype != target else (a, b.astype(target))
+    return (a.astype(target), b) if a.array.dtype != target else (a, b.astype(target))
 
 
 def _for_scalar(t: Tensor, c) -> Tensor:
     """A bool or integer tensor meeting a Python float computes in the default float dtype."""
-    if isinstance(c, float) and t.data.dtype.kind in "biu":
+    if isinstance(c, float) and t.array.dtype.kind in "biu":
         return t.astype(default_float())
     return t
 
 
 def _floating(t: Tensor) -> Tensor:
     """A floating operation (exp, true division, …) on integers runs in the default float."""
-    return t if t.data.dtype.kind in "fc" else t.astype(default_float())
+    return t if t.array.dtype.kind in "fc" else t.astype(default_float())
 
 
 def _ax(axis, dim):
@@ -373,9 +379,9 @@ def _shape_arg(shape):
 
 def _plain_index(index):
     if isinstance(index, Tensor):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return xp.asarray(index)
     return index

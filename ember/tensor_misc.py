@@ -78,14 +78,14 @@ class MiscTensorMethods:
 
     # ------------------------------------------------------------ memory and layout
     is_cpu = property(lambda self: not backend.ON_GPU)
-    itemsize = property(lambda self: int(self.data.itemsize))
-    nbytes = property(lambda self: int(self.data.nbytes))
+    itemsize = property(lambda self: int(self.array.itemsize))
+    nbytes = property(lambda self: int(self.array.nbytes))
     retains_grad = property(lambda self: bool(self._ctx is not None and self._retain))
 
     def stride(self, dim: int | None = None):
         """torch.Tensor.stride: the step in elements between neighbours along each dim (a
         tuple), or along ``dim``."""
-        strides = tuple(int(s) // self.data.itemsize for s in self.data.strides)
+        strides = tuple(int(s) // self.array.itemsize for s in self.array.strides)
         if dim is None:
             return strides
         from .tensor_stats_more import wrap_dim
@@ -95,14 +95,14 @@ class MiscTensorMethods:
     def storage_offset(self) -> int:
         """torch.Tensor.storage_offset: elements from the start of the memory self views (0 for
         an array that owns its memory)."""
-        a = base = self.data
+        a = base = self.array
         while isinstance(base.base, type(a)):
             base = base.base
         return (_address(a) - _address(base)) // a.itemsize
 
     def data_ptr(self) -> int:
         """torch.Tensor.data_ptr: the address of the first element."""
-        return int(_address(self.data))
+        return int(_address(self.array))
 
     def get_device(self) -> int:
         """torch.Tensor.get_device: -1 for the CPU, else the GPU's index."""
@@ -173,9 +173,9 @@ class MiscTensorMethods:
 
     def isreal(self) -> Tensor:
         """torch.Tensor.isreal: True where the imaginary part is 0 (everywhere, for reals)."""
-        if self.data.dtype.kind == "c":
-            return Tensor(self.data.imag == 0)
-        return Tensor(xp.ones(self.data.shape, dtype=xp.bool_))
+        if self.array.dtype.kind == "c":
+            return Tensor(self.array.imag == 0)
+        return Tensor(xp.ones(self.array.shape, dtype=xp.bool_))
 
     # ------------------------------------------------------------ dtypes ember lacks
     def bfloat16(self, memory_format=None) -> Tensor:
@@ -200,19 +200,19 @@ class MiscTensorMethods:
         tensor that does not require grad; slow, as torch's)."""
         self._python_fill("apply_")
         with no_grad():
-            values = [callable(v) for v in self.data.ravel().tolist()]
-            self.data[...] = xp.asarray(values, dtype=self.data.dtype).reshape(self.data.shape)
+            values = [callable(v) for v in self.array.ravel().tolist()]
+            self.array[...] = xp.asarray(values, dtype=self.array.dtype).reshape(self.array.shape)
         return self
 
     def map_(self, tensor, callable) -> Tensor:  # noqa: A002 - torch's argument name
         """torch.Tensor.map_: each element replaced by callable(element, tensor's element), in
         place, with tensor broadcast to self's shape."""
         self._python_fill("map_", tensor)
-        other = tensor.expand(*self.shape).data
+        other = tensor.expand(*self.shape).array
         with no_grad():
-            pairs = zip(self.data.ravel().tolist(), other.ravel().tolist())
+            pairs = zip(self.array.ravel().tolist(), other.ravel().tolist())
             values = [callable(a, b) for a, b in pairs]
-            self.data[...] = xp.asarray(values, dtype=self.data.dtype).reshape(self.data.shape)
+            self.array[...] = xp.asarray(values, dtype=self.array.dtype).reshape(self.array.shape)
         return self
 
     def _python_fill(self, name: str, *others) -> None:

@@ -89,6 +89,6 @@ class ShapeMoreTensorMethods:
                 f"kthvalue(): selected number k out of range for dimension {dim}: expected"
                 f" 1 <= k <= {n}, got k = {k}"
             )
-        index = xp.take(xp.argsort(x.data, axis=d, kind="stable"), [k - 1], axis=d)
+        index = xp.take(xp.argsort(x.array, axis=d, kind="stable"), [k - 1], axis=d)
         index = index.astype(xp.int64)
         return self._values_at(x, d, index, keepdim, KthvalueResult)

@@ -64,7 +64,7 @@ def _pick(self, name: str, dim, keepdim, result, index_of):
     x = self.reshape(1) if self.ndim == 0 else self
     if x.shape[d] == 0:
         raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
-    index = index_of(x.data, d)
+    index = index_of(x.array, d)
     return self._values_at(x, d, index, keepdim, result)
 
 
@@ -154,14 +154,14 @@ class StatsMoreTensorMethods:
         values (nan if all are nan). Without dim, its gradient shared evenly among the elements
         equal to it; with dim, (values, indices), the gradient to the element at the index."""
         if dim is None:
-            flat = self.data.reshape(-1)
+            flat = self.array.reshape(-1)
             if flat.dtype.kind in "fc":
                 flat = flat[~xp.isnan(flat)]
             if flat.size == 0:
-                v = xp.asarray(xp.nan, self.data.dtype)
+                v = xp.asarray(xp.nan, self.array.dtype)
             else:
                 v = xp.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
-            return apply(RM.EvenlyShared, self, value=xp.asarray(v, self.data.dtype))
+            return apply(RM.EvenlyShared, self, value=xp.asarray(v, self.array.dtype))
         return _pick(self, "median", dim, keepdim, NanmedianResult, _nanmedian_index)
 
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:
@@ -169,14 +169,14 @@ class StatsMoreTensorMethods:
         rank r = q·(k − 1) and x_(⌊r⌋) + (r − ⌊r⌋)·(x_(⌈r⌉) − x_(⌊r⌋)) ('linear'; 'lower',
         'higher', 'nearest', 'midpoint' as torch); nan for a row of nan only. A 1-D q puts its
         dim first. The gradient goes to the two elements each quantile interpolates."""
-        if self.data.dtype.kind != "f":
+        if self.array.dtype.kind != "f":
             raise RuntimeError("quantile() input tensor must be either float or double dtype")
         if isinstance(q, Tensor):
-            if q.data.dtype != self.data.dtype:
+            if q.array.dtype != self.array.dtype:
                 raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
-            qa = q.data
+            qa = q.array
         else:
-            qa = xp.asarray(q, dtype=self.data.dtype)
+            qa = xp.asarray(q, dtype=self.array.dtype)
         if qa.ndim > 1:
             raise RuntimeError("quantile() q must be a scalar or 1D tensor")
         if interpolation not in _INTERPOLATIONS:
@@ -184,7 +184,7 @@ class StatsMoreTensorMethods:
                 "quantile() interpolation must be one of linear, lower, higher, midpoint or"
                 f" nearest, but got {interpolation}"
             )
-        if self.data.size == 0:
+        if self.array.size == 0:
             raise RuntimeError("quantile() input tensor must be non-empty")
         bad = (qa < 0) | (qa > 1)
         if bad.any():
@@ -199,7 +199,7 @@ class StatsMoreTensorMethods:
         """The first element of every run of equal consecutive elements (of the flattened
         tensor, or the slices along dim), and optionally where each element went and each run's
         length; no gradient."""
-        a = self.data
+        a = self.array
         if dim is not None and a.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         if dim is None:
@@ -228,11 +228,11 @@ class StatsMoreTensorMethods:
         """(hist, bin_edges): the count (or summed weight) of the elements in each bin
         [e_i, e_{i+1}) (the last bin closed), bins equal over range (default: the data's min
         and max, ±0.5 if equal) or given as edges; density divides by Σ hist · (e_{i+1} − e_i)."""
-        a = self.data
+        a = self.array
         if a.dtype.kind != "f":
             raise NotImplementedError(f"\"histogramdd\" not implemented for '{_dtype_name(a)}'")
         if isinstance(bins, Tensor):
-            edges = bins.data
+            edges = bins.array
             if edges.ndim != 1:
                 raise RuntimeError(
                     "torch.histogramdd: bins tensor should have one dimension, but got"
@@ -311,7 +311,7 @@ class StatsMoreTensorMethods:
                 f" {self.ndim} dimensions"
             )
         x = self if self.ndim == 2 else self.reshape(1, -1)
-        if x.data.dtype.kind == "b":
+        if x.array.dtype.kind == "b":
             x = _floating(x)
         n_obs = x.shape[1]
         f = None if fweights is None else _check_weights(fweights, "fweights", n_obs)
@@ -366,14 +366,14 @@ class StatsMoreTensorMethods:
                 f"renorm: input needs at least 2 dimensions, got {self.ndim} dimensions"
             )
         d = wrap_dim(dim, self.ndim)
-        if self.data.dtype.kind not in "fc":
+        if self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got"
-                f" {_dtype_name(self.data)}"
+                f" {_dtype_name(self.array)}"
             )
         norm = self.norm(p, dim=tuple(i for i in range(self.ndim) if i != d), keepdim=True)
-        one = Tensor(xp.ones((), self.data.dtype))
-        factor = apply(E.Where, maxnorm / (norm + 1e-7), one, cond=norm.data > maxnorm)
+        one = Tensor(xp.ones((), self.array.dtype))
+        factor = apply(E.Where, maxnorm / (norm + 1e-7), one, cond=norm.array > maxnorm)
         return self * factor
 
     def renorm_(self, p, dim, maxnorm) -> Tensor:

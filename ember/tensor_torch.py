@@ -46,7 +46,7 @@ def _dims(dims) -> tuple:
 
 def _floats(t) -> bool:
     # torch rounds integers to themselves, in their own dtype (NumPy's floor makes float64)
-    return t.data.dtype.kind in "fc"
+    return t.array.dtype.kind in "fc"
 
 
 class TorchTensorMethods(TorchLogicMethods):
@@ -71,16 +71,16 @@ class TorchTensorMethods(TorchLogicMethods):
 
     def is_contiguous(self) -> bool:
         """Whether the data is laid out in row-major order (a transpose is not, as in torch)."""
-        return bool(self.data.flags.c_contiguous)
+        return bool(self.array.flags.c_contiguous)
 
     def contiguous(self) -> Tensor:
         """Self when row-major already, else a row-major copy (gradient 1, as clone)."""
-        return self if self.data.flags.c_contiguous else apply(S.Copy, self)
+        return self if self.array.flags.c_contiguous else apply(S.Copy, self)
 
     def type(self, dtype=None):
         """No argument: the type name ("ember.FloatTensor"…); with a dtype or name: a cast."""
         if dtype is None:
-            name = self.data.dtype.name
+            name = self.array.dtype.name
             return f"ember.{_TYPE_NAMES[name]}Tensor" if name in _TYPE_NAMES else name
         if isinstance(dtype, str):
             dtype = _DTYPE_OF_NAME.get(dtype.rpartition(".")[2], dtype)
@@ -104,16 +104,16 @@ class TorchTensorMethods(TorchLogicMethods):
 
     def element_size(self) -> int:
         """Bytes per element."""
-        return int(self.data.itemsize)
+        return int(self.array.itemsize)
 
     def nelement(self) -> int:
         """Number of elements (torch's alias of numel)."""
-        return int(self.data.size)
+        return int(self.array.size)
 
     # ------------------------------------------------------------ makers (no gradient)
     def _new(self, make, size, dtype, device, requires_grad) -> Tensor:
         backend.check_device(device)
-        a = make(_shape_arg(size), dtype=self.data.dtype if dtype is None else dtype)
+        a = make(_shape_arg(size), dtype=self.array.dtype if dtype is None else dtype)
         return Tensor(a, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
@@ -133,13 +133,13 @@ class TorchTensorMethods(TorchLogicMethods):
     ) -> Tensor:
         """``fill_value`` everywhere in ``size``, self's dtype unless ``dtype`` is given."""
         t = self._new(xp.empty, (size,), dtype, device, requires_grad)
-        t.data.fill(fill_value)
+        t.array.fill(fill_value)
         return t
 
     def new_tensor(self, data, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
         """A copy of ``data`` (no graph), self's dtype unless ``dtype`` is given."""
         backend.check_device(device)
-        a = xp.array(as_array(data), dtype=self.data.dtype if dtype is None else dtype)
+        a = xp.array(as_array(data), dtype=self.array.dtype if dtype is None else dtype)
         return Tensor(a, requires_grad=requires_grad)
 
     # ------------------------------------------------------------ shapes
@@ -255,7 +255,7 @@ class TorchTensorMethods(TorchLogicMethods):
         """self where keep(i, j) over the last two dims, else 0 (Where: no 0·inf = nan)."""
         r, c = self.shape[-2:]
         mask = keep(xp.arange(r)[:, None], xp.arange(c)[None, :])
-        return apply(E.Where, self, Tensor(xp.zeros((), self.data.dtype)), cond=mask)
+        return apply(E.Where, self, Tensor(xp.zeros((), self.array.dtype)), cond=mask)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """Lower triangle: keep j - i ≤ diagonal, zero the rest."""
@@ -279,7 +279,7 @@ class TorchTensorMethods(TorchLogicMethods):
         x = apply(S.Pad, self, pad_width=((0, abs(k)),), value=0.0)
         x = x.reshape(n, 1) if k >= 0 else x.reshape(1, n)
         i = xp.arange(n)
-        zero = Tensor(xp.zeros((), self.data.dtype))
+        zero = Tensor(xp.zeros((), self.array.dtype))
         return apply(E.Where, x.expand(n, n), zero, cond=(i[None, :] - i[:, None]) == k)
 
     # ------------------------------------------------------------ products
@@ -358,23 +358,25 @@ class TorchTensorMethods(TorchLogicMethods):
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 (gradient 0)."""
-        return self._constant(xp.sign(self.data))
+        return self._constant(xp.sign(self.array))
 
     def round(self, decimals: int = 0) -> Tensor:
         """Round half to even, to ``decimals`` places (gradient 0)."""
-        return self._constant(xp.round(self.data, decimals) if _floats(self) else self.data.copy())
+        return self._constant(
+            xp.round(self.array, decimals) if _floats(self) else self.array.copy()
+        )
 
     def floor(self) -> Tensor:
         """Largest integer ≤ self (gradient 0)."""
-        return self._constant(xp.floor(self.data) if _floats(self) else self.data.copy())
+        return self._constant(xp.floor(self.array) if _floats(self) else self.array.copy())
 
     def ceil(self) -> Tensor:
         """Smallest integer ≥ self (gradient 0)."""
-        return self._constant(xp.ceil(self.data) if _floats(self) else self.data.copy())
+        return self._constant(xp.ceil(self.array) if _floats(self) else self.array.copy())
 
     def trunc(self) -> Tensor:
         """Round toward zero (gradient 0)."""
-        return self._constant(xp.trunc(self.data) if _floats(self) else self.data.copy())
+        return self._constant(xp.trunc(self.array) if _floats(self) else self.array.copy())
 
     def frac(self) -> Tensor:
         """self - trunc(self) (gradient 1)."""
@@ -382,7 +384,7 @@ class TorchTensorMethods(TorchLogicMethods):
 
     def masked_fill(self, mask, value) -> Tensor:
         """``value`` where ``mask`` is True, else self (value may be a 0-d tensor)."""
-        v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.data.dtype))
+        v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
         return apply(E.Where, v, self, cond=as_array(mask))
 
     def where(self, condition, other) -> Tensor:

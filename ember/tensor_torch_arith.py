@@ -84,19 +84,19 @@ class TorchArithMethods:
 
     # ------------------------------------------------------------ bitwise (bool: logical)
     def __and__(self, other) -> Tensor:
-        return Tensor(xp.bitwise_and(self.data, _operand(other)))
+        return Tensor(xp.bitwise_and(self.array, _operand(other)))
 
     def __or__(self, other) -> Tensor:
-        return Tensor(xp.bitwise_or(self.data, _operand(other)))
+        return Tensor(xp.bitwise_or(self.array, _operand(other)))
 
     def __xor__(self, other) -> Tensor:
-        return Tensor(xp.bitwise_xor(self.data, _operand(other)))
+        return Tensor(xp.bitwise_xor(self.array, _operand(other)))
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
 
     def __invert__(self) -> Tensor:
-        return Tensor(~self.data)
+        return Tensor(~self.array)
 
     bitwise_not = __invert__
 
@@ -119,7 +119,7 @@ class TorchArithMethods:
 
 
 def _operand(other):
-    return other.data if isinstance(other, Tensor) else as_array(other)
+    return other.array if isinstance(other, Tensor) else as_array(other)
 
 
 def _rounding_div(a: Tensor, b: Tensor, mode: str) -> Tensor:

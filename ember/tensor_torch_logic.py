@@ -37,39 +37,39 @@ class TorchLogicMethods(TorchArithMethods):
 
     def isnan(self) -> Tensor:
         """True where self is nan."""
-        return Tensor(xp.isnan(self.data))
+        return Tensor(xp.isnan(self.array))
 
     def isinf(self) -> Tensor:
         """True where self is ±inf."""
-        return Tensor(xp.isinf(self.data))
+        return Tensor(xp.isinf(self.array))
 
     def isfinite(self) -> Tensor:
         """True where self is neither nan nor ±inf."""
-        return Tensor(xp.isfinite(self.data))
+        return Tensor(xp.isfinite(self.array))
 
     def logical_and(self, other) -> Tensor:
         """Elementwise AND of the truth values."""
-        return Tensor(xp.logical_and(self.data, as_array(other)))
+        return Tensor(xp.logical_and(self.array, as_array(other)))
 
     def logical_or(self, other) -> Tensor:
         """Elementwise OR of the truth values."""
-        return Tensor(xp.logical_or(self.data, as_array(other)))
+        return Tensor(xp.logical_or(self.array, as_array(other)))
 
     def logical_not(self) -> Tensor:
         """Elementwise NOT of the truth values."""
-        return Tensor(xp.logical_not(self.data))
+        return Tensor(xp.logical_not(self.array))
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every element (along ``dim``) is nonzero."""
-        return Tensor(xp.all(self.data, axis=dim, keepdims=keepdim))
+        return Tensor(xp.all(self.array, axis=dim, keepdims=keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether some element (along ``dim``) is nonzero."""
-        return Tensor(xp.any(self.data, axis=dim, keepdims=keepdim))
+        return Tensor(xp.any(self.array, axis=dim, keepdims=keepdim))
 
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> bool:
         """|self - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""
-        return bool(xp.allclose(self.data, as_array(other), rtol, atol, equal_nan))
+        return bool(xp.allclose(self.array, as_array(other), rtol, atol, equal_nan))
 
     # ------------------------------------------------------------ in place
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
@@ -84,19 +84,19 @@ class TorchLogicMethods(TorchArithMethods):
         """Fill with draws from U(a, b); returns self."""
         self._inplace("uniform_")
         gen = backend.generator_or_default(generator)
-        self.data[...] = gen.uniform(a, b, self.data.shape, xp.float64)
+        self.array[...] = gen.uniform(a, b, self.array.shape, xp.float64)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         """Fill with draws from N(mean, std²); returns self."""
         self._inplace("normal_")
-        z = backend.generator_or_default(generator).standard_normal(self.data.shape, xp.float64)
-        self.data[...] = mean + std * z
+        z = backend.generator_or_default(generator).standard_normal(self.array.shape, xp.float64)
+        self.array[...] = mean + std * z
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
         """Fill with 1 with probability p, else 0; returns self."""
         self._inplace("bernoulli_")
-        u = backend.generator_or_default(generator).random(self.data.shape, xp.float64)
-        self.data[...] = u < as_array(p)
+        u = backend.generator_or_default(generator).random(self.array.shape, xp.float64)
+        self.array[...] = u < as_array(p)
         return self

@@ -46,7 +46,7 @@ def _floats(self, other, name: str, integers: bool = True):
     """self and other promoted to one floating dtype (integers: the default float, as torch's
     atan2 and xlogy; a TypeError, as torch's, where ``integers`` is False)."""
     a, b = _promoted(self, _t(other, self))
-    if not integers and a.data.dtype.kind not in "fc" and b.data.dtype.kind not in "fc":
+    if not integers and a.array.dtype.kind not in "fc" and b.array.dtype.kind not in "fc":
         raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
     return _floating(a), _floating(b)
 
@@ -94,17 +94,17 @@ class TorchMathMethods(TorchReduceMethods):
 
     def sgn(self) -> Tensor:
         """sign(self) for real tensors: −1, 0 or 1 (gradient 0); a bool tensor is its own sgn."""
-        return Tensor(self.data.copy()) if self.data.dtype.kind == "b" else self.sign()
+        return Tensor(self.array.copy()) if self.array.dtype.kind == "b" else self.sign()
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Tensor:
         """nan → ``nan``, +inf → ``posinf``, −inf → ``neginf`` (None: the dtype's largest and
         lowest finite values). The gradient passes where self is finite, 0 elsewhere."""
-        if self.data.dtype.kind not in "fc":
-            return Tensor(self.data.copy())
-        value = Tensor(xp.nan_to_num(self.data, nan=nan, posinf=posinf, neginf=neginf))
+        if self.array.dtype.kind not in "fc":
+            return Tensor(self.array.copy())
+        value = Tensor(xp.nan_to_num(self.array, nan=nan, posinf=posinf, neginf=neginf))
         if not (self.requires_grad and is_grad_enabled()):
             return value
-        return apply(E.Where, self, value, cond=xp.isfinite(self.data))
+        return apply(E.Where, self, value, cond=xp.isfinite(self.array))
 
     # ------------------------------------------------------------ two operands
     def atan2(self, other) -> Tensor:
@@ -164,34 +164,34 @@ class TorchMathMethods(TorchReduceMethods):
         if isinstance(bound, _Number):
             return apply(E.Clip, _for_scalar(self, bound), lo=lo, hi=hi)
         a, b = _promoted(self, _t(bound, self))
-        cond = keep(a.data, b.data) | (a.data != a.data)  # a nan in self stays nan
+        cond = keep(a.array, b.array) | (a.array != a.array)  # a nan in self stays nan
         return apply(E.Where, a, b, cond=cond)
 
     # ------------------------------------------------------------ boolean results, no gradient
     def signbit(self) -> Tensor:
         """True where the sign bit is set (−0.0 included)."""
-        d = self.data
+        d = self.array
         return Tensor(xp.signbit(d) if d.dtype.kind == "f" else d < 0)
 
     def heaviside(self, values) -> Tensor:
         """0 where self < 0, ``values`` where self = 0, 1 where self > 0 (nan: 0, as torch)."""
-        v = values.data if isinstance(values, Tensor) else xp.asarray(values, self.data.dtype)
-        if v.dtype != self.data.dtype:
+        v = values.array if isinstance(values, Tensor) else xp.asarray(values, self.array.dtype)
+        if v.dtype != self.array.dtype:
             raise TypeError(
-                f"heaviside(): self is {self.data.dtype} but values is {v.dtype}; torch needs"
+                f"heaviside(): self is {self.array.dtype} but values is {v.dtype}; torch needs"
                 " one dtype for both"
             )
-        d = self.data
+        d = self.array
         return Tensor(xp.where(d == 0, v, d > 0).astype(d.dtype, copy=False))
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> Tensor:
         """|self − other| ≤ atol + rtol·|other| elementwise (infinities equal when equal)."""
-        return Tensor(xp.isclose(self.data, as_array(other), rtol, atol, equal_nan))
+        return Tensor(xp.isclose(self.array, as_array(other), rtol, atol, equal_nan))
 
     def is_floating_point(self) -> bool:
         """Whether the dtype is a floating one (float16, float32, float64)."""
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def logical_xor(self, other) -> Tensor:
         """Elementwise XOR of the truth values."""
-        return Tensor(xp.logical_xor(self.data, as_array(other)))
+        return Tensor(xp.logical_xor(self.array, as_array(other)))

@@ -44,9 +44,9 @@ def _axes(dim):
 
 
 def _need_float(t, name: str) -> None:
-    if t.data.dtype.kind not in "fc":
+    if t.array.dtype.kind not in "fc":
         raise TypeError(
-            f"{name}() expects a floating-point tensor, got {t.data.dtype} (torch refuses it"
+            f"{name}() expects a floating-point tensor, got {t.array.dtype} (torch refuses it"
             " too); convert it with .float() or .double()"
         )
 
@@ -74,24 +74,24 @@ class TorchReduceMethods:
     def nansum(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         """Σ over dim with nan counted as 0 (gradient 0 there); integers sum to int64."""
         x = self if dtype is None else self.astype(dtype)
-        if x.data.dtype.kind not in "fc":
-            return Tensor(x.data.sum(axis=_axes(dim), keepdims=keepdim, dtype=xp.int64))
-        nan = xp.isnan(x.data)
+        if x.array.dtype.kind not in "fc":
+            return Tensor(x.array.sum(axis=_axes(dim), keepdims=keepdim, dtype=xp.int64))
+        nan = xp.isnan(x.array)
         if nan.any():
-            x = apply(E.Where, Tensor(xp.zeros((), x.data.dtype)), x, cond=nan)
+            x = apply(E.Where, Tensor(xp.zeros((), x.array.dtype)), x, cond=nan)
         return x.sum(dim=_axes(dim), keepdim=keepdim)
 
     def nanmean(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         """nansum / (the number of non-nan elements) over dim."""
         x = self if dtype is None else self.astype(dtype)
         _need_float(x, "nanmean")
-        n = (~xp.isnan(x.data)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.data.dtype)
+        n = (~xp.isnan(x.array)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.array.dtype)
         with errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
             return x.nansum(dim, keepdim) / Tensor(n)
 
     def count_nonzero(self, dim=None) -> Tensor:
         """The number of nonzero elements over dim (int64)."""
-        return Tensor(xp.asarray((self.data != 0).sum(axis=_axes(dim)), dtype=xp.int64))
+        return Tensor(xp.asarray((self.array != 0).sum(axis=_axes(dim)), dtype=xp.int64))
 
     # ------------------------------------------------------------ scans
     def logcumsumexp(self, dim) -> Tensor:
@@ -114,7 +114,7 @@ class TorchReduceMethods:
     def _cum_extreme(self, name, dim, largest, result):
         d = check_dim(name, dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self
-        index = RM.cum_extreme_indices(x.data, d, largest)
+        index = RM.cum_extreme_indices(x.array, d, largest)
         values = x.gather(d, index)
         if self.ndim == 0:
             return result(values.reshape(()), Tensor(index.reshape(())))
@@ -125,10 +125,10 @@ class TorchReduceMethods:
         """Without dim: the lower median of every element (x_(⌊(n−1)/2⌋) of the sorted values;
         nan if any is nan), its gradient shared evenly among the elements equal to it. With dim:
         (values, indices) along dim, the gradient to the element at the index."""
-        if self.data.size == 0:
+        if self.array.size == 0:
             raise RuntimeError("median() of an empty tensor")
         if dim is None:
-            flat = self.data.reshape(-1)
+            flat = self.array.reshape(-1)
             if flat.dtype.kind in "fc" and xp.isnan(flat).any():
                 v = xp.asarray(xp.nan, flat.dtype)
             else:
@@ -136,7 +136,7 @@ class TorchReduceMethods:
             return apply(RM.EvenlyShared, self, value=xp.asarray(v, flat.dtype))
         d = check_dim("median", dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self
-        index = RM.median_index(x.data, d)
+        index = RM.median_index(x.array, d)
         return self._values_at(x, d, index, keepdim, MedianResult)
 
     def _values_at(self, x, d, index, keepdim, result):
@@ -158,13 +158,13 @@ class TorchReduceMethods:
         _need_float(self, "quantile")
         if interpolation not in _INTERPOLATIONS:
             raise ValueError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}")
-        qa = xp.asarray(as_array(q), dtype=self.data.dtype)
+        qa = xp.asarray(as_array(q), dtype=self.array.dtype)
         if qa.ndim > 1:
             raise ValueError(f"quantile(): q must be a number or a 1-D tensor, got {qa.ndim} dims")
         if ((qa < 0) | (qa > 1)).any():
             raise ValueError("quantile(): q values must be in the range [0, 1]")
         d = None if dim is None else check_dim("quantile", dim, self.ndim)
-        if self.data.size == 0 and (d is None or self.shape[d] == 0):
+        if self.array.size == 0 and (d is None or self.shape[d] == 0):
             raise RuntimeError("quantile() of an empty tensor")
         return self._quantile(qa, d, keepdim, interpolation)
 
@@ -177,7 +177,7 @@ class TorchReduceMethods:
         axis = 0 if d is None else d
         s = x.sort(axis).values
         below, above, w = RM.quantile_positions(
-            s.data, qa.reshape(-1), axis, interpolation, ignore_nan
+            s.array, qa.reshape(-1), axis, interpolation, ignore_nan
         )
         out = s.gather(axis, below)
         if w is not None:
@@ -208,12 +208,12 @@ class TorchReduceMethods:
             if m == 0:
                 break
             hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
-            x = Tensor(hi.data != lo.data) if x.data.dtype.kind == "b" else hi - lo
+            x = Tensor(hi.array != lo.array) if x.array.dtype.kind == "b" else hi - lo
         return x
 
     def _edge(self, p, d):
         """prepend/append as a tensor to join along d (a number or 0-d: one slice of it)."""
-        p = p if isinstance(p, Tensor) else Tensor(as_array(p, self.data.dtype))
+        p = p if isinstance(p, Tensor) else Tensor(as_array(p, self.array.dtype))
         if p.ndim == 0:
             shape = list(self.shape)
             shape[d] = 1
@@ -226,7 +226,7 @@ class TorchReduceMethods:
         d = check_dim("tensor_split", dim, self.ndim)
         s = indices_or_sections
         if isinstance(s, Tensor):
-            s = s.data.item() if s.ndim == 0 else s.data.tolist()
+            s = s.array.item() if s.ndim == 0 else s.array.tolist()
         if isinstance(s, int):
             if s <= 0:
                 raise ValueError(f"tensor_split(): sections must be positive, got {s}")
@@ -255,7 +255,7 @@ class TorchReduceMethods:
         if self.ndim != 2:
             raise ValueError(f"trace() expects a 2-D tensor, got {self.ndim} dims")
         d = self.diagonal()
-        return d.sum() if d.data.dtype.kind in "fc" else d.astype(xp.int64).sum()
+        return d.sum() if d.array.dtype.kind in "fc" else d.astype(xp.int64).sum()
 
     def diag_embed(self, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
         """A tensor whose (dim1, dim2) planes hold self's last dim on the offset diagonal
@@ -270,7 +270,7 @@ class TorchReduceMethods:
         # out[..., i, i+k] = x[..., i] (k ≥ 0): row i holds x_i; out[..., j−k, j] = x[..., j]
         x = x.reshape(lead + ((m, 1) if k >= 0 else (1, m))).expand(*lead, m, m)
         i = xp.arange(m)
-        zero = Tensor(xp.zeros((), self.data.dtype))
+        zero = Tensor(xp.zeros((), self.array.dtype))
         out = apply(E.Where, x, zero, cond=(i[None, :] - i[:, None]) == k)
         rest = iter(range(nd - 2))
         return out.permute(tuple(nd - 2 if p == a else nd - 1 if p == b else next(rest)
@@ -311,7 +311,7 @@ class TorchReduceMethods:
     def bincount(self, weights=None, minlength: int = 0) -> Tensor:
         """Occurrences of each value 0 … max of a 1-D non-negative integer tensor (weighted:
         the weights' sums, in their floating dtype, else float64, as torch)."""
-        x = self.data
+        x = self.array
         if x.ndim != 1 or x.dtype.kind not in "biu" or (x.size and x.min() < 0):
             raise ValueError("bincount() expects a 1-D tensor of non-negative integers")
         if weights is None:
@@ -325,10 +325,10 @@ class TorchReduceMethods:
         widened by 1 each way if that is one value); elements outside are not counted."""
         _need_float(self, "histc")
         lo, hi = float(min), float(max)
-        if lo == hi and self.data.size:
-            lo, hi = float(self.data.min()), float(self.data.max())
+        if lo == hi and self.array.size:
+            lo, hi = float(self.array.min()), float(self.array.max())
         if lo == hi:
             lo, hi = lo - 1, hi + 1
         if not (xp.isfinite(lo) and xp.isfinite(hi)) or lo > hi:
             raise ValueError(f"histc(): range [{lo}, {hi}] is not finite and increasing")
-        return Tensor(RM.histc_counts(self.data, int(bins), lo, hi))
+        return Tensor(RM.histc_counts(self.array, int(bins), lo, hi))

@@ -24,7 +24,7 @@ _DEFAULT_TOLERANCES = {
 
 def _array(x, name: str):
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     if isinstance(x, (int, float, bool, complex)) or hasattr(x, "__array__"):
         return xp.asarray(x)
     if isinstance(x, (list, tuple)):

@@ -114,7 +114,7 @@ def allclose(
     """torch.allclose: |input - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""
     require_tensor("allclose", input, "input", 1)
     require_tensor("allclose", other, "other", 2)
-    a, b = input.data, other.data
+    a, b = input.array, other.array
     if a.dtype != b.dtype:
         raise RuntimeError(f"{torch_dtype_name(a.dtype)} did not match {torch_dtype_name(b.dtype)}")
     broadcast_shape(tuple(a.shape), tuple(b.shape))
@@ -161,7 +161,7 @@ def nextafter(input, other) -> Tensor:  # noqa: A002
 def rsub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """torch.rsub: other - alpha·input."""
     x = _t(input)
-    if x.data.dtype == xp.bool_ and isinstance(other, Tensor) and other.data.dtype == xp.bool_:
+    if x.array.dtype == xp.bool_ and isinstance(other, Tensor) and other.array.dtype == xp.bool_:
         raise RuntimeError(
             "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^`"
             " or `logical_xor()` operator instead."
@@ -270,8 +270,8 @@ def broadcast_shapes(*shapes) -> tuple:
 def unravel_index(indices, shape) -> tuple:
     """torch.unravel_index: flat indices as a tuple of int64 coordinate tensors into shape."""
     idx = _t(indices)
-    if idx.data.dtype.kind not in "iu":
-        raise TypeError(f"expected 'indices' to be integer dtype, but got torch.{idx.data.dtype}")
+    if idx.array.dtype.kind not in "iu":
+        raise TypeError(f"expected 'indices' to be integer dtype, but got torch.{idx.array.dtype}")
     shape = (shape,) if isinstance(shape, int) else tuple(shape)
     if any(d < 0 for d in shape):
         raise ValueError(f"'shape' cannot have negative values, but got {shape}")
@@ -279,7 +279,7 @@ def unravel_index(indices, shape) -> tuple:
         raise RuntimeError("ZeroDivisionError")
     sizes = xp.asarray(shape, dtype=xp.int64)
     coefs = xp.cumprod(xp.asarray((shape + (1,))[:0:-1], dtype=xp.int64))[::-1]
-    a = idx.data.astype(xp.int64)[..., None]
+    a = idx.array.astype(xp.int64)[..., None]
     coords = (a // coefs) % sizes
     return tuple(Tensor(coords[..., i]) for i in range(len(shape)))
 
@@ -359,7 +359,7 @@ def result_type(tensor1, tensor2):
     groups = [None, None, None]  # dimensioned tensors, 0-dim tensors, Python numbers
     for v in (tensor1, tensor2):
         if isinstance(v, Tensor):
-            g, dt = (0 if v.ndim else 1), v.data.dtype
+            g, dt = (0 if v.ndim else 1), v.array.dtype
         else:
             g, dt = 2, _scalar_dtype(v)
         groups[g] = dt if groups[g] is None else promote_types(groups[g], dt)

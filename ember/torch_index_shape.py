@@ -115,8 +115,8 @@ def atleast_3d(*tensors):
 def _join(tensors, dim: int) -> Tensor:
     """cat along dim after torch's dtype promotion, with torch's error for clashing sizes."""
     ts = list(tensors)
-    dtype = reduce(promote_types, (t.data.dtype for t in ts))
-    ts = [t if t.data.dtype == dtype else t.to(dtype) for t in ts]
+    dtype = reduce(promote_types, (t.array.dtype for t in ts))
+    ts = [t if t.array.dtype == dtype else t.to(dtype) for t in ts]
     ref = ts[0].shape
     for k, t in enumerate(ts):
         if t.ndim != len(ref):

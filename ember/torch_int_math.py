@@ -28,7 +28,7 @@ def frexp(input) -> FrexpResult:  # noqa: A002
     if x.dtype.kind != "f":
         raise RuntimeError("torch.frexp() only supports floating-point dtypes")
     fn_out = apply(FrexpMantissa, x)
-    exponent = xp.frexp(x.data)[1].astype(xp.int32)
+    exponent = xp.frexp(x.array)[1].astype(xp.int32)
     return FrexpResult(fn_out, Tensor(exponent))
 
 
@@ -55,7 +55,7 @@ def _integers(name: str, input, other) -> tuple:  # noqa: A002
         if t.dtype.kind not in "iu":
             raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(t.dtype)}'")
     dtype = promote_types(a.dtype, b.dtype)
-    return a.data.astype(dtype, copy=False), b.data.astype(dtype, copy=False)
+    return a.array.astype(dtype, copy=False), b.array.astype(dtype, copy=False)
 
 
 def gcd(input, other) -> Tensor:  # noqa: A002
@@ -72,7 +72,7 @@ def copysign(input, other) -> Tensor:  # noqa: A002
     """torch.copysign: |input| with the sign of other (its sign bit: −0.0 counts as negative)."""
     x = _t(input)
     if isinstance(other, Tensor):
-        s = xp.signbit(other.data) if other.dtype.kind == "f" else other.data < 0
+        s = xp.signbit(other.array) if other.dtype.kind == "f" else other.array < 0
         dtype = promote_types(x.dtype, other.dtype) if other.ndim else x.dtype
         if other.ndim == 0 and other.dtype.kind == "f" and x.dtype.kind != "f":
             dtype = default_float()
@@ -84,7 +84,7 @@ def copysign(input, other) -> Tensor:  # noqa: A002
     sign = Tensor(xp.where(s, -1.0, 1.0).astype(dtype))
     x = x.astype(dtype)
     if x.requires_grad:  # torch's gradient: sign(x)·sign(other) ḡ, 0 where x = 0
-        x = x.where(x.data != 0, Tensor(xp.zeros((), dtype=dtype)))
+        x = x.where(x.array != 0, Tensor(xp.zeros((), dtype=dtype)))
     out = x.abs() * sign
     if isinstance(other, Tensor) and other.requires_grad:  # other: a zero gradient, as torch
         out = out * _zero_grad_one(other.astype(dtype))

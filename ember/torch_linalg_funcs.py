@@ -312,7 +312,7 @@ def logdet(input) -> Tensor:  # noqa: A002
         raise RuntimeError("logdet: The input tensor A must have at least 2 dimensions.")
     sign, logabsdet = LA.slogdet(A)
     nan = Tensor(xp.asarray(xp.nan, dtype=logabsdet.dtype))
-    return logabsdet.where(sign.data >= 0, nan)
+    return logabsdet.where(sign.array >= 0, nan)
 
 
 def pinverse(input, rcond=1e-15) -> Tensor:  # noqa: A002

@@ -215,7 +215,7 @@ def logit(input, eps=None) -> Tensor:  # noqa: A002
 def xlogy(input, other) -> Tensor:  # noqa: A002
     """torch.xlogy: input · log(other), 0 where input = 0 (either may be a number)."""
     if not isinstance(input, Tensor) and isinstance(other, Tensor):
-        return Tensor(xp.asarray(input, other.data.dtype if other.data.dtype.kind == "f"
+        return Tensor(xp.asarray(input, other.array.dtype if other.array.dtype.kind == "f"
                                  else None)).xlogy(other)  # fmt: skip
     return _t(input).xlogy(other)
 

@@ -72,7 +72,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
     dtype allows unless ``copy=True``; ``copy=False`` refuses a conversion that must copy."""
     backend.check_device(device)
     if isinstance(obj, Tensor) or backend.is_array(obj):
-        a = obj.data if isinstance(obj, Tensor) else xp.asarray(obj)
+        a = obj.array if isinstance(obj, Tensor) else xp.asarray(obj)
         if dtype is not None and a.dtype != xp.dtype(dtype):
             if copy is False:
                 from .promotion import torch_dtype_name
@@ -84,7 +84,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
             a = a.astype(dtype)
         elif copy:
             a = a.copy()
-        if isinstance(obj, Tensor) and a is obj.data and not requires_grad:
+        if isinstance(obj, Tensor) and a is obj.array and not requires_grad:
             return obj
         out = Tensor(a)
     else:

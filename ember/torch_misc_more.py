@@ -112,7 +112,7 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 def poisson(input, generator=None) -> Tensor:  # noqa: A002
     """torch.poisson: a Poisson draw per element with that element as its rate (input's
     dtype; no gradient)."""
-    rates = backend.to_numpy(input.data)
+    rates = backend.to_numpy(input.array)
     if (rates < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     draws = backend.generator_or_default(generator).poisson(rates.astype(float))
@@ -123,15 +123,15 @@ def binomial(count, prob, generator=None) -> Tensor:
     """torch.binomial: a Binomial(count, prob) draw per element (floating dtypes; prob clipped
     to [0, 1], as torch treats it; no gradient)."""
     for what, t in (("count", count), ("prob", prob)):
-        if t.data.dtype.kind != "f":
+        if t.array.dtype.kind != "f":
             raise ValueError(
                 f"binomial only supports floating-point dtypes for {what}, got:"
-                f" {torch_dtype_name(t.data.dtype)}"
+                f" {torch_dtype_name(t.array.dtype)}"
             )
-    n = backend.to_numpy(count.data)
-    p = backend.to_numpy(prob.data).clip(0, 1)
+    n = backend.to_numpy(count.array)
+    p = backend.to_numpy(prob.array).clip(0, 1)
     draws = backend.generator_or_default(generator).binomial(n.astype("int64"), p)
-    dtype = xp.result_type(count.data.dtype, prob.data.dtype)
+    dtype = xp.result_type(count.array.dtype, prob.array.dtype)
     return Tensor(xp.asarray(draws.astype(dtype)))
 
 
@@ -269,7 +269,7 @@ def set_rng_state(new_state) -> None:
             f"Expected an RNG state of size {_STATE_BYTES} but found the input RNG state size"
             f" to be {new_state.numel()}"
         )
-    raw = bytes(backend.to_numpy(new_state.data).tobytes())
+    raw = bytes(backend.to_numpy(new_state.array).tobytes())
     word = [
         int.from_bytes(raw[i : i + n], "little") for i, n in ((0, 16), (16, 16), (32, 8), (40, 8))
     ]

@@ -223,7 +223,7 @@ def rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None) -
         return F.rrelu(input, lower, upper, bool(training))
     x = input
     a = backend.generator_or_default(generator).uniform(lower, upper, x.shape, x.dtype)
-    noise = xp.where(x.data <= 0, a, xp.ones((), dtype=x.dtype)).astype(x.dtype, copy=False)
+    noise = xp.where(x.array <= 0, a, xp.ones((), dtype=x.dtype)).astype(x.dtype, copy=False)
     return x * Tensor(noise)
 
 

@@ -71,10 +71,10 @@ def _igamma(name: str, input, other, upper: bool) -> Tensor:  # noqa: A002
                 f" {type(v).__name__}"
             )
     a, x = _promoted(input, other)
-    dtype = xp.result_type(a.data, x.data)
+    dtype = xp.result_type(a.array, x.array)
     if dtype.kind != "f":
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(dtype)}'")
-    a, x = (t if t.data.dtype == dtype else t.astype(dtype) for t in (a, x))
+    a, x = (t if t.array.dtype == dtype else t.astype(dtype) for t in (a, x))
     return apply(SL.Igamma, a, x, upper=upper)
 
 
@@ -96,7 +96,7 @@ def mvlgamma(input, p) -> Tensor:  # noqa: A002
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
     a = _floating(_t(input))
-    half_j = Tensor(xp.arange(p, dtype=a.data.dtype) / 2)  # j/2, j = 0 … p−1
+    half_j = Tensor(xp.arange(p, dtype=a.array.dtype) / 2)  # j/2, j = 0 … p−1
     return (a.unsqueeze(-1) - half_j).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 
 
@@ -324,7 +324,7 @@ def _pivots_check(name: str, LU: Tensor, pivots, msg_dtype: str) -> Tensor:  # n
 
 def _permutation(LU_pivots: Tensor, m: int) -> Tensor:  # noqa: N803
     """P (*, m, m) with A = P L U from LAPACK's pivots: row k was swapped with row pivots[k]."""
-    piv = LU_pivots.data.astype(xp.int64) - 1
+    piv = LU_pivots.array.astype(xp.int64) - 1
     batch = piv.shape[:-1]
     piv = piv.reshape((-1, piv.shape[-1]))
     rows = xp.arange(piv.shape[0])
@@ -366,7 +366,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> LuUnp
                 "torch.lu_unpack: LU_pivots must have shape"
                 f" {list(LU.shape[:-2]) + [k]}, but got {list(pivots.shape)}"
             )
-        if pivots.numel() and (bool((pivots.data < 1).any()) or bool((pivots.data > m).any())):
+        if pivots.numel() and (bool((pivots.array < 1).any()) or bool((pivots.array > m).any())):
             raise RuntimeError(
                 "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive."
                 "Did you properly pass the result of lu_factor?"

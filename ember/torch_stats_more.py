@@ -80,7 +80,7 @@ def _trapezoid_args(name: str, y, x, dx, dim):
     y = _t(y)
     d = wrap_dim(dim, y.ndim)
     x = None if x is None else _t(x)
-    if y.data.dtype.kind == "b" or (x is not None and x.data.dtype.kind == "b"):
+    if y.array.dtype.kind == "b" or (x is not None and x.array.dtype.kind == "b"):
         which = "`y`" if x is None else "`x` or `y`"
         raise RuntimeError(f"{name}: received a bool input for {which}, but bool is not supported")
     if x is None:
@@ -107,7 +107,7 @@ def trapezoid(y, x=None, *, dx=None, dim=-1) -> Tensor:
     n = y.shape[d]
     if n == 0:
         shape = y.shape[:d] + y.shape[d + 1 :]
-        return Tensor(xp.zeros(shape, y.data.dtype))
+        return Tensor(xp.zeros(shape, y.array.dtype))
     if isinstance(step, Tensor):
         return ((y.narrow(d, 0, n - 1) + y.narrow(d, 1, n - 1)) * step).sum(d) / 2.0
     ends = y.narrow(d, 0, 1).squeeze(d) + y.narrow(d, n - 1, 1).squeeze(d)
@@ -135,7 +135,7 @@ def combinations(input, r=2, with_replacement=False) -> Tensor:  # noqa: A002
     if r < 0:
         raise RuntimeError(f"Expect a non-negative number, but got {r}")
     if r == 0:
-        return Tensor(xp.zeros((0,), x.data.dtype))
+        return Tensor(xp.zeros((0,), x.array.dtype))
     n = x.shape[0]
     grid = xp.indices((n,) * r).reshape(r, -1)  # every r-tuple of indices, lexicographic
     step = grid[1:] >= grid[:-1] if with_replacement else grid[1:] > grid[:-1]
@@ -152,9 +152,9 @@ def vander(x, N=None, increasing=False) -> Tensor:  # noqa: N803 - torch's argum
     n = x.shape[0] if N is None else N
     if n < 0:
         raise RuntimeError("N must be non-negative.")
-    if x.data.dtype.kind in "biu":
+    if x.array.dtype.kind in "biu":
         x = x.astype(xp.int64)
-    ones = Tensor(xp.ones((x.shape[0], min(n, 1)), x.data.dtype))
+    ones = Tensor(xp.ones((x.shape[0], min(n, 1)), x.array.dtype))
     if n > 1:
         powers = x.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)
         out = apply(S.Cat, ones, powers, axis=1)

@@ -94,7 +94,7 @@ def frozen_states(encoder, texts, n_frozen: int):
         h = bert.embeddings(b["input_ids"], b["token_type_ids"])
         for layer in bert.encoder.layer.items[:n_frozen]:
             h = layer(h, mask)
-    return ember.Tensor(h.data), b["attention_mask"]
+    return ember.Tensor(h.array), b["attention_mask"]
 
 
 def accuracy(logits, labels) -> float:
@@ -135,7 +135,7 @@ def main(argv=None) -> dict:
         loss.backward()
         opt.step()
     with ember.no_grad():
-        probe_acc = accuracy(probe(e_te).data, y_te)
+        probe_acc = accuracy(probe(e_te).array, y_te)
 
     # fine-tune the top layers + head on top of the frozen lower layers
     k = args.frozen_layers
@@ -171,7 +171,7 @@ def main(argv=None) -> dict:
             losses.append(loss.item())
         model.eval()
         with ember.no_grad():
-            acc = accuracy(model(h_te, m_te).data, y_te)
+            acc = accuracy(model(h_te, m_te).array, y_te)
         history.append(dict(epoch=epoch + 1, train_loss=float(np.mean(losses)), test_accuracy=acc))
         print(f"epoch {epoch + 1:2d}  train loss {np.mean(losses):.3f}  test accuracy {acc:.3f}")
     wall = time.perf_counter() - t0

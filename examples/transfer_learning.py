@@ -76,9 +76,9 @@ def main(argv=None) -> int:
     transfer.conv2.requires_grad_(False)
     new_head(transfer)
     trainable = [p for p in transfer.parameters() if p.requires_grad]
-    frozen_before = [p.data.copy() for p in transfer.conv1.parameters()]
+    frozen_before = [p.array.copy() for p in transfer.conv1.parameters()]
     t_hist = fit(transfer, ember.optim.Adam(trainable, lr=1e-3), small, args.epochs, 32)
-    assert all((a == p.data).all() for a, p in zip(frozen_before, transfer.conv1.parameters()))
+    assert all((a == p.array).all() for a, p in zip(frozen_before, transfer.conv1.parameters()))
 
     print(f"3. from scratch: the same LeNet-5, all layers trained on the same {args.budget} images")
     ember.manual_seed(args.seed + 1)

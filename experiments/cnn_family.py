@@ -46,7 +46,7 @@ def batch_statistics_accuracy(model, x, y, batch: int = 500) -> float | None:
         warnings.simplefilter("ignore")  # ember warns that train mode under no_grad is unusual
         for i in range(0, len(x), batch):
             logits = model(ember.Tensor(x[i : i + batch]))
-            correct += int((logits.data.argmax(1) == y[i : i + batch]).sum())
+            correct += int((logits.array.argmax(1) == y[i : i + batch]).sum())
     return 100.0 * correct / len(x)
 
 

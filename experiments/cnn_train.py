@@ -21,7 +21,7 @@ def evaluate(model, x, y, batch: int = 1000) -> tuple[float, float]:
             logits = model(ember.Tensor(x[i : i + batch]))
             yb = y[i : i + batch]
             loss_sum += F.cross_entropy(logits, ember.Tensor(yb)).item() * len(yb)
-            correct += int((logits.data.argmax(1) == yb).sum())
+            correct += int((logits.array.argmax(1) == yb).sum())
     model.train()
     return 100.0 * correct / len(x), loss_sum / len(x)
 

@@ -224,7 +224,7 @@ def main(argv=None) -> dict:
     print(f"ember: train {losses['train']:.4f} val {losses['val']:.4f} in {wall:.0f} s")
     ember.manual_seed(0)
     prompt = np.array([[chars.index("\n")]])
-    sample = model.generate(prompt, 300, temperature=0.8, top_k=None).data[0]
+    sample = model.generate(prompt, 300, temperature=0.8, top_k=None).array[0]
     text = "".join(chars[i] for i in sample)
     print(text)
     result = dict(

@@ -37,7 +37,7 @@ def accuracy(model, x, y, batch=1000) -> float:
     with ember.no_grad():
         for i in range(0, len(x), batch):
             correct += int(
-                (model(ember.Tensor(x[i : i + batch])).data.argmax(1) == y[i : i + batch]).sum()
+                (model(ember.Tensor(x[i : i + batch])).array.argmax(1) == y[i : i + batch]).sum()
             )
     model.train()
     return 100.0 * correct / len(x)

@@ -55,7 +55,7 @@ def main(argv=None) -> int:
             F.cross_entropy(model(ember.tensor(x[idx])), y[idx]).backward()
             opt.step()
         with ember.no_grad():
-            acc = float((model(ember.tensor(xt)).data.argmax(-1) == yt).mean())
+            acc = float((model(ember.tensor(xt)).array.argmax(-1) == yt).mean())
         curve.append({"epoch": epoch, "test_accuracy": acc})
         print(f"epoch {epoch:3d}  test accuracy {acc:.4f}  {time.perf_counter() - start:6.1f} s")
     wall = time.perf_counter() - start

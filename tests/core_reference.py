@@ -34,7 +34,7 @@ def compare_with_torch(torch, f_ember, f_torch, arrays, dtype=np.float64, grad=T
     for e, t in zip(oe, ot):
         assert tuple(e.shape) == tuple(t.shape), f"shape {e.shape} vs torch {tuple(t.shape)}"
         assert e.dtype == np.dtype(str(t.dtype).replace("torch.", "")), (e.dtype, t.dtype)
-        np.testing.assert_allclose(e.data, t.detach().numpy(), **tol(dtype))
+        np.testing.assert_allclose(e.array, t.detach().numpy(), **tol(dtype))
     if not grad:
         return
     rng = np.random.default_rng(seed)
@@ -51,12 +51,12 @@ def compare_with_torch(torch, f_ember, f_torch, arrays, dtype=np.float64, grad=T
         if not t.requires_grad:
             continue
         if t.grad is None:
-            assert e.grad is None or not np.any(e.grad.data), f"input {k}: torch has no grad"
+            assert e.grad is None or not np.any(e.grad.array), f"input {k}: torch has no grad"
             continue
         assert e.grad is not None, f"input {k}: ember computed no gradient"
         assert e.grad.dtype == e.dtype
         np.testing.assert_allclose(
-            e.grad.data, t.grad.numpy(), err_msg=f"gradient of input {k}", **tol(dtype)
+            e.grad.array, t.grad.numpy(), err_msg=f"gradient of input {k}", **tol(dtype)
         )
 
 

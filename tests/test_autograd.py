@@ -16,8 +16,8 @@ def test_gradients_accumulate_across_backward_calls_as_torch(torch):
     for _ in range(2):
         (xe * xe).sum().backward()
         (xt * xt).sum().backward()
-    np.testing.assert_array_equal(xe.grad.data, xt.grad.numpy())
-    np.testing.assert_array_equal(xe.grad.data, 4 * x0)
+    np.testing.assert_array_equal(xe.grad.array, xt.grad.numpy())
+    np.testing.assert_array_equal(xe.grad.array, 4 * x0)
 
 
 def test_a_tensor_used_twice_sums_its_gradients(torch):
@@ -25,7 +25,7 @@ def test_a_tensor_used_twice_sums_its_gradients(torch):
     xe, xt = ember.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
     ((xe * 3).exp() + xe * xe + xe).sum().backward()
     ((xt * 3).exp() + xt * xt + xt).sum().backward()
-    np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(xe.grad.array, xt.grad.numpy(), rtol=1e-12)
 
 
 def test_diamond_graph():
@@ -33,7 +33,7 @@ def test_diamond_graph():
     a = x * 3
     b, c = a.exp(), a * a
     (b + c).sum().backward()
-    np.testing.assert_allclose(x.grad.data, 3 * np.exp(6.0) + 2 * 6.0 * 3)
+    np.testing.assert_allclose(x.grad.array, 3 * np.exp(6.0) + 2 * 6.0 * 3)
 
 
 def test_a_chain_of_100000_ops_backpropagates_without_recursion_error():
@@ -42,8 +42,8 @@ def test_a_chain_of_100000_ops_backpropagates_without_recursion_error():
     for _ in range(100_000):
         y = y + 1.0
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, 1.0)
-    np.testing.assert_array_equal(y.data, 100_001.0)
+    np.testing.assert_array_equal(x.grad.array, 1.0)
+    np.testing.assert_array_equal(y.array, 100_001.0)
 
 
 def test_second_backward_through_a_freed_graph_is_a_clear_error():
@@ -59,7 +59,7 @@ def test_retain_graph_allows_a_second_backward():
     y = (x.exp() * 2).sum()
     y.backward(retain_graph=True)
     y.backward()
-    np.testing.assert_allclose(x.grad.data, 4 * np.exp(x.data))
+    np.testing.assert_allclose(x.grad.array, 4 * np.exp(x.array))
 
 
 def test_backward_on_a_non_scalar_needs_a_gradient():
@@ -68,7 +68,7 @@ def test_backward_on_a_non_scalar_needs_a_gradient():
     with pytest.raises(RuntimeError, match=r"needs a scalar output, got shape \(2,\)"):
         y.backward()
     y.backward(ember.tensor([1.0, 10.0]))
-    np.testing.assert_array_equal(x.grad.data, [2.0, 20.0])
+    np.testing.assert_array_equal(x.grad.array, [2.0, 20.0])
     with pytest.raises(RuntimeError, match=r"gradient has shape \(3,\)"):
         (x * 2).backward(np.ones(3))
 
@@ -110,13 +110,13 @@ def test_requires_grad_and_detach():
     assert y.requires_grad and not y.is_leaf
     d = y.detach()
     assert not d.requires_grad and d.grad_fn is None
-    assert np.shares_memory(d.data, y.data)  # detach shares storage, as torch
+    assert np.shares_memory(d.array, y.array)  # detach shares storage, as torch
     with pytest.raises(RuntimeError, match="leaf"):
         y.requires_grad_(False)
     with pytest.raises(TypeError, match="floating-point"):
         ember.tensor([1, 2]).requires_grad_()
     (y + d).sum().backward()  # the detached branch carries no gradient
-    np.testing.assert_array_equal(x.grad.data, [2.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array, [2.0, 2.0])
 
 
 def test_detach_in_place():
@@ -129,7 +129,7 @@ def test_retain_grad_keeps_a_non_leaf_gradient(torch):
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     h = (x * 3).retain_grad()
     (h * h).sum().backward()
-    np.testing.assert_array_equal(h.grad.data, 2 * h.data)
+    np.testing.assert_array_equal(h.grad.array, 2 * h.array)
     h2 = x * 3
     (h2 * h2).sum().backward()
     assert h2.grad is None  # non-leaves keep no gradient unless asked, as torch
@@ -146,8 +146,8 @@ def test_broadcasting_gradients_are_summed_back(torch, sa, sb):
     (ae * be + be).sum().backward()
     (at * bt + bt).sum().backward()
     assert ae.grad.shape == sa and be.grad.shape == sb
-    np.testing.assert_allclose(ae.grad.data, at.grad.numpy(), rtol=1e-12)
-    np.testing.assert_allclose(be.grad.data, bt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ae.grad.array, at.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(be.grad.array, bt.grad.numpy(), rtol=1e-12)
 
 
 def test_unbroadcast_helper():
@@ -163,14 +163,14 @@ def test_integer_array_indexing_accumulates_over_repeats(torch):
     xe, xt = ember.tensor(x0, requires_grad=True), torch.tensor(x0, requires_grad=True)
     (xe[idx] * np.arange(8.0).reshape(4, 2)).sum().backward()
     (xt[torch.tensor(idx)] * torch.arange(8.0, dtype=torch.float64).reshape(4, 2)).sum().backward()
-    np.testing.assert_array_equal(xe.grad.data, xt.grad.numpy())
+    np.testing.assert_array_equal(xe.grad.array, xt.grad.numpy())
 
 
 def test_multi_output_op_with_an_unused_output():
     x = ember.tensor(np.arange(6.0), requires_grad=True)
     a, b, c = x.split(2)
     (b * 2).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0, 0, 2, 2, 0, 0])
+    np.testing.assert_array_equal(x.grad.array, [0, 0, 2, 2, 0, 0])
 
 
 def test_gradients_are_never_written_in_place():
@@ -179,8 +179,8 @@ def test_gradients_are_never_written_in_place():
     b = ember.tensor([1.0, 1.0], requires_grad=True)
     (a + b).sum().backward()
     (a * 5).sum().backward()
-    np.testing.assert_array_equal(a.grad.data, [6.0, 6.0])
-    np.testing.assert_array_equal(b.grad.data, [1.0, 1.0])
+    np.testing.assert_array_equal(a.grad.array, [6.0, 6.0])
+    np.testing.assert_array_equal(b.grad.array, [1.0, 1.0])
 
 
 def test_observers_see_every_forward_and_backward():

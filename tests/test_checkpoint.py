@@ -22,7 +22,7 @@ def _grads(net, x, run):
     xt = ember.tensor(x, requires_grad=True)
     y = run(net, xt * 2.0)  # an op before the checkpoint: its gradient must flow on
     (y * ember.tensor(randn(*y.shape, seed=5))).sum().backward()
-    return y.data, xt.grad.data, [p.grad.data.copy() for p in net.parameters()]
+    return y.array, xt.grad.array, [p.grad.array.copy() for p in net.parameters()]
 
 
 def _same(a, b):
@@ -50,11 +50,11 @@ def test_rng_state_is_left_as_after_the_forward():
     x = ember.tensor(randn(3, 5, seed=2), requires_grad=True)
     ember.manual_seed(3)
     y = cp.checkpoint(net, x)
-    after_forward = ember.rand(4).data
+    after_forward = ember.rand(4).array
     ember.manual_seed(3)
     y = cp.checkpoint(net, x)
     y.sum().backward()  # the recomputation rewinds and restores the generator
-    np.testing.assert_array_equal(ember.rand(4).data, after_forward)
+    np.testing.assert_array_equal(ember.rand(4).array, after_forward)
 
 
 def test_multiple_outputs_constants_and_kwargs():
@@ -71,7 +71,9 @@ def test_multiple_outputs_constants_and_kwargs():
         ta, tb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
         out = cp.checkpoint(f, ta, 3.0, tb, shift=1.5) if use_cp else f(ta, 3.0, tb, shift=1.5)
         (out[0].sum() * 2 + (out[1] ** 2).sum()).backward()
-        results.append([out[0].data, out[1].data, ta.grad.data, tb.grad.data, lin.weight.grad.data])
+        results.append(
+            [out[0].array, out[1].array, ta.grad.array, tb.grad.array, lin.weight.grad.array]
+        )
     for u, v in zip(*results):
         np.testing.assert_array_equal(u, v)
 
@@ -81,11 +83,11 @@ def test_parameters_only_and_no_grad():
     x = ember.tensor(randn(2, 5, seed=6))  # the input needs no gradient; the weights do
     net.zero_grad()
     cp.checkpoint(net, x).sum().backward()
-    g = [p.grad.data.copy() for p in net.parameters()]
+    g = [p.grad.array.copy() for p in net.parameters()]
     net.zero_grad()
     net(x).sum().backward()
     for u, p in zip(g, net.parameters()):
-        np.testing.assert_array_equal(u, p.grad.data)
+        np.testing.assert_array_equal(u, p.grad.array)
     with ember.no_grad():
         assert not cp.checkpoint(net, x).requires_grad
 
@@ -108,7 +110,7 @@ def test_checkpoint_sequential_equals_plain(torch, segments):
         torch.nn.ReLU(),
         torch.nn.Linear(8, 3),
     ).double()
-    tnet.load_state_dict({k: torch.tensor(v.data) for k, v in net.state_dict().items()})
+    tnet.load_state_dict({k: torch.tensor(v.array) for k, v in net.state_dict().items()})
     xt = torch.tensor(x * 2.0)
     yt = tcp.checkpoint_sequential(tnet, segments, xt, use_reentrant=False)
     np.testing.assert_allclose(checked[0], yt.detach().numpy(), rtol=1e-12)

@@ -58,7 +58,7 @@ def test_the_process_is_on_the_gpu_it_asked_for():
     code = (
         "import ember, ember.backend as b; x = ember.ones(3, requires_grad=True); (x * 2).sum()"
         ".backward(); print(ember.cuda.is_available(), x.device, x.is_cuda,"
-        " type(x.data).__module__.split('.')[0], x.grad.numpy().tolist())"
+        " type(x.array).__module__.split('.')[0], x.grad.numpy().tolist())"
     )
     env = dict(os.environ, EMBER_DEVICE="cuda")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,

@@ -109,7 +109,7 @@ def test_remainder_gradients_match_torch_and_gradcheck(fmod):
     ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
     ey = ea.fmod(eb) if fmod else ea % eb
     ty = ta.fmod(tb) if fmod else ta % tb
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=1e-12, atol=1e-12)
     g = rng.standard_normal((4, 5))
     ey.backward(ember.tensor(g))
     ty.backward(torch.tensor(g))
@@ -161,7 +161,7 @@ def test_functional_maximum_minimum_promote_as_torch(torch):
         e = getattr(ember, name)(ember.tensor(a), ember.tensor(b))
         t = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
         assert str(e.dtype) == str(t.dtype).replace("torch.", "")  # float32, not NumPy's float64
-        np.testing.assert_array_equal(e.data, t.numpy())
+        np.testing.assert_array_equal(e.array, t.numpy())
 
 
 @pytest.mark.parametrize("value", [3, True, 1.5])

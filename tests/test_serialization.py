@@ -28,7 +28,7 @@ def test_round_trip_of_a_nested_state(tmp_path):
     ember.save(obj, p)
     got = ember.load(p)
     assert isinstance(got["model"]["fc.weight"], ember.Tensor)
-    assert np.array_equal(got["model"]["fc.weight"].data, w.data)
+    assert np.array_equal(got["model"]["fc.weight"].array, w.array)
     st = got["optimizer"]["state"][0]  # int keys survive
     assert st["step"] == 3 and isinstance(st["exp_avg"], np.ndarray)
     assert got["optimizer"]["param_groups"][0]["betas"] == (0.9, 0.999)  # tuples survive
@@ -46,7 +46,7 @@ def test_a_saved_state_dict_is_a_plain_weights_file(tmp_path):
     other = MLP(8, (5,), 3)
     other.load_state_dict(ember.load(p))
     for a, b in zip(model.parameters(), other.parameters()):
-        assert np.array_equal(a.data, b.data)
+        assert np.array_equal(a.array, b.array)
 
 
 def test_torch_safetensors_file_loads_into_the_matching_ember_model(torch, tmp_path):
@@ -61,7 +61,7 @@ def test_torch_safetensors_file_loads_into_the_matching_ember_model(torch, tmp_p
     model.load_state_dict(ember.load(p))
     x = np.random.default_rng(0).standard_normal((5, 3, 4)).astype(np.float32)
     expected = tmodel(torch.from_numpy(x)).detach().numpy()
-    np.testing.assert_allclose(model(ember.tensor(x)).data, expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(model(ember.tensor(x)).array, expected, rtol=1e-5, atol=1e-6)
 
 
 def test_a_failed_write_leaves_the_previous_file_loadable(tmp_path, monkeypatch):

@@ -50,8 +50,8 @@ def test_log_ndtr_stays_finite_and_smooth_in_the_far_tail():
     x = ember.tensor(np.linspace(-60.0, -1.0, 200), requires_grad=True)
     y = S.log_ndtr(x)
     y.sum().backward()
-    assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data))
-    assert np.all(np.diff(y.data) > 0)  # log Φ increases
+    assert np.all(np.isfinite(y.array)) and np.all(np.isfinite(x.grad.array))
+    assert np.all(np.diff(y.array) > 0)  # log Φ increases
     t = ember.tensor([-30.0, -21.0, -3.0, 0.5], dtype=ember.float64, requires_grad=True)
     assert ember.gradcheck(S.log_ndtr, (t,))
 
@@ -67,6 +67,6 @@ def test_psi_values_match_torch_and_its_gradient_is_scipys_trigamma(torch):
 
     a = ember.tensor(POS, requires_grad=True)
     y = S.psi(a)
-    np.testing.assert_allclose(y.data, torch.special.psi(torch.tensor(POS)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.array, torch.special.psi(torch.tensor(POS)).numpy(), rtol=1e-12)
     y.sum().backward()
-    np.testing.assert_allclose(a.grad.data, polygamma(1, POS), rtol=1e-12)
+    np.testing.assert_allclose(a.grad.array, polygamma(1, POS), rtol=1e-12)

@@ -21,26 +21,26 @@ def test_default_dtypes_follow_torch(torch):
     assert (
         ember.randn(3).dtype == np.float32 and ember.rand(3, dtype=ember.double).dtype == np.float64
     )
-    assert ember.full((2,), 7.0).data.tolist() == [7.0, 7.0]
+    assert ember.full((2,), 7.0).array.tolist() == [7.0, 7.0]
     assert ember.tensor(2.5).shape == () and ember.tensor(2.5).item() == 2.5
 
 
 def test_creation_functions():
-    np.testing.assert_array_equal(ember.eye(3).data, np.eye(3))
-    np.testing.assert_allclose(ember.linspace(0, 1, 5).data, np.linspace(0, 1, 5))
+    np.testing.assert_array_equal(ember.eye(3).array, np.eye(3))
+    np.testing.assert_allclose(ember.linspace(0, 1, 5).array, np.linspace(0, 1, 5))
     x = ember.randn(2, 3, dtype=ember.float64)
     for f in (ember.zeros_like, ember.ones_like, ember.randn_like, ember.rand_like):
         y = f(x)
         assert y.shape == x.shape and y.dtype == x.dtype
-    assert ember.full_like(x, 3.0).data.max() == 3.0
+    assert ember.full_like(x, 3.0).array.max() == 3.0
     r = ember.randint(0, 5, (100,))
-    assert r.dtype == np.int64 and 0 <= r.data.min() and r.data.max() < 5
-    assert sorted(ember.randperm(6).data.tolist()) == list(range(6))
-    u = ember.rand(1000).data
+    assert r.dtype == np.int64 and 0 <= r.array.min() and r.array.max() < 5
+    assert sorted(ember.randperm(6).array.tolist()) == list(range(6))
+    u = ember.rand(1000).array
     assert 0 <= u.min() and u.max() < 1
     a = np.arange(3.0)
-    assert np.shares_memory(ember.from_numpy(a).data, a)
-    assert not np.shares_memory(ember.tensor(a).data, a)
+    assert np.shares_memory(ember.from_numpy(a).array, a)
+    assert not np.shares_memory(ember.tensor(a).array, a)
     assert ember.zeros(3, requires_grad=True).requires_grad
 
 
@@ -79,15 +79,15 @@ def test_conversions():
 def test_comparisons_give_boolean_tensors_without_gradient():
     a = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
     b = ember.tensor([3.0, 2.0, 1.0])
-    assert (a < b).data.tolist() == [True, False, False]
-    assert (a <= 2).data.tolist() == [True, True, False]
-    assert (a > b).data.tolist() == [False, False, True]
-    assert (a >= b).data.tolist() == [False, True, True]
-    assert (a == b).data.tolist() == [False, True, False]
-    assert (a != b).data.tolist() == [True, False, True]
-    assert ((a > 1) & (a < 3)).data.tolist() == [False, True, False]
-    assert ((a < 2) | (a > 2)).data.tolist() == [True, False, True]
-    assert (~(a > 1)).data.tolist() == [True, False, False]
+    assert (a < b).array.tolist() == [True, False, False]
+    assert (a <= 2).array.tolist() == [True, True, False]
+    assert (a > b).array.tolist() == [False, False, True]
+    assert (a >= b).array.tolist() == [False, True, True]
+    assert (a == b).array.tolist() == [False, True, False]
+    assert (a != b).array.tolist() == [True, False, True]
+    assert ((a > 1) & (a < 3)).array.tolist() == [False, True, False]
+    assert ((a < 2) | (a > 2)).array.tolist() == [True, False, True]
+    assert (~(a > 1)).array.tolist() == [True, False, False]
     assert not (a < b).requires_grad
     with pytest.raises(RuntimeError, match="ambiguous"):
         bool(a > 0)
@@ -96,13 +96,13 @@ def test_comparisons_give_boolean_tensors_without_gradient():
 
 def test_argmax_argmin():
     x = ember.tensor([[1.0, 5.0, 2.0], [7.0, 0.0, 3.0]])
-    assert x.argmax(axis=1).data.tolist() == [1, 0]
+    assert x.argmax(axis=1).array.tolist() == [1, 0]
     assert x.argmin().item() == 4
 
 
 def test_iteration_and_repr():
     x = ember.tensor([[1.0, 2.0], [3.0, 4.0]])
-    assert [r.data.tolist() for r in x] == [[1.0, 2.0], [3.0, 4.0]]
+    assert [r.array.tolist() for r in x] == [[1.0, 2.0], [3.0, 4.0]]
     assert repr(ember.tensor([1.0, 2.0])) == "tensor([1., 2.])"
     assert repr(ember.tensor([1.0], dtype=ember.float64, requires_grad=True)) == (
         "tensor([1.], dtype=float64, requires_grad=True)"

@@ -94,15 +94,15 @@ def test_step_functions_send_zero_gradient_even_at_inf(torch):
         x.grad = None
         y = getattr(x, name)()
         y.backward(ember.ones_like(y))
-        ref = getattr(torch.tensor(x.data), name)().numpy()
-        np.testing.assert_array_equal(y.data, ref)
-        np.testing.assert_array_equal(x.grad.data, np.zeros(5))
+        ref = getattr(torch.tensor(x.array), name)().numpy()
+        np.testing.assert_array_equal(y.array, ref)
+        np.testing.assert_array_equal(x.grad.array, np.zeros(5))
 
 
 def test_triangles_zero_an_inf_without_nan():
     x = ember.tensor([[1.0, np.inf], [np.inf, 2.0]])
-    assert x.tril().data.tolist() == [[1.0, 0.0], [np.inf, 2.0]]
-    assert x.triu().data.tolist() == [[1.0, np.inf], [0.0, 2.0]]
+    assert x.tril().array.tolist() == [[1.0, 0.0], [np.inf, 2.0]]
+    assert x.triu().array.tolist() == [[1.0, np.inf], [0.0, 2.0]]
 
 
 GRADCHECK = [
@@ -161,7 +161,7 @@ def test_comparisons_and_logic_match_torch(torch, f):
     e = f(ember.tensor(a, requires_grad=True), ember.tensor(b))
     t = f(torch.tensor(a, requires_grad=True), torch.tensor(b))
     assert e.dtype == np.bool_ and not e.requires_grad
-    np.testing.assert_array_equal(e.data, t.numpy())
+    np.testing.assert_array_equal(e.array, t.numpy())
 
 
 def test_allclose_returns_a_python_bool(torch):
@@ -184,7 +184,7 @@ def test_argmax_argmin_take_torch_keywords(torch, f):
     a = np.array([[0.5, 3.0, -1.0], [2.0, -4.0, 7.0]])
     e, t = f(ember.tensor(a)), f(torch.tensor(a))
     assert e.shape == tuple(t.shape)
-    np.testing.assert_array_equal(e.data, t.numpy())
+    np.testing.assert_array_equal(e.array, t.numpy())
 
 
 @pytest.mark.parametrize(
@@ -204,7 +204,7 @@ def test_max_min_std_take_torch_forms(torch, f):
     a = np.array([[0.5, 3.0, -1.0], [2.0, -4.0, 7.0]])
     e, t = f(ember.tensor(a)), f(torch.tensor(a))
     assert e.shape == tuple(t.shape)
-    np.testing.assert_allclose(e.data, t.detach().numpy())
+    np.testing.assert_allclose(e.array, t.detach().numpy())
 
 
 def test_to_takes_torch_forms(torch):
@@ -261,14 +261,14 @@ def test_new_makers_match_torch(torch):
     for f in cases:
         e, r = f(x), f(t)
         assert e.dtype == np.dtype(str(r.dtype).replace("torch.", ""))
-        np.testing.assert_array_equal(e.data, r.numpy())
+        np.testing.assert_array_equal(e.array, r.numpy())
         assert not e.requires_grad
     assert x.new_empty((3, 1)).shape == (3, 1) and x.new_empty(2).dtype == np.float64
     assert x.new_zeros(2, requires_grad=True).requires_grad
     src = np.ones(2)
     made = x.new_tensor(src)
     src[0] = 5.0
-    assert made.data[0] == 1.0  # a copy, as torch's
+    assert made.array[0] == 1.0  # a copy, as torch's
 
 
 # ---------------------------------------------------------------- in place
@@ -288,14 +288,14 @@ def test_inplace_matches_torch_and_refuses_a_tensor_that_requires_grad(torch, na
     e, t = ember.tensor(a), torch.tensor(a)
     view = e.numpy()
     assert f(e) is e and f(t) is t
-    np.testing.assert_array_equal(e.data, t.numpy())
+    np.testing.assert_array_equal(e.array, t.numpy())
     np.testing.assert_array_equal(view, t.numpy())  # written in place: views see it
     leaf = ember.tensor(a, requires_grad=True)
     with pytest.raises(RuntimeError, match=re.escape(name + "()")):
         f(leaf)
     with ember.no_grad():
         assert f(leaf) is leaf  # allowed, as in torch's parameter updates
-    np.testing.assert_array_equal(leaf.data, t.numpy())
+    np.testing.assert_array_equal(leaf.array, t.numpy())
 
 
 # ---------------------------------------------------------------- Module

@@ -27,11 +27,11 @@ def test_unfold_values_and_gradient_equal_torch(torch, shape, dim, size, step):
     tx = torch.tensor(x, requires_grad=True)
     ty = tx.unfold(dim, size, step)
     assert ey.shape == tuple(ty.shape)
-    np.testing.assert_array_equal(ey.data, ty.detach().numpy())
+    np.testing.assert_array_equal(ey.array, ty.detach().numpy())
     gy = rng.standard_normal(ey.shape)
     ey.backward(ember.tensor(gy))
     ty.backward(torch.tensor(gy))
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("shape,dim,size,step", CASES[:5])

@@ -176,10 +176,10 @@ def test_as_tensor_shares_memory_when_it_can():
     t = ember.as_tensor(a)
     assert t.dtype == np.float64
     a[0, 0] = 42.0
-    assert t.data[0, 0] == 42.0  # shared
+    assert t.array[0, 0] == 42.0  # shared
     c = ember.as_tensor(a, dtype=ember.float32)  # another dtype: a copy
     a[0, 1] = -1.0
-    assert c.dtype == np.float32 and c.data[0, 1] == 1.0
+    assert c.dtype == np.float32 and c.array[0, 1] == 1.0
     x = ember.ones(3)
     assert ember.as_tensor(x) is x
     assert ember.as_tensor([1.0, 2.0]).dtype == np.float32
@@ -246,9 +246,9 @@ def test_inference_mode_as_context_and_decorator():
 # ------------------------------------------------------------ random draws
 def _twice(draw):
     ember.manual_seed(123)
-    a = draw().data.copy()
+    a = draw().array.copy()
     ember.manual_seed(123)
-    return a, draw().data
+    return a, draw().array
 
 
 def test_normal_shapes_dtypes_and_statistics():
@@ -260,7 +260,7 @@ def test_normal_shapes_dtypes_and_statistics():
     std = ember.full((2, 1), 0.5, dtype=ember.float64)
     z = ember.normal(mean, std)
     assert z.shape == (2, 20000) and z.dtype == np.float64 and not z.requires_grad
-    assert abs(z.data.mean()) < 0.05 and abs(z.data.std() - 0.5) < 0.05
+    assert abs(z.array.mean()) < 0.05 and abs(z.array.std() - 0.5) < 0.05
     assert ember.normal(ember.zeros(3), 1.0).shape == (3,)
     with pytest.raises(TypeError, match="size"):
         ember.normal(0.0, 1.0)
@@ -276,7 +276,7 @@ def test_bernoulli_statistics_and_repeatability():
     assert abs(a.mean() - 0.3) < 0.02
     probs = ember.tensor([0.0, 1.0] * 10, dtype=ember.float64)
     assert ember.bernoulli(probs).tolist() == [0.0, 1.0] * 10
-    assert abs(ember.bernoulli(ember.zeros(20000), p=0.8).data.mean() - 0.8) < 0.02
+    assert abs(ember.bernoulli(ember.zeros(20000), p=0.8).array.mean() - 0.8) < 0.02
     with pytest.raises(ValueError, match=r"\[0, 1\]"):
         ember.bernoulli(ember.tensor([1.5]))
 
@@ -298,7 +298,7 @@ def test_multinomial_without_replacement():
     for row in a:
         assert len(set(row.tolist())) == 4  # never repeats an index
     assert 2 not in a[0]  # zero weight: never drawn while positive ones remain
-    firsts = ember.multinomial(ember.tensor([1.0, 3.0]).expand(20000, 2), 1).data[:, 0]
+    firsts = ember.multinomial(ember.tensor([1.0, 3.0]).expand(20000, 2), 1).array[:, 0]
     assert abs(firsts.mean() - 0.75) < 0.02  # the first draw follows the weights
     with pytest.raises(ValueError, match="without replacement"):
         ember.multinomial(w, 5)
@@ -309,8 +309,8 @@ def test_multinomial_without_replacement():
 def test_log1p_and_expm1_keep_small_arguments_and_gradcheck():
     """Where 1 + x rounds x away in float32, log1p and expm1 keep it (log(1 + x) gives 0)."""
     x = ember.tensor(np.array([1e-9, -3e-8], np.float32))
-    np.testing.assert_allclose(ember.log1p(x).data, [1e-9, -3e-8], rtol=1e-6)
-    np.testing.assert_allclose(ember.expm1(x).data, [1e-9, -3e-8], rtol=1e-6)
-    assert ember.log(1 + x).data[0] == 0  # what the composition loses: 1 + 1e-9 is 1 here
+    np.testing.assert_allclose(ember.log1p(x).array, [1e-9, -3e-8], rtol=1e-6)
+    np.testing.assert_allclose(ember.expm1(x).array, [1e-9, -3e-8], rtol=1e-6)
+    assert ember.log(1 + x).array[0] == 0  # what the composition loses: 1 + 1e-9 is 1 here
     x64 = ember.tensor(np.linspace(-0.5, 2.0, 7), requires_grad=True)
     assert ember.gradcheck(lambda t: ember.log1p(t) * ember.expm1(t), (x64,))

@@ -47,8 +47,8 @@ def test_addmv_beta_zero_ignores_nan(torch):
     mat, vec = rand(3, 2), rand(2)
     out = ember.addmv(ember.tensor(nan), ember.tensor(mat), ember.tensor(vec), beta=0)
     ref = torch.addmv(torch.tensor(nan), torch.tensor(mat), torch.tensor(vec), beta=0)
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-12)
-    assert not np.isnan(out.data).any()
+    np.testing.assert_allclose(out.array, ref.numpy(), rtol=1e-12)
+    assert not np.isnan(out.array).any()
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -63,7 +63,7 @@ def test_mv_integer(torch):
     m, v = np.arange(6).reshape(2, 3), np.array([1, -2, 3])
     out = ember.mv(ember.tensor(m), ember.tensor(v))
     ref = torch.mv(torch.tensor(m), torch.tensor(v))
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.array, ref.numpy())
     assert out.dtype == np.int64
 
 
@@ -116,11 +116,11 @@ def test_add_products_methods_and_in_place(torch, name):
     a, b, c = (rand(*s, seed=i) for i, s in enumerate(shapes))
     t_out = getattr(torch.tensor(a), name)(torch.tensor(b), torch.tensor(c), beta=0.5, alpha=3)
     e_out = getattr(ember.tensor(a), name)(ember.tensor(b), ember.tensor(c), beta=0.5, alpha=3)
-    np.testing.assert_allclose(e_out.data, t_out.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(e_out.array, t_out.numpy(), rtol=1e-12)
     x = ember.tensor(a.copy())
     r = getattr(x, name + "_")(ember.tensor(b), ember.tensor(c), beta=0.5, alpha=3)
     assert r is x
-    np.testing.assert_allclose(x.data, t_out.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.array, t_out.numpy(), rtol=1e-12)
 
 
 # ---------------------------------------------------------------- chain_matmul / vdot / inner
@@ -171,7 +171,7 @@ def test_matrix_power_integer(torch):
     for n in (0, 1, 3):
         out = ember.matrix_power(ember.tensor(a), n)
         ref = torch.matrix_power(torch.tensor(a), n)
-        np.testing.assert_array_equal(out.data, ref.numpy())
+        np.testing.assert_array_equal(out.array, ref.numpy())
         assert out.dtype == np.int64
     same_error(
         torch,
@@ -196,7 +196,7 @@ def test_integer_products_match_torch(torch):
         out = getattr(ember, name)(*(ember.tensor(a) for a in arrays), **kw)
         ref = getattr(torch, name)(*(torch.tensor(a) for a in arrays), **kw)
         assert out.dtype == np.int64, name
-        np.testing.assert_array_equal(out.data, ref.numpy())
+        np.testing.assert_array_equal(out.array, ref.numpy())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -220,7 +220,7 @@ def test_logdet_matches_torch(torch, dtype, shape):
 
 def test_logdet_negative_and_singular(torch):
     a = np.stack([np.diag([-1.0, 2.0, 3.0]), np.zeros((3, 3)), np.diag([1.0, 2.0, 3.0])])
-    out = ember.logdet(ember.tensor(a)).data
+    out = ember.logdet(ember.tensor(a)).array
     ref = torch.logdet(torch.tensor(a)).numpy()
     np.testing.assert_array_equal(np.isnan(out), np.isnan(ref))
     assert np.isnan(out[0]) and out[1] == -np.inf
@@ -236,8 +236,8 @@ def test_slogdet_matches_torch(torch, dtype, shape):
     assert e_out._fields == ("sign", "logabsdet")
     check(torch, tuple(e_out), tuple(t_out), es, ts, dtype)
     sign, logabsdet = es[0].slogdet()
-    np.testing.assert_allclose(logabsdet.data, t_out.logabsdet.detach().numpy(), **tol(dtype))
-    np.testing.assert_array_equal(sign.data, t_out.sign.detach().numpy())
+    np.testing.assert_allclose(logabsdet.array, t_out.logabsdet.detach().numpy(), **tol(dtype))
+    np.testing.assert_array_equal(sign.array, t_out.sign.detach().numpy())
 
 
 def test_slogdet_negative_sign(torch):
@@ -265,9 +265,9 @@ def test_pinverse_rcond_drops_small_singular_values(torch):
     v, _ = np.linalg.qr(rand(3, 3, seed=1))
     a = u[:, :3] @ np.diag([2.0, 1.0, 1e-3]) @ v.T
     for rcond in (1e-15, 1e-2):
-        out = ember.pinverse(ember.tensor(a), rcond=rcond).data
+        out = ember.pinverse(ember.tensor(a), rcond=rcond).array
         np.testing.assert_allclose(out, torch.pinverse(torch.tensor(a), rcond).numpy(), rtol=1e-9)
-    assert np.abs(ember.pinverse(ember.tensor(a), 1e-2).data).max() < 10
+    assert np.abs(ember.pinverse(ember.tensor(a), 1e-2).array).max() < 10
 
 
 # ---------------------------------------------------------------- lu
@@ -284,7 +284,7 @@ def test_lu_matches_torch(torch, dtype, shape):
     e_out, t_out = ember.lu(es[0]), torch_lu(torch, ts[0])
     assert type(e_out) is tuple and len(e_out) == 2
     assert e_out[1].dtype == np.int32
-    np.testing.assert_array_equal(e_out[1].data, t_out[1].numpy())
+    np.testing.assert_array_equal(e_out[1].array, t_out[1].numpy())
     check(torch, e_out[0], t_out[0], es, ts, dtype)
 
 
@@ -293,7 +293,7 @@ def test_lu_matches_torch(torch, dtype, shape):
 def test_lu_rectangular_matches_torch(torch, dtype, shape):
     es, ts = leaves(torch, rand(*shape, dtype=dtype))
     (lu_e, piv_e), (lu_t, piv_t) = ember.lu(es[0]), torch_lu(torch, ts[0])
-    np.testing.assert_array_equal(piv_e.data, piv_t.numpy())
+    np.testing.assert_array_equal(piv_e.array, piv_t.numpy())
     check(torch, lu_e, lu_t, es, ts, dtype)
 
 
@@ -312,23 +312,23 @@ def test_lu_get_infos_and_singular(torch):
     e_out = ember.lu(ember.tensor(a), get_infos=True)
     t_out = torch_lu(torch, torch.tensor(a), get_infos=True)
     assert type(e_out).__name__ == "_lu_with_info" and e_out._fields == ("LU", "pivots", "info")
-    np.testing.assert_allclose(e_out.LU.data, t_out.LU.numpy(), rtol=1e-10, atol=1e-12)
-    np.testing.assert_array_equal(e_out.pivots.data, t_out.pivots.numpy())
-    np.testing.assert_array_equal(e_out.info.data, t_out.info.numpy())
-    assert e_out.info.dtype == np.int32 and e_out.info.data[1] == 1
+    np.testing.assert_allclose(e_out.LU.array, t_out.LU.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(e_out.pivots.array, t_out.pivots.numpy())
+    np.testing.assert_array_equal(e_out.info.array, t_out.info.numpy())
+    assert e_out.info.dtype == np.int32 and e_out.info.array[1] == 1
     lu_m, piv_m, info_m = ember.tensor(a).lu(get_infos=True)
-    np.testing.assert_array_equal(info_m.data, t_out.info.numpy())
+    np.testing.assert_array_equal(info_m.array, t_out.info.numpy())
 
 
 def test_lu_reconstructs_a():
     a = rand(3, 5, 5)
     lu_, piv = ember.lu(ember.tensor(a))
-    lo = np.tril(lu_.data, -1) + np.eye(5)
-    up = np.triu(lu_.data)
+    lo = np.tril(lu_.array, -1) + np.eye(5)
+    up = np.triu(lu_.array)
     rec = lo @ up
     for b in range(3):  # undo the row swaps of batch b
         m = a[b].copy()
-        for k, p in enumerate(piv.data[b] - 1):
+        for k, p in enumerate(piv.array[b] - 1):
             m[[k, p]] = m[[p, k]]
         np.testing.assert_allclose(rec[b], m, rtol=1e-10, atol=1e-12)
 
@@ -353,7 +353,7 @@ def test_cholesky_solve_reads_only_the_triangle(torch):
     b = rand(3, 2, seed=1)
     out = ember.cholesky_solve(ember.tensor(b), ember.tensor(chol))
     ref = torch.cholesky_solve(torch.tensor(b), torch.tensor(chol))
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(out.array, ref.numpy(), rtol=1e-10)
 
 
 # ---------------------------------------------------------------- triangular_solve
@@ -380,8 +380,8 @@ def test_triangular_solve_defaults_and_method(torch):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         t_out = torch.tensor(b).triangular_solve(torch.tensor(a))
-    np.testing.assert_allclose(e_out.solution.data, t_out.solution.numpy(), rtol=1e-10)
-    np.testing.assert_array_equal(e_out.cloned_coefficient.data, a)
+    np.testing.assert_allclose(e_out.solution.array, t_out.solution.numpy(), rtol=1e-10)
+    np.testing.assert_array_equal(e_out.cloned_coefficient.array, a)
 
 
 # ---------------------------------------------------------------- frexp / ldexp
@@ -392,18 +392,18 @@ def test_frexp_matches_torch(torch, dtype):
     e_out, t_out = ember.frexp(es[0]), torch.frexp(ts[0])
     assert type(e_out).__name__ == "frexp" and e_out._fields == ("mantissa", "exponent")
     assert e_out.exponent.dtype == np.int32
-    np.testing.assert_array_equal(e_out.exponent.data, t_out.exponent.numpy())
+    np.testing.assert_array_equal(e_out.exponent.array, t_out.exponent.numpy())
     check(torch, e_out.mantissa, t_out.mantissa, es, ts, dtype)
     m, e = ember.tensor(a).frexp()
-    np.testing.assert_array_equal(m.data, t_out.mantissa.detach().numpy())
+    np.testing.assert_array_equal(m.array, t_out.mantissa.detach().numpy())
 
 
 def test_frexp_special_values(torch):
     a = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-310, 1.0, -0.75])
     e_out, t_out = ember.frexp(ember.tensor(a)), torch.frexp(torch.tensor(a))
-    np.testing.assert_array_equal(e_out.mantissa.data, t_out.mantissa.numpy())
-    np.testing.assert_array_equal(e_out.exponent.data, t_out.exponent.numpy())
-    np.testing.assert_array_equal(np.signbit(e_out.mantissa.data), [0, 1, 0, 1, 0, 0, 0, 1])
+    np.testing.assert_array_equal(e_out.mantissa.array, t_out.mantissa.numpy())
+    np.testing.assert_array_equal(e_out.exponent.array, t_out.exponent.numpy())
+    np.testing.assert_array_equal(np.signbit(e_out.mantissa.array), [0, 1, 0, 1, 0, 0, 0, 1])
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -422,7 +422,7 @@ def test_ldexp_matches_torch(torch, dtype, exp_dtype):
     ee = ember.tensor(e)
     out, ref = ember.ldexp(es[0], ee), torch.ldexp(torch.tensor(x), torch.tensor(e))
     assert out.dtype == np.dtype(str(ref.dtype).replace("torch.", ""))
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.array, ref.numpy())
     check(torch, out, torch.ldexp(ts[0], torch.tensor(e.astype(dtype))), es, ts, dtype)
 
 
@@ -431,11 +431,13 @@ def test_ldexp_integer_input_and_in_place(torch):
     out = ember.ldexp(ember.tensor(x), ember.tensor(e))
     ref = torch.ldexp(torch.tensor(x), torch.tensor(e))
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.array, ref.numpy())
     y = ember.tensor(np.array([1.5, 2.0, -3.0]))
     assert y.ldexp_(ember.tensor(e)) is y
-    np.testing.assert_array_equal(y.data, [6.0, 2.0, -1.5])
-    np.testing.assert_array_equal(ember.tensor([1.0, 2.0]).ldexp(ember.tensor([1, 2])).data, [2, 8])
+    np.testing.assert_array_equal(y.array, [6.0, 2.0, -1.5])
+    np.testing.assert_array_equal(
+        ember.tensor([1.0, 2.0]).ldexp(ember.tensor([1, 2])).array, [2, 8]
+    )
 
 
 # ---------------------------------------------------------------- gcd / lcm
@@ -456,9 +458,9 @@ def test_gcd_lcm_match_torch(torch, name, case, dtypes):
     out = getattr(ember, name)(ember.tensor(a), ember.tensor(b))
     ref = getattr(torch, name)(torch.tensor(a), torch.tensor(b))
     assert out.dtype == np.dtype(str(ref.dtype).replace("torch.", ""))
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.array, ref.numpy())
     method = getattr(ember.tensor(a), name)(ember.tensor(b))
-    np.testing.assert_array_equal(method.data, ref.numpy())
+    np.testing.assert_array_equal(method.array, ref.numpy())
 
 
 @pytest.mark.parametrize("name", ["gcd", "lcm"])
@@ -467,7 +469,7 @@ def test_gcd_lcm_in_place(torch, name):
     x = ember.tensor(a.copy())
     assert getattr(x, name + "_")(ember.tensor(b)) is x
     ref = getattr(torch.tensor(a), name + "_")(torch.tensor(b))
-    np.testing.assert_array_equal(x.data, ref.numpy())
+    np.testing.assert_array_equal(x.array, ref.numpy())
 
 
 # ---------------------------------------------------------------- copysign
@@ -500,18 +502,18 @@ def test_copysign_dtypes_match_torch(torch, x, other):
     out = ember.copysign(ember.tensor(x), e_other)
     ref = torch.copysign(torch.tensor(x), t_other)
     assert out.dtype == np.dtype(str(ref.dtype).replace("torch.", ""))
-    np.testing.assert_array_equal(out.data, ref.numpy())
-    np.testing.assert_array_equal(np.signbit(out.data), np.signbit(ref.numpy()))
+    np.testing.assert_array_equal(out.array, ref.numpy())
+    np.testing.assert_array_equal(np.signbit(out.array), np.signbit(ref.numpy()))
 
 
 def test_copysign_method_and_in_place(torch):
     x, o = np.array([1.0, -2.0, 0.0]), np.array([-1.0, -0.0, -3.0])
     ref = torch.tensor(x).copysign(torch.tensor(o)).numpy()
-    np.testing.assert_array_equal(ember.tensor(x).copysign(ember.tensor(o)).data, ref)
+    np.testing.assert_array_equal(ember.tensor(x).copysign(ember.tensor(o)).array, ref)
     y = ember.tensor(x.copy())
     assert y.copysign_(ember.tensor(o)) is y
-    np.testing.assert_array_equal(y.data, ref)
-    np.testing.assert_array_equal(np.signbit(y.data), [1, 1, 1])
+    np.testing.assert_array_equal(y.array, ref)
+    np.testing.assert_array_equal(np.signbit(y.array), [1, 1, 1])
 
 
 # ---------------------------------------------------------------- gradcheck (float64)

@@ -50,9 +50,9 @@ def test_device_queries_and_flags(torch):
     assert e.resolve_neg() is e
     for dt, tdt in ((np.int32, torch.int32), (np.float64, torch.float64), (np.bool_, torch.bool)):
         er, tr = ember.zeros(2, 3, dtype=dt).isreal(), torch.zeros(2, 3, dtype=tdt).isreal()
-        np.testing.assert_array_equal(er.data, tr.numpy())
+        np.testing.assert_array_equal(er.array, tr.numpy())
         assert er.dtype == np.bool_
-    assert ember.isreal(e).data.all() and not ember.is_conj(e) and not ember.is_neg(e)
+    assert ember.isreal(e).array.all() and not ember.is_conj(e) and not ember.is_neg(e)
     assert ember.conj(e) is e and ember.resolve_conj(e) is e and ember.resolve_neg(e) is e
 
 
@@ -94,9 +94,9 @@ def test_broadcast_to_and_narrow_copy(torch):
         # torch's narrow_copy has no derivative before 2.13 (and fails for a negative start or
         # length 0 in 2.13): the gradient is narrow's, then a copy
         eo, to = e.narrow_copy(*args), t.narrow(*args).clone()
-        np.testing.assert_array_equal(eo.data, t.detach().narrow_copy(*args).numpy())
+        np.testing.assert_array_equal(eo.array, t.detach().narrow_copy(*args).numpy())
         check(torch, eo, to, [e], [t], np.float64)
-        assert not np.shares_memory(eo.data, e.data)
+        assert not np.shares_memory(eo.array, e.array)
     e1, t1 = _pair(torch, 3)
     same_error(torch, lambda: e1.narrow_copy(0, 4, 1), lambda: t1.narrow_copy(0, 4, 1))
     same_error(torch, lambda: e1.narrow_copy(0, 1, 3), lambda: t1.narrow_copy(0, 1, 3))
@@ -106,14 +106,14 @@ def test_sampling_methods():
     p = ember.full((4000,), 0.3)
     draws = p.bernoulli()
     assert draws.shape == (4000,) and draws.dtype == np.float32
-    assert abs(draws.data.mean() - 0.3) < 0.03
-    assert abs(ember.zeros(4000).bernoulli(0.7).data.mean() - 0.7) < 0.03
+    assert abs(draws.array.mean() - 0.3) < 0.03
+    assert abs(ember.zeros(4000).bernoulli(0.7).array.mean() - 0.7) < 0.03
     g1, g2 = ember.Generator().manual_seed(5), ember.Generator().manual_seed(5)
-    assert np.array_equal(p.bernoulli(generator=g1).data, p.bernoulli(generator=g2).data)
+    assert np.array_equal(p.bernoulli(generator=g1).array, p.bernoulli(generator=g2).array)
     w = ember.tensor([[0.0, 1.0, 3.0], [1.0, 0.0, 0.0]])
     idx = w.multinomial(2000, replacement=True)
     assert idx.shape == (2, 2000) and idx.dtype == np.int64
-    assert abs((idx.data[0] == 2).mean() - 0.75) < 0.04 and (idx.data[1] == 0).all()
+    assert abs((idx.array[0] == 2).mean() - 0.75) < 0.04 and (idx.array[1] == 0).all()
     assert sorted(w[0].multinomial(2).tolist()) == [1, 2]
 
 
@@ -131,13 +131,13 @@ def test_apply_and_map(torch):
         return
     e, t = _pair(torch, 2, 3, dtype=np.float64)
     f = lambda v: v * v + 1  # noqa: E731
-    np.testing.assert_array_equal(e.apply_(f).data, t.apply_(f).numpy())
+    np.testing.assert_array_equal(e.apply_(f).array, t.apply_(f).numpy())
     ei = ember.tensor([[1, 2, 3], [4, 5, 6]])
     ti = torch.tensor([[1, 2, 3], [4, 5, 6]])
     g = lambda a, b: a * 10 + b  # noqa: E731
     eo, to = ei.map_(ember.tensor([7, 8, 9]), g), ti.map_(torch.tensor([7, 8, 9]), g)
     assert eo is ei and eo.dtype == np.int64
-    np.testing.assert_array_equal(eo.data, to.numpy())
+    np.testing.assert_array_equal(eo.array, to.numpy())
     (el,), (tl,) = leaves(torch, rand(3))
     same_error(torch, lambda: el.apply_(f), lambda: tl.apply_(f))
     same_error(torch, lambda: (el * 2).apply_(f), lambda: (tl * 2).apply_(f))
@@ -147,7 +147,7 @@ def test_apply_and_map(torch):
 def test_post_accumulate_grad_hook(torch):
     (e,), (t,) = leaves(torch, rand(3))
     seen = {"e": [], "t": []}
-    he = e.register_post_accumulate_grad_hook(lambda x: seen["e"].append(x.grad.data.copy()))
+    he = e.register_post_accumulate_grad_hook(lambda x: seen["e"].append(x.grad.array.copy()))
     ht = t.register_post_accumulate_grad_hook(lambda x: seen["t"].append(x.grad.numpy().copy()))
     for _ in range(2):  # fires once per backward, after the accumulation
         (e * e).sum().backward()
@@ -183,7 +183,7 @@ def test_post_accumulate_hook_can_step():
 
     w.register_post_accumulate_grad_hook(step)
     (w * w).sum().backward()
-    np.testing.assert_allclose(w.data, [0.0, 0.0])
+    np.testing.assert_allclose(w.array, [0.0, 0.0])
     assert w.grad is None
 
 
@@ -210,8 +210,8 @@ def test_asarray_shares_memory(torch):
     assert e.dtype == t.numpy().dtype == np.float64
     a[0, 0] = 100.0
     if not ember.backend.ON_GPU:  # on the GPU the array is copied to the device
-        assert e.data[0, 0] == t[0, 0].item() == 100.0
-    assert not np.shares_memory(ember.asarray(a, copy=True).data, a)
+        assert e.array[0, 0] == t[0, 0].item() == 100.0
+    assert not np.shares_memory(ember.asarray(a, copy=True).array, a)
     assert ember.asarray(a, dtype=ember.float32).dtype == np.float32
     same_error(
         torch,
@@ -232,7 +232,7 @@ def test_range(torch):
             warnings.simplefilter("ignore")
             e, t = ember.range(*args), torch.range(*args)
         assert e.dtype == t.numpy().dtype == np.float32
-        np.testing.assert_allclose(e.data, t.numpy(), rtol=1e-6)
+        np.testing.assert_allclose(e.array, t.numpy(), rtol=1e-6)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         assert ember.range(0, 2, dtype=ember.float64).dtype == np.float64
@@ -283,7 +283,7 @@ def test_masked_fill_and_fill(torch):
     check(torch, eo, to, [e], [t], np.float64)
     (e, v), (t, tv) = leaves(torch, rand(2, 3), np.array(1.5))
     check(torch, ember.fill(e, v), torch.fill(t, tv), [e, v], [t, tv], np.float64)
-    assert e.data[0, 0] != 1.5  # a new tensor: input unchanged
+    assert e.array[0, 0] != 1.5  # a new tensor: input unchanged
     ei, ti = (
         ember.fill(ember.zeros(2, dtype=ember.int64), 3.7),
         torch.fill(torch.zeros(2, dtype=torch.int64), 3.7),

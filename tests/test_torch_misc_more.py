@@ -20,25 +20,25 @@ WINDOWS = ["hann_window", "hamming_window", "blackman_window", "bartlett_window"
 def test_windows(torch, name, n, periodic):
     e, t = getattr(ember, name)(n, periodic), getattr(torch, name)(n, periodic)
     assert e.shape == tuple(t.shape) and e.dtype == np.float32
-    np.testing.assert_allclose(e.data, t.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(e.array, t.numpy(), rtol=1e-5, atol=1e-6)
     e64 = getattr(ember, name)(n, periodic, dtype=ember.float64)
     t64 = getattr(torch, name)(n, periodic, dtype=torch.float64)
-    np.testing.assert_allclose(e64.data, t64.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(e64.array, t64.numpy(), rtol=1e-12, atol=1e-14)
     assert e64.dtype == np.float64
 
 
 def test_window_defaults_and_errors(torch):
     for name in WINDOWS:  # periodic=True by default
-        np.testing.assert_allclose(getattr(ember, name)(7).data, getattr(torch, name)(7).numpy(),
+        np.testing.assert_allclose(getattr(ember, name)(7).array, getattr(torch, name)(7).numpy(),
                                    rtol=1e-5, atol=1e-6)  # fmt: skip
         same_error(torch, lambda f=name: getattr(ember, f)(-1),
                    lambda f=name: getattr(torch, f)(-1))  # fmt: skip
         with pytest.raises(RuntimeError, match=f"{name} expects floating point dtypes"):
             getattr(ember, name)(3, dtype=ember.int64)
     e = ember.hamming_window(9, False, 0.6, 0.3)
-    np.testing.assert_allclose(e.data, torch.hamming_window(9, False, 0.6, 0.3).numpy(), 1e-6)
+    np.testing.assert_allclose(e.array, torch.hamming_window(9, False, 0.6, 0.3).numpy(), 1e-6)
     e = ember.kaiser_window(9, False, 5.0)
-    np.testing.assert_allclose(e.data, torch.kaiser_window(9, False, 5.0).numpy(), 1e-5)
+    np.testing.assert_allclose(e.array, torch.kaiser_window(9, False, 5.0).numpy(), 1e-5)
     assert ember.hann_window(4, requires_grad=True).requires_grad
 
 
@@ -47,13 +47,13 @@ def test_poisson(torch):
     rates = ember.tensor([[0.0, 0.5, 3.0, 40.0]] * 4000)
     draws = ember.poisson(rates)
     assert draws.shape == (4000, 4) and draws.dtype == np.float32 and not draws.requires_grad
-    mean, var = draws.data.mean(0), draws.data.var(0)
+    mean, var = draws.array.mean(0), draws.array.var(0)
     np.testing.assert_allclose(mean, [0, 0.5, 3, 40], rtol=0.05, atol=0.02)
     np.testing.assert_allclose(var, [0, 0.5, 3, 40], rtol=0.1, atol=0.03)
-    assert (draws.data == np.round(draws.data)).all()
+    assert (draws.array == np.round(draws.array)).all()
     assert ember.poisson(rates.double()).dtype == np.float64
     g1, g2 = ember.Generator().manual_seed(3), ember.Generator().manual_seed(3)
-    assert np.array_equal(ember.poisson(rates, g1).data, ember.poisson(rates, g2).data)
+    assert np.array_equal(ember.poisson(rates, g1).array, ember.poisson(rates, g2).array)
     bad = np.array([-1.0], dtype=np.float32)
     same_error(torch, lambda: ember.poisson(ember.tensor(bad)),
                lambda: torch.poisson(torch.tensor(bad)))  # fmt: skip
@@ -64,9 +64,9 @@ def test_binomial(torch):
     prob = ember.tensor([0.5, 0.0, 0.3, 0.9])
     draws = ember.binomial(count, prob.expand(4000, 4))
     assert draws.shape == (4000, 4) and draws.dtype == np.float32
-    np.testing.assert_allclose(draws.data.mean(0), [0, 0, 3, 45], rtol=0.03, atol=0.01)
-    np.testing.assert_allclose(draws.data.var(0), [0, 0, 2.1, 4.5], rtol=0.1, atol=0.01)
-    assert (draws.data <= count.data).all() and (draws.data >= 0).all()
+    np.testing.assert_allclose(draws.array.mean(0), [0, 0, 3, 45], rtol=0.03, atol=0.01)
+    np.testing.assert_allclose(draws.array.var(0), [0, 0, 2.1, 4.5], rtol=0.1, atol=0.01)
+    assert (draws.array <= count.array).all() and (draws.array >= 0).all()
     one = ember.binomial(ember.tensor([3.0]), ember.tensor([1.5]))  # torch treats p > 1 as 1
     assert one.tolist() == torch.binomial(torch.tensor([3.0]), torch.tensor([1.5])).tolist()
     ci, ti = np.array([3]), np.array([0.5])
@@ -158,13 +158,13 @@ def test_rng_state_round_trips(torch):
     state = ember.get_rng_state()
     assert state.dtype == np.uint8 and state.ndim == 1
     assert state.dtype == torch.get_rng_state().numpy().dtype
-    first = [ember.rand(4).data, ember.randn(3).data, ember.randint(0, 100, (5,)).data]
+    first = [ember.rand(4).array, ember.randn(3).array, ember.randint(0, 100, (5,)).array]
     ember.manual_seed(99)
     ember.set_rng_state(state)
-    again = [ember.rand(4).data, ember.randn(3).data, ember.randint(0, 100, (5,)).data]
+    again = [ember.rand(4).array, ember.randn(3).array, ember.randint(0, 100, (5,)).array]
     for a, b in zip(first, again):
         assert np.array_equal(a, b)
-    assert np.array_equal(ember.get_rng_state().data, ember.get_rng_state().data)
+    assert np.array_equal(ember.get_rng_state().array, ember.get_rng_state().array)
     same_error(torch, lambda: ember.set_rng_state(ember.zeros(3)),
                lambda: torch.set_rng_state(torch.zeros(3)))  # fmt: skip
     with pytest.raises(RuntimeError, match="RNG state of size 48"):
@@ -258,7 +258,7 @@ def test_inplace_forms_with_arguments(torch):
         torch.round_(t, decimals=1).tolist()
     )
     e, t = ember.tensor([np.nan, np.inf, 1.0]), torch.tensor([np.nan, np.inf, 1.0])
-    np.testing.assert_allclose(ember.nan_to_num_(e, 0.5, 9.0).data,
+    np.testing.assert_allclose(ember.nan_to_num_(e, 0.5, 9.0).array,
                                torch.nan_to_num_(t, 0.5, 9.0).numpy())  # fmt: skip
     x = ember.ones(3, requires_grad=True)
     y = x * 2
@@ -279,12 +279,12 @@ def test_dropout_forms(torch, name):
     out = getattr(ember, name)(y, 0.25, True)
     assert out is y and y.shape == (4000, 8)
     if name == "dropout_":
-        kept = y.data != 0
+        kept = y.array != 0
         assert abs(kept.mean() - 0.75) < 0.03
-        np.testing.assert_allclose(y.data[kept], x.data[kept] / 0.75, rtol=1e-6)
+        np.testing.assert_allclose(y.array[kept], x.array[kept] / 0.75, rtol=1e-6)
         y.sum().backward()
-        np.testing.assert_allclose(x.grad.data, kept / 0.75, rtol=1e-6)
+        np.testing.assert_allclose(x.grad.array, kept / 0.75, rtol=1e-6)
     else:
         # zero mean and unit variance survive (SELU's self-normalisation)
-        assert abs(y.data.mean()) < 0.05 and abs(y.data.std() - 1) < 0.05
-        assert (y.data != x.data).mean() > 0.2
+        assert abs(y.array.mean()) < 0.05 and abs(y.array.std() - 1) < 0.05
+        assert (y.array != x.array).mean() > 0.2

@@ -50,9 +50,9 @@ def test_slice_scatter(torch, dtype, shape, dim, start, end, step):
     t = torch.slice_scatter(tx, ts, dim, start, end, step)
     check(torch, e, t, [ex, es], [tx, ts], dtype)
     kw = dict(dim=dim, start=start, end=end, step=step)
-    np.testing.assert_array_equal(ex.slice_scatter(es, **kw).data, t.detach().numpy())
+    np.testing.assert_array_equal(ex.slice_scatter(es, **kw).array, t.detach().numpy())
     np.testing.assert_array_equal(
-        ember.slice_scatter(input=ex, src=es, **kw).data, t.detach().numpy()
+        ember.slice_scatter(input=ex, src=es, **kw).array, t.detach().numpy()
     )
 
 
@@ -68,7 +68,7 @@ def test_select_scatter(torch, dtype, shape, dim, index):
     t = torch.select_scatter(tx, ts, dim, index)
     check(torch, e, t, [ex, es], [tx, ts], dtype)
     out = ex.select_scatter(src=es, dim=dim, index=index)
-    np.testing.assert_array_equal(out.data, t.detach().numpy())
+    np.testing.assert_array_equal(out.array, t.detach().numpy())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -93,7 +93,7 @@ def test_diagonal_scatter(torch, dtype, shape, offset, dim1, dim2):
     t = torch.diagonal_scatter(tx, ts, offset, dim1, dim2)
     check(torch, e, t, [ex, es], [tx, ts], dtype)
     out = ex.diagonal_scatter(es, offset=offset, dim1=dim1, dim2=dim2)
-    np.testing.assert_array_equal(out.data, t.detach().numpy())
+    np.testing.assert_array_equal(out.array, t.detach().numpy())
 
 
 def test_scatter_variants_gradcheck():
@@ -149,7 +149,7 @@ def test_split_with_sizes(torch, dtype, sizes, dim):
     check(torch, list(e), list(t), [ex], [tx], dtype)
     m = ex.split_with_sizes(split_sizes=sizes, dim=dim)
     for a, b in zip(m, t):
-        np.testing.assert_array_equal(a.data, b.detach().numpy())
+        np.testing.assert_array_equal(a.array, b.detach().numpy())
 
 
 def test_split_with_sizes_errors(torch):
@@ -182,7 +182,7 @@ def test_index_reduce(torch, dtype, reduce, include_self, shape, dim, index):
     m = ex.index_reduce(
         dim=dim, index=ember.tensor(idx), source=es, reduce=reduce, include_self=include_self
     )
-    np.testing.assert_allclose(m.data, t.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(m.array, t.detach().numpy(), **tol(dtype))
 
 
 @pytest.mark.parametrize("reduce", ["amax", "amin", "mean"])
@@ -208,14 +208,14 @@ def test_index_reduce_integer_and_inplace(torch):
             t = torch.tensor(xi).index_reduce(
                 0, torch.tensor([2, 2]), torch.tensor(si), reduce, include_self=inc
             )
-            assert e.data.dtype == np.int64
-            np.testing.assert_array_equal(e.data, t.numpy())
+            assert e.array.dtype == np.int64
+            np.testing.assert_array_equal(e.array, t.numpy())
     x = rand(4, 3)
     e, t = ember.tensor(x), torch.tensor(x)
     r = e.index_reduce_(0, ember.tensor([1, 3]), ember.tensor(rand(2, 3, seed=2)), "amax")
     t.index_reduce_(0, torch.tensor([1, 3]), torch.tensor(rand(2, 3, seed=2)), "amax")
     assert r is e
-    np.testing.assert_array_equal(e.data, t.numpy())
+    np.testing.assert_array_equal(e.array, t.numpy())
 
 
 def test_index_reduce_gradcheck():
@@ -577,7 +577,7 @@ def test_top_level_nn_function(torch, key, keywords, dtype):
     check(torch, e_out, t_out, e_leaves, t_leaves, dtype)
     if key == "batch_norm":  # the running statistics move as torch's
         for i in (3, 4):
-            np.testing.assert_allclose(e_args[i].data, t_args[i].numpy(), **tol(dtype))
+            np.testing.assert_allclose(e_args[i].array, t_args[i].numpy(), **tol(dtype))
 
 
 def test_top_level_defaults(torch):
@@ -611,7 +611,7 @@ def test_top_level_defaults(torch):
         ),
     ]
     for a, b in pairs:
-        np.testing.assert_allclose(a.data, b.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(a.array, b.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_top_level_ctc_loss(torch):
@@ -644,7 +644,7 @@ def test_top_level_ctc_loss(torch):
         reduction=2,
         zero_infinity=True,
     )
-    np.testing.assert_allclose(e.data, t.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(e.array, t.detach().numpy(), rtol=1e-10)
 
 
 def test_top_level_dropouts_in_training(torch):
@@ -653,14 +653,14 @@ def test_top_level_dropouts_in_training(torch):
     e = ember.tensor(x)
     for name in ("dropout", "alpha_dropout", "feature_alpha_dropout"):
         same = getattr(ember, name)(e, 0.0, True)
-        np.testing.assert_allclose(same.data, getattr(torch, name)(torch.tensor(x), 0.0, True))
-        np.testing.assert_array_equal(same.data, x)
+        np.testing.assert_allclose(same.array, getattr(torch, name)(torch.tensor(x), 0.0, True))
+        np.testing.assert_array_equal(same.array, x)
         out = getattr(ember, name)(e, 0.4, True)
-        assert out.shape == e.shape and not np.array_equal(out.data, x)
-    y = ember.dropout(e, 0.25, True).data
+        assert out.shape == e.shape and not np.array_equal(out.array, x)
+    y = ember.dropout(e, 0.25, True).array
     assert np.all(np.isclose(y, 0) | np.isclose(y, x / 0.75))
     assert 0.15 < np.isclose(y, 0).mean() < 0.35
-    r = ember.rrelu(-e, 0.1, 0.3, True).data  # slopes drawn within [lower, upper]
+    r = ember.rrelu(-e, 0.1, 0.3, True).array  # slopes drawn within [lower, upper]
     assert np.all((r <= -0.1 * x + 1e-12) & (r >= -0.3 * x - 1e-12))
     assert len(np.unique(np.round(r / x, 12))) > 100
 
@@ -674,7 +674,7 @@ def test_top_level_rrelu_generator():
         e = ember.tensor(x, requires_grad=True)
         y = ember.rrelu(e, 0.1, 0.3, True, ember.Generator().manual_seed(seed))
         y.sum().backward()
-        runs.append((y.data, e.grad.data))
+        runs.append((y.array, e.grad.array))
     np.testing.assert_array_equal(runs[0][0], runs[1][0])
     assert not np.array_equal(runs[0][0], runs[2][0])
     y, g = runs[0]
@@ -690,8 +690,8 @@ def test_top_level_reduction_must_be_an_int_code():
     with pytest.raises(ValueError, match="reduction"):
         ember.hinge_embedding_loss(e, e.sign(), 1.0, 3)
     np.testing.assert_allclose(
-        ember.hinge_embedding_loss(e, e.sign(), 1.0, "sum").data,
-        ember.hinge_embedding_loss(e, e.sign(), 1.0, 2).data,
+        ember.hinge_embedding_loss(e, e.sign(), 1.0, "sum").array,
+        ember.hinge_embedding_loss(e, e.sign(), 1.0, 2).array,
     )
 
 
@@ -752,4 +752,4 @@ def test_reduction_left_out_is_elementwise_as_torch(torch, name, nargs):
     e = getattr(ember, name)(*[ember.tensor(v) for v in arrays[:nargs]])
     t = getattr(torch, name)(*[torch.tensor(v) for v in arrays[:nargs]])
     assert t.ndim > 0 and tuple(e.shape) == tuple(t.shape)
-    np.testing.assert_allclose(e.data, t.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(e.array, t.numpy(), rtol=1e-10, atol=1e-12)

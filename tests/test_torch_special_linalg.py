@@ -69,13 +69,13 @@ def test_i0_matches_torch(torch, dtype):
 def test_i0_integers_and_in_place(torch):
     out = ember.i0(ember.tensor([0, 1, 2]))
     ref = torch.i0(torch.tensor([0, 1, 2]))
-    assert out.data.dtype == np.float32
-    np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)
+    assert out.array.dtype == np.float32
+    np.testing.assert_allclose(out.array, ref.numpy(), rtol=1e-6)
     x = rand(5)
     e, t = ember.tensor(x.copy()), torch.tensor(x.copy())
     assert e.i0_() is e
     t.i0_()
-    np.testing.assert_allclose(e.data, t.numpy(), **tol(np.float64))
+    np.testing.assert_allclose(e.array, t.numpy(), **tol(np.float64))
 
 
 # ---------------------------------------------------------------- igamma / igammac
@@ -96,20 +96,20 @@ def test_igamma_edges_promotion_in_place(torch):
     for name in ("igamma", "igammac"):
         out = getattr(ember, name)(ember.tensor(a), ember.tensor(x))
         ref = getattr(torch, name)(torch.tensor(a), torch.tensor(x))
-        np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6, equal_nan=True)
+        np.testing.assert_allclose(out.array, ref.numpy(), rtol=1e-6, equal_nan=True)
     # float32 with float64 → float64; float32 with int64 → float32
     a32, x64 = ember.tensor(np.float32([1.5])), ember.tensor(np.float64([2.0]))
-    assert ember.igamma(a32, x64).data.dtype == np.float64
-    assert ember.igamma(a32, ember.tensor([2])).data.dtype == np.float32
+    assert ember.igamma(a32, x64).array.dtype == np.float64
+    assert ember.igamma(a32, ember.tensor([2])).array.dtype == np.float32
     e, t = ember.tensor(positive(4)), torch.tensor(positive(4))
     other = positive(4, seed=3)
     assert e.igammac_(ember.tensor(other)) is e
     t.igammac_(torch.tensor(other))
-    np.testing.assert_allclose(e.data, t.numpy(), **tol(np.float64))
+    np.testing.assert_allclose(e.array, t.numpy(), **tol(np.float64))
     e, t = ember.tensor(positive(4)), torch.tensor(positive(4))
     e.igamma_(ember.tensor(other))
     t.igamma_(torch.tensor(other))
-    np.testing.assert_allclose(e.data, t.numpy(), **tol(np.float64))
+    np.testing.assert_allclose(e.array, t.numpy(), **tol(np.float64))
 
 
 def test_igamma_errors(torch):
@@ -145,7 +145,7 @@ def test_mvlgamma_matches_torch(torch, dtype, p):
     e, t = ember.tensor(x.copy()), torch.tensor(x.copy())
     assert e.mvlgamma_(p) is e
     t.mvlgamma_(p)
-    np.testing.assert_allclose(e.data, t.numpy(), **tol(dtype))
+    np.testing.assert_allclose(e.array, t.numpy(), **tol(dtype))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -160,7 +160,7 @@ def test_polygamma_matches_torch(torch, dtype, n):
     e, t = ember.tensor(x.copy()), torch.tensor(x.copy())
     assert e.polygamma_(n) is e
     t.polygamma_(n)
-    np.testing.assert_allclose(e.data, t.numpy(), **tol(dtype))
+    np.testing.assert_allclose(e.array, t.numpy(), **tol(dtype))
 
 
 def test_special_integers_and_poles(torch):
@@ -169,13 +169,13 @@ def test_special_integers_and_poles(torch):
         (lambda x: ember.mvlgamma(x, 2), lambda x: torch.mvlgamma(x, 2)),
     ]:
         out, ref = fn_e(ember.tensor([3, 4])), fn_t(torch.tensor([3, 4]))
-        assert out.data.dtype == np.float32
-        np.testing.assert_allclose(out.data, ref.numpy(), rtol=1e-6)
+        assert out.array.dtype == np.float32
+        np.testing.assert_allclose(out.array, ref.numpy(), rtol=1e-6)
     x = np.array([0.0, -1.0, -1.5, 1.0])
     for n in (0, 2, 3):
         out = ember.polygamma(n, ember.tensor(x))
         np.testing.assert_allclose(
-            out.data, torch.polygamma(n, torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-10
+            out.array, torch.polygamma(n, torch.tensor(x, dtype=torch.float64)).numpy(), rtol=1e-10
         )
 
 
@@ -269,7 +269,7 @@ def test_linalg_errors(torch):
 # ---------------------------------------------------------------- qr / svd
 def _qr_fixed(lib, Q, R):  # noqa: N803
     """Q and R with R's diagonal made positive: unique, so comparable (the sign a constant)."""
-    d = np.diagonal(R.detach().numpy() if lib != ember else R.data, axis1=-2, axis2=-1)
+    d = np.diagonal(R.detach().numpy() if lib != ember else R.array, axis1=-2, axis2=-1)
     s = np.where(d < 0, -1.0, 1.0).astype(d.dtype)
     return Q * lib.tensor(s[..., None, :]), R * lib.tensor(s[..., :, None])
 
@@ -294,14 +294,14 @@ def test_qr_complete(torch):
     qt, rt = quiet(torch.qr, torch.tensor(a), some=False)
     assert tuple(qe.shape) == tuple(qt.shape) == (5, 5)
     assert tuple(re.shape) == tuple(rt.shape) == (5, 3)
-    np.testing.assert_allclose((qe @ re).data, a, **tol(np.float64))
-    np.testing.assert_allclose((qe.mT @ qe).data, np.eye(5), atol=1e-12)
-    np.testing.assert_allclose(np.abs(re.data), np.abs(rt.numpy()), atol=1e-12)
+    np.testing.assert_allclose((qe @ re).array, a, **tol(np.float64))
+    np.testing.assert_allclose((qe.mT @ qe).array, np.eye(5), atol=1e-12)
+    np.testing.assert_allclose(np.abs(re.array), np.abs(rt.numpy()), atol=1e-12)
 
 
 def _svd_fixed(lib, U, S, V):  # noqa: N803
     """U and V with each column of U summing positive: unique for distinct σ."""
-    u = U.detach().numpy() if lib != ember else U.data
+    u = U.detach().numpy() if lib != ember else U.array
     s = np.where(u.sum(-2) < 0, -1.0, 1.0).astype(u.dtype)[..., None, :]
     return U * lib.tensor(s), S, V * lib.tensor(s)
 
@@ -325,14 +325,14 @@ def test_svd_full_and_no_uv(torch):
     ue, se, ve = ember.svd(ember.tensor(a), some=False)
     ut, st, vt = torch.svd(torch.tensor(a), some=False)
     assert ue.shape == ut.shape and ve.shape == vt.shape
-    np.testing.assert_allclose(se.data, st.numpy(), **tol(np.float64))
+    np.testing.assert_allclose(se.array, st.numpy(), **tol(np.float64))
     recon = ue[..., :3] @ (se.unsqueeze(-1) * ve.mT)
-    np.testing.assert_allclose(recon.data, a, **tol(np.float64))
+    np.testing.assert_allclose(recon.array, a, **tol(np.float64))
     for dtype in DTYPES:
         es, ts = leaves(torch, rand(2, 4, 3, dtype=dtype))
         out_e, out_t = ember.svd(es[0], compute_uv=False), torch.svd(ts[0], compute_uv=False)
         check(torch, list(out_e), list(out_t), es, ts, dtype)
-        assert not out_e.U.data.any() and not out_e.V.data.any()
+        assert not out_e.U.array.any() and not out_e.V.array.any()
 
 
 # ---------------------------------------------------------------- dist / trapz
@@ -358,7 +358,8 @@ def test_dist_edges(torch):
     check(torch, ember.dist(*es), torch.dist(*ts), es, ts, np.float64)
     out = ember.dist(ember.tensor(np.float32([1, 2])), ember.tensor([1.0, 4.0]))
     assert (
-        out.data.dtype == torch.dist(torch.tensor([1.0, 2]), torch.tensor([1.0, 4.0])).numpy().dtype
+        out.array.dtype
+        == torch.dist(torch.tensor([1.0, 2]), torch.tensor([1.0, 4.0])).numpy().dtype
     )
     same_error(
         torch,
@@ -420,8 +421,8 @@ def test_gradient_coordinates_match_torch(torch, dtype, edge_order):
 def test_gradient_edges(torch):
     out = ember.gradient(ember.tensor([1, 2, 4]))
     ref = torch.gradient(torch.tensor([1, 2, 4]))
-    assert out[0].data.dtype == ref[0].numpy().dtype
-    np.testing.assert_allclose(out[0].data, ref[0].numpy())
+    assert out[0].array.dtype == ref[0].numpy().dtype
+    np.testing.assert_allclose(out[0].array, ref[0].numpy())
     assert ember.gradient(ember.tensor(3.0)) == ()
     es, ts = leaves(torch, rand(2, 4))  # size 2 = edge_order + 1: no interior
     check(torch, list(ember.gradient(es[0])), list(torch.gradient(ts[0])), es, ts, np.float64)
@@ -455,13 +456,13 @@ def test_lu_pivots_are_ember_lus(torch):
     a = rand(2, 4, 4)
     LU, piv = ember.lu(ember.tensor(a))  # noqa: N806
     LU_t, piv_t = torch.linalg.lu_factor(torch.tensor(a))  # noqa: N806
-    np.testing.assert_array_equal(piv.data, piv_t.numpy())
-    np.testing.assert_allclose(LU.data, LU_t.numpy(), **tol(np.float64))
+    np.testing.assert_array_equal(piv.array, piv_t.numpy())
+    np.testing.assert_allclose(LU.array, LU_t.numpy(), **tol(np.float64))
     P, L, U = ember.lu_unpack(LU, piv)  # noqa: N806
-    np.testing.assert_allclose((P @ L @ U).data, a, **tol(np.float64))
+    np.testing.assert_allclose((P @ L @ U).array, a, **tol(np.float64))
     b = rand(2, 4, 2, seed=5)
     np.testing.assert_allclose(
-        ember.lu_solve(ember.tensor(b), LU, piv).data, np.linalg.solve(a, b), **tol(np.float64)
+        ember.lu_solve(ember.tensor(b), LU, piv).array, np.linalg.solve(a, b), **tol(np.float64)
     )
 
 
@@ -584,6 +585,6 @@ def test_gradchecks():
             _g(rand(3, 5), _coords(5, np.float64, 2)),
         )
     LU, piv = ember.lu(ember.tensor(well(2, 3, 3)))  # noqa: N806
-    assert gc(lambda b, lu: ember.lu_solve(b, lu, piv), _g(rand(2, 3, 2), LU.data))
-    assert gc(lambda lu: ember.lu_unpack(lu, piv).L, _g(LU.data))
-    assert gc(lambda lu: ember.lu_unpack(lu, piv).U, _g(LU.data))
+    assert gc(lambda b, lu: ember.lu_solve(b, lu, piv), _g(rand(2, 3, 2), LU.array))
+    assert gc(lambda lu: ember.lu_unpack(lu, piv).L, _g(LU.array))
+    assert gc(lambda lu: ember.lu_unpack(lu, piv).U, _g(LU.array))

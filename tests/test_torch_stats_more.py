@@ -61,8 +61,8 @@ def test_mode_long_rows_pick_an_index_holding_the_mode(torch):
     picks the last; both hold the same value."""
     x = ints(3, 60, high=5)
     v, i = ember.mode(ember.tensor(x), 1)
-    np.testing.assert_array_equal(v.data, torch.mode(torch.tensor(x), 1).values.numpy())
-    np.testing.assert_array_equal(np.take_along_axis(x, i.data[:, None], 1)[:, 0], v.data)
+    np.testing.assert_array_equal(v.array, torch.mode(torch.tensor(x), 1).values.numpy())
+    np.testing.assert_array_equal(np.take_along_axis(x, i.array[:, None], 1)[:, 0], v.array)
 
 
 def test_mode_errors(torch):
@@ -167,7 +167,7 @@ def test_nanquantile_matches_torch(torch, dtype, interpolation, q, dim, keepdim)
     t_out = torch.nanquantile(t, tq, dim, keepdim, **kw)
     # torch sends nan rows' gradient nowhere useful either; compare on finite outputs only
     finite = np.isfinite(t_out.detach().numpy())
-    np.testing.assert_array_equal(np.isfinite(e_out.data), finite)
+    np.testing.assert_array_equal(np.isfinite(e_out.array), finite)
     w = np.where(finite, rand(*t_out.shape, dtype=dtype, seed=5), 0).astype(dtype)
     check(
         torch,
@@ -182,7 +182,7 @@ def test_nanquantile_matches_torch(torch, dtype, interpolation, q, dim, keepdim)
 def test_nanquantile_without_nan_is_quantile_and_method_and_gradcheck(torch):
     x = rand(3, 6)
     e, t = ember.tensor(x), torch.tensor(x)
-    np.testing.assert_allclose(e.nanquantile(0.4, 1).data, e.quantile(0.4, 1).data, rtol=1e-12)
+    np.testing.assert_allclose(e.nanquantile(0.4, 1).array, e.quantile(0.4, 1).array, rtol=1e-12)
     check(torch, e.nanquantile(0.7), t.nanquantile(0.7), [], [], np.float64)
     x0 = np.array(1.5)
     for q in (0.5, [0.2, 0.8]):
@@ -253,7 +253,7 @@ def test_unique_consecutive_floats_method_and_edges(torch):
         e_out = ember.tensor(x).unique_consecutive(*args)
         t_out = torch.tensor(x).unique_consecutive(*args)
         for a, b in zip(e_out if args else [e_out], t_out if args else [t_out]):
-            np.testing.assert_array_equal(a.data, b.numpy())
+            np.testing.assert_array_equal(a.array, b.numpy())
     for x in [np.zeros(0), np.array(3)]:
         e_out = ember.unique_consecutive(ember.tensor(x), True, True)
         t_out = torch.unique_consecutive(torch.tensor(x), return_inverse=True, return_counts=True)
@@ -386,7 +386,7 @@ def test_cov_matches_torch(torch, dtype, shape, correction, weights):
         t_out = torch.cov(t.clone() if t.ndim == 0 else t, **kw_t)  # torch's 0-d view of a leaf
         e_out = ember.cov(e, **kw_e)
     if not np.isfinite(t_out.detach().numpy()).all():  # no degrees of freedom: inf or nan
-        np.testing.assert_array_equal(e_out.data, t_out.detach().numpy())
+        np.testing.assert_array_equal(e_out.array, t_out.detach().numpy())
         return
     used = [e, ea] if weights and "a" in weights else [e]
     check(torch, e_out, t_out, used, [t, ta] if len(used) == 2 else [t], dtype)
@@ -397,7 +397,7 @@ def test_cov_method_ints_warning_and_gradcheck(torch):
     check(torch, ember.tensor(x).cov(), torch.tensor(x).cov(), [], [], np.float64, grad=False)
     with pytest.warns(UserWarning, match="degrees of freedom is <= 0"):
         out = ember.cov(ember.tensor(3.0))
-    assert np.isnan(out.data) and out.shape == ()
+    assert np.isnan(out.array) and out.shape == ()
     a = np.abs(rand(5, seed=1)) + 0.2
     gradcheck(lambda x, w: x.cov(correction=1, aweights=w), rand(3, 5), a)
     gradcheck(lambda x: x.cov(fweights=ember.tensor([1, 2, 0, 3, 1])), rand(2, 5))
@@ -442,7 +442,7 @@ def test_corrcoef_matches_torch(torch, dtype, shape):
         [t],
         dtype,
     )
-    np.testing.assert_allclose(e_out.data, t_out.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(e_out.array, t_out.detach().numpy(), **tol(dtype))
 
 
 def test_corrcoef_method_ints_and_gradcheck(torch):
@@ -540,7 +540,7 @@ def test_combinations_matches_torch(torch, dtype, r, with_replacement):
     (e,), (t,) = leaves(torch, rand(5, dtype=dtype))
     e_out = ember.combinations(e, r, with_replacement)
     t_out = torch.combinations(t, r, with_replacement)
-    check(torch, e_out, t_out, [e], [t], dtype, grad=e_out.data.size > 0)
+    check(torch, e_out, t_out, [e], [t], dtype, grad=e_out.array.size > 0)
 
 
 def test_combinations_ints_gradcheck_and_errors(torch):
@@ -622,7 +622,7 @@ def test_renorm_method_inplace_gradcheck_and_errors(torch):
     e, t = ember.tensor(x), torch.tensor(x)
     assert e.renorm_(1, 1, 2.0) is e
     t.renorm_(1, 1, 2.0)
-    np.testing.assert_allclose(e.data, t.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(e.array, t.numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="renorm_"):
         ember.tensor(x, requires_grad=True).renorm_(2, 0, 1.0)
     gradcheck(lambda a: a.renorm(2, 1, 1.2), x)

@@ -41,8 +41,8 @@ def check(torch, e_outs, t_outs, e_leaves, t_leaves, dtype, grad=True):
     for i, (e, t) in enumerate(zip(e_outs, t_outs)):
         assert tuple(e.shape) == tuple(t.shape)
         t_np = t.detach().numpy()
-        assert e.data.dtype == t_np.dtype, (e.data.dtype, t_np.dtype)
-        np.testing.assert_allclose(e.data, t_np, **tol(dtype))
+        assert e.array.dtype == t_np.dtype, (e.array.dtype, t_np.dtype)
+        np.testing.assert_allclose(e.array, t_np, **tol(dtype))
         if grad and t_np.dtype.kind == "f" and t.requires_grad:
             w = np.random.default_rng(i + 1).standard_normal(e.shape).astype(t_np.dtype)
             e_loss = e_loss + (e * ember.tensor(w)).sum()
@@ -53,7 +53,7 @@ def check(torch, e_outs, t_outs, e_leaves, t_leaves, dtype, grad=True):
     t_loss.backward()
     for e, t in zip(e_leaves, t_leaves):
         assert e.grad is not None and t.grad is not None
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **tol(dtype))
+        np.testing.assert_allclose(e.grad.array, t.grad.numpy(), **tol(dtype))
 
 
 def same_error(torch, e_fn, t_fn):

@@ -85,7 +85,7 @@ def read_input(args: argparse.Namespace, config: dict, model) -> tuple[Tensor, s
         if not 0 <= args.index < len(split):
             raise IndexError(f"--index {args.index}: the {args.split} split has {len(split)}")
         x, y = split[args.index]
-        x = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float32)
+        x = np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float32)
         return Tensor(x[None]), f"{args.split}-{args.index}-label-{int(np.asarray(_raw(y)))}"
     path = args.input
     if not path.is_file():
@@ -107,7 +107,7 @@ def read_input(args: argparse.Namespace, config: dict, model) -> tuple[Tensor, s
 
 
 def _raw(v):
-    return v.data if isinstance(v, Tensor) else v
+    return v.array if isinstance(v, Tensor) else v
 
 
 def inspect_text(args: argparse.Namespace) -> int:
@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     out = args.out or args.run_dir / "figures" / f"inspect-{label}"
     logits = model(x)
-    probs = logits.softmax(-1).data[0]
+    probs = logits.softmax(-1).array[0]
     top = int(probs.argmax())
     print(f"{config['model']} on {label}: predicted class {top} (p = {probs[top]:.3f})")
     written = 0

@@ -38,7 +38,7 @@ def default_collate(samples: list) -> Any:
         return list(samples)
     on_device = any(isinstance(s, Tensor) for s in samples)
     # host samples are stacked on the host and copied to the device once, as a batch
-    arrays = [s.data if isinstance(s, Tensor) else numpy.asarray(s) for s in samples]
+    arrays = [s.array if isinstance(s, Tensor) else numpy.asarray(s) for s in samples]
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
         raise ValueError(

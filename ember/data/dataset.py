@@ -27,7 +27,7 @@ class Dataset:
 
 def _array_of(t) -> numpy.ndarray:
     if isinstance(t, Tensor):
-        return t.data
+        return t.array
     if hasattr(t, "detach") and hasattr(t, "numpy"):  # a torch tensor
         return t.detach().cpu().numpy()
     return numpy.asarray(t)

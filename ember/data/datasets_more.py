@@ -66,11 +66,13 @@ class ConcatDataset(Dataset):
             if not isinstance(part, tuple) or not all(isinstance(p, Tensor) for p in part):
                 return None
             if out is None:
-                out = [numpy.empty((len(indices),) + p.data.shape[1:], p.data.dtype) for p in part]
+                out = [
+                    numpy.empty((len(indices),) + p.array.shape[1:], p.array.dtype) for p in part
+                ]
             if len(part) != len(out):
                 return None
             for o, p in zip(out, part):
-                o[mask] = to_numpy(p.data)
+                o[mask] = to_numpy(p.array)
         return tuple(Tensor(o) for o in out)
 
 

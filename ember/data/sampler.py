@@ -62,7 +62,7 @@ def _checked_generator(generator: Generator | None) -> Generator | None:
 
 def _array(values, dtype=None) -> numpy.ndarray:
     if isinstance(values, Tensor):
-        return numpy.asarray(values.data, dtype=dtype)
+        return numpy.asarray(values.array, dtype=dtype)
     if hasattr(values, "detach") and hasattr(values, "numpy"):  # a torch tensor
         return numpy.asarray(values.detach().cpu().numpy(), dtype=dtype)
     return numpy.asarray(values, dtype=dtype)
@@ -196,7 +196,7 @@ class WeightedRandomSampler(Sampler):
 
     def epoch_indices(self, generator: Generator | None = None) -> numpy.ndarray:
         g = _pick(generator, self.generator)
-        w = self.weights.data
+        w = self.weights.array
         if self.replacement:
             cdf = numpy.cumsum(w)
             cdf /= cdf[-1]  # the last non-zero weight ends exactly at 1.0

@@ -102,7 +102,7 @@ class CharVocab:
 
     def decode(self, ids) -> str:
         """The string of the ids (a list, array or Tensor)."""
-        ids = getattr(ids, "data", ids)
+        ids = getattr(ids, "array", ids)
         return "".join(self.itos[int(i)] for i in to_numpy(ids).reshape(-1))  # host ids
 
     def to_json(self) -> str:

@@ -132,7 +132,7 @@ class ActivationCapture:
         rec = id(module) in self.recurrent
         kind = type(module).__name__
         self.rows.append(
-            _row(self._label(module, kind, False), kind, None, None, out.data, -1, rec)
+            _row(self._label(module, kind, False), kind, None, None, out.array, -1, rec)
         )
 
     def root_pre_hook(self, module, inputs) -> None:

@@ -103,7 +103,7 @@ class _AnomalyObserver:
         if root is None:
             return None
         for name, p in root.named_parameters():
-            if p.data is array:
+            if p.array is array:
                 return name
         return None
 

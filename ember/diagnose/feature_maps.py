@@ -44,7 +44,7 @@ def capture_feature_maps(model: nn.Module, x: Tensor) -> dict[str, np.ndarray]:
     for name, m in layers:
 
         def record(module, inputs, output, name=name):
-            maps[name] = np.array(backend.to_numpy(output.data))
+            maps[name] = np.array(backend.to_numpy(output.array))
 
         handles.append(m.register_forward_hook(record))
     was_training = model.training
@@ -65,7 +65,7 @@ def first_conv_filters(model: nn.Module) -> tuple[str, np.ndarray]:
     if not layers:
         raise ValueError(f"{type(model).__name__} has no Conv1d/Conv2d layers")
     name, m = layers[0]
-    return name, np.array(backend.to_numpy(m.weight.data))
+    return name, np.array(backend.to_numpy(m.weight.array))
 
 
 def _figure(width: float, height: float) -> Figure:
@@ -122,7 +122,7 @@ def save_feature_maps(
     x = x if isinstance(x, Tensor) else Tensor(x)
     maps = capture_feature_maps(model, x)
     paths = []
-    shown = np.array(backend.to_numpy(x.data))[sample]
+    shown = np.array(backend.to_numpy(x.array))[sample]
     img = shown[0] if shown.ndim == 3 and shown.shape[0] == 1 else shown
     if img.ndim == 3:  # colour: channels last for imshow, scaled to [0, 1]
         img = img.transpose(1, 2, 0)

@@ -192,7 +192,7 @@ def gate_heatmaps(
         raise ValueError("gate_heatmaps needs at least one recorded gate")
     arrays = {}
     for name, a in gates.items():
-        a = np.asarray(getattr(a, "data", a), dtype=float)
+        a = np.asarray(getattr(a, "array", a), dtype=float)
         if a.ndim == 3:
             if not 0 <= sequence < a.shape[1]:
                 raise IndexError(f"sequence {sequence} is out of range for {a.shape[1]} sequences")
@@ -217,7 +217,7 @@ def gradient_through_time_figure(norms: dict, title: str = "Gradient through tim
     """‖∂L/∂h_t‖ against t for each model ({label: array (T,)}), log scale: a line that
     falls steeply towards t = 0 is a gradient vanishing through time."""
     series = {
-        label: (np.arange(len(v)), np.asarray(getattr(v, "data", v), dtype=float))
+        label: (np.arange(len(v)), np.asarray(getattr(v, "array", v), dtype=float))
         for label, v in norms.items()
     }
     return line_plot(series, title, "time step t", "‖∂L/∂h_t‖", logy=True)

@@ -107,7 +107,7 @@ class GradientHealth:
 
 def snapshot(named_params) -> dict:
     """Copies of the parameters' arrays, to measure the optimizer's step against."""
-    return {name: p.data.copy() for name, p in named_params}
+    return {name: p.array.copy() for name, p in named_params}
 
 
 def gradient_health(
@@ -127,8 +127,8 @@ def gradient_health(
         named = named.named_parameters()
     rows = []
     for name, p in named:
-        w = p.data
-        g = None if p.grad is None else p.grad.data
+        w = p.array
+        g = None if p.grad is None else p.grad.array
         row = ParamHealth(name, tuple(w.shape), None if g is None else _norm(g), _norm(w))
         if g is not None:
             nz = int(xp.count_nonzero(g))

@@ -177,7 +177,7 @@ class Uniform(Distribution):
 
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.low.dtype)
-        inside = (self.low.data <= x.data) & (self.high.data > x.data)
+        inside = (self.low.array <= x.array) & (self.high.array > x.array)
         with errstate(divide="ignore"):
             log_inside = Tensor(xp.log(inside.astype(self.low.dtype)))  # 0 inside, −∞ outside
         return log_inside - (self.high - self.low).log()
@@ -220,7 +220,7 @@ class Exponential(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return Tensor(xp.zeros_like(self.rate.data))
+        return Tensor(xp.zeros_like(self.rate.array))
 
     @property
     def stddev(self) -> Tensor:

@@ -75,7 +75,7 @@ class StudentT(Distribution):
 
     @property
     def mean(self) -> Tensor:
-        return self.loc.where(Tensor(self.df.data > 1), _full(self.loc, (), xp.nan))
+        return self.loc.where(Tensor(self.df.array > 1), _full(self.loc, (), xp.nan))
 
     @property
     def mode(self) -> Tensor:
@@ -83,7 +83,7 @@ class StudentT(Distribution):
 
     @property
     def variance(self) -> Tensor:
-        d = self.df.data
+        d = self.df.array
         big = d > 2
         df = self.df.where(Tensor(big), _full(self.df, (), 3.0))  # no 0/0 off the branch
         v = self.scale**2 * df / (df - 2)
@@ -177,7 +177,7 @@ class _Folded(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return Tensor(xp.zeros_like(self.scale.data))
+        return Tensor(xp.zeros_like(self.scale.array))
 
     def rsample(self, sample_shape=()) -> Tensor:
         return self.base_dist.rsample(sample_shape).abs()
@@ -185,7 +185,7 @@ class _Folded(Distribution):
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.scale.dtype)
         lp = self.base_dist.log_prob(x) + math.log(2)
-        return lp.where(Tensor(x.data >= 0), _full(lp, (), -xp.inf))
+        return lp.where(Tensor(x.array >= 0), _full(lp, (), -xp.inf))
 
     def cdf(self, value) -> Tensor:
         return 2 * self.base_dist.cdf(self._value(value, self.scale.dtype)) - 1
@@ -198,7 +198,7 @@ class _Folded(Distribution):
 
     def __repr__(self) -> str:
         s = self.scale
-        shown = s.data.reshape(()).item() if s.numel() == 1 else tuple(s.shape)
+        shown = s.array.reshape(()).item() if s.numel() == 1 else tuple(s.shape)
         return f"{type(self).__name__}(scale: {shown})"
 
 

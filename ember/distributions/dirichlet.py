@@ -65,7 +65,7 @@ class Dirichlet(Distribution):
         the vertex one_hot(argmax) of its all-nan row, which is always e_1 (the first
         vertex), and so does this (no gradient reaches α there)."""
         am1 = (self.concentration - 1).clamp(min=0)
-        all_low = (self.concentration.data < 1).all(-1, keepdims=True)
+        all_low = (self.concentration.array < 1).all(-1, keepdims=True)
         one = Tensor(xp.ones((), am1.dtype))
         total = am1.sum(-1, keepdim=True).where(Tensor(~all_low), one)  # no 0/0 in the graph
         with errstate(invalid="ignore"):

@@ -81,7 +81,7 @@ class Bernoulli(_ProbsOrLogits):
 
     @property
     def mode(self) -> Tensor:
-        p = self.probs.data
+        p = self.probs.array
         m = (p >= 0.5).astype(p.dtype)
         m[p == 0.5] = xp.nan
         return Tensor(m)
@@ -92,7 +92,7 @@ class Bernoulli(_ProbsOrLogits):
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        p = self.probs.data
+        p = self.probs.array
         return Tensor((draw_uniform(shape, xp.float64) < p).astype(p.dtype))
 
     def log_prob(self, value) -> Tensor:
@@ -168,7 +168,7 @@ class Categorical(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        return Tensor(self.probs.data.argmax(-1))
+        return Tensor(self.probs.array.argmax(-1))
 
     @property
     def variance(self) -> Tensor:
@@ -177,7 +177,7 @@ class Categorical(Distribution):
     def sample(self, sample_shape=()) -> Tensor:
         """Inverse-CDF draws: k = #{j : P_j ≤ u}, P_j = Σ_{i≤j} p_i, u ~ U[0, 1)."""
         shape = self._extended_shape(sample_shape)
-        p = self.probs.data.astype(xp.float64)
+        p = self.probs.array.astype(xp.float64)
         cdf = xp.cumsum(p, -1)
         cdf /= cdf[..., -1:]
         u = draw_uniform(shape, xp.float64)
@@ -189,7 +189,7 @@ class Categorical(Distribution):
             value = Tensor(xp.asarray(value))
         if self._validate_args:
             self._validate_sample(value)
-        k = value.data.astype(xp.int64)
+        k = value.array.astype(xp.int64)
         logits = self.logits
         shape = xp.broadcast_shapes(k.shape, logits.shape[:-1])
         if logits.shape[:-1] != shape:
@@ -250,7 +250,7 @@ class OneHotCategorical(Distribution):
 
     @property
     def mode(self) -> Tensor:
-        p = self.probs.data
+        p = self.probs.array
         return Tensor((p.argmax(-1)[..., None] == xp.arange(p.shape[-1])).astype(p.dtype))
 
     @property
@@ -258,7 +258,7 @@ class OneHotCategorical(Distribution):
         return self.probs * (1 - self.probs)
 
     def sample(self, sample_shape=()) -> Tensor:
-        k = self._categorical.sample(sample_shape).data
+        k = self._categorical.sample(sample_shape).array
         n = self._categorical._num_events
         return Tensor((k[..., None] == xp.arange(n)).astype(self.probs.dtype))
 
@@ -267,7 +267,7 @@ class OneHotCategorical(Distribution):
             value = Tensor(xp.asarray(value))
         if self._validate_args:
             self._validate_sample(value)
-        return self._categorical.log_prob(Tensor(value.data.argmax(-1)))
+        return self._categorical.log_prob(Tensor(value.array.argmax(-1)))
 
     def entropy(self) -> Tensor:
         return self._categorical.entropy()

@@ -63,7 +63,7 @@ class Poisson(Distribution):
         """Inverse transform: k = min{k : Q(k + 1, λ) > u}, u ~ U[0, 1), Q(k + 1, λ) = P(X ≤ k)
         the regularised upper incomplete gamma, found by bisection on k (vectorised)."""
         shape = self._extended_shape(sample_shape)
-        lam = xp.broadcast_to(self.rate.data.astype(xp.float64), shape)
+        lam = xp.broadcast_to(self.rate.array.astype(xp.float64), shape)
         u = draw_uniform(shape, xp.float64)
         lo = xp.zeros(shape)
         hi = xp.floor(lam + 20 * xp.sqrt(lam) + 40)  # P(X > hi) < 1e-80
@@ -90,11 +90,11 @@ class Geometric(_ProbsOrLogits):
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         super().__init__(probs, logits, validate_args=validate_args)
-        if self._validate_args and probs is not None and not xp.all(self.probs.data > 0):
+        if self._validate_args and probs is not None and not xp.all(self.probs.array > 0):
             raise ValueError(
                 f"Expected parameter probs ({type(self.probs).__name__} of shape"
                 f" {tuple(self.probs.shape)}) of distribution {self!r} to be positive but found"
-                f" invalid values:\n{self.probs.data[~(self.probs.data > 0)]}"
+                f" invalid values:\n{self.probs.array[~(self.probs.array > 0)]}"
             )
 
     @property
@@ -103,7 +103,7 @@ class Geometric(_ProbsOrLogits):
 
     @property
     def mode(self) -> Tensor:
-        return Tensor(xp.zeros_like(self.probs.data))
+        return Tensor(xp.zeros_like(self.probs.array))
 
     @property
     def variance(self) -> Tensor:
@@ -111,7 +111,7 @@ class Geometric(_ProbsOrLogits):
 
     def sample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
-        p = self.probs.data
+        p = self.probs.array
         tiny = float(xp.finfo(p.dtype).tiny)
         u = (tiny + (1 - tiny) * draw_uniform(shape, xp.float64)).astype(p.dtype)
         with errstate(divide="ignore"):
@@ -120,7 +120,7 @@ class Geometric(_ProbsOrLogits):
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self._param.dtype)
         x, probs = broadcast_all(x, self.probs)
-        certain = (probs.data == 1) & (x.data == 0)  # 0·log 0 = 0, as torch
+        certain = (probs.array == 1) & (x.array == 0)  # 0·log 0 = 0, as torch
         probs = probs.where(Tensor(~certain), _full(probs, (), 0.0))
         return x * (-probs).log1p() + self.probs.log()
 
@@ -148,7 +148,7 @@ class Binomial(_ProbsOrLogits):
 
     @constraints.dependent_property(is_discrete=True, event_dim=0)
     def support(self):
-        return constraints.integer_interval(0, self.total_count.data)
+        return constraints.integer_interval(0, self.total_count.array)
 
     @property
     def mean(self) -> Tensor:
@@ -158,7 +158,7 @@ class Binomial(_ProbsOrLogits):
     def mode(self) -> Tensor:
         n = self.total_count
         m = ((n + 1) * self.probs).floor()
-        return m.where(Tensor(m.data <= n.data), n)
+        return m.where(Tensor(m.array <= n.array), n)
 
     @property
     def variance(self) -> Tensor:
@@ -169,8 +169,8 @@ class Binomial(_ProbsOrLogits):
         P(X ≤ k) = I_{1−p}(n − k, k + 1) (the regularised incomplete beta), found by
         bisection on k in [0, n]: log₂ n vectorised steps, memory independent of n."""
         shape = self._extended_shape(sample_shape)
-        n = xp.broadcast_to(self.total_count.data.astype(xp.float64), shape)
-        p = xp.broadcast_to(self.probs.data.astype(xp.float64), shape)
+        n = xp.broadcast_to(self.total_count.array.astype(xp.float64), shape)
+        p = xp.broadcast_to(self.probs.array.astype(xp.float64), shape)
         u = draw_uniform(shape, xp.float64)
         lo, hi = xp.zeros(shape), n.copy()  # P(X ≤ n) = 1 > u: the answer is in [lo, hi]
         with errstate(all="ignore"):
@@ -190,7 +190,7 @@ class Binomial(_ProbsOrLogits):
         return x * logits - lgamma(x + 1) - lgamma(n - x + 1) - normalize
 
     def _homogeneous_count(self, what: str) -> int:
-        n = self.total_count.data
+        n = self.total_count.array
         if n.size and n.min() != n.max():
             raise NotImplementedError(f"Inhomogeneous total count not supported by `{what}`.")
         return int(n.max()) if n.size else 0

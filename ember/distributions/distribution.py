@@ -266,6 +266,6 @@ class Distribution:
         parts = []
         for k in names:
             v = self.__dict__[k]
-            shown = v.data.reshape(()).item() if v.numel() == 1 else tuple(v.shape)
+            shown = v.array.reshape(()).item() if v.numel() == 1 else tuple(v.shape)
             parts.append(f"{k}: {shown}")
         return f"{type(self).__name__}({', '.join(parts)})"

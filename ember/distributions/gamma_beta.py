@@ -119,7 +119,7 @@ class StandardGammaDraw(Function):
 def _clip_values(t: Tensor, low, high=None) -> Tensor:
     """t with its values clipped to [low, high] in place, the gradient left as it is (torch
     clamps its reparameterised draws the same way, on the detached value)."""
-    xp.clip(t.data, low, high, out=t.data)
+    xp.clip(t.array, low, high, out=t.array)
     return t
 
 
@@ -216,7 +216,7 @@ class Beta(Distribution):
         b1 = (self.concentration0 - 1).clamp(min=0)
         with errstate(invalid="ignore"):
             mode = a1 / (a1 + b1)
-        both = (self.concentration1.data < 1) & (self.concentration0.data < 1)
+        both = (self.concentration1.array < 1) & (self.concentration0.array < 1)
         return mode.where(Tensor(~both), Tensor(xp.ones((), mode.dtype)))
 
     @property

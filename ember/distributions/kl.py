@@ -93,7 +93,7 @@ def _kl_normal_normal(p: Normal, q: Normal) -> Tensor:
 def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
     """p·log(p/q) + (1 − p)·log((1 − p)/(1 − q)), via softplus of the logits:
     log p = −softplus(−ℓ), log(1 − p) = −softplus(ℓ)."""
-    pp, qp = p.probs.data, q.probs.data
+    pp, qp = p.probs.array, q.probs.array
     t1 = p.probs * (softplus(-q.logits) - softplus(-p.logits))
     t1 = _zero_where(_inf_where(t1, xp.broadcast_to(qp == 0, t1.shape)), pp == 0)
     t2 = (1 - p.probs) * (softplus(q.logits) - softplus(p.logits))
@@ -105,8 +105,8 @@ def _kl_bernoulli_bernoulli(p: Bernoulli, q: Bernoulli) -> Tensor:
 def _kl_categorical_categorical(p: Categorical, q: Categorical) -> Tensor:
     """Σ_k p_k·(log p_k − log q_k); +∞ where q_k = 0 < p_k, terms with p_k = 0 are 0."""
     t = p.probs * (p.logits - q.logits)
-    t = _inf_where(t, xp.broadcast_to(q.probs.data == 0, t.shape))
-    t = _zero_where(t, xp.broadcast_to(p.probs.data == 0, t.shape))
+    t = _inf_where(t, xp.broadcast_to(q.probs.array == 0, t.shape))
+    t = _zero_where(t, xp.broadcast_to(p.probs.array == 0, t.shape))
     return t.sum(-1)
 
 
@@ -119,7 +119,7 @@ def _kl_onehotcategorical(p: OneHotCategorical, q: OneHotCategorical) -> Tensor:
 def _kl_uniform_uniform(p: Uniform, q: Uniform) -> Tensor:
     """log((b_q − a_q)/(b_p − a_p)) when [a_p, b_p] ⊆ [a_q, b_q], else +∞."""
     result = ((q.high - q.low) / (p.high - p.low)).log()
-    outside = (q.low.data > p.low.data) | (q.high.data < p.high.data)
+    outside = (q.low.array > p.low.array) | (q.high.array < p.high.array)
     return _inf_where(result, xp.broadcast_to(outside, result.shape))
 
 
@@ -234,7 +234,7 @@ def _kl_geometric_geometric(p: Geometric, q: Geometric) -> Tensor:
 def _kl_binomial_binomial(p: Binomial, q: Binomial) -> Tensor:
     """n_p·(p·(logit p − logit q) + log(1 − p) − log(1 − q)); +∞ where n_p > n_q, and
     NotImplementedError where n_p < n_q (as torch)."""
-    n_p, n_q = p.total_count.data, q.total_count.data
+    n_p, n_q = p.total_count.array, q.total_count.array
     if xp.any(n_p < n_q):
         raise NotImplementedError(
             "KL between Binomials where q.total_count > p.total_count is not implemented"

@@ -214,7 +214,7 @@ class AffineTransform(Transform):
     def sign(self):
         if isinstance(self.scale, numbers.Number):
             return 1 if self.scale > 0 else -1 if self.scale < 0 else 0
-        return Tensor(xp.sign(self.scale.data))
+        return Tensor(xp.sign(self.scale.array))
 
     def _call(self, x):
         return self.loc + self.scale * x

@@ -59,8 +59,8 @@ def hardtanh(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
         )
     x = input
-    inside = ~((x.data <= min_val) | (x.data >= max_val))
-    return where(inside, x, _const(x, xp.clip(x.data, min_val, max_val)))
+    inside = ~((x.array <= min_val) | (x.array >= max_val))
+    return where(inside, x, _const(x, xp.clip(x.array, min_val, max_val)))
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -111,7 +111,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     float32, 0.16666667163…; ember keeps the exact 1/6.)"""
     x = input
     inside = (x > -3.0) & (x < 3.0)
-    return where(inside, (x + 3.0) / 6.0, _const(x, xp.clip(x.data + 3.0, 0.0, 6.0) / 6.0))
+    return where(inside, (x + 3.0) / 6.0, _const(x, xp.clip(x.array + 3.0, 0.0, 6.0) / 6.0))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -119,10 +119,10 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch.
     The middle branch sees x only where it is chosen, so ±inf get 0 and 1 (not NaN) back."""
     x = input
-    mid = (x.data > -3.0) & (x.data < 3.0)
+    mid = (x.array > -3.0) & (x.array < 3.0)
     xm = where(mid, x, 0.0)
-    upper = where(x.data < 3.0, xm * (xm + 3.0) / 6.0, x)
-    return where(x.data <= -3.0, _const(x, 0.0), upper)
+    upper = where(x.array < 3.0, xm * (xm + 3.0) / 6.0, x)
+    return where(x.array <= -3.0, _const(x, 0.0), upper)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
@@ -142,7 +142,7 @@ def threshold(
 ) -> Tensor:
     """Threshold(x) = value if x ≤ threshold else x   (torch's test: NaN stays NaN)."""
     x = input
-    return where(~(x.data <= threshold), x, _const(x, float(value)))
+    return where(~(x.array <= threshold), x, _const(x, float(value)))
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -160,7 +160,7 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Hardshrink(x) = 0 if −λ ≤ x ≤ λ else x   (torch's test: NaN stays NaN)."""
     x = input
-    return where(~((x.data >= -lambd) & (x.data <= lambd)), x, _const(x, 0.0))
+    return where(~((x.array >= -lambd) & (x.array <= lambd)), x, _const(x, 0.0))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
@@ -168,8 +168,8 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be ≥ 0, got {lambd}")
     x = input
-    shift = _const(x, xp.where(x.data > lambd, lambd, -lambd))  # NaN: x + λ, still NaN
-    return where(~((x.data >= -lambd) & (x.data <= lambd)), x - shift, _const(x, 0.0))
+    shift = _const(x, xp.where(x.array > lambd, lambd, -lambd))  # NaN: x + λ, still NaN
+    return where(~((x.array >= -lambd) & (x.array <= lambd)), x - shift, _const(x, 0.0))
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -256,7 +256,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     """One-hot encoding: an integer tensor of shape S gives an int64 tensor of shape
     S + (num_classes,) with out[..., c] = 1 where tensor == c. ``num_classes=-1`` uses
     max(tensor) + 1. No gradient (the input is an index)."""
-    t = tensor.data if isinstance(tensor, Tensor) else xp.asarray(tensor)
+    t = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to an integer index tensor, got {t.dtype}")
     if num_classes == -1:

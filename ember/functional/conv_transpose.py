@@ -90,7 +90,7 @@ def _zero_insert(x: Tensor, s: int, axis: int) -> Tensor:
     """s − 1 zeros between neighbours along ``axis``: x_up[s·p] = x[p]."""
     if s == 1:
         return x
-    xp = get_array_module(x.data)
+    xp = get_array_module(x.array)
     zeros = Tensor(xp.zeros(x.shape, dtype=x.dtype))
     up = stack([x] + [zeros] * (s - 1), dim=axis + 1)  # (..., L, s, ...)
     shape = x.shape[:axis] + (x.shape[axis] * s,) + x.shape[axis + 1 :]

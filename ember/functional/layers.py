@@ -64,7 +64,7 @@ def embedding(
             "embedding: sparse=True (sparse gradients) is not supported; ember's gradient of"
             " an embedding is a dense array with the lookups scattered into it"
         )
-    idx = input.data if isinstance(input, Tensor) else backend.asarray(input)
+    idx = input.array if isinstance(input, Tensor) else backend.asarray(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
@@ -74,7 +74,7 @@ def embedding(
     if padding_idx is not None and padding_idx < 0:
         padding_idx += n
     if max_norm is not None:
-        _renorm_rows(weight.data, idx, float(max_norm), float(norm_type))
+        _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
     return apply(
         S.Embedding,
         weight,

@@ -49,7 +49,7 @@ def rrelu(
     if not training:
         return where(x > 0, x, x * ((lower + upper) / 2))
     a = backend.generator_or_default(None).uniform(lower, upper, x.shape, x.dtype)
-    noise = xp.where(x.data <= 0, a, xp.ones((), dtype=x.dtype)).astype(x.dtype, copy=False)
+    noise = xp.where(x.array <= 0, a, xp.ones((), dtype=x.dtype)).astype(x.dtype, copy=False)
     return apply(Mul, x, Tensor(noise))
 
 
@@ -101,7 +101,7 @@ def _root(out: Tensor, k: int, p: float) -> Tensor:
     the gradient is 0 where out = 0 (relu' (0) = 0 in torch, instead of the root's ∞), and the
     root is taken of 1 there so that no ∞·0 reaches the graph."""
     s = out * k
-    nz = s.data != 0
+    nz = s.array != 0
     safe = where(nz, s, 1.0)
     return where(nz, safe ** (1.0 / p), 0.0)
 

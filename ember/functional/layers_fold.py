@@ -96,7 +96,7 @@ def _adaptive_max(x: Tensor, out_hw, return_indices: bool):
     kh, kw = rows.shape[1], cols.shape[1]
     flat = rows[:, None, :, None] * w + cols[None, :, None, :]  # (Ho, Wo, Kh, Kw)
     flat = flat.reshape(ho * wo, kh * kw)
-    a = x.data.reshape(n, c, h * w)
+    a = x.array.reshape(n, c, h * w)
     vals = a[:, :, flat]  # (N, C, Ho·Wo, Kh·Kw), in scan order (h, then w)
     first = first_max_or_last_nan(vals)
     index = xp.take_along_axis(flat[None, None], first[..., None], -1)[..., 0]
@@ -256,7 +256,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
 
 def _bag_max(weight: Tensor, rows, keep) -> Tensor:
     """y[b, e] = W[rows[b, k*], e] with k* the first maximal slot of bag b along e."""
-    vals = weight.data[rows]  # (B, L_max, D)
+    vals = weight.array[rows]  # (B, L_max, D)
     vals = xp.where(keep[..., None], vals, -math.inf)
     first = vals.argmax(1)  # (B, D)
     sel = xp.take_along_axis(rows, first, 1)

@@ -267,16 +267,16 @@ def instance_norm(
         var = (x_c * x_c).mean(axis=axes, keepdims=True)
         x_hat = x_c / (var + eps).sqrt()
         if running_mean is not None or running_var is not None:
-            batch_mu = mu.data.reshape(x.shape[0], c).mean(axis=0)
-            batch_var = var.data.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
+            batch_mu = mu.array.reshape(x.shape[0], c).mean(axis=0)
+            batch_var = var.array.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
             for run, stat in ((running_mean, batch_mu), (running_var, batch_var)):
                 if run is not None:
                     update_running_stat(run, stat, momentum)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: use_input_stats=False needs running_mean/var")
-        mu = Tensor(running_mean.data.reshape(shape).astype(x.dtype, copy=False))
-        var = Tensor(running_var.data.reshape(shape).astype(x.dtype, copy=False))
+        mu = Tensor(running_mean.array.reshape(shape).astype(x.dtype, copy=False))
+        var = Tensor(running_var.array.reshape(shape).astype(x.dtype, copy=False))
         x_hat = (x - mu) / (var + eps).sqrt()
     return _affine(x_hat, weight, bias, shape)
 

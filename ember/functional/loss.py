@@ -191,7 +191,7 @@ def binary_cross_entropy(
 ) -> Tensor:
     """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 and
     the gradient's denominator at 1e-12 as in torch (one fused op)."""
-    x = input.data
+    x = input.array
     if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as torch's check
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
@@ -199,7 +199,7 @@ def binary_cross_entropy(
         )
     check_reduction(reduction)
     y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
-    if y.data.size and not ((y.data >= 0) & (y.data <= 1)).all():
+    if y.array.size and not ((y.array >= 0) & (y.array <= 1)).all():
         raise ValueError("binary_cross_entropy: every target must lie in [0, 1], as torch's")
     if y.shape != input.shape:
         raise ValueError(

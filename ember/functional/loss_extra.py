@@ -61,7 +61,7 @@ def multi_margin_loss(
     y = _class_targets("multi_margin_loss", target, shapes, 0, c).reshape(n)
     x_y = x.gather(1, y.reshape(n, 1))  # (N, 1): the target class's score
     z = x - x_y + margin
-    hinge = (z.data > 0) & (xp.arange(c) != y[:, None])  # strictly positive, other classes
+    hinge = (z.array > 0) & (xp.arange(c) != y[:, None])  # strictly positive, other classes
     h = where(hinge, z if p == 1 else z * z, 0.0)
     if weight is not None:
         w = weight if isinstance(weight, Tensor) else Tensor(as_array(weight, x.dtype))
@@ -92,7 +92,7 @@ def multilabel_margin_loss(input: Tensor, target, reduction: str = "mean") -> Te
     is_target[rows[listed], safe[listed]] = True
     x_j = x.gather(1, safe)  # (N, C): the score of the j-th listed class
     z = x.unsqueeze(1) - x_j.unsqueeze(2) + 1.0  # z[n, j, i] = 1 − x[n, j] + x[n, i]
-    hinge = listed[:, :, None] & ~is_target[:, None, :] & (z.data > 0)
+    hinge = listed[:, :, None] & ~is_target[:, None, :] & (z.array > 0)
     loss = where(hinge, z, 0.0).sum(dim=(1, 2)) / c
     return _reduce(loss.reshape(()) if single else loss, reduction)
 

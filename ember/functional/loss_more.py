@@ -53,7 +53,7 @@ def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float =
     z = (input - y).abs()
     if beta == 0.0:
         return _reduce(z, reduction)
-    return _reduce(where(z.data < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+    return _reduce(where(z.array < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
 
 
 def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
@@ -68,7 +68,7 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     y = _pair("huber_loss", input, target)
     z = (input - y).abs()
-    return _reduce(where(z.data < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction)
+    return _reduce(where(z.array < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction)
 
 
 def kl_div(
@@ -91,7 +91,7 @@ def kl_div(
     if log_target:
         loss = p.exp() * (p - input)
     else:  # xlogy(p, p) - p·log q: log of 1 where p = 0 keeps value and gradient finite
-        safe = Tensor(as_array(p.data == 0, p.dtype))
+        safe = Tensor(as_array(p.array == 0, p.dtype))
         loss = p * (p + safe).log() - p * input
     if reduction == "batchmean":
         s = loss.sum()
@@ -131,7 +131,7 @@ def hinge_embedding_loss(
     (as torch, a label that is neither gets both terms)
     """
     check_reduction(reduction)
-    y = _pair("hinge_embedding_loss", input, target).data
+    y = _pair("hinge_embedding_loss", input, target).array
     margin_term = where(y != 1, (margin - input).clamp(min=0), 0.0)
     self_term = where(y != -1, input, 0.0)
     return _reduce(margin_term + self_term, reduction)
@@ -165,8 +165,8 @@ def cosine_embedding_loss(
     m1 = (input1 * input1).sum(dim=d) + _EPSILON
     m2 = (input2 * input2).sum(dim=d) + _EPSILON
     cos = dot / (m1 * m2).sqrt()
-    pos = where(y.data == 1, 1 - cos, 0.0)
-    neg = where(y.data == -1, (cos - margin).clamp(min=0), 0.0)
+    pos = where(y.array == 1, 1 - cos, 0.0)
+    neg = where(y.array == -1, (cos - margin).clamp(min=0), 0.0)
     return _reduce(pos + neg, reduction)
 
 
@@ -216,7 +216,7 @@ def poisson_nll_loss(
     y = _pair("poisson_nll_loss", input, target)
     loss = input.exp() - y * input if log_input else input - y * (input + eps).log()
     if full:
-        small = y.data <= 1  # the term is masked there; 2 keeps its logs finite, gradient 0
+        small = y.array <= 1  # the term is masked there; 2 keeps its logs finite, gradient 0
         ys = where(small, 2.0, y)
         stirling = ys * ys.log() - ys + 0.5 * (2 * math.pi * ys).log()
         loss = loss + where(small, 0.0, stirling)
@@ -229,7 +229,7 @@ def _gaussian_var(var, input: Tensor) -> Tensor:
             raise ValueError("gaussian_nll_loss: var has negative entry/entries")
         return Tensor(as_array(var, input.dtype))  # a constant: broadcasts, no gradient
     v = _tensor(var, input)
-    if (v.data < 0).any():
+    if (v.array < 0).any():
         raise ValueError("gaussian_nll_loss: var has negative entry/entries")
     if v.shape == input.shape:
         return v
@@ -262,7 +262,7 @@ def gaussian_nll_loss(
     check_reduction(reduction)
     y = _pair("gaussian_nll_loss", input, target)
     v = _gaussian_var(var, input)
-    clamped = Tensor(v.data.clip(eps, None))
+    clamped = Tensor(v.array.clip(eps, None))
     v = v - v.detach() + clamped  # value max(var, eps), gradient identity (exact: v - v = 0)
     d = input - y
     loss = 0.5 * (v.log() + d * d / v)

@@ -56,27 +56,27 @@ def batch_norm(
                      running_var=running_var)  # fmt: skip
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: evaluation needs running_mean and running_var")
-    m = x.data.size // c
+    m = x.array.size // c
     if training and m <= 1:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}"
         )
     y, mu, var = apply(
         B.BatchNorm, x, weight, bias,
-        None if training else running_mean.data, None if training else running_var.data,
+        None if training else running_mean.array, None if training else running_var.array,
         use_batch_stats=training, eps=eps,
     )  # fmt: skip
     if training and running_mean is not None:
         with no_grad():
-            update_running_stat(running_mean, mu.data, momentum)
-            update_running_stat(running_var, var.data * (m / (m - 1)), momentum)
+            update_running_stat(running_mean, mu.array, momentum)
+            update_running_stat(running_var, var.array * (m / (m - 1)), momentum)
     return y
 
 
 def update_running_stat(run: Tensor, stat, momentum: float) -> None:
     """run ← (1 − momentum)·run + momentum·stat, in place, in run's dtype."""
-    run.data *= 1 - momentum
-    run.data += momentum * stat.astype(run.data.dtype, copy=False)
+    run.array *= 1 - momentum
+    run.array += momentum * stat.astype(run.array.dtype, copy=False)
 
 
 def _affine(x_hat: Tensor, weight: Tensor | None, bias: Tensor | None, shape: tuple) -> Tensor:

@@ -92,7 +92,7 @@ def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd: int):
     name = f"max_unpool{nd}d"
     if x.ndim != nd + 2:
         raise ValueError(f"{name}: expected a {nd + 2}-D input (N, C, ...), got shape {x.shape}")
-    index = indices.data if isinstance(indices, Tensor) else xp.asarray(indices)
+    index = indices.array if isinstance(indices, Tensor) else xp.asarray(indices)
     if index.shape != x.shape or index.dtype.kind not in "iu":
         raise ValueError(
             f"{name}: indices must be integers of the input's shape {x.shape}, got"
@@ -183,7 +183,7 @@ def max_pool2d_composed(x: Tensor, kernel_size, stride=None, padding=0, dilation
                         ceil_mode: bool = False) -> Tensor:  # fmt: skip
     """max_{u,v} of the shifted views, from ``maximum`` and slicing (reference for the op)."""
     k, s, p, d = _pool_args(x, kernel_size, stride, padding, dilation, 2, "max_pool2d")
-    out_hw, pads = P._geometry(x.data, k, s, p, d, ceil_mode)
+    out_hw, pads = P._geometry(x.array, k, s, p, d, ceil_mode)
     (pt, pb), (pl, pr) = pads
     x_pad = _pad(x, (pl, pr, pt, pb), value=-math.inf)
     y = None
@@ -196,7 +196,7 @@ def avg_pool2d_composed(x: Tensor, kernel_size, stride=None, padding=0, ceil_mod
                         count_include_pad=True) -> Tensor:  # fmt: skip
     """(1/|R_ij|) Σ_{u,v} of the shifted views, from sums and slicing (reference for the op)."""
     k, s, p, _ = _pool_args(x, kernel_size, stride, padding, 1, 2, "avg_pool2d")
-    out_hw, pads = P._geometry(x.data, k, s, p, (1, 1), ceil_mode)
+    out_hw, pads = P._geometry(x.array, k, s, p, (1, 1), ceil_mode)
     (pt, pb), (pl, pr) = pads
     x_pad = _pad(x, (pl, pr, pt, pb))
     total = None

@@ -120,7 +120,7 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
         + R[None, :, None, None, :, None] * w
         + S[None, None, :, None, None, :]
     ).reshape(od * oh * ow, kd * kh * kw)
-    vals = x.data.reshape(n, c, d * h * w)[:, :, flat]  # (N, C, Do·Ho·Wo, Kd·Kh·Kw)
+    vals = x.array.reshape(n, c, d * h * w)[:, :, flat]  # (N, C, Do·Ho·Wo, Kd·Kh·Kw)
     first = first_max_or_last_nan(vals)
     index = xp.take_along_axis(flat[None, None], first[..., None], -1)[..., 0]
     y = x.reshape(n, c, d * h * w).gather(2, index).reshape(n, c, od, oh, ow)

@@ -108,7 +108,7 @@ def _fractional(name, d, input, kernel_size, output_size, output_ratio, _random_
     if _random_samples is None:
         u = backend.generator_or_default(None).random((N, C, d), x.dtype)
     else:
-        u = _random_samples.data if isinstance(_random_samples, Tensor) else _random_samples
+        u = _random_samples.array if isinstance(_random_samples, Tensor) else _random_samples
         u = xp.asarray(u)
         if tuple(u.shape) != (N, C, d):
             raise RuntimeError(
@@ -124,7 +124,7 @@ def _fractional(name, d, input, kernel_size, output_size, output_ratio, _random_
     for j in range(d):
         shape = (N, C) + tuple(outs[j] if m == j else 1 for m in range(d))
         origin = origin + starts[j].reshape(shape) * strides[j]
-    plane = x.data.reshape(N, C, -1)
+    plane = x.array.reshape(N, C, -1)
     cands, vals = [], []
     for offs in itertools.product(*(range(k) for k in ks)):  # kernel offsets, row-major
         flat = (origin + sum(o * s for o, s in zip(offs, strides))).reshape(N, C, -1)

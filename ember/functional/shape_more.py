@@ -114,7 +114,7 @@ def block_diag(*tensors) -> Tensor:
             )
     if not ts:
         return Tensor(xp.zeros((1, 0), xp.float32))
-    dtype = reduce(promote_types, (t.data.dtype for t in ts))
+    dtype = reduce(promote_types, (t.array.dtype for t in ts))
     blocks = [t.reshape(1, -1) if t.ndim < 2 else t for t in ts]
     blocks = [t if t.dtype == dtype else t.to(dtype) for t in blocks]
     width = sum(t.shape[1] for t in blocks)

@@ -174,7 +174,7 @@ def gumbel_softmax(
     if not hard:
         return y_soft
     axis = dim % max(logits.ndim, 1)
-    index = xp.expand_dims(xp.argmax(y_soft.data, axis=axis), axis)
+    index = xp.expand_dims(xp.argmax(y_soft.array, axis=axis), axis)
     y_hard = xp.zeros(y_soft.shape, dtype=dtype)
     xp.put_along_axis(y_hard, index, 1.0, axis=axis)
     return Tensor(y_hard) - y_soft.detach() + y_soft

@@ -72,5 +72,5 @@ def tolerance(value, like: Tensor):
     """atol / rtol (None, a number or a Tensor) as an array of A's dtype, or None."""
     if value is None:
         return None
-    a = value.data if isinstance(value, Tensor) else xp.asarray(value)
+    a = value.array if isinstance(value, Tensor) else xp.asarray(value)
     return a.astype(like.dtype)

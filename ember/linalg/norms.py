@@ -142,7 +142,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
     """The number of singular values σ > max(atol, rtol·σ_max) (|λ| for hermitian), int64, no
     gradient; rtol defaults to eps·max(m, n) when atol is not given (or is 0)."""
     A = C.matrices("linalg.matrix_rank", A)
-    a = A.data
+    a = A.array
     s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
     atol_a, rtol_a = _tolerances(A, atol, rtol)
     tol = xp.maximum(atol_a[..., None], rtol_a[..., None] * s.max(-1, keepdims=True))

@@ -141,13 +141,13 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
     if rcond is None:
         rcond = xp.finfo(A.dtype).eps * max(m, n)
     x = apply(M.Lstsq, A, B_mat, rcond=float(rcond))
-    s = xp.linalg.svd(A.data, compute_uv=False)
+    s = xp.linalg.svd(A.array, compute_uv=False)
     rank = (s > rcond * s[..., :1]).sum(-1).astype(xp.int64)
     empty = xp.zeros((0,), dtype=A.dtype)
     driver = driver or "gelsy"
     residuals = empty
     if driver != "gelsy" and m > n and bool((rank == n).all()):
-        r = A.data @ x.data - B_mat.data
+        r = A.array @ x.array - B_mat.array
         residuals = (r * r).sum(-2)  # (*, k), k = 1 for a vector B, as torch's
     return LstsqResult(
         x.squeeze(-1) if vector else x,

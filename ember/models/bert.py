@@ -106,7 +106,7 @@ class BertSelfAttention(Module):
             q, k, v, attn_mask=mask, dropout_p=p, need_weights=True
         )
         if self.record_weights:
-            self.last_attn_weights = w.data.copy()
+            self.last_attn_weights = w.array.copy()
         return out.transpose(1, 2).reshape(n, t, e)
 
 
@@ -227,7 +227,7 @@ class BertModel(Module):
 
 
 def _ints(a, name):
-    a = a.data if isinstance(a, Tensor) else xp.asarray(a)
+    a = a.array if isinstance(a, Tensor) else xp.asarray(a)
     if a.dtype.kind not in "iub":
         raise TypeError(f"{name} must hold integers, got dtype {a.dtype}")
     return a

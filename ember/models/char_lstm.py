@@ -73,7 +73,7 @@ class CharLSTM(nn.Module):
         The prompt runs through once; then each new character is fed alone with the carried
         state (streaming), so generating n characters costs n single steps.
         """
-        ids = xp.asarray(getattr(prompt_ids, "data", prompt_ids), dtype=xp.int64)
+        ids = xp.asarray(getattr(prompt_ids, "array", prompt_ids), dtype=xp.int64)
         squeeze = ids.ndim == 1
         ids = ids[None] if squeeze else ids
         if ids.shape[1] == 0:
@@ -84,7 +84,7 @@ class CharLSTM(nn.Module):
         with no_grad():
             logits, state = self(Tensor(ids))
             for _ in range(max_new_tokens):
-                nxt = sample_next(logits.data[:, -1], temperature, top_k)[:, None]
+                nxt = sample_next(logits.array[:, -1], temperature, top_k)[:, None]
                 out.append(nxt)
                 logits, state = self(Tensor(nxt), state)
         self.train(was_training)

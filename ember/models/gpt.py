@@ -58,8 +58,8 @@ class KVCache:
             )
         if start + t > self.max_len:
             raise ValueError(f"KV cache holds {self.max_len} positions; {start + t} requested")
-        self.k[layer][:, :, start : start + t] = k.data
-        self.v[layer][:, :, start : start + t] = v.data
+        self.k[layer][:, :, start : start + t] = k.array
+        self.v[layer][:, :, start : start + t] = v.array
         return Tensor(self.k[layer][:, :, : start + t]), Tensor(self.v[layer][:, :, : start + t])
 
 
@@ -101,7 +101,7 @@ class CausalSelfAttention(Module):
             q, k, v, attn_mask=mask, dropout_p=p, is_causal=causal, need_weights=True
         )
         if self.record_weights:
-            self.last_attn_weights = w.data.copy()
+            self.last_attn_weights = w.array.copy()
         y = y.transpose(1, 2).reshape(B, T, C)  # merge heads
         return self.resid_dropout(self.c_proj(y))
 
@@ -203,7 +203,7 @@ class GPT(Module):
                 init.normal_(p, 0.0, 0.02 / math.sqrt(2 * n_layer))
 
     def forward(self, idx, cache: KVCache | None = None) -> Tensor:
-        idx = idx.data if isinstance(idx, Tensor) else xp.asarray(idx)
+        idx = idx.array if isinstance(idx, Tensor) else xp.asarray(idx)
         if idx.ndim != 2:
             raise ValueError(f"GPT expects token ids of shape (B, T), got {idx.shape}")
         B, T = idx.shape
@@ -246,7 +246,7 @@ class GPT(Module):
         of earlier positions are kept; when the context slides past block_size the cache
         is rebuilt from the cropped window, so the result equals the uncached one.
         """
-        idx = idx.data if isinstance(idx, Tensor) else xp.asarray(idx)
+        idx = idx.array if isinstance(idx, Tensor) else xp.asarray(idx)
         if idx.ndim == 1:
             idx = idx[None]
         was_training = self.training
@@ -263,7 +263,7 @@ class GPT(Module):
                         logits = self(ctx, cache)
                     else:
                         logits = self(ctx[:, -1:], cache)
-                    nxt = sample_next(logits.data[:, -1, :], temperature, top_k)
+                    nxt = sample_next(logits.array[:, -1, :], temperature, top_k)
                     idx = xp.concatenate([idx, nxt[:, None]], axis=1)
         finally:
             self.train(was_training)

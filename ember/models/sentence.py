@@ -101,7 +101,7 @@ class SentenceEncoder(Module):
                     idx = order[start : start + batch_size]
                     b = self.tokenize([texts[i] for i in idx])
                     e = self(b["input_ids"], b["attention_mask"], b["token_type_ids"])
-                    out[idx] = e.data
+                    out[idx] = e.array
         finally:
             self.train(was_training)
         return to_numpy(out)

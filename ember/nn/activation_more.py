@@ -246,7 +246,7 @@ class PReLU(Module):
         self.weight = Parameter(xp.full(num_parameters, init, dtype=dtype or backend.DEFAULT_DTYPE))
 
     def reset_parameters(self) -> None:
-        self.weight.data[...] = self.init
+        self.weight.array[...] = self.init
 
     def forward(self, x):
         return A.prelu(x, self.weight)

@@ -218,7 +218,7 @@ class MultiheadAttention(Module):
             q, k, v, attn_mask=mask, dropout_p=p, need_weights=True
         )
         if self.record_weights:
-            self.last_attn_weights = to_numpy(weights.data).copy()
+            self.last_attn_weights = to_numpy(weights.array).copy()
         out = self.out_proj(o.transpose(1, 2).reshape(n, length, self.embed_dim))
         if not batched:
             out = out.reshape(length, self.embed_dim)

@@ -46,7 +46,7 @@ def _calculate_fan_in_and_fan_out(t: Tensor):
 
 def _fill(t: Tensor, values) -> Tensor:
     with no_grad():
-        t.data[...] = values.astype(t.data.dtype, copy=False)
+        t.array[...] = values.astype(t.array.dtype, copy=False)
     return t
 
 
@@ -61,7 +61,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
 
 
 def constant_(t: Tensor, val: float) -> Tensor:
-    t.data[...] = val
+    t.array[...] = val
     return t
 
 

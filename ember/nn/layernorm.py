@@ -42,9 +42,9 @@ class LayerNorm(Module):
 
     def reset_parameters(self) -> None:
         if self.weight is not None:
-            self.weight.data[...] = 1
+            self.weight.array[...] = 1
         if self.bias is not None:
-            self.bias.data[...] = 0
+            self.bias.array[...] = 0
 
     def forward(self, x: Tensor) -> Tensor:
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)

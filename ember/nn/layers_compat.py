@@ -29,7 +29,7 @@ class Buffer(Tensor):
     def __init__(self, data=None, *, persistent: bool = True):
         if data is None:
             data = xp.empty((0,), dtype=backend.DEFAULT_DTYPE)
-        super().__init__(data.data if isinstance(data, Tensor) else data)
+        super().__init__(data.array if isinstance(data, Tensor) else data)
         self.persistent = bool(persistent)
 
 

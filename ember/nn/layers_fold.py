@@ -107,7 +107,7 @@ class EmbeddingBag(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     def forward(self, input, offsets=None, per_sample_weights=None) -> Tensor:  # noqa: A002
         return F.embedding_bag(

@@ -183,7 +183,7 @@ class AdaptiveLogSoftmaxWithLoss(Module):
             raise RuntimeError("0D or 1D target tensor expected, multi-target not supported")
         batched = target_.ndim > 0
         x = input_ if batched else input_.unsqueeze(0)
-        y = (target_ if batched else target_.unsqueeze(0)).data
+        y = (target_ if batched else target_.unsqueeze(0)).array
         if y.size and (int(y.min()) < 0 or int(y.max()) >= self.n_classes):
             raise RuntimeError(
                 f"Target values should be in [0, {self.n_classes - 1}], but values in range"
@@ -222,12 +222,12 @@ class AdaptiveLogSoftmaxWithLoss(Module):
         """argmax_c log p(c | x): (N, in_features) → (N,); the tails run only on rows whose
         head argmax is a cluster logit."""
         head_output = self.head(input)
-        out = head_output.data.argmax(axis=1)
+        out = head_output.array.argmax(axis=1)
         outside = out >= self.shortlist_size
         if outside.any():
             rows = Tensor(xp.nonzero(outside)[0].astype(xp.int64))
             lp = self._get_full_log_prob(
                 input.index_select(0, rows), head_output.index_select(0, rows)
             )
-            out[outside] = lp.data.argmax(axis=1)
+            out[outside] = lp.array.argmax(axis=1)
         return Tensor(out.astype(xp.int64))

@@ -88,7 +88,7 @@ class _Uninitialized:
 
     def _start(self, requires_grad: bool, device, dtype) -> None:
         backend.check_device(device)
-        self.data = _Unmaterialized(f"an {type(self).__name__}", dtype or backend.DEFAULT_DTYPE)
+        self.array = _Unmaterialized(f"an {type(self).__name__}", dtype or backend.DEFAULT_DTYPE)
         self.grad, self.requires_grad = None, requires_grad
         self._ctx, self._idx, self._retain = None, 0, False
 
@@ -96,8 +96,8 @@ class _Uninitialized:
         """Give the tensor values (uninitialised memory) of ``shape``; it becomes a plain
         Parameter (or Tensor), the same object."""
         backend.check_device(device)
-        dtype = dtype or self.data.dtype
-        self.data = xp.empty(tuple(shape), dtype=dtype)
+        dtype = dtype or self.array.dtype
+        self.array = xp.empty(tuple(shape), dtype=dtype)
         self.__class__ = self.cls_to_become
 
     def __repr__(self) -> str:
@@ -148,7 +148,7 @@ class LazyModuleMixin:
         """End of __init__: name the uninitialised tensors after their module, hook forward."""
         for name, t in self._members()[0]:
             if is_lazy(t):
-                t.data.owner = f"{type(self).__name__}.{name}"
+                t.array.owner = f"{type(self).__name__}.{name}"
         self._initialize_hook = self.register_forward_pre_hook(_infer_parameters)
 
     def has_uninitialized_params(self) -> bool:
@@ -362,7 +362,7 @@ class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
                         (self.running_var, 1)):  # fmt: skip
             if t is not None and is_lazy(t):
                 t.materialize((num_features,))
-                t.data[...] = fill
+                t.array[...] = fill
         self._finish()
 
 

@@ -83,7 +83,7 @@ def set_table(module: Module, shape: tuple, _weight, dtype) -> None:
         module.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
         module.reset_parameters()
         return
-    w = _weight.data if isinstance(_weight, Tensor) else xp.asarray(_weight)
+    w = _weight.array if isinstance(_weight, Tensor) else xp.asarray(_weight)
     if tuple(w.shape) != shape:
         raise ValueError(
             f"{type(module).__name__}: _weight must have shape {shape}, got {tuple(w.shape)}"
@@ -118,7 +118,7 @@ class Embedding(Module):
     def reset_parameters(self) -> None:
         init.normal_(self.weight)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight.array[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(
@@ -127,7 +127,7 @@ class Embedding(Module):
         sparse: bool = False,
     ) -> Embedding:  # fmt: skip
         """An Embedding holding a copy of ``embeddings`` (2-D), frozen unless freeze=False."""
-        w = embeddings.data if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        w = embeddings.array if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
         if w.ndim != 2:
             raise ValueError(f"from_pretrained expects 2-D embeddings, got shape {tuple(w.shape)}")
         return cls(

@@ -25,7 +25,7 @@ class Parameter(Tensor):
 
     def __init__(self, data, requires_grad: bool = True):
         super().__init__(
-            data.data if isinstance(data, Tensor) else data, requires_grad=requires_grad
+            data.array if isinstance(data, Tensor) else data, requires_grad=requires_grad
         )
 
     def __repr__(self) -> str:
@@ -206,7 +206,7 @@ class Module:
             raise KeyError("\n".join(lines)) if not wrong else ValueError("\n".join(lines))
         for k, a in arrays.items():
             t = own[k]
-            t.data[...] = a.astype(t.data.dtype, copy=False)
+            t.array[...] = a.astype(t.array.dtype, copy=False)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ modes and dtypes
@@ -229,14 +229,14 @@ class Module:
             if set_to_none or p.grad is None:
                 p.grad = None
             else:
-                p.grad = Tensor(xp.zeros_like(p.data))
+                p.grad = Tensor(xp.zeros_like(p.array))
 
     def _cast(self, dtype) -> Module:
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t.array.dtype.kind == "f":
+                t.array = t.array.astype(dtype)
                 if t.grad is not None:
-                    t.grad = Tensor(t.grad.data.astype(dtype))
+                    t.grad = Tensor(t.grad.array.astype(dtype))
         return self
 
     def double(self) -> Module:

@@ -27,9 +27,9 @@ from .module import Module, Parameter
 
 def _reset_affine(weight, bias) -> None:
     if weight is not None:
-        weight.data[...] = 1
+        weight.array[...] = 1
     if bias is not None:
-        bias.data[...] = 0
+        bias.array[...] = 0
 
 
 class _NormBase(Module):
@@ -56,9 +56,9 @@ class _NormBase(Module):
 
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
-            self.running_mean.data[...] = 0
-            self.running_var.data[...] = 1
-            self.num_batches_tracked.data[...] = 0
+            self.running_mean.array[...] = 0
+            self.running_var.array[...] = 1
+            self.num_batches_tracked.array[...] = 0
 
     def reset_parameters(self) -> None:
         """Running statistics back to (0, 1, 0 batches), γ to 1 and β to 0, as torch's."""
@@ -95,9 +95,9 @@ class _BatchNorm(_NormBase):
             check_training_mode_in_no_grad(type(self).__name__)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.data += 1
+            self.num_batches_tracked.array += 1
             if self.momentum is None:  # cumulative moving average
-                factor = 1.0 / float(self.num_batches_tracked.data)
+                factor = 1.0 / float(self.num_batches_tracked.array)
         use_batch_stats = self.training or not self.track_running_stats
         running = self.training or not use_batch_stats
         return F.batch_norm(

@@ -53,7 +53,7 @@ class SinusoidalPositionalEncoding(Module):
         axis = _seq_axis(x, self.batch_first)
         t = x.shape[axis]
         _check_len("SinusoidalPositionalEncoding", offset + t, self.max_len)
-        pe = self.pe.data[offset : offset + t].astype(x.dtype, copy=False)
+        pe = self.pe.array[offset : offset + t].astype(x.dtype, copy=False)
         if axis == 0 and x.ndim == 3:
             pe = pe[:, None, :]
         return F.dropout(x + Tensor(pe), self.dropout, self.training)

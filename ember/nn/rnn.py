@@ -121,10 +121,10 @@ class RNNBase(Module):
                 w = getattr(self, f"weight_hh_l{layer}{sfx}")
                 for g in range(_GATES[self.mode]):
                     block = Tensor(xp.empty((H, w.shape[1]), w.dtype))
-                    w.data[g * H : (g + 1) * H] = init.orthogonal_(block).data
+                    w.array[g * H : (g + 1) * H] = init.orthogonal_(block).array
             if self.forget_bias is not None and self.mode == "LSTM" and self.bias:
-                getattr(self, f"bias_ih_l{layer}{sfx}").data[H : 2 * H] = self.forget_bias
-                getattr(self, f"bias_hh_l{layer}{sfx}").data[H : 2 * H] = 0.0
+                getattr(self, f"bias_ih_l{layer}{sfx}").array[H : 2 * H] = self.forget_bias
+                getattr(self, f"bias_hh_l{layer}{sfx}").array[H : 2 * H] = 0.0
 
     def _layer_keys(self):
         return [(k, sfx) for k in range(self.num_layers) for sfx in self._suffixes()]
@@ -237,7 +237,7 @@ class RNNBase(Module):
                 f" of shape {tuple(seq.data.shape)} and lengths={as_array(lengths).tolist()}"
             )
         padded, lens = pad_packed_sequence(seq, self.batch_first)
-        out, *rest = self.forward(padded, hx, lens.data, record_gates)
+        out, *rest = self.forward(padded, hx, lens.array, record_gates)
         return (pack_as(out, seq, self.batch_first), *rest)
 
     def _layout(self, a, unbatched: bool):

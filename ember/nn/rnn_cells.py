@@ -85,7 +85,7 @@ def run_composed(mode, x, state, weights, lengths, reverse, recorder, nonlineari
         if g is not None:
             m = 1.0 if lengths is None else (t < lengths)[:, None]
             for n, v in g.items():
-                per_step.setdefault(n, [None] * T)[t] = v.data * m
+                per_step.setdefault(n, [None] * T)[t] = v.array * m
     if recorder is not None:
         recorder.update({n: xp.stack(v) for n, v in per_step.items()})
     return F.stack(ys), tuple(state)

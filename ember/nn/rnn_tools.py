@@ -90,7 +90,7 @@ class RecurrentStream:
         if self.state is None:
             return {}
         parts = self.state if isinstance(self.state, tuple) else (self.state,)
-        return {name: p.data.copy() for name, p in zip(("h", "c"), parts)}
+        return {name: p.array.copy() for name, p in zip(("h", "c"), parts)}
 
     def load_state_dict(self, state: dict) -> None:
         if not state:

@@ -170,9 +170,9 @@ class LBFGS(Optimizer):
     def _gather_flat_grad(self):
         return xp.concatenate(
             [
-                xp.zeros(p.data.size, dtype=p.data.dtype)
+                xp.zeros(p.array.size, dtype=p.array.dtype)
                 if p.grad is None
-                else xp.asarray(p.grad.data).reshape(-1)
+                else xp.asarray(p.grad.array).reshape(-1)
                 for p in self._params
             ]
         )
@@ -181,8 +181,8 @@ class LBFGS(Optimizer):
         """θ ← θ + t·d, parameter by parameter."""
         offset = 0
         for p in self._params:
-            n = p.data.size
-            p.data += t * d[offset : offset + n].reshape(p.data.shape)
+            n = p.array.size
+            p.array += t * d[offset : offset + n].reshape(p.array.shape)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -192,7 +192,7 @@ class LBFGS(Optimizer):
             loss = float(closure())
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
-            p.data[...] = saved
+            p.array[...] = saved
         return loss, flat_grad
 
     # the state holds lists of arrays (the history): save and load copies, never shared lists
@@ -291,7 +291,7 @@ class LBFGS(Optimizer):
             if line_search_fn is not None:
                 if line_search_fn != "strong_wolfe":
                     raise RuntimeError("only 'strong_wolfe' is supported")
-                x_init = [p.data.copy() for p in self._params]
+                x_init = [p.array.copy() for p in self._params]
 
                 def obj(x, t, d):
                     return self._directional_evaluate(closure, x, t, d)

@@ -97,7 +97,7 @@ class Optimizer:
     def zero_grad(self, set_to_none: bool = True) -> None:
         for g in self.param_groups:
             for p in g["params"]:
-                p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.data))
+                p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.array))
 
     def step(self, closure=None):
         loss = None
@@ -114,12 +114,12 @@ class Optimizer:
                     state = self.state.get(p)
                     if state is None:
                         state = self.state[p] = {}
-                    g = p.grad.data
+                    g = p.grad.array
                     g = -g if group.get("maximize") else g
-                    if p.data.ndim == 0:
-                        _update_scalar(self.update, p.data, g, state, group)
+                    if p.array.ndim == 0:
+                        _update_scalar(self.update, p.array, g, state, group)
                     else:
-                        self.update(p.data, g, state, group)
+                        self.update(p.array, g, state, group)
         return loss
 
     def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
@@ -168,7 +168,7 @@ class Optimizer:
         for i, st in state_dict["state"].items():
             p = by_index.get(int(i))
             if p is not None:  # torch too keeps no state for an index that names no parameter
-                self.state[p] = {k: self._load_value(k, v, p.data.dtype) for k, v in st.items()}
+                self.state[p] = {k: self._load_value(k, v, p.array.dtype) for k, v in st.items()}
 
     # state that is one number, not one per element (NAdam's mu_product, ASGD's eta and mu)
     _scalar_state: tuple[str, ...] = ()

@@ -53,7 +53,7 @@ def _f32(a):
 
 
 def _set(p: Tensor, value) -> None:
-    p.data[...] = as_array(value).astype(p.data.dtype, copy=False)
+    p.array[...] = as_array(value).astype(p.array.dtype, copy=False)
 
 
 def get_ema_multi_avg_fn(decay: float = 0.999):
@@ -62,7 +62,7 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
 
     def ema_update(ema_params, current_params, num_averaged) -> None:
         for e, c in zip(ema_params, current_params):
-            a, b = e.data, as_array(c)
+            a, b = e.array, as_array(c)
             if a.dtype.kind in "fc":
                 _set(e, lerp(a, b.astype(a.dtype, copy=False), 1 - decay))
             else:
@@ -77,7 +77,7 @@ def get_swa_multi_avg_fn():
     def swa_update(averaged_params, current_params, num_averaged) -> None:
         n = int(as_array(num_averaged))
         for p, c in zip(averaged_params, current_params):
-            a, b = p.data, as_array(c)
+            a, b = p.array, as_array(c)
             if a.dtype.kind in "fc":
                 _set(p, lerp(a, b.astype(a.dtype, copy=False), 1 / (n + 1)))
             else:
@@ -138,14 +138,14 @@ class AveragedModel(Module):
         else:
             mine, theirs = list(self.module.parameters()), list(model.parameters())
         pairs = list(zip(mine, theirs))
-        n = int(self.n_averaged.data)
+        n = int(self.n_averaged.array)
         with no_grad():
             if n == 0:
                 for p, q in pairs:
-                    _set(p, q.data)
+                    _set(p, q.array)
             elif self.avg_fn is not None:
                 for p, q in pairs:
-                    _set(p, self.avg_fn(Tensor(p.data), Tensor(q.data), self.n_averaged))
+                    _set(p, self.avg_fn(Tensor(p.array), Tensor(q.array), self.n_averaged))
             else:
                 multi = self.multi_avg_fn
                 if multi is None:  # torch on the CPU: the one-tensor SWA rule
@@ -153,12 +153,12 @@ class AveragedModel(Module):
                     for p, q in pairs:
                         _set(p, swa(p, q, self.n_averaged))
                 else:
-                    multi([p for p, _ in pairs], [Tensor(q.data) for _, q in pairs],
+                    multi([p for p, _ in pairs], [Tensor(q.array) for _, q in pairs],
                           self.n_averaged)  # fmt: skip
             if not self.use_buffers:
                 for b, c in zip(self.module.buffers(), model.buffers()):
-                    _set(b, c.data)
-        self.n_averaged.data[...] = n + 1
+                    _set(b, c.array)
+        self.n_averaged.array[...] = n + 1
 
 
 def update_bn(loader, model: Module, device=None) -> None:

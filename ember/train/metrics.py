@@ -19,7 +19,7 @@ from ..tensor import Tensor
 
 def _array(x) -> numpy.ndarray:
     if isinstance(x, Tensor):
-        return to_numpy(x.data)
+        return to_numpy(x.array)
     if hasattr(x, "detach") and hasattr(x, "numpy"):
         return x.detach().cpu().numpy()
     return numpy.asarray(x)

@@ -135,7 +135,7 @@ class Trainer(ckpt.Checkpointing):
         """One optimizer step; False (and nothing updated) when the loss is not finite."""
         self.last_batch = batch
         loss, output, target = self.compute_loss(batch)
-        value = float(loss.data)
+        value = float(loss.array)
         self.last_output = output
         if not math.isfinite(value):
             self._stop_on_nonfinite(value)
@@ -145,7 +145,7 @@ class Trainer(ckpt.Checkpointing):
         self._call("on_after_backward")
         if self.clip_grad_norm is not None:
             norm = nn.utils.clip_grad_norm_(self.model.parameters(), self.clip_grad_norm)
-            self.grad_norm = float(norm.data)
+            self.grad_norm = float(norm.array)
         self.optimizer.step()
         self.step += 1
         self.batch_in_epoch += 1
@@ -197,7 +197,7 @@ class Trainer(ckpt.Checkpointing):
             for batch in loader:
                 loss, output, target = self.compute_loss(batch)
                 n = _count(target)
-                total += float(loss.data) * n
+                total += float(loss.array) * n
                 count += n
                 if self.classification:
                     correct += correct_count(output, target)

@@ -36,7 +36,7 @@ class _Checkpoint(Function):
         mistakes._raised.intersection_update(raised)
         self.multi_output = isinstance(out, tuple)
         outs = out if self.multi_output else (out,)
-        return tuple(o.data for o in outs) if self.multi_output else outs[0].data
+        return tuple(o.array for o in outs) if self.multi_output else outs[0].array
 
     def _arguments(self, arrays, grad: bool):
         it = iter(arrays)
@@ -71,7 +71,7 @@ class _Checkpoint(Function):
             total = term if total is None else total + term
         if total is not None:
             total.backward()
-        grads = [None if t.grad is None else t.grad.data for t in self.leaves]
+        grads = [None if t.grad is None else t.grad.array for t in self.leaves]
         return (*grads, None)
 
 

@@ -38,7 +38,7 @@ def test_inspect_input_file(tmp_path, capsys):
     pngs = [line for line in out.splitlines() if line.endswith(".png")]
     assert len(pngs) == 4 and all(p.startswith(str(run / "figures" / "inspect-x")) for p in pngs)
     with ember.no_grad():
-        expected = int(model(ember.Tensor(x[None])).data.argmax())
+        expected = int(model(ember.Tensor(x[None])).array.argmax())
     assert f"predicted class {expected}" in out
 
 

@@ -20,7 +20,7 @@ def data(n=10):
 
 
 def labels(loader):
-    return [b[1].data.tolist() for b in loader]
+    return [b[1].array.tolist() for b in loader]
 
 
 class Plain(Dataset):

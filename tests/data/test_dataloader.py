@@ -14,7 +14,7 @@ def _data(n=10):
 
 
 def _labels(loader):
-    return [b[1].data.tolist() for b in loader]
+    return [b[1].array.tolist() for b in loader]
 
 
 def test_batches_in_order_with_last_partial_batch():
@@ -81,7 +81,7 @@ def test_custom_dataset_and_collate_fn():
             return {"x": np.float32(i), "y": i * i}
 
     batches = list(DataLoader(Squares(), batch_size=2))
-    assert batches[0]["x"].data.tolist() == [0.0, 1.0] and batches[2]["y"].data.tolist() == [16]
+    assert batches[0]["x"].array.tolist() == [0.0, 1.0] and batches[2]["y"].array.tolist() == [16]
     lens = list(DataLoader(Squares(), batch_size=5, collate_fn=lambda s: len(s)))
     assert lens == [5]
 
@@ -117,9 +117,9 @@ def test_mid_epoch_state_resumes_the_same_batches():
     loader = DataLoader(_data(20), batch_size=3, shuffle=True, seed=1)
     _labels(loader)  # one full epoch first
     it = iter(loader)
-    first = [next(it)[1].data.tolist() for _ in range(2)]
+    first = [next(it)[1].array.tolist() for _ in range(2)]
     state = loader.state_dict()
-    rest = [b[1].data.tolist() for b in it]
+    rest = [b[1].array.tolist() for b in it]
     next_epoch = _labels(loader)
 
     other = DataLoader(_data(20), batch_size=3, shuffle=True, seed=99)

@@ -23,7 +23,7 @@ from tests.data.loader_reference import Plain, data, gen, labels, loader_threads
 
 # ------------------------------------------------------------ workers
 def _run(loader):
-    return [{k: v.data.tolist() for k, v in b.items()} for b in loader]
+    return [{k: v.array.tolist() for k, v in b.items()} for b in loader]
 
 
 def test_workers_give_the_batches_without_workers():
@@ -78,7 +78,7 @@ def test_worker_seeds_differ_per_worker_and_per_epoch():
             return np.array([info.id, info.seed % 2**31])
 
     loader = DataLoader(Seeds(4), batch_size=1, num_workers=2, seed=0)
-    e1, e2 = [b.data[0].tolist() for b in loader], [b.data[0].tolist() for b in loader]
+    e1, e2 = [b.array[0].tolist() for b in loader], [b.array[0].tolist() for b in loader]
     assert [w for w, _ in e1] == [0, 1, 0, 1]
     assert e1[0][1] != e1[1][1] and e1[0][1] == e1[2][1] and e1[0][1] != e2[0][1]
 
@@ -97,8 +97,8 @@ def test_each_worker_draws_from_a_default_generator_of_its_own():
     def epoch(**kw):
         ember.manual_seed(7)
         loader = DataLoader(RandomAugment(12), batch_size=1, num_workers=3, **kw)
-        got = [b.data[0].tolist() for b in loader]
-        return got, ember.rand(4).data  # the main thread's stream, after the epoch
+        got = [b.array[0].tolist() for b in loader]
+        return got, ember.rand(4).array  # the main thread's stream, after the epoch
 
     first, after = epoch()
     second, after_again = epoch()
@@ -110,7 +110,7 @@ def test_each_worker_draws_from_a_default_generator_of_its_own():
     # the workers took nothing from the main thread's stream: it continues as if no epoch ran
     ember.manual_seed(7)
     DataLoader(RandomAugment(12), batch_size=1, num_workers=3)  # draws the loader's seed
-    np.testing.assert_array_equal(after, ember.rand(4).data)
+    np.testing.assert_array_equal(after, ember.rand(4).array)
     np.testing.assert_array_equal(after, after_again)
 
 
@@ -119,16 +119,16 @@ def test_manual_seed_in_worker_init_fn_reseeds_that_worker_only():
         ember.manual_seed(100 + worker_id)
 
     ember.manual_seed(0)
-    before = ember.rand(3).data
+    before = ember.rand(3).array
     ember.manual_seed(0)
     loader = DataLoader(RandomAugment(4), batch_size=1, num_workers=2, worker_init_fn=init)
     ember.manual_seed(0)  # the main stream restarts; the workers' seeds stay theirs
-    got = [b.data[0].tolist() for b in loader]
+    got = [b.array[0].tolist() for b in loader]
     expected = [ember.Generator().manual_seed(100 + w) for w in (0, 1)]
     want = [ember.rand((), generator=expected[w]).item() for w in (0, 1, 0, 1)]
     assert [d for _, _, d in got] == want
     assert [bool(s) for _, s, _ in got] == [False] * 4  # initial_seed() now says 100 + id
-    np.testing.assert_array_equal(ember.rand(3).data, before)
+    np.testing.assert_array_equal(ember.rand(3).array, before)
 
 
 def test_an_exception_in_a_worker_is_raised_in_the_caller():
@@ -180,15 +180,15 @@ class Shards(IterableDataset):
 
 
 def test_iterable_dataset_batches_and_worker_shards():
-    plain = [b.data.tolist() for b in DataLoader(Shards(), batch_size=4)]
+    plain = [b.array.tolist() for b in DataLoader(Shards(), batch_size=4)]
     assert plain == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
     assert len(DataLoader(Shards(), batch_size=4)) == 3
     assert len(DataLoader(Shards(), batch_size=4, drop_last=True)) == 2
     # torch's order: worker batches in turn; a worker that has run out drops out of the turn
-    threaded = [b.data.tolist() for b in DataLoader(Shards(11), batch_size=2, num_workers=2)]
+    threaded = [b.array.tolist() for b in DataLoader(Shards(11), batch_size=2, num_workers=2)]
     assert threaded == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10], [9]]
     dropped = DataLoader(Shards(11), batch_size=2, num_workers=2, drop_last=True)
-    assert [b.data.tolist() for b in dropped] == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10]]
+    assert [b.array.tolist() for b in dropped] == [[0, 2], [1, 3], [4, 6], [5, 7], [8, 10]]
     assert [b.item() for b in DataLoader(Shards(3), batch_size=None)] == [0.0, 1.0, 2.0]
 
     class Uneven(IterableDataset):  # worker 0 streams 9 samples, worker 1 three
@@ -198,11 +198,11 @@ def test_iterable_dataset_batches_and_worker_shards():
             return iter([np.float32(off + i) for i in range(n)])
 
     # what torch's DataLoader yields for the same dataset and arguments
-    assert [b.data.tolist() for b in DataLoader(Uneven(), batch_size=2, num_workers=2)] == [
+    assert [b.array.tolist() for b in DataLoader(Uneven(), batch_size=2, num_workers=2)] == [
         [0, 1], [100, 101], [2, 3], [102], [4, 5], [6, 7], [8]
     ]  # fmt: skip
     three = DataLoader(Uneven(), batch_size=2, num_workers=3, drop_last=True)
-    assert [b.data.tolist() for b in three] == [
+    assert [b.array.tolist() for b in three] == [
         [0, 1], [100, 101], [100, 101], [2, 3], [4, 5], [6, 7]
     ]  # fmt: skip
 
@@ -227,9 +227,9 @@ def test_resume_mid_epoch_gives_the_remaining_batches(make):
     loader = fresh(1)
     labels(loader)  # one full epoch first
     it = iter(loader)
-    first = [next(it)[1].data.tolist() for _ in range(3)]
+    first = [next(it)[1].array.tolist() for _ in range(3)]
     state = loader.state_dict()
-    rest = [b[1].data.tolist() for b in it]
+    rest = [b[1].array.tolist() for b in it]
     following = labels(loader)
 
     other = fresh(99)  # another seed, and a sampler generator in another state
@@ -246,10 +246,10 @@ def test_resume_an_iterable_dataset_replays_to_the_same_place():
     it = iter(loader)
     next(it), next(it)
     state = loader.state_dict()
-    rest = [b.data.tolist() for b in it]
+    rest = [b.array.tolist() for b in it]
     other = DataLoader(Shards(11), batch_size=2, num_workers=2)
     other.load_state_dict(state)
-    assert [b.data.tolist() for b in other] == rest == [[4, 6], [5, 7], [8, 10], [9]]
+    assert [b.array.tolist() for b in other] == rest == [[4, 6], [5, 7], [8, 10], [9]]
 
 
 def test_trainer_resumes_bit_identically_with_a_sampler_and_workers(tmp_path):
@@ -278,4 +278,4 @@ def test_trainer_resumes_bit_identically_with_a_sampler_and_workers(tmp_path):
     for (k, a), (_, b) in zip(
         straight.model.state_dict().items(), resumed.model.state_dict().items()
     ):
-        assert a.data.tobytes() == b.data.tobytes(), k
+        assert a.array.tobytes() == b.array.tobytes(), k

@@ -36,8 +36,8 @@ def test_concat_indexing_matches_torch():
     assert len(ds) == len(tds) == 10 and ds.cumulative_sizes == tds.cumulative_sizes
     for i in list(range(10)) + [-1, -10, -4]:
         (x, y), (tx, ty) = ds[i], tds[i]
-        np.testing.assert_array_equal(x.data, tx.numpy())
-        assert int(y.data) == int(ty)
+        np.testing.assert_array_equal(x.array, tx.numpy())
+        assert int(y.array) == int(ty)
     with pytest.raises(IndexError, match="out of range"):
         ds[10]
     with pytest.raises(ValueError, match="should not exceed dataset length"):
@@ -51,22 +51,23 @@ def test_concat_dataloader_batches_equal_per_sample():
     ds = ConcatDataset([TensorDataset(x, y) for x, y in zip(xs, ys)])
     order = np.array([9, 0, 4, 3, 7, 1])
     x, y = ds.fetch(order)
-    np.testing.assert_array_equal(x.data, np.concatenate(xs)[order])
-    np.testing.assert_array_equal(y.data, np.concatenate(ys)[order])
+    np.testing.assert_array_equal(x.array, np.concatenate(xs)[order])
+    np.testing.assert_array_equal(y.array, np.concatenate(ys)[order])
     x, _ = ds.fetch(slice(2, 6))
-    np.testing.assert_array_equal(x.data, np.concatenate(xs)[2:6])
+    np.testing.assert_array_equal(x.array, np.concatenate(xs)[2:6])
     batches = list(DataLoader(ds, batch_size=4, shuffle=True, seed=1))
     slow = list(DataLoader(ds, batch_size=4, shuffle=True, seed=1, collate_fn=_collate))
     for (a, b), (c, d) in zip(batches, slow):
-        np.testing.assert_array_equal(a.data, c.data)
-        np.testing.assert_array_equal(b.data, d.data)
+        np.testing.assert_array_equal(a.array, c.array)
+        np.testing.assert_array_equal(b.array, d.array)
     assert (
-        sorted(np.concatenate([b.data for _, b in batches]).tolist()) == [0] * 3 + [1] * 5 + [2] * 2
+        sorted(np.concatenate([b.array for _, b in batches]).tolist())
+        == [0] * 3 + [1] * 5 + [2] * 2
     )
 
 
 def _collate(samples):
-    return tuple(type(samples[0][0])(np.stack([s[j].data for s in samples])) for j in range(2))
+    return tuple(type(samples[0][0])(np.stack([s[j].array for s in samples])) for j in range(2))
 
 
 def test_concat_of_subsets_and_plain_datasets():
@@ -74,7 +75,7 @@ def test_concat_of_subsets_and_plain_datasets():
     full = TensorDataset(xs[1], ys[1])
     ds = ConcatDataset([Subset(full, [4, 0]), TensorDataset(xs[0], ys[0])])
     x, _ = ds.fetch(np.array([0, 2, 1]))
-    np.testing.assert_array_equal(x.data, np.stack([xs[1][4], xs[0][0], xs[1][0]]))
+    np.testing.assert_array_equal(x.array, np.stack([xs[1][4], xs[0][0], xs[1][0]]))
 
     class Plain:
         def __len__(self):

@@ -171,7 +171,7 @@ def test_loader_with_sampler_and_batch_sampler():
     got = labels(loader)
     assert [len(b) for b in got] == [2, 2, 1] and sorted(sum(got, [])) == idx
     assert got == [
-        b[1].data.tolist()
+        b[1].array.tolist()
         for b in DataLoader(data(12), batch_size=2, sampler=SubsetRandomSampler(idx, gen(1)))
     ]
     plan = [[3, 0], [9], [1, 2, 4]]
@@ -180,7 +180,7 @@ def test_loader_with_sampler_and_batch_sampler():
     bs = BatchSampler(SequentialSampler(range(7)), 3, True)
     assert labels(DataLoader(data(10), batch_sampler=bs)) == [[0, 1, 2], [3, 4, 5]]
     x, _ = next(iter(DataLoader(data(10), batch_sampler=[[6, 2]])))
-    np.testing.assert_array_equal(x.data, [[12.0, 13.0], [4.0, 5.0]])
+    np.testing.assert_array_equal(x.array, [[12.0, 13.0], [4.0, 5.0]])
 
 
 def test_sampled_batches_are_still_fetched_whole():
@@ -199,7 +199,7 @@ def test_sampled_batches_are_still_fetched_whole():
         {"batch_sampler": [[1, 2], [39, 0, 5]]},
     ]:
         batches = list(DataLoader(ds, **kw))
-        assert all(np.array_equal(x.data, y.data.astype(float)) for x, y in batches)
+        assert all(np.array_equal(x.array, y.array.astype(float)) for x, y in batches)
     assert Counting.calls == 0
 
 
@@ -208,7 +208,7 @@ def test_loader_with_weighted_sampler_and_python_dataset():
     loader = DataLoader(
         Plain(), batch_size=4, sampler=WeightedRandomSampler(w, 40, generator=gen(2))
     )
-    ys = sum((b["y"].data.tolist() for b in loader), [])
+    ys = sum((b["y"].array.tolist() for b in loader), [])
     assert len(ys) == 40 and len(loader) == 10 and min(ys) >= 10
 
 
@@ -280,4 +280,4 @@ def test_attributes_are_fixed_after_init_as_in_torch():
 def test_batch_size_none_hands_out_converted_samples():
     samples = list(DataLoader(data(3), batch_size=None))
     assert len(samples) == 3 and isinstance(samples[1], list)  # torch: a tuple becomes a list
-    assert samples[1][0].data.tolist() == [2.0, 3.0] and samples[1][1].item() == 1
+    assert samples[1][0].array.tolist() == [2.0, 3.0] and samples[1][1].item() == 1

@@ -51,7 +51,7 @@ def tiny_fit(model, optimizer, batches, callbacks, run_dir=None, val=None, on_me
         trainer.last_loss = loss.item()
         trainer.history.append({"step": trainer.step, "loss": trainer.last_loss})
         if on_metrics is not None:
-            acc = float((logits.data.argmax(1) == t.data).mean())
+            acc = float((logits.array.argmax(1) == t.array).mean())
             lr = optimizer.param_groups[0]["lr"]
             on_metrics(
                 {
@@ -68,7 +68,7 @@ def tiny_fit(model, optimizer, batches, callbacks, run_dir=None, val=None, on_me
                 with ember.no_grad():
                     vl = model(val[0])
                 model.train()
-                vacc = float((vl.data.argmax(1) == val[1].data).mean())
+                vacc = float((vl.array.argmax(1) == val[1].array).mean())
                 on_metrics(
                     {
                         "step": trainer.step,

@@ -77,7 +77,7 @@ def test_backward_inf_names_op_and_layer():
 def test_nested_layer_name_with_model_given():
     net = Net(LogHead())
     with np.errstate(over="ignore"):
-        net.encoder.fc2.weight.data[...] = 3e38  # the product overflows to inf
+        net.encoder.fc2.weight.array[...] = 3e38  # the product overflows to inf
     with pytest.raises(RuntimeError, match=r"op Linear in layer 'encoder.fc2' \(Linear\)"):
         with ember.detect_anomaly(net), np.errstate(over="ignore", invalid="ignore"):
             net(ember.ones(2, 4))
@@ -85,7 +85,7 @@ def test_nested_layer_name_with_model_given():
 
 def test_nonfinite_parameter_is_named_as_the_source():
     net = Net(LogHead())
-    net.encoder.fc1.weight.data[0, 0] = np.nan
+    net.encoder.fc1.weight.array[0, 0] = np.nan
     with pytest.raises(RuntimeError, match="parameter 'encoder.fc1.weight' holds non-finite"):
         with ember.detect_anomaly(net):
             net(ember.randn(2, 4))

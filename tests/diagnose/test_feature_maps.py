@@ -25,9 +25,9 @@ def test_capture_equals_direct_conv_outputs_and_restores_mode():
     maps = capture_feature_maps(model, x)
     assert list(maps) == ["conv1", "conv2"]
     h1 = F.conv2d(x, model.conv1.weight, model.conv1.bias, padding=2)
-    np.testing.assert_allclose(maps["conv1"], h1.data, rtol=1e-6)
+    np.testing.assert_allclose(maps["conv1"], h1.array, rtol=1e-6)
     h2 = F.conv2d(F.max_pool2d(h1.relu(), 2), model.conv2.weight, model.conv2.bias)
-    np.testing.assert_allclose(maps["conv2"], h2.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(maps["conv2"], h2.array, rtol=1e-5, atol=1e-6)
     assert model.training  # put back as it was
     assert not model.conv1._forward_hooks  # hooks removed
 

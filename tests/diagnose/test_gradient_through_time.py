@@ -68,7 +68,7 @@ def grad_through_time(hs, y, rng):
     w = uniform(rng, 1, H)
     loss = ((hs[-1] @ w.T - y) ** 2).mean()
     loss.backward()
-    return np.array([np.linalg.norm(h.grad.data) for h in hs])
+    return np.array([np.linalg.norm(h.grad.array) for h in hs])
 
 
 @pytest.fixture(scope="module")

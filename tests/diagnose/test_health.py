@@ -141,9 +141,9 @@ def test_update_ratio_and_no_update_flags():
     g = gradient_health(model, before)
     w = model[0].weight
     w0 = before["0.weight"]
-    expected = np.linalg.norm(w.data - w0) / np.linalg.norm(w0)  # ‖ΔW‖ / ‖W before‖
+    expected = np.linalg.norm(w.array - w0) / np.linalg.norm(w0)  # ‖ΔW‖ / ‖W before‖
     assert g.params[0].update_ratio == pytest.approx(expected, rel=1e-5)
-    assert g.params[0].grad_norm == pytest.approx(np.linalg.norm(w.grad.data), rel=1e-5)
+    assert g.params[0].grad_norm == pytest.approx(np.linalg.norm(w.grad.array), rel=1e-5)
     before = snapshot(model.named_parameters())
     optim.SGD(model.parameters(), lr=0.0).step()
     g = gradient_health(model, before)
@@ -153,7 +153,7 @@ def test_update_ratio_and_no_update_flags():
 def test_unused_and_nonfinite_gradients_are_flagged():
     model = nn.Sequential(nn.Linear(4, 4), nn.Linear(4, 2))
     model[0](ember.randn(3, 4)).sum().backward()  # model[1] never used
-    model[0].bias.grad.data[0] = np.inf
+    model[0].bias.grad.array[0] = np.inf
     g = gradient_health(model)
     assert g.flagged("no-gradient") == ["1.weight", "1.bias"]
     assert g.flagged("nonfinite") == ["0.bias"]

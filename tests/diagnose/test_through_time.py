@@ -34,7 +34,7 @@ def test_norms_equal_the_composed_per_step_gradients():
         inputs = hs[f"l{k}"]
     (hs["l1"][-1] ** 2).sum().backward()
     for key in ("l0", "l1"):
-        ref = [np.linalg.norm(h.grad.data, axis=1).mean() for h in hs[key]]
+        ref = [np.linalg.norm(h.grad.array, axis=1).mean() for h in hs[key]]
         np.testing.assert_allclose(norms[key], ref, rtol=1e-10)
 
 

@@ -53,7 +53,7 @@ def tensors(torch, arrays: dict, grad=True):
 def assert_close(e, t, what=""):
     """An ember tensor equals a torch tensor (shape, and values with nan/inf in place)."""
     t = t.detach().numpy() if hasattr(t, "detach") else np.asarray(t)
-    e = e.data if isinstance(e, ember.Tensor) else np.asarray(e)
+    e = e.array if isinstance(e, ember.Tensor) else np.asarray(e)
     assert tuple(e.shape) == tuple(t.shape), f"{what}: shape {e.shape} vs torch {t.shape}"
     np.testing.assert_allclose(e, t, rtol=RTOL, atol=ATOL, equal_nan=True, err_msg=what)
 
@@ -84,10 +84,10 @@ def compare(torch, make_e, make_t, params: dict, fn, value=None, grad=True, seed
         if not (isinstance(tt, torch.Tensor) and tt.requires_grad):
             continue
         if tt.grad is None:
-            assert te.grad is None or not np.any(te.grad.data), f"{k}: torch has no gradient"
+            assert te.grad is None or not np.any(te.grad.array), f"{k}: torch has no gradient"
             continue
         assert te.grad is not None, f"{k}: ember computed no gradient"
         np.testing.assert_allclose(
-            te.grad.data, tt.grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"gradient of {k}"
+            te.grad.array, tt.grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"gradient of {k}"
         )
     return oe, ot

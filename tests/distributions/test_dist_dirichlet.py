@@ -87,7 +87,7 @@ def test_dirichlet_mode_against_torch(torch):
 def test_dirichlet_mode_nan_rows_match_torch(torch):
     # every α ≤ 1, not all < 1: (α − 1)₊ sums to 0 and both report nan
     conc = np.array([[1.0, 1.0, 1.0], [0.5, 1.0, 0.5], [2.0, 1.0, 0.5]])
-    got = Dirichlet(ember.tensor(conc)).mode.data
+    got = Dirichlet(ember.tensor(conc)).mode.array
     want = torch.distributions.Dirichlet(torch.tensor(conc)).mode.numpy()
     np.testing.assert_array_equal(got, want)
 
@@ -117,12 +117,12 @@ def test_dirichlet_kl_against_torch(torch, p, q):
 
 def test_dirichlet_kl_of_itself_is_zero():
     a = ember.tensor(uniform(0.3, 4.0, 3, 4, seed=14))
-    np.testing.assert_allclose(kl_divergence(Dirichlet(a), Dirichlet(a)).data, 0, atol=1e-12)
+    np.testing.assert_allclose(kl_divergence(Dirichlet(a), Dirichlet(a)).array, 0, atol=1e-12)
 
 
 def test_dirichlet_gradcheck():
     conc = ember.tensor(uniform(0.4, 3.0, 2, 3, seed=15), requires_grad=True)
-    value = ember.tensor(_simplex_values(conc.data, n=4, seed=16), requires_grad=True)
+    value = ember.tensor(_simplex_values(conc.array, n=4, seed=16), requires_grad=True)
     # perturbed values leave the simplex: no validation here
     assert ember.gradcheck(
         lambda a, x: Dirichlet(a, validate_args=False).log_prob(x), (conc, value)
@@ -150,24 +150,24 @@ def test_dirichlet_rsample_draws_what_sample_draws(dtype):
     drawn = Dirichlet(a).sample((6,))
     ember.manual_seed(4)
     x = Dirichlet(a).rsample((6,))
-    np.testing.assert_array_equal(x.data, drawn.data)
+    np.testing.assert_array_equal(x.array, drawn.array)
     assert not drawn.requires_grad and x.requires_grad
     assert x.dtype == dtype and x.shape == (6, 2, 3)
     x.sum(-1).mean().backward()
-    assert a.grad.shape == (2, 3) and np.all(np.isfinite(a.grad.data))
+    assert a.grad.shape == (2, 3) and np.all(np.isfinite(a.grad.array))
 
 
 def test_dirichlet_draws_lie_on_the_simplex_and_have_its_moments():
     a = np.array([[0.05, 0.2, 0.1], [0.8, 2.0, 10.0]])
     d = Dirichlet(ember.tensor(a))
     ember.manual_seed(5)
-    x = d.sample((20000,)).data
+    x = d.sample((20000,)).array
     assert np.all(x > 0) and np.all(x < 1)
     np.testing.assert_allclose(x.sum(-1), 1, atol=1e-12)
     assert Dirichlet(ember.tensor(a), validate_args=True).log_prob(ember.tensor(x)).shape
     # sample mean within 4 Monte Carlo standard errors of α/α₀
-    se = np.sqrt(d.variance.data / len(x))
-    assert np.all(np.abs(x.mean(0) - d.mean.data) < 4 * se)
+    se = np.sqrt(d.variance.array / len(x))
+    assert np.all(np.abs(x.mean(0) - d.mean.array) < 4 * se)
 
 
 @pytest.mark.parametrize("conc", [[0.6, 1.5, 4.0], [0.3, 2.0, 1.0, 0.9]])
@@ -183,7 +183,7 @@ def test_dirichlet_pathwise_gradients_are_unbiased(conc):
         a = ember.tensor(np.broadcast_to(alpha, (n, k)).copy(), requires_grad=True)
         ember.manual_seed(6)
         Dirichlet(a).rsample()[:, i].sum().backward()
-        g = a.grad.data
+        g = a.grad.array
         se = g.std(0) / np.sqrt(n)
         assert np.all(np.abs(g.mean(0) - exact[i]) < 4 * se + 1e-12), (i, g.mean(0), exact[i], se)
 
@@ -193,9 +193,9 @@ def test_dirichlet_expand():
     d = Dirichlet(conc).expand((2, 3))
     assert d.batch_shape == (2, 3) and d.event_shape == (4,)
     assert d.concentration.shape == (2, 3, 4) and d.sample((5,)).shape == (5, 2, 3, 4)
-    value = ember.tensor(_simplex_values(conc.data, n=2, seed=20))
+    value = ember.tensor(_simplex_values(conc.array, n=2, seed=20))
     lp = d.log_prob(value)
-    np.testing.assert_allclose(lp.data, Dirichlet(conc).log_prob(value).data, rtol=1e-14)
+    np.testing.assert_allclose(lp.array, Dirichlet(conc).log_prob(value).array, rtol=1e-14)
     lp.sum().backward()  # the gradient sums back over the new dim
     assert conc.grad.shape == (3, 4)
     assert Dirichlet(ember.tensor([1.0, 2.0])).expand((4,)).entropy().shape == (4,)
@@ -218,4 +218,4 @@ def test_dirichlet_validation():
         d.log_prob(ember.tensor([0.5, 0.5]))
     d.log_prob(ember.tensor([0.2, 0.3, 0.5]))
     lenient = Dirichlet(ember.tensor([1.0, 2.0, 3.0]), validate_args=False)
-    assert np.isfinite(lenient.log_prob(ember.tensor([0.5, 0.4, 0.2])).data)
+    assert np.isfinite(lenient.log_prob(ember.tensor([0.5, 0.4, 0.2])).array)

@@ -101,11 +101,11 @@ def test_enumerate_support(torch):
     ]
     for e, t in pairs:
         for expand in (True, False):
-            a, b = e.enumerate_support(expand).data, t.enumerate_support(expand).numpy()
+            a, b = e.enumerate_support(expand).array, t.enumerate_support(expand).numpy()
             assert a.shape == b.shape
             np.testing.assert_array_equal(a, b)
         # probabilities over the support sum to 1
-        total = e.log_prob(e.enumerate_support()).exp().data.sum(0)
+        total = e.log_prob(e.enumerate_support()).exp().array.sum(0)
         np.testing.assert_allclose(total, 1.0, rtol=1e-12)
 
 
@@ -113,11 +113,11 @@ def test_sample_shapes_and_dtypes():
     c = D.Categorical(logits=ember.tensor(randn(3, 4, seed=1)))
     s = c.sample((5, 2))
     assert s.shape == (5, 2, 3) and s.dtype == np.int64 and not s.requires_grad
-    assert s.data.min() >= 0 and s.data.max() < 4
+    assert s.array.min() >= 0 and s.array.max() < 4
     o = D.OneHotCategorical(logits=ember.tensor(randn(3, 4, seed=1))).sample((5,))
-    assert o.shape == (5, 3, 4) and np.all(o.data.sum(-1) == 1)
+    assert o.shape == (5, 3, 4) and np.all(o.array.sum(-1) == 1)
     b = D.Bernoulli(probs=ember.tensor(uniform(0.2, 0.8, 3, seed=2))).sample((7,))
-    assert b.shape == (7, 3) and set(np.unique(b.data)) <= {0.0, 1.0}
+    assert b.shape == (7, 3) and set(np.unique(b.array)) <= {0.0, 1.0}
 
 
 def test_straight_through_gradient_is_that_of_probs(torch):
@@ -126,11 +126,11 @@ def test_straight_through_gradient_is_that_of_probs(torch):
     le = ember.tensor(logits, requires_grad=True)
     d = D.OneHotCategoricalStraightThrough(logits=le)
     s = d.rsample()
-    assert np.all(s.data.sum(-1) == 1)  # the forward value is a one-hot draw
+    assert np.all(s.array.sum(-1) == 1)  # the forward value is a one-hot draw
     (s * ember.tensor(w)).sum().backward()
     lt = torch.tensor(logits, requires_grad=True)
     (torch.softmax(lt, -1) * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(le.grad.data, lt.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(le.grad.array, lt.grad.numpy(), rtol=1e-10)
 
 
 def test_score_function_gradient(torch):
@@ -149,4 +149,4 @@ def test_score_function_gradient(torch):
     loss_t = loss_t - 0.01 * dt.entropy().mean()
     loss_t.backward()
     np.testing.assert_allclose(loss.item(), loss_t.item(), rtol=1e-12)
-    np.testing.assert_allclose(le.grad.data, lt.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(le.grad.array, lt.grad.numpy(), rtol=1e-10)

@@ -56,12 +56,12 @@ def test_rsample_draws_what_sample_draws_and_carries_gradients(dtype):
         drawn = dist(a, b).sample((5,))
         ember.manual_seed(3)
         x = dist(a, b).rsample((5,))
-        np.testing.assert_array_equal(x.data, drawn.data)
+        np.testing.assert_array_equal(x.array, drawn.array)
         assert x.requires_grad and x.shape == (5, 3) and x.dtype == dtype
         a.grad = b.grad = None
         x.sum().backward()
-        assert a.grad.shape == (3,) and np.all(np.isfinite(a.grad.data))
-        assert np.all(np.isfinite(b.grad.data))
+        assert a.grad.shape == (3,) and np.all(np.isfinite(a.grad.array))
+        assert np.all(np.isfinite(b.grad.array))
 
 
 def test_gamma_pathwise_gradients_are_unbiased():
@@ -71,10 +71,10 @@ def test_gamma_pathwise_gradients_are_unbiased():
     n = 40000
     ember.manual_seed(0)
     D.Gamma(a, b).rsample((n,)).sum().backward()
-    an, bn = a.data, b.data
+    an, bn = a.array, b.array
     # Monte Carlo standard error of the mean of ∂x/∂α: 5e-3 relative at α = 0.3, less above
-    np.testing.assert_allclose(a.grad.data / n, 1 / bn, rtol=0.02)
-    np.testing.assert_allclose(b.grad.data / n, -an / bn**2, rtol=0.02)
+    np.testing.assert_allclose(a.grad.array / n, 1 / bn, rtol=0.02)
+    np.testing.assert_allclose(b.grad.array / n, -an / bn**2, rtol=0.02)
 
 
 def test_beta_pathwise_gradients_are_unbiased():
@@ -84,9 +84,9 @@ def test_beta_pathwise_gradients_are_unbiased():
     n = 40000
     ember.manual_seed(1)
     D.Beta(a, b).rsample((n,)).sum().backward()
-    an, bn = a.data, b.data
-    np.testing.assert_allclose(a.grad.data / n, bn / (an + bn) ** 2, rtol=0.02)
-    np.testing.assert_allclose(b.grad.data / n, -an / (an + bn) ** 2, rtol=0.02)
+    an, bn = a.array, b.array
+    np.testing.assert_allclose(a.grad.array / n, bn / (an + bn) ** 2, rtol=0.02)
+    np.testing.assert_allclose(b.grad.array / n, -an / (an + bn) ** 2, rtol=0.02)
 
 
 def test_gamma_cdf_against_torch(torch):
@@ -98,12 +98,12 @@ def test_gamma_cdf_against_torch(torch):
     c_t = torch.tensor(conc)  # torch has no gradient in the concentration
     r_t, v_t = (torch.tensor(a, requires_grad=True) for a in (rate, value))
     got, want = D.Gamma(c_e, r_e).cdf(v_e), torch.distributions.Gamma(c_t, r_t).cdf(v_t)
-    np.testing.assert_allclose(got.data, want.detach().numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(got.array, want.detach().numpy(), rtol=1e-12, atol=1e-15)
     w = np.random.default_rng(3).standard_normal((5, 3))
     (got * ember.tensor(w)).sum().backward()
     (want * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(r_e.grad.data, r_t.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(v_e.grad.data, v_t.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(r_e.grad.array, r_t.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(v_e.grad.array, v_t.grad.numpy(), rtol=1e-10)
 
 
 def test_gamma_cdf_gradcheck_including_the_concentration():

@@ -191,7 +191,7 @@ def test_sample_shapes_and_expand(torch, name, batch):
     for sample_shape in [(), (4,), (2, 5)]:
         x = d.sample(sample_shape)
         assert x.shape == sample_shape + batch and not x.requires_grad
-        assert np.all(np.asarray(td.support.check(torch.tensor(x.data))))
+        assert np.all(np.asarray(td.support.check(torch.tensor(x.array))))
         if d.has_rsample:
             assert d.rsample(sample_shape).shape == sample_shape + batch
     new = (4,) + batch
@@ -214,18 +214,18 @@ def test_sample_moments():
         (D.Chi2(ember.tensor([0.5, 4.0])), None),
     ]
     for d, _ in cases:
-        x = d.sample((n,)).data
-        mean, var = d.mean.data, d.variance.data
+        x = d.sample((n,)).array
+        mean, var = d.mean.array, d.variance.array
         se = np.sqrt(var / n)
         assert np.all(np.abs(x.mean(0) - mean) <= 5 * se + 1e-12), type(d).__name__
     # the Poisson and Binomial samplers are exact inverse transforms: histograms match the pmf
     for d in (D.Poisson(3.0), D.Binomial(7, ember.tensor(0.35))):
-        k = d.sample((n,)).data
-        pmf = np.exp(d.log_prob(ember.tensor(np.arange(8.0))).data)
+        k = d.sample((n,)).array
+        pmf = np.exp(d.log_prob(ember.tensor(np.arange(8.0))).array)
         freq = np.bincount(k.astype(int), minlength=8)[:8] / n
         assert np.all(np.abs(freq - pmf) <= 5 * np.sqrt(pmf * (1 - pmf) / n)), type(d).__name__
     # large counts cost no memory per trial: n = 10⁹ draws land within 5 standard deviations
-    big = D.Binomial(ember.tensor([1e9]), ember.tensor([0.25])).sample((50,)).data
+    big = D.Binomial(ember.tensor([1e9]), ember.tensor([0.25])).sample((50,)).array
     assert np.all(np.abs(big - 2.5e8) <= 5 * np.sqrt(1e9 * 0.25 * 0.75))
 
 
@@ -236,13 +236,13 @@ def test_cauchy_and_half_rsample_are_the_reparameterised_noise(torch):
     u = draw_uniform((4, 2), np.float64)
     ember.manual_seed(5)
     x = D.Cauchy(loc, scale).rsample((4,))
-    want = torch.distributions.Cauchy(torch.tensor(loc.data), torch.tensor(scale.data)).icdf(
+    want = torch.distributions.Cauchy(torch.tensor(loc.array), torch.tensor(scale.array)).icdf(
         torch.tensor(u)
     )
-    np.testing.assert_allclose(x.data, want.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(x.array, want.numpy(), rtol=1e-12)
     x.sum().backward()  # ∂x/∂μ = 1, ∂x/∂σ = tan(π(u − ½))
-    np.testing.assert_allclose(loc.grad.data, [4.0, 4.0])
-    np.testing.assert_allclose(scale.grad.data, np.tan(np.pi * (u - 0.5)).sum(0), rtol=1e-12)
+    np.testing.assert_allclose(loc.grad.array, [4.0, 4.0])
+    np.testing.assert_allclose(scale.grad.array, np.tan(np.pi * (u - 0.5)).sum(0), rtol=1e-12)
     for cls, noise in [(D.HalfNormal, draw_normal), (D.HalfCauchy, None)]:
         ember.manual_seed(6)
         eps = (
@@ -253,9 +253,9 @@ def test_cauchy_and_half_rsample_are_the_reparameterised_noise(torch):
         ember.manual_seed(6)
         scale.grad = None
         y = cls(scale).rsample((4,))
-        np.testing.assert_allclose(y.data, np.abs(eps) * scale.data, rtol=1e-12)
+        np.testing.assert_allclose(y.array, np.abs(eps) * scale.array, rtol=1e-12)
         y.sum().backward()
-        np.testing.assert_allclose(scale.grad.data, np.abs(eps).sum(0), rtol=1e-12)
+        np.testing.assert_allclose(scale.grad.array, np.abs(eps).sum(0), rtol=1e-12)
     ember.manual_seed(7)
     assert ember.gradcheck(
         lambda b, c: (ember.manual_seed(7), D.Cauchy(b, c).rsample((3,)))[1], (loc, scale)
@@ -267,8 +267,8 @@ def test_chi2_rsample_is_gamma_rsample():
     ember.manual_seed(2)
     x = D.Chi2(df).rsample((5,))
     ember.manual_seed(2)
-    g = ember.distributions.Gamma(df.data / 2, 0.5).rsample((5,))
-    np.testing.assert_array_equal(x.data, g.data)
+    g = ember.distributions.Gamma(df.array / 2, 0.5).rsample((5,))
+    np.testing.assert_array_equal(x.array, g.array)
     assert x.requires_grad
 
 
@@ -288,7 +288,7 @@ def test_pathwise_gradient_is_unbiased(name, df, estimand, exact_grad):
     nu = ember.tensor(np.full(n, df), requires_grad=True)
     ember.manual_seed(11)
     estimand(getattr(D, name)(nu).rsample()).sum().backward()
-    g = nu.grad.data
+    g = nu.grad.array
     se = g.std() / np.sqrt(n)
     assert abs(g.mean() - exact_grad) < 4 * se
 

@@ -69,8 +69,8 @@ def test_diagonal_mvn_equals_independent_normals(torch):
     mvn = D.MultivariateNormal(ember.tensor(loc), covariance_matrix=ember.tensor(cov))
     ind = D.Independent(D.Normal(ember.tensor(loc), ember.tensor(sigma)), 1)
     x = ember.tensor(randn(4, 2, 3, seed=3))
-    np.testing.assert_allclose(mvn.log_prob(x).data, ind.log_prob(x).data, rtol=1e-12)
-    np.testing.assert_allclose(mvn.entropy().data, ind.entropy().data, rtol=1e-12)
+    np.testing.assert_allclose(mvn.log_prob(x).array, ind.log_prob(x).array, rtol=1e-12)
+    np.testing.assert_allclose(mvn.entropy().array, ind.entropy().array, rtol=1e-12)
 
 
 IND_SPECS = [

@@ -91,13 +91,13 @@ def test_rsample_against_torch_formula(torch, name, params, torch_rsample):
     assert x.requires_grad and x.shape == SHAPE + d.batch_shape + d.event_shape
     ember.manual_seed(SEED)
     xt = torch_rsample(torch, pt, SHAPE)
-    np.testing.assert_allclose(x.data, xt.detach().numpy(), rtol=1e-12, atol=1e-13)
+    np.testing.assert_allclose(x.array, xt.detach().numpy(), rtol=1e-12, atol=1e-13)
     w = randn(*x.shape, seed=99)
     (x * ember.tensor(w)).sum().backward()
     (xt * torch.tensor(w)).sum().backward()
     for k in params:
         np.testing.assert_allclose(
-            pe[k].grad.data, pt[k].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"gradient of {k}"
+            pe[k].grad.array, pt[k].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"gradient of {k}"
         )
 
 
@@ -131,9 +131,9 @@ def test_sample_carries_no_graph_and_seed_repeats():
     ember.manual_seed(7)
     c = d.rsample((4,))
     assert not a.requires_grad and c.requires_grad
-    np.testing.assert_array_equal(a.data, b.data)
-    np.testing.assert_array_equal(a.data, c.data)
-    assert not np.array_equal(d.sample((4,)).data, a.data)
+    np.testing.assert_array_equal(a.array, b.array)
+    np.testing.assert_array_equal(a.array, c.array)
+    assert not np.array_equal(d.sample((4,)).array, a.array)
 
 
 def test_not_reparameterisable_raise():
@@ -163,7 +163,7 @@ def test_vae_step_reduces_kl_and_reconstruction():
         loss.backward()
         losses.append(loss.item())
         with ember.no_grad():
-            mu.data -= 0.1 * mu.grad.data
-            log_sigma.data -= 0.1 * log_sigma.grad.data
+            mu.array -= 0.1 * mu.grad.array
+            log_sigma.array -= 0.1 * log_sigma.grad.array
     assert np.mean(losses[-5:]) < 0.5 * np.mean(losses[:5])
-    assert np.all(mu.data > 0.5)
+    assert np.all(mu.array > 0.5)

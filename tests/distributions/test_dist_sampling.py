@@ -40,9 +40,9 @@ CASES = [
 @pytest.mark.parametrize("name, make", CASES, ids=[c[0] for c in CASES])
 def test_sample_mean_and_variance(name, make):
     d = make()
-    x = d.sample((N,)).data.astype(np.float64)
+    x = d.sample((N,)).array.astype(np.float64)
     assert x.shape == (N,) + d.batch_shape + d.event_shape
-    mean, var = d.mean.data, d.variance.data
+    mean, var = d.mean.array, d.variance.array
     se_mean = np.sqrt(var / N)
     np.testing.assert_array_less(np.abs(x.mean(0) - mean), 5 * se_mean + 1e-12)
     # the variance of the sample variance: (m₄ − σ⁴)/N, m₄ estimated from the draws
@@ -55,14 +55,14 @@ def test_sample_mean_and_variance(name, make):
 def test_mvn_sample_covariance():
     cov = np.array([[2.0, 0.6, -0.3], [0.6, 1.0, 0.2], [-0.3, 0.2, 0.5]])
     d = D.MultivariateNormal(ember.tensor(np.zeros(3)), covariance_matrix=ember.tensor(cov))
-    x = d.sample((N,)).data
+    x = d.sample((N,)).array
     np.testing.assert_allclose(np.cov(x.T), cov, atol=0.05)
 
 
 def test_categorical_frequencies():
     probs = np.array([[0.1, 0.2, 0.7, 0.0], [0.25, 0.25, 0.25, 0.25]])
     d = D.Categorical(probs=ember.tensor(probs))
-    k = d.sample((N,)).data
+    k = d.sample((N,)).array
     freq = np.stack([(k == c).mean(0) for c in range(4)], -1)
     se = np.sqrt(probs * (1 - probs) / N)
     np.testing.assert_array_less(np.abs(freq - probs), 5 * se + 1e-12)
@@ -70,7 +70,7 @@ def test_categorical_frequencies():
 
 
 def test_gamma_small_concentration_draws_are_positive():
-    x = D.Gamma(_t(0.05), _t(1.0)).sample((N,)).data
+    x = D.Gamma(_t(0.05), _t(1.0)).sample((N,)).array
     assert np.all(x > 0) and np.all(np.isfinite(x))
     np.testing.assert_allclose(x.mean(), 0.05, rtol=0.2)
 

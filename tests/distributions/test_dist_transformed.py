@@ -104,22 +104,22 @@ def test_sac_policy_rsample_and_log_prob(torch):
     u_t = lt + torch.tensor(eps) * st  # torch's rsample formula with ember's noise
     a_t = pi_t.transforms[0](u_t)
     logp_t = pi_t.log_prob(a_t)
-    np.testing.assert_allclose(a.data, a_t.detach().numpy(), rtol=1e-12)
-    np.testing.assert_allclose(logp.data, logp_t.detach().numpy(), rtol=1e-10)
+    np.testing.assert_allclose(a.array, a_t.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(logp.array, logp_t.detach().numpy(), rtol=1e-10)
 
     w = randn(5, seed=13)
     (logp * ember.tensor(w)).sum().backward()
     (logp_t * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(le.grad.data, lt.grad.numpy(), rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(se.grad.data, st.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(le.grad.array, lt.grad.numpy(), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(se.grad.array, st.grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
 def test_tanh_cache_avoids_atanh_of_one():
     """A saturated draw (tanh u = 1 in float64) is scored from the cached u, not atanh(1)."""
     pi = _sac(D, ember.tensor(np.array([[30.0, -30.0]])), ember.tensor(np.array([[0.01, 0.01]])))
     a = pi.rsample()
-    assert np.all(np.abs(a.data) == 1.0)
-    assert np.all(np.isfinite(pi.log_prob(a).data))
+    assert np.all(np.abs(a.array) == 1.0)
+    assert np.all(np.isfinite(pi.log_prob(a).array))
 
 
 def test_lognormal_is_exp_of_normal():
@@ -127,8 +127,8 @@ def test_lognormal_is_exp_of_normal():
     d = D.LogNormal(loc, scale)
     x = uniform(0.2, 3.0, 4, 3, seed=3)
     n = D.Normal(loc, scale)
-    expected = n.log_prob(ember.tensor(np.log(x))).data - np.log(x)
-    np.testing.assert_allclose(d.log_prob(ember.tensor(x)).data, expected, rtol=1e-12)
+    expected = n.log_prob(ember.tensor(np.log(x))).array - np.log(x)
+    np.testing.assert_allclose(d.log_prob(ember.tensor(x)).array, expected, rtol=1e-12)
     assert d.support.check(ember.tensor(x)).all()
 
 
@@ -142,11 +142,11 @@ def test_transform_inverses_round_trip():
         D.ComposeTransform([D.ExpTransform(), D.AffineTransform(0.0, 3.0)]),
     ):
         y = t(x)
-        np.testing.assert_allclose(t.inv(y).data, x.data, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(t.inv(y).array, x.array, rtol=1e-9, atol=1e-12)
         # log |dy/dx| against a central difference (elementwise transforms)
         h = 1e-6
-        num = (t(ember.tensor(x.data + h)).data - t(ember.tensor(x.data - h)).data) / (2 * h)
+        num = (t(ember.tensor(x.array + h)).array - t(ember.tensor(x.array - h)).array) / (2 * h)
         np.testing.assert_allclose(
-            t.log_abs_det_jacobian(x, y).data, np.log(np.abs(num)), rtol=1e-6, atol=1e-7
+            t.log_abs_det_jacobian(x, y).array, np.log(np.abs(num)), rtol=1e-6, atol=1e-7
         )
         assert t.inv.inv is t

@@ -152,9 +152,9 @@ def test_values_outside_the_support_raise(torch, make, value, mentions):
 @pytest.mark.filterwarnings("ignore::RuntimeWarning")  # log 0, log of a negative
 def test_validate_args_false_skips_checks():
     d = D.Normal(ember.tensor(np.zeros(1)), ember.tensor(np.array([-1.0])), validate_args=False)
-    assert np.isnan(d.log_prob(ember.tensor(np.array([0.5]))).data).all()
+    assert np.isnan(d.log_prob(ember.tensor(np.array([0.5]))).array).all()
     e = D.Exponential(ember.tensor(np.ones(1)), validate_args=False)
-    np.testing.assert_allclose(e.log_prob(ember.tensor(np.array([-1.0]))).data, [1.0])
+    np.testing.assert_allclose(e.log_prob(ember.tensor(np.array([-1.0]))).array, [1.0])
 
 
 def test_set_default_validate_args():
@@ -174,9 +174,9 @@ def test_set_default_validate_args():
 def test_lazy_parameters_are_not_checked_twice():
     """logits made from probs are not validated (probs were); from logits, probs likewise."""
     b = D.Bernoulli(probs=ember.tensor(np.array([0.0, 1.0])))
-    assert np.all(np.isfinite(b.logits.data))
+    assert np.all(np.isfinite(b.logits.array))
     c = D.Categorical(logits=ember.tensor(np.array([-1e300, 0.0])))
-    np.testing.assert_allclose(c.probs.data, [0.0, 1.0])
+    np.testing.assert_allclose(c.probs.array, [0.0, 1.0])
 
 
 def test_mvn_invalid_without_validation_is_still_a_clear_error():

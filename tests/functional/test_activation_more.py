@@ -94,8 +94,8 @@ def test_hardsigmoid(torch):
     xt = torch.tensor(X, requires_grad=True)
     A.hardsigmoid(x).sum().backward()
     torch.nn.functional.hardsigmoid(xt).sum().backward()
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-7, atol=0)
-    assert set(np.unique(x.grad.data)) == {0.0, 1 / 6}
+    np.testing.assert_allclose(x.grad.array, xt.grad.numpy(), rtol=1e-7, atol=0)
+    assert set(np.unique(x.grad.array)) == {0.0, 1 / 6}
     check_gradients(A.hardsigmoid, [SMOOTH])
 
 
@@ -107,7 +107,7 @@ def test_large_inputs_stay_finite():
         x.grad = None
         y = f(x)
         y.sum().backward()
-        assert np.all(np.isfinite(y.data)) and np.all(np.isfinite(x.grad.data)), f
+        assert np.all(np.isfinite(y.array)) and np.all(np.isfinite(x.grad.array)), f
 
 
 def test_softmin_implicit_dim_warns_as_torch(torch):
@@ -117,7 +117,7 @@ def test_softmin_implicit_dim_warns_as_torch(torch):
             ye = A.softmin(ember.tensor(a))
         with pytest.warns(UserWarning):
             yt = torch.nn.functional.softmin(torch.tensor(a))
-        np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ye.array, yt.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -183,9 +183,9 @@ def test_one_hot(torch):
         ye = A.one_hot(ember.tensor(idx), n)
         yt = torch.nn.functional.one_hot(torch.tensor(idx), n)
         assert ye.dtype == np.int64 and not ye.requires_grad
-        np.testing.assert_array_equal(ye.data, yt.numpy())
+        np.testing.assert_array_equal(ye.array, yt.numpy())
     assert A.one_hot(ember.tensor(np.zeros(0, np.int64)), 3).shape == (0, 3)
-    np.testing.assert_array_equal(A.one_hot(ember.tensor(2), 3).data, [0, 0, 1])
+    np.testing.assert_array_equal(A.one_hot(ember.tensor(2), 3).array, [0, 0, 1])
 
 
 def test_errors():
@@ -266,15 +266,15 @@ def test_prelu_module_loads_torch_state_dict(torch, num_parameters, xshape):
     me = M.PReLU(num_parameters, dtype=np.float64)
     assert list(me.state_dict()) == list(mt.state_dict()) == ["weight"]
     assert me.weight.shape == tuple(mt.weight.shape) and me.weight.requires_grad
-    assert np.all(M.PReLU(num_parameters, init=0.1).weight.data == np.float32(0.1))
+    assert np.all(M.PReLU(num_parameters, init=0.1).weight.array == np.float32(0.1))
     me.load_state_dict(mt.state_dict())
     x = randn(*xshape, seed=6)
     ye, yt = me(ember.tensor(x, requires_grad=True)), mt(torch.tensor(x))
-    np.testing.assert_allclose(ye.data, yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ye.array, yt.detach().numpy(), rtol=1e-12)
     w = randn(*xshape, seed=7)
     (ye * ember.tensor(w)).sum().backward()
     (yt * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(me.weight.grad.array, mt.weight.grad.numpy(), rtol=1e-10)
 
 
 def test_distance_modules(torch):

@@ -73,8 +73,8 @@ def test_sigmoid_tanh_silu_at_extreme_inputs(torch, dtype):
     ]:
         compare_with_torch(torch, fe, ft, [x], dtype)
     y = F.sigmoid(ember.tensor(x.astype(dtype)))
-    assert np.all(np.isfinite(y.data))
-    assert y.data[0] == 0.0 or y.data[0] < 1e-40
+    assert np.all(np.isfinite(y.array))
+    assert y.array[0] == 0.0 or y.array[0] < 1e-40
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
@@ -85,7 +85,7 @@ def test_log_softmax_with_huge_logits(torch, dtype):
     )
     compare_with_torch(torch, lambda t: F.softmax(t, 1), lambda t: torch.softmax(t, 1), [x], dtype)
     out = F.log_softmax(ember.tensor(x.astype(dtype)), 1)
-    assert np.all(np.isfinite(out.data))
+    assert np.all(np.isfinite(out.array))
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
@@ -99,10 +99,10 @@ def test_fused_softmax_equals_composed(dim):
         b = ember.tensor(x, requires_grad=True)
         w = ember.tensor(randn(3, 4, 5, seed=1))
         ya, yb = fused(a, dim), composed(b, dim)
-        np.testing.assert_allclose(ya.data, yb.data, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(ya.array, yb.array, rtol=1e-12, atol=1e-14)
         (ya * w).sum().backward()
         (yb * w).sum().backward()
-        np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-13)
+        np.testing.assert_allclose(a.grad.array, b.grad.array, rtol=1e-10, atol=1e-13)
         check_gradients(lambda t, f=composed: f(t, dim), [x[:2, :2, :3]])
 
 

@@ -66,10 +66,10 @@ def test_matches_torch(torch, reduction, concat):
         torch, z, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, concat, reduction=reduction
     )
     assert le.shape == tuple(lt.shape) and le.dtype == np.float64
-    _close(le.data, lt.detach().numpy())
-    _close(lpe.grad.data, lpt.grad.numpy())
-    _close(ze.grad.data, zt.grad.numpy())
-    assert np.all(lpe.grad.data[INPUT_LENGTHS[1] :, 1] == 0)  # frames past T_n: no gradient
+    _close(le.array, lt.detach().numpy())
+    _close(lpe.grad.array, lpt.grad.numpy())
+    _close(ze.grad.array, zt.grad.numpy())
+    assert np.all(lpe.grad.array[INPUT_LENGTHS[1] :, 1] == 0)  # frames past T_n: no gradient
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -79,8 +79,8 @@ def test_log_probs_leaf_matches_torch(torch, reduction):
     le, lt, lpe, lpt, _, _ = _run(
         torch, z, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, leaf="log_probs", reduction=reduction
     )
-    _close(le.data, lt.detach().numpy())
-    _close(lpe.grad.data, lpt.grad.numpy())
+    _close(le.array, lt.detach().numpy())
+    _close(lpe.grad.array, lpt.grad.numpy())
 
 
 def test_blank_not_zero_and_larger_batch(torch):
@@ -92,9 +92,9 @@ def test_blank_not_zero_and_larger_batch(torch):
     z = rng.standard_normal((t, n, c))
     for red in REDUCTIONS:
         le, lt, lpe, lpt, ze, zt = _run(torch, z, tg, il, tl, blank=blank, reduction=red)
-        _close(le.data, lt.detach().numpy())
-        _close(ze.grad.data, zt.grad.numpy())
-        _close(lpe.grad.data, lpt.grad.numpy())
+        _close(le.array, lt.detach().numpy())
+        _close(ze.grad.array, zt.grad.numpy())
+        _close(lpe.grad.array, lpt.grad.numpy())
 
 
 @pytest.mark.parametrize("zero_infinity", [False, True])
@@ -107,16 +107,16 @@ def test_impossible_alignment(torch, zero_infinity, reduction):
     le, lt, lpe, lpt, ze, zt = _run(
         torch, z, tg, il, tl, reduction=reduction, zero_infinity=zero_infinity
     )
-    _close(le.data, lt.detach().numpy())
-    _close(lpe.grad.data, lpt.grad.numpy())
-    _close(ze.grad.data, zt.grad.numpy())
+    _close(le.array, lt.detach().numpy())
+    _close(lpe.grad.array, lpt.grad.numpy())
+    _close(ze.grad.array, zt.grad.numpy())
     if reduction == "none":
-        assert le.data[0] == (0.0 if zero_infinity else np.inf)
-        assert np.isfinite(le.data[1:]).all()
+        assert le.array[0] == (0.0 if zero_infinity else np.inf)
+        assert np.isfinite(le.array[1:]).all()
     if zero_infinity:
-        assert np.all(lpe.grad.data[:, 0] == 0) and np.isfinite(lpe.grad.data).all()
+        assert np.all(lpe.grad.array[:, 0] == 0) and np.isfinite(lpe.grad.array).all()
     else:
-        assert np.isnan(lpe.grad.data[:4, 0]).all()
+        assert np.isnan(lpe.grad.array[:4, 0]).all()
 
 
 def test_empty_targets_and_empty_inputs(torch):
@@ -125,11 +125,11 @@ def test_empty_targets_and_empty_inputs(torch):
     il, tl = np.array([5, 0, 3]), np.array([0, 0, 0])
     for red in REDUCTIONS:
         le, lt, lpe, lpt, ze, zt = _run(torch, z, tg, il, tl, reduction=red)
-        _close(le.data, lt.detach().numpy())
-        _close(lpe.grad.data, lpt.grad.numpy())
+        _close(le.array, lt.detach().numpy())
+        _close(lpe.grad.array, lpt.grad.numpy())
     # −log p of the empty label = −Σ_t y_t^b
-    lp = ember.Tensor(z).log_softmax(dim=2).data
-    loss = ctc_loss(ember.Tensor(lp), tg, il, tl, reduction="none").data
+    lp = ember.Tensor(z).log_softmax(dim=2).array
+    loss = ctc_loss(ember.Tensor(lp), tg, il, tl, reduction="none").array
     np.testing.assert_allclose(loss, [-lp[:5, 0, 0].sum(), 0.0, -lp[:3, 2, 0].sum()])
 
 
@@ -144,8 +144,8 @@ def test_unbatched_and_float32(torch):
     z32 = np.random.default_rng(7).standard_normal((T, N, C)).astype(np.float32)
     le, lt, lpe, lpt, ze, zt = _run(torch, z32, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS)
     assert le.dtype == np.float32 and ze.grad.dtype == np.float32
-    np.testing.assert_allclose(le.data, lt.detach().numpy(), rtol=1e-5)
-    np.testing.assert_allclose(ze.grad.data, zt.grad.numpy(), rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(le.array, lt.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ze.grad.array, zt.grad.numpy(), rtol=1e-4, atol=1e-6)
 
 
 def test_gradcheck():
@@ -163,8 +163,8 @@ def test_module_equals_function(torch):
     lp = ember.Tensor(z).log_softmax(dim=2)
     for red in REDUCTIONS:
         m = CTCLoss(blank=0, reduction=red, zero_infinity=True)
-        got = m(lp, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS).data
-        want = ctc_loss(lp, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, 0, red, True).data
+        got = m(lp, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS).array
+        want = ctc_loss(lp, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, 0, red, True).array
         np.testing.assert_array_equal(got, want)
     assert "zero_infinity=True" in repr(m) and "blank=0" in repr(m)
     with pytest.raises(ValueError, match="reduction"):

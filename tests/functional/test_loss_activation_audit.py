@@ -36,7 +36,7 @@ def _values_and_grads(torch, name, args, x, dtype):
     xt = torch.tensor(x, requires_grad=True)
     yt = getattr(torch.nn.functional, name)(xt, *args)
     (yt * torch.tensor(g)).sum().backward()
-    return (ye.data, yt.detach().numpy()), (xe.grad.data, xt.grad.numpy())
+    return (ye.array, yt.detach().numpy()), (xe.grad.array, xt.grad.numpy())
 
 
 @pytest.mark.parametrize("name, args", NAN_ACTIVATIONS, ids=[n for n, _ in NAN_ACTIVATIONS])
@@ -63,7 +63,7 @@ def test_celu_alpha_tail(torch):
     xt = torch.tensor([-6.0, -9.0], requires_grad=True)
     F.celu(x, 0.3).sum().backward()
     torch.nn.functional.celu(xt, 0.3).sum().backward()
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-5)
+    np.testing.assert_allclose(x.grad.array, xt.grad.numpy(), rtol=1e-5)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -92,7 +92,7 @@ def test_inplace_flag_accepted_as_torch(torch, name):
     x = np.linspace(-2, 2, 9)
     ye = getattr(F, name)(input=ember.tensor(x), inplace=True)
     yt = getattr(torch.nn.functional, name)(input=torch.tensor(x), inplace=False)
-    np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-15)
+    np.testing.assert_allclose(ye.array, yt.numpy(), rtol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["ReLU", "LeakyReLU", "SiLU"])
@@ -101,7 +101,7 @@ def test_modules_take_inplace_and_show_it_as_torch(torch, name):
     assert repr(me) == repr(mt)
     assert repr(getattr(ember.nn, name)()) == repr(getattr(torch.nn, name)())
     x = np.linspace(-2, 2, 9)
-    np.testing.assert_allclose(me(ember.tensor(x)).data, mt(torch.tensor(x)).numpy())
+    np.testing.assert_allclose(me(ember.tensor(x)).array, mt(torch.tensor(x)).numpy())
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -112,7 +112,7 @@ def test_softmax_without_dim_takes_torchs_implicit_dim_and_warns(torch, name, sh
         ye = getattr(F, name)(ember.tensor(x))
     with pytest.warns(UserWarning):
         yt = getattr(torch.nn.functional, name)(torch.tensor(x))
-    np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ye.array, yt.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["Softmax", "LogSoftmax"])
@@ -123,7 +123,7 @@ def test_softmax_modules_default_dim_is_torchs(torch, name):
         ye = getattr(ember.nn, name)()(ember.tensor(x))
     with pytest.warns(UserWarning):
         yt = getattr(torch.nn, name)()(torch.tensor(x))
-    np.testing.assert_allclose(ye.data, yt.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ye.array, yt.numpy(), rtol=1e-12)
 
 
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
@@ -133,12 +133,12 @@ def test_softmax_dtype_casts_first(torch, name):
     ye = getattr(F, name)(xe, dim=-1, dtype=ember.float64)
     yt = getattr(torch.nn.functional, name)(xt, dim=-1, dtype=torch.float64)
     assert ye.dtype == np.float64
-    np.testing.assert_allclose(ye.data, yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ye.array, yt.detach().numpy(), rtol=1e-12)
     g = np.random.default_rng(3).standard_normal((3, 4))
     (ye * ember.tensor(g)).sum().backward()
     (yt * torch.tensor(g)).sum().backward()
     assert xe.grad.dtype == np.float32
-    np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), rtol=1e-6)
+    np.testing.assert_allclose(xe.grad.array, xt.grad.numpy(), rtol=1e-6)
 
 
 LOGITS = np.random.default_rng(4).standard_normal((3, 4))

@@ -47,7 +47,7 @@ def test_multi_margin_loss(torch, reduction, p, margin, weighted):
     module = M.MultiMarginLoss(
         p, margin, None if w_e is None else ember.tensor(W), reduction=reduction
     )
-    np.testing.assert_array_equal(module(ember.tensor(X), T).data, f_e(ember.tensor(X)).data)
+    np.testing.assert_array_equal(module(ember.tensor(X), T).array, f_e(ember.tensor(X)).array)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -78,7 +78,7 @@ def test_multi_margin_loss_ties_batch1_and_unbatched(torch, p, reduction):
     )
     xe = ember.tensor(x, requires_grad=True)
     L.multi_margin_loss(xe, t, reduction="sum").backward()
-    assert xe.grad.data[0, 1] == 0 and xe.grad.data[1, 2] == 0  # a tie adds no gradient
+    assert xe.grad.array[0, 1] == 0 and xe.grad.array[1, 2] == 0  # a tie adds no gradient
 
 
 def test_multi_margin_loss_module_and_errors(torch):
@@ -129,7 +129,9 @@ def test_multilabel_margin_loss(torch, reduction):
     compare_with_torch(torch, f_e, f_t, [X], dtype=np.float32)
     check_gradients(f_e, [X])
     module = M.MultiLabelMarginLoss(reduction=reduction)
-    np.testing.assert_array_equal(module(ember.tensor(X), TARGETS).data, f_e(ember.tensor(X)).data)
+    np.testing.assert_array_equal(
+        module(ember.tensor(X), TARGETS).array, f_e(ember.tensor(X)).array
+    )
     for t in (TARGETS[4:], TARGETS[0]):  # batch 1, one unbatched (C,) sample
         x = X[: len(t)] if t.ndim == 2 else X[0]
         compare_with_torch(
@@ -159,7 +161,7 @@ def test_multilabel_margin_loss_ties(torch):
     L.multilabel_margin_loss(xe, t, "sum").backward()
     # row 0: the one term with z ≥ 0 is the tie (j=0, i=1); row 1: j=1 ties with i=0, and
     # z = 1 − 1 + 0.2 > 0 for i=2 is the only term: ±1/C on x[1, 2] and x[1, 1]
-    np.testing.assert_array_equal(xe.grad.data, [[0, 0, 0, 0], [0, -0.25, 0.25, 0]])
+    np.testing.assert_array_equal(xe.grad.array, [[0, 0, 0, 0], [0, -0.25, 0.25, 0]])
 
 
 def test_multilabel_margin_loss_errors(torch):

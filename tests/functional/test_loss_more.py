@@ -268,7 +268,7 @@ MODULES = [
 @pytest.mark.parametrize("module, function, args", MODULES, ids=lambda m: type(m).__name__)
 def test_modules_equal_functions(module, function, args):
     ts = [_t(a) for a in args]
-    np.testing.assert_array_equal(module(*ts).data, function(*ts).data)
+    np.testing.assert_array_equal(module(*ts).array, function(*ts).array)
 
 
 SHAPE_ERRORS = [

@@ -128,7 +128,7 @@ def test_fused_cross_entropy_equals_composed():
     np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-13)
     la.backward()
     lb.backward()
-    np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(a.grad.array, b.grad.array, rtol=1e-12, atol=1e-15)
     check_gradients(lambda x: F.cross_entropy_composed(x, t[:5]), [z[:5]])
 
 
@@ -220,7 +220,7 @@ def test_bce_with_logits(torch, option, reduction):
         )
     check_gradients(lambda a: fe(a, y), [z])
     me = nn.BCEWithLogitsLoss(weight=w, reduction=reduction, pos_weight=pw)
-    assert np.allclose(me(ember.tensor(z), y).data, fe(ember.tensor(z), y).data)
+    assert np.allclose(me(ember.tensor(z), y).array, fe(ember.tensor(z), y).array)
 
 
 def test_bce_with_logits_is_stable_for_huge_logits(torch):
@@ -287,5 +287,5 @@ def test_fused_binary_losses_equal_composed(fused, composed, make_input):
     np.testing.assert_allclose(la.item(), lb.item(), rtol=1e-12)
     la.backward()
     lb.backward()
-    np.testing.assert_allclose(a.grad.data, b.grad.data, rtol=1e-10, atol=1e-14)
+    np.testing.assert_allclose(a.grad.array, b.grad.array, rtol=1e-10, atol=1e-14)
     check_gradients(lambda t: composed(t, y), [x0])

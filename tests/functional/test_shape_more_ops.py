@@ -20,8 +20,8 @@ def test_rot90_matches_torch(torch, dtype, k, dims):
 
 def test_rot90_method_and_default(torch):
     a = rand(2, 3)
-    np.testing.assert_array_equal(ember.tensor(a).rot90().data, torch.tensor(a).rot90().numpy())
-    np.testing.assert_array_equal(ember.rot90(a).data, torch.rot90(torch.tensor(a)).numpy())
+    np.testing.assert_array_equal(ember.tensor(a).rot90().array, torch.tensor(a).rot90().numpy())
+    np.testing.assert_array_equal(ember.rot90(a).array, torch.rot90(torch.tensor(a)).numpy())
 
 
 # ---------------------------------------------------------------- hsplit / vsplit / dsplit
@@ -75,7 +75,7 @@ def test_split_errors(torch, name, shape, sections, match):
 def test_msort_matches_torch(torch, dtype, shape):
     (e,), (t,) = leaves(torch, rand(*shape, dtype=dtype))
     check(torch, ember.msort(e), torch.msort(t), [e], [t], dtype)
-    np.testing.assert_array_equal(e.msort().data, t.msort().detach().numpy())
+    np.testing.assert_array_equal(e.msort().array, t.msort().detach().numpy())
 
 
 # ---------------------------------------------------------------- tensordot
@@ -142,10 +142,10 @@ def test_block_diag_empty_1d_block(torch):
     e_b = ember.tensor(b, requires_grad=True)
     out = ember.block_diag(ember.tensor(np.zeros(0)), e_b)
     ref = torch.block_diag(torch.tensor(np.zeros(0)), torch.tensor(b))
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.array, ref.numpy())
     w = rand(3, 2, seed=5)
     (out * ember.tensor(w)).sum().backward()
-    np.testing.assert_array_equal(e_b.grad.data, w[1:3])
+    np.testing.assert_array_equal(e_b.grad.array, w[1:3])
 
 
 def test_block_diag_dtype_and_errors(torch):
@@ -153,7 +153,7 @@ def test_block_diag_dtype_and_errors(torch):
     e = ember.block_diag(ember.tensor(ints), ember.tensor(floats))
     t = torch.block_diag(torch.tensor(ints), torch.tensor(floats))
     assert str(e.dtype) == str(t.dtype).replace("torch.", "")
-    np.testing.assert_array_equal(e.data, t.numpy())
+    np.testing.assert_array_equal(e.array, t.numpy())
     with pytest.raises(RuntimeError, match="Input 1 has 3 dimensions"):
         ember.block_diag(ember.ones(2), ember.ones(1, 2, 2))
 
@@ -167,18 +167,18 @@ def test_kthvalue_matches_torch(torch, dtype, k, dim, keepdim):
     er = ember.kthvalue(e, k, dim, keepdim)
     tr = torch.kthvalue(t, k, dim, keepdim)
     assert type(er).__name__ == "kthvalue" and er._fields == ("values", "indices")
-    np.testing.assert_array_equal(er.indices.data, tr.indices.numpy())
+    np.testing.assert_array_equal(er.indices.array, tr.indices.numpy())
     check(torch, er.values, tr.values, [e], [t], dtype)
     values, indices = e.kthvalue(k, dim, keepdim=keepdim)
-    np.testing.assert_array_equal(indices.data, tr.indices.numpy())
+    np.testing.assert_array_equal(indices.array, tr.indices.numpy())
 
 
 def test_kthvalue_0d_and_1d(torch):
     a = rand(6)
     er, tr = ember.kthvalue(ember.tensor(a), 2), torch.kthvalue(torch.tensor(a), 2)
-    assert er.values.shape == () and int(er.indices.data) == int(tr.indices)
+    assert er.values.shape == () and int(er.indices.array) == int(tr.indices)
     e0 = ember.tensor(3.0).kthvalue(1)
-    assert e0.values.shape == () and float(e0.values.data) == 3.0 and int(e0.indices.data) == 0
+    assert e0.values.shape == () and float(e0.values.array) == 3.0 and int(e0.indices.array) == 0
 
 
 def test_kthvalue_errors(torch):

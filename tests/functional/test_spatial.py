@@ -71,7 +71,7 @@ def test_grid_sample_float32_and_grid_only_grad(torch, mode):
     gt = torch.tensor(g, requires_grad=True)
     S.grid_sample(ember.tensor(x), ge, **kw).sum().backward()
     torch.nn.functional.grid_sample(torch.tensor(x), gt, **kw).sum().backward()
-    np.testing.assert_allclose(ge.grad.data, gt.grad.numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ge.grad.array, gt.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def _smooth_grid(shape, sizes, align_corners, seed=2):
@@ -107,10 +107,10 @@ def test_grid_sample_hand_values():
     """A 2×2 image read at its centre, a corner and ¼ pixel past the right edge."""
     x = ember.tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
     g = ember.tensor(np.array([[[[0.0, 0.0], [-1.0, -1.0], [1.5, 0.0]]]]))
-    y = S.grid_sample(x, g, align_corners=True).data.ravel()
+    y = S.grid_sample(x, g, align_corners=True).array.ravel()
     np.testing.assert_allclose(y, [2.5, 1.0, 0.75 * 0.5 * (2.0 + 4.0)], rtol=1e-12)
     # align_corners=False: −1 is the outer edge of pixel 0, half of it lies in the zero pad
-    y = S.grid_sample(x, g, align_corners=False).data.ravel()
+    y = S.grid_sample(x, g, align_corners=False).array.ravel()
     np.testing.assert_allclose(y[:2], [2.5, 0.25], rtol=1e-12)
 
 
@@ -145,10 +145,10 @@ def test_spatial_transformer_identity_round_trip(align_corners):
     grid = S.affine_grid(theta, x.shape, align_corners=align_corners)
     xe = ember.tensor(x, requires_grad=True)
     y = S.grid_sample(xe, grid, align_corners=align_corners)
-    np.testing.assert_allclose(y.data, x, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y.array, x, rtol=1e-12, atol=1e-12)
     y.sum().backward()
-    np.testing.assert_allclose(xe.grad.data, np.ones_like(x), rtol=1e-12, atol=1e-12)
-    assert theta.grad is not None and np.isfinite(theta.grad.data).all()
+    np.testing.assert_allclose(xe.grad.array, np.ones_like(x), rtol=1e-12, atol=1e-12)
+    assert theta.grad is not None and np.isfinite(theta.grad.array).all()
 
 
 def test_spatial_transformer_gradients_match_torch(torch):
@@ -171,11 +171,11 @@ def test_align_corners_none_warns_and_means_false():
     x, g = ember.tensor(randn(1, 1, 4, 4)), ember.tensor(_grid((1, 3, 3, 2)))
     with pytest.warns(UserWarning, match="align_corners=False"):
         y = S.grid_sample(x, g)
-    np.testing.assert_array_equal(y.data, S.grid_sample(x, g, align_corners=False).data)
+    np.testing.assert_array_equal(y.array, S.grid_sample(x, g, align_corners=False).array)
     theta = ember.tensor(randn(1, 2, 3))
     with pytest.warns(UserWarning, match="align_corners=False"):
         a = S.affine_grid(theta, (1, 1, 3, 4))
-    np.testing.assert_array_equal(a.data, S.affine_grid(theta, (1, 1, 3, 4), False).data)
+    np.testing.assert_array_equal(a.array, S.affine_grid(theta, (1, 1, 3, 4), False).array)
 
 
 def test_bad_arguments():
@@ -196,7 +196,7 @@ def test_bad_arguments():
 def test_gumbel_softmax_soft_rows_sum_to_one():
     logits = ember.tensor(randn(6, 5))
     for dim in (-1, 0):
-        y = S.gumbel_softmax(logits, tau=0.5, dim=dim).data
+        y = S.gumbel_softmax(logits, tau=0.5, dim=dim).array
         assert (y > 0).all()
         np.testing.assert_allclose(y.sum(axis=dim), 1.0, rtol=1e-12)
 
@@ -210,8 +210,8 @@ def test_gumbel_softmax_hard_is_one_hot_with_soft_gradient():
         t = ember.tensor(logits, requires_grad=True)
         y = S.gumbel_softmax(t, tau=0.7, hard=hard)
         (y * w).sum().backward()
-        grads.append(t.grad.data)
-        outs.append(y.data)
+        grads.append(t.grad.array)
+        outs.append(y.array)
     soft, hard = outs
     np.testing.assert_array_equal(hard.sum(axis=-1), 1.0)
     assert set(np.unique(hard)) <= {0.0, 1.0}
@@ -234,7 +234,7 @@ def test_gumbel_softmax_frequencies_follow_softmax():
     logits = np.array([1.0, -0.5, 0.3, 2.0, 0.0])
     p = np.exp(logits) / np.exp(logits).sum()
     ember.manual_seed(123)
-    y = S.gumbel_softmax(ember.tensor(np.tile(logits, (n, 1))), tau=0.3, hard=True).data
+    y = S.gumbel_softmax(ember.tensor(np.tile(logits, (n, 1))), tau=0.3, hard=True).array
     freq = y.mean(axis=0)
     sigma = np.sqrt(p * (1 - p) / n)
     assert (np.abs(freq - p) < 4.5 * sigma).all(), (freq, p)
@@ -245,10 +245,10 @@ def test_gumbel_softmax_frequencies_follow_softmax():
 def test_gumbel_softmax_seeded_repeatability():
     logits = ember.tensor(randn(4, 6))
     ember.manual_seed(7)
-    a = S.gumbel_softmax(logits).data
+    a = S.gumbel_softmax(logits).array
     ember.manual_seed(7)
-    b = S.gumbel_softmax(logits).data
-    c = S.gumbel_softmax(logits).data
+    b = S.gumbel_softmax(logits).array
+    c = S.gumbel_softmax(logits).array
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, c)
 
@@ -259,8 +259,8 @@ def test_gumbel_softmax_float32_and_tau_sharpens():
     cold = S.gumbel_softmax(logits, tau=0.05)
     hot = S.gumbel_softmax(logits, tau=5.0)
     assert cold.dtype == hot.dtype == np.float32
-    assert np.mean(cold.data.max(-1) > 0.99) > 0.8  # low temperature: nearly one-hot
-    assert hot.data.max(-1).mean() < 0.5  # high temperature: near uniform (1/3)
+    assert np.mean(cold.array.max(-1) > 0.99) > 0.8  # low temperature: nearly one-hot
+    assert hot.array.max(-1).mean() < 0.5  # high temperature: near uniform (1/3)
 
 
 # ---------------------------------------------------------------- pdist
@@ -290,7 +290,7 @@ def test_pdist_repeated_rows(torch, p):
 def test_pdist_order_zero_and_single_row(torch):
     x = randn(5, 3, seed=14)
     x[1, 0] = x[3, 0]
-    got = S.pdist(ember.tensor(x), 0).data
+    got = S.pdist(ember.tensor(x), 0).array
     np.testing.assert_array_equal(got, torch.nn.functional.pdist(torch.tensor(x), 0).numpy())
     assert S.pdist(ember.tensor(randn(1, 3)), 2).shape == (0,)
 

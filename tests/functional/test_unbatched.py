@@ -22,25 +22,25 @@ CASES = [
 @pytest.mark.parametrize("name, args, kwargs, shape", CASES, ids=[c[0] for c in CASES])
 def test_unbatched_input_matches_torch(torch, name, args, kwargs, shape):
     ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
-    state = {k: torch.tensor(v.data) for k, v in ours.state_dict().items()}
+    state = {k: torch.tensor(v.array) for k, v in ours.state_dict().items()}
     theirs.load_state_dict(state)
     x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
     ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ey, ty = ours(ex), theirs(tx)
     assert ey.shape == tuple(ty.shape) and ey.ndim == len(shape)
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=1e-5, atol=1e-6)
     g = np.random.default_rng(1).standard_normal(ey.shape).astype(np.float32)
     ey.backward(ember.tensor(g))
     ty.backward(torch.tensor(g))
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_max_pool_indices_come_back_unbatched_as_torch(torch):
     x = np.random.default_rng(0).standard_normal((2, 6, 6)).astype(np.float32)
     y, i = nn.MaxPool2d(2, return_indices=True)(ember.tensor(x))
     ty, ti = torch.nn.MaxPool2d(2, return_indices=True)(torch.tensor(x))
-    np.testing.assert_array_equal(i.data, ti.numpy())
-    np.testing.assert_allclose(y.data, ty.numpy())
+    np.testing.assert_array_equal(i.array, ti.numpy())
+    np.testing.assert_allclose(y.array, ty.numpy())
 
 
 def test_a_wrong_rank_names_both_accepted_forms():

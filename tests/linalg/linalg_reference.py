@@ -30,7 +30,7 @@ def compare(torch, f, arrays, rtol=1e-10, atol=1e-12, dtype=np.float64, seed=0, 
         assert tuple(e.shape) == tuple(t.shape), f"output {k}: {e.shape} vs torch {tuple(t.shape)}"
         assert e.dtype == np.dtype(str(t.dtype).replace("torch.", "")), (k, e.dtype, t.dtype)
         np.testing.assert_allclose(
-            e.data, t.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"output {k}"
+            e.array, t.detach().numpy(), rtol=rtol, atol=atol, err_msg=f"output {k}"
         )
     if not grad:
         return
@@ -55,7 +55,7 @@ def compare(torch, f, arrays, rtol=1e-10, atol=1e-12, dtype=np.float64, seed=0, 
             continue
         assert e.grad.dtype == e.dtype
         np.testing.assert_allclose(
-            e.grad.data, t.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"gradient of input {k}"
+            e.grad.array, t.grad.numpy(), rtol=rtol, atol=atol, err_msg=f"gradient of input {k}"
         )
 
 

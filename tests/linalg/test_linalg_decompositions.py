@@ -37,8 +37,8 @@ def test_cholesky_reads_the_lower_triangle_and_rebuilds_a():
     a = spd(n=4, seed=2)
     junk = a + np.triu(randn(4, 4, seed=3), 1)  # the upper triangle is never read
     l = LA.cholesky(ember.tensor(junk))
-    np.testing.assert_allclose((l @ l.mT).data, a, rtol=1e-12)
-    np.testing.assert_array_equal(np.triu(l.data, 1), 0)
+    np.testing.assert_allclose((l @ l.mT).array, a, rtol=1e-12)
+    np.testing.assert_array_equal(np.triu(l.array, 1), 0)
 
 
 def test_cholesky_of_an_indefinite_matrix_raises_linalg_error(torch):
@@ -63,10 +63,10 @@ def test_qr_matches_torch_and_gradcheck(torch, shape, mode):
         single = a.reshape(-1, *shape[-2:])[0]
         check_gradients(lambda t: tuple(LA.qr(t, mode=mode)), [single])
     q, r = LA.qr(ember.tensor(a), mode=mode)
-    np.testing.assert_allclose((q @ r).data, a, atol=1e-12)
+    np.testing.assert_allclose((q @ r).array, a, atol=1e-12)
     eye = np.broadcast_to(np.eye(q.shape[-1]), q.shape[:-2] + (q.shape[-1],) * 2)
-    np.testing.assert_allclose((q.mT @ q).data, eye, atol=1e-12)
-    np.testing.assert_array_equal(np.tril(r.data, -1), 0)
+    np.testing.assert_allclose((q.mT @ q).array, eye, atol=1e-12)
+    np.testing.assert_array_equal(np.tril(r.array, -1), 0)
 
 
 @pytest.mark.parametrize("shape", [(5, 3), (3, 5)], ids=str)
@@ -75,7 +75,7 @@ def test_qr_only_r(torch, shape):
     q, r = LA.qr(ember.tensor(a), mode="r")
     qt, rt = torch.linalg.qr(torch.tensor(a), mode="r")
     assert q.shape == tuple(qt.shape) == (0,)
-    np.testing.assert_allclose(r.data, rt.numpy(), **TOL)
+    np.testing.assert_allclose(r.array, rt.numpy(), **TOL)
 
 
 @pytest.mark.parametrize(
@@ -118,8 +118,8 @@ def test_eigh_gradcheck_and_named_result():
         lambda t: (lambda w, v: (v * (w * w).unsqueeze(-2)) @ v.mT)(*LA.eigh(sym(t))), [a]
     )
     w, v = LA.eigh(ember.tensor(a))
-    np.testing.assert_allclose(((v * w.unsqueeze(-2)) @ v.mT).data, a, atol=1e-12)
-    assert np.all(np.diff(w.data, axis=-1) > 0)
+    np.testing.assert_allclose(((v * w.unsqueeze(-2)) @ v.mT).array, a, atol=1e-12)
+    assert np.all(np.diff(w.array, axis=-1) > 0)
 
 
 # ------------------------------------------------------------ svd / svdvals
@@ -141,7 +141,7 @@ def test_svd_matches_torch_and_gradcheck(torch, shape, full_matrices):
     ut, st, vht = torch.linalg.svd(torch.tensor(a), full_matrices=full_matrices)
     assert (u.shape, s.shape, vh.shape) == (tuple(ut.shape), tuple(st.shape), tuple(vht.shape))
     k = s.shape[-1]
-    np.testing.assert_allclose(((u[..., :k] * s.unsqueeze(-2)) @ vh[..., :k, :]).data, a, 0, 1e-12)
+    np.testing.assert_allclose(((u[..., :k] * s.unsqueeze(-2)) @ vh[..., :k, :]).array, a, 0, 1e-12)
     single = a.reshape(-1, *shape[-2:])[0]
     check_gradients(lambda t: _svd_invariant(LA, t, full_matrices), [single])
 
@@ -155,7 +155,7 @@ def test_svd_gradient_ignores_the_extra_columns_of_a_full_u(torch):
     t = torch.tensor(a, requires_grad=True)
     (LA.svd(e).U ** 2 * ember.tensor(w)).sum().backward()
     (torch.linalg.svd(t).U ** 2 * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **TOL)
+    np.testing.assert_allclose(e.grad.array, t.grad.numpy(), **TOL)
 
 
 def test_svdvals_matches_torch(torch):
@@ -163,7 +163,7 @@ def test_svdvals_matches_torch(torch):
     compare(torch, lambda m, t: m.svdvals(t), [a], **TOL)
     compare(torch, lambda m, t: m.svd(t).S, [a], **TOL)
     np.testing.assert_allclose(
-        LA.svdvals(ember.tensor(a)).data, LA.svd(ember.tensor(a)).S.data, rtol=1e-13
+        LA.svdvals(ember.tensor(a)).array, LA.svd(ember.tensor(a)).S.array, rtol=1e-13
     )
 
 

@@ -42,7 +42,7 @@ def test_vector_norm_gradient_at_zero_is_torchs(torch, ord):
     compare(torch, lambda m, x: m.vector_norm(x, ord, dim=-1), [[[3.0, 0.0, -1.0], [0, 0, 0]]])
     x = ember.tensor(np.zeros(4), requires_grad=True)
     LA.vector_norm(x, ord).backward()
-    np.testing.assert_array_equal(x.grad.data, np.zeros(4))
+    np.testing.assert_array_equal(x.grad.array, np.zeros(4))
 
 
 @pytest.mark.parametrize("ord", [INF, -INF], ids=str)
@@ -52,7 +52,7 @@ def test_vector_norm_shares_the_gradient_among_ties(torch, ord):
     t = ember.tensor(np.array(x), requires_grad=True)
     LA.vector_norm(t, ord).backward()
     expected = [1 / 3, -1 / 3, 0, 0, 1 / 3] if ord > 0 else [0, 0, 0.5, -0.5, 0]
-    np.testing.assert_allclose(t.grad.data, expected)
+    np.testing.assert_allclose(t.grad.array, expected)
 
 
 def test_vector_norm_dtype_and_scalars(torch):
@@ -68,7 +68,7 @@ def test_vector_norm_agrees_with_tensor_norm():
     x = ember.tensor(X)
     for p in (2, 1, 3, INF, -INF, 0):
         np.testing.assert_allclose(
-            LA.vector_norm(x, p, dim=(1, 2)).data, x.norm(p=p, dim=(1, 2)).data, rtol=1e-14
+            LA.vector_norm(x, p, dim=(1, 2)).array, x.norm(p=p, dim=(1, 2)).array, rtol=1e-14
         )
 
 
@@ -129,10 +129,10 @@ def test_svdvals_cond_matrix_rank_match_torch(torch):
         e = LA.matrix_rank(ember.tensor(low), **kw)
         t = torch.linalg.matrix_rank(torch.tensor(low), **kw)
         assert e.dtype == np.int64
-        np.testing.assert_array_equal(e.data, t.numpy())
+        np.testing.assert_array_equal(e.array, t.numpy())
     sym = low[..., :4, :] @ low[..., :4, :].swapaxes(-1, -2)
     np.testing.assert_array_equal(
-        LA.matrix_rank(ember.tensor(sym), hermitian=True).data,
+        LA.matrix_rank(ember.tensor(sym), hermitian=True).array,
         torch.linalg.matrix_rank(torch.tensor(sym), hermitian=True).numpy(),
     )
 

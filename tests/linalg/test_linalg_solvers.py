@@ -86,8 +86,8 @@ def test_solve_triangular_reads_one_triangle_only():
     b = ember.tensor(randn(4, 2, seed=9))
     x1 = LA.solve_triangular(ember.tensor(A1), b, upper=False)
     x2 = LA.solve_triangular(ember.tensor(A1 + 1e3 * noise), b, upper=False)
-    np.testing.assert_array_equal(x1.data, x2.data)
-    np.testing.assert_allclose(np.tril(A1) @ x1.data, b.data, rtol=1e-12)
+    np.testing.assert_array_equal(x1.array, x2.array)
+    np.testing.assert_allclose(np.tril(A1) @ x1.array, b.array, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -110,7 +110,7 @@ def test_lstsq_matches_torch_and_gradcheck(torch, shapes):
         t = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
         for k in range(1, 4):
             assert tuple(e[k].shape) == tuple(t[k].shape), (driver, k, e[k].shape, t[k].shape)
-            np.testing.assert_allclose(e[k].data, t[k].numpy(), rtol=1e-10, atol=1e-12)
+            np.testing.assert_allclose(e[k].array, t[k].numpy(), rtol=1e-10, atol=1e-12)
     a1 = a.reshape(-1, *a.shape[-2:])[0]
     b1 = b.reshape(-1, *b.shape[-2:])[0] if b.ndim == a.ndim else b.reshape(-1, b.shape[-1])[0]
     check_gradients(lambda x, y: LA.lstsq(x, y).solution, [a1, b1])
@@ -119,9 +119,9 @@ def test_lstsq_matches_torch_and_gradcheck(torch, shapes):
 def test_lstsq_wide_is_the_minimum_norm_solution(torch):
     a, b = with_singular_values(m=3, n=5, seed=12), randn(3, 2, seed=13)
     x = LA.lstsq(ember.tensor(a), ember.tensor(b), driver="gelsd").solution
-    np.testing.assert_allclose(x.data, np.linalg.pinv(a) @ b, rtol=1e-10)
+    np.testing.assert_allclose(x.array, np.linalg.pinv(a) @ b, rtol=1e-10)
     t = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver="gelsd").solution
-    np.testing.assert_allclose(x.data, t.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(x.array, t.numpy(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 7, 10, -1, -2, -5])
@@ -129,7 +129,7 @@ def test_matrix_power_matches_torch(torch, n):
     a = A / 4.0  # entries ~1: A^10 stays representable
     compare(torch, lambda m, x: m.matrix_power(x, n), [a], grad=n != 0)
     out = LA.matrix_power(ember.tensor(a), n)
-    np.testing.assert_allclose(out.data, torch.linalg.matrix_power(torch.tensor(a), n).numpy())
+    np.testing.assert_allclose(out.array, torch.linalg.matrix_power(torch.tensor(a), n).numpy())
     if n != 0:
         check_gradients(lambda x: LA.matrix_power(x, n), [a[0, 0]])
 
@@ -154,7 +154,7 @@ def test_float32_keeps_its_dtype(torch):
     e.sum().backward()
     t = torch.tensor(a32, requires_grad=True)
     torch.linalg.inv(t).sum().backward()
-    np.testing.assert_allclose(e.data, torch.linalg.inv(torch.tensor(a32)).numpy(), rtol=1e-4)
+    np.testing.assert_allclose(e.array, torch.linalg.inv(torch.tensor(a32)).numpy(), rtol=1e-4)
 
 
 def test_det_gradient_of_a_singular_matrix_is_the_cofactor_matrix():
@@ -164,8 +164,8 @@ def test_det_gradient_of_a_singular_matrix_is_the_cofactor_matrix():
     d = LA.det(t)
     d.backward()
     cof = np.array([[4.0, 4.0, -4.0], [-2.0, -2.0, 2.0], [0.0, 0.0, 0.0]])  # (−1)^{i+j} M_ij
-    assert abs(float(d.data)) < 1e-12
-    np.testing.assert_allclose(t.grad.data, cof, atol=1e-12)
+    assert abs(float(d.array)) < 1e-12
+    np.testing.assert_allclose(t.grad.array, cof, atol=1e-12)
     check_gradients(LA.det, [a])
 
 

@@ -164,7 +164,7 @@ def _compare_eval(torch, ours, theirs, size, rtol=1e-4):
     x = np.random.default_rng(1).standard_normal((2, 3, size, size)).astype(np.float32)
     ours.eval(), theirs.eval()
     with ember.no_grad():
-        y = ours(ember.Tensor(x)).data
+        y = ours(ember.Tensor(x)).array
     with torch.no_grad():
         ty = theirs(torch.tensor(x)).numpy()
     assert y.dtype == np.float32 and y.shape == ty.shape
@@ -177,19 +177,19 @@ def _compare_train(torch, ours, theirs, size):
     x = np.random.default_rng(2).standard_normal((2, 3, size, size))
     ex, tx = ember.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ey, ty = ours(ex), theirs(tx)
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=1e-9, atol=1e-9)
     w = np.random.default_rng(3).standard_normal(ey.shape)
     (ey * ember.Tensor(w)).sum().backward()
     (ty * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-7, atol=1e-9)
     tgrads = {k: p.grad.numpy() for k, p in theirs.named_parameters()}
     for k, p in ours.named_parameters():
         floor = 1e-10 * float(np.abs(tgrads[k]).max())  # BN over few values: large, cancelling
-        np.testing.assert_allclose(p.grad.data, tgrads[k], rtol=1e-7, atol=max(1e-10, floor),
+        np.testing.assert_allclose(p.grad.array, tgrads[k], rtol=1e-7, atol=max(1e-10, floor),
                                    err_msg=k)  # fmt: skip
     tstate = theirs.state_dict()
     for k, t in ours.state_dict().items():
-        np.testing.assert_allclose(t.data, tstate[k].numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
+        np.testing.assert_allclose(t.array, tstate[k].numpy(), rtol=1e-9, atol=1e-12, err_msg=k)
 
 
 def _count(model):
@@ -263,18 +263,18 @@ def test_efficientnet_stochastic_depth_schedule_and_presets():
 
 def test_efficientnet_initialisation_is_torchvisions():
     model = efficientnet_b0()
-    w = model.features[8][0].weight.data  # 1×1 conv 320 → 1280: He-normal over fan_out
+    w = model.features[8][0].weight.array  # 1×1 conv 320 → 1280: He-normal over fan_out
     assert abs(w.std() / np.sqrt(2.0 / 1280) - 1) < 0.01 and abs(w.mean()) < 1e-3
-    dw = model.features[6][0].block[1][0].weight.data  # depthwise 5×5 on 672: fan_out = 672·25
+    dw = model.features[6][0].block[1][0].weight.array  # depthwise 5×5 on 672: fan_out = 672·25
     assert abs(dw.std() / np.sqrt(2.0 / (672 * 25)) - 1) < 0.02
-    lin = model.classifier[1].weight.data
+    lin = model.classifier[1].weight.array
     bound = 1 / np.sqrt(1000)
     assert np.abs(lin).max() <= bound and abs(lin.std() / (bound / np.sqrt(3)) - 1) < 0.01
-    assert not np.any(model.classifier[1].bias.data)
+    assert not np.any(model.classifier[1].bias.array)
     se = model.features[1][0].block[1]
-    assert isinstance(se, SqueezeExcitation) and not np.any(se.fc1.bias.data)
+    assert isinstance(se, SqueezeExcitation) and not np.any(se.fc1.bias.array)
     bn = model.features[0][1]
-    assert np.all(bn.weight.data == 1) and not np.any(bn.bias.data)
+    assert np.all(bn.weight.array == 1) and not np.any(bn.bias.array)
 
 
 # ---------------------------------------------------------------- blocks
@@ -282,23 +282,23 @@ def test_efficientnet_initialisation_is_torchvisions():
 
 def test_stochastic_depth_semantics():
     x = ember.ones(4000, 3, 2, 2)
-    y = stochastic_depth(x, 0.25, "row").data
+    y = stochastic_depth(x, 0.25, "row").array
     rows = y.reshape(4000, -1)
     assert np.all(rows == rows[:, :1])  # one draw per sample
     np.testing.assert_allclose(np.unique(rows), [0.0, 1 / 0.75], rtol=1e-7)
     assert abs((rows[:, 0] == 0).mean() - 0.25) < 0.03
-    batch = stochastic_depth(x, 0.5, "batch").data
+    batch = stochastic_depth(x, 0.5, "batch").array
     assert np.unique(batch).size == 1 and batch.flat[0] in (0.0, 2.0)
-    assert not np.any(stochastic_depth(x, 1.0, "row").data)
+    assert not np.any(stochastic_depth(x, 1.0, "row").array)
     layer = StochasticDepth(0.5, "row")
     assert stochastic_depth(x, 0.5, "row", training=False) is x and repr(layer) == (
         "StochasticDepth(p=0.5, mode=row)"
     )
     assert layer.eval()(x) is x
     ember.manual_seed(7)
-    a = layer.train()(x).data
+    a = layer.train()(x).array
     ember.manual_seed(7)
-    np.testing.assert_array_equal(a, layer(x).data)  # drawn from ember's seeded generator
+    np.testing.assert_array_equal(a, layer(x).array)  # drawn from ember's seeded generator
     with pytest.raises(ValueError, match="mode"):
         stochastic_depth(x, 0.5, "col")
     with pytest.raises(ValueError, match="between 0 and 1"):
@@ -309,7 +309,7 @@ def test_stochastic_depth_gradient_follows_the_mask():
     x = ember.Tensor(np.ones((50, 3)), requires_grad=True)
     y = stochastic_depth(x, 0.5, "row")
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data, y.data)  # ∂y/∂x = m / (1 − p)
+    np.testing.assert_array_equal(x.grad.array, y.array)  # ∂y/∂x = m / (1 − p)
 
 
 # ---------------------------------------------------------------- small variants

@@ -89,7 +89,7 @@ def test_torch_resnet_state_dict_loads_with_equal_outputs(torch, layers, width, 
     theirs.eval()
     ours.eval()
     with ember.no_grad():
-        y = ours(ember.Tensor(x)).data
+        y = ours(ember.Tensor(x)).array
     with torch.no_grad():
         ty = theirs(torch.tensor(x)).numpy()
     np.testing.assert_allclose(y, ty, rtol=1e-4, atol=1e-4)
@@ -100,10 +100,10 @@ def test_torch_resnet_state_dict_loads_with_equal_outputs(torch, layers, width, 
     x = x.astype(np.float64)
     ex, tx = ember.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ey, ty = ours(ex), theirs(tx)
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=1e-9, atol=1e-9)
     ey.sum().backward()
     ty.sum().backward()
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=1e-8, atol=1e-9)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-8, atol=1e-9)
     tgrads = {k: p.grad.numpy() for k, p in theirs.named_parameters()}
     for k, p in ours.named_parameters():
         # these gradients reach ~1e3 (BN over 2 samples at 1×1), so an element that cancels to
@@ -111,11 +111,11 @@ def test_torch_resnet_state_dict_loads_with_equal_outputs(torch, layers, width, 
         # the gradient's size, 1e-11 of it (summation order differs between BLAS builds)
         floor = 1e-11 * float(np.abs(tgrads[k]).max())
         np.testing.assert_allclose(
-            p.grad.data, tgrads[k], rtol=1e-8, atol=max(1e-9, floor), err_msg=k
+            p.grad.array, tgrads[k], rtol=1e-8, atol=max(1e-9, floor), err_msg=k
         )
     tstate = theirs.state_dict()
     for k, t in ours.state_dict().items():
-        np.testing.assert_allclose(t.data, tstate[k].numpy(), rtol=1e-9, atol=1e-9, err_msg=k)
+        np.testing.assert_allclose(t.array, tstate[k].numpy(), rtol=1e-9, atol=1e-9, err_msg=k)
 
 
 def test_lenet_matches_torch(torch):
@@ -134,7 +134,7 @@ def test_lenet_matches_torch(torch):
     ours.load_state_dict(theirs.state_dict())
     x = np.random.default_rng(0).standard_normal((3, 1, 28, 28)).astype(np.float32)
     np.testing.assert_allclose(
-        ours(ember.Tensor(x)).data, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5
+        ours(ember.Tensor(x)).array, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5
     )
 
 
@@ -172,7 +172,7 @@ def test_mnist1d_cnn_and_mlp_match_torch(torch):
         ours = get_model(name)["builder"]()
         ours.load_state_dict(theirs.state_dict())
         np.testing.assert_allclose(
-            ours(ember.Tensor(x)).data,
+            ours(ember.Tensor(x)).array,
             theirs(torch.tensor(x)).detach().numpy(),
             rtol=1e-4,
             atol=1e-5,
@@ -223,13 +223,13 @@ def test_frozen_convolutions_get_no_gradient_and_no_update():
     model = get_model("lenet")["builder"]()
     model.conv1.requires_grad_(False)
     model.conv2.requires_grad_(False)
-    frozen = {k: p.data.copy() for k, p in model.named_parameters() if k.startswith("conv")}
+    frozen = {k: p.array.copy() for k, p in model.named_parameters() if k.startswith("conv")}
     trainable = [p for p in model.parameters() if p.requires_grad]
     assert len(trainable) == 6  # fc1, fc2, fc3 weights and biases
     opt = ember.optim.SGD(trainable, lr=0.1, momentum=0.9)
     x = ember.randn(4, 1, 28, 28)
     y = ember.Tensor(np.array([0, 1, 2, 3]))
-    head_before = model.fc1.weight.data.copy()
+    head_before = model.fc1.weight.array.copy()
     for _ in range(2):
         loss = ember.functional.cross_entropy(model(x), y)
         opt.zero_grad()
@@ -237,8 +237,8 @@ def test_frozen_convolutions_get_no_gradient_and_no_update():
         opt.step()
     for k, p in model.named_parameters():
         if k.startswith("conv"):
-            assert p.grad is None and (p.data == frozen[k]).all(), k
-    assert not (model.fc1.weight.data == head_before).all()
+            assert p.grad is None and (p.array == frozen[k]).all(), k
+    assert not (model.fc1.weight.array == head_before).all()
 
 
 def test_vgg_loads_a_torch_vgg_built_the_same_way(torch):
@@ -270,5 +270,5 @@ def test_vgg_loads_a_torch_vgg_built_the_same_way(torch):
     ours.load_state_dict(theirs.state_dict())
     x = np.random.default_rng(0).standard_normal((2, 1, 12, 12)).astype(np.float32)
     with ember.no_grad():
-        y = ours(ember.Tensor(x)).data
+        y = ours(ember.Tensor(x)).array
     np.testing.assert_allclose(y, theirs(torch.tensor(x)).detach().numpy(), rtol=1e-4, atol=1e-5)

@@ -38,7 +38,7 @@ def test_freezing_lower_layers_and_training_the_top():
     opt = ember.optim.AdamW(model.parameters(), lr=1e-2)
     losses = []
     for _ in range(40):
-        loss = F.cross_entropy(model(ember.Tensor(h.data), mask), y)
+        loss = F.cross_entropy(model(ember.Tensor(h.array), mask), y)
         opt.zero_grad()
         loss.backward()
         opt.step()

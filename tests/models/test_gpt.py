@@ -29,7 +29,7 @@ def test_matches_torch_gpt_logits_and_gradients(torch):
     tgt = np.random.default_rng(1).integers(0, 11, size=(3, 8))
     el = em(idx)
     tl = tm(torch.tensor(idx))
-    np.testing.assert_allclose(el.data, tl.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(el.array, tl.detach().numpy(), rtol=1e-10, atol=1e-12)
     F.cross_entropy(el.reshape(-1, 11), tgt.reshape(-1)).backward()
     torch.nn.functional.cross_entropy(tl.reshape(-1, 11), torch.tensor(tgt).reshape(-1)).backward()
     tparams = dict(tm.named_parameters())
@@ -37,7 +37,7 @@ def test_matches_torch_gpt_logits_and_gradients(torch):
     assert len(names) == len(tparams)  # the tied weight counts once
     for name, p in em.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, tparams[name].grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name
+            p.grad.array, tparams[name].grad.numpy(), rtol=1e-8, atol=1e-12, err_msg=name
         )
 
 
@@ -55,13 +55,13 @@ def test_kv_cache_gives_the_same_tokens_and_logits(pos):
     outs = []
     for use_cache in (True, False):
         ember.manual_seed(123)  # the same random draws for sampling
-        outs.append(m.generate(prompt, 12, temperature=1.0, top_k=5, use_cache=use_cache).data)
+        outs.append(m.generate(prompt, 12, temperature=1.0, top_k=5, use_cache=use_cache).array)
     np.testing.assert_array_equal(outs[0], outs[1])  # 15 > block_size 8: the window slides
     # logits step by step: cached single-token forwards equal the full causal forward
     seq = outs[0][:, :8]
-    full = m(seq).data
+    full = m(seq).array
     cache = m.new_cache(2)
-    step = [m(seq[:, :3], cache).data] + [m(seq[:, t : t + 1], cache).data for t in range(3, 8)]
+    step = [m(seq[:, :3], cache).array] + [m(seq[:, t : t + 1], cache).array for t in range(3, 8)]
     np.testing.assert_allclose(np.concatenate(step, axis=1), full, rtol=1e-5, atol=1e-6)
 
 
@@ -69,13 +69,13 @@ def test_generate_greedy_is_deterministic_and_shapes():
     m = GPT(**SMALL)
     out = m.generate(np.array([1, 2]), 5, temperature=0)
     assert out.shape == (1, 7)
-    np.testing.assert_array_equal(out.data, m.generate(np.array([[1, 2]]), 5, temperature=0).data)
+    np.testing.assert_array_equal(out.array, m.generate(np.array([[1, 2]]), 5, temperature=0).array)
 
 
 def test_top_k_one_is_greedy():
     m = GPT(**SMALL)
-    a = m.generate(np.array([[3]]), 6, top_k=1).data
-    b = m.generate(np.array([[3]]), 6, temperature=0).data
+    a = m.generate(np.array([[3]]), 6, top_k=1).array
+    b = m.generate(np.array([[3]]), 6, temperature=0).array
     np.testing.assert_array_equal(a, b)
 
 
@@ -121,4 +121,4 @@ def test_tanh_gelu_variant_matches_torch(torch):
     em = GPT(**SMALL, gelu_approximate="tanh").double()
     em.load_state_dict(tm.state_dict())
     idx = np.random.default_rng(2).integers(0, 11, size=(2, 8))
-    np.testing.assert_allclose(em(idx).data, tm(torch.tensor(idx)).detach().numpy(), atol=1e-12)
+    np.testing.assert_allclose(em(idx).array, tm(torch.tensor(idx)).detach().numpy(), atol=1e-12)

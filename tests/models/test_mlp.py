@@ -21,7 +21,7 @@ def test_gradcheck_float64_inputs_and_every_parameter():
     model = MLP(6, (5, 4), 3, activation="tanh").double()
     slots = [(model[i], name) for i in (1, 3, 5) for name in ("weight", "bias")]
     x = ember.randn(4, 2, 3, dtype=ember.float64, requires_grad=True)
-    params = [ember.tensor(getattr(m, n).data, requires_grad=True) for m, n in slots]
+    params = [ember.tensor(getattr(m, n).array, requires_grad=True) for m, n in slots]
 
     def fn(x, *ps):
         for (m, name), p in zip(slots, ps):
@@ -46,11 +46,11 @@ def test_matches_torch_forward_and_gradients(torch, dtype, tol):
     loss = ember.functional.cross_entropy(model(ex), ember.tensor(t))
     loss.backward()
     np.testing.assert_allclose(loss.item(), tloss.item(), rtol=tol)
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=tol, atol=tol * 1e-2)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=tol, atol=tol * 1e-2)
     tparams = dict(tmodel.named_parameters())
     for name, p in model.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, tparams[name].grad.numpy(), rtol=tol, atol=tol * 1e-2, err_msg=name
+            p.grad.array, tparams[name].grad.numpy(), rtol=tol, atol=tol * 1e-2, err_msg=name
         )
 
 

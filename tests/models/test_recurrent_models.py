@@ -28,7 +28,7 @@ def test_charlstm_shapes_and_generate_streaming_equals_whole():
     assert greedy.shape == (9,) and (greedy[:3] == x[0, :3]).all()
     # greedy continuation re-run as one sequence picks the same ids
     full, _ = m(ember.tensor(greedy[None, :-1]))
-    np.testing.assert_array_equal(full.data[0, 2:].argmax(-1), greedy[3:])
+    np.testing.assert_array_equal(full.array[0, 2:].argmax(-1), greedy[3:])
 
 
 def test_sampling_temperature_and_top_k():
@@ -58,7 +58,7 @@ def test_gru1d_learns_mnist1d(shared_data):
             F.cross_entropy(model(ember.tensor(x[idx])), y[idx]).backward()
             opt.step()
     with ember.no_grad():
-        acc = (model(ember.tensor(xt)).data.argmax(-1) == yt).mean()
+        acc = (model(ember.tensor(xt)).array.argmax(-1) == yt).mean()
     assert acc > 0.35, acc  # chance is 0.10; 3 short epochs (the full run is longer)
 
 

@@ -33,11 +33,11 @@ def test_multihead_attention_fully_padded_query_gives_zeros_like_torch_sdpa_path
     xe = ember.Tensor(x, requires_grad=True)
     for need_weights in (False, True):
         out, w = em(xe, xe, xe, key_padding_mask=kpm, need_weights=need_weights)
-        np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
-    np.testing.assert_array_equal(w.data[0], 0)
+        np.testing.assert_allclose(out.array, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(w.array[0], 0)
     (out.sum() + w.sum()).backward()
-    assert np.isfinite(xe.grad.data).all()
-    assert all(np.isfinite(p.grad.data).all() for p in em.parameters())
+    assert np.isfinite(xe.grad.array).all()
+    assert all(np.isfinite(p.grad.array).all() for p in em.parameters())
 
 
 def test_transformer_encoder_keeps_torchs_flags():
@@ -69,5 +69,5 @@ def test_causal_mask_cache_stays_bounded():
         F.scaled_dot_product_attention(x, x, x, is_causal=True)
     assert len(A._causal_cache) <= 32
     np.testing.assert_array_equal(
-        A.causal_mask(3, 4, np.float32).data, np.triu(np.full((3, 4), -np.inf), 1)
+        A.causal_mask(3, 4, np.float32).array, np.triu(np.full((3, 4), -np.inf), 1)
     )

@@ -48,11 +48,11 @@ def _compare(torch, ours, theirs, x, tol=1e-10):
     gy = np.random.default_rng(1).standard_normal(ty.shape)
     ey.backward(ember.Tensor(gy))
     ty.backward(torch.tensor(gy))
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=tol, atol=tol)
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=tol, atol=tol)
     tparams = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        np.testing.assert_allclose(p.grad.data, tparams[name].grad.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(p.grad.array, tparams[name].grad.numpy(), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
@@ -96,7 +96,7 @@ def test_groupnorm_wrong_channel_count_names_expected_and_actual(torch):
     x = np.random.default_rng(0).standard_normal((2, 6, 5))
     y = nn.GroupNorm(2, 4, affine=False)(ember.Tensor(x))
     ty = torch.nn.GroupNorm(2, 4, affine=False)(torch.tensor(x))
-    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.array, ty.numpy(), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize(
@@ -148,13 +148,13 @@ def test_norm_reset_parameters_as_torch(torch, make):
         for p in theirs.parameters():
             p.add_(0.5)
     for p in ours.parameters():
-        p.data += 0.5
+        p.array += 0.5
     theirs.reset_parameters()
     ours.reset_parameters()
     tstate = theirs.state_dict()
     assert list(ours.state_dict()) == list(tstate)
     for k, t in ours.state_dict().items():
-        np.testing.assert_array_equal(t.data, tstate[k].numpy(), err_msg=k)
+        np.testing.assert_array_equal(t.array, tstate[k].numpy(), err_msg=k)
 
 
 def test_batchnorm_check_input_dim_is_the_hook_subclasses_override(torch):
@@ -166,6 +166,6 @@ def test_batchnorm_check_input_dim_is_the_hook_subclasses_override(torch):
     x = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
     y = AnyRankBN(3, dtype=np.float64)(ember.Tensor(x))
     ty = torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True)
-    np.testing.assert_allclose(y.data, ty.numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.array, ty.numpy(), rtol=1e-10, atol=1e-10)
     with pytest.raises(ValueError, match="expected a 2 or 3-D input"):
         nn.BatchNorm1d(3)(ember.Tensor(x))

@@ -30,14 +30,14 @@ def _run_both(torch, ours_fn, theirs_fn, arrays, tol=1e-10):
     es = [None if a is None else ember.Tensor(a, requires_grad=True) for a in arrays]
     ts = [None if a is None else torch.tensor(a, requires_grad=True) for a in arrays]
     ey, ty = ours_fn(*es), theirs_fn(*ts)
-    _close(ey.data, ty, tol, "forward")
+    _close(ey.array, ty, tol, "forward")
     gy = _rng(7).standard_normal(ey.shape)
     ey.backward(gy)
     ty.backward(torch.tensor(gy))
     for i, (e, t) in enumerate(zip(es, ts)):
         if e is not None:
             assert np.abs(t.grad.numpy()).max() > 0
-            _close(e.grad.data, t.grad, tol, f"grad of input {i}")
+            _close(e.grad.array, t.grad, tol, f"grad of input {i}")
     return ey
 
 
@@ -120,7 +120,7 @@ def test_conv3d_chain_reads_channel_major_outputs(torch):
         torch.tensor(x32), torch.tensor(w1.astype(np.float32)), padding=1
     )
     assert ours.dtype == np.float32
-    _close(ours.data, theirs, 1e-5)
+    _close(ours.array, theirs, 1e-5)
 
 
 def test_conv3d_gradcheck():
@@ -168,21 +168,21 @@ def test_conv3d_module_loads_torch_state_and_matches(torch, args, kwargs):
     x = _rng(3).standard_normal((2, args[0], 4, 5, 6))
     ex, tx = ember.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ey, ty = ours(ex), theirs(tx)
-    _close(ey.data, ty)
+    _close(ey.array, ty)
     gy = _rng(4).standard_normal(ey.shape)
     ey.backward(gy)
     ty.backward(torch.tensor(gy))
-    _close(ex.grad.data, tx.grad)
+    _close(ex.grad.array, tx.grad)
     tparams = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
-        _close(p.grad.data, tparams[name].grad, msg=name)
-    _close(ours(ember.Tensor(x[0])).data, theirs(torch.tensor(x[0])))  # unbatched
+        _close(p.grad.array, tparams[name].grad, msg=name)
+    _close(ours(ember.Tensor(x[0])).array, theirs(torch.tensor(x[0])))  # unbatched
 
 
 def test_conv3d_default_init_matches_torch_bounds():
     conv = N3.Conv3d(4, 16, (2, 3, 3), groups=2)
     bound = 1 / np.sqrt(2 * 18)
-    w, b = conv.weight.data, conv.bias.data
+    w, b = conv.weight.array, conv.bias.array
     assert w.shape == (16, 2, 2, 3, 3) and w.dtype == np.float32
     assert bound >= np.abs(w).max() > 0.9 * bound
     assert np.abs(b).max() <= bound
@@ -215,8 +215,8 @@ def test_max_pool3d_matches_torch(torch, kwargs):
     )
     ey, ei = F3.max_pool3d(ember.Tensor(x), return_indices=True, **kwargs)
     ty, ti = torch.nn.functional.max_pool3d(torch.tensor(x), return_indices=True, **kwargs)
-    _close(ey.data, ty)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    _close(ey.array, ty)
+    np.testing.assert_array_equal(ei.array, ti.numpy())
 
 
 @pytest.mark.parametrize("kwargs", [dict(kernel_size=2), dict(kernel_size=3, stride=1, padding=1)])
@@ -233,7 +233,7 @@ def test_max_pool3d_ties_go_to_the_first_maximum(torch, kwargs):
     F3.max_pool3d(ex, 2).sum().backward()
     expected = np.zeros_like(x)
     expected[0, 0, 0, 0, 0] = 1.0
-    np.testing.assert_array_equal(ex.grad.data, expected)
+    np.testing.assert_array_equal(ex.grad.array, expected)
 
 
 @pytest.mark.parametrize(
@@ -306,8 +306,8 @@ def test_max_pool3d_module_return_indices(torch):
     x = _rng(12).standard_normal(POOL_SHAPE)
     ey, ei = N3.MaxPool3d(3, 2, 1, return_indices=True)(ember.Tensor(x))
     ty, ti = torch.nn.MaxPool3d(3, 2, 1, return_indices=True)(torch.tensor(x))
-    _close(ey.data, ty)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    _close(ey.array, ty)
+    np.testing.assert_array_equal(ei.array, ti.numpy())
 
 
 # ---------------------------------------------------------------- norms, dropout, pads
@@ -328,7 +328,7 @@ def test_batchnorm3d_train_and_eval_match_torch(torch, kwargs):
         x = _rng(14 + step).standard_normal((2, 3, 3, 4, 5)) * 2 + 1
         _run_both(torch, ours, theirs, [x])
         for name in ("running_mean", "running_var", "num_batches_tracked"):
-            _close(getattr(ours, name).data, getattr(theirs, name), msg=name)
+            _close(getattr(ours, name).array, getattr(theirs, name), msg=name)
     ours.eval()
     theirs.eval()
     _run_both(torch, ours, theirs, [_rng(20).standard_normal((1, 3, 2, 3, 4))])
@@ -353,7 +353,7 @@ def test_instancenorm3d_matches_torch(torch, kwargs):
     _run_both(torch, ours, theirs, [x])
     _run_both(torch, ours, theirs, [x[1]])  # unbatched
     if ours.track_running_stats:
-        _close(ours.running_mean.data, theirs.running_mean)
+        _close(ours.running_mean.array, theirs.running_mean)
         ours.eval()
         theirs.eval()
         _run_both(torch, ours, theirs, [x])
@@ -365,7 +365,7 @@ def test_dropout3d_zeroes_whole_channels_with_scale(torch):
     assert repr(drop) == repr(torch.nn.Dropout3d(p))
     x = ember.Tensor(_rng(23).standard_normal((8, 16, 2, 3, 4)) + 5.0, requires_grad=True)
     y = drop(x)
-    ratio = (y.data / x.data).reshape(8, 16, -1)
+    ratio = (y.array / x.array).reshape(8, 16, -1)
     per_channel = ratio[:, :, :1]
     np.testing.assert_allclose(ratio, np.broadcast_to(per_channel, ratio.shape), rtol=1e-6)
     values = np.unique(np.round(per_channel, 6))
@@ -373,11 +373,11 @@ def test_dropout3d_zeroes_whole_channels_with_scale(torch):
     dropped = (per_channel == 0).mean()
     assert 0.2 < dropped < 0.6  # 128 channels at p = 0.4
     y.backward(np.ones(y.shape))
-    np.testing.assert_allclose(x.grad.data, y.data / x.data)  # grad = the mask
+    np.testing.assert_allclose(x.grad.array, y.array / x.array)  # grad = the mask
     u = drop(ember.Tensor(np.ones((6, 2, 3, 4))))  # unbatched: channel c is one volume
-    assert set(np.unique(u.data.reshape(6, -1).std(axis=1))) == {0.0}
+    assert set(np.unique(u.array.reshape(6, -1).std(axis=1))) == {0.0}
     drop.eval()
-    np.testing.assert_array_equal(drop(x).data, x.data)
+    np.testing.assert_array_equal(drop(x).array, x.array)
 
 
 @pytest.mark.parametrize(

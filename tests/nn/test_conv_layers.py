@@ -22,12 +22,12 @@ def _compare(torch, ours, theirs, x, rtol=1e-5, atol=1e-5):
     gy = np.random.default_rng(1).standard_normal(ey.shape).astype(x.dtype)
     ey.backward(gy)
     ty.backward(torch.tensor(gy))
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), rtol=rtol, atol=atol)
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=rtol, atol=atol)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=rtol, atol=atol)
     tparams = dict(theirs.named_parameters())
     for name, p in ours.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, tparams[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name
+            p.grad.array, tparams[name].grad.numpy(), rtol=rtol, atol=atol, err_msg=name
         )
 
 
@@ -58,7 +58,7 @@ def test_conv1d_module_matches_torch(torch):
 def test_conv_default_init_matches_torch_bounds():
     conv = nn.Conv2d(6, 16, 5)
     bound = 1 / np.sqrt(6 * 25)
-    w, b = conv.weight.data, conv.bias.data
+    w, b = conv.weight.array, conv.bias.array
     assert w.shape == (16, 6, 5, 5) and w.dtype == np.float32
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.9 * bound
     assert np.abs(b).max() <= bound
@@ -108,7 +108,7 @@ def test_batchnorm_train_and_eval_match_torch(torch, cls, shape, momentum):
             m.zero_grad() if m is ours else theirs.zero_grad()
         _compare(torch, ours, theirs, x, rtol=1e-4, atol=1e-4)
     for key, t in theirs.state_dict().items():
-        np.testing.assert_allclose(ours.state_dict()[key].data, t.numpy(), rtol=1e-5, err_msg=key)
+        np.testing.assert_allclose(ours.state_dict()[key].array, t.numpy(), rtol=1e-5, err_msg=key)
     assert int(ours.num_batches_tracked.item()) == 4
     ours.eval()
     theirs.eval()
@@ -140,14 +140,14 @@ def test_batchnorm_fused_equals_composed_and_gradchecks():
 
     ts = [ember.Tensor(a, requires_grad=True) for a in (x, g, b)]
     y1 = fused(*ts)
-    y1.backward(np.cos(np.arange(y1.data.size)).reshape(y1.shape))
-    grads1 = [t.grad.data for t in ts]
+    y1.backward(np.cos(np.arange(y1.array.size)).reshape(y1.shape))
+    grads1 = [t.grad.array for t in ts]
     ts2 = [ember.Tensor(a, requires_grad=True) for a in (x, g, b)]
     y2 = F.batch_norm_composed(*ts2)
-    y2.backward(np.cos(np.arange(y2.data.size)).reshape(y2.shape))
-    np.testing.assert_allclose(y1.data, y2.data, rtol=1e-10, atol=1e-12)
+    y2.backward(np.cos(np.arange(y2.array.size)).reshape(y2.shape))
+    np.testing.assert_allclose(y1.array, y2.array, rtol=1e-10, atol=1e-12)
     for a, t in zip(grads1, ts2):
-        np.testing.assert_allclose(a, t.grad.data, rtol=1e-9, atol=1e-10)
+        np.testing.assert_allclose(a, t.grad.array, rtol=1e-9, atol=1e-10)
     ts = [ember.Tensor(a, requires_grad=True) for a in (x, g, b)]
     assert ember.gradcheck(fused, ts)
     rm, rv = ember.Tensor(rng.standard_normal(2)), ember.Tensor(rng.random(2) + 0.5)
@@ -207,7 +207,7 @@ def test_batchnorm_any_input_layout_equals_composed(layout):
         ts = [ember.Tensor(a, requires_grad=True) for a in (x, g, b)]
         y = bn(*ts)
         y.backward(gy)
-        results.append((y.data, [t.grad.data for t in ts]))
+        results.append((y.array, [t.grad.array for t in ts]))
     (y, grads), (y_ref, grads_ref) = results
     assert y.swapaxes(0, 1).flags.c_contiguous  # channel-major memory
     np.testing.assert_allclose(y, y_ref, rtol=1e-10, atol=1e-12)

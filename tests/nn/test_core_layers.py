@@ -26,14 +26,14 @@ def test_linear_matches_torch_with_its_weights(torch, bias, dtype):
     x = randn(2, 4, 5, seed=1).astype(dtype)
     xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ye, yt = me(xe), mt(xt)
-    np.testing.assert_allclose(ye.data, yt.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(ye.array, yt.detach().numpy(), **tol(dtype))
     g = randn(2, 4, 3, seed=2).astype(dtype)
     ye.backward(g)
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), **tol(dtype))
-    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), **tol(dtype))
+    np.testing.assert_allclose(xe.grad.array, xt.grad.numpy(), **tol(dtype))
+    np.testing.assert_allclose(me.weight.grad.array, mt.weight.grad.numpy(), **tol(dtype))
     if bias:
-        np.testing.assert_allclose(me.bias.grad.data, mt.bias.grad.numpy(), **tol(dtype))
+        np.testing.assert_allclose(me.bias.grad.array, mt.bias.grad.numpy(), **tol(dtype))
     assert ye.dtype == dtype and me.weight.grad.dtype == dtype
 
 
@@ -60,14 +60,14 @@ def test_embedding_matches_torch_with_repeated_indices(torch, padding_idx):
     _copy_weights(me, mt)
     idx = np.array([[1, 3, 3], [5, 1, 1]])  # repeats and the padding row
     ye, yt = me(ember.tensor(idx)), mt(torch.tensor(idx))
-    np.testing.assert_allclose(ye.data, yt.detach().numpy())
+    np.testing.assert_allclose(ye.array, yt.detach().numpy())
     g = randn(2, 3, 4, seed=3)
     ye.backward(g)
     yt.backward(torch.tensor(g))
-    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(me.weight.grad.array, mt.weight.grad.numpy(), rtol=1e-12)
     if padding_idx is not None:
-        assert not np.any(me.weight.grad.data[padding_idx])
-        assert not np.any(me.weight.data[padding_idx])  # the padding row starts at zero
+        assert not np.any(me.weight.grad.array[padding_idx])
+        assert not np.any(me.weight.array[padding_idx])  # the padding row starts at zero
 
 
 def test_embedding_gradcheck_and_errors():
@@ -86,14 +86,14 @@ def test_embedding_gradcheck_and_errors():
 def test_dropout_train_and_eval():
     x = ember.ones(200, 100)
     d = nn.Dropout(0.3)
-    y = d(x).data
+    y = d(x).array
     kept = y != 0
     assert abs(kept.mean() - 0.7) < 0.01  # 20,000 draws: the std of the mean is 0.003
     np.testing.assert_allclose(y[kept], 1 / 0.7, rtol=1e-6)  # inverted dropout scaling
     d.eval()
     assert d(x) is x
     assert nn.Dropout(0.0)(x) is x
-    assert not np.any(nn.Dropout(1.0)(x).data)
+    assert not np.any(nn.Dropout(1.0)(x).array)
     with pytest.raises(ValueError, match=r"dropout probability must be in \[0, 1\], got 1.5"):
         nn.Dropout(1.5)
 
@@ -102,22 +102,22 @@ def test_dropout_gradient_uses_the_same_mask():
     x = ember.randn(50, 20, requires_grad=True)
     y = ember.functional.dropout(x, 0.5)
     y.sum().backward()
-    mask = (y.data != 0) * 2.0
-    np.testing.assert_array_equal(x.grad.data, mask)
+    mask = (y.array != 0) * 2.0
+    np.testing.assert_array_equal(x.grad.array, mask)
 
 
 def test_manual_seed_repeats_randn_and_dropout_bit_for_bit():
     def draw():
         ember.manual_seed(1234)
-        a = ember.randn(5, 7).data
-        b = ember.functional.dropout(ember.ones(5, 7), 0.5).data
-        c = nn.Linear(7, 3).weight.data
+        a = ember.randn(5, 7).array
+        b = ember.functional.dropout(ember.ones(5, 7), 0.5).array
+        c = nn.Linear(7, 3).weight.array
         return a, b, c
 
     for u, v in zip(draw(), draw()):
         np.testing.assert_array_equal(u, v)
     ember.manual_seed(1235)
-    assert not np.array_equal(ember.randn(5, 7).data, draw()[0])
+    assert not np.array_equal(ember.randn(5, 7).array, draw()[0])
 
 
 def test_flatten_matches_torch(torch):
@@ -134,7 +134,7 @@ def test_linear_default_init_has_torchs_bounds():
     """torch: W, b ~ U(±1/√in) (kaiming_uniform with a=√5 gives the same bound for W)."""
     layer = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w, b = layer.weight.data, layer.bias.data
+    w, b = layer.weight.array, layer.bias.array
     assert np.abs(w).max() <= bound and np.abs(b).max() <= bound
     assert np.abs(w).max() > 0.99 * bound  # the whole interval is used
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound  # uniform std = bound/√3
@@ -142,7 +142,7 @@ def test_linear_default_init_has_torchs_bounds():
 
 
 def test_embedding_default_init_is_standard_normal():
-    w = nn.Embedding(1000, 100).weight.data
+    w = nn.Embedding(1000, 100).weight.array
     assert abs(w.mean()) < 0.01 and abs(w.std() - 1) < 0.01
 
 
@@ -157,7 +157,7 @@ def test_dropout_gradcheck_with_a_fixed_mask():
 def test_dropout_matches_torch_given_the_same_mask(torch):
     """torch's dropout is x·m/(1-p) with m ~ Bernoulli(1-p); ember's mask is read back from y."""
     x = randn(30, 20, seed=4)
-    y = ember.functional.dropout(ember.tensor(x), 0.25).data
+    y = ember.functional.dropout(ember.tensor(x), 0.25).array
     m = (y != 0).astype(np.float64)
     np.testing.assert_allclose(y, (torch.tensor(x) * torch.tensor(m) / 0.75).numpy(), rtol=1e-12)
 
@@ -171,7 +171,7 @@ def test_embedding_many_repeated_indices_match_torch(torch):
     g = randn(16, 32, 8, seed=6)
     me(ember.tensor(idx)).backward(g)
     mt(torch.tensor(idx)).backward(torch.tensor(g))
-    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(me.weight.grad.array, mt.weight.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("norm_type", [2.0, 1.0])
@@ -181,10 +181,10 @@ def test_embedding_max_norm_renormalises_looked_up_rows_as_torch(torch, norm_typ
     mt = torch.nn.Embedding(7, 4, max_norm=1.5, norm_type=norm_type, _weight=torch.tensor(w))
     idx = np.array([[1, 3, 3], [0, 6, 1]])
     ye, yt = me(ember.tensor(idx)), mt(torch.tensor(idx))
-    np.testing.assert_allclose(ye.data, yt.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(ye.array, yt.detach().numpy(), rtol=1e-12)
     # the looked-up rows were scaled in place, the others left alone, as in torch
-    np.testing.assert_allclose(me.weight.data, mt.weight.detach().numpy(), rtol=1e-12)
-    assert np.array_equal(me.weight.data[[2, 4, 5]], w[[2, 4, 5]])
+    np.testing.assert_allclose(me.weight.array, mt.weight.detach().numpy(), rtol=1e-12)
+    assert np.array_equal(me.weight.array[[2, 4, 5]], w[[2, 4, 5]])
     assert repr(me) == f"Embedding(7, 4, max_norm=1.5{', norm_type=1.0' * (norm_type == 1)})"
 
 
@@ -197,14 +197,14 @@ def test_embedding_scale_grad_by_freq_matches_torch(torch):
     g = np.random.default_rng(2).standard_normal((2, 4, 3))
     me(ember.tensor(idx)).backward(ember.tensor(g))
     mt(torch.tensor(idx)).backward(torch.tensor(g))
-    np.testing.assert_allclose(me.weight.grad.data, mt.weight.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(me.weight.grad.array, mt.weight.grad.numpy(), rtol=1e-12)
 
 
 def test_embedding_from_pretrained_copies_and_freezes_as_torch(torch):
     w = np.arange(12.0).reshape(4, 3)
     me = nn.Embedding.from_pretrained(ember.tensor(w))
-    assert not me.weight.requires_grad and me.weight.data is not w
-    np.testing.assert_array_equal(me(ember.tensor([3, 0])).data, w[[3, 0]])
+    assert not me.weight.requires_grad and me.weight.array is not w
+    np.testing.assert_array_equal(me(ember.tensor([3, 0])).array, w[[3, 0]])
     assert nn.Embedding.from_pretrained(w, freeze=False).weight.requires_grad
     with pytest.raises(ValueError, match="2-D embeddings"):
         nn.Embedding.from_pretrained(np.zeros(3))

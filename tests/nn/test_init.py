@@ -19,14 +19,14 @@ def _t(*shape):
 
 
 def test_uniform_normal_constant():
-    w = init.uniform_(_t(*SHAPE), -0.2, 0.6).data
+    w = init.uniform_(_t(*SHAPE), -0.2, 0.6).array
     assert w.min() >= -0.2 and w.max() < 0.6
     assert abs(w.mean() - 0.2) < 0.005 and abs(w.std() - 0.8 / math.sqrt(12)) < 0.003
-    w = init.normal_(_t(*SHAPE), 1.5, 0.3).data
+    w = init.normal_(_t(*SHAPE), 1.5, 0.3).array
     assert abs(w.mean() - 1.5) < 0.005 and abs(w.std() - 0.3) < 0.003
-    np.testing.assert_array_equal(init.constant_(_t(3, 2), 0.7).data, np.float32(0.7))
-    np.testing.assert_array_equal(init.zeros_(_t(3)).data, 0)
-    np.testing.assert_array_equal(init.ones_(_t(3)).data, 1)
+    np.testing.assert_array_equal(init.constant_(_t(3, 2), 0.7).array, np.float32(0.7))
+    np.testing.assert_array_equal(init.zeros_(_t(3)).array, 0)
+    np.testing.assert_array_equal(init.ones_(_t(3)).array, 1)
 
 
 @pytest.mark.parametrize("shape", [(400, 300), (64, 32, 3, 3)])
@@ -64,11 +64,11 @@ def test_unknown_nonlinearity_is_an_error():
 def test_xavier(gain):
     fan_in, fan_out = SHAPE[1], SHAPE[0]
     std = gain * math.sqrt(2.0 / (fan_in + fan_out))
-    w = init.xavier_uniform_(_t(*SHAPE), gain).data
+    w = init.xavier_uniform_(_t(*SHAPE), gain).array
     bound = math.sqrt(3.0) * std
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - std) < 0.01 * std and abs(w.mean()) < 0.01 * std
-    w = init.xavier_normal_(_t(*SHAPE), gain).data
+    w = init.xavier_normal_(_t(*SHAPE), gain).array
     assert abs(w.std() - std) < 0.01 * std and abs(w.mean()) < 0.01 * std
 
 
@@ -77,11 +77,11 @@ def test_xavier(gain):
 def test_kaiming(mode, nonlinearity, a):
     fan = SHAPE[1] if mode == "fan_in" else SHAPE[0]
     std = init.calculate_gain(nonlinearity, a) / math.sqrt(fan)
-    w = init.kaiming_uniform_(_t(*SHAPE), a, mode, nonlinearity).data
+    w = init.kaiming_uniform_(_t(*SHAPE), a, mode, nonlinearity).array
     bound = math.sqrt(3.0) * std
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - std) < 0.01 * std
-    w = init.kaiming_normal_(_t(*SHAPE), a, mode, nonlinearity).data
+    w = init.kaiming_normal_(_t(*SHAPE), a, mode, nonlinearity).array
     assert abs(w.std() - std) < 0.01 * std and abs(w.mean()) < 0.01 * std
     with pytest.raises(ValueError, match="mode must be"):
         init.kaiming_normal_(_t(3, 3), mode="fan")
@@ -89,7 +89,7 @@ def test_kaiming(mode, nonlinearity, a):
 
 @pytest.mark.parametrize("shape", [(6, 4), (4, 6), (5, 5), (6, 2, 2)])
 def test_orthogonal(shape):
-    w = init.orthogonal_(_t(*shape).double(), gain=2.0).data.reshape(shape[0], -1)
+    w = init.orthogonal_(_t(*shape).double(), gain=2.0).array.reshape(shape[0], -1)
     rows, cols = w.shape
     if rows <= cols:  # orthonormal rows (times the gain)
         np.testing.assert_allclose(w @ w.T, 4.0 * np.eye(rows), atol=1e-10)
@@ -110,6 +110,6 @@ def test_fans_need_two_dims():
 
 def test_initialisers_are_seeded():
     ember.manual_seed(3)
-    a = init.normal_(_t(4, 4)).data.copy()
+    a = init.normal_(_t(4, 4)).array.copy()
     ember.manual_seed(3)
-    np.testing.assert_array_equal(a, init.normal_(_t(4, 4)).data)
+    np.testing.assert_array_equal(a, init.normal_(_t(4, 4)).array)

@@ -17,7 +17,7 @@ from ember.nn import init
 @pytest.mark.parametrize("mean,std,a,b", [(0.0, 1.0, -2.0, 2.0), (0.5, 0.2, 0.3, 1.5)])
 def test_trunc_normal_statistics(mean, std, a, b):
     ember.manual_seed(0)
-    w = init.trunc_normal_(ember.empty(400, 300), mean, std, a, b).data
+    w = init.trunc_normal_(ember.empty(400, 300), mean, std, a, b).array
     assert w.dtype == np.float32 and w.shape == (400, 300)
     assert w.min() >= a and w.max() <= b
     dist = truncnorm((a - mean) / std, (b - mean) / std, loc=mean, scale=std)
@@ -27,15 +27,15 @@ def test_trunc_normal_statistics(mean, std, a, b):
 
 def test_trunc_normal_seeded():
     ember.manual_seed(3)
-    w1 = init.trunc_normal_(ember.empty(5, 4)).data.copy()
+    w1 = init.trunc_normal_(ember.empty(5, 4)).array.copy()
     ember.manual_seed(3)
-    np.testing.assert_array_equal(init.trunc_normal_(ember.empty(5, 4)).data, w1)
+    np.testing.assert_array_equal(init.trunc_normal_(ember.empty(5, 4)).array, w1)
 
 
 @pytest.mark.parametrize("shape", [(3, 3), (2, 5), (6, 4)])
 def test_eye_matches_torch(shape):
     w = init.eye_(ember.randn(*shape))
-    np.testing.assert_array_equal(w.data, torch.nn.init.eye_(torch.empty(shape)).numpy())
+    np.testing.assert_array_equal(w.array, torch.nn.init.eye_(torch.empty(shape)).numpy())
     with pytest.raises(ValueError, match="only 2-D"):
         init.eye_(ember.empty(2, 2, 2))
 
@@ -47,14 +47,14 @@ def test_eye_matches_torch(shape):
 def test_dirac_matches_torch(shape, groups):
     w = init.dirac_(ember.randn(*shape), groups)
     expected = torch.nn.init.dirac_(torch.randn(shape), groups).numpy()
-    np.testing.assert_array_equal(w.data, expected)
+    np.testing.assert_array_equal(w.array, expected)
 
 
 def test_dirac_is_identity_convolution():
     conv = ember.nn.Conv2d(3, 3, 3, padding=1, bias=False)
     init.dirac_(conv.weight)
     x = ember.randn(2, 3, 5, 5)
-    np.testing.assert_allclose(conv(x).data, x.data, atol=1e-6)
+    np.testing.assert_allclose(conv(x).array, x.array, atol=1e-6)
 
 
 def test_dirac_errors():
@@ -67,7 +67,7 @@ def test_dirac_errors():
 @pytest.mark.parametrize("sparsity", [0.1, 0.35, 0.5])
 def test_sparse_zero_fraction_per_column(sparsity):
     rows, cols = 40, 200
-    w = init.sparse_(ember.empty(rows, cols), sparsity, std=0.5).data
+    w = init.sparse_(ember.empty(rows, cols), sparsity, std=0.5).array
     zeros_per_col = (w == 0).sum(0)
     np.testing.assert_array_equal(zeros_per_col, math.ceil(sparsity * rows))
     nz = w[w != 0]

@@ -167,8 +167,8 @@ def test_conv_transpose3d_module_output_size_and_init(torch):
     # torch's init: U(±1/√fan_in) with fan_in = (out_channels/groups)·kd·kh·kw
     big = nn.ConvTranspose3d(8, 6, (2, 3, 2), groups=2)
     bound = 1 / math.sqrt(3 * 12)
-    assert np.abs(big.weight.data).max() <= bound and np.abs(big.weight.data).max() > 0.9 * bound
-    assert np.abs(big.bias.data).max() <= bound
+    assert np.abs(big.weight.array).max() <= bound and np.abs(big.weight.array).max() > 0.9 * bound
+    assert np.abs(big.bias.array).max() <= bound
     with pytest.raises(ValueError, match="padding_mode"):
         nn.ConvTranspose3d(2, 3, 3, padding_mode="reflect")
 
@@ -187,14 +187,14 @@ def test_adaptive_max_pool3d_matches_torch(torch, shape, size, dtype):
     es, ts = leaves(torch, x)
     ey, ei = P.adaptive_max_pool3d(es[0], size, return_indices=True)
     ty, ti = torch.nn.functional.adaptive_max_pool3d(ts[0], size, return_indices=True)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
-    assert ei.data.dtype == np.int64
+    np.testing.assert_array_equal(ei.array, ti.numpy())
+    assert ei.array.dtype == np.int64
     check(torch, ey, ty, es, ts, dtype)
     mt = torch.nn.AdaptiveMaxPool3d(size)
     assert repr(nn.AdaptiveMaxPool3d(size)) == repr(mt)
     _module_pair(torch, nn.AdaptiveMaxPool3d(size), mt, x, dtype)
     m = nn.AdaptiveMaxPool3d(size, return_indices=True)
-    np.testing.assert_array_equal(m(ember.tensor(x))[1].data, ti.numpy())
+    np.testing.assert_array_equal(m(ember.tensor(x))[1].array, ti.numpy())
 
 
 def test_adaptive_max_pool3d_ties_and_nan_pick_torchs_index(torch):
@@ -204,8 +204,8 @@ def test_adaptive_max_pool3d_ties_and_nan_pick_torchs_index(torch):
     x[0, 1, :, 0, 0] = 1.0  # ties: the first in scan order wins
     ey, ei = P.adaptive_max_pool3d(ember.tensor(x), (2, 2, 1), True)
     ty, ti = torch.nn.functional.adaptive_max_pool3d(torch.tensor(x), (2, 2, 1), True)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
-    np.testing.assert_array_equal(ey.data, ty.numpy())
+    np.testing.assert_array_equal(ei.array, ti.numpy())
+    np.testing.assert_array_equal(ey.array, ty.numpy())
 
 
 def test_adaptive_max_pool3d_gradcheck_and_errors(torch):
@@ -243,7 +243,7 @@ def test_max_pool_with_indices_gives_torchs_indices(torch, nd, shape, kw, dtype)
     es, ts = leaves(torch, x)
     ey, ei = getattr(P, name)(es[0], **kw)
     ty, ti = getattr(torch.nn.functional, name)(ts[0], **kw)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    np.testing.assert_array_equal(ei.array, ti.numpy())
     check(torch, ey, ty, es, ts, dtype)
     out = getattr(P, name)(ember.tensor(x), **kw, return_indices=False)  # a pair regardless
     assert isinstance(out, tuple) and len(out) == 2
@@ -263,7 +263,7 @@ def test_adaptive_max_pool_with_indices_gives_torchs_indices(torch, nd, shape, s
     es, ts = leaves(torch, x)
     ey, ei = getattr(P, name)(es[0], size)
     ty, ti = getattr(torch.nn.functional, name)(ts[0], size)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    np.testing.assert_array_equal(ei.array, ti.numpy())
     check(torch, ey, ty, es, ts, dtype)
 
 
@@ -440,7 +440,7 @@ def test_lazy_norms_infer_and_match_torch(torch, lazy, shape, kwargs, dtype):
     assert repr(m) == repr(mt)
     check(torch, ey, ty, [ex] + list(m.parameters()), [tx] + list(mt.parameters()), dtype)
     for k, v in mt.state_dict().items():  # running statistics after one step, as torch's
-        np.testing.assert_allclose(np.array(m.state_dict()[k].data), v.numpy(), **tol(dtype))
+        np.testing.assert_allclose(np.array(m.state_dict()[k].array), v.numpy(), **tol(dtype))
     m.eval(), mt.eval()
     _module_pair(torch, m, mt, x, dtype)
 

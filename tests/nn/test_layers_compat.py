@@ -26,7 +26,7 @@ def test_buffers_assigned_as_nn_buffer_follow_persistent_as_torch(torch):
     assert tuple(ours.empty.shape) == tuple(theirs.empty.shape) == (0,)
     assert ours.empty.dtype == np.float32 and not ours.a.requires_grad
     t = ember.ones(3)
-    assert np.shares_memory(nn.Buffer(t).data, t.data)  # the data is shared, as torch's
+    assert np.shares_memory(nn.Buffer(t).array, t.array)  # the data is shared, as torch's
     ours.load_state_dict({"a": ember.full((2,), 3.0), "empty": ember.zeros(0)})
     assert ours.a.tolist() == [3.0, 3.0]
 

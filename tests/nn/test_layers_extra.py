@@ -57,7 +57,7 @@ def test_rrelu_eval_is_leaky_relu_with_the_mean_slope(torch, bounds):
     me, mt = modules(torch, "RReLU", lo, hi)
     compare_with_torch(torch, me.eval(), mt.eval(), [X])
     y = F.rrelu(ember.tensor(X), lo, hi)
-    np.testing.assert_array_equal(y.data, np.where(X > 0, X, X * (lo + hi) / 2))
+    np.testing.assert_array_equal(y.array, np.where(X > 0, X, X * (lo + hi) / 2))
 
 
 def test_rrelu_training_with_equal_bounds_matches_torch(torch):
@@ -75,11 +75,11 @@ def test_rrelu_training_draws_a_slope_per_element(torch):
     x = ember.tensor(-np.abs(randn(200_000, seed=4)) - 0.1, requires_grad=True)
     y = M.RReLU(lo, hi)(x)  # training by default
     y.sum().backward()
-    slope = y.data / x.data
+    slope = y.array / x.array
     assert slope.min() >= lo and slope.max() <= hi
     np.testing.assert_allclose(slope.mean(), (lo + hi) / 2, atol=2e-3)
     np.testing.assert_allclose(slope.var(), (hi - lo) ** 2 / 12, rtol=0.03)
-    np.testing.assert_allclose(x.grad.data, slope, rtol=1e-12)  # ∂y/∂x = the drawn slope
+    np.testing.assert_allclose(x.grad.array, slope, rtol=1e-12)  # ∂y/∂x = the drawn slope
     # torch's gradient is its noise the same way: y/x for x < 0, 1 for x > 0
     xt = torch.tensor(X, requires_grad=True)
     yt = torch.nn.functional.rrelu(xt, lo, hi, training=True)
@@ -89,19 +89,19 @@ def test_rrelu_training_draws_a_slope_per_element(torch):
     xe = ember.tensor(X, requires_grad=True)
     ye = F.rrelu(xe, lo, hi, training=True)
     ye.sum().backward()
-    np.testing.assert_allclose(xe.grad.data[neg], ye.data[neg] / X[neg], rtol=1e-12)
-    np.testing.assert_array_equal(xe.grad.data[X > 0], 1.0)
-    np.testing.assert_array_equal(ye.data[X > 0], X[X > 0])
-    assert np.all((xe.grad.data[X == 0] >= lo) & (xe.grad.data[X == 0] <= hi))  # x = 0: a draw
-    np.testing.assert_array_equal(ye.data[X == 0], 0.0)
+    np.testing.assert_allclose(xe.grad.array[neg], ye.array[neg] / X[neg], rtol=1e-12)
+    np.testing.assert_array_equal(xe.grad.array[X > 0], 1.0)
+    np.testing.assert_array_equal(ye.array[X > 0], X[X > 0])
+    assert np.all((xe.grad.array[X == 0] >= lo) & (xe.grad.array[X == 0] <= hi))  # x = 0: a draw
+    np.testing.assert_array_equal(ye.array[X == 0], 0.0)
 
 
 def test_rrelu_training_repeats_under_a_seed_and_gradchecks():
     ember.manual_seed(5)
-    a = F.rrelu(ember.tensor(X), training=True).data
+    a = F.rrelu(ember.tensor(X), training=True).array
     ember.manual_seed(5)
-    np.testing.assert_array_equal(F.rrelu(ember.tensor(X), training=True).data, a)
-    assert not np.array_equal(F.rrelu(ember.tensor(X), training=True).data, a)
+    np.testing.assert_array_equal(F.rrelu(ember.tensor(X), training=True).array, a)
+    assert not np.array_equal(F.rrelu(ember.tensor(X), training=True).array, a)
 
     def seeded(x):
         ember.manual_seed(6)
@@ -242,8 +242,8 @@ def test_lp_pool_signs_and_zero_windows(torch, norm_type):
     compare_modules(torch, "LPPool2d", (norm_type, 2), [x])
     xe = ember.tensor(x, requires_grad=True)
     F.lp_pool2d(xe, norm_type, 2).sum().backward()
-    np.testing.assert_array_equal(xe.grad.data[0, 1, 2:], 0.0)
-    np.testing.assert_array_equal(xe.grad.data[0, 0, :2, :2], 0.0)
+    np.testing.assert_array_equal(xe.grad.array[0, 1, 2:], 0.0)
+    np.testing.assert_array_equal(xe.grad.array[0, 0, :2, :2], 0.0)
 
 
 def test_lp_pool_gradcheck():
@@ -280,11 +280,11 @@ def test_alpha_dropout_is_the_formula_for_its_mask(torch, feature, p):
     ember.manual_seed(21)
     keep = backend.default_generator.bernoulli_mask(1 - p, mask_shape, np.float64)
     assert 0 < keep.sum() < keep.size
-    np.testing.assert_allclose(y.data, alpha_formula(x, keep, p), rtol=1e-14, atol=1e-15)
+    np.testing.assert_allclose(y.array, alpha_formula(x, keep, p), rtol=1e-14, atol=1e-15)
     w = randn(*x.shape, seed=15)
     (y * ember.tensor(w)).sum().backward()
     a = 1.0 / math.sqrt((ALPHA * ALPHA * p + 1) * (1 - p))
-    np.testing.assert_allclose(xe.grad.data, w * keep * a, rtol=1e-14)
+    np.testing.assert_allclose(xe.grad.array, w * keep * a, rtol=1e-14)
     # torch's output is the same formula for the mask it drew (read back from its output)
     torch.manual_seed(1)
     xt = torch.tensor(x)
@@ -300,7 +300,7 @@ def test_alpha_dropout_is_the_formula_for_its_mask(torch, feature, p):
 def test_alpha_dropout_keeps_mean_and_variance(torch, name, p):
     torch.manual_seed(0)
     x = randn(400, 50, 10, seed=16)  # N(0, 1): what a SELU network feeds it
-    y = getattr(M, name)(p)(ember.tensor(x)).data
+    y = getattr(M, name)(p)(ember.tensor(x)).array
     yt = getattr(torch.nn, name)(p)(torch.tensor(x)).numpy()
     for out in (y, yt):
         assert abs(out.mean()) < 0.02 and abs(out.std() - 1) < 0.02, (out.mean(), out.std())

@@ -58,7 +58,7 @@ def test_fold_of_unfold_counts_overlaps(torch, shape, kw):
         [randn(*shape)],
     )
     ones = ember.ones(*shape, dtype=np.float64)
-    counts = F.fold(F.unfold(ones, **kw), out, **kw).data
+    counts = F.fold(F.unfold(ones, **kw), out, **kw).array
     t = torch.ones(shape, dtype=torch.float64)
     expected = torch.nn.functional.fold(torch.nn.functional.unfold(t, **kw), out, **kw)
     np.testing.assert_array_equal(counts, expected.numpy())
@@ -75,10 +75,10 @@ def test_unfold_fold_modules(torch):
     x = randn(2, 2, 6, 5)
     cols = L.Unfold(3, padding=1, stride=2)(ember.tensor(x))
     t_cols = torch.nn.Unfold(3, padding=1, stride=2)(torch.tensor(x))
-    np.testing.assert_allclose(cols.data, t_cols.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(cols.array, t_cols.numpy(), rtol=1e-12)
     back = L.Fold((6, 5), 3, padding=1, stride=2)(cols)
     t_back = torch.nn.Fold((6, 5), 3, padding=1, stride=2)(t_cols)
-    np.testing.assert_allclose(back.data, t_back.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(back.array, t_back.numpy(), rtol=1e-12)
     assert "kernel_size=3" in repr(L.Unfold(3))
 
 
@@ -184,11 +184,13 @@ def test_adaptive_max_pool_modules(torch):
     x = randn(2, 3, 7, 5)
     y, i = L.AdaptiveMaxPool2d((3, 2), return_indices=True)(ember.tensor(x))
     ty, ti = torch.nn.AdaptiveMaxPool2d((3, 2), return_indices=True)(torch.tensor(x))
-    np.testing.assert_array_equal(y.data, ty.numpy())
-    np.testing.assert_array_equal(i.data, ti.numpy())
+    np.testing.assert_array_equal(y.array, ty.numpy())
+    np.testing.assert_array_equal(i.array, ti.numpy())
     assert i.dtype == np.int64
     y1 = L.AdaptiveMaxPool1d(3)(ember.tensor(x[:, :, 0]))
-    np.testing.assert_array_equal(y1.data, torch.nn.AdaptiveMaxPool1d(3)(ty.new_tensor(x[:, :, 0])))
+    np.testing.assert_array_equal(
+        y1.array, torch.nn.AdaptiveMaxPool1d(3)(ty.new_tensor(x[:, :, 0]))
+    )
     assert repr(L.AdaptiveMaxPool2d(3)) == "AdaptiveMaxPool2d(output_size=3)"
 
 
@@ -267,16 +269,16 @@ def test_embedding_bag_module_loads_torch_state_dict(torch):
     t_bag = torch.nn.EmbeddingBag(10, 4, mode="max", padding_idx=2).double()
     bag = L.EmbeddingBag(10, 4, mode="max", padding_idx=2, dtype=np.float64)
     assert [k for k, _ in bag.named_parameters()] == ["weight"]
-    assert not np.any(bag.weight.data[2])
+    assert not np.any(bag.weight.array[2])
     bag.load_state_dict({k: v.numpy() for k, v in t_bag.state_dict().items()})
     y = bag(ember.tensor(IDX_1D), ember.tensor(OFFSETS))
     ty = t_bag(torch.tensor(IDX_1D), torch.tensor(OFFSETS))
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), rtol=1e-12)
     ember.manual_seed(0)
-    w = L.EmbeddingBag(2000, 8).weight.data
+    w = L.EmbeddingBag(2000, 8).weight.array
     assert w.dtype == np.float32 and abs(w.mean()) < 0.02 and abs(w.std() - 1) < 0.02
     given = L.EmbeddingBag(3, 2, _weight=ember.ones(3, 2), mode="sum")
-    np.testing.assert_array_equal(given(np.array([[0, 1]])).data, [[2.0, 2.0]])
+    np.testing.assert_array_equal(given(np.array([[0, 1]])).array, [[2.0, 2.0]])
     assert "mode='sum'" in repr(given)
 
 

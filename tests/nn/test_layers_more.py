@@ -178,7 +178,7 @@ def test_pixel_shuffle(torch, shape, r):
     out = shape[:-3] + (shape[-3] // (r * r), shape[-2] * r, shape[-1] * r)
     compare_with_torch(torch, L.PixelUnshuffle(r), torch.nn.PixelUnshuffle(r), [randn(*out)])
     x = ember.tensor(randn(*shape))
-    np.testing.assert_array_equal(F.pixel_unshuffle(F.pixel_shuffle(x, r), r).data, x.data)
+    np.testing.assert_array_equal(F.pixel_unshuffle(F.pixel_shuffle(x, r), r).array, x.array)
 
 
 # ---------------------------------------------------------------- instance norm
@@ -193,16 +193,16 @@ def test_instance_norm_module(torch, affine, track, cls, shape):
     e = getattr(L, cls)(4, affine=affine, track_running_stats=track, momentum=0.3).double()
     t = getattr(torch.nn, cls)(4, affine=affine, track_running_stats=track, momentum=0.3).double()
     if affine:
-        e.weight.data[...] = randn(4, seed=1) + 1
-        e.bias.data[...] = randn(4, seed=2)
-        t.load_state_dict({k: torch.tensor(v.data) for k, v in e.state_dict().items()})
+        e.weight.array[...] = randn(4, seed=1) + 1
+        e.bias.array[...] = randn(4, seed=2)
+        t.load_state_dict({k: torch.tensor(v.array) for k, v in e.state_dict().items()})
     assert list(e.state_dict()) == list(t.state_dict())
     for step in range(2):  # training twice (running stats move), then eval
         compare_with_torch(torch, e, t, [randn(*shape, seed=step, scale=2, shift=1)])
         for k, v in t.state_dict().items():
-            np.testing.assert_allclose(e.state_dict()[k].data, v.numpy(), rtol=1e-12)
+            np.testing.assert_allclose(e.state_dict()[k].array, v.numpy(), rtol=1e-12)
         if affine:
-            np.testing.assert_allclose(e.weight.grad.data, t.weight.grad.numpy(), rtol=1e-10)
+            np.testing.assert_allclose(e.weight.grad.array, t.weight.grad.numpy(), rtol=1e-10)
     e.eval(), t.eval()
     compare_with_torch(torch, e, t, [randn(*shape, seed=5)])
     compare_with_torch(torch, e, t, [randn(*shape[1:], seed=6)])  # unbatched
@@ -231,10 +231,10 @@ def test_instance_norm_functional_gradcheck(torch):
 @pytest.mark.parametrize("eps", [None, 1e-3])
 def test_rms_norm(torch, shape, norm, eps):
     e, t = L.RMSNorm(norm, eps=eps).double(), torch.nn.RMSNorm(norm, eps=eps).double()
-    e.weight.data[...] = randn(*norm, seed=3)
-    t.load_state_dict({"weight": torch.tensor(e.weight.data)})
+    e.weight.array[...] = randn(*norm, seed=3)
+    t.load_state_dict({"weight": torch.tensor(e.weight.array)})
     compare_with_torch(torch, e, t, [randn(*shape, scale=1e-4 if eps is None else 1.0)])
-    np.testing.assert_allclose(e.weight.grad.data, t.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(e.weight.grad.array, t.weight.grad.numpy(), rtol=1e-10)
     check_gradients(lambda x, w: F.rms_norm(x, norm, w, eps), [randn(*shape), randn(*norm)])
 
 
@@ -257,27 +257,27 @@ def test_channel_dropout(cls, shape):
     m = getattr(L, cls)(p)
     x = ember.tensor(randn(*shape, shift=5.0), requires_grad=True)
     y = m(x)
-    ratio = np.round(y.data / x.data, 12)
+    ratio = np.round(y.array / x.array, 12)
     per_channel = ratio.reshape(shape[0], shape[1], -1)
     assert np.all(per_channel == per_channel[..., :1])  # whole channels
     assert set(np.unique(per_channel)) <= {0.0, round(1 / (1 - p), 12)}
     assert 0 < (per_channel[..., 0] == 0).sum() < shape[0] * shape[1]
     y.sum().backward()
-    np.testing.assert_allclose(x.grad.data, ratio, rtol=1e-10)
+    np.testing.assert_allclose(x.grad.array, ratio, rtol=1e-10)
     m.eval()
     assert m(x) is x
     unbatched = ember.randn(*shape[1:]) if cls == "Dropout1d" else None
     if unbatched is not None:
-        z = np.round(L.Dropout1d(0.5)(unbatched).data / unbatched.data, 6)
+        z = np.round(L.Dropout1d(0.5)(unbatched).array / unbatched.array, 6)
         assert np.all(z == z[:, :1])
 
 
 def test_channel_dropout_seeded():
     x = ember.randn(4, 8, 3, 3)
     ember.manual_seed(7)
-    a = L.Dropout2d(0.5)(x).data
+    a = L.Dropout2d(0.5)(x).array
     ember.manual_seed(7)
-    np.testing.assert_array_equal(a, L.Dropout2d(0.5)(x).data)
+    np.testing.assert_array_equal(a, L.Dropout2d(0.5)(x).array)
 
 
 def test_unflatten(torch):
@@ -314,16 +314,16 @@ def test_parameter_list_and_dict_state_dict(torch):
     for p in t.parameters():
         torch.nn.init.normal_(p)
     e.load_state_dict(t.state_dict())
-    np.testing.assert_array_equal(e.pdict["beta"].data, t.pdict["beta"].detach().numpy())
-    np.testing.assert_array_equal(e.plist[1].data, t.plist[1].detach().numpy())
+    np.testing.assert_array_equal(e.pdict["beta"].array, t.pdict["beta"].detach().numpy())
+    np.testing.assert_array_equal(e.plist[1].array, t.plist[1].detach().numpy())
     assert len(e.plist) == 3 and list(e.pdict.keys()) == ["alpha", "beta"] and "beta" in e.pdict
     # the parameters train: an optimizer sees and updates them
     opt = ember.optim.SGD(e.parameters(), lr=0.1)
     loss = (e.plist[0] * e.plist[0]).sum() + e.pdict["alpha"].sum()
     loss.backward()
-    before = e.pdict["alpha"].data.copy()
+    before = e.pdict["alpha"].array.copy()
     opt.step()
-    np.testing.assert_allclose(e.pdict["alpha"].data, before - 0.1)
+    np.testing.assert_allclose(e.pdict["alpha"].array, before - 0.1)
 
 
 # ---------------------------------------------------------------- Bilinear
@@ -337,8 +337,8 @@ def test_bilinear(torch):
     ]
     e.load_state_dict(t.state_dict())
     compare_with_torch(torch, e, t, [randn(2, 6, 4), randn(2, 6, 3, seed=1)])
-    np.testing.assert_allclose(e.weight.grad.data, t.weight.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(e.bias.grad.data, t.bias.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(e.weight.grad.array, t.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(e.bias.grad.array, t.bias.grad.numpy(), rtol=1e-10)
     check_gradients(
         lambda a, b, w, c: F.bilinear(a, b, w, c),
         [randn(3, 4), randn(3, 2, seed=1), randn(5, 4, 2, seed=2), randn(5, seed=3)],
@@ -348,8 +348,8 @@ def test_bilinear(torch):
 def test_bilinear_init_bounds():
     m = L.Bilinear(16, 3, 200)
     bound = 1 / 4
-    assert np.abs(m.weight.data).max() <= bound and np.abs(m.weight.data).max() > 0.9 * bound
-    assert np.abs(m.bias.data).max() <= bound
+    assert np.abs(m.weight.array).max() <= bound and np.abs(m.weight.array).max() > 0.9 * bound
+    assert np.abs(m.bias.array).max() <= bound
     assert L.Bilinear(2, 2, 2, bias=False).bias is None
 
 

@@ -85,8 +85,8 @@ def test_fractional_intervals_many_shapes(torch, dtype):
                 fe(ember.tensor(x))
             continue
         ye, ie = fe(ember.tensor(x))
-        np.testing.assert_array_equal(ye.data, yt.numpy())
-        np.testing.assert_array_equal(ie.data, it.numpy())
+        np.testing.assert_array_equal(ye.array, yt.numpy())
+        np.testing.assert_array_equal(ie.array, it.numpy())
         assert ie.dtype == np.int64
         compared += 1
     assert compared > 60
@@ -100,8 +100,8 @@ def test_fractional_nan_as_torch(torch):
     fe, ft = _pool_pair(torch, 2, 3, (4, 4), None, u)
     (ye, ie), (yt, it) = fe(ember.tensor(x)), ft(torch.tensor(x))
     assert np.isnan(yt.numpy()).any()
-    np.testing.assert_array_equal(ie.data, it.numpy())
-    np.testing.assert_array_equal(ye.data, yt.numpy())
+    np.testing.assert_array_equal(ie.array, it.numpy())
+    np.testing.assert_array_equal(ye.array, yt.numpy())
 
 
 @pytest.mark.parametrize("d", [2, 3])
@@ -114,12 +114,12 @@ def test_fractional_random_samples_from_ember_generator(d):
     y1, i1 = f(x, 2, output_size=4, return_indices=True)
     ember.manual_seed(3)
     y2, i2 = f(x, 2, output_size=4, return_indices=True)
-    np.testing.assert_array_equal(y1.data, y2.data)
-    np.testing.assert_array_equal(i1.data, i2.data)
-    flat = x.data.reshape(2, 3, -1)
-    got = np.take_along_axis(flat, i1.data.reshape(2, 3, -1), 2).reshape(y1.shape)
-    np.testing.assert_array_equal(got, y1.data)
-    ys = [f(x, 2, output_size=4).data for _ in range(4)]
+    np.testing.assert_array_equal(y1.array, y2.array)
+    np.testing.assert_array_equal(i1.array, i2.array)
+    flat = x.array.reshape(2, 3, -1)
+    got = np.take_along_axis(flat, i1.array.reshape(2, 3, -1), 2).reshape(y1.shape)
+    np.testing.assert_array_equal(got, y1.array)
+    ys = [f(x, 2, output_size=4).array for _ in range(4)]
     assert any(not np.array_equal(ys[0], y) for y in ys[1:])  # fresh samples each call
 
 
@@ -132,8 +132,8 @@ def test_fractional_with_indices_and_errors(torch):
     yt, it = torch.nn.functional.fractional_max_pool2d_with_indices(
         torch.tensor(x), 2, output_size=3, _random_samples=torch.tensor(u)
     )
-    np.testing.assert_array_equal(y.data, yt.numpy())
-    np.testing.assert_array_equal(i.data, it.numpy())
+    np.testing.assert_array_equal(y.array, yt.numpy())
+    np.testing.assert_array_equal(i.array, it.numpy())
     y3, i3 = F.fractional_max_pool3d_with_indices(
         ember.tensor(randn(1, 1, 5, 5, 5)), 2, output_size=3
     )
@@ -198,13 +198,13 @@ INPLACE = [
 def test_inplace_activation_mutates_and_returns_input(torch, name, args, dtype):
     a = randn(3, 7).astype(dtype)
     xe, xt = ember.tensor(a), torch.tensor(a)
-    buffer = xe.data
+    buffer = xe.array
     re = getattr(EF, name)(xe, *args)
     rt = getattr(torch.nn.functional, name)(xt, *args)
     assert re is xe and rt is xt
-    assert xe.data is buffer and xe.dtype == dtype
-    assert not np.array_equal(xe.data, a)
-    np.testing.assert_allclose(xe.data, xt.numpy(), **tol(dtype))
+    assert xe.array is buffer and xe.dtype == dtype
+    assert not np.array_equal(xe.array, a)
+    np.testing.assert_allclose(xe.array, xt.numpy(), **tol(dtype))
     assert getattr(F, name) is getattr(EF, name)
 
 
@@ -217,12 +217,12 @@ def test_inplace_activation_autograd_rules(torch, name, args):
         getattr(torch.nn.functional, name)(xt, *args)
     with pytest.raises(RuntimeError, match="in-place"):
         getattr(EF, name)(xe, *args)
-    np.testing.assert_array_equal(xe.data, a)  # refused before writing
+    np.testing.assert_array_equal(xe.array, a)  # refused before writing
     with ember.no_grad():
         getattr(EF, name)(xe, *args)
     with torch.no_grad():
         getattr(torch.nn.functional, name)(xt, *args)
-    np.testing.assert_allclose(xe.data, xt.detach().numpy(), **tol(np.float64))
+    np.testing.assert_allclose(xe.array, xt.detach().numpy(), **tol(np.float64))
     assert xe.requires_grad and xe.grad is None
 
 
@@ -231,8 +231,8 @@ def test_rrelu_inplace_training_draws_slopes():
     x = ember.tensor(a)
     assert EF.rrelu_(x, 0.1, 0.3, training=True) is x
     neg = a < 0
-    np.testing.assert_array_equal(x.data[~neg], a[~neg])
-    slope = x.data[neg] / a[neg]
+    np.testing.assert_array_equal(x.array[~neg], a[~neg])
+    slope = x.array[neg] / a[neg]
     assert np.all((slope >= 0.1) & (slope <= 0.3)) and slope.std() > 0.01
 
 
@@ -298,17 +298,17 @@ def test_adaptive_log_softmax_against_torch(torch, case, dtype):
     xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     oe, ot = me(xe, ember.tensor(y)), mt(xt, torch.tensor(y))
     assert oe.output is oe[0] and oe.loss is oe[1]
-    np.testing.assert_allclose(oe.output.data, ot.output.detach().numpy(), **tol(dtype))
-    np.testing.assert_allclose(oe.loss.data, ot.loss.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(oe.output.array, ot.output.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(oe.loss.array, ot.loss.detach().numpy(), **tol(dtype))
     oe.loss.backward()
     ot.loss.backward()
-    np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), **tol(dtype))
+    np.testing.assert_allclose(xe.grad.array, xt.grad.numpy(), **tol(dtype))
     pe = dict(me.named_parameters())
     for k, p in mt.named_parameters():
-        np.testing.assert_allclose(pe[k].grad.data, p.grad.numpy(), err_msg=k, **tol(dtype))
+        np.testing.assert_allclose(pe[k].grad.array, p.grad.numpy(), err_msg=k, **tol(dtype))
     with torch.no_grad():
         lpt = mt.log_prob(xt).numpy()
-    np.testing.assert_allclose(me.log_prob(xe).data, lpt, **tol(dtype))
+    np.testing.assert_allclose(me.log_prob(xe).array, lpt, **tol(dtype))
     np.testing.assert_allclose(np.exp(lpt).sum(1), 1.0, rtol=1e-5)
 
 
@@ -319,10 +319,10 @@ def test_adaptive_log_softmax_log_prob_gradients(torch):
     xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     (me.log_prob(xe) * ember.tensor(w)).sum().backward()
     (mt.log_prob(xt) * torch.tensor(w)).sum().backward()
-    np.testing.assert_allclose(xe.grad.data, xt.grad.numpy(), **tol(np.float64))
+    np.testing.assert_allclose(xe.grad.array, xt.grad.numpy(), **tol(np.float64))
     pe = dict(me.named_parameters())
     for k, p in mt.named_parameters():
-        np.testing.assert_allclose(pe[k].grad.data, p.grad.numpy(), err_msg=k, **tol(np.float64))
+        np.testing.assert_allclose(pe[k].grad.array, p.grad.numpy(), err_msg=k, **tol(np.float64))
 
 
 @pytest.mark.parametrize("shift", ["mixed", "shortlist", "tail"])
@@ -343,8 +343,8 @@ def test_adaptive_log_softmax_predict(torch, shift):
     assert (bool(outside.any()), bool(outside.all())) == expect
     pe = me.predict(ember.tensor(x))
     assert pe.dtype == np.int64
-    np.testing.assert_array_equal(pe.data, pt)
-    np.testing.assert_array_equal(pe.data, me.log_prob(ember.tensor(x)).data.argmax(1))
+    np.testing.assert_array_equal(pe.array, pt)
+    np.testing.assert_array_equal(pe.array, me.log_prob(ember.tensor(x)).array.argmax(1))
 
 
 def test_adaptive_log_softmax_unbatched_and_errors(torch):
@@ -352,8 +352,8 @@ def test_adaptive_log_softmax_unbatched_and_errors(torch):
     x = randn(12)
     oe, ot = me(ember.tensor(x), ember.tensor(np.array(7))), mt(torch.tensor(x), torch.tensor(7))
     assert oe.output.shape == tuple(ot.output.shape) == ()
-    np.testing.assert_allclose(oe.output.data, ot.output.detach().numpy(), **tol(np.float64))
-    np.testing.assert_allclose(oe.loss.data, ot.loss.detach().numpy(), **tol(np.float64))
+    np.testing.assert_allclose(oe.output.array, ot.output.detach().numpy(), **tol(np.float64))
+    np.testing.assert_allclose(oe.loss.array, ot.loss.detach().numpy(), **tol(np.float64))
     bad = [
         (randn(3, 12), np.array([0, 1])),  # batch sizes differ
         (randn(3, 12), np.array([0, 1, 10])),  # target out of range
@@ -394,5 +394,5 @@ def test_adaptive_log_softmax_layout_and_training_step():
         opt.zero_grad()
         loss.backward()
         opt.step()
-        losses.append(float(loss.data))
+        losses.append(float(loss.array))
     assert losses[-1] < 0.8 * losses[0]

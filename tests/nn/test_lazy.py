@@ -26,7 +26,7 @@ def ids(module):
 
 def same_weights(torch, ember_module, torch_module):
     """Copy ember's materialised values into the torch module (float64)."""
-    sd = {k: torch.tensor(np.array(v.data)) for k, v in ember_module.state_dict().items()}
+    sd = {k: torch.tensor(np.array(v.array)) for k, v in ember_module.state_dict().items()}
     torch_module.double().load_state_dict(sd)
 
 
@@ -66,8 +66,8 @@ def test_lazy_linear_materialises_in_place_and_becomes_linear(torch):
     assert list(m.state_dict()) == ["weight", "bias"] and y.shape == (5, 3)
     ember.manual_seed(7)
     ref = nn.Linear(4, 3, dtype=F64)  # the same draws: initialised as the concrete layer
-    np.testing.assert_array_equal(m.weight.data, ref.weight.data)
-    np.testing.assert_array_equal(m.bias.data, ref.bias.data)
+    np.testing.assert_array_equal(m.weight.array, ref.weight.array)
+    np.testing.assert_array_equal(m.bias.array, ref.bias.array)
     mt = torch.nn.Linear(4, 3)
     same_weights(torch, m, mt)
     compare_with_torch(torch, m, mt, [x])
@@ -79,7 +79,7 @@ def test_double_before_the_first_forward(torch):
     model = nn.Sequential(Z.LazyLinear(8), nn.ReLU(), Z.LazyLinear(2)).double()
     assert all(p.dtype == np.float64 for p in model.parameters())
     y = model(ember.tensor(randn(3, 5, seed=3)))
-    assert y.dtype == np.float64 and all(p.data.dtype == np.float64 for p in model.parameters())
+    assert y.dtype == np.float64 and all(p.array.dtype == np.float64 for p in model.parameters())
     assert [type(c) for c in model.children()] == [nn.Linear, nn.ReLU, nn.Linear]
     assert [tuple(p.shape) for p in model.parameters()] == [(8, 5), (8,), (2, 8), (2,)]
 
@@ -91,20 +91,20 @@ def test_optimizer_built_before_the_first_forward_trains(opt):
     o = getattr(optim, opt)(model.parameters(), lr=0.1)
     rng = np.random.default_rng(4)
     x = ember.tensor(rng.standard_normal((64, 3)))
-    y = ember.tensor((x.data**2).sum(1, keepdims=True) * 0.3 - 0.5)
+    y = ember.tensor((x.array**2).sum(1, keepdims=True) * 0.3 - 0.5)
     losses, first = [], None
     for _ in range(200):
         o.zero_grad()
         loss = ((model(x) - y) ** 2).mean()
         if first is None:
-            first = [p.data.copy() for p in params]
+            first = [p.array.copy() for p in params]
         loss.backward()
         o.step()
         losses.append(loss.item())
     assert ids(model) == [id(p) for p in params]
     assert losses[-1] < 0.2 * losses[0], (losses[0], losses[-1])
     for p, p0 in zip(params, first):
-        assert p.grad is not None and not np.allclose(p.data, p0)
+        assert p.grad is not None and not np.allclose(p.array, p0)
 
 
 def test_load_state_dict_into_a_fresh_lazy_linear(torch):
@@ -113,10 +113,10 @@ def test_load_state_dict_into_a_fresh_lazy_linear(torch):
     before = ids(m)
     m.load_state_dict(ref.state_dict())
     assert type(m) is nn.Linear and m.in_features == 4 and ids(m) == before
-    np.testing.assert_array_equal(m.weight.data, ref.weight.data)
-    np.testing.assert_array_equal(m.bias.data, ref.bias.data)
+    np.testing.assert_array_equal(m.weight.array, ref.weight.array)
+    np.testing.assert_array_equal(m.bias.array, ref.bias.array)
     x = ember.tensor(randn(2, 4, seed=5))
-    np.testing.assert_array_equal(m(x).data, ref(x).data)
+    np.testing.assert_array_equal(m(x).array, ref(x).array)
     # a torch checkpoint loads the same way
     mt = torch.nn.Linear(6, 2).double()
     m2 = Z.LazyLinear(2, dtype=F64)
@@ -135,9 +135,9 @@ def test_load_state_dict_errors():
     parent.load_state_dict({"0.weight": w0, "0.bias": np.ones(3), "2.weight": w2,
                             "2.bias": np.zeros(2)})  # fmt: skip
     assert type(parent[0]) is nn.Linear and parent[2].in_features == 3
-    np.testing.assert_allclose(parent[0].weight.data, w0)
+    np.testing.assert_allclose(parent[0].weight.array, w0)
     y = parent(ember.ones(1, 4))
-    np.testing.assert_allclose(y.data, [[0.75 * 3, 0.75 * 3]], rtol=1e-6)
+    np.testing.assert_allclose(y.array, [[0.75 * 3, 0.75 * 3]], rtol=1e-6)
     with pytest.raises(KeyError, match="'1.weight'"):
         nn.Sequential(Z.LazyLinear(3), Z.LazyLinear(2)).load_state_dict(
             {"0.weight": w0, "0.bias": np.ones(3)}, strict=False
@@ -201,7 +201,7 @@ def test_lazy_convolutions(torch, lazy, concrete, args, kwargs, shape):
     ember.manual_seed(9)
     ref = cls(c, *args, **kwargs, dtype=F64)  # initialised as the concrete layer
     for a, b in zip(m.parameters(), ref.parameters()):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.array, b.array)
     same_weights(torch, m, mt)
     compare_with_torch(torch, m, mt, [x])
     fresh = getattr(Z, lazy)(*args, **kwargs, dtype=F64)
@@ -260,7 +260,7 @@ def test_lazy_batch_norm(torch, lazy, shape, kwargs):
     assert type(m) is getattr(nn, concrete) and ids(m) == before and m.num_features == 3
     assert repr(m) == repr(mt)
     for k, v in mt.state_dict().items():  # running statistics after one step, as torch's
-        np.testing.assert_allclose(np.array(m.state_dict()[k].data), v.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(np.array(m.state_dict()[k].array), v.numpy(), rtol=1e-12)
     m.eval(), mt.eval()
     compare_with_torch(torch, m, mt, [x])
 

@@ -45,7 +45,7 @@ def test_local_response_norm_by_hand():
     """b_c = a_c / (k + α/n Σ a²)^β with the window [c − ⌊n/2⌋, c + ⌈n/2⌉ − 1], zero-padded."""
     a = np.arange(1.0, 6.0).reshape(1, 5, 1)  # channels 1..5
     n, alpha, beta, k = 4, 0.1, 0.75, 2.0
-    y = local_response_norm(ember.tensor(a), n, alpha, beta, k).data[0, :, 0]
+    y = local_response_norm(ember.tensor(a), n, alpha, beta, k).array[0, :, 0]
     sq = np.concatenate([[0.0, 0.0], a[0, :, 0] ** 2, [0.0]])
     expect = [a[0, c, 0] / (k + alpha / n * sq[c : c + n].sum()) ** beta for c in range(5)]
     np.testing.assert_allclose(y, expect, rtol=1e-12)

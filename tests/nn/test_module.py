@@ -76,17 +76,17 @@ def test_buffers_and_persistence():
 def test_state_dict_round_trip_between_models():
     a, b = Net(), Net()
     for t in a.state_dict().values():
-        t.data[...] = np.random.default_rng(0).standard_normal(t.shape)
+        t.array[...] = np.random.default_rng(0).standard_normal(t.shape)
     b.load_state_dict(a.state_dict())
     for (ka, ta), (kb, tb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb
-        np.testing.assert_array_equal(ta.data, tb.data)
-        assert ta.data is not tb.data  # copied, not aliased
+        np.testing.assert_array_equal(ta.array, tb.array)
+        assert ta.array is not tb.array  # copied, not aliased
 
 
 def test_strict_load_lists_missing_unexpected_and_wrong_shapes():
     net = Net()
-    sd = OrderedDict((k, v.data.copy()) for k, v in net.state_dict().items())
+    sd = OrderedDict((k, v.array.copy()) for k, v in net.state_dict().items())
     del sd["heads.b.weight"]
     sd["extra.weight"] = np.zeros(3)
     sd["blocks.1.fc.weight"] = np.zeros((5, 3))
@@ -100,7 +100,7 @@ def test_strict_load_lists_missing_unexpected_and_wrong_shapes():
 
 def test_strict_load_without_shape_errors_raises_key_error_and_non_strict_reports():
     net = Net()
-    sd = OrderedDict((k, v.data.copy()) for k, v in net.state_dict().items())
+    sd = OrderedDict((k, v.array.copy()) for k, v in net.state_dict().items())
     del sd["scale"]
     with pytest.raises(KeyError, match="missing keys: scale"):
         net.load_state_dict(sd)
@@ -116,7 +116,7 @@ def test_load_from_a_torch_state_dict(torch):
     me.load_state_dict(mt.state_dict())
     x = np.random.default_rng(0).standard_normal((5, 4)).astype(np.float32)
     np.testing.assert_allclose(
-        me(ember.tensor(x)).data, mt(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+        me(ember.tensor(x)).array, mt(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
     )
 
 

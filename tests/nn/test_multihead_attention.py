@@ -28,22 +28,22 @@ def _compare(torch, tm, em, arrays, tol=1e-10, **kw):
     tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
     eo, ew = em(*et, **kw)
     to, tw = tm(*tt, **tkw)
-    np.testing.assert_allclose(eo.data, to.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(eo.array, to.detach().numpy(), rtol=tol, atol=tol)
     if tw is None:
         assert ew is None
     else:
-        np.testing.assert_allclose(ew.data, tw.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(ew.array, tw.detach().numpy(), rtol=tol, atol=tol)
     g = np.random.default_rng(9).standard_normal(eo.shape)
     loss_e = (eo * ember.Tensor(g)).sum() + ((ew * ew).sum() if ew is not None else 0)
     loss_t = (to * torch.tensor(g)).sum() + ((tw * tw).sum() if tw is not None else 0)
     loss_e.backward()
     loss_t.backward()
     for e, t in zip(et[: len(arrays)], tt[: len(arrays)]):
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(e.grad.array, t.grad.numpy(), rtol=tol, atol=tol)
     tparams = dict(tm.named_parameters())
     for name, p in em.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, tparams[name].grad.numpy(), rtol=tol, atol=tol, err_msg=name
+            p.grad.array, tparams[name].grad.numpy(), rtol=tol, atol=tol, err_msg=name
         )
 
 
@@ -83,8 +83,8 @@ def test_per_head_3d_mask_and_causal_match_torch(torch):
     et = ember.Tensor(x)
     a, wa = em(et, et, et, is_causal=True)  # ember builds the causal mask itself
     b, wb = em(et, et, et, attn_mask=causal)
-    np.testing.assert_allclose(a.data, b.data)
-    assert np.all(wa.data[:, np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]] == 0)
+    np.testing.assert_allclose(a.array, b.array)
+    assert np.all(wa.array[:, np.triu_indices(4, 1)[0], np.triu_indices(4, 1)[1]] == 0)
 
 
 def test_cross_attention_kdim_vdim_matches_torch(torch):
@@ -126,10 +126,10 @@ def test_dropout_only_in_training():
     x = ember.randn(2, 5, 8)
     em.eval()
     a, b = em(x, x, x)[0], em(x, x, x)[0]
-    np.testing.assert_array_equal(a.data, b.data)
+    np.testing.assert_array_equal(a.array, b.array)
     em.train()
     c = em(x, x, x)[0]
-    assert not np.allclose(a.data, c.data)
+    assert not np.allclose(a.array, c.array)
 
 
 def test_record_weights_keeps_per_head_maps():

@@ -34,20 +34,20 @@ def _conv(torch, seed=0):
 
 
 def _same_mask(ours, theirs, name="weight"):
-    e = getattr(ours, name + "_mask").data
+    e = getattr(ours, name + "_mask").array
     t = getattr(theirs, name + "_mask").detach().numpy()
     np.testing.assert_array_equal(e, t)
 
 
 def _same_forward_backward(torch, ours, theirs, x):
     ye, yt = ours(ember.tensor(x)), theirs(torch.tensor(x))
-    np.testing.assert_allclose(ye.data, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(ye.array, yt.detach().numpy(), rtol=1e-12, atol=1e-12)
     w = randn(*ye.shape, seed=9)
     (ye * ember.tensor(w)).sum().backward()
     (yt * torch.tensor(w)).sum().backward()
     for (ne, pe), (nt, pt) in zip(ours.named_parameters(), theirs.named_parameters()):
         assert ne == nt
-        np.testing.assert_allclose(pe.grad.data, pt.grad.numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(pe.grad.array, pt.grad.numpy(), rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("amount", [0.3, 11, 0.0, 1.0])
@@ -59,9 +59,9 @@ def test_l1_unstructured_matches_torch(torch, amount):
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     assert [n for n, _ in ours.named_buffers()] == [n for n, _ in theirs.named_buffers()]
-    np.testing.assert_array_equal(ours.weight.data, theirs.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.weight.array, theirs.weight.detach().numpy())
     _same_forward_backward(torch, ours, theirs, randn(4, 7, seed=3))
-    assert (ours.weight_orig.grad.data[ours.weight_mask.data == 0] == 0).all()
+    assert (ours.weight_orig.grad.array[ours.weight_mask.array == 0] == 0).all()
     assert prune.is_pruned(ours) and not prune.is_pruned(nn.Linear(2, 2))
 
 
@@ -108,16 +108,16 @@ def test_iterative_random_pruning_reaches_total_sparsity():
     ember.manual_seed(0)
     lin = nn.Linear(10, 10)
     prune.random_unstructured(lin, "weight", 0.3)  # 30 of 100
-    assert lin.weight_mask.data.sum() == 70
+    assert lin.weight_mask.array.sum() == 70
     prune.random_unstructured(lin, "weight", 0.3)  # 21 of the 70 left
-    assert lin.weight_mask.data.sum() == 49
+    assert lin.weight_mask.array.sum() == 49
     prune.random_unstructured(lin, "weight", 9)
-    assert lin.weight_mask.data.sum() == 40
-    before = lin.weight_mask.data.copy()
+    assert lin.weight_mask.array.sum() == 40
+    before = lin.weight_mask.array.copy()
     prune.l1_unstructured(lin, "weight", 0.5)
-    assert lin.weight_mask.data.sum() == 20
+    assert lin.weight_mask.array.sum() == 20
     # the l1 step pruned the 20 smallest of the 40 survivors, nothing already pruned
-    a, after = np.abs(lin.weight_orig.data), lin.weight_mask.data
+    a, after = np.abs(lin.weight_orig.array), lin.weight_mask.array
     assert (after <= before).all()
     assert a[(before == 1) & (after == 0)].max() < a[after == 1].min()
 
@@ -126,13 +126,13 @@ def test_random_structured_prunes_whole_channels():
     ember.manual_seed(1)
     conv = nn.Conv2d(4, 8, 3)
     prune.random_structured(conv, "weight", 3, dim=0)
-    m = conv.weight_mask.data
+    m = conv.weight_mask.array
     per_channel = m.reshape(8, -1).sum(axis=1)
     assert sorted(per_channel.tolist()) == [0.0] * 3 + [36.0] * 5
     prune.random_structured(conv, "weight", 0.4, dim=0)  # round(0.4 · 5) = 2 of the survivors
     assert (m.reshape(8, -1).sum(axis=1) > 0).sum() == 5  # the old mask is untouched
-    assert (conv.weight_mask.data.reshape(8, -1).sum(axis=1) > 0).sum() == 3
-    assert (conv.weight.data.reshape(8, -1)[per_channel == 0] == 0).all()
+    assert (conv.weight_mask.array.reshape(8, -1).sum(axis=1) > 0).sum() == 3
+    assert (conv.weight.array.reshape(8, -1)[per_channel == 0] == 0).all()
 
 
 def test_random_draws_come_from_embers_generator():
@@ -141,7 +141,7 @@ def test_random_draws_come_from_embers_generator():
         ember.manual_seed(3)
         lin = nn.Linear(6, 6)
         prune.random_unstructured(lin, "weight", 0.5)
-        masks.append(lin.weight_mask.data.copy())
+        masks.append(lin.weight_mask.array.copy())
         assert masks[-1].sum() == 18
     np.testing.assert_array_equal(*masks)
 
@@ -151,21 +151,21 @@ def test_ties_pruned_earliest_first(torch):
     Entries whose magnitude is not tied with the threshold agree with torch."""
     w = np.array([[3.0, -1, 2, 1, 1, 2], [0, 2, -1, 4, 5, 1]])
     ours, theirs = nn.Linear(6, 2).double(), torch.nn.Linear(6, 2).double()
-    ours.weight.data[...] = w
+    ours.weight.array[...] = w
     with torch.no_grad():
         theirs.weight.copy_(torch.tensor(w))
     prune.l1_unstructured(ours, "weight", 3)
     _tp(torch).l1_unstructured(theirs, "weight", 3)
-    e, t = ours.weight_mask.data, theirs.weight_mask.numpy()
+    e, t = ours.weight_mask.array, theirs.weight_mask.numpy()
     assert e.sum() == t.sum() == 9
     untied = np.abs(w) != 1
     np.testing.assert_array_equal(e[untied], t[untied])
     np.testing.assert_array_equal(e.reshape(-1)[[1, 3, 4, 8, 11]], [0, 0, 1, 1, 1])
     # structured: channels 0 and 2 tie; the earliest is kept
     conv = nn.Linear(2, 3).double()
-    conv.weight.data[...] = [[1.0, 1], [3, 3], [1, -1]]
+    conv.weight.array[...] = [[1.0, 1], [3, 3], [1, -1]]
     prune.ln_structured(conv, "weight", 1, n=2, dim=0)
-    np.testing.assert_array_equal(conv.weight_mask.data, [[1, 1], [1, 1], [0, 0]])
+    np.testing.assert_array_equal(conv.weight_mask.array, [[1, 1], [1, 1], [0, 0]])
 
 
 def test_custom_from_mask_and_loading_a_torch_pruned_state(torch):
@@ -176,10 +176,10 @@ def test_custom_from_mask_and_loading_a_torch_pruned_state(torch):
     _same_mask(ours, theirs)
     # a fresh pruned module takes torch's pruned state_dict, mask included
     fresh = prune.identity(nn.Linear(7, 5).double(), "weight")
-    np.testing.assert_array_equal(fresh.weight_mask.data, np.ones((5, 7)))
+    np.testing.assert_array_equal(fresh.weight_mask.array, np.ones((5, 7)))
     fresh.load_state_dict({k: v.detach().numpy() for k, v in theirs.state_dict().items()})
     _same_forward_backward(torch, fresh, theirs, randn(3, 7, seed=12))
-    np.testing.assert_array_equal(fresh.weight_orig.grad.data[mask == 0], 0)
+    np.testing.assert_array_equal(fresh.weight_orig.grad.array[mask == 0], 0)
 
 
 @pytest.mark.parametrize("scored", [False, True])
@@ -200,8 +200,8 @@ def test_global_unstructured_matches_torch(torch, scored):
     _tp(torch).global_unstructured(params_t, _tp(torch).L1Unstructured, amount=0.4, **args_t)
     for (m_e, n), (m_t, _) in zip(params_e, params_t):
         _same_mask(m_e, m_t, n)
-    total = sum(getattr(m, n + "_mask").data.size for m, n in params_e)
-    pruned = sum((getattr(m, n + "_mask").data == 0).sum() for m, n in params_e)
+    total = sum(getattr(m, n + "_mask").array.size for m, n in params_e)
+    pruned = sum((getattr(m, n + "_mask").array == 0).sum() for m, n in params_e)
     first = round(0.25 * 162)  # 40: round half to even, as torch
     assert pruned == round(0.4 * (total - first)) + first
     with pytest.raises(TypeError):
@@ -213,19 +213,19 @@ def test_remove_makes_pruning_permanent(torch):
     prune.l1_unstructured(ours, "weight", 0.5)
     prune.random_unstructured(ours, "bias", 2)
     _tp(torch).l1_unstructured(theirs, "weight", 0.5)
-    w = ours.weight.data.copy()
+    w = ours.weight.array.copy()
     assert prune.remove(ours, "weight") is ours
     _tp(torch).remove(theirs, "weight")
     assert isinstance(ours.weight, nn.Parameter)
-    np.testing.assert_array_equal(ours.weight.data, w)
-    np.testing.assert_array_equal(ours.weight.data, theirs.weight.detach().numpy())
+    np.testing.assert_array_equal(ours.weight.array, w)
+    np.testing.assert_array_equal(ours.weight.array, theirs.weight.detach().numpy())
     assert not hasattr(ours, "weight_orig") and not hasattr(ours, "weight_mask")
     assert "weight" in dict(ours.named_parameters())
     assert prune.is_pruned(ours)  # the bias still is
     prune.remove(ours, "bias")
     assert not prune.is_pruned(ours)
     assert sorted(ours.state_dict()) == sorted(theirs.state_dict()) == ["bias", "weight"]
-    assert (ours.bias.data == 0).sum() == 2
+    assert (ours.bias.array == 0).sum() == 2
     with pytest.raises(ValueError, match="has to be pruned"):
         prune.remove(ours, "weight")
 
@@ -236,24 +236,24 @@ def test_hook_recomputes_weight_through_training():
     lin = nn.Linear(4, 3)
     prune.l1_unstructured(lin, "weight", 6)
     opt = ember.optim.SGD(lin.parameters(), lr=0.5)
-    before = lin.weight_orig.data.copy()
+    before = lin.weight_orig.array.copy()
     x = ember.tensor(randn(5, 4, seed=1).astype(np.float32))
     for _ in range(2):
         opt.zero_grad()
         (lin(x) ** 2).sum().backward()
         opt.step()
-    dead = lin.weight_mask.data == 0
-    np.testing.assert_array_equal(lin.weight_orig.data[dead], before[dead])  # no gradient
-    assert (lin.weight_orig.data[~dead] != before[~dead]).all()
+    dead = lin.weight_mask.array == 0
+    np.testing.assert_array_equal(lin.weight_orig.array[dead], before[dead])  # no gradient
+    assert (lin.weight_orig.array[~dead] != before[~dead]).all()
     lin(x)
-    np.testing.assert_array_equal(lin.weight.data, lin.weight_orig.data * lin.weight_mask.data)
+    np.testing.assert_array_equal(lin.weight.array, lin.weight_orig.array * lin.weight_mask.array)
     assert [n for n, _ in lin.named_parameters()] == ["bias", "weight_orig"]
 
 
 def test_prune_method_and_errors():
     t = ember.tensor(np.array([[1.0, -4, 2], [0.5, 3, -2]]))
     out = prune.L1Unstructured(amount=2).prune(t)
-    np.testing.assert_array_equal(out.data, [[0.0, -4, 2], [0, 3, -2]])
+    np.testing.assert_array_equal(out.array, [[0.0, -4, 2], [0, 3, -2]])
     lin = nn.Linear(3, 2)
     with pytest.raises(ValueError):
         prune.l1_unstructured(lin, "weight", 7)

@@ -59,7 +59,7 @@ def test_unbatched_cell_with_state_matches_torch(torch, cell):
     ye = ec(ember.tensor(x), (eh, eh) if cell == "LSTMCell" else eh)
     for a, b in zip(yt if cell == "LSTMCell" else (yt,), ye if cell == "LSTMCell" else (ye,)):
         assert b.shape == (4,)
-        np.testing.assert_allclose(b.data, a.detach().numpy(), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(b.array, a.detach().numpy(), rtol=1e-5, atol=1e-6)
 
 
 def test_cell_repr_shows_relu_as_torch(torch):
@@ -156,14 +156,14 @@ def test_unpad_and_unpack_sequence_match_torch(torch, batch_first):
     e = nn.utils.rnn.unpad_sequence(epad, lengths, batch_first)
     assert [x.shape for x in e] == [tuple(x.shape) for x in t]
     for a, b in zip(t, e):
-        np.testing.assert_array_equal(b.data, a.numpy())
+        np.testing.assert_array_equal(b.array, a.numpy())
     tpk = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in seqs], enforce_sorted=False)
     epk = nn.utils.rnn.pack_sequence([ember.tensor(s) for s in seqs], enforce_sorted=False)
     for a, b in zip(torch.nn.utils.rnn.unpack_sequence(tpk), nn.utils.rnn.unpack_sequence(epk)):
-        np.testing.assert_array_equal(b.data, a.numpy())
+        np.testing.assert_array_equal(b.array, a.numpy())
     perm = np.array([2, 0, 3, 1])
     inv = torch.nn.utils.rnn.invert_permutation(torch.tensor(perm))
-    np.testing.assert_array_equal(nn.utils.rnn.invert_permutation(perm).data, inv.numpy())
+    np.testing.assert_array_equal(nn.utils.rnn.invert_permutation(perm).array, inv.numpy())
 
 
 def test_unpad_sequence_passes_gradients():
@@ -172,7 +172,7 @@ def test_unpad_sequence_passes_gradients():
     (a.sum() + 2 * b.sum()).backward()
     want = np.zeros((4, 2, 3), np.float32)
     want[:, 0], want[:2, 1] = 1, 2
-    np.testing.assert_array_equal(x.grad.data, want)
+    np.testing.assert_array_equal(x.grad.array, want)
 
 
 def test_packed_sequence_built_from_its_fields(torch):
@@ -187,6 +187,6 @@ def test_packed_sequence_built_from_its_fields(torch):
     )
     ep = nn.utils.rnn.PackedSequence(ember.tensor(data), bs, order, np.argsort(order))
     (yt, ht), (ye, he) = t(tp), e(ep)
-    np.testing.assert_allclose(ye.data.data, yt.data.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(he.data, ht.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(ye.data.array, yt.data.detach().numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(he.array, ht.detach().numpy(), rtol=1e-5, atol=1e-6)
     assert ep.cpu().data is not None and ep.is_cuda is False

@@ -53,19 +53,19 @@ def _check(torch, mode, tmod, emod, x, hx, lengths=None):
     ye, se = emod(xe, e_in, lengths=lengths)
     st = st if mode == "LSTM" else (st,)
     se = se if mode == "LSTM" else (se,)
-    _close(yt, ye.data, "output")
+    _close(yt, ye.array, "output")
     for k, (a, b) in enumerate(zip(st, se)):
-        _close(a, b.data, f"final state {k}")
+        _close(a, b.array, f"final state {k}")
     ws = [rng.standard_normal(y.shape).astype(np.float32) for y in (ye, *se)]
     sum((t * torch.tensor(w)).sum() for t, w in zip((yt, *st), ws)).backward()
     sum((t * ember.tensor(w)).sum() for t, w in zip((ye, *se), ws)).backward()
-    _close(xt.grad, xe.grad.data, "input gradient")
+    _close(xt.grad, xe.grad.array, "input gradient")
     if hx is not None:
         for k, (a, b) in enumerate(zip(hxt, hxe)):
-            _close(a.grad, b.grad.data, f"initial state {k} gradient")
+            _close(a.grad, b.grad.array, f"initial state {k} gradient")
     eparams = dict(emod.named_parameters())
     for name, p in tmod.named_parameters():
-        _close(p.grad, eparams[name].grad.data, f"gradient of {name}")
+        _close(p.grad, eparams[name].grad.array, f"gradient of {name}")
 
 
 def _inputs(mode, L, D, B, T, I, H, P, batch_first, given_state):
@@ -133,7 +133,7 @@ def test_unbatched_input_matches_torch(torch, mode):
     x = np.random.default_rng(0).standard_normal((6, 4)).astype(np.float32)
     yt, _ = tmod(torch.tensor(x))
     ye, _ = emod(ember.tensor(x))
-    _close(yt, ye.data, "unbatched output")
+    _close(yt, ye.array, "unbatched output")
 
 
 @pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
@@ -151,10 +151,10 @@ def test_cells_match_torch(torch, cell):
     else:
         outs_t, outs_e = (tc(xt, ht),), (ec(xe, he),)
     for a, b in zip(outs_t, outs_e):
-        _close(a, b.data, f"{cell} output")
+        _close(a, b.array, f"{cell} output")
     sum(o.sum() * (k + 1) for k, o in enumerate(outs_t)).backward()
     sum(o.sum() * (k + 1) for k, o in enumerate(outs_e)).backward()
-    _close(xt.grad, xe.grad.data, "x gradient")
-    _close(ht.grad, he.grad.data, "h gradient")
+    _close(xt.grad, xe.grad.array, "x gradient")
+    _close(ht.grad, he.grad.array, "h gradient")
     for name, p in tc.named_parameters():
-        _close(p.grad, dict(ec.named_parameters())[name].grad.data, name)
+        _close(p.grad, dict(ec.named_parameters())[name].grad.array, name)

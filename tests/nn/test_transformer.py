@@ -23,16 +23,16 @@ def _check(torch, tm, em, arrays, tol=1e-9, **kw):
     tt = [torch.tensor(a, requires_grad=True) for a in arrays]
     tkw = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kw.items()}
     eo, to = em(*et, **kw), tm(*tt, **tkw)
-    np.testing.assert_allclose(eo.data, to.detach().numpy(), rtol=tol, atol=tol)
+    np.testing.assert_allclose(eo.array, to.detach().numpy(), rtol=tol, atol=tol)
     g = np.random.default_rng(0).standard_normal(eo.shape)
     eo.backward(g)
     to.backward(torch.tensor(g))
     for e, t in zip(et, tt):
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(e.grad.array, t.grad.numpy(), rtol=tol, atol=tol)
     tparams = dict(tm.named_parameters())
     for name, p in em.named_parameters():
         np.testing.assert_allclose(
-            p.grad.data, tparams[name].grad.numpy(), rtol=tol, atol=tol, err_msg=name
+            p.grad.array, tparams[name].grad.numpy(), rtol=tol, atol=tol, err_msg=name
         )
 
 
@@ -71,7 +71,7 @@ def test_decoder_layer_matches_torch(torch, case):
     mem = rng.standard_normal((n, s, 8) if case["batch_first"] else (s, n, 8))
     mkpm = np.zeros((n, s), bool)
     mkpm[1, -2:] = True
-    tgt_mask = nn.Transformer.generate_square_subsequent_mask(t).data.astype(np.float64)
+    tgt_mask = nn.Transformer.generate_square_subsequent_mask(t).array.astype(np.float64)
     _check(torch, tm, em, [tgt, mem], tgt_mask=tgt_mask, memory_key_padding_mask=mkpm)
 
 
@@ -86,7 +86,7 @@ def test_encoder_stack_deep_copies_and_loads(torch):
     # deep copies: equal at start, separate parameters
     assert em.layers[0].linear1.weight is not em.layers[1].linear1.weight
     np.testing.assert_array_equal(
-        em.layers[0].linear1.weight.data, em.layers[1].linear1.weight.data
+        em.layers[0].linear1.weight.array, em.layers[1].linear1.weight.array
     )
     _load(torch, tm, em)
     x = np.random.default_rng(3).standard_normal((2, 5, 8))
@@ -115,9 +115,9 @@ def test_full_transformer_matches_torch(torch):
 def test_train_mode_without_dropout_equals_eval():
     em = nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0)
     x = ember.randn(4, 2, 8)
-    a = em(x).data
+    a = em(x).array
     em.eval()
-    np.testing.assert_array_equal(a, em(x).data)
+    np.testing.assert_array_equal(a, em(x).array)
 
 
 def test_gradcheck_encoder_and_decoder_layers():
@@ -135,8 +135,8 @@ def test_gradcheck_encoder_and_decoder_layers():
 def test_deepcopy_gives_independent_module():
     layer = nn.TransformerEncoderLayer(4, 2, dim_feedforward=6)
     twin = copy.deepcopy(layer)
-    twin.linear1.weight.data[...] = 0
-    assert np.abs(layer.linear1.weight.data).sum() > 0
+    twin.linear1.weight.array[...] = 0
+    assert np.abs(layer.linear1.weight.array).sum() > 0
 
 
 def test_bad_activation_is_a_clear_error():
@@ -155,7 +155,7 @@ def test_encoder_in_eval_mode_matches_torch_fast_path(torch, norm_first):
     x = np.random.default_rng(5).standard_normal((3, 6, 8)).astype(np.float32)
     with torch.no_grad():
         ref = tm(torch.tensor(x)).numpy()
-    np.testing.assert_allclose(em(ember.Tensor(x)).data, ref, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(em(ember.Tensor(x)).array, ref, rtol=1e-5, atol=1e-5)
 
 
 def test_generate_square_subsequent_mask_takes_torchs_arguments(torch):
@@ -163,10 +163,10 @@ def test_generate_square_subsequent_mask_takes_torchs_arguments(torch):
     ref = torch.nn.Transformer.generate_square_subsequent_mask(4, "cpu").numpy()
     m = nn.Transformer.generate_square_subsequent_mask(4, "cpu")
     assert m.dtype == np.float32
-    np.testing.assert_array_equal(m.data, ref)
+    np.testing.assert_array_equal(m.array, ref)
     m64 = nn.Transformer.generate_square_subsequent_mask(4, None, ember.float64)
     assert m64.dtype == np.float64
-    np.testing.assert_array_equal(m64.data, ref)
+    np.testing.assert_array_equal(m64.array, ref)
 
 
 @pytest.mark.parametrize(
@@ -186,4 +186,4 @@ def test_dtype_argument_as_torch(torch, name):
     out = em(*(ember.Tensor(a) for a in args))
     ref = tm(*(torch.tensor(a) for a in args))
     assert out.dtype == np.float64
-    np.testing.assert_allclose(out.data, ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.array, ref.detach().numpy(), rtol=1e-12, atol=1e-12)

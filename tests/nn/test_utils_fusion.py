@@ -14,11 +14,11 @@ from ember.nn import utils
 def _randomised_bn(bn, seed):
     rng = np.random.default_rng(seed)
     n = bn.num_features
-    bn.running_mean.data[...] = rng.standard_normal(n)
-    bn.running_var.data[...] = rng.uniform(0.5, 2.0, n)
+    bn.running_mean.array[...] = rng.standard_normal(n)
+    bn.running_var.array[...] = rng.uniform(0.5, 2.0, n)
     if bn.weight is not None:
-        bn.weight.data[...] = rng.uniform(0.5, 1.5, n)
-        bn.bias.data[...] = rng.standard_normal(n)
+        bn.weight.array[...] = rng.uniform(0.5, 1.5, n)
+        bn.bias.array[...] = rng.standard_normal(n)
     return bn.eval()
 
 
@@ -36,21 +36,21 @@ def _randomised_bn(bn, seed):
 def test_fused_conv_equals_conv_then_bn_and_torch(torch, make_conv, make_bn, shape, transpose):
     conv, bn = make_conv().eval(), _randomised_bn(make_bn(), 0)
     fused = utils.fuse_conv_bn_eval(conv, bn, transpose=transpose)
-    assert fused is not conv and conv.weight.data is not fused.weight.data
+    assert fused is not conv and conv.weight.array is not fused.weight.array
     x = ember.tensor(np.random.default_rng(1).standard_normal(shape).astype(np.float32))
     with ember.no_grad():
-        np.testing.assert_allclose(fused(x).data, bn(conv(x)).data, rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(fused(x).array, bn(conv(x)).array, rtol=1e-5, atol=1e-5)
     from torch.nn.utils import fusion as tf
 
     tw, tb = tf.fuse_conv_bn_weights(
-        *(None if a is None else torch.tensor(a.data) for a in
+        *(None if a is None else torch.tensor(a.array) for a in
           (conv.weight, conv.bias, bn.running_mean, bn.running_var)),
         bn.eps,
-        *(None if a is None else torch.tensor(a.data) for a in (bn.weight, bn.bias)),
+        *(None if a is None else torch.tensor(a.array) for a in (bn.weight, bn.bias)),
         transpose=transpose,
     )  # fmt: skip
-    np.testing.assert_allclose(fused.weight.data, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
-    np.testing.assert_allclose(fused.bias.data, tb.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fused.weight.array, tw.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fused.bias.array, tb.detach().numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_fused_linear_equals_linear_then_bn_and_torch(torch):
@@ -58,15 +58,15 @@ def test_fused_linear_equals_linear_then_bn_and_torch(torch):
     fused = utils.fuse_linear_bn_eval(lin, bn)
     x = ember.randn(4, 5)
     with ember.no_grad():
-        np.testing.assert_allclose(fused(x).data, bn(lin(x)).data, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(fused(x).array, bn(lin(x)).array, rtol=1e-5, atol=1e-6)
     from torch.nn.utils import fusion as tf
 
     tw, tb = tf.fuse_linear_bn_weights(
-        *(torch.tensor(a.data) for a in (lin.weight, lin.bias, bn.running_mean, bn.running_var)),
-        bn.eps, torch.tensor(bn.weight.data), torch.tensor(bn.bias.data),
+        *(torch.tensor(a.array) for a in (lin.weight, lin.bias, bn.running_mean, bn.running_var)),
+        bn.eps, torch.tensor(bn.weight.array), torch.tensor(bn.bias.array),
     )  # fmt: skip
-    np.testing.assert_allclose(fused.weight.data, tw.detach().numpy(), rtol=1e-6)
-    np.testing.assert_allclose(fused.bias.data, tb.detach().numpy(), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(fused.weight.array, tw.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(fused.bias.array, tb.detach().numpy(), rtol=1e-6, atol=1e-7)
 
 
 def test_fusion_refuses_training_mode_and_mismatched_sizes():
@@ -93,6 +93,6 @@ def test_get_total_norm_and_clip_grads_with_norm_match_torch(torch, norm_type):
     utils.clip_grads_with_norm_(ps, 1.5, total, foreach=None)
     torch.nn.utils.clip_grads_with_norm_(tps, 1.5, t_total)
     for p, tp in zip(ps, tps):
-        np.testing.assert_allclose(p.grad.data, tp.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(p.grad.array, tp.grad.numpy(), rtol=1e-12)
     with pytest.raises(RuntimeError, match="total norm of order 2.0 of the gradients is nan"):
         utils.get_total_norm([ember.tensor([np.nan])], error_if_nonfinite=True)

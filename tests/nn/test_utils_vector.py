@@ -15,7 +15,7 @@ from ember.nn.utils import parameters_to_vector, vector_to_parameters
 def _pair():
     model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2))
     tmodel = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
-    tmodel.load_state_dict({k: torch.tensor(v.data) for k, v in model.state_dict().items()})
+    tmodel.load_state_dict({k: torch.tensor(v.array) for k, v in model.state_dict().items()})
     return model, tmodel
 
 
@@ -24,7 +24,7 @@ def test_parameters_to_vector_matches_torch():
     vec = parameters_to_vector(model.parameters())
     tvec = torch.nn.utils.parameters_to_vector(tmodel.parameters())
     assert vec.shape == (4 * 3 + 4 + 2 * 4 + 2,)
-    np.testing.assert_allclose(vec.data, tvec.detach().numpy(), rtol=1e-6)
+    np.testing.assert_allclose(vec.array, tvec.detach().numpy(), rtol=1e-6)
 
 
 def test_parameters_to_vector_is_differentiable():
@@ -43,12 +43,12 @@ def test_vector_to_parameters_round_trip():
     vector_to_parameters(ember.tensor(v), model.parameters())
     torch.nn.utils.vector_to_parameters(torch.tensor(v), tmodel.parameters())
     for p, tp in zip(model.parameters(), tmodel.parameters()):
-        np.testing.assert_array_equal(p.data, tp.detach().numpy())
-        assert p.data.dtype == np.float32
-    np.testing.assert_array_equal(parameters_to_vector(model.parameters()).data, v)
+        np.testing.assert_array_equal(p.array, tp.detach().numpy())
+        assert p.array.dtype == np.float32
+    np.testing.assert_array_equal(parameters_to_vector(model.parameters()).array, v)
     x = np.ones((1, 3), np.float32)
     np.testing.assert_allclose(
-        model(ember.tensor(x)).data, tmodel(torch.tensor(x)).detach().numpy(), rtol=1e-6
+        model(ember.tensor(x)).array, tmodel(torch.tensor(x)).detach().numpy(), rtol=1e-6
     )
 
 

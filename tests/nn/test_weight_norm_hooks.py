@@ -29,12 +29,12 @@ def test_weight_norm_matches_torch(torch, make, shape, dim):
     assert list(ours.state_dict()) == list(theirs.state_dict())
     assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
     assert list(ours.named_buffers()) == []
-    theirs.load_state_dict({k: torch.tensor(v.data) for k, v in ours.state_dict().items()})
+    theirs.load_state_dict({k: torch.tensor(v.array) for k, v in ours.state_dict().items()})
     compare_with_torch(torch, ours.double(), theirs.double(), [randn(*shape)])
-    w = ours.weight_v.data * (
-        ours.weight_g.data
+    w = ours.weight_v.array * (
+        ours.weight_g.array
         / np.sqrt(
-            (ours.weight_v.data**2).sum(
+            (ours.weight_v.array**2).sum(
                 axis=None
                 if dim is None
                 else tuple(a for a in range(ours.weight_v.ndim) if a != dim),
@@ -42,10 +42,10 @@ def test_weight_norm_matches_torch(torch, make, shape, dim):
             )
         )
     )
-    np.testing.assert_allclose(ours.weight.data, w, rtol=1e-12)  # fmt: skip
+    np.testing.assert_allclose(ours.weight.array, w, rtol=1e-12)  # fmt: skip
     utils.remove_weight_norm(ours)
     assert [n for n, _ in ours.named_parameters()] == ["bias", "weight"]
-    np.testing.assert_allclose(ours.weight.data, w, rtol=1e-12)
+    np.testing.assert_allclose(ours.weight.array, w, rtol=1e-12)
 
 
 @pytest.mark.parametrize(
@@ -68,7 +68,7 @@ def test_spectral_norm_matches_torch(torch, make, shape):
         for p in list(ours.parameters()) + list(theirs.parameters()):
             p.grad = None
         compare_with_torch(torch, ours, theirs, [x])
-    np.testing.assert_allclose(ours.weight_u.data, theirs.weight_u.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(ours.weight_u.array, theirs.weight_u.numpy(), rtol=1e-10)
     ours.eval(), theirs.eval()
     compare_with_torch(torch, ours, theirs, [x], grad=False)
     utils.remove_spectral_norm(ours)
@@ -89,4 +89,4 @@ def test_hook_errors():
     lin = utils.spectral_norm(nn.Linear(8, 6))
     for _ in range(30):
         lin(ember.randn(2, 8))
-    assert abs(np.linalg.svd(lin.weight.data, compute_uv=False)[0] - 1.0) < 1e-4
+    assert abs(np.linalg.svd(lin.weight.array, compute_uv=False)[0] - 1.0) < 1e-4

@@ -70,8 +70,8 @@ def test_fused_equals_composed(kind, dropout):
         out, w = fn(q, k, v, dropout_p=dropout, need_weights=True, **kw)
         g = np.random.default_rng(4)
         (out * ember.Tensor(g.standard_normal(out.shape))).sum().backward()
-        outs.append((out.data, w.data))
-        grads.append([t.grad.data for t in (q, k, v)])
+        outs.append((out.array, w.array))
+        grads.append([t.grad.array for t in (q, k, v)])
     for a, b in zip(outs[0], outs[1]):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
     for a, b in zip(grads[0], grads[1]):
@@ -101,9 +101,9 @@ def test_matches_torch(torch, kind, dtype):
     eo.backward(g)
     to.backward(torch.tensor(g))
     tol = dict(rtol=1e-5, atol=1e-6) if dtype == "float32" else dict(rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(eo.data, to.detach().numpy(), **tol)
+    np.testing.assert_allclose(eo.array, to.detach().numpy(), **tol)
     for e, t in zip(et, tt):
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **tol)
+        np.testing.assert_allclose(e.grad.array, t.grad.numpy(), **tol)
 
 
 def test_boolean_mask_polarity_true_means_attend():
@@ -112,8 +112,8 @@ def test_boolean_mask_polarity_true_means_attend():
     mask = np.zeros((3, 3), dtype=bool)
     mask[:, 2] = True
     out, w = F.scaled_dot_product_attention(q, k, v, attn_mask=mask, need_weights=True)
-    np.testing.assert_allclose(w.data[0], np.tile([0, 0, 1.0], (3, 1)), atol=0)
-    np.testing.assert_allclose(out.data[0], np.tile(v.data[0, 2], (3, 1)), rtol=1e-6)
+    np.testing.assert_allclose(w.array[0], np.tile([0, 0, 1.0], (3, 1)), atol=0)
+    np.testing.assert_allclose(out.array[0], np.tile(v.array[0, 2], (3, 1)), rtol=1e-6)
 
 
 def test_fully_blocked_row_gives_zeros_like_torch(torch):
@@ -123,11 +123,11 @@ def test_fully_blocked_row_gives_zeros_like_torch(torch):
     m[1] = False
     out = F.scaled_dot_product_attention(q, k, v, attn_mask=m)
     ref = torch.nn.functional.scaled_dot_product_attention(
-        *(torch.tensor(t.data) for t in (q, k, v)), attn_mask=torch.tensor(m)
+        *(torch.tensor(t.array) for t in (q, k, v)), attn_mask=torch.tensor(m)
     )
-    np.testing.assert_allclose(out.data, ref.numpy(), atol=1e-12)
+    np.testing.assert_allclose(out.array, ref.numpy(), atol=1e-12)
     out.sum().backward()
-    assert np.isfinite(q.grad.data).all() and np.isfinite(k.grad.data).all()
+    assert np.isfinite(q.grad.array).all() and np.isfinite(k.grad.array).all()
 
 
 @pytest.mark.parametrize("length, s", [(0, 6), (4, 0)])
@@ -138,19 +138,19 @@ def test_empty_queries_or_keys_like_torch(torch, length, s, dropout):
     q, k, v = _qkv(rng, (2, 3, length, 5), s=s, ev=4)
     out = F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
     ref = torch.nn.functional.scaled_dot_product_attention(
-        *(torch.tensor(t.data) for t in (q, k, v))
+        *(torch.tensor(t.array) for t in (q, k, v))
     )
     assert out.shape == tuple(ref.shape) == (2, 3, length, 4)
-    np.testing.assert_array_equal(out.data, ref.numpy())
+    np.testing.assert_array_equal(out.array, ref.numpy())
     out.sum().backward()
     assert q.grad.shape == q.shape and k.grad.shape == k.shape and v.grad.shape == v.shape
-    np.testing.assert_array_equal(q.grad.data, 0)
+    np.testing.assert_array_equal(q.grad.array, 0)
 
 
 def test_large_scores_do_not_overflow():
     q = ember.Tensor(np.full((1, 2, 3), 1e4, dtype=np.float32))
     out = F.scaled_dot_product_attention(q, q, q)
-    assert np.isfinite(out.data).all()
+    assert np.isfinite(out.array).all()
 
 
 def test_clear_errors():
@@ -182,9 +182,9 @@ def test_grouped_query_attention_matches_torch(torch):
     to = torch.nn.functional.scaled_dot_product_attention(*tt, enable_gqa=True)
     eo.sum().backward()
     to.sum().backward()
-    np.testing.assert_allclose(eo.data, to.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(eo.array, to.detach().numpy(), rtol=1e-10, atol=1e-12)
     for e, t in zip(et, tt):
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(e.grad.array, t.grad.numpy(), rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("keys", [1, 3, 6, 12, 64])

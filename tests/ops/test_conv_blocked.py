@@ -114,10 +114,10 @@ def test_conv_layer_blocked_equals_torch(torch, small_blocks, monkeypatch, cfg, 
     tts = [torch.tensor(a, requires_grad=r) for a, r in zip(arrays, needs)]
     ty = tconv(*tts, stride=s, padding=p, dilation=d, groups=g)
     ty.backward(torch.tensor(gy))
-    np.testing.assert_allclose(y.data, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.array, ty.detach().numpy(), rtol=1e-10, atol=1e-10)
     for t, tt in zip(ts, tts):
         if tt.requires_grad:
-            np.testing.assert_allclose(t.grad.data, tt.grad.numpy(), rtol=1e-10, atol=1e-10)
+            np.testing.assert_allclose(t.grad.array, tt.grad.numpy(), rtol=1e-10, atol=1e-10)
         else:
             assert t.grad is None
 

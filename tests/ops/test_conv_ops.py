@@ -36,7 +36,7 @@ def _grads(fn, *arrays, gy_seed=1):
     y = fn(*ts)
     gy = np.random.default_rng(gy_seed).standard_normal(y.shape).astype(y.dtype)
     y.backward(gy)
-    return y.data, [t.grad.data for t in ts], gy
+    return y.array, [t.grad.array for t in ts], gy
 
 
 @pytest.mark.parametrize("cfg", CONV_GRID)
@@ -186,9 +186,9 @@ def test_pool1d_and_divisor_override_match_torch(torch):
             torch.nn.functional.avg_pool1d(tx, 3, 2, 1, False, False),
         ),
     ]:
-        np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(ours.array, theirs.numpy(), rtol=1e-12)
     x4 = np.random.default_rng(9).standard_normal((1, 2, 6, 6))
-    ours = F.avg_pool2d(ember.Tensor(x4), 3, 2, 1, divisor_override=4).data
+    ours = F.avg_pool2d(ember.Tensor(x4), 3, 2, 1, divisor_override=4).array
     theirs = torch.nn.functional.avg_pool2d(torch.tensor(x4), 3, 2, 1, divisor_override=4).numpy()
     np.testing.assert_allclose(ours, theirs, rtol=1e-12)
 

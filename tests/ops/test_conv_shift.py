@@ -63,7 +63,7 @@ def _run(conv, arrays, kw, gy=None):
     if gy is None:
         gy = np.random.default_rng(7).standard_normal(y.shape)
     y.backward(gy)
-    return path, y.data, [t.grad.data for t in ts], gy
+    return path, y.array, [t.grad.array for t in ts], gy
 
 
 def _assert_close(a, b):
@@ -151,7 +151,7 @@ def test_shifted_computes_only_the_gradients_asked_for(policy, needs):
     y.sum().backward()
     for t, ref, need in ((sx, tx, needs[0]), (sW, tW, needs[1])):
         if need:
-            _assert_close(t.grad.data, ref.grad.data)
+            _assert_close(t.grad.array, ref.grad.array)
         else:
             assert t.grad is None
 

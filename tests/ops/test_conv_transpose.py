@@ -118,7 +118,7 @@ def test_conv_transpose2d_equals_composed(cfg):
         y = f(*ts, **kw)
         gy = np.random.default_rng(3).standard_normal(y.shape)
         y.backward(ember.tensor(gy))
-        results.append([y.data] + [t.grad.data for t in ts])
+        results.append([y.array] + [t.grad.array for t in ts])
     for fast, slow in zip(*results):
         np.testing.assert_allclose(fast, slow, rtol=1e-10, atol=1e-10)
 
@@ -162,8 +162,8 @@ def test_module_loads_torch_state_dict(torch, ours, theirs, shape):
     x = np.random.default_rng(0).standard_normal(shape)
     compare_with_torch(torch, lambda x: m(x), lambda x: t(x), [x])
     assert m.weight.grad is not None
-    np.testing.assert_allclose(m.weight.grad.data, t.weight.grad.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(m.bias.grad.data, t.bias.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(m.weight.grad.array, t.weight.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(m.bias.grad.array, t.bias.grad.numpy(), rtol=1e-10)
 
 
 @pytest.mark.parametrize("size", [(9, 11), (10, 12), (2, 6, 10, 11)])
@@ -189,9 +189,9 @@ def test_module_init_matches_torch_bounds(torch):
     bound = 1 / np.sqrt(6 * 3 * 2)
     assert m.weight.shape == tuple(t.weight.shape) == (8, 6, 3, 2)
     for ours, theirs in ((m.weight, t.weight), (m.bias, t.bias)):
-        assert np.abs(ours.data).max() <= bound
+        assert np.abs(ours.array).max() <= bound
         assert np.abs(theirs.detach().numpy()).max() <= bound
-        assert np.abs(ours.data).max() > 0.8 * bound  # spread over the whole interval
+        assert np.abs(ours.array).max() > 0.8 * bound  # spread over the whole interval
     assert m.weight.dtype == np.float32
     assert "output_padding" in repr(NT.ConvTranspose1d(2, 2, 3, stride=2, output_padding=1))
 

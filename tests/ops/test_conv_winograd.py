@@ -40,8 +40,8 @@ def _run(arrays, gy, needs=None):
     ctx = y._ctx
     took, saved = ctx.winograd, getattr(ctx, "saved", None)  # backward frees what ctx holds
     y.backward(gy)
-    grads = [None if t.grad is None else t.grad.data for t in ts]
-    return took, y.data, grads, saved
+    grads = [None if t.grad is None else t.grad.array for t in ts]
+    return took, y.array, grads, saved
 
 
 def _torch_run(torch, arrays, gy):
@@ -142,11 +142,11 @@ def test_winograd_computes_only_the_gradients_asked_for(policy, needs):
 def test_winograd_without_grad_keeps_nothing(policy):
     x, W, b, _ = _inputs(2, 3, 4, 5, 6, seed=6)
     policy("im2col")
-    y_ref = F.conv2d(ember.Tensor(x), ember.Tensor(W), ember.Tensor(b), padding=1).data
+    y_ref = F.conv2d(ember.Tensor(x), ember.Tensor(W), ember.Tensor(b), padding=1).array
     policy("winograd")
     with ember.no_grad():
         y = F.conv2d(ember.Tensor(x), ember.Tensor(W), ember.Tensor(b), padding=1)
-    np.testing.assert_allclose(y.data, y_ref, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(y.array, y_ref, rtol=1e-10, atol=1e-10)
 
 
 def _path(x_shape, w_shape, conv=F.conv2d, **kw) -> str:

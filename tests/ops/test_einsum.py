@@ -57,14 +57,14 @@ def test_einsum_gradient_is_the_rearranged_einsum():
     b = ember.tensor(randn(4, 5, seed=2), requires_grad=True)
     g = randn(3, 5, seed=3)
     (ember.einsum("ij,jk->ik", a, b) * ember.tensor(g)).sum().backward()
-    np.testing.assert_allclose(a.grad.data, np.einsum("ik,jk->ij", g, b.data), rtol=1e-5)
-    np.testing.assert_allclose(b.grad.data, np.einsum("ik,ij->jk", g, a.data), rtol=1e-5)
+    np.testing.assert_allclose(a.grad.array, np.einsum("ik,jk->ij", g, b.array), rtol=1e-5)
+    np.testing.assert_allclose(b.grad.array, np.einsum("ik,ij->jk", g, a.array), rtol=1e-5)
 
 
 def test_einsum_diagonal_gradient_is_zero_off_the_diagonal():
     x = ember.tensor(randn(3, 3), requires_grad=True)
     ember.einsum("ii->i", x).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.eye(3, dtype=np.float32))
+    np.testing.assert_array_equal(x.grad.array, np.eye(3, dtype=np.float32))
 
 
 def test_parse_equation_makes_implicit_and_ellipsis_explicit():

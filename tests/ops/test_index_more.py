@@ -20,12 +20,12 @@ def pair(torch, a, grad=True):
 
 def check(torch, e_out, t_out, e_leaves, t_leaves, dtype, weights=None):
     """Outputs equal; then the gradients of Σ w·out equal for every leaf."""
-    np.testing.assert_allclose(e_out.data, t_out.detach().numpy(), **tol(dtype))
+    np.testing.assert_allclose(e_out.array, t_out.detach().numpy(), **tol(dtype))
     w = np.random.default_rng(1).standard_normal(e_out.shape).astype(dtype)
     (e_out * ember.tensor(w)).sum().backward()
     (t_out * torch.tensor(w)).sum().backward()
     for e, t in zip(e_leaves, t_leaves):
-        np.testing.assert_allclose(e.grad.data, t.grad.numpy(), **tol(dtype))
+        np.testing.assert_allclose(e.grad.array, t.grad.numpy(), **tol(dtype))
 
 
 def rand(*shape, dtype=np.float64, seed=0):
@@ -46,7 +46,7 @@ def test_index_add_matches_torch(torch, dtype, dim):
     t = torch.index_add(tx, dim, torch.tensor(index), ts, alpha=2.5)
     check(torch, e, t, [ex, es], [tx, ts], dtype)
     e2 = ex.index_add(dim, ember.tensor(index), es)
-    np.testing.assert_allclose(e2.data, tx.index_add(dim, torch.tensor(index), ts).detach())
+    np.testing.assert_allclose(e2.array, tx.index_add(dim, torch.tensor(index), ts).detach())
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -82,7 +82,7 @@ def test_in_place_forms_match_torch(torch):
         t_args = [torch.tensor(a) if isinstance(a, np.ndarray) else a for a in args]
         assert getattr(e, name)(*e_args) is e
         getattr(t, name)(*t_args)
-        np.testing.assert_allclose(e.data, t.numpy(), err_msg=name)
+        np.testing.assert_allclose(e.array, t.numpy(), err_msg=name)
     leaf = ember.tensor(x, requires_grad=True)
     with pytest.raises(RuntimeError, match="in-place"):
         leaf.index_fill_(0, ember.tensor([0]), 1.0)
@@ -131,7 +131,7 @@ def test_scatter_reduce_integer_forward(torch, reduce):
             reduce,
             include_self=include_self,
         )
-        np.testing.assert_array_equal(e.data, t.numpy())
+        np.testing.assert_array_equal(e.array, t.numpy())
 
 
 # ---------------------------------------------------------------- take_along_dim

@@ -47,9 +47,9 @@ def test_gather_with_a_smaller_index_and_repeats(torch):
     compare_with_torch(torch, lambda t, i: t.gather(0, i), lambda t, i: t.gather(0, i), [x, index])
     t = ember.tensor(x, requires_grad=True)
     t.gather(0, ember.tensor(index)).sum().backward()
-    np.testing.assert_array_equal(t.grad.data[:, 0], [1.0, 1.0, 0.0])
-    np.testing.assert_array_equal(t.grad.data[:, 1], [1.0, 1.0, 0.0])
-    np.testing.assert_array_equal(t.grad.data[:, 3], 0.0)
+    np.testing.assert_array_equal(t.grad.array[:, 0], [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(t.grad.array[:, 1], [1.0, 1.0, 0.0])
+    np.testing.assert_array_equal(t.grad.array[:, 3], 0.0)
 
 
 @pytest.mark.parametrize("shape,dim", SHAPES_DIMS)
@@ -95,7 +95,7 @@ def test_index_select_accumulates_many_repeats():
     # more than 32 indices: backend.scatter_add's sorted reduceat path
     x = ember.tensor(randn(3, 2), requires_grad=True)
     x.index_select(0, np.array([2] * 40 + [0])).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [[1.0, 1.0], [0.0, 0.0], [40.0, 40.0]])
+    np.testing.assert_array_equal(x.grad.array, [[1.0, 1.0], [0.0, 0.0], [40.0, 40.0]])
 
 
 @pytest.mark.parametrize("mask_shape", [(2, 3, 4), (3, 1), (4,)])
@@ -160,7 +160,7 @@ def test_sort(torch, shape, dim, descending):
                        lambda t: tuple(t.sort(dim=dim, descending=descending)), [x])  # fmt: skip
     check_gradients(lambda t: F.sort(t, dim, descending).values, [x])
     expected = torch.from_numpy(x).argsort(dim=dim, descending=descending).numpy()
-    np.testing.assert_array_equal(F.argsort(ember.tensor(x), dim, descending).data, expected)
+    np.testing.assert_array_equal(F.argsort(ember.tensor(x), dim, descending).array, expected)
 
 
 @pytest.mark.parametrize("descending", [False, True])
@@ -168,17 +168,17 @@ def test_sort_ties_keep_their_order_as_torch_stable(torch, descending):
     x = np.array([[2.0, 1.0, 2.0, 0.0, 1.0, 2.0, 0.0], [3.0, 3.0, 3.0, -1.0, 3.0, -1.0, 3.0]])
     values, indices = ember.tensor(x).sort(dim=1, descending=descending, stable=True)
     tv, ti = torch.from_numpy(x).sort(dim=1, descending=descending, stable=True)
-    np.testing.assert_array_equal(values.data, tv.numpy())
-    np.testing.assert_array_equal(indices.data, ti.numpy())
+    np.testing.assert_array_equal(values.array, tv.numpy())
+    np.testing.assert_array_equal(indices.array, ti.numpy())
     assert indices.dtype == np.int64 and not indices.requires_grad
-    order = ember.tensor(x).argsort(dim=1, descending=descending).data
+    order = ember.tensor(x).argsort(dim=1, descending=descending).array
     np.testing.assert_array_equal(order, ti.numpy())
     # the gradient of tied values goes to the element each output came from
     t = ember.tensor(x, requires_grad=True)
     t.sort(dim=1, descending=descending).values[:, 0].sum().backward()
     expected = np.zeros_like(x)
     expected[[0, 1], ti.numpy()[:, 0]] = 1.0
-    np.testing.assert_array_equal(t.grad.data, expected)
+    np.testing.assert_array_equal(t.grad.array, expected)
 
 
 @pytest.mark.parametrize("largest", [True, False])
@@ -244,24 +244,24 @@ def test_nonzero_and_unique_match_torch(torch):
     a = np.array([[0, 3, 3], [1, 0, 3]])
     got, want = ember.tensor(a).nonzero(), torch.from_numpy(a).nonzero()
     assert got.dtype == np.int64
-    np.testing.assert_array_equal(got.data, want.numpy())
+    np.testing.assert_array_equal(got.array, want.numpy())
     for g, w in zip(
         F.nonzero(ember.tensor(a), as_tuple=True), torch.from_numpy(a).nonzero(as_tuple=True)
     ):
-        np.testing.assert_array_equal(g.data, w.numpy())
+        np.testing.assert_array_equal(g.array, w.numpy())
     for dim in (None, 0, 1):
         got = ember.unique(ember.tensor(a), return_inverse=True, return_counts=True, dim=dim)
         want = torch.unique(torch.from_numpy(a), return_inverse=True, return_counts=True, dim=dim)
         for g, w in zip(got, want):
-            np.testing.assert_array_equal(g.data, w.numpy())
-    np.testing.assert_array_equal(ember.tensor(a).unique().data, [0, 1, 3])
+            np.testing.assert_array_equal(g.array, w.numpy())
+    np.testing.assert_array_equal(ember.tensor(a).unique().array, [0, 1, 3])
 
 
 def test_top_level_and_functional_names():
     x = ember.tensor([3.0, 1.0, 2.0])
-    np.testing.assert_array_equal(ember.sort(x).values.data, [1.0, 2.0, 3.0])
-    np.testing.assert_array_equal(ember.cumsum(x, 0).data, [3.0, 4.0, 6.0])
-    assert float(ember.prod(x).data) == 6.0 and float(ember.norm(x, 1).data) == 6.0
+    np.testing.assert_array_equal(ember.sort(x).values.array, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(ember.cumsum(x, 0).array, [3.0, 4.0, 6.0])
+    assert float(ember.prod(x).array) == 6.0 and float(ember.norm(x, 1).array) == 6.0
     for name in ("gather", "scatter", "scatter_add", "index_select", "masked_select", "argsort",
                  "topk", "repeat_interleave", "nonzero", "unique", "cumprod"):  # fmt: skip
         assert getattr(ember, name) is getattr(F, name)

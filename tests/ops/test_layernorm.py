@@ -33,18 +33,18 @@ def test_fused_equals_composed():
     xs = [_t(rng.standard_normal((5, 7, 16)) * 3 + 2) for _ in range(2)]
     ws = [_t(rng.standard_normal(16)) for _ in range(2)]
     bs = [_t(rng.standard_normal(16)) for _ in range(2)]
-    ws[1].data[...] = ws[0].data
-    bs[1].data[...] = bs[0].data
-    xs[1].data[...] = xs[0].data
+    ws[1].array[...] = ws[0].array
+    bs[1].array[...] = bs[0].array
+    xs[1].array[...] = xs[0].array
     g = rng.standard_normal((5, 7, 16))
     y0 = F.layer_norm(xs[0], 16, ws[0], bs[0])
     y1 = F.layer_norm_composed(xs[1], 16, ws[1], bs[1])
     (y0 * ember.Tensor(g)).sum().backward()
     (y1 * ember.Tensor(g)).sum().backward()
-    np.testing.assert_allclose(y0.data, y1.data, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(y0.array, y1.array, rtol=1e-12, atol=1e-12)
     for a, b in ((xs, "x"), (ws, "w"), (bs, "b")):
         np.testing.assert_allclose(
-            a[0].grad.data, a[1].grad.data, rtol=1e-10, atol=1e-12, err_msg=b
+            a[0].grad.array, a[1].grad.array, rtol=1e-10, atol=1e-12, err_msg=b
         )
 
 
@@ -65,10 +65,10 @@ def test_layernorm_module_matches_torch(torch, dtype):
     ty.backward(torch.tensor(g))
     ey.backward(g)
     tol = dict(rtol=1e-5, atol=1e-5) if dtype == "float32" else dict(rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(ey.data, ty.detach().numpy(), **tol)
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), **tol)
-    np.testing.assert_allclose(em.weight.grad.data, tm.weight.grad.numpy(), **tol)
-    np.testing.assert_allclose(em.bias.grad.data, tm.bias.grad.numpy(), **tol)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), **tol)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), **tol)
+    np.testing.assert_allclose(em.weight.grad.array, tm.weight.grad.numpy(), **tol)
+    np.testing.assert_allclose(em.bias.grad.array, tm.bias.grad.numpy(), **tol)
 
 
 def test_layernorm_no_bias_and_no_affine(torch):
@@ -77,7 +77,7 @@ def test_layernorm_no_bias_and_no_affine(torch):
         tm = torch.nn.LayerNorm(8, **kw).double()
         em = nn.LayerNorm(8, **kw).double()
         assert set(em.state_dict()) == set(tm.state_dict())
-        out = em(ember.Tensor(x_np)).data
+        out = em(ember.Tensor(x_np)).array
         np.testing.assert_allclose(out, tm(torch.tensor(x_np)).detach().numpy(), atol=1e-12)
 
 

@@ -35,7 +35,7 @@ def test_rmatmul_with_an_array():
     x = ember.tensor(randn(3, 4), requires_grad=True)
     y = randn(5, 3) @ x  # ndarray @ Tensor defers to Tensor.__rmatmul__
     assert isinstance(y, ember.Tensor) and y.shape == (5, 4)
-    np.testing.assert_allclose((x @ w).data, x.data @ w)
+    np.testing.assert_allclose((x @ w).array, x.array @ w)
 
 
 @pytest.mark.parametrize("bias", [True, False])
@@ -52,7 +52,7 @@ def test_linear_with_a_frozen_input_gives_only_weight_gradients():
     x = ember.tensor(randn(5, 4))
     w = ember.tensor(randn(3, 4), requires_grad=True)
     F.linear(x, w).sum().backward()
-    np.testing.assert_allclose(w.grad.data, np.ones((5, 3)).T @ x.data)
+    np.testing.assert_allclose(w.grad.array, np.ones((5, 3)).T @ x.array)
     assert x.grad is None
 
 

@@ -38,7 +38,7 @@ def test_max_pool2d_gradient_on_ties_equals_torch(torch, case, dtype, channel_ma
     x = _tied_input(rng, (3, 4, h, w), dtype)
     if channel_major:  # the layout conv outputs have: memory (C, N, H, W)
         ex = ember.tensor(np.ascontiguousarray(x.swapaxes(0, 1)).swapaxes(0, 1))
-        assert ex.data.strides[1] > ex.data.strides[0]
+        assert ex.array.strides[1] > ex.array.strides[0]
     else:
         ex = ember.tensor(x)
     ex.requires_grad = True
@@ -48,12 +48,12 @@ def test_max_pool2d_gradient_on_ties_equals_torch(torch, case, dtype, channel_ma
     tx = torch.tensor(x, requires_grad=True)
     ty = torch.nn.functional.max_pool2d(tx, k, s, p, ceil_mode=ceil)
     ty.backward(torch.tensor(gy))
-    np.testing.assert_array_equal(y.data, ty.detach().numpy())
+    np.testing.assert_array_equal(y.array, ty.detach().numpy())
     if s >= k:  # disjoint windows: each pixel's gradient is one value, so equal bits
-        np.testing.assert_array_equal(ex.grad.data, tx.grad.numpy())
+        np.testing.assert_array_equal(ex.grad.array, tx.grad.numpy())
     else:  # overlapping: a pixel sums several windows' gradients, in another order than torch
         tol = 1e-12 if dtype == np.float64 else 1e-6
-        np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +84,7 @@ def test_avg_pool1d_keeps_torch_one_tuples(torch):
         assert repr(ember.nn.AvgPool1d(*args)) == repr(torch.nn.AvgPool1d(*args))
     x = np.random.default_rng(0).standard_normal((2, 3, 11))
     np.testing.assert_allclose(
-        ember.nn.AvgPool1d(3, 2, 1)(ember.tensor(x)).data,
+        ember.nn.AvgPool1d(3, 2, 1)(ember.tensor(x)).array,
         torch.nn.AvgPool1d(3, 2, 1)(torch.tensor(x)).numpy(),
         rtol=1e-12,
     )

@@ -59,9 +59,9 @@ def test_fused_equals_composed(mode, config, lengths, given_state):
         states = states if isinstance(states, tuple) else (states,)
         w = [np.cos(np.arange(t.numel())).reshape(t.shape) for t in (y, *states)]
         sum((t * ember.tensor(v)).sum() for t, v in zip((y, *states), w)).backward()
-        grads = [xe.grad.data] + ([] if h_in is None else [h.grad.data for h in h_in])
-        grads += [p.grad.data for p in layer.parameters()]
-        results.append((y.data, [s.data for s in states], gates, grads))
+        grads = [xe.grad.array] + ([] if h_in is None else [h.grad.array for h in h_in])
+        grads += [p.grad.array for p in layer.parameters()]
+        results.append((y.array, [s.array for s in states], gates, grads))
     (yf, sf, gf, df), (yc, sc, gc, dc) = results
     np.testing.assert_allclose(yf, yc, rtol=0, atol=1e-10)
     for a, b in zip(sf, sc):
@@ -73,7 +73,7 @@ def test_fused_equals_composed(mode, config, lengths, given_state):
     for key in gf:
         assert gf[key].keys() == gc[key].keys(), key
         for name in gf[key]:
-            np.testing.assert_allclose(gf[key][name].data, gc[key][name].data, atol=1e-10)
+            np.testing.assert_allclose(gf[key][name].array, gc[key][name].array, atol=1e-10)
 
 
 def _t(rng, *shape):
@@ -159,7 +159,7 @@ def test_lstm_backward_in_blocks_of_steps_equals_composed(lengths):
         x = ember.tensor(np.random.default_rng(1).standard_normal((T, B, 8)), requires_grad=True)
         y, (h, c) = layer(x, lengths=lens)
         (y * y).sum().backward()
-        results.append([y.data, x.grad.data] + [p.grad.data for p in layer.parameters()])
+        results.append([y.array, x.grad.array] + [p.grad.array for p in layer.parameters()])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)
 
@@ -183,7 +183,7 @@ def test_lstm_both_input_gradient_routes_equal_composed(monkeypatch, dx_route, b
         y, (h, c) = layer(x, lengths=[4, 2, 3])
         ((y * y).sum() + (c * h).sum()).backward()
         results.append(
-            [y.data, h.data, c.data, x.grad.data] + [p.grad.data for p in layer.parameters()]
+            [y.array, h.array, c.array, x.grad.array] + [p.grad.array for p in layer.parameters()]
         )
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-10)

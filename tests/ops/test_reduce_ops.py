@@ -66,24 +66,24 @@ def test_max_with_dim_returns_values_and_indices_as_torch(torch):
     x = randn(3, 5, seed=5)
     ve, ie = ember.tensor(x).max(dim=1)
     vt, it = torch.tensor(x).max(dim=1)
-    np.testing.assert_array_equal(ve.data, vt.numpy())
-    np.testing.assert_array_equal(ie.data, it.numpy())
+    np.testing.assert_array_equal(ve.array, vt.numpy())
+    np.testing.assert_array_equal(ie.array, it.numpy())
 
 
 def test_torch_style_dim_keepdim_arguments():
     x = ember.tensor(randn(2, 3))
-    np.testing.assert_allclose(x.sum(dim=1, keepdim=True).data, x.data.sum(1, keepdims=True))
-    np.testing.assert_allclose(x.mean(dim=0).data, x.data.mean(0))
+    np.testing.assert_allclose(x.sum(dim=1, keepdim=True).array, x.array.sum(1, keepdims=True))
+    np.testing.assert_allclose(x.mean(dim=0).array, x.array.mean(0))
 
 
 def test_var_uses_torch_default_correction(torch):
     x = randn(6, 3, seed=2)
     np.testing.assert_allclose(ember.tensor(x).var().item(), torch.tensor(x).var().item())
     np.testing.assert_allclose(
-        ember.tensor(x).var(axis=0, correction=0).data, torch.tensor(x).var(dim=0, correction=0)
+        ember.tensor(x).var(axis=0, correction=0).array, torch.tensor(x).var(dim=0, correction=0)
     )
     np.testing.assert_allclose(
-        ember.tensor(x).var(dim=0, unbiased=False).data, x.var(0), rtol=1e-12
+        ember.tensor(x).var(dim=0, unbiased=False).array, x.var(0), rtol=1e-12
     )
 
 

@@ -69,16 +69,16 @@ def test_shape_op_matches_torch_and_gradcheck(torch, name):
 def test_repeated_index_gradient_accumulates():
     x = ember.tensor(np.arange(4.0), requires_grad=True)
     x[np.array([1, 1, 1, 3])].sum().backward()
-    np.testing.assert_array_equal(x.grad.data, [0.0, 3.0, 0.0, 1.0])
+    np.testing.assert_array_equal(x.grad.array, [0.0, 3.0, 0.0, 1.0])
 
 
 def test_index_with_an_integer_tensor():
     x = ember.tensor(randn(4, 2), requires_grad=True)
     i = ember.tensor(np.array([3, 0, 3]))
     y = x[i]
-    np.testing.assert_array_equal(y.data, x.data[[3, 0, 3]])
+    np.testing.assert_array_equal(y.array, x.array[[3, 0, 3]])
     y.sum().backward()
-    np.testing.assert_array_equal(x.grad.data[:, 0], [1.0, 0.0, 0.0, 2.0])
+    np.testing.assert_array_equal(x.grad.array[:, 0], [1.0, 0.0, 0.0, 2.0])
 
 
 @pytest.mark.parametrize("dim", [0, 1, -1])
@@ -110,7 +110,7 @@ def test_cat_with_a_constant_input_and_unequal_sizes(torch):
     )
     x = ember.tensor(a, requires_grad=True)
     ember.cat([x, ember.tensor(b)], dim=1).sum().backward()
-    np.testing.assert_array_equal(x.grad.data, np.ones_like(a))
+    np.testing.assert_array_equal(x.grad.array, np.ones_like(a))
 
 
 def test_astype_keeps_the_graph():
@@ -119,7 +119,7 @@ def test_astype_keeps_the_graph():
     assert y.dtype == np.float32 and y.requires_grad
     (y * 2).sum().backward()
     assert x.grad.dtype == np.float64
-    np.testing.assert_array_equal(x.grad.data, 2.0)
+    np.testing.assert_array_equal(x.grad.array, 2.0)
 
 
 # ---------------------------------------------------------------- errors
@@ -154,4 +154,4 @@ def test_setitem_on_a_tensor_that_requires_grad_is_refused():
         x[0] = 1.0
     with ember.no_grad():
         x[0] = 1.0
-    assert x.data[0] == 1.0
+    assert x.array[0] == 1.0

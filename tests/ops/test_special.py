@@ -35,16 +35,16 @@ def test_gelu_float32_matches_torch(torch):
     yt.backward(torch.tensor(g))
     # both compute Φ to an absolute ~1e-7 (torch as 1 + erf(x/√2), which cancels in the tail):
     # GELU = x·Φ then differs by up to ~1e-7·|x|
-    np.testing.assert_allclose(y.data, yt.detach().numpy(), rtol=1e-6, atol=2e-6)
-    np.testing.assert_allclose(x.grad.data, xt.grad.numpy(), rtol=1e-6, atol=2e-6)
+    np.testing.assert_allclose(y.array, yt.detach().numpy(), rtol=1e-6, atol=2e-6)
+    np.testing.assert_allclose(x.grad.array, xt.grad.numpy(), rtol=1e-6, atol=2e-6)
     x64 = torch.tensor(x_np, dtype=torch.float64, requires_grad=True)
     truth = torch.nn.functional.gelu(x64)
     truth.backward(torch.tensor(g, dtype=torch.float64))
     truth, truth_grad = truth.detach().numpy(), x64.grad.numpy()
     # |ΔΦ| ≤ 1e-7 gives |ΔGELU| ≤ 1e-7·|x| and |Δ∂L/∂x| ≤ 1e-7·|∂L/∂y|, plus float32 rounding
-    assert np.all(np.abs(y.data - truth) <= 1e-7 * np.abs(x_np) + 1.2e-7 * np.abs(truth))
+    assert np.all(np.abs(y.array - truth) <= 1e-7 * np.abs(x_np) + 1.2e-7 * np.abs(truth))
     bound = 1.1e-7 * np.abs(g) + 2.4e-7 * np.abs(truth_grad)
-    assert np.all(np.abs(x.grad.data - truth_grad) <= bound)
+    assert np.all(np.abs(x.grad.array - truth_grad) <= bound)
 
 
 def test_gelu_float32_cdf_has_torchs_absolute_precision():

@@ -26,18 +26,18 @@ def test_max_pool2d_indices_values_and_gradient_equal_torch(torch, k, s, p, d, c
     ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
     ey, ei = F.max_pool2d(ex, k, s, p, d, ceil_mode=ceil, return_indices=True)
     ty, ti = torch.nn.functional.max_pool2d(tx, k, s, p, d, ceil_mode=ceil, return_indices=True)
-    np.testing.assert_array_equal(ey.data, ty.detach().numpy())
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    np.testing.assert_array_equal(ey.array, ty.detach().numpy())
+    np.testing.assert_array_equal(ei.array, ti.numpy())
     assert not ei.requires_grad and ei.dtype == np.int64
     gy = np.random.default_rng(1).standard_normal(ey.shape).astype(dtype)
     ey.backward(gy)
     ty.backward(torch.tensor(gy))
-    np.testing.assert_allclose(ex.grad.data, tx.grad.numpy(), rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-6, atol=1e-6)
     # and the same gradient as the pool without indices
     ex2 = ember.tensor(x, requires_grad=True)
     F.max_pool2d(ex2, k, s, p, d, ceil_mode=ceil).backward(gy)
     tol = 1e-12 if dtype == np.float64 else 1e-6  # overlapping windows: sums in another order
-    np.testing.assert_allclose(ex.grad.data, ex2.grad.data, rtol=tol, atol=tol)
+    np.testing.assert_allclose(ex.grad.array, ex2.grad.array, rtol=tol, atol=tol)
 
 
 def test_ties_point_at_the_first_maximum_in_scan_order_as_torch(torch):
@@ -45,15 +45,15 @@ def test_ties_point_at_the_first_maximum_in_scan_order_as_torch(torch):
     x[0, 1, 2:4, 2:4] = 1.0  # a plateau of maxima
     ey, ei = F.max_pool2d(ember.tensor(x), 3, 1, 1, return_indices=True)
     ty, ti = torch.nn.functional.max_pool2d(torch.tensor(x), 3, 1, 1, return_indices=True)
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    np.testing.assert_array_equal(ei.array, ti.numpy())
 
 
 def test_max_pool1d_indices_equal_torch(torch):
     x = np.random.default_rng(0).standard_normal((2, 3, 11))
     ey, ei = F.max_pool1d(ember.tensor(x), 3, 2, 1, return_indices=True)
     ty, ti = torch.nn.functional.max_pool1d(torch.tensor(x), 3, 2, 1, return_indices=True)
-    np.testing.assert_array_equal(ey.data, ty.numpy())
-    np.testing.assert_array_equal(ei.data, ti.numpy())
+    np.testing.assert_array_equal(ey.array, ty.numpy())
+    np.testing.assert_array_equal(ei.array, ti.numpy())
 
 
 @pytest.mark.parametrize(
@@ -67,11 +67,11 @@ def test_max_unpool2d_equals_torch_forward_and_backward(torch, k, s, p, hw, out)
     ey, ety = ember.tensor(y, requires_grad=True), torch.tensor(y, requires_grad=True)
     ez = F.max_unpool2d(ey, ember.tensor(ti.numpy()), k, s, p, output_size=out)
     tz = torch.nn.functional.max_unpool2d(ety, ti, k, s, p, output_size=out)
-    np.testing.assert_array_equal(ez.data, tz.detach().numpy())
+    np.testing.assert_array_equal(ez.array, tz.detach().numpy())
     gz = np.random.default_rng(1).standard_normal(ez.shape)
     ez.backward(gz)
     tz.backward(torch.tensor(gz))
-    np.testing.assert_array_equal(ey.grad.data, ety.grad.numpy())
+    np.testing.assert_array_equal(ey.grad.array, ety.grad.numpy())
 
 
 def test_modules_round_trip_like_torch(torch):
@@ -80,11 +80,11 @@ def test_modules_round_trip_like_torch(torch):
     tpool, tunpool = torch.nn.MaxPool2d(2, return_indices=True), torch.nn.MaxUnpool2d(2)
     y, i = pool(ember.tensor(x))
     ty, ti = tpool(torch.tensor(x))
-    np.testing.assert_array_equal(unpool(y, i).data, tunpool(ty, ti).numpy())
+    np.testing.assert_array_equal(unpool(y, i).array, tunpool(ty, ti).numpy())
     y1, i1 = nn.MaxPool1d(2, return_indices=True)(ember.tensor(x[:, :, 0]))
     ty1, ti1 = torch.nn.MaxPool1d(2, return_indices=True)(torch.tensor(x[:, :, 0]))
     np.testing.assert_array_equal(
-        nn.MaxUnpool1d(2)(y1, i1).data, torch.nn.MaxUnpool1d(2)(ty1, ti1).numpy()
+        nn.MaxUnpool1d(2)(y1, i1).array, torch.nn.MaxUnpool1d(2)(ty1, ti1).numpy()
     )
 
 

@@ -28,7 +28,7 @@ def make_params(torch, dtype=np.float64, seed=0):
 def ember_steps(ps, opt, n, start=0):
     for step in range(start, start + n):
         for k, p in enumerate(ps):
-            p.grad = ember.tensor(grad_for(p.data, step, k))
+            p.grad = ember.tensor(grad_for(p.array, step, k))
         opt.step()
 
 
@@ -43,7 +43,7 @@ def torch_steps(ps, opt, n, start=0):
 
 def assert_close(ps_e, ps_t, tol):
     for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=tol, atol=tol)
 
 
 def check_state_dict_round_trip(torch, make, name: str, opts: dict, state_keys: set, n: int):
@@ -62,7 +62,7 @@ def check_state_dict_round_trip(torch, make, name: str, opts: dict, state_keys: 
     torch_steps(ps_t, ot, n)
     saved = oa.state_dict()
     for pa, pb in zip(ps_a, ps_b):
-        pb.data[...] = pa.data
+        pb.array[...] = pa.array
     ob.load_state_dict(saved)
     with torch.no_grad():
         for pt, ptb in zip(ps_t, ps_tb):
@@ -79,7 +79,7 @@ def check_state_dict_round_trip(torch, make, name: str, opts: dict, state_keys: 
     assert_close(ps_a, ps_t, 1e-10)
     assert_close(ps_b, ps_tb, 1e-10)
     torch_same = all(torch.equal(pt, ptb) for pt, ptb in zip(ps_t, ps_tb))
-    assert torch_same == all(np.array_equal(pa.data, pb.data) for pa, pb in zip(ps_a, ps_b))
+    assert torch_same == all(np.array_equal(pa.array, pb.array) for pa, pb in zip(ps_a, ps_b))
     # torch's layout: integer ids, groups listing them, torch's state names and group keys
     assert saved["param_groups"][0]["params"] == [0, 1, 2]
     assert set(saved["state"]) == {0, 1, 2}

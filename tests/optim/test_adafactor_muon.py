@@ -40,7 +40,7 @@ def _grads(p, step, k, scale):
 
 def _step_both(torch, ps_e, ps_t, oe, ot, step, scale=1.0):
     for k, (pe, pt) in enumerate(zip(ps_e, ps_t)):
-        pe.grad = ember.tensor(_grads(pe.data, step, k, scale))
+        pe.grad = ember.tensor(_grads(pe.array, step, k, scale))
         pt.grad = torch.tensor(_grads(pt.detach().numpy(), step, k, scale))
     oe.step()
     ot.step()
@@ -48,7 +48,7 @@ def _step_both(torch, ps_e, ps_t, oe, ot, step, scale=1.0):
 
 def _assert_close(ps_e, ps_t, tol):
     for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=tol, atol=tol)
 
 
 def _run(torch, cls, shapes, dtype, opts, n, scale=1.0):
@@ -58,7 +58,7 @@ def _run(torch, cls, shapes, dtype, opts, n, scale=1.0):
         _step_both(torch, ps_e, ps_t, oe, ot, step, scale)
         _assert_close(ps_e, ps_t, TOL[dtype])
         for pe in ps_e:
-            assert pe.data.dtype == dtype
+            assert pe.array.dtype == dtype
     return ps_e, ps_t, oe, ot
 
 
@@ -165,7 +165,7 @@ def test_torch_state_dict_loads_and_resumes(torch, cls, shapes, opts):
             pt.grad = torch.tensor(_grads(pt.detach().numpy(), step, k, 1.0))
         ot.step()
     for pe, pt in zip(ps_e, ps_t):
-        pe.data[...] = pt.detach().numpy()
+        pe.array[...] = pt.detach().numpy()
     oe = cls(ps_e)  # defaults: the loaded groups bring torch's hyperparameters
     oe.load_state_dict(copy.deepcopy(ot.state_dict()))
     assert {k: v for k, v in oe.param_groups[0].items() if k in opts} == opts
@@ -186,7 +186,7 @@ def test_state_dict_round_trip_and_layout(torch, cls, shapes, opts):
         _step_both(torch, ps_a, ps_t, oa, ot, step)
     saved = oa.state_dict()
     for pa, pb in zip(ps_a, ps_b):
-        pb.data[...] = pa.data
+        pb.array[...] = pa.array
     ob.load_state_dict(saved)
     for st in saved["state"].values():
         for v in st.values():
@@ -195,10 +195,10 @@ def test_state_dict_round_trip_and_layout(torch, cls, shapes, opts):
     for step in range(3, 6):
         for ps, o in ((ps_a, oa), (ps_b, ob)):
             for k, p in enumerate(ps):
-                p.grad = ember.tensor(_grads(p.data, step, k, 1.0))
+                p.grad = ember.tensor(_grads(p.array, step, k, 1.0))
             o.step()
     for pa, pb in zip(ps_a, ps_b):
-        np.testing.assert_array_equal(pa.data, pb.data)
+        np.testing.assert_array_equal(pa.array, pb.array)
     theirs = ot.state_dict()
     assert saved["param_groups"][0]["params"] == list(range(len(shapes)))
     assert {i: list(s) for i, s in saved["state"].items()} == {

@@ -47,8 +47,8 @@ def test_scalar_parameter_matches_torch(torch, name, opts):
         oe.step()
         ot.step()
         for pe, pt in zip(ps_e, ps_t):
-            np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=1e-12, atol=1e-12)
-    assert ps_e[0].data.shape == ()
+            np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=1e-12, atol=1e-12)
+    assert ps_e[0].array.shape == ()
     se, st = oe.state[ps_e[0]], ot.state[ps_t[0]]
     assert list(se) == list(st)
     for k, v in st.items():
@@ -66,7 +66,7 @@ def _fresh_pair(torch, dtype):
 def _steps(ps, opt, lib, start, n):
     for step in range(start, start + n):
         for p in ps:
-            current = np.asarray(p.detach().numpy() if lib is not ember else p.data)
+            current = np.asarray(p.detach().numpy() if lib is not ember else p.array)
             p.grad = lib.tensor(_grad(current, step))
         opt.step()
 
@@ -97,7 +97,7 @@ def test_loads_a_torch_state_dict_and_continues_as_torch(torch, name, opts, dtyp
     ot = getattr(torch.optim, name)(ps_t, **opts)
     _steps(ps_t, ot, torch, 0, 10)
     for pe, pt in zip(ps_e, ps_t):
-        pe.data[...] = pt.detach().numpy()
+        pe.array[...] = pt.detach().numpy()
     oe = getattr(ember.optim, name)(ps_e, **opts)
     saved = copy.deepcopy(ot.state_dict())  # torch's state_dict aliases its live state
     oe.load_state_dict(saved)
@@ -113,7 +113,7 @@ def test_loads_a_torch_state_dict_and_continues_as_torch(torch, name, opts, dtyp
     _steps(ps_e, oe, ember, 10, 10)
     tol = 1e-12 if dtype == np.float64 else 1e-5
     for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
+        np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=tol, atol=tol)
 
 
 def opts_scalar_state(name):
@@ -154,7 +154,7 @@ def test_lbfgs_loads_a_torch_state_dict_and_continues_as_torch(torch, line_searc
     for _ in range(3):
         ot.step(closure_t)
         oe.step(closure_e)
-    np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=1e-10, atol=1e-12)
     assert oe.state[pe]["func_evals"] == ot.state[pt]["func_evals"]
 
 
@@ -171,7 +171,7 @@ def test_adam_decoupled_weight_decay_as_torch(torch, amsgrad):
     _steps(ps_t, ot, torch, 0, 15)
     _steps(ps_e, oe, ember, 0, 15)
     for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=1e-12, atol=1e-12)
+        np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=1e-12, atol=1e-12)
     for cls in ("Adam", "AdamW"):
         mine = getattr(ember.optim, cls)(ps_e).param_groups[0]["decoupled_weight_decay"]
         assert mine == getattr(torch.optim, cls)(ps_t).param_groups[0]["decoupled_weight_decay"]

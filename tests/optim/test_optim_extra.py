@@ -51,12 +51,12 @@ def test_matches_torch_float64(torch, name, opts):
     ps_e, ps_t = _make(torch)
     oe = OPTIMIZERS[name](ps_e, **opts)
     ot = getattr(torch.optim, name)(ps_t, **opts)
-    start = [p.data.copy() for p in ps_e]
+    start = [p.array.copy() for p in ps_e]
     _ember_steps(ps_e, oe, 25)
     _torch_steps(ps_t, ot, 25)
     _assert_close(ps_e, ps_t, 1e-10)
     _assert_state_close(oe, ot, ps_e, ps_t, 1e-10)
-    assert all(np.abs(p.data - s).max() > 1e-3 for p, s in zip(ps_e, start))
+    assert all(np.abs(p.array - s).max() > 1e-3 for p, s in zip(ps_e, start))
 
 
 @pytest.mark.parametrize("opts", OPTIONS["ASGD"][1:3])
@@ -205,7 +205,7 @@ def _compare_lbfgs_runs(oe, ot, ps_e, ps_t, fe, ft, steps, tol):
         le, lt = oe.step(ce), ot.step(ct)
         assert float(le) == pytest.approx(lt.item(), rel=tol, abs=tol)
         for pe, pt in zip(ps_e, ps_t):
-            np.testing.assert_allclose(pe.data, pt.detach().numpy(), rtol=tol, atol=tol)
+            np.testing.assert_allclose(pe.array, pt.detach().numpy(), rtol=tol, atol=tol)
         se, st = oe.state[ps_e[0]], ot.state[ps_t[0]]
         assert (se["func_evals"], se["n_iter"]) == (st["func_evals"], st["n_iter"])
         assert set(se) == set(st)
@@ -228,7 +228,7 @@ def test_lbfgs_rosenbrock_matches_torch(torch, opts):
     oe, ot = LBFGS(ps_e, **opts), torch.optim.LBFGS(ps_t, **opts)
     last = _compare_lbfgs_runs(oe, ot, ps_e, ps_t, _rosenbrock, _rosenbrock, 6, 1e-8)
     assert last < 0.5 * _rosenbrock(A0, B0)
-    np.testing.assert_array_equal(ps_e[2].data, np.ones(2))
+    np.testing.assert_array_equal(ps_e[2].array, np.ones(2))
 
 
 def test_lbfgs_runs_to_the_minimum_as_torch(torch):
@@ -236,7 +236,7 @@ def test_lbfgs_runs_to_the_minimum_as_torch(torch):
     opts = dict(line_search_fn="strong_wolfe", tolerance_change=1e-12)
     oe, ot = LBFGS(ps_e, **opts), torch.optim.LBFGS(ps_t, **opts)
     _compare_lbfgs_runs(oe, ot, ps_e, ps_t, _rosenbrock, _rosenbrock, 4, 1e-8)
-    np.testing.assert_allclose(ps_e[0].data, np.ones((2, 2)), atol=1e-6)
+    np.testing.assert_allclose(ps_e[0].array, np.ones((2, 2)), atol=1e-6)
     # max|g| ≤ tolerance_grad at the first evaluation ends the step: no iteration
     evals, iters = oe.state[ps_e[0]]["func_evals"], oe.state[ps_e[0]]["n_iter"]
     ce, ct = _closure(oe, ps_e, _rosenbrock), _closure(ot, ps_t, _rosenbrock)
@@ -254,8 +254,8 @@ def test_lbfgs_least_squares_linear_matches_torch(torch, line_search_fn):
     model_e = ember.nn.Linear(4, 1, dtype=ember.float64)
     model_t = torch.nn.Linear(4, 1, dtype=torch.float64)
     with torch.no_grad():
-        model_t.weight.copy_(torch.tensor(model_e.weight.data))
-        model_t.bias.copy_(torch.tensor(model_e.bias.data))
+        model_t.weight.copy_(torch.tensor(model_e.weight.array))
+        model_t.bias.copy_(torch.tensor(model_e.bias.array))
     xe, ye, xt, yt = ember.tensor(x), ember.tensor(y), torch.tensor(x), torch.tensor(y)
     ps_e, ps_t = list(model_e.parameters()), list(model_t.parameters())
     opts = dict(lr=0.5, line_search_fn=line_search_fn)
@@ -270,7 +270,7 @@ def test_lbfgs_least_squares_linear_matches_torch(torch, line_search_fn):
     first = fe().item()
     last = _compare_lbfgs_runs(oe, ot, ps_e, ps_t, fe, ft, 3, 1e-8)
     assert last < 0.01 * first
-    np.testing.assert_allclose(model_e.weight.data.ravel(), [0.5, -1.0, 2.0, 0.25], atol=0.05)
+    np.testing.assert_allclose(model_e.weight.array.ravel(), [0.5, -1.0, 2.0, 0.25], atol=0.05)
 
 
 def test_lbfgs_state_dict_round_trip_continues_as_uninterrupted(torch):
@@ -284,14 +284,14 @@ def test_lbfgs_state_dict_round_trip_continues_as_uninterrupted(torch):
     saved = oa.state_dict()
     assert set(saved["state"]) == {0} and "prev_flat_grad" in saved["state"][0]
     for pa, pb in zip(ps_a, ps_b):
-        pb.data[...] = pa.data
+        pb.array[...] = pa.array
     ob.load_state_dict(saved)
     for d in saved["state"][0]["old_dirs"]:  # the saved history aliases neither optimizer's
         d += 100.0
     for _ in range(2):
         assert float(oa.step(ca)) == float(ob.step(cb))
     for pa, pb in zip(ps_a, ps_b):
-        np.testing.assert_array_equal(pa.data, pb.data)
+        np.testing.assert_array_equal(pa.array, pb.array)
 
 
 def test_lbfgs_errors_as_torch(torch):
@@ -420,4 +420,4 @@ def test_lbfgs_float32_keeps_dtype_and_trains():
     for _ in range(3):
         last = float(opt.step(closure))
     assert last < 1e-6 * first
-    assert all(p.data.dtype == np.float32 for p in model.parameters())
+    assert all(p.array.dtype == np.float32 for p in model.parameters())

@@ -119,11 +119,11 @@ def test_param_groups_keep_their_own_options(torch):
 
 def test_parameters_without_grad_are_skipped(torch):
     ps_e, _ = _make(torch)
-    before = ps_e[1].data.copy()
+    before = ps_e[1].array.copy()
     opt = ember.optim.SGD(ps_e, lr=0.1, momentum=0.9)
     ps_e[0].grad = ember.tensor(np.ones(SHAPES[0]))
     opt.step()
-    np.testing.assert_array_equal(ps_e[1].data, before)
+    np.testing.assert_array_equal(ps_e[1].array, before)
     assert ps_e[1] not in opt.state
 
 
@@ -140,7 +140,7 @@ def test_state_dict_round_trip_continues_as_uninterrupted(torch, name):
     _steps(ps_a, ps_t, oa, ot, 6)
     saved = oa.state_dict()
     for pa, pb in zip(ps_a, ps_b):
-        pb.data[...] = pa.data
+        pb.array[...] = pa.array
     ob.load_state_dict(saved)
     # mutate the saved copy: the loaded state must not alias it
     for st in saved["state"].values():
@@ -150,7 +150,7 @@ def test_state_dict_round_trip_continues_as_uninterrupted(torch, name):
     _steps(ps_a, ps_t, oa, ot, 6, start=6)
     _ember_steps(ps_b, ob, 6, start=6)
     for pa, pb in zip(ps_a, ps_b):
-        np.testing.assert_array_equal(pa.data, pb.data)
+        np.testing.assert_array_equal(pa.array, pb.array)
     _assert_close(ps_a, ps_t, 1e-10)
     # the layout torch uses: integer parameter ids, groups listing them
     assert saved["param_groups"][0]["params"] == [0, 1, 2]
@@ -196,7 +196,7 @@ def test_zero_grad_sets_none_or_zeros():
     opt = ember.optim.SGD([p], lr=0.1)
     p.grad = ember.tensor(np.ones(3, np.float32))
     opt.zero_grad(set_to_none=False)
-    np.testing.assert_array_equal(p.grad.data, 0)
+    np.testing.assert_array_equal(p.grad.array, 0)
     opt.zero_grad()
     assert p.grad is None
 
@@ -225,22 +225,22 @@ def test_optimizer_trains_a_tiny_regression():
 def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
     ps_e, ps_t = _make(torch)
     for k, (pe, pt) in enumerate(zip(ps_e, ps_t)):
-        g = _grad(pe.data, 0, k) * 3
+        g = _grad(pe.array, 0, k) * 3
         pe.grad, pt.grad = ember.tensor(g), torch.tensor(g)
     total_e = ember.nn.utils.clip_grad_norm_(ps_e, max_norm, norm_type)
     total_t = torch.nn.utils.clip_grad_norm_(ps_t, max_norm, norm_type)
     # the norm before clipping is returned
     assert float(total_e.item()) == pytest.approx(float(total_t), rel=1e-12)
     for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_allclose(pe.grad.data, pt.grad.numpy(), rtol=1e-12)
+        np.testing.assert_allclose(pe.grad.array, pt.grad.numpy(), rtol=1e-12)
 
 
 def test_clip_grad_norm_does_not_touch_shared_gradient_arrays():
     a, b = Parameter(np.ones(3, np.float32)), Parameter(np.ones(3, np.float32))
     (a + b).sum().backward()  # Add hands the same gradient array to both
-    g_b = b.grad.data.copy()
+    g_b = b.grad.array.copy()
     ember.nn.utils.clip_grad_norm_([a], 0.1)
-    np.testing.assert_array_equal(b.grad.data, g_b)
+    np.testing.assert_array_equal(b.grad.array, g_b)
 
 
 def test_clip_grad_norm_error_if_nonfinite():
@@ -253,10 +253,10 @@ def test_clip_grad_norm_error_if_nonfinite():
 def test_clip_grad_value_matches_torch(torch):
     ps_e, ps_t = _make(torch)
     for k, (pe, pt) in enumerate(zip(ps_e, ps_t)):
-        g = _grad(pe.data, 0, k) * 3
+        g = _grad(pe.array, 0, k) * 3
         pe.grad, pt.grad = ember.tensor(g), torch.tensor(g)
     ember.nn.utils.clip_grad_value_(ps_e, 0.7)
     torch.nn.utils.clip_grad_value_(ps_t, 0.7)
     for pe, pt in zip(ps_e, ps_t):
-        np.testing.assert_array_equal(pe.grad.data, pt.grad.numpy())
-    assert max(float(np.abs(p.grad.data).max()) for p in ps_e) == pytest.approx(0.7)
+        np.testing.assert_array_equal(pe.grad.array, pt.grad.numpy())
+    assert max(float(np.abs(p.grad.array).max()) for p in ps_e) == pytest.approx(0.7)

@@ -38,7 +38,7 @@ def _same_state(ours, theirs, **tol):
     e, t = ours.state_dict(), theirs.state_dict()
     assert list(e) == list(t)
     for k in e:
-        np.testing.assert_allclose(e[k].data, t[k].numpy(), err_msg=k, **tol)
+        np.testing.assert_allclose(e[k].array, t[k].numpy(), err_msg=k, **tol)
 
 
 @pytest.mark.parametrize(
@@ -67,13 +67,13 @@ def test_averaged_model_matches_torch(torch, kind):
         avg_e.update_parameters(ours)
         avg_t.update_parameters(theirs)
         _same_state(avg_e, avg_t, rtol=1e-6, atol=1e-7)
-    assert int(avg_e.n_averaged.data) == 4
+    assert int(avg_e.n_averaged.array) == 4
     # the average differs from the last model, and forward is the averaged copy's
-    assert not np.allclose(avg_e.module[0].weight.data, ours[0].weight.data)
+    assert not np.allclose(avg_e.module[0].weight.array, ours[0].weight.array)
     x = randn(5, 4, seed=3).astype(np.float32)
     avg_e.eval(), avg_t.eval()
     np.testing.assert_allclose(
-        avg_e(ember.tensor(x)).data, avg_t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
+        avg_e(ember.tensor(x)).array, avg_t(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6
     )
 
 
@@ -82,10 +82,10 @@ def test_swa_average_is_the_mean():
     avg = swa_utils.AveragedModel(model)
     seen = []
     for s in range(5):
-        model.weight.data[...] = randn(2, 3, seed=s)
-        seen.append(model.weight.data.copy())
+        model.weight.array[...] = randn(2, 3, seed=s)
+        seen.append(model.weight.array.copy())
         avg.update_parameters(model)
-    np.testing.assert_allclose(avg.module.weight.data, np.mean(seen, axis=0), rtol=1e-6)
+    np.testing.assert_allclose(avg.module.weight.array, np.mean(seen, axis=0), rtol=1e-6)
     assert avg.module.weight is not model.weight
     assert [n for n, _ in avg.named_buffers()] == ["n_averaged"]
 
@@ -101,7 +101,7 @@ def test_ema_and_argument_checks():
         )
     a = ember.tensor(np.array([1.0, 2.0]))
     out = swa_utils.get_ema_avg_fn(0.75)(a, ember.tensor(np.array([5.0, 6.0])), 3)
-    np.testing.assert_allclose(out.data, [2.0, 3.0])
+    np.testing.assert_allclose(out.array, [2.0, 3.0])
 
 
 def _swalr_rates(make_sched, optim_mod, params_fn, steps):
@@ -169,9 +169,9 @@ def test_update_bn_matches_torch(torch):
     _same_state(ours, theirs, rtol=1e-5, atol=1e-6)
     bn = ours[1]
     assert bn.momentum == 0.1 and not ours.training and not bn.training
-    assert int(bn.num_batches_tracked.data) == 3
+    assert int(bn.num_batches_tracked.array) == 3
     # the running mean is the plain mean of the three batch means
     with ember.no_grad():
-        h = [ours[0](ember.tensor(b)).data.mean(axis=0) for b in batches]
-    np.testing.assert_allclose(bn.running_mean.data, np.mean(h, axis=0), rtol=1e-5, atol=1e-6)
+        h = [ours[0](ember.tensor(b)).array.mean(axis=0) for b in batches]
+    np.testing.assert_allclose(bn.running_mean.array, np.mean(h, axis=0), rtol=1e-5, atol=1e-6)
     swa_utils.update_bn(batches, nn.Linear(4, 2))  # no BatchNorm: nothing to do

@@ -33,9 +33,9 @@ def test_carried_state_equals_one_long_sequence():
     for i in range(0, 12, 4):
         state = L.detach_state(state)
         logits, state = model(ember.tensor(ids[:, i : i + 4]), state)
-        parts.append(logits.data)
+        parts.append(logits.array)
         assert not state[0].requires_grad or state[0].grad_fn is not None
-    np.testing.assert_allclose(np.concatenate(parts, axis=1), whole.data, atol=1e-12)
+    np.testing.assert_allclose(np.concatenate(parts, axis=1), whole.array, atol=1e-12)
 
 
 def test_activation_memory_grows_linearly_with_the_window():

@@ -35,7 +35,7 @@ def _args(corpus, run_dir, model, options, **extra):
 
 
 def _weights(run):
-    return {k: v.data for k, v in L.read_model_state(run / "checkpoint.safetensors").items()}
+    return {k: v.array for k, v in L.read_model_state(run / "checkpoint.safetensors").items()}
 
 
 def _train_rows(run):
@@ -109,7 +109,7 @@ def test_read_model_state_reads_the_old_weights_format(tmp_path):
     save_file({"model.linear.weight": w}, str(tmp_path / "old.safetensors"),
               metadata={"format": "ember.language/1"})  # fmt: skip
     state = L.read_model_state(tmp_path / "old.safetensors")
-    np.testing.assert_array_equal(state["linear.weight"].data, w)
+    np.testing.assert_array_equal(state["linear.weight"].array, w)
 
 
 def test_a_new_length_given_on_resume_is_kept_for_the_next_resume(tmp_path, corpus):
@@ -129,7 +129,7 @@ def test_an_old_weights_only_checkpoint_resumes_as_a_warm_restart(tmp_path, corp
     options = ["hidden_size=4", "embedding_dim=2"]
     assert L.train_language_model(_args(corpus, run, "charlstm", options, steps=4)) == 0
     best = L.read_model_state(run / "best.safetensors")
-    weights = {f"model.{k}": v.data for k, v in best.items()}
+    weights = {f"model.{k}": v.array for k, v in best.items()}
     save_file(weights, str(run / "checkpoint.safetensors"), metadata={"format": "ember.language/1"})
     (run / "checkpoint.json").write_text(json.dumps({"step": 4, "epoch": 0}))
     more = argparse.Namespace(model="charlstm", steps=6, resume=str(run))

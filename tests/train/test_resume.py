@@ -51,7 +51,7 @@ def _trainer(seed, run_dir):
 
 
 def _params(trainer):
-    return {k: v.data.copy() for k, v in trainer.model.state_dict().items()}
+    return {k: v.array.copy() for k, v in trainer.model.state_dict().items()}
 
 
 def _same(a, b):

@@ -56,7 +56,7 @@ def test_fit_learns_and_writes_the_run_folder(tmp_path):
     summary = json.loads((tmp_path / "checkpoint.json").read_text())
     assert summary["epoch"] == 4 and summary["step"] == 40
     state = load_checkpoint(tmp_path)
-    assert np.array_equal(state["model"]["3.weight"].data, model[3].weight.data)
+    assert np.array_equal(state["model"]["3.weight"].array, model[3].weight.array)
 
 
 def test_small_mlp_on_digits_reaches_97_percent(shared_data):
@@ -167,11 +167,11 @@ def test_plateau_scheduler_gets_the_validation_loss():
 def test_gradient_clipping_bounds_the_update():
     train, _ = _loaders(batch_size=200)
     model = MLP(2, (8,), 3)
-    before = [p.data.copy() for p in model.parameters()]
+    before = [p.array.copy() for p in model.parameters()]
     trainer = Trainer(model, optim.SGD(model.parameters(), lr=1.0), clip_grad_norm=1e-3,
                       progress=False)  # fmt: skip
     trainer.fit(train, epochs=1)
-    step = math.sqrt(sum(((p.data - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
+    step = math.sqrt(sum(((p.array - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
     assert trainer.grad_norm > 1e-2 and step <= 1e-3 * (1 + 1e-4)
 
 
@@ -194,7 +194,7 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     class PoisonAtStep6:
         def on_step_end(self, trainer):
             if trainer.step == 5:  # the 6th step's forward pass will see a NaN weight
-                trainer.model[1].weight.data[0, 0] = np.nan
+                trainer.model[1].weight.array[0, 0] = np.nan
 
     model = MLP(2, (4,), 3)
     h = fit(model, optim.SGD(model.parameters(), lr=0.1), train, val, epochs=3,
@@ -204,7 +204,7 @@ def test_nan_loss_stops_naming_the_step_and_keeps_the_last_good_checkpoint(tmp_p
     assert "step 6" in capsys.readouterr().err
     state = load_checkpoint(tmp_path)
     assert state["loop"]["step"] == 4 and state["loop"]["epoch"] == 1
-    assert np.isfinite(state["model"]["1.weight"].data).all()
+    assert np.isfinite(state["model"]["1.weight"].array).all()
     assert [r["epoch"] for r in h if r["split"] == "val"] == [1]
 
 

@@ -26,7 +26,7 @@ def _with_grads(parameters):
 def _arrays(tensors):
     if isinstance(tensors, Tensor):
         tensors = [tensors]
-    return [t.data if isinstance(t, Tensor) else xp.asarray(t) for t in tensors]
+    return [t.array if isinstance(t, Tensor) else xp.asarray(t) for t in tensors]
 
 
 def get_total_norm(
@@ -56,7 +56,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     if coef < 1.0:
         for p in _with_grads(parameters):
             # new arrays: a gradient array may be shared by two parameters (see tensor.py)
-            p.grad = Tensor(p.grad.data * p.grad.data.dtype.type(coef))
+            p.grad = Tensor(p.grad.array * p.grad.array.dtype.type(coef))
 
 
 def clip_grad_norm_(
@@ -76,4 +76,4 @@ def clip_grad_norm_(
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clip every gradient element into [-clip_value, clip_value]."""
     for p in _with_grads(parameters):
-        p.grad = Tensor(xp.clip(p.grad.data, -clip_value, clip_value))
+        p.grad = Tensor(xp.clip(p.grad.array, -clip_value, clip_value))

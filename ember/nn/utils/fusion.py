@@ -26,7 +26,7 @@ from ..module import Parameter
 def _array(t, like=None):
     if t is None:
         return None
-    return t.data if isinstance(t, Tensor) else xp.asarray(t)
+    return t.array if isinstance(t, Tensor) else xp.asarray(t)
 
 
 def _fold(w, b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, channel_axis: int):

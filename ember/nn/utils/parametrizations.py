@@ -90,7 +90,7 @@ class _SpectralNorm(Module):
         self.eps = eps
         if ndim > 1:
             self.n_power_iterations = n_power_iterations
-            w = weight_matrix(weight.data, self.dim)
+            w = weight_matrix(weight.array, self.dim)
             h, wd = w.shape
             gen = generator_or_default(None)
             u = gen.standard_normal((h,), w.dtype)
@@ -100,18 +100,18 @@ class _SpectralNorm(Module):
             self._power_method(w, 15)
 
     def _power_method(self, w, n: int) -> None:
-        u, v = self._u.data, self._v.data
+        u, v = self._u.array, self._v.array
         for _ in range(n):
             u = normalise(w @ v, self.eps)
             v = normalise(w.T @ u, self.eps)
-        self._u.data[...], self._v.data[...] = u, v
+        self._u.array[...], self._v.array[...] = u, v
 
     def forward(self, weight: Tensor) -> Tensor:
         if weight.ndim == 1:
             return F.normalize(weight, dim=0, eps=self.eps)
         if self.training:
-            self._power_method(weight_matrix(weight.data, self.dim), self.n_power_iterations)
-        return divide_by_sigma(weight, self.dim, self._u.data, self._v.data)
+            self._power_method(weight_matrix(weight.array, self.dim), self.n_power_iterations)
+        return divide_by_sigma(weight, self.dim, self._u.array, self._v.array)
 
     def right_inverse(self, value: Tensor) -> Tensor:
         return value

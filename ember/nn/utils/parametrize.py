@@ -57,11 +57,11 @@ class ParametrizationList(ModuleList):
         self.ntensors = 1 if self.is_tensor else len(new)
         if self.is_tensor:
             if new is not original:  # keep the Parameter object: optimizers may hold it
-                original.data = xp.array(new.data, dtype=original.data.dtype)
+                original.array = xp.array(new.array, dtype=original.array.dtype)
             self.original = original
         else:
             for i, t in enumerate(new):
-                data = t.data if isinstance(t, Tensor) else xp.asarray(t)
+                data = t.array if isinstance(t, Tensor) else xp.asarray(t)
                 wrap = Parameter if isinstance(original, Parameter) else Tensor
                 value = wrap(xp.array(data))
                 if isinstance(original, Parameter):
@@ -89,13 +89,13 @@ class ParametrizationList(ModuleList):
                     f"right_inverse returned {len(values)} tensors, expected {self.ntensors}"
                 )
             for orig, v in zip(self._originals(), values):
-                data = v.data if isinstance(v, Tensor) else xp.asarray(v)
-                if data.shape != orig.data.shape and not self.unsafe:
+                data = v.array if isinstance(v, Tensor) else xp.asarray(v)
+                if data.shape != orig.array.shape and not self.unsafe:
                     raise ValueError(
                         f"right_inverse gave shape {data.shape}, the original has shape"
-                        f" {orig.data.shape}"
+                        f" {orig.array.shape}"
                     )
-                orig.data = xp.array(data, dtype=orig.data.dtype)
+                orig.array = xp.array(data, dtype=orig.array.dtype)
 
     def forward(self) -> Tensor:
         x = self.items[0](*self._originals())
@@ -191,7 +191,7 @@ def remove_parametrizations(
     if leave_parametrized:
         with no_grad():
             value = plist()
-        keep = Parameter(xp.array(value.data))
+        keep = Parameter(xp.array(value.array))
         keep.requires_grad_(originals[0].requires_grad)
     else:
         if not plist.is_tensor:

@@ -70,7 +70,7 @@ def ln_structured(module: Module, name: str, amount, n, dim: int, importance_sco
 
 def _mask_or_ones(module: Module, name: str):
     mask = module.__dict__.get(name + "_mask")
-    return xp.ones_like(getattr(module, name).data) if mask is None else as_array(mask)
+    return xp.ones_like(getattr(module, name).array) if mask is None else as_array(mask)
 
 
 def global_unstructured(parameters, pruning_method, importance_scores=None, **kwargs) -> None:
@@ -105,7 +105,7 @@ def global_unstructured(parameters, pruning_method, importance_scores=None, **kw
     start = 0
     for m, name in parameters:
         shape = tuple(getattr(m, name).shape)
-        size = int(getattr(m, name).data.size)
+        size = int(getattr(m, name).array.size)
         custom_from_mask(m, name, mask=final_mask[start : start + size].reshape(shape))
         start += size
 

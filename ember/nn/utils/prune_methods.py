@@ -36,7 +36,7 @@ class BasePruningMethod(ABC):
             raise AssertionError(f"Module {type(module).__name__} has to be pruned")
         mask = getattr(module, self._tensor_name + "_mask")
         orig = getattr(module, self._tensor_name + "_orig")
-        return Tensor(as_array(mask).astype(orig.data.dtype, copy=False)) * orig
+        return Tensor(as_array(mask).astype(orig.array.dtype, copy=False)) * orig
 
     @classmethod
     def apply(cls, module: Module, name: str, *args, importance_scores=None, **kwargs):
@@ -55,12 +55,12 @@ class BasePruningMethod(ABC):
                 raise KeyError(f"{type(module).__name__} has no parameter {name!r} to prune")
             del module.__dict__[name]
             module.register_parameter(name + "_orig", orig)
-            default_mask = xp.ones_like(orig.data)
+            default_mask = xp.ones_like(orig.array)
         else:
             default_mask = as_array(getattr(module, name + "_mask")).copy()
         try:
             mask = as_array(method.compute_mask(Tensor(as_array(scores)), Tensor(default_mask)))
-            dtype = getattr(module, name + "_orig").data.dtype
+            dtype = getattr(module, name + "_orig").array.dtype
             module.register_buffer(name + "_mask", Tensor(xp.array(mask, dtype=dtype)))
             module._computed_tensors = module._computed_tensors | {name}
             setattr(module, name, method.apply_mask(module))
@@ -82,9 +82,9 @@ class BasePruningMethod(ABC):
                 "importance_scores should have the same shape as tensor t, "
                 f"got {tuple(scores.shape)} vs {tuple(t.shape)}"
             )
-        base = xp.ones_like(t.data) if default_mask is None else as_array(default_mask)
+        base = xp.ones_like(t.array) if default_mask is None else as_array(default_mask)
         mask = as_array(self.compute_mask(Tensor(as_array(scores)), Tensor(base)))
-        return t * Tensor(mask.astype(t.data.dtype, copy=False))
+        return t * Tensor(mask.astype(t.array.dtype, copy=False))
 
     def remove(self, module: Module) -> None:
         """Make the pruning permanent: ``name`` becomes the parameter w_orig ∗ m again."""
@@ -98,7 +98,7 @@ class BasePruningMethod(ABC):
         module.__dict__.pop(name, None)
         module._computed_tensors = module._computed_tensors - {name}
         orig = module.__dict__.pop(name + "_orig")
-        orig.data = weight.data
+        orig.array = weight.array
         del module.__dict__[name + "_mask"]
         module.register_parameter(name, orig)
 

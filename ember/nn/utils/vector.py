@@ -35,5 +35,5 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
     start = 0
     for p in parameters:
         n = p.numel()
-        p.data = vec.data[start : start + n].reshape(p.shape).astype(p.data.dtype, copy=True)
+        p.array = vec.array[start : start + n].reshape(p.shape).astype(p.array.dtype, copy=True)
         start += n

@@ -58,8 +58,8 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     del module.__dict__[name]
     with no_grad():
         g = _norm_except_dim(weight, fn.dim)
-    module.register_parameter(name + "_g", Parameter(xp.array(g.data)))
-    module.register_parameter(name + "_v", Parameter(xp.array(weight.data)))
+    module.register_parameter(name + "_g", Parameter(xp.array(g.array)))
+    module.register_parameter(name + "_v", Parameter(xp.array(weight.array)))
     _computed(module, name)
     setattr(module, name, fn.compute_weight(module))
     _hooks(module)[name] = (fn, module.register_forward_pre_hook(fn))
@@ -82,13 +82,13 @@ class SpectralNorm:
         W = getattr(module, self.name + "_orig")
         u_buf, v_buf = getattr(module, self.name + "_u"), getattr(module, self.name + "_v")
         if do_power_iteration:
-            m = weight_matrix(W.data, self.dim)
-            u, v = u_buf.data, v_buf.data
+            m = weight_matrix(W.array, self.dim)
+            u, v = u_buf.array, v_buf.array
             for _ in range(self.n):
                 v = normalise(m.T @ u, self.eps)
                 u = normalise(m @ v, self.eps)
-            u_buf.data[...], v_buf.data[...] = u, v
-        return divide_by_sigma(W, self.dim, u_buf.data, v_buf.data)
+            u_buf.array[...], v_buf.array[...] = u, v
+        return divide_by_sigma(W, self.dim, u_buf.array, v_buf.array)
 
     def __call__(self, module: Module, inputs) -> None:
         setattr(module, self.name, self.compute_weight(module, module.training))
@@ -111,7 +111,7 @@ def spectral_norm(
     if dim is None:
         dim = 1 if "ConvTranspose" in type(module).__name__ else 0
     fn = SpectralNorm(name, n_power_iterations, dim, eps)
-    m = weight_matrix(weight.data, dim)
+    m = weight_matrix(weight.array, dim)
     gen = generator_or_default(None)
     u = normalise(gen.standard_normal((m.shape[0],), m.dtype), eps)
     v = normalise(gen.standard_normal((m.shape[1],), m.dtype), eps)
@@ -120,7 +120,7 @@ def spectral_norm(
     module.register_buffer(name + "_u", Tensor(u))
     module.register_buffer(name + "_v", Tensor(v))
     _computed(module, name)
-    setattr(module, name, Tensor(weight.data))  # as torch: the raw weight until a forward
+    setattr(module, name, Tensor(weight.array))  # as torch: the raw weight until a forward
     _hooks(module)[name] = (fn, module.register_forward_pre_hook(fn))
     return module
 
@@ -143,7 +143,7 @@ def _remove(module: Module, name: str, kind: type, what: str) -> Module:
         del module.__dict__[k]
     module._computed_tensors = module._computed_tensors - {name}
     module.__dict__.pop(name, None)
-    module.register_parameter(name, Parameter(xp.array(w.data)))
+    module.register_parameter(name, Parameter(xp.array(w.array)))
     return module
 
 
