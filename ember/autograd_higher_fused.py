@@ -126,13 +126,9 @@ def _fold(fn, g):
 
 @rule(C.Conv2d)
 def _conv2d(fn, g):
-    """Through the composed form: Y_g = W_g · im2col(pad(x))_g + b, per group g."""
-    x = fn.parents[0]
-    if x is None:
-        raise NotImplementedError(
-            "create_graph=True: a convolution whose input needs no grad keeps no copy of it;"
-            " give the input requires_grad=True to take second derivatives through it"
-        )
+    """Through the composed form: Y_g = W_g · im2col(pad(x))_g + b, per group g (x the
+    graph's own, or the array the op kept when it needs no grad, as MAML's images)."""
+    x = _input(fn, 0, "input")
     w, b = _input(fn, 1, "weight"), fn.parents[2] if len(fn.parents) > 2 else None
     stride, ((top, bottom), (left, right)), dilation, groups = fn.conv_args
     if fn.one_d:  # the saved weight is already (O, C, 1, k)

@@ -274,12 +274,20 @@ def test_an_op_without_a_recorded_derivative_is_named():
     assert g.shape == x.shape
 
 
-def test_a_convolution_of_an_input_without_grad_says_what_to_do():
-    x = ember.tensor(np.ones((1, 2, 5, 5)))  # data: no grad, so the op keeps no copy of it
-    w = ember.tensor(np.full((3, 2, 3, 3), 0.1), requires_grad=True)
-    y = ember.nn.functional.conv2d(x, w).tanh().sum()
-    with pytest.raises(NotImplementedError, match="give the input requires_grad=True"):
-        ember.autograd.grad(y, w, create_graph=True)
+def test_a_convolution_of_an_input_without_grad_has_second_derivatives(torch):
+    """MAML's case: ∂L/∂W with create_graph=True where the images need no grad (the op keeps
+    a reference to them), then backward of Σ(∂L/∂W)², against torch."""
+    x0 = np.linspace(-1.0, 1.0, 50).reshape(1, 2, 5, 5)
+    w0 = np.linspace(-0.3, 0.4, 54).reshape(3, 2, 3, 3)
+
+    def build(lib, _):
+        w = lib.tensor(w0, requires_grad=True)
+        y = lib.nn.functional.conv2d(lib.tensor(x0), w, padding=1).tanh().sum()
+        (gw,) = lib.autograd.grad(y, w, create_graph=True)
+        (gw * gw).sum().backward()
+        return [gw.detach().numpy(), w.grad.numpy()]
+
+    _both(torch, build)
 
 
 def test_hooks_are_refused_rather_than_skipped():

@@ -140,6 +140,9 @@ class Conv2d(Function):
                 dilation=(1, 1), groups=1):  # fmt: skip
         self.one_d = x.ndim == 3
         self.conv_args = (stride, padding, dilation, groups)  # for recorded derivatives
+        # an input that needs no grad (MAML's images) is not in fn.parents; the recorded
+        # derivative (create_graph=True) rebuilds the convolution from it: a reference, no copy
+        self.input = None if self.needs_input_grad[0] else x
         if self.one_d:
             x, weight = x[:, :, None, :], weight[:, :, None, :]
         check_geometry(x.shape, weight.shape, stride, padding, dilation, self.one_d)
