@@ -94,3 +94,86 @@ def _unravel(i: int, shape: tuple) -> tuple:
         i, r = divmod(i, n)
         where.append(r)
     return tuple(reversed(where))
+
+
+def gradgradcheck(
+    func,
+    inputs,
+    grad_outputs=None,
+    *,
+    eps: float = 1e-6,
+    atol: float = 1e-5,
+    rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
+    raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
+    seed: int = 0,
+) -> bool:
+    """Check ``func``'s second derivatives (torch.autograd.gradgradcheck's signature).
+
+    With u the grad_outputs (random in [-1, 1) and requiring grad when not given), the first
+    gradient g(x, u) = (∂f/∂x)ᵀu is taken with ``create_graph=True`` and :func:`gradcheck`
+    compares its recorded derivatives with central differences of g, w.r.t. every input that
+    requires grad and every u (∂g/∂x holds the second derivatives; ∂g/∂u = Jᵀ the first),
+    in float64. Returns True, or raises :class:`GradcheckError` (False with
+    ``raise_exception=False``).
+
+    Only reverse-over-reverse is checked: ``check_batched_grad`` and ``check_fwd_over_rev``
+    raise NotImplementedError (ember has neither vmap nor forward mode). Grad outputs stay
+    contiguous whatever ``gen_non_contig_grad_outputs`` says (the finite differences write
+    through a flat view of each array); ``nondet_tol``, ``check_undefined_grad``,
+    ``check_grad_dtypes``, ``fast_mode`` and ``masked`` are accepted and do not change the
+    check, which is always the exact element-by-element one.
+    """
+    from .autograd_grad import grad as autograd_grad
+    from .function import enable_grad
+
+    if check_batched_grad or check_fwd_over_rev:
+        raise NotImplementedError(
+            "gradgradcheck: check_batched_grad and check_fwd_over_rev need vmap and forward-mode"
+            " AD, which ember does not have; only reverse-over-reverse is checked"
+        )
+    if not check_rev_over_rev:
+        return True
+    inputs = tuple(_as_tuple(inputs))
+    n_in = len(inputs)
+    wrt = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+
+    def differentiable(outs):
+        return [o for o in _as_tuple(outs) if isinstance(o, Tensor) and o.requires_grad]
+
+    if grad_outputs is None:
+        with enable_grad():
+            outs = differentiable(func(*inputs))
+        rng = xp.random.default_rng(seed + 1)  # not gradcheck's weights
+        grad_outputs = tuple(
+            Tensor(2 * rng.random(o.shape) - 1, requires_grad=True, dtype=xp.float64) for o in outs
+        )
+    grad_outputs = tuple(_as_tuple(grad_outputs))
+
+    def first_gradient(*args):
+        """g(x, u) = Σ_k (∂f_k/∂x)ᵀ u_k, with its graph (None where f does not reach an x)."""
+        xs, us = args[:n_in], args[n_in:]
+        with enable_grad():
+            outs = differentiable(func(*xs))
+            grads = autograd_grad(
+                outs, [xs[i] for i in wrt], us, create_graph=True, allow_unused=True
+            )
+        return tuple(g for g in grads if g is not None)
+
+    return gradcheck(
+        first_gradient,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        seed=seed,
+        raise_exception=raise_exception,
+    )

@@ -2,7 +2,7 @@
 folding batch norm into the layer before it (``utils.fusion``), parametrizations
 (``utils.parametrize``; weight and spectral norm in ``utils.parametrizations``)."""
 
-from . import fusion, parametrizations, parametrize, prune, rnn
+from . import fusion, parametrizations, parametrize, prune, rnn, stateless
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .fusion import (
     fuse_conv_bn_eval,
@@ -33,6 +33,7 @@ __all__ = [
     "get_total_norm",
     "parameters_to_vector",
     "rnn",
+    "stateless",
     "vector_to_parameters",
     "remove_spectral_norm",
     "remove_weight_norm",

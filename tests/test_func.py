@@ -1,0 +1,355 @@
+"""ember.func (functional_call, grad, grad_and_value), ember.nn.utils.stateless and
+gradgradcheck, against torch.func and torch.autograd.gradgradcheck (float64, 1e-10)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.func import functional_call, grad, grad_and_value
+from ember.gradcheck import GradcheckError, gradcheck, gradgradcheck
+
+RNG = np.random.default_rng(3)
+
+
+def close(e, t):
+    np.testing.assert_allclose(e.array, t.detach().numpy(), rtol=0, atol=1e-10)
+
+
+def twin_mlps(torch, sizes=(3, 5, 2)):
+    """An ember MLP and a torch MLP with the same float64 weights."""
+    e_layers, t_layers = [], []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        if i:
+            e_layers.append(ember.nn.Tanh())
+            t_layers.append(torch.nn.Tanh())
+        e_layers.append(ember.nn.Linear(a, b))
+        t_layers.append(torch.nn.Linear(a, b))
+    em = ember.nn.Sequential(*e_layers).double()
+    tm = torch.nn.Sequential(*t_layers).double()
+    tm.load_state_dict({k: torch.tensor(v.array) for k, v in em.state_dict().items()})
+    return em, tm
+
+
+# ------------------------------------------------------------ functional_call
+def test_functional_call_uses_the_given_tensors_and_gradients_reach_them(torch):
+    em, tm = twin_mlps(torch)
+    originals = dict(em.named_parameters())
+    given = {k: RNG.standard_normal(v.shape) for k, v in originals.items()}
+    ge = {k: ember.tensor(a.copy(), requires_grad=True) for k, a in given.items()}
+    gt = {k: torch.tensor(a.copy(), requires_grad=True) for k, a in given.items()}
+    x = RNG.standard_normal((4, 3))
+    ye = functional_call(em, ge, (ember.tensor(x),))
+    yt = torch.func.functional_call(tm, gt, (torch.tensor(x),))
+    close(ye, yt)
+    assert abs(float((ye - em(ember.tensor(x))).abs().sum())) > 1e-3  # not the module's own
+    (ye**2).sum().backward()
+    (yt**2).sum().backward()
+    for k in given:
+        close(ge[k].grad, gt[k].grad)
+    # the module is as it was: the same Parameter objects, untouched, no gradients
+    assert all(p is originals[k] for k, p in em.named_parameters())
+    assert all(p.grad is None for p in em.parameters())
+
+
+def test_functional_call_partial_dict_args_kwargs_and_several_dicts(torch):
+    em, tm = twin_mlps(torch)
+    x = RNG.standard_normal((2, 3))
+    w = RNG.standard_normal((2, 5))
+    ye = functional_call(em, {"2.weight": ember.tensor(w)}, ember.tensor(x))  # a lone arg
+    yt = torch.func.functional_call(tm, {"2.weight": torch.tensor(w)}, torch.tensor(x))
+    close(ye, yt)
+    b = RNG.standard_normal(2)
+    parts_e = ({"2.weight": ember.tensor(w)}, {"2.bias": ember.tensor(b)})
+    parts_t = ({"2.weight": torch.tensor(w)}, {"2.bias": torch.tensor(b)})
+    ye = functional_call(em, parts_e, kwargs={"x": ember.tensor(x)})
+    close(ye, torch.func.functional_call(tm, parts_t, (torch.tensor(x),)))
+    with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
+        functional_call(em, (parts_e[0], parts_e[0]), (ember.tensor(x),))
+
+
+def test_functional_call_with_batch_norm_buffers(torch):
+    em = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.BatchNorm1d(4)).double()
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4)).double()
+    tm.load_state_dict({k: torch.tensor(v.array) for k, v in em.state_dict().items()})
+    x = RNG.standard_normal((6, 3))
+    stats = {"1.running_mean": RNG.standard_normal(4), "1.running_var": RNG.random(4) + 0.5}
+    be = {k: ember.tensor(a.copy()) for k, a in stats.items()}
+    bt = {k: torch.tensor(a.copy()) for k, a in stats.items()}
+    xe, xt = ember.tensor(x), torch.tensor(x)
+    # training: batch statistics, and the given running stats are the ones updated
+    close(functional_call(em, be, (xe,)), torch.func.functional_call(tm, bt, (xt,)))
+    for k in stats:
+        close(be[k], bt[k])
+        assert not np.allclose(be[k].array, stats[k])
+    assert not em[1].running_mean.array.any() and (em[1].running_var.array == 1).all()
+    # evaluation: the given running stats normalise
+    em.eval(), tm.eval()
+    close(functional_call(em, be, (xe,)), torch.func.functional_call(tm, bt, (xt,)))
+    assert not np.allclose(functional_call(em, be, (xe,)).array, em(xe).array)
+
+
+def test_functional_call_restores_on_error_and_checks_keys(torch):
+    em, tm = twin_mlps(torch)
+    before = {k: (p, p.array.copy()) for k, p in em.named_parameters()}
+    given = {"0.weight": ember.zeros(5, 3, dtype=ember.float64)}
+    with pytest.raises(ValueError):  # a wrong input shape fails inside the forward
+        functional_call(em, given, (ember.zeros(2, 7, dtype=ember.float64),))
+    with pytest.raises(AttributeError):  # no such submodule: the earlier swaps are undone
+        functional_call(em, {**given, "9.weight": ember.zeros(1)}, (ember.zeros(2, 3),))
+    for k, p in em.named_parameters():
+        assert p is before[k][0] and np.array_equal(p.array, before[k][1])
+    for strict_e, strict_t in [
+        ({"0.weight": ember.zeros(5, 3)}, {"0.weight": torch.zeros(5, 3)}),
+        ({**{k: p for k, p in em.named_parameters()}, "extra": ember.zeros(1)},
+         {**{k: p for k, p in tm.named_parameters()}, "extra": torch.zeros(1)}),
+    ]:  # fmt: skip
+        with pytest.raises(RuntimeError) as te:
+            torch.func.functional_call(tm, strict_t, (torch.zeros(2, 3),), strict=True)
+        with pytest.raises(RuntimeError) as ee:
+            functional_call(em, strict_e, (ember.zeros(2, 3),), strict=True)
+        assert str(ee.value) == str(te.value)
+
+
+def test_functional_call_tied_weights(torch):
+    class Tied:
+        def __init__(self, lib):
+            self.enc, self.dec = lib.nn.Linear(2, 2), lib.nn.Linear(2, 2)
+            self.dec.weight = self.enc.weight
+
+    def build(lib):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                Tied.__init__(self, lib)
+
+            def forward(self, x):
+                return self.dec(self.enc(x))
+
+        return M().double()
+
+    em, tm = build(ember), build(torch)
+    tm.load_state_dict({k: torch.tensor(v.array) for k, v in em.state_dict().items()})
+    x, w = RNG.standard_normal((3, 2)), RNG.standard_normal((2, 2))
+    xe, xt = ember.tensor(x), torch.tensor(x)
+    outs = []
+    for tie in (True, False):
+        ye = functional_call(em, {"enc.weight": ember.tensor(w)}, (xe,), tie_weights=tie)
+        given = {"enc.weight": torch.tensor(w)}
+        close(ye, torch.func.functional_call(tm, given, (xt,), tie_weights=tie))
+        outs.append(ye.array)
+    assert not np.allclose(*outs)  # tying made a difference
+    both = {"enc.weight": ember.tensor(w), "dec.weight": ember.tensor(w)}
+    with pytest.raises(ValueError, match="which are tied"):
+        functional_call(em, both, (xe,))
+
+
+def test_stateless_functional_call_warns_and_agrees(torch):
+    em, tm = twin_mlps(torch)
+    w, x = RNG.standard_normal((5, 3)), RNG.standard_normal((2, 3))
+    stateless = ember.nn.utils.stateless
+    with pytest.warns(FutureWarning):
+        ye = stateless.functional_call(em, {"0.weight": ember.tensor(w)}, (ember.tensor(x),))
+    yt = torch.func.functional_call(tm, {"0.weight": torch.tensor(w)}, (torch.tensor(x),))
+    close(ye, yt)
+
+
+def test_maml_two_inner_steps_meta_gradients(torch):
+    """MAML: θ' = θ − α∇L_support(θ) twice, then L_query(θ'); the meta-gradient w.r.t. θ
+    differentiates through both inner gradient steps (second derivatives)."""
+    em, tm = twin_mlps(torch, (2, 6, 1))
+    xs, ys, xq, yq = (RNG.standard_normal(s) for s in [(5, 2), (5, 1), (7, 2), (7, 1)])
+
+    def meta_loss(lib, model, call, autograd_grad):
+        params = dict(model.named_parameters())
+        for _ in range(2):
+            d = call(model, params, (lib.tensor(xs),)) - lib.tensor(ys)
+            grads = autograd_grad((d * d).mean(), list(params.values()), create_graph=True)
+            params = {k: p - 0.1 * g for (k, p), g in zip(params.items(), grads)}
+        d = call(model, params, (lib.tensor(xq),)) - lib.tensor(yq)
+        return (d * d).mean()
+
+    le = meta_loss(ember, em, functional_call, ember.autograd.grad)
+    lt = meta_loss(torch, tm, torch.func.functional_call, torch.autograd.grad)
+    close(le, lt)
+    le.backward()
+    lt.backward()
+    for (_, pe), (_, pt) in zip(em.named_parameters(), tm.named_parameters()):
+        close(pe.grad, pt.grad)
+    # and the second-order terms matter: first-order MAML would give other meta-gradients
+    first = dict(tm.named_parameters())
+    for p in first.values():
+        p.grad = None
+    params = dict(first)
+    for _ in range(2):
+        d = torch.func.functional_call(tm, params, (torch.tensor(xs),)) - torch.tensor(ys)
+        grads = torch.autograd.grad((d * d).mean(), list(params.values()))
+        params = {k: p - 0.1 * g for (k, p), g in zip(params.items(), grads)}
+    d = torch.func.functional_call(tm, params, (torch.tensor(xq),)) - torch.tensor(yq)
+    (d * d).mean().backward()
+    assert not np.allclose(em[0].weight.grad.array, first["0.weight"].grad.numpy(), atol=1e-6)
+
+
+# ------------------------------------------------------------ grad, grad_and_value
+def f_sin(x):
+    return (x.sin() * x.exp()).sum()
+
+
+def test_grad_and_nested_grads(torch):
+    a = RNG.standard_normal(4)
+    close(grad(f_sin)(ember.tensor(a)), torch.func.grad(f_sin)(torch.tensor(a)))
+    s = 0.7
+
+    def g(x):
+        return x.sin() * x.exp() * x
+
+    for depth in (1, 2, 3):
+        fe, ft = g, g
+        for _ in range(depth):
+            fe, ft = grad(fe), torch.func.grad(ft)
+        re_, rt = fe(ember.tensor(s, dtype=ember.float64)), ft(torch.tensor(s, dtype=torch.float64))
+        close(re_, rt)
+        assert not re_.requires_grad
+
+
+def test_grad_requires_grad_follows_the_inputs_and_captured_tensors(torch):
+    a, w = RNG.standard_normal(3), RNG.standard_normal(3)
+    we, wt = ember.tensor(w, requires_grad=True), torch.tensor(w, requires_grad=True)
+    # captured weights that require grad: the gradient is differentiable w.r.t. them
+    ge = grad(lambda x: (x * x * we).sum())(ember.tensor(a))
+    gt = torch.func.grad(lambda x: (x * x * wt).sum())(torch.tensor(a))
+    assert ge.requires_grad and gt.requires_grad
+    (ge**2).sum().backward()
+    (gt**2).sum().backward()
+    close(we.grad, wt.grad)
+    # an input that requires grad: grad(f)(x) is differentiable in x, as f'(x)
+    xe, xt = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    ge, gt = grad(f_sin)(xe), torch.func.grad(f_sin)(xt)
+    assert ge.requires_grad and gt.requires_grad
+    ge.sum().backward()
+    gt.sum().backward()
+    close(xe.grad, xt.grad)
+
+
+def test_grad_and_value_has_aux_argnums_and_dicts(torch):
+    a, b = RNG.standard_normal(3), RNG.standard_normal(3)
+
+    def f(x, y):
+        return (x.sin() * y).sum(), {"double": x * 2}
+
+    ae, be, at, bt = ember.tensor(a), ember.tensor(b), torch.tensor(a), torch.tensor(b)
+    for argnums in (0, 1, (0, 1), (1, -2)):
+        ge, (ve, aux_e) = grad_and_value(f, argnums, has_aux=True)(ae, be)
+        gt, (vt, aux_t) = torch.func.grad_and_value(f, argnums, has_aux=True)(at, bt)
+        close(ve, vt)
+        close(aux_e["double"], aux_t["double"])
+        assert not aux_e["double"].requires_grad and not ve.requires_grad
+        if isinstance(argnums, int):
+            close(ge, gt)
+        else:
+            assert isinstance(ge, tuple) and len(ge) == 2
+            for x, y in zip(ge, gt):
+                close(x, y)
+    ge, aux = grad(f, has_aux=True)(ae, be)
+    close(ge, torch.func.grad(f, has_aux=True)(at, bt)[0])
+    close(aux["double"], at * 2)
+    # a dict of parameters, with the model called through functional_call; y unused → zeros
+    em, tm = twin_mlps(torch)
+    x = RNG.standard_normal((4, 3))
+
+    def loss(call, model):
+        return lambda p, x, unused: (call(model, p, (x,)) ** 2).mean()
+
+    pe = {k: v.detach() for k, v in em.named_parameters()}
+    pt = {k: v.detach() for k, v in tm.named_parameters()}
+    ge = grad(loss(functional_call, em), (0, 2))(pe, ember.tensor(x), ember.zeros(2))
+    gt = torch.func.grad(loss(torch.func.functional_call, tm), (0, 2))(
+        pt, torch.tensor(x), torch.zeros(2)
+    )
+    assert set(ge[0]) == set(pe)
+    for k in pe:
+        close(ge[0][k], gt[0][k])
+    assert not ge[1].array.any()
+
+
+def test_grad_errors(torch):
+    for f, args, kwargs, match in [
+        (lambda x: x * 2, (ember.ones(3),), {}, "scalar Tensor, got tensor with 1 dims"),
+        (lambda x: 1.0, (ember.ones(3),), {}, "to return a Tensor"),
+        (lambda x: x.sum(), (ember.ones(3),), {"has_aux": True}, "tuple: \\(output, aux\\)"),
+        (lambda x: x.sum(), (ember.ones(3),), {"argnums": 2}, "only 1 positional inputs"),
+        (lambda x: x.sum(), (ember.ones(3),), {"argnums": 1.0}, "must be int or Tuple"),
+        (lambda x: x.sum(), (ember.ones(3),), {"argnums": ()}, "must be non-empty"),
+    ]:
+        with pytest.raises(RuntimeError, match=match):
+            grad(f, **kwargs)(*args)
+    with pytest.raises(ValueError, match="must be Tensor"):
+        grad(lambda x, y: x)(3.0, ember.ones(3))
+
+
+# ------------------------------------------------------------ gradgradcheck
+def _x(lib, a):
+    return lib.tensor(a.copy(), dtype=lib.float64, requires_grad=True)
+
+
+def wrong_second_derivative(x):
+    """x³ with the first derivative 3x² recorded right but as a constant: the second
+    derivative recorded is 0 instead of 6x."""
+    xd = x.detach()
+    return xd**3 + 3 * xd**2 * (x - xd)
+
+
+def test_gradgradcheck_passes_on_correct_second_derivatives(torch):
+    a, b = RNG.standard_normal(4), RNG.standard_normal(4)
+
+    def f(x, y):
+        return (x * y).tanh() * x.exp(), (x * x * y).sum()
+
+    assert gradgradcheck(f, (_x(ember, a), _x(ember, b)))
+    assert ember.autograd.gradgradcheck is gradgradcheck is ember.gradgradcheck
+    assert ember.autograd.gradcheck is gradcheck
+    assert torch.autograd.gradgradcheck(f, (_x(torch, a), _x(torch, b)))
+    go = ember.tensor(RNG.standard_normal(4), requires_grad=True)  # given grad_outputs
+    assert gradgradcheck(lambda x: x.sin() * x, (_x(ember, a),), (go,))
+
+
+def test_gradgradcheck_fails_on_a_wrong_second_derivative(torch):
+    a = RNG.standard_normal(4) + 1.0
+    assert gradcheck(wrong_second_derivative, (_x(ember, a),))  # first derivatives are right
+    assert torch.autograd.gradcheck(wrong_second_derivative, (_x(torch, a),))
+    assert gradgradcheck(wrong_second_derivative, (_x(ember, a),), raise_exception=False) is False
+    with pytest.raises(GradcheckError, match="analytic 0.0"):
+        gradgradcheck(wrong_second_derivative, (_x(ember, a),))
+    xt = _x(torch, a)
+    assert (
+        torch.autograd.gradgradcheck(wrong_second_derivative, (xt,), raise_exception=False) is False
+    )
+
+
+def test_gradgradcheck_with_custom_functions():
+    Function = getattr(ember.autograd, "Function", None)
+    if Function is None:
+        pytest.skip("ember.autograd.Function is not attached")
+
+    class Cube(Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x**2
+
+    class CubeFrozen(Cube):
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x.detach() ** 2  # right value, but no graph to x
+
+    x = _x(ember, RNG.standard_normal(3) + 1.0)
+    assert gradcheck(Cube.apply, (x,)) and gradcheck(CubeFrozen.apply, (x,))
+    assert gradgradcheck(Cube.apply, (x,))
+    assert not gradgradcheck(CubeFrozen.apply, (x,), raise_exception=False)
