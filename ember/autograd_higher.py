@@ -15,8 +15,13 @@ operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu
 norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
 reshape, permute, expand, cat, stack, split, basic indexing, where, astype, and in
 autograd_higher_fused.py constant padding, unfold and fold, batch norm, max and average pooling
-(1-D and 2-D), scaled dot-product attention, and in autograd_higher_rnn.py the LSTM, GRU and
-RNN layers.
+(1-D and 2-D), scaled dot-product attention; in autograd_higher_more.py tensor powers, log1p,
+expm1, clamp, maximum/minimum, leaky ReLU, the ELU family, log-sigmoid, the inverse and
+hyperbolic trigonometric functions, atan2, hypot, logaddexp, xlogy, clone, amax/amin,
+max(dim)/sort/topk values, var, std, logsumexp, p-norms, prod and cumsum; in
+autograd_higher_index_loss.py gather, index_select, scatter_add, the NLL and binary
+cross-entropy losses, einsum and the transposed convolution; and in autograd_higher_rnn.py the
+LSTM, GRU and RNN layers.
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -353,4 +358,9 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
 
 # the rules of the fused ops (convolution, the norms, pooling, the softmax family …) live in
 # their own module, which registers them into RULES when it is imported, here at the end
-from . import autograd_higher_fused, autograd_higher_rnn  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    autograd_higher_fused,
+    autograd_higher_index_loss,
+    autograd_higher_more,
+    autograd_higher_rnn,
+)

@@ -267,8 +267,8 @@ def test_attention_second_derivatives(torch, mask):
 
 def test_an_op_without_a_recorded_derivative_is_named():
     x = ember.tensor(X, requires_grad=True)
-    loss = ember.nn.functional.elu(x).sum()
-    with pytest.raises(NotImplementedError, match="ELU has no recorded derivative"):
+    loss = ember.digamma(x + 2.0).sum()
+    with pytest.raises(NotImplementedError, match="Digamma has no recorded derivative"):
         ember.autograd.grad(loss, x, create_graph=True)
     (g,) = ember.autograd.grad(loss, x)  # first order still works, on the kept graph
     assert g.shape == x.shape
