@@ -65,7 +65,7 @@ from .functional.shape_more import (
     tensordot,
     vsplit,
 )
-from .gradcheck import GradcheckError, gradcheck
+from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .tensor import Tensor, apply
@@ -88,5 +88,7 @@ double = float64
 
 __version__ = "0.1.0"
 
-# torch's module paths: ember.utils.data (ember.data), ember.testing (assert_close), ember.special
-from . import special, testing, utils  # noqa: E402
+# torch's module paths (ember.utils.data, ember.testing, ember.special) and torch.autograd's
+# further API (custom Functions, autograd.functional, gradgradcheck) and torch.func, attached
+# to ember.autograd and importable by torch's module paths
+from . import autograd_api, func, special, testing, utils  # noqa: E402, F401

@@ -1,0 +1,246 @@
+"""``ember.autograd.Function``: custom differentiable operations written as torch writes them.
+
+    class Exp(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad_y):
+            (y,) = ctx.saved_tensors
+            return grad_y * y          # ∂L/∂x = ∂L/∂y · eˣ
+
+    y = Exp.apply(x)
+
+``forward`` runs on Tensors with no graph recorded; ``apply`` then records one node whose
+backward calls ``backward(ctx, *grad_outputs)`` and expects one gradient per argument of
+``forward`` (None for arguments that are not Tensors or need none). The torch 2 form, a
+``forward`` without ctx plus ``setup_context(ctx, inputs, output)``, works too. Under
+``create_graph=True`` the user's ``backward`` runs with the graph recorded, so a backward
+written with Tensor operations can be differentiated again (``once_differentiable`` refuses
+that, as in torch).
+
+Tensors are the graph's; ember's own op base class, ``ember.Function``, is the array-level
+one that ``ops/`` builds on (forward and backward on raw arrays, see function.py).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .autograd_higher import rule
+from .backend import xp
+from .function import Function as _ArrayFunction
+from .function import is_grad_enabled, no_grad
+from .tensor import Tensor, apply
+
+
+class FunctionCtx:
+    """What ``forward`` leaves for ``backward``: saved tensors, flags, and any attribute the
+    user sets (``ctx.scale = 2.0``)."""
+
+    def __init__(self) -> None:
+        self._saved: tuple = ()
+        self.needs_input_grad: tuple = ()
+        self.materialize_grads = True
+        self._non_differentiable: set = set()
+
+    def save_for_backward(self, *tensors) -> None:
+        for i, t in enumerate(tensors):
+            if t is not None and not isinstance(t, Tensor):
+                raise TypeError(
+                    "save_for_backward can only save tensors (or None), but argument"
+                    f" {i} is of type {type(t).__name__}"
+                )
+        self._saved = tensors
+
+    @property
+    def saved_tensors(self) -> tuple:
+        return self._saved
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        """These outputs get no gradient and do not require grad (indices, masks …)."""
+        self._non_differentiable.update(id(t) for t in outputs)
+
+    def set_materialize_grads(self, value: bool) -> None:
+        """True (the default): outputs that got no gradient arrive in backward as zeros;
+        False: as None."""
+        self.materialize_grads = bool(value)
+
+    def mark_dirty(self, *tensors) -> None:
+        raise NotImplementedError(
+            "mark_dirty: ember's custom Functions cannot modify their inputs in place; return"
+            " a new tensor from forward instead"
+        )
+
+
+def once_differentiable(backward):
+    """Mark a ``backward`` that is not itself differentiable (it works on values only):
+    taking a second derivative through it raises instead of giving a wrong answer."""
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grad_outputs):
+        with no_grad():
+            return backward(ctx, *grad_outputs)
+
+    wrapper.once_differentiable = True
+    return wrapper
+
+
+class Function:
+    """torch.autograd.Function: subclass it with static ``forward`` and ``backward`` and call
+    ``YourFunction.apply(*args)``; see the module docstring."""
+
+    @staticmethod
+    def forward(*args: Any, **kwargs: Any) -> Any:
+        raise NotImplementedError("a custom Function must define a static forward")
+
+    @staticmethod
+    def setup_context(ctx: FunctionCtx, inputs: tuple, output: Any) -> None:
+        raise NotImplementedError  # the marker of the ctx-in-forward form
+
+    @staticmethod
+    def backward(ctx: FunctionCtx, *grad_outputs: Any) -> Any:
+        raise NotImplementedError("a custom Function must define a static backward")
+
+    vjp = backward
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise RuntimeError(
+            f"{type(self).__name__}: custom Functions are not instantiated; call"
+            f" {type(self).__name__}.apply(...) (forward and backward are static methods)"
+        )
+
+    @classmethod
+    def apply(cls, *args: Any, **kwargs: Any) -> Any:
+        ctx = FunctionCtx()
+        grad_on = is_grad_enabled()
+        ctx.needs_input_grad = tuple(
+            grad_on and isinstance(a, Tensor) and a.requires_grad for a in args
+        )
+        separate = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if separate:
+                out = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, out)
+            else:
+                out = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(out, tuple)
+        outs = (out,) if single else out
+        if not any(ctx.needs_input_grad):
+            return out
+        tensor_at = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
+        node_outs = [o for o in outs if isinstance(o, Tensor)]
+        if not node_outs:
+            return out
+        wrapped = apply(
+            _CustomNode, *(args[i] for i in tensor_at),
+            user_cls=cls, ctx=ctx, outputs=node_outs, tensor_at=tensor_at, n_args=len(args),
+        )  # fmt: skip
+        wrapped = (wrapped,) if len(node_outs) == 1 else wrapped
+        by_id = {}
+        for user, w in zip(node_outs, wrapped):
+            if id(user) in ctx._non_differentiable or w.dtype.kind not in "fc":
+                w.requires_grad, w._ctx = False, None  # torch: integer outputs never need grad
+            by_id[id(user)] = w
+        # saved outputs become the recorded ones, so a second derivative reaches this node
+        ctx._saved = tuple(by_id.get(id(t), t) for t in ctx._saved)
+        result = tuple(by_id.get(id(o), o) if isinstance(o, Tensor) else o for o in outs)
+        return result[0] if single else result
+
+
+class _CustomNode(_ArrayFunction):
+    """The graph node of one ``Function.apply``: its backward is the user's."""
+
+    __slots__ = ("fn_name",)
+
+    def forward(self, *arrays, user_cls, ctx, outputs, tensor_at, n_args):
+        self.cls, self.ctx, self.tensor_at, self.n_args = user_cls, ctx, tensor_at, n_args
+        self.shapes = [(a.shape, a.dtype) for a in arrays]
+        self.out_shapes = [(o.shape, o.dtype) for o in outputs]
+        self.fn_name = user_cls.__name__  # repr: <NameBackward>
+        if len(outputs) > 1:
+            self.multi_output = True
+            return tuple(o.array for o in outputs)
+        return outputs[0].array
+
+    @property
+    def name(self) -> str:
+        return self.fn_name
+
+    def _grad_tensors(self, gys, make):
+        out = []
+        for g, (shape, dtype) in zip(gys, self.out_shapes):
+            if g is None and self.ctx.materialize_grads:
+                g = Tensor(xp.zeros(shape, dtype=dtype))
+            out.append(g if g is None or isinstance(g, Tensor) else make(g))
+        return out
+
+    def _checked(self, grads) -> list:
+        """The user's gradients, one per forward argument, checked and picked for the
+        tensor inputs."""
+        grads = grads if isinstance(grads, tuple) else (grads,)
+        name = self.cls.__name__
+        if len(grads) < self.n_args or any(g is not None for g in grads[self.n_args :]):
+            raise RuntimeError(
+                f"function {name}Backward returned an incorrect number of gradients (expected"
+                f" {self.n_args}, got {len(grads)})"
+            )
+        picked = []
+        for k, i in enumerate(self.tensor_at):
+            g = grads[i]
+            shape, dtype = self.shapes[k]
+            if g is not None:
+                if not isinstance(g, Tensor):
+                    g = Tensor(xp.asarray(g, dtype=dtype))
+                if tuple(g.shape) != tuple(shape):
+                    raise RuntimeError(
+                        f"Function {name}Backward returned an invalid gradient at index {i} -"
+                        f" got {list(g.shape)} but expected shape compatible with {list(shape)}"
+                    )
+            picked.append(g)
+        return picked
+
+    def backward(self, *gys):
+        grads = self._grad_tensors(gys, Tensor)
+        with no_grad():
+            result = self.cls.backward(self.ctx, *grads)
+        return tuple(
+            None if g is None else g.array.astype(dtype, copy=False)
+            for g, (_, dtype) in zip(self._checked(result), self.shapes)
+        )
+
+
+@rule(_CustomNode)
+def _custom_recorded(fn, g):
+    """create_graph=True: the user's backward, run with the graph recorded."""
+    gys = g if fn.multi_output else [g]
+    grads = fn._checked(fn.cls.backward(fn.ctx, *fn._grad_tensors(gys, Tensor)))
+    if not getattr(fn.cls.backward, "once_differentiable", False):
+        return tuple(grads)
+    # values only. As torch: where an incoming gradient is itself differentiable, the value
+    # is tied to it by a node that raises when differentiated; otherwise it is a constant
+    anchor = [t for t in gys if t is not None and t.requires_grad]
+    if not anchor:
+        return tuple(grads)
+    return tuple(
+        None if v is None else apply(_DelayedError, v, *anchor, name=fn.cls.__name__) for v in grads
+    )
+
+
+class _DelayedError(_ArrayFunction):
+    """Stands for a value computed by a ``once_differentiable`` backward: the value passes,
+    and a backward through it raises. The extra inputs only tie it to the graph."""
+
+    def forward(self, value, *anchor, name):
+        self.fn_name = name
+        return value
+
+    def backward(self, gy):
+        raise RuntimeError(
+            f"trying to differentiate twice a function that was marked with"
+            f" @once_differentiable ({self.fn_name}.backward)"
+        )
