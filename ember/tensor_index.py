@@ -63,10 +63,16 @@ class IndexTensorMethods:
 
     # ------------------------------------------------------------ scans and products
     def cumsum(self, dim) -> Tensor:
-        return apply(C.CumSum, self, dim=I.check_dim("cumsum", dim, self.ndim))
+        return self._scan(C.CumSum, "cumsum", dim)
 
     def cumprod(self, dim) -> Tensor:
-        return apply(C.CumProd, self, dim=I.check_dim("cumprod", dim, self.ndim))
+        return self._scan(C.CumProd, "cumprod", dim)
+
+    def _scan(self, op, name, dim) -> Tensor:
+        dim = I.check_dim(name, dim, self.ndim)
+        if self.ndim == 0:  # torch scans a 0-d tensor as one element and keeps it 0-d
+            return apply(op, self.reshape(1), dim=0).reshape(())
+        return apply(op, self, dim=dim)
 
     def prod(self, dim=None, keepdim=False) -> Tensor:
         if dim is not None:

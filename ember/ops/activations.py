@@ -74,8 +74,11 @@ class Tanh(Function):
         return y
 
     def backward(self, gy):
-        d = self.y * self.y  # tanh' = 1 - tanh², built in one array
-        get_array_module(d).subtract(1, d, out=d)
+        xp = get_array_module(self.y)
+        # tanh' = 1 - tanh², built in one array (an array even for a 0-d y, which * would
+        # turn into a scalar that out= cannot write to)
+        d = xp.multiply(self.y, self.y, out=xp.empty_like(self.y))
+        xp.subtract(1, d, out=d)
         d *= gy
         return (d,)
 

@@ -17,9 +17,10 @@ def normalize_axis(axis, ndim):
         axis = (axis,)
     out = []
     for a in axis:
-        if not -ndim <= a < max(ndim, 1):
+        if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
-        out.append(a % ndim if ndim else 0)
+        if ndim:  # a 0-d array accepts dim 0 or -1 (as torch) and reduces over no axes
+            out.append(a % ndim)
     return tuple(sorted(out))
 
 
