@@ -40,7 +40,8 @@ _ABSENT = object()  # the slot had no tensor: the swap adds an attribute and res
 class _Slot:
     """Where the tensor at dotted ``name`` lives: an attribute of the deepest submodule on the
     path, an entry of a ParameterList/ParameterDict, or of a list, tuple or dict attribute
-    ("attr.i", as Module names them). ``get`` and ``put`` read and replace it there."""
+    ("attr.i", as Module names them). ``get`` and ``put`` read and replace it there;
+    ``module`` and ``member`` are the module that lists it and the name it lists it under."""
 
     def __init__(self, module, name: str) -> None:
         parts = name.split(".")
@@ -50,6 +51,7 @@ class _Slot:
             except AttributeError:
                 continue
             rest = parts[k:]
+            self.module, self.member = owner, ".".join(rest)
             params = vars(owner).get("_params")  # ParameterList / ParameterDict keep them here
             if len(rest) == 1 and isinstance(params, (list, dict)):
                 self.box, self.key = params, int(rest[0]) if isinstance(params, list) else rest[0]
@@ -86,6 +88,37 @@ class _Slot:
             delattr(self.box, self.key)
         else:
             setattr(self.box, self.key, v)
+
+
+def _stand_in(slot: _Slot, original, v):
+    """The tensor whose kind the swapped slot keeps while ``v`` is in it, as torch swaps into
+    ``_parameters``/``_buffers``: the original's (a parameter stays a parameter, a buffer a
+    buffer, persistence included), the stand-in an enclosing call gave it, or for a name the
+    module did not have, ``v`` if torch's setattr would register it (a Parameter or an
+    nn.Buffer) and None (not listed) for a plain tensor. No stand-in where there was None."""
+    from .nn.layers_compat import Buffer
+    from .nn.module import Parameter
+
+    outer = slot.module._stand_ins or {}
+    if slot.member in outer:
+        return outer[slot.member]
+    if original is _ABSENT:
+        return v if isinstance(v, (Parameter, Buffer)) else None
+    return original if isinstance(original, Tensor) else _ABSENT
+
+
+def _set_stand_in(slot: _Slot, kind) -> None:
+    """Record (or with ``_ABSENT`` remove) the slot's stand-in; an emptied table goes, so the
+    module's attributes are exactly what they were."""
+    table = dict(slot.module._stand_ins or {})
+    if kind is _ABSENT:
+        table.pop(slot.member, None)
+    else:
+        table[slot.member] = kind
+    if table:
+        slot.module._stand_ins = table
+    else:
+        vars(slot.module).pop("_stand_ins", None)
 
 
 def _untie(named: list, given: dict) -> dict:
@@ -131,19 +164,24 @@ def _functional_call(module, parameters_and_buffers: dict, args=None, kwargs=Non
     for name, v in values.items():
         if not isinstance(v, Tensor) and v is not None:
             raise TypeError(f"{v} is not an instance of Tensor (functional_call key {name!r})")
-    swapped = []  # (name, slot, original), restored in reverse order even when forward raises
+    # (name, slot, original, the slot's stand-in before), restored in reverse order even when
+    # forward raises; while swapped, each name is listed where it was (parameter or buffer)
+    swapped = []
     try:
         for name, v in values.items():
             slot = _Slot(module, name)
             original = slot.get()
+            outer = (slot.module._stand_ins or {}).get(slot.member, _ABSENT)
             slot.put(v)
-            swapped.append((name, slot, original))
+            swapped.append((name, slot, original, outer))
+            _set_stand_in(slot, _stand_in(slot, original, v))
         return module(*args, **kwargs)
     finally:
         now = {}
-        for name, slot, original in reversed(swapped):
+        for name, slot, original, outer in reversed(swapped):
             now[name] = slot.get()  # the module may have replaced it (self.x = self.x + 1)
             slot.put(original)
+            _set_stand_in(slot, outer)
         # as torch: what the module left in a slot goes back into the caller's dict
         parameters_and_buffers.update(
             {k: now[k] for k in parameters_and_buffers if k in now and now[k] is not _ABSENT}
@@ -159,7 +197,10 @@ def functional_call(module, parameter_and_buffer_dicts: dict | Sequence[dict], a
     tensors. Several dicts may be given (their keys must not repeat). ``args`` that is not a
     tuple is one argument. ``tie_weights``: a tensor the module holds under two names is
     replaced under both. ``strict``: every parameter and buffer must be given, and no other.
-    Buffers updated in place (batch norm's running statistics) are the given tensors."""
+    Buffers updated in place (batch norm's running statistics) are the given tensors. During
+    the call the module lists each name where it was, as torch does: a plain tensor given for
+    a parameter is in ``named_parameters()``, a Parameter given for a buffer in
+    ``named_buffers()``; a name the module did not have is listed only if it is a Parameter."""
     if isinstance(parameter_and_buffer_dicts, dict):
         merged = parameter_and_buffer_dicts
     elif isinstance(parameter_and_buffer_dicts, Sequence):

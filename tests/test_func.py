@@ -3,6 +3,9 @@ gradgradcheck, against torch.func and torch.autograd.gradgradcheck (float64, 1e-
 
 from __future__ import annotations
 
+import contextlib
+from functools import partial
+
 import numpy as np
 import pytest
 
@@ -153,6 +156,84 @@ def test_stateless_functional_call_warns_and_agrees(torch):
         ye = stateless.functional_call(em, {"0.weight": ember.tensor(w)}, (ember.tensor(x),))
     yt = torch.func.functional_call(tm, {"0.weight": torch.tensor(w)}, (torch.tensor(x),))
     close(ye, yt)
+
+
+def recording_module(lib):
+    """A module whose forward logs how it lists its tensors: (name, is it a Parameter, which
+    given tensor it is) for named_parameters and named_buffers, and the state_dict's keys."""
+
+    class Rec(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = lib.nn.Linear(2, 3)
+            self.register_buffer("rb", lib.zeros(3))
+            self.register_buffer("tmp", lib.zeros(3), persistent=False)
+            self.pl = lib.nn.ParameterList([lib.nn.Parameter(lib.ones(3))])
+            self.log, self._given = [], {}
+
+        def forward(self, x, inner=None, fail=False):
+            self.log.append(self.listing())
+            if inner is not None:  # a functional_call inside this one, then the listing again
+                inner()
+                self.log.append(self.listing())
+            if fail:
+                raise ValueError("inside forward")
+            return self.lin(x) + self.rb + self.tmp + self.pl[0]
+
+        def listing(self):
+            which = {id(t): k for k, t in self._given.items()}
+
+            def rows(named):
+                return [(n, type(t).__name__ == "Parameter", which.get(id(t))) for n, t in named]
+
+            return rows(self.named_parameters()), rows(self.named_buffers()), set(self.state_dict())
+
+    return Rec().double()
+
+
+def test_functional_call_lists_swapped_tensors_where_they_were(torch):
+    """torch keeps a swapped name where it was: a plain tensor given for a parameter is listed
+    by named_parameters (a Parameter given for a buffer by named_buffers), a new name is listed
+    only when it is a Parameter; everything is as before afterwards, also after an error."""
+    mods = {lib: recording_module(lib) for lib in (ember, torch)}
+
+    def given(lib, inner=False):
+        x = lib.zeros(3, dtype=lib.float64)
+        if inner:
+            return {"lin.weight": lib.ones(3, 2, dtype=lib.float64), "pl.0": lib.nn.Parameter(x)}
+        return {"lin.weight": lib.zeros(3, 2, dtype=lib.float64, requires_grad=True),
+                "lin.bias": lib.nn.Parameter(x), "rb": lib.nn.Parameter(x), "tmp": x + 1,
+                "pl.0": x + 2, "new_p": lib.nn.Parameter(x), "new_t": x + 3}  # fmt: skip
+
+    def run(lib, call, fail=False):
+        """The listings logged during the call (and a nested one), and the one after it."""
+        m, outer, inner = mods[lib], given(lib), given(lib, inner=True)
+        m.log.clear()
+        m._given = {**outer, **{"inner " + k: v for k, v in inner.items()}}
+        attrs = {n: {k: id(v) for k, v in vars(s).items()} for n, s in m.named_modules()}
+        x = lib.zeros(1, 2, dtype=lib.float64)
+        with pytest.raises(ValueError, match="inside") if fail else contextlib.nullcontext():
+            call(m, outer, (x, lambda: call(m, inner, (x,)), fail))
+        # the very same attributes, no more, no fewer
+        assert attrs == {n: {k: id(v) for k, v in vars(s).items()} for n, s in m.named_modules()}
+        m._given = {}
+        return m.log[:], m.listing()
+
+    stateless = ember.nn.utils.stateless.functional_call
+    for fail in (False, True):
+        got_t = run(torch, torch.func.functional_call, fail)
+        assert run(ember, functional_call, fail) == got_t
+        with pytest.warns(FutureWarning):
+            assert run(ember, stateless, fail) == got_t
+    (during, inner_during, _), after = run(ember, functional_call)
+    assert ("lin.weight", False, "lin.weight") in during[0] and ("rb", True, "rb") in during[1]
+    assert ("new_p", True, "new_p") in during[0] and "new_t" not in during[2]
+    assert ("lin.weight", False, "inner lin.weight") in inner_during[0]
+    assert ("lin.weight", True, None) in after[0]
+    for lib, call in ((ember, functional_call), (torch, torch.func.functional_call)):
+        m = mods[lib]  # get_parameter refuses a plain tensor (torch: "is not an nn.Parameter")
+        with pytest.raises(AttributeError, match="weight"):
+            call(m, {"lin.weight": lib.zeros(3, 2)}, (None, partial(m.get_parameter, "lin.weight")))
 
 
 def test_maml_two_inner_steps_meta_gradients(torch):

@@ -32,18 +32,17 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def _children_of(value, name):
-    """(dotted name, object) for every Module/Tensor inside an attribute value."""
+def _children_of(value, name, swapped=()):
+    """(dotted name, object) for every Module/Tensor inside an attribute value (inside lists
+    and dicts: Modules, Parameters and the tensors functional_call swapped in)."""
     if isinstance(value, (Module, Tensor)):
         yield name, value
-    elif isinstance(value, (list, tuple)):
-        for i, v in enumerate(value):
-            if isinstance(v, (Module, Parameter)):
-                yield f"{name}.{i}", v
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            if isinstance(v, (Module, Parameter)):
-                yield f"{name}.{k}", v
+    elif isinstance(value, (list, tuple, dict)):
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for k, v in items:
+            key = f"{name}.{k}"
+            if isinstance(v, (Module, Parameter)) or (key in swapped and isinstance(v, Tensor)):
+                yield key, v
 
 
 class Module:
@@ -55,6 +54,9 @@ class Module:
     _non_persistent: frozenset = frozenset()
     _underscored: frozenset = frozenset()  # tensors registered under a name starting with _
     _computed_tensors: frozenset = frozenset()  # recomputed each forward (weight norm hooks)
+    # set by ember.func.functional_call for its call: member name → the tensor it replaced,
+    # whose kind (parameter, buffer, persistence) the name keeps; None: not listed
+    _stand_ins: dict | None = None
 
     def __init__(self) -> None:
         self.training = True
@@ -86,14 +88,22 @@ class Module:
     def _members(self):
         """(name, value) of direct Tensors and Modules, own tensors first as torch orders them."""
         tensors, modules = [], []
+        swapped = self._stand_ins or {}
         for key, value in vars(self).items():
             if (
                 key.startswith("_") and key not in self._underscored
             ) or key in self._computed_tensors:
                 continue
-            for name, obj in _children_of(value, key):
+            for name, obj in _children_of(value, key, swapped):
                 (modules if isinstance(obj, Module) else tensors).append((name, obj))
         return tensors, modules
+
+    def _listed_as(self, name: str, t: Tensor) -> Tensor | None:
+        """The tensor whose type says how member ``name`` is listed: ``t`` itself, or during
+        functional_call the tensor it replaced, as torch keeps the name where it was (None:
+        not listed)."""
+        swapped = self._stand_ins
+        return swapped[name] if swapped and name in swapped else t
 
     def named_children(self) -> Iterator[tuple[str, Module]]:
         seen = set()
@@ -125,7 +135,8 @@ class Module:
         modules = self.named_modules() if recurse else [("", self)]
         for prefix, m in modules:
             for name, t in m._members()[0]:
-                if isinstance(t, Parameter) != want_params or id(t) in seen:
+                kind = m._listed_as(name, t)
+                if kind is None or isinstance(kind, Parameter) != want_params or id(t) in seen:
                     continue
                 seen.add(id(t))
                 yield (f"{prefix}.{name}" if prefix else name), t
@@ -165,8 +176,10 @@ class Module:
         out = OrderedDict()
         for prefix, m in self.named_modules():
             for name, t in m._members()[0]:
-                if not isinstance(t, Parameter) and (
-                    name in m._non_persistent or getattr(t, "persistent", True) is False
+                kind = m._listed_as(name, t)
+                if kind is None or (
+                    not isinstance(kind, Parameter)
+                    and (name in m._non_persistent or getattr(kind, "persistent", True) is False)
                 ):  # register_buffer(persistent=False), or an nn.Buffer(persistent=False)
                     continue
                 key = f"{prefix}.{name}" if prefix else name
@@ -308,8 +321,10 @@ class Module:
                 m = self.get_submodule(".".join(parts[:k]))
             except AttributeError:
                 continue
-            p = dict(m._members()[0]).get(".".join(parts[k:]))
-            if isinstance(p, Parameter):
+            name = ".".join(parts[k:])
+            p = dict(m._members()[0]).get(name)
+            # as torch: neither a plain tensor swapped in nor a Parameter in a buffer's place
+            if isinstance(p, Parameter) and isinstance(m._listed_as(name, p), Parameter):
                 return p
         raise AttributeError(f"get_parameter({target!r}): no parameter at that path")
 
