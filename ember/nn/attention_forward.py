@@ -1,26 +1,28 @@
-"""torch.nn.functional.multi_head_attention_forward: MultiheadAttention's forward with every
-weight given as an argument, for code that holds the weights itself.
+"""Multi-head attention as a plain function of its weights.
 
-The arithmetic is nn.MultiheadAttention's (attention.py): this builds a module around the given
-tensors, never copying them, so gradients reach them, and runs its forward. Layout as torch's
-functional form: query (L, N, E) or unbatched (L, E), key (S, N, kdim), value (S, N, vdim).
+    Q = query·W^Qᵀ + b^Q,  K = key·W^Kᵀ + b^K,  V = value·W^Vᵀ + b^V      (N, L or S, E)
+    K ← [K; b_k],  V ← [V; b_v]          bias_k / bias_v: one learned key and value more
+    K_i ← [K_i; 0],  V_i ← [V_i; 0]      add_zero_attn: one all-zero key and value more
+    P_i = softmax(Q_i·K_iᵀ/√d_k + M)     head i: features i·d_k … (i+1)·d_k,  d_k = E / h
+    out = Concat(Dropout(P_1)·V_1, …, Dropout(P_h)·V_h)·W^Oᵀ + b^O
+
+M adds the masks (True = blocked → -∞, floats added); the appended keys are never masked.
+Storage as torch: ``in_proj_weight`` (3E, E) stacks W^Q, W^K, W^V and ``in_proj_bias`` (3E,)
+b^Q, b^K, b^V, or ``q_proj_weight`` (E, E), ``k_proj_weight`` (E, kdim), ``v_proj_weight``
+(E, vdim) for keys and values of other widths. Vaswani et al. 2017.
+
+``multi_head_attention_forward`` is torch's functional form (query (L, N, E) or unbatched
+(L, E)); ``multi_head_attention`` is the arithmetic both it and nn.MultiheadAttention call
+(that one passes its batch_first and records the per-head weights it returns). Nothing here
+builds a module: the given tensors are used as they are, so gradients reach them.
 """
 
 from __future__ import annotations
 
 from .. import functional as F
-from .attention import MultiheadAttention
-from .module import Module
-
-
-class _GivenLinear:
-    """out_proj from given tensors: x·Wᵀ + b."""
-
-    def __init__(self, weight, bias):
-        self.weight, self.bias = weight, bias
-
-    def __call__(self, x):
-        return F.linear(x, self.weight, self.bias)
+from ..backend import xp
+from ..functional.attention import additive_mask, causal_mask
+from ..tensor import Tensor, as_array
 
 
 def multi_head_attention_forward(
@@ -31,8 +33,12 @@ def multi_head_attention_forward(
     v_proj_weight=None, static_k=None, static_v=None, average_attn_weights: bool = True,
     is_causal: bool = False,
 ):  # fmt: skip
-    """torch.nn.functional.multi_head_attention_forward: (attention output, weights or None),
-    as nn.MultiheadAttention computes them (see its docstring for shapes and mask polarity).
+    """torch.nn.functional.multi_head_attention_forward: (attention output, weights or None).
+
+    query (L, N, E) or unbatched (L, E), key (S, N, kdim), value (S, N, vdim); output like
+    query; weights (N, L, S') averaged over heads, (N, h, L, S') with
+    ``average_attn_weights=False`` (S' counts bias_k and the zero key), or None with
+    ``need_weights=False``. Masks as nn.MultiheadAttention's (True = NOT allowed).
 
     ``is_causal`` is torch's hint that ``attn_mask`` is causal: it needs ``attn_mask``, which
     is then used as given. ``static_k`` / ``static_v`` (keys and values projected beforehand)
@@ -55,19 +61,170 @@ def multi_head_attention_forward(
             "Need attn_mask if specifying the is_causal hint. You may use the Transformer"
             " module method `generate_square_subsequent_mask` to create this mask."
         )
-    m = MultiheadAttention.__new__(MultiheadAttention)
-    Module.__init__(m)
-    m.embed_dim, m.num_heads, m.head_dim = embed_dim, num_heads, embed_dim // num_heads
-    m.dropout, m.batch_first, m.add_zero_attn = dropout_p, False, add_zero_attn
-    m.kdim, m.vdim = key.shape[-1], value.shape[-1]
-    m._qkv_same_embed_dim = not use_separate_proj_weight
-    separate = (q_proj_weight, k_proj_weight, v_proj_weight)
-    m.in_proj_weight = None if use_separate_proj_weight else in_proj_weight
-    m.q_proj_weight, m.k_proj_weight, m.v_proj_weight = separate if use_separate_proj_weight else (
-        None, None, None)  # fmt: skip
-    m.in_proj_bias, m.bias_k, m.bias_v = in_proj_bias, bias_k, bias_v
-    m.out_proj = _GivenLinear(out_proj_weight, out_proj_bias)
-    m.record_weights, m.last_attn_weights = False, None
-    m.training = training
-    return m.forward(query, key, value, key_padding_mask, need_weights, attn_mask,
-                     average_attn_weights)  # fmt: skip
+    if (bias_k is None) != (bias_v is None):
+        raise AssertionError("bias_k and bias_v must be given together or not at all")
+    if use_separate_proj_weight:
+        if q_proj_weight is None or k_proj_weight is None or v_proj_weight is None:
+            raise AssertionError(
+                "use_separate_proj_weight=True needs q_proj_weight, k_proj_weight and v_proj_weight"
+            )
+        in_proj_weight, kdim, vdim = None, k_proj_weight.shape[-1], v_proj_weight.shape[-1]
+    else:
+        if in_proj_weight is None:
+            raise AssertionError("use_separate_proj_weight=False needs in_proj_weight")
+        q_proj_weight = k_proj_weight = v_proj_weight = None
+        kdim = vdim = embed_dim
+    check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first=False)
+    out, p = multi_head_attention(
+        query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
+        add_zero_attn, dropout_p if training else 0.0, out_proj_weight, out_proj_bias,
+        key_padding_mask, attn_mask, q_proj_weight, k_proj_weight, v_proj_weight,
+    )  # fmt: skip
+    return out, returned_weights(p, query.ndim == 3, need_weights, average_attn_weights)
+
+
+def multi_head_attention(
+    query, key, value, num_heads: int, in_proj_weight, in_proj_bias, bias_k, bias_v,
+    add_zero_attn: bool, dropout_p: float, out_proj_weight, out_proj_bias,
+    key_padding_mask=None, attn_mask=None, q_proj_weight=None, k_proj_weight=None,
+    v_proj_weight=None, is_causal: bool = False, batch_first: bool = False, out_proj=None,
+):  # fmt: skip
+    """(out like query, per-head weights P (N, h, L, S')), inputs already checked.
+
+    ``in_proj_weight`` None means the separate q/k/v weights; ``dropout_p`` is applied as
+    given (pass 0.0 in evaluation). ``is_causal`` without ``attn_mask`` builds the causal
+    mask; with one, ``attn_mask`` is used. An unbatched call's P is (1, h, L, S').
+    ``out_proj``: the Linear module holding out_proj_weight and out_proj_bias, if any; it is
+    called instead of F.linear so that its forward hooks fire (ember.diagnose's activation
+    capture, nn.summary) and the ops inside are attributed to it.
+    """
+    batched = query.ndim == 3
+    same_kv, self_attn = key is value, query is key and key is value
+    if not batched:  # (L, E) → (1, L, E)
+        query, key, value = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+        if key_padding_mask is not None:
+            key_padding_mask = as_row(key_padding_mask, key.shape[1])
+    elif not batch_first:  # (L, N, E) → (N, L, E), a view
+        query, key, value = (t.transpose(0, 1) for t in (query, key, value))
+    if self_attn:  # the layout change made three tensors of one: keep the fused projection
+        key = value = query
+    elif same_kv:
+        value = key
+    n, length, E, s = *query.shape, key.shape[1]
+    h, d = num_heads, E // num_heads
+    q, k, v = _in_projection(
+        query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight,
+        v_proj_weight,
+    )  # fmt: skip
+    extra = 0  # keys appended after the S given ones (bias_k/v, zero attention)
+    if bias_k is not None:
+        k = F.cat([k, bias_k.expand(n, 1, E)], dim=1)
+        v = F.cat([v, bias_v.expand(n, 1, E)], dim=1)
+        extra += 1
+    # split heads: (N, L, E) → (N, L, h, d) → (N, h, L, d), views only
+    q, k, v = (t.reshape(n, t.shape[1], h, d).transpose(1, 2) for t in (q, k, v))
+    if add_zero_attn:
+        zeros = Tensor(xp.zeros((n, h, 1, d), dtype=q.dtype))
+        k, v = F.cat([k, zeros], dim=2), F.cat([v, zeros], dim=2)
+        extra += 1
+    mask = _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, q.dtype)
+    if mask is not None and extra:  # the appended keys are never masked
+        mask = F.pad(mask, (0, extra))
+    o, p = F.scaled_dot_product_attention(
+        q, k, v, attn_mask=mask, dropout_p=dropout_p, need_weights=True
+    )
+    o = o.transpose(1, 2).reshape(n, length, E)  # merge heads
+    out = F.linear(o, out_proj_weight, out_proj_bias) if out_proj is None else out_proj(o)
+    if not batched:
+        out = out.reshape(length, E)
+    elif not batch_first:
+        out = out.transpose(0, 1)
+    return out, p
+
+
+def returned_weights(p, batched: bool, need_weights: bool, average: bool):
+    """What the caller gets back from the per-head P (N, h, L, S'): None, the mean over heads
+    (N, L, S'), or P itself; without the batch axis for unbatched input."""
+    if not need_weights:
+        return None
+    if average:
+        p = p.mean(axis=1)
+    return p if batched else p.reshape(p.shape[1:])
+
+
+def _in_projection(query, key, value, w, b, wq, wk, wv):
+    """Q·W^Qᵀ + b^Q, K·W^Kᵀ + b^K, V·W^Vᵀ + b^V, each (N, L or S, E); ``w`` (3E, E) stacks
+    W^Q, W^K, W^V, or is None and ``wq``, ``wk``, ``wv`` are given."""
+    E = query.shape[-1]
+    bq, bk, bv = (None, None, None) if b is None else (b[:E], b[E : 2 * E], b[2 * E :])
+    if w is not None:
+        if query is key and key is value:  # self-attention: one GEMM for all three
+            qkv = F.linear(query, w, b)
+            n, length = qkv.shape[0], qkv.shape[1]
+            q, k, v = qkv.reshape(n, length, 3, E).split(1, dim=2)
+            return (t.reshape(n, length, E) for t in (q, k, v))
+        wq, wk, wv = w[:E], w[E : 2 * E], w[2 * E :]
+    return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
+
+
+def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype):
+    """One additive mask broadcastable to (N, h, L, S), or None."""
+    m = None
+    if attn_mask is not None:
+        am = additive_mask(attn_mask, dtype, true_means_blocked=True)
+        if am.shape == (length, s):
+            m = am
+        elif am.shape == (n * h, length, s):
+            m = am.reshape(n, h, length, s)
+        else:
+            raise ValueError(
+                f"attn_mask must have shape ({length}, {s}) or ({n * h}, {length}, {s}),"
+                f" got {tuple(am.shape)}"
+            )
+    elif is_causal:
+        m = causal_mask(length, s, dtype)
+    if key_padding_mask is not None:
+        kp = additive_mask(key_padding_mask, dtype, true_means_blocked=True)
+        if kp.shape != (n, s):
+            raise ValueError(f"key_padding_mask must have shape ({n}, {s}), got {kp.shape}")
+        kp = kp.reshape(n, 1, 1, s)
+        m = kp if m is None else m + kp
+    return m
+
+
+def check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first: bool) -> None:
+    """Clear errors for shapes the arithmetic would otherwise trip over somewhere inside."""
+    if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
+        raise ValueError(
+            "multi-head attention expects query, key and value all 3-D (batched) or all 2-D"
+            f" (unbatched), got shapes {query.shape}, {key.shape}, {value.shape}"
+        )
+    for name, t, want in (("query", query, embed_dim), ("key", key, kdim), ("value", value, vdim)):
+        if t.shape[-1] != want:
+            raise ValueError(
+                f"{name} has {t.shape[-1]} features (shape {t.shape}), expected {want}"
+            )
+    if key.shape[:-1] != value.shape[:-1]:
+        raise ValueError(
+            f"key shape {key.shape} and value shape {value.shape} must agree in all but"
+            " the last (feature) axis"
+        )
+    if query.ndim == 3:
+        n_axis = 0 if batch_first else 1
+        if query.shape[n_axis] != key.shape[n_axis]:
+            raise ValueError(
+                f"query batch {query.shape[n_axis]} (shape {query.shape}) differs from key"
+                f" batch {key.shape[n_axis]} (shape {key.shape}); batch axis {n_axis}"
+                f" with batch_first={batch_first}"
+            )
+
+
+def as_row(mask, s: int):
+    """An unbatched key_padding_mask (S,) as a batch of one (1, S)."""
+    m = mask if isinstance(mask, Tensor) else as_array(mask)
+    if tuple(m.shape) != (s,):
+        raise ValueError(
+            f"key_padding_mask for unbatched (2-D) inputs must have shape ({s},), got"
+            f" {tuple(m.shape)}"
+        )
+    return m.reshape(1, s)
