@@ -20,8 +20,14 @@ expm1, clamp, maximum/minimum, leaky ReLU, the ELU family, log-sigmoid, the inve
 hyperbolic trigonometric functions, atan2, hypot, logaddexp, xlogy, clone, amax/amin,
 max(dim)/sort/topk values, var, std, logsumexp, p-norms, prod and cumsum; in
 autograd_higher_index_loss.py gather, index_select, scatter_add, the NLL and binary
-cross-entropy losses, einsum and the transposed convolution; and in autograd_higher_rnn.py the
-LSTM, GRU and RNN layers.
+cross-entropy losses, einsum and the transposed convolution; in autograd_higher_rnn.py the
+LSTM, GRU and RNN layers; in autograd_higher_special.py digamma, polygamma, sinc, logit, i0,
+igamma(c), ndtri, log_ndtr, xlog1py, entr, remainder/fmod, the rounding divisions, frexp,
+cumprod, logcumsumexp, median and the ∞- and negative-p norms; and in
+autograd_higher_special2.py indexing with arrays and masks, item assignment, index_put,
+masked_select/scatter, index_add/copy/fill, scatter_reduce, unfold, grid_sample, 3-D
+convolution and pooling, max pooling with indices, unpooling and the chunked linear
+cross-entropy.
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -363,4 +369,6 @@ from . import (  # noqa: E402, F401
     autograd_higher_index_loss,
     autograd_higher_more,
     autograd_higher_rnn,
+    autograd_higher_special,
+    autograd_higher_special2,
 )
