@@ -1,5 +1,5 @@
-"""ember.func (functional_call, grad, grad_and_value), ember.nn.utils.stateless and
-gradgradcheck, against torch.func and torch.autograd.gradgradcheck (float64, 1e-10)."""
+"""ember.func (functional_call, grad, grad_and_value) and ember.nn.utils.stateless against
+torch.func (float64, 1e-10); gradgradcheck is tested in test_gradcheck_options.py."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 
 import ember
 from ember.func import functional_call, grad, grad_and_value
-from ember.gradcheck import GradcheckError, gradcheck, gradgradcheck
 
 RNG = np.random.default_rng(3)
 
@@ -367,70 +366,3 @@ def test_grad_errors(torch):
             grad(f, **kwargs)(*args)
     with pytest.raises(ValueError, match="must be Tensor"):
         grad(lambda x, y: x)(3.0, ember.ones(3))
-
-
-# ------------------------------------------------------------ gradgradcheck
-def _x(lib, a):
-    return lib.tensor(a.copy(), dtype=lib.float64, requires_grad=True)
-
-
-def wrong_second_derivative(x):
-    """x³ with the first derivative 3x² recorded right but as a constant: the second
-    derivative recorded is 0 instead of 6x."""
-    xd = x.detach()
-    return xd**3 + 3 * xd**2 * (x - xd)
-
-
-def test_gradgradcheck_passes_on_correct_second_derivatives(torch):
-    a, b = RNG.standard_normal(4), RNG.standard_normal(4)
-
-    def f(x, y):
-        return (x * y).tanh() * x.exp(), (x * x * y).sum()
-
-    assert gradgradcheck(f, (_x(ember, a), _x(ember, b)))
-    assert ember.autograd.gradgradcheck is gradgradcheck is ember.gradgradcheck
-    assert ember.autograd.gradcheck is gradcheck
-    assert torch.autograd.gradgradcheck(f, (_x(torch, a), _x(torch, b)))
-    go = ember.tensor(RNG.standard_normal(4), requires_grad=True)  # given grad_outputs
-    assert gradgradcheck(lambda x: x.sin() * x, (_x(ember, a),), (go,))
-
-
-def test_gradgradcheck_fails_on_a_wrong_second_derivative(torch):
-    a = RNG.standard_normal(4) + 1.0
-    assert gradcheck(wrong_second_derivative, (_x(ember, a),))  # first derivatives are right
-    assert torch.autograd.gradcheck(wrong_second_derivative, (_x(torch, a),))
-    assert gradgradcheck(wrong_second_derivative, (_x(ember, a),), raise_exception=False) is False
-    with pytest.raises(GradcheckError, match="analytic 0.0"):
-        gradgradcheck(wrong_second_derivative, (_x(ember, a),))
-    xt = _x(torch, a)
-    assert (
-        torch.autograd.gradgradcheck(wrong_second_derivative, (xt,), raise_exception=False) is False
-    )
-
-
-def test_gradgradcheck_with_custom_functions():
-    Function = getattr(ember.autograd, "Function", None)
-    if Function is None:
-        pytest.skip("ember.autograd.Function is not attached")
-
-    class Cube(Function):
-        @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
-            return x**3
-
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x**2
-
-    class CubeFrozen(Cube):
-        @staticmethod
-        def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            return g * 3 * x.detach() ** 2  # right value, but no graph to x
-
-    x = _x(ember, RNG.standard_normal(3) + 1.0)
-    assert gradcheck(Cube.apply, (x,)) and gradcheck(CubeFrozen.apply, (x,))
-    assert gradgradcheck(Cube.apply, (x,))
-    assert not gradgradcheck(CubeFrozen.apply, (x,), raise_exception=False)
