@@ -41,7 +41,6 @@ from .backend import xp
 from .ops import activations as A
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
-from .ops import index_put as P
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
@@ -227,16 +226,6 @@ def _permute(fn, g):
 @rule(S.Expand)
 def _expand(fn, g):
     return (sum_to(g, fn.shape),)
-
-
-@rule(S.GetItem)
-def _getitem(fn, g):
-    if S._has_array_index(fn.index):
-        raise NotImplementedError(
-            "create_graph=True: indexing with arrays or masks has no recorded derivative yet"
-        )
-    zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
-    return (apply(P.SetItem, zeros, g, index=fn.index),)
 
 
 @rule(S.Split)

@@ -11,8 +11,8 @@ place of x that output element j reads), and the map and its transpose are then 
 at those positions and a scatter_add into zeros (``_take`` and ``_put_add``), each the
 other's derivative (autograd_higher_index_loss.py), so every order is recorded. What stays
 constant (the places a write covers, a max pool's winners, tie weights) is a constant mask.
-The GetItem rule here takes over autograd_higher.py's, which refuses array and mask indices,
-and hands basic ones back to it. grid_sample, conv3d and the chunked cross-entropy are
+The GetItem rule (basic and advanced indices) lives here, beside SetItem and IndexPut, its
+derivatives. grid_sample, conv3d and the chunked cross-entropy are
 differentiated through composed forms.
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from math import prod
 
-from .autograd_higher import RULES, _input, rule, sum_to
+from .autograd_higher import _input, rule, sum_to
 from .autograd_higher_fused import _vjp
 from .backend import scatter_add, strided_view, xp
 from .ops import conv3d as C3
@@ -73,15 +73,15 @@ def _to_value_shape(t: Tensor, v_shape) -> Tensor:
 
 # ---------------------------------------------------------------- indexing and placement
 
-_basic_getitem = RULES[S.GetItem]  # autograd_higher.py's rule: ints, slices, None, Ellipsis
-
 
 @rule(S.GetItem)
 def _getitem(fn, g):
-    """y = x[index]:  ∂L/∂x = g added back at the places the index read (repeats add up);
-    any NumPy index: integer arrays, masks, and their mixtures with slices."""
+    """y = x[index]:  ∂L/∂x = g added back at the places the index read (repeats add up).
+    A basic index (ints, slices, None, Ellipsis) reads each place at most once: g written into
+    zeros there; integer arrays, masks and their mixtures with slices: a scatter-add."""
     if not S._has_array_index(fn.index):
-        return _basic_getitem(fn, g)
+        zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
+        return (apply(P.SetItem, zeros, g, index=fn.index),)
     return (_put_add(fn.shape, _positions(fn.shape)[fn.index], g),)
 
 

@@ -2,8 +2,8 @@
 
 Code written ``import torch.nn.functional as F`` reads ``import ember.nn.functional as F``.
 Every public name of ember.functional (its ``__all__``) is this module's too, and so is
-``multi_head_attention_forward``, which runs nn.MultiheadAttention's forward on given weights
-(it lives in nn because functional sits below nn).
+``multi_head_attention_forward``: multi-head attention as a function of given weights (it
+lives in nn/attention_forward.py beside nn.MultiheadAttention, which shares its arithmetic).
 """
 
 from ..functional import *  # noqa: F403 - the whole public F, under torch's path
