@@ -190,13 +190,16 @@ def _sum(fn, g):
 
 @rule(L.MatMul)
 def _matmul(fn, g):
+    """y = a @ b:  ∂L/∂a = g·bᵀ,  ∂L/∂b = aᵀ·g, summed over broadcast batch dims. A 1-D a is
+    a row (1, n) and a 1-D b a column (n, 1), as matmul reads them; g gets those 1s back."""
     a, b = _input(fn, 0, "a"), _input(fn, 1, "b")
-    if a.ndim < 2 or b.ndim < 2:
-        raise NotImplementedError(
-            "create_graph=True: matmul with a 1-D operand has no recorded derivative yet;"
-            " reshape it to 2-D"
-        )
-    return sum_to(g @ b.transpose(-1, -2), a.shape), sum_to(a.transpose(-1, -2) @ g, b.shape)
+    a2 = a.reshape(1, *a.shape) if a.ndim == 1 else a
+    b2 = b.reshape(*b.shape, 1) if b.ndim == 1 else b
+    batch = xp.broadcast_shapes(tuple(a2.shape[:-2]), tuple(b2.shape[:-2]))
+    g2 = g.reshape(*batch, a2.shape[-2], b2.shape[-1])
+    ga = sum_to(g2 @ b2.transpose(-1, -2), a2.shape).reshape(*a.shape)
+    gb = sum_to(a2.transpose(-1, -2) @ g2, b2.shape).reshape(*b.shape)
+    return ga, gb
 
 
 @rule(L.Linear)

@@ -62,6 +62,13 @@ CASES = {
         (x * lib.tensor(ZEROED)).prod(1).sum() + (x + 1.0).prod(0).sum()
     ),
     "cumsum": lambda lib, x: x.cumsum(1) * x + x.cumsum(0) ** 2,
+    # matmul with 1-D operands: matrix·vector, vector·matrix, vector·vector, batch·vector
+    "matmul_1d": lambda lib, x: (
+        (x @ (x[0] * x[1])) ** 2
+        + ((x[2] * x[2]) @ x.transpose(0, 1)).sum() * x[0, 0]
+        + (x[0] @ x[1]) ** 3
+        + ((x.reshape(3, 1, 4) * x[:, None, :]) @ x[1]).sum() ** 2
+    ).sum(),
 }
 
 
