@@ -10,8 +10,6 @@ stride-1 convolution of the zero-inserted input with the flipped kernel.
 
 from __future__ import annotations
 
-import string
-
 from .autograd_higher import _input, rule, sum_to
 from .autograd_higher_fused import _vjp
 from .backend import errstate, xp
@@ -21,7 +19,7 @@ from .ops import elementwise as E
 from .ops import index as I
 from .ops import loss as LO
 from .ops import shape as S
-from .ops.einsum import Einsum
+from .ops.einsum import Einsum, diagonal_spread
 from .tensor import Tensor, apply
 
 
@@ -170,17 +168,8 @@ def _einsum_grad(fn, k: int, g: Tensor, operands, sizes) -> Tensor:
         gk = gk.reshape(*(sizes[c] if c in kept else 1 for c in unique))
         gk = gk.expand(*(sizes[c] for c in unique))
     if len(unique) != len(s):  # a repeated index: the gradient lives on the diagonal
-        spare = iter(c for c in string.ascii_letters if c not in set(s))
-        subs, deltas = [], []
-        for i, c in enumerate(s):
-            if c in s[:i]:
-                fresh = next(spare)
-                subs.append(fresh)
-                deltas.append(c + fresh)
-            else:
-                subs.append(c)
+        equation, deltas = diagonal_spread(s, unique)
         eyes = [Tensor(xp.eye(sizes[d[0]], dtype=g.dtype)) for d in deltas]
-        equation = ",".join([unique, *deltas]) + "->" + "".join(subs)
         gk = apply(Einsum, gk, *eyes, equation=equation)
     axes = tuple(i for i, (n, m) in enumerate(zip(a.shape, gk.shape)) if n == 1 and m != 1)
     if axes:

@@ -22,6 +22,23 @@ from ..function import Function
 _LETTERS = string.ascii_letters
 
 
+def diagonal_spread(s: str, unique: str) -> tuple[str, list[str]]:
+    """The einsum that puts a gradient over an operand's distinct indices ``unique`` back onto
+    the operand's subscripts ``s``, where an index repeats (a diagonal, as in "ii"): each
+    repeat gets a fresh letter tied to the first by a Kronecker delta δ (an identity matrix).
+    Returns the equation (gradient, then one δ per repeat) and the δs' subscripts."""
+    spare = iter(c for c in _LETTERS if c not in set(s))
+    subs, deltas = [], []
+    for i, c in enumerate(s):
+        if c in s[:i]:
+            fresh = next(spare)
+            subs.append(fresh)
+            deltas.append(c + fresh)
+        else:
+            subs.append(c)
+    return ",".join([unique, *deltas]) + "->" + "".join(subs), deltas
+
+
 def parse_equation(equation: str, shapes: list) -> tuple[list[str], str]:
     """(input subscripts, output subscripts) in explicit form, each "..." replaced by letters.
 
@@ -101,17 +118,9 @@ class Einsum(Function):
             shape = tuple(sizes[c] if c in kept else 1 for c in unique)
             gk = xp.broadcast_to(gk.reshape(shape), tuple(sizes[c] for c in unique))
         if len(unique) != len(s):  # a repeated index: the gradient lives on the diagonal
-            spare = iter(c for c in _LETTERS if c not in set(s))
-            subs, deltas = [], []
-            for i, c in enumerate(s):
-                if c in s[:i]:
-                    fresh = next(spare)
-                    subs.append(fresh)
-                    deltas.append(c + fresh)
-                else:
-                    subs.append(c)
+            equation, deltas = diagonal_spread(s, unique)
             eyes = [xp.eye(sizes[d[0]], dtype=g.dtype) for d in deltas]
-            gk = xp.einsum(",".join([unique, *deltas]) + "->" + "".join(subs), gk, *eyes)
+            gk = xp.einsum(equation, gk, *eyes)
         # a dim of size 1 that broadcast against a longer one gets the sum over it
         axes = tuple(i for i, (n, m) in enumerate(zip(a.shape, gk.shape)) if n == 1 and m != 1)
         if axes:
