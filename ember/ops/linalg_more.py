@@ -149,7 +149,7 @@ class Solve(Function):
     def forward(self, a, b, vector=False):
         self.a_shape, self.b_shape, self.vector = a.shape, b.shape, vector
         b2 = b[..., None] if vector else b
-        self.a, self.x = a, solve(a, b2)
+        self.a, self.b, self.x = a, b, solve(a, b2)  # b kept (a reference) for create_graph
         return self.x[..., 0] if vector else self.x
 
     def backward(self, g):

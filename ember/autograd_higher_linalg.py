@@ -1,0 +1,65 @@
+"""Recorded derivatives (autograd_higher.py) of the basic linear-algebra ops: inv, solve, det
+and slogdet. Each rule writes the op's backward with recorded ops of the same family (an
+inverse is differentiated with an inverse again), so every order is recorded:
+
+    Y = A⁻¹:          Ā = −Yᵀ Ȳ Yᵀ
+    X = A⁻¹B:         B̄ = A⁻ᵀ X̄,   Ā = −B̄ Xᵀ
+    d = det A:        Ā = d̄ · d · A⁻ᵀ          (A invertible)
+    l = log|det A|:   Ā = l̄ · A⁻ᵀ
+
+The first-order det backward stays right at a singular A (cofactors from the SVD); the
+recorded one needs A⁻¹ and says so there. The decompositions (cholesky, eigh, svd, qr …)
+have no recorded derivative yet.
+"""
+
+from __future__ import annotations
+
+from .autograd_higher import _input, rule, sum_to
+from .backend import xp
+from .ops import linalg_more as M
+from .ops.linalg_more import LinAlgError
+from .tensor import Tensor, apply
+
+
+def _inverse_transposed(a: Tensor, what: str) -> Tensor:
+    try:
+        return apply(M.Inv, a).transpose(-1, -2)
+    except LinAlgError:
+        raise LinAlgError(
+            f"create_graph=True: the recorded derivative of {what} needs A⁻¹, and A is singular"
+        ) from None
+
+
+@rule(M.Inv)
+def _inv(fn, g):
+    a = fn.parents[0]
+    yt = apply(M.Inv, a).transpose(-1, -2)
+    return (-(yt @ g @ yt),)
+
+
+@rule(M.Solve)
+def _solve(fn, g):
+    a, b = _input(fn, 0, "a"), _input(fn, 1, "b")
+    x = apply(M.Solve, a, b, vector=fn.vector)
+    gb = apply(M.Solve, a.transpose(-1, -2), g, vector=fn.vector)
+    ga = None
+    if fn.parents[0] is not None:
+        gb2, x2 = (gb.unsqueeze(-1), x.unsqueeze(-1)) if fn.vector else (gb, x)
+        ga = sum_to(-(gb2 @ x2.transpose(-1, -2)), fn.a_shape)
+    return ga, sum_to(gb, fn.b_shape)
+
+
+@rule(M.Det)
+def _det(fn, g):
+    a = fn.parents[0]
+    d = apply(M.Det, a)
+    return ((g * d).unsqueeze(-1).unsqueeze(-1) * _inverse_transposed(a, "det"),)
+
+
+@rule(M.SlogDet)
+def _slogdet(fn, gys):
+    a = fn.parents[0]
+    g = gys[1]
+    if g is None:
+        return (Tensor(xp.zeros(a.shape, dtype=a.dtype)),)
+    return (g.unsqueeze(-1).unsqueeze(-1) * _inverse_transposed(a, "slogdet"),)
