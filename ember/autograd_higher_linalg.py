@@ -1,9 +1,10 @@
-"""Recorded derivatives (autograd_higher.py) of the basic linear-algebra ops: inv, solve, det
-and slogdet. Each rule writes the op's backward with recorded ops of the same family (an
-inverse is differentiated with an inverse again), so every order is recorded:
+"""Recorded derivatives (autograd_higher.py) of the basic linear-algebra ops: inv, solve,
+solve_triangular, det and slogdet. Each rule writes the op's backward with recorded ops of the
+same family (an inverse is differentiated with an inverse again), so every order is recorded:
 
     Y = A⁻¹:          Ā = −Yᵀ Ȳ Yᵀ
     X = A⁻¹B:         B̄ = A⁻ᵀ X̄,   Ā = −B̄ Xᵀ
+    X = T⁻¹B:         the same, Ā kept on the triangle T reads (T of A, triangular)
     d = det A:        Ā = d̄ · d · A⁻ᵀ          (A invertible)
     l = log|det A|:   Ā = l̄ · A⁻ᵀ
 
@@ -46,6 +47,20 @@ def _solve(fn, g):
     if fn.parents[0] is not None:
         gb2, x2 = (gb.unsqueeze(-1), x.unsqueeze(-1)) if fn.vector else (gb, x)
         ga = sum_to(-(gb2 @ x2.transpose(-1, -2)), fn.a_shape)
+    return ga, sum_to(gb, fn.b_shape)
+
+
+@rule(M.SolveTriangular)
+def _solve_triangular(fn, g):
+    a, b = _input(fn, 0, "a"), _input(fn, 1, "b")
+    kind = {"unitriangular": fn.unitriangular}
+    x = apply(M.SolveTriangular, a, b, upper=fn.upper, **kind)
+    # Tᵀ is the other triangle of Aᵀ, so B̄ = T⁻ᵀX̄ is a triangular solve again
+    gb = apply(M.SolveTriangular, a.transpose(-1, -2), g, upper=not fn.upper, **kind)
+    ga = None
+    if fn.parents[0] is not None:
+        read = Tensor(fn.mask.astype(g.dtype))  # the entries of A that T is made of
+        ga = sum_to(-(gb @ x.transpose(-1, -2)) * read, fn.a_shape)
     return ga, sum_to(gb, fn.b_shape)
 
 

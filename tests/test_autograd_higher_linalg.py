@@ -1,5 +1,5 @@
-"""Second (and third) derivatives of inv, solve, det and slogdet against torch, float64: the
-gradient with create_graph=True, then a Hessian-vector product through it."""
+"""Second (and third) derivatives of inv, solve, solve_triangular, det and slogdet against
+torch, float64: the gradient with create_graph=True, then a Hessian-vector product through it."""
 
 import numpy as np
 import pytest
@@ -16,6 +16,10 @@ CASES = {
     "solve_matrix": lambda lib, a, b: (lib.linalg.solve(a, b) ** 2).sum(),
     "solve_vector": lambda lib, a, b: (lib.linalg.solve(a[0], b[0, :, 0] * b[1, :, 1]) ** 3).sum(),
     "solve_broadcast": lambda lib, a, b: (lib.linalg.solve(a, b[0]) * b[1]).sum() ** 2,
+    "solve_triangular": lambda lib, a, b: (
+        (lib.linalg.solve_triangular(a, b, upper=True) ** 2).sum()
+        + (lib.linalg.solve_triangular(a[0], b[1], upper=False, unitriangular=True) ** 3).sum()
+    ),
     "det": lambda lib, a, b: (lib.linalg.det(a) ** 2).sum() + lib.linalg.det(a * b.sum()).sum(),
     "slogdet": lambda lib, a, b: (lib.linalg.slogdet(a)[1] ** 2).sum() * b.sum(),
 }

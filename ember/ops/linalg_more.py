@@ -174,6 +174,7 @@ class SolveTriangular(Function):
         if unitriangular:
             t = t + xp.eye(n, dtype=a.dtype)
         self.a_shape, self.b_shape = a.shape, b.shape
+        self.a, self.b, self.upper, self.unitriangular = a, b, upper, unitriangular  # create_graph
         self.t, self.x = t, solve(t, b, "linalg.solve_triangular")
         return self.x
 
