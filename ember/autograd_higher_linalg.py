@@ -1,15 +1,17 @@
 """Recorded derivatives (autograd_higher.py) of the basic linear-algebra ops: inv, solve,
-solve_triangular, det and slogdet. Each rule writes the op's backward with recorded ops of the
-same family (an inverse is differentiated with an inverse again), so every order is recorded:
+solve_triangular, det, slogdet and cholesky. Each rule writes the op's backward with recorded
+ops of the same family (an inverse is differentiated with an inverse again), so every order is
+recorded:
 
     Y = A⁻¹:          Ā = −Yᵀ Ȳ Yᵀ
     X = A⁻¹B:         B̄ = A⁻ᵀ X̄,   Ā = −B̄ Xᵀ
     X = T⁻¹B:         the same, Ā kept on the triangle T reads (T of A, triangular)
     d = det A:        Ā = d̄ · d · A⁻ᵀ          (A invertible)
     l = log|det A|:   Ā = l̄ · A⁻ᵀ
+    A = L Lᵀ:         Ā = L⁻ᵀ Φ L⁻¹,  Φ = ½(T + tril(T, −1)ᵀ),  T = tril(Lᵀ L̄)   (as torch)
 
 The first-order det backward stays right at a singular A (cofactors from the SVD); the
-recorded one needs A⁻¹ and says so there. The decompositions (cholesky, eigh, svd, qr …)
+recorded one needs A⁻¹ and says so there. The other decompositions (eigh, svd, qr, lu)
 have no recorded derivative yet.
 """
 
@@ -78,3 +80,19 @@ def _slogdet(fn, gys):
     if g is None:
         return (Tensor(xp.zeros(a.shape, dtype=a.dtype)),)
     return (g.unsqueeze(-1).unsqueeze(-1) * _inverse_transposed(a, "slogdet"),)
+
+
+def _upper_solve(u: Tensor, b: Tensor) -> Tensor:
+    """U⁻¹B for an upper-triangular U, recorded."""
+    return apply(M.SolveTriangular, u, b, upper=True, unitriangular=False)
+
+
+@rule(M.Cholesky)
+def _cholesky(fn, g):
+    a = fn.parents[0]
+    lt = apply(M.Cholesky, a).transpose(-1, -2)  # Lᵀ, upper triangular
+    gl = g.transpose(-1, -2) if fn.upper else g  # L̄
+    t = (lt @ gl).tril()
+    phi = (t + t.tril(-1).transpose(-1, -2)) * 0.5
+    x = _upper_solve(lt, phi)  # L⁻ᵀ Φ
+    return (_upper_solve(lt, x.transpose(-1, -2)).transpose(-1, -2),)  # L⁻ᵀ Φ L⁻¹

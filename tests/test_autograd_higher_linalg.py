@@ -1,5 +1,6 @@
-"""Second (and third) derivatives of inv, solve, solve_triangular, det and slogdet against
-torch, float64: the gradient with create_graph=True, then a Hessian-vector product through it."""
+"""Second (and third) derivatives of inv, solve, solve_triangular, det, slogdet and cholesky
+against torch, float64: the gradient with create_graph=True, then a Hessian-vector product
+through it."""
 
 import numpy as np
 import pytest
@@ -19,6 +20,10 @@ CASES = {
     "solve_triangular": lambda lib, a, b: (
         (lib.linalg.solve_triangular(a, b, upper=True) ** 2).sum()
         + (lib.linalg.solve_triangular(a[0], b[1], upper=False, unitriangular=True) ** 3).sum()
+    ),
+    "cholesky": lambda lib, a, b: (
+        (lib.linalg.cholesky(a @ a.transpose(-1, -2)) ** 3).sum()
+        + (lib.linalg.cholesky(a[0] @ a[0].transpose(-1, -2), upper=True) @ b[0]).sum() ** 2
     ),
     "det": lambda lib, a, b: (lib.linalg.det(a) ** 2).sum() + lib.linalg.det(a * b.sum()).sum(),
     "slogdet": lambda lib, a, b: (lib.linalg.slogdet(a)[1] ** 2).sum() * b.sum(),
