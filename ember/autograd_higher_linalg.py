@@ -43,10 +43,10 @@ def _inv(fn, g):
 @rule(M.Solve)
 def _solve(fn, g):
     a, b = _input(fn, 0, "a"), _input(fn, 1, "b")
-    x = apply(M.Solve, a, b, vector=fn.vector)
     gb = apply(M.Solve, a.transpose(-1, -2), g, vector=fn.vector)
     ga = None
     if fn.parents[0] is not None:
+        x = apply(M.Solve, a, b, vector=fn.vector)  # X again, recorded: Ā depends on it
         gb2, x2 = (gb.unsqueeze(-1), x.unsqueeze(-1)) if fn.vector else (gb, x)
         ga = sum_to(-(gb2 @ x2.transpose(-1, -2)), fn.a_shape)
     return ga, sum_to(gb, fn.b_shape)
@@ -54,13 +54,12 @@ def _solve(fn, g):
 
 @rule(M.SolveTriangular)
 def _solve_triangular(fn, g):
-    a, b = _input(fn, 0, "a"), _input(fn, 1, "b")
-    kind = {"unitriangular": fn.unitriangular}
-    x = apply(M.SolveTriangular, a, b, upper=fn.upper, **kind)
+    a, b, unit = _input(fn, 0, "a"), _input(fn, 1, "b"), fn.unitriangular
     # Tᵀ is the other triangle of Aᵀ, so B̄ = T⁻ᵀX̄ is a triangular solve again
-    gb = apply(M.SolveTriangular, a.transpose(-1, -2), g, upper=not fn.upper, **kind)
+    gb = apply(M.SolveTriangular, a.transpose(-1, -2), g, upper=not fn.upper, unitriangular=unit)
     ga = None
     if fn.parents[0] is not None:
+        x = apply(M.SolveTriangular, a, b, upper=fn.upper, unitriangular=unit)  # X, recorded
         read = Tensor(fn.mask.astype(g.dtype))  # the entries of A that T is made of
         ga = sum_to(-(gb @ x.transpose(-1, -2)) * read, fn.a_shape)
     return ga, sum_to(gb, fn.b_shape)
