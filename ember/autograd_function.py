@@ -171,12 +171,14 @@ class _CustomNode(_ArrayFunction):
     def name(self) -> str:
         return self.fn_name
 
-    def _grad_tensors(self, gys, make):
+    def _grad_tensors(self, gys):
+        """The incoming gradients as Tensors (zeros for a missing one, unless the user's
+        set_materialize_grads(False) asked for None)."""
         out = []
         for g, (shape, dtype) in zip(gys, self.out_shapes):
             if g is None and self.ctx.materialize_grads:
                 g = Tensor(xp.zeros(shape, dtype=dtype))
-            out.append(g if g is None or isinstance(g, Tensor) else make(g))
+            out.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
         return out
 
     def _checked(self, grads) -> list:
@@ -205,7 +207,7 @@ class _CustomNode(_ArrayFunction):
         return picked
 
     def backward(self, *gys):
-        grads = self._grad_tensors(gys, Tensor)
+        grads = self._grad_tensors(gys)
         with no_grad():
             result = self.cls.backward(self.ctx, *grads)
         return tuple(
@@ -218,7 +220,7 @@ class _CustomNode(_ArrayFunction):
 def _custom_recorded(fn, g):
     """create_graph=True: the user's backward, run with the graph recorded."""
     gys = g if fn.multi_output else [g]
-    grads = fn._checked(fn.cls.backward(fn.ctx, *fn._grad_tensors(gys, Tensor)))
+    grads = fn._checked(fn.cls.backward(fn.ctx, *fn._grad_tensors(gys)))
     if not getattr(fn.cls.backward, "once_differentiable", False):
         return tuple(grads)
     # values only. As torch: where an incoming gradient is itself differentiable, the value
