@@ -3,11 +3,14 @@
 Every check holds ember's derivatives against central differences in float64, J_num's column
 i being (f(x + ε·e_i) − f(x − ε·e_i)) / 2ε, and passes where |a − n| ≤ atol + rtol·|n|:
 
-- reverse mode (``check_backward_ad``, on by default): the gradient of s = Σ w ⊙ f(inputs)
+- reverse mode (``check_backward_ad``, on by default): the whole Jacobian, as torch's default
+  (slow) mode: row e of ∂out/∂input is the backward of the one-hot grad_output e, held
+  against row e of J_num. With ``fast_mode=True``, only the gradient of s = Σ w ⊙ f(inputs)
   (w fixed random weights, so every output element matters), i.e. wᵀJ from one backward,
-  against the central difference of s; the backward is run twice over the retained graph and
-  must agree with itself within ``nondet_tol`` (torch's reentrancy check), and zero
-  grad_outputs must give zero gradients (torch's "backward not multiplied by grad_output");
+  against the central difference of s. Either way wᵀJ's backward is run twice over the
+  retained graph and must agree with itself within ``nondet_tol`` (torch's reentrancy
+  check), and zero grad_outputs must give zero gradients (torch's "backward not multiplied
+  by grad_output");
 - forward mode (``check_forward_ad``): J·e_i for every input element i, each an
   ``ember.autograd.functional.jvp`` — ember has no forward-mode AD, so J·v comes from
   differentiating the backward again (the double-vjp trick) — against J_num's columns;
@@ -20,14 +23,17 @@ from __future__ import annotations
 
 from .backend import xp
 from .function import enable_grad, no_grad
+from .gradcheck_jacobian import (  # noqa: F401 - GradcheckError: public as ember.GradcheckError
+    GradcheckError,
+    _as_tuple,
+    _check_batched,
+    _check_forward,
+    _first_mismatch,
+    _numerical_jacobian,
+    _perturbed,
+    _unravel,
+)
 from .tensor import Tensor
-
-
-class GradcheckError(AssertionError):
-    """Analytic and numerical gradients disagree; the message names where."""
-
-
-_N_BATCHED = 3  # grad_outputs stacked per output by check_batched_grad (torch vmaps over 2)
 
 _NO_BATCHED_FORWARD = (
     "gradcheck(check_batched_forward_grad=True) needs vmap over forward-mode AD, and ember has"
@@ -36,10 +42,6 @@ _NO_BATCHED_FORWARD = (
     " against finite differences) and check_batched_grad=True (several grad_outputs through one"
     " graph) instead."
 )
-
-
-def _as_tuple(out):
-    return out if isinstance(out, (tuple, list)) else (out,)
 
 
 def gradcheck(
@@ -78,8 +80,10 @@ def gradcheck(
     never call it. ``check_batched_forward_grad=True`` raises NotImplementedError (no vmap, no
     forward mode). Accepted and not checked: ``check_undefined_grad`` (ember has no undefined
     gradients: a missing one is zeros, or None for a custom Function that asked for it),
-    ``fast_mode`` (the reverse check is already one random projection) and ``masked`` (no
-    sparse tensors).
+    and ``masked`` (no sparse tensors). ``fast_mode=False`` (the default, as torch) compares
+    the whole Jacobian: row e of ∂out/∂input from a backward of the one-hot grad_output e,
+    against the central differences, element by element; ``fast_mode=True`` compares only the
+    random projection wᵀJ (one backward), still element by element over the inputs.
     """
     if not (check_forward_ad or check_backward_ad):
         raise AssertionError(
@@ -107,12 +111,17 @@ def gradcheck(
     if not out_idx:
         raise GradcheckError("gradcheck: no output requires grad")
     try:
+        jac = None
         if check_backward_ad:
             _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol,
-                           check_grad_dtypes)  # fmt: skip
+                           check_grad_dtypes, fast_mode)  # fmt: skip
+            if not fast_mode:  # every row of J by its own backward, against J_num (torch's)
+                jac = _numerical_jacobian(fn, inputs, wrt, out_idx, eps)
+                _check_jacobian(inputs, outs, wrt, out_idx, jac, atol, rtol)
             _check_mul_by_grad_output(fn, inputs, wrt, out_idx)
         if check_forward_ad or check_batched_grad:
-            jac = _numerical_jacobian(fn, inputs, wrt, out_idx, eps)
+            if jac is None:
+                jac = _numerical_jacobian(fn, inputs, wrt, out_idx, eps)
             if check_forward_ad:
                 _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_grad_dtypes)
             if check_batched_grad:
@@ -124,8 +133,12 @@ def gradcheck(
     return True
 
 
-# ------------------------------------------------------------ reverse mode: wᵀJ
-def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, check_dtypes):
+# ------------------------------------------------------------ reverse mode: wᵀJ, and J
+def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, check_dtypes,
+                   fast_mode):  # fmt: skip
+    """wᵀJ from one backward, run twice (reentrancy, dtypes); with ``fast_mode`` also held
+    against the central difference of wᵀf, input element by input element (otherwise
+    _check_jacobian compares all of J)."""
     from .autograd_grad import grad as autograd_grad
 
     rng = xp.random.default_rng(seed)
@@ -143,7 +156,7 @@ def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, che
     # autograd.grad, as torch: inputs that are views of other tensors get theirs too
     diff = [inputs[k] for k in wrt]
     first = autograd_grad(total, diff, retain_graph=True, allow_unused=True)
-    again = autograd_grad(total, diff, allow_unused=True)
+    again = autograd_grad(total, diff, retain_graph=not fast_mode, allow_unused=True)
     for k, g, g_again in zip(wrt, first, again):
         x = inputs[k]
         if check_dtypes and g is not None and g.dtype != x.dtype:
@@ -152,7 +165,7 @@ def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, che
             )
         analytic = xp.zeros(x.shape) if g is None else g.array
         a_flat = analytic.reshape(-1)
-        for i in range(x.numel()):
+        for i in range(x.numel() if fast_mode else 0):
             plus, minus = _perturbed(x, i, eps, scalar)
             numeric = (plus - minus) / (2 * eps)
             if abs(numeric - a_flat[i]) > atol + rtol * abs(numeric):
@@ -171,6 +184,34 @@ def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, che
             )
 
 
+def _check_jacobian(inputs, outs, wrt, out_idx, jac, atol, rtol) -> None:
+    """torch's slow mode: row e of ∂outs[j]/∂inputs[k] is the backward of the one-hot
+    grad_output e_e, each held against the same row of J_num, element by element."""
+    from .autograd_grad import grad as autograd_grad
+
+    diff = [inputs[k] for k in wrt]
+    for j in out_idx:
+        o = outs[j]
+        rows = {k: xp.zeros((o.numel(), inputs[k].numel())) for k in wrt}
+        for e in range(o.numel()):
+            one_hot = xp.zeros(o.shape, dtype=o.dtype)
+            one_hot.reshape(-1)[e] = 1
+            grads = autograd_grad(o, diff, Tensor(one_hot), retain_graph=True, allow_unused=True)
+            for k, g in zip(wrt, grads):
+                if g is not None:
+                    rows[k][e] = g.array.reshape(-1)
+        for k in wrt:
+            bad = _first_mismatch(rows[k], jac[j, k], atol, rtol)
+            if bad is not None:
+                e, i = divmod(bad, max(1, inputs[k].numel()))
+                raise GradcheckError(
+                    f"Jacobian mismatch for output {j} (shape {tuple(o.shape)}) with respect to"
+                    f" input {k} (shape {tuple(inputs[k].shape)}) at output index"
+                    f" {_unravel(e, o.shape)}, input index {_unravel(i, inputs[k].shape)}:"
+                    f" analytic {float(rows[k][e, i])!r}, numerical {float(jac[j, k][e, i])!r}"
+                )
+
+
 def _check_mul_by_grad_output(fn, inputs, wrt, out_idx) -> None:
     """torch's: zero grad_outputs must give zero gradients (a backward is linear in them)."""
     from .autograd_grad import grad as autograd_grad
@@ -186,157 +227,6 @@ def _check_mul_by_grad_output(fn, inputs, wrt, out_idx) -> None:
                 f"backward not multiplied by grad_output (input {k}: zero grad_outputs give"
                 f" {g.array.reshape(-1)[:6]})"
             )
-
-
-def _perturbed(x: Tensor, i: int, eps: float, evaluate) -> tuple:
-    """``evaluate()`` with element i (row-major) of x raised by ε, then lowered by ε; x is
-    written through its own array at the index, so a view or a transposed input is perturbed
-    as it is seen, and restored after."""
-    where = _unravel(i, x.shape)
-    old = x.array[where].item()  # a number: CuPy's x[where] is a view that the writes would move
-    x.array[where] = old + eps
-    plus = evaluate()
-    x.array[where] = old - eps
-    minus = evaluate()
-    x.array[where] = old
-    return plus, minus
-
-
-def _unravel(i: int, shape: tuple) -> tuple:
-    """The index tuple of flat position i in a row-major array of ``shape``."""
-    where = []
-    for n in reversed(shape):
-        i, r = divmod(i, n)
-        where.append(r)
-    return tuple(reversed(where))
-
-
-# ------------------------------------------------------------ the numerical Jacobian
-def _numerical_jacobian(fn, inputs, wrt, out_idx, eps) -> dict:
-    """{(output j, input k): J_num of shape (outs[j].size, inputs[k].size)}, column i the
-    central difference along e_i."""
-
-    def evaluate():
-        with no_grad():
-            outs = _as_tuple(fn(*inputs))
-            return [xp.array(outs[j].array, dtype=xp.float64).reshape(-1) for j in out_idx]
-
-    sizes = [n.size for n in evaluate()]
-    jac = {}
-    for k in wrt:
-        cols = []
-        for i in range(inputs[k].numel()):
-            plus, minus = _perturbed(inputs[k], i, eps, evaluate)
-            cols.append([(p - m) / (2 * eps) for p, m in zip(plus, minus)])
-        for pos, j in enumerate(out_idx):
-            jac[j, k] = (
-                xp.stack([c[pos] for c in cols], axis=1) if cols else xp.zeros((sizes[pos], 0))
-            )
-    return jac
-
-
-def _first_mismatch(analytic, numeric, atol, rtol) -> int | None:
-    bad = xp.abs(analytic - numeric) > atol + rtol * xp.abs(numeric)
-    return int(xp.argmax(bad)) if bool(bad.any()) else None
-
-
-# ------------------------------------------------------------ forward mode: J·e_i
-def _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_dtypes) -> None:
-    from .autograd_functional import jvp
-
-    diff = tuple(inputs[k] for k in wrt)
-
-    def f(*xs):
-        """fn of the inputs that require grad, giving the outputs that do."""
-        full = list(inputs)
-        for k, x in zip(wrt, xs):
-            full[k] = x
-        outs = _as_tuple(fn(*full))
-        return tuple(outs[j] for j in out_idx)
-
-    with enable_grad():
-        outs = _as_tuple(fn(*inputs))
-    _refuse_custom_jvp(outs)
-    for pos, k in enumerate(wrt):
-        x = inputs[k]
-        for i in range(x.numel()):
-            v = [xp.zeros(t.shape, dtype=t.dtype) for t in diff]
-            v[pos].reshape(-1)[i] = 1.0
-            try:
-                _, jv = jvp(f, diff, tuple(Tensor(a) for a in v))
-            except (RuntimeError, NotImplementedError) as e:
-                e.add_note(
-                    "gradcheck(check_forward_ad=True): ember has no forward-mode AD; J·v is the"
-                    " derivative of the backward (double vjp), so every op needs a recorded"
-                    " second derivative and custom backwards must stay differentiable"
-                )
-                raise
-            for out_pos, j in enumerate(out_idx):
-                a = jv[out_pos].array
-                if check_dtypes and a.dtype != outs[j].dtype:
-                    raise GradcheckError(
-                        f"Forward AD gradient has dtype mismatch: output {j} is {outs[j].dtype},"
-                        f" its J·v {a.dtype}"
-                    )
-                bad = _first_mismatch(a.reshape(-1), jac[j, k][:, i], atol, rtol)
-                if bad is not None:
-                    raise GradcheckError(
-                        f"gradcheck failed for the forward-mode derivative (J·v, check_forward_ad)"
-                        f" of output {j} at index {_unravel(bad, outs[j].shape)} w.r.t. input"
-                        f" {k} (shape {x.shape}) at index {_unravel(i, x.shape)}: analytic"
-                        f" {float(a.reshape(-1)[bad])!r}, numerical {float(jac[j, k][bad, i])!r}"
-                    )
-
-
-def _refuse_custom_jvp(outs) -> None:
-    """A custom Function's own ``jvp`` is never called (ember has no forward mode): passing
-    the check would say nothing about it, so it is refused."""
-    from .autograd_function import _CustomNode
-
-    seen, stack = set(), [o._ctx for o in outs if isinstance(o, Tensor) and o._ctx is not None]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, _CustomNode) and getattr(node.cls, "jvp", None) is not None:
-            raise NotImplementedError(
-                f"gradcheck(check_forward_ad=True): the custom Function {node.cls.__name__}"
-                " defines jvp, which ember never calls (it has no forward-mode AD; J·v comes"
-                " from the backward by the double-vjp trick), so the check could not test it."
-                " Check that jvp against finite differences yourself, and use"
-                " check_forward_ad=False here."
-            )
-        parents = getattr(node, "parents", None) or ()
-        stack.extend(p._ctx for p in parents if p is not None and p._ctx is not None)
-
-
-# ------------------------------------------------------------ batched: v_bᵀJ, one by one
-def _check_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed) -> None:
-    from .autograd_grad import grad as autograd_grad
-
-    rng = xp.random.default_rng(seed + 2)  # neither the reverse check's nor gradgradcheck's
-    diff = [inputs[k] for k in wrt]
-    with enable_grad():
-        outs = _as_tuple(fn(*inputs))
-    for j in out_idx:
-        o = outs[j]
-        for b in range(_N_BATCHED):
-            v = xp.asarray(rng.standard_normal(o.shape))
-            grads = autograd_grad(o, diff, Tensor(v), retain_graph=True, allow_unused=True)
-            for k, g in zip(wrt, grads):
-                x = inputs[k]
-                a = xp.zeros(x.numel()) if g is None else g.array.reshape(-1)
-                n = v.reshape(-1) @ jac[j, k]
-                bad = _first_mismatch(a, n, atol, rtol)
-                if bad is not None:
-                    raise GradcheckError(
-                        f"gradcheck failed for batched gradients (check_batched_grad; no vmap:"
-                        f" {_N_BATCHED} grad_outputs one by one through one graph) of output {j},"
-                        f" grad_output {b}, w.r.t. input {k} (shape {x.shape}) at index"
-                        f" {_unravel(bad, x.shape)}: analytic {float(a[bad])!r}, numerical"
-                        f" {float(n[bad])!r}"
-                    )
 
 
 def gradgradcheck(

@@ -86,6 +86,7 @@ def correct_cases(lib):
 
 OPTIONS = {
     "backward": {},
+    "fast": {"fast_mode": True},
     "forward": {"check_forward_ad": True},
     "forward_only": {"check_forward_ad": True, "check_backward_ad": False},
     "batched": {"check_batched_grad": True},
@@ -100,7 +101,9 @@ def test_each_option_passes_on_correct_ops(torch, opts):
             assert check(fn, inputs, **opts)
 
 
-MESSAGES = {"forward_only": "forward-mode derivative", "batched": "gradcheck failed for input 0"}
+#: what ember names first: the whole Jacobian by default (torch's slow mode), the projection
+#: wᵀJ element by element in fast mode, J·e_i with forward mode alone
+MESSAGES = {"forward_only": "forward-mode derivative", "fast": "gradcheck failed for input 0"}
 
 
 @pytest.mark.parametrize("opts", OPTIONS.values(), ids=list(OPTIONS))
@@ -108,7 +111,7 @@ def test_each_option_catches_a_wrong_backward_as_torch(torch, opts):
     assert fails(torch.autograd.gradcheck, cube(torch, "wrong"), _x(torch, A), **opts)
     assert fails(gradcheck, cube(ember, "wrong"), _x(ember, A), **opts)
     name = next(k for k, v in OPTIONS.items() if v == opts)
-    with pytest.raises(GradcheckError, match=MESSAGES.get(name, "gradcheck failed for input 0")):
+    with pytest.raises(GradcheckError, match=MESSAGES.get(name, "Jacobian mismatch for output 0")):
         gradcheck(cube(ember, "wrong"), (_x(ember, A),), **opts)
     # forward mode alone: J·e_i against the numerical Jacobian's column, analytic 2x², not 3x²
     if name == "forward_only":
@@ -119,14 +122,17 @@ def test_each_option_catches_a_wrong_backward_as_torch(torch, opts):
 
 
 def test_batched_grad_catches_a_backward_that_changes_between_calls(torch):
-    """A backward that returns its first result again: ember's reverse check (one random
-    projection, run twice with the same grad_output) cannot see it; several grad_outputs
-    through one graph can. torch sees it anyway (a row of J per grad_output)."""
+    """A backward that returns its first result again, whatever the grad_output: the whole
+    Jacobian (a row per one-hot grad_output, the default, as torch's) sees it; ember's fast
+    mode (one random projection, run twice with the same grad_output) cannot, and
+    check_batched_grad (several grad_outputs through one graph) can."""
     for opts in ({}, {"check_batched_grad": True}):
         assert fails(torch.autograd.gradcheck, cube(torch, "stateful"), _x(torch, A), **opts)
-    assert gradcheck(cube(ember, "stateful"), (_x(ember, A),))
+    with pytest.raises(GradcheckError, match="Jacobian mismatch for output 0"):
+        gradcheck(cube(ember, "stateful"), (_x(ember, A),))
+    assert gradcheck(cube(ember, "stateful"), (_x(ember, A),), fast_mode=True)
     with pytest.raises(GradcheckError, match="batched gradients .* grad_output 1"):
-        gradcheck(cube(ember, "stateful"), (_x(ember, A),), check_batched_grad=True)
+        gradcheck(cube(ember, "stateful"), (_x(ember, A),), fast_mode=True, check_batched_grad=True)
 
 
 def test_nondet_tol_is_torch_reentrancy_check(torch):

@@ -139,6 +139,12 @@ def test_gradcheck_names_input_index_and_both_values():
     w = ember.tensor(np.array([1.0, 2.0]), requires_grad=True)
     with pytest.raises(ember.GradcheckError) as err:
         ember.gradcheck(lambda a, b: apply(BadSquare, a) * b, [x, w])
+    msg = str(err.value)  # the whole Jacobian: which output element, which input element
+    assert "output 0 (shape (2, 2)) with respect to input 0 (shape (2, 2))" in msg
+    assert "at output index (0, 0), input index (0, 0)" in msg
+    assert "analytic 1.5, numerical 0.99999" in msg
+    with pytest.raises(ember.GradcheckError) as err:  # one projection: which input element
+        ember.gradcheck(lambda a, b: apply(BadSquare, a) * b, [x, w], fast_mode=True)
     msg = str(err.value)
     assert "input 0 (shape (2, 2)) at index (0, 0)" in msg
     assert "analytic" in msg and "numerical" in msg
