@@ -8,8 +8,10 @@ softmax(x)_i = e^{x_i} / Σ_j e^{x_j}
 GELU(x)      = x·Φ(x)
 SiLU(x)      = Swish(x) = x·σ(x)
 
-Signatures are torch's: ``inplace`` is accepted (the result is always a new tensor) and
-softmax's ``dim=None`` keeps torch's deprecated implicit choice, with its warning.
+Signatures are torch's: with ``inplace=True`` the input itself becomes the result and is
+returned (recorded as every in-place op is, ``tensor_inplace.py``: ``h = lin(x); F.relu(h,
+inplace=True)`` differentiates as torch's), and softmax's ``dim=None`` keeps torch's
+deprecated implicit choice, with its warning.
 """
 
 from __future__ import annotations
@@ -22,10 +24,14 @@ from ..tensor import Tensor, apply
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's names
+    if inplace:
+        return input._arith_("relu_", relu)
     return apply(E.ReLU, input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return input._arith_("leaky_relu_", lambda x: leaky_relu(x, negative_slope))
     return apply(E.LeakyReLU, input, slope=negative_slope)
 
 
@@ -69,6 +75,8 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    if inplace:
+        return input._arith_("silu_", silu)
     return apply(E.SiLU, input)
 
 

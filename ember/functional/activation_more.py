@@ -23,8 +23,8 @@ comparison torch's backward uses, so ∂/∂x at x = threshold picks the same si
 takes the side torch's does (NaN out, the gradient passed through). The branch a ``where``
 discards is clamped first, so it never overflows to inf (0·inf would be nan in the backward).
 ELU, SELU, CELU and LogSigmoid run torch's kernels as ops (ops/activations.py): composed, their
-gradients lose the tail (e^{x} below float32's half ulp of 1). ``inplace`` is accepted where
-torch takes it; the result is always a new tensor.
+gradients lose the tail (e^{x} below float32's half ulp of 1). ``inplace=True``, where torch
+takes it, makes the input itself the result, as torch's (recorded as every in-place op is).
 """
 
 from __future__ import annotations
@@ -58,6 +58,8 @@ def hardtanh(
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
         )
+    if inplace:
+        return input._arith_("hardtanh_", lambda x: hardtanh(x, min_val, max_val))
     x = input
     inside = ~((x.array <= min_val) | (x.array >= max_val))
     return where(inside, x, _const(x, xp.clip(x.array, min_val, max_val)))
@@ -65,17 +67,21 @@ def hardtanh(
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """ReLU6(x) = min(max(0, x), 6), torch's hardtanh(x, 0, 6)."""
-    return hardtanh(input, 0.0, 6.0)
+    return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """ELU(x) = x if x > 0 else α·(eˣ − 1)   (eˣ − 1 as expm1, exact near 0)."""
+    if inplace:
+        return input._arith_("elu_", lambda x: elu(x, alpha))
     return apply(AO.ELU, input, alpha=alpha)
 
 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α = 1.6732632…, λ = 1.0507009… (self-normalising,
     Klambauer et al. 2017)."""
+    if inplace:
+        return input._arith_("selu_", selu)
     return apply(AO.ELU, input, alpha=SELU_ALPHA, scale=SELU_SCALE)
 
 
@@ -83,6 +89,8 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)   (α ≠ 0)."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (x/α)")
+    if inplace:
+        return input._arith_("celu_", lambda x: celu(x, alpha))
     return apply(AO.ELU, input, alpha=alpha, input_scale=1.0 / alpha)
 
 
@@ -96,6 +104,8 @@ def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tenso
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Mish(x) = x·tanh(Softplus(x))   (Misra 2019)."""
+    if inplace:
+        return input._arith_("mish_", mish)
     return input * softplus(input).tanh()
 
 
@@ -109,6 +119,8 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
     ∂/∂x = 1/6 strictly between −3 and 3. (torch's CPU backward multiplies by 1/6 rounded to
     float32, 0.16666667163…; ember keeps the exact 1/6.)"""
+    if inplace:
+        return input._arith_("hardsigmoid_", hardsigmoid)
     x = input
     inside = (x > -3.0) & (x < 3.0)
     return where(inside, (x + 3.0) / 6.0, _const(x, xp.clip(x.array + 3.0, 0.0, 6.0) / 6.0))
@@ -118,6 +130,8 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6
     between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch.
     The middle branch sees x only where it is chosen, so ±inf get 0 and 1 (not NaN) back."""
+    if inplace:
+        return input._arith_("hardswish_", hardswish)
     x = input
     mid = (x.array > -3.0) & (x.array < 3.0)
     xm = where(mid, x, 0.0)
@@ -141,8 +155,14 @@ def threshold(
     inplace: bool = False,
 ) -> Tensor:
     """Threshold(x) = value if x ≤ threshold else x   (torch's test: NaN stays NaN)."""
+    if inplace:
+        # (the argument ``threshold`` hides this function: the module's alias calls it)
+        return input._arith_("threshold_", lambda x: _threshold(x, threshold, value))
     x = input
     return where(~(x.array <= threshold), x, _const(x, float(value)))
+
+
+_threshold = threshold
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002

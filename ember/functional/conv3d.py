@@ -105,4 +105,6 @@ def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace=Fals
     kept channels scaled by 1/(1 − p)."""
     if input.ndim not in (4, 5):
         raise ValueError(f"dropout3d: expected {_EXPECTED}, got shape {input.shape}")
+    if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
+        return input._arith_("dropout3d_", lambda x: dropout3d(x, p, training))
     return _channel_dropout(input, p, training, input.ndim == 5)

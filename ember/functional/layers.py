@@ -31,7 +31,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
     with ``inplace``, x itself becomes the result (recorded as every in-place op is)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-    if inplace:
+    if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
         return x._arith_("dropout_", lambda s: dropout(s, p, training))
     if not training or p == 0.0:
         return x

@@ -45,6 +45,8 @@ def rrelu(
             f"rrelu: lower bound should be less than or equal to the upper bound, got"
             f" lower={lower}, upper={upper}"
         )
+    if inplace:
+        return input._arith_("rrelu_", lambda x: rrelu(x, lower, upper, training))
     x = input
     if not training:
         return where(x > 0, x, x * ((lower + upper) / 2))
@@ -158,12 +160,18 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     """SELU-preserving dropout: each element dropped with probability p is set to SELU's
     saturation α′ = −λα, then y = a·x̃ + b with a = ((1 − p)(1 + p·α′²))^{−½} and b = −a·α′·p,
     so zero mean and unit variance survive. Identity unless ``training``."""
+    if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
+        return input._arith_("alpha_dropout_", lambda x: alpha_dropout(x, p, training))
     return _alpha_dropout(input, p, training, feature=False)
 
 
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
                           inplace: bool = False) -> Tensor:  # fmt: skip
     """Alpha dropout of whole channels: one draw per (n, c) of x (N, C, *), shared over *."""
+    if inplace and training and p > 0:
+        return input._arith_(
+            "feature_alpha_dropout_", lambda x: feature_alpha_dropout(x, p, training)
+        )
     return _alpha_dropout(input, p, training, feature=True)
 
 

@@ -328,6 +328,8 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace=Fals
     """Channel dropout over (N, C, L) or (C, L): one keep/drop per channel."""
     if input.ndim not in (2, 3):
         raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {input.shape}")
+    if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
+        return input._arith_("dropout1d_", lambda x: dropout1d(x, p, training))
     return _channel_dropout(input, p, training, input.ndim == 3)
 
 
@@ -336,6 +338,8 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace=Fals
     (N, C, L), as torch does."""
     if input.ndim not in (3, 4):
         raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
+    if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
+        return input._arith_("dropout2d_", lambda x: dropout2d(x, p, training))
     return _channel_dropout(input, p, training, True)
 
 

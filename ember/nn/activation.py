@@ -7,14 +7,14 @@ from .module import Module
 
 
 class ReLU(Module):
-    """ReLU(x) = max(0, x)   (``inplace`` accepted as torch's; the output is a new tensor)"""
+    """ReLU(x) = max(0, x)   (``inplace=True``: x itself becomes the result, as torch's)"""
 
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def forward(self, x):
-        return F.relu(x)
+        return F.relu(x, self.inplace)
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
@@ -28,7 +28,7 @@ class LeakyReLU(Module):
         self.negative_slope, self.inplace = negative_slope, inplace
 
     def forward(self, x):
-        return F.leaky_relu(x, self.negative_slope)
+        return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
@@ -88,7 +88,7 @@ class SiLU(ReLU):
     """SiLU(x) = Swish(x) = x·σ(x)"""
 
     def forward(self, x):
-        return F.silu(x)
+        return F.silu(x, self.inplace)
 
 
 Swish = SiLU

@@ -1,8 +1,8 @@
 """torch's other activation and distance modules: the functions of
 ember.functional.activation_more with a Module face, torch's constructor arguments and repr.
 
-``inplace`` is accepted where torch takes it (shown in the repr as torch shows it); the output
-is always a new tensor.
+``inplace=True``, where torch takes it (and shown in the repr as torch shows it), makes the
+input itself the result, as torch's.
 """
 
 from __future__ import annotations
@@ -33,28 +33,28 @@ class ReLU6(_Inplace):
     """ReLU6(x) = min(max(0, x), 6)"""
 
     def forward(self, x):
-        return A.relu6(x)
+        return A.relu6(x, self.inplace)
 
 
 class SELU(_Inplace):
     """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α ≈ 1.6733, λ ≈ 1.0507"""
 
     def forward(self, x):
-        return A.selu(x)
+        return A.selu(x, self.inplace)
 
 
 class Mish(_Inplace):
     """Mish(x) = x·tanh(Softplus(x))"""
 
     def forward(self, x):
-        return A.mish(x)
+        return A.mish(x, self.inplace)
 
 
 class Hardsigmoid(_Inplace):
     """Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6"""
 
     def forward(self, x):
-        return A.hardsigmoid(x)
+        return A.hardsigmoid(x, self.inplace)
 
     def extra_repr(self):
         return ""  # torch's repr of this one leaves inplace out
@@ -64,7 +64,7 @@ class Hardswish(_Inplace):
     """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6"""
 
     def forward(self, x):
-        return A.hardswish(x)
+        return A.hardswish(x, self.inplace)
 
     def extra_repr(self):
         return ""  # torch's repr of this one leaves inplace out
@@ -78,7 +78,7 @@ class ELU(Module):
         self.alpha, self.inplace = alpha, inplace
 
     def forward(self, x):
-        return A.elu(x, self.alpha)
+        return A.elu(x, self.alpha, self.inplace)
 
     def extra_repr(self):
         return _with_inplace(f"alpha={self.alpha}", self.inplace)
@@ -88,7 +88,7 @@ class CELU(ELU):
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)"""
 
     def forward(self, x):
-        return A.celu(x, self.alpha)
+        return A.celu(x, self.alpha, self.inplace)
 
 
 class Softplus(Module):
@@ -183,7 +183,7 @@ class Hardtanh(Module):
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
     def forward(self, x):
-        return A.hardtanh(x, self.min_val, self.max_val)
+        return A.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
         return _with_inplace(f"min_val={self.min_val}, max_val={self.max_val}", self.inplace)
@@ -197,7 +197,7 @@ class Threshold(Module):
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
     def forward(self, x):
-        return A.threshold(x, self.threshold, self.value)
+        return A.threshold(x, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
         return _with_inplace(f"threshold={self.threshold}, value={self.value}", self.inplace)

@@ -9,8 +9,8 @@ from .module import Module
 
 
 class Dropout(Module):
-    """``inplace`` is accepted as torch's (so torch's positional (p, inplace) fits); the output
-    is a new tensor, as ember's other inplace modules give."""
+    """Inverted dropout (F.dropout); with ``inplace=True`` x itself becomes the result, as
+    torch's."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
         super().__init__()
@@ -21,7 +21,7 @@ class Dropout(Module):
     def forward(self, x):
         if self.training and self.p > 0 and not is_grad_enabled():
             check_training_mode_in_no_grad("Dropout")  # evaluating without model.eval()
-        return F.dropout(x, self.p, self.training)
+        return F.dropout(x, self.p, self.training, self.inplace)
 
     def extra_repr(self):
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"

@@ -2,8 +2,8 @@
 UpsamplingBilinear2d, CircularPad1d/2d, LPPool1d/2d, AlphaDropout and FeatureAlphaDropout.
 
 Thin Modules over ``ember/functional/layers_extra.py`` (and F.softmax, F.interpolate, F.pad)
-with torch's names, constructor arguments, defaults and reprs. ``inplace`` is accepted where
-torch takes it (and shown as torch shows it); the output is always a new tensor.
+with torch's names, constructor arguments, defaults and reprs. ``inplace=True``, where torch
+takes it (and shown as torch shows it), makes the input itself the result, as torch's.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class RReLU(Module):
         self.lower, self.upper, self.inplace = lower, upper, inplace
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        return F.rrelu(input, self.lower, self.upper, self.training)
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}" + (
@@ -164,7 +164,7 @@ class _AlphaDropout(Module):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         if self.training and self.p > 0 and not is_grad_enabled():
             check_training_mode_in_no_grad(type(self).__name__)
-        return type(self).fn(input, self.p, self.training)
+        return type(self).fn(input, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

@@ -290,10 +290,10 @@ class _DropoutNd(Module):
     def forward(self, x: Tensor) -> Tensor:
         if self.training and self.p > 0 and not is_grad_enabled():
             check_training_mode_in_no_grad(type(self).__name__)
-        return type(self).fn(x, self.p, self.training)
+        return type(self).fn(x, self.p, self.training, self.inplace)
 
     def extra_repr(self) -> str:
-        return f"p={self.p}"
+        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(_DropoutNd):

@@ -103,7 +103,7 @@ def test_reprs_unchanged():
     with pytest.warns(UserWarning):
         assert repr(enn.MSELoss(None, False)) == "MSELoss(reduction='none')"
     assert repr(enn.MultiMarginLoss()) == "MultiMarginLoss()"
-    assert repr(enn.Dropout(0.3)) == "Dropout(p=0.3)"
+    assert repr(enn.Dropout(0.3)) == "Dropout(p=0.3, inplace=False)"
     assert repr(enn.Hardtanh(-2.0, 2.0)) == repr(tnn.Hardtanh(-2.0, 2.0))
 
 

@@ -158,7 +158,7 @@ def test_repr_is_readable():
         "Sequential(\n"
         "  (0): Linear(in_features=2, out_features=3, bias=True)\n"
         "  (1): ReLU()\n"
-        "  (2): Dropout(p=0.2)\n"
+        "  (2): Dropout(p=0.2, inplace=False)\n"
         ")"
     )
 
