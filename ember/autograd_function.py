@@ -20,7 +20,10 @@ backward calls ``backward(ctx, *grad_outputs)`` and expects one gradient per arg
 ``forward`` without ctx plus ``setup_context(ctx, inputs, output)``, works too. Under
 ``create_graph=True`` the user's ``backward`` runs with the graph recorded, so a backward
 written with Tensor operations can be differentiated again (``once_differentiable`` refuses
-that, as in torch).
+that, as in torch). A forward that changes an input in place says so with
+``ctx.mark_dirty(x)`` and returns x: x itself becomes the output, its new version in the
+graph, as torch's (a leaf that requires grad is refused, as by torch; so, up front, is an
+input that another recorded operation still needs, which torch would refuse at backward).
 
 Tensors are the graph's; ember's own op base class, ``ember.Function``, is the array-level
 one that ``ops/`` builds on (forward and backward on raw arrays, see function.py).
@@ -29,6 +32,7 @@ one that ``ops/`` builds on (forward and backward on raw arrays, see function.py
 from __future__ import annotations
 
 import functools
+import types
 from typing import Any
 
 from .autograd_higher import rule
@@ -47,6 +51,7 @@ class FunctionCtx:
         self.needs_input_grad: tuple = ()
         self.materialize_grads = True
         self._non_differentiable: set = set()
+        self._dirty: tuple = ()
 
     def save_for_backward(self, *tensors) -> None:
         for i, t in enumerate(tensors):
@@ -71,10 +76,9 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors) -> None:
-        raise NotImplementedError(
-            "mark_dirty: ember's custom Functions cannot modify their inputs in place; return"
-            " a new tensor from forward instead"
-        )
+        """These inputs were changed in place by forward (which must return them): each
+        becomes its output, the new version of itself in the graph, as torch's."""
+        self._dirty = tensors
 
 
 def once_differentiable(backward):
@@ -130,6 +134,7 @@ class Function:
                 out = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
+        stand_ins = _dirty_inputs(cls, ctx, args, outs, grad_on)
         if not any(ctx.needs_input_grad):
             return out
         tensor_at = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -137,7 +142,7 @@ class Function:
         if not node_outs:
             return out
         wrapped = apply(
-            _CustomNode, *(args[i] for i in tensor_at),
+            _CustomNode, *(stand_ins.get(id(args[i]), args[i]) for i in tensor_at),
             user_cls=cls, ctx=ctx, outputs=node_outs, tensor_at=tensor_at, n_args=len(args),
         )  # fmt: skip
         wrapped = (wrapped,) if len(node_outs) == 1 else wrapped
@@ -146,10 +151,47 @@ class Function:
             if id(user) in ctx._non_differentiable or w.dtype.kind not in "fc":
                 w.requires_grad, w._ctx = False, None  # torch: integer outputs never need grad
             by_id[id(user)] = w
+        for t in ctx._dirty:  # a dirty input becomes its output: x itself, now this node's
+            w = by_id[id(t)]
+            t._take_place_of(stand_ins[id(t)], w)
+            by_id[id(t)] = t
         # saved outputs become the recorded ones, so a second derivative reaches this node
         ctx._saved = tuple(by_id.get(id(t), t) for t in ctx._saved)
         result = tuple(by_id.get(id(o), o) if isinstance(o, Tensor) else o for o in outs)
         return result[0] if single else result
+
+
+_NEEDS_GRAD = types.SimpleNamespace(requires_grad=True)  # what _check_rebind reads of a value
+
+
+def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:
+    """Check what ``ctx.mark_dirty`` named (inputs that forward returned) and give each a
+    stand-in for its version before forward: the node's input, so that the tensor itself can
+    become the node's output. Refusals are torch's (a leaf that requires grad), or made up
+    front where torch would refuse at backward (the tensor is the input of another recorded
+    operation, which may need the value forward overwrote)."""
+    stand_ins = {}
+    for t in ctx._dirty:
+        if not any(t is a for a in args):
+            raise RuntimeError(f"{cls.__name__}: mark_dirty only takes inputs of forward")
+        if not any(t is o for o in outs):
+            raise RuntimeError(
+                "Some elements marked as dirty during the forward method were not returned as"
+                " output. The inputs that are modified inplace must all be outputs of the"
+                " Function."
+            )
+        if not (grad_on and any(ctx.needs_input_grad)):
+            continue
+        if t.requires_grad and t._ctx is None:
+            raise RuntimeError(
+                "a leaf Variable that requires grad has been used in an in-place operation"
+                f" ({cls.__name__}.forward, mark_dirty)"
+            )
+        # the new version needs grad: a tensor whose memory is a view of other memory cannot
+        # take it (ember cannot carry the change into the other memory's graph)
+        t._check_rebind(f"{cls.__name__}.forward (mark_dirty)", _NEEDS_GRAD)
+        stand_ins[id(t)] = t._version_stand_in()
+    return stand_ins
 
 
 class _CustomNode(_ArrayFunction):

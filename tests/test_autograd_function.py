@@ -273,3 +273,79 @@ def test_torch_module_paths():
 
     assert callable(once_differentiable) and FunctionCtx is ember.autograd.function.FunctionCtx
     assert ember.autograd.Function is ember.autograd.function.Function
+
+
+def in_place_functions(lib):
+    """A forward that changes its input in place and says so (ctx.mark_dirty), and one that
+    says so but returns something else."""
+    Base = lib.autograd.Function
+
+    class MulAddInPlace(Base):
+        """x ← x·s + 1 in place; ∂/∂x = s."""
+
+        @staticmethod
+        def forward(ctx, x, s):
+            x.mul_(s).add_(1.0)
+            ctx.mark_dirty(x)
+            ctx.s = s
+            return x
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.s, None
+
+    class Forgets(Base):
+        @staticmethod
+        def forward(ctx, x):
+            x.add_(1.0)
+            ctx.mark_dirty(x)
+            return x.clone()
+
+        @staticmethod
+        def backward(ctx, g):
+            return g
+
+    return MulAddInPlace, Forgets
+
+
+def test_mark_dirty_makes_the_input_its_own_new_version_as_torch(torch):
+    def run(lib):
+        MulAddInPlace, _ = in_place_functions(lib)
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 2.0
+        y = MulAddInPlace.apply(h, 3.0)
+        assert y is h and h.grad_fn is not None
+        loss = (h * h * lib.tensor(V)).sum()  # the new h: 2·(6x + 1)·V·6 reaches x
+        loss.backward()
+        return h.detach().numpy(), x.grad.numpy()
+
+    _both(torch, run)
+
+
+def test_mark_dirty_refusals_and_no_grad_match_torch(torch):
+    for lib in (ember, torch):
+        MulAddInPlace, Forgets = in_place_functions(lib)
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            MulAddInPlace.apply(lib.tensor(X, requires_grad=True), 2.0)
+        with pytest.raises(RuntimeError, match="marked as dirty .* not returned as output"):
+            Forgets.apply(lib.tensor(X, requires_grad=True) * 1.0)
+        with lib.no_grad():  # nothing recorded: the memory changes, the input comes back
+            t = lib.tensor(X.copy())
+            view = t[0]
+            assert MulAddInPlace.apply(t, 2.0) is t
+            np.testing.assert_allclose(view.numpy(), X[0] * 2.0 + 1.0)
+
+
+def test_mark_dirty_on_an_input_another_op_still_needs_is_refused_up_front(torch):
+    """h·h saved h: torch finds the overwritten value at backward, ember before it is used."""
+    x = torch.tensor(X, requires_grad=True)
+    h = x * 2.0
+    z = h * h
+    in_place_functions(torch)[0].apply(h, 3.0)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        z.sum().backward()
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 2.0
+    _ = h * h
+    with pytest.raises(RuntimeError, match="already the input of a recorded operation"):
+        in_place_functions(ember)[0].apply(h, 3.0)
