@@ -40,6 +40,7 @@ from .backend import xp
 from .function import Function as _ArrayFunction
 from .function import is_grad_enabled, no_grad
 from .tensor import Tensor, apply
+from .tensor_inplace import _view_source
 
 
 class FunctionCtx:
@@ -190,6 +191,13 @@ def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:
         # the new version needs grad: a tensor whose memory is a view of other memory cannot
         # take it (ember cannot carry the change into the other memory's graph)
         t._check_rebind(f"{cls.__name__}.forward (mark_dirty)", _NEEDS_GRAD)
+        if t._ctx is not None and _view_source(t._ctx, t.array) is not None:
+            raise RuntimeError(
+                f"{cls.__name__}.forward (mark_dirty): this input is a view of another tensor in"
+                " the graph (x[i], x.t() …); ember cannot carry the in-place change into that"
+                " tensor's graph. Pass a tensor that owns its memory (clone() it first), or"
+                " change the other tensor."
+            )
         stand_ins[id(t)] = t._version_stand_in()
     return stand_ins
 

@@ -349,3 +349,15 @@ def test_mark_dirty_on_an_input_another_op_still_needs_is_refused_up_front(torch
     _ = h * h
     with pytest.raises(RuntimeError, match="already the input of a recorded operation"):
         in_place_functions(ember)[0].apply(h, 3.0)
+
+
+def test_mark_dirty_on_a_view_in_the_graph_is_refused_clearly():
+    """x[0] shares x's memory: the change would reach x's values but not its graph."""
+    MulAddInPlace, _ = in_place_functions(ember)
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 1.0
+    with pytest.raises(RuntimeError, match="view of another tensor in the graph"):
+        MulAddInPlace.apply(h[0], 2.0)
+    y = MulAddInPlace.apply(h[0].clone(), 2.0)  # what the message suggests works
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
