@@ -11,8 +11,8 @@ recorded:
     A = L Lᵀ:         Ā = L⁻ᵀ Φ L⁻¹,  Φ = ½(T + tril(T, −1)ᵀ),  T = tril(Lᵀ L̄)   (as torch)
 
 The first-order det backward stays right at a singular A (cofactors from the SVD); the
-recorded one needs A⁻¹ and says so there. The other decompositions (eigh, svd, qr, lu)
-have no recorded derivative yet.
+recorded one needs A⁻¹ and says so there. eigh, eigvalsh, svd and svdvals have theirs in
+autograd_higher_linalg_spectral.py.
 """
 
 from __future__ import annotations
