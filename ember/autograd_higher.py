@@ -360,6 +360,7 @@ from . import (  # noqa: E402, F401
     autograd_higher_fused,
     autograd_higher_index_loss,
     autograd_higher_linalg,
+    autograd_higher_linalg_decomp,
     autograd_higher_linalg_spectral,
     autograd_higher_more,
     autograd_higher_rnn,

@@ -12,7 +12,8 @@ recorded:
 
 The first-order det backward stays right at a singular A (cofactors from the SVD); the
 recorded one needs A⁻¹ and says so there. eigh, eigvalsh, svd and svdvals have theirs in
-autograd_higher_linalg_spectral.py.
+autograd_higher_linalg_spectral.py; qr, matrix_exp, pinv, lstsq and lu in
+autograd_higher_linalg_decomp.py.
 """
 
 from __future__ import annotations
