@@ -3,6 +3,8 @@
     ember inspect runs/lenet-20261125-040000 --index 7           the 8th test example
     ember inspect runs/lenet-20261125-040000 --input digit.npy    an array of the input shape
     ember inspect runs/lenet-20261125-040000 --input digit.png    a grey-scale image file
+    ember inspect runs/charlstm-20261205-090000 --text "def f(x):"  gates and gradient
+                                                                   through time over a text
 
 It rebuilds the model from the run's config.json, loads its checkpoint, runs the input, and
 writes PNGs under RUN/figures/inspect-<input>/ (or --out), printing each path. What is
@@ -45,7 +47,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     src.add_argument("--input", type=Path, help="a .npy array or an image file (.png)")
     src.add_argument("--index", type=int, help="an example of the run's dataset, by index")
     src.add_argument(
-        "--text", help="for a language-model run (e.g. gpt): attention maps over this text"
+        "--text",
+        help="for a language-model run: attention maps (gpt), or the gates at every character"
+        " and the gradient through time (charlstm), over this text",
     )
     p.add_argument("--split", choices=("test", "train"), default="test", help="for --index")
     p.add_argument("--checkpoint", type=Path, help="weights file (default: the run's latest)")
@@ -111,8 +115,11 @@ def _raw(v):
 
 
 def inspect_text(args: argparse.Namespace) -> int:
-    """Attention maps per layer and head of a language-model run over ``--text``."""
+    """Over ``--text``, for a language-model run: attention maps per layer and head (a model
+    with attention), and the gates of every recurrent layer at every character with the
+    gradient through time (a model with RNN/LSTM/GRU layers)."""
     from ..diagnose.attention_maps import attention_modules, draw_attention_maps
+    from ..diagnose.recurrent_text import draw_recurrent_inspection, recurrent_modules
     from ..train.language import read_model_state
     from .generate import load_language_run
 
@@ -127,14 +134,24 @@ def inspect_text(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, KeyError) as e:
         print(f"ember inspect: {e}", file=sys.stderr)
         return 2
-    if not attention_modules(model):
+    has_attention, has_recurrent = bool(attention_modules(model)), bool(recurrent_modules(model))
+    if not (has_attention or has_recurrent):
         print(
-            f"ember inspect: {type(model).__name__} has no attention layers to draw",
+            f"ember inspect: {type(model).__name__} has no attention or recurrent layers to draw",
             file=sys.stderr,
         )
         return 2
-    out = args.out or args.run_dir / "figures" / "inspect-attention"
-    for path in draw_attention_maps(model.eval(), ids, out, labels=list(args.text)):
+    paths = []
+    if has_attention:
+        out = args.out or args.run_dir / "figures" / "inspect-attention"
+        paths += draw_attention_maps(model.eval(), ids, out, labels=list(args.text))
+    if has_recurrent:
+        if len(ids) < 2:
+            print("ember inspect: --text needs at least two characters", file=sys.stderr)
+            return 2
+        out = args.out or args.run_dir / "figures" / "inspect-recurrent"
+        paths += draw_recurrent_inspection(model, ids, out, labels=list(args.text))
+    for path in paths:
         print(path)
     return 0
 

@@ -177,7 +177,11 @@ GATE_NAMES = {
 
 
 def gate_heatmaps(
-    gates: dict, title: str = "LSTM gates over time", max_units: int = 64, sequence: int = 0
+    gates: dict,
+    title: str = "LSTM gates over time",
+    max_units: int = 64,
+    sequence: int = 0,
+    time_labels: list | None = None,
 ) -> Figure:
     """One heatmap per recorded quantity, units down, time across, stacked in the given order.
 
@@ -186,7 +190,8 @@ def gate_heatmaps(
     the recurrent layers record ("f", "i", "g", "o", "c", "h"; GRU "r", "z", "n") are shown
     with the seed's names. Gates in [0, 1] share the viridis scale 0..1 (dark: closed,
     yellow: open); tanh outputs the diverging scale -1..1; the cell state a diverging scale
-    symmetric around 0. At most ``max_units`` units are drawn.
+    symmetric around 0. At most ``max_units`` units are drawn. ``time_labels`` (one per
+    step, e.g. the characters of a text) label the time axis.
     """
     if not gates:
         raise ValueError("gate_heatmaps needs at least one recorded gate")
@@ -209,6 +214,12 @@ def gate_heatmaps(
         heatmap(a.T, "", "", "unit", ax=ax, colorbar_label=name.split()[0])
         ax.set_title(name, loc="left", fontsize=10)
     axes[-1].set_xlabel("time step t")
+    if time_labels is not None:
+        steps = next(iter(arrays.values())).shape[0]
+        if len(time_labels) != steps:
+            raise ValueError(f"time_labels: {len(time_labels)} labels for {steps} time steps")
+        shown = [repr(c)[1:-1] if c.isspace() else c for c in map(str, time_labels)]
+        axes[-1].set_xticks(range(steps), shown, fontsize=7)
     fig.suptitle(title)
     return fig
 

@@ -1,11 +1,18 @@
-"""ember inspect RUN --text: attention maps of a language-model run."""
+"""ember inspect RUN --text: attention maps of a GPT run; gates and the gradient through time
+of a recurrent (CharLSTM) run."""
 
 import json
 
+import numpy as np
+import pytest
+
 import ember
+import ember.functional as F
+from ember import nn
 from ember.cli import main
 from ember.data.text import CharVocab
-from ember.models import GPT
+from ember.diagnose.recurrent_text import draw_recurrent_inspection, text_gradient_through_time
+from ember.models import GPT, get_model
 from ember.train.language import write_weights
 
 
@@ -40,3 +47,98 @@ def test_inspect_text_names_characters_outside_the_vocabulary(tmp_path, capsys):
     run = _gpt_run(tmp_path)
     assert main(["inspect", str(run), "--text", "XYZ"]) == 2
     assert "ember inspect" in capsys.readouterr().err
+
+
+def _charlstm_run(tmp_path, text="def f(x):\n    return x\n"):
+    vocab = CharVocab.from_text(text)
+    options = {"embedding_dim": 8, "hidden_size": 12, "num_layers": 2}
+    model = get_model("charlstm")["builder"](vocab_size=len(vocab), **options)
+    run = tmp_path / "charlstm-run"
+    run.mkdir()
+    (run / "config.json").write_text(
+        json.dumps({"model": "charlstm", "task": "language", "options": options})
+    )
+    vocab.save(run / "vocab.json")
+    write_weights(run / "checkpoint.safetensors", model, {"step": 0})
+    return run
+
+
+def test_inspect_text_of_a_charlstm_draws_its_gates_and_the_gradient_through_time(tmp_path, capsys):
+    ember.manual_seed(0)
+    run = _charlstm_run(tmp_path)
+    assert main(["inspect", str(run), "--text", "def f(x):"]) == 0
+    printed = capsys.readouterr().out.split()
+    names = sorted(p.rsplit("/", 1)[-1] for p in printed)
+    assert names == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
+    for p in printed:
+        assert "inspect-recurrent" in p
+        with open(p, "rb") as f:
+            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert main(["inspect", str(run), "--text", "d"]) == 2  # nothing before a target
+    assert "at least two characters" in capsys.readouterr().err
+
+
+class _Tagger(nn.Module):
+    """Embedding → one recurrent layer (any kind, any direction) → Linear, batch-first or not."""
+
+    def __init__(self, kind, bidirectional=False, batch_first=True):
+        super().__init__()
+        self.batch_first = batch_first
+        self.embedding = nn.Embedding(7, 5)
+        self.rnn = getattr(nn, kind)(5, 6, batch_first=batch_first, bidirectional=bidirectional)
+        self.head = nn.Linear(6 * (2 if bidirectional else 1), 7)
+
+    def forward(self, x):
+        e = self.embedding(x)
+        y, _ = self.rnn(e if self.batch_first else e.transpose(0, 1))
+        return self.head(y if self.batch_first else y.transpose(0, 1))
+
+
+IDS = [1, 4, 2, 6, 0, 3, 5, 2, 1]
+
+
+@pytest.mark.parametrize(
+    "kind, bidirectional, batch_first, gates",
+    [
+        ("LSTM", False, True, "cfghio"),
+        ("GRU", True, False, "hnrz"),
+        ("RNN", False, True, "h"),
+    ],
+)
+def test_recurrent_inspection_records_every_layer_and_gate(
+    tmp_path, kind, bidirectional, batch_first, gates
+):
+    ember.manual_seed(1)
+    model = _Tagger(kind, bidirectional, batch_first)
+    paths = draw_recurrent_inspection(model, IDS, tmp_path, labels="abcdefghi")
+    keys = ["l0"] + (["l0_reverse"] if bidirectional else [])
+    assert sorted(p.name for p in paths) == sorted(
+        [f"gates_rnn_{k}.png" for k in keys] + ["gradient_through_time.png"]
+    )
+    with nn.record_gates(model) as rec:
+        model(ember.tensor([IDS[:-1]]))
+    assert "".join(sorted(rec["rnn"][0]["l0"])) == gates
+
+
+def test_the_gradient_through_time_is_the_gradient_at_each_hidden_state():
+    """‖∂L/∂h_t‖ of the last character's loss, against the same gradient taken through the
+    composed cells step by step (retain_grad on every h_t)."""
+    ember.manual_seed(2)
+    model = _Tagger("LSTM").double()
+    curves = text_gradient_through_time(model, IDS)
+    (curve,) = curves.values()
+    x = ember.tensor([IDS[:-1]])
+    cell = nn.LSTMCell(5, 6).double()
+    cell.load_state_dict({k[:-3]: v for k, v in model.rnn.state_dict().items()})
+    e = model.embedding(x)
+    h = c = ember.zeros(1, 6, dtype=ember.float64)
+    hs = []
+    for t in range(e.shape[1]):
+        h, c = cell(e[:, t], (h, c))
+        h.retain_grad()
+        hs.append(h)
+    logits = model.head(hs[-1])
+    F.cross_entropy(logits, ember.tensor([IDS[-1]])).backward()
+    want = np.array([np.linalg.norm(h.grad.numpy()) for h in hs])
+    np.testing.assert_allclose(curve, want, rtol=1e-10)
+    assert curve[0] < curve[-1]  # it fades going back in time
