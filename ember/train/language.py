@@ -336,4 +336,6 @@ def train_language_model(args) -> int:
     print(f"trained {loop['step']} steps in {time.perf_counter() - start:.0f} s;"
           f" best val loss {loop['best']:.4f}")  # fmt: skip
     print("---- sample " + "-" * 60 + "\n" + sample + "\n" + "-" * 72)
+    print(f"next: ember generate {run_dir}   ember inspect {run_dir} --text 'some text'"
+          f"   ember report {run_dir}")  # fmt: skip
     return 0
