@@ -12,35 +12,43 @@ from ember import nn
 from ember.cli import main
 from ember.data.text import CharVocab
 from ember.diagnose.recurrent_text import draw_recurrent_inspection, text_gradient_through_time
-from ember.models import GPT, get_model
+from ember.models import get_model
 from ember.train.language import write_weights
 
 
-def _gpt_run(tmp_path):
-    text = "to be or not to be"
+def _language_run(tmp_path, model_name: str, text: str, options: dict):
+    """A run folder as ``ember train`` writes one for a language model (untrained weights)."""
     vocab = CharVocab.from_text(text)
-    options = {"block_size": 16, "n_layer": 2, "n_head": 2, "n_embd": 16}
-    model = GPT(vocab_size=len(vocab), **options)
-    run = tmp_path / "gpt-run"
+    model = get_model(model_name)["builder"](vocab_size=len(vocab), **options)
+    run = tmp_path / f"{model_name}-run"
     run.mkdir()
     (run / "config.json").write_text(
-        json.dumps({"model": "gpt", "task": "language", "options": options})
+        json.dumps({"model": model_name, "task": "language", "options": options})
     )
     vocab.save(run / "vocab.json")
     write_weights(run / "checkpoint.safetensors", model, {"step": 0})
     return run
 
 
-def test_inspect_text_draws_one_map_per_layer_and_an_overview(tmp_path, capsys):
-    ember.manual_seed(0)
-    run = _gpt_run(tmp_path)
-    assert main(["inspect", str(run), "--text", "not to be"]) == 0
+def _gpt_run(tmp_path):
+    options = {"block_size": 16, "n_layer": 2, "n_head": 2, "n_embd": 16}
+    return _language_run(tmp_path, "gpt", "to be or not to be", options)
+
+
+def _inspect_pngs(run, text: str, capsys) -> tuple[list, list]:
+    """Run ``ember inspect RUN --text``; (sorted file names, paths) of the PNGs it printed."""
+    assert main(["inspect", str(run), "--text", text]) == 0
     printed = capsys.readouterr().out.split()
-    names = sorted(p.rsplit("/", 1)[-1] for p in printed)
-    assert names == ["attention_layer0.png", "attention_layer1.png", "attention_overview.png"]
     for p in printed:
         with open(p, "rb") as f:
             assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    return sorted(p.rsplit("/", 1)[-1] for p in printed), printed
+
+
+def test_inspect_text_draws_one_map_per_layer_and_an_overview(tmp_path, capsys):
+    ember.manual_seed(0)
+    names, _ = _inspect_pngs(_gpt_run(tmp_path), "not to be", capsys)
+    assert names == ["attention_layer0.png", "attention_layer1.png", "attention_overview.png"]
 
 
 def test_inspect_text_names_characters_outside_the_vocabulary(tmp_path, capsys):
@@ -49,31 +57,17 @@ def test_inspect_text_names_characters_outside_the_vocabulary(tmp_path, capsys):
     assert "ember inspect" in capsys.readouterr().err
 
 
-def _charlstm_run(tmp_path, text="def f(x):\n    return x\n"):
-    vocab = CharVocab.from_text(text)
+def _charlstm_run(tmp_path):
     options = {"embedding_dim": 8, "hidden_size": 12, "num_layers": 2}
-    model = get_model("charlstm")["builder"](vocab_size=len(vocab), **options)
-    run = tmp_path / "charlstm-run"
-    run.mkdir()
-    (run / "config.json").write_text(
-        json.dumps({"model": "charlstm", "task": "language", "options": options})
-    )
-    vocab.save(run / "vocab.json")
-    write_weights(run / "checkpoint.safetensors", model, {"step": 0})
-    return run
+    return _language_run(tmp_path, "charlstm", "def f(x):\n    return x\n", options)
 
 
 def test_inspect_text_of_a_charlstm_draws_its_gates_and_the_gradient_through_time(tmp_path, capsys):
     ember.manual_seed(0)
     run = _charlstm_run(tmp_path)
-    assert main(["inspect", str(run), "--text", "def f(x):"]) == 0
-    printed = capsys.readouterr().out.split()
-    names = sorted(p.rsplit("/", 1)[-1] for p in printed)
+    names, printed = _inspect_pngs(run, "def f(x):", capsys)
     assert names == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
-    for p in printed:
-        assert "inspect-recurrent" in p
-        with open(p, "rb") as f:
-            assert f.read(8) == b"\x89PNG\r\n\x1a\n"
+    assert all("inspect-recurrent" in p for p in printed)
     assert main(["inspect", str(run), "--text", "d"]) == 2  # nothing before a target
     assert "at least two characters" in capsys.readouterr().err
 
