@@ -134,6 +134,21 @@ def parse_option(text: str) -> tuple[str, object]:
     return key, raw
 
 
+def _draw_recurrent_gates(model, vocab, run_dir: Path, val_ids) -> None:
+    """After a recurrent language model has trained: its gates at every one of the first 64
+    characters of the validation text, and the gradient through time of predicting the 65th,
+    into the run's figures (``ember report`` shows them; ``ember inspect --text`` draws the
+    same for any text)."""
+    from ember.diagnose.recurrent_text import draw_recurrent_inspection, recurrent_modules
+
+    if not recurrent_modules(model) or len(val_ids) < 2:
+        return
+    ids = [int(i) for i in val_ids[:65]]
+    out = Path(run_dir) / "figures" / "gates-validation"
+    paths = draw_recurrent_inspection(model, ids, out, labels=vocab.decode(ids))
+    print(f"gates over the first {len(ids) - 1} validation characters: {out}/ ({len(paths)} PNGs)")
+
+
 def run(args: argparse.Namespace) -> int:
     config = None
     if args.resume is not None:
@@ -158,7 +173,7 @@ def run(args: argparse.Namespace) -> int:
     if spec["task"] == "language":
         from ember.train.language import train_language_model
 
-        return int(train_language_model(args) or 0)
+        return int(train_language_model(args, on_finish=_draw_recurrent_gates) or 0)
     try:
         return train_classifier(args, spec, config)
     except (ValueError, FileNotFoundError, OSError) as e:

@@ -194,8 +194,11 @@ def _restore(path: Path, model, optimizer, scheduler, rng, loop: dict):
     return saved["carried_state"]
 
 
-def train_language_model(args) -> int:
-    """Train ``args.model`` on ``args.text`` or ``args.data`` and save the run; see the module."""
+def train_language_model(args, on_finish=None) -> int:
+    """Train ``args.model`` on ``args.text`` or ``args.data`` and save the run; see the module.
+
+    ``on_finish(model, vocab, run_dir, val_ids)``, if given, runs after a run that ended
+    normally (the CLI draws the gates of a recurrent model there)."""
     hp = _hyper_parameters(args)
     manual_seed(hp["seed"])
     rng = numpy.random.default_rng(hp["seed"])
@@ -336,6 +339,8 @@ def train_language_model(args) -> int:
     print(f"trained {loop['step']} steps in {time.perf_counter() - start:.0f} s;"
           f" best val loss {loop['best']:.4f}")  # fmt: skip
     print("---- sample " + "-" * 60 + "\n" + sample + "\n" + "-" * 72)
+    if on_finish is not None:
+        on_finish(model, vocab, run_dir, val_ids)
     print(f"next: ember generate {run_dir}   ember inspect {run_dir} --text 'some text'"
           f"   ember report {run_dir}")  # fmt: skip
     return 0

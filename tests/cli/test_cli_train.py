@@ -82,7 +82,7 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
 
     calls = []
     fake = types.ModuleType("ember.train.language")
-    fake.train_language_model = lambda args: calls.append(args) or 0
+    fake.train_language_model = lambda args, on_finish=None: calls.append(args) or 0
     fake.language_arguments = lambda parser: parser.add_argument("--bptt", type=int, default=64)
     monkeypatch.setitem(sys.modules, "ember.train.language", fake)
     monkeypatch.setitem(

@@ -136,3 +136,16 @@ def test_the_gradient_through_time_is_the_gradient_at_each_hidden_state():
     want = np.array([np.linalg.norm(h.grad.numpy()) for h in hs])
     np.testing.assert_allclose(curve, want, rtol=1e-10)
     assert curve[0] < curve[-1]  # it fades going back in time
+
+
+def test_ember_train_of_a_charlstm_draws_its_gates_over_the_validation_text(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. " * 100)
+    run = tmp_path / "run"
+    argv = ["train", "charlstm", "--text", str(corpus), "--steps", "3", "--batch-size", "4",
+            "--bptt", "8", "--run-dir", str(run), "--no-progress", "--sample-tokens", "5",
+            "-o", "hidden_size=8", "-o", "embedding_dim=4"]  # fmt: skip
+    assert main(argv) == 0
+    assert "gates over the first 64 validation characters" in capsys.readouterr().out
+    drawn = sorted(p.name for p in (run / "figures" / "gates-validation").iterdir())
+    assert drawn == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
