@@ -86,11 +86,7 @@ def read_input(args: argparse.Namespace, config: dict, model) -> tuple[Tensor, s
     if args.index is not None:
         data = load_dataset(config["data"], root=config.get("data_root"))
         split = data.test if args.split == "test" else data.train
-        if not 0 <= args.index < len(split):
-            raise IndexError(f"--index {args.index}: the {args.split} split has {len(split)}")
-        x, y = split[args.index]
-        x = np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float32)
-        return Tensor(x[None]), f"{args.split}-{args.index}-label-{int(np.asarray(_raw(y)))}"
+        return dataset_example(split, args.index, args.split)
     path = args.input
     if not path.is_file():
         raise FileNotFoundError(f"--input {path}: no such file")
@@ -108,6 +104,16 @@ def read_input(args: argparse.Namespace, config: dict, model) -> tuple[Tensor, s
     if shape and x.shape != shape:
         raise ValueError(f"--input {path}: expected an array of shape {shape}, got {x.shape}")
     return Tensor(x[None]), path.stem
+
+
+def dataset_example(split, index: int, split_name: str = "test") -> tuple[Tensor, str]:
+    """Example ``index`` of a dataset split as a batch of one, and a label for folder names
+    (``test-7-label-3``)."""
+    if not 0 <= index < len(split):
+        raise IndexError(f"--index {index}: the {split_name} split has {len(split)}")
+    x, y = split[index]
+    x = np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float32)
+    return Tensor(x[None]), f"{split_name}-{index}-label-{int(np.asarray(_raw(y)))}"
 
 
 def _raw(v):

@@ -316,5 +316,24 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
         )
     if history.stop_reason:
         print(f"stopped: {history.stop_reason}")
+    if not trainer.diverged:
+        _draw_feature_maps(model, data.test, run_dir)
     print(f"run saved to {run_dir}")
+    print(f"next: ember inspect {run_dir} --index 0   ember report {run_dir}")
     return 1 if trainer.diverged else 0
+
+
+def _draw_feature_maps(model, test_set, run_dir) -> None:
+    """After a convolutional classifier has trained: the feature maps of every conv layer and
+    the first layer's filters for the first test example, into the run's figures (``ember
+    report`` shows them; ``ember inspect RUN --index N`` draws them for any example)."""
+    from ember.diagnose.feature_maps import conv_layers, save_feature_maps
+
+    from .inspect import dataset_example
+
+    if not conv_layers(model) or not len(test_set):
+        return
+    x, label = dataset_example(test_set, 0)
+    out = Path(run_dir) / "figures" / f"feature-maps-{label}"
+    paths = save_feature_maps(model.eval(), x, out)
+    print(f"feature maps of the first test example: {out}/ ({len(paths)} PNGs)")

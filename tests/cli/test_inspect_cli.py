@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 import ember
+from ember.cli import main
 from ember.models import get_model
 
 serialization = pytest.importorskip(
@@ -59,3 +60,18 @@ def test_inspect_errors(tmp_path, capsys):
     np.save(tmp_path / "bad.npy", np.zeros((3, 3), np.float32))
     assert main(["inspect", str(run), "--input", str(tmp_path / "bad.npy")]) == 2
     assert "expected an array of shape (1, 8, 8)" in capsys.readouterr().err
+
+
+def test_ember_train_of_a_cnn_draws_the_feature_maps_of_the_first_test_example(
+    shared_data, tmp_path, capsys
+):
+    run = tmp_path / "run"
+    argv = ["train", "lenet", "--data", "digits", "--data-root", str(shared_data / "digits"),
+            "--run-dir", str(run), "--steps", "2", "--no-progress"]  # fmt: skip
+    assert main(argv) == 0
+    out = capsys.readouterr().out
+    assert "feature maps of the first test example" in out and f"ember inspect {run}" in out
+    (folder,) = (run / "figures").glob("feature-maps-test-0-label-*")
+    drawn = sorted(p.name for p in folder.iterdir())
+    assert "input.png" in drawn and any(n.startswith("filters_") for n in drawn)
+    assert sum(n.startswith("feature_maps_") for n in drawn) == 2  # LeNet's two conv layers
