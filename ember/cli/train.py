@@ -134,19 +134,29 @@ def parse_option(text: str) -> tuple[str, object]:
     return key, raw
 
 
-def _draw_recurrent_gates(model, vocab, run_dir: Path, val_ids) -> None:
-    """After a recurrent language model has trained: its gates at every one of the first 64
-    characters of the validation text, and the gradient through time of predicting the 65th,
-    into the run's figures (``ember report`` shows them; ``ember inspect --text`` draws the
-    same for any text)."""
+def _draw_language_figures(model, vocab, run_dir: Path, val_ids) -> None:
+    """After a language model has trained, over the start of the validation text, into the
+    run's figures (``ember report`` shows them; ``ember inspect RUN --text`` draws the same
+    for any text): a recurrent model's gates at every one of the first 64 characters and the
+    gradient through time of predicting the 65th; a Transformer's attention maps over the
+    first 64 characters (at most its block size)."""
+    from ember.diagnose.attention_maps import attention_modules, draw_attention_maps
     from ember.diagnose.recurrent_text import draw_recurrent_inspection, recurrent_modules
 
-    if not recurrent_modules(model) or len(val_ids) < 2:
-        return
     ids = [int(i) for i in val_ids[:65]]
-    out = Path(run_dir) / "figures" / "gates-validation"
-    paths = draw_recurrent_inspection(model, ids, out, labels=vocab.decode(ids))
-    print(f"gates over the first {len(ids) - 1} validation characters: {out}/ ({len(paths)} PNGs)")
+    if recurrent_modules(model) and len(ids) >= 2:
+        out = Path(run_dir) / "figures" / "gates-validation"
+        paths = draw_recurrent_inspection(model, ids, out, labels=vocab.decode(ids))
+        print(
+            f"gates over the first {len(ids) - 1} validation characters: {out}/ ({len(paths)} PNGs)"
+        )
+    if attention_modules(model) and ids:
+        ids = ids[: min(64, getattr(model, "block_size", 64))]
+        out = Path(run_dir) / "figures" / "attention-validation"
+        paths = draw_attention_maps(model.eval(), ids, out, labels=list(vocab.decode(ids)))
+        print(
+            f"attention over the first {len(ids)} validation characters: {out}/ ({len(paths)} PNGs)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -173,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
     if spec["task"] == "language":
         from ember.train.language import train_language_model
 
-        return int(train_language_model(args, on_finish=_draw_recurrent_gates) or 0)
+        return int(train_language_model(args, on_finish=_draw_language_figures) or 0)
     try:
         return train_classifier(args, spec, config)
     except (ValueError, FileNotFoundError, OSError) as e:

@@ -149,3 +149,16 @@ def test_ember_train_of_a_charlstm_draws_its_gates_over_the_validation_text(tmp_
     assert "gates over the first 64 validation characters" in capsys.readouterr().out
     drawn = sorted(p.name for p in (run / "figures" / "gates-validation").iterdir())
     assert drawn == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
+
+
+def test_ember_train_of_a_gpt_draws_its_attention_over_the_validation_text(tmp_path, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("the cat sat on the mat. " * 100)
+    run = tmp_path / "run"
+    argv = ["train", "gpt", "--text", str(corpus), "--steps", "2", "--batch-size", "2",
+            "--bptt", "16", "--run-dir", str(run), "--no-progress", "--sample-tokens", "5",
+            "-o", "n_layer=2", "-o", "n_head=2", "-o", "n_embd=8"]  # fmt: skip
+    assert main(argv) == 0
+    assert "attention over the first 16 validation characters" in capsys.readouterr().out
+    drawn = sorted(p.name for p in (run / "figures" / "attention-validation").iterdir())
+    assert drawn == ["attention_layer0.png", "attention_layer1.png", "attention_overview.png"]
