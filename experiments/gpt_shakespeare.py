@@ -8,7 +8,9 @@ it reports a validation loss of about 1.88. This script trains ember's GPT exact
 another peak learning rate, ``--lr``: at nanoGPT's 1e-3 the model is still undertrained after
 2000 steps, and both frameworks end near 1.91; at 2e-3 near 1.81), and
 the same model in torch on the same batches, and records both losses and wall times in
-experiments/results/gpt_shakespeare.json.
+experiments/results/gpt_shakespeare.json. Its batches are its own (NumPy's generator); on
+nanoGPT's own random stream (gpt_nanogpt_stream.py) ember prints nanoGPT's log of the run to
+the fourth decimal, its "1.88" included (1.8857).
 
     python experiments/gpt_shakespeare.py                 # the full run (both frameworks)
     python experiments/gpt_shakespeare.py --lr 2e-3       # the same, peak learning rate doubled

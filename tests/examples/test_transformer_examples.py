@@ -71,3 +71,18 @@ def test_benchmark_runs_and_checks_equal_losses(torch):
 
     r = bench_gpt.main(["--rounds", "1", "--block", "2", "--warmup", "1", "--threads", "1"])
     assert r["ember_ms"]["median"] > 0 and r["torch_ms"]["median"] > 0
+
+
+def test_nanogpt_stream_replays_nanogpts_own_first_evaluation(shared_data):
+    """On nanoGPT's seed-1337 stream, ember's GPT with nanoGPT's initial weights evaluates the
+    same 20 + 20 batches nanoGPT did at step 0: its log there reads "step 0: train loss
+    4.1676, val loss 4.1649" (the full 2000-step run ends at its 1.8857 too: the experiment)."""
+    import gpt_nanogpt_stream as stream
+    from gpt_shakespeare import load
+
+    train_ids, val_ids, chars = load(shared_data / "tinyshakespeare" / "input.txt")
+    init, batches, evals = stream.nanogpt_stream(train_ids, val_ids, len(chars), iters=1)
+    run = stream.train("ember", init, batches, evals, len(chars), 1e-3, evals[0][1][:2])
+    first = run["log"][0]
+    assert (round(first["train"], 4), round(first["val"], 4)) == (4.1676, 4.1649)
+    assert run["log"][1]["step"] == 1 and run["log"][1]["train"] < first["train"]
