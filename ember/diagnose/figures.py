@@ -13,6 +13,7 @@ returns a ``matplotlib.figure.Figure``; ``to_png_bytes`` and ``save_png`` turn i
 from __future__ import annotations
 
 import io
+import json
 import math
 from pathlib import Path
 
@@ -20,6 +21,8 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ..serialization import atomic_write_text
 
 #: a run's colour in comparisons (A, B, C, …): colour-blind-safe, distinct in grey
 RUN_COLOURS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9"]
@@ -46,6 +49,16 @@ def save_png(fig: Figure, path, dpi: int = 100) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(to_png_bytes(fig, dpi))
+    return path
+
+
+def add_captions(fig_dir, captions: dict) -> Path:
+    """Merge {path relative to ``fig_dir``: caption} into ``fig_dir/captions.json``, the file
+    the run report reads its figure captions from (written atomically)."""
+    path = Path(fig_dir) / "captions.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    known.update(captions)
+    atomic_write_text(path, json.dumps(known, indent=1, ensure_ascii=False))
     return path
 
 

@@ -75,3 +75,6 @@ def test_ember_train_of_a_cnn_draws_the_feature_maps_of_the_first_test_example(
     drawn = sorted(p.name for p in folder.iterdir())
     assert "input.png" in drawn and any(n.startswith("filters_") for n in drawn)
     assert sum(n.startswith("feature_maps_") for n in drawn) == 2  # LeNet's two conv layers
+    captions = json.loads((run / "figures" / "captions.json").read_text())
+    assert captions[f"{folder.name}/filters_conv1.png"] == "the filters of conv1"
+    assert len([k for k in captions if k.startswith(folder.name)]) == len(drawn)

@@ -149,6 +149,8 @@ def test_ember_train_of_a_charlstm_draws_its_gates_over_the_validation_text(tmp_
     assert "gates over the first 64 validation characters" in capsys.readouterr().out
     drawn = sorted(p.name for p in (run / "figures" / "gates-validation").iterdir())
     assert drawn == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
+    captions = json.loads((run / "figures" / "captions.json").read_text())
+    assert captions["gates-validation/gates_lstm_l1.png"].startswith("lstm l1: its gates")
 
 
 def test_ember_train_of_a_gpt_draws_its_attention_over_the_validation_text(tmp_path, capsys):

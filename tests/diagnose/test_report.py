@@ -6,7 +6,15 @@ import re
 import pytest
 
 from ember.cli import main
-from ember.diagnose.figures import gate_heatmaps, heatmap, image_grid, line_plot, to_png_bytes
+from ember.diagnose.figures import (
+    add_captions,
+    gate_heatmaps,
+    heatmap,
+    image_grid,
+    line_plot,
+    save_png,
+    to_png_bytes,
+)
 from ember.diagnose.report import load_run, write_report
 from tests.diagnose._loop import deep_sigmoid, make_run
 
@@ -122,3 +130,13 @@ def test_figure_helpers_make_pngs_and_refuse_bad_shapes():
         gate_heatmaps(rec, sequence=3)
     with pytest.raises(ValueError, match="2-d"):
         heatmap(np.zeros(3), "t", "x", "y")
+
+
+def test_add_captions_merges_into_the_file_the_report_reads(tmp_path):
+    figures = tmp_path / "figures"
+    (figures / "a").mkdir(parents=True)
+    save_png(line_plot({"x": ([0, 1], [1.0, 2.0])}, "t", "x", "y"), figures / "a" / "one.png")
+    save_png(line_plot({"x": ([0, 1], [2.0, 1.0])}, "t", "x", "y"), figures / "two.png")
+    add_captions(figures, {"a/one.png": "the first"})
+    add_captions(figures, {"two.png": "the second"})
+    assert sorted(c for c, _ in load_run(tmp_path).figures) == ["the first", "the second"]
