@@ -138,15 +138,22 @@ def test_the_gradient_through_time_is_the_gradient_at_each_hidden_state():
     assert curve[0] < curve[-1]  # it fades going back in time
 
 
-def test_ember_train_of_a_charlstm_draws_its_gates_over_the_validation_text(tmp_path, capsys):
+def _train_language_run(tmp_path, capsys, model: str, *options: str) -> tuple:
+    """``ember train MODEL`` for a few steps on a small corpus: (run folder, what it printed)."""
     corpus = tmp_path / "corpus.txt"
     corpus.write_text("the cat sat on the mat. " * 100)
     run = tmp_path / "run"
-    argv = ["train", "charlstm", "--text", str(corpus), "--steps", "3", "--batch-size", "4",
-            "--bptt", "8", "--run-dir", str(run), "--no-progress", "--sample-tokens", "5",
-            "-o", "hidden_size=8", "-o", "embedding_dim=4"]  # fmt: skip
-    assert main(argv) == 0
-    assert "gates over the first 64 validation characters" in capsys.readouterr().out
+    argv = ["train", model, "--text", str(corpus), "--steps", "3", "--batch-size", "2",
+            "--run-dir", str(run), "--no-progress", "--sample-tokens", "5"]  # fmt: skip
+    for option in options:
+        argv += ["-o", option]
+    assert main(argv + ["--bptt", "8" if model == "charlstm" else "16"]) == 0
+    return run, capsys.readouterr().out
+
+
+def test_ember_train_of_a_charlstm_draws_its_gates_over_the_validation_text(tmp_path, capsys):
+    run, out = _train_language_run(tmp_path, capsys, "charlstm", "hidden_size=8", "embedding_dim=4")
+    assert "gates over the first 64 validation characters" in out
     drawn = sorted(p.name for p in (run / "figures" / "gates-validation").iterdir())
     assert drawn == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
     captions = json.loads((run / "figures" / "captions.json").read_text())
@@ -154,13 +161,7 @@ def test_ember_train_of_a_charlstm_draws_its_gates_over_the_validation_text(tmp_
 
 
 def test_ember_train_of_a_gpt_draws_its_attention_over_the_validation_text(tmp_path, capsys):
-    corpus = tmp_path / "corpus.txt"
-    corpus.write_text("the cat sat on the mat. " * 100)
-    run = tmp_path / "run"
-    argv = ["train", "gpt", "--text", str(corpus), "--steps", "2", "--batch-size", "2",
-            "--bptt", "16", "--run-dir", str(run), "--no-progress", "--sample-tokens", "5",
-            "-o", "n_layer=2", "-o", "n_head=2", "-o", "n_embd=8"]  # fmt: skip
-    assert main(argv) == 0
-    assert "attention over the first 16 validation characters" in capsys.readouterr().out
+    run, out = _train_language_run(tmp_path, capsys, "gpt", "n_layer=2", "n_head=2", "n_embd=8")
+    assert "attention over the first 16 validation characters" in out
     drawn = sorted(p.name for p in (run / "figures" / "attention-validation").iterdir())
     assert drawn == ["attention_layer0.png", "attention_layer1.png", "attention_overview.png"]
