@@ -90,13 +90,20 @@ def _layer_norm(fn, g):
 
 @rule(S.Embedding)
 def _embedding(fn, g):
-    """∂L/∂W: each looked-up row's gradient added into its row (index_put with accumulate)."""
-    if fn.by_freq:
-        raise NotImplementedError(
-            "create_graph=True: embedding with scale_grad_by_freq has no recorded derivative yet"
-        )
+    """∂L/∂W: each looked-up row's gradient added into its row (index_put with accumulate).
+
+    With scale_grad_by_freq each position's gradient is divided by how often its index occurs,
+    in value; as torch's double backward (embedding_dense_double_backward, which ignores the
+    scaling), the derivative of that value with respect to the incoming gradient is left
+    unscaled: g + (g/freq − g) with the bracket a constant. For losses elementwise in the
+    looked-up rows this is also what finite differences of the scaled gradient give."""
     d = g.shape[-1]
     rows = g.reshape(-1, d)
+    if fn.by_freq:
+        flat = xp.asarray(fn.index).reshape(-1)
+        _, inverse, counts = xp.unique(flat, return_inverse=True, return_counts=True)
+        freq = counts[inverse.reshape(-1)].astype(g.dtype).reshape(-1, 1)
+        rows = rows + Tensor(rows.array / freq - rows.array)
     if fn.padding_idx is not None:
         keep = (fn.index.reshape(-1) != fn.padding_idx).astype(g.dtype)
         rows = rows * Tensor(keep.reshape(-1, 1))

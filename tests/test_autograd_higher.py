@@ -156,10 +156,11 @@ def test_softmax_family_and_cross_entropy_second_derivatives(torch, reduction, s
     _both(torch, build)
 
 
-@pytest.mark.parametrize("approximate", ["none", "tanh"])
-def test_transformer_pieces_gelu_layer_norm_embedding(torch, approximate):
-    """A gradient penalty through an embedding, layer norm (fused: differentiated through its
-    composed form) and GELU, against torch: gradients of the weights."""
+@pytest.mark.parametrize("approximate, by_freq", [("none", False), ("tanh", False), ("none", True)])
+def test_transformer_pieces_gelu_layer_norm_embedding(torch, approximate, by_freq):
+    """A gradient penalty through an embedding (with scale_grad_by_freq too: index 2 occurs
+    twice), layer norm (fused: differentiated through its composed form) and GELU, against
+    torch: gradients of the weights."""
     ids = np.array([[1, 3, 0], [2, 2, 4]])
 
     def build(lib, _):
@@ -168,7 +169,7 @@ def test_transformer_pieces_gelu_layer_norm_embedding(torch, approximate):
         table = lib.tensor(rng.standard_normal((5, 4)), requires_grad=True)
         gamma = lib.tensor(1.0 + 0.3 * rng.standard_normal(4), requires_grad=True)
         beta = lib.tensor(0.1 * rng.standard_normal(4), requires_grad=True)
-        e = F.embedding(lib.tensor(ids), table, padding_idx=0)
+        e = F.embedding(lib.tensor(ids), table, padding_idx=0, scale_grad_by_freq=by_freq)
         h = F.gelu(F.layer_norm(e, (4,), gamma, beta), approximate=approximate)
         y = (h * h.tanh()).sum()
         (ge,) = lib.autograd.grad(y, e, create_graph=True)  # e: a non-leaf input
