@@ -24,6 +24,12 @@ _grad_state = _GradState()
 #: Empty in normal use, so the cost of the hook is one truth test per op.
 observers: list = []
 
+#: Open captures (dicts id → Tensor): while one is open, every Tensor that requires grad and
+#: enters an op, with or without grad mode, is added to the innermost. utils.checkpoint opens
+#: one around its forward under no_grad, to learn which parameters the function reads.
+#: Empty in normal use: one truth test per op that has an input requiring grad.
+captures: list = []
+
 
 def is_grad_enabled() -> bool:
     return _grad_state.enabled

@@ -42,7 +42,7 @@ from . import (
 )
 from .autograd import run_backward, sequence
 from .backend import xp
-from .function import Function, _grad_state, observers
+from .function import Function, _grad_state, captures, observers
 from .ops import shape as S
 from .tensor_aliases import AliasTensorMethods
 from .tensor_index import IndexTensorMethods
@@ -80,6 +80,8 @@ def apply(cls: type[Function], *inputs, **constants):
         else:
             arrays.append(t)
             needs.append(False)
+    if record and captures:  # utils.checkpoint's forward: which tensors needing grad it reads
+        captures[-1].update((id(t), t) for t, n in zip(inputs, needs) if n)
     fn = cls()
     fn.needs_input_grad = needs = tuple(needs)
     out = fn.forward(*arrays, **constants)

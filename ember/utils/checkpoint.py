@@ -3,10 +3,14 @@
     forward:   y = f(x) under no_grad; keep x (and the RNG state), not f's activations
     backward:  y = f(x) again with grad on, from the same RNG state; backpropagate gy
 
-The recomputed graph reaches the parameters ``f`` uses, so their ``.grad`` fills as without
-checkpointing, and the gradient of x goes on to the ops before. Dropout inside ``f`` draws
-the same mask twice because ember's default generator is rewound for the recomputation
-(torch's ``preserve_rng_state=True``), and left where it was afterwards.
+The graph node's inputs are x's tensors and every tensor needing grad that f reads from
+elsewhere (its parameters, a tensor it closes over): the forward learns them as it runs
+(``function.captures``). So the gradients of the parameters go where every gradient goes,
+into ``.grad`` under ``backward()`` and into the results of ``ember.autograd.grad`` (which
+leaves ``.grad`` alone), and ``create_graph=True`` differentiates through a checkpoint again:
+its recorded derivative recomputes f on the graph's own tensors. Dropout inside f draws the
+same mask twice because ember's default generator is rewound for the recomputation (torch's
+``preserve_rng_state=True``), and left where it was afterwards.
 """
 
 from __future__ import annotations
@@ -14,72 +18,107 @@ from __future__ import annotations
 import warnings
 
 from .. import mistakes
+from ..autograd_grad import grad as autograd_grad
+from ..autograd_higher import rule
 from ..backend import generator_or_default, xp
-from ..function import Function, enable_grad, is_grad_enabled, no_grad
+from ..function import Function, captures, enable_grad, is_grad_enabled, no_grad
 from ..tensor import Tensor, apply
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
 
 
 class _Checkpoint(Function):
-    """One checkpointed call: inputs are the tensor arguments and a dummy that makes the
-    node record even when only parameters inside ``f`` need gradients."""
+    """One checkpointed call. Inputs: the tensor arguments, the tensors needing grad that the
+    function read from elsewhere (``extra``, the originals, which the recomputation reads
+    again), and a dummy that makes the node record whatever needs gradients. The outputs
+    were computed by ``checkpoint`` itself, while it learned ``extra``."""
 
-    def forward(self, *arrays, run, template, preserve_rng_state):
-        self.run, self.template, self.arrays = run, template, arrays[:-1]
-        self.rng = generator_or_default(None).get_state() if preserve_rng_state else None
-        raised = set(mistakes._raised)
-        with no_grad(), warnings.catch_warnings():
-            # training-mode layers under no_grad are expected here, not an evaluation mistake
-            warnings.simplefilter("ignore", mistakes.EmberWarning)
-            out = run(*self._arguments(arrays[:-1], grad=False))
-        mistakes._raised.intersection_update(raised)
-        self.multi_output = isinstance(out, tuple)
-        outs = out if self.multi_output else (out,)
-        return tuple(o.array for o in outs) if self.multi_output else outs[0].array
+    def forward(self, *arrays, run, template, outputs, multi_output, rng, extra):
+        self.run, self.template, self.rng, self.extra = run, template, rng, extra
+        self.arrays = arrays[: len(arrays) - len(extra) - 1]
+        self.multi_output = multi_output
+        return outputs if multi_output else outputs[0]
 
-    def _arguments(self, arrays, grad: bool):
-        it = iter(arrays)
-        self.leaves = []
-        args = []
-        for kind, value in self.template:
-            if kind == "tensor":
-                t = Tensor(next(it), requires_grad=grad and value)
-                self.leaves.append(t)
-                args.append(t)
-            else:
-                args.append(value)
-        return args
-
-    def backward(self, *gys):
-        arrays = self.arrays
+    def recompute(self, args):
+        """f(*args) with grad on, from the forward's RNG state (the state is put back)."""
         gen = generator_or_default(None)
         now = gen.get_state()
         if self.rng is not None:
             gen.set_state(self.rng)
         try:
             with enable_grad():
-                out = self.run(*self._arguments(arrays, grad=True))
+                out = self.run(*args)
         finally:
             gen.set_state(now)
-        outs = out if isinstance(out, tuple) else (out,)
-        total = None
-        for o, gy in zip(outs, gys):
-            if gy is None or not isinstance(o, Tensor) or not o.requires_grad:
-                continue
-            term = (o * Tensor(gy)).sum()
-            total = term if total is None else total + term
-        if total is not None:
-            total.backward()
-        grads = [None if t.grad is None else t.grad.array for t in self.leaves]
-        return (*grads, None)
+        return out if isinstance(out, tuple) else (out,)
+
+    def input_grads(self, outs, gys, wrt, create_graph: bool) -> list:
+        """The vector-Jacobian product Σ gysᵀ·∂outs/∂wrt, None where nothing reaches a tensor.
+        gys are grad_outputs, the seeds of the sweep: under create_graph the result depends on
+        them as a recorded product, never through their own history."""
+        pairs = [
+            (o, gy if isinstance(gy, Tensor) else Tensor(gy))
+            for o, gy in zip(outs, gys)
+            if gy is not None and isinstance(o, Tensor) and o.requires_grad
+        ]
+        if not pairs or not wrt:
+            return [None] * len(wrt)
+        outputs, seeds = zip(*pairs)
+        return list(
+            autograd_grad(
+                list(outputs), wrt, list(seeds), create_graph=create_graph, allow_unused=True
+            )  # fmt: skip
+        )
+
+    def backward(self, *gys):
+        leaves = _arguments(self.template, self.arrays, grad=True)
+        args, fresh = leaves
+        wrt = [t for t in fresh if t.requires_grad] + list(self.extra)
+        grads = iter(self.input_grads(self.recompute(args), gys, wrt, create_graph=False))
+        out = [next(grads) if t.requires_grad else None for t in fresh]
+        out += [next(grads) for _ in self.extra]
+        return (*(None if g is None else g.array for g in out), None)
+
+
+def _arguments(template, arrays, grad: bool, graph=None):
+    """(call arguments, their tensors): tensor arguments rebuilt from ``arrays`` as fresh
+    leaves (requiring grad where the caller's did, if ``grad``), or taken from ``graph``
+    (the node's own inputs, None where one needed no grad) where given."""
+    it = iter(range(len(arrays)))
+    args, tensors = [], []
+    for kind, value in template:
+        if kind != "tensor":
+            args.append(value)
+            continue
+        i = next(it)
+        if graph is not None and graph[i] is not None:
+            t = graph[i]
+        else:
+            t = Tensor(arrays[i], requires_grad=grad and value)
+        tensors.append(t)
+        args.append(t)
+    return args, tensors
+
+
+@rule(_Checkpoint)
+def _checkpoint_recorded(fn, g):
+    """create_graph=True: f recomputed on the node's own input tensors, so the gradient is a
+    function of them that the graph records; differentiated by autograd.grad with
+    create_graph."""
+    gys = g if fn.multi_output else [g]
+    n = len(fn.arrays)
+    args, tensors = _arguments(fn.template, fn.arrays, grad=False, graph=fn.parents[:n])
+    wrt = [p for p in fn.parents[:-1] if p is not None]
+    grads = iter(fn.input_grads(fn.recompute(args), gys, wrt, create_graph=True))
+    return tuple(None if p is None else next(grads) for p in fn.parents[:-1]) + (None,)
 
 
 def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state: bool = True,
                **kwargs):  # fmt: skip
     """``function(*args, **kwargs)`` without keeping its activations; they are recomputed in
     backward. ``use_reentrant`` is accepted for torch's signature: both modes behave as torch's
-    non-reentrant one (parameters inside ``function`` get gradients)."""
+    non-reentrant one (parameters inside ``function`` get gradients, ``autograd.grad``
+    returns theirs)."""
     if not is_grad_enabled():
         return function(*args, **kwargs)
     template = [
@@ -90,15 +129,28 @@ def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state:
     def run(*call_args):
         return function(*call_args, **kwargs)
 
+    rng = generator_or_default(None).get_state() if preserve_rng_state else None
+    seen: dict = {}
+    raised = set(mistakes._raised)
+    captures.append(seen)
+    try:
+        with no_grad(), warnings.catch_warnings():
+            # training-mode layers under no_grad are expected here, not an evaluation mistake
+            warnings.simplefilter("ignore", mistakes.EmberWarning)
+            call_args, _ = _arguments(template, [t.array for t in tensors], grad=False)
+            out = run(*call_args)
+    finally:
+        captures.pop()
+        mistakes._raised.intersection_update(raised)
+    multi = isinstance(out, tuple)
+    outputs = tuple(o.array for o in (out if multi else (out,)))
+    given = {id(t) for t in tensors}
+    extra = [t for k, t in seen.items() if k not in given]
     dummy = Tensor(xp.zeros(()), requires_grad=True)
     return apply(
-        _Checkpoint,
-        *tensors,
-        dummy,
-        run=run,
-        template=template,
-        preserve_rng_state=preserve_rng_state,
-    )
+        _Checkpoint, *tensors, *extra, dummy, run=run, template=template, outputs=outputs,
+        multi_output=multi, rng=rng, extra=extra,
+    )  # fmt: skip
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool = False,
