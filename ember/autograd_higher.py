@@ -234,9 +234,18 @@ def _expand(fn, g):
 @rule(S.Split)
 def _split(fn, gys):
     if fn.slices is not None and sum(fn.sizes) != fn.shape[fn.axis]:
-        raise NotImplementedError(
-            "create_graph=True: overlapping split pieces have no recorded derivative yet"
-        )
+        # pieces that overlap (tensor_split at unsorted indices): each gradient padded back
+        # to its own place in x's shape, and the pieces summed
+        total = None
+        for g, sl, n in zip(gys, fn.slices, fn.sizes):
+            if g is None or n == 0:
+                continue
+            start = sl.indices(fn.shape[fn.axis])[0]
+            pads = [(0, 0)] * len(fn.shape)
+            pads[fn.axis] = (start, fn.shape[fn.axis] - start - n)
+            piece = apply(S.Pad, g, pad_width=tuple(pads))
+            total = piece if total is None else total + piece
+        return (total if total is not None else Tensor(xp.zeros(fn.shape, dtype=fn.dtype)),)
     parts = []
     for g, n in zip(gys, fn.sizes):
         if g is None:

@@ -304,3 +304,18 @@ def test_hooks_are_refused_rather_than_skipped():
     leaf.register_hook(lambda g: g)
     with pytest.raises(NotImplementedError, match="does not run tensor hooks"):
         ember.autograd.grad((leaf * leaf).sum(), leaf, create_graph=True)
+
+
+def test_overlapping_tensor_split_pieces_have_recorded_derivatives(torch):
+    """tensor_split at unsorted indices gives pieces that overlap (and an empty one): each
+    piece's gradient goes back to its own place, at every order, as torch's."""
+
+    def build(lib, _):
+        x = lib.tensor(np.linspace(-1.0, 1.0, 12).reshape(2, 6), requires_grad=True)
+        parts = x.tensor_split([4, 1, 3], dim=1)
+        y = sum((p * p * p).sum() * (i + 1) for i, p in enumerate(parts))
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        return [g.detach().numpy(), h.numpy()]
+
+    _both(torch, build)
