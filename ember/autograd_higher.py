@@ -287,9 +287,28 @@ def _astype(fn, g):
 
 def _hooks_refused() -> NotImplementedError:
     return NotImplementedError(
-        "create_graph=True does not run tensor hooks (register_hook) yet: their gradients would"
-        " be left out silently; remove the hooks for the recorded pass"
+        "create_graph=True runs the hooks of register_hook only: this tensor has another kind"
+        " (an array-level hook of ember's own), whose gradient would be left out; remove it"
+        " for the recorded pass"
     )
+
+
+def _run_hooks(hooks, g: Tensor) -> Tensor:
+    """A tensor's register_hook hooks, in order, on its recorded gradient: each hook's own
+    ops are recorded too (torch's create_graph runs hooks the same way)."""
+    for on_grad in hooks:
+        user = getattr(on_grad, "user_hook", None)
+        if user is None:
+            raise _hooks_refused()
+        out = user(g)
+        if out is not None:
+            if tuple(out.shape) != tuple(g.shape):
+                raise RuntimeError(
+                    f"hook {getattr(user, '__name__', user)!r} returned a gradient of shape"
+                    f" {tuple(out.shape)} for a tensor of shape {tuple(g.shape)}"
+                )
+            g = out
+    return g
 
 
 def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: bool) -> tuple:
@@ -309,8 +328,6 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
 
     found = [None] * len(ins)
     leaf_at = {id(t): i for i, t in enumerate(ins) if t._ctx is None}
-    if any(_leaf_hooks.get(i) for i in leaf_at):
-        raise _hooks_refused()
     slot_at = {(id(t._ctx), t._idx): i for i, t in enumerate(ins) if t._ctx is not None}
 
     def collect(i, g):
@@ -327,14 +344,17 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
         gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        if fn.__dict__.get("hooks"):
-            raise _hooks_refused()
         for idx, g in enumerate(gys):
             i = slot_at.get((id(fn), idx))
             if i is not None and g is not None:
                 collect(i, g)
         if fn not in needed:
             continue
+        hooks = fn.__dict__.get("hooks")
+        if hooks:  # after the capture above, as the first-order sweep does (autograd_grad.py)
+            for idx, output_hooks in hooks.items():
+                if gys[idx] is not None:
+                    gys[idx] = _run_hooks(output_hooks, gys[idx])
         derivative = RULES.get(type(fn))
         if derivative is None:
             raise NotImplementedError(
@@ -351,6 +371,9 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
                     collect(leaf_at[id(p)], gi)
                 continue
             push(p._ctx, p._idx, gi)
+    for key, i in leaf_at.items():  # a leaf's hooks see the sum of its consumers' gradients
+        if found[i] is not None and _leaf_hooks.get(key):
+            found[i] = _run_hooks(_leaf_hooks[key], found[i])
     for i, t in enumerate(ins):
         if found[i] is None:
             if not allow_unused:

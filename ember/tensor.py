@@ -314,6 +314,7 @@ class Tensor(
                 )
             return out
 
+        on_grad.user_hook = hook  # create_graph=True calls it on the recorded Tensor itself
         if self._ctx is None:
             hooks = _leaf_hooks.get(id(self))
             if hooks is None:

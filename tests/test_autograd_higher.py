@@ -294,16 +294,33 @@ def test_a_convolution_of_an_input_without_grad_has_second_derivatives(torch):
     _both(torch, build)
 
 
-def test_hooks_are_refused_rather_than_skipped():
-    x = ember.tensor(X, requires_grad=True)
-    h = x * 2.0
-    h.register_hook(lambda g: g * 0.5)
-    with pytest.raises(NotImplementedError, match="does not run tensor hooks"):
-        ember.autograd.grad((h * h).sum(), x, create_graph=True)
-    leaf = ember.tensor(X, requires_grad=True)
-    leaf.register_hook(lambda g: g)
-    with pytest.raises(NotImplementedError, match="does not run tensor hooks"):
-        ember.autograd.grad((leaf * leaf).sum(), leaf, create_graph=True)
+def test_hooks_run_under_create_graph_as_torch(torch):
+    """register_hook on a leaf and on a non-leaf (a nonlinear hook, whose own ops are recorded
+    too): the create_graph gradients and a second derivative through them, by autograd.grad
+    and by backward(create_graph=True), as torch's."""
+
+    def build(lib, _):
+        x = lib.tensor(X, requires_grad=True)
+        w = lib.tensor(np.linspace(-1.0, 1.0, 3), requires_grad=True)
+        w.register_hook(lambda g: g * 3.0)
+        h = x * w
+        h.register_hook(lambda g: g * g)
+        y = (h.tanh() * h).sum()
+        gx, gw = lib.autograd.grad(y, [x, w], create_graph=True)
+        (hx,) = lib.autograd.grad((gx * gx).sum() + (gw * gw).sum(), [x])
+        out = [gx.detach().numpy(), gw.detach().numpy(), hx.numpy()]
+        v = lib.tensor(X, requires_grad=True)
+        v.register_hook(lambda g: g * 2.0)
+        u = v * v
+        u.register_hook(lambda g: g + 1.0)
+        (u * u).sum().backward(create_graph=True)
+        g = v.grad
+        out.append(g.detach().numpy().copy())
+        v.grad = None
+        (g * g).sum().backward()
+        return [*out, v.grad.numpy()]
+
+    _both(torch, build)
 
 
 def test_overlapping_tensor_split_pieces_have_recorded_derivatives(torch):
