@@ -355,6 +355,11 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
             for idx, output_hooks in hooks.items():
                 if gys[idx] is not None:
                     gys[idx] = _run_hooks(output_hooks, gys[idx])
+        retained = fn.__dict__.get("retained")
+        if retained:  # retain_grad(): the hooked gradient, recorded, as torch's .grad here
+            for idx, t in retained.items():
+                if gys[idx] is not None:
+                    t.grad = gys[idx]
         derivative = RULES.get(type(fn))
         if derivative is None:
             raise NotImplementedError(

@@ -336,3 +336,24 @@ def test_overlapping_tensor_split_pieces_have_recorded_derivatives(torch):
         return [g.detach().numpy(), h.numpy()]
 
     _both(torch, build)
+
+
+def test_retain_grad_under_create_graph_as_torch(torch):
+    """A non-leaf's retain_grad() gets its recorded gradient (one that can be differentiated
+    again), through backward(create_graph=True) and through autograd.grad, as torch's."""
+
+    def build(lib, _):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * x
+        h.retain_grad()
+        (h * h).sum().backward(create_graph=True)
+        first = h.grad.detach().numpy().copy()
+        assert h.grad.requires_grad
+        (h.grad * h.grad).sum().backward()
+        x2 = lib.tensor(X, requires_grad=True)
+        h2 = x2 * x2
+        h2.retain_grad()
+        lib.autograd.grad((h2 * h2).sum(), x2, create_graph=True)
+        return [first, x.grad.detach().numpy(), h2.grad.detach().numpy()]
+
+    _both(torch, build)
