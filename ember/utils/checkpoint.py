@@ -71,8 +71,7 @@ class _Checkpoint(Function):
         )
 
     def backward(self, *gys):
-        leaves = _arguments(self.template, self.arrays, grad=True)
-        args, fresh = leaves
+        args, fresh = _arguments(self.template, self.arrays, grad=True)
         wrt = [t for t in fresh if t.requires_grad] + list(self.extra)
         grads = iter(self.input_grads(self.recompute(args), gys, wrt, create_graph=False))
         out = [next(grads) if t.requires_grad else None for t in fresh]
@@ -84,13 +83,12 @@ def _arguments(template, arrays, grad: bool, graph=None):
     """(call arguments, their tensors): tensor arguments rebuilt from ``arrays`` as fresh
     leaves (requiring grad where the caller's did, if ``grad``), or taken from ``graph``
     (the node's own inputs, None where one needed no grad) where given."""
-    it = iter(range(len(arrays)))
     args, tensors = [], []
     for kind, value in template:
         if kind != "tensor":
             args.append(value)
             continue
-        i = next(it)
+        i = len(tensors)
         if graph is not None and graph[i] is not None:
             t = graph[i]
         else:
@@ -107,7 +105,7 @@ def _checkpoint_recorded(fn, g):
     create_graph."""
     gys = g if fn.multi_output else [g]
     n = len(fn.arrays)
-    args, tensors = _arguments(fn.template, fn.arrays, grad=False, graph=fn.parents[:n])
+    args, _ = _arguments(fn.template, fn.arrays, grad=False, graph=fn.parents[:n])
     wrt = [p for p in fn.parents[:-1] if p is not None]
     grads = iter(fn.input_grads(fn.recompute(args), gys, wrt, create_graph=True))
     return tuple(None if p is None else next(grads) for p in fn.parents[:-1]) + (None,)
