@@ -28,7 +28,7 @@ from ..models import get_model
 from ..serialization import load
 from ..tensor import Tensor
 
-#: (name, applies(model) -> bool, write(model, x, out_dir) -> list[Path])
+#: (name, applies(model) -> bool, write(model, x, out_dir, captions=dict) -> list[Path])
 INSPECTORS: list[tuple[str, object, object]] = [
     ("feature maps", lambda m: bool(conv_layers(m)), save_feature_maps),
 ]
@@ -147,19 +147,42 @@ def inspect_text(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    paths = []
+    paths, described = [], {}
     if has_attention:
         out = args.out or args.run_dir / "figures" / "inspect-attention"
-        paths += draw_attention_maps(model.eval(), ids, out, labels=list(args.text))
+        paths += draw_attention_maps(
+            model.eval(), ids, out, labels=list(args.text), captions=described
+        )
     if has_recurrent:
         if len(ids) < 2:
             print("ember inspect: --text needs at least two characters", file=sys.stderr)
             return 2
         out = args.out or args.run_dir / "figures" / "inspect-recurrent"
-        paths += draw_recurrent_inspection(model, ids, out, labels=list(args.text))
+        paths += draw_recurrent_inspection(
+            model, ids, out, labels=list(args.text), captions=described
+        )
+    caption_run_figures(args.run_dir, described, f"of {shorten(args.text)!r}")
     for path in paths:
         print(path)
     return 0
+
+
+def shorten(text: str, width: int = 40) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def caption_run_figures(run_dir: Path, described: dict, where: str) -> None:
+    """Record the captions of the figures drawn inside the run's figures folder (where ``ember
+    report`` finds them); figures drawn elsewhere (``--out``) are left out."""
+    from ..diagnose.figures import add_captions
+
+    figures = Path(run_dir) / "figures"
+    inside = {p: text for p, text in described.items() if Path(p).is_relative_to(figures)}
+    if inside:
+        add_captions(
+            figures,
+            {p.relative_to(figures).as_posix(): f"{t} ({where})" for p, t in inside.items()},
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,14 +199,15 @@ def run(args: argparse.Namespace) -> int:
     probs = logits.softmax(-1).array[0]
     top = int(probs.argmax())
     print(f"{config['model']} on {label}: predicted class {top} (p = {probs[top]:.3f})")
-    written = 0
+    written, described = 0, {}
     for _name, applies, write in INSPECTORS:
         if not applies(model):
             continue
         kwargs = {"max_channels": args.max_channels} if write is save_feature_maps else {}
-        for path in write(model, x, out, **kwargs):
+        for path in write(model, x, out, **kwargs, captions=described):
             print(path)
             written += 1
+    caption_run_figures(args.run_dir, described, label)
     if not written:
         print(f"ember inspect: nothing to show for a {type(model).__name__}", file=sys.stderr)
         return 1

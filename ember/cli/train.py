@@ -141,33 +141,31 @@ def _draw_language_figures(model, vocab, run_dir: Path, val_ids) -> None:
     characters and the gradient through time of predicting the 65th; a Transformer's
     attention maps over the first 64 characters (at most its block size)."""
     from ember.diagnose.attention_maps import attention_modules, draw_attention_maps
-    from ember.diagnose.figures import add_captions
     from ember.diagnose.recurrent_text import draw_recurrent_inspection, recurrent_modules
+
+    from .inspect import caption_run_figures
 
     figures = Path(run_dir) / "figures"
     ids = [int(i) for i in val_ids[:65]]
     if recurrent_modules(model) and len(ids) >= 2:
-        out, n = figures / "gates-validation", len(ids) - 1
-        paths = draw_recurrent_inspection(model, ids, out, labels=vocab.decode(ids))
-        captions = {}
-        for p in paths:
-            if p.name == "gradient_through_time.png":
-                text = f"‖∂L/∂h_t‖ of predicting validation character {n + 1} from the {n} before"
-            else:  # gates_<module>_<layer key>.png
-                module, key = p.stem.removeprefix("gates_").rsplit("_", 1)
-                text = f"{module} {key}: its gates at each of the first {n} validation characters"
-            captions[p.relative_to(figures).as_posix()] = text
-        add_captions(figures, captions)
-        print(f"gates over the first {n} validation characters: {out}/ ({len(paths)} PNGs)")
+        out, described = figures / "gates-validation", {}
+        paths = draw_recurrent_inspection(
+            model, ids, out, labels=vocab.decode(ids), captions=described
+        )
+        caption_run_figures(run_dir, described, "the start of the validation text")
+        print(
+            f"gates over the first {len(ids) - 1} validation characters: {out}/ ({len(paths)} PNGs)"
+        )
     if attention_modules(model) and ids:
         ids = ids[: min(64, getattr(model, "block_size", 64))]
-        out = figures / "attention-validation"
-        paths = draw_attention_maps(model.eval(), ids, out, labels=list(vocab.decode(ids)))
-        what = f"attention over the first {len(ids)} validation characters"
-        add_captions(
-            figures, {p.relative_to(figures).as_posix(): f"{what}: {p.stem}" for p in paths}
+        out, described = figures / "attention-validation", {}
+        paths = draw_attention_maps(
+            model.eval(), ids, out, labels=list(vocab.decode(ids)), captions=described
         )
-        print(f"{what}: {out}/ ({len(paths)} PNGs)")
+        caption_run_figures(run_dir, described, "the start of the validation text")
+        print(
+            f"attention over the first {len(ids)} validation characters: {out}/ ({len(paths)} PNGs)"
+        )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -349,24 +347,15 @@ def _draw_feature_maps(model, test_set, run_dir) -> None:
     the first layer's filters for the first test example, into the run's figures (``ember
     report`` shows them; ``ember inspect RUN --index N`` draws them for any example)."""
     from ember.diagnose.feature_maps import conv_layers, save_feature_maps
-    from ember.diagnose.figures import add_captions
 
-    from .inspect import dataset_example
+    from .inspect import caption_run_figures, dataset_example
 
     if not conv_layers(model) or not len(test_set):
         return
     x, label = dataset_example(test_set, 0)
     figures = Path(run_dir) / "figures"
     out = figures / f"feature-maps-{label}"
-    paths = save_feature_maps(model.eval(), x, out)
-    captions = {}
-    for p in paths:
-        if p.stem == "input":
-            text = f"the first test example ({label})"
-        elif p.stem.startswith("filters_"):
-            text = f"the filters of {p.stem.removeprefix('filters_')}"
-        else:  # feature_maps_<k>_<layer>
-            text = f"feature maps of {p.stem.split('_', 3)[-1]} for the first test example"
-        captions[p.relative_to(figures).as_posix()] = text
-    add_captions(figures, captions)
+    described = {}
+    paths = save_feature_maps(model.eval(), x, out, captions=described)
+    caption_run_figures(run_dir, described, "the first test example")
     print(f"feature maps of the first test example: {out}/ ({len(paths)} PNGs)")

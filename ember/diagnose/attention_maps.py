@@ -58,12 +58,19 @@ def _inputs(model, tokens, labels):
 
 
 def draw_attention_maps(
-    model, tokens, out_dir, labels=None, max_heads: int = 16, max_labels: int = 48
+    model,
+    tokens,
+    out_dir,
+    labels=None,
+    max_heads: int = 16,
+    max_labels: int = 48,
+    captions: dict | None = None,
 ) -> list[Path]:
     """One PNG per layer (``attention_layer{l}.png``, a grid of its heads) and an overview of
     the head-averaged maps of every layer (``attention_overview.png``). ``tokens``: a text
     (for models with ``tokenize``, e.g. SentenceEncoder) or a 1-D sequence of token ids
-    (e.g. GPT), with optional ``labels`` for the axes. Returns the paths written."""
+    (e.g. GPT), with optional ``labels`` for the axes. Returns the paths written;
+    ``captions``, if given, receives {path: what that figure shows} for each of them."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -74,7 +81,7 @@ def draw_attention_maps(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     show = len(labels) <= max_labels
-    paths = []
+    paths, described = [], {}
 
     def decorate(ax, title, first_col=True, last_row=True):
         ax.set_title(title, fontsize=8)
@@ -104,6 +111,7 @@ def draw_attention_maps(
         fig.savefig(path, dpi=110)
         plt.close(fig)
         paths.append(path)
+        described[path] = f"layer {layer}'s attention, head by head, over the {len(labels)} tokens"
 
     cols = min(3, len(maps))
     rows = -(-len(maps) // cols)
@@ -121,4 +129,7 @@ def draw_attention_maps(
     fig.savefig(path, dpi=110)
     plt.close(fig)
     paths.append(path)
+    described[path] = f"every layer's attention over the {len(labels)} tokens, averaged over heads"
+    if captions is not None:
+        captions.update(described)
     return paths

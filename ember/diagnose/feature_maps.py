@@ -111,11 +111,17 @@ def _safe(name: str) -> str:
 
 
 def save_feature_maps(
-    model: nn.Module, x: Tensor, out_dir, sample: int = 0, max_channels: int = 32
+    model: nn.Module,
+    x: Tensor,
+    out_dir,
+    sample: int = 0,
+    max_channels: int = 32,
+    captions: dict | None = None,
 ) -> list[Path]:
     """Write input.png, one feature_maps_<k>_<layer>.png per conv layer, filters_<layer>.png.
 
-    ``x`` is a batch; ``sample`` picks which of its inputs to show. Returns the paths.
+    ``x`` is a batch; ``sample`` picks which of its inputs to show. Returns the paths;
+    ``captions``, if given, receives {path: what that figure shows} for each of them.
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -129,6 +135,7 @@ def save_feature_maps(
         img = (img - img.min()) / (np.ptp(img) or 1.0)
     fig = plot_image_grid([img], f"input (sample {sample})", cmap="gray")
     paths.append(_save(fig, out / "input.png"))
+    described = {paths[-1]: f"the input (sample {sample})"}
     for k, (name, fmap) in enumerate(maps.items()):
         channels = fmap[sample]
         c = min(len(channels), max_channels)
@@ -138,6 +145,7 @@ def save_feature_maps(
         )
         fig = plot_image_grid(list(channels[:c]), title, labels=[f"ch {i}" for i in range(c)])
         paths.append(_save(fig, out / f"feature_maps_{k:02d}_{_safe(name)}.png"))
+        described[paths[-1]] = f"feature maps of {name} for the input"
     name, w = first_conv_filters(model)
     filters = w[:max_channels]
     if w.ndim == 4 and w.shape[1] == 3:  # RGB filters shown in colour
@@ -155,6 +163,9 @@ def save_feature_maps(
         cmap="RdBu_r", symmetric=True,
     )  # fmt: skip
     paths.append(_save(fig, out / f"filters_{_safe(name)}.png"))
+    described[paths[-1]] = f"the filters of {name}"
+    if captions is not None:
+        captions.update(described)
     return paths
 
 

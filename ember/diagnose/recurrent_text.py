@@ -56,8 +56,11 @@ def text_gradient_through_time(model, ids) -> dict:
     return gradient_through_time(model, lambda: cross_entropy(_logits(model(x))[:, -1], target))
 
 
-def draw_recurrent_inspection(model, ids, out_dir, labels=None, max_labels: int = 80) -> list[Path]:
-    """Write the gate heatmaps and the gradient-through-time figure (module docstring)."""
+def draw_recurrent_inspection(
+    model, ids, out_dir, labels=None, max_labels: int = 80, captions: dict | None = None
+) -> list[Path]:
+    """Write the gate heatmaps and the gradient-through-time figure (module docstring).
+    ``captions``, if given, receives {path: what that figure shows} for every figure written."""
     layers = dict(recurrent_modules(model))
     if not layers:
         raise ValueError(f"{type(model).__name__} has no RNN/LSTM/GRU layer to inspect")
@@ -70,7 +73,7 @@ def draw_recurrent_inspection(model, ids, out_dir, labels=None, max_labels: int 
     model.eval()
     with no_grad(), record_gates(model) as rec:
         model(x)
-    paths = []
+    paths, described = [], {}
     for name, calls in rec.items():
         batch_first = getattr(layers.get(name), "batch_first", False)
         for key, gates in calls[0].items():  # "l0", "l0_reverse", "l1", ...
@@ -80,7 +83,11 @@ def draw_recurrent_inspection(model, ids, out_dir, labels=None, max_labels: int 
             title = f"{name} {key}: gates at every character (dark: closed, yellow: open)"
             fig = gate_heatmaps(arrays, title, time_labels=time_labels)
             paths.append(save_png(fig, out / f"gates_{name.replace('.', '_')}_{key}.png"))
+            described[paths[-1]] = f"{name} {key}: its gates at each of the {steps} characters"
     curves = text_gradient_through_time(model, ids)
     title = "‖∂L/∂h_t‖: how much step t still matters to predicting the last character"
     paths.append(plot_gradient_through_time(curves, out / "gradient_through_time.png", title))
+    described[paths[-1]] = f"‖∂L/∂h_t‖ of predicting character {steps + 1} from the {steps} before"
+    if captions is not None:
+        captions.update(described)
     return paths

@@ -41,6 +41,10 @@ def test_inspect_input_file(tmp_path, capsys):
     with ember.no_grad():
         expected = int(model(ember.Tensor(x[None])).array.argmax())
     assert f"predicted class {expected}" in out
+    captions = json.loads((run / "figures" / "captions.json").read_text())
+    assert (
+        len(captions) == 4 and captions["inspect-x/filters_conv1.png"] == "the filters of conv1 (x)"
+    )
 
 
 def test_inspect_dataset_index(tmp_path, capsys, shared_data):
@@ -49,6 +53,7 @@ def test_inspect_dataset_index(tmp_path, capsys, shared_data):
     run, _ = _run_folder(tmp_path, data_root=str(shared_data / "digits"))
     assert main(["inspect", str(run), "--index", "3", "--out", str(tmp_path / "figs")]) == 0
     assert len(list((tmp_path / "figs").glob("*.png"))) == 4
+    assert not (run / "figures" / "captions.json").exists()  # drawn outside the run: no captions
 
 
 def test_inspect_errors(tmp_path, capsys):
@@ -76,5 +81,9 @@ def test_ember_train_of_a_cnn_draws_the_feature_maps_of_the_first_test_example(
     assert "input.png" in drawn and any(n.startswith("filters_") for n in drawn)
     assert sum(n.startswith("feature_maps_") for n in drawn) == 2  # LeNet's two conv layers
     captions = json.loads((run / "figures" / "captions.json").read_text())
-    assert captions[f"{folder.name}/filters_conv1.png"] == "the filters of conv1"
+    assert (
+        captions[f"{folder.name}/filters_conv1.png"]
+        == "the filters of conv1 (the first test example)"
+    )
+    assert captions[f"{folder.name}/input.png"].startswith("the input")
     assert len([k for k in captions if k.startswith(folder.name)]) == len(drawn)

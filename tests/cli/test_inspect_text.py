@@ -68,6 +68,13 @@ def test_inspect_text_of_a_charlstm_draws_its_gates_and_the_gradient_through_tim
     names, printed = _inspect_pngs(run, "def f(x):", capsys)
     assert names == ["gates_lstm_l0.png", "gates_lstm_l1.png", "gradient_through_time.png"]
     assert all("inspect-recurrent" in p for p in printed)
+    captions = json.loads((run / "figures" / "captions.json").read_text())
+    assert captions["inspect-recurrent/gates_lstm_l0.png"] == (
+        "lstm l0: its gates at each of the 8 characters (of 'def f(x):')"
+    )
+    assert captions["inspect-recurrent/gradient_through_time.png"].startswith(
+        "‖∂L/∂h_t‖ of predicting character 9 from the 8 before"
+    )
     assert main(["inspect", str(run), "--text", "d"]) == 2  # nothing before a target
     assert "at least two characters" in capsys.readouterr().err
 
@@ -104,7 +111,9 @@ def test_recurrent_inspection_records_every_layer_and_gate(
 ):
     ember.manual_seed(1)
     model = _Tagger(kind, bidirectional, batch_first)
-    paths = draw_recurrent_inspection(model, IDS, tmp_path, labels="abcdefghi")
+    captions = {}
+    paths = draw_recurrent_inspection(model, IDS, tmp_path, labels="abcdefghi", captions=captions)
+    assert sorted(captions) == sorted(paths)
     keys = ["l0"] + (["l0_reverse"] if bidirectional else [])
     assert sorted(p.name for p in paths) == sorted(
         [f"gates_rnn_{k}.png" for k in keys] + ["gradient_through_time.png"]

@@ -16,7 +16,12 @@ def test_gpt_attention_maps_are_causal_and_drawn(tmp_path):
     for w in maps:
         np.testing.assert_allclose(w.sum(-1), 1, rtol=1e-5)
         assert np.all(w[0][:, np.triu_indices(5, 1)[0], np.triu_indices(5, 1)[1]] == 0)
-    paths = draw_attention_maps(m, ids, tmp_path, labels=list("abcde"))
+    captions = {}
+    paths = draw_attention_maps(m, ids, tmp_path, labels=list("abcde"), captions=captions)
+    assert captions[tmp_path / "attention_layer1.png"] == (
+        "layer 1's attention, head by head, over the 5 tokens"
+    )
+    assert sorted(captions) == sorted(paths)
     names = sorted(p.name for p in paths)
     assert names == ["attention_layer0.png", "attention_layer1.png", "attention_overview.png"]
     for p in paths:

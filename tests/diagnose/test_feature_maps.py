@@ -45,8 +45,14 @@ def test_resnet_has_every_conv_including_downsample():
 @pytest.mark.parametrize("name,shape", [("lenet", (3, 1, 28, 28)), ("cnn1d", (3, 40))])
 def test_save_feature_maps_writes_pngs(tmp_path, name, shape):
     model = get_model(name)["builder"]()
-    paths = save_feature_maps(model, ember.randn(*shape), tmp_path, sample=1, max_channels=4)
+    captions = {}
+    x = ember.randn(*shape)
+    paths = save_feature_maps(model, x, tmp_path, sample=1, max_channels=4, captions=captions)
     n_convs = len(conv_layers(model))
+    assert sorted(captions) == sorted(paths) and captions[paths[0]] == "the input (sample 1)"
+    assert (
+        captions[paths[1]] == f"feature maps of {next(iter(conv_layers(model)))[0]} for the input"
+    )
     assert len(paths) == n_convs + 2  # input, one per conv layer, first-layer filters
     for p in paths:
         assert p.read_bytes()[:8] == PNG_MAGIC and p.stat().st_size > 1000
