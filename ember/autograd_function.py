@@ -32,7 +32,6 @@ one that ``ops/`` builds on (forward and backward on raw arrays, see function.py
 from __future__ import annotations
 
 import functools
-import types
 from typing import Any
 
 from .autograd_higher import rule
@@ -162,9 +161,6 @@ class Function:
         return result[0] if single else result
 
 
-_NEEDS_GRAD = types.SimpleNamespace(requires_grad=True)  # what _check_rebind reads of a value
-
-
 def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:
     """Check what ``ctx.mark_dirty`` named (inputs that forward returned) and give each a
     stand-in for its version before forward: the node's input, so that the tensor itself can
@@ -190,7 +186,7 @@ def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:
             )
         # the new version needs grad: a tensor whose memory is a view of other memory cannot
         # take it (ember cannot carry the change into the other memory's graph)
-        t._check_rebind(f"{cls.__name__}.forward (mark_dirty)", _NEEDS_GRAD)
+        t._check_rebind(f"{cls.__name__}.forward (mark_dirty)", needs_grad=True)
         if t._ctx is not None and _view_source(t._ctx, t.array) is not None:
             raise RuntimeError(
                 f"{cls.__name__}.forward (mark_dirty): this input is a view of another tensor in"

@@ -44,7 +44,7 @@ from .ops import elementwise_more as EM
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
-from .tensor import Tensor, _leaf_hooks, apply
+from .tensor import Tensor, _leaf_hooks, apply, check_hook_result
 
 RULES: dict = {}
 
@@ -302,11 +302,7 @@ def _run_hooks(hooks, g: Tensor) -> Tensor:
             raise _hooks_refused()
         out = user(g)
         if out is not None:
-            if tuple(out.shape) != tuple(g.shape):
-                raise RuntimeError(
-                    f"hook {getattr(user, '__name__', user)!r} returned a gradient of shape"
-                    f" {tuple(out.shape)} for a tensor of shape {tuple(g.shape)}"
-                )
+            check_hook_result(user, out.shape, g.shape)
             g = out
     return g
 

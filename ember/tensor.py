@@ -131,6 +131,15 @@ def as_array(value, dtype=None):
     return a
 
 
+def check_hook_result(hook, got, want) -> None:
+    """A register_hook hook must return None or a gradient of the tensor's own shape."""
+    if tuple(got) != tuple(want):
+        raise RuntimeError(
+            f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape"
+            f" {tuple(got)} for a tensor of shape {tuple(want)}"
+        )
+
+
 class Tensor(
     InplaceTensorMethods,
     TensorMethods,
@@ -307,11 +316,7 @@ class Tensor(
             if out is None:
                 return g
             out = as_array(out)
-            if out.shape != g.shape:
-                raise RuntimeError(
-                    f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape"
-                    f" {out.shape} for a tensor of shape {shape}"
-                )
+            check_hook_result(hook, out.shape, shape)
             return out
 
         on_grad.user_hook = hook  # create_graph=True calls it on the recorded Tensor itself

@@ -78,7 +78,7 @@ class InplaceTensorMethods:
         if result.array.dtype != self.array.dtype:
             result = result.astype(self.array.dtype)
         self._redirect_consumers(old, result)
-        self._check_rebind(name, result)
+        self._check_rebind(name, result.requires_grad)
         source = _view_source(self._ctx, self.array) if self._ctx is not None else None
         if source is not None:  # self[...] is a view made by indexing another tensor
             return self._write_through(name, old, result, source)
@@ -138,7 +138,7 @@ class InplaceTensorMethods:
         old = self._version_stand_in()
         result = compute(old)
         self._redirect_consumers(old, result)
-        self._check_rebind(name, result, values=False)
+        self._check_rebind(name, result.requires_grad, values=False)
         self._take_place_of(old, result)
         return self
 
@@ -163,9 +163,10 @@ class InplaceTensorMethods:
         old._ctx, old._idx, old._retain, old._used = self._ctx, self._idx, False, 0
         return old
 
-    def _check_rebind(self, name: str, result: Tensor, values: bool = True) -> None:
-        """Refuse what rebinding cannot do as torch does (see the module docstring); ``values``:
-        the op changes values (not only the shape, which no other tensor sees)."""
+    def _check_rebind(self, name: str, needs_grad: bool, values: bool = True) -> None:
+        """Refuse what rebinding cannot do as torch does (see the module docstring);
+        ``needs_grad``: the new value requires grad; ``values``: the op changes values (not
+        only the shape, which no other tensor sees)."""
         if getattr(self, "_used", 0) > 0:
             raise RuntimeError(
                 f"{name}(): this tensor is already the input of a recorded operation, which may"
@@ -175,7 +176,7 @@ class InplaceTensorMethods:
             )
         if not values:
             return
-        if self._ctx is None and self.array.base is not None and result.requires_grad:
+        if self._ctx is None and self.array.base is not None and needs_grad:
             raise RuntimeError(
                 f"{name}(): this tensor's memory is a view of other memory, and the value"
                 " written needs grad; ember cannot make the write both visible through the"

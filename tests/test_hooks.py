@@ -75,3 +75,5 @@ def test_hook_errors_are_clear():
     x.register_hook(bad)
     with pytest.raises(RuntimeError, match=r"'bad' returned a gradient of shape \(3,\)"):
         (x * 2).sum().backward()
+    with pytest.raises(RuntimeError, match=r"'bad' returned a gradient of shape \(3,\)"):
+        ember.autograd.grad((x * x).sum(), [x], create_graph=True)  # the recorded sweep too
