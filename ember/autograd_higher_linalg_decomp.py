@@ -18,9 +18,10 @@ recorded:
 
 The inverses are triangular solves (recorded SolveTriangular, reading R, U or the unit L from
 the packed LU). The pseudo-inverse is recorded as :class:`PinvAt`, the forward's own A⁺ kept
-with pinv's derivative: Pinv and Lstsq keep no atol/rtol/hermitian/rcond to recompute it with,
-and the derivatives are all taken at this same A, where the rank is assumed constant (as
-torch's). The p-norm for p < 0 (NegativePNorm) has its rule in autograd_higher_special.py.
+with pinv's derivative (Lstsq's is A⁺ at pinv's default tolerance, as torch's backward takes
+it): Pinv and Lstsq keep no atol/rtol/hermitian to recompute it with, and the derivatives are
+all taken at this same A, where the rank is assumed constant (as torch's). The p-norm for
+p < 0 (NegativePNorm) has its rule in autograd_higher_special.py.
 """
 
 from __future__ import annotations
@@ -142,7 +143,7 @@ def _broadcast(fn, i: int, saved: str) -> Tensor:
 @rule(M.Lstsq)
 def _lstsq(fn, g):
     a, b = _broadcast(fn, 0, "a"), _broadcast(fn, 1, "b")
-    p = apply(PinvAt, a, p=fn.p)  # the A⁺ (rcond cut) the solution was made with
+    p = apply(PinvAt, a, p=fn.p)  # A⁺ at pinv's default tolerance, as the first derivative
     ga = gb = None
     if fn.parents[0] is not None:
         ga = sum_to(_pinv_backward(g @ b.transpose(-1, -2), p, a), fn.a_shape)

@@ -321,6 +321,18 @@ def matmul_into(a, b, out, accumulate: bool = False) -> None:
         _cupy.matmul(a, b, out=out)
 
 
+def lstsq_gelsy(a, b, rcond: float):
+    """X of min ‖AX − B‖ by LAPACK's gelsy (QR with column pivoting, rank cut at ``rcond``)
+    for one matrix A (m, n) and B (m, k), through SciPy: torch's default CPU driver, whose
+    solution differs from an SVD cut where A is numerically rank-deficient. None on the GPU
+    (CuPy has no gelsy), where callers keep their SVD solution."""
+    if ON_GPU:
+        return None
+    import scipy.linalg
+
+    return scipy.linalg.lstsq(a, b, cond=rcond, lapack_driver="gelsy", check_finite=False)[0]
+
+
 def split_run(fn, n: int, min_part: int = 4096) -> int:
     """backend_blas.split_run on the CPU; on the GPU the whole range at once (the device runs
     each product in parallel itself)."""

@@ -140,7 +140,7 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
     m, n = A.shape[-2:]
     if rcond is None:
         rcond = xp.finfo(A.dtype).eps * max(m, n)
-    x = apply(M.Lstsq, A, B_mat, rcond=float(rcond))
+    x = apply(M.Lstsq, A, B_mat, rcond=float(rcond), driver=driver or "gelsy")
     s = xp.linalg.svd(A.array, compute_uv=False)
     rank = (s > rcond * s[..., :1]).sum(-1).astype(xp.int64)
     empty = xp.zeros((0,), dtype=A.dtype)

@@ -9,7 +9,7 @@ last two axes. The public functions with their shape checks are in ember/linalg.
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import get_array_module, lstsq_gelsy
 from ..function import Function, unbroadcast
 
 
@@ -244,23 +244,52 @@ class Pinv(Function):
         return (pinv_backward(g, self.p, self.a),)
 
 
+def _gelsy_where_cut(a, b, rcond, x, full_rank):
+    """x with LAPACK gelsy's solution in place of the SVD's for every matrix of the batch
+    whose rank the cut lowered (full_rank False there); x unchanged where gelsy is missing."""
+    xp = get_array_module(x)
+    batch = a.shape[:-2]
+    flat_a, flat_b = a.reshape(-1, *a.shape[-2:]), b.reshape(-1, *b.shape[-2:])
+    flat_x = x.reshape(-1, *x.shape[-2:]).copy()
+    for i in xp.flatnonzero(~full_rank.reshape(-1)):  # the few cut ones: a LAPACK call each
+        solved = lstsq_gelsy(flat_a[i], flat_b[i], rcond)
+        if solved is None:
+            return x
+        flat_x[i] = solved
+    return flat_x.reshape(*batch, *x.shape[-2:])
+
+
 class Lstsq(Function):
     """X = A⁺B, the minimum-norm least-squares solution of AX ≈ B (A of shape (*, m, n), B of
-    (*, m, k)), from the SVD with singular values ≤ rcond·σ_max dropped (LAPACK's gelsd).
+    (*, m, k)), from the SVD with singular values ≤ rcond·σ_max dropped (LAPACK's gelsd). With
+    driver "gelsy" (torch's CPU default), a matrix whose rank that cut lowers is solved by
+    LAPACK's gelsy itself: its rank-revealing QR cuts A otherwise than the SVD does.
 
-    Gradients as torch's linalg_lstsq_backward, through P = A⁺: B̄ = Pᵀ X̄, Ā = pinv_backward(X̄ Bᵀ).
+    Gradients as torch's linalg_lstsq_backward, through P = A⁺ at pinv's default tolerance
+    (σ > max(m, n)·ε·σ_max), whatever rcond the solution used: B̄ = Pᵀ X̄, Ā = pinv_backward(X̄ Bᵀ).
     """
 
-    def forward(self, a, b, rcond=None):
+    def forward(self, a, b, rcond=None, driver=None):
         xp = get_array_module(a, b)
         self.a_shape, self.b_shape = a.shape, b.shape
         a, b = batch_broadcast(a, b)
         self.a, self.b = a, b
         u, s, vh = xp.linalg.svd(a, full_matrices=False)
-        s_inv = xp.where(s > rcond * s[..., :1], 1 / xp.where(s == 0, 1, s), 0).astype(a.dtype)
         self.s = s
+
+        def s_inverse(rtol):
+            kept = s > rtol * s[..., :1]
+            return kept, xp.where(kept, 1 / xp.where(s == 0, 1, s), 0).astype(a.dtype)
+
+        kept, s_inv = s_inverse(rcond)
+        x = mT(vh) @ (s_inv[..., :, None] * (mT(u) @ b))
+        if driver == "gelsy" and not kept.all():
+            x = _gelsy_where_cut(a, b, rcond, x, kept.all(-1))
+        default = xp.finfo(a.dtype).eps * max(a.shape[-2:])
+        if rcond != default:
+            s_inv = s_inverse(default)[1]
         self.p = (mT(vh) * s_inv[..., None, :]) @ mT(u)
-        return mT(vh) @ (s_inv[..., :, None] * (mT(u) @ b))
+        return x
 
     def backward(self, g):
         na, nb = self.needs_input_grad

@@ -124,6 +124,58 @@ def test_lstsq_wide_is_the_minimum_norm_solution(torch):
     np.testing.assert_allclose(x.array, t.numpy(), rtol=1e-10)
 
 
+def _nearly_rank_deficient(seed):
+    """Two 5 × 3 matrices, singular values (3, 1, 1e-3) and (3, 1, 0.5): rcond = 1e-2 cuts
+    the first one's rank to 2 and leaves the second's."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for smallest in (1e-3, 0.5):
+        u, _ = np.linalg.qr(rng.standard_normal((5, 5)))
+        v, _ = np.linalg.qr(rng.standard_normal((3, 3)))
+        out.append(u[:, :3] @ np.diag([3.0, 1.0, smallest]) @ v.T)
+    return np.stack(out)
+
+
+@pytest.mark.parametrize("driver", ["gelsy", "gelsd", "gelss"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_lstsq_with_a_rank_cut_matches_torch(torch, driver, dtype):
+    """An explicit rcond that cuts the rank: gelsy's solution is LAPACK gelsy's (its pivoted QR
+    cuts A otherwise than the SVD), and the gradients are torch's, which go through A⁺ at
+    pinv's default tolerance whatever rcond the solution used (so they grow as 1/σ² of the
+    dropped σ = 1e-3: 1e6 here)."""
+    a = _nearly_rank_deficient(20).astype(dtype)
+    b = np.random.default_rng(21).standard_normal((2, 5, 2)).astype(dtype)
+    g = np.random.default_rng(22).standard_normal((2, 3, 2)).astype(dtype)
+    ea, eb = ember.tensor(a, requires_grad=True), ember.tensor(b, requires_grad=True)
+    ta, tb = torch.tensor(a, requires_grad=True), torch.tensor(b, requires_grad=True)
+    ex = LA.lstsq(ea, eb, rcond=1e-2, driver=driver)
+    tx = torch.linalg.lstsq(ta, tb, rcond=1e-2, driver=driver)
+    ex.solution.backward(ember.tensor(g))
+    tx.solution.backward(torch.tensor(g))
+    # float32: the 1/σ² of the uncut A⁺ (cond 3000) amplifies rounding to ~1e-4 of the largest
+    tol = dict(rtol=1e-9, atol=1e-12) if dtype == "float64" else dict(rtol=1e-5, atol=2e-4)
+    np.testing.assert_allclose(ex.solution.array, tx.solution.detach().numpy(), **tol)
+    np.testing.assert_array_equal(ex.rank.array, tx.rank.numpy())
+    assert np.abs(ta.grad.numpy()).max() > 1e5  # the uncut 1/σ² is in torch's gradient
+    scale = np.abs(ta.grad.numpy()).max()
+    np.testing.assert_allclose(ea.grad.array / scale, ta.grad.numpy() / scale, **tol)
+    np.testing.assert_allclose(eb.grad.array, tb.grad.numpy(), **tol)
+
+
+def test_lstsq_with_a_rank_cut_has_torch_second_derivative(torch):
+    a, b = _nearly_rank_deficient(20), np.random.default_rng(21).standard_normal((2, 5, 2))
+
+    def run(lib, solve):
+        A, B = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        x = solve(A, B, rcond=1e-2).solution
+        (ga,) = lib.autograd.grad((x**3).sum(), [A], create_graph=True)
+        (hb,) = lib.autograd.grad((ga * ga).sum() * 1e-12, [B])
+        return [np.asarray(v.detach().numpy()) for v in (ga, hb)]
+
+    for e, t in zip(run(ember, LA.lstsq), run(torch, torch.linalg.lstsq)):
+        np.testing.assert_allclose(e / np.abs(t).max(), t / np.abs(t).max(), atol=1e-12)
+
+
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 4, 5, 7, 10, -1, -2, -5])
 def test_matrix_power_matches_torch(torch, n):
     a = A / 4.0  # entries ~1: A^10 stays representable
