@@ -80,6 +80,10 @@ class Generator:
         out = self._rng.random(shape, dtype=numpy.float64)
         return _on_device((low + (high - low) * out).astype(dtype, copy=False))
 
+    def host_random(self) -> float:
+        """One draw from U[0, 1), on the host (a data transform's coin)."""
+        return float(self._rng.random())
+
     def integers(self, low, high, shape):
         """int64 draws from [low, high) of ``shape``, on the host."""
         return self._rng.integers(low, high, size=shape, dtype=numpy.int64)
