@@ -100,9 +100,7 @@ def _embedding(fn, g):
     d = g.shape[-1]
     rows = g.reshape(-1, d)
     if fn.by_freq:
-        flat = xp.asarray(fn.index).reshape(-1)
-        _, inverse, counts = xp.unique(flat, return_inverse=True, return_counts=True)
-        freq = counts[inverse.reshape(-1)].astype(g.dtype).reshape(-1, 1)
+        freq = fn.index_frequency().astype(g.dtype).reshape(-1, 1)
         rows = rows + Tensor(rows.array / freq - rows.array)
     if fn.padding_idx is not None:
         keep = (fn.index.reshape(-1) != fn.padding_idx).astype(g.dtype)

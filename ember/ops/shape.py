@@ -175,11 +175,15 @@ class Embedding(GetItem):
         self.padding_idx, self.by_freq = padding_idx, scale_grad_by_freq
         return super().forward(w, index)
 
+    def index_frequency(self):
+        """How often each looked-up position's index occurs in the batch (index's shape)."""
+        xp = get_array_module(self.index)
+        _, inverse, counts = xp.unique(self.index, return_inverse=True, return_counts=True)
+        return counts[inverse.reshape(self.index.shape)]
+
     def backward(self, gy):
         if self.by_freq:
-            xp = get_array_module(gy)
-            _, inverse, counts = xp.unique(self.index, return_inverse=True, return_counts=True)
-            freq = counts[inverse.reshape(self.index.shape)]  # occurrences of each position's index
+            freq = self.index_frequency()
             gy = gy / freq.reshape(freq.shape + (1,) * (gy.ndim - freq.ndim)).astype(gy.dtype)
         (g,) = super().backward(gy)
         if self.padding_idx is not None:

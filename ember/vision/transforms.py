@@ -98,25 +98,24 @@ def _padding4(padding, name: str) -> tuple[int, int, int, int]:
     )
 
 
-_PAD_MODES = {
-    "constant": "constant",
-    "edge": "edge",
-    "reflect": "reflect",
-    "symmetric": "symmetric",
-}
+#: torchvision's padding modes, which are also numpy.pad's names for them
+_PAD_MODES = ("constant", "edge", "reflect", "symmetric")
+
+
+def _check_padding_mode(mode: str, name: str) -> None:
+    if mode not in _PAD_MODES:
+        raise ValueError(f"{name}: padding_mode must be one of {list(_PAD_MODES)}, got {mode!r}")
 
 
 def _pad(img, padding, fill=0, padding_mode: str = "constant"):
-    if padding_mode not in _PAD_MODES:
-        raise ValueError(f"padding_mode must be one of {sorted(_PAD_MODES)}, got {padding_mode!r}")
     left, top, right, bottom = _padding4(padding, "Pad")
     h_axis, w_axis = _hw_axes(img)
     widths = [(0, 0)] * img.ndim
     widths[h_axis], widths[w_axis] = (top, bottom), (left, right)
     kwargs = {"constant_values": fill} if padding_mode == "constant" else {}
     if isinstance(img, Tensor):
-        return Tensor(xp.pad(img.array, widths, mode=_PAD_MODES[padding_mode], **kwargs))
-    return numpy.pad(img, widths, mode=_PAD_MODES[padding_mode], **kwargs)
+        return Tensor(xp.pad(img.array, widths, mode=padding_mode, **kwargs))
+    return numpy.pad(img, widths, mode=padding_mode, **kwargs)
 
 
 def _flip(img, axis: int):
@@ -215,7 +214,7 @@ class Lambda:
 
 
 class _RandomFlip:
-    axis_of_hw = 1  # 0: flip rows (vertical), 1: columns (horizontal)
+    axis_of_hw: int  # 0: flip rows (vertical), 1: columns (horizontal)
 
     def __init__(self, p: float = 0.5) -> None:
         self.p = p
@@ -248,10 +247,7 @@ class Pad:
 
     def __init__(self, padding, fill=0, padding_mode: str = "constant") -> None:
         _padding4(padding, "Pad")
-        if padding_mode not in _PAD_MODES:
-            raise ValueError(
-                f"Pad: padding_mode must be one of {sorted(_PAD_MODES)}, got {padding_mode!r}"
-            )
+        _check_padding_mode(padding_mode, "Pad")
         self.padding, self.fill, self.padding_mode = padding, fill, padding_mode
 
     def __call__(self, img):
@@ -294,6 +290,7 @@ class RandomCrop:
         self.size = _pair(size, "RandomCrop")
         if padding is not None:
             _padding4(padding, "RandomCrop")
+        _check_padding_mode(padding_mode, "RandomCrop")
         self.padding, self.pad_if_needed = padding, pad_if_needed
         self.fill, self.padding_mode = fill, padding_mode
 
