@@ -68,6 +68,7 @@ from .functional.shape_more import (
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
 from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
+from .size import Size
 from .tensor import Tensor, apply
 from .threads import get_num_threads, set_num_threads
 from .torch_aliases import *  # noqa: F403 - concat … promote_types, in its __all__

@@ -3,26 +3,24 @@
 ``apply(Op, *inputs, **constants)`` runs an op's forward on the inputs' arrays
 and, when some input requires grad and grad mode is on, records the op as the
 output's ``grad_fn``. ``backward()`` hands the recorded graph to the engine in
-``autograd.py``, which calls back ``_accumulate_grad`` on the leaves.
-
-Gradients are never written into in place: an op may hand the same array to
-two inputs (``a + b``), so accumulation always makes a new array.
+``autograd.py``, which calls back ``_accumulate_grad`` on the leaves (both in
+tensor_autograd.py).
 
 What lives where: this file holds ``apply``, ``as_array`` and the core of ``Tensor`` (its
-data, properties, conversions and autograd, hooks included); the methods that run ops come
-from mixins Tensor inherits: ``TensorMethods`` (tensor_methods.py: arithmetic, comparisons,
-maths, reductions, shapes, indexing), ``TorchTensorMethods`` (tensor_torch.py and
-tensor_torch_logic.py: torch's conveniences) and ``IndexTensorMethods`` (tensor_index.py:
-gather, scatter, scans, sorting).
+data, properties and conversions); its autograd surface (``backward``, hooks,
+``retain_grad``) comes from ``AutogradTensorMethods`` (tensor_autograd.py), and the methods
+that run ops from mixins Tensor inherits: ``TensorMethods`` (tensor_methods.py: arithmetic,
+comparisons, maths, reductions, shapes, indexing), ``TorchTensorMethods`` (tensor_torch.py
+and tensor_torch_logic.py: torch's conveniences) and ``IndexTensorMethods``
+(tensor_index.py: gather, scatter, scans, sorting).
 """
 
 from __future__ import annotations
 
-import weakref
-
 from . import (
     backend,
     tensor_aliases,
+    tensor_autograd,
     tensor_index,
     tensor_index_more,
     tensor_index_shape,
@@ -40,11 +38,19 @@ from . import (
     tensor_torch_math,
     tensor_torch_reduce,
 )
-from .autograd import run_backward, sequence
+from .autograd import sequence
 from .backend import xp
 from .function import Function, _grad_state, captures, observers
 from .ops import shape as S
+from .size import Size
 from .tensor_aliases import AliasTensorMethods
+from .tensor_autograd import (  # noqa: F401 - the rest: autograd_grad, autograd_higher import them
+    AutogradTensorMethods,
+    RemovableHandle,
+    _leaf_hooks,
+    check_hook_result,
+    fit_grad,
+)
 from .tensor_index import IndexTensorMethods
 from .tensor_index_more import IndexMoreTensorMethods
 from .tensor_index_shape import IndexShapeTensorMethods
@@ -60,6 +66,7 @@ from .tensor_torch import TorchTensorMethods
 from .tensor_torch_math import TorchMathMethods
 
 _ndarray = xp.ndarray
+_new_tuple = tuple.__new__
 
 
 def apply(cls: type[Function], *inputs, **constants):
@@ -131,16 +138,8 @@ def as_array(value, dtype=None):
     return a
 
 
-def check_hook_result(hook, got, want) -> None:
-    """A register_hook hook must return None or a gradient of the tensor's own shape."""
-    if tuple(got) != tuple(want):
-        raise RuntimeError(
-            f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape"
-            f" {tuple(got)} for a tensor of shape {tuple(want)}"
-        )
-
-
 class Tensor(
+    AutogradTensorMethods,
     InplaceTensorMethods,
     TensorMethods,
     TorchTensorMethods,
@@ -196,7 +195,9 @@ class Tensor(
         self._retain = False
 
     # ------------------------------------------------------------ properties
-    shape = property(lambda self: self.array.shape)
+    # an ember.Size, made without Size()'s per-element check (an array's shape is ints); code
+    # inside ember that only needs the numbers reads self.array.shape, a plain tuple and faster
+    shape = property(lambda self: _new_tuple(Size, self.array.shape))
     dtype = property(lambda self: self.array.dtype)
     ndim = property(lambda self: self.array.ndim)
     # a backend.device, equal to "cpu" (or "cuda:0" in a process on the GPU, EMBER_DEVICE=cuda)
@@ -206,7 +207,8 @@ class Tensor(
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
     def size(self, dim: int | None = None):
-        return self.array.shape if dim is None else self.array.shape[dim]
+        """The shape as an ``ember.Size``, or with ``dim`` the size of that dim (an int)."""
+        return _new_tuple(Size, self.array.shape) if dim is None else self.array.shape[dim]
 
     def dim(self) -> int:
         return self.array.ndim
@@ -265,7 +267,7 @@ class Tensor(
 
     def item(self):
         if self.array.size != 1:
-            raise ValueError(f"item() needs a tensor of one element, got shape {self.shape}")
+            raise ValueError(f"item() needs a tensor of one element, got shape {self.array.shape}")
         return self.array.reshape(()).item()
 
     def tolist(self):
@@ -273,7 +275,9 @@ class Tensor(
 
     def __bool__(self):
         if self.array.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.array.shape} is ambiguous"
+            )
         return bool(self.array.reshape(()))
 
     def __float__(self):
@@ -298,44 +302,6 @@ class Tensor(
         if requires_grad and self.array.dtype.kind != "f":
             raise TypeError(f"only floating-point tensors can require grad, got {self.dtype}")
         self.requires_grad = requires_grad
-        return self
-
-    def register_hook(self, hook) -> RemovableHandle:
-        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed;
-        a hook that returns a tensor replaces the gradient (torch's Tensor.register_hook).
-
-        Hooks run in the order registered, before the gradient is accumulated into a leaf's
-        ``.grad`` or kept by ``retain_grad()``; ``handle.remove()`` takes one off again.
-        """
-        if not self.requires_grad:
-            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
-        shape = self.array.shape
-
-        def on_grad(g):  # arrays in and out: the engine knows nothing of Tensors
-            out = hook(_wrap(g, None, 0))
-            if out is None:
-                return g
-            out = as_array(out)
-            check_hook_result(hook, out.shape, shape)
-            return out
-
-        on_grad.user_hook = hook  # create_graph=True calls it on the recorded Tensor itself
-        if self._ctx is None:
-            hooks = _leaf_hooks.get(id(self))
-            if hooks is None:
-                hooks = _leaf_hooks[id(self)] = []
-                weakref.finalize(self, _leaf_hooks.pop, id(self), None)
-        else:
-            hooks = self._ctx.__dict__.setdefault("hooks", {}).setdefault(self._idx, [])
-        hooks.append(on_grad)
-        return RemovableHandle(hooks, on_grad)
-
-    def retain_grad(self) -> Tensor:
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
-        if self._ctx is not None:
-            self._retain = True
-            retained = self._ctx.__dict__.setdefault("retained", {})
-            retained[self._idx] = self
         return self
 
     def astype(self, dtype) -> Tensor:
@@ -364,82 +330,6 @@ class Tensor(
         out = self if dtype is None else self.astype(dtype)
         return out.clone() if copy and out is self else out
 
-    # ------------------------------------------------------------ autograd
-    def backward(self, gradient=None, retain_graph: bool | None = None,
-                 create_graph: bool = False, inputs=None) -> None:  # fmt: skip
-        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when
-        given). With ``create_graph`` the gradients keep a graph of their own, so they can be
-        differentiated again (autograd_higher.py), and the graph is kept."""
-        if not self.requires_grad:
-            raise RuntimeError(
-                "backward() on a tensor that does not require grad and has no grad_fn"
-            )
-        if gradient is None:
-            if self.array.size != 1:
-                raise RuntimeError(
-                    f"backward() without a gradient needs a scalar output, got shape {self.shape};"
-                    " pass gradient= of that shape"
-                )
-            g = xp.ones_like(self.array)
-        else:
-            g = as_array(gradient, self.array.dtype)
-            if g.shape != self.array.shape:
-                raise RuntimeError(
-                    f"gradient has shape {g.shape} but the tensor has shape {self.shape}"
-                )
-        if create_graph or inputs is not None:
-            self._backward_into(g, retain_graph, create_graph, inputs)
-            return
-        run_backward(self, g, bool(retain_graph))
-
-    def _backward_into(self, g, retain_graph, create_graph: bool, inputs) -> None:
-        """backward through autograd.grad: into ``inputs``, or every leaf that requires grad."""
-        from .autograd_grad import grad
-
-        if inputs is None:
-            inputs, seen, stack = [], set(), [self]
-            while stack:
-                t = stack.pop()
-                if t._ctx is None:
-                    if t.requires_grad and id(t) not in seen:
-                        seen.add(id(t))
-                        inputs.append(t)
-                    continue
-                if id(t._ctx) not in seen:
-                    seen.add(id(t._ctx))
-                    stack.extend(p for p in t._ctx.parents if p is not None)
-        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        keep = create_graph if retain_graph is None else retain_graph
-        grads = grad(self, inputs, Tensor(g), retain_graph=keep, create_graph=create_graph,
-                     allow_unused=True)  # fmt: skip
-        for t, gi in zip(inputs, grads):
-            if gi is None:
-                continue
-            if create_graph:
-                t.grad = gi if t.grad is None else t.grad + gi
-            else:
-                t._accumulate_grad(gi.array)
-
-    def _accumulate_grad(self, g) -> None:
-        """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""
-        if _leaf_hooks:
-            for hook in _leaf_hooks.get(id(self), ()):
-                g = hook(g)
-        g = fit_grad(g, self.array)
-        self.grad = _wrap(g if self.grad is None else self.grad.array + g, None, 0)
-        if tensor_misc.post_accumulate_hooks:  # register_post_accumulate_grad_hook's
-            for hook in list(tensor_misc.post_accumulate_hooks.get(id(self), ())):
-                hook(self)
-
-
-def fit_grad(g, data):
-    """A gradient in ``data``'s shape and dtype (broadcast back, cast where they differ)."""
-    if g.shape != data.shape:
-        g = xp.broadcast_to(g, data.shape)
-    if g.dtype != data.dtype:
-        g = g.astype(data.dtype)
-    return g
-
 
 def to_arguments(args, dtype=None, device=None):
     """The dtype asked for by torch's ``.to(*args, dtype=, device=)`` (None: keep it), once the
@@ -456,27 +346,11 @@ def to_arguments(args, dtype=None, device=None):
     return dtype
 
 
-class RemovableHandle:
-    """What ``register_hook`` returns: ``remove()`` unregisters the hook (torch's name)."""
-
-    def __init__(self, hooks: list, hook) -> None:
-        self._hooks, self._hook = hooks, hook
-
-    def remove(self) -> None:
-        if self._hook in self._hooks:
-            self._hooks.remove(self._hook)
-
-
-#: Hooks of leaf tensors by id(tensor); a finalizer drops the entry with the tensor (a
-#: WeakKeyDictionary would compare keys with Tensor.__eq__, which is elementwise). A
-#: non-leaf's hooks live on the Function that made it, which the engine runs them from.
-_leaf_hooks: dict[int, list] = {}
-
-
-# The mixins build their results with these three. Their modules cannot import them from here
-# (this module imports them, to inherit from them: that would be a cycle), so they are handed
-# over once, here, as those modules' globals: an operator reads them exactly as it did when it
-# was written in this file, with no extra lookup or call per op.
+# The mixins build their results with these three (tensor_autograd with _wrap too). Their
+# modules cannot import them from here (this module imports them, to inherit from them: that
+# would be a cycle), so they are handed over once, here, as those modules' globals: an
+# operator reads them exactly as it did when it was written in this file, with no extra
+# lookup or call per op.
 for _mixin_module in (
     tensor_methods,
     tensor_torch,
@@ -495,7 +369,9 @@ for _mixin_module in (
     tensor_scatter_more,
     tensor_inplace,
     tensor_misc,
+    tensor_autograd,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply
     _mixin_module.as_array = as_array
+tensor_autograd._wrap = _wrap

@@ -103,7 +103,7 @@ class TensorMethods:
 
     def __matmul__(self, other):
         other = _t(other, self)
-        a, b = self.shape, other.shape
+        a, b = self.array.shape, other.array.shape
         if not a or not b or a[-1] != (b[-2] if len(b) > 1 else b[0]):
             raise ValueError(
                 f"matmul: shapes {a} and {b} cannot be multiplied "
@@ -235,7 +235,7 @@ class TensorMethods:
         keep = bool(keepdims or keepdim)
         if dim is None or isinstance(dim, (tuple, list)):
             return apply(op, self, axis=_ax(axis, dim), keepdims=keep, nan_ties=True)
-        _check_arg_reduction(self.shape, dim, op.pick)
+        _check_arg_reduction(self.array.shape, dim, op.pick)
         values, indices = apply(I.ExtremeAlong, self, dim=dim, keepdim=keep, largest=op is R.Max)
         return result(values, indices.detach())
 
@@ -243,13 +243,13 @@ class TensorMethods:
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""
         axis = _ax(axis, dim)
         keep = (keepdims or bool(keepdim)) and axis is not None
-        _check_arg_reduction(self.shape, axis, "argmax")
+        _check_arg_reduction(self.array.shape, axis, "argmax")
         return Tensor(self.array.argmax(axis=axis, keepdims=keep))
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         axis = _ax(axis, dim)
         keep = (keepdims or bool(keepdim)) and axis is not None
-        _check_arg_reduction(self.shape, axis, "argmin")
+        _check_arg_reduction(self.array.shape, axis, "argmin")
         return Tensor(self.array.argmin(axis=axis, keepdims=keep))
 
     # ------------------------------------------------------------ shapes
@@ -270,7 +270,7 @@ class TensorMethods:
         if nd == 0:
             return self.reshape(1)
         s, e = start_dim % nd, end_dim % nd
-        shape = self.shape
+        shape = self.array.shape
         n = 1
         for k in shape[s : e + 1]:
             n *= k
@@ -287,25 +287,25 @@ class TensorMethods:
     def expand(self, *shape):
         shape = _shape_arg(shape)  # sizes given one by one or as one tuple, as torch takes them
         lead = (None,) * (len(shape) - self.ndim)  # new leading dims: -1 is not allowed there
-        shape = tuple(o if n == -1 else n for n, o in zip(shape, lead + self.shape))
+        shape = tuple(o if n == -1 else n for n, o in zip(shape, lead + self.array.shape))
         return apply(S.Expand, self, shape=shape)
 
     def squeeze(self, dim=None):
         if dim is None:
-            shape = tuple(n for n in self.shape if n != 1)
+            shape = tuple(n for n in self.array.shape if n != 1)
         else:
             dims = {d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
-            shape = tuple(n for i, n in enumerate(self.shape) if not (i in dims and n == 1))
+            shape = tuple(n for i, n in enumerate(self.array.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim):
-        shape = list(self.shape)
+        shape = list(self.array.shape)
         shape.insert(dim % (self.ndim + 1), 1)
         return self.reshape(tuple(shape))
 
     def split(self, split_size_or_sections, dim=0):
         """torch.split: chunks of one size, or a list of sizes."""
-        n = self.shape[dim]
+        n = self.array.shape[dim]
         if isinstance(split_size_or_sections, int):
             k = split_size_or_sections
             bounds = list(range(k, n, k))
@@ -320,7 +320,7 @@ class TensorMethods:
         return apply(S.Split, self, indices=bounds, axis=dim)
 
     def chunk(self, chunks, dim=0):
-        n = self.shape[dim]
+        n = self.array.shape[dim]
         return self.split(-(-n // chunks), dim)
 
     # ------------------------------------------------------------ indexing

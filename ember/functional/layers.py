@@ -11,7 +11,7 @@ from ..tensor import Tensor, apply
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x·Wᵀ + b, with x (..., in_features) and W (out_features, in_features)."""
-    if x.shape[-1:] != weight.shape[-1:]:
+    if x.array.shape[-1:] != weight.array.shape[-1:]:
         raise ValueError(
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.shape else '-'} features,"
             f" but the weight of shape {weight.shape} expects {weight.shape[-1]}"
@@ -37,7 +37,7 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         return x
     if p == 1.0:
         return x * 0.0
-    mask = backend.default_generator.bernoulli_mask(1.0 - p, x.shape, x.dtype)
+    mask = backend.default_generator.bernoulli_mask(1.0 - p, x.array.shape, x.dtype)
     mask *= 1.0 / (1.0 - p)
     return apply(Mul, x, Tensor(mask))
 

@@ -1,0 +1,167 @@
+"""Tensor's autograd surface: ``backward()``, gradient hooks and ``retain_grad()``, and the
+``_accumulate_grad`` that the engine (autograd.py) calls on every leaf it reaches.
+
+Gradients are never written into in place: an op may hand the same array to two inputs
+(``a + b``), so accumulation always makes a new array.
+
+``Tensor``, ``apply``, ``as_array`` and ``_wrap`` are bound as this module's globals by
+tensor.py (see the note at the end of tensor.py). tensor.py re-exports ``fit_grad``,
+``check_hook_result``, ``RemovableHandle`` and ``_leaf_hooks``, which autograd_grad.py,
+autograd_higher.py and tensor_misc.py import from there.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from . import tensor_misc
+from .autograd import run_backward
+from .backend import xp
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, _wrap, apply, as_array  # noqa: F401
+
+#: Hooks of leaf tensors by id(tensor); a finalizer drops the entry with the tensor (a
+#: WeakKeyDictionary would compare keys with Tensor.__eq__, which is elementwise). A
+#: non-leaf's hooks live on the Function that made it, which the engine runs them from.
+_leaf_hooks: dict[int, list] = {}
+
+
+class AutogradTensorMethods:
+    """backward, register_hook, retain_grad, and the leaves' gradient accumulation."""
+
+    __slots__ = ()
+
+    def backward(self, gradient=None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs=None) -> None:  # fmt: skip
+        """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when
+        given). With ``create_graph`` the gradients keep a graph of their own, so they can be
+        differentiated again (autograd_higher.py), and the graph is kept."""
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward() on a tensor that does not require grad and has no grad_fn"
+            )
+        if gradient is None:
+            if self.array.size != 1:
+                raise RuntimeError(
+                    f"backward() without a gradient needs a scalar output, got shape"
+                    f" {self.array.shape}; pass gradient= of that shape"
+                )
+            g = xp.ones_like(self.array)
+        else:
+            g = as_array(gradient, self.array.dtype)
+            if g.shape != self.array.shape:
+                raise RuntimeError(
+                    f"gradient has shape {g.shape} but the tensor has shape {self.array.shape}"
+                )
+        if create_graph or inputs is not None:
+            self._backward_into(g, retain_graph, create_graph, inputs)
+            return
+        run_backward(self, g, bool(retain_graph))
+
+    def _backward_into(self, g, retain_graph, create_graph: bool, inputs) -> None:
+        """backward through autograd.grad: into ``inputs``, or every leaf that requires grad."""
+        from .autograd_grad import grad
+
+        if inputs is None:
+            inputs, seen, stack = [], set(), [self]
+            while stack:
+                t = stack.pop()
+                if t._ctx is None:
+                    if t.requires_grad and id(t) not in seen:
+                        seen.add(id(t))
+                        inputs.append(t)
+                    continue
+                if id(t._ctx) not in seen:
+                    seen.add(id(t._ctx))
+                    stack.extend(p for p in t._ctx.parents if p is not None)
+        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        keep = create_graph if retain_graph is None else retain_graph
+        grads = grad(self, inputs, Tensor(g), retain_graph=keep, create_graph=create_graph,
+                     allow_unused=True)  # fmt: skip
+        for t, gi in zip(inputs, grads):
+            if gi is None:
+                continue
+            if create_graph:
+                t.grad = gi if t.grad is None else t.grad + gi
+            else:
+                t._accumulate_grad(gi.array)
+
+    def _accumulate_grad(self, g) -> None:
+        """Add ``g`` into ``.grad`` (a new array each time: ``g`` may be shared; see above)."""
+        if _leaf_hooks:
+            for hook in _leaf_hooks.get(id(self), ()):
+                g = hook(g)
+        g = fit_grad(g, self.array)
+        self.grad = _wrap(g if self.grad is None else self.grad.array + g, None, 0)
+        if tensor_misc.post_accumulate_hooks:  # register_post_accumulate_grad_hook's
+            for hook in list(tensor_misc.post_accumulate_hooks.get(id(self), ())):
+                hook(self)
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` each time the gradient with respect to this tensor is computed;
+        a hook that returns a tensor replaces the gradient (torch's Tensor.register_hook).
+
+        Hooks run in the order registered, before the gradient is accumulated into a leaf's
+        ``.grad`` or kept by ``retain_grad()``; ``handle.remove()`` takes one off again.
+        """
+        if not self.requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that does not require grad")
+        shape = self.array.shape
+
+        def on_grad(g):  # arrays in and out: the engine knows nothing of Tensors
+            out = hook(_wrap(g, None, 0))
+            if out is None:
+                return g
+            out = as_array(out)
+            check_hook_result(hook, out.shape, shape)
+            return out
+
+        on_grad.user_hook = hook  # create_graph=True calls it on the recorded Tensor itself
+        if self._ctx is None:
+            hooks = _leaf_hooks.get(id(self))
+            if hooks is None:
+                hooks = _leaf_hooks[id(self)] = []
+                weakref.finalize(self, _leaf_hooks.pop, id(self), None)
+        else:
+            hooks = self._ctx.__dict__.setdefault("hooks", {}).setdefault(self._idx, [])
+        hooks.append(on_grad)
+        return RemovableHandle(hooks, on_grad)
+
+    def retain_grad(self) -> Tensor:
+        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        if self._ctx is not None:
+            self._retain = True
+            retained = self._ctx.__dict__.setdefault("retained", {})
+            retained[self._idx] = self
+        return self
+
+
+def check_hook_result(hook, got, want) -> None:
+    """A register_hook hook must return None or a gradient of the tensor's own shape."""
+    if tuple(got) != tuple(want):
+        raise RuntimeError(
+            f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape"
+            f" {tuple(got)} for a tensor of shape {tuple(want)}"
+        )
+
+
+def fit_grad(g, data):
+    """A gradient in ``data``'s shape and dtype (broadcast back, cast where they differ)."""
+    if g.shape != data.shape:
+        g = xp.broadcast_to(g, data.shape)
+    if g.dtype != data.dtype:
+        g = g.astype(data.dtype)
+    return g
+
+
+class RemovableHandle:
+    """What ``register_hook`` returns: ``remove()`` unregisters the hook (torch's name)."""
+
+    def __init__(self, hooks: list, hook) -> None:
+        self._hooks, self._hook = hooks, hook
+
+    def remove(self) -> None:
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
