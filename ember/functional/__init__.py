@@ -65,6 +65,7 @@ from .index import (
     topk,
     unique,
 )
+from .interpolate import interpolate
 from .layernorm import layer_norm, layer_norm_composed
 from .layers import dropout, embedding, linear
 from .layers_extra import (
@@ -89,7 +90,6 @@ from .layers_more import (  # pad: every mode (constant through shape.pad)
     dropout1d,
     dropout2d,
     instance_norm,
-    interpolate,
     pad,
     pixel_shuffle,
     pixel_unshuffle,

@@ -1,138 +1,18 @@
-"""More of torch.nn.functional: interpolate, pads by reflection/replication, pixel (un)shuffle,
-instance norm, RMS norm, channel dropout and bilinear, each composed from differentiable
-Tensor ops (index_select gathers, reshapes, reductions), so every gradient is exact by
-construction.
-
-Interpolation follows torch's index formula (``area_pixel_compute_source_index``): for an
-output position d along an axis of input size n and output size m,
-
-    align_corners=True:   s = d · (n − 1)/(m − 1)
-    align_corners=False:  s = max((d + ½) · r − ½, 0),   r = 1/scale_factor if given, else n/m
-    nearest:              s = min(⌊d · r⌋, n − 1)   (r in float32; torch's 2-D kernel copies
-                          an axis whose size is unchanged and takes s = ⌊d/2⌋ when m = 2n)
-
-and linear interpolation reads i₀ = ⌊s⌋, i₁ = min(i₀ + 1, n − 1), λ₁ = s − i₀, λ₀ = 1 − λ₁:
-y[d] = λ₀ · x[i₀] + λ₁ · x[i₁], applied axis by axis (W, then H for bilinear).
+"""More of torch.nn.functional: pads by reflection/replication, pixel (un)shuffle, instance
+norm, RMS norm, channel dropout and bilinear, each composed from differentiable Tensor ops
+(index_select gathers, reshapes, reductions), so every gradient is exact by construction.
+interpolate lives in interpolate.py and is re-exported here, where it used to be defined.
 """
 
 from __future__ import annotations
-
-import math
 
 from .. import backend
 from ..backend import xp
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
+from .interpolate import interpolate  # noqa: F401 - re-exported (pool_extra, nn)
 from .normalization import _affine, update_running_stat
 from .shape import pad as _pad_constant
-
-# ---------------------------------------------------------------- interpolation
-
-
-def _tuple(v, n: int, name: str) -> tuple:
-    if isinstance(v, (tuple, list)):
-        if len(v) != n:
-            raise ValueError(f"interpolate: {name} needs {n} values for this input, got {v}")
-        return tuple(v)
-    return (v,) * n
-
-
-def _source_index(n: int, m: int, scale, align_corners: bool, linear: bool):
-    """torch's source coordinate of every output position d = 0..m-1 (float64)."""
-    d = xp.arange(m, dtype=xp.float64)
-    if align_corners:
-        r = (n - 1) / (m - 1) if m > 1 else 0.0
-        return r * d
-    r = 1.0 / scale if scale is not None and scale > 0 else n / m
-    if not linear:
-        return r * d
-    return xp.maximum(r * (d + 0.5) - 0.5, 0.0)
-
-
-def _nearest_along(x: Tensor, dim: int, m: int, scale, shortcuts: bool) -> Tensor:
-    n = x.shape[dim]
-    if m == n and (shortcuts or scale is None):
-        return x
-    if m == 2 * n and shortcuts:  # torch's 2-D kernel (nearest_idx) halves d for a factor 2
-        return x.index_select(dim, xp.arange(m, dtype=xp.int64) >> 1)
-    # torch computes ⌊d · r⌋ with r in float32 for the legacy 'nearest' mode
-    r = xp.float32(1.0 / scale) if scale is not None and scale > 0 else xp.float32(n) / m
-    idx = xp.floor(xp.arange(m, dtype=xp.float32) * xp.float32(r)).astype(xp.int64)
-    idx = xp.minimum(idx, n - 1)
-    return x.index_select(dim, xp.asarray(idx, dtype=xp.int64))
-
-
-def _linear_along(x: Tensor, dim: int, m: int, scale, align_corners: bool) -> Tensor:
-    n = x.shape[dim]
-    if m == n:  # torch copies an axis whose size does not change, whatever the scale
-        return x
-    s = _source_index(n, m, scale, align_corners, linear=True)
-    i0 = xp.floor(s).astype(xp.int64)
-    lam1 = xp.clip(s - i0, 0.0, 1.0)
-    lam0 = 1.0 - lam1
-    i1 = xp.where(i0 < n - 1, i0 + 1, i0)
-    shape = [1] * x.ndim
-    shape[dim] = m
-    w0 = Tensor(xp.asarray(lam0.reshape(shape), dtype=x.dtype))
-    w1 = Tensor(xp.asarray(lam1.reshape(shape), dtype=x.dtype))
-    return x.index_select(dim, xp.asarray(i0)) * w0 + x.index_select(dim, xp.asarray(i1)) * w1
-
-
-def interpolate(
-    input: Tensor,  # noqa: A002 - torch's argument name
-    size=None,
-    scale_factor=None,
-    mode: str = "nearest",
-    align_corners: bool | None = None,
-    recompute_scale_factor: bool | None = None,
-) -> Tensor:
-    """Resize the spatial dims of x (N, C, L) or (N, C, H, W), as torch's F.interpolate.
-
-    Modes: 'nearest' (1-D and 2-D), 'linear' (1-D), 'bilinear' (2-D). With ``scale_factor``
-    the output size is ⌊n · scale⌋ and the index formula uses 1/scale (torch's default,
-    recompute_scale_factor=None); with ``recompute_scale_factor=True`` it uses n/m.
-    """
-    x = input
-    spatial = x.ndim - 2
-    if spatial not in (1, 2):
-        raise ValueError(f"interpolate: expected a 3-D or 4-D input, got shape {x.shape}")
-    linear = {"linear": 1, "bilinear": 2}
-    if mode == "nearest":
-        if align_corners is not None:
-            raise ValueError(
-                "align_corners option can only be set with the interpolating modes:"
-                " linear | bilinear | bicubic | trilinear"
-            )
-    elif mode in linear:
-        if linear[mode] != spatial:
-            raise NotImplementedError(
-                f"interpolate: got {x.ndim}-D input, but {mode} mode needs {linear[mode] + 2}-D"
-            )
-        align_corners = bool(align_corners)
-    else:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not implemented")
-    if (size is None) == (scale_factor is None):
-        raise ValueError("interpolate: give exactly one of size and scale_factor")
-    in_sizes = x.shape[2:]
-    if size is not None:
-        out_sizes = tuple(int(s) for s in _tuple(size, spatial, "size"))
-        scales = (None,) * spatial
-    else:
-        scales = tuple(float(s) for s in _tuple(scale_factor, spatial, "scale_factor"))
-        out_sizes = tuple(math.floor(float(n) * s) for n, s in zip(in_sizes, scales))
-        if recompute_scale_factor:
-            scales = (None,) * spatial
-    if any(m <= 0 for m in out_sizes):
-        raise ValueError(f"interpolate: output size {out_sizes} must be positive")
-    y = x
-    for k in reversed(range(spatial)):  # the last axis first, as torch's kernel sums
-        dim = 2 + k
-        if mode == "nearest":
-            y = _nearest_along(y, dim, out_sizes[k], scales[k], spatial == 2)
-        else:
-            y = _linear_along(y, dim, out_sizes[k], scales[k], align_corners)
-    return y
-
 
 # ---------------------------------------------------------------- padding
 

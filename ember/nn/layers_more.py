@@ -14,6 +14,7 @@ from .. import backend
 from ..backend import xp
 from ..function import is_grad_enabled
 from ..functional import layers_more as F
+from ..functional.interpolate import interpolate
 from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
 from . import init
@@ -25,10 +26,12 @@ from .parameter_containers import ParameterDict, ParameterList  # noqa: F401 - r
 
 
 class Upsample(Module):
-    """y = interpolate(x, size or scale_factor, mode): 'nearest', 'linear' or 'bilinear'.
+    """y = interpolate(x, size or scale_factor, mode, align_corners), torch's nn.Upsample.
 
-    x (N, C, L) or (N, C, H, W) → (N, C, L') or (N, C, H', W'); see F.interpolate for the
-    index formula (torch's, align_corners both ways).
+    Every mode of F.interpolate: 'nearest', 'nearest-exact', 'linear' (N, C, L), 'bilinear' and
+    'bicubic' (N, C, H, W), 'trilinear' (N, C, D, H, W), 'area'; its docstring has the source
+    coordinate and kernel formulas. As torch's, no antialias argument: downsampling by a large
+    factor aliases (use F.interpolate(..., antialias=True) for PIL-like resizing).
     """
 
     def __init__(self, size=None, scale_factor=None, mode: str = "nearest",
@@ -44,9 +47,9 @@ class Upsample(Module):
         self.recompute_scale_factor = recompute_scale_factor
 
     def forward(self, x: Tensor) -> Tensor:
-        return F.interpolate(
+        return interpolate(
             x, self.size, self.scale_factor, self.mode, self.align_corners,
-            self.recompute_scale_factor,
+            recompute_scale_factor=self.recompute_scale_factor,
         )  # fmt: skip
 
     def extra_repr(self) -> str:
