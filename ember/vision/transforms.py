@@ -2,8 +2,8 @@
 
 An image is what a dataset hands out before ``ToTensor``: a NumPy array of shape (H, W) or
 (H, W, C), uint8 in [0, 255] or float (torchvision's PIL image stands here as its array), or,
-after ``ToTensor``, a Tensor of shape (..., C, H, W). The geometric transforms take either
-and give back the same kind::
+after ``ToTensor``, a Tensor of shape (..., C, H, W). Every transform but ToTensor, Normalize
+and RandomErasing (Tensor images only) takes either and gives back the same kind::
 
     from ember.vision import datasets, transforms
     train = datasets.MNIST(root, train=True, transform=transforms.Compose([
@@ -12,9 +12,23 @@ and give back the same kind::
         transforms.Normalize((0.1307,), (0.3081,)),    # (x − mean) / std per channel
     ]))
 
+The families, each with its equations in its own file:
+
+    here                  Compose, ToTensor, Normalize, Lambda, flips, Pad, CenterCrop,
+                          RandomCrop
+    transforms_resize     Resize, RandomResizedCrop (F.interpolate), InterpolationMode
+    transforms_affine     RandomRotation, RandomAffine (inverse affine map, F.grid_sample)
+    transforms_color      ColorJitter, Grayscale, RandomGrayscale
+    transforms_misc       RandomErasing, GaussianBlur, RandomApply, RandomChoice, RandomOrder
+
+Pixels follow torchvision's tensor path, also for array images (worked as their (1, C, H, W)
+tensor and handed back as arrays of their dtype and layout): Pillow's own filters, which
+torchvision uses for PIL images, are not imitated.
+
 Random transforms draw from ember's default generator (``ember.manual_seed`` fixes them; a
-DataLoader worker draws from its own stream), one draw per call as torchvision's: a flip
-compares one U[0, 1) draw with p, a crop draws its top, then its left offset.
+DataLoader worker draws from its own stream), in torchvision's order, one draw where it takes
+one: a flip compares one U[0, 1) draw with p, a crop draws its top, then its left offset, and
+the others as their files say. The numbers are ember's stream (PCG64), not torch's.
 """
 
 from __future__ import annotations
@@ -27,41 +41,42 @@ import numpy
 from .. import backend
 from ..backend import default_generator, to_numpy, xp
 from ..tensor import Tensor
+from .transforms_affine import RandomAffine, RandomRotation
+from .transforms_color import ColorJitter, Grayscale, RandomGrayscale
+from .transforms_common import InterpolationMode, _crop, _hw_axes, _size_of
+from .transforms_misc import (
+    GaussianBlur,
+    RandomApply,
+    RandomChoice,
+    RandomErasing,
+    RandomOrder,
+)
+from .transforms_resize import RandomResizedCrop, Resize
 
 __all__ = [
     "CenterCrop",
+    "ColorJitter",
     "Compose",
+    "GaussianBlur",
+    "Grayscale",
+    "InterpolationMode",
     "Lambda",
     "Normalize",
     "Pad",
+    "RandomAffine",
+    "RandomApply",
+    "RandomChoice",
     "RandomCrop",
+    "RandomErasing",
+    "RandomGrayscale",
     "RandomHorizontalFlip",
+    "RandomOrder",
+    "RandomResizedCrop",
+    "RandomRotation",
     "RandomVerticalFlip",
+    "Resize",
     "ToTensor",
 ]
-
-
-def _hw_axes(img) -> tuple[int, int]:
-    """The (height, width) axes of an image: (..., H, W) for a Tensor, (H, W[, C]) for an
-    array (checked: anything else is not an image)."""
-    if isinstance(img, Tensor):
-        if img.ndim < 2:
-            raise ValueError(
-                f"expected a tensor image of shape (..., H, W), got {tuple(img.shape)}"
-            )
-        return img.ndim - 2, img.ndim - 1
-    if isinstance(img, numpy.ndarray) and img.ndim in (2, 3):
-        return 0, 1
-    raise TypeError(
-        "expected an image: a NumPy array of shape (H, W) or (H, W, C), or a Tensor of shape"
-        f" (..., C, H, W); got {type(img).__name__}"
-        + (f" of shape {img.shape}" if hasattr(img, "shape") else "")
-    )
-
-
-def _size_of(img) -> tuple[int, int]:
-    h, w = _hw_axes(img)
-    return int(img.shape[h]), int(img.shape[w])
 
 
 def _pair(size, name: str) -> tuple[int, int]:
@@ -71,14 +86,6 @@ def _pair(size, name: str) -> tuple[int, int]:
     if isinstance(size, Sequence) and len(size) in (1, 2):
         return (int(size[0]), int(size[0])) if len(size) == 1 else (int(size[0]), int(size[1]))
     raise ValueError(f"{name}: size must be an int or a sequence of 1 or 2 ints, got {size!r}")
-
-
-def _crop(img, top: int, left: int, height: int, width: int):
-    h_axis, w_axis = _hw_axes(img)
-    index = [slice(None)] * img.ndim
-    index[h_axis], index[w_axis] = slice(top, top + height), slice(left, left + width)
-    out = img[tuple(index)]
-    return out.clone() if isinstance(out, Tensor) else out.copy()
 
 
 def _padding4(padding, name: str) -> tuple[int, int, int, int]:
