@@ -25,6 +25,7 @@ from ember.data import CLASSIFICATION_DATASETS, DataLoader, load_dataset, random
 from ember.models import MODELS, get_model
 from ember.serialization import atomic_write_text
 from ember.train import Trainer
+from ember.train.augment import parse_augment, resolve_augment, run_augment
 
 DEFAULT_MODEL = "charlstm"
 DEFAULT_CLASSIFICATION_DATA = "mnist"
@@ -40,6 +41,7 @@ OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "rmspr
 _CONFIG_KEYS = (
     "data", "data_root", "epochs", "steps", "batch_size", "lr", "optimizer", "weight_decay",
     "momentum", "clip_grad_norm", "patience", "val_fraction", "seed", "device", "lr_schedule",
+    "augment",
 )  # fmt: skip
 
 
@@ -88,7 +90,16 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument(
         "--val-fraction", type=float, default=0.1, help="training data held out (default 0.1)"
     )
-    p.add_argument("--seed", type=int, default=0, help="seeds init, dropout, shuffles (default 0)")
+    p.add_argument(
+        "--augment",
+        metavar="SPEC",
+        default=None,
+        help="training batches only: a comma list of crop[:P] (random crop after padding by P "
+        "pixels; default 2 for 28×28), hflip (random horizontal flip), shift[:P] (MNIST-1D: "
+        "random circular shift by up to P), or none (default); e.g. --augment crop:4,hflip",
+    )
+    p.add_argument("--seed", type=int, default=0,
+                   help="seeds init, dropout, shuffles, augmentation (default 0)")  # fmt: skip
     p.add_argument("--run-dir", default=None, help="run folder (default runs/MODEL-TIMESTAMP)")
     p.add_argument("--resume", metavar="RUN", default=None, help="continue the run in RUN")
     p.add_argument("--device", default=None,
@@ -223,8 +234,10 @@ def _resolve(args: argparse.Namespace, config: dict | None) -> dict:
         hp = {k: config.get(k) for k in _CONFIG_KEYS}
         if args.epochs is not None or args.steps is not None:  # a new target length
             hp["epochs"], hp["steps"] = args.epochs, args.steps
+        hp["augment"] = hp["augment"] or "none"  # a run from before --augment
         return hp
     hp = {k: getattr(args, k) for k in _CONFIG_KEYS}
+    parse_augment(hp["augment"])  # a mistyped spec is an error before any data is read
     hp["data"] = (hp["data"] or DEFAULT_CLASSIFICATION_DATA).lower()
     defaults = DATA_DEFAULTS.get(hp["data"], DATA_DEFAULTS["mnist"])
     if hp["epochs"] is None and hp["steps"] is None:
@@ -233,6 +246,20 @@ def _resolve(args: argparse.Namespace, config: dict | None) -> dict:
     if hp["lr"] is None:
         hp["lr"] = 0.05 if hp["optimizer"] == "sgd" else defaults["lr"]
     return hp
+
+
+def _augment_spec(args, hp: dict, data, resumed: bool) -> str:
+    """The run's augmentation with its sizes filled in (what config.json records). A resumed
+    run keeps its own; an --augment that says otherwise is an error, not silently dropped."""
+    spec = resolve_augment(hp["augment"], data.input_shape, data.name)
+    given = getattr(args, "augment", None)
+    if resumed and given is not None:
+        if resolve_augment(given, data.input_shape, data.name) != spec:
+            raise ValueError(
+                f"--augment {given}: the run in {args.run_dir} was trained with --augment "
+                f"{spec}, and a resumed run keeps it; start a new run to change it"
+            )
+    return spec
 
 
 def _build_model(builder, data, options: dict):
@@ -270,6 +297,10 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     options = dict(config["options"]) if config else dict(parse_option(o) for o in args.option)
     ember.manual_seed(hp["seed"])
     data = load_dataset(hp["data"], root=hp["data_root"])
+    hp["augment"] = _augment_spec(args, hp, data, resumed=config is not None)
+    augment, warned = run_augment(hp["augment"], data, hp["seed"])
+    for message in warned:
+        print(f"ember train: warning: {message}", file=sys.stderr)
     model, options = _build_model(spec["builder"], data, options)
     try:
         model.to(hp["device"])
@@ -307,10 +338,15 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
         early_stopping=hp["patience"],
         run_dir=run_dir,
         progress=not args.no_progress,
+        augment=augment,
     )
+    shown = f"; augment {hp['augment']}" if augment else ""
+    if augment and "crop" in hp["augment"]:
+        shown += f" (crops pad with {augment.fill:.4g}, the inputs' black)"
     print(
         f"training {args.model} ({model.num_parameters():,} parameters) on {data.name}: "
-        f"{len(train_set)} train / {len(val_set) if val_set else 0} val / {len(data.test)} test",
+        f"{len(train_set)} train / {len(val_set) if val_set else 0} val / {len(data.test)} test"
+        + shown,
         file=sys.stderr,
     )
     start = time.perf_counter()

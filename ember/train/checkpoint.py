@@ -5,7 +5,8 @@ A checkpoint is one ``ember.save`` file (``checkpoint.safetensors``) holding
     model       the model's state_dict (tensors)
     optimizer   the optimizer's state_dict (moment arrays as tensors, scalars as JSON)
     scheduler   the LR scheduler's state_dict, or None
-    rng         ember's default generator state and the train loader's (shuffle) state
+    rng         ember's default generator state, the train loader's (shuffle) state and the
+                training-batch augmentation's (its generator), if any
     loop        epoch, step, the position inside an epoch and the running sums of that epoch,
                 early-stopping state
     callbacks   state of callbacks that have state_dict()
@@ -71,7 +72,7 @@ class Checkpointing:
     """The Trainer's checkpoint half: what its state is, and how to write and restore it."""
 
     def state_dict(self) -> dict:
-        loader = self.train_loader
+        loader, augment = self.train_loader, getattr(self, "augment", None)
         cbs = {
             str(i): cb.state_dict()
             for i, cb in enumerate(self.callbacks)
@@ -84,6 +85,7 @@ class Checkpointing:
             "rng": {
                 **rng_state(),
                 "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
+                "augment": augment.state_dict() if hasattr(augment, "state_dict") else None,
             },
             "loop": {
                 "epoch": self.epochs_done,
@@ -109,6 +111,9 @@ class Checkpointing:
         loader_state = state["rng"].get("loader")
         if loader_state is not None and hasattr(self.train_loader, "load_state_dict"):
             self.train_loader.load_state_dict(loader_state)
+        augment, augment_state = getattr(self, "augment", None), state["rng"].get("augment")
+        if augment_state is not None and hasattr(augment, "load_state_dict"):
+            augment.load_state_dict(augment_state)  # the draws continue where they stopped
         loop = state["loop"]
         self.epochs_done = self.epoch = int(loop["epoch"])
         self.step, self.batch_in_epoch = int(loop["step"]), int(loop["batch_in_epoch"])

@@ -45,6 +45,8 @@ class Trainer(ckpt.Checkpointing):
     log_every: write a train record (mean loss/accuracy of the last ``log_every`` steps).
     val_every: validate every N steps instead of after each epoch (long epochs, language models).
     checkpoint_every: also checkpoint every N steps (always at each epoch's end).
+    augment: a callable applied to each training batch before the step (never to validation
+      or test batches), e.g. ``BatchAugment``; its ``state_dict()`` goes into checkpoints.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class Trainer(ckpt.Checkpointing):
         val_every: int | None = None,
         checkpoint_every: int | None = None,
         progress: bool = True,
+        augment=None,
     ) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
@@ -84,6 +87,7 @@ class Trainer(ckpt.Checkpointing):
         self.early_stopping = early_stopping
         self.log_every, self.val_every = log_every, val_every
         self.checkpoint_every, self.progress = checkpoint_every, progress
+        self.augment = augment
         self.step = 0  # optimizer steps taken
         self.epoch = 0  # the epoch in progress (1-based); after fit, the last epoch run
         self.epochs_done = 0
@@ -133,6 +137,8 @@ class Trainer(ckpt.Checkpointing):
 
     def train_step(self, batch) -> bool:
         """One optimizer step; False (and nothing updated) when the loss is not finite."""
+        if self.augment is not None:  # here, so evaluate() never sees augmented batches
+            batch = self.augment(batch)
         self.last_batch = batch
         loss, output, target = self.compute_loss(batch)
         value = float(loss.array)
