@@ -26,6 +26,15 @@ from ember.models import MODELS, get_model
 from ember.serialization import atomic_write_text
 from ember.train import Trainer
 from ember.train.augment import parse_augment, resolve_augment, run_augment
+from ember.train.language_config import parse_language_option
+
+from .train_options import (
+    explicit_options,
+    parse_option,
+    read_run_config,
+    report_conflicts,
+    resume_conflicts,
+)
 
 DEFAULT_MODEL = "charlstm"
 DEFAULT_CLASSIFICATION_DATA = "mnist"
@@ -130,21 +139,6 @@ def _add_language_arguments(parser: argparse.ArgumentParser) -> None:
     language_arguments(parser)
 
 
-def parse_option(text: str) -> tuple[str, object]:
-    """``key=value`` with value read as JSON, a comma list of numbers, or a string."""
-    if "=" not in text:
-        raise ValueError(f"model option {text!r} must look like KEY=VALUE")
-    key, raw = text.split("=", 1)
-    key = key.strip().replace("-", "_")
-    try:
-        return key, json.loads(raw)
-    except json.JSONDecodeError:
-        pass
-    if "," in raw:
-        return key, [parse_option(f"x={part}")[1] for part in raw.split(",") if part]
-    return key, raw
-
-
 def _draw_language_figures(model, vocab, run_dir: Path, val_ids) -> None:
     """After a language model has trained, over the start of the validation text, into the
     run's figures with captions (``ember report`` shows them; ``ember inspect RUN --text``
@@ -182,7 +176,13 @@ def _draw_language_figures(model, vocab, run_dir: Path, val_ids) -> None:
 def run(args: argparse.Namespace) -> int:
     config = None
     if args.resume is not None:
-        config = _read_config(Path(args.resume))
+        config = read_run_config(Path(args.resume))
+        given = explicit_options(getattr(args, "argv", None), add_parser)
+        parse = parse_language_option if config.get("task") == "language" else parse_option
+        wrong = resume_conflicts(given, config, Path(args.resume), parse)
+        if report_conflicts(wrong, sys.stderr):
+            return 2
+        args.explicit = set(given)
         args.model = config["model"]
         args.run_dir = args.resume
     try:
@@ -221,13 +221,6 @@ def _relaunch_on_gpu(argv: list) -> int:
     return subprocess.run([sys.executable, "-m", "ember", *argv], env=env).returncode
 
 
-def _read_config(run_dir: Path) -> dict:
-    path = run_dir / "config.json"
-    if not path.is_file():
-        raise SystemExit(f"ember train: --resume {run_dir}: no config.json there (not a run?)")
-    return json.loads(path.read_text(encoding="utf-8"))
-
-
 def _resolve(args: argparse.Namespace, config: dict | None) -> dict:
     """The run's hyper-parameters: a resumed run's config, else the arguments and defaults."""
     if config is not None:
@@ -235,6 +228,9 @@ def _resolve(args: argparse.Namespace, config: dict | None) -> dict:
         if args.epochs is not None or args.steps is not None:  # a new target length
             hp["epochs"], hp["steps"] = args.epochs, args.steps
         hp["augment"] = hp["augment"] or "none"  # a run from before --augment
+        for key in ("patience", "device", "data_root"):  # may change (resume_options.py)
+            if key in getattr(args, "explicit", ()):
+                hp[key] = getattr(args, key)
         return hp
     hp = {k: getattr(args, k) for k in _CONFIG_KEYS}
     parse_augment(hp["augment"])  # a mistyped spec is an error before any data is read

@@ -46,12 +46,18 @@ def _hyper_parameters(args) -> dict:
 def _model_options(args) -> dict:
     options = dict(getattr(args, "model_options", None) or {})
     for text in getattr(args, "option", None) or []:
-        key, _, raw = text.partition("=")
-        try:
-            options[key.strip().replace("-", "_")] = json.loads(raw)
-        except json.JSONDecodeError:
-            options[key.strip().replace("-", "_")] = raw
+        key, value = parse_language_option(text)
+        options[key] = value
     return options
+
+
+def parse_language_option(text: str) -> tuple[str, object]:
+    """A language model's ``-o KEY=VALUE``: the value as JSON, else the string."""
+    key, _, raw = text.partition("=")
+    try:
+        return key.strip().replace("-", "_"), json.loads(raw)
+    except json.JSONDecodeError:
+        return key.strip().replace("-", "_"), raw
 
 
 def _optimizer(hp: dict, model, lr: float):
