@@ -13,6 +13,7 @@ from . import backend, promotion
 from .backend import xp
 from .functional.shape import cat
 from .ops.index_put import broadcast_shape
+from .size import Size
 from .tensor import Tensor
 from .tensor_aliases import require_tensor, torch_dtype_name
 from .tensor_methods import _t as _operand
@@ -247,8 +248,8 @@ def broadcast_tensors(*tensors) -> tuple:
     return tuple(x if tuple(x.shape) == shape else x.expand(*shape) for x in tensors)
 
 
-def broadcast_shapes(*shapes) -> tuple:
-    """torch.broadcast_shapes: the shape tensors of these shapes broadcast to (a tuple)."""
+def broadcast_shapes(*shapes) -> Size:
+    """torch.broadcast_shapes: the shape tensors of these shapes broadcast to (an ember.Size)."""
     shapes = [(s,) if isinstance(s, int) else tuple(s) for s in shapes]
     if any(d < 0 for s in shapes for d in s):
         raise ValueError("Attempting to broadcast a dimension with negative length!")
@@ -264,7 +265,7 @@ def broadcast_shapes(*shapes) -> tuple:
                     f" to {out}"
                 )
             out[-i] = s[-i]
-    return tuple(out)
+    return Size(out)
 
 
 def unravel_index(indices, shape) -> tuple:

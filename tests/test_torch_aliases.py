@@ -295,7 +295,9 @@ def test_logspace_against_torch(torch):
 
 def test_broadcast_shapes_against_torch(torch):
     for shapes in [((2, 3), (1, 3), 3, ()), ((5, 1, 4), (3, 1)), (), ((0, 1), (1, 7)), (4,)]:
-        assert ember.broadcast_shapes(*shapes) == tuple(torch.broadcast_shapes(*shapes))
+        got = ember.broadcast_shapes(*shapes)
+        assert got == tuple(torch.broadcast_shapes(*shapes))
+        assert isinstance(got, ember.Size)  # torch returns a torch.Size
     with pytest.raises(RuntimeError, match="Attempting to broadcast a dimension of length 4"):
         ember.broadcast_shapes((2, 3), (4,))
     with pytest.raises(ValueError, match="negative length"):

@@ -72,7 +72,7 @@ class Checkpointing:
     """The Trainer's checkpoint half: what its state is, and how to write and restore it."""
 
     def state_dict(self) -> dict:
-        loader, augment = self.train_loader, getattr(self, "augment", None)
+        loader, augment = self.train_loader, self.augment
         cbs = {
             str(i): cb.state_dict()
             for i, cb in enumerate(self.callbacks)
@@ -111,7 +111,7 @@ class Checkpointing:
         loader_state = state["rng"].get("loader")
         if loader_state is not None and hasattr(self.train_loader, "load_state_dict"):
             self.train_loader.load_state_dict(loader_state)
-        augment, augment_state = getattr(self, "augment", None), state["rng"].get("augment")
+        augment, augment_state = self.augment, state["rng"].get("augment")
         if augment_state is not None and hasattr(augment, "load_state_dict"):
             augment.load_state_dict(augment_state)  # the draws continue where they stopped
         loop = state["loop"]
