@@ -98,3 +98,21 @@ def unbroadcast(grad, shape):
     if axes:
         grad = grad.sum(axis=axes, keepdims=True)
     return grad.reshape(shape)
+
+
+def broadcast_error(name: str, arrays) -> ValueError:
+    """The error for operands whose shapes do not broadcast, raised where the op is called:
+    NumPy's own message names neither the op nor the dimension that disagrees."""
+    shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
+    where = ""
+    if len(shapes) == 2:
+        (a, b), n = shapes, max(len(s) for s in shapes)
+        for d in range(1, n + 1):
+            sa = a[-d] if d <= len(a) else 1
+            sb = b[-d] if d <= len(b) else 1
+            if sa != sb and 1 not in (sa, sb):
+                where = (f": the size of tensor a ({sa}) must match the size of tensor b ({sb})"
+                         f" at non-singleton dimension {n - d}")  # fmt: skip
+                break
+    listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
+    return ValueError(f"{name.lower()}: shapes {listed} do not broadcast{where}")

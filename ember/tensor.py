@@ -40,7 +40,7 @@ from . import (
 )
 from .autograd import sequence
 from .backend import xp
-from .function import Function, _grad_state, captures, observers
+from .function import Function, _grad_state, broadcast_error, captures, observers
 from .ops import shape as S
 from .size import Size
 from .tensor_aliases import AliasTensorMethods
@@ -91,7 +91,12 @@ def apply(cls: type[Function], *inputs, **constants):
         captures[-1].update((id(t), t) for t, n in zip(inputs, needs) if n)
     fn = cls()
     fn.needs_input_grad = needs = tuple(needs)
-    out = fn.forward(*arrays, **constants)
+    try:
+        out = fn.forward(*arrays, **constants)
+    except ValueError as e:  # NumPy's message names neither the op nor the dimension
+        if str(e).startswith("operands could not be broadcast"):
+            raise broadcast_error(cls.__name__, [*arrays, *constants.values()]) from None
+        raise
     if record and _grad_state.enabled:
         fn.parents = [t if n else None for t, n in zip(inputs, needs)]
         for t in fn.parents:

@@ -154,3 +154,19 @@ def test_gradcheck_names_input_index_and_both_values():
 def test_gradcheck_wants_float64():
     with pytest.raises(TypeError, match="float64"):
         ember.gradcheck(lambda t: t * 2, [ember.tensor([1.0], requires_grad=True)])
+
+
+def test_shapes_that_do_not_broadcast_name_the_op_and_the_dimension():
+    a, b = ember.randn(2, 3, requires_grad=True), ember.randn(4, 5)
+    with pytest.raises(ValueError) as err:
+        a + b
+    assert str(err.value) == (
+        "add: shapes (2, 3) and (4, 5) do not broadcast: the size of tensor a (3) must match"
+        " the size of tensor b (5) at non-singleton dimension 1"
+    )  # torch: "The size of tensor a (3) must match the size of tensor b (5) at …"
+    with pytest.raises(ValueError, match=r"mul: shapes \(2, 3, 4\) and \(5, 1\) do not broad"):
+        ember.randn(2, 3, 4) * ember.randn(5, 1)
+    with pytest.raises(ValueError, match=r"where: shapes .* do not broadcast$"):
+        ember.where(ember.randn(2, 3) > 0, ember.randn(3, 3), 0.0)
+    with pytest.raises(ValueError, match="cannot reshape"):  # other ValueErrors pass unchanged
+        a.view(4, 2)
