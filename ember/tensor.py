@@ -62,6 +62,7 @@ from .tensor_scatter_more import ScatterMoreTensorMethods
 from .tensor_shape_more import ShapeMoreTensorMethods
 from .tensor_special_linalg import SpecialLinalgTensorMethods
 from .tensor_stats_more import StatsMoreTensorMethods
+from .tensor_str import tensor_repr
 from .tensor_torch import TorchTensorMethods
 from .tensor_torch_math import TorchMathMethods
 
@@ -227,13 +228,7 @@ class Tensor(
         return self.array.shape[0]
 
     def __repr__(self) -> str:
-        body = xp.array2string(backend.to_numpy(self.array), separator=", ", prefix="tensor(")
-        extra = "" if self.dtype == backend.DEFAULT_DTYPE else f", dtype={self.dtype}"
-        if self._ctx is not None:
-            extra += f", grad_fn={self._ctx!r}"
-        elif self.requires_grad:
-            extra += ", requires_grad=True"
-        return f"tensor({body}{extra})"
+        return tensor_repr(self)  # torch's layout: tensor_str.py
 
     # ------------------------------------------------------------ conversion
     def numpy(self):

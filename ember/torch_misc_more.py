@@ -13,7 +13,7 @@ from __future__ import annotations
 import builtins
 import math
 
-from . import backend, functional
+from . import backend, functional, tensor_str
 from .backend import xp
 from .functional import linear, pad
 from .functional.layers_extra import alpha_dropout, feature_alpha_dropout
@@ -201,46 +201,13 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
 
 
 # ---------------------------------------------------------------- printing
-#: torch's print profiles: (precision, threshold, edgeitems, linewidth)
-_PROFILES = {
-    "default": (4, 1000, 3, 80),
-    "short": (2, 1000, 2, 80),
-    "full": (4, 2**63 - 1, 3, 80),
-}
-
-
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,
                      profile=None, sci_mode=None) -> None:  # fmt: skip
-    """torch.set_printoptions: digits after the point, how many elements before a tensor is
-    summarised, how many at each end of a summary, the line width, a profile ("default",
-    "short", "full") and whether floats print in scientific notation (None: as suits them).
-
-    ``repr(tensor)`` prints through NumPy's array2string (on the host, whichever device holds
-    the data), so these set NumPy's print options: they last for the process and apply to
-    NumPy arrays too, and the formatting is NumPy's, not torch's.
-    """
-    options = {}
-    if profile is not None:
-        if profile not in _PROFILES:
-            raise ValueError(f"profile must be one of {sorted(_PROFILES)}, got {profile!r}")
-        options.update(
-            zip(("precision", "threshold", "edgeitems", "linewidth"), _PROFILES[profile])
-        )
-    given = dict(precision=precision, threshold=threshold, edgeitems=edgeitems, linewidth=linewidth)
-    options.update({k: v for k, v in given.items() if v is not None})
-    host = backend.numpy  # print options are NumPy's (the host's), on either device
-    if sci_mode is not None or "precision" in options:
-        digits = options.get("precision", host.get_printoptions()["precision"])
-        mode = _SCI_MODE.get("mode") if sci_mode is None else sci_mode
-        _SCI_MODE["mode"] = mode
-        options["suppress"] = mode is False
-        options["formatter"] = (
-            {"float_kind": lambda v: builtins.format(v, f".{digits}e")} if mode else None
-        )
-    host.set_printoptions(**options)
-
-
-_SCI_MODE: dict = {"mode": None}
+    """torch.set_printoptions (tensor_str.py, where tensors are formatted as torch formats them):
+    digits after the point, how many elements before a tensor is summarised, how many at each
+    end of a summary, the line width, a profile ("default", "short", "full") and scientific
+    notation (None: as suits the values). NumPy's own print options are left alone."""
+    tensor_str.set_printoptions(precision, threshold, edgeitems, linewidth, profile, sci_mode)
 
 
 # ---------------------------------------------------------------- random state

@@ -126,28 +126,7 @@ def test_lstm_cell_needs_two_states(torch):
                                        torch.tensor(wh)))  # fmt: skip
 
 
-# ---------------------------------------------------------------- printing
-def test_set_printoptions_reach_repr():
-    saved = np.get_printoptions()
-    try:
-        x = ember.tensor([1.23456789, 2.5])
-        ember.set_printoptions(precision=2)
-        assert "1.23," in repr(x) and "1.2346" not in repr(x)
-        ember.set_printoptions(sci_mode=True)
-        assert "1.23e+00" in repr(x)
-        ember.set_printoptions(sci_mode=False, threshold=5, edgeitems=2)
-        r = repr(ember.arange(100))
-        assert "[ 0,  1, ..., 98, 99]" in r
-        ember.set_printoptions(profile="full")
-        assert "..." not in repr(ember.arange(2000))
-        ember.set_printoptions(profile="short")
-        assert np.get_printoptions()["precision"] == 2
-        with pytest.raises(ValueError, match="profile"):
-            ember.set_printoptions(profile="long")
-    finally:
-        np.set_printoptions(**saved)
-        ember.set_printoptions(sci_mode=None)
-        np.set_printoptions(**saved)
+# printing: tests/test_tensor_repr.py
 
 
 # ---------------------------------------------------------------- RNG state and switches
