@@ -230,6 +230,12 @@ class Tensor(
     def __repr__(self) -> str:
         return tensor_repr(self)  # torch's layout: tensor_str.py
 
+    def __format__(self, spec: str) -> str:
+        """f"{t:.2f}" formats a 0-d tensor's value, as torch does; other tensors take no spec."""
+        if self.array.ndim == 0:
+            return format(self.item(), spec)
+        return object.__format__(self, spec)
+
     # ------------------------------------------------------------ conversion
     def numpy(self):
         """The data as a NumPy array (a view for CPU tensors, as in torch; a host copy on the

@@ -101,3 +101,11 @@ def test_set_printoptions_leaves_numpy_alone():
         ember.set_printoptions(profile="default")
     assert ember.tensor_str.get_printoptions()["threshold"] == 1000
     assert not math.isinf(ember.tensor_str.get_printoptions()["threshold"])
+
+
+def test_format_spec_on_a_scalar_tensor_as_torch(torch):
+    e, t = ember.tensor(3.14159), torch.tensor(3.14159)
+    assert f"{e:.2f}" == f"{t:.2f}" == "3.14"
+    assert f"{e}" == f"{t}" and f"{ember.ones(2)}" == f"{torch.ones(2)}"
+    with pytest.raises(TypeError, match="unsupported format string"):
+        f"{ember.ones(2):.2f}"
