@@ -362,6 +362,12 @@ class _IncompatibleKeys(tuple):
         obj.missing_keys, obj.unexpected_keys = missing, unexpected
         return obj
 
+    def __repr__(self) -> str:  # torch's, as a notebook shows load_state_dict's result
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        missing, unexpected = self.missing_keys, self.unexpected_keys
+        return f"_IncompatibleKeys(missing_keys={missing}, unexpected_keys={unexpected})"
+
 
 class _HookHandle:
     def __init__(self, table: dict, key: int):

@@ -107,6 +107,8 @@ def test_strict_load_without_shape_errors_raises_key_error_and_non_strict_report
     sd["bogus"] = np.zeros(1)
     result = net.load_state_dict(sd, strict=False)
     assert result.missing_keys == ["scale"] and result.unexpected_keys == ["bogus"]
+    assert repr(result) == "_IncompatibleKeys(missing_keys=['scale'], unexpected_keys=['bogus'])"
+    assert repr(Net().load_state_dict(Net().state_dict())) == "<All keys matched successfully>"
 
 
 def test_load_from_a_torch_state_dict(torch):
