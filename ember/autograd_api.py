@@ -21,3 +21,11 @@ from .gradcheck import gradcheck, gradgradcheck  # noqa: E402
 
 autograd.gradcheck = gradcheck
 autograd.gradgradcheck = gradgradcheck
+
+# torch.autograd.detect_anomaly / set_detect_anomaly / is_anomaly_enabled: torch's signatures
+# over ember.detect_anomaly (diagnose/anomaly.py), already imported by ember/__init__.py
+from .diagnose import anomaly  # noqa: E402
+
+autograd.detect_anomaly = anomaly.autograd_detect_anomaly
+autograd.set_detect_anomaly = anomaly.set_detect_anomaly
+autograd.is_anomaly_enabled = anomaly.is_anomaly_enabled

@@ -185,3 +185,51 @@ def detect_anomaly(
             yield obs
         finally:
             observers.remove(obs)
+
+
+# ---------------------------------------------------------------- torch.autograd's names
+_process_wide: list = []  # the open detect_anomaly block that set_detect_anomaly(True) holds
+_open_blocks = [0]  # autograd_detect_anomaly blocks open now, the process-wide one included
+
+
+@contextlib.contextmanager
+def autograd_detect_anomaly(check_nan: bool = True):
+    """torch.autograd.detect_anomaly(check_nan=True): check the gradients every op's backward
+    returns, as torch does (not forward outputs: a masked -inf there is no error), and raise at
+    the first non-finite one (torch raises for NaN only), naming the op and where it was made."""
+    with detect_anomaly(check_forward=False, check_backward=check_nan) as obs:
+        _open_blocks[0] += 1
+        try:
+            yield obs
+        finally:
+            _open_blocks[0] -= 1
+
+
+def is_anomaly_enabled() -> bool:
+    """torch.autograd.is_anomaly_enabled: whether a detect_anomaly block or
+    set_detect_anomaly(True) is in force."""
+    return _open_blocks[0] > 0
+
+
+def _set_process_wide(mode: bool, check_nan: bool) -> None:
+    while _process_wide:  # off, or replaced by the new setting
+        _process_wide.pop().__exit__(None, None, None)
+    if mode:
+        block = autograd_detect_anomaly(check_nan)
+        block.__enter__()
+        _process_wide.append(block)
+
+
+class set_detect_anomaly:
+    """torch.autograd.set_detect_anomaly(mode, check_nan=True): anomaly detection on or off for
+    the process from this call on, or, used in a ``with``, for the block only."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._before = (bool(_process_wide), check_nan)
+        _set_process_wide(bool(mode), check_nan)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _set_process_wide(*self._before)

@@ -115,3 +115,37 @@ def test_op_outside_any_module_and_bad_model_argument():
     with pytest.raises(TypeError, match="ember Module"):
         with ember.detect_anomaly(model="net"):
             pass
+
+
+def test_torch_autograd_names_check_backward_only(torch):
+    mask = ember.tensor([[True, False], [False, False]])
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    assert not ember.autograd.is_anomaly_enabled()
+    with np.errstate(divide="ignore"), ember.autograd.detect_anomaly():
+        assert ember.autograd.is_anomaly_enabled()
+        w = ember.randn(2, 2, requires_grad=True)  # a masked -inf in the forward is no error,
+        w.masked_fill(mask, float("-inf")).softmax(-1).sum().backward()  # as in torch
+        with pytest.raises(RuntimeError, match="backward: op Sqrt .* non-finite gradient"):
+            x.sqrt().sum().backward()
+    assert not ember.autograd.is_anomaly_enabled()
+    with torch.autograd.detect_anomaly(), pytest.raises(RuntimeError, match="nan"):
+        tx = torch.tensor([0.0, 1.0], requires_grad=True)  # torch raises alike (0·inf = nan)
+        (tx.sqrt() * 0).sum().backward()
+
+
+def test_set_detect_anomaly_process_wide_and_as_a_block():
+    x = ember.tensor([0.0, 1.0], requires_grad=True)
+    ember.autograd.set_detect_anomaly(True)
+    try:
+        assert ember.autograd.is_anomaly_enabled()
+        with np.errstate(divide="ignore"), pytest.raises(RuntimeError, match="op Sqrt"):
+            x.sqrt().sum().backward()
+    finally:
+        ember.autograd.set_detect_anomaly(False)
+    assert not ember.autograd.is_anomaly_enabled()
+    with np.errstate(divide="ignore"):
+        x.sqrt().sum().backward()  # off: the inf gradient goes through, as in torch
+    assert np.isinf(x.grad.numpy()[0])
+    with ember.autograd.set_detect_anomaly(True):
+        assert ember.autograd.is_anomaly_enabled()
+    assert not ember.autograd.is_anomaly_enabled()
