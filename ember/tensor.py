@@ -57,7 +57,7 @@ from .tensor_index_shape import IndexShapeTensorMethods
 from .tensor_inplace import InplaceTensorMethods
 from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
-from .tensor_misc import MiscTensorMethods
+from .tensor_misc import MiscTensorMethods, get_grad, set_grad
 from .tensor_scatter_more import ScatterMoreTensorMethods
 from .tensor_shape_more import ShapeMoreTensorMethods
 from .tensor_special_linalg import SpecialLinalgTensorMethods
@@ -123,7 +123,7 @@ def _wrap(a, fn, idx):
         a = xp.asarray(a)
     t = Tensor.__new__(Tensor)
     t.array = a
-    t.grad = None
+    t._grad = None
     t.requires_grad = fn is not None
     t._ctx = fn
     t._idx = idx
@@ -175,7 +175,7 @@ class Tensor(
     # (tensor_inplace.py refuses in-place changes while there are any)
     __slots__ = (
         "array",
-        "grad",
+        "_grad",
         "requires_grad",
         "_ctx",
         "_idx",
@@ -209,6 +209,7 @@ class Tensor(
     # a backend.device, equal to "cpu" (or "cuda:0" in a process on the GPU, EMBER_DEVICE=cuda)
     device = property(lambda self: backend.DEVICE)
     is_leaf = property(lambda self: self._ctx is None)
+    grad = property(get_grad, set_grad)  # a plain slot, with torch's warning (tensor_misc.py)
     grad_fn = property(lambda self: self._ctx)
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
 
@@ -253,7 +254,7 @@ class Tensor(
         ``p.data.add_(p.grad, alpha=-lr)`` and ``p.data.clamp_(-c, c)`` change the parameter
         in place without a gradient, as in torch. ``.array`` is the array itself."""
         t = Tensor.__new__(Tensor)
-        t.array, t.grad, t.requires_grad = self.array, None, False
+        t.array, t._grad, t.requires_grad = self.array, None, False
         t._ctx, t._idx, t._retain = None, 0, False
         return t
 

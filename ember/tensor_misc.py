@@ -28,6 +28,26 @@ if TYPE_CHECKING:  # bound at import time by tensor.py
 post_accumulate_hooks: dict[int, list] = {}
 
 
+def get_grad(t):
+    """Tensor.grad. Reading it on a tensor that an op made (not a leaf) and that does not retain
+    its gradient warns as torch does: backward never fills it, which is easy to miss."""
+    g = t._grad
+    if g is None and t._ctx is not None and not t._retain:
+        warnings.warn(
+            "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its"
+            " .grad attribute won't be populated during backward(). If you want it, call"
+            " .retain_grad() on the non-leaf Tensor before backward; if you meant the leaf"
+            " (a parameter, or a tensor made with requires_grad=True), read its .grad instead.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return g
+
+
+def set_grad(t, value) -> None:
+    t._grad = value
+
+
 def _address(a) -> int:
     """The address of an array's first element (host or device memory)."""
     cuda = getattr(a, "__cuda_array_interface__", None)

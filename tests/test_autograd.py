@@ -3,6 +3,8 @@ retain_graph, no_grad, requires_grad_, detach, retain_grad, broadcasting, observ
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -132,7 +134,14 @@ def test_retain_grad_keeps_a_non_leaf_gradient(torch):
     np.testing.assert_array_equal(h.grad.array, 2 * h.array)
     h2 = x * 3
     (h2 * h2).sum().backward()
-    assert h2.grad is None  # non-leaves keep no gradient unless asked, as torch
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+        assert h2.grad is None  # non-leaves keep no gradient unless asked, as torch
+    t2 = torch.tensor([1.0, 2.0], requires_grad=True) * 3
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+        assert t2.grad is None  # torch warns alike
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert h.grad is not None and x.grad is not None  # retained, and a leaf: no warning
 
 
 @pytest.mark.parametrize(
