@@ -86,6 +86,35 @@ class Function:
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
 
+    @property
+    def next_functions(self) -> tuple:
+        """torch's walk down the graph: one (node, output index) per tensor input; the node of
+        a leaf that needs a gradient is its ``AccumulateGrad`` (``.variable`` is the leaf), an
+        input that needs none gives (None, 0)."""
+        out = []
+        for p in getattr(self, "parents", None) or ():
+            if p is None:
+                out.append((None, 0))
+            elif p._ctx is None:
+                out.append((AccumulateGrad(p), 0))
+            else:
+                out.append((p._ctx, p._idx))
+        return tuple(out)
+
+
+class AccumulateGrad:
+    """Where a leaf's gradient ends up (torch's node of that name, seen in next_functions)."""
+
+    next_functions = ()
+
+    def __init__(self, variable):
+        self.variable = variable
+
+    name = property(lambda self: "AccumulateGrad")
+
+    def __repr__(self) -> str:
+        return "<AccumulateGrad>"
+
 
 def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting."""

@@ -233,3 +233,26 @@ def test_scatter_add_accumulates_like_add_at(shape):
     got = np.zeros(shape)
     scatter_add(got, idx, values)
     np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+
+
+def test_next_functions_walk_the_graph_as_torch(torch):
+    w, b = ember.randn(3, requires_grad=True), ember.randn(3)
+    y = (w * b).exp().sum()
+    tw = torch.tensor(w.detach().numpy(), requires_grad=True)
+    ty = (tw * torch.tensor(b.numpy())).exp().sum()
+
+    def walk(fn):  # the node names down the first input, and what each node's inputs are
+        names = []
+        while fn is not None:
+            nexts = fn.next_functions
+            names.append([None if f is None else type(f).__name__ for f, _ in nexts])
+            fn = nexts[0][0] if nexts else None
+        return names
+
+    assert walk(y.grad_fn) == [["Exp"], ["Mul"], ["AccumulateGrad", None], []]
+    torch_names = [
+        [n and n.rstrip("0").removesuffix("Backward") for n in r] for r in walk(ty.grad_fn)
+    ]
+    assert torch_names == [["Exp"], ["Mul"], ["AccumulateGrad", None], []]
+    leaf = y.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0]
+    assert leaf.variable is w and repr(leaf) == "<AccumulateGrad>"
