@@ -5,6 +5,7 @@ common-mistake warnings, and the run report.
     gradient_health(model)            per parameter: gradient norm, update ratio, flags
     DiagnosticsCallback(every=N)      records both during training into diagnostics.jsonl
     detect_anomaly(model=None)        the first op (and layer) that made a NaN or Inf
+    autograd_graph(loss, model=None)  the ops backward will run, as text or a figure
     EmberWarning, check_attention_mask, reset_warnings   common-mistake warnings
 
 The report (``ember.diagnose.report``) and the figure helpers (``ember.diagnose.figures``)
@@ -16,15 +17,18 @@ from .activations import ActivationHealth, LayerHealth, activation_health, captu
 from .anomaly import detect_anomaly
 from .callback import DiagnosticsCallback
 from .gradients import GradientHealth, ParamHealth, gradient_health
+from .graph import AutogradGraph, autograd_graph
 
 __all__ = [
     "ActivationHealth",
+    "AutogradGraph",
     "DiagnosticsCallback",
     "EmberWarning",
     "GradientHealth",
     "LayerHealth",
     "ParamHealth",
     "activation_health",
+    "autograd_graph",
     "capture_activations",
     "check_attention_mask",
     "detect_anomaly",
