@@ -25,7 +25,7 @@ from ember.data import CLASSIFICATION_DATASETS, DataLoader, load_dataset, random
 from ember.models import MODELS, get_model
 from ember.serialization import atomic_write_text
 from ember.train import Trainer
-from ember.train.augment import parse_augment, resolve_augment, run_augment
+from ember.train.augment import fill_text, parse_augment, resolve_augment, run_augment
 from ember.train.language_config import parse_language_option
 
 from .train_options import (
@@ -44,6 +44,7 @@ DATA_DEFAULTS = {
     "mnist": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
     "fashion-mnist": {"epochs": 10, "batch_size": 128, "lr": 1e-3},
     "mnist1d": {"epochs": 100, "batch_size": 100, "lr": 1e-3},
+    "cifar10": {"epochs": 30, "batch_size": 128, "lr": 1e-3},
 }
 OPTIMIZERS = {"adam": optim.Adam, "adamw": optim.AdamW, "sgd": optim.SGD, "rmsprop": optim.RMSprop}
 # Hyper-parameters that config.json keeps and --resume restores.
@@ -60,8 +61,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="train a model and save the run (default: the character-level LSTM)",
         description=(
             "Train a registered model. Classification models train on --data (digits, mnist, "
-            "fashion-mnist, mnist1d); language models (the default, charlstm) on a text corpus. "
-            "The run folder gets config.json, metrics.jsonl and checkpoints; --resume RUN "
+            "fashion-mnist, mnist1d, cifar10); language models (the default, charlstm) on a text "
+            "corpus. The run folder gets config.json, metrics.jsonl and checkpoints; --resume RUN "
             "continues one exactly."
         ),
     )
@@ -104,8 +105,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         metavar="SPEC",
         default=None,
         help="training batches only: a comma list of crop[:P] (random crop after padding by P "
-        "pixels; default 2 for 28×28), hflip (random horizontal flip), shift[:P] (MNIST-1D: "
-        "random circular shift by up to P), or none (default); e.g. --augment crop:4,hflip",
+        "pixels; default 2 for 28×28, 4 for cifar10), hflip (random horizontal flip), "
+        "shift[:P] (MNIST-1D: random circular shift by up to P), or none (default); e.g. "
+        "--augment crop:4,hflip",
     )
     p.add_argument("--seed", type=int, default=0,
                    help="seeds init, dropout, shuffles, augmentation (default 0)")  # fmt: skip
@@ -338,7 +340,7 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     )
     shown = f"; augment {hp['augment']}" if augment else ""
     if augment and "crop" in hp["augment"]:
-        shown += f" (crops pad with {augment.fill:.4g}, the inputs' black)"
+        shown += f" (crops pad with {fill_text(augment.fill)}, the inputs' black)"
     print(
         f"training {args.model} ({model.num_parameters():,} parameters) on {data.name}: "
         f"{len(train_set)} train / {len(val_set) if val_set else 0} val / {len(data.test)} test"

@@ -6,6 +6,7 @@ for x, y in DataLoader(data.train, batch_size=64, shuffle=True):
     ...
 """
 
+from .cifar import load_cifar10, read_cifar10_arrays
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .datasets_more import ChainDataset, ConcatDataset, IterableDataset
@@ -63,6 +64,7 @@ __all__ = [
     "TensorDataset",
     "data_home",
     "default_collate",
+    "load_cifar10",
     "load_dataset",
     "load_digits",
     "load_fashion_mnist",
@@ -71,6 +73,7 @@ __all__ = [
     "load_text",
     "python_docs_corpus",
     "random_split",
+    "read_cifar10_arrays",
     "read_idx",
     "read_mnist_arrays",
     "sha256_of",

@@ -1,9 +1,9 @@
-"""Image classification data: MNIST, Fashion-MNIST, the 8x8 digits and MNIST-1D.
+"""Image classification data: MNIST, Fashion-MNIST, the 8x8 digits, MNIST-1D and CIFAR-10.
 
 Each loader returns a ``ClassificationData``: train and test TensorDatasets of float32 inputs
 and int64 labels, with the facts a model needs (input shape, number of classes, class names).
 Files are found by ``download.locate`` (local root, cache, or mirrors) and checked by sha256;
-parsed arrays are checked against the published shapes.
+parsed arrays are checked against the published shapes. CIFAR-10's reader is in cifar.py.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy
 
+from .cifar import load_cifar10
 from .dataset import TensorDataset
 from .download import data_home, locate
 
@@ -249,11 +250,12 @@ CLASSIFICATION_DATASETS = {
     "fashion-mnist": load_fashion_mnist,
     "digits": load_digits,
     "mnist1d": load_mnist1d,
+    "cifar10": load_cifar10,
 }
 
 
 def load_dataset(name: str, root: Root = None, download: bool = True) -> ClassificationData:
-    """A classification dataset by name: mnist, fashion-mnist, digits or mnist1d."""
+    """A classification dataset by name: mnist, fashion-mnist, digits, mnist1d or cifar10."""
     key = name.lower().replace("_", "-")
     if key == "fashion" or key == "fashionmnist":
         key = "fashion-mnist"

@@ -69,7 +69,8 @@ def parse_augment(spec: str | None) -> list[tuple[str, int | None]]:
 def resolve_augment(spec: str | None, input_shape, dataset: str = "the data") -> str:
     """The canonical spec for inputs of ``input_shape`` (one sample's: (C, H, W) images, (L,)
     or (C, L) signals), every default size filled in: ``"crop,hflip"`` on 28×28 images is
-    ``"crop:2,hflip"``. A ValueError when an augmentation does not fit the data."""
+    ``"crop:2,hflip"``, on 32×32 ``"crop:4,hflip"``. A ValueError when an augmentation does not
+    fit the data."""
     parsed = parse_augment(spec)
     shape = tuple(int(n) for n in input_shape)
     kind = "2-D" if len(shape) == 3 else "1-D" if len(shape) in (1, 2) else None
@@ -84,8 +85,13 @@ def resolve_augment(spec: str | None, input_shape, dataset: str = "the data") ->
                 f"{dataset}'s inputs are {described} of shape {shape}; for these use {hint}"
             )
         if size is None and name != "hflip":
-            # 2 pixels on 28×28 images (a 7 % shift, as for MNIST), 1 on 8×8; L/10 for signals
-            size = max(1, round(min(shape[-2:]) / 14)) if kind == "2-D" else max(1, shape[-1] // 10)
+            if kind == "2-D":
+                # 2 pixels on 28×28 images (a 7 % shift, as for MNIST), 1 on 8×8; 4 from 32×32
+                # on, CIFAR's recipe (He et al. 2016; torchvision's RandomCrop(32, padding=4))
+                side = min(shape[-2:])
+                size = 4 if side >= 32 else max(1, round(side / 14))
+            else:
+                size = max(1, shape[-1] // 10)  # L/10 for signals
         if size is not None and size >= min(shape[-2:] if kind == "2-D" else shape[-1:]):
             raise ValueError(
                 f"augment {name}:{size} would move {dataset}'s {described} of shape {shape} by "
@@ -103,13 +109,21 @@ def augment_seed(seed: int) -> int:
 
 
 # ------------------------------------------------------------------ the batch operations
-def crop_batch(x, top, left, padding: int, fill: float = 0.0):
-    """Each image of x (B, C, H, W) padded by ``padding`` with ``fill``, then the (H, W) window
-    at (top[b], left[b]) of the padded image (offsets in 0 … 2·padding, host or device)."""
+def crop_batch(x, top, left, padding: int, fill=0.0):
+    """Each image of x (B, C, H, W) padded by ``padding`` with ``fill`` (one value, or one per
+    channel), then the (H, W) window at (top[b], left[b]) of the padded image (offsets in
+    0 … 2·padding, host or device)."""
     xp = backend.get_array_module(x)
     B, C, H, W = x.shape
     P = int(padding)
-    padded = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P)), constant_values=fill)
+    if isinstance(fill, (tuple, list)):
+        if len(fill) != C:
+            raise ValueError(f"crop fill has {len(fill)} values for {C} channels")
+        padded = xp.empty((B, C, H + 2 * P, W + 2 * P), x.dtype)
+        padded[...] = xp.asarray(fill, x.dtype).reshape(1, C, 1, 1)
+        padded[:, :, P : P + H, P : P + W] = x
+    else:
+        padded = xp.pad(x, ((0, 0), (0, 0), (P, P), (P, P)), constant_values=fill)
     # every window of every image as a view (B, C, 2P+1, 2P+1, H, W); the fancy index then
     # gathers one window per image: a single copy of B·C·H·W elements, no loop over images
     sB, sC, sH, sW = padded.strides
@@ -141,7 +155,8 @@ class BatchAugment:
     spec: ``"crop:2,hflip"`` … (``resolve_augment`` checks it against ``input_shape``, one
       sample's shape, and fills in default sizes; ``.spec`` is the result).
     seed / generator: where the draws come from (default: ``augment_seed(0)``).
-    fill: the value crops pad with (torchvision's RandomCrop fill, default 0).
+    fill: the value crops pad with, or one per channel (torchvision's RandomCrop fill, default
+      0).
     dataset: the data's name, for messages; ``hflip`` on MNIST or the digits warns (a mirrored
       digit is another shape, or none), but is done.
     Called on a batch it returns the augmented batch (x a new array, target unchanged);
@@ -149,13 +164,15 @@ class BatchAugment:
     """
 
     def __init__(self, spec: str | None, input_shape, *, seed: int | None = None,
-                 generator: Generator | None = None, fill: float = 0.0,
+                 generator: Generator | None = None, fill: float | tuple = 0.0,
                  dataset: str | None = None) -> None:  # fmt: skip
         if seed is not None and generator is not None:
             raise ValueError("BatchAugment: give seed= or generator=, not both")
         self.spec = resolve_augment(spec, input_shape, dataset or "the data")
         self.steps = parse_augment(self.spec)
-        self.fill, self.input_shape = float(fill), tuple(input_shape)
+        multi = isinstance(fill, (tuple, list))
+        self.fill = tuple(float(f) for f in fill) if multi else float(fill)
+        self.input_shape = tuple(input_shape)
         if generator is None:
             generator = Generator().manual_seed(augment_seed(0) if seed is None else seed)
         self.generator = generator
@@ -169,7 +186,7 @@ class BatchAugment:
             )
 
     def __repr__(self) -> str:
-        return f"BatchAugment({self.spec!r}, fill={self.fill:g})"
+        return f"BatchAugment({self.spec!r}, fill={fill_text(self.fill)})"
 
     def augment(self, x):
         """The augmented copy of the batch array ``x`` (B, *input_shape)."""
@@ -210,16 +227,25 @@ class BatchAugment:
         self.generator.set_state(state["generator"])
 
 
+def fill_text(fill) -> str:
+    """A crop fill for messages: one value, or one per channel in parentheses."""
+    if isinstance(fill, tuple):
+        return "(" + ", ".join(f"{f:.4g}" for f in fill) + ")"
+    return f"{fill:.4g}"
+
+
 def run_augment(spec: str | None, data, seed: int) -> tuple[BatchAugment | None, list[str]]:
     """``ember train``'s augmentation of a ClassificationData run seeded with ``seed``: None for
-    "none", and the warnings to show. Crops pad with the inputs' black, their smallest value:
-    these images are light strokes on black, and where torchvision pads a raw image with 0
-    before Normalize, ember's datasets come standardised, so a 0 would be a grey frame."""
+    "none", and the warnings to show. Crops pad with the inputs' black, each channel's
+    smallest value: torchvision pads a raw image with 0 before Normalize, but ember's datasets
+    come standardised (per channel for CIFAR-10), so a 0 would be a grey frame."""
     if resolve_augment(spec, data.input_shape, data.name) == "none":
         return None, []
     fill = 0.0
     if any(name == "crop" for name, _ in parse_augment(spec)):
-        fill = float(data.train.arrays[0].min())
+        x = data.train.arrays[0]
+        lows = backend.to_numpy(x.min(axis=(0, 2, 3)))  # crops are for (N, C, H, W) images
+        fill = float(lows[0]) if len(lows) == 1 else tuple(float(v) for v in lows)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         augment = BatchAugment(

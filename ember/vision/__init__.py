@@ -1,4 +1,4 @@
-"""torchvision's shape for ember: ``datasets`` (MNIST, FashionMNIST) and ``transforms``.
+"""torchvision's shape for ember: ``datasets`` (MNIST, FashionMNIST, CIFAR10) and ``transforms``.
 
     from ember.vision import datasets, transforms
     tf = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.1307,), (0.3081,))])

@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST with torchvision's constructor: one split, one image at a time.
+"""MNIST, Fashion-MNIST and CIFAR-10 with torchvision's constructor, one image at a time.
 
 ``MNIST(root, train=True, transform=None, target_transform=None, download=False)``: item i is
 ``(image, target)``, the image a uint8 array of shape (28, 28) (torchvision's PIL image; its
@@ -9,6 +9,11 @@ int, each passed through ``transform`` / ``target_transform`` when given. ``data
 The files are the IDX files ``ember.data`` reads, checked by sha256: from ``root`` (a folder
 holding them, or holding ``mnist/`` / ``fashion-mnist/``), or with ``root=None`` from ember's
 cache (``$EMBER_DATA`` or ``~/.cache/ember``), downloaded there with ``download=True``.
+
+``CIFAR10`` takes the same arguments and reads the official binary archive
+``cifar-10-binary.tar.gz`` (``ember.data.cifar``; never the pickled "python" version); its
+items are (32, 32, 3) uint8 RGB arrays (ToTensor makes them (3, 32, 32)), and ``data`` is
+torchvision's (N, 32, 32, 3) uint8 array, ``targets`` its list of ints.
 """
 
 from __future__ import annotations
@@ -16,11 +21,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+import numpy
+
+from ..data.cifar import read_cifar10_arrays
 from ..data.dataset import Dataset
 from ..data.vision import FASHION_CLASSES, read_mnist_arrays
 from ..tensor import Tensor
 
-__all__ = ["FashionMNIST", "MNIST"]
+__all__ = ["CIFAR10", "FashionMNIST", "MNIST"]
 
 
 class MNIST(Dataset):
@@ -88,3 +96,44 @@ class FashionMNIST(MNIST):
 
     name = "fashion-mnist"
     classes = list(FASHION_CLASSES)
+
+
+class CIFAR10(Dataset):
+    """CIFAR-10: 50,000 training and 10,000 test colour images of 32 × 32 in ten classes."""
+
+    def __init__(
+        self,
+        root: str | os.PathLike | None = None,
+        train: bool = True,
+        transform: Callable | None = None,
+        target_transform: Callable | None = None,
+        download: bool = False,
+    ) -> None:
+        self.root, self.train = root, train
+        self.transform, self.target_transform = transform, target_transform
+        arrays = read_cifar10_arrays(root, download)
+        split = "train" if train else "test"
+        # torchvision's layout: channel-last images, one writable copy per dataset (the
+        # process-wide arrays stay read-only), targets a list that may be edited with data
+        self.data = numpy.ascontiguousarray(arrays[f"x_{split}"].transpose(0, 2, 3, 1))
+        self.targets = arrays[f"y_{split}"].tolist()
+        self.classes = list(arrays["classes"])
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, index: int):
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for {len(self)} images")
+        img, target = self.data[index], int(self.targets[index])
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    __repr__ = MNIST.__repr__  # the same fields, as torchvision's VisionDataset prints them

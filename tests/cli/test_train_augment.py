@@ -287,3 +287,15 @@ def test_cli_rejects_image_augmentation_of_1d_signals(shared_data, tmp_path, cap
                   data="mnist1d") == 0  # fmt: skip
     assert "augment shift:4" in capsys.readouterr().err
     assert json.loads((tmp_path / "ok" / "config.json").read_text())["augment"] == "shift:4"
+
+
+def test_crop_fill_per_channel_pads_each_channel_with_its_own_value():
+    x = _images((3, 3, 5, 6))
+    fill = (0.5, -1.0, 0.25)
+    got = crop_batch(x, np.array([0, 4, 2]), np.array([4, 0, 2]), 2, fill)
+    for c, f in enumerate(fill):  # image 0 moved down-left: its top rows and right columns pad
+        assert (got[0, c, :2] == np.float32(f)).all() and (got[0, c, :, -2:] == np.float32(f)).all()
+        np.testing.assert_array_equal(got[0, c, 2:, :-2], x[0, c, :3, 2:])
+    np.testing.assert_array_equal(got[2], x[2])  # offset (P, P): the image itself
+    with pytest.raises(ValueError, match="crop fill has 2 values for 3 channels"):
+        crop_batch(x, np.zeros(3, int), np.zeros(3, int), 2, (0.0, 1.0))
