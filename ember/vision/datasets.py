@@ -31,7 +31,37 @@ from ..tensor import Tensor
 __all__ = ["CIFAR10", "FashionMNIST", "MNIST"]
 
 
-class MNIST(Dataset):
+class _LabelledImages(Dataset):
+    """What torchvision's image datasets share: (image, target) items through the transforms,
+    ``class_to_idx`` and the repr; subclasses give ``_pair(index)`` and ``__len__``."""
+
+    @property
+    def class_to_idx(self) -> dict[str, int]:
+        return {c: i for i, c in enumerate(self.classes)}
+
+    def __getitem__(self, index: int):
+        if not -len(self) <= index < len(self):
+            raise IndexError(f"index {index} is out of range for {len(self)} images")
+        img, target = self._pair(index)
+        if self.transform is not None:
+            img = self.transform(img)
+        if self.target_transform is not None:
+            target = self.target_transform(target)
+        return img, target
+
+    def __repr__(self) -> str:
+        lines = [
+            f"Dataset {type(self).__name__}",
+            f"    Number of datapoints: {len(self)}",
+            f"    Root location: {self.root if self.root is not None else 'ember cache'}",
+            f"    Split: {'Train' if self.train else 'Test'}",
+        ]
+        if self.transform is not None:
+            lines.append(f"    Transform: {self.transform!r}".replace("\n", "\n    "))
+        return "\n".join(lines)
+
+
+class MNIST(_LabelledImages):
     """The MNIST handwritten digits: 60,000 training and 10,000 test images of 28 × 28."""
 
     name = "mnist"
@@ -62,33 +92,11 @@ class MNIST(Dataset):
     def targets(self) -> Tensor:
         return Tensor(self._labels)
 
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
     def __len__(self) -> int:
         return len(self._labels)
 
-    def __getitem__(self, index: int):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for {len(self)} images")
-        img, target = self._images[index], int(self._labels[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    def __repr__(self) -> str:
-        lines = [
-            f"Dataset {type(self).__name__}",
-            f"    Number of datapoints: {len(self)}",
-            f"    Root location: {self.root if self.root is not None else 'ember cache'}",
-            f"    Split: {'Train' if self.train else 'Test'}",
-        ]
-        if self.transform is not None:
-            lines.append(f"    Transform: {self.transform!r}".replace("\n", "\n    "))
-        return "\n".join(lines)
+    def _pair(self, index: int):
+        return self._images[index], int(self._labels[index])
 
 
 class FashionMNIST(MNIST):
@@ -98,7 +106,7 @@ class FashionMNIST(MNIST):
     classes = list(FASHION_CLASSES)
 
 
-class CIFAR10(Dataset):
+class CIFAR10(_LabelledImages):
     """CIFAR-10: 50,000 training and 10,000 test colour images of 32 × 32 in ten classes."""
 
     def __init__(
@@ -119,21 +127,8 @@ class CIFAR10(Dataset):
         self.targets = arrays[f"y_{split}"].tolist()
         self.classes = list(arrays["classes"])
 
-    @property
-    def class_to_idx(self) -> dict[str, int]:
-        return {c: i for i, c in enumerate(self.classes)}
-
     def __len__(self) -> int:
         return len(self.data)
 
-    def __getitem__(self, index: int):
-        if not -len(self) <= index < len(self):
-            raise IndexError(f"index {index} is out of range for {len(self)} images")
-        img, target = self.data[index], int(self.targets[index])
-        if self.transform is not None:
-            img = self.transform(img)
-        if self.target_transform is not None:
-            target = self.target_transform(target)
-        return img, target
-
-    __repr__ = MNIST.__repr__  # the same fields, as torchvision's VisionDataset prints them
+    def _pair(self, index: int):
+        return self.data[index], int(self.targets[index])
