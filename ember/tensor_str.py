@@ -16,14 +16,13 @@ import math
 
 from . import backend
 
-_DEFAULTS = {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80, "sci_mode": None}
-#: The current print options (``ember.set_printoptions``).
-PRINT_OPTS = dict(_DEFAULTS)
 PROFILES = {
     "default": {"precision": 4, "threshold": 1000, "edgeitems": 3, "linewidth": 80},
     "short": {"precision": 2, "threshold": 1000, "edgeitems": 2, "linewidth": 80},
     "full": {"precision": 4, "threshold": math.inf, "edgeitems": 3, "linewidth": 80},
 }
+#: The current print options (``ember.set_printoptions``).
+PRINT_OPTS = {**PROFILES["default"], "sci_mode": None}
 
 
 def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None,

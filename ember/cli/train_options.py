@@ -69,7 +69,7 @@ def explicit_options(argv: list[str] | None, add_parser) -> dict:
 
 
 def _same(given, saved, key: str) -> bool:
-    if key in ("data",):
+    if key == "data":
         return str(given).lower() == str(saved).lower()
     if key in ("text", "run_dir"):
         return Path(given).resolve() == Path(saved).resolve()
