@@ -78,6 +78,7 @@ def test_language_models_are_handed_to_the_language_trainer(monkeypatch):
     import sys
     import types
 
+    import ember.cli.generate  # noqa: F401 - imported for real before the fake stands in
     from ember.models import registry
 
     calls = []
