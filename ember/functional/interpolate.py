@@ -181,7 +181,7 @@ def interpolate(
         maps = tuple((2 + k, uint8_map(mode, in_sizes[k], out_sizes[k], scales[k], align_corners,
                                        antialias))
                      for k in reversed(range(spatial)) if in_sizes[k] != out_sizes[k])  # fmt: skip
-        return Tensor(resample_uint8(x.array, maps)) if maps else x
+        return Tensor(resample_uint8(x.array, maps) if maps else x.array.copy())
     ct = xp.float64 if x.dtype == xp.float64 else xp.float32
     maps = []
     for k in reversed(range(spatial)):  # the last axis first, as torch's separable kernels
@@ -189,4 +189,5 @@ def interpolate(
                      ct)  # fmt: skip
         if a is not None:
             maps.append((2 + k, a))
-    return apply(Resample, x, maps=tuple(maps)) if maps else x
+    # no axis resized: a new tensor all the same (torch's kernels always write one)
+    return apply(Resample, x, maps=tuple(maps)) if maps else x.clone()

@@ -158,3 +158,23 @@ def test_second_derivatives_of_fast_paths(torch, kw):
         out.append((g.detach().numpy(), x.grad.numpy()))
     for e, t in zip(*out):
         np.testing.assert_allclose(e, t, **F64)
+
+
+@pytest.mark.parametrize(
+    "kw", [dict(size=(4, 5), mode="bilinear"), dict(scale_factor=1, mode="nearest")]
+)
+def test_a_size_left_unchanged_still_gives_a_new_tensor(kw):
+    """torch's kernels always write a new tensor: writing into the result leaves x alone, and
+    the result has its own place in the graph (∂L/∂x arrives through it)."""
+    x = ember.randn(1, 2, 4, 5, requires_grad=True)
+    y = interpolate(x, **kw)
+    assert y is not x and y.grad_fn is not None
+    (y * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.array, np.full(x.shape, 3, np.float32))
+    with ember.no_grad():
+        y.zero_()
+    assert np.abs(x.array).sum() > 0
+    u = ember.tensor(np.arange(20, dtype=np.uint8).reshape(1, 1, 4, 5))
+    v = interpolate(u, size=(4, 5), mode="bilinear", antialias=True)
+    v.zero_()
+    assert u.array.sum() == 190
