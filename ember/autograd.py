@@ -17,7 +17,7 @@ from __future__ import annotations
 import itertools
 from heapq import heappop, heappush
 
-from .function import observers
+from .function import backward_started, observers
 
 #: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
 sequence = itertools.count()
@@ -99,6 +99,8 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
         d = fn.__dict__
         if d.get("hooks") or d.get("retained"):  # the helper runs only for hooked nodes
             _output_hooks(d, gys)
+        if observers:  # a profiler takes the backward's start time here
+            backward_started(fn)
         in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
         if observers:
             for obs in observers:

@@ -21,7 +21,7 @@ from __future__ import annotations
 from heapq import heappop
 
 from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, free, push_grad
-from .function import observers
+from .function import backward_started, observers
 
 
 def _as_tuple(x) -> tuple:
@@ -159,6 +159,8 @@ def grad(
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         _output_hooks(fn.__dict__, gys)
+        if observers:  # a profiler takes the backward's start time here
+            backward_started(fn)
         in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
         if observers:
             for obs in observers:

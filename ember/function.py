@@ -20,8 +20,9 @@ class _GradState(threading.local):
 _grad_state = _GradState()
 
 #: Objects with ``on_forward(fn, inputs, output)`` and ``on_backward(fn, grad_outputs,
-#: grad_inputs)``, called for every op while present (anomaly detection, tracing).
-#: Empty in normal use, so the cost of the hook is one truth test per op.
+#: grad_inputs)``, called for every op while present (anomaly detection, tracing), and
+#: optionally ``on_forward_start(cls)`` / ``on_backward_start(fn)`` just before the op runs
+#: (the profiler's start time). Empty in normal use, so the cost is one truth test per op.
 observers: list = []
 
 #: Open captures (dicts id → Tensor): while one is open, every Tensor that requires grad and
@@ -29,6 +30,24 @@ observers: list = []
 #: one around its forward under no_grad, to learn which parameters the function reads.
 #: Empty in normal use: one truth test per op that has an input requiring grad.
 captures: list = []
+
+
+def forward_started(cls) -> None:
+    """Tell the observers that have an ``on_forward_start`` that ``cls`` is about to run.
+    Called only while ``observers`` is non-empty; the start hook is optional, so observers
+    that only watch finished ops (anomaly, activations) need not define it."""
+    for obs in observers:
+        start = getattr(obs, "on_forward_start", None)
+        if start is not None:
+            start(cls)
+
+
+def backward_started(fn) -> None:
+    """``forward_started`` for the backward of ``fn``, just before it runs."""
+    for obs in observers:
+        start = getattr(obs, "on_backward_start", None)
+        if start is not None:
+            start(fn)
 
 
 def is_grad_enabled() -> bool:

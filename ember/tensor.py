@@ -40,7 +40,14 @@ from . import (
 )
 from .autograd import sequence
 from .backend import xp
-from .function import Function, _grad_state, broadcast_error, captures, observers
+from .function import (
+    Function,
+    _grad_state,
+    broadcast_error,
+    captures,
+    forward_started,
+    observers,
+)
 from .ops import shape as S
 from .size import Size
 from .tensor_aliases import AliasTensorMethods
@@ -76,6 +83,8 @@ def apply(cls: type[Function], *inputs, **constants):
     This runs once per op, so it is written for speed: one pass over the inputs, the
     graph recorded only when some input requires grad and grad mode is on.
     """
+    if observers:  # a profiler takes the op's start time here
+        forward_started(cls)
     arrays = []
     needs = []
     record = False
