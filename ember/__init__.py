@@ -5,7 +5,7 @@ x = ember.randn(4, 3, requires_grad=True)
 (x * x).sum().backward()
 """
 
-from . import backend, cuda, distributions, functional, linalg, nn, optim, profiler  # noqa: E402
+from . import backend, cuda, distributed, distributions, functional, linalg, nn, optim, profiler  # noqa: E402
 from .backend import Generator, default_generator, device, float32, float64, int64
 from .creation import (
     arange,

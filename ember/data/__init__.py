@@ -10,6 +10,7 @@ from .cifar import load_cifar10, read_cifar10_arrays
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import Dataset, Subset, TensorDataset, random_split
 from .datasets_more import ChainDataset, ConcatDataset, IterableDataset
+from .distributed_sampler import DistributedSampler
 from .download import ChecksumError, data_home, sha256_of
 from .sampler import (
     BatchSampler,
@@ -42,6 +43,7 @@ from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "BatchSampler",
+    "DistributedSampler",
     "RandomSampler",
     "Sampler",
     "SequentialSampler",

@@ -1,6 +1,6 @@
 """ember.nn — Modules: parameters and state."""
 
-from . import functional, init, utils  # functional: ember.functional at torch's path
+from . import functional, init, parallel, utils  # functional: ember.functional at torch's path
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
 from .activation_more import (
     CELU,

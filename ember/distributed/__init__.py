@@ -1,0 +1,99 @@
+"""ember.distributed — data-parallel training across processes and machines, with
+torch.distributed's API over plain TCP sockets (the standard library, nothing to install).
+
+    python -m ember.distributed.run --nproc-per-node 2 train.py       # two processes here
+
+    import ember.distributed as dist
+    dist.init_process_group("gloo")          # reads RANK, WORLD_SIZE, MASTER_ADDR/PORT
+    t = ember.ones(3) * dist.get_rank()
+    dist.all_reduce(t)                       # every rank now holds 0 + 1 = [1, 1, 1]
+
+Topology: rank 0 listens on MASTER_PORT and every rank connects to it; collectives run as
+one round trip through rank 0 (a star), which combines the ranks' tensors in rank order, so
+every rank gets bitwise the same result; send/recv use direct connections (a full mesh).
+An all_reduce of N bytes moves (W − 1)·N bytes in and out of rank 0 (a ring would move
+2(W − 1)/W·N per link in 2(W − 1) steps): equal for two processes, and fine for the few
+machines this is for. group.py and rendezvous.py say more.
+
+Arrays travel as raw bytes after a header of dtype and shape (wire.py); nothing received is
+ever unpickled. Every collective waits at most init_process_group's ``timeout`` for a peer,
+a peer that exits makes the others raise at once, and ranks that pass different shapes or
+dtypes (or call different collectives) all raise an error that names them.
+
+Not here (yet): subgroups (``new_group`` of a subset), object collectives (they would need
+pickle), NCCL, asynchronous overlap (``async_op=True`` returns a completed ``Work``).
+"""
+
+from .collectives import (
+    ReduceOp,
+    Work,
+    all_gather,
+    all_gather_into_tensor,
+    all_reduce,
+    barrier,
+    broadcast,
+    gather,
+    irecv,
+    isend,
+    recv,
+    reduce,
+    reduce_scatter,
+    reduce_scatter_tensor,
+    scatter,
+    send,
+)
+from .group import ProcessGroup
+from .process_group import (
+    GroupMember,
+    destroy_process_group,
+    get_backend,
+    get_rank,
+    get_world_size,
+    group,
+    init_process_group,
+    is_available,
+    is_gloo_available,
+    is_initialized,
+    is_mpi_available,
+    is_nccl_available,
+    is_torchelastic_launched,
+    new_group,
+)
+from .wire import DistBackendError, DistError, DistNetworkError
+
+__all__ = [
+    "DistBackendError",
+    "DistError",
+    "DistNetworkError",
+    "GroupMember",
+    "ProcessGroup",
+    "ReduceOp",
+    "Work",
+    "all_gather",
+    "all_gather_into_tensor",
+    "all_reduce",
+    "barrier",
+    "broadcast",
+    "destroy_process_group",
+    "gather",
+    "get_backend",
+    "get_rank",
+    "get_world_size",
+    "group",
+    "init_process_group",
+    "irecv",
+    "is_available",
+    "is_gloo_available",
+    "is_initialized",
+    "is_mpi_available",
+    "is_nccl_available",
+    "is_torchelastic_launched",
+    "isend",
+    "new_group",
+    "recv",
+    "reduce",
+    "reduce_scatter",
+    "reduce_scatter_tensor",
+    "scatter",
+    "send",
+]

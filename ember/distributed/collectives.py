@@ -1,0 +1,355 @@
+"""The collectives and point-to-point calls, with torch.distributed's names and arguments.
+
+Each takes ember Tensors (or NumPy arrays) and writes its result into them in place, as
+torch's do. They are synchronous: each returns when its result is in place, and
+``async_op=True`` returns a ``Work`` that is already complete, so torch's
+``work = all_reduce(t, async_op=True); …; work.wait()`` runs unchanged (without overlap).
+A tensor of a process on the GPU is copied to the host, sent, and its result copied back.
+
+Every rank computes nothing of its own: rank 0 combines the ranks' tensors in rank order and
+sends each rank its result (group.py), so all ranks hold the same bits. A mistake on one rank
+(a tensor list of the wrong length, say) is reported to all, so no rank waits for it.
+"""
+
+from __future__ import annotations
+
+import enum
+from functools import reduce as _fold
+
+import numpy
+
+from .. import backend
+from ..tensor import Tensor
+from .group import ProcessGroup
+from .process_group import default_group
+from .wire import type_code
+
+#: what the calls take: an ember Tensor, or a NumPy (or, on the GPU, CuPy) array
+TensorLike = Tensor | numpy.ndarray
+Group = ProcessGroup | None  # None: the default group, the only one ember has
+
+
+class ReduceOp(enum.IntEnum):
+    """How all_reduce, reduce and reduce_scatter combine the ranks' tensors (torch's names).
+    AVG is SUM divided by the world size (floating point and complex only)."""
+
+    SUM = 0
+    AVG = 1
+    PRODUCT = 2
+    MIN = 3
+    MAX = 4
+    BAND = 5
+    BOR = 6
+    BXOR = 7
+
+
+_UFUNCS = {
+    ReduceOp.SUM: numpy.add,
+    ReduceOp.AVG: numpy.add,
+    ReduceOp.PRODUCT: numpy.multiply,
+    ReduceOp.MIN: numpy.minimum,
+    ReduceOp.MAX: numpy.maximum,
+    ReduceOp.BAND: numpy.bitwise_and,
+    ReduceOp.BOR: numpy.bitwise_or,
+    ReduceOp.BXOR: numpy.bitwise_xor,
+}
+
+
+class Work:
+    """torch's Work handle for ``async_op=True``: ember's collectives are synchronous, so it is
+    complete when returned; ``wait()`` returns True at once."""
+
+    def __init__(self, result=None) -> None:
+        self._result = result
+
+    def wait(self, timeout=None) -> bool:
+        return True
+
+    def is_completed(self) -> bool:
+        return True
+
+    def is_success(self) -> bool:
+        return True
+
+    def exception(self):
+        return None
+
+    def result(self) -> list:
+        return list(self._result or [])
+
+
+def _done(async_op: bool, *tensors):
+    return Work(tensors) if async_op else None
+
+
+# ------------------------------------------------------------ tensors ↔ host arrays
+def _host(x, what: str) -> numpy.ndarray:
+    """The data of a Tensor or array as a contiguous host NumPy array (a view on the CPU)."""
+    if isinstance(x, Tensor):
+        a = x.array
+    elif backend.is_host_or_device_array(x):
+        a = x
+    else:
+        kind = type(x).__name__
+        raise TypeError(f"{what}: expected an ember Tensor or a NumPy array, got {kind}")
+    a = numpy.ascontiguousarray(backend.to_numpy(a))
+    type_code(a)  # a clear TypeError for object or structured dtypes
+    return a
+
+
+def _store(x, value: numpy.ndarray) -> None:
+    """Write ``value`` into the Tensor or array ``x`` in place (to the device if it lives there)."""
+    target = x.array if isinstance(x, Tensor) else x
+    value = value.reshape(target.shape)
+    target[...] = value if isinstance(target, numpy.ndarray) else backend.asarray(value)
+
+
+def _combine(op: ReduceOp, arrays: list) -> numpy.ndarray:
+    """op over the ranks' arrays in rank order: ((x₀ ∘ x₁) ∘ x₂) ∘ …, one fixed order."""
+    op = ReduceOp(op)
+    if op is ReduceOp.AVG and arrays[0].dtype.kind not in "fc":
+        raise ValueError(f"ReduceOp.AVG needs floating-point tensors, got {arrays[0].dtype}")
+    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and arrays[0].dtype.kind not in "biu":
+        raise ValueError(f"ReduceOp.{op.name} needs integer or bool tensors, got {arrays[0].dtype}")
+    ufunc = _UFUNCS[op]
+    out = _fold(lambda acc, x: ufunc(acc, x, out=acc), arrays[1:], arrays[0].copy())
+    if op is ReduceOp.AVG:
+        out /= len(arrays)
+    return out
+
+
+def _check_op(op) -> int:
+    try:
+        return int(ReduceOp(op))
+    except ValueError:
+        raise ValueError(f"op={op!r}: expected a ReduceOp (SUM, AVG, PRODUCT, MIN, MAX)") from None
+
+
+def _check_rank(g, name: str, r) -> int:
+    if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r < g.size():
+        raise ValueError(f"{name}={r!r}: expected a rank in 0 … {g.size() - 1}")
+    return r
+
+
+def _list_problem(items, like: numpy.ndarray, n: int, name: str) -> str:
+    """Why ``items`` is not a list of ``n`` tensors shaped like ``like`` ("" when it is)."""
+    if not isinstance(items, (list, tuple)) or len(items) != n:
+        got = f"{len(items)} entries" if isinstance(items, (list, tuple)) else repr(items)
+        return f"{name} must be a list of {n} tensors (one per rank), got {got}"
+    for i, t in enumerate(items):
+        a = _host(t, name)
+        if a.shape != like.shape or a.dtype != like.dtype:
+            return (
+                f"{name}[{i}] has shape {a.shape} and dtype {a.dtype}, expected shape"
+                f" {like.shape} and dtype {like.dtype}"
+            )
+    return ""
+
+
+def _every(g, value: list) -> dict:
+    return dict.fromkeys(range(g.size()), value)
+
+
+def _firsts(got: dict) -> list:
+    """Each rank's first array, in rank order."""
+    return [got[k][0] for k in sorted(got)]
+
+
+# ------------------------------------------------------------ collectives
+def all_reduce(tensor: TensorLike, op: ReduceOp = ReduceOp.SUM, group: Group = None,
+               async_op: bool = False) -> Work | None:  # fmt: skip
+    """Every rank's ``tensor`` := op over all ranks' tensors (in rank order, same bits)."""
+    g = default_group(group)
+    x, rop = _host(tensor, "all_reduce"), _check_op(op)
+
+    def combine(got):
+        return _every(g, [_combine(rop, _firsts(got))])
+
+    out = g.collective("all_reduce", x, [x], rop=rop, combine=combine)
+    _store(tensor, out[0])
+    return _done(async_op, tensor)
+
+
+def broadcast(tensor: TensorLike, src: int = 0, group: Group = None,
+              async_op: bool = False) -> Work | None:  # fmt: skip
+    """Every rank's ``tensor`` := rank ``src``'s."""
+    g = default_group(group)
+    x, src = _host(tensor, "broadcast"), _check_rank(g, "src", src)
+    me = g.rank()
+
+    def combine(got):
+        value = got[src][0] if src else x
+        return {k: [value] for k in range(g.size()) if k != src}
+
+    out = g.collective("broadcast", x, [x] if me == src and me else [], root=src, combine=combine)
+    if me != src:
+        _store(tensor, out[0])
+    return _done(async_op, tensor)
+
+
+def all_gather(tensor_list: list, tensor: TensorLike, group: Group = None,
+               async_op: bool = False) -> Work | None:  # fmt: skip
+    """``tensor_list[k]`` := rank k's ``tensor``, on every rank."""
+    g = default_group(group)
+    x = _host(tensor, "all_gather")
+    error = _list_problem(tensor_list, x, g.size(), "tensor_list")
+    out = g.collective(
+        "all_gather", x, [x], error=error, combine=lambda got: _every(g, _firsts(got))
+    )
+    for t, a in zip(tensor_list, out):
+        _store(t, a)
+    return _done(async_op, *tensor_list)
+
+
+def all_gather_into_tensor(output_tensor: TensorLike, input_tensor: TensorLike,
+                           group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
+    """``output_tensor`` := the ranks' ``input_tensor`` in rank order, concatenated along dim 0
+    (or stacked: any output of world_size × input's elements and input's dtype)."""
+    g = default_group(group)
+    x, out_host = _host(input_tensor, "all_gather_into_tensor"), _host(output_tensor, "output")
+    error = ""
+    if out_host.size != g.size() * x.size or out_host.dtype != x.dtype:
+        error = (
+            f"output_tensor has {out_host.size} elements of {out_host.dtype}, expected"
+            f" world_size × {x.size} = {g.size() * x.size} of {x.dtype}"
+        )
+    out = g.collective(
+        "all_gather_into_tensor", x, [x], error=error, combine=lambda got: _every(g, _firsts(got))
+    )
+    _store(output_tensor, numpy.concatenate([a.reshape(-1) for a in out]))
+    return _done(async_op, output_tensor)
+
+
+def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Group = None,
+           async_op: bool = False) -> Work | None:  # fmt: skip
+    """Rank ``dst``'s ``tensor`` := op over all ranks' tensors; the others' are unchanged."""
+    g = default_group(group)
+    x, rop, dst = _host(tensor, "reduce"), _check_op(op), _check_rank(g, "dst", dst)
+
+    def combine(got):
+        return {dst: [_combine(rop, _firsts(got))]}
+
+    out = g.collective("reduce", x, [x], root=dst, rop=rop, combine=combine)
+    if g.rank() == dst:
+        _store(tensor, out[0])
+    return _done(async_op, tensor)
+
+
+def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
+           group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
+    """Rank ``dst``'s ``gather_list[k]`` := rank k's ``tensor`` (give gather_list on dst only)."""
+    g = default_group(group)
+    x, dst = _host(tensor, "gather"), _check_rank(g, "dst", dst)
+    if g.rank() == dst:
+        error = _list_problem(gather_list, x, g.size(), "gather_list")
+    else:
+        error = "gather_list must not be given on a rank other than dst" if gather_list else ""
+    out = g.collective(
+        "gather", x, [x], root=dst, error=error, combine=lambda got: {dst: _firsts(got)}
+    )
+    for t, a in zip(gather_list or [], out):
+        _store(t, a)
+    return _done(async_op, *(gather_list or []))
+
+
+def scatter(tensor: TensorLike, scatter_list: list | None = None, src: int = 0,
+            group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
+    """Rank k's ``tensor`` := rank ``src``'s ``scatter_list[k]`` (give scatter_list on src only)."""
+    g = default_group(group)
+    x, src, me = _host(tensor, "scatter"), _check_rank(g, "src", src), g.rank()
+    pieces, error = [], ""
+    if me == src:
+        error = _list_problem(scatter_list, x, g.size(), "scatter_list")
+        pieces = [] if error else [_host(t, "scatter_list") for t in scatter_list]
+    elif scatter_list:
+        error = "scatter_list must not be given on a rank other than src"
+
+    def combine(got):
+        chosen = pieces if src == 0 else got[src]
+        return {k: [chosen[k]] for k in range(g.size())}
+
+    out = g.collective("scatter", x, pieces if me == src and me else [], root=src, error=error,
+                       combine=combine)  # fmt: skip
+    _store(tensor, out[0])
+    return _done(async_op, tensor)
+
+
+def reduce_scatter_tensor(output: TensorLike, input: TensorLike,  # noqa: A002 - torch's name
+                          op: ReduceOp = ReduceOp.SUM, group: Group = None,
+                          async_op: bool = False) -> Work | None:  # fmt: skip
+    """Rank k's ``output`` := the k-th of world_size equal parts of op over the ranks'
+    ``input`` (input has world_size × output's elements)."""
+    g = default_group(group)
+    x, y, rop = _host(input, "reduce_scatter_tensor"), _host(output, "output"), _check_op(op)
+    n, error = y.size, ""
+    if x.size != g.size() * n or x.dtype != y.dtype:
+        error = (
+            f"input has {x.size} elements of {x.dtype}, expected world_size × {n} ="
+            f" {g.size() * n} of the output's {y.dtype}"
+        )
+
+    def combine(got):
+        total = _combine(rop, _firsts(got)).reshape(-1)
+        return {k: [total[k * n : (k + 1) * n]] for k in range(g.size())}
+
+    out = g.collective("reduce_scatter_tensor", x, [x], rop=rop, error=error, combine=combine)
+    _store(output, out[0])
+    return _done(async_op, output)
+
+
+def reduce_scatter(output: TensorLike, input_list: list, op: ReduceOp = ReduceOp.SUM,
+                   group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
+    """Rank k's ``output`` := op over the ranks' ``input_list[k]``."""
+    g = default_group(group)
+    y, rop = _host(output, "reduce_scatter"), _check_op(op)
+    error = _list_problem(input_list, y, g.size(), "input_list")
+    sent = [] if error else [_host(t, "input_list") for t in input_list]
+
+    def combine(got):
+        return {k: [_combine(rop, [got[r][k] for r in sorted(got)])] for k in range(g.size())}
+
+    out = g.collective("reduce_scatter", y, sent, rop=rop, error=error, combine=combine)
+    _store(output, out[0])
+    return _done(async_op, output)
+
+
+def barrier(group: Group = None, async_op: bool = False, device_ids=None,
+            timeout=None) -> Work | None:  # fmt: skip
+    """Return once every rank has called barrier()."""
+    default_group(group).collective("barrier", None)
+    return _done(async_op)
+
+
+# ------------------------------------------------------------ point to point
+def send(tensor: TensorLike, dst: int, group: Group = None, tag: int = 0) -> None:
+    """Send ``tensor`` to rank ``dst`` (returns once it is handed to the connection)."""
+    g = default_group(group)
+    dst = _check_rank(g, "dst", dst)
+    if dst == g.rank():
+        raise ValueError(f"send: dst={dst} is this rank; a rank cannot send to itself")
+    g.send(_host(tensor, "send"), dst, int(tag))
+
+
+def recv(tensor: TensorLike, src: int | None = None, group: Group = None, tag: int = 0) -> int:
+    """Fill ``tensor`` with a message from rank ``src`` (None: any rank); returns the sender.
+    Messages with other tags are kept for the recv that asks for them."""
+    g = default_group(group)
+    if src is not None:
+        src = _check_rank(g, "src", src)
+        if src == g.rank():
+            raise ValueError(f"recv: src={src} is this rank; a rank cannot receive from itself")
+    sender, value = g.recv(_host(tensor, "recv"), src, int(tag))
+    _store(tensor, value)
+    return sender
+
+
+def isend(tensor: TensorLike, dst: int, group: Group = None, tag: int = 0) -> Work:
+    """send, returning a completed Work (it blocks until handed over, like send)."""
+    send(tensor, dst, group, tag)
+    return Work([tensor])
+
+
+def irecv(tensor: TensorLike, src: int | None = None, group: Group = None, tag: int = 0) -> Work:
+    """recv, returning a completed Work (it blocks until the message has arrived)."""
+    recv(tensor, src, group, tag)
+    return Work([tensor])
