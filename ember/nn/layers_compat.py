@@ -1,9 +1,8 @@
 """torch.nn names that code written for torch expects, with torch's behaviour in one process on
 one device: ``nn.Buffer`` (a tensor that a module keeps as a buffer when assigned),
 ``nn.DataParallel`` (torch on a machine without CUDA runs the wrapped module as it is, and so
-does ember), ``nn.SyncBatchNorm`` (batch norm over any rank ≥ 2; with no process group to
-synchronise with it is BatchNorm, as torch's outside torch.distributed) and ``nn.NLLLoss2d``
-(the deprecated alias of NLLLoss)."""
+does ember) and ``nn.NLLLoss2d`` (the deprecated alias of NLLLoss). ``nn.SyncBatchNorm``,
+which used to live here, is in sync_batchnorm.py (re-exported below for old imports)."""
 
 from __future__ import annotations
 
@@ -14,7 +13,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from .loss import NLLLoss
 from .module import Module
-from .normalization import _BatchNorm
+from .sync_batchnorm import SyncBatchNorm
 
 __all__ = ["Buffer", "DataParallel", "NLLLoss2d", "SyncBatchNorm"]
 
@@ -45,48 +44,6 @@ class DataParallel(Module):
 
     def forward(self, *inputs, **kwargs):
         return self.module(*inputs, **kwargs)
-
-
-class SyncBatchNorm(_BatchNorm):
-    """torch.nn.SyncBatchNorm: batch norm over x (N, C, ...) of any rank ≥ 2. ember runs one
-    process, so the statistics are this batch's, as torch's outside torch.distributed;
-    ``process_group`` is kept for torch's signature."""
-
-    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
-                 affine: bool = True, track_running_stats: bool = True, process_group=None,
-                 device=None, dtype=None):  # fmt: skip
-        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
-        self.process_group = process_group
-
-    def _check_input_dim(self, x: Tensor) -> None:
-        if x.ndim < 2:
-            raise ValueError(f"expected at least 2D input (got {x.ndim}D input)")
-
-    @classmethod
-    def convert_sync_batchnorm(cls, module: Module, process_group=None) -> Module:
-        """Every BatchNorm*d inside ``module`` (or module itself) replaced by a SyncBatchNorm
-        holding the same parameters, running statistics and training mode."""
-        if isinstance(module, _BatchNorm) and not isinstance(module, cls):
-            out = cls(module.num_features, module.eps, module.momentum, module.affine,
-                      module.track_running_stats, process_group)  # fmt: skip
-            out.weight, out.bias = module.weight, module.bias
-            out.running_mean, out.running_var = module.running_mean, module.running_var
-            out.num_batches_tracked = module.num_batches_tracked
-            out.train(module.training)
-            return out
-        for name, child in list(module.named_children()):
-            converted = cls.convert_sync_batchnorm(child, process_group)
-            if converted is not child:
-                _replace_child(module, name, converted)
-        return module
-
-
-def _replace_child(parent: Module, name: str, child: Module) -> None:
-    """parent's child ``name`` (an attribute, or an entry of Sequential / ModuleList) := child."""
-    if name in vars(parent):
-        setattr(parent, name, child)
-    else:
-        parent[int(name)] = child
 
 
 class NLLLoss2d(NLLLoss):

@@ -32,14 +32,16 @@ def child_env(**extra) -> dict:
     return env
 
 
-def run_ranks(scenario: str, world_size: int, outdir: Path, timeout: float = 60.0):
-    """([arrays of rank r], [json of rank r]) once every rank has exited 0."""
+def run_ranks(scenario: str, world_size: int, outdir: Path, timeout: float = 60.0,
+              module: str = "tests.distributed.dist_workers"):  # fmt: skip
+    """([arrays of rank r], [json of rank r]) once every rank has exited 0; ``module`` is the
+    worker module whose ``python -m`` runs each rank."""
     outdir.mkdir(parents=True, exist_ok=True)
     for attempt in range(2):  # a port taken between free_port() and rank 0's bind: try again
         port, port2 = free_port(), free_port()
         procs = [
             subprocess.Popen(
-                [sys.executable, "-m", "tests.distributed.dist_workers", scenario, str(outdir)],
+                [sys.executable, "-m", module, scenario, str(outdir)],
                 cwd=ROOT,
                 env=child_env(
                     RANK=r,
