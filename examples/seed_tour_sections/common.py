@@ -1,0 +1,99 @@
+"""What every section of the tour shares: the run's settings, data, figures, the adding problem."""
+
+from __future__ import annotations
+
+import os
+import textwrap
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+import ember
+from ember.diagnose.figures import new_figure, save_png
+
+__all__ = ["Tour", "adding_batch", "new_figure", "shared_data_dir"]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def shared_data_dir() -> Path | None:
+    """../shared/data beside the checkout (EMBER_SHARED_DATA overrides), as tests/conftest.py."""
+    env = os.environ.get("EMBER_SHARED_DATA")
+    d = Path(env) if env else ROOT.parent / "shared" / "data"
+    return d if d.is_dir() else None
+
+
+@dataclass
+class Tour:
+    """One run of the tour: where figures go, how long to train, where the data lives."""
+
+    out: Path
+    quick: bool = False
+    data: Path | None = None
+    seed: int = 0
+    cache: dict = field(default_factory=dict)  # models shared between sections (the digits CNN)
+    current: str = "figure"  # the running section's figure name, "NN_<section>" (set by the driver)
+
+    def steps(self, full: int, quick: int) -> int:
+        return quick if self.quick else full
+
+    def seed_all(self, offset: int = 0) -> np.random.Generator:
+        """Seed ember (init, dropout) and return a NumPy generator for the batches."""
+        ember.manual_seed(self.seed + offset)
+        return np.random.default_rng(self.seed + offset)
+
+    @property
+    def figure_path(self) -> Path:
+        return self.out / f"{self.current}.png"
+
+    def save(self, fig) -> Path:
+        """Write the section's one figure."""
+        return save_png(fig, self.figure_path, dpi=100)
+
+    def say(self, text: str) -> None:
+        """A paragraph of explanation, wrapped, indented under the section title."""
+        for para in textwrap.dedent(text).strip().split("\n\n"):
+            print(textwrap.fill(" ".join(para.split()), 96, initial_indent="  ",
+                                subsequent_indent="  "))  # fmt: skip
+
+    # ---------------------------------------------------------------- data
+    def digits(self):
+        """The 8x8 digits (1437 train / 360 test, inputs (1, 8, 8) in [0, 1]) as arrays."""
+        if "digits" not in self.cache:
+            from ember.data import load_digits
+
+            root = self.data / "digits" if self.data and (self.data / "digits").is_dir() else None
+            d = load_digits(root=root)  # else: the cache, scikit-learn's copy, or a download
+            (x, y), (xt, yt) = d.train.arrays, d.test.arrays
+            self.cache["digits"] = (x, y, xt, yt)
+        return self.cache["digits"]
+
+    def mnist_test_images(self):
+        """MNIST's 10,000 test images (uint8, 28x28) and labels, read from the shared data
+        (only the t10k files), else through ember.data.load_mnist (cache or download)."""
+        folder = self.data / "mnist" if self.data else None
+        if folder and (folder / "t10k-images-idx3-ubyte.gz").is_file():
+            from ember.data.vision import read_idx
+
+            x = read_idx(folder / "t10k-images-idx3-ubyte.gz", (10000, 28, 28))
+            y = read_idx(folder / "t10k-labels-idx1-ubyte.gz", (10000,))
+            return x, y.astype(np.int64)
+        from ember.data import load_mnist
+
+        x, y = load_mnist(normalize=False).test.arrays
+        return (x[:, 0] * 255).round().astype(np.uint8), y
+
+
+def adding_batch(rng: np.random.Generator, batch: int, T: int):
+    """The adding problem (Hochreiter & Schmidhuber 1997): x (T, B, 2) = (value, marker) per
+    step, values uniform in [0, 1), two markers (one in each half); y (B, 1) = the sum of the
+    two marked values. Predicting the mean 1.0 scores MSE = 2/12 ≈ 0.167."""
+    values = rng.random((T, batch))
+    markers = np.zeros((T, batch))
+    first, second = rng.integers(0, T // 2, batch), rng.integers(T // 2, T, batch)
+    cols = np.arange(batch)
+    markers[first, cols] = markers[second, cols] = 1.0
+    y = values[first, cols] + values[second, cols]
+    x = np.stack([values, markers], axis=-1).astype(np.float32)
+    return x, y[:, None].astype(np.float32)
