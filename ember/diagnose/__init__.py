@@ -6,6 +6,7 @@ common-mistake warnings, and the run report.
     DiagnosticsCallback(every=N)      records both during training into diagnostics.jsonl
     detect_anomaly(model=None)        the first op (and layer) that made a NaN or Inf
     autograd_graph(loss, model=None)  the ops backward will run, as text or a figure
+    gradient_through_time(model, fn)  ‖∂L/∂h_t‖ at every step of every recurrent layer
     EmberWarning, check_attention_mask, reset_warnings   common-mistake warnings
 
 The report (``ember.diagnose.report``) and the figure helpers (``ember.diagnose.figures``)
@@ -18,6 +19,7 @@ from .anomaly import detect_anomaly
 from .callback import DiagnosticsCallback
 from .gradients import GradientHealth, ParamHealth, gradient_health
 from .graph import AutogradGraph, autograd_graph
+from .through_time import gradient_through_time
 
 __all__ = [
     "ActivationHealth",
@@ -33,6 +35,7 @@ __all__ = [
     "check_attention_mask",
     "detect_anomaly",
     "gradient_health",
+    "gradient_through_time",
     "reset_warnings",
     "warn_once",
 ]

@@ -71,10 +71,15 @@ def draw_attention_maps(
     (for models with ``tokenize``, e.g. SentenceEncoder) or a 1-D sequence of token ids
     (e.g. GPT), with optional ``labels`` for the axes. Returns the paths written;
     ``captions``, if given, receives {path: what that figure shows} for each of them."""
-    import matplotlib
+    # Figures of their own on the Agg canvas: pyplot's global state and the user's backend
+    # stay as they were
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    def subplots(rows, cols, figsize):
+        fig = Figure(figsize=figsize)
+        FigureCanvasAgg(fig)
+        return fig, fig.subplots(rows, cols, squeeze=False)
 
     run, labels = _inputs(model, tokens, labels)
     maps = collect_attention(model, run)
@@ -97,7 +102,7 @@ def draw_attention_maps(
         heads = min(w.shape[1], max_heads)
         cols = min(4, heads)
         rows = -(-heads // cols)
-        fig, axes = plt.subplots(rows, cols, figsize=(3.2 * cols, 3.2 * rows), squeeze=False)
+        fig, axes = subplots(rows, cols, (3.2 * cols, 3.2 * rows))
         for h in range(rows * cols):
             ax = axes[h // cols][h % cols]
             if h >= heads:
@@ -109,13 +114,12 @@ def draw_attention_maps(
         fig.suptitle(f"Attention weights of layer {layer} (rows sum to 1)")
         path = out / f"attention_layer{layer}.png"
         fig.savefig(path, dpi=110)
-        plt.close(fig)
         paths.append(path)
         described[path] = f"layer {layer}'s attention, head by head, over the {len(labels)} tokens"
 
     cols = min(3, len(maps))
     rows = -(-len(maps) // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 3.6 * rows), squeeze=False)
+    fig, axes = subplots(rows, cols, (3.6 * cols, 3.6 * rows))
     for k in range(rows * cols):
         ax = axes[k // cols][k % cols]
         if k >= len(maps):
@@ -127,7 +131,6 @@ def draw_attention_maps(
     fig.tight_layout()
     path = out / "attention_overview.png"
     fig.savefig(path, dpi=110)
-    plt.close(fig)
     paths.append(path)
     described[path] = f"every layer's attention over the {len(labels)} tokens, averaged over heads"
     if captions is not None:

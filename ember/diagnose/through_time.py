@@ -62,12 +62,14 @@ def plot_gradient_through_time(curves: dict, path, title: str = "Gradient throug
     ``curves`` maps a label to a (T,) array (e.g. the output of :func:`gradient_through_time`,
     or several models' curves side by side).
     """
-    import matplotlib
+    # a Figure of its own on the Agg canvas: pyplot's global state and the user's backend
+    # stay as they were
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig = Figure(figsize=(7, 4))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
     underflow = False
     for label, norms in curves.items():
         norms = numpy.asarray(norms, dtype=float)
@@ -87,5 +89,4 @@ def plot_gradient_through_time(curves: dict, path, title: str = "Gradient throug
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

@@ -304,7 +304,8 @@ class LSTMLayer(Function):
             if gyk is not None:
                 dh += gyk[k]  # ∂L/∂h_t: through the output and through step t+1
             if trace is not None:
-                trace[t] = xp.sqrt((dh * dh).sum(axis=0))
+                # in float64: a norm of float32 values below ~1e-19 would square to 0
+                trace[t] = xp.sqrt(xp.square(dh, dtype=xp.float64).sum(axis=0))
             if masks is not None:  # a masked step passes its state's gradient straight on
                 m = masks[t]
                 dh_skip, dc_skip = dh * ~m, dc * ~m

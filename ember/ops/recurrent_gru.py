@@ -137,7 +137,8 @@ class GRULayer(Function):
             if gyk is not None:
                 dh += gyk[k]
             if trace is not None:
-                trace[ts[k]] = xp.sqrt((dh * dh).sum(axis=0))
+                # in float64: a norm of float32 values below ~1e-19 would square to 0
+                trace[ts[k]] = xp.sqrt(xp.square(dh, dtype=xp.float64).sum(axis=0))
             if masks is not None:
                 m = masks[ts[k]]
                 dh_skip = dh * ~m

@@ -81,7 +81,8 @@ class RNNLayer(Function):
             if gyk is not None:
                 dh += gyk[k]
             if trace is not None:
-                trace[ts[k]] = xp.sqrt((dh * dh).sum(axis=0))
+                # in float64: a norm of float32 values below ~1e-19 would square to 0
+                trace[ts[k]] = xp.sqrt(xp.square(dh, dtype=xp.float64).sum(axis=0))
             xp.multiply(dh, D[k], out=dA[k])
             if masks is not None:
                 dh *= ~masks[ts[k]]

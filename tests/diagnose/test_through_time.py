@@ -52,3 +52,25 @@ def test_vanishing_in_a_tanh_rnn_and_figure(tmp_path):
     assert curves["LSTM"][0] > 1e3 * curves["RNN"][0]  # the conveyor belt keeps it alive
     path = plot_gradient_through_time(curves, tmp_path / "g.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_tiny_float32_gradients_do_not_read_as_zero():
+    """A float32 ∂L/∂h_t of ~1e-26 is small, not zero: squared in float32 it would underflow,
+    so the norm is taken in float64 (the RNN's vanishing curve keeps its far end)."""
+    ember.manual_seed(0)
+    x = ember.randn(100, 1, 2)
+    for layer in (nn.RNN(2, 32), nn.GRU(2, 32), nn.LSTM(2, 32)):
+        norms = gradient_through_time(layer, lambda: layer(x)[0][-1].sum())["l0"]
+        assert (norms > 0).all(), type(layer).__name__
+        if isinstance(layer, nn.RNN):  # vanished by ~20 orders of magnitude, yet not 0
+            assert norms[0] < 1e-15 * norms[-1]
+
+
+def test_drawing_leaves_pyplot_and_its_backend_alone(tmp_path):
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    backend, figures = matplotlib.get_backend(), plt.get_fignums()
+    plot_gradient_through_time({"a": np.array([1.0, 0.1, 0.0])}, tmp_path / "g.png")
+    assert (tmp_path / "g.png").stat().st_size > 1000
+    assert matplotlib.get_backend() == backend and plt.get_fignums() == figures
