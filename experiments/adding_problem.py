@@ -27,25 +27,11 @@ import numpy as np
 import ember
 import ember.functional as F
 from ember import nn
+from ember.data import adding_problem
 from ember.diagnose.through_time import gradient_through_time, plot_gradient_through_time
 from ember.optim import Adam
 
 ROOT = Path(__file__).resolve().parent
-
-
-def adding_batch(rng, batch: int, T: int):
-    """x (T, B, 2) time-major, y (B, 1)."""
-    values = rng.random((T, batch))
-    markers = np.zeros((T, batch))
-    half = T // 2
-    first = rng.integers(0, half, batch)
-    second = rng.integers(half, T, batch)
-    cols = np.arange(batch)
-    markers[first, cols] = 1.0
-    markers[second, cols] = 1.0
-    y = values[first, cols] + values[second, cols]
-    x = np.stack([values, markers], axis=-1).astype(np.float32)
-    return x, y[:, None].astype(np.float32)
 
 
 class AddingModel(nn.Module):
@@ -76,12 +62,12 @@ def train_one(kind, T, args, test, figures):
     rng = np.random.default_rng(args.seed)
     model = AddingModel(kind, args.hidden, args.forget_bias)
     opt = Adam(model.parameters(), lr=args.lr)
-    probe = adding_batch(np.random.default_rng(123), 64, T)
+    probe = adding_problem(64, T, np.random.default_rng(123))
     curves = {"at init": through_time(model, *probe)} if kind in ("RNN", "LSTM") else None
     start, history = time.perf_counter(), []
     steps = args.rnn_steps if kind == "RNN" and args.rnn_steps else args.steps
     for step in range(1, steps + 1):
-        x, y = adding_batch(rng, args.batch_size, T)
+        x, y = adding_problem(args.batch_size, T, rng)
         loss = F.mse_loss(model(ember.tensor(x)), ember.tensor(y))
         opt.zero_grad()
         loss.backward()
@@ -135,7 +121,7 @@ def main(argv=None) -> int:
     if results.is_file() and not args.fresh:
         rows = json.loads(results.read_text())["rows"]
     for T in args.lengths:
-        test = adding_batch(np.random.default_rng(10_000 + T), args.test_size, T)
+        test = adding_problem(args.test_size, T, np.random.default_rng(10_000 + T))
         for kind in args.models:
             if any(r["kind"] == kind and r["T"] == T for r in rows):
                 continue

@@ -20,6 +20,7 @@ from .sampler import (
     SubsetRandomSampler,
     WeightedRandomSampler,
 )
+from .synthetic import adding_problem
 from .text import (
     TEXT_CORPORA,
     CharVocab,
@@ -43,6 +44,7 @@ from .worker import WorkerInfo, get_worker_info
 
 __all__ = [
     "BatchSampler",
+    "adding_problem",
     "DistributedSampler",
     "RandomSampler",
     "Sampler",

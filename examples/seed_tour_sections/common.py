@@ -12,7 +12,7 @@ import numpy as np
 import ember
 from ember.diagnose.figures import new_figure, save_png
 
-__all__ = ["Tour", "adding_batch", "new_figure", "shared_data_dir"]
+__all__ = ["Tour", "new_figure", "shared_data_dir"]
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,15 +85,3 @@ class Tour:
         return (x[:, 0] * 255).round().astype(np.uint8), y
 
 
-def adding_batch(rng: np.random.Generator, batch: int, T: int):
-    """The adding problem (Hochreiter & Schmidhuber 1997): x (T, B, 2) = (value, marker) per
-    step, values uniform in [0, 1), two markers (one in each half); y (B, 1) = the sum of the
-    two marked values. Predicting the mean 1.0 scores MSE = 2/12 ≈ 0.167."""
-    values = rng.random((T, batch))
-    markers = np.zeros((T, batch))
-    first, second = rng.integers(0, T // 2, batch), rng.integers(T // 2, T, batch)
-    cols = np.arange(batch)
-    markers[first, cols] = markers[second, cols] = 1.0
-    y = values[first, cols] + values[second, cols]
-    x = np.stack([values, markers], axis=-1).astype(np.float32)
-    return x, y[:, None].astype(np.float32)

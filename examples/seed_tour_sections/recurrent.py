@@ -8,10 +8,11 @@ import numpy as np
 import ember
 import ember.functional as F
 from ember import nn, optim
+from ember.data import adding_problem
 from ember.diagnose.figures import gate_heatmaps, line_plot
 from ember.diagnose.through_time import gradient_through_time
 
-from .common import Tour, adding_batch, new_figure
+from .common import Tour, new_figure
 
 
 class AddingModel(nn.Module):
@@ -30,7 +31,7 @@ class AddingModel(nn.Module):
 def train_adding(model, rng, steps: int, T: int, lr: float = 1e-2, clip: float | None = 1.0):
     opt = optim.Adam(model.parameters(), lr=lr)
     for _ in range(steps):
-        x, y = adding_batch(rng, 64, T)
+        x, y = adding_problem(64, T, rng)
         loss = F.mse_loss(model(ember.tensor(x)), ember.tensor(y))
         opt.zero_grad()
         loss.backward()
@@ -52,8 +53,8 @@ def vanishing(tour: Tour) -> dict:
     """‖∂L/∂h_t‖ against t for a tanh RNN, an LSTM and a GRU, at initialisation and after
     training on the adding problem."""
     T, steps = tour.steps(100, 50), tour.steps(1200, 700)
-    probe = adding_batch(np.random.default_rng(123), 64, T)
-    test = adding_batch(np.random.default_rng(321), 500, T)
+    probe = adding_problem(64, T, np.random.default_rng(123))
+    test = adding_problem(500, T, np.random.default_rng(321))
     curves, errors = {"at initialisation": {}, "after training": {}}, {}
     for kind, label in (("RNN", "tanh RNN"), ("LSTM", "LSTM"), ("GRU", "GRU")):
         rng = tour.seed_all(6)
@@ -100,7 +101,7 @@ def lstm_gates(tour: Tour) -> dict:
     rng = tour.seed_all(7)
     model = AddingModel("LSTM", hidden, forget_bias=1.0)
     train_adding(model, rng, steps, T)
-    x, y = adding_batch(np.random.default_rng(77), 500, T)
+    x, y = adding_problem(500, T, np.random.default_rng(77))
     with ember.no_grad():
         out, _, gates = model.rnn(ember.tensor(x), record_gates=True)
         error = F.mse_loss(model.head(out[-1]), ember.tensor(y)).item()
@@ -154,7 +155,7 @@ def clipping(tour: Tour) -> dict:
         norms, losses = [], []
         with np.errstate(over="ignore", invalid="ignore"):  # the unclipped run overflows
             for _ in range(steps):
-                x, y = adding_batch(rng, 32, T)
+                x, y = adding_problem(32, T, rng)
                 loss = F.mse_loss(model(ember.tensor(x)), ember.tensor(y))
                 opt.zero_grad()
                 loss.backward()

@@ -60,7 +60,7 @@ def test_tiny_float32_gradients_do_not_read_as_zero():
     ember.manual_seed(0)
     x = ember.randn(100, 1, 2)
     for layer in (nn.RNN(2, 32), nn.GRU(2, 32), nn.LSTM(2, 32)):
-        norms = gradient_through_time(layer, lambda: layer(x)[0][-1].sum())["l0"]
+        norms = gradient_through_time(layer, lambda m=layer: m(x)[0][-1].sum())["l0"]
         assert (norms > 0).all(), type(layer).__name__
         if isinstance(layer, nn.RNN):  # vanished by ~20 orders of magnitude, yet not 0
             assert norms[0] < 1e-15 * norms[-1]
