@@ -3,6 +3,9 @@
 Classification models (``task="classification"``) train here on a dataset from ember.data;
 language models (``task="language"``, the default ``charlstm``) are handed to
 ``ember.train.language.train_language_model(args)``.
+Classification models also train data-parallel (torchrun + DDP): ``python -m
+ember.distributed.run --nproc-per-node 2 -m ember train lenet --data digits``, or ``ember train
+lenet --data digits --nproc-per-node 2``; train_options.py and ember.train say how.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ import datetime
 import inspect
 import json
 import math
-import os
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import ember
 from ember import backend, optim
+from ember import distributed as dist
 from ember.backend import Generator
 from ember.data import CLASSIFICATION_DATASETS, DataLoader, load_dataset, random_split
+from ember.data.distributed_sampler import DistributedSampler
 from ember.models import MODELS, get_model
 from ember.serialization import atomic_write_text
 from ember.train import Trainer
@@ -29,11 +32,16 @@ from ember.train.augment import fill_text, parse_augment, resolve_augment, run_a
 from ember.train.language_config import parse_language_option
 
 from .train_options import (
+    agreed_time,
     explicit_options,
+    launched_group,
     parse_option,
+    quiet,
     read_run_config,
+    relaunch_on_gpu,
     report_conflicts,
     resume_conflicts,
+    start_data_parallel,
 )
 
 DEFAULT_MODEL = "charlstm"
@@ -84,7 +92,8 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     length = p.add_mutually_exclusive_group()
     length.add_argument("--epochs", type=int, default=None, help="epochs (total, with --resume)")
     length.add_argument("--steps", type=int, default=None, help="optimizer steps instead of epochs")
-    p.add_argument("--batch-size", type=int, default=None, help="batch size (per-data default)")
+    p.add_argument("--batch-size", type=int, default=None,
+                   help="batch size (per-data default); per process if data-parallel")  # fmt: skip
     p.add_argument("--lr", type=float, default=None, help="learning rate (per-data default)")
     p.add_argument("--optimizer", choices=sorted(OPTIMIZERS), default="adam", help="default adam")
     p.add_argument(
@@ -125,6 +134,9 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         help="model option, e.g. -o hidden_sizes=512,256 -o dropout=0.1 (repeatable)",
     )
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--nproc-per-node", type=int, default=None, metavar="N",
+                   help="classification: train data-parallel on N processes here (python -m "
+                   "ember.distributed.run; --batch-size is per process)")  # fmt: skip
     _add_language_arguments(p)
     p.set_defaults(run=run)
     return p
@@ -192,12 +204,15 @@ def run(args: argparse.Namespace) -> int:
     except KeyError as e:
         print(f"ember train: {e.args[0]}", file=sys.stderr)
         return 2
+    launched = start_data_parallel(args, spec["task"])  # --nproc-per-node N: the job's code
+    if launched is not None:
+        return launched
     if args.device is None:
         args.device = backend.DEVICE_TYPE
     try:  # before any data is read or model built, for classifiers and language models alike
         wanted = backend.device(str(args.device)).type
         if wanted == "cuda" and not backend.ON_GPU and getattr(args, "argv", None) is not None:
-            return _relaunch_on_gpu(args.argv)  # one device per process: a fresh one for CUDA
+            return relaunch_on_gpu(args.argv)  # one device per process: a fresh one for CUDA
         backend.check_device(args.device)
     except (RuntimeError, ValueError) as e:
         print(f"ember train: --device {args.device}: {e}", file=sys.stderr)
@@ -207,20 +222,11 @@ def run(args: argparse.Namespace) -> int:
 
         return int(train_language_model(args, on_finish=_draw_language_figures) or 0)
     try:
-        return train_classifier(args, spec, config)
+        with launched_group():  # under a launcher: one rank of the job
+            return train_classifier(args, spec, config)
     except (ValueError, FileNotFoundError, OSError) as e:
         print(f"ember train: {e}", file=sys.stderr)
         return 2
-
-
-def _relaunch_on_gpu(argv: list) -> int:
-    """Run this same command in a new process on the GPU (EMBER_DEVICE=cuda): ember picks its
-    device at import. A RuntimeError saying why, when CuPy or a GPU is missing."""
-    why = backend.cuda_unavailable_reason()
-    if why:
-        raise RuntimeError(why)
-    env = dict(os.environ, EMBER_DEVICE="cuda")
-    return subprocess.run([sys.executable, "-m", "ember", *argv], env=env).returncode
 
 
 def _resolve(args: argparse.Namespace, config: dict | None) -> dict:
@@ -293,13 +299,17 @@ def _scheduler(name: str | None, optimizer, total_steps: int):
 def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) -> int:
     hp = _resolve(args, config)
     options = dict(config["options"]) if config else dict(parse_option(o) for o in args.option)
+    rank, world = (dist.get_rank(), dist.get_world_size()) if dist.is_initialized() else (0, 1)
+    say = print if rank == 0 else quiet  # only rank 0 prints (and writes the run folder)
     ember.manual_seed(hp["seed"])
     data = load_dataset(hp["data"], root=hp["data_root"])
     hp["augment"] = _augment_spec(args, hp, data, resumed=config is not None)
-    augment, warned = run_augment(hp["augment"], data, hp["seed"])
+    augment, warned = run_augment(hp["augment"], data, hp["seed"] + rank)  # per rank: own crops
     for message in warned:
-        print(f"ember train: warning: {message}", file=sys.stderr)
+        say(f"ember train: warning: {message}", file=sys.stderr)
     model, options = _build_model(spec["builder"], data, options)
+    if world > 1:  # dropout draws of their own per rank; DDP starts all from rank 0's weights
+        ember.manual_seed(hp["seed"] + rank)
     try:
         model.to(hp["device"])
     except (RuntimeError, ValueError) as e:  # a resumed run's device this machine lacks
@@ -310,19 +320,25 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
         train_set, val_set = random_split(
             data.train, [1 - f, f], generator=Generator().manual_seed(hp["seed"])
         )
-    loader = DataLoader(train_set, batch_size=hp["batch_size"], shuffle=True, seed=hp["seed"])
+    # data-parallel: this rank's share of each epoch, one permutation (seed + epoch) for all
+    shard = DistributedSampler(train_set, world, rank, seed=hp["seed"]) if world > 1 else None
+    loader = DataLoader(train_set, batch_size=hp["batch_size"], shuffle=shard is None,
+                        sampler=shard, seed=hp["seed"])  # fmt: skip
     evaluation = {"batch_size": 1024}
     val_loader = DataLoader(val_set, **evaluation) if val_set is not None else None
     test_loader = DataLoader(data.test, **evaluation)
 
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.datetime.fromtimestamp(agreed_time(world)).strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.run_dir or Path("runs") / f"{args.model}-{stamp}")
     if config is None:
-        run_dir.mkdir(parents=True, exist_ok=True)
         config = {"model": args.model, "task": spec["task"], "options": options, **hp}
         config["ember_version"] = ember.__version__
-        atomic_write_text(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
-    elif hp["epochs"] != config.get("epochs") or hp["steps"] != config.get("steps"):
+        if world > 1:  # batch_size is per process: a step saw world × batch_size samples
+            config["world_size"] = world
+        if rank == 0:
+            run_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(run_dir / "config.json", json.dumps(config, indent=2) + "\n")
+    elif rank == 0 and (hp["epochs"] != config.get("epochs") or hp["steps"] != config.get("steps")):
         atomic_write_text(run_dir / "config.json", json.dumps({**config, **hp}, indent=2) + "\n")
 
     optimizer = _optimizer(hp, model.parameters())
@@ -341,7 +357,9 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     shown = f"; augment {hp['augment']}" if augment else ""
     if augment and "crop" in hp["augment"]:
         shown += f" (crops pad with {fill_text(augment.fill)}, the inputs' black)"
-    print(
+    if world > 1:
+        shown += f"; data-parallel on {world} processes, batch {hp['batch_size']} per process"
+    say(
         f"training {args.model} ({model.num_parameters():,} parameters) on {data.name}: "
         f"{len(train_set)} train / {len(val_set) if val_set else 0} val / {len(data.test)} test"
         + shown,
@@ -357,22 +375,22 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
         # no checkpoint now: the interrupt may have struck inside an optimizer step
         where = f"{trainer.last_checkpoint} (step {trainer._ckpt_step})"
         kept = where if trainer.last_checkpoint else "no checkpoint yet"
-        print(f"\ninterrupted at step {trainer.step}; last checkpoint: {kept}")
-        print(f"continue with: ember train --resume {run_dir}")
+        say(f"\ninterrupted at step {trainer.step}; last checkpoint: {kept}")
+        say(f"continue with: ember train --resume {run_dir}")
         return 130
     seconds = time.perf_counter() - start
     test = history.last("test")
     if test is not None:
-        print(
+        say(
             f"test accuracy {100 * test['accuracy']:.2f}% (loss {test['loss']:.4f}) after "
             f"{trainer.epochs_done} epochs, {trainer.step} steps, {seconds:.1f} s"
         )
     if history.stop_reason:
-        print(f"stopped: {history.stop_reason}")
-    if not trainer.diverged:
+        say(f"stopped: {history.stop_reason}")
+    if not trainer.diverged and rank == 0:
         _draw_feature_maps(model, data.test, run_dir)
-    print(f"run saved to {run_dir}")
-    print(f"next: ember inspect {run_dir} --index 0   ember report {run_dir}")
+    say(f"run saved to {run_dir}")
+    say(f"next: ember inspect {run_dir} --index 0   ember report {run_dir}")
     return 1 if trainer.diverged else 0
 
 

@@ -5,12 +5,22 @@ and random streams, so that N steps in two halves equal N steps straight. An opt
 change that computation (``--lr``, ``--batch-size``, ``-o hidden=…``) and disagrees with the
 run's config.json is an error that names both values, rather than being silently replaced by
 the saved one. Options about how long and where it runs and what it prints may change.
+
+Data-parallel runs: ``ember train … --nproc-per-node N`` re-runs the same command under
+``python -m ember.distributed.run --nproc-per-node N --standalone -m ember``, in this process
+(it becomes the launcher: one process tree, the job's exit code). The ranks see RANK and
+WORLD_SIZE and join the process group themselves (``launched_group``).
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 #: Options a resumed run may change: its length, where it runs and reads its files from, when
@@ -19,6 +29,8 @@ FREE_ON_RESUME = frozenset(
     {
         "command", "resume", "epochs", "steps", "patience", "device", "data_root",
         "no_progress", "eval_every", "time_limit", "sample_tokens", "temperature", "top_k",
+        # how many processes share the work: a resume may change it at an epoch's end
+        "nproc_per_node",
         # the classifier compares it after resolving sizes (crop -> crop:1): cli/train.py
         "augment",
     }
@@ -129,3 +141,112 @@ def report_conflicts(wrong: list[str], stream) -> int:
             file=stream,
         )
     return 2 if wrong else 0
+
+
+# ------------------------------------------------------------ runs in other processes
+def relaunch_on_gpu(argv: list) -> int:
+    """Run this same command in a new process on the GPU (EMBER_DEVICE=cuda): ember picks its
+    device at import. A RuntimeError saying why, when CuPy or a GPU is missing."""
+    from ember import backend
+
+    why = backend.cuda_unavailable_reason()
+    if why:
+        raise RuntimeError(why)
+    env = dict(os.environ, EMBER_DEVICE="cuda")
+    return subprocess.run([sys.executable, "-m", "ember", *argv], env=env).returncode
+
+
+def launched_world() -> int:
+    """WORLD_SIZE when started by a launcher (ember.distributed.run, torchrun), else 1."""
+    if "RANK" not in os.environ:
+        return 1
+    return int(os.environ.get("WORLD_SIZE", "1"))
+
+
+def start_data_parallel(args: argparse.Namespace, task: str) -> int | None:
+    """``--nproc-per-node N``: the exit code of the job run through the launcher (or 2 after
+    saying why it cannot run so); None when this process trains (alone, or as one rank)."""
+    nproc, world = getattr(args, "nproc_per_node", None), launched_world()
+    refused = _data_parallel_refusal(task, nproc, world)
+    if refused:
+        print(f"ember train: {refused}", file=sys.stderr)
+        return 2
+    if nproc is None or nproc == 1:
+        return None
+    argv = getattr(args, "argv", None)
+    if argv is None:
+        print(
+            "ember train: --nproc-per-node needs the command line (ember.cli.main)", file=sys.stderr
+        )
+        return 2
+    from ember.distributed.run import main as launch
+
+    rest = without_option(list(argv), "--nproc-per-node")
+    return launch(["--nproc-per-node", str(nproc), "--standalone", "-m", "ember", *rest])
+
+
+def _data_parallel_refusal(task: str, nproc: int | None, world: int) -> str:
+    """Why this run cannot be data-parallel as asked ("" when it can)."""
+    if nproc is not None and nproc < 1:
+        return f"--nproc-per-node {nproc}: expected a number of processes, 1 or more"
+    if nproc is not None and world > 1:
+        return (
+            f"--nproc-per-node {nproc}: this process is already one of {world} started by a "
+            "launcher (WORLD_SIZE); give the number of processes to one or the other"
+        )
+    if task == "language" and max(world, nproc or 1) > 1:
+        return (
+            "data-parallel training (--nproc-per-node, or a launcher's WORLD_SIZE > 1) is "
+            "supported for the classification models; language models (truncated BPTT over "
+            "one text stream) train on one process: run it without the launcher"
+        )
+    return ""
+
+
+@contextlib.contextmanager
+def launched_group():
+    """Inside: this process has joined the launcher's process group (env://), if it was
+    started by one; it leaves the group on the way out, error or not, so that the other ranks
+    learn at once that it is gone instead of waiting for it."""
+    from ember import distributed as dist
+
+    join = "RANK" in os.environ and "WORLD_SIZE" in os.environ and not dist.is_initialized()
+    if join:
+        dist.init_process_group("gloo")
+    try:
+        yield
+    finally:
+        if join:
+            dist.destroy_process_group()
+
+
+def without_option(argv: list[str], flag: str) -> list[str]:
+    """``argv`` without ``flag VALUE`` or ``flag=VALUE``, ``flag`` abbreviated as argparse
+    allows too (``--nproc 2``)."""
+    out, skip = [], False
+    for a in argv:
+        key = a.split("=", 1)[0]
+        if skip:
+            skip = False
+        elif key.startswith("--") and len(key) > 3 and flag.startswith(key):
+            skip = "=" not in a
+        else:
+            out.append(a)
+    return out
+
+
+def quiet(*args, **kwargs) -> None:
+    """``print`` on the ranks other than 0: the job's output comes once."""
+
+
+def agreed_time(world: int) -> float:
+    """Now, as rank 0 sees it: the default run folder's name must be the same on all ranks."""
+    now = [time.time()]
+    if world > 1:
+        import numpy
+
+        from ember import distributed as dist
+
+        now = numpy.asarray(now)
+        dist.broadcast(now, 0)
+    return float(now[0])

@@ -71,9 +71,11 @@ class DiagnosticsCallback:
     # ---------------------------------------------------------------- plumbing
     def _start(self, trainer) -> None:
         self._started = True
-        self._named = list(trainer.model.named_parameters())
+        # the plain model's names under data-parallel training (not DDP's "module." ones), and
+        # the file from rank 0 only: every rank computes the same averaged gradients
+        self._named = list(getattr(trainer, "module", trainer.model).named_parameters())
         run_dir = getattr(trainer, "run_dir", None)
-        if run_dir is not None:
+        if run_dir is not None and getattr(trainer, "is_main", True):
             Path(run_dir).mkdir(parents=True, exist_ok=True)
             self._file = open(Path(run_dir) / self.filename, "a", encoding="utf-8")  # noqa: SIM115
         if self.activations_every:

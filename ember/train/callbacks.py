@@ -13,6 +13,11 @@ The trainer exposes model, optimizer, scheduler, step, epoch, run_dir, last_loss
 last_output, grad_norm, history and lr; setting ``trainer.should_stop = True`` ends the run
 after the current step. A callback with ``state_dict()``/``load_state_dict()`` is saved in
 checkpoints and restored on resume.
+
+Data-parallel (distributed_training.py): callbacks run on every rank, on global numbers
+(``last_loss``, validation metrics), and a stop asked for on one rank stops all of them at that
+step. ``trainer.model`` is then the DistributedDataParallel wrapper and ``trainer.module`` the
+plain model; a callback that writes files should do so where ``trainer.is_main`` (rank 0).
 """
 
 from __future__ import annotations

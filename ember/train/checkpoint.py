@@ -14,6 +14,10 @@ A checkpoint is one ``ember.save`` file (``checkpoint.safetensors``) holding
 plus ``checkpoint.json`` beside it: the same non-tensor facts in readable form, for people and
 for tools (``ember report``). Loading reads only the safetensors file, which is complete on its
 own, so the two can never disagree about what is resumed.
+
+A data-parallel run (distributed_training.py) keeps the unwrapped model's weights, so one
+process loads them, and adds ``rng.ranks`` (each rank's own random state), ``rng.sampler_seed``
+(the DistributedSampler's seed) and ``loop.world_size``. Rank 0 writes; every rank reads it.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 
 from .. import backend
 from ..serialization import atomic_write_text, load, save
+from .distributed_training import rank_random_state, set_rank_random_state
 from .metrics import read_metrics
 
 CHECKPOINT_FORMAT = "ember.checkpoint/1"
@@ -78,8 +83,8 @@ class Checkpointing:
             for i, cb in enumerate(self.callbacks)
             if hasattr(cb, "state_dict")
         }
-        return {
-            "model": self.model.state_dict(),
+        state = {
+            "model": self.module.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict() if self.scheduler is not None else None,
             "rng": {
@@ -101,9 +106,21 @@ class Checkpointing:
             },
             "callbacks": cbs,
         }
+        if self._dp is not None:
+            state["loop"]["world_size"] = self._dp.world
+            seed = getattr(getattr(loader, "sampler", None), "seed", None)
+            state["rng"]["sampler_seed"] = seed if isinstance(seed, int) else None
+        return state
 
     def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
+        saved, world = int(state["loop"].get("world_size", 1)), self._dp.world if self._dp else 1
+        if saved != world and int(state["loop"]["batch_in_epoch"]):
+            raise ValueError(
+                f"the checkpoint stopped in the middle of an epoch of a run on {saved} "
+                f"process(es), and this run has {world}: each process's place in the epoch "
+                f"depends on how many share it; resume it on {saved}"
+            )
+        self.module.load_state_dict(state["model"])
         self.optimizer.load_state_dict(state["optimizer"])
         if self.scheduler is not None and state.get("scheduler") is not None:
             self.scheduler.load_state_dict(state["scheduler"])
@@ -125,27 +142,55 @@ class Checkpointing:
         for i, cb in enumerate(self.callbacks):
             if str(i) in state.get("callbacks", {}) and hasattr(cb, "load_state_dict"):
                 cb.load_state_dict(state["callbacks"][str(i)])
+        if self._dp is not None:
+            self._load_rank_state(state["rng"])
+
+    def _load_rank_state(self, rng: dict) -> None:
+        """This rank's own random state and the sampler's seed, where the checkpoint has them
+        (one from a single process gives every rank its one state)."""
+        ranks = rng.get("ranks")
+        if ranks is not None and len(ranks) == self._dp.world:
+            set_rank_random_state(ranks[self._dp.rank], self.augment)
+        sampler = getattr(self.train_loader, "sampler", None)
+        if rng.get("sampler_seed") is not None and hasattr(sampler, "set_epoch"):
+            sampler.seed = int(rng["sampler_seed"])
 
     def save_checkpoint(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the whole training state (atomically) to ``path`` or the run folder."""
+        """Write the whole training state (atomically) to ``path`` or the run folder.
+
+        Data-parallel: every rank calls it; rank 0 writes, with every rank's random state,
+        and all wait at a barrier until the file is complete."""
         if path is None:
             if self.run_dir is None:
                 raise ValueError("save_checkpoint needs a path when the trainer has no run_dir")
             path = self.run_dir / CHECKPOINT_FILE
+        dp = self._dp
+        if dp is not None:
+            ranks = dp.gather_states(rank_random_state(self.augment))
+            if not dp.is_main:
+                self.last_checkpoint, self._ckpt_step = Path(path), self.step
+                dp.barrier()
+                return self.last_checkpoint
         state = self.state_dict()
+        if dp is not None:
+            state["rng"]["ranks"] = ranks
         summary = {
             "epoch": self.epochs_done,
             "step": self.step,
             "batch_in_epoch": self.batch_in_epoch,
             "lr": self.lr,
             "best_val_loss": None if math.isinf(self.best_val_loss) else self.best_val_loss,
-            "model": type(self.model).__name__,
+            "model": type(self.module).__name__,
             "optimizer": type(self.optimizer).__name__,
             "scheduler": type(self.scheduler).__name__ if self.scheduler is not None else None,
             "file": Path(path).name,
         }
+        if dp is not None:
+            summary["world_size"] = dp.world
         self.last_checkpoint = save_checkpoint(path, state, summary)
         self._ckpt_step = self.step
+        if dp is not None:
+            dp.barrier()  # no rank goes on (and could be stopped) before the file is whole
         return self.last_checkpoint
 
     def load_checkpoint(self, path: str | os.PathLike) -> None:
@@ -153,12 +198,13 @@ class Checkpointing:
         path = checkpoint_path(path)
         self.load_state_dict(load_checkpoint(path))
         self.last_checkpoint, self._ckpt_step = path, self.step
-        if self._log is not None:
+        if self._metrics_path is not None:
             # keep the records up to the checkpoint; later lines belong to the lost future
             kept = [
                 r
-                for r in read_metrics(self._log.path)
+                for r in read_metrics(self._metrics_path)
                 if r.get("step", 0) <= self.step and r.get("split") != "test"
             ]
-            self._log.rewrite(kept)
+            if self._log is not None:  # rank 0 (or the one process) writes
+                self._log.rewrite(kept)
             self.history[:] = kept

@@ -10,6 +10,8 @@ One step on a batch (x, t):
 
 After each epoch: the validation loss and accuracy, early stopping on the validation loss, a
 checkpoint in the run folder. Callbacks (see ``Callback``) are called at the named points.
+Under ``python -m ember.distributed.run`` (a process group of several ranks) the same loop
+runs data-parallel, as torchrun + DistributedDataParallel: distributed_training.py says how.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ from ..function import no_grad
 from ..serialization import save
 from . import checkpoint as ckpt
 from .callbacks import EarlyStopping, History
+from .distributed_training import DataParallelTraining, detect
 from .metrics import MetricsLog, correct_count
 
 
-class Trainer(ckpt.Checkpointing):
+class Trainer(ckpt.Checkpointing, DataParallelTraining):
     """Trains ``model`` with ``optimizer`` on batches (x, t); see the module docstring.
 
     loss_fn: ``loss_fn(output, target)``, default cross-entropy (classification, with accuracy).
@@ -47,6 +50,8 @@ class Trainer(ckpt.Checkpointing):
     checkpoint_every: also checkpoint every N steps (always at each epoch's end).
     augment: a callable applied to each training batch before the step (never to validation
       or test batches), e.g. ``BatchAugment``; its ``state_dict()`` goes into checkpoints.
+    distributed: data-parallel over ember.distributed's ranks (distributed_training.py): None
+      (default) when a group of more than one rank is initialised; True or False to force.
     """
 
     def __init__(
@@ -67,11 +72,14 @@ class Trainer(ckpt.Checkpointing):
         checkpoint_every: int | None = None,
         progress: bool = True,
         augment=None,
+        distributed: bool | None = None,
     ) -> None:
         if scheduler_interval not in ("epoch", "step"):
             raise ValueError(
                 f"scheduler_interval must be 'epoch' or 'step', got {scheduler_interval!r}"
             )
+        self._dp = detect(distributed)  # None: one process, the loop exactly as it always was
+        model = self._dp.wrap(model) if self._dp is not None else model
         self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
         self.loss_fn = loss_fn if loss_fn is not None else F.cross_entropy
         if accuracy is None:  # by default, accuracy goes with a cross-entropy loss
@@ -86,7 +94,7 @@ class Trainer(ckpt.Checkpointing):
             early_stopping = EarlyStopping(early_stopping)
         self.early_stopping = early_stopping
         self.log_every, self.val_every = log_every, val_every
-        self.checkpoint_every, self.progress = checkpoint_every, progress
+        self.checkpoint_every, self.progress = checkpoint_every, progress and self.is_main
         self.augment = augment
         self.step = 0  # optimizer steps taken
         self.epoch = 0  # the epoch in progress (1-based); after fit, the last epoch run
@@ -105,7 +113,9 @@ class Trainer(ckpt.Checkpointing):
         self.train_loader = None
         self._epoch_sums = {"loss": 0.0, "correct": 0, "count": 0}
         self._window = {"loss": 0.0, "correct": 0, "count": 0, "steps": 0}
-        self._log = MetricsLog(self.run_dir / "metrics.jsonl") if self.run_dir else None
+        self._metrics_path = self.run_dir / "metrics.jsonl" if self.run_dir else None
+        # only rank 0 writes (and creates the run folder); the others read it on resume
+        self._log = MetricsLog(self._metrics_path) if self._metrics_path and self.is_main else None
         self.last_checkpoint: Path | None = None
         self._ckpt_step = 0
 
@@ -143,6 +153,9 @@ class Trainer(ckpt.Checkpointing):
         loss, output, target = self.compute_loss(batch)
         value = float(loss.array)
         self.last_output = output
+        n = _count(target)
+        correct = correct_count(output, target) if self.classification else 0
+        value, n, correct = self._global_step_sums(value, n, correct)
         if not math.isfinite(value):
             self._stop_on_nonfinite(value)
             return False
@@ -156,8 +169,6 @@ class Trainer(ckpt.Checkpointing):
         self.step += 1
         self.batch_in_epoch += 1
         self.last_loss = value
-        n = _count(target)
-        correct = correct_count(output, target) if self.classification else 0
         for sums in (self._epoch_sums, self._window):
             sums["loss"] += value * n
             sums["correct"] += correct
@@ -191,11 +202,24 @@ class Trainer(ckpt.Checkpointing):
             "Try a smaller learning rate or clip_grad_norm."
         )
         self.should_stop = self.diverged = True
-        tqdm.write(f"ember: {self.stop_reason}", file=sys.stderr)
+        if self.is_main:
+            tqdm.write(f"ember: {self.stop_reason}", file=sys.stderr)
 
     # ------------------------------------------------------------ evaluation
     def evaluate(self, loader, split: str = "val") -> dict:
-        """Mean loss (and accuracy) over ``loader`` with grad off and the model in eval mode."""
+        """Mean loss (and accuracy) over ``loader`` with grad off and the model in eval mode.
+
+        Data-parallel: each rank scores its share of ``loader`` and the sums are all-reduced,
+        so every rank returns the numbers of the whole set."""
+        total, correct, count = self._evaluation_sums(loader)
+        if count == 0:
+            raise ValueError(f"the {split} loader yielded no batches")
+        metrics = {"loss": total / count}
+        if self.classification:
+            metrics["accuracy"] = correct / count
+        return metrics
+
+    def _score(self, loader) -> tuple:
         was_training = self.model.training
         self.model.eval()
         total, correct, count = 0.0, 0, 0
@@ -208,12 +232,7 @@ class Trainer(ckpt.Checkpointing):
                 if self.classification:
                     correct += correct_count(output, target)
         self.model.train(was_training)
-        if count == 0:
-            raise ValueError(f"the {split} loader yielded no batches")
-        metrics = {"loss": total / count}
-        if self.classification:
-            metrics["accuracy"] = correct / count
-        return metrics
+        return total, correct, count
 
     # ------------------------------------------------------------ the loop
     def fit(
@@ -231,6 +250,7 @@ class Trainer(ckpt.Checkpointing):
         Exact resume needs a train loader with ``state_dict``/``load_state_dict`` (ember's
         DataLoader has them); other iterables resume at the right step but not the same batches.
         """
+        train_loader = self._share_train_loader(train_loader)  # data-parallel: this rank's share
         self.train_loader, self.val_loader = train_loader, val_loader
         if resume is not None:
             self.load_checkpoint(resume)
@@ -255,13 +275,16 @@ class Trainer(ckpt.Checkpointing):
         return self.history
 
     def _run_epochs(self, train_loader, val_loader, epochs: int, max_steps: int | None) -> None:
+        self._agree_stop()  # on_train_begin may have stopped one rank
         while self.epochs_done < epochs and not self.should_stop:
             if max_steps is not None and self.step >= max_steps:
                 break
             self.epoch = self.epochs_done + 1
+            self._set_sampler_epoch(train_loader)
             if not self._train_epoch(train_loader, epochs, max_steps):
                 break
             self._end_epoch(val_loader)
+            self._agree_stop()
 
     def _train_epoch(self, loader, epochs: int, max_steps: int | None) -> bool:
         """Run the batches of one epoch; True when the epoch ran to its end."""
@@ -288,6 +311,7 @@ class Trainer(ckpt.Checkpointing):
                     self.validate(self.val_loader)
                 if self.checkpoint_every and self.step % self.checkpoint_every == 0:
                     self.save_checkpoint()
+                self._agree_stop()
                 if self.should_stop or (max_steps is not None and self.step >= max_steps):
                     return total is not None and self.batch_in_epoch == total
         finally:
@@ -312,8 +336,8 @@ class Trainer(ckpt.Checkpointing):
             tqdm.write(f"epoch {self.epoch}, step {self.step}: val {shown}", file=sys.stderr)
         if val["loss"] < self.best_val_loss:
             self.best_val_loss = val["loss"]
-            if self.run_dir is not None:
-                save(self.model.state_dict(), self.run_dir / "best.safetensors")
+            if self.run_dir is not None and self.is_main:
+                save(self.module.state_dict(), self.run_dir / "best.safetensors")
         es = self.early_stopping
         if es is not None and not es.update(val["loss"]) and es.should_stop:
             self.should_stop = True
