@@ -91,5 +91,6 @@ __version__ = "0.1.0"
 
 # torch's module paths (ember.utils.data, ember.testing, ember.special) and torch.autograd's
 # further API (custom Functions, autograd.functional, gradgradcheck) and torch.func, attached
-# to ember.autograd and importable by torch's module paths
-from . import autograd_api, func, special, testing, utils  # noqa: E402, F401
+# to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
+# itself is imported on the first export)
+from . import autograd_api, func, onnx, special, testing, utils  # noqa: E402, F401

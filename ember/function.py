@@ -21,8 +21,9 @@ _grad_state = _GradState()
 
 #: Objects with ``on_forward(fn, inputs, output)`` and ``on_backward(fn, grad_outputs,
 #: grad_inputs)``, called for every op while present (anomaly detection, tracing), and
-#: optionally ``on_forward_start(cls)`` / ``on_backward_start(fn)`` just before the op runs
-#: (the profiler's start time). Empty in normal use, so the cost is one truth test per op.
+#: optionally ``on_forward_start(cls, inputs, constants)`` / ``on_backward_start(fn)`` just
+#: before the op runs (the profiler's start time; the ONNX exporter reads the constants).
+#: Empty in normal use, so the cost is one truth test per op.
 observers: list = []
 
 #: Open captures (dicts id → Tensor): while one is open, every Tensor that requires grad and
@@ -32,14 +33,16 @@ observers: list = []
 captures: list = []
 
 
-def forward_started(cls) -> None:
-    """Tell the observers that have an ``on_forward_start`` that ``cls`` is about to run.
+def forward_started(cls, inputs=(), constants=None) -> None:
+    """Tell the observers that have an ``on_forward_start`` that ``cls`` is about to run on
+    ``inputs`` (Tensors, arrays or None) with keyword ``constants`` (stride, axis, ...).
     Called only while ``observers`` is non-empty; the start hook is optional, so observers
     that only watch finished ops (anomaly, activations) need not define it."""
+    constants = {} if constants is None else constants
     for obs in observers:
         start = getattr(obs, "on_forward_start", None)
         if start is not None:
-            start(cls)
+            start(cls, inputs, constants)
 
 
 def backward_started(fn) -> None:

@@ -326,8 +326,8 @@ class Recorder:
         self.closed.append(evt)
 
     # the observer protocol (function.py)
-    def on_forward_start(self, cls) -> None:
-        self._open(cls)
+    def on_forward_start(self, cls, inputs=(), constants=None) -> None:
+        self._open(cls)  # the inputs and constants are the ONNX tracer's; a timer needs none
 
     def on_forward(self, fn, inputs, out) -> None:
         t1 = perf_counter_ns()

@@ -83,8 +83,8 @@ def apply(cls: type[Function], *inputs, **constants):
     This runs once per op, so it is written for speed: one pass over the inputs, the
     graph recorded only when some input requires grad and grad mode is on.
     """
-    if observers:  # a profiler takes the op's start time here
-        forward_started(cls)
+    if observers:  # a profiler takes the op's start time here, the ONNX tracer the constants
+        forward_started(cls, inputs, constants)
     arrays = []
     needs = []
     record = False

@@ -1,0 +1,134 @@
+"""The export's second run: are the graph's constants really constant?
+
+Values computed outside ember's ops (comparisons such as ``x > 0``, ``argmax``, ``.numpy()``
+round trips) reach the ops as plain arrays, and the exporter would bake them into the graph as
+constants; so would arrays a forward builds from a size (``zeros(batch, ...)``, a mask sliced
+to the sequence length). The model therefore runs once more on inputs with other values, and
+other sizes along the dynamic axes: a "constant" that changes was computed from the inputs,
+and the export refuses it rather than write a graph that is wrong for other inputs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+import warnings
+
+import numpy as np
+
+from ..backend import to_numpy
+from ..tensor import Tensor
+from .rnn import ZERO_STATE_SLOTS
+
+
+def _arrays(obj):
+    """The arrays among an op's constants (GetItem's index tuple, Where's condition)."""
+    if isinstance(obj, tuple | list):
+        return [a for o in obj for a in _arrays(o)]
+    return [obj] if hasattr(obj, "shape") and hasattr(obj, "dtype") else []
+
+
+class ConstantLog:
+    """Fingerprints of the arrays each op read that no traced op produced."""
+
+    def __init__(self, known: set[int], params: dict[int, str]):
+        self.known, self.params = known, params
+        self.keep: list = []  # the outputs behind ``known``: their ids must stay unique
+        self.log: list = []  # (op name, [(slot, shape, digest)], module or "")
+
+    def record(self, name, arrays, consts, outs, where=None) -> None:
+        """Fingerprint the op's constant inputs; ``where()`` names its module (first run)."""
+        found = []
+        zero_ok = ZERO_STATE_SLOTS.get(name, ())
+        for slot, a in enumerate([*arrays, *_arrays(list(consts.values()))]):
+            if a is None or not hasattr(a, "shape") or id(a) in self.known or id(a) in self.params:
+                continue
+            arr = np.ascontiguousarray(to_numpy(a))
+            if slot in zero_ok and not arr.any():  # a zero state: left out of the graph
+                found.append((slot, "zeros", ""))
+                continue
+            found.append((slot, arr.shape, hashlib.sha1(arr.tobytes()).hexdigest()))
+        self.log.append((name, found, where() if found and where is not None else ""))
+        self.known.update(id(o) for o in outs)
+        self.keep.extend(outs)
+
+
+class Prober:
+    """The second run's observer: fingerprints only, no conversion."""
+
+    def __init__(self, log: ConstantLog):
+        self.log, self.pending = log, []
+        self.thread = threading.get_ident()
+
+    def on_forward_start(self, cls, inputs, constants) -> None:
+        if threading.get_ident() == self.thread:
+            self.pending.append((cls.__name__, dict(constants)))
+
+    def on_forward(self, fn, arrays, out) -> None:
+        if threading.get_ident() == self.thread:
+            name, consts = self.pending.pop()
+            self.log.record(name, arrays, consts, list(out) if fn.multi_output else [out])
+
+
+def _other_size(n: int) -> int:
+    return n - 1 if n > 2 else n + 1  # smaller where possible: a model may cap a length
+
+
+def perturbed(obj, resize: dict[int, list[int]]):
+    """Tensors like those in ``obj`` with independent values (integers drawn from the values
+    present, so token ids stay valid), and other sizes along the axes ``resize`` names for
+    the k-th Tensor in ``obj``."""
+    rng = np.random.default_rng(0)
+    counter = iter(range(1 << 30))
+
+    def one(t):
+        a = to_numpy(t.array)
+        shape = list(a.shape)
+        for axis in resize.get(next(counter), []):
+            shape[axis] = _other_size(shape[axis])
+        if a.dtype.kind == "f":  # independent of a, so that a mask computed from it changes
+            z = rng.standard_normal(shape)
+            b = z * (a.std() if a.size else 1.0) + (a.mean() if a.size else 0.0)
+        elif a.size:
+            b = rng.choice(a.ravel(), size=shape)
+        else:
+            b = np.zeros(shape)
+        return Tensor(np.ascontiguousarray(b.astype(a.dtype)))
+
+    def walk(o):
+        if isinstance(o, Tensor):
+            return one(o)
+        if isinstance(o, list | tuple):
+            return type(o)(walk(x) for x in o)
+        if isinstance(o, dict):
+            return {k: walk(v) for k, v in o.items()}
+        return o
+
+    return walk(obj)
+
+
+def compare(first: ConstantLog, second: ConstantLog) -> None:
+    if [e[0] for e in first.log] != [e[0] for e in second.log]:
+        warnings.warn(
+            "ember.onnx.export: the model ran other ops on other inputs (data-dependent "
+            "control flow); the graph records the path taken on the given args",
+            stacklevel=4,
+        )
+        return
+    for (name, a, where), (_, b, _) in zip(first.log, second.log):
+        name = f"{name} (in {where})"
+        for (slot, shape_a, digest_a), (_, shape_b, digest_b) in zip(a, b):
+            if shape_a != shape_b:
+                raise NotImplementedError(
+                    f"ember.onnx.export: input {slot} of op {name} is an array the forward built "
+                    f"with a size taken from the inputs ({shape_a} here, {shape_b} for other "
+                    "sizes of the dynamic axes): the graph would only work for the traced size"
+                )
+            if digest_a != digest_b:
+                raise NotImplementedError(
+                    f"ember.onnx.export: input {slot} of op {name} was computed from the "
+                    "model's inputs outside ember's ops (a comparison such as x > 0, argmax, "
+                    "or a NumPy round trip), so it would be baked in as a constant"
+                )
+        if len(a) != len(b):
+            raise NotImplementedError(f"ember.onnx.export: op {name} read other constants")

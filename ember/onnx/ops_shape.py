@@ -1,0 +1,169 @@
+"""Converters for the ops whose ONNX form depends on shapes: Reshape, Expand, GetItem.
+
+Each tries not to bake a dimension into the graph that may differ at run time (a dynamic batch):
+a Reshape reads the sizes it carries over from ``Shape(x)`` when dynamic axes are asked for,
+Expand broadcasts from 1 where the input already has the size, and indexing keeps the user's
+own (possibly negative) bounds.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..backend import to_numpy
+from .ops_map import typed
+
+
+def _reshape(g, op):
+    """Reshape without baking in a dimension that may be dynamic. Static graphs get a constant
+    shape whose leading dimensions that the reshape keeps are 0 (ONNX: copy from the input) and
+    whose first other dimension is -1. With dynamic axes, each target dimension is taken from
+    ``Shape(x)`` where it is a source dimension (or a product of several), so a reshape keeps
+    working for other sizes of any axis it carries over."""
+    x = op.inputs[0]
+    src, dst = tuple(x.shape), tuple(op.outs[0].shape)
+    if g.dynamic and src != dst:
+        target = _shape_from_source(g, g.value(x), src, dst)
+        if target is not None:
+            return [g.one("Reshape", [g.value(x), target])]
+    spec = list(dst)
+    k = 0
+    while k < min(len(src), len(dst)) and src[k] == dst[k] and dst[k] != 0:
+        spec[k] = 0
+        k += 1
+    if k < len(dst) and -1 not in spec:
+        spec[k] = -1
+    return [g.one("Reshape", [g.value(x), g.ints(spec)])]
+
+
+def _groups(src, dst):
+    """Align the non-1 dimensions of ``src`` and ``dst`` into groups of equal products:
+    [(source axes, target axes)], or None when they do not align."""
+    s = [i for i, n in enumerate(src) if n != 1]
+    d = [j for j, n in enumerate(dst) if n != 1]
+    out, i, j = [], 0, 0
+    while i < len(s) and j < len(d):
+        gs, gd = [s[i]], [d[j]]
+        ps, pd = src[s[i]], dst[d[j]]
+        while ps != pd:
+            if ps < pd and i + 1 < len(s):
+                i += 1
+                gs.append(s[i])
+                ps *= src[s[i]]
+            elif pd < ps and j + 1 < len(d):
+                j += 1
+                gd.append(d[j])
+                pd *= dst[d[j]]
+            else:
+                return None
+        out.append((gs, gd))
+        i, j = i + 1, j + 1
+    return out if i == len(s) and j == len(d) else None
+
+
+def _shape_from_source(g, x: str, src, dst) -> str | None:
+    groups = _groups(src, dst)
+    if groups is None or 0 in src:
+        return None
+    shape = g.one("Shape", [x])
+    parts: list = [None] * len(dst)  # what no group fills is a 1: a constant
+    inferred = False
+    for gs, gd in groups:
+        if len(gd) == 1:  # one target axis: the product of its source axes, read at run time
+            dims = g.one("Gather", [shape, g.ints(gs)], axis=0)
+            parts[gd[0]] = dims if len(gs) == 1 else g.reduce("ReduceProd", dims, [0], True)
+        else:  # a split: constants, with -1 for the first target axis (the one that may vary)
+            for j in gd:
+                parts[j] = g.ints([dst[j] if inferred or j != gd[0] else -1])
+            inferred = True
+    parts = [p if p is not None else g.ints([1]) for p in parts]
+    return g.one("Concat", parts, axis=0)
+
+
+def _expand(g, op):
+    """Expand broadcasts both ways in ONNX: a 1 wherever the input already has the size keeps a
+    dynamic dimension dynamic."""
+    x = op.inputs[0]
+    dst = list(op.outs[0].shape)
+    off = len(dst) - x.ndim
+    spec = [1 if i >= off and x.shape[i - off] == n else n for i, n in enumerate(dst)]
+    return [g.one("Expand", [g.value(x), g.ints(spec)])]
+
+
+_BIG = 2**62  # "to the end" for Slice
+
+
+def _slice_bounds(i: slice, n: int):
+    """ONNX Slice's (start, end, step) for ``i``, keeping the user's own (possibly negative)
+    bounds so that an axis of another length slices the same way; None for a full slice."""
+    step = 1 if i.step is None else int(i.step)
+    if (i.start is None or i.start == 0) and i.stop is None and step == 1:
+        return None
+    start = i.start if i.start is not None else (0 if step > 0 else -1)
+    stop = i.stop if i.stop is not None else (_BIG if step > 0 else -_BIG)
+    return int(start), int(stop), step
+
+
+def _getitem(g, op):
+    """Basic indexing (ints, slices with steps, None, Ellipsis) as Slice/Squeeze/Unsqueeze, and
+    one integer or boolean array index as Gather."""
+    x = op.inputs[0]
+    index = op.consts["index"]
+    index = index if isinstance(index, tuple) else (index,)
+    n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
+    if any(i is Ellipsis for i in index):
+        k = index.index(Ellipsis)
+        index = index[:k] + (slice(None),) * (x.ndim - n_real) + index[k + 1 :]
+    name = g.value(x)
+    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+    gathers = []
+    dim = 0  # axis in x
+    out_dim = 0  # axis in the result so far (after dropping ints, adding Nones)
+    for i in index:
+        if i is None:
+            unsqueeze.append(out_dim)
+            out_dim += 1
+            continue
+        if isinstance(i, slice):
+            bounds = _slice_bounds(i, x.shape[dim])
+            if bounds is not None:
+                starts.append(bounds[0]), ends.append(bounds[1]), axes.append(dim)
+                steps.append(bounds[2])
+            out_dim += 1
+        elif isinstance(i, int | np.integer):
+            i = int(i)  # a negative index stays negative: right for any length of the axis
+            starts.append(i), ends.append(i + 1 if i != -1 else _BIG), axes.append(dim)
+            steps.append(1)
+            squeeze.append(dim)
+        else:
+            if id(i) in g.names:  # an index array computed in the graph
+                idx, nd = typed(g, i, np.int64), i.ndim
+            else:
+                arr = to_numpy(i)
+                arr = np.nonzero(arr)[0] if arr.dtype == bool else np.asarray(arr, np.int64)
+                idx, nd = g.const(arr, "index"), arr.ndim
+            gathers.append((dim, idx, nd))
+            out_dim += nd
+        dim += 1
+    if len(gathers) > 1:
+        raise NotImplementedError("ember.onnx.export: indexing with several index arrays")
+    if gathers:
+        advanced = sorted(squeeze + [gathers[0][0]])  # NumPy moves separated ones to the front
+        if advanced != list(range(advanced[0], advanced[0] + len(advanced))):
+            raise NotImplementedError(
+                "ember.onnx.export: an index array separated from integer indices by a slice"
+            )
+        d, nd = gathers[0][0], gathers[0][2]
+        squeeze = [a + nd - 1 if a > d else a for a in squeeze]
+    if starts:
+        name = g.one("Slice", [name, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
+    for d, idx, _ in gathers:  # Gather replaces axis d with the index's axes
+        name = g.one("Gather", [name, idx], axis=d)
+    if squeeze:
+        name = g.squeeze(name, squeeze)
+    if unsqueeze:
+        name = g.unsqueeze(name, unsqueeze)
+    return [name]
+
+
+SHAPE_CONVERTERS = {"Reshape": _reshape, "Expand": _expand, "GetItem": _getitem}
