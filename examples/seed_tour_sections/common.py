@@ -83,5 +83,3 @@ class Tour:
 
         x, y = load_mnist(normalize=False).test.arrays
         return (x[:, 0] * 255).round().astype(np.uint8), y
-
-
