@@ -18,44 +18,34 @@ def _spatial(op, values):
     return values[-1:] if op.inputs[0].ndim == 3 else values
 
 
-def _conv(g, op):
+def _conv_inputs_and_attributes(g, op):
+    """The inputs (x, W and b if given) and the attributes Conv and ConvTranspose share."""
     x, w = op.inputs[:2]
     b = op.inputs[2] if len(op.inputs) > 2 else None
     c = op.consts
-    pads = [tuple(int(v) for v in p) for p in c.get("padding", ((0, 0), (0, 0)))]
-    pads = _spatial(op, pads)
     ins = [g.value(x), g.value(w)] + ([g.value(b)] if b is not None else [])
-    return [
-        g.one(
-            "Conv",
-            ins,
-            kernel_shape=list(w.shape[2:]),
-            strides=[int(s) for s in _spatial(op, c.get("stride", (1, 1)))],
-            pads=[p[0] for p in pads] + [p[1] for p in pads],
-            dilations=[int(d) for d in _spatial(op, c.get("dilation", (1, 1)))],
-            group=int(c.get("groups", 1)),
-        )
-    ]
+    attrs = dict(
+        kernel_shape=list(w.shape[2:]),
+        strides=[int(s) for s in _spatial(op, c.get("stride", (1, 1)))],
+        dilations=[int(d) for d in _spatial(op, c.get("dilation", (1, 1)))],
+        group=int(c.get("groups", 1)),
+    )
+    return ins, attrs
+
+
+def _conv(g, op):
+    ins, attrs = _conv_inputs_and_attributes(g, op)
+    pads = [tuple(int(v) for v in p) for p in op.consts.get("padding", ((0, 0), (0, 0)))]
+    pads = _spatial(op, pads)
+    return [g.one("Conv", ins, pads=[p[0] for p in pads] + [p[1] for p in pads], **attrs)]
 
 
 def _conv_transpose(g, op):
-    x, w = op.inputs[:2]
-    b = op.inputs[2] if len(op.inputs) > 2 else None
+    ins, attrs = _conv_inputs_and_attributes(g, op)
     c = op.consts
     pads = [int(p) for p in _spatial(op, c.get("padding", (0, 0)))]
-    ins = [g.value(x), g.value(w)] + ([g.value(b)] if b is not None else [])
-    return [
-        g.one(
-            "ConvTranspose",
-            ins,
-            kernel_shape=list(w.shape[2:]),
-            strides=[int(s) for s in _spatial(op, c.get("stride", (1, 1)))],
-            pads=pads + pads,
-            output_padding=[int(p) for p in _spatial(op, c.get("output_padding", (0, 0)))],
-            dilations=[int(d) for d in _spatial(op, c.get("dilation", (1, 1)))],
-            group=int(c.get("groups", 1)),
-        )
-    ]
+    output_padding = [int(p) for p in _spatial(op, c.get("output_padding", (0, 0)))]
+    return [g.one("ConvTranspose", ins, pads=pads + pads, output_padding=output_padding, **attrs)]
 
 
 def _resample(g, op):
