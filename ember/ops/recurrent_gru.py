@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .recurrent import (
+from .recurrent_steps import (
     gate_scales,
     grad_outputs_in_step_order,
     output_from_states,

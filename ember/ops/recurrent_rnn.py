@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .recurrent import (
+from .recurrent_steps import (
     fresh_pair,
     grad_outputs_in_step_order,
     output_from_states,
