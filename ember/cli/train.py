@@ -31,6 +31,7 @@ from ember.train import Trainer
 from ember.train.augment import fill_text, parse_augment, resolve_augment, run_augment
 from ember.train.language_config import parse_language_option
 
+from .train_figures import draw_feature_maps, draw_language_figures
 from .train_options import (
     agreed_time,
     explicit_options,
@@ -153,40 +154,6 @@ def _add_language_arguments(parser: argparse.ArgumentParser) -> None:
     language_arguments(parser)
 
 
-def _draw_language_figures(model, vocab, run_dir: Path, val_ids) -> None:
-    """After a language model has trained, over the start of the validation text, into the
-    run's figures with captions (``ember report`` shows them; ``ember inspect RUN --text``
-    draws the same for any text): a recurrent model's gates at every one of the first 64
-    characters and the gradient through time of predicting the 65th; a Transformer's
-    attention maps over the first 64 characters (at most its block size)."""
-    from ember.diagnose.attention_maps import attention_modules, draw_attention_maps
-    from ember.diagnose.recurrent_text import draw_recurrent_inspection, recurrent_modules
-
-    from .inspect import caption_run_figures
-
-    figures = Path(run_dir) / "figures"
-    ids = [int(i) for i in val_ids[:65]]
-    if recurrent_modules(model) and len(ids) >= 2:
-        out, described = figures / "gates-validation", {}
-        paths = draw_recurrent_inspection(
-            model, ids, out, labels=vocab.decode(ids), captions=described
-        )
-        caption_run_figures(run_dir, described, "the start of the validation text")
-        print(
-            f"gates over the first {len(ids) - 1} validation characters: {out}/ ({len(paths)} PNGs)"
-        )
-    if attention_modules(model) and ids:
-        ids = ids[: min(64, getattr(model, "block_size", 64))]
-        out, described = figures / "attention-validation", {}
-        paths = draw_attention_maps(
-            model.eval(), ids, out, labels=list(vocab.decode(ids)), captions=described
-        )
-        caption_run_figures(run_dir, described, "the start of the validation text")
-        print(
-            f"attention over the first {len(ids)} validation characters: {out}/ ({len(paths)} PNGs)"
-        )
-
-
 def run(args: argparse.Namespace) -> int:
     config = None
     if args.resume is not None:
@@ -220,7 +187,7 @@ def run(args: argparse.Namespace) -> int:
     if spec["task"] == "language":
         from ember.train.language import train_language_model
 
-        return int(train_language_model(args, on_finish=_draw_language_figures) or 0)
+        return int(train_language_model(args, on_finish=draw_language_figures) or 0)
     try:
         with launched_group():  # under a launcher: one rank of the job
             return train_classifier(args, spec, config)
@@ -388,26 +355,7 @@ def train_classifier(args: argparse.Namespace, spec: dict, config: dict | None) 
     if history.stop_reason:
         say(f"stopped: {history.stop_reason}")
     if not trainer.diverged and rank == 0:
-        _draw_feature_maps(model, data.test, run_dir)
+        draw_feature_maps(model, data.test, run_dir)
     say(f"run saved to {run_dir}")
     say(f"next: ember inspect {run_dir} --index 0   ember report {run_dir}")
     return 1 if trainer.diverged else 0
-
-
-def _draw_feature_maps(model, test_set, run_dir) -> None:
-    """After a convolutional classifier has trained: the feature maps of every conv layer and
-    the first layer's filters for the first test example, into the run's figures (``ember
-    report`` shows them; ``ember inspect RUN --index N`` draws them for any example)."""
-    from ember.diagnose.feature_maps import conv_layers, save_feature_maps
-
-    from .inspect import caption_run_figures, dataset_example
-
-    if not conv_layers(model) or not len(test_set):
-        return
-    x, label = dataset_example(test_set, 0)
-    figures = Path(run_dir) / "figures"
-    out = figures / f"feature-maps-{label}"
-    described = {}
-    paths = save_feature_maps(model.eval(), x, out, captions=described)
-    caption_run_figures(run_dir, described, "the first test example")
-    print(f"feature maps of the first test example: {out}/ ({len(paths)} PNGs)")
