@@ -26,15 +26,14 @@ from tqdm import tqdm
 
 from .. import functional as F
 from .. import nn
-from ..function import no_grad
-from ..serialization import save
 from . import checkpoint as ckpt
 from .callbacks import EarlyStopping, History
 from .distributed_training import DataParallelTraining, detect
+from .evaluation import Evaluation, prediction_count
 from .metrics import MetricsLog, correct_count
 
 
-class Trainer(ckpt.Checkpointing, DataParallelTraining):
+class Trainer(ckpt.Checkpointing, DataParallelTraining, Evaluation):
     """Trains ``model`` with ``optimizer`` on batches (x, t); see the module docstring.
 
     loss_fn: ``loss_fn(output, target)``, default cross-entropy (classification, with accuracy).
@@ -153,7 +152,7 @@ class Trainer(ckpt.Checkpointing, DataParallelTraining):
         loss, output, target = self.compute_loss(batch)
         value = float(loss.array)
         self.last_output = output
-        n = _count(target)
+        n = prediction_count(target)
         correct = correct_count(output, target) if self.classification else 0
         value, n, correct = self._global_step_sums(value, n, correct)
         if not math.isfinite(value):
@@ -204,35 +203,6 @@ class Trainer(ckpt.Checkpointing, DataParallelTraining):
         self.should_stop = self.diverged = True
         if self.is_main:
             tqdm.write(f"ember: {self.stop_reason}", file=sys.stderr)
-
-    # ------------------------------------------------------------ evaluation
-    def evaluate(self, loader, split: str = "val") -> dict:
-        """Mean loss (and accuracy) over ``loader`` with grad off and the model in eval mode.
-
-        Data-parallel: each rank scores its share of ``loader`` and the sums are all-reduced,
-        so every rank returns the numbers of the whole set."""
-        total, correct, count = self._evaluation_sums(loader)
-        if count == 0:
-            raise ValueError(f"the {split} loader yielded no batches")
-        metrics = {"loss": total / count}
-        if self.classification:
-            metrics["accuracy"] = correct / count
-        return metrics
-
-    def _score(self, loader) -> tuple:
-        was_training = self.model.training
-        self.model.eval()
-        total, correct, count = 0.0, 0, 0
-        with no_grad():
-            for batch in loader:
-                loss, output, target = self.compute_loss(batch)
-                n = _count(target)
-                total += float(loss.array) * n
-                count += n
-                if self.classification:
-                    correct += correct_count(output, target)
-        self.model.train(was_training)
-        return total, correct, count
 
     # ------------------------------------------------------------ the loop
     def fit(
@@ -326,27 +296,6 @@ class Trainer(ckpt.Checkpointing, DataParallelTraining):
         out["lr"] = f"{self.lr:.3g}"
         return out
 
-    def validate(self, val_loader, **extra) -> dict:
-        """Score ``val_loader``; record it, keep the best weights, update early stopping."""
-        val = self.last_val = self.evaluate(val_loader, "val")
-        self.record(split="val", **val, **extra, lr=self.lr)
-        self._call("on_validation_end", val)
-        if self.progress:
-            shown = ", ".join(f"{k} {v:.4f}" for k, v in val.items())
-            tqdm.write(f"epoch {self.epoch}, step {self.step}: val {shown}", file=sys.stderr)
-        if val["loss"] < self.best_val_loss:
-            self.best_val_loss = val["loss"]
-            if self.run_dir is not None and self.is_main:
-                save(self.module.state_dict(), self.run_dir / "best.safetensors")
-        es = self.early_stopping
-        if es is not None and not es.update(val["loss"]) and es.should_stop:
-            self.should_stop = True
-            self.stop_reason = (
-                f"early stopping: validation loss did not improve for {es.patience} "
-                f"validations (best {es.best:.4f})"
-            )
-        return val
-
     def _end_epoch(self, val_loader) -> None:
         self._flush_window()
         s = self._epoch_sums
@@ -368,11 +317,6 @@ class Trainer(ckpt.Checkpointing, DataParallelTraining):
         self._call("on_epoch_end")
         if self.run_dir is not None:
             self.save_checkpoint()
-
-
-def _count(target) -> int:
-    # every target element is one prediction: B for classification, B·T for sequences
-    return target.numel() if hasattr(target, "numel") else len(target)
 
 
 def _wants_metric(scheduler) -> bool:
