@@ -153,6 +153,10 @@ class profile:
         outputs' size, not the allocator's view (views count in full, frees are not seen).
     with_stack: keep the Python stack that called each op (``group_by_stack_n``,
         ``export_stacks``).
+    with_flops: count each matrix-product op's floating-point operations (``evt.flops``, the
+        table's "Total …FLOPs" column), as torch counts mm/bmm/conv: Linear, MatMul, the
+        convolutions, attention, the fused RNN layers, linear + cross-entropy, forward and
+        backward (profiler_flops.py has the formulas); elementwise ops count 0.
     """
 
     def __init__(self, *, activities: Iterable[ProfilerActivity] | None = None,
@@ -169,16 +173,15 @@ class profile:
         for name, f in (("schedule", schedule), ("on_trace_ready", on_trace_ready)):
             if f is not None and not callable(f):
                 raise TypeError(f"profile: {name} must be callable or None, got {f!r}")
-        for name, asked in (("with_flops", with_flops), ("with_modules", with_modules)):
-            if asked:
-                warnings.warn(f"ember.profiler does not record {name[5:]}; {name} is ignored",
-                              EmberWarning, stacklevel=2)  # fmt: skip
+        if with_modules:
+            warnings.warn("ember.profiler does not record modules; with_modules is ignored",
+                          EmberWarning, stacklevel=2)  # fmt: skip
         self.activities = set(acts)
         self.record_steps = schedule is not None  # ProfilerStep#N ranges, as torch
         self.schedule = schedule if schedule is not None else _always_record
         self.on_trace_ready = on_trace_ready
         self.record_shapes, self.profile_memory = bool(record_shapes), bool(profile_memory)
-        self.with_stack = bool(with_stack)
+        self.with_stack, self.with_flops = bool(with_stack), bool(with_flops)
         self.step_num = 0
         self.current_action: ProfilerAction | None = None
         self._recorder: Recorder | None = None
@@ -256,7 +259,7 @@ class profile:
             self._start_trace()
 
     def _start_trace(self) -> None:
-        rec = Recorder(self.record_shapes, self.profile_memory, self.with_stack)
+        rec = Recorder(self.record_shapes, self.profile_memory, self.with_stack, self.with_flops)
         self._recorder = rec
         # first in line: its end hook runs before other observers' work, which stays out
         # of the op's time

@@ -28,6 +28,7 @@ import threading
 from time import perf_counter_ns
 
 from . import autograd, autograd_grad, function
+from .profiler_flops import backward_flops, forward_flops
 from .profiler_table import build_table, write_stacks, write_trace
 
 
@@ -51,13 +52,14 @@ class FunctionEvent:
 
     ``kind`` is "forward", "backward" or "user" (a record_function range; torch's
     ``is_user_annotation``). Times in µs; ``input_shapes`` is filled with ``record_shapes``
-    (one list per array input, [] for a non-array), ``stack`` with ``with_stack``.
+    (one list per array input, [] for a non-array), ``stack`` with ``with_stack``, ``flops``
+    with ``with_flops`` (the matrix-product ops only, profiler_flops.py; 0 for the rest).
     """
 
     count = 1
 
     def __init__(self, id, name, kind, thread, start_ns, end_ns, children,
-                 input_shapes=(), stack=(), self_memory=0):  # fmt: skip
+                 input_shapes=(), stack=(), self_memory=0, flops=0):  # fmt: skip
         self.id, self.name, self.kind, self.thread = id, name, kind, thread
         self.start_ns, self.end_ns = start_ns, end_ns
         self.cpu_children: list[FunctionEvent] = children
@@ -65,6 +67,7 @@ class FunctionEvent:
         self.input_shapes = list(input_shapes)
         self.stack = list(stack)
         self.self_cpu_memory_usage = self_memory
+        self.flops = flops  # with_flops: the op's own products (profiler_flops.py)
 
     key = property(lambda self: self.name)
     is_user_annotation = property(lambda self: self.kind == "user")
@@ -105,6 +108,7 @@ class FunctionEventAvg:
         self.self_cpu_time_total = 0.0
         self.cpu_memory_usage = 0
         self.self_cpu_memory_usage = 0
+        self.flops = 0
         self.input_shapes: list | None = None
         self.stack: list[str] = []
         self.is_user_annotation = False
@@ -123,6 +127,7 @@ class FunctionEventAvg:
         self.self_cpu_time_total += evt.self_cpu_time_total
         self.cpu_memory_usage += evt.cpu_memory_usage
         self.self_cpu_memory_usage += evt.self_cpu_memory_usage
+        self.flops += evt.flops
         if self.cpu_parent is None:
             self.cpu_parent = evt.cpu_parent
         return self
@@ -278,9 +283,10 @@ class Recorder:
     enclosing frame closes (or the trace ends), so one failed op cannot derail the rest.
     """
 
-    def __init__(self, record_shapes: bool, profile_memory: bool, with_stack: bool):
+    def __init__(self, record_shapes: bool, profile_memory: bool, with_stack: bool,
+                 with_flops: bool = False):  # fmt: skip
         self.record_shapes, self.profile_memory = record_shapes, profile_memory
-        self.with_stack = with_stack
+        self.with_stack, self.with_flops = with_stack, with_flops
         self.stacks: dict[int, list[_Frame]] = {}
         self.closed: list[FunctionEvent] = []
         self.finished = False
@@ -299,7 +305,7 @@ class Recorder:
         frame.t0 = perf_counter_ns()  # last, so the bookkeeping above is not the op's time
         return frame
 
-    def _close(self, key, t1, name, kind, inputs=(), outputs=None, stack=None) -> None:
+    def _close(self, key, t1, name, kind, inputs=(), outputs=None, stack=None, flops=0) -> None:
         frames = self.stacks.get(threading.get_ident())
         if not frames or self.finished:
             return
@@ -317,7 +323,7 @@ class Recorder:
             frame.t0 - self.t_origin, t1 - self.t_origin, frame.children,
             _shapes(inputs) if self.record_shapes else (),
             (stack if stack is not None else _python_stack()) if self.with_stack else (),
-            _nbytes(outputs) if self.profile_memory else 0,
+            _nbytes(outputs) if self.profile_memory else 0, flops,
         )  # fmt: skip
         for child in frame.children:
             child.cpu_parent = evt
@@ -331,14 +337,17 @@ class Recorder:
 
     def on_forward(self, fn, inputs, out) -> None:
         t1 = perf_counter_ns()
-        self._close(type(fn), t1, fn.name, "forward", inputs, out)
+        flops = forward_flops(fn, inputs, out) if self.with_flops else 0
+        self._close(type(fn), t1, fn.name, "forward", inputs, out, flops=flops)
 
     def on_backward_start(self, fn) -> None:
         self._open(fn)
 
     def on_backward(self, fn, grad_outputs, grad_inputs) -> None:
         t1 = perf_counter_ns()
-        self._close(fn, t1, f"{fn.name}Backward", "backward", grad_outputs, grad_inputs)
+        flops = backward_flops(fn, grad_inputs) if self.with_flops else 0
+        self._close(fn, t1, f"{fn.name}Backward", "backward", grad_outputs, grad_inputs,
+                    flops=flops)  # fmt: skip
 
     def events(self) -> EventList:
         """The closed events, parents before their children (by start, then longest)."""

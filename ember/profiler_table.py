@@ -3,7 +3,7 @@
 The table is laid out as torch's ``key_averages().table()``:
 
     Name  Self CPU %  Self CPU  CPU total %  CPU total  CPU time avg  [CPU Mem  Self CPU Mem]
-          # of Calls  [Input Shapes]  [Source Location]
+          # of Calls  [Total MFLOPs]  [Input Shapes]  [Source Location]
 
     Self CPU % = self_cpu_time_total / Σ self_cpu_time_total over every row
     CPU total % = cpu_time_total / the same sum
@@ -19,6 +19,8 @@ import json
 import os
 import tempfile
 import threading
+
+from .profiler_flops import flops_unit
 
 #: the attributes ``sort_by`` may name: what ember records (host time, outputs' bytes, calls)
 SORT_KEYS = (
@@ -96,6 +98,10 @@ def build_table(events, *, sort_by=None, row_limit=100, header=None, max_name_co
     if profile_memory:
         headers += ["CPU Mem", "Self CPU Mem"]
     headers.append("# of Calls")
+    has_flops = any(getattr(e, "flops", 0) > 0 for e in events)
+    if has_flops:  # torch's unit: that of the smallest count
+        flops_scale, flops_header = flops_unit([e.flops for e in events])
+        headers.append(f"Total {flops_header}")
     widths = [name_w] + [_COLUMN] * (len(headers) - 1)
     aligns = [">"] * len(headers)
     if with_shapes:
@@ -137,6 +143,8 @@ def build_table(events, *, sort_by=None, row_limit=100, header=None, max_name_co
         if profile_memory:
             values += [format_memory(e.cpu_memory_usage), format_memory(e.self_cpu_memory_usage)]
         values.append(e.count)
+        if has_flops:
+            values.append(f"{e.flops * flops_scale:8.3f}" if e.flops > 0 else "--")
         if with_shapes:
             values.append(str(e.input_shapes)[: widths[len(values)]])
         if has_stack:
@@ -173,6 +181,8 @@ def write_trace(events, path: str | os.PathLike, profile_memory: bool) -> None:
             args["Input Dims"] = e.input_shapes
         if profile_memory:
             args["cpu memory (bytes)"] = e.self_cpu_memory_usage
+        if e.flops:
+            args["flops"] = e.flops
         if e.stack:
             args["Call stack"] = ";".join(e.stack)
         trace.append({
