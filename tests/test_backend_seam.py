@@ -14,6 +14,7 @@ HOST_SIDE = {
     "backend.py",
     "backend_blas.py",
     "backend_random.py",
+    "backend_special.py",
     "serialization.py",
 }  # the seam; safetensors' file IO
 ARRAY_LIBRARIES = {"numpy", "scipy", "cupy", "cupyx"}
