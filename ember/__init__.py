@@ -65,7 +65,7 @@ from .functional.shape_more import (
     tensordot,
     vsplit,
 )
-from .gradcheck import GradcheckError, gradcheck, gradgradcheck
+from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradcheck
 from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .size import Size

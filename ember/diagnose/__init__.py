@@ -9,9 +9,20 @@ common-mistake warnings, and the run report.
     gradient_through_time(model, fn)  ‖∂L/∂h_t‖ at every step of every recurrent layer
     EmberWarning, check_attention_mask, reset_warnings   common-mistake warnings
 
-The report (``ember.diagnose.report``) and the figure helpers (``ember.diagnose.figures``)
-import matplotlib, so they are imported on their own, not from here.
+Figures (matplotlib Figures on their own Agg canvas, or PNGs), imported on first use so that
+``import ember.diagnose`` does not import matplotlib:
+
+    feature_map_figures(model, x)                {"input", each conv layer, "filters": Figure}
+    save_feature_maps(model, x, out_dir)         the same figures as PNGs
+    attention_map_figures(model, tokens)         {"layer0", "layer1", …, "overview": Figure}
+    draw_attention_maps(model, tokens, out_dir)  the same figures as PNGs
+    gate_heatmaps(gates)                         an LSTM's gates over time, one Figure
+
+The report (``ember.diagnose.report``) and the other figure helpers
+(``ember.diagnose.figures``) are imported on their own.
 """
+
+from importlib import import_module
 
 from ..mistakes import EmberWarning, check_attention_mask, reset_warnings, warn_once
 from .activations import ActivationHealth, LayerHealth, activation_health, capture_activations
@@ -20,6 +31,24 @@ from .callback import DiagnosticsCallback
 from .gradients import GradientHealth, ParamHealth, gradient_health
 from .graph import AutogradGraph, autograd_graph
 from .through_time import gradient_through_time
+
+#: name -> the submodule that holds it; these import matplotlib, so only when first asked for
+_WITH_MATPLOTLIB = {
+    "attention_map_figures": "attention_maps",
+    "draw_attention_maps": "attention_maps",
+    "feature_map_figures": "feature_maps",
+    "gate_heatmaps": "figures",
+    "save_feature_maps": "feature_maps",
+}
+
+
+def __getattr__(name: str):
+    if name in _WITH_MATPLOTLIB:
+        value = getattr(import_module(f".{_WITH_MATPLOTLIB[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "ActivationHealth",
@@ -30,12 +59,17 @@ __all__ = [
     "LayerHealth",
     "ParamHealth",
     "activation_health",
+    "attention_map_figures",
     "autograd_graph",
     "capture_activations",
     "check_attention_mask",
     "detect_anomaly",
+    "draw_attention_maps",
+    "feature_map_figures",
+    "gate_heatmaps",
     "gradient_health",
     "gradient_through_time",
     "reset_warnings",
+    "save_feature_maps",
     "warn_once",
 ]

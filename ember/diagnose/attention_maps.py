@@ -3,15 +3,20 @@
 A_l,h[i, j] = softmax_j(q_i·k_j/√d + M_ij) is the weight query token i gives key token j in
 head h of layer l (each row sums to 1). Every attention module of ember that has a
 ``record_weights`` flag (nn.MultiheadAttention, GPT's CausalSelfAttention, BERT's
-self-attention) keeps these weights while the flag is on; this module turns them into PNGs.
+self-attention) keeps these weights while the flag is on; this module turns them into
+heatmaps: ``attention_map_figures`` returns the Figures, ``draw_attention_maps`` writes PNGs.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..backend import to_numpy, xp
 from ..function import no_grad
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 
 def attention_modules(model) -> list:
@@ -57,20 +62,33 @@ def _inputs(model, tokens, labels):
     return (lambda: model(ids[None])), labels or [str(int(i)) for i in ids]
 
 
-def draw_attention_maps(
+def attention_map_figures(
     model,
     tokens,
-    out_dir,
     labels=None,
     max_heads: int = 16,
     max_labels: int = 48,
     captions: dict | None = None,
-) -> list[Path]:
-    """One PNG per layer (``attention_layer{l}.png``, a grid of its heads) and an overview of
-    the head-averaged maps of every layer (``attention_overview.png``). ``tokens``: a text
-    (for models with ``tokenize``, e.g. SentenceEncoder) or a 1-D sequence of token ids
-    (e.g. GPT), with optional ``labels`` for the axes. Returns the paths written;
-    ``captions``, if given, receives {path: what that figure shows} for each of them."""
+) -> dict[str, Figure]:
+    """The figures ``draw_attention_maps`` writes, as Figures: {"layer0", "layer1", …: a grid
+    of that layer's first ``max_heads`` heads, "overview": every layer's head-averaged map}.
+
+    ``tokens``: a text (for models with ``tokenize``, e.g. SentenceEncoder) or a 1-D sequence
+    of token ids (e.g. GPT), with optional ``labels`` for the axes (left off past
+    ``max_labels`` tokens). Each figure has its own Agg canvas, outside pyplot (nothing to
+    close, the user's backend untouched). ``captions``, if given, receives {key: what that
+    figure shows}.
+    """
+    figures, described = {}, {}
+    for key, fig, caption in _attention_figures(model, tokens, labels, max_heads, max_labels):
+        figures[key], described[key] = fig, caption
+    if captions is not None:
+        captions.update(described)
+    return figures
+
+
+def _attention_figures(model, tokens, labels, max_heads, max_labels):
+    """(key, Figure, caption) for each layer, then the overview."""
     # Figures of their own on the Agg canvas: pyplot's global state and the user's backend
     # stay as they were
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -83,10 +101,7 @@ def draw_attention_maps(
 
     run, labels = _inputs(model, tokens, labels)
     maps = collect_attention(model, run)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
     show = len(labels) <= max_labels
-    paths, described = [], {}
 
     def decorate(ax, title, first_col=True, last_row=True):
         ax.set_title(title, fontsize=8)
@@ -112,10 +127,8 @@ def draw_attention_maps(
             decorate(ax, f"layer {layer}, head {h}", h % cols == 0, h // cols == rows - 1)
         fig.colorbar(im, ax=axes, shrink=0.6, label="attention weight")
         fig.suptitle(f"Attention weights of layer {layer} (rows sum to 1)")
-        path = out / f"attention_layer{layer}.png"
-        fig.savefig(path, dpi=110)
-        paths.append(path)
-        described[path] = f"layer {layer}'s attention, head by head, over the {len(labels)} tokens"
+        caption = f"layer {layer}'s attention, head by head, over the {len(labels)} tokens"
+        yield f"layer{layer}", fig, caption
 
     cols = min(3, len(maps))
     rows = -(-len(maps) // cols)
@@ -129,10 +142,34 @@ def draw_attention_maps(
         decorate(ax, f"layer {k}, mean over heads")
     fig.suptitle("Attention per layer, averaged over heads")
     fig.tight_layout()
-    path = out / "attention_overview.png"
-    fig.savefig(path, dpi=110)
-    paths.append(path)
-    described[path] = f"every layer's attention over the {len(labels)} tokens, averaged over heads"
+    caption = f"every layer's attention over the {len(labels)} tokens, averaged over heads"
+    yield "overview", fig, caption
+
+
+def draw_attention_maps(
+    model,
+    tokens,
+    out_dir,
+    labels=None,
+    max_heads: int = 16,
+    max_labels: int = 48,
+    captions: dict | None = None,
+) -> list[Path]:
+    """One PNG per layer (``attention_layer{l}.png``, a grid of its heads) and an overview of
+    the head-averaged maps of every layer (``attention_overview.png``): the figures of
+    :func:`attention_map_figures`, at 110 dpi. ``tokens``: a text (for models with
+    ``tokenize``, e.g. SentenceEncoder) or a 1-D sequence of token ids (e.g. GPT), with
+    optional ``labels`` for the axes. Returns the paths written; ``captions``, if given,
+    receives {path: what that figure shows} for each of them."""
+    figures = list(_attention_figures(model, tokens, labels, max_heads, max_labels))
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, described = [], {}
+    for key, fig, caption in figures:
+        path = out / f"attention_{key}.png"
+        fig.savefig(path, dpi=110)
+        paths.append(path)
+        described[path] = caption
     if captions is not None:
         captions.update(described)
     return paths

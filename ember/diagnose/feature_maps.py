@@ -4,8 +4,9 @@
     filter o of the first layer:          W¹_o   (C × kh × kw), shown per input channel
 
 ``capture_feature_maps`` records the output of every Conv1d/Conv2d with forward hooks
-(one forward pass, no graph); ``save_feature_maps`` writes one PNG grid per conv layer,
-the first layer's filters as a grid, and the input itself. Early layers respond to edges
+(one forward pass, no graph); ``feature_map_figures`` draws one grid per conv layer, the
+first layer's filters as a grid, and the input itself, and returns the Figures;
+``save_feature_maps`` writes those figures as PNGs. Early layers respond to edges
 and strokes, later ones to larger parts (Zeiler & Fergus 2014, "Visualizing and
 Understanding Convolutional Networks").
 
@@ -110,32 +111,42 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) or "layer"
 
 
-def save_feature_maps(
+def feature_map_figures(
     model: nn.Module,
     x: Tensor,
-    out_dir,
     sample: int = 0,
     max_channels: int = 32,
     captions: dict | None = None,
-) -> list[Path]:
-    """Write input.png, one feature_maps_<k>_<layer>.png per conv layer, filters_<layer>.png.
+) -> dict[str, Figure]:
+    """The figures ``save_feature_maps`` writes, as Figures: {"input": the input, each conv
+    layer's dotted name: a grid of its first ``max_channels`` feature maps, "filters": the
+    first layer's filters}, in that order.
 
-    ``x`` is a batch; ``sample`` picks which of its inputs to show. Returns the paths;
-    ``captions``, if given, receives {path: what that figure shows} for each of them.
+    ``x`` is a batch; ``sample`` picks which of its inputs to show. Each figure has its own
+    Agg canvas, outside pyplot (nothing to close, the user's backend untouched): show it in a
+    notebook, or ``fig.savefig(...)``.
+    A conv layer named "input" or "filters" is keyed "<name> (feature maps)". ``captions``,
+    if given, receives {key: what that figure shows}.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    figures, described = {}, {}
+    for key, fig, caption, _ in _feature_map_figures(model, x, sample, max_channels):
+        figures[key], described[key] = fig, caption
+    if captions is not None:
+        captions.update(described)
+    return figures
+
+
+def _feature_map_figures(model, x, sample, max_channels):
+    """(key, Figure, caption, file name) of each figure, input first, filters last."""
     x = x if isinstance(x, Tensor) else Tensor(x)
     maps = capture_feature_maps(model, x)
-    paths = []
     shown = np.array(backend.to_numpy(x.array))[sample]
     img = shown[0] if shown.ndim == 3 and shown.shape[0] == 1 else shown
     if img.ndim == 3:  # colour: channels last for imshow, scaled to [0, 1]
         img = img.transpose(1, 2, 0)
         img = (img - img.min()) / (np.ptp(img) or 1.0)
     fig = plot_image_grid([img], f"input (sample {sample})", cmap="gray")
-    paths.append(_save(fig, out / "input.png"))
-    described = {paths[-1]: f"the input (sample {sample})"}
+    yield "input", fig, f"the input (sample {sample})", "input.png"
     for k, (name, fmap) in enumerate(maps.items()):
         channels = fmap[sample]
         c = min(len(channels), max_channels)
@@ -144,8 +155,9 @@ def save_feature_maps(
             f"{'×'.join(map(str, channels.shape[1:]))})"
         )
         fig = plot_image_grid(list(channels[:c]), title, labels=[f"ch {i}" for i in range(c)])
-        paths.append(_save(fig, out / f"feature_maps_{k:02d}_{_safe(name)}.png"))
-        described[paths[-1]] = f"feature maps of {name} for the input"
+        key = f"{name} (feature maps)" if name in ("input", "filters") else name
+        filename = f"feature_maps_{k:02d}_{_safe(name)}.png"
+        yield key, fig, f"feature maps of {name} for the input", filename
     name, w = first_conv_filters(model)
     filters = w[:max_channels]
     if w.ndim == 4 and w.shape[1] == 3:  # RGB filters shown in colour
@@ -157,13 +169,34 @@ def save_feature_maps(
             for c in range(min(f.shape[0], 3)):
                 shown_f.append(f[c])
                 labels.append(f"{i}" if f.shape[0] == 1 else f"{i}/in {c}")
-    key = " (blue < 0 < red)" if w.ndim == 4 and w.shape[1] != 3 else ""
+    legend = " (blue < 0 < red)" if w.ndim == 4 and w.shape[1] != 3 else ""
     fig = plot_image_grid(
-        shown_f, f"{name}: learned filters {tuple(w.shape)}{key}", labels,
+        shown_f, f"{name}: learned filters {tuple(w.shape)}{legend}", labels,
         cmap="RdBu_r", symmetric=True,
     )  # fmt: skip
-    paths.append(_save(fig, out / f"filters_{_safe(name)}.png"))
-    described[paths[-1]] = f"the filters of {name}"
+    yield "filters", fig, f"the filters of {name}", f"filters_{_safe(name)}.png"
+
+
+def save_feature_maps(
+    model: nn.Module,
+    x: Tensor,
+    out_dir,
+    sample: int = 0,
+    max_channels: int = 32,
+    captions: dict | None = None,
+) -> list[Path]:
+    """Write input.png, one feature_maps_<k>_<layer>.png per conv layer, filters_<layer>.png:
+    the figures of :func:`feature_map_figures`, at 100 dpi.
+
+    ``x`` is a batch; ``sample`` picks which of its inputs to show. Returns the paths;
+    ``captions``, if given, receives {path: what that figure shows} for each of them.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    paths, described = [], {}
+    for _, fig, caption, filename in _feature_map_figures(model, x, sample, max_channels):
+        paths.append(_save(fig, out / filename))
+        described[paths[-1]] = caption
     if captions is not None:
         captions.update(described)
     return paths
