@@ -21,6 +21,7 @@ import numpy as np
 from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from ..serialization import atomic_write_text
 
@@ -203,8 +204,9 @@ def gate_heatmaps(
     the recurrent layers record ("f", "i", "g", "o", "c", "h"; GRU "r", "z", "n") are shown
     with the seed's names. Gates in [0, 1] share the viridis scale 0..1 (dark: closed,
     yellow: open); tanh outputs the diverging scale -1..1; the cell state a diverging scale
-    symmetric around 0. At most ``max_units`` units are drawn. ``time_labels`` (one per
-    step, e.g. the characters of a text) label the time axis.
+    symmetric around 0. At most ``max_units`` units are drawn. Units and time steps get
+    whole-number ticks; ``time_labels`` (one per step, e.g. the characters of a text) label
+    the time axis instead.
     """
     if not gates:
         raise ValueError("gate_heatmaps needs at least one recorded gate")
@@ -226,6 +228,9 @@ def gate_heatmaps(
     for ax, (name, a) in zip(axes, arrays.items()):
         heatmap(a.T, "", "", "unit", ax=ax, colorbar_label=name.split()[0])
         ax.set_title(name, loc="left", fontsize=10)
+        # units and steps are whole numbers: no ticks at 2.5 (imshow's default locator)
+        ax.yaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     axes[-1].set_xlabel("time step t")
     if time_labels is not None:
         steps = next(iter(arrays.values())).shape[0]
