@@ -91,21 +91,49 @@ def read_idx(path: str | os.PathLike, expected_shape: tuple[int, ...]) -> numpy.
     return body.reshape(shape)
 
 
-def read_mnist_arrays(name: str = "mnist", root: Root = None, download: bool = True) -> dict:
-    """The raw uint8 arrays ``x_train (60000,28,28), y_train, x_test (10000,28,28), y_test``."""
+#: split -> (its images file, its labels file) as positions in _IDX_NAMES, and its size
+_IDX_SPLITS = {"train": ((0, 1), 60000), "test": ((2, 3), 10000)}
+
+
+def read_mnist_split(
+    name: str = "mnist", split: str = "train", root: Root = None, download: bool = True
+) -> tuple[numpy.ndarray, numpy.ndarray]:
+    """One split's raw uint8 arrays, images (N, 28, 28) and labels (N,), N = 60000 for
+    "train", 10000 for "test": only that split's two files are found (``root``, the cache,
+    or a download), checked by sha256 and read, so a folder holding only the t10k files
+    serves the test split. A missing file is named, with every place it was looked for."""
     if name not in _IDX_SHA256:
         raise ValueError(f"unknown IDX dataset {name!r}; expected one of {sorted(_IDX_SHA256)}")
-    mirrors = _IDX_MIRRORS[name]
-    paths = [
-        locate(name, fn, sha, [m + fn for m in mirrors], root, download)
-        for fn, sha in zip(_IDX_NAMES, _IDX_SHA256[name])
-    ]
-    return {
-        "x_train": read_idx(paths[0], (60000, 28, 28)),
-        "y_train": read_idx(paths[1], (60000,)),
-        "x_test": read_idx(paths[2], (10000, 28, 28)),
-        "y_test": read_idx(paths[3], (10000,)),
-    }
+    if split not in _IDX_SPLITS:
+        raise ValueError(f"unknown split {split!r}; expected 'train' or 'test'")
+    (images, labels), n = _IDX_SPLITS[split]
+    paths = [_locate_idx(name, split, i, root, download) for i in (images, labels)]
+    return read_idx(paths[0], (n, 28, 28)), read_idx(paths[1], (n,))
+
+
+def _locate_idx(name: str, split: str, i: int, root: Root, download: bool) -> Path:
+    """``locate`` for file i of _IDX_NAMES; a missing one's error says what the split needs."""
+    fn, sha = _IDX_NAMES[i], _IDX_SHA256[name][i]
+    needs = " and ".join(_IDX_NAMES[j] for j in _IDX_SPLITS[split][0])
+    try:
+        return locate(name, fn, sha, [m + fn for m in _IDX_MIRRORS[name]], root, download)
+    except FileNotFoundError as e:
+        if root is None:  # locate's message names the cache folder and download=False
+            e.add_note(f"{name}'s {split} split reads {needs}")
+            raise
+        # locate's message names root/<file>; it also looked in root/<dataset>/<file>
+        raise FileNotFoundError(
+            f"{e}, nor does {Path(root).expanduser() / name / fn}; {name}'s {split} split"
+            f" reads {needs}"
+        ) from None
+
+
+def read_mnist_arrays(name: str = "mnist", root: Root = None, download: bool = True) -> dict:
+    """The raw uint8 arrays ``x_train (60000,28,28), y_train, x_test (10000,28,28), y_test``:
+    both splits, all four files (``read_mnist_split`` reads one)."""
+    x_train, y_train = read_mnist_split(name, "train", root, download)
+    x_test, y_test = read_mnist_split(name, "test", root, download)
+    return {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
 
 
 def _idx_dataset(name: str, root: Root, download: bool, normalize: bool) -> ClassificationData:

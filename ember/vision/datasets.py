@@ -8,7 +8,9 @@ int, each passed through ``transform`` / ``target_transform`` when given. ``data
 
 The files are the IDX files ``ember.data`` reads, checked by sha256: from ``root`` (a folder
 holding them, or holding ``mnist/`` / ``fashion-mnist/``), or with ``root=None`` from ember's
-cache (``$EMBER_DATA`` or ``~/.cache/ember``), downloaded there with ``download=True``.
+cache (``$EMBER_DATA`` or ``~/.cache/ember``), downloaded there with ``download=True``. As
+torchvision, only the split's own two files are read: ``train-{images-idx3,labels-idx1}``
+for ``train=True``, ``t10k-…`` for ``train=False``.
 
 ``CIFAR10`` takes the same arguments and reads the official binary archive
 ``cifar-10-binary.tar.gz`` (``ember.data.cifar``; never the pickled "python" version); its
@@ -25,7 +27,7 @@ import numpy
 
 from ..data.cifar import read_cifar10_arrays
 from ..data.dataset import Dataset
-from ..data.vision import FASHION_CLASSES, read_mnist_arrays
+from ..data.vision import FASHION_CLASSES, read_mnist_split
 from ..tensor import Tensor
 
 __all__ = ["CIFAR10", "FashionMNIST", "MNIST"]
@@ -80,9 +82,9 @@ class MNIST(_LabelledImages):
     ) -> None:
         self.root, self.train = root, train
         self.transform, self.target_transform = transform, target_transform
-        arrays = read_mnist_arrays(self.name, root, download)
-        split = "train" if train else "test"
-        self._images, self._labels = arrays[f"x_{split}"], arrays[f"y_{split}"].astype("int64")
+        # only this split's two files, as torchvision: a folder of the t10k files is a test set
+        images, labels = read_mnist_split(self.name, "train" if train else "test", root, download)
+        self._images, self._labels = images, labels.astype("int64")
 
     @property
     def data(self) -> Tensor:

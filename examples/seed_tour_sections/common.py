@@ -70,16 +70,10 @@ class Tour:
         return self.cache["digits"]
 
     def mnist_test_images(self):
-        """MNIST's 10,000 test images (uint8, 28x28) and labels, read from the shared data
-        (only the t10k files), else through ember.data.load_mnist (cache or download)."""
-        folder = self.data / "mnist" if self.data else None
-        if folder and (folder / "t10k-images-idx3-ubyte.gz").is_file():
-            from ember.data.vision import read_idx
+        """MNIST's 10,000 test images (uint8, 28x28) and labels: only the two t10k files, from
+        the shared data when they are there, else from ember's cache (downloaded if missing)."""
+        from ember.vision.datasets import MNIST
 
-            x = read_idx(folder / "t10k-images-idx3-ubyte.gz", (10000, 28, 28))
-            y = read_idx(folder / "t10k-labels-idx1-ubyte.gz", (10000,))
-            return x, y.astype(np.int64)
-        from ember.data import load_mnist
-
-        x, y = load_mnist(normalize=False).test.arrays
-        return (x[:, 0] * 255).round().astype(np.uint8), y
+        here = self.data and (self.data / "mnist" / "t10k-images-idx3-ubyte.gz").is_file()
+        test = MNIST(self.data if here else None, train=False, download=True)
+        return test.data.numpy(), test.targets.numpy()
