@@ -25,10 +25,14 @@ from .backend import xp
 from .function import enable_grad, no_grad
 from .gradcheck_jacobian import (  # noqa: F401 - GradcheckError: public as ember.GradcheckError
     GradcheckError,
+    JacobianDifference,
+    _analytical_jacobian,
     _as_tuple,
     _check_batched,
     _check_forward,
+    _difference,
     _first_mismatch,
+    _largest_note,
     _numerical_jacobian,
     _perturbed,
     _unravel,
@@ -69,7 +73,8 @@ def gradcheck(
     ``inputs`` is a tuple of Tensors (float64: inputs of another float dtype that require grad
     are refused). ``fn`` returns a Tensor or a tuple of Tensors; only outputs that require
     grad are checked. Returns True, or raises :class:`GradcheckError` naming the input, the
-    index and both values (False with ``raise_exception=False``).
+    index and both values, and the largest difference over the Jacobian (False with
+    ``raise_exception=False``); :func:`gradcheck_report` gives those numbers without a test.
 
     torch's options: ``check_backward_ad``, ``check_forward_ad``, ``check_batched_grad``,
     ``nondet_tol`` and ``check_grad_dtypes`` (each gradient has its input's dtype, each J·v
@@ -99,17 +104,7 @@ def gradcheck(
         )
     if check_batched_forward_grad:
         raise NotImplementedError(_NO_BATCHED_FORWARD)
-    inputs = tuple(_as_tuple(inputs))
-    for k, x in enumerate(inputs):
-        if isinstance(x, Tensor) and x.requires_grad and x.dtype != xp.float64:
-            raise TypeError(
-                f"gradcheck: input {k} has dtype {x.dtype}; use float64 inputs (e.g. x.double())"
-            )
-    wrt = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
-    outs = _as_tuple(fn(*inputs))
-    out_idx = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
-    if not out_idx:
-        raise GradcheckError("gradcheck: no output requires grad")
+    inputs, wrt, outs, out_idx = _evaluate(fn, inputs, "gradcheck")
     try:
         jac = None
         if check_backward_ad:
@@ -131,6 +126,45 @@ def gradcheck(
             raise
         return False
     return True
+
+
+def gradcheck_report(fn, inputs, eps: float = 1e-6) -> dict[int, JacobianDifference]:
+    """How close ``fn``'s derivatives come to central differences: for each input k that
+    requires grad, the whole Jacobian J = ∂outputs/∂inputs[k] (row e the backward of the
+    one-hot grad_output e, as gradcheck's default mode) against J_num (column i being
+    (f(x + ε·e_i) − f(x − ε·e_i)) / 2ε), over every output that requires grad:
+
+        max_abs_diff = max |J − J_num|
+        max_rel_diff = max |J − J_num| / |J_num|     over the entries where J_num ≠ 0
+
+    Returns {k: JacobianDifference}, which also gives where the largest absolute difference
+    sits (``output``, ``output_index``, ``input_index``) and both values there; ``str()`` of
+    one reads as a sentence. Checks nothing and raises nothing about tolerances: set your own
+    (``gradcheck`` passes where |J − J_num| ≤ atol + rtol·|J_num| everywhere). ``fn`` and
+    ``inputs`` are as for :func:`gradcheck` (float64 inputs that require grad). In float64
+    with ε = 1e-6 a correct smooth function is typically within 1e-8 to 1e-10.
+    """
+    inputs, wrt, outs, out_idx = _evaluate(fn, inputs, "gradcheck_report")
+    numeric = _numerical_jacobian(fn, inputs, wrt, out_idx, eps)
+    analytic = _analytical_jacobian(inputs, outs, wrt, out_idx)
+    return {k: _difference(k, inputs, outs, out_idx, analytic, numeric) for k in wrt}
+
+
+def _evaluate(fn, inputs, caller: str):
+    """(inputs as a tuple, positions that require grad, fn's outputs, positions of those that
+    require grad), refusing inputs that require grad in a dtype other than float64."""
+    inputs = tuple(_as_tuple(inputs))
+    for k, x in enumerate(inputs):
+        if isinstance(x, Tensor) and x.requires_grad and x.dtype != xp.float64:
+            raise TypeError(
+                f"{caller}: input {k} has dtype {x.dtype}; use float64 inputs (e.g. x.double())"
+            )
+    wrt = [k for k, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad]
+    outs = _as_tuple(fn(*inputs))
+    out_idx = [j for j, o in enumerate(outs) if isinstance(o, Tensor) and o.requires_grad]
+    if not out_idx:
+        raise GradcheckError(f"{caller}: no output requires grad")
+    return inputs, wrt, outs, out_idx
 
 
 # ------------------------------------------------------------ reverse mode: wᵀJ, and J
@@ -165,14 +199,17 @@ def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, che
             )
         analytic = xp.zeros(x.shape) if g is None else g.array
         a_flat = analytic.reshape(-1)
-        for i in range(x.numel() if fast_mode else 0):
-            plus, minus = _perturbed(x, i, eps, scalar)
-            numeric = (plus - minus) / (2 * eps)
-            if abs(numeric - a_flat[i]) > atol + rtol * abs(numeric):
+        if fast_mode:  # every element's central difference of wᵀf, then the comparison
+            numeric = xp.zeros(x.numel())
+            for i in range(x.numel()):
+                plus, minus = _perturbed(x, i, eps, scalar)
+                numeric[i] = (plus - minus) / (2 * eps)
+            bad = _first_mismatch(a_flat, numeric, atol, rtol)
+            if bad is not None:
                 raise GradcheckError(
                     f"gradcheck failed for input {k} (shape {x.shape}) at index"
-                    f" {_unravel(i, x.shape)}: analytic {float(a_flat[i])!r}, numerical"
-                    f" {float(numeric)!r}"
+                    f" {_unravel(bad, x.shape)}: analytic {float(a_flat[bad])!r}, numerical"
+                    f" {float(numeric[bad])!r}" + _largest_note(a_flat, numeric, "wᵀJ", x.shape)
                 )
         second = xp.zeros(x.shape) if g_again is None else g_again.array
         if second.size and float(xp.abs(second - analytic).max()) > nondet_tol:
@@ -186,29 +223,25 @@ def _check_reverse(fn, inputs, outs, wrt, eps, atol, rtol, seed, nondet_tol, che
 
 def _check_jacobian(inputs, outs, wrt, out_idx, jac, atol, rtol) -> None:
     """torch's slow mode: row e of ∂outs[j]/∂inputs[k] is the backward of the one-hot
-    grad_output e_e, each held against the same row of J_num, element by element."""
-    from .autograd_grad import grad as autograd_grad
-
-    diff = [inputs[k] for k in wrt]
+    grad_output e_e, each held against the same row of J_num, element by element; the error
+    names the first wrong entry and the largest difference over the whole Jacobian."""
+    analytic = _analytical_jacobian(inputs, outs, wrt, out_idx)
     for j in out_idx:
         o = outs[j]
-        rows = {k: xp.zeros((o.numel(), inputs[k].numel())) for k in wrt}
-        for e in range(o.numel()):
-            one_hot = xp.zeros(o.shape, dtype=o.dtype)
-            one_hot.reshape(-1)[e] = 1
-            grads = autograd_grad(o, diff, Tensor(one_hot), retain_graph=True, allow_unused=True)
-            for k, g in zip(wrt, grads):
-                if g is not None:
-                    rows[k][e] = g.array.reshape(-1)
         for k in wrt:
-            bad = _first_mismatch(rows[k], jac[j, k], atol, rtol)
+            bad = _first_mismatch(analytic[j, k], jac[j, k], atol, rtol)
             if bad is not None:
                 e, i = divmod(bad, max(1, inputs[k].numel()))
+                worst = max((_difference(m, inputs, outs, out_idx, analytic, jac) for m in wrt),
+                            key=lambda d: d.max_abs_diff)  # fmt: skip
                 raise GradcheckError(
                     f"Jacobian mismatch for output {j} (shape {tuple(o.shape)}) with respect to"
                     f" input {k} (shape {tuple(inputs[k].shape)}) at output index"
                     f" {_unravel(e, o.shape)}, input index {_unravel(i, inputs[k].shape)}:"
-                    f" analytic {float(rows[k][e, i])!r}, numerical {float(jac[j, k][e, i])!r}"
+                    f" analytic {float(analytic[j, k][e, i])!r}, numerical"
+                    f" {float(jac[j, k][e, i])!r}; the largest |analytic − numerical| over the"
+                    f" whole Jacobian is {worst.max_abs_diff!r}, at output {worst.output} index"
+                    f" {worst.output_index}, input {worst.input} index {worst.input_index}"
                 )
 
 

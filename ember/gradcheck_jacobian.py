@@ -1,10 +1,14 @@
-"""gradcheck's numerical side: the perturbations, the numerical Jacobian, and the checks that
-compare against it column by column (forward mode) or grad_output by grad_output (batched).
+"""gradcheck's numerical side: the perturbations, both Jacobians, how far apart they are, and
+the checks that compare against J_num column by column (forward mode) or grad_output by
+grad_output (batched).
 
 Split from ``gradcheck.py``, which holds the public functions and the reverse-mode checks.
 """
 
 from __future__ import annotations
+
+import math
+from dataclasses import dataclass
 
 from .backend import xp
 from .function import enable_grad, no_grad
@@ -69,9 +73,113 @@ def _numerical_jacobian(fn, inputs, wrt, out_idx, eps) -> dict:
     return jac
 
 
+def _analytical_jacobian(inputs, outs, wrt, out_idx) -> dict:
+    """{(output j, input k): J of shape (outs[j].size, inputs[k].size)}, row e the backward
+    of the one-hot grad_output e (torch's slow mode; zeros where an input is not reached)."""
+    from .autograd_grad import grad as autograd_grad
+
+    diff = [inputs[k] for k in wrt]
+    jac = {}
+    for j in out_idx:
+        o = outs[j]
+        rows = {k: xp.zeros((o.numel(), inputs[k].numel())) for k in wrt}
+        for e in range(o.numel()):
+            one_hot = xp.zeros(o.shape, dtype=o.dtype)
+            one_hot.reshape(-1)[e] = 1
+            grads = autograd_grad(o, diff, Tensor(one_hot), retain_graph=True, allow_unused=True)
+            for k, g in zip(wrt, grads):
+                if g is not None:
+                    rows[k][e] = g.array.reshape(-1)
+        jac.update({(j, k): rows[k] for k in wrt})
+    return jac
+
+
 def _first_mismatch(analytic, numeric, atol, rtol) -> int | None:
     bad = xp.abs(analytic - numeric) > atol + rtol * xp.abs(numeric)
     return int(xp.argmax(bad)) if bool(bad.any()) else None
+
+
+def _largest(analytic, numeric) -> tuple[float, int]:
+    """(max |analytic − numerical|, the flat position where it sits); (0.0, 0) when empty."""
+    d = xp.abs(xp.asarray(analytic) - xp.asarray(numeric)).reshape(-1)
+    if d.size == 0:
+        return 0.0, 0
+    i = int(xp.argmax(d))
+    return float(d[i]), i
+
+
+def _largest_note(analytic, numeric, what: str, out_shape: tuple, in_shape=None) -> str:
+    """The clause a mismatch message ends with: the largest difference over ``what`` (a
+    vector over ``out_shape``, or with ``in_shape`` a Jacobian's rows × columns) and where."""
+    worst, i = _largest(analytic, numeric)
+    if in_shape is None:
+        where = f"index {_unravel(i, tuple(out_shape))}"
+    else:
+        e, col = divmod(i, max(1, math.prod(in_shape)))
+        rows, cols = _unravel(e, tuple(out_shape)), _unravel(col, tuple(in_shape))
+        where = f"output index {rows}, input index {cols}"
+    return f"; the largest |analytic − numerical| over {what} is {worst!r}, at {where}"
+
+
+@dataclass(frozen=True)
+class JacobianDifference:
+    """How far ∂outputs/∂input (one input of ``gradcheck_report``) is from central differences.
+
+        d = |J − J_num|          elementwise, over every output that requires grad
+        max_abs_diff = max d     max_rel_diff = max d / |J_num| where J_num ≠ 0
+
+    (entries with J_num = 0 count in the absolute difference only, as numpy's assert_allclose
+    reports). ``output``, ``output_index``, ``input_index``, ``analytic`` and ``numerical``
+    say where the largest absolute difference sits and both values there.
+    """
+
+    input: int
+    max_abs_diff: float
+    max_rel_diff: float
+    output: int
+    output_index: tuple
+    input_index: tuple
+    analytic: float
+    numerical: float
+
+    def __str__(self) -> str:
+        return (
+            f"input {self.input}: max |analytic − numerical| {self.max_abs_diff:.3g} at output"
+            f" {self.output} index {self.output_index}, input index {self.input_index}"
+            f" (analytic {self.analytic!r}, numerical {self.numerical!r}); max relative"
+            f" difference {self.max_rel_diff:.3g}"
+        )
+
+
+def _difference(k, inputs, outs, out_idx, analytic, numeric) -> JacobianDifference:
+    """The JacobianDifference of input k over every output in ``out_idx``."""
+    best, rel = None, 0.0  # best: (|a − n|, output j, flat position in J[j, k])
+    for j in out_idx:
+        a, n = analytic[j, k], numeric[j, k]
+        if a.size == 0:
+            continue
+        worst, i = _largest(a, n)
+        # `not x <= y`: larger, or NaN (the worst of all; the first NaN stays)
+        if best is None or (best[0] == best[0] and not worst <= best[0]):
+            best = (worst, j, i)
+        nonzero = n != 0
+        if bool(nonzero.any()):
+            r = float((xp.abs(a - n)[nonzero] / xp.abs(n[nonzero])).max())
+            rel = r if rel == rel and not r <= rel else rel
+    if best is None:  # an empty input, or outputs with no elements
+        return JacobianDifference(k, 0.0, 0.0, out_idx[0], (), (), 0.0, 0.0)
+    worst, j, i = best
+    e, col = divmod(i, inputs[k].numel())
+    return JacobianDifference(
+        input=k,
+        max_abs_diff=worst,
+        max_rel_diff=rel,
+        output=j,
+        output_index=_unravel(e, tuple(outs[j].shape)),
+        input_index=_unravel(col, tuple(inputs[k].shape)),
+        analytic=float(analytic[j, k][e, col]),
+        numerical=float(numeric[j, k][e, col]),
+    )
 
 
 # ------------------------------------------------------------ forward mode: J·e_i
@@ -93,6 +201,9 @@ def _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_dtypes) -> N
     _refuse_custom_jvp(outs)
     for pos, k in enumerate(wrt):
         x = inputs[k]
+        # every column J·e_i first, then the comparison, so a failure can say how far off
+        # the whole of ∂out/∂x is, not only its first wrong entry
+        cols = {j: xp.zeros((outs[j].numel(), x.numel())) for j in out_idx}
         for i in range(x.numel()):
             v = [xp.zeros(t.shape, dtype=t.dtype) for t in diff]
             v[pos].reshape(-1)[i] = 1.0
@@ -112,13 +223,18 @@ def _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_dtypes) -> N
                         f"Forward AD gradient has dtype mismatch: output {j} is {outs[j].dtype},"
                         f" its J·v {a.dtype}"
                     )
-                bad = _first_mismatch(a.reshape(-1), jac[j, k][:, i], atol, rtol)
+                cols[j][:, i] = a.reshape(-1)
+        for i in range(x.numel()):
+            for j in out_idx:
+                bad = _first_mismatch(cols[j][:, i], jac[j, k][:, i], atol, rtol)
                 if bad is not None:
+                    what = f"all of J (output {j}, input {k})"
                     raise GradcheckError(
                         f"gradcheck failed for the forward-mode derivative (J·v, check_forward_ad)"
                         f" of output {j} at index {_unravel(bad, outs[j].shape)} w.r.t. input"
                         f" {k} (shape {x.shape}) at index {_unravel(i, x.shape)}: analytic"
-                        f" {float(a.reshape(-1)[bad])!r}, numerical {float(jac[j, k][bad, i])!r}"
+                        f" {float(cols[j][bad, i])!r}, numerical {float(jac[j, k][bad, i])!r}"
+                        + _largest_note(cols[j], jac[j, k], what, outs[j].shape, x.shape)
                     )
 
 
@@ -169,5 +285,5 @@ def _check_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed) -> None:
                         f" {_N_BATCHED} grad_outputs one by one through one graph) of output {j},"
                         f" grad_output {b}, w.r.t. input {k} (shape {x.shape}) at index"
                         f" {_unravel(bad, x.shape)}: analytic {float(a[bad])!r}, numerical"
-                        f" {float(n[bad])!r}"
+                        f" {float(n[bad])!r}" + _largest_note(a, n, "this v_bᵀJ", x.shape)
                     )
