@@ -69,10 +69,62 @@ def test_lstm_from_torch_state_dict_matches_torch(tmp_path):
     assert np.abs(y - want).max() < ATOL
 
 
-def test_lstm_proj_size_is_refused(tmp_path):
-    model = nn.LSTM(4, 6, proj_size=3)
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        ember.onnx.export(model, ember.randn(3, 2, 4), tmp_path / "p.onnx")
+@pytest.mark.parametrize("case", RNN_CASES)
+def test_lstm_with_projection_runs_as_a_scan(tmp_path, case):
+    """proj_size: ONNX's LSTM has no W_hr, so each layer and direction is a Scan over one step;
+    the batch and the sequence length stay dynamic."""
+    L, bi, bf, given = case
+    D, H, P = 2 if bi else 1, 6, 3
+    model = nn.LSTM(4, H, num_layers=L, bidirectional=bi, batch_first=bf, proj_size=P).eval()
+    b_axis, t_axis = (0, 1) if bf else (1, 0)
+
+    def inputs(B, T):
+        x = ember.randn(B, T, 4) if bf else ember.randn(T, B, 4)
+        return (x, (ember.randn(L * D, B, P), ember.randn(L * D, B, H))) if given else (x,)
+
+    names = ["x"] + (["h0", "c0"] if given else [])
+    dyn = {"x": {b_axis: "b", t_axis: "t"}, "y": {b_axis: "b", t_axis: "t"}}
+    dyn.update({n: {1: "b"} for n in names[1:] + ["h_n", "c_n"]})
+    proto, sess = export_session(
+        model, inputs(2, 5), tmp_path / "p.onnx", input_names=names,
+        output_names=["y", "h_n", "c_n"], dynamic_axes=dyn,
+    )  # fmt: skip
+    assert sum(n.op_type == "Scan" for n in proto.graph.node) == L * D
+    assert "weight_hr_l0" in {i.name for i in proto.graph.initializer}
+    assert max_error(model, sess, inputs(2, 5)) < ATOL
+    assert max_error(model, sess, inputs(3, 2)) < ATOL  # another batch and length
+    assert max_error(model, sess, inputs(1, 9)) < ATOL
+
+
+def test_lstm_projection_from_torch_matches_torch(tmp_path):
+    torch = pytest.importorskip("torch")
+    tl = torch.nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True, proj_size=2)
+    el = nn.LSTM(4, 6, num_layers=2, bidirectional=True, batch_first=True, proj_size=2)
+    el.load_state_dict({k: v.detach().numpy() for k, v in tl.state_dict().items()})
+    _, sess = export_session(
+        el.eval(), ember.randn(2, 5, 4), tmp_path / "l.onnx", input_names=["x"],
+        output_names=["y", "h", "c"], dynamic_axes={"x": {0: "b", 1: "t"}},
+    )  # fmt: skip
+    x = np.random.default_rng(3).standard_normal((3, 7, 4)).astype(np.float32)
+    got = sess.run(None, {"x": x})
+    with torch.no_grad():
+        y, (h, c) = tl(torch.from_numpy(x))
+    for g, w in zip(got, (y, h, c)):
+        assert np.abs(g - w.numpy()).max() < ATOL
+
+
+def test_packed_sequences_are_refused(tmp_path):
+    class Packed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.rnn = nn.GRU(4, 5, batch_first=True)
+
+        def forward(self, x):
+            packed = nn.utils.rnn.pack_padded_sequence(x, [3, 2], batch_first=True)
+            return self.rnn(packed)[1]
+
+    with pytest.raises(NotImplementedError, match="packed sequences"):
+        ember.onnx.export(Packed().eval(), ember.randn(2, 3, 4), tmp_path / "k.onnx")
 
 
 def _tokens(B, T, V, seed):
@@ -121,7 +173,8 @@ def test_attention_layers_export(tmp_path):
 
 def test_dynamic_sequence_length(tmp_path):
     """A time axis named in dynamic_axes: the recurrent and attention graphs take other
-    lengths; GPT's positions, built from the traced length, are refused with the reason."""
+    lengths (GPT's, whose positions and mask are built from the length, are in
+    test_onnx_export_sized.py)."""
     model = CharLSTM(11, embedding_dim=8, hidden_size=6, num_layers=1).eval()
     dyn = {"idx": {0: "b", 1: "t"}, "logits": {0: "b", 1: "t"}}
     _, sess = export_session(
@@ -135,9 +188,3 @@ def test_dynamic_sequence_length(tmp_path):
         output_names=["y"], dynamic_axes={"x": {0: "b", 1: "t"}, "y": {0: "b", 1: "t"}},
     )  # fmt: skip
     assert max_error(enc, sess, ember.randn(3, 4, 16)) < ATOL
-    gpt = GPT(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=16).eval()
-    with pytest.raises(NotImplementedError, match="size taken from the inputs"):
-        ember.onnx.export(
-            gpt, _tokens(2, 6, 11, 0), tmp_path / "g.onnx", input_names=["idx"],
-            dynamic_axes={"idx": {1: "t"}},
-        )  # fmt: skip

@@ -3,10 +3,13 @@
     ember.onnx.export(model, (x,), "model.onnx", input_names=["x"], output_names=["y"],
                       dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
 
-The model's forward runs once on ``args`` while a tracer records every ember op and converts
-it to ONNX nodes (``trace``, ``ops_map``, ``ops_nn``, ``rnn``); parameters and buffers become
-initializers under their ``state_dict`` names. The ``onnx`` package is imported only here, on
-the first export, so ``import ember`` never needs it.
+The model's forward runs on ``args`` while a tracer records every ember op and converts it to
+ONNX nodes (``trace``, ``ops_map``, ``ops_nn``, ``ops_shape``, ``ops_sort``, ``rnn``,
+``rnn_scan``), and the activations ember composes outside its ops whole (``composite``);
+parameters and buffers become initializers under their ``state_dict`` names. Runs on resized
+inputs first tell which constants follow a dynamic axis (``sized``) and which would be wrongly
+baked in (``consistency``). The ``onnx`` package is imported only here, on the first export,
+so ``import ember`` never needs it.
 """
 
 from __future__ import annotations
@@ -79,6 +82,15 @@ def _names(given, n: int, prefix: str, what: str) -> list[str]:
     return given + [f"{prefix}_{k}" for k in range(len(given), n)]
 
 
+def _read(nodes):
+    """The names the nodes read, those of their subgraphs (a Scan's body) included."""
+    for node in nodes:
+        yield from node.input
+        for attr in node.attribute:
+            for sub in [attr.g] if attr.HasField("g") else list(attr.graphs):
+                yield from _read(sub.node)
+
+
 def _write(data: bytes, f) -> None:
     if isinstance(f, str | os.PathLike):
         path = os.fspath(f)
@@ -121,8 +133,12 @@ def export(
     graph's inputs and outputs; ``export_params=False`` makes the parameters graph inputs.
     Constants are always folded (``do_constant_folding`` is accepted for compatibility).
     An op without an ONNX mapping raises NotImplementedError naming it and its module. The
-    model runs twice: the second run, on other values (and other sizes along the dynamic
-    axes), refuses constants that depend on the inputs (``consistency``).
+    model first runs on other values (and at two other sizes along the dynamic axes): arrays
+    the forward builds from a dynamic size (position ids, causal masks, position tables, slice
+    bounds) are computed in the graph (``sized``); other constants that depend on the inputs
+    are refused (``consistency``). A table built for the traced length only (rotary angles)
+    makes the graph take at most that length: the export warns, unless the model itself
+    refuses longer inputs.
     """
     unknown = set(unused) - _TORCH_ONLY
     if unknown:
@@ -154,14 +170,17 @@ def export(
     for t, name in zip(inputs, in_names):
         g.bind(t.array, name)
 
-    resize: dict[int, list[int]] = {}  # input k -> its dynamic axes, for the second run
+    given = {n: a for n, a in (dynamic_axes or {}).items() if n in in_names}
+    dyn_in = _dynamic(given, in_names)  # the outputs' names are checked after the run
+    labels: dict[int, dict[int, str]] = {}  # input k -> {axis: its label}
+    resize: dict[int, list[int]] = {}  # input k -> its dynamic axes, for the probe runs
     for k, name in enumerate(in_names):
-        axes = (dynamic_axes or {}).get(name, {})
-        resize[k] = sorted(int(a) % inputs[k].ndim for a in axes)
+        labels[k] = {a % inputs[k].ndim: d for a, d in dyn_in.get(name, {}).items()}
+        resize[k] = sorted(labels[k])
     modes = [(m, m.training) for _, m in model.named_modules()]
     model.eval()
     try:
-        out = run_traced(model, g, args, kw, resize)
+        out = run_traced(model, g, args, kw, resize, labels)
     finally:
         for m, mode in modes:
             m.training = mode
@@ -181,7 +200,7 @@ def export(
         )
 
     graph_inputs = [info(n, t.array) for t, n in zip(inputs, in_names)]
-    used = {name for node in g.nodes for name in node.input}  # drop constants nothing reads
+    used = set(_read(g.nodes))  # drop constants nothing reads
     initializers = [i for n, i in g.initializers.items() if n in used]
     if not export_params:  # the parameters become inputs that the caller feeds
         graph_inputs += [info(n, a) for n, a in g.param_inputs.items()]

@@ -1,11 +1,15 @@
-"""The export's second run: are the graph's constants really constant?
+"""The export's probe runs: are the graph's constants really constant?
 
-Values computed outside ember's ops (comparisons such as ``x > 0``, ``argmax``, ``.numpy()``
-round trips) reach the ops as plain arrays, and the exporter would bake them into the graph as
-constants; so would arrays a forward builds from a size (``zeros(batch, ...)``, a mask sliced
-to the sequence length). The model therefore runs once more on inputs with other values, and
-other sizes along the dynamic axes: a "constant" that changes was computed from the inputs,
-and the export refuses it rather than write a graph that is wrong for other inputs.
+Values computed outside ember's ops (comparisons such as ``x > 0``, ``.numpy()`` round trips)
+reach the ops as plain arrays, and the exporter would bake them into the graph as constants;
+so would arrays a forward builds from a size (``zeros(batch, ...)``, a mask sliced to the
+sequence length) and slice bounds read off a size. The model therefore runs, before the traced
+run, on inputs with other values and other sizes along the dynamic axes (twice, at two other
+sizes, when there are dynamic axes): a constant whose size follows an axis is computed in the
+graph where ``sized`` recognises its form; any other "constant" that changes was computed
+from the inputs, and the export refuses it rather than write a graph that is wrong for other
+inputs. (A mask that happens to be the same in every run, x > 100 on small inputs, is not
+caught: ``composite`` exports the activations built that way whole.)
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..tensor import Tensor
+from .composite import Watch
+from .ops_shape import slice_bounds
 from .rnn import ZERO_STATE_SLOTS
 
 
@@ -29,63 +35,85 @@ def _arrays(obj):
 
 
 class ConstantLog:
-    """Fingerprints of the arrays each op read that no traced op produced."""
+    """Fingerprints of the arrays each op read that no traced op produced; ``keep_arrays``
+    (the probe run) keeps the arrays too, for ``sized``."""
 
-    def __init__(self, known: set[int], params: dict[int, str]):
-        self.known, self.params = known, params
+    def __init__(self, known: set[int], params: dict[int, str], keep_arrays: bool = False):
+        self.known, self.params, self.keep_arrays = known, params, keep_arrays
         self.keep: list = []  # the outputs behind ``known``: their ids must stay unique
-        self.log: list = []  # (op name, [(slot, shape, digest)], module or "")
+        self.log: list = []  # (op name, [(slot, shape, digest, array or None)], module or "")
+
+    def constants(self, arrays, consts) -> list:
+        """The op's (slot, array) inputs that are neither traced values nor parameters."""
+        return [
+            (slot, a)
+            for slot, a in enumerate([*arrays, *_arrays(list(consts.values()))])
+            if a is not None
+            and hasattr(a, "shape")
+            and id(a) not in self.known
+            and id(a) not in self.params
+        ]
 
     def record(self, name, arrays, consts, outs, where=None) -> None:
         """Fingerprint the op's constant inputs; ``where()`` names its module (first run)."""
         found = []
         zero_ok = ZERO_STATE_SLOTS.get(name, ())
-        for slot, a in enumerate([*arrays, *_arrays(list(consts.values()))]):
-            if a is None or not hasattr(a, "shape") or id(a) in self.known or id(a) in self.params:
-                continue
+        for slot, a in self.constants(arrays, consts):
             arr = np.ascontiguousarray(to_numpy(a))
             if slot in zero_ok and not arr.any():  # a zero state: left out of the graph
-                found.append((slot, "zeros", ""))
+                found.append((slot, "zeros", "", None))
                 continue
-            found.append((slot, arr.shape, hashlib.sha1(arr.tobytes()).hexdigest()))
+            digest = hashlib.sha1(arr.tobytes()).hexdigest()
+            found.append((slot, arr.shape, digest, arr if self.keep_arrays else None))
+        if name == "GetItem":  # slice bounds read off a size change with it
+            found.append(("bounds", slice_bounds(consts["index"]), "", None))
         self.log.append((name, found, where() if found and where is not None else ""))
         self.known.update(id(o) for o in outs)
         self.keep.extend(outs)
 
 
 class Prober:
-    """The second run's observer: fingerprints only, no conversion."""
+    """A probe run's observer: fingerprints only, no conversion (the ops inside a
+    composite are skipped as the tracer skips them)."""
 
     def __init__(self, log: ConstantLog):
         self.log, self.pending = log, []
         self.thread = threading.get_ident()
+        self.watch = Watch(self._composite)
 
     def on_forward_start(self, cls, inputs, constants) -> None:
         if threading.get_ident() == self.thread:
-            self.pending.append((cls.__name__, dict(constants)))
+            self.pending.append(None if self.watch.inside else (cls.__name__, dict(constants)))
 
     def on_forward(self, fn, arrays, out) -> None:
         if threading.get_ident() == self.thread:
-            name, consts = self.pending.pop()
-            self.log.record(name, arrays, consts, list(out) if fn.multi_output else [out])
+            started = self.pending.pop()
+            if started is not None:
+                name, consts = started
+                self.log.record(name, arrays, consts, list(out) if fn.multi_output else [out])
+
+    def _composite(self, comp, args, result) -> None:
+        self.log.record(comp.name, [args[k] for k in comp.tensors], {}, [result.array])
 
 
 def _other_size(n: int) -> int:
     return n - 1 if n > 2 else n + 1  # smaller where possible: a model may cap a length
 
 
-def perturbed(obj, resize: dict[int, list[int]]):
+def perturbed(obj, resize: dict[int, list[int]], sizes: dict | None = None):
     """Tensors like those in ``obj`` with independent values (integers drawn from the values
     present, so token ids stay valid), and other sizes along the axes ``resize`` names for
-    the k-th Tensor in ``obj``."""
+    the k-th Tensor in ``obj`` (``sizes[(k, axis)]`` where given)."""
     rng = np.random.default_rng(0)
     counter = iter(range(1 << 30))
+    sizes = sizes or {}
 
     def one(t):
         a = to_numpy(t.array)
         shape = list(a.shape)
-        for axis in resize.get(next(counter), []):
-            shape[axis] = _other_size(shape[axis])
+        k = next(counter)
+        for axis in resize.get(k, []):
+            shape[axis] = sizes.get((k, axis), _other_size(shape[axis]))
         if a.dtype.kind == "f":  # independent of a, so that a mask computed from it changes
             z = rng.standard_normal(shape)
             b = z * (a.std() if a.size else 1.0) + (a.mean() if a.size else 0.0)
@@ -107,7 +135,9 @@ def perturbed(obj, resize: dict[int, list[int]]):
     return walk(obj)
 
 
-def compare(first: ConstantLog, second: ConstantLog) -> None:
+def compare(first: ConstantLog, second: ConstantLog, handled=frozenset()) -> None:
+    """Refuse a constant of the traced run (``first``) that differs in the probe (``second``),
+    except the (op index, slot) pairs in ``handled``, which ``sized`` computes in the graph."""
     if [e[0] for e in first.log] != [e[0] for e in second.log]:
         warnings.warn(
             "ember.onnx.export: the model ran other ops on other inputs (data-dependent "
@@ -115,9 +145,17 @@ def compare(first: ConstantLog, second: ConstantLog) -> None:
             stacklevel=4,
         )
         return
-    for (name, a, where), (_, b, _) in zip(first.log, second.log):
+    for k, ((name, a, where), (_, b, _)) in enumerate(zip(first.log, second.log)):
         name = f"{name} (in {where})"
-        for (slot, shape_a, digest_a), (_, shape_b, digest_b) in zip(a, b):
+        a = [e for e in a if (k, e[0]) not in handled]
+        b = [e for e in b if (k, e[0]) not in handled]
+        for (slot, shape_a, digest_a, _), (_, shape_b, digest_b, _) in zip(a, b):
+            if slot == "bounds" and shape_a != shape_b:
+                raise NotImplementedError(
+                    f"ember.onnx.export: op {name} indexes with bounds taken from the inputs' "
+                    f"sizes ({shape_a} here, {shape_b} for other sizes of the dynamic axes) that "
+                    "are not a dynamic axis's size plus a constant"
+                )
             if shape_a != shape_b:
                 raise NotImplementedError(
                     f"ember.onnx.export: input {slot} of op {name} is an array the forward built "

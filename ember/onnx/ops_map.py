@@ -85,9 +85,12 @@ def _expm1(g, op):
     return [g.one("Sub", [g.one("Exp", [x]), scalar(g, 1, op.out_dtype)])]
 
 
-def _silu(g, op):  # x·σ(x)
+def _silu(g, op):
+    """x·σ(x) as x / (1 + e^{−x}): onnxruntime's Sigmoid is off by a few ulps for x ≪ 0, which
+    the product with x makes visible (2e-6 at x = −16); its Exp is not."""
     x = g.value(op.inputs[0])
-    return [g.one("Mul", [x, g.one("Sigmoid", [x])])]
+    d = g.one("Add", [g.one("Exp", [g.one("Neg", [x])]), scalar(g, 1, op.out_dtype)])
+    return [g.one("Div", [x, d])]
 
 
 def _gelu(g, op):
@@ -107,10 +110,22 @@ def _leaky_relu(g, op):
 
 
 def _elu(g, op):
-    c = op.consts
-    if c.get("scale", 1.0) != 1.0 or c.get("input_scale", 1.0) != 1.0:
-        raise NotImplementedError("ember.onnx.export: ELU with scale (SELU/CELU) is not mapped")
-    return [g.one("Elu", [g.value(op.inputs[0])], alpha=float(c.get("alpha", 1.0)))]
+    """ELU, SELU (scale s) and CELU (input scale k = 1/α) are one ember op; anything else is
+    written out: s·x where x > 0 (or NaN), else s·α·(e^{k·min(x, 0)} − 1)."""
+    c, x, dt = op.consts, g.value(op.inputs[0]), op.out_dtype
+    a, s, k = (float(c.get(n, 1.0)) for n in ("alpha", "scale", "input_scale"))
+    if s == 1.0 and k == 1.0:
+        return [g.one("Elu", [x], alpha=a)]
+    if k == 1.0:
+        return [g.one("Selu", [x], alpha=a, gamma=s)]
+    if s == 1.0 and np.float32(k) == np.float32(1.0 / a) and dt == np.float32:  # Celu: float
+        return [g.one("Celu", [x], alpha=a)]
+    xn = g.one("Mul", [g.one("Min", [x, scalar(g, 0.0, dt)]), scalar(g, k, dt)])
+    neg = g.one(
+        "Mul", [g.one("Sub", [g.one("Exp", [xn]), scalar(g, 1.0, dt)]), scalar(g, a * s, dt)]
+    )
+    pos = g.one("Mul", [x, scalar(g, s, dt)])
+    return [g.one("Where", [g.one("LessOrEqual", [x, scalar(g, 0.0, dt)]), neg, pos])]
 
 
 def _log_sigmoid(g, op):  # log σ(x) = −softplus(−x)

@@ -124,7 +124,15 @@ def _layer_norm(g, op):
     w = g.value(w) if w is not None else g.const(np.ones(shape, dt), "ones")
     ins = [g.value(x), w] + ([g.value(b)] if b is not None else [])
     eps = float(op.consts.get("eps", 1e-5))
-    return [g.one("LayerNormalization", ins, axis=-n_axes, epsilon=eps)]
+    if g.opset >= 17:
+        return [g.one("LayerNormalization", ins, axis=-n_axes, epsilon=eps)]
+    # before opset 17: (x − μ) / √(σ² + ε) · w + b, with μ, σ² over the last n_axes axes
+    axes = list(range(-n_axes, 0))
+    d = g.one("Sub", [ins[0], g.reduce("ReduceMean", ins[0], axes, True)])
+    var = g.reduce("ReduceMean", g.one("Mul", [d, d]), axes, True)
+    y = g.one("Div", [d, g.one("Sqrt", [g.one("Add", [var, scalar(g, eps, dt)])])])
+    y = g.one("Mul", [y, w])
+    return [g.one("Add", [y, ins[2]]) if len(ins) > 2 else y]
 
 
 def _attention(g, op):

@@ -93,7 +93,14 @@ def _expand(g, op):
 _BIG = 2**62  # "to the end" for Slice
 
 
-def _slice_bounds(i: slice, n: int):
+class _Slice:
+    """A slice whose start or stop may be a graph value's name (a bound that follows a size)."""
+
+    def __init__(self, start, stop, step):
+        self.start, self.stop, self.step = start, stop, step
+
+
+def _slice_bounds(i, n: int):
     """ONNX Slice's (start, end, step) for ``i``, keeping the user's own (possibly negative)
     bounds so that an axis of another length slices the same way; None for a full slice."""
     step = 1 if i.step is None else int(i.step)
@@ -101,15 +108,39 @@ def _slice_bounds(i: slice, n: int):
         return None
     start = i.start if i.start is not None else (0 if step > 0 else -1)
     stop = i.stop if i.stop is not None else (_BIG if step > 0 else -_BIG)
-    return int(start), int(stop), step
+    return tuple(b if isinstance(b, str) else int(b) for b in (start, stop)) + (step,)
+
+
+def slice_bounds(index) -> tuple:
+    """The start and stop of each slice in a GetItem index, in order (None where not given):
+    what ``sized`` compares between the two runs, and replaces where it follows a size."""
+    index = index if isinstance(index, tuple) else (index,)
+    return tuple(b for i in index if isinstance(i, slice) for b in (i.start, i.stop))
+
+
+def _ints(g, values) -> str:
+    """A 1-D int64 input from ints and graph names (1-D, one element each)."""
+    if all(isinstance(v, int) for v in values):
+        return g.ints(values)
+    return g.one("Concat", [v if isinstance(v, str) else g.ints([v]) for v in values], axis=0)
 
 
 def _getitem(g, op):
     """Basic indexing (ints, slices with steps, None, Ellipsis) as Slice/Squeeze/Unsqueeze, and
-    one integer or boolean array index as Gather."""
+    one integer or boolean array index as Gather. ``op.consts["sized_bounds"]`` (from
+    ``sized``) maps a position in ``slice_bounds`` to the graph value replacing that bound."""
     x = op.inputs[0]
     index = op.consts["index"]
     index = index if isinstance(index, tuple) else (index,)
+    sized = op.consts.get("sized_bounds", {})
+    if sized:  # each slice's bounds as given, or as the graph computes them
+        pos, with_names = 0, []
+        for i in index:
+            if isinstance(i, slice):
+                start, stop = sized.get(pos, i.start), sized.get(pos + 1, i.stop)
+                i, pos = _Slice(start, stop, i.step), pos + 2
+            with_names.append(i)
+        index = tuple(with_names)
     n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
     if any(i is Ellipsis for i in index):
         k = index.index(Ellipsis)
@@ -124,7 +155,7 @@ def _getitem(g, op):
             unsqueeze.append(out_dim)
             out_dim += 1
             continue
-        if isinstance(i, slice):
+        if isinstance(i, slice | _Slice):
             bounds = _slice_bounds(i, x.shape[dim])
             if bounds is not None:
                 starts.append(bounds[0]), ends.append(bounds[1]), axes.append(dim)
@@ -156,7 +187,7 @@ def _getitem(g, op):
         d, nd = gathers[0][0], gathers[0][2]
         squeeze = [a + nd - 1 if a > d else a for a in squeeze]
     if starts:
-        name = g.one("Slice", [name, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
+        name = g.one("Slice", [name, _ints(g, starts), _ints(g, ends), g.ints(axes), g.ints(steps)])
     for d, idx, _ in gathers:  # Gather replaces axis d with the index's axes
         name = g.one("Gather", [name, idx], axis=d)
     if squeeze:

@@ -3,7 +3,8 @@ direction) becomes one ONNX LSTM / GRU node with ``direction`` forward or revers
 
 ember's nn.LSTM / nn.GRU run each layer and direction as its own op and join them with Cat,
 Stack and Permute (batch_first), which convert on their own: stacking, bidirectionality and
-batch_first need nothing here. ONNX stacks the gates in another order (LSTM i, o, f, c; GRU
+batch_first need nothing here. A layer with a projection (proj_size) becomes a Scan
+(``rnn_scan``). ONNX stacks the gates in another order (LSTM i, o, f, c; GRU
 z, r, h) and wants W (1, G·H, I), R (1, G·H, H), B (1, 2·G·H): ``nn.rnn_layout.to_onnx``
 reorders the torch-layout weights, which must be constants (parameters) of the model.
 """
@@ -14,6 +15,7 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..nn.rnn_layout import to_onnx
+from .rnn_scan import lstm_scan
 
 
 def _weights(g, op, w_ih, w_hh, b_ih, b_hh, mode):
@@ -57,8 +59,8 @@ def _check(op):
 def _lstm(g, op):
     _check(op)
     x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr = (list(op.inputs) + [None] * 8)[:8]
-    if w_hr is not None:
-        raise NotImplementedError("ember.onnx.export: LSTM with proj_size (ONNX has no projection)")
+    if w_hr is not None:  # ONNX's LSTM has no projection: the recurrence as a Scan
+        return lstm_scan(g, op)
     W, R, B = _weights(g, op, w_ih, w_hh, b_ih, b_hh, "LSTM")
     H = w_hh.shape[0] // 4
     direction = "reverse" if op.consts.get("reverse", False) else "forward"

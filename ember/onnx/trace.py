@@ -6,41 +6,51 @@ after, and each op is converted to ONNX nodes as it finishes. The forward runs w
 on and the inputs requiring grad, because under ``no_grad`` some Tensor methods (indexing)
 take shortcuts around ``apply`` that no observer would see; nothing is backpropagated.
 
-A second run on other inputs checks that what the graph takes as constants are constants
-(``consistency``). Ops run by other threads meanwhile are not the model's: both observers
-watch only the exporting thread.
+Runs on other inputs first (``Prober``: other values, and two other sizes along the dynamic
+axes) tell the tracer which constants follow a size (``sized``) and check that what the graph
+takes as constants are constants (``consistency``). The functional activations and Tensor
+methods that work outside ember's ops are exported whole (``composite``). Ops run by other
+threads meanwhile are not the model's: every observer watches only the exporting thread.
 """
 
 from __future__ import annotations
 
 import sys
 import threading
+import warnings
 
-from ..function import enable_grad, observers
+from ..function import enable_grad, no_grad, observers
 from ..tensor import Tensor
+from .composite import Watch, composite_names
 from .consistency import ConstantLog, Prober, compare, perturbed
 from .ops_map import CONVERTERS, Op
 from .ops_nn import NN_CONVERTERS
-from .ops_shape import SHAPE_CONVERTERS
+from .ops_shape import SHAPE_CONVERTERS, slice_bounds
+from .ops_sort import SORT_CONVERTERS
 from .rnn import RNN_CONVERTERS
+from .sized import Dim, SizedConstants
 
-ALL_CONVERTERS = {**CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS, **RNN_CONVERTERS}
+ALL_CONVERTERS = {
+    **CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS, **RNN_CONVERTERS, **SORT_CONVERTERS
+}  # fmt: skip
 
 
 def supported_ops() -> list[str]:
-    """The names of the ember ops (Function classes) the exporter can convert."""
-    return sorted(ALL_CONVERTERS)
+    """The names of the ember ops (Function classes) the exporter can convert, and of the
+    functional activations it converts whole (``composite``)."""
+    return sorted([*ALL_CONVERTERS, *composite_names()])
 
 
 class Tracer:
     """Converts every op the model runs into nodes of ``graph``."""
 
-    def __init__(self, graph, model, log: ConstantLog):
-        self.g, self.log = graph, log
+    def __init__(self, graph, model, log: ConstantLog, sized: SizedConstants):
+        self.g, self.log, self.sized = graph, log, sized
         self.thread = threading.get_ident()
         self.modules = {id(m): name for name, m in model.named_modules()}
         self.root = type(model).__name__
         self.pending: list = []  # (name, constants, module) of the ops that have started
+        self.watch = Watch(self._composite)  # None in pending: an op inside a composite
 
     def _module(self) -> str:
         """The innermost module of the model whose forward is on the Python stack."""
@@ -56,6 +66,10 @@ class Tracer:
     def on_forward_start(self, cls, inputs, constants) -> None:
         if threading.get_ident() != self.thread:
             return
+        self.watch.check()
+        if self.watch.inside:
+            self.pending.append(None)
+            return
         name = cls.__name__
         if name not in ALL_CONVERTERS:
             raise NotImplementedError(
@@ -67,8 +81,15 @@ class Tracer:
     def on_forward(self, fn, arrays, out) -> None:
         if threading.get_ident() != self.thread:
             return
-        name, consts, where = self.pending.pop()
+        started = self.pending.pop()
+        if started is None:
+            return
+        name, consts, where = started
         outs = list(out) if fn.multi_output else [out]
+        k = len(self.log.log)
+        self.sized.bind(k, name, self.log.constants(arrays, consts), where)
+        if name == "GetItem":
+            consts["sized_bounds"] = self.sized.bounds(k, slice_bounds(consts["index"]), where)
         self.log.record(name, arrays, consts, outs, where)
         op = Op(name, list(arrays), consts, outs)
         try:
@@ -77,6 +98,16 @@ class Tracer:
             raise NotImplementedError(f"{e} (op {name} in {where()})") from None
         for a, n in zip(outs, names):
             self.g.bind(a, n)
+
+    def _composite(self, comp, args, result) -> None:
+        """A composite returned ``result``: its nodes, from the arguments of the call."""
+        where = self._module
+        try:
+            name = comp.convert(self.g, self.g.value(args[comp.tensors[0]]), args)
+        except NotImplementedError as e:
+            raise NotImplementedError(f"{e} ({comp.name} in {where()})") from None
+        self.log.record(comp.name, [args[k] for k in comp.tensors], {}, [result.array], where)
+        self.g.bind(result.array, name)
 
 
 def flatten(obj) -> list:
@@ -98,29 +129,87 @@ def _run(model, observer, args, kwargs):
     try:
         for t, _ in saved:  # every float tensor needs grad, so every op goes through apply
             t.requires_grad_(True)
-        with enable_grad():
-            return model(*args, **kwargs)
+        with enable_grad(), observer.watch:
+            out = model(*args, **kwargs)
+        observer.watch.check()
+        return out
     finally:
         observers.remove(observer)
         for t, r in saved:
             t.requires_grad_(r)
 
 
-def run_traced(model, graph, args: tuple, kwargs: dict, resize: dict[int, list[int]]):
-    """Run ``model(*args, **kwargs)`` once with the tracer registered, then once on perturbed
-    inputs (``resize``: flat input index -> dynamic axes to give another size) to check that
-    every baked-in constant is one; returns the first run's output."""
-    inputs = [t.array for t in flatten((args, kwargs))]
-    first = ConstantLog({id(a) for a in inputs}, graph.param_names)
-    out = _run(model, Tracer(graph, model, first), args, kwargs)
-    args2, kwargs2 = perturbed((args, kwargs), resize)
-    second = ConstantLog({id(t.array) for t in flatten((args2, kwargs2))}, graph.param_names)
+def _probe(model, graph, args, kwargs, resize, sizes=None):
+    """One run on perturbed inputs (other sizes along the dynamic axes), fingerprinting the
+    constants; returns its log and its input arrays."""
+    args2, kwargs2 = perturbed((args, kwargs), resize, sizes)
+    probed = [t.array for t in flatten((args2, kwargs2))]
+    log = ConstantLog({id(a) for a in probed}, graph.param_names, keep_arrays=True)
     try:
-        _run(model, Prober(second), args2, kwargs2)
+        _run(model, Prober(log), args2, kwargs2)
     except Exception as e:  # the model refuses other sizes: the graph would not take them either
         raise ValueError(
             "ember.onnx.export: the model failed on inputs resized along the dynamic axes "
             f"({type(e).__name__}: {e}); it cannot be exported with those axes dynamic"
         ) from e
-    compare(first, second)
+    return log, probed
+
+
+def _third_size(n: int) -> int:
+    return n - 2 if n > 3 else n + 2  # neither n nor the first probe's size
+
+
+def run_traced(model, graph, args: tuple, kwargs: dict, resize: dict[int, list[int]], labels=None):
+    """Run ``model(*args, **kwargs)`` on perturbed inputs (``resize``: flat input index ->
+    dynamic axes to give another size; ``labels``: index -> {axis: dim label}) — twice, at two
+    other sizes, when there are dynamic axes — then once with the tracer registered, which
+    computes in the graph the constants whose size changed (``sized``) and refuses the other
+    constants that changed; returns the traced run's output."""
+    inputs = [t.array for t in flatten((args, kwargs))]
+    second, probed = _probe(model, graph, args, kwargs, resize)
+    probes, sizes = [second], [probed]
+    if any(resize.values()):
+        third = {
+            (k, ax): _third_size(inputs[k].shape[ax]) for k, axes in resize.items() for ax in axes
+        }
+        log, arrays = _probe(model, graph, args, kwargs, resize, third)
+        probes.append(log)
+        sizes.append(arrays)
+    labels = labels or {}
+    dims = [
+        Dim(k, ax, inputs[k].shape[ax], [p[k].shape[ax] for p in sizes],
+            labels.get(k, {}).get(ax, f"{k}:{ax}"), graph.names[id(inputs[k])])
+        for k, axes in resize.items()
+        for ax in axes
+    ]  # fmt: skip
+    first = ConstantLog({id(a) for a in inputs}, graph.param_names)
+    tables = {id(t.array) for t in [*model.parameters(), *model.buffers()]}
+    tracer = Tracer(graph, model, first, SizedConstants(graph, probes, dims, tables))
+    out = _run(model, tracer, args, kwargs)
+    for log in probes:
+        compare(first, log, tracer.sized.handled)
+    if tracer.sized.caps:
+        _warn_caps(model, args, kwargs, tracer.sized.caps)
     return out
+
+
+def _warn_caps(model, args, kwargs, caps) -> None:
+    """Warn that the graph takes at most the traced size along an axis, unless the model
+    itself refuses a longer input (GPT beyond block_size)."""
+    sizes = {(d.k, d.axis): n + 1 for d, n in caps.values()}
+    resize: dict[int, list[int]] = {}
+    for k, ax in sizes:
+        resize.setdefault(k, []).append(ax)
+    longer = perturbed((args, kwargs), resize, sizes)
+    try:
+        with no_grad():
+            model(*longer[0], **longer[1])
+    except Exception:  # noqa: BLE001 - the model caps the axis itself
+        return
+    for label, (_, n) in caps.items():
+        warnings.warn(
+            f"ember.onnx.export: the graph holds a table the forward built for {n} along the "
+            f"dynamic axis {label!r} (the traced size; position tables, rotary angles); it takes "
+            f"inputs up to that size only. Export with the longest input it should take.",
+            stacklevel=4,
+        )
