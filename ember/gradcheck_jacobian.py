@@ -95,7 +95,9 @@ def _analytical_jacobian(inputs, outs, wrt, out_idx) -> dict:
 
 
 def _first_mismatch(analytic, numeric, atol, rtol) -> int | None:
-    bad = xp.abs(analytic - numeric) > atol + rtol * xp.abs(numeric)
+    # written as "not within" so that a NaN on either side is a mismatch (torch.allclose:
+    # NaN is never close), where "> tolerance" would let it pass
+    bad = ~(xp.abs(analytic - numeric) <= atol + rtol * xp.abs(numeric))
     return int(xp.argmax(bad)) if bool(bad.any()) else None
 
 

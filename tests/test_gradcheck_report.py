@@ -142,3 +142,23 @@ def test_float32_inputs_are_refused_as_by_gradcheck():
         gradcheck_report(lambda t: t * 2, (ember.tensor([1.0], requires_grad=True),))
     with pytest.raises(GradcheckError, match="no output requires grad"):
         gradcheck_report(lambda t: t.detach(), (_x(B),))
+
+
+@pytest.mark.parametrize("fast_mode", [False, True])
+def test_gradcheck_fails_on_a_nan_gradient(fast_mode):
+    """NaN is never close (torch.allclose): a backward that returns NaN fails the check in
+    either mode, even where the finite differences are finite."""
+
+    class NaNGrad(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):  # 0 for a zero grad_output (that check passes), else NaN
+            return g * float("nan") if bool((g != 0).any()) else g * 2
+
+    x = ember.randn(3, dtype=ember.float64, requires_grad=True)
+    assert not ember.gradcheck(NaNGrad.apply, (x,), raise_exception=False, fast_mode=fast_mode)
+    with pytest.raises(ember.GradcheckError, match="nan"):
+        ember.gradcheck(NaNGrad.apply, (x,), fast_mode=fast_mode)
