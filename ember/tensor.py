@@ -323,8 +323,18 @@ class Tensor(
     def astype(self, dtype) -> Tensor:
         if self.array.dtype == dtype:
             return self
-        if self.requires_grad and xp.dtype(dtype).kind == "f":
+        kind = xp.dtype(dtype).kind
+        if self.requires_grad and kind == "f":
             return apply(S.Astype, self, dtype=dtype)
+        if kind == "c" and self.requires_grad and _grad_state.enabled:
+            # torch would carry the gradient through complex numbers; ember's autograd is
+            # real-only, and a silent cut would leave a wrong gradient on this tensor
+            raise TypeError(
+                f"a tensor that requires grad ({self.array.dtype}, shape {tuple(self.shape)})"
+                f" cannot become {xp.dtype(dtype)}: ember's autograd differentiates real"
+                " tensors only, and the cast would drop the gradient (wrong .grad, no error)."
+                " Use .detach() first, or keep real and imaginary parts as two real tensors"
+            )
         return Tensor(self.array.astype(dtype))
 
     def float(self) -> Tensor:

@@ -152,6 +152,13 @@ def fit_grad(g, data):
     if g.shape != data.shape:
         g = xp.broadcast_to(g, data.shape)
     if g.dtype != data.dtype:
+        if g.dtype.kind == "c" and data.dtype.kind != "c":  # the cast would drop Im silently
+            raise TypeError(
+                f"a complex gradient ({g.dtype}) reached a real tensor ({data.dtype}, shape"
+                f" {tuple(data.shape)}): ember's autograd differentiates real tensors only, and"
+                " an op mixed this tensor with a complex one. Detach it there, or compute with"
+                " real and imaginary parts as two real tensors"
+            )
         g = g.astype(data.dtype)
     return g
 
