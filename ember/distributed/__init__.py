@@ -8,12 +8,16 @@ torch.distributed's API over plain TCP sockets (the standard library, nothing to
     t = ember.ones(3) * dist.get_rank()
     dist.all_reduce(t)                       # every rank now holds 0 + 1 = [1, 1, 1]
 
-Topology: rank 0 listens on MASTER_PORT and every rank connects to it; collectives run as
-one round trip through rank 0 (a star), which combines the ranks' tensors in rank order, so
-every rank gets bitwise the same result; send/recv use direct connections (a full mesh).
-An all_reduce of N bytes moves (W − 1)·N bytes in and out of rank 0 (a ring would move
-2(W − 1)/W·N per link in 2(W − 1) steps): equal for two processes, and fine for the few
-machines this is for. group.py and rendezvous.py say more.
+Topology: rank 0 listens on MASTER_PORT and every rank connects to it and to every other
+rank (a full mesh). Collectives run as one round trip through rank 0 (a star), which
+combines the ranks' tensors in rank order, so every rank gets bitwise the same result; an
+all_reduce of RING_MIN_BYTES or more goes round a ring of neighbours instead (reduce-scatter
+then all-gather: 2(W − 1)/W·N bytes per rank rather than rank 0's (W − 1)·N), each chunk
+combined in one fixed order and copied, so every rank still holds the same bits (ring.py).
+send/recv use the direct connections. group.py and rendezvous.py say more.
+
+``async_op=True`` queues the collective for the group's communication thread and returns
+a ``Work`` at once (work.py): the collectives still run in the order called, on every rank.
 
 Arrays travel as raw bytes after a header of dtype and shape (wire.py); nothing received is
 ever unpickled. Every collective waits at most init_process_group's ``timeout`` for a peer,
@@ -21,10 +25,11 @@ a peer that exits makes the others raise at once, and ranks that pass different 
 dtypes (or call different collectives) all raise an error that names them.
 
 Not here (yet): subgroups (``new_group`` of a subset), object collectives (they would need
-pickle), NCCL, asynchronous overlap (``async_op=True`` returns a completed ``Work``).
+pickle), NCCL; isend/irecv block until done (their ``Work`` is complete at once).
 """
 
 from .collectives import (
+    RING_MIN_BYTES,
     ReduceOp,
     Work,
     all_gather,
@@ -62,6 +67,7 @@ from .process_group import (
 from .wire import DistBackendError, DistError, DistNetworkError
 
 __all__ = [
+    "RING_MIN_BYTES",
     "DistBackendError",
     "DistError",
     "DistNetworkError",

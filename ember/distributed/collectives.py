@@ -1,19 +1,26 @@
 """The collectives and point-to-point calls, with torch.distributed's names and arguments.
 
 Each takes ember Tensors (or NumPy arrays) and writes its result into them in place, as
-torch's do. They are synchronous: each returns when its result is in place, and
-``async_op=True`` returns a ``Work`` that is already complete, so torch's
-``work = all_reduce(t, async_op=True); …; work.wait()`` runs unchanged (without overlap).
-A tensor of a process on the GPU is copied to the host, sent, and its result copied back.
+torch's do. A synchronous call returns when its result is in place; with ``async_op=True``
+it returns a ``Work`` at once and the exchange runs on the group's communication thread
+(work.py), in the order the calls were made: ``work.wait()`` returns once the result is in
+the tensor, and raises what went wrong. A tensor of a process on the GPU is copied to the
+host (when called), sent, and its result copied back.
 
 Every rank computes nothing of its own: rank 0 combines the ranks' tensors in rank order and
-sends each rank its result (group.py), so all ranks hold the same bits. A mistake on one rank
-(a tensor list of the wrong length, say) is reported to all, so no rank waits for it.
+sends each rank its result (group.py), so all ranks hold the same bits. An all_reduce of at
+least ``RING_MIN_BYTES`` goes round the ring instead (ring.py): each chunk combined in one
+fixed order on one rank and copied to the others, so all ranks still hold the same bits
+(a float sum may differ from the star's in the last bits). ``EMBER_ALLREDUCE=ring`` or
+``=star`` forces one algorithm (every rank must agree), ``EMBER_RING_MIN_BYTES`` moves the
+threshold. A mistake on one rank (a tensor list of the wrong length, say) is reported to
+all, so no rank waits for it.
 """
 
 from __future__ import annotations
 
 import enum
+import os
 from functools import reduce as _fold
 
 import numpy
@@ -23,6 +30,15 @@ from ..tensor import Tensor
 from .group import ProcessGroup
 from .process_group import default_group
 from .wire import type_code
+from .work import Work
+
+#: all_reduce takes the ring from this many bytes (each rank's tensor) on; below, the star.
+#: Measured with benchmarks/bench_distributed.py on 2 and 3 processes of a 2-core machine:
+#: below 1 MB the star's one round trip wins (the ring's 2(W − 1) steps cost ~0.15 ms each,
+#: 0.4 ms against 0.2 ms at 64 KB on 2 ranks, 1.1 against 0.3 on 3); the two are even at
+#: 1 MB on 2 ranks, and from 2 MB the ring wins on both (1.2×; 1.4× on 2 ranks and 2.2× on
+#: 3 at 64 MB). Between machines rank 0's link makes the star worse still for many ranks.
+RING_MIN_BYTES = 2 << 20
 
 #: what the calls take: an ember Tensor, or a NumPy (or, on the GPU, CuPy) array
 TensorLike = Tensor | numpy.ndarray
@@ -55,33 +71,6 @@ _UFUNCS = {
 }
 
 
-class Work:
-    """torch's Work handle for ``async_op=True``: ember's collectives are synchronous, so it is
-    complete when returned; ``wait()`` returns True at once."""
-
-    def __init__(self, result=None) -> None:
-        self._result = result
-
-    def wait(self, timeout=None) -> bool:
-        return True
-
-    def is_completed(self) -> bool:
-        return True
-
-    def is_success(self) -> bool:
-        return True
-
-    def exception(self):
-        return None
-
-    def result(self) -> list:
-        return list(self._result or [])
-
-
-def _done(async_op: bool, *tensors):
-    return Work(tensors) if async_op else None
-
-
 # ------------------------------------------------------------ tensors ↔ host arrays
 def _host(x, what: str) -> numpy.ndarray:
     """The data of a Tensor or array as a contiguous host NumPy array (a view on the CPU)."""
@@ -101,16 +90,28 @@ def _store(x, value: numpy.ndarray) -> None:
     """Write ``value`` into the Tensor or array ``x`` in place (to the device if it lives there)."""
     target = x.array if isinstance(x, Tensor) else x
     value = value.reshape(target.shape)
-    target[...] = value if isinstance(target, numpy.ndarray) else backend.asarray(value)
+    if isinstance(target, numpy.ndarray):
+        if value.ctypes.data != target.ctypes.data or value.strides != target.strides:
+            target[...] = value  # (the ring reduces a CPU tensor in place: nothing to copy)
+    else:
+        target[...] = backend.asarray(value)
+
+
+def _op_problem(op: ReduceOp, dtype: numpy.dtype) -> str:
+    """Why ``op`` cannot reduce tensors of ``dtype`` ("" when it can)."""
+    if op is ReduceOp.AVG and dtype.kind not in "fc":
+        return f"ReduceOp.AVG needs floating-point tensors, got {dtype}"
+    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and dtype.kind not in "biu":
+        return f"ReduceOp.{op.name} needs integer or bool tensors, got {dtype}"
+    return ""
 
 
 def _combine(op: ReduceOp, arrays: list) -> numpy.ndarray:
     """op over the ranks' arrays in rank order: ((x₀ ∘ x₁) ∘ x₂) ∘ …, one fixed order."""
     op = ReduceOp(op)
-    if op is ReduceOp.AVG and arrays[0].dtype.kind not in "fc":
-        raise ValueError(f"ReduceOp.AVG needs floating-point tensors, got {arrays[0].dtype}")
-    if op in (ReduceOp.BAND, ReduceOp.BOR, ReduceOp.BXOR) and arrays[0].dtype.kind not in "biu":
-        raise ValueError(f"ReduceOp.{op.name} needs integer or bool tensors, got {arrays[0].dtype}")
+    problem = _op_problem(op, arrays[0].dtype)
+    if problem:
+        raise ValueError(problem)
     ufunc = _UFUNCS[op]
     out = _fold(lambda acc, x: ufunc(acc, x, out=acc), arrays[1:], arrays[0].copy())
     if op is ReduceOp.AVG:
@@ -165,9 +166,31 @@ def all_reduce(tensor: TensorLike, op: ReduceOp = ReduceOp.SUM, group: Group = N
     def combine(got):
         return _every(g, [_combine(rop, _firsts(got))])
 
-    out = g.collective("all_reduce", x, [x], rop=rop, combine=combine)
-    _store(tensor, out[0])
-    return _done(async_op, tensor)
+    ring = _ring_for(g, x)  # chosen when called, not when the queue gets to it
+
+    def exchange() -> None:
+        if ring:
+            problem = _op_problem(ReduceOp(rop), x.dtype)
+            ufunc, average = _UFUNCS[ReduceOp(rop)], rop == ReduceOp.AVG
+            _store(tensor, g.all_reduce_ring(x, rop, ufunc, average, error=problem))
+        else:
+            _store(tensor, g.collective("all_reduce", x, [x], rop=rop, combine=combine)[0])
+
+    return g.run(exchange, async_op, [tensor])
+
+
+def _ring_for(g: ProcessGroup, x: numpy.ndarray) -> bool:
+    """Whether all_reduce of ``x`` takes the ring: EMBER_ALLREDUCE=ring|star forces it,
+    otherwise (auto) from RING_MIN_BYTES (or EMBER_RING_MIN_BYTES) on, with 2+ ranks."""
+    if g.size() < 2:
+        return False
+    choice = os.environ.get("EMBER_ALLREDUCE", "auto").strip().lower()
+    if choice in ("ring", "star"):
+        return choice == "ring"
+    if choice not in ("", "auto"):
+        raise ValueError(f"EMBER_ALLREDUCE={choice!r}: expected 'ring', 'star' or 'auto'")
+    limit = os.environ.get("EMBER_RING_MIN_BYTES", "").strip()
+    return x.nbytes >= (int(limit) if limit else RING_MIN_BYTES)
 
 
 def broadcast(tensor: TensorLike, src: int = 0, group: Group = None,
@@ -181,10 +204,13 @@ def broadcast(tensor: TensorLike, src: int = 0, group: Group = None,
         value = got[src][0] if src else x
         return {k: [value] for k in range(g.size()) if k != src}
 
-    out = g.collective("broadcast", x, [x] if me == src and me else [], root=src, combine=combine)
-    if me != src:
-        _store(tensor, out[0])
-    return _done(async_op, tensor)
+    def exchange() -> None:
+        sent = [x] if me == src and me else []
+        out = g.collective("broadcast", x, sent, root=src, combine=combine)
+        if me != src:
+            _store(tensor, out[0])
+
+    return g.run(exchange, async_op, [tensor])
 
 
 def all_gather(tensor_list: list, tensor: TensorLike, group: Group = None,
@@ -193,12 +219,15 @@ def all_gather(tensor_list: list, tensor: TensorLike, group: Group = None,
     g = default_group(group)
     x = _host(tensor, "all_gather")
     error = _list_problem(tensor_list, x, g.size(), "tensor_list")
-    out = g.collective(
-        "all_gather", x, [x], error=error, combine=lambda got: _every(g, _firsts(got))
-    )
-    for t, a in zip(tensor_list, out):
-        _store(t, a)
-    return _done(async_op, *tensor_list)
+
+    def exchange() -> None:
+        out = g.collective(
+            "all_gather", x, [x], error=error, combine=lambda got: _every(g, _firsts(got))
+        )
+        for t, a in zip(tensor_list, out):
+            _store(t, a)
+
+    return g.run(exchange, async_op, tensor_list)
 
 
 def all_gather_into_tensor(output_tensor: TensorLike, input_tensor: TensorLike,
@@ -213,11 +242,13 @@ def all_gather_into_tensor(output_tensor: TensorLike, input_tensor: TensorLike,
             f"output_tensor has {out_host.size} elements of {out_host.dtype}, expected"
             f" world_size × {x.size} = {g.size() * x.size} of {x.dtype}"
         )
-    out = g.collective(
-        "all_gather_into_tensor", x, [x], error=error, combine=lambda got: _every(g, _firsts(got))
-    )
-    _store(output_tensor, numpy.concatenate([a.reshape(-1) for a in out]))
-    return _done(async_op, output_tensor)
+
+    def exchange() -> None:
+        out = g.collective("all_gather_into_tensor", x, [x], error=error,
+                           combine=lambda got: _every(g, _firsts(got)))  # fmt: skip
+        _store(output_tensor, numpy.concatenate([a.reshape(-1) for a in out]))
+
+    return g.run(exchange, async_op, [output_tensor])
 
 
 def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Group = None,
@@ -229,10 +260,12 @@ def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group:
     def combine(got):
         return {dst: [_combine(rop, _firsts(got))]}
 
-    out = g.collective("reduce", x, [x], root=dst, rop=rop, combine=combine)
-    if g.rank() == dst:
-        _store(tensor, out[0])
-    return _done(async_op, tensor)
+    def exchange() -> None:
+        out = g.collective("reduce", x, [x], root=dst, rop=rop, combine=combine)
+        if g.rank() == dst:
+            _store(tensor, out[0])
+
+    return g.run(exchange, async_op, [tensor])
 
 
 def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
@@ -244,12 +277,15 @@ def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
         error = _list_problem(gather_list, x, g.size(), "gather_list")
     else:
         error = "gather_list must not be given on a rank other than dst" if gather_list else ""
-    out = g.collective(
-        "gather", x, [x], root=dst, error=error, combine=lambda got: {dst: _firsts(got)}
-    )
-    for t, a in zip(gather_list or [], out):
-        _store(t, a)
-    return _done(async_op, *(gather_list or []))
+
+    def exchange() -> None:
+        out = g.collective(
+            "gather", x, [x], root=dst, error=error, combine=lambda got: {dst: _firsts(got)}
+        )
+        for t, a in zip(gather_list or [], out):
+            _store(t, a)
+
+    return g.run(exchange, async_op, gather_list or [])
 
 
 def scatter(tensor: TensorLike, scatter_list: list | None = None, src: int = 0,
@@ -268,10 +304,12 @@ def scatter(tensor: TensorLike, scatter_list: list | None = None, src: int = 0,
         chosen = pieces if src == 0 else got[src]
         return {k: [chosen[k]] for k in range(g.size())}
 
-    out = g.collective("scatter", x, pieces if me == src and me else [], root=src, error=error,
-                       combine=combine)  # fmt: skip
-    _store(tensor, out[0])
-    return _done(async_op, tensor)
+    def exchange() -> None:
+        out = g.collective("scatter", x, pieces if me == src and me else [], root=src,
+                           error=error, combine=combine)  # fmt: skip
+        _store(tensor, out[0])
+
+    return g.run(exchange, async_op, [tensor])
 
 
 def reduce_scatter_tensor(output: TensorLike, input: TensorLike,  # noqa: A002 - torch's name
@@ -292,9 +330,12 @@ def reduce_scatter_tensor(output: TensorLike, input: TensorLike,  # noqa: A002 -
         total = _combine(rop, _firsts(got)).reshape(-1)
         return {k: [total[k * n : (k + 1) * n]] for k in range(g.size())}
 
-    out = g.collective("reduce_scatter_tensor", x, [x], rop=rop, error=error, combine=combine)
-    _store(output, out[0])
-    return _done(async_op, output)
+    def exchange() -> None:
+        out = g.collective("reduce_scatter_tensor", x, [x], rop=rop, error=error,
+                           combine=combine)  # fmt: skip
+        _store(output, out[0])
+
+    return g.run(exchange, async_op, [output])
 
 
 def reduce_scatter(output: TensorLike, input_list: list, op: ReduceOp = ReduceOp.SUM,
@@ -308,16 +349,18 @@ def reduce_scatter(output: TensorLike, input_list: list, op: ReduceOp = ReduceOp
     def combine(got):
         return {k: [_combine(rop, [got[r][k] for r in sorted(got)])] for k in range(g.size())}
 
-    out = g.collective("reduce_scatter", y, sent, rop=rop, error=error, combine=combine)
-    _store(output, out[0])
-    return _done(async_op, output)
+    def exchange() -> None:
+        out = g.collective("reduce_scatter", y, sent, rop=rop, error=error, combine=combine)
+        _store(output, out[0])
+
+    return g.run(exchange, async_op, [output])
 
 
 def barrier(group: Group = None, async_op: bool = False, device_ids=None,
             timeout=None) -> Work | None:  # fmt: skip
     """Return once every rank has called barrier()."""
-    default_group(group).collective("barrier", None)
-    return _done(async_op)
+    g = default_group(group)
+    return g.run(lambda: g.collective("barrier", None), async_op)
 
 
 # ------------------------------------------------------------ point to point

@@ -9,12 +9,17 @@ so every rank gets the same bits), and replies. Rank 0 reads each request to its
 when it is wrong, so after a mismatch every rank raises the same error and the group stays
 usable.
 
-Cost, for a tensor of N bytes among W ranks: an all_reduce moves (W − 1)·N bytes into rank 0
-and (W − 1)·N out of it, in two hops, while a ring moves 2(W − 1)/W·N per link in 2(W − 1)
-hops. For W = 2 the two are the same; for the handful of processes this is meant for, one
-round trip of small frames costs less than a ring's many, and rank 0's link is the limit
-only for large models on many machines. Point-to-point ``send``/``recv`` use the direct
-connection between the two ranks (rendezvous.py builds a full mesh).
+Cost, for a tensor of N bytes among W ranks: the star's all_reduce moves (W − 1)·N bytes
+into rank 0 and (W − 1)·N out of it, in two hops. Large all_reduces take the ring instead
+(ring.py: 2(W − 1)/W·N bytes per rank, in 2(W − 1) hops between neighbours, after one
+round trip of small frames through rank 0 that checks the ranks agree); the star stays for
+small tensors, where one round trip costs less than a ring's many, and for the other
+collectives. Point-to-point ``send``/``recv`` and the ring use the direct connections
+between two ranks (rendezvous.py builds a full mesh).
+
+Order: every operation runs through ``run``: an asynchronous one is queued for the group's
+communication thread (work.py), a synchronous one waits for that queue to empty and runs on
+the caller's thread, so the ranks' operations reach the wire in the order they were called.
 
 Failures: a peer that closes its connection, or is silent for the group's timeout, raises a
 ``DistNetworkError`` naming it; rank 0 then tells the others before raising, and the group
@@ -27,12 +32,14 @@ import selectors
 
 import numpy
 
+from .ring import ring_all_reduce
 from .wire import REPLY, REQUEST, SEND, DistBackendError, DistError, DistNetworkError, Frame
+from .work import Work, Worker
 
 #: the collectives, by their code on the wire
 OPS = (
     "barrier", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce",
-    "gather", "scatter", "reduce_scatter_tensor", "reduce_scatter",
+    "gather", "scatter", "reduce_scatter_tensor", "reduce_scatter", "all_reduce (ring)",
 )  # fmt: skip
 
 
@@ -49,6 +56,8 @@ class ProcessGroup:
         self._seq = 0  # collectives called so far; ranks must agree on it
         self._early: dict[int, list] = {peer: [] for peer in links}  # sends read ahead of recv
         self._broken = ""
+        self._worker = Worker(f"ember-distributed-rank{rank}")  # async_op=True's thread
+        self.sender = Worker(f"ember-distributed-rank{rank}-send")  # the ring's sends
 
     def rank(self) -> int:
         return self._rank
@@ -60,6 +69,9 @@ class ProcessGroup:
         return f"ProcessGroup(rank={self._rank}, size={self._size}, backend={self.backend!r})"
 
     def close(self) -> None:
+        """Finish the queued operations, then close every connection."""
+        self._worker.stop()
+        self.sender.stop()
         for link in self._links.values():
             link.close()
         self._links = {}
@@ -71,7 +83,27 @@ class ProcessGroup:
                 f"rank {self._rank}: the process group can no longer be used: {self._broken}"
             )
 
+    def run(self, operation, async_op: bool = False, result=()) -> Work | None:
+        """Run ``operation()`` in this group's order: queued for the communication thread
+        (returning its Work) when ``async_op``, else on this thread once the queue is empty."""
+        if async_op:
+            self.check_usable()
+            return self._worker.submit(operation, list(result))
+        self._worker.drain()
+        operation()
+        return None
+
+    def link(self, peer: int):
+        return self._links[peer]
+
     # ------------------------------------------------------------ collectives
+    def all_reduce_ring(self, x: numpy.ndarray, rop: int, ufunc, average: bool, error=""):
+        """all_reduce by the ring (ring.py), after a round trip through rank 0 that checks the
+        ranks agree on the call; returns the flat result."""
+        seq = self._seq
+        self.collective("all_reduce (ring)", x, [], rop=rop, error=error)
+        return ring_all_reduce(self, x, ufunc, average, seq, OPS.index("all_reduce"))
+
     def collective(self, op: str, like, sent=(), *, root=-1, rop=0, error="", combine=None):
         """Run one collective; returns the arrays rank 0 gives this rank.
 
@@ -132,10 +164,22 @@ class ProcessGroup:
             raise DistBackendError(problem)
         return out.get(0, [])
 
-    def _next(self, peer: int, kind: int) -> Frame:
-        """The next frame of ``kind`` from ``peer``; sends that arrive first are kept for recv."""
+    def next_frame(self, peer: int, kind: int, into=None) -> Frame:
+        try:
+            return self._next(peer, kind, into)
+        except DistNetworkError as e:
+            self._broken = str(e)
+            raise
+
+    def fail(self, why: str) -> None:
+        """A collective failed half way: the group is broken; tell the peers."""
+        self._abort(why)
+
+    def _next(self, peer: int, kind: int, into=None) -> Frame:
+        """The next frame of ``kind`` from ``peer``; sends that arrive first are kept for recv
+        (``into``: where the ring's chunk may be read, wire.Link.recv)."""
         while True:
-            frame = self._links[peer].recv()
+            frame = self._links[peer].recv(into)
             if frame.kind == SEND:
                 self._early[peer].append(frame)
                 continue
@@ -161,6 +205,7 @@ class ProcessGroup:
 
     # ------------------------------------------------------------ point to point
     def send(self, array: numpy.ndarray, dst: int, tag: int) -> None:
+        self._worker.drain()  # after the collectives called before it, as on the wire
         self.check_usable()
         try:
             frame = Frame(SEND, root=self._rank, tag=tag, dtype=array.dtype.str,
@@ -172,6 +217,7 @@ class ProcessGroup:
 
     def recv(self, like: numpy.ndarray, src: int | None, tag: int) -> tuple[int, numpy.ndarray]:
         """(sender, array) of the first message with ``tag`` from ``src`` (None: any rank)."""
+        self._worker.drain()
         self.check_usable()
         peers = sorted(self._links) if src is None else [src]
         for peer in peers:  # a message read ahead during a collective
@@ -223,16 +269,21 @@ def _disagreement(op: str, requests: dict) -> str:
     if errors:
         return f"{op} failed on " + "; ".join(errors)
     for what, key in (
-        ("called different collectives", lambda f: OPS[f.op] if f.op < len(OPS) else f.op),
+        ("called different collectives", lambda f: _op_name(f).split(" ")[0]),
         ("are at different collective counts (a rank skipped or added one)", lambda f: f.seq),
         ("passed a different root rank (src/dst)", lambda f: f.root),
         ("passed a different reduce op", lambda f: f.rop),
         ("passed tensors of different shapes or dtypes", _signature),
+        ("chose different all_reduce algorithms (is EMBER_ALLREDUCE set alike?)", _op_name),
     ):
         values = {k: key(f) for k, f in requests.items()}
         if len(set(values.values())) > 1:
             return f"{op}: ranks {what}: " + "; ".join(_grouped(values))
     return ""
+
+
+def _op_name(frame: Frame) -> str:
+    return OPS[frame.op] if frame.op < len(OPS) else str(frame.op)
 
 
 def _signature(frame: Frame) -> str:

@@ -26,7 +26,7 @@ _HEADER = struct.Struct("<4sBBBBiiQIIBB")
 _DIM = struct.Struct("<q")
 
 # frame kinds
-HELLO, WELCOME, REQUEST, REPLY, SEND = 1, 2, 3, 4, 5
+HELLO, WELCOME, REQUEST, REPLY, SEND, RING = 1, 2, 3, 4, 5, 6  # RING: a ring step's chunk
 
 _TYPE_CODE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")  # "<f4", "|b1", "<i8", "<c16"
 _MAX_NDIM = 64
@@ -80,6 +80,10 @@ def type_code(array: numpy.ndarray) -> str:
     return code
 
 
+def _fits(array: numpy.ndarray, dtype: numpy.dtype, shape: tuple) -> bool:
+    return array.dtype == dtype and array.shape == shape and array.flags.c_contiguous
+
+
 def _bytes_of(array: numpy.ndarray) -> memoryview:
     return memoryview(numpy.ascontiguousarray(array).reshape(-1).view(numpy.uint8))
 
@@ -122,8 +126,10 @@ class Link:
             raise self._gone(e) from e
 
     # ------------------------------------------------------------ receiving
-    def recv(self) -> Frame:
-        """The next whole frame from the peer; its arrays are fresh NumPy arrays."""
+    def recv(self, into: numpy.ndarray | None = None) -> Frame:
+        """The next whole frame from the peer; its arrays are fresh NumPy arrays, or its one
+        array is read straight into ``into`` when it is a ring step's chunk and ``into`` is
+        contiguous and of its dtype and shape (no allocation, no copy)."""
         head = _HEADER.unpack(self._exact(_HEADER.size))
         magic, kind, op, rop, status, root, tag, seq, count, n_msg, n_dtype, ndim = head
         if magic != MAGIC:
@@ -142,6 +148,11 @@ class Link:
             if any(n < 0 for n in shape):
                 raise DistBackendError(f"rank {self.me}: negative shape {shape} from {self.peer}")
             dtype = checked_dtype(code)
+            if count == 1 and kind == RING and into is not None and _fits(into, dtype, shape):
+                if into.size:
+                    self._exact_into(memoryview(into.reshape(-1).view(numpy.uint8)))
+                frame.arrays.append(into)
+                return frame
             for _ in range(count):
                 try:
                     a = numpy.empty(shape, dtype)
