@@ -8,13 +8,23 @@ gives rank r the gradient g_r of its local loss; DDP replaces every parameter's 
 so with the mean loss on equal slices each replica steps as one process would on the whole
 batch, and the replicas stay identical without ever sending parameters again.
 
-When: every parameter gets a post-accumulate-grad hook. ember's backward accumulates leaf
-gradients once, after the sweep (autograd.py), so there is no computation left to overlap
-with communication: when the last expected gradient has arrived, the hook all-reduces them
-all, bucket by bucket (``bucket_cap_mb`` bounds each flat buffer; parameters in reverse
-order, one dtype per bucket, as torch groups them). ``no_sync()`` skips this for the
-backward of a forward run inside it, so gradients accumulate locally and the next synced
-backward averages the accumulated sum.
+When: parameters are grouped into buckets (``bucket_cap_mb``, 25 by default as torch's,
+bounds each flat buffer; parameters in reverse order, one dtype per bucket, as torch groups
+them). ember's engine accumulates leaf gradients into ``.grad`` only after the whole sweep
+(autograd.py), so to overlap, a synced forward puts an observer on backward (early_grads.py)
+that computes each parameter's gradient, the same bits the engine will accumulate, as soon
+as the last op feeding it has run backward. When a bucket's last gradient is known it is
+flattened, divided by W and its all_reduce launched with ``async_op=True``: the group's
+communication thread sends it while backward goes on through the earlier layers. Buckets
+are launched in bucket order only (bucket k after buckets 0 … k − 1), so every rank queues
+the same collectives in the same order. The post-accumulate-grad hook of the last expected
+gradient (the end of backward) reduces the last bucket on this thread (nothing is left to
+overlap it with), waits for the others and writes the averages into ``.grad``: backward
+returns with the gradients reduced, as torch's does. ``overlap=False`` (ember's own switch)
+reduces every bucket in that last hook instead; the results are the same bits.
+
+``no_sync()`` skips all this for the backward of a forward run inside it, so gradients
+accumulate locally and the next synced backward averages the accumulated sum.
 
 Parameters that get no gradient: with ``find_unused_parameters=True`` forward walks the
 output's graph, and parameters outside it count as zero on this rank (a parameter no rank
@@ -32,9 +42,10 @@ from contextlib import contextmanager
 
 from ... import distributed as dist
 from ...backend import xp
-from ...function import is_grad_enabled
+from ...function import is_grad_enabled, observers
 from ...tensor import Tensor
 from ..module import Module
+from .early_grads import EarlyGradients
 
 _MB = 1 << 20
 
@@ -54,8 +65,10 @@ class DistributedDataParallel(Module):
     ``device_ids`` (None or one device) and ``output_device`` are accepted for torch's code:
     an ember process runs on one device (EMBER_DEVICE, CUDA_VISIBLE_DEVICES), and a GPU's
     gradients are averaged through the host. ``check_reduction``, ``gradient_as_bucket_view``
-    and ``static_graph`` are accepted and change nothing here. ``state_dict()`` keys start
-    with "module.", as torch's; save ``ddp.module.state_dict()`` for a plain model.
+    and ``static_graph`` are accepted and change nothing here. ``overlap`` (ember's own,
+    default True) launches each bucket's all_reduce during backward (see above).
+    ``state_dict()`` keys start with "module.", as torch's; save ``ddp.module.state_dict()``
+    for a plain model.
     """
 
     def __init__(self, module: Module, device_ids=None, output_device=None, dim: int = 0,
@@ -63,7 +76,7 @@ class DistributedDataParallel(Module):
                  bucket_cap_mb: float | None = None, find_unused_parameters: bool = False,
                  check_reduction: bool = False, gradient_as_bucket_view: bool = False,
                  static_graph: bool = False, forward_sync_buffers: bool | None = None,
-                 **options) -> None:  # fmt: skip
+                 overlap: bool = True, **options) -> None:  # fmt: skip
         super().__init__()
         unsupported = sorted(k for k, v in options.items() if v not in (None, False))
         if unsupported:
@@ -95,6 +108,12 @@ class DistributedDataParallel(Module):
         self._params = [p for _, p in named]
         cap = (25 if bucket_cap_mb is None else bucket_cap_mb) * _MB
         self._buckets = _make_buckets(self._params, cap)
+        self._bucket_of = {i: b for b, (_, members) in enumerate(self._buckets) for i in members}
+        self.overlap = bool(overlap)  # launch each bucket's all_reduce once it is ready
+        self._left: list[int] = []  # per bucket: gradients still to arrive this backward
+        self._launched: list = []  # (members, flat buffer, Work or None), in bucket order
+        self._early: dict[int, object] = {}  # gradients known before the engine accumulates
+        self._observer = EarlyGradients(self._params, _early_hook(weakref.ref(self)))
         if init_sync:
             self._verify_same_model()
             states = list(module.parameters())
@@ -123,9 +142,15 @@ class DistributedDataParallel(Module):
             buffers = list(self.module.buffers())
             if buffers:
                 _broadcast_coalesced(buffers, self._group.rank())
+        self._unobserve()
         out = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = sync
         self._armed, self._ready, self._unused = sync, set(), set()
+        self._left = [len(members) for _, members in self._buckets]
+        self._launched, self._early = [], {}
+        if sync and self._overlaps():
+            self._observer.reset()
+            observers.append(self._observer)  # until this backward ends (_finish)
         if sync:
             self._waiting = len(self._params)
             if self.find_unused_parameters:
@@ -166,36 +191,79 @@ class DistributedDataParallel(Module):
             )
         self._ready.add(i)
         self._waiting -= 1
+        if i not in self._early:
+            self._bucket_done(i)
+        elif not _same_sample(self._early[i], self._params[i].grad.array):
+            raise RuntimeError(
+                f"DistributedDataParallel: the gradient of {self._names[i]!r} that backward"
+                " accumulated differs from the one computed during the sweep to overlap its"
+                " all_reduce (ember/nn/parallel/early_grads.py); pass overlap=False"
+            )
         if self._waiting == 0:
             self._finish()
 
+    def _early_ready(self, i: int, gradient) -> None:
+        """Parameter i's gradient, known during the sweep (early_grads.py)."""
+        if self._armed and i not in self._early and i not in self._ready:
+            self._early[i] = gradient
+            self._bucket_done(i)
+
+    def _bucket_done(self, i: int) -> None:
+        """Count i off its bucket; launch, in bucket order, every bucket now complete (the
+        last one is left to _finish, which runs it on this thread: nothing left to overlap)."""
+        if not self._overlaps():
+            return
+        self._left[self._bucket_of[i]] -= 1
+        while len(self._launched) < len(self._buckets) - 1 and not self._left[len(self._launched)]:
+            dtype, members = self._buckets[len(self._launched)]
+            self._launch(members, dtype, async_op=True)
+
+    def _launch(self, members: list, dtype, async_op: bool) -> None:
+        """Flatten the bucket's gradients (÷ W) and all-reduce them (in the background)."""
+        params, parts = self._params, []
+        for i in members:
+            p = params[i]
+            g = self._early.get(i)
+            if g is None:
+                g = p.grad.array if p.grad is not None else xp.zeros_like(p.array)
+            parts.append(g.reshape(-1).astype(dtype, copy=False))
+        flat = xp.concatenate(parts) if parts else xp.zeros(0, dtype)
+        flat /= self._group.size()  # before the sum, as torch divides: Σ_r (g_r / W)
+        work = dist.all_reduce(flat, async_op=async_op) if members else None
+        self._launched.append((members, flat, work))
+
     def _finish(self) -> None:
-        """Average every expected gradient over the ranks, bucket by bucket, in a fixed order."""
-        self._armed, self._ready = False, set()
-        params, world = self._params, self._group.size()
+        """Launch the buckets not launched yet, wait for all, and write the averages."""
+        self._armed = False
+        self._unobserve()
+        params = self._params
         used = [True] * len(params)
         if self.find_unused_parameters:  # a parameter no rank used keeps its .grad
             flags = xp.asarray([p.grad is not None for p in params], dtype=xp.uint8)
             dist.all_reduce(flags, op=dist.ReduceOp.MAX)
             used = [bool(f) for f in flags.tolist()]
-        for dtype, members in self._buckets:
-            members = [i for i in members if used[i]]
-            if not members:
-                continue
-            parts = []
-            for i in members:
-                p = params[i]
-                g = p.grad.array if p.grad is not None else xp.zeros_like(p.array)
-                parts.append(g.reshape(-1).astype(dtype, copy=False))
-            flat = xp.concatenate(parts)
-            flat /= world  # before the sum, as torch divides: Σ_r (g_r / W)
-            dist.all_reduce(flat)
+        for dtype, members in self._buckets[len(self._launched) :]:
+            last = len(self._launched) == len(self._buckets) - 1
+            self._launch([i for i in members if used[i]], dtype, self.overlap and not last)
+        self._early, self._ready = {}, set()
+        launched, self._launched = self._launched, []
+        for members, flat, work in launched:
+            if work is not None:
+                work.wait()
             offset = 0
             for i in members:
                 shape = params[i].array.shape
                 n = params[i].array.size
                 params[i].grad = Tensor(flat[offset : offset + n].reshape(shape))
                 offset += n
+
+    def _overlaps(self) -> bool:
+        """Whether buckets are launched during backward (one bucket: nothing to overlap)."""
+        return self.overlap and not self.find_unused_parameters and len(self._buckets) > 1
+
+    def _unobserve(self) -> None:
+        if self._observer in observers:  # (compared by identity: no __eq__)
+            observers.remove(self._observer)
 
     # ------------------------------------------------------------ construction checks
     def _verify_same_model(self) -> None:
@@ -224,6 +292,24 @@ def _ready_hook(owner: weakref.ref, i: int):
             ddp._grad_ready(i)
 
     return hook
+
+
+def _same_sample(a, b) -> bool:
+    """Whether ~64 evenly spaced elements of a and b have the same bits (a cheap check)."""
+    if a.shape != b.shape or a.dtype != b.dtype:
+        return False
+    a, b = a.reshape(-1), b.reshape(-1)
+    step = max(1, a.size // 64)
+    return a[::step].tobytes() == b[::step].tobytes()
+
+
+def _early_hook(owner: weakref.ref):
+    def on_ready(i: int, gradient) -> None:
+        ddp = owner()
+        if ddp is not None:
+            ddp._early_ready(i, gradient)
+
+    return on_ready
 
 
 def _make_buckets(params: list, cap_bytes: float) -> list:
