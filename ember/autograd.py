@@ -8,8 +8,11 @@ node after all its consumers: the engine keeps a heap of the nodes that have
 received a gradient and pops the newest (as PyTorch orders by sequence number). No
 recursion and no separate topological sort, so a chain of a hundred thousand ops is
 as easy as three. Leaf gradients are summed over their consumers and go back to the Tensor
-once, after the sweep, through ``leaf._accumulate_grad(g)``; the engine knows nothing else
-about Tensors, so it sits below ``tensor.py``.
+once, through ``leaf._accumulate_grad(g)``: after the sweep, or, for a leaf with
+post-accumulate-grad hooks, as soon as the last edge into it has run (torch's AccumulateGrad
+timing: DistributedDataParallel launches a bucket's all_reduce from those hooks while the
+sweep goes on through the earlier layers). The engine knows nothing else about Tensors, so
+it sits below ``tensor.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,11 @@ from .function import backward_started, observers
 
 #: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
 sequence = itertools.count()
+
+#: register_post_accumulate_grad_hook's hooks by id(leaf) (tensor_misc.py registers them,
+#: Tensor._accumulate_grad calls them). While any leaf has one, the engine counts the edges
+#: into those leaves before the sweep and accumulates each as soon as its count runs out.
+post_accumulate_hooks: dict[int, list] = {}
 
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or to use saved values after"
@@ -75,6 +83,25 @@ def free(fn) -> None:
             p._used -= 1
 
 
+def awaited_edges(root_fn) -> dict[int, int]:
+    """How many edges of the graph below ``root_fn`` lead into each leaf that has
+    post-accumulate-grad hooks: one walk over the nodes, only while such hooks exist."""
+    counts: dict[int, int] = {}
+    seen, stack = {id(root_fn)}, [root_fn]
+    while stack:
+        for p in stack.pop().parents:
+            if p is None:
+                continue
+            ctx = p._ctx
+            if ctx is None:
+                if post_accumulate_hooks.get(id(p)):
+                    counts[id(p)] = counts.get(id(p), 0) + 1
+            elif id(ctx) not in seen:
+                seen.add(id(ctx))
+                stack.append(ctx)
+    return counts
+
+
 def run_backward(root, g, retain_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf)·g into every leaf's ``.grad``.
 
@@ -89,8 +116,10 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
     grads, heap = {}, []  # heap of (-seq, fn): seq is unique, so Functions are never compared
     push_grad(grads, heap, root_fn, root._idx, g)
     # a leaf's contributions are summed here and accumulated once, after the sweep (torch's
-    # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share
+    # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share; a
+    # leaf with post-accumulate hooks as soon as its last edge has run (awaited_edges)
     leaves = {}
+    awaited = awaited_edges(root_fn) if post_accumulate_hooks else None
     while heap:
         fn = heappop(heap)[1]
         gys = grads.pop(fn)
@@ -106,6 +135,9 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)
         for p, gi in zip(fn.parents, in_grads):
+            if awaited and p is not None and id(p) in awaited:
+                _count_off(awaited, leaves, p, gi)
+                continue
             if gi is None or p is None:
                 continue
             ctx = p._ctx
@@ -126,6 +158,21 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             free(fn)
     for leaf, g in leaves.values():
         leaf._accumulate_grad(g)
+
+
+def _count_off(awaited: dict, leaves: dict, p, gi) -> None:
+    """One edge into an awaited leaf has run: sum its gradient (None adds nothing); when it
+    was the last, accumulate the leaf now (its hooks run during the sweep)."""
+    if gi is not None:
+        add_leaf_grad(leaves, p, gi)
+    left = awaited[id(p)] - 1
+    if left:
+        awaited[id(p)] = left
+        return
+    del awaited[id(p)]
+    entry = leaves.pop(id(p), None)
+    if entry is not None:
+        p._accumulate_grad(entry[1])
 
 
 from .autograd_grad import grad  # noqa: E402, F401 - ember.autograd.grad

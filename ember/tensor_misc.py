@@ -16,7 +16,7 @@ import warnings
 import weakref
 from typing import TYPE_CHECKING
 
-from . import backend
+from . import autograd, backend
 from .backend import xp
 from .function import no_grad
 
@@ -24,8 +24,9 @@ if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
 
 #: register_post_accumulate_grad_hook's hooks by id(leaf), as tensor.py's _leaf_hooks (a
-#: finalizer drops the entry with the tensor); Tensor._accumulate_grad calls them.
-post_accumulate_hooks: dict[int, list] = {}
+#: finalizer drops the entry with the tensor); Tensor._accumulate_grad calls them, and the
+#: engine accumulates these leaves as soon as they are complete (autograd.py keeps the dict)
+post_accumulate_hooks = autograd.post_accumulate_hooks
 
 
 def get_grad(t):

@@ -162,8 +162,8 @@ def ddp_overlap(rank: int, world: int, out: dict, info: dict) -> None:
     original = dist.all_reduce
 
     def spy(tensor, op=dist.ReduceOp.SUM, group=None, async_op=False):
-        # async, and whether backward's sweep is still running (no gradient accumulated yet)
-        calls.append([bool(async_op), not current["model"]._ready])
+        # async, and whether backward's sweep is still running (gradients still to come)
+        calls.append([bool(async_op), current["model"]._waiting > 0])
         return original(tensor, op=op, group=group, async_op=async_op)
 
     dist.all_reduce = spy

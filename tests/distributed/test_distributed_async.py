@@ -79,7 +79,7 @@ def test_ddp_overlapped_buckets_equal_the_synchronous_path_bitwise(ddp_ranks):
                 synced = arrays[r][key.replace("_1_", "_0_")]
                 assert synced.tobytes() == overlapped.tobytes(), key
     for r in (0, 1):  # per step: every bucket but the last async, launched during the sweep
-        for algo in ("star", "ring"):  # (before ember's engine accumulates any gradient)
+        for algo in ("star", "ring"):  # (while gradients of earlier layers are still to come)
             step = [[True, True]] * (buckets - 1) + [[False, False]]
             assert infos[r][f"{algo}_1_calls"] == step * 3
             assert infos[r][f"{algo}_0_calls"] == [[False, False]] * (3 * buckets)

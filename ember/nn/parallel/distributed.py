@@ -10,10 +10,9 @@ batch, and the replicas stay identical without ever sending parameters again.
 
 When: parameters are grouped into buckets (``bucket_cap_mb``, 25 by default as torch's,
 bounds each flat buffer; parameters in reverse order, one dtype per bucket, as torch groups
-them). ember's engine accumulates leaf gradients into ``.grad`` only after the whole sweep
-(autograd.py), so to overlap, a synced forward puts an observer on backward (early_grads.py)
-that computes each parameter's gradient, the same bits the engine will accumulate, as soon
-as the last op feeding it has run backward. When a bucket's last gradient is known it is
+them). ember's engine accumulates a leaf that has post-accumulate-grad hooks as soon as the
+last edge into it has run (autograd.py, torch's AccumulateGrad timing), and each parameter's
+hook counts it off its bucket. When a bucket's last gradient is in ``.grad`` it is
 flattened, divided by W and its all_reduce launched with ``async_op=True``: the group's
 communication thread sends it while backward goes on through the earlier layers. Buckets
 are launched in bucket order only (bucket k after buckets 0 … k − 1), so every rank queues
@@ -42,10 +41,9 @@ from contextlib import contextmanager
 
 from ... import distributed as dist
 from ...backend import xp
-from ...function import is_grad_enabled, observers
+from ...function import is_grad_enabled
 from ...tensor import Tensor
 from ..module import Module
-from .early_grads import EarlyGradients
 
 _MB = 1 << 20
 
@@ -112,8 +110,6 @@ class DistributedDataParallel(Module):
         self.overlap = bool(overlap)  # launch each bucket's all_reduce once it is ready
         self._left: list[int] = []  # per bucket: gradients still to arrive this backward
         self._launched: list = []  # (members, flat buffer, Work or None), in bucket order
-        self._early: dict[int, object] = {}  # gradients known before the engine accumulates
-        self._observer = EarlyGradients(self._params, _early_hook(weakref.ref(self)))
         if init_sync:
             self._verify_same_model()
             states = list(module.parameters())
@@ -142,15 +138,11 @@ class DistributedDataParallel(Module):
             buffers = list(self.module.buffers())
             if buffers:
                 _broadcast_coalesced(buffers, self._group.rank())
-        self._unobserve()
         out = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = sync
         self._armed, self._ready, self._unused = sync, set(), set()
         self._left = [len(members) for _, members in self._buckets]
-        self._launched, self._early = [], {}
-        if sync and self._overlaps():
-            self._observer.reset()
-            observers.append(self._observer)  # until this backward ends (_finish)
+        self._launched = []
         if sync:
             self._waiting = len(self._params)
             if self.find_unused_parameters:
@@ -191,22 +183,9 @@ class DistributedDataParallel(Module):
             )
         self._ready.add(i)
         self._waiting -= 1
-        if i not in self._early:
-            self._bucket_done(i)
-        elif not _same_sample(self._early[i], self._params[i].grad.array):
-            raise RuntimeError(
-                f"DistributedDataParallel: the gradient of {self._names[i]!r} that backward"
-                " accumulated differs from the one computed during the sweep to overlap its"
-                " all_reduce (ember/nn/parallel/early_grads.py); pass overlap=False"
-            )
+        self._bucket_done(i)
         if self._waiting == 0:
             self._finish()
-
-    def _early_ready(self, i: int, gradient) -> None:
-        """Parameter i's gradient, known during the sweep (early_grads.py)."""
-        if self._armed and i not in self._early and i not in self._ready:
-            self._early[i] = gradient
-            self._bucket_done(i)
 
     def _bucket_done(self, i: int) -> None:
         """Count i off its bucket; launch, in bucket order, every bucket now complete (the
@@ -223,9 +202,7 @@ class DistributedDataParallel(Module):
         params, parts = self._params, []
         for i in members:
             p = params[i]
-            g = self._early.get(i)
-            if g is None:
-                g = p.grad.array if p.grad is not None else xp.zeros_like(p.array)
+            g = p.grad.array if p.grad is not None else xp.zeros_like(p.array)
             parts.append(g.reshape(-1).astype(dtype, copy=False))
         flat = xp.concatenate(parts) if parts else xp.zeros(0, dtype)
         flat /= self._group.size()  # before the sum, as torch divides: Σ_r (g_r / W)
@@ -235,7 +212,6 @@ class DistributedDataParallel(Module):
     def _finish(self) -> None:
         """Launch the buckets not launched yet, wait for all, and write the averages."""
         self._armed = False
-        self._unobserve()
         params = self._params
         used = [True] * len(params)
         if self.find_unused_parameters:  # a parameter no rank used keeps its .grad
@@ -245,7 +221,7 @@ class DistributedDataParallel(Module):
         for dtype, members in self._buckets[len(self._launched) :]:
             last = len(self._launched) == len(self._buckets) - 1
             self._launch([i for i in members if used[i]], dtype, self.overlap and not last)
-        self._early, self._ready = {}, set()
+        self._ready = set()
         launched, self._launched = self._launched, []
         for members, flat, work in launched:
             if work is not None:
@@ -260,10 +236,6 @@ class DistributedDataParallel(Module):
     def _overlaps(self) -> bool:
         """Whether buckets are launched during backward (one bucket: nothing to overlap)."""
         return self.overlap and not self.find_unused_parameters and len(self._buckets) > 1
-
-    def _unobserve(self) -> None:
-        if self._observer in observers:  # (compared by identity: no __eq__)
-            observers.remove(self._observer)
 
     # ------------------------------------------------------------ construction checks
     def _verify_same_model(self) -> None:
@@ -292,24 +264,6 @@ def _ready_hook(owner: weakref.ref, i: int):
             ddp._grad_ready(i)
 
     return hook
-
-
-def _same_sample(a, b) -> bool:
-    """Whether ~64 evenly spaced elements of a and b have the same bits (a cheap check)."""
-    if a.shape != b.shape or a.dtype != b.dtype:
-        return False
-    a, b = a.reshape(-1), b.reshape(-1)
-    step = max(1, a.size // 64)
-    return a[::step].tobytes() == b[::step].tobytes()
-
-
-def _early_hook(owner: weakref.ref):
-    def on_ready(i: int, gradient) -> None:
-        ddp = owner()
-        if ddp is not None:
-            ddp._early_ready(i, gradient)
-
-    return on_ready
 
 
 def _make_buckets(params: list, cap_bytes: float) -> list:
