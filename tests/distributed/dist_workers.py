@@ -261,7 +261,9 @@ def ddp(rank: int, world: int, out: dict, info: dict) -> None:
 SCENARIOS = {"collectives": collectives, "errors": errors, "ddp": ddp}
 
 
-def main(scenario: str, outdir: str) -> None:
+def main(scenario: str, outdir: str, scenarios: dict = SCENARIOS) -> None:
+    """Run one scenario on this rank; what it put in ``out`` and ``info`` goes to the folder
+    (rank{r}.npz, rank{r}.json) even when it raised. dist_workers_ring.py reuses this."""
     dist.init_process_group("gloo", timeout=timedelta(seconds=20))
     rank, world = dist.get_rank(), dist.get_world_size()
     out, info = {}, {}
@@ -275,7 +277,7 @@ def main(scenario: str, outdir: str) -> None:
 
     info["save"] = save
     try:
-        SCENARIOS[scenario](rank, world, out, info)
+        scenarios[scenario](rank, world, out, info)
         info["torch_loaded"] = "torch" in sys.modules  # ember must never import it
     finally:
         save()

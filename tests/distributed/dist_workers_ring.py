@@ -4,12 +4,9 @@ data the tests recompute. Results go to OUTDIR/rank{r}.npz and OUTDIR/rank{r}.js
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from datetime import timedelta
-from pathlib import Path
 
 import numpy as np
 
@@ -18,6 +15,7 @@ import ember.distributed as dist
 import ember.nn.functional as F
 from ember import nn
 from ember.nn.parallel import DistributedDataParallel as DDP
+from tests.distributed import dist_workers
 
 DTYPES = ("float32", "float64", "int64", "int32")
 SIZES = (1, 2, 5, 67, 1001)  # 1 and 2: fewer elements than 3 ranks, so some chunks are empty
@@ -198,24 +196,7 @@ SCENARIOS = {"ring": ring, "async": asynchronous, "ddp_overlap": ddp_overlap}
 
 
 def main(scenario: str, outdir: str) -> None:
-    dist.init_process_group("gloo", timeout=timedelta(seconds=20))
-    rank, world = dist.get_rank(), dist.get_world_size()
-    out, info = {}, {}
-    folder = Path(outdir)
-
-    def save() -> None:
-        np.savez(folder / f"rank{rank}.npz", **out)
-        (folder / f"rank{rank}.json").write_text(
-            json.dumps({k: v for k, v in info.items() if k != "save"})
-        )
-
-    info["save"] = save
-    try:
-        SCENARIOS[scenario](rank, world, out, info)
-    finally:
-        save()
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    dist_workers.main(scenario, outdir, SCENARIOS)
 
 
 if __name__ == "__main__":

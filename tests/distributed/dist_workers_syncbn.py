@@ -7,9 +7,7 @@ Every scenario runs several checks in one spawn, so a test run starts few proces
 
 from __future__ import annotations
 
-import json
 import sys
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +17,7 @@ import ember.distributed as dist
 import ember.nn.functional as F
 from ember import nn
 from ember.nn.parallel import DistributedDataParallel as DDP
+from tests.distributed import dist_workers
 from tests.distributed.dist_harness import run_ranks as harness_run_ranks
 
 #: name: (shape after the batch dimension, dtype, SyncBatchNorm keywords)
@@ -168,17 +167,7 @@ SCENARIOS = {"syncbn": syncbn}
 
 
 def main(scenario: str, outdir: str) -> None:
-    dist.init_process_group("gloo", timeout=timedelta(seconds=20))
-    rank, world = dist.get_rank(), dist.get_world_size()
-    out, info = {}, {}
-    folder = Path(outdir)
-    try:
-        SCENARIOS[scenario](rank, world, out, info)
-        info["torch_loaded"] = "torch" in sys.modules  # ember must never import it
-    finally:
-        np.savez(folder / f"rank{rank}.npz", **out)
-        (folder / f"rank{rank}.json").write_text(json.dumps(info))
-    dist.destroy_process_group()
+    dist_workers.main(scenario, outdir, SCENARIOS)
 
 
 def run_ranks(scenario: str, world_size: int, outdir: Path, timeout: float = 60.0):
