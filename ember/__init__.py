@@ -77,6 +77,7 @@ from .torch_index_shape import *  # noqa: F403 - index_put … vstack, in its __
 from .torch_int_math import *  # noqa: F403 - frexp … copysign, in its __all__
 from .torch_linalg_funcs import *  # noqa: F403 - addbmm … vdot, in its __all__
 from .torch_math import *  # noqa: F403 - torch's further maths (tan … cdist), in its __all__
+from .torch_math_complex import *  # noqa: F403 - real, imag, angle, complex, polar, view_as_*
 from .torch_misc import *  # noqa: F403 - empty_like … windows, RNG state, in its __all__
 from .torch_nn_functions import *  # noqa: F403 - slice_scatter …, torch.conv2d …, in its __all__
 from .torch_special_linalg import *  # noqa: F403 - i0 … lu_unpack, in its __all__
@@ -86,6 +87,8 @@ bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
 long = int64
 float = float32  # noqa: A001
 double = float64
+complex64 = cfloat = backend.xp.complex64
+complex128 = cdouble = backend.xp.complex128
 
 __version__ = "0.1.0"
 
@@ -93,4 +96,4 @@ __version__ = "0.1.0"
 # further API (custom Functions, autograd.functional, gradgradcheck) and torch.func, attached
 # to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
 # itself is imported on the first export)
-from . import autograd_api, func, onnx, special, testing, utils  # noqa: E402, F401
+from . import autograd_api, fft, func, onnx, special, testing, utils  # noqa: E402, F401

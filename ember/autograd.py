@@ -21,6 +21,7 @@ import itertools
 from heapq import heappop, heappush
 
 from .function import backward_started, observers
+from .ops.complex import complex_backward
 
 #: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
 sequence = itertools.count()
@@ -130,7 +131,11 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             _output_hooks(d, gys)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
-        in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
+        g0 = gys[0]
+        if fn.complex_in or (g0 is not None and g0.dtype.kind == "c"):  # ops/complex.py
+            in_grads = complex_backward(fn, gys)
+        else:
+            in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(g0)
         if observers:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)

@@ -22,6 +22,7 @@ from heapq import heappop
 
 from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, free, push_grad
 from .function import backward_started, observers
+from .ops.complex import complex_backward
 
 
 def _as_tuple(x) -> tuple:
@@ -131,6 +132,13 @@ def grad(
     if create_graph:  # every step recorded, so the gradients can be differentiated again
         from .autograd_higher import recorded_grad
 
+        if any(g.dtype.kind == "c" for _, g in seeds) or any(
+            p is not None and p.array.dtype.kind == "c" for fn in needed for p in fn.parents
+        ):
+            raise TypeError(
+                "create_graph=True (double backward) is real-only in ember: a complex"
+                " gradient cannot be recorded for differentiation"
+            )
         as_tensor = {id(go): go for go in gos if isinstance(go, Tensor)}
         seeds = [(out, as_tensor.get(id(go), Tensor(g))) for (out, g), go in zip(seeds, gos)]
         return recorded_grad(seeds, ins, wanted, needed, allow_unused, materialize_grads)
@@ -161,7 +169,11 @@ def grad(
         _output_hooks(fn.__dict__, gys)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
-        in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(gys[0])
+        g0 = gys[0]
+        if fn.complex_in or (g0 is not None and g0.dtype.kind == "c"):  # ops/complex.py
+            in_grads = complex_backward(fn, gys)
+        else:
+            in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(g0)
         if observers:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)

@@ -47,6 +47,8 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype
     if dtype is None and a.dtype == xp.float64 and not hasattr(data, "dtype"):
         a = a.astype(backend.DEFAULT_DTYPE)
+    elif dtype is None and a.dtype == xp.complex128 and not hasattr(data, "dtype"):
+        a = a.astype(xp.complex128 if backend.DEFAULT_DTYPE == xp.float64 else xp.complex64)
     return Tensor(a, requires_grad=requires_grad)
 
 

@@ -70,9 +70,11 @@ def gradcheck(
     """Check ``fn``'s derivatives w.r.t. every input that requires grad (see the module
     docstring for what each check compares).
 
-    ``inputs`` is a tuple of Tensors (float64: inputs of another float dtype that require grad
-    are refused). ``fn`` returns a Tensor or a tuple of Tensors; only outputs that require
-    grad are checked. Returns True, or raises :class:`GradcheckError` naming the input, the
+    ``inputs`` is a tuple of Tensors (float64 or complex128: inputs of another float dtype
+    that require grad are refused; complex inputs and outputs are checked as (Re, Im) pairs,
+    as torch does, so each complex gradient is held to g_z = ∂L/∂x + i·∂L/∂y). ``fn``
+    returns a Tensor or a tuple of Tensors; only outputs that require grad are checked.
+    Returns True, or raises :class:`GradcheckError` naming the input, the
     index and both values, and the largest difference over the Jacobian (False with
     ``raise_exception=False``); :func:`gradcheck_report` gives those numbers without a test.
 
@@ -104,6 +106,7 @@ def gradcheck(
         )
     if check_batched_forward_grad:
         raise NotImplementedError(_NO_BATCHED_FORWARD)
+    fn, inputs = _realified(fn, inputs)
     inputs, wrt, outs, out_idx = _evaluate(fn, inputs, "gradcheck")
     try:
         jac = None
@@ -144,10 +147,41 @@ def gradcheck_report(fn, inputs, eps: float = 1e-6) -> dict[int, JacobianDiffere
     ``inputs`` are as for :func:`gradcheck` (float64 inputs that require grad). In float64
     with ε = 1e-6 a correct smooth function is typically within 1e-8 to 1e-10.
     """
+    fn, inputs = _realified(fn, inputs)
     inputs, wrt, outs, out_idx = _evaluate(fn, inputs, "gradcheck_report")
     numeric = _numerical_jacobian(fn, inputs, wrt, out_idx, eps)
     analytic = _analytical_jacobian(inputs, outs, wrt, out_idx)
     return {k: _difference(k, inputs, outs, out_idx, analytic, numeric) for k in wrt}
+
+
+def _realified(fn, inputs):
+    """Complex numbers checked as torch does: each complex input that requires grad becomes
+    a float64 tensor of (Re, Im) pairs (view_as_real: its real and imaginary parts are
+    perturbed separately) and each complex output its view_as_real. The real Jacobian of
+    (Re, Im) → (Re, Im) then holds every complex gradient to torch's convention
+    g_z = ∂L/∂x + i·∂L/∂y, through view_as_complex's and view_as_real's own backward."""
+    from .torch_math_complex import view_as_complex, view_as_real
+
+    inputs = tuple(_as_tuple(inputs))
+    cplx = [isinstance(x, Tensor) and x.requires_grad and x.array.dtype.kind == "c"
+            for x in inputs]  # fmt: skip
+    if any(cplx):
+        inputs = tuple(
+            Tensor(view_as_real(x.detach()).array, requires_grad=True) if c else x
+            for x, c in zip(inputs, cplx)
+        )
+
+    def real_fn(*args):
+        args = [view_as_complex(a) if c else a for a, c in zip(args, cplx)]
+        outs = fn(*args)
+        one = not isinstance(outs, (tuple, list))
+        outs = [
+            view_as_real(o) if isinstance(o, Tensor) and o.array.dtype.kind == "c" else o
+            for o in ((outs,) if one else outs)
+        ]
+        return outs[0] if one else tuple(outs)
+
+    return real_fn, inputs
 
 
 def _evaluate(fn, inputs, caller: str):

@@ -55,6 +55,8 @@ def promote_types(da, db):
     """torch.promote_types for two dtypes: the higher category's dtype, else NumPy's widening
     within the category (int32 with int64 is int64, float32 with float64 float64)."""
     ca, cb = category(da), category(db)
+    if ca == 3 and cb == 2 or ca == 2 and cb == 3:  # complex64 with float64 is complex128
+        return backend.xp.promote_types(da, db)
     if ca != cb:
         return da if ca > cb else db
     return backend.xp.promote_types(da, db)
@@ -68,6 +70,8 @@ def pair_target(a, b):
         return None
     ca, cb = category(da), category(db)
     if ca != cb:  # the higher category's operand decides, whichever has dimensions
+        if ca + cb == 5 and not (a.ndim == 0 or b.ndim == 0):  # complex64 with float64: c128
+            return promote_types(da, db)
         return da if ca > cb else db
     a0, b0 = a.ndim == 0, b.ndim == 0
     if a0 != b0:  # a 0-dim operand does not widen a dimensioned one of its category

@@ -112,6 +112,8 @@ def apply(cls: type[Function], *inputs, **constants):
         for t in fn.parents:
             if t is not None:  # one more live op whose backward an in-place change would mislead
                 t._used = getattr(t, "_used", 0) + 1
+                if t.array.dtype.kind == "c":  # its backward takes torch's complex rules
+                    fn.complex_in = True
         fn.freed = False
         fn.seq = next(sequence)
         ctx = fn
@@ -200,7 +202,9 @@ class Tensor(
             a = a.astype(dtype, copy=False)
         elif not hasattr(data, "dtype") and a.dtype == xp.float64:
             a = a.astype(backend.DEFAULT_DTYPE)  # Python floats become float32, as in torch
-        if requires_grad and a.dtype.kind != "f":
+        elif not hasattr(data, "dtype") and a.dtype == xp.complex128:  # complex64, as torch
+            a = a.astype(xp.complex128 if backend.DEFAULT_DTYPE == xp.float64 else xp.complex64)
+        if requires_grad and a.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require grad, got dtype {a.dtype}")
         self.array = a
         self.grad = None
@@ -315,7 +319,7 @@ class Tensor(
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("you can only change requires_grad of leaf tensors; use detach()")
-        if requires_grad and self.array.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind not in "fc":
             raise TypeError(f"only floating-point tensors can require grad, got {self.dtype}")
         self.requires_grad = requires_grad
         return self
@@ -323,18 +327,10 @@ class Tensor(
     def astype(self, dtype) -> Tensor:
         if self.array.dtype == dtype:
             return self
-        kind = xp.dtype(dtype).kind
-        if self.requires_grad and kind == "f":
+        if self.requires_grad and xp.dtype(dtype).kind in "fc":
+            # real → complex keeps the real part of the gradient, complex → real sends back a
+            # complex one with Im = 0 (torch's rules; ops/complex.py)
             return apply(S.Astype, self, dtype=dtype)
-        if kind == "c" and self.requires_grad and _grad_state.enabled:
-            # torch would carry the gradient through complex numbers; ember's autograd is
-            # real-only, and a silent cut would leave a wrong gradient on this tensor
-            raise TypeError(
-                f"a tensor that requires grad ({self.array.dtype}, shape {tuple(self.shape)})"
-                f" cannot become {xp.dtype(dtype)}: ember's autograd differentiates real"
-                " tensors only, and the cast would drop the gradient (wrong .grad, no error)."
-                " Use .detach() first, or keep real and imaginary parts as two real tensors"
-            )
         return Tensor(self.array.astype(dtype))
 
     def float(self) -> Tensor:

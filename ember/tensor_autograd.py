@@ -48,6 +48,8 @@ class AutogradTensorMethods:
                     f"backward() without a gradient needs a scalar output, got shape"
                     f" {self.array.shape}; pass gradient= of that shape"
                 )
+            if self.array.dtype.kind == "c":  # torch's rule: which gradient would 1 be?
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = xp.ones_like(self.array)
         else:
             g = as_array(gradient, self.array.dtype)
@@ -148,16 +150,19 @@ def check_hook_result(hook, got, want) -> None:
 
 
 def fit_grad(g, data):
-    """A gradient in ``data``'s shape and dtype (broadcast back, cast where they differ)."""
+    """A gradient in ``data``'s shape and dtype (broadcast back, cast where they differ).
+
+    Ops give a real input of a complex computation the real part of its gradient themselves
+    (ops/complex.py), so a complex gradient reaching a real tensor here came from outside
+    the ops (a hook, a grad_outputs): an error, as in torch, not a silent cut of Im."""
     if g.shape != data.shape:
         g = xp.broadcast_to(g, data.shape)
     if g.dtype != data.dtype:
-        if g.dtype.kind == "c" and data.dtype.kind != "c":  # the cast would drop Im silently
+        if g.dtype.kind == "c" and data.dtype.kind != "c":
             raise TypeError(
                 f"a complex gradient ({g.dtype}) reached a real tensor ({data.dtype}, shape"
-                f" {tuple(data.shape)}): ember's autograd differentiates real tensors only, and"
-                " an op mixed this tensor with a complex one. Detach it there, or compute with"
-                " real and imaginary parts as two real tensors"
+                f" {tuple(data.shape)}): a hook or grad_outputs gave it; the ops give a real"
+                " tensor the real part of its gradient themselves"
             )
         g = g.astype(data.dtype)
     return g

@@ -26,6 +26,7 @@ from .ops import index as I
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
+from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
@@ -344,6 +345,9 @@ def _t(other, like: Tensor) -> Tensor:
             a = a.astype(like.array.dtype)
         elif isinstance(other, float):  # a Python float meeting integers: the default float
             a = a.astype(default_float())
+    elif isinstance(other, complex):  # torch: float32 tensor · 1j is complex64
+        d = like.array.dtype
+        a = a.astype(complex_dtype(d if d.kind in "fc" else default_float()))
     return Tensor(a)
 
 

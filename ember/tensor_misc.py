@@ -2,9 +2,10 @@
 sampling methods, the conjugate-transpose family for real tensors, and the hooks that fire after
 a leaf's gradient is accumulated.
 
-ember has real dtypes only (no complex, no bfloat16), so conj, resolve_conj and resolve_neg
-return self, is_conj and is_neg are False, and H / mH / adjoint() are the transposes torch gives
-for real tensors; the casts to the dtypes ember lacks are a clear TypeError.
+ember conjugates eagerly (no lazy conj or neg bits): conj() of a complex tensor is a new
+tensor, of a real one self; resolve_conj and resolve_neg return self, is_conj and is_neg are
+False; H / mH / adjoint() are conjugate transposes. The casts to the dtypes ember lacks
+(bfloat16, complex32) are a clear TypeError.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see the
 note at the end of tensor.py).
@@ -148,7 +149,7 @@ class MiscTensorMethods:
                 "tensor.H is only supported on matrices (2-D tensors). Got"
                 f" {self.ndim}-D tensor.{more}"
             )
-        return self.transpose(0, 1)
+        return self.transpose(0, 1).conj()
 
     @property
     def mH(self) -> Tensor:  # noqa: N802 - torch's name
@@ -170,11 +171,19 @@ class MiscTensorMethods:
                 f"{name} is only supported on matrices or batches of matrices. Got"
                 f" {self.ndim}-D tensor."
             )
-        return self.transpose(-2, -1)
+        return self.transpose(-2, -1).conj()
 
     def conj(self) -> Tensor:
-        """torch.Tensor.conj: self for a real tensor."""
+        """torch.Tensor.conj: x − iy (a copy here, torch's is lazy); self for a real tensor."""
+        if self.array.dtype.kind == "c":
+            from .ops.complex import Conj
+
+            return apply(Conj, self)
         return self
+
+    def conj_physical(self) -> Tensor:
+        """torch.Tensor.conj_physical: the conjugate, materialised (as conj() here)."""
+        return self.conj()
 
     def resolve_conj(self) -> Tensor:
         """torch.Tensor.resolve_conj: self (no lazy conjugation in ember)."""
@@ -204,12 +213,12 @@ class MiscTensorMethods:
         raise _unsupported_dtype("bfloat16")
 
     def cfloat(self, memory_format=None) -> Tensor:
-        """torch.Tensor.cfloat: refused, ember has no complex dtypes."""
-        raise _unsupported_dtype("cfloat")
+        """torch.Tensor.cfloat: a complex64 copy (the imaginary part 0 for real tensors)."""
+        return self.astype(xp.complex64)
 
     def cdouble(self, memory_format=None) -> Tensor:
-        """torch.Tensor.cdouble: refused, ember has no complex dtypes."""
-        raise _unsupported_dtype("cdouble")
+        """torch.Tensor.cdouble: a complex128 copy."""
+        return self.astype(xp.complex128)
 
     def chalf(self, memory_format=None) -> Tensor:
         """torch.Tensor.chalf: refused, ember has no complex dtypes."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .backend import xp
 from .function import is_grad_enabled
+from .ops import complex as C
 from .ops import elementwise as E
 from .ops import elementwise_more as M
 from .tensor_methods import _floating, _for_scalar, _promoted, _t
@@ -166,6 +167,25 @@ class TorchMathMethods(TorchReduceMethods):
         a, b = _promoted(self, _t(bound, self))
         cond = keep(a.array, b.array) | (a.array != a.array)  # a nan in self stays nan
         return apply(E.Where, a, b, cond=cond)
+
+    # ------------------------------------------------------------ complex numbers (ops/complex.py)
+    @property
+    def real(self) -> Tensor:
+        """torch.Tensor.real: Re z (a copy here, not a view); a real tensor is its own."""
+        return apply(C.Real, self) if self.array.dtype.kind == "c" else self
+
+    @property
+    def imag(self) -> Tensor:
+        """torch.Tensor.imag: Im z (a copy here, not a view); refused on real tensors."""
+        if self.array.dtype.kind != "c":
+            raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+        return apply(C.Imag, self)
+
+    def angle(self) -> Tensor:
+        """torch.Tensor.angle: atan2(Im z, Re z); for a real tensor 0 or π (nan stays nan)."""
+        if self.array.dtype.kind in "biu":
+            return _floating(self).angle()
+        return apply(C.Angle, self)
 
     # ------------------------------------------------------------ boolean results, no gradient
     def signbit(self) -> Tensor:

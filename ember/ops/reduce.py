@@ -110,7 +110,9 @@ class Var(Function):
             n *= x.shape[a]
         self.denom = max(n - correction, 0)
         self.d = d = x - x.mean(axis=self.axes, keepdims=True)
-        return (d * d).sum(axis=self.axes, keepdims=keepdims) / self.denom
+        # |d|² for complex x (a real variance, as torch's); the real branch is d·d as before
+        sq = (d.real * d.real + d.imag * d.imag) if d.dtype.kind == "c" else d * d
+        return sq.sum(axis=self.axes, keepdims=keepdims) / self.denom
 
     def backward(self, gy):
         xp = get_array_module(gy)

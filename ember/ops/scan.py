@@ -112,7 +112,8 @@ class PNorm(Function):
         xp = get_array_module(x)
         self.axes, self.keepdim, self.p, self.x = normalize_axis(dim, x.ndim), keepdim, p, x
         if p == 2:
-            y = xp.sqrt((x * x).sum(axis=self.axes, keepdims=True))
+            sq = (x.real * x.real + x.imag * x.imag) if x.dtype.kind == "c" else x * x  # |x|²
+            y = xp.sqrt(sq.sum(axis=self.axes, keepdims=True))
         else:
             y = (xp.abs(x) ** p).sum(axis=self.axes, keepdims=True) ** (1.0 / p)
         self.y = y
