@@ -116,7 +116,9 @@ class Optimizer:
                         state = self.state[p] = {}
                     g = p.grad.array
                     g = -g if group.get("maximize") else g
-                    if p.array.ndim == 0:
+                    if p.array.dtype.kind == "c":
+                        _update_complex(self.update, p.array, g, state, group)
+                    elif p.array.ndim == 0:
                         _update_scalar(self.update, p.array, g, state, group)
                     else:
                         self.update(p.array, g, state, group)
@@ -214,6 +216,30 @@ def _update_scalar(update, p, g, state: dict, group: dict) -> None:
     for k, v in views.items():
         # arrays the rule created (or replaced) at shape (1,) go back as p's 0-d shape
         state[k] = v.reshape(()) if _is_array(v, (1,)) else v
+
+
+def _update_complex(update, p, g, state: dict, group: dict) -> None:
+    """``update`` for a complex parameter, as torch's optimizers step one: on view_as_real of
+    the parameter, its gradient and its state, (..., 2) real arrays over the same memory, so
+    each of Re and Im is a parameter of its own (Adam's second moment is then per part, not
+    |g|²). The state keeps torch's complex arrays."""
+
+    def as_real(a):
+        return xp.ascontiguousarray(a).view(a.real.dtype).reshape(a.shape + (2,))
+
+    if not p.flags.c_contiguous:
+        raise ValueError(
+            f"{type(update.__self__).__name__}: a complex parameter of shape {p.shape} must be"
+            " contiguous in memory to be stepped as its real view (torch's view_as_real)"
+        )
+    real = as_real(p)  # a view: the rule's in-place update changes p
+    shape = real.shape
+    views = {k: as_real(v) if _is_array(v, p.shape) and v.dtype.kind == "c" else v
+             for k, v in state.items()}  # fmt: skip
+    update(real, as_real(g), views, group)
+    for k, v in views.items():
+        # arrays the rule created (or replaced) at the real view's shape go back as complex
+        state[k] = v.view(p.dtype).reshape(p.shape) if _is_array(v, shape) else v
 
 
 def _is_array(v, shape: tuple) -> bool:
