@@ -38,6 +38,7 @@ from .autograd_higher import rule
 from .backend import xp
 from .function import Function as _ArrayFunction
 from .function import is_grad_enabled, no_grad
+from .ops.complex import register_own
 from .tensor import Tensor, apply
 from .tensor_inplace import _view_source
 
@@ -277,6 +278,11 @@ def _custom_recorded(fn, g):
     return tuple(
         None if v is None else apply(_DelayedError, v, *anchor, name=fn.cls.__name__) for v in grads
     )
+
+
+# a custom Function's backward is the user's, and meets complex gradients as torch's does
+# (it receives ∂L/∂x + i∂L/∂y and returns the same convention); a real input keeps Re
+register_own(_CustomNode)
 
 
 class _DelayedError(_ArrayFunction):

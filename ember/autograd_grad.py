@@ -170,7 +170,7 @@ def grad(
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
         g0 = gys[0]
-        if fn.complex_in or (g0 is not None and g0.dtype.kind == "c"):  # ops/complex.py
+        if g0 is not None and g0.dtype.kind == "c":  # torch's conjugate rules: ops/complex.py
             in_grads = complex_backward(fn, gys)
         else:
             in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(g0)

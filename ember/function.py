@@ -95,11 +95,6 @@ class Function:
     #: Functions with several outputs receive None for outputs that got no gradient.
     multi_output = False
 
-    #: Set on a recorded op with a complex input that requires grad: the engine then runs its
-    #: backward through ops/complex.py's rules (or refuses an op that has none), whatever the
-    #: dtype of the gradient that reaches it.
-    complex_in = False
-
     def forward(self, *args):  # pragma: no cover - abstract
         raise NotImplementedError
 

@@ -112,8 +112,6 @@ def apply(cls: type[Function], *inputs, **constants):
         for t in fn.parents:
             if t is not None:  # one more live op whose backward an in-place change would mislead
                 t._used = getattr(t, "_used", 0) + 1
-                if t.array.dtype.kind == "c":  # its backward takes torch's complex rules
-                    fn.complex_in = True
         fn.freed = False
         fn.seq = next(sequence)
         ctx = fn

@@ -195,10 +195,12 @@ def unsupported(fn) -> TypeError:
 
 
 def complex_backward(fn, gys):
-    """torch's complex gradients for node ``fn`` given its output gradients ``gys`` (some
-    complex, or ``fn`` has a complex input: ``Function.complex_in``): conj(B(conj g)) for a
-    HOLOMORPHIC op, the op's own rule for OWN, then the real part for each real input; any
-    other op is refused, so none runs its real backward on complex numbers unchecked."""
+    """torch's complex gradients for node ``fn`` given its output gradients ``gys`` (at
+    least one complex): conj(B(conj g)) for a HOLOMORPHIC op, the op's own rule for OWN,
+    then the real part for each real input; any other op is refused, so none runs its real
+    backward on a complex gradient unchecked. (An op with a complex input and a real output
+    meets a real gradient: the ones ember has, abs, angle, real, imag, view_as_real, var,
+    std and the norms, are in OWN and correct as they are.)"""
     cls = type(fn)
     if cls in HOLOMORPHIC:
         cg = [None if g is None or g.dtype.kind != "c" else g.conj() for g in gys]
