@@ -82,6 +82,7 @@ from .torch_misc import *  # noqa: F403 - empty_like … windows, RNG state, in 
 from .torch_nn_functions import *  # noqa: F403 - slice_scatter …, torch.conv2d …, in its __all__
 from .torch_special_linalg import *  # noqa: F403 - i0 … lu_unpack, in its __all__
 from .torch_stats_more import *  # noqa: F403 - mode … renorm, in its __all__
+from .torch_stft import istft, stft  # noqa: E402 - torch.stft, torch.istft
 
 bool = backend.bool_  # noqa: A001 - torch's name for the boolean dtype
 long = int64

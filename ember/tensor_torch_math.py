@@ -215,3 +215,15 @@ class TorchMathMethods(TorchReduceMethods):
     def logical_xor(self, other) -> Tensor:
         """Elementwise XOR of the truth values."""
         return Tensor(xp.logical_xor(self.array, as_array(other)))
+
+    def stft(self, n_fft: int, *args, **kwargs) -> Tensor:
+        """torch's Tensor.stft: ember.stft(self, …) (torch_stft.py)."""
+        from .torch_stft import stft
+
+        return stft(self, n_fft, *args, **kwargs)
+
+    def istft(self, n_fft: int, *args, **kwargs) -> Tensor:
+        """torch's Tensor.istft: ember.istft(self, …) (torch_stft.py)."""
+        from .torch_stft import istft
+
+        return istft(self, n_fft, *args, **kwargs)

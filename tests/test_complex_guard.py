@@ -44,7 +44,7 @@ def test_real_operand_of_a_complex_matmul_gets_the_real_part(torch):
 
 def test_ops_without_a_complex_gradient_refuse_it():
     z = ember.tensor([1 + 1j, 2 - 1j], requires_grad=True)
-    y = ember.cumsum(z, 0)
+    y = z.softmax(0)  # torch has no complex softmax either
     with pytest.raises(TypeError, match="has no complex gradient in ember"):
         (y * y.conj()).real.sum().backward()
 

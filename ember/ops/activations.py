@@ -53,6 +53,10 @@ class Sigmoid(Function):
     """σ(x) = 1 / (1 + e^{-x}), computed without overflow for large |x|."""
 
     def forward(self, x):
+        if x.dtype.kind == "c":  # SciPy's expit is real-only; torch's complex σ is this formula
+            xp = get_array_module(x)
+            self.y = y = 1 / (1 + xp.exp(-x))
+            return y
         self.y = y = sigmoid_array(x)
         return y
 

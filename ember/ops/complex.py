@@ -33,12 +33,15 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..function import Function
 from . import activations as A
+from . import conv as CV
 from . import elementwise as E
 from . import elementwise_more as M
+from . import index as IX
 from . import linalg as L
 from . import reduce as R
 from . import scan as SC
 from . import shape as S
+from . import unfold as U
 
 
 def complex_dtype(dtype):
@@ -162,10 +165,12 @@ def _astype_rule(fn, gys):
 HOLOMORPHIC = {
     E.Add, E.Sub, E.Mul, E.Div, E.Neg,
     E.AddScalar, E.MulScalar, E.RSubScalar, E.RDivScalar, E.PowScalar, E.RPowScalar,
-    E.Exp, E.Log, E.Log1p, E.Expm1, E.Sqrt, E.Sin, E.Cos, E.Where, A.Tanh,
+    E.Exp, E.Log, E.Log1p, E.Expm1, E.Sqrt, E.Sin, E.Cos, E.Where, A.Tanh, A.Sigmoid,
     M.Tan, M.Sinh, M.Cosh, M.Asin, M.Atan, M.Asinh, M.Atanh,
-    R.Sum, R.Mean, L.MatMul, L.Linear,
+    R.Sum, R.Mean, SC.CumSum, SC.CumProd, SC.Prod, L.MatMul, L.Linear,
+    CV.Conv2d,  # bilinear in (x, W): g_x = conv_T(g, W̄), g_W = corr(x̄, g), every algorithm
     S.Reshape, S.Permute, S.Expand, S.Cat, S.Stack, S.Split, S.Pad, S.GetItem, S.Copy,
+    S.Windows, IX.IndexSelect, U.Unfold, U.Fold,  # linear, real coefficients (ember.stft)
 }  # fmt: skip
 
 #: Ops with a hand-written complex rule: their backward already follows the convention
@@ -187,9 +192,10 @@ def unsupported(fn) -> TypeError:
     return TypeError(
         f"{fn.name} has no complex gradient in ember: a complex gradient reached it in"
         " backward (an input or output of this op is complex). Complex autograd covers the"
-        " elementwise arithmetic, exp/log/log1p/expm1/sqrt, sin/cos/tan/tanh/sinh/cosh/asin/"
-        "atan/asinh/atanh, abs/angle/real/imag/conj, sum/mean, matmul/linear, shape ops,"
-        " indexing and ember.fft; compute this step"
+        " elementwise arithmetic, exp/log/log1p/expm1/sqrt, sin/cos/tan/tanh/sigmoid/sinh/cosh/"
+        "asin/atan/asinh/atanh, abs/angle/real/imag/conj, sum/mean/prod/cumsum/cumprod,"
+        " matmul/linear, conv1d/conv2d, shape ops, indexing, ember.fft and stft/istft;"
+        " compute this step"
         " on real and imaginary parts (z.real, z.imag) or detach it"
     )
 
