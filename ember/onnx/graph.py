@@ -75,7 +75,9 @@ class Graph:
 
     def add_initializer(self, name: str, arr) -> str:
         arr = np.asarray(arr)
-        self.initializers[name] = self.numpy_helper.from_array(np.ascontiguousarray(arr), name)
+        if not arr.flags.c_contiguous:  # (not ascontiguousarray: it makes a scalar 1-D)
+            arr = np.ascontiguousarray(arr)
+        self.initializers[name] = self.numpy_helper.from_array(arr, name)
         return name
 
     def const(self, arr, hint: str = "const", dtype=None) -> str:

@@ -76,6 +76,12 @@ def _shape_from_source(g, x: str, src, dst) -> str | None:
             for j in gd:
                 parts[j] = g.ints([dst[j] if inferred or j != gd[0] else -1])
             inferred = True
+    # the leading axes the reshape keeps are read from Shape(x) too, those of size 1 included:
+    # a dynamic axis traced at 1 (a batch of one, a GPT at length 1) is not a constant 1
+    k = 0
+    while k < min(len(src), len(dst)) and src[k] == dst[k]:
+        parts[k] = g.one("Gather", [shape, g.ints([k])], axis=0)
+        k += 1
     parts = [p if p is not None else g.ints([1]) for p in parts]
     return g.one("Concat", parts, axis=0)
 

@@ -184,13 +184,21 @@ class SizedConstants:
         """a[…, i, j] = u where j − i ≥ c, else l (the last two axes, both dynamic)."""
         if a.ndim < 2 or set(dims) != {a.ndim - 2, a.ndim - 1}:
             return None
-        if any(n != 1 for n in a.shape[:-2]) or min(min(x.shape[-2:]) for x in (a, *bs)) < 2:
+        if any(n != 1 for n in a.shape[:-2]):
             return None
         lead = (0,) * (a.ndim - 2)
-        step = _step_of(a[lead])
-        if step is None or any(_step_of(b[lead]) != step for b in bs):
+        # the step is read off the runs at least 2 × 2 (a trace at length 1 has a 1 × 1 mask,
+        # which any step fits); every run, smaller ones included, must follow it
+        ms = [x[lead] for x in (a, *bs)]
+        wide = [m for m in ms if min(m.shape) >= 2]
+        step = _step_of(wide[0]) if wide else None
+        if step is None or any(_step_of(m) != step for m in wide[1:]):
             return None
         c, u, l = step
+        for m in ms:
+            j_minus_i = np.arange(m.shape[1])[None, :] - np.arange(m.shape[0])[:, None]
+            if not np.array_equal(m, np.where(j_minus_i >= c, u, l)):
+                return None
         g, dt = self.g, a.dtype
         zero, one = g.const(np.int64(0), "start"), g.const(np.int64(1), "delta")
         rows = g.one("Range", [zero, self._size(dims[a.ndim - 2], True), one])
