@@ -8,11 +8,12 @@ node after all its consumers: the engine keeps a heap of the nodes that have
 received a gradient and pops the newest (as PyTorch orders by sequence number). No
 recursion and no separate topological sort, so a chain of a hundred thousand ops is
 as easy as three. Leaf gradients are summed over their consumers and go back to the Tensor
-once, through ``leaf._accumulate_grad(g)``: after the sweep, or, for a leaf with
-post-accumulate-grad hooks, as soon as the last edge into it has run (torch's AccumulateGrad
-timing: DistributedDataParallel launches a bucket's all_reduce from those hooks while the
-sweep goes on through the earlier layers). The engine knows nothing else about Tensors, so
-it sits below ``tensor.py``.
+once, through ``leaf._accumulate_grad(g)``: after the sweep, or, while any leaf has
+post-accumulate-grad hooks, each leaf as soon as the last edge into it has run (torch's
+AccumulateGrad timing: DistributedDataParallel launches a bucket's all_reduce from those
+hooks while the sweep goes on through the earlier layers, and a hook finds the leaves that
+torch would have accumulated before it in ``.grad``). The engine knows nothing else about
+Tensors, so it sits below ``tensor.py``.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import itertools
 from heapq import heappop, heappush
 
 from .function import backward_started, observers
-from .ops.complex import complex_backward
+from .ops.complex import any_complex, complex_backward
 
 #: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
 sequence = itertools.count()
@@ -84,9 +85,13 @@ def free(fn) -> None:
             p._used -= 1
 
 
-def awaited_edges(root_fn) -> dict[int, int]:
-    """How many edges of the graph below ``root_fn`` lead into each leaf that has
-    post-accumulate-grad hooks: one walk over the nodes, only while such hooks exist."""
+def awaited_edges(root_fn) -> dict[int, int] | None:
+    """How many edges of the graph below ``root_fn`` lead into each leaf: one walk over the
+    nodes, only while post-accumulate-grad hooks exist (None otherwise). Every leaf is
+    counted, not only the hooked ones: as in torch, a hook that reads another parameter's
+    ``.grad`` then finds it accumulated once that parameter's last edge has run."""
+    if not any(post_accumulate_hooks.values()):  # only removed hooks left: nothing to time
+        return None
     counts: dict[int, int] = {}
     seen, stack = {id(root_fn)}, [root_fn]
     while stack:
@@ -95,8 +100,7 @@ def awaited_edges(root_fn) -> dict[int, int]:
                 continue
             ctx = p._ctx
             if ctx is None:
-                if post_accumulate_hooks.get(id(p)):
-                    counts[id(p)] = counts.get(id(p), 0) + 1
+                counts[id(p)] = counts.get(id(p), 0) + 1
             elif id(ctx) not in seen:
                 seen.add(id(ctx))
                 stack.append(ctx)
@@ -117,8 +121,8 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
     grads, heap = {}, []  # heap of (-seq, fn): seq is unique, so Functions are never compared
     push_grad(grads, heap, root_fn, root._idx, g)
     # a leaf's contributions are summed here and accumulated once, after the sweep (torch's
-    # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share; a
-    # leaf with post-accumulate hooks as soon as its last edge has run (awaited_edges)
+    # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share; while
+    # post-accumulate hooks exist, each leaf as soon as its last edge has run (awaited_edges)
     leaves = {}
     awaited = awaited_edges(root_fn) if post_accumulate_hooks else None
     while heap:
@@ -131,11 +135,14 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
             _output_hooks(d, gys)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
-        g0 = gys[0]
-        if g0 is not None and g0.dtype.kind == "c":  # torch's conjugate rules: ops/complex.py
-            in_grads = complex_backward(fn, gys)
+        if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
+            in_grads = complex_backward(fn, gys) if any_complex(gys) else fn.backward(*gys)
         else:
-            in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(g0)
+            g0 = gys[0]
+            if g0 is not None and g0.dtype.kind == "c":  # torch's conjugate rules: ops/complex.py
+                in_grads = complex_backward(fn, gys)
+            else:
+                in_grads = fn.backward(g0)
         if observers:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)

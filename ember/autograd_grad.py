@@ -22,7 +22,7 @@ from heapq import heappop
 
 from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, free, push_grad
 from .function import backward_started, observers
-from .ops.complex import complex_backward
+from .ops.complex import any_complex, complex_backward
 
 
 def _as_tuple(x) -> tuple:
@@ -49,7 +49,8 @@ def grad(
     them, as ``backward`` does).
     """
     from .backend import xp
-    from .tensor import Tensor, _leaf_hooks, _wrap, as_array, fit_grad
+    from .tensor import Tensor, _leaf_hooks, _wrap, fit_grad
+    from .tensor_autograd import seed_array
 
     if allow_unused is None:
         allow_unused = materialize_grads
@@ -92,9 +93,11 @@ def grad(
                     f"grad can be implicitly created only for scalar outputs: outputs[{i}] has"
                     f" shape {out.shape}; pass grad_outputs"
                 )
+            if out.array.dtype.kind == "c":  # torch's rule, as Tensor.backward's
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = xp.ones_like(out.array)
         else:
-            g = as_array(go, out.array.dtype)
+            g = seed_array(go, out.array.dtype, i)
             if g.shape != out.array.shape:
                 raise RuntimeError(
                     f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} and"
@@ -169,11 +172,14 @@ def grad(
         _output_hooks(fn.__dict__, gys)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
-        g0 = gys[0]
-        if g0 is not None and g0.dtype.kind == "c":  # torch's conjugate rules: ops/complex.py
-            in_grads = complex_backward(fn, gys)
+        if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
+            in_grads = complex_backward(fn, gys) if any_complex(gys) else fn.backward(*gys)
         else:
-            in_grads = fn.backward(*gys) if fn.multi_output else fn.backward(g0)
+            g0 = gys[0]
+            if g0 is not None and g0.dtype.kind == "c":  # torch's conjugate rules: ops/complex.py
+                in_grads = complex_backward(fn, gys)
+            else:
+                in_grads = fn.backward(g0)
         if observers:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)

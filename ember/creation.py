@@ -32,6 +32,11 @@ def _dtype(dtype):
     return backend.DEFAULT_DTYPE if dtype is None else dtype
 
 
+def _default_complex():
+    """torch's default complex dtype: complex64, complex128 when the default float is float64."""
+    return xp.complex128 if backend.DEFAULT_DTYPE == xp.float64 else xp.complex64
+
+
 def _shape(size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         return tuple(size[0])
@@ -48,7 +53,7 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     if dtype is None and a.dtype == xp.float64 and not hasattr(data, "dtype"):
         a = a.astype(backend.DEFAULT_DTYPE)
     elif dtype is None and a.dtype == xp.complex128 and not hasattr(data, "dtype"):
-        a = a.astype(xp.complex128 if backend.DEFAULT_DTYPE == xp.float64 else xp.complex64)
+        a = a.astype(_default_complex())
     return Tensor(a, requires_grad=requires_grad)
 
 
@@ -81,6 +86,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> T
             dtype = xp.bool_
         elif isinstance(fill_value, (int, xp.integer)):
             dtype = xp.int64
+        elif isinstance(fill_value, (complex, xp.complexfloating)):
+            dtype = _default_complex()
     return Tensor(
         xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
     )
@@ -104,6 +111,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=N
 
 def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     backend.check_device(device)
+    if dtype is None and any(isinstance(v, (complex, xp.complexfloating)) for v in (start, end)):
+        dtype = _default_complex()  # as torch: a complex end point makes the steps complex
     return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 

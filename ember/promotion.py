@@ -62,6 +62,12 @@ def promote_types(da, db):
     return backend.xp.promote_types(da, db)
 
 
+def complex_dtype_of(dtype):
+    """The complex dtype of a float dtype's width (float64 → complex128, else complex64)."""
+    xp = backend.xp
+    return xp.dtype(xp.complex128 if dtype == xp.float64 else xp.complex64)
+
+
 def pair_target(a, b):
     """The dtype one of two arrays must be cast to for torch's result dtype, or None where
     NumPy's own promotion already gives it (same dtypes, or same category and rank class)."""
@@ -69,11 +75,14 @@ def pair_target(a, b):
     if da == db:
         return None
     ca, cb = category(da), category(db)
-    if ca != cb:  # the higher category's operand decides, whichever has dimensions
-        if ca + cb == 5 and not (a.ndim == 0 or b.ndim == 0):  # complex64 with float64: c128
-            return promote_types(da, db)
-        return da if ca > cb else db
     a0, b0 = a.ndim == 0, b.ndim == 0
+    if ca != cb:  # the higher category's operand decides, whichever has dimensions
+        if ca + cb == 5:  # complex with float: torch's combine_categories
+            if a0 == b0:  # complex64 with float64 is complex128
+                return promote_types(da, db)
+            if a0 if ca == 3 else b0:  # a 0-dim complex takes the dimensioned float's width
+                return complex_dtype_of(db if ca == 3 else da)
+        return da if ca > cb else db
     if a0 != b0:  # a 0-dim operand does not widen a dimensioned one of its category
         return db if a0 else da
     return None

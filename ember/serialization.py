@@ -5,8 +5,9 @@ so ``safetensors.torch.load_file`` reads the weights of a saved ``state_dict`` u
 file written by PyTorch (``safetensors.torch.save_file(model.state_dict(), p)``) loads here as a
 dict of Tensors. Everything that is not an array (optimizer scalars, scheduler state, RNG state,
 loop counters) is JSON inside the file's ``__metadata__`` under the key ``ember``, with the
-array leaves replaced by references to tensor names. Nothing is pickled: opening a file parses
-JSON and copies bytes, it never runs code.
+array leaves replaced by references to tensor names (a complex array, which safetensors cannot
+hold, is stored as its view_as_real: float pairs in a last axis of 2, marked complex in the
+JSON). Nothing is pickled: opening a file parses JSON and copies bytes, it never runs code.
 
 Integrity: the metadata also holds the sha256 of all tensor bytes, so a file cut short or
 changed on disk fails to load with an error naming the file, rather than loading garbage.
@@ -98,7 +99,10 @@ class _Encoder:
             raise TypeError(f"ember.save: array at {'.'.join(path)} has dtype object")
         name = self.name_for(path)
         # (not ascontiguousarray: it turns a 0-d array into shape (1,))
-        self.tensors[name] = a if a.flags.c_contiguous else a.copy(order="C")
+        a = a if a.flags.c_contiguous else a.copy(order="C")
+        if a.dtype.kind == "c":  # safetensors has no complex dtypes: stored as view_as_real
+            a, kind = numpy.stack([a.real, a.imag], axis=-1), "complex_" + kind
+        self.tensors[name] = a
         return {"__" + kind + "__": name}
 
 
@@ -121,6 +125,10 @@ def _digest(tensors: dict[str, numpy.ndarray]) -> str:
     return h.hexdigest()
 
 
+_ARRAY_KEYS = ("__tensor__", "__ndarray__", "__complex_tensor__", "__complex_ndarray__")
+_COMPLEX = {"<f4": numpy.complex64, "<f8": numpy.complex128}
+
+
 def _decode(value: Any, tensors: dict[str, numpy.ndarray], path: str):
     if isinstance(value, list):
         return [_decode(v, tensors, path) for v in value]
@@ -128,11 +136,15 @@ def _decode(value: Any, tensors: dict[str, numpy.ndarray], path: str):
         return value
     if len(value) == 1:
         ((key, inner),) = value.items()
-        if key in ("__tensor__", "__ndarray__"):
+        if key in _ARRAY_KEYS:
             if inner not in tensors:
                 raise CheckpointError(f"{path}: metadata refers to a missing tensor {inner!r}")
             a = tensors[inner]
-            return Tensor(a) if key == "__tensor__" else a
+            if key.startswith("__complex_"):  # (..., 2) real pairs back to complex numbers
+                z = numpy.empty(a.shape[:-1], _COMPLEX[a.dtype.str])
+                z.real, z.imag = a[..., 0], a[..., 1]
+                a = z
+            return Tensor(a) if key.endswith("tensor__") else a
         if key == "__tuple__":
             return tuple(_decode(v, tensors, path) for v in inner)
         if key == "__dict__":

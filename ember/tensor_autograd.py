@@ -52,7 +52,7 @@ class AutogradTensorMethods:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = xp.ones_like(self.array)
         else:
-            g = as_array(gradient, self.array.dtype)
+            g = seed_array(gradient, self.array.dtype)
             if g.shape != self.array.shape:
                 raise RuntimeError(
                     f"gradient has shape {g.shape} but the tensor has shape {self.array.shape}"
@@ -118,6 +118,17 @@ class AutogradTensorMethods:
                 return g
             out = as_array(out)
             check_hook_result(hook, out.shape, shape)
+            if (out.dtype.kind == "c") != (g.dtype.kind == "c"):  # torch refuses both ways
+                name = getattr(hook, "__name__", hook)
+                if g.dtype.kind == "c":  # the ops would otherwise drop this gradient
+                    raise RuntimeError(
+                        f"hook {name!r} has changed the type of value (was {g.dtype}, got"
+                        f" {out.dtype})"
+                    )
+                raise TypeError(  # as fit_grad says it for a leaf
+                    f"a complex gradient ({out.dtype}) reached a real tensor ({g.dtype}, shape"
+                    f" {tuple(shape)}): hook {name!r} has changed the type of value"
+                )
             return out
 
         on_grad.user_hook = hook  # create_graph=True calls it on the recorded Tensor itself
@@ -147,6 +158,19 @@ def check_hook_result(hook, got, want) -> None:
             f"hook {getattr(hook, '__name__', hook)!r} returned a gradient of shape"
             f" {tuple(got)} for a tensor of shape {tuple(want)}"
         )
+
+
+def seed_array(gradient, dtype, i: int = 0):
+    """A given output gradient as an array of the output's dtype; a complex one for a real
+    output is refused, as torch refuses it (the cast would drop its imaginary part)."""
+    src = gradient.array if isinstance(gradient, Tensor) else gradient
+    if dtype.kind != "c" and (isinstance(src, complex) or getattr(src, "dtype", None) is not None
+                              and src.dtype.kind == "c"):  # fmt: skip
+        raise RuntimeError(
+            f"Mismatch in dtype: grad_output[{i}] is complex ({getattr(src, 'dtype', 'complex')})"
+            f" and output[{i}] is real ({dtype})"
+        )
+    return as_array(gradient, dtype)
 
 
 def fit_grad(g, data):

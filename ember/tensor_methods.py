@@ -356,7 +356,12 @@ def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     target = pair_target(a.array, b.array)
     if target is None:
         return a, b
-    return (a.astype(target), b) if a.array.dtype != target else (a, b.astype(target))
+    if a.array.dtype == target:
+        return a, b.astype(target)
+    if b.array.dtype == target:
+        return a.astype(target), b
+    # neither has it (a float tensor with a 0-dim complex one of another width): cast both
+    return a.astype(target), b.astype(target)
 
 
 def _for_scalar(t: Tensor, c) -> Tensor:

@@ -94,7 +94,12 @@ class TorchMathMethods(TorchReduceMethods):
         return _floating(self) * (180 / math.pi)
 
     def sgn(self) -> Tensor:
-        """sign(self) for real tensors: −1, 0 or 1 (gradient 0); a bool tensor is its own sgn."""
+        """sign(self) for real tensors: −1, 0 or 1 (gradient 0); a bool tensor is its own sgn.
+        For complex z: z/|z| (0 at z = 0), composed so that it has torch's gradient."""
+        if self.array.dtype.kind == "c":
+            r = self.abs()
+            zero = r == 0
+            return (self / r.masked_fill(zero, 1)).masked_fill(zero, 0)
         return Tensor(self.array.copy()) if self.array.dtype.kind == "b" else self.sign()
 
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Tensor:

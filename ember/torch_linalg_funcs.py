@@ -234,7 +234,7 @@ def vdot(input, other) -> Tensor:  # noqa: A002
             "dot : expected both vectors to have same dtype, but found"
             f" {_name(x.dtype)} and {_name(y.dtype)}"
         )
-    return x @ y
+    return x.conj() @ y  # conj() is x itself for a real x
 
 
 def inner(input, other) -> Tensor:  # noqa: A002

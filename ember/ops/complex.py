@@ -37,6 +37,7 @@ from . import conv as CV
 from . import elementwise as E
 from . import elementwise_more as M
 from . import index as IX
+from . import index_put as IP
 from . import linalg as L
 from . import reduce as R
 from . import scan as SC
@@ -47,6 +48,7 @@ from . import unfold as U
 def complex_dtype(dtype):
     """The complex dtype of a float dtype's precision (float32 → complex64)."""
     xp = get_array_module()
+    dtype = xp.dtype(dtype)  # a scalar type too (backend.DEFAULT_DTYPE is xp.float32)
     if dtype.kind == "c":
         return dtype
     return xp.dtype(xp.complex128 if dtype == xp.float64 else xp.complex64)
@@ -171,6 +173,7 @@ HOLOMORPHIC = {
     CV.Conv2d,  # bilinear in (x, W): g_x = conv_T(g, W̄), g_W = corr(x̄, g), every algorithm
     S.Reshape, S.Permute, S.Expand, S.Cat, S.Stack, S.Split, S.Pad, S.GetItem, S.Copy,
     S.Windows, IX.IndexSelect, U.Unfold, U.Fold,  # linear, real coefficients (ember.stft)
+    IP.SetItem,  # z[i] = v on a complex tensor (tensor_inplace's indexed assignment)
 }  # fmt: skip
 
 #: Ops with a hand-written complex rule: their backward already follows the convention
@@ -198,6 +201,11 @@ def unsupported(fn) -> TypeError:
         " compute this step"
         " on real and imaginary parts (z.real, z.imag) or detach it"
     )
+
+
+def any_complex(gys) -> bool:
+    """Whether any of a multi-output node's output gradients is complex."""
+    return any(g is not None and g.dtype.kind == "c" for g in gys)
 
 
 def complex_backward(fn, gys):

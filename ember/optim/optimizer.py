@@ -227,16 +227,16 @@ def _update_complex(update, p, g, state: dict, group: dict) -> None:
     def as_real(a):
         return xp.ascontiguousarray(a).view(a.real.dtype).reshape(a.shape + (2,))
 
-    if not p.flags.c_contiguous:
-        raise ValueError(
-            f"{type(update.__self__).__name__}: a complex parameter of shape {p.shape} must be"
-            " contiguous in memory to be stepped as its real view (torch's view_as_real)"
-        )
-    real = as_real(p)  # a view: the rule's in-place update changes p
+    # a view: the rule's in-place update changes p (a parameter that is not contiguous, a
+    # transposed one say, is stepped on a contiguous copy and copied back, as torch steps it)
+    work = p if p.flags.c_contiguous else xp.ascontiguousarray(p)
+    real = as_real(work)
     shape = real.shape
     views = {k: as_real(v) if _is_array(v, p.shape) and v.dtype.kind == "c" else v
              for k, v in state.items()}  # fmt: skip
     update(real, as_real(g), views, group)
+    if work is not p:
+        p[...] = work
     for k, v in views.items():
         # arrays the rule created (or replaced) at the real view's shape go back as complex
         state[k] = v.view(p.dtype).reshape(p.shape) if _is_array(v, shape) else v

@@ -22,6 +22,7 @@ from ..autograd_grad import grad as autograd_grad
 from ..autograd_higher import rule
 from ..backend import generator_or_default, xp
 from ..function import Function, captures, enable_grad, is_grad_enabled, no_grad
+from ..ops.complex import register_own
 from ..tensor import Tensor, apply
 
 __all__ = ["checkpoint", "checkpoint_sequential"]
@@ -77,6 +78,11 @@ class _Checkpoint(Function):
         out = [next(grads) if t.requires_grad else None for t in fresh]
         out += [next(grads) for _ in self.extra]
         return (*(None if g is None else g.array for g in out), None)
+
+
+# its backward is a sweep of the engine over the recomputed graph, which applies torch's complex
+# rules itself: complex gradients pass through as they are
+register_own(_Checkpoint)
 
 
 def _arguments(template, arrays, grad: bool, graph=None):

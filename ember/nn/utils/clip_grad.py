@@ -46,7 +46,8 @@ def get_total_norm(
             f"the total norm of order {norm_type} of the gradients is {total}, so they cannot"
             " be clipped; pass error_if_nonfinite=False to clip anyway"
         )
-    return Tensor(xp.asarray(total, dtype=arrays[0].dtype))
+    # real for complex gradients too (complex128 → float64), as torch's
+    return Tensor(xp.asarray(total, dtype=arrays[0].real.dtype))
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
@@ -76,4 +77,6 @@ def clip_grad_norm_(
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clip every gradient element into [-clip_value, clip_value]."""
     for p in _with_grads(parameters):
+        if p.grad.array.dtype.kind == "c":  # NumPy would clip Re and zero Im; torch refuses
+            raise NotImplementedError("clip_grad_value_: clamp is not supported for complex types")
         p.grad = Tensor(xp.clip(p.grad.array, -clip_value, clip_value))
