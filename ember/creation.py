@@ -77,6 +77,27 @@ def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     return Tensor(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
+_C_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+            "float64": "double", "int8": "signed char", "uint8": "unsigned char",
+            "int16": "short", "int32": "int", "int64": "int64_t"}  # fmt: skip
+
+
+def check_complex_fits(value: complex, dtype):
+    """``value`` as a number of ``dtype``, or torch's refusal to write a Python complex with an
+    imaginary part into a real (or integer) tensor: ``t[0] = 5j``, ``t.fill_(1j)``,
+    ``full_like(t, 1j)``, ``masked_fill`` (1 + 0j is written as 1; a bool tensor takes any
+    value, as torch). Callers test ``type(value) is complex`` first: other writes pay nothing."""
+    dtype = xp.dtype(dtype)
+    if dtype.kind == "c":
+        return value
+    if dtype.kind == "b":
+        return value != 0
+    if value.imag != 0:
+        name = _C_NAMES.get(dtype.name, dtype.name)
+        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
+    return value.real
+
+
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """``fill_value`` everywhere; without a dtype, torch's inference: bool for a bool, int64 for
     an int, the default float dtype otherwise."""
@@ -88,6 +109,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> T
             dtype = xp.int64
         elif isinstance(fill_value, (complex, xp.complexfloating)):
             dtype = _default_complex()
+    elif type(fill_value) is complex:
+        fill_value = check_complex_fits(fill_value, _dtype(dtype))
     return Tensor(
         xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
     )

@@ -237,6 +237,10 @@ class InplaceTensorMethods:
         """self[index] = value: into memory, or, where a gradient is needed (self is a non-leaf
         that requires grad, or value requires grad), recorded as torch records it: ∂L/∂value
         is ∂L/∂self at the written places, and the old values there get none."""
+        if type(value) is complex:
+            from .creation import check_complex_fits
+
+            value = check_complex_fits(value, self.array.dtype)
         idx = _plain_index(index)
         if _is_view_at(value, self, idx):
             return  # x[i] op= v: x[i] changed in place already wrote itself into x
@@ -260,6 +264,10 @@ class InplaceTensorMethods:
         return self._fill("zero_", 0)
 
     def _fill(self, name: str, value) -> Tensor:
+        if type(value) is complex:
+            from .creation import check_complex_fits
+
+            value = check_complex_fits(value, self.array.dtype)
         if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
             self._check_writeable(name)
             self.array[...] = as_array(value)  # nothing to record: straight into memory

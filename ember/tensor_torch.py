@@ -384,6 +384,10 @@ class TorchTensorMethods(TorchLogicMethods):
 
     def masked_fill(self, mask, value) -> Tensor:
         """``value`` where ``mask`` is True, else self (value may be a 0-d tensor)."""
+        if type(value) is complex:
+            from .creation import check_complex_fits
+
+            value = check_complex_fits(value, self.array.dtype)
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
         return apply(E.Where, v, self, cond=as_array(mask))
 

@@ -34,9 +34,12 @@ from ..backend import get_array_module
 from ..function import Function
 from . import activations as A
 from . import conv as CV
+from . import conv_transpose as CT
+from . import einsum as ES
 from . import elementwise as E
 from . import elementwise_more as M
 from . import index as IX
+from . import index_more as IM
 from . import index_put as IP
 from . import linalg as L
 from . import reduce as R
@@ -174,6 +177,13 @@ HOLOMORPHIC = {
     S.Reshape, S.Permute, S.Expand, S.Cat, S.Stack, S.Split, S.Pad, S.GetItem, S.Copy,
     S.Windows, IX.IndexSelect, U.Unfold, U.Fold,  # linear, real coefficients (ember.stft)
     IP.SetItem,  # z[i] = v on a complex tensor (tensor_inplace's indexed assignment)
+    # linear with 0/1 (or α) coefficients: gather, take_along_dim, the scatters and index_*
+    IX.Gather, IX.Scatter, IX.ScatterAdd, IX.MaskedSelect, IM.IndexAdd, IM.IndexCopy,
+    IM.IndexFill, IP.IndexPut, IP.MaskedScatter,
+    ES.Einsum,  # g_k = einsum(g, the other operands): bilinear like MatMul
+    CT.ConvTranspose2d,  # (1-d too) bilinear: g_x = conv(g, W̄), g_W = x̄ ⋆ g
+    R.LogSumExp,  # g·softmax(z)
+    E.Pow,  # z^w: g_z = g·conj(w·z^(w−1)), g_w = g·conj(z^w·log z) (principal log)
 }  # fmt: skip
 
 #: Ops with a hand-written complex rule: their backward already follows the convention
@@ -197,7 +207,8 @@ def unsupported(fn) -> TypeError:
         " backward (an input or output of this op is complex). Complex autograd covers the"
         " elementwise arithmetic, exp/log/log1p/expm1/sqrt, sin/cos/tan/tanh/sigmoid/sinh/cosh/"
         "asin/atan/asinh/atanh, abs/angle/real/imag/conj, sum/mean/prod/cumsum/cumprod,"
-        " matmul/linear, conv1d/conv2d, shape ops, indexing, ember.fft and stft/istft;"
+        " logsumexp, matmul/linear/einsum, pow, conv1d/conv2d/conv_transpose1d/2d, shape"
+        " ops, indexing, gather/scatter/index_*, ember.fft and stft/istft;"
         " compute this step"
         " on real and imaginary parts (z.real, z.imag) or detach it"
     )

@@ -125,4 +125,6 @@ class Einsum(Function):
         axes = tuple(i for i, (n, m) in enumerate(zip(a.shape, gk.shape)) if n == 1 and m != 1)
         if axes:
             gk = gk.sum(axis=axes, keepdims=True)
+        if gk.dtype.kind == "c" and a.dtype.kind != "c":
+            gk = gk.real  # a real operand of a complex product keeps the real part
         return gk.astype(a.dtype, copy=False)

@@ -77,8 +77,9 @@ class Pow(Function):
         with errstate(divide="ignore", invalid="ignore"):
             if na:  # b·a^(b−1), but 0 where b = 0 (0⁰ = 1 is a constant), as torch
                 ga = unbroadcast(xp.where(b == 0, 0, gy * b * xp.power(a, b - 1)), a.shape)
-            if nb:  # a^b·log a: 0 where a = 0 and b ≥ 0; nan for a < 0, as torch
-                zero = (a == 0) & (b >= 0)
+            if nb:  # a^b·log a: 0 where a = 0 and b ≥ 0 (b real), nan for a < 0, as torch
+                real_b = b >= 0 if b.dtype.kind != "c" else (b.imag == 0) & (b.real >= 0)
+                zero = (a == 0) & real_b
                 gb = unbroadcast(xp.where(zero, 0, gy * y * xp.log(xp.where(zero, 1, a))), b.shape)
         return ga, gb
 

@@ -138,12 +138,14 @@ class Std(Var):
 
 
 class LogSumExp(Function):
-    """logsumexp(x) = m + log Σ exp(x - m), m = max(x): stable for any x."""
+    """logsumexp(x) = m + log Σ exp(x - m), m = max Re x: stable for any x."""
 
     def forward(self, x, axis=None, keepdims=False):
         xp = get_array_module(x)
         self.axes, self.keepdims = normalize_axis(axis, x.ndim), keepdims
-        m = x.max(axis=self.axes, keepdims=True)
+        # m = max Re x (x.real is x itself for a real x): torch's shift for complex x, which
+        # keeps Im of the result the principal angle of Σ eˣ
+        m = x.real.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         e = xp.exp(x - m)
         s = e.sum(axis=self.axes, keepdims=True)
