@@ -133,16 +133,13 @@ def test_gradcheck_complex128(name):
     assert ember.gradcheck(lambda *t: f(ember, *t), xs)
 
 
-@pytest.mark.parametrize("cdtype", [np.complex64, np.complex128])
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_matches_torch(torch, name, cdtype):
-    f, makers = CASES[name]
-    arrays = _inputs(makers, cdtype)
+def against_torch(torch, f, arrays, tol):
+    """f(ember, *inputs) and f(torch, *inputs): the same dtype and values, and the same
+    gradients through _loss, to rtol ``tol`` and atol ``tol`` × the largest torch value."""
     es = [ember.tensor(a, requires_grad=True) for a in arrays]
     ts = [torch.tensor(a, requires_grad=True) for a in arrays]
     eo, to = f(ember, *es), f(torch, *ts)
     assert eo.dtype == np.dtype(str(to.dtype).split(".")[-1])
-    tol = TOL[cdtype]
     scale = max(1.0, np.abs(tnp(to)).max())
     np.testing.assert_allclose(eo.detach().numpy(), tnp(to), rtol=tol, atol=tol * scale)
     _loss(ember, eo).backward()
@@ -151,6 +148,13 @@ def test_matches_torch(torch, name, cdtype):
         assert e.grad.dtype == e.dtype
         scale = max(1.0, np.abs(tnp(t.grad)).max())
         np.testing.assert_allclose(e.grad.numpy(), tnp(t.grad), rtol=tol, atol=tol * scale)
+
+
+@pytest.mark.parametrize("cdtype", [np.complex64, np.complex128])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_matches_torch(torch, name, cdtype):
+    f, makers = CASES[name]
+    against_torch(torch, f, _inputs(makers, cdtype), TOL[cdtype])
 
 
 def test_abs_squared_gives_2z_and_abs_at_zero(torch):

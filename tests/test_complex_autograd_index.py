@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import ember
-from tests.test_complex_autograd import _inputs, away, cplx, tnp
-from tests.test_complex_autograd_more import _against_torch, _fn
+from tests.test_complex_autograd import _inputs, against_torch, away, cplx, tnp
+from tests.test_complex_autograd_more import _fn
 
 TOL = {np.complex64: 2e-6, np.complex128: 1e-12}
 
@@ -100,7 +100,7 @@ def test_gradcheck_complex128(name):
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torch(torch, name, cdtype):
     f, makers = CASES[name]
-    _against_torch(torch, f, _inputs(makers, cdtype), TOL[cdtype])
+    against_torch(torch, f, _inputs(makers, cdtype), TOL[cdtype])
 
 
 def test_einsum_real_operand_of_a_complex_product_gets_the_real_part(torch):

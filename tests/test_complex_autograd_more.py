@@ -10,7 +10,7 @@ import pytest
 import ember
 import ember.nn.functional as F
 import ember.ops.conv as CV
-from tests.test_complex_autograd import _inputs, _loss, cplx, tnp
+from tests.test_complex_autograd import _inputs, against_torch, cplx
 
 TOL = {np.complex64: 5e-5, np.complex128: 1e-12}
 
@@ -64,26 +64,11 @@ def test_gradcheck_complex128(name):
     assert ember.gradcheck(lambda *t: f(ember, *t), xs)
 
 
-def _against_torch(torch, f, arrays, tol):
-    es = [ember.tensor(a, requires_grad=True) for a in arrays]
-    ts = [torch.tensor(a, requires_grad=True) for a in arrays]
-    eo, to = f(ember, *es), f(torch, *ts)
-    assert eo.dtype == np.dtype(str(to.dtype).split(".")[-1])
-    scale = max(1.0, np.abs(tnp(to)).max())
-    np.testing.assert_allclose(eo.detach().numpy(), tnp(to), rtol=tol, atol=tol * scale)
-    _loss(ember, eo).backward()
-    _loss(torch, to).backward()
-    for e, t in zip(es, ts):
-        assert e.grad.dtype == e.dtype
-        scale = max(1.0, np.abs(tnp(t.grad)).max())
-        np.testing.assert_allclose(e.grad.numpy(), tnp(t.grad), rtol=tol, atol=tol * scale)
-
-
 @pytest.mark.parametrize("cdtype", [np.complex64, np.complex128])
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torch(torch, name, cdtype):
     f, makers = CASES[name]
-    _against_torch(torch, f, _inputs(makers, cdtype), TOL[cdtype])
+    against_torch(torch, f, _inputs(makers, cdtype), TOL[cdtype])
 
 
 # (x shape, W shape, kwargs): each picks a different algorithm under "auto", and every
@@ -107,7 +92,7 @@ def test_conv2d_every_algorithm_matches_torch(torch, monkeypatch, case, cdtype, 
     arrays = [cplx(rng, *xs).astype(cdtype), (0.2 * cplx(rng, *ws)).astype(cdtype),
               cplx(rng, ws[0]).astype(cdtype)]  # fmt: skip
     tol = {np.complex64: 2e-5, np.complex128: 1e-12}[cdtype]  # relative to the largest value
-    _against_torch(torch, lambda lib, x, w, b: _fn(lib).conv2d(x, w, b, **kw), arrays, tol)
+    against_torch(torch, lambda lib, x, w, b: _fn(lib).conv2d(x, w, b, **kw), arrays, tol)
 
 
 @pytest.mark.parametrize("policy", ["winograd", "shifted"])
