@@ -29,7 +29,7 @@ sequence = itertools.count()
 
 #: register_post_accumulate_grad_hook's hooks by id(leaf) (tensor_misc.py registers them,
 #: Tensor._accumulate_grad calls them). While any leaf has one, the engine counts the edges
-#: into those leaves before the sweep and accumulates each as soon as its count runs out.
+#: into every leaf before the sweep and accumulates each as soon as its count runs out.
 post_accumulate_hooks: dict[int, list] = {}
 
 FREED_GRAPH_MESSAGE = (

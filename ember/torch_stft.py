@@ -48,13 +48,16 @@ def _kind(t) -> str:
             "complex128": "ComplexDouble"}.get(str(t.dtype).split(".")[-1], "")  # fmt: skip
 
 
-def _where(op, x, n_fft, hop, win_length, window, normalized, onesided, return_complex, **more):
-    """torch's prefix of its stft/istft errors: the call's arguments."""
+def _where(op, x, n_fft, hop, win_length, window, normalized, onesided, return_complex,
+           center=None, **more):  # fmt: skip
+    """torch's prefix of its stft/istft errors: the call's arguments (istft names ``center``
+    before ``normalized``)."""
     w = "None" if window is None else f"torch.{_kind(window)}Tensor{{{list(window.shape)}}}"
+    centre = "" if center is None else f" center={int(bool(center))},"
     extra = "".join(f", {k}={v}" for k, v in more.items())
     return (
         f"{op}(torch.{_kind(x)}Tensor{list(x.shape)}, n_fft={n_fft}, hop_length={hop},"
-        f" win_length={win_length}, window={w}, normalized={int(bool(normalized))},"
+        f" win_length={win_length}, window={w},{centre} normalized={int(bool(normalized))},"
         f" onesided={onesided}, return_complex={return_complex}{extra})"
     )
 
@@ -162,8 +165,7 @@ def istft(input, n_fft: int, hop_length=None, win_length=None, window=None,  # n
     win = n_fft if win_length is None else int(win_length)
     where = _where("istft", X, n_fft, hop, win, window, normalized,
                    "None" if onesided is None else int(onesided),
-                   int(bool(return_complex)), length=length)  # fmt: skip
-    where = where.replace("normalized=", "center=" + str(int(bool(center))) + ", normalized=")
+                   int(bool(return_complex)), center=center, length=length)  # fmt: skip
     if X.ndim not in (2, 3):
         raise RuntimeError(f"{where}: expected a tensor with 2 or 3 dimensions of complex dtype,"
                            f" but got {X.ndim}")  # fmt: skip
