@@ -38,6 +38,16 @@ from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
+from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, importable here as before
+    _SAME_SHAPE,
+    _SHAPE_ONLY,
+    _base_name,
+    _check_fits,
+    _in_place_method,
+    _leaf_message,
+    _writeable,
+    add_in_place_forms,
+)
 from .tensor_methods import _plain_index
 from .tensor_misc import _address
 
@@ -327,15 +337,6 @@ def _is_view_at(value, base: Tensor, idx) -> bool:
             and _address(here) == _address(value.array))  # fmt: skip
 
 
-def _writeable(a) -> bool:
-    """NumPy's writeable flag; CuPy has none: there a broadcast view (a 0 stride) is the case
-    to avoid."""
-    flag = getattr(a.flags, "writeable", None)
-    if flag is not None:
-        return flag
-    return all(st != 0 or n <= 1 for n, st in zip(a.shape, a.strides))
-
-
 def _needs_grad(value) -> bool:
     return isinstance(value, Tensor) and value.requires_grad
 
@@ -366,61 +367,4 @@ def _view_source(ctx, data):
     return None
 
 
-def _check_fits(name: str, value, target) -> None:
-    if not xp.can_cast(value.dtype, target.dtype, casting="same_kind"):
-        raise TypeError(
-            f"{name}(): the result's dtype {value.dtype} cannot be written into this"
-            f" {target.dtype} tensor in place (torch refuses the same); use the out-of-place"
-            " form or convert the tensor first"
-        )
-    if value.shape != target.shape:
-        raise ValueError(
-            f"{name}(): the result has shape {tuple(value.shape)}, which does not fit in place"
-            f" into this tensor of shape {tuple(target.shape)}"
-        )
-
-
-def _leaf_message(name: str) -> str:
-    return (
-        f"{name}(): in-place operation on a leaf tensor that requires grad (a parameter, or a"
-        " tensor made with requires_grad=True) while grad mode is on; torch refuses it too."
-        " Wrap the update in `with ember.no_grad():`, as optimizers do, or use the out-of-place"
-        " form."
-    )
-
-
-def _base_name(name: str) -> str:
-    return {"__setitem__": "index_put", "__iadd__": "add"}.get(name, name.rstrip("_"))
-
-
-#: In-place forms made from the out-of-place method of the same name without the "_".
-_SAME_SHAPE = (
-    "abs neg relu sigmoid tanh exp exp2 expm1 log log10 log1p log2 sqrt rsqrt square sign sgn"
-    " sin cos tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh"
-    " arccosh arctanh atan2 arctan2 ceil floor round trunc frac reciprocal pow float_power fmod"
-    " remainder floor_divide true_divide divide multiply subtract lerp hypot xlogy logit erf erfc"
-    " erfinv digamma lgamma sinc deg2rad rad2deg nan_to_num heaviside clamp_min clamp_max addcmul"
-    " addcdiv addmm masked_fill scatter scatter_add eq ne lt le gt ge logical_and logical_or"
-    " logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not tril triu cumsum"
-    " cumprod"
-).split()
-_SHAPE_ONLY = ("t", "transpose", "squeeze", "unsqueeze")
-
-
-def _in_place_method(base: str, machinery: str, doc: str):
-    """The method ``base_``: self = self.base(...) through ``_arith_`` or ``_view_``."""
-
-    def method(self, *args, **kwargs):
-        return getattr(self, machinery)(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
-
-    method.__name__ = method.__qualname__ = f"{base}_"
-    method.__doc__ = f"torch.Tensor.{base}_: {doc.format(base=base)}"
-    return method
-
-
-_SAME_SHAPE_DOC = "``{base}`` in place; returns self."
-_SHAPE_ONLY_DOC = "self becomes ``self.{base}(...)`` (a view)."
-for _base in _SAME_SHAPE:
-    setattr(InplaceTensorMethods, f"{_base}_", _in_place_method(_base, "_arith_", _SAME_SHAPE_DOC))
-for _base in _SHAPE_ONLY:
-    setattr(InplaceTensorMethods, f"{_base}_", _in_place_method(_base, "_view_", _SHAPE_ONLY_DOC))
+add_in_place_forms(InplaceTensorMethods)

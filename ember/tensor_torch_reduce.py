@@ -22,6 +22,7 @@ from .ops import elementwise as E
 from .ops import reduce as R
 from .ops import reduce_more as RM
 from .ops import shape as S
+from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -112,6 +113,7 @@ class TorchReduceMethods:
         return self._cum_extreme("cummin", dim, False, CumminResult)
 
     def _cum_extreme(self, name, dim, largest, result):
+        refuse_complex(self.array, name, NotImplementedError)
         d = check_dim(name, dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self
         index = RM.cum_extreme_indices(x.array, d, largest)
@@ -125,6 +127,7 @@ class TorchReduceMethods:
         """Without dim: the lower median of every element (x_(⌊(n−1)/2⌋) of the sorted values;
         nan if any is nan), its gradient shared evenly among the elements equal to it. With dim:
         (values, indices) along dim, the gradient to the element at the index."""
+        refuse_complex(self.array, "median", NotImplementedError)
         if self.array.size == 0:
             raise RuntimeError("median() of an empty tensor")
         if dim is None:

@@ -7,6 +7,7 @@ all, any) inside this module only.
 
 from __future__ import annotations
 
+from .ops.complex_refuse import refuse_complex
 from .tensor import Tensor
 from .torch_shape import _t
 
@@ -60,12 +61,16 @@ def min(input, dim=None, keepdim: bool = False):  # noqa: A002
 
 def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """torch.argmax: index of the largest element (of the flattened input when dim is None)."""
-    return _t(input).argmax(dim, keepdim and dim is not None)
+    x = _t(input)
+    refuse_complex(x.array, "argmax")
+    return x.argmax(dim, keepdim and dim is not None)
 
 
 def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """torch.argmin."""
-    return _t(input).argmin(dim, keepdim and dim is not None)
+    x = _t(input)
+    refuse_complex(x.array, "argmin")
+    return x.argmin(dim, keepdim and dim is not None)
 
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002

@@ -34,6 +34,7 @@ from ..backend import get_array_module
 from ..function import Function
 from . import activations as A
 from . import conv as CV
+from . import conv3d as C3
 from . import conv_transpose as CT
 from . import einsum as ES
 from . import elementwise as E
@@ -174,12 +175,16 @@ HOLOMORPHIC = {
     M.Tan, M.Sinh, M.Cosh, M.Asin, M.Atan, M.Asinh, M.Atanh,
     R.Sum, R.Mean, SC.CumSum, SC.CumProd, SC.Prod, L.MatMul, L.Linear,
     CV.Conv2d,  # bilinear in (x, W): g_x = conv_T(g, W̄), g_W = corr(x̄, g), every algorithm
+    C3.Conv3d,  # the same in 3-D: g_W = ∂L/∂Y·X̄_colᵀ, g_X_col = W̄_matᵀ·∂L/∂Y, col2im
     S.Reshape, S.Permute, S.Expand, S.Cat, S.Stack, S.Split, S.Pad, S.GetItem, S.Copy,
     S.Windows, IX.IndexSelect, U.Unfold, U.Fold,  # linear, real coefficients (ember.stft)
     IP.SetItem,  # z[i] = v on a complex tensor (tensor_inplace's indexed assignment)
     # linear with 0/1 (or α) coefficients: gather, take_along_dim, the scatters and index_*
     IX.Gather, IX.Scatter, IX.ScatterAdd, IX.MaskedSelect, IM.IndexAdd, IM.IndexCopy,
     IM.IndexFill, IP.IndexPut, IP.MaskedScatter,
+    # scatter_reduce 'sum'/'mean' are linear (real 1/count); 'prod' is holomorphic:
+    # g_x = g·conj(y/x), g_src = g·conj(y/src); 'amax'/'amin' are refused in its forward
+    IM.ScatterReduce,
     ES.Einsum,  # g_k = einsum(g, the other operands): bilinear like MatMul
     CT.ConvTranspose2d,  # (1-d too) bilinear: g_x = conv(g, W̄), g_W = x̄ ⋆ g
     R.LogSumExp,  # g·softmax(z)
@@ -207,8 +212,8 @@ def unsupported(fn) -> TypeError:
         " backward (an input or output of this op is complex). Complex autograd covers the"
         " elementwise arithmetic, exp/log/log1p/expm1/sqrt, sin/cos/tan/tanh/sigmoid/sinh/cosh/"
         "asin/atan/asinh/atanh, abs/angle/real/imag/conj, sum/mean/prod/cumsum/cumprod,"
-        " logsumexp, matmul/linear/einsum, pow, conv1d/conv2d/conv_transpose1d/2d, shape"
-        " ops, indexing, gather/scatter/index_*, ember.fft and stft/istft;"
+        " logsumexp, matmul/linear/einsum, pow, conv1d/conv2d/conv3d/conv_transpose1d/2d,"
+        " shape ops, indexing, gather/scatter/scatter_reduce/index_*, ember.fft and stft/istft;"
         " compute this step"
         " on real and imaginary parts (z.real, z.imag) or detach it"
     )

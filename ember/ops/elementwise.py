@@ -11,6 +11,7 @@ import math
 from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
+from .complex_refuse import refuse_complex
 
 
 class Add(Function):
@@ -246,6 +247,7 @@ class Clip(Function):
     """y = min(max(a, lo), hi); the gradient passes where lo <= a <= hi (as torch.clamp)."""
 
     def forward(self, a, lo, hi):
+        refuse_complex(a, "clamp", NotImplementedError)
         xp = get_array_module(a)
         self.a, self.lo, self.hi = a, lo, hi
         return xp.clip(a, lo, hi)
@@ -264,6 +266,8 @@ class Maximum(Function):
     """Elementwise max; on ties the gradient is split evenly, as in torch."""
 
     def forward(self, a, b):
+        refuse_complex(a, "maximum")
+        refuse_complex(b, "maximum")
         xp = get_array_module(a)
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -280,6 +284,8 @@ class Maximum(Function):
 
 class Minimum(Function):
     def forward(self, a, b):
+        refuse_complex(a, "minimum")
+        refuse_complex(b, "minimum")
         xp = get_array_module(a)
         self.a, self.b = a, b
         return xp.minimum(a, b)

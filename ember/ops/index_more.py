@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add, ufunc_at
 from ..function import Function
+from .complex_refuse import refuse_complex
 from .index import _leading, along, check_dim, check_index, check_shapes
 
 
@@ -129,6 +130,9 @@ class ScatterReduce(Function):
             raise RuntimeError(
                 f"{op}(): reduce argument must be one of {', '.join(REDUCTIONS)}, got {reduce!r}"
             )
+        if reduce in ("amax", "amin"):  # as torch: sum, prod and mean only for complex
+            why = f"reduce={reduce!r} needs an order; 'sum', 'prod' and 'mean' take complex"
+            refuse_complex(x, op, NotImplementedError, why)
         xp = get_array_module(x)
         if x.ndim == 0:
             raise RuntimeError(f"{op}(): self must have at least one dimension, got a 0-d tensor")
@@ -154,13 +158,13 @@ class ScatterReduce(Function):
             ufunc_at(ufunc, y, where, s)
         count = None  # how many values each place averages: only 'mean' needs it
         if reduce == "mean":
-            count = xp.zeros(y.shape, dtype=x.dtype if x.dtype.kind == "f" else xp.int64)
+            count = xp.zeros(y.shape, dtype=x.dtype if x.dtype.kind in "fc" else xp.int64)
             scatter_add(count, where, xp.ones(s.shape, dtype=count.dtype))
             if include_self:
                 count += 1
             else:
                 count[~hit] = 1
-            if x.dtype.kind == "f":
+            if x.dtype.kind in "fc":
                 y = y / count
             else:
                 y = xp.floor_divide(y, count).astype(x.dtype)

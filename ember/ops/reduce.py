@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..backend import errstate, get_array_module
 from ..function import Function
+from .complex_refuse import refuse_complex
 
 
 def normalize_axis(axis, ndim):
@@ -66,6 +67,7 @@ class _Extreme(Function):
     pick = None  # "max" or "min"
 
     def forward(self, x, axis=None, keepdims=False, nan_ties=False):
+        refuse_complex(x, self.pick, NotImplementedError)
         self.x, self.axes, self.keepdims = x, normalize_axis(axis, x.ndim), keepdims
         self.nan_ties = nan_ties
         empty = [a for a in self.axes if x.shape[a] == 0]
@@ -172,10 +174,14 @@ def log_softmax_array(x, axis):
     return z
 
 
+_SOFTMAX_WHY = "torch has no complex softmax kernel: apply it to z.abs() or z.real"
+
+
 class Softmax(Function):
     """softmax(x)_i = exp(x_i - m) / Σ_j exp(x_j - m); subtracting m = max(x) avoids overflow."""
 
     def forward(self, x, axis=-1):
+        refuse_complex(x, "softmax", NotImplementedError, _SOFTMAX_WHY)
         self.axis = axis
         self.y = y = softmax_array(x, axis)
         return y
@@ -191,6 +197,7 @@ class LogSoftmax(Function):
     """log_softmax(x)_i = x_i - m - log Σ_j exp(x_j - m)."""
 
     def forward(self, x, axis=-1):
+        refuse_complex(x, "log_softmax", NotImplementedError, _SOFTMAX_WHY)
         self.axis = axis
         self.y = y = log_softmax_array(x, axis)
         return y

@@ -1,0 +1,87 @@
+"""The in-place forms made from out-of-place methods (``x.relu_()`` is ``x.relu()`` written
+into x, ``x.t_()`` makes x the view ``x.t()``), and the checks and messages every in-place write
+shares: whether memory may be written, whether the new value fits, what to do instead.
+
+Split from tensor_inplace.py, which attaches the forms to ``InplaceTensorMethods`` once at import
+(``add_in_place_forms``) and imports the checks by name: no extra step per in-place call.
+"""
+
+from __future__ import annotations
+
+from .backend import xp
+
+
+def _writeable(a) -> bool:
+    """NumPy's writeable flag; CuPy has none: there a broadcast view (a 0 stride) is the case
+    to avoid."""
+    flag = getattr(a.flags, "writeable", None)
+    if flag is not None:
+        return flag
+    return all(st != 0 or n <= 1 for n, st in zip(a.shape, a.strides))
+
+
+def _check_fits(name: str, value, target) -> None:
+    if not xp.can_cast(value.dtype, target.dtype, casting="same_kind"):
+        raise TypeError(
+            f"{name}(): the result's dtype {value.dtype} cannot be written into this"
+            f" {target.dtype} tensor in place (torch refuses the same); use the out-of-place"
+            " form or convert the tensor first"
+        )
+    if value.shape != target.shape:
+        raise ValueError(
+            f"{name}(): the result has shape {tuple(value.shape)}, which does not fit in place"
+            f" into this tensor of shape {tuple(target.shape)}"
+        )
+
+
+def _leaf_message(name: str) -> str:
+    return (
+        f"{name}(): in-place operation on a leaf tensor that requires grad (a parameter, or a"
+        " tensor made with requires_grad=True) while grad mode is on; torch refuses it too."
+        " Wrap the update in `with ember.no_grad():`, as optimizers do, or use the out-of-place"
+        " form."
+    )
+
+
+def _base_name(name: str) -> str:
+    return {"__setitem__": "index_put", "__iadd__": "add"}.get(name, name.rstrip("_"))
+
+
+#: In-place forms made from the out-of-place method of the same name without the "_".
+_SAME_SHAPE = (
+    "abs neg relu sigmoid tanh exp exp2 expm1 log log10 log1p log2 sqrt rsqrt square sign sgn"
+    " sin cos tan asin acos atan sinh cosh asinh acosh atanh arcsin arccos arctan arcsinh"
+    " arccosh arctanh atan2 arctan2 ceil floor round trunc frac reciprocal pow float_power fmod"
+    " remainder floor_divide true_divide divide multiply subtract lerp hypot xlogy logit erf erfc"
+    " erfinv digamma lgamma sinc deg2rad rad2deg nan_to_num heaviside clamp_min clamp_max addcmul"
+    " addcdiv addmm masked_fill scatter scatter_add eq ne lt le gt ge logical_and logical_or"
+    " logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not tril triu cumsum"
+    " cumprod"
+).split()
+_SHAPE_ONLY = ("t", "transpose", "squeeze", "unsqueeze")
+
+
+def _in_place_method(base: str, machinery: str, doc: str):
+    """The method ``base_``: self = self.base(...) through ``_arith_`` or ``_view_``."""
+
+    def method(self, *args, **kwargs):
+        return getattr(self, machinery)(f"{base}_", lambda s: getattr(s, base)(*args, **kwargs))
+
+    method.__name__ = method.__qualname__ = f"{base}_"
+    method.__doc__ = f"torch.Tensor.{base}_: {doc.format(base=base)}"
+    return method
+
+
+_SAME_SHAPE_DOC = "``{base}`` in place; returns self."
+_SHAPE_ONLY_DOC = "self becomes ``self.{base}(...)`` (a view)."
+
+
+def add_in_place_forms(cls) -> None:
+    """Attach ``base_`` for every name in _SAME_SHAPE (through ``_arith_``) and _SHAPE_ONLY
+    (through ``_view_``) to the mixin class ``cls``, as methods of cls's module."""
+    for names, machinery, doc in ((_SAME_SHAPE, "_arith_", _SAME_SHAPE_DOC),
+                                  (_SHAPE_ONLY, "_view_", _SHAPE_ONLY_DOC)):  # fmt: skip
+        for base in names:
+            method = _in_place_method(base, machinery, doc)
+            method.__module__ = cls.__module__
+            setattr(cls, f"{base}_", method)
