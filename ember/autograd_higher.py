@@ -390,6 +390,7 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
 # the rules of the fused ops (convolution, the norms, pooling, the softmax family …) live in
 # their own module, which registers them into RULES when it is imported, here at the end
 from . import (  # noqa: E402, F401
+    autograd_higher_activations,
     autograd_higher_fused,
     autograd_higher_index_loss,
     autograd_higher_linalg,

@@ -17,8 +17,11 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .function import observers
+from .ops import argindex as AI
 from .ops import index as I
 from .ops import scan as C
+from .ops.complex_refuse import refuse_complex
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -108,10 +111,9 @@ class IndexTensorMethods:
 
     def argsort(self, dim=-1, descending=False) -> Tensor:
         """Indices that sort self along dim (stable); no gradient."""
-        axis = I.check_dim("argsort", dim, self.ndim)
-        if self.ndim == 0:
-            return Tensor(xp.zeros((), dtype=xp.int64))
-        return Tensor(I.sort_indices(self.array, axis, descending).astype(xp.int64))
+        if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
+            return apply(AI.ArgSort, self.array, dim=dim, descending=descending)
+        return Tensor(AI.ArgSort().forward(self.array, dim=dim, descending=descending))
 
     def topk(self, k, dim=-1, largest=True, sorted=True) -> tuple:  # noqa: A002 - torch's name
         """(values, indices) of the k largest (smallest) along dim, always in sorted order."""
@@ -148,7 +150,9 @@ class IndexTensorMethods:
     def unique(self, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
         """The distinct values (sorted), and optionally where each element went and how often
         each value occurs; no gradient. With dim, the distinct slices along dim. The values come
-        sorted whatever ``sorted`` says (torch on the CPU does the same)."""
+        sorted whatever ``sorted`` says (torch on the CPU does the same). Complex input is
+        refused, as torch does (NumPy would sort it lexicographically)."""
+        refuse_complex(self.array, "unique", NotImplementedError)
         if dim is not None:
             dim = I.check_dim("unique", dim, self.ndim)
         values, inverse, counts = xp.unique(

@@ -19,7 +19,8 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
-from .function import is_grad_enabled
+from .function import is_grad_enabled, observers
+from .ops import argindex as AI
 from .ops import elementwise as E
 from .ops import elementwise_more as M
 from .ops import index as I
@@ -236,22 +237,16 @@ class TensorMethods:
         keep = bool(keepdims or keepdim)
         if dim is None or isinstance(dim, (tuple, list)):
             return apply(op, self, axis=_ax(axis, dim), keepdims=keep, nan_ties=True)
-        _check_arg_reduction(self.array.shape, dim, op.pick)
+        AI.check_arg_reduction(self.array.shape, dim, op.pick)
         values, indices = apply(I.ExtremeAlong, self, dim=dim, keepdim=keep, largest=op is R.Max)
         return result(values, indices.detach())
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""
-        axis = _ax(axis, dim)
-        keep = (keepdims or bool(keepdim)) and axis is not None
-        _check_arg_reduction(self.array.shape, axis, "argmax")
-        return Tensor(self.array.argmax(axis=axis, keepdims=keep))
+        return _arg_reduction(AI.ArgMax, self, _ax(axis, dim), keepdims or keepdim)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        axis = _ax(axis, dim)
-        keep = (keepdims or bool(keepdim)) and axis is not None
-        _check_arg_reduction(self.array.shape, axis, "argmin")
-        return Tensor(self.array.argmin(axis=axis, keepdims=keep))
+        return _arg_reduction(AI.ArgMin, self, _ax(axis, dim), keepdims or keepdim)
 
     # ------------------------------------------------------------ shapes
     def reshape(self, *shape):
@@ -396,13 +391,10 @@ def _plain_index(index):
     return index
 
 
-def _check_arg_reduction(shape, axis, name: str) -> None:
-    """argmax/argmin along an empty axis (or of an empty tensor, flattened) has no answer:
-    torch's error, rather than NumPy's "attempt to get argmax of an empty sequence"."""
-    if axis is None:
-        if 0 in shape:
-            raise RuntimeError(f"{name}(): the tensor of shape {tuple(shape)} is empty; give a"
-                               " dim of non-zero size to reduce along")  # fmt: skip
-    elif shape[axis] == 0:
-        raise RuntimeError(f"{name}(): expected the reduced dim {axis} to have non-zero size,"
-                           f" got a tensor of shape {tuple(shape)}")  # fmt: skip
+def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:
+    """argmax / argmin (ops/argindex.py), never recorded: through ``apply`` while an observer
+    watches (so the ONNX tracer and the profiler see the op), else straight on the array."""
+    keep = bool(keep) and axis is not None
+    if observers:
+        return apply(op, x.array, axis=axis, keepdims=keep)
+    return Tensor(op().forward(x.array, axis=axis, keepdims=keep))

@@ -1,6 +1,6 @@
-"""ember.onnx.export of the activations ember composes from a where over a comparison made
-outside its ops (hardtanh, ReLU6, Hardsigmoid, Hardswish, PReLU, Softplus, Mish, Threshold,
-Hardshrink, Softshrink): exported whole (ember/onnx/composite.py), checked against
+"""ember.onnx.export of the piecewise activations (hardtanh, ReLU6, Hardsigmoid, Hardswish,
+PReLU, Softplus, Mish, Threshold, Hardshrink, Softshrink): ops of their own
+(ops/activations_piecewise.py), converted by ember/onnx/ops_activations.py, checked against
 onnxruntime on inputs on both sides of every kink, at two batch sizes."""
 
 import numpy as np
@@ -132,9 +132,20 @@ def test_graph_is_right_beyond_the_traced_values(tmp_path):
     assert rel_error(model, sess, wide(3, 4)) <= RTOL
 
 
-def test_composites_are_listed():
+PIECEWISE = ["Hardtanh", "Hardsigmoid", "Hardswish", "Softplus", "Mish", "Threshold",
+             "Hardshrink", "Softshrink", "PReLU"]  # fmt: skip
+
+
+def test_activation_ops_are_listed_and_traced_as_ops(tmp_path):
+    """Each activation is one op, listed and traced as such: its nodes come from the op's
+    constants (no call of the Python function is watched for them any more)."""
     ops = ember.onnx.supported_ops()
-    assert {"hardtanh", "prelu", "hardswish", "softplus"} <= set(ops)
+    assert set(PIECEWISE) <= set(ops)
+    assert not {"hardtanh", "prelu", "hardswish", "softplus"} & set(ops)
+    model = nn.Sequential(nn.Hardtanh(-2.0, 3.0), nn.Softshrink(0.25)).eval()
+    proto, _ = export_session(model, wide(2, 5), tmp_path / "t.onnx", input_names=["x"])
+    types = [n.op_type for n in proto.graph.node]
+    assert types[0] == "Clip" and types.count("Where") == 2 and "Sub" in types
 
 
 class InplaceOnView(nn.Module):

@@ -1,6 +1,6 @@
 """ember.onnx.export of sorting and arg-reductions (ember/onnx/ops_sort.py): sort, topk,
-x.max(dim) / x.min(dim) as ops, and argmax / argmin / argsort, which run outside ember's ops
-and are exported whole; indices must match exactly, ties included."""
+x.max(dim) / x.min(dim), argmax, argmin and Tensor.argsort as ops (ops/argindex.py); indices
+must match exactly, ties included."""
 
 import numpy as np
 import pytest
@@ -88,3 +88,89 @@ class ScalarSort(nn.Module):
 def test_sorting_a_0d_tensor_is_refused(tmp_path):
     with pytest.raises(NotImplementedError, match="sort of a 0-d tensor"):
         ember.onnx.export(ScalarSort(), ember.randn(3), tmp_path / "z.onnx")
+
+
+class Recorder:
+    """An observer that only lists the ops it sees."""
+
+    def __init__(self):
+        self.names = []
+
+    def on_forward(self, fn, arrays, out):
+        self.names.append(fn.name)
+
+
+@pytest.mark.parametrize("method", ["argmax", "argmin"])
+def test_arg_reductions_are_ops_that_observers_see_and_never_recorded(method):
+    """With an observer present they run through apply (the exporter and the profiler see the
+    op); without, straight on the array; the same indices either way, and no graph."""
+    from ember.function import observers
+
+    a = _integers(3, 5).numpy()
+    x = ember.tensor(a, requires_grad=True)
+    calls = [  # (arguments, keywords, NumPy's)
+        ((), {}, {}), ((1,), {}, {"axis": 1}),
+        ((), {"dim": 0, "keepdim": True}, {"axis": 0, "keepdims": True}),
+        ((-1,), {"keepdims": True}, {"axis": -1, "keepdims": True}),
+    ]  # fmt: skip
+    plain = [getattr(x, method)(*args, **kw) for args, kw, _ in calls]
+    rec = Recorder()
+    observers.append(rec)
+    try:
+        seen = [getattr(x, method)(*args, **kw) for args, kw, _ in calls]
+    finally:
+        observers.remove(rec)
+    assert rec.names == ["ArgMax" if method == "argmax" else "ArgMin"] * len(calls)
+    for p, s, (_, _, np_kw) in zip(plain, seen, calls):
+        want = getattr(np, method)(a, **np_kw)
+        assert p.dtype == s.dtype == np.int64 and not p.requires_grad and not s.requires_grad
+        np.testing.assert_array_equal(p.numpy(), want)
+        np.testing.assert_array_equal(s.numpy(), want)
+    with pytest.raises(RuntimeError, match=r"argmax\(\): expected the reduced dim 0 to have"):
+        ember.zeros(0, 3).argmax(0)
+
+
+class OpArgsort(nn.Module):
+    """The ArgSort op applied directly (Tensor.argsort runs it while an observer watches)."""
+
+    def forward(self, x):
+        from ember.ops.argindex import ArgSort
+        from ember.tensor import apply
+
+        return apply(ArgSort, x, dim=1, descending=True), apply(ArgSort, x * 2.0, dim=0)
+
+
+def test_argsort_op_converts_to_topk_indices(tmp_path):
+    model = OpArgsort().eval()
+    proto, sess = export_session(
+        model, _integers(4, 6), tmp_path / "a.onnx", input_names=["x"],
+        dynamic_axes={"x": {0: "b"}},
+    )  # fmt: skip
+    assert [n.op_type for n in proto.graph.node].count("TopK") == 2
+    for B, seed in ((4, 1), (7, 2)):
+        x = _integers(B, 6, seed=seed)
+        assert max(_errors(model, sess, x)) == 0.0
+        with ember.no_grad():
+            np.testing.assert_array_equal(model(x)[0].numpy(), x.argsort(1, True).numpy())
+
+
+def test_tensor_argsort_is_an_op_that_observers_see_and_never_recorded():
+    """Tensor.argsort runs the ArgSort op while an observer watches (the exporter sees it, so
+    no profile hook is needed) and straight on the array otherwise: the same indices."""
+    from ember.function import observers
+
+    x = ember.tensor(_integers(3, 5).numpy(), requires_grad=True)
+    calls = [((), {}), ((0,), {}), ((), {"dim": 1, "descending": True}), ((-2, True), {})]
+    plain = [x.argsort(*args, **kw) for args, kw in calls]
+    rec = Recorder()
+    observers.append(rec)
+    try:
+        seen = [x.argsort(*args, **kw) for args, kw in calls]
+    finally:
+        observers.remove(rec)
+    assert rec.names == ["ArgSort"] * len(calls)
+    for p, s in zip(plain, seen):
+        assert p.dtype == s.dtype == np.int64 and not p.requires_grad and not s.requires_grad
+        np.testing.assert_array_equal(p.numpy(), s.numpy())
+    np.testing.assert_array_equal(plain[1].numpy(), np.argsort(x.detach().numpy(), 0, "stable"))
+    assert ember.tensor(3.0).argsort().item() == 0

@@ -1,4 +1,5 @@
-"""torch's other activations and distances, composed from differentiable Tensor operations.
+"""torch's other activations and distances: ops for the piecewise and the ELU family, the rest
+composed from differentiable Tensor operations.
 
 ReLU6(x)       = min(max(0, x), 6)
 ELU(x)         = x if x > 0 else α·(eˣ − 1)
@@ -18,10 +19,12 @@ Softshrink(x)  = x − λ if x > λ, x + λ if x < −λ, else 0
 Softmin(x)_i   = e^{−x_i} / Σ_j e^{−x_j}
 PReLU(x)       = x if x > 0 else a·x   (a learned, one per channel or shared)
 
-Gradients at the kinks are torch's: each piecewise function is a ``where`` over the same
-comparison torch's backward uses, so ∂/∂x at x = threshold picks the same side, and a NaN input
-takes the side torch's does (NaN out, the gradient passed through). The branch a ``where``
-discards is clamped first, so it never overflows to inf (0·inf would be nan in the backward).
+The piecewise ones (Hardtanh and ReLU6, Hardsigmoid, Hardswish, Softplus, Mish, Threshold,
+Hardshrink, Softshrink, PReLU) are one op each (ops/activations_piecewise.py), with torch's
+gradients at the kinks: ∂/∂x at x = threshold picks the side torch's backward does, and a NaN
+input gives NaN (its gradient that of torch's scalar kernel). The branch not taken is computed
+on clamped values, so it never overflows to inf. The ``where`` compositions they are tested
+against, the equations as written, are in ``activation_composed``.
 ELU, SELU, CELU and LogSigmoid run torch's kernels as ops (ops/activations.py): composed, their
 gradients lose the tail (e^{x} below float32's half ulp of 1). ``inplace=True``, where torch
 takes it, makes the input itself the result, as torch's (recorded as every in-place op is).
@@ -33,17 +36,18 @@ import warnings
 
 from ..backend import xp
 from ..ops import activations as AO
+from ..ops import activations_piecewise as P
+from ..promotion import default_float
 from ..tensor import Tensor, apply
 from .activation import sigmoid, softmax
-from .shape import where
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def _const(x: Tensor, a) -> Tensor:
-    """A constant array in x's dtype (the discarded side of a ``where``: no gradient)."""
-    return Tensor(xp.asarray(a, dtype=x.dtype))
+def _floating(x: Tensor) -> Tensor:
+    """A smooth activation of integers runs in the default float dtype (as ``x.exp()``)."""
+    return x if x.dtype.kind in "fc" else x.astype(default_float())
 
 
 def hardtanh(
@@ -60,9 +64,7 @@ def hardtanh(
         )
     if inplace:
         return input._arith_("hardtanh_", lambda x: hardtanh(x, min_val, max_val))
-    x = input
-    inside = ~((x.array <= min_val) | (x.array >= max_val))
-    return where(inside, x, _const(x, xp.clip(x.array, min_val, max_val)))
+    return apply(P.Hardtanh, input, min_val=min_val, max_val=max_val)
 
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -97,16 +99,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """Softplus(x) = log(1 + e^{βx}) / β, and x itself where βx > threshold (torch's rule:
     there the two agree to double precision and e^{βx} would overflow)."""
-    x = input
-    bx = x * beta
-    return where(bx > threshold, x, bx.clamp(max=threshold).exp().log1p() / beta)
+    return apply(P.Softplus, _floating(input), beta=beta, threshold=threshold)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Mish(x) = x·tanh(Softplus(x))   (Misra 2019)."""
     if inplace:
         return input._arith_("mish_", mish)
-    return input * softplus(input).tanh()
+    return apply(P.Mish, _floating(input))
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -121,9 +121,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     float32, 0.16666667163…; ember keeps the exact 1/6.)"""
     if inplace:
         return input._arith_("hardsigmoid_", hardsigmoid)
-    x = input
-    inside = (x > -3.0) & (x < 3.0)
-    return where(inside, (x + 3.0) / 6.0, _const(x, xp.clip(x.array + 3.0, 0.0, 6.0) / 6.0))
+    return apply(P.Hardsigmoid, _floating(input))
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
@@ -132,11 +130,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     The middle branch sees x only where it is chosen, so ±inf get 0 and 1 (not NaN) back."""
     if inplace:
         return input._arith_("hardswish_", hardswish)
-    x = input
-    mid = (x.array > -3.0) & (x.array < 3.0)
-    xm = where(mid, x, 0.0)
-    upper = where(x.array < 3.0, xm * (xm + 3.0) / 6.0, x)
-    return where(x.array <= -3.0, _const(x, 0.0), upper)
+    return apply(P.Hardswish, _floating(input))
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
@@ -158,8 +152,7 @@ def threshold(
     if inplace:
         # (the argument ``threshold`` hides this function: the module's alias calls it)
         return input._arith_("threshold_", lambda x: _threshold(x, threshold, value))
-    x = input
-    return where(~(x.array <= threshold), x, _const(x, float(value)))
+    return apply(P.Threshold, input, threshold=threshold, value=float(value))
 
 
 _threshold = threshold
@@ -179,17 +172,14 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Hardshrink(x) = 0 if −λ ≤ x ≤ λ else x   (torch's test: NaN stays NaN)."""
-    x = input
-    return where(~((x.array >= -lambd) & (x.array <= lambd)), x, _const(x, 0.0))
+    return apply(P.Hardshrink, input, lambd=lambd)
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|)."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be ≥ 0, got {lambd}")
-    x = input
-    shift = _const(x, xp.where(x.array > lambd, lambd, -lambd))  # NaN: x + λ, still NaN
-    return where(~((x.array >= -lambd) & (x.array <= lambd)), x - shift, _const(x, 0.0))
+    return apply(P.Softshrink, input, lambd=lambd)
 
 
 def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=None) -> Tensor:  # noqa: A002
@@ -225,9 +215,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
                 f"prelu: mismatch of parameter numbers and input channel size. Found parameter"
                 f" numbers = {a.numel()} and channel size = {channels}."
             )
-    if x.ndim >= 2:  # one slope per channel: a as (1, C, 1, …) broadcasts along dim 1
-        a = a.reshape(*[a.numel() if d == 1 else 1 for d in range(x.ndim)])
-    return where(x > 0, x, a * x)
+    return apply(P.PReLU, x, a)  # the op lays a along dim 1
 
 
 def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002

@@ -4,12 +4,11 @@
                       dynamic_axes={"x": {0: "batch"}, "y": {0: "batch"}})
 
 The model's forward runs on ``args`` while a tracer records every ember op and converts it to
-ONNX nodes (``trace``, ``ops_map``, ``ops_nn``, ``ops_shape``, ``ops_sort``, ``rnn``,
-``rnn_scan``), and the activations ember composes outside its ops whole (``composite``);
-parameters and buffers become initializers under their ``state_dict`` names. Runs on resized
-inputs first tell which constants follow a dynamic axis (``sized``) and which would be wrongly
-baked in (``consistency``). The ``onnx`` package is imported only here, on the first export,
-so ``import ember`` never needs it.
+ONNX nodes (``trace``, ``ops_map``, ``ops_activations``, ``ops_nn``, ``ops_shape``,
+``ops_sort``, ``rnn``, ``rnn_scan``); parameters and buffers become initializers under their
+``state_dict`` names. Runs on resized inputs first tell which constants follow a dynamic axis
+(``sized``) and which would be wrongly baked in (``consistency``). The ``onnx`` package is
+imported only here, on the first export, so ``import ember`` never needs it.
 """
 
 from __future__ import annotations
@@ -44,7 +43,8 @@ def _import_onnx():
 
 
 def supported_ops() -> list[str]:
-    """The ember ops (Function class names) that ``export`` can convert."""
+    """The ember ops (Function class names) that ``export`` can convert, and the methods it
+    converts whole (Tensor.argsort)."""
     from .trace import supported_ops as ops
 
     return ops()

@@ -9,7 +9,7 @@ sizes, when there are dynamic axes): a constant whose size follows an axis is co
 graph where ``sized`` recognises its form; any other "constant" that changes was computed
 from the inputs, and the export refuses it rather than write a graph that is wrong for other
 inputs. (A mask that happens to be the same in every run, x > 100 on small inputs, is not
-caught: ``composite`` exports the activations built that way whole.)
+caught: ember's own piecewise activations are ops, their comparisons inside the graph.)
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ import numpy as np
 
 from ..backend import to_numpy
 from ..tensor import Tensor
-from .composite import Watch
 from .ops_shape import slice_bounds
 from .rnn import ZERO_STATE_SLOTS
 
@@ -73,17 +72,15 @@ class ConstantLog:
 
 
 class Prober:
-    """A probe run's observer: fingerprints only, no conversion (the ops inside a
-    composite are skipped as the tracer skips them)."""
+    """A probe run's observer: fingerprints only, no conversion."""
 
     def __init__(self, log: ConstantLog):
         self.log, self.pending = log, []
         self.thread = threading.get_ident()
-        self.watch = Watch(self._composite)
 
     def on_forward_start(self, cls, inputs, constants) -> None:
         if threading.get_ident() == self.thread:
-            self.pending.append(None if self.watch.inside else (cls.__name__, dict(constants)))
+            self.pending.append((cls.__name__, dict(constants)))
 
     def on_forward(self, fn, arrays, out) -> None:
         if threading.get_ident() == self.thread:
@@ -91,9 +88,6 @@ class Prober:
             if started is not None:
                 name, consts = started
                 self.log.record(name, arrays, consts, list(out) if fn.multi_output else [out])
-
-    def _composite(self, comp, args, result) -> None:
-        self.log.record(comp.name, [args[k] for k in comp.tensors], {}, [result.array])
 
 
 def _other_size(n: int) -> int:

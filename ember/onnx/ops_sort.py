@@ -1,5 +1,6 @@
-"""Sorting and arg-reductions: Sort, TopK and ``x.max(dim)`` (ops), argmax / argmin / argsort
-(Tensor methods that run outside ember's ops, exported whole through ``composite``).
+"""Sorting and arg-reductions: the ops Sort, TopK, ``x.max(dim)`` (ExtremeAlong), ArgMax,
+ArgMin and ArgSort (ops/argindex.py; ``Tensor.argsort`` runs ArgSort while an observer
+watches).
 
     sort(x, dim, descending)      TopK(x, K = Shape(x)[dim], largest = descending, sorted)
     topk(x, k, dim, largest)      TopK(x, k, largest)
@@ -52,29 +53,36 @@ def _extreme_along(g, op):
     return [values, arg]
 
 
-SORT_CONVERTERS = {"Sort": _sort, "TopK": _topk, "ExtremeAlong": _extreme_along}
-
-
-# ---------------------------------------------------------------- Tensor methods, whole
-
-
-def _arg(onnx_op):
-    def convert(g, x, args):
-        arr = args["self"]
-        axis = args.get("dim") if args.get("dim") is not None else args.get("axis")
+def _arg_reduction(onnx_op):
+    def convert(g, op):
+        x = op.inputs[0]
+        xs, axis = g.value(x), op.consts.get("axis")
         if axis is None:  # of the flattened tensor
-            return g.one(onnx_op, [g.one("Reshape", [x, g.ints([-1])])], axis=0, keepdims=0)
-        keep = bool(args.get("keepdims")) or bool(args.get("keepdim"))
-        return g.one(onnx_op, [x], axis=int(axis) % max(arr.ndim, 1), keepdims=int(keep))
+            return [g.one(onnx_op, [g.one("Reshape", [xs, g.ints([-1])])], axis=0, keepdims=0)]
+        keep = int(bool(op.consts.get("keepdims", False)))
+        return [g.one(onnx_op, [xs], axis=int(axis) % max(x.ndim, 1), keepdims=keep)]
 
     return convert
 
 
-def _argsort(g, x, args):
-    arr = args["self"]
-    axis = int(args.get("dim", -1)) % _ndim("argsort", arr)
-    largest = int(bool(args.get("descending", False)))
+def argsort_nodes(g, x: str, arr, dim: int, descending: bool) -> str:
+    """The indices output of TopK over the whole axis ``dim`` of ``x`` (array ``arr``)."""
+    axis = int(dim) % _ndim("argsort", arr)
+    largest = int(bool(descending))
     return g.node("TopK", [x, _whole_axis(g, x, axis)], n_out=2, axis=axis, largest=largest)[1]
 
 
-argmax, argmin, argsort = _arg("ArgMax"), _arg("ArgMin"), _argsort
+def _argsort(g, op):
+    x = op.inputs[0]
+    dim, descending = op.consts.get("dim", -1), op.consts.get("descending", False)
+    return [argsort_nodes(g, g.value(x), x, dim, descending)]
+
+
+SORT_CONVERTERS = {
+    "Sort": _sort,
+    "TopK": _topk,
+    "ExtremeAlong": _extreme_along,
+    "ArgMax": _arg_reduction("ArgMax"),
+    "ArgMin": _arg_reduction("ArgMin"),
+    "ArgSort": _argsort,
+}

@@ -8,9 +8,10 @@ take shortcuts around ``apply`` that no observer would see; nothing is backpropa
 
 Runs on other inputs first (``Prober``: other values, and two other sizes along the dynamic
 axes) tell the tracer which constants follow a size (``sized``) and check that what the graph
-takes as constants are constants (``consistency``). The functional activations and Tensor
-methods that work outside ember's ops are exported whole (``composite``). Ops run by other
-threads meanwhile are not the model's: every observer watches only the exporting thread.
+takes as constants are constants (``consistency``). Every computation the exporter meets
+runs as ember ops (the piecewise activations and argmax/argmin/argsort too), so nothing is
+exported from outside the trace. Ops run by other threads meanwhile are not the model's:
+every observer watches only the exporting thread.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import warnings
 
 from ..function import enable_grad, no_grad, observers
 from ..tensor import Tensor
-from .composite import Watch, composite_names
 from .consistency import ConstantLog, Prober, compare, perturbed
+from .ops_activations import ACTIVATION_CONVERTERS
 from .ops_map import CONVERTERS, Op
 from .ops_nn import NN_CONVERTERS
 from .ops_shape import SHAPE_CONVERTERS, slice_bounds
@@ -31,14 +32,14 @@ from .rnn import RNN_CONVERTERS
 from .sized import Dim, SizedConstants
 
 ALL_CONVERTERS = {
-    **CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS, **RNN_CONVERTERS, **SORT_CONVERTERS
+    **CONVERTERS, **ACTIVATION_CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS,
+    **RNN_CONVERTERS, **SORT_CONVERTERS,
 }  # fmt: skip
 
 
 def supported_ops() -> list[str]:
-    """The names of the ember ops (Function classes) the exporter can convert, and of the
-    functional activations it converts whole (``composite``)."""
-    return sorted([*ALL_CONVERTERS, *composite_names()])
+    """The names of the ember ops (Function classes) the exporter can convert."""
+    return sorted(ALL_CONVERTERS)
 
 
 class Tracer:
@@ -50,7 +51,6 @@ class Tracer:
         self.modules = {id(m): name for name, m in model.named_modules()}
         self.root = type(model).__name__
         self.pending: list = []  # (name, constants, module) of the ops that have started
-        self.watch = Watch(self._composite)  # None in pending: an op inside a composite
 
     def _module(self) -> str:
         """The innermost module of the model whose forward is on the Python stack."""
@@ -66,10 +66,6 @@ class Tracer:
     def on_forward_start(self, cls, inputs, constants) -> None:
         if threading.get_ident() != self.thread:
             return
-        self.watch.check()
-        if self.watch.inside:
-            self.pending.append(None)
-            return
         name = cls.__name__
         if name not in ALL_CONVERTERS:
             raise NotImplementedError(
@@ -81,10 +77,7 @@ class Tracer:
     def on_forward(self, fn, arrays, out) -> None:
         if threading.get_ident() != self.thread:
             return
-        started = self.pending.pop()
-        if started is None:
-            return
-        name, consts, where = started
+        name, consts, where = self.pending.pop()
         outs = list(out) if fn.multi_output else [out]
         k = len(self.log.log)
         self.sized.bind(k, name, self.log.constants(arrays, consts), where)
@@ -98,16 +91,6 @@ class Tracer:
             raise NotImplementedError(f"{e} (op {name} in {where()})") from None
         for a, n in zip(outs, names):
             self.g.bind(a, n)
-
-    def _composite(self, comp, args, result) -> None:
-        """A composite returned ``result``: its nodes, from the arguments of the call."""
-        where = self._module
-        try:
-            name = comp.convert(self.g, self.g.value(args[comp.tensors[0]]), args)
-        except NotImplementedError as e:
-            raise NotImplementedError(f"{e} ({comp.name} in {where()})") from None
-        self.log.record(comp.name, [args[k] for k in comp.tensors], {}, [result.array], where)
-        self.g.bind(result.array, name)
 
 
 def flatten(obj) -> list:
@@ -129,10 +112,8 @@ def _run(model, observer, args, kwargs):
     try:
         for t, _ in saved:  # every float tensor needs grad, so every op goes through apply
             t.requires_grad_(True)
-        with enable_grad(), observer.watch:
-            out = model(*args, **kwargs)
-        observer.watch.check()
-        return out
+        with enable_grad():
+            return model(*args, **kwargs)
     finally:
         observers.remove(observer)
         for t, r in saved:

@@ -1,0 +1,83 @@
+"""Recorded derivatives (autograd_higher.py) of the piecewise activation ops of
+ops/activations_piecewise.py: Hardtanh (ReLU6), Hardsigmoid, Threshold, Hardshrink, Softshrink,
+Hardswish, Softplus, Mish and PReLU, so that ``create_graph=True`` differentiates them again.
+
+Where the derivative is piecewise constant (Hardtanh, Hardsigmoid, Threshold, the shrinks) the
+rule multiplies the gradient by the op's own mask: linear in the gradient, flat in the input.
+Elsewhere it writes the derivative with recorded Tensor operations of the op's inputs, each
+branch fed only the inputs where it is chosen (a ``where`` first), so a discarded branch never
+turns inf into NaN.
+"""
+
+from __future__ import annotations
+
+from .autograd_higher import rule, sum_to
+from .backend import xp
+from .ops import activations_piecewise as P
+from .ops import elementwise as E
+from .tensor import Tensor, apply
+
+
+def _const(a, like: Tensor) -> Tensor:
+    """A constant (no graph) in ``like``'s dtype."""
+    return Tensor(xp.asarray(a).astype(like.dtype, copy=False))
+
+
+def _where(cond, a: Tensor, b: Tensor) -> Tensor:
+    """a where cond else b (cond a constant array), recorded for a and b."""
+    return apply(E.Where, a, b, cond=cond)
+
+
+def _x(fn, saved: str = "x") -> Tensor:
+    """The op's input x: the graph's own where it needs grad, else the saved array."""
+    p = fn.parents[0]
+    return p if p is not None else Tensor(getattr(fn, saved))
+
+
+@rule(P.Hardtanh, P.Hardsigmoid, P.Threshold, P.Hardshrink, P.Softshrink)
+def _constant_slope(fn, g):
+    """∂L/∂x = g ⊙ D, D the op's own backward of ones: 1 (1/6 for Hardsigmoid) on the side
+    that passes the gradient, 0 on the other, a constant."""
+    (d,) = fn.backward(xp.ones(g.shape, dtype=g.dtype))
+    return (g * _const(d, g),)
+
+
+@rule(P.Hardswish)
+def _hardswish(fn, g):
+    """∂y/∂x = 0 for x ≤ −3, x/3 + 1/2 between, 1 for x ≥ 3 (and NaN): the middle branch
+    sees x only where it is chosen, 0 elsewhere."""
+    mid = (fn.x > -3.0) & ~fn.upper
+    zero = _const(0.0, g)
+    xm = _where(mid, _x(fn), zero)
+    return (g * (xm / 3.0 + _const(mid * 0.5 + fn.upper, g)),)
+
+
+@rule(P.Softplus)
+def _softplus(fn, g):
+    """∂y/∂x = σ(βx) where βx ≤ threshold, 1 above it (σ never overflows)."""
+    x = _x(fn)
+    beta = fn.beta
+    s = (x * beta).sigmoid() if beta != 1 else x.sigmoid()
+    return (g * _where(fn.above, _const(1.0, g), s),)
+
+
+@rule(P.Mish)
+def _mish(fn, g):
+    """∂y/∂x = tanh(s) + x·σ(x)·(1 − tanh²(s)), s = Softplus(x), as torch's differentiable
+    backward writes it."""
+    x = _x(fn)
+    t = apply(P.Softplus, x).tanh()
+    return (g * (t + x * x.sigmoid() * (1.0 - t * t)),)
+
+
+@rule(P.PReLU)
+def _prelu(fn, g):
+    """∂L/∂x = g where x > 0, else a·g;  ∂L/∂a = Σ (0 where x > 0, else x·g) over every axis
+    but the channel."""
+    x = _x(fn)
+    a = fn.parents[1]
+    a = Tensor(fn.a) if a is None else a.reshape(*fn.a.shape)
+    zero = _const(0.0, g)
+    gx = _where(fn.pos, g, g * a)
+    ga = sum_to(_where(fn.pos, zero, g * x), fn.a.shape).reshape(*fn.shape)
+    return gx, ga

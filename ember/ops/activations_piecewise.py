@@ -1,0 +1,247 @@
+"""Piecewise activation ops: Hardtanh (ReLU6), Hardsigmoid, Hardswish, Softplus, Mish,
+Threshold, Hardshrink, Softshrink and PReLU, each one op with its derivative written beside it.
+
+Semantics are torch's, and those of the ``where`` compositions the tests hold these ops to
+(functional/activation_composed.py): the same side at each kink, NaN in gives NaN out, the
+dtype is kept, and a branch that is not taken is computed on clamped values, so it never
+overflows. A NaN input's gradient is that of torch's scalar kernels (1 for Hardtanh and the
+shrinks: torch's vectorised CPU path gives 0 there, so torch itself varies with the size).
+
+Speed: NumPy's ``where`` takes a branch per element, ~7× slower than a few plain passes on a
+mask that flips often, so the ops select with arithmetic on a 0/1 mask where that is exact,
+and with ``select`` (a bitwise choice between the two arrays' bits) where it is not.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function, unbroadcast
+
+
+def select(m, a, b):
+    """``a`` where ``m`` else ``b``, bit for bit ``xp.where(m, a, b)`` (``b`` is cast to a's
+    dtype; ``m`` has the result's shape): each bit is (a & M) | (b & ~M), M all ones where m."""
+    xp = get_array_module(m)
+    a = xp.asarray(a)
+    b = xp.asarray(b, dtype=a.dtype)
+    if a.dtype.kind not in "fiu":
+        return xp.where(m, a, b)
+    it = xp.dtype(f"i{a.dtype.itemsize}")
+    M = xp.asarray(m).astype(it)
+    xp.negative(M, out=M)
+    out = xp.bitwise_and(a.view(it), M)
+    xp.invert(M, out=M)
+    M &= b.view(it)
+    out |= M
+    return out.view(a.dtype)
+
+
+def _mask(m, like):
+    """A bool mask as 0/1 in ``like``'s dtype (a float mask times gy beats a where); an array
+    even for a 0-d mask, which NumPy hands back as a scalar."""
+    return get_array_module(like).asarray(m, dtype=like.dtype)
+
+
+def _at_most(x, hi):
+    """min(x, hi), NaN kept: NumPy's clip with a −inf floor is ~2× faster than minimum."""
+    xp = get_array_module(x)
+    return xp.asarray(xp.clip(x, -xp.inf, hi))
+
+
+def _outside(x, lo, hi):
+    """not (lo ≤ x ≤ hi): the side torch's kernels pass the gradient to (NaN included)."""
+    xp = get_array_module(x)
+    inside = xp.asarray(x >= lo)  # an array even for a 0-d x
+    inside &= x <= hi
+    return xp.logical_not(inside, out=inside)
+
+
+class Hardtanh(Function):
+    """y = min(max(x, lo), hi)  (ReLU6: lo = 0, hi = 6)
+    ∂y/∂x = 0 where x ≤ lo or x ≥ hi, else 1   (NaN: 1, the gradient passes)"""
+
+    def forward(self, x, min_val=-1.0, max_val=1.0):
+        xp = get_array_module(x)
+        self.x, self.lo, self.hi = x, min_val, max_val
+        return xp.asarray(xp.clip(x, min_val, max_val)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        x = self.x
+        edge = x <= self.lo
+        edge |= x >= self.hi
+        d = _mask(~edge, gy)
+        d *= gy
+        return (d,)
+
+
+class Hardsigmoid(Function):
+    """y = min(max(x + 3, 0), 6) / 6
+    ∂y/∂x = 1/6 where −3 < x < 3, else 0   (NaN: 0)"""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        y = xp.asarray(x + 3.0)
+        xp.clip(y, 0.0, 6.0, out=y)
+        y /= 6.0
+        return y
+
+    def backward(self, gy):
+        x = self.x
+        inside = x > -3.0
+        inside &= x < 3.0
+        d = _mask(inside, gy)
+        d *= gy
+        d /= 6.0
+        return (d,)
+
+
+class Hardswish(Function):
+    """y = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6 between
+    ∂y/∂x = 0 for x ≤ −3, x/3 + 1/2 between, 1 for x ≥ 3   (NaN: y NaN, ∂ 1)
+
+    Both are computed on c = min(max(x, −3), 3), so ±inf give 0 and 1, not NaN; c·(c + 3)/6
+    is already 0 below −3 (−0, as torch's x·0), so only x ≥ 3 needs choosing."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        self.c = c = xp.asarray(xp.clip(x, -3.0, 3.0))
+        mid = c + 3.0
+        mid *= c
+        mid /= 6.0
+        self.upper = upper = ~(x < 3.0)  # x ≥ 3 or NaN: y = x
+        return select(upper, x, mid)
+
+    def backward(self, gy):
+        mid = self.x > -3.0
+        mid &= ~self.upper
+        d = self.c / 3.0
+        d += 0.5
+        d = select(mid, d, _mask(self.upper, d))
+        d *= gy
+        return (d,)
+
+
+class Softplus(Function):
+    """y = log(1 + e^{βx}) / β, and x where βx > threshold (torch's rule: e^{βx} is computed
+    on min(βx, threshold), so the branch not taken never overflows)
+    ∂y/∂x = e^{βx} / (1 + e^{βx}) = σ(βx), and 1 where βx > threshold   (NaN: NaN)"""
+
+    def forward(self, x, beta=1.0, threshold=20.0):
+        xp = get_array_module(x)
+        self.x, self.beta = x, beta
+        bx = x * beta if beta != 1 else x
+        self.above = above = bx > threshold
+        self.z = z = xp.asarray(xp.exp(_at_most(bx, threshold)))
+        y = xp.log1p(z)
+        if beta != 1:
+            y /= beta
+        return select(above, x, y)
+
+    def backward(self, gy):
+        z = self.z
+        s = z / (z + 1.0)  # σ(βx): finite, or NaN where x is
+        m = _mask(self.above, gy)
+        s *= 1.0 - m  # s·1 + 0 = s below the threshold, s·0 + 1 = 1 above it: exact
+        s += m
+        s *= gy
+        return (s,)
+
+
+class Mish(Function):
+    """y = x·tanh(s), s = Softplus(x) = log(1 + eˣ) (x itself above 20)   (Misra 2019)
+    ∂y/∂x = tanh(s) + x·σ(x)·(1 − tanh²(s)),  σ(x) = eˣ/(1 + eˣ) = ∂s/∂x   (NaN: NaN)
+
+    Above 20, tanh(log(1 + e^{20})) is 1 to the last bit in float32 and float64, so e^x is taken
+    of min(x, 20) and never overflows."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.x = x
+        self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0)))
+        self.t = t = xp.tanh(xp.log1p(z))
+        return x * t
+
+    def backward(self, gy):
+        z, t = self.z, self.t
+        d = z / (z + 1.0)  # σ(x)
+        d *= self.x
+        d *= 1.0 - t * t
+        d += t
+        d *= gy
+        return (d,)
+
+
+class Threshold(Function):
+    """y = value where x ≤ threshold, else x
+    ∂y/∂x = 0 where x ≤ threshold, else 1   (NaN: y NaN, ∂ 1)"""
+
+    def forward(self, x, threshold, value):
+        xp = get_array_module(x)
+        self.low = low = x <= threshold
+        return select(low, xp.asarray(value).astype(x.dtype), x)
+
+    def backward(self, gy):
+        d = _mask(~self.low, gy)
+        d *= gy
+        return (d,)
+
+
+class Hardshrink(Function):
+    """y = x where not −λ ≤ x ≤ λ, else 0
+    ∂y/∂x = 1 where not −λ ≤ x ≤ λ, else 0   (NaN: y NaN, ∂ 1)"""
+
+    def forward(self, x, lambd=0.5):
+        xp = get_array_module(x)
+        self.out = out = _outside(x, -lambd, lambd)
+        return select(out, x, xp.zeros((), x.dtype))
+
+    def backward(self, gy):
+        d = _mask(self.out, gy)
+        d *= gy
+        return (d,)
+
+
+class Softshrink(Function):
+    """y = x − λ above λ, x + λ below −λ, 0 between: y = x − min(max(x, −λ), λ)
+    ∂y/∂x = 1 where not −λ ≤ x ≤ λ, else 0   (NaN: y NaN, ∂ 1)
+
+    x − clip(x) is exact: x − λ and x + λ outside, x − x = +0 inside, NaN − NaN = NaN."""
+
+    def forward(self, x, lambd=0.5):
+        xp = get_array_module(x)
+        self.x, self.lambd = x, lambd
+        return x - xp.asarray(xp.clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        d = _mask(_outside(self.x, -self.lambd, self.lambd), gy)
+        d *= gy
+        return (d,)
+
+
+class PReLU(Function):
+    """y = x where x > 0, else a·x   (a: one slope, or one per channel on dim 1; He et al. 2015)
+    ∂y/∂x = 1 where x > 0, else a
+    ∂L/∂a = Σ over every axis but the channel of (0 where x > 0, else x·∂L/∂y)
+    (NaN: y NaN, ∂y/∂x = a)"""
+
+    def forward(self, x, a):
+        self.shape = a.shape
+        if a.size == 1:  # one slope: a scalar, so that y keeps x's shape
+            a = a.reshape(())
+        elif x.ndim >= 2:  # (C,) as (1, C, 1, …): one slope along dim 1
+            a = a.reshape([a.size if d == 1 else 1 for d in range(x.ndim)])
+        self.x, self.a = x, a
+        self.pos = pos = x > 0
+        return select(pos, x, a * x)
+
+    def backward(self, gy):
+        pos = self.pos
+        gx = ga = None
+        if self.needs_input_grad[0]:
+            gx = select(pos, gy, self.a * gy)
+        if self.needs_input_grad[1]:
+            ga = select(pos, 0.0, self.x * gy)
+            ga = unbroadcast(ga, self.a.shape).reshape(self.shape)
+        return gx, ga

@@ -1,0 +1,61 @@
+"""Index-valued ops: argmax, argmin (Tensor.argmax / argmin) and argsort.
+
+An index has no gradient, so these are never recorded in the graph; they are ops so that the
+observers of ``function.observers`` see them as any other op: the ONNX exporter writes them as
+ArgMax / ArgMin / TopK nodes, the profiler times them. ``tensor_methods`` runs them through
+``apply`` only while an observer is present, and calls ``forward`` directly otherwise.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module
+from ..function import Function
+from .index import check_dim, sort_indices
+
+
+def check_arg_reduction(shape, axis, name: str) -> None:
+    """argmax/argmin along an empty axis (or of an empty tensor, flattened) has no answer:
+    torch's error, rather than NumPy's "attempt to get argmax of an empty sequence"."""
+    if axis is None:
+        if 0 in shape:
+            raise RuntimeError(f"{name}(): the tensor of shape {tuple(shape)} is empty; give a"
+                               " dim of non-zero size to reduce along")  # fmt: skip
+    elif shape[axis] == 0:
+        raise RuntimeError(f"{name}(): expected the reduced dim {axis} to have non-zero size,"
+                           f" got a tensor of shape {tuple(shape)}")  # fmt: skip
+
+
+class ArgMax(Function):
+    """i = argmax_axis x: the first index of the largest value along ``axis`` (of the flattened
+    array when axis is None); no gradient."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        check_arg_reduction(x.shape, axis, "argmax")
+        i = x.argmax(axis=axis, keepdims=keepdims)
+        return i if axis is not None else get_array_module(x).asarray(i)  # flat: a 0-d array
+
+    def backward(self, gy):  # pragma: no cover - never recorded (an index)
+        return (None,)
+
+
+class ArgMin(ArgMax):
+    """i = argmin_axis x: the first index of the smallest value; no gradient."""
+
+    def forward(self, x, axis=None, keepdims=False):
+        check_arg_reduction(x.shape, axis, "argmin")
+        i = x.argmin(axis=axis, keepdims=keepdims)
+        return i if axis is not None else get_array_module(x).asarray(i)  # flat: a 0-d array
+
+
+class ArgSort(Function):
+    """The int64 indices that sort x along ``dim`` (stable, NaN last, as torch); no gradient."""
+
+    def forward(self, x, dim=-1, descending=False):
+        xp = get_array_module(x)
+        axis = check_dim("argsort", dim, x.ndim)
+        if x.ndim == 0:
+            return xp.zeros((), dtype=xp.int64)
+        return sort_indices(x, axis, descending).astype(xp.int64)
+
+    def backward(self, gy):  # pragma: no cover - never recorded (an index)
+        return (None,)
