@@ -10,19 +10,25 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
+from .complex_refuse import refuse_complex
 from .index import check_dim, sort_indices
 
 
-def check_arg_reduction(shape, axis, name: str) -> None:
-    """argmax/argmin along an empty axis (or of an empty tensor, flattened) has no answer:
-    torch's error, rather than NumPy's "attempt to get argmax of an empty sequence"."""
+def check_arg_reduction(shape, axis, name: str) -> int | None:
+    """``axis`` checked (torch's IndexError out of range; a 0-d tensor has dims 0 and −1) and
+    made non-negative. argmax/argmin along an empty axis (or of an empty tensor, flattened)
+    has no answer: torch's error, rather than NumPy's "attempt to get argmax of an empty
+    sequence"."""
     if axis is None:
         if 0 in shape:
             raise RuntimeError(f"{name}(): the tensor of shape {tuple(shape)} is empty; give a"
                                " dim of non-zero size to reduce along")  # fmt: skip
-    elif shape[axis] == 0:
+        return None
+    axis = check_dim(name, axis, len(shape))
+    if shape and shape[axis] == 0:
         raise RuntimeError(f"{name}(): expected the reduced dim {axis} to have non-zero size,"
                            f" got a tensor of shape {tuple(shape)}")  # fmt: skip
+    return axis
 
 
 class ArgMax(Function):
@@ -30,9 +36,7 @@ class ArgMax(Function):
     array when axis is None); no gradient."""
 
     def forward(self, x, axis=None, keepdims=False):
-        check_arg_reduction(x.shape, axis, "argmax")
-        i = x.argmax(axis=axis, keepdims=keepdims)
-        return i if axis is not None else get_array_module(x).asarray(i)  # flat: a 0-d array
+        return _arg_extreme(x, axis, keepdims, "argmax")
 
     def backward(self, gy):  # pragma: no cover - never recorded (an index)
         return (None,)
@@ -42,9 +46,19 @@ class ArgMin(ArgMax):
     """i = argmin_axis x: the first index of the smallest value; no gradient."""
 
     def forward(self, x, axis=None, keepdims=False):
-        check_arg_reduction(x.shape, axis, "argmin")
-        i = x.argmin(axis=axis, keepdims=keepdims)
-        return i if axis is not None else get_array_module(x).asarray(i)  # flat: a 0-d array
+        return _arg_extreme(x, axis, keepdims, "argmin")
+
+
+def _arg_extreme(x, axis, keepdims: bool, name: str):
+    """x.argmax / x.argmin along ``axis`` (None: flattened) as an int64 array; complex refused
+    as torch refuses it (no order), a 0-d x has the index 0 along dims 0 and −1."""
+    xp = get_array_module(x)
+    refuse_complex(x, name)
+    axis = check_arg_reduction(x.shape, axis, name)
+    if x.ndim == 0:
+        return xp.zeros((), dtype=xp.int64)
+    i = getattr(x, name)(axis=axis, keepdims=keepdims)
+    return i if axis is not None else xp.asarray(i)  # flat: a 0-d array
 
 
 class ArgSort(Function):
