@@ -10,24 +10,24 @@ returns has a graph of its own and can be differentiated again. This serves grad
 An op's fast ``backward`` works on raw arrays and records nothing; the rules below are its
 recorded twin, held equal to it by the tests (first derivatives) and to torch (second). An op
 without a rule is a clear error naming it; what is covered: the arithmetic (tensor and scalar
-operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, tanh, sigmoid, relu, silu, GELU
-(both forms), softmax, log_softmax, cross_entropy (class indices, class weights too), layer
-norm, embedding, convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear,
-reshape, permute, expand, cat, stack, split, basic indexing, where, astype, and in
-autograd_higher_fused.py constant padding, unfold and fold, batch norm, max and average pooling
-(1-D and 2-D), scaled dot-product attention; in autograd_higher_more.py tensor powers, log1p,
-expm1, clamp, maximum/minimum, leaky ReLU, the ELU family, log-sigmoid, the inverse and
-hyperbolic trigonometric functions, atan2, hypot, logaddexp, xlogy, clone, amax/amin,
-max(dim)/sort/topk values, var, std, logsumexp, p-norms, prod and cumsum; in
-autograd_higher_index_loss.py gather, index_select, scatter_add, the NLL and binary
-cross-entropy losses, einsum and the transposed convolution; in autograd_higher_rnn.py the
-LSTM, GRU and RNN layers; in autograd_higher_special.py digamma, polygamma, sinc, logit, i0,
-igamma(c), ndtri, log_ndtr, xlog1py, entr, remainder/fmod, the rounding divisions, frexp,
-cumprod, logcumsumexp, median and the ∞- and negative-p norms; and in
+operands, broadcasting), abs, exp, log, sqrt, erf, sin, cos, GELU (both forms), softmax,
+log_softmax, cross_entropy (class indices, class weights too), layer norm, embedding,
+convolution (1-D and 2-D, through im2col), sum, mean, matmul, linear, reshape, permute, expand,
+cat, stack, split, basic indexing, where, astype, and in autograd_higher_fused.py constant
+padding, unfold and fold, batch norm, max and average pooling (1-D and 2-D), scaled dot-product
+attention; in autograd_higher_more.py tensor powers, log1p, expm1, clamp, maximum/minimum, leaky
+ReLU, the ELU family, log-sigmoid, the inverse and hyperbolic trigonometric functions, atan2,
+hypot, logaddexp, xlogy, clone, amax/amin, max(dim)/sort/topk values, var, std, logsumexp,
+p-norms, prod and cumsum; in autograd_higher_index_loss.py gather, index_select, scatter_add,
+the NLL and binary cross-entropy losses, einsum and the transposed convolution; in
+autograd_higher_rnn.py the LSTM, GRU and RNN layers; in autograd_higher_special.py digamma,
+polygamma, sinc, logit, i0, igamma(c), ndtri, log_ndtr, xlog1py, entr, remainder/fmod, the
+rounding divisions, frexp, cumprod, logcumsumexp, median and the ∞- and negative-p norms; in
 autograd_higher_special2.py indexing with arrays and masks, item assignment, index_put,
-masked_select/scatter, index_add/copy/fill, scatter_reduce, unfold, grid_sample, 3-D
-convolution and pooling, max pooling with indices, unpooling and the chunked linear
-cross-entropy.
+masked_select/scatter, index_add/copy/fill, scatter_reduce, unfold, grid_sample, 3-D convolution
+and pooling, max pooling with indices, unpooling and the chunked linear cross-entropy; and in
+autograd_higher_activations.py tanh, sigmoid, SiLU, ReLU and the piecewise activations
+(hardtanh, ReLU6, hardsigmoid, hardswish, softplus, mish, threshold, the shrinks, PReLU).
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -38,7 +38,6 @@ from heapq import heappop, heappush
 
 from .autograd import FREED_GRAPH_MESSAGE
 from .backend import xp
-from .ops import activations as A
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
 from .ops import linalg as L
@@ -154,30 +153,6 @@ def _sin(fn, g):
 @rule(E.Cos)
 def _cos(fn, g):
     return (-g * fn.parents[0].sin(),)
-
-
-@rule(A.Tanh)
-def _tanh(fn, g):
-    y = fn.parents[0].tanh()
-    return (g * (1.0 - y * y),)
-
-
-@rule(A.Sigmoid)
-def _sigmoid(fn, g):
-    s = fn.parents[0].sigmoid()
-    return (g * s * (1.0 - s),)
-
-
-@rule(A.SiLU)
-def _silu(fn, g):
-    x = fn.parents[0]
-    s = x.sigmoid()
-    return (g * (s + x * s * (1.0 - s)),)
-
-
-@rule(A.ReLU)
-def _relu(fn, g):
-    return (g * Tensor((fn.parents[0].array > 0).astype(g.dtype)),)
 
 
 @rule(R.Sum, R.Mean)

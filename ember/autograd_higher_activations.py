@@ -1,6 +1,7 @@
-"""Recorded derivatives (autograd_higher.py) of the piecewise activation ops of
-ops/activations_piecewise.py: Hardtanh (ReLU6), Hardsigmoid, Threshold, Hardshrink, Softshrink,
-Hardswish, Softplus, Mish and PReLU, so that ``create_graph=True`` differentiates them again.
+"""Recorded derivatives (autograd_higher.py) of the activation ops: Tanh, Sigmoid, SiLU and
+ReLU (ops/activations.py), and the piecewise ones of ops/activations_piecewise.py: Hardtanh
+(ReLU6), Hardsigmoid, Threshold, Hardshrink, Softshrink, Hardswish, Softplus, Mish and PReLU,
+so that ``create_graph=True`` differentiates them again.
 
 Where the derivative is piecewise constant (Hardtanh, Hardsigmoid, Threshold, the shrinks) the
 rule multiplies the gradient by the op's own mask: linear in the gradient, flat in the input.
@@ -13,9 +14,34 @@ from __future__ import annotations
 
 from .autograd_higher import rule, sum_to
 from .backend import xp
+from .ops import activations as A
 from .ops import activations_piecewise as P
 from .ops import elementwise as E
 from .tensor import Tensor, apply
+
+
+@rule(A.Tanh)
+def _tanh(fn, g):
+    y = fn.parents[0].tanh()
+    return (g * (1.0 - y * y),)
+
+
+@rule(A.Sigmoid)
+def _sigmoid(fn, g):
+    s = fn.parents[0].sigmoid()
+    return (g * s * (1.0 - s),)
+
+
+@rule(A.SiLU)
+def _silu(fn, g):
+    x = fn.parents[0]
+    s = x.sigmoid()
+    return (g * (s + x * s * (1.0 - s)),)
+
+
+@rule(A.ReLU)
+def _relu(fn, g):
+    return (g * Tensor((fn.parents[0].array > 0).astype(g.dtype)),)
 
 
 def _const(a, like: Tensor) -> Tensor:
