@@ -19,13 +19,25 @@ send/recv use the direct connections. group.py and rendezvous.py say more.
 ``async_op=True`` queues the collective for the group's communication thread and returns
 a ``Work`` at once (work.py): the collectives still run in the order called, on every rank.
 
+Point to point (p2p.py, mailbox.py): ``isend``/``irecv`` return a ``Work`` at once and the
+transfer runs on the group's sender and receiver threads, so two ranks may isend to each
+other before either receives; ``batch_isend_irecv`` starts a list of ``P2POp``. Calls on one
+group are issued in program order; messages between two ranks with one tag arrive in order.
+
+Subgroups: ``new_group(ranks)`` (called by every rank alike) gives each member a group with
+connections and threads of its own, ranked 0 … n − 1 in the order of the global ranks, so
+several groups run their collectives independently; ``src``/``dst`` stay global ranks, and a
+rank outside the group gets ``GroupMember.NON_GROUP_MEMBER``, on which ``get_rank`` is -1 and
+calls warn and do nothing (torch's behaviour). ``get_group_rank``/``get_global_rank``
+translate ranks (process_group.py).
+
 Arrays travel as raw bytes after a header of dtype and shape (wire.py); nothing received is
 ever unpickled. Every collective waits at most init_process_group's ``timeout`` for a peer,
 a peer that exits makes the others raise at once, and ranks that pass different shapes or
 dtypes (or call different collectives) all raise an error that names them.
 
-Not here (yet): subgroups (``new_group`` of a subset), object collectives (they would need
-pickle), NCCL; isend/irecv block until done (their ``Work`` is complete at once).
+Not here (yet): object collectives (they would need pickle), NCCL, ``new_group``'s
+``use_local_synchronization``, ``group_src``/``group_dst`` arguments.
 """
 
 from .collectives import (
@@ -38,20 +50,20 @@ from .collectives import (
     barrier,
     broadcast,
     gather,
-    irecv,
-    isend,
-    recv,
     reduce,
     reduce_scatter,
     reduce_scatter_tensor,
     scatter,
-    send,
 )
 from .group import ProcessGroup
+from .p2p import P2POp, batch_isend_irecv, irecv, isend, recv, send
 from .process_group import (
     GroupMember,
     destroy_process_group,
     get_backend,
+    get_global_rank,
+    get_group_rank,
+    get_process_group_ranks,
     get_rank,
     get_world_size,
     group,
@@ -72,6 +84,7 @@ __all__ = [
     "DistError",
     "DistNetworkError",
     "GroupMember",
+    "P2POp",
     "ProcessGroup",
     "ReduceOp",
     "Work",
@@ -79,10 +92,14 @@ __all__ = [
     "all_gather_into_tensor",
     "all_reduce",
     "barrier",
+    "batch_isend_irecv",
     "broadcast",
     "destroy_process_group",
     "gather",
     "get_backend",
+    "get_global_rank",
+    "get_group_rank",
+    "get_process_group_ranks",
     "get_rank",
     "get_world_size",
     "group",

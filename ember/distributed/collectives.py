@@ -1,4 +1,4 @@
-"""The collectives and point-to-point calls, with torch.distributed's names and arguments.
+"""The collectives, with torch.distributed's names and arguments (point to point: p2p.py).
 
 Each takes ember Tensors (or NumPy arrays) and writes its result into them in place, as
 torch's do. A synchronous call returns when its result is in place; with ``async_op=True``
@@ -15,6 +15,11 @@ fixed order on one rank and copied to the others, so all ranks still hold the sa
 ``=star`` forces one algorithm (every rank must agree), ``EMBER_RING_MIN_BYTES`` moves the
 threshold. A mistake on one rank (a tensor list of the wrong length, say) is reported to
 all, so no rank waits for it.
+
+``group=``: None for the default group, or a subgroup from ``new_group``; there "rank k"
+above is the rank within the group (lists such as all_gather's are in that order), while
+``src``/``dst`` are global ranks, as in torch. On a rank outside the group every call warns,
+as torch's does, and returns None without touching its tensors.
 """
 
 from __future__ import annotations
@@ -28,9 +33,9 @@ import numpy
 from .. import backend
 from ..tensor import Tensor
 from .group import ProcessGroup
-from .process_group import default_group
+from .process_group import resolve
 from .wire import type_code
-from .work import Work
+from .work import Work  # noqa: F401 - re-exported
 
 #: all_reduce takes the ring from this many bytes (each rank's tensor) on; below, the star.
 #: Measured with benchmarks/bench_distributed.py on 2 and 3 processes of a 2-core machine:
@@ -42,7 +47,7 @@ RING_MIN_BYTES = 2 << 20
 
 #: what the calls take: an ember Tensor, or a NumPy (or, on the GPU, CuPy) array
 TensorLike = Tensor | numpy.ndarray
-Group = ProcessGroup | None  # None: the default group, the only one ember has
+Group = ProcessGroup | int | None  # None: the default group; int: NON_GROUP_MEMBER
 
 
 class ReduceOp(enum.IntEnum):
@@ -126,10 +131,16 @@ def _check_op(op) -> int:
         raise ValueError(f"op={op!r}: expected a ReduceOp (SUM, AVG, PRODUCT, MIN, MAX)") from None
 
 
-def _check_rank(g, name: str, r) -> int:
-    if isinstance(r, bool) or not isinstance(r, int) or not 0 <= r < g.size():
-        raise ValueError(f"{name}={r!r}: expected a rank in 0 … {g.size() - 1}")
-    return r
+def _check_rank(g: ProcessGroup, name: str, r) -> int:
+    """The rank within ``g`` of the global rank ``r`` (``src``/``dst`` are global, as in
+    torch), or a ValueError naming the ranks that would do."""
+    ranks = g.ranks()
+    if isinstance(r, bool) or not isinstance(r, int) or r not in ranks:
+        within = f"a rank in 0 … {g.size() - 1}" if ranks == list(range(g.size())) else (
+            f"one of the group's global ranks {ranks}"
+        )  # fmt: skip
+        raise ValueError(f"{name}={r!r}: expected {within}")
+    return ranks.index(r)
 
 
 def _list_problem(items, like: numpy.ndarray, n: int, name: str) -> str:
@@ -160,7 +171,8 @@ def _firsts(got: dict) -> list:
 def all_reduce(tensor: TensorLike, op: ReduceOp = ReduceOp.SUM, group: Group = None,
                async_op: bool = False) -> Work | None:  # fmt: skip
     """Every rank's ``tensor`` := op over all ranks' tensors (in rank order, same bits)."""
-    g = default_group(group)
+    if (g := resolve(group, "all_reduce")) is None:
+        return None
     x, rop = _host(tensor, "all_reduce"), _check_op(op)
 
     def combine(got):
@@ -196,7 +208,8 @@ def _ring_for(g: ProcessGroup, x: numpy.ndarray) -> bool:
 def broadcast(tensor: TensorLike, src: int = 0, group: Group = None,
               async_op: bool = False) -> Work | None:  # fmt: skip
     """Every rank's ``tensor`` := rank ``src``'s."""
-    g = default_group(group)
+    if (g := resolve(group, "broadcast")) is None:
+        return None
     x, src = _host(tensor, "broadcast"), _check_rank(g, "src", src)
     me = g.rank()
 
@@ -216,7 +229,8 @@ def broadcast(tensor: TensorLike, src: int = 0, group: Group = None,
 def all_gather(tensor_list: list, tensor: TensorLike, group: Group = None,
                async_op: bool = False) -> Work | None:  # fmt: skip
     """``tensor_list[k]`` := rank k's ``tensor``, on every rank."""
-    g = default_group(group)
+    if (g := resolve(group, "all_gather")) is None:
+        return None
     x = _host(tensor, "all_gather")
     error = _list_problem(tensor_list, x, g.size(), "tensor_list")
 
@@ -234,7 +248,8 @@ def all_gather_into_tensor(output_tensor: TensorLike, input_tensor: TensorLike,
                            group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
     """``output_tensor`` := the ranks' ``input_tensor`` in rank order, concatenated along dim 0
     (or stacked: any output of world_size × input's elements and input's dtype)."""
-    g = default_group(group)
+    if (g := resolve(group, "all_gather_into_tensor")) is None:
+        return None
     x, out_host = _host(input_tensor, "all_gather_into_tensor"), _host(output_tensor, "output")
     error = ""
     if out_host.size != g.size() * x.size or out_host.dtype != x.dtype:
@@ -254,7 +269,8 @@ def all_gather_into_tensor(output_tensor: TensorLike, input_tensor: TensorLike,
 def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Group = None,
            async_op: bool = False) -> Work | None:  # fmt: skip
     """Rank ``dst``'s ``tensor`` := op over all ranks' tensors; the others' are unchanged."""
-    g = default_group(group)
+    if (g := resolve(group, "reduce")) is None:
+        return None
     x, rop, dst = _host(tensor, "reduce"), _check_op(op), _check_rank(g, "dst", dst)
 
     def combine(got):
@@ -271,7 +287,8 @@ def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group:
 def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
            group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
     """Rank ``dst``'s ``gather_list[k]`` := rank k's ``tensor`` (give gather_list on dst only)."""
-    g = default_group(group)
+    if (g := resolve(group, "gather")) is None:
+        return None
     x, dst = _host(tensor, "gather"), _check_rank(g, "dst", dst)
     if g.rank() == dst:
         error = _list_problem(gather_list, x, g.size(), "gather_list")
@@ -291,7 +308,8 @@ def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
 def scatter(tensor: TensorLike, scatter_list: list | None = None, src: int = 0,
             group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
     """Rank k's ``tensor`` := rank ``src``'s ``scatter_list[k]`` (give scatter_list on src only)."""
-    g = default_group(group)
+    if (g := resolve(group, "scatter")) is None:
+        return None
     x, src, me = _host(tensor, "scatter"), _check_rank(g, "src", src), g.rank()
     pieces, error = [], ""
     if me == src:
@@ -317,7 +335,8 @@ def reduce_scatter_tensor(output: TensorLike, input: TensorLike,  # noqa: A002 -
                           async_op: bool = False) -> Work | None:  # fmt: skip
     """Rank k's ``output`` := the k-th of world_size equal parts of op over the ranks'
     ``input`` (input has world_size × output's elements)."""
-    g = default_group(group)
+    if (g := resolve(group, "reduce_scatter_tensor")) is None:
+        return None
     x, y, rop = _host(input, "reduce_scatter_tensor"), _host(output, "output"), _check_op(op)
     n, error = y.size, ""
     if x.size != g.size() * n or x.dtype != y.dtype:
@@ -341,7 +360,8 @@ def reduce_scatter_tensor(output: TensorLike, input: TensorLike,  # noqa: A002 -
 def reduce_scatter(output: TensorLike, input_list: list, op: ReduceOp = ReduceOp.SUM,
                    group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
     """Rank k's ``output`` := op over the ranks' ``input_list[k]``."""
-    g = default_group(group)
+    if (g := resolve(group, "reduce_scatter")) is None:
+        return None
     y, rop = _host(output, "reduce_scatter"), _check_op(op)
     error = _list_problem(input_list, y, g.size(), "input_list")
     sent = [] if error else [_host(t, "input_list") for t in input_list]
@@ -359,40 +379,6 @@ def reduce_scatter(output: TensorLike, input_list: list, op: ReduceOp = ReduceOp
 def barrier(group: Group = None, async_op: bool = False, device_ids=None,
             timeout=None) -> Work | None:  # fmt: skip
     """Return once every rank has called barrier()."""
-    g = default_group(group)
+    if (g := resolve(group, "barrier")) is None:
+        return None
     return g.run(lambda: g.collective("barrier", None), async_op)
-
-
-# ------------------------------------------------------------ point to point
-def send(tensor: TensorLike, dst: int, group: Group = None, tag: int = 0) -> None:
-    """Send ``tensor`` to rank ``dst`` (returns once it is handed to the connection)."""
-    g = default_group(group)
-    dst = _check_rank(g, "dst", dst)
-    if dst == g.rank():
-        raise ValueError(f"send: dst={dst} is this rank; a rank cannot send to itself")
-    g.send(_host(tensor, "send"), dst, int(tag))
-
-
-def recv(tensor: TensorLike, src: int | None = None, group: Group = None, tag: int = 0) -> int:
-    """Fill ``tensor`` with a message from rank ``src`` (None: any rank); returns the sender.
-    Messages with other tags are kept for the recv that asks for them."""
-    g = default_group(group)
-    if src is not None:
-        src = _check_rank(g, "src", src)
-        if src == g.rank():
-            raise ValueError(f"recv: src={src} is this rank; a rank cannot receive from itself")
-    sender, value = g.recv(_host(tensor, "recv"), src, int(tag))
-    _store(tensor, value)
-    return sender
-
-
-def isend(tensor: TensorLike, dst: int, group: Group = None, tag: int = 0) -> Work:
-    """send, returning a completed Work (it blocks until handed over, like send)."""
-    send(tensor, dst, group, tag)
-    return Work([tensor])
-
-
-def irecv(tensor: TensorLike, src: int | None = None, group: Group = None, tag: int = 0) -> Work:
-    """recv, returning a completed Work (it blocks until the message has arrived)."""
-    recv(tensor, src, group, tag)
-    return Work([tensor])

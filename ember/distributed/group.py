@@ -1,5 +1,9 @@
 """The process group: this rank's connections, and the one exchange every collective runs.
 
+A ProcessGroup is the default group of all ranks, or a subgroup from ``new_group``
+(process_group.py) with connections of its own; either way it counts its ranks 0 … size − 1
+(``ranks()`` maps them to global ranks, and errors name global ranks).
+
 Topology: a star through rank 0. Every collective is one round trip: each rank k > 0 sends
 rank 0 a request (which collective, its sequence number, root and reduce op, its tensor's
 dtype and shape, and whatever data the collective needs from it); rank 0 reads the requests
@@ -14,12 +18,16 @@ into rank 0 and (W − 1)·N out of it, in two hops. Large all_reduces take the 
 (ring.py: 2(W − 1)/W·N bytes per rank, in 2(W − 1) hops between neighbours, after one
 round trip of small frames through rank 0 that checks the ranks agree); the star stays for
 small tensors, where one round trip costs less than a ring's many, and for the other
-collectives. Point-to-point ``send``/``recv`` and the ring use the direct connections
-between two ranks (rendezvous.py builds a full mesh).
+collectives. Point-to-point messages and the ring use the direct connections between two
+ranks (rendezvous.py builds a full mesh).
 
-Order: every operation runs through ``run``: an asynchronous one is queued for the group's
+Order: every collective runs through ``run``: an asynchronous one is queued for the group's
 communication thread (work.py), a synchronous one waits for that queue to empty and runs on
 the caller's thread, so the ranks' operations reach the wire in the order they were called.
+Point-to-point transfers are posted through ``post`` in that same order and then run on the
+mailbox's threads (mailbox.py). Reading a connection is one frame at a time under its read
+lock: a collective that meets a message stashes it in the mailbox, and the mailbox's thread
+leaves a collective's frame in the group's inbox for that peer, where ``_next`` looks first.
 
 Failures: a peer that closes its connection, or is silent for the group's timeout, raises a
 ``DistNetworkError`` naming it; rank 0 then tells the others before raising, and the group
@@ -28,36 +36,42 @@ is marked broken (every later call says why at once).
 
 from __future__ import annotations
 
-import selectors
+from collections import deque
 
 import numpy
 
+from .mailbox import Mailbox
 from .ring import ring_all_reduce
-from .wire import REPLY, REQUEST, SEND, DistBackendError, DistError, DistNetworkError, Frame
+from .wire import FATAL, REPLY, REQUEST, SEND, DistBackendError, DistError, DistNetworkError, Frame
 from .work import Work, Worker
 
 #: the collectives, by their code on the wire
 OPS = (
     "barrier", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce",
     "gather", "scatter", "reduce_scatter_tensor", "reduce_scatter", "all_reduce (ring)",
+    "new_group",
 )  # fmt: skip
 
 
-_FATAL = 1  # the tag of a reply that says the group is broken (a mismatch is not)
-
-
 class ProcessGroup:
-    """torch.distributed.ProcessGroup: the ranks of one job and how to reach them."""
+    """torch.distributed.ProcessGroup: the ranks of one job (or of a subgroup of it) and how
+    to reach them. Ranks here are the group's own, 0 … size − 1; ``ranks`` lists the global
+    rank of each (None: the default group, where the two are the same)."""
 
-    def __init__(self, rank: int, world_size: int, links: dict, timeout: float, backend: str):
+    def __init__(self, rank: int, world_size: int, links: dict, timeout: float, backend: str,
+                 ranks: list[int] | None = None):  # fmt: skip
         self._rank, self._size = rank, world_size
-        self._links = links  # peer rank → wire.Link
+        self._links = links  # peer's group rank → wire.Link
         self.timeout, self.backend = timeout, backend
+        self._ranks = list(range(world_size)) if ranks is None else list(ranks)
+        self._subgroup = ranks is not None
         self._seq = 0  # collectives called so far; ranks must agree on it
-        self._early: dict[int, list] = {peer: [] for peer in links}  # sends read ahead of recv
+        self._inbox: dict[int, deque] = {peer: deque() for peer in links}  # read by the mailbox
         self._broken = ""
-        self._worker = Worker(f"ember-distributed-rank{rank}")  # async_op=True's thread
-        self.sender = Worker(f"ember-distributed-rank{rank}-send")  # the ring's sends
+        me = self._ranks[rank]
+        self._worker = Worker(f"ember-distributed-rank{me}")  # async_op=True's thread
+        self.sender = Worker(f"ember-distributed-rank{me}-send")  # the ring's sends
+        self.mail = Mailbox(self)  # send/recv, isend/irecv (mailbox.py)
 
     def rank(self) -> int:
         return self._rank
@@ -65,13 +79,24 @@ class ProcessGroup:
     def size(self) -> int:
         return self._size
 
+    def ranks(self) -> list[int]:
+        """The global rank of each of the group's ranks, in group-rank order."""
+        return list(self._ranks)
+
+    def global_rank(self, group_rank: int) -> int:
+        return self._ranks[group_rank]
+
     def __repr__(self) -> str:
-        return f"ProcessGroup(rank={self._rank}, size={self._size}, backend={self.backend!r})"
+        members = f", ranks={self._ranks}" if self._subgroup else ""
+        return (
+            f"ProcessGroup(rank={self._rank}, size={self._size}{members}, backend={self.backend!r})"
+        )
 
     def close(self) -> None:
         """Finish the queued operations, then close every connection."""
         self._worker.stop()
         self.sender.stop()
+        self.mail.stop("destroy_process_group() was called")
         for link in self._links.values():
             link.close()
         self._links = {}
@@ -80,7 +105,8 @@ class ProcessGroup:
     def check_usable(self) -> None:
         if self._broken:
             raise DistBackendError(
-                f"rank {self._rank}: the process group can no longer be used: {self._broken}"
+                f"rank {self._ranks[self._rank]}: the process group can no longer be used:"
+                f" {self._broken}"
             )
 
     def run(self, operation, async_op: bool = False, result=()) -> Work | None:
@@ -92,6 +118,23 @@ class ProcessGroup:
         self._worker.drain()
         operation()
         return None
+
+    def post(self, operation, work: Work) -> Work:
+        """Run ``operation()``, which only posts a transfer (mailbox.py) and never blocks, in
+        this group's order: now when the communication thread is idle, else queued behind
+        its operations; what it raises fails ``work``."""
+
+        def guarded() -> None:
+            try:
+                operation()
+            except BaseException as e:  # noqa: BLE001 - handed to whoever waits on the Work
+                work._finish(e)
+
+        if self._worker.pending():
+            self._worker.submit(guarded)
+        else:
+            guarded()
+        return work
 
     def link(self, peer: int):
         return self._links[peer]
@@ -128,7 +171,7 @@ class ProcessGroup:
             self._broken = str(e)
             raise
         if reply.status:
-            if reply.tag == _FATAL:
+            if reply.tag == FATAL:
                 self._broken = reply.message
             raise DistBackendError(reply.message)
         return reply.arrays
@@ -142,7 +185,7 @@ class ProcessGroup:
             except DistError as e:
                 self._abort(str(e))
                 raise
-        problem = _disagreement(op, requests)
+        problem = _disagreement(op, {self._ranks[k]: f for k, f in requests.items()})
         out = {}
         if not problem:
             try:
@@ -176,20 +219,23 @@ class ProcessGroup:
         self._abort(why)
 
     def _next(self, peer: int, kind: int, into=None) -> Frame:
-        """The next frame of ``kind`` from ``peer``; sends that arrive first are kept for recv
-        (``into``: where the ring's chunk may be read, wire.Link.recv)."""
+        """The next frame of ``kind`` from ``peer``: one the mailbox's thread read ahead, or
+        from the wire; messages (SEND) that come first go to the mailbox (``into``: where the
+        ring's chunk may be read, wire.Link.recv)."""
+        link, inbox = self._links[peer], self._inbox[peer]
         while True:
-            frame = self._links[peer].recv(into)
-            if frame.kind == SEND:
-                self._early[peer].append(frame)
-                continue
+            with link.read_lock:
+                frame = inbox.popleft() if inbox else link.recv(into)
+                if frame.kind == SEND:
+                    self.mail.stash(peer, frame)
+                    continue
             if frame.kind == REPLY and frame.status and kind != REPLY:
                 raise DistBackendError(frame.message)  # rank 0 gave up on the group
             if frame.kind != kind:
                 raise DistBackendError(
-                    f"rank {self._rank}: rank {peer} is in a collective while this rank waits"
-                    " in recv() from it (each send needs a matching recv, in the same order"
-                    " relative to the collectives)"
+                    f"rank {self._ranks[self._rank]}: rank {self._ranks[peer]} sent a frame of"
+                    f" kind {frame.kind} where kind {kind} was expected: the ranks' collectives"
+                    " are out of step"
                 )
             return frame
 
@@ -199,68 +245,9 @@ class ProcessGroup:
         for link in self._links.values():
             try:
                 link.sock.settimeout(1.0)  # a peer that reads nothing must not hold us here
-                link.send(Frame(REPLY, status=1, tag=_FATAL, message=why))
+                link.send(Frame(REPLY, status=1, tag=FATAL, message=why), lock_timeout=1.0)
             except (DistError, OSError):
                 pass
-
-    # ------------------------------------------------------------ point to point
-    def send(self, array: numpy.ndarray, dst: int, tag: int) -> None:
-        self._worker.drain()  # after the collectives called before it, as on the wire
-        self.check_usable()
-        try:
-            frame = Frame(SEND, root=self._rank, tag=tag, dtype=array.dtype.str,
-                          shape=tuple(array.shape))  # fmt: skip
-            self._links[dst].send(frame, [array])
-        except DistNetworkError as e:
-            self._broken = str(e)
-            raise
-
-    def recv(self, like: numpy.ndarray, src: int | None, tag: int) -> tuple[int, numpy.ndarray]:
-        """(sender, array) of the first message with ``tag`` from ``src`` (None: any rank)."""
-        self._worker.drain()
-        self.check_usable()
-        peers = sorted(self._links) if src is None else [src]
-        for peer in peers:  # a message read ahead during a collective
-            for i, frame in enumerate(self._early[peer]):
-                if frame.tag == tag:
-                    del self._early[peer][i]
-                    return peer, _received(self._rank, peer, frame, like)
-        while True:
-            try:
-                peer = peers[0] if len(peers) == 1 else self._readable(peers)
-                frame = self._links[peer].recv()
-                if frame.kind != SEND:
-                    raise DistBackendError(frame.message if frame.status else (
-                        f"rank {self._rank} waits in recv() from rank {peer}, which has entered"
-                        " a collective: sends and recvs must pair up"
-                    ))  # fmt: skip
-            except DistError as e:
-                self._abort(str(e))
-                raise
-            if frame.tag == tag:
-                return peer, _received(self._rank, peer, frame, like)
-            self._early[peer].append(frame)
-
-    def _readable(self, peers: list[int]) -> int:
-        with selectors.DefaultSelector() as sel:
-            for peer in peers:
-                sel.register(self._links[peer].sock, selectors.EVENT_READ, peer)
-            ready = sel.select(self.timeout)
-        if not ready:
-            raise DistNetworkError(
-                f"rank {self._rank}: recv() from any rank timed out after {self.timeout:g} s"
-            )
-        return min(key.data for key, _ in ready)
-
-
-def _received(me: int, peer: int, frame: Frame, like: numpy.ndarray) -> numpy.ndarray:
-    if (frame.dtype, frame.shape) != (like.dtype.str, tuple(like.shape)):
-        raise DistBackendError(
-            f"recv on rank {me}: rank {peer} sent a tensor of shape {frame.shape} and dtype"
-            f" {numpy.dtype(frame.dtype) if frame.dtype else None}, but this rank receives"
-            f" into shape {tuple(like.shape)} and dtype {like.dtype}"
-        )
-    return frame.arrays[0]
 
 
 def _disagreement(op: str, requests: dict) -> str:

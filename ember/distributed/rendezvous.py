@@ -12,6 +12,12 @@ and sends everyone the table of addresses, each as rank 0 saw it (so it works ac
 machines without knowing their names). Then rank k connects to ranks 1 … k−1 and accepts
 ranks k+1 … W−1: a full mesh of W(W−1)/2 connections. Collectives run through rank 0 (a
 star, see group.py); the other connections carry ``send``/``recv`` between any two ranks.
+
+A subgroup (``new_group``) gets a mesh of its own among its members, so its frames never
+share a connection with another group's and two groups can run at once (``connect_group``):
+each member listens on a free port, the ports travel in one all_gather on the default group,
+and each member connects to the members below it, at the address its default-group
+connection to them has, and accepts the members above it.
 """
 
 from __future__ import annotations
@@ -213,3 +219,43 @@ def _connect(host, port, me, peer, timeout, deadline, first=False) -> Link:
                     f" {timeout:g} s: {e}{hint}"
                 ) from e
             time.sleep(_RETRY_S)
+
+
+def listen_any(backlog: int) -> socket.socket:
+    """A listening socket on a free port of every IPv4 interface."""
+    return _listen(0, backlog)
+
+
+def connect_group(listener: socket.socket, me: int, members: list[int], addresses: list,
+                  timeout: float, group_id: int) -> dict:  # fmt: skip
+    """The Links of a subgroup's mesh by group rank: ``members`` are the global ranks (sorted),
+    ``addresses`` their (host, port); this member (global rank ``me``) connects to those
+    below it and accepts those above it on ``listener`` (which it closes)."""
+    deadline = time.monotonic() + timeout
+    i, links = members.index(me), {}
+    try:
+        for j in range(i):
+            host, port = addresses[j]
+            links[j] = _connect(host, port, me, members[j], timeout, deadline)
+            links[j].send(Frame(HELLO, root=me, tag=group_id))
+        for _ in range(i + 1, len(members)):
+            what = f"waiting for ranks {members[i + 1 :]} of new_group({members}) to connect"
+            link, _, hello = _accept(listener, me, timeout, deadline, what)
+            k = members.index(hello.root) if hello.root in members else -1
+            if k <= i or k in links or hello.tag != group_id:
+                link.close()
+                raise DistBackendError(
+                    f"new_group({members}): rank {me} was reached by rank {hello.root} for"
+                    f" group #{hello.tag}, expected one of {members[i + 1 :]} for #{group_id}"
+                )
+            links[k] = link
+    except BaseException:
+        for link in links.values():
+            link.close()
+        raise
+    finally:
+        listener.close()
+    for link in links.values():
+        link.sock.settimeout(timeout)
+        link.timeout = timeout
+    return links

@@ -1,7 +1,8 @@
 """Ring all_reduce: reduce-scatter then all-gather between ring neighbours.
 
 The W ranks form a ring, rank r sending to r + 1 and receiving from r − 1 (mod W) over the
-direct connections the rendezvous already made (a full mesh). The flat tensor is cut into
+direct connections the rendezvous already made (a full mesh; in a subgroup, its own mesh and
+its own ranks, rendezvous.py). The flat tensor is cut into
 W chunks C₀ … C_{W−1} (the first N mod W one element longer; chunks may be empty when
 N < W). Then 2(W − 1) steps, each rank sending one chunk to its right while it receives
 one from its left (a sender thread does the sending, so neither side can block the other):
@@ -93,7 +94,8 @@ def _exchange(g, right: int, left: int, piece, like, seq: int, op: int, step: in
     sending.wait()  # its error, if the send failed
     if (got.seq, got.tag, got.shape, got.dtype) != (seq, step, like.shape, like.dtype.str):
         raise DistBackendError(
-            f"rank {g.rank()}: ring all_reduce out of step: rank {left} sent step {got.tag} of"
+            f"rank {g.global_rank(g.rank())}: ring all_reduce out of step: rank"
+            f" {g.global_rank(left)} sent step {got.tag} of"
             f" collective {got.seq} ({got.shape}, {got.dtype}), expected step {step} of"
             f" {seq} ({like.shape}, {like.dtype.str})"
         )

@@ -8,7 +8,11 @@ plain numeric type code (bool, signed and unsigned integers, floats, complex) be
 is asked to parse it, so a peer can send numbers and words, never code.
 
 Each connection is a ``Link``: it reads whole frames with the group's timeout, and turns a
-closed connection or a silent peer into a ``DistNetworkError`` that names both ranks.
+closed connection or a silent peer into a ``DistNetworkError`` that names both ranks. Several
+threads of one group may use a link (the caller or the communication thread for collectives,
+the point-to-point sender and receiver threads, the ring's sender): a frame is sent whole
+under the link's send lock, and whoever reads holds its read lock (group.py), so frames never
+interleave.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import re
 import socket
 import struct
+import threading
 from dataclasses import dataclass, field
 
 import numpy  # host buffers for the socket: this package is host-side IO, like serialization
@@ -27,6 +32,7 @@ _DIM = struct.Struct("<q")
 
 # frame kinds
 HELLO, WELCOME, REQUEST, REPLY, SEND, RING = 1, 2, 3, 4, 5, 6  # RING: a ring step's chunk
+FATAL = 1  # the tag of a REPLY that says the group is broken (a mismatch is not)
 
 _TYPE_CODE = re.compile(r"^[<>|=]?[biufc][0-9]{1,2}$")  # "<f4", "|b1", "<i8", "<c16"
 _MAX_NDIM = 64
@@ -95,6 +101,8 @@ class Link:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # small frames go at once
         sock.settimeout(timeout)
         self.sock, self.me, self.peer, self.timeout = sock, me, peer, timeout
+        self.send_lock = threading.Lock()  # one frame at a time on the wire
+        self.read_lock = threading.Lock()  # held by whichever thread reads a frame (group.py)
 
     def fileno(self) -> int:
         return self.sock.fileno()
@@ -106,8 +114,17 @@ class Link:
             pass
 
     # ------------------------------------------------------------ sending
-    def send(self, frame: Frame, arrays=()) -> None:
-        """Send ``frame`` and ``arrays`` (each of the frame's dtype and shape)."""
+    def send(self, frame: Frame, arrays=(), lock_timeout: float = -1) -> None:
+        """Send ``frame`` and ``arrays`` (each of the frame's dtype and shape), whole: other
+        threads' frames wait for it (``lock_timeout`` s at most: then nothing is sent)."""
+        if not self.send_lock.acquire(timeout=lock_timeout):
+            return
+        try:
+            self._send(frame, arrays)
+        finally:
+            self.send_lock.release()
+
+    def _send(self, frame: Frame, arrays) -> None:
         message = frame.message.encode("utf-8")[:_MAX_MESSAGE]
         dtype = frame.dtype.encode("ascii")
         head = _HEADER.pack(

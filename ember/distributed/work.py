@@ -14,6 +14,10 @@ fail there: a peer's mismatch (``DistBackendError``), a peer that exited or stay
 (``DistNetworkError``). A failure that breaks the group makes the operations queued after
 it fail too, each with the group's reason. The queue expects one calling thread per group,
 as torch's does (collectives from two threads at once have no order the ranks agree on).
+
+``isend``/``irecv`` return a ``Work`` too (p2p.py): it completes when the message has been
+handed to the connection, or copied into the receiving tensor (mailbox.py); the same
+``Worker`` class runs the group's point-to-point sends, and the ring's.
 """
 
 from __future__ import annotations
@@ -27,14 +31,14 @@ from .wire import DistBackendError
 
 
 class Work:
-    """torch.distributed.Work: the handle of a collective called with ``async_op=True``.
-
-    A synchronous call's Work (``isend``, ``irecv``, a group of one) is complete at once.
+    """torch.distributed.Work: the handle of a collective called with ``async_op=True``, or
+    of an ``isend``/``irecv`` (p2p.py): it completes when the transfer has.
     """
 
     def __init__(self, result=None, completed: bool = True) -> None:
         self._result = result
         self._error: BaseException | None = None
+        self._source = -1  # irecv: the global rank the message came from
         self._done = threading.Event()
         if completed:
             self._done.set()
@@ -67,6 +71,10 @@ class Work:
         """The tensors the operation wrote into (its output)."""
         return list(self._result or [])
 
+    def _source_rank(self) -> int:
+        """irecv's sender (global rank) once completed, as torch's ``Work._source_rank()``."""
+        return self._source
+
     def _finish(self, error: BaseException | None = None) -> None:
         self._error = error
         self._done.set()
@@ -85,9 +93,10 @@ class Worker:
         self._thread: threading.Thread | None = None
         self._last: Work | None = None  # the newest queued operation
 
-    def submit(self, run: Callable[[], None], result=None) -> Work:
-        """Queue ``run``; its Work completes when it has returned (or raised)."""
-        work = Work(result, completed=False)
+    def submit(self, run: Callable[[], None], result=None, work: Work | None = None) -> Work:
+        """Queue ``run``; its Work (``work``, or a new one) completes when it has returned (or
+        raised)."""
+        work = Work(result, completed=False) if work is None else work
         if self._thread is None:
             self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
             self._thread.start()
@@ -125,3 +134,4 @@ class Worker:
                 work._finish(e)
             else:
                 work._finish()
+            del run, work, item  # drop the tensors of a finished operation now

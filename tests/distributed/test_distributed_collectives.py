@@ -170,8 +170,12 @@ def test_group_of_one(group_of_one):
         dist.broadcast(t, src=1)
     with pytest.raises(TypeError, match="expected an ember Tensor or a NumPy array"):
         dist.all_reduce([1.0, 2.0])
-    with pytest.raises(NotImplementedError, match="subset|only the default group"):
+    with pytest.raises(ValueError, match=r"new_group\(ranks=\[0, 1\]\): 1 is not a rank in 0"):
         dist.new_group([0, 1])
+    alone = dist.new_group([0])  # a subgroup of one: its collectives need no messages
+    assert (dist.get_rank(alone), dist.get_world_size(alone)) == (0, 1)
+    dist.all_reduce(t, group=alone)
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
     dist.destroy_process_group()
     assert not dist.is_initialized()
 
