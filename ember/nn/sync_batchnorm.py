@@ -42,8 +42,8 @@ _NO_CHANNELS = "SyncBatchNorm number of input channels should be non-zero"  # to
 
 class SyncBatchNorm(_BatchNorm):
     """torch.nn.SyncBatchNorm: batch norm over x (N, C, ...) of any rank ≥ 2, its training
-    statistics computed over the union of the batches of ``process_group``'s ranks (the
-    default group: ember has no subgroups). Parameters weight (γ), bias (β); buffers
+    statistics computed over the union of the batches of ``process_group``'s ranks (a group
+    of ``new_group``, or every rank when None). Parameters weight (γ), bias (β); buffers
     running_mean, running_var, num_batches_tracked, as BatchNorm's."""
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,

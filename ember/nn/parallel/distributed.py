@@ -32,6 +32,9 @@ completes and the next forward raises torch's error naming those parameters.
 
 Buffers (BatchNorm's running statistics) are broadcast from rank 0 at construction and, with
 ``broadcast_buffers``, at the start of each forward that follows a synced one, as torch does.
+
+``process_group`` (a group of ``new_group``) runs all of this among its ranks only: W is its
+size, "rank 0" its first rank, and the other ranks are free to train something else.
 """
 
 from __future__ import annotations
@@ -58,7 +61,7 @@ _UNFINISHED = (
 
 
 class DistributedDataParallel(Module):
-    """torch.nn.parallel.DistributedDataParallel over ember.distributed's default group.
+    """torch.nn.parallel.DistributedDataParallel over ``process_group`` (default: every rank).
 
     ``device_ids`` (None or one device) and ``output_device`` are accepted for torch's code:
     an ember process runs on one device (EMBER_DEVICE, CUDA_VISIBLE_DEVICES), and a GPU's
@@ -115,7 +118,7 @@ class DistributedDataParallel(Module):
             states = list(module.parameters())
             if broadcast_buffers:
                 states += list(module.buffers())
-            _broadcast_coalesced(states, self._group.rank())
+            _broadcast_coalesced(states, self._group)
         self._armed = False  # a synced forward ran; its backward's gradients are awaited
         self._ready: set[int] = set()
         self._waiting = 0  # expected gradients still to come
@@ -137,7 +140,7 @@ class DistributedDataParallel(Module):
         if self.require_forward_param_sync and self.broadcast_buffers:
             buffers = list(self.module.buffers())
             if buffers:
-                _broadcast_coalesced(buffers, self._group.rank())
+                _broadcast_coalesced(buffers, self._group)
         out = self.module(*inputs, **kwargs)
         self.require_forward_param_sync = sync
         self._armed, self._ready, self._unused = sync, set(), set()
@@ -206,7 +209,7 @@ class DistributedDataParallel(Module):
             parts.append(g.reshape(-1).astype(dtype, copy=False))
         flat = xp.concatenate(parts) if parts else xp.zeros(0, dtype)
         flat /= self._group.size()  # before the sum, as torch divides: Σ_r (g_r / W)
-        work = dist.all_reduce(flat, async_op=async_op) if members else None
+        work = dist.all_reduce(flat, async_op=async_op, group=self._group) if members else None
         self._launched.append((members, flat, work))
 
     def _finish(self) -> None:
@@ -216,7 +219,7 @@ class DistributedDataParallel(Module):
         used = [True] * len(params)
         if self.find_unused_parameters:  # a parameter no rank used keeps its .grad
             flags = xp.asarray([p.grad is not None for p in params], dtype=xp.uint8)
-            dist.all_reduce(flags, op=dist.ReduceOp.MAX)
+            dist.all_reduce(flags, op=dist.ReduceOp.MAX, group=self._group)
             used = [bool(f) for f in flags.tolist()]
         for dtype, members in self._buckets[len(self._launched) :]:
             last = len(self._launched) == len(self._buckets) - 1
@@ -245,12 +248,12 @@ class DistributedDataParallel(Module):
         for p in self._params:
             signature += [p.array.ndim, *p.array.shape]
         lengths = [xp.zeros(1, dtype=xp.int64) for _ in range(world)]
-        dist.all_gather(lengths, xp.asarray([len(signature)], dtype=xp.int64))
+        dist.all_gather(lengths, xp.asarray([len(signature)], dtype=xp.int64), group=self._group)
         lengths = [int(a[0]) for a in lengths]
         shapes = None
         if len(set(lengths)) == 1:
             got = [xp.zeros(lengths[0], dtype=xp.int64) for _ in range(world)]
-            dist.all_gather(got, xp.asarray(signature, dtype=xp.int64))
+            dist.all_gather(got, xp.asarray(signature, dtype=xp.int64), group=self._group)
             shapes = [_decode(a.tolist()) for a in got]
         for r in range(1, world):
             if shapes is None or shapes[r] != shapes[0]:
@@ -281,18 +284,20 @@ def _make_buckets(params: list, cap_bytes: float) -> list:
     return [(dtype, members) for dtype, members, _ in buckets]
 
 
-def _broadcast_coalesced(tensors: list, rank: int) -> None:
-    """Rank 0's values into ``tensors`` on every rank: one broadcast per dtype."""
+def _broadcast_coalesced(tensors: list, group) -> None:
+    """The values of ``group``'s first rank into ``tensors`` on its every rank: one broadcast
+    per dtype (the source named by its global rank, as torch's broadcast takes it)."""
+    src, rank = dist.get_global_rank(group, 0), group.rank()
     by_dtype: dict = {}
     for t in tensors:
         by_dtype.setdefault(t.array.dtype, []).append(t)
-    for group in by_dtype.values():
-        flat = xp.concatenate([t.array.reshape(-1) for t in group])
-        dist.broadcast(flat, 0)
+    for same_dtype in by_dtype.values():
+        flat = xp.concatenate([t.array.reshape(-1) for t in same_dtype])
+        dist.broadcast(flat, src, group=group)
         if rank == 0:
             continue
         offset = 0
-        for t in group:
+        for t in same_dtype:
             n = t.array.size
             t.array[...] = flat[offset : offset + n].reshape(t.array.shape)
             offset += n
