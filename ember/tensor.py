@@ -71,6 +71,7 @@ from .tensor_special_linalg import SpecialLinalgTensorMethods
 from .tensor_stats_more import StatsMoreTensorMethods
 from .tensor_str import tensor_repr
 from .tensor_torch import TorchTensorMethods
+from .tensor_torch_logic import CompareTensorMethods
 from .tensor_torch_math import TorchMathMethods
 
 _ndarray = xp.ndarray
@@ -156,6 +157,7 @@ def as_array(value, dtype=None):
 class Tensor(
     AutogradTensorMethods,
     InplaceTensorMethods,
+    CompareTensorMethods,  # before TensorMethods: its <, <=, >, >= refuse complex numbers
     TensorMethods,
     TorchTensorMethods,
     IndexTensorMethods,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
 from .promotion import torch_dtype_name
 from .tensor_methods import _promoted, _t
@@ -46,8 +47,11 @@ def _shift(a: Tensor, b, left: bool) -> Tensor:
 
 def _pick(a: Tensor, other, larger: bool) -> Tensor:
     """fmax / fmin: the larger (smaller) operand, the non-NaN one where one is NaN; the gradient
-    goes to the operand picked (self on ties), as torch's."""
+    goes to the operand picked (self on ties), as torch's; complex operands are refused, as
+    torch does (RuntimeError)."""
     x, y = _promoted(a, other)
+    for v in (x, y):
+        refuse_complex(v.array, "fmax" if larger else "fmin")
     keep = (x.array >= y.array) if larger else (x.array <= y.array)
     if y.array.dtype.kind in "fc":
         keep = keep | xp.isnan(y.array)

@@ -121,17 +121,7 @@ class TensorMethods:
     def _cmp(self, other, op):
         return Tensor(op(self.array, other.array if isinstance(other, Tensor) else other))
 
-    def __lt__(self, o):
-        return self._cmp(o, xp.less)
-
-    def __le__(self, o):
-        return self._cmp(o, xp.less_equal)
-
-    def __gt__(self, o):
-        return self._cmp(o, xp.greater)
-
-    def __ge__(self, o):
-        return self._cmp(o, xp.greater_equal)
+    # <, <=, >, >= are CompareTensorMethods' (tensor_torch_logic.py): they refuse complex
 
     def __eq__(self, o):
         return self._cmp(o, xp.equal)

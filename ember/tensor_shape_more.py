@@ -10,6 +10,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -81,6 +82,7 @@ class ShapeMoreTensorMethods:
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         """(values, indices) of the k-th smallest element (1-based) along dim, the gradient to
         the element at the index; among equal values the first of a stable sort, nan largest."""
+        refuse_complex(self.array, "kthvalue", NotImplementedError)
         d = check_dim("kthvalue", dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self
         n = x.shape[d]

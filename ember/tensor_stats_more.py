@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .backend import accumulate, errstate, xp
 from .ops import elementwise as E
 from .ops import reduce_more as RM
+from .ops.complex_refuse import refuse_complex
 from .tensor_methods import _floating
 from .tensor_torch_reduce import _INTERPOLATIONS
 
@@ -147,12 +148,14 @@ class StatsMoreTensorMethods:
     def mode(self, dim=-1, keepdim=False):
         """(values, indices): the most frequent value along dim (the smallest of equally frequent
         ones) and the largest index holding it; the gradient goes to that element."""
+        refuse_complex(self.array, "mode", NotImplementedError)
         return _pick(self, "mode", dim, keepdim, ModeResult, _mode_index)
 
     def nanmedian(self, dim=None, keepdim=False):
         """The lower median of the non-nan elements, x_(⌊(k−1)/2⌋) of the k sorted non-nan
         values (nan if all are nan). Without dim, its gradient shared evenly among the elements
         equal to it; with dim, (values, indices), the gradient to the element at the index."""
+        refuse_complex(self.array, "nanmedian", NotImplementedError)
         if dim is None:
             flat = self.array.reshape(-1)
             if flat.dtype.kind in "fc":
@@ -200,6 +203,7 @@ class StatsMoreTensorMethods:
         tensor, or the slices along dim), and optionally where each element went and each run's
         length; no gradient."""
         a = self.array
+        refuse_complex(a, "unique_consecutive", NotImplementedError)
         if dim is not None and a.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         if dim is None:

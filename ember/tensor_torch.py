@@ -23,6 +23,7 @@ from .backend import xp
 from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import shape as S
+from .ops.complex_refuse import PARTS, refuse_complex
 from .tensor_methods import _shape_arg, _t
 from .tensor_torch_logic import TorchLogicMethods
 
@@ -44,9 +45,11 @@ def _dims(dims) -> tuple:
     return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
-def _floats(t) -> bool:
-    # torch rounds integers to themselves, in their own dtype (NumPy's floor makes float64)
-    return t.array.dtype.kind in "fc"
+def _rounded(t, name: str, f) -> Tensor:
+    """f(t) with gradient 0. torch rounds integers to themselves, in their own dtype (NumPy's
+    floor makes float64), and refuses complex numbers (NotImplementedError, as its kernels)."""
+    refuse_complex(t.array, name, NotImplementedError, PARTS)
+    return t._constant(f(t.array) if t.array.dtype.kind == "f" else t.array.copy())
 
 
 class TorchTensorMethods(TorchLogicMethods):
@@ -357,29 +360,29 @@ class TorchTensorMethods(TorchLogicMethods):
         return out
 
     def sign(self) -> Tensor:
-        """-1, 0 or 1 (gradient 0)."""
+        """-1, 0 or 1 (gradient 0); complex input is refused as torch does (use sgn)."""
+        refuse_complex(self.array, "sign", NotImplementedError, "use sgn(z) = z/|z| instead")
         return self._constant(xp.sign(self.array))
 
     def round(self, decimals: int = 0) -> Tensor:
         """Round half to even, to ``decimals`` places (gradient 0)."""
-        return self._constant(
-            xp.round(self.array, decimals) if _floats(self) else self.array.copy()
-        )
+        return _rounded(self, "round", lambda a: xp.round(a, decimals))
 
     def floor(self) -> Tensor:
         """Largest integer ≤ self (gradient 0)."""
-        return self._constant(xp.floor(self.array) if _floats(self) else self.array.copy())
+        return _rounded(self, "floor", xp.floor)
 
     def ceil(self) -> Tensor:
         """Smallest integer ≥ self (gradient 0)."""
-        return self._constant(xp.ceil(self.array) if _floats(self) else self.array.copy())
+        return _rounded(self, "ceil", xp.ceil)
 
     def trunc(self) -> Tensor:
         """Round toward zero (gradient 0)."""
-        return self._constant(xp.trunc(self.array) if _floats(self) else self.array.copy())
+        return _rounded(self, "trunc", xp.trunc)
 
     def frac(self) -> Tensor:
         """self - trunc(self) (gradient 1)."""
+        refuse_complex(self.array, "frac", NotImplementedError, PARTS)
         return self - self.trunc()
 
     def masked_fill(self, mask, value) -> Tensor:

@@ -17,11 +17,58 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .backend import xp
-from .tensor_methods import TensorMethods
+from .ops.complex_refuse import refuse_complex
+from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, as_array  # noqa: F401
+
+
+# the complex dtypes, either byte order: a set lookup is the cheapest dtype test (~30 ns)
+_COMPLEX = frozenset(xp.dtype(c).newbyteorder(o) for c in "FDG" for o in "<>")
+_REAL_SCALARS = frozenset((int, float, bool))
+
+
+def _refuse(x: Tensor, o, name: str) -> None:
+    """torch's NotImplementedError when either operand is complex (a number in x's precision,
+    as torch promotes it: float32 < 1j names complex64)."""
+    refuse_complex(x.array, name, NotImplementedError)
+    refuse_complex(_t(o, x).array, name, NotImplementedError)
+
+
+class CompareTensorMethods:
+    """The ordering operators <, <=, >, >=: bool results, no gradient, a tensor or a number on
+    the other side. Complex numbers have no order: torch refuses them ("lt_cpu" not implemented
+    for 'ComplexFloat', on either side), where NumPy would compare lexicographically; so does
+    ember, at the cost of one set lookup of each operand's dtype. Tensor lists this mixin before
+    ``TensorMethods`` (whose __eq__/__ne__ stay, equality being defined for complex numbers)."""
+
+    __slots__ = ()
+
+    def _order(self, o, op, name: str) -> Tensor:
+        a = self.array
+        if isinstance(o, Tensor):
+            b = o.array
+            if a.dtype in _COMPLEX or b.dtype in _COMPLEX:
+                _refuse(self, o, name)
+        else:
+            b = o  # a Python number, or else (a list, a NumPy scalar) its array's dtype decides
+            if a.dtype in _COMPLEX or type(b) not in _REAL_SCALARS:
+                _refuse(self, o, name)
+        return Tensor(op(a, b))
+
+    def __lt__(self, o):
+        return self._order(o, xp.less, "lt")
+
+    def __le__(self, o):
+        return self._order(o, xp.less_equal, "le")
+
+    def __gt__(self, o):
+        return self._order(o, xp.greater, "gt")
+
+    def __ge__(self, o):
+        return self._order(o, xp.greater_equal, "ge")
 
 
 class TorchLogicMethods(TorchArithMethods):
@@ -32,8 +79,8 @@ class TorchLogicMethods(TorchArithMethods):
     # ------------------------------------------------------------ comparisons and logic
     # torch's names for the comparison operators: bool results, no gradient, tensor or number
     eq, ne = TensorMethods.__eq__, TensorMethods.__ne__
-    lt, le = TensorMethods.__lt__, TensorMethods.__le__
-    gt, ge = TensorMethods.__gt__, TensorMethods.__ge__
+    lt, le = CompareTensorMethods.__lt__, CompareTensorMethods.__le__
+    gt, ge = CompareTensorMethods.__gt__, CompareTensorMethods.__ge__
 
     def isnan(self) -> Tensor:
         """True where self is nan."""

@@ -23,6 +23,7 @@ from .function import is_grad_enabled
 from .ops import complex as C
 from .ops import elementwise as E
 from .ops import elementwise_more as M
+from .ops.complex_refuse import refuse_complex
 from .tensor_methods import _floating, _for_scalar, _promoted, _t
 from .tensor_torch_reduce import TorchReduceMethods
 
@@ -30,6 +31,7 @@ if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
 
 _Number = (int, float)
+_ANGLES = "an angle is real: convert z.angle() instead"
 
 
 def _unary(op, name: str):
@@ -87,10 +89,12 @@ class TorchMathMethods(TorchReduceMethods):
 
     def deg2rad(self) -> Tensor:
         """self · π/180."""
+        refuse_complex(self.array, "deg2rad", why=_ANGLES)
         return _floating(self) * (math.pi / 180)
 
     def rad2deg(self) -> Tensor:
         """self · 180/π."""
+        refuse_complex(self.array, "rad2deg", why=_ANGLES)
         return _floating(self) * (180 / math.pi)
 
     def sgn(self) -> Tensor:
@@ -196,11 +200,14 @@ class TorchMathMethods(TorchReduceMethods):
     def signbit(self) -> Tensor:
         """True where the sign bit is set (−0.0 included)."""
         d = self.array
+        refuse_complex(d, "signbit", NotImplementedError, "test z.real.signbit() instead")
         return Tensor(xp.signbit(d) if d.dtype.kind == "f" else d < 0)
 
     def heaviside(self, values) -> Tensor:
         """0 where self < 0, ``values`` where self = 0, 1 where self > 0 (nan: 0, as torch)."""
         v = values.array if isinstance(values, Tensor) else xp.asarray(values, self.array.dtype)
+        for a in (self.array, v):  # torch's RuntimeError: "not yet implemented for complex"
+            refuse_complex(a, "heaviside", why="it compares x with 0: apply it to z.real")
         if v.dtype != self.array.dtype:
             raise TypeError(
                 f"heaviside(): self is {self.array.dtype} but values is {v.dtype}; torch needs"

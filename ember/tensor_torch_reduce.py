@@ -44,6 +44,9 @@ def _axes(dim):
     return tuple(dim) if isinstance(dim, (tuple, list)) else dim
 
 
+_NANSUM = "torch's nansum has no complex kernel on the CPU: sum z.real and z.imag apart"
+
+
 def _need_float(t, name: str) -> None:
     if t.array.dtype.kind not in "fc":
         raise TypeError(
@@ -75,6 +78,7 @@ class TorchReduceMethods:
     def nansum(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         """Σ over dim with nan counted as 0 (gradient 0 there); integers sum to int64."""
         x = self if dtype is None else self.astype(dtype)
+        refuse_complex(x.array, "nansum", why=_NANSUM)
         if x.array.dtype.kind not in "fc":
             return Tensor(x.array.sum(axis=_axes(dim), keepdims=keepdim, dtype=xp.int64))
         nan = xp.isnan(x.array)
@@ -85,6 +89,7 @@ class TorchReduceMethods:
     def nanmean(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         """nansum / (the number of non-nan elements) over dim."""
         x = self if dtype is None else self.astype(dtype)
+        refuse_complex(x.array, "nanmean", why=_NANSUM)
         _need_float(x, "nanmean")
         n = (~xp.isnan(x.array)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.array.dtype)
         with errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
@@ -326,6 +331,7 @@ class TorchReduceMethods:
     def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002 - torch's names
         """Counts in ``bins`` equal bins over [min, max] (min = max: the data's own range,
         widened by 1 each way if that is one value); elements outside are not counted."""
+        refuse_complex(self.array, "histc", NotImplementedError)
         _need_float(self, "histc")
         lo, hi = float(min), float(max)
         if lo == hi and self.array.size:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .backend import xp
+from .ops.complex_refuse import refuse_complex
 from .ops.linalg_funcs import FrexpMantissa
 from .promotion import default_float, promote_types
 from .tensor import Tensor, apply
@@ -71,6 +72,8 @@ def lcm(input, other) -> Tensor:  # noqa: A002
 def copysign(input, other) -> Tensor:  # noqa: A002
     """torch.copysign: |input| with the sign of other (its sign bit: −0.0 counts as negative)."""
     x = _t(input)
+    for a in (x.array, other.array if isinstance(other, Tensor) else xp.asarray(other)):
+        refuse_complex(a, "copysign", NotImplementedError, "for a unit phase use z.sgn()")
     if isinstance(other, Tensor):
         s = xp.signbit(other.array) if other.dtype.kind == "f" else other.array < 0
         dtype = promote_types(x.dtype, other.dtype) if other.ndim else x.dtype

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from .backend import xp
 from .ops import shape as S
+from .ops.complex_refuse import refuse_complex
 from .ops.index_put import broadcast_shape
 from .tensor import Tensor, apply, as_array
 from .tensor_stats_more import wrap_dim
@@ -69,6 +70,8 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
             " of the two to be a Tensor"
         )
     e, t = as_array(elements), as_array(test_elements)
+    for a in (e, t):  # torch's RuntimeError: it sorts to search, and complex has no order
+        refuse_complex(a, "isin")
     return Tensor(xp.asarray(xp.isin(e, t, assume_unique=assume_unique, invert=invert)))
 
 

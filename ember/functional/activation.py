@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..function import is_grad_enabled
 from ..ops import elementwise as E
 from ..ops import reduce as R
 from ..tensor import Tensor, apply
@@ -75,6 +76,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
+    """SiLU(x) = x·σ(x); complex input too, but, as torch, not while it would record a graph."""
+    if input.array.dtype.kind == "c" and input.requires_grad and is_grad_enabled():
+        raise RuntimeError(
+            f"silu(): does not support automatic differentiation for complex input (got"
+            f" {input.array.dtype}), as torch; x * x.sigmoid() has torch's complex gradient,"
+            " or call it under no_grad"
+        )
     if inplace:
         return input._arith_("silu_", silu)
     return apply(E.SiLU, input)

@@ -22,6 +22,7 @@ import math
 
 from ..backend import xp
 from ..ops import unfold as U
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
 from .conv import _pair
 
@@ -120,6 +121,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     None in output_size keeps that size. With ``return_indices`` also the flat index h·W + w
     of each maximum in its plane (int64), as torch.
     """
+    refuse_complex(input.array, "adaptive_max_pool2d", NotImplementedError)
     x, unbatched = _batched(input, "adaptive_max_pool2d")
     if min(x.shape[2:]) < 1:
         raise ValueError(f"adaptive_max_pool2d: empty spatial size in {tuple(input.shape)}")
@@ -131,6 +133,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
 
 def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False):  # noqa: A002
     """Max over torch's adaptive windows of x (N, C, L) or (C, L) → (…, L_o); indices along L."""
+    refuse_complex(input.array, "adaptive_max_pool1d", NotImplementedError)
     x, unbatched = _batched(input, "adaptive_max_pool1d", (2, 3))
     out_l = output_size if isinstance(output_size, int) else tuple(output_size)[0]
     if x.shape[2] < 1 or out_l < 1:

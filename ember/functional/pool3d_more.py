@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor
 from .conv import accepts_unbatched, expected_input
 from .conv3d import avg_pool3d, conv3d, max_pool3d
@@ -107,6 +108,7 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
     t·H·W + i·W + j of each maximum in its volume (int64), as torch: the first maximum in scan
     order, or the last NaN when the window holds NaNs (torch's ``val > max || isnan(val)``).
     """
+    refuse_complex(input.array, "adaptive_max_pool3d", NotImplementedError)
     x, unbatched = _batched(input, "adaptive_max_pool3d", (4, 5))
     n, c, d, h, w = x.shape
     if min(d, h, w) < 1:

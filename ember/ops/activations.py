@@ -11,7 +11,11 @@ import math
 
 from ..backend import expit, get_array_module
 from ..function import Function
+from .complex_refuse import refuse_complex
 from .special import gelu_exact, gelu_exact_grad
+
+# torch's kernels for these activations have no complex version (their cases compare x with 0)
+_NO_KERNEL = "it compares x with 0, which has no meaning for complex numbers: apply it to z.real"
 
 
 class ReLU(Function):
@@ -19,6 +23,7 @@ class ReLU(Function):
     torch's ``result <= 0 ? 0 : grad``)."""
 
     def forward(self, x):
+        refuse_complex(x, "relu", NotImplementedError)  # torch: clamp has no complex kernel
         y = get_array_module(x).maximum(x, 0)
         self.y = y
         return y
@@ -35,6 +40,7 @@ class LeakyReLU(Function):
     """LeakyReLU(x) = x if x > 0 else a·x;  ∂y/∂x = 1 if x > 0 else a   (a = slope)."""
 
     def forward(self, x, slope):
+        refuse_complex(x, "leaky_relu", NotImplementedError)
         xp = get_array_module(x)
         self.x, self.slope = x, slope
         # max(x, a·x) picks x for x > 0 when a ≤ 1 (min when a > 1): branch-free, unlike where
@@ -99,6 +105,7 @@ class GELU(Function):
     """
 
     def forward(self, x, approximate="none"):
+        refuse_complex(x, "gelu", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
@@ -117,11 +124,16 @@ class GELU(Function):
 
 
 class SiLU(Function):
-    """SiLU(x) = Swish(x) = x·σ(x)."""
+    """SiLU(x) = Swish(x) = x·σ(x); for complex z, σ(z) = 1/(1 + e^{−z}) as torch computes it
+    (SciPy's expit is real-only). torch records no complex gradient for it, and neither does
+    ember: F.silu refuses a complex input that requires grad, as torch does."""
 
     def forward(self, x):
         self.x = x
-        self.s = s = sigmoid_array(x)
+        if x.dtype.kind == "c":
+            self.s = s = 1 / (1 + get_array_module(x).exp(-x))
+        else:
+            self.s = s = sigmoid_array(x)
         return x * s
 
     def backward(self, gy):
@@ -141,6 +153,7 @@ class ELU(Function):
     """
 
     def forward(self, x, alpha=1.0, scale=1.0, input_scale=1.0):
+        refuse_complex(x, "elu", NotImplementedError, _NO_KERNEL)  # selu and celu too
         xp = get_array_module(x)
         self.neg = neg = x <= 0
         self.x, self.a, self.s, self.k = x, alpha, scale, input_scale
@@ -161,6 +174,7 @@ class LogSigmoid(Function):
     (torch's form, which never divides by an overflowed e^{−x})."""
 
     def forward(self, x):
+        refuse_complex(x, "logsigmoid", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
         self.x = x
         self.z = z = xp.exp(-xp.abs(x))

@@ -44,6 +44,7 @@ from . import index_more as IM
 from . import index_put as IP
 from . import linalg as L
 from . import reduce as R
+from . import reduce_more as RM
 from . import scan as SC
 from . import shape as S
 from . import unfold as U
@@ -173,6 +174,7 @@ HOLOMORPHIC = {
     E.AddScalar, E.MulScalar, E.RSubScalar, E.RDivScalar, E.PowScalar, E.RPowScalar,
     E.Exp, E.Log, E.Log1p, E.Expm1, E.Sqrt, E.Sin, E.Cos, E.Where, A.Tanh, A.Sigmoid,
     M.Tan, M.Sinh, M.Cosh, M.Asin, M.Atan, M.Asinh, M.Atanh,
+    M.Acos, M.Acosh, M.Log2, M.Log10, M.Sinc,  # −(1 − z²)^−½, ((z − 1)(z + 1))^−½, …
     R.Sum, R.Mean, SC.CumSum, SC.CumProd, SC.Prod, L.MatMul, L.Linear,
     CV.Conv2d,  # bilinear in (x, W): g_x = conv_T(g, W̄), g_W = corr(x̄, g), every algorithm
     C3.Conv3d,  # the same in 3-D: g_W = ∂L/∂Y·X̄_colᵀ, g_X_col = W̄_matᵀ·∂L/∂Y, col2im
@@ -198,7 +200,9 @@ OWN = {Real: None, Imag: None, Conj: None, Angle: None, Complex: None, ViewAsRea
        # real-valued functions of z whose backward, g·(∂/∂x + i∂/∂y), is already written as
        # torch's: |z| → g·z/|z| (NumPy's sign of a complex z is z/|z|), var/std → g·2(z − z̄ₘ)/n,
        # ‖z‖_p → g·sgn(z)·|z|^{p−1}/‖z‖^{p−1}
-       E.Abs: None, R.Var: None, R.Std: None, SC.PNorm: None}  # fmt: skip
+       E.Abs: None, R.Var: None, R.Std: None, SC.PNorm: None,
+       # logcumsumexp and logaddexp: their backward takes a complex branch itself
+       RM.LogCumSumExp: None, M.LogAddExp: None}  # fmt: skip
 
 
 def register_own(cls, rule=None) -> None:
@@ -210,11 +214,12 @@ def unsupported(fn) -> TypeError:
     return TypeError(
         f"{fn.name} has no complex gradient in ember: a complex gradient reached it in"
         " backward (an input or output of this op is complex). Complex autograd covers the"
-        " elementwise arithmetic, exp/log/log1p/expm1/sqrt, sin/cos/tan/tanh/sigmoid/sinh/cosh/"
-        "asin/atan/asinh/atanh, abs/angle/real/imag/conj, sum/mean/prod/cumsum/cumprod,"
-        " logsumexp, matmul/linear/einsum, pow, conv1d/conv2d/conv3d/conv_transpose1d/2d,"
-        " shape ops, indexing, gather/scatter/scatter_reduce/index_*, ember.fft and stft/istft;"
-        " compute this step"
+        " elementwise arithmetic, exp/log/log2/log10/log1p/expm1/sqrt, sin/cos/tan/tanh/sigmoid/"
+        "sinh/cosh/asin/acos/atan/asinh/acosh/atanh/sinc, abs/angle/real/imag/conj,"
+        " sum/mean/prod/cumsum/cumprod,"
+        " logsumexp/logcumsumexp/logaddexp, matmul/linear/einsum, pow,"
+        " conv1d/conv2d/conv3d/conv_transpose1d/2d, shape ops, indexing,"
+        " gather/scatter/scatter_reduce/index_*, ember.fft and stft/istft; compute this step"
         " on real and imaginary parts (z.real, z.imag) or detach it"
     )
 

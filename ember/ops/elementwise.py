@@ -11,7 +11,7 @@ import math
 from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
-from .complex_refuse import refuse_complex
+from .complex_refuse import PARTS, refuse_complex
 
 
 class Add(Function):
@@ -305,6 +305,9 @@ class RoundingDiv(Function):
     integer operands give exact integers. Piecewise constant: gradient 0 to both, as torch."""
 
     def forward(self, a, b, mode="floor"):
+        name = "floor_divide" if mode == "floor" else "div"
+        for v in (a, b):  # torch's "div_floor_cpu" / "div_trunc_cpu" have no complex kernel
+            refuse_complex(v, name, NotImplementedError, PARTS)
         xp = get_array_module(a)
         self.sa, self.sb = a.shape, b.shape
         q = xp.floor_divide(a, b)
@@ -331,6 +334,8 @@ class Remainder(Function):
     so ∂r/∂a = 1 and ∂r/∂b = -q, as torch defines them."""
 
     def forward(self, a, b, truncate=False):
+        for v in (a, b):  # floor/trunc of a/b: no meaning for complex numbers, as in torch
+            refuse_complex(v, "fmod" if truncate else "remainder", NotImplementedError, PARTS)
         xp = get_array_module(a)
         self.a, self.b, self.truncate = a, b, truncate
         return xp.fmod(a, b) if truncate else xp.remainder(a, b)

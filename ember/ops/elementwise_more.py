@@ -14,21 +14,31 @@ import math
 
 from ..backend import erf, erfc, erfinv, errstate, expit, gammaln, get_array_module, polygamma, psi
 from ..function import Function, unbroadcast
+from .complex_refuse import refuse_complex
+from .reduce_more import complex_logaddexp
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 
 class _Unary(Function):
-    """y = f(x) elementwise;  ∂L/∂x = ∂L/∂y · f'(x, y)."""
+    """y = f(x) elementwise;  ∂L/∂x = ∂L/∂y · f'(x, y). ``real_only``: the op's torch name
+    where torch has no complex kernel for it (complex input is refused with its error)."""
+
+    real_only = None
 
     def forward(self, x):
+        if self.real_only is not None:
+            refuse_complex(x, self.real_only, NotImplementedError, _REAL_ONLY)
         self.x = x
         self.y = y = self.f(get_array_module(x), x)
         return y
 
     def backward(self, gy):
         return (gy * self.df(get_array_module(gy), self.x, self.y),)
+
+
+_REAL_ONLY = "torch has no complex kernel for it (SciPy's real special functions behind it)"
 
 
 def _like(a, x):
@@ -86,10 +96,16 @@ class Asinh(_Unary):
 
 
 class Acosh(_Unary):
-    """y = acosh x (x ≥ 1);  ∂y/∂x = 1/√(x² − 1)."""
+    """y = acosh x (x ≥ 1);  ∂y/∂x = 1/√(x² − 1); for complex z, 1/(√(z − 1)·√(z + 1)), the
+    derivative of the principal branch (√(z² − 1) has the opposite sign where Re z < 0)."""
 
     f = staticmethod(lambda xp, x: xp.arccosh(x))
-    df = staticmethod(lambda xp, x, y: 1 / xp.sqrt(x * x - 1))
+
+    @staticmethod
+    def df(xp, x, y):
+        if x.dtype.kind == "c":
+            return 1 / (xp.sqrt(x - 1) * xp.sqrt(x + 1))
+        return 1 / xp.sqrt(x * x - 1)
 
 
 class Atanh(_Unary):
@@ -116,6 +132,7 @@ class Log10(_Unary):
 class Erf(_Unary):
     """y = erf x = (2/√π) ∫₀ˣ e^{−t²} dt;  ∂y/∂x = (2/√π) e^{−x²}."""
 
+    real_only = "erf"
     f = staticmethod(lambda xp, x: _like(erf(x), x))
     df = staticmethod(lambda xp, x, y: _TWO_OVER_SQRT_PI * xp.exp(-x * x))
 
@@ -124,6 +141,7 @@ class Erfc(_Unary):
     """y = erfc x = 1 − erf x, computed directly: 1 − erf x cancels to 0 in the tail (x ≳ 6
     in float64), erfc keeps its relative precision;  ∂y/∂x = −(2/√π) e^{−x²}."""
 
+    real_only = "erfc"
     f = staticmethod(lambda xp, x: _like(erfc(x), x))
     df = staticmethod(lambda xp, x, y: -_TWO_OVER_SQRT_PI * xp.exp(-x * x))
 
@@ -131,6 +149,7 @@ class Erfc(_Unary):
 class Erfinv(_Unary):
     """y = erf⁻¹ x (|x| < 1);  ∂y/∂x = 1/erf'(y) = (√π/2) e^{y²}."""
 
+    real_only = "erfinv"
     f = staticmethod(lambda xp, x: _like(erfinv(x), x))
     df = staticmethod(lambda xp, x, y: (1 / _TWO_OVER_SQRT_PI) * xp.exp(y * y))
 
@@ -138,6 +157,7 @@ class Erfinv(_Unary):
 class Lgamma(_Unary):
     """y = log|Γ(x)| (SciPy's gammaln: no overflow of Γ itself);  ∂y/∂x = ψ(x), the digamma."""
 
+    real_only = "lgamma"
     f = staticmethod(lambda xp, x: _like(gammaln(x), x))
     df = staticmethod(lambda xp, x, y: _like(psi(x), x))
 
@@ -145,6 +165,7 @@ class Lgamma(_Unary):
 class Digamma(_Unary):
     """y = ψ(x) = d/dx log Γ(x);  ∂y/∂x = ψ′(x) = ψ⁽¹⁾(x), the trigamma."""
 
+    real_only = "digamma"
     f = staticmethod(lambda xp, x: _like(psi(x), x))
     df = staticmethod(lambda xp, x, y: _like(polygamma(1, x), x))
 
@@ -175,6 +196,7 @@ class Logit(Function):
     """
 
     def forward(self, x, eps=None):
+        refuse_complex(x, "logit", NotImplementedError, _REAL_ONLY)
         xp = get_array_module(x)
         self.x, self.eps = x, eps
         z = x if eps is None else xp.clip(x, eps, 1 - eps)
@@ -194,6 +216,8 @@ class Atan2(Function):
     ∂θ/∂a = b/(a² + b²),  ∂θ/∂b = −a/(a² + b²); both 0 at a = b = 0 (torch's choice)."""
 
     def forward(self, a, b):
+        for v in (a, b):  # an angle of the point (b, a) needs real coordinates (z.angle())
+            refuse_complex(v, "atan2", NotImplementedError, "for the angle of z use z.angle()")
         self.a, self.b = a, b
         return get_array_module(a).arctan2(a, b)
 
@@ -214,6 +238,8 @@ class Hypot(Function):
     maximum);  ∂h/∂a = a/h,  ∂h/∂b = b/h."""
 
     def forward(self, a, b):
+        for v in (a, b):  # |z| is z.abs(): torch has no complex hypot
+            refuse_complex(v, "hypot", NotImplementedError, "for |z| use z.abs()")
         self.a, self.b = a, b
         self.h = h = get_array_module(a).hypot(a, b)
         return h
@@ -244,6 +270,8 @@ class Xlogy(Function):
     """
 
     def forward(self, x, z):
+        for v in (x, z):  # its x = 0 and z ≤ 0 cases compare: no complex kernel in torch
+            refuse_complex(v, "xlogy", NotImplementedError, "compute x * z.log() instead")
         xp = get_array_module(x)
         self.x, self.z = x, z
         return _xlogy(xp, x, z)
@@ -268,16 +296,33 @@ class LogAddExp(Function):
 
     ∂y/∂a = 1/(1 + e^{b−a}) = σ(a − b),  ∂y/∂b = σ(b − a)  (base 2: σ((a − b) ln 2)); the
     logistic σ from SciPy's expit, which does not overflow for large |a − b| either.
+
+    Complex a, b (base e only, as torch): torch's kernel, ``complex_logaddexp``
+    (ops/reduce_more.py), and its holomorphic gradient g_a = g·conj(e^{a−y}) = g / conj(1 +
+    e^{b−a}), g_b = g·conj(e^{b−y}) (registered in ops/complex.py's OWN): from y, so no
+    e^{b−a} overflows (torch's form gives nan there).
     """
 
     def forward(self, a, b, base2=False):
         xp = get_array_module(a)
         self.a, self.b, self.base2 = a, b, base2
+        if a.dtype.kind == "c":  # both are: the Tensor methods promote them to one dtype
+            if base2:
+                refuse_complex(a, "logaddexp2", NotImplementedError, "use logaddexp for complex")
+            self.y = y = complex_logaddexp(a, b)
+            return y
         return xp.logaddexp2(a, b) if base2 else xp.logaddexp(a, b)
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
         a, b = self.a, self.b
+        if gy.dtype.kind == "c":
+            xp = get_array_module(gy)
+            y = self.y
+            ga = gy * xp.exp(a - y).conj() if na else None
+            gb = gy * xp.exp(b - y).conj() if nb else None
+            return (unbroadcast(ga, a.shape) if na else None,
+                    unbroadcast(gb, b.shape) if nb else None)  # fmt: skip
         d = a - b
         if self.base2:
             d = d * _LN2
@@ -295,6 +340,9 @@ class ClampTensor(Function):
     """
 
     def forward(self, x, lo, hi):
+        for v in (x, lo, hi):
+            if v is not None:
+                refuse_complex(v, "clamp", NotImplementedError)
         xp = get_array_module(x)
         self.x, self.lo, self.hi = x, lo, hi
         y = x if lo is None else xp.maximum(x, lo)

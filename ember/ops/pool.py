@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
+from .complex_refuse import refuse_complex
 from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
 
 
@@ -54,6 +55,7 @@ class MaxPool2d(Function):
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         xp = get_array_module(x)
         self.one_d = x.ndim == 3
+        refuse_complex(x, "max_pool1d" if self.one_d else "max_pool2d", NotImplementedError)
         if self.one_d:
             x = x[:, :, None, :]
         out_hw, pads = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
@@ -119,6 +121,9 @@ def _avg_divisor(xp, size, kernel, stride, pad, out, count_include_pad):
     return xp.minimum(end, size) - xp.maximum(start, 0)
 
 
+_APART = "torch has no complex kernel for it: pool z.real and z.imag apart"
+
+
 class AvgPool2d(Function):
     """y = window sum / |R_ij|; x (N, C, H, W) or (N, C, L) for the 1-D pool."""
 
@@ -126,6 +131,7 @@ class AvgPool2d(Function):
                 count_include_pad=True, divisor_override=None):  # fmt: skip
         xp = get_array_module(x)
         self.one_d = x.ndim == 3
+        refuse_complex(x, "avg_pool1d" if self.one_d else "avg_pool2d", NotImplementedError, _APART)
         if self.one_d:
             x = x[:, :, None, :]
         out_hw, pads = _geometry(x, kernel_size, stride, padding, (1, 1), ceil_mode)

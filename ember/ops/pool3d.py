@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
+from .complex_refuse import refuse_complex
 from .conv3d import crop, kernel_offsets, offset_slice3d, pad3d
 from .pool import _avg_divisor, pool_out_size
 
@@ -41,6 +42,7 @@ class MaxPool3d(Function):
 
     def forward(self, x, kernel_size, stride, padding=(0, 0, 0), dilation=(1, 1, 1),
                 ceil_mode=False):  # fmt: skip
+        refuse_complex(x, "max_pool3d", NotImplementedError)
         xp = get_array_module(x)
         out_dhw, pads = pool3d_geometry(x.shape, kernel_size, stride, padding, dilation,
                                         ceil_mode)  # fmt: skip

@@ -7,8 +7,9 @@ elements those indices name, as torch's does).
 
 from __future__ import annotations
 
-from ..backend import accumulate, get_array_module
+from ..backend import accumulate, errstate, get_array_module
 from ..function import Function
+from .complex_refuse import refuse_complex
 
 
 class LogCumSumExp(Function):
@@ -20,16 +21,25 @@ class LogCumSumExp(Function):
     split by sign, g = g⁺ − g⁻ (torch's and TensorFlow's scheme):
         ∂L/∂x_i = e^{x_i + R⁺_i} − e^{x_i + R⁻_i},  R^±_i = log Σ_{k ≥ i} e^{log g^±_k − y_k},
     R^± a reversed running logaddexp, so no e^{−y_k} is ever formed (it overflows for y ≪ 0).
+
+    Complex x (torch's forward, ``complex_logaddexp``): the gradient of the holomorphic y,
+    ∂L/∂x_i = Σ_{k ≥ i} g_k·conj(e^{x_i − y_k}) = conj(e^{x_i + R_i}), R_i the reversed running
+    complex logaddexp of log(ḡ_k) − y_k (no sign split: the phase is in the log).
     """
 
     def forward(self, x, dim):
         self.x, self.axis = x, dim
-        self.y = y = accumulate("logaddexp", x, dim)
+        scan = complex_logcumsumexp if x.dtype.kind == "c" else _real_scan
+        self.y = y = scan(x, dim)
         return y
 
     def backward(self, gy):
         xp = get_array_module(gy)
         x, y, d = self.x, self.y, self.axis
+        if gy.dtype.kind == "c":  # complex x: torch's gradient, no sign split (ops/complex.py)
+            with errstate(divide="ignore", invalid="ignore"):  # log 0 = −inf: no contribution
+                r = xp.flip(complex_logcumsumexp(xp.flip(xp.log(gy.conj()) - y, d), d), d)
+                return (xp.exp(x + r).conj(),)
 
         def reversed_running(a):  # R_i = log Σ_{k ≥ i} e^{a_k}
             return xp.flip(accumulate("logaddexp", xp.flip(a, d), d), d)
@@ -39,6 +49,44 @@ class LogCumSumExp(Function):
         log_neg = xp.where(gy < 0, log_g, -xp.inf) - y
         gx = xp.exp(x + reversed_running(log_pos)) - xp.exp(x + reversed_running(log_neg))
         return (gx,)
+
+
+def _real_scan(x, dim):
+    return accumulate("logaddexp", x, dim)
+
+
+def complex_logaddexp(x, y):
+    """log(e^x + e^y) for complex x, y as torch's kernel computes it: with lo, hi the operands
+    of the smaller and larger real part (x is lo only where Re x < Re y), lo's and hi's own
+    values as given,
+
+        log(e^x + e^y) = hi + log1p(e^{lo − hi})
+
+    (Im hi plus an angle in (−π, π], not reduced further); both real parts −inf gives lo,
+    both +inf log(e^lo + e^hi), and a nan anywhere nan + nan·i."""
+    xp = get_array_module(x)
+    first = x.real < y.real
+    lo, hi = xp.where(first, x, y), xp.where(first, y, x)
+    with errstate(over="ignore", invalid="ignore"):
+        out = xp.log1p(xp.exp(lo - hi)) + hi
+        same_inf = ~xp.isfinite(lo.real) & (lo.real == hi.real)
+        if same_inf.any():
+            out = xp.where(
+                same_inf, xp.where(lo.real < 0, lo, xp.log(xp.exp(lo) + xp.exp(hi))), out
+            )
+    return xp.where(xp.isnan(x) | xp.isnan(y), xp.asarray(complex(xp.nan, xp.nan), x.dtype), out)
+
+
+def complex_logcumsumexp(x, dim: int):
+    """y_k = complex_logaddexp(x_k, y_{k−1}) along dim from y_{−1} = −inf + 0i, torch's order
+    (a Python loop over dim: NumPy has no complex logaddexp to accumulate)."""
+    xp = get_array_module(x)
+    xs = xp.moveaxis(x, dim, 0)
+    out = xp.empty_like(xs)
+    acc = xp.full(xs.shape[1:], complex(-xp.inf, 0), dtype=x.dtype)
+    for k in range(xs.shape[0]):
+        out[k] = acc = complex_logaddexp(xs[k], acc)
+    return xp.moveaxis(out, 0, dim)
 
 
 class EvenlyShared(Function):
@@ -172,13 +220,16 @@ def histc_counts(x, bins: int, lo: float, hi: float):
 def searchsorted_rows(seq, values, side: str, sorter=None):
     """Insertion indices of ``values`` into ``seq`` (sorted along its last dim, or sorted by
     ``sorter``): one sequence for every value when seq is 1-D, else row by row (seq's leading
-    dims equal values' leading dims). int64.
+    dims equal values' leading dims). int64. Complex input is refused, as torch does (the
+    sort needs an order); torch.bucketize comes here too.
 
     Rows at once, without a loop: each row's values and sequence are sorted together (one
     stable sort along the last axis, values placed before equal sequence entries for 'left'
     and after them for 'right'); a value's index is then the number of sequence entries that
     precede it in its row's merged order.
     """
+    for a in (seq, values):
+        refuse_complex(a, "searchsorted", NotImplementedError)
     xp = get_array_module(seq)
     if seq.ndim == 1:
         return xp.asarray(xp.searchsorted(seq, values, side=side, sorter=sorter), dtype=xp.int64)

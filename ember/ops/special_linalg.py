@@ -12,6 +12,7 @@ import math
 from .. import backend
 from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
+from .complex_refuse import refuse_complex
 
 # Cephes' Chebyshev coefficients (as torch's Math.h) for e^{-x} I₁(x) / x on [0, 8] …
 _I1_A = (
@@ -68,6 +69,7 @@ class I0(Function):
     """y = I₀(x) = Σ_k (x/2)^{2k}/(k!)²;  ∂y/∂x = I₁(x)."""
 
     def forward(self, x):
+        refuse_complex(x, "i0", NotImplementedError, "torch has no complex kernel for it")
         xp = get_array_module(x)
         self.x = x
         with errstate(over="ignore"):

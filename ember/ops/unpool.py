@@ -18,6 +18,7 @@ import math
 
 from ..backend import get_array_module, scatter_add
 from ..function import Function
+from .complex_refuse import refuse_complex
 from .im2col import offset_slice, pad2d
 from .pool import _geometry
 
@@ -35,6 +36,7 @@ class MaxPool2dWithIndices(Function):
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         xp = get_array_module(x)
         self.one_d = x.ndim == 3
+        refuse_complex(x, "max_pool1d" if self.one_d else "max_pool2d", NotImplementedError)
         if self.one_d:
             x = x[:, :, None, :]
         n, c, h, w = x.shape
