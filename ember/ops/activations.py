@@ -23,7 +23,8 @@ class ReLU(Function):
     torch's ``result <= 0 ? 0 : grad``)."""
 
     def forward(self, x):
-        refuse_complex(x, "relu", NotImplementedError)  # torch: clamp has no complex kernel
+        if x.dtype.kind == "c":  # torch: clamp has no complex kernel
+            refuse_complex(x, "relu", NotImplementedError)
         y = get_array_module(x).maximum(x, 0)
         self.y = y
         return y
@@ -40,7 +41,8 @@ class LeakyReLU(Function):
     """LeakyReLU(x) = x if x > 0 else a·x;  ∂y/∂x = 1 if x > 0 else a   (a = slope)."""
 
     def forward(self, x, slope):
-        refuse_complex(x, "leaky_relu", NotImplementedError)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "leaky_relu", NotImplementedError)
         xp = get_array_module(x)
         self.x, self.slope = x, slope
         # max(x, a·x) picks x for x > 0 when a ≤ 1 (min when a > 1): branch-free, unlike where
@@ -105,7 +107,8 @@ class GELU(Function):
     """
 
     def forward(self, x, approximate="none"):
-        refuse_complex(x, "gelu", NotImplementedError, _NO_KERNEL)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "gelu", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
@@ -153,7 +156,8 @@ class ELU(Function):
     """
 
     def forward(self, x, alpha=1.0, scale=1.0, input_scale=1.0):
-        refuse_complex(x, "elu", NotImplementedError, _NO_KERNEL)  # selu and celu too
+        if x.dtype.kind == "c":  # selu and celu too
+            refuse_complex(x, "elu", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
         self.neg = neg = x <= 0
         self.x, self.a, self.s, self.k = x, alpha, scale, input_scale
@@ -174,7 +178,8 @@ class LogSigmoid(Function):
     (torch's form, which never divides by an overflowed e^{−x})."""
 
     def forward(self, x):
-        refuse_complex(x, "logsigmoid", NotImplementedError, _NO_KERNEL)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "logsigmoid", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
         self.x = x
         self.z = z = xp.exp(-xp.abs(x))

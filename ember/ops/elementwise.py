@@ -247,7 +247,8 @@ class Clip(Function):
     """y = min(max(a, lo), hi); the gradient passes where lo <= a <= hi (as torch.clamp)."""
 
     def forward(self, a, lo, hi):
-        refuse_complex(a, "clamp", NotImplementedError)
+        if a.dtype.kind == "c":
+            refuse_complex(a, "clamp", NotImplementedError)
         xp = get_array_module(a)
         self.a, self.lo, self.hi = a, lo, hi
         return xp.clip(a, lo, hi)
@@ -266,8 +267,10 @@ class Maximum(Function):
     """Elementwise max; on ties the gradient is split evenly, as in torch."""
 
     def forward(self, a, b):
-        refuse_complex(a, "maximum")
-        refuse_complex(b, "maximum")
+        if a.dtype.kind == "c":
+            refuse_complex(a, "maximum")
+        if b.dtype.kind == "c":
+            refuse_complex(b, "maximum")
         xp = get_array_module(a)
         self.a, self.b = a, b
         return xp.maximum(a, b)
@@ -284,8 +287,10 @@ class Maximum(Function):
 
 class Minimum(Function):
     def forward(self, a, b):
-        refuse_complex(a, "minimum")
-        refuse_complex(b, "minimum")
+        if a.dtype.kind == "c":
+            refuse_complex(a, "minimum")
+        if b.dtype.kind == "c":
+            refuse_complex(b, "minimum")
         xp = get_array_module(a)
         self.a, self.b = a, b
         return xp.minimum(a, b)
@@ -307,7 +312,8 @@ class RoundingDiv(Function):
     def forward(self, a, b, mode="floor"):
         name = "floor_divide" if mode == "floor" else "div"
         for v in (a, b):  # torch's "div_floor_cpu" / "div_trunc_cpu" have no complex kernel
-            refuse_complex(v, name, NotImplementedError, PARTS)
+            if v.dtype.kind == "c":
+                refuse_complex(v, name, NotImplementedError, PARTS)
         xp = get_array_module(a)
         self.sa, self.sb = a.shape, b.shape
         q = xp.floor_divide(a, b)
@@ -335,7 +341,8 @@ class Remainder(Function):
 
     def forward(self, a, b, truncate=False):
         for v in (a, b):  # floor/trunc of a/b: no meaning for complex numbers, as in torch
-            refuse_complex(v, "fmod" if truncate else "remainder", NotImplementedError, PARTS)
+            if v.dtype.kind == "c":
+                refuse_complex(v, "fmod" if truncate else "remainder", NotImplementedError, PARTS)
         xp = get_array_module(a)
         self.a, self.b, self.truncate = a, b, truncate
         return xp.fmod(a, b) if truncate else xp.remainder(a, b)

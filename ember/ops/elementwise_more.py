@@ -29,7 +29,8 @@ class _Unary(Function):
 
     def forward(self, x):
         if self.real_only is not None:
-            refuse_complex(x, self.real_only, NotImplementedError, _REAL_ONLY)
+            if x.dtype.kind == "c":
+                refuse_complex(x, self.real_only, NotImplementedError, _REAL_ONLY)
         self.x = x
         self.y = y = self.f(get_array_module(x), x)
         return y
@@ -196,7 +197,8 @@ class Logit(Function):
     """
 
     def forward(self, x, eps=None):
-        refuse_complex(x, "logit", NotImplementedError, _REAL_ONLY)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "logit", NotImplementedError, _REAL_ONLY)
         xp = get_array_module(x)
         self.x, self.eps = x, eps
         z = x if eps is None else xp.clip(x, eps, 1 - eps)
@@ -217,7 +219,8 @@ class Atan2(Function):
 
     def forward(self, a, b):
         for v in (a, b):  # an angle of the point (b, a) needs real coordinates (z.angle())
-            refuse_complex(v, "atan2", NotImplementedError, "for the angle of z use z.angle()")
+            if v.dtype.kind == "c":
+                refuse_complex(v, "atan2", NotImplementedError, "for the angle of z use z.angle()")
         self.a, self.b = a, b
         return get_array_module(a).arctan2(a, b)
 
@@ -239,7 +242,8 @@ class Hypot(Function):
 
     def forward(self, a, b):
         for v in (a, b):  # |z| is z.abs(): torch has no complex hypot
-            refuse_complex(v, "hypot", NotImplementedError, "for |z| use z.abs()")
+            if v.dtype.kind == "c":
+                refuse_complex(v, "hypot", NotImplementedError, "for |z| use z.abs()")
         self.a, self.b = a, b
         self.h = h = get_array_module(a).hypot(a, b)
         return h
@@ -271,7 +275,8 @@ class Xlogy(Function):
 
     def forward(self, x, z):
         for v in (x, z):  # its x = 0 and z ≤ 0 cases compare: no complex kernel in torch
-            refuse_complex(v, "xlogy", NotImplementedError, "compute x * z.log() instead")
+            if v.dtype.kind == "c":
+                refuse_complex(v, "xlogy", NotImplementedError, "compute x * z.log() instead")
         xp = get_array_module(x)
         self.x, self.z = x, z
         return _xlogy(xp, x, z)
@@ -342,7 +347,8 @@ class ClampTensor(Function):
     def forward(self, x, lo, hi):
         for v in (x, lo, hi):
             if v is not None:
-                refuse_complex(v, "clamp", NotImplementedError)
+                if v.dtype.kind == "c":
+                    refuse_complex(v, "clamp", NotImplementedError)
         xp = get_array_module(x)
         self.x, self.lo, self.hi = x, lo, hi
         y = x if lo is None else xp.maximum(x, lo)

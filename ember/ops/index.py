@@ -209,7 +209,8 @@ def sort_indices(x, axis: int, descending: bool = False):
     original order (negating x would not, and fails for unsigned and bool arrays). NaN sorts as
     the largest value, as in torch.
     """
-    refuse_complex(x, "sort")
+    if x.dtype.kind == "c":
+        refuse_complex(x, "sort")
     xp = get_array_module(x)
     if not descending:
         return xp.argsort(x, axis=axis, kind="stable")
@@ -249,7 +250,8 @@ class Sort(_Pick):
     """(values, indices) = x sorted along dim; ties keep their order (a stable sort)."""
 
     def forward(self, x, dim=-1, descending=False):
-        refuse_complex(x, "sort")
+        if x.dtype.kind == "c":
+            refuse_complex(x, "sort")
         axis = check_dim("sort", dim, x.ndim)
         if x.ndim == 0:
             return _scalar_pick(self, x)
@@ -260,7 +262,8 @@ class TopK(_Pick):
     """(values, indices) of the k largest (or smallest) elements along dim, in sorted order."""
 
     def forward(self, x, k, dim=-1, largest=True):
-        refuse_complex(x, "topk")
+        if x.dtype.kind == "c":
+            refuse_complex(x, "topk")
         xp = get_array_module(x)
         axis = check_dim("topk", dim, x.ndim)
         n = x.shape[axis] if x.ndim else 1
@@ -283,7 +286,8 @@ class ExtremeAlong(_Pick):
     """
 
     def forward(self, x, dim, keepdim=False, largest=True):
-        refuse_complex(x, "max" if largest else "min")
+        if x.dtype.kind == "c":
+            refuse_complex(x, "max" if largest else "min")
         xp = get_array_module(x)
         axis = check_dim("max" if largest else "min", dim, x.ndim)
         if x.ndim == 0:

@@ -55,7 +55,8 @@ class MaxPool2d(Function):
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
         xp = get_array_module(x)
         self.one_d = x.ndim == 3
-        refuse_complex(x, "max_pool1d" if self.one_d else "max_pool2d", NotImplementedError)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "max_pool1d" if self.one_d else "max_pool2d", NotImplementedError)
         if self.one_d:
             x = x[:, :, None, :]
         out_hw, pads = _geometry(x, kernel_size, stride, padding, dilation, ceil_mode)
@@ -131,7 +132,9 @@ class AvgPool2d(Function):
                 count_include_pad=True, divisor_override=None):  # fmt: skip
         xp = get_array_module(x)
         self.one_d = x.ndim == 3
-        refuse_complex(x, "avg_pool1d" if self.one_d else "avg_pool2d", NotImplementedError, _APART)
+        if x.dtype.kind == "c":
+            name = "avg_pool1d" if self.one_d else "avg_pool2d"
+            refuse_complex(x, name, NotImplementedError, _APART)
         if self.one_d:
             x = x[:, :, None, :]
         out_hw, pads = _geometry(x, kernel_size, stride, padding, (1, 1), ceil_mode)

@@ -67,7 +67,8 @@ class _Extreme(Function):
     pick = None  # "max" or "min"
 
     def forward(self, x, axis=None, keepdims=False, nan_ties=False):
-        refuse_complex(x, self.pick, NotImplementedError)
+        if x.dtype.kind == "c":
+            refuse_complex(x, self.pick, NotImplementedError)
         self.x, self.axes, self.keepdims = x, normalize_axis(axis, x.ndim), keepdims
         self.nan_ties = nan_ties
         empty = [a for a in self.axes if x.shape[a] == 0]
@@ -181,7 +182,8 @@ class Softmax(Function):
     """softmax(x)_i = exp(x_i - m) / Σ_j exp(x_j - m); subtracting m = max(x) avoids overflow."""
 
     def forward(self, x, axis=-1):
-        refuse_complex(x, "softmax", NotImplementedError, _SOFTMAX_WHY)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "softmax", NotImplementedError, _SOFTMAX_WHY)
         self.axis = axis
         self.y = y = softmax_array(x, axis)
         return y
@@ -197,7 +199,8 @@ class LogSoftmax(Function):
     """log_softmax(x)_i = x_i - m - log Σ_j exp(x_j - m)."""
 
     def forward(self, x, axis=-1):
-        refuse_complex(x, "log_softmax", NotImplementedError, _SOFTMAX_WHY)
+        if x.dtype.kind == "c":
+            refuse_complex(x, "log_softmax", NotImplementedError, _SOFTMAX_WHY)
         self.axis = axis
         self.y = y = log_softmax_array(x, axis)
         return y
