@@ -31,15 +31,29 @@ rank outside the group gets ``GroupMember.NON_GROUP_MEMBER``, on which ``get_ran
 calls warn and do nothing (torch's behaviour). ``get_group_rank``/``get_global_rank``
 translate ranks (process_group.py).
 
+``all_to_all``/``all_to_all_single`` (alltoall.py) check the ranks' split sizes through rank 0,
+then exchange the pieces directly between each pair of ranks. ``monitored_barrier``
+(monitored.py) names the ranks that did not arrive within its timeout.
+
+Object collectives without pickle (object_collectives.py): ``all_gather_object``,
+``gather_object``, ``broadcast_object_list`` and ``scatter_object_list`` carry None, bool,
+int, float, complex, str, bytes, lists, tuples, dicts (str or int keys), NumPy arrays and
+scalars and ember Tensors, nested, in an encoding of their own (objects.py) that a receiver
+parses as data, with every length checked (bytes it cannot parse raise
+``ObjectDecodeError``); anything else raises a TypeError on its rank that
+names the type and where it sits in the object, and the other ranks an error naming that
+rank.
+
 Arrays travel as raw bytes after a header of dtype and shape (wire.py); nothing received is
 ever unpickled. Every collective waits at most init_process_group's ``timeout`` for a peer,
 a peer that exits makes the others raise at once, and ranks that pass different shapes or
 dtypes (or call different collectives) all raise an error that names them.
 
-Not here (yet): object collectives (they would need pickle), NCCL, ``new_group``'s
+Not here (yet): pickled objects (instances of arbitrary classes), NCCL, ``new_group``'s
 ``use_local_synchronization``, ``group_src``/``group_dst`` arguments.
 """
 
+from .alltoall import all_to_all, all_to_all_single
 from .collectives import (
     RING_MIN_BYTES,
     ReduceOp,
@@ -56,6 +70,14 @@ from .collectives import (
     scatter,
 )
 from .group import ProcessGroup
+from .monitored import monitored_barrier
+from .object_collectives import (
+    all_gather_object,
+    broadcast_object_list,
+    gather_object,
+    scatter_object_list,
+)
+from .objects import ObjectDecodeError
 from .p2p import P2POp, batch_isend_irecv, irecv, isend, recv, send
 from .process_group import (
     GroupMember,
@@ -84,18 +106,24 @@ __all__ = [
     "DistError",
     "DistNetworkError",
     "GroupMember",
+    "ObjectDecodeError",
     "P2POp",
     "ProcessGroup",
     "ReduceOp",
     "Work",
     "all_gather",
     "all_gather_into_tensor",
+    "all_gather_object",
     "all_reduce",
+    "all_to_all",
+    "all_to_all_single",
     "barrier",
     "batch_isend_irecv",
     "broadcast",
+    "broadcast_object_list",
     "destroy_process_group",
     "gather",
+    "gather_object",
     "get_backend",
     "get_global_rank",
     "get_group_rank",
@@ -112,11 +140,13 @@ __all__ = [
     "is_nccl_available",
     "is_torchelastic_launched",
     "isend",
+    "monitored_barrier",
     "new_group",
     "recv",
     "reduce",
     "reduce_scatter",
     "reduce_scatter_tensor",
     "scatter",
+    "scatter_object_list",
     "send",
 ]

@@ -49,7 +49,8 @@ from .work import Work, Worker
 OPS = (
     "barrier", "all_reduce", "broadcast", "all_gather", "all_gather_into_tensor", "reduce",
     "gather", "scatter", "reduce_scatter_tensor", "reduce_scatter", "all_reduce (ring)",
-    "new_group",
+    "new_group", "all_to_all", "all_to_all_single", "all_gather_object", "gather_object",
+    "broadcast_object_list", "scatter_object_list", "monitored_barrier",
 )  # fmt: skip
 
 

@@ -82,9 +82,11 @@ def ring_all_reduce(g, x: numpy.ndarray, ufunc, average: bool, seq: int, op: int
     return out
 
 
-def _exchange(g, right: int, left: int, piece, like, seq: int, op: int, step: int):
+def _exchange(g, right: int, left: int, piece, like, seq: int, op: int, step: int,
+              what: str = "ring all_reduce"):  # fmt: skip
     """Send ``piece`` to ``right`` (on the sender thread) while receiving the left's piece,
-    which must be shaped ``like`` and is read straight into it when it can be."""
+    which must be shaped ``like`` and is read straight into it when it can be (all_to_all
+    uses it too: ``what`` names the collective in errors)."""
     frame = Frame(RING, op, seq=seq, tag=step, dtype=piece.dtype.str, shape=piece.shape)
     sending = g.sender.submit(lambda: g.link(right).send(frame, [piece]))
     try:
@@ -94,7 +96,7 @@ def _exchange(g, right: int, left: int, piece, like, seq: int, op: int, step: in
     sending.wait()  # its error, if the send failed
     if (got.seq, got.tag, got.shape, got.dtype) != (seq, step, like.shape, like.dtype.str):
         raise DistBackendError(
-            f"rank {g.global_rank(g.rank())}: ring all_reduce out of step: rank"
+            f"rank {g.global_rank(g.rank())}: {what} out of step: rank"
             f" {g.global_rank(left)} sent step {got.tag} of"
             f" collective {got.seq} ({got.shape}, {got.dtype}), expected step {step} of"
             f" {seq} ({like.shape}, {like.dtype.str})"

@@ -72,7 +72,10 @@ def checked_dtype(code: str) -> numpy.dtype:
     """The dtype of a type code received from a peer: plain numbers only, refused otherwise."""
     if not _TYPE_CODE.match(code):
         raise DistBackendError(f"refusing array dtype {code!r}: expected a numeric type code")
-    return numpy.dtype(code)
+    try:
+        return numpy.dtype(code)
+    except TypeError:  # "<f1", "<i3": the pattern's shape, but no such type
+        raise DistBackendError(f"refusing array dtype {code!r}: no such numeric type") from None
 
 
 def type_code(array: numpy.ndarray) -> str:
