@@ -118,7 +118,12 @@ def apply(cls: type[Function], *inputs, **constants):
         ctx = fn
     else:
         ctx = None
-    if observers:
+    if observers:  # a NumPy scalar (a full reduction) made an array now, so that the observers
+        # see the very array the Tensor will hold (the ONNX tracer names outputs by id)
+        if fn.multi_output:
+            out = tuple(o if o.__class__ is _ndarray else xp.asarray(o) for o in out)
+        elif out.__class__ is not _ndarray:
+            out = xp.asarray(out)
         for obs in observers:
             obs.on_forward(fn, arrays, out)
     if fn.multi_output:
@@ -331,6 +336,8 @@ class Tensor(
             # real → complex keeps the real part of the gradient, complex → real sends back a
             # complex one with Im = 0 (torch's rules; ops/complex.py)
             return apply(S.Astype, self, dtype=dtype)
+        if observers:  # a cast of a mask (x * (x > 0)): the ONNX tracer sees it as a Cast
+            return apply(S.Astype, self.array, dtype=dtype)
         return Tensor(self.array.astype(dtype))
 
     def float(self) -> Tensor:

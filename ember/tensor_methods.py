@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from .backend import xp
 from .function import is_grad_enabled, observers
 from .ops import argindex as AI
+from .ops import compare as CO
 from .ops import elementwise as E
 from .ops import elementwise_more as M
 from .ops import index as I
@@ -117,17 +118,18 @@ class TensorMethods:
     def __rmatmul__(self, other):
         return _t(other, self).__matmul__(self)
 
-    # comparisons: no gradient, boolean result
-    def _cmp(self, other, op):
-        return Tensor(op(self.array, other.array if isinstance(other, Tensor) else other))
+    # comparisons: no gradient, boolean result; an op (ops/compare.py) while an observer watches
+    def _cmp(self, other, op, cls):
+        b = other.array if isinstance(other, Tensor) else other
+        return apply(cls, self.array, b) if observers else Tensor(op(self.array, b))
 
     # <, <=, >, >= are CompareTensorMethods' (tensor_torch_logic.py): they refuse complex
 
     def __eq__(self, o):
-        return self._cmp(o, xp.equal)
+        return self._cmp(o, xp.equal, CO.Equal)
 
     def __ne__(self, o):
-        return self._cmp(o, xp.not_equal)
+        return self._cmp(o, xp.not_equal, CO.NotEqual)
 
     __hash__ = object.__hash__  # defining __eq__ would otherwise make tensors unhashable
 

@@ -16,6 +16,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .function import observers
+from .ops import compare as CO
 from .ops import elementwise as E
 from .tensor_methods import _promoted, _t
 
@@ -83,20 +85,27 @@ class TorchArithMethods:
         return apply(E.Remainder, *_promoted(self, _t(other, self)), truncate=True)
 
     # ------------------------------------------------------------ bitwise (bool: logical)
+    # (each an op of ops/compare.py while an observer watches, straight on the arrays otherwise)
     def __and__(self, other) -> Tensor:
+        if observers:
+            return apply(CO.BitwiseAnd, self.array, _operand(other))
         return Tensor(xp.bitwise_and(self.array, _operand(other)))
 
     def __or__(self, other) -> Tensor:
+        if observers:
+            return apply(CO.BitwiseOr, self.array, _operand(other))
         return Tensor(xp.bitwise_or(self.array, _operand(other)))
 
     def __xor__(self, other) -> Tensor:
+        if observers:
+            return apply(CO.BitwiseXor, self.array, _operand(other))
         return Tensor(xp.bitwise_xor(self.array, _operand(other)))
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
 
     def __invert__(self) -> Tensor:
-        return Tensor(~self.array)
+        return apply(CO.BitwiseNot, self.array) if observers else Tensor(~self.array)
 
     bitwise_not = __invert__
 

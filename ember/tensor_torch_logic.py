@@ -17,12 +17,14 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .backend import xp
+from .function import observers
+from .ops import compare as CO
 from .ops.complex_refuse import refuse_complex
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
-    from .tensor import Tensor, as_array  # noqa: F401
+    from .tensor import Tensor, apply, as_array  # noqa: F401
 
 
 # the complex dtypes, either byte order: a set lookup is the cheapest dtype test (~30 ns)
@@ -42,11 +44,12 @@ class CompareTensorMethods:
     the other side. Complex numbers have no order: torch refuses them ("lt_cpu" not implemented
     for 'ComplexFloat', on either side), where NumPy would compare lexicographically; so does
     ember, at the cost of one set lookup of each operand's dtype. Tensor lists this mixin before
-    ``TensorMethods`` (whose __eq__/__ne__ stay, equality being defined for complex numbers)."""
+    ``TensorMethods`` (whose __eq__/__ne__ stay, equality being defined for complex numbers).
+    While an observer watches (the ONNX tracer), each runs as its op (ops/compare.py)."""
 
     __slots__ = ()
 
-    def _order(self, o, op, name: str) -> Tensor:
+    def _order(self, o, op, name: str, cls) -> Tensor:
         a = self.array
         if isinstance(o, Tensor):
             b = o.array
@@ -56,19 +59,21 @@ class CompareTensorMethods:
             b = o  # a Python number, or else (a list, a NumPy scalar) its array's dtype decides
             if a.dtype in _COMPLEX or type(b) not in _REAL_SCALARS:
                 _refuse(self, o, name)
+        if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
+            return apply(cls, a, b)
         return Tensor(op(a, b))
 
     def __lt__(self, o):
-        return self._order(o, xp.less, "lt")
+        return self._order(o, xp.less, "lt", CO.Less)
 
     def __le__(self, o):
-        return self._order(o, xp.less_equal, "le")
+        return self._order(o, xp.less_equal, "le", CO.LessEqual)
 
     def __gt__(self, o):
-        return self._order(o, xp.greater, "gt")
+        return self._order(o, xp.greater, "gt", CO.Greater)
 
     def __ge__(self, o):
-        return self._order(o, xp.greater_equal, "ge")
+        return self._order(o, xp.greater_equal, "ge", CO.GreaterEqual)
 
 
 class TorchLogicMethods(TorchArithMethods):
@@ -82,29 +87,31 @@ class TorchLogicMethods(TorchArithMethods):
     lt, le = CompareTensorMethods.__lt__, CompareTensorMethods.__le__
     gt, ge = CompareTensorMethods.__gt__, CompareTensorMethods.__ge__
 
+    # (each runs as its op of ops/compare.py while an observer watches, straight on the array
+    # otherwise)
     def isnan(self) -> Tensor:
         """True where self is nan."""
-        return Tensor(xp.isnan(self.array))
+        return apply(CO.IsNaN, self.array) if observers else Tensor(xp.isnan(self.array))
 
     def isinf(self) -> Tensor:
         """True where self is ±inf."""
-        return Tensor(xp.isinf(self.array))
+        return apply(CO.IsInf, self.array) if observers else Tensor(xp.isinf(self.array))
 
     def isfinite(self) -> Tensor:
         """True where self is neither nan nor ±inf."""
-        return Tensor(xp.isfinite(self.array))
+        return apply(CO.IsFinite, self.array) if observers else Tensor(xp.isfinite(self.array))
 
     def logical_and(self, other) -> Tensor:
         """Elementwise AND of the truth values."""
-        return Tensor(xp.logical_and(self.array, as_array(other)))
+        return logic(CO.LogicalAnd, self.array, as_array(other))
 
     def logical_or(self, other) -> Tensor:
         """Elementwise OR of the truth values."""
-        return Tensor(xp.logical_or(self.array, as_array(other)))
+        return logic(CO.LogicalOr, self.array, as_array(other))
 
     def logical_not(self) -> Tensor:
         """Elementwise NOT of the truth values."""
-        return Tensor(xp.logical_not(self.array))
+        return logic(CO.LogicalNot, self.array)
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every element (along ``dim``) is nonzero."""
@@ -147,3 +154,11 @@ class TorchLogicMethods(TorchArithMethods):
         u = backend.generator_or_default(generator).random(self.array.shape, xp.float64)
         self.array[...] = u < as_array(p)
         return self
+
+
+def logic(cls, *arrays) -> Tensor:
+    """``cls.fn(*arrays)`` (ops/compare.py) as a Tensor: through ``apply`` while an observer
+    watches (the ONNX tracer sees the op; it is never recorded), else straight on the arrays."""
+    if observers:
+        return apply(cls, *arrays)
+    return Tensor(cls.fn(*arrays))

@@ -159,8 +159,14 @@ class InplaceOnView(nn.Module):
         return y
 
 
-def test_inplace_activation_on_a_view_is_refused_by_name(tmp_path):
-    """The activation itself converts; writing it back into the viewed tensor (SetItem) has
-    no mapping yet, and the error says so."""
-    with pytest.raises(NotImplementedError, match=r"op SetItem \(in the root InplaceOnView\)"):
-        ember.onnx.export(InplaceOnView().eval(), ember.randn(3, 4), tmp_path / "v.onnx")
+def test_inplace_activation_on_a_view_exports(tmp_path):
+    """The activation converts, and writing it back into the viewed tensor (SetItem) is a
+    ScatterElements at the slice's places (ember/onnx/ops_setitem.py), for any batch."""
+    model = InplaceOnView().eval()
+    x = ember.randn(3, 4) * 6
+    proto, sess = export_session(
+        model, (x,), tmp_path / "v.onnx", input_names=["x"], output_names=["y"], dynamic_axes=BATCH
+    )
+    assert "ScatterElements" in {n.op_type for n in proto.graph.node}
+    for b in (3, 1, 7):
+        assert rel_error(model, sess, ember.randn(b, 4) * 6) <= RTOL

@@ -1,15 +1,16 @@
 """The export's probe runs: are the graph's constants really constant?
 
-Values computed outside ember's ops (comparisons such as ``x > 0``, ``.numpy()`` round trips)
-reach the ops as plain arrays, and the exporter would bake them into the graph as constants;
+Values computed outside ember's ops (``.numpy()`` round trips, methods that work on the array
+outside ``apply``: ``round``, ``sign``) reach the ops as plain arrays, and the exporter would
+bake them into the graph as constants;
 so would arrays a forward builds from a size (``zeros(batch, ...)``, a mask sliced to the
 sequence length) and slice bounds read off a size. The model therefore runs, before the traced
 run, on inputs with other values and other sizes along the dynamic axes (twice, at two other
 sizes, when there are dynamic axes): a constant whose size follows an axis is computed in the
 graph where ``sized`` recognises its form; any other "constant" that changes was computed
 from the inputs, and the export refuses it rather than write a graph that is wrong for other
-inputs. (A mask that happens to be the same in every run, x > 100 on small inputs, is not
-caught: ember's own piecewise activations are ops, their comparisons inside the graph.)
+inputs. Comparisons and logic (``x > 0``, ``~m & k``, ``isnan``) are ops (ops/compare.py)
+while an observer watches, so a mask computed in the model's code is computed in the graph.
 """
 
 from __future__ import annotations
@@ -25,11 +26,15 @@ from ..tensor import Tensor
 from .ops_shape import slice_bounds
 from .rnn import ZERO_STATE_SLOTS
 
+SLICED = ("GetItem", "SetItem")  # the ops whose index may hold slices with bounds
+
 
 def _arrays(obj):
     """The arrays among an op's constants (GetItem's index tuple, Where's condition)."""
     if isinstance(obj, tuple | list):
         return [a for o in obj for a in _arrays(o)]
+    if isinstance(obj, type):  # a dtype given as its class (astype(np.int32)): no array
+        return []
     return [obj] if hasattr(obj, "shape") and hasattr(obj, "dtype") else []
 
 
@@ -64,7 +69,7 @@ class ConstantLog:
                 continue
             digest = hashlib.sha1(arr.tobytes()).hexdigest()
             found.append((slot, arr.shape, digest, arr if self.keep_arrays else None))
-        if name == "GetItem":  # slice bounds read off a size change with it
+        if name in SLICED:  # slice bounds read off a size change with it
             found.append(("bounds", slice_bounds(consts["index"]), "", None))
         self.log.append((name, found, where() if found and where is not None else ""))
         self.known.update(id(o) for o in outs)
@@ -159,8 +164,9 @@ def compare(first: ConstantLog, second: ConstantLog, handled=frozenset()) -> Non
             if digest_a != digest_b:
                 raise NotImplementedError(
                     f"ember.onnx.export: input {slot} of op {name} was computed from the "
-                    "model's inputs outside ember's ops (a comparison such as x > 0, argmax, "
-                    "or a NumPy round trip), so it would be baked in as a constant"
+                    "model's inputs outside ember's ops (a NumPy round trip, or a method "
+                    "without an op such as round or sign), so it would be baked in as a "
+                    "constant"
                 )
         if len(a) != len(b):
             raise NotImplementedError(f"ember.onnx.export: op {name} read other constants")

@@ -147,7 +147,7 @@ def _getitem(g, op):
                 i, pos = _Slice(start, stop, i.step), pos + 2
             with_names.append(i)
         index = tuple(with_names)
-    n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
+    n_real = sum(_dims_taken(i) for i in index if i is not None and i is not Ellipsis)
     if any(i is Ellipsis for i in index):
         k = index.index(Ellipsis)
         index = index[:k] + (slice(None),) * (x.ndim - n_real) + index[k + 1 :]
@@ -172,13 +172,21 @@ def _getitem(g, op):
             starts.append(i), ends.append(i + 1 if i != -1 else _BIG), axes.append(dim)
             steps.append(1)
             squeeze.append(dim)
+        elif np.dtype(i.dtype) == np.bool_:  # a mask over the axes dim, dim + 1, …: its places
+            idx, k = _mask_places(g, i), i.ndim
+            if k > 1 and dim:
+                raise NotImplementedError(
+                    "ember.onnx.export: a boolean mask of several dims after the first dim"
+                )
+            gathers.append((dim, idx, 1 if k == 1 else -k))  # -k: GatherND over k axes
+            out_dim += 1
+            dim += k
+            continue
         else:
             if id(i) in g.names:  # an index array computed in the graph
                 idx, nd = typed(g, i, np.int64), i.ndim
             else:
-                arr = to_numpy(i)
-                arr = np.nonzero(arr)[0] if arr.dtype == bool else np.asarray(arr, np.int64)
-                idx, nd = g.const(arr, "index"), arr.ndim
+                idx, nd = g.const(np.asarray(to_numpy(i), np.int64), "index"), i.ndim
             gathers.append((dim, idx, nd))
             out_dim += nd
         dim += 1
@@ -191,16 +199,37 @@ def _getitem(g, op):
                 "ember.onnx.export: an index array separated from integer indices by a slice"
             )
         d, nd = gathers[0][0], gathers[0][2]
-        squeeze = [a + nd - 1 if a > d else a for a in squeeze]
+        nd, taken = (nd, 1) if nd >= 0 else (1, -nd)  # a k-D mask takes k axes, gives one
+        squeeze = [a + nd - taken if a > d else a for a in squeeze]
     if starts:
         name = g.one("Slice", [name, _ints(g, starts), _ints(g, ends), g.ints(axes), g.ints(steps)])
-    for d, idx, _ in gathers:  # Gather replaces axis d with the index's axes
-        name = g.one("Gather", [name, idx], axis=d)
+    for d, idx, nd in gathers:  # Gather replaces axis d with the index's axes
+        name = g.one("Gather", [name, idx], axis=d) if nd >= 0 else g.one("GatherND", [name, idx])
     if squeeze:
         name = g.squeeze(name, squeeze)
     if unsqueeze:
         name = g.unsqueeze(name, unsqueeze)
     return [name]
+
+
+def _dims_taken(i) -> int:
+    """How many axes of the indexed tensor an index takes (a k-D mask takes k)."""
+    if hasattr(i, "dtype") and np.dtype(i.dtype) == np.bool_:
+        return i.ndim
+    return 1
+
+
+def _mask_places(g, mask) -> str:
+    """The places where ``mask`` holds, in row-major order: the 1-D indices of a 1-D mask, the
+    (K, k) index rows of a k-D one (for GatherND); NonZero at run time for a traced mask."""
+    if id(mask) in g.names:
+        places = g.one("NonZero", [g.value(mask)])  # (k, K)
+        if mask.ndim == 1:
+            return g.one("Reshape", [places, g.ints([-1])])
+        return g.one("Transpose", [places], perm=[1, 0])
+    arr = np.asarray(to_numpy(mask))
+    rows = np.stack(np.nonzero(arr), axis=-1).astype(np.int64)
+    return g.const(rows[:, 0] if arr.ndim == 1 else rows, "index")
 
 
 SHAPE_CONVERTERS = {"Reshape": _reshape, "Expand": _expand, "GetItem": _getitem}

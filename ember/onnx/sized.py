@@ -77,10 +77,11 @@ class SizedConstants:
             self.g.bind(a, out, produced=False)
             self.handled.add((k, slot))
 
-    def bounds(self, k: int, traced: tuple, where) -> dict[int, str]:
-        """GetItem's slice bounds that changed with the sizes (``x[:, :T]``, ``W[0:T]``):
-        {position in ``slice_bounds``: N + c}, N a dynamic axis's size at run time."""
-        entries = self._entries(k, "GetItem")
+    def bounds(self, k: int, traced: tuple, where, name: str = "GetItem") -> dict[int, str]:
+        """GetItem's (or SetItem's) slice bounds that changed with the sizes (``x[:, :T]``,
+        ``W[0:T]``): {position in ``slice_bounds``: N + c}, N a dynamic axis's size at run
+        time."""
+        entries = self._entries(k, name)
         if entries is None:
             return {}
         probed = [e["bounds"][1] for e in entries]
@@ -151,7 +152,7 @@ class SizedConstants:
             "for other sizes of the dynamic axes) that is neither an arange, nor constant along "
             "those axes, nor a causal mask, nor a prefix of a fixed table: the graph would only "
             "work for the traced size (or it was computed from the inputs outside ember's ops: "
-            "a comparison such as x > 0, a NumPy round trip)"
+            "a NumPy round trip, a method without an op such as round)"
         )
 
     def _arange(self, a, bs, dims):

@@ -9,9 +9,9 @@ take shortcuts around ``apply`` that no observer would see; nothing is backpropa
 Runs on other inputs first (``Prober``: other values, and two other sizes along the dynamic
 axes) tell the tracer which constants follow a size (``sized``) and check that what the graph
 takes as constants are constants (``consistency``). Every computation the exporter meets
-runs as ember ops (the piecewise activations and argmax/argmin/argsort too), so nothing is
-exported from outside the trace. Ops run by other threads meanwhile are not the model's:
-every observer watches only the exporting thread.
+runs as ember ops (the piecewise activations, argmax/argmin/argsort, comparisons and logic
+too), so nothing is exported from outside the trace. Ops run by other threads meanwhile are
+not the model's: every observer watches only the exporting thread.
 """
 
 from __future__ import annotations
@@ -22,10 +22,12 @@ import warnings
 
 from ..function import enable_grad, no_grad, observers
 from ..tensor import Tensor
-from .consistency import ConstantLog, Prober, compare, perturbed
+from .consistency import SLICED, ConstantLog, Prober, compare, perturbed
 from .ops_activations import ACTIVATION_CONVERTERS
+from .ops_logic import LOGIC_CONVERTERS
 from .ops_map import CONVERTERS, Op
 from .ops_nn import NN_CONVERTERS
+from .ops_setitem import SETITEM_CONVERTERS
 from .ops_shape import SHAPE_CONVERTERS, slice_bounds
 from .ops_sort import SORT_CONVERTERS
 from .rnn import RNN_CONVERTERS
@@ -33,7 +35,7 @@ from .sized import Dim, SizedConstants
 
 ALL_CONVERTERS = {
     **CONVERTERS, **ACTIVATION_CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS,
-    **RNN_CONVERTERS, **SORT_CONVERTERS,
+    **RNN_CONVERTERS, **SORT_CONVERTERS, **LOGIC_CONVERTERS, **SETITEM_CONVERTERS,
 }  # fmt: skip
 
 
@@ -81,8 +83,9 @@ class Tracer:
         outs = list(out) if fn.multi_output else [out]
         k = len(self.log.log)
         self.sized.bind(k, name, self.log.constants(arrays, consts), where)
-        if name == "GetItem":
-            consts["sized_bounds"] = self.sized.bounds(k, slice_bounds(consts["index"]), where)
+        if name in SLICED:  # bounds that follow a dynamic size, computed in the graph
+            bounds = slice_bounds(consts["index"])
+            consts["sized_bounds"] = self.sized.bounds(k, bounds, where, name)
         self.log.record(name, arrays, consts, outs, where)
         op = Op(name, list(arrays), consts, outs)
         try:
