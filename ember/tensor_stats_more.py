@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 from .backend import accumulate, errstate, xp
 from .ops import elementwise as E
 from .ops import reduce_more as RM
+from .ops.complex import Complex
 from .ops.complex_refuse import refuse_complex
 from .tensor_methods import _floating
 from .tensor_torch_reduce import _INTERPOLATIONS
@@ -337,12 +338,14 @@ class StatsMoreTensorMethods:
             )
             norm = norm * 0
         xm = x - avg.unsqueeze(1)
-        c = xm.matmul((xm * w if w is not None else xm).transpose(0, 1))
+        xt = (xm * w if w is not None else xm).transpose(0, 1)
+        c = xm.matmul(xt.conj() if xt.dtype.kind == "c" else xt)  # (x − μ)(x − μ)ᴴ, as torch
         with errstate(invalid="ignore", divide="ignore"):
             return (c / norm).squeeze()
 
     def corrcoef(self) -> Tensor:
-        """R_ij = C_ij / √(C_ii·C_jj) of C = cov(self), clipped to [−1, 1]."""
+        """R_ij = C_ij / √(C_ii·C_jj) of C = cov(self), clipped to [−1, 1] (for complex C, its
+        real and imaginary parts each, as torch)."""
         if self.ndim > 2:
             raise RuntimeError(
                 "corrcoef(): expected input to have two or fewer dimensions but got an input with"
@@ -355,6 +358,8 @@ class StatsMoreTensorMethods:
             s = c.diagonal().sqrt()
             c = c / s.unsqueeze(1)
             c = c / s.unsqueeze(0)
+        if c.dtype.kind == "c":
+            return apply(Complex, c.real.clamp(-1, 1), c.imag.clamp(-1, 1))
         return c.clamp(-1, 1)
 
     # ------------------------------------------------------------ norms

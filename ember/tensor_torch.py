@@ -23,7 +23,7 @@ from .backend import xp
 from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops.complex_refuse import PARTS, refuse_complex
+from .ops.complex_refuse import PARTS, refuse_complex, refuse_mixed
 from .tensor_methods import _shape_arg, _t
 from .tensor_torch_logic import TorchLogicMethods
 
@@ -348,7 +348,8 @@ class TorchTensorMethods(TorchLogicMethods):
         return 1.0 / self
 
     def lerp(self, end: Tensor, weight) -> Tensor:
-        """self + weight·(end - self)."""
+        """self + weight·(end - self); complex beside real tensors is refused, as torch."""
+        refuse_mixed("lerp", self, end=end, weight=weight if getattr(weight, "ndim", 0) else None)
         return self + weight * (end - self)
 
     def _constant(self, value) -> Tensor:

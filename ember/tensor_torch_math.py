@@ -110,11 +110,25 @@ class TorchMathMethods(TorchReduceMethods):
     def nan_to_num(self, nan=0.0, posinf=None, neginf=None) -> Tensor:
         """nan → ``nan``, +inf → ``posinf``, −inf → ``neginf`` (None: the dtype's largest and
         lowest finite values). The gradient passes where self is finite, 0 elsewhere."""
+        return self._nan_to_num(nan, posinf, neginf, False)
+
+    def nan_to_num_(self, nan=0.0, posinf=None, neginf=None) -> Tensor:
+        """torch.Tensor.nan_to_num_: ``nan_to_num`` in place; returns self. Unlike the
+        out-of-place form, torch records it for a complex tensor too (gradient g where finite)."""
+        return self._arith_("nan_to_num_", lambda s: s._nan_to_num(nan, posinf, neginf, True))
+
+    def _nan_to_num(self, nan, posinf, neginf, in_place: bool) -> Tensor:
         if self.array.dtype.kind not in "fc":
             return Tensor(self.array.copy())
         value = Tensor(xp.nan_to_num(self.array, nan=nan, posinf=posinf, neginf=neginf))
         if not (self.requires_grad and is_grad_enabled()):
             return value
+        if self.array.dtype.kind == "c" and not in_place:  # torch's out-of-place form refuses
+            raise RuntimeError(
+                f"nan_to_num(): does not support automatic differentiation for outputs with"
+                f" complex dtype (got {self.array.dtype}), as torch; detach z, or apply it to"
+                " z.real and z.imag"
+            )
         return apply(E.Where, self, value, cond=xp.isfinite(self.array))
 
     # ------------------------------------------------------------ two operands

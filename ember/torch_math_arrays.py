@@ -134,6 +134,12 @@ def cdist(x1, x2, p=2.0, compute_mode=None) -> Tensor:
     points, so ``compute_mode`` is accepted and ignored. Gradients are torch's: 0 where two
     points coincide, and for p = ∞ the whole gradient to each tied coordinate."""
     a, b = _t(x1), _t(x2)
+    for name, t in (("X1", a), ("X2", b)):
+        if t.dtype.kind == "c":
+            raise RuntimeError(
+                f"cdist(): only supports floating-point dtypes, {name} got {t.dtype} (complex),"
+                " as torch; take it of torch.view_as_real(z) flattened instead"
+            )
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
         raise ValueError(f"cdist(): expects (…, P, M) and (…, R, M), got {a.shape} and {b.shape}")
     if p < 0:

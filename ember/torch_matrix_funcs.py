@@ -104,13 +104,15 @@ def slogdet(input) -> SlogdetResult:  # noqa: A002
 def logdet(input) -> Tensor:  # noqa: A002
     """torch.logdet: log det(input); nan where det < 0, −inf where det = 0."""
     A = _t(input)
-    if A.dtype.kind != "f":
+    if A.dtype.kind not in "fc":
         raise RuntimeError(
             f"logdet: Expected a floating point or complex tensor as input. Got {_name(A.dtype)}"
         )
     if A.ndim < 2:
         raise RuntimeError("logdet: The input tensor A must have at least 2 dimensions.")
     sign, logabsdet = LA.slogdet(A)
+    if A.dtype.kind == "c":  # the complex log det = log|det| + i·arg(det), as torch
+        return sign.log() + logabsdet
     nan = Tensor(xp.asarray(xp.nan, dtype=logabsdet.dtype))
     return logabsdet.where(sign.array >= 0, nan)
 
@@ -118,7 +120,7 @@ def logdet(input) -> Tensor:  # noqa: A002
 def pinverse(input, rcond=1e-15) -> Tensor:  # noqa: A002
     """torch.pinverse: input⁺, the Moore–Penrose pseudo-inverse, σ ≤ rcond·σ_max dropped."""
     A = _t(input)
-    if A.ndim < 2 or A.dtype.kind != "f":
+    if A.ndim < 2 or A.dtype.kind not in "fc":
         raise RuntimeError(
             f"linalg.pinv({_name(A.dtype)}{{{_shape(A).replace(' ', '')}}}): expected a tensor with"
             " 2 or more dimensions of float, double, cfloat or cdouble types"
@@ -134,7 +136,7 @@ def lu(A, pivot=True, get_infos=False):  # noqa: N803 - torch's name
             f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: {_shape(A)}"
             " instead"
         )
-    if A.dtype.kind != "f":
+    if A.dtype.kind not in "fc":
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{_name(A.dtype)}'")
     if not pivot:
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
@@ -187,7 +189,8 @@ def cholesky_solve(B, L, upper=False) -> Tensor:  # noqa: N803 - torch's names
     # the triangle's values, with the identity as gradient to every entry of L
     off = L.triu(1) if not upper else L.tril(-1)
     T = (L.tril() if not upper else L.triu()) + (off - off.detach())  # noqa: N806
-    A = T @ T.mT if not upper else T.mT @ T  # noqa: N806
+    Th = T.mH if T.dtype.kind == "c" else T.mT  # noqa: N806 - A = L Lᴴ for complex L
+    A = T @ Th if not upper else Th @ T  # noqa: N806
     return LA.solve(A, B)
 
 

@@ -219,7 +219,7 @@ def prelu(input, weight) -> Tensor:  # noqa: A002
 def rrelu(input, lower=0.125, upper=1.0 / 3.0, training=False, generator=None) -> Tensor:  # noqa: A002
     """torch.rrelu (as F.rrelu); in training, the slopes a ~ U(lower, upper) are drawn from
     ``generator`` when one is given (ember's default stream otherwise), y = x·a where x ≤ 0."""
-    if generator is None or not training or lower > upper:
+    if generator is None or not training or lower > upper or input.dtype.kind == "c":
         return F.rrelu(input, lower, upper, bool(training))
     x = input
     a = backend.generator_or_default(generator).uniform(lower, upper, x.shape, x.dtype)

@@ -115,7 +115,7 @@ def _matrices(name: str, A, square: bool = True) -> Tensor:  # noqa: N803
     A = _t(A)  # noqa: N806
     if A.ndim < 2:
         raise RuntimeError(f"{name}: The input tensor A must have at least 2 dimensions.")
-    if A.dtype.kind != "f":
+    if A.dtype.kind not in "fc":
         raise RuntimeError(
             f"{name}: Expected a floating point or complex tensor as input. Got {_name(A.dtype)}"
         )
@@ -156,7 +156,8 @@ def cholesky_inverse(L, upper=False) -> Tensor:  # noqa: N803 - torch's name
     # the triangle's values, with the identity as gradient to every entry of L
     off = L.triu(1) if not upper else L.tril(-1)
     T = (L.tril() if not upper else L.triu()) + (off - off.detach())  # noqa: N806
-    return LA.inv(T @ T.mT if not upper else T.mT @ T)
+    Th = T.mH if T.dtype.kind == "c" else T.mT  # noqa: N806 - A = L Lᴴ for complex L
+    return LA.inv(T @ Th if not upper else Th @ T)
 
 
 def qr(input, some=True) -> QRResult:  # noqa: A002
@@ -189,7 +190,7 @@ def svd(input, some=True, compute_uv=True) -> SVDResult:  # noqa: A002
 def dist(input, other, p=2) -> Tensor:  # noqa: A002
     """torch.dist: ‖input − other‖_p = (Σ |xᵢ − yᵢ|^p)^{1/p} over all elements (broadcast)."""
     d = _t(input) - _t(other)
-    if d.dtype.kind != "f":
+    if d.dtype.kind not in "fc":  # complex: the norm of |xᵢ − yᵢ|, its gradient torch's
         raise RuntimeError(
             "norm(): input dtype should be either floating point or complex. Got"
             f" {_name(d.dtype)} instead."

@@ -37,6 +37,7 @@ import warnings
 from ..backend import xp
 from ..ops import activations as AO
 from ..ops import activations_piecewise as P
+from ..ops.complex_refuse import refuse_complex
 from ..promotion import default_float
 from ..tensor import Tensor, apply
 from .activation import sigmoid, softmax
@@ -138,6 +139,8 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     n = input.shape[dim]
     if n % 2:
         raise ValueError(f"glu: halving dimension must be even, but dimension {dim} is size {n}")
+    if input.dtype.kind == "c":  # torch has no complex glu kernel
+        refuse_complex(input.array, "glu", NotImplementedError, "use z[:h] * z[h:].sigmoid()")
     a, b = input.split(n // 2, dim)
     return a * sigmoid(b)
 
@@ -215,6 +218,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
                 f"prelu: mismatch of parameter numbers and input channel size. Found parameter"
                 f" numbers = {a.numel()} and channel size = {channels}."
             )
+    if (x.dtype.kind == "c") != (a.dtype.kind == "c"):
+        raise RuntimeError(  # torch promotes neither way; two complex ones the op refuses
+            f"prelu(): type promotion between input {x.dtype} and weight {a.dtype} is not"
+            " supported (complex with real), as torch"
+        )
     return apply(P.PReLU, x, a)  # the op lays a along dim 1
 
 
@@ -246,6 +254,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
 
     torch 2.x's formula: each vector is divided by its own norm first, so the result stays in
     [−1, 1]; x₁ and x₂ are broadcast against each other before the norms are taken."""
+    for x in (x1, x2):
+        if x.dtype.kind == "c":  # torch's check: the common dtype must be real floating
+            refuse_complex(x.array, "cosine_similarity", why="take it of z.real and z.imag")
     x1, x2 = _broadcast("cosine_similarity", x1, x2)
     n1 = _floor_value(x1.norm(2, dim, keepdim=True), eps)
     n2 = _floor_value(x2.norm(2, dim, keepdim=True), eps)

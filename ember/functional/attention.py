@@ -16,6 +16,7 @@ from .. import backend
 from ..backend import xp
 from ..mistakes import check_attention_mask
 from ..ops.attention import ScaledDotProductAttention
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
 from .activation import softmax_composed
 
@@ -140,6 +141,9 @@ def scaled_dot_product_attention(
     ``enable_gqa``: grouped-query attention, key/value (N, H_kv, S, E) shared by groups of
     H_q / H_kv query heads. ember adds ``need_weights=True``: return (output, weights (..., L, S)).
     """
+    for t in (query, key, value):  # torch: no complex softmax
+        if t.dtype.kind == "c":
+            refuse_complex(t.array, "scaled_dot_product_attention", NotImplementedError)
     if enable_gqa:
         key, value = _repeat_kv_heads(query, key), _repeat_kv_heads(query, value)
     m, s, d = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale)

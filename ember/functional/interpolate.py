@@ -59,6 +59,7 @@ import math
 import operator
 
 from ..backend import xp
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply
 from .interpolate_resample import Resample, axis_map, resample_uint8, uint8_map
 
@@ -158,6 +159,8 @@ def interpolate(
     source coordinates use 1/scale, unless ``recompute_scale_factor=True`` (then n/m). The
     formulas are in this module's docstring.
     """
+    if input.dtype.kind == "c":  # torch has no complex kernel for any mode
+        refuse_complex(input.array, "interpolate", NotImplementedError, "resize z.real, z.imag")
     x = input
     _check_mode(x, mode, align_corners, antialias)
     align_corners = bool(align_corners)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from .. import backend
+from ..function import is_grad_enabled
 from ..ops import linalg as L
 from ..ops import shape as S
+from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
 
@@ -37,6 +39,8 @@ def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = Fa
         return x
     if p == 1.0:
         return x * 0.0
+    if x.dtype.kind == "c":  # torch draws the mask in x's dtype, and has no complex Bernoulli
+        refuse_complex(x.array, "dropout", NotImplementedError, NOISE)
     mask = backend.default_generator.bernoulli_mask(1.0 - p, x.array.shape, x.dtype)
     mask *= 1.0 / (1.0 - p)
     return apply(Mul, x, Tensor(mask))
@@ -59,6 +63,11 @@ def embedding(
     ``scale_grad_by_freq``: each position's gradient is divided by its index's count in the
     batch.
     """
+    if weight.dtype.kind == "c" and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError(  # torch computes it, but has no derivative for complex outputs
+            f"embedding(): does not support automatic differentiation for outputs with complex"
+            f" dtype (got {weight.dtype}), as torch; detach the inputs"
+        )
     if sparse:
         raise NotImplementedError(
             "embedding: sparse=True (sparse gradients) is not supported; ember's gradient of"

@@ -18,6 +18,7 @@ import math
 
 from .. import backend
 from ..backend import xp
+from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
 from .conv import _pair
@@ -45,6 +46,8 @@ def rrelu(
             f"rrelu: lower bound should be less than or equal to the upper bound, got"
             f" lower={lower}, upper={upper}"
         )
+    if input.dtype.kind == "c":  # torch has no complex leaky_relu nor rrelu kernel
+        refuse_complex(input.array, "rrelu", NotImplementedError)
     if inplace:
         return input._arith_("rrelu_", lambda x: rrelu(x, lower, upper, training))
     x = input
@@ -146,6 +149,9 @@ def _alpha_dropout(x: Tensor, p: float, training: bool, feature: bool) -> Tensor
         return x
     if p == 1.0:  # torch: every unit dropped gives zeros (the affine map is undefined there)
         return x * 0.0
+    if x.dtype.kind == "c":  # as dropout: no complex Bernoulli mask in torch
+        name = "feature_alpha_dropout" if feature else "alpha_dropout"
+        refuse_complex(x.array, name, NotImplementedError, NOISE)
     shape = tuple(x.shape[:2]) + (1,) * (x.ndim - 2) if feature else x.shape
     m = backend.default_generator.bernoulli_mask(1.0 - p, shape, x.dtype)
     alpha = SELU_SATURATION

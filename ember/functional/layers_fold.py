@@ -192,6 +192,8 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     to ``padding_idx`` are left out of their bag. An empty bag gives zeros. weight (V, D) →
     (B, D). ``per_sample_weights`` (shape of input) scales each row, mode 'sum' only.
     """
+    if weight.dtype.kind == "c":  # torch: weight must be half, bfloat16, float or double
+        refuse_complex(weight.array, "embedding_bag", RuntimeError, "look up z.real, z.imag")
     for name, value, default in (("max_norm", max_norm, None),
                                  ("scale_grad_by_freq", scale_grad_by_freq, False),
                                  ("sparse", sparse, False)):  # fmt: skip

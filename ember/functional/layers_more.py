@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import xp
+from ..function import is_grad_enabled
+from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
 from .interpolate import interpolate  # noqa: F401 - re-exported (pool_extra, nn)
@@ -130,6 +132,8 @@ def instance_norm(
         running ← (1 − momentum) · running + momentum · mean_n(statistic_nc)
     Without ``use_input_stats`` the running statistics replace μ_nc and σ²_nc.
     """
+    if input.dtype.kind == "c":  # torch runs it as batch_norm, which has no complex kernel
+        refuse_complex(input.array, "batch_norm", NotImplementedError, "normalise z.real, z.imag")
     x = input
     if x.ndim < 3:
         raise ValueError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
@@ -199,6 +203,8 @@ def _channel_dropout(x: Tensor, p: float, training: bool, batched: bool) -> Tens
     mask_shape = tuple(x.shape[:lead]) + (1,) * (x.ndim - lead)
     if p == 1.0:
         return x * 0.0
+    if x.dtype.kind == "c":  # as dropout: no complex Bernoulli mask in torch
+        refuse_complex(x.array, "dropout", NotImplementedError, NOISE)
     mask = backend.default_generator.bernoulli_mask(1.0 - p, mask_shape, x.dtype)
     mask *= 1.0 / (1.0 - p)
     return apply(Mul, x, Tensor(mask))
@@ -228,6 +234,13 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
 
     x₁ (..., in1), x₂ (..., in2), A (out, in1, in2), b (out,) → y (..., out).
     """
+    complex_ = any(t is not None and t.dtype.kind == "c" for t in (input1, input2, weight, bias))
+    grads = any(t is not None and t.requires_grad for t in (input1, input2, weight, bias))
+    if complex_ and grads and is_grad_enabled():
+        raise RuntimeError(  # torch computes it, but has no derivative for complex outputs
+            "bilinear(): does not support automatic differentiation for outputs with complex"
+            f" dtype (got {weight.dtype}), as torch; detach the inputs"
+        )
     out, in1, in2 = weight.shape
     if input1.shape[-1] != in1 or input2.shape[-1] != in2:
         raise ValueError(

@@ -12,6 +12,7 @@ import warnings
 from .. import backend
 from ..mistakes import check_loss_input
 from ..ops import loss as LO
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -92,6 +93,10 @@ def _class_weight(weight, c: int, dtype, name: str):
     return w
 
 
+#: why torch's classification losses have no complex kernels
+REAL_SCORES = "scores and probabilities are real: take z.abs() or z.real first"
+
+
 def cross_entropy(
     input: Tensor,
     target,
@@ -101,6 +106,8 @@ def cross_entropy(
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """ℓ = -Σ_c q_c·log softmax(z)_c, q the (smoothed) target distribution; from logits."""
+    if input.dtype.kind == "c":  # torch: no complex log_softmax
+        refuse_complex(input.array, "cross_entropy", NotImplementedError, REAL_SCORES)
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
@@ -152,6 +159,8 @@ def nll_loss(
     reduction: str = "mean",
 ) -> Tensor:
     """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x."""
+    if input.dtype.kind == "c":
+        refuse_complex(input.array, "nll_loss", NotImplementedError, REAL_SCORES)
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "nll_loss")
     x, rest = _classes_last(input, "nll_loss")
@@ -195,6 +204,8 @@ def binary_cross_entropy(
     """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 and
     the gradient's denominator at 1e-12 as in torch (one fused op)."""
     x = input.array
+    if x.dtype.kind == "c":
+        refuse_complex(x, "binary_cross_entropy", NotImplementedError, REAL_SCORES)
     if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as torch's check
         raise ValueError(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
@@ -220,6 +231,9 @@ def binary_cross_entropy_with_logits(
     pos_weight=None,
 ) -> Tensor:
     """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], fused so large |z| never overflows."""
+    if input.dtype.kind == "c":
+        refuse_complex(input.array, "binary_cross_entropy_with_logits", NotImplementedError,
+                       REAL_SCORES)  # fmt: skip
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "binary_cross_entropy_with_logits")
     y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import xp
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
 from .loss import _reduce, check_reduction
@@ -55,6 +56,8 @@ def multi_margin_loss(
     check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
+    if input.dtype.kind == "c":  # torch has no complex kernel: a hinge compares scores
+        refuse_complex(input.array, "multi_margin_loss", NotImplementedError)
     x, single = _batched("multi_margin_loss", input)
     n, c = x.shape
     shapes = ((), (1,)) if single else ((n,),)
@@ -82,6 +85,8 @@ def multilabel_margin_loss(input: Tensor, target, reduction: str = "mean") -> Te
 
     (a class listed twice counts twice, as in torch's kernel)."""
     check_reduction(reduction)
+    if input.dtype.kind == "c":  # as multi_margin_loss
+        refuse_complex(input.array, "multilabel_margin_loss", NotImplementedError)
     x, single = _batched("multilabel_margin_loss", input)
     n, c = x.shape
     t = _class_targets("multilabel_margin_loss", target, (input.shape,), -1, c).reshape(n, c)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..function import is_grad_enabled
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
 from .loss import _reduce, check_reduction
@@ -39,6 +41,10 @@ def _pair(name: str, input: Tensor, target) -> Tensor:  # noqa: A002
     return t
 
 
+#: torch's smooth L1 and Huber losses have no complex kernels
+_REAL_LOSS = "take the loss of |x − y| with a zero target instead"
+
+
 def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:  # noqa: A002
     """Smooth L1 loss: quadratic near zero, linear beyond ``beta`` (Fast R-CNN).
 
@@ -50,6 +56,9 @@ def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float =
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
     y = _pair("smooth_l1_loss", input, target)
+    for t in (input, y):  # torch has no complex kernel (a complex target promotes to one)
+        if t.dtype.kind == "c":
+            refuse_complex(t.array, "smooth_l1_loss", NotImplementedError, _REAL_LOSS)
     z = (input - y).abs()
     if beta == 0.0:
         return _reduce(z, reduction)
@@ -67,6 +76,10 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     if delta <= 0:
         raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
     y = _pair("huber_loss", input, target)
+    if input.dtype.kind == "c":
+        refuse_complex(input.array, "huber_loss", NotImplementedError, _REAL_LOSS)
+    if y.dtype.kind == "c":  # torch: the complex result cannot be cast to the real input's
+        refuse_complex(y.array, "huber_loss", RuntimeError, _REAL_LOSS)
     z = (input - y).abs()
     return _reduce(where(z.array < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction)
 
@@ -88,6 +101,9 @@ def kl_div(
     """
     check_reduction(reduction, ("mean", "batchmean", "sum", "none"), "kl_div")
     p = _pair("kl_div", input, target)
+    for t in (input, p):  # torch: "Complex inputs not supported"
+        if t.dtype.kind == "c":
+            refuse_complex(t.array, "kl_div", RuntimeError, "probabilities are real")
     if log_target:
         loss = p.exp() * (p - input)
     else:  # xlogy(p, p) - p·log q: log of 1 where p = 0 keeps value and gradient finite
@@ -278,6 +294,11 @@ def soft_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor: 
     """
     check_reduction(reduction)
     y = _pair("soft_margin_loss", input, target)
+    if input.dtype.kind == "c" and input.requires_grad and is_grad_enabled():
+        raise RuntimeError(  # torch computes it, but has no derivative for complex outputs
+            f"soft_margin_loss(): does not support automatic differentiation for outputs with"
+            f" complex dtype (got {input.dtype}), as torch; detach the input"
+        )
     return _reduce((-input * y).exp().log1p(), reduction)
 
 
@@ -300,6 +321,8 @@ def multilabel_soft_margin_loss(
     """
     check_reduction(reduction)
     y = _pair("multilabel_soft_margin_loss", input, target)
+    if input.dtype.kind == "c":  # torch: no complex log_sigmoid
+        refuse_complex(input.array, "multilabel_soft_margin_loss", NotImplementedError)
     loss = -(y * _log_sigmoid(input) + (1 - y) * _log_sigmoid(-input))
     if weight is not None:
         loss = loss * _tensor(weight, input)

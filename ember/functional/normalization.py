@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..function import no_grad
 from ..ops import batchnorm as B
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply
 
 
@@ -42,6 +43,8 @@ def batch_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """Normalise each channel of x (N, C, ...); update the running stats in place in training."""
+    if input.dtype.kind == "c":  # torch has no complex batch_norm kernel
+        refuse_complex(input.array, "batch_norm", NotImplementedError, "normalise z.real, z.imag")
     x = input
     if x.ndim < 2:
         raise ValueError(
@@ -107,6 +110,8 @@ def group_norm(
     eps: float = 1e-5,
 ) -> Tensor:
     """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel."""
+    if input.dtype.kind == "c":  # torch has no complex group_norm kernel
+        refuse_complex(input.array, "group_norm", NotImplementedError, "normalise z.real, z.imag")
     x = input
     if x.ndim < 2:
         raise ValueError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")

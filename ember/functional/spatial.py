@@ -193,6 +193,8 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002 - torch's argume
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
     if p < 0:
         raise RuntimeError("pdist only supports non-negative p values")
+    if x.dtype.kind == "c":  # torch's check: floating point only
+        raise RuntimeError(f"pdist(): only supports floating-point dtypes, got {x.dtype} (complex)")
     n = x.shape[0]
     i, j = (k.astype(xp.int64) for k in xp.triu_indices(n, k=1))
     d = x.index_select(0, i) - x.index_select(0, j)

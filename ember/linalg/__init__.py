@@ -12,7 +12,9 @@ matrix_power, multi_dot and vecdot, compositions of differentiable ops.
 
 Errors follow torch: RuntimeError for bad shapes and dtypes (the message names the shape) and
 :class:`LinAlgError`, a RuntimeError, for a singular or non-positive-definite matrix.
-Real tensors only (float32 / float64).
+Real (float32 / float64) and complex (complex64 / complex128) tensors, as torch: complex
+gradients follow torch's convention and formulas (Aᴴ where torch's has it; the phase checks of
+eigh and svd), see ember/ops/linalg_more.py and linalg_decomp.py.
 """
 
 from ..ops.linalg_more import LinAlgError

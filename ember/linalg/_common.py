@@ -8,9 +8,9 @@ from ..tensor import Tensor
 
 
 def tensor(name: str, a) -> Tensor:
-    """``a`` as a Tensor of a floating dtype, else torch's RuntimeError."""
+    """``a`` as a Tensor of a floating or complex dtype, else torch's RuntimeError."""
     t = a if isinstance(a, Tensor) else Tensor(a)
-    if t.dtype.kind != "f":
+    if t.dtype.kind not in "fc":
         raise RuntimeError(
             f"{name}: Expected a floating point tensor as input. Got {t.dtype} (shape {t.shape})"
         )
@@ -68,9 +68,14 @@ def is_vector_rhs(a: Tensor, b: Tensor) -> bool:
     return b.ndim == 1 or (b.ndim == a.ndim - 1 and b.shape == a.shape[:-1])
 
 
+def real_dtype(like: Tensor):
+    """A's dtype, or for a complex A the float dtype of its precision (that of σ and |λ|)."""
+    return xp.empty((), like.dtype).real.dtype
+
+
 def tolerance(value, like: Tensor):
-    """atol / rtol (None, a number or a Tensor) as an array of A's dtype, or None."""
+    """atol / rtol (None, a number or a Tensor) as an array of A's real dtype, or None."""
     if value is None:
         return None
     a = value.array if isinstance(value, Tensor) else xp.asarray(value)
-    return a.astype(like.dtype)
+    return a.astype(real_dtype(like))

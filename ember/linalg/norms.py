@@ -155,9 +155,10 @@ def _tolerances(A: Tensor, atol, rtol):
     eps = xp.finfo(A.dtype).eps * max(A.shape[-2:])
     atol_a = C.tolerance(atol, A)
     rtol_a = C.tolerance(rtol, A)
+    real = C.real_dtype(A)
     if rtol_a is None:
-        default = xp.asarray(eps, dtype=A.dtype)
-        rtol_a = default if atol_a is None else xp.where(atol_a > 0, 0, default).astype(A.dtype)
+        default = xp.asarray(eps, dtype=real)
+        rtol_a = default if atol_a is None else xp.where(atol_a > 0, 0, default).astype(real)
     if atol_a is None:
-        atol_a = xp.zeros((), dtype=A.dtype)
+        atol_a = xp.zeros((), dtype=real)
     return atol_a, rtol_a

@@ -34,10 +34,11 @@ def det(A) -> Tensor:
 def slogdet(A) -> SlogdetResult:
     """(sign, logabsdet) with det(A) = sign·exp(logabsdet); logabsdet = −inf for singular A.
 
-    ∂log|det A|/∂A = A⁻ᵀ;  sign has no gradient.
+    ∂log|det A|/∂A = A⁻ᵀ;  a real sign has no gradient, a complex one e^{iθ} has (torch's
+    slogdet_backward, in ember/ops/linalg_more.py).
     """
     sign, logabsdet = apply(M.SlogDet, C.square("linalg.slogdet", A))
-    return SlogdetResult(sign.detach(), logabsdet)
+    return SlogdetResult(sign if sign.dtype.kind == "c" else sign.detach(), logabsdet)
 
 
 def inv(A) -> Tensor:
@@ -247,9 +248,10 @@ def multi_dot(tensors) -> Tensor:
 
 
 def vecdot(x, y, *, dim=-1) -> Tensor:
-    """Σ_i x_i y_i along dim, x and y broadcast (torch.linalg.vecdot, real tensors)."""
+    """Σ_i x̄_i y_i along dim, x and y broadcast (torch.linalg.vecdot: x conjugated when
+    complex)."""
     x, y = C.tensor("linalg.vecdot", x), C.tensor("linalg.vecdot", y)
-    return (x * y).sum(dim=dim)
+    return ((x.conj() if x.dtype.kind == "c" else x) * y).sum(dim=dim)
 
 
 def matmul(input, other) -> Tensor:  # noqa: A002 - torch's name

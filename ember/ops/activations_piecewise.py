@@ -16,6 +16,10 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function, unbroadcast
+from .complex_refuse import refuse_complex
+
+#: why torch has no complex kernel for these ops: each compares x with its kinks
+KINKS = "it compares x with real thresholds, and complex numbers have no order"
 
 
 def select(m, a, b):
@@ -61,6 +65,8 @@ class Hardtanh(Function):
     ∂y/∂x = 0 where x ≤ lo or x ≥ hi, else 1   (NaN: 1, the gradient passes)"""
 
     def forward(self, x, min_val=-1.0, max_val=1.0):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "hardtanh", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x, self.lo, self.hi = x, min_val, max_val
         return xp.asarray(xp.clip(x, min_val, max_val)).astype(x.dtype, copy=False)
@@ -79,6 +85,8 @@ class Hardsigmoid(Function):
     ∂y/∂x = 1/6 where −3 < x < 3, else 0   (NaN: 0)"""
 
     def forward(self, x):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "hardsigmoid", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x = x
         y = xp.asarray(x + 3.0)
@@ -104,6 +112,8 @@ class Hardswish(Function):
     is already 0 below −3 (−0, as torch's x·0), so only x ≥ 3 needs choosing."""
 
     def forward(self, x):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "hardswish", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x = x
         self.c = c = xp.asarray(xp.clip(x, -3.0, 3.0))
@@ -129,6 +139,8 @@ class Softplus(Function):
     ∂y/∂x = e^{βx} / (1 + e^{βx}) = σ(βx), and 1 where βx > threshold   (NaN: NaN)"""
 
     def forward(self, x, beta=1.0, threshold=20.0):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "softplus", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x, self.beta = x, beta
         bx = x * beta if beta != 1 else x
@@ -157,6 +169,8 @@ class Mish(Function):
     of min(x, 20) and never overflows."""
 
     def forward(self, x):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "mish", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x = x
         self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0)))
@@ -178,6 +192,8 @@ class Threshold(Function):
     ∂y/∂x = 0 where x ≤ threshold, else 1   (NaN: y NaN, ∂ 1)"""
 
     def forward(self, x, threshold, value):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "threshold", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.low = low = x <= threshold
         return select(low, xp.asarray(value).astype(x.dtype), x)
@@ -193,6 +209,8 @@ class Hardshrink(Function):
     ∂y/∂x = 1 where not −λ ≤ x ≤ λ, else 0   (NaN: y NaN, ∂ 1)"""
 
     def forward(self, x, lambd=0.5):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "hardshrink", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.out = out = _outside(x, -lambd, lambd)
         return select(out, x, xp.zeros((), x.dtype))
@@ -210,6 +228,8 @@ class Softshrink(Function):
     x − clip(x) is exact: x − λ and x + λ outside, x − x = +0 inside, NaN − NaN = NaN."""
 
     def forward(self, x, lambd=0.5):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "softshrink", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x, self.lambd = x, lambd
         return x - xp.asarray(xp.clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
@@ -227,6 +247,8 @@ class PReLU(Function):
     (NaN: y NaN, ∂y/∂x = a)"""
 
     def forward(self, x, a):
+        if x.dtype.kind == "c":
+            refuse_complex(x, "prelu", NotImplementedError, KINKS)
         self.shape = a.shape
         if a.size == 1:  # one slope: a scalar, so that y keeps x's shape
             a = a.reshape(())

@@ -43,6 +43,9 @@ from . import index as IX
 from . import index_more as IM
 from . import index_put as IP
 from . import linalg as L
+from . import linalg_decomp as LD
+from . import linalg_funcs as LF
+from . import linalg_more as LM
 from . import reduce as R
 from . import reduce_more as RM
 from . import scan as SC
@@ -191,6 +194,10 @@ HOLOMORPHIC = {
     CT.ConvTranspose2d,  # (1-d too) bilinear: g_x = conv(g, W̄), g_W = x̄ ⋆ g
     R.LogSumExp,  # g·softmax(z)
     E.Pow,  # z^w: g_z = g·conj(w·z^(w−1)), g_w = g·conj(z^w·log z) (principal log)
+    # holomorphic matrix functions, their backward written with Aᵀ: inv → −Yᴴ Ȳ Yᴴ, solve →
+    # B̄ = A⁻ᴴ X̄, Ā = −B̄ Xᴴ, det → ḡ·conj(det A)·A⁻ᴴ, matrix_exp → exp([[Aᴴ, Ȳ], [0, Aᴴ]])₁₂
+    LM.Inv, LM.Solve, LM.SolveTriangular, LM.Det, LD.MatrixExp,
+    LF.LuFactor,  # L and U are rational in A (the pivots piecewise constant): torch's with ᴴ
 }  # fmt: skip
 
 #: Ops with a hand-written complex rule: their backward already follows the convention
@@ -202,7 +209,12 @@ OWN = {Real: None, Imag: None, Conj: None, Angle: None, Complex: None, ViewAsRea
        # ‖z‖_p → g·sgn(z)·|z|^{p−1}/‖z‖^{p−1}
        E.Abs: None, R.Var: None, R.Std: None, SC.PNorm: None,
        # logcumsumexp and logaddexp: their backward takes a complex branch itself
-       RM.LogCumSumExp: None, M.LogAddExp: None}  # fmt: skip
+       RM.LogCumSumExp: None, M.LogAddExp: None,
+       # torch.linalg's non-holomorphic ones, their backward torch's formula with Aᴴ, checking
+       # the phase invariance of eigenvectors and singular vectors as torch does
+       LM.SlogDet: None, LM.Cholesky: None, LM.Pinv: None, LM.Lstsq: None, LD.Eigh: None,
+       LD.EigvalsH: None, LD.Svd: None, LD.SvdVals: None, LD.Qr: None,
+       LD.NegativePNorm: None}  # fmt: skip
 
 
 def register_own(cls, rule=None) -> None:
@@ -219,7 +231,8 @@ def unsupported(fn) -> TypeError:
         " sum/mean/prod/cumsum/cumprod,"
         " logsumexp/logcumsumexp/logaddexp, matmul/linear/einsum, pow,"
         " conv1d/conv2d/conv3d/conv_transpose1d/2d, shape ops, indexing,"
-        " gather/scatter/scatter_reduce/index_*, ember.fft and stft/istft; compute this step"
+        " gather/scatter/scatter_reduce/index_*, ember.fft and stft/istft, ember.linalg's"
+        " inv/solve/det/slogdet/cholesky/qr/eigh/svd/pinv/lstsq/matrix_exp/norms; compute this step"
         " on real and imaginary parts (z.real, z.imag) or detach it"
     )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module, parallel_for
 from ..function import Function
+from .complex_refuse import refuse_complex
 
 
 class LayerNorm(Function):
@@ -27,6 +28,8 @@ class LayerNorm(Function):
     """
 
     def forward(self, x, weight=None, bias=None, n_axes=1, eps=1e-5):
+        if x.dtype.kind == "c":  # torch has no complex LayerNorm kernel
+            refuse_complex(x, "layer_norm", NotImplementedError, "normalise z.real and z.imag")
         xp = get_array_module(x)
         n = 1
         for k in x.shape[x.ndim - n_axes :]:

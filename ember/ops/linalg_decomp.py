@@ -5,13 +5,26 @@ Eigenvectors and singular vectors are fixed only up to sign (real case): a loss 
 that sign has no gradient. The formulas divide by λ_j − λ_i (σ_j² − σ_i²), so they hold for
 distinct eigenvalues (singular values); at a repeated one the gradient is infinite or NaN unless
 the loss does not depend on the choice of basis of that eigenspace, as torch documents.
+
+Complex matrices: every formula is torch's, written with the conjugate transpose ᴴ (``mH``,
+the transpose for real matrices), and called as it is (none of these is holomorphic). Complex
+eigenvectors and singular vectors are fixed only up to a phase e^{iφ} each; as torch, the
+backward checks that the loss does not depend on it (the imaginary part of diag(VᴴV̄) is 0 for
+eigh, diag(UᴴŪ) + diag(VᴴV̄) for svd, to 1e-2) and raises torch's RuntimeError otherwise.
+matrix_exp is holomorphic: its backward, with Aᵀ, is conjugated by the engine.
 """
 
 from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .linalg_more import mT, solve
+from .linalg_more import mH, mT, solve
+
+
+def _close(a, b):
+    """torch's allclose(a, b, rtol=1e-2, atol=1e-2): |a − b| ≤ 1e-2 + 1e-2·|b| (NaN fails)."""
+    xp = get_array_module(a)
+    return bool(xp.all(xp.abs(a - b) <= 1e-2 + 1e-2 * xp.abs(b)))
 
 
 def _off_diagonal_ones(d):
@@ -23,18 +36,24 @@ def _off_diagonal_ones(d):
 
 
 def eigh_backward(w, v, gw, gv):
-    """Ā = V (diag(λ̄) + ½(VᵀV̄ − V̄ᵀV) / E) Vᵀ, E_ij = λ_j − λ_i (torch's linalg_eig_backward,
-    Hermitian case). Symmetric, as A is taken to be."""
+    """Ā = V (diag(λ̄) + ½(VᴴV̄ − V̄ᴴV) / E) Vᴴ, E_ij = λ_j − λ_i (torch's linalg_eig_backward,
+    Hermitian case). Symmetric (Hermitian), as A is taken to be."""
     xp = get_array_module(w)
     if gv is None:
-        inner = xp.zeros(w.shape + w.shape[-1:], dtype=w.dtype)
+        inner = xp.zeros(w.shape + w.shape[-1:], dtype=v.dtype)
     else:
-        vtgv = mT(v) @ gv
-        inner = 0.5 * (vtgv - mT(vtgv)) / _off_diagonal_ones(w)
+        vtgv = mH(v) @ gv
+        if vtgv.dtype.kind == "c" and not _close(xp.diagonal(vtgv, 0, -2, -1).imag, 0.0):
+            raise RuntimeError(
+                "linalg_eigh_backward: The eigenvectors in the complex case are specified up to"
+                " multiplication by e^{i phi}. The specified loss function depends on this"
+                " quantity, so it is ill-defined."
+            )
+        inner = 0.5 * (vtgv - mH(vtgv)) / _off_diagonal_ones(w)
     if gw is not None:
         n = w.shape[-1]
         inner = xp.where(xp.eye(n, dtype=bool), gw[..., None, :], inner)
-    return v @ inner @ mT(v)
+    return v @ inner @ mH(v)
 
 
 class Eigh(Function):
@@ -52,7 +71,7 @@ class Eigh(Function):
 
 
 class EigvalsH(Function):
-    """λ of symmetric A, ascending; Ā = V diag(λ̄) Vᵀ."""
+    """λ of symmetric (Hermitian) A, ascending; Ā = V diag(λ̄) Vᴴ."""
 
     def forward(self, a, uplo="L"):
         xp = get_array_module(a)
@@ -67,10 +86,14 @@ class EigvalsH(Function):
 
 def svd_backward(u, s, vh, gu, gs, gvh):
     """Ā for the reduced SVD A = U diag(σ) Vᴴ (U: m×k, Vh: k×n, k = min(m, n)), torch's
-    svd_backward: with skew(X) = X − Xᵀ and E_ij = σ_j² − σ_i²,
+    svd_backward: with skew(X) = X − Xᴴ and E_ij = σ_j² − σ_i²,
 
-        core = (skew(UᵀŪ) σ_row + σ_col skew(Vh V̄hᵀ)) / E + diag(σ̄)
-        Ā = U core Vh  (+ (I − UUᵀ) Ū σ⁻¹ Vh if m > n, + U σ⁻¹ V̄h (I − VVᵀ) if m < n)
+        core = (skew(UᴴŪ) σ_row + σ_col skew(Vh V̄hᴴ)) / E + diag(σ̄)
+               (+ diag(skew(UᴴŪ)) / 2σ for complex A: the phase of each pair u_i, v_i)
+        Ā = U core Vh  (+ (I − UUᴴ) Ū σ⁻¹ Vh if m > n, + U σ⁻¹ V̄h (I − VVᴴ) if m < n)
+
+    For real A the diagonal of each skew part is exactly 0; for complex A it is i·2·Im, and
+    torch's gauge condition (Im diag(UᴴŪ) = −Im diag(VᴴV̄)) makes the two cancel there.
     """
     xp = get_array_module(s)
     m, n = u.shape[-2], vh.shape[-1]
@@ -78,25 +101,42 @@ def svd_backward(u, s, vh, gu, gs, gvh):
         return (u * gs[..., None, :]) @ vh
     k = s.shape[-1]
     e = _off_diagonal_ones(s * s)
-    core = xp.zeros(s.shape + (k,), dtype=s.dtype)
+    core = xp.zeros(s.shape + (k,), dtype=u.dtype)
+    utgu = vhgv = None
     if gu is not None:
-        utgu = mT(u) @ gu
-        core = core + (utgu - mT(utgu)) * s[..., None, :]
+        utgu = mH(u) @ gu
+        utgu = utgu - mH(utgu)
+        core = core + utgu * s[..., None, :]
     if gvh is not None:
-        vhgv = vh @ mT(gvh)
-        core = core + s[..., :, None] * (vhgv - mT(vhgv))
+        vhgv = vh @ mH(gvh)
+        vhgv = vhgv - mH(vhgv)
+        core = core + s[..., :, None] * vhgv
+    complex_ = u.dtype.kind == "c"
+    if complex_:
+        zero = xp.zeros_like(s)
+        im_u = zero if utgu is None else xp.diagonal(utgu, 0, -2, -1).imag
+        im_v = zero if vhgv is None else xp.diagonal(vhgv, 0, -2, -1).imag
+        if not _close(im_u, -im_v):
+            raise RuntimeError(
+                "svd_backward: The singular vectors in the complex case are specified up to"
+                " multiplication by e^{i phi}. The specified loss function depends on this"
+                " phase term, making it ill-defined."
+            )
     core = core / e
+    eye = xp.eye(k, dtype=bool)
+    if not complex_:  # exactly 0 there already, as the real skew parts are
+        core = xp.where(eye, 0, core)
     if gs is not None:
-        core = xp.where(xp.eye(k, dtype=bool), gs[..., None, :], core)
-    else:
-        core = xp.where(xp.eye(k, dtype=bool), 0, core)
+        core = core + xp.where(eye, gs[..., None, :], 0)
+    if complex_ and utgu is not None:
+        core = core + xp.where(eye, (xp.diagonal(utgu, 0, -2, -1) / (2 * s))[..., None, :], 0)
     if m > n and gu is not None:
         gu_sinv = gu / s[..., None, :]
-        ga = u @ core + gu_sinv - u @ (mT(u) @ gu_sinv)
+        ga = u @ core + gu_sinv - u @ (mH(u) @ gu_sinv)
         return ga @ vh
     if m < n and gvh is not None:
         sinv_gvh = gvh / s[..., :, None]
-        ga = core @ vh + sinv_gvh - (sinv_gvh @ mT(vh)) @ vh
+        ga = core @ vh + sinv_gvh - (sinv_gvh @ mH(vh)) @ vh
         return u @ ga
     return u @ core @ vh
 
@@ -136,17 +176,22 @@ class SvdVals(Function):
 
 
 def _qr_backward_tall(q, r, gq, gr):
-    """m ≥ n: M = R R̄ᵀ − Q̄ᵀQ, Ā = (Q̄ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, −1)ᵀ."""
+    """m ≥ n: M = R R̄ᴴ − Q̄ᴴQ, Ā = (Q̄ + Q copyltu(M)) R⁻ᴴ, copyltu(M) = tril(M, −1) + tril(M, −1)ᴴ
+    + Re diag(M) (torch's syminvadj of triu(Mᴴ); for real M, tril(M) + tril(M, −1)ᵀ)."""
     xp = get_array_module(q)
     m = 0
     if gr is not None:
-        m = r @ mT(gr)
+        m = r @ mH(gr)
     if gq is not None:
-        m = m - mT(gq) @ q
-    b = q @ (xp.tril(m) + mT(xp.tril(m, -1)))
+        m = m - mH(gq) @ q
+    low = xp.tril(m, -1)
+    sym = low + mH(low)
+    d = xp.diagonal(m, 0, -2, -1)
+    sym = sym + xp.where(xp.eye(m.shape[-1], dtype=bool), d.real[..., None, :], 0)
+    b = q @ sym
     if gq is not None:
         b = b + gq
-    return mT(solve(r, mT(b), "linalg.qr"))  # b R⁻ᵀ = (R⁻¹ bᵀ)ᵀ
+    return mH(solve(r, mH(b), "linalg.qr"))  # b R⁻ᴴ = (R⁻¹ bᴴ)ᴴ
 
 
 class Qr(Function):
@@ -188,7 +233,7 @@ class Qr(Function):
         y = self.a[..., :, m:]
         gv = None if gr is None else gr[..., :, m:]
         gu = None if gr is None else gr[..., :, :m]
-        gq2 = gq if gv is None else (y @ mT(gv) if gq is None else gq + y @ mT(gv))
+        gq2 = gq if gv is None else (y @ mH(gv) if gq is None else gq + y @ mH(gv))
         gx = _qr_backward_tall(q, r[..., :, :m], gq2, gu)
         gy = xp.zeros_like(y) if gv is None else q @ gv
         return (xp.concatenate([gx, gy], -1),)
@@ -247,7 +292,8 @@ class MatrixExp(Function):
 class NegativePNorm(Function):
     """‖x‖_p = (Σ|x_i|^p)^{1/p} over axes for p < 0 (finite): 0 where some x_i = 0.
 
-    ∂‖x‖_p/∂x_i = sign(x_i)·|x_i|^{p−1}·‖x‖_p^{1−p}, taken as 0 at x_i = 0 (torch's)."""
+    ∂‖x‖_p/∂x_i = sign(x_i)·|x_i|^{p−1}·‖x‖_p^{1−p}, taken as 0 at x_i = 0 (torch's); for
+    complex x, sign(z) = z/|z| makes it torch's complex gradient as it stands."""
 
     def forward(self, x, p=-1.0, axes=(), keepdim=False):
         xp = get_array_module(x)
@@ -255,7 +301,7 @@ class NegativePNorm(Function):
         zero = a == 0
         safe = xp.where(zero, 1, a)
         y = (safe**p).sum(axis=axes, keepdims=True) ** (1.0 / p)
-        y = xp.where(zero.any(axis=axes, keepdims=True), 0, y).astype(x.dtype)
+        y = xp.where(zero.any(axis=axes, keepdims=True), 0, y).astype(a.dtype)  # |x|'s: real
         self.x, self.safe, self.y, self.p = x, safe, y, p
         self.axes, self.keepdim = axes, keepdim
         return y if keepdim else y.squeeze(axes)

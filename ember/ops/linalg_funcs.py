@@ -26,6 +26,10 @@ class LuFactor(Function):
         Ā = P L⁻ᵀ [tril(Lᵀ L̄, −1) + triu(Ū Uᵀ)] U⁻ᵀ
 
     and for a wide (tall) A the extra block U₂ = L⁻¹(PᵀA)₂ (L₂ = (PᵀA)₂U⁻¹) pulled back first.
+
+    Complex A: the pivot is the largest |Re| + |Im| in the column (LAPACK's izamax, so the
+    pivots are torch's), and L, U are holomorphic in A: the engine conjugates this backward
+    into torch's, with Lᴴ and Uᴴ.
     """
 
     multi_output = True
@@ -41,7 +45,9 @@ class LuFactor(Function):
         perm = xp.broadcast_to(xp.arange(m), (lu.shape[0], m)).copy()
         info = xp.zeros(lu.shape[0], dtype=xp.int32)
         for k in range(k_max):  # one elimination step per column, all matrices at once
-            p = xp.argmax(xp.abs(lu[:, k:, k]), axis=-1) + k
+            col = lu[:, k:, k]
+            size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
+            p = xp.argmax(size, axis=-1) + k
             piv[:, k] = p + 1
             row_k, row_p = lu[b, k].copy(), lu[b, p].copy()
             lu[b, p], lu[b, k] = row_k, row_p

@@ -4,7 +4,13 @@ formulas of Giles, "Collected matrix derivative results for forward and reverse 
 (2008), written as torch writes them (torch/csrc/autograd/FunctionsManual.cpp).
 
 Notation: Ā = ∂L/∂A for the input A and Ȳ (the backward's ``g*``) for an output Y; Aᵀ swaps the
-last two axes. The public functions with their shape checks are in ember/linalg.
+last two axes, Aᴴ = conj(Aᵀ). The public functions with their shape checks are in ember/linalg.
+
+Complex matrices (torch's convention, ops/complex.py): det, inv, solve and solve_triangular are
+holomorphic, so their backward is written with Aᵀ, as the derivative itself, and the engine's
+conj(B(conj Ḡ)) turns it into torch's Aᴴ form (inv: Ā = −Yᴴ Ȳ Yᴴ). slogdet, cholesky, pinv and
+lstsq are not holomorphic (they read Aᴴ, or |det A|): their backward is torch's, written with
+Aᴴ (``mH``), which is Aᵀ for real matrices, and is called as it is.
 """
 
 from __future__ import annotations
@@ -22,6 +28,12 @@ class LinAlgError(RuntimeError):
 def mT(a):
     """The matrix transpose of a batch: the last two axes swapped."""
     return a.swapaxes(-1, -2)
+
+
+def mH(a):
+    """The conjugate transpose of a batch (the transpose of a real one)."""
+    t = a.swapaxes(-1, -2)
+    return t.conj() if t.dtype.kind == "c" else t
 
 
 def batch_broadcast(a, b):
@@ -56,27 +68,31 @@ def pinv_backward(g, p, a):
 
         dA⁺ = −A⁺ dA A⁺ + A⁺A⁺ᵀ dAᵀ (I − AA⁺) + (I − A⁺A) dAᵀ A⁺ᵀA⁺
 
-    in reverse mode, grouped so the intermediates are min(m, n) square (K = GᵀP when m ≤ n):
+    in reverse mode, grouped so the intermediates are min(m, n) square (K = GᴴP when m ≤ n):
 
-        Ā = −(P K)ᵀ + K Pᵀ − A P K Pᵀ + Pᵀ P (Gᵀ − K A)
+        Ā = −(P K)ᴴ + K Pᴴ − A P K Pᴴ + Pᴴ P (Gᴴ − K A)
+
+    (ᴴ: the conjugate transpose, the transpose for real matrices, as torch writes it)
     """
     m, n = a.shape[-2:]
-    ph, gh = mT(p), mT(g)
+    ph, gh = mH(p), mH(g)
     if m <= n:
         k = gh @ p
         kph = k @ ph
-        return -mT(p @ k) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
+        return -mH(p @ k) + kph - (a @ p) @ kph + (ph @ p) @ (gh - k @ a)
     k = p @ gh
     phk = ph @ k
-    return -mT(k @ p) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
+    return -mH(k @ p) + (gh - a @ k) @ p @ ph + phk - phk @ p @ a
 
 
 class Det(Function):
     """det(A); ∂det(A)/∂A = cof(A) = det(A)·A⁻ᵀ, so Ā = ḡ·cof(A).
 
-    The cofactor matrix is taken from the SVD A = U Σ Vᵀ, cof(A) = det(U)det(V)·U adj(Σ) Vᵀ
-    with adj(Σ) = diag(Π_{j≠i} σ_j): the same as det(A)·A⁻ᵀ where A is invertible, and still the
-    true gradient (the cofactors) where A is singular, where det(A)·A⁻ᵀ is 0·∞.
+    The cofactor matrix is taken from the SVD A = U Σ Vh, cof(A) = det(U)det(Vh)·Ū adj(Σ) V̄h
+    with adj(Σ) = diag(Π_{j≠i} σ_j) (Ū = U for real A): the same as det(A)·A⁻ᵀ where A is
+    invertible, and still the true gradient (the cofactors) where A is singular, where
+    det(A)·A⁻ᵀ is 0·∞. det is holomorphic: for complex A the engine conjugates this into
+    torch's Ā = ḡ·conj(det A)·A⁻ᴴ.
     """
 
     def forward(self, a):
@@ -92,13 +108,20 @@ class Det(Function):
         before = xp.cumprod(xp.concatenate([ones, s[..., :-1]], -1), -1)
         after = xp.flip(xp.cumprod(xp.concatenate([ones, xp.flip(s[..., 1:], -1)], -1), -1), -1)
         sign = xp.linalg.det(u) * xp.linalg.det(vh)
+        if u.dtype.kind == "c":  # A⁻ᵀ = Ū Σ⁻¹ V̄h for A = U Σ Vh
+            u, vh = u.conj(), vh.conj()
         cof = (sign * g)[..., None, None] * ((u * (before * after)[..., None, :]) @ vh)
         return (cof,)
 
 
 class SlogDet(Function):
-    """(sign, log|det A|); ∂log|det A|/∂A = A⁻ᵀ, so Ā = ḡ·A⁻ᵀ. The sign is piecewise constant:
-    no gradient. At a singular A, log|det A| = −∞ and the gradient does not exist (LinAlgError)."""
+    """(sign, log|det A|); ∂log|det A|/∂A = A⁻ᵀ, so Ā = ḡ·A⁻ᵀ. A real sign is piecewise
+    constant: no gradient. At a singular A, log|det A| = −∞ and the gradient does not exist
+    (LinAlgError).
+
+    Complex A (torch's slogdet_backward): d log det A = tr(A⁻¹dA) = dt moves log|det| by Re dt
+    and the sign e^{iθ} by i·sign·Im dt, so with c = ḡ_logabsdet − i·Im(conj(ḡ_sign)·sign),
+    Ā = c·A⁻ᴴ."""
 
     multi_output = True
 
@@ -106,11 +129,19 @@ class SlogDet(Function):
         xp = get_array_module(a)
         self.a = a
         sign, logabsdet = xp.linalg.slogdet(a)
+        self.sign = sign
         return sign, logabsdet
 
     def backward(self, gsign, glogabsdet):
         xp = get_array_module(self.a)
-        if glogabsdet is None:
+        if self.a.dtype.kind == "c":
+            c = xp.zeros(self.a.shape[:-2], self.a.dtype)
+            if glogabsdet is not None:
+                c += glogabsdet
+            if gsign is not None:
+                c -= 1j * (gsign.conj() * self.sign).imag
+            glogabsdet = c
+        elif glogabsdet is None:
             return (xp.zeros_like(self.a),)
         try:
             inv = xp.linalg.inv(self.a)
@@ -118,11 +149,11 @@ class SlogDet(Function):
             raise LinAlgError(
                 "linalg.slogdet: the matrix is singular, the gradient of log|det A| is infinite"
             ) from None
-        return (glogabsdet[..., None, None] * mT(inv),)
+        return (glogabsdet[..., None, None] * mH(inv),)
 
 
 class Inv(Function):
-    """Y = A⁻¹; dY = −Y dA Y, so Ā = −Yᵀ Ȳ Yᵀ."""
+    """Y = A⁻¹; dY = −Y dA Y, so Ā = −Yᵀ Ȳ Yᵀ (holomorphic: −Yᴴ Ȳ Yᴴ for complex A)."""
 
     def forward(self, a):
         xp = get_array_module(a)
@@ -190,8 +221,9 @@ class SolveTriangular(Function):
 class Cholesky(Function):
     """A = L Lᵀ (L lower, or U = Lᵀ if ``upper``), reading A's lower triangle.
 
-    Ā = L⁻ᵀ Φ L⁻¹ with Φ = ½(T + tril(T, −1)ᵀ), T = tril(Lᵀ L̄): the symmetric gradient, as
-    torch's cholesky_backward (A is taken as symmetric, so Ā is too).
+    Ā = L⁻ᴴ Φ L⁻¹ with Φ = ½(T + tril(T, −1)ᴴ), T = tril(Lᴴ L̄): the symmetric gradient, as
+    torch's cholesky_backward (A is taken as symmetric, so Ā is too); Hermitian A alike, with
+    ᴴ the conjugate transpose (torch's formula, whose diagonal keeps ½ diag(T)).
     """
 
     def forward(self, a, upper=False):
@@ -204,16 +236,16 @@ class Cholesky(Function):
                 " not positive-definite."
             ) from None
         self.upper = upper
-        return mT(self.l) if upper else self.l
+        return mH(self.l) if upper else self.l
 
     def backward(self, g):
         xp = get_array_module(g)
         l = self.l
-        gl = mT(g) if self.upper else g
-        t = xp.tril(mT(l) @ gl)
-        phi = 0.5 * (t + mT(xp.tril(t, -1)))
-        x = solve(mT(l), phi, "linalg.cholesky")  # L⁻ᵀ Φ
-        return (mT(solve(mT(l), mT(x), "linalg.cholesky")),)  # (L⁻ᵀ (L⁻ᵀΦ)ᵀ)ᵀ = L⁻ᵀ Φ L⁻¹
+        gl = mH(g) if self.upper else g
+        t = xp.tril(mH(l) @ gl)
+        phi = 0.5 * (t + mH(xp.tril(t, -1)))
+        x = solve(mH(l), phi, "linalg.cholesky")  # L⁻ᴴ Φ
+        return (mH(solve(mH(l), mH(x), "linalg.cholesky")),)  # (L⁻ᴴ (L⁻ᴴΦ)ᴴ)ᴴ = L⁻ᴴ Φ L⁻¹
 
 
 def pinv_array(a, atol, rtol, hermitian):
@@ -224,11 +256,11 @@ def pinv_array(a, atol, rtol, hermitian):
         w, v = xp.linalg.eigh(a)
         tol = xp.maximum(atol[..., None], rtol[..., None] * xp.abs(w).max(-1, keepdims=True))
         w_inv = xp.where(xp.abs(w) > tol, 1 / xp.where(w == 0, 1, w), 0).astype(a.dtype)
-        return (v * w_inv[..., None, :]) @ mT(v)
+        return (v * w_inv[..., None, :]) @ mH(v)
     u, s, vh = xp.linalg.svd(a, full_matrices=False)
     tol = xp.maximum(atol[..., None], rtol[..., None] * s[..., :1])
     s_inv = xp.where(s > tol, 1 / xp.where(s == 0, 1, s), 0).astype(a.dtype)
-    return (mT(vh) * s_inv[..., None, :]) @ mT(u)
+    return (mH(vh) * s_inv[..., None, :]) @ mH(u)
 
 
 class Pinv(Function):
@@ -266,7 +298,8 @@ class Lstsq(Function):
     LAPACK's gelsy itself: its rank-revealing QR cuts A otherwise than the SVD does.
 
     Gradients as torch's linalg_lstsq_backward, through P = A⁺ at pinv's default tolerance
-    (σ > max(m, n)·ε·σ_max), whatever rcond the solution used: B̄ = Pᵀ X̄, Ā = pinv_backward(X̄ Bᵀ).
+    (σ > max(m, n)·ε·σ_max), whatever rcond the solution used: B̄ = Pᴴ X̄, Ā = pinv_backward(X̄ Bᴴ)
+    (ᴴ the transpose for real matrices, the conjugate transpose for complex ones).
     """
 
     def forward(self, a, b, rcond=None, driver=None):
@@ -282,19 +315,19 @@ class Lstsq(Function):
             return kept, xp.where(kept, 1 / xp.where(s == 0, 1, s), 0).astype(a.dtype)
 
         kept, s_inv = s_inverse(rcond)
-        x = mT(vh) @ (s_inv[..., :, None] * (mT(u) @ b))
+        x = mH(vh) @ (s_inv[..., :, None] * (mH(u) @ b))
         if driver == "gelsy" and not kept.all():
             x = _gelsy_where_cut(a, b, rcond, x, kept.all(-1))
         default = xp.finfo(a.dtype).eps * max(a.shape[-2:])
         if rcond != default:
             s_inv = s_inverse(default)[1]
-        self.p = (mT(vh) * s_inv[..., None, :]) @ mT(u)
+        self.p = (mH(vh) * s_inv[..., None, :]) @ mH(u)
         return x
 
     def backward(self, g):
         na, nb = self.needs_input_grad
-        ga = pinv_backward(g @ mT(self.b), self.p, self.a) if na else None
-        gb = mT(self.p) @ g if nb else None
+        ga = pinv_backward(g @ mH(self.b), self.p, self.a) if na else None
+        gb = mH(self.p) @ g if nb else None
         return (
             None if ga is None else unbroadcast(ga, self.a_shape),
             None if gb is None else unbroadcast(gb, self.b_shape),
