@@ -38,6 +38,7 @@ from ..backend import xp
 from ..ops import activations as AO
 from ..ops import activations_piecewise as P
 from ..ops.complex_refuse import refuse_complex
+from ..ops.index import check_dim
 from ..promotion import default_float
 from ..tensor import Tensor, apply
 from .activation import sigmoid, softmax
@@ -136,9 +137,13 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     """GLU(a, b) = a ⊗ σ(b), where a and b are the first and second halves of ``dim``."""
-    n = input.shape[dim]
+    if input.ndim == 0:
+        raise RuntimeError("glu(): does not support scalars because halving size must be even")
+    n = input.shape[check_dim("glu", dim, input.ndim)]
     if n % 2:
-        raise ValueError(f"glu: halving dimension must be even, but dimension {dim} is size {n}")
+        raise RuntimeError(
+            f"glu(): halving dimension must be even, but dimension {dim} is size {n}"
+        )
     if input.dtype.kind == "c":  # torch has no complex glu kernel
         refuse_complex(input.array, "glu", NotImplementedError, "use z[:h] * z[h:].sigmoid()")
     a, b = input.split(n // 2, dim)

@@ -196,7 +196,7 @@ def test_errors():
         M.Hardtanh(1.0, 1.0)
     with pytest.raises(ValueError, match="alpha cannot be 0"):
         A.celu(x, 0.0)
-    with pytest.raises(ValueError, match="dimension 1 is size 3"):
+    with pytest.raises(RuntimeError, match="dimension 1 is size 3"):  # torch's class
         A.glu(x, 1)
     with pytest.raises(ValueError, match="channel size = 3"):
         A.prelu(x, ember.tensor([0.1, 0.2]))
@@ -287,3 +287,13 @@ def test_distance_modules(torch):
     ]
     for me, mt in pairs:
         compare_with_torch(torch, me, mt, [a, b])
+
+
+@pytest.mark.parametrize("shape, dim", [((2, 3), 1), ((), 0), ((2, 4), 2), ((2, 4), -3)])
+def test_glu_errors_are_torchs(torch, shape, dim):
+    """An odd halving dimension and a 0-d input are RuntimeErrors, a dim out of range an
+    IndexError, as torch raises them (ember raised ValueError, and IndexError for 0-d)."""
+    with pytest.raises((RuntimeError, IndexError)) as want:
+        torch.nn.functional.glu(torch.zeros(shape), dim)
+    with pytest.raises(want.type, match=r"^glu\(\): "):
+        A.glu(ember.zeros(*shape), dim)
