@@ -114,6 +114,8 @@ CASES = {
     "interpolate": ("interpolate", lambda lib, z: _fn(lib).interpolate(z[None], scale_factor=2)),
     "interpolate_bilinear": ("interpolate", lambda lib, z: _fn(lib).interpolate(
         z[None, None], size=(4, 4), mode="bilinear")),
+    "grid_sample": ("grid_sample", lambda lib, z: _fn(lib).grid_sample(
+        z[None, None], lib.zeros(1, 2, 2, 2, dtype=z.real.dtype), align_corners=False)),
     "sdpa": ("scaled_dot_product_attention", lambda lib, z: _fn(
         lib).scaled_dot_product_attention(z[None], z[None], z[None])),
     "nan_to_num": ("nan_to_num", lambda lib, z: lib.nan_to_num(z)),

@@ -22,6 +22,7 @@ from .. import backend
 from ..backend import xp
 from ..linalg.norms import vector_norm
 from ..ops import grid_sample as G
+from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply
 from .activation import softmax
 
@@ -135,6 +136,9 @@ def grid_sample(
             "grid_sampler(): expected grid and input to have same batch size, but got input"
             f" with sizes {tuple(input.shape)} and grid with sizes {tuple(grid.shape)}"
         )
+    for t in (input, grid):  # torch's grid sampler kernels are real-only
+        if t.dtype.kind == "c":
+            refuse_complex(t.array, "grid_sample", NotImplementedError, "sample z.real, z.imag")
     if input.dtype != grid.dtype:
         raise RuntimeError(
             "grid_sampler(): expected input and grid to have the same dtype, but input has"
