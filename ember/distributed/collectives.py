@@ -131,9 +131,18 @@ def _check_op(op) -> int:
         raise ValueError(f"op={op!r}: expected a ReduceOp (SUM, AVG, PRODUCT, MIN, MAX)") from None
 
 
-def _check_rank(g: ProcessGroup, name: str, r) -> int:
+def _check_rank(g: ProcessGroup, name: str, r, group_r=None, default: int | None = None) -> int:
     """The rank within ``g`` of the global rank ``r`` (``src``/``dst`` are global, as in
-    torch), or a ValueError naming the ranks that would do."""
+    torch), or ``group_r`` itself (torch's ``group_src``/``group_dst``: a rank within ``g``);
+    ``default`` (a global rank) when neither is given; else a ValueError saying what would do."""
+    if group_r is not None:
+        if r is not None:
+            raise ValueError(f"{name}={r!r} and group_{name}={group_r!r}: give one, not both")
+        if isinstance(group_r, bool) or not isinstance(group_r, int) or not 0 <= group_r < g.size():
+            raise ValueError(f"group_{name}={group_r!r}: expected a rank in 0 … {g.size() - 1}")
+        return group_r
+    if r is None and (r := default) is None:
+        raise ValueError(f"give {name} (a global rank) or group_{name} (a rank in the group)")
     ranks = g.ranks()
     if isinstance(r, bool) or not isinstance(r, int) or r not in ranks:
         within = f"a rank in 0 … {g.size() - 1}" if ranks == list(range(g.size())) else (
@@ -205,12 +214,12 @@ def _ring_for(g: ProcessGroup, x: numpy.ndarray) -> bool:
     return x.nbytes >= (int(limit) if limit else RING_MIN_BYTES)
 
 
-def broadcast(tensor: TensorLike, src: int = 0, group: Group = None,
-              async_op: bool = False) -> Work | None:  # fmt: skip
+def broadcast(tensor: TensorLike, src: int | None = None, group: Group = None,
+              async_op: bool = False, group_src: int | None = None) -> Work | None:  # fmt: skip
     """Every rank's ``tensor`` := rank ``src``'s."""
     if (g := resolve(group, "broadcast")) is None:
         return None
-    x, src = _host(tensor, "broadcast"), _check_rank(g, "src", src)
+    x, src = _host(tensor, "broadcast"), _check_rank(g, "src", src, group_src)
     me = g.rank()
 
     def combine(got):
@@ -266,12 +275,14 @@ def all_gather_into_tensor(output_tensor: TensorLike, input_tensor: TensorLike,
     return g.run(exchange, async_op, [output_tensor])
 
 
-def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group: Group = None,
-           async_op: bool = False) -> Work | None:  # fmt: skip
+def reduce(tensor: TensorLike, dst: int | None = None, op: ReduceOp = ReduceOp.SUM,
+           group: Group = None, async_op: bool = False,
+           group_dst: int | None = None) -> Work | None:  # fmt: skip
     """Rank ``dst``'s ``tensor`` := op over all ranks' tensors; the others' are unchanged."""
     if (g := resolve(group, "reduce")) is None:
         return None
-    x, rop, dst = _host(tensor, "reduce"), _check_op(op), _check_rank(g, "dst", dst)
+    x, rop = _host(tensor, "reduce"), _check_op(op)
+    dst = _check_rank(g, "dst", dst, group_dst)
 
     def combine(got):
         return {dst: [_combine(rop, _firsts(got))]}
@@ -284,12 +295,13 @@ def reduce(tensor: TensorLike, dst: int = 0, op: ReduceOp = ReduceOp.SUM, group:
     return g.run(exchange, async_op, [tensor])
 
 
-def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
-           group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
+def gather(tensor: TensorLike, gather_list: list | None = None, dst: int | None = None,
+           group: Group = None, async_op: bool = False,
+           group_dst: int | None = None) -> Work | None:  # fmt: skip
     """Rank ``dst``'s ``gather_list[k]`` := rank k's ``tensor`` (give gather_list on dst only)."""
     if (g := resolve(group, "gather")) is None:
         return None
-    x, dst = _host(tensor, "gather"), _check_rank(g, "dst", dst)
+    x, dst = _host(tensor, "gather"), _check_rank(g, "dst", dst, group_dst, default=0)
     if g.rank() == dst:
         error = _list_problem(gather_list, x, g.size(), "gather_list")
     else:
@@ -305,12 +317,14 @@ def gather(tensor: TensorLike, gather_list: list | None = None, dst: int = 0,
     return g.run(exchange, async_op, gather_list or [])
 
 
-def scatter(tensor: TensorLike, scatter_list: list | None = None, src: int = 0,
-            group: Group = None, async_op: bool = False) -> Work | None:  # fmt: skip
+def scatter(tensor: TensorLike, scatter_list: list | None = None, src: int | None = None,
+            group: Group = None, async_op: bool = False,
+            group_src: int | None = None) -> Work | None:  # fmt: skip
     """Rank k's ``tensor`` := rank ``src``'s ``scatter_list[k]`` (give scatter_list on src only)."""
     if (g := resolve(group, "scatter")) is None:
         return None
-    x, src, me = _host(tensor, "scatter"), _check_rank(g, "src", src), g.rank()
+    x, me = _host(tensor, "scatter"), g.rank()
+    src = _check_rank(g, "src", src, group_src, default=0)
     pieces, error = [], ""
     if me == src:
         error = _list_problem(scatter_list, x, g.size(), "scatter_list")

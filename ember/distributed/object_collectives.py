@@ -81,13 +81,13 @@ def all_gather_object(object_list: list, obj, group: Group = None) -> None:
     return None
 
 
-def gather_object(obj, object_gather_list: list | None = None, dst: int = 0,
-                  group: Group = None) -> None:  # fmt: skip
+def gather_object(obj, object_gather_list: list | None = None, dst: int | None = None,
+                  group: Group = None, group_dst: int | None = None) -> None:  # fmt: skip
     """Rank ``dst``'s ``object_gather_list[k]`` := rank k's ``obj`` (give the list on dst
     only, world_size long)."""
     if (g := resolve(group, "gather_object")) is None:
         return None
-    dst = _check_rank(g, "dst", dst)
+    dst = _check_rank(g, "dst", dst, group_dst, default=0)
     data, error, refusal = _encoded(obj, "obj")
     if not error and g.rank() == dst:
         error = _list_problem(object_gather_list, g.size(), "object_gather_list")
@@ -109,14 +109,14 @@ def gather_object(obj, object_gather_list: list | None = None, dst: int = 0,
     return None
 
 
-def broadcast_object_list(object_list: list, src: int = 0, group: Group = None,
-                          device=None) -> None:  # fmt: skip
+def broadcast_object_list(object_list: list, src: int | None = None, group: Group = None,
+                          device=None, group_src: int | None = None) -> None:  # fmt: skip
     """Every rank's ``object_list`` := rank ``src``'s, entry by entry (the lists must be of one
     length on every rank; on src it is left as it is). ``device`` is accepted for torch's
     signature: the objects travel through the host either way."""
     if (g := resolve(group, "broadcast_object_list")) is None:
         return None
-    src, me = _check_rank(g, "src", src), g.rank()
+    src, me = _check_rank(g, "src", src, group_src, default=0), g.rank()
     data, error, refusal = _NOTHING, "", None
     if not isinstance(object_list, list):
         error = f"object_list must be a list, got a {type(object_list).__name__}"
@@ -150,12 +150,13 @@ def broadcast_object_list(object_list: list, src: int = 0, group: Group = None,
 
 
 def scatter_object_list(scatter_object_output_list: list, scatter_object_input_list=None,
-                        src: int = 0, group: Group = None) -> None:  # fmt: skip
+                        src: int | None = None, group: Group = None,
+                        group_src: int | None = None) -> None:  # fmt: skip
     """Rank k's ``scatter_object_output_list[0]`` := rank ``src``'s
     ``scatter_object_input_list[k]`` (the input list counts on src only, world_size long)."""
     if (g := resolve(group, "scatter_object_list")) is None:
         return None
-    src, me, size = _check_rank(g, "src", src), g.rank(), g.size()
+    src, me, size = _check_rank(g, "src", src, group_src, default=0), g.rank(), g.size()
     pieces, error, refusal = [], "", None
     out = scatter_object_output_list
     if not isinstance(out, list) or not out:

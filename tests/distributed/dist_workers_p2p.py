@@ -223,6 +223,24 @@ def subgroups(rank: int, world: int, out: dict, info: dict) -> None:
             got = np.zeros(2)
             info["p2p_from"] = dist.recv(got, group=g123)
             out["p2p"] = got
+        # the same by ranks within the group (torch's group_src / group_dst): k ↔ global k + 1
+        b = data(rank, 3)
+        dist.broadcast(b, group=g123, group_src=2)  # global 3
+        r = data(rank, 3)
+        dist.reduce(r, group=g123, group_dst=0)  # global 1
+        out["g_bcast"], out["g_reduce"] = b, r
+        if rank == 2:
+            dist.send(np.full(2, 2.0), group=g123, group_dst=0)
+        if rank == 1:
+            got = np.zeros(2)
+            info["g_p2p_from"] = dist.recv(got, group=g123, group_src=1)
+            out["g_p2p"] = got
+        listed = [{"from": rank}]
+        dist.broadcast_object_list(listed, group=g123, group_src=1)  # global 2
+        info["g_object"] = listed[0]
+        _attempt(messages, "both", lambda: dist.broadcast(b, 1, group=g123, group_src=0))
+        _attempt(messages, "neither", lambda: dist.broadcast(b, group=g123))
+        _attempt(messages, "group_src", lambda: dist.broadcast(b, group=g123, group_src=3))
         dist.barrier(group=g123)
     if rank == 2:  # a group of one: no messages
         solo = data(rank, 2)

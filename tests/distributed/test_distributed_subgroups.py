@@ -78,6 +78,24 @@ def test_every_collective_on_a_group_of_three_with_global_ranks(ranks):
     np.testing.assert_array_equal(arrays[1]["p2p"], [3.0, 3.0])
 
 
+def test_ranks_within_the_group_as_group_src_and_group_dst(ranks):
+    """torch's group_src / group_dst: ranks within the group, for broadcast, reduce, send/recv
+    and the object collectives; giving both a global and a group rank, or neither where torch
+    needs one, or a group rank out of range, is a ValueError on every rank."""
+    arrays, infos = ranks
+    for r in G123:
+        np.testing.assert_array_equal(arrays[r]["g_bcast"], data(3, 3))
+        want = sum(data(q, 3) for q in G123) if r == 1 else data(r, 3)
+        np.testing.assert_array_equal(arrays[r]["g_reduce"], want)
+        assert infos[r]["g_object"] == {"from": 2}
+        messages = infos[r]["messages"]
+        assert messages["both"] == "ValueError: src=1 and group_src=0: give one, not both"
+        assert messages["neither"].startswith("ValueError: give src (a global rank)")
+        assert messages["group_src"] == "ValueError: group_src=3: expected a rank in 0 … 2"
+    assert infos[1]["g_p2p_from"] == 2
+    np.testing.assert_array_equal(arrays[1]["g_p2p"], [2.0, 2.0])
+
+
 def test_group_of_one_group_of_all_and_the_default_group_after(ranks):
     arrays, infos = ranks
     np.testing.assert_array_equal(arrays[2]["solo"], data(2, 2))
