@@ -90,6 +90,7 @@ float = float32  # noqa: A001
 double = float64
 complex64 = cfloat = backend.xp.complex64
 complex128 = cdouble = backend.xp.complex128
+orgqr = linalg.householder_product  # torch.orgqr: Q = H₁⋯H_k from geqrf's (A, tau)
 
 __version__ = "0.1.0"
 

@@ -8,7 +8,10 @@ matrix_power, multi_dot and vecdot, compositions of differentiable ops.
     norms          vector_norm, matrix_norm, norm, cond, matrix_rank, svdvals
     solvers        det, slogdet, inv, solve, solve_triangular, lstsq, pinv
     products       matrix_power, matrix_exp, multi_dot, vecdot, matmul
-    factorizations cholesky, qr, eigh, eigvalsh, svd
+    factorizations cholesky, qr, eigh, eigvalsh, svd, eig, eigvals (A·V = V·diag(λ)),
+                   lu_factor, lu_factor_ex, lu (A = P·L·U), lu_solve
+    with info      inv_ex, cholesky_ex, solve_ex (no raise unless check_errors)
+    arrays         cross, diagonal, vander, tensorinv, tensorsolve, householder_product
 
 Errors follow torch: RuntimeError for bad shapes and dtypes (the message names the shape) and
 :class:`LinAlgError`, a RuntimeError, for a singular or non-positive-definite matrix.
@@ -19,6 +22,10 @@ eigh and svd), see ember/ops/linalg_more.py and linalg_decomp.py.
 
 from ..ops.linalg_more import LinAlgError
 from .decompositions import EighResult, QRResult, SVDResult, cholesky, eigh, eigvalsh, qr, svd
+from .eig import EigResult, eig, eigvals
+from .ex import CholeskyExResult, InvExResult, SolveExResult, cholesky_ex, inv_ex, solve_ex
+from .lu import LUFactorExResult, LUFactorResult, LUResult, lu, lu_factor, lu_factor_ex, lu_solve
+from .misc import cross, diagonal, householder_product, tensorinv, tensorsolve, vander
 from .norms import cond, matrix_norm, matrix_rank, norm, svdvals, vector_norm
 from .solvers import (
     LstsqResult,
@@ -62,6 +69,28 @@ __all__ = [
     "svdvals",
     "vecdot",
     "vector_norm",
+    "eig",
+    "eigvals",
+    "lu",
+    "lu_factor",
+    "lu_factor_ex",
+    "lu_solve",
+    "inv_ex",
+    "cholesky_ex",
+    "solve_ex",
+    "cross",
+    "diagonal",
+    "vander",
+    "tensorinv",
+    "tensorsolve",
+    "householder_product",
+    "EigResult",
+    "LUFactorResult",
+    "LUFactorExResult",
+    "LUResult",
+    "InvExResult",
+    "CholeskyExResult",
+    "SolveExResult",
     "EighResult",
     "LstsqResult",
     "QRResult",

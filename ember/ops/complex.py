@@ -44,6 +44,7 @@ from . import index_more as IM
 from . import index_put as IP
 from . import linalg as L
 from . import linalg_decomp as LD
+from . import linalg_eig as LE
 from . import linalg_funcs as LF
 from . import linalg_more as LM
 from . import reduce as R
@@ -214,7 +215,8 @@ OWN = {Real: None, Imag: None, Conj: None, Angle: None, Complex: None, ViewAsRea
        # the phase invariance of eigenvectors and singular vectors as torch does
        LM.SlogDet: None, LM.Cholesky: None, LM.Pinv: None, LM.Lstsq: None, LD.Eigh: None,
        LD.EigvalsH: None, LD.Svd: None, LD.SvdVals: None, LD.Qr: None,
-       LD.NegativePNorm: None}  # fmt: skip
+       LD.NegativePNorm: None,
+       LE.Eig: None, LE.Eigvals: None}  # fmt: skip
 
 
 def register_own(cls, rule=None) -> None:
@@ -232,8 +234,8 @@ def unsupported(fn) -> TypeError:
         " logsumexp/logcumsumexp/logaddexp, matmul/linear/einsum, pow,"
         " conv1d/conv2d/conv3d/conv_transpose1d/2d, shape ops, indexing,"
         " gather/scatter/scatter_reduce/index_*, ember.fft and stft/istft, ember.linalg's"
-        " inv/solve/det/slogdet/cholesky/qr/eigh/svd/pinv/lstsq/matrix_exp/norms; compute this step"
-        " on real and imaginary parts (z.real, z.imag) or detach it"
+        " inv/solve/det/slogdet/cholesky/qr/eig/eigh/svd/pinv/lstsq/lu/matrix_exp/norms; compute"
+        " this step on real and imaginary parts (z.real, z.imag) or detach it"
     )
 
 
