@@ -28,6 +28,7 @@ from . import (
     tensor_linalg_methods,
     tensor_methods,
     tensor_misc,
+    tensor_rounding,
     tensor_scatter_more,
     tensor_shape_more,
     tensor_special_linalg,
@@ -64,7 +65,7 @@ from .tensor_index_shape import IndexShapeTensorMethods
 from .tensor_inplace import InplaceTensorMethods
 from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
-from .tensor_misc import MiscTensorMethods, get_grad, set_grad
+from .tensor_misc import MiscTensorMethods, get_grad, set_grad, to_arguments  # noqa: F401
 from .tensor_scatter_more import ScatterMoreTensorMethods
 from .tensor_shape_more import ShapeMoreTensorMethods
 from .tensor_special_linalg import SpecialLinalgTensorMethods
@@ -340,39 +341,8 @@ class Tensor(
             return apply(S.Astype, self.array, dtype=dtype)
         return Tensor(self.array.astype(dtype))
 
-    def float(self) -> Tensor:
-        return self.astype(xp.float32)
-
-    def double(self) -> Tensor:
-        return self.astype(xp.float64)
-
-    def long(self) -> Tensor:
-        return self.astype(xp.int64)
-
     def clone(self) -> Tensor:
         return apply(S.Copy, self)
-
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
-        """torch's ``x.to(device)``, ``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``;
-        ``non_blocking`` is accepted and means nothing on the host."""
-        dtype = to_arguments(args, dtype, device)
-        out = self if dtype is None else self.astype(dtype)
-        return out.clone() if copy and out is self else out
-
-
-def to_arguments(args, dtype=None, device=None):
-    """The dtype asked for by torch's ``.to(*args, dtype=, device=)`` (None: keep it), once the
-    device named there is checked: a device name or object, a dtype, or a tensor (its dtype)."""
-    for a in args:
-        if isinstance(a, Tensor):
-            dtype = a.dtype
-        elif isinstance(a, (str, backend.device)):
-            device = a
-        else:
-            dtype = a
-    if device is not None:  # "cpu" is where everything lives
-        backend.check_device(device)
-    return dtype
 
 
 # The mixins build their results with these three (tensor_autograd with _wrap too). Their
@@ -382,6 +352,7 @@ def to_arguments(args, dtype=None, device=None):
 # lookup or call per op.
 for _mixin_module in (
     tensor_methods,
+    tensor_rounding,
     tensor_torch,
     tensor_torch_arith,
     tensor_torch_logic,

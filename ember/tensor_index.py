@@ -20,7 +20,9 @@ from .backend import xp
 from .function import observers
 from .ops import argindex as AI
 from .ops import index as I
+from .ops import rounding as RO
 from .ops import scan as C
+from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -142,6 +144,12 @@ class IndexTensorMethods:
 
     def nonzero(self, as_tuple=False):
         """Indices of the nonzero elements: (n, ndim) int64, or one 1-D tensor per dim."""
+        if observers and self.ndim:  # an op (ops/rounding.py) that the ONNX tracer sees
+            n = apply(RO.Nonzero, self.array)  # its columns through GetItem, which the tracer sees
+            if not as_tuple:
+                return n
+            cols = range(self.ndim)
+            return tuple(apply(S.GetItem, n.array, index=(slice(None), k)) for k in cols)
         where = xp.nonzero(self.array)
         if as_tuple:
             return tuple(Tensor(w.astype(xp.int64)) for w in where)

@@ -1,4 +1,5 @@
-"""torch's remaining Tensor conveniences: memory and layout queries (stride, nbytes …),
+"""torch's remaining Tensor conveniences: the casts float/double/long and ``.to``, memory and
+layout queries (stride, nbytes …),
 sampling methods, the conjugate-transpose family for real tensors, and the hooks that fire after
 a leaf's gradient is accumulated.
 
@@ -71,10 +72,42 @@ name_of_dtype = {
 }
 
 
+def to_arguments(args, dtype=None, device=None):
+    """The dtype asked for by torch's ``.to(*args, dtype=, device=)`` (None: keep it), once the
+    device named there is checked: a device name or object, a dtype, or a tensor (its dtype)."""
+    for a in args:
+        if isinstance(a, Tensor):
+            dtype = a.dtype
+        elif isinstance(a, (str, backend.device)):
+            device = a
+        else:
+            dtype = a
+    if device is not None:  # "cpu" is where everything lives
+        backend.check_device(device)
+    return dtype
+
+
 class MiscTensorMethods:
     """torch's remaining Tensor conveniences; see the module docstring."""
 
     __slots__ = ()
+
+    # ------------------------------------------------------------ casts and .to
+    def float(self) -> Tensor:
+        return self.astype(xp.float32)
+
+    def double(self) -> Tensor:
+        return self.astype(xp.float64)
+
+    def long(self) -> Tensor:
+        return self.astype(xp.int64)
+
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
+        """torch's ``x.to(device)``, ``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``;
+        ``non_blocking`` is accepted and means nothing on the host."""
+        dtype = to_arguments(args, dtype, device)
+        out = self if dtype is None else self.astype(dtype)
+        return out.clone() if copy and out is self else out
 
     # ------------------------------------------------------------ sampling
     def bernoulli(self, p=None, *, generator=None) -> Tensor:

@@ -20,12 +20,11 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .backend import xp
-from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops.complex_refuse import PARTS, refuse_complex, refuse_mixed
+from .ops.complex_refuse import refuse_mixed
 from .tensor_methods import _shape_arg, _t
-from .tensor_torch_logic import TorchLogicMethods
+from .tensor_rounding import RoundingTensorMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -38,21 +37,13 @@ _TYPE_NAMES = dict(
     )
 )
 _DTYPE_OF_NAME = {f"{v}Tensor": k for k, v in _TYPE_NAMES.items()}
-_FALSE = xp.zeros((), dtype=bool)
 
 
 def _dims(dims) -> tuple:
     return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
-def _rounded(t, name: str, f) -> Tensor:
-    """f(t) with gradient 0. torch rounds integers to themselves, in their own dtype (NumPy's
-    floor makes float64), and refuses complex numbers (NotImplementedError, as its kernels)."""
-    refuse_complex(t.array, name, NotImplementedError, PARTS)
-    return t._constant(f(t.array) if t.array.dtype.kind == "f" else t.array.copy())
-
-
-class TorchTensorMethods(TorchLogicMethods):
+class TorchTensorMethods(RoundingTensorMethods):
     """PyTorch's Tensor conveniences composed from existing ops; see the module docstring."""
 
     __slots__ = ()
@@ -351,40 +342,6 @@ class TorchTensorMethods(TorchLogicMethods):
         """self + weight·(end - self); complex beside real tensors is refused, as torch."""
         refuse_mixed("lerp", self, end=end, weight=weight if getattr(weight, "ndim", 0) else None)
         return self + weight * (end - self)
-
-    def _constant(self, value) -> Tensor:
-        """``value`` with gradient 0 to self: Where(False, self, value) is value in the forward
-        (no 0·inf = nan) and sends exactly 0 back, as torch's derivative of step functions."""
-        out = Tensor(value)
-        if self.requires_grad and is_grad_enabled():
-            return apply(E.Where, self, out, cond=_FALSE)
-        return out
-
-    def sign(self) -> Tensor:
-        """-1, 0 or 1 (gradient 0); complex input is refused as torch does (use sgn)."""
-        refuse_complex(self.array, "sign", NotImplementedError, "use sgn(z) = z/|z| instead")
-        return self._constant(xp.sign(self.array))
-
-    def round(self, decimals: int = 0) -> Tensor:
-        """Round half to even, to ``decimals`` places (gradient 0)."""
-        return _rounded(self, "round", lambda a: xp.round(a, decimals))
-
-    def floor(self) -> Tensor:
-        """Largest integer ≤ self (gradient 0)."""
-        return _rounded(self, "floor", xp.floor)
-
-    def ceil(self) -> Tensor:
-        """Smallest integer ≥ self (gradient 0)."""
-        return _rounded(self, "ceil", xp.ceil)
-
-    def trunc(self) -> Tensor:
-        """Round toward zero (gradient 0)."""
-        return _rounded(self, "trunc", xp.trunc)
-
-    def frac(self) -> Tensor:
-        """self - trunc(self) (gradient 1)."""
-        refuse_complex(self.array, "frac", NotImplementedError, PARTS)
-        return self - self.trunc()
 
     def masked_fill(self, mask, value) -> Tensor:
         """``value`` where ``mask`` is True, else self (value may be a 0-d tensor)."""

@@ -19,6 +19,7 @@ from . import backend
 from .backend import xp
 from .function import observers
 from .ops import compare as CO
+from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
@@ -115,10 +116,14 @@ class TorchLogicMethods(TorchArithMethods):
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every element (along ``dim``) is nonzero."""
+        if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
+            return apply(RO.All, self.array, dim=dim, keepdim=keepdim)
         return Tensor(xp.all(self.array, axis=dim, keepdims=keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether some element (along ``dim``) is nonzero."""
+        if observers:
+            return apply(RO.Any, self.array, dim=dim, keepdim=keepdim)
         return Tensor(xp.any(self.array, axis=dim, keepdims=keepdim))
 
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> bool:

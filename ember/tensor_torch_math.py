@@ -24,6 +24,7 @@ from .ops import compare as CO
 from .ops import complex as C
 from .ops import elementwise as E
 from .ops import elementwise_more as M
+from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .tensor_methods import _floating, _for_scalar, _promoted, _t
 from .tensor_torch_reduce import TorchReduceMethods
@@ -233,6 +234,9 @@ class TorchMathMethods(TorchReduceMethods):
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> Tensor:
         """|self − other| ≤ atol + rtol·|other| elementwise (infinities equal when equal)."""
+        if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
+            b = as_array(other)
+            return apply(RO.IsClose, self.array, b, rtol=rtol, atol=atol, equal_nan=equal_nan)
         return Tensor(xp.isclose(self.array, as_array(other), rtol, atol, equal_nan))
 
     def is_floating_point(self) -> bool:

@@ -18,9 +18,11 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import errstate, xp
+from .function import observers
 from .ops import elementwise as E
 from .ops import reduce as R
 from .ops import reduce_more as RM
+from .ops import rounding as RO
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
@@ -97,6 +99,8 @@ class TorchReduceMethods:
 
     def count_nonzero(self, dim=None) -> Tensor:
         """The number of nonzero elements over dim (int64)."""
+        if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
+            return apply(RO.CountNonzero, self.array, axis=_axes(dim))
         return Tensor(xp.asarray((self.array != 0).sum(axis=_axes(dim)), dtype=xp.int64))
 
     # ------------------------------------------------------------ scans

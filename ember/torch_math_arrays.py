@@ -10,7 +10,9 @@ helpers of ops/reduce_more.py. torch_math.py re-exports them all.
 from __future__ import annotations
 
 from .backend import xp
+from .function import observers
 from .ops import reduce_more as RM
+from .ops import rounding as RO
 from .ops import shape as S
 from .tensor import Tensor, apply, as_array
 from .torch_shape import _t
@@ -114,6 +116,8 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     if v.ndim and seq.ndim > 1 and seq.shape[:-1] != v.shape[:-1]:
         raise ValueError(f"searchsorted(): the leading dims of sorted_sequence {seq.shape} and"
                          f" values {v.shape} must match")  # fmt: skip
+    if observers and sorter is None:  # an op (ops/rounding.py) that the ONNX tracer sees
+        return apply(RO.SearchSorted, seq, v, right=right, out_int32=out_int32)
     order = None if sorter is None else as_array(sorter)
     out = RM.searchsorted_rows(seq, v, "right" if right else "left", order)
     return Tensor(xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64))

@@ -35,8 +35,10 @@ from __future__ import annotations
 import warnings
 
 from ..backend import xp
+from ..function import observers
 from ..ops import activations as AO
 from ..ops import activations_piecewise as P
+from ..ops import rounding as RO
 from ..ops.complex_refuse import refuse_complex
 from ..ops.index import check_dim
 from ..promotion import default_float
@@ -283,6 +285,7 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     t = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot is only applicable to an integer index tensor, got {t.dtype}")
+    requested = num_classes
     if num_classes == -1:
         if t.size == 0:
             raise ValueError("one_hot: cannot infer the number of classes from an empty tensor")
@@ -295,6 +298,8 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
             raise ValueError(
                 f"one_hot: class values must be smaller than num_classes={num_classes}, found {hi}"
             )
+    if observers:  # an op (ops/rounding.py) that the ONNX tracer sees; −1 stays max + 1 there
+        return apply(RO.OneHot, t, num_classes=requested)
     out = (t[..., None] == xp.arange(num_classes)).astype(xp.int64)
     return Tensor(out)
 

@@ -5,16 +5,20 @@
 
 The model's forward runs on ``args`` while a tracer records every ember op and converts it to
 ONNX nodes (``trace``, ``ops_map``, ``ops_activations``, ``ops_nn``, ``ops_shape``,
-``ops_sort``, ``ops_logic``, ``ops_setitem``, ``rnn``, ``rnn_scan``); parameters and buffers
-become initializers under their ``state_dict`` names. Comparisons and logic written in the
-model's own code (``x > 0``, ``==``, ``~ & | ^``, ``logical_*``, ``isnan``/``isinf``) run as
-ops while the tracer watches, so a mask (for ``where``, ``masked_fill``, ``x * (x > 0)``,
-``x[mask]``, ``masked_select``) is computed in the graph; ``cumsum`` is CumSum, and in-place
-writes ``x[index] = v`` / ``index_put`` are a ScatterElements at the places the index
-addresses (slices, ints, Ellipsis, a mask, an integer array without repeats). Runs on resized
-inputs first tell which constants follow a dynamic axis (``sized``) and which would be wrongly
-baked in (``consistency``). The ``onnx`` package is imported only here, on the first export,
-so ``import ember`` never needs it.
+``ops_sort``, ``ops_logic``, ``ops_setitem``, ``ops_rounding``, ``rnn``, ``rnn_scan``);
+parameters and buffers become initializers under their ``state_dict`` names. Comparisons and
+logic written in the model's own code (``x > 0``, ``==``, ``~ & | ^``, ``logical_*``,
+``isnan``/``isinf``) run as ops while the tracer watches, so a mask (for ``where``,
+``masked_fill``, ``x * (x > 0)``, ``x[mask]``, ``masked_select``) is computed in the graph; so
+are rounding (``round``, ``floor``, ``ceil``, ``trunc``, ``frac``, ``sign``: Round, Floor,
+Ceil, Sign), ``all`` / ``any`` / ``count_nonzero`` (ReduceSum), ``isclose``, ``nonzero`` /
+``argwhere`` (NonZero), ``one_hot`` and ``bucketize`` / ``searchsorted`` (``ops_rounding``).
+``cumsum`` is CumSum, and in-place writes ``x[index] = v`` / ``index_put`` are a
+ScatterElements at the places the index addresses (slices, ints, Ellipsis, a mask, an integer
+array without repeats). Runs on resized inputs first tell which constants follow a dynamic axis
+(``sized``) and which would be wrongly baked in (``consistency``), an output that no op
+produced included. ONNX has no SVD operator: ``svd`` is refused. The ``onnx`` package is
+imported only here, on the first export, so ``import ember`` never needs it.
 """
 
 from __future__ import annotations
@@ -50,7 +54,7 @@ def _import_onnx():
 
 def supported_ops() -> list[str]:
     """The ember ops (Function class names) that ``export`` can convert (the comparisons and
-    logic of ops/compare.py among them)."""
+    logic of ops/compare.py and the rounding ops of ops/rounding.py among them)."""
     from .trace import supported_ops as ops
 
     return ops()

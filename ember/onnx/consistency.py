@@ -1,8 +1,8 @@
 """The export's probe runs: are the graph's constants really constant?
 
 Values computed outside ember's ops (``.numpy()`` round trips, methods that work on the array
-outside ``apply``: ``round``, ``sign``) reach the ops as plain arrays, and the exporter would
-bake them into the graph as constants;
+outside ``apply``: ``signbit``, ``bucketize``) reach the ops as plain arrays, and the exporter
+would bake them into the graph as constants;
 so would arrays a forward builds from a size (``zeros(batch, ...)``, a mask sliced to the
 sequence length) and slice bounds read off a size. The model therefore runs, before the traced
 run, on inputs with other values and other sizes along the dynamic axes (twice, at two other
@@ -10,7 +10,9 @@ sizes, when there are dynamic axes): a constant whose size follows an axis is co
 graph where ``sized`` recognises its form; any other "constant" that changes was computed
 from the inputs, and the export refuses it rather than write a graph that is wrong for other
 inputs. Comparisons and logic (``x > 0``, ``~m & k``, ``isnan``) are ops (ops/compare.py)
-while an observer watches, so a mask computed in the model's code is computed in the graph.
+while an observer watches, so a mask computed in the model's code is computed in the graph;
+so are rounding, sign, all/any, isclose, nonzero and one_hot (ops/rounding.py). An output
+that no op produced is compared with the probe runs' (``trace._check_outputs``).
 """
 
 from __future__ import annotations

@@ -20,6 +20,9 @@ import sys
 import threading
 import warnings
 
+import numpy as np
+
+from ..backend import to_numpy
 from ..function import enable_grad, no_grad, observers
 from ..tensor import Tensor
 from .consistency import SLICED, ConstantLog, Prober, compare, perturbed
@@ -27,6 +30,7 @@ from .ops_activations import ACTIVATION_CONVERTERS
 from .ops_logic import LOGIC_CONVERTERS
 from .ops_map import CONVERTERS, Op
 from .ops_nn import NN_CONVERTERS
+from .ops_rounding import ROUNDING_CONVERTERS
 from .ops_setitem import SETITEM_CONVERTERS
 from .ops_shape import SHAPE_CONVERTERS, slice_bounds
 from .ops_sort import SORT_CONVERTERS
@@ -36,6 +40,7 @@ from .sized import Dim, SizedConstants
 ALL_CONVERTERS = {
     **CONVERTERS, **ACTIVATION_CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS,
     **RNN_CONVERTERS, **SORT_CONVERTERS, **LOGIC_CONVERTERS, **SETITEM_CONVERTERS,
+    **ROUNDING_CONVERTERS,
 }  # fmt: skip
 
 
@@ -125,18 +130,18 @@ def _run(model, observer, args, kwargs):
 
 def _probe(model, graph, args, kwargs, resize, sizes=None):
     """One run on perturbed inputs (other sizes along the dynamic axes), fingerprinting the
-    constants; returns its log and its input arrays."""
+    constants; returns its log, its input arrays and its output's arrays."""
     args2, kwargs2 = perturbed((args, kwargs), resize, sizes)
     probed = [t.array for t in flatten((args2, kwargs2))]
     log = ConstantLog({id(a) for a in probed}, graph.param_names, keep_arrays=True)
     try:
-        _run(model, Prober(log), args2, kwargs2)
+        out = _run(model, Prober(log), args2, kwargs2)
     except Exception as e:  # the model refuses other sizes: the graph would not take them either
         raise ValueError(
             "ember.onnx.export: the model failed on inputs resized along the dynamic axes "
             f"({type(e).__name__}: {e}); it cannot be exported with those axes dynamic"
         ) from e
-    return log, probed
+    return log, probed, [t.array for t in flatten(out)]
 
 
 def _third_size(n: int) -> int:
@@ -150,15 +155,16 @@ def run_traced(model, graph, args: tuple, kwargs: dict, resize: dict[int, list[i
     computes in the graph the constants whose size changed (``sized``) and refuses the other
     constants that changed; returns the traced run's output."""
     inputs = [t.array for t in flatten((args, kwargs))]
-    second, probed = _probe(model, graph, args, kwargs, resize)
-    probes, sizes = [second], [probed]
+    second, probed, outs = _probe(model, graph, args, kwargs, resize)
+    probes, sizes, probe_outs = [second], [probed], [outs]
     if any(resize.values()):
         third = {
             (k, ax): _third_size(inputs[k].shape[ax]) for k, axes in resize.items() for ax in axes
         }
-        log, arrays = _probe(model, graph, args, kwargs, resize, third)
+        log, arrays, outs = _probe(model, graph, args, kwargs, resize, third)
         probes.append(log)
         sizes.append(arrays)
+        probe_outs.append(outs)
     labels = labels or {}
     dims = [
         Dim(k, ax, inputs[k].shape[ax], [p[k].shape[ax] for p in sizes],
@@ -172,9 +178,32 @@ def run_traced(model, graph, args: tuple, kwargs: dict, resize: dict[int, list[i
     out = _run(model, tracer, args, kwargs)
     for log in probes:
         compare(first, log, tracer.sized.handled)
+    _check_outputs(graph, out, probe_outs)
     if tracer.sized.caps:
         _warn_caps(model, args, kwargs, tracer.sized.caps)
     return out
+
+
+def _check_outputs(graph, out, probe_outs) -> None:
+    """An output that no traced op produced (nor an input or a parameter) would be written as
+    a constant: refused when the probe runs gave another one (it was computed from the inputs
+    outside ember's ops), which no op reading it would otherwise have caught."""
+    for k, t in enumerate(flatten(out)):
+        a = t.array
+        if id(a) in graph.names or id(a) in graph.param_names:
+            continue
+        for other in probe_outs:
+            b = other[k] if k < len(other) else None
+            same = b is not None and a.shape == b.shape and a.dtype == b.dtype
+            if not (
+                same and np.array_equal(to_numpy(a), to_numpy(b), equal_nan=a.dtype.kind in "fc")
+            ):
+                raise NotImplementedError(
+                    f"ember.onnx.export: output {k} (shape {tuple(a.shape)}) was computed from the "
+                    "inputs outside ember's ops (a Tensor method that works on the array directly, "
+                    "or a .numpy() round trip), so the graph would hold the traced input's value "
+                    "as a constant"
+                )
 
 
 def _warn_caps(model, args, kwargs, caps) -> None:

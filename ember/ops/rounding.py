@@ -1,0 +1,164 @@
+"""Rounding, sign, truth reductions, closeness, nonzero indices and one-hot codes as ops.
+
+    round(x, d)       y = rint(x·10ᵈ)/10ᵈ (d ≥ 0), rint(x/10⁻ᵈ)·10⁻ᵈ (d < 0): half to even
+    floor, ceil       y = ⌊x⌋, ⌈x⌉
+    trunc             y = ⌊x⌋ for x ≥ 0, ⌈x⌉ for x < 0
+    sign              y = (x > 0) − (x < 0)  (0 at NaN, as torch)
+    all, any          y = ∧ / ∨ of (x ≠ 0) over dim
+    count_nonzero     y = Σ (x ≠ 0) over dim (int64)
+    isclose           y = |a − b| ≤ atol + rtol·|b| ∧ b finite, ∨ a = b, ∨ both NaN (equal_nan)
+    nonzero           the (n, ndim) int64 indices of the nonzero elements
+    one_hot           y[..., c] = (x = c) (int64)
+    searchsorted      y = #{j: s_j < v} (right: s_j ≤ v) along s's last dim; bucketize too
+
+The step functions have gradient 0 everywhere (torch's derivative of round, floor, ceil, trunc
+and sign), so their backward sends zeros; the others are never recorded (a bool or integer
+result). They are ops so that the observers of ``function.observers`` see a value a model
+computes from its input with them: the ONNX exporter writes them as Round / Floor / Ceil /
+Sign / ReduceSum / NonZero … nodes (onnx/ops_rounding.py) rather than baking the traced
+input's values into the graph. The Tensor methods run them through ``apply`` only while an
+observer is present and compute the same arrays directly otherwise (the functions below), so
+the eager path costs what it did.
+"""
+
+from __future__ import annotations
+
+from ..backend import get_array_module, xp
+from ..function import Function
+from .reduce_more import searchsorted_rows
+
+
+def round_array(x, decimals: int = 0):
+    """x rounded half to even to ``decimals`` places (an integer array: a copy, as torch)."""
+    if x.dtype.kind != "f":
+        return x.copy()
+    return get_array_module(x).round(x, decimals)
+
+
+def sign_array(x):
+    """−1, 0 or 1 in x's dtype; 0 at NaN (torch's (x > 0) − (x < 0); NumPy's sign gives NaN);
+    a bool array is its own sign."""
+    xp = get_array_module(x)
+    if x.dtype.kind == "b":
+        return x.copy()
+    s = xp.asarray(xp.sign(x))  # an array for a 0-d x too (NumPy returns a scalar there)
+    if x.dtype.kind == "f":  # (copyto: the cheapest of the NaN fixes, ~1 µs on a small array)
+        xp.copyto(s, 0, where=xp.isnan(s))
+    return s
+
+
+class _Step(Function):
+    """y = fn(x) elementwise, ∂y/∂x = 0: the gradient sent back is zeros."""
+
+    fn = None  # the array function, set by each subclass
+
+    def forward(self, x):
+        return type(self).fn(x)
+
+    def backward(self, gy):
+        return (get_array_module(gy).zeros_like(gy),)
+
+
+def _kept_integers(f):
+    """f on floating arrays; an integer array rounds to a copy of itself, in its own dtype."""
+
+    def fn(x):
+        return f(x) if x.dtype.kind == "f" else x.copy()
+
+    return fn
+
+
+def _step(name: str, fn, doc: str) -> type:
+    return type(name, (_Step,), {"fn": staticmethod(fn), "__doc__": doc})
+
+
+class Round(_Step):
+    """y = x rounded half to even to ``decimals`` places; gradient 0."""
+
+    def forward(self, x, decimals=0):
+        return round_array(x, decimals)
+
+
+Floor = _step("Floor", _kept_integers(xp.floor), "y = ⌊x⌋; gradient 0.")
+Ceil = _step("Ceil", _kept_integers(xp.ceil), "y = ⌈x⌉; gradient 0.")
+Trunc = _step("Trunc", _kept_integers(xp.trunc), "y = x rounded toward 0; gradient 0.")
+Sign = _step("Sign", sign_array, "y = (x > 0) − (x < 0), 0 at NaN; gradient 0.")
+
+
+class _NoGrad(Function):
+    """A bool or integer result: never recorded."""
+
+    def backward(self, *gy):  # pragma: no cover - never recorded
+        return (None,) * len(self.needs_input_grad)
+
+
+def _axes(dim):
+    return tuple(dim) if isinstance(dim, list) else dim
+
+
+class All(_NoGrad):
+    """y = ∧ (x ≠ 0) over ``dim`` (None: every element) (bool)."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        return get_array_module(x).all(x, axis=_axes(dim), keepdims=keepdim)
+
+
+class Any(_NoGrad):
+    """y = ∨ (x ≠ 0) over ``dim`` (None: every element) (bool)."""
+
+    def forward(self, x, dim=None, keepdim=False):
+        return get_array_module(x).any(x, axis=_axes(dim), keepdims=keepdim)
+
+
+def count_nonzero_array(x, axis):
+    """Σ (x ≠ 0) over ``axis`` (None: every element) as int64."""
+    xp = get_array_module(x)
+    return xp.asarray((x != 0).sum(axis=axis), dtype=xp.int64)
+
+
+class CountNonzero(_NoGrad):
+    """y = Σ (x ≠ 0) over ``axis`` (int64)."""
+
+    def forward(self, x, axis=None):
+        return count_nonzero_array(x, axis)
+
+
+class IsClose(_NoGrad):
+    """y = |a − b| ≤ atol + rtol·|b| (b finite), or a = b, or both NaN with ``equal_nan``."""
+
+    def forward(self, a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+        return get_array_module(a).isclose(a, b, rtol, atol, equal_nan)
+
+
+def nonzero_array(x):
+    """The indices of x's nonzero elements, one row each: (n, ndim) int64."""
+    xp = get_array_module(x)
+    return xp.stack(xp.nonzero(x), axis=1).astype(xp.int64).reshape(-1, x.ndim)
+
+
+class Nonzero(_NoGrad):
+    """The (n, ndim) int64 indices of x's nonzero elements, in row-major order."""
+
+    def forward(self, x):
+        return nonzero_array(x)
+
+
+class OneHot(_NoGrad):
+    """y[..., c] = (x = c) for c < ``num_classes`` (int64; −1: max(x) + 1 classes); x holds
+    checked class indices."""
+
+    def forward(self, x, num_classes=-1):
+        xp = get_array_module(x)
+        n = int(x.max()) + 1 if num_classes == -1 else num_classes
+        return (x[..., None] == xp.arange(n)).astype(xp.int64)
+
+
+class SearchSorted(_NoGrad):
+    """i = the number of seq entries < v (right: ≤ v) along seq's last dim, NaN counting as
+    the largest value (NumPy's order): torch.searchsorted and torch.bucketize (int64, or int32
+    with ``out_int32``)."""
+
+    def forward(self, seq, v, right=False, out_int32=False):
+        xp = get_array_module(seq)
+        out = searchsorted_rows(seq, v, "right" if right else "left")
+        return xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64)

@@ -1,0 +1,82 @@
+"""Rounding and sign as Tensor methods: round, floor, ceil, trunc, frac, sign.
+
+torch gives the step functions gradient 0 (they are recorded, and send zeros back), which
+``_constant`` reproduces: Where(False, self, value) is ``value`` in the forward and sends
+exactly 0 to self. While an observer watches (the ONNX tracer), each runs as its op of
+ops/rounding.py instead, recorded with the same zero gradient, so that a value a model rounds
+from its input is computed in the graph; otherwise the array is computed directly, as before.
+
+``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .function import is_grad_enabled, observers
+from .ops import elementwise as E
+from .ops import rounding as R
+from .ops.complex_refuse import PARTS, refuse_complex
+from .tensor_torch_logic import TorchLogicMethods
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply, as_array  # noqa: F401
+
+_FALSE = xp.zeros((), dtype=bool)
+
+
+def _rounded(t, name: str, cls, f) -> Tensor:
+    """f(t) with gradient 0 (the op ``cls`` while an observer watches). torch rounds integers
+    to themselves, in their own dtype (NumPy's floor makes float64), and refuses complex
+    numbers (NotImplementedError, as its kernels)."""
+    refuse_complex(t.array, name, NotImplementedError, PARTS)
+    if observers:  # the op, which the ONNX tracer sees; recorded with gradient 0
+        return apply(cls, t)
+    return t._constant(f(t.array) if t.array.dtype.kind == "f" else t.array.copy())
+
+
+class RoundingTensorMethods(TorchLogicMethods):
+    """round, floor, ceil, trunc, frac and sign, with torch's gradient 0 (frac: 1)."""
+
+    __slots__ = ()
+
+    def _constant(self, value) -> Tensor:
+        """``value`` with gradient 0 to self: Where(False, self, value) is value in the forward
+        (no 0·inf = nan) and sends exactly 0 back, as torch's derivative of step functions."""
+        out = Tensor(value)
+        if self.requires_grad and is_grad_enabled():
+            return apply(E.Where, self, out, cond=_FALSE)
+        return out
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 (0 at NaN, as torch; a bool tensor is its own sign) (gradient 0); complex
+        input is refused as torch does (use sgn)."""
+        refuse_complex(self.array, "sign", NotImplementedError, "use sgn(z) = z/|z| instead")
+        if observers:  # the op, which the ONNX tracer sees; recorded with gradient 0
+            return apply(R.Sign, self)
+        return self._constant(R.sign_array(self.array))
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """Round half to even, to ``decimals`` places (gradient 0)."""
+        refuse_complex(self.array, "round", NotImplementedError, PARTS)
+        if observers:
+            return apply(R.Round, self, decimals=decimals)
+        return self._constant(R.round_array(self.array, decimals))
+
+    def floor(self) -> Tensor:
+        """Largest integer ≤ self (gradient 0)."""
+        return _rounded(self, "floor", R.Floor, xp.floor)
+
+    def ceil(self) -> Tensor:
+        """Smallest integer ≥ self (gradient 0)."""
+        return _rounded(self, "ceil", R.Ceil, xp.ceil)
+
+    def trunc(self) -> Tensor:
+        """Round toward zero (gradient 0)."""
+        return _rounded(self, "trunc", R.Trunc, xp.trunc)
+
+    def frac(self) -> Tensor:
+        """self - trunc(self) (gradient 1)."""
+        refuse_complex(self.array, "frac", NotImplementedError, PARTS)
+        return self - self.trunc()
