@@ -10,6 +10,7 @@ matrix_power, multi_dot and vecdot, compositions of differentiable ops.
     products       matrix_power, matrix_exp, multi_dot, vecdot, matmul
     factorizations cholesky, qr, eigh, eigvalsh, svd, eig, eigvals (A·V = V·diag(λ)),
                    lu_factor, lu_factor_ex, lu (A = P·L·U), lu_solve
+                   ldl_factor, ldl_factor_ex (A = L·D·Lᵀ, Bunch–Kaufman), ldl_solve
     with info      inv_ex, cholesky_ex, solve_ex (no raise unless check_errors)
     arrays         cross, diagonal, vander, tensorinv, tensorsolve, householder_product
 
@@ -24,6 +25,7 @@ from ..ops.linalg_more import LinAlgError
 from .decompositions import EighResult, QRResult, SVDResult, cholesky, eigh, eigvalsh, qr, svd
 from .eig import EigResult, eig, eigvals
 from .ex import CholeskyExResult, InvExResult, SolveExResult, cholesky_ex, inv_ex, solve_ex
+from .ldl import LDLFactorExResult, LDLFactorResult, ldl_factor, ldl_factor_ex, ldl_solve
 from .lu import LUFactorExResult, LUFactorResult, LUResult, lu, lu_factor, lu_factor_ex, lu_solve
 from .misc import cross, diagonal, householder_product, tensorinv, tensorsolve, vander
 from .norms import cond, matrix_norm, matrix_rank, norm, svdvals, vector_norm
@@ -75,6 +77,9 @@ __all__ = [
     "lu_factor",
     "lu_factor_ex",
     "lu_solve",
+    "ldl_factor",
+    "ldl_factor_ex",
+    "ldl_solve",
     "inv_ex",
     "cholesky_ex",
     "solve_ex",
@@ -88,6 +93,8 @@ __all__ = [
     "LUFactorResult",
     "LUFactorExResult",
     "LUResult",
+    "LDLFactorResult",
+    "LDLFactorExResult",
     "InvExResult",
     "CholeskyExResult",
     "SolveExResult",
