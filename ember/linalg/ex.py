@@ -20,7 +20,7 @@ from collections import namedtuple
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops.linalg_funcs import LuFactor
-from ..ops.linalg_more import LinAlgError
+from ..ops.linalg_more import LinAlgError, cholesky_info
 from ..tensor import Tensor, apply
 from . import _common as C
 from .decompositions import cholesky
@@ -72,30 +72,7 @@ def inv_ex(A, *, check_errors=False) -> InvExResult:  # noqa: N803 - torch's nam
     return InvExResult(_masked(inv, A, info != 0, 2), Tensor(info))
 
 
-def _cholesky_info(a):
-    """potrf's info for each matrix of a (*, n, n): 0, or the order j of the first leading
-    minor that is not positive-definite (its Cholesky factorization fails)."""
-    batch, n = a.shape[:-2], a.shape[-1]
-    flat = a.reshape((-1, n, n))
-    info = xp.zeros(flat.shape[0], dtype=xp.int32)
-    try:  # the common case, all positive-definite: one batched factorization
-        xp.linalg.cholesky(flat)
-        return info.reshape(batch)
-    except xp.linalg.LinAlgError:
-        pass
-    for b in range(flat.shape[0]):
-        try:
-            xp.linalg.cholesky(flat[b])
-            continue
-        except xp.linalg.LinAlgError:
-            pass
-        for j in range(1, n + 1):  # the first leading minor whose factorization fails
-            try:
-                xp.linalg.cholesky(flat[b, :j, :j])
-            except xp.linalg.LinAlgError:
-                info[b] = j
-                break
-    return info.reshape(batch)
+_cholesky_info = cholesky_info
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False) -> CholeskyExResult:  # noqa: N803

@@ -9,9 +9,10 @@ import math
 
 from ..backend import xp
 from ..ops import shape as S
+from ..ops.linalg_more import Inv
 from ..promotion import torch_dtype_name
 from ..tensor import Tensor, apply
-from .solvers import inv, solve
+from .solvers import solve
 
 
 def _t(a) -> Tensor:
@@ -87,7 +88,7 @@ def tensorinv(A, ind=2) -> Tensor:  # noqa: N803
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
     A = _t(A)  # noqa: N806
     p, _ = _prod_check("ind", A.shape, ind)
-    return inv(A.reshape(p, p)).reshape(*(A.shape[ind:] + A.shape[:ind]))
+    return apply(Inv, A.reshape(p, p), name="inv").reshape(*(A.shape[ind:] + A.shape[:ind]))
 
 
 def tensorsolve(A, B, dims=None) -> Tensor:  # noqa: N803

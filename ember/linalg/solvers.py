@@ -85,7 +85,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False) -> Tensor:
 
         B̄ = T⁻ᵀ X̄,  Ā = −B̄ Xᵀ on T's triangle (its strict part if unitriangular)
 
-    A zero on T's diagonal raises LinAlgError (torch returns inf/nan instead).
+    A zero on T's diagonal gives inf/NaN, as torch (no error).
     """
     name = "linalg.solve_triangular"
     A = C.square(name, A)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 from ..backend import get_array_module
 from ..function import Function
-from .linalg_more import mH, mT, solve
+from .linalg_funcs import trsm
+from .linalg_more import mH, mT
 
 
 def _close(a, b):
@@ -191,7 +192,9 @@ def _qr_backward_tall(q, r, gq, gr):
     b = q @ sym
     if gq is not None:
         b = b + gq
-    return mH(solve(r, mH(b), "linalg.qr"))  # b R⁻ᴴ = (R⁻¹ bᴴ)ᴴ
+    # b R⁻ᴴ = (R⁻¹ bᴴ)ᴴ by substitution: a rank-deficient R (some R_kk = 0) gives torch's
+    # inf/NaN, not an error
+    return mH(trsm(r, mH(b), upper=True))
 
 
 class Qr(Function):

@@ -35,30 +35,10 @@ class LuFactor(Function):
     multi_output = True
 
     def forward(self, a):
-        xp = get_array_module(a)
         m, n = a.shape[-2:]
         batch = a.shape[:-2]
-        lu = a.reshape((-1, m, n)).copy()
-        b = xp.arange(lu.shape[0])
         k_max = min(m, n)
-        piv = xp.zeros((lu.shape[0], k_max), dtype=xp.int32)
-        perm = xp.broadcast_to(xp.arange(m), (lu.shape[0], m)).copy()
-        info = xp.zeros(lu.shape[0], dtype=xp.int32)
-        for k in range(k_max):  # one elimination step per column, all matrices at once
-            col = lu[:, k:, k]
-            size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
-            p = xp.argmax(size, axis=-1) + k
-            piv[:, k] = p + 1
-            row_k, row_p = lu[b, k].copy(), lu[b, p].copy()
-            lu[b, p], lu[b, k] = row_k, row_p
-            perm_k, perm_p = perm[b, k].copy(), perm[b, p].copy()
-            perm[b, p], perm[b, k] = perm_k, perm_p
-            pivot = lu[:, k, k]
-            zero = pivot == 0
-            info = xp.where(zero & (info == 0), k + 1, info).astype(xp.int32)
-            scale = xp.where(zero, 1, pivot)
-            lu[:, k + 1 :, k] /= scale[:, None]
-            lu[:, k + 1 :, k + 1 :] -= lu[:, k + 1 :, k : k + 1] * lu[:, k : k + 1, k + 1 :]
+        lu, piv, perm, info = getrf(a)
         self.lu, self.perm = lu, perm
         self.shape = a.shape
         return (
@@ -78,31 +58,108 @@ class LuFactor(Function):
         L = xp.tril(lu[..., :k], -1) + xp.eye(m, k, dtype=lu.dtype)  # (m, k)
         U = xp.triu(lu[..., :k, :])  # (k, n)
         gL, gU = xp.tril(g[..., :k], -1), xp.triu(g[..., :k, :])
-        if m < n:  # wide: U = [U₁ U₂], U₂ = L⁻¹X₂ (X = PᵀA), so X̄₂ = L⁻ᵀŪ₂, L̄ −= X̄₂U₂ᵀ
-            gx2 = xp.linalg.solve(_mT(L), gU[..., k:])
-            gx1 = _square_backward(xp, L, U[..., :k], gL - gx2 @ _mT(U[..., k:]), gU[..., :k])
-            gx = xp.concatenate([gx1, gx2], axis=-1)
-        elif m > n:  # tall: L = [L₁; L₂], L₂ = X₂U⁻¹, so X̄₂ = L̄₂U⁻ᵀ, Ū −= L₂ᵀX̄₂
-            gx2 = _mT(xp.linalg.solve(U, _mT(gL[..., k:, :])))
-            gu = gU - _mT(L[..., k:, :]) @ gx2
-            gx1 = _square_backward(xp, L[..., :k, :], U, gL[..., :k, :], gu)
-            gx = xp.concatenate([gx1, gx2], axis=-2)
+        # torch's grouping (so a singular U gives its inf/NaN): for a wide A, U = [U₁ U₂],
+        #   X̄ = L⁻ᵀ [tril(LᵀL̄ − ŪUᵀ, −1) U₁⁻ᵀ + triu(Ū₁), Ū₂]
+        # and for a tall A, L = [L₁; L₂],
+        #   X̄ = [L₁⁻ᵀ triu(ŪUᵀ − LᵀL̄) + tril(L̄₁, −1); L̄₂] U⁻ᵀ
+        if m < n:
+            gx = xp.tril(_mT(L) @ gL - gU @ _mT(U), -1)
+            gx = _mT(trsm(U[..., :k], _mT(gx), upper=True)) + gU[..., :k]  # · U₁⁻ᵀ
+            gx = trsm(_mT(L), xp.concatenate([gx, gU[..., k:]], -1), upper=True, unit=True)
+        elif m > n:
+            gx = trsm(_mT(L[..., :k, :]), xp.triu(gU @ _mT(U) - _mT(L) @ gL), True, unit=True)
+            gx = xp.concatenate([gx + gL[..., :k, :], gL[..., k:, :]], -2)
+            gx = _mT(trsm(U, _mT(gx), upper=True))  # · U⁻ᵀ
         else:
             gx = _square_backward(xp, L, U, gL, gU)
-        # Ā = P X̄: row i of X = PᵀA is row perm[i] of A
-        inv = xp.argsort(self.perm, axis=-1)
-        ga = xp.take_along_axis(gx, inv[:, :, None], axis=-2)
-        return (ga.reshape(self.shape),)
+        # Ā = P X̄ (row i of X = PᵀA is row perm[i] of A) as a product, as torch's: an inf or
+        # NaN in a column of X̄ meets P's zeros and makes that whole column NaN, as in torch
+        P = (self.perm[:, None, :] == xp.arange(m)[None, :, None]).astype(gx.dtype)  # noqa: N806
+        return ((P @ gx).reshape(self.shape),)
 
 
 def _square_backward(xp, L, U, gL, gU):
     """X̄ for X = L U square (torch's linalg_lu_backward, m = n):
 
     X̄ = L⁻ᵀ [tril(Lᵀ L̄, −1) + triu(Ū Uᵀ)] U⁻ᵀ
+
+    A singular U (some U_kk = 0) gives torch's inf/NaN, not an error (trsm below).
     """
     gx = xp.tril(_mT(L) @ gL, -1) + xp.triu(gU @ _mT(U))
-    gx = _mT(xp.linalg.solve(U, _mT(gx)))  # · U⁻ᵀ
-    return xp.linalg.solve(_mT(L), gx)  # L⁻ᵀ ·
+    gx = _mT(trsm(U, _mT(gx), upper=True))  # · U⁻ᵀ
+    return trsm(_mT(L), gx, upper=True, unit=True)  # L⁻ᵀ ·
+
+
+def trsm(t, b, upper, unit=False):
+    """X = T⁻¹B for T (*, n, n) triangular, B (*, n, k), by back (forward) substitution in
+    BLAS trsm's order, all matrices and columns at once (a regular, finite T: one LAPACK solve
+    on its triangle). Never raises: a zero on T's diagonal gives the inf/NaN that torch's
+    OpenBLAS trsm gives (it skips nothing: 0/0 is NaN, and NaN
+    and ∞ spread through 0·x into the rows solved after).
+
+        upper:  x_k = (b_k − Σ_{j>k} t_kj x_j) / t_kk,  k = n−1 … 0
+    """
+    xp = get_array_module(t, b)
+    dtype = xp.result_type(t, b)
+    batch = xp.broadcast_shapes(t.shape[:-2], b.shape[:-2])
+    n, complex_ = t.shape[-1], xp.dtype(dtype).kind == "c"
+    if n > 1 and xp.isfinite(t).all() and (unit or (xp.diagonal(t, 0, -2, -1) != 0).all()):
+        # regular T: one LAPACK solve on the triangle (the loop below is n Python steps; it
+        # is kept for a zero on the diagonal, where LAPACK's solve would raise)
+        tri = xp.triu(t) if upper else xp.tril(t)
+        if unit:
+            tri = tri.copy()
+            idx = xp.arange(n)
+            tri[..., idx, idx] = 1
+        tri = xp.broadcast_to(tri, batch + (n, n)).astype(dtype, copy=False)
+        return xp.linalg.solve(tri, xp.broadcast_to(b, batch + b.shape[-2:]).astype(dtype))
+    x = xp.broadcast_to(b, batch + b.shape[-2:]).astype(dtype, copy=True)
+    with xp.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        for k in range(n - 1, -1, -1) if upper else range(n):
+            xk = x[..., k, :]
+            if not unit:
+                d = t[..., k, k, None]
+                xk = xk / d
+                if complex_:  # BLAS's complex x/0 is NaN+NaNj (NumPy's may be ∞+NaNj)
+                    xk = xp.where(d == 0, xp.asarray(complex(xp.nan, xp.nan), dtype), xk)
+                x[..., k, :] = xk
+            tk = t[..., :k, k, None] if upper else t[..., k + 1 :, k, None]
+            step = tk * xk[..., None, :]
+            if upper:
+                x[..., :k, :] -= step
+            else:
+                x[..., k + 1 :, :] -= step
+    return x
+
+
+def getrf(a):
+    """Packed LU of A (*, m, n) by partial pivoting (LAPACK getrf's pivots, izamax for complex):
+    (lu (b, m, n), pivots (b, k) 1-based int32, perm (b, m) with row i of PᵀA = row perm[i]
+    of A, info (b,)), the batch flattened. A zero pivot is left in place (info = its step)."""
+    xp = get_array_module(a)
+    m, n = a.shape[-2:]
+    lu = a.reshape((-1, m, n)).copy()
+    b = xp.arange(lu.shape[0])
+    k_max = min(m, n)
+    piv = xp.zeros((lu.shape[0], k_max), dtype=xp.int32)
+    perm = xp.broadcast_to(xp.arange(m), (lu.shape[0], m)).copy()
+    info = xp.zeros(lu.shape[0], dtype=xp.int32)
+    for k in range(k_max):  # one elimination step per column, all matrices at once
+        col = lu[:, k:, k]
+        size = xp.abs(col.real) + xp.abs(col.imag) if col.dtype.kind == "c" else xp.abs(col)
+        p = xp.argmax(size, axis=-1) + k
+        piv[:, k] = p + 1
+        row_k, row_p = lu[b, k].copy(), lu[b, p].copy()
+        lu[b, p], lu[b, k] = row_k, row_p
+        perm_k, perm_p = perm[b, k].copy(), perm[b, p].copy()
+        perm[b, p], perm[b, k] = perm_k, perm_p
+        pivot = lu[:, k, k]
+        zero = pivot == 0
+        info = xp.where(zero & (info == 0), k + 1, info).astype(xp.int32)
+        scale = xp.where(zero, 1, pivot)
+        lu[:, k + 1 :, k] /= scale[:, None]
+        lu[:, k + 1 :, k + 1 :] -= lu[:, k + 1 :, k : k + 1] * lu[:, k : k + 1, k + 1 :]
+    return lu, piv, perm, info
 
 
 class FrexpMantissa(Function):

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module, lstsq_gelsy
 from ..function import Function, unbroadcast
+from .linalg_funcs import getrf, trsm
 
 
 class LinAlgError(RuntimeError):
@@ -43,16 +44,56 @@ def batch_broadcast(a, b):
     return xp.broadcast_to(a, batch + a.shape[-2:]), xp.broadcast_to(b, batch + b.shape[-2:])
 
 
-def solve(a, b, name="linalg.solve"):
-    """X = A⁻¹B for a (*, n, n), b (*, n, k), batch dims broadcast; LinAlgError if singular."""
+def solve(a, b, name="torch.linalg.solve"):
+    """X = A⁻¹B for a (*, n, n), b (*, n, k), batch dims broadcast; LinAlgError if singular,
+    with torch's message (naming the first singular batch element)."""
     xp = get_array_module(a, b)
     a, b = batch_broadcast(a, b)
     try:
         return xp.linalg.solve(a, b)
     except xp.linalg.LinAlgError:
+        prefix, _ = first_failure(getrf(a)[3].reshape(a.shape[:-2]))
         raise LinAlgError(
-            f"{name}: The solver failed because the input matrix is singular."
+            f"{name}: {prefix}The solver failed because the input matrix is singular."
         ) from None
+
+
+def first_failure(info):
+    """(torch's "(Batch element i): " prefix, or "" for one matrix; the info there) for the
+    first non-zero LAPACK info of a batch (info (*,)), ("", 0) if none."""
+    flat = info.reshape(-1)
+    bad = flat.nonzero()[0]
+    if bad.size == 0:
+        return "", 0
+    k = int(bad[0])
+    return (f"(Batch element {k}): " if info.ndim > 0 else ""), int(flat[k])
+
+
+def cholesky_info(a):
+    """potrf's info for each matrix of a (*, n, n) (its lower triangle read): 0, or the order
+    j of the first leading minor that is not positive-definite (its factorization fails)."""
+    xp = get_array_module(a)
+    batch, n = a.shape[:-2], a.shape[-1]
+    flat = a.reshape((-1, n, n))
+    info = xp.zeros(flat.shape[0], dtype=xp.int32)
+    try:  # the common case, all positive-definite: one batched factorization
+        xp.linalg.cholesky(flat)
+        return info.reshape(batch)
+    except xp.linalg.LinAlgError:
+        pass
+    for b in range(flat.shape[0]):
+        try:
+            xp.linalg.cholesky(flat[b])
+            continue
+        except xp.linalg.LinAlgError:
+            pass
+        for j in range(1, n + 1):  # the first leading minor whose factorization fails
+            try:
+                xp.linalg.cholesky(flat[b, :j, :j])
+            except xp.linalg.LinAlgError:
+                info[b] = j
+                break
+    return info.reshape(batch)
 
 
 def tri_mask(n, upper, strict, xp):
@@ -116,8 +157,8 @@ class Det(Function):
 
 class SlogDet(Function):
     """(sign, log|det A|); ∂log|det A|/∂A = A⁻ᵀ, so Ā = ḡ·A⁻ᵀ. A real sign is piecewise
-    constant: no gradient. At a singular A, log|det A| = −∞ and the gradient does not exist
-    (LinAlgError).
+    constant: no gradient. At a singular A, log|det A| = −∞ and the gradient is torch's inf/NaN
+    (its lu_solve on the singular LU), not an error.
 
     Complex A (torch's slogdet_backward): d log det A = tr(A⁻¹dA) = dt moves log|det| by Re dt
     and the sign e^{iθ} by i·sign·Im dt, so with c = ḡ_logabsdet − i·Im(conj(ḡ_sign)·sign),
@@ -143,26 +184,38 @@ class SlogDet(Function):
             glogabsdet = c
         elif glogabsdet is None:
             return (xp.zeros_like(self.a),)
-        try:
-            inv = xp.linalg.inv(self.a)
-        except xp.linalg.LinAlgError:
-            raise LinAlgError(
-                "linalg.slogdet: the matrix is singular, the gradient of log|det A| is infinite"
-            ) from None
-        return (glogabsdet[..., None, None] * mH(inv),)
+        return (_inv_h_times(self.a, glogabsdet),)
+
+
+def _inv_h_times(a, c):
+    """c·A⁻ᴴ (c of A's batch shape) as torch's slogdet_backward computes it: lu_solve on the
+    LU of Aᵀ (real A; of A with adjoint for complex A) against c·I, so a singular A gives
+    LAPACK's inf/NaN pattern, not an error."""
+    xp = get_array_module(a)
+    n = a.shape[-1]
+    d = xp.broadcast_to(c[..., None, None] * xp.eye(n, dtype=a.dtype), a.shape).reshape(-1, n, n)
+    if a.dtype.kind != "c":  # Aᵀ = P L U:  X = U⁻¹ L⁻¹ Pᵀ d = A⁻ᵀ d
+        lu, _, perm, _ = getrf(mT(a))
+        y = trsm(lu, xp.take_along_axis(d, perm[:, :, None], axis=-2), upper=False, unit=True)
+        return trsm(lu, y, upper=True).reshape(a.shape)
+    lu, _, perm, _ = getrf(a)  # A = P L U:  X = P L⁻ᴴ U⁻ᴴ d = A⁻ᴴ d
+    z = trsm(mH(lu), trsm(mH(lu), d, upper=False), upper=True, unit=True)
+    return xp.take_along_axis(z, xp.argsort(perm, axis=-1)[:, :, None], axis=-2).reshape(a.shape)
 
 
 class Inv(Function):
-    """Y = A⁻¹; dY = −Y dA Y, so Ā = −Yᵀ Ȳ Yᵀ (holomorphic: −Yᴴ Ȳ Yᴴ for complex A)."""
+    """Y = A⁻¹; dY = −Y dA Y, so Ā = −Yᵀ Ȳ Yᵀ (holomorphic: −Yᴴ Ȳ Yᴴ for complex A).
+    ``name`` heads the singular-matrix error, as torch's caller names it."""
 
-    def forward(self, a):
+    def forward(self, a, name="linalg.inv"):
         xp = get_array_module(a)
         try:
             self.y = xp.linalg.inv(a)
         except xp.linalg.LinAlgError:
+            prefix, j = first_failure(getrf(a)[3].reshape(a.shape[:-2]))
             raise LinAlgError(
-                "linalg.inv: The inversion could not be completed because the input matrix is"
-                " singular."
+                f"{name}: {prefix}The diagonal element {j} is zero, the inversion could not"
+                " be completed because the input matrix is singular."
             ) from None
         return self.y
 
@@ -195,7 +248,8 @@ class Solve(Function):
 class SolveTriangular(Function):
     """X = T⁻¹B with T the upper (lower) triangle of A, its diagonal taken as ones if
     ``unitriangular``; the other entries of A are never read. B̄ = T⁻ᵀX̄, Ā = −B̄ Xᵀ kept on the
-    triangle that was read (the strict one if unitriangular)."""
+    triangle that was read (the strict one if unitriangular). A zero on T's diagonal gives
+    torch's (LAPACK trsm's) inf/NaN, forward and backward, not an error."""
 
     def forward(self, a, b, upper=False, unitriangular=False):
         xp = get_array_module(a, b)
@@ -206,12 +260,12 @@ class SolveTriangular(Function):
             t = t + xp.eye(n, dtype=a.dtype)
         self.a_shape, self.b_shape = a.shape, b.shape
         self.a, self.b, self.upper, self.unitriangular = a, b, upper, unitriangular  # create_graph
-        self.t, self.x = t, solve(t, b, "linalg.solve_triangular")
+        self.t, self.x = t, trsm(t, b, upper, unitriangular)  # inf/NaN if singular, as torch
         return self.x
 
     def backward(self, g):
         xp = get_array_module(g)
-        gb = solve(mT(self.t), g, "linalg.solve_triangular")
+        gb = trsm(mT(self.t), g, not self.upper, self.unitriangular)
         ga = None
         if self.needs_input_grad[0]:
             ga = unbroadcast(xp.where(self.mask, -(gb @ mT(self.x)), 0), self.a_shape)
@@ -231,9 +285,11 @@ class Cholesky(Function):
         try:
             self.l = xp.linalg.cholesky(a)
         except xp.linalg.LinAlgError:
+            prefix, j = first_failure(cholesky_info(a))
             raise LinAlgError(
-                "linalg.cholesky: The factorization could not be completed because the input is"
-                " not positive-definite."
+                f"linalg.cholesky: {prefix}The factorization could not be completed because the"
+                f" input is not positive-definite (the leading minor of order {j} is not"
+                " positive-definite)."
             ) from None
         self.upper = upper
         return mH(self.l) if upper else self.l
@@ -244,8 +300,8 @@ class Cholesky(Function):
         gl = mH(g) if self.upper else g
         t = xp.tril(mH(l) @ gl)
         phi = 0.5 * (t + mH(xp.tril(t, -1)))
-        x = solve(mH(l), phi, "linalg.cholesky")  # L⁻ᴴ Φ
-        return (mH(solve(mH(l), mH(x), "linalg.cholesky")),)  # (L⁻ᴴ (L⁻ᴴΦ)ᴴ)ᴴ = L⁻ᴴ Φ L⁻¹
+        x = trsm(mH(l), phi, upper=True)  # L⁻ᴴ Φ
+        return (mH(trsm(mH(l), mH(x), upper=True)),)  # (L⁻ᴴ (L⁻ᴴΦ)ᴴ)ᴴ = L⁻ᴴ Φ L⁻¹
 
 
 def pinv_array(a, atol, rtol, hermitian):
