@@ -163,15 +163,15 @@ class IndexTensorMethods:
         refuse_complex(self.array, "unique", NotImplementedError)
         if dim is not None:
             dim = I.check_dim("unique", dim, self.ndim)
-        values, inverse, counts = xp.unique(
-            self.array, return_inverse=True, return_counts=True, axis=dim
-        )
-        out = [Tensor(values)]
+        if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
+            values, inverse, counts = apply(RO.Unique, self.array, axis=dim)
+        else:
+            values, inverse, counts = (Tensor(a) for a in RO.Unique().forward(self.array, dim))
+        out = [values]
         if return_inverse:
-            shape = self.shape if dim is None else (self.shape[dim],)
-            out.append(Tensor(inverse.astype(xp.int64).reshape(shape)))
+            out.append(inverse)
         if return_counts:
-            out.append(Tensor(counts.astype(xp.int64)))
+            out.append(counts)
         return out[0] if len(out) == 1 else tuple(out)
 
 

@@ -57,9 +57,16 @@ class RoundingTensorMethods(TorchLogicMethods):
             return apply(R.Sign, self)
         return self._constant(R.sign_array(self.array))
 
-    def round(self, decimals: int = 0) -> Tensor:
-        """Round half to even, to ``decimals`` places (gradient 0)."""
+    def round(self, decimals: int | None = None) -> Tensor:
+        """Round half to even, to ``decimals`` places (gradient 0). As torch: an integer tensor
+        rounds to itself, but not with ``decimals`` given (even 0), and a bool one never
+        (NotImplementedError, as its kernels)."""
         refuse_complex(self.array, "round", NotImplementedError, PARTS)
+        kind = self.array.dtype.kind
+        if kind == "b" or (kind in "iu" and decimals is not None):
+            kernel = "round_cpu" if decimals else "round_vml_cpu"
+            raise NotImplementedError(f'"{kernel}" not implemented for {self.array.dtype}')
+        decimals = 0 if decimals is None else int(decimals)
         if observers:
             return apply(R.Round, self, decimals=decimals)
         return self._constant(R.round_array(self.array, decimals))

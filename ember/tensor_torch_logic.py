@@ -115,16 +115,16 @@ class TorchLogicMethods(TorchArithMethods):
         return logic(CO.LogicalNot, self.array)
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
-        """Whether every element (along ``dim``) is nonzero."""
+        """Whether every element (along ``dim``) is nonzero (bool; uint8 for uint8, as torch)."""
         if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
             return apply(RO.All, self.array, dim=dim, keepdim=keepdim)
-        return Tensor(xp.all(self.array, axis=dim, keepdims=keepdim))
+        return Tensor(RO.truth_reduce(True, self.array, dim, keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
-        """Whether some element (along ``dim``) is nonzero."""
+        """Whether some element (along ``dim``) is nonzero (bool; uint8 for uint8, as torch)."""
         if observers:
             return apply(RO.Any, self.array, dim=dim, keepdim=keepdim)
-        return Tensor(xp.any(self.array, axis=dim, keepdims=keepdim))
+        return Tensor(RO.truth_reduce(False, self.array, dim, keepdim))
 
     def allclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> bool:
         """|self - other| ≤ atol + rtol·|other| everywhere (a Python bool)."""

@@ -229,8 +229,9 @@ class TorchMathMethods(TorchReduceMethods):
                 f"heaviside(): self is {self.array.dtype} but values is {v.dtype}; torch needs"
                 " one dtype for both"
             )
-        d = self.array
-        return Tensor(xp.where(d == 0, v, d > 0).astype(d.dtype, copy=False))
+        if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
+            return apply(RO.Heaviside, self.array, v)
+        return Tensor(RO.Heaviside().forward(self.array, v))
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> Tensor:
         """|self − other| ≤ atol + rtol·|other| elementwise (infinities equal when equal)."""

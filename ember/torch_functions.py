@@ -191,8 +191,8 @@ def ceil(input) -> Tensor:  # noqa: A002
     return _t(input).ceil()
 
 
-def round(input, *, decimals: int = 0) -> Tensor:  # noqa: A002
-    """torch.round: half to even, as torch (zero gradient)."""
+def round(input, *, decimals: int | None = None) -> Tensor:  # noqa: A002
+    """torch.round: half to even, as torch (zero gradient); integers refuse ``decimals``."""
     return _t(input).round(decimals)
 
 

@@ -5,15 +5,20 @@
 
 The model's forward runs on ``args`` while a tracer records every ember op and converts it to
 ONNX nodes (``trace``, ``ops_map``, ``ops_activations``, ``ops_nn``, ``ops_shape``,
-``ops_sort``, ``ops_logic``, ``ops_setitem``, ``ops_rounding``, ``rnn``, ``rnn_scan``);
+``ops_sort``, ``ops_logic``, ``ops_setitem``, ``ops_rounding``, ``ops_mod``, ``ops_unique``,
+``rnn``, ``rnn_scan``);
 parameters and buffers become initializers under their ``state_dict`` names. Comparisons and
 logic written in the model's own code (``x > 0``, ``==``, ``~ & | ^``, ``logical_*``,
 ``isnan``/``isinf``) run as ops while the tracer watches, so a mask (for ``where``,
 ``masked_fill``, ``x * (x > 0)``, ``x[mask]``, ``masked_select``) is computed in the graph; so
 are rounding (``round``, ``floor``, ``ceil``, ``trunc``, ``frac``, ``sign``: Round, Floor,
 Ceil, Sign), ``all`` / ``any`` / ``count_nonzero`` (ReduceSum), ``isclose``, ``nonzero`` /
-``argwhere`` (NonZero), ``one_hot`` and ``bucketize`` / ``searchsorted`` (``ops_rounding``).
-``cumsum`` is CumSum, and in-place writes ``x[index] = v`` / ``index_put`` are a
+``argwhere`` (NonZero), ``one_hot`` and ``bucketize`` / ``searchsorted`` (``ops_rounding``),
+``fmod`` / ``remainder`` / ``floor_divide`` / ``div(rounding_mode=…)`` (Mod, Div and NumPy's
+divmod fix-ups, ``ops_mod``), ``heaviside`` and ``unique`` (Where, Unique: ``ops_unique``);
+indexing a tensor that needs no gradient (an int64 or bool input, a detached value) is a
+GetItem too while the tracer watches. ``signbit`` is refused (ONNX cannot read a NaN's sign
+bit). ``cumsum`` is CumSum, and in-place writes ``x[index] = v`` / ``index_put`` are a
 ScatterElements at the places the index addresses (slices, ints, Ellipsis, a mask, an integer
 array without repeats). Runs on resized inputs first tell which constants follow a dynamic axis
 (``sized``) and which would be wrongly baked in (``consistency``), an output that no op

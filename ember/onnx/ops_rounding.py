@@ -5,7 +5,8 @@
     floor, ceil          Floor, Ceil
     trunc                Where(x < 0, Ceil(x), Floor(x))
     sign                 Sign, with 0 at NaN (Where(IsNaN(x), 0, Sign(x))), as torch
-    all / any            ReduceSum(Cast(¬t / t, int64)) = 0 / > 0 over dim, t = (x ≠ 0)
+    all / any            ReduceSum(Cast(¬t / t, int64)) = 0 / > 0 over dim, t = (x ≠ 0);
+                         Cast to uint8 for a uint8 input, as torch
     count_nonzero        ReduceSum(Cast(x ≠ 0, int64)) over dim
     isclose(a, b)        |a − b| ≤ atol + rtol·|b| ∧ IsFinite(b) ∨ a = b (∨ both NaN), in
                          the dtypes NumPy's isclose computes in
@@ -108,8 +109,12 @@ def _all_any(every: bool):
         dim, keep = op.consts.get("dim"), bool(op.consts.get("keepdim", False))
         if every:  # no element is False
             n = _count(g, g.one("Not", [t]), dim, x.ndim, keep)
-            return [g.one("Equal", [n, g.const(0, "zero", np.int64)])]
-        return [g.one("Greater", [_count(g, t, dim, x.ndim, keep), g.const(0, "zero", np.int64)])]
+            r = g.one("Equal", [n, g.const(0, "zero", np.int64)])
+        else:
+            r = g.one("Greater", [_count(g, t, dim, x.ndim, keep), g.const(0, "zero", np.int64)])
+        if op.out_dtype != np.bool_:  # a uint8 input gives uint8, as torch
+            r = g.one("Cast", [r], to=onnx_dtype(g, op.out_dtype))
+        return [r]
 
     return convert
 

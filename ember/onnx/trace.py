@@ -29,18 +29,20 @@ from .consistency import SLICED, ConstantLog, Prober, compare, perturbed
 from .ops_activations import ACTIVATION_CONVERTERS
 from .ops_logic import LOGIC_CONVERTERS
 from .ops_map import CONVERTERS, Op
+from .ops_mod import MOD_CONVERTERS
 from .ops_nn import NN_CONVERTERS
 from .ops_rounding import ROUNDING_CONVERTERS
 from .ops_setitem import SETITEM_CONVERTERS
 from .ops_shape import SHAPE_CONVERTERS, slice_bounds
 from .ops_sort import SORT_CONVERTERS
+from .ops_unique import UNIQUE_CONVERTERS
 from .rnn import RNN_CONVERTERS
 from .sized import Dim, SizedConstants
 
 ALL_CONVERTERS = {
     **CONVERTERS, **ACTIVATION_CONVERTERS, **SHAPE_CONVERTERS, **NN_CONVERTERS,
     **RNN_CONVERTERS, **SORT_CONVERTERS, **LOGIC_CONVERTERS, **SETITEM_CONVERTERS,
-    **ROUNDING_CONVERTERS,
+    **ROUNDING_CONVERTERS, **MOD_CONVERTERS, **UNIQUE_CONVERTERS,
 }  # fmt: skip
 
 

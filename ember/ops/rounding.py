@@ -96,18 +96,26 @@ def _axes(dim):
     return tuple(dim) if isinstance(dim, list) else dim
 
 
+def truth_reduce(every: bool, x, dim=None, keepdim=False):
+    """∧ (every) or ∨ of (x ≠ 0) over ``dim`` (None: every element): bool, but uint8 for a
+    uint8 x, as torch."""
+    xp = get_array_module(x)
+    r = (xp.all if every else xp.any)(x, axis=_axes(dim), keepdims=keepdim)
+    return r.astype(xp.uint8) if x.dtype == xp.uint8 else r
+
+
 class All(_NoGrad):
-    """y = ∧ (x ≠ 0) over ``dim`` (None: every element) (bool)."""
+    """y = ∧ (x ≠ 0) over ``dim`` (None: every element) (bool; uint8 x: uint8)."""
 
     def forward(self, x, dim=None, keepdim=False):
-        return get_array_module(x).all(x, axis=_axes(dim), keepdims=keepdim)
+        return truth_reduce(True, x, dim, keepdim)
 
 
 class Any(_NoGrad):
-    """y = ∨ (x ≠ 0) over ``dim`` (None: every element) (bool)."""
+    """y = ∨ (x ≠ 0) over ``dim`` (None: every element) (bool; uint8 x: uint8)."""
 
     def forward(self, x, dim=None, keepdim=False):
-        return get_array_module(x).any(x, axis=_axes(dim), keepdims=keepdim)
+        return truth_reduce(False, x, dim, keepdim)
 
 
 def count_nonzero_array(x, axis):
@@ -162,3 +170,23 @@ class SearchSorted(_NoGrad):
         xp = get_array_module(seq)
         out = searchsorted_rows(seq, v, "right" if right else "left")
         return xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64)
+
+
+class Heaviside(_NoGrad):
+    """y = 0 where x < 0, v where x = 0, 1 where x > 0 (NaN: 0), in x's dtype."""
+
+    def forward(self, x, v):
+        return get_array_module(x).where(x == 0, v, x > 0).astype(x.dtype, copy=False)
+
+
+class Unique(_NoGrad):
+    """The sorted distinct values of x (with ``axis``: slices along it), each element's (slice's)
+    index among them and each value's count (int64)."""
+
+    multi_output = True
+
+    def forward(self, x, axis=None):
+        xp = get_array_module(x)
+        v, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
+        shape = x.shape if axis is None else (x.shape[axis],)
+        return v, inverse.astype(xp.int64).reshape(shape), counts.astype(xp.int64)
