@@ -176,6 +176,22 @@ class _Seen:
         self.ops.append(type(fn).__name__)
 
 
+def assert_same_with_an_observer(op: str, fn) -> None:
+    """fn() runs the op ``op`` (and only it) through apply while an observer watches, and
+    gives the same values, dtype, shape and type as without one, never requiring grad."""
+    plain = fn()
+    seen = _Seen()
+    observers.append(seen)
+    try:
+        watched = fn()
+    finally:
+        observers.remove(seen)
+    assert seen.ops == [op]
+    assert type(watched) is type(plain) and not watched.requires_grad
+    assert watched.array.dtype == plain.array.dtype and watched.shape == plain.shape
+    np.testing.assert_array_equal(watched.numpy(), plain.numpy())
+
+
 def _cases():
     f = ember.tensor(np.array([[1.5, -2.0, 0.0], [np.nan, np.inf, -np.inf]], np.float32))
     g = ember.tensor(np.array([[1.5, 2.0, -1.0], [0.0, np.inf, 3.0]], np.float32))
@@ -201,18 +217,7 @@ def _cases():
 
 @pytest.mark.parametrize("k", range(len(_cases())))
 def test_eager_results_are_the_same_with_an_observer(k):
-    op, fn = _cases()[k]
-    plain = fn()
-    seen = _Seen()
-    observers.append(seen)
-    try:
-        watched = fn()
-    finally:
-        observers.remove(seen)
-    assert seen.ops == [op]
-    assert type(watched) is type(plain) and not watched.requires_grad
-    assert watched.array.dtype == plain.array.dtype and watched.shape == plain.shape
-    np.testing.assert_array_equal(watched.numpy(), plain.numpy())
+    assert_same_with_an_observer(*_cases()[k])
 
 
 @pytest.mark.parametrize("watch", [False, True])

@@ -16,7 +16,12 @@ import ember  # noqa: E402
 import ember.nn.functional as F  # noqa: E402
 from ember.function import observers  # noqa: E402
 from tests.test_onnx_export import export_session  # noqa: E402
-from tests.test_onnx_export_compare import Fn, _eager, _Seen  # noqa: E402
+from tests.test_onnx_export_compare import (  # noqa: E402
+    Fn,
+    _eager,
+    _Seen,
+    assert_same_with_an_observer,
+)
 
 
 def check_exact(model, x, others, path, n_out=1, batch_out=True):
@@ -185,18 +190,7 @@ def _cases():
 
 @pytest.mark.parametrize("k", range(len(_cases())))
 def test_eager_results_are_the_same_with_an_observer(k):
-    op, fn = _cases()[k]
-    plain = fn()
-    seen = _Seen()
-    observers.append(seen)
-    try:
-        watched = fn()
-    finally:
-        observers.remove(seen)
-    assert seen.ops == [op]
-    assert type(watched) is type(plain) and not watched.requires_grad
-    assert watched.array.dtype == plain.array.dtype and watched.shape == plain.shape
-    np.testing.assert_array_equal(watched.numpy(), plain.numpy())
+    assert_same_with_an_observer(*_cases()[k])
 
 
 def test_nonzero_as_tuple_with_an_observer():
