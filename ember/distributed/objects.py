@@ -242,6 +242,8 @@ class _Reader:
             return out
         if tag in (b"a", b"g"):
             a = self.array()
+            if tag == b"g" and a.ndim:
+                raise ObjectDecodeError(f"corrupt: a NumPy scalar of shape {a.shape} at byte {at}")
             return a if tag == b"a" else a[()]
         if tag in (b"E", b"P"):
             flag = bytes(self.take(1, "requires_grad"))
