@@ -386,7 +386,7 @@ def _plain_index(index):
 def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:
     """argmax / argmin (ops/argindex.py), never recorded: through ``apply`` while an observer
     watches (so the ONNX tracer and the profiler see the op), else straight on the array."""
-    keep = bool(keep) and axis is not None
+    keep = bool(keep)  # axis None: every dim kept as 1, as torch
     if observers:
         return apply(op, x.array, axis=axis, keepdims=keep)
     return Tensor(op().forward(x.array, axis=axis, keepdims=keep))

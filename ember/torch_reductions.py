@@ -63,14 +63,14 @@ def argmax(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """torch.argmax: index of the largest element (of the flattened input when dim is None)."""
     x = _t(input)
     refuse_complex(x.array, "argmax")
-    return x.argmax(dim, keepdim and dim is not None)
+    return x.argmax(dim, keepdim)
 
 
 def argmin(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
     """torch.argmin."""
     x = _t(input)
     refuse_complex(x.array, "argmin")
-    return x.argmin(dim, keepdim and dim is not None)
+    return x.argmin(dim, keepdim)
 
 
 def all(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002

@@ -166,8 +166,8 @@ def compare(first: ConstantLog, second: ConstantLog, handled=frozenset()) -> Non
             if digest_a != digest_b:
                 raise NotImplementedError(
                     f"ember.onnx.export: input {slot} of op {name} was computed from the "
-                    "model's inputs outside ember's ops (a NumPy round trip, or a method "
-                    "without an op such as round or sign), so it would be baked in as a "
+                    "model's inputs outside ember's ops (a NumPy round trip, .tolist(), or a "
+                    "method without an op such as signbit), so it would be baked in as a "
                     "constant"
                 )
         if len(a) != len(b):

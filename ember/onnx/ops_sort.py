@@ -57,9 +57,10 @@ def _arg_reduction(onnx_op):
     def convert(g, op):
         x = op.inputs[0]
         xs, axis = g.value(x), op.consts.get("axis")
-        if axis is None:  # of the flattened tensor
-            return [g.one(onnx_op, [g.one("Reshape", [xs, g.ints([-1])])], axis=0, keepdims=0)]
         keep = int(bool(op.consts.get("keepdims", False)))
+        if axis is None:  # of the flattened tensor (keepdims: every dim kept as 1)
+            i = g.one(onnx_op, [g.one("Reshape", [xs, g.ints([-1])])], axis=0, keepdims=0)
+            return [g.one("Reshape", [i, g.ints([1] * x.ndim)]) if keep and x.ndim else i]
         return [g.one(onnx_op, [xs], axis=int(axis) % max(x.ndim, 1), keepdims=keep)]
 
     return convert

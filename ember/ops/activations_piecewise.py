@@ -145,6 +145,8 @@ class Softplus(Function):
         self.x, self.beta = x, beta
         bx = x * beta if beta != 1 else x
         self.above = above = bx > threshold
+        if bx.dtype.itemsize == 2:  # float16: e^{βx} overflows above 11; torch's float32 too
+            bx = bx.astype(xp.float32)
         self.z = z = xp.asarray(xp.exp(_at_most(bx, threshold)))
         y = xp.log1p(z)
         if beta != 1:
@@ -158,7 +160,7 @@ class Softplus(Function):
         s *= 1.0 - m  # s·1 + 0 = s below the threshold, s·0 + 1 = 1 above it: exact
         s += m
         s *= gy
-        return (s,)
+        return (s.astype(gy.dtype, copy=False),)  # float16: z was float32
 
 
 class Mish(Function):
@@ -166,14 +168,15 @@ class Mish(Function):
     ∂y/∂x = tanh(s) + x·σ(x)·(1 − tanh²(s)),  σ(x) = eˣ/(1 + eˣ) = ∂s/∂x   (NaN: NaN)
 
     Above 20, tanh(log(1 + e^{20})) is 1 to the last bit in float32 and float64, so e^x is taken
-    of min(x, 20) and never overflows."""
+    of min(x, 20) and never overflows (float16: min(x, 11), as e^{20} overflows there and
+    σ = z/(z + 1) would be inf/inf = NaN)."""
 
     def forward(self, x):
         if x.dtype.kind == "c":
             refuse_complex(x, "mish", NotImplementedError, KINKS)
         xp = get_array_module(x)
         self.x = x
-        self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0)))
+        self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0 if x.dtype.itemsize > 2 else 11.0)))
         self.t = t = xp.tanh(xp.log1p(z))
         return x * t
 
