@@ -17,6 +17,7 @@ from collections import namedtuple
 
 from . import linalg as LA
 from .backend import xp
+from .linalg.lu import permutation as lu_permutation
 from .ops import special_linalg as SL
 from .tensor import Tensor, apply
 from .tensor_methods import _floating, _promoted
@@ -211,22 +212,6 @@ def _pivots_check(name: str, LU: Tensor, pivots, msg_dtype: str) -> Tensor:  # n
     return pivots
 
 
-def _permutation(LU_pivots: Tensor, m: int) -> Tensor:  # noqa: N803
-    """P (*, m, m) with A = P L U from LAPACK's pivots: row k was swapped with row pivots[k]."""
-    piv = LU_pivots.array.astype(xp.int64) - 1
-    batch = piv.shape[:-1]
-    piv = piv.reshape((-1, piv.shape[-1]))
-    rows = xp.arange(piv.shape[0])
-    perm = xp.broadcast_to(xp.arange(m), (piv.shape[0], m)).copy()
-    for k in range(piv.shape[-1]):  # the swaps in order, all matrices at once
-        p = piv[:, k]
-        perm_k, perm_p = perm[rows, k].copy(), perm[rows, p].copy()
-        perm[rows, p], perm[rows, k] = perm_k, perm_p
-    # row i of PᵀA is row perm[i] of A: P[r, i] = [perm[i] = r]
-    P = perm[:, None, :] == xp.arange(m)[None, :, None]  # noqa: N806
-    return P.reshape(batch + (m, m))
-
-
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> LuUnpackResult:  # noqa: N803
     """torch.lu_unpack: (P, L, U) with A = P L U from ember.lu's packed (A_LU, pivots); L unit
     lower (*, m, k), U upper (*, k, n), k = min(m, n); empty P (L, U) if not unpack_pivots
@@ -260,7 +245,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True) -> LuUnp
                 "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive."
                 "Did you properly pass the result of lu_factor?"
             )
-        P = Tensor(_permutation(pivots, m).astype(LU.dtype))  # noqa: N806
+        P = Tensor(lu_permutation(pivots.array, m, LU.dtype))  # noqa: N806
     if not unpack_data:
         return LuUnpackResult(P, empty, empty)
     eye = Tensor(xp.eye(m, k, dtype=LU.dtype))
@@ -306,7 +291,7 @@ def lu_solve(b, LU_data, LU_pivots) -> Tensor:  # noqa: N803
             "linalg.lu_solve: Incompatible shapes of LU and pivots: LU"
             f" {list(LU.shape)}, pivots {list(pivots.shape)}"
         )
-    P = Tensor(_permutation(pivots, n).astype(LU.dtype))  # noqa: N806
+    P = Tensor(lu_permutation(pivots.array, n, LU.dtype))  # noqa: N806
     y = P.mT @ B
     z = LA.solve_triangular(LU, y, upper=False, unitriangular=True)  # L z = Pᵀ b
     return LA.solve_triangular(LU, z, upper=True)  # U x = z
