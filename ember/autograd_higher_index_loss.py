@@ -1,8 +1,10 @@
-"""Recorded derivatives (autograd_higher.py) of the index ops, the losses that are ops of their
-own, einsum and the transposed convolution.
+"""Recorded derivatives (autograd_higher.py) of the index ops, the diagonal view, the losses
+that are ops of their own, einsum and the transposed convolution.
 
 The index ops' derivatives are each other: a gather's is a scatter_add of g into zeros, a
 scatter_add's (with respect to src) a gather of g, so every order is recorded through the two.
+The diagonal's is g written on the diagonal of zeros (diagonal_scatter), whose own derivative
+with respect to g is the diagonal again.
 NLL is linear in its input and BCE's derivatives are short formulas, written out; einsum's is
 another einsum; the transposed convolution is differentiated through its composed form, a
 stride-1 convolution of the zero-inserted input with the flipped kernel.
@@ -19,6 +21,7 @@ from .ops import elementwise as E
 from .ops import index as I
 from .ops import loss as LO
 from .ops import shape as S
+from .ops.diagonal import Diagonal
 from .ops.einsum import Einsum, diagonal_spread
 from .tensor import Tensor, apply
 
@@ -61,6 +64,14 @@ def _scatter(fn, g):
             widths = tuple((0, s - i) for s, i in zip(fn.src_shape, fn.index_shape))
             gsrc = apply(S.Pad, gsrc, pad_width=widths)
     return gx, gsrc, None
+
+
+@rule(Diagonal)
+def _diagonal(fn, g):
+    """out[..., i] = x[..., i, i + k] picks each element once: ∂L/∂x = g on that diagonal of
+    zeros_like(x), 0 elsewhere (diagonal_scatter, recorded)."""
+    zeros = Tensor(xp.zeros(fn.shape, dtype=g.dtype))
+    return (zeros.diagonal_scatter(g, fn.offset, fn.dim1, fn.dim2),)
 
 
 @rule(LO.NLLLoss)

@@ -38,6 +38,7 @@ from . import (
     tensor_torch_logic,
     tensor_torch_math,
     tensor_torch_reduce,
+    tensor_views,
 )
 from .autograd import sequence
 from .backend import xp
@@ -198,6 +199,8 @@ class Tensor(
         "_idx",
         "_retain",
         "_used",
+        "_link",  # tensor_views.ViewLink: what a view written through in place views, and how
+        "_views",  # weak references to those views of this tensor
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -368,6 +371,7 @@ for _mixin_module in (
     tensor_special_linalg,
     tensor_scatter_more,
     tensor_inplace,
+    tensor_views,
     tensor_misc,
     tensor_autograd,
 ):

@@ -17,12 +17,15 @@ instead, the cases where it cannot give torch's result:
   is part of computing the new value (``x.mul_(x.sum())``, ``x[m] = f(x[m])``): its gradient
   would follow the new value. ``apply`` counts such ops in ``Tensor._used``, the backward pass
   counts them off as it frees them, and the ops inside the new value are moved onto the stand-in;
-- a view of another tensor in the graph made otherwise than by indexing (``x.t()``,
-  ``x.reshape``), or, for a write that needs grad, a tensor whose memory is a view of other
-  memory: the change would not reach the other tensor's graph.
-A view made by indexing, ``x[i]``, is changed as torch changes it: ``x[i] = new`` is recorded on
-x, and the view becomes ``x[i]`` again (``_write_through``), so ``x[i] += v`` and
-``x[i].relu_()`` work.
+- a view of another tensor in the graph made by split/chunk/unbind or expand (torch refuses
+  those too), or, for a write that needs grad, a tensor whose memory is a view of other memory
+  that is not in the graph (``buf.t()[0] = h`` with a plain ``buf``): the change would not
+  reach the other tensor's graph.
+A view made by indexing, a transpose or permute, a reshape (view, squeeze, flatten …) or
+diagonal() is changed as torch changes it: ``x[i] = new`` is recorded on x (for a transpose,
+x becomes the new value transposed back), and the view becomes x's view again, so ``x[i] += v``,
+``x.t().mul_(2)`` and ``x.diagonal().zero_()`` work, a view keeps reaching x when changed
+again, and a later change of x shows through it (tensor_views.py).
 Under ``no_grad`` every in-place write goes into memory, as optimizers need.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py (see the
@@ -33,8 +36,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import tensor_views as V
 from .backend import xp
-from .function import is_grad_enabled
+from .function import enable_grad, is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
@@ -89,29 +93,34 @@ class InplaceTensorMethods:
             result = result.astype(self.array.dtype)
         self._redirect_consumers(old, result)
         self._check_rebind(name, result.requires_grad)
+        # only an array that views other memory can be a view (most are not: decided cheaply)
+        link = V.link_of(self) if self.array.base is not None else None
+        if link is not None:  # a view of a tensor in the graph: the write goes into that tensor
+            return self._write_through(name, result, link)
         source = _view_source(self._ctx, self.array) if self._ctx is not None else None
-        if source is not None:  # self[...] is a view made by indexing another tensor
-            return self._write_through(name, old, result, source)
-        if not _writeable(result.array) or xp.may_share_memory(result.array, old.array):
-            result = result.clone()  # self must own its memory, as it did before
-        self._take_place_of(old, result)
-        return self
-
-    def _write_through(self, name: str, old: Tensor, result: Tensor, source) -> Tensor:
-        """self is base[index]: base[index] = result is recorded on base (torch's CopySlices),
-        and self becomes base[index] again, a view of base's new array."""
-        if type(source) is not S.GetItem or source is not self._ctx:
+        if source is not None:
             raise RuntimeError(
                 f"{name}(): this tensor is a view of another tensor that requires grad (made by"
                 f" {type(source).__name__}); ember carries an in-place change into the other"
-                " tensor only for a view made by indexing (x[i]). Use the out-of-place form, or"
+                " tensor only for views made by indexing, transposes and permutes, reshapes"
+                " (view, squeeze, flatten ...) and diagonal(). Use the out-of-place form, or"
                 " change the other tensor."
             )
-        base, index = source.parents[0], source.index
-        base._arith_(name, lambda b: apply(P.SetItem, b, result, index=index))
-        # the new view hangs from base's present version, not from base: a view that is kept
-        # must not stop base from changing in place again (it then keeps these values)
-        self._take_place_of(old, apply(S.GetItem, base._version_stand_in(), index=index))
+        views = V.live_views(self)
+        if views:
+            V.check_views_free(self, name, result, views)
+        if not _writeable(result.array) or xp.may_share_memory(result.array, old.array):
+            result = result.clone()  # self must own its memory, as it did before
+        self._take_place_of(old, result)
+        V.refresh(self, views)  # the views written through to self show its new values
+        return self
+
+    def _write_through(self, name: str, result: Tensor, link) -> Tensor:
+        """self is a view of ``link.base``: base with self's part replaced by ``result`` is
+        recorded on base (torch's CopySlices), and base's change makes self its view again
+        (tensor_views.py)."""
+        V.attach(self, link)  # true whether or not the write below is allowed
+        link.base._arith_(name, lambda b: V.write(b, link.steps, result))
         return self
 
     def _redirect_consumers(self, old: Tensor, result: Tensor) -> None:
@@ -138,9 +147,17 @@ class InplaceTensorMethods:
 
     def _view_(self, name: str, compute) -> Tensor:
         """self = compute(self) for the ops that change self's shape, not its values (t_,
-        squeeze_ …): the result is a view of the same memory, so self simply holds it."""
+        squeeze_ …): the result is a view of the same memory, so self simply holds it. The
+        views written through to self, and self's own link to what it views, learn the new
+        shape (tensor_views.reshape_base)."""
+        link = V.link_of(self)
+        if link is not None:
+            V.attach(self, link)  # so self's next write still reaches what it views
+        linked = link is not None or bool(V.live_views(self))
         if not is_grad_enabled() or not self.requires_grad:
             result = compute(self.detach() if self.requires_grad else self)
+            if linked:
+                V.reshape_base(self, _shape_step(compute, self.array.shape))
             self.array = result.array
             return self
         if self._ctx is None:
@@ -149,6 +166,8 @@ class InplaceTensorMethods:
         result = compute(old)
         self._redirect_consumers(old, result)
         self._check_rebind(name, result.requires_grad, values=False)
+        if linked:
+            V.reshape_base(self, V.step_of(result._ctx, result.array))
         self._take_place_of(old, result)
         return self
 
@@ -348,8 +367,16 @@ def _stand_in_class():
     """Tensor's subclass for the stand-ins of old versions (only the graph holds them)."""
     global _STAND_IN
     if _STAND_IN is None:
-        _STAND_IN = type("TensorVersion", (Tensor,), {"__slots__": ()})
+        _STAND_IN = type(V.STAND_IN_NAME, (Tensor,), {"__slots__": ()})
     return _STAND_IN
+
+
+def _shape_step(compute, shape):
+    """The view step (tensor_views) of a shape-only change, read off the op ``compute`` records
+    on a stand-in of that shape (under no_grad nothing was recorded on self)."""
+    with enable_grad():
+        probe = compute(Tensor(xp.empty(shape, xp.float32), requires_grad=True))
+    return V.step_of(probe._ctx, probe.array)
 
 
 def _view_source(ctx, data):

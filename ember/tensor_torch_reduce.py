@@ -25,6 +25,7 @@ from .ops import reduce_more as RM
 from .ops import rounding as RO
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
+from .ops.diagonal import Diagonal
 from .ops.index import check_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -251,16 +252,12 @@ class TorchReduceMethods:
     # ------------------------------------------------------------ diagonals and products
     def diagonal(self, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:
         """The offset diagonal of the (dim1, dim2) planes, as the last dim: out[..., i] =
-        x[..., i, i + offset] (for offset < 0: x[..., i − offset, i])."""
+        x[..., i, i + offset] (for offset < 0: x[..., i − offset, i]). A view of self: writing
+        into it writes self."""
         a, b = check_dim("diagonal", dim1, self.ndim), check_dim("diagonal", dim2, self.ndim)
         if a == b:
             raise ValueError(f"diagonal(): dim1 and dim2 cannot be the same dim ({dim1})")
-        x = self.permute(tuple(i for i in range(self.ndim) if i not in (a, b)) + (a, b))
-        r, c = self.shape[a], self.shape[b]
-        k = offset
-        n = max(0, min(r, c - k) if k >= 0 else min(r + k, c))
-        i = xp.arange(n)
-        return x[..., i + max(0, -k), i + max(0, k)]
+        return apply(Diagonal, self, offset=int(offset), dim1=a, dim2=b)  # a view, as torch's
 
     def trace(self) -> Tensor:
         """Σ_i x[i, i] of a matrix (integers sum to int64)."""

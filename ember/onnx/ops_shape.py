@@ -1,4 +1,4 @@
-"""Converters for the ops whose ONNX form depends on shapes: Reshape, Expand, GetItem.
+"""Converters for the ops whose ONNX form depends on shapes: Reshape, Expand, GetItem, Diagonal.
 
 Each tries not to bake a dimension into the graph that may differ at run time (a dynamic batch):
 a Reshape reads the sizes it carries over from ``Shape(x)`` when dynamic axes are asked for,
@@ -232,4 +232,38 @@ def _mask_places(g, mask) -> str:
     return g.const(rows[:, 0] if arr.ndim == 1 else rows, "index")
 
 
-SHAPE_CONVERTERS = {"Reshape": _reshape, "Expand": _expand, "GetItem": _getitem}
+def _diagonal(g, op):
+    """x.diagonal(k, dim1, dim2): the (dim1, dim2) planes moved last and flattened to r·c, then
+    one strided Slice: element (i, i + k) of a plane (k ≥ 0; (i − k, i) for k < 0) is at
+    i·(c + 1) + p·c + q, p = max(0, −k), q = max(0, k), for i < n = max(0, min(r − p, c − q)).
+    With dynamic axes r and c are read from Shape(x) (either may be a dynamic axis)."""
+    x = op.inputs[0]
+    k, a, b = int(op.consts.get("offset", 0)), op.consts.get("dim1", 0), op.consts.get("dim2", 1)
+    rest = [d for d in range(x.ndim) if d not in (a, b)]
+    perm = rest + [a, b]
+    name = g.value(x)
+    if perm != list(range(x.ndim)):
+        name = g.one("Transpose", [name], perm=perm)
+    p, q = max(0, -k), max(0, k)
+    if not g.dynamic:
+        r, c = x.shape[a], x.shape[b]
+        n = max(0, min(r - p, c - q))
+        flat = g.one("Reshape", [name, g.ints([0] * len(rest) + [r * c])])
+        start = p * c + q
+        bounds = [g.ints([start]), g.ints([start + n * (c + 1)]), g.ints([-1]), g.ints([c + 1])]
+        return [g.one("Slice", [flat, *bounds])]
+    shape = g.one("Shape", [name])
+    lead = g.one("Gather", [shape, g.ints(range(len(rest)))], axis=0)
+    r, c = (g.one("Gather", [shape, g.ints([len(rest) + j])], axis=0) for j in (0, 1))
+    flat = g.one("Reshape", [name, g.one("Concat", [lead, g.one("Mul", [r, c])], axis=0)])
+    n = g.one("Min", [g.one("Sub", [r, g.ints([p])]), g.one("Sub", [c, g.ints([q])])])
+    n = g.one("Max", [n, g.ints([0])])
+    step = g.one("Add", [c, g.ints([1])])
+    start = g.one("Add", [g.one("Mul", [c, g.ints([p])]), g.ints([q])])
+    end = g.one("Add", [start, g.one("Mul", [n, step])])
+    return [g.one("Slice", [flat, start, end, g.ints([-1]), step])]
+
+
+SHAPE_CONVERTERS = {
+    "Reshape": _reshape, "Expand": _expand, "GetItem": _getitem, "Diagonal": _diagonal,
+}  # fmt: skip

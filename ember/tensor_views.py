@@ -1,0 +1,207 @@
+"""How a view hangs from the tensor it views, so that in-place changes reach both, as in torch.
+
+A view V of a tensor B (``B[i]``, ``B.t()``, ``B.reshape(...)``, ``B.diagonal()``) shares B's
+memory. Without grad that is all it takes: a write into either is seen through the other. With
+grad, an in-place change makes a new version of the tensor with a new array (tensor_inplace.py),
+so the change is carried over by hand:
+
+- V changed in place (``V.mul_(2)``, ``V[j] = h``): B becomes B with V's part replaced, recorded
+  on B's graph (``write``: SetItem for an index, the inverse permutation for a transpose, the
+  inverse reshape, diagonal_scatter), and V becomes ``view(B)`` again, now of B's new version.
+  This is torch's CopySlices: ∂L/∂value flows through V's place in B, and B's old values there
+  get none.
+- B changed in place after that: every live V is taken again from B's new version (``refresh``),
+  so V keeps showing B's values, as a torch view does, and V's next change reaches B again.
+
+The relation is a ``ViewLink`` on V: B and the steps that take B to V. V enters B's ``_views``
+(weakly) once it has been written through; until then it hangs from B by the op that made it,
+and that op counts as one of B's consumers (``Tensor._used``), so B itself cannot change in
+place while V is fresh (tensor_inplace.py refuses, as before).
+
+A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape) or
+("diagonal", offset, dim1, dim2). ``Tensor`` and ``apply`` are bound as this module's globals by
+tensor.py.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import TYPE_CHECKING
+
+from .backend import xp
+from .ops import index_put as P
+from .ops import shape as S
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, apply  # noqa: F401
+
+
+#: The class name of the stand-ins for earlier versions (tensor_inplace.py): only the graph holds
+#: them, so a view of one is nobody's view
+STAND_IN_NAME = "TensorVersion"
+
+
+class ViewLink:
+    """V = steps(base): the tensor V views and how to take V from it again."""
+
+    __slots__ = ("base", "steps")
+
+    def __init__(self, base, steps: tuple):
+        self.base, self.steps = base, steps
+
+
+def _diagonal_op():
+    from .ops.diagonal import Diagonal
+
+    return Diagonal
+
+
+def step_of(fn, view_array):
+    """The step by which the recorded op ``fn`` made a view of its input, or None where fn is no
+    op ember can carry a write back through (an index with arrays copies; an expand repeats
+    elements; split's several outputs are refused by torch too)."""
+    kind = type(fn)
+    if kind not in _VIEW_OPS and kind.__name__ != "Diagonal":  # the usual case, decided first
+        return None
+    parent = fn.parents[0] if getattr(fn, "parents", None) else None
+    if parent is None or not xp.may_share_memory(parent.array, view_array):
+        return None
+    if kind is S.GetItem:
+        return ("index", fn.index)
+    if kind is S.Permute:
+        return ("permute", tuple(fn.axes))
+    if kind is S.Reshape:
+        return ("reshape", tuple(view_array.shape), tuple(fn.shape))
+    if kind is _diagonal_op():
+        return ("diagonal", fn.offset, fn.dim1, fn.dim2)
+    return None
+
+
+_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape)
+
+
+def view(b, steps):
+    """steps(b): the view of ``b`` the steps describe, recorded (b is a Tensor)."""
+    for step in steps:
+        kind = step[0]
+        if kind == "index":
+            b = apply(S.GetItem, b, index=step[1])
+        elif kind == "permute":
+            b = apply(S.Permute, b, axes=step[1])
+        elif kind == "reshape":
+            b = apply(S.Reshape, b, shape=step[1])
+        else:
+            b = apply(_diagonal_op(), b, offset=step[1], dim1=step[2], dim2=step[3])
+    return b
+
+
+def write(b, steps, value):
+    """b with its view ``steps(b)`` replaced by ``value``: a new tensor with its own memory,
+    recorded, so ∂L/∂value is ∂L/∂b at the view's places and b's old values there get none."""
+    if not steps:
+        return value
+    step, rest = steps[0], steps[1:]
+    inner = write(view(b, (step,)), rest, value) if rest else value
+    kind = step[0]
+    if kind == "index":
+        return apply(P.SetItem, b, inner, index=step[1])
+    if kind == "permute":  # the view is all of b: b is the view turned back
+        inverse = tuple(sorted(range(len(step[1])), key=step[1].__getitem__))
+        return apply(S.Copy, apply(S.Permute, inner, axes=inverse))
+    if kind == "reshape":
+        return apply(S.Copy, apply(S.Reshape, inner, shape=step[2]))
+    return b.diagonal_scatter(inner, step[1], step[2], step[3])
+
+
+def inverse_step(step):
+    """The step that undoes a permute or reshape step (a shape-only change of a base)."""
+    if step[0] == "permute":
+        return ("permute", tuple(sorted(range(len(step[1])), key=step[1].__getitem__)))
+    return ("reshape", step[2], step[1])
+
+
+def link_of(t):
+    """t's live ViewLink, or a new one from the op that made t where that op is a view op of a
+    tensor someone may hold (not a stand-in for an earlier version); None where t is no view."""
+    link = getattr(t, "_link", None)
+    if link is not None:
+        if xp.may_share_memory(link.base.array, t.array):
+            return link
+        t._link = None  # t or its base took other memory (``.data = ...``): t stands alone now
+    fn = t._ctx
+    if fn is None:
+        return None
+    step = step_of(fn, t.array)
+    if step is None or type(fn.parents[0]).__name__ == STAND_IN_NAME:
+        return None
+    return ViewLink(fn.parents[0], (step,))
+
+
+def attach(t, link) -> None:
+    """Record ``link`` on t and enter t among its base's views (weakly: a dropped view costs
+    nothing), once."""
+    if getattr(t, "_link", None) is link:
+        return
+    t._link = link
+    base = link.base
+    refs = getattr(base, "_views", None)
+    if refs is None:
+        base._views = refs = []
+    refs.append(weakref.ref(t))
+
+
+def live_views(t):
+    """The views written through to t that still view t's present memory."""
+    refs = getattr(t, "_views", None)
+    if not refs:
+        return []
+    out = []
+    for r in refs:
+        v = r()
+        link = getattr(v, "_link", None) if v is not None else None
+        if link is not None and link.base is t and xp.may_share_memory(v.array, t.array):
+            out.append(v)
+    t._views = [weakref.ref(v) for v in out]
+    return out
+
+
+def check_views_free(t, name: str, result, views=None) -> None:
+    """Refuse to change t when a view of it (or of a view of it) is already the input of a
+    recorded op outside the new value ``result``: the view takes t's new values, and that op's
+    gradient would follow them (the rule for t itself). Ops inside ``result`` (``x.add_(v.sum())``)
+    read the view as it was: they are moved onto a stand-in for its present version."""
+    for v in live_views(t) if views is None else views:
+        if getattr(v, "_used", 0) > 0:
+            v._redirect_consumers(v._version_stand_in(), result)
+        if getattr(v, "_used", 0) > 0:
+            raise RuntimeError(
+                f"{name}(): a view of this tensor (taken by {describe(v._link.steps)}) is already"
+                " the input of a recorded operation, which may need the view's present value to"
+                " compute gradients. Changing this tensor in place changes the view too (as in"
+                " torch); take the view after the change, or use the out-of-place form."
+            )
+        check_views_free(v, name, result)
+
+
+def refresh(t, views) -> None:
+    """t has a new version: each of ``views`` (live views of t's previous version) becomes its
+    view of t again, and so on down the views of views."""
+    for v in views:
+        below = live_views(v)
+        v._take_place_of(v._version_stand_in(), view(t._version_stand_in(), v._link.steps))
+        refresh(v, below)
+
+
+def reshape_base(t, step) -> None:
+    """t's own shape changed in place by ``step`` (t.t_(), t.squeeze_()): its views are taken
+    from the new shape through the inverse step first; a view t itself is gets the step."""
+    for v in live_views(t):
+        v._link.steps = (inverse_step(step), *v._link.steps)
+    link = getattr(t, "_link", None)
+    if link is not None:
+        link.steps = (*link.steps, step)
+
+
+def describe(steps) -> str:
+    names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape"}
+    return " then ".join(names.get(s[0], "diagonal()") for s in steps)

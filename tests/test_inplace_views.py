@@ -1,0 +1,211 @@
+"""In-place changes through views with autograd (tensor_views.py), each against torch: a write
+into a transpose, a reshape or a diagonal reaches the tensor it views; a view changed twice
+keeps reaching it; a change of the base shows through views already written; and what ember
+still refuses says so where the mistake is made."""
+
+import numpy as np
+import pytest
+
+import ember
+
+X = np.array([[0.3, -1.2, 0.8, 2.0], [-0.4, 0.9, -2.2, 0.15], [1.1, -0.6, 0.5, -0.05]])
+W = np.linspace(-1.0, 1.3, 12).reshape(3, 4)
+O4 = np.linspace(0.5, 2.0, 4)
+
+
+def _run(lib, change):
+    """x, o leaves (float64); h = x·1.5; change(h, o, lib) works on h through views; the loss
+    is Σ h·W (plus Σ of whatever change returns). Returns h and the gradients of x and o."""
+    x = lib.tensor(X, requires_grad=True)
+    o = lib.tensor(O4, requires_grad=True)
+    h = x * 1.5
+    extra = change(h, o, lib)
+    loss = (h * lib.tensor(W)).sum()
+    if extra is not None:
+        loss = loss + (extra * extra).sum()
+    loss.backward()
+    grads = [None if t.grad is None else t.grad.numpy() for t in (x, o)]
+    out = h.detach().numpy()
+    return [out, *grads] if extra is None else [out, extra.detach().numpy(), *grads]
+
+
+def _same(torch, change):
+    got, want = _run(ember, change), _run(torch, change)
+    for g, w in zip(got, want):
+        if w is None:
+            assert g is None or not np.any(g)
+        else:
+            np.testing.assert_allclose(g, w, rtol=1e-12, atol=1e-12)
+
+
+ONE_VIEW = {
+    "t": lambda h, o, lib: h.t().mul_(2.0),
+    "transpose": lambda h, o, lib: h.transpose(0, 1).add_(1.0),
+    "permute_relu": lambda h, o, lib: h.permute(1, 0).relu_(),
+    "T_sigmoid": lambda h, o, lib: h.T.sigmoid_(),
+    "mT": lambda h, o, lib: h.mT.mul_(-1.0),
+    "movedim": lambda h, o, lib: h.movedim(0, 1).tanh_(),
+    "reshape": lambda h, o, lib: h.reshape(-1).mul_(3.0),
+    "view": lambda h, o, lib: h.view(2, 6).exp_(),
+    "flatten": lambda h, o, lib: h.flatten().abs_(),
+    "unsqueeze": lambda h, o, lib: h.unsqueeze(0).mul_(o.sum()),
+    "squeeze": lambda h, o, lib: h.unsqueeze(1).squeeze(1).sub_(o.sum()),
+    "unflatten": lambda h, o, lib: h.reshape(12).unflatten(0, (3, 4)).mul_(o),
+    "t_by_a_grad_value": lambda h, o, lib: h.t().mul_(o.reshape(4, 1)),
+    "t_row_set": lambda h, o, lib: h.t().__setitem__(1, o[:3]),
+    "view_slice_set": lambda h, o, lib: h.view(-1).__setitem__(slice(2, 6), o),
+    "t_copy": lambda h, o, lib: h.t().copy_(o.reshape(4, 1)),
+    "t_fill": lambda h, o, lib: h.t()[2].fill_(0.5),
+    "diagonal_zero": lambda h, o, lib: h.diagonal().zero_(),
+    "diagonal_offset": lambda h, o, lib: h.diagonal(1).mul_(o[:3]),
+    "diagonal_of_t": lambda h, o, lib: h.t().diagonal(-1).add_(o[1:]),
+    "diagonal_set": lambda h, o, lib: h.diagonal().__setitem__(slice(1, None), o[:2]),
+}
+
+
+@pytest.mark.parametrize("change", list(ONE_VIEW.values()), ids=list(ONE_VIEW))
+def test_a_write_into_a_view_reaches_the_tensor_it_views(torch, change):
+    _same(torch, lambda h, o, lib: [change(h, o, lib)] and None)  # what it returns is h's view
+
+
+def _twice(h, o, lib):
+    v = h[0]
+    v.mul_(2.0)
+    v.add_(o)
+    v.mul_(3.0)  # the second and third writes reach h too
+
+
+def _view_of_view(h, o, lib):
+    h.t()[1].mul_(5.0)
+    h[1:].t().add_(o.reshape(4, 1))
+    h.reshape(2, 6)[1].relu_()
+
+
+def _base_changes_after(h, o, lib):
+    v = h.t()
+    v.mul_(2.0)
+    h.mul_(o)  # v shows it, as a torch view does
+    v.add_(1.0)  # and v's next write starts from it
+    return v * 1.0
+
+
+def _read_the_view_into_the_base(h, o, lib):
+    v = h[0]
+    v.mul_(3.0)
+    h.mul_(2.0)
+    h.add_(v.sum())  # v as it was when the sum was taken
+
+
+def _shape_change_of_a_view(h, o, lib):
+    v = h[0:2]
+    v.t_()
+    v.mul_(o.reshape(4, 1))
+    v.unsqueeze_(0)
+    v.add_(1.0)
+
+
+def _shape_change_of_the_base(h, o, lib):
+    v = h[1]
+    v.mul_(2.0)
+    h.t_()  # v still views h's memory, now through h's transpose
+    v.add_(o)
+    h.mul_(1.5)
+    h.t_()  # back to the shape the loss expects
+    return v * 1.0
+
+
+def _a_loop_of_rows(h, o, lib):
+    for i in range(3):
+        h[i].mul_(float(i + 1))
+        h[:, i].add_(o[i])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [_twice, _view_of_view, _base_changes_after, _read_the_view_into_the_base,
+     _shape_change_of_a_view, _shape_change_of_the_base, _a_loop_of_rows],
+)  # fmt: skip
+def test_views_stay_views_through_later_changes(torch, change):
+    _same(torch, change)
+
+
+def test_a_view_written_shares_memory_with_its_base_again():
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 1.0
+    v = h.t()
+    v.mul_(2.0)
+    with ember.no_grad():
+        v[0].fill_(7.0)  # plain memory writes still go both ways
+        h[2, 3] = -1.0
+    assert np.all(h.detach().numpy()[:, 0] == 7.0)
+    assert v.detach().numpy()[3, 2] == -1.0
+
+
+def test_retain_grad_on_a_view_follows_it(torch):
+    def grads(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 1.0
+        v = h.t()
+        v.retain_grad()
+        v.mul_(2.0)
+        ((v * lib.tensor(W.T)).sum() + (h * h).sum()).backward()
+        return x.grad.numpy(), v.grad.numpy()
+
+    for g, w in zip(grads(ember), grads(torch)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+def test_gradcheck_through_writes_into_views():
+    def f(x, o):
+        h = x * 1.0
+        h.t()[1].mul_(o)
+        h.view(-1)[::5].sigmoid_()
+        return h * h
+
+    x = ember.tensor(X, requires_grad=True)
+    o = ember.tensor(O4[:3], requires_grad=True)
+    assert ember.gradcheck(f, (x, o))
+
+
+def test_second_derivatives_through_a_write_into_a_transpose(torch):
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * x
+        h.t().add_(x.t() ** 3)
+        (g,) = lib.autograd.grad(h.sum(), x, create_graph=True)
+        (g * g).sum().backward()
+        return g.detach().numpy(), x.grad.numpy()
+
+    for g, w in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+
+
+def test_changing_a_base_whose_written_view_feeds_an_op_is_refused():
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 1.0
+    v = h[0]
+    v.mul_(2.0)
+    y = v * v  # needs v's present values for its gradient
+    with pytest.raises(RuntimeError, match="a view of this tensor .taken by indexing. is already"):
+        h.mul_(2.0)
+    y.sum().backward()  # nothing was changed by the refused call
+    np.testing.assert_allclose(x.grad.numpy()[0], 8.0 * X[0])
+
+
+@pytest.mark.parametrize(
+    "make",
+    [lambda h: h.split(1, 0)[2], lambda h: h.chunk(2, 1)[1], lambda h: h.unbind(0)[1],
+     lambda h: h[:1].expand(3, 4)],
+    ids=["split", "chunk", "unbind", "expand"],
+)  # fmt: skip
+def test_views_torch_refuses_to_write_are_refused(torch, make):
+    for lib in (torch, ember):
+        h = lib.tensor(X, requires_grad=True) * 1.0
+        with pytest.raises(RuntimeError):
+            make(h).mul_(2.0)
+
+
+def test_the_refusal_names_the_op_and_the_views_ember_carries():
+    h = ember.tensor(X, requires_grad=True) * 1.0
+    with pytest.raises(RuntimeError, match=r"made by Split.*transposes and permutes, reshapes"):
+        h.split(1, 0)[0].mul_(2.0)
