@@ -45,6 +45,16 @@ def forward_started(cls, inputs=(), constants=None) -> None:
             start(cls, inputs, constants)
 
 
+def python_value_taken(array, what: str) -> None:
+    """Tell the observers that have an ``on_python_value`` that a tensor's value left the graph
+    as a Python value (``what``: item(), tolist(), bool()): the ONNX exporter checks that it
+    does not depend on the inputs, since the graph can only hold it as a constant."""
+    for obs in observers:
+        taken = getattr(obs, "on_python_value", None)
+        if taken is not None:
+            taken(array, what)
+
+
 def backward_started(fn) -> None:
     """``forward_started`` for the backward of ``fn``, just before it runs."""
     for obs in observers:

@@ -49,6 +49,7 @@ from .function import (
     captures,
     forward_started,
     observers,
+    python_value_taken,
 )
 from .ops import shape as S
 from .size import Size
@@ -294,12 +295,17 @@ class Tensor(
             return a.astype(dtype)
         return a.copy() if copy else a
 
+    # (while an observer watches, the ONNX exporter learns of each value taken out of the graph)
     def item(self):
         if self.array.size != 1:
             raise ValueError(f"item() needs a tensor of one element, got shape {self.array.shape}")
+        if observers:
+            python_value_taken(self.array, "item() (or float(), int())")
         return self.array.reshape(()).item()
 
     def tolist(self):
+        if observers:
+            python_value_taken(self.array, "tolist()")
         return self.array.tolist()
 
     def __bool__(self):
@@ -307,6 +313,8 @@ class Tensor(
             raise RuntimeError(
                 f"the truth value of a tensor of shape {self.array.shape} is ambiguous"
             )
+        if observers:
+            python_value_taken(self.array, "bool() (an if or a while on a tensor)")
         return bool(self.array.reshape(()))
 
     def __float__(self):

@@ -22,8 +22,11 @@ bit). ``cumsum`` is CumSum, and in-place writes ``x[index] = v`` / ``index_put``
 ScatterElements at the places the index addresses (slices, ints, Ellipsis, a mask, an integer
 array without repeats). Runs on resized inputs first tell which constants follow a dynamic axis
 (``sized``) and which would be wrongly baked in (``consistency``), an output that no op
-produced included. ONNX has no SVD operator: ``svd`` is refused. The ``onnx`` package is
-imported only here, on the first export, so ``import ember`` never needs it.
+produced included; a Python value the forward takes from a tensor (``item()``, ``float(x)``,
+``if x.sum() > 0``) that changes with the inputs is baked into the graph, and gets a
+``TracerWarning`` naming it and its module. ONNX has no SVD operator: ``svd`` is refused.
+The ``onnx`` package is imported only here, on the first export, so ``import ember`` never
+needs it.
 """
 
 from __future__ import annotations
@@ -43,7 +46,14 @@ _TORCH_ONLY = {
     "dump_exported_program", "artifacts_dir", "dynamic_shapes",
 }  # fmt: skip
 
-__all__ = ["export", "supported_ops", "DEFAULT_OPSET"]
+__all__ = ["export", "supported_ops", "DEFAULT_OPSET", "TracerWarning"]
+
+
+class TracerWarning(UserWarning):
+    """The traced forward took a tensor's value out of the graph as a Python value (item(),
+    float(), bool(), tolist()) that changed with the inputs: the exported graph holds the
+    traced input's value as a constant there (torch's tracer warns with a class of this
+    name)."""
 
 
 def _import_onnx():

@@ -48,6 +48,7 @@ class ConstantLog:
         self.known, self.params, self.keep_arrays = known, params, keep_arrays
         self.keep: list = []  # the outputs behind ``known``: their ids must stay unique
         self.log: list = []  # (op name, [(slot, shape, digest, array or None)], module or "")
+        self.taken: list = []  # (what, value, module or "") of each Python value taken
 
     def constants(self, arrays, consts) -> list:
         """The op's (slot, array) inputs that are neither traced values nor parameters."""
@@ -95,6 +96,10 @@ class Prober:
             if started is not None:
                 name, consts = started
                 self.log.record(name, arrays, consts, list(out) if fn.multi_output else [out])
+
+    def on_python_value(self, array, what: str) -> None:
+        if threading.get_ident() == self.thread:
+            self.log.taken.append((what, np.array(to_numpy(array)), ""))
 
 
 def _other_size(n: int) -> int:

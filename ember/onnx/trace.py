@@ -25,6 +25,7 @@ import numpy as np
 from ..backend import to_numpy
 from ..function import enable_grad, no_grad, observers
 from ..tensor import Tensor
+from . import TracerWarning
 from .consistency import SLICED, ConstantLog, Prober, compare, perturbed
 from .ops_activations import ACTIVATION_CONVERTERS
 from .ops_logic import LOGIC_CONVERTERS
@@ -101,6 +102,42 @@ class Tracer:
             raise NotImplementedError(f"{e} (op {name} in {where()})") from None
         for a, n in zip(outs, names):
             self.g.bind(a, n)
+
+    def on_python_value(self, array, what: str) -> None:
+        if threading.get_ident() == self.thread:
+            self.log.taken.append((what, np.array(to_numpy(array)), self._module()))
+
+
+def _check_python_values(first, probes) -> None:
+    """Warn for each Python value the traced run took from a tensor that a probe run, on
+    other inputs, found different: it depends on the inputs, and the graph cannot follow it
+    (torch's tracer warns for every such conversion; this warns only where it matters)."""
+    for log in probes:
+        if len(log.taken) != len(first.taken):
+            warnings.warn(
+                f"ember.onnx.export: the forward took {len(first.taken)} Python value(s) from"
+                f" tensors on the traced inputs and {len(log.taken)} on other inputs: its Python"
+                " control flow follows the input values, which the exported graph cannot do; it"
+                " holds the path the traced inputs took",
+                TracerWarning,
+                stacklevel=4,
+            )
+            return
+        for (what, value, where), (_, other, _) in zip(first.taken, log.taken):
+            same = value.shape == other.shape and np.array_equal(
+                value, other, equal_nan=value.dtype.kind in "fc"
+            )
+            if not same:
+                warnings.warn(
+                    f"ember.onnx.export: {what} in {where} took a Python value from a tensor"
+                    f" computed from the inputs ({value.tolist()} on the traced inputs,"
+                    f" {other.tolist()} on others): the exported graph holds"
+                    f" {value.tolist()} as a constant and will not follow other inputs. Keep"
+                    " the computation in tensors (ember ops) instead",
+                    TracerWarning,
+                    stacklevel=4,
+                )
+                return
 
 
 def flatten(obj) -> list:
@@ -181,6 +218,7 @@ def run_traced(model, graph, args: tuple, kwargs: dict, resize: dict[int, list[i
     for log in probes:
         compare(first, log, tracer.sized.handled)
     _check_outputs(graph, out, probe_outs)
+    _check_python_values(first, probes)
     if tracer.sized.caps:
         _warn_caps(model, args, kwargs, tracer.sized.caps)
     return out
