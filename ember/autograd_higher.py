@@ -27,7 +27,8 @@ autograd_higher_special2.py indexing with arrays and masks, item assignment, ind
 masked_select/scatter, index_add/copy/fill, scatter_reduce, unfold, grid_sample, 3-D convolution
 and pooling, max pooling with indices, unpooling and the chunked linear cross-entropy; and in
 autograd_higher_activations.py tanh, sigmoid, SiLU, ReLU and the piecewise activations
-(hardtanh, ReLU6, hardsigmoid, hardswish, softplus, mish, threshold, the shrinks, PReLU).
+(hardtanh, ReLU6, hardsigmoid, hardswish, softplus, mish, threshold, the shrinks, PReLU); in
+autograd_higher_views.py as_strided.
 A fused op's rule may differentiate its composed form, built on the spot (``_vjp``).
 """
 
@@ -375,4 +376,5 @@ from . import (  # noqa: E402, F401
     autograd_higher_rnn,
     autograd_higher_special,
     autograd_higher_special2,
+    autograd_higher_views,
 )

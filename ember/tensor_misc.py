@@ -1,5 +1,5 @@
 """torch's remaining Tensor conveniences: the casts float/double/long and ``.to``, memory and
-layout queries (stride, nbytes …),
+layout queries (stride, nbytes …) and as_strided,
 sampling methods, the conjugate-transpose family for real tensors, and the hooks that fire after
 a leaf's gradient is accumulated.
 
@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from . import autograd, backend
 from .backend import xp
 from .function import no_grad
+from .ops import as_strided as AS
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -51,10 +52,7 @@ def set_grad(t, value) -> None:
     t._grad = value
 
 
-def _address(a) -> int:
-    """The address of an array's first element (host or device memory)."""
-    cuda = getattr(a, "__cuda_array_interface__", None)
-    return (cuda or a.__array_interface__)["data"][0]
+_address = AS.address  # the address of an array's first element (tensor_inplace.py uses it)
 
 
 def _unsupported_dtype(name: str) -> TypeError:
@@ -131,6 +129,13 @@ class MiscTensorMethods:
         """torch.Tensor.narrow_copy: narrow(dim, start, length) as a new tensor."""
         return self.narrow(dim, start, length).clone()
 
+    def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
+        """torch.Tensor.as_strided: the view y[i₀, …] = storage[offset + Σ_k i_k·stride_k] of
+        self's memory (sizes, strides and offset in elements; the offset defaults to self's
+        storage_offset()). Read-only where its elements overlap; see ops/as_strided.py."""
+        return apply(AS.AsStrided, self, size=tuple(size), stride=tuple(stride),
+                     storage_offset=storage_offset)  # fmt: skip
+
     # ------------------------------------------------------------ memory and layout
     is_cpu = property(lambda self: not backend.ON_GPU)
     itemsize = property(lambda self: int(self.array.itemsize))
@@ -149,11 +154,8 @@ class MiscTensorMethods:
 
     def storage_offset(self) -> int:
         """torch.Tensor.storage_offset: elements from the start of the memory self views (0 for
-        an array that owns its memory)."""
-        a = base = self.array
-        while isinstance(base.base, type(a)):
-            base = base.base
-        return (_address(a) - _address(base)) // a.itemsize
+        an array that owns its memory; unfold's windows count from their input's memory)."""
+        return AS.storage_offset(self.array)
 
     def data_ptr(self) -> int:
         """torch.Tensor.data_ptr: the address of the first element."""

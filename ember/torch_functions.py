@@ -48,6 +48,7 @@ from .torch_reductions import (
 from .torch_shape import (  # _t: input as a Tensor, shared with torch_shape's wrappers
     _t,
     addmm,
+    as_strided,
     bmm,
     broadcast_to,
     chunk,
@@ -338,7 +339,8 @@ def ge(input, other) -> Tensor:  # noqa: A002
 # fmt: off
 __all__ = [
     "MaxResult", "MinResult", "abs", "add", "addmm", "all", "any", "argmax", "argmin",
-    "as_tensor", "bernoulli", "bmm", "broadcast_to", "ceil", "chunk", "clamp", "clip", "cos",
+    "as_strided", "as_tensor", "bernoulli", "bmm", "broadcast_to", "ceil", "chunk", "clamp",
+    "clip", "cos",
     "diag", "div", "divide", "dot", "einsum", "eq", "exp", "flatten", "flip", "float16", "floor",
     "frac", "ge", "get_default_dtype", "gt", "half", "inference_mode", "int16", "int32", "int8",
     "is_tensor", "isfinite", "isinf", "isnan", "le", "lerp", "log", "log1p", "expm1", "log_softmax",

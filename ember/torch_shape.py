@@ -106,6 +106,12 @@ def narrow(input, dim: int, start: int, length: int) -> Tensor:  # noqa: A002
     return _t(input).narrow(dim, start, length)
 
 
+def as_strided(input, size, stride, storage_offset: int | None = None) -> Tensor:  # noqa: A002
+    """torch.as_strided: the view y[i₀, …] = storage[offset + Σ_k i_k·stride_k] of input's
+    memory (elements; offset defaults to input.storage_offset())."""
+    return _t(input).as_strided(size, stride, storage_offset)
+
+
 def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
     """torch.unbind: the slices along dim, that dim removed."""
     return _t(input).unbind(dim)

@@ -30,9 +30,14 @@ class Permute(Function):
 
 
 class Expand(Function):
+    """x.expand(*shape): a broadcast view, read-only as it repeats elements (stride 0). When
+    nothing is repeated (as many elements as x: the same shape, or new leading dims of 1) the
+    view is x's memory reshaped, writeable as x is, as torch's x.expand(*x.shape) is."""
+
     def forward(self, x, shape):
         self.shape = x.shape
-        return get_array_module(x).broadcast_to(x, shape)
+        y = get_array_module(x).broadcast_to(x, shape)  # checks the shapes
+        return x.reshape(y.shape) if y.size == x.size else y
 
     def backward(self, gy):
         from ..function import unbroadcast
@@ -195,7 +200,8 @@ class Windows(Function):
     """x.unfold(dim, size, step): the windows x[..., i·step : i·step + size, ...] along ``dim``
     for i = 0 … n − 1, n = ⌊(L − size)/step⌋ + 1, with ``dim`` becoming n and a new last
     axis of length ``size``: y[..., i, ..., k] = x[..., i·step + k, ...]. A strided view, no
-    copy (read-only: windows may share elements).
+    copy; writeable (as x is) when the windows do not overlap (step ≥ size, or one window),
+    read-only when they share elements.
 
     Backward: ∂L/∂x[..., j, ...] = Σ over the windows (i, k) with i·step + k = j. Windows
     i ≡ r (mod m), m = ⌈size/step⌉, never overlap, so each residue r adds its gradients
@@ -211,7 +217,8 @@ class Windows(Function):
             size,
             step,
         )
-        return strided_view(x, *_window_layout(x.shape, x.strides, dim, size, step, n))
+        apart = step >= size or n <= 1  # no element in two windows: writes are well defined
+        return strided_view(x, *_window_layout(x.shape, x.strides, dim, size, step, n), apart)
 
     def backward(self, gy):
         xp = get_array_module(gy)
