@@ -315,7 +315,7 @@ class TensorMethods:
     def __getitem__(self, index):
         index = _plain_index(index)
         if (not self.requires_grad or not is_grad_enabled()) and not observers:
-            return Tensor(self.array[index])  # no graph to record, no tracer to see it
+            return Tensor(S.take(self.array, index))  # no graph to record, no tracer to see it
         return apply(S.GetItem, self, index=index)
 
     def __iter__(self):

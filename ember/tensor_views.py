@@ -58,8 +58,8 @@ def _diagonal_op():
 
 def step_of(fn, view_array):
     """The step by which the recorded op ``fn`` made a view of its input, or None where fn is no
-    op ember can carry a write back through (an index with arrays copies; an expand repeats
-    elements; split's several outputs are refused by torch too)."""
+    op ember can carry a write back through (an index with arrays copies; an expand that
+    repeats elements is read-only; split's several outputs are refused by torch too)."""
     kind = type(fn)
     if kind not in _VIEW_OPS and kind.__name__ != "Diagonal":  # the usual case, decided first
         return None
@@ -70,14 +70,15 @@ def step_of(fn, view_array):
         return ("index", fn.index)
     if kind is S.Permute:
         return ("permute", tuple(fn.axes))
-    if kind is S.Reshape:
+    if kind is S.Reshape or (kind is S.Expand and view_array.size == parent.array.size):
+        # (an expand that repeats nothing, x.expand(*x.shape), is x's memory reshaped)
         return ("reshape", tuple(view_array.shape), tuple(fn.shape))
     if kind is _diagonal_op():
         return ("diagonal", fn.offset, fn.dim1, fn.dim2)
     return None
 
 
-_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape)
+_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand)
 
 
 def view(b, steps):

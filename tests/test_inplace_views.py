@@ -60,6 +60,10 @@ ONE_VIEW = {
     "diagonal_offset": lambda h, o, lib: h.diagonal(1).mul_(o[:3]),
     "diagonal_of_t": lambda h, o, lib: h.t().diagonal(-1).add_(o[1:]),
     "diagonal_set": lambda h, o, lib: h.diagonal().__setitem__(slice(1, None), o[:2]),
+    "expand_same": lambda h, o, lib: h.expand(3, 4).mul_(o),
+    "expand_leading": lambda h, o, lib: h.expand(1, 3, 4)[0, 1].add_(o),
+    "element": lambda h, o, lib: h[1, 2].mul_(o[0]),
+    "element_of_t": lambda h, o, lib: h.t()[3][0].add_(o[1]),
 }
 
 
@@ -203,6 +207,18 @@ def test_views_torch_refuses_to_write_are_refused(torch, make):
         h = lib.tensor(X, requires_grad=True) * 1.0
         with pytest.raises(RuntimeError):
             make(h).mul_(2.0)
+
+
+def test_an_element_is_a_view_without_grad_too(torch):
+    for lib in (torch, ember):
+        x = lib.tensor(X.copy())
+        x[0, 1].mul_(10.0)
+        for v in x[2]:
+            v.add_(0.5)
+        want = X.copy()
+        want[0, 1] *= 10.0
+        want[2] += 0.5
+        np.testing.assert_allclose(x.numpy(), want)
 
 
 def test_the_refusal_names_the_op_and_the_views_ember_carries():

@@ -135,12 +135,22 @@ def _has_array_index(index) -> bool:
     return any(not isinstance(i, (int, slice, type(None), type(Ellipsis))) for i in index)
 
 
+def take(a, index):
+    """a[index], a view wherever indexing makes one. Where every dim is taken by an integer,
+    NumPy hands back a scalar (a copy); the 0-d view of that element is taken instead, as
+    torch's x[i, j] is a view (``x[0, 1].mul_(10)`` writes x)."""
+    y = a[index]
+    if y.__class__ is not a.__class__:  # a NumPy scalar: one more (None) dim, then reshaped away
+        y = a[(*index, None) if type(index) is tuple else (index, None)].reshape(())
+    return y
+
+
 class GetItem(Function):
     """x[index]; with integer-array indices the gradient accumulates over repeats."""
 
     def forward(self, x, index):
         self.index, self.shape, self.dtype = index, x.shape, x.dtype
-        return x[index]
+        return take(x, index)
 
     def backward(self, gy):
         xp = get_array_module(gy)
