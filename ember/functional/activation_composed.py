@@ -36,12 +36,12 @@ def hardsigmoid(x: Tensor) -> Tensor:
 
 
 def hardswish(x: Tensor) -> Tensor:
-    """x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3 (and NaN), x·(x + 3)/6 between,
-    the middle branch fed x only where it is chosen."""
+    """x·min(max(x + 3, 0), 6) / 6: x·0 for x ≤ −3 (NaN at −inf, as torch's), x for x ≥ 3 (and
+    NaN), x·(x + 3)/6 between, the middle branch fed x only where it is chosen."""
     mid = (x.array > -3.0) & (x.array < 3.0)
     xm = where(mid, x, 0.0)
     upper = where(x.array < 3.0, xm * (xm + 3.0) / 6.0, x)
-    return where(x.array <= -3.0, _const(x, 0.0), upper)
+    return where(x.array <= -3.0, x * 0.0, upper)
 
 
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:

@@ -108,8 +108,8 @@ class Hardswish(Function):
     """y = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6 between
     ∂y/∂x = 0 for x ≤ −3, x/3 + 1/2 between, 1 for x ≥ 3   (NaN: y NaN, ∂ 1)
 
-    Both are computed on c = min(max(x, −3), 3), so ±inf give 0 and 1, not NaN; c·(c + 3)/6
-    is already 0 below −3 (−0, as torch's x·0), so only x ≥ 3 needs choosing."""
+    y is x·(c + 3)/6 with c = min(max(x, −3), 3): x·0 below −3 (−0, and NaN at −inf, as
+    torch's), so only x ≥ 3 needs choosing; ∂y/∂x is computed on c, so ±inf give 0 and 1."""
 
     def forward(self, x):
         if x.dtype.kind == "c":
@@ -118,7 +118,7 @@ class Hardswish(Function):
         self.x = x
         self.c = c = xp.asarray(xp.clip(x, -3.0, 3.0))
         mid = c + 3.0
-        mid *= c
+        mid *= x
         mid /= 6.0
         self.upper = upper = ~(x < 3.0)  # x ≥ 3 or NaN: y = x
         return select(upper, x, mid)

@@ -222,3 +222,15 @@ def test_zero_d_and_empty_inputs_as_torch(torch, shape):
             assert y.shape == tuple(yt.shape) and x.grad.shape == shape
             np.testing.assert_allclose(y.array, yt.detach().numpy(), rtol=1e-12)
             np.testing.assert_allclose(x.grad.array, xt.grad.numpy(), rtol=rtol)
+
+
+def test_hardswish_at_the_infinities_as_torch(torch):
+    """x·0 below −3: −0 for finite x and NaN at −inf, as torch's (ember gave −0 at −inf)."""
+    x = np.array([-np.inf, -5.0, -3.0, -0.0, 0.0, 3.0, np.inf, np.nan])
+    y, (g,) = _values_and_grads(A.hardswish, [x], np.ones_like(x))
+    t = torch.tensor(x, requires_grad=True)
+    yt = torch.nn.functional.hardswish(t)
+    yt.sum().backward()
+    np.testing.assert_array_equal(y.array, yt.detach().numpy())
+    np.testing.assert_array_equal(np.signbit(y.array), np.signbit(yt.detach().numpy()))
+    np.testing.assert_array_equal(g, t.grad.numpy())
