@@ -25,6 +25,8 @@ from .torch_misc_more import *  # noqa: F403 - windows, poisson … rnn cells, i
 from .torch_misc_more import __all__ as _more
 
 __all__ = [
+    "layout",
+    "strided",
     "empty_like",
     "asarray",
     "scalar_tensor",
@@ -265,6 +267,26 @@ def fill(input, value) -> Tensor:  # noqa: A002
             f" {value.ndim} dimensions."
         )
     return input.clone().fill_(value)
+
+
+# ---------------------------------------------------------------- layouts
+class layout:  # noqa: N801 - torch's class name
+    """torch.layout: how a tensor's elements are stored. ember's tensors are dense arrays with
+    strides, torch's ``strided`` layout, the only one there is (no sparse or mkldnn)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"ember.{self.name}"
+
+    def __reduce__(self):  # one object per layout, as torch's: copies are the same object
+        return self.name
+
+
+strided = layout("strided")
 
 
 # ---------------------------------------------------------------- switches
