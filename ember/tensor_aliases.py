@@ -16,17 +16,13 @@ from .function import observers
 from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
+from .ops.elementwise import not_implemented_for  # beside Abs; tensor_torch_more imports it here
 from .ops.index import check_dim
-from .promotion import torch_dtype_name
+from .promotion import torch_dtype_name  # noqa: F401 - torch_aliases imports it from here
 from .tensor_methods import _promoted, _t
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
-
-
-def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
-    """torch's error for a kernel with no version for a dtype."""
-    return NotImplementedError(f"\"{kernel}\" not implemented for '{torch_dtype_name(dtype)}'")
 
 
 def require_tensor(op: str, value, name: str = "other", position: int = 1) -> None:
@@ -114,9 +110,7 @@ class AliasTensorMethods:
 
     # ------------------------------------------------------------ sign and rounding aliases
     def absolute(self) -> Tensor:
-        """torch.Tensor.absolute: alias of abs."""
-        if self.array.dtype == xp.bool_:
-            raise not_implemented_for("abs_cpu", self.array.dtype)
+        """torch.Tensor.absolute: alias of abs (a bool tensor refused there, as torch)."""
         return self.abs()
 
     def absolute_(self) -> Tensor:
@@ -124,12 +118,7 @@ class AliasTensorMethods:
         return self._arith_("absolute_", lambda s: s.absolute())
 
     def negative(self) -> Tensor:
-        """torch.Tensor.negative: alias of neg."""
-        if self.array.dtype == xp.bool_:
-            raise RuntimeError(
-                "Negation, the `-` operator, on a bool tensor is not supported. If you are trying"
-                " to invert a mask, use the `~` or `logical_not()` operator instead."
-            )
+        """torch.Tensor.negative: alias of neg (a bool tensor refused there, as torch)."""
         return self.neg()
 
     def negative_(self) -> Tensor:
@@ -143,9 +132,7 @@ class AliasTensorMethods:
         return self
 
     def fix(self) -> Tensor:
-        """torch.Tensor.fix: alias of trunc."""
-        if self.array.dtype == xp.bool_:
-            raise not_implemented_for("trunc_vml_cpu", self.array.dtype)
+        """torch.Tensor.fix: alias of trunc (a bool tensor refused there, as torch)."""
         return self.trunc()
 
     def fix_(self) -> Tensor:

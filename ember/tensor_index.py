@@ -24,6 +24,7 @@ from .ops import rounding as RO
 from .ops import scan as C
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
+from .promotion import torch_dtype_name
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -67,27 +68,40 @@ class IndexTensorMethods:
         return apply(I.MaskedSelect, self, as_array(mask))
 
     # ------------------------------------------------------------ scans and products
-    def cumsum(self, dim) -> Tensor:
-        return self._scan(C.CumSum, "cumsum", dim)
+    # ``dtype`` as torch's: the input cast to it first
+    def cumsum(self, dim, *, dtype=None) -> Tensor:
+        return self._scan(C.CumSum, "cumsum", dim, dtype)
 
-    def cumprod(self, dim) -> Tensor:
-        return self._scan(C.CumProd, "cumprod", dim)
+    def cumprod(self, dim, *, dtype=None) -> Tensor:
+        return self._scan(C.CumProd, "cumprod", dim, dtype)
 
-    def _scan(self, op, name, dim) -> Tensor:
+    def _scan(self, op, name, dim, dtype=None) -> Tensor:
         dim = I.check_dim(name, dim, self.ndim)
+        if dtype is not None:  # the scan in dtype (NumPy would widen int32 to int64)
+            return self.astype(dtype)._scan(op, name, dim).astype(dtype)
         if self.ndim == 0:  # torch scans a 0-d tensor as one element and keeps it 0-d
             return apply(op, self.reshape(1), dim=0).reshape(())
         return apply(op, self, dim=dim)
 
-    def prod(self, dim=None, keepdim=False) -> Tensor:
+    def prod(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
         if dim is not None:
             dim = I.check_dim("prod", dim, self.ndim)
+        if dtype is not None:  # the product in dtype (NumPy would widen int32 to int64)
+            return self.astype(dtype).prod(dim, keepdim).astype(dtype)
         return apply(C.Prod, self, dim=dim, keepdim=keepdim)
 
-    def norm(self, p="fro", dim=None, keepdim=False) -> Tensor:
+    def norm(self, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         """The vector p-norm over ``dim`` (all elements when None), as torch.Tensor.norm:
         p = 'fro' or 2: √(Σ x²); 1: Σ|x|; inf / -inf: max / min |x|; 0: the count of nonzeros;
-        other p > 0: (Σ|x|^p)^{1/p}."""
+        other p > 0: (Σ|x|^p)^{1/p}. Of a floating or complex tensor only, as torch (cast an
+        integer one first); ``dtype``: the input cast to it first."""
+        if self.array.dtype.kind not in "fc":
+            raise RuntimeError(
+                "linalg.vector_norm: Expected a floating point or complex tensor as input. Got"
+                f" {torch_dtype_name(self.array.dtype)}"
+            )
+        if dtype is not None:
+            return self.astype(dtype).norm(p, dim, keepdim)
         if p == "fro":
             p = 2
         if isinstance(p, str) or p < 0 and p != -math.inf:
@@ -150,6 +164,11 @@ class IndexTensorMethods:
                 return n
             cols = range(self.ndim)
             return tuple(apply(S.GetItem, n.array, index=(slice(None), k)) for k in cols)
+        if self.ndim == 0:  # torch: a 0-d tensor as one element of no dims, (1, 0) or (0, 0)
+            n = int(bool(self.array))
+            if as_tuple:  # … but as_tuple gives it one dim, as torch
+                return (Tensor(xp.zeros(n, dtype=xp.int64)),)
+            return Tensor(xp.zeros((n, 0), dtype=xp.int64))
         where = xp.nonzero(self.array)
         if as_tuple:
             return tuple(Tensor(w.astype(xp.int64)) for w in where)

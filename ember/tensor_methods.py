@@ -29,7 +29,7 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops.complex import complex_dtype
-from .promotion import default_float, pair_target
+from .promotion import default_float, pair_target, torch_dtype_name
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
@@ -171,6 +171,8 @@ class TensorMethods:
         if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with gradients
             lo, hi = (None if b is None else _t(b, self) for b in (min, max))
             return apply(M.ClampTensor, self, lo, hi)
+        if min is None and max is None:
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         return apply(E.Clip, self, lo=min, hi=max)
 
     clamp = clip
@@ -181,21 +183,30 @@ class TensorMethods:
     def minimum(self, other):
         return apply(E.Minimum, *_promoted(self, _t(other, self)))
 
-    def softmax(self, dim=-1):
-        return apply(R.Softmax, self, axis=dim)
+    def softmax(self, dim=-1, dtype=None):  # dtype: torch's, the input cast to it first
+        return apply(R.Softmax, self if dtype is None else self.astype(dtype), axis=dim)
 
-    def log_softmax(self, dim=-1):
-        return apply(R.LogSoftmax, self, axis=dim)
+    def log_softmax(self, dim=-1, dtype=None):
+        return apply(R.LogSoftmax, self if dtype is None else self.astype(dtype), axis=dim)
 
     # ------------------------------------------------------------ reductions
-    # ``axis`` as in NumPy; ``dim`` accepted as torch's name for it.
-    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
+    # ``axis`` as in NumPy; ``dim`` accepted as torch's name for it. ``dtype`` as torch's: the
+    # input cast to it first (so an integer tensor can have a floating mean).
+    def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        if dtype is not None:  # the sum in dtype (NumPy would widen int32 to int64)
+            return self.astype(dtype).sum(axis, keepdims, dim=dim, keepdim=keepdim).astype(dtype)
         return apply(R.Sum, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
-    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return apply(
-            R.Mean, _floating(self), axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim)
-        )
+    def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
+        """The mean over ``axis``; as torch, only of a floating or complex tensor, or with a
+        floating (complex) ``dtype`` to cast to first: ``i.mean(dtype=ember.float32)``."""
+        x = self if dtype is None else _mean_cast(self, dtype)
+        if x.array.dtype.kind not in "fc":  # torch infers no dtype for an integer mean
+            raise RuntimeError(
+                "mean(): could not infer output dtype. Input dtype must be either a floating"
+                f" point or complex dtype. Got: {torch_dtype_name(x.array.dtype)}"
+            )
+        return apply(R.Mean, x, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
     def var(
         self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
@@ -208,9 +219,11 @@ class TensorMethods:
         return self._spread(R.Std, axis, keepdims, correction, dim, keepdim, unbiased)
 
     def _spread(self, op, axis, keepdims, correction, dim, keepdim, unbiased):
+        if self.array.dtype.kind not in "fc":  # torch: no integer variance
+            raise RuntimeError("std and var only support floating point and complex dtypes")
         correction = correction if unbiased is None else int(unbiased)
         keep = keepdims or bool(keepdim)
-        return apply(op, _floating(self), axis=_ax(axis, dim), keepdims=keep, correction=correction)
+        return apply(op, self, axis=_ax(axis, dim), keepdims=keep, correction=correction)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return apply(R.LogSumExp, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
@@ -358,6 +371,16 @@ def _for_scalar(t: Tensor, c) -> Tensor:
     return t
 
 
+def _mean_cast(t: Tensor, dtype) -> Tensor:
+    """t cast to mean's ``dtype``, which torch wants floating or complex."""
+    if xp.dtype(dtype).kind not in "fc":
+        raise RuntimeError(
+            "mean(): could not infer output dtype. Optional dtype must be either a floating point"
+            f" or complex dtype. Got: {torch_dtype_name(xp.dtype(dtype))}"
+        )
+    return t.astype(dtype)
+
+
 def _floating(t: Tensor) -> Tensor:
     """A floating operation (exp, true division, …) on integers runs in the default float."""
     return t if t.array.dtype.kind in "fc" else t.astype(default_float())
@@ -386,6 +409,8 @@ def _plain_index(index):
 def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:
     """argmax / argmin (ops/argindex.py), never recorded: through ``apply`` while an observer
     watches (so the ONNX tracer and the profiler see the op), else straight on the array."""
+    if x.array.dtype.kind == "b":
+        raise RuntimeError(f"{op.__name__.lower()}(): does not support bool input")
     keep = bool(keep)  # axis None: every dim kept as 1, as torch
     if observers:
         return apply(op, x.array, axis=axis, keepdims=keep)

@@ -18,6 +18,7 @@ from .function import is_grad_enabled, observers
 from .ops import elementwise as E
 from .ops import rounding as R
 from .ops.complex_refuse import PARTS, refuse_complex
+from .ops.elementwise import not_implemented_for
 from .tensor_torch_logic import TorchLogicMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -28,12 +29,16 @@ _FALSE = xp.zeros((), dtype=bool)
 
 def _rounded(t, name: str, cls, f) -> Tensor:
     """f(t) with gradient 0 (the op ``cls`` while an observer watches). torch rounds integers
-    to themselves, in their own dtype (NumPy's floor makes float64), and refuses complex
-    numbers (NotImplementedError, as its kernels)."""
-    refuse_complex(t.array, name, NotImplementedError, PARTS)
+    to themselves, in their own dtype (NumPy's floor makes float64), and refuses complex and
+    bool tensors (NotImplementedError, as its kernels)."""
+    kind = t.array.dtype.kind
+    if kind in "bc":
+        if kind == "b":
+            raise not_implemented_for(f"{name}_vml_cpu", t.array.dtype)
+        refuse_complex(t.array, name, NotImplementedError, PARTS)
     if observers:  # the op, which the ONNX tracer sees; recorded with gradient 0
         return apply(cls, t)
-    return t._constant(f(t.array) if t.array.dtype.kind == "f" else t.array.copy())
+    return t._constant(f(t.array) if kind == "f" else t.array.copy())
 
 
 class RoundingTensorMethods(TorchLogicMethods):
@@ -65,7 +70,7 @@ class RoundingTensorMethods(TorchLogicMethods):
         kind = self.array.dtype.kind
         if kind == "b" or (kind in "iu" and decimals is not None):
             kernel = "round_cpu" if decimals else "round_vml_cpu"
-            raise NotImplementedError(f'"{kernel}" not implemented for {self.array.dtype}')
+            raise not_implemented_for(kernel, self.array.dtype)
         decimals = 0 if decimals is None else int(decimals)
         if observers:
             return apply(R.Round, self, decimals=decimals)
@@ -84,6 +89,9 @@ class RoundingTensorMethods(TorchLogicMethods):
         return _rounded(self, "trunc", R.Trunc, xp.trunc)
 
     def frac(self) -> Tensor:
-        """self - trunc(self) (gradient 1)."""
+        """self - trunc(self) (gradient 1); as torch, of a floating tensor only (bool and integer
+        tensors: NotImplementedError, as its kernel)."""
+        if self.array.dtype.kind in "biu":
+            raise not_implemented_for("frac_cpu", self.array.dtype)
         refuse_complex(self.array, "frac", NotImplementedError, PARTS)
         return self - self.trunc()

@@ -21,7 +21,7 @@ from .ops import elementwise as E
 from .ops import reduce_more as RM
 from .ops.complex import Complex
 from .ops.complex_refuse import refuse_complex
-from .tensor_methods import _floating
+from .ops.elementwise import not_implemented_for
 from .tensor_torch_reduce import _INTERPOLATIONS
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -157,6 +157,10 @@ class StatsMoreTensorMethods:
         values (nan if all are nan). Without dim, its gradient shared evenly among the elements
         equal to it; with dim, (values, indices), the gradient to the element at the index."""
         refuse_complex(self.array, "nanmedian", NotImplementedError)
+        if self.array.dtype.kind == "b":  # torch's kernels are median's, without bool
+            raise not_implemented_for(
+                "median_cpu" if dim is None else "median_out", self.array.dtype
+            )
         if dim is None:
             flat = self.array.reshape(-1)
             if flat.dtype.kind in "fc":
@@ -229,7 +233,7 @@ class StatsMoreTensorMethods:
             out.append(Tensor(xp.diff(xp.append(first, m)).astype(xp.int64)))
         return out[0] if len(out) == 1 else tuple(out)
 
-    def histogram(self, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    def histogram(self, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
         """(hist, bin_edges): the count (or summed weight) of the elements in each bin
         [e_i, e_{i+1}) (the last bin closed), bins equal over range (default: the data's min
         and max, ±0.5 if equal) or given as edges; density divides by Σ hist · (e_{i+1} − e_i)."""
@@ -315,9 +319,9 @@ class StatsMoreTensorMethods:
                 "cov(): expected input to have two or fewer dimensions but got an input with"
                 f" {self.ndim} dimensions"
             )
+        if self.array.dtype.kind == "b":
+            raise RuntimeError("cov(): bool dtype is not supported for input")
         x = self if self.ndim == 2 else self.reshape(1, -1)
-        if x.array.dtype.kind == "b":
-            x = _floating(x)
         n_obs = x.shape[1]
         f = None if fweights is None else _check_weights(fweights, "fweights", n_obs)
         a = None if aweights is None else _check_weights(aweights, "aweights", n_obs)

@@ -26,6 +26,7 @@ from .ops import rounding as RO
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .ops.diagonal import Diagonal
+from .ops.elementwise import not_implemented_for
 from .ops.index import check_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -90,10 +91,11 @@ class TorchReduceMethods:
         return x.sum(dim=_axes(dim), keepdim=keepdim)
 
     def nanmean(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
-        """nansum / (the number of non-nan elements) over dim."""
+        """nansum / (the number of non-nan elements) over dim; as torch, of a floating input
+        only, ``dtype`` or not."""
+        _need_float(self, "nanmean")
         x = self if dtype is None else self.astype(dtype)
         refuse_complex(x.array, "nanmean", why=_NANSUM)
-        _need_float(x, "nanmean")
         n = (~xp.isnan(x.array)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.array.dtype)
         with errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
             return x.nansum(dim, keepdim) / Tensor(n)
@@ -138,6 +140,10 @@ class TorchReduceMethods:
         nan if any is nan), its gradient shared evenly among the elements equal to it. With dim:
         (values, indices) along dim, the gradient to the element at the index."""
         refuse_complex(self.array, "median", NotImplementedError)
+        if self.array.dtype.kind == "b":  # torch has no bool kernel
+            raise not_implemented_for(
+                "median_cpu" if dim is None else "median_out", self.array.dtype
+            )
         if self.array.size == 0:
             raise RuntimeError("median() of an empty tensor")
         if dim is None:
@@ -263,6 +269,8 @@ class TorchReduceMethods:
         """Σ_i x[i, i] of a matrix (integers sum to int64)."""
         if self.ndim != 2:
             raise ValueError(f"trace() expects a 2-D tensor, got {self.ndim} dims")
+        if self.array.dtype.kind == "b":  # torch has no bool kernel
+            raise not_implemented_for("trace", self.array.dtype)
         d = self.diagonal()
         return d.sum() if d.array.dtype.kind in "fc" else d.astype(xp.int64).sum()
 

@@ -291,15 +291,23 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A
 def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """torch.var_mean: (Σ(x − x̄)²/(N − correction), x̄) over dim; correction 1 unless told."""
     x = _t(input)
+    _need_spread_float(x, "var_mean")
     if correction is None:
         correction = 1 if unbiased is None else int(unbiased)
     dim = None if isinstance(dim, (tuple, list)) and not dim else dim
     return x.var(correction=correction, dim=dim, keepdim=keepdim), x.mean(dim=dim, keepdim=keepdim)
 
 
+def _need_spread_float(x, name: str) -> None:
+    """torch's refusal of an integer (bool) input to var_mean / std_mean."""
+    if x.array.dtype.kind not in "fc":
+        raise RuntimeError(f"{name} only support floating point and complex dtypes")
+
+
 def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):  # noqa: A002
     """torch.std_mean: (√var, mean) over dim."""
     x = _t(input)
+    _need_spread_float(x, "std_mean")
     if correction is None:
         correction = 1 if unbiased is None else int(unbiased)
     dim = None if isinstance(dim, (tuple, list)) and not dim else dim

@@ -12,14 +12,14 @@ from .tensor import Tensor
 from .torch_shape import _t
 
 
-def sum(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.sum: over every element, or over dim (an int or a tuple)."""
-    return _t(input).sum(dim=dim, keepdim=keepdim)
+def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+    """torch.sum: over every element, or over dim (an int or a tuple); dtype: cast first."""
+    return _t(input).sum(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
-def mean(input, dim=None, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.mean."""
-    return _t(input).mean(dim=dim, keepdim=keepdim)
+def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
+    """torch.mean (of a floating tensor, or one cast to a floating ``dtype`` first)."""
+    return _t(input).mean(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002

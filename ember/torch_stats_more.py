@@ -40,8 +40,8 @@ def unique_consecutive(input, return_inverse=False, return_counts=False, dim=Non
     return _t(input).unique_consecutive(return_inverse, return_counts, dim)
 
 
-def histogram(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
-    """torch.histogram: (hist, bin_edges) of input's values."""
+def histogram(input, bins=100, *, range=None, weight=None, density=False):  # noqa: A002
+    """torch.histogram: (hist, bin_edges) of input's values (100 equal bins unless told)."""
     return _t(input).histogram(bins, range=range, weight=weight, density=density)
 
 

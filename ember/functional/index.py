@@ -61,16 +61,16 @@ def masked_select(input, mask) -> Tensor:  # noqa: A002
     return _t(input).masked_select(mask)
 
 
-def cumsum(input, dim) -> Tensor:  # noqa: A002
-    return _t(input).cumsum(dim)
+def cumsum(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
+    return _t(input).cumsum(dim, dtype=dtype)
 
 
-def cumprod(input, dim) -> Tensor:  # noqa: A002
-    return _t(input).cumprod(dim)
+def cumprod(input, dim, *, dtype=None) -> Tensor:  # noqa: A002
+    return _t(input).cumprod(dim, dtype=dtype)
 
 
-def prod(input, dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return _t(input).prod(dim, keepdim)
+def prod(input, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002
+    return _t(input).prod(dim, keepdim, dtype=dtype)
 
 
 def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
@@ -85,8 +85,8 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return _t(input).topk(k, dim, largest, sorted)
 
 
-def norm(input, p="fro", dim=None, keepdim=False) -> Tensor:  # noqa: A002
-    return _t(input).norm(p, dim, keepdim)
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:  # noqa: A002
+    return _t(input).norm(p, dim, keepdim, dtype)
 
 
 def repeat_interleave(input, repeats, dim=None) -> Tensor:  # noqa: A002

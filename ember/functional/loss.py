@@ -13,6 +13,7 @@ from .. import backend
 from ..mistakes import check_loss_input
 from ..ops import loss as LO
 from ..ops.complex_refuse import refuse_complex
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply, as_array
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -184,9 +185,8 @@ def _same_shape(name, input, target):
 def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
     """ℓ = (x - y)²"""
     d = input - _same_shape("mse_loss", input, target)
-    if d.array.dtype.kind == "c":  # torch has no complex mse_loss (use (d.abs() ** 2).mean())
-        name = "ComplexDouble" if d.array.itemsize == 16 else "ComplexFloat"
-        raise NotImplementedError(f"\"mse_cpu\" not implemented for '{name}'")
+    if d.array.dtype.kind in "cbiu":  # torch: no complex (use (d.abs() ** 2).mean()) or integer
+        raise not_implemented_for("mse_cpu", d.array.dtype)  # kernel, whatever the reduction
     return _reduce(d * d, reduction)
 
 

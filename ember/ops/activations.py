@@ -23,7 +23,9 @@ class ReLU(Function):
     torch's ``result <= 0 ? 0 : grad``)."""
 
     def forward(self, x):
-        if x.dtype.kind == "c":  # torch: clamp has no complex kernel
+        if x.dtype.kind in "cb":  # torch: clamp has no complex kernel, relu refuses bool
+            if x.dtype.kind == "b":
+                raise RuntimeError("Boolean inputs not supported for relu")
             refuse_complex(x, "relu", NotImplementedError)
         y = get_array_module(x).maximum(x, 0)
         self.y = y

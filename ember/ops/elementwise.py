@@ -10,8 +10,20 @@ import math
 
 from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
+from ..promotion import torch_dtype_name
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
 from .complex_refuse import PARTS, refuse_complex
+
+#: torch's refusal of ``-b`` / ``b.neg()`` for a bool tensor (NumPy raises a TypeError).
+NEG_BOOL = (
+    "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert"
+    " a mask, use the `~` or `logical_not()` operator instead."
+)
+
+
+def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
+    """torch's error for a kernel with no version for a dtype."""
+    return NotImplementedError(f"\"{kernel}\" not implemented for '{torch_dtype_name(dtype)}'")
 
 
 class Add(Function):
@@ -161,7 +173,12 @@ class RPowScalar(Function):
 
 class Neg(Function):
     def forward(self, a):
-        return -a
+        try:
+            return -a
+        except TypeError:  # NumPy's refusal of a bool array: torch's RuntimeError (no cost else)
+            if a.dtype.kind == "b":
+                raise RuntimeError(NEG_BOOL) from None
+            raise
 
     def backward(self, gy):
         return (-gy,)
@@ -218,6 +235,8 @@ class Sqrt(Function):
 
 class Abs(Function):
     def forward(self, a):
+        if a.dtype.kind == "b":  # torch has no bool kernel (NumPy's abs is the identity)
+            raise not_implemented_for("abs_cpu", a.dtype)
         self.a = a
         return get_array_module(a).abs(a)
 
