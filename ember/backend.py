@@ -240,6 +240,11 @@ def asarray(obj, dtype=None):
     return xp.asarray(obj, dtype=dtype)
 
 
+def host_frombuffer(buffer, dtype, count=-1, offset=0):
+    """A host (NumPy) array sharing ``buffer``'s memory (a Python buffer lives on the host)."""
+    return numpy.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
+
+
 def to_numpy(a):
     """A host (NumPy) copy or view of an array from any backend."""
     if ON_GPU and isinstance(a, _cupy.ndarray):
