@@ -70,12 +70,15 @@ from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .size import Size
 from .tensor import Tensor, apply
+from .tensor_torch_more2 import geqrf, ormqr  # LAPACK's compact QR pair, as torch's
 from .threads import get_num_threads, set_num_threads
 from .torch_aliases import *  # noqa: F403 - concat … promote_types, in its __all__
+from .torch_copies import *  # noqa: F403 - the *_copy forms, in-place forms, flags, in its __all__
 from .torch_functions import *  # noqa: F403 - torch's top-level functions, listed in its __all__
 from .torch_index_shape import *  # noqa: F403 - index_put … vstack, in its __all__
 from .torch_int_math import *  # noqa: F403 - frexp … copysign, in its __all__
 from .torch_linalg_funcs import *  # noqa: F403 - addbmm … vdot, in its __all__
+from .torch_lowrank import *  # noqa: F403 - svd_lowrank, pca_lowrank …, in its __all__
 from .torch_math import *  # noqa: F403 - torch's further maths (tan … cdist), in its __all__
 from .torch_math_complex import *  # noqa: F403 - real, imag, angle, complex, polar, view_as_*
 from .torch_misc import *  # noqa: F403 - empty_like … windows, RNG state, in its __all__

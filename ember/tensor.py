@@ -37,6 +37,7 @@ from . import (
     tensor_torch_arith,
     tensor_torch_logic,
     tensor_torch_math,
+    tensor_torch_more,
     tensor_torch_reduce,
     tensor_views,
 )
@@ -76,6 +77,7 @@ from .tensor_str import tensor_repr
 from .tensor_torch import TorchTensorMethods
 from .tensor_torch_logic import CompareTensorMethods
 from .tensor_torch_math import TorchMathMethods
+from .tensor_torch_more import MoreTorchTensorMethods
 
 _ndarray = xp.ndarray
 _new_tuple = tuple.__new__
@@ -179,6 +181,7 @@ class Tensor(
     ScatterMoreTensorMethods,
     TorchMathMethods,
     MiscTensorMethods,
+    MoreTorchTensorMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
 
@@ -381,6 +384,7 @@ for _mixin_module in (
     tensor_inplace,
     tensor_views,
     tensor_misc,
+    tensor_torch_more,
     tensor_autograd,
 ):
     _mixin_module.Tensor = Tensor
