@@ -102,3 +102,23 @@ __version__ = "0.1.0"
 # to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
 # itself is imported on the first export)
 from . import autograd_api, backends, fft, func, onnx, random, special, testing, utils  # noqa: E402, F401
+
+# torch.amp (ember.amp, bound by this import) and torch's top-level autocast functions
+from .amp.autocast_mode import (  # noqa: E402
+    autocast,
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+)

@@ -57,3 +57,12 @@ manual_seed_all = manual_seed
 def why_unavailable() -> str:
     """The reason ``is_available()`` is False, as the device errors give it ("" when True)."""
     return "" if backend.ON_GPU else CUDA_UNAVAILABLE
+
+
+# torch.cuda.amp's deprecated autocast and GradScaler, for scripts written for torch < 2.3;
+# registered so that ``from ember.cuda.amp import GradScaler`` finds it too
+import sys  # noqa: E402
+
+from .amp import cuda_amp as amp  # noqa: E402
+
+sys.modules[__name__ + ".amp"] = amp

@@ -83,12 +83,17 @@ _ndarray = xp.ndarray
 _new_tuple = tuple.__new__
 
 
+from .amp.autocast_mode import autocast_inputs, autocast_threads  # noqa: E402 - for apply
+
+
 def apply(cls: type[Function], *inputs, **constants):
     """Run ``cls`` on ``inputs`` (Tensors, arrays or None) and wrap what it returns.
 
     This runs once per op, so it is written for speed: one pass over the inputs, the
     graph recorded only when some input requires grad and grad mode is on.
     """
+    if autocast_threads:  # some thread is in an autocast region: cast by the op's policy
+        inputs = autocast_inputs(cls, inputs)
     if observers:  # a profiler takes the op's start time here, the ONNX tracer the constants
         forward_started(cls, inputs, constants)
     arrays = []

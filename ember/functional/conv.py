@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 
+from ..amp.autocast_mode import autocast_active
 from ..ops import conv as C
 from ..ops.im2col import out_size
 from ..tensor import Tensor, apply
@@ -82,7 +83,7 @@ def _check_ndim(x: Tensor, weight: Tensor, nd: int, name: str) -> None:
 def _check_bias_dtype(x: Tensor, weight: Tensor, bias, o: int, name: str) -> None:
     if bias is not None and bias.shape != (o,):
         raise ValueError(f"{name}: bias must have shape ({o},), got {bias.shape}")
-    if x.dtype != weight.dtype:
+    if x.dtype != weight.dtype and not autocast_active():
         raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
 
 

@@ -38,7 +38,8 @@ def layer_norm(
     shape = _normalized_shape(input, normalized_shape)
     _check_affine("weight", weight, shape)
     _check_affine("bias", bias, shape)
-    check_same_dtype("layer_norm", input, weight=weight, bias=bias)
+    if check_same_dtype("layer_norm", input, weight=weight, bias=bias):
+        return layer_norm(input.float(), normalized_shape, weight, bias, eps).to(input.dtype)
     return apply(LayerNorm, input, weight, bias, n_axes=len(shape), eps=eps)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import backend
+from ..amp.autocast_mode import autocast_active
 from ..function import is_grad_enabled
 from ..ops import linalg as L
 from ..ops import shape as S
@@ -18,7 +19,8 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.shape else '-'} features,"
             f" but the weight of shape {weight.shape} expects {weight.shape[-1]}"
         )
-    if x.dtype != weight.dtype:  # torch: "mat1 and mat2 must have the same dtype"
+    # torch: "mat1 and mat2 must have the same dtype"; under autocast the op casts both
+    if x.dtype != weight.dtype and not autocast_active():
         raise TypeError(
             f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ (convert"
             f" the input with .to({weight.dtype}) or the layer with .to(dtype))"

@@ -21,15 +21,22 @@ from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply
 
 
-def check_same_dtype(name: str, x: Tensor, **params) -> None:
-    """The statistics and affine parameters must share the input's dtype, as torch requires
-    ("mixed dtype"): a float64 input into a float32 layer would otherwise run, promoted."""
+def check_same_dtype(name: str, x: Tensor, **params) -> bool:
+    """The statistics and affine parameters must share the input's dtype, as torch requires:
+    a float64 input into a float32 layer would otherwise run, promoted. torch's one "mixed
+    dtype" case is allowed: a float16 input (autocast's output) into float32 parameters; the
+    answer is True then, and the caller normalises in float32 and answers in float16."""
+    given = [t for t in params.values() if t is not None]
+    if given and x.dtype.itemsize == 2 and x.dtype.kind == "f":
+        if all(t.dtype == given[0].dtype and t.dtype.name == "float32" for t in given):
+            return True
     for label, t in params.items():
         if t is not None and t.dtype != x.dtype:
             raise TypeError(
                 f"{name}: input dtype {x.dtype} and {label} dtype {t.dtype} differ (convert the"
                 f" input with .to({t.dtype}) or the layer with .to(dtype))"
             )
+    return False
 
 
 def batch_norm(
@@ -55,8 +62,10 @@ def batch_norm(
                     ("weight", weight), ("bias", bias)):  # fmt: skip
         if t is not None and t.shape != (c,):
             raise ValueError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
-    check_same_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
-                     running_var=running_var)  # fmt: skip
+    if check_same_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
+                        running_var=running_var):  # fmt: skip
+        args = (running_mean, running_var, weight, bias, training, momentum, eps)
+        return batch_norm(x.float(), *args).to(x.dtype)
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: evaluation needs running_mean and running_var")
     m = x.array.size // c
@@ -118,7 +127,8 @@ def group_norm(
     n, c = x.shape[:2]
     if num_groups < 1 or c % num_groups:
         raise ValueError(f"group_norm: num_groups={num_groups} must divide {c} channels")
-    check_same_dtype("group_norm", x, weight=weight, bias=bias)
+    if check_same_dtype("group_norm", x, weight=weight, bias=bias):
+        return group_norm(x.float(), num_groups, weight, bias, eps).to(x.dtype)
     x_g = x.reshape(n, num_groups, -1)
     mu = x_g.mean(axis=2, keepdims=True)
     x_c = x_g - mu

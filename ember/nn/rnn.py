@@ -23,6 +23,7 @@ import warnings
 
 from .. import backend
 from .. import functional as F
+from ..amp.autocast_mode import autocast_active
 from ..backend import xp
 from ..ops.recurrent import LSTMLayer
 from ..ops.recurrent_gru import GRULayer
@@ -159,7 +160,8 @@ class RNNBase(Module):
                 f" feature = input_size = {self.input_size}, got {tuple(input.shape)}"
             )
         w = self.weight_ih_l0
-        if input.dtype != w.dtype:  # torch raises ValueError too; NumPy would silently promote
+        # torch raises ValueError too; NumPy would promote silently; autocast casts both
+        if input.dtype != w.dtype and not autocast_active():
             fix = f"convert the input (x.to({w.dtype}))"
             if input.dtype.kind == "f":
                 fix += f" or the layer (layer.to({input.dtype}))"

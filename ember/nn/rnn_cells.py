@@ -11,6 +11,7 @@ import math
 
 from .. import backend
 from .. import functional as F
+from ..amp.autocast_mode import autocast_active
 from ..backend import xp
 from ..tensor import Tensor
 from . import init
@@ -129,7 +130,8 @@ class RNNCellBase(Module):
                 f" ({self.input_size},), got {tuple(x.shape)}"
             )
         name, w_dtype = type(self).__name__, self.weight_ih.dtype
-        if x.dtype != w_dtype:  # torch raises; NumPy would silently promote
+        # torch raises; NumPy would silently promote; under autocast the op casts both
+        if x.dtype != w_dtype and not autocast_active():
             raise ValueError(
                 f"{name}: expected input of the weights' dtype {w_dtype}, got {x.dtype}"
             )

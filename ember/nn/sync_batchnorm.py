@@ -100,8 +100,12 @@ class SyncBatchNorm(_BatchNorm):
                 f" (shape {x.shape})"
             )
         try:
-            check_same_dtype("SyncBatchNorm", x, weight=self.weight, bias=self.bias,
-                             running_mean=self.running_mean)  # fmt: skip
+            if check_same_dtype("SyncBatchNorm", x, weight=self.weight, bias=self.bias,
+                                running_mean=self.running_mean):  # fmt: skip
+                return TypeError(
+                    f"SyncBatchNorm: input dtype {x.dtype} and parameter dtype"
+                    f" {self.weight.dtype} differ (convert the input with .float())"
+                )
         except TypeError as e:
             return e
         return None

@@ -79,6 +79,8 @@ class Sigmoid(Function):
 
 def sigmoid_array(x):
     """Stable σ on a raw array, exact in relative terms for large negative x too."""
+    if x.dtype.itemsize == 2:  # SciPy's expit has no float16 loop and would answer in float64
+        return expit(x.astype("float32")).astype(x.dtype)
     return expit(x)
 
 
