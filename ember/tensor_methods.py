@@ -30,6 +30,7 @@ from .ops import reduce as R
 from .ops import shape as S
 from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target, torch_dtype_name
+from .tensor_views import view_dtype
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
@@ -264,7 +265,21 @@ class TensorMethods:
                 f" into shape {shape}"
             ) from None
 
-    view = reshape
+    def view(self, *shape, dtype=None):
+        """torch.Tensor.view: the same memory with another shape, refused as torch refuses
+        it where the strides cannot say the new shape (a transpose flattened: reshape copies
+        there); or, given a dtype, the same bytes read as that dtype (tensor_views.py)."""
+        if dtype is not None or (len(shape) == 1 and _is_dtype(shape[0])):
+            return view_dtype(self, dtype if dtype is not None else shape[0])
+        y = self.reshape(*shape)
+        a, b = self.array, y.array
+        if b.size and b.strides != a.strides and not xp.may_share_memory(a, b):
+            raise RuntimeError(
+                f"view size is not compatible with input tensor's size and stride (shape"
+                f" {self.shape}, strides {self.stride()} into {y.shape}): at least one dimension"
+                " spans across two contiguous subspaces. Use .reshape(...) instead."
+            )
+        return y
 
     def flatten(self, start_dim=0, end_dim=-1):
         nd = self.ndim
@@ -295,13 +310,13 @@ class TensorMethods:
         if dim is None:
             shape = tuple(n for n in self.array.shape if n != 1)
         else:
-            dims = {d % self.ndim for d in ((dim,) if isinstance(dim, int) else dim)}
+            dims = {_wrap(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
             shape = tuple(n for i, n in enumerate(self.array.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim):
         shape = list(self.array.shape)
-        shape.insert(dim % (self.ndim + 1), 1)
+        shape.insert(_wrap(dim, self.ndim + 1), 1)
         return self.reshape(tuple(shape))
 
     def split(self, split_size_or_sections, dim=0):
@@ -415,3 +430,17 @@ def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:
     if observers:
         return apply(op, x.array, axis=axis, keepdims=keep)
     return Tensor(op().forward(x.array, axis=axis, keepdims=keep))
+
+
+def _wrap(dim: int, n: int) -> int:
+    """dim in [−n, n) as a non-negative dim (a 0-d tensor has dims −1 and 0), torch's error."""
+    n = max(n, 1)
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return dim % n
+
+
+def _is_dtype(obj) -> bool:
+    return isinstance(obj, xp.dtype) or (isinstance(obj, type) and issubclass(obj, xp.generic))

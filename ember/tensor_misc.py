@@ -145,7 +145,15 @@ class MiscTensorMethods:
     def stride(self, dim: int | None = None):
         """torch.Tensor.stride: the step in elements between neighbours along each dim (a
         tuple), or along ``dim``."""
-        strides = tuple(int(s) // self.array.itemsize for s in self.array.strides)
+        a = self.array
+        if a.size:
+            strides = tuple(int(s) // a.itemsize for s in a.strides)
+        else:  # torch gives an empty tensor contiguous strides, counting size-0 dims as 1
+            strides, step = [], 1
+            for n in reversed(a.shape):
+                strides.insert(0, step)
+                step *= max(n, 1)
+            strides = tuple(strides)
         if dim is None:
             return strides
         from .tensor_stats_more import wrap_dim

@@ -134,7 +134,7 @@ class TorchLogicMethods(TorchArithMethods):
     def clamp_(self, min=None, max=None) -> Tensor:  # noqa: A002 - torch's argument names
         """Clip self into [min, max] in place; returns self."""
         if min is None and max is None:
-            raise ValueError("clamp_(): at least one of min or max must be given")
+            raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         return self._arith_("clamp_", lambda s: s.clamp(min, max))
 
     clip_ = clamp_

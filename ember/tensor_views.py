@@ -28,7 +28,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from .backend import xp
+from .backend import strided_view, xp
 from .ops import index_put as P
 from .ops import shape as S
 
@@ -206,3 +206,32 @@ def reshape_base(t, step) -> None:
 def describe(steps) -> str:
     names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape"}
     return " then ".join(names.get(s[0], "diagonal()") for s in steps)
+
+
+def view_dtype(t: Tensor, dtype) -> Tensor:
+    """torch.Tensor.view(dtype): t's bytes read as ``dtype``, sharing t's memory, outside the
+    graph as torch's (the result never requires grad). With a smaller element the last dim
+    grows by the ratio, with a larger one it shrinks, as torch's; that needs the last dim
+    contiguous (stride 1), a divisible size, and at least one dim."""
+    from .promotion import torch_dtype_name
+
+    a, new = t.array, xp.dtype(dtype)
+    if new.itemsize != a.itemsize:
+        what = (
+            f"to view {torch_dtype_name(a.dtype)} as {torch_dtype_name(new)}"
+            " (different element sizes)"
+        )
+        if a.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if a.shape[-1] != 1 and a.strides[-1] != a.itemsize:
+            raise RuntimeError(
+                f"self.stride(-1) must be 1 {what}, but got {a.strides[-1] // a.itemsize}"
+            )
+        ratio = new.itemsize // a.itemsize
+        if ratio > 1 and a.shape[-1] % ratio:
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}"
+            )
+        if a.shape[-1] == 1 and a.strides[-1] != a.itemsize:  # size-1 dim: any stride is fine
+            a = strided_view(a, a.shape, a.strides[:-1] + (a.itemsize,), writeable=True)
+    return Tensor(a.view(new))

@@ -8,6 +8,7 @@ no gradient, as in torch.
 from __future__ import annotations
 
 import functools
+import threading
 
 from . import backend
 from .backend import errstate, xp
@@ -48,6 +49,24 @@ def set_default_dtype(d) -> None:
     backend.DEFAULT_DTYPE = xp.dtype(d).type
 
 
+_inference_state = threading.local()
+
+
+def _inference_modes() -> list[bool]:
+    """This thread's stack of inference_mode regions (each one's mode), innermost last."""
+    stack = getattr(_inference_state, "modes", None)
+    if stack is None:
+        stack = _inference_state.modes = []
+    return stack
+
+
+def is_inference_mode_enabled() -> bool:
+    """torch.is_inference_mode_enabled: whether this thread is inside an enabled
+    inference_mode region (the innermost region decides)."""
+    stack = _inference_modes()
+    return bool(stack and stack[-1])
+
+
 class inference_mode:  # noqa: N801 - torch's name
     """torch.inference_mode: no_grad as a context manager or decorator (called or bare)."""
 
@@ -62,10 +81,12 @@ class inference_mode:  # noqa: N801 - torch's name
 
     def __enter__(self) -> None:
         self._prev.append(is_grad_enabled())
+        _inference_modes().append(self.mode)
         if self.mode:
             set_grad_enabled(False)
 
     def __exit__(self, *exc) -> None:
+        _inference_modes().pop()
         set_grad_enabled(self._prev.pop())
 
     def __call__(self, fn):

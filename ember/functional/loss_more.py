@@ -12,6 +12,7 @@ import math
 from ..backend import xp
 from ..function import is_grad_enabled
 from ..ops.complex_refuse import refuse_complex
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
 from .loss import _reduce, check_reduction
@@ -60,6 +61,8 @@ def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float =
         if t.dtype.kind == "c":
             refuse_complex(t.array, "smooth_l1_loss", NotImplementedError, _REAL_LOSS)
     z = (input - y).abs()
+    if z.dtype.kind in "biu":  # torch has no integer kernel (a float on either side is fine)
+        raise not_implemented_for("smooth_l1_cpu", z.dtype)
     if beta == 0.0:
         return _reduce(z, reduction)
     return _reduce(where(z.array < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
@@ -81,6 +84,8 @@ def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.
     if y.dtype.kind == "c":  # torch: the complex result cannot be cast to the real input's
         refuse_complex(y.array, "huber_loss", RuntimeError, _REAL_LOSS)
     z = (input - y).abs()
+    if z.dtype.kind in "biu":
+        raise not_implemented_for("huber_cpu", z.dtype)
     return _reduce(where(z.array < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..backend import errstate, get_array_module
 from ..function import Function
 from .complex_refuse import refuse_complex
+from .elementwise import not_implemented_for
 
 
 def normalize_axis(axis, ndim):
@@ -178,12 +179,20 @@ def log_softmax_array(x, axis):
 _SOFTMAX_WHY = "torch has no complex softmax kernel: apply it to z.abs() or z.real"
 
 
+def _refuse_non_float(x, axis: int, name: str) -> None:
+    """torch has no softmax kernel for complex, integer or bool input (dtype= casts first)."""
+    if x.dtype.kind == "c":
+        refuse_complex(x, name, NotImplementedError, _SOFTMAX_WHY)
+    last = x.ndim == 0 or axis % x.ndim == x.ndim - 1
+    raise not_implemented_for(f"{name}_{'lastdim_' if last else ''}kernel_impl", x.dtype)
+
+
 class Softmax(Function):
     """softmax(x)_i = exp(x_i - m) / Σ_j exp(x_j - m); subtracting m = max(x) avoids overflow."""
 
     def forward(self, x, axis=-1):
-        if x.dtype.kind == "c":
-            refuse_complex(x, "softmax", NotImplementedError, _SOFTMAX_WHY)
+        if x.dtype.kind != "f":
+            _refuse_non_float(x, axis, "softmax")
         self.axis = axis
         self.y = y = softmax_array(x, axis)
         return y
@@ -199,8 +208,8 @@ class LogSoftmax(Function):
     """log_softmax(x)_i = x_i - m - log Σ_j exp(x_j - m)."""
 
     def forward(self, x, axis=-1):
-        if x.dtype.kind == "c":
-            refuse_complex(x, "log_softmax", NotImplementedError, _SOFTMAX_WHY)
+        if x.dtype.kind != "f":
+            _refuse_non_float(x, axis, "log_softmax")
         self.axis = axis
         self.y = y = log_softmax_array(x, axis)
         return y
