@@ -101,7 +101,7 @@ __version__ = "0.1.0"
 # further API (custom Functions, autograd.functional, gradgradcheck) and torch.func, attached
 # to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
 # itself is imported on the first export)
-from . import autograd_api, backends, fft, func, onnx, random, special, testing, utils  # noqa: E402, F401
+from . import autograd_api, backends, cpu, fft, func, onnx, random, special, testing, utils  # noqa: E402, F401
 
 # torch.amp (ember.amp, bound by this import) and torch's top-level autocast functions
 from .amp.autocast_mode import (  # noqa: E402
@@ -122,3 +122,7 @@ from .amp.autocast_mode import (  # noqa: E402
     set_autocast_enabled,
     set_autocast_gpu_dtype,
 )
+
+# torch's constants (pi, inf …), dtype names (int, short), ember.dtype, the legacy tensor types
+# (FloatTensor …) and small top-level forms; ember.cpu (above) is torch.cpu's names
+from .torch_constants import *  # noqa: E402, F403

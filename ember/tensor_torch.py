@@ -78,6 +78,7 @@ class TorchTensorMethods(RoundingTensorMethods):
             return f"ember.{_TYPE_NAMES[name]}Tensor" if name in _TYPE_NAMES else name
         if isinstance(dtype, str):
             dtype = _DTYPE_OF_NAME.get(dtype.rpartition(".")[2], dtype)
+        dtype = getattr(dtype, "_ember_legacy_dtype", dtype)  # x.type(ember.LongTensor)
         return self.astype(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:

@@ -52,7 +52,7 @@ from .dropout import Dropout
 from .layernorm import LayerNorm
 from .layers_3d_more import *  # noqa: F403 - ConvTranspose3d … (its __all__)
 from .layers_3d_more import __all__ as _LAYERS_3D_NAMES
-from .layers_compat import Buffer, DataParallel, NLLLoss2d, SyncBatchNorm
+from .layers_compat import Buffer, Container, DataParallel, NLLLoss2d, SyncBatchNorm
 from .layers_extra import (
     AlphaDropout,
     ChannelShuffle,
@@ -300,6 +300,7 @@ __all__ = [
     *_LAYERS_3D_NAMES,
     *_LAYERS_POOL_NAMES,
     "Buffer",
+    "Container",
     "DataParallel",
     "NLLLoss2d",
     "SyncBatchNorm",

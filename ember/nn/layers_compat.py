@@ -15,7 +15,7 @@ from .loss import NLLLoss
 from .module import Module
 from .sync_batchnorm import SyncBatchNorm
 
-__all__ = ["Buffer", "DataParallel", "NLLLoss2d", "SyncBatchNorm"]
+__all__ = ["Buffer", "Container", "DataParallel", "NLLLoss2d", "SyncBatchNorm"]
 
 
 class Buffer(Tensor):
@@ -58,3 +58,19 @@ class NLLLoss2d(NLLLoss):
             stacklevel=2,
         )
         super().__init__(weight, size_average, ignore_index, reduce, reduction)
+
+
+class Container(Module):
+    """torch.nn.Container (deprecated in torch for Module): ``Container(name=module, ...)``
+    adds each keyword's module as a child, with torch's FutureWarning."""
+
+    def __init__(self, **kwargs) -> None:
+        warnings.warn(
+            "`nn.Container` is deprecated. All of its functionality is now implemented in"
+            " `nn.Module`. Subclass that instead.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        super().__init__()
+        for key, value in kwargs.items():
+            self.add_module(key, value)
