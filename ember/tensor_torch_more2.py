@@ -357,3 +357,19 @@ class MoreTorchTensorMethods2:
     def ormqr(self, input2, input3, left: bool = True, transpose: bool = False) -> Tensor:
         """torch.Tensor.ormqr: see ``ormqr``."""
         return ormqr(self, input2, input3, left, transpose)
+
+    # ------------------------------------------------------------ memory identity
+    def const_data_ptr(self) -> int:
+        """torch.Tensor.const_data_ptr: the address of the first element, as data_ptr."""
+        return self.data_ptr()
+
+    def is_set_to(self, tensor) -> bool:
+        """torch.Tensor.is_set_to: whether self and ``tensor`` are the same memory seen the
+        same way (same first element, dtype, size and strides)."""
+        if not isinstance(tensor, _m.Tensor):
+            raise TypeError(
+                f"is_set_to(): argument 'tensor' must be Tensor, not {type(tensor).__name__}"
+            )
+        a, b = self.array, tensor.array
+        return (a.dtype == b.dtype and a.shape == b.shape and self.stride() == tensor.stride()
+                and self.data_ptr() == tensor.data_ptr())  # fmt: skip

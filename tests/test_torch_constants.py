@@ -160,3 +160,14 @@ def test_nn_container():
         c = ember.nn.Container(a=ember.nn.Linear(2, 3), b=ember.nn.ReLU())
     assert [n for n, _ in c.named_children()] == ["a", "b"]
     assert set(c.state_dict()) == {"a.weight", "a.bias"}
+
+
+def test_memory_identity_methods_as_torch():
+    for lib in (ember, torch):
+        x = lib.ones(2, 3)
+        got = [x.is_set_to(x), x.is_set_to(x.view(6)), x.is_set_to(x.clone()), x.is_set_to(x[:])]
+        got.append(x.is_set_to(x.t().t()))
+        assert got == [True, False, False, True, True], lib.__name__
+        assert x.const_data_ptr() == x.data_ptr()
+    with pytest.raises(TypeError, match="must be Tensor"):
+        ember.ones(2).is_set_to([1.0])
