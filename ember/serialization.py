@@ -32,6 +32,7 @@ import safetensors
 import safetensors.numpy
 
 from . import backend
+from .safetensors_read import load_bytes
 from .tensor import Tensor
 
 FORMAT = "ember.save/1"
@@ -236,9 +237,7 @@ def load(path: str | os.PathLike) -> Any:
         raise FileNotFoundError(f"no checkpoint file at {path}")
     raw = path.read_bytes()
     try:
-        tensors = safetensors.numpy.load(raw)
-        n = int.from_bytes(raw[:8], "little")
-        metadata = json.loads(raw[8 : 8 + n]).get("__metadata__") or {}
+        tensors, metadata = load_bytes(raw)  # BF16 and float8 widened to float32
     except (safetensors.SafetensorError, ValueError) as e:
         raise CheckpointError(
             f"{path}: not a readable safetensors file ({len(raw)} bytes; truncated or "

@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import functional as F
 from ..backend import xp
 from ..nn import Dropout, Embedding, LayerNorm, Linear, Module, ModuleList
+from ..safetensors_read import load_file
 from ..tensor import Tensor
 
 
@@ -215,11 +216,9 @@ class BertModel(Module):
     @classmethod
     def from_pretrained(cls, model_dir) -> BertModel:
         """Build from ``config.json`` and load ``model.safetensors`` (no pickle anywhere)."""
-        from safetensors.numpy import load_file
-
         model_dir = Path(model_dir)
         model = cls(BertConfig.from_json(model_dir / "config.json"))
-        weights = load_file(str(model_dir / "model.safetensors"))
+        weights = load_file(model_dir / "model.safetensors")  # bfloat16 files read as float32
         weights = {k.removeprefix("bert."): v for k, v in weights.items()}
         weights.pop("embeddings.position_ids", None)  # a constant arange, not a parameter
         model.load_state_dict(weights)
