@@ -9,7 +9,9 @@ graph; this file knows nothing of Tensors, so ops stay below the Tensor class.
 
 from __future__ import annotations
 
-import contextlib
+import functools
+import inspect
+import sys
 import threading
 
 
@@ -67,29 +69,94 @@ def is_grad_enabled() -> bool:
     return _grad_state.enabled
 
 
-def set_grad_enabled(mode: bool) -> None:
-    _grad_state.enabled = bool(mode)
+class _GradModeContext:
+    """torch's grad-mode managers: a context manager, and a decorator (called or bare) whose
+    every call runs in a fresh one, generators included (each resume runs inside)."""
+
+    _mode = False
+
+    def __new__(cls, orig_func=None):
+        if orig_func is None or cls is set_grad_enabled:
+            return super().__new__(cls)
+        if not callable(orig_func):
+            raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
+        return cls()(orig_func)  # bare @no_grad on a function
+
+    def _fresh(self):
+        return type(self)()
+
+    def __enter__(self) -> None:
+        self._prev = _grad_state.enabled
+        _grad_state.enabled = self._mode
+
+    def __exit__(self, *exc) -> None:
+        _grad_state.enabled = self._prev
+
+    def __call__(self, func):
+        if inspect.isgeneratorfunction(func):
+
+            @functools.wraps(func)
+            def generator(*args, **kwargs):
+                gen = func(*args, **kwargs)
+                with self._fresh():
+                    response = gen.send(None)
+                while True:
+                    try:
+                        request = yield response
+                    except GeneratorExit:
+                        with self._fresh():
+                            gen.close()
+                        raise
+                    except BaseException:  # noqa: BLE001 - thrown in, passed on inside
+                        with self._fresh():
+                            response = gen.throw(*sys.exc_info())
+                    else:
+                        with self._fresh():
+                            response = gen.send(request)
+
+            return generator
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self._fresh():
+                return func(*args, **kwargs)
+
+        return wrapper
 
 
-@contextlib.contextmanager
-def no_grad():
-    """Record no graph inside the block (inference, parameter updates)."""
-    prev = is_grad_enabled()
-    _grad_state.enabled = False
-    try:
-        yield
-    finally:
-        _grad_state.enabled = prev
+class no_grad(_GradModeContext):  # noqa: N801 - torch's name
+    """Record no graph inside the block (inference, parameter updates); also a decorator."""
+
+    _mode = False
 
 
-@contextlib.contextmanager
-def enable_grad():
-    prev = is_grad_enabled()
-    _grad_state.enabled = True
-    try:
-        yield
-    finally:
-        _grad_state.enabled = prev
+class enable_grad(_GradModeContext):  # noqa: N801 - torch's name
+    """Record the graph inside the block, even within no_grad; also a decorator."""
+
+    _mode = True
+
+
+class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
+    """torch.set_grad_enabled(mode): sets grad mode at once, as a call; as a context manager
+    (``with set_grad_enabled(phase == "train"):``) the previous mode returns at exit."""
+
+    def __init__(self, mode: bool) -> None:
+        self._prev = _grad_state.enabled
+        self._mode = bool(mode)
+        _grad_state.enabled = self._mode
+
+    def _fresh(self):
+        return set_grad_enabled(self._mode)
+
+    def __enter__(self) -> None:
+        pass  # the mode was set by the constructor; _prev is what it replaced
+
+    def __call__(self, func):
+        _grad_state.enabled = self._prev  # as a decorator it must not change the mode now
+        return super().__call__(func)
+
+    def clone(self) -> set_grad_enabled:
+        return set_grad_enabled(self._mode)
 
 
 class Function:
