@@ -7,7 +7,9 @@ orthogonal:      W = Q from the QR decomposition of a Gaussian matrix
 
 from __future__ import annotations
 
+import functools
 import math
+import warnings
 
 from .. import backend
 from ..backend import xp
@@ -190,3 +192,33 @@ def sparse_(t: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Te
     zero_rows = xp.argsort(gen.random((rows, cols), xp.float64), axis=0)[:num_zeros]
     w[zero_rows, xp.arange(cols)] = 0.0
     return _fill(t, w)
+
+
+def _deprecated(new, old_name: str):
+    """torch's deprecated spellings without the trailing underscore: the same function, with
+    torch's FutureWarning."""
+
+    @functools.wraps(new)
+    def deprecated_init(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{old_name}` is now deprecated in favor of `nn.init.{new.__name__}`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return new(*args, **kwargs)
+
+    deprecated_init.__name__ = deprecated_init.__qualname__ = old_name
+    return deprecated_init
+
+
+uniform = _deprecated(uniform_, "uniform")
+normal = _deprecated(normal_, "normal")
+constant = _deprecated(constant_, "constant")
+xavier_uniform = _deprecated(xavier_uniform_, "xavier_uniform")
+xavier_normal = _deprecated(xavier_normal_, "xavier_normal")
+kaiming_uniform = _deprecated(kaiming_uniform_, "kaiming_uniform")
+kaiming_normal = _deprecated(kaiming_normal_, "kaiming_normal")
+orthogonal = _deprecated(orthogonal_, "orthogonal")
+sparse = _deprecated(sparse_, "sparse")
+dirac = _deprecated(dirac_, "dirac")
+eye = _deprecated(eye_, "eye")

@@ -3,7 +3,13 @@ folding batch norm into the layer before it (``utils.fusion``), parametrizations
 (``utils.parametrize``; weight and spectral norm in ``utils.parametrizations``)."""
 
 from . import fusion, parametrizations, parametrize, prune, rnn, stateless
-from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
+from .clip_grad import (
+    clip_grad_norm,
+    clip_grad_norm_,
+    clip_grad_value_,
+    clip_grads_with_norm_,
+    get_total_norm,
+)
 from .fusion import (
     fuse_conv_bn_eval,
     fuse_conv_bn_weights,
@@ -19,6 +25,7 @@ from .weight_norm_hooks import (
 )
 
 __all__ = [
+    "clip_grad_norm",
     "clip_grad_norm_",
     "clip_grad_value_",
     "clip_grads_with_norm_",
