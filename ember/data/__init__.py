@@ -9,7 +9,7 @@ for x, y in DataLoader(data.train, batch_size=64, shuffle=True):
 from .cifar import load_cifar10, read_cifar10_arrays
 from .dataloader import DataLoader, default_collate, default_convert
 from .dataset import Dataset, Subset, TensorDataset, random_split
-from .datasets_more import ChainDataset, ConcatDataset, IterableDataset
+from .datasets_more import ChainDataset, ConcatDataset, IterableDataset, StackDataset
 from .distributed_sampler import DistributedSampler
 from .download import ChecksumError, data_home, sha256_of
 from .sampler import (
@@ -61,6 +61,7 @@ __all__ = [
     "ChecksumError",
     "ClassificationData",
     "ConcatDataset",
+    "StackDataset",
     "DataLoader",
     "Dataset",
     "IterableDataset",

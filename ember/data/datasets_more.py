@@ -108,3 +108,62 @@ class ChainDataset(IterableDataset):
                 raise TypeError("ChainDataset only supports IterableDataset")
             total += len(d)
         return total
+
+
+class StackDataset(Dataset):
+    """torch.utils.data.StackDataset: several datasets of one length side by side; item i is
+    ``(a[i], b[i], ...)`` for ``StackDataset(a, b)`` or ``{"image": a[i], ...}`` for
+    ``StackDataset(image=a, ...)``. A batch is fetched from each part in one call where every
+    part can (``fetch``, ``__getitems__``), so stacking TensorDatasets stays vectorised."""
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset) -> None:
+        if args and kwargs:
+            raise ValueError(
+                "Supported either ``tuple``- (via ``args``) or``dict``- (via ``kwargs``) like"
+                " input/output, but both types are given."
+            )
+        if not args and not kwargs:
+            raise ValueError("At least one dataset should be passed")
+        parts = list(args) if args else list(kwargs.values())
+        self._length = len(parts[0])
+        if any(len(d) != self._length for d in parts):
+            sizes = [len(d) for d in parts]
+            raise ValueError(f"Size mismatch between datasets: lengths {sizes}")
+        self.datasets = tuple(args) if args else dict(kwargs)
+
+    def __len__(self) -> int:
+        return self._length
+
+    def _pack(self, values: list):
+        if isinstance(self.datasets, dict):
+            return dict(zip(self.datasets, values))
+        return tuple(values)
+
+    def __getitem__(self, index):
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        return self._pack([d[index] for d in parts])
+
+    def __getitems__(self, indices: list) -> list:
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        columns = []
+        for d in parts:
+            items = d.__getitems__(indices) if hasattr(d, "__getitems__") else None
+            items = items if items is not None else [d[i] for i in indices]
+            if len(items) != len(indices):
+                raise ValueError(
+                    f"Nested dataset's output size mismatch. Expected {len(indices)},"
+                    f" got {len(items)}"
+                )
+            columns.append(items)
+        return [self._pack(list(row)) for row in zip(*columns)]
+
+    def fetch(self, indices):
+        """The collated batch, when every part fetches its own batch in one call."""
+        parts = self.datasets.values() if isinstance(self.datasets, dict) else self.datasets
+        batches = []
+        for d in parts:
+            batch = d.fetch(indices) if hasattr(d, "fetch") else None
+            if batch is None:
+                return None
+            batches.append(batch)
+        return self._pack(batches)
