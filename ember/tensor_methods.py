@@ -52,24 +52,25 @@ class TensorMethods:
     # the float's dtype, or the default float dtype where the float is a Python number.
     def __add__(self, other):
         if isinstance(other, _Number):
-            return apply(E.AddScalar, _for_scalar(self, other), c=other)
+            return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self, other))
         return apply(E.Add, *_promoted(self, _t(other, self)))
 
     __radd__ = __add__
 
     def __sub__(self, other):
         if isinstance(other, _Number) and not (self.array.dtype.kind == "u" and type(other) is int):
-            return apply(E.AddScalar, _for_scalar(self, other), c=-other)  # (uint8 - 3: no -3)
+            # (uint8 - 3 is not uint8 + (-3), which NumPy cannot hold: Sub takes it)
+            return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self, -other))
         return apply(E.Sub, *_promoted(self, _t(other, self)))
 
     def __rsub__(self, other):
         if isinstance(other, _Number):
-            return apply(E.RSubScalar, _for_scalar(self, other), c=other)
+            return apply(E.RSubScalar, _for_scalar(self, other), c=_int_c(self, other))
         return apply(E.Sub, *_promoted(_t(other, self), self))
 
     def __mul__(self, other):
         if isinstance(other, _Number):
-            return apply(E.MulScalar, _for_scalar(self, other), c=other)
+            return apply(E.MulScalar, _for_scalar(self, other), c=_int_c(self, other))
         return apply(E.Mul, *_promoted(self, _t(other, self)))
 
     __rmul__ = __mul__
@@ -384,6 +385,16 @@ def _for_scalar(t: Tensor, c) -> Tensor:
     if isinstance(c, float) and t.array.dtype.kind in "biu":
         return t.astype(default_float())
     return t
+
+
+def _int_c(t: Tensor, c):
+    """A Python int meeting a tensor of 8, 16 or 32-bit integers, cast to its dtype as torch
+    casts it: wrapped around (uint8 + 300 adds 44), where NumPy would raise OverflowError."""
+    if type(c) is int and t.array.dtype.kind in "iu" and t.array.dtype.itemsize < 8:
+        info = xp.iinfo(t.array.dtype)
+        if not info.min <= c <= info.max:
+            return (c - info.min) % (info.max - info.min + 1) + info.min
+    return c
 
 
 def _mean_cast(t: Tensor, dtype) -> Tensor:

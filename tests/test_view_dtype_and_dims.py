@@ -145,3 +145,27 @@ def test_smooth_losses_of_integers_refused_as_torch(name):
 def test_clamp_in_place_without_bounds_as_torch():
     a, b = _same_error(lambda: ember.ones(2).clamp_(), lambda: torch.ones(2).clamp_(), RuntimeError)
     assert a == b
+
+
+@pytest.mark.parametrize(
+    "dtype, values, ops",
+    [("uint8", [1, 200], [("add", 300), ("radd", 300), ("sub", 300), ("rsub", 300), ("mul", 300),
+                          ("mul", -300), ("add_", 300)]),
+     ("int8", [1, -100], [("add", 200), ("mul", -200), ("sub", 200), ("rsub", -300)]),
+     ("int16", [5, -7], [("mul", 70000), ("add", -40000)]),
+     ("int32", [5, -7], [("add", 2**31), ("mul", 2**33 + 3)])],
+)  # fmt: skip
+def test_out_of_range_python_ints_wrap_as_torch(dtype, values, ops):
+    forms = {
+        "add": lambda x, c: x + c,
+        "radd": lambda x, c: c + x,
+        "sub": lambda x, c: x - c,
+        "rsub": lambda x, c: c - x,
+        "mul": lambda x, c: x * c,
+        "add_": lambda x, c: x.clone().add_(c),
+    }
+    for name, c in ops:
+        ours = forms[name](ember.tensor(values, dtype=getattr(ember, dtype)), c)
+        ref = forms[name](torch.tensor(values, dtype=getattr(torch, dtype)), c)
+        assert ours.dtype == getattr(ember, dtype), (name, c)
+        assert ours.tolist() == ref.tolist(), (name, c)
