@@ -16,7 +16,8 @@ HOST_SIDE = {
     "backend_random.py",
     "backend_special.py",
     "serialization.py",
-}  # the seam; safetensors' file IO
+    "safetensors_read.py",
+}  # the seam; safetensors' file IO (host bytes parsed into NumPy arrays)
 ARRAY_LIBRARIES = {"numpy", "scipy", "cupy", "cupyx"}
 
 
