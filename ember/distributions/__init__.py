@@ -17,60 +17,104 @@ from ember's seeded generator: ``ember.manual_seed`` repeats them (the streams d
 torch's).
 """
 
-from . import constraints, transforms
+from . import constraints, kl_more, transforms  # kl_more registers its KL formulas
 from .constraints import Constraint
 from .continuous import Exponential, Laplace, Normal, Uniform
 from .continuous_more import Cauchy, Chi2, HalfCauchy, HalfNormal, StudentT
+from .counts import Multinomial, NegativeBinomial
 from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
 from .discrete_more import Binomial, Geometric, Poisson
 from .distribution import Distribution
+from .extreme import Gumbel, Pareto, Weibull
 from .gamma_beta import Beta, Gamma
 from .kl import kl_divergence, register_kl
+from .lowrank import LowRankMultivariateNormal
+from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
+from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed import LogNormal, TransformedDistribution
 from .transforms import (
+    AbsTransform,
     AffineTransform,
+    CatTransform,
     ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
     ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    ReshapeTransform,
     SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
     TanhTransform,
     Transform,
+    identity_transform,
 )
+from .von_mises import VonMises
 
 __all__ = [
+    "AbsTransform",
     "AffineTransform",
     "Bernoulli",
     "Beta",
     "Binomial",
+    "CatTransform",
     "Categorical",
     "Cauchy",
     "Chi2",
     "ComposeTransform",
     "Constraint",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
     "Dirichlet",
     "Distribution",
     "ExpTransform",
     "Exponential",
     "Gamma",
     "Geometric",
+    "Gumbel",
     "HalfCauchy",
     "HalfNormal",
     "Independent",
+    "IndependentTransform",
     "Laplace",
     "LogNormal",
+    "LowRankMultivariateNormal",
+    "LowerCholeskyTransform",
+    "MixtureSameFamily",
+    "Multinomial",
     "MultivariateNormal",
+    "NegativeBinomial",
     "Normal",
     "OneHotCategorical",
     "OneHotCategoricalStraightThrough",
+    "Pareto",
     "Poisson",
+    "PositiveDefiniteTransform",
+    "PowerTransform",
+    "RelaxedBernoulli",
+    "RelaxedOneHotCategorical",
+    "ReshapeTransform",
     "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StackTransform",
+    "StickBreakingTransform",
     "StudentT",
     "TanhTransform",
     "Transform",
     "TransformedDistribution",
     "Uniform",
+    "VonMises",
+    "Weibull",
     "constraints",
+    "identity_transform",
     "kl_divergence",
     "register_kl",
     "transforms",

@@ -269,3 +269,30 @@ independent = _Independent
 simplex = _Simplex()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
+
+# the rest of torch's constraints live in constraints_more.py (it imports the classes above)
+from .constraints_more import (  # noqa: E402
+    MixtureSameFamilyConstraint,
+    cat,
+    corr_cholesky,
+    lower_triangular,
+    multinomial,
+    positive_integer,
+    positive_semidefinite,
+    square,
+    stack,
+    symmetric,
+)
+
+__all__ += [
+    "MixtureSameFamilyConstraint",
+    "cat",
+    "corr_cholesky",
+    "lower_triangular",
+    "multinomial",
+    "positive_integer",
+    "positive_semidefinite",
+    "square",
+    "stack",
+    "symmetric",
+]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from ..function import no_grad
 from ..tensor import Tensor
 from . import constraints
 from .continuous import Normal
-from .distribution import Distribution, sum_rightmost
-from .transforms import ExpTransform, Transform
+from .distribution import Distribution, as_float_tensor, sum_rightmost
+from .multivariate import Independent
+from .transforms import ComposeTransform, ExpTransform, Transform
 
 
 def expand_wrapper(dist, batch_shape):
@@ -25,9 +27,12 @@ class TransformedDistribution(Distribution):
         log p_Y(y) = log p_X(x) − Σₖ log |det ∂fₖ/∂xₖ|,   x = f⁻¹(y)
         rsample: y = f(x), x = base.rsample()
 
-    The transforms here are elementwise, so batch and event shapes are the base's. The SAC
-    policy is ``TransformedDistribution(Normal(μ, σ), [TanhTransform(cache_size=1)])``:
-    ``a = π.rsample()`` then ``π.log_prob(a)`` reuses the cached pre-tanh draw.
+    Shapes follow torch's: the base is expanded to what the transforms' ``forward_shape``
+    needs, wrapped in Independent when the transforms couple more dims than its event
+    (a StickBreakingTransform on a Normal's batch), and the event grows or shrinks with each
+    transform's codomain. The SAC policy is ``TransformedDistribution(Normal(μ, σ),
+    [TanhTransform(cache_size=1)])``: ``a = π.rsample()`` then ``π.log_prob(a)`` reuses the
+    cached pre-tanh draw.
     """
 
     arg_constraints: dict = {}
@@ -42,19 +47,29 @@ class TransformedDistribution(Distribution):
             raise ValueError(
                 f"transforms must be a Transform or a list of Transforms, got {transforms!r}"
             )
-        self.base_dist = base_distribution
         self.transforms = list(transforms)
-        for t in self.transforms:
-            if t.domain.event_dim > len(base_distribution.event_shape):
-                raise ValueError(
-                    f"{t!r} acts on events of {t.domain.event_dim} dims, but the base"
-                    f" distribution's event shape is {base_distribution.event_shape}"
-                )
-        super().__init__(
-            base_distribution.batch_shape,
-            base_distribution.event_shape,
-            validate_args=validate_args,
-        )
+        base_shape = base_distribution.batch_shape + base_distribution.event_shape
+        base_event_dim = len(base_distribution.event_shape)
+        f = ComposeTransform(self.transforms)
+        if len(base_shape) < f.domain.event_dim:
+            raise ValueError(
+                f"base_distribution needs to have shape with size at least"
+                f" {f.domain.event_dim}, but got {base_shape}."
+            )
+        forward_shape = f.forward_shape(base_shape)
+        expanded_base_shape = f.inverse_shape(forward_shape)
+        if base_shape != expanded_base_shape:
+            cut = len(expanded_base_shape) - base_event_dim
+            base_distribution = base_distribution.expand(expanded_base_shape[:cut])
+        reinterpreted = f.domain.event_dim - base_event_dim
+        if reinterpreted > 0:
+            base_distribution = Independent(base_distribution, reinterpreted)
+        self.base_dist = base_distribution
+        # the event: whatever the transforms couple, or the base's event carried through them
+        change = f.codomain.event_dim - f.domain.event_dim
+        event_dim = max(f.codomain.event_dim, base_event_dim + change)
+        cut = len(forward_shape) - event_dim
+        super().__init__(forward_shape[:cut], forward_shape[cut:], validate_args=validate_args)
 
     @property
     def has_rsample(self) -> bool:
@@ -69,7 +84,17 @@ class TransformedDistribution(Distribution):
         return constraints.independent(s, extra) if extra > 0 else s
 
     def expand(self, batch_shape, _instance=None):
-        return expand_wrapper(self, batch_shape)
+        """The base expanded to the batch shape the transforms map onto ``batch_shape``."""
+        batch_shape = tuple(batch_shape)
+        shape = batch_shape + self._event_shape
+        for t in reversed(self.transforms):
+            shape = t.inverse_shape(shape)
+        base_batch = shape[: len(shape) - len(self.base_dist.event_shape)]
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new.base_dist = self.base_dist.expand(base_batch)
+        new._batch_shape = batch_shape
+        return new
 
     def rsample(self, sample_shape=()) -> Tensor:
         x = self.base_dist.rsample(sample_shape)
@@ -78,10 +103,11 @@ class TransformedDistribution(Distribution):
         return x
 
     def sample(self, sample_shape=()) -> Tensor:
-        x = self.base_dist.sample(sample_shape)
-        for t in self.transforms:
-            x = t(x)
-        return x
+        with no_grad():
+            x = self.base_dist.sample(sample_shape)
+            for t in self.transforms:
+                x = t(x)
+            return x
 
     def log_prob(self, value) -> Tensor:
         y = self._value(value, None)
@@ -89,6 +115,7 @@ class TransformedDistribution(Distribution):
         log_prob = 0.0
         for t in reversed(self.transforms):
             x = t.inv(y)
+            event_dim += t.domain.event_dim - t.codomain.event_dim
             ladj = t.log_abs_det_jacobian(x, y)
             log_prob = log_prob - sum_rightmost(ladj, event_dim - t.domain.event_dim)
             y = x
@@ -104,9 +131,11 @@ class TransformedDistribution(Distribution):
         return sign * (value - 0.5) + 0.5
 
     def cdf(self, value) -> Tensor:
-        y = self._value(value, None)
+        y = value if isinstance(value, Tensor) else as_float_tensor(value)
         for t in reversed(self.transforms):
             y = t.inv(y)
+        if self._validate_args:  # torch checks the preimage against the base's support
+            self.base_dist._validate_sample(y)
         return self._monotonize_cdf(self.base_dist.cdf(y))
 
     def icdf(self, value) -> Tensor:

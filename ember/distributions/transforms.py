@@ -15,7 +15,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import softplus
-from .distribution import clamp_probs
+from .distribution import clamp_probs, sum_rightmost
 
 __all__ = [
     "AffineTransform",
@@ -24,6 +24,7 @@ __all__ = [
     "SigmoidTransform",
     "TanhTransform",
     "Transform",
+    "identity_transform",
 ]
 
 
@@ -44,7 +45,18 @@ class Transform:
 
     @property
     def event_dim(self) -> int:
+        if self.domain.event_dim != self.codomain.event_dim:
+            raise ValueError("Please use either .domain.event_dim or .codomain.event_dim")
         return self.domain.event_dim
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        """This transform with ``cache_size`` (0 or 1): a copy when it differs."""
+        if self._cache_size == cache_size:
+            return self
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        Transform.__init__(new, cache_size)
+        return new
 
     @property
     def inv(self) -> _InverseTransform:
@@ -101,6 +113,10 @@ class _InverseTransform(Transform):
     codomain = property(lambda self: self._inv.domain)
     sign = property(lambda self: self._inv.sign)
     inv = property(lambda self: self._inv)
+    bijective = property(lambda self: self._inv.bijective)
+
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        return self._inv.with_cache(cache_size).inv
 
     def __call__(self, x):
         return self._inv._inv_call(x)
@@ -108,22 +124,63 @@ class _InverseTransform(Transform):
     def log_abs_det_jacobian(self, x, y):
         return -self._inv.log_abs_det_jacobian(y, x)
 
+    def forward_shape(self, shape) -> tuple:
+        return self._inv.inverse_shape(shape)
+
+    def inverse_shape(self, shape) -> tuple:
+        return self._inv.forward_shape(shape)
+
+    def __repr__(self) -> str:
+        return f"{self._inv!r}.inv"
+
 
 class ComposeTransform(Transform):
-    """f = f_n ∘ … ∘ f_1 (``parts`` applied in order); log-Jacobians add."""
+    """f = f_n ∘ … ∘ f_1 (``parts`` applied in order); log-Jacobians add, each part's summed
+    over the event dims it does not itself couple (so parts of different event_dim compose,
+    as torch's do)."""
 
     def __init__(self, parts, cache_size: int = 0):
+        if cache_size:
+            parts = [p.with_cache(cache_size) for p in parts]
         super().__init__(cache_size)
         self.parts = list(parts)
 
-    domain = property(lambda self: self.parts[0].domain if self.parts else constraints.real)
-    codomain = property(lambda self: self.parts[-1].codomain if self.parts else constraints.real)
+    def with_cache(self, cache_size: int = 1) -> Transform:
+        return self if self._cache_size == cache_size else ComposeTransform(self.parts, cache_size)
+
+    @property
+    def domain(self):
+        if not self.parts:
+            return constraints.real
+        domain = self.parts[0].domain
+        event_dim = self.parts[-1].codomain.event_dim  # the largest event the parts couple
+        for p in reversed(self.parts):
+            event_dim += p.domain.event_dim - p.codomain.event_dim
+            event_dim = max(event_dim, p.domain.event_dim)
+        extra = event_dim - domain.event_dim
+        return constraints.independent(domain, extra) if extra > 0 else domain
+
+    @property
+    def codomain(self):
+        if not self.parts:
+            return constraints.real
+        codomain = self.parts[-1].codomain
+        event_dim = self.parts[0].domain.event_dim
+        for p in self.parts:
+            event_dim += p.codomain.event_dim - p.domain.event_dim
+            event_dim = max(event_dim, p.codomain.event_dim)
+        extra = event_dim - codomain.event_dim
+        return constraints.independent(codomain, extra) if extra > 0 else codomain
+
+    @property
+    def bijective(self) -> bool:
+        return all(p.bijective for p in self.parts)
 
     @property
     def sign(self) -> int:
         s = 1
         for p in self.parts:
-            s *= p.sign
+            s = s * p.sign
         return s
 
     def _call(self, x):
@@ -137,15 +194,35 @@ class ComposeTransform(Transform):
         return y
 
     def log_abs_det_jacobian(self, x, y):
+        if not self.parts:
+            return Tensor(xp.zeros(x.shape, x.dtype))
+        xs = [x]
+        for p in self.parts[:-1]:
+            xs.append(p(xs[-1]))
+        xs.append(y)
         total = 0.0
-        for p in self.parts:
-            y_p = p(x)
-            total = total + p.log_abs_det_jacobian(x, y_p)
-            x = y_p
+        event_dim = self.domain.event_dim
+        for p, x_p, y_p in zip(self.parts, xs[:-1], xs[1:]):
+            ladj = p.log_abs_det_jacobian(x_p, y_p)
+            total = total + sum_rightmost(ladj, event_dim - p.domain.event_dim)
+            event_dim += p.codomain.event_dim - p.domain.event_dim
         return total
+
+    def forward_shape(self, shape) -> tuple:
+        for p in self.parts:
+            shape = p.forward_shape(shape)
+        return tuple(shape)
+
+    def inverse_shape(self, shape) -> tuple:
+        for p in reversed(self.parts):
+            shape = p.inverse_shape(shape)
+        return tuple(shape)
 
     def __repr__(self) -> str:
         return f"ComposeTransform({', '.join(map(repr, self.parts))})"
+
+
+identity_transform = ComposeTransform([])
 
 
 class ExpTransform(Transform):
@@ -164,12 +241,15 @@ class ExpTransform(Transform):
 
 
 class SigmoidTransform(Transform):
-    """y = σ(x) = 1/(1 + e^{−x});  log |dy/dx| = −softplus(−x) − softplus(x)."""
+    """y = σ(x) = 1/(1 + e^{−x}), clamped into [tiny, 1 − eps] as torch's (a saturated draw
+    stays strictly inside (0, 1), where logit y is finite);
+    log |dy/dx| = −softplus(−x) − softplus(x)."""
 
     codomain = constraints.unit_interval
 
     def _call(self, x):
-        return x.sigmoid()
+        f = xp.finfo(x.dtype)
+        return x.sigmoid().clamp(min=float(f.tiny), max=1.0 - float(f.eps))
 
     def _inverse(self, y):
         y = clamp_probs(y)
@@ -235,5 +315,48 @@ class AffineTransform(Transform):
             shape = shape[: len(shape) - n]
         return out if out.shape == shape else out.expand(shape)
 
+    def forward_shape(self, shape) -> tuple:
+        shapes = [getattr(v, "shape", ()) for v in (self.loc, self.scale)]
+        return tuple(xp.broadcast_shapes(tuple(shape), *map(tuple, shapes)))
+
+    inverse_shape = forward_shape
+
     def __repr__(self) -> str:
         return "AffineTransform()"
+
+
+# torch.distributions.transforms' other transforms, in two modules of their own (they import
+# Transform from here)
+from .transforms_compose import (  # noqa: E402
+    CatTransform,
+    CumulativeDistributionTransform,
+    IndependentTransform,
+    ReshapeTransform,
+    StackTransform,
+)
+from .transforms_more import (  # noqa: E402
+    AbsTransform,
+    CorrCholeskyTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StickBreakingTransform,
+)
+
+__all__ += [
+    "AbsTransform",
+    "CatTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
+    "IndependentTransform",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
+    "PowerTransform",
+    "ReshapeTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StackTransform",
+    "StickBreakingTransform",
+]
