@@ -126,3 +126,6 @@ from .amp.autocast_mode import (  # noqa: E402
 # torch's constants (pi, inf …), dtype names (int, short), ember.dtype, the legacy tensor types
 # (FloatTensor …) and small top-level forms; ember.cpu (above) is torch.cpu's names
 from .torch_constants import *  # noqa: E402, F403
+
+# torch.vmap, torch.func.vmap's alias (func_vmap.py)
+vmap = func.vmap

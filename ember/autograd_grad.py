@@ -46,9 +46,10 @@ def grad(
     inputs: leaf or non-leaf tensors that require grad.
     allow_unused: give None (zeros with ``materialize_grads``) for an input the outputs do
     not depend on instead of raising. retain_graph: keep the saved arrays (default: free
-    them, as ``backward`` does).
+    them, as ``backward`` does, except inside vmap, which calls this once per slice).
     """
     from .backend import xp
+    from .backend_random import vmap_levels
     from .tensor import Tensor, _leaf_hooks, _wrap, fit_grad
     from .tensor_autograd import seed_array
 
@@ -59,7 +60,9 @@ def grad(
             "Expected allow_unused to be True or not passed when materialize_grads=True"
         )
     if retain_graph is None:
-        retain_graph = create_graph
+        # inside vmap the function runs once per slice: a graph from outside it (torch's
+        # Jacobian example, vmap over autograd.grad(y, x, v)) is walked again by the next slice
+        retain_graph = create_graph or bool(vmap_levels())
     outs = _as_tuple(outputs)
     ins = _as_tuple(inputs)
     if not outs:

@@ -67,42 +67,50 @@ class Generator:
     def __repr__(self) -> str:
         return f"ember.Generator(device={self.device!r}, initial_seed={self._initial})"
 
+    def _stream(self):
+        """The PCG64 stream a draw takes from, after vmap's say (``vmap_draw``)."""
+        if getattr(_vmap_state, "levels", None):
+            vmap_draw(self)
+        return self._rng
+
     def standard_normal(self, shape, dtype):
         """Draws from N(0, 1) of ``shape`` in ``dtype``, on this process's device."""
-        return _on_device(self._rng.standard_normal(shape, dtype=dtype))
+        return _on_device(self._stream().standard_normal(shape, dtype=dtype))
 
     def random(self, shape, dtype):
         """Draws from U[0, 1) of ``shape`` in ``dtype``, on this process's device."""
-        return _on_device(self._rng.random(shape, dtype=dtype))
+        return _on_device(self._stream().random(shape, dtype=dtype))
 
     def uniform(self, low, high, shape, dtype):
         """Draws low + (high − low)·u, u ~ U[0, 1) in float64, cast to ``dtype``."""
-        out = self._rng.random(shape, dtype=numpy.float64)
+        out = self._stream().random(shape, dtype=numpy.float64)
         return _on_device((low + (high - low) * out).astype(dtype, copy=False))
 
     def host_random(self) -> float:
         """One draw from U[0, 1), on the host (a data transform's coin)."""
-        return float(self._rng.random())
+        return float(self._stream().random())
 
     def integers(self, low, high, shape):
         """int64 draws from [low, high) of ``shape``, on the host."""
-        return self._rng.integers(low, high, size=shape, dtype=numpy.int64)
+        return self._stream().integers(low, high, size=shape, dtype=numpy.int64)
 
     def permutation(self, n: int):
         """A random permutation of 0 … n − 1, on the host."""
-        return self._rng.permutation(n)
+        return self._stream().permutation(n)
 
     def poisson(self, rates):
         """A Poisson draw per rate (float64 host array in, float64 host draws out)."""
-        return self._rng.poisson(rates).astype(numpy.float64)
+        return self._stream().poisson(rates).astype(numpy.float64)
 
     def binomial(self, n, p):
         """A Binomial(n, p) draw per element (host arrays in, float64 host draws out)."""
-        return self._rng.binomial(n, p).astype(numpy.float64)
+        return self._stream().binomial(n, p).astype(numpy.float64)
 
     def bernoulli_mask(self, p_keep: float, shape, dtype):
         """1 with probability p_keep, else 0, of ``shape`` in ``dtype`` (a dropout mask)."""
-        return _on_device((self._rng.random(shape, dtype=numpy.float32) < p_keep).astype(dtype))
+        return _on_device(
+            (self._stream().random(shape, dtype=numpy.float32) < p_keep).astype(dtype)
+        )
 
 
 def _on_device(host):
@@ -111,6 +119,38 @@ def _on_device(host):
 
 
 _worker_streams = threading.local()
+
+# the vmap calls running in this thread, outermost first (func_vmap.py pushes and pops them);
+# per thread, so a DataLoader worker's draws are not refused by a vmap in the main thread
+_vmap_state = threading.local()
+
+_RANDOM_IN_ERROR_MODE = (
+    "vmap: called random operation while in randomness error mode. Please either use the"
+    " 'same' or 'different' randomness flags on vmap or perform the randomness operation out"
+    " of vmap"
+)
+
+
+def vmap_levels() -> list:
+    """This thread's running vmap calls, outermost first: objects with ``randomness`` ('error',
+    'different' or 'same') and ``states`` (generator id → (generator, state before its first
+    draw in the call), kept by 'same' levels so that each slice draws the same numbers)."""
+    levels = getattr(_vmap_state, "levels", None)
+    if levels is None:
+        levels = _vmap_state.levels = []
+    return levels
+
+
+def vmap_draw(gen: Generator) -> None:
+    """A draw from ``gen`` inside vmap: refused if any enclosing vmap has randomness='error'
+    (torch refuses it at whichever level sees it); every 'same' level notes the generator's
+    state before its first draw, to put it back before each further slice."""
+    levels = _vmap_state.levels
+    if any(level.randomness == "error" for level in levels):
+        raise RuntimeError(_RANDOM_IN_ERROR_MODE)
+    for level in levels:
+        if level.randomness == "same" and id(gen) not in level.states:
+            level.states[id(gen)] = (gen, gen.get_state())
 
 
 class _DefaultGenerator(Generator):

@@ -1,4 +1,4 @@
-"""``ember.func``: torch.func's functional_call, grad and grad_and_value.
+"""``ember.func``: torch.func's functional_call, grad, grad_and_value and vmap.
 
 ``functional_call(module, {name: tensor}, args)`` runs ``module`` with the given tensors in
 place of its parameters and buffers, so the output is a function of those tensors and
@@ -6,7 +6,9 @@ gradients reach them; this is what meta-learning needs (MAML's adapted weights �
 are tensors with a graph, not Parameters). ``grad(f)`` is the function x ↦ ∇f(x) of a scalar
 f, ``grad_and_value(f)`` gives (∇f(x), f(x)); both are built on ``ember.autograd.grad`` with
 the graph recorded whenever the result must stay differentiable, so they nest:
-``grad(grad(f))(x)`` is f''(x).
+``grad(grad(f))(x)`` is f''(x). ``vmap(f)`` maps f over a dimension of its inputs, running it
+once per slice and stacking the outputs (func_vmap.py); it nests with the others, so
+``vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)`` gives per-sample gradients.
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from typing import Any
 
 from .autograd_grad import grad as _autograd_grad
 from .backend import xp
+from .func_vmap import stack_module_state, vmap  # noqa: F401 - vmap loops (func_vmap.py)
 from .function import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value"]
+__all__ = ["functional_call", "grad", "grad_and_value", "stack_module_state", "vmap"]
 
 
 # ------------------------------------------------------------ functional_call

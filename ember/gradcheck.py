@@ -14,9 +14,9 @@ i being (f(x + ε·e_i) − f(x − ε·e_i)) / 2ε, and passes where |a − n| 
 - forward mode (``check_forward_ad``): J·e_i for every input element i, each an
   ``ember.autograd.functional.jvp`` — ember has no forward-mode AD, so J·v comes from
   differentiating the backward again (the double-vjp trick) — against J_num's columns;
-- batched gradients (``check_batched_grad``): ember has no vmap, so nothing is batched; for
-  each output, a stack of several random grad_outputs v_b is backpropagated one by one through
-  the same graph (retain_graph) and each v_bᵀJ is compared with v_bᵀJ_num.
+- batched gradients (``check_batched_grad``): as torch, ``vmap`` of the backward over a stack
+  of several random grad_outputs v_b per output, through the same graph; ember's vmap loops
+  over the v_b, so this is one backward per v_b, and each v_bᵀJ is compared with v_bᵀJ_num.
 """
 
 from __future__ import annotations
@@ -41,10 +41,10 @@ from .tensor import Tensor
 
 _NO_BATCHED_FORWARD = (
     "gradcheck(check_batched_forward_grad=True) needs vmap over forward-mode AD, and ember has"
-    " neither: its J·v is the double-vjp of the backward, linear in v by construction, so there"
-    " is no batched forward computation to check. Use check_forward_ad=True (every column J·e_i"
-    " against finite differences) and check_batched_grad=True (several grad_outputs through one"
-    " graph) instead."
+    " no forward mode: its J·v is the double-vjp of the backward, linear in v by construction,"
+    " so there is no batched forward computation to check. Use check_forward_ad=True (every"
+    " column J·e_i against finite differences) and check_batched_grad=True (several"
+    " grad_outputs through one graph) instead."
 )
 
 
@@ -84,8 +84,8 @@ def gradcheck(
     ``check_forward_ad`` needs recorded second derivatives of every op ``fn`` uses (the
     error names a missing one), a custom Function's backward that stays differentiable (not
     ``once_differentiable``), and it refuses custom Functions that define ``jvp``: ember would
-    never call it. ``check_batched_forward_grad=True`` raises NotImplementedError (no vmap, no
-    forward mode). Accepted and not checked: ``check_undefined_grad`` (ember has no undefined
+    never call it. ``check_batched_forward_grad=True`` raises NotImplementedError (no forward
+    mode to vmap over). Accepted and not checked: ``check_undefined_grad`` (ember has no undefined
     gradients: a missing one is zeros, or None for a custom Function that asked for it),
     and ``masked`` (no sparse tensors). ``fast_mode=False`` (the default, as torch) compares
     the whole Jacobian: row e of ∂out/∂input from a backward of the one-hot grad_output e,

@@ -263,9 +263,10 @@ def _refuse_custom_jvp(outs) -> None:
         stack.extend(p._ctx for p in parents if p is not None and p._ctx is not None)
 
 
-# ------------------------------------------------------------ batched: v_bᵀJ, one by one
+# ------------------------------------------------------------ batched: vmap over v_b
 def _check_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed) -> None:
     from .autograd_grad import grad as autograd_grad
+    from .func_vmap import vmap
 
     rng = xp.random.default_rng(seed + 2)  # neither the reverse check's nor gradgradcheck's
     diff = [inputs[k] for k in wrt]
@@ -273,18 +274,23 @@ def _check_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed) -> None:
         outs = _as_tuple(fn(*inputs))
     for j in out_idx:
         o = outs[j]
+        vs = xp.asarray(rng.standard_normal((_N_BATCHED, *o.shape)))
+
+        def vjp(v, o=o):
+            return autograd_grad(o, diff, v, retain_graph=True, materialize_grads=True)
+
+        batched = vmap(vjp)(Tensor(vs))  # torch's way: vmap over the stacked grad_outputs
         for b in range(_N_BATCHED):
-            v = xp.asarray(rng.standard_normal(o.shape))
-            grads = autograd_grad(o, diff, Tensor(v), retain_graph=True, allow_unused=True)
-            for k, g in zip(wrt, grads):
+            v = vs[b]
+            for k, g in zip(wrt, batched):
                 x = inputs[k]
-                a = xp.zeros(x.numel()) if g is None else g.array.reshape(-1)
+                a = g.array[b].reshape(-1)
                 n = v.reshape(-1) @ jac[j, k]
                 bad = _first_mismatch(a, n, atol, rtol)
                 if bad is not None:
                     raise GradcheckError(
-                        f"gradcheck failed for batched gradients (check_batched_grad; no vmap:"
-                        f" {_N_BATCHED} grad_outputs one by one through one graph) of output {j},"
+                        f"gradcheck failed for batched gradients (check_batched_grad: vmap over"
+                        f" {_N_BATCHED} grad_outputs through one graph) of output {j},"
                         f" grad_output {b}, w.r.t. input {k} (shape {x.shape}) at index"
                         f" {_unravel(bad, x.shape)}: analytic {float(a[bad])!r}, numerical"
                         f" {float(n[bad])!r}" + _largest_note(a, n, "this v_bᵀJ", x.shape)

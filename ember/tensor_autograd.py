@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 from . import tensor_misc
 from .autograd import run_backward
 from .backend import xp
+from .backend_random import vmap_levels
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, _wrap, apply, as_array  # noqa: F401
@@ -37,7 +38,14 @@ class AutogradTensorMethods:
                  create_graph: bool = False, inputs=None) -> None:  # fmt: skip
         """Accumulate d(self)/d(leaf) into every leaf's ``.grad`` (only into ``inputs`` when
         given). With ``create_graph`` the gradients keep a graph of their own, so they can be
-        differentiated again (autograd_higher.py), and the graph is kept."""
+        differentiated again (autograd_higher.py), and the graph is kept. Inside vmap it
+        raises, as torch's (each slice would add its part to ``.grad``)."""
+        if vmap_levels():
+            raise RuntimeError(
+                "backward() called inside a functorch transform. This is not supported, please"
+                " use functorch.grad or functorch.vjp instead or call backward() outside of"
+                " functorch transforms."
+            )
         if not self.requires_grad:
             raise RuntimeError(
                 "backward() on a tensor that does not require grad and has no grad_fn"
