@@ -25,7 +25,8 @@ polygamma, sinc, logit, i0, igamma(c), ndtri, log_ndtr, xlog1py, entr, remainder
 rounding divisions, frexp, cumprod, logcumsumexp, median and the ∞- and negative-p norms; in
 autograd_higher_special2.py indexing with arrays and masks, item assignment, index_put,
 masked_select/scatter, index_add/copy/fill, scatter_reduce, unfold, grid_sample, 3-D convolution
-and pooling, max pooling with indices, unpooling and the chunked linear cross-entropy; and in
+and pooling, max pooling with indices, unpooling and the chunked linear cross-entropy; in
+autograd_higher_special3.py i0e, i1e, erfcx and zeta; and in
 autograd_higher_activations.py tanh, sigmoid, SiLU, ReLU and the piecewise activations
 (hardtanh, ReLU6, hardsigmoid, hardswish, softplus, mish, threshold, the shrinks, PReLU); in
 autograd_higher_views.py as_strided.
@@ -376,5 +377,6 @@ from . import (  # noqa: E402, F401
     autograd_higher_rnn,
     autograd_higher_special,
     autograd_higher_special2,
+    autograd_higher_special3,
     autograd_higher_views,
 )

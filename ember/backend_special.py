@@ -1,7 +1,8 @@
 """The special functions NumPy lacks (erf, erfinv, expit, log Γ and its derivatives, the
-incomplete gamma and beta functions, the normal quantile and log-CDF): SciPy's on the CPU,
-CuPy's kernels of the same names on the GPU. Part of the backend seam; ``backend.py``
-re-exports every name.
+incomplete gamma and beta functions, the normal quantile and log-CDF; the Bessel and Airy
+functions, erfcx and the Hurwitz ζ of torch.special): SciPy's on the CPU, CuPy's kernels of
+the same names on the GPU. Part of the backend seam; ``backend.py`` re-exports the first group,
+ops/special_bessel.py imports the second from here.
 """
 
 from __future__ import annotations
@@ -59,3 +60,42 @@ betainc, erfc, gammainc, gammaincc = (_special[n] for n in ("betainc", "erfc", "
                                                             "gammaincc"))  # fmt: skip
 gammaln, log_ndtr, ndtri, polygamma, psi = (_special[n] for n in ("gammaln", "log_ndtr", "ndtri",
                                                                   "polygamma", "psi"))  # fmt: skip
+
+
+# torch.special's Bessel family, erfcx and ζ. CuPy has kernels for all but the Airy function;
+# that one (rarely hot) makes a host round trip through SciPy rather than failing on the GPU
+_BESSEL_NAMES = ("airy", "erfcx", "i0", "i0e", "i1", "i1e", "j0", "j1", "k0", "k0e", "k1",
+                 "k1e", "y0", "y1", "zeta")  # fmt: skip
+
+
+def _on_host(name: str):
+    def run(*args):  # pragma: no cover - GPU only
+        import scipy.special
+
+        out = getattr(scipy.special, name)(*(_cupy.asnumpy(a) for a in args))
+        if isinstance(out, tuple):
+            return tuple(_cupy.asarray(o) for o in out)
+        return _cupy.asarray(out)
+
+    return run
+
+
+def _bessel_functions() -> dict:
+    if ON_GPU:  # pragma: no cover - GPU only
+        found = {}
+        for n in _BESSEL_NAMES:
+            fn = getattr(_cupyx.scipy.special, n, None)
+            found[n] = fn if fn is not None else _on_host(n)
+        return found
+    try:
+        import scipy.special
+    except ImportError:  # pragma: no cover - SciPy ships with the default install
+        return dict.fromkeys(_BESSEL_NAMES, _needs_scipy)
+    return {n: getattr(scipy.special, n) for n in _BESSEL_NAMES}
+
+
+_bessel = _bessel_functions()
+airy, erfcx, zeta = _bessel["airy"], _bessel["erfcx"], _bessel["zeta"]
+i0, i0e, i1, i1e = _bessel["i0"], _bessel["i0e"], _bessel["i1"], _bessel["i1e"]
+j0, j1, y0, y1 = _bessel["j0"], _bessel["j1"], _bessel["y0"], _bessel["y1"]
+k0, k0e, k1, k1e = _bessel["k0"], _bessel["k0e"], _bessel["k1"], _bessel["k1e"]

@@ -9,13 +9,20 @@ construction (and held to torch's by tests/test_special_module.py):
     xlogy(x, y) = x·log y,  xlog1py(x, y) = x·log(1 + y),  both 0 where x = 0
     entr(x) = −x·log x  (0 at 0, −∞ below 0)    gammaln = log Γ,  psi = digamma = (log Γ)′
     multigammaln(a, p) = ¼p(p−1)·log π + Σ_{j<p} log Γ(a − j/2)
+
+The Bessel family, i0e/i1e, erfcx, ζ, gammainc/gammaincc and polygamma are in special_more.py,
+the orthogonal polynomials (Chebyshev, Hermite, Laguerre, Legendre) in special_polynomials.py;
+both re-exported here.
 """
 
 from __future__ import annotations
 
 import math
 
+from . import special_more, special_polynomials
 from .ops import special as SP
+from .special_more import *  # noqa: F403 - airy_ai … zeta, in its __all__
+from .special_polynomials import *  # noqa: F403 - chebyshev_polynomial_t …, in its __all__
 from .tensor import Tensor, apply
 from .tensor_methods import _floating, _promoted, _t
 from .torch_math import (
@@ -114,4 +121,5 @@ __all__ = [
     "digamma", "entr", "erf", "erfc", "erfinv", "exp2", "expit", "expm1", "gammaln",
     "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp", "multigammaln", "ndtr", "ndtri",
     "psi", "round", "sinc", "softmax", "xlog1py", "xlogy",
+    *special_more.__all__, *special_polynomials.__all__,
 ]  # fmt: skip

@@ -6,9 +6,10 @@ with ``norm`` "backward" (no scale forward, 1/n inverse: the default), "ortho" (
 ways) or "forward" (1/n forward, none inverse). ``n`` (1-D) or ``s`` (2-D, n-D) zero-pads or
 cuts each transformed dim to that length first (−1 in ``s``: keep the dim's length); ``dim``
 picks the dims. rfft keeps the n//2 + 1 non-negative frequencies of a real signal, irfft
-inverts it (output length n, 2·(m − 1) by default), hfft/ihfft are the same pair for a
-signal that is Hermitian in time. Outputs have torch's dtypes: float32 → complex64,
-float64 → complex128, integers → complex64 (and back for irfft, hfft).
+inverts it (output length n, 2·(m − 1) by default), hfft/ihfft (and hfft2/hfftn,
+ihfft2/ihfftn) are the same pair for a signal that is Hermitian in time. Outputs have torch's
+dtypes: float32 → complex64, float64 → complex128, integers → complex64 (and back for irfft,
+hfft).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..creation import tensor as _tensor
 from ..ops import fft as F
+from ..promotion import torch_dtype_name as _name
 from ..tensor import Tensor, apply
 from ..torch_creation import get_default_dtype
 
@@ -184,6 +186,44 @@ def ihfft(input, n=None, dim=-1, norm=None) -> Tensor:  # noqa: A002
     return rfft(input, n, dim, _SWAP[norm]).conj()
 
 
+def _real_only(x):
+    """torch's refusal of complex input to ihfft2/ihfftn (before any promotion)."""
+    x = x if isinstance(x, Tensor) else _tensor(x)
+    if x.array.dtype.kind == "c":
+        raise RuntimeError(f"Only supports floating-point dtypes, but found: {_name(x.dtype)}")
+    return x
+
+
+def hfft2(input, s=None, dim=(-2, -1), norm=None) -> Tensor:  # noqa: A002
+    """torch.fft.hfft2: hfftn over the last two dims (or ``dim``)."""
+    return hfftn(input, s, dim, norm)
+
+
+def hfftn(input, s=None, dim=None, norm=None) -> Tensor:  # noqa: A002
+    """torch.fft.hfftn: the real n-D spectrum of a signal Hermitian in time, given the half
+    of it along the last of ``dim`` (output length 2·(m − 1) there by default, or s[-1]):
+
+        hfftn(x) = irfftn(conj(x)) with the scale on the other side ("backward": none)
+
+    Composed of differentiable ops, so its gradient is irfftn's adjoint, conjugated."""
+    _norm(norm)
+    return irfftn(_input(input, want_complex=True).conj(), s, dim, _SWAP[norm])
+
+
+def ihfft2(input, s=None, dim=(-2, -1), norm=None) -> Tensor:  # noqa: A002
+    """torch.fft.ihfft2: ihfftn over the last two dims (or ``dim``)."""
+    return ihfftn(input, s, dim, norm)
+
+
+def ihfftn(input, s=None, dim=None, norm=None) -> Tensor:  # noqa: A002
+    """torch.fft.ihfftn: the inverse of hfftn for a real signal, its n//2 + 1 non-negative
+    frequencies along the last of ``dim``:
+
+        ihfftn(x) = conj(rfftn(x)) with the scale on the other side ("backward": 1/n)"""
+    _norm(norm)
+    return rfftn(_real_only(input), s, dim, _SWAP[norm]).conj()
+
+
 def fftfreq(n, d=1.0, *, dtype=None, requires_grad=False, **_device) -> Tensor:
     """torch.fft.fftfreq: the sample frequencies [0, 1, …, ⌈n/2⌉−1, −⌊n/2⌋, …, −1] / (d·n)."""
     return _tensor(xp.fft.fftfreq(n, d), dtype=dtype or get_default_dtype(),
@@ -217,5 +257,6 @@ def ifftshift(input, dim=None) -> Tensor:  # noqa: A002
 
 __all__ = [
     "fft", "ifft", "fft2", "ifft2", "fftn", "ifftn", "rfft", "irfft", "rfft2", "irfft2",
-    "rfftn", "irfftn", "hfft", "ihfft", "fftfreq", "rfftfreq", "fftshift", "ifftshift",
+    "rfftn", "irfftn", "hfft", "ihfft", "hfft2", "hfftn", "ihfft2", "ihfftn", "fftfreq",
+    "rfftfreq", "fftshift", "ifftshift",
 ]  # fmt: skip
