@@ -17,9 +17,11 @@ from ember's seeded generator: ``ember.manual_seed`` repeats them (the streams d
 torch's).
 """
 
-from . import constraints, kl_more, transforms  # kl_more registers its KL formulas
+from . import constraint_registry, constraints, kl_more, kl_more2, transforms  # KL formulas
+from .constraint_registry import biject_to, transform_to
 from .constraints import Constraint
 from .continuous import Exponential, Laplace, Normal, Uniform
+from .continuous_bernoulli import ContinuousBernoulli
 from .continuous_more import Cauchy, Chi2, HalfCauchy, HalfNormal, StudentT
 from .counts import Multinomial, NegativeBinomial
 from .dirichlet import Dirichlet
@@ -27,13 +29,16 @@ from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoric
 from .discrete_more import Binomial, Geometric, Poisson
 from .distribution import Distribution
 from .extreme import Gumbel, Pareto, Weibull
+from .fisher_pareto import FisherSnedecor, GeneralizedPareto
 from .gamma_beta import Beta, Gamma
 from .kl import kl_divergence, register_kl
+from .lkj import LKJCholesky
 from .lowrank import LowRankMultivariateNormal
 from .mixture import MixtureSameFamily
 from .multivariate import Independent, MultivariateNormal
 from .relaxed import RelaxedBernoulli, RelaxedOneHotCategorical
 from .transformed import LogNormal, TransformedDistribution
+from .transformed_more import InverseGamma, Kumaraswamy, LogisticNormal
 from .transforms import (
     AbsTransform,
     AffineTransform,
@@ -70,21 +75,28 @@ __all__ = [
     "Chi2",
     "ComposeTransform",
     "Constraint",
+    "ContinuousBernoulli",
     "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "Dirichlet",
     "Distribution",
     "ExpTransform",
     "Exponential",
+    "FisherSnedecor",
     "Gamma",
+    "GeneralizedPareto",
     "Geometric",
     "Gumbel",
     "HalfCauchy",
     "HalfNormal",
     "Independent",
     "IndependentTransform",
+    "InverseGamma",
+    "Kumaraswamy",
+    "LKJCholesky",
     "Laplace",
     "LogNormal",
+    "LogisticNormal",
     "LowRankMultivariateNormal",
     "LowerCholeskyTransform",
     "MixtureSameFamily",
@@ -113,9 +125,12 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "biject_to",
+    "constraint_registry",
     "constraints",
     "identity_transform",
     "kl_divergence",
     "register_kl",
+    "transform_to",
     "transforms",
 ]
