@@ -129,3 +129,12 @@ from .torch_constants import *  # noqa: E402, F403
 
 # torch.vmap, torch.func.vmap's alias (func_vmap.py)
 vmap = func.vmap
+
+# torch's memory formats (torch.channels_last …) and their type, torch.memory_format
+from .memory_formats import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)

@@ -8,7 +8,9 @@ tensor); "cuda" is a clear error naming why (``backend.check_device``), so code 
 from __future__ import annotations
 
 from . import backend
+from . import memory_formats as MF
 from .backend import xp
+from .memory_formats import contiguous_format, preserve_format
 from .tensor import Tensor
 
 
@@ -72,9 +74,18 @@ def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
     return Tensor(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+def empty(*size, dtype=None, requires_grad=False, device=None,
+          memory_format=contiguous_format) -> Tensor:  # fmt: skip
+    """torch.empty: an uninitialised tensor of ``size``, laid out in ``memory_format``
+    (channels_last: a 4-D tensor whose memory is NHWC)."""
     backend.check_device(device)
-    return Tensor(xp.empty(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    shape = _shape(size)
+    if memory_format is contiguous_format:
+        a = xp.empty(shape, dtype=_dtype(dtype))
+    else:
+        strides = MF.format_strides(shape, MF.check(memory_format, "empty"))
+        a = MF.empty_strided(shape, strides, _dtype(dtype))
+    return Tensor(a, requires_grad=requires_grad)
 
 
 _C_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
@@ -169,30 +180,48 @@ def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
     return Tensor(a if dtype is None else a.astype(dtype))
 
 
-def _like(fn, t: Tensor, dtype, requires_grad, *args):  # on t's device, which is the CPU
-    return fn(*t.shape, *args, dtype=dtype or t.dtype, requires_grad=requires_grad)
+def _like(fn, t: Tensor, dtype, requires_grad, memory_format, name: str, *args) -> Tensor:
+    """fn's tensor of t's shape and (unless given) dtype, on t's device (the CPU), laid out as
+    ``memory_format`` lays out a copy of t: by default as t is (torch's preserve_format)."""
+    a = fn(*t.shape, *args, dtype=dtype or t.dtype).array
+    source = t.array if isinstance(t, Tensor) else xp.asarray(t)
+    return Tensor(MF.like(source, a, memory_format, name), requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def zeros_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
+               memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.zeros_like: zeros of t's shape and dtype, laid out as t (see ``_like``)."""
     backend.check_device(device)
-    return _like(zeros, t, dtype, requires_grad)
+    return _like(zeros, t, dtype, requires_grad, memory_format, "zeros_like")
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def ones_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
+              memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.ones_like: ones of t's shape and dtype, laid out as t."""
     backend.check_device(device)
-    return _like(ones, t, dtype, requires_grad)
+    return _like(ones, t, dtype, requires_grad, memory_format, "ones_like")
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False, *, device=None,
+              memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.full_like: ``fill_value`` everywhere in t's shape and dtype, laid out as t."""
     backend.check_device(device)
-    return full(t.shape, fill_value, dtype=dtype or t.dtype, requires_grad=requires_grad)
+
+    def fill(*shape, dtype):
+        return full(shape, fill_value, dtype=dtype)
+
+    return _like(fill, t, dtype, requires_grad, memory_format, "full_like")
 
 
-def randn_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def randn_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
+               memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.randn_like: standard normal samples in t's shape and dtype, laid out as t."""
     backend.check_device(device)
-    return _like(randn, t, dtype, requires_grad)
+    return _like(randn, t, dtype, requires_grad, memory_format, "randn_like")
 
 
-def rand_like(t: Tensor, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def rand_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
+              memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.rand_like: uniform samples in [0, 1) in t's shape and dtype, laid out as t."""
     backend.check_device(device)
-    return _like(rand, t, dtype, requires_grad)
+    return _like(rand, t, dtype, requires_grad, memory_format, "rand_like")

@@ -360,9 +360,6 @@ class Tensor(
             return apply(S.Astype, self.array, dtype=dtype)
         return Tensor(self.array.astype(dtype))
 
-    def clone(self) -> Tensor:
-        return apply(S.Copy, self)
-
 
 # The mixins build their results with these three (tensor_autograd with _wrap too). Their
 # modules cannot import them from here (this module imports them, to inherit from them: that

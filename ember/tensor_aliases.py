@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from .backend import xp
 from .function import observers
+from .memory_formats import preserve_format
 from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
@@ -245,17 +246,17 @@ class AliasTensorMethods:
         return self.ndim
 
     # ------------------------------------------------------------ dtype conversions
-    def byte(self) -> Tensor:
-        """torch.Tensor.byte: to uint8."""
-        return self._int_cast(xp.uint8)
+    def byte(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.byte: to uint8, laid out as ``memory_format`` says (see ``to``)."""
+        return self._relayout(self._int_cast(xp.uint8), memory_format, "byte")
 
-    def char(self) -> Tensor:
-        """torch.Tensor.char: to int8."""
-        return self._int_cast(xp.int8)
+    def char(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.char: to int8, laid out as ``memory_format`` says (see ``to``)."""
+        return self._relayout(self._int_cast(xp.int8), memory_format, "char")
 
-    def short(self) -> Tensor:
-        """torch.Tensor.short: to int16."""
-        return self._int_cast(xp.int16)
+    def short(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.short: to int16, laid out as ``memory_format`` says (see ``to``)."""
+        return self._relayout(self._int_cast(xp.int16), memory_format, "short")
 
     def _int_cast(self, dtype) -> Tensor:
         a = self.array

@@ -1,5 +1,6 @@
 """torch's remaining Tensor conveniences: the casts float/double/long and ``.to``, memory and
-layout queries (stride, nbytes …) and as_strided,
+layout queries (stride, nbytes …) and as_strided, the memory formats (contiguous,
+is_contiguous and clone with ``memory_format=``; the rules are in memory_formats.py),
 sampling methods, the conjugate-transpose family for real tensors, and the hooks that fire after
 a leaf's gradient is accumulated.
 
@@ -19,9 +20,12 @@ import weakref
 from typing import TYPE_CHECKING
 
 from . import autograd, backend
+from . import memory_formats as MF
 from .backend import xp
 from .function import no_grad
+from .memory_formats import contiguous_format, preserve_format
 from .ops import as_strided as AS
+from .ops import shape as S
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -91,21 +95,90 @@ class MiscTensorMethods:
     __slots__ = ()
 
     # ------------------------------------------------------------ casts and .to
-    def float(self) -> Tensor:
-        return self.astype(xp.float32)
+    def float(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.float: to float32, laid out as ``memory_format`` says (see ``to``)."""
+        return self._relayout(self.astype(xp.float32), memory_format, "float")
 
-    def double(self) -> Tensor:
-        return self.astype(xp.float64)
+    def double(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.double: to float64, laid out as ``memory_format`` says."""
+        return self._relayout(self.astype(xp.float64), memory_format, "double")
 
-    def long(self) -> Tensor:
-        return self.astype(xp.int64)
+    def long(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.long: to int64, laid out as ``memory_format`` says."""
+        return self._relayout(self.astype(xp.int64), memory_format, "long")
 
-    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False) -> Tensor:
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False,
+           memory_format=None) -> Tensor:  # fmt: skip
         """torch's ``x.to(device)``, ``x.to(dtype)``, ``x.to(device, dtype)``, ``x.to(other)``;
-        ``non_blocking`` is accepted and means nothing on the host."""
+        ``non_blocking`` is accepted and means nothing on the host. The result is self when
+        nothing changes; ``memory_format`` lays out a copy (channels_last …), and counts as no
+        change when self's strides already rank like it (torch's suggest_memory_format);
+        unset or preserve_format, a copy keeps self's layout."""
         dtype = to_arguments(args, dtype, device)
         out = self if dtype is None else self.astype(dtype)
-        return out.clone() if copy and out is self else out
+        fmt = preserve_format if memory_format is None else memory_format
+        return self._relayout(out, fmt, "to", copy)
+
+    # ------------------------------------------------------------ memory formats
+    def is_contiguous(self, *, memory_format=contiguous_format) -> bool:
+        """torch.Tensor.is_contiguous: whether the elements lie in memory in the order
+        ``memory_format`` says: row-major by default (a transpose is not), NHWC for
+        channels_last on a 4-D tensor, NDHWC for channels_last_3d on a 5-D one (False on other
+        ranks). Dims of size 1 may have any stride; an empty tensor is contiguous."""
+        if memory_format is contiguous_format:  # NumPy's flag follows torch's rule, quickly
+            return bool(self.array.flags.c_contiguous)
+        fmt = MF.check(memory_format, "is_contiguous")
+        return MF.is_contiguous(self.array.shape, self.stride(), fmt)
+
+    def contiguous(self, *, memory_format=contiguous_format) -> Tensor:
+        """torch.Tensor.contiguous: self when laid out as ``memory_format`` already, else a copy
+        that is (gradient 1, as clone). channels_last needs a 4-D tensor, channels_last_3d a
+        5-D one; preserve_format is refused (unless self is row-major), as torch refuses it."""
+        if memory_format is not contiguous_format:
+            MF.check(memory_format, "contiguous")
+        if self.is_contiguous(memory_format=memory_format):
+            return self
+        if memory_format is contiguous_format:
+            return apply(S.Copy, self)
+        if memory_format is preserve_format:
+            raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+        return self.clone(memory_format=memory_format)
+
+    def clone(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.clone: a copy that autograd differentiates through (gradient 1), laid
+        out in ``memory_format``; by default as self is (its very strides when its elements
+        fill their memory densely, else packed in the same order of strides)."""
+        a = self.array
+        if memory_format is preserve_format and a.flags.c_contiguous and 1 not in a.shape:
+            return apply(S.Copy, self)  # the common case, quickly: a row-major copy
+        fmt = MF.check(memory_format, "clone")
+        return self._laid_out(MF.target_strides(a.shape, self.stride(), fmt))
+
+    def _laid_out(self, strides) -> Tensor:
+        """A copy of self with ``strides`` (elements): NumPy's row-major copy when they are
+        row-major (the common case, and the plain Copy op that tracers know)."""
+        if strides == MF.contiguous_strides(self.array.shape):
+            return apply(S.Copy, self)
+        return apply(S.Copy, self, strides=strides)
+
+    def _relayout(self, out: Tensor, memory_format, name: str, copy: bool = False) -> Tensor:
+        """``out`` (self, or self cast to another dtype) laid out as torch's
+        ``to(dtype, memory_format=, copy=)`` lays out its result (``name`` is the method, for a
+        TypeError): self itself when nothing changes, which for a new format means self's
+        strides already rank like it; else a copy in the format (preserve_format: self's
+        layout)."""
+        if memory_format is preserve_format and not copy:
+            a = self.array  # NumPy's astype keeps a row-major array row-major: the quick case
+            if out is self or (
+                a.flags.c_contiguous and out.array.flags.c_contiguous and 1 not in a.shape
+            ):  # size-1 dims' strides are kept too
+                return out
+        fmt = MF.check(memory_format, name)
+        shape, strides = self.array.shape, self.stride()
+        if out is self and not copy and MF.suggest(shape, strides) is fmt:
+            return self
+        target = MF.target_strides(shape, strides, fmt)
+        return out._laid_out(target) if out is self or out.stride() != target else out
 
     # ------------------------------------------------------------ sampling
     def bernoulli(self, p=None, *, generator=None) -> Tensor:
@@ -126,8 +199,8 @@ class MiscTensorMethods:
         return self.expand(*size)
 
     def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
-        """torch.Tensor.narrow_copy: narrow(dim, start, length) as a new tensor."""
-        return self.narrow(dim, start, length).clone()
+        """torch.Tensor.narrow_copy: narrow(dim, start, length) as a new row-major tensor."""
+        return self.narrow(dim, start, length).clone(memory_format=contiguous_format)
 
     def as_strided(self, size, stride, storage_offset: int | None = None) -> Tensor:
         """torch.Tensor.as_strided: the view y[i₀, …] = storage[offset + Σ_k i_k·stride_k] of
@@ -251,20 +324,21 @@ class MiscTensorMethods:
         return Tensor(xp.ones(self.array.shape, dtype=xp.bool_))
 
     # ------------------------------------------------------------ dtypes ember lacks
-    def bfloat16(self, memory_format=None) -> Tensor:
+    def bfloat16(self, *, memory_format=preserve_format) -> Tensor:
         """torch.Tensor.bfloat16: refused, ember has no bfloat16 dtype."""
         raise _unsupported_dtype("bfloat16")
 
-    def cfloat(self, memory_format=None) -> Tensor:
-        """torch.Tensor.cfloat: a complex64 copy (the imaginary part 0 for real tensors)."""
-        return self.astype(xp.complex64)
+    def cfloat(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.cfloat: a complex64 copy (the imaginary part 0 for real tensors), laid
+        out as ``memory_format`` says."""
+        return self._relayout(self.astype(xp.complex64), memory_format, "cfloat")
 
-    def cdouble(self, memory_format=None) -> Tensor:
-        """torch.Tensor.cdouble: a complex128 copy."""
-        return self.astype(xp.complex128)
+    def cdouble(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.cdouble: a complex128 copy, laid out as ``memory_format`` says."""
+        return self._relayout(self.astype(xp.complex128), memory_format, "cdouble")
 
-    def chalf(self, memory_format=None) -> Tensor:
-        """torch.Tensor.chalf: refused, ember has no complex dtypes."""
+    def chalf(self, *, memory_format=preserve_format) -> Tensor:
+        """torch.Tensor.chalf: refused, ember has no complex32 dtype."""
         raise _unsupported_dtype("chalf")
 
     # ------------------------------------------------------------ Python-callable fills

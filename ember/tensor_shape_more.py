@@ -10,6 +10,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .memory_formats import contiguous_format
 from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
 
@@ -61,7 +62,7 @@ class ShapeMoreTensorMethods:
             return self.flip(d0, d1)
         if k == 3:
             return self.flip(d0).transpose(d0, d1)
-        return self.clone()
+        return self.clone(memory_format=contiguous_format)  # k = 0: torch's copy is row-major
 
     def hsplit(self, indices_or_sections) -> tuple:
         """tensor_split along dim 1 (dim 0 of a 1-D tensor); an int must divide that size."""

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .backend import xp
+from .memory_formats import preserve_format
 from .ops import elementwise as E
 from .ops import shape as S
 from .ops.complex_refuse import refuse_mixed
@@ -63,14 +64,6 @@ class TorchTensorMethods(RoundingTensorMethods):
 
     is_cuda = property(lambda self: backend.ON_GPU)
 
-    def is_contiguous(self) -> bool:
-        """Whether the data is laid out in row-major order (a transpose is not, as in torch)."""
-        return bool(self.array.flags.c_contiguous)
-
-    def contiguous(self) -> Tensor:
-        """Self when row-major already, else a row-major copy (gradient 1, as clone)."""
-        return self if self.array.flags.c_contiguous else apply(S.Copy, self)
-
     def type(self, dtype=None):
         """No argument: the type name ("ember.FloatTensor"…); with a dtype or name: a cast."""
         if dtype is None:
@@ -85,17 +78,18 @@ class TorchTensorMethods(RoundingTensorMethods):
         """Cast to ``other``'s dtype."""
         return self.astype(other.dtype)
 
-    def int(self) -> Tensor:
-        """Cast to int32."""
-        return self.astype(xp.int32)
+    def int(self, *, memory_format=preserve_format) -> Tensor:
+        """Cast to int32; ``memory_format`` lays the result out (see ``to``)."""
+        return self._relayout(self.astype(xp.int32), memory_format, "int")
 
-    def half(self) -> Tensor:
-        """Cast to float16 (differentiable, as a float-to-float cast)."""
-        return self.astype(xp.float16)
+    def half(self, *, memory_format=preserve_format) -> Tensor:
+        """Cast to float16 (differentiable, as a float-to-float cast); ``memory_format`` lays
+        the result out (see ``to``)."""
+        return self._relayout(self.astype(xp.float16), memory_format, "half")
 
-    def bool(self) -> Tensor:
-        """Cast to bool (nonzero is True)."""
-        return self.astype(xp.bool_)
+    def bool(self, *, memory_format=preserve_format) -> Tensor:
+        """Cast to bool (nonzero is True); ``memory_format`` lays the result out (see ``to``)."""
+        return self._relayout(self.astype(xp.bool_), memory_format, "bool")
 
     def element_size(self) -> int:
         """Bytes per element."""

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import memory_formats as MF
 from . import tensor_torch_more as _m  # partly initialised here: read at call time only
 from .backend import get_array_module, strided_view, xp
 from .function import Function, is_grad_enabled
@@ -216,11 +217,18 @@ class MoreTorchTensorMethods2:
         storage from its offset, so a shrink keeps the first elements of that memory (for a
         contiguous tensor: the first in row-major order). Growing past the storage copies it
         into a new one, the added elements zeros (uninitialised in torch). The same sizes
-        change nothing. Refused on a tensor that requires grad, as torch refuses it."""
+        change nothing. With ``memory_format`` the strides become that format's (the same
+        memory read in another order, even at the same sizes, as torch's). Refused on a tensor
+        that requires grad, as torch refuses it."""
         size = _sizes("resize_", sizes)
         if self.requires_grad:
             raise RuntimeError("cannot resize variables that require grad")
-        if size == self.array.shape:
+        strides = None
+        if memory_format is not None:
+            if MF.check(memory_format, "resize_") is MF.preserve_format:
+                raise RuntimeError("Unsupported memory formatPreserve")  # sic, torch's
+            strides = MF.format_strides(size, memory_format)
+        elif size == self.array.shape:
             return self
         flat, offset = AS.storage_of(self.array)
         n = 1
@@ -230,12 +238,16 @@ class MoreTorchTensorMethods2:
             grown = xp.zeros(offset + n, dtype=self.array.dtype)
             grown[: flat.size] = flat
             flat = grown
-        self._rebind(flat[offset : offset + n].reshape(size))
+        part = flat[offset : offset + n]
+        self._rebind(part.reshape(size) if strides is None else MF.strided(part, size, strides))
         return self
 
     def resize_as_(self, the_template, memory_format=None) -> Tensor:
-        """torch.Tensor.resize_as_: resize_(the_template.shape)."""
-        return self.resize_(tuple(the_template.shape))
+        """torch.Tensor.resize_as_: resize_(the_template.shape, memory_format=);
+        preserve_format there takes the layout the template's strides suggest."""
+        if memory_format is MF.preserve_format:
+            memory_format = MF.suggest(the_template.shape, the_template.stride())
+        return self.resize_(tuple(the_template.shape), memory_format=memory_format)
 
     def set_(self, source=None, storage_offset: int = 0, size=None, stride=None) -> Tensor:
         """torch.Tensor.set_: ``set_(source)``: self views source's memory with its shape,

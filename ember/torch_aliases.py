@@ -12,6 +12,7 @@ import builtins
 from . import backend, promotion
 from .backend import xp
 from .functional.shape import cat
+from .memory_formats import preserve_format
 from .ops.index_put import broadcast_shape
 from .size import Size
 from .tensor import Tensor
@@ -230,9 +231,10 @@ def detach(input) -> Tensor:  # noqa: A002
     return input.detach()
 
 
-def clone(input, *, memory_format=None) -> Tensor:  # noqa: A002
-    """torch.clone: a copy of input that autograd differentiates through."""
-    return input.clone()
+def clone(input, *, memory_format=preserve_format) -> Tensor:  # noqa: A002
+    """torch.clone: a copy of input that autograd differentiates through, laid out in
+    ``memory_format`` (by default as input is; see Tensor.clone)."""
+    return input.clone(memory_format=memory_format)
 
 
 def broadcast_tensors(*tensors) -> tuple:

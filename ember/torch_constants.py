@@ -194,7 +194,7 @@ def adjoint(input) -> Tensor:  # noqa: A002
 
 def narrow_copy(input, dim: builtins.int, start: builtins.int, length: builtins.int) -> Tensor:  # noqa: A002
     """torch.narrow_copy: narrow, copied."""
-    return _t(input, "narrow_copy").narrow(dim, start, length).clone()
+    return _t(input, "narrow_copy").narrow_copy(dim, start, length)  # row-major, as torch
 
 
 def unsafe_chunk(input, chunks: builtins.int, dim: builtins.int = 0) -> tuple:  # noqa: A002

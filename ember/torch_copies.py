@@ -5,14 +5,16 @@ in-place forms (acosh_ … addmv_); torch_copies_more.py adds the flags and conv
 
 A ``X_copy(input, …)`` is torch's ``X(input, …)`` written into fresh row-major memory: the same
 values, shape and dtype, never sharing memory with ``input``, so writing into one leaves the
-other alone. Each is the ember view followed by ``clone()`` (NumPy's copy is row-major, as
-torch's copies are), so the gradient is the view's gradient: the copy's gradient is 1.
+other alone. Each is the ember view followed by a row-major clone (torch's copies are
+row-major whatever the view's strides), so the gradient is the view's gradient: the copy's
+gradient is 1.
 """
 
 from __future__ import annotations
 
 from . import promotion
 from .backend import xp
+from .memory_formats import contiguous_format
 from .tensor import Tensor
 from .tensor_aliases import require_tensor
 from .tensor_stats_more import wrap_dim
@@ -47,6 +49,11 @@ __all__ = [
 ]
 
 
+def _row_major(view: Tensor) -> Tensor:
+    """A row-major copy of ``view``: torch's ``*_copy`` results are, whatever its strides."""
+    return view.clone(memory_format=contiguous_format)
+
+
 def _input(op: str, input) -> Tensor:  # noqa: A002 - torch's argument name
     require_tensor(op, input, "input")
     return input
@@ -65,31 +72,31 @@ def _size(op: str, size, name: str = "size") -> tuple:
 # ------------------------------------------------------------ single-output copies
 def alias_copy(input) -> Tensor:  # noqa: A002
     """torch.alias_copy: a copy of input (torch.alias is input itself, as a view)."""
-    return _input("alias_copy", input).clone()
+    return _row_major(_input("alias_copy", input))
 
 
 def detach_copy(input) -> Tensor:  # noqa: A002
     """torch.detach_copy: a copy of input outside the graph (requires_grad False)."""
-    return _input("detach_copy", input).detach().clone()
+    return _row_major(_input("detach_copy", input).detach())
 
 
 def as_strided_copy(input, size, stride, storage_offset: int | None = None) -> Tensor:  # noqa: A002
     """torch.as_strided_copy: the elements as_strided(size, stride, storage_offset) reads,
     copied."""
     x = _input("as_strided_copy", input)
-    return x.as_strided(tuple(size), tuple(stride), storage_offset).clone()
+    return _row_major(x.as_strided(tuple(size), tuple(stride), storage_offset))
 
 
 def diagonal_copy(input, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:  # noqa: A002
     """torch.diagonal_copy: the ``offset`` diagonal of the (dim1, dim2) planes, copied."""
-    return _input("diagonal_copy", input).diagonal(offset, dim1, dim2).clone()
+    return _row_major(_input("diagonal_copy", input).diagonal(offset, dim1, dim2))
 
 
 def expand_copy(input, size, *, implicit: bool = False) -> Tensor:  # noqa: A002
     """torch.expand_copy: input broadcast to ``size`` (−1 keeps a dim), materialised.
     ``implicit`` is torch's tracing flag and changes nothing."""
     x = _input("expand_copy", input)
-    return x.expand(*_size("expand_copy", size)).clone()
+    return _row_major(x.expand(*_size("expand_copy", size)))
 
 
 def permute_copy(input, dims) -> Tensor:  # noqa: A002
@@ -102,12 +109,12 @@ def permute_copy(input, dims) -> Tensor:  # noqa: A002
             " length of the desired ordering of dimensions i.e. input.dim() ="
             f" {x.ndim} is not equal to len(dims) = {len(dims)}"
         )
-    return x.permute(*dims).clone()
+    return _row_major(x.permute(*dims))
 
 
 def select_copy(input, dim: int, index: int) -> Tensor:  # noqa: A002
     """torch.select_copy: the slice at ``index`` along ``dim`` (that dim removed), copied."""
-    return _input("select_copy", input).select(dim, index).clone()
+    return _row_major(_input("select_copy", input).select(dim, index))
 
 
 def slice_copy(input, dim: int = 0, start: int | None = None, end: int | None = None,  # noqa: A002
@@ -118,7 +125,7 @@ def slice_copy(input, dim: int = 0, start: int | None = None, end: int | None = 
     d = wrap_dim(dim, x.ndim)
     if step <= 0:
         raise RuntimeError("slice step must be positive")
-    return x[(slice(None),) * d + (slice(start, end, step),)].clone()
+    return _row_major(x[(slice(None),) * d + (slice(start, end, step),)])
 
 
 def squeeze_copy(input, dim=None) -> Tensor:  # noqa: A002
@@ -126,43 +133,43 @@ def squeeze_copy(input, dim=None) -> Tensor:  # noqa: A002
     x = _input("squeeze_copy", input)
     for d in (dim,) if isinstance(dim, int) else dim or ():
         wrap_dim(d, x.ndim)  # torch's IndexError for a dim out of range
-    return x.squeeze(dim).clone()
+    return _row_major(x.squeeze(dim))
 
 
 def t_copy(input) -> Tensor:  # noqa: A002
     """torch.t_copy: the transpose of a matrix (a vector or scalar unchanged), copied."""
-    return _input("t_copy", input).t().clone()
+    return _row_major(_input("t_copy", input).t())
 
 
 def transpose_copy(input, dim0: int, dim1: int) -> Tensor:  # noqa: A002
     """torch.transpose_copy: input with dims dim0 and dim1 swapped, copied."""
-    return _input("transpose_copy", input).transpose(dim0, dim1).clone()
+    return _row_major(_input("transpose_copy", input).transpose(dim0, dim1))
 
 
 def unfold_copy(input, dimension: int, size: int, step: int) -> Tensor:  # noqa: A002
     """torch.unfold_copy: the windows of ``size`` elements, ``step`` apart, along
     ``dimension`` (a new last dim holds each window), copied."""
-    return _input("unfold_copy", input).unfold(dimension, size, step).clone()
+    return _row_major(_input("unfold_copy", input).unfold(dimension, size, step))
 
 
 def unsqueeze_copy(input, dim: int) -> Tensor:  # noqa: A002
     """torch.unsqueeze_copy: input with a size-1 dim inserted at ``dim``, copied."""
     x = _input("unsqueeze_copy", input)
-    return x.unsqueeze(wrap_dim(dim, x.ndim + 1)).clone()
+    return _row_major(x.unsqueeze(wrap_dim(dim, x.ndim + 1)))
 
 
 def view_as_real_copy(input) -> Tensor:  # noqa: A002
     """torch.view_as_real_copy: a complex tensor as (…, 2) reals (real, imaginary), copied."""
     from .torch_math_complex import view_as_real
 
-    return view_as_real(_input("view_as_real_copy", input)).clone()
+    return _row_major(view_as_real(_input("view_as_real_copy", input)))
 
 
 def view_as_complex_copy(input) -> Tensor:  # noqa: A002
     """torch.view_as_complex_copy: (…, 2) reals as complex numbers re + i·im, copied."""
     from .torch_math_complex import view_as_complex
 
-    return view_as_complex(_input("view_as_complex_copy", input)).clone()
+    return _row_major(view_as_complex(_input("view_as_complex_copy", input)))
 
 
 def view_copy(input, size) -> Tensor:  # noqa: A002
@@ -183,7 +190,7 @@ def view_copy(input, size) -> Tensor:  # noqa: A002
         ):
             shape = ", ".join(str(s) for s in size)
             raise RuntimeError(f"shape '[{shape}]' is invalid for input of size {n}")
-        return x.view(tuple(size)).clone()
+        return _row_major(x.view(tuple(size)))
     return _view_dtype(x, xp.dtype(size))
 
 
@@ -229,19 +236,19 @@ def split_copy(input, split_size: int, dim: int = 0) -> tuple:  # noqa: A002
             "split_copy(): argument 'split_size' (position 2) must be int, not"
             f" {type(split_size).__name__}"
         )
-    return tuple(p.clone() for p in x.split(split_size, dim))
+    return tuple(_row_major(p) for p in x.split(split_size, dim))
 
 
 def split_with_sizes_copy(input, split_sizes, dim: int = 0) -> tuple:  # noqa: A002
     """torch.split_with_sizes_copy: input cut along ``dim`` into pieces of the given sizes
     (which must sum to that dim's size), each copied."""
     x = _input("split_with_sizes_copy", input)
-    return tuple(p.clone() for p in x.split_with_sizes(list(split_sizes), dim))
+    return tuple(_row_major(p) for p in x.split_with_sizes(list(split_sizes), dim))
 
 
 def unbind_copy(input, dim: int = 0) -> tuple:  # noqa: A002
     """torch.unbind_copy: the slices along ``dim`` (that dim removed), each copied."""
-    return tuple(p.clone() for p in _input("unbind_copy", input).unbind(dim))
+    return tuple(_row_major(p) for p in _input("unbind_copy", input).unbind(dim))
 
 
 # ------------------------------------------------------------ top-level in-place forms

@@ -9,9 +9,11 @@ from __future__ import annotations
 import warnings
 
 from . import backend
+from . import memory_formats as MF
 from .backend import xp
 from .diagnose import anomaly
 from .function import observers
+from .memory_formats import preserve_format
 from .nn import functional as F
 from .promotion import default_float
 from .tensor import Tensor
@@ -47,10 +49,10 @@ _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 
 def randint_like(input, low=None, high=None, *, generator=None, dtype=None,  # noqa: A002
                  layout=None, device=None, requires_grad: bool = False,
-                 memory_format=None) -> Tensor:  # fmt: skip
+                 memory_format=preserve_format) -> Tensor:  # fmt: skip
     """torch.randint_like: a tensor of input's shape (and dtype, unless ``dtype``) of integers
-    drawn uniformly from [low, high). Called as randint_like(input, high) low is 0; ``high``
-    may be a 0-d tensor."""
+    drawn uniformly from [low, high), laid out as input (or as ``memory_format`` says). Called
+    as randint_like(input, high) low is 0; ``high`` may be a 0-d tensor."""
     require_tensor("randint_like", input, "input")
     backend.check_device(device)
     if high is None:
@@ -74,7 +76,8 @@ def randint_like(input, low=None, high=None, *, generator=None, dtype=None,  # n
     if not lo <= high - 1 <= hi:
         raise RuntimeError(f"to - 1 is out of bounds for {name}")
     a = backend.generator_or_default(generator).integers(low, high, tuple(input.shape))
-    return Tensor(a.astype(dt), requires_grad=requires_grad)
+    a = MF.like(input.array, a.astype(dt), memory_format, "randint_like")
+    return Tensor(a, requires_grad=requires_grad)
 
 
 # ------------------------------------------------------------ memory laid out in an order

@@ -16,8 +16,10 @@ import math
 import warnings
 
 from . import backend
+from . import memory_formats as MF
 from .backend import xp
 from .creation import tensor
+from .memory_formats import preserve_format
 from .promotion import default_float
 from .tensor import Tensor
 from .tensor_aliases import require_tensor
@@ -62,11 +64,17 @@ __all__ = [
 
 # ---------------------------------------------------------------- creation
 def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,  # noqa: A002
-               memory_format=None) -> Tensor:  # fmt: skip
-    """torch.empty_like: an uninitialised tensor of input's shape (and dtype, unless given)."""
+               memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.empty_like: an uninitialised tensor of input's shape (and dtype, unless given),
+    laid out as a copy of input in ``memory_format`` is: by default as input is."""
     backend.check_device(device)
-    a = xp.empty(input.shape, dtype=input.dtype if dtype is None else dtype)
-    return Tensor(a, requires_grad=requires_grad)
+    a = input.array
+    dt = a.dtype if dtype is None else dtype
+    if memory_format is preserve_format and a.flags.c_contiguous and 1 not in a.shape:
+        return Tensor(xp.empty(a.shape, dtype=dt), requires_grad=requires_grad)
+    fmt = MF.check(memory_format, "empty_like")
+    strides = MF.target_strides(a.shape, MF.element_strides(a), fmt)
+    return Tensor(MF.empty_strided(a.shape, strides, dt), requires_grad=requires_grad)
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:

@@ -111,6 +111,8 @@ def test_small_top_level_forms_as_torch():
     np.testing.assert_array_equal(
         ember.narrow_copy(x, 2, 1, 2).numpy(), torch.narrow_copy(t, 2, 1, 2).numpy()
     )
+    xp_, tp = x.permute(2, 0, 1), t.permute(2, 0, 1)  # a copy is row-major, as torch's
+    assert ember.narrow_copy(xp_, 0, 1, 2).stride() == torch.narrow_copy(tp, 0, 1, 2).stride()
     for ours, ref in (
         (ember.unsafe_chunk(x, 3, 2), torch.unsafe_chunk(t, 3, 2)),
         (ember.unsafe_split(x, 3, 2), torch.unsafe_split(t, 3, 2)),

@@ -258,11 +258,21 @@ class Module:
     def float(self) -> Module:
         return self._cast(xp.float32)
 
-    def to(self, *args, dtype=None, device=None, non_blocking: bool = False) -> Module:
+    def to(self, *args, dtype=None, device=None, non_blocking: bool = False,
+           memory_format=None) -> Module:  # fmt: skip
         """torch's ``module.to(device)``, ``.to(dtype)``, ``.to(device, dtype)``, ``.to(tensor)``
-        (its dtype); ``non_blocking`` is accepted and means nothing on the host."""
+        (its dtype); ``non_blocking`` is accepted and means nothing on the host. With
+        ``memory_format`` (channels_last …) the 4-D and 5-D parameters, buffers and gradients
+        are laid out in it, each keeping its identity, as torch's do."""
         dtype = to_arguments(args, dtype, device)
-        return self if dtype is None else self._cast(dtype)
+        if dtype is not None:
+            self._cast(dtype)
+        if memory_format is not None:
+            for t in [*self.parameters(), *self.buffers()]:
+                for u in (t, t._grad):  # torch: 4-D and 5-D only (channels_last on 5-D raises)
+                    if u is not None and u.ndim in (4, 5):
+                        u.array = u.detach().to(memory_format=memory_format).array
+        return self
 
     def apply(self, fn) -> Module:
         for m in list(self.modules())[::-1]:

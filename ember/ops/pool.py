@@ -144,7 +144,8 @@ class AvgPool2d(Function):
         for u in range(kh):
             for v in range(kw):
                 part = x_pad[offset_slice(u, v, stride, (1, 1), out_hw)]
-                y = part.copy() if y is None else y.__iadd__(part)
+                # order "K": y keeps x's memory order (channels-last, or a conv's channel-major)
+                y = part.copy(order="K") if y is None else y.__iadd__(part)
         if divisor_override:
             scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
         else:

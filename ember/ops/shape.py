@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add, strided_view
 from ..function import Function
+from ..memory_formats import laid_out
 
 
 class Reshape(Function):
@@ -172,8 +173,11 @@ class Astype(Function):
 
 
 class Copy(Function):
-    def forward(self, x):
-        return x.copy()
+    """y = x in new memory: row-major, or laid out with ``strides`` (in elements: torch's
+    memory formats, see memory_formats.py). A copy either way, so the gradient is gy."""
+
+    def forward(self, x, strides=None):
+        return x.copy() if strides is None else laid_out(x, strides)
 
     def backward(self, gy):
         return (gy,)
