@@ -5,42 +5,16 @@ words) that ``torch.amp``'s form replaces it. ember/cpu.py binds it as ``ember.c
 
 from __future__ import annotations
 
-import warnings
-
-from . import autocast_mode
-from .grad_scaler import GradScaler as _GradScaler
+from . import autocast_mode, cuda_amp
 
 
-class autocast(autocast_mode.autocast):  # noqa: N801 - torch's name
+class autocast(cuda_amp.autocast):  # noqa: N801 - torch's name
     """``torch.cpu.amp.autocast(args...)``: ``ember.amp.autocast("cpu", args...)``."""
 
-    def __init__(
-        self, enabled: bool = True, dtype=autocast_mode.bfloat16, cache_enabled: bool = True
-    ):
-        warnings.warn(
-            "`torch.cpu.amp.autocast(args...)` is deprecated. Please use"
-            " `torch.amp.autocast('cpu', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cpu", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+    _device, _default_dtype = "cpu", autocast_mode.bfloat16
 
 
-class GradScaler(_GradScaler):
+class GradScaler(cuda_amp.GradScaler):
     """``torch.cpu.amp.GradScaler(args...)``: ``ember.amp.GradScaler("cpu", args...)``."""
 
-    def __init__(
-        self,
-        init_scale: float = 2.0**16,
-        growth_factor: float = 2.0,
-        backoff_factor: float = 0.5,
-        growth_interval: int = 2000,
-        enabled: bool = True,
-    ) -> None:
-        warnings.warn(
-            "`torch.cpu.amp.GradScaler(args...)` is deprecated. Please use"
-            " `torch.amp.GradScaler('cpu', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cpu", init_scale, growth_factor, backoff_factor, growth_interval, enabled)
+    _device = "cpu"

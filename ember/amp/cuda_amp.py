@@ -14,21 +14,32 @@ from . import autocast_mode
 from .grad_scaler import GradScaler as _GradScaler
 
 
-class autocast(autocast_mode.autocast):
-    """``torch.cuda.amp.autocast(args...)``: ``ember.amp.autocast("cuda", args...)``."""
+def _deprecated(what: str, device: str) -> None:
+    warnings.warn(
+        f"`torch.{device}.amp.{what}(args...)` is deprecated. Please use"
+        f" `torch.amp.{what}('{device}', args...)` instead.",
+        FutureWarning,
+        stacklevel=3,
+    )
 
-    def __init__(self, enabled: bool = True, dtype=backend.xp.float16, cache_enabled: bool = True):
-        warnings.warn(
-            "`torch.cuda.amp.autocast(args...)` is deprecated. Please use"
-            " `torch.amp.autocast('cuda', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
-        super().__init__("cuda", enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
+
+class autocast(autocast_mode.autocast):  # noqa: N801 - torch's name
+    """``torch.cuda.amp.autocast(args...)``: ``ember.amp.autocast("cuda", args...)``;
+    cpu_amp.py's subclass is torch.cpu.amp's (its default dtype is torch's CPU one)."""
+
+    _device, _default_dtype = "cuda", backend.xp.float16
+
+    def __init__(self, enabled: bool = True, dtype=None, cache_enabled: bool = True):
+        _deprecated("autocast", self._device)
+        dtype = self._default_dtype if dtype is None else dtype
+        super().__init__(self._device, enabled=enabled, dtype=dtype, cache_enabled=cache_enabled)
 
 
 class GradScaler(_GradScaler):
-    """``torch.cuda.amp.GradScaler(args...)``: ``ember.amp.GradScaler("cuda", args...)``."""
+    """``torch.cuda.amp.GradScaler(args...)``: ``ember.amp.GradScaler("cuda", args...)``;
+    cpu_amp.py's subclass is torch.cpu.amp's."""
+
+    _device = "cuda"
 
     def __init__(
         self,
@@ -38,14 +49,9 @@ class GradScaler(_GradScaler):
         growth_interval: int = 2000,
         enabled: bool = True,
     ) -> None:
-        warnings.warn(
-            "`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use"
-            " `torch.amp.GradScaler('cuda', args...)` instead.",
-            FutureWarning,
-            stacklevel=2,
-        )
+        _deprecated("GradScaler", self._device)
         super().__init__(
-            "cuda", init_scale, growth_factor, backoff_factor, growth_interval, enabled
+            self._device, init_scale, growth_factor, backoff_factor, growth_interval, enabled
         )
 
 
