@@ -30,6 +30,7 @@ from .ops import reduce as R
 from .ops import shape as S
 from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target, torch_dtype_name
+from .tensor_stats_more import wrap_dim
 from .tensor_views import view_dtype
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
@@ -311,13 +312,13 @@ class TensorMethods:
         if dim is None:
             shape = tuple(n for n in self.array.shape if n != 1)
         else:
-            dims = {_wrap(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+            dims = {wrap_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
             shape = tuple(n for i, n in enumerate(self.array.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
     def unsqueeze(self, dim):
         shape = list(self.array.shape)
-        shape.insert(_wrap(dim, self.ndim + 1), 1)
+        shape.insert(wrap_dim(dim, self.ndim + 1), 1)
         return self.reshape(tuple(shape))
 
     def split(self, split_size_or_sections, dim=0):
@@ -441,16 +442,6 @@ def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:
     if observers:
         return apply(op, x.array, axis=axis, keepdims=keep)
     return Tensor(op().forward(x.array, axis=axis, keepdims=keep))
-
-
-def _wrap(dim: int, n: int) -> int:
-    """dim in [−n, n) as a non-negative dim (a 0-d tensor has dims −1 and 0), torch's error."""
-    n = max(n, 1)
-    if not -n <= dim < n:
-        raise IndexError(
-            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
-        )
-    return dim % n
 
 
 def _is_dtype(obj) -> bool:
