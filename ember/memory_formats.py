@@ -181,6 +181,21 @@ def non_overlapping_and_dense(shape, strides) -> bool:
     return True
 
 
+def aten_insertion_sort(perm: list, order) -> None:
+    """Sort ``perm`` in place as ATen sorts dims: an insertion sort whose comparison
+    ``order(d0, d1)`` answers 1 (swap), -1 (stop) or 0 (no opinion: look further back), which
+    is not a total order, so the algorithm itself is part of torch's answer."""
+    for i in range(1, len(perm)):
+        d1 = i
+        for d0 in range(i - 1, -1, -1):
+            c = order(perm[d0], perm[d1])
+            if c > 0:
+                perm[d0], perm[d1] = perm[d1], perm[d0]
+                d1 = d0
+            elif c < 0:
+                break
+
+
 def dense_strides(shape, strides) -> tuple:
     """torch's infer_dense_strides: packed strides that keep the order of ``strides`` (the dims
     sorted as TensorIterator sorts them: a zero stride never moves, equal strides put the
@@ -198,15 +213,7 @@ def dense_strides(shape, strides) -> tuple:
             return -1 if s0 < s1 else 1
         return 1 if shape[d0] > shape[d1] else 0
 
-    for i in range(1, ndim):  # insertion sort, stable, as ATen's
-        d1 = i
-        for d0 in range(i - 1, -1, -1):
-            c = after(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    aten_insertion_sort(perm, after)
     out, step = [0] * ndim, 1
     for d in perm:
         out[d] = step

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .backend import xp
+from .memory_formats import aten_insertion_sort
 from .tensor_aliases import not_implemented_for
 from .tensor_torch_more2 import MoreTorchTensorMethods2
 
@@ -343,15 +344,7 @@ def _dim_order(sizes, strides, check: bool) -> tuple[tuple, bool]:
         return 1 if ge(sa, sb) else 0
 
     perm = list(reversed(range(ndim)))
-    for i in range(1, ndim):
-        d1 = i
-        for d0 in reversed(range(i)):
-            c = should_swap(perm[d0], perm[d1])
-            if c > 0:
-                perm[d0], perm[d1] = perm[d1], perm[d0]
-                d1 = d0
-            elif c < 0:
-                break
+    aten_insertion_sort(perm, should_swap)
     ambiguous = check and any(should_swap(a, b) != -1 for a, b in zip(perm, perm[1:]))
     return tuple(reversed(perm)), ambiguous
 
