@@ -9,6 +9,7 @@ the graph recorded whenever the result must stay differentiable, so they nest:
 ``grad(grad(f))(x)`` is f''(x). ``vmap(f)`` maps f over a dimension of its inputs, running it
 once per slice and stacking the outputs (func_vmap.py); it nests with the others, so
 ``vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)`` gives per-sample gradients.
+torch.func's vjp, jvp, jacrev, jacfwd and hessian are in func_transforms.py (imported last).
 """
 
 from __future__ import annotations
@@ -22,7 +23,18 @@ from .func_vmap import stack_module_state, vmap  # noqa: F401 - vmap loops (func
 from .function import enable_grad, is_grad_enabled
 from .tensor import Tensor
 
-__all__ = ["functional_call", "grad", "grad_and_value", "stack_module_state", "vmap"]
+__all__ = [
+    "functional_call",
+    "grad",
+    "grad_and_value",
+    "hessian",
+    "jacfwd",
+    "jacrev",
+    "jvp",
+    "stack_module_state",
+    "vjp",
+    "vmap",
+]
 
 
 # ------------------------------------------------------------ functional_call
@@ -282,7 +294,7 @@ def _argnums(argnums, n: int) -> tuple:
             raise RuntimeError(f"Got argnum={a}, but only {n} positional inputs")
     nums = tuple(a % n for a in nums)
     if len(set(nums)) != len(nums):
-        raise RuntimeError(f"argnums must be unique, got {argnums}")
+        raise RuntimeError(f"argnums elements must be unique, got {argnums}")
     return nums
 
 
@@ -372,3 +384,8 @@ def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = Fal
         return (g, value[1]) if has_aux else g
 
     return wrapper
+
+
+# torch.func's vjp, jvp, jacrev, jacfwd and hessian (func_transforms.py, which uses the helpers
+# above, so it is imported last)
+from .func_transforms import hessian, jacfwd, jacrev, jvp, vjp  # noqa: E402, F401
