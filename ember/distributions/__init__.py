@@ -28,6 +28,7 @@ from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical, OneHotCategoricalStraightThrough
 from .discrete_more import Binomial, Geometric, Poisson
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .extreme import Gumbel, Pareto, Weibull
 from .fisher_pareto import FisherSnedecor, GeneralizedPareto
 from .gamma_beta import Beta, Gamma
@@ -62,6 +63,7 @@ from .transforms import (
     identity_transform,
 )
 from .von_mises import VonMises
+from .wishart import Wishart
 
 __all__ = [
     "AbsTransform",
@@ -82,6 +84,7 @@ __all__ = [
     "Distribution",
     "ExpTransform",
     "Exponential",
+    "ExponentialFamily",
     "FisherSnedecor",
     "Gamma",
     "GeneralizedPareto",
@@ -125,6 +128,7 @@ __all__ = [
     "Uniform",
     "VonMises",
     "Weibull",
+    "Wishart",
     "biject_to",
     "constraint_registry",
     "constraints",

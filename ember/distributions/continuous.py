@@ -12,6 +12,7 @@ from ..tensor import Tensor
 from . import constraints
 from ._special import erf, erfinv
 from .distribution import Distribution, broadcast_all, draw_normal, draw_uniform
+from .exp_family import ExponentialFamily
 
 _LOG_SQRT_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -43,7 +44,7 @@ class _LocationScale(Distribution):
         return self.loc
 
 
-class Normal(_LocationScale):
+class Normal(_LocationScale, ExponentialFamily):
     """The normal (Gaussian) distribution N(μ, σ²), ``loc`` μ, ``scale`` σ > 0.
 
     p(x) = exp(−(x − μ)² / 2σ²) / (σ·√(2π))
@@ -52,6 +53,8 @@ class Normal(_LocationScale):
     F(x) = ½·(1 + erf((x − μ)/(σ√2))),   F⁻¹(p) = μ + σ·√2·erf⁻¹(2p − 1)
     rsample: x = μ + σ·ε,  ε ~ N(0, 1)
     """
+
+    _mean_carrier_measure = 0
 
     @property
     def stddev(self) -> Tensor:
@@ -81,6 +84,16 @@ class Normal(_LocationScale):
 
     def entropy(self) -> Tensor:
         return 0.5 + _LOG_SQRT_2PI + self.scale.log()
+
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = (μ/σ², −1/(2σ²)) of t(x) = (x, x²)."""
+        return (self.loc / self.scale**2, -0.5 * self.scale**-2)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        """F(θ₁, θ₂) = −θ₁²/(4θ₂) + ½·log(−π/θ₂)."""
+        return -0.25 * x**2 / y + 0.5 * (-math.pi / y).log()
 
 
 class Laplace(_LocationScale):
@@ -194,7 +207,7 @@ class Uniform(Distribution):
         return (self.high - self.low).log()
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """The exponential distribution, ``rate`` λ > 0.
 
     p(x) = λ·e^{−λx} for x ≥ 0
@@ -206,6 +219,7 @@ class Exponential(Distribution):
 
     arg_constraints = {"rate": constraints.positive}
     support = constraints.nonnegative
+    _mean_carrier_measure = 0
     has_rsample = True
     _expand_params = {"rate": 0}
 
@@ -249,3 +263,13 @@ class Exponential(Distribution):
 
     def entropy(self) -> Tensor:
         return 1.0 - self.rate.log()
+
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = −λ of t(x) = x."""
+        return (-self.rate,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """F(θ) = −log(−θ)."""
+        return -(-x).log()

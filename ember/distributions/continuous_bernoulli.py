@@ -25,7 +25,6 @@ from ..tensor import Tensor
 from . import constraints
 from ._special import softplus
 from .distribution import (
-    Distribution,
     broadcast_all,
     clamp_probs,
     draw_uniform,
@@ -33,6 +32,7 @@ from .distribution import (
     logits_to_probs,
     probs_to_logits,
 )
+from .exp_family import ExponentialFamily
 
 __all__ = ["ContinuousBernoulli"]
 
@@ -44,7 +44,7 @@ def _where(cond, a: Tensor, b) -> Tensor:
     return a.where(Tensor(xp.asarray(cond)), b)
 
 
-class ContinuousBernoulli(Distribution):
+class ContinuousBernoulli(ExponentialFamily):
     """The continuous Bernoulli distribution, ``probs`` λ ∈ (0, 1) or ``logits`` (exactly
     one; module docstring). ``probs`` is not a probability and ``logits`` no log-odds of the
     value: the names follow the Bernoulli it relaxes."""

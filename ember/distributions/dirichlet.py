@@ -25,13 +25,14 @@ from ..backend import errstate, xp
 from ..tensor import Tensor, apply
 from . import constraints
 from ._special import digamma, lgamma, xlogy
-from .distribution import Distribution, as_float_tensor
+from .distribution import as_float_tensor
+from .exp_family import ExponentialFamily
 from .gamma_beta import StandardGammaDraw, _clip_values
 
 __all__ = ["Dirichlet"]
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """The Dirichlet distribution on the (K − 1)-simplex, ``concentration`` α of shape
     (…, K), K ≥ 1, every α_k > 0: batch_shape = α.shape[:-1], event_shape = (K,). The
     equations are in the module docstring.
@@ -100,3 +101,13 @@ class Dirichlet(Distribution):
         return (
             lgamma(a).sum(-1) - lgamma(a0) - (k - a0) * digamma(a0) - ((a - 1) * digamma(a)).sum(-1)
         )
+
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = α of t(x) = log x (carrier −Σ_k log x_k)."""
+        return (self.concentration,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """F(θ) = Σ_k log Γ(θ_k) − log Γ(Σ_k θ_k)."""
+        return lgamma(x).sum(-1) - lgamma(x.sum(-1))

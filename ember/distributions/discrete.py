@@ -22,6 +22,7 @@ from .distribution import (
     logits_to_probs,
     probs_to_logits,
 )
+from .exp_family import ExponentialFamily
 
 
 def _one_of(probs, logits) -> None:
@@ -62,7 +63,7 @@ class _ProbsOrLogits(Distribution):
         return logits_to_probs(self.logits, is_binary=True)
 
 
-class Bernoulli(_ProbsOrLogits):
+class Bernoulli(_ProbsOrLogits, ExponentialFamily):
     """The Bernoulli distribution on {0, 1}: P(x = 1) = p, p = σ(logits).
 
     log p(x) = x·log p + (1 − x)·log(1 − p) = x·ℓ − softplus(ℓ),   ℓ = logit p
@@ -72,6 +73,7 @@ class Bernoulli(_ProbsOrLogits):
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
     support = constraints.boolean
+    _mean_carrier_measure = 0
     has_enumerate_support = True
     _expand_params = {"probs": 0, "logits": 0}
 
@@ -107,6 +109,16 @@ class Bernoulli(_ProbsOrLogits):
         n = len(self._batch_shape)
         values = Tensor(xp.arange(2, dtype=self._param.dtype).reshape((2,) + (1,) * n))
         return values.expand((2,) + self._batch_shape) if expand else values
+
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = ℓ = logit p of t(x) = x."""
+        return (self.logits,)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """F(θ) = log(1 + e^θ)."""
+        return softplus(x)
 
 
 class Categorical(Distribution):

@@ -26,6 +26,7 @@ from .distribution import (
     broadcast_all,
     draw_uniform,
 )
+from .exp_family import ExponentialFamily
 
 __all__ = ["Binomial", "Geometric", "Poisson"]
 
@@ -34,7 +35,7 @@ def _full(like: Tensor, shape, fill) -> Tensor:
     return Tensor(xp.full(tuple(shape), fill, dtype=like.dtype))
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """The Poisson distribution, ``rate`` λ ≥ 0 (module docstring). No rsample, no entropy
     (torch has neither)."""
 
@@ -78,6 +79,17 @@ class Poisson(Distribution):
         x = self._value(value, self.rate.dtype)
         rate, x = broadcast_all(self.rate, x)
         return x.xlogy(rate) - rate - lgamma(x + 1)
+
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = log λ of t(k) = k (carrier −log k!; its mean has no closed form, so no entropy,
+        as torch)."""
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x: Tensor) -> Tensor:
+        """F(θ) = e^θ."""
+        return x.exp()
 
 
 class Geometric(_ProbsOrLogits):

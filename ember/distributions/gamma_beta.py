@@ -21,7 +21,8 @@ from ..function import Function, unbroadcast
 from ..tensor import Tensor, apply
 from . import constraints
 from ._special import digamma, lgamma, xlogy
-from .distribution import Distribution, broadcast_all
+from .distribution import broadcast_all
+from .exp_family import ExponentialFamily
 
 
 def standard_gamma(alpha, dtype):
@@ -123,7 +124,7 @@ def _clip_values(t: Tensor, low, high=None) -> Tensor:
     return t
 
 
-class Gamma(Distribution):
+class Gamma(ExponentialFamily):
     """The gamma distribution, ``concentration`` α > 0 and ``rate`` β > 0.
 
     p(x) = β^α x^{α−1} e^{−βx} / Γ(α)   for x ≥ 0
@@ -134,6 +135,7 @@ class Gamma(Distribution):
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.nonnegative
+    _mean_carrier_measure = 0
     has_rsample = True
     _expand_params = {"concentration": 0, "rate": 0}
 
@@ -176,8 +178,18 @@ class Gamma(Distribution):
         alpha = self.concentration
         return alpha - self.rate.log() + lgamma(alpha) + (1.0 - alpha) * digamma(alpha)
 
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = (α − 1, −β) of t(x) = (log x, x)."""
+        return (self.concentration - 1, -self.rate)
 
-class Beta(Distribution):
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        """F(θ₁, θ₂) = log Γ(θ₁ + 1) + (θ₁ + 1)·log(−1/θ₂)."""
+        return lgamma(x + 1) + (x + 1) * (-y.reciprocal()).log()
+
+
+class Beta(ExponentialFamily):
     """The beta distribution on [0, 1], ``concentration1`` α > 0 and ``concentration0`` β > 0.
 
     p(x) = x^{α−1} (1 − x)^{β−1} / B(α, β),   B(α, β) = Γ(α)Γ(β)/Γ(α + β)
@@ -245,3 +257,13 @@ class Beta(Distribution):
         total = a + b
         log_beta = lgamma(a) + lgamma(b) - lgamma(total)
         return log_beta - (a - 1) * digamma(a) - (b - 1) * digamma(b) + (total - 2) * digamma(total)
+
+    # ------------------------------------------------------------ exponential family
+    @property
+    def _natural_params(self) -> tuple:
+        """θ = (α, β) of t(x) = (log x, log(1 − x)) (carrier −log x(1 − x))."""
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x: Tensor, y: Tensor) -> Tensor:
+        """F(θ₁, θ₂) = log Γ(θ₁) + log Γ(θ₂) − log Γ(θ₁ + θ₂)."""
+        return lgamma(x) + lgamma(y) - lgamma(x + y)

@@ -17,6 +17,7 @@ from .dirichlet import Dirichlet
 from .discrete import Bernoulli, Categorical, OneHotCategorical
 from .discrete_more import Binomial, Geometric, Poisson
 from .distribution import Distribution, sum_rightmost
+from .exp_family import ExponentialFamily, kl_expfamily_expfamily
 from .gamma_beta import Beta, Gamma
 from .multivariate import Independent, MultivariateNormal, batch_mahalanobis
 
@@ -66,6 +67,11 @@ def kl_divergence(p: Distribution, q: Distribution) -> Tensor:
             f" {type(q).__name__}"
         )
     return fn(p, q)
+
+
+# torch's generic fallback between two members of one exponential family (Bregman divergence
+# of the log normaliser); the closed forms registered below are more specific and win
+_kl_expfamily_expfamily = register_kl(ExponentialFamily, ExponentialFamily)(kl_expfamily_expfamily)
 
 
 def _inf_where(t: Tensor, mask) -> Tensor:
