@@ -17,14 +17,11 @@ from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import lgamma, softplus
-from .discrete import Categorical, _one_of
+from .discrete import Categorical, _ProbsOrLogits
 from .discrete_more import Binomial, Poisson
 from .distribution import (
     Distribution,
     broadcast_all,
-    lazy_property,
-    logits_to_probs,
-    probs_to_logits,
 )
 from .gamma_beta import Gamma
 
@@ -115,7 +112,7 @@ class Multinomial(Distribution):
         return term1 + (binomial_probs * weights).sum((0, -1))
 
 
-class NegativeBinomial(Distribution):
+class NegativeBinomial(_ProbsOrLogits):
     """The number of successes before ``total_count`` r ≥ 0 failures of Bernoulli trials with
     success probability ``probs`` p in [0, 1) or ``logits`` ℓ (exactly one; module
     docstring). r may be real."""
@@ -129,28 +126,9 @@ class NegativeBinomial(Distribution):
     _expand_params = {"total_count": 0, "probs": 0, "logits": 0}
 
     def __init__(self, total_count, probs=None, logits=None, validate_args=None):
-        _one_of(probs, logits)
-        self._given = "probs" if probs is not None else "logits"
-        r, param = broadcast_all(total_count, probs if probs is not None else logits)
-        self.total_count = r if r.dtype == param.dtype else r.astype(param.dtype)
-        setattr(self, self._given, param)
-        super().__init__(param.shape, validate_args=validate_args)
-
-    @property
-    def _param(self) -> Tensor:
-        return getattr(self, self._given)
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
-
-    @lazy_property
-    def probs(self) -> Tensor:
-        return logits_to_probs(self.logits, is_binary=True)
+        (r,) = self._set_param(probs, logits, total_count)  # the probs/logits: _ProbsOrLogits
+        self.total_count = r if r.dtype == self._param.dtype else r.astype(self._param.dtype)
+        Distribution.__init__(self, self._param.shape, validate_args=validate_args)
 
     @property
     def mean(self) -> Tensor:
