@@ -86,3 +86,13 @@ def pair_target(a, b):
     if a0 != b0:  # a 0-dim operand does not widen a dimensioned one of its category
         return db if a0 else da
     return None
+
+
+def wrap_int_scalar(dtype, c):
+    """A Python int meeting a tensor of 8, 16 or 32-bit integers, cast to its dtype as torch
+    casts it: wrapped around (uint8 + 300 adds 44), where NumPy would raise OverflowError."""
+    if type(c) is int and dtype.kind in "iu" and dtype.itemsize < 8:
+        info = backend.xp.iinfo(dtype)
+        if not info.min <= c <= info.max:
+            return (c - info.min) % (info.max - info.min + 1) + info.min
+    return c

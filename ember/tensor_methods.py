@@ -30,8 +30,9 @@ from .ops import reduce as R
 from .ops import shape as S
 from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target, torch_dtype_name
+from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
 from .tensor_stats_more import wrap_dim
-from .tensor_views import view_dtype
+from .tensor_views import view_of
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
@@ -53,7 +54,7 @@ class TensorMethods:
     # the float's dtype, or the default float dtype where the float is a Python number.
     def __add__(self, other):
         if isinstance(other, _Number):
-            return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self, other))
+            return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Add, *_promoted(self, _t(other, self)))
 
     __radd__ = __add__
@@ -61,17 +62,17 @@ class TensorMethods:
     def __sub__(self, other):
         if isinstance(other, _Number) and not (self.array.dtype.kind == "u" and type(other) is int):
             # (uint8 - 3 is not uint8 + (-3), which NumPy cannot hold: Sub takes it)
-            return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self, -other))
+            return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, -other))
         return apply(E.Sub, *_promoted(self, _t(other, self)))
 
     def __rsub__(self, other):
         if isinstance(other, _Number):
-            return apply(E.RSubScalar, _for_scalar(self, other), c=_int_c(self, other))
+            return apply(E.RSubScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Sub, *_promoted(_t(other, self), self))
 
     def __mul__(self, other):
         if isinstance(other, _Number):
-            return apply(E.MulScalar, _for_scalar(self, other), c=_int_c(self, other))
+            return apply(E.MulScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Mul, *_promoted(self, _t(other, self)))
 
     __rmul__ = __mul__
@@ -268,20 +269,9 @@ class TensorMethods:
             ) from None
 
     def view(self, *shape, dtype=None):
-        """torch.Tensor.view: the same memory with another shape, refused as torch refuses
-        it where the strides cannot say the new shape (a transpose flattened: reshape copies
-        there); or, given a dtype, the same bytes read as that dtype (tensor_views.py)."""
-        if dtype is not None or (len(shape) == 1 and _is_dtype(shape[0])):
-            return view_dtype(self, dtype if dtype is not None else shape[0])
-        y = self.reshape(*shape)
-        a, b = self.array, y.array
-        if b.size and b.strides != a.strides and not xp.may_share_memory(a, b):
-            raise RuntimeError(
-                f"view size is not compatible with input tensor's size and stride (shape"
-                f" {self.shape}, strides {self.stride()} into {y.shape}): at least one dimension"
-                " spans across two contiguous subspaces. Use .reshape(...) instead."
-            )
-        return y
+        """torch.Tensor.view: another shape of the same memory, or its bytes as another dtype
+        (tensor_views.view_of)."""
+        return view_of(self, shape, dtype)
 
     def flatten(self, start_dim=0, end_dim=-1):
         nd = self.ndim
@@ -388,16 +378,6 @@ def _for_scalar(t: Tensor, c) -> Tensor:
     return t
 
 
-def _int_c(t: Tensor, c):
-    """A Python int meeting a tensor of 8, 16 or 32-bit integers, cast to its dtype as torch
-    casts it: wrapped around (uint8 + 300 adds 44), where NumPy would raise OverflowError."""
-    if type(c) is int and t.array.dtype.kind in "iu" and t.array.dtype.itemsize < 8:
-        info = xp.iinfo(t.array.dtype)
-        if not info.min <= c <= info.max:
-            return (c - info.min) % (info.max - info.min + 1) + info.min
-    return c
-
-
 def _mean_cast(t: Tensor, dtype) -> Tensor:
     """t cast to mean's ``dtype``, which torch wants floating or complex."""
     if xp.dtype(dtype).kind not in "fc":
@@ -442,7 +422,3 @@ def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:
     if observers:
         return apply(op, x.array, axis=axis, keepdims=keep)
     return Tensor(op().forward(x.array, axis=axis, keepdims=keep))
-
-
-def _is_dtype(obj) -> bool:
-    return isinstance(obj, xp.dtype) or (isinstance(obj, type) and issubclass(obj, xp.generic))

@@ -235,3 +235,25 @@ def view_dtype(t: Tensor, dtype) -> Tensor:
         if a.shape[-1] == 1 and a.strides[-1] != a.itemsize:  # size-1 dim: any stride is fine
             a = strided_view(a, a.shape, a.strides[:-1] + (a.itemsize,), writeable=True)
     return Tensor(a.view(new))
+
+
+def _is_dtype(obj) -> bool:
+    return isinstance(obj, xp.dtype) or (isinstance(obj, type) and issubclass(obj, xp.generic))
+
+
+def view_of(t: Tensor, shape: tuple, dtype=None) -> Tensor:
+    """torch.Tensor.view: the same memory with another shape, refused as torch refuses it
+    where the strides cannot say the new shape (a transpose flattened: reshape copies there);
+    or, given a dtype (``view(ember.int32)`` or ``view(dtype=...)``), the same bytes read as
+    that dtype (``view_dtype``)."""
+    if dtype is not None or (len(shape) == 1 and _is_dtype(shape[0])):
+        return view_dtype(t, dtype if dtype is not None else shape[0])
+    y = t.reshape(*shape)
+    a, b = t.array, y.array
+    if b.size and b.strides != a.strides and not xp.may_share_memory(a, b):
+        raise RuntimeError(
+            f"view size is not compatible with input tensor's size and stride (shape"
+            f" {t.shape}, strides {t.stride()} into {y.shape}): at least one dimension spans"
+            " across two contiguous subspaces. Use .reshape(...) instead."
+        )
+    return y
