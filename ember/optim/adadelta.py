@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from .adam_common import next_step, weight_decay
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -15,6 +16,11 @@ class Adadelta(Optimizer):
     Δ ← √(u + ε) / √(v + ε) · g          the update, in the units of θ
     u ← ρ·u + (1 - ρ)·Δ²                 running mean of Δ²
     θ ← θ - η·Δ
+
+    ``foreach``, ``capturable``, ``differentiable``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -24,8 +30,11 @@ class Adadelta(Optimizer):
         rho: float = 0.9,
         eps: float = 1e-6,
         weight_decay: float = 0.0,
+        foreach: bool | None = None,
         *,
+        capturable: bool = False,
         maximize: bool = False,
+        differentiable: bool = False,
     ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -35,9 +44,10 @@ class Adadelta(Optimizer):
             raise ValueError(f"Invalid epsilon value: {eps}")
         if weight_decay < 0.0:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        super().__init__(
-            params, dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay), maximize=maximize
-        )
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        defaults.update(capturable=capturable, foreach=foreach, differentiable=differentiable)
+        super().__init__(params, defaults, maximize=maximize)
+        check_flags(foreach=foreach, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         lr, ρ, eps, wd = (group[k] for k in ("lr", "rho", "eps", "weight_decay"))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from .adam_common import next_step, weight_decay
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -14,6 +15,11 @@ class Adagrad(Optimizer):
     η̃ ← η / (1 + (t - 1)·δ)              (lr_decay δ, step t = 1, 2, …)
     G ← G + g²                           (G₀ = initial_accumulator_value)
     θ ← θ - η̃ · g / (√G + ε)
+
+    ``foreach``, ``differentiable``, ``fused``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -24,8 +30,11 @@ class Adagrad(Optimizer):
         weight_decay: float = 0.0,
         initial_accumulator_value: float = 0.0,
         eps: float = 1e-10,
+        foreach: bool | None = None,
         *,
         maximize: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ):
         if lr < 0.0:
             raise ValueError(f"Invalid learning rate: {lr}")
@@ -44,12 +53,17 @@ class Adagrad(Optimizer):
             dict(
                 lr=lr,
                 lr_decay=lr_decay,
+                eps=eps,
                 weight_decay=weight_decay,
                 initial_accumulator_value=initial_accumulator_value,
-                eps=eps,
+                foreach=foreach,
+                maximize=maximize,
+                differentiable=differentiable,
+                fused=fused,
             ),
             maximize=maximize,
         )
+        check_flags(foreach=foreach, fused=fused, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         lr, δ, wd, eps = (group[k] for k in ("lr", "lr_decay", "weight_decay", "eps"))

@@ -6,6 +6,7 @@ import math
 
 from ..backend import parallel_for, xp
 from .adam_common import check_adam_args, next_step
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -19,6 +20,11 @@ class Adam(Optimizer):
     θ ← θ - η · (m / (1 - β₁ᵗ)) / (√(v / (1 - β₂ᵗ)) + ε)
 
     With ``decoupled_weight_decay`` (torch's flag; AdamW sets it) the decay is AdamW's.
+
+    ``foreach``, ``capturable``, ``differentiable``, ``fused``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -30,7 +36,11 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
         decoupled_weight_decay: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
@@ -42,10 +52,16 @@ class Adam(Optimizer):
                 eps=eps,
                 weight_decay=weight_decay,
                 amsgrad=amsgrad,
+                maximize=maximize,
+                foreach=foreach,
+                capturable=capturable,
+                differentiable=differentiable,
+                fused=fused,
                 decoupled_weight_decay=bool(decoupled_weight_decay),
             ),
             maximize=maximize,
         )
+        check_flags(foreach=foreach, fused=fused, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         lr, (b1, b2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
@@ -113,6 +129,11 @@ class AdamW(Adam):
 
     θ ← θ·(1 - η·λ)                      decay the weights directly, not through g
     then Adam's step with λ = 0
+
+    ``foreach``, ``capturable``, ``differentiable``, ``fused``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -125,6 +146,10 @@ class AdamW(Adam):
         amsgrad: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        capturable: bool = False,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ):
         super().__init__(
             params,
@@ -134,5 +159,9 @@ class AdamW(Adam):
             weight_decay,
             amsgrad,
             maximize=maximize,
+            foreach=foreach,
+            capturable=capturable,
+            differentiable=differentiable,
+            fused=fused,
             decoupled_weight_decay=True,
         )

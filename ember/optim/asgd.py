@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import xp
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -19,6 +20,11 @@ class ASGD(Optimizer):
     The parameters follow the plain iterates θ; the average θ̄ is kept in the state as ``ax``.
     η and μ are kept, as torch keeps them, in the default dtype (float32 unless
     ``set_default_dtype(float64)``), so the numbers are torch's.
+
+    ``foreach``, ``differentiable``, ``capturable``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -29,18 +35,21 @@ class ASGD(Optimizer):
         alpha: float = 0.75,
         t0: float = 1e6,
         weight_decay: float = 0.0,
-        *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
+        capturable: bool = False,
     ):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        super().__init__(
-            params,
-            dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay),
-            maximize=maximize,
+        defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay)
+        defaults.update(
+            foreach=foreach, maximize=maximize, differentiable=differentiable, capturable=capturable
         )
+        super().__init__(params, defaults, maximize=maximize)
+        check_flags(foreach=foreach, differentiable=differentiable)
 
     _scalar_state = ("eta", "mu")
 

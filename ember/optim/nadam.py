@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import backend
 from ..backend import xp
 from .adam_common import check_adam_args, next_step, update_moments, weight_decay
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -21,6 +22,11 @@ class NAdam(Optimizer):
 
     Πₜ is kept, as torch keeps ``mu_product``, in the default dtype (float32 unless
     ``set_default_dtype(float64)``), so the numbers are torch's.
+
+    ``foreach``, ``capturable``, ``differentiable``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -33,7 +39,10 @@ class NAdam(Optimizer):
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
         if momentum_decay < 0.0:
@@ -47,9 +56,14 @@ class NAdam(Optimizer):
                 weight_decay=weight_decay,
                 momentum_decay=momentum_decay,
                 decoupled_weight_decay=decoupled_weight_decay,
+                maximize=maximize,
+                foreach=foreach,
+                capturable=capturable,
+                differentiable=differentiable,
             ),
             maximize=maximize,
         )
+        check_flags(foreach=foreach, differentiable=differentiable)
 
     _scalar_state = ("mu_product",)
 

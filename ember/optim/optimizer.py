@@ -14,9 +14,16 @@ from .. import backend
 from ..backend import xp
 from ..function import no_grad
 from ..tensor import Tensor
+from .impl_flags import check_group_at_step
+from .optimizer_hooks import (  # noqa: F401  (torch.optim.optimizer's names)
+    OptimizerHooks,
+    RemovableHandle,
+    register_optimizer_step_post_hook,
+    register_optimizer_step_pre_hook,
+)
 
 
-class Optimizer:
+class Optimizer(OptimizerHooks):
     #: whether torch's optimizer of that name takes ``maximize`` (LBFGS and Muon do not)
     has_maximize = True
 
@@ -28,6 +35,7 @@ class Optimizer:
             raise ValueError("optimizer got an empty parameter list")
         # maximize (torch's flag, every optimizer but LBFGS and Muon): step up the gradient,
         # θ ← θ + η·(…); where torch has none, the param_groups carry no such key either
+        self._patch_step_function()  # torch's: step runs the step hooks (optimizer_hooks.py)
         self.defaults = dict(defaults)
         if self.has_maximize:
             self.defaults["maximize"] = bool(maximize)
@@ -106,6 +114,9 @@ class Optimizer:
 
             with enable_grad():
                 loss = closure()
+        for group in self.param_groups:
+            if group.get("fused") or group.get("capturable") or group.get("differentiable"):
+                check_group_at_step(group, [p for p in group["params"] if p.grad is not None])
         with no_grad():
             for group in self.param_groups:
                 for p in group["params"]:
@@ -129,7 +140,11 @@ class Optimizer:
 
     # ------------------------------------------------------------ state
     def state_dict(self) -> dict:
-        """{'state': {index: {name: array or number}}, 'param_groups': [... 'params': [index]]}"""
+        """{'state': {index: {name: array or number}}, 'param_groups': [... 'params': [index]]};
+        torch's state_dict pre hooks run first, its post hooks on the result."""
+        return self._run_state_dict_hooks(self._state_dict)
+
+    def _state_dict(self) -> dict:
         index, groups = {}, []
         for g in self.param_groups:
             pg = {k: v for k, v in g.items() if k != "params"}
@@ -148,6 +163,13 @@ class Optimizer:
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
+        """Load ``state_dict`` (ember's or torch's); torch's load_state_dict pre hooks get a
+        shallow copy first and may return the dict to load; its post hooks run after."""
+        state_dict = self._run_load_state_dict_pre_hooks(state_dict)
+        self._load_state_dict(state_dict)
+        self._run_load_state_dict_post_hooks()
+
+    def _load_state_dict(self, state_dict: dict) -> None:
         groups = state_dict["param_groups"]
         if len(groups) != len(self.param_groups):
             raise ValueError(

@@ -6,6 +6,7 @@ import math
 
 from ..backend import xp
 from .adam_common import check_adam_args, next_step, update_moments, weight_decay
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -19,6 +20,11 @@ class RAdam(Optimizer):
     rₜ = √((ρₜ - 4)(ρₜ - 2)ρ∞ / ((ρ∞ - 4)(ρ∞ - 2)ρₜ))
     θ ← θ - η·m̂·rₜ·√(1 - β₂ᵗ)/(√v + ε)    if ρₜ > 5
     θ ← θ - η·m̂                          otherwise (SGD with momentum while v is young)
+
+    ``foreach``, ``capturable``, ``differentiable``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -30,7 +36,10 @@ class RAdam(Optimizer):
         weight_decay: float = 0.0,
         decoupled_weight_decay: bool = False,
         *,
+        foreach: bool | None = None,
         maximize: bool = False,
+        capturable: bool = False,
+        differentiable: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
         super().__init__(
@@ -40,10 +49,15 @@ class RAdam(Optimizer):
                 betas=tuple(betas),
                 eps=eps,
                 weight_decay=weight_decay,
+                maximize=maximize,
+                foreach=foreach,
+                capturable=capturable,
                 decoupled_weight_decay=decoupled_weight_decay,
+                differentiable=differentiable,
             ),
             maximize=maximize,
         )
+        check_flags(foreach=foreach, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         lr, (β1, β2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]

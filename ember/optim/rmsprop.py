@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -15,6 +16,11 @@ class RMSprop(Optimizer):
     d ← √s + ε                                   (otherwise)
     b ← μ·b + g/d;  θ ← θ - η·b                  (momentum μ > 0)
     θ ← θ - η·g/d                                (otherwise)
+
+    ``capturable``, ``foreach``, ``differentiable``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -26,8 +32,10 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         momentum: float = 0.0,
         centered: bool = False,
-        *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ):
         for name, v in (
             ("epsilon", eps),
@@ -41,14 +49,19 @@ class RMSprop(Optimizer):
             params,
             dict(
                 lr=lr,
+                momentum=momentum,
                 alpha=alpha,
                 eps=eps,
-                weight_decay=weight_decay,
-                momentum=momentum,
                 centered=centered,
+                weight_decay=weight_decay,
+                capturable=capturable,
+                foreach=foreach,
+                maximize=maximize,
+                differentiable=differentiable,
             ),
             maximize=maximize,
         )
+        check_flags(foreach=foreach, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         lr, a, eps, wd, mu = (group[k] for k in ("lr", "alpha", "eps", "weight_decay", "momentum"))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -17,6 +18,11 @@ class Rprop(Optimizer):
     g_prev ← g
 
     The gradient's size never enters the step, only its sign.
+
+    ``capturable``, ``foreach``, ``differentiable``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -26,17 +32,19 @@ class Rprop(Optimizer):
         etas: tuple[float, float] = (0.5, 1.2),
         step_sizes: tuple[float, float] = (1e-6, 50),
         *,
+        capturable: bool = False,
+        foreach: bool | None = None,
         maximize: bool = False,
+        differentiable: bool = False,
     ):
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {etas[0]}, {etas[1]}")
-        super().__init__(
-            params,
-            dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes)),
-            maximize=maximize,
-        )
+        defaults = dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), foreach=foreach)
+        defaults.update(maximize=maximize, differentiable=differentiable, capturable=capturable)
+        super().__init__(params, defaults, maximize=maximize)
+        check_flags(foreach=foreach, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         η_minus, η_plus = group["etas"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .impl_flags import check_flags
 from .optimizer import Optimizer
 
 
@@ -12,6 +13,11 @@ class SGD(Optimizer):
     b ← μ·b + (1 - τ)·g                 (momentum μ, dampening τ; b = g at the first step)
     g ← g + μ·b  if nesterov  else  b
     θ ← θ - η·g
+
+    ``foreach``, ``differentiable``, ``fused``:
+    torch's implementation flags, kept in the param_groups with torch's defaults; ember has
+    one implementation, so they do not change the numbers (errors as torch's: see
+    ``impl_flags``).
     """
 
     def __init__(
@@ -24,6 +30,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ):
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
@@ -39,9 +48,14 @@ class SGD(Optimizer):
                 dampening=dampening,
                 weight_decay=weight_decay,
                 nesterov=nesterov,
+                maximize=maximize,
+                foreach=foreach,
+                differentiable=differentiable,
+                fused=fused,
             ),
             maximize=maximize,
         )
+        check_flags(foreach=foreach, fused=fused, differentiable=differentiable)
 
     def update(self, p, g, state, group):
         lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]

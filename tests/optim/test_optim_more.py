@@ -128,9 +128,10 @@ DEFAULTS = {
 def test_defaults_as_torch(torch, name):
     p = Parameter(np.zeros(3))
     defaults = OPTIMIZERS[name]([p]).defaults
-    assert defaults == {**DEFAULTS[name], "maximize": False}
+    assert {k: defaults[k] for k in DEFAULTS[name]} == DEFAULTS[name]
+    assert defaults["maximize"] is False
     theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(3))]).defaults
-    assert {k: theirs[k] for k in defaults} == defaults
+    assert defaults == theirs  # torch's keys, its implementation flags included
 
 
 BAD = [
