@@ -10,12 +10,13 @@ an optimizer. Names are dotted paths, as in torch.
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Iterator
 
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor, as_array, to_arguments
+from . import module_backward_hooks as _bw
+from .module_hooks import ModuleHooks
 
 
 class Parameter(Tensor):
@@ -45,8 +46,9 @@ def _children_of(value, name, swapped=()):
                 yield key, v
 
 
-class Module:
-    """Base class of every layer and model. Subclasses write ``forward``."""
+class Module(ModuleHooks):
+    """Base class of every layer and model. Subclasses write ``forward``. Backward and
+    state-dict hooks, extra state and more: module_hooks.py."""
 
     training: bool = True
     _forward_hooks: dict | None = None
@@ -65,6 +67,8 @@ class Module:
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
+        if self._backward_hooks or self._backward_pre_hooks or _bw.any_global():
+            return _bw.call_with_backward_hooks(self, args, kwargs)
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 hook(self, args)
@@ -171,22 +175,18 @@ class Module:
             self._underscored = self._underscored | {name}
 
     # ------------------------------------------------------------ state
-    def state_dict(self) -> OrderedDict:
-        """Every parameter and persistent buffer by dotted name (the arrays are shared)."""
-        out = OrderedDict()
-        for prefix, m in self.named_modules():
-            for name, t in m._members()[0]:
-                kind = m._listed_as(name, t)
-                if kind is None or (
-                    not isinstance(kind, Parameter)
-                    and (name in m._non_persistent or getattr(kind, "persistent", True) is False)
-                ):  # register_buffer(persistent=False), or an nn.Buffer(persistent=False)
-                    continue
-                key = f"{prefix}.{name}" if prefix else name
-                out.setdefault(key, t)
-        return out
+    def _own_state(self):
+        """(name, tensor) of this module's own parameters and persistent buffers."""
+        for name, t in self._members()[0]:
+            kind = self._listed_as(name, t)
+            if kind is None or (
+                not isinstance(kind, Parameter)
+                and (name in self._non_persistent or getattr(kind, "persistent", True) is False)
+            ):  # register_buffer(persistent=False), or an nn.Buffer(persistent=False)
+                continue
+            yield name, t
 
-    def load_state_dict(self, state_dict, strict: bool = True):
+    def _load_tensors(self, state_dict, strict: bool = True):  # load_state_dict's core
         """Copy values into this module's tensors in place.
 
         Accepts ember Tensors, NumPy arrays or torch tensors. With ``strict`` a mismatch
@@ -196,7 +196,7 @@ class Module:
             hook = getattr(m, "_pre_load_state_dict", None)
             if hook is not None:
                 hook(state_dict, f"{prefix}." if prefix else "")
-        own = self.state_dict()
+        own = self._tensor_state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
         wrong = []

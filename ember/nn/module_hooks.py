@@ -1,0 +1,328 @@
+"""nn.Module's hooks and state-dict machinery beyond forward hooks: backward hooks (their
+engine is module_backward_hooks.py), state-dict and load-state-dict hooks, extra state, and
+torch's smaller Module methods (get_buffer, set_submodule, to_empty, type, bfloat16,
+compile). ``ModuleHooks`` is a base class of ``Module`` (module.py)."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+from .. import backend
+from ..backend import xp
+from ..tensor import Tensor
+from .module_backward_hooks import global_backward_hooks, global_backward_pre_hooks
+
+_EXTRA = "_extra_state"
+
+
+class RemovableHandle:
+    """torch.utils.hooks.RemovableHandle: ``remove()`` takes the hook out of its table; also
+    a context manager that removes it on exit."""
+
+    def __init__(self, table: dict, key) -> None:
+        self.table, self.id = table, key
+
+    def remove(self) -> None:
+        self.table.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+_next_id = iter(range(1, 1 << 62))
+
+
+def _add(table: dict, hook, prepend: bool = False) -> RemovableHandle:
+    """Put ``hook`` in ``table`` (last, or first with ``prepend``, as torch orders them)."""
+    key = next(_next_id)
+    if prepend:
+        rest = list(table.items())
+        table.clear()
+        table[key] = hook
+        table.update(rest)
+    else:
+        table[key] = hook
+    return RemovableHandle(table, key)
+
+
+def _table(module, attr: str) -> dict:
+    table = module.__dict__.get(attr)
+    if table is None:
+        table = {}
+        object.__setattr__(module, attr, table)
+    return table
+
+
+def register_module_full_backward_hook(hook) -> RemovableHandle:
+    """torch.nn.modules.module.register_module_full_backward_hook: ``hook(module, grad_input,
+    grad_output)`` for every module call, before the module's own full backward hooks."""
+    return _add(global_backward_hooks, hook)
+
+
+def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
+    """torch's global backward pre-hook: ``hook(module, grad_output)`` for every module."""
+    return _add(global_backward_pre_hooks, hook)
+
+
+def _overrides(module, name: str) -> bool:
+    """Whether module's class overrides get_extra_state / set_extra_state (torch's test)."""
+    return getattr(type(module), name) is not getattr(ModuleHooks, name)
+
+
+class ModuleHooks:
+    """The Module methods described in this file's docstring."""
+
+    _backward_hooks: dict | None = None
+    _backward_pre_hooks: dict | None = None
+    _is_full_backward_hook: bool | None = None
+    _state_dict_pre_hooks: dict | None = None
+    _state_dict_hooks: dict | None = None
+    _load_state_dict_pre_hooks: dict | None = None
+    _load_state_dict_post_hooks: dict | None = None
+    _version: int = 1
+
+    # ------------------------------------------------------------ backward hooks
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """torch's: ``hook(module, grad_input, grad_output)`` once the gradients with respect
+        to the module's inputs are computed; it may return a new ``grad_input`` tuple, which
+        then flows to the inputs. Both are tuples over the positional arguments (outputs),
+        None where there is no tensor or no gradient (module_backward_hooks.py says more).
+        Global hooks run first; ``prepend`` puts this hook before the module's others."""
+        if self._is_full_backward_hook is False:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single"
+                " Module. Please use only one of them."
+            )
+        object.__setattr__(self, "_is_full_backward_hook", True)
+        return _add(_table(self, "_backward_hooks"), hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """torch's: ``hook(module, grad_output)`` when the gradients with respect to the
+        module's outputs are computed, before the full backward hooks; it may return a new
+        ``grad_output`` tuple, which then flows on through the module."""
+        return _add(_table(self, "_backward_pre_hooks"), hook, prepend)
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """Deprecated in torch in favour of register_full_backward_hook: ``hook(module,
+        grad_input, grad_output)`` on the node of the module's last operation, so
+        ``grad_input`` is that operation's input gradients, not the module's."""
+        if self._is_full_backward_hook is True:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single"
+                " Module. Please use only one of them."
+            )
+        object.__setattr__(self, "_is_full_backward_hook", False)
+        return _add(_table(self, "_backward_hooks"), hook)
+
+    # ------------------------------------------------------------ state-dict hooks
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """torch's: ``hook(module, prefix, keep_vars)`` before this module's entries are
+        written by ``state_dict()`` (on every call that reaches this module)."""
+        return _add(_table(self, "_state_dict_pre_hooks"), hook)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """torch's: ``hook(module, state_dict, prefix, local_metadata)`` after this module and
+        its children have written their entries; it may edit ``state_dict`` in place and
+        must return None (torch raises otherwise)."""
+        return _add(_table(self, "_state_dict_hooks"), hook)
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """torch's: ``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` before ``load_state_dict`` loads anything; it may edit
+        the state dict (a copy of the one given), or append to the lists. As in torch,
+        ``strict`` is passed as True; messages in ``error_msgs`` make loading fail."""
+        return _add(_table(self, "_load_state_dict_pre_hooks"), hook)
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """torch's: ``hook(module, incompatible_keys)`` after ``load_state_dict`` has loaded
+        this module and its children; it may edit ``incompatible_keys.missing_keys`` and
+        ``.unexpected_keys`` in place (a strict load checks them afterwards) and must
+        return None."""
+        return _add(_table(self, "_load_state_dict_post_hooks"), hook)
+
+    # ------------------------------------------------------------ extra state
+    def get_extra_state(self):
+        """torch's: a module that overrides this has its return value saved under
+        ``"<prefix>_extra_state"`` by ``state_dict()``; the base raises, as torch's."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called."
+        )
+
+    def set_extra_state(self, state) -> None:
+        """torch's: given the ``"_extra_state"`` entry by ``load_state_dict`` in a module
+        that overrides it; the base raises, as torch's."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called."
+        )
+
+    # ------------------------------------------------------------ state_dict / load
+    def _tensor_state(self) -> OrderedDict:
+        """state_dict's tensors alone: no hooks, no extra state (what loading fills)."""
+        out = OrderedDict()
+        for prefix, m in self.named_modules():
+            for name, t in m._own_state():
+                out.setdefault(f"{prefix}.{name}" if prefix else name, t)
+        return out
+
+    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False):
+        """Every parameter and persistent buffer by dotted name (the arrays are shared), and
+        the ``_extra_state`` of modules that override ``get_extra_state``, in torch's order.
+        State-dict pre-hooks run before a module's entries, post-hooks after its
+        children's; ``prefix`` starts every key, ``destination`` is filled and returned.
+        ``keep_vars`` is handed to the hooks (ember's entries are the tensors themselves)."""
+        out = OrderedDict() if destination is None else destination
+        self._write_state(out, prefix, keep_vars, set())
+        return out
+
+    def _write_state(self, out, prefix: str, keep_vars: bool, seen: set) -> None:
+        if id(self) in seen:  # a module reached twice is written once, as named_modules
+            return
+        seen.add(id(self))
+        for hook in list((self._state_dict_pre_hooks or {}).values()):
+            hook(self, prefix, keep_vars)
+        for name, t in self._own_state():
+            out.setdefault(prefix + name, t)
+        if _overrides(self, "get_extra_state"):
+            out[prefix + _EXTRA] = self.get_extra_state()
+        for name, child in self.named_children():
+            child._write_state(out, f"{prefix}{name}.", keep_vars, seen)
+        for hook in list((self._state_dict_hooks or {}).values()):
+            if hook(self, out, prefix, {"version": self._version}) is not None:
+                raise RuntimeError("state_dict post-hook must return None")
+
+    def load_state_dict(self, state_dict, strict: bool = True):
+        """Copy values into this module's tensors in place (ember Tensors, NumPy arrays or
+        torch tensors), as torch's: load-state-dict pre-hooks first, ``set_extra_state`` for
+        modules that override it, then the post-hooks (children before parents). With
+        ``strict`` missing or unexpected keys are an error; wrong shapes always are."""
+        modules = list(self.named_modules())
+        if not any(
+            m._load_state_dict_pre_hooks
+            or m._load_state_dict_post_hooks
+            or _overrides(m, "set_extra_state")
+            or _overrides(m, "get_extra_state")
+            for _, m in modules
+        ) and not any(k == _EXTRA or k.endswith("." + _EXTRA) for k in state_dict):
+            return self._load_tensors(state_dict, strict)
+        metadata = getattr(state_dict, "_metadata", None) or {}
+        state_dict = OrderedDict(state_dict)  # the hooks edit this copy, as torch's
+        missing, unexpected, errors = [], [], []
+        for prefix, m in modules:
+            for hook in list((m._load_state_dict_pre_hooks or {}).values()):
+                hook(m, state_dict, f"{prefix}." if prefix else "", metadata.get(prefix, {}),
+                     True, missing, unexpected, errors)  # fmt: skip
+        for prefix, m in modules:
+            key = f"{prefix}.{_EXTRA}" if prefix else _EXTRA
+            if _overrides(m, "set_extra_state"):
+                if key in state_dict:
+                    m.set_extra_state(state_dict.pop(key))
+                else:
+                    missing.append(key)
+            elif key in state_dict:
+                state_dict.pop(key)
+                unexpected.append(key)
+        result = self._load_tensors(state_dict, strict=False)
+        missing += result.missing_keys
+        unexpected += result.unexpected_keys
+        keys = type(result)(missing, unexpected)
+        for _, m in modules[::-1]:  # post-order: every child before its parent
+            for hook in list((m._load_state_dict_post_hooks or {}).values()):
+                if hook(m, keys) is not None:
+                    raise AssertionError(
+                        "Hooks registered with ``register_load_state_dict_post_hook`` are not"
+                        " expected to return new values, if incompatible_keys need to be"
+                        " modified, it should be done inplace."
+                    )
+        if strict:
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")  # fmt: skip
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
+        return keys
+
+    # ------------------------------------------------------------ smaller methods
+    def get_buffer(self, target: str) -> Tensor:
+        """The buffer at dotted path ``target`` ("bn.running_mean"), as torch's."""
+        path, _, name = target.rpartition(".")
+        m = self.get_submodule(path)
+        t = dict(m._members()[0]).get(name)
+        if t is None:
+            raise AttributeError(f"{type(m).__name__} has no attribute `{name}`")
+        from .module import Parameter
+
+        if isinstance(m._listed_as(name, t), (Parameter, type(None))):
+            raise AttributeError(f"`{name}` is not a buffer")
+        return t
+
+    def set_submodule(self, target: str, module, strict: bool = False) -> None:
+        """torch's: put ``module`` at dotted path ``target``, replacing a submodule there or,
+        unless ``strict``, adding a new one to the existing parent."""
+        from .module import Module
+
+        if target == "":
+            raise ValueError("Cannot set the submodule without a target name!")
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        atoms = target.split(".")
+        parent, name = self.get_submodule(".".join(atoms[:-1])), atoms[-1]
+        container = None
+        if len(atoms) > 1 and name.isdigit() or (len(atoms) > 1 and not hasattr(parent, name)):
+            try:  # "layers.0": an element of a list (or dict) attribute, as ember names them
+                grand = self.get_submodule(".".join(atoms[:-2]))
+                container = getattr(grand, atoms[-2])
+            except AttributeError:
+                container = None
+            if not isinstance(container, (list, dict)):
+                container = None
+        if container is not None:
+            key = int(name) if isinstance(container, list) else name
+            container[key] = module
+            return
+        if strict and not hasattr(parent, name):
+            raise AttributeError(f"{type(parent).__name__} has no attribute `{name}`")
+        if hasattr(parent, name) and not isinstance(getattr(parent, name), Module):
+            raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
+    def to_empty(self, *, device, recurse: bool = True):
+        """torch's: parameters and buffers (of submodules too, with ``recurse``) given new,
+        uninitialised storage on ``device`` (checked; the process has one), each keeping its
+        identity."""
+        if device is not None:
+            backend.check_device(device)
+        for t in [*self.parameters(recurse=recurse), *self.buffers(recurse=recurse)]:
+            t.array = xp.empty_like(t.array)
+        return self
+
+    def type(self, dst_type):
+        """torch's: cast every parameter and buffer (integer ones too) to ``dst_type`` (a
+        dtype or a type name such as "torch.DoubleTensor"), in place; returns self."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.array = t.type(dst_type).array
+            if t.grad is not None:
+                t.grad = Tensor(t.grad.type(dst_type).array)
+        return self
+
+    def bfloat16(self):
+        """torch casts floating parameters and buffers to bfloat16; NumPy has no bfloat16, so
+        ember refuses with a TypeError (float16 is ``half()``, float32 ``float()``)."""
+        raise TypeError(
+            "Module.bfloat16(): ember runs on NumPy, which has no bfloat16 dtype; use"
+            " .half() (float16) or .float() (float32) instead"
+        )
+
+    def compile(self, *args, **kwargs) -> None:
+        """torch compiles the module's forward in place with torch.compile and returns None.
+        Ember has no compiler (``ember.compile`` hands models back unchanged), so this
+        accepts torch's arguments, changes nothing, and returns None."""
+        return None
