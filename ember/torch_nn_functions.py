@@ -287,7 +287,7 @@ def pdist(input, p=2.0) -> Tensor:  # noqa: A002
 def cosine_embedding_loss(input1, input2, target, margin=0.0, reduction=0) -> Tensor:
     """torch.cosine_embedding_loss: 1 − cos(x₁, x₂) for y = 1, max(0, cos(x₁, x₂) − margin)
     for y = −1."""
-    return F.cosine_embedding_loss(input1, input2, target, margin, _reduction(reduction))
+    return F.cosine_embedding_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
 def ctc_loss(  # noqa: PLR0913
@@ -313,17 +313,17 @@ def ctc_loss(  # noqa: PLR0913
 
 def kl_div(input, target, reduction=0, *, log_target=False) -> Tensor:  # noqa: A002
     """torch.kl_div (reduction 1 is the plain mean, not 'batchmean')."""
-    return F.kl_div(input, target, _reduction(reduction), log_target)
+    return F.kl_div(input, target, reduction=_reduction(reduction), log_target=log_target)
 
 
 def margin_ranking_loss(input1, input2, target, margin=0.0, reduction=0) -> Tensor:
     """torch.margin_ranking_loss: max(0, −y·(x₁ − x₂) + margin)."""
-    return F.margin_ranking_loss(input1, input2, target, margin, _reduction(reduction))
+    return F.margin_ranking_loss(input1, input2, target, margin, reduction=_reduction(reduction))
 
 
 def hinge_embedding_loss(input, target, margin=1.0, reduction=0) -> Tensor:  # noqa: A002
     """torch.hinge_embedding_loss: x for y = 1, max(0, margin − x) for y = −1."""
-    return F.hinge_embedding_loss(input, target, margin, _reduction(reduction))
+    return F.hinge_embedding_loss(input, target, margin, reduction=_reduction(reduction))
 
 
 def triplet_margin_loss(  # noqa: PLR0913
@@ -331,13 +331,15 @@ def triplet_margin_loss(  # noqa: PLR0913
 ) -> Tensor:
     """torch.triplet_margin_loss: max(d(a, p) − d(a, n) + margin, 0), d the p-norm distance."""
     return F.triplet_margin_loss(
-        anchor, positive, negative, margin, p, eps, swap, _reduction(reduction)
+        anchor, positive, negative, margin, p, eps, swap, reduction=_reduction(reduction)
     )
 
 
 def poisson_nll_loss(input, target, log_input, full, eps, reduction) -> Tensor:  # noqa: A002
     """torch.poisson_nll_loss (every argument required, as torch's top-level one)."""
-    return F.poisson_nll_loss(input, target, log_input, full, eps, _reduction(reduction))
+    return F.poisson_nll_loss(
+        input, target, log_input, full, eps=eps, reduction=_reduction(reduction)
+    )
 
 
 def binary_cross_entropy_with_logits(  # noqa: A002

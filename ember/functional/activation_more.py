@@ -35,7 +35,7 @@ from __future__ import annotations
 import warnings
 
 from ..backend import xp
-from ..function import observers
+from ..function import is_grad_enabled, observers
 from ..ops import activations as AO
 from ..ops import activations_piecewise as P
 from ..ops import rounding as RO
@@ -233,9 +233,33 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     return apply(P.PReLU, x, a)  # the op lays a along dim 1
 
 
-def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Tensor:  # noqa: A002
-    """v / max(‖v‖_p, ε) along ``dim``."""
-    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+def normalize(input: Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None) -> Tensor:  # noqa: A002
+    """v / max(‖v‖_p, ε) along ``dim``. With ``out``, as torch's: the result is written into
+    out (cast to its dtype; resized, with torch's warning, if its shape differs) and out is
+    returned, refused (RuntimeError) where autograd would record, input or out needing grad."""
+    if out is None:
+        return input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    if is_grad_enabled() and (input.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            "normalize(): functions with out=... arguments don't support automatic"
+            " differentiation, but one of the arguments requires grad."
+        )
+    result = input / input.norm(p, dim, keepdim=True).clamp(min=eps)
+    if "biufc".index(result.dtype.kind) > "biufc".index(out.dtype.kind):
+        raise RuntimeError(
+            f"result type {result.dtype} can't be cast to the desired output type {out.dtype}"
+        )
+    if out.shape != result.shape:
+        if out.numel():
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape"
+                f" {list(out.shape)}, which does not match the required output shape"
+                f" {list(result.shape)}; as torch, this is deprecated",
+                UserWarning,
+                stacklevel=2,
+            )
+        out.resize_(*result.shape)
+    return out.copy_(result)
 
 
 def _broadcast(name: str, x1: Tensor, x2: Tensor) -> tuple:

@@ -30,22 +30,29 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     return apply(L.Linear, x, weight, bias)
 
 
-def dropout(x: Tensor, p: float = 0.5, training: bool = True, inplace: bool = False) -> Tensor:
+def dropout(
+    input: Tensor,  # noqa: A002 - torch's argument name
+    p: float = 0.5,
+    training: bool = True,
+    inplace: bool = False,
+) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout);
-    with ``inplace``, x itself becomes the result (recorded as every in-place op is)."""
+    with ``inplace``, the input itself becomes the result (recorded as every in-place op is)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-    if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
-        return x._arith_("dropout_", lambda s: dropout(s, p, training))
+    if inplace and training and p > 0:  # as torch: in eval (or p = 0) the input is returned as is
+        return input._arith_("dropout_", lambda s: dropout(s, p, training))
     if not training or p == 0.0:
-        return x
+        return input
     if p == 1.0:
-        return x * 0.0
-    if x.dtype.kind == "c":  # torch draws the mask in x's dtype, and has no complex Bernoulli
-        refuse_complex(x.array, "dropout", NotImplementedError, NOISE)
-    mask = backend.default_generator.bernoulli_mask(1.0 - p, x.array.shape, x.dtype)
+        return input * 0.0
+    if (
+        input.dtype.kind == "c"
+    ):  # torch draws the mask in the input's dtype, and has no complex Bernoulli
+        refuse_complex(input.array, "dropout", NotImplementedError, NOISE)
+    mask = backend.default_generator.bernoulli_mask(1.0 - p, input.array.shape, input.dtype)
     mask *= 1.0 / (1.0 - p)
-    return apply(Mul, x, Tensor(mask))
+    return apply(Mul, input, Tensor(mask))
 
 
 def embedding(

@@ -192,7 +192,12 @@ def linear_cross_entropy(
             linear_bias = linear_bias.reshape(flat)
     logits = linear(input, linear_weight, linear_bias).reshape(*logits_shape)
     return cross_entropy(
-        logits, target, weight, ignore_index, reduction, label_smoothing=label_smoothing
+        logits,
+        target,
+        weight,
+        ignore_index=ignore_index,
+        reduction=reduction,
+        label_smoothing=label_smoothing,
     )
 
 

@@ -15,6 +15,7 @@ from ..ops import loss as LO
 from ..ops.complex_refuse import refuse_complex
 from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply, as_array
+from .loss_legacy import reduction_of, weighted
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -102,11 +103,14 @@ def cross_entropy(
     input: Tensor,
     target,
     weight=None,
+    size_average=None,
     ignore_index: int = -100,  # noqa: A002
+    reduce=None,
     reduction: str = "mean",
     label_smoothing: float = 0.0,
 ) -> Tensor:
     """ℓ = -Σ_c q_c·log softmax(z)_c, q the (smoothed) target distribution; from logits."""
+    reduction = reduction_of(size_average, reduce, reduction)
     if input.dtype.kind == "c":  # torch: no complex log_softmax
         refuse_complex(input.array, "cross_entropy", NotImplementedError, REAL_SCORES)
     check_reduction(reduction)
@@ -156,10 +160,13 @@ def nll_loss(
     input: Tensor,
     target,
     weight=None,
+    size_average=None,
     ignore_index: int = -100,  # noqa: A002
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """ℓ_n = -w_{t_n}·x_{n,t_n} for log-probabilities x."""
+    reduction = reduction_of(size_average, reduce, reduction)
     if input.dtype.kind == "c":
         refuse_complex(input.array, "nll_loss", NotImplementedError, REAL_SCORES)
     check_reduction(reduction)
@@ -182,27 +189,53 @@ def _same_shape(name, input, target):
     return t
 
 
-def mse_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """ℓ = (x - y)²"""
+def mse_loss(  # noqa: PLR0913
+    input: Tensor,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight=None,
+) -> Tensor:
+    """ℓ = (x - y)²; with ``weight`` (the input's shape) ℓ = w·(x - y)², whose 'mean' is
+    Σ w·(x - y)² / Σ w, as torch's."""
     d = input - _same_shape("mse_loss", input, target)
+    reduction = reduction_of(size_average, reduce, reduction)
     if d.array.dtype.kind in "cbiu":  # torch: no complex (use (d.abs() ** 2).mean()) or integer
         raise not_implemented_for("mse_cpu", d.array.dtype)  # kernel, whatever the reduction
+    if weight is not None:
+        return weighted(d * d, weight, input, reduction, by_weight=True)
     return _reduce(d * d, reduction)
 
 
-def l1_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
-    """ℓ = |x - y|"""
-    return _reduce((input - _same_shape("l1_loss", input, target)).abs(), reduction)
+def l1_loss(  # noqa: PLR0913
+    input: Tensor,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight=None,
+) -> Tensor:
+    """ℓ = |x - y|; with ``weight`` (the input's shape) ℓ = w·|x - y|, whose 'mean' is
+    Σ w·|x - y| / Σ w, as torch's."""
+    z = (input - _same_shape("l1_loss", input, target)).abs()
+    reduction = reduction_of(size_average, reduce, reduction)
+    if weight is not None:
+        return weighted(z, weight, input, reduction, by_weight=True)
+    return _reduce(z, reduction)
 
 
 def binary_cross_entropy(
     input: Tensor,
     target,
     weight=None,  # noqa: A002
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """ℓ = -w·[y·log x + (1-y)·log(1-x)] on probabilities x; each log is clamped at -100 and
     the gradient's denominator at 1e-12 as in torch (one fused op)."""
+    reduction = reduction_of(size_average, reduce, reduction)
     x = input.array
     if x.dtype.kind == "c":
         refuse_complex(x, "binary_cross_entropy", NotImplementedError, REAL_SCORES)
@@ -227,10 +260,13 @@ def binary_cross_entropy_with_logits(
     input: Tensor,
     target,
     weight=None,  # noqa: A002
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
     pos_weight=None,
 ) -> Tensor:
     """ℓ = -w·[p·y·log σ(z) + (1-y)·log(1-σ(z))], fused so large |z| never overflows."""
+    reduction = reduction_of(size_average, reduce, reduction)
     if input.dtype.kind == "c":
         refuse_complex(input.array, "binary_cross_entropy_with_logits", NotImplementedError,
                        REAL_SCORES)  # fmt: skip

@@ -15,6 +15,7 @@ from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
 from .loss import _reduce, check_reduction
+from .loss_legacy import reduction_of
 from .shape import where
 
 
@@ -47,12 +48,15 @@ def multi_margin_loss(
     p: int = 1,
     margin: float = 1.0,
     weight=None,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Multi-class hinge loss over x (N, C) or (C,) with class indices y (N,) or ():
 
     ℓ_n = (1/C) · Σ_{i ≠ y_n} w_{y_n} · max(0, margin − x[n, y_n] + x[n, i])^p,  p ∈ {1, 2}
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     if p not in (1, 2):
         raise ValueError("multi_margin_loss: only p == 1 and p == 2 supported")
@@ -77,13 +81,20 @@ def multi_margin_loss(
     return _reduce(loss.reshape(()) if single else loss, reduction)
 
 
-def multilabel_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+def multilabel_margin_loss(
+    input: Tensor,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Multi-label hinge loss over x (N, C) or (C,). The target has the input's shape and
     lists each sample's classes, ended by the first −1 (later entries are ignored):
 
         ℓ_n = (1/C) · Σ_{j ∈ y_n} Σ_{i ∉ y_n} max(0, 1 − (x[n, j] − x[n, i]))
 
     (a class listed twice counts twice, as in torch's kernel)."""
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     if input.dtype.kind == "c":  # as multi_margin_loss
         refuse_complex(input.array, "multilabel_margin_loss", NotImplementedError)

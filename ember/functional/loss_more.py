@@ -12,10 +12,12 @@ import math
 from ..backend import xp
 from ..function import is_grad_enabled
 from ..ops.complex_refuse import refuse_complex
-from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
 from .loss import _reduce, check_reduction
+from .loss_legacy import reduction_of
+from .loss_regression import huber_loss as huber_loss  # re-exported: its old home
+from .loss_regression import smooth_l1_loss as smooth_l1_loss
 from .shape import where
 
 # torch's guard on the squared magnitudes in cosine_embedding_loss: a C++ float, so 1e-12 rounded
@@ -42,56 +44,11 @@ def _pair(name: str, input: Tensor, target) -> Tensor:  # noqa: A002
     return t
 
 
-#: torch's smooth L1 and Huber losses have no complex kernels
-_REAL_LOSS = "take the loss of |x − y| with a zero target instead"
-
-
-def smooth_l1_loss(input: Tensor, target, reduction: str = "mean", beta: float = 1.0) -> Tensor:  # noqa: A002
-    """Smooth L1 loss: quadratic near zero, linear beyond ``beta`` (Fast R-CNN).
-
-    z = |x - y|
-    ℓ = 0.5·z²/β     if z < β
-        z - 0.5·β    otherwise          (β = 0: plain L1, ℓ = z)
-    """
-    check_reduction(reduction)
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
-    y = _pair("smooth_l1_loss", input, target)
-    for t in (input, y):  # torch has no complex kernel (a complex target promotes to one)
-        if t.dtype.kind == "c":
-            refuse_complex(t.array, "smooth_l1_loss", NotImplementedError, _REAL_LOSS)
-    z = (input - y).abs()
-    if z.dtype.kind in "biu":  # torch has no integer kernel (a float on either side is fine)
-        raise not_implemented_for("smooth_l1_cpu", z.dtype)
-    if beta == 0.0:
-        return _reduce(z, reduction)
-    return _reduce(where(z.array < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
-
-
-def huber_loss(input: Tensor, target, reduction: str = "mean", delta: float = 1.0) -> Tensor:  # noqa: A002
-    """Huber loss: squared error near zero, ``delta``-scaled absolute error beyond it.
-
-    z = |x - y|
-    ℓ = 0.5·z²             if z < δ
-        δ·(z - 0.5·δ)      otherwise     (= δ · smooth_l1 with β = δ)
-    """
-    check_reduction(reduction)
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
-    y = _pair("huber_loss", input, target)
-    if input.dtype.kind == "c":
-        refuse_complex(input.array, "huber_loss", NotImplementedError, _REAL_LOSS)
-    if y.dtype.kind == "c":  # torch: the complex result cannot be cast to the real input's
-        refuse_complex(y.array, "huber_loss", RuntimeError, _REAL_LOSS)
-    z = (input - y).abs()
-    if z.dtype.kind in "biu":
-        raise not_implemented_for("huber_cpu", z.dtype)
-    return _reduce(where(z.array < delta, 0.5 * z * z, delta * (z - 0.5 * delta)), reduction)
-
-
 def kl_div(
     input: Tensor,  # noqa: A002
     target,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
     log_target: bool = False,
 ) -> Tensor:
@@ -102,9 +59,12 @@ def kl_div(
 
     Reductions as torch: 'mean' averages over every element (not the KL of a batch of
     distributions); 'batchmean' sums and divides by the batch size N = input.shape[0], which is
-    the KL divergence averaged over the batch; 'sum' and 'none' as usual.
+    the KL divergence averaged over the batch; 'sum' and 'none' as usual. As torch, a
+    size_average or reduce given picks the reduction, yet 'batchmean' still divides by N.
     """
-    check_reduction(reduction, ("mean", "batchmean", "sum", "none"), "kl_div")
+    legacy = size_average is not None or reduce is not None
+    if not legacy:
+        check_reduction(reduction, ("mean", "batchmean", "sum", "none"), "kl_div")
     p = _pair("kl_div", input, target)
     for t in (input, p):  # torch: "Complex inputs not supported"
         if t.dtype.kind == "c":
@@ -114,6 +74,9 @@ def kl_div(
     else:  # xlogy(p, p) - p·log q: log of 1 where p = 0 keeps value and gradient finite
         safe = Tensor(as_array(p.array == 0, p.dtype))
         loss = p * (p + safe).log() - p * input
+    if legacy:
+        out = _reduce(loss, reduction_of(size_average, reduce, reduction))
+        return out / input.shape[0] if reduction == "batchmean" and input.ndim else out
     if reduction == "batchmean":
         s = loss.sum()
         if not input.ndim:
@@ -127,12 +90,15 @@ def margin_ranking_loss(
     input2: Tensor,
     target,
     margin: float = 0.0,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Ranking loss: x₁ should rank above x₂ where y = 1, below where y = -1.
 
     ℓ = max(0, -y·(x₁ - x₂) + margin)
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     y = _tensor(target, input1)
     _check_shapes("margin_ranking_loss", input1=input1, input2=input2, target=y)
@@ -143,6 +109,8 @@ def hinge_embedding_loss(
     input: Tensor,  # noqa: A002
     target,
     margin: float = 1.0,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Hinge embedding loss on distances x with labels y ∈ {1, -1}:
@@ -151,6 +119,7 @@ def hinge_embedding_loss(
             max(0, margin - x)    if y = -1
     (as torch, a label that is neither gets both terms)
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     y = _pair("hinge_embedding_loss", input, target).array
     margin_term = where(y != 1, (margin - input).clamp(min=0), 0.0)
@@ -163,6 +132,8 @@ def cosine_embedding_loss(
     input2: Tensor,
     target,
     margin: float = 0.0,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Cosine embedding loss: pull pairs together (y = 1), push them apart (y = -1).
@@ -173,6 +144,7 @@ def cosine_embedding_loss(
 
     Shapes: inputs (N, D) with target (N,), or inputs (D,) with a scalar target.
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     y = _tensor(target, input1)
     _check_shapes("cosine_embedding_loss", input1=input1, input2=input2)
@@ -199,6 +171,8 @@ def triplet_margin_loss(
     p: float = 2.0,
     eps: float = 1e-6,
     swap: bool = False,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Triplet margin loss (Balntas et al. 2016): the anchor nearer its positive than its
@@ -208,6 +182,7 @@ def triplet_margin_loss(
         ℓ = max(0, d(a, p) - d(a, n) + margin)
         swap: d(a, n) ← min(d(a, n), d(p, n))      (the harder negative distance)
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     if margin <= 0:
         raise ValueError(f"triplet_margin_loss: margin must be > 0, got {margin}")
@@ -224,7 +199,9 @@ def poisson_nll_loss(
     target,
     log_input: bool = True,
     full: bool = False,
+    size_average=None,
     eps: float = 1e-8,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Negative log-likelihood of a Poisson target y with rate λ (the constant log y! dropped):
@@ -233,6 +210,7 @@ def poisson_nll_loss(
     ℓ = x - y·log(x + eps)         otherwise: x = λ
     full: + y·log y - y + ½·log(2πy) for y > 1   (Stirling's approximation of log y!)
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     y = _pair("poisson_nll_loss", input, target)
     loss = input.exp() - y * input if log_input else input - y * (input + eps).log()
@@ -292,11 +270,18 @@ def gaussian_nll_loss(
     return _reduce(loss, reduction)
 
 
-def soft_margin_loss(input: Tensor, target, reduction: str = "mean") -> Tensor:  # noqa: A002
+def soft_margin_loss(
+    input: Tensor,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+) -> Tensor:
     """Two-class logistic loss on labels y ∈ {1, -1}:
 
     ℓ = log(1 + e^{-y·x})
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     y = _pair("soft_margin_loss", input, target)
     if input.dtype.kind == "c" and input.requires_grad and is_grad_enabled():
@@ -316,6 +301,8 @@ def multilabel_soft_margin_loss(
     input: Tensor,  # noqa: A002
     target,
     weight=None,
+    size_average=None,
+    reduce=None,
     reduction: str = "mean",
 ) -> Tensor:
     """Multi-label one-versus-all logistic loss over C classes with targets y ∈ {0, 1}:
@@ -324,6 +311,7 @@ def multilabel_soft_margin_loss(
 
     one value per sample (the last dim is the class dim), then reduced.
     """
+    reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     y = _pair("multilabel_soft_margin_loss", input, target)
     if input.dtype.kind == "c":  # torch: no complex log_sigmoid

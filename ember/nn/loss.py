@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 import sys
-import warnings
 
 from .. import functional as F
 from ..functional.loss import check_reduction
+from ..functional.loss_legacy import legacy_reduction
 from .module import Module
-
-
-def legacy_reduction(size_average, reduce, stacklevel: int = 2) -> str:
-    """torch's reduction for its deprecated size_average and reduce (None counts as True):
-    reduce False is 'none', else size_average True 'mean' and False 'sum'; warns as torch."""
-    size_average = True if size_average is None else size_average
-    reduce = True if reduce is None else reduce
-    reduction = ("mean" if size_average else "sum") if reduce else "none"
-    warnings.warn(
-        "size_average and reduce args will be deprecated, please use"
-        f" reduction='{reduction}' instead.",
-        UserWarning,
-        stacklevel=stacklevel,
-    )
-    return reduction
 
 
 def _is_init_of(frame, obj) -> bool:
@@ -55,14 +40,14 @@ class MSELoss(_Loss):
     """ℓ = mean((x - y)²)"""
 
     def forward(self, input, target):  # noqa: A002
-        return F.mse_loss(input, target, self.reduction)
+        return F.mse_loss(input, target, reduction=self.reduction)
 
 
 class L1Loss(_Loss):
     """ℓ = mean(|x - y|)"""
 
     def forward(self, input, target):  # noqa: A002
-        return F.l1_loss(input, target, self.reduction)
+        return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class CrossEntropyLoss(_Loss):
@@ -82,7 +67,12 @@ class CrossEntropyLoss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(
-            input, target, self.weight, self.ignore_index, self.reduction, self.label_smoothing
+            input,
+            target,
+            self.weight,
+            ignore_index=self.ignore_index,
+            reduction=self.reduction,
+            label_smoothing=self.label_smoothing,
         )
 
 
@@ -101,7 +91,9 @@ class NLLLoss(_Loss):
         self.weight, self.ignore_index = weight, ignore_index
 
     def forward(self, input, target):  # noqa: A002
-        return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
+        return F.nll_loss(
+            input, target, self.weight, ignore_index=self.ignore_index, reduction=self.reduction
+        )
 
 
 class BCELoss(_Loss):
@@ -112,7 +104,7 @@ class BCELoss(_Loss):
         self.weight = weight
 
     def forward(self, input, target):  # noqa: A002
-        return F.binary_cross_entropy(input, target, self.weight, self.reduction)
+        return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
@@ -127,5 +119,5 @@ class BCEWithLogitsLoss(_Loss):
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy_with_logits(
-            input, target, self.weight, self.reduction, self.pos_weight
+            input, target, self.weight, reduction=self.reduction, pos_weight=self.pos_weight
         )

@@ -37,14 +37,16 @@ class MultiMarginLoss(_PlainReprLoss):
         self.register_buffer("weight", weight)  # a buffer, as torch's _WeightedLoss keeps it
 
     def forward(self, input, target):  # noqa: A002
-        return L.multi_margin_loss(input, target, self.p, self.margin, self.weight, self.reduction)
+        return L.multi_margin_loss(
+            input, target, self.p, self.margin, self.weight, reduction=self.reduction
+        )
 
 
 class MultiLabelMarginLoss(_PlainReprLoss):
     """ℓ_n = (1/C) · Σ_{j ∈ y} Σ_{i ∉ y} max(0, 1 − (x[j] − x[i])), y's classes ended by −1"""
 
     def forward(self, input, target):  # noqa: A002
-        return L.multilabel_margin_loss(input, target, self.reduction)
+        return L.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
 class TripletMarginWithDistanceLoss(_PlainReprLoss):

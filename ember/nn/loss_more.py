@@ -16,7 +16,7 @@ class SmoothL1Loss(_Loss):
         self.beta = beta
 
     def forward(self, input, target):  # noqa: A002
-        return L.smooth_l1_loss(input, target, self.reduction, self.beta)
+        return L.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
 class HuberLoss(_Loss):
@@ -42,7 +42,7 @@ class KLDivLoss(_Loss):
         self.log_target = log_target
 
     def forward(self, input, target):  # noqa: A002
-        return L.kl_div(input, target, self.reduction, self.log_target)
+        return L.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
 class MarginRankingLoss(_Loss):
@@ -55,7 +55,7 @@ class MarginRankingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
-        return L.margin_ranking_loss(input1, input2, target, self.margin, self.reduction)
+        return L.margin_ranking_loss(input1, input2, target, self.margin, reduction=self.reduction)
 
 
 class HingeEmbeddingLoss(_Loss):
@@ -68,7 +68,7 @@ class HingeEmbeddingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input, target):  # noqa: A002
-        return L.hinge_embedding_loss(input, target, self.margin, self.reduction)
+        return L.hinge_embedding_loss(input, target, self.margin, reduction=self.reduction)
 
 
 class CosineEmbeddingLoss(_Loss):
@@ -81,7 +81,9 @@ class CosineEmbeddingLoss(_Loss):
         self.margin = margin
 
     def forward(self, input1, input2, target):
-        return L.cosine_embedding_loss(input1, input2, target, self.margin, self.reduction)
+        return L.cosine_embedding_loss(
+            input1, input2, target, self.margin, reduction=self.reduction
+        )
 
 
 class TripletMarginLoss(_Loss):
@@ -102,7 +104,14 @@ class TripletMarginLoss(_Loss):
 
     def forward(self, anchor, positive, negative):
         return L.triplet_margin_loss(
-            anchor, positive, negative, self.margin, self.p, self.eps, self.swap, self.reduction
+            anchor,
+            positive,
+            negative,
+            self.margin,
+            self.p,
+            self.eps,
+            self.swap,
+            reduction=self.reduction,
         )
 
 
@@ -123,7 +132,7 @@ class PoissonNLLLoss(_Loss):
 
     def forward(self, log_input, target):
         return L.poisson_nll_loss(
-            log_input, target, self.log_input, self.full, self.eps, self.reduction
+            log_input, target, self.log_input, self.full, eps=self.eps, reduction=self.reduction
         )
 
 
@@ -142,7 +151,7 @@ class SoftMarginLoss(_Loss):
     """ℓ = log(1 + e^{-y·x})"""
 
     def forward(self, input, target):  # noqa: A002
-        return L.soft_margin_loss(input, target, self.reduction)
+        return L.soft_margin_loss(input, target, reduction=self.reduction)
 
 
 class MultiLabelSoftMarginLoss(_Loss):
@@ -153,4 +162,4 @@ class MultiLabelSoftMarginLoss(_Loss):
         self.weight = weight
 
     def forward(self, input, target):  # noqa: A002
-        return L.multilabel_soft_margin_loss(input, target, self.weight, self.reduction)
+        return L.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)

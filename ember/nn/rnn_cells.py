@@ -94,14 +94,18 @@ def run_composed(mode, x, state, weights, lengths, reverse, recorder, nonlineari
 
 class RNNCellBase(Module):
     """What RNNCell, LSTMCell and GRUCell share (torch's name, for ``isinstance`` checks):
-    weight_ih (G·H, I), weight_hh (G·H, H) and biases (G·H,), G the number of gates."""
+    weight_ih (G·H, I), weight_hh (G·H, H) and biases (G·H,), G the number of gates: torch's
+    ``num_chunks``, which defaults here to the subclass's own count."""
 
     n_gates = 1
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
-    ):
+        self, input_size: int, hidden_size: int, bias: bool = True, num_chunks: int | None = None,
+        device=None, dtype=None,
+    ):  # fmt: skip
         super().__init__()
+        if num_chunks is not None and num_chunks != self.n_gates:
+            self.n_gates = num_chunks
         backend.check_device(device)
         if input_size <= 0 or hidden_size <= 0:
             raise ValueError(
@@ -174,7 +178,7 @@ class RNNCell(RNNCellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check(x, hx)
@@ -206,6 +210,11 @@ class LSTMCell(RNNCellBase):
     """
 
     n_gates = 4
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+    ):  # torch's arguments: no num_chunks (RNNCellBase's), the cell is its own count
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, x: Tensor, hx=None):
         x, unbatched = self._check(x, hx)
@@ -240,7 +249,7 @@ class GRUCell(RNNCellBase):
         self, input_size, hidden_size, bias=True, device=None, dtype=None, *, reset_after=True
     ):
         self.reset_after = reset_after
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
         x, unbatched = self._check(x, hx)

@@ -32,7 +32,7 @@ def _tf(torch):
 @pytest.mark.parametrize("weighted", [False, True])
 def test_multi_margin_loss(torch, reduction, p, margin, weighted):
     w_e = W if weighted else None
-    f_e = lambda x: L.multi_margin_loss(x, T, p, margin, w_e, reduction)  # noqa: E731
+    f_e = lambda x: L.multi_margin_loss(x, T, p, margin, w_e, reduction=reduction)  # noqa: E731
     f_t = lambda x: _tf(torch).multi_margin_loss(  # noqa: E731
         x,
         torch.tensor(T),
@@ -64,7 +64,7 @@ def test_multi_margin_loss_ties_batch1_and_unbatched(torch, p, reduction):
     )
     compare_with_torch(  # batch 1
         torch,
-        lambda a: L.multi_margin_loss(a, t[:1], p, 0.7, W[:4], reduction),
+        lambda a: L.multi_margin_loss(a, t[:1], p, 0.7, W[:4], reduction=reduction),
         lambda a: _tf(torch).multi_margin_loss(
             a, torch.tensor(t[:1]), p, 0.7, torch.tensor(W[:4]), reduction=reduction
         ),
@@ -121,7 +121,7 @@ TARGETS = np.array(
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_multilabel_margin_loss(torch, reduction):
-    f_e = lambda x: L.multilabel_margin_loss(x, TARGETS, reduction)  # noqa: E731
+    f_e = lambda x: L.multilabel_margin_loss(x, TARGETS, reduction=reduction)  # noqa: E731
     f_t = lambda x: _tf(torch).multilabel_margin_loss(  # noqa: E731
         x, torch.tensor(TARGETS), reduction=reduction
     )
@@ -136,7 +136,7 @@ def test_multilabel_margin_loss(torch, reduction):
         x = X[: len(t)] if t.ndim == 2 else X[0]
         compare_with_torch(
             torch,
-            lambda a, t=t: L.multilabel_margin_loss(a, t, reduction),
+            lambda a, t=t: L.multilabel_margin_loss(a, t, reduction=reduction),
             lambda a, t=t: _tf(torch).multilabel_margin_loss(
                 a, torch.tensor(t), reduction=reduction
             ),
@@ -151,14 +151,14 @@ def test_multilabel_margin_loss_ties(torch):
     for reduction in REDUCTIONS:
         compare_with_torch(
             torch,
-            lambda a, r=reduction: L.multilabel_margin_loss(a, t, r),
+            lambda a, r=reduction: L.multilabel_margin_loss(a, t, reduction=r),
             lambda a, r=reduction: _tf(torch).multilabel_margin_loss(
                 a, torch.tensor(t), reduction=r
             ),
             [x],
         )
     xe = ember.tensor(x, requires_grad=True)
-    L.multilabel_margin_loss(xe, t, "sum").backward()
+    L.multilabel_margin_loss(xe, t, reduction="sum").backward()
     # row 0: the one term with z ≥ 0 is the tie (j=0, i=1); row 1: j=1 ties with i=0, and
     # z = 1 − 1 + 0.2 > 0 for i=2 is the only term: ±1/C on x[1, 2] and x[1, 1]
     np.testing.assert_array_equal(xe.grad.array, [[0, 0, 0, 0], [0, -0.25, 0.25, 0]])

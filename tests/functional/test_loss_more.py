@@ -37,7 +37,7 @@ def _check(torch, f_e, f_t, arrays, grad=True):
 def test_smooth_l1_loss(torch, reduction, beta):
     _check(
         torch,
-        lambda x, y: L.smooth_l1_loss(x, y, reduction, beta),
+        lambda x, y: L.smooth_l1_loss(x, y, reduction=reduction, beta=beta),
         lambda x, y: torch.nn.functional.smooth_l1_loss(x, y, reduction=reduction, beta=beta),
         [X, Y],
     )
@@ -65,7 +65,7 @@ def test_kl_div(torch, reduction, log_target):
     p = np.log(P) if log_target else P
     _check(
         torch,
-        lambda q, p: L.kl_div(q, p, reduction, log_target),
+        lambda q, p: L.kl_div(q, p, reduction=reduction, log_target=log_target),
         lambda q, p: torch.nn.functional.kl_div(q, p, reduction=reduction, log_target=log_target),
         [LOGQ, p],
     )
@@ -74,7 +74,7 @@ def test_kl_div(torch, reduction, log_target):
     p0[:, 0] = 0.0
     compare_with_torch(
         torch,
-        lambda q: L.kl_div(q, ember.tensor(p0), reduction),
+        lambda q: L.kl_div(q, ember.tensor(p0), reduction=reduction),
         lambda q: torch.nn.functional.kl_div(q, torch.tensor(p0), reduction=reduction),
         [LOGQ],
     )
@@ -89,7 +89,7 @@ def test_margin_ranking_loss(torch, reduction, margin):
     assert (hinge > 0.01).any() and (hinge < -0.01).any() and np.abs(hinge).min() > 1e-3
     _check(
         torch,
-        lambda a, b, t: L.margin_ranking_loss(a, b, t, margin, reduction),
+        lambda a, b, t: L.margin_ranking_loss(a, b, t, margin, reduction=reduction),
         lambda a, b, t: torch.nn.functional.margin_ranking_loss(
             a, b, t, margin=margin, reduction=reduction
         ),
@@ -103,7 +103,7 @@ def test_hinge_embedding_loss(torch, reduction, margin):
     x = np.array([0.1, 0.5, 1.4, 0.2, 0.8, 2.0])  # margin - x on both sides of 0 for y = -1
     _check(
         torch,
-        lambda a, t: L.hinge_embedding_loss(a, t, margin, reduction),
+        lambda a, t: L.hinge_embedding_loss(a, t, margin, reduction=reduction),
         lambda a, t: torch.nn.functional.hinge_embedding_loss(
             a, t, margin=margin, reduction=reduction
         ),
@@ -117,7 +117,7 @@ def test_cosine_embedding_loss(torch, reduction, margin):
     x1, x2 = randn(6, 4, seed=6), randn(6, 4, seed=8)
     _check(
         torch,
-        lambda a, b, t: L.cosine_embedding_loss(a, b, t, margin, reduction),
+        lambda a, b, t: L.cosine_embedding_loss(a, b, t, margin, reduction=reduction),
         lambda a, b, t: torch.nn.functional.cosine_embedding_loss(
             a, b, t, margin=margin, reduction=reduction
         ),
@@ -126,7 +126,7 @@ def test_cosine_embedding_loss(torch, reduction, margin):
     for t in (np.array(1), np.array(-1)):  # one pair of vectors, a scalar label
         _check(
             torch,
-            lambda a, b, t: L.cosine_embedding_loss(a, b, t, margin, reduction),
+            lambda a, b, t: L.cosine_embedding_loss(a, b, t, margin, reduction=reduction),
             lambda a, b, t: torch.nn.functional.cosine_embedding_loss(
                 a, b, t, margin=margin, reduction=reduction
             ),
@@ -142,7 +142,7 @@ def test_triplet_margin_loss(torch, reduction, p, swap, margin):
     a, pos, neg = randn(6, 4, seed=9), randn(6, 4, seed=10), randn(6, 4, seed=11)
     _check(
         torch,
-        lambda a, b, c: L.triplet_margin_loss(a, b, c, margin, p, 1e-6, swap, reduction),
+        lambda a, b, c: L.triplet_margin_loss(a, b, c, margin, p, 1e-6, swap, reduction=reduction),
         lambda a, b, c: torch.nn.functional.triplet_margin_loss(
             a, b, c, margin=margin, p=p, swap=swap, reduction=reduction
         ),
@@ -160,7 +160,7 @@ def test_poisson_nll_loss(torch, reduction, log_input, full):
     x = randn(2, 4, seed=12) if log_input else np.exp(randn(2, 4, seed=12))
     _check(
         torch,
-        lambda x, y: L.poisson_nll_loss(x, y, log_input, full, 1e-8, reduction),
+        lambda x, y: L.poisson_nll_loss(x, y, log_input, full, eps=1e-8, reduction=reduction),
         lambda x, y: torch.nn.functional.poisson_nll_loss(
             x, y, log_input=log_input, full=full, reduction=reduction
         ),
@@ -169,7 +169,9 @@ def test_poisson_nll_loss(torch, reduction, log_input, full):
     y0 = np.array([[0.0, 1.0, 2.0, 0.0], [5.0, 0.0, 4.0, 1.0]])  # zero counts, target constant
     compare_with_torch(
         torch,
-        lambda x: L.poisson_nll_loss(x, ember.tensor(y0), log_input, full, 1e-8, reduction),
+        lambda x: L.poisson_nll_loss(
+            x, ember.tensor(y0), log_input, full, eps=1e-8, reduction=reduction
+        ),
         lambda x: torch.nn.functional.poisson_nll_loss(
             x, torch.tensor(y0), log_input=log_input, full=full, reduction=reduction
         ),
@@ -210,13 +212,13 @@ def test_gaussian_nll_loss(torch, reduction, full, kind):
 def test_soft_margin_loss(torch, reduction):
     compare_with_torch(
         torch,
-        lambda x: L.soft_margin_loss(x, ember.tensor(SIGNS * 1.0), reduction),
+        lambda x: L.soft_margin_loss(x, ember.tensor(SIGNS * 1.0), reduction=reduction),
         lambda x: torch.nn.functional.soft_margin_loss(
             x, torch.tensor(SIGNS * 1.0), reduction=reduction
         ),
         [randn(6, seed=16, scale=2.0)],
     )
-    check_gradients(lambda x, y: L.soft_margin_loss(x, y, reduction), [randn(6), SIGNS])
+    check_gradients(lambda x, y: L.soft_margin_loss(x, y, reduction=reduction), [randn(6), SIGNS])
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -228,7 +230,7 @@ def test_multilabel_soft_margin_loss(torch, reduction, weighted):
     _check(
         torch,
         lambda x, y: L.multilabel_soft_margin_loss(
-            x, y, ember.tensor(w) if weighted else None, reduction
+            x, y, ember.tensor(w) if weighted else None, reduction=reduction
         ),
         lambda x, y: torch.nn.functional.multilabel_soft_margin_loss(
             x, y, torch.tensor(w) if weighted else None, reduction=reduction
@@ -245,20 +247,20 @@ MODULES = [
     (M.SmoothL1Loss(beta=0.5), lambda x, y: L.smooth_l1_loss(x, y, beta=0.5), (X, Y)),
     (M.HuberLoss("sum", delta=2.0), lambda x, y: L.huber_loss(x, y, "sum", 2.0), (X, Y)),
     (M.KLDivLoss(reduction="batchmean", log_target=True),
-     lambda q, p: L.kl_div(q, p, "batchmean", True), (LOGQ, np.log(P))),
+     lambda q, p: L.kl_div(q, p, reduction="batchmean", log_target=True), (LOGQ, np.log(P))),
     (M.MarginRankingLoss(0.3), lambda a, b, t: L.margin_ranking_loss(a, b, t, 0.3),
      (X[0], Y[0], SIGNS[:4])),
     (M.HingeEmbeddingLoss(0.5, reduction="none"),
-     lambda x, t: L.hinge_embedding_loss(x, t, 0.5, "none"), (X[0], SIGNS[:4])),
+     lambda x, t: L.hinge_embedding_loss(x, t, 0.5, reduction="none"), (X[0], SIGNS[:4])),
     (M.CosineEmbeddingLoss(0.1), lambda a, b, t: L.cosine_embedding_loss(a, b, t, 0.1),
      (X, Y, SIGNS[:3])),
     (M.TripletMarginLoss(0.5, p=1.0, swap=True),
      lambda a, b, c: L.triplet_margin_loss(a, b, c, 0.5, 1.0, swap=True), (X, Y, X * Y)),
     (M.PoissonNLLLoss(False, True, eps=1e-6),
-     lambda x, y: L.poisson_nll_loss(x, y, False, True, 1e-6), (np.exp(X), np.abs(Y) * 3)),
+     lambda x, y: L.poisson_nll_loss(x, y, False, True, eps=1e-6), (np.exp(X), np.abs(Y) * 3)),
     (M.GaussianNLLLoss(full=True, reduction="sum"),
      lambda x, y, v: L.gaussian_nll_loss(x, y, v, True, reduction="sum"), (X, Y, VARS["row"])),
-    (M.SoftMarginLoss(reduction="sum"), lambda x, t: L.soft_margin_loss(x, t, "sum"),
+    (M.SoftMarginLoss(reduction="sum"), lambda x, t: L.soft_margin_loss(x, t, reduction="sum"),
      (X[0], SIGNS[:4])),
     (M.MultiLabelSoftMarginLoss(np.ones(4) * 0.5),
      lambda x, y: L.multilabel_soft_margin_loss(x, y, np.ones(4) * 0.5), (X, Y > 0)),
@@ -299,7 +301,7 @@ def test_bad_options():
     with pytest.raises(ValueError, match="reduction"):
         L.huber_loss(_t(X), Y, "avg")
     with pytest.raises(ValueError, match="batchmean"):
-        L.kl_div(_t(LOGQ), P, "batch")
+        L.kl_div(_t(LOGQ), P, reduction="batch")
     with pytest.raises(ValueError, match="margin must be > 0"):
         L.triplet_margin_loss(_t(X), _t(Y), _t(X), margin=0.0)
     with pytest.raises(ValueError, match="delta"):

@@ -200,7 +200,7 @@ def test_bce_with_logits(torch, option, reduction):
     pw = np.array([0.5, 2.0, 3.0]) if option in ("pos_weight", "both") else None
 
     def fe(z, y):
-        return F.binary_cross_entropy_with_logits(z, y, w, reduction, pos_weight=pw)
+        return F.binary_cross_entropy_with_logits(z, y, w, reduction=reduction, pos_weight=pw)
 
     def ft(z, y):
         wt = None if w is None else torch.tensor(w, dtype=z.dtype)
