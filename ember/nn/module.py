@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor, as_array, to_arguments
+from . import module_assign as _assign
 from . import module_backward_hooks as _bw
 from .module_hooks import ModuleHooks
 
@@ -186,8 +187,9 @@ class Module(ModuleHooks):
                 continue
             yield name, t
 
-    def _load_tensors(self, state_dict, strict: bool = True):  # load_state_dict's core
-        """Copy values into this module's tensors in place.
+    def _load_tensors(self, state_dict, strict: bool = True, assign: bool = False):
+        """load_state_dict's core: copy values into this module's tensors in place (with
+        ``assign``, make the given tensors the module's: module_assign.py).
 
         Accepts ember Tensors, NumPy arrays or torch tensors. With ``strict`` a mismatch
         raises one error listing missing keys, unexpected keys and wrong shapes.
@@ -217,9 +219,7 @@ class Module(ModuleHooks):
             if wrong:
                 lines.append("  wrong shapes: " + "; ".join(wrong))
             raise KeyError("\n".join(lines)) if not wrong else ValueError("\n".join(lines))
-        for k, a in arrays.items():
-            t = own[k]
-            t.array[...] = a.astype(t.array.dtype, copy=False)
+        _assign.fill(self, own, arrays, state_dict if assign else None)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ modes and dtypes

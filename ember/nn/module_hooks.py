@@ -193,11 +193,13 @@ class ModuleHooks:
             if hook(self, out, prefix, {"version": self._version}) is not None:
                 raise RuntimeError("state_dict post-hook must return None")
 
-    def load_state_dict(self, state_dict, strict: bool = True):
+    def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy values into this module's tensors in place (ember Tensors, NumPy arrays or
         torch tensors), as torch's: load-state-dict pre-hooks first, ``set_extra_state`` for
         modules that override it, then the post-hooks (children before parents). With
-        ``strict`` missing or unexpected keys are an error; wrong shapes always are."""
+        ``strict`` missing or unexpected keys are an error; wrong shapes always are. With
+        ``assign`` the state dict's tensors become the module's own (their dtype and memory
+        kept, a parameter keeping the module's requires_grad), as torch's."""
         modules = list(self.named_modules())
         if not any(
             m._load_state_dict_pre_hooks
@@ -206,7 +208,7 @@ class ModuleHooks:
             or _overrides(m, "get_extra_state")
             for _, m in modules
         ) and not any(k == _EXTRA or k.endswith("." + _EXTRA) for k in state_dict):
-            return self._load_tensors(state_dict, strict)
+            return self._load_tensors(state_dict, strict, assign)
         metadata = getattr(state_dict, "_metadata", None) or {}
         state_dict = OrderedDict(state_dict)  # the hooks edit this copy, as torch's
         missing, unexpected, errors = [], [], []
@@ -224,7 +226,7 @@ class ModuleHooks:
             elif key in state_dict:
                 state_dict.pop(key)
                 unexpected.append(key)
-        result = self._load_tensors(state_dict, strict=False)
+        result = self._load_tensors(state_dict, strict=False, assign=assign)
         missing += result.missing_keys
         unexpected += result.unexpected_keys
         keys = type(result)(missing, unexpected)

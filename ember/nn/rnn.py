@@ -32,7 +32,7 @@ from ..tensor import Tensor, apply, as_array
 from . import init
 from .module import Module, Parameter
 from .rnn_cells import run_composed
-from .rnn_tools import RecurrentStream, initial_states
+from .rnn_tools import RecurrentStream, initial_states, resolve_mode
 from .utils.rnn import PackedSequence, pack_as, pad_packed_sequence
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -41,20 +41,22 @@ _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
 class RNNBase(Module):
     """The machinery shared by RNN, LSTM and GRU; see those classes for the equations.
 
-    torch's name, exported for ``isinstance(m, nn.RNNBase)``; unlike torch's it is not built
-    with a ``mode`` argument: the subclass is the mode."""
+    torch's signature: a leading ``mode``, 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU' (ember's
+    ``mode`` attribute: 'LSTM', 'GRU' or 'RNN'). torch's RNNBase has no forward; ember's runs
+    the mode's, so ``RNNBase("LSTM", ...)`` works as an LSTM."""
 
     mode = "RNN"
 
     def __init__(
-        self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
-        batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-        proj_size: int = 0, *, nonlinearity: str = "tanh", reset_after: bool = True,
+        self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1,
+        bias: bool = True, batch_first: bool = False, dropout: float = 0.0,
+        bidirectional: bool = False, proj_size: int = 0, device=None, dtype=None, *,
+        nonlinearity: str | None = None, reset_after: bool = True,
         forget_bias: float | None = None, recurrent_init: str = "uniform", fused: bool = True,
-        device=None, dtype=None,
     ):  # fmt: skip
         super().__init__()
         backend.check_device(device)
+        self.mode, nonlinearity = resolve_mode(mode, nonlinearity)
         if input_size <= 0 or hidden_size <= 0 or num_layers <= 0:
             raise ValueError(
                 "input_size, hidden_size and num_layers must be positive, got"
@@ -344,8 +346,8 @@ class RNN(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True,
                  batch_first=False, dropout=0.0, bidirectional=False, **options):  # fmt: skip
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
-                         bidirectional, nonlinearity=nonlinearity, **options)  # fmt: skip
+        super().__init__("RNN_TANH", input_size, hidden_size, num_layers, bias, batch_first,
+                         dropout, bidirectional, nonlinearity=nonlinearity, **options)  # fmt: skip
 
 
 class LSTM(RNNBase):
@@ -366,6 +368,11 @@ class LSTM(RNNBase):
 
     mode = "LSTM"
 
+    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
+                 dropout=0.0, bidirectional=False, proj_size=0, **options):  # fmt: skip
+        super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout,
+                         bidirectional, proj_size, **options)  # fmt: skip
+
 
 class GRU(RNNBase):
     """Gated recurrent unit over a sequence (equations and the two forms: :class:`GRUCell`).
@@ -385,5 +392,5 @@ class GRU(RNNBase):
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False,
                  dropout=0.0, bidirectional=False, **options):  # fmt: skip
-        super().__init__(input_size, hidden_size, num_layers, bias, batch_first, dropout,
+        super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout,
                          bidirectional, **options)  # fmt: skip

@@ -8,6 +8,21 @@ import contextlib
 from ..backend import xp
 from ..tensor import Tensor, as_array
 
+# torch's RNNBase modes → ember's mode (the subclass's) and nonlinearity
+_MODES = {
+    "LSTM": ("LSTM", "tanh"), "GRU": ("GRU", "tanh"),
+    "RNN_TANH": ("RNN", "tanh"), "RNN_RELU": ("RNN", "relu"),
+}  # fmt: skip
+
+
+def resolve_mode(mode, nonlinearity: str | None) -> tuple[str, str]:
+    """torch's ``RNNBase(mode, ...)``: 'LSTM', 'GRU', 'RNN_TANH' or 'RNN_RELU', anything else
+    a ValueError as torch's; an explicit ``nonlinearity`` (ember's RNN) wins over the mode's."""
+    if mode not in _MODES:
+        raise ValueError(f"Unrecognized RNN mode: {mode}")
+    ember_mode, default = _MODES[mode]
+    return ember_mode, default if nonlinearity is None else nonlinearity
+
 
 @contextlib.contextmanager
 def record_gates(model):

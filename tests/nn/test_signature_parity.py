@@ -10,9 +10,8 @@ torch = pytest.importorskip("torch")
 import ember  # noqa: E402
 from ember import nn  # noqa: E402
 
-# torch builds RNNBase with a `mode` first; ember's subclass is the mode, and RNNCellBase
-# takes its chunk count from the subclass too. Both differ by design (documented there).
-BY_DESIGN = {"RNNBase", "RNNCellBase"}
+# RNNCellBase takes its chunk count from the subclass: it differs by design (documented there)
+BY_DESIGN = {"RNNCellBase"}
 
 
 def _positional(cls) -> list[str]:
