@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 from .. import backend
 from ..backend import xp
+from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor, as_array, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
@@ -379,21 +380,9 @@ class _IncompatibleKeys(tuple):
         return f"_IncompatibleKeys(missing_keys={missing}, unexpected_keys={unexpected})"
 
 
-class _HookHandle:
-    def __init__(self, table: dict, key: int):
-        self.table, self.key = table, key
-
-    def remove(self) -> None:
-        self.table.pop(self.key, None)
-
-
-def _add_hook(module: Module, attr: str, hook) -> _HookHandle:
+def _add_hook(module: Module, attr: str, hook) -> RemovableHandle:
     table = module.__dict__.get(attr)
     if table is None:
         table = {}
         object.__setattr__(module, attr, table)
-    key = id(hook) ^ len(table)
-    while key in table:
-        key += 1
-    table[key] = hook
-    return _HookHandle(table, key)
+    return add_hook(table, hook)

@@ -9,43 +9,14 @@ from collections import OrderedDict
 
 from .. import backend
 from ..backend import xp
+from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor
 from .module_backward_hooks import global_backward_hooks, global_backward_pre_hooks
 
 _EXTRA = "_extra_state"
 
 
-class RemovableHandle:
-    """torch.utils.hooks.RemovableHandle: ``remove()`` takes the hook out of its table; also
-    a context manager that removes it on exit."""
-
-    def __init__(self, table: dict, key) -> None:
-        self.table, self.id = table, key
-
-    def remove(self) -> None:
-        self.table.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
-
-_next_id = iter(range(1, 1 << 62))
-
-
-def _add(table: dict, hook, prepend: bool = False) -> RemovableHandle:
-    """Put ``hook`` in ``table`` (last, or first with ``prepend``, as torch orders them)."""
-    key = next(_next_id)
-    if prepend:
-        rest = list(table.items())
-        table.clear()
-        table[key] = hook
-        table.update(rest)
-    else:
-        table[key] = hook
-    return RemovableHandle(table, key)
+_add = add_hook  # every module hook table: an ordered dict of id → hook
 
 
 def _table(module, attr: str) -> dict:

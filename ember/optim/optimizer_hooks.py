@@ -12,27 +12,7 @@ import functools
 from collections import OrderedDict
 from itertools import chain
 
-
-class RemovableHandle:
-    """torch.utils.hooks.RemovableHandle: ``remove()`` takes the hook out of the dict it was
-    registered in; also a context manager that removes it on exit. ``id`` is the hook's key."""
-
-    next_id: int = 0
-
-    def __init__(self, hooks_dict: dict) -> None:
-        self.hooks_dict_ref = hooks_dict
-        self.id = RemovableHandle.next_id
-        RemovableHandle.next_id += 1
-
-    def remove(self) -> None:
-        self.hooks_dict_ref.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
-
+from ..hooks import RemovableHandle, add_hook
 
 #: torch.optim.optimizer's global hooks: run for every optimizer's step
 _global_optimizer_pre_hooks: OrderedDict = OrderedDict()
@@ -40,11 +20,7 @@ _global_optimizer_post_hooks: OrderedDict = OrderedDict()
 
 
 def _register(table: OrderedDict, hook, prepend: bool = False) -> RemovableHandle:
-    handle = RemovableHandle(table)
-    table[handle.id] = hook
-    if prepend:
-        table.move_to_end(handle.id, last=False)
-    return handle
+    return add_hook(table, hook, prepend)
 
 
 def register_optimizer_step_pre_hook(hook) -> RemovableHandle:

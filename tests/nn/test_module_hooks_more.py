@@ -345,3 +345,19 @@ def test_to_empty_type_bfloat16_compile():
     before = lin.weight.detach().numpy().copy()
     assert lin.compile(mode="reduce-overhead") is None
     np.testing.assert_array_equal(lin.weight.detach().numpy(), before)
+
+
+def test_one_handle_class_for_module_and_optimizer_hooks():
+    from ember.utils.hooks import RemovableHandle
+
+    m = nn.Linear(2, 2)
+    opt = ember.optim.SGD(m.parameters(), lr=0.1)
+    handles = [
+        m.register_forward_hook(lambda *a: None),
+        opt.register_step_pre_hook(lambda *a: None),
+    ]
+    assert all(isinstance(h, RemovableHandle) for h in handles)
+    assert handles[0].id != handles[1].id
+    with m.register_forward_pre_hook(lambda *a: None):
+        assert len(m._forward_pre_hooks) == 1
+    assert len(m._forward_pre_hooks) == 0
