@@ -93,7 +93,10 @@ def test_conv_net_matches_torch():
     out.backward()
     rout.backward()
     assert we.grad.dtype == ember.float32
-    np.testing.assert_allclose(we.grad.numpy(), te.grad.numpy(), rtol=2e-2, atol=0.5)
+    # float16 products (ε = 9.8e-4) summed over 2·9·9 positions: both sit within 5e-4 of the
+    # largest gradient (~300) from the float64 answer, so they agree to 1e-3 of it
+    g = te.grad.numpy()
+    np.testing.assert_allclose(we.grad.numpy(), g, rtol=2e-2, atol=1e-3 * np.abs(g).max())
 
 
 def test_attention_matches_torch():
