@@ -32,6 +32,10 @@ sequence = itertools.count()
 #: into every leaf before the sweep and accumulates each as soon as its count runs out.
 post_accumulate_hooks: dict[int, list] = {}
 
+#: The backward sweeps running now, innermost last, each as the list of its root Functions:
+#: register_multi_grad_hook (autograd_graph.py) asks which tensors the current one reaches.
+tasks: list = []
+
 FREED_GRAPH_MESSAGE = (
     "Trying to backward through the graph a second time (or to use saved values after"
     " they were freed); call backward(retain_graph=True) the first time if you need to"
@@ -115,11 +119,27 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
     ``retain_graph``, each Function's saved arrays are dropped once it has run.
     """
     root_fn = root._ctx
-    if root_fn is None:
-        root._accumulate_grad(g)
-        return
+    tasks.append([root_fn])
+    try:
+        if root_fn is None:
+            root._accumulate_grad(g)
+        else:
+            _sweep(root_fn, root._idx, g, retain_graph)
+    finally:
+        tasks.pop()
+
+
+def unpack_saved(d: dict, packed: dict) -> None:
+    """Put back, in a Function's __dict__ d, the arrays that saved_tensors_hooks packed
+    (autograd_graph.py), through their unpack hooks: just before the op's backward."""
+    for name, marker in packed.items():
+        d[name] = marker.unpack()
+
+
+def _sweep(root_fn, idx: int, g, retain_graph: bool) -> None:
+    """run_backward's sweep, from output idx of root_fn."""
     grads, heap = {}, []  # heap of (-seq, fn): seq is unique, so Functions are never compared
-    push_grad(grads, heap, root_fn, root._idx, g)
+    push_grad(grads, heap, root_fn, idx, g)
     # a leaf's contributions are summed here and accumulated once, after the sweep (torch's
     # AccumulateGrad): its hooks then see its whole gradient, not one consumer's share; while
     # post-accumulate hooks exist, each leaf as soon as its last edge has run (awaited_edges)
@@ -133,6 +153,9 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
         d = fn.__dict__
         if d.get("hooks") or d.get("retained"):  # the helper runs only for hooked nodes
             _output_hooks(d, gys)
+        packed = d.get("packed")
+        if packed:  # saved_tensors_hooks packed what forward saved: unpack it now
+            unpack_saved(d, packed)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
         if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
@@ -143,6 +166,8 @@ def run_backward(root, g, retain_graph: bool = False) -> None:
                 in_grads = complex_backward(fn, gys)
             else:
                 in_grads = fn.backward(g0)
+        if packed and retain_graph:  # the markers again: the next backward unpacks anew
+            d.update(packed)
         if observers:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)

@@ -135,3 +135,10 @@ autograd.backward = backward
 autograd.Variable = Variable
 autograd.is_multithreading_enabled = is_multithreading_enabled
 autograd.set_multithreading_enabled = set_multithreading_enabled
+
+# torch.autograd.graph: saved_tensors_hooks, save_on_cpu, disable_saved_tensors_hooks,
+# register_multi_grad_hook (autograd_graph.py), also importable as ember.autograd.graph
+from . import autograd_graph  # noqa: E402
+
+autograd.graph = autograd_graph
+sys.modules["ember.autograd.graph"] = autograd_graph

@@ -20,7 +20,15 @@ from __future__ import annotations
 
 from heapq import heappop
 
-from .autograd import FREED_GRAPH_MESSAGE, _output_hooks, add_leaf_grad, free, push_grad
+from .autograd import (
+    FREED_GRAPH_MESSAGE,
+    _output_hooks,
+    add_leaf_grad,
+    free,
+    push_grad,
+    tasks,
+    unpack_saved,
+)
 from .function import backward_started, observers
 from .ops.complex import any_complex, complex_backward
 
@@ -31,7 +39,18 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
-def grad(
+def grad(outputs, inputs, *args, **kwargs) -> tuple:
+    """torch.autograd.grad: see ``_grad``; this registers the sweep as the running backward
+    (register_multi_grad_hook asks which tensors it reaches)."""
+    outs = _as_tuple(outputs)
+    tasks.append([getattr(o, "_ctx", None) for o in outs])
+    try:
+        return _grad(outputs, inputs, *args, **kwargs)
+    finally:
+        tasks.pop()
+
+
+def _grad(
     outputs,
     inputs,
     grad_outputs=None,
@@ -172,7 +191,11 @@ def grad(
             continue
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
-        _output_hooks(fn.__dict__, gys)
+        d = fn.__dict__
+        _output_hooks(d, gys)
+        packed = d.get("packed")
+        if packed:  # saved_tensors_hooks packed what forward saved: unpack it now
+            unpack_saved(d, packed)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
         if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
@@ -183,6 +206,8 @@ def grad(
                 in_grads = complex_backward(fn, gys)
             else:
                 in_grads = fn.backward(g0)
+        if packed and retain_graph:  # the markers again: the next backward unpacks anew
+            d.update(packed)
         if observers:
             for obs in observers:
                 obs.on_backward(fn, gys, in_grads)

@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from heapq import heappop, heappush
 
-from .autograd import FREED_GRAPH_MESSAGE
+from .autograd import FREED_GRAPH_MESSAGE, unpack_saved
 from .backend import xp
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
@@ -341,7 +341,13 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
                 + ", ".join(sorted({c.__name__ for c in RULES}))
                 + "); compose it from those ops, or ask for first derivatives only"
             )
-        for p, gi in zip(fn.parents, derivative(fn, gys[0] if fn.n_outputs == 1 else gys)):
+        packed = fn.__dict__.get("packed")
+        if packed:  # saved_tensors_hooks packed what forward saved: unpack it for the rule
+            unpack_saved(fn.__dict__, packed)
+        in_grads = derivative(fn, gys[0] if fn.n_outputs == 1 else gys)
+        if packed:  # this sweep keeps the graph: the markers again
+            fn.__dict__.update(packed)
+        for p, gi in zip(fn.parents, in_grads):
             if p is None or gi is None:
                 continue
             if p._ctx is None:

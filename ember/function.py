@@ -35,6 +35,12 @@ observers: list = []
 captures: list = []
 
 
+#: Open saved_tensors_hooks blocks, innermost last: (pack_hook, unpack_hook) pairs
+#: (autograd_graph.py). While one is open, apply packs what each recorded op saved. Empty in
+#: normal use: one truth test per recorded op.
+saved_hooks: list = []
+
+
 def forward_started(cls, inputs=(), constants=None) -> None:
     """Tell the observers that have an ``on_forward_start`` that ``cls`` is about to run on
     ``inputs`` (Tensors, arrays or None) with keyword ``constants`` (stride, axis, ...).

@@ -51,6 +51,7 @@ from .function import (
     forward_started,
     observers,
     python_value_taken,
+    saved_hooks,
 )
 from .ops import shape as S
 from .size import Size
@@ -126,6 +127,8 @@ def apply(cls: type[Function], *inputs, **constants):
         fn.freed = False
         fn.seq = next(sequence)
         ctx = fn
+        if saved_hooks:  # saved_tensors_hooks: what forward saved goes through pack_hook
+            pack_saved(fn, inputs)
     else:
         ctx = None
     if observers:  # a NumPy scalar (a full reduction) made an array now, so that the observers
@@ -393,3 +396,6 @@ for _mixin_module in (
     _mixin_module.apply = apply
     _mixin_module.as_array = as_array
 tensor_autograd._wrap = _wrap
+
+
+from .autograd_graph import pack_saved  # noqa: E402 - for apply; it needs Tensor
