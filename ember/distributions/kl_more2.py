@@ -19,7 +19,7 @@ from .continuous_bernoulli import ContinuousBernoulli
 from .extreme import Gumbel, Pareto
 from .gamma_beta import Beta, Gamma
 from .kl import _inf_where, register_kl
-from .kl_more import _infinite_like
+from .kl_more import kl_infinity
 
 __all__: list[str] = []
 
@@ -74,28 +74,13 @@ def _kl_cb_uniform(p, q) -> Tensor:
     return _inf_where(result, xp.broadcast_to(outside, result.shape))
 
 
-@register_kl(ContinuousBernoulli, Pareto)
-def _kl_cb_infinity(p, q) -> Tensor:
-    return _infinite_like(p.probs)
-
-
-@register_kl(Exponential, ContinuousBernoulli)
-def _kl_exponential_cb(p, q) -> Tensor:
-    return _infinite_like(p.rate)
-
-
-@register_kl(Gamma, ContinuousBernoulli)
-def _kl_gamma_cb(p, q) -> Tensor:
-    return _infinite_like(p.concentration)
-
-
-@register_kl(Gumbel, ContinuousBernoulli)
-@register_kl(Laplace, ContinuousBernoulli)
-@register_kl(Normal, ContinuousBernoulli)
-def _kl_loc_cb(p, q) -> Tensor:
-    return _infinite_like(p.loc)
-
-
-@register_kl(Pareto, ContinuousBernoulli)
-def _kl_pareto_cb(p, q) -> Tensor:
-    return _infinite_like(p.scale)
+for _pair in (
+    (ContinuousBernoulli, Pareto),  # p on [0, 1], q on [scale, ∞) …
+    (Exponential, ContinuousBernoulli),  # … and the reverse: unbounded p, q on [0, 1]
+    (Gamma, ContinuousBernoulli),
+    (Gumbel, ContinuousBernoulli),
+    (Laplace, ContinuousBernoulli),
+    (Normal, ContinuousBernoulli),
+    (Pareto, ContinuousBernoulli),
+):
+    register_kl(*_pair)(kl_infinity)
