@@ -32,6 +32,25 @@ def _cholesky(m: Tensor, name: str) -> Tensor:
         ) from None
 
 
+def one_matrix(covariance_matrix, precision_matrix, scale_tril) -> tuple:
+    """(name, matrix) of the one matrix parameter given, as MultivariateNormal and Wishart
+    take it: exactly one of the three (torch's rule)."""
+    given = [
+        (name, m)
+        for name, m in (
+            ("covariance_matrix", covariance_matrix),
+            ("precision_matrix", precision_matrix),
+            ("scale_tril", scale_tril),
+        )
+        if m is not None
+    ]
+    if len(given) != 1:
+        raise ValueError(
+            "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
+        )
+    return given[0]
+
+
 class MultivariateNormal(Distribution):
     """The multivariate normal distribution N(μ, Σ) on ℝ^d, ``loc`` μ (…, d) and exactly one
     of ``covariance_matrix`` Σ, ``precision_matrix`` Σ⁻¹ or ``scale_tril`` L (Σ = L·Lᵀ, L
@@ -67,21 +86,7 @@ class MultivariateNormal(Distribution):
         loc = as_float_tensor(loc)
         if loc.ndim < 1:
             raise ValueError("loc must be at least one-dimensional.")
-        given = [
-            (name, m)
-            for name, m in (
-                ("covariance_matrix", covariance_matrix),
-                ("precision_matrix", precision_matrix),
-                ("scale_tril", scale_tril),
-            )
-            if m is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be"
-                " specified."
-            )
-        name, m = given[0]
+        name, m = one_matrix(covariance_matrix, precision_matrix, scale_tril)
         m = as_float_tensor(m, loc.dtype if not isinstance(m, Tensor) else None)
         if m.ndim < 2:
             raise ValueError(

@@ -35,6 +35,7 @@ from .continuous_more import Chi2
 from .distribution import _size, as_float_tensor, draw_normal, lazy_property
 from .exp_family import ExponentialFamily
 from .lkj import mvlgamma
+from .multivariate import one_matrix
 
 __all__ = ["Wishart"]
 
@@ -86,21 +87,7 @@ class Wishart(ExponentialFamily):
         scale_tril=None,
         validate_args=None,
     ):
-        given = [
-            (name, m)
-            for name, m in (
-                ("covariance_matrix", covariance_matrix),
-                ("precision_matrix", precision_matrix),
-                ("scale_tril", scale_tril),
-            )
-            if m is not None
-        ]
-        if len(given) != 1:
-            raise ValueError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be"
-                " specified."
-            )
-        name, m = given[0]
+        name, m = one_matrix(covariance_matrix, precision_matrix, scale_tril)
         m = as_float_tensor(m)
         if m.ndim < 2:
             raise ValueError(
