@@ -17,7 +17,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import lgamma, softplus
-from .discrete import Categorical, _ProbsOrLogits
+from .discrete import Categorical, _ProbsOrLogits, _ViaCategorical
 from .discrete_more import Binomial, Poisson
 from .distribution import (
     Distribution,
@@ -28,7 +28,7 @@ from .gamma_beta import Gamma
 __all__ = ["Multinomial", "NegativeBinomial"]
 
 
-class Multinomial(Distribution):
+class Multinomial(_ViaCategorical):
     """The counts of ``total_count`` n draws from a categorical over the last dim of
     ``probs`` or ``logits`` (exactly one; normalised as Categorical's): batch_shape =
     param.shape[:-1], event_shape = (K,). ``log_prob`` reads n from the value (so n may be
@@ -60,18 +60,6 @@ class Multinomial(Distribution):
     @constraints.dependent_property(is_discrete=True, event_dim=1)
     def support(self):
         return constraints.multinomial(self.total_count)
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._categorical.param_shape
 
     @property
     def mean(self) -> Tensor:

@@ -220,7 +220,24 @@ class Categorical(Distribution):
         return values.expand((self._num_events,) + self._batch_shape) if expand else values
 
 
-class OneHotCategorical(Distribution):
+class _ViaCategorical(Distribution):
+    """A distribution over K categories built on ``self._categorical`` (a Categorical): its
+    ``probs``, ``logits`` and ``param_shape`` are the Categorical's."""
+
+    @property
+    def probs(self) -> Tensor:
+        return self._categorical.probs
+
+    @property
+    def logits(self) -> Tensor:
+        return self._categorical.logits
+
+    @property
+    def param_shape(self) -> tuple:
+        return self._categorical.param_shape
+
+
+class OneHotCategorical(_ViaCategorical):
     """The categorical distribution with its draws one-hot encoded: a draw is a vector e_k
     (event shape (K,)) with P(e_k) = p_k.
 
@@ -236,18 +253,6 @@ class OneHotCategorical(Distribution):
         batch_shape = self._categorical.batch_shape
         event_shape = self._categorical.param_shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._categorical.param_shape
 
     def expand(self, batch_shape, _instance=None):
         new = type(self).__new__(type(self))

@@ -21,9 +21,8 @@ import math
 from ..tensor import Tensor
 from . import constraints
 from ._special import softplus
-from .discrete import Categorical, _ProbsOrLogits
+from .discrete import Categorical, _ProbsOrLogits, _ViaCategorical
 from .distribution import (
-    Distribution,
     as_float_tensor,
     broadcast_all,
     clamp_probs,
@@ -85,7 +84,7 @@ class RelaxedBernoulli(TransformedDistribution):
     probs = property(lambda self: self.base_dist.probs)
 
 
-class ExpRelaxedCategorical(Distribution):
+class ExpRelaxedCategorical(_ViaCategorical):
     """The log of a RelaxedOneHotCategorical draw: ``temperature`` τ and ``probs`` or
     ``logits`` over the last dim (exactly one; normalised as Categorical's). Event shape
     (K,); values are real vectors whose exponentials sum to 1 (module docstring)."""
@@ -107,18 +106,6 @@ class ExpRelaxedCategorical(Distribution):
         new._categorical = self._categorical.expand(batch_shape)
         new._batch_shape = tuple(batch_shape)
         return new
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._categorical.param_shape
-
-    @property
-    def logits(self) -> Tensor:
-        return self._categorical.logits
-
-    @property
-    def probs(self) -> Tensor:
-        return self._categorical.probs
 
     def rsample(self, sample_shape=()) -> Tensor:
         shape = self._extended_shape(sample_shape)
