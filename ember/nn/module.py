@@ -69,7 +69,8 @@ class Module(ModuleHooks):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
     def __call__(self, *args, **kwargs):
-        if self._backward_hooks or self._backward_pre_hooks or _bw.any_global():
+        if (self._backward_hooks or self._backward_pre_hooks or _bw.global_backward_hooks
+                or _bw.global_backward_pre_hooks):  # fmt: skip
             return _bw.call_with_backward_hooks(self, args, kwargs)
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):

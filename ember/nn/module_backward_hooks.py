@@ -36,10 +36,6 @@ global_backward_hooks: dict = {}
 global_backward_pre_hooks: dict = {}
 
 
-def any_global() -> bool:
-    return bool(global_backward_hooks or global_backward_pre_hooks)
-
-
 class _BackwardHookFunction(Function):
     """Identity on the tensors passed through; its backward hands the gradients to
     ``on_grad`` (torch's BackwardHookFunction with the hook of its grad_fn)."""

@@ -13,6 +13,7 @@ from collections import OrderedDict
 from itertools import chain
 
 from ..hooks import RemovableHandle, add_hook
+from ..profiler import record_function
 
 #: torch.optim.optimizer's global hooks: run for every optimizer's step
 _global_optimizer_pre_hooks: OrderedDict = OrderedDict()
@@ -54,8 +55,6 @@ class OptimizerHooks:
 
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            from ..profiler import record_function
-
             self = args[0]
             with record_function(f"Optimizer.step#{type(self).__name__}.step"):
                 for pre_hook in chain(
