@@ -91,3 +91,25 @@ def compare(torch, make_e, make_t, params: dict, fn, value=None, grad=True, seed
             te.grad.array, tt.grad.numpy(), rtol=1e-8, atol=1e-10, err_msg=f"gradient of {k}"
         )
     return oe, ot
+
+
+def compare_kl(torch, case) -> None:
+    """KL(p ‖ q) and its gradients against torch's for a case (p's class name, q's, p's
+    parameters, q's parameters), the classes taken from ember.distributions and torch's."""
+    pname, qname, pp, qp = case
+    params = {f"p_{k}": v for k, v in pp.items()} | {f"q_{k}": v for k, v in qp.items()}
+
+    def maker(module):
+        def make(**kw):
+            p = getattr(module, pname)(**{k[2:]: v for k, v in kw.items() if k[0] == "p"})
+            q = getattr(module, qname)(**{k[2:]: v for k, v in kw.items() if k[0] == "q"})
+            return p, q
+
+        return make
+
+    def kl(pq, v):
+        if isinstance(pq[0], ember.distributions.Distribution):
+            return ember.distributions.kl_divergence(*pq)
+        return torch.distributions.kl_divergence(*pq)
+
+    compare(torch, maker(ember.distributions), maker(torch.distributions), params, kl)

@@ -11,7 +11,7 @@ import ember
 import ember.distributions as D
 from ember.distributions import kl_divergence
 from ember.distributions.distribution import draw_normal, draw_uniform
-from tests.distributions.dist_reference import assert_close, compare, randn, uniform
+from tests.distributions.dist_reference import assert_close, compare, compare_kl, randn, uniform
 
 DF = np.array([0.7, 1.0, 1.5, 2.0, 3.5, 12.0])  # mean nan / var nan, inf, inf, finite
 INT_VALUES = np.array([[0.0, 1.0, 3.0], [7.0, 0.0, 2.0]])
@@ -390,27 +390,7 @@ KL_CASES = [
 
 @pytest.mark.parametrize("case", KL_CASES, ids=lambda c: f"{c[0]}-{c[1]}")
 def test_kl_against_torch(torch, case):
-    pname, qname, pp, qp = case
-    params = {f"p_{k}": v for k, v in pp.items()} | {f"q_{k}": v for k, v in qp.items()}
-
-    def maker(module):
-        def make(**kw):
-            p = getattr(module, pname)(**{k[2:]: v for k, v in kw.items() if k[0] == "p"})
-            q = getattr(module, qname)(**{k[2:]: v for k, v in kw.items() if k[0] == "q"})
-            return p, q
-
-        return make
-
-    kl_t = torch.distributions.kl_divergence
-    compare(
-        torch,
-        maker(D),
-        maker(torch.distributions),
-        params,
-        lambda pq, v: (
-            kl_divergence if isinstance(pq[0], ember.distributions.Distribution) else kl_t
-        )(*pq),
-    )
+    compare_kl(torch, case)
 
 
 def test_kl_binomial_with_larger_q_count_is_not_implemented():
