@@ -128,7 +128,7 @@ class BackwardHook:
                     )
             self.grad_outputs = None
         per_tensor = [local[i] for i in self.output_index]
-        return [_array(per_tensor[j], gys[k]) for k, j in enumerate(fn.wrapped)]
+        return [_array(per_tensor[j]) for j in fn.wrapped]
 
     def _on_grad_input(self, fn, gys) -> list:
         """Input node: the full hooks, with the gradient w.r.t. the module's inputs."""
@@ -151,12 +151,11 @@ class BackwardHook:
             res = tuple(out)
         self.grad_outputs = None
         per_tensor = [res[i] for i in self.input_index]
-        return [_array(per_tensor[j], gys[k]) for k, j in enumerate(fn.wrapped)]
+        return [_array(per_tensor[j]) for j in fn.wrapped]
 
 
-def _array(g, _given=None):
-    """A hook's gradient (Tensor, array or None) as the engine's array (``_given``: the
-    gradient it replaces, unused)."""
+def _array(g):
+    """A hook's gradient (Tensor, array or None) as the engine's array."""
     return None if g is None else as_array(g)
 
 
