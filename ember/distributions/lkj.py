@@ -18,20 +18,13 @@ import math
 
 from ..backend import errstate, xp
 from ..tensor import Tensor
+from ..torch_special_linalg import mvlgamma  # log Γ_p, torch.mvlgamma
 from . import constraints
 from ._special import lgamma
 from .distribution import Distribution, broadcast_all, draw_normal
 from .gamma_beta import Beta
 
 __all__ = ["LKJCholesky"]
-
-
-def mvlgamma(x: Tensor, p: int) -> Tensor:
-    """log Γ_p(x) = ¼p(p − 1)·log π + Σ_{j=1}^{p} log Γ(x + (1 − j)/2)."""
-    out = lgamma(x)
-    for j in range(2, p + 1):
-        out = out + lgamma(x + (1 - j) / 2)
-    return out + p * (p - 1) / 4 * math.log(math.pi)
 
 
 class LKJCholesky(Distribution):

@@ -29,12 +29,12 @@ import warnings
 from .. import linalg
 from ..backend import xp
 from ..tensor import Tensor
+from ..torch_special_linalg import mvlgamma
 from . import constraints
 from ._special import cholesky, diagonal, digamma, inverse, solve_tril
 from .continuous_more import Chi2
 from .distribution import _size, as_float_tensor, draw_normal, lazy_property
 from .exp_family import ExponentialFamily
-from .lkj import mvlgamma
 from .multivariate import one_matrix
 
 __all__ = ["Wishart"]
