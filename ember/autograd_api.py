@@ -142,3 +142,10 @@ from . import autograd_graph  # noqa: E402
 
 autograd.graph = autograd_graph
 sys.modules["ember.autograd.graph"] = autograd_graph
+
+# torch.autograd.forward_ad: dual tensors (autograd_forward_ad.py), importable as
+# ember.autograd.forward_ad
+from . import autograd_forward_ad  # noqa: E402
+
+autograd.forward_ad = autograd_forward_ad
+sys.modules["ember.autograd.forward_ad"] = autograd_forward_ad

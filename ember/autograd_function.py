@@ -34,10 +34,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+from .autograd_forward_ad import suspended
 from .autograd_higher import rule
 from .backend import xp
 from .function import Function as _ArrayFunction
-from .function import is_grad_enabled, no_grad
+from .function import dual_levels, is_grad_enabled, no_grad
 from .ops.complex import register_own
 from .tensor import Tensor, apply
 from .tensor_inplace import _view_source
@@ -55,17 +56,15 @@ class FunctionCtx:
         self._dirty: tuple = ()
 
     def save_for_backward(self, *tensors) -> None:
-        for i, t in enumerate(tensors):
-            if t is not None and not isinstance(t, Tensor):
-                raise TypeError(
-                    "save_for_backward can only save tensors (or None), but argument"
-                    f" {i} is of type {type(t).__name__}"
-                )
-        self._saved = tensors
+        self._saved = _only_tensors("save_for_backward", tensors)
+
+    def save_for_forward(self, *tensors) -> None:
+        """What ``jvp`` needs (forward-mode AD): ``ctx.saved_tensors`` gives these inside it."""
+        self._saved_fw = _only_tensors("save_for_forward", tensors)
 
     @property
     def saved_tensors(self) -> tuple:
-        return self._saved
+        return self._saved_fw if getattr(self, "_in_jvp", False) else self._saved
 
     def mark_non_differentiable(self, *outputs) -> None:
         """These outputs get no gradient and do not require grad (indices, masks …)."""
@@ -80,6 +79,16 @@ class FunctionCtx:
         """These inputs were changed in place by forward (which must return them): each
         becomes its output, the new version of itself in the graph, as torch's."""
         self._dirty = tensors
+
+
+def _only_tensors(api: str, tensors: tuple) -> tuple:
+    for i, t in enumerate(tensors):
+        if t is not None and not isinstance(t, Tensor):
+            raise TypeError(
+                f"{api} can only save tensors (or None), but argument {i} is of type"
+                f" {type(t).__name__}"
+            )
+    return tensors
 
 
 def once_differentiable(backward):
@@ -113,6 +122,15 @@ class Function:
 
     vjp = backward
 
+    @staticmethod
+    def jvp(ctx: FunctionCtx, *grad_inputs: Any) -> Any:
+        """Forward-mode AD (autograd_forward_ad.py): the outputs' tangents from the inputs'
+        (zeros for tensor inputs without one, None for other arguments)."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with"
+            " forward mode AD."
+        )
+
     def __init__(self, *args, **kwargs) -> None:
         raise RuntimeError(
             f"{type(self).__name__}: custom Functions are not instantiated; call"
@@ -121,7 +139,12 @@ class Function:
 
     @classmethod
     def apply(cls, *args: Any, **kwargs: Any) -> Any:
-        ctx = FunctionCtx()
+        if dual_levels and dual_levels[-1].has_dual(args):  # forward AD: the user's jvp
+            return _apply_with_jvp(cls, args, kwargs)
+        return cls._apply(FunctionCtx(), args, kwargs)
+
+    @classmethod
+    def _apply(cls, ctx: FunctionCtx, args: tuple, kwargs: dict) -> Any:
         grad_on = is_grad_enabled()
         ctx.needs_input_grad = tuple(
             grad_on and isinstance(a, Tensor) and a.requires_grad for a in args
@@ -160,6 +183,41 @@ class Function:
         ctx._saved = tuple(by_id.get(id(t), t) for t in ctx._saved)
         result = tuple(by_id.get(id(o), o) if isinstance(o, Tensor) else o for o in outs)
         return result[0] if single else result
+
+
+def _apply_with_jvp(cls, args: tuple, kwargs: dict):
+    """apply with dual inputs: forward and backward's node as usual (with no tangents inside),
+    then the outputs' tangents from ``cls.jvp(ctx, *input tangents)``, as torch does."""
+    level, ctx = dual_levels[-1], FunctionCtx()
+    with suspended():
+        out = cls._apply(ctx, args, kwargs)
+        tangents = [
+            None if not isinstance(a, Tensor)
+            else a._fw if getattr(a, "_fw", None) is not None
+            else Tensor(xp.zeros_like(a.array))
+            for a in args
+        ]  # fmt: skip
+        ctx._in_jvp = True
+        try:
+            tg = cls.jvp(ctx, *tangents)
+        finally:
+            ctx._in_jvp = False
+    outs = out if isinstance(out, tuple) else (out,)
+    tgs = tg if isinstance(tg, tuple) else (tg,)
+    if len(tgs) != len(outs):
+        raise RuntimeError(
+            f"{cls.__name__}.jvp returned {len(tgs)} tangents, but forward gave {len(outs)}"
+            " outputs: jvp must return one tangent (or None) per output"
+        )
+    for o, t in zip(outs, tgs):
+        if isinstance(o, Tensor) and t is not None:
+            if tuple(t.shape) != tuple(o.shape):
+                raise RuntimeError(
+                    f"{cls.__name__}.jvp returned a tangent of shape {list(t.shape)} for an"
+                    f" output of shape {list(o.shape)}"
+                )
+            level.set_tangent(o, t)
+    return out
 
 
 def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:

@@ -40,6 +40,11 @@ captures: list = []
 #: normal use: one truth test per recorded op.
 saved_hooks: list = []
 
+#: The live forward-AD level (autograd_forward_ad.py), at most one as in torch: while it is
+#: there, apply gives every op with a dual input a tangent. Empty in normal use: one truth test
+#: per op.
+dual_levels: list = []
+
 
 def forward_started(cls, inputs=(), constants=None) -> None:
     """Tell the observers that have an ``on_forward_start`` that ``cls`` is about to run on

@@ -11,9 +11,10 @@ i being (f(x + ε·e_i) − f(x − ε·e_i)) / 2ε, and passes where |a − n| 
   retained graph and must agree with itself within ``nondet_tol`` (torch's reentrancy
   check), and zero grad_outputs must give zero gradients (torch's "backward not multiplied
   by grad_output");
-- forward mode (``check_forward_ad``): J·e_i for every input element i, each an
-  ``ember.autograd.functional.jvp`` — ember has no forward-mode AD, so J·v comes from
-  differentiating the backward again (the double-vjp trick) — against J_num's columns;
+- forward mode (``check_forward_ad``): J·e_i for every input element i, each by one pass of
+  forward-mode AD (``ember.autograd.forward_ad``, a custom Function's own ``jvp``), against
+  J_num's columns; ``check_batched_forward_grad`` adds J·v for three random v with every input
+  dual at once (torch vmaps these; ember's vmap would loop over them anyway);
 - batched gradients (``check_batched_grad``): as torch, ``vmap`` of the backward over a stack
   of several random grad_outputs v_b per output, through the same graph; ember's vmap loops
   over the v_b, so this is one backward per v_b, and each v_bᵀJ is compared with v_bᵀJ_num.
@@ -38,14 +39,6 @@ from .gradcheck_jacobian import (  # noqa: F401 - GradcheckError: public as embe
     _unravel,
 )
 from .tensor import Tensor
-
-_NO_BATCHED_FORWARD = (
-    "gradcheck(check_batched_forward_grad=True) needs vmap over forward-mode AD, and ember has"
-    " no forward mode: its J·v is the double-vjp of the backward, linear in v by construction,"
-    " so there is no batched forward computation to check. Use check_forward_ad=True (every"
-    " column J·e_i against finite differences) and check_batched_grad=True (several"
-    " grad_outputs through one graph) instead."
-)
 
 
 def gradcheck(
@@ -81,11 +74,9 @@ def gradcheck(
     torch's options: ``check_backward_ad``, ``check_forward_ad``, ``check_batched_grad``,
     ``nondet_tol`` and ``check_grad_dtypes`` (each gradient has its input's dtype, each J·v
     its output's) do what the module docstring says, with torch's argument checks.
-    ``check_forward_ad`` needs recorded second derivatives of every op ``fn`` uses (the
-    error names a missing one), a custom Function's backward that stays differentiable (not
-    ``once_differentiable``), and it refuses custom Functions that define ``jvp``: ember would
-    never call it. ``check_batched_forward_grad=True`` raises NotImplementedError (no forward
-    mode to vmap over). Accepted and not checked: ``check_undefined_grad`` (ember has no undefined
+    ``check_forward_ad`` needs a recorded derivative of every op ``fn`` uses (the error names
+    a missing one) and a ``jvp`` in every custom Function, as torch's forward mode does.
+    Accepted and not checked: ``check_undefined_grad`` (ember has no undefined
     gradients: a missing one is zeros, or None for a custom Function that asked for it),
     and ``masked`` (no sparse tensors). ``fast_mode=False`` (the default, as torch) compares
     the whole Jacobian: row e of ∂out/∂input from a backward of the one-hot grad_output e,
@@ -104,8 +95,6 @@ def gradcheck(
         raise AssertionError(
             "Setting check_batched_forward_grad=True requires check_forward_ad to be True"
         )
-    if check_batched_forward_grad:
-        raise NotImplementedError(_NO_BATCHED_FORWARD)
     fn, inputs = _realified(fn, inputs)
     inputs, wrt, outs, out_idx = _evaluate(fn, inputs, "gradcheck")
     try:
@@ -121,7 +110,8 @@ def gradcheck(
             if jac is None:
                 jac = _numerical_jacobian(fn, inputs, wrt, out_idx, eps)
             if check_forward_ad:
-                _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_grad_dtypes)
+                _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_grad_dtypes,
+                               check_batched_forward_grad, seed)  # fmt: skip
             if check_batched_grad:
                 _check_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed)
     except GradcheckError:
@@ -323,9 +313,9 @@ def gradgradcheck(
     checks g, w.r.t. every input that requires grad and every u (∂g/∂x holds the second
     derivatives; ∂g/∂u = Jᵀ the first), in float64, passing on the options as torch does:
     ``check_rev_over_rev`` is gradcheck's reverse check of g, ``check_fwd_over_rev`` its
-    forward check (J_g·v by the double-vjp trick over g's graph, so third derivatives must be
-    recorded), ``check_batched_grad`` its batched check. Returns True, or raises
-    :class:`GradcheckError` (False with ``raise_exception=False``).
+    forward check (J_g·v by forward-mode AD through g's recorded backward, so every op of that
+    backward needs a recorded derivative), ``check_batched_grad`` its batched check. Returns
+    True, or raises :class:`GradcheckError` (False with ``raise_exception=False``).
 
     Grad outputs stay contiguous whatever ``gen_non_contig_grad_outputs`` says (the finite
     differences write through a flat view of each array).

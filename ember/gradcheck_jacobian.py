@@ -185,41 +185,49 @@ def _difference(k, inputs, outs, out_idx, analytic, numeric) -> JacobianDifferen
 
 
 # ------------------------------------------------------------ forward mode: J·e_i
-def _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_dtypes) -> None:
-    from .autograd_functional import jvp
+_FORWARD_NOTE = (
+    "gradcheck(check_forward_ad=True) runs ember's forward-mode AD: every op needs a recorded"
+    " derivative (autograd_higher.py) and a custom Function its jvp"
+)
 
-    diff = tuple(inputs[k] for k in wrt)
 
-    def f(*xs):
-        """fn of the inputs that require grad, giving the outputs that do."""
+def _tangents_out(fn, inputs, out_idx, tangents: dict) -> dict:
+    """The outputs' tangents (arrays, zeros where none) with input k dual with tangents[k]."""
+    from . import autograd_forward_ad as fwAD
+
+    with fwAD.dual_level():
         full = list(inputs)
-        for k, x in zip(wrt, xs):
-            full[k] = x
-        outs = _as_tuple(fn(*full))
-        return tuple(outs[j] for j in out_idx)
+        for k, v in tangents.items():
+            full[k] = fwAD.make_dual(inputs[k], Tensor(v))
+        try:
+            outs = _as_tuple(fn(*full))
+        except (RuntimeError, NotImplementedError) as e:
+            e.add_note(_FORWARD_NOTE)
+            raise
+        got = {}
+        for j in out_idx:
+            tangent = fwAD.unpack_dual(outs[j]).tangent
+            a = outs[j].array
+            got[j] = xp.zeros(a.shape, a.dtype) if tangent is None else tangent.array.copy()
+    return got
 
+
+def _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_dtypes, batched=False,
+                   seed=0) -> None:  # fmt: skip
+    """J·e_i for every element i of every input by forward-mode AD (autograd_forward_ad.py),
+    against J_num's columns; with ``batched`` also J·v for a few random v (torch vmaps its
+    forward mode over them; ember's vmap loops, so these are separate forward passes)."""
     with enable_grad():
         outs = _as_tuple(fn(*inputs))
-    _refuse_custom_jvp(outs)
-    for pos, k in enumerate(wrt):
+    for k in wrt:
         x = inputs[k]
         # every column J·e_i first, then the comparison, so a failure can say how far off
         # the whole of ∂out/∂x is, not only its first wrong entry
         cols = {j: xp.zeros((outs[j].numel(), x.numel())) for j in out_idx}
         for i in range(x.numel()):
-            v = [xp.zeros(t.shape, dtype=t.dtype) for t in diff]
-            v[pos].reshape(-1)[i] = 1.0
-            try:
-                _, jv = jvp(f, diff, tuple(Tensor(a) for a in v))
-            except (RuntimeError, NotImplementedError) as e:
-                e.add_note(
-                    "gradcheck(check_forward_ad=True): ember has no forward-mode AD; J·v is the"
-                    " derivative of the backward (double vjp), so every op needs a recorded"
-                    " second derivative and custom backwards must stay differentiable"
-                )
-                raise
-            for out_pos, j in enumerate(out_idx):
-                a = jv[out_pos].array
+            v = xp.zeros(x.shape, dtype=x.dtype)
+            v.reshape(-1)[i] = 1.0
+            for j, a in _tangents_out(fn, inputs, out_idx, {k: v}).items():
                 if check_dtypes and a.dtype != outs[j].dtype:
                     raise GradcheckError(
                         f"Forward AD gradient has dtype mismatch: output {j} is {outs[j].dtype},"
@@ -238,29 +246,26 @@ def _check_forward(fn, inputs, wrt, out_idx, jac, atol, rtol, check_dtypes) -> N
                         f" {float(cols[j][bad, i])!r}, numerical {float(jac[j, k][bad, i])!r}"
                         + _largest_note(cols[j], jac[j, k], what, outs[j].shape, x.shape)
                     )
+    if batched:
+        _check_forward_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed)
 
 
-def _refuse_custom_jvp(outs) -> None:
-    """A custom Function's own ``jvp`` is never called (ember has no forward mode): passing
-    the check would say nothing about it, so it is refused."""
-    from .autograd_function import _CustomNode
-
-    seen, stack = set(), [o._ctx for o in outs if isinstance(o, Tensor) and o._ctx is not None]
-    while stack:
-        node = stack.pop()
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        if isinstance(node, _CustomNode) and getattr(node.cls, "jvp", None) is not None:
-            raise NotImplementedError(
-                f"gradcheck(check_forward_ad=True): the custom Function {node.cls.__name__}"
-                " defines jvp, which ember never calls (it has no forward-mode AD; J·v comes"
-                " from the backward by the double-vjp trick), so the check could not test it."
-                " Check that jvp against finite differences yourself, and use"
-                " check_forward_ad=False here."
-            )
-        parents = getattr(node, "parents", None) or ()
-        stack.extend(p._ctx for p in parents if p is not None and p._ctx is not None)
+def _check_forward_batched(fn, inputs, wrt, out_idx, jac, atol, rtol, seed) -> None:
+    """J·v with every input dual at once, for three random tangents v, against J_num·v."""
+    rng = xp.random.default_rng(seed + 3)
+    for b in range(3):
+        vs = {k: rng.standard_normal(inputs[k].shape).astype(inputs[k].dtype) for k in wrt}
+        got = _tangents_out(fn, inputs, out_idx, vs)
+        for j in out_idx:
+            want = sum(jac[j, k] @ vs[k].reshape(-1) for k in wrt)
+            bad = _first_mismatch(got[j].reshape(-1), want, atol, rtol)
+            if bad is not None:
+                raise GradcheckError(
+                    "gradcheck failed for the batched forward-mode derivative"
+                    f" (check_batched_forward_grad): J·v of output {j} for random tangent {b}"
+                    f" at index {_unravel(bad, got[j].shape)}: analytic"
+                    f" {float(got[j].reshape(-1)[bad])!r}, numerical {float(want[bad])!r}"
+                )
 
 
 # ------------------------------------------------------------ batched: vmap over v_b

@@ -21,6 +21,7 @@ from . import (
     backend,
     tensor_aliases,
     tensor_autograd,
+    tensor_convert,
     tensor_index,
     tensor_index_more,
     tensor_index_shape,
@@ -48,9 +49,9 @@ from .function import (
     _grad_state,
     broadcast_error,
     captures,
+    dual_levels,
     forward_started,
     observers,
-    python_value_taken,
     saved_hooks,
 )
 from .ops import shape as S
@@ -63,6 +64,7 @@ from .tensor_autograd import (  # noqa: F401 - the rest: autograd_grad, autograd
     check_hook_result,
     fit_grad,
 )
+from .tensor_convert import ConversionTensorMethods
 from .tensor_index import IndexTensorMethods
 from .tensor_index_more import IndexMoreTensorMethods
 from .tensor_index_shape import IndexShapeTensorMethods
@@ -95,6 +97,8 @@ def apply(cls: type[Function], *inputs, **constants):
     """
     if autocast_threads:  # some thread is in an autocast region: cast by the op's policy
         inputs = autocast_inputs(cls, inputs)
+    if dual_levels and dual_levels[-1].has_dual(inputs):  # forward AD: outputs get tangents
+        return dual_levels[-1].propagate(cls, inputs, constants)
     if observers:  # a profiler takes the op's start time here, the ONNX tracer the constants
         forward_started(cls, inputs, constants)
     arrays = []
@@ -190,6 +194,7 @@ class Tensor(
     TorchMathMethods,
     MiscTensorMethods,
     MoreTorchTensorMethods,
+    ConversionTensorMethods,
 ):
     """An n-dimensional array that records the operations applied to it.
 
@@ -213,6 +218,7 @@ class Tensor(
         "_used",
         "_link",  # tensor_views.ViewLink: what a view written through in place views, and how
         "_views",  # weak references to those views of this tensor
+        "_fw",  # the forward-AD tangent at the live level (autograd_forward_ad.py)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -271,72 +277,6 @@ class Tensor(
             return format(self.item(), spec)
         return object.__format__(self, spec)
 
-    # ------------------------------------------------------------ conversion
-    def numpy(self):
-        """The data as a NumPy array (a view for CPU tensors, as in torch; a host copy on the
-        GPU, where torch would ask for ``.cpu()`` first: that is accepted and changes nothing)."""
-        if self.requires_grad:
-            raise RuntimeError(
-                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
-            )
-        return backend.to_numpy(self.array)
-
-    @property
-    def data(self) -> Tensor:
-        """torch's ``.data``: the same memory as a new tensor that is outside the graph. What
-        is done to it is not recorded, so ``m.weight.data.normal_(0, 0.02)``,
-        ``p.data.add_(p.grad, alpha=-lr)`` and ``p.data.clamp_(-c, c)`` change the parameter
-        in place without a gradient, as in torch. ``.array`` is the array itself."""
-        t = Tensor.__new__(Tensor)
-        t.array, t._grad, t.requires_grad = self.array, None, False
-        t._ctx, t._idx, t._retain = None, 0, False
-        return t
-
-    @data.setter
-    def data(self, value) -> None:
-        """``t.data = other``: t now holds other's memory (shape and dtype may change, as in
-        torch); the graph t belongs to is not touched."""
-        self.array = as_array(value)
-
-    def __array__(self, dtype=None, copy=None):
-        """``numpy.asarray(t)``: the values as a NumPy array, refused for a tensor that
-        requires grad as ``numpy()`` refuses it (use ``t.detach()`` or ``t.data``)."""
-        a = self.numpy()
-        if dtype is not None and a.dtype != dtype:
-            return a.astype(dtype)
-        return a.copy() if copy else a
-
-    # (while an observer watches, the ONNX exporter learns of each value taken out of the graph)
-    def item(self):
-        if self.array.size != 1:
-            raise ValueError(f"item() needs a tensor of one element, got shape {self.array.shape}")
-        if observers:
-            python_value_taken(self.array, "item() (or float(), int())")
-        return self.array.reshape(()).item()
-
-    def tolist(self):
-        if observers:
-            python_value_taken(self.array, "tolist()")
-        return self.array.tolist()
-
-    def __bool__(self):
-        if self.array.size != 1:
-            raise RuntimeError(
-                f"the truth value of a tensor of shape {self.array.shape} is ambiguous"
-            )
-        if observers:
-            python_value_taken(self.array, "bool() (an if or a while on a tensor)")
-        return bool(self.array.reshape(()))
-
-    def __float__(self):
-        return float(self.item())
-
-    def __int__(self):
-        return int(self.item())
-
-    def __index__(self):
-        return int(self.item())
-
     def detach(self) -> Tensor:
         return Tensor(self.array)
 
@@ -360,7 +300,7 @@ class Tensor(
             # complex one with Im = 0 (torch's rules; ops/complex.py)
             return apply(S.Astype, self, dtype=dtype)
         if observers:  # a cast of a mask (x * (x > 0)): the ONNX tracer sees it as a Cast
-            return apply(S.Astype, self.array, dtype=dtype)
+            return apply(S.Astype, self, dtype=dtype)
         return Tensor(self.array.astype(dtype))
 
 
@@ -391,6 +331,7 @@ for _mixin_module in (
     tensor_misc,
     tensor_torch_more,
     tensor_autograd,
+    tensor_convert,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING
 
 from . import tensor_views as V
 from .backend import xp
-from .function import enable_grad, is_grad_enabled
+from .function import dual_levels, enable_grad, is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
@@ -78,6 +78,11 @@ class InplaceTensorMethods:
 
         The value must have self's shape and a dtype that casts to self's ("same_kind").
         """
+        if dual_levels:  # forward AD: self's tangent becomes the new value's
+            return _with_tangent(self, name, compute, self._arith_now)
+        return self._arith_now(name, compute)
+
+    def _arith_now(self, name: str, compute) -> Tensor:
         if not is_grad_enabled():
             self._write(name, compute(self))
             return self
@@ -150,6 +155,11 @@ class InplaceTensorMethods:
         squeeze_ …): the result is a view of the same memory, so self simply holds it. The
         views written through to self, and self's own link to what it views, learn the new
         shape (tensor_views.reshape_base)."""
+        if dual_levels:
+            return _with_tangent(self, name, compute, self._view_now)
+        return self._view_now(name, compute)
+
+    def _view_now(self, name: str, compute) -> Tensor:
         link = V.link_of(self)
         if link is not None:
             V.attach(self, link)  # so self's next write still reaches what it views
@@ -190,6 +200,8 @@ class InplaceTensorMethods:
         old = Tensor.__new__(_stand_in_class())
         old.array, old.grad, old.requires_grad = self.array, None, self.requires_grad
         old._ctx, old._idx, old._retain, old._used = self._ctx, self._idx, False, 0
+        if dual_levels:
+            old._fw = getattr(self, "_fw", None)
         return old
 
     def _check_rebind(self, name: str, needs_grad: bool, values: bool = True) -> None:
@@ -274,7 +286,7 @@ class InplaceTensorMethods:
         if _is_view_at(value, self, idx):
             return  # x[i] op= v: x[i] changed in place already wrote itself into x
         needs_grad = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
-        if not (needs_grad and is_grad_enabled()):
+        if not (needs_grad and is_grad_enabled()) and not _dual(self, value):
             self._check_writeable("__setitem__")
             self.array[idx] = as_array(value)
             return
@@ -300,6 +312,8 @@ class InplaceTensorMethods:
         if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
             self._check_writeable(name)
             self.array[...] = as_array(value)  # nothing to record: straight into memory
+            if _dual(self, value):  # forward AD: the new value's tangent
+                _carry_tangent(self, _constant_like(self, value))
             return self
         return self._arith_(name, lambda s: _constant_like(s, value))
 
@@ -327,6 +341,40 @@ class InplaceTensorMethods:
         mask[:end:step] = True
         mask = mask.reshape(self.shape)
         return self._arith_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
+
+
+def _dual(*ts) -> bool:
+    """Whether a forward-AD level is live and one of ``ts`` carries a tangent."""
+    return bool(dual_levels) and any(getattr(t, "_fw", None) is not None for t in ts
+                                     if isinstance(t, Tensor))  # fmt: skip
+
+
+def _with_tangent(self: Tensor, name: str, compute, change) -> Tensor:
+    """``change(name, compute)`` (an in-place change of self), then self's tangent is the
+    tangent of the value compute gave (autograd_forward_ad.py)."""
+    made: list = []
+
+    def keep(t):
+        made.append(compute(t))
+        return made[-1]
+
+    change(name, keep)
+    if made:
+        _carry_tangent(self, made[0])
+    return self
+
+
+def _carry_tangent(self: Tensor, value: Tensor) -> None:
+    """self's tangent becomes value's. Where self's array kept its memory and self already had
+    a tangent of its shape, the new tangent is written into that tangent's memory, so the
+    tangents of self's views (views of it) see the change, as in torch."""
+    new, old = getattr(value, "_fw", None), getattr(self, "_fw", None)
+    if new is None and old is None:
+        return
+    if old is not None and old.array.shape == self.array.shape and _writeable(old.array):
+        old.array[...] = 0 if new is None else new.array
+        return
+    dual_levels[-1].set_tangent(self, None if new is None else new.detach().clone())
 
 
 def _constant_like(s: Tensor, value) -> Tensor:

@@ -189,6 +189,10 @@ def tensor_repr(t) -> str:
         if a.dtype not in (default, complex_default, np.int64, np.bool_):
             suffixes.append(f"dtype={t.dtype}")
         body = tensor_body(a, len(prefix))
+    tangent = getattr(t, "_fw", None)
+    if tangent is not None:  # forward AD's dual tensor: torch prints its tangent too
+        text = tensor_repr(tangent) if tangent.ndim else str(tangent.item())
+        suffixes.append(f"tangent={text}")
     if t._ctx is not None:
         suffixes.append(f"grad_fn={t._ctx!r}")
     elif t.requires_grad:

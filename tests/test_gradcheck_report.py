@@ -21,25 +21,32 @@ def _x(a):
 
 
 def cube(wrong_at=None, by=5.0, bump=None):
-    """x³ as a custom Function; with ``wrong_at`` (a flat index) its backward adds ``by`` to
-    the gradient of that one element (a wrong entry on J's diagonal there), or ``bump`` (an
-    array of x's shape) to every element's."""
+    """x³ as a custom Function; with ``wrong_at`` (a flat index) its backward and its jvp add
+    ``by`` to the derivative of that one element (a wrong entry on J's diagonal there), or
+    ``bump`` (an array of x's shape) to every element's."""
+
+    def wrong_3x2(g, x):
+        gx = g * 3 * x**2
+        added = bump
+        if added is None and wrong_at is not None:
+            added = np.zeros(x.shape)
+            added.reshape(-1)[wrong_at] = by
+        return gx if added is None else gx + g * ember.tensor(added)
 
     class Cube(ember.autograd.Function):
         @staticmethod
         def forward(ctx, x):
             ctx.save_for_backward(x)
+            ctx.save_for_forward(x)
             return x**3
 
         @staticmethod
         def backward(ctx, g):
-            (x,) = ctx.saved_tensors
-            gx = g * 3 * x**2
-            added = bump
-            if added is None and wrong_at is not None:
-                added = np.zeros(x.shape)
-                added.reshape(-1)[wrong_at] = by
-            return gx if added is None else gx + g * ember.tensor(added)
+            return wrong_3x2(g, *ctx.saved_tensors)
+
+        @staticmethod
+        def jvp(ctx, t):
+            return wrong_3x2(t, *ctx.saved_tensors)
 
     return Cube.apply
 

@@ -1,0 +1,87 @@
+"""Tensor's conversions out of the graph: ``numpy()``, ``.data``, ``__array__``, ``item()``,
+``tolist()`` and the Python number protocols, as in torch.
+
+``Tensor`` and ``as_array`` are bound as this module's globals by tensor.py (see the note at the
+end of tensor.py).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from . import backend
+from .function import observers, python_value_taken
+
+if TYPE_CHECKING:  # bound at import time by tensor.py
+    from .tensor import Tensor, as_array  # noqa: F401
+
+
+class ConversionTensorMethods:
+    """Values leaving the graph: as arrays, Python numbers and lists."""
+
+    __slots__ = ()
+
+    def numpy(self):
+        """The data as a NumPy array (a view for CPU tensors, as in torch; a host copy on the
+        GPU, where torch would ask for ``.cpu()`` first: that is accepted and changes nothing)."""
+        if self.requires_grad:
+            raise RuntimeError(
+                "can't call numpy() on a tensor that requires grad; use tensor.detach().numpy()"
+            )
+        return backend.to_numpy(self.array)
+
+    @property
+    def data(self) -> Tensor:
+        """torch's ``.data``: the same memory as a new tensor that is outside the graph. What
+        is done to it is not recorded, so ``m.weight.data.normal_(0, 0.02)``,
+        ``p.data.add_(p.grad, alpha=-lr)`` and ``p.data.clamp_(-c, c)`` change the parameter
+        in place without a gradient, as in torch. ``.array`` is the array itself."""
+        t = Tensor.__new__(Tensor)
+        t.array, t._grad, t.requires_grad = self.array, None, False
+        t._ctx, t._idx, t._retain = None, 0, False
+        return t
+
+    @data.setter
+    def data(self, value) -> None:
+        """``t.data = other``: t now holds other's memory (shape and dtype may change, as in
+        torch); the graph t belongs to is not touched."""
+        self.array = as_array(value)
+
+    def __array__(self, dtype=None, copy=None):
+        """``numpy.asarray(t)``: the values as a NumPy array, refused for a tensor that
+        requires grad as ``numpy()`` refuses it (use ``t.detach()`` or ``t.data``)."""
+        a = self.numpy()
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+    # (while an observer watches, the ONNX exporter learns of each value taken out of the graph)
+    def item(self):
+        if self.array.size != 1:
+            raise ValueError(f"item() needs a tensor of one element, got shape {self.array.shape}")
+        if observers:
+            python_value_taken(self.array, "item() (or float(), int())")
+        return self.array.reshape(()).item()
+
+    def tolist(self):
+        if observers:
+            python_value_taken(self.array, "tolist()")
+        return self.array.tolist()
+
+    def __bool__(self):
+        if self.array.size != 1:
+            raise RuntimeError(
+                f"the truth value of a tensor of shape {self.array.shape} is ambiguous"
+            )
+        if observers:
+            python_value_taken(self.array, "bool() (an if or a while on a tensor)")
+        return bool(self.array.reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        return int(self.item())
