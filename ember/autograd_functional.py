@@ -276,10 +276,11 @@ def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict
     that side is a tuple; a tuple over outputs of tuples over inputs when both are. Each row
     ∂out_i[k]/∂inputs is one reverse sweep seeded with the one-hot e_k.
 
-    ``vectorize=True`` computes the same result the same way (ember has no vmap); with it,
-    ``strategy="forward-mode"`` is accepted as in torch and also computed in reverse mode, the
-    values being the same. torch's refusals are kept: forward mode without ``vectorize``, with
-    ``create_graph`` (NotImplementedError) or with ``strict`` (RuntimeError).
+    ``vectorize=True`` computes the same result the same way (ember's vmap would loop too);
+    with it, ``strategy="forward-mode"`` computes each column ∂outputs/∂inputs[j][k] by one
+    forward-mode pass (``ember.autograd.forward_ad``) with the one-hot tangent e_k, as torch
+    does. torch's refusals are kept: forward mode without ``vectorize``, with ``create_graph``
+    (NotImplementedError) or with ``strict`` (RuntimeError).
     """
     if strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError(
@@ -301,6 +302,7 @@ def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict
                 "Computing Jacobian using forward-AD or forward-over-reverse Hessian is only"
                 " implemented for `vectorize=True`."
             )
+        return _jacobian_forward(func, inputs)
     with enable_grad():
         is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
         inputs = _grad_preprocess(inputs, create_graph=create_graph, need_graph=True)
@@ -348,6 +350,47 @@ def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict
         if strategy == "forward-mode":  # torch's forward mode answers in lists
             jac = [list(row) for row in jac]
         return _tuple_postprocess(jac, (is_out_tuple, is_in_tuple))
+
+
+def _jacobian_forward(func: Callable, inputs: Tensors):
+    """jacobian(strategy="forward-mode"): column k of ∂out_i/∂inputs[j] is the tangent of out_i
+    when inputs[j] carries the one-hot tangent e_k (one forward-mode pass per column)."""
+    from . import autograd_forward_ad as fwAD
+
+    is_in_tuple, inputs = _as_tuple(inputs, "inputs", "jacobian")
+    # leaves that require grad, as torch's: a function that differentiates its inputs (the
+    # gradient inside a forward-over-reverse hessian) keeps their tangents through its views
+    inputs = _grad_preprocess(inputs, create_graph=False, need_graph=True)
+    with enable_grad():
+        outs = func(*inputs)
+    is_out_tuple, outs = _as_tuple(outs, "outputs of the user-provided function", "jacobian")
+    cols: list = [[[] for _ in inputs] for _ in outs]
+    for j, x in enumerate(inputs):
+        e = xp.zeros(x.numel(), dtype=x.dtype)
+        for k in range(x.numel()):
+            e[k] = 1
+            with fwAD.dual_level(), enable_grad():
+                args = list(inputs)
+                args[j] = fwAD.make_dual(x, Tensor(e.reshape(x.shape).copy()))
+                _, got = _as_tuple(func(*args), "outputs of the user-provided function",
+                                   "jacobian")  # fmt: skip
+                for i, out in enumerate(got):
+                    tangent = fwAD.unpack_dual(out).tangent
+                    col = xp.zeros(out.shape, out.dtype) if tangent is None else tangent.array
+                    cols[i][j].append(col.copy())
+            e[k] = 0
+    jac = [
+        [
+            Tensor(
+                xp.moveaxis(xp.stack(c), 0, -1).reshape(tuple(o.shape) + tuple(x.shape))
+                if c
+                else xp.zeros(tuple(o.shape) + tuple(x.shape), o.dtype)
+            )  # fmt: skip
+            for c, x in zip(row, inputs)
+        ]
+        for row, o in zip(cols, outs)
+    ]
+    return _tuple_postprocess(jac, (is_out_tuple, is_in_tuple))
 
 
 # hessian, vhp and hvp: in autograd_functional_hessian.py, which builds on the helpers above

@@ -29,7 +29,9 @@ def hessian(func: Callable, inputs: Tensors, create_graph: bool = False, strict:
     """H = ∂²func/∂inputs² of a function returning one single-element Tensor: the jacobian of
     its gradient. For inputs i, j the block ∂²f/∂x_i∂x_j has shape in_i.shape + in_j.shape; a
     tuple of inputs gives a tuple (over i) of tuples (over j). ``vectorize`` and the strategy
-    are as in :func:`jacobian` (the same values either way)."""
+    are as in :func:`jacobian`: ``outer_jacobian_strategy="forward-mode"`` takes the
+    jacobian of the gradient by forward mode through its recorded backward
+    (forward-over-reverse), the same values."""
     is_in_tuple, inputs = _as_tuple(inputs, "inputs", "hessian")
     if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
         raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')

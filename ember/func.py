@@ -9,7 +9,8 @@ the graph recorded whenever the result must stay differentiable, so they nest:
 ``grad(grad(f))(x)`` is f''(x). ``vmap(f)`` maps f over a dimension of its inputs, running it
 once per slice and stacking the outputs (func_vmap.py); it nests with the others, so
 ``vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)`` gives per-sample gradients.
-torch.func's vjp, jvp, jacrev, jacfwd and hessian are in func_transforms.py (imported last).
+torch.func's vjp, jvp, linearize, jacrev, jacfwd and hessian are in func_transforms.py
+(imported last).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ __all__ = [
     "jacfwd",
     "jacrev",
     "jvp",
+    "linearize",
     "stack_module_state",
     "vjp",
     "vmap",
@@ -388,4 +390,4 @@ def grad(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = Fal
 
 # torch.func's vjp, jvp, jacrev, jacfwd and hessian (func_transforms.py, which uses the helpers
 # above, so it is imported last)
-from .func_transforms import hessian, jacfwd, jacrev, jvp, vjp  # noqa: E402, F401
+from .func_transforms import hessian, jacfwd, jacrev, jvp, linearize, vjp  # noqa: E402, F401

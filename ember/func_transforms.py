@@ -1,4 +1,5 @@
-"""torch.func's vjp, jvp, jacrev, jacfwd and hessian, on ember's recorded derivatives.
+"""torch.func's vjp, jvp, linearize, jacrev, jacfwd and hessian, on ember's recorded
+derivatives.
 
 torch.func computes these with levels of wrapped tensors (vjp, jacrev) and dual numbers
 (jvp, jacfwd), batching the rows or columns of a Jacobian with vmap. ember has one reverse
@@ -32,7 +33,7 @@ from .function import enable_grad, is_grad_enabled
 from .functional.shape import stack
 from .tensor import Tensor
 
-__all__ = ["hessian", "jacfwd", "jacrev", "jvp", "vjp"]
+__all__ = ["hessian", "jacfwd", "jacrev", "jvp", "linearize", "vjp"]
 
 _VJP = "vjp(f, *primals)"
 _JVP = "jvp(f, primals, tangents)"
@@ -257,6 +258,46 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
     output = _unflatten(spec, iter([o if outer else o.detach() for o in outs]))
     jvp_out = _unflatten(spec, iter(res))
     return (output, jvp_out, aux) if has_aux else (output, jvp_out)
+
+
+def linearize(func: Callable, *primals) -> tuple:
+    """torch.func.linearize: ``(func(*primals), jvp_fn)`` where ``jvp_fn(*tangents)`` is J·t at
+    the primals, for any tangents of the primals' structure, shapes and dtypes.
+
+    func runs once: its graph and the transposed one (g = uᵀJ, the double-vjp trick's first
+    half) are kept, so each ``jvp_fn`` call is one reverse sweep of g, not another run of
+    func (torch traces func once for the same reason)."""
+    api = "linearize(func, *primals)"
+    flat_p: list = []
+    pspec = _flatten(primals, flat_p)
+    for x in flat_p:
+        if not isinstance(x, Tensor):
+            raise RuntimeError(f"{api}: Expected primals to only contain Tensors, got {type(x)}")
+    _, own, per_arg, outs, spec, _ = _call(func, primals, tuple(range(len(primals))), False, api)
+    ins = [w for ws in per_arg for w in ws]
+    us, gs = _transpose(outs, ins, False, own)
+    output = _unflatten(spec, iter([o.detach() for o in outs]))
+
+    def jvp_fn(*tangents):
+        flat_t: list = []
+        tspec = _flatten(tangents, flat_t)
+        if tspec != pspec:
+            raise RuntimeError(
+                f"Expected the tangents {_spec_str(tspec)} to have the same argspec as the"
+                f" primals {_spec_str(pspec)}"
+            )
+        for k, (p, t) in enumerate(zip(flat_p, flat_t)):
+            for what, got, want in (("shape", t.shape, p.shape), ("dtype", t.dtype, p.dtype)):
+                if got != want:
+                    raise RuntimeError(
+                        f"tangent:{k} with {what} {got} in flattened pytree doesn't match the"
+                        f" {what} {want} of the corresponding primal."
+                    )
+        res = _forward(outs, us, gs, flat_t, False, own)
+        return _unflatten(spec, iter(_zeros(o.shape, o) if r is None else r
+                                     for o, r in zip(outs, res)))  # fmt: skip
+
+    return output, jvp_fn
 
 
 # ------------------------------------------------------------ jacrev, jacfwd, hessian

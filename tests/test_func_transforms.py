@@ -280,3 +280,30 @@ def test_jacfwd_randomness():
     same_error(lambda: jacfwd(fe)(xe), lambda: tf.jacfwd(ft)(xt))
     assert jacfwd(fe, randomness="same")(xe).shape == (3, 3)
     close(jacrev(lambda x: x * 2)(xe), tf.jacrev(lambda x: x * 2)(xt))
+
+
+def test_linearize_runs_func_once_and_matches_torch():
+    from ember.func import linearize
+
+    x, y, t, u = arr(3), arr(3), arr(3), arr(3)
+    calls = []
+
+    def f(mod):
+        def fn(a, b):
+            calls.append(1)
+            return {"s": (a * b).sin(), "n": (a.exp() * b).sum()}
+
+        return fn
+
+    out_e, fn_e = linearize(f(ember), ember.tensor(x), ember.tensor(y))
+    out_t, fn_t = tf.linearize(f(torch), torch.tensor(x), torch.tensor(y))
+    close(out_e, out_t)
+    calls.clear()
+    for a, b in ((t, u), (u, t)):
+        close(fn_e(ember.tensor(a), ember.tensor(b)), fn_t(torch.tensor(a), torch.tensor(b)))
+    assert not calls  # jvp_fn replays the kept graph; func does not run again
+    for bad in ((ember.ones(2, dtype=ember.float64),) * 2, (ember.ones(3),) * 2):
+        with pytest.raises(RuntimeError, match="tangent:0 with (shape|dtype)"):
+            fn_e(*bad)
+    with pytest.raises(RuntimeError, match="to have the same argspec as the primals"):
+        fn_e(ember.tensor(t))
