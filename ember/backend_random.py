@@ -74,17 +74,44 @@ class Generator:
         return self._rng
 
     def standard_normal(self, shape, dtype):
-        """Draws from N(0, 1) of ``shape`` in ``dtype``, on this process's device."""
-        return _on_device(self._stream().standard_normal(shape, dtype=dtype))
+        """Draws from N(0, 1) of ``shape`` in ``dtype``, on this process's device. A complex
+        dtype gets torch's complex normal: real and imaginary parts each N(0, ½), so E|z|² = 1."""
+        return _on_device(self._host_normal(shape, dtype))
+
+    def _host_normal(self, shape, dtype):
+        if numpy.dtype(dtype).kind == "c":
+            pairs = self._stream().standard_normal((*_tuple(shape), 2), dtype=_real(dtype))
+            return _as_complex(pairs * numpy.sqrt(0.5, dtype=pairs.dtype), dtype)
+        return self._stream().standard_normal(shape, dtype=dtype)
 
     def random(self, shape, dtype):
-        """Draws from U[0, 1) of ``shape`` in ``dtype``, on this process's device."""
+        """Draws from U[0, 1) of ``shape`` in ``dtype``, on this process's device (for a
+        complex dtype, real and imaginary parts each, as torch)."""
+        if numpy.dtype(dtype).kind == "c":
+            pairs = self._stream().random((*_tuple(shape), 2), dtype=_real(dtype))
+            return _on_device(_as_complex(pairs, dtype))
         return _on_device(self._stream().random(shape, dtype=dtype))
 
     def uniform(self, low, high, shape, dtype):
-        """Draws low + (high − low)·u, u ~ U[0, 1) in float64, cast to ``dtype``."""
-        out = self._stream().random(shape, dtype=numpy.float64)
-        return _on_device((low + (high - low) * out).astype(dtype, copy=False))
+        """Draws low + (high − low)·u, u ~ U[0, 1) in float64, cast to ``dtype`` (for a complex
+        dtype, real and imaginary parts each, as torch's uniform_)."""
+        if numpy.dtype(dtype).kind == "c":
+            out = _as_complex(self._stream().random((*_tuple(shape), 2)), numpy.complex128)
+            out = low + (high - low) * out.real + 1j * (low + (high - low) * out.imag)
+        else:
+            out = self._stream().random(shape, dtype=numpy.float64)
+            out = low + (high - low) * out
+        return _on_device(out.astype(dtype, copy=False))
+
+    def normal(self, mean, std, shape, dtype):
+        """mean + std·z, z ~ N(0, 1) in float64, cast to ``dtype`` (torch's normal_ fill). A
+        complex dtype draws on the (real, imaginary) pairs as torch does: each part
+        N(mean, std²/2)."""
+        if numpy.dtype(dtype).kind == "c":
+            out = mean * (1 + 1j) + std * self._host_normal(shape, numpy.complex128)
+        else:
+            out = mean + std * self._host_normal(shape, numpy.float64)
+        return _on_device(out.astype(dtype, copy=False))
 
     def host_random(self) -> float:
         """One draw from U[0, 1), on the host (a data transform's coin)."""
@@ -111,6 +138,20 @@ class Generator:
         return _on_device(
             (self._stream().random(shape, dtype=numpy.float32) < p_keep).astype(dtype)
         )
+
+
+def _tuple(shape) -> tuple:
+    return (shape,) if isinstance(shape, int) else tuple(shape)
+
+
+def _real(dtype):
+    """float32 for complex64, float64 for complex128."""
+    return numpy.empty(0, dtype).real.dtype
+
+
+def _as_complex(pairs, dtype):
+    """(..., 2) real pairs read as (...) complex numbers: the same memory, no copy."""
+    return numpy.ascontiguousarray(pairs).view(dtype)[..., 0]
 
 
 def _on_device(host):

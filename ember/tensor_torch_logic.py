@@ -143,14 +143,15 @@ class TorchLogicMethods(TorchArithMethods):
         """Fill with draws from U(a, b); returns self."""
         self._inplace("uniform_")
         gen = backend.generator_or_default(generator)
-        self.array[...] = gen.uniform(a, b, self.array.shape, xp.float64)
+        self.array[...] = gen.uniform(a, b, self.array.shape, self.array.dtype)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
-        """Fill with draws from N(mean, std²); returns self."""
+        """Fill with draws from N(mean, std²); returns self. A complex tensor gets both parts
+        from N(mean, std²/2), as torch."""
         self._inplace("normal_")
-        z = backend.generator_or_default(generator).standard_normal(self.array.shape, xp.float64)
-        self.array[...] = mean + std * z
+        gen = backend.generator_or_default(generator)
+        self.array[...] = gen.normal(mean, std, self.array.shape, self.array.dtype)
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:

@@ -54,12 +54,12 @@ def _fill(t: Tensor, values) -> Tensor:
 
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
     gen = backend.generator_or_default(generator)
-    return _fill(t, gen.uniform(a, b, t.shape, xp.float64))
+    return _fill(t, gen.uniform(a, b, t.shape, t.dtype))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
     gen = backend.generator_or_default(generator)
-    return _fill(t, mean + std * gen.standard_normal(t.shape, xp.float64))
+    return _fill(t, gen.normal(mean, std, t.shape, t.dtype))
 
 
 def constant_(t: Tensor, val: float) -> Tensor:
