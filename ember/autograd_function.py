@@ -35,10 +35,11 @@ import functools
 from typing import Any
 
 from .autograd_forward_ad import suspended
+from .autograd_graph import _Packed
 from .autograd_higher import rule
 from .backend import xp
 from .function import Function as _ArrayFunction
-from .function import dual_levels, is_grad_enabled, no_grad
+from .function import dual_levels, is_grad_enabled, no_grad, saved_hooks
 from .ops.complex import register_own
 from .tensor import Tensor, apply
 from .tensor_inplace import _view_source
@@ -64,7 +65,23 @@ class FunctionCtx:
 
     @property
     def saved_tensors(self) -> tuple:
-        return self._saved_fw if getattr(self, "_in_jvp", False) else self._saved
+        """What save_for_backward kept (save_for_forward's inside ``jvp``). Under
+        ``saved_tensors_hooks`` each access unpacks them again, as torch's."""
+        if getattr(self, "_in_jvp", False):
+            return self._saved_fw
+        packed = self.__dict__.get("_packed")
+        if packed is not None:
+            return tuple(None if p is None else p.unpack_tensor() for p in packed)
+        return self._saved
+
+    def _pack_saved(self) -> None:
+        """Store pack_hook(t) for every saved tensor t (the innermost open hooks), instead of
+        t itself, as torch does when the node is recorded."""
+        pack, unpack = saved_hooks[-1]
+        with no_grad():
+            self._packed = tuple(None if t is None else _Packed(pack(t), unpack)
+                                 for t in self._saved)  # fmt: skip
+        self._saved = ()
 
     def mark_non_differentiable(self, *outputs) -> None:
         """These outputs get no gradient and do not require grad (indices, masks …)."""
@@ -181,6 +198,8 @@ class Function:
             by_id[id(t)] = t
         # saved outputs become the recorded ones, so a second derivative reaches this node
         ctx._saved = tuple(by_id.get(id(t), t) for t in ctx._saved)
+        if saved_hooks:  # saved_tensors_hooks: what save_for_backward kept goes through pack
+            ctx._pack_saved()
         result = tuple(by_id.get(id(o), o) if isinstance(o, Tensor) else o for o in outs)
         return result[0] if single else result
 

@@ -45,13 +45,16 @@ class _Packed:
         self.value, self.unpack_hook = value, unpack_hook
 
     def unpack(self):
+        return self.unpack_tensor().array
+
+    def unpack_tensor(self) -> Tensor:
         out = self.unpack_hook(self.value)
         if not isinstance(out, Tensor):
             raise TypeError(
                 "Output of saved tensor unpack_hook expected to be a Tensor but got result of"
                 f" type {type(out).__name__}"
             )
-        return out.array
+        return out
 
     def __repr__(self) -> str:
         return "<saved value packed by saved_tensors_hooks>"

@@ -171,6 +171,49 @@ def test_save_on_cpu_keeps_the_gradients(torch):
         np.testing.assert_array_equal(a.grad.numpy(), r)
 
 
+def test_a_custom_functions_saved_tensors_are_packed_and_unpacked_per_access_as_torch(torch):
+    """save_for_backward's tensors (an input and an output) go through pack when the node is
+    recorded and through unpack at each ``ctx.saved_tensors``, as torch's."""
+
+    def run(lib):
+        log = []
+
+        class SqExp(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                y = x.exp()
+                ctx.save_for_backward(x, y)
+                return x * y
+
+            @staticmethod
+            def backward(ctx, g):
+                x, y = ctx.saved_tensors
+                (_, y_again) = ctx.saved_tensors
+                return g * (y + x * y_again)
+
+        def pack(t):
+            log.append("pack")
+            return t * 4
+
+        def unpack(t):
+            log.append("unpack")
+            return t / 4
+
+        x = lib.tensor(X0[0], requires_grad=True)
+        with (
+            saved_tensors_hooks(pack, unpack)
+            if lib is ember
+            else (torch.autograd.graph.saved_tensors_hooks(pack, unpack))
+        ):
+            out = SqExp.apply(x)
+        out.sum().backward()
+        return log, x.grad.detach().numpy()
+
+    (log_e, g_e), (log_t, g_t) = run(ember), run(torch)
+    assert log_e == log_t == ["pack", "pack"] + ["unpack"] * 4
+    np.testing.assert_allclose(g_e, g_t, rtol=1e-6)
+
+
 def test_unpack_must_return_a_tensor():
     x = ember.tensor(X0, requires_grad=True)
     with saved_tensors_hooks(lambda t: t, lambda t: t.numpy()):
