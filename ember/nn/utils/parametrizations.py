@@ -135,3 +135,7 @@ def spectral_norm(
         norm = _SpectralNorm(weight, n_power_iterations, dim, eps)
     register_parametrization(module, name, norm)
     return module
+
+
+# orthogonal (matrix_exp, Cayley, Householder maps): in parametrizations_orthogonal.py
+from .parametrizations_orthogonal import orthogonal  # noqa: E402, F401
