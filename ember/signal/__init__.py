@@ -1,0 +1,3 @@
+"""torch.signal: window functions for spectral analysis and filter design (``windows``)."""
+
+from . import windows  # noqa: F401
