@@ -157,17 +157,17 @@ def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  #
 class finfo:  # noqa: N801 - torch's name
     """torch.finfo: a floating dtype's bits, eps, max, min, tiny (= smallest_normal) and
     resolution, as Python numbers, and its name as ``dtype`` (the default float dtype when
-    called with none)."""
+    called with none; a complex dtype gives its parts' float dtype's)."""
 
     def __init__(self, type=None) -> None:  # noqa: A002 - torch's argument name
         dt = xp.dtype(default_float() if type is None else type)
-        if dt.kind != "f":
+        if dt.kind not in "fc":
             raise TypeError(
                 "torch.finfo() requires a floating point input type. Use torch.iinfo to handle"
                 " 'torch.finfo'"
             )
-        info = xp.finfo(dt)
-        self.bits, self.dtype = int(info.bits), str(dt)
+        info = xp.finfo(dt)  # a complex dtype's is its parts': complex64 → float32's, as torch
+        self.bits, self.dtype = int(info.bits), str(info.dtype)
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
         self.resolution = 10.0 ** -int(info.precision)
