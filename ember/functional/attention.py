@@ -18,6 +18,7 @@ from ..mistakes import check_attention_mask
 from ..ops.attention import ScaledDotProductAttention
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
+from . import attention_backends
 from .activation import softmax_composed
 
 
@@ -146,6 +147,10 @@ def scaled_dot_product_attention(
             refuse_complex(t.array, "scaled_dot_product_attention", NotImplementedError)
     if enable_gqa:
         key, value = _repeat_kv_heads(query, key), _repeat_kv_heads(query, value)
+    if attention_backends._stack and attention_backends.use_composed():  # sdpa_kernel(MATH)
+        return scaled_dot_product_attention_composed(
+            query, key, value, attn_mask, dropout_p, is_causal, scale, need_weights=need_weights
+        )
     m, s, d = _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale)
     out, weights = apply(ScaledDotProductAttention, query, key, value, m, scale=s, dropout_mask=d)
     return (out, weights) if need_weights else out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import to_numpy, xp
+from ..functional.attention_backends import SDPBackend, sdpa_kernel  # noqa: F401 - torch's path
 from ..tensor import Tensor
 from . import init
 from .attention_forward import check_inputs, multi_head_attention, returned_weights

@@ -211,3 +211,34 @@ def remove_parametrizations(
         del module.__dict__["parametrizations"]
         module.__class__ = cls.__bases__[0]
     return module
+
+
+def type_before_parametrizations(module: Module) -> type:
+    """The module's class as it was before any parametrization (Linear, not
+    ParametrizedLinear)."""
+    cls = type(module)
+    return cls.__bases__[0] if getattr(cls, "_is_parametrized_class", False) else cls
+
+
+def transfer_parametrizations_and_params(from_module: Module, to_module: Module,
+                                         tensor_name: str | None = None) -> Module:  # fmt: skip
+    """Give ``to_module`` the parametrizations of ``from_module`` (all of them, or those of
+    ``tensor_name``), sharing the parametrization modules and the original tensors, as torch
+    does (a tensor missing from to_module is first made a Parameter copy of from's value)."""
+    if not is_parametrized(from_module):
+        return to_module
+    names = list(from_module.parametrizations) if tensor_name is None else [tensor_name]
+    for name in names:
+        if not hasattr(to_module, name):
+            value = getattr(from_module, name)
+            setattr(to_module, name, Parameter(xp.array(value.array)))
+        source = from_module.parametrizations[name]
+        for p in source:
+            register_parametrization(to_module, name, p)
+        target = to_module.parametrizations[name]
+        if source.is_tensor:
+            target.original = source.original
+        else:
+            for i in range(source.ntensors):
+                setattr(target, f"original{i}", getattr(source, f"original{i}"))
+    return to_module
