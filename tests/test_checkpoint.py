@@ -167,3 +167,59 @@ def test_backward_reaches_a_tensor_the_block_closes_over():
 
     for g, p in zip(grads(True), grads(False)):
         np.testing.assert_array_equal(g, p)
+
+
+# ------------------------------------------------------------ torch's keywords and helpers
+def test_context_fn_wraps_the_forward_and_the_recomputation():
+    import contextlib
+
+    from ember.utils.checkpoint import checkpoint
+
+    seen = []
+
+    def ctx(tag):
+        @contextlib.contextmanager
+        def cm():
+            seen.append(tag)
+            yield
+
+        return cm()
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = checkpoint(lambda a: (a * a).sum(), x, context_fn=lambda: (ctx("fwd"), ctx("re")))
+    assert seen == ["fwd"]
+    y.backward()
+    assert seen == ["fwd", "re"]
+    np.testing.assert_array_equal(x.grad.array, [2.0, 4.0])
+
+
+def test_determinism_check_raises_checkpoint_error_and_none_skips_it():
+    from ember.utils.checkpoint import CheckpointError, checkpoint
+
+    def grows(a, calls=[]):  # noqa: B006 - a counter across the two passes
+        calls.append(1)
+        return a[: len(calls)] * 2
+
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    with pytest.raises(CheckpointError, match="different metadata than during the forward"):
+        checkpoint(grows, x).sum().backward()
+    with pytest.raises(
+        ValueError, match=r"determinism_check should be one of \['default', 'none'\]"
+    ):
+        checkpoint(grows, x, determinism_check="strict")
+    y = checkpoint(lambda a: a * 3, x, determinism_check="none", debug=True, early_stop=False)
+    y.sum().backward()  # the keywords are not passed on to the function
+
+
+def test_detach_variable_noop_context_and_switches_as_torch(torch):
+    import ember.utils.checkpoint as C
+
+    x = ember.tensor([1.0], requires_grad=True)
+    d = C.detach_variable((x, 3))
+    assert d[0] is not x and d[0].requires_grad and d[0].grad_fn is None and d[1] == 3
+    for mod in (C, torch.utils.checkpoint):
+        with pytest.raises(RuntimeError, match="Only tuple of tensors is supported"):
+            mod.detach_variable([x])
+    assert len(C.noop_context_fn()) == 2
+    with C.set_checkpoint_early_stop(False), C.set_checkpoint_debug_enabled(True):
+        C.checkpoint(lambda a: a * 2, x).sum().backward()

@@ -11,10 +11,17 @@ leaves ``.grad`` alone), and ``create_graph=True`` differentiates through a chec
 its recorded derivative recomputes f on the graph's own tensors. Dropout inside f draws the
 same mask twice because ember's default generator is rewound for the recomputation (torch's
 ``preserve_rng_state=True``), and left where it was afterwards.
+
+torch's keywords: ``context_fn`` gives two context managers, the forward runs inside the first
+and the recomputation inside the second; ``determinism_check="default"`` compares the
+recomputed outputs' shapes and dtypes with the forward's and raises CheckpointError where they
+differ ("none" skips it); ``debug`` and ``early_stop`` are accepted (ember recomputes the whole
+function, and has no op trace to print).
 """
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 from .. import mistakes
@@ -25,7 +32,50 @@ from ..function import Function, captures, enable_grad, is_grad_enabled, no_grad
 from ..ops.complex import register_own
 from ..tensor import Tensor, apply
 
-__all__ = ["checkpoint", "checkpoint_sequential"]
+__all__ = [
+    "CheckpointError",
+    "checkpoint",
+    "checkpoint_sequential",
+    "detach_variable",
+    "noop_context_fn",
+    "set_checkpoint_debug_enabled",
+    "set_checkpoint_early_stop",
+]
+
+
+class CheckpointError(RuntimeError):
+    """The recomputation did not give what the forward gave (torch's name)."""
+
+
+def noop_context_fn():
+    """checkpoint's default ``context_fn``: no context around either pass."""
+    return contextlib.nullcontext(), contextlib.nullcontext()
+
+
+def detach_variable(inputs: tuple) -> tuple:
+    """Each tensor of ``inputs`` detached, keeping whether it requires grad (torch's helper
+    for reentrant checkpointing); other values as they are."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError(
+            "Only tuple of tensors is supported. Got Unsupported input type: "
+            + type(inputs).__name__
+        )
+    return tuple(
+        x.detach().requires_grad_(x.requires_grad) if isinstance(x, Tensor) else x for x in inputs
+    )
+
+
+@contextlib.contextmanager
+def set_checkpoint_early_stop(enable: bool):
+    """torch's switch for stopping the recomputation once every saved tensor is back; ember
+    recomputes the whole function either way (the values are the same)."""
+    yield
+
+
+@contextlib.contextmanager
+def set_checkpoint_debug_enabled(enabled: bool | None):
+    """torch's switch for checkpoint's debug traces; accepted, ember keeps no op trace."""
+    yield
 
 
 class _Checkpoint(Function):
@@ -34,8 +84,11 @@ class _Checkpoint(Function):
     again), and a dummy that makes the node record whatever needs gradients. The outputs
     were computed by ``checkpoint`` itself, while it learned ``extra``."""
 
-    def forward(self, *arrays, run, template, outputs, multi_output, rng, extra):
+    def forward(self, *arrays, run, template, outputs, multi_output, rng, extra, context,
+                check):  # fmt: skip
         self.run, self.template, self.rng, self.extra = run, template, rng, extra
+        self.context, self.check = context, check
+        self.metadata = [(o.shape, o.dtype) for o in outputs]
         self.arrays = arrays[: len(arrays) - len(extra) - 1]
         self.multi_output = multi_output
         return outputs if multi_output else outputs[0]
@@ -47,11 +100,27 @@ class _Checkpoint(Function):
         if self.rng is not None:
             gen.set_state(self.rng)
         try:
-            with enable_grad():
+            with enable_grad(), self.context:
                 out = self.run(*args)
         finally:
             gen.set_state(now)
-        return out if isinstance(out, tuple) else (out,)
+        out = out if isinstance(out, tuple) else (out,)
+        if self.check:
+            self.check_metadata(out)
+        return out
+
+    def check_metadata(self, outs) -> None:
+        """determinism_check="default": the recomputed outputs must be what the forward gave."""
+        for i, (o, (shape, dtype)) in enumerate(zip(outs, self.metadata)):
+            got = (o.array.shape, o.array.dtype) if isinstance(o, Tensor) else None
+            if got != (shape, dtype):
+                raise CheckpointError(
+                    "torch.utils.checkpoint: Recomputed values for the following tensors have"
+                    f" different metadata than during the forward pass.\ntensor at position {i}:"
+                    f"\nsaved metadata: {{'shape': {tuple(shape)}, 'dtype': {dtype}}}"
+                    f"\nrecomputed metadata: {{'shape': {None if got is None else got[0]},"
+                    f" 'dtype': {None if got is None else got[1]}}}"
+                )
 
     def input_grads(self, outs, gys, wrt, create_graph: bool) -> list:
         """The vector-Jacobian product Σ gysᵀ·∂outs/∂wrt, None where nothing reaches a tensor.
@@ -117,14 +186,23 @@ def _checkpoint_recorded(fn, g):
     return tuple(None if p is None else next(grads) for p in fn.parents[:-1]) + (None,)
 
 
-def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state: bool = True,
+def checkpoint(function, *args, use_reentrant: bool = False, context_fn=noop_context_fn,
+               determinism_check: str = "default", debug: bool = False,
+               early_stop: bool = True, preserve_rng_state: bool = True,
                **kwargs):  # fmt: skip
     """``function(*args, **kwargs)`` without keeping its activations; they are recomputed in
     backward. ``use_reentrant`` is accepted for torch's signature: both modes behave as torch's
     non-reentrant one (parameters inside ``function`` get gradients, ``autograd.grad``
-    returns theirs)."""
+    returns theirs). ``context_fn``, ``determinism_check``, ``debug`` and ``early_stop``: see
+    the module docstring."""
+    if determinism_check not in ("default", "none"):
+        raise ValueError(
+            f"determinism_check should be one of ['default', 'none'], but got {determinism_check}"
+        )
+    forward_context, recompute_context = context_fn()
     if not is_grad_enabled():
-        return function(*args, **kwargs)
+        with forward_context:
+            return function(*args, **kwargs)
     template = [
         ("tensor", a.requires_grad) if isinstance(a, Tensor) else ("const", a) for a in args
     ]
@@ -138,7 +216,7 @@ def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state:
     raised = set(mistakes._raised)
     captures.append(seen)
     try:
-        with no_grad(), warnings.catch_warnings():
+        with no_grad(), warnings.catch_warnings(), forward_context:
             # training-mode layers under no_grad are expected here, not an evaluation mistake
             warnings.simplefilter("ignore", mistakes.EmberWarning)
             call_args, _ = _arguments(template, [t.array for t in tensors], grad=False)
@@ -153,7 +231,8 @@ def checkpoint(function, *args, use_reentrant: bool = False, preserve_rng_state:
     dummy = Tensor(xp.zeros(()), requires_grad=True)
     return apply(
         _Checkpoint, *tensors, *extra, dummy, run=run, template=template, outputs=outputs,
-        multi_output=multi, rng=rng, extra=extra,
+        multi_output=multi, rng=rng, extra=extra, context=recompute_context,
+        check=determinism_check == "default",
     )  # fmt: skip
 
 
