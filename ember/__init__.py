@@ -131,6 +131,9 @@ from .torch_constants import *  # noqa: E402, F403
 vmap = func.vmap
 
 # torch's memory formats (torch.channels_last …) and their type, torch.memory_format
+# torch's out= keyword on the functions that take it (out_argument.py): installed last, over
+# the finished namespaces of ember, ember.linalg, ember.special and ember.fft
+from . import out_argument  # noqa: E402
 from .memory_formats import (  # noqa: E402
     channels_last,
     channels_last_3d,
@@ -138,3 +141,5 @@ from .memory_formats import (  # noqa: E402
     memory_format,
     preserve_format,
 )
+
+out_argument.install()
