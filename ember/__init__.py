@@ -127,6 +127,16 @@ from .amp.autocast_mode import (  # noqa: E402
 # (FloatTensor …) and small top-level forms; ember.cpu (above) is torch.cpu's names
 from .torch_constants import *  # noqa: E402, F403
 
+# torch.cond, torch.while_loop (eager), torch.fork/wait, torch.from_file, torch.norm_except_dim
+from .torch_control import (  # noqa: E402, F401
+    cond,
+    fork,
+    from_file,
+    norm_except_dim,
+    wait,
+    while_loop,
+)
+
 # torch.vmap, torch.func.vmap's alias (func_vmap.py)
 vmap = func.vmap
 

@@ -26,8 +26,10 @@ _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 #: torch's C++ names of the dtypes, as its error messages print them (float32 → "Float")
 _TORCH_NAMES = dict(
     zip(
-        "float32 float64 float16 int64 int32 int16 int8 uint8 bool complex64 complex128".split(),
-        "Float Double Half Long Int Short Char Byte Bool ComplexFloat ComplexDouble".split(),
+        "float32 float64 float16 int64 int32 int16 int8 uint8 bool complex64 complex128 uint16"
+        " uint32 uint64".split(),
+        "Float Double Half Long Int Short Char Byte Bool ComplexFloat ComplexDouble UInt16"
+        " UInt32 UInt64".split(),
     )
 )
 

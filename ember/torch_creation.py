@@ -18,6 +18,8 @@ from .tensor import Tensor, as_array
 
 float16 = half = xp.float16
 int8, int16, int32, uint8 = xp.int8, xp.int16, xp.int32, xp.uint8
+# torch's barebones unsigned types (few torch ops take them; NumPy's arithmetic does)
+uint16, uint32, uint64 = xp.uint16, xp.uint32, xp.uint64
 
 
 def as_tensor(data, dtype=None, device=None) -> Tensor:

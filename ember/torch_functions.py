@@ -31,6 +31,9 @@ from .torch_creation import (
     normal,
     set_default_dtype,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .torch_reductions import (
     all,
@@ -352,7 +355,8 @@ __all__ = [
     "numel", "outer", "permute", "pow", "reciprocal", "relu", "reshape", "roll", "round", "rsqrt",
     "set_default_dtype", "sigmoid", "sign", "sin", "softmax", "split", "sqrt", "square",
     "squeeze", "std", "sub", "subtract", "sum", "swapaxes", "swapdims", "t", "tanh", "transpose",
-    "tril", "triu", "true_divide", "trunc", "uint8", "unbind", "unsqueeze", "var",
+    "tril", "triu", "true_divide", "trunc", "uint8", "uint16", "uint32", "uint64", "unbind",
+    "unsqueeze", "var",
     "floor_divide", "remainder", "fmod", "bitwise_and", "bitwise_or", "bitwise_xor",
     "bitwise_not",
 ]
