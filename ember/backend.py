@@ -245,6 +245,14 @@ def host_frombuffer(buffer, dtype, count=-1, offset=0):
     return numpy.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
 
 
+def map_file(filename, dtype, count: int, shared: bool):
+    """The first ``count`` items of a file as an array mapped onto it: writes go into the file
+    (``shared``) or stay private (copy on write). On the GPU, a device copy of it."""
+    mapped = numpy.memmap(filename, dtype=dtype, mode="r+" if shared else "c", shape=(count,))
+    host = mapped.view(numpy.ndarray)
+    return xp.asarray(host) if ON_GPU else host
+
+
 def to_numpy(a):
     """A host (NumPy) copy or view of an array from any backend."""
     if ON_GPU and isinstance(a, _cupy.ndarray):

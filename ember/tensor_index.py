@@ -88,6 +88,8 @@ class IndexTensorMethods:
             dim = I.check_dim("prod", dim, self.ndim)
         if dtype is not None:  # the product in dtype (NumPy would widen int32 to int64)
             return self.astype(dtype).prod(dim, keepdim).astype(dtype)
+        if self.array.dtype.kind == "u":  # torch multiplies unsigned into int64 (NumPy: uint64)
+            return self.astype(xp.int64).prod(dim, keepdim)
         return apply(C.Prod, self, dim=dim, keepdim=keepdim)
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:

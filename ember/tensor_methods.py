@@ -60,12 +60,16 @@ class TensorMethods:
     __radd__ = __add__
 
     def __sub__(self, other):
+        if self.array.dtype.kind == "b" or _is_bool(other):
+            _refuse_bool_sub(self, other)  # torch refuses a bool operand (NumPy does not)
         if isinstance(other, _Number) and not (self.array.dtype.kind == "u" and type(other) is int):
             # (uint8 - 3 is not uint8 + (-3), which NumPy cannot hold: Sub takes it)
             return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, -other))
         return apply(E.Sub, *_promoted(self, _t(other, self)))
 
     def __rsub__(self, other):
+        if self.array.dtype.kind == "b" or _is_bool(other):
+            _refuse_bool_sub(self, other)
         if isinstance(other, _Number):
             return apply(E.RSubScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Sub, *_promoted(_t(other, self), self))
@@ -199,6 +203,8 @@ class TensorMethods:
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         if dtype is not None:  # the sum in dtype (NumPy would widen int32 to int64)
             return self.astype(dtype).sum(axis, keepdims, dim=dim, keepdim=keepdim).astype(dtype)
+        if self.array.dtype.kind in "bu":  # torch sums bool and unsigned into int64 (NumPy:
+            return self.astype(xp.int64).sum(axis, keepdims, dim=dim, keepdim=keepdim)  # uint64)
         return apply(R.Sum, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
     def mean(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
@@ -386,6 +392,16 @@ def _mean_cast(t: Tensor, dtype) -> Tensor:
             f" or complex dtype. Got: {torch_dtype_name(xp.dtype(dtype))}"
         )
     return t.astype(dtype)
+
+
+def _is_bool(other) -> bool:
+    """A Python bool or a bool tensor: what torch's subtraction refuses."""
+    return other.__class__ is bool or (isinstance(other, Tensor) and other.array.dtype.kind == "b")
+
+
+def _refuse_bool_sub(a: Tensor, other) -> None:
+    both = a.array.dtype.kind == "b" and isinstance(other, Tensor) and _is_bool(other)
+    raise RuntimeError(E.SUB_TWO_BOOLS if both else E.SUB_BOOL)
 
 
 def _floating(t: Tensor) -> Tensor:

@@ -165,11 +165,12 @@ class StatsMoreTensorMethods:
             flat = self.array.reshape(-1)
             if flat.dtype.kind in "fc":
                 flat = flat[~xp.isnan(flat)]
-            if flat.size == 0:
-                v = xp.asarray(xp.nan, self.array.dtype)
+            if flat.size == 0:  # all nan, or no elements
+                v = RM.empty_median(self.array.dtype)
             else:
                 v = xp.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]
             return apply(RM.EvenlyShared, self, value=xp.asarray(v, self.array.dtype))
+        RM.check_nonempty_reduction("median", dim, self.array.shape)
         return _pick(self, "median", dim, keepdim, NanmedianResult, _nanmedian_index)
 
     def nanquantile(self, q, dim=None, keepdim=False, *, interpolation="linear") -> Tensor:

@@ -19,6 +19,7 @@ from .backend import xp
 from .function import observers
 from .ops import compare as CO
 from .ops import elementwise as E
+from .promotion import category, wrap_int_scalar
 from .tensor_methods import _promoted, _t
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -88,18 +89,18 @@ class TorchArithMethods:
     # (each an op of ops/compare.py while an observer watches, straight on the arrays otherwise)
     def __and__(self, other) -> Tensor:
         if observers:
-            return apply(CO.BitwiseAnd, self.array, _operand(other))
-        return Tensor(xp.bitwise_and(self.array, _operand(other)))
+            return apply(CO.BitwiseAnd, self.array, _operand(other, self.array))
+        return Tensor(xp.bitwise_and(self.array, _operand(other, self.array)))
 
     def __or__(self, other) -> Tensor:
         if observers:
-            return apply(CO.BitwiseOr, self.array, _operand(other))
-        return Tensor(xp.bitwise_or(self.array, _operand(other)))
+            return apply(CO.BitwiseOr, self.array, _operand(other, self.array))
+        return Tensor(xp.bitwise_or(self.array, _operand(other, self.array)))
 
     def __xor__(self, other) -> Tensor:
         if observers:
-            return apply(CO.BitwiseXor, self.array, _operand(other))
-        return Tensor(xp.bitwise_xor(self.array, _operand(other)))
+            return apply(CO.BitwiseXor, self.array, _operand(other, self.array))
+        return Tensor(xp.bitwise_xor(self.array, _operand(other, self.array)))
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
@@ -127,8 +128,23 @@ class TorchArithMethods:
         return self._arith_("div_", lambda s: s.div(other, rounding_mode=rounding_mode))
 
 
-def _operand(other):
-    return other.array if isinstance(other, Tensor) else as_array(other)
+def _operand(other, like=None):
+    """The other operand of a bitwise op as torch promotes it with ``like`` (self's array): a
+    Python int takes self's integer dtype (wrapped around as torch casts it), a 0-d tensor of
+    self's category does not widen it."""
+    if isinstance(other, Tensor):
+        b = other.array
+        if (
+            like is not None
+            and b.ndim == 0
+            and like.ndim
+            and category(b.dtype) == category(like.dtype)
+        ):
+            return b.astype(like.dtype)
+        return b
+    if like is not None and type(other) is int and like.dtype.kind in "iu":
+        return xp.asarray(wrap_int_scalar(like.dtype, other), like.dtype)
+    return as_array(other)
 
 
 def _rounding_div(a: Tensor, b: Tensor, mode: str) -> Tensor:

@@ -144,11 +144,13 @@ class TorchReduceMethods:
             raise not_implemented_for(
                 "median_cpu" if dim is None else "median_out", self.array.dtype
             )
-        if self.array.size == 0:
-            raise RuntimeError("median() of an empty tensor")
+        if dim is not None:
+            RM.check_nonempty_reduction("median", dim, self.array.shape)
         if dim is None:
             flat = self.array.reshape(-1)
-            if flat.dtype.kind in "fc" and xp.isnan(flat).any():
+            if flat.size == 0:  # torch: nan, or (undefined there) the dtype's lowest integer
+                v = RM.empty_median(flat.dtype)
+            elif flat.dtype.kind in "fc" and xp.isnan(flat).any():
                 v = xp.asarray(xp.nan, flat.dtype)
             else:
                 v = xp.partition(flat, (flat.size - 1) // 2)[(flat.size - 1) // 2]

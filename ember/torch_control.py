@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 
-from .backend import xp
+from .backend import map_file, xp
 from .promotion import default_float
 from .tensor import Tensor
 
@@ -114,10 +114,7 @@ def from_file(filename, shared=None, size: int = 0, *, dtype=None, layout=None, 
         )
     if size == 0:
         return Tensor(xp.empty(0, dt))
-    import numpy
-
-    mapped = numpy.memmap(filename, dtype=dt, mode="r+" if shared else "c", shape=(size,))
-    return Tensor(xp.asarray(mapped) if xp is not numpy else mapped.view(numpy.ndarray))
+    return Tensor(map_file(filename, dt, size, bool(shared)))
 
 
 def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa: A002

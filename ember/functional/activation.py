@@ -24,24 +24,36 @@ from ..ops import reduce as R
 from ..tensor import Tensor, apply
 
 
+def floating_only(x: Tensor, kernel: str) -> None:
+    """torch's NotImplementedError for an activation it computes for floating and complex
+    tensors only (``kernel`` names torch's kernel, as its message does)."""
+    if x.array.dtype.kind not in "fc":
+        raise E.not_implemented_for(kernel, x.array.dtype)
+
+
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's names
+    if input.array.dtype.kind == "b":
+        raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
         return input._arith_("relu_", relu)
     return apply(E.ReLU, input)
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    floating_only(input, "leaky_relu_cpu")
     if inplace:
         return input._arith_("leaky_relu_", lambda x: leaky_relu(x, negative_slope))
     return apply(E.LeakyReLU, input, slope=negative_slope)
 
 
 def sigmoid(input: Tensor) -> Tensor:  # noqa: A002
-    return apply(E.Sigmoid, input)
+    """σ(x) = 1 / (1 + e⁻ˣ); integers and bools in the default float, as torch."""
+    return input.sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:  # noqa: A002
-    return apply(E.Tanh, input)
+    """tanh x; integers and bools in the default float, as torch."""
+    return input.tanh()
 
 
 def _softmax_dim(name: str, ndim: int, dim, stacklevel: int) -> int:
@@ -72,11 +84,13 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """GELU, exact (erf) or ``approximate='tanh'``, as torch.nn.functional.gelu."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+    floating_only(input, "GeluKernelImpl")
     return apply(E.GELU, input, approximate=approximate)
 
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SiLU(x) = x·σ(x); complex input too, but, as torch, not while it would record a graph."""
+    floating_only(input, "silu_cpu")
     if input.array.dtype.kind == "c" and input.requires_grad and is_grad_enabled():
         raise RuntimeError(
             f"silu(): does not support automatic differentiation for complex input (got"

@@ -40,18 +40,13 @@ from ..ops import activations as AO
 from ..ops import activations_piecewise as P
 from ..ops import rounding as RO
 from ..ops.complex_refuse import refuse_complex
+from ..ops.elementwise import not_implemented_for
 from ..ops.index import check_dim
-from ..promotion import default_float
 from ..tensor import Tensor, apply
-from .activation import sigmoid, softmax
+from .activation import floating_only, sigmoid, softmax
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
-
-
-def _floating(x: Tensor) -> Tensor:
-    """A smooth activation of integers runs in the default float dtype (as ``x.exp()``)."""
-    return x if x.dtype.kind in "fc" else x.astype(default_float())
 
 
 def hardtanh(
@@ -66,6 +61,11 @@ def hardtanh(
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
         )
+    kind = input.array.dtype.kind
+    if kind == "b":
+        raise RuntimeError("Bool inputs not supported for hardtanh")
+    if kind == "u" and min_val < 0:
+        raise RuntimeError("cannot do hardtanh on an unsigned type with negative limits")
     if inplace:
         return input._arith_("hardtanh_", lambda x: hardtanh(x, min_val, max_val))
     return apply(P.Hardtanh, input, min_val=min_val, max_val=max_val)
@@ -78,6 +78,7 @@ def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """ELU(x) = x if x > 0 else α·(eˣ − 1)   (eˣ − 1 as expm1, exact near 0)."""
+    floating_only(input, "elu_cpu")
     if inplace:
         return input._arith_("elu_", lambda x: elu(x, alpha))
     return apply(AO.ELU, input, alpha=alpha)
@@ -86,6 +87,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α = 1.6732632…, λ = 1.0507009… (self-normalising,
     Klambauer et al. 2017)."""
+    floating_only(input, "elu_cpu")
     if inplace:
         return input._arith_("selu_", selu)
     return apply(AO.ELU, input, alpha=SELU_ALPHA, scale=SELU_SCALE)
@@ -95,6 +97,7 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)   (α ≠ 0)."""
     if alpha == 0:
         raise ValueError("celu: alpha cannot be 0 (x/α)")
+    floating_only(input, "elu_cpu")
     if inplace:
         return input._arith_("celu_", lambda x: celu(x, alpha))
     return apply(AO.ELU, input, alpha=alpha, input_scale=1.0 / alpha)
@@ -103,14 +106,16 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """Softplus(x) = log(1 + e^{βx}) / β, and x itself where βx > threshold (torch's rule:
     there the two agree to double precision and e^{βx} would overflow)."""
-    return apply(P.Softplus, _floating(input), beta=beta, threshold=threshold)
+    floating_only(input, "softplus_cpu")
+    return apply(P.Softplus, input, beta=beta, threshold=threshold)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Mish(x) = x·tanh(Softplus(x))   (Misra 2019)."""
+    floating_only(input, "mish_cpu")
     if inplace:
         return input._arith_("mish_", mish)
-    return apply(P.Mish, _floating(input))
+    return apply(P.Mish, input)
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
@@ -123,18 +128,20 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
     ∂/∂x = 1/6 strictly between −3 and 3. (torch's CPU backward multiplies by 1/6 rounded to
     float32, 0.16666667163…; ember keeps the exact 1/6.)"""
+    floating_only(input, "hardsigmoid_cpu")
     if inplace:
         return input._arith_("hardsigmoid_", hardsigmoid)
-    return apply(P.Hardsigmoid, _floating(input))
+    return apply(P.Hardsigmoid, input)
 
 
 def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6
     between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch.
     The middle branch sees x only where it is chosen, so ±inf get 0 and 1 (not NaN) back."""
+    floating_only(input, "hardswish_cpu")
     if inplace:
         return input._arith_("hardswish_", hardswish)
-    return apply(P.Hardswish, _floating(input))
+    return apply(P.Hardswish, input)
 
 
 def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
@@ -148,6 +155,7 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
         )
     if input.dtype.kind == "c":  # torch has no complex glu kernel
         refuse_complex(input.array, "glu", NotImplementedError, "use z[:h] * z[h:].sigmoid()")
+    floating_only(input, "glu_cpu")
     a, b = input.split(n // 2, dim)
     return a * sigmoid(b)
 
@@ -159,6 +167,8 @@ def threshold(
     inplace: bool = False,
 ) -> Tensor:
     """Threshold(x) = value if x ≤ threshold else x   (torch's test: NaN stays NaN)."""
+    if input.array.dtype.kind == "b":
+        raise not_implemented_for("threshold_cpu", input.array.dtype)
     if inplace:
         # (the argument ``threshold`` hides this function: the module's alias calls it)
         return input._arith_("threshold_", lambda x: _threshold(x, threshold, value))
@@ -177,11 +187,13 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """log σ(x) = min(x, 0) − log(1 + e^{−|x|}): stable for logits of any size (no σ that rounds
     to 0 or 1 before the log) and exact below −20 too (not −Softplus(−x), whose threshold
     returns x there); ∂/∂x = σ(−x)."""
+    floating_only(input, "log_sigmoid_cpu")
     return apply(AO.LogSigmoid, input)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Hardshrink(x) = 0 if −λ ≤ x ≤ λ else x   (torch's test: NaN stays NaN)."""
+    floating_only(input, "hardshrink_cpu")
     return apply(P.Hardshrink, input, lambd=lambd)
 
 
@@ -189,6 +201,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|)."""
     if lambd < 0:
         raise ValueError(f"softshrink: lambda must be ≥ 0, got {lambd}")
+    floating_only(input, "softshrink_check")
     return apply(P.Softshrink, input, lambd=lambd)
 
 

@@ -21,6 +21,7 @@ from ..backend import xp
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
+from .activation import floating_only
 from .conv import _pair
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .shape import where
@@ -48,6 +49,7 @@ def rrelu(
         )
     if input.dtype.kind == "c":  # torch has no complex leaky_relu nor rrelu kernel
         refuse_complex(input.array, "rrelu", NotImplementedError)
+    floating_only(input, "leaky_relu_cpu")
     if inplace:
         return input._arith_("rrelu_", lambda x: rrelu(x, lower, upper, training))
     x = input

@@ -19,6 +19,14 @@ NEG_BOOL = (
     "Negation, the `-` operator, on a bool tensor is not supported. If you are trying to invert"
     " a mask, use the `~` or `logical_not()` operator instead."
 )
+SUB_TWO_BOOLS = (
+    "Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` or"
+    " `logical_xor()` operator instead."
+)
+SUB_BOOL = (
+    "Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying to"
+    " invert a mask, use the `~` or `logical_not()` operator instead."
+)
 
 
 def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
@@ -79,7 +87,10 @@ class Pow(Function):
     def forward(self, a, b):
         xp = get_array_module(a)
         self.a, self.b = a, b
-        self.y = y = xp.power(a, b)
+        if a.dtype.kind in "iub" and b.dtype.kind in "iub":
+            self.y = y = integer_power(a, b)
+        else:
+            self.y = y = xp.power(a, b)
         return y
 
     def backward(self, gy):
@@ -95,6 +106,26 @@ class Pow(Function):
                 zero = (a == 0) & real_b
                 gb = unbroadcast(xp.where(zero, 0, gy * y * xp.log(xp.where(zero, 1, a))), b.shape)
         return ga, gb
+
+
+def integer_power(a, b):
+    """a ** b for integer arrays as torch computes it: a negative exponent gives 1 for a = 1,
+    ±1 for a = −1 (by the exponent's parity) and 0 otherwise (NumPy refuses them)."""
+    xp = get_array_module(a)
+    negative = b < 0
+    if not negative.any():
+        return xp.power(a, b)
+    y = xp.power(a, xp.where(negative, 0, b))  # the non-negative powers, 1 where b < 0
+    odd = (b % 2) != 0
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, inverse, y).astype(y.dtype, copy=False)
+
+
+def check_integer_divisor(a, b) -> None:
+    """torch refuses an integer division (//, %, fmod, div with a rounding mode) by zero;
+    NumPy would warn and give 0."""
+    if b.dtype.kind in "iub" and a.dtype.kind in "iub" and not b.all():
+        raise RuntimeError("ZeroDivisionError")
 
 
 class AddScalar(Function):
@@ -141,6 +172,8 @@ class PowScalar(Function):
 
     def forward(self, a, c):
         self.a, self.c = a, c
+        if a.dtype.kind in "iub" and isinstance(c, int) and c < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
         return a**c
 
     def backward(self, gy):
@@ -335,10 +368,13 @@ class RoundingDiv(Function):
                 refuse_complex(v, name, NotImplementedError, PARTS)
         xp = get_array_module(a)
         self.sa, self.sb = a.shape, b.shape
-        q = xp.floor_divide(a, b)
+        check_integer_divisor(a, b)
+        with errstate(divide="ignore", invalid="ignore"):  # x // 0 is ±inf or nan, as torch
+            q = xp.floor_divide(a, b)
         if mode == "trunc":
             if a.dtype.kind in "fc":
-                q = xp.trunc(a / b)
+                with errstate(divide="ignore", invalid="ignore"):
+                    q = xp.trunc(a / b)
             else:  # floor and trunc differ where the quotient is negative and inexact
                 q = q + ((q < 0) & (q * b != a))
         self.dtype = q.dtype
@@ -364,7 +400,9 @@ class Remainder(Function):
                 refuse_complex(v, "fmod" if truncate else "remainder", NotImplementedError, PARTS)
         xp = get_array_module(a)
         self.a, self.b, self.truncate = a, b, truncate
-        return xp.fmod(a, b) if truncate else xp.remainder(a, b)
+        check_integer_divisor(a, b)
+        with errstate(divide="ignore", invalid="ignore"):  # x % 0.0 is nan, as torch
+            return xp.fmod(a, b) if truncate else xp.remainder(a, b)
 
     def backward(self, gy):
         xp = get_array_module(gy)

@@ -7,7 +7,7 @@ elements those indices name, as torch's does).
 
 from __future__ import annotations
 
-from ..backend import accumulate, errstate, get_array_module
+from ..backend import accumulate, errstate, get_array_module, xp
 from ..function import Function
 from .complex_refuse import refuse_complex
 
@@ -166,6 +166,22 @@ def median_index(x, axis: int):
         if has_nan.any():
             index = xp.where(has_nan, xp.argmax(nan, axis=axis, keepdims=True), index)
     return index.astype(xp.int64)
+
+
+def check_nonempty_reduction(name: str, dim: int, shape: tuple) -> None:
+    """torch's median/nanmedian along a dim of size 0: an IndexError (other empty dims give an
+    empty result)."""
+    if len(shape) and -len(shape) <= dim < len(shape) and shape[dim] == 0:
+        raise IndexError(
+            f"{name}(): Expected reduction dim {dim % len(shape)} to have non-zero size."
+        )
+
+
+def empty_median(dtype):
+    """The median of no elements: nan for floats; for integers torch's value is undefined
+    (its kernel leaves the output unset), and ember gives the dtype's lowest value, what torch
+    shows for int32 and int64."""
+    return xp.asarray(xp.nan if dtype.kind in "fc" else xp.iinfo(dtype).min, dtype)
 
 
 def quantile_positions(sorted_x, q, axis: int, interpolation: str, ignore_nan: bool = False):

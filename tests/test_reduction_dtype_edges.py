@@ -1,0 +1,121 @@
+"""Edge cases a differential sweep against torch found: sigmoid and tanh of integer and bool
+tensors (ember.*, Tensor.* and F.*) in the default float; sums and products of unsigned and
+bool tensors in int64 (NumPy would give uint64); median and nanmedian of empty tensors and
+along an empty dim."""
+
+import numpy as np
+import pytest
+
+import ember
+import ember.nn.functional as F
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
+def test_sigmoid_and_tanh_of_integers_as_torch(dtype):
+    a = np.array([0, 1, 2]).astype(dtype)
+    for name in ("sigmoid", "tanh"):
+        t = getattr(torch, name)(torch.tensor(a))
+        for e in (getattr(ember, name)(ember.tensor(a)), getattr(F, name)(ember.tensor(a)),
+                  getattr(ember.tensor(a), name)()):  # fmt: skip
+            assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+            np.testing.assert_allclose(e.array, t.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", ["uint8", "bool", "int32", "int16"])
+def test_integer_sums_and_products_as_torch(dtype):
+    a = np.array([[200, 100, 3], [1, 0, 2]]).astype(dtype)
+    for call in (lambda m, x: m.sum(x), lambda m, x: m.sum(x, 1), lambda m, x: m.prod(x),
+                 lambda m, x: m.prod(x, 0), lambda m, x: x.sum(dim=0)):  # fmt: skip
+        e, t = call(ember, ember.tensor(a)), call(torch, torch.tensor(a))
+        assert str(e.dtype) == str(t.dtype).replace("torch.", "")
+        np.testing.assert_array_equal(e.array, t.numpy())
+
+
+def test_median_of_empty_tensors_as_torch():
+    for lib in (ember, torch):
+        assert np.isnan(lib.median(lib.tensor([])).item())
+        assert np.isnan(lib.nanmedian(lib.tensor([float("nan")])).item())
+        assert lib.median(lib.tensor([], dtype=lib.int64)).item() == np.iinfo(np.int64).min
+        for f in (lib.median, lib.nanmedian):
+            assert tuple(f(lib.zeros(0, 3), 1).values.shape) == (0,)
+            with pytest.raises(IndexError, match="Expected reduction dim 1 to have non-zero size"):
+                f(lib.zeros(3, 0), 1)
+
+
+def test_integer_division_by_zero_and_negative_powers_as_torch():
+    a, z = np.array([5, -7, 3]), np.array([2, 0, 3])
+    divisions = (
+        lambda m, p, q: m.floor_divide(p, q),
+        lambda m, p, q: m.remainder(p, q),
+        lambda m, p, q: m.fmod(p, q),
+        lambda m, p, q: p // 0,
+        lambda m, p, q: m.div(p, q, rounding_mode="trunc"),
+    )
+    for lib in (ember, torch):
+        for f in divisions:
+            with pytest.raises(RuntimeError, match="ZeroDivisionError"):
+                f(lib, lib.tensor(a), lib.tensor(z))
+        base, power = lib.tensor([2, 1, -1, 3, -2, 0]), lib.tensor([-1, -2, -3, 0, -2, -1])
+        assert lib.pow(base, power).tolist() == [0, 1, -1, 1, 0, 0]
+        with pytest.raises(RuntimeError, match="Integers to negative integer powers"):
+            lib.tensor([2]) ** -1
+        f = lib.tensor([5.0, 0.0])
+        np.testing.assert_array_equal(np.asarray((f // 0).tolist()), [np.inf, np.nan])
+
+
+SUBTRACTIONS = (
+    lambda m: m.ones(2) - True,
+    lambda m: 1 - m.tensor([True]),
+    lambda m: m.sub(m.ones(2), m.tensor([True, False])),
+    lambda m: m.tensor([True]) - m.tensor([False]),
+)
+
+
+@pytest.mark.parametrize("case", range(len(SUBTRACTIONS)))
+def test_bool_subtraction_is_refused_as_torch(case):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Subtraction, the `-` operator, with (a|two) bool"):
+            SUBTRACTIONS[case](lib)
+
+
+@pytest.mark.parametrize(
+    "name, kernel",
+    [("elu", "elu_cpu"), ("selu", "elu_cpu"), ("celu", "elu_cpu"), ("silu", "silu_cpu"),
+     ("mish", "mish_cpu"), ("softplus", "softplus_cpu"), ("hardswish", "hardswish_cpu"),
+     ("hardsigmoid", "hardsigmoid_cpu"), ("leaky_relu", "leaky_relu_cpu"),
+     ("logsigmoid", "log_sigmoid_cpu"), ("softshrink", "softshrink_check"),
+     ("hardshrink", "hardshrink_cpu"), ("gelu", "GeluKernelImpl"), ("glu", "glu_cpu"),
+     ("rrelu", "leaky_relu_cpu")],
+)  # fmt: skip
+def test_activations_refuse_integers_as_torch(name, kernel):
+    for lib in (ember, torch):
+        with pytest.raises(NotImplementedError, match=f"\"{kernel}\" not implemented for 'Long'"):
+            getattr(lib.nn.functional, name)(lib.tensor([1, 2]))
+    for lib in (ember, torch):  # floats still work
+        getattr(lib.nn.functional, name)(lib.tensor([1.0, 2.0]))
+
+
+def test_bool_and_unsigned_limits_of_relu_hardtanh_threshold_as_torch():
+    for lib in (ember, torch):
+        F_ = lib.nn.functional
+        with pytest.raises(RuntimeError, match="Boolean inputs not supported for relu"):
+            F_.relu(lib.tensor([True]))
+        for f in (F_.relu6, F_.hardtanh):
+            with pytest.raises(RuntimeError, match="Bool inputs not supported for hardtanh"):
+                f(lib.tensor([True]))
+        with pytest.raises(RuntimeError, match="unsigned type with negative limits"):
+            F_.hardtanh(lib.tensor([1], dtype=lib.uint8))
+        with pytest.raises(NotImplementedError, match='"threshold_cpu" not implemented'):
+            F_.threshold(lib.tensor([True]), 0.5, 1.0)
+        assert F_.relu(lib.tensor([-1, 2])).tolist() == [0, 2]
+
+
+def test_bitwise_ops_keep_the_tensors_integer_dtype_as_torch():
+    for lib in (ember, torch):
+        x, u = lib.tensor([1, 2], dtype=lib.int32), lib.tensor([1, 250], dtype=lib.uint8)
+        assert str((x & 1).dtype).endswith("int32") and str((x | lib.tensor(3)).dtype).endswith(
+            "int32")  # fmt: skip
+        assert (u ^ 300).tolist() == [45, 214] and str(lib.bitwise_xor(u, 1).dtype).endswith(
+            "uint8")  # fmt: skip
