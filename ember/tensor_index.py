@@ -79,6 +79,8 @@ class IndexTensorMethods:
         dim = I.check_dim(name, dim, self.ndim)
         if dtype is not None:  # the scan in dtype (NumPy would widen int32 to int64)
             return self.astype(dtype)._scan(op, name, dim).astype(dtype)
+        if self.array.dtype.kind == "u" and op in (C.CumSum, C.CumProd):  # torch: int64 (NumPy:
+            return self.astype(xp.int64)._scan(op, name, dim)  # uint64)
         if self.ndim == 0:  # torch scans a 0-d tensor as one element and keeps it 0-d
             return apply(op, self.reshape(1), dim=0).reshape(())
         return apply(op, self, dim=dim)

@@ -236,7 +236,9 @@ class TensorMethods:
         return apply(op, self, axis=_ax(axis, dim), keepdims=keep, correction=correction)
 
     def logsumexp(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return apply(R.LogSumExp, self, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
+        """log Σ exp over ``axis``; integers and bools in the default float, as torch."""
+        x = _floating(self)
+        return apply(R.LogSumExp, x, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
     def max(self, dim=None, keepdim=False, *, axis=None, keepdims=False):
         """torch's ``x.max()``, ``x.max(dim)`` → (values, indices), ``x.max(other)``; NumPy's
@@ -281,6 +283,15 @@ class TensorMethods:
 
     def flatten(self, start_dim=0, end_dim=-1):
         nd = self.ndim
+        n = max(nd, 1)
+        for d in (start_dim, end_dim):
+            if not -n <= d < n:  # torch's message and error type
+                raise IndexError(
+                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but"
+                    f" got {d})"
+                )
+        if start_dim % n > end_dim % n:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
         if nd == 0:
             return self.reshape(1)
         s, e = start_dim % nd, end_dim % nd

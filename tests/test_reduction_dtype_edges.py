@@ -119,3 +119,22 @@ def test_bitwise_ops_keep_the_tensors_integer_dtype_as_torch():
             "int32")  # fmt: skip
         assert (u ^ 300).tolist() == [45, 214] and str(lib.bitwise_xor(u, 1).dtype).endswith(
             "uint8")  # fmt: skip
+
+
+def test_logsumexp_softmax_and_scans_edges_as_torch():
+    for lib in (ember, torch):
+        e = lib.logsumexp(lib.zeros(0, 3), 0)
+        assert e.tolist() == [float("-inf")] * 3 and tuple(
+            lib.logsumexp(lib.zeros(0, 3), 1).shape
+        ) == (0,)
+        assert str(lib.logsumexp(lib.tensor([1, 2]), 0).dtype).endswith("float32")
+        assert tuple(lib.softmax(lib.zeros(0, 3), 0).shape) == (0, 3)
+        assert tuple(lib.log_softmax(lib.zeros(2, 0), 1).shape) == (2, 0)
+        u = lib.tensor([200, 100], dtype=lib.uint8)
+        for f in (lib.cumsum, lib.cumprod):
+            r = f(u, 0)
+            assert str(r.dtype).endswith("int64") and not str(r.dtype).endswith("uint64")
+        assert lib.cumsum(u, 0).tolist() == [200, 300]
+    x = ember.zeros(0, 3, requires_grad=True)
+    ember.logsumexp(x, 0).sum().backward()
+    assert x.grad.shape == (0, 3)

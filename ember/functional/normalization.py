@@ -68,8 +68,10 @@ def batch_norm(
         return batch_norm(x.float(), *args).to(x.dtype)
     if not training and (running_mean is None or running_var is None):
         raise ValueError("batch_norm: evaluation needs running_mean and running_var")
-    m = x.array.size // c
-    if training and m <= 1:
+    m = x.array.size // c if c else 0
+    if training and m == 0:  # an empty batch: an empty result, the running stats untouched
+        return _affine(x, weight, bias, (1, c) + (1,) * (x.ndim - 2))
+    if training and m == 1:
         raise ValueError(
             f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}"
         )
@@ -129,7 +131,10 @@ def group_norm(
         raise ValueError(f"group_norm: num_groups={num_groups} must divide {c} channels")
     if check_same_dtype("group_norm", x, weight=weight, bias=bias):
         return group_norm(x.float(), num_groups, weight, bias, eps).to(x.dtype)
-    x_g = x.reshape(n, num_groups, -1)
+    spatial = 1
+    for k in x.shape[2:]:
+        spatial *= k
+    x_g = x.reshape(n, num_groups, c // num_groups * spatial)  # (no -1: n may be 0)
     mu = x_g.mean(axis=2, keepdims=True)
     x_c = x_g - mu
     var = (x_c * x_c).mean(axis=2, keepdims=True)

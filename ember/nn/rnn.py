@@ -177,10 +177,10 @@ class RNNBase(Module):
         else:
             x = input.transpose(0, 1) if self.batch_first else input
         T, B = x.shape[0], x.shape[1]
-        if T == 0 or B == 0:
+        if T == 0:  # (no sequences is fine: empty outputs, as torch)
             raise ValueError(
-                f"{type(self).__name__}: expected at least one time step and one sequence, got"
-                f" input of shape {tuple(input.shape)}"
+                f"{type(self).__name__}: expected at least one time step, got input of shape"
+                f" {tuple(input.shape)}"
             )
         if lengths is not None:
             lengths = as_array(lengths).astype(xp.int64).reshape(-1)
@@ -251,6 +251,8 @@ class RNNBase(Module):
         return a.transpose(1, 0, 2) if self.batch_first else a
 
     def _run(self, x: Tensor, states, lengths, record: bool):
+        if x.shape[1] == 0:  # no sequences: empty outputs, the (empty) states as they came
+            return self._run_empty(x, states)
         finals, gates = [], {}
         for layer in range(self.num_layers):
             outs = []
@@ -268,6 +270,17 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         return x, finals, gates
+
+    def _run_empty(self, x: Tensor, states):
+        """A batch of no sequences, as torch: output (T, 0, D·H_out) on the graph of the input
+        and every weight, so a backward gives them zero gradients, as torch's does."""
+        anchor = x.sum() * 0
+        for p in self.parameters():
+            anchor = anchor + p.sum() * 0
+        h_out = (self.proj_size or self.hidden_size) if self.mode == "LSTM" else self.hidden_size
+        shape = (x.shape[0], 0, self.num_directions * h_out)
+        out = Tensor(xp.zeros(shape, dtype=x.dtype)) + anchor
+        return out, [tuple(s) for s in states], {}
 
     def _run_fused(self, x, state, weights, lengths, reverse, recorder, key):
         trace = None

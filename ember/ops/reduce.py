@@ -149,12 +149,17 @@ class LogSumExp(Function):
         self.axes, self.keepdims = normalize_axis(axis, x.ndim), keepdims
         # m = max Re x (x.real is x itself for a real x): torch's shift for complex x, which
         # keeps Im of the result the principal angle of Σ eˣ
-        m = x.real.max(axis=self.axes, keepdims=True)
+        if x.size == 0:  # a sum of no terms is 0, its log −∞ (NumPy's max would raise)
+            m = xp.zeros(tuple(1 if a in self.axes else n for a, n in enumerate(x.shape)),
+                         x.real.dtype)  # fmt: skip
+        else:
+            m = x.real.max(axis=self.axes, keepdims=True)
         m = xp.where(xp.isfinite(m), m, 0)
         e = xp.exp(x - m)
         s = e.sum(axis=self.axes, keepdims=True)
-        y = xp.log(s) + m
-        self.p = e / s  # softmax: the gradient of logsumexp
+        with errstate(divide="ignore", invalid="ignore"):  # log 0 = −∞, as torch
+            y = xp.log(s) + m
+            self.p = e / s  # softmax: the gradient of logsumexp
         return y if keepdims else y.squeeze(self.axes)
 
     def backward(self, gy):
@@ -164,6 +169,8 @@ class LogSumExp(Function):
 
 def softmax_array(x, axis):
     xp = get_array_module(x)
+    if x.size == 0:  # nothing to normalise (NumPy's max of no elements would raise)
+        return x.copy()
     e = xp.exp(x - x.max(axis=axis, keepdims=True))
     e /= e.sum(axis=axis, keepdims=True)
     return e
@@ -171,6 +178,8 @@ def softmax_array(x, axis):
 
 def log_softmax_array(x, axis):
     xp = get_array_module(x)
+    if x.size == 0:
+        return x.copy()
     z = x - x.max(axis=axis, keepdims=True)
     z -= xp.log(xp.exp(z).sum(axis=axis, keepdims=True))
     return z
