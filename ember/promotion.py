@@ -34,6 +34,12 @@ _TORCH_NAMES = dict(
 )
 
 
+#: the C++ type names torch prints in some messages (randint's ranges, masked_fill's mask)
+C_TYPE_NAMES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short int",
+                "int32": "int", "int64": "long int", "bool": "bool", "float16": "c10::Half",
+                "float32": "float", "float64": "double"}  # fmt: skip
+
+
 def torch_dtype_name(dtype) -> str:
     """torch's C++ name of a dtype as its error messages print it (float32 → "Float")."""
     return _TORCH_NAMES.get(str(dtype), str(dtype))

@@ -129,8 +129,8 @@ class IndexTensorMethods:
         values, indices = apply(I.Sort, self, dim=dim, descending=descending)
         return SortResult(values, indices.detach())
 
-    def argsort(self, dim=-1, descending=False) -> Tensor:
-        """Indices that sort self along dim (stable); no gradient."""
+    def argsort(self, dim=-1, descending=False, *, stable=False) -> Tensor:
+        """Indices that sort self along dim (stable, whatever ``stable`` says); no gradient."""
         if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
             return apply(AI.ArgSort, self.array, dim=dim, descending=descending)
         return Tensor(AI.ArgSort().forward(self.array, dim=dim, descending=descending))

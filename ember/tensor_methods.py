@@ -181,7 +181,10 @@ class TensorMethods:
             return apply(M.ClampTensor, self, lo, hi)
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-        return apply(E.Clip, self, lo=min, hi=max)
+        x = self
+        if x.array.dtype.kind in "iub" and any(type(b) is float for b in (min, max)):
+            x = _floating(x)  # integers with float bounds: the default float, as torch
+        return apply(E.Clip, x, lo=min, hi=max)
 
     clamp = clip
 

@@ -24,6 +24,7 @@ from .memory_formats import preserve_format
 from .ops import elementwise as E
 from .ops import shape as S
 from .ops.complex_refuse import refuse_mixed
+from .promotion import C_TYPE_NAMES
 from .tensor_methods import _shape_arg, _t
 from .tensor_rounding import RoundingTensorMethods
 
@@ -344,8 +345,14 @@ class TorchTensorMethods(RoundingTensorMethods):
             from .creation import check_complex_fits
 
             value = check_complex_fits(value, self.array.dtype)
+        cond = as_array(mask)
+        if cond.dtype.kind != "b":  # torch: no integer or float masks (an easy mix-up)
+            raise RuntimeError(
+                "masked_fill_ only supports boolean masks, but got mask with dtype"
+                f" {C_TYPE_NAMES.get(cond.dtype.name, cond.dtype.name)}"
+            )
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
-        return apply(E.Where, v, self, cond=as_array(mask))
+        return apply(E.Where, v, self, cond=cond)
 
     def where(self, condition, other) -> Tensor:
         """self where ``condition`` else ``other`` (torch's Tensor.where)."""

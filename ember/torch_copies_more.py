@@ -15,7 +15,7 @@ from .diagnose import anomaly
 from .function import observers
 from .memory_formats import preserve_format
 from .nn import functional as F
-from .promotion import default_float
+from .promotion import C_TYPE_NAMES, default_float
 from .tensor import Tensor
 from .tensor_aliases import require_tensor
 
@@ -41,9 +41,7 @@ __all__ = [
 # ------------------------------------------------------------ random integers like a tensor
 # The C++ type torch names in randint's range errors, and for floats the largest integer the
 # dtype holds exactly (2^digits): torch refuses ranges beyond it.
-_C_NAMES = {"int8": "signed char", "uint8": "unsigned char", "int16": "short int", "int32": "int",
-            "int64": "long int", "bool": "bool", "float16": "c10::Half", "float32": "float",
-            "float64": "double"}  # fmt: skip
+_C_NAMES = C_TYPE_NAMES
 _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 
 

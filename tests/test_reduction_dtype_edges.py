@@ -138,3 +138,22 @@ def test_logsumexp_softmax_and_scans_edges_as_torch():
     x = ember.zeros(0, 3, requires_grad=True)
     ember.logsumexp(x, 0).sum().backward()
     assert x.grad.shape == (0, 3)
+
+
+def test_shape_and_index_edges_as_torch():
+    a = np.arange(12.0).reshape(3, 4)
+    for lib in (ember, torch):
+        assert tuple(lib.cat([lib.tensor(a), lib.zeros(0)]).shape) == (3, 4)  # legacy (0,) skipped
+        assert tuple(lib.cat([lib.zeros(0), lib.zeros(0)]).shape) == (0,)
+        x = lib.tensor(a)
+        for mask in (lib.tensor(a) > 100, lib.zeros(3, 4, dtype=lib.int64)):
+            if str(mask.dtype).endswith("bool"):
+                x.masked_fill(mask, 1.0)
+            else:
+                with pytest.raises(RuntimeError, match="only supports boolean masks.*long int"):
+                    x.masked_fill(mask, 1.0)
+        assert lib.argsort(lib.tensor([2, 1, 2, 1]), stable=True).tolist() == [1, 3, 0, 2]
+        assert lib.tensor([2, 1]).argsort(stable=True).tolist() == [1, 0]
+        c = lib.clamp(lib.tensor([1, 5, 9]), 1.5, 4.5)
+        assert str(c.dtype).endswith("float32") and c.tolist() == [1.5, 4.5, 4.5]
+        assert str(lib.clamp(lib.tensor([1, 5, 9]), 2, 4).dtype).endswith("int64")

@@ -77,7 +77,7 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return _t(input).sort(dim, descending, stable)
 
 
-def argsort(input, dim=-1, descending=False) -> Tensor:  # noqa: A002
+def argsort(input, dim=-1, descending=False, *, stable=False) -> Tensor:  # noqa: A002
     return _t(input).argsort(dim, descending)
 
 

@@ -12,6 +12,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat() needs at least one tensor")
+    if any(t.ndim != 1 for t in tensors):  # torch skips legacy empty (0,) tensors
+        kept = [t for t in tensors if t.array.shape != (0,)]
+        tensors = kept or tensors
     ref = tensors[0].shape
     nd = len(ref)
     for k, t in enumerate(tensors):
