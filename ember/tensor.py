@@ -147,7 +147,10 @@ def apply(cls: type[Function], *inputs, **constants):
         fn.n_outputs = len(out)
         return tuple(_wrap(o, ctx, i) for i, o in enumerate(out))
     fn.n_outputs = 1
-    return _wrap(out, ctx, 0)
+    t = _wrap(out, ctx, 0)
+    if ctx is not None and cls in tensor_views.VIEW_CLASSES:  # a fresh view hangs from its base
+        tensor_views.hang(t)
+    return t
 
 
 def _wrap(a, fn, idx):

@@ -97,6 +97,8 @@ class InplaceTensorMethods:
         if result.array.dtype != self.array.dtype:
             result = result.astype(self.array.dtype)
         self._redirect_consumers(old, result)
+        if getattr(self, "_used", 0) > 0 and getattr(self, "_views", None):
+            V.adopt_fresh(self, old)  # the ops that made self's live views: onto the stand-in
         self._check_rebind(name, result.requires_grad)
         # only an array that views other memory can be a view (most are not: decided cheaply)
         link = V.link_of(self) if self.array.base is not None else None

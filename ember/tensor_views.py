@@ -80,6 +80,32 @@ def step_of(fn, view_array):
 
 _VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand)
 
+#: the op classes whose recorded outputs may be views of their input (apply asks, per op)
+VIEW_CLASSES = frozenset(_VIEW_OPS)
+
+
+def hang(t) -> None:
+    """A view t just made by a recorded op joins its base's views (weakly), so an in-place
+    change of the base later takes t along (``adopt_fresh``, ``refresh``), as in torch."""
+    step = step_of(t._ctx, t.array)
+    if step is not None and type(t._ctx.parents[0]).__name__ != STAND_IN_NAME:
+        attach(t, ViewLink(t._ctx.parents[0], (step,)))
+
+
+def adopt_fresh(t, old) -> None:
+    """t changes in place, and some of its consumers are the ops that made its live views:
+    those ops take ``old`` (the stand-in for t's present version) as their input instead,
+    so they no longer count as t's consumers; the views themselves become views of t's new
+    version afterwards (``refresh``). A view that is itself already consumed still blocks the
+    change (check_views_free)."""
+    for v in live_views(t):
+        fn = v._ctx
+        parents = getattr(fn, "parents", None)
+        if parents and parents[0] is t and step_of(fn, v.array) is not None:
+            parents[0] = old
+            t._used -= 1
+            old._used += 1
+
 
 def view(b, steps):
     """steps(b): the view of ``b`` the steps describe, recorded (b is a Tensor)."""
@@ -174,6 +200,8 @@ def check_views_free(t, name: str, result, views=None) -> None:
     for v in live_views(t) if views is None else views:
         if getattr(v, "_used", 0) > 0:
             v._redirect_consumers(v._version_stand_in(), result)
+        if getattr(v, "_used", 0) > 0 and getattr(v, "_views", None):
+            adopt_fresh(v, v._version_stand_in())  # v's own views follow v (refresh)
         if getattr(v, "_used", 0) > 0:
             raise RuntimeError(
                 f"{name}(): a view of this tensor (taken by {describe(v._link.steps)}) is already"
