@@ -28,14 +28,26 @@ from .worker import _END, _EXHAUSTED, _check_context, _Workers
 
 
 def default_collate(samples: list) -> Any:
-    """Stack a list of samples into a batch: tuples/dicts element-wise, arrays on a new axis 0."""
+    """Stack a list of samples into a batch, as torch's default_collate: arrays, numbers and
+    Tensors on a new axis 0; dicts key by key; a namedtuple field by field (of its type);
+    other tuples and lists position by position, as a list (torch's rule); strings as the
+    sequence of them. Anything else (None, objects) is torch's TypeError."""
     first = samples[0]
+    if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple keeps its type
+        return type(first)(*(default_collate(list(parts)) for parts in zip(*samples)))
     if isinstance(first, (tuple, list)):
-        return type(first)(default_collate(list(parts)) for parts in zip(*samples))
+        if any(len(s) != len(first) for s in samples):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(parts)) for parts in zip(*samples)]
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
-    if isinstance(first, str):
-        return list(samples)
+    if isinstance(first, (str, bytes)):
+        return tuple(samples)
+    if not isinstance(first, (Tensor, numpy.ndarray, numpy.generic, int, float, complex, bool)):
+        raise TypeError(
+            "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists;"
+            f" found {type(first)}"
+        )
     on_device = any(isinstance(s, Tensor) for s in samples)
     # host samples are stacked on the host and copied to the device once, as a batch
     arrays = [s.array if isinstance(s, Tensor) else numpy.asarray(s) for s in samples]
@@ -291,8 +303,8 @@ class DataLoader:
             at = index if isinstance(index, (slice, numpy.ndarray)) else numpy.asarray(ids)
             if isinstance(at, slice) or at.dtype.kind in "iu":
                 batch = ds.fetch(at)
-                if batch is not None:
-                    return batch
+                if batch is not None:  # a list, as torch's default_collate makes of tuples
+                    return list(batch) if type(batch) is tuple else batch
         samples = ds.__getitems__(list(ids)) if hasattr(ds, "__getitems__") else None
         samples = samples if samples is not None else [ds[i] for i in ids]
         return (self.collate_fn or default_collate)(samples)
