@@ -13,6 +13,11 @@ from .module import Module, Parameter
 
 
 class Identity(Module):
+    """y = x. Takes (and ignores) any arguments, as torch's, so it stands in for a layer."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__()
+
     def forward(self, x):
         return x
 

@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from .. import backend
 from ..backend import xp
 from ..hooks import RemovableHandle, add_hook
+from ..size import Size
 from ..tensor import Tensor, as_array, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
@@ -122,41 +123,53 @@ class Module(ModuleHooks):
     def children(self) -> Iterator[Module]:
         return (m for _, m in self.named_children())
 
-    def named_modules(self, prefix: str = "", _seen=None) -> Iterator[tuple[str, Module]]:
-        seen = set() if _seen is None else _seen
-        stack = [(prefix, self)]
+    def named_modules(self, memo: set | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:  # fmt: skip
+        """Every module below (and with) this one, by dotted name, depth first as torch. A
+        module reachable under several names comes once (``memo`` the ids already given),
+        or with ``remove_duplicate=False`` under each of them (a module inside itself still
+        once per path)."""
+        seen = set() if memo is None else memo
+        stack = [(prefix, self, frozenset())]
         while stack:
-            name, m = stack.pop()
-            if id(m) in seen:
+            name, m, path = stack.pop()
+            if (id(m) in seen) if remove_duplicate else (id(m) in path):
                 continue
             seen.add(id(m))
             yield name, m
-            kids = [(f"{name}.{n}" if name else n, c) for n, c in m.named_children()]
-            stack.extend(reversed(kids))
+            below = path | {id(m)}
+            kids = m.named_children() if remove_duplicate else m._members()[1]
+            stack.extend(reversed([(f"{name}.{n}" if name else n, c, below) for n, c in kids]))
 
     def modules(self) -> Iterator[Module]:
         return (m for _, m in self.named_modules())
 
-    def _named_tensors(self, want_params: bool, recurse: bool = True):
+    def _named_tensors(self, want_params: bool, recurse: bool = True, unique: bool = True):
         seen = set()
-        modules = self.named_modules() if recurse else [("", self)]
+        modules = self.named_modules(remove_duplicate=unique) if recurse else [("", self)]
         for prefix, m in modules:
             for name, t in m._members()[0]:
                 kind = m._listed_as(name, t)
-                if kind is None or isinstance(kind, Parameter) != want_params or id(t) in seen:
+                if kind is None or isinstance(kind, Parameter) != want_params:
+                    continue
+                if unique and id(t) in seen:
                     continue
                 seen.add(id(t))
                 yield (f"{prefix}.{name}" if prefix else name), t
 
-    def named_parameters(self, prefix: str = "", recurse: bool = True):
-        for name, p in self._named_tensors(True, recurse):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True):  # fmt: skip
+        """(dotted name, parameter); a parameter shared by several modules (tied weights)
+        comes once, or under every name with ``remove_duplicate=False``, as torch."""
+        for name, p in self._named_tensors(True, recurse, remove_duplicate):
             yield (f"{prefix}.{name}" if prefix else name), p
 
     def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         return (p for _, p in self._named_tensors(True, recurse))
 
-    def named_buffers(self, prefix: str = "", recurse: bool = True):
-        for name, b in self._named_tensors(False, recurse):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True):  # fmt: skip
+        for name, b in self._named_tensors(False, recurse, remove_duplicate):
             yield (f"{prefix}.{name}" if prefix else name), b
 
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
@@ -209,18 +222,24 @@ class Module(ModuleHooks):
             if k in state_dict:
                 a = as_array(state_dict[k])
                 if a.shape != t.shape:
-                    wrong.append(f"{k}: expected shape {tuple(t.shape)}, got {tuple(a.shape)}")
+                    wrong.append(
+                        f"size mismatch for {k}: copying a param with shape {Size(a.shape)!r}"
+                        f" from checkpoint, the shape in current model is {Size(t.shape)!r}."
+                    )
                 else:
                     arrays[k] = a
         if wrong or (strict and (missing or unexpected)):
-            lines = [f"Error loading state_dict into {type(self).__name__}:"]
-            if missing:
-                lines.append("  missing keys: " + ", ".join(missing))
-            if unexpected:
-                lines.append("  unexpected keys: " + ", ".join(unexpected))
-            if wrong:
-                lines.append("  wrong shapes: " + "; ".join(wrong))
-            raise KeyError("\n".join(lines)) if not wrong else ValueError("\n".join(lines))
+            errors = list(wrong)
+            if strict and unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")  # fmt: skip
+            if strict and missing:
+                errors.insert(0, "Missing key(s) in state_dict: "
+                              + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
+            raise LoadStateDictError(
+                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
+                + "\n\t".join(errors)
+            )
         _assign.fill(self, own, arrays, state_dict if assign else None)
         return _IncompatibleKeys(missing, unexpected)
 
@@ -366,6 +385,14 @@ class Module(ModuleHooks):
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+
+class LoadStateDictError(RuntimeError, KeyError, ValueError):
+    """load_state_dict's error, in torch's words: a RuntimeError as torch raises, and also a
+    KeyError (keys missing or unexpected) and a ValueError (shapes that disagree), as ember
+    raised before."""
+
+    __str__ = BaseException.__str__  # (not KeyError's, which quotes the message)
 
 
 class _IncompatibleKeys(tuple):

@@ -133,7 +133,7 @@ class ModuleHooks:
     def _tensor_state(self) -> OrderedDict:
         """state_dict's tensors alone: no hooks, no extra state (what loading fills)."""
         out = OrderedDict()
-        for prefix, m in self.named_modules():
+        for prefix, m in self.named_modules(remove_duplicate=False):  # a shared module: twice
             for name, t in m._own_state():
                 out.setdefault(f"{prefix}.{name}" if prefix else name, t)
         return out
@@ -145,21 +145,23 @@ class ModuleHooks:
         children's; ``prefix`` starts every key, ``destination`` is filled and returned.
         ``keep_vars`` is handed to the hooks (ember's entries are the tensors themselves)."""
         out = OrderedDict() if destination is None else destination
-        self._write_state(out, prefix, keep_vars, set())
+        self._write_state(out, prefix, keep_vars, frozenset())
         return out
 
-    def _write_state(self, out, prefix: str, keep_vars: bool, seen: set) -> None:
-        if id(self) in seen:  # a module reached twice is written once, as named_modules
+    def _write_state(self, out, prefix: str, keep_vars: bool, path: frozenset) -> None:
+        # a module reached under several names is written under each, as torch (only a module
+        # inside itself is cut short)
+        if id(self) in path:
             return
-        seen.add(id(self))
+        path = path | {id(self)}
         for hook in list((self._state_dict_pre_hooks or {}).values()):
             hook(self, prefix, keep_vars)
         for name, t in self._own_state():
             out.setdefault(prefix + name, t)
         if _overrides(self, "get_extra_state"):
             out[prefix + _EXTRA] = self.get_extra_state()
-        for name, child in self.named_children():
-            child._write_state(out, f"{prefix}{name}.", keep_vars, seen)
+        for name, child in self._members()[1]:
+            child._write_state(out, f"{prefix}{name}.", keep_vars, path)
         for hook in list((self._state_dict_hooks or {}).values()):
             if hook(self, out, prefix, {"version": self._version}) is not None:
                 raise RuntimeError("state_dict post-hook must return None")
@@ -217,7 +219,9 @@ class ModuleHooks:
                 errors.insert(0, "Missing key(s) in state_dict: "
                               + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
         if errors:
-            raise RuntimeError(
+            from .module import LoadStateDictError
+
+            raise LoadStateDictError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
                 + "\n\t".join(errors)
             )
