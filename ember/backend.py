@@ -253,6 +253,29 @@ def map_file(filename, dtype, count: int, shared: bool):
     return xp.asarray(host) if ON_GPU else host
 
 
+def shared_copy(a):
+    """A copy of host array ``a`` in shared memory: an anonymous shared mapping, which child
+    processes started by fork see and write into, as torch's share_memory_ (the mapping lives
+    as long as the array does). On the GPU the array itself (torch leaves CUDA tensors be)."""
+    if ON_GPU:
+        return a
+    import mmap
+
+    block = mmap.mmap(-1, max(a.nbytes, 1))
+    out = numpy.frombuffer(block, dtype=a.dtype, count=a.size).reshape(a.shape)
+    out[...] = a
+    return out
+
+
+def is_shared(a) -> bool:
+    """Whether host array ``a`` lives in a shared mapping (``shared_copy``)."""
+    import mmap
+
+    while a is not None and not isinstance(a, mmap.mmap):
+        a = getattr(a, "base", None) if not isinstance(a, memoryview) else a.obj
+    return a is not None
+
+
 def to_numpy(a):
     """A host (NumPy) copy or view of an array from any backend."""
     if ON_GPU and isinstance(a, _cupy.ndarray):

@@ -227,9 +227,17 @@ class MoreTorchTensorMethods(MoreTorchTensorMethods2):
         return False
 
     def is_shared(self) -> bool:
-        """torch.Tensor.is_shared: False (ember's memory is never in shared memory; it has no
-        share_memory_)."""
-        return False
+        """torch.Tensor.is_shared: whether the memory is shared with forked processes
+        (``share_memory_``)."""
+        return backend.is_shared(self.array)
+
+    def share_memory_(self) -> Tensor:
+        """torch.Tensor.share_memory_: move the values into shared memory, so processes forked
+        afterwards (multiprocessing, Hogwild-style training) read and write the same memory;
+        a no-op if they are there already. Returns self."""
+        if not backend.is_shared(self.array):
+            self.array = backend.shared_copy(self.array)
+        return self
 
     def pin_memory(self, device=None) -> Tensor:
         """torch.Tensor.pin_memory: refused as torch refuses it, with no accelerator to pin

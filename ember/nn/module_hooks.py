@@ -228,6 +228,14 @@ class ModuleHooks:
         return keys
 
     # ------------------------------------------------------------ smaller methods
+    def share_memory(self):
+        """torch's Module.share_memory: every parameter and buffer into shared memory
+        (Tensor.share_memory_), so processes forked afterwards train the same weights
+        (Hogwild); gradients stay private. Returns self."""
+        for t in [*self.parameters(), *self.buffers()]:
+            t.share_memory_()
+        return self
+
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at dotted path ``target`` ("bn.running_mean"), as torch's."""
         path, _, name = target.rpartition(".")
