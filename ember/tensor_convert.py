@@ -85,3 +85,47 @@ class ConversionTensorMethods:
 
     def __index__(self):
         return int(self.item())
+
+    # ------------------------------------------------------------ Python functions over values
+    def apply_(self, callable) -> Tensor:  # noqa: A002 - torch's argument name
+        """torch.Tensor.apply_: each element replaced by callable(element), in place (a CPU
+        tensor that does not require grad; slow, as torch's)."""
+        return self._python_map("apply_", callable)
+
+    def map_(self, tensor, callable) -> Tensor:  # noqa: A002 - torch's argument name
+        """torch.Tensor.map_: each element replaced by callable(element, tensor's element), in
+        place, with tensor broadcast to self's shape."""
+        return self._python_map("map_", callable, tensor)
+
+    def map2_(self, x, y, callable) -> Tensor:  # noqa: A002 - torch's argument name
+        """torch.Tensor.map2_: each element replaced by callable(element, x's, y's), in place,
+        x and y broadcast to self's shape."""
+        return self._python_map("map2_", callable, x, y)
+
+    def _python_map(self, name: str, fn, *others) -> Tensor:
+        if backend.ON_GPU:
+            raise TypeError(f"{name} is only implemented on CPU tensors")
+        if any(t.requires_grad for t in (self, *others)):
+            raise RuntimeError(
+                f"Can't call {name}() on Variable that requires grad. Use"
+                f" var.detach().{name}() instead."
+            )
+        columns = [self.array.ravel().tolist()]
+        columns += [o.expand(*self.shape).array.ravel().tolist() for o in others]
+        values = [fn(*vs) for vs in zip(*columns)]
+        self.array[...] = backend.xp.asarray(values, dtype=self.array.dtype).reshape(
+            self.array.shape
+        )
+        return self
+
+    # ------------------------------------------------------------ other views of the values
+    def as_subclass(self, cls) -> Tensor:
+        """torch.Tensor.as_subclass: the same values (same memory) as an instance of ``cls``,
+        a subclass of Tensor, on the same place in the graph (gradients flow as through
+        self)."""
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise TypeError(f"as_subclass: expected a subclass of Tensor, got {cls!r}")
+        t = Tensor.__new__(cls)
+        t.array, t._grad, t.requires_grad = self.array, None, self.requires_grad
+        t._ctx, t._idx, t._retain = self._ctx, self._idx, False
+        return t

@@ -99,6 +99,13 @@ class LinalgTensorMethods:
         """(sign, log|det self|)."""
         return _f().slogdet(self)
 
+    def orgqr(self, input2) -> Tensor:
+        """torch.Tensor.orgqr: Q = H₁⋯H_k from geqrf's reflectors (self) and their τ
+        (input2), i.e. linalg.householder_product."""
+        from . import linalg
+
+        return linalg.householder_product(self, input2)
+
     def pinverse(self, rcond=1e-15) -> Tensor:
         """self⁺, the Moore–Penrose pseudo-inverse, σ ≤ rcond·σ_max dropped."""
         return _f().pinverse(self, rcond)

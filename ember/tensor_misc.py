@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from . import autograd, backend
 from . import memory_formats as MF
 from .backend import xp
-from .function import no_grad
 from .memory_formats import contiguous_format, preserve_format
 from .ops import as_strided as AS
 from .ops import shape as S
@@ -342,35 +341,6 @@ class MiscTensorMethods:
         raise _unsupported_dtype("chalf")
 
     # ------------------------------------------------------------ Python-callable fills
-    def apply_(self, callable) -> Tensor:  # noqa: A002 - torch's argument name
-        """torch.Tensor.apply_: each element replaced by callable(element), in place (a CPU
-        tensor that does not require grad; slow, as torch's)."""
-        self._python_fill("apply_")
-        with no_grad():
-            values = [callable(v) for v in self.array.ravel().tolist()]
-            self.array[...] = xp.asarray(values, dtype=self.array.dtype).reshape(self.array.shape)
-        return self
-
-    def map_(self, tensor, callable) -> Tensor:  # noqa: A002 - torch's argument name
-        """torch.Tensor.map_: each element replaced by callable(element, tensor's element), in
-        place, with tensor broadcast to self's shape."""
-        self._python_fill("map_", tensor)
-        other = tensor.expand(*self.shape).array
-        with no_grad():
-            pairs = zip(self.array.ravel().tolist(), other.ravel().tolist())
-            values = [callable(a, b) for a, b in pairs]
-            self.array[...] = xp.asarray(values, dtype=self.array.dtype).reshape(self.array.shape)
-        return self
-
-    def _python_fill(self, name: str, *others) -> None:
-        if backend.ON_GPU:
-            raise TypeError(f"{name} is only implemented on CPU tensors")
-        if any(t.requires_grad for t in (self, *others)):
-            raise RuntimeError(
-                f"Can't call {name}() on Variable that requires grad. Use"
-                f" var.detach().{name}() instead."
-            )
-
     # ------------------------------------------------------------ hooks
     def register_post_accumulate_grad_hook(self, hook):
         """torch.Tensor.register_post_accumulate_grad_hook: call ``hook(self)`` each time

@@ -407,3 +407,22 @@ def test_prelu_method(shape, wshape):
     u.backward(torch.tensor(g))
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-12)
     np.testing.assert_allclose(we.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+
+
+def test_map2_as_subclass_and_orgqr_as_torch(torch):
+    for lib in (ember, torch):
+        x, y, z = lib.ones(3), lib.arange(3.0), lib.full((3,), 2.0)
+        assert x.map2_(y, z, lambda a, b, c: a + b * c).tolist() == [1.0, 3.0, 5.0]
+        with pytest.raises(RuntimeError, match="Can't call map2_"):
+            lib.ones(2, requires_grad=True).map2_(y[:2], z[:2], lambda a, b, c: a)
+
+        class Sub(lib.Tensor):
+            pass
+
+        w = lib.ones(2, requires_grad=True)
+        s = (w * 2).as_subclass(Sub)
+        s.sum().backward()
+        assert type(s) is Sub and w.grad.tolist() == [2.0, 2.0]
+    a, tau = np.random.default_rng(0).standard_normal((3, 2)), np.array([0.3, 0.7])
+    want = torch.tensor(a).orgqr(torch.tensor(tau)).numpy()
+    np.testing.assert_allclose(ember.tensor(a).orgqr(ember.tensor(tau)).array, want, atol=1e-12)
