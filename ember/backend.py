@@ -245,37 +245,6 @@ def host_frombuffer(buffer, dtype, count=-1, offset=0):
     return numpy.frombuffer(buffer, dtype=dtype, count=count, offset=offset)
 
 
-def map_file(filename, dtype, count: int, shared: bool):
-    """The first ``count`` items of a file as an array mapped onto it: writes go into the file
-    (``shared``) or stay private (copy on write). On the GPU, a device copy of it."""
-    mapped = numpy.memmap(filename, dtype=dtype, mode="r+" if shared else "c", shape=(count,))
-    host = mapped.view(numpy.ndarray)
-    return xp.asarray(host) if ON_GPU else host
-
-
-def shared_copy(a):
-    """A copy of host array ``a`` in shared memory: an anonymous shared mapping, which child
-    processes started by fork see and write into, as torch's share_memory_ (the mapping lives
-    as long as the array does). On the GPU the array itself (torch leaves CUDA tensors be)."""
-    if ON_GPU:
-        return a
-    import mmap
-
-    block = mmap.mmap(-1, max(a.nbytes, 1))
-    out = numpy.frombuffer(block, dtype=a.dtype, count=a.size).reshape(a.shape)
-    out[...] = a
-    return out
-
-
-def is_shared(a) -> bool:
-    """Whether host array ``a`` lives in a shared mapping (``shared_copy``)."""
-    import mmap
-
-    while a is not None and not isinstance(a, mmap.mmap):
-        a = getattr(a, "base", None) if not isinstance(a, memoryview) else a.obj
-    return a is not None
-
-
 def to_numpy(a):
     """A host (NumPy) copy or view of an array from any backend."""
     if ON_GPU and isinstance(a, _cupy.ndarray):
@@ -414,6 +383,8 @@ def strided_view(a, shape, strides, writeable: bool = False):
 # backend_special.py (SciPy's on the CPU, CuPy's on the GPU), re-exported here
 # torch.Generator and the default stream: in backend_random.py, re-exported here (it imports the
 # device checks above, so it comes last)
+# files mapped into memory and memory shared with forked processes: backend_memory.py
+from .backend_memory import is_shared, map_file, shared_copy  # noqa: E402, F401
 from .backend_random import (  # noqa: E402, F401
     Generator,
     default_generator,

@@ -46,9 +46,12 @@ from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, import
     _SAME_SHAPE,
     _SHAPE_ONLY,
     _base_name,
+    _carry_tangent,
     _check_fits,
+    _dual,
     _in_place_method,
     _leaf_message,
+    _with_tangent,
     _writeable,
     add_in_place_forms,
 )
@@ -343,40 +346,6 @@ class InplaceTensorMethods:
         mask[:end:step] = True
         mask = mask.reshape(self.shape)
         return self._arith_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
-
-
-def _dual(*ts) -> bool:
-    """Whether a forward-AD level is live and one of ``ts`` carries a tangent."""
-    return bool(dual_levels) and any(getattr(t, "_fw", None) is not None for t in ts
-                                     if isinstance(t, Tensor))  # fmt: skip
-
-
-def _with_tangent(self: Tensor, name: str, compute, change) -> Tensor:
-    """``change(name, compute)`` (an in-place change of self), then self's tangent is the
-    tangent of the value compute gave (autograd_forward_ad.py)."""
-    made: list = []
-
-    def keep(t):
-        made.append(compute(t))
-        return made[-1]
-
-    change(name, keep)
-    if made:
-        _carry_tangent(self, made[0])
-    return self
-
-
-def _carry_tangent(self: Tensor, value: Tensor) -> None:
-    """self's tangent becomes value's. Where self's array kept its memory and self already had
-    a tangent of its shape, the new tangent is written into that tangent's memory, so the
-    tangents of self's views (views of it) see the change, as in torch."""
-    new, old = getattr(value, "_fw", None), getattr(self, "_fw", None)
-    if new is None and old is None:
-        return
-    if old is not None and old.array.shape == self.array.shape and _writeable(old.array):
-        old.array[...] = 0 if new is None else new.array
-        return
-    dual_levels[-1].set_tangent(self, None if new is None else new.detach().clone())
 
 
 def _constant_like(s: Tensor, value) -> Tensor:

@@ -9,6 +9,7 @@ Split from tensor_inplace.py, which attaches the forms to ``InplaceTensorMethods
 from __future__ import annotations
 
 from .backend import xp
+from .function import dual_levels
 
 
 def _writeable(a) -> bool:
@@ -85,3 +86,38 @@ def add_in_place_forms(cls) -> None:
             method = _in_place_method(base, machinery, doc)
             method.__module__ = cls.__module__
             setattr(cls, f"{base}_", method)
+
+
+# ------------------------------------------------------------ forward AD's tangents in place
+def _dual(*ts) -> bool:
+    """Whether a forward-AD level is live and one of ``ts`` (tensors, numbers) carries a
+    tangent."""
+    return bool(dual_levels) and any(getattr(t, "_fw", None) is not None for t in ts)
+
+
+def _with_tangent(self, name: str, compute, change):
+    """``change(name, compute)`` (an in-place change of self), then self's tangent is the
+    tangent of the value compute gave (autograd_forward_ad.py)."""
+    made: list = []
+
+    def keep(t):
+        made.append(compute(t))
+        return made[-1]
+
+    change(name, keep)
+    if made:
+        _carry_tangent(self, made[0])
+    return self
+
+
+def _carry_tangent(self, value) -> None:
+    """self's tangent becomes value's. Where self's array kept its memory and self already had
+    a tangent of its shape, the new tangent is written into that tangent's memory, so the
+    tangents of self's views (views of it) see the change, as in torch."""
+    new, old = getattr(value, "_fw", None), getattr(self, "_fw", None)
+    if new is None and old is None:
+        return
+    if old is not None and old.array.shape == self.array.shape and _writeable(old.array):
+        old.array[...] = 0 if new is None else new.array
+        return
+    dual_levels[-1].set_tangent(self, None if new is None else new.detach().clone())

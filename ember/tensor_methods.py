@@ -284,26 +284,6 @@ class TensorMethods:
         (tensor_views.view_of)."""
         return view_of(self, shape, dtype)
 
-    def flatten(self, start_dim=0, end_dim=-1):
-        nd = self.ndim
-        n = max(nd, 1)
-        for d in (start_dim, end_dim):
-            if not -n <= d < n:  # torch's message and error type
-                raise IndexError(
-                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but"
-                    f" got {d})"
-                )
-        if start_dim % n > end_dim % n:
-            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
-        if nd == 0:
-            return self.reshape(1)
-        s, e = start_dim % nd, end_dim % nd
-        shape = self.array.shape
-        n = 1
-        for k in shape[s : e + 1]:
-            n *= k
-        return self.reshape(shape[:s] + (n,) + shape[e + 1 :])
-
     def permute(self, *axes):
         return apply(S.Permute, self, axes=_shape_arg(axes))
 

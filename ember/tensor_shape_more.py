@@ -38,9 +38,31 @@ def _split_along(x, name: str, min_ndim: int, dim: int, indices_or_sections) -> 
 
 
 class ShapeMoreTensorMethods:
-    """rot90 / hsplit / vsplit / dsplit / msort / kthvalue; see above."""
+    """flatten / rot90 / hsplit / vsplit / dsplit / msort / kthvalue; see above."""
 
     __slots__ = ()
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        """Dims start_dim..end_dim merged into one (a 0-d tensor becomes 1-D); torch's dim
+        checks and errors."""
+        nd = self.ndim
+        n = max(nd, 1)
+        for d in (start_dim, end_dim):
+            if not -n <= d < n:  # torch's message and error type
+                raise IndexError(
+                    f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but"
+                    f" got {d})"
+                )
+        if start_dim % n > end_dim % n:
+            raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+        if nd == 0:
+            return self.reshape(1)
+        s, e = start_dim % nd, end_dim % nd
+        shape = self.array.shape
+        n = 1
+        for k in shape[s : e + 1]:
+            n *= k
+        return self.reshape(shape[:s] + (n,) + shape[e + 1 :])
 
     def rot90(self, k: int = 1, dims=(0, 1)) -> Tensor:
         """self rotated by 90° k times in the plane of dims, from dims[0] towards dims[1]."""

@@ -19,6 +19,7 @@ from ..size import Size
 from ..tensor import Tensor, as_array, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
+from .module_assign import LoadStateDictError, _IncompatibleKeys  # noqa: F401 - torch's names
 from .module_hooks import ModuleHooks
 
 
@@ -385,27 +386,6 @@ class Module(ModuleHooks):
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
-
-
-class LoadStateDictError(RuntimeError, KeyError, ValueError):
-    """load_state_dict's error, in torch's words: a RuntimeError as torch raises, and also a
-    KeyError (keys missing or unexpected) and a ValueError (shapes that disagree), as ember
-    raised before."""
-
-    __str__ = BaseException.__str__  # (not KeyError's, which quotes the message)
-
-
-class _IncompatibleKeys(tuple):
-    def __new__(cls, missing, unexpected):
-        obj = super().__new__(cls, (missing, unexpected))
-        obj.missing_keys, obj.unexpected_keys = missing, unexpected
-        return obj
-
-    def __repr__(self) -> str:  # torch's, as a notebook shows load_state_dict's result
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        missing, unexpected = self.missing_keys, self.unexpected_keys
-        return f"_IncompatibleKeys(missing_keys={missing}, unexpected_keys={unexpected})"
 
 
 def _add_hook(module: Module, attr: str, hook) -> RemovableHandle:

@@ -7,6 +7,8 @@ the module's; a parameter keeps the module's ``requires_grad`` (a plain tensor g
 parameter is wrapped in a Parameter, a Parameter given is used itself), and a buffer stays a
 buffer with its persistence unchanged. ember takes ember Tensors (used themselves), NumPy
 arrays and torch tensors (wrapped without a copy, so they share memory too).
+
+Also what load_state_dict gives and raises: ``_IncompatibleKeys`` and ``LoadStateDictError``.
 """
 
 from __future__ import annotations
@@ -60,3 +62,24 @@ def _put(m, name: str, old: Tensor, new: Tensor) -> None:
                 setattr(m, attr, type(box)(items))
             return
     setattr(m, name, new)
+
+
+class LoadStateDictError(RuntimeError, KeyError, ValueError):
+    """load_state_dict's error, in torch's words: a RuntimeError as torch raises, and also a
+    KeyError (keys missing or unexpected) and a ValueError (shapes that disagree), as ember
+    raised before."""
+
+    __str__ = BaseException.__str__  # (not KeyError's, which quotes the message)
+
+
+class _IncompatibleKeys(tuple):
+    def __new__(cls, missing, unexpected):
+        obj = super().__new__(cls, (missing, unexpected))
+        obj.missing_keys, obj.unexpected_keys = missing, unexpected
+        return obj
+
+    def __repr__(self) -> str:  # torch's, as a notebook shows load_state_dict's result
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        missing, unexpected = self.missing_keys, self.unexpected_keys
+        return f"_IncompatibleKeys(missing_keys={missing}, unexpected_keys={unexpected})"

@@ -219,7 +219,7 @@ class ModuleHooks:
                 errors.insert(0, "Missing key(s) in state_dict: "
                               + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
         if errors:
-            from .module import LoadStateDictError
+            from .module_assign import LoadStateDictError
 
             raise LoadStateDictError(
                 f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"

@@ -32,7 +32,7 @@ from ..tensor import Tensor, apply, as_array
 from . import init
 from .module import Module, Parameter
 from .rnn_cells import run_composed
-from .rnn_tools import RecurrentStream, initial_states, resolve_mode
+from .rnn_tools import RecurrentStream, initial_states, resolve_mode, run_empty_batch
 from .utils.rnn import PackedSequence, pack_as, pad_packed_sequence
 
 _GATES = {"RNN": 1, "LSTM": 4, "GRU": 3}
@@ -252,7 +252,7 @@ class RNNBase(Module):
 
     def _run(self, x: Tensor, states, lengths, record: bool):
         if x.shape[1] == 0:  # no sequences: empty outputs, the (empty) states as they came
-            return self._run_empty(x, states)
+            return run_empty_batch(self, x, states)
         finals, gates = [], {}
         for layer in range(self.num_layers):
             outs = []
@@ -270,17 +270,6 @@ class RNNBase(Module):
             if self.dropout and self.training and layer < self.num_layers - 1:
                 x = F.dropout(x, self.dropout, True)
         return x, finals, gates
-
-    def _run_empty(self, x: Tensor, states):
-        """A batch of no sequences, as torch: output (T, 0, D·H_out) on the graph of the input
-        and every weight, so a backward gives them zero gradients, as torch's does."""
-        anchor = x.sum() * 0
-        for p in self.parameters():
-            anchor = anchor + p.sum() * 0
-        h_out = (self.proj_size or self.hidden_size) if self.mode == "LSTM" else self.hidden_size
-        shape = (x.shape[0], 0, self.num_directions * h_out)
-        out = Tensor(xp.zeros(shape, dtype=x.dtype)) + anchor
-        return out, [tuple(s) for s in states], {}
 
     def _run_fused(self, x, state, weights, lengths, reverse, recorder, key):
         trace = None

@@ -114,3 +114,17 @@ class RecurrentStream:
             self.state = (Tensor(as_array(state["h"])), Tensor(as_array(state["c"])))
         else:
             self.state = Tensor(as_array(state["h"]))
+
+
+def run_empty_batch(layer, x: Tensor, states):
+    """A batch of no sequences, as torch: output (T, 0, D·H_out) on the graph of the input
+    and every weight, so a backward gives them zero gradients, as torch's does; the (empty)
+    states come back as they were given."""
+    anchor = x.sum() * 0
+    for p in layer.parameters():
+        anchor = anchor + p.sum() * 0
+    lstm = layer.mode == "LSTM"
+    h_out = (layer.proj_size or layer.hidden_size) if lstm else layer.hidden_size
+    shape = (x.shape[0], 0, layer.num_directions * h_out)
+    out = Tensor(xp.zeros(shape, dtype=x.dtype)) + anchor
+    return out, [tuple(s) for s in states], {}

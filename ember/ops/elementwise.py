@@ -13,6 +13,7 @@ from ..function import Function, unbroadcast
 from ..promotion import torch_dtype_name
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
 from .complex_refuse import PARTS, refuse_complex
+from .rounding import check_integer_divisor, integer_power
 
 #: torch's refusal of ``-b`` / ``b.neg()`` for a bool tensor (NumPy raises a TypeError).
 NEG_BOOL = (
@@ -106,26 +107,6 @@ class Pow(Function):
                 zero = (a == 0) & real_b
                 gb = unbroadcast(xp.where(zero, 0, gy * y * xp.log(xp.where(zero, 1, a))), b.shape)
         return ga, gb
-
-
-def integer_power(a, b):
-    """a ** b for integer arrays as torch computes it: a negative exponent gives 1 for a = 1,
-    ±1 for a = −1 (by the exponent's parity) and 0 otherwise (NumPy refuses them)."""
-    xp = get_array_module(a)
-    negative = b < 0
-    if not negative.any():
-        return xp.power(a, b)
-    y = xp.power(a, xp.where(negative, 0, b))  # the non-negative powers, 1 where b < 0
-    odd = (b % 2) != 0
-    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
-    return xp.where(negative, inverse, y).astype(y.dtype, copy=False)
-
-
-def check_integer_divisor(a, b) -> None:
-    """torch refuses an integer division (//, %, fmod, div with a rounding mode) by zero;
-    NumPy would warn and give 0."""
-    if b.dtype.kind in "iub" and a.dtype.kind in "iub" and not b.all():
-        raise RuntimeError("ZeroDivisionError")
 
 
 class AddScalar(Function):

@@ -190,3 +190,24 @@ class Unique(_NoGrad):
         v, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
         shape = x.shape if axis is None else (x.shape[axis],)
         return v, inverse.astype(xp.int64).reshape(shape), counts.astype(xp.int64)
+
+
+# ------------------------------------------------------------ integer rules (elementwise.py)
+def integer_power(a, b):
+    """a ** b for integer arrays as torch computes it: a negative exponent gives 1 for a = 1,
+    ±1 for a = −1 (by the exponent's parity) and 0 otherwise (NumPy refuses them)."""
+    xp = get_array_module(a)
+    negative = b < 0
+    if not negative.any():
+        return xp.power(a, b)
+    y = xp.power(a, xp.where(negative, 0, b))  # the non-negative powers, 1 where b < 0
+    odd = (b % 2) != 0
+    inverse = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0))
+    return xp.where(negative, inverse, y).astype(y.dtype, copy=False)
+
+
+def check_integer_divisor(a, b) -> None:
+    """torch refuses an integer division (//, %, fmod, div with a rounding mode) by zero;
+    NumPy would warn and give 0."""
+    if b.dtype.kind in "iub" and a.dtype.kind in "iub" and not b.all():
+        raise RuntimeError("ZeroDivisionError")
