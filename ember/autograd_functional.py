@@ -347,8 +347,6 @@ def jacobian(func: Callable, inputs: Tensors, create_graph: bool = False, strict
                 tuple(_stack_rows(r, out, inp, create_graph) for r, inp in zip(rows, inputs))
             )
         jac = _grad_postprocess(tuple(jac), create_graph)
-        if strategy == "forward-mode":  # torch's forward mode answers in lists
-            jac = [list(row) for row in jac]
         return _tuple_postprocess(jac, (is_out_tuple, is_in_tuple))
 
 
