@@ -86,10 +86,15 @@ VIEW_CLASSES = frozenset(_VIEW_OPS)
 
 def hang(t) -> None:
     """A view t just made by a recorded op joins its base's views (weakly), so an in-place
-    change of the base later takes t along (``adopt_fresh``, ``refresh``), as in torch."""
+    change of the base later takes t along (``adopt_fresh``, ``refresh``), as in torch. Not
+    for a leaf base (a parameter): with grad it cannot change in place at all, and it lives
+    long, so its list would only grow."""
+    base = t._ctx.parents[0]
+    if base is None or base._ctx is None or type(base).__name__ == STAND_IN_NAME:
+        return
     step = step_of(t._ctx, t.array)
-    if step is not None and type(t._ctx.parents[0]).__name__ != STAND_IN_NAME:
-        attach(t, ViewLink(t._ctx.parents[0], (step,)))
+    if step is not None:
+        attach(t, ViewLink(base, (step,)))
 
 
 def adopt_fresh(t, old) -> None:
@@ -174,6 +179,8 @@ def attach(t, link) -> None:
     refs = getattr(base, "_views", None)
     if refs is None:
         base._views = refs = []
+    elif len(refs) >= 16:  # views die with their step: drop their references now and then
+        refs[:] = [r for r in refs if r() is not None]
     refs.append(weakref.ref(t))
 
 

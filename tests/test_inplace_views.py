@@ -279,3 +279,16 @@ def test_a_view_already_used_still_blocks_the_change():
     z = v * 3  # noqa: F841 - the use that blocks
     with pytest.raises(RuntimeError, match="a view of this tensor .* is already the input"):
         y.mul_(2)
+
+
+def test_views_hung_from_a_base_do_not_accumulate():
+    """A parameter's views (w.t() at every step) are not kept; a non-leaf's dead views are
+    dropped from its list as new ones come."""
+    w = ember.nn.Parameter(ember.ones(3, 3))
+    for _ in range(200):
+        (ember.ones(2, 3) @ w.t()).sum()
+    assert not getattr(w, "_views", None)
+    h = ember.ones(3, requires_grad=True) * 2
+    for _ in range(200):
+        h[:2]
+    assert len(h._views) <= 16
