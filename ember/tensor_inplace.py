@@ -214,6 +214,8 @@ class InplaceTensorMethods:
         ``needs_grad``: the new value requires grad; ``values``: the op changes values (not
         only the shape, which no other tensor sees)."""
         if getattr(self, "_used", 0) > 0:
+            self._used = V.live_consumers(self)  # ops whose results were dropped count no more
+        if getattr(self, "_used", 0) > 0:
             raise RuntimeError(
                 f"{name}(): this tensor is already the input of a recorded operation, which may"
                 " need its present value to compute gradients (and would send them to the new"

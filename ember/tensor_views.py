@@ -199,6 +199,28 @@ def live_views(t):
     return out
 
 
+def live_consumers(t) -> int:
+    """How many inputs of live recorded ops that backward has not freed are ``t`` (the true
+    value of ``t._used``, which counts an op until backward frees it, even one whose result
+    was dropped at once: ``h.exp(); h.relu_()``). Found by asking the garbage collector what
+    refers to t, so it costs a pass over the process's objects: run only where the count
+    would refuse an in-place change, which it then allows when no live op is left."""
+    import gc
+
+    from .function import Function
+
+    lists = [r for r in gc.get_referrers(t) if type(r) is list]
+    if not lists:
+        return 0
+    ids = {id(r) for r in lists}
+    n = 0
+    for owner in gc.get_referrers(*lists):
+        parents = getattr(owner, "parents", None) if isinstance(owner, Function) else None
+        if parents is not None and id(parents) in ids and getattr(owner, "freed", True) is False:
+            n += sum(p is t for p in parents)
+    return n
+
+
 def check_views_free(t, name: str, result, views=None) -> None:
     """Refuse to change t when a view of it (or of a view of it) is already the input of a
     recorded op outside the new value ``result``: the view takes t's new values, and that op's
@@ -209,6 +231,8 @@ def check_views_free(t, name: str, result, views=None) -> None:
             v._redirect_consumers(v._version_stand_in(), result)
         if getattr(v, "_used", 0) > 0 and getattr(v, "_views", None):
             adopt_fresh(v, v._version_stand_in())  # v's own views follow v (refresh)
+        if getattr(v, "_used", 0) > 0:
+            v._used = live_consumers(v)  # uses whose results were dropped count no more
         if getattr(v, "_used", 0) > 0:
             raise RuntimeError(
                 f"{name}(): a view of this tensor (taken by {describe(v._link.steps)}) is already"

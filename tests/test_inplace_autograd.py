@@ -276,15 +276,42 @@ def test_a_tensor_already_used_by_a_recorded_op_is_refused():
 def test_once_backward_has_run_the_tensor_may_change_again():
     x = ember.tensor(X, requires_grad=True)
     h = x * 1.5
-    (h * 2.0).sum().backward(retain_graph=True)
+    loss = (h * 2.0).sum()
+    loss.backward(retain_graph=True)
     with pytest.raises(RuntimeError, match="already the input"):
-        h.relu_()  # the graph is kept: its product still needs h
+        h.relu_()  # the graph is kept (loss holds it): its product still needs h
+    del loss  # nothing holds the graph now: its ops wait on h no longer
+    h.relu_()
     x.grad = None
     h = x * 1.5
     y = h * 2.0
     (y + h * 0.0).sum().backward()  # every consumer of h is run, and freed
     h.relu_()  # allowed: nothing recorded needs h any more
     np.testing.assert_allclose(h.detach().numpy(), np.maximum(1.5 * X, 0))
+
+
+def test_dropped_results_do_not_block_an_in_place_change_as_torch(torch):
+    """An op whose result nobody keeps (a logged statistic, a discarded view) waits on its
+    input no longer: the input may change in place, as in torch (ember recounts the live
+    consumers when its count would refuse)."""
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 2.0
+        h.exp()  # dropped at once
+        float(h.mean())  # a statistic taken for logging
+        v = h[0]
+        del v
+        h.relu_()
+        (h * h).sum().backward()
+        return x.grad.numpy()
+
+    np.testing.assert_allclose(run(ember), run(torch), rtol=1e-6)
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 2.0
+    kept = h * h  # noqa: F841 - alive: its product needs h's present value
+    with pytest.raises(RuntimeError, match="already the input"):
+        h.relu_()
 
 
 def test_indexing_idioms_change_the_base_as_torch(torch):
