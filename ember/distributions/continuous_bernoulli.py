@@ -18,19 +18,18 @@ reparameterised draw is F⁻¹(u), u ~ U[0, 1).
 from __future__ import annotations
 
 import math
-import numbers
 
 from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import softplus
+from .discrete import _one_of, _ProbsOrLogits
 from .distribution import (
     broadcast_all,
     clamp_probs,
     draw_uniform,
     lazy_property,
     logits_to_probs,
-    probs_to_logits,
 )
 from .exp_family import ExponentialFamily
 
@@ -44,7 +43,7 @@ def _where(cond, a: Tensor, b) -> Tensor:
     return a.where(Tensor(xp.asarray(cond)), b)
 
 
-class ContinuousBernoulli(ExponentialFamily):
+class ContinuousBernoulli(_ProbsOrLogits, ExponentialFamily):
     """The continuous Bernoulli distribution, ``probs`` λ ∈ (0, 1) or ``logits`` (exactly
     one; module docstring). ``probs`` is not a probability and ``logits`` no log-odds of the
     value: the names follow the Bernoulli it relaxes."""
@@ -56,34 +55,20 @@ class ContinuousBernoulli(ExponentialFamily):
     _expand_params = {"probs": 0, "logits": 0}
 
     def __init__(self, probs=None, logits=None, lims=(0.499, 0.501), validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            is_scalar = isinstance(probs, numbers.Number)
+        _one_of(probs, logits)
+        # torch checks the raw probs only when validate_args is given; then clamps them
+        if probs is not None and validate_args is not None:
             (p,) = broadcast_all(probs)
-            # torch checks the raw probs only when validate_args is given; then clamps them
-            if validate_args is not None and not xp.all(constraints.unit_interval.check(p)):
+            if not xp.all(constraints.unit_interval.check(p)):
                 raise ValueError("The parameter probs has invalid values")
-            self.probs = clamp_probs(p)
-        else:
-            is_scalar = isinstance(logits, numbers.Number)
-            (self.logits,) = broadcast_all(logits)
-        self._given = "probs" if probs is not None else "logits"
         self._lims = lims
-        batch_shape = () if is_scalar else self._param.shape
-        super().__init__(batch_shape, validate_args=validate_args)
+        super().__init__(probs, logits, validate_args=validate_args)
 
-    @property
-    def _param(self) -> Tensor:
-        return getattr(self, self._given)
-
-    @property
-    def param_shape(self) -> tuple:
-        return self._param.shape
-
-    @lazy_property
-    def logits(self) -> Tensor:
-        return probs_to_logits(self.probs, is_binary=True)
+    def _set_param(self, probs, logits, *others):
+        out = super()._set_param(probs, logits, *others)
+        if self._given == "probs":
+            self.probs = clamp_probs(self.probs)
+        return out
 
     @lazy_property
     def probs(self) -> Tensor:
