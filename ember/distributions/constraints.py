@@ -271,28 +271,7 @@ lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 
 # the rest of torch's constraints live in constraints_more.py (it imports the classes above)
-from .constraints_more import (  # noqa: E402
-    MixtureSameFamilyConstraint,
-    cat,
-    corr_cholesky,
-    lower_triangular,
-    multinomial,
-    positive_integer,
-    positive_semidefinite,
-    square,
-    stack,
-    symmetric,
-)
+from . import constraints_more  # noqa: E402
+from .constraints_more import *  # noqa: E402, F403 - its __all__, added to ours below
 
-__all__ += [
-    "MixtureSameFamilyConstraint",
-    "cat",
-    "corr_cholesky",
-    "lower_triangular",
-    "multinomial",
-    "positive_integer",
-    "positive_semidefinite",
-    "square",
-    "stack",
-    "symmetric",
-]
+__all__ += constraints_more.__all__
