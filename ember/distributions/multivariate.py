@@ -23,9 +23,14 @@ def batch_mahalanobis(L: Tensor, v: Tensor) -> Tensor:
     return (y * y).sum(-1)
 
 
-def _cholesky(m: Tensor, name: str) -> Tensor:
+def scale_tril_of(name: str, m: Tensor) -> Tensor:
+    """L with L·Lᵀ = Σ from the matrix parameter ``name`` given (one_matrix): m itself for
+    scale_tril, the Cholesky factor of Σ or of Σ⁻¹ for the other two (MultivariateNormal and
+    Wishart alike); a matrix that is not positive definite is a ValueError naming it."""
+    if name == "scale_tril":
+        return m
     try:
-        return cholesky(m)
+        return cholesky(m if name == "covariance_matrix" else inverse(m))
     except xp.linalg.LinAlgError:
         raise ValueError(
             f"{name} is not positive definite (its Cholesky factorisation failed)"
@@ -102,12 +107,7 @@ class MultivariateNormal(Distribution):
         setattr(self, name, _expand(m, batch_shape + (d, d)))
         self.loc = _expand(loc, batch_shape + (d,))
         super().__init__(batch_shape, (d,), validate_args=validate_args)
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = m
-        elif name == "covariance_matrix":
-            self._unbroadcasted_scale_tril = _cholesky(m, name)
-        else:
-            self._unbroadcasted_scale_tril = _cholesky(inverse(m), name)
+        self._unbroadcasted_scale_tril = scale_tril_of(name, m)
 
     def _matrix_shape(self) -> tuple:
         return self._batch_shape + self._event_shape + self._event_shape

@@ -31,11 +31,11 @@ from ..backend import xp
 from ..tensor import Tensor
 from ..torch_special_linalg import mvlgamma
 from . import constraints
-from ._special import cholesky, diagonal, digamma, inverse, solve_tril
+from ._special import diagonal, digamma, solve_tril
 from .continuous_more import Chi2
 from .distribution import _size, as_float_tensor, draw_normal, lazy_property
 from .exp_family import ExponentialFamily
-from .multivariate import one_matrix
+from .multivariate import one_matrix, scale_tril_of
 
 __all__ = ["Wishart"]
 
@@ -114,17 +114,7 @@ class Wishart(ExponentialFamily):
             )
         setattr(self, name, _expand(m, batch_shape + (p, p)))
         super().__init__(batch_shape, (p, p), validate_args=validate_args)
-        if name == "scale_tril":
-            self._unbroadcasted_scale_tril = m
-        else:
-            try:
-                self._unbroadcasted_scale_tril = cholesky(
-                    m if name == "covariance_matrix" else inverse(m)
-                )
-            except xp.linalg.LinAlgError:
-                raise ValueError(
-                    f"{name} is not positive definite (its Cholesky factorisation failed)"
-                ) from None
+        self._unbroadcasted_scale_tril = scale_tril_of(name, m)
 
     # ------------------------------------------------------------ the matrices
     def _matrix_shape(self) -> tuple:
