@@ -44,17 +44,11 @@ class Multinomial(_ViaCategorical):
         self.total_count = total_count
         self._categorical = Categorical(probs=probs, logits=logits)
         self._binomial = Binomial(total_count=total_count, probs=self.probs)
-        batch_shape = self._categorical.batch_shape
-        event_shape = self._categorical.param_shape[-1:]
-        super().__init__(batch_shape, event_shape, validate_args=validate_args)
+        self._shapes_from_categorical(validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        batch_shape = tuple(batch_shape)
-        new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._binomial = self._binomial.expand(batch_shape + self._event_shape)
-        new._batch_shape = batch_shape
+        new = super().expand(batch_shape)
+        new._binomial = self._binomial.expand(tuple(batch_shape) + self._event_shape)
         return new
 
     @constraints.dependent_property(is_discrete=True, event_dim=1)

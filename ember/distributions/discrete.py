@@ -236,6 +236,18 @@ class _ViaCategorical(Distribution):
     def param_shape(self) -> tuple:
         return self._categorical.param_shape
 
+    def _shapes_from_categorical(self, validate_args) -> None:
+        """Distribution's constructor with the Categorical's batch shape and event shape (K,)."""
+        c = self._categorical
+        Distribution.__init__(self, c.batch_shape, c.param_shape[-1:], validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = type(self).__new__(type(self))
+        new.__dict__.update(self.__dict__)
+        new._categorical = self._categorical.expand(batch_shape)
+        new._batch_shape = tuple(batch_shape)
+        return new
+
 
 class OneHotCategorical(_ViaCategorical):
     """The categorical distribution with its draws one-hot encoded: a draw is a vector e_k
@@ -250,16 +262,7 @@ class OneHotCategorical(_ViaCategorical):
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self._categorical = Categorical(probs, logits, validate_args=False)
-        batch_shape = self._categorical.batch_shape
-        event_shape = self._categorical.param_shape[-1:]
-        super().__init__(batch_shape, event_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
-        new._categorical = self._categorical.expand(batch_shape)
-        new._batch_shape = tuple(batch_shape)
-        return new
+        self._shapes_from_categorical(validate_args)
 
     @property
     def mean(self) -> Tensor:
