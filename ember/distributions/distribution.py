@@ -156,12 +156,19 @@ class Distribution:
 
     def expand(self, batch_shape, _instance=None) -> Distribution:
         """The same distribution with its parameters broadcast to ``batch_shape`` (the new
-        batch dims repeat the old ones; no copy)."""
+        batch dims repeat the old ones; no copy). Values cached from the old parameters (lazy
+        properties other than parameters: a variance, a covariance matrix) are left behind,
+        to be computed again in the new shape."""
         batch_shape = _size(batch_shape)
         if not self._expand_params:
             raise NotImplementedError(f"{type(self).__name__} does not implement expand")
         new = type(self).__new__(type(self))
-        new.__dict__.update(self.__dict__)
+        cls = type(self)
+        new.__dict__.update(
+            (k, v)
+            for k, v in self.__dict__.items()
+            if k in self._expand_params or not isinstance(getattr(cls, k, None), lazy_property)
+        )
         for name, event_dims in self._expand_params.items():
             t = self.__dict__.get(name)
             if isinstance(t, Tensor):

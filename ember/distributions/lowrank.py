@@ -58,6 +58,7 @@ class LowRankMultivariateNormal(Distribution):
         "cov_diag": constraints.independent(constraints.positive, 1),
     }
     support = constraints.real_vector
+    _expand_params = {"loc": 1, "cov_diag": 1, "cov_factor": 2}
     has_rsample = True
 
     def __init__(self, loc, cov_factor, cov_diag, validate_args: bool | None = None):
@@ -95,21 +96,6 @@ class LowRankMultivariateNormal(Distribution):
         self._unbroadcasted_cov_diag = cov_diag
         self._capacitance_tril = _capacitance_tril(cov_factor, cov_diag)
         super().__init__(vec_shape[:-1], event_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        batch_shape = tuple(batch_shape)
-        loc_shape = batch_shape + self._event_shape
-        new = type(self).__new__(type(self))
-        new.__dict__.update(
-            {k: v for k, v in self.__dict__.items() if k not in ("variance", "scale_tril")}
-        )
-        new.loc = self.loc.expand(loc_shape)
-        new.cov_diag = self.cov_diag.expand(loc_shape)
-        new.cov_factor = self.cov_factor.expand(loc_shape + tuple(self.cov_factor.shape[-1:]))
-        for k in ("covariance_matrix", "precision_matrix"):
-            new.__dict__.pop(k, None)
-        new._batch_shape = batch_shape
-        return new
 
     def _full(self, t: Tensor, event_dims: int) -> Tensor:
         shape = self._batch_shape + self._event_shape * event_dims

@@ -73,11 +73,6 @@ class VonMises(Distribution):
         self.loc, self.concentration = broadcast_all(loc, concentration)
         super().__init__(self.loc.shape, (), validate_args=validate_args)
 
-    def expand(self, batch_shape, _instance=None):
-        new = super().expand(batch_shape)
-        new.__dict__.pop("variance", None)
-        return new
-
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.loc.dtype)
         lp = self.concentration * (x - self.loc).cos()
