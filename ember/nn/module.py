@@ -74,16 +74,24 @@ class Module(ModuleHooks):
         if (self._backward_hooks or self._backward_pre_hooks or _bw.global_backward_hooks
                 or _bw.global_backward_pre_hooks):  # fmt: skip
             return _bw.call_with_backward_hooks(self, args, kwargs)
+        return self._forward_hooked(args, kwargs)
+
+    def _forward_hooked(self, args: tuple, kwargs: dict, bw=None):
+        """forward between the forward pre-hooks and the forward hooks (one whose result is
+        not None replaces the output); ``bw`` (module_backward_hooks.BackwardHook) wraps the
+        inputs after the pre-hooks and the output after the hooks."""
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 hook(self, args)
+        if bw is not None:
+            args = bw.setup_input_hook(args)
         out = self.forward(*args, **kwargs)
         if self._forward_hooks:
             for hook in list(self._forward_hooks.values()):
                 res = hook(self, args, out)
                 if res is not None:
                     out = res
-        return out
+        return out if bw is None else bw.setup_output_hook(out)
 
     # ------------------------------------------------------------ hooks
     def register_forward_hook(self, hook):

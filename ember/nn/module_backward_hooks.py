@@ -169,21 +169,8 @@ def call_with_backward_hooks(module, args: tuple, kwargs: dict):
     else:
         non_full = list(table.values())
     pre = [*global_backward_pre_hooks.values(), *(module._backward_pre_hooks or {}).values()]
-    if module._forward_pre_hooks:
-        for hook in list(module._forward_pre_hooks.values()):
-            hook(module, args)
-    bw = None
-    if full or pre:
-        bw = BackwardHook(module, full, pre)
-        args = bw.setup_input_hook(args)
-    out = module.forward(*args, **kwargs)
-    if module._forward_hooks:
-        for hook in list(module._forward_hooks.values()):
-            res = hook(module, args, out)
-            if res is not None:
-                out = res
-    if bw is not None:
-        out = bw.setup_output_hook(out)
+    bw = BackwardHook(module, full, pre) if full or pre else None
+    out = module._forward_hooked(args, kwargs, bw)
     if non_full:
         _hook_last_node(module, out, non_full)
     return out
