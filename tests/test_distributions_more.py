@@ -10,7 +10,16 @@ import pytest
 
 import ember
 import ember.distributions as D
-from tests.distributions.dist_reference import assert_close, compare, randn, uniform
+from tests.distributions.dist_reference import (
+    as_ember,
+    as_torch,
+    assert_close,
+    compare,
+    makers,
+    randn,
+    torch_has,
+    uniform,
+)
 
 INT_VALUES = np.array([[0.0, 1.0, 3.0], [7.0, 0.0, 2.0]])
 K_SIMPLEX = np.random.default_rng(3).dirichlet(np.ones(4), size=(2, 2))  # (2, 2, 4)
@@ -117,13 +126,7 @@ def _makers(torch, name, validate=True):
             lambda **kw: _mixture(torch.distributions, **kw, validate_args=validate),
         )
 
-    def make_e(**kw):
-        return getattr(D, name)(**kw, validate_args=validate)
-
-    def make_t(**kw):
-        return getattr(torch.distributions, name)(**kw, validate_args=validate)
-
-    return make_e, make_t
+    return makers(torch, name, validate)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
@@ -135,41 +138,22 @@ def test_log_prob(torch, case):
         compare(torch, make_e, make_t, params, lambda d, v: d.log_prob(v), value=outside)
 
 
-def _torch_has(torch, name, params, what):
-    d = _makers(torch, name)[1](**{k: _t(torch, v) for k, v in params.items()})
-    try:
-        d.entropy() if what == "entropy" else getattr(d, what)
-    except NotImplementedError:
-        return False
-    return True
-
-
-def _e(v):
-    return ember.tensor(v) if isinstance(v, np.ndarray) else v
-
-
-def _t(torch, v):
-    return torch.tensor(v) if isinstance(v, np.ndarray) else v
-
-
 @pytest.mark.parametrize("what", ["mean", "mode", "variance", "stddev", "entropy"])
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_moments_and_entropy(torch, case, what):
     _, name, params, _, _ = case
     make_e, make_t = _makers(torch, name)
-    if not _torch_has(torch, name, params, what):
+    if not torch_has(torch, make_t, params, what):
         with pytest.raises(NotImplementedError):
-            d = make_e(**{k: ember.tensor(v) if isinstance(v, np.ndarray) else v
-                          for k, v in params.items()})  # fmt: skip
+            d = make_e(**{k: as_ember(v) for k, v in params.items()})  # fmt: skip
             d.entropy() if what == "entropy" else getattr(d, what)
         return
     fn = (lambda d, v: d.entropy()) if what == "entropy" else (lambda d, v: getattr(d, what))
     if name == "Multinomial" and what == "entropy":
         # torch evaluates its log Γ(n + 1) term in float32 (an integer tensor): agreement to
         # that float's rounding
-        e = make_e(**{k: ember.tensor(v) if isinstance(v, np.ndarray) else v
-                      for k, v in params.items()})  # fmt: skip
-        t = make_t(**{k: _t(torch, v) for k, v in params.items()})
+        e = make_e(**{k: as_ember(v) for k, v in params.items()})  # fmt: skip
+        t = make_t(**{k: as_torch(torch, v) for k, v in params.items()})
         np.testing.assert_allclose(e.entropy().array, t.entropy().numpy(), rtol=1e-7)
         return
     grad = not (what == "mode" and name in FLOORED_MODE)
@@ -196,10 +180,8 @@ def test_mixture_cdf(torch):
 def test_shapes_sample_and_expand(torch, case):
     _, name, params, inside, _ = case
     make_e, make_t = _makers(torch, name)
-    d = make_e(
-        **{k: ember.tensor(v) if isinstance(v, np.ndarray) else v for k, v in params.items()}
-    )
-    td = make_t(**{k: _t(torch, v) for k, v in params.items()})
+    d = make_e(**{k: as_ember(v) for k, v in params.items()})
+    td = make_t(**{k: as_torch(torch, v) for k, v in params.items()})
     assert d.batch_shape == tuple(td.batch_shape)
     assert d.event_shape == tuple(td.event_shape)
     assert d.has_rsample == td.has_rsample

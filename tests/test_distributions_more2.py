@@ -9,7 +9,16 @@ import pytest
 
 import ember
 import ember.distributions as D
-from tests.distributions.dist_reference import assert_close, compare, randn, uniform
+from tests.distributions.dist_reference import (
+    as_ember,
+    as_torch,
+    assert_close,
+    compare,
+    makers,
+    randn,
+    torch_has,
+    uniform,
+)
 
 SIMPLEX = np.random.default_rng(3).dirichlet(np.ones(4), size=(3, 2))  # (3, 2, 4)
 GP_LOC = randn(4, seed=30)
@@ -80,49 +89,22 @@ def _torch_float64(torch):
     torch.set_default_dtype(old)
 
 
-def _makers(torch, name, validate=True):
-    def make_e(**kw):
-        return getattr(D, name)(**kw, validate_args=validate)
-
-    def make_t(**kw):
-        return getattr(torch.distributions, name)(**kw, validate_args=validate)
-
-    return make_e, make_t
-
-
-def _e(v):
-    return ember.tensor(v) if isinstance(v, np.ndarray) else v
-
-
-def _t(torch, v):
-    return torch.tensor(v) if isinstance(v, np.ndarray) else v
-
-
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_log_prob(torch, case):
     _, name, params, inside, outside = case
-    compare(torch, *_makers(torch, name), params, lambda d, v: d.log_prob(v), value=inside)
+    compare(torch, *makers(torch, name), params, lambda d, v: d.log_prob(v), value=inside)
     if outside is not None:
-        make_e, make_t = _makers(torch, name, validate=False)
+        make_e, make_t = makers(torch, name, validate=False)
         compare(torch, make_e, make_t, params, lambda d, v: d.log_prob(v), value=outside)
-
-
-def _torch_has(torch, name, params, what):
-    d = _makers(torch, name)[1](**{k: _t(torch, v) for k, v in params.items()})
-    try:
-        d.entropy() if what == "entropy" else getattr(d, what)
-    except NotImplementedError:
-        return False
-    return True
 
 
 @pytest.mark.parametrize("what", ["mean", "mode", "variance", "stddev", "entropy"])
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_moments_and_entropy(torch, case, what):
     _, name, params, _, _ = case
-    make_e, make_t = _makers(torch, name)
-    if not _torch_has(torch, name, params, what):
-        d = make_e(**{k: _e(v) for k, v in params.items()})
+    make_e, make_t = makers(torch, name)
+    if not torch_has(torch, make_t, params, what):
+        d = make_e(**{k: as_ember(v) for k, v in params.items()})
         with pytest.raises(NotImplementedError):
             d.entropy() if what == "entropy" else getattr(d, what)
         return
@@ -142,9 +124,9 @@ CDF_CASES.append(CASES[IDS.index("GeneralizedPareto")])
 @pytest.mark.parametrize("case", CDF_CASES, ids=lambda c: c[0])
 def test_cdf_and_icdf(torch, case):
     _, name, params, inside, _ = case
-    compare(torch, *_makers(torch, name), params, lambda d, v: d.cdf(v), value=inside)
+    compare(torch, *makers(torch, name), params, lambda d, v: d.cdf(v), value=inside)
     probs = uniform(0.02, 0.98, *inside.shape, seed=20)
-    compare(torch, *_makers(torch, name), params, lambda d, v: d.icdf(v), value=probs)
+    compare(torch, *makers(torch, name), params, lambda d, v: d.icdf(v), value=probs)
 
 
 def test_continuous_bernoulli_cdf_at_the_ends(torch):
@@ -159,7 +141,7 @@ def test_generalized_pareto_log_cdf_and_survival(torch):
     _, name, params, inside, _ = CASES[IDS.index("GeneralizedPareto")]
     for what in ("log_cdf", "log_survival_function"):
         fn = lambda d, v, w=what: getattr(d, w)(v)  # noqa: E731
-        compare(torch, *_makers(torch, name), params, fn, value=inside)
+        compare(torch, *makers(torch, name), params, fn, value=inside)
 
 
 def test_inverse_gamma_cdf_and_icdf(torch):
@@ -181,9 +163,9 @@ def test_inverse_gamma_cdf_and_icdf(torch):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_shapes_sample_and_expand(torch, case):
     _, name, params, inside, _ = case
-    make_e, make_t = _makers(torch, name)
-    d = make_e(**{k: _e(v) for k, v in params.items()})
-    td = make_t(**{k: _t(torch, v) for k, v in params.items()})
+    make_e, make_t = makers(torch, name)
+    d = make_e(**{k: as_ember(v) for k, v in params.items()})
+    td = make_t(**{k: as_torch(torch, v) for k, v in params.items()})
     assert d.batch_shape == tuple(td.batch_shape)
     assert d.event_shape == tuple(td.event_shape)
     assert d.has_rsample == td.has_rsample
@@ -201,7 +183,7 @@ def test_shapes_sample_and_expand(torch, case):
     v = td.sample().numpy()
     assert_close(de.log_prob(ember.tensor(v)), dt.log_prob(torch.tensor(v)), "expanded log_prob")
     assert de.sample().shape == new + d.event_shape
-    if _torch_has(torch, name, params, "variance"):
+    if torch_has(torch, make_t, params, "variance"):
         assert_close(de.variance, dt.variance, "expanded variance")
 
 

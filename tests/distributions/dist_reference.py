@@ -113,3 +113,37 @@ def compare_kl(torch, case) -> None:
         return torch.distributions.kl_divergence(*pq)
 
     compare(torch, maker(ember.distributions), maker(torch.distributions), params, kl)
+
+
+def makers(torch, name: str, validate=True):
+    """(make_e, make_t): the distribution ``name`` built from keyword parameters in ember and
+    in torch, with ``validate_args``."""
+
+    def make_e(**kw):
+        return getattr(ember.distributions, name)(**kw, validate_args=validate)
+
+    def make_t(**kw):
+        return getattr(torch.distributions, name)(**kw, validate_args=validate)
+
+    return make_e, make_t
+
+
+def as_ember(v):
+    """A NumPy parameter as an ember tensor (numbers as they are)."""
+    return ember.tensor(v) if isinstance(v, np.ndarray) else v
+
+
+def as_torch(torch, v):
+    """A NumPy parameter as a torch tensor (numbers as they are)."""
+    return torch.tensor(v) if isinstance(v, np.ndarray) else v
+
+
+def torch_has(torch, make_t, params: dict, what: str) -> bool:
+    """Whether torch's distribution gives ``what`` (an attribute, or "entropy") for
+    ``params``, rather than NotImplementedError."""
+    d = make_t(**{k: as_torch(torch, v) for k, v in params.items()})
+    try:
+        d.entropy() if what == "entropy" else getattr(d, what)
+    except NotImplementedError:
+        return False
+    return True
