@@ -6,22 +6,8 @@ import numpy as np
 import pytest
 
 import ember
-
-TOL = {np.float32: 3e-5, np.float64: 1e-12}
-NORMS = [None, "backward", "ortho", "forward"]
-
-
-def tnp(t):
-    return t.detach().resolve_conj().numpy()
-
-
-def _real_loss(lib, out, seed=1):
-    """A real scalar weighing each real and imaginary part of out differently."""
-    rng = np.random.default_rng(seed)
-    o = lib.view_as_real(out.resolve_conj()) if out.is_complex() else out
-    w = rng.standard_normal(tuple(o.shape)).astype(str(o.dtype).split(".")[-1])
-    return (o * lib.tensor(w)).sum()
-
+from tests.fft.fft_reference import NORMS, TOL, check_matches_torch, tnp
+from tests.fft.fft_reference import make_input as _input
 
 # (name, kwargs, input shape, complex input?)
 C2C = ["fft", "ifft"]
@@ -59,34 +45,11 @@ def _ids():
             for n, kw, _, c in CASES]  # fmt: skip
 
 
-def _input(shape, cin, dtype, seed=0):
-    rng = np.random.default_rng(seed)
-    x = rng.standard_normal(shape)
-    if cin:
-        x = x + 1j * rng.standard_normal(shape)
-        return x.astype(np.complex64 if dtype == np.float32 else np.complex128)
-    return x.astype(dtype)
-
-
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES, ids=_ids())
 def test_matches_torch(torch, case, dtype, norm):
-    name, kw, shape, cin = case
-    a = _input(shape, cin, dtype)
-    e, t = ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
-    eo = getattr(ember.fft, name)(e, norm=norm, **kw)
-    to = getattr(torch.fft, name)(t, norm=norm, **kw)
-    assert tuple(eo.shape) == tuple(to.shape)
-    assert eo.dtype == np.dtype(str(to.dtype).split(".")[-1])
-    tol = TOL[dtype]
-    scale = max(1.0, np.abs(tnp(to)).max())
-    np.testing.assert_allclose(eo.detach().numpy(), tnp(to), rtol=tol, atol=tol * scale)
-    _real_loss(ember, eo).backward()
-    _real_loss(torch, to).backward()
-    assert e.grad.dtype == e.dtype
-    scale = max(1.0, np.abs(tnp(t.grad)).max())
-    np.testing.assert_allclose(e.grad.numpy(), tnp(t.grad), rtol=tol, atol=tol * scale)
+    check_matches_torch(torch, case, dtype, norm)
 
 
 @pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
