@@ -11,35 +11,34 @@ import pytest
 import ember
 import ember.distributions as D
 from ember.distributions import kl_divergence
-from ember.distributions.distribution import draw_normal, draw_uniform
-from tests.distributions.dist_reference import compare_kl, randn, tensors, uniform
+from ember.distributions.distribution import draw_normal
+from tests.distributions.dist_reference import (
+    apply_transforms,
+    check_rsample,
+    compare_kl,
+    draw_u,
+    randn,
+    stats_ok,
+    tensors,
+    uniform,
+)
 
 SEED = 321
 SHAPE = (5,)
 F64 = np.finfo(np.float64)
 
 
-def _u(shape):
-    return draw_uniform(shape, np.float64)
-
-
-def _apply(transforms, x):
-    for t in transforms:
-        x = t(x)
-    return x
-
-
 def _torch_gumbel(torch, d, p, shape):
-    u = F64.tiny + _u(shape) * (1 - F64.eps - F64.tiny)  # Uniform(tiny, 1 − eps).rsample
-    return _apply(d.transforms, torch.tensor(u))
+    u = F64.tiny + draw_u(shape) * (1 - F64.eps - F64.tiny)  # Uniform(tiny, 1 − eps).rsample
+    return apply_transforms(d.transforms, torch.tensor(u))
 
 
 def _torch_weibull(torch, d, p, shape):
-    return _apply(d.transforms, torch.tensor(-np.log1p(-_u(shape))))
+    return apply_transforms(d.transforms, torch.tensor(-np.log1p(-draw_u(shape))))
 
 
 def _torch_pareto(torch, d, p, shape):
-    return _apply(d.transforms, torch.tensor(-np.log1p(-_u(shape))) / p["alpha"])
+    return apply_transforms(d.transforms, torch.tensor(-np.log1p(-draw_u(shape))) / p["alpha"])
 
 
 def _clamp_probs(torch, x):
@@ -48,13 +47,13 @@ def _clamp_probs(torch, x):
 
 def _torch_relaxed_bernoulli(torch, d, p, shape):
     probs = _clamp_probs(torch, d.probs.expand(shape))
-    u = _clamp_probs(torch, torch.tensor(_u(shape)))
+    u = _clamp_probs(torch, torch.tensor(draw_u(shape)))
     logit = (u.log() - (-u).log1p() + probs.log() - (-probs).log1p()) / d.temperature
     return logit.sigmoid().clamp(min=F64.tiny, max=1 - F64.eps)
 
 
 def _torch_relaxed_onehot(torch, d, p, shape):
-    u = _clamp_probs(torch, torch.tensor(_u(shape)))
+    u = _clamp_probs(torch, torch.tensor(draw_u(shape)))
     scores = (d.logits - (-u.log()).log()) / d.temperature
     return (scores - scores.logsumexp(-1, keepdim=True)).exp()
 
@@ -98,25 +97,8 @@ def test_rsample_against_torch_formula(torch, name, params, torch_rsample):
     pe, pt = tensors(torch, params)
     d = getattr(D, name)(**pe)
     dt = getattr(torch.distributions, name)(**pt)
-    ember.manual_seed(SEED)
-    x = d.rsample(SHAPE)
     full = SHAPE + d.batch_shape + d.event_shape
-    assert x.requires_grad and x.shape == full
-    ember.manual_seed(SEED)
-    xt = torch_rsample(torch, dt, pt, full)
-    np.testing.assert_allclose(x.array, xt.detach().numpy(), rtol=1e-12, atol=1e-13)
-    w = randn(*x.shape, seed=99)
-    (x * ember.tensor(w)).sum().backward()
-    (xt * torch.tensor(w)).sum().backward()
-    for k in params:
-        np.testing.assert_allclose(
-            pe[k].grad.array, pt[k].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"gradient of {k}"
-        )
-
-
-def _stats_ok(x, mean, var, n, k=5.0):
-    se = np.sqrt(var / n)
-    return np.all(np.abs(x.mean(0) - mean) <= k * se + 1e-12)
+    check_rsample(torch, d, pe, pt, SEED, SHAPE, lambda: torch_rsample(torch, dt, pt, full))
 
 
 def test_sample_moments():
@@ -133,7 +115,7 @@ def test_sample_moments():
     ]
     for d in cases:
         x = d.sample((n,)).array
-        assert _stats_ok(x, d.mean.array, d.variance.array, n), type(d).__name__
+        assert stats_ok(x, d.mean.array, d.variance.array, n), type(d).__name__
     # the circular moments of the von Mises: E[cos(x − μ)] = I₁(κ)/I₀(κ) = 1 − variance
     vm = D.VonMises(t([0.5, -2.0, 3.0]), t([0.05, 1.0, 20.0]))
     x = vm.sample((n,)).array

@@ -147,3 +147,44 @@ def torch_has(torch, make_t, params: dict, what: str) -> bool:
     except NotImplementedError:
         return False
     return True
+
+
+def check_rsample(torch, d, pe: dict, pt: dict, seed: int, shape: tuple, torch_draw,
+                  grad_rtol: float = 1e-9):  # fmt: skip
+    """ember's ``d.rsample(shape)`` after seeding against ``torch_draw()`` (torch's formula fed
+    the same noise, drawn again from ember's generator after reseeding), and the gradients of
+    Σ w·x w.r.t. the parameters ``pe`` / ``pt``. Returns ember's draw."""
+    ember.manual_seed(seed)
+    x = d.rsample(shape)
+    assert x.requires_grad and x.shape == tuple(shape) + d.batch_shape + d.event_shape
+    ember.manual_seed(seed)
+    xt = torch_draw()
+    np.testing.assert_allclose(x.array, xt.detach().numpy(), rtol=1e-12, atol=1e-13)
+    w = randn(*x.shape, seed=99)
+    (x * ember.tensor(w)).sum().backward()
+    (xt * torch.tensor(w)).sum().backward()
+    for k in pe:
+        np.testing.assert_allclose(
+            pe[k].grad.array, pt[k].grad.numpy(), rtol=grad_rtol, atol=1e-12,
+            err_msg=f"gradient of {k}",
+        )  # fmt: skip
+    return x
+
+
+def draw_u(shape):
+    """U[0, 1) noise from ember's generator, float64 (what rsample draws)."""
+    from ember.distributions.distribution import draw_uniform
+
+    return draw_uniform(shape, np.float64)
+
+
+def apply_transforms(transforms, x):
+    for t in transforms:
+        x = t(x)
+    return x
+
+
+def stats_ok(x, mean, var, n, k=5.0):
+    """Sample means of ``x`` (n draws along axis 0) within k standard errors of ``mean``."""
+    se = np.sqrt(var / n)
+    return np.all(np.abs(x.mean(0) - mean) <= k * se + 1e-12)

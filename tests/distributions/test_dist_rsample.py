@@ -10,7 +10,14 @@ import pytest
 import ember
 import ember.distributions as D
 from ember import backend
-from tests.distributions.dist_reference import lower_cholesky, randn, spd, tensors, uniform
+from tests.distributions.dist_reference import (
+    check_rsample,
+    lower_cholesky,
+    randn,
+    spd,
+    tensors,
+    uniform,
+)
 
 SEED = 1234
 SHAPE = (6,)  # sample_shape
@@ -86,19 +93,7 @@ def test_rsample_against_torch_formula(torch, name, params, torch_rsample):
     pe, pt = tensors(torch, params)
     d = getattr(D, name)(**pe)
     assert d.has_rsample
-    ember.manual_seed(SEED)
-    x = d.rsample(SHAPE)
-    assert x.requires_grad and x.shape == SHAPE + d.batch_shape + d.event_shape
-    ember.manual_seed(SEED)
-    xt = torch_rsample(torch, pt, SHAPE)
-    np.testing.assert_allclose(x.array, xt.detach().numpy(), rtol=1e-12, atol=1e-13)
-    w = randn(*x.shape, seed=99)
-    (x * ember.tensor(w)).sum().backward()
-    (xt * torch.tensor(w)).sum().backward()
-    for k in params:
-        np.testing.assert_allclose(
-            pe[k].grad.array, pt[k].grad.numpy(), rtol=1e-9, atol=1e-12, err_msg=f"gradient of {k}"
-        )
+    check_rsample(torch, d, pe, pt, SEED, SHAPE, lambda: torch_rsample(torch, pt, SHAPE))
 
 
 @pytest.mark.parametrize(
