@@ -17,9 +17,12 @@ class RemovableHandle:
 
     def __init__(self, table: dict) -> None:
         self.table, self.id = table, next(_ids)
+        self.extra_tables: list[dict] = []  # the hook's option flags, keyed by the same id
 
     def remove(self) -> None:
         self.table.pop(self.id, None)
+        for extra in self.extra_tables:
+            extra.pop(self.id, None)
 
     def __enter__(self) -> RemovableHandle:
         return self

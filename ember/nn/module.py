@@ -14,12 +14,12 @@ from collections.abc import Iterator
 
 from .. import backend
 from ..backend import xp
-from ..hooks import RemovableHandle, add_hook
 from ..size import Size
 from ..tensor import Tensor, as_array, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
 from .module_assign import LoadStateDictError, _IncompatibleKeys  # noqa: F401 - torch's names
+from .module_forward_hooks import ModuleForwardHooks
 from .module_hooks import ModuleHooks
 
 
@@ -50,13 +50,11 @@ def _children_of(value, name, swapped=()):
                 yield key, v
 
 
-class Module(ModuleHooks):
+class Module(ModuleForwardHooks, ModuleHooks):
     """Base class of every layer and model. Subclasses write ``forward``. Backward and
     state-dict hooks, extra state and more: module_hooks.py."""
 
     training: bool = True
-    _forward_hooks: dict | None = None
-    _forward_pre_hooks: dict | None = None
     _non_persistent: frozenset = frozenset()
     _underscored: frozenset = frozenset()  # tensors registered under a name starting with _
     _computed_tensors: frozenset = frozenset()  # recomputed each forward (weight norm hooks)
@@ -75,31 +73,6 @@ class Module(ModuleHooks):
                 or _bw.global_backward_pre_hooks):  # fmt: skip
             return _bw.call_with_backward_hooks(self, args, kwargs)
         return self._forward_hooked(args, kwargs)
-
-    def _forward_hooked(self, args: tuple, kwargs: dict, bw=None):
-        """forward between the forward pre-hooks and the forward hooks (one whose result is
-        not None replaces the output); ``bw`` (module_backward_hooks.BackwardHook) wraps the
-        inputs after the pre-hooks and the output after the hooks."""
-        if self._forward_pre_hooks:
-            for hook in list(self._forward_pre_hooks.values()):
-                hook(self, args)
-        if bw is not None:
-            args = bw.setup_input_hook(args)
-        out = self.forward(*args, **kwargs)
-        if self._forward_hooks:
-            for hook in list(self._forward_hooks.values()):
-                res = hook(self, args, out)
-                if res is not None:
-                    out = res
-        return out if bw is None else bw.setup_output_hook(out)
-
-    # ------------------------------------------------------------ hooks
-    def register_forward_hook(self, hook):
-        """``hook(module, inputs, output)`` after every forward; returns a handle with remove()."""
-        return _add_hook(self, "_forward_hooks", hook)
-
-    def register_forward_pre_hook(self, hook):
-        return _add_hook(self, "_forward_pre_hooks", hook)
 
     # ------------------------------------------------------------ walking
     def _members(self):
@@ -394,11 +367,3 @@ class Module(ModuleHooks):
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
-
-
-def _add_hook(module: Module, attr: str, hook) -> RemovableHandle:
-    table = module.__dict__.get(attr)
-    if table is None:
-        table = {}
-        object.__setattr__(module, attr, table)
-    return add_hook(table, hook)
