@@ -9,14 +9,18 @@ the op's output, its array and its ``grad_fn``. So ``h = lin(x); h.relu_()`` dif
 ``h = lin(x).relu()``, and ``buf[t] = h_t`` into a zero buffer carries h_t's gradient, as in
 torch. The earlier array is left untouched: what the graph saved from it stays valid.
 
-torch allows more in the graph case and checks at backward time, through version counters, that
-no saved value was overwritten. ember refuses up front, with a message that says what to do
-instead, the cases where it cannot give torch's result:
+Recorded ops that already took self keep its old version: they move onto the stand-in
+(``tensor_views.move_consumers``), as torch's graph records an input's grad_fn, not the tensor,
+so ``y = h * 2; h.relu_()`` differentiates y through the old h. Where torch would find at
+backward, by its version counters, that such an op saved the value now overwritten, ember has
+nothing to find: the old array is untouched, and the op's gradient is that of what it computed.
+ember refuses up front, with a message that says what to do instead, the cases where it cannot
+give torch's result:
 - a leaf that requires grad (a parameter), while grad mode is on (torch refuses it too);
-- a tensor that an earlier recorded op, not yet run by backward, takes as input, unless that op
-  is part of computing the new value (``x.mul_(x.sum())``, ``x[m] = f(x[m])``): its gradient
-  would follow the new value. ``apply`` counts such ops in ``Tensor._used``, the backward pass
-  counts them off as it frees them, and the ops inside the new value are moved onto the stand-in;
+- a tensor that a live recorded op holds other than as its input (packed by
+  ``saved_tensors_hooks`` as the tensor itself, or kept as a custom Function's attribute), or
+  whose memory a custom Function's forward overwrote (``mark_dirty``) while other ops use it:
+  ember cannot tell which version they will read;
 - a view of another tensor in the graph made by split/chunk/unbind or expand (torch refuses
   those too), or, for a write that needs grad, a tensor whose memory is a view of other memory
   that is not in the graph (``buf.t()[0] = h`` with a plain ``buf``): the change would not
@@ -102,7 +106,7 @@ class InplaceTensorMethods:
         self._redirect_consumers(old, result)
         if getattr(self, "_used", 0) > 0 and getattr(self, "_views", None):
             V.adopt_fresh(self, old)  # the ops that made self's live views: onto the stand-in
-        self._check_rebind(name, result.requires_grad)
+        self._check_rebind(name, result.requires_grad, old=old)
         # only an array that views other memory can be a view (most are not: decided cheaply)
         link = V.link_of(self) if self.array.base is not None else None
         if link is not None:  # a view of a tensor in the graph: the write goes into that tensor
@@ -180,7 +184,7 @@ class InplaceTensorMethods:
         old = self._version_stand_in()
         result = compute(old)
         self._redirect_consumers(old, result)
-        self._check_rebind(name, result.requires_grad, values=False)
+        self._check_rebind(name, result.requires_grad, values=False, old=old)
         if linked:
             V.reshape_base(self, V.step_of(result._ctx, result.array))
         self._take_place_of(old, result)
@@ -209,12 +213,19 @@ class InplaceTensorMethods:
             old._fw = getattr(self, "_fw", None)
         return old
 
-    def _check_rebind(self, name: str, needs_grad: bool, values: bool = True) -> None:
+    def _check_rebind(
+        self, name: str, needs_grad: bool, values: bool = True, old: Tensor | None = None
+    ) -> None:
         """Refuse what rebinding cannot do as torch does (see the module docstring);
         ``needs_grad``: the new value requires grad; ``values``: the op changes values (not
-        only the shape, which no other tensor sees)."""
+        only the shape, which no other tensor sees); ``old``: the stand-in for self's present
+        version, which live ops that take self move onto (None: they refuse the change, as
+        for mark_dirty, whose forward wrote into self's memory)."""
         if getattr(self, "_used", 0) > 0:
-            self._used = V.live_consumers(self)  # ops whose results were dropped count no more
+            if old is not None:
+                V.move_consumers(self, old)  # the live ones move onto old where they can
+            else:
+                self._used = V.live_consumers(self)  # dropped results count no more
         if getattr(self, "_used", 0) > 0:
             raise RuntimeError(
                 f"{name}(): this tensor is already the input of a recorded operation, which may"

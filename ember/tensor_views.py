@@ -14,9 +14,10 @@ so the change is carried over by hand:
   so V keeps showing B's values, as a torch view does, and V's next change reaches B again.
 
 The relation is a ``ViewLink`` on V: B and the steps that take B to V. V enters B's ``_views``
-(weakly) once it has been written through; until then it hangs from B by the op that made it,
-and that op counts as one of B's consumers (``Tensor._used``), so B itself cannot change in
-place while V is fresh (tensor_inplace.py refuses, as before).
+(weakly) when a recorded op makes it (``hang``); the op that made it counts as one of B's
+consumers (``Tensor._used``) until B changes in place, which moves that op onto B's old version
+and takes V along (``adopt_fresh``, ``refresh``). Ops that already took V move onto V's old
+version (``check_views_free``), as B's own consumers do (``move_consumers``).
 
 A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape) or
 ("diagonal", offset, dim1, dim2). ``Tensor`` and ``apply`` are bound as this module's globals by
@@ -101,8 +102,8 @@ def adopt_fresh(t, old) -> None:
     """t changes in place, and some of its consumers are the ops that made its live views:
     those ops take ``old`` (the stand-in for t's present version) as their input instead,
     so they no longer count as t's consumers; the views themselves become views of t's new
-    version afterwards (``refresh``). A view that is itself already consumed still blocks the
-    change (check_views_free)."""
+    version afterwards (``refresh``). The ops that already took a view move onto the view's
+    old version (check_views_free)."""
     for v in live_views(t):
         fn = v._ctx
         parents = getattr(fn, "parents", None)
@@ -199,41 +200,100 @@ def live_views(t):
     return out
 
 
-def live_consumers(t) -> int:
-    """How many inputs of live recorded ops that backward has not freed are ``t`` (the true
-    value of ``t._used``, which counts an op until backward frees it, even one whose result
-    was dropped at once: ``h.exp(); h.relu_()``). Found by asking the garbage collector what
-    refers to t, so it costs a pass over the process's objects: run only where the count
-    would refuse an in-place change, which it then allows when no live op is left."""
+def _live_owners(t):
+    """(op, parents list) for every live recorded op, not yet freed by backward, that takes
+    ``t`` as an input, found by asking the garbage collector what refers to t: a pass over
+    the process's objects (measured: 2 ms in a process with ember alone, 29 ms with torch
+    imported), so it runs only where an in-place change of t finds t's count of uses above
+    zero. Counting consumers as they are made instead costs every op (a weak reference, or
+    a __del__: 4-6 %, measured 2026-12-06)."""
     import gc
 
     from .function import Function
 
     lists = [r for r in gc.get_referrers(t) if type(r) is list]
     if not lists:
-        return 0
+        return []
     ids = {id(r) for r in lists}
-    n = 0
-    for owner in gc.get_referrers(*lists):
-        parents = getattr(owner, "parents", None) if isinstance(owner, Function) else None
-        if parents is not None and id(parents) in ids and getattr(owner, "freed", True) is False:
-            n += sum(p is t for p in parents)
-    return n
+    return [
+        (owner, owner.parents)
+        for owner in gc.get_referrers(*lists)
+        if isinstance(owner, Function)
+        and id(getattr(owner, "parents", None)) in ids
+        and getattr(owner, "freed", True) is False
+    ]
+
+
+def live_consumers(t) -> int:
+    """How many inputs of live recorded ops that backward has not freed are ``t`` (the true
+    value of ``t._used``, which counts an op until backward frees it, even one whose result
+    was dropped at once: ``h.exp(); h.relu_()``)."""
+    return sum(sum(p is t for p in parents) for _, parents in _live_owners(t))
+
+
+#: the fields move_consumers rewrites itself: an op's inputs and a custom Function's saved tensors
+_MOVED_FIELDS = frozenset({"parents", "_saved"})
+
+
+def _holds_elsewhere(obj, t, depth: int) -> bool:
+    """Whether ``obj`` refers to the Tensor ``t`` through its attributes and containers
+    (``depth`` levels down), other than through the fields move_consumers rewrites."""
+    if obj is t:
+        return True
+    if depth == 0 or obj is None or isinstance(obj, (Tensor, str, bytes, int, float)):
+        return False
+    if isinstance(obj, dict):
+        items = obj.values()
+    elif isinstance(obj, (list, tuple, set, frozenset)):
+        items = obj
+    else:
+        fields = getattr(obj, "__dict__", None)
+        if fields is None:  # a class with __slots__ (the packed values of saved_tensors_hooks)
+            fields = {k: getattr(obj, k, None) for k in getattr(type(obj), "__slots__", ())}
+        items = (v for k, v in fields.items() if k not in _MOVED_FIELDS)
+    return any(_holds_elsewhere(v, t, depth - 1) for v in items)
+
+
+def move_consumers(t, old) -> bool:
+    """t changes in place while live recorded ops still take it as input: each takes ``old``
+    (the stand-in for t's present version: its array, which the change leaves untouched, and
+    its grad_fn) instead, so their gradients reach t's old version, as torch's graph does
+    (an op records its input's grad_fn, not the tensor). A custom Function's saved tensors
+    move along: torch would find the change at backward, ember gives the gradient of what
+    was computed. False, with nothing moved, where an op holds t some other way (packed by
+    saved_tensors_hooks, say): the change is then refused as before. Ops whose results were
+    dropped count no more."""
+    owners = _live_owners(t)
+    if any(_holds_elsewhere(owner, t, 5) for owner, _ in owners):
+        t._used = sum(sum(p is t for p in parents) for _, parents in owners)
+        return False
+    for owner, parents in owners:
+        for i, p in enumerate(parents):
+            if p is t:
+                parents[i] = old
+                old._used = getattr(old, "_used", 0) + 1
+        ctx = owner.__dict__.get("ctx")
+        if ctx is not None and getattr(ctx, "_saved", None):
+            ctx._saved = tuple(old if s is t else s for s in ctx._saved)
+    t._used = 0
+    return True
 
 
 def check_views_free(t, name: str, result, views=None) -> None:
-    """Refuse to change t when a view of it (or of a view of it) is already the input of a
-    recorded op outside the new value ``result``: the view takes t's new values, and that op's
-    gradient would follow them (the rule for t itself). Ops inside ``result`` (``x.add_(v.sum())``)
-    read the view as it was: they are moved onto a stand-in for its present version."""
+    """t changes in place, and a view of it (or of a view of it) takes t's new values: the
+    recorded ops that already took the view read it as it was, so they move onto a stand-in
+    for its present version (those inside the new value ``result``, ``x.add_(v.sum())``, and
+    those outside it, as t's own consumers move, ``move_consumers``). Refused only where an
+    op holds the view in a way that cannot move."""
     for v in live_views(t) if views is None else views:
-        if getattr(v, "_used", 0) > 0:
-            v._redirect_consumers(v._version_stand_in(), result)
+        if not getattr(v, "_used", 0) > 0:
+            check_views_free(v, name, result)
+            continue
+        old = v._version_stand_in()
+        v._redirect_consumers(old, result)
         if getattr(v, "_used", 0) > 0 and getattr(v, "_views", None):
-            adopt_fresh(v, v._version_stand_in())  # v's own views follow v (refresh)
-        if getattr(v, "_used", 0) > 0:
-            v._used = live_consumers(v)  # uses whose results were dropped count no more
-        if getattr(v, "_used", 0) > 0:
+            adopt_fresh(v, old)  # v's own views follow v (refresh)
+        if getattr(v, "_used", 0) > 0 and not move_consumers(v, old):
             raise RuntimeError(
                 f"{name}(): a view of this tensor (taken by {describe(v._link.steps)}) is already"
                 " the input of a recorded operation, which may need the view's present value to"

@@ -361,3 +361,44 @@ def test_mark_dirty_on_a_view_in_the_graph_is_refused_clearly():
     y = MulAddInPlace.apply(h[0].clone(), 2.0)  # what the message suggests works
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.numpy(), [[2.0, 2.0, 2.0], [0.0, 0.0, 0.0]])
+
+
+def _square_saving(how: str):
+    """h² as a custom Function that keeps h by save_for_backward or as a ctx attribute."""
+
+    class Square(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, h):
+            if how == "saved":
+                ctx.save_for_backward(h)
+            else:
+                ctx.h = h
+            return h * h
+
+        @staticmethod
+        def backward(ctx, g):
+            (h,) = ctx.saved_tensors if how == "saved" else (ctx.h,)
+            return 2 * h * g
+
+    return Square
+
+
+def test_a_custom_functions_saved_input_changed_in_place_keeps_its_old_version():
+    """torch raises at backward (the saved h was modified); ember's in-place change leaves the
+    old array untouched and the saved tensor follows it: the gradient of what was computed."""
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 2.0
+    z = _square_saving("saved").apply(h)
+    h.mul_(3.0)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 8.0 * X, rtol=1e-12)
+
+
+def test_a_custom_function_holding_its_input_as_an_attribute_refuses_the_change():
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 2.0
+    z = _square_saving("attribute").apply(h)
+    with pytest.raises(RuntimeError, match="already the input of a recorded operation"):
+        h.mul_(3.0)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 8.0 * X, rtol=1e-12)

@@ -262,38 +262,60 @@ def test_a_parameter_refuses_in_place_changes_under_grad_mode(torch):
     np.testing.assert_allclose(w.detach().numpy(), 2 * X)
 
 
-def test_a_tensor_already_used_by_a_recorded_op_is_refused():
-    x = ember.tensor(X, requires_grad=True)
-    h = x * 1.5
-    y = h * 2.0  # the product saved h
-    with pytest.raises(RuntimeError, match="already the input of a recorded operation") as e:
+def test_a_tensor_already_used_by_a_recorded_op_may_change_as_torch(torch):
+    """The op that used h keeps h's old version (torch's graph records grad_fn, not the
+    tensor): its gradient reaches x through the value it was computed from."""
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 1.5
+        y = h * 2.0  # torch saves no tensor for a product with a number
         h.relu_()
-    assert "y = x.relu(...)" in str(e.value)
-    y.sum().backward()  # the graph is unchanged by the refused attempt
-    np.testing.assert_allclose(x.grad.numpy(), np.full_like(X, 3.0))
+        (y.sum() + (h * h).sum()).backward()
+        return h.detach().numpy(), y.detach().numpy(), x.grad.numpy()
+
+    for g, w in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
 
 
-def test_once_backward_has_run_the_tensor_may_change_again():
+def test_an_op_that_saved_the_old_value_gives_the_gradient_of_what_it_computed(torch):
+    """h·h saved h: torch finds the overwritten value at backward and raises; ember's in-place
+    change leaves the old array untouched, so the product's gradient is that of (1.5x)²."""
+    xt = torch.tensor(X, requires_grad=True)
+    ht = xt * 1.5
+    zt = ht * ht
+    ht.relu_()
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        zt.sum().backward()
     x = ember.tensor(X, requires_grad=True)
     h = x * 1.5
-    loss = (h * 2.0).sum()
-    loss.backward(retain_graph=True)
-    with pytest.raises(RuntimeError, match="already the input"):
-        h.relu_()  # the graph is kept (loss holds it): its product still needs h
-    del loss  # nothing holds the graph now: its ops wait on h no longer
+    z = h * h
     h.relu_()
-    x.grad = None
-    h = x * 1.5
-    y = h * 2.0
-    (y + h * 0.0).sum().backward()  # every consumer of h is run, and freed
-    h.relu_()  # allowed: nothing recorded needs h any more
+    np.testing.assert_allclose(z.detach().numpy(), (1.5 * X) ** 2)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4.5 * X, rtol=1e-12)
     np.testing.assert_allclose(h.detach().numpy(), np.maximum(1.5 * X, 0))
+
+
+def test_a_retained_graph_keeps_the_old_version(torch):
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 1.5
+        loss = (h * 2.0).sum()
+        loss.backward(retain_graph=True)
+        h.relu_()  # the kept graph still differentiates the old h
+        loss.backward(retain_graph=True)
+        first = x.grad.numpy().copy()
+        (h * 1.0).sum().backward()  # the new version: relu's gradient on top
+        return first, x.grad.numpy()
+
+    for g, w in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
 
 
 def test_dropped_results_do_not_block_an_in_place_change_as_torch(torch):
     """An op whose result nobody keeps (a logged statistic, a discarded view) waits on its
-    input no longer: the input may change in place, as in torch (ember recounts the live
-    consumers when its count would refuse)."""
+    input no longer, and one still kept moves onto the old version."""
 
     def run(lib):
         x = lib.tensor(X, requires_grad=True)
@@ -302,16 +324,26 @@ def test_dropped_results_do_not_block_an_in_place_change_as_torch(torch):
         float(h.mean())  # a statistic taken for logging
         v = h[0]
         del v
+        kept = h + 1.0
         h.relu_()
-        (h * h).sum().backward()
+        (h * h + kept).sum().backward()
         return x.grad.numpy()
 
     np.testing.assert_allclose(run(ember), run(torch), rtol=1e-6)
+
+
+def test_an_op_holding_the_tensor_through_saved_tensor_hooks_still_refuses():
+    """saved_tensors_hooks that pack the tensor object itself: ember cannot tell which version
+    the op will unpack, so the change is refused up front, and the graph is unchanged."""
     x = ember.tensor(X, requires_grad=True)
-    h = x * 2.0
-    kept = h * h  # noqa: F841 - alive: its product needs h's present value
-    with pytest.raises(RuntimeError, match="already the input"):
+    h = x * 1.5
+    with ember.autograd.graph.saved_tensors_hooks(lambda t: t, lambda t: t):
+        z = h * h
+    with pytest.raises(RuntimeError, match="already the input of a recorded operation") as e:
         h.relu_()
+    assert "y = x.relu(...)" in str(e.value)
+    z.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 4.5 * X, rtol=1e-12)
 
 
 def test_indexing_idioms_change_the_base_as_torch(torch):
@@ -409,3 +441,22 @@ def test_functional_dropout_in_place_returns_the_input_and_records_the_mask():
     np.testing.assert_allclose(h.detach().numpy()[kept], 1 / 0.75)
     h.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), kept / 0.75)
+
+
+def test_changes_torch_finds_at_backward_give_the_gradient_of_what_was_computed(torch):
+    """tanh_ saved its output, which mul_ then changed: torch raises at backward; ember's
+    graph keeps every version it used, and gradcheck holds its gradient to the finite
+    differences of the same computation."""
+
+    def steps(x):
+        h, kept = x * 1.0, []
+        for _ in range(3):
+            kept.append(h + 0.0)
+            h.tanh_()
+            h.mul_(2.0)
+        return sum(k.sum() for k in kept) + h.sum()
+
+    xt = torch.tensor(X, requires_grad=True)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        steps(xt).backward()
+    assert ember.gradcheck(steps, (ember.tensor(X, requires_grad=True),))
