@@ -1,6 +1,7 @@
 """ember.nn — Modules: parameters and state."""
 
-from . import functional, init, parallel, utils  # functional: ember.functional at torch's path
+# functional: ember.functional at torch's path; grad: torch.nn.grad (conv2d_input …)
+from . import functional, grad, init, parallel, utils
 from .activation import GELU, LeakyReLU, LogSoftmax, ReLU, Sigmoid, SiLU, Softmax, Swish, Tanh
 from .activation_more import (
     CELU,

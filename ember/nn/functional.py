@@ -8,6 +8,7 @@ lives in nn/attention_forward.py beside nn.MultiheadAttention, which shares its 
 
 from ..functional import *  # noqa: F403 - the whole public F, under torch's path
 from ..functional import __all__ as _functional_names
+from . import grad  # noqa: F401 - F.grad: the module torch.nn.grad
 from .attention_forward import multi_head_attention_forward
 
 __all__ = [*_functional_names, "multi_head_attention_forward"]
