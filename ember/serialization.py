@@ -31,7 +31,7 @@ import numpy
 import safetensors
 import safetensors.numpy
 
-from . import backend
+from . import backend, serialization_torch
 from .safetensors_read import load_bytes
 from .tensor import Tensor
 
@@ -156,6 +156,20 @@ def _decode(value: Any, tensors: dict[str, numpy.ndarray], path: str):
     }
 
 
+def _load_torch(raw: bytes, path: Path):
+    if serialization_torch.is_legacy_torch(raw):
+        raise CheckpointError(
+            f"{path}: a torch file in the legacy format (before torch 1.6); re-save it with a"
+            " current torch.save, or as safetensors"
+        )
+    import pickle
+
+    try:
+        return serialization_torch.load_torch_zip(raw, str(path))
+    except (pickle.UnpicklingError, EOFError, ValueError) as e:
+        raise CheckpointError(str(e) if str(path) in str(e) else f"{path}: {e}") from e
+
+
 def _writable(tensors: dict[str, numpy.ndarray]) -> dict[str, numpy.ndarray]:
     # Arrays parsed from a bytes object are read-only views; training updates them in place.
     return {k: a if a.flags.writeable else a.copy() for k, a in tensors.items()}
@@ -226,16 +240,31 @@ def save(obj: Any, path: str | os.PathLike) -> None:
     atomic_write_bytes(path, data)
 
 
-def load(path: str | os.PathLike) -> Any:
-    """Read what ``save`` wrote; a safetensors file from elsewhere loads as {name: Tensor}.
+def load(path, map_location=None, *, weights_only: bool | None = None, mmap=None) -> Any:
+    """Read what ``save`` wrote; a safetensors file from elsewhere loads as {name: Tensor},
+    and a file written by ``torch.save`` (a state_dict, a checkpoint dict of tensors and
+    plain values) as the same nest with ember Tensors, read without running any of its code
+    (serialization_torch.py; torch's ``weights_only=True``). ``path``: a path or a binary
+    file object. ``map_location``: torch's argument, accepted; tensors load where ember
+    computes. ``weights_only=False`` (torch's unpickling of arbitrary objects) is refused.
 
     Raises FileNotFoundError for a missing file and CheckpointError (naming the file) for one
     that is truncated, corrupt, or whose tensor bytes no longer match their recorded sha256.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint file at {path}")
-    raw = path.read_bytes()
+    if weights_only is False:
+        raise ValueError(
+            "ember.load(weights_only=False): ember never unpickles arbitrary objects (opening"
+            " a file must not run code); torch files load with weights_only semantics"
+        )
+    if hasattr(path, "read"):
+        raw, path = path.read(), Path(getattr(path, "name", "<file object>"))
+    else:
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no checkpoint file at {path}")
+        raw = path.read_bytes()
+    if serialization_torch.is_torch_zip(raw) or serialization_torch.is_legacy_torch(raw):
+        return _load_torch(raw, path)
     try:
         tensors, metadata = load_bytes(raw)  # BF16 and float8 widened to float32
     except (safetensors.SafetensorError, ValueError) as e:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .. import backend
+from .. import backend, serialization_torch
 from ..backend import xp
 from ..size import Size
 from ..tensor import Tensor, as_array, to_arguments
@@ -35,6 +35,9 @@ class Parameter(Tensor):
 
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
+
+
+serialization_torch.parameter_class = Parameter  # torch files' Parameters load as these
 
 
 def _children_of(value, name, swapped=()):
