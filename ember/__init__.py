@@ -101,7 +101,20 @@ __version__ = "0.1.0"
 # further API (custom Functions, autograd.functional, gradgradcheck) and torch.func, attached
 # to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
 # itself is imported on the first export)
-from . import autograd_api, backends, cpu, fft, func, onnx, random, signal, special, testing, utils  # noqa: E402, F401
+from . import (  # noqa: E402, F401
+    autograd_api,
+    backends,
+    cpu,
+    fft,
+    func,
+    multiprocessing,
+    onnx,
+    random,
+    signal,
+    special,
+    testing,
+    utils,
+)
 
 # torch.amp (ember.amp, bound by this import) and torch's top-level autocast functions
 from .amp.autocast_mode import (  # noqa: E402
