@@ -58,6 +58,12 @@ def _numpy_cblas_gemm() -> dict:
     return {}
 
 
+def blas_thread_controls():
+    """(get, set) of the thread count of the OpenBLAS NumPy bundles, or None where that
+    OpenBLAS cannot be asked (another BLAS, a device backend)."""
+    return _blas().get("threads")
+
+
 def blas_corename() -> str | None:
     """The kernels NumPy's OpenBLAS runs ("Haswell", "SkylakeX" …; see blas_setup.py), or
     None where that OpenBLAS cannot be asked."""
