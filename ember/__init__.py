@@ -107,6 +107,7 @@ from . import (  # noqa: E402, F401
     cpu,
     fft,
     func,
+    hub,
     multiprocessing,
     onnx,
     random,
