@@ -95,8 +95,6 @@ complex64 = cfloat = backend.xp.complex64
 complex128 = cdouble = backend.xp.complex128
 orgqr = linalg.householder_product  # torch.orgqr: Q = H₁⋯H_k from geqrf's (A, tau)
 
-__version__ = "0.1.0"
-
 # torch's module paths (ember.utils.data, ember.testing, ember.special) and torch.autograd's
 # further API (custom Functions, autograd.functional, gradgradcheck) and torch.func, attached
 # to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
@@ -150,6 +148,7 @@ from .torch_control import (  # noqa: E402, F401
     wait,
     while_loop,
 )
+from .version import __version__  # noqa: E402 - and ember.version is torch.version
 
 # torch.vmap, torch.func.vmap's alias (func_vmap.py)
 vmap = func.vmap
