@@ -100,6 +100,7 @@ orgqr = linalg.householder_product  # torch.orgqr: Q = H₁⋯H_k from geqrf's (
 # to ember.autograd and importable by torch's module paths; ember.onnx (the onnx package
 # itself is imported on the first export)
 from . import (  # noqa: E402, F401
+    accelerator,
     autograd_api,
     backends,
     cpu,
