@@ -3,21 +3,15 @@
 from __future__ import annotations
 
 from .. import functional as F
+from .activation_more import _Inplace
 from .module import Module
 
 
-class ReLU(Module):
+class ReLU(_Inplace):
     """ReLU(x) = max(0, x)   (``inplace=True``: x itself becomes the result, as torch's)"""
-
-    def __init__(self, inplace: bool = False):
-        super().__init__()
-        self.inplace = inplace
 
     def forward(self, x):
         return F.relu(x, self.inplace)
-
-    def extra_repr(self):
-        return "inplace=True" if self.inplace else ""
 
 
 class LeakyReLU(Module):
@@ -48,22 +42,26 @@ class Tanh(Module):
         return F.tanh(x)
 
 
-class Softmax(Module):
-    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``dim`` (None: torch's deprecated implicit
-    choice, with its warning)"""
+class _AlongDim(Module):
+    """What Softmax and LogSoftmax share (torch derives neither from the other)."""
 
     def __init__(self, dim: int | None = None):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
-        return F.softmax(x, self.dim, _stacklevel=5)
-
     def extra_repr(self):
         return f"dim={self.dim}"
 
 
-class LogSoftmax(Softmax):
+class Softmax(_AlongDim):
+    """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``dim`` (None: torch's deprecated implicit
+    choice, with its warning)"""
+
+    def forward(self, x):
+        return F.softmax(x, self.dim, _stacklevel=5)
+
+
+class LogSoftmax(_AlongDim):
     """log softmax(x) along ``dim``, stable for logits of any size"""
 
     def forward(self, x):
@@ -84,7 +82,7 @@ class GELU(Module):
         return f"approximate={self.approximate!r}"
 
 
-class SiLU(ReLU):
+class SiLU(_Inplace):
     """SiLU(x) = Swish(x) = x·σ(x)"""
 
     def forward(self, x):

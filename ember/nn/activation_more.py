@@ -21,19 +21,14 @@ def _with_inplace(s: str, inplace: bool) -> str:
 
 
 class _Inplace(Module):
+    """An activation whose one argument is ``inplace`` (ReLU, SiLU, SELU, …)."""
+
     def __init__(self, inplace: bool = False):
         super().__init__()
         self.inplace = inplace
 
     def extra_repr(self):
         return _with_inplace("", self.inplace)
-
-
-class ReLU6(_Inplace):
-    """ReLU6(x) = min(max(0, x), 6)"""
-
-    def forward(self, x):
-        return A.relu6(x, self.inplace)
 
 
 class SELU(_Inplace):
@@ -70,21 +65,25 @@ class Hardswish(_Inplace):
         return ""  # torch's repr of this one leaves inplace out
 
 
-class ELU(Module):
-    """ELU(x) = x if x > 0 else α·(eˣ − 1)"""
+class _Alpha(Module):
+    """What ELU and CELU share (torch derives neither from the other)."""
 
     def __init__(self, alpha: float = 1.0, inplace: bool = False):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, x):
-        return A.elu(x, self.alpha, self.inplace)
-
     def extra_repr(self):
         return _with_inplace(f"alpha={self.alpha}", self.inplace)
 
 
-class CELU(ELU):
+class ELU(_Alpha):
+    """ELU(x) = x if x > 0 else α·(eˣ − 1)"""
+
+    def forward(self, x):
+        return A.elu(x, self.alpha, self.inplace)
+
+
+class CELU(_Alpha):
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)"""
 
     def forward(self, x):
@@ -126,21 +125,25 @@ class LogSigmoid(Module):
         return A.logsigmoid(x)
 
 
-class Hardshrink(Module):
-    """Hardshrink(x) = x if |x| > λ else 0"""
+class _Shrink(Module):
+    """What Hardshrink and Softshrink share (torch derives neither from the other)."""
 
     def __init__(self, lambd: float = 0.5):
         super().__init__()
         self.lambd = lambd
 
-    def forward(self, x):
-        return A.hardshrink(x, self.lambd)
-
     def extra_repr(self):
         return f"{self.lambd}"
 
 
-class Softshrink(Hardshrink):
+class Hardshrink(_Shrink):
+    """Hardshrink(x) = x if |x| > λ else 0"""
+
+    def forward(self, x):
+        return A.hardshrink(x, self.lambd)
+
+
+class Softshrink(_Shrink):
     """Softshrink(x) = x − λ if x > λ, x + λ if x < −λ, else 0"""
 
     def forward(self, x):
@@ -187,6 +190,19 @@ class Hardtanh(Module):
 
     def extra_repr(self):
         return _with_inplace(f"min_val={self.min_val}, max_val={self.max_val}", self.inplace)
+
+
+class ReLU6(Hardtanh):
+    """ReLU6(x) = min(max(0, x), 6): a Hardtanh from 0 to 6, as torch's"""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__(0.0, 6.0, inplace)
+
+    def forward(self, x):
+        return A.relu6(x, self.inplace)
+
+    def extra_repr(self):
+        return _with_inplace("", self.inplace)
 
 
 class Threshold(Module):

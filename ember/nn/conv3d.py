@@ -18,14 +18,14 @@ from ..functional.layers_more import pad as _pad
 from ..tensor import Tensor
 from .conv import _ConvNd
 from .layers_more import (
-    ConstantPad1d,
-    ReflectionPad1d,
-    ReplicationPad1d,
+    _ConstantPadNd,
     _DropoutNd,
     _InstanceNorm,
+    _ReflectionPadNd,
+    _ReplicationPadNd,
 )
 from .normalization import _BatchNorm
-from .pool import AdaptiveAvgPool2d, AvgPool2d, _MaxPool
+from .pool import _AdaptiveAvgPoolNd, _AvgPoolDivisor, _MaxPool
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -71,7 +71,7 @@ class MaxPool3d(_MaxPool):
                              self.ceil_mode, self.return_indices)  # fmt: skip
 
 
-class AvgPool3d(AvgPool2d):
+class AvgPool3d(_AvgPoolDivisor):
     """Mean over kd×kh×kw windows (count_include_pad, ceil_mode, divisor_override as torch)."""
 
     def forward(self, x: Tensor) -> Tensor:
@@ -81,7 +81,7 @@ class AvgPool3d(AvgPool2d):
         )  # fmt: skip
 
 
-class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed (D_out, H_out, W_out); None keeps that input size."""
 
     def forward(self, x: Tensor) -> Tensor:
@@ -109,17 +109,18 @@ class Dropout3d(_DropoutNd):
         return f"p={self.p}, inplace={self.inplace}"
 
 
-class ConstantPad3d(ConstantPad1d):
+class ConstantPad3d(_ConstantPadNd):
     """y = x with ``value`` around the last three dims (left, right, top, bottom, front,
     back)."""
 
     dims = 3
 
+    def __init__(self, padding, value: float):
+        super().__init__(value, padding)
 
-class ZeroPad3d(ConstantPad1d):
+
+class ZeroPad3d(ConstantPad3d):
     """Zeros around the last three dims (left, right, top, bottom, front, back)."""
-
-    dims = 3
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -128,13 +129,13 @@ class ZeroPad3d(ConstantPad1d):
         return f"{self.padding}"
 
 
-class ReflectionPad3d(ReflectionPad1d):
+class ReflectionPad3d(_ReflectionPadNd):
     """Reflection padding of the last three dims (left, right, top, bottom, front, back)."""
 
     dims = 3
 
 
-class ReplicationPad3d(ReplicationPad1d):
+class ReplicationPad3d(_ReplicationPadNd):
     """Replication padding of the last three dims (left, right, top, bottom, front, back)."""
 
     dims = 3

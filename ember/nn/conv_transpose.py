@@ -18,17 +18,21 @@ from ..functional import conv_transpose as FT
 from ..functional.conv import _pair
 from ..ops.conv_transpose import check_output_padding, transposed_out_size
 from ..tensor import Tensor
-from .conv import _check_groups, _ConvBase
+from .conv import _check_groups, _ConvNd
+from .module import Module
 
 
-class _ConvTransposeNd(_ConvBase):
-    nd = 2
+class _ConvTransposeNd(_ConvNd):
+    """The transposed convolutions' base; a _ConvNd as torch's (``transposed`` True), with its
+    own arguments (output_padding, dilation after bias)."""
+
+    nd, transposed = 2, True
     _repr_fields = (("padding", 0), ("output_padding", 0), ("dilation", 1))
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  output_padding=0, groups: int = 1, bias: bool = True, dilation=1,
                  padding_mode: str = "zeros", device=None, dtype=None):  # fmt: skip
-        super().__init__()
+        Module.__init__(self)  # not _ConvNd's: its arguments are a direct convolution's
         backend.check_device(device)
         _check_groups(in_channels, out_channels, groups)
         if padding_mode != "zeros":

@@ -23,7 +23,7 @@ from .conv_transpose import _ConvTransposeNd
 from .layers_extra import _CircularPad, _LPPool
 from .layers_fold import _AdaptiveMaxPool
 from .layers_more import InstanceNorm1d, InstanceNorm2d, _InstanceNorm
-from .lazy import LazyModuleMixin, _LazyBatchNorm, _LazyConv, _LazyConvTranspose
+from .lazy import _LazyBatchNorm, _LazyConv, _LazyConvTranspose, _LazyNormBase
 from .pool import _MaxUnpool
 
 __all__ = [
@@ -122,10 +122,10 @@ class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
     nd, cls_to_become = 3, ConvTranspose3d
 
 
-class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
+class LazyBatchNorm3d(_LazyBatchNorm):
     """BatchNorm3d with num_features inferred from the first input, x (N, C, D, H, W)."""
 
-    cls_to_become = BatchNorm3d
+    allowed_ndims, cls_to_become = BatchNorm3d.allowed_ndims, BatchNorm3d
 
     def _size_of_input(self, x: Tensor) -> int:
         if x.ndim != 5:
@@ -133,15 +133,11 @@ class LazyBatchNorm3d(_LazyBatchNorm, BatchNorm3d):
         return x.shape[1]
 
 
-class _LazyInstanceNorm(LazyModuleMixin, _InstanceNorm):
+class _LazyInstanceNorm(_LazyNormBase, _InstanceNorm):
     """Instance norm with num_features read from the first input: x.shape[1] batched,
     x.shape[0] unbatched. torch's defaults for the lazy form: affine=True,
-    track_running_stats=True (unlike InstanceNorm's False, False)."""
-
-    __init__ = _LazyBatchNorm.__init__
-    _size_key = _LazyBatchNorm._size_key
-    _size_from_shape = _LazyBatchNorm._size_from_shape
-    _build = _LazyBatchNorm._build
+    track_running_stats=True (unlike InstanceNorm's False, False). As torch's, no
+    InstanceNorm1d/2d/3d until it becomes one."""
 
     def _size_of_input(self, x: Tensor) -> int:
         nd = self.batched_ndim
@@ -150,21 +146,21 @@ class _LazyInstanceNorm(LazyModuleMixin, _InstanceNorm):
         return x.shape[1] if x.ndim == nd else x.shape[0]
 
 
-class LazyInstanceNorm1d(_LazyInstanceNorm, InstanceNorm1d):
+class LazyInstanceNorm1d(_LazyInstanceNorm):
     """InstanceNorm1d with num_features inferred from the first input, x (N, C, L) or (C, L)."""
 
-    cls_to_become = InstanceNorm1d
+    batched_ndim, cls_to_become = 3, InstanceNorm1d
 
 
-class LazyInstanceNorm2d(_LazyInstanceNorm, InstanceNorm2d):
+class LazyInstanceNorm2d(_LazyInstanceNorm):
     """InstanceNorm2d with num_features inferred from the first input, x (N, C, H, W) or
     (C, H, W)."""
 
-    cls_to_become = InstanceNorm2d
+    batched_ndim, cls_to_become = 4, InstanceNorm2d
 
 
-class LazyInstanceNorm3d(_LazyInstanceNorm, InstanceNorm3d):
+class LazyInstanceNorm3d(_LazyInstanceNorm):
     """InstanceNorm3d with num_features inferred from the first input, x (N, C, D, H, W) or
     (C, D, H, W)."""
 
-    cls_to_become = InstanceNorm3d
+    batched_ndim, cls_to_become = 5, InstanceNorm3d

@@ -8,12 +8,11 @@ takes it (and shown as torch shows it), makes the input itself the result, as to
 
 from __future__ import annotations
 
-from ..function import is_grad_enabled
 from ..functional import layers_extra as F
 from ..functional import layers_more as FM
 from ..functional.activation import softmax
-from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
+from .dropout import _DropoutNd
 from .layers_more import Upsample, _Pad
 from .module import Module
 
@@ -81,7 +80,7 @@ class _CircularPad(_Pad):
 
     mode = "circular"
 
-    def __init__(self, padding):
+    def __init__(self, padding=None):
         super().__init__(padding)
 
     def forward(self, x: Tensor) -> Tensor:
@@ -148,26 +147,14 @@ class LPPool2d(_LPPool):
     fn = staticmethod(F.lp_pool2d)
 
 
-class _AlphaDropout(Module):
+class _AlphaDropout(_DropoutNd):
     """Alpha dropout: dropped units take SELU's saturation value, then an affine map restores
-    zero mean and unit variance (see F.alpha_dropout); identity in eval. Masks come from
-    ember's seeded generator."""
-
-    fn = None
+    zero mean and unit variance (see F.alpha_dropout); identity in eval."""
 
     def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
-        if self.training and self.p > 0 and not is_grad_enabled():
-            check_training_mode_in_no_grad(type(self).__name__)
-        return type(self).fn(input, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
+        super().__init__(p, inplace)
 
 
 class AlphaDropout(_AlphaDropout):

@@ -18,6 +18,7 @@ from ..functional.interpolate import interpolate
 from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
 from . import init
+from .dropout import _DropoutNd
 from .module import Module, Parameter
 from .normalization import _NormBase
 from .parameter_containers import ParameterDict, ParameterList  # noqa: F401 - re-exported
@@ -189,14 +190,16 @@ def _pairs(padding, n: int) -> tuple:
 
 
 class _Pad(Module):
-    """Pad the last dims; ``padding`` = (left, right[, top, bottom]) or one int for all."""
+    """Pad the last dims; ``padding`` = (left, right[, top, bottom]) or one int for all (None:
+    the subclass sets ``self.padding`` itself, as one written on torch's bases does)."""
 
     dims: int = 1
     mode: str = "constant"
 
-    def __init__(self, padding, value: float = 0.0):
+    def __init__(self, padding=None, value: float = 0.0):
         super().__init__()
-        self.padding = _pairs(padding, self.dims)
+        if padding is not None:
+            self.padding = _pairs(padding, self.dims)
         self.value = value
 
     def forward(self, x: Tensor) -> Tensor:
@@ -208,95 +211,89 @@ class _Pad(Module):
         return f"{self.padding}"
 
 
-class ConstantPad1d(_Pad):
+class _ConstantPadNd(_Pad):
+    """torch's base of ConstantPad1d/2d/3d (and so of the zero pads): pad with ``value``.
+    torch's argument, the value alone first: a subclass passes ``padding`` or sets it."""
+
+    def __init__(self, value: float, padding=None):
+        super().__init__(padding, value)
+
+
+class ConstantPad1d(_ConstantPadNd):
     """y = x with ``value`` added left and right of the last dim."""
 
     dims = 1
 
     def __init__(self, padding, value: float):
-        super().__init__(padding, value)
+        super().__init__(value, padding)
 
 
-class ConstantPad2d(_Pad):
+class ConstantPad2d(_ConstantPadNd):
     """y = x with ``value`` around the last two dims (left, right, top, bottom)."""
 
     dims = 2
 
     def __init__(self, padding, value: float):
-        super().__init__(padding, value)
+        super().__init__(value, padding)
 
 
-class ZeroPad1d(_Pad):
+class ZeroPad1d(ConstantPad1d):
     """Zeros left and right of the last dim."""
 
-    dims = 1
-
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
 
-class ZeroPad2d(_Pad):
+class ZeroPad2d(ConstantPad2d):
     """Zeros around the last two dims (left, right, top, bottom)."""
 
-    dims = 2
-
     def __init__(self, padding):
         super().__init__(padding, 0.0)
 
 
-class ReflectionPad1d(_Pad):
+class _ReflectionPadNd(_Pad):
     """Mirror about the edge: [a b c d] padded (2, 2) → [c b a b c d c b]."""
 
-    dims, mode = 1, "reflect"
+    mode = "reflect"
 
-    def __init__(self, padding):
+    def __init__(self, padding=None):
         super().__init__(padding)
 
 
-class ReflectionPad2d(ReflectionPad1d):
+class ReflectionPad1d(_ReflectionPadNd):
+    """Reflection padding of the last dim (left, right)."""
+
+    dims = 1
+
+
+class ReflectionPad2d(_ReflectionPadNd):
     """Reflection padding of the last two dims (left, right, top, bottom)."""
 
     dims = 2
 
 
-class ReplicationPad1d(_Pad):
+class _ReplicationPadNd(_Pad):
     """Repeat the edge: [a b c d] padded (2, 2) → [a a a b c d d d]."""
 
-    dims, mode = 1, "replicate"
+    mode = "replicate"
 
-    def __init__(self, padding):
+    def __init__(self, padding=None):
         super().__init__(padding)
 
 
-class ReplicationPad2d(ReplicationPad1d):
+class ReplicationPad1d(_ReplicationPadNd):
+    """Replication padding of the last dim (left, right)."""
+
+    dims = 1
+
+
+class ReplicationPad2d(_ReplicationPadNd):
     """Replication padding of the last two dims (left, right, top, bottom)."""
 
     dims = 2
 
 
 # ---------------------------------------------------------------- dropout, shapes
-
-
-class _DropoutNd(Module):
-    """Channel dropout: in training each channel (n, c) is zeroed with probability p, the same
-    over all its positions, and kept channels scale by 1/(1 − p); identity in eval
-    (Tompson et al. 2015). Masks come from ember's seeded generator."""
-
-    fn = None
-
-    def __init__(self, p: float = 0.5, inplace: bool = False):
-        super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"dropout probability must be in [0, 1], got {p}")
-        self.p, self.inplace = p, inplace
-
-    def forward(self, x: Tensor) -> Tensor:
-        if self.training and self.p > 0 and not is_grad_enabled():
-            check_training_mode_in_no_grad(type(self).__name__)
-        return type(self).fn(x, self.p, self.training, self.inplace)
-
-    def extra_repr(self) -> str:
-        return f"p={self.p}, inplace={self.inplace}"
 
 
 class Dropout1d(_DropoutNd):

@@ -328,7 +328,10 @@ class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
 # ---------------------------------------------------------------- batch norm
 
 
-class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
+class _LazyNormBase(LazyModuleMixin, _NormBase):
+    """torch's base of the lazy batch and instance norms: num_features from the first input
+    (``_size_of_input``) or from a loaded weight or running_mean."""
+
     def __init__(self, eps: float = 1e-5, momentum: float | None = 0.1, affine: bool = True,
                  track_running_stats: bool = True, device=None, dtype=None, *,
                  bias: bool = True):  # fmt: skip
@@ -341,14 +344,6 @@ class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
             self.running_mean = UninitializedBuffer(dtype=dtype)
             self.running_var = UninitializedBuffer(dtype=dtype)
         self._lazy_start()
-
-    def _size_of_input(self, x: Tensor) -> int:
-        if x.ndim not in self.allowed_ndims:
-            ndims = " or ".join(map(str, self.allowed_ndims))
-            raise ValueError(
-                f"{type(self).__name__}: expected a {ndims}-D input, got shape {tuple(x.shape)}"
-            )
-        return x.shape[1]
 
     def _size_key(self) -> str:
         return "weight" if self.affine else "running_mean"
@@ -366,16 +361,27 @@ class _LazyBatchNorm(LazyModuleMixin, _BatchNorm):
         self._finish()
 
 
-class LazyBatchNorm1d(_LazyBatchNorm, BatchNorm1d):
+class _LazyBatchNorm(_LazyNormBase, _BatchNorm):
+    # as torch's, a lazy batch norm is no BatchNorm1d/2d/3d until it becomes one
+    def _size_of_input(self, x: Tensor) -> int:
+        if x.ndim not in self.allowed_ndims:
+            ndims = " or ".join(map(str, self.allowed_ndims))
+            raise ValueError(
+                f"{type(self).__name__}: expected a {ndims}-D input, got shape {tuple(x.shape)}"
+            )
+        return x.shape[1]
+
+
+class LazyBatchNorm1d(_LazyBatchNorm):
     """BatchNorm1d with num_features inferred from the first input, x (N, C) or (N, C, L)."""
 
-    cls_to_become = BatchNorm1d
+    allowed_ndims, cls_to_become = BatchNorm1d.allowed_ndims, BatchNorm1d
 
 
-class LazyBatchNorm2d(_LazyBatchNorm, BatchNorm2d):
+class LazyBatchNorm2d(_LazyBatchNorm):
     """BatchNorm2d with num_features inferred from the first input, x (N, C, H, W)."""
 
-    cls_to_become = BatchNorm2d
+    allowed_ndims, cls_to_become = BatchNorm2d.allowed_ndims, BatchNorm2d
 
 
 __all__ = [

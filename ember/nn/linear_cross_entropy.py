@@ -7,12 +7,12 @@ import math
 
 from ..functional.linear_cross_entropy import LinearCrossEntropyOptions, linear_cross_entropy
 from .linear import Linear
-from .loss import _Loss
+from .loss import _WeightedLoss
 
 __all__ = ["LinearCrossEntropyLoss", "LinearCrossEntropyOptions"]
 
 
-class LinearCrossEntropyLoss(_Loss):
+class LinearCrossEntropyLoss(_WeightedLoss):
     """ℓ = logsumexp(z) − z_t with z = W·x + b, W and b held in ``self.linear``.
 
     The weight is stored flat as torch's, ``linear.weight`` (C·d_1·…·d_K, in_features) and
@@ -45,8 +45,7 @@ class LinearCrossEntropyLoss(_Loss):
             raise RuntimeError(
                 f"expected label_smoothing to be in range [0, 1], got {label_smoothing}"
             )
-        super().__init__(reduction=reduction)
-        self.register_buffer("weight", weight)  # a buffer, as torch's _WeightedLoss keeps it
+        super().__init__(weight, reduction=reduction)  # weight: a buffer, as torch's
         self.num_classes = num_classes
         self.out_features = tuple(out_features)
         self.ignore_index = ignore_index

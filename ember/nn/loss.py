@@ -17,7 +17,11 @@ def _is_init_of(frame, obj) -> bool:
 class _Loss(Module):
     """The base of the loss modules. Its arguments are torch's, deprecated ones included, so
     torch code that passes them by position lands in the same slots: size_average or reduce
-    not None overrides ``reduction`` as torch does (see ``legacy_reduction``)."""
+    not None overrides ``reduction`` as torch does (see ``legacy_reduction``).
+
+    ember's own losses check ``reduction`` here, against ``reductions``; a loss written on this
+    base outside ember keeps whatever string it is given, as torch's _Loss does (its forward
+    reads it)."""
 
     reductions = ("mean", "sum", "none")  # a loss that takes more (KLDivLoss) names them here
 
@@ -29,11 +33,21 @@ class _Loss(Module):
             while frame is not None and _is_init_of(frame, self):
                 level, frame = level + 1, frame.f_back
             reduction = legacy_reduction(size_average, reduce, level)
-        check_reduction(reduction, self.reductions, type(self).__name__)
+        if type(self).__module__.startswith("ember."):
+            check_reduction(reduction, self.reductions, type(self).__name__)
         self.reduction = reduction
 
     def extra_repr(self):
         return f"reduction={self.reduction!r}"
+
+
+class _WeightedLoss(_Loss):
+    """torch's base of the losses with class weights (CrossEntropyLoss, NLLLoss, BCELoss, …):
+    ``weight`` (or None) is kept as a buffer, so a given one is in the state_dict."""
+
+    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+        super().__init__(size_average, reduce, reduction)
+        self.register_buffer("weight", weight)
 
 
 class MSELoss(_Loss):
@@ -50,7 +64,7 @@ class L1Loss(_Loss):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
-class CrossEntropyLoss(_Loss):
+class CrossEntropyLoss(_WeightedLoss):
     """ℓ = -log softmax(z)[t], from logits (fused and stable); see F.cross_entropy."""
 
     def __init__(
@@ -62,8 +76,8 @@ class CrossEntropyLoss(_Loss):
         reduction: str = "mean",
         label_smoothing: float = 0.0,
     ):
-        super().__init__(size_average, reduce, reduction)
-        self.weight, self.ignore_index, self.label_smoothing = weight, ignore_index, label_smoothing
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):  # noqa: A002
         return F.cross_entropy(
@@ -76,7 +90,7 @@ class CrossEntropyLoss(_Loss):
         )
 
 
-class NLLLoss(_Loss):
+class NLLLoss(_WeightedLoss):
     """ℓ = -x[t] for log-probabilities x"""
 
     def __init__(
@@ -87,8 +101,8 @@ class NLLLoss(_Loss):
         reduce=None,
         reduction: str = "mean",
     ):
-        super().__init__(size_average, reduce, reduction)
-        self.weight, self.ignore_index = weight, ignore_index
+        super().__init__(weight, size_average, reduce, reduction)
+        self.ignore_index = ignore_index
 
     def forward(self, input, target):  # noqa: A002
         return F.nll_loss(
@@ -96,12 +110,8 @@ class NLLLoss(_Loss):
         )
 
 
-class BCELoss(_Loss):
+class BCELoss(_WeightedLoss):
     """ℓ = -[y·log x + (1-y)·log(1-x)] on probabilities x"""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.weight = weight
 
     def forward(self, input, target):  # noqa: A002
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)

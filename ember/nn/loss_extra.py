@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ..functional import loss_extra as L
 from .activation_more import PairwiseDistance
-from .loss import _Loss
+from .loss import _Loss, _WeightedLoss
 
 
 class _PlainReprLoss(_Loss):
@@ -19,14 +19,14 @@ class _PlainReprLoss(_Loss):
         return ""  # torch's loss modules show no fields
 
 
-class MultiMarginLoss(_PlainReprLoss):
+class MultiMarginLoss(_PlainReprLoss, _WeightedLoss):
     """ℓ_n = (1/C) · Σ_{i ≠ y} w_y · max(0, margin − x[y] + x[i])^p,  p ∈ {1, 2}"""
 
     def __init__(
         self, p: int = 1, margin: float = 1.0, weight=None, size_average=None, reduce=None,
         reduction: str = "mean",
     ):  # fmt: skip
-        super().__init__(size_average, reduce, reduction)
+        super().__init__(weight, size_average, reduce, reduction)  # weight: a buffer
         if p not in (1, 2):
             raise ValueError("only p == 1 and p == 2 supported")
         if weight is not None and getattr(weight, "ndim", 1) != 1:
@@ -34,7 +34,6 @@ class MultiMarginLoss(_PlainReprLoss):
                 f"MultiMarginLoss: weight must be 1-D, got shape {tuple(weight.shape)}"
             )
         self.p, self.margin = p, margin
-        self.register_buffer("weight", weight)  # a buffer, as torch's _WeightedLoss keeps it
 
     def forward(self, input, target):  # noqa: A002
         return L.multi_margin_loss(

@@ -5,7 +5,7 @@ included, in torch's positions; see ``_Loss``)."""
 from __future__ import annotations
 
 from ..functional import loss_more as L
-from .loss import _Loss
+from .loss import _Loss, _WeightedLoss
 
 
 class SmoothL1Loss(_Loss):
@@ -154,12 +154,8 @@ class SoftMarginLoss(_Loss):
         return L.soft_margin_loss(input, target, reduction=self.reduction)
 
 
-class MultiLabelSoftMarginLoss(_Loss):
+class MultiLabelSoftMarginLoss(_WeightedLoss):
     """ℓ_n = -(1/C)·Σ_c w_c·[y_c·log σ(x_c) + (1 - y_c)·log σ(-x_c)]"""
-
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
-        super().__init__(size_average, reduce, reduction)
-        self.weight = weight
 
     def forward(self, input, target):  # noqa: A002
         return L.multilabel_soft_margin_loss(input, target, self.weight, reduction=self.reduction)
