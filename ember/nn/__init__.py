@@ -308,3 +308,7 @@ __all__ = [
     "LinearCrossEntropyLoss",
     "LinearCrossEntropyOptions",
 ]
+
+# torch.nn.modules at torch's path (ember.nn.modules.conv._ConvNd, .loss._Loss, …): small files
+# that name the layers imported above, so it comes last
+from . import modules  # noqa: E402
