@@ -18,6 +18,7 @@ HOST_SIDE = {
     "backend_special.py",
     "serialization.py",
     "safetensors_read.py",
+    "serialization_torch.py",
 }  # the seam; safetensors' file IO (host bytes parsed into NumPy arrays)
 ARRAY_LIBRARIES = {"numpy", "scipy", "cupy", "cupyx"}
 
