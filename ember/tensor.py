@@ -27,6 +27,7 @@ from . import (
     tensor_index_shape,
     tensor_inplace,
     tensor_linalg_methods,
+    tensor_memory_aliases,
     tensor_methods,
     tensor_misc,
     tensor_rounding,
@@ -222,6 +223,7 @@ class Tensor(
         "_link",  # tensor_views.ViewLink: what a view written through in place views, and how
         "_views",  # weak references to those views of this tensor
         "_fw",  # the forward-AD tangent at the live level (autograd_forward_ad.py)
+        "_aliases",  # weak references to plain tensors over this one's memory (detach, .data)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -281,7 +283,10 @@ class Tensor(
         return object.__format__(self, spec)
 
     def detach(self) -> Tensor:
-        return Tensor(self.array)
+        t = Tensor(self.array)
+        if self._ctx is not None:  # an in-place change of self (new memory) takes t along
+            tensor_memory_aliases.note_alias(self, t)
+        return t
 
     def detach_(self) -> Tensor:
         self._ctx, self.requires_grad = None, False

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from . import backend
 from .function import observers, python_value_taken
+from .tensor_memory_aliases import note_alias
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, as_array  # noqa: F401
@@ -39,6 +40,8 @@ class ConversionTensorMethods:
         t = Tensor.__new__(Tensor)
         t.array, t._grad, t.requires_grad = self.array, None, False
         t._ctx, t._idx, t._retain = None, 0, False
+        if self._ctx is not None:  # an in-place change of self (new memory) takes t along
+            note_alias(self, t)
         return t
 
     @data.setter

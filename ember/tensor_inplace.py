@@ -40,6 +40,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from . import tensor_memory_aliases as MA
 from . import tensor_views as V
 from .backend import xp
 from .function import dual_levels, enable_grad, is_grad_enabled
@@ -103,6 +104,11 @@ class InplaceTensorMethods:
         _check_fits(name, result.array, self.array)
         if result.array.dtype != self.array.dtype:
             result = result.astype(self.array.dtype)
+        old_array = self.array if self._ctx is None else None  # plain until now
+        if old_array is not None and old_array.base is not None:
+            owner = MA.owner_of(self) if old_array.flags.writeable else None
+            if owner is not None and MA.storage_root(old_array).flags.c_contiguous:
+                return self._write_into_owner(name, result, owner)
         self._redirect_consumers(old, result)
         if getattr(self, "_used", 0) > 0 and getattr(self, "_views", None):
             V.adopt_fresh(self, old)  # the ops that made self's live views: onto the stand-in
@@ -127,6 +133,21 @@ class InplaceTensorMethods:
             result = result.clone()  # self must own its memory, as it did before
         self._take_place_of(old, result)
         V.refresh(self, views)  # the views written through to self show its new values
+        if old_array is not None and old_array.base is None:
+            MA.follow(self, old_array, extra_references=1)  # .detach()/.data/views see it too
+        elif getattr(self, "_aliases", None):
+            MA.carry(self, old.array)
+        return self
+
+    def _write_into_owner(self, name: str, result: Tensor, owner: Tensor) -> Tensor:
+        """self, a plain view of the plain tensor ``owner``'s memory, takes ``result`` (which
+        needs grad): owner takes it at self's places (as_strided_scatter, torch's CopySlices),
+        and self becomes that part of owner's new version, differentiable."""
+        shape, stride, offset = tuple(self.array.shape), self.stride(), self.storage_offset()
+        owner._arith_(name, lambda b: b.as_strided_scatter(result, shape, stride, offset))
+        view = owner.as_strided(shape, stride, offset)
+        self._take_place_of(self._version_stand_in(), view)
+        V.attach(self, V.link_of(view))  # later changes of either reach the other
         return self
 
     def _write_through(self, name: str, result: Tensor, link) -> Tensor:

@@ -19,9 +19,9 @@ consumers (``Tensor._used``) until B changes in place, which moves that op onto 
 and takes V along (``adopt_fresh``, ``refresh``). Ops that already took V move onto V's old
 version (``check_views_free``), as B's own consumers do (``move_consumers``).
 
-A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape) or
-("diagonal", offset, dim1, dim2). ``Tensor`` and ``apply`` are bound as this module's globals by
-tensor.py.
+A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape),
+("diagonal", offset, dim1, dim2) or ("as_strided", size, stride, storage offset).
+``Tensor`` and ``apply`` are bound as this module's globals by tensor.py.
 """
 
 from __future__ import annotations
@@ -30,6 +30,7 @@ import weakref
 from typing import TYPE_CHECKING
 
 from .backend import strided_view, xp
+from .ops import as_strided as AS
 from .ops import index_put as P
 from .ops import shape as S
 
@@ -76,10 +77,12 @@ def step_of(fn, view_array):
         return ("reshape", tuple(view_array.shape), tuple(fn.shape))
     if kind is _diagonal_op():
         return ("diagonal", fn.offset, fn.dim1, fn.dim2)
+    if kind is AS.AsStrided and view_array.flags.writeable:  # overlapping views are read-only
+        return ("as_strided", fn.size, fn.stride, fn.offset)
     return None
 
 
-_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand)
+_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided)
 
 #: the op classes whose recorded outputs may be views of their input (apply asks, per op)
 VIEW_CLASSES = frozenset(_VIEW_OPS)
@@ -123,6 +126,8 @@ def view(b, steps):
             b = apply(S.Permute, b, axes=step[1])
         elif kind == "reshape":
             b = apply(S.Reshape, b, shape=step[1])
+        elif kind == "as_strided":  # sizes, strides and offset in b's storage
+            b = apply(AS.AsStrided, b, size=step[1], stride=step[2], storage_offset=step[3])
         else:
             b = apply(_diagonal_op(), b, offset=step[1], dim1=step[2], dim2=step[3])
     return b
@@ -143,6 +148,8 @@ def write(b, steps, value):
         return apply(S.Copy, apply(S.Permute, inner, axes=inverse))
     if kind == "reshape":
         return apply(S.Copy, apply(S.Reshape, inner, shape=step[2]))
+    if kind == "as_strided":
+        return b.as_strided_scatter(inner, step[1], step[2], step[3])
     return b.diagonal_scatter(inner, step[1], step[2], step[3])
 
 
@@ -323,7 +330,8 @@ def reshape_base(t, step) -> None:
 
 
 def describe(steps) -> str:
-    names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape"}
+    names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape",
+             "as_strided": "as_strided"}  # fmt: skip
     return " then ".join(names.get(s[0], "diagonal()") for s in steps)
 
 

@@ -384,13 +384,35 @@ def test_a_view_made_by_split_is_refused():
         h.split(2, 1)[0].relu_()  # writes into other views: tests/test_inplace_views.py
 
 
-def test_a_plain_view_written_with_a_value_that_needs_grad_is_refused():
-    buf = ember.zeros(3, 4, dtype=ember.float64)
-    v = ember.tensor(X[0], requires_grad=True)
+def test_a_plain_view_written_with_a_value_that_needs_grad_changes_its_tensor_as_torch(torch):
+    """buf[0].copy_(v), buf.t()[1] = v: the write goes into buf (torch's CopySlices), the view
+    becomes differentiable, and tensors over buf's memory taken before see the values."""
+
+    def run(lib):
+        buf = lib.zeros(3, 4, dtype=lib.float64)
+        alias, col = buf.detach(), buf[:, 2]
+        v = lib.tensor(X[0], requires_grad=True)
+        u = lib.tensor(X[1][:3], requires_grad=True)
+        row = buf[0]
+        row.copy_(v * 2.0)
+        buf.t()[1] = u * 3.0
+        assert buf.requires_grad and row.requires_grad and not alias.requires_grad
+        (buf * lib.tensor(W)).sum().backward()
+        vals = [t.detach().numpy().copy() for t in (buf, row, alias, col)]
+        return [*vals, v.grad.numpy(), u.grad.numpy()]
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_a_plain_view_of_memory_no_tensor_holds_still_refuses_a_value_that_needs_grad():
+    """ember.from_numpy over a NumPy view: the memory belongs to the user's array, so the
+    change could not reach any tensor's graph."""
+    owner = np.zeros((3, 4))
+    view = ember.from_numpy(owner[1])
     with pytest.raises(RuntimeError, match="view of other memory"):
-        buf[0].copy_(v)
-    buf[0] = v  # what the message suggests
-    assert buf.requires_grad
+        view.copy_(ember.tensor(X[0], requires_grad=True))
+    assert not owner.any()
 
 
 def test_without_grad_writes_go_through_views_as_before():

@@ -297,3 +297,44 @@ def test_views_hung_from_a_base_do_not_accumulate():
     for _ in range(200):
         h[:2]
     assert len(h._views) <= 16
+
+
+# ------------------------------------------------------------ plain tensors over the same memory
+
+
+def test_detached_aliases_and_data_see_in_place_changes_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 2.0
+        d, data = h.detach(), h.data
+        h.mul_(3.0)
+        h[0] += 1.0
+        plain = lib.zeros(3, 4, dtype=lib.float64)
+        alias, row = plain.detach(), plain[1]
+        plain[1] = x[1] * 3.0  # a plain tensor takes a value that needs grad
+        plain.mul_(2.0)
+        out = [t.detach().numpy().copy() for t in (h, d, data, plain, alias, row)]
+        (h.sum() + plain.sum()).backward()
+        return [*out, x.grad.numpy()]
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_as_strided_views_are_carried_both_ways_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 1.0
+        v = h.as_strided((2, 2), (4, 1), 1)  # rows 0-1, columns 1-2
+        v.mul_(10.0)  # reaches h
+        h.add_(1.0)  # reaches v
+        out = [t.detach().numpy().copy() for t in (h, v)]
+        (h * h).sum().backward()
+        return [*out, x.grad.numpy()]
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

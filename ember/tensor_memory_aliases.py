@@ -1,0 +1,125 @@
+"""Plain tensors over one memory keep seeing it when one of them takes a value that needs grad.
+
+A tensor outside the graph that is changed in place by a value that needs grad (``buf[0] = h``
+with a plain ``buf``) becomes a new version with new memory (tensor_inplace.py: the old array
+stays as the graph saved it). In torch the change lands in the tensor's storage, so every
+other tensor over that storage sees it: ``buf.detach()``, ``buf.data``, a view ``buf[:, 0]``
+taken before. ``follow`` gives ember the same values: each other plain tensor over the old
+memory is pointed at the same places of the new memory (same offset and strides, in ember's
+storage model, ops/as_strided.py). They stay outside the graph: ember cannot tell a view taken
+before the change (torch makes it a differentiable view) from a detached alias (which torch
+keeps without grad), so none gets a gradient it might not have in torch.
+
+Aliases made from a tensor in the graph (``h.detach()``, ``h.data``) are noted when made
+(``note_alias``), so a later in-place change of ``h`` re-points them without a search
+(``carry``); so are those ``follow`` found.
+
+``owner_of`` finds the plain tensor whose memory a plain view views, so that a write that needs
+grad into such a view (``buf.t()[0] = h``) goes into that tensor, as torch's ``CopySlices``.
+
+Both ask the garbage collector (a pass over the process's objects: 2-30 ms), so they run only
+where they are needed: ``follow`` when the old memory has holders besides its tensor and the
+graph (its reference count says so), ``owner_of`` only where ember used to refuse.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import weakref
+
+from .backend import strided_view
+from .ops.as_strided import storage_of, storage_offset, storage_root
+
+#: references an old array has inside the in-place machinery when nothing else holds it: the
+#: caller's local name, the stand-in for the old version, and getrefcount's own argument
+_OWN_REFERENCES = 3
+
+
+def _plain_tensors():
+    from .tensor import Tensor
+    from .tensor_views import STAND_IN_NAME
+
+    for o in gc.get_objects():
+        kind = type(o)  # not isinstance: that asks some objects' __class__, which may warn
+        if issubclass(kind, Tensor) and o._ctx is None and kind.__name__ != STAND_IN_NAME:
+            yield o
+
+
+def _repoint(o, old_root, new, flat) -> None:
+    """o's array, over ``old_root``'s memory, becomes the same places of ``new`` (laid out as
+    old_root; ``flat`` its storage)."""
+    a = o.array
+    if a is old_root:
+        o.array = new
+        return
+    elements = flat if a.dtype == flat.dtype else flat.view(a.dtype)
+    o.array = strided_view(elements[storage_offset(a) :], a.shape, a.strides, a.flags.writeable)
+
+
+def _same_layout(a, b) -> bool:
+    return (a.shape, a.strides, a.dtype) == (b.shape, b.strides, b.dtype)
+
+
+def note_alias(t, alias) -> None:
+    """``alias`` (t.detach(), t.data) is a plain tensor over t's memory: t's later in-place
+    changes re-point it (``carry``). Kept weakly; dead entries are dropped now and then."""
+    refs = getattr(t, "_aliases", None)
+    if refs is None:
+        t._aliases = refs = []
+    elif len(refs) >= 16:
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(alias))
+
+
+def follow(t, old_root, extra_references: int = 0) -> None:
+    """t (plain before its in-place change) now holds new memory laid out as ``old_root``:
+    every other plain tensor over ``old_root``'s memory is pointed at the same places of t's
+    new memory (this module's docstring), and noted as t's alias for t's later changes.
+    ``extra_references``: the caller's other names for ``old_root``."""
+    new = t.array
+    if sys.getrefcount(old_root) <= _OWN_REFERENCES + extra_references:
+        return  # nothing else holds the old memory (views hold their base)
+    if not _same_layout(new, old_root):
+        return
+    flat, _ = storage_of(new)
+    for o in _plain_tensors():
+        if o is not t and (o.array is old_root or storage_root(o.array) is old_root):
+            _repoint(o, old_root, new, flat)
+            note_alias(t, o)
+
+
+def carry(t, old_array) -> None:
+    """t (in the graph) changed in place from ``old_array`` to new memory: its noted plain
+    aliases that still show ``old_array``'s memory follow to the same places of the new."""
+    new, flat = t.array, None
+    live = []
+    for ref in t._aliases:
+        o = ref()
+        if o is None:
+            continue
+        live.append(ref)
+        a = o.array
+        if a is old_array or (old_array.base is None and storage_root(a) is old_array):
+            if a is not old_array and not _same_layout(new, old_array):
+                continue
+            if flat is None:
+                flat, _ = storage_of(new)
+            _repoint(o, old_array, new, flat)
+    t._aliases = live
+
+
+def owner_of(view):
+    """The plain tensor whose array is the memory ``view`` (a plain tensor's array) views, or
+    None where no tensor holds it (a NumPy array the user made)."""
+    from .tensor import Tensor
+    from .tensor_views import STAND_IN_NAME
+
+    root = storage_root(view.array)
+    for o in gc.get_referrers(root):
+        if (
+            issubclass(type(o), Tensor) and o.array is root and o is not view and o._ctx is None
+            and type(o).__name__ != STAND_IN_NAME and not o.requires_grad
+        ):  # fmt: skip
+            return o
+    return None
