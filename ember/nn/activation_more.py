@@ -282,7 +282,7 @@ class CosineSimilarity(Module):
         return A.cosine_similarity(x1, x2, self.dim, self.eps)
 
     def extra_repr(self):
-        return f"dim={self.dim}, eps={self.eps}"
+        return ""  # torch's repr shows no fields
 
 
 class PairwiseDistance(Module):
@@ -296,4 +296,4 @@ class PairwiseDistance(Module):
         return A.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
 
     def extra_repr(self):
-        return f"p={self.norm}, eps={self.eps}, keepdim={self.keepdim}"
+        return ""  # torch's repr shows no fields

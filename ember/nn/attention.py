@@ -8,7 +8,7 @@ from ..functional.attention_backends import SDPBackend, sdpa_kernel  # noqa: F40
 from ..tensor import Tensor
 from . import init
 from .attention_forward import check_inputs, multi_head_attention, returned_weights
-from .linear import Linear
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module, Parameter
 
 
@@ -82,7 +82,7 @@ class MultiheadAttention(Module):
             self.k_proj_weight = Parameter(xp.empty((E, self.kdim), dtype))
             self.v_proj_weight = Parameter(xp.empty((E, self.vdim), dtype))
         self.in_proj_bias = Parameter(xp.empty(3 * E, dtype)) if bias else None
-        self.out_proj = Linear(E, E, bias=bias, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(E, E, bias=bias, dtype=dtype)
         if add_bias_kv:  # one learned extra key and value that every query can attend to
             self.bias_k = Parameter(xp.empty((1, 1, E), dtype))
             self.bias_v = Parameter(xp.empty((1, 1, E), dtype))
@@ -131,9 +131,3 @@ class MultiheadAttention(Module):
         if self.record_weights:
             self.last_attn_weights = to_numpy(p.array).copy()
         return out, returned_weights(p, query.ndim == 3, need_weights, average_attn_weights)
-
-    def extra_repr(self) -> str:
-        return (
-            f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, dropout={self.dropout},"
-            f" batch_first={self.batch_first}"
-        )

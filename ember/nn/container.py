@@ -79,6 +79,24 @@ class ModuleList(Module):
     def insert(self, i: int, m: Module) -> None:
         self.items.insert(i, m)
 
+    def __repr__(self) -> str:
+        """torch's: runs of neighbours with the same repr shown once, as
+        ``(0-5): 6 x TransformerEncoderLayer(...)``."""
+        if not self.items:
+            return "ModuleList()"
+        runs: list[list] = []  # [first index, last index, repr]
+        for i, m in enumerate(self.items):
+            r = repr(m)
+            if runs and runs[-1][2] == r:
+                runs[-1][1] = i
+            else:
+                runs.append([i, i, r])
+        lines = [
+            (f"({a}): " if a == b else f"({a}-{b}): {b - a + 1} x ") + r.replace("\n", "\n  ")
+            for a, b, r in runs
+        ]
+        return "ModuleList(\n  " + "\n  ".join(lines) + "\n)"
+
 
 class ModuleDict(Module):
     """A dict of modules whose parameters are found (names are the keys)."""

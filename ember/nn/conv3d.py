@@ -23,6 +23,7 @@ from .layers_more import (
     _InstanceNorm,
     _ReflectionPadNd,
     _ReplicationPadNd,
+    padding_repr,
 )
 from .normalization import _BatchNorm
 from .pool import _AdaptiveAvgPoolNd, _AvgPoolDivisor, _MaxPool
@@ -122,11 +123,10 @@ class ConstantPad3d(_ConstantPadNd):
 class ZeroPad3d(ConstantPad3d):
     """Zeros around the last three dims (left, right, top, bottom, front, back)."""
 
+    extra_repr = padding_repr
+
     def __init__(self, padding):
         super().__init__(padding, 0.0)
-
-    def extra_repr(self) -> str:
-        return f"{self.padding}"
 
 
 class ReflectionPad3d(_ReflectionPadNd):

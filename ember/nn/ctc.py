@@ -27,8 +27,3 @@ class CTCLoss(_Loss):
             self.reduction,
             self.zero_infinity,
         )
-
-    def extra_repr(self):
-        return (
-            f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"
-        )

@@ -15,7 +15,6 @@ from the first input (see ember/nn/lazy.py) and then become the concrete layer.
 
 from __future__ import annotations
 
-from ..functional.conv import _pair
 from ..functional.pool3d_more import adaptive_max_pool3d, conv_transpose3d, lp_pool3d, max_unpool3d
 from ..tensor import Tensor
 from .conv3d import BatchNorm3d, Conv3d, InstanceNorm3d
@@ -68,10 +67,7 @@ class MaxUnpool3d(_MaxUnpool):
     """z[n, c, I[n, c, t, i, j]] = y[n, c, t, i, j], zero elsewhere: puts each pooled maximum
     back where MaxPool3d(return_indices=True) found it; (N, C, D, H, W) or (C, D, H, W)."""
 
-    def __init__(self, kernel_size, stride=None, padding=0):
-        kernel_size = _pair(kernel_size, 3, "kernel_size")  # kept as triples, as torch
-        stride = kernel_size if stride is None else _pair(stride, 3, "stride")
-        super().__init__(kernel_size, stride, _pair(padding, 3, "padding"))
+    dims = 3  # kernel_size, stride and padding kept as triples, as torch
 
     def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
         return max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding, output_size)

@@ -54,7 +54,10 @@ class Upsample(Module):
         )  # fmt: skip
 
     def extra_repr(self) -> str:
-        what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
+        what = (  # torch's: the scale factor when given, else the size
+            f"scale_factor={self.scale_factor}" if self.scale_factor is not None
+            else f"size={self.size}"
+        )  # fmt: skip
         return f"{what}, mode='{self.mode}'"
 
 
@@ -237,8 +240,15 @@ class ConstantPad2d(_ConstantPadNd):
         super().__init__(value, padding)
 
 
+def padding_repr(self) -> str:
+    """The ZeroPad layers' repr, torch's: the padding alone (``ZeroPad2d((1, 1, 1, 1))``)."""
+    return f"{self.padding}"
+
+
 class ZeroPad1d(ConstantPad1d):
     """Zeros left and right of the last dim."""
+
+    extra_repr = padding_repr
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)
@@ -246,6 +256,8 @@ class ZeroPad1d(ConstantPad1d):
 
 class ZeroPad2d(ConstantPad2d):
     """Zeros around the last two dims (left, right, top, bottom)."""
+
+    extra_repr = padding_repr
 
     def __init__(self, padding):
         super().__init__(padding, 0.0)

@@ -56,6 +56,11 @@ class Linear(Module):
         )
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """torch's class of MultiheadAttention.out_proj: a Linear whose name tells torch's
+    quantization tools to leave it alone; here it keeps reprs and isinstance checks torch's."""
+
+
 class Flatten(Module):
     """Flatten dims start_dim..end_dim into one (default: all but the batch dim)."""
 

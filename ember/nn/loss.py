@@ -38,7 +38,7 @@ class _Loss(Module):
         self.reduction = reduction
 
     def extra_repr(self):
-        return f"reduction={self.reduction!r}"
+        return ""  # torch's loss modules show no fields
 
 
 class _WeightedLoss(_Loss):

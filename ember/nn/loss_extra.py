@@ -3,7 +3,7 @@
 constructor arguments (the deprecated size_average and reduce included, in torch's positions;
 see ``_Loss``).
 
-Their reprs are torch's: no fields (torch's losses show none), and the distance function of
+Their reprs are torch's (``_Loss``: no fields), with the distance function of
 TripletMarginWithDistanceLoss as a child module when it is one.
 """
 
@@ -14,12 +14,7 @@ from .activation_more import PairwiseDistance
 from .loss import _Loss, _WeightedLoss
 
 
-class _PlainReprLoss(_Loss):
-    def extra_repr(self) -> str:
-        return ""  # torch's loss modules show no fields
-
-
-class MultiMarginLoss(_PlainReprLoss, _WeightedLoss):
+class MultiMarginLoss(_WeightedLoss):
     """ℓ_n = (1/C) · Σ_{i ≠ y} w_y · max(0, margin − x[y] + x[i])^p,  p ∈ {1, 2}"""
 
     def __init__(
@@ -41,14 +36,14 @@ class MultiMarginLoss(_PlainReprLoss, _WeightedLoss):
         )
 
 
-class MultiLabelMarginLoss(_PlainReprLoss):
+class MultiLabelMarginLoss(_Loss):
     """ℓ_n = (1/C) · Σ_{j ∈ y} Σ_{i ∉ y} max(0, 1 − (x[j] − x[i])), y's classes ended by −1"""
 
     def forward(self, input, target):  # noqa: A002
         return L.multilabel_margin_loss(input, target, reduction=self.reduction)
 
 
-class TripletMarginWithDistanceLoss(_PlainReprLoss):
+class TripletMarginWithDistanceLoss(_Loss):
     """ℓ = max(0, d(a, p) − d(a, n) + margin); swap: d(a, n) ← min(d(a, n), d(p, n))
 
     ``distance_function`` None is PairwiseDistance() (L2), kept as a child module as torch

@@ -46,11 +46,16 @@ class MaxPool1d(_MaxPool):
 
 
 class _MaxUnpool(Module):
+    """torch's _MaxUnpoolNd: kernel_size, stride and padding held as n-tuples, as torch's."""
+
+    dims = 2
+
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
+        n = self.dims
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.stride = _ntuple(stride if stride is not None else kernel_size, n)
+        self.padding = _ntuple(padding, n)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -66,9 +71,15 @@ class MaxUnpool2d(_MaxUnpool):
 
 
 class MaxUnpool1d(_MaxUnpool):
+    dims = 1
+
     def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
         return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
                               output_size)  # fmt: skip
+
+
+def _ntuple(v, n: int) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
 
 
 class _AvgPoolNd(Module):

@@ -166,7 +166,7 @@ def test_module_equals_function(torch):
         got = m(lp, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS).array
         want = ctc_loss(lp, TARGETS, INPUT_LENGTHS, TARGET_LENGTHS, 0, red, True).array
         np.testing.assert_array_equal(got, want)
-    assert "zero_infinity=True" in repr(m) and "blank=0" in repr(m)
+    assert repr(m) == "CTCLoss()"  # torch's: no fields
     with pytest.raises(ValueError, match="reduction"):
         CTCLoss(reduction="avg")
 

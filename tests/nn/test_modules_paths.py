@@ -33,7 +33,6 @@ FILES = [
 # what torch's files hold that ember lacks (each file's docstring names them too)
 SKIPPED = {
     "CrossMapLRN2d": "a legacy Lua-torch layer",
-    "NonDynamicallyQuantizableLinear": "a Linear marked for torch's quantization tooling",
     "_LazyProtocol": "a typing Protocol for torch's type checker",
     "_ConvTransposeMixin": "deprecated; no layer derives from it",
     "_ChunkViews": "LinearCrossEntropyLoss's chunking internals",
