@@ -74,37 +74,38 @@ def _weight(conv, fn, dims, input, weight_size, grad_output, conv_args):
     return _vjp(conv, fn, input, w, grad_output, 1, conv_args)
 
 
-def conv1d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """∂L/∂x of ``F.conv1d(x, weight, …)`` for x of ``input_size`` and ∂L/∂y = grad_output."""
-    args = (stride, padding, dilation, groups)
-    return _input(conv1d, "conv1d_input", 1, input_size, weight, grad_output, args)
+def _input_gradient(conv, dims: int):
+    """torch.nn.grad.conv{dims}d_input."""
+    name = f"conv{dims}d_input"
+
+    def input_gradient(input_size, weight, grad_output, stride=1, padding=0, dilation=1,
+                       groups=1):  # fmt: skip
+        args = (stride, padding, dilation, groups)
+        return _input(conv, name, dims, input_size, weight, grad_output, args)
+
+    input_gradient.__name__ = input_gradient.__qualname__ = name
+    input_gradient.__doc__ = (
+        f"∂L/∂x of ``F.conv{dims}d(x, weight, …)`` for x of ``input_size`` and ∂L/∂y = grad_output."
+    )
+    return input_gradient
 
 
-def conv1d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """∂L/∂W of ``F.conv1d(input, W, …)`` for W of ``weight_size`` and ∂L/∂y = grad_output."""
-    args = (stride, padding, dilation, groups)
-    return _weight(conv1d, "conv1d_weight", 1, input, weight_size, grad_output, args)
+def _weight_gradient(conv, dims: int):
+    """torch.nn.grad.conv{dims}d_weight."""
+    name = f"conv{dims}d_weight"
+
+    def weight_gradient(input, weight_size, grad_output, stride=1, padding=0, dilation=1,
+                        groups=1):  # fmt: skip  # noqa: A002 - torch's argument name
+        args = (stride, padding, dilation, groups)
+        return _weight(conv, name, dims, input, weight_size, grad_output, args)
+
+    weight_gradient.__name__ = weight_gradient.__qualname__ = name
+    weight_gradient.__doc__ = (
+        f"∂L/∂W of ``F.conv{dims}d(input, W, …)`` for W of ``weight_size`` and ∂L/∂y = grad_output."
+    )
+    return weight_gradient
 
 
-def conv2d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """∂L/∂x of ``F.conv2d(x, weight, …)`` for x of ``input_size`` and ∂L/∂y = grad_output."""
-    args = (stride, padding, dilation, groups)
-    return _input(conv2d, "conv2d_input", 2, input_size, weight, grad_output, args)
-
-
-def conv2d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """∂L/∂W of ``F.conv2d(input, W, …)`` for W of ``weight_size`` and ∂L/∂y = grad_output."""
-    args = (stride, padding, dilation, groups)
-    return _weight(conv2d, "conv2d_weight", 2, input, weight_size, grad_output, args)
-
-
-def conv3d_input(input_size, weight, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """∂L/∂x of ``F.conv3d(x, weight, …)`` for x of ``input_size`` and ∂L/∂y = grad_output."""
-    args = (stride, padding, dilation, groups)
-    return _input(conv3d, "conv3d_input", 3, input_size, weight, grad_output, args)
-
-
-def conv3d_weight(input, weight_size, grad_output, stride=1, padding=0, dilation=1, groups=1):
-    """∂L/∂W of ``F.conv3d(input, W, …)`` for W of ``weight_size`` and ∂L/∂y = grad_output."""
-    args = (stride, padding, dilation, groups)
-    return _weight(conv3d, "conv3d_weight", 3, input, weight_size, grad_output, args)
+conv1d_input, conv1d_weight = _input_gradient(conv1d, 1), _weight_gradient(conv1d, 1)
+conv2d_input, conv2d_weight = _input_gradient(conv2d, 2), _weight_gradient(conv2d, 2)
+conv3d_input, conv3d_weight = _input_gradient(conv3d, 3), _weight_gradient(conv3d, 3)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import warnings
 
 from ..hooks import RemovableHandle, add_hook
+from .module_hooks import _table
 
 #: torch.nn.modules.module's global forward tables: id → hook, and the ids with options
 global_forward_pre_hooks: dict = {}
@@ -73,13 +74,6 @@ class ModuleForwardHooks:
     _forward_hooks_always_called: dict | None = None
     _forward_pre_hooks_with_kwargs: dict | None = None
 
-    def _hook_table(self, attr: str) -> dict:
-        table = self.__dict__.get(attr)
-        if table is None:
-            table = {}
-            object.__setattr__(self, attr, table)
-        return table
-
     def register_forward_pre_hook(
         self, hook, *, prepend: bool = False, with_kwargs: bool = False
     ) -> RemovableHandle:
@@ -88,10 +82,10 @@ class ModuleForwardHooks:
         ``with_kwargs``, ``hook(module, args, kwargs)`` returns None or ``(args, kwargs)``.
         Global pre-hooks run first; ``prepend`` puts this one before the module's others."""
         return _add_flagged(
-            self._hook_table("_forward_pre_hooks"),
+            _table(self, "_forward_pre_hooks"),
             hook,
             prepend,
-            (self._hook_table("_forward_pre_hooks_with_kwargs"), with_kwargs),
+            (_table(self, "_forward_pre_hooks_with_kwargs"), with_kwargs),
         )
 
     def register_forward_hook(
@@ -102,11 +96,11 @@ class ModuleForwardHooks:
         output. With ``always_call`` the hook also runs, with output None, when forward
         raises (its own errors are then only warned about, and forward's error propagates)."""
         return _add_flagged(
-            self._hook_table("_forward_hooks"),
+            _table(self, "_forward_hooks"),
             hook,
             prepend,
-            (self._hook_table("_forward_hooks_with_kwargs"), with_kwargs),
-            (self._hook_table("_forward_hooks_always_called"), always_call),
+            (_table(self, "_forward_hooks_with_kwargs"), with_kwargs),
+            (_table(self, "_forward_hooks_always_called"), always_call),
         )
 
     def _forward_hooked(self, args: tuple, kwargs: dict, bw=None):
