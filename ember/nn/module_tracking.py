@@ -54,3 +54,35 @@ def track_modules():
         yield module_stack
     finally:
         stop_tracking()
+
+
+class ModulePaths:
+    """torch's names of the running modules (torch.utils.module_tracker's and the flop
+    counter's): the outermost module by its class ("Net"), a submodule by the attributes
+    below it ("Net.b.0"), found by asking each parent for the child, remembered by identity."""
+
+    def __init__(self) -> None:
+        self._names: dict[int, str] = {}
+
+    def clear(self) -> None:
+        self._names.clear()
+
+    def current(self) -> tuple[str, ...]:
+        """The names of the modules in ``module_stack``, outermost first."""
+        names, parent = [], None
+        for m in module_stack:
+            name = self._names.get(id(m)) if parent is not None else None
+            if name is None:
+                name = self._child_name(parent, m, names[-1] if names else None)
+            names.append(name)
+            parent = m
+        return tuple(names)
+
+    def _child_name(self, parent, m, parent_name) -> str:
+        if parent is not None:
+            for attr, child in parent.named_children():
+                if child is m:
+                    name = f"{parent_name}.{attr}"
+                    self._names[id(m)] = name
+                    return name
+        return type(m).__name__

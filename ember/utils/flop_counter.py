@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections import defaultdict
 
 from ..function import observers
-from ..nn.module_tracking import module_stack, start_tracking, stop_tracking
+from ..nn.module_tracking import ModulePaths, start_tracking, stop_tracking
 from ..profiler_flops import backward_flops, forward_flops
 
 __all__ = ["FlopCounterMode"]
@@ -46,7 +46,7 @@ class FlopCounterMode:
         self.depth, self.display = depth, display
         self.custom_mapping = dict(custom_mapping or {})
         self.flop_counts: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
-        self._names: dict[int, str] = {}
+        self._paths = ModulePaths()
 
     # ------------------------------------------------------------ results
     def get_total_flops(self) -> int:
@@ -78,7 +78,7 @@ class FlopCounterMode:
     # ------------------------------------------------------------ the block
     def __enter__(self) -> FlopCounterMode:
         self.flop_counts.clear()
-        self._names.clear()
+        self._paths.clear()
         start_tracking()
         observers.append(self)
         return self
@@ -90,26 +90,6 @@ class FlopCounterMode:
             print(self.get_table(self.depth))
 
     # ------------------------------------------------------------ observer protocol
-    def _path(self) -> tuple[str, ...]:
-        """The names of the modules whose forward is running, outermost first."""
-        names, parent = [], None
-        for m in module_stack:
-            name = self._names.get(id(m))
-            if name is None or parent is None:
-                name = self._child_name(parent, m, names[-1] if names else None)
-            names.append(name)
-            parent = m
-        return tuple(names)
-
-    def _child_name(self, parent, m, parent_name) -> str:
-        if parent is not None:
-            for attr, child in parent.named_children():
-                if child is m:
-                    name = f"{parent_name}.{attr}"
-                    self._names[id(m)] = name
-                    return name
-        return type(m).__name__
-
     def _add(self, path, op: str, flops: int) -> None:
         if flops <= 0:
             return
@@ -123,7 +103,7 @@ class FlopCounterMode:
             flops, fn._profiler_flops = int(custom(inputs, out)), None
         else:
             flops = forward_flops(fn, inputs, out)
-        path = self._path()
+        path = self._paths.current()
         if getattr(fn, "_profiler_flops", None) is not None:
             fn._flop_path = path  # where its backward is counted
         self._add(path, op, flops)
