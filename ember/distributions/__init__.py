@@ -138,3 +138,10 @@ __all__ = [
     "transform_to",
     "transforms",
 ]
+
+# torch's per-distribution module paths (ember.distributions.normal …): torch_paths.py
+import sys  # noqa: E402
+
+from . import torch_paths as _torch_paths  # noqa: E402
+
+_torch_paths.install(sys.modules[__name__])
