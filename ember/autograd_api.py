@@ -40,7 +40,6 @@ autograd.no_grad = _function.no_grad
 autograd.enable_grad = _function.enable_grad
 autograd.set_grad_enabled = _function.set_grad_enabled
 autograd.inference_mode = inference_mode
-autograd.grad_mode = _function  # torch.autograd.grad_mode.no_grad and friends
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph: bool = False,
@@ -149,3 +148,20 @@ from . import autograd_forward_ad  # noqa: E402
 
 autograd.forward_ad = autograd_forward_ad
 sys.modules["ember.autograd.forward_ad"] = autograd_forward_ad
+
+# torch.autograd's file paths: grad_mode.py, anomaly_mode.py, variable.py, gradcheck.py (whose
+# attribute torch.autograd.gradcheck is the function) and profiler.py (ember.profiler)
+from . import profiler as _profiler  # noqa: E402
+from .module_paths import register as _register  # noqa: E402
+
+_register(autograd, "grad_mode", {
+    "no_grad": _function.no_grad, "enable_grad": _function.enable_grad,
+    "set_grad_enabled": _function.set_grad_enabled, "inference_mode": inference_mode,
+    "set_multithreading_enabled": set_multithreading_enabled,
+})  # fmt: skip
+_register(autograd, "anomaly_mode", {"detect_anomaly": anomaly.autograd_detect_anomaly,
+                                     "set_detect_anomaly": anomaly.set_detect_anomaly})  # fmt: skip
+_register(autograd, "variable", {"Variable": Variable})
+# (ember.gradcheck, the attribute, is the function too: the module is found by its name)
+_register(autograd, "gradcheck", sys.modules["ember.gradcheck"], attribute=False)
+_register(autograd, "profiler", _profiler)

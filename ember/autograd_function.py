@@ -276,6 +276,15 @@ def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:
     return stand_ins
 
 
+class InplaceFunction(Function):
+    """torch.autograd.function.InplaceFunction: a Function with an ``inplace`` flag (False;
+    a subclass may set it) for its forward to read. An old form: ``ctx.mark_dirty`` says what
+    forward changed in place, and, as for every custom Function here, ``apply`` is called on
+    the class, never on an instance."""
+
+    inplace = False
+
+
 class _CustomNode(_ArrayFunction):
     """The graph node of one ``Function.apply``: its backward is the user's."""
 

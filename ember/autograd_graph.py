@@ -23,11 +23,12 @@ autograd_higher.py) put the unpacked arrays back just before the op's backward
 from __future__ import annotations
 
 import contextlib
+import functools
 import threading
 
 from . import autograd
 from .backend import xp
-from .function import no_grad, saved_hooks
+from .function import Function, no_grad, saved_hooks
 from .hooks import RemovableHandle
 from .tensor import Tensor, _wrap
 
@@ -152,6 +153,39 @@ def disable_saved_tensors_hooks(error_message: str):
         yield
     finally:
         _disabled.pop()
+
+
+#: torch.autograd.graph.Node, the class of every ``grad_fn``: ember's recorded op base class
+Node = Function
+
+
+def increment_version(tensor) -> None:
+    """torch.autograd.graph.increment_version: tells torch's version counters that ``tensor``
+    changed outside autograd's sight. ember keeps no version counters (an in-place change
+    with grad gives the tensor new memory; the graph keeps what it saved), so there is
+    nothing to tell."""
+
+
+class allow_mutation_on_saved_tensors:  # noqa: N801 - torch's name
+    """torch.autograd.graph.allow_mutation_on_saved_tensors: inside, a tensor saved for
+    backward may be changed in place, and backward uses the value it had when saved (torch
+    clones it at the change). That is how ember always works: an in-place change gives the
+    tensor new memory and leaves the saved array as it was (tensor_inplace.py), so the block
+    changes nothing; it is a context manager (and a decorator) for torch's code."""
+
+    def __enter__(self) -> allow_mutation_on_saved_tensors:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapped(*args, **kwargs):
+            with self:
+                return fn(*args, **kwargs)
+
+        return wrapped
 
 
 # --- register_multi_grad_hook ---------------------------------------------------------------

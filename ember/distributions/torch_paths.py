@@ -6,9 +6,7 @@ object made here and registered in ``sys.modules``, holding the names torch's fi
 
 from __future__ import annotations
 
-import sys
-import types
-
+from ..module_paths import register
 from . import distribution as _distribution
 from . import relaxed as _relaxed
 from . import transforms_more as _transforms_more
@@ -55,11 +53,5 @@ def install(package) -> None:
     """Make and register the modules on ``package`` (ember.distributions)."""
     tables = {name: dict.fromkeys(names) for name, names in FILES.items()} | EXTRA
     for file, names in tables.items():
-        module = types.ModuleType(
-            f"{package.__name__}.{file}", f"torch.distributions.{file} at torch's path."
-        )
-        for name, value in names.items():
-            setattr(module, name, getattr(package, name) if value is None else value)
-        module.__all__ = list(names)
-        sys.modules[module.__name__] = module
-        setattr(package, file, module)
+        values = {n: getattr(package, n) if v is None else v for n, v in names.items()}
+        register(package, file, values)

@@ -39,3 +39,10 @@ __all__ = [
     "Adafactor",
     "Muon",
 ]
+
+# torch.optim.adamw at torch's path (AdamW lives beside Adam in adam.py)
+import sys as _sys  # noqa: E402
+
+from ..module_paths import register as _register  # noqa: E402
+
+_register(_sys.modules[__name__], "adamw", {"AdamW": AdamW})
