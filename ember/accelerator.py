@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import contextlib
 
-from . import backend
+from . import backend, cuda
 from .backend import CUDA_UNAVAILABLE
 
 __all__ = [
@@ -86,28 +86,25 @@ def synchronize(device=None, /) -> None:
     backend.synchronize()
 
 
-def _pool():
-    _require()
-    return backend.xp.get_default_memory_pool()
-
-
 def empty_cache() -> None:
     """Hand the memory CuPy's pool keeps for reuse back to the device."""
-    _pool().free_all_blocks()
+    _require()
+    cuda.empty_cache()
 
 
 def memory_allocated(device_index=None, /) -> int:
     """Bytes held by live arrays (CuPy's pool: used_bytes)."""
-    return int(_pool().used_bytes())
+    _require()
+    return cuda.memory_allocated()
 
 
 def memory_reserved(device_index=None, /) -> int:
     """Bytes the pool holds, in use or kept for reuse (total_bytes)."""
-    return int(_pool().total_bytes())
+    _require()
+    return cuda.memory_reserved()
 
 
 def get_memory_info(device_index=None, /) -> tuple[int, int]:
     """(free, total) bytes of the device."""
     _require()
-    free, total = backend.xp.cuda.runtime.memGetInfo()
-    return int(free), int(total)
+    return cuda.mem_get_info()

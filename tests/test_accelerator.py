@@ -45,3 +45,37 @@ def test_without_an_accelerator_the_answers_are_torchs():
         for lib in (ember, torch):
             with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
                 getattr(lib.accelerator, name)(*args)
+
+
+def test_cuda_memory_queries_answer_as_torchs_cpu_build():
+    if backend.ON_GPU:
+        pytest.skip("the CPU answers")
+    for name in ("memory_allocated", "memory_reserved", "max_memory_allocated",
+                 "max_memory_reserved"):  # fmt: skip
+        assert getattr(ember.cuda, name)() == getattr(torch.cuda, name)() == 0
+    assert ember.cuda.empty_cache() is None and torch.cuda.empty_cache() is None
+    assert ember.cuda.is_bf16_supported() is False and ember.cuda.is_initialized() is False
+    for name in ("mem_get_info", "get_device_properties", "get_device_capability",
+                 "current_stream", "init", "Event"):  # fmt: skip
+        with pytest.raises(RuntimeError, match="no CUDA device in use"):
+            getattr(ember.cuda, name)()
+
+
+def test_cuda_events_time_work_on_the_gpu():
+    if not backend.ON_GPU:
+        pytest.skip("needs EMBER_DEVICE=cuda (the suite under CuPy)")
+    start, end = ember.cuda.Event(enable_timing=True), ember.cuda.Event(enable_timing=True)
+    start.record()
+    x = ember.ones(1024, 1024)
+    (x @ x).sum()
+    end.record()
+    end.synchronize()
+    assert start.elapsed_time(end) > 0 and end.query()
+    props = ember.cuda.get_device_properties(0)
+    assert props.total_memory > 0 and ember.cuda.get_device_capability() == (
+        props.major,
+        props.minor,
+    )
+    ember.cuda.current_stream().synchronize()
+    free, total = ember.cuda.mem_get_info()
+    assert 0 < free <= total and ember.cuda.memory_allocated() > 0
