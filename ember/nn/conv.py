@@ -70,13 +70,40 @@ class _ConvBase(Module):
         return s
 
 
+def _torch_conv_arguments(conv, kernel_size, positional: tuple, named: dict) -> tuple:
+    """(groups, bias, padding_mode, device, dtype) from the arguments of torch's
+    ``_ConvNd.__init__(in, out, kernel_size, stride, padding, dilation, transposed,
+    output_padding, groups, bias, padding_mode, device=None, dtype=None)``, which a class
+    derived from ``_ConvNd`` passes; its kernel_size (a tuple there) sets the dims."""
+    names = ("transposed", "output_padding", "groups", "bias", "padding_mode", "device", "dtype")
+    given = dict(zip(names, positional[: len(names)]))
+    given.update(named)
+    unknown = set(given) - set(names)
+    if unknown:
+        raise TypeError(f"_ConvNd.__init__() got unexpected arguments {sorted(unknown)}")
+    if given.get("transposed"):
+        raise ValueError(
+            "_ConvNd.__init__(transposed=True): derive a transposed convolution from"
+            " ConvTranspose1d/2d/3d (ember's _ConvTransposeNd builds its own weight)"
+        )
+    if isinstance(kernel_size, tuple):
+        conv.nd = len(kernel_size)
+    return (given.get("groups", 1), given.get("bias", True), given.get("padding_mode", "zeros"),
+            given.get("device"), given.get("dtype"))  # fmt: skip
+
+
 class _ConvNd(_ConvBase):
     nd = 2
     transposed = False  # torch's flag, read by code that handles both kinds of convolution
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0,
                  dilation=1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device=None, dtype=None):  # fmt: skip
+                 device=None, dtype=None, *torch_rest, **torch_named):  # fmt: skip
+        if isinstance(groups, bool) or torch_named:  # torch's _ConvNd.__init__ (a subclass's)
+            groups, bias, padding_mode, device, dtype = _torch_conv_arguments(
+                self, kernel_size, (groups, bias, padding_mode, device, dtype, *torch_rest),
+                torch_named,
+            )  # fmt: skip
         super().__init__()
         backend.check_device(device)
         _check_groups(in_channels, out_channels, groups)
