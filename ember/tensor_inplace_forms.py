@@ -57,7 +57,7 @@ _SAME_SHAPE = (
     " erfinv digamma lgamma sinc deg2rad rad2deg heaviside clamp_min clamp_max addcmul"
     " addcdiv addmm masked_fill scatter scatter_add eq ne lt le gt ge logical_and logical_or"
     " logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not tril triu cumsum"
-    " cumprod"
+    " cumprod conj_physical"
 ).split()
 _SHAPE_ONLY = ("t", "transpose", "squeeze", "unsqueeze")
 

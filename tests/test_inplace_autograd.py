@@ -482,3 +482,17 @@ def test_changes_torch_finds_at_backward_give_the_gradient_of_what_was_computed(
     with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         steps(xt).backward()
     assert ember.gradcheck(steps, (ember.tensor(X, requires_grad=True),))
+
+
+def test_conj_physical_in_place_as_torch(torch):
+    def run(lib):
+        z = lib.tensor(np.array([1 + 2j, 3 - 1j], dtype=np.complex128))
+        assert z.conj_physical_() is z
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 2.0
+        h.conj_physical_()  # a real tensor: unchanged, still differentiable
+        (h * lib.tensor(W)).sum().backward()
+        return z.numpy(), h.detach().numpy(), x.grad.numpy()
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_array_equal(got, want)
