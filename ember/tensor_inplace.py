@@ -22,9 +22,11 @@ give torch's result:
   whose memory a custom Function's forward overwrote (``mark_dirty``) while other ops use it:
   ember cannot tell which version they will read;
 - a view of another tensor in the graph made by split/chunk/unbind or expand (torch refuses
-  those too), or, for a write that needs grad, a tensor whose memory is a view of other memory
-  that is not in the graph (``buf.t()[0] = h`` with a plain ``buf``): the change would not
-  reach the other tensor's graph.
+  those too), or, for a write that needs grad, a tensor whose memory is a view of memory no
+  tensor owns (``ember.from_numpy`` over a NumPy view): the change could reach no graph. A
+  plain view of a plain tensor's memory (``buf.t()[0] = h``) writes into that tensor
+  (``_write_into_owner``), and other plain tensors over the memory follow it
+  (tensor_memory_aliases.py).
 A view made by indexing, a transpose or permute, a reshape (view, squeeze, flatten …) or
 diagonal() is changed as torch changes it: ``x[i] = new`` is recorded on x (for a transpose,
 x becomes the new value transposed back), and the view becomes x's view again, so ``x[i] += v``,
@@ -50,6 +52,7 @@ from .ops import shape as S
 from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, importable here as before
     _SAME_SHAPE,
     _SHAPE_ONLY,
+    AugmentedAssignmentMethods,
     _base_name,
     _carry_tangent,
     _check_fits,
@@ -67,7 +70,7 @@ if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
 
 
-class InplaceTensorMethods:
+class InplaceTensorMethods(AugmentedAssignmentMethods):
     """The in-place machinery and the in-place forms of the elementwise methods."""
 
     __slots__ = ()
@@ -106,7 +109,7 @@ class InplaceTensorMethods:
             result = result.astype(self.array.dtype)
         old_array = self.array if self._ctx is None else None  # plain until now
         if old_array is not None and old_array.base is not None:
-            owner = MA.owner_of(self) if old_array.flags.writeable else None
+            owner = MA.owner_of(self) if _writeable(old_array) else None
             if owner is not None and MA.storage_root(old_array).flags.c_contiguous:
                 return self._write_into_owner(name, result, owner)
         self._redirect_consumers(old, result)
@@ -274,43 +277,6 @@ class InplaceTensorMethods:
                 del retained[old._idx]
             self._retain = False
             self.retain_grad()
-
-    # ------------------------------------------------------------ Python's augmented operators
-    def __iadd__(self, other):
-        return self.add_(other)
-
-    def __isub__(self, other):
-        return self.sub_(other)
-
-    def __imul__(self, other):
-        return self.mul_(other)
-
-    def __itruediv__(self, other):
-        return self.div_(other)
-
-    def __ifloordiv__(self, other):
-        return self.floor_divide_(other)
-
-    def __imod__(self, other):
-        return self.remainder_(other)
-
-    def __ipow__(self, other):
-        return self.pow_(other)
-
-    def __iand__(self, other):
-        return self.bitwise_and_(other)
-
-    def __ior__(self, other):
-        return self.bitwise_or_(other)
-
-    def __ixor__(self, other):
-        return self.bitwise_xor_(other)
-
-    def __ilshift__(self, other):
-        return self.bitwise_left_shift_(other)
-
-    def __irshift__(self, other):
-        return self.bitwise_right_shift_(other)
 
     # ------------------------------------------------------------ assignment by index
     def __setitem__(self, index, value):

@@ -88,6 +88,48 @@ def add_in_place_forms(cls) -> None:
             setattr(cls, f"{base}_", method)
 
 
+class AugmentedAssignmentMethods:
+    """Python's augmented operators (``x += y`` …) as the in-place methods they stand for."""
+
+    __slots__ = ()
+
+    def __iadd__(self, other):
+        return self.add_(other)
+
+    def __isub__(self, other):
+        return self.sub_(other)
+
+    def __imul__(self, other):
+        return self.mul_(other)
+
+    def __itruediv__(self, other):
+        return self.div_(other)
+
+    def __ifloordiv__(self, other):
+        return self.floor_divide_(other)
+
+    def __imod__(self, other):
+        return self.remainder_(other)
+
+    def __ipow__(self, other):
+        return self.pow_(other)
+
+    def __iand__(self, other):
+        return self.bitwise_and_(other)
+
+    def __ior__(self, other):
+        return self.bitwise_or_(other)
+
+    def __ixor__(self, other):
+        return self.bitwise_xor_(other)
+
+    def __ilshift__(self, other):
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other):
+        return self.bitwise_right_shift_(other)
+
+
 # ------------------------------------------------------------ forward AD's tangents in place
 def _dual(*ts) -> bool:
     """Whether a forward-AD level is live and one of ``ts`` (tensors, numbers) carries a

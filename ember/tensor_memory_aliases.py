@@ -30,6 +30,7 @@ import weakref
 
 from .backend import strided_view
 from .ops.as_strided import storage_of, storage_offset, storage_root
+from .tensor_inplace_forms import _writeable
 
 #: references an old array has inside the in-place machinery when nothing else holds it: the
 #: caller's local name, the stand-in for the old version, and getrefcount's own argument
@@ -54,7 +55,8 @@ def _repoint(o, old_root, new, flat) -> None:
         o.array = new
         return
     elements = flat if a.dtype == flat.dtype else flat.view(a.dtype)
-    o.array = strided_view(elements[storage_offset(a) :], a.shape, a.strides, a.flags.writeable)
+    writeable = _writeable(a)
+    o.array = strided_view(elements[storage_offset(a) :], a.shape, a.strides, writeable)
 
 
 def _same_layout(a, b) -> bool:
