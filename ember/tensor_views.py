@@ -20,7 +20,8 @@ and takes V along (``adopt_fresh``, ``refresh``). Ops that already took V move o
 version (``check_views_free``), as B's own consumers do (``move_consumers``).
 
 A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape),
-("diagonal", offset, dim1, dim2) or ("as_strided", size, stride, storage offset).
+("diagonal", offset, dim1, dim2), ("as_strided", size, stride, storage offset) or ("expand",
+shape), a read-only view that repeats elements: refreshed, never written through.
 ``Tensor`` and ``apply`` are bound as this module's globals by tensor.py.
 """
 
@@ -75,9 +76,11 @@ def step_of(fn, view_array):
     if kind is S.Reshape or (kind is S.Expand and view_array.size == parent.array.size):
         # (an expand that repeats nothing, x.expand(*x.shape), is x's memory reshaped)
         return ("reshape", tuple(view_array.shape), tuple(fn.shape))
+    if kind is S.Expand:  # repeats elements: read-only, but it shows its base's changes
+        return ("expand", tuple(view_array.shape))
     if kind is _diagonal_op():
         return ("diagonal", fn.offset, fn.dim1, fn.dim2)
-    if kind is AS.AsStrided and view_array.flags.writeable:  # overlapping views are read-only
+    if kind is AS.AsStrided:  # (an overlapping one is read-only: refreshed, not written)
         return ("as_strided", fn.size, fn.stride, fn.offset)
     return None
 
@@ -85,7 +88,7 @@ def step_of(fn, view_array):
 _VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided)
 
 #: the op classes whose recorded outputs may be views of their input (apply asks, per op)
-VIEW_CLASSES = frozenset(_VIEW_OPS)
+VIEW_CLASSES = frozenset((*_VIEW_OPS, _diagonal_op()))
 
 
 def hang(t) -> None:
@@ -126,6 +129,8 @@ def view(b, steps):
             b = apply(S.Permute, b, axes=step[1])
         elif kind == "reshape":
             b = apply(S.Reshape, b, shape=step[1])
+        elif kind == "expand":
+            b = apply(S.Expand, b, shape=step[1])
         elif kind == "as_strided":  # sizes, strides and offset in b's storage
             b = apply(AS.AsStrided, b, size=step[1], stride=step[2], storage_offset=step[3])
         else:
@@ -148,8 +153,14 @@ def write(b, steps, value):
         return apply(S.Copy, apply(S.Permute, inner, axes=inverse))
     if kind == "reshape":
         return apply(S.Copy, apply(S.Reshape, inner, shape=step[2]))
-    if kind == "as_strided":
+    if kind == "as_strided" and not AS.may_overlap(step[1], step[2]):
         return b.as_strided_scatter(inner, step[1], step[2], step[3])
+    if kind in ("expand", "as_strided"):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a"
+            " single memory location. Please clone() the tensor before performing the"
+            " operation."
+        )
     return b.diagonal_scatter(inner, step[1], step[2], step[3])
 
 
@@ -331,7 +342,7 @@ def reshape_base(t, step) -> None:
 
 def describe(steps) -> str:
     names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape",
-             "as_strided": "as_strided"}  # fmt: skip
+             "as_strided": "as_strided", "expand": "expand"}  # fmt: skip
     return " then ".join(names.get(s[0], "diagonal()") for s in steps)
 
 

@@ -496,3 +496,15 @@ def test_conj_physical_in_place_as_torch(torch):
 
     for got, want in zip(run(ember), run(torch)):
         np.testing.assert_array_equal(got, want)
+
+
+def test_index_assignment_into_a_0d_tensor_in_the_graph_as_torch(torch):
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        s = (x * 1.0).sum()
+        s[...] = 0.5  # every element replaced: x gets no gradient through s
+        (s * 2.0 + (x * x).sum()).backward()
+        return s.detach().numpy(), x.grad.numpy()
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)

@@ -338,3 +338,33 @@ def test_as_strided_views_are_carried_both_ways_as_torch():
 
     for got, want in zip(run(ember), run(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "take",
+    [lambda h: h.diagonal(), lambda h: h[:1].expand(2, 4), lambda h: h.as_strided((2,), (0,)),
+     lambda h: h.diagonal(1)],
+    ids=["diagonal", "expand", "as_strided_overlapping", "diagonal_offset"],
+)  # fmt: skip
+def test_diagonal_expand_and_overlapping_views_show_their_bases_changes_as_torch(take):
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        x = lib.tensor(X, requires_grad=True)
+        h = x * 1.0
+        v = take(h)
+        h.mul_(2.0)
+        h[0] += 1.0
+        refused = False
+        if v.stride() and 0 in v.stride():  # repeated elements: torch refuses the write
+            try:
+                v.add_(1.0)
+            except RuntimeError:
+                refused = True
+        (v * v).sum().backward()
+        return v.detach().numpy(), x.grad.numpy(), refused
+
+    (v1, g1, r1), (v2, g2, r2) = run(ember), run(torch)
+    np.testing.assert_allclose(v1, v2, rtol=1e-12)
+    np.testing.assert_allclose(g1, g2, rtol=1e-12)
+    assert r1 == r2

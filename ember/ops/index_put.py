@@ -89,7 +89,7 @@ class IndexPut(Function):
         if self.needs_input_grad[0]:
             gx = gy
             if not self.accumulate:
-                gx = gy.copy()
+                gx = get_array_module(gy).array(gy)  # a copy (a 0-d one may be a scalar)
                 gx[self.idx] = 0
         if self.needs_input_grad[1]:
             gv = unbroadcast(gy[self.idx], self.v_shape)
@@ -112,7 +112,7 @@ class SetItem(Function):
     def backward(self, gy):
         gx = gv = None
         if self.needs_input_grad[0]:
-            gx = gy.copy()
+            gx = get_array_module(gy).array(gy)  # a copy; a 0-d gradient may come as a scalar
             gx[self.index] = 0
         if self.needs_input_grad[1]:
             g = gy[self.index]
