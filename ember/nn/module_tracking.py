@@ -86,3 +86,25 @@ class ModulePaths:
                     self._names[id(m)] = name
                     return name
         return type(m).__name__
+
+
+class ModuleObserver:
+    """A block inside which ``module_stack`` is kept and every op is reported to ``self``
+    (``function.observers``): the base of the flop counter and the module tracker, which name
+    the running modules through ``self._paths`` (a ModulePaths)."""
+
+    _paths: ModulePaths
+
+    def __enter__(self):
+        from ..function import observers
+
+        self._paths.clear()
+        start_tracking()
+        observers.append(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from ..function import observers
+
+        observers.remove(self)
+        stop_tracking()

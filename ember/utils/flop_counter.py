@@ -20,8 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
-from ..function import observers
-from ..nn.module_tracking import ModulePaths, start_tracking, stop_tracking
+from ..nn.module_tracking import ModuleObserver, ModulePaths
 from ..profiler_flops import backward_flops, forward_flops
 
 __all__ = ["FlopCounterMode"]
@@ -35,7 +34,7 @@ def _suffixed(n: float) -> str:
     return str(int(n))
 
 
-class FlopCounterMode:
+class FlopCounterMode(ModuleObserver):
     """``with FlopCounterMode(display=False) as f: loss = model(x); loss.backward()``, then
     ``f.get_total_flops()`` and ``f.get_flop_counts()`` ({module name: {op name: FLOPs}}).
     ``display`` prints ``get_table(depth)`` on leaving the block; ``custom_mapping`` maps an
@@ -78,14 +77,10 @@ class FlopCounterMode:
     # ------------------------------------------------------------ the block
     def __enter__(self) -> FlopCounterMode:
         self.flop_counts.clear()
-        self._paths.clear()
-        start_tracking()
-        observers.append(self)
-        return self
+        return super().__enter__()
 
     def __exit__(self, *exc) -> None:
-        observers.remove(self)
-        stop_tracking()
+        super().__exit__(*exc)
         if self.display:
             print(self.get_table(self.depth))
 

@@ -14,13 +14,12 @@ noted when its forward runs inside the block).
 from __future__ import annotations
 
 from ..autograd import tasks
-from ..function import observers
-from ..nn.module_tracking import ModulePaths, start_tracking, stop_tracking
+from ..nn.module_tracking import ModuleObserver, ModulePaths
 
 __all__ = ["ModuleTracker"]
 
 
-class ModuleTracker:
+class ModuleTracker(ModuleObserver):
     """See the module docstring."""
 
     def __init__(self) -> None:
@@ -36,15 +35,8 @@ class ModuleTracker:
     def parents(self) -> set[str]:
         return {"Global", *(self._backward_path if self.is_bw else self._paths.current())}
 
-    def __enter__(self) -> ModuleTracker:
-        self._paths.clear()
-        start_tracking()
-        observers.append(self)
-        return self
-
     def __exit__(self, *exc) -> None:
-        observers.remove(self)
-        stop_tracking()
+        super().__exit__(*exc)
         self._backward_path = ()
 
     # observer protocol (function.py): forward ops note their modules, backward ops set them
