@@ -332,7 +332,10 @@ def refresh(t, views) -> None:
 
 def reshape_base(t, step) -> None:
     """t's own shape changed in place by ``step`` (t.t_(), t.squeeze_()): its views are taken
-    from the new shape through the inverse step first; a view t itself is gets the step."""
+    from the new shape through the inverse step first; a view t itself is gets the step.
+    No step: the op left the shape as it was (t_() of a 1-D tensor is the tensor itself)."""
+    if step is None:
+        return
     for v in live_views(t):
         v._link.steps = (inverse_step(step), *v._link.steps)
     link = getattr(t, "_link", None)

@@ -368,3 +368,19 @@ def test_diagonal_expand_and_overlapping_views_show_their_bases_changes_as_torch
     np.testing.assert_allclose(v1, v2, rtol=1e-12)
     np.testing.assert_allclose(g1, g2, rtol=1e-12)
     assert r1 == r2
+
+
+def test_t_in_place_of_a_1d_tensor_with_a_live_view_as_torch():
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        y = lib.tensor(X[0], requires_grad=True)
+        h = y * 1.0
+        v = h[1:]
+        h.t_()  # a 1-D tensor: unchanged
+        h.mul_(2.0)
+        (v * v).sum().backward()
+        return v.detach().numpy(), y.grad.numpy()
+
+    for got, want in zip(run(ember), run(torch)):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
