@@ -234,10 +234,12 @@ class TorchTensorMethods(RoundingTensorMethods):
         return self[tuple(index)]
 
     def t(self) -> Tensor:
-        """Transpose a matrix; tensors of fewer than 2 dims are returned as they are."""
+        """Transpose a matrix; a tensor of fewer than 2 dims comes back as a view of itself
+        (a new tensor over the same memory, as torch's: changing either's shape in place
+        leaves the other's)."""
         if self.ndim > 2:
             raise ValueError(f"t() expects a tensor of at most 2 dims, got {self.ndim}")
-        return self if self.ndim < 2 else self.transpose(0, 1)
+        return self.reshape(self.shape) if self.ndim < 2 else self.transpose(0, 1)
 
     mT = property(lambda self: self.transpose(-2, -1))
 

@@ -384,3 +384,17 @@ def test_t_in_place_of_a_1d_tensor_with_a_live_view_as_torch():
 
     for got, want in zip(run(ember), run(torch)):
         np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_t_of_a_1d_tensor_is_a_view_not_the_tensor_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (ember, torch):
+        y = lib.tensor(X[0], requires_grad=True)
+        t = y.t()
+        assert t is not y and t.requires_grad
+        with lib.no_grad():
+            y.unsqueeze_(0)
+        assert tuple(t.shape) == (4,) and tuple(y.shape) == (1, 4)
+        z = lib.zeros(3)
+        z.t()[1] = 5.0  # the same memory
+        assert z.tolist() == [0.0, 5.0, 0.0]
