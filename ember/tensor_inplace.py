@@ -194,6 +194,12 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
 
     def _view_now(self, name: str, compute) -> Tensor:
         link = V.link_of(self)
+        base = link.base if link is not None else None
+        if base is not None and is_grad_enabled() and base._ctx is None and base.requires_grad:
+            raise RuntimeError(  # as torch: a leaf's view changes no shape in place under grad
+                f"{name}(): a view of a leaf Variable that requires grad is being used in an"
+                " in-place operation. Wrap it in ember.no_grad(), or take the view of a clone."
+            )
         if link is not None:
             V.attach(self, link)  # so self's next write still reaches what it views
         linked = link is not None or bool(V.live_views(self))

@@ -398,3 +398,19 @@ def test_t_of_a_1d_tensor_is_a_view_not_the_tensor_as_torch():
         z = lib.zeros(3)
         z.t()[1] = 5.0  # the same memory
         assert z.tolist() == [0.0, 5.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda x: x[0:1].t_(), lambda x: x[0:1].squeeze_(0), lambda x: x[0].unsqueeze_(0),
+     lambda x: x.view(3, 4).t_()],
+    ids=["t_", "squeeze_", "unsqueeze_", "view_t_"],
+)  # fmt: skip
+def test_shape_changes_of_a_leafs_view_are_refused_under_grad_as_torch(change):
+    torch = pytest.importorskip("torch")
+    for lib in (ember, torch):
+        x = lib.tensor(X, requires_grad=True)
+        with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+            change(x)
+        with lib.no_grad():
+            change(x)  # allowed there, as torch
