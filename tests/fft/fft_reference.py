@@ -49,3 +49,19 @@ def check_matches_torch(torch, case, dtype, norm) -> None:
     assert e.grad.dtype == e.dtype
     scale = max(1.0, np.abs(tnp(t.grad)).max())
     np.testing.assert_allclose(e.grad.numpy(), tnp(t.grad), rtol=tol, atol=tol * scale)
+
+
+def case_ids(cases, mark_complex: bool = False) -> list[str]:
+    """Test ids of (name, kwargs, shape, complex input?) cases: name-kwargs (-c/-r)."""
+    return [
+        f"{n}-{'-'.join(f'{k}{v}' for k, v in kw.items()) or 'default'}"
+        + (f"-{'c' if c else 'r'}" if mark_complex else "")
+        for n, kw, _, c in cases
+    ]
+
+
+def check_gradcheck(case, norm) -> None:
+    """ember.gradcheck of one case's transform (float64 input, complex with the flag)."""
+    name, kw, shape, cin = case
+    x = ember.tensor(make_input(shape, cin, np.float64), requires_grad=True)
+    assert ember.gradcheck(lambda v: getattr(ember.fft, name)(v, norm=norm, **kw), (x,))

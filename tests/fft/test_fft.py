@@ -6,8 +6,7 @@ import numpy as np
 import pytest
 
 import ember
-from tests.fft.fft_reference import NORMS, TOL, check_matches_torch, tnp
-from tests.fft.fft_reference import make_input as _input
+from tests.fft.fft_reference import NORMS, TOL, case_ids, check_gradcheck, check_matches_torch, tnp
 
 # (name, kwargs, input shape, complex input?)
 C2C = ["fft", "ifft"]
@@ -40,24 +39,17 @@ CASES = [
 ]  # fmt: skip
 
 
-def _ids():
-    return [f"{n}-{'-'.join(f'{k}{v}' for k, v in kw.items()) or 'default'}-{'c' if c else 'r'}"
-            for n, kw, _, c in CASES]  # fmt: skip
-
-
 @pytest.mark.parametrize("norm", NORMS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("case", CASES, ids=_ids())
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES, mark_complex=True))
 def test_matches_torch(torch, case, dtype, norm):
     check_matches_torch(torch, case, dtype, norm)
 
 
 @pytest.mark.parametrize("norm", ["backward", "ortho", "forward"])
-@pytest.mark.parametrize("case", CASES, ids=_ids())
+@pytest.mark.parametrize("case", CASES, ids=case_ids(CASES, mark_complex=True))
 def test_gradcheck(case, norm):
-    name, kw, shape, cin = case
-    x = ember.tensor(_input(shape, cin, np.float64), requires_grad=True)
-    assert ember.gradcheck(lambda v: getattr(ember.fft, name)(v, norm=norm, **kw), (x,))
+    check_gradcheck(case, norm)
 
 
 def test_integer_input_and_defaults(torch):
