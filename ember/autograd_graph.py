@@ -23,7 +23,6 @@ autograd_higher.py) put the unpacked arrays back just before the op's backward
 from __future__ import annotations
 
 import contextlib
-import functools
 import threading
 
 from . import autograd
@@ -166,7 +165,7 @@ def increment_version(tensor) -> None:
     nothing to tell."""
 
 
-class allow_mutation_on_saved_tensors:  # noqa: N801 - torch's name
+class allow_mutation_on_saved_tensors(contextlib.ContextDecorator):  # noqa: N801 - torch's name
     """torch.autograd.graph.allow_mutation_on_saved_tensors: inside, a tensor saved for
     backward may be changed in place, and backward uses the value it had when saved (torch
     clones it at the change). That is how ember always works: an in-place change gives the
@@ -178,14 +177,6 @@ class allow_mutation_on_saved_tensors:  # noqa: N801 - torch's name
 
     def __exit__(self, *exc) -> None:
         return None
-
-    def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapped(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return wrapped
 
 
 # --- register_multi_grad_hook ---------------------------------------------------------------
