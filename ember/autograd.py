@@ -18,14 +18,11 @@ Tensors, so it sits below ``tensor.py``.
 
 from __future__ import annotations
 
-import itertools
 from heapq import heappop, heappush
 
+from .autograd_saved_writes import check_saved, newest_write, sequence  # noqa: F401 - re-export
 from .function import backward_started, observers
 from .ops.complex import any_complex, complex_backward
-
-#: Creation numbers for recorded Functions (``apply`` stamps ``fn.seq = next(sequence)``).
-sequence = itertools.count()
 
 #: register_post_accumulate_grad_hook's hooks by id(leaf) (tensor_misc.py registers them,
 #: Tensor._accumulate_grad calls them). While any leaf has one, the engine counts the edges
@@ -150,6 +147,8 @@ def _sweep(root_fn, idx: int, g, retain_graph: bool) -> None:
         gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
+        if fn.seq < newest_write[0]:  # recorded before a write outside autograd: saved it?
+            check_saved(fn)
         d = fn.__dict__
         if d.get("hooks") or d.get("retained"):  # the helper runs only for hooked nodes
             _output_hooks(d, gys)

@@ -24,7 +24,9 @@ from .autograd import (
     FREED_GRAPH_MESSAGE,
     _output_hooks,
     add_leaf_grad,
+    check_saved,
     free,
+    newest_write,
     push_grad,
     tasks,
     unpack_saved,
@@ -191,6 +193,8 @@ def _grad(
             continue
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
+        if fn.seq < newest_write[0]:
+            check_saved(fn)
         d = fn.__dict__
         _output_hooks(d, gys)
         packed = d.get("packed")

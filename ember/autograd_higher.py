@@ -38,7 +38,7 @@ from __future__ import annotations
 import math
 from heapq import heappop, heappush
 
-from .autograd import FREED_GRAPH_MESSAGE, unpack_saved
+from .autograd import FREED_GRAPH_MESSAGE, check_saved, newest_write, unpack_saved
 from .backend import xp
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
@@ -317,6 +317,8 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
         gys = grads.pop(fn)
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
+        if fn.seq < newest_write[0]:
+            check_saved(fn)
         for idx, g in enumerate(gys):
             i = slot_at.get((id(fn), idx))
             if i is not None and g is not None:

@@ -224,6 +224,7 @@ class Tensor(
         "_views",  # weak references to those views of this tensor
         "_fw",  # the forward-AD tangent at the live level (autograd_forward_ad.py)
         "_aliases",  # weak references to plain tensors over this one's memory (detach, .data)
+        "_untracked",  # a .data alias: its writes are not stamped (autograd_saved_writes.py)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import backend
+from .autograd_saved_writes import note_tensor_write
 from .function import observers, python_value_taken
 from .tensor_memory_aliases import note_alias
 
@@ -40,6 +41,7 @@ class ConversionTensorMethods:
         t = Tensor.__new__(Tensor)
         t.array, t._grad, t.requires_grad = self.array, None, False
         t._ctx, t._idx, t._retain = None, 0, False
+        t._untracked = True  # its writes are not checked at backward, as torch counts none
         if self._ctx is not None:  # an in-place change of self (new memory) takes t along
             note_alias(self, t)
         return t
@@ -119,6 +121,7 @@ class ConversionTensorMethods:
         self.array[...] = backend.xp.asarray(values, dtype=self.array.dtype).reshape(
             self.array.shape
         )
+        note_tensor_write(self)
         return self
 
     # ------------------------------------------------------------ other views of the values

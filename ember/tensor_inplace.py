@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from . import tensor_memory_aliases as MA
 from . import tensor_views as V
+from .autograd_saved_writes import note_tensor_write
 from .backend import xp
 from .function import dual_levels, enable_grad, is_grad_enabled
 from .ops import elementwise as E
@@ -224,6 +225,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         _check_fits(name, result.array, self.array)
         self._check_writeable(name)
         self.array[...] = result.array
+        note_tensor_write(self)  # ops recorded before that saved this memory: stale now
 
     def _check_writeable(self, name: str) -> None:
         if not _writeable(self.array):
@@ -300,6 +302,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         if not (needs_grad and is_grad_enabled()) and not _dual(self, value):
             self._check_writeable("__setitem__")
             self.array[idx] = as_array(value)
+            note_tensor_write(self)
             return
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
         if v.array.dtype != self.array.dtype:
@@ -323,6 +326,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
             self._check_writeable(name)
             self.array[...] = as_array(value)  # nothing to record: straight into memory
+            note_tensor_write(self)
             if _dual(self, value):  # forward AD: the new value's tangent
                 _carry_tangent(self, _constant_like(self, value))
             return self

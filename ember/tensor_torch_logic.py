@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import backend
+from .autograd_saved_writes import note_tensor_write
 from .backend import xp
 from .function import observers
 from .ops import compare as CO
@@ -144,6 +145,7 @@ class TorchLogicMethods(TorchArithMethods):
         self._inplace("uniform_")
         gen = backend.generator_or_default(generator)
         self.array[...] = gen.uniform(a, b, self.array.shape, self.array.dtype)
+        note_tensor_write(self)
         return self
 
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
@@ -152,6 +154,7 @@ class TorchLogicMethods(TorchArithMethods):
         self._inplace("normal_")
         gen = backend.generator_or_default(generator)
         self.array[...] = gen.normal(mean, std, self.array.shape, self.array.dtype)
+        note_tensor_write(self)
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
@@ -159,6 +162,7 @@ class TorchLogicMethods(TorchArithMethods):
         self._inplace("bernoulli_")
         u = backend.generator_or_default(generator).random(self.array.shape, xp.float64)
         self.array[...] = u < as_array(p)
+        note_tensor_write(self)
         return self
 
 

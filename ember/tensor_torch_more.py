@@ -19,6 +19,7 @@ import warnings
 from typing import TYPE_CHECKING
 
 from . import backend
+from .autograd_saved_writes import note_tensor_write
 from .backend import xp
 from .memory_formats import aten_insertion_sort
 from .tensor_aliases import not_implemented_for
@@ -187,6 +188,7 @@ class MoreTorchTensorMethods(MoreTorchTensorMethods2):
     def _put(self, name: str, values) -> Tensor:
         self._check_writeable(name)
         self.array[...] = values.astype(self.array.dtype, copy=False)
+        note_tensor_write(self)
         return self
 
     # ------------------------------------------------------------ flags of a dense CPU tensor

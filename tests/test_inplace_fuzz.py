@@ -16,7 +16,8 @@ and with ``lib`` = torch, and must agree on:
 - after a backward of Σ (t·w) over a few live tensors that require grad, the gradients of x
   and y (to 1e-10).
 Where torch raises at backward because of its version counters ("modified by an inplace
-operation"), ember completing is by design: its gradients must then equal torch's with every
+operation"), ember raising the same is right only for a write that autograd does not record;
+for the others ember completing is by design: its gradients must then equal torch's with every
 saved tensor copied when saved (torch.autograd.graph.saved_tensors_hooks), the gradient of what
 was computed, and, where every write is one autograd tracks (no no_grad, .data or .detach()),
 central finite differences of the same program in ember.
@@ -49,11 +50,15 @@ for each is marked (n) in the code:
    ``h[0].data``, ``h.detach()[0]`` and ``h.data.data`` keep the old values after h changes;
    nor is ``a = h.detach()`` once h was written through a diagonal (``h.diagonal().mul_(2);
    a = h.detach(); h.mul_(2)``), or after ``h.t_(); h[0] = 0``.
-5. Writes that autograd does not record (any in-place op on a plain tensor, under no_grad, into
-   a .data/.detach() alias), into memory that a recorded op saved, change the gradient:
-   ``t = x * p; p.fill_(2.0); t.sum().backward()`` (p = ones) gives x.grad = 2 where finite
-   differences, and torch with saved copies, give 1 (torch raises at backward). Likewise
-   ``hy = h * y; with no_grad(): y.mul_(10)`` (an optimizer step before backward).
+5. A write through a ``.data`` alias into memory that a recorded op saved changes the gradient,
+   as in torch, which counts no version for it (``hy = h * y; y.data.clamp_(min=0.1)``).
+   Where torch then raises at backward for another reason (``h.squeeze_()``), its gradient
+   with saved copies keeps the old y and ember's uses the new one, so such programs are left
+   out. Other
+   writes that autograd does not record (under no_grad, into a plain tensor, through detach())
+   raise torch's "modified by an inplace operation" at backward where the op saved the memory
+   written (ember/autograd_saved_writes.py); in 2,000 generated programs at the commit that
+   added it, all 82 where torch raises for such a write agree.
 6. Shape-only in-place ops: t_(), squeeze_() and unsqueeze_() on a view of a leaf that
    requires grad, and any in-place op on an empty view of one, pass (torch refuses them). 1-D
    t() returns the tensor itself, so ``t = y.t(); y.unsqueeze_(0)`` reshapes t too; t_() of a
@@ -536,9 +541,11 @@ def _directional_difference(prog, directions, eps=1e-6):
 
 def in_sample(prog) -> bool:
     """Known difference 5, decided by torch alone: torch finds at backward that a saved tensor
-    was overwritten, and the program writes outside autograd."""
+    was overwritten, and the program writes through a .data alias (whose writes neither torch
+    nor ember counts) outside autograd."""
     bw = run(torch, prog)["bw_err"]
-    return not (bw is not None and VERSION in bw and _untracked_writes(prog))
+    text = "\n".join(prog.stmts)
+    return not (bw is not None and VERSION in bw and _untracked_writes(prog) and ".data" in text)
 
 
 def compare(prog):
@@ -555,7 +562,9 @@ def compare(prog):
     if bad:
         return bad
     if want["bw_err"] is not None and VERSION in want["bw_err"]:
-        if got["bw_err"] is not None:
+        if got["bw_err"] is not None:  # only for a write autograd does not record, as torch
+            if VERSION in got["bw_err"] and _untracked_writes(prog):
+                return []
             return [f"ember raised at backward: {got['bw_err']}"]
         with torch.autograd.graph.saved_tensors_hooks(lambda t: t.clone(), lambda t: t):
             ref = run(torch, prog)

@@ -12,6 +12,7 @@ import math
 import warnings
 
 from .. import backend
+from ..autograd_saved_writes import note_tensor_write
 from ..backend import xp
 from ..function import no_grad
 from ..tensor import Tensor
@@ -49,6 +50,7 @@ def _calculate_fan_in_and_fan_out(t: Tensor):
 def _fill(t: Tensor, values) -> Tensor:
     with no_grad():
         t.array[...] = values.astype(t.array.dtype, copy=False)
+    note_tensor_write(t)
     return t
 
 
@@ -64,6 +66,7 @@ def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> T
 
 def constant_(t: Tensor, val: float) -> Tensor:
     t.array[...] = val
+    note_tensor_write(t)
     return t
 
 

@@ -13,6 +13,7 @@ Also what load_state_dict gives and raises: ``_IncompatibleKeys`` and ``LoadStat
 
 from __future__ import annotations
 
+from ..autograd_saved_writes import note_tensor_write
 from ..tensor import Tensor
 
 
@@ -23,6 +24,7 @@ def fill(module, own: dict, arrays: dict, given: dict | None) -> None:
         for k, a in arrays.items():
             t = own[k]
             t.array[...] = a.astype(t.array.dtype, copy=False)
+            note_tensor_write(t)
         return
     from .module import Parameter  # module.py imports this file
 

@@ -57,15 +57,18 @@ class Sub(Function):
 
 class Mul(Function):
     def forward(self, a, b):
-        self.a, self.b = a, b
+        # each factor is kept only for the other's gradient, as torch saves them
+        na, nb = getattr(self, "needs_input_grad", (True, True))
+        self.a, self.b = (a if nb else None), (b if na else None)
+        self.shapes = a.shape, b.shape
         return a * b
 
     def backward(self, gy):
         na, nb = self.needs_input_grad
         a, b = self.a, self.b
         return (
-            unbroadcast(gy * b, a.shape) if na else None,
-            unbroadcast(gy * a, b.shape) if nb else None,
+            unbroadcast(gy * b, self.shapes[0]) if na else None,
+            unbroadcast(gy * a, self.shapes[1]) if nb else None,
         )
 
 

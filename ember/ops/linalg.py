@@ -14,32 +14,39 @@ class MatMul(Function):
     """y = a @ b with NumPy's rules (1-D operands promoted, batch dims broadcast)."""
 
     def forward(self, a, b):
-        self.a, self.b = a, b
+        # each operand is kept only for the other's gradient, as torch saves them: a later write
+        # into an operand nobody differentiates through misleads nothing (autograd_saved_writes)
+        na, nb = getattr(self, "needs_input_grad", (True, True))
+        self.a, self.b = (a if nb else None), (b if na else None)
+        self.shapes = a.shape, b.shape
         return a @ b
 
     def backward(self, gy):
         xp = get_array_module(gy)
         a, b = self.a, self.b
+        a_shape, b_shape = self.shapes
         na, nb = self.needs_input_grad
-        a2 = a[None, :] if a.ndim == 1 else a
-        b2 = b[:, None] if b.ndim == 1 else b
+        a2_shape = (1, *a_shape) if len(a_shape) == 1 else a_shape
         g2 = gy  # restore the axes NumPy dropped for 1-D operands (b's first: gy may be 0-d)
-        if b.ndim == 1:
+        if len(b_shape) == 1:
             g2 = xp.expand_dims(g2, -1)
-        if a.ndim == 1:
+        if len(a_shape) == 1:
             g2 = xp.expand_dims(g2, -2)
         ga = gb = None
         if na:
-            ga = unbroadcast(g2 @ _swap(b2), a2.shape).reshape(a.shape)
+            b2 = b[:, None] if b.ndim == 1 else b
+            ga = unbroadcast(g2 @ _swap(b2), a2_shape).reshape(a_shape)
         if nb:
+            a2 = a[None, :] if a.ndim == 1 else a
+            b2_shape = (*b_shape, 1) if len(b_shape) == 1 else b_shape
             if a2.ndim == 2 and g2.ndim == 2:
-                gb = (a2.T @ g2).reshape(b.shape)
-            elif b2.ndim == 2 and a2.ndim > 2:
+                gb = (a2.T @ g2).reshape(b_shape)
+            elif len(b2_shape) == 2 and a2.ndim > 2:
                 # fold batch dims into rows: one GEMM instead of a batched one + a sum
                 k = a2.shape[-1]
-                gb = (a2.reshape(-1, k).T @ g2.reshape(-1, g2.shape[-1])).reshape(b.shape)
+                gb = (a2.reshape(-1, k).T @ g2.reshape(-1, g2.shape[-1])).reshape(b_shape)
             else:
-                gb = unbroadcast(_swap(a2) @ g2, b2.shape).reshape(b.shape)
+                gb = unbroadcast(_swap(a2) @ g2, b2_shape).reshape(b_shape)
         return ga, gb
 
 
@@ -47,7 +54,10 @@ class Linear(Function):
     """y = x·Wᵀ + b, x of shape (..., in), W (out, in), b (out,) or None."""
 
     def forward(self, x, weight, bias=None):
-        self.x, self.weight = x, weight
+        # x is kept for ∂L/∂W and W for ∂L/∂x, each only when asked for, as torch saves them
+        nx, nw = getattr(self, "needs_input_grad", (True, True))[:2]
+        self.x, self.weight = (x if nw else None), (weight if nx else None)
+        self.x_shape = x.shape
         # one 2-D GEMM over all leading dims: NumPy runs (B, T, in) @ (in, out) as B small
         # GEMMs, about half as fast as the (B·T, in) @ (in, out) it equals
         y = x.reshape(-1, x.shape[-1]) @ weight.T if x.ndim > 2 else x @ weight.T
@@ -59,7 +69,7 @@ class Linear(Function):
         x, w = self.x, self.weight
         nx, nw, *nb = self.needs_input_grad
         g2 = gy.reshape(-1, gy.shape[-1])
-        gx = (g2 @ w).reshape(x.shape) if nx else None
+        gx = (g2 @ w).reshape(self.x_shape) if nx else None
         gw = gb = None
         if nw:
             gw = g2.T @ x.reshape(-1, x.shape[-1])

@@ -7,6 +7,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+from ..autograd_saved_writes import note_write
 from ..backend import xp
 from ..function import enable_grad, no_grad
 from .optimizer import Optimizer
@@ -183,6 +184,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p.array.size
             p.array += t * d[offset : offset + n].reshape(p.array.shape)
+            note_write(p.array)
             offset += n
 
     def _directional_evaluate(self, closure, x, t, d):
@@ -193,6 +195,7 @@ class LBFGS(Optimizer):
         flat_grad = self._gather_flat_grad()
         for p, saved in zip(self._params, x):
             p.array[...] = saved
+            note_write(p.array)
         return loss, flat_grad
 
     # the state holds lists of arrays (the history): save and load copies, never shared lists

@@ -11,6 +11,7 @@ import copy
 import warnings
 
 from .. import backend
+from ..autograd_saved_writes import note_write
 from ..backend import xp
 from ..function import no_grad
 from ..tensor import Tensor
@@ -133,6 +134,7 @@ class Optimizer(OptimizerHooks):
                         _update_scalar(self.update, p.array, g, state, group)
                     else:
                         self.update(p.array, g, state, group)
+                    note_write(p.array)  # a graph recorded before this step saw the old value
         return loss
 
     def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
