@@ -46,7 +46,21 @@ def push_grad(grads: dict, heap: list, fn, idx: int, g) -> None:
         slot = grads[fn] = [None] * fn.n_outputs
         heappush(heap, (-fn.seq, fn))
     prev = slot[idx]
-    slot[idx] = g if prev is None else prev + g
+    slot[idx] = g if prev is None else _accumulated(fn, idx, prev, g)
+
+
+def _accumulated(fn, idx: int, prev, g):
+    """prev + g, two consumers' gradients for output idx of fn. Shapes differ only where the
+    output's shape was changed under no_grad after some consumers were recorded: its guard
+    hook (tensor_inplace._guard_recorded_shape) then says so instead of NumPy."""
+    try:
+        return prev + g
+    except ValueError:
+        for hook in fn.__dict__.get("hooks", {}).get(idx, ()):
+            if getattr(hook, "shape_guard", None):
+                hook(prev)
+                hook(g)
+        raise
 
 
 def add_leaf_grad(leaves: dict, leaf, g) -> None:
@@ -189,7 +203,10 @@ def _sweep(root_fn, idx: int, g, retain_graph: bool) -> None:
                 slot = grads[ctx] = [None] * ctx.n_outputs
                 heappush(heap, (-ctx.seq, ctx))
             prev = slot[p._idx]
-            slot[p._idx] = gi if prev is None else prev + gi
+            try:
+                slot[p._idx] = gi if prev is None else prev + gi
+            except ValueError:  # shapes differ: see _accumulated
+                _accumulated(ctx, p._idx, prev, gi)
         if not retain_graph:
             free(fn)
     for leaf, g in leaves.values():

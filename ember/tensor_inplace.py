@@ -208,6 +208,8 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             result = compute(self.detach() if self.requires_grad else self)
             if linked:
                 V.reshape_base(self, _shape_step(compute, self.array.shape))
+            if self._ctx is not None and result.array.shape != self.array.shape:
+                _guard_recorded_shape(self)
             self.array = result.array
             return self
         if self._ctx is None:
@@ -383,6 +385,28 @@ def _is_view_at(value, base: Tensor, idx) -> bool:
     here = base.array[idx]
     return (here.shape == value.array.shape and here.strides == value.array.strides
             and _address(here) == _address(value.array))  # fmt: skip
+
+
+def _guard_recorded_shape(t: Tensor) -> None:
+    """t, an output of a recorded op, changes shape under no_grad (``h.unsqueeze_(1)``): a
+    gradient computed later for the new shape cannot go to that op, which made the old one.
+    torch refuses it at backward with this message; a hook on the op's output checks it."""
+    hooks = t._ctx.__dict__.setdefault("hooks", {}).setdefault(t._idx, [])
+    if any(getattr(h, "shape_guard", False) for h in hooks):
+        return  # changed before: the shape the op made is already guarded
+    want, op = tuple(t.array.shape), type(t._ctx).__name__
+
+    def guard(g):
+        if tuple(g.shape) != want:
+            raise RuntimeError(
+                f"Function {op}Backward was handed an invalid gradient - got {list(g.shape)} but"
+                f" expected shape compatible with {list(want)}: the output's shape was changed"
+                " in place under no_grad after the op was recorded"
+            )
+        return g
+
+    guard.shape_guard = guard.user_hook = guard  # user_hook: create_graph runs it too
+    hooks.insert(0, guard)
 
 
 def _needs_grad(value) -> bool:

@@ -67,7 +67,7 @@ def step_of(fn, view_array):
     if kind not in _VIEW_OPS and kind.__name__ != "Diagonal":  # the usual case, decided first
         return None
     parent = fn.parents[0] if getattr(fn, "parents", None) else None
-    if parent is None or not xp.may_share_memory(parent.array, view_array):
+    if parent is None or not _same_memory(parent.array, view_array):
         return None
     if kind is S.GetItem:
         return ("index", fn.index)
@@ -83,6 +83,15 @@ def step_of(fn, view_array):
     if kind is AS.AsStrided:  # (an overlapping one is read-only: refreshed, not written)
         return ("as_strided", fn.size, fn.stride, fn.offset)
     return None
+
+
+def _same_memory(base, view) -> bool:
+    """Whether ``view`` lies in ``base``'s memory; an empty view (``x[1:1]``) covers no
+    element, so it is asked of the memory both view (torch refuses writes through either)."""
+    if xp.may_share_memory(base, view):
+        return True
+    empty_view = not view.size and view.base is not None
+    return empty_view and AS.storage_root(view) is AS.storage_root(base)
 
 
 _VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided)
@@ -176,7 +185,7 @@ def link_of(t):
     tensor someone may hold (not a stand-in for an earlier version); None where t is no view."""
     link = getattr(t, "_link", None)
     if link is not None:
-        if xp.may_share_memory(link.base.array, t.array):
+        if _same_memory(link.base.array, t.array):
             return link
         t._link = None  # t or its base took other memory (``.data = ...``): t stands alone now
     fn = t._ctx

@@ -276,3 +276,30 @@ def test_only_ops_older_than_a_write_are_checked(monkeypatch):
         w.grad.zero_()
     y.backward()
     assert len(calls) == 2  # Sum and Mul, both recorded before the write
+
+
+def _shape_changed_then_used(lib, change):
+    x = _data(lib, (2, 3), 0, True)
+    h = x * 2
+    y = h.exp()  # recorded before the change: its gradient keeps the old shape
+    with lib.no_grad():
+        change(h)
+    (y.sum() + (h * _data(lib, tuple(h.shape), 1)).sum()).backward()
+    return [x.grad]
+
+
+@pytest.mark.parametrize(
+    "change",
+    [lambda h: h.unsqueeze_(1), lambda h: h.t_(), lambda h: h.unsqueeze_(0).squeeze_(0)],
+    ids=["unsqueeze_", "t_", "unsqueeze_squeeze_"],
+)
+def test_shape_changed_under_no_grad(change):
+    """A recorded op's output whose shape changes under no_grad cannot take a gradient of the
+    new shape: both frameworks raise at backward (and pass where the shape came back)."""
+    want = _outcome(torch, lambda lib: _shape_changed_then_used(lib, change))
+    got = _outcome(ember, lambda lib: _shape_changed_then_used(lib, change))
+    if isinstance(want, str):
+        assert "expected shape compatible with" in want, want
+        assert isinstance(got, str) and "expected shape compatible with" in got, got
+    else:
+        assert np.allclose(got[0], want[0], rtol=1e-12, atol=1e-12)
