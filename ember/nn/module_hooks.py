@@ -12,9 +12,7 @@ from ..backend import xp
 from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor
 from .module_backward_hooks import global_backward_hooks, global_backward_pre_hooks
-
-_EXTRA = "_extra_state"
-
+from .module_state_load import EXTRA, load_own, load_tree, overrides, save_own
 
 _add = add_hook  # every module hook table: an ordered dict of id → hook
 
@@ -36,11 +34,6 @@ def register_module_full_backward_hook(hook) -> RemovableHandle:
 def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
     """torch's global backward pre-hook: ``hook(module, grad_output)`` for every module."""
     return _add(global_backward_pre_hooks, hook)
-
-
-def _overrides(module, name: str) -> bool:
-    """Whether module's class overrides get_extra_state / set_extra_state (torch's test)."""
-    return getattr(type(module), name) is not getattr(ModuleHooks, name)
 
 
 class ModuleHooks:
@@ -144,7 +137,11 @@ class ModuleHooks:
         State-dict pre-hooks run before a module's entries, post-hooks after its
         children's; ``prefix`` starts every key, ``destination`` is filled and returned.
         ``keep_vars`` is handed to the hooks (ember's entries are the tensors themselves)."""
-        out = OrderedDict() if destination is None else destination
+        if destination is None:
+            out = OrderedDict()
+            out._metadata = OrderedDict()
+        else:
+            out = destination
         self._write_state(out, prefix, keep_vars, frozenset())
         return out
 
@@ -154,17 +151,32 @@ class ModuleHooks:
         if id(self) in path:
             return
         path = path | {id(self)}
+        local_metadata = {"version": self._version}
+        if hasattr(out, "_metadata"):  # torch's record of each module's _version
+            out._metadata[prefix[:-1]] = local_metadata
         for hook in list((self._state_dict_pre_hooks or {}).values()):
             hook(self, prefix, keep_vars)
-        for name, t in self._own_state():
-            out.setdefault(prefix + name, t)
-        if _overrides(self, "get_extra_state"):
-            out[prefix + _EXTRA] = self.get_extra_state()
+        self._save_to_state_dict(out, prefix, keep_vars)
         for name, child in self._members()[1]:
             child._write_state(out, f"{prefix}{name}.", keep_vars, path)
         for hook in list((self._state_dict_hooks or {}).values()):
-            if hook(self, out, prefix, {"version": self._version}) is not None:
+            if hook(self, out, prefix, local_metadata) is not None:
                 raise RuntimeError("state_dict post-hook must return None")
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        """torch's: write this module's own entries (parameters, persistent buffers, extra
+        state; not its children's) into ``destination`` under ``prefix``. Override it to
+        change what a module saves (module_state_load.py)."""
+        save_own(self, destination, prefix, keep_vars)
+
+    def _load_from_state_dict(self, state_dict, prefix: str, local_metadata: dict, strict: bool,
+                              missing_keys: list, unexpected_keys: list,
+                              error_msgs: list) -> None:  # fmt: skip
+        """torch's: load this module's own entries from ``state_dict`` (the pre-hooks first),
+        appending to the three lists; ``local_metadata`` holds the saved ``version``. Override
+        it to read an older layout, then call this one (module_state_load.py)."""
+        load_own(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                 unexpected_keys, error_msgs)  # fmt: skip
 
     def load_state_dict(self, state_dict, strict: bool = True, assign: bool = False):
         """Copy values into this module's tensors in place (ember Tensors, NumPy arrays or
@@ -177,55 +189,13 @@ class ModuleHooks:
         if not any(
             m._load_state_dict_pre_hooks
             or m._load_state_dict_post_hooks
-            or _overrides(m, "set_extra_state")
-            or _overrides(m, "get_extra_state")
+            or overrides(m, "set_extra_state")
+            or overrides(m, "get_extra_state")
+            or overrides(m, "_load_from_state_dict")
             for _, m in modules
-        ) and not any(k == _EXTRA or k.endswith("." + _EXTRA) for k in state_dict):
+        ) and not any(k == EXTRA or k.endswith("." + EXTRA) for k in state_dict):
             return self._load_tensors(state_dict, strict, assign)
-        metadata = getattr(state_dict, "_metadata", None) or {}
-        state_dict = OrderedDict(state_dict)  # the hooks edit this copy, as torch's
-        missing, unexpected, errors = [], [], []
-        for prefix, m in modules:
-            for hook in list((m._load_state_dict_pre_hooks or {}).values()):
-                hook(m, state_dict, f"{prefix}." if prefix else "", metadata.get(prefix, {}),
-                     True, missing, unexpected, errors)  # fmt: skip
-        for prefix, m in modules:
-            key = f"{prefix}.{_EXTRA}" if prefix else _EXTRA
-            if _overrides(m, "set_extra_state"):
-                if key in state_dict:
-                    m.set_extra_state(state_dict.pop(key))
-                else:
-                    missing.append(key)
-            elif key in state_dict:
-                state_dict.pop(key)
-                unexpected.append(key)
-        result = self._load_tensors(state_dict, strict=False, assign=assign)
-        missing += result.missing_keys
-        unexpected += result.unexpected_keys
-        keys = type(result)(missing, unexpected)
-        for _, m in modules[::-1]:  # post-order: every child before its parent
-            for hook in list((m._load_state_dict_post_hooks or {}).values()):
-                if hook(m, keys) is not None:
-                    raise AssertionError(
-                        "Hooks registered with ``register_load_state_dict_post_hook`` are not"
-                        " expected to return new values, if incompatible_keys need to be"
-                        " modified, it should be done inplace."
-                    )
-        if strict:
-            if unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")  # fmt: skip
-            if missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
-        if errors:
-            from .module_assign import LoadStateDictError
-
-            raise LoadStateDictError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
-        return keys
+        return load_tree(self, state_dict, strict, assign)
 
     # ------------------------------------------------------------ smaller methods
     def share_memory(self):

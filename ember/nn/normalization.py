@@ -54,6 +54,20 @@ class _NormBase(Module):
         else:
             self.running_mean = self.running_var = self.num_batches_tracked = None
 
+    _version = 2  # torch's: version 2 added num_batches_tracked
+
+    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys,
+                              unexpected_keys, error_msgs):  # fmt: skip
+        """As torch's: a state dict older than version 2 (or with no version: a plain dict)
+        may lack num_batches_tracked, which then keeps its present value."""
+        version = local_metadata.get("version")
+        key = prefix + "num_batches_tracked"
+        if (version is None or version < 2) and self.track_running_stats:
+            if key not in state_dict:
+                state_dict[key] = self.num_batches_tracked
+        super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, missing_keys,
+                                      unexpected_keys, error_msgs)  # fmt: skip
+
     def reset_running_stats(self) -> None:
         if self.track_running_stats:
             self.running_mean.array[...] = 0
