@@ -20,6 +20,11 @@ backward; so does ember, more cheaply:
 An op that saved nothing from the written memory (``y = x + 1``) is not misled, and does not
 raise, as in torch. Writes through ``.data`` or ``.numpy()`` are not stamped, since torch does
 not count them either: the gradient then uses the new values, as torch's does.
+
+A change of shape outside autograd (``h.unsqueeze_(1)`` under ``no_grad``) of a tensor that a
+recorded op made is found the same way torch finds it: ``guard_recorded_shape`` hooks that op's
+output, and a gradient of the new shape arriving there raises torch's "expected shape
+compatible with".
 """
 
 from __future__ import annotations
@@ -104,3 +109,26 @@ def _saved_arrays(value):
         if hasattr(a, "__array_interface__") or hasattr(a, "__cuda_array_interface__"):
             if hasattr(a, "shape") and hasattr(a, "strides"):
                 yield a
+
+
+def guard_recorded_shape(t) -> None:
+    """t, an output of a recorded op, changes shape under no_grad (``h.unsqueeze_(1)``): a
+    gradient computed later for the new shape cannot go to that op, which made the old one.
+    torch refuses it at backward with this message; a hook on the op's output checks it
+    (autograd._accumulated asks it too, where two consumers' gradients disagree in shape)."""
+    hooks = t._ctx.__dict__.setdefault("hooks", {}).setdefault(t._idx, [])
+    if any(getattr(h, "shape_guard", False) for h in hooks):
+        return  # changed before: the shape the op made is already guarded
+    want, op = tuple(t.array.shape), type(t._ctx).__name__
+
+    def guard(g):
+        if tuple(g.shape) != want:
+            raise RuntimeError(
+                f"Function {op}Backward was handed an invalid gradient - got {list(g.shape)} but"
+                f" expected shape compatible with {list(want)}: the output's shape was changed"
+                " in place under no_grad after the op was recorded"
+            )
+        return g
+
+    guard.shape_guard = guard.user_hook = guard  # user_hook: create_graph runs it too
+    hooks.insert(0, guard)

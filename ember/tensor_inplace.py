@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 
 from . import tensor_memory_aliases as MA
 from . import tensor_views as V
-from .autograd_saved_writes import note_tensor_write
+from .autograd_saved_writes import guard_recorded_shape, note_tensor_write
 from .backend import xp
 from .function import dual_levels, enable_grad, is_grad_enabled
 from .ops import elementwise as E
@@ -209,7 +209,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             if linked:
                 V.reshape_base(self, _shape_step(compute, self.array.shape))
             if self._ctx is not None and result.array.shape != self.array.shape:
-                _guard_recorded_shape(self)
+                guard_recorded_shape(self)
             self.array = result.array
             return self
         if self._ctx is None:
@@ -341,24 +341,6 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             src = Tensor(as_array(src))
         return self._arith_("copy_", lambda s: _constant_like(s, src))
 
-    def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
-        """torch.Tensor.fill_diagonal_: the main diagonal (all indices equal) set to
-        ``fill_value``; for a tall matrix with ``wrap``, it starts again every N+1 rows."""
-        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
-            raise RuntimeError(
-                "fill_diagonal_(): all dimensions of input must be of equal length (or the"
-                f" input 2-D), got shape {list(self.shape)}"
-            )
-        mask = xp.zeros(self.array.size, dtype=bool)
-        if self.ndim == 2:
-            rows, cols = self.shape
-            step, end = cols + 1, None if wrap else min(rows, cols) * cols
-        else:
-            step, end = sum(self.shape[0] ** k for k in range(self.ndim)), None
-        mask[:end:step] = True
-        mask = mask.reshape(self.shape)
-        return self._arith_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
-
 
 def _constant_like(s: Tensor, value) -> Tensor:
     """``value`` broadcast to s's shape in s's dtype, a new array: the gradient goes to value
@@ -385,28 +367,6 @@ def _is_view_at(value, base: Tensor, idx) -> bool:
     here = base.array[idx]
     return (here.shape == value.array.shape and here.strides == value.array.strides
             and _address(here) == _address(value.array))  # fmt: skip
-
-
-def _guard_recorded_shape(t: Tensor) -> None:
-    """t, an output of a recorded op, changes shape under no_grad (``h.unsqueeze_(1)``): a
-    gradient computed later for the new shape cannot go to that op, which made the old one.
-    torch refuses it at backward with this message; a hook on the op's output checks it."""
-    hooks = t._ctx.__dict__.setdefault("hooks", {}).setdefault(t._idx, [])
-    if any(getattr(h, "shape_guard", False) for h in hooks):
-        return  # changed before: the shape the op made is already guarded
-    want, op = tuple(t.array.shape), type(t._ctx).__name__
-
-    def guard(g):
-        if tuple(g.shape) != want:
-            raise RuntimeError(
-                f"Function {op}Backward was handed an invalid gradient - got {list(g.shape)} but"
-                f" expected shape compatible with {list(want)}: the output's shape was changed"
-                " in place under no_grad after the op was recorded"
-            )
-        return g
-
-    guard.shape_guard = guard.user_hook = guard  # user_hook: create_graph runs it too
-    hooks.insert(0, guard)
 
 
 def _needs_grad(value) -> bool:

@@ -165,6 +165,24 @@ class TorchLogicMethods(TorchArithMethods):
         note_tensor_write(self)
         return self
 
+    def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
+        """torch.Tensor.fill_diagonal_: the main diagonal (all indices equal) set to
+        ``fill_value``; for a tall matrix with ``wrap``, it starts again every N+1 rows."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError(
+                "fill_diagonal_(): all dimensions of input must be of equal length (or the"
+                f" input 2-D), got shape {list(self.shape)}"
+            )
+        mask = xp.zeros(self.array.size, dtype=bool)
+        if self.ndim == 2:
+            rows, cols = self.shape
+            step, end = cols + 1, None if wrap else min(rows, cols) * cols
+        else:
+            step, end = sum(self.shape[0] ** k for k in range(self.ndim)), None
+        mask[:end:step] = True
+        mask = mask.reshape(self.shape)
+        return self._arith_("fill_diagonal_", lambda s: s.masked_fill(mask, fill_value))
+
 
 def logic(cls, *arrays) -> Tensor:
     """``cls.fn(*arrays)`` (ops/compare.py) as a Tensor: through ``apply`` while an observer
