@@ -69,6 +69,8 @@ from .gradcheck import GradcheckError, gradcheck, gradcheck_report, gradgradchec
 from .mistakes import EmberWarning
 from .serialization import CheckpointError, load, save
 from .size import Size
+from .storage import LEGACY_CLASSES as _LEGACY_STORAGES
+from .storage import TypedStorage, UntypedStorage
 from .tensor import Tensor, apply
 from .tensor_torch_more2 import geqrf, ormqr  # LAPACK's compact QR pair, as torch's
 from .threads import get_num_threads, set_num_threads
@@ -167,3 +169,5 @@ from .memory_formats import (  # noqa: E402
 )
 
 out_argument.install()
+
+globals().update(_LEGACY_STORAGES)  # FloatStorage, DoubleStorage …, as torch's names

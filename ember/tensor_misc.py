@@ -241,6 +241,26 @@ class MiscTensorMethods:
         """torch.Tensor.data_ptr: the address of the first element."""
         return int(_address(self.array))
 
+    def untyped_storage(self):
+        """torch.Tensor.untyped_storage: the memory self views, as bytes, with no copy
+        (ember/storage.py); tensors share memory when their storages' data_ptr() agree."""
+        from .storage import UntypedStorage
+
+        return UntypedStorage._over(self.array)
+
+    def storage(self):
+        """torch.Tensor.storage (deprecated in torch, which warns once): the memory self views,
+        read as self's dtype."""
+        from .storage import typed_storage_of
+
+        return typed_storage_of(self.array)
+
+    def storage_type(self):
+        """torch.Tensor.storage_type: the legacy storage class of self's dtype (FloatStorage …)."""
+        from .storage import LEGACY_CLASSES, _legacy_name
+
+        return LEGACY_CLASSES[_legacy_name(self.array.dtype)]
+
     def get_device(self) -> int:
         """torch.Tensor.get_device: -1 for the CPU, else the GPU's index."""
         return backend.DEVICE.index if backend.ON_GPU else -1

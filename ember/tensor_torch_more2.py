@@ -253,17 +253,20 @@ class MoreTorchTensorMethods2:
         """torch.Tensor.set_: ``set_(source)``: self views source's memory with its shape,
         strides and offset (writes show through both); ``set_(source, offset, size, stride)``:
         self views source's storage with that geometry (row-major strides when none are given);
-        ``set_()``: self becomes empty (shape (0,)). torch's Storage sources are not taken
-        (ember has no Storage objects), nor geometries beyond source's storage (torch grows
-        it)."""
+        ``set_()``: self becomes empty (shape (0,)); a storage (``x.untyped_storage()``) as
+        source is viewed as self's dtype. Geometries beyond the storage are refused (torch
+        grows it)."""
         self._refuse_grad("set_", source)
         if source is None:
             self._rebind(xp.empty((0,), dtype=self.array.dtype))
             return self
+        from .storage import TypedStorage, UntypedStorage
+
+        if isinstance(source, (UntypedStorage, TypedStorage)):
+            return self._set_storage(source, storage_offset, size, stride)
         if not isinstance(source, _m.Tensor):
             raise TypeError(
-                f"set_(): source must be an ember Tensor, got {type(source).__name__} (ember"
-                " has no Storage objects)"
+                f"set_(): source must be an ember Tensor or a storage, got {type(source).__name__}"
             )
         if source.array.dtype != self.array.dtype:
             raise RuntimeError(
@@ -273,9 +276,27 @@ class MoreTorchTensorMethods2:
         if size is None:
             self._rebind(source.array)
             return self
+        flat, _ = AS.storage_of(source.array)
+        return self._set_view(flat, storage_offset, size, stride)
+
+    def _set_storage(self, source, storage_offset, size, stride) -> Tensor:
+        """set_ with a storage: self views its bytes as self's dtype (all of them, 1-D, when no
+        size is given, as torch's)."""
+        if getattr(source, "dtype", self.array.dtype) != self.array.dtype:
+            raise RuntimeError(
+                f"Expected a Storage of type {self.array.dtype} but got type {source.dtype}"
+                " for argument 1 'storage'"
+            )
+        b = source.untyped()._bytes
+        itemsize = self.array.dtype.itemsize
+        flat = b[: b.size - b.size % itemsize].view(self.array.dtype)
+        if size is None:
+            size = (flat.size - int(storage_offset),)
+        return self._set_view(flat, storage_offset, size, stride)
+
+    def _set_view(self, flat, storage_offset, size, stride) -> Tensor:
         size = tuple(int(n) for n in size)
         stride = _contiguous_strides(size) if not stride else tuple(int(s) for s in stride)
-        flat, _ = AS.storage_of(source.array)
         AS.check_geometry(size, stride, int(storage_offset), flat.size, flat.itemsize)
         steps = tuple(s * flat.itemsize for s in stride)
         view = strided_view(flat[int(storage_offset) :], size, steps,
