@@ -22,7 +22,26 @@ from .backend import xp
 from .ops import as_strided as AS
 
 
-class UntypedStorage:
+class _Values:
+    """What both storages do with their values, ``_values()``: bytes, or elements of a dtype."""
+
+    def __setitem__(self, index, value) -> None:
+        if not isinstance(index, slice):
+            index = _check_index(index, len(self))
+        self._values()[index] = value
+
+    def __iter__(self):
+        return iter(self.tolist())
+
+    def tolist(self) -> list:
+        return backend.to_numpy(self._values()).tolist()
+
+    def fill_(self, value):
+        self._values()[...] = value
+        return self
+
+
+class UntypedStorage(_Values):
     """torch.UntypedStorage: a run of bytes (``UntypedStorage(n)``: n zero bytes;
     ``UntypedStorage(seq)``: the bytes of a sequence of ints), or a tensor's memory."""
 
@@ -102,20 +121,8 @@ class UntypedStorage:
             return s
         return int(self._bytes[_check_index(index, len(self))])
 
-    def __setitem__(self, index, value) -> None:
-        if not isinstance(index, slice):
-            index = _check_index(index, len(self))
-        self._bytes[index] = value
-
-    def __iter__(self):
-        return iter(self.tolist())
-
-    def tolist(self) -> list:
-        return backend.to_numpy(self._bytes).tolist()
-
-    def fill_(self, value):
-        self._bytes[...] = value
-        return self
+    def _values(self):
+        return self._bytes
 
     def copy_(self, src, non_blocking: bool = False):
         src_bytes = src.untyped()._bytes
@@ -155,7 +162,7 @@ class UntypedStorage:
         return f"{_body(self)}\n[{where} of size {len(self)}]"
 
 
-class TypedStorage:
+class TypedStorage(_Values):
     """torch.TypedStorage (deprecated in torch, as here): a storage read as elements of one
     dtype. ``Tensor.storage()`` gives one; ``TypedStorage(n, dtype=)`` or a legacy class
     (``FloatStorage(n)``) makes n zero elements."""
@@ -175,8 +182,7 @@ class TypedStorage:
         s.dtype, s._untyped_storage = xp.dtype(dtype).type, untyped
         return s
 
-    @property
-    def _elements(self):
+    def _values(self):
         b = self._untyped_storage._bytes
         itemsize = xp.dtype(self.dtype).itemsize
         return b[: b.size - b.size % itemsize].view(self.dtype)
@@ -185,7 +191,7 @@ class TypedStorage:
         return self._untyped_storage
 
     def size(self) -> int:
-        return int(self._elements.size)
+        return int(self._values().size)
 
     def __len__(self) -> int:
         return self.size()
@@ -212,22 +218,7 @@ class TypedStorage:
     def __getitem__(self, index):
         if isinstance(index, slice):
             raise RuntimeError("slices of a TypedStorage are not supported; slice a tensor")
-        return self._elements[_check_index(index, len(self))].item()
-
-    def __setitem__(self, index, value) -> None:
-        if not isinstance(index, slice):
-            index = _check_index(index, len(self))
-        self._elements[index] = value
-
-    def __iter__(self):
-        return iter(self.tolist())
-
-    def tolist(self) -> list:
-        return backend.to_numpy(self._elements).tolist()
-
-    def fill_(self, value):
-        self._elements[...] = value
-        return self
+        return self._values()[_check_index(index, len(self))].item()
 
     def copy_(self, src, non_blocking: bool = False):
         self._untyped_storage.copy_(src.untyped())

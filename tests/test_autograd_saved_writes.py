@@ -118,22 +118,24 @@ def written_before_the_op(lib):
     return [w.grad]
 
 
-def weight_initialised_while_saved(lib):
+def _linear_input_grad_after(lib, write):
     lin = _fixed(lib, lib.nn.Linear(3, 2))
     x = _data(lib, (5, 3), 1, True)
-    y = lin(x).sum()
-    lib.nn.init.zeros_(lin.weight)
+    y = lin(x).sum()  # saved the weight for x's gradient
+    write(lib, lin)
     y.backward()
     return [x.grad]
+
+
+def weight_initialised_while_saved(lib):
+    return _linear_input_grad_after(lib, lambda lib, lin: lib.nn.init.zeros_(lin.weight))
 
 
 def state_dict_loaded_while_saved(lib):
-    lin = _fixed(lib, lib.nn.Linear(3, 2))
-    x = _data(lib, (5, 3), 1, True)
-    y = lin(x).sum()
-    lin.load_state_dict({k: v * 2 for k, v in lin.state_dict().items()})
-    y.backward()
-    return [x.grad]
+    def load(lib, lin):
+        lin.load_state_dict({k: v * 2 for k, v in lin.state_dict().items()})
+
+    return _linear_input_grad_after(lib, load)
 
 
 def plain_index_assignment(lib):
