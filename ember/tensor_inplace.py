@@ -63,6 +63,9 @@ from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, import
     _with_tangent,
     _writeable,
     add_in_place_forms,
+    is_basic_index,
+    refuse_overlap,
+    writable_array,
 )
 from .tensor_methods import _plain_index
 from .tensor_misc import _address
@@ -225,17 +228,15 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
 
     def _write(self, name: str, result: Tensor) -> None:
         _check_fits(name, result.array, self.array)
-        self._check_writeable(name)
-        self.array[...] = result.array
+        self._writable(name)[...] = result.array
         note_tensor_write(self)  # ops recorded before that saved this memory: stale now
 
+    def _writable(self, name: str, overlap_ok: bool = False):
+        """self's array, or a writeable view of its memory (tensor_inplace_forms)."""
+        return writable_array(self.array, name, overlap_ok)
+
     def _check_writeable(self, name: str) -> None:
-        if not _writeable(self.array):
-            raise RuntimeError(
-                f"{name}(): this tensor's memory cannot be written: several of its elements"
-                " share one memory location (a view made by expand or broadcasting), or the"
-                " array is read-only. clone() it first (torch refuses the same)."
-            )
+        self._writable(name)
 
     def _version_stand_in(self) -> Tensor:
         """A new Tensor for self as it is now (array, grad_fn, output index): the in-place op
@@ -302,8 +303,10 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             return  # x[i] op= v: x[i] changed in place already wrote itself into x
         needs_grad = self.requires_grad or (isinstance(value, Tensor) and value.requires_grad)
         if not (needs_grad and is_grad_enabled()) and not _dual(self, value):
-            self._check_writeable("__setitem__")
-            self.array[idx] = as_array(value)
+            target = self._writable("__setitem__", overlap_ok=True)
+            if target is not self.array and is_basic_index(idx):  # copied into a view, as torch:
+                refuse_overlap(target[idx])  # refused where its elements share memory
+            target[idx] = as_array(value)
             note_tensor_write(self)
             return
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
@@ -326,8 +329,8 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
 
             value = check_complex_fits(value, self.array.dtype)
         if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
-            self._check_writeable(name)
-            self.array[...] = as_array(value)  # nothing to record: straight into memory
+            # nothing to record: straight into memory (a constant also into shared memory)
+            self._writable(name, overlap_ok=True)[...] = as_array(value)
             note_tensor_write(self)
             if _dual(self, value):  # forward AD: the new value's tangent
                 _carry_tangent(self, _constant_like(self, value))

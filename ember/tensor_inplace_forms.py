@@ -21,6 +21,50 @@ def _writeable(a) -> bool:
     return all(st != 0 or n <= 1 for n, st in zip(a.shape, a.strides))
 
 
+#: torch's refusal of an elementwise write into memory that several elements share
+OVERLAP_MESSAGE = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single"
+    " memory location. Please clone() the tensor before performing the operation."
+)
+
+
+def writable_array(a, name: str, overlap_ok: bool = False):
+    """The array to write ``a``'s values through: ``a`` itself, or, where only its flag forbids
+    it (a view made by expand, broadcasting or unfold over writeable memory), a writeable view
+    of the same memory. Where elements share memory, a write of a constant or by index goes
+    through (``overlap_ok``), as in torch; an elementwise result, which would need a location
+    per element, is refused with torch's message."""
+    if _writeable(a):
+        return a
+    from .backend import strided_view
+    from .ops.as_strided import storage_of
+
+    flat, offset = storage_of(a, writeable=True)
+    if not _writeable(flat):
+        raise RuntimeError(
+            f"{name}(): this tensor's memory cannot be written: the array it views is"
+            " read-only. clone() it first."
+        )
+    if not overlap_ok:
+        refuse_overlap(a)
+    return strided_view(flat[offset:], a.shape, a.strides, writeable=True)
+
+
+def refuse_overlap(a) -> None:
+    """torch's refusal where several of ``a``'s elements share one memory location."""
+    from .ops.as_strided import may_overlap
+
+    if may_overlap(a.shape, tuple(st // a.itemsize for st in a.strides)):
+        raise RuntimeError(OVERLAP_MESSAGE)
+
+
+def is_basic_index(idx) -> bool:
+    """Whether ``x[idx]`` is a view (ints, slices, None, ...), as torch copies into it; an index
+    with arrays writes element by element (torch's index_put_)."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
+
+
 def _check_fits(name: str, value, target) -> None:
     if not xp.can_cast(value.dtype, target.dtype, casting="same_kind"):
         raise TypeError(

@@ -37,10 +37,12 @@ for each is marked (n) in the code:
    inside (``h[:, 1].as_strided((2,), (1,))[-1] = 0``: "setStorage ... out of bounds"); through
    an indexed view with an explicit offset a gradient is lost once the view changes
    (``v = h[:, 1:]; a = v.as_strided((2,), (2,), 1); v.clamp_(min=3.5)``: ∂a[1]/∂h[1, 0] = 0).
-3. Writes into expanded (stride-0) memory that torch performs are refused: fill_, zero_,
-   masked_fill_, copy_, ``e[0] = v``, ``e[[1]] = v`` on ``e = b.expand(2, 3)``, plain or in the
-   graph, and writes into a part that repeats nothing (``e[0].mul_(2)``). torch refuses only
-   the elementwise ops on the repeating tensor itself (``e.add_(1)``), and so does ember.
+3. Writes into the expanded (stride-0) memory of a tensor in the graph that torch performs
+   are refused: fill_, zero_, masked_fill_, copy_, ``e[0] = v``, ``e[[1]] = v`` on ``e =
+   h.expand(2, 3)``, and writes into a part that repeats nothing (``e[0].mul_(2)``). For plain
+   tensors ember writes what torch writes (constants, index assignments, views that repeat
+   nothing) and refuses elementwise writes into repeated memory with torch's message, as
+   torch; masked_fill_ there, which torch performs with a deprecation warning, is refused.
 4. Plain aliases. A plain tensor that takes a value needing grad does not write it into memory
    shared with a graph tensor: ``a = h.data; a.mul_(x)`` and ``a = h.detach(); a[0, 0] =
    h.sum()`` leave h unchanged. ``x.data.add_(h)``, ``zeros(6).view(2, 3).add_(x)`` and
@@ -337,8 +339,6 @@ def _in_place(g, env, name, t, no_grad=False):
     tags = g.tags.get(name, set())
     if "strided" in tags or "diag_odd" in tags:
         return None  # (2), (8)
-    if "expand" in tags and not any(st == 0 and n > 1 for n, st in zip(sh, t.stride())):
-        return None  # a view of an expanded tensor that repeats nothing itself (3)
     root = g.root.get(name, name)
     aliased = any(not _tensors(env)[k].requires_grad for k in _shares(env, name))
     if "diag" in tags:
@@ -354,8 +354,11 @@ def _in_place(g, env, name, t, no_grad=False):
     if nd:
         opts.append("squeeze_")
     k = r.choice(opts)
-    if "expand" in tags and k not in ("add_", "mul_", "sub_", "relu_", "tanh_", "iadd", "imul"):
-        return None  # torch writes into repeated memory by these, ember refuses (3)
+    if "expand" in tags and t.requires_grad:
+        if not any(st == 0 and n > 1 for n, st in zip(sh, t.stride())):
+            return None  # a view of an expanded tensor in the graph that repeats nothing (3)
+        if k not in ("add_", "mul_", "sub_", "relu_", "tanh_", "iadd", "imul"):
+            return None  # torch writes into the graph's repeated memory by these (3)
     if k in SHAPE_ONLY:
         if _shares(env, name):
             return None  # (4)
