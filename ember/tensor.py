@@ -41,6 +41,7 @@ from . import (
     tensor_torch_math,
     tensor_torch_more,
     tensor_torch_reduce,
+    tensor_view_of,
     tensor_views,
 )
 from .autograd import sequence
@@ -146,7 +147,11 @@ def apply(cls: type[Function], *inputs, **constants):
             obs.on_forward(fn, arrays, out)
     if fn.multi_output:
         fn.n_outputs = len(out)
-        return tuple(_wrap(o, ctx, i) for i, o in enumerate(out))
+        outs = tuple(_wrap(o, ctx, i) for i, o in enumerate(out))
+        if ctx is not None and cls in tensor_views.VIEW_CLASSES:  # split's pieces hang too
+            for t in outs:
+                tensor_views.hang(t)
+        return outs
     fn.n_outputs = 1
     t = _wrap(out, ctx, 0)
     if ctx is not None and cls in tensor_views.VIEW_CLASSES:  # a fresh view hangs from its base
@@ -337,6 +342,7 @@ for _mixin_module in (
     tensor_scatter_more,
     tensor_inplace,
     tensor_views,
+    tensor_view_of,
     tensor_misc,
     tensor_torch_more,
     tensor_autograd,

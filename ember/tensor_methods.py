@@ -32,7 +32,7 @@ from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
 from .tensor_stats_more import wrap_dim
-from .tensor_views import view_of
+from .tensor_view_of import view_of
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
@@ -281,7 +281,7 @@ class TensorMethods:
 
     def view(self, *shape, dtype=None):
         """torch.Tensor.view: another shape of the same memory, or its bytes as another dtype
-        (tensor_views.view_of)."""
+        (tensor_view_of.view_of)."""
         return view_of(self, shape, dtype)
 
     def permute(self, *axes):

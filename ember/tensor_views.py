@@ -20,8 +20,11 @@ and takes V along (``adopt_fresh``, ``refresh``). Ops that already took V move o
 version (``check_views_free``), as B's own consumers do (``move_consumers``).
 
 A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape),
-("diagonal", offset, dim1, dim2), ("as_strided", size, stride, storage offset) or ("expand",
-shape), a read-only view that repeats elements: refreshed, never written through.
+("diagonal", offset, dim1, dim2), ("as_strided", size, stride, storage offset), ("expand",
+shape), a read-only view that repeats elements, or ("split", index, output number), one of the
+pieces of split/chunk/unbind: those two are refreshed, never written through (torch refuses to
+write through split's outputs too; it also refuses to differentiate through one after its base
+changed, where ember records the refreshed piece as an index of the new base).
 ``Tensor`` and ``apply`` are bound as this module's globals by tensor.py.
 """
 
@@ -30,7 +33,7 @@ from __future__ import annotations
 import weakref
 from typing import TYPE_CHECKING
 
-from .backend import strided_view, xp
+from .backend import xp
 from .ops import as_strided as AS
 from .ops import index_put as P
 from .ops import shape as S
@@ -82,6 +85,21 @@ def step_of(fn, view_array):
         return ("diagonal", fn.offset, fn.dim1, fn.dim2)
     if kind is AS.AsStrided:  # (an overlapping one is read-only: refreshed, not written)
         return ("as_strided", fn.size, fn.stride, fn.offset)
+    if kind is S.Split:  # one of several outputs: refreshed, never written through (as torch)
+        return _split_step(fn, parent.array, view_array)
+    return None
+
+
+def _split_step(fn, base, view_array):
+    """("split", index, output number) of the Split output ``view_array``: which piece of
+    ``base`` it is, found by where it starts."""
+    start = 0
+    for i, size in enumerate(fn.sizes):
+        index = (slice(None),) * fn.axis + (slice(start, start + size),)
+        piece = base[index]
+        if piece.shape == view_array.shape and AS.address(piece) == AS.address(view_array):
+            return ("split", index, i)
+        start += size
     return None
 
 
@@ -94,7 +112,7 @@ def _same_memory(base, view) -> bool:
     return empty_view and AS.storage_root(view) is AS.storage_root(base)
 
 
-_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided)
+_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided, S.Split)
 
 #: the op classes whose recorded outputs may be views of their input (apply asks, per op)
 VIEW_CLASSES = frozenset((*_VIEW_OPS, _diagonal_op()))
@@ -132,7 +150,7 @@ def view(b, steps):
     """steps(b): the view of ``b`` the steps describe, recorded (b is a Tensor)."""
     for step in steps:
         kind = step[0]
-        if kind == "index":
+        if kind in ("index", "split"):
             b = apply(S.GetItem, b, index=step[1])
         elif kind == "permute":
             b = apply(S.Permute, b, axes=step[1])
@@ -164,6 +182,13 @@ def write(b, steps, value):
         return apply(S.Copy, apply(S.Reshape, inner, shape=step[2]))
     if kind == "as_strided" and not AS.may_overlap(step[1], step[2]):
         return b.as_strided_scatter(inner, step[1], step[2], step[3])
+    if kind == "split":
+        raise RuntimeError(
+            f"Output {step[2]} of Split is a view and is being modified inplace. This"
+            " view is the output of a function that returns multiple views. Such functions do"
+            " not allow the output views to be modified inplace. You should replace the"
+            " inplace operation by an out-of-place one."
+        )
     if kind in ("expand", "as_strided"):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a"
@@ -354,56 +379,6 @@ def reshape_base(t, step) -> None:
 
 def describe(steps) -> str:
     names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape",
-             "as_strided": "as_strided", "expand": "expand"}  # fmt: skip
+             "as_strided": "as_strided", "expand": "expand",
+             "split": "split/chunk/unbind"}  # fmt: skip
     return " then ".join(names.get(s[0], "diagonal()") for s in steps)
-
-
-def view_dtype(t: Tensor, dtype) -> Tensor:
-    """torch.Tensor.view(dtype): t's bytes read as ``dtype``, sharing t's memory, outside the
-    graph as torch's (the result never requires grad). With a smaller element the last dim
-    grows by the ratio, with a larger one it shrinks, as torch's; that needs the last dim
-    contiguous (stride 1), a divisible size, and at least one dim."""
-    from .promotion import torch_dtype_name
-
-    a, new = t.array, xp.dtype(dtype)
-    if new.itemsize != a.itemsize:
-        what = (
-            f"to view {torch_dtype_name(a.dtype)} as {torch_dtype_name(new)}"
-            " (different element sizes)"
-        )
-        if a.ndim == 0:
-            raise RuntimeError(f"self.dim() cannot be 0 {what}")
-        if a.shape[-1] != 1 and a.strides[-1] != a.itemsize:
-            raise RuntimeError(
-                f"self.stride(-1) must be 1 {what}, but got {a.strides[-1] // a.itemsize}"
-            )
-        ratio = new.itemsize // a.itemsize
-        if ratio > 1 and a.shape[-1] % ratio:
-            raise RuntimeError(
-                f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}"
-            )
-        if a.shape[-1] == 1 and a.strides[-1] != a.itemsize:  # size-1 dim: any stride is fine
-            a = strided_view(a, a.shape, a.strides[:-1] + (a.itemsize,), writeable=True)
-    return Tensor(a.view(new))
-
-
-def _is_dtype(obj) -> bool:
-    return isinstance(obj, xp.dtype) or (isinstance(obj, type) and issubclass(obj, xp.generic))
-
-
-def view_of(t: Tensor, shape: tuple, dtype=None) -> Tensor:
-    """torch.Tensor.view: the same memory with another shape, refused as torch refuses it
-    where the strides cannot say the new shape (a transpose flattened: reshape copies there);
-    or, given a dtype (``view(ember.int32)`` or ``view(dtype=...)``), the same bytes read as
-    that dtype (``view_dtype``)."""
-    if dtype is not None or (len(shape) == 1 and _is_dtype(shape[0])):
-        return view_dtype(t, dtype if dtype is not None else shape[0])
-    y = t.reshape(*shape)
-    a, b = t.array, y.array
-    if b.size and b.strides != a.strides and not xp.may_share_memory(a, b):
-        raise RuntimeError(
-            f"view size is not compatible with input tensor's size and stride (shape"
-            f" {t.shape}, strides {t.stride()} into {y.shape}): at least one dimension spans"
-            " across two contiguous subspaces. Use .reshape(...) instead."
-        )
-    return y
