@@ -30,6 +30,7 @@ changed, where ember records the refreshed piece as an index of the new base).
 
 from __future__ import annotations
 
+import itertools
 import weakref
 from typing import TYPE_CHECKING
 
@@ -62,10 +63,11 @@ def _diagonal_op():
     return Diagonal
 
 
-def step_of(fn, view_array):
+def step_of(fn, view_array, idx: int = 0):
     """The step by which the recorded op ``fn`` made a view of its input, or None where fn is no
-    op ember can carry a write back through (an index with arrays copies; an expand that
-    repeats elements is read-only; split's several outputs are refused by torch too)."""
+    op ember can carry a write back through (an index with arrays copies); ``idx``: which of
+    fn's outputs the view is (split's pieces, like expand's repeats, are refreshed and never
+    written through)."""
     kind = type(fn)
     if kind not in _VIEW_OPS and kind.__name__ != "Diagonal":  # the usual case, decided first
         return None
@@ -86,21 +88,18 @@ def step_of(fn, view_array):
     if kind is AS.AsStrided:  # (an overlapping one is read-only: refreshed, not written)
         return ("as_strided", fn.size, fn.stride, fn.offset)
     if kind is S.Split:  # one of several outputs: refreshed, never written through (as torch)
-        return _split_step(fn, parent.array, view_array)
+        return _split_step(fn, idx)
     return None
 
 
-def _split_step(fn, base, view_array):
-    """("split", index, output number) of the Split output ``view_array``: which piece of
-    ``base`` it is, found by where it starts."""
-    start = 0
-    for i, size in enumerate(fn.sizes):
-        index = (slice(None),) * fn.axis + (slice(start, start + size),)
-        piece = base[index]
-        if piece.shape == view_array.shape and AS.address(piece) == AS.address(view_array):
-            return ("split", index, i)
-        start += size
-    return None
+def _split_step(fn, idx: int):
+    """("split", index, idx): output idx of Split ``fn`` is base[index] (no search: unbind of a
+    long dimension makes thousands of pieces)."""
+    starts = fn.__dict__.get("starts")
+    if starts is None:  # where each piece begins, once per split
+        starts = fn.__dict__["starts"] = list(itertools.accumulate(fn.sizes, initial=0))
+    index = (slice(None),) * fn.axis + (slice(starts[idx], starts[idx + 1]),)
+    return ("split", index, idx)
 
 
 def _same_memory(base, view) -> bool:
@@ -126,7 +125,7 @@ def hang(t) -> None:
     base = t._ctx.parents[0]
     if base is None or base._ctx is None or type(base).__name__ == STAND_IN_NAME:
         return
-    step = step_of(t._ctx, t.array)
+    step = step_of(t._ctx, t.array, t._idx)
     if step is not None:
         attach(t, ViewLink(base, (step,)))
 
@@ -140,7 +139,7 @@ def adopt_fresh(t, old) -> None:
     for v in live_views(t):
         fn = v._ctx
         parents = getattr(fn, "parents", None)
-        if parents and parents[0] is t and step_of(fn, v.array) is not None:
+        if parents and parents[0] is t and step_of(fn, v.array, v._idx) is not None:
             parents[0] = old
             t._used -= 1
             old._used += 1
@@ -216,7 +215,7 @@ def link_of(t):
     fn = t._ctx
     if fn is None:
         return None
-    step = step_of(fn, t.array)
+    step = step_of(fn, t.array, t._idx)
     if step is None or type(fn.parents[0]).__name__ == STAND_IN_NAME:
         return None
     return ViewLink(fn.parents[0], (step,))
@@ -232,7 +231,9 @@ def attach(t, link) -> None:
     refs = getattr(base, "_views", None)
     if refs is None:
         base._views = refs = []
-    elif len(refs) >= 16:  # views die with their step: drop their references now and then
+    elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):
+        # views die with their step: drop their references now and then, at lengths that are
+        # powers of two, so thousands of live views (unbind of a long dim) cost O(n) in all
         refs[:] = [r for r in refs if r() is not None]
     refs.append(weakref.ref(t))
 
