@@ -214,6 +214,8 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             if self._ctx is not None and result.array.shape != self.array.shape:
                 guard_recorded_shape(self)
             self.array = result.array
+            if self.requires_grad:  # torch counts a version: ops that saved self raise
+                note_tensor_write(self)
             return self
         if self._ctx is None:
             raise RuntimeError(_leaf_message(name))

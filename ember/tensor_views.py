@@ -72,7 +72,14 @@ def step_of(fn, view_array, idx: int = 0):
     if kind not in _VIEW_OPS and kind.__name__ != "Diagonal":  # the usual case, decided first
         return None
     parent = fn.parents[0] if getattr(fn, "parents", None) else None
-    if parent is None or not _same_memory(parent.array, view_array):
+    if parent is None:
+        return None
+    if kind is AS.AsStrided:  # it may reach past its input, anywhere in the same storage (an
+        # overlapping one is read-only: refreshed, not written)
+        if AS.storage_root(parent.array) is not AS.storage_root(view_array):
+            return None
+        return ("as_strided", fn.size, fn.stride, fn.offset)
+    if not _same_memory(parent.array, view_array):
         return None
     if kind is S.GetItem:
         return ("index", fn.index)
@@ -85,8 +92,6 @@ def step_of(fn, view_array, idx: int = 0):
         return ("expand", tuple(view_array.shape))
     if kind is _diagonal_op():
         return ("diagonal", fn.offset, fn.dim1, fn.dim2)
-    if kind is AS.AsStrided:  # (an overlapping one is read-only: refreshed, not written)
-        return ("as_strided", fn.size, fn.stride, fn.offset)
     if kind is S.Split:  # one of several outputs: refreshed, never written through (as torch)
         return _split_step(fn, idx)
     return None
@@ -127,7 +132,24 @@ def hang(t) -> None:
         return
     step = step_of(t._ctx, t.array, t._idx)
     if step is not None:
-        attach(t, ViewLink(base, (step,)))
+        attach(t, ViewLink(_owner_for(base, step), (step,)))
+
+
+def _owner_for(base, step):
+    """The tensor a view made by ``step`` from ``base`` hangs from: ``base``, except for
+    as_strided, whose geometry counts in the storage, not in ``base``: it hangs from the tensor
+    at the top of base's views, where it is written back by as_strided_scatter, when that
+    tensor's array is its whole storage laid out row-major (h.as_strided(...).as_strided(...),
+    h[:, 1:].as_strided(..., offset)). As in torch, its gradient still goes to ``base``'s
+    places only until it or what it views changes in place; then it is taken again from the
+    top tensor, with the storage's places."""
+    if step[0] != "as_strided":
+        return base
+    top = base
+    while (link := link_of(top)) is not None:
+        top = link.base
+    a = top.array
+    return top if top is not base and a.base is None and a.flags.c_contiguous else base
 
 
 def adopt_fresh(t, old) -> None:
@@ -218,7 +240,7 @@ def link_of(t):
     step = step_of(fn, t.array, t._idx)
     if step is None or type(fn.parents[0]).__name__ == STAND_IN_NAME:
         return None
-    return ViewLink(fn.parents[0], (step,))
+    return ViewLink(_owner_for(fn.parents[0], step), (step,))
 
 
 def attach(t, link) -> None:

@@ -468,3 +468,44 @@ def test_a_piece_used_after_its_base_changed(torch):
     ta._base.mul_(3)
     with pytest.raises(RuntimeError, match="modified inplace"):
         (ta * 1).sum().backward()
+
+
+# ------------------------------------------------------------ as_strided of a view
+def _as_strided_of_view_cases():
+    def chain_written(m):
+        x = m.tensor(np.arange(6.0), dtype=m.float64, requires_grad=True)
+        h = (x * 1).reshape(2, 3)
+        h.as_strided((2, 2), (3, 1)).as_strided((2,), (2,))[1] = 0
+        h.sum().backward()
+        return [h.tolist(), x.grad.tolist()]
+
+    def of_an_index_written(m):
+        x = m.tensor(np.arange(6.0), dtype=m.float64, requires_grad=True)
+        h = (x * 1).reshape(2, 3)
+        h[:, 1].as_strided((2,), (1,))[-1] = 0
+        h.sum().backward()
+        return [h.tolist(), x.grad.tolist()]
+
+    def of_an_index_refreshed(m):
+        x = m.tensor(np.arange(6.0), dtype=m.float64, requires_grad=True)
+        h = (x * 1).reshape(2, 3)
+        v = h[:, 1:]
+        a = v.as_strided((2,), (2,), 1)
+        v.clamp_(min=3.5)
+        a.sum().backward()
+        return [a.tolist(), x.grad.tolist()]
+
+    def reaching_outside_its_input(m):  # no in-place change: the gradient stays in h[3]
+        x = m.tensor(np.arange(12.0).reshape(4, 3), dtype=m.float64, requires_grad=True)
+        (x * 2)[3].as_strided((3,), (1,), 3).sum().backward()
+        return [x.grad.tolist()]
+
+    return [chain_written, of_an_index_written, of_an_index_refreshed, reaching_outside_its_input]
+
+
+@pytest.mark.parametrize("case", _as_strided_of_view_cases(), ids=lambda c: c.__name__)
+def test_as_strided_of_a_view_as_torch(torch, case):
+    """as_strided counts in the storage: a view of a view hangs from the tensor at the top,
+    so writes through it land at the storage's places and a change of what it views shows in
+    it, as in torch."""
+    assert case(ember) == case(torch)
