@@ -52,7 +52,7 @@ def push_grad(grads: dict, heap: list, fn, idx: int, g) -> None:
 def _accumulated(fn, idx: int, prev, g):
     """prev + g, two consumers' gradients for output idx of fn. Shapes differ only where the
     output's shape was changed under no_grad after some consumers were recorded: its guard
-    hook (tensor_inplace._guard_recorded_shape) then says so instead of NumPy."""
+    hook (autograd_saved_writes.guard_recorded_shape) then says so instead of NumPy."""
     try:
         return prev + g
     except ValueError:

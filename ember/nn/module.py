@@ -14,7 +14,6 @@ from collections.abc import Iterator
 
 from .. import backend, serialization_torch
 from ..backend import xp
-from ..size import Size
 from ..tensor import Tensor, as_array, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
@@ -207,24 +206,10 @@ class Module(ModuleForwardHooks, ModuleHooks):
             if k in state_dict:
                 a = as_array(state_dict[k])
                 if a.shape != t.shape:
-                    wrong.append(
-                        f"size mismatch for {k}: copying a param with shape {Size(a.shape)!r}"
-                        f" from checkpoint, the shape in current model is {Size(t.shape)!r}."
-                    )
+                    wrong.append(_assign.size_mismatch(k, a.shape, t.shape))
                 else:
                     arrays[k] = a
-        if wrong or (strict and (missing or unexpected)):
-            errors = list(wrong)
-            if strict and unexpected:
-                errors.insert(0, "Unexpected key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in unexpected) + ". ")  # fmt: skip
-            if strict and missing:
-                errors.insert(0, "Missing key(s) in state_dict: "
-                              + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
-            raise LoadStateDictError(
-                f"Error(s) in loading state_dict for {type(self).__name__}:\n\t"
-                + "\n\t".join(errors)
-            )
+        _assign.raise_errors(self, missing, unexpected, wrong, strict)
         _assign.fill(self, own, arrays, state_dict if assign else None)
         return _IncompatibleKeys(missing, unexpected)
 

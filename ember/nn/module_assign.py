@@ -66,6 +66,32 @@ def _put(m, name: str, old: Tensor, new: Tensor) -> None:
     setattr(m, name, new)
 
 
+def size_mismatch(key: str, given, own) -> str:
+    """torch's message for a state-dict entry whose shape is not the module's."""
+    from ..size import Size
+
+    return (
+        f"size mismatch for {key}: copying a param with shape {Size(given)!r} from checkpoint,"
+        f" the shape in current model is {Size(own)!r}."
+    )
+
+
+def raise_errors(module, missing, unexpected, errors, strict: bool) -> None:
+    """load_state_dict's error, if any: the missing and unexpected keys first (with
+    ``strict``), then the other messages, in torch's words."""
+    errors = list(errors)
+    if strict and unexpected:
+        errors.insert(0, "Unexpected key(s) in state_dict: "
+                      + ", ".join(f'"{k}"' for k in unexpected) + ". ")  # fmt: skip
+    if strict and missing:
+        errors.insert(0, "Missing key(s) in state_dict: "
+                      + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
+    if errors:
+        raise LoadStateDictError(
+            f"Error(s) in loading state_dict for {type(module).__name__}:\n\t" + "\n\t".join(errors)
+        )
+
+
 class LoadStateDictError(RuntimeError, KeyError, ValueError):
     """load_state_dict's error, in torch's words: a RuntimeError as torch raises, and also a
     KeyError (keys missing or unexpected) and a ValueError (shapes that disagree), as ember

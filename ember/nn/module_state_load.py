@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from ..size import Size
 from ..tensor import as_array
 from . import module_assign as _assign
 
@@ -67,10 +66,7 @@ def load_own(module, state_dict, prefix, local_metadata, strict, missing, unexpe
             )
             continue
         if a.shape != t.shape:
-            errors.append(
-                f"size mismatch for {key}: copying a param with shape {Size(a.shape)!r} from"
-                f" checkpoint, the shape in current model is {Size(t.shape)!r}."
-            )
+            errors.append(_assign.size_mismatch(key, a.shape, t.shape))
             continue
         arrays[name] = a
     assign = local_metadata.get("assign_to_params_buffers", False)
@@ -94,7 +90,7 @@ def load_own(module, state_dict, prefix, local_metadata, strict, missing, unexpe
 
 
 def load_tree(root, state_dict, strict: bool, assign: bool):
-    """Module.load_state_dict by torch's walk: returns (missing, unexpected, errors)."""
+    """Module.load_state_dict by torch's walk: the missing and unexpected keys, or the error."""
     metadata = getattr(state_dict, "_metadata", None)
     state_dict = OrderedDict(state_dict)  # overrides and hooks edit this copy, as torch's
     missing, unexpected, errors = [], [], []
@@ -123,15 +119,5 @@ def load_tree(root, state_dict, strict: bool, assign: bool):
                 )
 
     load(root, state_dict, "", frozenset())
-    if strict:
-        if unexpected:
-            errors.insert(0, "Unexpected key(s) in state_dict: "
-                          + ", ".join(f'"{k}"' for k in unexpected) + ". ")  # fmt: skip
-        if missing:
-            errors.insert(0, "Missing key(s) in state_dict: "
-                          + ", ".join(f'"{k}"' for k in missing) + ". ")  # fmt: skip
-    if errors:
-        raise _assign.LoadStateDictError(
-            f"Error(s) in loading state_dict for {type(root).__name__}:\n\t" + "\n\t".join(errors)
-        )
+    _assign.raise_errors(root, missing, unexpected, errors, strict)
     return keys
