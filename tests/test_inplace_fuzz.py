@@ -65,9 +65,10 @@ for each is marked (n) in the code:
    written (ember/autograd_saved_writes.py); in 2,000 generated programs at the commit that
    added it, all 82 where torch raises for such a write agree.
 6. A leaf that requires grad whose shape changes under no_grad (``x.unsqueeze_(-1)``) after
-   an op used it: torch's backward gives x a gradient of the old shape (its grad accumulator
-   keeps the shape it first saw) and refuses the new shape in later graphs; ember's backward
-   fails to fit the old shape's gradient to x. Not generated.
+   an op used it: torch's backward gives x a gradient of the old shape ((3, 4) for x made
+   (3, 4, 1)), or that gradient broadcast to the new shape ((1, 4) for x made (1, 4) from
+   (4,)), and refuses the new shape in later graphs; ember's backward broadcasts where NumPy
+   can and fails otherwise. Not generated.
    (Mended since the campaign: shape-only in-place ops on a view of a leaf that requires
    grad, and any in-place op on an empty view of one, are refused as torch refuses them; a
    shape change under no_grad of a tensor in the graph raises torch's "expected shape
