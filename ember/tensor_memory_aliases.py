@@ -28,7 +28,7 @@ import gc
 import sys
 import weakref
 
-from .backend import strided_view
+from .backend import strided_view, xp
 from .ops.as_strided import storage_of, storage_offset, storage_root
 from .tensor_inplace_forms import _writeable
 
@@ -65,11 +65,18 @@ def _same_layout(a, b) -> bool:
 
 def note_alias(t, alias) -> None:
     """``alias`` (t.detach(), t.data) is a plain tensor over t's memory: t's later in-place
-    changes re-point it (``carry``). Kept weakly; dead entries are dropped now and then."""
+    changes re-point it (``carry``). Where t is a view (``h[0].detach()``), the alias is noted
+    on the tensor at the top of t's views, whose changes reach the memory t views even after t
+    itself is gone. Kept weakly; dead entries are dropped now and then (at power-of-two
+    lengths, so many live aliases cost O(n) in all)."""
+    while (link := getattr(t, "_link", None)) is not None and xp.may_share_memory(
+        link.base.array, t.array
+    ):
+        t = link.base
     refs = getattr(t, "_aliases", None)
     if refs is None:
         t._aliases = refs = []
-    elif len(refs) >= 16:
+    elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):
         refs[:] = [r for r in refs if r() is not None]
     refs.append(weakref.ref(alias))
 

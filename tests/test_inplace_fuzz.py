@@ -51,8 +51,9 @@ for each is marked (n) in the code:
    h.sum()`` leave h unchanged. ``x.data.add_(h)``, ``zeros(6).view(2, 3).add_(x)`` and
    ``p.unsqueeze_(0); p[0] = y`` raise ("memory is a view of other memory"). Views taken
    earlier of such a plain tensor keep requires_grad False (documented: torch makes them
-   differentiable views). Aliases of views are not re-pointed: ``h[0].detach()``,
-   ``h[0].data``, ``h.detach()[0]`` and ``h.data.data`` keep the old values after h changes;
+   differentiable views). Views of aliases and aliases of aliases are not re-pointed:
+   ``h.detach()[0]`` and ``h.data.data`` keep the old values after h changes (aliases of views
+   of h in the graph, ``h[0].detach()``, are: mended, and generated again);
    nor is ``a = h.detach()`` once h was written through a diagonal (``h.diagonal().mul_(2);
    a = h.detach(); h.mul_(2)``), or after ``h.t_(); h[0] = 0``.
 5. A write through a ``.data`` alias into memory that a recorded op saved changes the gradient,
@@ -264,8 +265,9 @@ def _view(g, env, name, t):
         opts.append("as_strided")  # (not of a transposed result: its layout differs, 8)
     k = r.choice(opts)
     g.made = set()
-    if k in ("detach", "data"):  # aliases of views and of aliases are not re-pointed (4)
-        if t._base is not None or _graph_alias(env, name) or name in g.diag_written:
+    if k in ("detach", "data"):  # aliases of plain views and of aliases are not re-pointed (4)
+        plain_view = t._base is not None and not t.requires_grad
+        if plain_view or _graph_alias(env, name) or name in g.diag_written:
             g.made = None
             return f"{name}.clone()"
         return f"{name}.detach()" if k == "detach" else f"{name}.data"

@@ -509,3 +509,22 @@ def test_as_strided_of_a_view_as_torch(torch, case):
     so writes through it land at the storage's places and a change of what it views shows in
     it, as in torch."""
     assert case(ember) == case(torch)
+
+
+# ------------------------------------------------------------ plain aliases of views
+def test_aliases_of_views_follow_their_base_as_torch(torch):
+    """h[0].detach(), h[0].data and h.t()[1].detach() share h's memory in torch, so they show
+    h's later in-place changes, even once the view they were taken from is gone; ember notes
+    them on h itself, whose changes re-point them."""
+
+    def run(m):
+        x = m.tensor(X, requires_grad=True)
+        h = x * 2
+        a, d, e = h[0].detach(), h[0].data, h.t()[1].detach()
+        v = h[:, 1]
+        kept = v.detach()
+        h.mul_(3)
+        h[1] = 0.5
+        return [a.tolist(), d.tolist(), e.tolist(), kept.tolist()]
+
+    assert run(ember) == run(torch)
