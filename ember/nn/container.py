@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import OrderedDict
 
 from .module import Module
+from .module_registration import registered
 
 
 class Sequential(Module):
@@ -50,7 +51,7 @@ class ModuleList(Module):
 
     def __init__(self, modules=()):
         super().__init__()
-        self.items = list(modules)
+        self.items = [registered(self, str(i), m, "module") for i, m in enumerate(modules)]
 
     def _members(self):
         tensors, _ = super()._members()
@@ -60,7 +61,7 @@ class ModuleList(Module):
         return ModuleList(self.items[i]) if isinstance(i, slice) else self.items[i]
 
     def __setitem__(self, i, m):
-        self.items[i] = m
+        self.items[i] = registered(self, str(i % len(self.items)), m, "module")
 
     def __len__(self):
         return len(self.items)
@@ -69,11 +70,12 @@ class ModuleList(Module):
         return iter(self.items)
 
     def append(self, m: Module) -> ModuleList:
-        self.items.append(m)
+        self.items.append(registered(self, str(len(self.items)), m, "module"))
         return self
 
     def extend(self, ms) -> ModuleList:
-        self.items.extend(ms)
+        for m in ms:
+            self.append(m)
         return self
 
     def insert(self, i: int, m: Module) -> None:
@@ -103,7 +105,10 @@ class ModuleDict(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        self.items_ = dict(modules or {})
+        self.items_ = {}
+        items = (modules or {}).items() if hasattr(modules or {}, "items") else modules
+        for k, m in items:
+            self[k] = m
 
     def _members(self):
         tensors, _ = super()._members()
@@ -119,7 +124,7 @@ class ModuleDict(Module):
         raise AttributeError(f"{type(self).__name__} has no attribute or module {name!r}")
 
     def __setitem__(self, k, m):
-        self.items_[k] = m
+        self.items_[k] = registered(self, k, m, "module")
 
     def __contains__(self, k):
         return k in self.items_

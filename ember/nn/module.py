@@ -20,6 +20,7 @@ from . import module_backward_hooks as _bw
 from .module_assign import LoadStateDictError, _IncompatibleKeys  # noqa: F401 - torch's names
 from .module_forward_hooks import ModuleForwardHooks
 from .module_hooks import ModuleHooks
+from .module_registration import registered
 
 
 class Parameter(Tensor):
@@ -161,18 +162,20 @@ class Module(ModuleForwardHooks, ModuleHooks):
 
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
         """Keep ``tensor`` as state that is saved but never optimised (e.g. running mean)."""
+        if name.startswith("_"):  # private-looking attributes are skipped unless registered
+            self._underscored = self._underscored | {name}
+        if tensor is None:  # (a tensor goes through the registration hooks in setattr)
+            tensor = registered(self, name, None, "buffer")
         setattr(
             self, name, tensor if tensor is None or isinstance(tensor, Tensor) else Tensor(tensor)
         )
-        if name.startswith("_"):  # private-looking attributes are skipped unless registered
-            self._underscored = self._underscored | {name}
         if not persistent:
             self._non_persistent = self._non_persistent | {name}
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
-        setattr(self, name, param)
         if name.startswith("_"):
             self._underscored = self._underscored | {name}
+        setattr(self, name, param)
 
     # ------------------------------------------------------------ state
     def _own_state(self):

@@ -9,6 +9,7 @@ its torch name — the way ModuleList does — so module.py needs no change.
 from __future__ import annotations
 
 from .module import Module, Parameter
+from .module_registration import registered
 
 
 def _as_parameter(p) -> Parameter:
@@ -25,7 +26,9 @@ class ParameterList(Module):
 
     def __init__(self, values=None):
         super().__init__()
-        self._params = [_as_parameter(p) for p in (values or ())]
+        self._params = []
+        for p in values or ():
+            self.append(p)
 
     def _members(self):
         tensors, modules = super()._members()
@@ -36,7 +39,8 @@ class ParameterList(Module):
         return ParameterList(self._params[i]) if isinstance(i, slice) else self._params[i]
 
     def __setitem__(self, i, p):
-        self._params[i] = _as_parameter(p)
+        name = str(i % len(self._params))
+        self._params[i] = registered(self, name, _as_parameter(p), "parameter")
 
     def __len__(self):
         return len(self._params)
@@ -45,7 +49,8 @@ class ParameterList(Module):
         return iter(self._params)
 
     def append(self, value) -> ParameterList:
-        self._params.append(_as_parameter(value))
+        name = str(len(self._params))
+        self._params.append(registered(self, name, _as_parameter(value), "parameter"))
         return self
 
     def extend(self, values) -> ParameterList:
@@ -76,7 +81,7 @@ class ParameterDict(Module):
         return self._params[key]
 
     def __setitem__(self, key, p):
-        self._params[str(key)] = _as_parameter(p)
+        self._params[str(key)] = registered(self, str(key), _as_parameter(p), "parameter")
 
     def __delitem__(self, key):
         del self._params[key]

@@ -40,9 +40,6 @@ SKIPPED = {
     "_AutoDefault": "a sentinel of LinearCrossEntropyOptions",
     "_WrappedHook": "torch's hook-wrapping internals",
     "register_module_backward_hook": "the deprecated non-full backward hook",
-    "register_module_buffer_registration_hook": "global registration hooks ember lacks",
-    "register_module_module_registration_hook": "global registration hooks ember lacks",
-    "register_module_parameter_registration_hook": "global registration hooks ember lacks",
 }
 
 
