@@ -92,7 +92,10 @@ class ScatterMoreTensorMethods:
         # the (dim1, dim2) planes first: out[i, i + k, …] = src[…, i]
         x = self.movedim((a, b), (0, 1))
         out = x.index_put((i + max(0, -k), i + max(0, k)), src.movedim(-1, 0))
-        return out.movedim((0, 1), (a, b))
+        out = out.movedim((0, 1), (a, b))
+        # laid out as self, as torch's clone of it (the moved planes leave it column-major
+        # for dims (1, 0); a later view or as_strided reads by the layout)
+        return out.contiguous() if self.is_contiguous() and not out.is_contiguous() else out
 
     def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple:
         """self split along dim into parts of the listed sizes (which must sum to its size)."""

@@ -528,3 +528,18 @@ def test_aliases_of_views_follow_their_base_as_torch(torch):
         return [a.tolist(), d.tolist(), e.tolist(), kept.tolist()]
 
     assert run(ember) == run(torch)
+
+
+def test_a_write_through_a_diagonal_of_swapped_dims_keeps_the_layout_as_torch(torch):
+    """diagonal(1, 1, 0) walks the planes the other way round: the write leaves h row-major,
+    as torch's, so views taken afterwards read the same elements."""
+
+    def run(m):
+        x = m.tensor(np.arange(12.0).reshape(4, 3), dtype=m.float64, requires_grad=True)
+        h = x * 1
+        h.diagonal(1, 1, 0).mul_(2)
+        flat = h.view(6, 2)
+        out = m.diagonal_scatter(x.detach(), m.ones(3, dtype=m.float64), 1, 1, 0)
+        return [h.stride(), flat.tolist(), out.stride(), out.tolist()]
+
+    assert run(ember) == run(torch)
