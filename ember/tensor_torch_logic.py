@@ -13,15 +13,17 @@ the end of tensor.py).
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 from . import backend
 from .autograd_saved_writes import note_tensor_write
 from .backend import xp
-from .function import observers
+from .function import dual_levels, is_grad_enabled, observers
 from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
+from .tensor_inplace_forms import _writeable
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
 
@@ -165,6 +167,27 @@ class TorchLogicMethods(TorchArithMethods):
         note_tensor_write(self)
         return self
 
+    def masked_fill_(self, mask, value) -> Tensor:
+        """torch.Tensor.masked_fill_: ``value`` where ``mask`` is True (recorded where a
+        gradient is needed, as every in-place method). Into memory that several elements share
+        (a plain expanded tensor) only the masked places are written, with torch's
+        deprecation warning."""
+        plain = not (is_grad_enabled() and (self.requires_grad or _needs_grad(value)))
+        if plain and not dual_levels and not _writeable(self.array):
+            target = self._writable("masked_fill_", overlap_ok=True)
+            self.masked_fill(mask, value)  # torch's checks of mask and value
+            warnings.warn(
+                "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the"
+                " tensor before performing this operation. This also applies to advanced"
+                " indexing e.g. tensor[mask] = scalar",
+                UserWarning,
+                stacklevel=2,
+            )
+            target[xp.broadcast_to(as_array(mask), target.shape)] = as_array(value)
+            note_tensor_write(self)
+            return self
+        return self._arith_("masked_fill_", lambda s: s.masked_fill(mask, value))
+
     def fill_diagonal_(self, fill_value, wrap: bool = False) -> Tensor:
         """torch.Tensor.fill_diagonal_: the main diagonal (all indices equal) set to
         ``fill_value``; for a tall matrix with ``wrap``, it starts again every N+1 rows."""
@@ -190,3 +213,7 @@ def logic(cls, *arrays) -> Tensor:
     if observers:
         return apply(cls, *arrays)
     return Tensor(cls.fn(*arrays))
+
+
+def _needs_grad(value) -> bool:
+    return getattr(value, "requires_grad", False) is True

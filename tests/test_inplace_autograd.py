@@ -447,8 +447,10 @@ def test_writing_into_an_expanded_view_as_torch(torch):
     for lib in (ember, torch):
         with pytest.raises(RuntimeError, match="unsupported operation.*clone"):
             lib.zeros(3).expand(2, 3).add_(1)
+    mask = [[True, False, False], [False, False, True]]
     writes = (lambda t: t.fill_(2.0), lambda t: t.__setitem__(0, 1.0), lambda t: t.zero_(),
-              lambda t: t.__setitem__((1, 2), 5.0), lambda t: t[0].mul_(3))  # fmt: skip
+              lambda t: t.__setitem__((1, 2), 5.0), lambda t: t[0].mul_(3),
+              lambda t: t.masked_fill_(t.new_tensor(mask).bool(), 7.0))  # fmt: skip
     for write in writes:
         out = []
         for lib in (ember, torch):

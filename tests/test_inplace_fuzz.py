@@ -45,7 +45,7 @@ for each is marked (n) in the code:
    h.expand(2, 3)``, and writes into a part that repeats nothing (``e[0].mul_(2)``). For plain
    tensors ember writes what torch writes (constants, index assignments, views that repeat
    nothing) and refuses elementwise writes into repeated memory with torch's message, as
-   torch; masked_fill_ there, which torch performs with a deprecation warning, is refused.
+   torch (masked_fill_ writes the masked places, with torch's deprecation warning).
 4. Plain aliases. A plain tensor that takes a value needing grad does not write it into memory
    shared with a graph tensor: ``a = h.data; a.mul_(x)`` and ``a = h.detach(); a[0, 0] =
    h.sum()`` leave h unchanged. ``x.data.add_(h)``, ``zeros(6).view(2, 3).add_(x)`` and
