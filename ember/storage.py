@@ -183,9 +183,7 @@ class TypedStorage(_Values):
         return s
 
     def _values(self):
-        b = self._untyped_storage._bytes
-        itemsize = xp.dtype(self.dtype).itemsize
-        return b[: b.size - b.size % itemsize].view(self.dtype)
+        return elements_of(self, self.dtype)
 
     def untyped(self) -> UntypedStorage:
         return self._untyped_storage
@@ -271,6 +269,19 @@ def typed_storage_of(array) -> TypedStorage:
             stacklevel=3,
         )
     return TypedStorage._over(UntypedStorage._over(array), array.dtype)
+
+
+def elements_of(storage, dtype):
+    """A storage's bytes as a 1-D array of ``dtype`` (no copy), for ``Tensor.set_``; a typed
+    storage of another dtype is refused, as torch refuses it."""
+    if getattr(storage, "dtype", dtype) != dtype:
+        raise RuntimeError(
+            f"Expected a Storage of type {dtype} but got type {storage.dtype} for argument 1"
+            " 'storage'"
+        )
+    b = storage.untyped()._bytes
+    itemsize = xp.dtype(dtype).itemsize
+    return b[: b.size - b.size % itemsize].view(dtype)
 
 
 def _body(storage) -> str:

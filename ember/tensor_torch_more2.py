@@ -260,10 +260,12 @@ class MoreTorchTensorMethods2:
         if source is None:
             self._rebind(xp.empty((0,), dtype=self.array.dtype))
             return self
-        from .storage import TypedStorage, UntypedStorage
+        from .storage import TypedStorage, UntypedStorage, elements_of
 
-        if isinstance(source, (UntypedStorage, TypedStorage)):
-            return self._set_storage(source, storage_offset, size, stride)
+        if isinstance(source, (UntypedStorage, TypedStorage)):  # its bytes as self's dtype
+            flat = elements_of(source, self.array.dtype)
+            size = (flat.size - int(storage_offset),) if size is None else size  # all, 1-D
+            return self._set_view(flat, storage_offset, size, stride)
         if not isinstance(source, _m.Tensor):
             raise TypeError(
                 f"set_(): source must be an ember Tensor or a storage, got {type(source).__name__}"
@@ -277,21 +279,6 @@ class MoreTorchTensorMethods2:
             self._rebind(source.array)
             return self
         flat, _ = AS.storage_of(source.array)
-        return self._set_view(flat, storage_offset, size, stride)
-
-    def _set_storage(self, source, storage_offset, size, stride) -> Tensor:
-        """set_ with a storage: self views its bytes as self's dtype (all of them, 1-D, when no
-        size is given, as torch's)."""
-        if getattr(source, "dtype", self.array.dtype) != self.array.dtype:
-            raise RuntimeError(
-                f"Expected a Storage of type {self.array.dtype} but got type {source.dtype}"
-                " for argument 1 'storage'"
-            )
-        b = source.untyped()._bytes
-        itemsize = self.array.dtype.itemsize
-        flat = b[: b.size - b.size % itemsize].view(self.array.dtype)
-        if size is None:
-            size = (flat.size - int(storage_offset),)
         return self._set_view(flat, storage_offset, size, stride)
 
     def _set_view(self, flat, storage_offset, size, stride) -> Tensor:
