@@ -21,8 +21,9 @@ version (``check_views_free``), as B's own consumers do (``move_consumers``).
 
 A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape),
 ("diagonal", offset, dim1, dim2), ("as_strided", size, stride, storage offset), ("expand",
-shape), a read-only view that repeats elements, or ("split", index, output number), one of the
-pieces of split/chunk/unbind: those two are refreshed, never written through (torch refuses to
+shape), a read-only view that repeats elements, ("unfold", dim, size, step), or ("split",
+index, output number), one of the pieces of split/chunk/unbind: those three are refreshed,
+never written through (torch refuses to
 write through split's outputs too; it also refuses to differentiate through one after its base
 changed, where ember records the refreshed piece as an index of the new base).
 ``Tensor`` and ``apply`` are bound as this module's globals by tensor.py.
@@ -94,6 +95,8 @@ def step_of(fn, view_array, idx: int = 0):
         return ("diagonal", fn.offset, fn.dim1, fn.dim2)
     if kind is S.Split:  # one of several outputs: refreshed, never written through (as torch)
         return _split_step(fn, idx)
+    if kind is S.Windows:  # unfold: refreshed, not written through
+        return ("unfold", fn.dim, fn.size, fn.step)
     return None
 
 
@@ -116,7 +119,7 @@ def _same_memory(base, view) -> bool:
     return empty_view and AS.storage_root(view) is AS.storage_root(base)
 
 
-_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided, S.Split)
+_VIEW_OPS = (S.GetItem, S.Permute, S.Reshape, S.Expand, AS.AsStrided, S.Split, S.Windows)
 
 #: the op classes whose recorded outputs may be views of their input (apply asks, per op)
 VIEW_CLASSES = frozenset((*_VIEW_OPS, _diagonal_op()))
@@ -179,6 +182,8 @@ def view(b, steps):
             b = apply(S.Reshape, b, shape=step[1])
         elif kind == "expand":
             b = apply(S.Expand, b, shape=step[1])
+        elif kind == "unfold":
+            b = apply(S.Windows, b, dim=step[1], size=step[2], step=step[3])
         elif kind == "as_strided":  # sizes, strides and offset in b's storage
             b = apply(AS.AsStrided, b, size=step[1], stride=step[2], storage_offset=step[3])
         else:
@@ -203,6 +208,13 @@ def write(b, steps, value):
         return apply(S.Copy, apply(S.Reshape, inner, shape=step[2]))
     if kind == "as_strided" and not AS.may_overlap(step[1], step[2]):
         return b.as_strided_scatter(inner, step[1], step[2], step[3])
+    if kind == "unfold":
+        raise RuntimeError(
+            "this tensor is a view of another tensor that requires grad (made by Windows);"
+            " ember carries an in-place change into the other tensor only for views made by"
+            " indexing, transposes and permutes, reshapes (view, squeeze, flatten ...) and"
+            " diagonal(). Use the out-of-place form, or change the other tensor."
+        )
     if kind == "split":
         raise RuntimeError(
             f"Output {step[2]} of Split is a view and is being modified inplace. This"
@@ -403,5 +415,5 @@ def reshape_base(t, step) -> None:
 def describe(steps) -> str:
     names = {"index": "indexing", "permute": "a transpose", "reshape": "a reshape",
              "as_strided": "as_strided", "expand": "expand",
-             "split": "split/chunk/unbind"}  # fmt: skip
+             "split": "split/chunk/unbind", "unfold": "unfold"}  # fmt: skip
     return " then ".join(names.get(s[0], "diagonal()") for s in steps)

@@ -26,10 +26,11 @@ The sample avoids the differences that a fuzz campaign found: 4,000 programs of 
 generator, of which 96% agree at commit 7a780a6 (tests/test_inplace_fuzz.py was written against
 it). Below, h = x * 1 is a non-leaf that requires grad and x, y leaves; the generator's rule
 for each is marked (n) in the code:
-1. unfold() views are not refreshed when their base changes in place (not generated here).
-   The pieces of split()/chunk()/unbind() are, as torch's show the change
-   (tests/test_inplace_views.py); torch then refuses to differentiate through such a piece,
-   where ember differentiates the piece of the new base.
+1. Writes through unfold() windows of a tensor in the graph are refused (torch writes
+   them); unfold is not generated here. The windows, and the pieces of split()/chunk()/
+   unbind(), show their base's later changes, as torch's (tests/test_inplace_views.py); torch
+   then refuses to differentiate through such a piece, where ember differentiates the piece
+   of the new base.
 2. as_strided: in-place writes through views with overlapping or unsorted strides are refused
    with torch's "more than one element ... refers to a single memory location", also where no
    element repeats (``h.as_strided((2, 3), (3, 2)).relu_()`` on a 3x4 h), while torch writes

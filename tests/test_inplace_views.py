@@ -543,3 +543,24 @@ def test_a_write_through_a_diagonal_of_swapped_dims_keeps_the_layout_as_torch(to
         return [h.stride(), flat.tolist(), out.stride(), out.tolist()]
 
     assert run(ember) == run(torch)
+
+
+def test_unfold_windows_show_their_base_changes_as_torch(torch):
+    """x.unfold(...) is a view: an in-place change of its base shows in the windows, as in
+    torch (writes through the windows of a tensor in the graph stay refused in ember)."""
+
+    def run(m):
+        x = m.tensor(np.arange(8.0), dtype=m.float64, requires_grad=True)
+        h = x * 1
+        u = h.unfold(0, 3, 2)
+        h.mul_(2)
+        h[0] = -1.0
+        return u.tolist()
+
+    assert run(ember) == run(torch)
+    x = ember.tensor(np.arange(8.0), requires_grad=True)
+    h = x * 1
+    u = h.unfold(0, 3, 2)
+    h.mul_(2)
+    (u * 1).sum().backward()  # the gradient of the refreshed windows of the new h
+    np.testing.assert_array_equal(x.grad.numpy(), [2, 2, 4, 2, 4, 2, 2, 0])
