@@ -64,6 +64,7 @@ from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, import
     _writeable,
     add_in_place_forms,
     is_basic_index,
+    not_carried,
     refuse_overlap,
     writable_array,
 )
@@ -126,13 +127,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             return self._write_through(name, result, link)
         source = _view_source(self._ctx, self.array) if self._ctx is not None else None
         if source is not None:
-            raise RuntimeError(
-                f"{name}(): this tensor is a view of another tensor that requires grad (made by"
-                f" {type(source).__name__}); ember carries an in-place change into the other"
-                " tensor only for views made by indexing, transposes and permutes, reshapes"
-                " (view, squeeze, flatten ...) and diagonal(). Use the out-of-place form, or"
-                " change the other tensor."
-            )
+            raise not_carried(name, type(source).__name__)
         views = V.live_views(self)
         if views:
             V.check_views_free(self, name, result, views)

@@ -28,6 +28,17 @@ OVERLAP_MESSAGE = (
 )
 
 
+def not_carried(name: str, op: str) -> RuntimeError:
+    """The refusal of an in-place write through a view that ember cannot carry into the
+    tensor it views (made by ``op``)."""
+    return RuntimeError(
+        f"{name}(): this tensor is a view of another tensor that requires grad (made by {op});"
+        " ember carries an in-place change into the other tensor only for views made by"
+        " indexing, transposes and permutes, reshapes (view, squeeze, flatten ...) and"
+        " diagonal(). Use the out-of-place form, or change the other tensor."
+    )
+
+
 def writable_array(a, name: str, overlap_ok: bool = False):
     """The array to write ``a``'s values through: ``a`` itself, or, where only its flag forbids
     it (a view made by expand, broadcasting or unfold over writeable memory), a writeable view

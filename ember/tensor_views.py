@@ -39,6 +39,7 @@ from .backend import xp
 from .ops import as_strided as AS
 from .ops import index_put as P
 from .ops import shape as S
+from .tensor_inplace_forms import OVERLAP_MESSAGE, not_carried
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply  # noqa: F401
@@ -209,12 +210,7 @@ def write(b, steps, value):
     if kind == "as_strided" and not AS.may_overlap(step[1], step[2]):
         return b.as_strided_scatter(inner, step[1], step[2], step[3])
     if kind == "unfold":
-        raise RuntimeError(
-            "this tensor is a view of another tensor that requires grad (made by Windows);"
-            " ember carries an in-place change into the other tensor only for views made by"
-            " indexing, transposes and permutes, reshapes (view, squeeze, flatten ...) and"
-            " diagonal(). Use the out-of-place form, or change the other tensor."
-        )
+        raise not_carried("in-place write", "Windows")
     if kind == "split":
         raise RuntimeError(
             f"Output {step[2]} of Split is a view and is being modified inplace. This"
@@ -223,11 +219,7 @@ def write(b, steps, value):
             " inplace operation by an out-of-place one."
         )
     if kind in ("expand", "as_strided"):
-        raise RuntimeError(
-            "unsupported operation: more than one element of the written-to tensor refers to a"
-            " single memory location. Please clone() the tensor before performing the"
-            " operation."
-        )
+        raise RuntimeError(OVERLAP_MESSAGE)
     return b.diagonal_scatter(inner, step[1], step[2], step[3])
 
 
