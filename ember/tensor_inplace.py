@@ -64,6 +64,7 @@ from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, import
     _writeable,
     add_in_place_forms,
     is_basic_index,
+    needs_grad,
     not_carried,
     refuse_overlap,
     writable_array,
@@ -325,7 +326,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             from .creation import check_complex_fits
 
             value = check_complex_fits(value, self.array.dtype)
-        if not (is_grad_enabled() and (self.requires_grad or _needs_grad(value))):
+        if not (is_grad_enabled() and (self.requires_grad or needs_grad(value))):
             # nothing to record: straight into memory (a constant also into shared memory)
             self._writable(name, overlap_ok=True)[...] = as_array(value)
             note_tensor_write(self)
@@ -367,10 +368,6 @@ def _is_view_at(value, base: Tensor, idx) -> bool:
     here = base.array[idx]
     return (here.shape == value.array.shape and here.strides == value.array.strides
             and _address(here) == _address(value.array))  # fmt: skip
-
-
-def _needs_grad(value) -> bool:
-    return isinstance(value, Tensor) and value.requires_grad
 
 
 _STAND_IN = None

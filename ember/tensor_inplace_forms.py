@@ -8,6 +8,8 @@ Split from tensor_inplace.py, which attaches the forms to ``InplaceTensorMethods
 
 from __future__ import annotations
 
+import weakref
+
 from .backend import xp
 from .function import dual_levels
 
@@ -26,6 +28,24 @@ OVERLAP_MESSAGE = (
     "unsupported operation: more than one element of the written-to tensor refers to a single"
     " memory location. Please clone() the tensor before performing the operation."
 )
+
+
+def remember_weakly(owner, attr: str, obj) -> None:
+    """Append a weak reference to ``obj`` to the list ``owner.<attr>`` (made when missing).
+    Dead entries are dropped at power-of-two lengths, so thousands of live ones (the pieces
+    of unbind over a long dim) cost O(n) in all."""
+    refs = getattr(owner, attr, None)
+    if refs is None:
+        refs = []
+        setattr(owner, attr, refs)
+    elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):
+        refs[:] = [r for r in refs if r() is not None]
+    refs.append(weakref.ref(obj))
+
+
+def needs_grad(value) -> bool:
+    """Whether ``value`` is a tensor that requires grad (a number never does)."""
+    return getattr(value, "requires_grad", False) is True
 
 
 def not_carried(name: str, op: str) -> RuntimeError:

@@ -26,11 +26,10 @@ from __future__ import annotations
 
 import gc
 import sys
-import weakref
 
 from .backend import strided_view, xp
 from .ops.as_strided import storage_of, storage_offset, storage_root
-from .tensor_inplace_forms import _writeable
+from .tensor_inplace_forms import _writeable, remember_weakly
 
 #: references an old array has inside the in-place machinery when nothing else holds it: the
 #: caller's local name, the stand-in for the old version, and getrefcount's own argument
@@ -73,12 +72,7 @@ def note_alias(t, alias) -> None:
         link.base.array, t.array
     ):
         t = link.base
-    refs = getattr(t, "_aliases", None)
-    if refs is None:
-        t._aliases = refs = []
-    elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):
-        refs[:] = [r for r in refs if r() is not None]
-    refs.append(weakref.ref(alias))
+    remember_weakly(t, "_aliases", alias)
 
 
 def follow(t, old_root, extra_references: int = 0) -> None:

@@ -23,7 +23,7 @@ from .function import dual_levels, is_grad_enabled, observers
 from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
-from .tensor_inplace_forms import _writeable
+from .tensor_inplace_forms import _writeable, needs_grad
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
 
@@ -172,7 +172,7 @@ class TorchLogicMethods(TorchArithMethods):
         gradient is needed, as every in-place method). Into memory that several elements share
         (a plain expanded tensor) only the masked places are written, with torch's
         deprecation warning."""
-        plain = not (is_grad_enabled() and (self.requires_grad or _needs_grad(value)))
+        plain = not (is_grad_enabled() and (self.requires_grad or needs_grad(value)))
         if plain and not dual_levels and not _writeable(self.array):
             target = self._writable("masked_fill_", overlap_ok=True)
             self.masked_fill(mask, value)  # torch's checks of mask and value
@@ -213,7 +213,3 @@ def logic(cls, *arrays) -> Tensor:
     if observers:
         return apply(cls, *arrays)
     return Tensor(cls.fn(*arrays))
-
-
-def _needs_grad(value) -> bool:
-    return getattr(value, "requires_grad", False) is True

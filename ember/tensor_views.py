@@ -39,7 +39,7 @@ from .backend import xp
 from .ops import as_strided as AS
 from .ops import index_put as P
 from .ops import shape as S
-from .tensor_inplace_forms import OVERLAP_MESSAGE, not_carried
+from .tensor_inplace_forms import OVERLAP_MESSAGE, not_carried, remember_weakly
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply  # noqa: F401
@@ -139,6 +139,13 @@ def hang(t) -> None:
         attach(t, ViewLink(_owner_for(base, step), (step,)))
 
 
+def top_of(t):
+    """The tensor at the top of t's chain of views (t itself where t is no view)."""
+    while (link := link_of(t)) is not None:
+        t = link.base
+    return t
+
+
 def _owner_for(base, step):
     """The tensor a view made by ``step`` from ``base`` hangs from: ``base``, except for
     as_strided, whose geometry counts in the storage, not in ``base``: it hangs from the tensor
@@ -149,9 +156,7 @@ def _owner_for(base, step):
     top tensor, with the storage's places."""
     if step[0] != "as_strided":
         return base
-    top = base
-    while (link := link_of(top)) is not None:
-        top = link.base
+    top = top_of(base)
     a = top.array
     return top if top is not base and a.base is None and a.flags.c_contiguous else base
 
@@ -253,15 +258,7 @@ def attach(t, link) -> None:
     if getattr(t, "_link", None) is link:
         return
     t._link = link
-    base = link.base
-    refs = getattr(base, "_views", None)
-    if refs is None:
-        base._views = refs = []
-    elif len(refs) >= 16 and not len(refs) & (len(refs) - 1):
-        # views die with their step: drop their references now and then, at lengths that are
-        # powers of two, so thousands of live views (unbind of a long dim) cost O(n) in all
-        refs[:] = [r for r in refs if r() is not None]
-    refs.append(weakref.ref(t))
+    remember_weakly(link.base, "_views", t)  # views die with their step: kept weakly
 
 
 def live_views(t):
