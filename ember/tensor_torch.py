@@ -343,6 +343,12 @@ class TorchTensorMethods(RoundingTensorMethods):
 
     def masked_fill(self, mask, value) -> Tensor:
         """``value`` where ``mask`` is True, else self (value may be a 0-d tensor)."""
+        cond, v = self._masked_fill_args(mask, value)
+        return apply(E.Where, v, self, cond=cond)
+
+    def _masked_fill_args(self, mask, value) -> tuple:
+        """masked_fill's mask as a bool array and value as a Tensor of self's dtype, with
+        torch's refusals (a mask not bool, a complex value into a real tensor)."""
         if type(value) is complex:
             from .creation import check_complex_fits
 
@@ -354,7 +360,7 @@ class TorchTensorMethods(RoundingTensorMethods):
                 f" {C_TYPE_NAMES.get(cond.dtype.name, cond.dtype.name)}"
             )
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
-        return apply(E.Where, v, self, cond=cond)
+        return cond, v
 
     def where(self, condition, other) -> Tensor:
         """self where ``condition`` else ``other`` (torch's Tensor.where)."""

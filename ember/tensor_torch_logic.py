@@ -175,7 +175,7 @@ class TorchLogicMethods(TorchArithMethods):
         plain = not (is_grad_enabled() and (self.requires_grad or needs_grad(value)))
         if plain and not dual_levels and not _writeable(self.array):
             target = self._writable("masked_fill_", overlap_ok=True)
-            self.masked_fill(mask, value)  # torch's checks of mask and value
+            cond, v = self._masked_fill_args(mask, value)  # with torch's checks
             warnings.warn(
                 "Use of masked_fill_ on expanded tensors is deprecated. Please clone() the"
                 " tensor before performing this operation. This also applies to advanced"
@@ -183,7 +183,7 @@ class TorchLogicMethods(TorchArithMethods):
                 UserWarning,
                 stacklevel=2,
             )
-            target[xp.broadcast_to(as_array(mask), target.shape)] = as_array(value)
+            target[xp.broadcast_to(cond, target.shape)] = v.array
             note_tensor_write(self)
             return self
         return self._arith_("masked_fill_", lambda s: s.masked_fill(mask, value))
