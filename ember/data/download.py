@@ -102,4 +102,8 @@ def _download(urls: Sequence[str], path: Path, sha256: str) -> Path:
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
-    raise OSError(f"could not download {path.name}:\n  " + "\n  ".join(errors))
+    raise OSError(
+        f"could not download {path.name}:\n  " + "\n  ".join(errors) + "\n"
+        f"Without a network: pass root= a folder holding {path.name} (ember train: --data-root"
+        f" DIR), or put it in the cache folder {path.parent}"
+    )

@@ -145,8 +145,11 @@ def test_download_from_mirrors_with_checksum(shared_data, tmp_path, monkeypatch)
     src = shared_data / "tinyshakespeare" / "input.txt"
     sha = "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed"
     urls = [(tmp_path / "missing.txt").as_uri(), src.as_uri()]
-    with pytest.raises(OSError, match="sha256 mismatch"):
+    with pytest.raises(OSError, match="sha256 mismatch") as failed:
         locate("shakes", "input.txt", "0" * 64, urls)
+    # the way to work without a network is named, with the folder to put the file in
+    assert "pass root= a folder holding input.txt" in str(failed.value)
+    assert str(tmp_path / "cache" / "shakes") in str(failed.value)
     assert not (tmp_path / "cache" / "shakes" / "input.txt").exists()
     path = locate("shakes", "input.txt", sha, urls)
     assert path == tmp_path / "cache" / "shakes" / "input.txt"
