@@ -148,15 +148,26 @@ def apply(cls: type[Function], *inputs, **constants):
     if fn.multi_output:
         fn.n_outputs = len(out)
         outs = tuple(_wrap(o, ctx, i) for i, o in enumerate(out))
-        if ctx is not None and cls in tensor_views.VIEW_CLASSES:  # split's pieces hang too
+        if cls in tensor_views.VIEW_CLASSES:  # split's pieces hang too
             for t in outs:
-                tensor_views.hang(t)
+                _hang_view(t, ctx, inputs[0])
         return outs
     fn.n_outputs = 1
     t = _wrap(out, ctx, 0)
-    if ctx is not None and cls in tensor_views.VIEW_CLASSES:  # a fresh view hangs from its base
-        tensor_views.hang(t)
+    if cls in tensor_views.VIEW_CLASSES:  # a fresh view hangs from its base
+        _hang_view(t, ctx, inputs[0])
     return t
+
+
+def _hang_view(t, ctx, source) -> None:
+    """t, made by a view op from ``source``: a recorded view joins its base's views; a plain
+    one (no grad needed, or under no_grad) over the memory of a tensor in the graph, or of a
+    plain alias of one (``h.detach()[0]``), is noted with that tensor's aliases, so that the
+    tensor's later in-place changes re-point it (tensor_memory_aliases.py)."""
+    if ctx is not None:
+        tensor_views.hang(t)
+    elif source.__class__ is Tensor:
+        tensor_memory_aliases.note_plain_view(source, t)
 
 
 def _wrap(a, fn, idx):
@@ -292,6 +303,8 @@ class Tensor(
         t = Tensor(self.array)
         if self._ctx is not None:  # an in-place change of self (new memory) takes t along
             tensor_memory_aliases.note_alias(self, t)
+        else:  # an alias of such an alias (h.detach().detach()) goes along too
+            tensor_memory_aliases.note_derived(self, t)
         return t
 
     def detach_(self) -> Tensor:

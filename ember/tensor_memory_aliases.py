@@ -12,7 +12,10 @@ keeps without grad), so none gets a gradient it might not have in torch.
 
 Aliases made from a tensor in the graph (``h.detach()``, ``h.data``) are noted when made
 (``note_alias``), so a later in-place change of ``h`` re-points them without a search
-(``carry``); so are those ``follow`` found.
+(``carry``); so are those ``follow`` found, the plain views of h taken under no_grad, and the
+views and aliases made of a noted alias (``h.detach()[0]``, ``h.detach().t()``,
+``h.data.data``: ``note_plain_view``, ``note_derived``), which torch's shared storage keeps
+showing h's values. A NumPy array from ``.numpy()`` cannot be re-pointed.
 
 ``owner_of`` finds the plain tensor whose memory a plain view views, so that a write that needs
 grad into such a view (``buf.t()[0] = h``) goes into that tensor, as torch's ``CopySlices``.
@@ -26,6 +29,7 @@ from __future__ import annotations
 
 import gc
 import sys
+import weakref
 
 from .backend import strided_view, xp
 from .ops.as_strided import storage_of, storage_offset, storage_root
@@ -73,6 +77,44 @@ def note_alias(t, alias) -> None:
     ):
         t = link.base
     remember_weakly(t, "_aliases", alias)
+    key = id(alias)
+    # the entry goes when the alias does (its id cannot be reused before the callback runs)
+    NOTED[key] = (weakref.ref(alias, lambda _, key=key: NOTED.pop(key, None)), weakref.ref(t))
+
+
+#: id(alias) → (alias, the tensor whose ``_aliases`` hold it), both weakly: how a view or an
+#: alias made later of a noted alias finds where to be noted. A dict, not a slot of every
+#: tensor: indexing a plain tensor asks it, and an empty dict answers in a truth test.
+NOTED: dict = {}
+
+
+def noted_on(t):
+    """The tensor in the graph whose ``_aliases`` hold t, or None."""
+    entry = NOTED.get(id(t))
+    if entry is None or entry[0]() is not t:
+        return None
+    return entry[1]()
+
+
+def note_plain_view(source, t) -> None:
+    """t, a plain view made of ``source``: of a tensor in the graph (under no_grad), noted as
+    its alias; of a noted alias, noted with it (``note_derived``). Only where t views source's
+    memory (an advanced index copies)."""
+    if source._ctx is not None:
+        if storage_root(t.array) is storage_root(source.array):
+            note_alias(source, t)
+    elif NOTED and id(source) in NOTED:
+        note_derived(source, t)
+
+
+def note_derived(source, t) -> None:
+    """t, a plain view or alias just made of the plain tensor ``source`` (``a[0]``, ``a.t()``,
+    ``a.detach()`` for ``a = h.detach()``), over source's memory: where source is a noted alias
+    of a tensor in the graph, t is noted there too, so h's later in-place changes re-point it
+    as they re-point source (torch's views and aliases share h's storage)."""
+    top = noted_on(source) if NOTED else None
+    if top is not None and storage_root(t.array) is storage_root(source.array):
+        note_alias(top, t)
 
 
 def follow(t, old_root, extra_references: int = 0) -> None:

@@ -31,6 +31,7 @@ from .ops import shape as S
 from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
+from .tensor_memory_aliases import NOTED, note_plain_view
 from .tensor_stats_more import wrap_dim
 from .tensor_view_of import view_of
 
@@ -335,7 +336,10 @@ class TensorMethods:
     def __getitem__(self, index):
         index = _plain_index(index)
         if (not self.requires_grad or not is_grad_enabled()) and not observers:
-            return Tensor(S.take(self.array, index))  # no graph to record, no tracer to see it
+            t = Tensor(S.take(self.array, index))  # no graph to record, no tracer to see it
+            if self._ctx is not None or (NOTED and id(self) in NOTED):  # a graph tensor's
+                note_plain_view(self, t)  # memory: its later in-place changes re-point t
+            return t
         return apply(S.GetItem, self, index=index)
 
     def __iter__(self):

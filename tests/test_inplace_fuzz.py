@@ -52,11 +52,12 @@ for each is marked (n) in the code:
    h.sum()`` leave h unchanged. ``x.data.add_(h)``, ``zeros(6).view(2, 3).add_(x)`` and
    ``p.unsqueeze_(0); p[0] = y`` raise ("memory is a view of other memory"). Views taken
    earlier of such a plain tensor keep requires_grad False (documented: torch makes them
-   differentiable views). Views of aliases and aliases of aliases are not re-pointed:
-   ``h.detach()[0]`` and ``h.data.data`` keep the old values after h changes (aliases of views
-   of h in the graph, ``h[0].detach()``, are: mended, and generated again);
-   nor is ``a = h.detach()`` once h was written through a diagonal (``h.diagonal().mul_(2);
-   a = h.detach(); h.mul_(2)``), or after ``h.t_(); h[0] = 0``.
+   differentiable views). An alias of a plain view of a plain tensor is not re-pointed, nor
+   is ``a = h.detach()`` once h was written through a diagonal (``h.diagonal().mul_(2);
+   a = h.detach(); h.mul_(2)``), or after ``h.t_(); h[0] = 0``. NumPy arrays (``.numpy()``)
+   cannot follow. (Mended: aliases of views of h in the graph, ``h[0].detach()``; views and
+   aliases of h's aliases, ``h.detach()[0]``, ``h.data.data``, and views of h taken under
+   no_grad (tensor_memory_aliases.NOTED); tests/test_inplace_alias_views.py. Generated again.)
 5. A write through a ``.data`` alias into memory that a recorded op saved changes the gradient,
    as in torch, which counts no version for it (``hy = h * y; y.data.clamp_(min=0.1)``).
    Where torch then raises at backward for another reason (``h.squeeze_()``), its gradient
@@ -265,15 +266,12 @@ def _view(g, env, name, t):
         opts.append("as_strided")  # (not of a transposed result: its layout differs, 8)
     k = r.choice(opts)
     g.made = set()
-    if k in ("detach", "data"):  # aliases of plain views and of aliases are not re-pointed (4)
-        plain_view = t._base is not None and not t.requires_grad
-        if plain_view or _graph_alias(env, name) or name in g.diag_written:
+    if k in ("detach", "data"):  # aliases of plain views of plain tensors go stale (4)
+        plain_view = t._base is not None and not t.requires_grad and not _graph_alias(env, name)
+        if plain_view or name in g.diag_written:
             g.made = None
             return f"{name}.clone()"
         return f"{name}.detach()" if k == "detach" else f"{name}.data"
-    if _graph_alias(env, name):  # views of a graph tensor's plain alias go stale (4)
-        g.made = None
-        return f"{name}.tanh()"
     if k == "diagonal":
         a, b = r.sample(range(nd), 2)
         g.made = {"diag"} if (a, b) == (0, 1) else {"diag", "diag_odd"}
