@@ -34,6 +34,7 @@ import weakref
 from .backend import strided_view, xp
 from .ops.as_strided import storage_of, storage_offset, storage_root
 from .tensor_inplace_forms import _writeable, remember_weakly
+from .tensor_views import link_of
 
 #: references an old array has inside the in-place machinery when nothing else holds it: the
 #: caller's local name, the stand-in for the old version, and getrefcount's own argument
@@ -72,9 +73,7 @@ def note_alias(t, alias) -> None:
     on the tensor at the top of t's views, whose changes reach the memory t views even after t
     itself is gone. Kept weakly; dead entries are dropped now and then (at power-of-two
     lengths, so many live aliases cost O(n) in all)."""
-    while (link := getattr(t, "_link", None)) is not None and xp.may_share_memory(
-        link.base.array, t.array
-    ):
+    while (link := link_of(t)) is not None and xp.may_share_memory(link.base.array, t.array):
         t = link.base
     remember_weakly(t, "_aliases", alias)
     key = id(alias)
@@ -136,8 +135,13 @@ def follow(t, old_root, extra_references: int = 0) -> None:
 
 def carry(t, old_array) -> None:
     """t (in the graph) changed in place from ``old_array`` to new memory: its noted plain
-    aliases that still show ``old_array``'s memory follow to the same places of the new."""
+    aliases that still show ``old_array``'s memory follow to the same places of the new: an
+    alias of old_array itself becomes t's array, one over other places of old_array's storage
+    the same places of the new storage (where the two storages are laid out alike). Where t
+    is now a view (a write through its diagonal made it one), they are noted on the tensor it
+    views, whose later changes reach the memory they show."""
     new, flat = t.array, None
+    old_root, new_root = storage_root(old_array), storage_root(new)
     live = []
     for ref in t._aliases:
         o = ref()
@@ -145,13 +149,18 @@ def carry(t, old_array) -> None:
             continue
         live.append(ref)
         a = o.array
-        if a is old_array or (old_array.base is None and storage_root(a) is old_array):
-            if a is not old_array and not _same_layout(new, old_array):
-                continue
+        if a is old_array:
+            o.array = new
+        elif storage_root(a) is old_root and _same_layout(new_root, old_root):
             if flat is None:
-                flat, _ = storage_of(new)
-            _repoint(o, old_array, new, flat)
+                flat, _ = storage_of(new_root)
+            _repoint(o, old_root, new_root, flat)
     t._aliases = live
+    if new.base is not None and link_of(t) is not None:
+        t._aliases = []
+        for ref in live:
+            if (o := ref()) is not None:
+                note_alias(t, o)  # at the top of t's views
 
 
 def owner_of(view):

@@ -244,7 +244,7 @@ def link_of(t):
             return link
         t._link = None  # t or its base took other memory (``.data = ...``): t stands alone now
     fn = t._ctx
-    if fn is None:
+    if fn is None or getattr(fn, "freed", False):  # backward has run it: its geometry is gone
         return None
     step = step_of(fn, t.array, t._idx)
     if step is None or type(fn.parents[0]).__name__ == STAND_IN_NAME:

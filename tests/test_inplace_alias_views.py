@@ -95,3 +95,40 @@ def test_a_copy_made_by_an_advanced_index_does_not_follow():
     before = copy.numpy().copy()
     h.relu_()
     np.testing.assert_array_equal(copy.numpy(), before)
+
+
+#: in-place changes of h in order; a write through a diagonal makes h a view of new memory
+CHANGES = {
+    "diagonal, then all of h": [
+        lambda h, lib: h.diagonal().mul_(2.0),
+        lambda h, lib: h.mul_(lib.tensor(2.0)),
+    ],
+    "offset diagonal, then an index": [
+        lambda h, lib: h.diagonal(1).add_(lib.tensor(0.5)),
+        lambda h, lib: h[1].clamp_(min=0.0),
+    ],
+    "all of h, then a diagonal of its transpose": [
+        lambda h, lib: h.relu_(),
+        lambda h, lib: h.t().diagonal(-1).mul_(lib.tensor(3.0)),
+    ],
+}
+
+
+@pytest.mark.parametrize("when", ["before", "between"])
+@pytest.mark.parametrize("changes", sorted(CHANGES))
+def test_follows_writes_through_a_diagonal(torch, changes, when):
+    """The alias (and a view of it) taken before the changes, or between them, shows h."""
+    got = []
+    for lib in (ember, torch):
+        _, h = _graph(lib)
+        first, second = CHANGES[changes]
+        if when == "before":
+            a = h.detach()
+        first(h, lib)
+        if when == "between":
+            a = h.detach()
+        v = a[1:, ::2]
+        second(h, lib)
+        got.append((h.detach().numpy().copy(), a.numpy().copy(), v.numpy().copy()))
+    for g, w in zip(*got):
+        np.testing.assert_array_equal(g, w)
