@@ -165,14 +165,16 @@ class TorchTensorMethods(RoundingTensorMethods):
         return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
 
     def flip(self, *dims) -> Tensor:
-        """Reverse the order of elements along ``dims``."""
+        """Reverse the order of elements along ``dims``: a copy, as torch's (a NumPy flip is
+        a view, and an in-place change of the result must not reach self)."""
         index = [slice(None)] * self.ndim
         for d in _dims(_shape_arg(dims)):
             index[d] = slice(None, None, -1)
-        return self[tuple(index)]
+        return self[tuple(index)].clone()
 
     def roll(self, shifts, dims=None) -> Tensor:
-        """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when None)."""
+        """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when None). A new
+        tensor, as torch's, also where every shift is a whole turn."""
         if dims is None:
             return self.flatten().roll(shifts, 0).reshape(self.shape)
         out = self
@@ -182,7 +184,7 @@ class TorchTensorMethods(RoundingTensorMethods):
             if k:  # out[i] = x[i - k]: the last k elements come first
                 tail, head = out.split([n - k, k], d)
                 out = apply(S.Cat, head, tail, axis=d)
-        return out
+        return self.clone() if out is self else out
 
     def repeat(self, *sizes) -> Tensor:
         """Tile ``sizes[i]`` times along dim i; extra leading sizes add leading dims."""
@@ -197,7 +199,9 @@ class TorchTensorMethods(RoundingTensorMethods):
         inter = tuple(k for n in shape for k in (1, n))
         grown = tuple(k for r, n in zip(sizes, shape) for k in (r, n))
         merged = tuple(r * n for r, n in zip(sizes, shape))
-        return self.reshape(inter).expand(*grown).reshape(merged)
+        out = self.reshape(inter).expand(*grown).reshape(merged)
+        # repeating nothing leaves a view of self: torch's result is always new memory
+        return out.clone() if all(r == 1 for r in sizes) else out
 
     def tile(self, *dims) -> Tensor:
         """torch.tile: repeat with ``dims`` padded by leading ones to self's rank."""

@@ -24,7 +24,7 @@ from ..tensor import Tensor, apply
 from .activation import floating_only
 from .conv import _pair
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
-from .shape import where
+from .shape import new_memory, where
 
 #: λ·α of SELU: −α′, the value a SELU unit saturates at for x → −∞ (torch's constant)
 SELU_SATURATION = 1.7580993408473766
@@ -76,7 +76,7 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
             f"channel_shuffle: number of channels must be divisible by groups. Got {c} channels"
             f" and {g} groups."
         )
-    return x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(*x.shape)
+    return new_memory(x.reshape(n, g, c // g, *rest).transpose(1, 2).reshape(*x.shape), x)
 
 
 #: torch.nn.functional.native_channel_shuffle: the same shuffle under ATen's name

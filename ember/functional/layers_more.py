@@ -14,6 +14,7 @@ from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
 from .interpolate import interpolate  # noqa: F401 - re-exported (pool_extra, nn)
 from .normalization import _affine, update_running_stat
+from .shape import new_memory
 from .shape import pad as _pad_constant
 
 # ---------------------------------------------------------------- padding
@@ -92,7 +93,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     nl = len(lead)
     y = x.reshape(*lead, c, r, r, h, w)
     y = y.permute(*range(nl), nl, nl + 3, nl + 1, nl + 4, nl + 2)
-    return y.reshape(*lead, c, h * r, w * r)
+    return new_memory(y.reshape(*lead, c, h * r, w * r), x)
 
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
@@ -107,7 +108,7 @@ def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A0
     nl = len(lead)
     y = x.reshape(*lead, c, h, r, w, r)
     y = y.permute(*range(nl), nl, nl + 2, nl + 4, nl + 1, nl + 3)
-    return y.reshape(*lead, c * r * r, h, w)
+    return new_memory(y.reshape(*lead, c * r * r, h, w), x)
 
 
 # ---------------------------------------------------------------- normalisation

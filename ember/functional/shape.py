@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import shape as S
 from ..tensor import Tensor, _t, apply, as_array
+
+
+def new_memory(y: Tensor, x: Tensor) -> Tensor:
+    """y, a rearrangement of x by reshapes and permutes, as new memory: where the steps left a
+    view of x (pixel_shuffle by 1, channel_shuffle of one group), a copy, so that an in-place
+    change of the result does not reach x, as torch's results of these ops never share it."""
+    return y.clone() if xp.may_share_memory(y.array, x.array) else y
 
 
 def cat(tensors, dim: int = 0) -> Tensor:
