@@ -3,16 +3,19 @@
 Each seed makes a small program over float64 tensors: a leaf ``x`` and a leaf ``y`` that require
 grad, a non-leaf ``h = x * c`` (sometimes ``hy = h * y``), plain buffers ``b`` and ``p``; then
 3-12 random statements mixing out-of-place ops (mul, add, exp, tanh, sum over dims, matmul,
-clone, advanced indexing), views (indexing and slices with steps, t/transpose/permute,
-view/reshape, unsqueeze/squeeze, narrow, select, as_strided, detach, .data), in-place ops
-(add_, sub_, mul_, tanh_, relu_, clamp_, copy_, fill_, zero_, masked_fill_, t[idx] = v with
-basic and advanced indices, +=, *=, t_, squeeze_, unsqueeze_, and MORE_IN_PLACE: div_,
-addcmul_, addcdiv_, lerp_, sigmoid_, neg_, abs_, exp_, square_, pow_, copysign_, fmod_, alpha=,
-clamp_ by a tensor, index_add_, index_copy_, index_fill_, scatter_, masked_scatter_; some under
-no_grad, writes through a temporary diagonal() or expand()) and uses of earlier results. The generator runs
-each statement in torch as it goes, so every statement is valid there or raises one of torch's
-in-place/view refusals (then it is the last statement). The same text runs with ``lib`` = ember
-and with ``lib`` = torch, and must agree on:
+clone, advanced indexing, and MORE_OUT_OF_PLACE: sigmoid, softmax, cumsum, where, cat, stack,
+abs, pow, /, amax, norm, flip, roll), views (indexing and slices with steps, t/transpose/
+permute, view/reshape, unsqueeze/squeeze, narrow, select, as_strided, detach, .data, and
+_more_view: movedim, swapaxes, flatten, unflatten, view_as, mT, pieces of unbind/chunk/split),
+in-place ops (add_, sub_, mul_, tanh_, relu_, clamp_, copy_, fill_, zero_, masked_fill_,
+t[idx] = v with basic and advanced indices, +=, *=, t_, squeeze_, unsqueeze_, and
+MORE_IN_PLACE: div_, addcmul_, addcdiv_, lerp_, sigmoid_, neg_, abs_, exp_, square_, pow_,
+copysign_, fmod_, alpha=, clamp_ by a tensor, index_add_, index_copy_, index_fill_, scatter_,
+masked_scatter_; some under no_grad, writes through a temporary diagonal() or expand()) and
+uses of earlier results. The generator runs each statement in torch as it goes, so every
+statement is valid there or raises one of torch's in-place/view refusals (then it is the last
+statement). The same text runs with ``lib`` = ember and with ``lib`` = torch, and must agree
+on:
 - which statement raises, if any (ember must refuse what torch refuses at the statement);
 - the values, shapes and requires_grad of every live tensor (to 1e-10);
 - after a backward of Σ (t·w) over a few live tensors that require grad, the gradients of x
@@ -264,6 +267,8 @@ def _view(g, env, name, t):
         opts += ["diagonal", "expand"]
     if t.numel() and t.is_contiguous() and (t if t._base is None else t._base).is_contiguous():
         opts.append("as_strided")  # (not of a transposed result: its layout differs, 8)
+    if nd and r.random() < 0.3:
+        return _more_view(g, name, t)
     k = r.choice(opts)
     g.made = set()
     if k in ("detach", "data"):  # aliases of plain views of plain tensors go stale (4)
@@ -314,8 +319,40 @@ def _view(g, env, name, t):
     return _as_strided(g, name, t)
 
 
+def _more_view(g, name, t):
+    """A view by one of torch's further view ops (movedim, swapaxes, flatten, unflatten,
+    view_as, mT, T), or a copy of a piece of unbind/chunk/split (pieces are not written
+    through: 1)."""
+    r, sh, nd = g.r, tuple(t.shape), t.dim()
+    g.made = set()
+    k = r.choice(["movedim", "swapaxes", "flatten", "unflatten", "view_as", "mT", "piece"])
+    if k in ("movedim", "swapaxes", "mT") and nd >= 2:
+        a, b = r.randrange(nd), r.randrange(nd)
+        return f"{name}.mT" if k == "mT" else f"{name}.{k}({a}, {b})"
+    if k == "flatten":
+        return f"{name}.flatten({r.randrange(nd)})"
+    if k == "unflatten" and sh[0] in (4, 6, 12):
+        return f"{name}.unflatten(0, {({4: (2, 2), 6: (2, 3), 12: (3, 4)})[sh[0]]})"
+    if k == "view_as":
+        return f"{name}.view_as({name})"
+    g.made = None
+    if sh[0] and r.random() < 0.5:
+        return f"{name}.unbind(0)[{r.randrange(sh[0])}] * 1"
+    return f"{name}.{r.choice(['chunk(2)', 'split(1)'])}[0] * 1"
+
+
+#: further out-of-place ops that read the live tensors (format strings of ``n``, ``d``: a dim)
+MORE_OUT_OF_PLACE = [
+    "{n}.sigmoid()", "{n}.softmax({d})", "{n}.cumsum({d})", "lib.where({n} > 0, {n}, {n} * 0.1)",
+    "lib.cat([{n}, {n} * 2], {d})", "lib.stack([{n}, {n}.tanh()])", "({n} + 0.1).abs()",
+    "{n}.pow(2)", "{n} / 2.5", "{n}.amax({d})", "{n}.norm()", "{n}.flip({d})", "{n}.roll(1, {d})",
+]  # fmt: skip
+
+
 def _out_of_place(g, env, name, t):
     r, sh, nd = g.r, tuple(t.shape), t.dim()
+    if nd and r.random() < 0.3:
+        return r.choice(MORE_OUT_OF_PLACE).format(n=name, d=r.randrange(-nd, nd))
     k = r.choice(["mul", "mul", "add", "exp", "tanh", "sum", "matmul", "clone", "adv"])
     if k in ("mul", "add"):
         return f"{name} {'*' if k == 'mul' else '+'} {_operand(g, env, sh)[0]}"
