@@ -46,6 +46,7 @@ NEW = {
     "channel_shuffle of groups of one": lambda x, lib: _channel_shuffle(
         x[None, :, :, None], lib, 3
     ),
+    "unfold by 1×1": lambda x, lib: _f(lib).unfold(x[None, None], 1),
 }
 
 #: and views for these
@@ -87,3 +88,88 @@ def test_flip_still_differentiates_as_torch(torch):
         y.roll(0, 0).sum().backward()
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(*grads)
+
+
+# ------------------------------------------------------------------ the whole surface, swept
+#: argument lists tried in turn (the first that both frameworks take is compared)
+SWEEP_ARGS = [(), (0,), (1,), (0, 1), ((0,),), ((1, 1),), (2,), (-1,)]
+#: not functions of their input's values (seeding, global settings, IO)
+SWEEP_SKIP = {
+    "compile", "load", "manual_seed", "save", "seed", "set_default_device", "set_default_dtype",
+    "set_flush_denormal", "set_grad_enabled", "set_num_threads", "set_printoptions",
+    "set_rng_state", "use_deterministic_algorithms",
+}  # fmt: skip
+
+
+def _reaches_input(lib, f, args, make):
+    """Whether ``y.add_(100)`` for y = f(x, *args) changes x (None: not comparable here)."""
+    x = make(lib)
+    try:
+        y = f(x, *args)
+    except Exception:  # noqa: BLE001 - these arguments do not fit this function
+        return None
+    if isinstance(y, (tuple, list)) and y and hasattr(y[0], "add_"):
+        y = y[0]
+    if not isinstance(y, lib.Tensor) or not y.is_floating_point():
+        return None
+    before = x.clone()
+    try:
+        with lib.no_grad():
+            y.add_(100)
+    except Exception:  # noqa: BLE001 - a result that takes no in-place add
+        return None
+    return bool((x != before).any().item())
+
+
+def _sweep(torch, names, get, make):
+    """(names compared, those where ember's answer differs from torch's)."""
+    compared, differ = 0, []
+    for name in names:
+        for args in SWEEP_ARGS:
+            answers = [_reaches_input(lib, get(lib, name), args, make) for lib in (ember, torch)]
+            if None not in answers:
+                compared += 1
+                if answers[0] != answers[1]:
+                    differ.append((name, args, answers))
+                break
+    return compared, differ
+
+
+def _public(a, b):
+    return sorted(n for n in set(dir(a)) & set(dir(b)) if not n.startswith("_"))
+
+
+def test_no_tensor_method_shares_memory_where_torch_does_not(torch):
+    def make(lib):
+        return lib.tensor(np.arange(1.0, 10.0).reshape(3, 3))
+
+    names = [n for n in _public(ember.Tensor, torch.Tensor) if not n.endswith("_")]
+    compared, differ = _sweep(torch, names, lambda lib, n: getattr(lib.Tensor, n), make)
+    assert compared >= 150 and not differ, differ
+
+
+@pytest.mark.parametrize(
+    "module, shape", [("", (3, 3)), ("nn.functional", (1, 4, 3, 3)), ("linalg", (3, 3)),
+                      ("special", (3, 3)), ("fft", (3, 3))],
+)  # fmt: skip
+def test_no_function_shares_memory_where_torch_does_not(torch, module, shape):
+    import importlib
+
+    mods = {}
+    for lib in (ember, torch):
+        name = lib.__name__ + ("." + module if module else "")
+        if lib is ember and module == "nn.functional":
+            name = "ember.functional"
+        mods[lib] = importlib.import_module(name)
+
+    def make(lib):
+        values = np.arange(1.0, 1.0 + np.prod(shape)).reshape(shape) / 10
+        return lib.tensor(values + (5 * np.eye(3) if module == "linalg" else 0))
+
+    names = [
+        n for n in _public(mods[ember], mods[torch])
+        if all(callable(getattr(m, n)) for m in mods.values())
+        and not n.endswith("_") and n not in SWEEP_SKIP
+    ]  # fmt: skip
+    compared, differ = _sweep(torch, names, lambda lib, n: getattr(mods[lib], n), make)
+    assert compared >= min(8, len(names)) and not differ, differ

@@ -32,14 +32,16 @@ def blocks(hw, kernel, dilation, padding, stride) -> tuple:
 
 
 def im2col(x, kernel, dilation, padding, stride):
-    """x (N, C, H, W) → X_col (N, C·kh·kw, Ho·Wo), one copy out of a strided view."""
+    """x (N, C, H, W) → X_col (N, C·kh·kw, Ho·Wo), one copy out of a strided view (always a
+    copy: for a 1×1 kernel without padding or stride the view is x's memory as it lies, and
+    torch's result never shares x's)."""
     xp = get_array_module(x)
     n, c = x.shape[:2]
     (kh, kw), (ph, pw) = kernel, padding
     out_hw = blocks(x.shape[2:], kernel, dilation, padding, stride)
     x_pad = pad2d(x, ((ph, ph), (pw, pw)))
     view = windows(x_pad, kernel, stride, dilation, out_hw, "ncijuv")  # (N, C, Ho, Wo, kh, kw)
-    cols = xp.ascontiguousarray(view.transpose(0, 1, 4, 5, 2, 3))
+    cols = xp.array(view.transpose(0, 1, 4, 5, 2, 3), order="C", copy=True)
     return cols.reshape(n, c * kh * kw, out_hw[0] * out_hw[1])
 
 
