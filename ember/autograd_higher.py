@@ -104,6 +104,11 @@ def _mul_scalar(fn, g):
     return (g * fn.c,)
 
 
+@rule(E.DivScalar)
+def _div_scalar(fn, g):
+    return (g / fn.c,)
+
+
 @rule(E.RSubScalar, E.Neg)
 def _negated(fn, g):
     return (-g,)

@@ -84,7 +84,7 @@ class TensorMethods:
 
     def __truediv__(self, other):  # true division: integers divide as floats, as in torch
         if isinstance(other, _Number):
-            return apply(E.MulScalar, _floating(self), c=1.0 / other)
+            return apply(E.DivScalar, _floating(self), c=other)
         a, b = _promoted(self, _t(other, self))
         return apply(E.Div, _floating(a), _floating(b))
 

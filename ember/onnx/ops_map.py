@@ -238,6 +238,7 @@ CONVERTERS = {
     "Minimum": _binary("Min"),
     "AddScalar": _scalar_op("Add"),
     "MulScalar": _scalar_op("Mul"),
+    "DivScalar": _scalar_op("Div"),
     "RSubScalar": _scalar_op("Sub", reverse=True),
     "RDivScalar": _scalar_op("Div", reverse=True),
     "PowScalar": _scalar_op("Pow"),

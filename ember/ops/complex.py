@@ -175,7 +175,8 @@ def _astype_rule(fn, gys):
 #: conj(B(conj g)) is torch's complex gradient (each is checked in tests/test_complex_autograd.py)
 HOLOMORPHIC = {
     E.Add, E.Sub, E.Mul, E.Div, E.Neg,
-    E.AddScalar, E.MulScalar, E.RSubScalar, E.RDivScalar, E.PowScalar, E.RPowScalar,
+    E.AddScalar, E.MulScalar, E.DivScalar, E.RSubScalar, E.RDivScalar, E.PowScalar,
+    E.RPowScalar,
     E.Exp, E.Log, E.Log1p, E.Expm1, E.Sqrt, E.Sin, E.Cos, E.Where, A.Tanh, A.Sigmoid,
     M.Tan, M.Sinh, M.Cosh, M.Asin, M.Atan, M.Asinh, M.Atanh,
     M.Acos, M.Acosh, M.Log2, M.Log10, M.Sinc,  # −(1 − z²)^−½, ((z − 1)(z + 1))^−½, …

@@ -129,6 +129,18 @@ class MulScalar(Function):
         return (gy * self.c,)
 
 
+class DivScalar(Function):
+    """y = a / c, a true division as torch's (a · (1/c) differs in the last bit, and 1/0
+    raises in Python where a / 0 is ±inf or nan)."""
+
+    def forward(self, a, c):
+        self.c = c
+        return a / c
+
+    def backward(self, gy):
+        return (gy / self.c,)
+
+
 class RSubScalar(Function):
     """y = c - a"""
 
