@@ -6,6 +6,7 @@ from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import shape as S
 from ..tensor import Tensor, _t, apply, as_array
+from .index import nonzero
 
 
 def new_memory(y: Tensor, x: Tensor) -> Tensor:
@@ -44,8 +45,13 @@ def stack(tensors, dim: int = 0) -> Tensor:
     return apply(S.Stack, *tensors, axis=dim)
 
 
-def where(condition, x, y) -> Tensor:
-    """x where ``condition`` else y; the condition carries no gradient."""
+def where(condition, x=None, y=None) -> Tensor:
+    """x where ``condition`` else y; the condition carries no gradient. Without x and y,
+    torch's ``nonzero(condition, as_tuple=True)``: the indices where condition holds."""
+    if x is None and y is None:
+        return nonzero(condition, as_tuple=True)
+    if x is None or y is None:
+        raise TypeError("where(condition, x, y) takes both x and y, or neither")
     ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else Tensor(x)
     return apply(E.Where, _t(x, ref), _t(y, ref), cond=as_array(condition))
 

@@ -115,3 +115,15 @@ def test_float32_stays_float32():
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32
+
+
+def test_where_of_a_condition_alone_is_its_indices(torch):
+    """torch.where(condition): nonzero(condition, as_tuple=True); one of x, y alone is refused."""
+    a = np.array([[0.0, 1.5], [-2.0, 0.0], [3.0, 4.0]])
+    for cond in (lambda lib: lib.tensor(a), lambda lib: lib.tensor(a) > 0):
+        got, want = ember.where(cond(ember)), torch.where(cond(torch))
+        assert len(got) == len(want) == 2
+        for g, w in zip(got, want):
+            np.testing.assert_array_equal(g.numpy(), w.numpy())
+    with pytest.raises(TypeError, match="both x and y, or neither"):
+        ember.where(ember.tensor(a) > 0, 1.0)
