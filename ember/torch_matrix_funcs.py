@@ -61,24 +61,6 @@ def matrix_power(input, n) -> Tensor:  # noqa: A002
         )
     A = _t(input)
     _at_least_2d("linalg.matrix_power", A)
-    if A.dtype.kind in "biu" and n < 0:
-        raise RuntimeError(
-            "linalg.inv: Expected a floating point or complex tensor as input. Got"
-            f" {_name(A.dtype)}"
-        )
-    if A.dtype.kind in "biu":  # integer matrices: products only, as torch
-        if A.shape[-1] != A.shape[-2]:
-            raise RuntimeError(
-                f"linalg.matrix_power: A must be batches of square matrices, but they are"
-                f" {A.shape[-2]} by {A.shape[-1]} matrices"
-            )
-        if n == 0:
-            eye = xp.eye(A.shape[-1], dtype=A.dtype)
-            return Tensor(xp.broadcast_to(eye, A.shape).copy())
-        out = A
-        for _ in range(n - 1):
-            out = out @ A
-        return out
     if n == 0 and A.requires_grad:  # I, with the zero gradient torch gives A
         return LA.matrix_power(A, 0) * _zero_grad_one(A)
     return LA.matrix_power(A, n)

@@ -166,18 +166,23 @@ def test_matrix_power_matches_torch(torch, dtype, n, shape):
     check(torch, es[0].matrix_power(n), ts[0].matrix_power(n), es, ts, dtype)
 
 
-def test_matrix_power_integer(torch):
+@pytest.mark.parametrize("where", ["matrix_power", "linalg.matrix_power"])
+def test_matrix_power_integer(torch, where):
+    def fn(lib):
+        return lib.linalg.matrix_power if where.startswith("linalg") else lib.matrix_power
+
     a = np.array([[1, 2], [3, 4]])
-    for n in (0, 1, 3):
-        out = ember.matrix_power(ember.tensor(a), n)
-        ref = torch.matrix_power(torch.tensor(a), n)
+    for n in (0, 1, 2, 3, 5):
+        out = fn(ember)(ember.tensor(a), n)
+        ref = fn(torch)(torch.tensor(a), n)
         np.testing.assert_array_equal(out.array, ref.numpy())
         assert out.dtype == np.int64
-    same_error(
-        torch,
-        lambda: ember.matrix_power(ember.tensor(a), -1),
-        lambda: torch.matrix_power(torch.tensor(a), -1),
-    )
+    for bad, n in ((a, -1), (a[:1], 2)):
+        same_error(
+            torch,
+            lambda bad=bad, n=n: fn(ember)(ember.tensor(bad), n),
+            lambda bad=bad, n=n: fn(torch)(torch.tensor(bad), n),
+        )
 
 
 def test_integer_products_match_torch(torch):

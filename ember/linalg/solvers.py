@@ -13,6 +13,7 @@ from collections import namedtuple
 from ..backend import xp
 from ..ops import linalg_decomp as D
 from ..ops import linalg_more as M
+from ..promotion import torch_dtype_name
 from ..tensor import Tensor, apply
 from . import _common as C
 from .norms import _tolerances
@@ -159,9 +160,12 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
 
 
 def matrix_power(A, n: int) -> Tensor:
-    """Aⁿ for an integer n: I for n = 0, (A⁻¹)^|n| for n < 0; by repeated squaring, as torch."""
+    """Aⁿ for an integer n: I for n = 0, (A⁻¹)^|n| for n < 0; by repeated squaring, as torch.
+    Integer matrices take n ≥ 0 (products only), as torch's do."""
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
+    if isinstance(A, Tensor) and A.dtype.kind in "biu":
+        return _integer_matrix_power(A, n)
     A = C.square("linalg.matrix_power", A)
     if n == 0:
         return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
@@ -180,6 +184,25 @@ def matrix_power(A, n: int) -> Tensor:
         if bit:
             result = z if result is None else result @ z
     return result
+
+
+def _integer_matrix_power(A: Tensor, n: int) -> Tensor:
+    if n < 0:
+        raise RuntimeError(
+            "linalg.inv: Expected a floating point or complex tensor as input. Got"
+            f" {torch_dtype_name(A.dtype)}"
+        )
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(
+            "linalg.matrix_power: A must be batches of square matrices, but they are"
+            f" {A.shape[-2] if A.ndim >= 2 else 1} by {A.shape[-1]} matrices"
+        )
+    if n == 0:
+        return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    out = A
+    for _ in range(n - 1):
+        out = out @ A
+    return out
 
 
 def matrix_exp(A) -> Tensor:
