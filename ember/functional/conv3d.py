@@ -90,7 +90,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:  # noqa: A002
         raise ValueError(f"adaptive_avg_pool3d: expected {_EXPECTED}, got shape {x.shape}")
     d, h, w = x.shape[-3:]
     sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
-    od, oh, ow = (o or n for o, n in zip(sizes, (d, h, w)))
+    od, oh, ow = (n if o is None else o for o, n in zip(sizes, (d, h, w)))  # 0: empty output
     if (od, oh, ow) == (1, 1, 1):  # global average pooling: one mean
         return x.mean(axis=(-3, -2, -1), keepdims=True)
     lead = tuple(x.shape[:-3])

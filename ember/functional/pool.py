@@ -155,7 +155,7 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     if h == 0 or w == 0:  # torch's rule: every non-batch dim must be non-empty
         raise ValueError(f"adaptive_avg_pool2d: empty spatial size in {tuple(input.shape)}")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
-    oh, ow = oh or h, ow or w
+    oh, ow = h if oh is None else oh, w if ow is None else ow  # (0 is a size: empty output)
     if (oh, ow) == (1, 1):  # global average pooling: one mean
         return input.mean(axis=(-2, -1), keepdims=True)
     return adaptive_bins(h, oh, input.dtype) @ input @ adaptive_bins(w, ow, input.dtype).T

@@ -214,3 +214,19 @@ def test_pool_errors():
         F.max_pool2d(ember.randn(1, 1, 5, 5), 2, padding=2)
     with pytest.raises(ValueError, match=r"or 4-D \(N, C, H, W\) input"):
         F.avg_pool2d(ember.randn(5, 5), 2)
+
+
+def test_adaptive_avg_pool_size_zero_is_empty_and_none_keeps(torch):
+    """0 in output_size is a size (an empty output), None keeps the input's, as in torch."""
+    import torch.nn.functional as TF
+
+    x2 = np.random.default_rng(0).standard_normal((2, 3, 4, 5))
+    x3 = np.random.default_rng(1).standard_normal((2, 3, 4, 5, 3))
+    for f, g, x, sizes in (
+        (F.adaptive_avg_pool2d, TF.adaptive_avg_pool2d, x2, [0, (0, 2), (None, 2), (3, None)]),
+        (F.adaptive_avg_pool3d, TF.adaptive_avg_pool3d, x3, [0, (None, 0, 2), (2, None, None)]),
+    ):
+        for size in sizes:
+            got, want = f(ember.tensor(x), size), g(torch.tensor(x), size)
+            assert tuple(got.shape) == tuple(want.shape)
+            np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
