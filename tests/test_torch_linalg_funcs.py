@@ -677,3 +677,11 @@ def test_methods_exist_where_torch_has_them(torch):
             assert hasattr(torch, name) and getattr(top, "without_out", top) is getattr(
                 module, name
             )
+
+
+def test_linalg_matmul_of_integers(torch):
+    a, b = np.arange(6).reshape(2, 3), np.arange(12).reshape(3, 4) - 5
+    got = ember.linalg.matmul(ember.tensor(a), ember.tensor(b))
+    want = torch.linalg.matmul(torch.tensor(a), torch.tensor(b))
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    assert got.dtype == np.int64

@@ -25,6 +25,9 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
             f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ (convert"
             f" the input with .to({weight.dtype}) or the layer with .to(dtype))"
         )
+    if weight.ndim == 1:  # torch takes a weight vector: y = x·w (+ b), the last dim gone
+        y = x @ weight
+        return y if bias is None else y + bias
     if bias is None:
         return apply(L.Linear, x, weight)
     return apply(L.Linear, x, weight, bias)

@@ -278,5 +278,9 @@ def vecdot(x, y, *, dim=-1) -> Tensor:
 
 
 def matmul(input, other) -> Tensor:  # noqa: A002 - torch's name
-    """torch.linalg.matmul: the same as ``input @ other``."""
-    return C.tensor("linalg.matmul", input) @ C.tensor("linalg.matmul", other)
+    """torch.linalg.matmul: the same as ``input @ other``, integer matrices included."""
+    return _as_tensor(input) @ _as_tensor(other)
+
+
+def _as_tensor(a) -> Tensor:
+    return a if isinstance(a, Tensor) else Tensor(a)

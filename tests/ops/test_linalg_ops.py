@@ -69,3 +69,18 @@ def test_linear_shape_mismatch_names_both_shapes():
     layer = ember.nn.Linear(4, 3)
     with pytest.raises(ValueError, match=r"\(2, 7\).*expects 4"):
         layer(ember.zeros(2, 7))
+
+
+def test_functional_linear_takes_a_weight_vector(torch):
+    """torch's F.linear with a 1-D weight: y = x·w + b, the last dim gone, gradients included."""
+    x = np.random.default_rng(0).standard_normal((2, 3, 4))
+    w, b = np.arange(4.0) - 1.5, np.array(0.25)
+    got = []
+    for lib, fn in ((ember, F.linear), (torch, torch.nn.functional.linear)):
+        xs, ws, bs = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = fn(xs, ws, bs)
+        (y * y).sum().backward()
+        got.append([y.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(), bs.grad.numpy()])
+    assert got[0][0].shape == (2, 3)
+    for g, t in zip(*got):
+        np.testing.assert_allclose(g, t, rtol=1e-12)
