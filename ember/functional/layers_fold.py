@@ -25,6 +25,7 @@ from ..ops import unfold as U
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
 from .conv import _pair
+from .layers import _renorm_rows
 
 # ---------------------------------------------------------------- unfold / fold
 
@@ -194,8 +195,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     """
     if weight.dtype.kind == "c":  # torch: weight must be half, bfloat16, float or double
         refuse_complex(weight.array, "embedding_bag", RuntimeError, "look up z.real, z.imag")
-    for name, value, default in (("max_norm", max_norm, None),
-                                 ("scale_grad_by_freq", scale_grad_by_freq, False),
+    for name, value, default in (("scale_grad_by_freq", scale_grad_by_freq, False),
                                  ("sparse", sparse, False)):  # fmt: skip
         if value != default:
             raise NotImplementedError(f"embedding_bag: {name}={value!r} is not supported")
@@ -209,6 +209,8 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     idx = as_array(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding_bag: input must be integers, got dtype {idx.dtype}")
+    if max_norm is not None:  # the rows looked up, renormalised in weight itself, as torch's
+        _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError(

@@ -90,8 +90,7 @@ class EmbeddingBag(Module):
                  padding_idx: int | None = None, device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
-        for name, value, default in (("max_norm", max_norm, None),
-                                     ("scale_grad_by_freq", scale_grad_by_freq, False),
+        for name, value, default in (("scale_grad_by_freq", scale_grad_by_freq, False),
                                      ("sparse", sparse, False)):  # fmt: skip
             if value != default:
                 raise NotImplementedError(f"EmbeddingBag: {name}={value!r} is not supported")

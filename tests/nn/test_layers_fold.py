@@ -284,8 +284,6 @@ def test_embedding_bag_module_loads_torch_state_dict(torch):
 
 def test_embedding_bag_errors():
     w = ember.randn(10, 3)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        F.embedding_bag(IDX_2D, w, max_norm=1.0)
     with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
         F.embedding_bag(IDX_2D, w, scale_grad_by_freq=True)
     with pytest.raises(NotImplementedError, match="sparse"):
@@ -310,3 +308,20 @@ def test_embedding_bag_errors():
         F.embedding_bag(IDX_2D, w, mode="sum", per_sample_weights=ember.ones(9))
     with pytest.raises(RuntimeError, match="cuda"):
         L.EmbeddingBag(3, 2, device="cuda")
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_max_norm_renormalises_the_rows_looked_up(torch, mode):
+    """As torch: each row looked up is scaled in place to norm ≤ max_norm before bagging."""
+    weight = np.random.default_rng(0).standard_normal((6, 3)) * 2
+    idx = np.array([[0, 2, 2], [5, 1, 0]])
+    got = []
+    for lib in (ember, torch):
+        m = lib.nn.EmbeddingBag(6, 3, max_norm=1.5, norm_type=1.0, mode=mode, dtype=lib.float64)
+        m.load_state_dict({"weight": lib.tensor(weight, dtype=lib.float64)})
+        y = m(lib.tensor(idx))
+        y.sum().backward()
+        got.append([t.detach().numpy() for t in (y, m.weight, m.weight.grad)])
+    for g, w in zip(*got):
+        np.testing.assert_allclose(g, w, rtol=1e-12)
+    np.testing.assert_array_equal(got[0][1][[3, 4]], weight[[3, 4]])  # rows not looked up
