@@ -96,6 +96,9 @@ class TensorMethods:
 
     def __pow__(self, other):
         if isinstance(other, _Number):
+            if self.array.dtype.kind == "b" and isinstance(other, int):  # NumPy gives int8
+                y = apply(E.PowScalar, self.astype(xp.int64), c=int(other))
+                return y.astype(xp.bool_) if isinstance(other, bool) else y  # torch's dtypes
             return apply(E.PowScalar, _for_scalar(self, other), c=other)
         return apply(E.Pow, *_promoted(self, _t(other, self)))
 
