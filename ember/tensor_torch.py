@@ -333,8 +333,8 @@ class TorchTensorMethods(RoundingTensorMethods):
         return (self.astype(xp.int64) if self.array.dtype.kind == "b" else self) ** 2
 
     def rsqrt(self) -> Tensor:
-        """1/√self."""
-        return self**-0.5
+        """1/√self, as torch computes it (self^-½ would give +0 at -inf and +inf at -0)."""
+        return self.sqrt().reciprocal()
 
     def reciprocal(self) -> Tensor:
         """1/self."""

@@ -102,7 +102,12 @@ class Angle(Function):
 
     def forward(self, z):
         self.z = z
-        return get_array_module(z).angle(z).astype(real_dtype(z.dtype), copy=False)
+        xp = get_array_module(z)
+        if z.dtype.kind == "c":
+            return xp.angle(z).astype(real_dtype(z.dtype), copy=False)
+        # torch's real angle: π below 0, else 0 (-0.0 included, where atan2 gives π), nan kept
+        theta = xp.where(z < 0, xp.pi, 0.0).astype(real_dtype(z.dtype), copy=False)
+        return xp.where(z != z, z, theta)
 
     def backward(self, gy):
         xp = get_array_module(gy)

@@ -155,11 +155,22 @@ class Erfinv(_Unary):
     df = staticmethod(lambda xp, x, y: (1 / _TWO_OVER_SQRT_PI) * xp.exp(y * y))
 
 
+def _lgamma(xp, x):
+    """SciPy's gammaln with C's lgamma at its edges, as torch: +inf at ±inf, and -log|x| for a
+    subnormal x (where gammaln overflows to inf)."""
+    y = gammaln(x)
+    edge = xp.isinf(x) | ((x != 0) & (xp.abs(x) < xp.finfo(x.dtype).tiny))
+    if edge.any():
+        with errstate(divide="ignore"):
+            y = xp.where(xp.isinf(x), xp.inf, xp.where(edge, -xp.log(xp.abs(x)), y))
+    return _like(y, x)
+
+
 class Lgamma(_Unary):
     """y = log|Γ(x)| (SciPy's gammaln: no overflow of Γ itself);  ∂y/∂x = ψ(x), the digamma."""
 
     real_only = "lgamma"
-    f = staticmethod(lambda xp, x: _like(gammaln(x), x))
+    f = staticmethod(_lgamma)
     df = staticmethod(lambda xp, x, y: _like(psi(x), x))
 
 
