@@ -320,7 +320,16 @@ class TensorMethods:
         n = self.array.shape[dim]
         if isinstance(split_size_or_sections, int):
             k = split_size_or_sections
-            bounds = list(range(k, n, k))
+            if k < 0:
+                raise RuntimeError(
+                    f"split expects split_size be non-negative, but got split_size={k}"
+                )
+            if k == 0 and n:  # a size of 0 splits only an empty dim (into itself)
+                raise RuntimeError(
+                    "split_size can only be 0 if dimension size is 0, but got dimension size"
+                    f" of {n}"
+                )
+            bounds = list(range(k, n, k)) if k else []
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
@@ -333,6 +342,8 @@ class TensorMethods:
 
     def chunk(self, chunks, dim=0):
         n = self.array.shape[dim]
+        if n == 0:  # torch: as many empty chunks as asked for
+            return apply(S.Split, self, indices=[0] * (chunks - 1), axis=dim)
         return self.split(-(-n // chunks), dim)
 
     # ------------------------------------------------------------ indexing

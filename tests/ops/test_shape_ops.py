@@ -155,3 +155,21 @@ def test_setitem_on_a_tensor_that_requires_grad_is_refused():
     with ember.no_grad():
         x[0] = 1.0
     assert x.array[0] == 1.0
+
+
+def test_split_and_chunk_of_an_empty_dim_as_torch(torch):
+    """chunk(k) of an empty dim gives k empty pieces; split(0) only splits an empty dim."""
+    for shape, call in (
+        ((0, 3), lambda t: t.chunk(1)), ((0, 3), lambda t: t.chunk(3)),
+        ((0, 3), lambda t: t.split(0)), ((0, 3), lambda t: t.split(2)),
+        ((0, 3), lambda t: t.chunk(2, 1)), ((5,), lambda t: t.chunk(2)),
+    ):  # fmt: skip
+        got = call(ember.zeros(*shape))
+        want = call(torch.zeros(*shape))
+        assert [tuple(g.shape) for g in got] == [tuple(w.shape) for w in want]
+    for bad in (0, -1):
+        with pytest.raises(RuntimeError) as theirs:
+            torch.zeros(3).split(bad)
+        with pytest.raises(RuntimeError, match="split") as ours:
+            ember.zeros(3).split(bad)
+        assert str(ours.value) == str(theirs.value)
