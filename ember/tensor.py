@@ -10,7 +10,8 @@ What lives where: this file holds ``apply``, ``as_array`` and the core of ``Tens
 data, properties and conversions); its autograd surface (``backward``, hooks,
 ``retain_grad``) comes from ``AutogradTensorMethods`` (tensor_autograd.py), and the methods
 that run ops from mixins Tensor inherits: ``TensorMethods`` (tensor_methods.py: arithmetic,
-comparisons, maths, reductions, shapes, indexing), ``TorchTensorMethods`` (tensor_torch.py
+comparisons, maths, reductions, indexing; its shape methods from tensor_shape_methods.py),
+``TorchTensorMethods`` (tensor_torch.py
 and tensor_torch_logic.py: torch's conveniences) and ``IndexTensorMethods``
 (tensor_index.py: gather, scatter, scans, sorting).
 """
@@ -32,6 +33,7 @@ from . import (
     tensor_misc,
     tensor_rounding,
     tensor_scatter_more,
+    tensor_shape_methods,
     tensor_shape_more,
     tensor_special_linalg,
     tensor_stats_more,
@@ -346,6 +348,7 @@ for _mixin_module in (
     tensor_torch_reduce,
     tensor_index,
     tensor_index_more,
+    tensor_shape_methods,
     tensor_shape_more,
     tensor_stats_more,
     tensor_index_shape,

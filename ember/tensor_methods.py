@@ -1,10 +1,11 @@
 """Tensor's operators and the methods that run ops: the surface of ``Tensor``.
 
 ``TensorMethods`` is a mixin that ``Tensor`` (tensor.py) inherits: arithmetic and its
-reflected forms, matmul, comparisons, elementwise maths, reductions, shape methods and
-indexing; most are one ``apply`` of a primitive op from ``ember.ops``. An inherited method
-costs what it cost when it was written in Tensor's own body (operator slots are inherited at
-class creation, method look-ups go through the type's cache). The class core (data, grad,
+reflected forms, matmul, comparisons, elementwise maths, reductions and indexing (the shape
+methods it inherits from tensor_shape_methods.py); most are one ``apply`` of a primitive op
+from ``ember.ops``. An inherited method costs what it cost when it was written in Tensor's
+own body (operator slots are inherited at class creation, method look-ups go through the
+type's cache). The class core (data, grad,
 conversions, ``backward``), ``apply`` and ``as_array`` live in tensor.py.
 
 The methods make their results with ``Tensor``, ``apply`` and ``as_array`` from tensor.py.
@@ -32,8 +33,7 @@ from .ops.complex import complex_dtype
 from .promotion import default_float, pair_target, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
 from .tensor_memory_aliases import NOTED, note_plain_view
-from .tensor_stats_more import wrap_dim
-from .tensor_view_of import view_of
+from .tensor_shape_methods import ShapeTensorMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
     from .tensor import Tensor, apply, as_array
@@ -45,7 +45,7 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
-class TensorMethods:
+class TensorMethods(ShapeTensorMethods):
     """Operators and op-running methods of ``Tensor``; see the module docstring."""
 
     __slots__ = ()  # Tensor's instances keep no __dict__
@@ -272,80 +272,6 @@ class TensorMethods:
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         return _arg_reduction(AI.ArgMin, self, _ax(axis, dim), keepdims or keepdim)
 
-    # ------------------------------------------------------------ shapes
-    def reshape(self, *shape):
-        shape = _shape_arg(shape)
-        try:
-            return apply(S.Reshape, self, shape=shape)
-        except ValueError:
-            raise ValueError(
-                f"cannot reshape a tensor of shape {self.shape} ({self.array.size} elements)"
-                f" into shape {shape}"
-            ) from None
-
-    def view(self, *shape, dtype=None):
-        """torch.Tensor.view: another shape of the same memory, or its bytes as another dtype
-        (tensor_view_of.view_of)."""
-        return view_of(self, shape, dtype)
-
-    def permute(self, *axes):
-        return apply(S.Permute, self, axes=_shape_arg(axes))
-
-    def transpose(self, dim0=-2, dim1=-1):
-        axes = list(range(self.ndim))
-        axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
-        return apply(S.Permute, self, axes=tuple(axes))
-
-    def expand(self, *shape):
-        shape = _shape_arg(shape)  # sizes given one by one or as one tuple, as torch takes them
-        lead = (None,) * (len(shape) - self.ndim)  # new leading dims: -1 is not allowed there
-        shape = tuple(o if n == -1 else n for n, o in zip(shape, lead + self.array.shape))
-        return apply(S.Expand, self, shape=shape)
-
-    def squeeze(self, dim=None):
-        if dim is None:
-            shape = tuple(n for n in self.array.shape if n != 1)
-        else:
-            dims = {wrap_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
-            shape = tuple(n for i, n in enumerate(self.array.shape) if not (i in dims and n == 1))
-        return self.reshape(shape)
-
-    def unsqueeze(self, dim):
-        shape = list(self.array.shape)
-        shape.insert(wrap_dim(dim, self.ndim + 1), 1)
-        return self.reshape(tuple(shape))
-
-    def split(self, split_size_or_sections, dim=0):
-        """torch.split: chunks of one size, or a list of sizes."""
-        n = self.array.shape[dim]
-        if isinstance(split_size_or_sections, int):
-            k = split_size_or_sections
-            if k < 0:
-                raise RuntimeError(
-                    f"split expects split_size be non-negative, but got split_size={k}"
-                )
-            if k == 0 and n:  # a size of 0 splits only an empty dim (into itself)
-                raise RuntimeError(
-                    "split_size can only be 0 if dimension size is 0, but got dimension size"
-                    f" of {n}"
-                )
-            bounds = list(range(k, n, k)) if k else []
-        else:
-            sizes = list(split_size_or_sections)
-            if sum(sizes) != n:
-                raise ValueError(f"split sizes {sizes} sum to {sum(sizes)}, but dim {dim} is {n}")
-            bounds, acc = [], 0
-            for k in sizes[:-1]:
-                acc += k
-                bounds.append(acc)
-        return apply(S.Split, self, indices=bounds, axis=dim)
-
-    def chunk(self, chunks, dim=0):
-        n = self.array.shape[dim]
-        if n == 0:  # torch: as many empty chunks as asked for
-            return apply(S.Split, self, indices=[0] * (chunks - 1), axis=dim)
-        return self.split(-(-n // chunks), dim)
-
     # ------------------------------------------------------------ indexing
     def __getitem__(self, index):
         index = _plain_index(index)
@@ -423,12 +349,6 @@ def _floating(t: Tensor) -> Tensor:
 
 def _ax(axis, dim):
     return dim if dim is not None else axis
-
-
-def _shape_arg(shape):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        return tuple(shape[0])
-    return tuple(shape)
 
 
 def _plain_index(index):

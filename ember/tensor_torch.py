@@ -25,8 +25,9 @@ from .ops import elementwise as E
 from .ops import shape as S
 from .ops.complex_refuse import refuse_mixed
 from .promotion import C_TYPE_NAMES
-from .tensor_methods import _shape_arg, _t
+from .tensor_methods import _t
 from .tensor_rounding import RoundingTensorMethods
+from .tensor_shape_methods import shape_arg as _shape_arg
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
