@@ -388,6 +388,23 @@ MORE_IN_PLACE = (
 ).split()
 
 
+#: MORE_IN_PLACE's ops without a tensor operand: (statement, constants for {c})
+PLAIN_IN_PLACE = {
+    "sigmoid_": ("{n}.sigmoid_()", [""]), "neg_": ("{n}.neg_()", [""]),
+    "abs_": ("{n}.abs_()", [""]), "square_": ("{n}.square_()", [""]),
+    "exp_": ("{n}.tanh_().exp_()", [""]), "pow_": ("{n}.pow_({c})", ["2", "3", "2.0"]),
+    "fmod_": ("{n}.fmod_({c})", ["0.7", "1.5"]),
+}  # fmt: skip
+#: and those with one tensor operand {a}
+OPERAND_IN_PLACE = {
+    "div_": ("{n}.div_({a}.tanh() * 0.5 + {c})", ["2.0", "-1.5"]),
+    "lerp_": ("{n}.lerp_({a}, {c})", ["0.3", "0.75"]),
+    "copysign_": ("{n}.copysign_({a})", [""]),
+    "sub_alpha": ("{n}.{c}", ["sub_({a}, alpha=2.0)", "add_({a}, alpha=-0.5)"]),
+    "clamp_t": ("{n}.clamp_({c}={a})", ["min", "max"]),
+}
+
+
 def _more_in_place(g, env, name, t, k):
     """A statement of ``MORE_IN_PLACE``'s op ``k`` on ``name``, and whether its operands
     require grad. Divisors keep away from 0; index writes go along dim 0."""
@@ -397,14 +414,9 @@ def _more_in_place(g, env, name, t, k):
         value, needs = _operand(g, env, shape, name)
         return f"({value}) * lib.ones({shape}, dtype=lib.float64)", needs  # a tensor, always
 
-    if k in ("sigmoid_", "neg_", "abs_", "square_"):
-        return f"{name}.{k}()", False
-    if k == "exp_":
-        return f"{name}.tanh_().exp_()", False
-    if k == "pow_":
-        return f"{name}.pow_({r.choice(['2', '3', '2.0'])})", False
-    if k == "fmod_":
-        return f"{name}.fmod_({r.choice(['0.7', '1.5'])})", False
+    if k in PLAIN_IN_PLACE:  # no tensor operand: a format and the constants to pick from
+        form, constants = PLAIN_IN_PLACE[k]
+        return form.format(n=name, c=r.choice(constants)), False
     if k in ("index_fill_", "index_add_", "index_copy_", "scatter_"):
         if not nd or not sh[0] or not t.numel():
             return f"{name}.neg_()", False
@@ -419,20 +431,13 @@ def _more_in_place(g, env, name, t, k):
         b, needs = operand(shape)
         return f"{name}.scatter_(0, lib.tensor({idx}).reshape{shape}, {b})", needs
     a, needs = operand()
-    if k == "div_":
-        return f"{name}.div_({a}.tanh() * 0.5 + {r.choice(['2.0', '-1.5'])})", needs
     if k in ("addcmul_", "addcdiv_"):
         b, needs_b = operand()
         b = f"({b}.tanh() * 0.5 + 2.0)" if k == "addcdiv_" else b
         return f"{name}.{k}({a}, {b}, value={r.choice(['0.5', '-1.5'])})", needs or needs_b
-    if k == "lerp_":
-        return f"{name}.lerp_({a}, {r.choice(['0.3', '0.75'])})", needs
-    if k == "copysign_":
-        return f"{name}.copysign_({a})", needs
-    if k == "sub_alpha":
-        return f"{name}.{r.choice(['sub_', 'add_'])}({a}, alpha={r.choice(['2.0', '-0.5'])})", needs
-    if k == "clamp_t":
-        return f"{name}.clamp_({r.choice(['min', 'max'])}={a})", needs
+    if k in OPERAND_IN_PLACE:
+        form, constants = OPERAND_IN_PLACE[k]
+        return form.format(n=name, a=a, c=r.choice(constants).format(a=a)), needs
     return f"{name}.masked_scatter_({g.mask(sh)}, {a})", needs
 
 
