@@ -1,8 +1,8 @@
 """Every callable that ember shares with torch, swept against torch with simple arguments.
 
 For each Tensor method and each function of ember / ember.functional / ember.linalg /
-ember.special that torch has under the same name, the argument lists of ``ARGS`` are tried in
-turn on four inputs (float64, float32, int64, float64 requiring grad), then those of
+ember.special / ember.fft that torch has under the same name, the argument lists of ``ARGS``
+are tried in turn on four inputs (float64, float32, int64, float64 requiring grad), then those of
 ``tensor_args`` (a second tensor, for the binary ops); the first list that either framework
 takes is compared:
 - where torch computes a result, ember must too (ember taking arguments torch refuses is
@@ -69,6 +69,7 @@ SKIP = {
 KNOWN = {
     ("top", "Tensor"): "torch.Tensor(t) of a tensor requiring grad keeps requires_grad",
     ("special", "Tensor"): "the same class, seen from torch.special",
+    ("fft", "Tensor"): "the same class, seen from torch.fft",
     ("top", "detach_copy"): "torch's detach_copy result requires grad (ember's is detached)",
     ("top", "histogramdd"): "torch marks the histogram of an input requiring grad as such",
     ("method", "unique_consecutive"): "torch marks unique's values as requiring grad",
@@ -134,7 +135,8 @@ def _describe(y, lib):
         return tuple(_describe(v, lib) for v in y[:3])
     if isinstance(y, lib.Tensor):
         dtype = str(y.dtype).rsplit(".", 1)[-1]
-        return ("T", dtype, tuple(y.shape), y.detach().numpy(), bool(y.requires_grad))
+        values = y.detach().resolve_conj().resolve_neg().numpy()  # torch: fft outputs are lazy conj
+        return ("T", dtype, tuple(y.shape), values, bool(y.requires_grad))
     if isinstance(y, (bool, int, float)):
         return ("S", type(y).__name__, y)
     return ("O",)
@@ -230,6 +232,7 @@ SWEEPS = {  # where → (ember's namespace, torch's, an input, the fewest names 
     "F": (lambda: EF, lambda t: t.nn.functional, (2, 3, 4, 4), 60),
     "linalg": (lambda: ember.linalg, lambda t: t.linalg, (4, 4), 25),
     "special": (lambda: ember.special, lambda t: t.special, (4, 4), 40),
+    "fft": (lambda: ember.fft, lambda t: t.fft, (4, 6), 60),
 }
 
 
