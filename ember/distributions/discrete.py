@@ -83,10 +83,8 @@ class Bernoulli(_ProbsOrLogits, ExponentialFamily):
 
     @property
     def mode(self) -> Tensor:
-        p = self.probs.array
-        m = (p >= 0.5).astype(p.dtype)
-        m[p == 0.5] = xp.nan
-        return Tensor(m)
+        p = self.probs.array  # 1 above ½, 0 below, nan at ½ (also for a 0-d p)
+        return Tensor(xp.asarray(xp.where(p == 0.5, xp.nan, p > 0.5), dtype=p.dtype))
 
     @property
     def variance(self) -> Tensor:
