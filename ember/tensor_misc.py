@@ -194,8 +194,8 @@ class MiscTensorMethods:
 
     # ------------------------------------------------------------ shape
     def broadcast_to(self, size) -> Tensor:
-        """torch.Tensor.broadcast_to: alias of expand."""
-        return self.expand(*size)
+        """torch.Tensor.broadcast_to: alias of expand (size a sequence, or one int)."""
+        return self.expand(*((size,) if isinstance(size, int) else size))
 
     def narrow_copy(self, dim: int, start: int, length: int) -> Tensor:
         """torch.Tensor.narrow_copy: narrow(dim, start, length) as a new row-major tensor."""

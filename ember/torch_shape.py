@@ -118,8 +118,8 @@ def unbind(input, dim: int = 0) -> tuple:  # noqa: A002
 
 
 def broadcast_to(input, size) -> Tensor:  # noqa: A002
-    """torch.broadcast_to: expand to size by broadcasting (-1 keeps a dim)."""
-    return _t(input).expand(tuple(size))
+    """torch.broadcast_to: expand to size by broadcasting (-1 keeps a dim; one int is a size)."""
+    return _t(input).broadcast_to(size)
 
 
 # ------------------------------------------------------------ products
@@ -153,11 +153,27 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     return _t(input).addmm(_t(mat1), _t(mat2), beta=beta, alpha=alpha)
 
 
-def einsum(equation: str, *operands) -> Tensor:
-    """torch.einsum: Σ over the indices missing from the output of the operands' product."""
-    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+def einsum(equation, *operands) -> Tensor:
+    """torch.einsum: Σ over the indices missing from the output of the operands' product. Also
+    torch's sublist form einsum(op₁, [i, j], op₂, [j, k], …, [out]), its indices ints < 52."""
+    if not isinstance(equation, str):  # the sublist form: turned into an equation
+        equation, operands = _sublist_equation((equation, *operands))
+    elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     return apply(Einsum, *(_t(x) for x in operands), equation=equation)
+
+
+def _sublist_equation(args):
+    letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+    def term(sublist):
+        return "".join("..." if i is Ellipsis else letters[i] for i in sublist)
+
+    operands, terms = args[0::2], [term(s) for s in args[1::2]]
+    if len(args) % 2:  # an output sublist at the end
+        operands = operands[:-1]
+        return ",".join(terms) + "->" + term(args[-1]), operands
+    return ",".join(terms), operands
 
 
 # ------------------------------------------------------------ softmax

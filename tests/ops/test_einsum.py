@@ -82,3 +82,18 @@ def test_einsum_errors_name_the_problem():
         ember.einsum("ijk->i", x)
     with pytest.raises(ValueError, match="letters"):
         ember.einsum("i1->i", x)
+
+
+def test_sublist_form_as_torch(torch):
+    """einsum(op₁, [i, j], op₂, [j, k], …, [out]): torch's sublist form, Ellipsis included."""
+    rng = np.random.default_rng(3)
+    a, b, v = rng.standard_normal((2, 3)), rng.standard_normal((3, 4)), rng.standard_normal(3)
+    for spec in (
+        lambda lib, a, b, v: lib.einsum(a, [0, 1], b, [1, 2]),
+        lambda lib, a, b, v: lib.einsum(a, [0, 1], b, [1, 2], [2, 0]),
+        lambda lib, a, b, v: lib.einsum(v, [0], v, [0]),
+        lambda lib, a, b, v: lib.einsum(a, [Ellipsis, 1], [1, Ellipsis]),
+    ):
+        got = spec(ember, *(ember.tensor(t) for t in (a, b, v)))
+        want = spec(torch, *(torch.tensor(t) for t in (a, b, v)))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)

@@ -173,3 +173,11 @@ def test_split_and_chunk_of_an_empty_dim_as_torch(torch):
         with pytest.raises(RuntimeError, match="split") as ours:
             ember.zeros(3).split(bad)
         assert str(ours.value) == str(theirs.value)
+
+
+def test_broadcast_to_takes_one_int_as_torch(torch):
+    x = np.array([1.0, 2.0, 3.0])
+    for size in (-1, 3):
+        assert tuple(ember.tensor(x).broadcast_to(size).shape) == tuple(
+            torch.tensor(x).broadcast_to(size).shape
+        )
