@@ -7,6 +7,11 @@ from ..backend import xp
 from ..tensor import Tensor
 
 
+def as_tensor(a) -> Tensor:
+    """``a`` as a Tensor, of any dtype."""
+    return a if isinstance(a, Tensor) else Tensor(a)
+
+
 def tensor(name: str, a) -> Tensor:
     """``a`` as a Tensor of a floating or complex dtype, else torch's RuntimeError."""
     t = a if isinstance(a, Tensor) else Tensor(a)

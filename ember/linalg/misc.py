@@ -12,11 +12,8 @@ from ..ops import shape as S
 from ..ops.linalg_more import Inv
 from ..promotion import torch_dtype_name
 from ..tensor import Tensor, apply
+from ._common import as_tensor as _t
 from .solvers import solve
-
-
-def _t(a) -> Tensor:
-    return a if isinstance(a, Tensor) else Tensor(a)
 
 
 def cross(input, other, *, dim=-1) -> Tensor:  # noqa: A002 - torch's name

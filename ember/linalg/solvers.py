@@ -165,8 +165,9 @@ def matrix_power(A, n: int) -> Tensor:
     if isinstance(n, bool) or not isinstance(n, int):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
     if isinstance(A, Tensor) and A.dtype.kind in "biu":
-        return _integer_matrix_power(A, n)
-    A = C.square("linalg.matrix_power", A)
+        _check_integer_power(A, n)
+    else:
+        A = C.square("linalg.matrix_power", A)
     if n == 0:
         return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
     if n < 0:
@@ -186,7 +187,8 @@ def matrix_power(A, n: int) -> Tensor:
     return result
 
 
-def _integer_matrix_power(A: Tensor, n: int) -> Tensor:
+def _check_integer_power(A: Tensor, n: int) -> None:
+    """An integer matrix takes n ≥ 0 only (no inverse), and must be square: torch's errors."""
     if n < 0:
         raise RuntimeError(
             "linalg.inv: Expected a floating point or complex tensor as input. Got"
@@ -197,12 +199,6 @@ def _integer_matrix_power(A: Tensor, n: int) -> Tensor:
             "linalg.matrix_power: A must be batches of square matrices, but they are"
             f" {A.shape[-2] if A.ndim >= 2 else 1} by {A.shape[-1]} matrices"
         )
-    if n == 0:
-        return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
-    out = A
-    for _ in range(n - 1):
-        out = out @ A
-    return out
 
 
 def matrix_exp(A) -> Tensor:
@@ -279,8 +275,4 @@ def vecdot(x, y, *, dim=-1) -> Tensor:
 
 def matmul(input, other) -> Tensor:  # noqa: A002 - torch's name
     """torch.linalg.matmul: the same as ``input @ other``, integer matrices included."""
-    return _as_tensor(input) @ _as_tensor(other)
-
-
-def _as_tensor(a) -> Tensor:
-    return a if isinstance(a, Tensor) else Tensor(a)
+    return C.as_tensor(input) @ C.as_tensor(other)
