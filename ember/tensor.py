@@ -303,10 +303,8 @@ class Tensor(
 
     def detach(self) -> Tensor:
         t = Tensor(self.array)
-        if self._ctx is not None:  # an in-place change of self (new memory) takes t along
-            tensor_memory_aliases.note_alias(self, t)
-        else:  # an alias of such an alias (h.detach().detach()) goes along too
-            tensor_memory_aliases.note_derived(self, t)
+        # an in-place change of self (new memory), or of the tensor self aliases, takes t along
+        tensor_memory_aliases.note_plain_view(self, t)
         return t
 
     def detach_(self) -> Tensor:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from . import backend
 from .autograd_saved_writes import note_tensor_write
 from .function import observers, python_value_taken
-from .tensor_memory_aliases import note_alias, note_derived
+from .tensor_memory_aliases import note_plain_view
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, as_array  # noqa: F401
@@ -42,10 +42,8 @@ class ConversionTensorMethods:
         t.array, t._grad, t.requires_grad = self.array, None, False
         t._ctx, t._idx, t._retain = None, 0, False
         t._untracked = True  # its writes are not checked at backward, as torch counts none
-        if self._ctx is not None:  # an in-place change of self (new memory) takes t along
-            note_alias(self, t)
-        else:  # an alias of such an alias (h.data.data) goes along too
-            note_derived(self, t)
+        # an in-place change of self (new memory), or of the tensor self aliases, takes t along
+        note_plain_view(self, t)
         return t
 
     @data.setter

@@ -14,7 +14,7 @@ Aliases made from a tensor in the graph (``h.detach()``, ``h.data``) are noted w
 (``note_alias``), so a later in-place change of ``h`` re-points them without a search
 (``carry``); so are those ``follow`` found, the plain views of h taken under no_grad, and the
 views and aliases made of a noted alias (``h.detach()[0]``, ``h.detach().t()``,
-``h.data.data``: ``note_plain_view``, ``note_derived``), which torch's shared storage keeps
+``h.data.data``: ``note_plain_view``), which torch's shared storage keeps
 showing h's values. A NumPy array from ``.numpy()`` cannot be re-pointed.
 
 ``owner_of`` finds the plain tensor whose memory a plain view views, so that a write that needs
@@ -96,22 +96,12 @@ def noted_on(t):
 
 
 def note_plain_view(source, t) -> None:
-    """t, a plain view made of ``source``: of a tensor in the graph (under no_grad), noted as
-    its alias; of a noted alias, noted with it (``note_derived``). Only where t views source's
-    memory (an advanced index copies)."""
-    if source._ctx is not None:
-        if storage_root(t.array) is storage_root(source.array):
-            note_alias(source, t)
-    elif NOTED and id(source) in NOTED:
-        note_derived(source, t)
-
-
-def note_derived(source, t) -> None:
-    """t, a plain view or alias just made of the plain tensor ``source`` (``a[0]``, ``a.t()``,
-    ``a.detach()`` for ``a = h.detach()``), over source's memory: where source is a noted alias
-    of a tensor in the graph, t is noted there too, so h's later in-place changes re-point it
-    as they re-point source (torch's views and aliases share h's storage)."""
-    top = noted_on(source) if NOTED else None
+    """t, a plain view or alias just made of ``source`` (``h.detach()``, ``h[0]`` under
+    no_grad, ``a[0]``, ``a.t()``, ``a.detach()`` for ``a = h.detach()``): where source is a
+    tensor in the graph, or a noted alias of one, t is noted on that tensor, so its later
+    in-place changes re-point t (torch's views and aliases share its storage). Only where t
+    shows source's memory (an advanced index copies)."""
+    top = source if source._ctx is not None else noted_on(source) if NOTED else None
     if top is not None and storage_root(t.array) is storage_root(source.array):
         note_alias(top, t)
 
