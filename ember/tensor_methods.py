@@ -5,8 +5,8 @@ reflected forms, matmul, comparisons, elementwise maths, reductions and indexing
 methods it inherits from tensor_shape_methods.py); most are one ``apply`` of a primitive op
 from ``ember.ops``. An inherited method costs what it cost when it was written in Tensor's
 own body (operator slots are inherited at class creation, method look-ups go through the
-type's cache). The class core (data, grad,
-conversions, ``backward``), ``apply`` and ``as_array`` live in tensor.py.
+type's cache). The class core (data, grad, conversions, ``backward``), ``apply`` and
+``as_array`` live in tensor.py.
 
 The methods make their results with ``Tensor``, ``apply`` and ``as_array`` from tensor.py.
 tensor.py imports this module to inherit from it, so this module cannot import them back

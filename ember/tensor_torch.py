@@ -330,8 +330,8 @@ class TorchTensorMethods(RoundingTensorMethods):
         return self**exponent
 
     def square(self) -> Tensor:
-        """self² (of a bool tensor: int64, as torch's pow, where NumPy's gives int8)."""
-        return (self.astype(xp.int64) if self.array.dtype.kind == "b" else self) ** 2
+        """self² (of a bool tensor: int64, as ``**`` gives it)."""
+        return self**2
 
     def rsqrt(self) -> Tensor:
         """1/√self, as torch computes it (self^-½ would give +0 at -inf and +inf at -0)."""
