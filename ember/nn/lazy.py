@@ -29,6 +29,7 @@ from .conv import Conv1d, Conv2d, _ConvNd
 from .conv_transpose import ConvTranspose1d, ConvTranspose2d, _ConvTransposeNd
 from .linear import Linear
 from .module import Module, Parameter
+from .module_state_load import save_own
 from .normalization import BatchNorm1d, BatchNorm2d, _BatchNorm, _NormBase
 
 
@@ -171,6 +172,10 @@ class LazyModuleMixin:
             hook.remove()
         if self.cls_to_become is not None:
             self.__class__ = self.cls_to_become
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        """torch's: uninitialised tensors go into the state_dict as they are."""
+        save_own(self, destination, prefix, keep_vars, as_is=is_lazy)
 
     def _pre_load_state_dict(self, state_dict, prefix: str) -> None:
         """Called by Module.load_state_dict on every submodule before shapes are compared:

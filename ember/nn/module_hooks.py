@@ -136,7 +136,8 @@ class ModuleHooks:
         the ``_extra_state`` of modules that override ``get_extra_state``, in torch's order.
         State-dict pre-hooks run before a module's entries, post-hooks after its
         children's; ``prefix`` starts every key, ``destination`` is filled and returned.
-        ``keep_vars`` is handed to the hooks (ember's entries are the tensors themselves)."""
+        Entries are detached tensors sharing the parameters' memory (torch's), or with
+        ``keep_vars`` the Parameters and buffers themselves (the hooks get it too)."""
         if destination is None:
             out = OrderedDict()
             out._metadata = OrderedDict()

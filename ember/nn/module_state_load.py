@@ -31,11 +31,15 @@ def overrides(module, name: str) -> bool:
     return getattr(type(module), name) is not getattr(Module, name)
 
 
-def save_own(module, destination, prefix: str, keep_vars: bool) -> None:
-    """The base ``_save_to_state_dict``: the module's parameters and persistent buffers (the
-    tensors themselves: ember's entries share memory as torch's detached ones do), then its
-    extra state where it overrides ``get_extra_state``."""
+def save_own(module, destination, prefix: str, keep_vars: bool, as_is=None) -> None:
+    """The base ``_save_to_state_dict``: the module's parameters and persistent buffers, then
+    its extra state where it overrides ``get_extra_state``. As torch's, each entry is the
+    tensor detached (same memory, no grad: ``.numpy()`` and in-place edits work on it), or
+    with ``keep_vars`` the Parameter or buffer itself; so is any for which ``as_is(t)`` holds
+    (a lazy module's uninitialised tensors, which have nothing to detach)."""
     for name, t in module._own_state():
+        if t is not None and not keep_vars and not (as_is is not None and as_is(t)):
+            t = t.detach()
         destination.setdefault(prefix + name, t)
     if overrides(module, "get_extra_state"):
         destination[prefix + EXTRA] = module.get_extra_state()

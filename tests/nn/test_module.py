@@ -84,6 +84,26 @@ def test_state_dict_round_trip_between_models():
         assert ta.array is not tb.array  # copied, not aliased
 
 
+def test_state_dict_entries_are_detached_views_unless_keep_vars(torch):
+    """torch's: each entry is param.detach(), the same memory without grad (so .numpy() and
+    in-place edits work and reach the module); keep_vars gives the Parameters themselves."""
+    for lib in (ember, torch):
+        m = lib.nn.BatchNorm1d(3)
+        sd = m.state_dict()
+        assert [type(v).__name__ for v in sd.values()] == ["Tensor"] * 5
+        assert not any(v.requires_grad for v in sd.values())
+        sd["weight"].numpy()[0] = 5.0
+        sd["bias"].add_(1.0)
+        m(lib.ones(4, 3) * lib.arange(4.0)[:, None])  # train mode: running stats in place
+        assert sd["weight"].tolist() == m.weight.tolist() == [5.0, 1.0, 1.0]
+        assert sd["bias"].tolist() == [1.0, 1.0, 1.0]
+        assert sd["running_mean"].tolist() == m.running_mean.tolist()
+        kept = m.state_dict(keep_vars=True)
+        assert kept["weight"] is m.weight and kept["running_var"] is m.running_var
+    lazy = ember.nn.LazyLinear(2).state_dict()
+    assert [repr(v) for v in lazy.values()] == ["<UninitializedParameter>"] * 2
+
+
 def test_strict_load_lists_missing_unexpected_and_wrong_shapes():
     net = Net()
     sd = OrderedDict((k, v.array.copy()) for k, v in net.state_dict().items())

@@ -130,7 +130,7 @@ def test_convert_sync_batchnorm_replaces_every_batchnorm_and_keeps_its_state():
     net(ember.ones(2, 3, 2, 2).double())  # some running statistics
     net.blocks[0].eval()
     before = {k: v.detach().numpy().copy() for k, v in net.state_dict().items()}
-    tensors = {k: id(v) for k, v in net.state_dict().items()}
+    tensors = {k: id(v) for k, v in net.state_dict(keep_vars=True).items()}
     old = dict(net.named_modules())
     group = object()
     out = nn.SyncBatchNorm.convert_sync_batchnorm(net, process_group=group)
@@ -145,7 +145,7 @@ def test_convert_sync_batchnorm_replaces_every_batchnorm_and_keeps_its_state():
         assert m.training == old[name].training, name
     assert net.twice is net.stem[1]  # still one layer
     assert not net.blocks[0][1].training and net.stem[1].training
-    assert {k: id(v) for k, v in net.state_dict().items()} == tensors
+    assert {k: id(v) for k, v in net.state_dict(keep_vars=True).items()} == tensors
     for k, v in net.state_dict().items():
         np.testing.assert_array_equal(v.detach().numpy(), before[k])
     single = nn.BatchNorm1d(4)
