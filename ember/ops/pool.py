@@ -24,14 +24,14 @@ from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool):
     """Output length and the extra right padding that ceil_mode needs."""
     span = size + 2 * pad - dilation * (kernel - 1) - 1
-    if span < 0:
-        raise ValueError(
-            f"pool: input size {size} with padding {pad} is smaller than the window"
-            f" {dilation * (kernel - 1) + 1}"
-        )
-    out = (span + (stride - 1 if ceil else 0)) // stride + 1
+    out = (span + (stride - 1 if ceil else 0)) // stride + 1  # floor division, as torch's
     if ceil and (out - 1) * stride >= size + pad:
         out -= 1  # the last window would start in the right padding
+    if out < 1:  # with ceil_mode a window may hang over the end, but one must fit
+        raise ValueError(
+            f"pool: input size {size} with padding {pad} is smaller than the window"
+            f" {dilation * (kernel - 1) + 1}: the output would have {out} positions"
+        )
     extra = max(0, (out - 1) * stride + dilation * (kernel - 1) + 1 - (size + 2 * pad))
     return out, extra
 

@@ -88,3 +88,23 @@ def test_avg_pool1d_keeps_torch_one_tuples(torch):
         torch.nn.AvgPool1d(3, 2, 1)(torch.tensor(x)).numpy(),
         rtol=1e-12,
     )
+
+
+@pytest.mark.parametrize("pool", ["max_pool2d", "avg_pool2d", "max_pool1d", "max_pool3d"])
+def test_ceil_mode_window_wider_than_the_input_as_torch(torch, pool):
+    # MaxPool2d(3, stride=3, dilation=2, ceil_mode=True) on 4 rows: the one window (5 wide)
+    # hangs over the end, which ceil_mode allows (ember refused it); without ceil_mode, or
+    # with no window start left, both refuse
+    dims = int(pool[-2])
+    x = np.random.default_rng(0).standard_normal((2, 3, *[4] * dims))
+    kw = dict(dilation=2) if pool.startswith("max") else {}
+    k = 3 if kw else 5
+    ex, tx = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ey = getattr(F, pool)(ex, k, stride=3, ceil_mode=True, **kw)
+    ty = getattr(torch.nn.functional, pool)(tx, k, stride=3, ceil_mode=True, **kw)
+    np.testing.assert_allclose(ey.array, ty.detach().numpy(), rtol=1e-12)
+    ey.sum().backward()
+    ty.sum().backward()
+    np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="smaller than the window"):
+        getattr(F, pool)(ex, k, stride=3, ceil_mode=False, **kw)
