@@ -32,7 +32,11 @@ def _row_max(s):
     while m.shape[-1] > 1 and m.shape[-1] % 2 == 0:
         half = m.shape[-1] // 2
         m = xp.maximum(m[..., :half], m[..., half:])
-    return m.max(axis=-1, keepdims=True) if m.shape[-1] > 1 else m
+    if m.shape[-1] > 1:
+        return m.max(axis=-1, keepdims=True)
+    # one key from the start: m is s itself, which the caller changes (it sets a fully
+    # blocked row's maximum to 0, which would unblock the key): a copy
+    return s.copy() if m is s else m
 
 
 def _row_sum(s):

@@ -130,6 +130,23 @@ def test_fully_blocked_row_gives_zeros_like_torch(torch):
     assert np.isfinite(q.grad.array).all() and np.isfinite(k.grad.array).all()
 
 
+@pytest.mark.parametrize("additive", [False, True])
+def test_a_single_key_blocked_gives_zeros_like_torch(torch, additive):
+    # with one key, the row maximum was the scores array itself, and setting a fully
+    # blocked row's maximum to 0 wrote 0 over its -inf: the blocked key was attended to
+    rng = np.random.default_rng(7)
+    q, k, v = _qkv(rng, (2, 2, 3, 4), s=1, ev=3)
+    keep = np.ones((2, 1, 3, 1), dtype=bool)
+    keep[1, :, 1:] = False  # batch 1: queries 1 and 2 see no key
+    m = np.where(keep, 0.0, -np.inf) if additive else keep
+    out = F.scaled_dot_product_attention(q, k, v, attn_mask=m)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        *(torch.tensor(t.array) for t in (q, k, v)), attn_mask=torch.tensor(m)
+    )
+    np.testing.assert_allclose(out.array, ref.numpy(), atol=1e-12)
+    np.testing.assert_array_equal(out.array[1, :, 1:], 0)
+
+
 @pytest.mark.parametrize("length, s", [(0, 6), (4, 0)])
 @pytest.mark.parametrize("dropout", [0.0, 0.5])
 def test_empty_queries_or_keys_like_torch(torch, length, s, dropout):
