@@ -166,6 +166,8 @@ def interpolate(
     align_corners = bool(align_corners)
     out_sizes, scales = _sizes(x, size, scale_factor, mode, recompute_scale_factor)
     in_sizes = x.shape[2:]
+    if mode == "area" and all(n > 0 for n in in_sizes) and 0 in out_sizes:
+        return _empty_area(x, out_sizes)  # torch's area is adaptive pooling, which allows it
     if any(n <= 0 for n in in_sizes) or any(m <= 0 for m in out_sizes):
         raise RuntimeError(
             f"interpolate: input and output sizes should be greater than 0, got input"
@@ -194,3 +196,12 @@ def interpolate(
             maps.append((2 + k, a))
     # no axis resized: a new tensor all the same (torch's kernels always write one)
     return apply(Resample, x, maps=tuple(maps)) if maps else x.clone()
+
+
+def _empty_area(x: Tensor, out_sizes) -> Tensor:
+    """mode='area' with an output size 0, as torch's adaptive average pooling gives it."""
+    from .conv3d import adaptive_avg_pool3d
+    from .pool import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+    fn = {1: adaptive_avg_pool1d, 2: adaptive_avg_pool2d, 3: adaptive_avg_pool3d}
+    return fn[len(out_sizes)](x, out_sizes[0] if len(out_sizes) == 1 else out_sizes)

@@ -234,6 +234,24 @@ def test_errors_as_torch(torch, shape, kw, error, match):
         torch.nn.functional.interpolate(torch.zeros(*shape), **kw)
 
 
+@pytest.mark.parametrize(
+    "shape, kw",
+    [((2, 1, 4, 1, 1), dict(scale_factor=0.75, recompute_scale_factor=True)),
+     ((2, 2, 1, 1), dict(scale_factor=(1.7, 0.5))), ((2, 2, 3), dict(size=0))],
+)  # fmt: skip
+def test_area_to_an_empty_size_as_torch(torch, shape, kw):
+    # torch's area mode is adaptive average pooling, which allows an output size 0 (the
+    # other modes refuse it); ember refused it for area too. Its gradient is zeros (torch's
+    # backward refuses the empty gradient)
+    x = np.random.default_rng(0).standard_normal(shape)
+    ex = ember.tensor(x, requires_grad=True)
+    y = interpolate(ex, mode="area", **kw)
+    ref = torch.nn.functional.interpolate(torch.tensor(x), mode="area", **kw)
+    assert y.shape == tuple(ref.shape) and y.numel() == 0
+    y.sum().backward()
+    np.testing.assert_array_equal(ex.grad.array, np.zeros(shape))
+
+
 def test_dtypes(torch):
     """uint8 takes no area or trilinear (nor does torch); other integers take the nearest
     modes only (torch: none)."""
