@@ -3,6 +3,8 @@ option; state_dict resumes as an unbroken run; torch's argument checks."""
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -180,3 +182,36 @@ def test_trains_a_tiny_regression(name):
         opt.step()
         losses.append(loss.item())
     assert losses[-1] < 0.1 * losses[0]
+
+
+def test_adagrad_accumulators_start_at_the_constructors_value_as_torch(torch):
+    """torch builds Adagrad's state when the optimizer is built, every sum at the
+    constructor's initial_accumulator_value: a group's own value is not used (ember warns),
+    and a group added later starts from the constructor's value too."""
+    results = {}
+    for lib in (torch, ember):
+        p, q, c = (
+            lib.tensor(v, requires_grad=True) for v in (np.ones(2), np.ones(3), np.array(1.0 + 1j))
+        )
+        warns = pytest.warns(UserWarning, match="initial_accumulator_value")
+        with warns if lib is ember else _no_warning():
+            opt = lib.optim.Adagrad(
+                [dict(params=[p], initial_accumulator_value=0.5), dict(params=[c])],
+                lr=0.1, initial_accumulator_value=0.2,
+            )  # fmt: skip
+        before = opt.state_dict()["state"]
+        assert sorted(before) == [0, 1]
+        np.testing.assert_array_equal(np.asarray(before[0]["sum"]), [0.2, 0.2])
+        assert complex(np.asarray(before[1]["sum"])) == 0.2 + 0.2j and float(before[0]["step"]) == 0
+        with pytest.warns(UserWarning) if lib is ember else _no_warning():
+            opt.add_param_group(dict(params=[q], initial_accumulator_value=0.7))
+        for t in (p, q, c):
+            t.grad = lib.ones_like(t)
+        opt.step()
+        results[lib] = [t.detach().numpy().copy() for t in (p, q, c)]
+    for a, b in zip(results[torch], results[ember]):
+        np.testing.assert_allclose(b, a, rtol=1e-12)
+
+
+def _no_warning():
+    return contextlib.nullcontext()
