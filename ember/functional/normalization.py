@@ -134,6 +134,11 @@ def group_norm(
     spatial = 1
     for k in x.shape[2:]:
         spatial *= k
+    if n * (c // num_groups) * spatial == 1:  # torch's check: a lone value normalises to 0
+        raise ValueError(
+            f"group_norm: expected more than 1 value per channel when training, got input"
+            f" {x.shape} with num_groups={num_groups}"
+        )
     x_g = x.reshape(n, num_groups, c // num_groups * spatial)  # (no -1: n may be 0)
     mu = x_g.mean(axis=2, keepdims=True)
     x_c = x_g - mu

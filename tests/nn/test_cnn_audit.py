@@ -99,6 +99,21 @@ def test_groupnorm_wrong_channel_count_names_expected_and_actual(torch):
     np.testing.assert_allclose(y.array, ty.numpy(), rtol=1e-10, atol=1e-10)
 
 
+@pytest.mark.parametrize("shape, groups", [((1, 1), 1), ((1, 2, 1), 2), ((2, 2), 2), ((1, 4), 2)])
+def test_groupnorm_of_a_single_value_is_refused_as_torch(torch, shape, groups):
+    # torch refuses when the whole input is one value per group (N·C/G·spatial = 1), which
+    # normalises to 0 (ember gave the bias); other single-value groups it computes
+    x = np.random.default_rng(0).standard_normal(shape)
+    try:
+        ref = torch.nn.functional.group_norm(torch.tensor(x), groups)
+    except ValueError:
+        with pytest.raises(ValueError, match="more than 1 value per channel"):
+            ember.nn.functional.group_norm(ember.tensor(x), groups)
+    else:
+        y = ember.nn.functional.group_norm(ember.tensor(x), groups)
+        np.testing.assert_allclose(y.array, ref.numpy(), atol=1e-12)
+
+
 @pytest.mark.parametrize(
     "kw", [dict(), dict(bias=False), dict(elementwise_affine=False), dict(eps=1e-3)]
 )
