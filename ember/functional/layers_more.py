@@ -48,6 +48,13 @@ def _pad_gather(x: Tensor, pad, mode: str) -> Tensor:
     for k in range(len(pad) // 2):
         dim = x.ndim - 1 - k
         before, after = int(pad[2 * k]), int(pad[2 * k + 1])
+        n = x.shape[dim]
+        if n + before + after < (0 if mode == "circular" else 1):  # torch's limits
+            raise ValueError(
+                f"pad: {mode} padding ({before}, {after}) of dim {dim} of size {n} leaves"
+                f" {n + before + after} elements; {mode} padding needs at least"
+                f" {0 if mode == 'circular' else 1}"
+            )
         if before or after:
             x = x.index_select(dim, _pad_index(x.shape[dim], before, after, mode))
     return x

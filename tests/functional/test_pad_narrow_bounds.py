@@ -29,6 +29,21 @@ def test_cropping_past_the_size_is_torchs_error(torch):
         F.pad(ember.tensor(A), (-3, -2))
 
 
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize("size, pad", [(1, (0, -1)), (1, (-1, -1)), (3, (-1, -1)), (3, (-2, -1))])
+def test_negative_pads_of_the_gathering_modes_keep_torchs_limits(torch, mode, size, pad):
+    # reflect and replicate need at least one element left, circular none; ember cropped to
+    # 0 elements (and circular to "-1", an empty dim) where torch refuses
+    x = np.arange(2.0 * size).reshape(1, 2, size)
+    try:
+        ref = torch.nn.functional.pad(torch.tensor(x), pad, mode=mode)
+    except RuntimeError:
+        with pytest.raises(ValueError, match=f"{mode} padding needs at least"):
+            F.pad(ember.tensor(x), pad, mode=mode)
+    else:
+        np.testing.assert_array_equal(F.pad(ember.tensor(x), pad, mode=mode).array, ref.numpy())
+
+
 @pytest.mark.parametrize("args", [(1, 8, 5), (1, 11, 1), (1, 2, -1), (1, -12, 1), (0, 1, 5)])
 def test_narrow_refuses_what_torch_refuses_with_its_message(torch, args):
     b = np.arange(20.0).reshape(2, 10)
