@@ -50,6 +50,7 @@ from .function import dual_levels, enable_grad, is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
+from .ops.index_order import block_move, value_in_numpy_order
 from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, importable here as before
     _SAME_SHAPE,
     _SHAPE_ONLY,
@@ -304,7 +305,9 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
             target = self._writable("__setitem__", overlap_ok=True)
             if target is not self.array and is_basic_index(idx):  # copied into a view, as torch:
                 refuse_overlap(target[idx])  # refused where its elements share memory
-            target[idx] = as_array(value)
+            move = block_move(idx, target.ndim)
+            v = as_array(value)
+            target[idx] = v if move is None else value_in_numpy_order(target, idx, v, move)
             note_tensor_write(self)
             return
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))

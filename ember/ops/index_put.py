@@ -13,6 +13,7 @@ from math import prod
 from ..backend import get_array_module, scatter_add
 from ..function import Function, unbroadcast
 from ..promotion import torch_dtype_name as torch_name
+from .index_order import block_move, to_torch_order, value_in_numpy_order
 
 
 def int_indices(x_shape, indices) -> tuple:
@@ -105,7 +106,8 @@ class SetItem(Function):
 
     def forward(self, x, v, index):
         y = x.copy()
-        y[index] = v
+        self.move = block_move(index, x.ndim)  # torch's place for the array indices' dims
+        y[index] = v if self.move is None else value_in_numpy_order(x, index, v, self.move)
         self.index, self.v_shape = index, v.shape
         return y
 
@@ -116,6 +118,8 @@ class SetItem(Function):
             gx[self.index] = 0
         if self.needs_input_grad[1]:
             g = gy[self.index]
+            if self.move is not None:
+                g = to_torch_order(g, self.move)
             if g.ndim < len(self.v_shape):  # v may carry leading 1-dims the target lacks
                 g = g.reshape((1,) * (len(self.v_shape) - g.ndim) + g.shape)
             gv = unbroadcast(g, self.v_shape)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..backend import get_array_module, scatter_add, strided_view
 from ..function import Function
 from ..memory_formats import laid_out
+from .index_order import block_move, to_numpy_order, to_torch_order
 
 
 class Reshape(Function):
@@ -143,6 +144,12 @@ def take(a, index):
     y = a[index]
     if y.__class__ is not a.__class__:  # a NumPy scalar: one more (None) dim, then reshaped away
         y = a[(*index, None) if type(index) is tuple else (index, None)].reshape(())
+    if y.base is not (a if a.base is None else a.base) and type(index) is tuple:
+        move = block_move(index, a.ndim)  # a copy: array indices, which torch may place apart
+        if move is not None:
+            return to_torch_order(y, move)
+        if not y.flags.c_contiguous:  # NumPy lays some out transposed; torch's are row-major
+            return get_array_module(y).ascontiguousarray(y)
     return y
 
 
@@ -157,7 +164,8 @@ class GetItem(Function):
         xp = get_array_module(gy)
         gx = xp.zeros(self.shape, dtype=gy.dtype)
         if _has_array_index(self.index):
-            scatter_add(gx, self.index, gy)
+            move = block_move(self.index, len(self.shape))
+            scatter_add(gx, self.index, gy if move is None else to_numpy_order(gy, move))
         else:
             gx[self.index] = gy
         return (gx,)
