@@ -35,7 +35,8 @@ _CPU_FP32 = (
     " linalg_more.SolveTriangular linalg_more.Pinv linalg_more.Lstsq linalg_decomp.Svd"
     " linalg_decomp.SvdVals linalg_decomp.Qr linalg_decomp.Eigh linalg_decomp.EigvalsH"
     " linalg_eig.Eig linalg_eig.Eigvals pool3d.MaxPool3d pool3d.MaxPool3dWithIndices"
-    " pool3d.AvgPool3d unpool.MaxUnpool2d grid_sample.GridSample2d complex.ViewAsComplex"
+    " pool3d.AvgPool3d unpool.MaxUnpool2d grid_sample.GridSample2d grid_sample.GridSample3d"
+    " grid_sample.GridSampleBicubic2d complex.ViewAsComplex"
 )
 _CPU_PROMOTE = "shape.Cat shape.Stack index_more.IndexCopy"
 
@@ -56,7 +57,10 @@ _CUDA_FP32 = (
 )
 # torch's CUDA promote list: addcdiv, addcmul, atan2, bilinear, cross, dot, grid_sample,
 # index_put, scatter_add, tensordot, and cat/stack/index_copy.
-_CUDA_PROMOTE = _CPU_PROMOTE + " elementwise_more.Atan2 grid_sample.GridSample2d index_put.IndexPut"
+_CUDA_PROMOTE = _CPU_PROMOTE + (
+    " elementwise_more.Atan2 grid_sample.GridSample2d grid_sample.GridSample3d"
+    " grid_sample.GridSampleBicubic2d index_put.IndexPut"
+)
 _CUDA_BANNED = "loss.BCE"
 
 BCE_BANNED = (

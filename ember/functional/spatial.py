@@ -4,7 +4,8 @@ with torch.nn.functional's names, arguments and semantics.
     affine_grid:     G[n, h, w] = θ_n · (x_w, y_h, 1)ᵀ        (2-D; 3-D adds z_d)
                      x_w = −1 + 2w/(W − 1)            (align_corners=True)
                      x_w = (−1 + 2w/(W − 1)) · (W − 1)/W   (align_corners=False: pixel centres)
-    grid_sample:     y[n, c, i, j] = x[n, c] read at G[n, i, j]  (ops/grid_sample.py)
+    grid_sample:     y[n, c, i, j] = x[n, c] read at G[n, i, j]  (5-D: y[n, c, d, i, j];
+                     bilinear/trilinear, nearest, bicubic: ops/grid_sample.py)
     gumbel_softmax:  y = softmax((ℓ + g)/τ),  g = −log(E), E ~ Exp(1)   (Gumbel(0, 1) noise)
                      hard: y_hard − sg(y) + y   (one-hot forward, the soft gradient)
     pdist:           d_k = ‖x_i − x_j‖_p for i < j, in row-major order of (i, j)
@@ -106,15 +107,15 @@ def grid_sample(
     padding_mode: str = "zeros",
     align_corners: bool | None = None,
 ) -> Tensor:
-    """Sample x (N, C, H, W) at grid (N, H_out, W_out, 2) → (N, C, H_out, W_out).
+    """Sample x (N, C, H, W) at grid (N, H_out, W_out, 2) → (N, C, H_out, W_out), or
+    x (N, C, D, H, W) at grid (N, D_out, H_out, W_out, 3) → (N, C, D_out, H_out, W_out).
 
-    grid[..., 0] is the x (width) coordinate and grid[..., 1] the y, both in [−1, 1]; modes
-    'bilinear' and 'nearest', padding 'zeros', 'border' and 'reflection' (equations in
-    ``ember/ops/grid_sample.py``). Gradients w.r.t. x and (bilinear) the grid.
+    grid[..., 0] is the x (width) coordinate, grid[..., 1] the y and grid[..., 2] the z
+    (depth), all in [−1, 1]; modes 'bilinear' (trilinear on 5-D input), 'nearest' and
+    'bicubic' (4-D only), padding 'zeros', 'border' and 'reflection' (equations in
+    ``ember/ops/grid_sample.py``). Gradients w.r.t. x and the grid (zero for 'nearest').
     """
     if mode not in G.MODES:
-        if mode == "bicubic":
-            raise NotImplementedError("grid_sample: mode 'bicubic' is not implemented")
         raise ValueError(
             "nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or"
             f" 'bicubic', but got: '{mode}'"
@@ -125,17 +126,6 @@ def grid_sample(
             f" 'reflection', but got: '{padding_mode}'"
         )
     align_corners = _align(align_corners)
-    if input.ndim != 4:
-        raise NotImplementedError(
-            f"grid_sample: only 4-D input (N, C, H, W) is implemented, got shape {input.shape}"
-        )
-    if grid.ndim != 4 or grid.shape[-1] != 2:
-        raise ValueError(f"grid_sampler(): expected grid of shape (N, H, W, 2), got {grid.shape}")
-    if grid.shape[0] != input.shape[0]:
-        raise ValueError(
-            "grid_sampler(): expected grid and input to have same batch size, but got input"
-            f" with sizes {tuple(input.shape)} and grid with sizes {tuple(grid.shape)}"
-        )
     for t in (input, grid):  # torch's grid sampler kernels are real-only
         if t.dtype.kind == "c":
             refuse_complex(t.array, "grid_sample", NotImplementedError, "sample z.real, z.imag")
@@ -144,14 +134,41 @@ def grid_sample(
             "grid_sampler(): expected input and grid to have the same dtype, but input has"
             f" {input.dtype} and grid has {grid.dtype}"
         )
-    return apply(
-        G.GridSample2d,
-        input,
-        grid,
-        mode=mode,
-        padding_mode=padding_mode,
-        align_corners=align_corners,
-    )
+    _check_grid_sampler(input, grid, mode)
+    if mode == "bicubic":
+        op, kw = G.GridSampleBicubic2d, {}
+    else:
+        op, kw = (G.GridSample2d if input.ndim == 4 else G.GridSample3d), {"mode": mode}
+    return apply(op, input, grid, padding_mode=padding_mode, align_corners=align_corners, **kw)
+
+
+def _check_grid_sampler(input: Tensor, grid: Tensor, mode: str) -> None:  # noqa: A002
+    """torch's shape checks (check_grid_sampler_common, _2d, _3d), in its order and words."""
+    sizes = f"input with sizes {list(input.shape)} and grid with sizes {list(grid.shape)}"
+    k = input.ndim - 2
+    if input.ndim >= 1 and grid.ndim >= 1 and input.shape[0] != grid.shape[0]:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid and input to have same batch size, but got {sizes}"
+        )
+    if grid.ndim >= 1 and grid.shape[-1] != k:
+        raise RuntimeError(
+            f"grid_sampler(): expected grid to have size {k} in last dimension, but got grid"
+            f" with sizes {list(grid.shape)}"
+        )
+    for i in range(2, input.ndim):
+        if input.shape[i] == 0:
+            raise RuntimeError(
+                "grid_sampler(): expected input to have non-empty spatial dimensions, but"
+                f" input has sizes {list(input.shape)} with dimension {i} being empty"
+            )
+    want = 4 if input.ndim == 4 else 5
+    if input.ndim != want or grid.ndim != want:
+        raise RuntimeError(
+            f"grid_sampler(): expected {want}D input and grid with same number of dimensions,"
+            f" but got {sizes}"
+        )
+    if want == 5 and mode == "bicubic":
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
 
 
 # ---------------------------------------------------------------- gumbel_softmax

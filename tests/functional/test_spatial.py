@@ -1,5 +1,6 @@
-"""affine_grid, grid_sample, gumbel_softmax and pdist against torch (float64 values and
-gradients), gradcheck away from the kinks, and the statistics of the Gumbel-softmax samples."""
+"""affine_grid (alone and feeding grid_sample), gumbel_softmax and pdist against torch (float64
+values and gradients), gradcheck, and the statistics of the Gumbel-softmax samples. grid_sample
+itself: test_grid_sample.py."""
 
 from __future__ import annotations
 
@@ -13,105 +14,10 @@ import ember
 from ember.functional import spatial as S
 from tests.core_reference import check_gradients, compare_with_torch, randn
 
-MODES = ["bilinear", "nearest"]
-PADDINGS = ["zeros", "border", "reflection"]
-
-# (input shape, grid shape): odd sizes, batch 1 and 3, unit-size axes
-SHAPES = [
-    ((1, 2, 5, 7), (1, 4, 3, 2)),
-    ((3, 3, 7, 5), (3, 5, 6, 2)),
-    ((3, 1, 1, 6), (3, 3, 3, 2)),
-    ((1, 2, 4, 1), (1, 2, 5, 2)),
-]
-
 
 def _grid(shape, seed=1, reach=1.7):
     """Uniform in [−reach, reach]²: points inside, near and well outside the image."""
     return np.random.default_rng(seed).uniform(-reach, reach, shape)
-
-
-# ---------------------------------------------------------------- grid_sample vs torch
-
-
-@pytest.mark.parametrize("align_corners", [False, True])
-@pytest.mark.parametrize("padding_mode", PADDINGS)
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("x_shape, g_shape", SHAPES)
-def test_grid_sample_matches_torch(torch, mode, padding_mode, align_corners, x_shape, g_shape):
-    kw = dict(mode=mode, padding_mode=padding_mode, align_corners=align_corners)
-    compare_with_torch(
-        torch,
-        lambda x, g: S.grid_sample(x, g, **kw),
-        lambda x, g: torch.nn.functional.grid_sample(x, g, **kw),
-        [randn(*x_shape), _grid(g_shape)],
-    )
-
-
-def test_grid_sample_reaches_every_branch():
-    """The test grids put points outside the image on every side and inside it."""
-    g = _grid((3, 5, 6, 2))
-    for k in range(2):
-        assert (g[..., k] < -1.2).any() and (g[..., k] > 1.2).any()
-        assert (np.abs(g[..., k]) < 0.8).any()
-
-
-@pytest.mark.parametrize("mode", MODES)
-def test_grid_sample_float32_and_grid_only_grad(torch, mode):
-    x, g = randn(2, 3, 6, 5), _grid((2, 4, 4, 2), seed=3)
-    kw = dict(mode=mode, padding_mode="reflection", align_corners=False)
-    compare_with_torch(
-        torch,
-        lambda x, g: S.grid_sample(x, g, **kw),
-        lambda x, g: torch.nn.functional.grid_sample(x, g, **kw),
-        [x, g],
-        dtype=np.float32,
-    )
-    # only the grid requires grad (a spatial transformer on a fixed image)
-    ge = ember.tensor(g, requires_grad=True)
-    gt = torch.tensor(g, requires_grad=True)
-    S.grid_sample(ember.tensor(x), ge, **kw).sum().backward()
-    torch.nn.functional.grid_sample(torch.tensor(x), gt, **kw).sum().backward()
-    np.testing.assert_allclose(ge.grad.array, gt.grad.numpy(), rtol=1e-10, atol=1e-12)
-
-
-def _smooth_grid(shape, sizes, align_corners, seed=2):
-    """Grid whose pixel coordinates have fractional parts in [0.1, 0.4] ∪ [0.6, 0.9]: away
-    from the integer crossings of ⌊s⌋, the clip ends and the (half-)integer mirrors."""
-    rng = np.random.default_rng(seed)
-    g = np.empty(shape)
-    for k, n in enumerate(sizes):  # k = 0: x along W, k = 1: y along H
-        whole = rng.integers(-3, n + 2, shape[:-1])
-        frac = rng.uniform(0.1, 0.4, shape[:-1]) + 0.5 * rng.integers(0, 2, shape[:-1])
-        s = whole + frac
-        g[..., k] = 2 * s / (n - 1) - 1 if align_corners else (2 * s + 1) / n - 1
-    return g
-
-
-@pytest.mark.parametrize("align_corners", [False, True])
-@pytest.mark.parametrize("padding_mode", PADDINGS)
-def test_grid_sample_gradcheck(padding_mode, align_corners):
-    x_shape, g_shape = (2, 2, 4, 5), (2, 3, 4, 2)
-    g = _smooth_grid(g_shape, (5, 4), align_corners)
-    kw = dict(mode="bilinear", padding_mode=padding_mode, align_corners=align_corners)
-    check_gradients(lambda x, g: S.grid_sample(x, g, **kw), [randn(*x_shape), g])
-
-
-def test_grid_sample_nearest_gradcheck_input():
-    g = _smooth_grid((1, 3, 3, 2), (4, 5), False)
-    x = ember.tensor(randn(1, 2, 5, 4), requires_grad=True)
-    kw = dict(mode="nearest", padding_mode="border", align_corners=False)
-    assert ember.gradcheck(lambda x: S.grid_sample(x, ember.tensor(g), **kw), (x,))
-
-
-def test_grid_sample_hand_values():
-    """A 2×2 image read at its centre, a corner and ¼ pixel past the right edge."""
-    x = ember.tensor(np.array([[[[1.0, 2.0], [3.0, 4.0]]]]))
-    g = ember.tensor(np.array([[[[0.0, 0.0], [-1.0, -1.0], [1.5, 0.0]]]]))
-    y = S.grid_sample(x, g, align_corners=True).array.ravel()
-    np.testing.assert_allclose(y, [2.5, 1.0, 0.75 * 0.5 * (2.0 + 4.0)], rtol=1e-12)
-    # align_corners=False: −1 is the outer edge of pixel 0, half of it lies in the zero pad
-    y = S.grid_sample(x, g, align_corners=False).array.ravel()
-    np.testing.assert_allclose(y[:2], [2.5, 0.25], rtol=1e-12)
 
 
 # ---------------------------------------------------------------- affine_grid
@@ -178,14 +84,7 @@ def test_align_corners_none_warns_and_means_false():
     np.testing.assert_array_equal(a.array, S.affine_grid(theta, (1, 1, 3, 4), False).array)
 
 
-def test_bad_arguments():
-    x, g = ember.tensor(randn(1, 1, 4, 4)), ember.tensor(_grid((1, 3, 3, 2)))
-    with pytest.raises(ValueError, match="mode"):
-        S.grid_sample(x, g, mode="linear", align_corners=False)
-    with pytest.raises(ValueError, match="padding_mode"):
-        S.grid_sample(x, g, padding_mode="circular", align_corners=False)
-    with pytest.raises(NotImplementedError):
-        S.grid_sample(x, g, mode="bicubic", align_corners=False)
+def test_affine_grid_bad_theta():
     with pytest.raises(ValueError, match="Nx2x3"):
         S.affine_grid(ember.tensor(randn(1, 3, 4)), (1, 1, 3, 3), align_corners=False)
 
