@@ -198,6 +198,9 @@ def _sweep(root_fn, idx: int, g, retain_graph: bool) -> None:
                 else:
                     entry[1] = entry[1] + gi
                 continue
+            want = p.array.dtype  # torch's validate_outputs: a gradient takes its tensor's dtype
+            if gi.dtype is not want and gi.dtype != want and gi.dtype.kind == want.kind == "f":
+                gi = gi.astype(want)  # (x.float() · a float64: ∂L/∂x rounds through float32)
             slot = grads.get(ctx)
             if slot is None:  # first gradient for ctx: schedule it
                 slot = grads[ctx] = [None] * ctx.n_outputs

@@ -256,3 +256,19 @@ def test_next_functions_walk_the_graph_as_torch(torch):
     assert torch_names == [["Exp"], ["Mul"], ["AccumulateGrad", None], []]
     leaf = y.grad_fn.next_functions[0][0].next_functions[0][0].next_functions[0][0]
     assert leaf.variable is w and repr(leaf) == "<AccumulateGrad>"
+
+
+def test_a_gradient_takes_the_dtype_of_its_tensor_as_torch(torch):
+    # torch's engine casts each gradient to its tensor's dtype (validate_outputs): through
+    # x.float() into float64 arithmetic, ∂L/∂x is rounded through float32. ember passed the
+    # float64 gradient straight on to x
+    w = np.array([1 / 3, 0.1, -2 / 7])
+    x0 = np.array([1.0, 2.0, 3.0])
+    grads = {}
+    for lib in (torch, ember):
+        x = lib.tensor(x0, requires_grad=True)
+        f32 = lib.float32
+        ((x.to(f32) * lib.tensor(w)).sum() + x.sum(dtype=f32) * lib.tensor(w[0])).backward()
+        grads[lib] = x.grad.numpy()
+    assert grads[ember].dtype == np.float64
+    np.testing.assert_array_equal(grads[ember], grads[torch])
