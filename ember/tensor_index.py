@@ -112,6 +112,8 @@ class IndexTensorMethods:
             raise ValueError(f"norm(): p must be 'fro', inf, -inf or a number ≥ 0, got {p!r}")
         if isinstance(dim, int):
             dim = (dim,)
+        if self.ndim == 0 and dim is not None:  # dims 0 and -1 of a 0-d tensor: all of it
+            dim = [I.check_dim("norm", d, 0) for d in dim] and None
         if p == 1:  # composed: |x| and Σ have the right subgradient at 0 already
             return self.abs().sum(dim=dim, keepdim=keepdim)
         if p == math.inf:  # the gradient is shared among tied maxima, as torch's

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .ops import shape as S
+from .ops.index import check_dim
 from .tensor_stats_more import wrap_dim
 from .tensor_view_of import view_of
 
@@ -41,6 +42,9 @@ class ShapeTensorMethods:
         return apply(S.Permute, self, axes=shape_arg(axes))
 
     def transpose(self, dim0=-2, dim1=-1):
+        if self.ndim == 0:  # torch takes dims 0 and -1 of a 0-d tensor: the tensor itself
+            check_dim("transpose", dim0, 0), check_dim("transpose", dim1, 0)
+            return apply(S.Permute, self, axes=())
         axes = list(range(self.ndim))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return apply(S.Permute, self, axes=tuple(axes))

@@ -24,6 +24,7 @@ from .memory_formats import preserve_format
 from .ops import elementwise as E
 from .ops import shape as S
 from .ops.complex_refuse import refuse_mixed
+from .ops.index import check_dim
 from .promotion import C_TYPE_NAMES
 from .tensor_methods import _t
 from .tensor_rounding import RoundingTensorMethods
@@ -170,6 +171,9 @@ class TorchTensorMethods(RoundingTensorMethods):
         a view, and an in-place change of the result must not reach self)."""
         index = [slice(None)] * self.ndim
         for d in _dims(_shape_arg(dims)):
+            if self.ndim == 0:  # torch takes dim 0 or -1 of a 0-d tensor: nothing to reverse
+                check_dim("flip", d, 0)
+                continue
             index[d] = slice(None, None, -1)
         return self[tuple(index)].clone()
 

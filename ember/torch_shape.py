@@ -50,15 +50,7 @@ def permute(input, dims) -> Tensor:  # noqa: A002
 
 def movedim(input, source, destination) -> Tensor:  # noqa: A002
     """torch.movedim: move dims source to positions destination, the rest keeping their order."""
-    x = _t(input)
-    src = [source] if isinstance(source, int) else list(source)
-    dst = [destination] if isinstance(destination, int) else list(destination)
-    if len(src) != len(dst):
-        raise ValueError(f"movedim: {len(src)} source dims but {len(dst)} destinations")
-    src, dst = [d % x.ndim for d in src], [d % x.ndim for d in dst]
-    rest = iter(d for d in range(x.ndim) if d not in src)
-    where = dict(zip(dst, src))
-    return x.permute(tuple(where[i] if i in where else next(rest) for i in range(x.ndim)))
+    return _t(input).movedim(source, destination)
 
 
 def t(input) -> Tensor:  # noqa: A002

@@ -89,15 +89,19 @@ class Gather(Function):
 
     def forward(self, x, index, dim):
         self.dim = dim = check_dim("gather", dim, x.ndim)
+        self.shape = x.shape
+        if x.ndim == 0 and index.ndim == 0:  # torch's 0-d gather: x as one element along dim 0
+            x, index = x.reshape(1), index.reshape(1)
         check_shapes("gather", index.shape, dim, x.shape)
         check_index("gather", index, dim, x.shape[dim])
-        self.shape, self.where = x.shape, along(index, dim)
-        return x[self.where]
+        self.where = along(index, dim)
+        y = x[self.where]
+        return y.reshape(()) if not self.shape else y
 
     def backward(self, gy):
-        gx = get_array_module(gy).zeros(self.shape, dtype=gy.dtype)
-        scatter_add(gx, self.where, gy)
-        return gx, None
+        gx = get_array_module(gy).zeros(self.shape or (1,), dtype=gy.dtype)
+        scatter_add(gx, self.where, gy.reshape(-1) if not self.shape else gy)
+        return gx.reshape(self.shape), None
 
 
 class Scatter(Function):
