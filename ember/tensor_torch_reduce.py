@@ -217,6 +217,8 @@ class TorchReduceMethods:
     def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
         """The n-th forward difference along dim, out_i = x_{i+1} − x_i applied n times
         (bool: x_{i+1} ≠ x_i), after joining prepend and append along dim."""
+        if self.ndim == 0:
+            raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d one)")
         d = check_dim("diff", dim, self.ndim)
         parts = [p for p in (prepend, self, append) if p is not None]
         if len(parts) > 1:

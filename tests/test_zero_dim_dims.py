@@ -64,3 +64,10 @@ def test_other_dims_of_a_0d_tensor_are_index_errors(torch, name):
         _run(torch, name, 1)
     with pytest.raises(IndexError):
         _run(ember, name, 1)
+
+
+def test_diff_of_a_0d_tensor_is_refused_as_torch(torch):
+    with pytest.raises(RuntimeError, match="at least one-dimensional"):
+        torch.diff(torch.tensor(1.0))
+    with pytest.raises(RuntimeError, match="at least one-dimensional"):
+        ember.diff(ember.tensor(1.0))  # ember gave the 0-d tensor back
