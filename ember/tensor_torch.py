@@ -320,8 +320,8 @@ class TorchTensorMethods(RoundingTensorMethods):
         out = mat1.mm(mat2)
         if alpha != 1:
             out = out * alpha
-        if beta == 0:
-            return out
+        if beta == 0:  # self's values are ignored, but its gradient is 0 (not None), as torch's
+            return out * zero_grad_one(self) if self.requires_grad else out
         return out + (self if beta == 1 else self * beta)
 
     # ------------------------------------------------------------ elementwise maths
@@ -374,3 +374,10 @@ class TorchTensorMethods(RoundingTensorMethods):
     def where(self, condition, other) -> Tensor:
         """self where ``condition`` else ``other`` (torch's Tensor.where)."""
         return apply(E.Where, self, _t(other, self), cond=as_array(condition))
+
+
+def zero_grad_one(t: Tensor) -> Tensor:
+    """1, of t's shape and dtype, whose gradient to t is 0: out·zero_grad_one(t) keeps out's
+    values (−0.0 and all) yet gives t the zero gradient torch gives an ignored input."""
+    zero = Tensor(xp.zeros((), dtype=t.dtype))
+    return t.where(xp.zeros(t.shape, dtype=bool), zero) + 1

@@ -19,6 +19,7 @@ from .backend import xp
 from .ops.linalg_funcs import LuFactor
 from .promotion import torch_dtype_name as _name
 from .tensor import Tensor, apply
+from .tensor_torch import zero_grad_one as _zero_grad_one
 
 __all__ = [
     "cholesky_solve",
@@ -43,13 +44,6 @@ def _t(a) -> Tensor:
 
 def _shape(t: Tensor) -> str:
     return "[" + ", ".join(str(s) for s in t.shape) + "]"
-
-
-def _zero_grad_one(t: Tensor) -> Tensor:
-    """1, of t's shape and dtype, whose gradient to t is 0: out·_zero_grad_one(t) keeps out's
-    values (−0.0 and all) yet gives t the zero gradient torch gives an ignored input."""
-    zero = Tensor(xp.zeros((), dtype=t.dtype))
-    return t.where(xp.zeros(t.shape, dtype=bool), zero) + 1
 
 
 # ------------------------------------------------------------ linear algebra

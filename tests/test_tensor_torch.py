@@ -328,3 +328,19 @@ def test_module_conveniences():
         net.add_module("x", 3)
     net.half()
     assert all(p.dtype == np.float16 for p in net.parameters())
+
+
+@pytest.mark.parametrize("method", [False, True])
+def test_addmm_with_beta_0_gives_the_ignored_input_a_zero_gradient_as_torch(torch, method):
+    # its nan is ignored, but it stays in the graph: torch's input.grad is zeros, not None
+    # (ember's addmm left it out, and the result did not require grad)
+    i0 = np.array([[np.nan, 1.0], [2.0, 3.0]])
+    results = {}
+    for lib in (torch, ember):
+        i = lib.tensor(i0, requires_grad=True)
+        a, b = lib.tensor(np.ones((2, 3))), lib.tensor(np.full((3, 2), 0.5))
+        y = i.addmm(a, b, beta=0) if method else lib.addmm(i, a, b, beta=0)
+        y.sum().backward()
+        results[lib] = (y.detach().numpy(), i.grad.numpy())
+    for e, t in zip(results[ember], results[torch]):
+        np.testing.assert_array_equal(e, t)

@@ -120,7 +120,7 @@ class ScatterReduce(Function):
 
     Gradients as torch's: 'sum' sends ∂L/∂y back to both (a gather for src); 'mean' divides it
     by the count; 'amax'/'amin' share it evenly among the tied extremes (x's and src's);
-    'prod' sends ∂L/∂y·y/x and ∂L/∂y·y/src (defined here only where no factor is 0).
+    'prod' sends each factor ∂L/∂y times the product of the other factors (zeros exact).
     Places of x that were written without include_self get no gradient.
     """
 
@@ -190,13 +190,7 @@ class ScatterReduce(Function):
             g = gy / n
             gx, gs = x_is * g, s_is * g[where]
         else:
-            if (x == 0).any() or (s == 0).any():
-                raise NotImplementedError(
-                    "scatter_reduce(): the backward of reduce='prod' with a zero in self or src"
-                    " is not implemented"
-                )
-            g = gy * y
-            gx, gs = g / x, g[where] / s
+            gx, gs = self._prod_grads(gy)
         if not self.include_self:
             gx = gx.copy() if gx is gy else gx
             gx[self.hit] = 0
@@ -205,6 +199,34 @@ class ScatterReduce(Function):
             gsrc = xp.zeros(self.src_shape, dtype=gy.dtype)
             gsrc[_leading(self.index_shape)] = gs
         return gx, gsrc, None
+
+    def _prod_grads(self, gy):
+        """'prod': each factor's gradient is ∂L/∂y times the product of the other factors at
+        its place, torch's way (FunctionsManual's scatter_reduce_backward), so that zeros
+        are exact: x's zeros count as 1 in a second product; a src value that is its place's
+        only zero src takes the product with it counted as 1; otherwise ∂L/∂y·y / src."""
+        xp = get_array_module(gy)
+        x, s, y, where, hit, inc = self.x, self.s, self.y, self.where, self.hit, self.include_self
+        x1 = xp.where(x == 0, xp.ones((), x.dtype), x)
+        gx = gy * _product(x1, where, s, hit, inc, xp) / x1
+        s_zero = s == 0
+        zeros = xp.zeros(y.shape, dtype=gy.dtype)
+        scatter_add(zeros, where, s_zero.astype(gy.dtype))
+        lone = s_zero & (zeros[where] == 1)
+        s1 = xp.where(lone, xp.ones((), s.dtype), s)
+        with_one = (gy * _product(x, where, s1, hit, inc, xp))[where]
+        gs = xp.where(lone, with_one, (gy * y)[where] / xp.where(s_zero, xp.ones((), s.dtype), s))
+        return gx, gs
+
+
+def _product(x, where, s, hit, include_self, xp):
+    """The forward's 'prod': x's places multiplied by the src values scattered there (x's own
+    value left out at hit places without include_self)."""
+    y = x.copy()
+    if not include_self:
+        y[hit] = 1
+    ufunc_at("multiply", y, where, s)
+    return y
 
 
 def _identity(reduce: str, dtype, xp):

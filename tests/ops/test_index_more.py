@@ -193,8 +193,24 @@ def test_bad_inputs_raise_clear_errors():
         x.scatter_reduce(1, ember.tensor([[4]]), ember.zeros(1, 1), "sum")
 
 
-def test_scatter_reduce_prod_backward_with_a_zero_is_refused():
-    x = ember.tensor([[1.0, 0.0, 2.0]], requires_grad=True)
-    y = x.scatter_reduce(1, ember.tensor([[0, 0]]), ember.tensor([[3.0, 4.0]]), "prod")
-    with pytest.raises(NotImplementedError, match="prod"):
-        y.sum().backward()
+@pytest.mark.parametrize("include_self", [True, False])
+@pytest.mark.parametrize("zeros", ["self", "one src", "two srcs", "self and src"])
+def test_scatter_reduce_prod_backward_with_zeros_matches_torch(torch, include_self, zeros):
+    # each factor's gradient is the product of the others (ember refused zeros)
+    x = np.array([[1.5, 2.0, -3.0, 0.5]])
+    s = np.array([[3.0, 4.0, -2.0, 5.0, 0.25]])
+    index = np.array([[0, 0, 1, 2, 2]])
+    if "self" in zeros:
+        x[0, 0] = x[0, 2] = 0.0
+    if "src" in zeros:
+        s[0, 0] = 0.0
+    if zeros == "two srcs":
+        s[0, 1] = s[0, 3] = 0.0
+    (ex, tx), (es, ts) = pair(torch, x), pair(torch, s)
+    e = ex.scatter_reduce(1, ember.tensor(index), es, "prod", include_self=include_self)
+    t = tx.scatter_reduce(1, torch.tensor(index), ts, "prod", include_self=include_self)
+    check(torch, e, t, [ex, es], [tx, ts], np.float64)
+    (ex, tx), (es, ts) = pair(torch, x), pair(torch, s[:, :3])
+    e = ex.index_reduce(1, ember.tensor(index[0, :3]), es, "prod", include_self=include_self)
+    t = tx.index_reduce(1, torch.tensor(index[0, :3]), ts, "prod", include_self=include_self)
+    check(torch, e, t, [ex, es], [tx, ts], np.float64)
