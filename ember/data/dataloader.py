@@ -27,26 +27,30 @@ from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _d
 from .worker import _END, _EXHAUSTED, _check_context, _Workers
 
 
-def default_collate(samples: list) -> Any:
+def default_collate(samples: list | tuple) -> Any:
     """Stack a list of samples into a batch, as torch's default_collate: arrays, numbers and
     Tensors on a new axis 0; dicts key by key; a namedtuple field by field (of its type);
     other tuples and lists position by position, as a list (torch's rule); strings as the
-    sequence of them. Anything else (None, objects) is torch's TypeError."""
+    batch of them as it came (a list; a tuple inside a tuple or list sample, as torch's
+    transposed parts). Anything else (None, objects, arrays of strings) is torch's TypeError."""
     first = samples[0]
     if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple keeps its type
-        return type(first)(*(default_collate(list(parts)) for parts in zip(*samples)))
+        return type(first)(*(default_collate(parts) for parts in zip(*samples)))
     if isinstance(first, (tuple, list)):
         if any(len(s) != len(first) for s in samples):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(parts)) for parts in zip(*samples)]
+        return [default_collate(parts) for parts in zip(*samples)]  # parts: tuples, as torch's
     if isinstance(first, dict):
         return {k: default_collate([s[k] for s in samples]) for k in first}
     if isinstance(first, (str, bytes)):
-        return tuple(samples)
-    if not isinstance(first, (Tensor, numpy.ndarray, numpy.generic, int, float, complex, bool)):
+        return samples  # torch's: the batch as it came (a list)
+    strings = isinstance(first, (numpy.ndarray, numpy.generic)) and first.dtype.kind in "OSUV"
+    if strings or not isinstance(
+        first, (Tensor, numpy.ndarray, numpy.generic, int, float, complex, bool)
+    ):
         raise TypeError(
             "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists;"
-            f" found {type(first)}"
+            f" found {first.dtype if strings else type(first)}"
         )
     on_device = any(isinstance(s, Tensor) for s in samples)
     # host samples are stacked on the host and copied to the device once, as a batch

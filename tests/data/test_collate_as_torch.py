@@ -1,5 +1,5 @@
 """default_collate and the loader's batches against torch's: namedtuples keep their type,
-other tuples (TensorDataset's samples too) become lists, strings a tuple of them, dicts and
+other tuples (TensorDataset's samples too) become lists, strings the batch of them, dicts and
 nested lists element-wise; None and other objects are torch's TypeError."""
 
 import collections
@@ -69,3 +69,26 @@ def test_objects_that_do_not_collate_are_refused_as_torch():
     for loader in (DataLoader, torch.utils.data.DataLoader):
         with pytest.raises(TypeError, match="batch must contain tensors, numpy arrays, numbers"):
             list(loader(Items([None, None]), batch_size=2))
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [["a", "b"], [b"a", b"b"], [("a", 1), ("b", 2)], [{"s": "a"}, {"s": "b"}],
+     [[np.array(1.5), "x"], [np.array(2.5), "y"]]],
+    ids=["strings", "bytes", "tuples", "dicts", "lists"],
+)  # fmt: skip
+def test_default_collate_keeps_strings_as_torch(batch):
+    # a batch of strings comes back as it came (a list; ember gave a tuple), strings inside
+    # tuple or list samples as the tuple of them
+    from torch.utils.data import default_collate as torch_collate
+
+    assert plain(ember.utils.data.default_collate(batch)) == plain(torch_collate(batch))
+
+
+def test_arrays_of_strings_are_refused_as_torch():
+    from torch.utils.data import default_collate as torch_collate
+
+    batch = [np.array("a"), np.array("b")]
+    for collate in (ember.utils.data.default_collate, torch_collate):
+        with pytest.raises(TypeError, match="batch must contain tensors, numpy arrays"):
+            collate(batch)  # ember stacked them into a tensor of strings
