@@ -23,6 +23,13 @@ from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
 
 
+def python_scalar(value):
+    """A NumPy scalar as the Python number it holds; anything else unchanged. torch treats
+    both as weak scalars (a float32 tensor times np.float64(0.5) stays float32), where NumPy 2
+    lets a NumPy scalar widen an array (NEP 50)."""
+    return value.item() if isinstance(value, numpy.generic) else value
+
+
 def _choose_device() -> str:
     """The process's device from EMBER_DEVICE: "cpu" (the default) or "cuda" (CuPy)."""
     name = os.environ.get("EMBER_DEVICE", "cpu").strip().lower() or "cpu"

@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
+from .backend import python_scalar as _py
 from .backend import xp
 from .function import is_grad_enabled, observers
 from .ops import argindex as AI
@@ -54,6 +55,7 @@ class TensorMethods(ShapeTensorMethods):
     # Mixed dtypes follow torch, not NumPy (promotion.py): an integer meeting a float takes
     # the float's dtype, or the default float dtype where the float is a Python number.
     def __add__(self, other):
+        other = _py(other)  # a NumPy scalar is the number it holds, as torch takes it
         if isinstance(other, _Number):
             return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Add, *_promoted(self, _t(other, self)))
@@ -63,6 +65,7 @@ class TensorMethods(ShapeTensorMethods):
     def __sub__(self, other):
         if self.array.dtype.kind == "b" or _is_bool(other):
             _refuse_bool_sub(self, other)  # torch refuses a bool operand (NumPy does not)
+        other = _py(other)
         if isinstance(other, _Number) and not (self.array.dtype.kind == "u" and type(other) is int):
             # (uint8 - 3 is not uint8 + (-3), which NumPy cannot hold: Sub takes it)
             return apply(E.AddScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, -other))
@@ -71,11 +74,13 @@ class TensorMethods(ShapeTensorMethods):
     def __rsub__(self, other):
         if self.array.dtype.kind == "b" or _is_bool(other):
             _refuse_bool_sub(self, other)
+        other = _py(other)
         if isinstance(other, _Number):
             return apply(E.RSubScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Sub, *_promoted(_t(other, self), self))
 
     def __mul__(self, other):
+        other = _py(other)
         if isinstance(other, _Number):
             return apply(E.MulScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Mul, *_promoted(self, _t(other, self)))
@@ -83,18 +88,21 @@ class TensorMethods(ShapeTensorMethods):
     __rmul__ = __mul__
 
     def __truediv__(self, other):  # true division: integers divide as floats, as in torch
+        other = _py(other)
         if isinstance(other, _Number):
             return apply(E.DivScalar, _floating(self), c=other)
         a, b = _promoted(self, _t(other, self))
         return apply(E.Div, _floating(a), _floating(b))
 
     def __rtruediv__(self, other):
+        other = _py(other)
         if isinstance(other, _Number):
             return apply(E.RDivScalar, _floating(self), c=other)
         a, b = _promoted(_t(other, self), self)
         return apply(E.Div, _floating(a), _floating(b))
 
     def __pow__(self, other):
+        other = _py(other)
         if isinstance(other, _Number):
             if self.array.dtype.kind == "b" and isinstance(other, int):  # NumPy gives int8
                 y = apply(E.PowScalar, self.astype(xp.int64), c=int(other))
@@ -103,6 +111,7 @@ class TensorMethods(ShapeTensorMethods):
         return apply(E.Pow, *_promoted(self, _t(other, self)))
 
     def __rpow__(self, other):
+        other = _py(other)
         if isinstance(other, _Number):
             return apply(E.RPowScalar, _for_scalar(self, other), c=other)
         return apply(E.Pow, *_promoted(_t(other, self), self))
@@ -132,7 +141,7 @@ class TensorMethods(ShapeTensorMethods):
 
     # comparisons: no gradient, boolean result; an op (ops/compare.py) while an observer watches
     def _cmp(self, other, op, cls):
-        b = other.array if isinstance(other, Tensor) else other
+        b = other.array if isinstance(other, Tensor) else _py(other)
         return apply(cls, self.array, b) if observers else Tensor(op(self.array, b))
 
     # <, <=, >, >= are CompareTensorMethods' (tensor_torch_logic.py): they refuse complex
@@ -185,6 +194,7 @@ class TensorMethods(ShapeTensorMethods):
             return apply(M.ClampTensor, self, lo, hi)
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+        min, max = _py(min), _py(max)  # noqa: A001 - NumPy scalars as the numbers they hold
         x = self
         if x.array.dtype.kind in "iub" and any(type(b) is float for b in (min, max)):
             x = _floating(x)  # integers with float bounds: the default float, as torch
@@ -290,6 +300,7 @@ def _t(other, like: Tensor) -> Tensor:
     """Turn an operand into a Tensor of ``like``'s floating dtype where it is a plain value."""
     if isinstance(other, Tensor):
         return other
+    other = _py(other)  # a NumPy scalar is a weak scalar too, as torch takes it
     a = as_array(other)
     if a.dtype.kind == "f" and a.dtype != like.array.dtype:
         if like.array.dtype.kind == "f":

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING
 
+from .backend import python_scalar as _py
 from .backend import xp
 from .function import is_grad_enabled, observers
 from .ops import compare as CO
@@ -158,7 +159,7 @@ class TorchMathMethods(TorchReduceMethods):
 
     def float_power(self, exponent) -> Tensor:
         """self ** exponent computed in float64 (both operands cast to it, as torch)."""
-        x = self.astype(xp.float64)
+        x, exponent = self.astype(xp.float64), _py(exponent)
         if isinstance(exponent, _Number):
             return x**exponent
         return x ** _t(exponent, x).astype(xp.float64)
@@ -180,10 +181,12 @@ class TorchMathMethods(TorchReduceMethods):
     def clamp_min(self, min) -> Tensor:  # noqa: A002 - torch's argument name
         """max(self, min): the gradient goes to self where self ≥ min, else to min (torch's
         rule for a tensor bound; a number bound passes the gradient where self ≥ min)."""
+        min = _py(min)  # noqa: A001 - a NumPy scalar bound is the number it holds, as torch
         return self._bound(min, lambda a, b: a >= b, lo=min, hi=None)
 
     def clamp_max(self, max) -> Tensor:  # noqa: A002 - torch's argument name
         """min(self, max): the gradient goes to self where self ≤ max, else to max."""
+        max = _py(max)  # noqa: A001
         return self._bound(max, lambda a, b: a <= b, lo=None, hi=max)
 
     def _bound(self, bound, keep, lo, hi) -> Tensor:
