@@ -54,8 +54,9 @@ def not_carried(name: str, op: str) -> RuntimeError:
     return RuntimeError(
         f"{name}(): this tensor is a view of another tensor that requires grad (made by {op});"
         " ember carries an in-place change into the other tensor only for views made by"
-        " indexing, transposes and permutes, reshapes (view, squeeze, flatten ...) and"
-        " diagonal(). Use the out-of-place form, or change the other tensor."
+        " indexing, transposes and permutes, reshapes (view, squeeze, flatten ...),"
+        " diagonal() and unfold() with windows apart. Use the out-of-place form, or change the"
+        " other tensor."
     )
 
 

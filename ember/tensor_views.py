@@ -21,9 +21,10 @@ version (``check_views_free``), as B's own consumers do (``move_consumers``).
 
 A step is a tuple: ("index", index), ("permute", axes), ("reshape", view shape, base shape),
 ("diagonal", offset, dim1, dim2), ("as_strided", size, stride, storage offset), ("expand",
-shape), a read-only view that repeats elements, ("unfold", dim, size, step), or ("split",
-index, output number), one of the pieces of split/chunk/unbind: those three are refreshed,
-never written through (torch refuses to
+shape), a read-only view that repeats elements, ("unfold", dim, size, step), written through
+by the places of b's elements it shows (refused where windows share an element), or ("split",
+index, output number), one of the pieces of split/chunk/unbind: expand and split are
+refreshed, never written through (torch refuses to
 write through split's outputs too; it also refuses to differentiate through one after its base
 changed, where ember records the refreshed piece as an index of the new base).
 ``Tensor`` and ``apply`` are bound as this module's globals by tensor.py.
@@ -39,7 +40,7 @@ from .backend import xp
 from .ops import as_strided as AS
 from .ops import index_put as P
 from .ops import shape as S
-from .tensor_inplace_forms import OVERLAP_MESSAGE, not_carried, remember_weakly
+from .tensor_inplace_forms import OVERLAP_MESSAGE, remember_weakly
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply  # noqa: F401
@@ -202,6 +203,8 @@ def write(b, steps, value):
     recorded, so ∂L/∂value is ∂L/∂b at the view's places and b's old values there get none."""
     if not steps:
         return value
+    if any(step[0] == "unfold" for step in steps):
+        return _write_by_position(b, steps, value)
     step, rest = steps[0], steps[1:]
     inner = write(view(b, (step,)), rest, value) if rest else value
     kind = step[0]
@@ -214,8 +217,6 @@ def write(b, steps, value):
         return apply(S.Copy, apply(S.Reshape, inner, shape=step[2]))
     if kind == "as_strided" and not AS.may_overlap(step[1], step[2]):
         return b.as_strided_scatter(inner, step[1], step[2], step[3])
-    if kind == "unfold":
-        raise not_carried("in-place write", "Windows")
     if kind == "split":
         raise RuntimeError(
             f"Output {step[2]} of Split is a view and is being modified inplace. This"
@@ -226,6 +227,20 @@ def write(b, steps, value):
     if kind in ("expand", "as_strided"):
         raise RuntimeError(OVERLAP_MESSAGE)
     return b.diagonal_scatter(inner, step[1], step[2], step[3])
+
+
+def _write_by_position(b, steps, value):
+    """write() for a chain with unfold's windows, whose geometry is no slice, transpose or
+    reshape of b: the steps taken of b's row-major element numbers say which element of b each
+    of the view's shows, and b's copy gets value's there. Windows that share elements may be
+    written where the part written does not (one window of them), as torch allows; a write
+    that would put two values in one place is refused with torch's message."""
+    numbers = Tensor(xp.arange(b.numel()).reshape(b.shape))
+    places = view(numbers, steps).array.reshape(-1)
+    if xp.unique(places).size != places.size:
+        raise RuntimeError(OVERLAP_MESSAGE)
+    flat = apply(P.SetItem, b.reshape(-1), value.reshape(-1), index=(places,))
+    return apply(S.Reshape, flat, shape=tuple(b.shape))
 
 
 def inverse_step(step):

@@ -31,8 +31,10 @@ The sample avoids the differences that a fuzz campaign found: 4,000 programs of 
 generator, of which 96% agree at commit 7a780a6 (tests/test_inplace_fuzz.py was written against
 it). Below, h = x * 1 is a non-leaf that requires grad and x, y leaves; the generator's rule
 for each is marked (n) in the code:
-1. Writes through unfold() windows of a tensor in the graph are refused (torch writes
-   them); unfold is not generated here. The windows, and the pieces of split()/chunk()/
+1. Writes through unfold() windows that share elements (step < size) are refused with torch's
+   "more than one element ... refers to a single memory location" (torch writes them, in an
+   order it does not define); windows apart are written through, as torch. The windows, and
+   the pieces of split()/chunk()/
    unbind(), show their base's later changes, as torch's (tests/test_inplace_views.py); torch
    then refuses to differentiate through such a piece, where ember differentiates the piece
    of the new base.
@@ -325,7 +327,9 @@ def _more_view(g, name, t):
     through: 1)."""
     r, sh, nd = g.r, tuple(t.shape), t.dim()
     g.made = set()
-    k = r.choice(["movedim", "swapaxes", "flatten", "unflatten", "view_as", "mT", "piece"])
+    k = r.choice(
+        ["movedim", "swapaxes", "flatten", "unflatten", "view_as", "mT", "unfold", "piece"]
+    )
     if k in ("movedim", "swapaxes", "mT") and nd >= 2:
         a, b = r.randrange(nd), r.randrange(nd)
         return f"{name}.mT" if k == "mT" else f"{name}.{k}({a}, {b})"
@@ -335,6 +339,9 @@ def _more_view(g, name, t):
         return f"{name}.unflatten(0, {({4: (2, 2), 6: (2, 3), 12: (3, 4)})[sh[0]]})"
     if k == "view_as":
         return f"{name}.view_as({name})"
+    if k == "unfold" and nd and sh[-1] >= 2:  # windows apart: written through (1)
+        size = r.randint(1, 2)
+        return f"{name}.unfold({nd - 1}, {size}, {size + r.randint(0, 1)})"
     g.made = None
     if sh[0] and r.random() < 0.5:
         return f"{name}.unbind(0)[{r.randrange(sh[0])}] * 1"

@@ -223,10 +223,28 @@ def test_an_element_is_a_view_without_grad_too(torch):
         np.testing.assert_allclose(x.numpy(), want)
 
 
-def test_the_refusal_names_the_op_and_the_views_ember_carries():
+def test_writes_through_windows_apart_reach_the_base_as_torch(torch):
+    """h.unfold(...) with windows apart (step ≥ size) is written through like any view: the
+    values and the gradients of x and of the written value equal torch's; windows that share
+    elements are refused with torch's overlap message (torch writes them in an order it does
+    not define), except where the part written shares none."""
+
+    def run(m, unfold):
+        x = m.tensor(X, requires_grad=True)
+        v = m.tensor(X[:, :2] + 1.0, requires_grad=True)
+        h = x * 1.5
+        w = unfold(h)
+        w.mul_(2.0)
+        w[0] = v[: w.shape[1], : w.shape[2]] * 3.0
+        (h * m.tensor(X + 3.0)).sum().backward()
+        return h.detach().numpy(), x.grad.numpy(), v.grad.numpy()
+
+    for unfold in (lambda h: h.unfold(1, 2, 2), lambda h: h.t().unfold(1, 1, 2)):
+        for got, want in zip(run(ember, unfold), run(torch, unfold)):
+            np.testing.assert_allclose(got, want, rtol=1e-12)
     h = ember.tensor(X, requires_grad=True) * 1.0
-    with pytest.raises(RuntimeError, match=r"made by Windows.*transposes and permutes, reshapes"):
-        h.unfold(1, 2, 2).mul_(2.0)  # torch writes it; ember refuses (documented)
+    with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+        h.unfold(1, 2, 1).mul_(2.0)
 
 
 # ------------------------------------------------------------ a base changed with fresh views
@@ -547,7 +565,7 @@ def test_a_write_through_a_diagonal_of_swapped_dims_keeps_the_layout_as_torch(to
 
 def test_unfold_windows_show_their_base_changes_as_torch(torch):
     """x.unfold(...) is a view: an in-place change of its base shows in the windows, as in
-    torch (writes through the windows of a tensor in the graph stay refused in ember)."""
+    torch."""
 
     def run(m):
         x = m.tensor(np.arange(8.0), dtype=m.float64, requires_grad=True)

@@ -144,7 +144,10 @@ def take(a, index):
     y = a[index]
     if y.__class__ is not a.__class__:  # a NumPy scalar: one more (None) dim, then reshaped away
         y = a[(*index, None) if type(index) is tuple else (index, None)].reshape(())
-    if y.base is not (a if a.base is None else a.base) and type(index) is tuple:
+    # a view's base is a, or a's own base (NumPy skips views between them, but not the
+    # stand-in array of an as_strided view): anything else is a copy
+    base = y.base
+    if (base is None or (base is not a and base is not a.base)) and type(index) is tuple:
         move = block_move(index, a.ndim)  # a copy: array indices, which torch may place apart
         if move is not None:
             return to_torch_order(y, move)

@@ -141,3 +141,31 @@ def test_expand_gradient_is_unchanged(torch):
         e.expand(*shape).backward(ember.tensor(g))
         t.expand(*shape).backward(torch.tensor(g))
         np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("grad", [False, True])
+@pytest.mark.parametrize(
+    "view",
+    [
+        lambda h: h.unfold(0, 1, 2).narrow(2, 0, 1),  # a slice of windows: still a view
+        lambda h: h.unfold(1, 2, 2)[:, ::2, 1],
+        lambda h: h.as_strided((2, 2), (1, 4))[1:],  # a slice of an as_strided view
+    ],
+)
+def test_a_slice_of_a_strided_view_is_a_view_that_writes_through(torch, view, grad):
+    """Indexing a view made by unfold or as_strided gives a view of the same memory (NumPy
+    parents it on the strided view's stand-in array, which ember once took for a copy)."""
+
+    def run(m):
+        x = m.tensor(np.arange(1.0, 13.0).reshape(4, 3), dtype=m.float64, requires_grad=grad)
+        h = x * 1.0 if grad else x.detach().clone()
+        view(h).neg_()
+        if not grad:
+            return h.numpy(), None
+        (h * m.tensor(np.arange(12.0).reshape(4, 3))).sum().backward()
+        return h.detach().numpy(), x.grad.numpy()
+
+    (got, got_grad), (want, want_grad) = run(ember), run(torch)
+    np.testing.assert_array_equal(got, want)
+    if grad:
+        np.testing.assert_array_equal(got_grad, want_grad)
