@@ -16,6 +16,7 @@ a tensor runs inside the backward engine (autograd.py), which no composition of 
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from . import backend
@@ -162,9 +163,25 @@ class TorchTensorMethods(RoundingTensorMethods):
         return apply(S.Windows, self, dim=d, size=size, step=step)
 
     def unflatten(self, dim: int, sizes) -> Tensor:
-        """Split dimension ``dim`` into ``sizes`` (one of them may be -1)."""
-        d = dim % self.ndim
-        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1 :])
+        """Split dimension ``dim`` into ``sizes`` (one of them may be -1, inferred from that
+        dimension's size, also where the tensor is empty), with torch's errors."""
+        if self.ndim == 0:
+            raise RuntimeError(f"unflatten(): dim {dim} given, but the tensor has no dimensions")
+        d, sizes = check_dim("unflatten", dim, self.ndim), tuple(int(n) for n in sizes)
+        n, known, inferred = self.shape[d], math.prod(s for s in sizes if s != -1), -1 in sizes
+        if not sizes or sizes.count(-1) > 1:
+            raise RuntimeError(
+                f"unflatten: sizes must be non-empty with at most one -1, got {list(sizes)}"
+            )
+        if inferred and known == 0 and n == 0:
+            raise RuntimeError(f"unflatten: the -1 in {list(sizes)} is ambiguous for a size of 0")
+        if (n % known if known else True) if inferred else known != n:
+            raise RuntimeError(
+                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim"
+                f" {d} ({n}) in the input tensor"
+            )
+        sizes = tuple(n // known if s == -1 else s for s in sizes)
+        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
 
     def flip(self, *dims) -> Tensor:
         """Reverse the order of elements along ``dims``: a copy, as torch's (a NumPy flip is

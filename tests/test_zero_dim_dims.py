@@ -3,7 +3,7 @@
 Each function that takes a dim runs on a 0-d float64 tensor with dim 0 and -1, in ember and
 in torch: the same shapes, dtypes and values, and the same gradient; a dim out of [-1, 0]
 is an IndexError in both (roll and unbind refuse every dim of a 0-d tensor, in both).
-(flip, transpose, movedim, gather and norm(p=0) failed here.)
+(flip, transpose, movedim, gather, norm(p=0) and an empty pad failed here.)
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ CALLS = {
     "kthvalue": lambda lib, x, d: lib.kthvalue(x, 1, dim=d),
     "cat": lambda lib, x, d: lib.cat([lib.unsqueeze(x, 0)] * 2, d),
     "stack": lambda lib, x, d: lib.stack([x, x], d),
+    "index_select": lambda lib, x, d: lib.index_select(x, d, lib.tensor([0])),
+    "pad": lambda lib, x, d: lib.nn.functional.pad(x, (), value=2.0),  # nothing to pad
 }
 
 
@@ -71,3 +73,10 @@ def test_diff_of_a_0d_tensor_is_refused_as_torch(torch):
         torch.diff(torch.tensor(1.0))
     with pytest.raises(RuntimeError, match="at least one-dimensional"):
         ember.diff(ember.tensor(1.0))  # ember gave the 0-d tensor back
+
+
+def test_index_select_of_a_0d_tensor_takes_one_index_as_torch(torch):
+    for lib in (torch, ember):
+        x = lib.tensor(2.0)
+        with pytest.raises(RuntimeError, match="Index to scalar can have only 1 value, got 2"):
+            lib.index_select(x, 0, lib.tensor([0, 0]))

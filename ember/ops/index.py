@@ -163,6 +163,10 @@ class IndexSelect(Function):
         if index.ndim > 1:
             raise IndexError(f"index_select(): index must be 1-D (or 0-D), got shape {index.shape}")
         size = x.shape[dim] if x.ndim else 1
+        if not x.ndim and index.size != 1:  # torch's rule: a 0-d input takes one index
+            raise RuntimeError(
+                f"index_select(): Index to scalar can have only 1 value, got {index.size} value(s)"
+            )
         check_index("index_select", index, dim, size)
         self.index, self.shape = index.reshape(-1), x.shape
         xp = get_array_module(x)

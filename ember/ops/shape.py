@@ -125,6 +125,8 @@ class Pad(Function):
     def forward(self, x, pad_width, value=0.0):
         xp = get_array_module(x)
         self.slices = tuple(slice(b, b + n) for (b, _), n in zip(pad_width, x.shape))
+        if not pad_width:  # a 0-d x, nothing to pad (NumPy refuses an empty pad_width)
+            return x.copy()
         return xp.pad(x, pad_width, mode="constant", constant_values=value)
 
     def backward(self, gy):
