@@ -402,6 +402,7 @@ from .backend_special import (  # noqa: E402, F401
     betainc,
     erf,
     erfc,
+    erfcx,
     erfinv,
     expit,
     gammainc,

@@ -63,8 +63,12 @@ def round(input, decimals: int = 0) -> Tensor:  # noqa: A001, A002 - torch's nam
 
 
 def ndtr(input) -> Tensor:  # noqa: A002
-    """Φ(x) = ½·erfc(−x/√2), the standard normal CDF (erfc keeps the left tail's digits)."""
-    return erfc(_as_tensor(input) * (-1 / math.sqrt(2.0))) * 0.5
+    """Φ(x) = ½·erfc(−x/√2), the standard normal CDF (erfc keeps the left tail's digits);
+    float16 in float32, rounded once, as torch's."""
+    x = _as_tensor(input)
+    if x.array.dtype == "float16":
+        return ndtr(x.float()).half()
+    return erfc(x * (-1 / math.sqrt(2.0))) * 0.5
 
 
 def ndtri(input) -> Tensor:  # noqa: A002

@@ -97,7 +97,10 @@ def mvlgamma(input, p) -> Tensor:  # noqa: A002
     p = _int_arg("mvlgamma", "p", 2, p)
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
-    a = _floating(_t(input))
+    a = _t(input)
+    if a.array.dtype.kind == "b":  # torch's refusal (a bool would count as 0 and 1)
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    a = _floating(a)
     half_j = Tensor(xp.arange(p, dtype=a.array.dtype) / 2)  # j/2, j = 0 … p−1
     return (a.unsqueeze(-1) - half_j).lgamma().sum(-1) + p * (p - 1) / 4 * math.log(math.pi)
 

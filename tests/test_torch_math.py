@@ -22,7 +22,9 @@ U = np.random.default_rng(4).uniform(-0.9, 0.9, (3, 4))  # inside (−1, 1): asi
 G = np.random.default_rng(5).uniform(1.1, 3.0, (3, 4))  # above 1: acosh
 Q = np.random.default_rng(6).uniform(0.05, 0.95, (3, 4))  # inside (0, 1): logit
 GAMMA = np.array([[-2.5, -0.5, 0.3, 1.7], [4.5, 10.25, -1.2, 0.01]])  # away from the poles
-SINC = np.array([[0.0, 0.5, -1.5, 2.25], [1e-3, -0.0, 3.0, -0.7]])  # zeros and an integer
+# zeros and an integer; no |x| below 0.03, where torch's float32 slope cancels (1.4 % off at
+# 1e-3) and ember takes the series (tests/ops/test_unary_extremes.py holds it to the exact one)
+SINC = np.array([[0.0, 0.5, -1.5, 2.25], [0.125, -0.0, 3.0, -0.7]])
 EDGE = np.array([[-0.5, 0.0, 0.05, 0.5], [0.95, 1.0, 1.2, 0.3]])  # logit's eps clamp
 XS = np.array([0.0, 0.0, 1.5, -2.0, 0.0, 0.7])  # xlogy: x = 0 with y = 0, y > 0 and y < 0
 YS = np.array([0.0, 2.0, 0.5, 3.0, -1.0, np.inf])

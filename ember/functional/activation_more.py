@@ -119,7 +119,9 @@ def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 
 def softsign(input: Tensor) -> Tensor:  # noqa: A002
-    """Softsign(x) = x / (1 + |x|)."""
+    """Softsign(x) = x / (1 + |x|) (complex and integer inputs composed, as torch's)."""
+    if input.array.dtype.kind == "f":
+        return apply(AO.Softsign, input)
     return input / (input.abs() + 1.0)
 
 

@@ -108,12 +108,18 @@ class GELU(Function):
 
     exact:  Φ(x) = ½(1 + erf(x/√2))
     tanh:   Φ(x) ≈ ½(1 + tanh(√(2/π)(x + 0.044715x³)))
+
+    float16 computes in float32 and rounds once, as torch's (its "opmath"; in half itself Φ's
+    1 + erf cancels to a few percent in the left tail).
     """
 
     def forward(self, x, approximate="none"):
         if x.dtype.kind == "c":
             refuse_complex(x, "gelu", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
+        if x.dtype == xp.float16:
+            self.half = True
+            return self.forward(x.astype(xp.float32), approximate).astype(xp.float16)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             self.t = t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
@@ -122,12 +128,17 @@ class GELU(Function):
         return y
 
     def backward(self, gy):
+        if getattr(self, "half", False):
+            return (self._backward(gy.astype(self.x.dtype)).astype(gy.dtype),)
+        return (self._backward(gy),)
+
+    def _backward(self, gy):
         x = self.x
         if self.approximate == "tanh":
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
-        return (gelu_exact_grad(x, self.cdf, gy),)  # dGELU/dx = Φ(x) + x·φ(x)
+            return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        return gelu_exact_grad(x, self.cdf, gy)  # dGELU/dx = Φ(x) + x·φ(x)
 
 
 class SiLU(Function):
@@ -136,16 +147,19 @@ class SiLU(Function):
     ember: F.silu refuses a complex input that requires grad, as torch does."""
 
     def forward(self, x):
+        xp = get_array_module(x)
+        if x.dtype == xp.float16:  # in float32, rounded once (σ(−20) underflows in half)
+            return self.forward(x.astype(xp.float32)).astype(xp.float16)
         self.x = x
         if x.dtype.kind == "c":
-            self.s = s = 1 / (1 + get_array_module(x).exp(-x))
+            self.s = s = 1 / (1 + xp.exp(-x))
         else:
             self.s = s = sigmoid_array(x)
         return x * s
 
     def backward(self, gy):
         s = self.s
-        return (gy * s * (1 + self.x * (1 - s)),)
+        return ((gy * s * (1 + self.x * (1 - s))).astype(gy.dtype, copy=False),)
 
 
 class ELU(Function):
@@ -193,3 +207,16 @@ class LogSigmoid(Function):
         xp = get_array_module(gy)
         q = self.z / (1 + self.z)
         return (gy * xp.where(self.x < 0, 1 - q, q),)
+
+
+class Softsign(Function):
+    """y = x / d, d = 1 + |x|;  ∂y/∂x = 1/d² (taken as (1/d)/d: the quotient rule's 1/d − |x|/d²
+    is left with 1/d once d² overflows, 1e-30 at x = 1e30 in float32 where the slope is 0)."""
+
+    def forward(self, x):
+        xp = get_array_module(x)
+        self.d = d = 1 + xp.abs(x)
+        return x / d
+
+    def backward(self, gy):
+        return (gy / self.d / self.d,)

@@ -168,15 +168,17 @@ class Mish(Function):
     ∂y/∂x = tanh(s) + x·σ(x)·(1 − tanh²(s)),  σ(x) = eˣ/(1 + eˣ) = ∂s/∂x   (NaN: NaN)
 
     Above 20, tanh(log(1 + e^{20})) is 1 to the last bit in float32 and float64, so e^x is taken
-    of min(x, 20) and never overflows (float16: min(x, 11), as e^{20} overflows there and
-    σ = z/(z + 1) would be inf/inf = NaN)."""
+    of min(x, 20) and never overflows. float16 computes in float32 and rounds once, as torch's
+    (x·tanh(s) of x = −20 is a subnormal half that half arithmetic loses)."""
 
     def forward(self, x):
         if x.dtype.kind == "c":
             refuse_complex(x, "mish", NotImplementedError, KINKS)
         xp = get_array_module(x)
+        if x.dtype == xp.float16:  # in float32, rounded once, as torch's
+            return self.forward(x.astype(xp.float32)).astype(xp.float16)
         self.x = x
-        self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0 if x.dtype.itemsize > 2 else 11.0)))
+        self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0)))
         self.t = t = xp.tanh(xp.log1p(z))
         return x * t
 
@@ -187,7 +189,7 @@ class Mish(Function):
         d *= 1.0 - t * t
         d += t
         d *= gy
-        return (d,)
+        return (d.astype(gy.dtype, copy=False),)
 
 
 class Threshold(Function):

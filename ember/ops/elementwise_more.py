@@ -31,12 +31,19 @@ class _Unary(Function):
         if self.real_only is not None:
             if x.dtype.kind == "c":
                 refuse_complex(x, self.real_only, NotImplementedError, _REAL_ONLY)
+        xp = get_array_module(x)
         self.x = x
-        self.y = y = self.f(get_array_module(x), x)
+        if x.dtype == xp.float16:  # torch's "opmath": half computes in float32, rounds once
+            self.y = self.f(xp, x.astype(xp.float32))
+            return self.y.astype(xp.float16)
+        self.y = y = self.f(xp, x)
         return y
 
     def backward(self, gy):
-        return (gy * self.df(get_array_module(gy), self.x, self.y),)
+        xp = get_array_module(gy)
+        if self.x.dtype == xp.float16:
+            return ((gy * self.df(xp, self.x.astype(xp.float32), self.y)).astype(xp.float16),)
+        return (gy * self.df(xp, self.x, self.y),)
 
 
 _REAL_ONLY = "torch has no complex kernel for it (SciPy's real special functions behind it)"
@@ -184,7 +191,8 @@ class Digamma(_Unary):
 
 class Sinc(_Unary):
     """y = sin(πx)/(πx), y(0) = 1;  ∂y/∂x = (πx cos πx − sin πx)/(πx²), 0 at x = 0
-    (the limit; the formula itself would be 0/0 there)."""
+    (the limit). Where t = πx is below 0.1 the formula's difference cancels (and at 1e-30 is
+    0/0), so its series π·(−t/3 + t³/30 − t⁵/840 + t⁷/45360) is taken there."""
 
     @staticmethod
     def f(xp, x):
@@ -196,8 +204,12 @@ class Sinc(_Unary):
     def df(xp, x, y):
         zero = x == 0
         px = math.pi * xp.where(zero, 1, x)
-        d = (px * xp.cos(px) - xp.sin(px)) / (px * xp.where(zero, 1, x))
-        return xp.where(zero, 0, d)
+        with errstate(invalid="ignore"):
+            d = (px * xp.cos(px) - xp.sin(px)) / (px * xp.where(zero, 1, x))
+        t = math.pi * x
+        t2 = t * t
+        series = math.pi * t * (-1 / 3 + t2 * (1 / 30 + t2 * (-1 / 840 + t2 / 45360)))
+        return xp.where(xp.abs(t) < 0.1, series, d).astype(x.dtype, copy=False)
 
 
 class Logit(Function):

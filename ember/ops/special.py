@@ -196,7 +196,9 @@ class Ndtri(Function):
 
 class LogNdtr(Function):
     """y = log Φ(x) (SciPy's, finite far into the left tail); ∂y/∂x = φ(x)/Φ(x) =
-    exp(−x²/2 − ½·log 2π − y), formed in logs so that neither φ nor Φ underflows."""
+    √(2/π) / erfcx(−x/√2), the scaled complementary error function erfcx(z) = e^{z²}·erfc(z):
+    neither φ nor Φ is formed, so nothing underflows, and no difference of large logs (−x²/2
+    − y, which loses the digits of float32 far in the tail) is taken."""
 
     def forward(self, x):
         self.x = x
@@ -204,9 +206,9 @@ class LogNdtr(Function):
         return self.y
 
     def backward(self, gy):
-        xp = get_array_module(gy)
         x = self.x
-        return (gy * xp.exp(-0.5 * x * x - _LOG_SQRT_2PI - self.y),)
+        ratio = math.sqrt(2 / math.pi) / backend.erfcx(x * (-1 / math.sqrt(2.0)))
+        return (gy * ratio.astype(x.dtype, copy=False),)
 
 
 class Xlog1py(Function):
