@@ -188,6 +188,7 @@ class IndexTensorMethods:
         refuse_complex(self.array, "unique", NotImplementedError)
         if dim is not None:
             dim = I.check_dim("unique", dim, self.ndim)
+            I.check_unique_dim(self.shape, dim)
         if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
             values, inverse, counts = apply(RO.Unique, self.array, axis=dim)
         else:

@@ -17,11 +17,13 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import accumulate, errstate, xp
+from .function import no_grad
 from .ops import elementwise as E
 from .ops import reduce_more as RM
 from .ops.complex import Complex
 from .ops.complex_refuse import refuse_complex
 from .ops.elementwise import not_implemented_for
+from .ops.index import check_unique_dim
 from .tensor_torch_reduce import _INTERPOLATIONS
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -216,7 +218,9 @@ class StatsMoreTensorMethods:
             rows = a.reshape(-1, 1)
         else:
             d = wrap_dim(dim, self.ndim)
-            rows = xp.moveaxis(a, d, 0).reshape(a.shape[d], -1)
+            check_unique_dim(a.shape, d)
+            width = math.prod(n for k, n in enumerate(a.shape) if k != d)  # (no -1: d may be 0)
+            rows = xp.moveaxis(a, d, 0).reshape(a.shape[d], width)
         m = rows.shape[0]
         new = xp.ones(m, dtype=bool)
         if m > 1:
@@ -385,9 +389,17 @@ class StatsMoreTensorMethods:
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got"
                 f" {_dtype_name(self.array)}"
             )
-        norm = self.norm(p, dim=tuple(i for i in range(self.ndim) if i != d), keepdim=True)
+        dims = tuple(i for i in range(self.ndim) if i != d)
+        with no_grad():
+            scaled = self.norm(p, dim=dims, keepdim=True).array > maxnorm
+        # the norm that scales is taken of the scaled slices alone: a NaN in a slice left as
+        # it is (its norm NaN, not > maxnorm) must not reach the others' gradients as NaN·0
+        zero = Tensor(xp.zeros((), self.array.dtype))
+        cond = xp.broadcast_to(scaled, self.shape)
+        kept = self if scaled.all() else apply(E.Where, self, zero, cond=cond)
+        norm = kept.norm(p, dim=dims, keepdim=True)
         one = Tensor(xp.ones((), self.array.dtype))
-        factor = apply(E.Where, maxnorm / (norm + 1e-7), one, cond=norm.array > maxnorm)
+        factor = apply(E.Where, maxnorm / (norm + 1e-7), one, cond=scaled)
         return self * factor
 
     def renorm_(self, p, dim, maxnorm) -> Tensor:

@@ -185,8 +185,8 @@ class TorchReduceMethods:
         if ((qa < 0) | (qa > 1)).any():
             raise ValueError("quantile(): q values must be in the range [0, 1]")
         d = None if dim is None else check_dim("quantile", dim, self.ndim)
-        if self.array.size == 0 and (d is None or self.shape[d] == 0):
-            raise RuntimeError("quantile() of an empty tensor")
+        if self.array.size == 0:  # torch refuses any empty input, also along a non-empty dim
+            raise RuntimeError("quantile() input tensor must be non-empty")
         return self._quantile(qa, d, keepdim, interpolation)
 
     def _quantile(self, qa, d, keepdim, interpolation, ignore_nan=False) -> Tensor:

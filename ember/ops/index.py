@@ -24,6 +24,20 @@ def check_dim(op: str, dim: int, ndim: int) -> int:
     return dim % n
 
 
+def check_unique_dim(shape, dim: int) -> None:
+    """torch's rule for unique(dim=...) and unique_consecutive(dim=...) of an empty tensor:
+    the one dimension of size 0 must be ``dim`` (the result is then empty)."""
+    zeros = [d for d, n in enumerate(shape) if n == 0]
+    if len(zeros) > 1:
+        raise RuntimeError(
+            "Number of zero sized dimensions is more than one, so unique cannot be applied"
+        )
+    if zeros and zeros[0] != dim:
+        raise RuntimeError(
+            "There are 0 sized dimensions, and they aren't selected, so unique cannot be applied"
+        )
+
+
 def check_index(op: str, index, dim: int, size: int) -> None:
     """An integer index whose values all lie in [0, size) along ``dim``."""
     if index.dtype.kind not in "iu":
@@ -279,7 +293,7 @@ class TopK(_Pick):
             raise RuntimeError(
                 f"topk(): k={k} is out of range for dimension {dim} of size {n} (need 0 ≤ k ≤ {n})"
             )
-        if x.ndim == 0 and k == 1:
+        if x.ndim == 0:  # torch gives the element back for k = 1 and for k = 0 alike
             return _scalar_pick(self, x)
         indices = xp.take(sort_indices(x, axis, largest), xp.arange(k), axis=axis)
         return self._pick(x, indices, axis)

@@ -250,6 +250,8 @@ def searchsorted_rows(seq, values, side: str, sorter=None):
     if seq.ndim == 1:
         return xp.asarray(xp.searchsorted(seq, values, side=side, sorter=sorter), dtype=xp.int64)
     n, m = seq.shape[-1], values.shape[-1]
+    if not (seq.size and values.size):  # empty rows: every value goes first (or none is asked)
+        return xp.zeros(values.shape, dtype=xp.int64)
     rows, vals = seq.reshape(-1, n), values.reshape(-1, m)
     if sorter is not None:
         rows = xp.take_along_axis(rows, sorter.reshape(-1, n), axis=-1)
