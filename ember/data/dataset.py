@@ -16,13 +16,12 @@ from ..tensor import Tensor
 
 
 class Dataset:
-    """Base class: subclasses define ``__getitem__(i)`` and ``__len__()``."""
+    """Base class: subclasses define ``__getitem__(i)`` and usually ``__len__()``. As in
+    torch there is no default ``__len__``: ``len()`` of a dataset without one (an
+    IterableDataset's stream, and a DataLoader over it) is Python's TypeError."""
 
     def __getitem__(self, index):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no __getitem__")
-
-    def __len__(self) -> int:  # pragma: no cover - abstract
-        raise NotImplementedError(f"{type(self).__name__} has no __len__")
 
 
 def _array_of(t) -> numpy.ndarray:

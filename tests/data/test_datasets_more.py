@@ -118,3 +118,23 @@ def test_random_split_fractions_lengths_as_torch(n, fractions):
     assert [len(p) for p in parts] == [len(p) for p in tparts]
     got = np.concatenate([p.indices for p in parts])
     assert sorted(got.tolist()) == list(range(n))
+
+
+def test_len_of_a_stream_and_its_loader_is_a_type_error_as_torch():
+    """A dataset without __len__ (a stream) has no len(), nor has a DataLoader over it: Python's
+    TypeError, as torch (ember's base Dataset once raised NotImplementedError)."""
+    for base, loader_class in (
+        (tud.IterableDataset, tud.DataLoader),
+        (IterableDataset, DataLoader),
+    ):
+
+        class Stream(base):
+            def __iter__(self):
+                return iter(range(5))
+
+        with pytest.raises(TypeError):
+            len(Stream())
+        loader = loader_class(Stream(), batch_size=2)
+        with pytest.raises(TypeError):
+            len(loader)
+        assert [b.tolist() for b in loader] == [[0, 1], [2, 3], [4]]
