@@ -220,7 +220,7 @@ def test_optimizer_trains_a_tiny_regression():
 # ---------------------------------------------------------------- clipping
 
 
-@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf])
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.0, math.inf, -math.inf, 0.5, 0.0])
 @pytest.mark.parametrize("max_norm", [0.5, 100.0])
 def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
     ps_e, ps_t = _make(torch)
@@ -233,6 +233,30 @@ def test_clip_grad_norm_matches_torch(torch, norm_type, max_norm):
     assert float(total_e.item()) == pytest.approx(float(total_t), rel=1e-12)
     for pe, pt in zip(ps_e, ps_t):
         np.testing.assert_allclose(pe.grad.array, pt.grad.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, math.inf, -math.inf, 1.0])
+def test_clip_grad_norm_with_a_nan_gradient_as_torch(torch, norm_type):
+    """A NaN in one gradient makes the total norm NaN and, as torch's clamp keeps the NaN
+    scale, every gradient NaN (ember once left them as they were; its ∞-norm was Python's max,
+    which skips a NaN)."""
+    got = []
+    for lib in (ember, torch):
+        a = lib.nn.Parameter(lib.ones(3))
+        b = lib.nn.Parameter(lib.ones(2))
+        a.grad, b.grad = lib.tensor([1.0, float("nan"), 2.0]), lib.tensor([46.0, -3.0])
+        total = lib.nn.utils.clip_grad_norm_([a, b], 1.0, norm_type)
+        got.append((math.isnan(float(total)), a.grad.tolist(), b.grad.tolist()))
+    assert str(got[0]) == str(got[1])
+
+
+@pytest.mark.parametrize("norm_type", [math.inf, -math.inf])
+def test_clip_grad_norm_refuses_an_infinite_order_over_an_empty_gradient(torch, norm_type):
+    for lib in (torch, ember):
+        p, q = lib.nn.Parameter(lib.ones(0)), lib.nn.Parameter(lib.ones(2))
+        p.grad, q.grad = lib.ones(0), lib.ones(2)
+        with pytest.raises(RuntimeError, match="norm on an empty tensor"):
+            lib.nn.utils.clip_grad_norm_([p, q], 1.0, norm_type)
 
 
 def test_clip_grad_norm_does_not_touch_shared_gradient_arrays():

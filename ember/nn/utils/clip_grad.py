@@ -30,18 +30,36 @@ def _arrays(tensors):
     return [t.array if isinstance(t, Tensor) else xp.asarray(t) for t in tensors]
 
 
+def _vector_norm(a, p: float) -> float:
+    """‖a‖_p of a flat array: max |a| (p = ∞), min |a| (p = −∞), the count of nonzeros (p = 0),
+    else (Σ |a|^p)^(1/p). A NaN anywhere gives NaN."""
+    a = xp.abs(a.reshape(-1))
+    if p == math.inf:
+        return float(a.max())
+    if p == -math.inf:
+        return float(a.min())
+    if p == 0:
+        return float(xp.count_nonzero(a)) if not xp.isnan(a).any() else math.nan
+    return float((a**p).sum()) ** (1.0 / p)
+
+
 def get_total_norm(
     tensors, norm_type: float = 2.0, error_if_nonfinite: bool = False, foreach=None
 ) -> Tensor:
-    """‖(t₁, t₂, …)‖_p: the norm of all the tensors taken together as one vector."""
+    """The norm of the tensors' norms, as torch: ‖(‖t₁‖_p, ‖t₂‖_p, …)‖_p, which for p ≠ 0 is
+    the norm of all of them taken together as one vector (max of maxima for p = ∞, min of
+    minima for p = −∞)."""
     arrays = _arrays(tensors)
     if not arrays:
         return Tensor(xp.zeros((), dtype=xp.float32))
     norm_type = float(norm_type)
-    if norm_type == math.inf:
-        total = max(float(xp.abs(a).max()) if a.size else 0.0 for a in arrays)
-    else:
-        total = sum(float((xp.abs(a) ** norm_type).sum()) for a in arrays) ** (1.0 / norm_type)
+    if math.isinf(norm_type) and any(a.size == 0 for a in arrays):  # max/min have no identity
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {norm_type:g} norm on an empty tensor"
+            " because the operation does not have an identity"
+        )
+    norms = xp.asarray([_vector_norm(a, norm_type) if a.size else 0.0 for a in arrays])
+    total = _vector_norm(norms, norm_type)
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(
             f"the total norm of order {norm_type} of the gradients is {total}, so they cannot"
@@ -55,7 +73,7 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     """Scale the gradients by min(1, max_norm / (total_norm + 1e-6))."""
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
     coef = max_norm / (total + 1e-6)
-    if coef < 1.0:
+    if not coef >= 1.0:  # a NaN norm makes every gradient NaN, as torch's (clamp keeps NaN)
         for p in _with_grads(parameters):
             # new arrays: a gradient array may be shared by two parameters (see tensor.py)
             p.grad = Tensor(p.grad.array * p.grad.array.dtype.type(coef))
