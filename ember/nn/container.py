@@ -1,15 +1,54 @@
-"""Sequential, ModuleList, ModuleDict."""
+"""Sequential, ModuleList, ModuleDict, with torch's container methods: indexing with negative
+indices and slices, item assignment and deletion (names renumbered 0, 1, … afterwards, as
+torch's), append, extend, insert, pop, +, += and (Sequential) * and *=; dict methods on
+ModuleDict."""
 
 from __future__ import annotations
 
+import operator
 from collections import OrderedDict
+from collections.abc import Iterable, Mapping
 
 from .module import Module
 from .module_registration import registered
 
 
+def abs_index(idx, n: int) -> int:
+    """``idx`` as a position in [0, n), with torch's IndexError when it is outside [-n, n)."""
+    idx = operator.index(idx)
+    if not -n <= idx < n:
+        raise IndexError(f"index {idx} is out of range")
+    return idx % n
+
+
+def update_pairs(kind: str, items) -> list:
+    """The (key, value) pairs of a mapping or of a sequence of pairs, refused as torch refuses
+    them (``kind``: "ModuleDict" or "ParameterDict")."""
+    if isinstance(items, (Mapping, ModuleDict)) or type(items).__name__ == "ParameterDict":
+        return list(items.items())
+    if not isinstance(items, Iterable):
+        raise TypeError(
+            f"{kind}.update should be called with an iterable of key/value pairs, but got "
+            + type(items).__name__
+        )
+    pairs = []
+    for j, pair in enumerate(items):
+        if not isinstance(pair, Iterable):
+            raise TypeError(
+                f"{kind} update sequence element #{j} should be Iterable; is" + type(pair).__name__
+            )
+        pair = list(pair)
+        if len(pair) != 2:
+            raise ValueError(
+                f"{kind} update sequence element #{j} has length {len(pair)}; 2 is required"
+            )
+        pairs.append(tuple(pair))
+    return pairs
+
+
 class Sequential(Module):
-    """Apply modules in order: y = f_n(…f_2(f_1(x)))."""
+    """Apply modules in order: y = f_n(…f_2(f_1(x))). Children are attributes, named "0", "1",
+    … or by the keys of an OrderedDict given alone."""
 
     def __init__(self, *modules):
         super().__init__()
@@ -18,27 +57,101 @@ class Sequential(Module):
         else:
             items = [(str(i), m) for i, m in enumerate(modules)]
         for name, m in items:
-            setattr(self, name, m)
+            self.add_module(name, m)  # refuses what is no Module, as torch
+
+    def _entries(self) -> list:
+        # straight from the attributes: the same module may stand twice and then runs twice
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, Module) and k[0] != "_"]
 
     def _mods(self):
-        # straight from the attributes: the same module may stand twice and then runs twice
-        return [v for k, v in vars(self).items() if isinstance(v, Module) and not k.startswith("_")]
+        return [v for _, v in self._entries()]
 
-    def __getitem__(self, i):
+    def _renumber(self, modules) -> None:
+        """The children become ``modules``, named 0, 1, … (torch's numbering after a del)."""
+        for name, _ in self._entries():
+            del self.__dict__[name]
+        for i, m in enumerate(modules):
+            setattr(self, str(i), m)
+
+    def __getitem__(self, idx):
+        entries = self._entries()
+        if isinstance(idx, slice):  # names kept, as torch's
+            return type(self)(OrderedDict(entries[idx]))
+        return entries[abs_index(idx, len(entries))][1]
+
+    def __setitem__(self, idx: int, module: Module) -> None:
+        entries = self._entries()
+        setattr(self, entries[abs_index(idx, len(entries))][0], module)
+
+    def __delitem__(self, idx) -> None:
         mods = self._mods()
-        if isinstance(i, slice):
-            return Sequential(*mods[i])
-        return mods[i]
+        gone = set(range(len(mods))[idx]) if isinstance(idx, slice) else {abs_index(idx, len(mods))}
+        self._renumber([m for i, m in enumerate(mods) if i not in gone])
 
     def __len__(self):
-        return len(self._mods())
+        return len(self._entries())
 
     def __iter__(self):
         return iter(self._mods())
 
-    def append(self, module: Module) -> Sequential:
-        setattr(self, str(len(self)), module)
+    def __add__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but"
+                f" {type(other)} is given."
+            )
+        return Sequential(*self._mods(), *other._mods())
+
+    def __iadd__(self, other) -> Sequential:
+        if not isinstance(other, Sequential):
+            raise ValueError(
+                "add operator supports only objects of Sequential class, but"
+                f" {type(other)} is given."
+            )
+        offset = len(self)  # named from the length before, as torch's (extend counts on)
+        for i, m in enumerate(other):
+            self.add_module(str(offset + i), m)
         return self
+
+    def __mul__(self, other: int) -> Sequential:
+        if not isinstance(other, int):
+            raise TypeError(f"unsupported operand type(s) for *: {type(self)} and {type(other)}")
+        if other <= 0:
+            raise ValueError(f"Non-positive multiplication factor {other} for {type(self)}")
+        return Sequential(*(self._mods() * other))
+
+    __rmul__ = __mul__
+
+    def __imul__(self, other: int) -> Sequential:
+        repeated = self * other
+        self._renumber(repeated._mods())
+        return self
+
+    def append(self, module: Module) -> Sequential:
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules) -> Sequential:
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index: int, module: Module) -> Sequential:
+        """``module`` before position ``index`` (-n ≤ index ≤ n); the children are renumbered."""
+        if not isinstance(module, Module):
+            raise AssertionError(f"module should be of type: {Module}")
+        mods = self._mods()
+        if not -len(mods) <= index <= len(mods):
+            raise IndexError(f"Index out of range: {index}")
+        mods.insert(index, module)
+        self._renumber(mods)
+        return self
+
+    def pop(self, key):
+        """Remove and return the module (or Sequential of modules, for a slice) at ``key``."""
+        value = self[key]
+        del self[key]
+        return value
 
     def forward(self, x):
         for m in self._mods():
@@ -49,19 +162,28 @@ class Sequential(Module):
 class ModuleList(Module):
     """A list of modules whose parameters are found (names 0, 1, …)."""
 
-    def __init__(self, modules=()):
+    def __init__(self, modules=None):
         super().__init__()
-        self.items = [registered(self, str(i), m, "module") for i, m in enumerate(modules)]
+        self.items = [registered(self, str(i), m, "module") for i, m in enumerate(modules or ())]
 
     def _members(self):
         tensors, _ = super()._members()
         return tensors, [(str(i), m) for i, m in enumerate(self.items)]
 
-    def __getitem__(self, i):
-        return ModuleList(self.items[i]) if isinstance(i, slice) else self.items[i]
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(self.items[idx])
+        return self.items[abs_index(idx, len(self.items))]
 
-    def __setitem__(self, i, m):
-        self.items[i] = registered(self, str(i % len(self.items)), m, "module")
+    def __setitem__(self, idx: int, module: Module) -> None:
+        i = abs_index(idx, len(self.items))
+        self.items[i] = registered(self, str(i), module, "module")
+
+    def __delitem__(self, idx) -> None:
+        if isinstance(idx, slice):
+            del self.items[idx]
+        else:
+            del self.items[abs_index(idx, len(self.items))]
 
     def __len__(self):
         return len(self.items)
@@ -69,17 +191,36 @@ class ModuleList(Module):
     def __iter__(self):
         return iter(self.items)
 
-    def append(self, m: Module) -> ModuleList:
-        self.items.append(registered(self, str(len(self.items)), m, "module"))
+    def __iadd__(self, modules) -> ModuleList:
+        return self.extend(modules)
+
+    def __add__(self, other) -> ModuleList:
+        return ModuleList([*self.items, *other])
+
+    def append(self, module: Module) -> ModuleList:
+        self.items.append(registered(self, str(len(self.items)), module, "module"))
         return self
 
-    def extend(self, ms) -> ModuleList:
-        for m in ms:
+    def extend(self, modules) -> ModuleList:
+        if not isinstance(modules, Iterable):
+            raise TypeError(
+                "ModuleList.extend should be called with an iterable, but got "
+                + type(modules).__name__
+            )
+        for m in modules:
             self.append(m)
         return self
 
-    def insert(self, i: int, m: Module) -> None:
-        self.items.insert(i, m)
+    def insert(self, index: int, module: Module) -> None:
+        """``module`` before position ``index``, as list.insert (torch's fails on a negative
+        index with a KeyError)."""
+        self.items.insert(index, registered(self, str(index), module, "module"))
+
+    def pop(self, key):
+        """Remove and return the module (or ModuleList, for a slice) at ``key``."""
+        value = self[key]
+        del self[key]
+        return value
 
     def __repr__(self) -> str:
         """torch's: runs of neighbours with the same repr shown once, as
@@ -101,14 +242,14 @@ class ModuleList(Module):
 
 
 class ModuleDict(Module):
-    """A dict of modules whose parameters are found (names are the keys)."""
+    """A dict of modules whose parameters are found (names are the keys), with dict's methods
+    as torch's ModuleDict has them."""
 
     def __init__(self, modules=None):
         super().__init__()
         self.items_ = {}
-        items = (modules or {}).items() if hasattr(modules or {}, "items") else modules
-        for k, m in items:
-            self[k] = m
+        if modules is not None:
+            self.update(modules)
 
     def _members(self):
         tensors, _ = super()._members()
@@ -125,6 +266,9 @@ class ModuleDict(Module):
 
     def __setitem__(self, k, m):
         self.items_[k] = registered(self, k, m, "module")
+
+    def __delitem__(self, k) -> None:
+        del self.items_[k]
 
     def __contains__(self, k):
         return k in self.items_
@@ -143,3 +287,15 @@ class ModuleDict(Module):
 
     def items(self):
         return self.items_.items()
+
+    def clear(self) -> None:
+        self.items_.clear()
+
+    def pop(self, key):
+        """Remove ``key`` and return its module."""
+        return self.items_.pop(key)
+
+    def update(self, modules) -> None:
+        """Add or replace modules from a mapping (or ModuleDict) or a sequence of pairs."""
+        for k, m in update_pairs("ModuleDict", modules):
+            self[k] = m

@@ -8,8 +8,17 @@ its torch name — the way ModuleList does — so module.py needs no change.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from ..tensor import Tensor
+from .container import abs_index, update_pairs
 from .module import Module, Parameter
 from .module_registration import registered
+
+
+class MissingKey(KeyError, AttributeError):
+    """A key a ParameterDict lacks: a KeyError, as a dict's, and an AttributeError, as torch's
+    (whose ParameterDict looks keys up as attributes), so either ``except`` catches it."""
 
 
 def _as_parameter(p) -> Parameter:
@@ -36,11 +45,13 @@ class ParameterList(Module):
         return own + tensors, modules
 
     def __getitem__(self, i):
-        return ParameterList(self._params[i]) if isinstance(i, slice) else self._params[i]
+        if isinstance(i, slice):
+            return ParameterList(self._params[i])
+        return self._params[abs_index(i, len(self._params))]
 
     def __setitem__(self, i, p):
-        name = str(i % len(self._params))
-        self._params[i] = registered(self, name, _as_parameter(p), "parameter")
+        i = abs_index(i, len(self._params))
+        self._params[i] = registered(self, str(i), _as_parameter(p), "parameter")
 
     def __len__(self):
         return len(self._params)
@@ -54,9 +65,17 @@ class ParameterList(Module):
         return self
 
     def extend(self, values) -> ParameterList:
+        if not isinstance(values, Iterable) or isinstance(values, Tensor):
+            raise TypeError(
+                "ParameterList.extend should be called with an iterable, but got "
+                + type(values).__name__
+            )
         for v in values:
             self.append(v)
         return self
+
+    def __iadd__(self, values) -> ParameterList:
+        return self.extend(values)
 
     def extra_repr(self) -> str:
         return ", ".join(f"{i}: {tuple(p.shape)}" for i, p in enumerate(self._params))
@@ -78,10 +97,18 @@ class ParameterDict(Module):
         return own + tensors, modules
 
     def __getitem__(self, key):
+        if key not in self._params:
+            raise MissingKey(f"'ParameterDict' object has no attribute {key!r}")
         return self._params[key]
 
     def __setitem__(self, key, p):
-        self._params[str(key)] = registered(self, str(key), _as_parameter(p), "parameter")
+        if not isinstance(key, str):
+            raise TypeError(
+                "Index given to ParameterDict cannot be used as a key as it is not a string"
+                f" (type is '{type(key).__name__}'). Open an issue on github if you need"
+                " non-string keys."
+            )
+        self._params[key] = registered(self, key, _as_parameter(p), "parameter")
 
     def __delitem__(self, key):
         del self._params[key]
@@ -94,6 +121,9 @@ class ParameterDict(Module):
 
     def __iter__(self):
         return iter(self._params)
+
+    def __reversed__(self):
+        return reversed(list(self._params))
 
     def keys(self):
         return self._params.keys()
@@ -108,9 +138,46 @@ class ParameterDict(Module):
         return self._params.get(key, default)
 
     def pop(self, key):
-        return self._params.pop(key)
+        value = self[key]
+        del self._params[key]
+        return value
+
+    def popitem(self) -> tuple:
+        """Remove and return the last (key, parameter) pair."""
+        return self._params.popitem()
+
+    def clear(self) -> None:
+        self._params.clear()
+
+    def setdefault(self, key, default=None):
+        """self[key], set to ``default`` first where key is missing."""
+        if key not in self._params:
+            self[key] = default
+        return self._params[key]
+
+    def copy(self) -> ParameterDict:
+        """A new ParameterDict holding the same parameters (not copies of them)."""
+        return ParameterDict(dict(self._params))
+
+    @staticmethod
+    def fromkeys(keys, default=None) -> ParameterDict:
+        return ParameterDict([(k, default) for k in keys])
 
     def update(self, parameters) -> None:
-        items = parameters.items() if hasattr(parameters, "items") else parameters
-        for k, p in items:
+        """Add or replace parameters from a mapping or a sequence of (key, value) pairs."""
+        for k, p in update_pairs("ParameterDict", parameters):
             self[k] = p
+
+    def __or__(self, other) -> ParameterDict:
+        merged = self.copy()
+        merged.update(other)
+        return merged
+
+    def __ror__(self, other) -> ParameterDict:
+        merged = other.copy()
+        merged.update(self)
+        return merged
+
+    def __ior__(self, other) -> ParameterDict:
+        self.update(other)
+        return self
