@@ -160,8 +160,31 @@ class Module(ModuleForwardHooks, ModuleHooks):
     def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         return (b for _, b in self._named_tensors(False, recurse))
 
+    def _check_member_name(self, kind: str, name, keeps) -> None:
+        """torch's refusals of a parameter or buffer name: not a string, with a ".", empty,
+        or naming an attribute of another kind (``keeps(value)``: the kind it may replace)."""
+        if not isinstance(name, str):
+            raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
+        if "." in name:
+            raise KeyError(f'{kind} name can\'t contain "."')
+        if name == "":
+            raise KeyError(f'{kind} name can\'t be empty string ""')
+        if hasattr(self, name) and not keeps(self.__dict__.get(name, ...)):
+            raise KeyError(f"attribute '{name}' already exists")
+
     def register_buffer(self, name: str, tensor, persistent: bool = True) -> None:
-        """Keep ``tensor`` as state that is saved but never optimised (e.g. running mean)."""
+        """Keep ``tensor`` as state that is saved but never optimised (e.g. running mean); a
+        NumPy array is taken as a tensor."""
+        self._check_member_name(
+            "buffer",
+            name,
+            lambda v: v is None or (isinstance(v, Tensor) and not isinstance(v, Parameter)),
+        )
+        if tensor is not None and not isinstance(tensor, (Tensor, xp.ndarray)):
+            raise TypeError(
+                f"cannot assign '{type(tensor).__name__}' object to buffer '{name}' (Tensor or"
+                " None required)"
+            )
         if name.startswith("_"):  # private-looking attributes are skipped unless registered
             self._underscored = self._underscored | {name}
         if tensor is None:  # (a tensor goes through the registration hooks in setattr)
@@ -173,6 +196,12 @@ class Module(ModuleForwardHooks, ModuleHooks):
             self._non_persistent = self._non_persistent | {name}
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._check_member_name("parameter", name, lambda v: v is None or isinstance(v, Parameter))
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(
+                f"cannot assign '{type(param).__name__}' object to parameter '{name}'"
+                " (Parameter or None required)"
+            )
         if name.startswith("_"):
             self._underscored = self._underscored | {name}
         setattr(self, name, param)
@@ -218,6 +247,8 @@ class Module(ModuleForwardHooks, ModuleHooks):
 
     # ------------------------------------------------------------ modes and dtypes
     def train(self, mode: bool = True) -> Module:
+        if not isinstance(mode, bool):
+            raise ValueError("training mode is expected to be boolean")
         for m in self.modules():
             m.training = mode
         return self
@@ -269,8 +300,10 @@ class Module(ModuleForwardHooks, ModuleHooks):
         return self
 
     def apply(self, fn) -> Module:
-        for m in list(self.modules())[::-1]:
-            fn(m)
+        """fn(m) for every submodule, children before their parent, in order (torch's)."""
+        for m in self.children():
+            m.apply(fn)
+        fn(self)
         return self
 
     # ------------------------------------------------------------ torch conveniences

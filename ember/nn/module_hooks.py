@@ -6,6 +6,7 @@ compile). ``ModuleHooks`` is a base class of ``Module`` (module.py)."""
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 
 from .. import backend
 from ..backend import xp
@@ -186,6 +187,8 @@ class ModuleHooks:
         ``strict`` missing or unexpected keys are an error; wrong shapes always are. With
         ``assign`` the state dict's tensors become the module's own (their dtype and memory
         kept, a parameter keeping the module's requires_grad), as torch's."""
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         modules = list(self.named_modules())
         if not any(
             m._load_state_dict_pre_hooks
