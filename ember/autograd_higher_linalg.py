@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from .autograd_higher import _input, rule, sum_to
 from .backend import xp
+from .ops import linalg_funcs as LF
 from .ops import linalg_more as M
 from .ops.linalg_more import LinAlgError
 from .tensor import Tensor, apply
@@ -32,6 +33,11 @@ def _inverse_transposed(a: Tensor, what: str) -> Tensor:
         raise LinAlgError(
             f"create_graph=True: the recorded derivative of {what} needs A⁻¹, and A is singular"
         ) from None
+
+
+@rule(LF.NoGradient)
+def _no_gradient(fn, g):
+    return (None,) * len(fn.parents)
 
 
 @rule(M.Inv)

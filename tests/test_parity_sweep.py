@@ -75,7 +75,6 @@ KNOWN = {
     ("method", "unique_consecutive"): "torch marks unique's values as requiring grad",
     ("top", "unique_consecutive"): "the same",
     ("linalg", "slogdet"): "torch marks slogdet's sign as requiring grad",
-    ("linalg", "matrix_power"): "torch marks A⁰ = I as requiring grad",
     ("top", "pca_lowrank"): "random projections: signs and bases differ",
     ("top", "svd_lowrank"): "random projections: signs differ",
     ("linalg", "eigh"): "eigenvectors are defined up to sign (LAPACK drivers differ)",

@@ -18,6 +18,7 @@ on the CPU, as in torch (pivot=False is torch's RuntimeError).
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 from ..backend import xp
@@ -97,7 +98,7 @@ def permutation(pivots, m: int, dtype):
     step j, in order): P[r, i] = 1 where row i of PᵀA is row r of A."""
     piv = pivots.astype(xp.int64) - 1
     batch = piv.shape[:-1]
-    piv = piv.reshape((-1, piv.shape[-1]))
+    piv = piv.reshape((math.prod(batch), piv.shape[-1]))  # not -1: k = 0 leaves no size
     rows = xp.arange(piv.shape[0])
     perm = xp.broadcast_to(xp.arange(m), (piv.shape[0], m)).copy()
     for j in range(piv.shape[-1]):  # the swaps in order, all matrices at once

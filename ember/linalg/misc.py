@@ -9,6 +9,7 @@ import math
 
 from ..backend import xp
 from ..ops import shape as S
+from ..ops.linalg_funcs import NoGradient
 from ..ops.linalg_more import Inv
 from ..promotion import torch_dtype_name
 from ..tensor import Tensor, apply
@@ -138,8 +139,10 @@ def householder_product(A, tau) -> Tensor:  # noqa: N803
         raise NotImplementedError(
             f"\"orgqr_cpu\" not implemented for '{torch_dtype_name(A.dtype)}'"
         )
-    V = A[..., :, :k].tril(-1) + Tensor(xp.eye(m, k, dtype=A.dtype))  # noqa: N806
     X = Tensor(xp.broadcast_to(xp.eye(m, n, dtype=A.dtype), A.shape).copy())  # noqa: N806
+    if k == 0 or A.numel() == 0:  # torch's output is in the graph, its backward gives None
+        return apply(NoGradient, A, tau, value=X.array)
+    V = A[..., :, :k].tril(-1) + Tensor(xp.eye(m, k, dtype=A.dtype))  # noqa: N806
     for i in range(k - 1, -1, -1):
         v = V[..., :, i : i + 1]  # (*, m, 1)
         X = X - (tau[..., i : i + 1].unsqueeze(-1) * v) @ (v.mH @ X)  # noqa: N806

@@ -12,6 +12,7 @@ import math
 
 from ..backend import xp
 from ..ops import linalg_decomp as D
+from ..ops.linalg_funcs import NoGradient
 from ..tensor import Tensor, apply
 from . import _common as C
 
@@ -47,6 +48,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # 
     if dtype is not None:
         x = x.to(dtype)
     axes = () if dim is None else _axes(dim, x.ndim, "linalg.vector_norm")
+    if ord < 0 or ord == math.inf:
+        _refuse_empty(x, ord, dim, axes)
     axes = axes or tuple(range(x.ndim))  # dim None or (): every dim, as torch
     if x.ndim == 0:
         x, axes = x.reshape(1), (0,)
@@ -54,10 +57,34 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # 
             return vector_norm(x, ord, None, False).reshape(())
     if ord < 0 and ord != -math.inf:
         return apply(D.NegativePNorm, x, p=float(ord), axes=axes, keepdim=keepdim)
+    if ord == 0:  # a count, real: torch records it, and its backward leaves x.grad None
+        count = x.detach().norm(p=0, dim=axes, keepdim=keepdim).array
+        return apply(NoGradient, x, value=count.real.astype(C.real_dtype(x), copy=False))
     return x.norm(p=ord, dim=axes, keepdim=keepdim)
 
 
-def _extreme(t: Tensor, dim: int, keepdim: bool, largest: bool) -> Tensor:
+def _refuse_empty(x: Tensor, ord, dim, axes: tuple) -> None:
+    """torch's error for a norm without an identity (ord < 0, or inf) over an empty dim."""
+    what = f"linalg.vector_norm cannot compute the {ord:g} norm on"
+    why = "the operation does not have an identity"
+    if not axes and x.numel() == 0:
+        raise RuntimeError(f"{what} an empty tensor because {why}")
+    given = (dim,) if isinstance(dim, int) else tuple(dim or ())
+    for d, a in zip(given, axes):
+        if x.shape[a] == 0:  # torch's message, its missing space included
+            raise RuntimeError(f"{what} the dimension {d}because this dimension is empty and {why}")
+
+
+def _extreme(t: Tensor, dim: int, keepdim: bool, largest: bool, shown=None) -> Tensor:
+    """max / min over ``dim``; over an empty dim torch's matrix_norm gives 0 for the max, with
+    no graph, and amin's IndexError (naming the dim as ``shown``) for the min."""
+    if t.shape[dim] == 0:
+        if not largest:
+            shown = dim if shown is None else shown
+            raise IndexError(f"amin(): Expected reduction dim {shown} to have non-zero size.")
+        shape = list(t.shape)
+        shape[dim : dim + 1] = [1] if keepdim else []
+        return Tensor(xp.zeros(shape, dtype=t.dtype))
     return t.max(dim=(dim,), keepdim=keepdim) if largest else t.min(dim=(dim,), keepdim=keepdim)
 
 
@@ -83,7 +110,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
     if ord in ("nuc", 2, -2):
         rest = [d for d in range(A.ndim) if d not in (d0, d1)]
         s = svdvals(A.permute(*rest, d0, d1))
-        out = s.sum(dim=-1) if ord == "nuc" else _extreme(s, -1, False, ord == 2)
+        out = s.sum(dim=-1) if ord == "nuc" else _extreme(s, s.ndim - 1, False, ord == 2, -1)
         if keepdim:
             for d in sorted((d0, d1)):
                 out = out.unsqueeze(d)
@@ -127,7 +154,21 @@ def svdvals(A) -> Tensor:
 
 def cond(A, p=None) -> Tensor:
     """κ_p(A) = ‖A‖_p·‖A⁻¹‖_p; for p None or 2 (−2) σ_max/σ_min (σ_min/σ_max) from svdvals,
-    for any matrix shape; the other orders ('fro', 'nuc', ±1, ±inf) need square A."""
+    for any matrix shape; the other orders ('fro', 'nuc', ±1, ±inf) need square A.
+
+    An empty A gives 0 per matrix, as torch's (no graph; only 'fro' and 'nuc' check the shape).
+    """
+    if p is not None and p not in _MATRIX_ORDS:
+        raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
+    A = C.as_tensor(A)
+    if A.ndim >= 2 and A.numel() == 0:  # torch's zeros, in A's real dtype (an integer one too)
+        m, n = A.shape[-2:]
+        if p in ("fro", "nuc") and m != n:
+            raise RuntimeError(
+                f"linalg.cond(ord={p}): A must be batches of square matrices, but they are {m} by"
+                f" {n} matrices"
+            )
+        return Tensor(xp.zeros(A.shape[:-2], dtype=C.real_dtype(A)))
     if p is None or p in (2, -2):
         s = svdvals(C.matrices("linalg.cond", A))
         ratio = s[..., 0] / s[..., -1]
@@ -142,9 +183,11 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
     """The number of singular values σ > max(atol, rtol·σ_max) (|λ| for hermitian), int64, no
     gradient; rtol defaults to eps·max(m, n) when atol is not given (or is 0)."""
     A = C.matrices("linalg.matrix_rank", A)
+    atol_a, rtol_a = _tolerances(A, atol, rtol)
+    if A.numel() == 0:  # no σ_max to scale rtol by: torch's 0 per matrix (square or not)
+        return Tensor(xp.zeros(A.shape[:-2], dtype=xp.int64))
     a = A.array
     s = xp.abs(xp.linalg.eigvalsh(a)) if hermitian else xp.linalg.svd(a, compute_uv=False)
-    atol_a, rtol_a = _tolerances(A, atol, rtol)
     tol = xp.maximum(atol_a[..., None], rtol_a[..., None] * s.max(-1, keepdims=True))
     return Tensor((s > tol).sum(-1).astype(xp.int64))
 

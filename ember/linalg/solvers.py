@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from ..backend import xp
+from ..ops import elementwise as E
 from ..ops import linalg_decomp as D
 from ..ops import linalg_more as M
 from ..promotion import torch_dtype_name
@@ -106,7 +107,10 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
 
         dA⁺ = −A⁺ dA A⁺ + A⁺A⁺ᵀ dAᵀ (I − AA⁺) + (I − A⁺A) dAᵀ A⁺ᵀA⁺   (constant rank)
     """
-    A = C.square("linalg.pinv", A) if hermitian else C.matrices("linalg.pinv", A)
+    A = C.matrices("linalg.pinv", A)
+    if A.numel() == 0:  # torch answers an empty A from its SVD, hermitian or not, square or not
+        hermitian = False
+    A = C.square("linalg.pinv", A) if hermitian else A
     atol_a, rtol_a = _tolerances(A, atol, rtol)
     return apply(M.Pinv, A, atol=atol_a, rtol=rtol_a, hermitian=bool(hermitian))
 
@@ -145,12 +149,17 @@ def lstsq(A, B, rcond=None, *, driver=None) -> LstsqResult:
     x = apply(M.Lstsq, A, B_mat, rcond=float(rcond), driver=driver or "gelsy")
     s = xp.linalg.svd(A.array, compute_uv=False)
     rank = (s > rcond * s[..., :1]).sum(-1).astype(xp.int64)
-    empty = xp.zeros((0,), dtype=A.dtype)
+    if (driver or "gelsy") == "gelsy" and B_mat.shape[-1] == 0:
+        rank = xp.zeros_like(rank)  # LAPACK's gelsy returns at once, rank 0, for no columns in B
+    empty = xp.zeros((0,), dtype=C.real_dtype(A))  # σ's dtype, real for a complex A as torch's
     driver = driver or "gelsy"
     residuals = empty
-    if driver != "gelsy" and m > n and bool((rank == n).all()):
+    if driver == "gels" and m > n == 0:  # LAPACK's gels zeroes B for an empty A: residuals 0
+        batch = xp.broadcast_shapes(A.shape[:-2], B_mat.shape[:-2])
+        residuals = xp.zeros(batch + B_mat.shape[-1:], dtype=C.real_dtype(A))
+    elif driver != "gelsy" and m > n and bool((rank == n).all()):
         r = A.array @ x.array - B_mat.array
-        residuals = (r * r).sum(-2)  # (*, k), k = 1 for a vector B, as torch's
+        residuals = (r * r.conj()).real.sum(-2)  # |r|², (*, k), k = 1 for a vector B, as torch
     return LstsqResult(
         x.squeeze(-1) if vector else x,
         Tensor(residuals),
@@ -168,8 +177,9 @@ def matrix_power(A, n: int) -> Tensor:
         _check_integer_power(A, n)
     else:
         A = C.square("linalg.matrix_power", A)
-    if n == 0:
-        return Tensor(xp.broadcast_to(xp.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    if n == 0:  # I, but kept in A's graph with a zero gradient, as torch's copy_ into A's clone
+        eye = Tensor(xp.eye(A.shape[-1], dtype=A.dtype))
+        return apply(E.Where, eye, A, cond=xp.ones((), dtype=bool))
     if n < 0:
         A, n = inv(A), -n
     if n == 1:

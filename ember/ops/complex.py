@@ -221,7 +221,7 @@ OWN = {Real: None, Imag: None, Conj: None, Angle: None, Complex: None, ViewAsRea
        # the phase invariance of eigenvectors and singular vectors as torch does
        LM.SlogDet: None, LM.Cholesky: None, LM.Pinv: None, LM.Lstsq: None, LD.Eigh: None,
        LD.EigvalsH: None, LD.Svd: None, LD.SvdVals: None, LD.Qr: None,
-       LD.NegativePNorm: None,
+       LD.NegativePNorm: None, LF.NoGradient: None,
        LE.Eig: None, LE.Eigvals: None}  # fmt: skip
 
 

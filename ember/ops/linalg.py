@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module
 from ..function import Function, unbroadcast
 
@@ -42,9 +44,10 @@ class MatMul(Function):
             if a2.ndim == 2 and g2.ndim == 2:
                 gb = (a2.T @ g2).reshape(b_shape)
             elif len(b2_shape) == 2 and a2.ndim > 2:
-                # fold batch dims into rows: one GEMM instead of a batched one + a sum
-                k = a2.shape[-1]
-                gb = (a2.reshape(-1, k).T @ g2.reshape(-1, g2.shape[-1])).reshape(b_shape)
+                # fold batch dims into rows: one GEMM instead of a batched one + a sum (the
+                # row count spelled out: an empty operand leaves -1 nothing to infer from)
+                r = math.prod(a2.shape[:-1])
+                gb = (a2.reshape(r, a2.shape[-1]).T @ g2.reshape(r, g2.shape[-1])).reshape(b_shape)
             else:
                 gb = unbroadcast(_swap(a2) @ g2, b2_shape).reshape(b_shape)
         return ga, gb
@@ -60,7 +63,11 @@ class Linear(Function):
         self.x_shape = x.shape
         # one 2-D GEMM over all leading dims: NumPy runs (B, T, in) @ (in, out) as B small
         # GEMMs, about half as fast as the (B·T, in) @ (in, out) it equals
-        y = x.reshape(-1, x.shape[-1]) @ weight.T if x.ndim > 2 else x @ weight.T
+        # (the row count spelled out, not -1: an empty x leaves nothing to infer it from)
+        if x.ndim > 2:
+            y = x.reshape(math.prod(x.shape[:-1]), x.shape[-1]) @ weight.T
+        else:
+            y = x @ weight.T
         if bias is not None:
             y += bias
         return y.reshape(*x.shape[:-1], weight.shape[0]) if x.ndim > 2 else y
@@ -68,11 +75,12 @@ class Linear(Function):
     def backward(self, gy):
         x, w = self.x, self.weight
         nx, nw, *nb = self.needs_input_grad
-        g2 = gy.reshape(-1, gy.shape[-1])
+        rows = math.prod(gy.shape[:-1])  # not -1: an empty gy leaves nothing to infer it from
+        g2 = gy.reshape(rows, gy.shape[-1])
         gx = (g2 @ w).reshape(self.x_shape) if nx else None
         gw = gb = None
         if nw:
-            gw = g2.T @ x.reshape(-1, x.shape[-1])
+            gw = g2.T @ x.reshape(rows, x.shape[-1])
         if nb and nb[0]:
             # column sums as a vector-matrix product: BLAS GEMV, 2-4× faster than sum(axis=0)
             # (fresh ones, not cached: the row count B·T varies from call to call)

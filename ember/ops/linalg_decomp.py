@@ -257,6 +257,8 @@ def expm_array(a):
     θ₁₃, r = q⁻¹p at that matrix, then squared s times (s per matrix of the batch)."""
     xp = get_array_module(a)
     n = a.shape[-1]
+    if n == 0:  # exp of a 0×0 matrix is 0×0 (and has no 1-norm to take)
+        return a.copy()
     norm1 = xp.abs(a).sum(-2).max(-1)  # the 1-norm: the largest column sum
     s = xp.maximum(0, xp.ceil(xp.log2(xp.maximum(norm1, 1e-300) / _THETA13))).astype(int)
     x = a / (2.0**s).astype(a.dtype)[..., None, None]

@@ -7,6 +7,8 @@ last two axes. The public functions are in ember/torch_linalg_funcs.py.
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module
 from ..function import Function
 
@@ -138,7 +140,8 @@ def getrf(a):
     of A, info (b,)), the batch flattened. A zero pivot is left in place (info = its step)."""
     xp = get_array_module(a)
     m, n = a.shape[-2:]
-    lu = a.reshape((-1, m, n)).copy()
+    # the batch's size spelled out, not -1: an empty A leaves NumPy nothing to infer it from
+    lu = a.reshape((math.prod(a.shape[:-2]), m, n)).copy()
     b = xp.arange(lu.shape[0])
     k_max = min(m, n)
     piv = xp.zeros((lu.shape[0], k_max), dtype=xp.int32)
@@ -160,6 +163,19 @@ def getrf(a):
         lu[:, k + 1 :, k] /= scale[:, None]
         lu[:, k + 1 :, k + 1 :] -= lu[:, k + 1 :, k : k + 1] * lu[:, k : k + 1, k + 1 :]
     return lu, piv, perm, info
+
+
+class NoGradient(Function):
+    """y = ``value``, computed elsewhere, recorded on the inputs but sending them no gradient:
+    torch's outputs whose backward returns undefined gradients (linalg.vector_norm with ord 0,
+    householder_product with no reflectors or an empty result) require grad, and backward
+    through them leaves the inputs' .grad None."""
+
+    def forward(self, *inputs, value=None):
+        return value
+
+    def backward(self, g):
+        return (None,) * len(self.needs_input_grad)
 
 
 class FrexpMantissa(Function):

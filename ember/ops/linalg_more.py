@@ -15,6 +15,8 @@ Aᴴ (``mH``), which is Aᵀ for real matrices, and is called as it is.
 
 from __future__ import annotations
 
+import math
+
 from ..backend import get_array_module, lstsq_gelsy
 from ..function import Function, unbroadcast
 from .linalg_funcs import getrf, trsm
@@ -74,7 +76,7 @@ def cholesky_info(a):
     j of the first leading minor that is not positive-definite (its factorization fails)."""
     xp = get_array_module(a)
     batch, n = a.shape[:-2], a.shape[-1]
-    flat = a.reshape((-1, n, n))
+    flat = a.reshape((math.prod(batch), n, n))  # not -1: nothing to infer it from if n = 0
     info = xp.zeros(flat.shape[0], dtype=xp.int32)
     try:  # the common case, all positive-definite: one batched factorization
         xp.linalg.cholesky(flat)
@@ -193,7 +195,8 @@ def _inv_h_times(a, c):
     LAPACK's inf/NaN pattern, not an error."""
     xp = get_array_module(a)
     n = a.shape[-1]
-    d = xp.broadcast_to(c[..., None, None] * xp.eye(n, dtype=a.dtype), a.shape).reshape(-1, n, n)
+    d = xp.broadcast_to(c[..., None, None] * xp.eye(n, dtype=a.dtype), a.shape)
+    d = d.reshape((math.prod(a.shape[:-2]), n, n))  # not -1: nothing to infer from if n = 0
     if a.dtype.kind != "c":  # Aᵀ = P L U:  X = U⁻¹ L⁻¹ Pᵀ d = A⁻ᵀ d
         lu, _, perm, _ = getrf(mT(a))
         y = trsm(lu, xp.take_along_axis(d, perm[:, :, None], axis=-2), upper=False, unit=True)
