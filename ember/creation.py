@@ -7,6 +7,8 @@ tensor); "cuda" is a clear error naming why (``backend.check_device``), so code 
 
 from __future__ import annotations
 
+import math
+
 from . import backend
 from . import memory_formats as MF
 from .backend import xp
@@ -132,11 +134,29 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, *, device
     return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
+def check_range(name: str, start, end, step, dtype=None) -> None:
+    """torch's refusals of arange/range: a zero step, an infinite or NaN bound, a step that
+    points away from end, a bool dtype."""
+    start, end, step = float(start), float(end), float(step)
+    if step == 0:
+        raise RuntimeError("step must be nonzero")
+    if not (math.isfinite(start) and math.isfinite(end)):
+        raise RuntimeError(f"unsupported range: {start:g} -> {end:g}")
+    if (step > 0 and end < start) or (step < 0 and end > start):
+        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    if dtype is not None and xp.dtype(dtype) == xp.bool_:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for 'Bool'")
+
+
 def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     """Like torch.arange: int64 for integer arguments, float32 otherwise."""
     backend.check_device(device)
     if end is None:
         start, end = 0, start
+    # 0-d tensors and NumPy scalars as the Python numbers they hold (an integer one counts as
+    # an integer argument, as torch's)
+    start, end, step = (v.item() if hasattr(v, "item") else v for v in (start, end, step))
+    check_range("arange", start, end, step, dtype)
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = xp.int64 if ints else backend.DEFAULT_DTYPE
@@ -145,6 +165,8 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=N
 
 def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=None) -> Tensor:
     backend.check_device(device)
+    if steps < 0:
+        raise RuntimeError("number of steps must be non-negative")
     if dtype is None and any(isinstance(v, (complex, xp.complexfloating)) for v in (start, end)):
         dtype = _default_complex()  # as torch: a complex end point makes the steps complex
     return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)

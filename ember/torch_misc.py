@@ -18,7 +18,7 @@ import warnings
 from . import backend
 from . import memory_formats as MF
 from .backend import xp
-from .creation import tensor
+from .creation import check_range, tensor
 from .memory_formats import preserve_format
 from .promotion import default_float
 from .tensor import Tensor
@@ -143,10 +143,7 @@ def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  #
         raise TypeError('range() missing 1 required positional arguments: "end"')
     backend.check_device(device)
     start, end, step = builtins.float(start), builtins.float(end), builtins.float(step)
-    if step == 0:
-        raise RuntimeError("step must be nonzero")
-    if (step > 0 and end < start) or (step < 0 and end > start):
-        raise RuntimeError("upper bound and lower bound inconsistent with step sign")
+    check_range("range", start, end, step, dtype)
     n = int(math.floor((end - start) / step)) + 1
     values = start + step * xp.arange(n, dtype=xp.float64)
     return Tensor(values.astype(default_float() if dtype is None else dtype),

@@ -1,0 +1,43 @@
+"""arange, range and linspace refuse what torch refuses, and arange takes 0-d tensors and NumPy
+scalars as the numbers they hold (found by a creation fuzzer against torch)."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+SIGN, BOOL = "inconsistent with step sign", "not implemented for 'Bool'"
+REFUSED = {
+    "arange end below start": (RuntimeError, SIGN, lambda L: L.arange(5, 0)),
+    "arange negative step up": (RuntimeError, SIGN, lambda L: L.arange(0, 5, -1)),
+    "arange zero step": (RuntimeError, "step must be nonzero", lambda L: L.arange(0, 5, 0)),
+    "arange to infinity": (RuntimeError, "unsupported range", lambda L: L.arange(float("inf"))),
+    "arange to nan": (RuntimeError, "unsupported range", lambda L: L.arange(0, float("nan"))),
+    "arange of bools": (NotImplementedError, BOOL, lambda L: L.arange(3, dtype=L.bool)),
+    "range of bools": (NotImplementedError, BOOL, lambda L: L.range(0, 3, dtype=L.bool)),
+    "linspace negative steps": (RuntimeError, "non-negative", lambda L: L.linspace(0, 1, -1)),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REFUSED))
+def test_refused_as_torch(torch, case):
+    error, message, f = REFUSED[case]
+    for lib in (torch, ember):
+        with warnings.catch_warnings(), pytest.raises(error, match=message):
+            warnings.simplefilter("ignore")  # torch.range's deprecation
+            f(lib)
+
+
+@pytest.mark.parametrize(
+    "args", [(3,), (3, 3), (0, 1, 0.25), (np.int64(2), 5), (np.float32(1.5),), ("t3",), ("t1.5",)]
+)
+def test_arange_values_and_dtypes_as_torch(torch, args):
+    def run(lib):
+        a = [lib.tensor(float(v[1:]) if "." in v else int(v[1:])) if isinstance(v, str) else v
+             for v in args]  # fmt: skip
+        out = lib.arange(*a)
+        return out.tolist(), str(out.dtype).split(".")[-1]
+
+    assert run(ember) == run(torch)
