@@ -92,9 +92,20 @@ def _output_hooks(d: dict, gys: list) -> None:
 
 def free(fn) -> None:
     """Drop what a Function saved once backward has run it, and count it off its inputs'
-    ``_used`` (the consumers an in-place change must wait for; tensor_inplace.py)."""
-    fn.__dict__.clear()
-    fn.freed = True
+    ``_used`` (the consumers an in-place change must wait for; tensor_inplace.py), once.
+
+    A Function whose class is ``rerunnable`` (it keeps shapes and numbers, never an array: a
+    sum, a reshape, x + y, x + 1, x · c) is not spent, as torch's nodes that saved no tensor
+    are not: ``loss.backward()`` twice through such ops, or ``autograd.grad`` twice through a
+    shared ``b = a - 1``, runs it again instead of raising."""
+    d = fn.__dict__
+    if fn.rerunnable:
+        if "_released" in d:
+            return
+        d["_released"] = True
+    else:
+        d.clear()
+        fn.freed = True
     for p in fn.parents:
         if p is not None:
             p._used -= 1

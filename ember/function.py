@@ -182,6 +182,9 @@ class Function:
 
     #: Functions with several outputs receive None for outputs that got no gradient.
     multi_output = False
+    #: True where the op keeps no array for backward (shapes and numbers only): backward may
+    #: run it again, as torch's nodes that saved no tensor (autograd.free)
+    rerunnable = False
 
     def forward(self, *args):  # pragma: no cover - abstract
         raise NotImplementedError

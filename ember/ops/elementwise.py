@@ -36,6 +36,8 @@ def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
 
 
 class Add(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, a, b):
         self.sa, self.sb = a.shape, b.shape
         return a + b
@@ -46,6 +48,8 @@ class Add(Function):
 
 
 class Sub(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, a, b):
         self.sa, self.sb = a.shape, b.shape
         return a - b
@@ -113,6 +117,8 @@ class Pow(Function):
 
 
 class AddScalar(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, a, c):
         return a + c
 
@@ -121,6 +127,8 @@ class AddScalar(Function):
 
 
 class MulScalar(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, a, c):
         self.c = c
         return a * c
@@ -133,6 +141,8 @@ class DivScalar(Function):
     """y = a / c, a true division as torch's (a · (1/c) differs in the last bit, and 1/0
     raises in Python where a / 0 is ±inf or nan)."""
 
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, a, c):
         self.c = c
         return a / c
@@ -143,6 +153,8 @@ class DivScalar(Function):
 
 class RSubScalar(Function):
     """y = c - a"""
+
+    rerunnable = True  # keeps no array (autograd.free)
 
     def forward(self, a, c):
         return c - a
@@ -201,6 +213,8 @@ class RPowScalar(Function):
 
 
 class Neg(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, a):
         try:
             return -a

@@ -34,6 +34,8 @@ def _expand(g, shape, axes, keepdims):
 
 
 class Sum(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
         return x.sum(axis=self.axes, keepdims=keepdims)
@@ -45,6 +47,8 @@ class Sum(Function):
 
 
 class Mean(Function):
+    rerunnable = True  # keeps no array (autograd.free)
+
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
         n = 1
