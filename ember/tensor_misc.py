@@ -52,6 +52,26 @@ def get_grad(t):
 
 
 def set_grad(t, value) -> None:
+    """``t.grad = value``: None, or a tensor of t's shape and dtype (torch's refusals, raised at
+    the assignment rather than at the optimizer step that would trip over it)."""
+    if value is not None:
+        shape, dtype = getattr(value, "shape", None), getattr(value, "dtype", None)
+        if shape is None or dtype is None:
+            raise TypeError(
+                f"assigned grad expected to be a Tensor or None but got grad of type"
+                f" {type(value).__name__}"
+            )
+        if tuple(shape) != tuple(t.array.shape):
+            raise RuntimeError(
+                f"attempting to assign a gradient of size '{list(shape)}' to a tensor of size"
+                f" '{list(t.array.shape)}'. Please ensure that the gradient and the tensor are"
+                " the same size"
+            )
+        if dtype != t.array.dtype:
+            raise RuntimeError(
+                f"attempting to assign a gradient with dtype '{dtype}' to a tensor with dtype"
+                f" '{t.array.dtype}'. The gradient must match the tensor's dtype"
+            )
     t._grad = value
 
 

@@ -131,3 +131,23 @@ def test_multithreading_flag_as_torch():
         with lib.autograd.set_multithreading_enabled(False):
             assert not lib.autograd.is_multithreading_enabled()
         assert lib.autograd.is_multithreading_enabled()
+
+
+@pytest.mark.parametrize(
+    "value, error",
+    [("wrong shape", RuntimeError), ("wrong dtype", RuntimeError), ("a list", TypeError)],
+)
+def test_assigning_a_grad_that_does_not_fit_is_refused_as_torch(torch, value, error):
+    """x.grad = g needs g of x's shape and dtype (or None), as torch: refused at the assignment,
+    not at the optimizer step that would trip over it (ember once took anything)."""
+    for lib in (torch, ember):
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        g = {
+            "wrong shape": lib.ones(3, dtype=lib.float64),
+            "wrong dtype": lib.ones(2, dtype=lib.float32),
+            "a list": [1.0, 2.0],
+        }[value]
+        with pytest.raises(error):
+            x.grad = g
+        x.grad = lib.ones(2, dtype=lib.float64)  # what fits is taken
+        x.grad = None

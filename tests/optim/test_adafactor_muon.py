@@ -260,7 +260,7 @@ def test_muon_refuses_other_than_matrices_as_torch(torch, shape):
     "group", [dict(ns_steps=100), dict(ns_coefficients=(1.0, 2.0))], ids=["steps", "coefs"]
 )
 def test_muon_step_checks_as_torch(torch, group):
-    pe, pt = Parameter(np.ones((2, 3))), torch.nn.Parameter(torch.ones(2, 3))
+    pe, pt = Parameter(np.ones((2, 3), np.float32)), torch.nn.Parameter(torch.ones(2, 3))
     oe, ot = Muon([pe], **group), torch.optim.Muon([pt], **group)
     pe.grad, pt.grad = ember.ones(2, 3), torch.ones(2, 3)
     mine, theirs = _error(oe.step), _error(ot.step)
