@@ -298,6 +298,24 @@ class AliasTensorMethods:
         """torch.Tensor.bitwise_right_shift: self >> other (integers, arithmetic)."""
         return _shift(self, other, False)
 
+    def __lshift__(self, other) -> Tensor:  # x << n, as torch's operator
+        return _shift(self, other, True)
+
+    def __rshift__(self, other) -> Tensor:
+        return _shift(self, other, False)
+
+    def __rlshift__(self, other) -> Tensor:  # n << x
+        return _shift(_t(other, self), self, True)
+
+    def __rrshift__(self, other) -> Tensor:
+        return _shift(_t(other, self), self, False)
+
+    def __ilshift__(self, other) -> Tensor:
+        return self.bitwise_left_shift_(other)
+
+    def __irshift__(self, other) -> Tensor:
+        return self.bitwise_right_shift_(other)
+
     def bitwise_left_shift_(self, other) -> Tensor:
         """torch.Tensor.bitwise_left_shift_: self <<= other."""
         return self._arith_("bitwise_left_shift_", lambda s: s.bitwise_left_shift(other))

@@ -18,6 +18,11 @@ if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, as_array  # noqa: F401
 
 
+class NotOneElement(RuntimeError, ValueError):
+    """item(), float() or int() of a tensor that has not one element: torch's RuntimeError
+    (item) and ValueError (float, int) at once, so either ``except`` catches it."""
+
+
 class ConversionTensorMethods:
     """Values leaving the graph: as arrays, Python numbers and lists."""
 
@@ -62,8 +67,11 @@ class ConversionTensorMethods:
 
     # (while an observer watches, the ONNX exporter learns of each value taken out of the graph)
     def item(self):
-        if self.array.size != 1:
-            raise ValueError(f"item() needs a tensor of one element, got shape {self.array.shape}")
+        if self.array.size != 1:  # torch: RuntimeError from item(), ValueError from float()
+            raise NotOneElement(
+                f"a Tensor with {self.array.size} elements cannot be converted to Scalar"
+                f" (item(), float() and int() need one element; got shape {self.array.shape})"
+            )
         if observers:
             python_value_taken(self.array, "item() (or float(), int())")
         return self.array.reshape(()).item()

@@ -61,7 +61,7 @@ def test_conversions():
         x.numpy()
     assert x.detach().numpy().tolist() == [[1.5, 2.0]]
     assert x.tolist() == [[1.5, 2.0]]
-    with pytest.raises(ValueError, match=r"one element, got shape \(1, 2\)"):
+    with pytest.raises(ValueError, match=r"need one element; got shape \(1, 2\)"):
         x.item()
     assert float(ember.tensor([3.0])) == 3.0 and int(ember.tensor([3])) == 3
     assert x.astype(np.float64).dtype == np.float64

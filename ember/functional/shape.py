@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import shape as S
+from ..promotion import promote_types
 from ..tensor import Tensor, _t, apply, as_array
 from .index import nonzero
 
@@ -34,7 +37,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"cat along dim {dim}: tensor {k} has shape {t.shape}, expected {ref} in every"
                 f" dimension but {dim}"
             )
-    return apply(S.Cat, *tensors, axis=dim)
+    return apply(S.Cat, *_common_dtype(tensors), axis=dim)
 
 
 def stack(tensors, dim: int = 0) -> Tensor:
@@ -42,7 +45,17 @@ def stack(tensors, dim: int = 0) -> Tensor:
     for k, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise ValueError(f"stack: tensor {k} has shape {t.shape}, expected {tensors[0].shape}")
-    return apply(S.Stack, *tensors, axis=dim)
+    return apply(S.Stack, *_common_dtype(tensors), axis=dim)
+
+
+def _common_dtype(tensors: list) -> list:
+    """The tensors in torch's result dtype for cat and stack, promote_types over them all
+    (float32 with int64 is float32, where NumPy's concatenate gives float64)."""
+    dtypes = {t.array.dtype for t in tensors}
+    if len(dtypes) == 1:
+        return tensors
+    target = functools.reduce(promote_types, dtypes)
+    return [t if t.array.dtype == target else t.astype(target) for t in tensors]
 
 
 def where(condition, x=None, y=None) -> Tensor:

@@ -181,13 +181,16 @@ class Heaviside(_NoGrad):
 
 class Unique(_NoGrad):
     """The sorted distinct values of x (with ``axis``: slices along it), each element's (slice's)
-    index among them and each value's count (int64)."""
+    index among them and each value's count (int64). Every NaN is a value of its own, as in
+    torch (NaN ≠ NaN; NumPy merges them by default)."""
 
     multi_output = True
 
     def forward(self, x, axis=None):
         xp = get_array_module(x)
-        v, inverse, counts = xp.unique(x, return_inverse=True, return_counts=True, axis=axis)
+        v, inverse, counts = xp.unique(
+            x, return_inverse=True, return_counts=True, axis=axis, equal_nan=False
+        )
         shape = x.shape if axis is None else (x.shape[axis],)
         return v, inverse.astype(xp.int64).reshape(shape), counts.astype(xp.int64)
 
