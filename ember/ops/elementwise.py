@@ -36,8 +36,6 @@ def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
 
 
 class Add(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, a, b):
         self.sa, self.sb = a.shape, b.shape
         return a + b
@@ -48,8 +46,6 @@ class Add(Function):
 
 
 class Sub(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, a, b):
         self.sa, self.sb = a.shape, b.shape
         return a - b
@@ -117,8 +113,6 @@ class Pow(Function):
 
 
 class AddScalar(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, a, c):
         return a + c
 
@@ -127,8 +121,6 @@ class AddScalar(Function):
 
 
 class MulScalar(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, a, c):
         self.c = c
         return a * c
@@ -141,8 +133,6 @@ class DivScalar(Function):
     """y = a / c, a true division as torch's (a · (1/c) differs in the last bit, and 1/0
     raises in Python where a / 0 is ±inf or nan)."""
 
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, a, c):
         self.c = c
         return a / c
@@ -153,8 +143,6 @@ class DivScalar(Function):
 
 class RSubScalar(Function):
     """y = c - a"""
-
-    rerunnable = True  # keeps no array (autograd.free)
 
     def forward(self, a, c):
         return c - a
@@ -213,8 +201,6 @@ class RPowScalar(Function):
 
 
 class Neg(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, a):
         try:
             return -a
@@ -440,3 +426,9 @@ class Where(Function):
         ga = unbroadcast(xp.where(c, gy, 0), self.sa) if na else None
         gb = unbroadcast(xp.where(c, 0, gy), self.sb) if nb else None
         return ga, gb
+
+
+# the ops above that keep no array for backward: a later backward may run them again
+# (autograd.free), as torch's nodes that saved no tensor
+for _op in (Add, Sub, AddScalar, MulScalar, DivScalar, RSubScalar, Neg):
+    _op.rerunnable = True

@@ -34,8 +34,6 @@ def _expand(g, shape, axes, keepdims):
 
 
 class Sum(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
         return x.sum(axis=self.axes, keepdims=keepdims)
@@ -47,8 +45,6 @@ class Sum(Function):
 
 
 class Mean(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
         n = 1
@@ -230,3 +226,9 @@ class LogSoftmax(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         return (gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+
+
+# the ops above that keep no array for backward: a later backward may run them again
+# (autograd.free), as torch's nodes that saved no tensor
+for _op in (Sum, Mean):
+    _op.rerunnable = True

@@ -13,8 +13,6 @@ from .index_order import block_move, to_numpy_order, to_torch_order
 
 
 class Reshape(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, x, shape):
         self.shape = x.shape
         return x.reshape(shape)
@@ -24,8 +22,6 @@ class Reshape(Function):
 
 
 class Permute(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, x, axes):
         self.axes = axes
         return x.transpose(axes)
@@ -39,8 +35,6 @@ class Expand(Function):
     """x.expand(*shape): a broadcast view, read-only as it repeats elements (stride 0). When
     nothing is repeated (as many elements as x: the same shape, or new leading dims of 1) the
     view is x's memory reshaped, writeable as x is, as torch's x.expand(*x.shape) is."""
-
-    rerunnable = True  # keeps no array (autograd.free)
 
     def forward(self, x, shape):
         self.shape = x.shape
@@ -183,8 +177,6 @@ class GetItem(Function):
 
 
 class Astype(Function):
-    rerunnable = True  # keeps no array (autograd.free)
-
     def forward(self, x, dtype):
         self.dtype = x.dtype
         return x.astype(dtype)
@@ -196,8 +188,6 @@ class Astype(Function):
 class Copy(Function):
     """y = x in new memory: row-major, or laid out with ``strides`` (in elements: torch's
     memory formats, see memory_formats.py). A copy either way, so the gradient is gy."""
-
-    rerunnable = True  # keeps no array (autograd.free)
 
     def forward(self, x, strides=None):
         return x.copy() if strides is None else laid_out(x, strides)
@@ -280,3 +270,9 @@ def _window_layout(shape, strides, dim, size, step, n):
     out_shape = shape[:dim] + (n,) + shape[dim + 1 :] + (size,)
     out_strides = strides[:dim] + (strides[dim] * step,) + strides[dim + 1 :] + (strides[dim],)
     return out_shape, out_strides
+
+
+# the ops above that keep no array for backward: a later backward may run them again
+# (autograd.free), as torch's nodes that saved no tensor
+for _op in (Reshape, Permute, Expand, Copy, Astype):
+    _op.rerunnable = True
