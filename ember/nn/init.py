@@ -15,6 +15,7 @@ from .. import backend
 from ..autograd_saved_writes import note_tensor_write
 from ..backend import xp
 from ..function import no_grad
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor
 
 _GAINS = {
@@ -54,12 +55,21 @@ def _fill(t: Tensor, values) -> Tensor:
     return t
 
 
+def _random_values_for(t: Tensor, kernel: str) -> None:
+    """torch's refusal of random real values for an integer or bool tensor (NumPy would cast
+    them to zeros and small integers without a word)."""
+    if t.array.dtype.kind not in "fc":
+        raise not_implemented_for(kernel, t.array.dtype)
+
+
 def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    _random_values_for(t, "check_uniform_bounds")
     gen = backend.generator_or_default(generator)
     return _fill(t, gen.uniform(a, b, t.shape, t.dtype))
 
 
 def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    _random_values_for(t, "normal_kernel_cpu")
     gen = backend.generator_or_default(generator)
     return _fill(t, gen.normal(mean, std, t.shape, t.dtype))
 
@@ -122,6 +132,7 @@ def orthogonal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Fill with a (semi-)orthogonal matrix: rows or columns orthonormal, times ``gain``."""
     if t.ndim < 2:
         raise ValueError(f"orthogonal_ needs at least 2 dims, got shape {t.shape}")
+    _random_values_for(t, "normal_kernel_cpu")
     rows = t.shape[0]
     cols = t.numel() // rows
     flat = backend.generator_or_default(generator).standard_normal((rows, cols), xp.float64)
@@ -149,6 +160,7 @@ def trunc_normal_(
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
+    _random_values_for(t, "normal_kernel_cpu")
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     gen = backend.generator_or_default(generator)
     u = gen.uniform(2 * lo - 1, 2 * hi - 1, t.shape, xp.float64)
@@ -186,6 +198,7 @@ def sparse_(t: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Te
     column (Martens 2010, as torch's sparse_)."""
     if t.ndim != 2:
         raise ValueError(f"sparse_ supports only 2-D tensors, got shape {t.shape}")
+    _random_values_for(t, "normal_kernel_cpu")
     rows, cols = t.shape
     num_zeros = int(math.ceil(sparsity * rows))
     gen = backend.generator_or_default(generator)
