@@ -10,7 +10,7 @@ from typing import Any
 from ..autograd_saved_writes import note_write
 from ..backend import xp
 from ..function import enable_grad, no_grad
-from .optimizer import Optimizer
+from .optimizer import Optimizer, numbers_of
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -220,7 +220,7 @@ class LBFGS(Optimizer):
             return self._step(closure)
 
     def _step(self, closure):
-        group = self.param_groups[0]
+        group = numbers_of(self.param_groups[0])  # a tensor lr as its number
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         line_search_fn, history_size = group["line_search_fn"], group["history_size"]

@@ -120,6 +120,7 @@ class Optimizer(OptimizerHooks):
                 check_group_at_step(group, [p for p in group["params"] if p.grad is not None])
         with no_grad():
             for group in self.param_groups:
+                group = numbers_of(group)  # lr=tensor(0.1), as torch allows, as a number
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -282,3 +283,22 @@ def lerp(a, b, w: float):
 def lerp_(a, b, w: float) -> None:
     """a ← lerp(a, b, w) in place."""
     a[...] = lerp(a, b, w)
+
+
+def numbers_of(group: dict) -> dict:
+    """The group with its one-element tensor hyperparameters (lr, betas, …) as Python numbers
+    for the update's array arithmetic (``p -= lr * g`` with a tensor lr would rebind p to a new
+    tensor and leave the parameter as it was); the group itself unchanged where none are."""
+    if not any(
+        isinstance(v, Tensor) or (type(v) is tuple and any(isinstance(x, Tensor) for x in v))
+        for k, v in group.items()
+        if k != "params"
+    ):
+        return group
+
+    def number(v):
+        if isinstance(v, Tensor) and v.array.size == 1:
+            return v.array.item()
+        return tuple(number(x) for x in v) if isinstance(v, tuple) else v
+
+    return {k: v if k == "params" else number(v) for k, v in group.items()}

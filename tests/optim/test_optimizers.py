@@ -284,3 +284,44 @@ def test_clip_grad_value_matches_torch(torch):
     for pe, pt in zip(ps_e, ps_t):
         np.testing.assert_array_equal(pe.grad.array, pt.grad.numpy())
     assert max(float(np.abs(p.grad.array).max()) for p in ps_e) == pytest.approx(0.7)
+
+
+TENSOR_LR = ["Adam", "AdamW", "SGD", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta",
+             "ASGD", "Rprop", "Adafactor", "Muon", "LBFGS"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", TENSOR_LR)
+def test_a_tensor_learning_rate_steps_as_torch(torch, name):
+    """lr=tensor(0.1), as torch allows: the update used to rebind its array to a new tensor
+    (p -= lr * g) and leave every parameter as it was, silently."""
+
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(2, 2, dtype=lib.float64))
+        opt = getattr(lib.optim, name)([p], lr=lib.tensor(0.1, dtype=lib.float64))
+
+        def closure():
+            opt.zero_grad()
+            loss = ((p - 3) ** 2).sum()
+            loss.backward()
+            return loss
+
+        for _ in range(2):
+            opt.step(closure)
+        return p.detach().numpy()
+
+    got = run(ember)
+    np.testing.assert_allclose(got, run(torch), rtol=1e-10)
+    assert not np.allclose(got, 1.0)
+
+
+def test_tensor_betas_step_as_torch(torch):
+    def run(lib):
+        p = lib.nn.Parameter(lib.ones(2, dtype=lib.float64))
+        betas = (lib.tensor(0.8, dtype=lib.float64), lib.tensor(0.99, dtype=lib.float64))
+        opt = lib.optim.Adam([p], lr=0.1, betas=betas)
+        for g in (1.0, 0.3):
+            p.grad = lib.full((2,), g, dtype=lib.float64)
+            opt.step()
+        return p.detach().numpy()
+
+    np.testing.assert_allclose(run(ember), run(torch), rtol=1e-10)
