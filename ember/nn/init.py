@@ -114,6 +114,8 @@ def kaiming_uniform_(
     nonlinearity: str = "leaky_relu",
     generator=None,
 ) -> Tensor:
+    if _no_elements(t):
+        return t
     bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
     return uniform_(t, -bound, bound, generator)
 
@@ -125,7 +127,18 @@ def kaiming_normal_(
     nonlinearity: str = "leaky_relu",
     generator=None,
 ) -> Tensor:
+    if _no_elements(t):
+        return t
     return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), generator)
+
+
+def _no_elements(t: Tensor) -> bool:
+    """torch's no-op, with its warning, for a tensor with no elements (Linear(0, n)'s weight),
+    whose fan of 0 would divide by zero."""
+    if t.array.size:
+        return False
+    warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
+    return True
 
 
 def orthogonal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
@@ -133,6 +146,8 @@ def orthogonal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     if t.ndim < 2:
         raise ValueError(f"orthogonal_ needs at least 2 dims, got shape {t.shape}")
     _random_values_for(t, "normal_kernel_cpu")
+    if t.array.size == 0:  # nothing to fill (torch's no-op)
+        return t
     rows = t.shape[0]
     cols = t.numel() // rows
     flat = backend.generator_or_default(generator).standard_normal((rows, cols), xp.float64)

@@ -349,6 +349,8 @@ class Bilinear(Module):
                  bias: bool = True, device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
+        if in1_features <= 0:  # torch's refusal (the init's bound 1/√in1 would divide by 0)
+            raise ValueError(f"in1_features must be > 0, but got (in1_features={in1_features})")
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         dtype = dtype or backend.DEFAULT_DTYPE

@@ -1,6 +1,6 @@
-"""Random real-valued fills of an integer or bool tensor are refused, as torch refuses them
-(NumPy cast the draws to zeros and small integers without a word); deterministic fills of
-integers are taken, as torch's."""
+"""nn.init at its edges, as torch: random real-valued fills of an integer or bool tensor are
+refused (NumPy cast the draws to zeros and small integers without a word), deterministic fills
+of integers are taken, and zero-element tensors are a warned no-op."""
 
 import pytest
 
@@ -41,3 +41,15 @@ def test_deterministic_fills_of_integers_as_torch(torch):
         return [t.tolist() for t in out]
 
     assert run(ember) == run(torch)
+
+
+def test_zero_element_layers_and_inits_as_torch(torch):
+    """Linear(0, n) builds, warns that its init is a no-op, and maps to its bias (ember divided
+    by the fan of 0); Bilinear(0, …) is refused with torch's message."""
+    for lib in (torch, ember):
+        with pytest.warns(UserWarning, match="zero-element tensors is a no-op"):
+            m = lib.nn.Linear(0, 3)
+        assert tuple(m.weight.shape) == (3, 0) and m(lib.ones(2, 0)).tolist() == [[0.0] * 3] * 2
+        assert tuple(lib.nn.init.orthogonal_(lib.ones(0, 3)).shape) == (0, 3)
+        with pytest.raises(ValueError, match="in1_features must be > 0"):
+            lib.nn.Bilinear(0, 2, 3)
