@@ -46,12 +46,19 @@ class ShapeTensorMethods:
             check_dim("transpose", dim0, 0), check_dim("transpose", dim1, 0)
             return apply(S.Permute, self, axes=())
         axes = list(range(self.ndim))
+        dim0, dim1 = (check_dim("transpose", d, self.ndim) for d in (dim0, dim1))
         axes[dim0], axes[dim1] = axes[dim1], axes[dim0]
         return apply(S.Permute, self, axes=tuple(axes))
 
     def expand(self, *shape):
         shape = shape_arg(shape)  # sizes given one by one or as one tuple, as torch takes them
         lead = (None,) * (len(shape) - self.ndim)  # new leading dims: -1 is not allowed there
+        for i, n in enumerate(shape[: len(lead)]):
+            if n == -1:
+                raise RuntimeError(
+                    f"The expanded size of the tensor (-1) isn't allowed in a leading,"
+                    f" non-existing dimension {i}"
+                )
         shape = tuple(o if n == -1 else n for n, o in zip(shape, lead + self.array.shape))
         return apply(S.Expand, self, shape=shape)
 

@@ -27,7 +27,7 @@ from .ops import shape as S
 from .ops.complex_refuse import refuse_mixed
 from .ops.index import check_dim
 from .promotion import C_TYPE_NAMES
-from .tensor_methods import _t
+from .tensor_methods import _promoted, _t
 from .tensor_rounding import RoundingTensorMethods
 from .tensor_shape_methods import shape_arg as _shape_arg
 
@@ -389,8 +389,9 @@ class TorchTensorMethods(RoundingTensorMethods):
         return cond, v
 
     def where(self, condition, other) -> Tensor:
-        """self where ``condition`` else ``other`` (torch's Tensor.where)."""
-        return apply(E.Where, self, _t(other, self), cond=as_array(condition))
+        """self where ``condition`` else ``other`` (torch's Tensor.where), in torch's result
+        dtype (an int tensor with 0.5: float32; with a 0-d int64 tensor: its own dtype)."""
+        return apply(E.Where, *_promoted(self, _t(other, self)), cond=as_array(condition))
 
 
 def zero_grad_one(t: Tensor) -> Tensor:

@@ -61,3 +61,34 @@ def test_item_of_several_elements_fails_as_torch(torch):
         with pytest.raises(ValueError):
             float(lib.tensor([1.0, 2.0]))
     assert ember.tensor([np.float32(2.5)]).item() == 2.5
+
+
+WHERE = {
+    "two floats": lambda L, c: L.where(c, 1.0, 0),
+    "two ints": lambda L, c: L.where(c, 1, 0),
+    "int tensor, float": lambda L, c: L.where(c, L.tensor([1, 2]), 0.5),
+    "float, int tensor": lambda L, c: L.where(c, 0.5, L.tensor([1, 2])),
+    "float64 tensor, float": lambda L, c: L.where(c, L.tensor([1.0, 2.0], dtype=L.float64), 0.5),
+    "int8 tensor, int": lambda L, c: L.where(c, L.tensor([1, 2], dtype=L.int8), 100),
+    "two bools": lambda L, c: L.where(c, True, False),
+    "complex, int": lambda L, c: L.where(c, 1j, 0),
+    "method, int tensor, float": lambda L, c: L.tensor([1, 2]).where(c, 0.5),
+    "method, int32, 0-d int64": lambda L, c: L.tensor([1, 2], dtype=L.int32).where(c, L.tensor(5)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(WHERE))
+def test_where_with_numbers_takes_torchs_dtype(torch, case):
+    def run(lib):
+        out = WHERE[case](lib, lib.tensor([True, False]))
+        return str(out.dtype).split(".")[-1], out.tolist()
+
+    assert run(ember) == run(torch)  # (two floats gave float64, an int tensor with 0.5 float64)
+
+
+def test_shape_errors_say_what_torch_says(torch):
+    for lib in (torch, ember):
+        with pytest.raises(IndexError, match="out of range"):
+            lib.ones(2, 3).transpose(0, 2)
+        with pytest.raises(RuntimeError, match="isn't allowed in a leading, non-existing"):
+            lib.ones(2).expand(-1, 2)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import functools
 
-from ..backend import xp
+from ..backend import python_scalar, xp
 from ..ops import elementwise as E
 from ..ops import shape as S
-from ..promotion import promote_types
+from ..promotion import complex_dtype_of, default_float, promote_types
 from ..tensor import Tensor, _t, apply, as_array
+from ..tensor_methods import _promoted
 from .index import nonzero
 
 
@@ -65,8 +66,23 @@ def where(condition, x=None, y=None) -> Tensor:
         return nonzero(condition, as_tuple=True)
     if x is None or y is None:
         raise TypeError("where(condition, x, y) takes both x and y, or neither")
-    ref = x if isinstance(x, Tensor) else y if isinstance(y, Tensor) else Tensor(x)
-    return apply(E.Where, _t(x, ref), _t(y, ref), cond=as_array(condition))
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):  # two numbers: torch's dtypes
+        x, y = _number_tensor(x), _number_tensor(y)  # (a float the default float, not float64)
+    ref = x if isinstance(x, Tensor) else y
+    a, b = _promoted(_t(x, ref), _t(y, ref))  # an int tensor with 0.5: float32, as torch
+    return apply(E.Where, a, b, cond=as_array(condition))
+
+
+def _number_tensor(v) -> Tensor:
+    """A Python (or NumPy) number as torch makes a tensor of it: bool, int64, or the default
+    float (complex: its complex)."""
+    v = python_scalar(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float, complex)):
+        return Tensor(as_array(v))
+    if isinstance(v, int):
+        return Tensor(xp.asarray(v, dtype=xp.int64))
+    dtype = default_float()
+    return Tensor(xp.asarray(v, dtype=dtype if isinstance(v, float) else complex_dtype_of(dtype)))
 
 
 def maximum(a, b) -> Tensor:
