@@ -65,8 +65,8 @@ def test_functional_call_partial_dict_args_kwargs_and_several_dicts(torch):
     b = RNG.standard_normal(2)
     parts_e = ({"2.weight": ember.tensor(w)}, {"2.bias": ember.tensor(b)})
     parts_t = ({"2.weight": torch.tensor(w)}, {"2.bias": torch.tensor(b)})
-    ye = functional_call(em, parts_e, kwargs={"x": ember.tensor(x)})
-    close(ye, torch.func.functional_call(tm, parts_t, (torch.tensor(x),)))
+    ye = functional_call(em, parts_e, kwargs={"input": ember.tensor(x)})  # torch's name
+    close(ye, torch.func.functional_call(tm, parts_t, kwargs={"input": torch.tensor(x)}))
     with pytest.raises(ValueError, match="appeared in multiple dictionaries"):
         functional_call(em, (parts_e[0], parts_e[0]), (ember.tensor(x),))
 

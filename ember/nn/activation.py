@@ -10,7 +10,8 @@ from .module import Module
 class ReLU(_Inplace):
     """ReLU(x) = max(0, x)   (``inplace=True``: x itself becomes the result, as torch's)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.relu(x, self.inplace)
 
 
@@ -21,7 +22,8 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.leaky_relu(x, self.negative_slope, self.inplace)
 
     def extra_repr(self):
@@ -31,14 +33,16 @@ class LeakyReLU(Module):
 class Sigmoid(Module):
     """σ(x) = 1 / (1 + e^{-x})"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.sigmoid(x)
 
 
 class Tanh(Module):
     """tanh(x)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.tanh(x)
 
 
@@ -57,14 +61,16 @@ class Softmax(_AlongDim):
     """softmax(x)_i = e^{x_i} / Σ_j e^{x_j} along ``dim`` (None: torch's deprecated implicit
     choice, with its warning)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.softmax(x, self.dim, _stacklevel=5)
 
 
 class LogSoftmax(_AlongDim):
     """log softmax(x) along ``dim``, stable for logits of any size"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.log_softmax(x, self.dim, _stacklevel=5)
 
 
@@ -75,7 +81,8 @@ class GELU(Module):
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.gelu(x, self.approximate)
 
     def extra_repr(self):
@@ -85,7 +92,8 @@ class GELU(Module):
 class SiLU(_Inplace):
     """SiLU(x) = Swish(x) = x·σ(x)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return F.silu(x, self.inplace)
 
 

@@ -34,21 +34,24 @@ class _Inplace(Module):
 class SELU(_Inplace):
     """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α ≈ 1.6733, λ ≈ 1.0507"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.selu(x, self.inplace)
 
 
 class Mish(_Inplace):
     """Mish(x) = x·tanh(Softplus(x))"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.mish(x, self.inplace)
 
 
 class Hardsigmoid(_Inplace):
     """Hardsigmoid(x) = min(max(x + 3, 0), 6) / 6"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.hardsigmoid(x, self.inplace)
 
     def extra_repr(self):
@@ -58,7 +61,8 @@ class Hardsigmoid(_Inplace):
 class Hardswish(_Inplace):
     """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.hardswish(x, self.inplace)
 
     def extra_repr(self):
@@ -79,14 +83,16 @@ class _Alpha(Module):
 class ELU(_Alpha):
     """ELU(x) = x if x > 0 else α·(eˣ − 1)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.elu(x, self.alpha, self.inplace)
 
 
 class CELU(_Alpha):
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.celu(x, self.alpha, self.inplace)
 
 
@@ -97,7 +103,8 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.softplus(x, self.beta, self.threshold)
 
     def extra_repr(self):
@@ -107,21 +114,24 @@ class Softplus(Module):
 class Softsign(Module):
     """Softsign(x) = x / (1 + |x|)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.softsign(x)
 
 
 class Tanhshrink(Module):
     """Tanhshrink(x) = x − tanh(x)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.tanhshrink(x)
 
 
 class LogSigmoid(Module):
     """LogSigmoid(x) = log σ(x) = −Softplus(−x)"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.logsigmoid(x)
 
 
@@ -139,14 +149,16 @@ class _Shrink(Module):
 class Hardshrink(_Shrink):
     """Hardshrink(x) = x if |x| > λ else 0"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.hardshrink(x, self.lambd)
 
 
 class Softshrink(_Shrink):
     """Softshrink(x) = x − λ if x > λ, x + λ if x < −λ, else 0"""
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.softshrink(x, self.lambd)
 
 
@@ -185,7 +197,8 @@ class Hardtanh(Module):
             )
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.hardtanh(x, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self):
@@ -198,7 +211,8 @@ class ReLU6(Hardtanh):
     def __init__(self, inplace: bool = False):
         super().__init__(0.0, 6.0, inplace)
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.relu6(x, self.inplace)
 
     def extra_repr(self):
@@ -212,7 +226,8 @@ class Threshold(Module):
         super().__init__()
         self.threshold, self.value, self.inplace = threshold, value, inplace
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.threshold(x, self.threshold, self.value, self.inplace)
 
     def extra_repr(self):
@@ -226,7 +241,8 @@ class GLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.glu(x, self.dim)
 
     def extra_repr(self):
@@ -240,7 +256,8 @@ class Softmin(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.softmin(x, self.dim, _stacklevel=5)
 
     def extra_repr(self):
@@ -264,7 +281,8 @@ class PReLU(Module):
     def reset_parameters(self) -> None:
         self.weight.array[...] = self.init
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return A.prelu(x, self.weight)
 
     def extra_repr(self):

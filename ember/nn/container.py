@@ -153,7 +153,8 @@ class Sequential(Module):
         del self[key]
         return value
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         for m in self._mods():
             x = m(x)
         return x

@@ -168,7 +168,8 @@ class Conv2d(_ConvNd):
 
     extra_repr = _ConvNd._repr_with_padding_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return self._conv_forward(x, self.weight, self.bias)
 
 
@@ -179,5 +180,6 @@ class Conv1d(_ConvNd):
 
     extra_repr = _ConvNd._repr_with_padding_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return self._conv_forward(x, self.weight, self.bias)

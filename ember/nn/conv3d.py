@@ -49,7 +49,8 @@ class Conv3d(_ConvNd):
                          groups, bias, "zeros", device, dtype)  # fmt: skip
         self.padding_mode = padding_mode
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         padding = self.padding
         if self.padding_mode != "zeros":
             x = _pad(x, self._pad_widths(), self.padding_mode)
@@ -67,7 +68,8 @@ class Conv3d(_ConvNd):
 class MaxPool3d(_MaxPool):
     """Max over kd×kh×kw windows; with ``return_indices`` also where each maximum was."""
 
-    def forward(self, x: Tensor):
+    def forward(self, input: Tensor):  # noqa: A002
+        x = input
         return max_pool3d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                              self.ceil_mode, self.return_indices)  # fmt: skip
 
@@ -75,7 +77,8 @@ class MaxPool3d(_MaxPool):
 class AvgPool3d(_AvgPoolDivisor):
     """Mean over kd×kh×kw windows (count_include_pad, ceil_mode, divisor_override as torch)."""
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return avg_pool3d(
             x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
             self.count_include_pad, self.divisor_override,
@@ -85,7 +88,8 @@ class AvgPool3d(_AvgPoolDivisor):
 class AdaptiveAvgPool3d(_AdaptiveAvgPoolNd):
     """Average pooling to a fixed (D_out, H_out, W_out); None keeps that input size."""
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return adaptive_avg_pool3d(x, self.output_size)
 
 

@@ -23,7 +23,8 @@ class _DropoutNd(Module):
             raise ValueError(f"dropout probability must be in [0, 1], got {p}")
         self.p, self.inplace = p, inplace
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         if self.training and self.p > 0 and not is_grad_enabled():
             check_training_mode_in_no_grad(type(self).__name__)  # evaluating without eval()
         return type(self).fn(x, self.p, self.training, self.inplace)

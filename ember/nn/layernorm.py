@@ -46,7 +46,8 @@ class LayerNorm(Module):
         if self.bias is not None:
             self.bias.array[...] = 0
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.layer_norm(x, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -59,7 +59,8 @@ class AdaptiveMaxPool3d(_AdaptiveMaxPool):
     columns; (N, C, D, H, W) → (N, C, Do, Ho, Wo), with the flat indices t·H·W + i·W + j
     when ``return_indices``."""
 
-    def forward(self, x: Tensor):
+    def forward(self, input: Tensor):  # noqa: A002
+        x = input
         return adaptive_max_pool3d(x, self.output_size, self.return_indices)
 
 
@@ -69,7 +70,8 @@ class MaxUnpool3d(_MaxUnpool):
 
     dims = 3  # kernel_size, stride and padding kept as triples, as torch
 
-    def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
+    def forward(self, input: Tensor, indices, output_size=None) -> Tensor:  # noqa: A002
+        x = input
         return max_unpool3d(x, indices, self.kernel_size, self.stride, self.padding, output_size)
 
 
@@ -87,7 +89,8 @@ class CircularPad3d(_CircularPad):
 
     dims = 3
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         if x.ndim not in (4, 5):
             raise ValueError(f"expected 4D or 5D input (got {x.ndim}D input)")  # torch's words
         return super().forward(x)

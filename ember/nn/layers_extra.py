@@ -83,7 +83,8 @@ class _CircularPad(_Pad):
     def __init__(self, padding=None):
         super().__init__(padding)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         if x.ndim not in (self.dims + 1, self.dims + 2):
             raise ValueError(
                 f"{type(self).__name__}: expected {self.dims + 1}D or {self.dims + 2}D input"

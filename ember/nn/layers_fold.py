@@ -23,7 +23,8 @@ class Unfold(Module):
         self.kernel_size, self.dilation = kernel_size, dilation
         self.padding, self.stride = padding, stride
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.unfold(x, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:
@@ -41,7 +42,8 @@ class Fold(Module):
         self.output_size, self.kernel_size, self.dilation = output_size, kernel_size, dilation
         self.padding, self.stride = padding, stride
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.fold(x, self.output_size, self.kernel_size, self.dilation, self.padding,
                       self.stride)  # fmt: skip
 
@@ -65,14 +67,16 @@ class AdaptiveMaxPool2d(_AdaptiveMaxPool):
     """y[n, c, i, j] = max of x over rows ⌊i·H/Ho⌋ … ⌈(i+1)·H/Ho⌉ − 1 and likewise columns;
     (N, C, H, W) → (N, C, Ho, Wo), with the flat indices h·W + w when ``return_indices``."""
 
-    def forward(self, x: Tensor):
+    def forward(self, input: Tensor):  # noqa: A002
+        x = input
         return F.adaptive_max_pool2d(x, self.output_size, self.return_indices)
 
 
 class AdaptiveMaxPool1d(_AdaptiveMaxPool):
     """y[n, c, i] = max of x[n, c, ⌊i·L/Lo⌋ : ⌈(i+1)·L/Lo⌉]; (N, C, L) → (N, C, Lo)."""
 
-    def forward(self, x: Tensor):
+    def forward(self, input: Tensor):  # noqa: A002
+        x = input
         return F.adaptive_max_pool1d(x, self.output_size, self.return_indices)
 
 

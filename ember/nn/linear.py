@@ -18,7 +18,8 @@ class Identity(Module):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__()
 
-    def forward(self, x):
+    def forward(self, input):  # noqa: A002
+        x = input
         return x
 
 
@@ -46,7 +47,8 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.linear(x, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -68,7 +70,8 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return x.flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -145,7 +148,8 @@ class Embedding(Module):
             sparse, _weight=w, _freeze=freeze,
         )  # fmt: skip
 
-    def forward(self, indices) -> Tensor:
+    def forward(self, input) -> Tensor:  # noqa: A002
+        indices = input
         return F.embedding(
             indices, self.weight, self.padding_idx, self.max_norm, self.norm_type,
             self.scale_grad_by_freq, self.sparse,

@@ -54,8 +54,10 @@ def _children_of(value, name, swapped=()):
 
 
 class Module(ModuleForwardHooks, ModuleHooks):
-    """Base class of every layer and model. Subclasses write ``forward``. Backward and
-    state-dict hooks, extra state and more: module_hooks.py."""
+    """Base class of every layer and model. Subclasses write ``forward``; a layer torch also has
+    names its arguments as torch's forward does (``input``, so ``layer(input=t)`` works), and
+    its body calls it x, as the equations do (``x = input``). Backward and state-dict hooks,
+    extra state and more: module_hooks.py."""
 
     training: bool = True
     _non_persistent: frozenset = frozenset()

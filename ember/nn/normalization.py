@@ -98,7 +98,8 @@ class _BatchNorm(_NormBase):
                 f" input, got shape {x.shape}"
             )
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         self._check_input_dim(x)
         if x.shape[1] != self.num_features:
             raise ValueError(
@@ -162,9 +163,10 @@ class GroupNorm(Module):
     def reset_parameters(self) -> None:
         _reset_affine(self.weight, self.bias)
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         # γ and β are per channel, so the channel count must match (without them torch, and
         # so ember, normalises any C that num_groups divides)
+        x = input
         affine = self.weight is not None or self.bias is not None
         if affine and x.ndim >= 2 and x.shape[1] != self.num_channels:
             raise ValueError(

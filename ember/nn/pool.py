@@ -34,13 +34,15 @@ class MaxPool2d(_MaxPool):
     """Max over windows; with ``return_indices`` also where each maximum was (for
     MaxUnpool2d)."""
 
-    def forward(self, x: Tensor):
+    def forward(self, input: Tensor):  # noqa: A002
+        x = input
         return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)  # fmt: skip
 
 
 class MaxPool1d(_MaxPool):
-    def forward(self, x: Tensor):
+    def forward(self, input: Tensor):  # noqa: A002
+        x = input
         return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, self.dilation,
                             self.ceil_mode, self.return_indices)  # fmt: skip
 
@@ -65,7 +67,8 @@ class MaxUnpool2d(_MaxUnpool):
     """Puts each pooled maximum back where MaxPool2d(return_indices=True) found it, zeros
     elsewhere: z[n, c, I] = y (Zeiler & Fergus 2014's unpooling with switches)."""
 
-    def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
+    def forward(self, input: Tensor, indices, output_size=None) -> Tensor:  # noqa: A002
+        x = input
         return F.max_unpool2d(x, indices, self.kernel_size, self.stride, self.padding,
                               output_size)  # fmt: skip
 
@@ -73,7 +76,8 @@ class MaxUnpool2d(_MaxUnpool):
 class MaxUnpool1d(_MaxUnpool):
     dims = 1
 
-    def forward(self, x: Tensor, indices, output_size=None) -> Tensor:
+    def forward(self, input: Tensor, indices, output_size=None) -> Tensor:  # noqa: A002
+        x = input
         return F.max_unpool1d(x, indices, self.kernel_size, self.stride, self.padding,
                               output_size)  # fmt: skip
 
@@ -102,7 +106,8 @@ class _AvgPoolDivisor(_AvgPoolNd):
 
 
 class AvgPool2d(_AvgPoolDivisor):
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.avg_pool2d(
             x, self.kernel_size, self.stride, self.padding, self.ceil_mode,
             self.count_include_pad, self.divisor_override,
@@ -119,7 +124,8 @@ class AvgPool1d(_AvgPoolNd):
         self.padding = _single(padding)
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.avg_pool1d(
             x, self.kernel_size, self.stride, self.padding, self.ceil_mode, self.count_include_pad
         )
@@ -137,12 +143,14 @@ class _AdaptiveAvgPoolNd(Module):
 
 
 class AdaptiveAvgPool2d(_AdaptiveAvgPoolNd):
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.adaptive_avg_pool2d(x, self.output_size)
 
 
 class AdaptiveAvgPool1d(_AdaptiveAvgPoolNd):
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         return F.adaptive_avg_pool1d(x, self.output_size)
 
 

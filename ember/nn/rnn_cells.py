@@ -180,7 +180,8 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
-    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        x = input
         x, unbatched = self._check(x, hx)
         h = self._zeros(x) if hx is None else (hx.unsqueeze(0) if unbatched else hx)
         h_t = rnn_cell(
@@ -216,7 +217,8 @@ class LSTMCell(RNNCellBase):
     ):  # torch's arguments: no num_chunks (RNNCellBase's), the cell is its own count
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
-    def forward(self, x: Tensor, hx=None):
+    def forward(self, input: Tensor, hx=None):  # noqa: A002
+        x = input
         x, unbatched = self._check(x, hx)
         if hx is None:
             h = c = self._zeros(x)
@@ -251,7 +253,8 @@ class GRUCell(RNNCellBase):
         self.reset_after = reset_after
         super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
-    def forward(self, x: Tensor, hx: Tensor | None = None) -> Tensor:
+    def forward(self, input: Tensor, hx: Tensor | None = None) -> Tensor:  # noqa: A002
+        x = input
         x, unbatched = self._check(x, hx)
         h = self._zeros(x) if hx is None else (hx.unsqueeze(0) if unbatched else hx)
         h_t = gru_cell(

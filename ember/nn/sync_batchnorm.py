@@ -57,7 +57,8 @@ class SyncBatchNorm(_BatchNorm):
         if x.ndim < 2:
             raise ValueError(f"expected at least 2D input (got {x.ndim}D input)")
 
-    def forward(self, x: Tensor) -> Tensor:
+    def forward(self, input: Tensor) -> Tensor:  # noqa: A002
+        x = input
         group = self._sync_group()
         if group is None:  # torch falls back to plain batch norm here too
             self._check_input_dim(x)
