@@ -17,7 +17,6 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import accumulate, errstate, xp
-from .function import no_grad
 from .ops import elementwise as E
 from .ops import reduce_more as RM
 from .ops.complex import Complex
@@ -390,14 +389,14 @@ class StatsMoreTensorMethods:
                 f" {_dtype_name(self.array)}"
             )
         dims = tuple(i for i in range(self.ndim) if i != d)
-        with no_grad():
-            scaled = self.norm(p, dim=dims, keepdim=True).array > maxnorm
-        # the norm that scales is taken of the scaled slices alone: a NaN in a slice left as
-        # it is (its norm NaN, not > maxnorm) must not reach the others' gradients as NaN·0
-        zero = Tensor(xp.zeros((), self.array.dtype))
-        cond = xp.broadcast_to(scaled, self.shape)
-        kept = self if scaled.all() else apply(E.Where, self, zero, cond=cond)
-        norm = kept.norm(p, dim=dims, keepdim=True)
+        norm = self.norm(p, dim=dims, keepdim=True)
+        scaled = norm.array > maxnorm
+        if not scaled.all():  # the norm that scales taken again, of the scaled slices alone: a
+            # NaN in a slice left as it is (NaN > maxnorm is false) must not reach the others'
+            # gradients as NaN·0 through the untaken branch
+            zero = Tensor(xp.zeros((), self.array.dtype))
+            kept = apply(E.Where, self, zero, cond=xp.broadcast_to(scaled, self.shape))
+            norm = kept.norm(p, dim=dims, keepdim=True)
         one = Tensor(xp.ones((), self.array.dtype))
         factor = apply(E.Where, maxnorm / (norm + 1e-7), one, cond=scaled)
         return self * factor

@@ -5,9 +5,10 @@ from __future__ import annotations
 import functools
 
 from ..backend import python_scalar, xp
+from ..creation import tensor
 from ..ops import elementwise as E
 from ..ops import shape as S
-from ..promotion import complex_dtype_of, default_float, promote_types
+from ..promotion import promote_types
 from ..tensor import Tensor, _t, apply, as_array
 from ..tensor_methods import _promoted
 from .index import nonzero
@@ -74,15 +75,10 @@ def where(condition, x=None, y=None) -> Tensor:
 
 
 def _number_tensor(v) -> Tensor:
-    """A Python (or NumPy) number as torch makes a tensor of it: bool, int64, or the default
-    float (complex: its complex)."""
+    """A Python (or NumPy) number as torch.tensor makes it (bool, int64, the default float or
+    its complex); anything else as the array it is."""
     v = python_scalar(v)
-    if isinstance(v, bool) or not isinstance(v, (int, float, complex)):
-        return Tensor(as_array(v))
-    if isinstance(v, int):
-        return Tensor(xp.asarray(v, dtype=xp.int64))
-    dtype = default_float()
-    return Tensor(xp.asarray(v, dtype=dtype if isinstance(v, float) else complex_dtype_of(dtype)))
+    return tensor(v) if isinstance(v, (int, float, complex)) else Tensor(as_array(v))
 
 
 def maximum(a, b) -> Tensor:

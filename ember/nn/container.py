@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 
 from .module import Module
 from .module_registration import registered
@@ -24,7 +24,7 @@ def abs_index(idx, n: int) -> int:
 def update_pairs(kind: str, items) -> list:
     """The (key, value) pairs of a mapping or of a sequence of pairs, refused as torch refuses
     them (``kind``: "ModuleDict" or "ParameterDict")."""
-    if isinstance(items, (Mapping, ModuleDict)) or type(items).__name__ == "ParameterDict":
+    if callable(getattr(items, "items", None)):  # a mapping, ModuleDict or ParameterDict
         return list(items.items())
     if not isinstance(items, Iterable):
         raise TypeError(

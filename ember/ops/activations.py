@@ -118,7 +118,6 @@ class GELU(Function):
             refuse_complex(x, "gelu", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
         if x.dtype == xp.float16:
-            self.half = True
             return self.forward(x.astype(xp.float32), approximate).astype(xp.float16)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
@@ -128,17 +127,14 @@ class GELU(Function):
         return y
 
     def backward(self, gy):
-        if getattr(self, "half", False):
-            return (self._backward(gy.astype(self.x.dtype)).astype(gy.dtype),)
-        return (self._backward(gy),)
-
-    def _backward(self, gy):
-        x = self.x
+        x = self.x  # float32 where the input was half: the gradient is rounded back to gy's
         if self.approximate == "tanh":
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            return gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        return gelu_exact_grad(x, self.cdf, gy)  # dGELU/dx = Φ(x) + x·φ(x)
+            g = gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
+        else:
+            g = gelu_exact_grad(x, self.cdf, gy.astype(x.dtype, copy=False))  # Φ(x) + x·φ(x)
+        return (g.astype(gy.dtype, copy=False),)
 
 
 class SiLU(Function):

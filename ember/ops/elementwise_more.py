@@ -202,11 +202,9 @@ class Sinc(_Unary):
 
     @staticmethod
     def df(xp, x, y):
-        zero = x == 0
-        px = math.pi * xp.where(zero, 1, x)
-        with errstate(invalid="ignore"):
-            d = (px * xp.cos(px) - xp.sin(px)) / (px * xp.where(zero, 1, x))
         t = math.pi * x
+        with errstate(invalid="ignore", divide="ignore"):  # 0/0 at x = 0: the series' place
+            d = (t * xp.cos(t) - xp.sin(t)) / (t * x)
         t2 = t * t
         series = math.pi * t * (-1 / 3 + t2 * (1 / 30 + t2 * (-1 / 840 + t2 / 45360)))
         return xp.where(xp.abs(t) < 0.1, series, d).astype(x.dtype, copy=False)
