@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..ops import shape as S
 from ..ops import unfold as U
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
@@ -192,15 +193,22 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     ``include_last_offset`` offsets has B + 1 entries and the last is the end). Entries equal
     to ``padding_idx`` are left out of their bag. An empty bag gives zeros. weight (V, D) →
     (B, D). ``per_sample_weights`` (shape of input) scales each row, mode 'sum' only.
+    ``scale_grad_by_freq`` ('sum', 'mean'): each row's gradient is divided by how often its
+    index occurs in input (torch's documented rule; torch 2.13's CPU kernel divides some rows
+    by another index's count, pytorch#190063).
     """
     if weight.dtype.kind == "c":  # torch: weight must be half, bfloat16, float or double
         refuse_complex(weight.array, "embedding_bag", RuntimeError, "look up z.real, z.imag")
-    for name, value, default in (("scale_grad_by_freq", scale_grad_by_freq, False),
-                                 ("sparse", sparse, False)):  # fmt: skip
-        if value != default:
-            raise NotImplementedError(f"embedding_bag: {name}={value!r} is not supported")
+    if sparse:
+        raise NotImplementedError(
+            "embedding_bag: sparse=True (sparse gradients) is not supported; ember's gradient"
+            " of an embedding is a dense array with the lookups scattered into it"
+        )
     if mode not in ("sum", "mean", "max"):
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("embedding_bag: max mode does not support scaling the gradient by the"
+                         " frequency (scale_grad_by_freq=True)")  # fmt: skip
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             "embedding_bag: per_sample_weights is only supported for mode='sum'"
@@ -248,17 +256,32 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     if mode == "max":
         return _bag_max(weight, rows, keep)
     mask = keep.astype(weight.dtype)
-    if per_sample_weights is not None:
-        scale = per_sample_weights.reshape(-1).index_select(0, safe.reshape(-1)) if idx.size else 0
+    if per_sample_weights is not None and idx.size:
+        scale = per_sample_weights.reshape(-1).index_select(0, safe.reshape(-1))
         scale = scale * Tensor(mask.reshape(-1))
+    elif per_sample_weights is not None:  # no samples: an empty gradient for the weights
+        scale = per_sample_weights.sum() * Tensor(mask.reshape(-1))
     else:
         scale = Tensor(mask.reshape(-1))
     if mode == "mean":
         count = xp.maximum(mask.sum(1, keepdims=True), 1.0)  # an empty bag stays zero
         scale = scale * Tensor(xp.repeat(1.0 / count, l_max, axis=1).reshape(-1))
-    picked = weight.index_select(0, rows.reshape(-1))  # (B·L_max, D)
+    if scale_grad_by_freq:  # each slot's gradient ÷ how often its index occurs in input
+        picked = apply(S.Embedding, weight, index=rows.reshape(-1), scale_grad_by_freq=True,
+                       freq=_index_counts(idx)[safe].reshape(-1))  # fmt: skip
+    else:
+        picked = weight.index_select(0, rows.reshape(-1))  # (B·L_max, D)
     # + 0.0 turns the −0.0 of an empty bag (negative rows times zero) into torch's 0.0
-    return (picked * scale.reshape(-1, 1)).reshape(b, l_max, -1).sum(1) + 0.0
+    return (picked * scale.reshape(-1, 1)).reshape(b, l_max, weight.shape[1]).sum(1) + 0.0
+
+
+def _index_counts(idx):
+    """For each entry of the flat indices idx, how often its value occurs in idx (≥ 1 for an
+    empty idx, whose padded slots all read position 0)."""
+    if not idx.size:
+        return xp.ones(1, dtype=xp.int64)
+    _, inverse, counts = xp.unique(idx, return_inverse=True, return_counts=True)
+    return counts[inverse]
 
 
 def _bag_max(weight: Tensor, rows, keep) -> Tensor:

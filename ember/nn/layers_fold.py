@@ -94,10 +94,10 @@ class EmbeddingBag(Module):
                  padding_idx: int | None = None, device=None, dtype=None):  # fmt: skip
         super().__init__()
         backend.check_device(device)
-        for name, value, default in (("scale_grad_by_freq", scale_grad_by_freq, False),
-                                     ("sparse", sparse, False)):  # fmt: skip
-            if value != default:
-                raise NotImplementedError(f"EmbeddingBag: {name}={value!r} is not supported")
+        if sparse:
+            raise NotImplementedError(
+                "EmbeddingBag: sparse=True (sparse gradients) is not supported"
+            )
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim

@@ -201,14 +201,18 @@ class Embedding(GetItem):
 
     With ``scale_grad_by_freq`` each looked-up position's gradient is divided by how often
     its index occurs in the batch (torch's option), so frequent words do not dominate.
+    ``freq`` (index's shape) gives those counts when the batch is not ``index`` itself
+    (embedding_bag looks up padded bag slots but counts the input's indices).
     """
 
-    def forward(self, w, index, padding_idx=None, scale_grad_by_freq=False):
-        self.padding_idx, self.by_freq = padding_idx, scale_grad_by_freq
+    def forward(self, w, index, padding_idx=None, scale_grad_by_freq=False, freq=None):
+        self.padding_idx, self.by_freq, self.freq = padding_idx, scale_grad_by_freq, freq
         return super().forward(w, index)
 
     def index_frequency(self):
         """How often each looked-up position's index occurs in the batch (index's shape)."""
+        if self.freq is not None:
+            return self.freq
         xp = get_array_module(self.index)
         _, inverse, counts = xp.unique(self.index, return_inverse=True, return_counts=True)
         return counts[inverse.reshape(self.index.shape)]

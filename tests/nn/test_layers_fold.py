@@ -284,8 +284,8 @@ def test_embedding_bag_module_loads_torch_state_dict(torch):
 
 def test_embedding_bag_errors():
     w = ember.randn(10, 3)
-    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
-        F.embedding_bag(IDX_2D, w, scale_grad_by_freq=True)
+    with pytest.raises(ValueError, match="max mode does not support scaling"):
+        F.embedding_bag(IDX_2D, w, mode="max", scale_grad_by_freq=True)
     with pytest.raises(NotImplementedError, match="sparse"):
         L.EmbeddingBag(10, 3, sparse=True)
     with pytest.raises(NotImplementedError, match="per_sample_weights"):
@@ -325,3 +325,82 @@ def test_embedding_bag_max_norm_renormalises_the_rows_looked_up(torch, mode):
     for g, w in zip(*got):
         np.testing.assert_allclose(g, w, rtol=1e-12)
     np.testing.assert_array_equal(got[0][1][[3, 4]], weight[[3, 4]])  # rows not looked up
+
+
+# ---------------------------------------------------------------- embedding_bag edges
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_bag_scale_grad_by_freq_divides_by_each_index_count(torch, mode, padding_idx):
+    """Each row's gradient ÷ how often its index occurs in input: torch's documented rule.
+
+    torch 2.13's CPU embedding_bag divides by the wrong count when a once-occurring index sorts
+    after a repeated one (pytorch#190063, fixed upstream), so the reference is torch's
+    unscaled gradient divided by the counts."""
+    idx, offsets = np.array([1, 1, 3, 1, 4, 3]), np.array([0, 2, 3])
+    g = randn(3, 4, seed=5)
+    w = ember.tensor(randn(6, 4, seed=4), requires_grad=True)
+    y = F.embedding_bag(ember.tensor(idx), w, ember.tensor(offsets), mode=mode,
+                        scale_grad_by_freq=True, padding_idx=padding_idx)  # fmt: skip
+    y.backward(ember.tensor(g))
+    tw = torch.tensor(randn(6, 4, seed=4), requires_grad=True)
+    ty = torch.nn.functional.embedding_bag(torch.tensor(idx), tw, torch.tensor(offsets),
+                                           mode=mode, padding_idx=padding_idx)  # fmt: skip
+    ty.backward(torch.tensor(g))
+    counts = np.maximum(np.bincount(idx, minlength=6), 1)[:, None]
+    np.testing.assert_allclose(y.detach().numpy(), ty.detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy() / counts, rtol=1e-12)
+    # index 4 occurs once and sorts after the twice-seen 3 and thrice-seen 1: its gradient is
+    # undivided (its bag [1, 4, 3] averages over 3, or 2 when 1 is padding)
+    size = 1 if mode == "sum" else (3 if padding_idx is None else 2)
+    np.testing.assert_allclose(w.grad.numpy()[4], g[2] / size, rtol=1e-12)
+
+
+def test_embedding_bag_scale_grad_by_freq_with_per_sample_weights():
+    """The weights' gradient is not scaled by the counts; the table's is."""
+    idx, offsets = np.array([2, 2, 0]), np.array([0, 1])
+    psw = ember.tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True)
+    w = ember.tensor(np.arange(12.0).reshape(3, 4), requires_grad=True)
+    y = F.embedding_bag(ember.tensor(idx), w, ember.tensor(offsets), mode="sum",
+                        scale_grad_by_freq=True, per_sample_weights=psw)  # fmt: skip
+    y.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy()[2], np.full(4, (1.0 + 2.0) / 2))
+    np.testing.assert_allclose(w.grad.numpy()[0], np.full(4, 3.0))
+    np.testing.assert_allclose(psw.grad.numpy(), [38.0, 38.0, 6.0])
+
+
+def test_embedding_bag_scale_grad_by_freq_module():
+    bag = L.EmbeddingBag(5, 3, mode="mean", scale_grad_by_freq=True, dtype=np.float64)
+    assert bag.scale_grad_by_freq
+    idx = ember.tensor(np.array([[0, 3, 3], [4, 3, 0]]))
+    bag(idx).sum().backward()
+    # row 3: three lookups of 1/3 each, ÷ 3 occurrences
+    np.testing.assert_allclose(bag.weight.grad.numpy()[3], np.full(3, 1 / 3))
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_of_no_bags(torch, mode):
+    """A (0, n) input is no bags: an empty (0, D) result, as torch (which refuses (B, 0))."""
+    w = ember.tensor(randn(4, 3), requires_grad=True)
+    y = F.embedding_bag(ember.tensor(np.zeros((0, 2), np.int64)), w, mode=mode)
+    ty = torch.nn.functional.embedding_bag(torch.zeros((0, 2), dtype=torch.int64),
+                                           torch.tensor(randn(4, 3)), mode=mode)  # fmt: skip
+    assert tuple(y.shape) == tuple(ty.shape) == (0, 3)
+    y.sum().backward()
+    np.testing.assert_array_equal(w.grad.numpy(), np.zeros((4, 3)))
+
+
+def test_embedding_bag_empty_input_gives_per_sample_weights_an_empty_gradient(torch):
+    psw = ember.tensor(np.zeros(0), requires_grad=True)
+    empty, offsets = ember.tensor(np.zeros(0, np.int64)), ember.tensor(np.array([0, 0]))
+    y = F.embedding_bag(empty, ember.tensor(randn(4, 3)), offsets, per_sample_weights=psw,
+                        mode="sum")  # fmt: skip
+    tpsw = torch.zeros(0, dtype=torch.float64, requires_grad=True)
+    ty = torch.nn.functional.embedding_bag(torch.zeros(0, dtype=torch.int64),
+                                           torch.tensor(randn(4, 3)), torch.tensor([0, 0]),
+                                           mode="sum", per_sample_weights=tpsw)  # fmt: skip
+    np.testing.assert_array_equal(y.detach().numpy(), ty.detach().numpy())
+    y.sum().backward()
+    ty.sum().backward()
+    assert psw.grad is not None and tuple(psw.grad.shape) == tuple(tpsw.grad.shape) == (0,)
