@@ -7,6 +7,8 @@ DataLoader uses, so a batch of 128 MNIST images costs one gather rather than 128
 
 from __future__ import annotations
 
+import math
+import warnings
 from collections.abc import Sequence
 
 import numpy
@@ -72,10 +74,12 @@ class Subset(Dataset):
         self.indices = numpy.asarray(indices, dtype=numpy.int64)
         if self.indices.ndim != 1:
             raise ValueError(f"Subset indices must be 1-D, got shape {self.indices.shape}")
-        if len(self.indices) and (self.indices.min() < 0 or self.indices.max() >= len(dataset)):
+        # negative indices count from the end, as the dataset's own indexing (and torch's)
+        n = len(dataset)
+        if len(self.indices) and (self.indices.min() < -n or self.indices.max() >= n):
             raise IndexError(
-                f"Subset indices must lie in [0, {len(dataset)}), got "
-                f"[{self.indices.min()}, {self.indices.max()}]"
+                f"Subset indices must lie in [{-n}, {n}) for a dataset of {n} samples, got"
+                f" [{self.indices.min()}, {self.indices.max()}]"
             )
 
     def __len__(self) -> int:
@@ -93,16 +97,31 @@ class Subset(Dataset):
 def random_split(
     dataset: Dataset, lengths: Sequence[int | float], generator: Generator | None = None
 ) -> list[Subset]:
-    """Split into non-overlapping Subsets of the given lengths (or fractions summing to 1)."""
+    """Split into non-overlapping Subsets of the given lengths, or of the given fractions of
+    the dataset when they sum to 1 (torch's rule: floor(n·f) each, the remainder handed out
+    round-robin from the first split)."""
     n = len(dataset)
-    if all(isinstance(x, float) for x in lengths):
-        if abs(sum(lengths) - 1.0) > 1e-6:
-            raise ValueError(f"fractions must sum to 1, got {list(lengths)} (sum {sum(lengths)})")
-        counts = [int(numpy.floor(n * f)) for f in lengths]
-        for i in range(n - sum(counts)):  # hand the remainder out round-robin, as torch does
+    lengths = list(lengths)
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"random_split: fraction at index {i} is not between 0 and 1,"
+                                 f" got {f!r} in {lengths}")  # fmt: skip
+        counts = [int(math.floor(n * f)) for f in lengths]
+        for i in range(n - sum(counts)):
             counts[i % len(counts)] += 1
+        for i, c in enumerate(counts):
+            if c == 0:
+                warnings.warn(f"Length of split at index {i} is 0. This might result in an empty"
+                              " dataset.", stacklevel=2)  # fmt: skip
     else:
-        counts = [int(x) for x in lengths]
+        for i, c in enumerate(lengths):
+            if isinstance(c, bool) or int(c) != c or c < 0:
+                raise ValueError(
+                    f"random_split: lengths must be non-negative integers (or fractions summing"
+                    f" to 1), got {c!r} at index {i} of {lengths}"
+                )
+        counts = [int(c) for c in lengths]
     if sum(counts) != n:
         raise ValueError(f"lengths {counts} sum to {sum(counts)}, the dataset has {n} samples")
     perm = (generator or default_generator).permutation(n)

@@ -3,6 +3,8 @@ with fractions (the lengths torch computes)."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
@@ -118,6 +120,42 @@ def test_random_split_fractions_lengths_as_torch(n, fractions):
     assert [len(p) for p in parts] == [len(p) for p in tparts]
     got = np.concatenate([p.indices for p in parts])
     assert sorted(got.tolist()) == list(range(n))
+
+
+@pytest.mark.parametrize(
+    "n,lengths", [(5, [1, 0]), (4, [1]), (10, [0.25, 0.25, 0.25, 0.25]), (6, [0, 1.0])]
+)
+def test_random_split_reads_lengths_summing_to_one_as_fractions_as_torch(n, lengths):
+    """torch's rule is the sum, not the type: [1, 0] of 5 samples is 100 % and 0 %."""
+    with warnings.catch_warnings(record=True) as ours:
+        warnings.simplefilter("always")
+        parts = random_split(TensorDataset(np.arange(n, dtype=np.float32)), lengths)
+    with warnings.catch_warnings(record=True) as theirs:
+        warnings.simplefilter("always")
+        tparts = tud.random_split(range(n), lengths)
+    assert [len(p) for p in parts] == [len(p) for p in tparts]
+    assert [str(w.message) for w in ours] == [str(w.message) for w in theirs]
+
+
+def test_random_split_refuses_bad_lengths():
+    ds = TensorDataset(np.arange(5, dtype=np.float32))
+    with pytest.raises(ValueError, match="fraction at index 0 is not between 0 and 1"):
+        random_split(ds, [1.5, -0.5])  # sums to 1: fractions, as torch reads them
+    with pytest.raises(ValueError, match="non-negative integers.*got -2 at index 1"):
+        random_split(ds, [7, -2])  # torch splits it into 5 and 0 samples
+    with pytest.raises(ValueError, match="non-negative integers.*got 2.5"):
+        random_split(ds, [2.5, 2.5])
+
+
+def test_subset_takes_negative_indices_as_torch():
+    ds = TensorDataset(np.arange(10, dtype=np.float32))
+    sub = Subset(ds, [3, -1, -10])
+    assert [sub[i][0].item() for i in range(3)] == [3.0, 9.0, 0.0]
+    assert [tud.Subset(range(10), [3, -1, -10])[i] for i in range(3)] == [3, 9, 0]
+    np.testing.assert_array_equal(DataLoader(sub, batch_size=3).__iter__().__next__()[0].numpy(),
+                                  [3.0, 9.0, 0.0])  # fmt: skip
+    with pytest.raises(IndexError, match=r"must lie in \[-10, 10\).*got \[-11, 3\]"):
+        Subset(ds, [3, -11])
 
 
 def test_len_of_a_stream_and_its_loader_is_a_type_error_as_torch():
