@@ -1,5 +1,5 @@
-"""Recorded derivatives (autograd_higher.py) of the activation ops: Tanh, Sigmoid, SiLU and
-ReLU (ops/activations.py), and the piecewise ones of ops/activations_piecewise.py: Hardtanh
+"""Recorded derivatives (autograd_higher.py) of the activation ops: Tanh, Sigmoid, SiLU, ReLU
+and Softsign (ops/activations.py), and the piecewise ones of ops/activations_piecewise.py: Hardtanh
 (ReLU6), Hardsigmoid, Threshold, Hardshrink, Softshrink, Hardswish, Softplus, Mish and PReLU,
 so that ``create_graph=True`` differentiates them again.
 
@@ -58,6 +58,14 @@ def _x(fn, saved: str = "x") -> Tensor:
     """The op's input x: the graph's own where it needs grad, else the saved array."""
     p = fn.parents[0]
     return p if p is not None else Tensor(getattr(fn, saved))
+
+
+@rule(A.Softsign)
+def _softsign(fn, g):
+    """∂y/∂x = 1/d², d = 1 + |x|, taken as (1/d)/d as the first derivative is."""
+    x = fn.parents[0]
+    d = 1.0 + x.abs() if x is not None else Tensor(fn.d)
+    return (g / d / d,)
 
 
 @rule(P.Hardtanh, P.Hardsigmoid, P.Threshold, P.Hardshrink, P.Softshrink)

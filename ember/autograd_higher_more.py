@@ -17,11 +17,13 @@ import math
 from .autograd_higher import _input, rule, sum_to
 from .backend import xp
 from .ops import activations as A
+from .ops import complex as CX
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
 from .ops import index as I
 from .ops import index_put as P
 from .ops import reduce as R
+from .ops import rounding as RO
 from .ops import scan as SC
 from .ops import shape as S
 from .tensor import Tensor, apply
@@ -169,6 +171,20 @@ _UNARY = {
 def _unary(fn, g):
     """y = f(x):  ∂L/∂x = g · f'(x), f' recorded (the table above)."""
     return (g * _UNARY[type(fn)](fn.parents[0]),)
+
+
+@rule(CX.Angle)
+def _angle(fn, g):
+    """A real z's angle is 0 or π: flat, ∂L/∂z = 0 (a complex z is refused before: double
+    backward is real-only)."""
+    return (g * 0.0,)
+
+
+@rule(RO.NextAfter)
+def _next_after(fn, g):
+    """y = x moved by one ulp at most: ∂y/∂x = 1, ∂y/∂other = 0, as torch's."""
+    x_shape, other_shape = fn.shapes
+    return sum_to(g, x_shape), Tensor(xp.zeros(other_shape, dtype=g.dtype))
 
 
 @rule(EM.Atan2)

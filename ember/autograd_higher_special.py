@@ -222,12 +222,23 @@ def _log_cum_sum_exp(fn, g):
     e^{x_i + R⁺_i} − e^{x_i + R⁻_i},  R^±_i = logcumsumexp reversed of log g^±_k − y_k. An
     absent sign is a huge finite negative number (torch's −∞ stand-in is the dtype's lowest;
     a 64th of it leaves room for the sums of the next orders), and log|g| is taken of 1 where
-    g = 0, so that the next derivatives stay finite (torch's third derivative is not)."""
+    g = 0, so that the next derivatives stay finite (torch's third derivative is not).
+
+    Where g has zeros the log-space form drops them, and with them the derivative with
+    respect to g there, which forward mode needs (its tangents are this rule's derivative at
+    g = 0): then the sum is taken as it stands, Σ_k M_ik·g_k with M_ik = e^{x_i − y_k} for
+    k ≥ i (each ≤ 1: no overflow), n² memory along dim."""
     x, d = fn.parents[0], fn.axis
     y = apply(RM.LogCumSumExp, x, dim=d)
     ga = g.array
-    log_g = _where(ga == 0, _ones(g), g).abs().log()
     lowest = _const(xp.finfo(g.dtype).min / 64, g)
+    if (ga == 0).any():
+        xv, yv, gv = x.movedim(d, -1), y.movedim(d, -1), g.movedim(d, -1)
+        n = xv.shape[-1]
+        later = xp.triu(xp.ones((n, n), dtype=bool))  # [i, k]: k ≥ i
+        m = _where(later, xv.unsqueeze(-1) - yv.unsqueeze(-2), lowest).exp()
+        return ((m * gv.unsqueeze(-2)).sum(axis=-1).movedim(-1, d),)
+    log_g = g.abs().log()
     gx = None
     for sign in (ga > 0, ga < 0):
         if not sign.any():
@@ -235,7 +246,7 @@ def _log_cum_sum_exp(fn, g):
         r = apply(RM.LogCumSumExp, (_where(sign, log_g, lowest) - y).flip(d), dim=d).flip(d)
         part = (x + r).exp()
         gx = part if gx is None else gx - part
-    return (gx if gx is not None else g * 0.0,)
+    return (gx,)
 
 
 # ---------------------------------------------------------------- reductions

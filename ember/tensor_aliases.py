@@ -278,12 +278,13 @@ class AliasTensorMethods:
         return _pick(self, other, False)
 
     def nextafter(self, other) -> Tensor:
-        """torch.Tensor.nextafter: the next float after self towards other (no gradient)."""
+        """torch.Tensor.nextafter: the next float after self towards other; its gradient is
+        1 with respect to self and 0 with respect to other, as torch's."""
         require_tensor("nextafter", other)
         x, y = _promoted(self, other)
         if x.array.dtype.kind != "f":
             raise not_implemented_for("nextafter_cpu", x.array.dtype)
-        return Tensor(xp.nextafter(x.array, y.array))
+        return apply(RO.NextAfter, x, y)
 
     def nextafter_(self, other) -> Tensor:
         """torch.Tensor.nextafter_: nextafter in place."""

@@ -154,7 +154,7 @@ def fmin(input, other) -> Tensor:  # noqa: A002
 
 
 def nextafter(input, other) -> Tensor:  # noqa: A002
-    """torch.nextafter: the next float after input towards other (no gradient)."""
+    """torch.nextafter: the next float after input towards other (gradient 1 w.r.t. input)."""
     require_tensor("nextafter", input, "input", 1)
     require_tensor("nextafter", other, "other", 2)
     return input.nextafter(other)

@@ -91,3 +91,20 @@ def test_third_derivatives_through_the_smooth_rules(torch):
         return t.numpy()
 
     np.testing.assert_allclose(run(ember), run(torch), rtol=1e-9, atol=1e-11)
+
+
+def test_softsign_angle_and_nextafter_differentiate_twice_as_torch(torch):
+    """softsign's second derivative −2·sgn(x)/d³; angle and nextafter are flat and the
+    identity (torch's nextafter gradient: 1 for input, 0 for other)."""
+    x = np.array([-3.0, -0.5, 0.25, 2.0])
+    other = np.array([0.0, -1.0, 1.0, 5.0])
+    results = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        ot = lib.tensor(other, requires_grad=True)
+        f = lib.nn.functional.softsign(xt) ** 2 + xt.angle() + lib.nextafter(xt, ot) * xt
+        gx, go = lib.autograd.grad(f.sum(), [xt, ot], create_graph=True)
+        (h,) = lib.autograd.grad(gx.sum(), xt)
+        results.append([a.detach().numpy() for a in (f, gx, go, h)])
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e, t, rtol=1e-12)

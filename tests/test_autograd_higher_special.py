@@ -321,3 +321,29 @@ def test_igamma_refuses_a_derivative_in_a_as_torch():
     x = ember.tensor(X * X + 0.1, requires_grad=True)
     with pytest.raises(NotImplementedError, match="derivative for 'igamma: input'"):
         ember.autograd.grad(ember.igamma(a, x).sum(), [a, x], create_graph=True)
+
+
+def test_logcumsumexp_gradient_is_linear_in_a_gradient_with_zeros(torch):
+    """Where g has zeros the rule sums Σ_k e^{x_i − y_k}·g_k as it stands: the log-space form
+    drops log|g| at 0, and with it ∂/∂g there (forward mode's tangents are that derivative at
+    g = 0). torch's own double backward gives NaN there, so the reference uses linearity in g:
+    ∂/∂g does not depend on g, and ∂/∂x at g is torch's at g + h minus torch's at h."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((3, 5)) * 4
+    g = np.array([[0.0, 1.5, 0.0, -2.0, 0.0], [0.0] * 5, [1.0, -1.0, 0.5, 0.0, 2.0]])
+    h = rng.uniform(0.5, 1.0, (3, 5))  # g + h and h have no zeros
+    w = rng.standard_normal((3, 5))
+
+    def derivatives(lib, g):
+        xt = lib.tensor(x, requires_grad=True)
+        gt = lib.tensor(g, requires_grad=True)
+        (gx,) = lib.autograd.grad(xt.logcumsumexp(1), xt, gt, create_graph=True)
+        dg, dx = lib.autograd.grad((gx * lib.tensor(w)).sum(), [gt, xt])
+        return [a.detach().numpy() for a in (gx, dg, dx)]
+
+    gx, dg, dx = derivatives(ember, g)
+    t_gx, t_dg, t_dx = derivatives(torch, g + h)
+    _, _, t_dx_h = derivatives(torch, h)
+    np.testing.assert_allclose(gx, t_gx - derivatives(torch, h)[0], rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(dg, t_dg, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(dx, t_dx - t_dx_h, rtol=1e-9, atol=1e-12)

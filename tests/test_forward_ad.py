@@ -77,6 +77,11 @@ CASES = {
         [(3, 5)],
     ),
     "cumsum, norm": (lambda m, F, x: (x.cumsum(0), x.norm()), [(6,)]),
+    # tangents come from a rule's derivative at a zero gradient: logcumsumexp's log-space rule
+    # once dropped g's zeros there (zero tangents); softsign and angle once had no rule
+    "logcumsumexp": (lambda m, F, x: (x.logcumsumexp(0), x.logcumsumexp(1)), [(4, 3)]),
+    "softsign, angle": (lambda m, F, x: (F.softsign(x), x.angle()), [(5,)]),
+    "nextafter": (lambda m, F, x, y: m.nextafter(x, y), [(2, 3), (3,)]),
     "conv2d": (
         lambda m, F, x, w: F.conv2d(x, w, padding=1, stride=2),
         [(2, 3, 7, 6), (4, 3, 3, 3)],

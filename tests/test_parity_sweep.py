@@ -108,8 +108,6 @@ KNOWN = {
     ("F", "fractional_max_pool3d"): "the same",
     ("F", "fractional_max_pool3d_with_indices"): "the same",
     ("F", "multilabel_soft_margin_loss"): "a scalar target is refused (torch broadcasts it)",
-    ("method", "nextafter"): "torch marks nextafter's result as requiring grad (no derivative)",
-    ("top", "nextafter"): "the same",
     ("method", "igamma"): "torch has no derivative for igamma's first argument",
     ("top", "igamma"): "the same",
     ("method", "igammac"): "the same for igammac",

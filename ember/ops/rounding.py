@@ -10,6 +10,7 @@
     nonzero           the (n, ndim) int64 indices of the nonzero elements
     one_hot           y[..., c] = (x = c) (int64)
     searchsorted      y = #{j: s_j < v} (right: s_j ≤ v) along s's last dim; bucketize too
+    nextafter         y = the next float after x towards other (∂y/∂x = 1, as torch)
 
 The step functions have gradient 0 everywhere (torch's derivative of round, floor, ceil, trunc
 and sign), so their backward sends zeros; the others are never recorded (a bool or integer
@@ -24,7 +25,7 @@ the eager path costs what it did.
 from __future__ import annotations
 
 from ..backend import get_array_module, xp
-from ..function import Function
+from ..function import Function, unbroadcast
 from .reduce_more import searchsorted_rows
 
 
@@ -83,6 +84,24 @@ Floor = _step("Floor", _kept_integers(xp.floor), "y = ⌊x⌋; gradient 0.")
 Ceil = _step("Ceil", _kept_integers(xp.ceil), "y = ⌈x⌉; gradient 0.")
 Trunc = _step("Trunc", _kept_integers(xp.trunc), "y = x rounded toward 0; gradient 0.")
 Sign = _step("Sign", sign_array, "y = (x > 0) − (x < 0), 0 at NaN; gradient 0.")
+
+
+class NextAfter(Function):
+    """y = the next float after x towards other; ∂y/∂x = 1 and ∂y/∂other = 0, as torch's (y
+    is x moved by one ulp at most). x and other share one float dtype."""
+
+    def forward(self, x, other):
+        self.shapes = x.shape, other.shape
+        return get_array_module(x).nextafter(x, other)
+
+    def backward(self, gy):
+        xp = get_array_module(gy)
+        nx, no = self.needs_input_grad
+        x_shape, other_shape = self.shapes
+        return (
+            unbroadcast(gy, x_shape) if nx else None,
+            xp.zeros(other_shape, dtype=gy.dtype) if no else None,
+        )
 
 
 class _NoGrad(Function):
