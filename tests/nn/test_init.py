@@ -47,6 +47,11 @@ def test_fans_match_torch(torch, shape):
         ("sigmoid", None),
         ("selu", None),
         ("conv2d", None),
+        ("conv_transpose1d", None),
+        ("conv_transpose2d", 3),
+        ("conv_transpose3d", None),
+        ("leaky_relu", 0),
+        ("leaky_relu", 3),
     ],
 )
 def test_calculate_gain_matches_torch(torch, name, param):
@@ -58,6 +63,9 @@ def test_calculate_gain_matches_torch(torch, name, param):
 def test_unknown_nonlinearity_is_an_error():
     with pytest.raises(ValueError, match="unknown nonlinearity 'swish'"):
         init.calculate_gain("swish")
+    for slope in (True, "0.2"):  # torch: a bool or a string is no slope
+        with pytest.raises(ValueError, match="not a valid number"):
+            init.calculate_gain("leaky_relu", slope)
 
 
 @pytest.mark.parametrize("gain", [1.0, 2.0])
