@@ -20,6 +20,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import backend
+from .amp.autocast_mode import as_one_op
 from .backend import xp
 from .memory_formats import preserve_format
 from .ops import elementwise as E
@@ -322,6 +323,7 @@ class TorchTensorMethods(RoundingTensorMethods):
         """torch.matmul (the @ operator)."""
         return self @ other
 
+    @as_one_op("dot")
     def dot(self, other: Tensor) -> Tensor:
         """Inner product of two 1-D tensors: Σ a_i b_i."""
         self._need(other, (1, 1), "dot")
@@ -332,6 +334,7 @@ class TorchTensorMethods(RoundingTensorMethods):
         self._need(other, (1, 1), "outer")
         return self.reshape(-1, 1) * other.reshape(1, -1)
 
+    @as_one_op("addmm")
     def addmm(self, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> Tensor:
         """β·self + α·(mat1 @ mat2); with β = 0 self is ignored (its nan too), as in torch."""
         out = mat1.mm(mat2)

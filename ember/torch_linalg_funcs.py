@@ -12,6 +12,7 @@ gives the gradients. Argument orders, defaults and broadcasting are torch's lega
 from __future__ import annotations
 
 from . import linalg as LA
+from .amp.autocast_mode import as_one_op
 from .promotion import torch_dtype_name as _name
 from .tensor import Tensor
 from .torch_matrix_funcs import (  # noqa: F401 - re-exported: ember.*, torch_int_math, …
@@ -82,6 +83,7 @@ def _add_scaled(input, product: Tensor, beta, alpha) -> Tensor:  # noqa: A002
 
 
 # ------------------------------------------------------------ products
+@as_one_op("addmv")
 def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """torch.addmv: β·input + α·(mat @ vec)."""
     input, mat, vec = _t(input), _t(mat), _t(vec)  # noqa: A001
@@ -105,6 +107,7 @@ def addmv(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     return _add_scaled(input, mat @ vec, beta, alpha)
 
 
+@as_one_op("mv")
 def mv(input, vec) -> Tensor:  # noqa: A002
     """torch.mv: input @ vec, a matrix (n, m) times a vector (m,)."""
     input, vec = _t(input), _t(vec)  # noqa: A001
@@ -130,6 +133,7 @@ def _outer(name: str, vec1: Tensor, vec2: Tensor, names=("vec1", "vec2")) -> Ten
     return vec1.reshape(-1, 1) * vec2.reshape(1, -1)
 
 
+@as_one_op("addr")
 def addr(input, vec1, vec2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """torch.addr: β·input + α·(vec1 ⊗ vec2), out[i, j] = β·input[i, j] + α·vec1ᵢ·vec2ⱼ."""
     return _add_scaled(input, _outer("addr", _t(vec1), _t(vec2)), beta, alpha)
@@ -178,6 +182,7 @@ def _batches(name: str, batch1: Tensor, batch2: Tensor, input_dtype=None) -> Non
         )
 
 
+@as_one_op("baddbmm")
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """torch.baddbmm: β·input + α·(batch1 @ batch2), per batch b: β·input_b + α·(B1_b @ B2_b)."""
     batch1, batch2 = _t(batch1), _t(batch2)
@@ -185,6 +190,7 @@ def baddbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     return _add_scaled(input, batch1 @ batch2, beta, alpha)
 
 
+@as_one_op("addbmm")
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1) -> Tensor:  # noqa: A002
     """torch.addbmm: β·input + α·Σ_b (batch1_b @ batch2_b)."""
     batch1, batch2 = _t(batch1), _t(batch2)
@@ -209,6 +215,7 @@ def chain_matmul(*matrices) -> Tensor:
     return LA.multi_dot(ms)
 
 
+@as_one_op("vdot")
 def vdot(input, other) -> Tensor:  # noqa: A002
     """torch.vdot: Σᵢ conj(inputᵢ)·otherᵢ of two 1-D tensors (real tensors: the dot product)."""
     x, y = _t(input), _t(other)

@@ -301,3 +301,65 @@ def test_cuda_amp_deprecated_spellings():
             region = cuda_amp.autocast()
     with region:
         assert not ember.is_autocast_enabled()
+
+
+def _composite_ops(lib, T):
+    """Ops ember composes of primitives that torch's autocast casts as one op."""
+    a, b, v, w = _rand(4, 5), _rand(5, 3, seed=1), _rand(5, seed=2), _rand(4, seed=3)
+    a3, b3, c3 = _rand(2, 4, 5, seed=4), _rand(2, 5, 3, seed=5), _rand(2, 4, 3, seed=6)
+    return {
+        "addmm": lambda: lib.addmm(T(_rand(4, 3, seed=7)), T(a), T(b), beta=0.5),
+        "Tensor.addmm": lambda: T(_rand(4, 3, seed=7)).addmm(T(a), T(b)),
+        "baddbmm": lambda: lib.baddbmm(T(c3), T(a3), T(b3)),
+        "addbmm": lambda: lib.addbmm(T(_rand(4, 3, seed=8)), T(a3), T(b3), alpha=2),
+        "vecdot": lambda: lib.linalg.vecdot(T(a), T(a)),
+        "mv": lambda: lib.mv(T(a), T(v)),
+        "addmv": lambda: lib.addmv(T(w), T(a), T(v)),
+        "addr": lambda: lib.addr(T(_rand(5, 4, seed=9)), T(v), T(w)),
+        "dot": lambda: lib.dot(T(v), T(v)),
+        "vdot": lambda: lib.vdot(T(v), T(v)),
+        "tensordot": lambda: lib.tensordot(T(a), T(b), 1),
+    }
+
+
+def test_composite_ops_cast_as_one_op_as_torch_cpu():
+    """addmm, baddbmm, addbmm and vecdot run wholly in float16 (ember's float16 product once
+    went back to float32 through its add); mv, addmv, addr, dot and vdot are in no CPU list
+    and stay float32 (ember lowered their MatMul); tensordot's mm is lowered, as torch's."""
+    ours, ref = _region()
+    with ours:
+        got = {k: f() for k, f in _composite_ops(ember, _e).items()}
+    with ref:
+        want = {k: f() for k, f in _composite_ops(torch, _t).items()}
+    assert {k: str(v.dtype) for k, v in got.items()} == {
+        k: str(v.dtype).replace("torch.", "") for k, v in want.items()
+    }
+    for k in got:
+        np.testing.assert_allclose(got[k].numpy(), want[k].numpy(), **F16, err_msg=k)
+
+
+def test_composite_op_gradients_reach_float32_inputs():
+    ins = [_e(a, True) for a in (_rand(4, 3), _rand(4, 5, seed=1), _rand(5, 3, seed=2))]
+    with ember.autocast("cpu", dtype=ember.float16):
+        out = ember.addmm(*ins)
+        assert out.dtype == ember.float16
+        assert ember.is_autocast_enabled("cpu")  # the body ran with autocast off, then back on
+    out.float().sum().backward()
+    tins = [_t(a.detach().numpy()).requires_grad_() for a in ins]
+    torch.addmm(*tins).sum().backward()
+    for e, t in zip(ins, tins):
+        assert e.grad.dtype == ember.float32
+        np.testing.assert_allclose(e.grad.numpy(), t.grad.numpy(), **F16)
+
+
+def test_composite_cuda_table_applied_to_host_arrays(monkeypatch):
+    """torch's CUDA lists: mv, addmv and addr lowered, dot and tensordot promoted (float32
+    operands keep float32), vdot left alone."""
+    from ember.amp import autocast_mode, policies
+
+    monkeypatch.setattr(autocast_mode, "_policy", policies.build("cuda"))
+    monkeypatch.setattr(autocast_mode, "_composite", policies.composite("cuda"))
+    with ember.autocast("cpu", dtype=ember.float16):
+        got = {k: str(f().dtype) for k, f in _composite_ops(ember, _e).items()}
+    lowered = {"addmm", "Tensor.addmm", "baddbmm", "addbmm", "vecdot", "mv", "addmv", "addr"}
+    assert got == {k: "float16" if k in lowered else "float32" for k in got}

@@ -63,6 +63,29 @@ _CUDA_PROMOTE = _CPU_PROMOTE + (
 )
 _CUDA_BANNED = "loss.BCE"
 
+# Ops ember composes of primitives that torch's autocast casts as one op (amp.as_one_op marks
+# them): left alone, the primitives would be cast one by one (mv's MatMul lowered on the CPU,
+# where torch's mv is in no list; addmm's float16 product promoted back to float32 by its
+# Add, where torch's addmm is float16). NONE: the op runs on its inputs' dtypes, autocast off;
+# an op a device's table leaves out is cast piece by piece there, as torch's decomposes
+# (tensordot on the CPU: its mm is lowered).
+NONE = "none"
+_CPU_COMPOSITE = {
+    "addmm": LOWER, "addbmm": LOWER, "baddbmm": LOWER, "linalg_vecdot": LOWER,
+    "mv": NONE, "addmv": NONE, "addr": NONE, "dot": NONE, "vdot": NONE,
+}  # fmt: skip
+_CUDA_COMPOSITE = {
+    "addmm": LOWER, "addbmm": LOWER, "baddbmm": LOWER, "linalg_vecdot": LOWER,
+    "mv": LOWER, "addmv": LOWER, "addr": LOWER, "dot": PROMOTE, "vdot": NONE,
+    "tensordot": PROMOTE,
+}  # fmt: skip
+
+
+def composite(device: str) -> dict:
+    """{torch op name: policy} of the composite ops (as_one_op) for ``device``."""
+    return _CUDA_COMPOSITE if device == "cuda" else _CPU_COMPOSITE
+
+
 BCE_BANNED = (
     "torch.nn.functional.binary_cross_entropy and torch.nn.BCELoss are unsafe to autocast.\n"
     "Many models use a sigmoid layer right before the binary cross entropy layer.\n"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import reduce
 from math import prod
 
+from ..amp.autocast_mode import as_one_op
 from ..backend import xp
 from ..promotion import promote_types
 from ..tensor import Tensor
@@ -59,6 +60,7 @@ def _dim(d: int, ndim: int, which: str) -> int:
     return d % ndim
 
 
+@as_one_op("tensordot")
 def tensordot(a, b, dims=2) -> Tensor:
     """The sum of products of a and b over dims: an int n pairs a's last n dims with b's first
     n; a pair of lists ([a dims], [b dims]) pairs them in order. The result has a's remaining

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from ..amp.autocast_mode import as_one_op
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import linalg_decomp as D
@@ -276,6 +277,7 @@ def multi_dot(tensors) -> Tensor:
     return out
 
 
+@as_one_op("linalg_vecdot")
 def vecdot(x, y, *, dim=-1) -> Tensor:
     """Σ_i x̄_i y_i along dim, x and y broadcast (torch.linalg.vecdot: x conjugated when
     complex)."""
