@@ -165,7 +165,9 @@ class TorchMathMethods(TorchReduceMethods):
         return x ** _t(exponent, x).astype(xp.float64)
 
     def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
-        """self + value · tensor1 · tensor2."""
+        """self + value · tensor1 · tensor2 (float16 in float32, rounded once, as torch's)."""
+        if _all_half(self, tensor1, tensor2):
+            return self.float().addcmul(tensor1.float(), tensor2.float(), value=value).half()
         return self + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
 
     def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
@@ -176,6 +178,8 @@ class TorchMathMethods(TorchReduceMethods):
                 "addcdiv(): integer division of tensor1 by tensor2 is not supported (torch"
                 " refuses it too); convert them to a floating dtype"
             )
+        if _all_half(self, tensor1, tensor2):  # in float32, rounded once, as torch's
+            return self.float().addcdiv(tensor1.float(), tensor2.float(), value=value).half()
         return self + (tensor1 / tensor2 if value == 1 else value * tensor1 / tensor2)
 
     def clamp_min(self, min) -> Tensor:  # noqa: A002 - torch's argument name
@@ -264,3 +268,9 @@ class TorchMathMethods(TorchReduceMethods):
         from .torch_stft import istft
 
         return istft(self, n_fft, *args, **kwargs)
+
+
+def _all_half(*values) -> bool:
+    """Whether every value is a float16 Tensor (then an op of several steps runs in float32
+    and rounds once, as torch's fused half kernels)."""
+    return all(isinstance(v, Tensor) and v.array.dtype == xp.float16 for v in values)

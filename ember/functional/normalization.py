@@ -131,6 +131,9 @@ def group_norm(
         raise ValueError(f"group_norm: num_groups={num_groups} must divide {c} channels")
     if check_same_dtype("group_norm", x, weight=weight, bias=bias):
         return group_norm(x.float(), num_groups, weight, bias, eps).to(x.dtype)
+    if x.dtype.name == "float16":  # in float32, rounded once, as torch's half kernel
+        up = [None if t is None else t.float() for t in (weight, bias)]
+        return group_norm(x.float(), num_groups, *up, eps).to(x.dtype)
     spatial = 1
     for k in x.shape[2:]:
         spatial *= k

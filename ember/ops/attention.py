@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 
 from ..backend import get_array_module, parallel_for, parallel_parts
-from ..function import Function, unbroadcast
+from ..function import Function, half_in_float32, unbroadcast
 from .attention_keys_major import attend_keys_major, attend_keys_major_backward
 from .layernorm import _ones as _ones_vector
 
@@ -75,6 +75,7 @@ def masked_softmax_array(s, masked: bool):
     return s
 
 
+@half_in_float32
 class ScaledDotProductAttention(Function):
     """Attention(Q, K, V) = softmax(Q·Kᵀ/√d_k + M)·V, fused.
 

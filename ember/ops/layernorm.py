@@ -7,10 +7,11 @@ The composed version (mean, var, sqrt, divide from primitives) is
 from __future__ import annotations
 
 from ..backend import get_array_module, parallel_for
-from ..function import Function
+from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 
 
+@half_in_float32
 class LayerNorm(Function):
     """y = γ ⊙ (x - μ) / √(σ² + ε) + β, statistics over the last ``n_axes`` axes.
 

@@ -16,7 +16,7 @@ window must still start inside the input or the left padding.
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..function import Function
+from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
 
@@ -125,6 +125,7 @@ def _avg_divisor(xp, size, kernel, stride, pad, out, count_include_pad):
 _APART = "torch has no complex kernel for it: pool z.real and z.imag apart"
 
 
+@half_in_float32
 class AvgPool2d(Function):
     """y = window sum / |R_ij|; x (N, C, H, W) or (N, C, L) for the 1-D pool."""
 

@@ -8,7 +8,7 @@ zeros get the exact gradient (as torch's).
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..function import Function
+from ..function import Function, half_in_float32
 from .reduce import _expand, normalize_axis
 
 
@@ -31,6 +31,7 @@ def exclusive_cumprod(a, axis: int = -1, reverse: bool = False):
     return xp.moveaxis(e, -1, axis)
 
 
+@half_in_float32
 class CumSum(Function):
     """y_i = Σ_{j ≤ i} x_j along dim;  ∂L/∂x_i = Σ_{j ≥ i} ∂L/∂y_j (a reversed cumsum)."""
 

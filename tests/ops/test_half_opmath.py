@@ -1,0 +1,104 @@
+"""float16 through ops whose sums leave half's range or precision: they compute in float32 and
+round once, as torch's CPU kernels ("opmath"), against torch on the same half inputs.
+
+Before, a layer norm of 4096 values near 50 was NaN (its squared deviations summed past
+65 504), and cumsum, average pooling, group norm and attention drifted by percents."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import ember
+from ember.function import half_in_float32
+
+torch = pytest.importorskip("torch")
+
+
+def _half(shape, seed, scale=1.0, shift=0.0):
+    rng = np.random.default_rng(seed)
+    return (rng.standard_normal(shape) * scale + shift).astype(np.float16)
+
+
+CASES = {
+    "layer_norm": (
+        lambda F, x, w, b: F.layer_norm(x, (4096,), w, b),
+        [(4, 4096), (4096,), (4096,)],
+    ),
+    "layer_norm_no_affine": (lambda F, x: F.layer_norm(x, (4096,)), [(4, 4096)]),
+    "group_norm": (lambda F, x, w, b: F.group_norm(x, 2, w, b), [(2, 4, 30, 30), (4,), (4,)]),
+    "cumsum": (lambda F, x: x.cumsum(-1), [(3, 1000)]),  # sums to ~50 000 of half's 65 504
+    "avg_pool2d": (lambda F, x: F.avg_pool2d(x, 3, stride=2, padding=1), [(2, 3, 9, 9)]),
+    "attention": (
+        lambda F, q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        [(2, 300, 8), (2, 300, 8), (2, 300, 8)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_half_ops_round_once_as_torch(name):
+    f, shapes = CASES[name]
+    # the first input far from 0, where half's sums of squares and long sums go wrong
+    arrays = [_half(s, i, scale=10.0 if i == 0 else 1.0, shift=50.0 if i == 0 else 0.0)
+              for i, s in enumerate(shapes)]  # fmt: skip
+    ours = [ember.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    y = f(ember.nn.functional, *ours)
+    ty = f(torch.nn.functional, *theirs)
+    assert y.dtype == ember.float16
+    want = ty.detach().float().numpy()
+    got = y.detach().numpy().astype(np.float32)
+    assert np.isfinite(got).all()
+    # both round a float32 result once: they may differ by that rounding, one half ulp (the
+    # float32 sums run in different orders); rounding every step is off by many
+    # (near 0, where half's ulp is below float32's error at the row's scale, that error)
+    ulp = np.abs(np.spacing(want.astype(np.float16))).astype(np.float32)
+    ulp = np.maximum(ulp, 1e-5 * np.abs(want).max())
+    assert (np.abs(got - want) <= ulp).all(), (np.abs(got - want) / ulp).max()
+    g = _half(ty.shape, 9)
+    y.backward(ember.tensor(g))
+    ty.backward(torch.tensor(g))
+    for e, t in zip(ours, theirs):
+        assert e.grad.dtype == ember.float16
+        tg = t.grad.float().numpy()
+        np.testing.assert_allclose(e.grad.numpy().astype(np.float32), tg, rtol=1e-2,
+                                   atol=5e-3 * np.abs(tg).max())  # fmt: skip
+
+
+@pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
+def test_half_addcmul_and_addcdiv_round_once_as_torch(op):
+    """a + v·b·c with a ≈ −v·b·c: rounding b·c (and v·b·c) to half first, as the composed
+    form did, leaves errors of the size of the cancelled terms' ulp in a small result."""
+    b, c = _half(2000, 1), np.abs(_half(2000, 2)) + 1
+    term = 0.5 * (b.astype(np.float32) * c if op == "addcmul" else b.astype(np.float32) / c)
+    a = (-term + _half(2000, 3).astype(np.float32) * 1e-3).astype(np.float16)
+    got = getattr(ember.tensor(a), op)(ember.tensor(b), ember.tensor(c), value=0.5)
+    want = getattr(torch.tensor(a), op)(torch.tensor(b), torch.tensor(c), value=0.5)
+    assert got.dtype == ember.float16
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_half_in_float32_hands_back_each_inputs_dtype():
+    """A float16 input with a float32 one: the op runs in float32, the half input's gradient
+    comes back in half and the other's in float32."""
+
+    @half_in_float32
+    class Scale(ember.Function):
+        def forward(self, x, w):
+            self.x, self.w = x, w
+            assert x.dtype == w.dtype == np.float32
+            return x * w
+
+        def backward(self, gy):
+            assert gy.dtype == np.float32
+            return gy * self.w, (gy * self.x).sum(0)
+
+    x = ember.tensor(np.ones((3, 2), np.float16), requires_grad=True)
+    w = ember.tensor(np.full(2, 3.0, np.float32), requires_grad=True)
+    y = ember.apply(Scale, x, w)
+    assert y.dtype == ember.float16
+    y.sum().backward()
+    assert x.grad.dtype == ember.float16 and w.grad.dtype == ember.float32
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 2), 3.0))
+    np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
