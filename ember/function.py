@@ -221,24 +221,35 @@ def half_in_float32(cls):
     float16 gradients up to float32 and hands each input's gradient back in that input's
     dtype. For ops whose sums and squares leave half's range or precision (layer norm's
     variance overflows 65 504 for a row of 4096 values near 50; a cumsum of thousands of
-    terms drifts by whole units)."""
+    terms drifts by whole units). A decorated subclass calling a decorated base (Std's
+    forward calls Var's) converts once, in the outermost call."""
     forward, backward = cls.forward, cls.backward
 
     def forward_half(self, *inputs, **constants):
+        if self.__dict__.get("_in_half"):  # inside the outer call of a decorated subclass
+            return forward(self, *inputs, **constants)
         if not any(getattr(a, "dtype", None) == _FLOAT16 for a in inputs):
             self.half_dtypes = None
             return forward(self, *inputs, **constants)
         self.half_dtypes = tuple(getattr(a, "dtype", None) for a in inputs)
         inputs = tuple(a.astype("float32") if getattr(a, "dtype", None) == _FLOAT16 else a
                        for a in inputs)  # fmt: skip
-        out = forward(self, *inputs, **constants)
+        self._in_half = True
+        try:
+            out = forward(self, *inputs, **constants)
+        finally:
+            self._in_half = False
         return tuple(map(_to_half, out)) if cls.multi_output else _to_half(out)
 
     def backward_half(self, *grads):
-        if self.half_dtypes is None:
+        if self.half_dtypes is None or self.__dict__.get("_in_half"):
             return backward(self, *grads)
         grads = tuple(None if g is None else g.astype("float32", copy=False) for g in grads)
-        out = backward(self, *grads)
+        self._in_half = True
+        try:
+            out = backward(self, *grads)
+        finally:
+            self._in_half = False
         return tuple(
             g if g is None or d is None else g.astype(d, copy=False)
             for g, d in zip(out, self.half_dtypes)

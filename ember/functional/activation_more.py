@@ -304,6 +304,8 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         if x.dtype.kind == "c":  # torch's check: the common dtype must be real floating
             refuse_complex(x.array, "cosine_similarity", why="take it of z.real and z.imag")
     x1, x2 = _broadcast("cosine_similarity", x1, x2)
+    if x1.dtype.name == x2.dtype.name == "float16":  # in float32, rounded once
+        return cosine_similarity(x1.float(), x2.float(), dim, eps).half()
     n1 = _floor_value(x1.norm(2, dim, keepdim=True), eps)
     n2 = _floor_value(x2.norm(2, dim, keepdim=True), eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim=dim)

@@ -20,7 +20,7 @@ Ioffe & Szegedy 2015, "Batch Normalization".
 from __future__ import annotations
 
 from ..backend import get_array_module, split_run, vecdot
-from ..function import Function
+from ..function import Function, half_in_float32
 
 #: From this many elements on, the channels are shared between the cores, a contiguous range
 #: each (a BasicBlock's 32×64×32×32 batch norm, forward + backward: 2.3 → 1.4–1.8 ms). Cache-
@@ -39,6 +39,7 @@ def by_channel_ranges(fn, c: int, m: int) -> None:
     split_run(lambda _, lo, hi: fn(lo, hi), c, min_part=1 if c * m >= PARALLEL_ELEMENTS else c + 1)
 
 
+@half_in_float32
 class BatchNorm(Function):
     """Outputs (y, μ_B, σ²_B); the statistics are for the running averages and take no gradient.
 

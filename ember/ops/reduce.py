@@ -7,7 +7,7 @@ None (all), an int, or a tuple, and ``keepdims`` is as in NumPy.
 from __future__ import annotations
 
 from ..backend import errstate, get_array_module
-from ..function import Function
+from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .elementwise import not_implemented_for
 
@@ -104,6 +104,7 @@ class Min(_Extreme):
     pick = "min"
 
 
+@half_in_float32
 class Var(Function):
     """var(x) = Σ (x - mean)² / (N - correction); torch's default correction is 1."""
 
@@ -125,6 +126,7 @@ class Var(Function):
             return (g * (xp.float64(2.0) / self.denom).astype(gy.dtype) * self.d,)
 
 
+@half_in_float32
 class Std(Var):
     """std(x) = √var(x);  ∂std/∂x = ∂var/∂x / (2·std), and 0 where std = 0 (a constant
     input: torch's choice, where the composed sqrt would give 0·∞ = nan)."""

@@ -43,6 +43,7 @@ class CumSum(Function):
         return (reverse_cumsum(gy, self.axis),)
 
 
+@half_in_float32
 class CumProd(Function):
     """y_k = Π_{j ≤ k} x_j along dim.
 
@@ -76,6 +77,7 @@ class CumProd(Function):
         return (xp.moveaxis(gx, -1, self.axis),)
 
 
+@half_in_float32
 class Prod(Function):
     """y = Π_i x_i over dim (all elements when dim is None).
 
@@ -101,6 +103,7 @@ class Prod(Function):
         return (g * others,)
 
 
+@half_in_float32
 class PNorm(Function):
     """‖x‖_p = (Σ_i |x_i|^p)^{1/p} over dims, for a finite p > 0 (p = 2 as √(Σ x_i²)).
 

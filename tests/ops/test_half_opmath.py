@@ -66,6 +66,48 @@ def test_half_ops_round_once_as_torch(name):
                                    atol=5e-3 * np.abs(tg).max())  # fmt: skip
 
 
+# half's range: sums of squares past 65 504 were inf (norms, var, std, dist, cosine
+# similarity; batch norm's variance made NaN), long products drifted
+REFERENCE_CASES = {
+    "norm": (lambda m, x: x.norm(dim=-1), (4, 4096), 30.0, 0.0),
+    "vector_norm_3": (lambda m, x: m.linalg.vector_norm(x, 3, dim=-1), (4, 4096), 10.0, 0.0),
+    "var": (lambda m, x: x.var(-1), (4, 4096), 10.0, 100.0),
+    "std": (lambda m, x: x.std(-1, correction=0), (4, 4096), 10.0, 100.0),
+    "dist": (lambda m, x: m.dist(x[0], x[1]), (2, 20000), 10.0, 0.0),
+    "cosine_similarity": (
+        lambda m, x: m.nn.functional.cosine_similarity(x[0], x[1], dim=-1),
+        (2, 4, 4096), 30.0, 1.0,
+    ),
+    "batch_norm": (
+        lambda m, x: m.nn.functional.batch_norm(x, None, None, training=True),
+        (64, 8, 16, 16), 10.0, 100.0,
+    ),
+    "prod": (lambda m, x: x.prod(-1), (4, 50), 0.05, 1.0),
+    "cumprod": (lambda m, x: x.cumprod(-1), (4, 500), 0.01, 1.0),
+    "embedding_bag_sum": (
+        lambda m, w: m.nn.functional.embedding_bag(
+            m.tensor(np.arange(2000) % 50), w, m.tensor(np.array([0])), mode="sum"
+        ),
+        (50, 4), 1.0, 30.0,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", list(REFERENCE_CASES))
+def test_half_reductions_stay_in_range_and_round_once(name):
+    """Within about one half ulp of the float64 value (torch's own half batch norm, prod
+    and cumprod round along the way: thousands of ulps for a batch norm of values near 100)."""
+    f, shape, scale, shift = REFERENCE_CASES[name]
+    x = _half(shape, 7, scale=scale, shift=shift)
+    got = f(ember, ember.tensor(x))
+    assert got.dtype == ember.float16
+    want = f(torch, torch.tensor(x.astype(np.float64))).numpy()
+    ulp = np.abs(np.spacing(want.astype(np.float16))).astype(np.float64)
+    ulp = np.maximum(ulp, 1e-5 * np.abs(want).max())
+    err = np.abs(got.numpy().astype(np.float64) - want) / ulp
+    assert err.max() <= 1.5, err.max()
+
+
 @pytest.mark.parametrize("op", ["addcmul", "addcdiv"])
 def test_half_addcmul_and_addcdiv_round_once_as_torch(op):
     """a + v·b·c with a ≈ −v·b·c: rounding b·c (and v·b·c) to half first, as the composed
