@@ -295,7 +295,9 @@ def scatter_add(target, indices, values) -> None:
         order = numpy.argsort(idx, kind="stable")
         sorted_idx = idx[order]
         starts = numpy.flatnonzero(numpy.r_[True, sorted_idx[1:] != sorted_idx[:-1]])
-        target[sorted_idx[starts]] += numpy.add.reduceat(rows[order], starts, axis=0)
+        acc = numpy.float32 if rows.dtype == numpy.float16 else None  # half: float32 sums
+        sums = numpy.add.reduceat(rows[order], starts, axis=0, dtype=acc)
+        target[sorted_idx[starts]] += sums.astype(rows.dtype, copy=False)
         return
     numpy.add.at(target, indices, values)
 

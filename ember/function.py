@@ -284,6 +284,8 @@ def unbroadcast(grad, shape):
     """Sum ``grad`` down to ``shape``: the backward of NumPy broadcasting."""
     if grad.shape == shape:
         return grad
+    if grad.dtype == _FLOAT16:  # summed in float32 and rounded once, as torch's reductions
+        return unbroadcast(grad.astype(_FLOAT32), shape).astype(_FLOAT16)
     ndim_extra = grad.ndim - len(shape)
     if ndim_extra > 0:
         grad = grad.sum(axis=tuple(range(ndim_extra)))

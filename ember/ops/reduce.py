@@ -36,6 +36,9 @@ def _expand(g, shape, axes, keepdims):
 class Sum(Function):
     def forward(self, x, axis=None, keepdims=False):
         self.shape, self.axes, self.keepdims = x.shape, normalize_axis(axis, x.ndim), keepdims
+        if x.dtype == "float16":  # accumulated in float32, rounded once, as torch's (NumPy
+            # adds along a strided axis in half: 20 000 rows drifted by hundreds of ulps)
+            return x.sum(axis=self.axes, keepdims=keepdims, dtype="float32").astype(x.dtype)
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, gy):

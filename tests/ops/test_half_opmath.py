@@ -144,3 +144,32 @@ def test_half_in_float32_hands_back_each_inputs_dtype():
     assert x.grad.dtype == ember.float16 and w.grad.dtype == ember.float32
     np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 2), 3.0))
     np.testing.assert_array_equal(w.grad.numpy(), [3.0, 3.0])
+
+
+def _ulps(got, want):
+    want = np.asarray(want, dtype=np.float64)
+    ulp = np.abs(np.spacing(want.astype(np.float16))).astype(np.float64)
+    return np.abs(np.asarray(got, dtype=np.float64) - want) / ulp
+
+
+def test_half_sums_and_broadcast_gradients_accumulate_in_float32():
+    """A half sum along a strided axis (NumPy adds row by row in half there: hundreds of ulps
+    over 20 000 rows), the gradient of a broadcast operand (summed over the rows it was
+    broadcast to) and an embedding's gradient (rows of repeated indices summed): each within
+    one half ulp of float64 (torch's half embedding backward sums in half: 300 ulps here)."""
+    x = _half((20000, 4), 1, shift=1.0)
+    assert _ulps(ember.tensor(x).sum(0).numpy(), x.astype(np.float64).sum(0)).max() <= 1
+
+    b = ember.tensor(_half(4, 2), requires_grad=True)
+    g = _half((20000, 4), 3)
+    (ember.tensor(x) + b).backward(ember.tensor(g))
+    assert b.grad.dtype == ember.float16
+    assert _ulps(b.grad.numpy(), g.astype(np.float64).sum(0)).max() <= 1
+
+    w = ember.tensor(_half((10, 4), 4), requires_grad=True)
+    idx = np.arange(4000) % 10
+    gy = _half((4000, 4), 5)
+    ember.nn.functional.embedding(ember.tensor(idx), w).backward(ember.tensor(gy))
+    want = np.zeros((10, 4))
+    np.add.at(want, idx, gy.astype(np.float64))
+    assert _ulps(w.grad.numpy(), want).max() <= 1
