@@ -20,7 +20,7 @@ import math
 from typing import TYPE_CHECKING
 
 from . import backend
-from .amp.autocast_mode import as_one_op
+from .amp.composite import as_one_op
 from .backend import xp
 from .memory_formats import preserve_format
 from .ops import elementwise as E

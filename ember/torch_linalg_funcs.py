@@ -12,7 +12,7 @@ gives the gradients. Argument orders, defaults and broadcasting are torch's lega
 from __future__ import annotations
 
 from . import linalg as LA
-from .amp.autocast_mode import as_one_op
+from .amp.composite import as_one_op
 from .promotion import torch_dtype_name as _name
 from .tensor import Tensor
 from .torch_matrix_funcs import (  # noqa: F401 - re-exported: ember.*, torch_int_math, …

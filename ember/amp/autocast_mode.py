@@ -266,42 +266,6 @@ def autocast_active() -> bool:
     return bool(autocast_threads) and threading.get_ident() in autocast_threads
 
 
-def as_one_op(name: str):
-    """Decorator for a function ember composes of primitives that torch's autocast casts as
-    one op ``name`` (policies.composite): inside an enabled region its Tensor arguments are
-    cast by that op's policy and its body runs with autocast off, so the primitives inside
-    keep those dtypes. Outside a region: one truth test."""
-
-    def wrap(fn):
-        @functools.wraps(fn)
-        def run(*args, **kwargs):
-            policy = autocast_threads and _state.enabled[DEVICE] and _composite.get(name)
-            if not policy:  # no region, or torch casts this op's pieces on this device too
-                return fn(*args, **kwargs)
-            if policy is not P.NONE:
-                args = _cast_by_policy(policy, args)
-                kwargs = dict(zip(kwargs, _cast_by_policy(policy, tuple(kwargs.values()))))
-            _state.enabled[DEVICE] = False
-            _sync_thread()
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _state.enabled[DEVICE] = True
-                _sync_thread()
-
-        return run
-
-    return wrap
-
-
-def _cast_by_policy(policy, values: tuple) -> tuple:
-    """The Tensors among ``values`` cast by ``policy`` (LOWER, FP32 or PROMOTE); the rest as
-    they are."""
-    tensors = tuple(v for v in values if isinstance(v, _Tensor))
-    cast = dict(zip(map(id, tensors), autocast_by(policy, tensors)))
-    return tuple(cast.get(id(v), v) for v in values)
-
-
 def autocast_inputs(cls, inputs: tuple) -> tuple:
     """``inputs`` of op ``cls`` cast by its policy; called by ``apply`` only while some thread
     is in an enabled region, so the first test is whether this thread is."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from functools import reduce
 from math import prod
 
-from ..amp.autocast_mode import as_one_op
+from ..amp.composite import as_one_op
 from ..backend import xp
 from ..promotion import promote_types
 from ..tensor import Tensor

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ..amp.autocast_mode import as_one_op
+from ..amp.composite import as_one_op
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops import linalg_decomp as D
