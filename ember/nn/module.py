@@ -271,9 +271,9 @@ class Module(ModuleForwardHooks, ModuleHooks):
             else:
                 p.grad = Tensor(xp.zeros_like(p.array))
 
-    def _cast(self, dtype) -> Module:
+    def _cast(self, dtype, kinds: str = "f") -> Module:
         for t in list(self.parameters()) + list(self.buffers()):
-            if t.array.dtype.kind == "f":
+            if t.array.dtype.kind in kinds:
                 t.array = t.array.astype(dtype)
                 if t.grad is not None:
                     t.grad = Tensor(t.grad.array.astype(dtype))
@@ -293,7 +293,14 @@ class Module(ModuleForwardHooks, ModuleHooks):
         are laid out in it, each keeping its identity, as torch's do."""
         dtype = to_arguments(args, dtype, device)
         if dtype is not None:
-            self._cast(dtype)
+            if xp.dtype(dtype).kind not in "fc":
+                raise TypeError(
+                    "nn.Module.to only accepts floating point or complex dtypes, but got desired"
+                    f" dtype={xp.dtype(dtype)}"
+                )
+            # torch's: floating and complex tensors take the dtype (a complex one cast to a
+            # real dtype loses its imaginary part, with NumPy's and torch's warning)
+            self._cast(dtype, kinds="fc")
         if memory_format is not None:
             for t in [*self.parameters(), *self.buffers()]:
                 for u in (t, t._grad):  # torch: 4-D and 5-D only (channels_last on 5-D raises)

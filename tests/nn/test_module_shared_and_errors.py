@@ -60,3 +60,24 @@ def test_load_state_dict_errors_in_torchs_words():
 def test_identity_takes_any_arguments_as_torch():
     for lib in (ember, torch):
         assert tuple(lib.nn.Identity(3, x=4)(lib.ones(2)).shape) == (2,)
+
+
+def test_to_takes_floating_and_complex_dtypes_as_torch(torch):
+    """Module.to(dtype): floating and complex tensors take it (a complex buffer cast to a real
+    dtype keeps its real part, with torch's warning), integer ones keep theirs; an integer
+    dtype is refused (ember cast the weights to integers)."""
+    results = []
+    for lib in (ember, torch):
+        m = lib.nn.Linear(2, 2)
+        m.register_buffer("z", lib.tensor([1 + 2j]))
+        m.register_buffer("n", lib.tensor([3]))
+        with pytest.warns(Warning, match="discards the imaginary part"):
+            m.to(lib.float64)
+        got = [str(t.dtype).replace("torch.", "") for t in (m.weight, m.z, m.n)]
+        results.append((got, m.z.tolist()))
+        with pytest.raises(TypeError, match="only accepts floating point or complex dtypes"):
+            m.to(lib.int32)
+        m.to(lib.complex128)
+        results.append(str(m.weight.dtype).replace("torch.", ""))
+    assert results[:2] == results[2:]
+    assert results[0] == (["float64", "float64", "int64"], [1.0])
