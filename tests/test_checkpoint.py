@@ -223,3 +223,24 @@ def test_detach_variable_noop_context_and_switches_as_torch(torch):
     assert len(C.noop_context_fn()) == 2
     with C.set_checkpoint_early_stop(False), C.set_checkpoint_debug_enabled(True):
         C.checkpoint(lambda a: a * 2, x).sum().backward()
+
+
+@pytest.mark.parametrize("use_reentrant", [True, False])
+def test_a_tuple_of_tensors_and_other_values_comes_back_as_torch(torch, use_reentrant):
+    """The function may return numbers, None or strings beside its tensors (torch passes them
+    on); ember tried to read .array of each and raised AttributeError."""
+    w = np.random.default_rng(0).standard_normal((4, 4))
+    grads = []
+    for lib, run in ((ember, cp.checkpoint), (torch, torch.utils.checkpoint.checkpoint)):
+        lin = lib.nn.Linear(4, 4, bias=False).double()
+        with lib.no_grad():
+            lin.weight.copy_(lib.tensor(w))
+        x = lib.ones(3, 4, dtype=lib.float64, requires_grad=True)
+        mixed = lambda a, f=lin: (3, f(a), None, f(a).tanh(), "x")  # noqa: E731
+        out = run(mixed, x, use_reentrant=use_reentrant)
+        assert (out[0], out[2], out[4]) == (3, None, "x")
+        (out[1].sum() + out[3].sum()).backward()
+        grads.append((x.grad.numpy(), lin.weight.grad.numpy()))
+    for e, t in zip(*grads):
+        np.testing.assert_allclose(e, t, rtol=1e-12)
+    assert cp.checkpoint(lambda a: (1, "y"), ember.ones(2, requires_grad=True)) == (1, "y")

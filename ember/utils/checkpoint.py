@@ -85,8 +85,9 @@ class _Checkpoint(Function):
     were computed by ``checkpoint`` itself, while it learned ``extra``."""
 
     def forward(self, *arrays, run, template, outputs, multi_output, rng, extra, context,
-                check):  # fmt: skip
+                check, slots=None):  # fmt: skip
         self.run, self.template, self.rng, self.extra = run, template, rng, extra
+        self.slots = slots  # the positions of the tensors among a tuple's outputs
         self.context, self.check = context, check
         self.metadata = [(o.shape, o.dtype) for o in outputs]
         self.arrays = arrays[: len(arrays) - len(extra) - 1]
@@ -105,6 +106,8 @@ class _Checkpoint(Function):
         finally:
             gen.set_state(now)
         out = out if isinstance(out, tuple) else (out,)
+        if self.slots is not None:  # the tensors only: the other outputs take no gradient
+            out = tuple(out[i] for i in self.slots if i < len(out))
         if self.check:
             self.check_metadata(out)
         return out
@@ -225,15 +228,24 @@ def checkpoint(function, *args, use_reentrant: bool = False, context_fn=noop_con
         captures.pop()
         mistakes._raised.intersection_update(raised)
     multi = isinstance(out, tuple)
-    outputs = tuple(o.array for o in (out if multi else (out,)))
+    outs = out if multi else (out,)
+    # a tuple may hold other values beside the tensors (torch's checkpoint passes them on)
+    slots = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
+    if multi and not slots:
+        return out
+    outputs = tuple(outs[i].array for i in slots)
     given = {id(t) for t in tensors}
     extra = [t for k, t in seen.items() if k not in given]
     dummy = Tensor(xp.zeros(()), requires_grad=True)
-    return apply(
+    result = apply(
         _Checkpoint, *tensors, *extra, dummy, run=run, template=template, outputs=outputs,
         multi_output=multi, rng=rng, extra=extra, context=recompute_context,
-        check=determinism_check == "default",
+        check=determinism_check == "default", slots=slots if multi else None,
     )  # fmt: skip
+    if not multi:
+        return result
+    made = dict(zip(slots, result))
+    return tuple(made.get(i, o) for i, o in enumerate(outs))
 
 
 def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool = False,
