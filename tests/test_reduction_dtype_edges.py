@@ -157,3 +157,16 @@ def test_shape_and_index_edges_as_torch():
         c = lib.clamp(lib.tensor([1, 5, 9]), 1.5, 4.5)
         assert str(c.dtype).endswith("float32") and c.tolist() == [1.5, 4.5, 4.5]
         assert str(lib.clamp(lib.tensor([1, 5, 9]), 2, 4).dtype).endswith("int64")
+
+
+@pytest.mark.parametrize("base", [2, -1, 1, 0, -3, 300, True])
+def test_a_number_to_negative_integer_tensor_powers_as_torch(base):
+    """c ** x for an integer x with negative entries: torch's integer power (1 for c = 1, ±1
+    for c = −1, else 0), in x's dtype, wrapping c as torch does; NumPy refused them."""
+    x = np.array([2, -2, 3, 0, -1, 1])
+    for dtype in (np.int64, np.int8):
+        got = base ** ember.tensor(x.astype(dtype))
+        want = base ** torch.tensor(x.astype(dtype))
+        assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+        assert got.tolist() == want.tolist()
+    assert ember.pow(base, ember.tensor(x)).tolist() == torch.pow(base, torch.tensor(x)).tolist()

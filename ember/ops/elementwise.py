@@ -187,6 +187,12 @@ class RPowScalar(Function):
 
     def forward(self, a, c):
         self.a, self.c = a, c
+        if a.dtype.kind in "iu" and isinstance(c, int) and a.size and a.min() < 0:
+            # torch's integer power: c^(−n) is 1 for c = 1, ±1 for c = −1, else 0 (NumPy
+            # refuses negative integer exponents)
+            base = get_array_module(a).asarray(c).astype(a.dtype)
+            self.y = y = integer_power(base, a)
+            return y
         self.y = y = c**a
         return y
 
