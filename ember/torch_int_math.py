@@ -51,11 +51,12 @@ def ldexp(input, other) -> Tensor:  # noqa: A002
 
 
 def _integers(name: str, input, other) -> tuple:  # noqa: A002
+    """Both operands in their common dtype, which must be an integer one (a bool operand
+    beside an integer one is promoted to it, as torch's; two bools are refused)."""
     a, b = _t(input), _need_tensor(name, other)
-    for t in (a, b):
-        if t.dtype.kind not in "iu":
-            raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(t.dtype)}'")
     dtype = promote_types(a.dtype, b.dtype)
+    if xp.dtype(dtype).kind not in "iu":
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(dtype)}'")
     return a.array.astype(dtype, copy=False), b.array.astype(dtype, copy=False)
 
 

@@ -469,6 +469,24 @@ def test_gcd_lcm_match_torch(torch, name, case, dtypes):
 
 
 @pytest.mark.parametrize("name", ["gcd", "lcm"])
+def test_gcd_lcm_promote_a_bool_beside_integers_as_torch(torch, name):
+    """bool with int64 is int64 (ember refused the bool operand itself); bool with bool and
+    bool with float are refused, naming the common dtype as torch's message does."""
+    pairs = [([True, False], [2, 3]), ([True], [True]), ([True], [2.5])]
+    for a, b in pairs:
+        results = []
+        for lib in (ember, torch):
+            try:
+                r = getattr(lib, name)(lib.tensor(a), lib.tensor(b))
+                results.append((str(r.dtype).replace("torch.", ""), r.tolist()))
+            except NotImplementedError as e:
+                results.append(str(e))
+            except RuntimeError as e:  # torch's NotImplementedError is a RuntimeError
+                results.append(str(e))
+        assert results[0] == results[1]
+
+
+@pytest.mark.parametrize("name", ["gcd", "lcm"])
 def test_gcd_lcm_in_place(torch, name):
     a, b = GCD_CASES[0]
     x = ember.tensor(a.copy())
