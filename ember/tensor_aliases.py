@@ -41,8 +41,13 @@ def _shift(a: Tensor, b, left: bool) -> Tensor:
     if kind not in "iu":
         raise not_implemented_for("lshift_cpu" if left else "rshift_cpu", x.array.dtype)
     # NumPy, like torch, gives 0 (or the sign for a right shift) for shifts out of range.
+    # Both in their common dtype (uint8 << int8 is int16, as any binary op's; the operands'
+    # kinds were checked above on x, which _promoted gave the common kind)
     op = xp.left_shift if left else xp.right_shift
-    return Tensor(op(x.array, y.array.astype(x.array.dtype)))
+    dtype = xp.result_type(x.array, y.array)
+    if dtype.kind not in "iu":  # an integer shifted by a float tensor
+        raise not_implemented_for("lshift_cpu" if left else "rshift_cpu", dtype)
+    return Tensor(op(x.array.astype(dtype, copy=False), y.array.astype(dtype, copy=False)))
 
 
 def _pick(a: Tensor, other, larger: bool) -> Tensor:

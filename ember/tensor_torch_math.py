@@ -158,11 +158,19 @@ class TorchMathMethods(TorchReduceMethods):
         return apply(M.LogAddExp, a, b, base2=True)
 
     def float_power(self, exponent) -> Tensor:
-        """self ** exponent computed in float64 (both operands cast to it, as torch)."""
-        x, exponent = self.astype(xp.float64), _py(exponent)
+        """self ** exponent computed in float64, or complex128 where either is complex (both
+        operands cast to it, as torch; a complex operand kept its real part only before)."""
+        exponent = _py(exponent)
+        complex_ = (
+            self.dtype.kind == "c"
+            or isinstance(exponent, complex)
+            or (isinstance(exponent, Tensor) and exponent.dtype.kind == "c")
+        )
+        target = xp.complex128 if complex_ else xp.float64
+        x = self.astype(target)
         if isinstance(exponent, _Number):
             return x**exponent
-        return x ** _t(exponent, x).astype(xp.float64)
+        return x ** _t(exponent, x).astype(target)
 
     def addcmul(self, tensor1, tensor2, *, value=1) -> Tensor:
         """self + value · tensor1 · tensor2 (float16 in float32, rounded once, as torch's)."""

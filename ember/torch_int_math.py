@@ -45,7 +45,12 @@ def _need_tensor(name: str, other, pos: int = 2, arg: str = "other") -> Tensor:
 def ldexp(input, other) -> Tensor:  # noqa: A002
     """torch.ldexp: input·2^other."""
     x, e = _t(input), _need_tensor("ldexp", other)
-    if e.dtype.kind != "f":
+    if e.dtype.kind in "biu" and x.dtype.kind in "fc":
+        # a floating input keeps its dtype, as torch's; 2^e in at least float32, so that a
+        # half input's 2^20 does not overflow before the product rounds
+        work = xp.result_type(x.dtype.char.lower() if x.dtype.kind == "c" else x.dtype, xp.float32)
+        return (x * (2.0 ** e.astype(work))).astype(x.dtype)
+    if e.dtype.kind in "biu":
         e = e.astype(default_float())
     return x * (2.0**e)
 

@@ -223,7 +223,8 @@ def xlogy(input, other) -> Tensor:  # noqa: A002
 def float_power(input, exponent) -> Tensor:  # noqa: A002
     """torch.float_power: input ** exponent in float64 (either may be a number)."""
     if not isinstance(input, Tensor):
-        return Tensor(xp.asarray(input, xp.float64)).float_power(exponent)
+        dtype = xp.complex128 if isinstance(input, complex) else xp.float64
+        return Tensor(xp.asarray(input, dtype)).float_power(exponent)
     return input.float_power(exponent)
 
 
