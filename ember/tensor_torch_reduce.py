@@ -80,11 +80,15 @@ class TorchReduceMethods:
 
     # ------------------------------------------------------------ nan-aware and counting
     def nansum(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
-        """Σ over dim with nan counted as 0 (gradient 0 there); integers sum to int64."""
+        """Σ over dim with nan counted as 0 (gradient 0 there); an integer or bool input has no
+        nan and is a plain sum, int64 unless ``dtype`` says otherwise (as torch's)."""
+        refuse_complex(self.array, "nansum", why=_NANSUM)
+        if self.array.dtype.kind not in "fc":
+            return self.sum(dim=_axes(dim), keepdim=keepdim, dtype=dtype)
         x = self if dtype is None else self.astype(dtype)
         refuse_complex(x.array, "nansum", why=_NANSUM)
-        if x.array.dtype.kind not in "fc":
-            return Tensor(x.array.sum(axis=_axes(dim), keepdims=keepdim, dtype=xp.int64))
+        if x.array.dtype.kind not in "fc":  # cast to an integer dtype: nan is gone
+            return x.sum(dim=_axes(dim), keepdim=keepdim, dtype=dtype)
         nan = xp.isnan(x.array)
         if nan.any():
             x = apply(E.Where, Tensor(xp.zeros((), x.array.dtype)), x, cond=nan)

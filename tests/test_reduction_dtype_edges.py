@@ -170,3 +170,20 @@ def test_a_number_to_negative_integer_tensor_powers_as_torch(base):
         assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
         assert got.tolist() == want.tolist()
     assert ember.pow(base, ember.tensor(x)).tolist() == torch.pow(base, torch.tensor(x)).tolist()
+
+
+@pytest.mark.parametrize("din", ["bool", "uint8", "int32", "float16", "float32"])
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int64", "float64", "complex64"])
+def test_nansum_takes_its_dtype_as_torch(din, dtype):
+    """An integer or bool input is a plain sum in ``dtype`` (ember gave int64 whatever it was
+    asked, and refused a complex dtype); a floating input cast to an integer dtype too."""
+    x = np.array([1.5, 2.7, 0, 3]).astype(din)
+    try:
+        want = torch.tensor(x).nansum(dtype=getattr(torch, dtype))
+    except RuntimeError:  # a floating input summed as complex: both refuse
+        with pytest.raises(RuntimeError, match="complex"):
+            ember.tensor(x).nansum(dtype=getattr(ember, dtype))
+        return
+    got = ember.tensor(x).nansum(dtype=getattr(ember, dtype))
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
