@@ -42,6 +42,7 @@ from ..ops import rounding as RO
 from ..ops.complex_refuse import refuse_complex
 from ..ops.elementwise import not_implemented_for
 from ..ops.index import check_dim
+from ..promotion import promote_types
 from ..tensor import Tensor, apply
 from .activation import floating_only, sigmoid, softmax
 
@@ -304,6 +305,9 @@ def cosine_similarity(x1: Tensor, x2: Tensor, dim: int = 1, eps: float = 1e-8) -
         if x.dtype.kind == "c":  # torch's check: the common dtype must be real floating
             refuse_complex(x.array, "cosine_similarity", why="take it of z.real and z.imag")
     x1, x2 = _broadcast("cosine_similarity", x1, x2)
+    if x1.dtype != x2.dtype:  # both in their common dtype (float16 with int64 is float16)
+        common = promote_types(x1.dtype, x2.dtype)
+        x1, x2 = x1.to(common), x2.to(common)
     if x1.dtype.name == x2.dtype.name == "float16":  # in float32, rounded once
         return cosine_similarity(x1.float(), x2.float(), dim, eps).half()
     n1 = _floor_value(x1.norm(2, dim, keepdim=True), eps)

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from .. import backend
+from ..backend import xp
 from ..mistakes import check_loss_input
 from ..ops import loss as LO
 from ..ops.complex_refuse import refuse_complex
@@ -127,7 +128,9 @@ def cross_entropy(
                 f"probability targets must have the input's shape {input.shape}, got {t_arr.shape}"
             )
         q = target if isinstance(target, Tensor) else Tensor(t_arr)
-        q = q if q.dtype == input.dtype else q.to(input.dtype)
+        common = xp.result_type(input.dtype, q.dtype)  # float16 scores, float32 targets: float32
+        q = q if q.dtype == common else q.to(common)
+        z = z if z.dtype == common else z.to(common)
         q, _ = _classes_last(q)
         if label_smoothing:
             q = q * (1 - label_smoothing) + label_smoothing / c
@@ -180,6 +183,8 @@ def nll_loss(
 
 def _same_shape(name, input, target):
     t = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
+    if t.dtype.kind == "b":  # a mask as the target: its 0s and 1s in the input's dtype, as torch
+        t = t.to(input.dtype)
     if t.shape != input.shape:
         warnings.warn(
             f"{name}: target shape {t.shape} differs from input shape {input.shape}; they will"
@@ -278,6 +283,9 @@ def binary_cross_entropy_with_logits(
             f"binary_cross_entropy_with_logits: target shape {y.shape} must equal the input"
             f" shape {input.shape}"
         )
+    if y.dtype.kind == "f" and y.dtype != input.dtype:  # both in their common dtype, as torch
+        common = xp.result_type(input.dtype, y.dtype)
+        input, y = input.to(common), y.to(common)  # noqa: A001
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
     return apply(LO.BCEWithLogits, input, y, weight=w, pos_weight=pw, reduction=reduction)
