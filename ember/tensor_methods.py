@@ -16,6 +16,7 @@ defines Tensor (the imports below are for readers and type checkers only).
 
 from __future__ import annotations
 
+import warnings
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
@@ -364,12 +365,27 @@ def _ax(axis, dim):
 
 def _plain_index(index):
     if isinstance(index, Tensor):
-        return index.array
+        return _index_array(index)
     if isinstance(index, tuple):
-        return tuple(i.array if isinstance(i, Tensor) else i for i in index)
+        return tuple(_index_array(i) if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return xp.asarray(index)
     return index
+
+
+def _index_array(t: Tensor):
+    """A tensor index as an array: a uint8 tensor is a mask, as torch still reads it (with its
+    deprecation warning), not integer positions."""
+    a = t.array
+    if a.dtype == xp.uint8:
+        warnings.warn(
+            "indexing with dtype torch.uint8 is now deprecated, please use a dtype torch.bool"
+            " instead.",
+            UserWarning,
+            stacklevel=4,
+        )
+        return a.astype(bool)
+    return a
 
 
 def _arg_reduction(op, x: Tensor, axis, keep) -> Tensor:

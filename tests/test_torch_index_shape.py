@@ -427,3 +427,17 @@ def test_names_as_torch(torch):
         assert hasattr(ember.Tensor, name)
     for name in "atleast_1d hstack vstack dstack column_stack row_stack".split():
         assert not hasattr(torch.Tensor, name) and not hasattr(ember.Tensor, name)
+
+
+def test_a_uint8_index_is_a_mask_as_torch(torch):
+    """torch still reads a uint8 tensor index as a mask (with a deprecation warning); ember
+    took it as integer positions, another result for the same code."""
+    results = []
+    for lib in (ember, torch):
+        x = lib.arange(12.0).reshape(3, 4).requires_grad_()
+        with pytest.warns(UserWarning, match="indexing with dtype torch.uint8 is now deprecated"):
+            y = x[lib.tensor([1, 0, 1], dtype=lib.uint8)]
+        y.sum().backward()
+        results.append((y.tolist(), x.grad.tolist()))
+    assert results[0] == results[1]
+    assert results[0][0] == [[0, 1, 2, 3], [8, 9, 10, 11]]
