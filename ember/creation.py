@@ -53,12 +53,33 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     if isinstance(data, Tensor):
         data = data.array
     a = xp.array(data, dtype=dtype)
+    if a.dtype.kind not in "biufc" or (a.dtype == xp.uint64 and not hasattr(data, "dtype")):
+        a = _numbers_only(data, a)
     # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype
     if dtype is None and a.dtype == xp.float64 and not hasattr(data, "dtype"):
         a = a.astype(backend.DEFAULT_DTYPE)
     elif dtype is None and a.dtype == xp.complex128 and not hasattr(data, "dtype"):
         a = a.astype(_default_complex())
     return Tensor(a, requires_grad=requires_grad)
+
+
+def _numbers_only(data, a):
+    """What NumPy made of Python data that is not all numbers of torch's kinds, refused with
+    torch's errors (None, strings, objects), or, for integers past int64 beside floats, the
+    floats torch makes of them ([2**70, 1.0] is float64 here, the default float after)."""
+    leaves = a.reshape(-1).tolist() if a.dtype.kind in "OUS" else []
+    for v in leaves:
+        if isinstance(v, str):
+            raise ValueError(f"too many dimensions 'str' (tensor data must be numbers): {v!r}")
+        if not isinstance(v, (bool, int, float, complex)):
+            raise RuntimeError(f"Could not infer dtype of {type(v).__name__}")
+    if any(isinstance(v, (float, complex)) for v in leaves):
+        return xp.array(leaves, dtype=complex if any(isinstance(v, complex) for v in leaves)
+                        else float).reshape(a.shape)  # fmt: skip
+    raise ValueError(
+        "Overflow when unpacking long: a Python int beyond int64 in tensor data (torch infers"
+        " no unsigned 64-bit dtype; give dtype= or a NumPy array)"
+    )
 
 
 def from_numpy(array) -> Tensor:

@@ -41,3 +41,20 @@ def test_arange_values_and_dtypes_as_torch(torch, args):
         return out.tolist(), str(out.dtype).split(".")[-1]
 
     assert run(ember) == run(torch)
+
+
+@pytest.mark.parametrize(
+    "data", [[None], ["a"], [object()], [2**63], [1, 2**70], [2**70, 1.0], [[2**70], [1j]]]
+)
+def test_tensor_data_that_is_not_plain_numbers_as_torch(torch, data):
+    """NumPy makes object, string and uint64 arrays of such data, which ember kept as tensors:
+    torch refuses them with these errors, or (an int past int64 beside a float) makes floats."""
+    try:
+        want = torch.tensor(data)
+    except (RuntimeError, ValueError) as e:
+        with pytest.raises(type(e), match=str(e).split(" ")[0]):
+            ember.tensor(data)
+        return
+    got = ember.tensor(data)
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+    assert got.tolist() == want.tolist()
