@@ -116,20 +116,55 @@ _C_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "flo
             "int16": "short", "int32": "int", "int64": "int64_t"}  # fmt: skip
 
 
-def check_complex_fits(value: complex, dtype):
-    """``value`` as a number of ``dtype``, or torch's refusal to write a Python complex with an
-    imaginary part into a real (or integer) tensor: ``t[0] = 5j``, ``t.fill_(1j)``,
-    ``full_like(t, 1j)``, ``masked_fill`` (1 + 0j is written as 1; a bool tensor takes any
-    value, as torch). Callers test ``type(value) is complex`` first: other writes pay nothing."""
+#: The Python numbers whose writes into a tensor check_scalar_fits checks; callers test
+#: ``type(value) in CHECKED_SCALARS`` first (bools, NumPy scalars and tensors pay nothing).
+CHECKED_SCALARS = (int, float, complex)
+
+_OVERFLOW_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+                   "int64": "int64_t", "uint16": "uint16_t", "uint32": "uint32_t",
+                   "uint64": "uint64_t"}  # fmt: skip
+
+
+def check_scalar_fits(value, dtype, *, half_overflows: bool = True):
+    """``value`` (a Python int, float or complex) as a number to write into ``dtype``, or
+    torch's refusal where it does not fit: ``t[0] = v``, ``t.fill_(v)``, ``full``,
+    ``masked_fill``. Refused, as torch: an imaginary part into a real tensor, NaN, ±inf or a
+    number out of range into an integer one (checked before truncation), a finite number past
+    a float dtype's largest (not for ``t[i] = v`` into half, where torch writes inf). A bool
+    tensor takes any value (its truth); an unsigned one takes negative ints down to −max,
+    wrapped (uint8: −1 is 255), but no negative float; floats are truncated, as torch
+    converts them."""
     dtype = xp.dtype(dtype)
-    if dtype.kind == "c":
-        return value
-    if dtype.kind == "b":
+    kind = dtype.kind
+    if kind == "b":
         return value != 0
-    if value.imag != 0:
-        name = _C_NAMES.get(dtype.name, dtype.name)
-        raise RuntimeError(f"value cannot be converted to type {name} without overflow")
-    return value.real
+    name = _OVERFLOW_NAMES.get(dtype.name) or _C_NAMES.get(dtype.name, dtype.name)
+    refusal = RuntimeError(f"value cannot be converted to type {name} without overflow")
+    if kind in "fc":
+        largest = xp.finfo(dtype).max
+        parts = (value.real, value.imag) if type(value) is complex else (value,)
+        big = any(math.isfinite(p) and abs(p) > largest for p in parts)
+        if big and (half_overflows or dtype != xp.float16):
+            raise refusal
+        if kind == "c":
+            return value
+    if type(value) is complex:
+        if value.imag != 0:
+            raise refusal
+        value = value.real
+    if kind == "f":
+        return value
+    if type(value) is float and not math.isfinite(value):
+        raise refusal
+    info = xp.iinfo(dtype)
+    # an unsigned dtype takes negative ints (wrapped), not negative floats, as torch
+    lowest = info.min if kind == "i" else (-info.max if type(value) is int else 0)
+    if value > info.max or value < lowest:  # the number as given, before truncation
+        raise refusal
+    whole = int(value)  # the conversion truncates toward 0
+    if kind == "u" and whole < 0:
+        return whole + info.max + 1  # two's complement, as torch wraps it
+    return value
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
@@ -143,8 +178,8 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> T
             dtype = xp.int64
         elif isinstance(fill_value, (complex, xp.complexfloating)):
             dtype = _default_complex()
-    elif type(fill_value) is complex:
-        fill_value = check_complex_fits(fill_value, _dtype(dtype))
+    if type(fill_value) in CHECKED_SCALARS:
+        fill_value = check_scalar_fits(fill_value, _dtype(dtype))
     return Tensor(
         xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
     )

@@ -293,10 +293,10 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         """self[index] = value: into memory, or, where a gradient is needed (self is a non-leaf
         that requires grad, or value requires grad), recorded as torch records it: ∂L/∂value
         is ∂L/∂self at the written places, and the old values there get none."""
-        if type(value) is complex:
-            from .creation import check_complex_fits
+        if type(value) in (int, float, complex):  # creation.CHECKED_SCALARS
+            from .creation import check_scalar_fits
 
-            value = check_complex_fits(value, self.array.dtype)
+            value = check_scalar_fits(value, self.array.dtype, half_overflows=False)
         idx = _plain_index(index)
         if _is_view_at(value, self, idx):
             return  # x[i] op= v: x[i] changed in place already wrote itself into x
@@ -325,10 +325,10 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         return self._fill("zero_", 0)
 
     def _fill(self, name: str, value) -> Tensor:
-        if type(value) is complex:
-            from .creation import check_complex_fits
+        if type(value) in (int, float, complex):  # creation.CHECKED_SCALARS
+            from .creation import check_scalar_fits
 
-            value = check_complex_fits(value, self.array.dtype)
+            value = check_scalar_fits(value, self.array.dtype)
         if not (is_grad_enabled() and (self.requires_grad or needs_grad(value))):
             # nothing to record: straight into memory (a constant also into shared memory)
             self._writable(name, overlap_ok=True)[...] = as_array(value)

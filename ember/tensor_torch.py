@@ -378,10 +378,10 @@ class TorchTensorMethods(RoundingTensorMethods):
     def _masked_fill_args(self, mask, value) -> tuple:
         """masked_fill's mask as a bool array and value as a Tensor of self's dtype, with
         torch's refusals (a mask not bool, a complex value into a real tensor)."""
-        if type(value) is complex:
-            from .creation import check_complex_fits
+        if type(value) in (int, float, complex):  # creation.CHECKED_SCALARS
+            from .creation import check_scalar_fits
 
-            value = check_complex_fits(value, self.array.dtype)
+            value = check_scalar_fits(value, self.array.dtype)
         cond = as_array(mask)
         if cond.dtype.kind != "b":  # torch: no integer or float masks (an easy mix-up)
             raise RuntimeError(

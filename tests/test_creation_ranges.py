@@ -58,3 +58,36 @@ def test_tensor_data_that_is_not_plain_numbers_as_torch(torch, data):
     got = ember.tensor(data)
     assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
     assert got.tolist() == want.tolist()
+
+
+SCALAR_WRITES = {
+    "fill_": lambda lib, x, v: x.fill_(v),
+    "setitem": lambda lib, x, v: x.__setitem__(0, v),
+    "masked_fill": lambda lib, x, v: x.masked_fill(x == x, v),
+    "full": lambda lib, x, v: lib.full((2,), v, dtype=x.dtype),
+}
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int8", "uint8", "bool", "float16", "float32",
+                                   "complex64"])  # fmt: skip
+@pytest.mark.parametrize("write", list(SCALAR_WRITES))
+def test_python_numbers_written_into_tensors_as_torch(torch, dtype, write):
+    """A Python number that does not fit the dtype is refused as torch refuses it (ember wrote
+    NaN into an int64 tensor as −2⁶³, 300 into uint8 as 44, 1e300 into float32 as inf); what
+    fits is written as torch writes it (uint8 takes −1 as 255; floats truncate)."""
+    values = [1.7, -1, -255, -256, 300, float("nan"), float("inf"), 1j, 1 + 0j, 1e10, 1e300,
+              -128.9, 127.5, -0.5, 65504.0, 65520.0, 1e39 + 0j]  # fmt: skip
+    for v in values:
+        results = []
+        for lib in (ember, torch):
+            x = lib.zeros(2, dtype=getattr(lib, dtype))
+            try:
+                out = SCALAR_WRITES[write](lib, x, v)
+                results.append(np.asarray((x if out is None else out).tolist(), dtype=complex))
+            except RuntimeError:
+                results.append("refused")
+        e, t = results
+        if isinstance(t, str) or isinstance(e, str):
+            assert e == t, (dtype, write, v, e, t)
+        else:
+            np.testing.assert_array_equal(e, t, err_msg=f"{dtype} {write} {v}")
