@@ -273,7 +273,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
         picked = weight.index_select(0, rows.reshape(-1))  # (B·L_max, D)
     half = weight.dtype == xp.float16  # summed in float32, rounded once, as torch's kernel
     if half:
-        picked, scale = picked.float(), scale.float() if isinstance(scale, Tensor) else scale
+        picked, scale = picked.float(), scale.float()
     # + 0.0 turns the −0.0 of an empty bag (negative rows times zero) into torch's 0.0
     y = (picked * scale.reshape(-1, 1)).reshape(b, l_max, weight.shape[1]).sum(1) + 0.0
     return y.half() if half else y
