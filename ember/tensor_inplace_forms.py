@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import weakref
 
-from .backend import xp
 from .function import dual_levels
 
 
@@ -97,8 +96,16 @@ def is_basic_index(idx) -> bool:
     return all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in items)
 
 
+def _can_cast(src, dst) -> bool:
+    """torch's canCast for in-place results: no complex into a real tensor, no float into an
+    integer or bool one, no number into a bool one; any integer into any other (int64 into
+    uint8 wraps, as torch's ``u8 += i64``; NumPy's 'same_kind' forbids signed to unsigned)."""
+    s, d = src.kind, dst.kind
+    return not ((s == "c" and d != "c") or (s == "f" and d in "biu") or (s != "b" and d == "b"))
+
+
 def _check_fits(name: str, value, target) -> None:
-    if not xp.can_cast(value.dtype, target.dtype, casting="same_kind"):
+    if not _can_cast(value.dtype, target.dtype):
         raise TypeError(
             f"{name}(): the result's dtype {value.dtype} cannot be written into this"
             f" {target.dtype} tensor in place (torch refuses the same); use the out-of-place"

@@ -389,6 +389,13 @@ class TorchTensorMethods(RoundingTensorMethods):
                 f" {C_TYPE_NAMES.get(cond.dtype.name, cond.dtype.name)}"
             )
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
+        if v.array.dtype != self.array.dtype:  # a 0-d tensor value takes self's dtype, as torch
+            if v.array.dtype.kind == "c" and self.array.dtype.kind != "c" and v.ndim == 0:
+                from .creation import check_scalar_fits
+
+                check_scalar_fits(complex(v.item()), self.array.dtype)  # an imaginary part: no
+                v = v.real
+            v = v.astype(self.array.dtype)
         return cond, v
 
     def where(self, condition, other) -> Tensor:
