@@ -9,7 +9,7 @@ bad index is an error that names the op, the value, the dim and its size.
 from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add
-from ..function import Function, unbroadcast
+from ..function import Function, half_in_float32, unbroadcast
 from .complex_refuse import refuse_complex
 
 
@@ -157,6 +157,7 @@ class Scatter(Function):
         return gx, gsrc, None
 
 
+@half_in_float32  # sums of many half values: in float32, rounded once, as torch
 class ScatterAdd(Scatter):
     """y = x, then y[index[i][j]][j] += src[i][j] for dim 0; repeated indices accumulate.
 

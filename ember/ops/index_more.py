@@ -8,7 +8,7 @@ scatter does, with a reduction ('sum', 'prod', 'mean', 'amax', 'amin') where ind
 from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add, ufunc_at
-from ..function import Function
+from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .index import _leading, along, check_dim, check_index, check_shapes
 
@@ -113,6 +113,7 @@ class IndexFill(Function):
 REDUCTIONS = ("sum", "prod", "mean", "amax", "amin")
 
 
+@half_in_float32  # sums of many half values: in float32, rounded once, as torch
 class ScatterReduce(Function):
     """y = x, then each src[i][j] is combined into y[index[i][j]][j] (dim 0) by ``reduce``;
     with include_self False the written places start from the reduction's identity instead
