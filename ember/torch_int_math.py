@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .backend import xp
+from .ops.complex import real_dtype
 from .ops.complex_refuse import refuse_complex
 from .ops.linalg_funcs import FrexpMantissa
 from .promotion import default_float, promote_types
@@ -48,7 +49,7 @@ def ldexp(input, other) -> Tensor:  # noqa: A002
     if e.dtype.kind in "biu" and x.dtype.kind in "fc":
         # a floating input keeps its dtype, as torch's; 2^e in at least float32, so that a
         # half input's 2^20 does not overflow before the product rounds
-        work = xp.result_type(x.dtype.char.lower() if x.dtype.kind == "c" else x.dtype, xp.float32)
+        work = xp.result_type(real_dtype(x.dtype), xp.float32)
         return (x * (2.0 ** e.astype(work))).astype(x.dtype)
     if e.dtype.kind in "biu":
         e = e.astype(default_float())

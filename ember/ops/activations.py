@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 
 from ..backend import expit, get_array_module
-from ..function import Function
+from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .special import gelu_exact, gelu_exact_grad
 
@@ -103,6 +103,7 @@ _SQRT_2 = math.sqrt(2.0)
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 
 
+@half_in_float32
 class GELU(Function):
     """GELU(x) = x·Φ(x), Φ the standard normal CDF.
 
@@ -117,8 +118,6 @@ class GELU(Function):
         if x.dtype.kind == "c":
             refuse_complex(x, "gelu", NotImplementedError, _NO_KERNEL)
         xp = get_array_module(x)
-        if x.dtype == xp.float16:
-            return self.forward(x.astype(xp.float32), approximate).astype(xp.float16)
         self.x, self.approximate = x, approximate
         if approximate == "tanh":
             self.t = t = xp.tanh(_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x))
@@ -127,16 +126,15 @@ class GELU(Function):
         return y
 
     def backward(self, gy):
-        x = self.x  # float32 where the input was half: the gradient is rounded back to gy's
+        x = self.x
         if self.approximate == "tanh":
             t = self.t
             dinner = _SQRT_2_OVER_PI * (1 + 3 * 0.044715 * x * x)
-            g = gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner)
-        else:
-            g = gelu_exact_grad(x, self.cdf, gy.astype(x.dtype, copy=False))  # Φ(x) + x·φ(x)
-        return (g.astype(gy.dtype, copy=False),)
+            return (gy * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * dinner),)
+        return (gelu_exact_grad(x, self.cdf, gy),)  # dGELU/dx = Φ(x) + x·φ(x)
 
 
+@half_in_float32  # σ(−20) underflows in half: in float32, rounded once
 class SiLU(Function):
     """SiLU(x) = Swish(x) = x·σ(x); for complex z, σ(z) = 1/(1 + e^{−z}) as torch computes it
     (SciPy's expit is real-only). torch records no complex gradient for it, and neither does
@@ -144,8 +142,6 @@ class SiLU(Function):
 
     def forward(self, x):
         xp = get_array_module(x)
-        if x.dtype == xp.float16:  # in float32, rounded once (σ(−20) underflows in half)
-            return self.forward(x.astype(xp.float32)).astype(xp.float16)
         self.x = x
         if x.dtype.kind == "c":
             self.s = s = 1 / (1 + xp.exp(-x))
@@ -155,7 +151,7 @@ class SiLU(Function):
 
     def backward(self, gy):
         s = self.s
-        return ((gy * s * (1 + self.x * (1 - s))).astype(gy.dtype, copy=False),)
+        return (gy * s * (1 + self.x * (1 - s)),)
 
 
 class ELU(Function):

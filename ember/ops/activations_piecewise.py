@@ -15,7 +15,7 @@ and with ``select`` (a bitwise choice between the two arrays' bits) where it is 
 from __future__ import annotations
 
 from ..backend import get_array_module
-from ..function import Function, unbroadcast
+from ..function import Function, half_in_float32, unbroadcast
 from .complex_refuse import refuse_complex
 
 #: why torch has no complex kernel for these ops: each compares x with its kinks
@@ -163,6 +163,7 @@ class Softplus(Function):
         return (s.astype(gy.dtype, copy=False),)  # float16: z was float32
 
 
+@half_in_float32
 class Mish(Function):
     """y = x·tanh(s), s = Softplus(x) = log(1 + eˣ) (x itself above 20)   (Misra 2019)
     ∂y/∂x = tanh(s) + x·σ(x)·(1 − tanh²(s)),  σ(x) = eˣ/(1 + eˣ) = ∂s/∂x   (NaN: NaN)
@@ -175,8 +176,6 @@ class Mish(Function):
         if x.dtype.kind == "c":
             refuse_complex(x, "mish", NotImplementedError, KINKS)
         xp = get_array_module(x)
-        if x.dtype == xp.float16:  # in float32, rounded once, as torch's
-            return self.forward(x.astype(xp.float32)).astype(xp.float16)
         self.x = x
         self.z = z = xp.asarray(xp.exp(_at_most(x, 20.0)))
         self.t = t = xp.tanh(xp.log1p(z))
@@ -189,7 +188,7 @@ class Mish(Function):
         d *= 1.0 - t * t
         d += t
         d *= gy
-        return (d.astype(gy.dtype, copy=False),)
+        return (d,)
 
 
 class Threshold(Function):
