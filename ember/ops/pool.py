@@ -5,7 +5,8 @@
 
 |R_ij| is the window's size (count_include_pad) or the number of real pixels in it,
 clipped at the padded border, as torch computes it. The gradient of the max goes to the
-first maximal element of each window (torch's choice for ties); the average's gradient
+first maximal element of each window (torch's choice for ties), or to its last NaN where it
+holds NaNs (torch's ``val > max || isnan(val)``); the average's gradient
 is spread evenly. Windows are read through one strided view; the backward scatters with
 one strided add per kernel offset (kh·kw of them), never a loop over pixels.
 
@@ -49,7 +50,8 @@ class MaxPool2d(Function):
 
     Forward: a running ``maximum`` over the kh·kw strided views, one per kernel offset (no
     window copy, no argmax). Backward: offset k's pixel receives ∂L/∂y where it equals y and
-    no earlier offset did, so ties go to the first offset in scan order, as in torch.
+    no earlier offset did, so ties go to the first offset in scan order, as in torch; a
+    window holding NaNs (y NaN) sends it to its last NaN, as torch's kernel does.
     """
 
     def forward(self, x, kernel_size, stride, padding=(0, 0), dilation=(1, 1), ceil_mode=False):
@@ -105,12 +107,34 @@ class MaxPool2d(Function):
                 if (u, v) != last:
                     xp.logical_not(hit, out=hit)
                     rest *= hit
+        nan_y = xp.isnan(y)  # x == y misses NaN windows; they send ∂L/∂y to their last NaN
+        if nan_y.any():
+            _last_nan_takes(xp, g_pad, x_pad, gy * nan_y, kh, kw, stride, dilation, out_hw)
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]
         if swapped:
             gx = gx.swapaxes(0, 1)
         return (gx[:, :, 0, :] if self.one_d else gx,)
+
+
+def _last_nan_takes(xp, g_pad, x_pad, rest, kh, kw, stride, dilation, out_hw) -> None:
+    """g_pad += ``rest`` at the last NaN of each window, in reverse scan order: torch's max
+    kernels take ``val > max || isnan(val)``, so a window holding NaNs picks its last NaN."""
+    for k in range(kh * kw - 1, -1, -1):
+        index = offset_slice(k // kw, k % kw, stride, dilation, out_hw)
+        hit = xp.isnan(x_pad[index])
+        g_pad[index] += rest * hit
+        rest *= ~hit
+
+
+def nan_wins(xp, best, y, offsets) -> None:
+    """best ← the last offset k holding a NaN, in windows whose maximum y is NaN (torch's
+    ``val > max || isnan(val)``); ``offsets`` yields (k, that offset's strided view)."""
+    nan_y = xp.isnan(y)
+    if nan_y.any():
+        for k, part in offsets:
+            best[nan_y & xp.isnan(part)] = k
 
 
 def _avg_divisor(xp, size, kernel, stride, pad, out, count_include_pad):

@@ -19,7 +19,7 @@ from ..backend import get_array_module
 from ..function import Function
 from .complex_refuse import refuse_complex
 from .conv3d import crop, kernel_offsets, offset_slice3d, pad3d
-from .pool import _avg_divisor, pool_out_size
+from .pool import _avg_divisor, nan_wins, pool_out_size
 
 
 def pool3d_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode):
@@ -56,6 +56,11 @@ class MaxPool3d(Function):
             better = part > y  # strictly: an equal later value keeps the earlier offset
             xp.maximum(y, part, out=y)
             best += better * (k - best)
+        views = (
+            x_pad[offset_slice3d(offset, stride, dilation, out_dhw)]
+            for offset in kernel_offsets(kernel_size)
+        )
+        nan_wins(xp, best, y, enumerate(views))
         self.best = best
         self.geometry = (x.shape, x_pad.shape, kernel_size, stride, pads, dilation, out_dhw)
         return y

@@ -1,7 +1,8 @@
 """Max pooling that also returns where each maximum came from, and its inverse, unpooling.
 
     y[n, c, i, j] = max_{u,v} x̃[n, c, s·i + d·u, s·j + d·v]
-    (u*, v*)      = the first maximal offset in scan order (torch's choice for ties)
+    (u*, v*)      = the first maximal offset in scan order (torch's choice for ties), or
+                    the last NaN's where the window holds NaNs (torch's kernel too)
     I[n, c, i, j] = (s·i + d·u* − p_top)·W + (s·j + d·v* − p_left)     flat index in x's plane
 
     unpool:  z[n, c, I[n, c, i, j]] = y[n, c, i, j],  zero elsewhere   (z viewed as (N, C, H·W))
@@ -20,7 +21,7 @@ from ..backend import get_array_module, scatter_add
 from ..function import Function
 from .complex_refuse import refuse_complex
 from .im2col import offset_slice, pad2d
-from .pool import _geometry
+from .pool import _geometry, nan_wins
 
 
 def _plane_offsets(xp, n: int, c: int, plane: int):
@@ -52,6 +53,9 @@ class MaxPool2dWithIndices(Function):
             better = part > y  # strictly: an equal later value keeps the earlier offset
             xp.maximum(y, part, out=y)
             best += better * (k - best)  # best ← k where better (arithmetic, no masked store)
+        offsets = range(kh * kw)
+        views = (x_pad[offset_slice(k // kw, k % kw, stride, dilation, (ho, wo))] for k in offsets)
+        nan_wins(xp, best, y, zip(offsets, views))
         (s_h, s_w), (d_h, d_w) = stride, dilation
         row = s_h * xp.arange(ho).reshape(ho, 1) + d_h * (best // kw) - pads[0][0]
         col = s_w * xp.arange(wo).reshape(1, wo) + d_w * (best % kw) - pads[1][0]

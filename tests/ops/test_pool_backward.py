@@ -108,3 +108,45 @@ def test_ceil_mode_window_wider_than_the_input_as_torch(torch, pool):
     np.testing.assert_allclose(ex.grad.array, tx.grad.numpy(), rtol=1e-12)
     with pytest.raises(ValueError, match="smaller than the window"):
         getattr(F, pool)(ex, k, stride=3, ceil_mode=False, **kw)
+
+
+# (dims, kernel, stride, padding, dilation, ceil_mode): tiled, overlapping, padded, dilated
+NAN_CASES = [
+    (1, 2, 2, 0, 1, False),
+    (1, 3, 1, 1, 2, True),
+    (2, 2, 2, 0, 1, False),
+    (2, 3, 1, 1, 1, False),
+    (2, 3, 2, 1, 2, True),
+    (3, 2, 2, 0, 1, False),
+    (3, 3, 1, 1, 1, False),
+]
+
+
+@pytest.mark.parametrize("return_indices", [False, True])
+@pytest.mark.parametrize("case", NAN_CASES)
+def test_max_pool_of_windows_holding_nans_picks_the_last_nan_as_torch(torch, case, return_indices):
+    # torch's kernels take `val > max || isnan(val)`: a window with NaNs reports (and sends
+    # its gradient to) its last NaN, while ties among numbers still go to the first maximum
+    dims, k, s, p, d, ceil = case
+    rng = np.random.default_rng(dims * 10 + k)
+    shape = (2, 3) + (7,) * dims
+    x = np.round(rng.standard_normal(shape)).astype(np.float32)
+    x[rng.random(shape) < 0.25] = np.nan
+    gy = None
+    results = []
+    for lib in (ember, torch):
+        t = lib.tensor(x, requires_grad=True)
+        pool = getattr(lib.nn.functional, f"max_pool{dims}d")
+        out = pool(t, k, s, p, d, ceil_mode=ceil, return_indices=return_indices)
+        y = out[0] if return_indices else out
+        if gy is None:
+            gy = np.arange(np.prod(y.shape), dtype=np.float32).reshape(tuple(y.shape))
+        (y * lib.tensor(gy)).sum().backward()
+        index = out[1].numpy() if return_indices else None
+        results.append((y.detach().numpy(), index, t.grad.numpy()))
+    (ey, ei, eg), (ty, ti, tg) = results
+    assert np.isnan(ty).any()
+    np.testing.assert_array_equal(ey, ty)
+    if return_indices:
+        np.testing.assert_array_equal(ei, ti)
+    np.testing.assert_array_equal(eg, tg)
