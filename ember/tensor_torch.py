@@ -25,7 +25,6 @@ from .backend import xp
 from .memory_formats import preserve_format
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops.complex_refuse import refuse_mixed
 from .ops.index import check_dim
 from .promotion import C_TYPE_NAMES
 from .tensor_methods import _promoted, _t
@@ -364,11 +363,6 @@ class TorchTensorMethods(RoundingTensorMethods):
     def reciprocal(self) -> Tensor:
         """1/self."""
         return 1.0 / self
-
-    def lerp(self, end: Tensor, weight) -> Tensor:
-        """self + weight·(end - self); complex beside real tensors is refused, as torch."""
-        refuse_mixed("lerp", self, end=end, weight=weight if getattr(weight, "ndim", 0) else None)
-        return self + weight * (end - self)
 
     def masked_fill(self, mask, value) -> Tensor:
         """``value`` where ``mask`` is True, else self (value may be a 0-d tensor)."""

@@ -19,6 +19,7 @@ from .backend import xp
 from .function import observers
 from .ops import compare as CO
 from .ops import elementwise as E
+from .ops.complex_refuse import refuse_mixed
 from .promotion import category, wrap_int_scalar
 from .tensor_methods import _promoted, _t
 
@@ -34,6 +35,43 @@ class TorchArithMethods:
     __slots__ = ()
 
     # ------------------------------------------------------------ by name
+    def lerp(self, end, weight) -> Tensor:
+        """self + weight·(end − self) as torch's kernel computes it: that form for |weight| < ½,
+        end − (end − self)·(1 − weight) otherwise, so weight 1 gives end exactly, and
+        lerp(−inf, 1, 0.9) is −inf, not −inf + inf. Float16 computes in float32 and rounds once.
+        Integer tensors and complex beside real ones are refused, as torch."""
+        w_tensor = isinstance(weight, Tensor) or bool(getattr(weight, "ndim", 0))
+        # a 0-d weight is a scalar to torch's check: a real one may weight complex tensors
+        refuse_mixed("lerp", self, end=end, weight=weight if getattr(weight, "ndim", 0) else None)
+        end = _t(end, self)
+        for name, t in (("input", self), ("end", end)):
+            if t.array.dtype.kind in "biu":
+                raise NotImplementedError(
+                    f"lerp: {name} is {t.dtype}; lerp needs floating or complex tensors (torch"
+                    " refuses integer ones too)"
+                )
+        half = [t.array.dtype == xp.float16 for t in (self, end)]
+        if all(half) and (not w_tensor or _t(weight, self).array.dtype == xp.float16):
+            w = _t(weight, self).float() if w_tensor else weight
+            return self.float().lerp(end.float(), w).half()  # in float32, rounded once
+        d = end - self
+        if not w_tensor:  # a number: one branch, with w and 1 − w in the tensors' precision
+            if isinstance(weight, complex) and d.array.dtype.kind != "c":
+                raise RuntimeError(
+                    f"value cannot be converted to type {d.dtype} without overflow: lerp's"
+                    f" weight {weight} is complex and the tensors are real"
+                )
+            w = xp.asarray(weight, dtype=d.array.dtype)
+            return self + Tensor(w) * d if abs(w) < 0.5 else end - d * Tensor(1 - w)
+        w = _t(weight, self)
+        small = (w.abs() < 0.5).detach()
+        # each branch sees a harmless weight where it is not taken, so an infinite d in the
+        # other branch cannot turn the untaken branch's zero gradient into NaN
+        zero, one = w.new_zeros(()), w.new_ones(())
+        near = self + w.where(small, zero) * d
+        far = end - d * (1 - w.where(~small, one))
+        return near.where(small, far)
+
     def add(self, other, *, alpha=1) -> Tensor:
         """self + alpha·other."""
         return self + (other if alpha == 1 else other * alpha)

@@ -206,7 +206,7 @@ class TorchReduceMethods:
         )
         out = s.gather(axis, below)
         if w is not None:
-            out = out + Tensor(w) * (s.gather(axis, above) - out)
+            out = out.lerp(s.gather(axis, above), Tensor(w))  # torch's lerp: −inf stays −inf
         if d is None:  # out is (Q,)
             lead = (qa.size,) if qa.ndim else ()
             return out.reshape(lead + ((1,) * self.ndim if keepdim else ()))

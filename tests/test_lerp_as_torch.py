@@ -1,0 +1,70 @@
+"""lerp as torch's kernel computes it (found by a NaN/inf comparison with torch): start +
+w·(end − start) for |w| < ½, end − (end − start)·(1 − w) otherwise. The two forms differ where
+the values are infinite (lerp(−inf, 1, 0.9) is −inf in torch, −inf + inf = nan in the first
+form alone) and in the last bits near w = 1; quantile interpolates with the same lerp."""
+
+import numpy as np
+import pytest
+
+import ember
+
+INF, NAN = np.inf, np.nan
+
+
+def _both(torch, start, end, weight, dtype):
+    out = []
+    for lib in (ember, torch):
+        a = lib.tensor(np.asarray(start, dtype), requires_grad=True)
+        b = lib.tensor(np.asarray(end, dtype), requires_grad=True)
+        w = weight
+        if isinstance(weight, list):
+            w = lib.tensor(np.asarray(weight, dtype), requires_grad=True)
+        y = lib.lerp(a, b, w)
+        y.backward(lib.ones_like(y))
+        grads = [a.grad.numpy(), b.grad.numpy()]
+        if isinstance(weight, list):
+            grads.append(w.grad.numpy())
+        out.append([y.detach().numpy()] + grads)
+    return out
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+@pytest.mark.parametrize("weight", [0.9, 1.0, 0.25, 1.5, -0.25, [0.9, 0.1, 1.0, 0.5, 0.3]])
+def test_lerp_with_infinite_ends_and_its_gradients_as_torch(torch, dtype, weight):
+    start = [-INF, 1.0, 0.1, INF, -2.0]
+    end = [1.0, INF, -INF, NAN, 3.0]
+    ours, theirs = _both(torch, start, end, weight, dtype)
+    for e, t in zip(ours, theirs):
+        np.testing.assert_allclose(e, t, rtol=1e-3 if dtype == np.float16 else 1e-6)
+
+
+def test_lerp_at_weight_one_is_end_exactly(torch):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((2, 1000)).astype(np.float32)
+    y = ember.lerp(ember.tensor(a), ember.tensor(b), 1.0).numpy()
+    np.testing.assert_array_equal(y, b)
+    np.testing.assert_array_equal(y, torch.lerp(torch.tensor(a), torch.tensor(b), 1.0).numpy())
+
+
+def test_lerp_refuses_integer_tensors_and_a_complex_weight_for_real_ones(torch):
+    with pytest.raises(NotImplementedError, match="integer"):
+        ember.lerp(ember.tensor([1, 2]), ember.tensor([3, 4]), 0.5)
+    with pytest.raises(NotImplementedError):
+        torch.lerp(torch.tensor([1, 2]), torch.tensor([3, 4]), 0.5)
+    with pytest.raises(RuntimeError, match="complex"):
+        ember.lerp(ember.tensor([1.0]), ember.tensor([2.0]), 0.5j)
+    with pytest.raises(RuntimeError):
+        torch.lerp(torch.tensor([1.0]), torch.tensor([2.0]), 0.5j)
+
+
+@pytest.mark.parametrize("name", ["quantile", "nanquantile"])
+def test_quantile_between_an_infinity_and_a_number_as_torch(torch, name):
+    x = np.array([[1.0, NAN, INF, -INF, 2.0], [-INF, -INF, 1.0, 3.0, 0.5]], np.float32)
+    # ranks 0.6 and 3.4 (of 5 values) or 0.6 and 2.4 (of row 0's 4 non-nan values): weights
+    # that reach the infinite ends
+    q = [0.2, 0.5, 0.8] if name == "nanquantile" else [0.15, 0.5, 0.85]
+    x = x if name == "nanquantile" else np.nan_to_num(x, nan=0.0, posinf=INF, neginf=-INF)
+    ours = getattr(ember, name)(ember.tensor(x), ember.tensor(np.float32(q)), dim=1).numpy()
+    theirs = getattr(torch, name)(torch.tensor(x), torch.tensor(np.float32(q)), dim=1).numpy()
+    assert np.isinf(theirs).any()
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
