@@ -233,4 +233,7 @@ def test_hardswish_at_the_infinities_as_torch(torch):
     yt.sum().backward()
     np.testing.assert_array_equal(y.array, yt.detach().numpy())
     np.testing.assert_array_equal(np.signbit(y.array), np.signbit(yt.detach().numpy()))
-    np.testing.assert_array_equal(g, t.grad.numpy())
+    # at NaN torch's gradient depends on its SIMD path (1 on AVX-512 machines and in its scalar
+    # tail, NaN in its AVX2 loop): ember keeps its documented 1
+    np.testing.assert_array_equal(g[:-1], t.grad.numpy()[:-1])
+    assert g[-1] == 1.0
