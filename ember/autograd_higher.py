@@ -45,6 +45,7 @@ from .ops import elementwise_more as EM
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
+from .ops.rounding import sign_array
 from .tensor import Tensor, _leaf_hooks, apply, check_hook_result
 
 RULES: dict = {}
@@ -128,7 +129,7 @@ def _pow_scalar(fn, g):
 
 @rule(E.Abs)
 def _abs(fn, g):
-    return (g * Tensor(xp.sign(fn.parents[0].array).astype(g.dtype)),)
+    return (g * Tensor(sign_array(fn.parents[0].array).astype(g.dtype)),)
 
 
 @rule(EM.Erf)

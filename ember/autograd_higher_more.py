@@ -118,9 +118,8 @@ def _clamp_tensor(fn, g):
 def _extremum(fn, g):
     """max(a, b): g to the larger (min: the smaller), split evenly on ties, as torch."""
     a, b = fn.a, fn.b
-    wins = (a > b) if isinstance(fn, E.Maximum) else (a < b)
-    wa = xp.broadcast_to(wins + 0.5 * (a == b), g.shape)
-    return sum_to(g * _const(wa, g), a.shape), sum_to(g * _const(1 - wa, g), b.shape)
+    wa, wb = (xp.broadcast_to(w, g.shape) for w in E.extremum_weights(a, b, fn.larger))
+    return sum_to(g * _const(wa, g), a.shape), sum_to(g * _const(wb, g), b.shape)
 
 
 @rule(A.ELU)

@@ -13,7 +13,7 @@ from ..function import Function, unbroadcast
 from ..promotion import torch_dtype_name
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
 from .complex_refuse import PARTS, refuse_complex
-from .rounding import check_integer_divisor, integer_power
+from .rounding import check_integer_divisor, integer_power, sign_array
 
 #: torch's refusal of ``-b`` / ``b.neg()`` for a bool tensor (NumPy raises a TypeError).
 NEG_BOOL = (
@@ -275,8 +275,8 @@ class Abs(Function):
         self.a = a
         return get_array_module(a).abs(a)
 
-    def backward(self, gy):
-        return (gy * get_array_module(gy).sign(self.a),)
+    def backward(self, gy):  # ∂|a|/∂a = sign(a): 0 at NaN, as torch's sgn
+        return (gy * sign_array(self.a),)
 
 
 class Sin(Function):
@@ -317,46 +317,45 @@ class Clip(Function):
         return (gy * mask,)
 
 
+def extremum_weights(a, b, larger: bool):
+    """(w_a, w_b): the share of ∂L/∂y that max(a, b) (min: larger=False) gives each operand, by
+    torch's rule: ½ each on ties, all to the winner, and all to both where either is NaN (the
+    loser is masked by a < b or a > b, which NaN never is)."""
+    xp = get_array_module(a)
+    dt = xp.result_type(a, b)
+    share = xp.where(a == b, 0.5, 1.0).astype(dt if dt.kind == "f" else xp.float32, copy=False)
+    a_loses, b_loses = (a < b, a > b) if larger else (a > b, a < b)
+    return share * ~a_loses, share * ~b_loses
+
+
 class Maximum(Function):
-    """Elementwise max; on ties the gradient is split evenly, as in torch."""
+    """Elementwise max; on ties the gradient is split evenly, and where either operand is NaN
+    both take it, as in torch."""
+
+    name, larger = "maximum", True
 
     def forward(self, a, b):
-        if a.dtype.kind == "c":
-            refuse_complex(a, "maximum")
-        if b.dtype.kind == "c":
-            refuse_complex(b, "maximum")
+        for v in (a, b):
+            if v.dtype.kind == "c":
+                refuse_complex(v, self.name)
         xp = get_array_module(a)
         self.a, self.b = a, b
-        return xp.maximum(a, b)
+        return (xp.maximum if self.larger else xp.minimum)(a, b)
 
     def backward(self, gy):
         a, b = self.a, self.b
-        wa = (a > b) + 0.5 * (a == b)
+        wa, wb = extremum_weights(a, b, self.larger)
         na, nb = self.needs_input_grad
         return (
             unbroadcast(gy * wa, a.shape) if na else None,
-            unbroadcast(gy * (1 - wa), b.shape) if nb else None,
+            unbroadcast(gy * wb, b.shape) if nb else None,
         )
 
 
-class Minimum(Function):
-    def forward(self, a, b):
-        if a.dtype.kind == "c":
-            refuse_complex(a, "minimum")
-        if b.dtype.kind == "c":
-            refuse_complex(b, "minimum")
-        xp = get_array_module(a)
-        self.a, self.b = a, b
-        return xp.minimum(a, b)
+class Minimum(Maximum):
+    """Elementwise min; gradients as Maximum's with the order reversed."""
 
-    def backward(self, gy):
-        a, b = self.a, self.b
-        wa = (a < b) + 0.5 * (a == b)
-        na, nb = self.needs_input_grad
-        return (
-            unbroadcast(gy * wa, a.shape) if na else None,
-            unbroadcast(gy * (1 - wa), b.shape) if nb else None,
-        )
+    name, larger = "minimum", False
 
 
 class RoundingDiv(Function):

@@ -120,7 +120,15 @@ class Var(Function):
         self.d = d = x - x.mean(axis=self.axes, keepdims=True)
         # |d|² for complex x (a real variance, as torch's); the real branch is d·d as before
         sq = (d.real * d.real + d.imag * d.imag) if d.dtype.kind == "c" else d * d
-        return sq.sum(axis=self.axes, keepdims=keepdims) / self.denom
+        total = sq.sum(axis=self.axes, keepdims=keepdims)
+        if n > 0:
+            # the corrected two-pass sum (Chan, Golub & LeVeque 1983): Σd² − |Σd|²/N takes out
+            # the rounding error of the mean, so constant data (whose rounded mean is an ulp
+            # off) has variance exactly 0, as torch's Welford kernel gives
+            s = d.sum(axis=self.axes, keepdims=keepdims)
+            total -= (s.real * s.real + s.imag * s.imag if s.dtype.kind == "c" else s * s) / n
+            total = get_array_module(x).maximum(total, 0)  # NaN stays NaN
+        return total / self.denom
 
     def backward(self, gy):
         xp = get_array_module(gy)
