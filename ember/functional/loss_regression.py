@@ -49,7 +49,15 @@ def smooth_l1_loss(  # noqa: PLR0913
         raise not_implemented_for("smooth_l1_cpu", z.dtype)
     if beta == 0.0:
         return _reduce(z, reduction)
-    return _reduce(where(z.array < beta, 0.5 * z * z / beta, z - 0.5 * beta), reduction)
+    small = z.array < beta
+    zq = _inside(z, small)
+    return _reduce(where(small, 0.5 * zq * zq / beta, z - 0.5 * beta), reduction)
+
+
+def _inside(z: Tensor, small) -> Tensor:
+    """z where ``small``, else 0: the quadratic branch's operand, so an infinite z on the
+    linear side (where that branch is not taken) cannot make its gradient 0·∞ = NaN."""
+    return where(small, z, Tensor(as_array(0).astype(z.dtype)))
 
 
 def huber_loss(
@@ -80,7 +88,9 @@ def huber_loss(
     z = (input - y).abs()
     if z.dtype.kind in "biu":
         raise not_implemented_for("huber_cpu", z.dtype)
-    loss = where(z.array < delta, 0.5 * z * z, delta * (z - 0.5 * delta))
+    small = z.array < delta
+    zq = _inside(z, small)
+    loss = where(small, 0.5 * zq * zq, delta * (z - 0.5 * delta))
     if weight is not None:
         return weighted(loss, weight, input, reduction, by_weight=False)
     return _reduce(loss, reduction)
