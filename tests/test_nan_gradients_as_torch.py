@@ -80,3 +80,15 @@ def test_variance_with_the_mean_correction_stays_accurate():
     np.testing.assert_allclose(ours, exact, rtol=1e-4)
     z = np.array([1 + 1j, 1 + 1j, 2 - 1j])
     assert ember.var(ember.tensor(z)).item() == pytest.approx(np.var(z, ddof=1))
+
+
+def test_logsumexp_of_a_row_with_plus_infinity_gives_its_finite_entries_zero_gradient(torch):
+    # torch's gradient is e^{x − y}: 0 for finite x beside +inf (ember's e^x / Σe^x was ∞/∞)
+    a = np.array([[np.inf, np.inf, 700.0, -745.0], [np.inf, -np.inf, 1.0, 2.0]], np.float32)
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        lib.logsumexp(x, 1).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    assert grads[0][0, 2] == 0.0

@@ -49,7 +49,7 @@ def smooth_l1_loss(  # noqa: PLR0913
         raise not_implemented_for("smooth_l1_cpu", z.dtype)
     if beta == 0.0:
         return _reduce(z, reduction)
-    small = z.array < beta
+    small = ~(z.array >= beta)  # NaN takes the quadratic side: its gradient NaN, as torch
     zq = _inside(z, small)
     return _reduce(where(small, 0.5 * zq * zq / beta, z - 0.5 * beta), reduction)
 
@@ -88,7 +88,7 @@ def huber_loss(
     z = (input - y).abs()
     if z.dtype.kind in "biu":
         raise not_implemented_for("huber_cpu", z.dtype)
-    small = z.array < delta
+    small = ~(z.array >= delta)  # NaN takes the quadratic side: its gradient NaN, as torch
     zq = _inside(z, small)
     loss = where(small, 0.5 * zq * zq, delta * (z - 0.5 * delta))
     if weight is not None:

@@ -167,12 +167,15 @@ class LogSumExp(Function):
                          x.real.dtype)  # fmt: skip
         else:
             m = x.real.max(axis=self.axes, keepdims=True)
-        m = xp.where(xp.isfinite(m), m, 0)
+        finite = xp.isfinite(m)
+        m = xp.where(finite, m, 0)
         e = xp.exp(x - m)
         s = e.sum(axis=self.axes, keepdims=True)
-        with errstate(divide="ignore", invalid="ignore"):  # log 0 = −∞, as torch
+        with errstate(divide="ignore", invalid="ignore", over="ignore"):  # log 0 = −∞, as torch
             y = xp.log(s) + m
             self.p = e / s  # softmax: the gradient of logsumexp
+            if not finite.all():  # a row with +inf: torch's e^{x − y} (0 for finite x, not ∞/∞)
+                self.p = xp.where(finite, self.p, xp.exp(x - y))
         return y if keepdims else y.squeeze(self.axes)
 
     def backward(self, gy):

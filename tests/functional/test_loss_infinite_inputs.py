@@ -7,7 +7,7 @@ import pytest
 
 import ember
 
-INF = np.inf
+INF, NAN = np.inf, np.nan
 
 
 @pytest.mark.parametrize(
@@ -32,3 +32,16 @@ def test_huber_and_smooth_l1_gradients_at_infinite_errors_as_torch(torch, call):
     for e, t in zip(*out):
         np.testing.assert_allclose(e, t, rtol=1e-6)
     assert np.isfinite(out[0][1]).all()
+
+
+@pytest.mark.parametrize("name", ["huber_loss", "smooth_l1_loss"])
+def test_a_nan_error_gives_a_nan_gradient_as_torch(torch, name):
+    # torch's backward passes the error itself where it is not beyond δ, NaN included
+    a = np.array([NAN, 1.0, 3.0, 0.2], np.float32)
+    out = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        getattr(lib.nn.functional, name)(x, lib.zeros(4), reduction="sum").backward()
+        out.append(x.grad.numpy())
+    np.testing.assert_allclose(out[0], out[1], rtol=1e-6)
+    assert np.isnan(out[0][0])
