@@ -20,7 +20,8 @@ from collections import namedtuple
 from ..backend import xp
 from ..ops import elementwise as E
 from ..ops.linalg_funcs import LuFactor
-from ..ops.linalg_more import LinAlgError, cholesky_info
+from ..ops.linalg_more import LinAlgError
+from ..ops.linalg_nan import cholesky_info
 from ..tensor import Tensor, apply
 from . import _common as C
 from .decompositions import cholesky

@@ -20,6 +20,7 @@ import math
 from ..backend import get_array_module, lstsq_gelsy
 from ..function import Function, unbroadcast
 from .linalg_funcs import getrf, trsm
+from .linalg_nan import cholesky_info, nan_matrices, nan_pivot, without_nan_matrices
 
 
 class LinAlgError(RuntimeError):
@@ -51,6 +52,10 @@ def solve(a, b, name="torch.linalg.solve"):
     with torch's message (naming the first singular batch element)."""
     xp = get_array_module(a, b)
     a, b = batch_broadcast(a, b)
+    nan = nan_matrices(a)
+    if nan.any():  # NaN solutions there, as torch's LU gives (NumPy calls them singular)
+        x = solve(without_nan_matrices(a, nan), b, name)
+        return xp.where(nan[..., None, None], xp.nan, x)
     try:
         return xp.linalg.solve(a, b)
     except xp.linalg.LinAlgError:
@@ -69,33 +74,6 @@ def first_failure(info):
         return "", 0
     k = int(bad[0])
     return (f"(Batch element {k}): " if info.ndim > 0 else ""), int(flat[k])
-
-
-def cholesky_info(a):
-    """potrf's info for each matrix of a (*, n, n) (its lower triangle read): 0, or the order
-    j of the first leading minor that is not positive-definite (its factorization fails)."""
-    xp = get_array_module(a)
-    batch, n = a.shape[:-2], a.shape[-1]
-    flat = a.reshape((math.prod(batch), n, n))  # not -1: nothing to infer it from if n = 0
-    info = xp.zeros(flat.shape[0], dtype=xp.int32)
-    try:  # the common case, all positive-definite: one batched factorization
-        xp.linalg.cholesky(flat)
-        return info.reshape(batch)
-    except xp.linalg.LinAlgError:
-        pass
-    for b in range(flat.shape[0]):
-        try:
-            xp.linalg.cholesky(flat[b])
-            continue
-        except xp.linalg.LinAlgError:
-            pass
-        for j in range(1, n + 1):  # the first leading minor whose factorization fails
-            try:
-                xp.linalg.cholesky(flat[b, :j, :j])
-            except xp.linalg.LinAlgError:
-                info[b] = j
-                break
-    return info.reshape(batch)
 
 
 def tri_mask(n, upper, strict, xp):
@@ -141,7 +119,9 @@ class Det(Function):
     def forward(self, a):
         xp = get_array_module(a)
         self.a = a
-        return xp.linalg.det(a)
+        d = xp.linalg.det(a)
+        nan = nan_matrices(a)
+        return xp.where(nan, xp.nan, d) if nan.any() else d  # NumPy gives 0 there
 
     def backward(self, g):
         xp = get_array_module(g)
@@ -172,6 +152,10 @@ class SlogDet(Function):
         xp = get_array_module(a)
         self.a = a
         sign, logabsdet = xp.linalg.slogdet(a)
+        nan = nan_matrices(a)
+        if nan.any():  # torch: sign 0, log|det| NaN (NumPy: 0 and −∞, a singular matrix's)
+            logabsdet = xp.where(nan, xp.nan, logabsdet)
+            sign = xp.where(nan, sign * 0, sign)
         self.sign = sign
         return sign, logabsdet
 
@@ -212,6 +196,11 @@ class Inv(Function):
 
     def forward(self, a, name="linalg.inv"):
         xp = get_array_module(a)
+        nan = nan_matrices(a)
+        if nan.any():  # NaN inverses there, as torch's LU gives (NumPy calls them singular)
+            y = Inv.forward(self, without_nan_matrices(a, nan), name)
+            self.y = xp.where(nan[..., None, None], xp.nan, y)
+            return self.y
         try:
             self.y = xp.linalg.inv(a)
         except xp.linalg.LinAlgError:
@@ -287,7 +276,10 @@ class Cholesky(Function):
         xp = get_array_module(a)
         try:
             self.l = xp.linalg.cholesky(a)
+            failed = bool(nan_pivot(self.l).any()) if self.l.size else False
         except xp.linalg.LinAlgError:
+            failed = True
+        if failed:
             prefix, j = first_failure(cholesky_info(a))
             raise LinAlgError(
                 f"linalg.cholesky: {prefix}The factorization could not be completed because the"
