@@ -234,3 +234,15 @@ def test_refuses_complex_and_half_as_torch(torch, name):
             got = getattr(S, name)(*args_e)
             assert str(got.dtype) == str(want.dtype).split(".")[-1]
             np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=2e-3)
+
+
+def test_erfcx_float32_gradient_keeps_float32_precision_where_its_terms_cancel():
+    # ∂/∂x = 2x·erfcx(x) − 2/√π: at x = 100 the two terms agree to 4 digits; computed in
+    # float32 the gradient was 0.2% off (torch's is 0.04% off), in float64 it is exact
+    x = np.array([100.0, 30.0, 5.0], np.float32)
+    t = ember.tensor(x, requires_grad=True)
+    ember.special.erfcx(t).sum().backward()
+    x64 = x.astype(np.float64)
+    exact = 2 * x64 * ember.special.erfcx(ember.tensor(x64)).numpy() - 2 / np.sqrt(np.pi)
+    assert t.grad.dtype == ember.float32
+    np.testing.assert_allclose(t.grad.numpy(), exact, rtol=2e-7)
