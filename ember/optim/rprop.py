@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend import xp
+from ..ops.rounding import sign_array
 from .impl_flags import check_flags
 from .optimizer import Optimizer
 
@@ -55,12 +56,14 @@ class Rprop(Optimizer):
             state["step_size"] = xp.full_like(p, group["lr"])
         state["step"] += 1
         prev, Δ = state["prev"], state["step_size"]
-        s = xp.sign(g * prev)
-        # the factor per element: η₊, η₋ or 1 (a NaN sign stays NaN, as torch's masks leave it)
-        factor = xp.where(s > 0, η_plus, xp.where(s < 0, η_minus, xp.where(s == 0, 1.0, s)))
+        # torch's sign: 0 at NaN, so a NaN or infinite gradient (∞·0 at the first step) keeps
+        # the step size (factor 1) and moves nothing or takes a plain step, instead of NaN
+        s = sign_array(g * prev)
+        # the factor per element: η₊, η₋ or 1
+        factor = xp.where(s > 0, η_plus, xp.where(s < 0, η_minus, 1.0))
         factor = factor.astype(p.dtype, copy=False)
         Δ *= factor
         xp.clip(Δ, Δ_min, Δ_max, out=Δ)
         g = xp.where(factor == η_minus, xp.zeros((), dtype=g.dtype), g)
-        p -= xp.sign(g) * Δ
+        p -= sign_array(g) * Δ
         prev[...] = g

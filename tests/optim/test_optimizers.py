@@ -325,3 +325,20 @@ def test_tensor_betas_step_as_torch(torch):
         return p.detach().numpy()
 
     np.testing.assert_allclose(run(ember), run(torch), rtol=1e-10)
+
+
+def test_rprop_with_nan_and_infinite_gradients_as_torch(torch):
+    """torch's sign is 0 at NaN: a NaN gradient (or ∞·0 at the first step) keeps the step size
+    and moves nothing, an infinite one takes a plain step; ember's NumPy sign made them NaN."""
+    inf, nan = float("inf"), float("nan")
+    grads = [[1.0, -2.0, inf, nan], [nan, -1.0, 2.0, inf], [1.0, nan, -inf, 1.0], [1.0] * 4]
+    got = []
+    for lib in (ember, torch):
+        p = lib.tensor(np.float32([0.5, -0.5, 1.0, 2.0]), requires_grad=True)
+        opt = lib.optim.Rprop([p], lr=0.1)
+        for g in grads:
+            p.grad = lib.tensor(np.float32(g))
+            opt.step()
+        got.append(p.detach().numpy())
+    np.testing.assert_allclose(got[0], got[1], rtol=1e-6)
+    assert np.isfinite(got[0]).all()
