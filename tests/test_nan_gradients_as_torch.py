@@ -92,3 +92,34 @@ def test_logsumexp_of_a_row_with_plus_infinity_gives_its_finite_entries_zero_gra
         grads.append(x.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
     assert grads[0][0, 2] == 0.0
+
+
+MASKED = {
+    "relu": lambda lib, x: lib.relu(x),
+    "clamp_min": lambda lib, x: lib.clamp(x, min=0.0),
+    "clamp_both": lambda lib, x: lib.clamp(x, -1.0, 0.0) + 1.0,
+    "maximum": lambda lib, x: lib.maximum(x, lib.zeros_like(x)),
+    "hardtanh": lambda lib, x: lib.nn.functional.hardtanh(x, 0.0, 10.0),
+    "relu6": lambda lib, x: lib.nn.functional.relu6(x),
+    "threshold": lambda lib, x: lib.nn.functional.threshold(x, 0.0, 0.0),
+    "hardshrink": lambda lib, x: lib.nn.functional.hardshrink(x, 0.5).abs(),
+    "softshrink": lambda lib, x: lib.nn.functional.softshrink(x, 0.5).abs(),
+    "hardsigmoid": lambda lib, x: lib.nn.functional.hardsigmoid(x - 3.0),
+    "hardswish": lambda lib, x: lib.nn.functional.hardswish(x - 3.0).abs(),
+    "max_pool2d": lambda lib, x: lib.nn.functional.max_pool2d(x.reshape(1, 1, 2, 4), 2).relu(),
+}
+
+
+@pytest.mark.parametrize("name", list(MASKED))
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_shut_mask_stops_an_infinite_upstream_gradient_as_torch(torch, name, dtype):
+    # sqrt(relu(x)) at x ≤ 0: sqrt's gradient is inf there, and the mask must give 0, not inf·0
+    # = NaN (torch's backwards select: `mask ? grad : 0`); the pattern of distances and norms
+    a = np.array([-1e-7, 0.0, 4.0, -2.0, 0.25, -5.0, 9.0, -3.0], dtype)
+    grads = []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        lib.sqrt(MASKED[name](lib, x)).sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
+    assert not np.isnan(grads[0]).any()

@@ -47,7 +47,10 @@ def hardswish(x: Tensor) -> Tensor:
 def softplus(x: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^{βx}) / β, and x where βx > threshold."""
     bx = x * beta
-    return where(bx > threshold, x, bx.clamp(max=threshold).exp().log1p() / beta)
+    # min(βx, threshold) by a where, not a clamp: a NaN x keeps its NaN gradient (a clamp's
+    # backward shuts it, as torch's), as the fused op and torch's softplus give
+    capped = where(bx.array > threshold, _const(bx, threshold), bx)
+    return where(bx > threshold, x, capped.exp().log1p() / beta)
 
 
 def mish(x: Tensor) -> Tensor:

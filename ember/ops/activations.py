@@ -12,6 +12,7 @@ import math
 from ..backend import expit, get_array_module
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
+from .masking import keep_where
 from .special import gelu_exact, gelu_exact_grad
 
 # torch's kernels for these activations have no complex version (their cases compare x with 0)
@@ -32,11 +33,9 @@ class ReLU(Function):
         return y
 
     def backward(self, gy):
-        # a float mask times gy: a bool operand would send the multiply through a slow
-        # casting loop, and xp.where with an unpredictable mask is branchy (~10× slower)
-        d = (self.y != 0).astype(gy.dtype)  # y ≥ 0 or NaN: the same cost as y > 0
-        d *= gy
-        return (d,)
+        # y ≥ 0 or NaN, so y ≠ 0 is "y > 0 or NaN" at the cost of one compare; selected
+        # through the bits (masking.py): an inf or NaN gy where y = 0 gives 0, as torch's
+        return (keep_where(self.y != 0, gy),)
 
 
 class LeakyReLU(Function):

@@ -17,27 +17,10 @@ from __future__ import annotations
 from ..backend import get_array_module
 from ..function import Function, half_in_float32, unbroadcast
 from .complex_refuse import refuse_complex
+from .masking import keep_where, select
 
 #: why torch has no complex kernel for these ops: each compares x with its kinks
 KINKS = "it compares x with real thresholds, and complex numbers have no order"
-
-
-def select(m, a, b):
-    """``a`` where ``m`` else ``b``, bit for bit ``xp.where(m, a, b)`` (``b`` is cast to a's
-    dtype; ``m`` has the result's shape): each bit is (a & M) | (b & ~M), M all ones where m."""
-    xp = get_array_module(m)
-    a = xp.asarray(a)
-    b = xp.asarray(b, dtype=a.dtype)
-    if a.dtype.kind not in "fiu":
-        return xp.where(m, a, b)
-    it = xp.dtype(f"i{a.dtype.itemsize}")
-    M = xp.asarray(m).astype(it)
-    xp.negative(M, out=M)
-    out = xp.bitwise_and(a.view(it), M)
-    xp.invert(M, out=M)
-    M &= b.view(it)
-    out |= M
-    return out.view(a.dtype)
 
 
 def _mask(m, like):
@@ -75,9 +58,7 @@ class Hardtanh(Function):
         x = self.x
         edge = x <= self.lo
         edge |= x >= self.hi
-        d = _mask(~edge, gy)
-        d *= gy
-        return (d,)
+        return (keep_where(~edge, gy),)
 
 
 class Hardsigmoid(Function):
@@ -98,8 +79,7 @@ class Hardsigmoid(Function):
         x = self.x
         inside = x > -3.0
         inside &= x < 3.0
-        d = _mask(inside, gy)
-        d *= gy
+        d = keep_where(inside, gy)
         d /= 6.0
         return (d,)
 
@@ -128,9 +108,8 @@ class Hardswish(Function):
         mid &= ~self.upper
         d = self.c / 3.0
         d += 0.5
-        d = select(mid, d, _mask(self.upper, d))
         d *= gy
-        return (d,)
+        return (select(mid, d, keep_where(self.upper, gy)),)
 
 
 class Softplus(Function):
@@ -203,9 +182,7 @@ class Threshold(Function):
         return select(low, xp.asarray(value).astype(x.dtype), x)
 
     def backward(self, gy):
-        d = _mask(~self.low, gy)
-        d *= gy
-        return (d,)
+        return (keep_where(~self.low, gy),)
 
 
 class Hardshrink(Function):
@@ -220,9 +197,7 @@ class Hardshrink(Function):
         return select(out, x, xp.zeros((), x.dtype))
 
     def backward(self, gy):
-        d = _mask(self.out, gy)
-        d *= gy
-        return (d,)
+        return (keep_where(self.out, gy),)
 
 
 class Softshrink(Function):
@@ -239,9 +214,7 @@ class Softshrink(Function):
         return x - xp.asarray(xp.clip(x, -lambd, lambd)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        d = _mask(_outside(self.x, -self.lambd, self.lambd), gy)
-        d *= gy
-        return (d,)
+        return (keep_where(_outside(self.x, -self.lambd, self.lambd), gy),)
 
 
 class PReLU(Function):

@@ -13,6 +13,7 @@ from ..function import Function, unbroadcast
 from ..promotion import torch_dtype_name
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
 from .complex_refuse import PARTS, refuse_complex
+from .masking import keep_where
 from .rounding import check_integer_divisor, integer_power, sign_array
 
 #: torch's refusal of ``-b`` / ``b.neg()`` for a bool tensor (NumPy raises a TypeError).
@@ -314,18 +315,24 @@ class Clip(Function):
             mask = a >= self.lo
         if self.hi is not None:
             mask = mask & (a <= self.hi)
-        return (gy * mask,)
+        return (keep_where(mask, gy),)  # 0 outside even for an inf gy, as torch's where
 
 
 def extremum_weights(a, b, larger: bool):
     """(w_a, w_b): the share of ∂L/∂y that max(a, b) (min: larger=False) gives each operand, by
     torch's rule: ½ each on ties, all to the winner, and all to both where either is NaN (the
     loser is masked by a < b or a > b, which NaN never is)."""
+    share, a_keeps, b_keeps = _extremum_parts(a, b, larger)
+    return share * a_keeps, share * b_keeps
+
+
+def _extremum_parts(a, b, larger: bool):
+    """(½ on ties else 1, where a is not the loser, where b is not the loser)."""
     xp = get_array_module(a)
     dt = xp.result_type(a, b)
     share = xp.where(a == b, 0.5, 1.0).astype(dt if dt.kind == "f" else xp.float32, copy=False)
     a_loses, b_loses = (a < b, a > b) if larger else (a > b, a < b)
-    return share * ~a_loses, share * ~b_loses
+    return share, ~a_loses, ~b_loses
 
 
 class Maximum(Function):
@@ -344,11 +351,12 @@ class Maximum(Function):
 
     def backward(self, gy):
         a, b = self.a, self.b
-        wa, wb = extremum_weights(a, b, self.larger)
+        share, a_keeps, b_keeps = _extremum_parts(a, b, self.larger)
+        g = gy * share  # the loser's part is selected away, not multiplied by 0 (an inf gy)
         na, nb = self.needs_input_grad
         return (
-            unbroadcast(gy * wa, a.shape) if na else None,
-            unbroadcast(gy * wb, b.shape) if nb else None,
+            unbroadcast(keep_where(a_keeps, g), a.shape) if na else None,
+            unbroadcast(keep_where(b_keeps, g), b.shape) if nb else None,
         )
 
 

@@ -20,6 +20,7 @@ from ..backend import get_array_module
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
+from .masking import keep_where
 
 
 def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, ceil: bool):
@@ -96,20 +97,28 @@ class MaxPool2d(Function):
         # offset takes rest where it holds the maximum, and rest drops to 0 there
         rest = gy.copy()
         last = (kh - 1, kw - 1)
+        # rest·hit is the fast way; where ∂L/∂y holds an inf or NaN (rare: one pass to know)
+        # the selection of masking.py keeps it out of the pixels that are not its maximum
+        finite = bool(xp.isfinite(gy).all())
         for u in range(kh):
             for v in range(kw):
                 index = offset_slice(u, v, stride, dilation, out_hw)
                 hit = x_pad[index] == y
-                if disjoint:  # windows do not overlap: each pixel gets at most one gradient
+                if disjoint and finite:  # windows do not overlap: one gradient per pixel
                     xp.multiply(rest, hit, out=g_pad[index])
                 else:
-                    g_pad[index] += rest * hit
+                    taken = rest * hit if finite else keep_where(hit, rest)
+                    if disjoint:
+                        g_pad[index] = taken
+                    else:
+                        g_pad[index] += taken
                 if (u, v) != last:
                     xp.logical_not(hit, out=hit)
-                    rest *= hit
+                    rest = rest.__imul__(hit) if finite else keep_where(hit, rest)
         nan_y = xp.isnan(y)  # x == y misses NaN windows; they send ∂L/∂y to their last NaN
         if nan_y.any():
-            _last_nan_takes(xp, g_pad, x_pad, gy * nan_y, kh, kw, stride, dilation, out_hw)
+            nan_rest = keep_where(nan_y, gy)
+            _last_nan_takes(xp, g_pad, x_pad, nan_rest, kh, kw, stride, dilation, out_hw)
         (pt, _), (pl, _) = pads
         h, w = x_shape[2:]
         gx = g_pad[:, :, pt : pt + h, pl : pl + w]
@@ -124,8 +133,8 @@ def _last_nan_takes(xp, g_pad, x_pad, rest, kh, kw, stride, dilation, out_hw) ->
     for k in range(kh * kw - 1, -1, -1):
         index = offset_slice(k // kw, k % kw, stride, dilation, out_hw)
         hit = xp.isnan(x_pad[index])
-        g_pad[index] += rest * hit
-        rest *= ~hit
+        g_pad[index] += keep_where(hit, rest)
+        rest = keep_where(~hit, rest)
 
 
 def nan_wins(xp, best, y, offsets) -> None:
