@@ -29,7 +29,7 @@ def select(m, a, b):
     if a.dtype.kind not in "fiu":
         return xp.where(m, a, b)
     it = xp.dtype(f"i{a.dtype.itemsize}")
-    M = _ones_where(m, it, xp.broadcast_shapes(xp.shape(m), a.shape, b.shape), xp)
+    M = _ones_where(m, it, xp.broadcast_shapes(xp.asarray(m).shape, a.shape, b.shape), xp)
     out = xp.bitwise_and(a.view(it), M)
     xp.invert(M, out=M)
     M &= b.view(it)
@@ -50,7 +50,7 @@ def keep_where(m, a):
         M = xp.asarray(m).astype(it)  # asarray: a NumPy bool scalar's astype gives a scalar
         xp.negative(M, out=M)
     else:
-        shape = xp.broadcast_shapes(xp.shape(m), a.shape)
+        shape = xp.broadcast_shapes(xp.asarray(m).shape, a.shape)
         M = _ones_where(m, it, shape, xp)
         a = xp.broadcast_to(a, shape)
     xp.bitwise_and(a.view(it), M, out=M)
