@@ -216,7 +216,34 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, *, device=N
     if dtype is None:
         ints = all(isinstance(v, int) for v in (start, end, step))
         dtype = xp.int64 if ints else backend.DEFAULT_DTYPE
-    return Tensor(xp.arange(start, end, step, dtype=dtype), requires_grad=requires_grad)
+    return Tensor(arange_values(start, end, step, xp.dtype(dtype)), requires_grad=requires_grad)
+
+
+def arange_values(start, end, step, dtype):
+    """arange's values as torch's CPU kernel computes them: value k = start + step·k in the
+    dtype's accumulation type (double for float32 and float64, float for float16), then cast,
+    so no error piles up along the range (NumPy's float arange adds a rounded step, an ulp or
+    more off torch's). Integer dtypes take start and step truncated to integers; the count is
+    ⌈(end − start)/step⌉ from the bounds as given, except for int64, which counts on the
+    truncated integers too (torch's int64 branch; a step that truncates to 0 is its ValueError
+    there, and gives a range of start for the narrower integer dtypes, as in torch)."""
+    if dtype.kind in "iu":
+        xs, xe, xst = int(start), int(end), int(step)  # int() truncates, as C++'s conversion
+        if dtype == xp.int64:
+            if xst == 0:
+                raise ValueError("step must be nonzero")
+            sgn = (xst > 0) - (xst < 0)
+            n = abs(xe - xs + xst - sgn) // abs(xst)  # the signs agree: C++'s / truncates
+        else:
+            n = math.ceil((float(end) - float(start)) / float(step))
+        k = xp.arange(max(n, 0), dtype=xp.int64)
+        return (xs + xst * k).astype(dtype)  # a narrower type wraps, as torch's cast
+    n = max(math.ceil((float(end) - float(start)) / float(step)), 0)
+    acc = xp.float32 if dtype == xp.float16 else xp.float64
+    k = xp.arange(n, dtype=acc)
+    k *= acc(step)
+    k += acc(start)
+    return k.astype(dtype, copy=False)
 
 
 def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=None) -> Tensor:

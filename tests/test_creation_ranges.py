@@ -91,3 +91,35 @@ def test_python_numbers_written_into_tensors_as_torch(torch, dtype, write):
             assert e == t, (dtype, write, v, e, t)
         else:
             np.testing.assert_array_equal(e, t, err_msg=f"{dtype} {write} {v}")
+
+
+@pytest.mark.parametrize(
+    "args", [(0.5, 5.5, 1.5), (-2.7, 3.9, 1.2), (0, 10, 2.5), (0.2, 3.7, 0.9), (250, 260, 1)]
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "uint8"])
+def test_arange_with_float_arguments_into_an_integer_dtype_as_torch(torch, args, dtype):
+    """torch truncates start and step to integers; int64 counts on the truncated bounds (and a
+    step truncated to 0 is its ValueError), the narrower types count on the bounds as given.
+    ember took NumPy's float range and cast it: other lengths and values."""
+    try:
+        theirs = torch.arange(*args, dtype=getattr(torch, dtype)).tolist()
+    except ValueError:
+        with pytest.raises(ValueError, match="step must be nonzero"):
+            ember.arange(*args, dtype=getattr(ember, dtype))
+        return
+    assert ember.arange(*args, dtype=getattr(ember, dtype)).tolist() == theirs
+
+
+def test_arange_float_values_are_start_plus_k_steps_rounded_once(torch):
+    """Value k is start + k·step rounded once from double (float from float32 for float16), as
+    torch's scalar loop; NumPy's float32 arange adds a rounded step and drifts. torch's own
+    SIMD lanes add a float step within each vector, so they may be an ulp off these."""
+    for start, end, step in [(0.0, 1.0, 0.1), (2.29, 48.06, 1.87), (-3.73, -5.632, -0.1)]:
+        got = ember.arange(start, end, step).numpy()
+        exact = (start + step * np.arange(len(got))).astype(np.float32)
+        np.testing.assert_array_equal(got, exact)
+        theirs = torch.arange(start, end, step).numpy()
+        assert got.shape == theirs.shape
+        np.testing.assert_array_max_ulp(got, theirs, maxulp=1)
+    half = ember.arange(0, 1, 0.1, dtype=ember.float16).numpy()
+    np.testing.assert_array_equal(half, torch.arange(0, 1, 0.1, dtype=torch.float16).numpy())
