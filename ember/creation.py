@@ -252,7 +252,34 @@ def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=
         raise RuntimeError("number of steps must be non-negative")
     if dtype is None and any(isinstance(v, (complex, xp.complexfloating)) for v in (start, end)):
         dtype = _default_complex()  # as torch: a complex end point makes the steps complex
-    return Tensor(xp.linspace(start, end, steps, dtype=_dtype(dtype)), requires_grad=requires_grad)
+    dt = xp.dtype(_dtype(dtype))
+    if dt.kind in "iu":
+        values = integer_linspace(start, end, steps, dt)
+    else:
+        values = xp.linspace(start, end, steps, dtype=dt)
+    return Tensor(values, requires_grad=requires_grad)
+
+
+def integer_linspace(start, end, steps: int, dtype):
+    """linspace into an integer dtype as torch's kernel: the ends converted to the dtype first
+    (truncated; refused where they do not fit, as torch), the step (end − start)/(steps − 1) in
+    double, value k = start + step·k in the first half and end − step·(steps − 1 − k) in the
+    second, truncated (NumPy spaced the unconverted ends: other values)."""
+    if steps == 0:
+        return xp.zeros((0,), dtype=dtype)
+    start, end = (v.item() if hasattr(v, "item") else v for v in (start, end))
+    lo, hi = (int(check_scalar_fits(v, dtype)) for v in (start, end))
+    if steps == 1:
+        return xp.full((1,), lo, dtype=dtype)
+    step = (float(hi) - float(lo)) / (steps - 1)
+    # torch's kernel fuses start + step·k into one rounding (FMA): the exact product and sum in
+    # extended precision, then one rounding to double, give the same integers
+    wide = getattr(xp, "longdouble", xp.float64)  # (CuPy has no long double)
+    k = xp.arange(steps, dtype=wide)
+    half = steps // 2
+    w_step = wide(step)
+    values = xp.where(k < half, wide(lo) + w_step * k, wide(hi) - w_step * (steps - 1 - k))
+    return values.astype(xp.float64).astype(xp.int64).astype(dtype)
 
 
 def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:

@@ -298,7 +298,12 @@ def logspace(
     start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
     dt = xp.dtype(backend.DEFAULT_DTYPE if dtype is None else dtype)
     if dt.kind in "iub":  # torch takes integer ends for an integer dtype, then truncates
-        start, end = int(start), int(end)
+        from .creation import check_scalar_fits  # creation imports this module's neighbours
+
+        for v in (start, end) if steps else ():  # refused where they do not fit, as torch
+            check_scalar_fits(v, dt)  # (−0.5 into uint8)
+        if steps != 1:  # one step is base**start with start as given (torch's fill)
+            start, end = int(start), int(end)
     t = xp.linspace(start, end, steps, dtype=xp.float64)
     with backend.errstate(over="ignore", invalid="ignore"):  # too large: inf, as torch
         if dt.kind in "fc":  # the powers in the dtype itself, as torch computes them

@@ -123,3 +123,29 @@ def test_arange_float_values_are_start_plus_k_steps_rounded_once(torch):
         np.testing.assert_array_max_ulp(got, theirs, maxulp=1)
     half = ember.arange(0, 1, 0.1, dtype=ember.float16).numpy()
     np.testing.assert_array_equal(half, torch.arange(0, 1, 0.1, dtype=torch.float16).numpy())
+
+
+@pytest.mark.parametrize(
+    "args",
+    [(28.71, -26.06, 17), (5.4, 31.0, 11), (36.0, -44.1, 7), (0.5, 0.5, 1), (3.9, 7.2, 0)],
+)
+@pytest.mark.parametrize("dtype", ["int64", "int32", "int16", "int8"])
+def test_linspace_into_an_integer_dtype_converts_the_ends_first_as_torch(torch, args, dtype):
+    # torch truncates start and end to the dtype, then spaces those (ember spaced 28.71…)
+    ours = ember.linspace(*args, dtype=getattr(ember, dtype)).tolist()
+    assert ours == torch.linspace(*args, dtype=getattr(torch, dtype)).tolist()
+
+
+@pytest.mark.parametrize("fn", ["linspace", "logspace"])
+def test_integer_spaces_refuse_ends_that_do_not_fit_as_torch(torch, fn):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="cannot be converted to type"):
+            getattr(lib, fn)(-0.5, 2.0, 5, dtype=lib.uint8)
+        assert getattr(lib, fn)(-0.5, 2.0, 0, dtype=lib.uint8).numel() == 0
+
+
+def test_logspace_of_one_step_into_an_integer_dtype_keeps_the_fraction(torch):
+    # one step is base ** start with start as given: 10 ** 1.305 = 20.2 → 20 (ember gave 10)
+    for base in (10.0, 2.0):
+        ours = ember.logspace(1.305, -0.91, 1, base=base, dtype=ember.int64).tolist()
+        assert ours == torch.logspace(1.305, -0.91, 1, base=base, dtype=torch.int64).tolist()
