@@ -250,14 +250,38 @@ def linspace(start, end, steps: int, dtype=None, requires_grad=False, *, device=
     backend.check_device(device)
     if steps < 0:
         raise RuntimeError("number of steps must be non-negative")
-    if dtype is None and any(isinstance(v, (complex, xp.complexfloating)) for v in (start, end)):
+    if dtype is None and _complex_ends(start, end):
         dtype = _default_complex()  # as torch: a complex end point makes the steps complex
     dt = xp.dtype(_dtype(dtype))
     if dt.kind in "iu":
         values = integer_linspace(start, end, steps, dt)
+    elif dt in (xp.float32, xp.float64) and steps > 1 and not _complex_ends(start, end):
+        values = float_linspace(start, end, steps, dt)
     else:
         values = xp.linspace(start, end, steps, dtype=dt)
     return Tensor(values, requires_grad=requires_grad)
+
+
+def _complex_ends(start, end) -> bool:
+    return any(isinstance(v, (complex, xp.complexfloating)) for v in (start, end))
+
+
+def float_linspace(start, end, steps: int, dtype):
+    """float32/float64 linspace as torch's kernel computes it: the ends and the step
+    (end − start)/(steps − 1) in the dtype, value k = start + step·k in the first half and
+    end − step·(steps − 1 − k) in the second, each with one rounding (torch's fused multiply-
+    add; here the exact value in wider precision, then rounded). NumPy's linspace rounds
+    differently and was an ulp off torch at some points."""
+    start, end = (v.item() if hasattr(v, "item") else v for v in (start, end))
+    a, b = dtype.type(start), dtype.type(end)
+    step = dtype.type((b - a) / dtype.type(steps - 1))
+    wide = xp.float64 if dtype == xp.float32 else getattr(xp, "longdouble", xp.float64)
+    k = xp.arange(steps, dtype=wide)
+    w_step = wide(step)
+    with backend.errstate(invalid="ignore", over="ignore"):  # infinite ends: NaN, as torch
+        first = wide(a) + w_step * k
+        values = xp.where(k < steps // 2, first, wide(b) - w_step * (steps - 1 - k))
+        return values.astype(dtype)
 
 
 def integer_linspace(start, end, steps: int, dtype):
