@@ -28,6 +28,7 @@ from .ops import elementwise_more as M
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .tensor_methods import _floating, _for_scalar, _promoted, _t
+from .tensor_torch_arith import _fused
 from .tensor_torch_reduce import TorchReduceMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -176,7 +177,10 @@ class TorchMathMethods(TorchReduceMethods):
         """self + value · tensor1 · tensor2 (float16 in float32, rounded once, as torch's)."""
         if _all_half(self, tensor1, tensor2):
             return self.float().addcmul(tensor1.float(), tensor2.float(), value=value).half()
-        return self + (tensor1 * tensor2 if value == 1 else value * tensor1 * tensor2)
+        t1 = tensor1 if value == 1 else value * tensor1
+        if isinstance(t1, Tensor) and isinstance(tensor2, Tensor):  # one rounding, as torch's
+            return _fused(self, t1, tensor2, 1.0)  # fused multiply-add (for float32)
+        return self + t1 * tensor2
 
     def addcdiv(self, tensor1, tensor2, *, value=1) -> Tensor:
         """self + value · tensor1 / tensor2 (integer tensor1 and tensor2 refused, as torch)."""

@@ -85,3 +85,14 @@ def test_lerp_equals_torch_bit_for_bit(torch, dtype):
             torch.tensor(a), torch.tensor(b), w if np.isscalar(w) else torch.tensor(w)
         )
         np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_addcmul_equals_torch_bit_for_bit(torch):
+    # torch: self + (value·t1)·t2 with one rounding (fused multiply-add); two float32 roundings
+    # differed from it in 15–27 % of random elements
+    rng = np.random.default_rng(1)
+    a, b, c = rng.standard_normal((3, 20000)).astype(np.float32)
+    for value in (1, 0.3, -2.5):
+        ours = ember.addcmul(ember.tensor(a), ember.tensor(b), ember.tensor(c), value=value)
+        theirs = torch.addcmul(torch.tensor(a), torch.tensor(b), torch.tensor(c), value=value)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
