@@ -13,6 +13,7 @@ the note at the end of tensor.py).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 from .backend import xp
@@ -75,11 +76,15 @@ class TorchArithMethods:
         return near.where(small, far)
 
     def add(self, other, *, alpha=1) -> Tensor:
-        """self + alpha·other."""
+        """self + alpha·other (float32: rounded once, as torch's fused multiply-add)."""
+        if alpha != 1 and _fusable(self, other, alpha):
+            return _fused(self, Tensor(xp.asarray(alpha, dtype=xp.float32)), other, 1.0)
         return self + (other if alpha == 1 else other * alpha)
 
     def sub(self, other, *, alpha=1) -> Tensor:
-        """self - alpha·other."""
+        """self - alpha·other (float32: rounded once, as torch's fused multiply-add)."""
+        if alpha != 1 and _fusable(self, other, alpha):
+            return _fused(self, Tensor(xp.asarray(alpha, dtype=xp.float32)), other, -1.0)
         return self - (other if alpha == 1 else other * alpha)
 
     subtract = sub
@@ -201,3 +206,17 @@ def _fused(base: Tensor, a: Tensor, b: Tensor, sign: float) -> Tensor:
         p = a.double() * b.double()
         return (base.double() + p if sign > 0 else base.double() - p).float()
     return base + a * b if sign > 0 else base - a * b
+
+
+def _fusable(a, b, alpha) -> bool:
+    """Whether a ± alpha·b is torch's float32 fused multiply-add: two float32 tensors and a
+    real number alpha (other dtypes and a tensor alpha take the plain two roundings)."""
+    fusable = (
+        isinstance(b, Tensor)
+        and a.array.dtype == b.array.dtype == xp.float32
+        and isinstance(alpha, (int, float))
+        and not isinstance(alpha, bool)
+    )
+    if fusable and math.isfinite(alpha) and abs(alpha) > float(xp.finfo(xp.float32).max):
+        raise RuntimeError("value cannot be converted to type float without overflow")
+    return fusable

@@ -218,12 +218,18 @@ def lerp(input, end, weight) -> Tensor:  # noqa: A002
 
 def add(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """torch.add: input + alpha·other."""
-    return _pair(input, other) + (other if alpha == 1 else other * alpha)
+    x = _pair(input, other)
+    if isinstance(x, Tensor):  # the method: float32 rounds once, as torch's fused kernel
+        return x.add(other, alpha=alpha)
+    return x + (other if alpha == 1 else other * alpha)
 
 
 def sub(input, other, *, alpha=1) -> Tensor:  # noqa: A002
     """torch.sub: input - alpha·other."""
-    return _pair(input, other) - (other if alpha == 1 else other * alpha)
+    x = _pair(input, other)
+    if isinstance(x, Tensor):  # the method: float32 rounds once, as torch's fused kernel
+        return x.sub(other, alpha=alpha)
+    return x - (other if alpha == 1 else other * alpha)
 
 
 subtract = sub
