@@ -114,7 +114,10 @@ class MaxPool2d(Function):
                         g_pad[index] += taken
                 if (u, v) != last:
                     xp.logical_not(hit, out=hit)
-                    rest = rest.__imul__(hit) if finite else keep_where(hit, rest)
+                    if finite:
+                        rest *= hit
+                    else:
+                        rest = keep_where(hit, rest)
         nan_y = xp.isnan(y)  # x == y misses NaN windows; they send ∂L/∂y to their last NaN
         if nan_y.any():
             nan_rest = keep_where(nan_y, gy)
