@@ -228,7 +228,8 @@ def arange_values(start, end, step, dtype):
     truncated integers too (torch's int64 branch; a step that truncates to 0 is its ValueError
     there, and gives a range of start for the narrower integer dtypes, as in torch)."""
     if dtype.kind in "iu":
-        xs, xe, xst = int(start), int(end), int(step)  # int() truncates, as C++'s conversion
+        # truncated, as C++'s conversion to torch's int64 accumulator (refused past its range)
+        xs, xe, xst = (int(check_scalar_fits(v, xp.int64)) for v in (start, end, step))
         if dtype == xp.int64:
             if xst == 0:
                 raise ValueError("step must be nonzero")

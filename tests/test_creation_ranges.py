@@ -166,3 +166,9 @@ def test_float_linspace_equals_torch_bit_for_bit(torch, dtype):
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an infinite end is NaN, quietly, as torch's
         assert np.isnan(ember.linspace(0.0, float("inf"), 3).numpy()).all()
+
+
+def test_arange_bounds_past_int64_are_refused_as_torch(torch):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="int64_t without overflow"):
+            lib.arange(0, 1e20, 1e19, dtype=lib.int64)
