@@ -55,12 +55,31 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
     a = xp.array(data, dtype=dtype)
     if a.dtype.kind not in "biufc" or (a.dtype == xp.uint64 and not hasattr(data, "dtype")):
         a = _numbers_only(data, a)
-    # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype
-    if dtype is None and a.dtype == xp.float64 and not hasattr(data, "dtype"):
-        a = a.astype(backend.DEFAULT_DTYPE)
-    elif dtype is None and a.dtype == xp.complex128 and not hasattr(data, "dtype"):
-        a = a.astype(_default_complex())
+    # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype,
+    # also inside lists ([np.float64(1.5), 2.0] and a list of float64 arrays are float64)
+    wide = dtype is None and a.dtype in (xp.float64, xp.complex128) and not hasattr(data, "dtype")
+    if wide and a.dtype not in _leaf_dtypes(data):
+        a = a.astype(backend.DEFAULT_DTYPE if a.dtype == xp.float64 else _default_complex())
     return Tensor(a, requires_grad=requires_grad)
+
+
+def _leaf_dtypes(data) -> set:
+    """The dtypes of the NumPy arrays and scalars (and Tensors) among nested lists' leaves:
+    torch infers each leaf's type (a Python float: the default dtype; an np.float64: double)
+    and promotes them. One ``set(map(type, …))`` per list keeps the walk at C speed."""
+    found, stack = set(), [data]
+    while stack:
+        seq = stack.pop()
+        if not isinstance(seq, (list, tuple)):
+            continue
+        for t in set(map(type, seq)):
+            if t is list or t is tuple:
+                stack.extend(v for v in seq if type(v) is t)
+            elif issubclass(t, (xp.ndarray, xp.generic)):
+                found.update(v.dtype for v in seq if type(v) is t)
+            elif issubclass(t, Tensor):
+                found.update(v.array.dtype for v in seq if type(v) is t)
+    return found
 
 
 def _numbers_only(data, a):

@@ -169,3 +169,29 @@ def test_full_infers_torch_dtype_from_the_fill_value(torch, value):
     assert str(ember.full((2,), value).dtype) == str(torch.full((2,), value).dtype).replace(
         "torch.", ""
     )
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: [np.float64(1.5), 2.0],
+        lambda: [[np.float64(1.0)], [2.0]],
+        lambda: [np.float32(1.5), np.float64(2.0)],
+        lambda: [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+        lambda: [np.array([1.0], np.float32), np.array([2.0])],
+        lambda: [np.complex128(1j), 1.0],
+        lambda: [1.0, 2.0],
+        lambda: [np.float16(1.0), 2.5],
+        lambda: [np.int64(3), 2.5],
+        lambda: [1j, 2.0],
+    ],
+)
+def test_tensor_of_lists_takes_numpy_leaves_dtypes_as_torch(torch, make):
+    """torch infers each leaf's type (a Python float: the default; an np.float64 or a float64
+    array: double) and promotes them; ember cast every float64 list result to float32."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # torch warns about lists of ndarrays being slow
+        theirs = str(torch.tensor(make()).dtype).split(".")[-1]
+    assert str(ember.tensor(make()).dtype).split(".")[-1] == theirs
