@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from . import backend
+from . import backend, promotion
 from . import memory_formats as MF
 from .backend import xp
 from .memory_formats import contiguous_format, preserve_format
@@ -57,21 +57,37 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Ten
         a = _numbers_only(data, a)
     # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype,
     # also inside lists ([np.float64(1.5), 2.0] and a list of float64 arrays are float64)
-    wide = dtype is None and a.dtype in (xp.float64, xp.complex128) and not hasattr(data, "dtype")
-    if wide and a.dtype not in _leaf_dtypes(data):
-        a = a.astype(backend.DEFAULT_DTYPE if a.dtype == xp.float64 else _default_complex())
+    if dtype is None and not hasattr(data, "dtype"):
+        leaves = _leaf_dtypes(data) if isinstance(data, (list, tuple)) else set()
+        if leaves:  # NumPy leaves: torch's promotion of every leaf's type (not NumPy's)
+            a = a.astype(_promoted_leaves(leaves), copy=False)
+        elif a.dtype in (xp.float64, xp.complex128):  # Python floats: the default dtype
+            a = a.astype(backend.DEFAULT_DTYPE if a.dtype == xp.float64 else _default_complex())
     return Tensor(a, requires_grad=requires_grad)
 
 
+#: the type torch infers for a Python leaf of tensor data (None: the default float/complex)
+_PYTHON_LEAF = {bool: "bool", int: "int64", float: None, complex: None}
+
+
+def _promoted_leaves(leaves: set):
+    """torch.promote_types over the leaves' types (a Python float: the default dtype; a
+    complex: the default complex; an np.int64 with an np.float16 is float16, not NumPy's
+    float64)."""
+    out = None
+    for d in leaves:
+        d = xp.dtype(d)
+        out = d if out is None else promotion.promote_types(out, d)
+    return out
+
+
 def _leaf_dtypes(data) -> set:
-    """The dtypes of the NumPy arrays and scalars (and Tensors) among nested lists' leaves:
-    torch infers each leaf's type (a Python float: the default dtype; an np.float64: double)
-    and promotes them. One ``set(map(type, …))`` per list keeps the walk at C speed."""
-    found, stack = set(), [data]
+    """The types torch infers for nested lists' leaves, when any leaf is a NumPy array or
+    scalar or a Tensor (else the empty set: NumPy's own inference then holds). One
+    ``set(map(type, …))`` per list keeps the walk at C speed."""
+    found, python, stack = set(), set(), [data]
     while stack:
         seq = stack.pop()
-        if not isinstance(seq, (list, tuple)):
-            continue
         for t in set(map(type, seq)):
             if t is list or t is tuple:
                 stack.extend(v for v in seq if type(v) is t)
@@ -79,6 +95,14 @@ def _leaf_dtypes(data) -> set:
                 found.update(v.dtype for v in seq if type(v) is t)
             elif issubclass(t, Tensor):
                 found.update(v.array.dtype for v in seq if type(v) is t)
+            elif t in _PYTHON_LEAF:
+                python.add(t)
+    if not found:
+        return found
+    for t in python:
+        name = _PYTHON_LEAF[t]
+        found.add(xp.dtype(name) if name else (_default_complex() if t is complex
+                                                else xp.dtype(backend.DEFAULT_DTYPE)))  # fmt: skip
     return found
 
 

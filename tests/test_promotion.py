@@ -184,14 +184,24 @@ def test_full_infers_torch_dtype_from_the_fill_value(torch, value):
         lambda: [np.float16(1.0), 2.5],
         lambda: [np.int64(3), 2.5],
         lambda: [1j, 2.0],
+        lambda: [np.int64(1), np.float16(2.0)],
+        lambda: [np.int8(3), 2],
+        lambda: [np.float32(1.0), 1j],
+        lambda: [np.uint8(200), 100],
+        lambda: [np.array([1, 2], np.int8), [3, 4]],
+        lambda: [np.uint8(250), np.int8(-1)],
     ],
 )
 def test_tensor_of_lists_takes_numpy_leaves_dtypes_as_torch(torch, make):
-    """torch infers each leaf's type (a Python float: the default; an np.float64 or a float64
-    array: double) and promotes them; ember cast every float64 list result to float32."""
+    """torch infers each leaf's type (a Python float: the default, an int: int64; an np.float64
+    or a float64 array: double) and promotes them by its own rules; ember cast every float64
+    list result to float32 and kept NumPy's promotion ([np.int64, np.float16] was float64)."""
     import warnings
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch warns about lists of ndarrays being slow
         theirs = str(torch.tensor(make()).dtype).split(".")[-1]
-    assert str(ember.tensor(make()).dtype).split(".")[-1] == theirs
+        values = torch.tensor(make()).tolist()
+    ours = ember.tensor(make())
+    assert str(ours.dtype).split(".")[-1] == theirs
+    assert ours.tolist() == values
