@@ -60,7 +60,9 @@ def _leaf_dtypes(data) -> set:
         for t in set(map(type, seq)):
             if t is list or t is tuple:
                 stack.extend(v for v in seq if type(v) is t)
-            elif issubclass(t, (xp.ndarray, xp.generic)):
+            elif issubclass(t, xp.generic) or backend.is_host_or_device_array(
+                next(v for v in seq if type(v) is t)
+            ):  # NumPy scalars; arrays on the device, or on the host beside a GPU
                 found.update(v.dtype for v in seq if type(v) is t)
             elif issubclass(t, Tensor):
                 found.update(v.array.dtype for v in seq if type(v) is t)
