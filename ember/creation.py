@@ -13,6 +13,7 @@ from . import backend
 from . import memory_formats as MF
 from .backend import xp
 from .memory_formats import contiguous_format, preserve_format
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor import Tensor
 from .tensor_data import data_array, default_complex
 
@@ -77,62 +78,6 @@ def empty(*size, dtype=None, requires_grad=False, device=None,
         strides = MF.format_strides(shape, MF.check(memory_format, "empty"))
         a = MF.empty_strided(shape, strides, _dtype(dtype))
     return Tensor(a, requires_grad=requires_grad)
-
-
-_C_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
-            "float64": "double", "int8": "signed char", "uint8": "unsigned char",
-            "int16": "short", "int32": "int", "int64": "int64_t"}  # fmt: skip
-
-
-#: The Python numbers whose writes into a tensor check_scalar_fits checks; callers test
-#: ``type(value) in CHECKED_SCALARS`` first (bools, NumPy scalars and tensors pay nothing).
-CHECKED_SCALARS = (int, float, complex)
-
-_OVERFLOW_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
-                   "int64": "int64_t", "uint16": "uint16_t", "uint32": "uint32_t",
-                   "uint64": "uint64_t"}  # fmt: skip
-
-
-def check_scalar_fits(value, dtype, *, half_overflows: bool = True):
-    """``value`` (a Python int, float or complex) as a number to write into ``dtype``, or
-    torch's refusal where it does not fit: ``t[0] = v``, ``t.fill_(v)``, ``full``,
-    ``masked_fill``. Refused, as torch: an imaginary part into a real tensor, NaN, ±inf or a
-    number out of range into an integer one (checked before truncation), a finite number past
-    a float dtype's largest (not for ``t[i] = v`` into half, where torch writes inf). A bool
-    tensor takes any value (its truth); an unsigned one takes negative ints down to −max,
-    wrapped (uint8: −1 is 255), but no negative float; floats are truncated, as torch
-    converts them."""
-    dtype = xp.dtype(dtype)
-    kind = dtype.kind
-    if kind == "b":
-        return value != 0
-    name = _OVERFLOW_NAMES.get(dtype.name) or _C_NAMES.get(dtype.name, dtype.name)
-    refusal = RuntimeError(f"value cannot be converted to type {name} without overflow")
-    if kind in "fc":
-        largest = xp.finfo(dtype).max
-        parts = (value.real, value.imag) if type(value) is complex else (value,)
-        big = any(math.isfinite(p) and abs(p) > largest for p in parts)
-        if big and (half_overflows or dtype != xp.float16):
-            raise refusal
-        if kind == "c":
-            return value
-    if type(value) is complex:
-        if value.imag != 0:
-            raise refusal
-        value = value.real
-    if kind == "f":
-        return value
-    if type(value) is float and not math.isfinite(value):
-        raise refusal
-    info = xp.iinfo(dtype)
-    # an unsigned dtype takes negative ints (wrapped), not negative floats, as torch
-    lowest = info.min if kind == "i" else (-info.max if type(value) is int else 0)
-    if value > info.max or value < lowest:  # the number as given, before truncation
-        raise refusal
-    whole = int(value)  # the conversion truncates toward 0
-    if kind == "u" and whole < 0:
-        return whole + info.max + 1  # two's complement, as torch wraps it
-    return value
 
 
 def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
@@ -244,13 +189,22 @@ def float_linspace(start, end, steps: int, dtype):
     start, end = (v.item() if hasattr(v, "item") else v for v in (start, end))
     a, b = dtype.type(start), dtype.type(end)
     step = dtype.type((b - a) / dtype.type(steps - 1))
-    wide = xp.float64 if dtype == xp.float32 else getattr(xp, "longdouble", xp.float64)
+    wide = xp.float64 if dtype == xp.float32 else _LONG_DOUBLE
+    with backend.errstate(invalid="ignore", over="ignore"):  # infinite ends: NaN, as torch
+        return _two_sided(a, b, step, steps, wide).astype(dtype)
+
+
+#: wider than double where NumPy has it (CuPy has no long double: there, double)
+_LONG_DOUBLE = getattr(xp, "longdouble", xp.float64)
+
+
+def _two_sided(lo, hi, step, steps: int, wide):
+    """torch's linspace kernel: lo + step·k for the first half of k, hi − step·(steps − 1 − k)
+    for the second, each computed in ``wide`` (exact for the products torch's fused multiply-add
+    keeps exact) and so rounded once when cast down."""
     k = xp.arange(steps, dtype=wide)
     w_step = wide(step)
-    with backend.errstate(invalid="ignore", over="ignore"):  # infinite ends: NaN, as torch
-        first = wide(a) + w_step * k
-        values = xp.where(k < steps // 2, first, wide(b) - w_step * (steps - 1 - k))
-        return values.astype(dtype)
+    return xp.where(k < steps // 2, wide(lo) + w_step * k, wide(hi) - w_step * (steps - 1 - k))
 
 
 def integer_linspace(start, end, steps: int, dtype):
@@ -265,13 +219,8 @@ def integer_linspace(start, end, steps: int, dtype):
     if steps == 1:
         return xp.full((1,), lo, dtype=dtype)
     step = (float(hi) - float(lo)) / (steps - 1)
-    # torch's kernel fuses start + step·k into one rounding (FMA): the exact product and sum in
-    # extended precision, then one rounding to double, give the same integers
-    wide = getattr(xp, "longdouble", xp.float64)  # (CuPy has no long double)
-    k = xp.arange(steps, dtype=wide)
-    half = steps // 2
-    w_step = wide(step)
-    values = xp.where(k < half, wide(lo) + w_step * k, wide(hi) - w_step * (steps - 1 - k))
+    # the step in double as torch's; each value rounded once to double, then truncated
+    values = _two_sided(lo, hi, step, steps, _LONG_DOUBLE)
     return values.astype(xp.float64).astype(xp.int64).astype(dtype)
 
 

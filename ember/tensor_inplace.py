@@ -51,6 +51,7 @@ from .ops import elementwise as E
 from .ops import index_put as P
 from .ops import shape as S
 from .ops.index_order import block_move, value_in_numpy_order
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor_inplace_forms import (  # noqa: F401 - the forms and checks, importable here as before
     _SAME_SHAPE,
     _SHAPE_ONLY,
@@ -293,9 +294,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         """self[index] = value: into memory, or, where a gradient is needed (self is a non-leaf
         that requires grad, or value requires grad), recorded as torch records it: ∂L/∂value
         is ∂L/∂self at the written places, and the old values there get none."""
-        if type(value) in (int, float, complex):  # creation.CHECKED_SCALARS
-            from .creation import check_scalar_fits
-
+        if type(value) in CHECKED_SCALARS:
             value = check_scalar_fits(value, self.array.dtype, half_overflows=False)
         idx = _plain_index(index)
         if _is_view_at(value, self, idx):
@@ -325,9 +324,7 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         return self._fill("zero_", 0)
 
     def _fill(self, name: str, value) -> Tensor:
-        if type(value) in (int, float, complex):  # creation.CHECKED_SCALARS
-            from .creation import check_scalar_fits
-
+        if type(value) in CHECKED_SCALARS:
             value = check_scalar_fits(value, self.array.dtype)
         if not (is_grad_enabled() and (self.requires_grad or needs_grad(value))):
             # nothing to record: straight into memory (a constant also into shared memory)

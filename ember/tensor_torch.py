@@ -27,6 +27,7 @@ from .ops import elementwise as E
 from .ops import shape as S
 from .ops.index import check_dim
 from .promotion import C_TYPE_NAMES
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor_methods import _promoted, _t
 from .tensor_rounding import RoundingTensorMethods
 from .tensor_shape_methods import shape_arg as _shape_arg
@@ -372,9 +373,7 @@ class TorchTensorMethods(RoundingTensorMethods):
     def _masked_fill_args(self, mask, value) -> tuple:
         """masked_fill's mask as a bool array and value as a Tensor of self's dtype, with
         torch's refusals (a mask not bool, a complex value into a real tensor)."""
-        if type(value) in (int, float, complex):  # creation.CHECKED_SCALARS
-            from .creation import check_scalar_fits
-
+        if type(value) in CHECKED_SCALARS:
             value = check_scalar_fits(value, self.array.dtype)
         cond = as_array(mask)
         if cond.dtype.kind != "b":  # torch: no integer or float masks (an easy mix-up)
@@ -385,8 +384,6 @@ class TorchTensorMethods(RoundingTensorMethods):
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))
         if v.array.dtype != self.array.dtype:  # a 0-d tensor value takes self's dtype, as torch
             if v.array.dtype.kind == "c" and self.array.dtype.kind != "c" and v.ndim == 0:
-                from .creation import check_scalar_fits
-
                 check_scalar_fits(complex(v.item()), self.array.dtype)  # an imaginary part: no
                 v = v.real
             v = v.astype(self.array.dtype)

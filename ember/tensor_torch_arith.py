@@ -13,7 +13,6 @@ the note at the end of tensor.py).
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from .backend import xp
@@ -22,6 +21,7 @@ from .ops import compare as CO
 from .ops import elementwise as E
 from .ops.complex_refuse import refuse_mixed
 from .promotion import category, wrap_int_scalar
+from .scalar_fits import check_scalar_fits
 from .tensor_methods import _promoted, _t
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -51,10 +51,9 @@ class TorchArithMethods:
                     f"lerp: {name} is {t.dtype}; lerp needs floating or complex tensors (torch"
                     " refuses integer ones too)"
                 )
-        half = [t.array.dtype == xp.float16 for t in (self, end)]
-        if all(half) and (not w_tensor or _t(weight, self).array.dtype == xp.float16):
-            w = _t(weight, self).float() if w_tensor else weight
-            return self.float().lerp(end.float(), w).half()  # in float32, rounded once
+        w = _t(weight, self) if w_tensor else weight
+        if _all_half(self, end, *((w,) if w_tensor else ())):  # in float32, rounded once
+            return self.float().lerp(end.float(), w.float() if w_tensor else w).half()
         d = end - self
         if not w_tensor:  # a number: one branch, with w and 1 − w in the tensors' precision
             if isinstance(weight, complex) and d.array.dtype.kind != "c":
@@ -62,11 +61,10 @@ class TorchArithMethods:
                     f"value cannot be converted to type {d.dtype} without overflow: lerp's"
                     f" weight {weight} is complex and the tensors are real"
                 )
-            w = xp.asarray(weight, dtype=d.array.dtype)
+            w = xp.asarray(w, dtype=d.array.dtype)
             if abs(w) < 0.5:
                 return _fused(self, Tensor(w), d, 1.0)
             return _fused(end, d, Tensor(1 - w), -1.0)
-        w = _t(weight, self)
         small = (w.abs() < 0.5).detach()
         # each branch sees a harmless weight where it is not taken, so an infinite d in the
         # other branch cannot turn the untaken branch's zero gradient into NaN
@@ -217,6 +215,12 @@ def _fusable(a, b, alpha) -> bool:
         and isinstance(alpha, (int, float))
         and not isinstance(alpha, bool)
     )
-    if fusable and math.isfinite(alpha) and abs(alpha) > float(xp.finfo(xp.float32).max):
-        raise RuntimeError("value cannot be converted to type float without overflow")
+    if fusable:
+        check_scalar_fits(alpha, xp.float32)  # torch refuses an alpha past float32's range
     return fusable
+
+
+def _all_half(*values) -> bool:
+    """Whether every value is a float16 Tensor (then an op of several steps runs in float32
+    and rounds once, as torch's fused half kernels)."""
+    return all(isinstance(v, Tensor) and v.array.dtype == xp.float16 for v in values)

@@ -28,7 +28,7 @@ from .ops import elementwise_more as M
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .tensor_methods import _floating, _for_scalar, _promoted, _t
-from .tensor_torch_arith import _fused
+from .tensor_torch_arith import _all_half, _fused
 from .tensor_torch_reduce import TorchReduceMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -280,9 +280,3 @@ class TorchMathMethods(TorchReduceMethods):
         from .torch_stft import istft
 
         return istft(self, n_fft, *args, **kwargs)
-
-
-def _all_half(*values) -> bool:
-    """Whether every value is a float16 Tensor (then an op of several steps runs in float32
-    and rounds once, as torch's fused half kernels)."""
-    return all(isinstance(v, Tensor) and v.array.dtype == xp.float16 for v in values)

@@ -14,6 +14,7 @@ from .backend import xp
 from .functional.shape import cat
 from .memory_formats import preserve_format
 from .ops.index_put import broadcast_shape
+from .scalar_fits import check_scalar_fits
 from .size import Size
 from .tensor import Tensor
 from .tensor_aliases import require_tensor, torch_dtype_name
@@ -298,8 +299,6 @@ def logspace(
     start, end = (float(v.item()) if isinstance(v, Tensor) else v for v in (start, end))
     dt = xp.dtype(backend.DEFAULT_DTYPE if dtype is None else dtype)
     if dt.kind in "iub":  # torch takes integer ends for an integer dtype, then truncates
-        from .creation import check_scalar_fits  # creation imports this module's neighbours
-
         for v in (start, end) if steps else ():  # refused where they do not fit, as torch
             check_scalar_fits(v, dt)  # (−0.5 into uint8)
         if steps != 1:  # one step is base**start with start as given (torch's fill)
