@@ -104,3 +104,25 @@ def wrap_int_scalar(dtype, c):
         if not info.min <= c <= info.max:
             return (c - info.min) % (info.max - info.min + 1) + info.min
     return c
+
+
+def compared(a, b):
+    """The two operands of a comparison (==, <, …) as torch compares them: both in the
+    result dtype of their arithmetic, where NumPy compares in the wider one. An int64 tensor
+    meets a float32 one, or a Python float, in float32 (so 2²⁴ + 1 == 2.0**24 is True, as the
+    float32 sum would be), an int32 one meets float16 in float16, a float32 tensor meets a
+    0-dim float64 one in float32; a Python int meeting 8 to 32-bit integers wraps around
+    (uint8 == -1 is uint8 == 255). ``a`` is an array, ``b`` an array or a Python number."""
+    if type(b) is float:
+        if a.dtype.kind in "biu":
+            return a.astype(default_float()), b
+        return a, b
+    if type(b) is int:
+        return a, wrap_int_scalar(a.dtype, b)
+    if getattr(b, "dtype", None) is None or a.dtype == b.dtype:
+        return a, b
+    target = pair_target(a, b)
+    if target is None:
+        return a, b
+    with backend.errstate(over="ignore"):  # int32 past float16's range is ±inf, silently
+        return a.astype(target, copy=False), b.astype(target, copy=False)

@@ -32,7 +32,7 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops.complex import complex_dtype
-from .promotion import default_float, pair_target, torch_dtype_name
+from .promotion import compared, default_float, pair_target, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
 from .tensor_memory_aliases import NOTED, note_plain_view
 from .tensor_shape_methods import ShapeTensorMethods
@@ -142,8 +142,8 @@ class TensorMethods(ShapeTensorMethods):
 
     # comparisons: no gradient, boolean result; an op (ops/compare.py) while an observer watches
     def _cmp(self, other, op, cls):
-        b = other.array if isinstance(other, Tensor) else _py(other)
-        return apply(cls, self.array, b) if observers else Tensor(op(self.array, b))
+        a, b = compared(self.array, other.array if isinstance(other, Tensor) else _py(other))
+        return apply(cls, a, b) if observers else Tensor(op(a, b))
 
     # <, <=, >, >= are CompareTensorMethods' (tensor_torch_logic.py): they refuse complex
 

@@ -24,6 +24,7 @@ from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .ops.elementwise import not_implemented_for
+from .promotion import compared
 from .tensor_inplace_forms import _writeable, needs_grad
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
@@ -61,9 +62,10 @@ class CompareTensorMethods:
             if a.dtype in _COMPLEX or b.dtype in _COMPLEX:
                 _refuse(self, o, name)
         else:
-            b = o  # a Python number, or else (a list, a NumPy scalar) its array's dtype decides
-            if a.dtype in _COMPLEX or type(b) not in _REAL_SCALARS:
+            b = backend.python_scalar(o)  # a NumPy scalar is a weak number too, as in torch
+            if a.dtype in _COMPLEX or type(b) not in _REAL_SCALARS:  # (a list: its dtype)
                 _refuse(self, o, name)
+        a, b = compared(a, b)  # in torch's result dtype, not NumPy's wider one
         if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
             return apply(cls, a, b)
         return Tensor(op(a, b))
