@@ -18,6 +18,8 @@ float64 here. Bool < integer < float is torch's order of categories.
 
 from __future__ import annotations
 
+import functools
+
 from . import backend
 
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
@@ -126,3 +128,48 @@ def compared(a, b):
         return a, b
     with backend.errstate(over="ignore"):  # int32 past float16's range is ±inf, silently
         return a.astype(target, copy=False), b.astype(target, copy=False)
+
+
+def result_dtype(*arrays):
+    """torch.result_type of several arrays: the highest category decides; within it the
+    dimensioned arrays' promoted dtype, or the 0-dim ones' where no dimensioned array is of
+    that category (a 0-dim complex meeting dimensioned floats takes their width)."""
+    dims = [a.dtype for a in arrays if a.ndim]
+    zero = [a.dtype for a in arrays if not a.ndim]
+    d = functools.reduce(promote_types, dims) if dims else None
+    z = functools.reduce(promote_types, zero) if zero else None
+    if d is None:
+        return z
+    if z is None or category(z) <= category(d):
+        return d
+    return complex_dtype_of(d) if category(z) == 3 and category(d) == 2 else z
+
+
+def scalar_result_dtype(dtype, c):
+    """torch's result dtype of a tensor of ``dtype`` meeting the Python number c (a weak
+    scalar: it changes the dtype only by raising its category)."""
+    if type(c) is float and dtype.kind in "biu":
+        return backend.xp.dtype(default_float())
+    if type(c) is int and dtype.kind == "b":
+        return backend.xp.dtype(backend.xp.int64)
+    if type(c) is complex and dtype.kind != "c":
+        return complex_dtype_of(dtype if dtype.kind == "f" else default_float())
+    return dtype
+
+
+def common_arrays(a, b):
+    """Two operands, arrays or Python numbers (one an array at least), as arrays of torch's
+    result dtype: what torch compares where it searches or matches values of two tensors
+    (searchsorted, isin)."""
+    xp = backend.xp
+    if not hasattr(a, "dtype"):
+        b, a = common_arrays(b, a)
+        return a, b
+    if hasattr(b, "dtype"):
+        if a.dtype == b.dtype:
+            return a, b
+        target = result_dtype(a, b)
+        with backend.errstate(over="ignore"):
+            return a.astype(target, copy=False), b.astype(target, copy=False)
+    target = scalar_result_dtype(a.dtype, b)
+    return a.astype(target, copy=False), xp.asarray(wrap_int_scalar(target, b), target)

@@ -198,6 +198,13 @@ def as_array(value, dtype=None):
     return a
 
 
+def number_or_array(value):
+    """A Python or NumPy number as the Python number (a weak scalar, as torch takes it), else
+    the array behind the value (as_array)."""
+    value = backend.python_scalar(value)
+    return value if type(value) in (int, float, bool, complex) else as_array(value)
+
+
 class Tensor(
     AutogradTensorMethods,
     InplaceTensorMethods,

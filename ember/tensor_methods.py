@@ -32,7 +32,7 @@ from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
 from .ops.complex import complex_dtype
-from .promotion import compared, default_float, pair_target, torch_dtype_name
+from .promotion import compared, default_float, pair_target, result_dtype, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
 from .tensor_memory_aliases import NOTED, note_plain_view
 from .tensor_shape_methods import ShapeTensorMethods
@@ -191,8 +191,10 @@ class TensorMethods(ShapeTensorMethods):
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
         if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with gradients
-            lo, hi = (None if b is None else _t(b, self) for b in (min, max))
-            return apply(M.ClampTensor, self, lo, hi)
+            ts = [None if b is None else _t(b, self) for b in (self, min, max)]
+            dtype = result_dtype(*(t.array for t in ts if t is not None))  # torch's dtype
+            ts = [t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in ts]
+            return apply(M.ClampTensor, *ts)
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         min, max = _py(min), _py(max)  # noqa: A001 - NumPy scalars as the numbers they hold

@@ -14,7 +14,9 @@ from .function import observers
 from .ops import reduce_more as RM
 from .ops import rounding as RO
 from .ops import shape as S
-from .tensor import Tensor, apply, as_array
+from .ops.complex_refuse import refuse_complex
+from .promotion import common_arrays
+from .tensor import Tensor, apply, as_array, number_or_array
 from .torch_shape import _t
 
 
@@ -111,8 +113,10 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
             raise ValueError(f"searchsorted(): side must be 'left' or 'right' and agree with"
                              f" right={right}, got side={side!r}")  # fmt: skip
         right = side == "right"
-    seq = as_array(sorted_sequence)
-    v = as_array(values)
+    seq, v = as_array(sorted_sequence), number_or_array(values)
+    for a in (seq, v):  # named in the dtype given, before the promotion below
+        refuse_complex(xp.asarray(a), "searchsorted", NotImplementedError)
+    seq, v = common_arrays(seq, v)  # compared in torch's result dtype
     if v.ndim and seq.ndim > 1 and seq.shape[:-1] != v.shape[:-1]:
         raise ValueError(f"searchsorted(): the leading dims of sorted_sequence {seq.shape} and"
                          f" values {v.shape} must match")  # fmt: skip

@@ -14,7 +14,8 @@ from .backend import xp
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .ops.index_put import broadcast_shape
-from .tensor import Tensor, apply, as_array
+from .promotion import common_arrays
+from .tensor import Tensor, apply, number_or_array
 from .tensor_stats_more import wrap_dim
 from .torch_shape import _t
 
@@ -69,9 +70,10 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
             f" ({type(elements).__name__}, {type(test_elements).__name__}), but expected one"
             " of the two to be a Tensor"
         )
-    e, t = as_array(elements), as_array(test_elements)
+    e, t = number_or_array(elements), number_or_array(test_elements)
     for a in (e, t):  # torch's RuntimeError: it sorts to search, and complex has no order
-        refuse_complex(a, "isin")
+        refuse_complex(xp.asarray(a), "isin")
+    e, t = common_arrays(e, t)  # matched in torch's result dtype
     return Tensor(xp.asarray(xp.isin(e, t, assume_unique=assume_unique, invert=invert)))
 
 

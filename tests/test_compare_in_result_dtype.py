@@ -6,6 +6,7 @@ wraps into a narrow integer dtype. Each case is one where the two rules give dif
 
 from __future__ import annotations
 
+import itertools
 import operator
 
 import numpy as np
@@ -89,3 +90,81 @@ def test_same_dtype_comparisons_keep_numpys_exact_answer():
     np.testing.assert_array_equal((a == ember.tensor(np.array([2**62, 3], np.int64))).numpy(),
                                   [False, True])  # fmt: skip
     np.testing.assert_array_equal((a > 2**62).numpy(), [True, False])
+
+
+SEARCH_CASES = [
+    # (sequence or test elements, their dtype, values or elements, their dtype or None: a number)
+    ([3.0, 2048.0, 2.0**24], "float32", BIG[:3], "int64"),
+    ([3.0, 2048.0, 2.0**24], "float32", 2**24 + 1, None),
+    ([3.0, 2048.0, 2.0**24], "float32", np.float64(2.0**24 + 1), None),
+    ([1, 2, 3], "uint8", [-1, 2], "int64"),
+    ([0.1, 0.5], "float64", [0.1, 0.5], "float32"),  # both dimensioned: float64
+    ([1, 7, 250], "uint8", 2**24 + 1, None),
+]
+
+
+def _operand(lib, values, dtype):
+    return values if dtype is None else lib.tensor(np.array(values).astype(dtype))
+
+
+@pytest.mark.parametrize("case", range(len(SEARCH_CASES)))
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_and_bucketize_search_in_torchs_dtype(case, right):
+    seq, sd, values, vd = SEARCH_CASES[case]
+    got = ember.searchsorted(_operand(ember, seq, sd), _operand(ember, values, vd), right=right)
+    want = torch.searchsorted(_operand(torch, seq, sd), _operand(torch, values, vd), right=right)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+    if vd is not None:
+        got = ember.bucketize(_operand(ember, values, vd), _operand(ember, seq, sd), right=right)
+        want = torch.bucketize(_operand(torch, values, vd), _operand(torch, seq, sd), right=right)
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("case", range(len(SEARCH_CASES)))
+def test_isin_matches_in_torchs_dtype(case):
+    test, td, elements, ed = SEARCH_CASES[case]
+    for args in ((elements, ed, test, td), (test, td, elements, ed)):
+        if args[1] is None:  # torch takes a number as the elements only with tensor tests
+            continue
+        got = ember.isin(_operand(ember, *args[:2]), _operand(ember, *args[2:]))
+        want = torch.isin(_operand(torch, *args[:2]), _operand(torch, *args[2:]))
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize("bounds", [("float32", None), (None, "float32"), ("float64", "float16"),
+                                   ("float64(0-dim)", "float32(0-dim)")])  # fmt: skip
+def test_clamp_with_tensor_bounds_computes_in_torchs_result_dtype(bounds):
+    x = np.array([2**24 + 1, 2049, -7, 40], np.int64)
+    lo_v, hi_v = np.array([2.0**24, 0, -8, 3]), np.array([2.0**25, 2048, 5, 30])
+
+    def run(lib):
+        lo, hi = [None if d is None else lib.tensor((v if "0-dim" not in d else v[1]).astype(
+            d.split("(")[0])) for d, v in zip(bounds, (lo_v, hi_v))]  # fmt: skip
+        return lib.clamp(lib.tensor(x), min=lo, max=hi)
+
+    with np.errstate(over="ignore"):  # 2**24 and 2**25 are inf in float16, as intended
+        got, want = run(ember), run(torch)
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_result_dtype_of_three_arrays_is_torchs():
+    """promotion.result_dtype against torch.clamp's result over every triple of dtypes, each
+    dimensioned or 0-dim (where torch clamps at all)."""
+    from ember.promotion import result_dtype
+
+    names = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64"]
+    checked, differ = 0, []
+    for a, b, c in itertools.product(names, repeat=3):
+        for dims in itertools.product([(), (2,)], repeat=3):
+            arrays = [np.zeros(s, d) for d, s in zip((a, b, c), dims)]
+            try:
+                want = torch.clamp(*(torch.from_numpy(v) for v in arrays)).dtype
+            except RuntimeError:
+                continue
+            checked += 1
+            got = result_dtype(*arrays)
+            if str(got) != str(want).split(".")[-1]:
+                differ.append(f"{a}{dims[0]} {b}{dims[1]} {c}{dims[2]}: {got}, torch {want}")
+    assert checked > 2000, checked
+    assert not differ, "\n".join(differ[:20])
