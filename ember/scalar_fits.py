@@ -38,7 +38,7 @@ def check_scalar_fits(value, dtype, *, half_overflows: bool = True):
     name = _OVERFLOW_NAMES.get(dtype.name) or _C_NAMES.get(dtype.name, dtype.name)
     refusal = RuntimeError(f"value cannot be converted to type {name} without overflow")
     if kind in "fc":
-        largest = xp.finfo(dtype).max
+        largest = float(xp.finfo(dtype).max)  # a Python float: no float16 cast to warn
         parts = (value.real, value.imag) if type(value) is complex else (value,)
         big = any(math.isfinite(p) and abs(p) > largest for p in parts)
         if big and (half_overflows or dtype != xp.float16):

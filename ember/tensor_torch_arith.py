@@ -20,9 +20,9 @@ from .function import observers
 from .ops import compare as CO
 from .ops import elementwise as E
 from .ops.complex_refuse import refuse_mixed
-from .promotion import category, wrap_int_scalar
-from .scalar_fits import check_scalar_fits
-from .tensor_methods import _promoted, _t
+from .promotion import category, result_dtype, wrap_int_scalar
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
+from .tensor_methods import _is_bool, _promoted, _refuse_bool_sub, _t
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -75,15 +75,21 @@ class TorchArithMethods:
 
     def add(self, other, *, alpha=1) -> Tensor:
         """self + alpha·other (float32: rounded once, as torch's fused multiply-add)."""
-        if alpha != 1 and _fusable(self, other, alpha):
+        if alpha == 1 and not isinstance(alpha, bool):
+            return self + other
+        if _fusable(self, other, alpha):
             return _fused(self, Tensor(xp.asarray(alpha, dtype=xp.float32)), other, 1.0)
-        return self + (other if alpha == 1 else other * alpha)
+        a, b = _alpha_terms(self, other, alpha, "add")
+        return a + b
 
     def sub(self, other, *, alpha=1) -> Tensor:
         """self - alpha·other (float32: rounded once, as torch's fused multiply-add)."""
-        if alpha != 1 and _fusable(self, other, alpha):
+        if alpha == 1 and not isinstance(alpha, bool):
+            return self - other
+        if _fusable(self, other, alpha):
             return _fused(self, Tensor(xp.asarray(alpha, dtype=xp.float32)), other, -1.0)
-        return self - (other if alpha == 1 else other * alpha)
+        a, b = _alpha_terms(self, other, alpha, "sub")
+        return a - b
 
     subtract = sub
 
@@ -218,6 +224,29 @@ def _fusable(a, b, alpha) -> bool:
     if fusable:
         check_scalar_fits(alpha, xp.float32)  # torch refuses an alpha past float32's range
     return fusable
+
+
+def _alpha_terms(a: Tensor, other, alpha, name: str) -> tuple[Tensor, Tensor]:
+    """a and alpha·other for torch's add/sub with alpha ≠ 1, both in the result dtype of a and
+    other: alpha scales and never widens (int8 + 2·bool is int8, float16 + 2.5·int64 float16,
+    where other·alpha first would give int64 and float32). torch's refusals: a floating alpha
+    for an integer result, a bool alpha for a non-bool one, a bool operand in sub."""
+    if name == "sub" and (a.array.dtype.kind == "b" or _is_bool(other)):
+        _refuse_bool_sub(a, other)  # before alpha's checks, as torch
+    b = _t(other, a)
+    target = result_dtype(a.array, b.array)
+    if isinstance(alpha, bool) and target.kind != "b":
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if target.kind in "biu" and isinstance(alpha, float):
+        raise RuntimeError(
+            "For integral input tensors, argument alpha must not be a floating point number."
+        )
+    if type(alpha) in CHECKED_SCALARS:
+        check_scalar_fits(alpha, target)  # int8 with alpha 1000 is refused, not wrapped
+    a, b = (t if t.array.dtype == target else t.astype(target) for t in (a, b))
+    if target.kind == "b":  # a + alpha·b in bools: a ∨ (alpha ∧ b)
+        return a, b if alpha else b & False
+    return a, b * alpha
 
 
 def _all_half(*values) -> bool:

@@ -28,6 +28,7 @@ from .ops.complex_refuse import refuse_complex
 from .ops.diagonal import Diagonal
 from .ops.elementwise import not_implemented_for
 from .ops.index import check_dim
+from .promotion import result_dtype
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -227,6 +228,8 @@ class TorchReduceMethods:
         parts = [p for p in (prepend, self, append) if p is not None]
         if len(parts) > 1:
             parts = [self._edge(p, d) if p is not self else p for p in parts]
+            dtype = result_dtype(*(p.array for p in parts))  # torch's, not NumPy's float64
+            parts = [p if p.array.dtype == dtype else p.astype(dtype) for p in parts]
             x = apply(S.Cat, *parts, axis=d)
         else:
             x = self
@@ -335,7 +338,7 @@ class TorchReduceMethods:
     # ------------------------------------------------------------ counting
     def bincount(self, weights=None, minlength: int = 0) -> Tensor:
         """Occurrences of each value 0 … max of a 1-D non-negative integer tensor (weighted:
-        the weights' sums, in their floating dtype, else float64, as torch)."""
+        the weights' sums: float32 for float32 weights, else float64, as torch)."""
         x = self.array
         if x.ndim != 1 or x.dtype.kind not in "biu" or (x.size and x.min() < 0):
             raise ValueError("bincount() expects a 1-D tensor of non-negative integers")
@@ -343,7 +346,7 @@ class TorchReduceMethods:
             return Tensor(xp.bincount(x, minlength=minlength).astype(xp.int64))
         w = as_array(weights)
         out = xp.bincount(x, weights=w, minlength=minlength)
-        return Tensor(out.astype(w.dtype if w.dtype.kind == "f" else xp.float64))
+        return Tensor(out.astype(w.dtype if w.dtype == xp.float32 else xp.float64))  # torch's
 
     def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002 - torch's names
         """Counts in ``bins`` equal bins over [min, max] (min = max: the data's own range,

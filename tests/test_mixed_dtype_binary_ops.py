@@ -37,6 +37,16 @@ OPS = {
     "lerp": lambda m, a, b: m.lerp(a, b, 0.5),
     "cat": lambda m, a, b: m.cat([a, b]),
     "dot": lambda m, a, b: m.dot(a, b),
+    # alpha scales in the result dtype of a and b (int8 + 2·bool is int8, not int64)
+    "add_alpha": lambda m, a, b: m.add(a, b, alpha=2),
+    "sub_alpha": lambda m, a, b: m.sub(a, b, alpha=3),
+    "add_float_alpha": lambda m, a, b: m.add(a, b, alpha=2.5),
+    "diff_prepend": lambda m, a, b: m.diff(a, prepend=b),
+    # (complex weights: torch drops the imaginary part with a warning, ember refuses them)
+    "bincount": lambda m, a, b: m.bincount(m.tensor([0, 1, 1, 3, 0]), weights=b.real),
+    "clamp_tensor_min": lambda m, a, b: m.clamp(a, min=b),
+    "isin": lambda m, a, b: m.isin(a, b),
+    "searchsorted": lambda m, a, b: m.searchsorted(b.sort()[0], a),
 }
 
 
@@ -118,3 +128,24 @@ def test_in_place_mixed_dtypes_as_torch(name):
             np.array(got[1], dtype=complex), np.array(want[1], dtype=complex),
             err_msg=f"{name} {da} {db}",
         )  # fmt: skip
+
+
+ALPHA_REFUSALS = [  # (a's dtype, b's dtype, alpha, what torch says)
+    ("int32", "int32", 2.5, "integral input tensors, argument alpha"),
+    ("uint8", "uint8", True, "Boolean alpha only supported for Boolean results"),
+    ("int8", "int8", 1000, "cannot be converted to type int8_t without overflow"),
+    ("int8", "bool", 2, "Subtraction, the `-` operator, with a bool tensor"),
+]
+
+
+@pytest.mark.parametrize("case", ALPHA_REFUSALS)
+def test_add_and_sub_alpha_refused_as_torch(case):
+    da, db, alpha, message = case
+    for lib in (torch, ember):
+        a = lib.tensor(np.array([1, 0, 3]).astype(da))
+        b = lib.tensor(np.array([1, 1, 0]).astype(db))
+        with pytest.raises(RuntimeError, match=message):
+            lib.sub(a, b, alpha=alpha)
+        if db != "bool" or isinstance(alpha, bool):
+            with pytest.raises(RuntimeError, match=message):
+                lib.add(a, b, alpha=alpha)
