@@ -25,6 +25,7 @@ from .ops import scan as C
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .promotion import torch_dtype_name
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -54,6 +55,8 @@ class IndexTensorMethods:
         if (src is None) == (value is None):
             raise TypeError("scatter(): give exactly one of src (a tensor) and value (a number)")
         src = None if src is None else _like(src, self)
+        if type(value) in CHECKED_SCALARS:  # torch's refusal past the dtype's range
+            value = check_scalar_fits(value, self.array.dtype)
         return apply(I.Scatter, self, src, _index(index), dim=dim, value=value)
 
     def scatter_add(self, dim, index, src) -> Tensor:

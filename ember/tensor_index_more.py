@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .backend import xp
 from .ops import index as I
 from .ops import index_more as M
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -39,6 +40,8 @@ class IndexMoreTensorMethods:
                     f" shape {tuple(value.shape)}"
                 )
             value = value.array[()]
+        elif type(value) in CHECKED_SCALARS:  # torch's refusal past the dtype's range
+            value = check_scalar_fits(value, self.array.dtype)
         return apply(M.IndexFill, self, as_array(index), dim=dim, value=value)
 
     def scatter_reduce(self, dim, index, src, reduce, *, include_self=True) -> Tensor:

@@ -34,6 +34,7 @@ from .ops import shape as S
 from .ops.complex import complex_dtype
 from .promotion import compared, default_float, pair_target, result_dtype, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
+from .scalar_fits import check_scalar_fits
 from .tensor_memory_aliases import NOTED, note_plain_view
 from .tensor_shape_methods import ShapeTensorMethods
 
@@ -114,7 +115,7 @@ class TensorMethods(ShapeTensorMethods):
     def __rpow__(self, other):
         other = _py(other)
         if isinstance(other, _Number):
-            return apply(E.RPowScalar, _for_scalar(self, other), c=other)
+            return apply(E.RPowScalar, _for_scalar(self, other), c=_int_c(self.array.dtype, other))
         return apply(E.Pow, *_promoted(_t(other, self), self))
 
     def __neg__(self):
@@ -191,16 +192,16 @@ class TensorMethods(ShapeTensorMethods):
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
         if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with gradients
-            ts = [None if b is None else _t(b, self) for b in (self, min, max)]
-            dtype = result_dtype(*(t.array for t in ts if t is not None))  # torch's dtype
-            ts = [t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in ts]
-            return apply(M.ClampTensor, *ts)
+            ts = (None if b is None else _t(b, self) for b in (self, min, max))
+            return apply(M.ClampTensor, *_in_result_dtype(*ts))
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         min, max = _py(min), _py(max)  # noqa: A001 - NumPy scalars as the numbers they hold
         x = self
         if x.array.dtype.kind in "iub" and any(type(b) is float for b in (min, max)):
             x = _floating(x)  # integers with float bounds: the default float, as torch
+        elif x.array.dtype.kind in "iu":  # int bounds as torch converts them (uint8: -3 is 253)
+            min, max = (b if b is None else check_scalar_fits(b, x.array.dtype) for b in (min, max))
         return apply(E.Clip, x, lo=min, hi=max)
 
     clamp = clip
@@ -327,6 +328,12 @@ def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
         return a.astype(target), b
     # neither has it (a float tensor with a 0-dim complex one of another width): cast both
     return a.astype(target), b.astype(target)
+
+
+def _in_result_dtype(*ts) -> list:
+    """Tensors (or None, passed through) cast to torch's result dtype of them all."""
+    dtype = result_dtype(*(t.array for t in ts if t is not None))
+    return [t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in ts]
 
 
 def _for_scalar(t: Tensor, c) -> Tensor:

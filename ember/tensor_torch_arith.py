@@ -20,9 +20,9 @@ from .function import observers
 from .ops import compare as CO
 from .ops import elementwise as E
 from .ops.complex_refuse import refuse_mixed
-from .promotion import category, result_dtype, wrap_int_scalar
+from .promotion import category, wrap_int_scalar
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
-from .tensor_methods import _is_bool, _promoted, _refuse_bool_sub, _t
+from .tensor_methods import _in_result_dtype, _is_bool, _promoted, _refuse_bool_sub, _t
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -233,8 +233,8 @@ def _alpha_terms(a: Tensor, other, alpha, name: str) -> tuple[Tensor, Tensor]:
     for an integer result, a bool alpha for a non-bool one, a bool operand in sub."""
     if name == "sub" and (a.array.dtype.kind == "b" or _is_bool(other)):
         _refuse_bool_sub(a, other)  # before alpha's checks, as torch
-    b = _t(other, a)
-    target = result_dtype(a.array, b.array)
+    a, b = _in_result_dtype(a, _t(other, a))
+    target = a.array.dtype
     if isinstance(alpha, bool) and target.kind != "b":
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
     if target.kind in "biu" and isinstance(alpha, float):
@@ -243,7 +243,6 @@ def _alpha_terms(a: Tensor, other, alpha, name: str) -> tuple[Tensor, Tensor]:
         )
     if type(alpha) in CHECKED_SCALARS:
         check_scalar_fits(alpha, target)  # int8 with alpha 1000 is refused, not wrapped
-    a, b = (t if t.array.dtype == target else t.astype(target) for t in (a, b))
     if target.kind == "b":  # a + alpha·b in bools: a ∨ (alpha ∧ b)
         return a, b if alpha else b & False
     return a, b * alpha

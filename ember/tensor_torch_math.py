@@ -27,7 +27,9 @@ from .ops import elementwise as E
 from .ops import elementwise_more as M
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
-from .tensor_methods import _floating, _for_scalar, _promoted, _t
+from .promotion import default_float, result_dtype
+from .scalar_fits import check_scalar_fits
+from .tensor_methods import _floating, _in_result_dtype, _promoted, _t
 from .tensor_torch_arith import _all_half, _fused
 from .tensor_torch_reduce import TorchReduceMethods
 
@@ -52,10 +54,15 @@ def _unary(op, name: str):
 def _floats(self, other, name: str, integers: bool = True):
     """self and other promoted to one floating dtype (integers: the default float, as torch's
     atan2 and xlogy; a TypeError, as torch's, where ``integers`` is False)."""
-    a, b = _promoted(self, _t(other, self))
-    if not integers and a.array.dtype.kind not in "fc" and b.array.dtype.kind not in "fc":
-        raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
-    return _floating(a), _floating(b)
+    b = _t(other, self)
+    target = result_dtype(self.array, b.array)
+    if target.kind not in "fc":
+        if not integers:
+            raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
+        # each operand goes to the float straight from its own dtype, as torch's: an int64 -3
+        # beside uint8 is -3.0, not first wrapped into uint8's 253
+        target = xp.dtype(default_float())
+    return tuple(t if t.array.dtype == target else t.astype(target) for t in (self, b))
 
 
 class TorchMathMethods(TorchReduceMethods):
@@ -177,6 +184,10 @@ class TorchMathMethods(TorchReduceMethods):
         """self + value · tensor1 · tensor2 (float16 in float32, rounded once, as torch's)."""
         if _all_half(self, tensor1, tensor2):
             return self.float().addcmul(tensor1.float(), tensor2.float(), value=value).half()
+        self, tensor1, tensor2 = _in_result_dtype(*(_t(t, self) for t in (self, tensor1, tensor2)))
+        target = self.array.dtype  # torch's result dtype, which value never widens:
+        if target.kind in "iu" and type(value) in (int, float):  # as torch converts it:
+            value = int(check_scalar_fits(value, target))  # truncated, or refused past range
         t1 = tensor1 if value == 1 else value * tensor1
         if isinstance(t1, Tensor) and isinstance(tensor2, Tensor):  # one rounding, as torch's
             return _fused(self, t1, tensor2, 1.0)  # fused multiply-add (for float32)
@@ -207,7 +218,7 @@ class TorchMathMethods(TorchReduceMethods):
 
     def _bound(self, bound, keep, lo, hi) -> Tensor:
         if isinstance(bound, _Number):
-            return apply(E.Clip, _for_scalar(self, bound), lo=lo, hi=hi)
+            return self.clip(lo, hi)  # (its dtype rules for number bounds)
         a, b = _promoted(self, _t(bound, self))
         cond = keep(a.array, b.array) | (a.array != a.array)  # a nan in self stays nan
         return apply(E.Where, a, b, cond=cond)

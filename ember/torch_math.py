@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from .backend import xp
 from .tensor import Tensor
+from .tensor_methods import _t as _weak  # a number as a tensor of a weak scalar's dtype
 from .torch_math_arrays import (
     bincount,
     bucketize,
@@ -215,8 +216,7 @@ def logit(input, eps=None) -> Tensor:  # noqa: A002
 def xlogy(input, other) -> Tensor:  # noqa: A002
     """torch.xlogy: input · log(other), 0 where input = 0 (either may be a number)."""
     if not isinstance(input, Tensor) and isinstance(other, Tensor):
-        return Tensor(xp.asarray(input, other.array.dtype if other.array.dtype.kind == "f"
-                                 else None)).xlogy(other)  # fmt: skip
+        return _weak(input, other).xlogy(other)  # a number takes other's dtype, as torch's
     return _t(input).xlogy(other)
 
 
