@@ -24,7 +24,7 @@ from .ops import special as SP
 from .special_more import *  # noqa: F403 - airy_ai … zeta, in its __all__
 from .special_polynomials import *  # noqa: F403 - chebyshev_polynomial_t …, in its __all__
 from .tensor import Tensor, apply
-from .tensor_methods import _floating, _promoted, _t
+from .tensor_methods import _float_operands, _floating, _t
 from .torch_math import (
     digamma,
     erf,
@@ -84,8 +84,8 @@ def log_ndtr(input) -> Tensor:  # noqa: A002
 
 def xlog1py(input, other) -> Tensor:  # noqa: A002
     """x·log(1 + y), 0 where x = 0 (even where log(1 + y) is infinite)."""
-    x, y = _promoted(_as_tensor(input), _t(other, _as_tensor(input)))
-    return apply(SP.Xlog1py, _floating(x), _floating(y))
+    x = _as_tensor(input)
+    return apply(SP.Xlog1py, *_float_operands(x, _t(other, x)))
 
 
 def entr(input) -> Tensor:  # noqa: A002

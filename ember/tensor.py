@@ -31,6 +31,7 @@ from . import (
     tensor_memory_aliases,
     tensor_methods,
     tensor_misc,
+    tensor_operands,
     tensor_rounding,
     tensor_scatter_more,
     tensor_shape_methods,
@@ -368,6 +369,7 @@ for _mixin_module in (
     tensor_torch_more,
     tensor_autograd,
     tensor_convert,
+    tensor_operands,
 ):
     _mixin_module.Tensor = Tensor
     _mixin_module.apply = apply

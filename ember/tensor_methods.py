@@ -31,15 +31,22 @@ from .ops import index as I
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
-from .ops.complex import complex_dtype
-from .promotion import compared, default_float, pair_target, result_dtype, torch_dtype_name
+from .promotion import compared, torch_dtype_name
 from .promotion import wrap_int_scalar as _int_c  # torch's wrap of out-of-range ints
 from .scalar_fits import check_scalar_fits
 from .tensor_memory_aliases import NOTED, note_plain_view
+from .tensor_operands import (  # noqa: F401 - re-exported: the mixins import them from here
+    _float_operands,
+    _floating,
+    _for_scalar,
+    _in_result_dtype,
+    _promoted,
+    _t,
+)
 from .tensor_shape_methods import ShapeTensorMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
-    from .tensor import Tensor, apply, as_array
+    from .tensor import Tensor, apply
 
 _Number = (int, float)
 
@@ -93,15 +100,13 @@ class TensorMethods(ShapeTensorMethods):
         other = _py(other)
         if isinstance(other, _Number):
             return apply(E.DivScalar, _floating(self), c=other)
-        a, b = _promoted(self, _t(other, self))
-        return apply(E.Div, _floating(a), _floating(b))
+        return apply(E.Div, *_float_operands(self, _t(other, self)))
 
     def __rtruediv__(self, other):
         other = _py(other)
         if isinstance(other, _Number):
             return apply(E.RDivScalar, _floating(self), c=other)
-        a, b = _promoted(_t(other, self), self)
-        return apply(E.Div, _floating(a), _floating(b))
+        return apply(E.Div, *_float_operands(_t(other, self), self))
 
     def __pow__(self, other):
         other = _py(other)
@@ -300,49 +305,6 @@ class TensorMethods(ShapeTensorMethods):
         return (self[i] for i in range(len(self)))
 
 
-def _t(other, like: Tensor) -> Tensor:
-    """Turn an operand into a Tensor of ``like``'s floating dtype where it is a plain value."""
-    if isinstance(other, Tensor):
-        return other
-    other = _py(other)  # a NumPy scalar is a weak scalar too, as torch takes it
-    a = as_array(other)
-    if a.dtype.kind == "f" and a.dtype != like.array.dtype:
-        if like.array.dtype.kind == "f":
-            a = a.astype(like.array.dtype)
-        elif isinstance(other, float):  # a Python float meeting integers: the default float
-            a = a.astype(default_float())
-    elif isinstance(other, complex):  # torch: float32 tensor · 1j is complex64
-        d = like.array.dtype
-        a = a.astype(complex_dtype(d if d.kind in "fc" else default_float()))
-    return Tensor(a)
-
-
-def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Two operands cast where torch's result dtype differs from NumPy's (promotion.py)."""
-    target = pair_target(a.array, b.array)
-    if target is None:
-        return a, b
-    if a.array.dtype == target:
-        return a, b.astype(target)
-    if b.array.dtype == target:
-        return a.astype(target), b
-    # neither has it (a float tensor with a 0-dim complex one of another width): cast both
-    return a.astype(target), b.astype(target)
-
-
-def _in_result_dtype(*ts) -> list:
-    """Tensors (or None, passed through) cast to torch's result dtype of them all."""
-    dtype = result_dtype(*(t.array for t in ts if t is not None))
-    return [t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in ts]
-
-
-def _for_scalar(t: Tensor, c) -> Tensor:
-    """A bool or integer tensor meeting a Python float computes in the default float dtype."""
-    if isinstance(c, float) and t.array.dtype.kind in "biu":
-        return t.astype(default_float())
-    return t
-
-
 def _mean_cast(t: Tensor, dtype) -> Tensor:
     """t cast to mean's ``dtype``, which torch wants floating or complex."""
     if xp.dtype(dtype).kind not in "fc":
@@ -361,11 +323,6 @@ def _is_bool(other) -> bool:
 def _refuse_bool_sub(a: Tensor, other) -> None:
     both = a.array.dtype.kind == "b" and isinstance(other, Tensor) and _is_bool(other)
     raise RuntimeError(E.SUB_TWO_BOOLS if both else E.SUB_BOOL)
-
-
-def _floating(t: Tensor) -> Tensor:
-    """A floating operation (exp, true division, …) on integers runs in the default float."""
-    return t if t.array.dtype.kind in "fc" else t.astype(default_float())
 
 
 def _ax(axis, dim):

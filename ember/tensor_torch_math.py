@@ -27,9 +27,8 @@ from .ops import elementwise as E
 from .ops import elementwise_more as M
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
-from .promotion import default_float, result_dtype
 from .scalar_fits import check_scalar_fits
-from .tensor_methods import _floating, _in_result_dtype, _promoted, _t
+from .tensor_methods import _float_operands, _floating, _in_result_dtype, _promoted, _t
 from .tensor_torch_arith import _all_half, _fused
 from .tensor_torch_reduce import TorchReduceMethods
 
@@ -55,14 +54,9 @@ def _floats(self, other, name: str, integers: bool = True):
     """self and other promoted to one floating dtype (integers: the default float, as torch's
     atan2 and xlogy; a TypeError, as torch's, where ``integers`` is False)."""
     b = _t(other, self)
-    target = result_dtype(self.array, b.array)
-    if target.kind not in "fc":
-        if not integers:
-            raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
-        # each operand goes to the float straight from its own dtype, as torch's: an int64 -3
-        # beside uint8 is -3.0, not first wrapped into uint8's 253
-        target = xp.dtype(default_float())
-    return tuple(t if t.array.dtype == target else t.astype(target) for t in (self, b))
+    if not integers and {self.array.dtype.kind, b.array.dtype.kind} <= set("biu"):
+        raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
+    return _float_operands(self, b)
 
 
 class TorchMathMethods(TorchReduceMethods):

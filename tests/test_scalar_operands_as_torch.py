@@ -106,3 +106,29 @@ def test_numbers_past_an_integer_dtype_refused_as_torch(call):
         x = lib.tensor(np.array([1, 0, 3, 2], np.uint8))
         with pytest.raises(RuntimeError, match="cannot be converted to type uint8_t"):
             call(lib, x)
+
+
+ZERO_DIM_FLOAT_OPS = {
+    "truediv": lambda L, x, z: x / z,
+    "rtruediv": lambda L, x, z: z / x,
+    "div": lambda L, x, z: L.div(x, z),
+    "atan2": lambda L, x, z: L.atan2(x, z),
+    "xlogy": lambda L, x, z: L.xlogy(z, x),
+    "xlog1py": lambda L, x, z: L.special.xlog1py(x, z),
+}
+
+
+@pytest.mark.parametrize("name", list(ZERO_DIM_FLOAT_OPS))
+@pytest.mark.parametrize("dtype", ["uint8", "int8", "int16"])
+@pytest.mark.parametrize("value", [-3, 256, 300, 2**40])
+def test_zero_dim_int64_beside_narrow_ints_in_floating_ops(name, dtype, value):
+    """uint8 / tensor(256) is [x / 256.], not x / 0 (256 wrapped into uint8 first): the
+    result dtype of the two is uint8, an integer, so each operand becomes float32 on its own."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.tensor(np.array([3, 6, 9], dtype))
+        with np.errstate(all="ignore"):
+            results.append(ZERO_DIM_FLOAT_OPS[name](lib, x, lib.tensor(value)))
+    got, want = results
+    assert str(got.dtype).rsplit(".", 1)[-1] == str(want.dtype).rsplit(".", 1)[-1] == "float32"
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
