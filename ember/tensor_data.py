@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from . import backend, promotion
 from .backend import xp
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor import Tensor
 
 
@@ -21,7 +22,12 @@ def data_array(data, dtype=None):
     array of torch's inferred dtype, or of ``dtype``."""
     if isinstance(data, Tensor):
         data = data.array
-    a = xp.array(data, dtype=dtype)
+    try:
+        a = xp.array(data, dtype=dtype)
+    except (OverflowError, ValueError):
+        if dtype is None or xp.dtype(dtype).kind not in "iu" or hasattr(data, "dtype"):
+            raise
+        a = xp.array(_fitted(data, xp.dtype(dtype)), dtype=dtype)  # torch's conversion
     if a.dtype.kind not in "biufc" or (a.dtype == xp.uint64 and not hasattr(data, "dtype")):
         a = _numbers_only(data, a)
     # Python floats become float32 (torch's default); NumPy arrays and scalars keep their dtype,
@@ -33,6 +39,23 @@ def data_array(data, dtype=None):
         elif a.dtype in (xp.float64, xp.complex128):  # Python floats: the default dtype
             a = a.astype(backend.DEFAULT_DTYPE if a.dtype == xp.float64 else default_complex())
     return a
+
+
+def _fitted(data, dtype):
+    """Nested lists with each Python number converted into the integer ``dtype`` as torch
+    converts it (NumPy refused one): a negative int wraps into an unsigned dtype (uint8: -3
+    is 253); a number past the range, a negative float into unsigned, NaN and ±inf are
+    refused with torch's RuntimeError."""
+    if isinstance(data, (list, tuple)):
+        return [_fitted(v, dtype) for v in data]
+    if type(data) in CHECKED_SCALARS:
+        try:
+            return check_scalar_fits(data, dtype)
+        except RuntimeError:
+            raise RuntimeError(
+                f"value cannot be converted to type {dtype.name} without overflow (got {data!r})"
+            ) from None
+    return data
 
 
 #: the type torch infers for a Python leaf of tensor data (None: the default float/complex)

@@ -132,3 +132,37 @@ def test_zero_dim_int64_beside_narrow_ints_in_floating_ops(name, dtype, value):
     got, want = results
     assert str(got.dtype).rsplit(".", 1)[-1] == str(want.dtype).rsplit(".", 1)[-1] == "float32"
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        (-3, "uint8"),
+        ([[1, -3], [-255, 7]], "uint8"),
+        ([(-3, 2), (1, -128)], "int8"),
+        ([2.7, -2.7], "int8"),
+    ],  # fmt: skip
+)
+def test_tensor_data_into_an_integer_dtype_converts_as_torch(data, dtype):
+    """A negative int into an unsigned dtype wraps (uint8: -3 is 253); NumPy refused it."""
+    got = ember.tensor(data, dtype=getattr(ember, dtype))
+    want = torch.tensor(data, dtype=getattr(torch, dtype))
+    assert got.tolist() == want.tolist()
+
+
+@pytest.mark.parametrize(
+    "data, dtype",
+    [
+        ([-3, 300], "uint8"),
+        ([300], "int8"),
+        (2**40, "int32"),
+        ([1e10], "int32"),
+        ([-1.5], "uint8"),
+        ([-256], "uint8"),
+        ([float("nan")], "int32"),
+    ],  # fmt: skip
+)
+def test_tensor_data_past_an_integer_dtype_refused_as_torch(data, dtype):
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match=f"cannot be converted to type {dtype} without"):
+            lib.tensor(data, dtype=getattr(lib, dtype))
