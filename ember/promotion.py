@@ -173,3 +173,29 @@ def common_arrays(a, b):
             return a.astype(target, copy=False), b.astype(target, copy=False)
     target = scalar_result_dtype(a.dtype, b)
     return a.astype(target, copy=False), xp.asarray(wrap_int_scalar(target, b), target)
+
+
+#: torch's refusals where a write into a tensor takes a source tensor of another dtype
+#: (torch casts nothing there; ember used to, silently truncating 1.5 into an int64 tensor)
+_SAME_DTYPE = {
+    "index_add": "index_add_(): self ({a}) and source ({b}) must have the same scalar type",
+    "scatter": "scatter(): Expected self.dtype to be equal to src.dtype",
+    "index_copy": "index_copy_(): self and source expected to have the same dtype, but got"
+    " (self) {a} and (source) {b}",
+    "put": "put_(): self and source expected to have the same dtype, but got self.dtype = {a}"
+    " and source.dtype = {b}",
+    "masked_scatter": "masked_scatter: expected self and source to have same dtypes but got{a}"
+    " and {b}",
+    "index_put": "Index put requires the source and destination dtypes match, got {a} for the"
+    " destination and {b} for the source.",
+}
+
+
+def require_same_dtype(op: str, dtype, source_dtype) -> None:
+    """torch's RuntimeError where ``op`` (index_add, scatter, scatter_add, scatter_reduce,
+    index_copy, put, masked_scatter, index_put) writes a source of another dtype."""
+    if dtype != source_dtype:
+        message = _SAME_DTYPE[op].format(
+            a=torch_dtype_name(dtype), b=torch_dtype_name(source_dtype)
+        )
+        raise RuntimeError(message)

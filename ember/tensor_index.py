@@ -24,7 +24,7 @@ from .ops import rounding as RO
 from .ops import scan as C
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
-from .promotion import torch_dtype_name
+from .promotion import require_same_dtype, torch_dtype_name
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -55,13 +55,17 @@ class IndexTensorMethods:
         if (src is None) == (value is None):
             raise TypeError("scatter(): give exactly one of src (a tensor) and value (a number)")
         src = None if src is None else _like(src, self)
+        if src is not None:
+            require_same_dtype("scatter", self.array.dtype, src.array.dtype)
         if type(value) in CHECKED_SCALARS:  # torch's refusal past the dtype's range
             value = check_scalar_fits(value, self.array.dtype)
         return apply(I.Scatter, self, src, _index(index), dim=dim, value=value)
 
     def scatter_add(self, dim, index, src) -> Tensor:
         """A copy of self with out[index[i][j]][j] += src[i][j] for dim 0."""
-        return apply(I.ScatterAdd, self, _like(src, self), _index(index), dim=dim)
+        src = _like(src, self)
+        require_same_dtype("scatter", self.array.dtype, src.array.dtype)
+        return apply(I.ScatterAdd, self, src, _index(index), dim=dim)
 
     def index_select(self, dim, index) -> Tensor:
         return apply(I.IndexSelect, self, _index(index), dim=dim)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from .backend import xp
 from .ops import index as I
 from .ops import index_more as M
+from .promotion import require_same_dtype
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -25,10 +26,14 @@ class IndexMoreTensorMethods:
 
     def index_add(self, dim, index, source, *, alpha=1) -> Tensor:
         """A copy of self with out[…, index[i], …] += alpha·source[…, i, …] along dim."""
+        if isinstance(source, Tensor):
+            require_same_dtype("index_add", self.array.dtype, source.array.dtype)
         return apply(M.IndexAdd, self, _like(source, self), as_array(index), dim=dim, alpha=alpha)
 
     def index_copy(self, dim, index, source) -> Tensor:
         """A copy of self with out[…, index[i], …] = source[…, i, …] along dim."""
+        if isinstance(source, Tensor):
+            require_same_dtype("index_copy", self.array.dtype, source.array.dtype)
         return apply(M.IndexCopy, self, _like(source, self), as_array(index), dim=dim)
 
     def index_fill(self, dim, index, value) -> Tensor:
@@ -48,6 +53,7 @@ class IndexMoreTensorMethods:
         """A copy of self with each src[i][j] combined into out[index[i][j]][j] (dim 0) by
         reduce: 'sum', 'prod', 'mean', 'amax' or 'amin' (torch.Tensor.scatter_reduce)."""
         src = src if isinstance(src, Tensor) else Tensor(as_array(src, self.dtype))
+        require_same_dtype("scatter", self.array.dtype, src.array.dtype)
         return apply(
             M.ScatterReduce,
             self,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .ops import index_put as P
+from .promotion import require_same_dtype
 from .tensor_stats_more import wrap_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -56,6 +57,7 @@ class IndexShapeTensorMethods:
             arrays.append(as_array(i))
         if not arrays:
             raise RuntimeError("index_put(): expected at least one index tensor, got none")
+        require_same_dtype("index_put", self.array.dtype, values.array.dtype)
         return apply(P.IndexPut, self, values, indices=tuple(arrays), accumulate=accumulate)
 
     def index_put_(self, indices, values, accumulate=False) -> Tensor:
@@ -70,6 +72,7 @@ class IndexShapeTensorMethods:
                 f"masked_scatter(): argument 'source' (position 2) must be Tensor,"
                 f" not {type(source).__name__}"
             )
+        require_same_dtype("masked_scatter", self.array.dtype, source.array.dtype)
         return apply(P.MaskedScatter, self, source, as_array(mask))
 
     def masked_scatter_(self, mask, source) -> Tensor:
@@ -93,6 +96,7 @@ class IndexShapeTensorMethods:
             )
         if not isinstance(source, Tensor):
             source = Tensor(as_array(source, self.dtype))
+        require_same_dtype("put", self.array.dtype, source.array.dtype)
         if source.numel() != idx.size:
             raise IndexError(
                 f"put_(): Expected source and index to have the same number of elements, but"

@@ -11,6 +11,7 @@ from __future__ import annotations
 import weakref
 
 from .function import dual_levels
+from .promotion import torch_dtype_name
 
 
 def _writeable(a) -> bool:
@@ -104,12 +105,18 @@ def _can_cast(src, dst) -> bool:
     return not ((s == "c" and d != "c") or (s == "f" and d in "biu") or (s != "b" and d == "b"))
 
 
+class InPlaceCastError(RuntimeError, TypeError):
+    """An in-place result that cannot be cast to the tensor's dtype: torch's RuntimeError,
+    and a TypeError as ember raised it before (either ``except`` catches it)."""
+
+
 def _check_fits(name: str, value, target) -> None:
     if not _can_cast(value.dtype, target.dtype):
-        raise TypeError(
-            f"{name}(): the result's dtype {value.dtype} cannot be written into this"
-            f" {target.dtype} tensor in place (torch refuses the same); use the out-of-place"
-            " form or convert the tensor first"
+        raise InPlaceCastError(
+            f"{name}(): result type {torch_dtype_name(value.dtype)} can't be cast to the desired"
+            f" output type {torch_dtype_name(target.dtype)}: the result's dtype {value.dtype}"
+            f" cannot be written into this {target.dtype} tensor in place (torch refuses the"
+            " same); use the out-of-place form or convert the tensor first"
         )
     if value.shape != target.shape:
         raise ValueError(
