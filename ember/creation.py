@@ -12,6 +12,7 @@ import math
 from . import backend
 from . import memory_formats as MF
 from .backend import xp
+from .errors import InputError
 from .memory_formats import contiguous_format, preserve_format
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor import Tensor
@@ -244,6 +245,10 @@ def randint(
     backend.check_device(device)
     if high is None:
         low, high = 0, low
+    if low >= high:  # torch's RuntimeError (NumPy's ValueError says only "low >= high")
+        raise InputError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
     a = backend.generator_or_default(generator).integers(low, high, tuple(size))
     return Tensor(a if dtype is None else a.astype(dtype))
 

@@ -14,6 +14,8 @@ import inspect
 import sys
 import threading
 
+from .errors import InputError
+
 
 class _GradState(threading.local):
     enabled = True  # the default in every thread, read without a getattr fallback
@@ -295,7 +297,7 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
-def broadcast_error(name: str, arrays) -> ValueError:
+def broadcast_error(name: str, arrays) -> InputError:
     """The error for operands whose shapes do not broadcast, raised where the op is called:
     NumPy's own message names neither the op nor the dimension that disagrees."""
     shapes = [tuple(a.shape) for a in arrays if hasattr(a, "shape")]
@@ -310,4 +312,4 @@ def broadcast_error(name: str, arrays) -> ValueError:
                          f" at non-singleton dimension {n - d}")  # fmt: skip
                 break
     listed = ", ".join(str(s) for s in shapes[:-1]) + f" and {shapes[-1]}"
-    return ValueError(f"{name.lower()}: shapes {listed} do not broadcast{where}")
+    return InputError(f"{name.lower()}: shapes {listed} do not broadcast{where}")

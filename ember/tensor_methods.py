@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from .backend import python_scalar as _py
 from .backend import xp
+from .errors import InputError
 from .function import is_grad_enabled, observers
 from .ops import argindex as AI
 from .ops import compare as CO
@@ -136,7 +137,7 @@ class TensorMethods(ShapeTensorMethods):
         other = _t(other, self)
         a, b = self.array.shape, other.array.shape
         if not a or not b or a[-1] != (b[-2] if len(b) > 1 else b[0]):
-            raise ValueError(
+            raise InputError(
                 f"matmul: shapes {a} and {b} cannot be multiplied "
                 f"(inner dimensions {a[-1] if a else '-'} and "
                 f"{(b[-2] if len(b) > 1 else b[0]) if b else '-'} differ)"

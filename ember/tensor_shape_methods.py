@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .errors import InputError
 from .ops import shape as S
 from .ops.index import check_dim
 from .tensor_stats_more import wrap_dim
@@ -28,7 +29,7 @@ class ShapeTensorMethods:
         try:
             return apply(S.Reshape, self, shape=shape)
         except ValueError:
-            raise ValueError(
+            raise InputError(
                 f"cannot reshape a tensor of shape {self.shape} ({self.array.size} elements)"
                 f" into shape {shape}"
             ) from None
@@ -101,6 +102,8 @@ class ShapeTensorMethods:
         return apply(S.Split, self, indices=bounds, axis=dim)
 
     def chunk(self, chunks, dim=0):
+        if chunks <= 0:  # torch's RuntimeError (the division below would raise ZeroDivisionError)
+            raise InputError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
         n = self.array.shape[dim]
         if n == 0:  # torch: as many empty chunks as asked for
             return apply(S.Split, self, indices=[0] * (chunks - 1), axis=dim)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from . import backend
 from .amp.composite import as_one_op
 from .backend import xp
+from .errors import InputError
 from .memory_formats import preserve_format
 from .ops import elementwise as E
 from .ops import shape as S
@@ -213,7 +214,7 @@ class TorchTensorMethods(RoundingTensorMethods):
         """Tile ``sizes[i]`` times along dim i; extra leading sizes add leading dims."""
         sizes = _shape_arg(sizes)
         if len(sizes) < self.ndim:
-            raise ValueError(
+            raise InputError(
                 f"repeat: {len(sizes)} sizes for a tensor of {self.ndim} dims; give at least"
                 f" {self.ndim}"
             )

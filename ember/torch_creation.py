@@ -13,6 +13,7 @@ import threading
 from . import backend
 from .backend import errstate, xp
 from .creation import tensor
+from .errors import InputError
 from .function import is_grad_enabled, set_grad_enabled
 from .tensor import Tensor, as_array
 
@@ -138,10 +139,10 @@ def multinomial(  # noqa: A002 - torch's argument name
     """torch.multinomial: num_samples int64 indices per row, drawn in proportion to weights."""
     w = as_array(input).astype(xp.float64)
     if w.ndim not in (1, 2):
-        raise ValueError(f"multinomial: input must be 1-D or 2-D, got shape {w.shape}")
+        raise InputError(f"multinomial: input must be 1-D or 2-D, got shape {w.shape}")
     rows = w.reshape(-1, w.shape[-1])
     if not xp.all(xp.isfinite(rows)) or xp.any(rows < 0) or xp.any(rows.sum(-1) <= 0):
-        raise ValueError("multinomial: weights must be finite, ≥ 0, with a positive sum per row")
+        raise InputError("multinomial: weights must be finite, ≥ 0, with a positive sum per row")
     n, c = rows.shape
     k = int(num_samples)
     if k <= 0:

@@ -35,6 +35,7 @@ from __future__ import annotations
 import warnings
 
 from ..backend import xp
+from ..errors import InputError
 from ..function import is_grad_enabled, observers
 from ..ops import activations as AO
 from ..ops import activations_piecewise as P
@@ -338,9 +339,9 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     if t.size:
         lo, hi = int(t.min()), int(t.max())
         if lo < 0:
-            raise ValueError(f"one_hot: class values must be non-negative, found {lo}")
+            raise InputError(f"one_hot: class values must be non-negative, found {lo}")
         if hi >= num_classes:
-            raise ValueError(
+            raise InputError(
                 f"one_hot: class values must be smaller than num_classes={num_classes}, found {hi}"
             )
     if observers:  # an op (ops/rounding.py) that the ONNX tracer sees; −1 stays max + 1 there

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 
 from ..amp.autocast_mode import autocast_active
+from ..errors import InputError
 from ..ops import conv as C
 from ..ops.im2col import out_size
 from ..tensor import Tensor, apply
@@ -75,14 +76,14 @@ def expected_input(nd: int) -> str:
 
 def _check_ndim(x: Tensor, weight: Tensor, nd: int, name: str) -> None:
     if x.ndim != nd + 2:
-        raise ValueError(f"{name}: expected {expected_input(nd)}, got shape {x.shape}")
+        raise InputError(f"{name}: expected {expected_input(nd)}, got shape {x.shape}")
     if weight.ndim != nd + 2:
-        raise ValueError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
+        raise InputError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
 
 
 def _check_bias_dtype(x: Tensor, weight: Tensor, bias, o: int, name: str) -> None:
     if bias is not None and bias.shape != (o,):
-        raise ValueError(f"{name}: bias must have shape ({o},), got {bias.shape}")
+        raise InputError(f"{name}: bias must have shape ({o},), got {bias.shape}")
     if x.dtype != weight.dtype and not autocast_active():
         raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
 
@@ -91,11 +92,11 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
     _check_ndim(x, weight, nd, name)
     c, o, c_g = x.shape[1], weight.shape[0], weight.shape[1]
     if groups < 1 or c % groups or o % groups:
-        raise ValueError(
+        raise InputError(
             f"{name}: groups={groups} must divide in_channels={c} and out_channels={o}"
         )
     if c_g * groups != c:
-        raise ValueError(
+        raise InputError(
             f"{name}: input has {c} channels, but weight of shape {weight.shape} with"
             f" groups={groups} expects {c_g * groups}"
         )

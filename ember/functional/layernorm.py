@@ -5,6 +5,7 @@ y = γ ⊙ (x - μ) / √(σ² + ε) + β,  μ and σ² over the trailing ``norm
 
 from __future__ import annotations
 
+from ..errors import InputError
 from ..ops.layernorm import LayerNorm
 from ..tensor import Tensor, apply
 from .normalization import check_same_dtype
@@ -13,7 +14,7 @@ from .normalization import check_same_dtype
 def _normalized_shape(x: Tensor, normalized_shape) -> tuple:
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     if not shape or x.shape[x.ndim - len(shape) :] != shape or len(shape) > x.ndim:
-        raise ValueError(
+        raise InputError(
             f"layer_norm: input of shape {x.shape} does not end in normalized_shape {shape}"
         )
     return shape

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..amp.autocast_mode import autocast_active
+from ..errors import InputError
 from ..function import is_grad_enabled
 from ..ops import linalg as L
 from ..ops import shape as S
@@ -15,7 +16,7 @@ from ..tensor import Tensor, apply
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     """y = x·Wᵀ + b, with x (..., in_features) and W (out_features, in_features)."""
     if x.array.shape[-1:] != weight.array.shape[-1:]:
-        raise ValueError(
+        raise InputError(
             f"linear: input of shape {x.shape} has {x.shape[-1] if x.shape else '-'} features,"
             f" but the weight of shape {weight.shape} expects {weight.shape[-1]}"
         )

@@ -11,6 +11,7 @@ import warnings
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputError
 from ..mistakes import check_loss_input
 from ..ops import loss as LO
 from ..ops.complex_refuse import refuse_complex
@@ -245,7 +246,7 @@ def binary_cross_entropy(
     if x.dtype.kind == "c":
         refuse_complex(x, "binary_cross_entropy", NotImplementedError, REAL_SCORES)
     if x.size and not ((x >= 0) & (x <= 1)).all():  # NaN fails too, as torch's check
-        raise ValueError(
+        raise InputError(
             "binary_cross_entropy expects probabilities in [0, 1]; for logits use"
             " binary_cross_entropy_with_logits"
         )

@@ -6,6 +6,7 @@ import functools
 
 from ..backend import python_scalar, xp
 from ..creation import tensor
+from ..errors import InputError
 from ..ops import elementwise as E
 from ..ops import shape as S
 from ..promotion import promote_types
@@ -35,7 +36,7 @@ def cat(tensors, dim: int = 0) -> Tensor:
         if len(t.shape) != nd or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != dim % max(nd, 1)
         ):
-            raise ValueError(
+            raise InputError(
                 f"cat along dim {dim}: tensor {k} has shape {t.shape}, expected {ref} in every"
                 f" dimension but {dim}"
             )
@@ -46,7 +47,7 @@ def stack(tensors, dim: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     for k, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
-            raise ValueError(f"stack: tensor {k} has shape {t.shape}, expected {tensors[0].shape}")
+            raise InputError(f"stack: tensor {k} has shape {t.shape}, expected {tensors[0].shape}")
     return apply(S.Stack, *_common_dtype(tensors), axis=dim)
 
 
@@ -99,7 +100,7 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
     if mode != "constant":
         raise NotImplementedError(f"pad mode {mode!r}: only 'constant' is implemented")
     if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
+        raise InputError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
     widths = [(0, 0)] * x.ndim
     for k in range(len(pad) // 2):
         widths[x.ndim - 1 - k] = (pad[2 * k], pad[2 * k + 1])

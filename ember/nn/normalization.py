@@ -19,6 +19,7 @@ from __future__ import annotations
 from .. import backend
 from .. import functional as F
 from ..backend import xp
+from ..errors import InputError
 from ..function import is_grad_enabled
 from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
@@ -102,7 +103,7 @@ class _BatchNorm(_NormBase):
         x = input
         self._check_input_dim(x)
         if x.shape[1] != self.num_features:
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
                 f" (shape {x.shape})"
             )

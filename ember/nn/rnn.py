@@ -25,6 +25,7 @@ from .. import backend
 from .. import functional as F
 from ..amp.autocast_mode import autocast_active
 from ..backend import xp
+from ..errors import InputError
 from ..ops.recurrent import LSTMLayer
 from ..ops.recurrent_gru import GRULayer
 from ..ops.recurrent_rnn import RNNLayer
@@ -157,7 +158,7 @@ class RNNBase(Module):
             input = Tensor(input)
         if input.ndim not in (2, 3) or input.shape[-1] != self.input_size:
             layout = "(batch, seq, feature)" if self.batch_first else "(seq, batch, feature)"
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__}: expected input of shape {layout} or (seq, feature) with"
                 f" feature = input_size = {self.input_size}, got {tuple(input.shape)}"
             )

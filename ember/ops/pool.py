@@ -17,6 +17,7 @@ window must still start inside the input or the left padding.
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import InputError
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
@@ -30,7 +31,7 @@ def pool_out_size(size: int, kernel: int, stride: int, pad: int, dilation: int, 
     if ceil and (out - 1) * stride >= size + pad:
         out -= 1  # the last window would start in the right padding
     if out < 1:  # with ceil_mode a window may hang over the end, but one must fit
-        raise ValueError(
+        raise InputError(
             f"pool: input size {size} with padding {pad} is smaller than the window"
             f" {dilation * (kernel - 1) + 1}: the output would have {out} positions"
         )

@@ -7,6 +7,7 @@ the input's elements came from.
 from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add, strided_view
+from ..errors import InputError
 from ..function import Function
 from ..memory_formats import laid_out
 from .index_order import block_move, to_numpy_order, to_torch_order
@@ -24,7 +25,15 @@ class Reshape(Function):
 class Permute(Function):
     def forward(self, x, axes):
         self.axes = axes
-        return x.transpose(axes)
+        try:
+            return x.transpose(axes)
+        except ValueError as e:  # NumPy's names no dims; a dim out of range stays IndexError
+            if isinstance(e, IndexError):
+                raise
+            raise InputError(  # torch's RuntimeError
+                f"permute(): dims {tuple(axes)} must list each of the {x.ndim} dims of the"
+                f" input (shape {x.shape}) exactly once"
+            ) from None
 
     def backward(self, gy):
         inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)

@@ -1,0 +1,15 @@
+"""Error classes that are both what ember raised and what torch raises.
+
+ember reports operands it cannot take (shapes that do not match, sizes out of range) as
+ValueError; torch raises RuntimeError for the same mistakes. ``InputError`` is both, so code
+written for torch (``except RuntimeError``) and code written for ember (``except
+ValueError``) catch it alike. It sits on the bottom floor (it imports nothing), so ops,
+functional and nn can all raise it.
+"""
+
+from __future__ import annotations
+
+
+class InputError(ValueError, RuntimeError):
+    """Operands an op cannot take (shapes, sizes or values out of range): ember's ValueError
+    and torch's RuntimeError at once; the message says what was expected and what came."""

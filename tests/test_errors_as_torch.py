@@ -1,0 +1,62 @@
+"""The common mistakes (shapes that do not match, sizes out of range) raise an error of the
+class torch raises, RuntimeError, as well as the ValueError ember raised (``ember.InputError``
+is both): ``except RuntimeError`` written for torch catches it, and so does ember's own
+``except ValueError``."""
+
+from __future__ import annotations
+
+import pytest
+
+import ember
+
+torch = pytest.importorskip("torch")
+
+MISTAKES = {
+    "linear_features": lambda L: L.nn.Linear(3, 2)(L.zeros(4, 5)),
+    "conv_channels": lambda L: L.nn.Conv2d(3, 2, 3)(L.zeros(1, 4, 8, 8)),
+    "conv1d_channels": lambda L: L.nn.Conv1d(3, 2, 3)(L.zeros(1, 4, 8)),
+    "conv2d_weight": lambda L: L.nn.functional.conv2d(L.zeros(1, 2, 5, 5), L.zeros(3, 3, 3, 3)),
+    "matmul": lambda L: L.zeros(2, 3) @ L.zeros(2, 3),
+    "bmm": lambda L: L.bmm(L.zeros(2, 2, 3), L.zeros(2, 4, 2)),
+    "cat": lambda L: L.cat([L.zeros(2, 3), L.zeros(2, 4)]),
+    "stack": lambda L: L.stack([L.zeros(2), L.zeros(3)]),
+    "view": lambda L: L.zeros(2, 3).view(4, 2),
+    "reshape": lambda L: L.zeros(2, 3).reshape(5),
+    "view_two_minus_ones": lambda L: L.zeros(4).view(-1, -1),
+    "broadcast_add": lambda L: L.zeros(2, 3) + L.zeros(3, 2),
+    "broadcast_in_place": lambda L: L.zeros(2, 3).add_(L.zeros(3, 3)),
+    "expand": lambda L: L.zeros(2, 3).expand(4, 3),
+    "mse_shapes": lambda L: L.nn.functional.mse_loss(L.zeros(2, 3), L.zeros(3, 2)),
+    "masked_fill_mask": lambda L: L.zeros(2, 3).masked_fill(L.zeros(3, 2, dtype=L.bool), 1),
+    "lstm_input_size": lambda L: L.nn.LSTM(3, 4)(L.zeros(5, 2, 6)),
+    "gru_input_size": lambda L: L.nn.GRU(3, 4)(L.zeros(5, 2, 6)),
+    "batchnorm_features": lambda L: L.nn.BatchNorm2d(3)(L.zeros(2, 4, 5, 5)),
+    "layernorm_shape": lambda L: L.nn.LayerNorm(4)(L.zeros(2, 3)),
+    "maxpool_too_small": lambda L: L.nn.MaxPool2d(5)(L.zeros(1, 1, 3, 3)),
+    "permute_repeated": lambda L: L.zeros(2, 3).permute(0, 0),
+    "chunk_zero": lambda L: L.zeros(2, 3).chunk(0),
+    "one_hot_classes": lambda L: L.nn.functional.one_hot(L.tensor([3]), 2),
+    "pad_too_long": lambda L: L.nn.functional.pad(L.zeros(2, 3), (1, 1, 1, 1, 1, 1)),
+    "repeat_too_few": lambda L: L.zeros(2, 3).repeat(2),
+    "bce_out_of_range": lambda L: L.nn.functional.binary_cross_entropy(
+        L.full((2,), 2.0), L.zeros(2)
+    ),
+    "multinomial_zero_weights": lambda L: L.multinomial(L.tensor([0.0, 0.0]), 1),
+    "randint_empty_range": lambda L: L.randint(5, 3, (2,)),
+}
+
+
+@pytest.mark.parametrize("name", list(MISTAKES))
+def test_mistake_raises_torchs_class_and_ember_value_error(name):
+    with pytest.raises(Exception) as theirs:
+        MISTAKES[name](torch)
+    with pytest.raises(Exception) as ours:
+        MISTAKES[name](ember)
+    assert isinstance(ours.value, theirs.type), (type(ours.value), theirs.type)
+    assert isinstance(ours.value, ValueError)
+    assert isinstance(ours.value, ember.InputError)
+
+
+def test_permute_out_of_range_stays_an_index_error():
+    with pytest.raises(IndexError):
+        ember.zeros(2, 3).permute(0, 5)
