@@ -40,9 +40,10 @@ def _dtype(dtype):
 
 
 def _shape(size):
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        return tuple(size[0])
-    return tuple(size)
+    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+    if any(type(n) is int and n < 0 for n in shape):  # torch's RuntimeError (NumPy: ValueError)
+        raise InputError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    return shape
 
 
 def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:

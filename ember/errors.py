@@ -13,3 +13,8 @@ from __future__ import annotations
 class InputError(ValueError, RuntimeError):
     """Operands an op cannot take (shapes, sizes or values out of range): ember's ValueError
     and torch's RuntimeError at once; the message says what was expected and what came."""
+
+
+class IndexInputError(IndexError, RuntimeError):
+    """An index out of range where torch raises RuntimeError (gather, scatter, kthvalue):
+    ember's IndexError and torch's RuntimeError at once."""

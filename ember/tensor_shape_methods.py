@@ -94,7 +94,7 @@ class ShapeTensorMethods:
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:
-                raise ValueError(f"split sizes {sizes} sum to {sum(sizes)}, but dim {dim} is {n}")
+                raise InputError(f"split sizes {sizes} sum to {sum(sizes)}, but dim {dim} is {n}")
             bounds, acc = [], 0
             for k in sizes[:-1]:
                 acc += k

@@ -10,6 +10,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .errors import IndexInputError
 from .memory_formats import contiguous_format
 from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
@@ -110,7 +111,7 @@ class ShapeMoreTensorMethods:
         x = self.reshape(1) if self.ndim == 0 else self
         n = x.shape[d]
         if not 1 <= k <= n:
-            raise IndexError(
+            raise IndexInputError(
                 f"kthvalue(): selected number k out of range for dimension {dim}: expected"
                 f" 1 <= k <= {n}, got k = {k}"
             )

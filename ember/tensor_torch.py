@@ -160,7 +160,7 @@ class TorchTensorMethods(RoundingTensorMethods):
         if step < 1:
             raise ValueError(f"unfold: step must be positive, got {step}")
         if not 0 <= size <= self.shape[d]:
-            raise ValueError(f"unfold: window size {size} must be within 0 and the size"
+            raise InputError(f"unfold: window size {size} must be within 0 and the size"
                              f" {self.shape[d]} of dimension {d} (shape {self.shape})")  # fmt: skip
         return apply(S.Windows, self, dim=d, size=size, step=step)
 
@@ -293,7 +293,7 @@ class TorchTensorMethods(RoundingTensorMethods):
             i = xp.arange(max(0, -k), max(0, min(r, c - k)))
             return self[i, i + k]
         if self.ndim != 1:
-            raise ValueError(f"diag expects a 1-D or 2-D tensor, got {self.ndim} dims")
+            raise InputError(f"diag expects a 1-D or 2-D tensor, got {self.ndim} dims")
         n = self.shape[0] + abs(k)
         # out[i, i+k] = x[i] (k ≥ 0): row i holds x[i]; out[j-k, j] = x[j] (k < 0): column j
         x = apply(S.Pad, self, pad_width=((0, abs(k)),), value=0.0)
@@ -305,7 +305,7 @@ class TorchTensorMethods(RoundingTensorMethods):
     # ------------------------------------------------------------ products
     def _need(self, other, nd: tuple, name: str) -> None:
         if self.ndim != nd[0] or other.ndim != nd[1]:
-            raise ValueError(
+            raise InputError(
                 f"{name} expects {nd[0]}-D and {nd[1]}-D tensors, got shapes {self.shape}"
                 f" and {other.shape}"
             )

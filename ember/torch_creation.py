@@ -116,7 +116,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, device=None) -> Tensor:
             raise TypeError("normal: with a number for both mean and std, size is needed")
         size = xp.broadcast_shapes(m.shape, s.shape)
     if xp.any(s < 0):
-        raise ValueError("normal: std must be ≥ 0")
+        raise InputError("normal: std must be ≥ 0")
     dtype = _float(mean, std)
     z = backend.generator_or_default(generator).standard_normal(tuple(size), dtype)
     return Tensor((m + s * z).astype(dtype, copy=False))
@@ -127,7 +127,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002 - torch
     probs = as_array(input)
     q = probs if p is None else xp.asarray(p)
     if xp.any((q < 0) | (q > 1)) or xp.any(xp.isnan(q)):
-        raise ValueError("bernoulli: probabilities must lie in [0, 1]")
+        raise InputError("bernoulli: probabilities must lie in [0, 1]")
     dtype = probs.dtype if probs.dtype.kind == "f" else backend.DEFAULT_DTYPE
     u = backend.generator_or_default(generator).random(probs.shape, xp.float64)
     return Tensor((u < q).astype(dtype))

@@ -43,6 +43,29 @@ MISTAKES = {
     ),
     "multinomial_zero_weights": lambda L: L.multinomial(L.tensor([0.0, 0.0]), 1),
     "randint_empty_range": lambda L: L.randint(5, 3, (2,)),
+    "conv_kernel_larger": lambda L: L.nn.Conv2d(1, 1, 5)(L.zeros(1, 1, 3, 3)),
+    "mm_vectors": lambda L: L.mm(L.zeros(3), L.zeros(3)),
+    "bmm_matrices": lambda L: L.bmm(L.zeros(2, 3), L.zeros(3, 2)),
+    "lstm_h0_batch": lambda L: L.nn.LSTM(3, 4)(
+        L.zeros(5, 2, 3), (L.zeros(1, 3, 4), L.zeros(1, 2, 4))
+    ),
+    "mha_mask_shape": lambda L: L.nn.MultiheadAttention(4, 2, batch_first=True)(
+        L.zeros(1, 3, 4), L.zeros(1, 3, 4), L.zeros(1, 3, 4), attn_mask=L.zeros(2, 2)
+    ),
+    "unfold_window": lambda L: L.zeros(3).unfold(0, 5, 1),
+    "split_sizes": lambda L: L.zeros(3).split([1, 1]),
+    "zeros_negative": lambda L: L.zeros(-1),
+    "randn_negative": lambda L: L.randn(2, -2),
+    "normal_negative_std": lambda L: L.normal(L.zeros(2), L.tensor([-1.0, 1.0])),
+    "bernoulli_p": lambda L: L.bernoulli(L.tensor([1.5])),
+    "avgpool_padding": lambda L: L.nn.AvgPool2d(2, padding=2)(L.zeros(1, 1, 4, 4)),
+    "diag_3d": lambda L: L.zeros(2, 2, 2).diag(),
+}
+
+INDEX_MISTAKES = {  # ember's IndexError, torch's RuntimeError: ember.errors.IndexInputError
+    "gather": lambda L: L.zeros(2, 3).gather(1, L.tensor([[5]])),
+    "scatter": lambda L: L.zeros(3).scatter(0, L.tensor([5]), 1.0),
+    "kthvalue": lambda L: L.zeros(3).kthvalue(5),
 }
 
 
@@ -60,3 +83,12 @@ def test_mistake_raises_torchs_class_and_ember_value_error(name):
 def test_permute_out_of_range_stays_an_index_error():
     with pytest.raises(IndexError):
         ember.zeros(2, 3).permute(0, 5)
+
+
+@pytest.mark.parametrize("name", list(INDEX_MISTAKES))
+def test_index_out_of_range_raises_torchs_class_and_an_index_error(name):
+    with pytest.raises(Exception) as theirs:
+        INDEX_MISTAKES[name](torch)
+    with pytest.raises(IndexError) as ours:
+        INDEX_MISTAKES[name](ember)
+    assert isinstance(ours.value, theirs.type), (type(ours.value), theirs.type)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..errors import InputError
 from ..ops import pool as P
 from ..ops import unpool as U
 from ..tensor import Tensor, apply
@@ -33,7 +34,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name:
         if min(values) < 1:  # torch: "stride should not be zero"; here a division by zero
             raise ValueError(f"{name}: {label} must be positive, got {values}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
-        raise ValueError(f"{name}: padding {p} must be at most half the kernel size {k}")
+        raise InputError(f"{name}: padding {p} must be at most half the kernel size {k}")
     if nd == 1:
         k, s, p, d = (1,) + k, (1,) + s, (0,) + p, (1,) + d
     return k, s, p, d

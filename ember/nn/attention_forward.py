@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..backend import xp
+from ..errors import InputError
 from ..functional.attention import additive_mask, causal_mask
 from ..tensor import Tensor, as_array
 
@@ -177,7 +178,7 @@ def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype):
         elif am.shape == (n * h, length, s):
             m = am.reshape(n, h, length, s)
         else:
-            raise ValueError(
+            raise InputError(
                 f"attn_mask must have shape ({length}, {s}) or ({n * h}, {length}, {s}),"
                 f" got {tuple(am.shape)}"
             )

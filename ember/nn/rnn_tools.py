@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from ..backend import xp
+from ..errors import InputError
 from ..tensor import Tensor, as_array
 
 # torch's RNNBase modes → ember's mode (the subclass's) and nonlinearity
@@ -68,7 +69,7 @@ def initial_states(layer, x: Tensor, hx, unbatched: bool, input_shape):
             want = (LD, n) if unbatched else (LD, B, n)
             layout = "" if unbatched else ", batch"
             if tuple(t.shape) != want:
-                raise ValueError(
+                raise InputError(
                     f"{name}: {which} must have shape {want} (num_layers*num_directions"
                     f"{layout}, size) for input of shape {tuple(input_shape)}, got"
                     f" {tuple(t.shape)}"

@@ -14,6 +14,7 @@ transposed convolution build on these.
 from __future__ import annotations
 
 from ..backend import get_array_module, strided_view
+from ..errors import InputError
 
 
 def out_size(size: int, kernel: int, stride: int, pad_total: int, dilation: int) -> int:
@@ -34,7 +35,7 @@ def check_geometry(x_shape, w_shape, stride, padding, dilation, one_d=False) -> 
     padded = [s + a + b for s, (a, b) in zip(x_shape[2:], padding)]
     reach = [d * (k - 1) + 1 for d, k in zip(dilation, w_shape[2:])]
     if any(p < r for p, r in zip(padded, reach)):
-        raise ValueError(
+        raise InputError(
             f"conv: the padded input of spatial size {tuple(padded[dims])} is smaller than the"
             f" dilated kernel {tuple(reach[dims])} (input {tuple(x_shape[2:][dims])}, padding"
             f" {padding[dims]})"

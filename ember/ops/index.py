@@ -9,6 +9,7 @@ bad index is an error that names the op, the value, the dim and its size.
 from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add
+from ..errors import IndexInputError
 from ..function import Function, half_in_float32, unbroadcast
 from .complex_refuse import refuse_complex
 
@@ -46,7 +47,7 @@ def check_index(op: str, index, dim: int, size: int) -> None:
     if bad.any():
         xp = get_array_module(index)
         value = int(index.reshape(-1)[xp.argmax(bad.reshape(-1))])
-        raise IndexError(
+        raise IndexInputError(
             f"{op}(): index {value} is out of bounds for dimension {dim} with size {size}"
         )
 
