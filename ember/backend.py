@@ -22,6 +22,11 @@ from .backend_scans import doubling_scan, segmented_reduce_at  # the GPU's scans
 from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
 
+#: What a tensor compares with by == and != besides tensors: numbers (torch's) and arrays
+#: (elementwise; NumPy's own == of a torch tensor does the same). Anything else (None, a
+#: string, a list) is NotImplemented: Python's identity comparison, as torch's.
+EQ_OPERANDS = (int, float, complex, numpy.generic, numpy.ndarray)
+
 
 def python_scalar(value):
     """A NumPy scalar as the Python number it holds; anything else unchanged. torch treats
@@ -78,6 +83,7 @@ if ON_GPU:
     # a singular or indefinite matrix raises LinAlgError as NumPy's does (CuPy's default is
     # to return NaNs silently); it costs one synchronisation per factorisation
     _cupyx.seterr(linalg="raise")
+    EQ_OPERANDS += (_cupy.ndarray,)  # device arrays compare elementwise too
 else:
     _cupy = _cupyx = None
     xp = numpy

@@ -96,7 +96,9 @@ class ConversionTensorMethods:
     def __int__(self):
         return int(self.item())
 
-    def __index__(self):
+    def __index__(self):  # (range(t), seq[t], operator.index): integers only, as torch
+        if self.array.dtype.kind not in "biu":
+            raise TypeError("only integer tensors of a single element can be converted to an index")
         return int(self.item())
 
     # ------------------------------------------------------------ Python functions over values

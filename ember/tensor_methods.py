@@ -20,8 +20,8 @@ import warnings
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
+from .backend import EQ_OPERANDS, xp
 from .backend import python_scalar as _py
-from .backend import xp
 from .errors import InputError
 from .function import is_grad_enabled, observers
 from .ops import argindex as AI
@@ -154,10 +154,17 @@ class TensorMethods(ShapeTensorMethods):
 
     # <, <=, >, >= are CompareTensorMethods' (tensor_torch_logic.py): they refuse complex
 
+    # == and != take a tensor or a number; anything else (None, a string, a list) is
+    # NotImplemented, as in torch, so Python falls back to identity: t == None is False and
+    # ``if mask != None`` is True, not an elementwise tensor that bool() would refuse
     def __eq__(self, o):
+        if not isinstance(o, Tensor) and not isinstance(o, EQ_OPERANDS):
+            return NotImplemented
         return self._cmp(o, xp.equal, CO.Equal)
 
     def __ne__(self, o):
+        if not isinstance(o, Tensor) and not isinstance(o, EQ_OPERANDS):
+            return NotImplemented
         return self._cmp(o, xp.not_equal, CO.NotEqual)
 
     __hash__ = object.__hash__  # defining __eq__ would otherwise make tensors unhashable

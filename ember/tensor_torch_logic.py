@@ -45,6 +45,18 @@ def _refuse(x: Tensor, o, name: str) -> None:
     refuse_complex(_t(o, x).array, name, NotImplementedError)
 
 
+def _named_compare(x: Tensor, other, name: str, operator) -> Tensor:
+    """x.eq(other) / x.ne(other): the operator's result, or torch's TypeError where the
+    operator would return NotImplemented (None, a string, a list)."""
+    result = operator(x, other)
+    if result is NotImplemented:
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got"
+            f" ({type(other).__name__}), but expected a Tensor or a number"
+        )
+    return result
+
+
 class CompareTensorMethods:
     """The ordering operators <, <=, >, >=: bool results, no gradient, a tensor or a number on
     the other side. Complex numbers have no order: torch refuses them ("lt_cpu" not implemented
@@ -90,7 +102,14 @@ class TorchLogicMethods(TorchArithMethods):
 
     # ------------------------------------------------------------ comparisons and logic
     # torch's names for the comparison operators: bool results, no gradient, tensor or number
-    eq, ne = TensorMethods.__eq__, TensorMethods.__ne__
+    def eq(self, other) -> Tensor:
+        """self == other elementwise; other a tensor or a number (else torch's TypeError)."""
+        return _named_compare(self, other, "eq", TensorMethods.__eq__)
+
+    def ne(self, other) -> Tensor:
+        """self != other elementwise; other a tensor or a number (else torch's TypeError)."""
+        return _named_compare(self, other, "ne", TensorMethods.__ne__)
+
     lt, le = CompareTensorMethods.__lt__, CompareTensorMethods.__le__
     gt, ge = CompareTensorMethods.__gt__, CompareTensorMethods.__ge__
 

@@ -317,13 +317,13 @@ def logical_not(input) -> Tensor:  # noqa: A002
 
 
 def eq(input, other) -> Tensor:  # noqa: A002
-    """torch.eq: input == other (bool)."""
-    return _t(input) == other
+    """torch.eq: input == other (bool); other a tensor or a number (else torch's TypeError)."""
+    return _t(input).eq(other)
 
 
 def ne(input, other) -> Tensor:  # noqa: A002
-    """torch.ne: input != other (bool)."""
-    return _t(input) != other
+    """torch.ne: input != other (bool); other a tensor or a number (else torch's TypeError)."""
+    return _t(input).ne(other)
 
 
 def lt(input, other) -> Tensor:  # noqa: A002

@@ -92,3 +92,36 @@ def test_index_out_of_range_raises_torchs_class_and_an_index_error(name):
     with pytest.raises(IndexError) as ours:
         INDEX_MISTAKES[name](ember)
     assert isinstance(ours.value, theirs.type), (type(ours.value), theirs.type)
+
+
+@pytest.mark.parametrize(
+    "compare",
+    [lambda L, t: t == None, lambda L, t: t != None, lambda L, t: t == "a",  # noqa: E711
+     lambda L, t: t == [1, 2], lambda L, t: t != (1, 2), lambda L, t: None == t],  # noqa: E711
+)  # fmt: skip
+def test_equality_with_other_objects_is_pythons_identity_as_torch(compare):
+    """torch's == and != take tensors and numbers; anything else falls back to Python's
+    identity comparison, so ``if mask != None:`` is True (ember used to compare elementwise,
+    and bool() of the result refused a tensor of two elements)."""
+    want = compare(torch, torch.tensor([1, 2]))
+    got = compare(ember, ember.tensor([1, 2]))
+    assert type(got) is bool and got == want
+
+
+@pytest.mark.parametrize("name", ["eq", "ne"])
+def test_named_equality_refuses_other_objects_as_torch(name):
+    for lib in (torch, ember):
+        t = lib.tensor([1, 2])
+        with pytest.raises(TypeError):
+            getattr(t, name)(None)
+        with pytest.raises(TypeError):
+            getattr(lib, name)(t, "a")
+
+
+def test_only_integer_tensors_convert_to_an_index():
+    import operator
+
+    for lib in (torch, ember):
+        assert operator.index(lib.tensor([3])) == 3 == list(range(10))[lib.tensor(3)]
+        with pytest.raises(TypeError, match="only integer tensors of a single element"):
+            operator.index(lib.tensor(3.0))

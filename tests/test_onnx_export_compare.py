@@ -141,7 +141,8 @@ def test_bool_operands_and_python_numbers(tmp_path):
 
     def fn(x):
         i = (x * 10).int()
-        j = i != [0, 1, 2, 3, -1, -2]  # a list, broadcast along the rows
+        j = i != ember.tensor([0, 1, 2, 3, -1, -2])  # broadcast along the rows (a list: no,
+        # torch's == and != take tensors and numbers only)
         return (x > 0) < (x > 1), i >= 3, x == np.float32(0.5).item(), x > 0.1, i == True, j  # noqa: E712
 
     x = data(4, 6)
