@@ -55,7 +55,10 @@ def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 def _in_result_dtype(*ts) -> list:
     """Tensors (or None, passed through) cast to torch's result dtype of them all."""
-    dtype = result_dtype(*(t.array for t in ts if t is not None))
+    arrays = [t.array for t in ts if t is not None]
+    if all(a.dtype == arrays[0].dtype for a in arrays):  # the usual case: nothing to cast
+        return list(ts)
+    dtype = result_dtype(*arrays)
     return [t if t is None or t.array.dtype == dtype else t.astype(dtype) for t in ts]
 
 

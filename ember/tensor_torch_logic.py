@@ -77,7 +77,8 @@ class CompareTensorMethods:
             b = backend.python_scalar(o)  # a NumPy scalar is a weak number too, as in torch
             if a.dtype in _COMPLEX or type(b) not in _REAL_SCALARS:  # (a list: its dtype)
                 _refuse(self, o, name)
-        a, b = compared(a, b)  # in torch's result dtype, not NumPy's wider one
+        if type(b) is not float or a.dtype.kind != "f":  # (x > 0.5 on floats: as it is)
+            a, b = compared(a, b)  # in torch's result dtype, not NumPy's wider one
         if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
             return apply(cls, a, b)
         return Tensor(op(a, b))
