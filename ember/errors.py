@@ -18,3 +18,8 @@ class InputError(ValueError, RuntimeError):
 class IndexInputError(IndexError, RuntimeError):
     """An index out of range where torch raises RuntimeError (gather, scatter, kthvalue):
     ember's IndexError and torch's RuntimeError at once."""
+
+
+class InputTypeError(TypeError, RuntimeError):
+    """An operand of a dtype the op cannot take where torch raises RuntimeError (float
+    class indices, float embedding indices): ember's TypeError and torch's RuntimeError."""

@@ -46,6 +46,7 @@ from . import tensor_memory_aliases as MA
 from . import tensor_views as V
 from .autograd_saved_writes import guard_recorded_shape, note_tensor_write
 from .backend import xp
+from .errors import InputError
 from .function import dual_levels, enable_grad, is_grad_enabled
 from .ops import elementwise as E
 from .ops import index_put as P
@@ -306,7 +307,10 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
                 refuse_overlap(target[idx])  # refused where its elements share memory
             move = block_move(idx, target.ndim)
             v = as_array(value)
-            target[idx] = v if move is None else value_in_numpy_order(target, idx, v, move)
+            try:
+                target[idx] = v if move is None else value_in_numpy_order(target, idx, v, move)
+            except ValueError as e:  # a value that does not broadcast: torch's RuntimeError
+                raise InputError(f"__setitem__: {e}") from None
             note_tensor_write(self)
             return
         v = value if isinstance(value, Tensor) else Tensor(xp.asarray(value, self.array.dtype))

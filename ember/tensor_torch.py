@@ -188,8 +188,10 @@ class TorchTensorMethods(RoundingTensorMethods):
     def flip(self, *dims) -> Tensor:
         """Reverse the order of elements along ``dims``: a copy, as torch's (a NumPy flip is
         a view, and an in-place change of the result must not reach self)."""
-        index = [slice(None)] * self.ndim
-        for d in _dims(_shape_arg(dims)):
+        index, dims = [slice(None)] * self.ndim, _dims(_shape_arg(dims))
+        if len({d % max(self.ndim, 1) for d in dims}) < len(dims):  # torch refuses (flip once?)
+            raise InputError(f"flip: dims {tuple(dims)} name a dim more than once")
+        for d in dims:
             if self.ndim == 0:  # torch takes dim 0 or -1 of a 0-d tensor: nothing to reverse
                 check_dim("flip", d, 0)
                 continue
@@ -201,8 +203,10 @@ class TorchTensorMethods(RoundingTensorMethods):
         tensor, as torch's, also where every shift is a whole turn."""
         if dims is None:
             return self.flatten().roll(shifts, 0).reshape(self.shape)
-        out = self
-        for s, d in zip(_dims(shifts), _dims(dims), strict=True):
+        out, shifts, dims = self, _dims(shifts), _dims(dims)
+        if len(shifts) != len(dims):
+            raise InputError(f"roll: {len(shifts)} shifts for {len(dims)} dims; give one per dim")
+        for s, d in zip(shifts, dims):
             n = out.shape[d]
             k = s % n if n else 0
             if k:  # out[i] = x[i - k]: the last k elements come first
@@ -213,10 +217,10 @@ class TorchTensorMethods(RoundingTensorMethods):
     def repeat(self, *sizes) -> Tensor:
         """Tile ``sizes[i]`` times along dim i; extra leading sizes add leading dims."""
         sizes = _shape_arg(sizes)
-        if len(sizes) < self.ndim:
+        if len(sizes) < self.ndim or min(sizes, default=0) < 0:
             raise InputError(
-                f"repeat: {len(sizes)} sizes for a tensor of {self.ndim} dims; give at least"
-                f" {self.ndim}"
+                f"repeat: sizes {tuple(sizes)} for a tensor of {self.ndim} dims; give at least"
+                f" {self.ndim}, none negative"
             )
         shape = (1,) * (len(sizes) - self.ndim) + self.shape
         # (s_0, s_1, …) → (1, s_0, 1, s_1, …) → expand to (r_0, s_0, r_1, s_1, …) → merge pairs

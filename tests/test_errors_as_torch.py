@@ -60,18 +60,52 @@ MISTAKES = {
     "bernoulli_p": lambda L: L.bernoulli(L.tensor([1.5])),
     "avgpool_padding": lambda L: L.nn.AvgPool2d(2, padding=2)(L.zeros(1, 1, 4, 4)),
     "diag_3d": lambda L: L.zeros(2, 2, 2).diag(),
+    "cross_entropy_target_shape": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(2, 3), L.zeros(2, 3, 4, dtype=L.int64)
+    ),
+    "expand_as": lambda L: L.zeros(2, 3).expand_as(L.zeros(4)),
+    "setitem_shape": lambda L: L.zeros(3).__setitem__(slice(0, 2), L.zeros(3)),
+    "roll_lengths": lambda L: L.zeros(2, 3).roll((1, 1), (0,)),
+    "flip_repeated_dim": lambda L: L.zeros(2, 3).flip(0, 0),
+    "tile_negative": lambda L: L.zeros(2).tile(-1),
+    "conv_transpose_channels": lambda L: L.nn.ConvTranspose2d(3, 2, 3)(L.zeros(1, 4, 5, 5)),
+    "groupnorm_channels": lambda L: L.nn.GroupNorm(2, 4)(L.zeros(1, 3, 5)),
+    "pixel_shuffle_channels": lambda L: L.nn.PixelShuffle(2)(L.zeros(1, 3, 2, 2)),
+    "rnncell_input_size": lambda L: L.nn.RNNCell(3, 4)(L.zeros(2, 5)),
+    "ctc_target_lengths": lambda L: L.nn.functional.ctc_loss(
+        L.zeros(5, 2, 4), L.tensor([[1, 2]]), L.tensor([5, 5]), L.tensor([2, 2])
+    ),
+    "kl_div_shapes": lambda L: L.nn.functional.kl_div(L.zeros(2, 3), L.zeros(3, 2)),
+    "cosine_similarity_sizes": lambda L: L.nn.functional.cosine_similarity(
+        L.zeros(2, 3), L.zeros(2, 4)
+    ),
+    "sdpa_head_dims": lambda L: L.nn.functional.scaled_dot_product_attention(
+        L.zeros(1, 2, 3, 4), L.zeros(1, 2, 3, 5), L.zeros(1, 2, 3, 4)
+    ),
 }
 
 INDEX_MISTAKES = {  # ember's IndexError, torch's RuntimeError: ember.errors.IndexInputError
     "gather": lambda L: L.zeros(2, 3).gather(1, L.tensor([[5]])),
     "scatter": lambda L: L.zeros(3).scatter(0, L.tensor([5]), 1.0),
     "kthvalue": lambda L: L.zeros(3).kthvalue(5),
+    "argmax_empty": lambda L: L.zeros(0).argmax(),
+    "max_dim_of_empty": lambda L: L.zeros(0, 3).max(0),
+}
+
+TYPE_MISTAKES = {  # ember's TypeError, torch's RuntimeError: ember.errors.InputTypeError
+    "embedding_float_indices": lambda L: L.nn.functional.embedding(L.tensor([0.5]), L.zeros(3, 2)),
+    "nll_float_targets": lambda L: L.nn.functional.nll_loss(L.zeros(2, 3), L.tensor([0.5, 1.0])),
 }
 
 
-CASES = [(name, call, ValueError, ember.InputError) for name, call in MISTAKES.items()] + [
-    (name, call, IndexError, ember.errors.IndexInputError) for name, call in INDEX_MISTAKES.items()
-]
+CASES = (
+    [(name, call, ValueError, ember.InputError) for name, call in MISTAKES.items()]
+    + [
+        (name, call, IndexError, ember.errors.IndexInputError)
+        for name, call in INDEX_MISTAKES.items()
+    ]
+    + [(name, call, TypeError, ember.errors.InputTypeError) for name, call in TYPE_MISTAKES.items()]
+)
 
 
 @pytest.mark.parametrize("name, call, ours_too, cls", CASES, ids=[c[0] for c in CASES])

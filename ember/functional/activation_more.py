@@ -283,7 +283,7 @@ def _broadcast(name: str, x1: Tensor, x2: Tensor) -> tuple:
     try:
         shape = tuple(xp.broadcast_shapes(x1.shape, x2.shape))
     except ValueError:
-        raise ValueError(
+        raise InputError(
             f"{name}: x1 of shape {x1.shape} and x2 of shape {x2.shape} do not broadcast"
         ) from None
     return x1.expand(*shape) if x1.shape != shape else x1, (

@@ -14,6 +14,7 @@ import math
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputError
 from ..mistakes import check_attention_mask
 from ..ops.attention import ScaledDotProductAttention
 from ..ops.complex_refuse import refuse_complex
@@ -66,7 +67,7 @@ def _check_qkv(query, key, value, attn_mask):
         if t.ndim < 2:
             raise ValueError(f"{name} needs shape (..., seq, features), got {t.shape}")
     if query.shape[-1] != key.shape[-1]:
-        raise ValueError(
+        raise InputError(
             f"query features {query.shape[-1]} (shape {query.shape}) differ from key features"
             f" {key.shape[-1]} (shape {key.shape})"
         )

@@ -13,6 +13,7 @@ stride-1 convolution with the kernel flipped and its in/out channels swapped.
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import InputError
 from ..ops import conv_transpose as CT
 from ..tensor import Tensor, apply
 from .conv import _check_bias_dtype, _check_ndim, _pair, accepts_unbatched, conv2d_composed
@@ -26,7 +27,7 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
     if groups < 1 or c_w % groups:
         raise ValueError(f"{name}: groups={groups} must divide in_channels={c_w}")
     if c != c_w:
-        raise ValueError(
+        raise InputError(
             f"{name}: input has {c} channels, but weight of shape {weight.shape} expects"
             f" {c_w} (weight is (in_channels, out_channels/groups, *kernel))"
         )

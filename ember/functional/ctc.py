@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .. import backend
+from ..errors import InputError
 from ..ops import ctc as CO
 from ..tensor import Tensor, apply, as_array
 from .loss import check_reduction
@@ -35,7 +36,7 @@ def _padded_targets(targets, target_lengths, n: int):
     smax = int(target_lengths.max()) if n else 0
     if t.ndim == 2:
         if t.shape[0] != n:
-            raise ValueError(f"ctc_loss: padded targets need {n} rows, got shape {t.shape}")
+            raise InputError(f"ctc_loss: padded targets need {n} rows, got shape {t.shape}")
         if smax > t.shape[1]:
             k = int(xp.argmax(target_lengths))
             raise ValueError(

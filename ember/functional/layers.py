@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..amp.autocast_mode import autocast_active
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..function import is_grad_enabled
 from ..ops import linalg as L
 from ..ops import shape as S
@@ -88,7 +88,7 @@ def embedding(
         )
     idx = input.array if isinstance(input, Tensor) else backend.asarray(input)
     if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
+        raise InputTypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputError
 from ..function import is_grad_enabled
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
@@ -94,7 +95,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C·r², H, W) → (*, C, H·r, W·r): y[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w]."""
     x, r = input, int(upscale_factor)
     if x.ndim < 3 or x.shape[-3] % (r * r):
-        raise ValueError(f"pixel_shuffle: expected (*, C·r², H, W) with r={r}, got shape {x.shape}")
+        raise InputError(f"pixel_shuffle: expected (*, C·r², H, W) with r={r}, got shape {x.shape}")
     *lead, c, h, w = x.shape
     c //= r * r
     nl = len(lead)

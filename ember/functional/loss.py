@@ -11,7 +11,7 @@ import warnings
 
 from .. import backend
 from ..backend import xp
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..mistakes import check_loss_input
 from ..ops import loss as LO
 from ..ops.complex_refuse import refuse_complex
@@ -62,12 +62,12 @@ def _class_targets(target, n_classes: int, ignore_index: int, shape=None, name: 
     for input (N, C, d1, ...), () or (1,) for input (C,)), each in [0, C) or ignore_index."""
     t = as_array(target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"class-index targets must be integers, got dtype {t.dtype}")
+        raise InputTypeError(f"class-index targets must be integers, got dtype {t.dtype}")
     if shape is not None:
         expected = shape[:1] + shape[2:] if len(shape) > 1 else ()
         if t.shape != expected and not (len(shape) == 1 and t.shape == (1,)):
             n = math.prod(expected)
-            raise ValueError(
+            raise InputError(
                 f"{name}: input of shape {shape} needs a target of {n} class indices, got"
                 f" target of shape {t.shape} (expected {expected})"
             )

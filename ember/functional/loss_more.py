@@ -10,6 +10,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..errors import InputError
 from ..function import is_grad_enabled
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, as_array
@@ -35,7 +36,7 @@ def _check_shapes(name: str, **tensors) -> None:
     shapes = {k: tuple(v.shape) for k, v in tensors.items()}
     if len(set(shapes.values())) > 1:
         listed = ", ".join(f"{k} {s}" for k, s in shapes.items())
-        raise ValueError(f"{name}: shapes must be equal, got {listed}")
+        raise InputError(f"{name}: shapes must be equal, got {listed}")
 
 
 def _pair(name: str, input: Tensor, target) -> Tensor:  # noqa: A002

@@ -202,7 +202,7 @@ def check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first: bool) ->
         )
     for name, t, want in (("query", query, embed_dim), ("key", key, kdim), ("value", value, vdim)):
         if t.shape[-1] != want:
-            raise ValueError(
+            raise InputError(
                 f"{name} has {t.shape[-1]} features (shape {t.shape}), expected {want}"
             )
     if key.shape[:-1] != value.shape[:-1]:

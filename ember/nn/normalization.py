@@ -170,7 +170,7 @@ class GroupNorm(Module):
         x = input
         affine = self.weight is not None or self.bias is not None
         if affine and x.ndim >= 2 and x.shape[1] != self.num_channels:
-            raise ValueError(
+            raise InputError(
                 f"GroupNorm({self.num_groups}, {self.num_channels}): expected an input"
                 f" (N, {self.num_channels}, ...), got shape {x.shape}"
             )

@@ -13,6 +13,7 @@ from .. import backend
 from .. import functional as F
 from ..amp.autocast_mode import autocast_active
 from ..backend import xp
+from ..errors import InputError
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -129,7 +130,7 @@ class RNNCellBase(Module):
         """x as (B, I) and whether it came unbatched; hx (a state or a tuple of them) must be
         (B, H) for a (B, I) input and (H,) for an (I,) one, as torch checks."""
         if x.ndim not in (1, 2) or x.shape[-1] != self.input_size:
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__}: expected input of shape (batch, {self.input_size}) or"
                 f" ({self.input_size},), got {tuple(x.shape)}"
             )

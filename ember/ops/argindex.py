@@ -9,6 +9,7 @@ ArgMax / ArgMin / TopK nodes, the profiler times them. ``tensor_methods`` runs t
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import IndexInputError
 from ..function import Function
 from .complex_refuse import refuse_complex
 from .index import check_dim, sort_indices
@@ -21,12 +22,12 @@ def check_arg_reduction(shape, axis, name: str) -> int | None:
     sequence"."""
     if axis is None:
         if 0 in shape:
-            raise RuntimeError(f"{name}(): the tensor of shape {tuple(shape)} is empty; give a"
+            raise IndexInputError(f"{name}(): the tensor of shape {tuple(shape)} is empty; give a"
                                " dim of non-zero size to reduce along")  # fmt: skip
         return None
     axis = check_dim(name, axis, len(shape))
     if shape and shape[axis] == 0:
-        raise RuntimeError(f"{name}(): expected the reduced dim {axis} to have non-zero size,"
+        raise IndexInputError(f"{name}(): expected the reduced dim {axis} to have non-zero size,"
                            f" got a tensor of shape {tuple(shape)}")  # fmt: skip
     return axis
 

@@ -47,7 +47,13 @@ class Expand(Function):
 
     def forward(self, x, shape):
         self.shape = x.shape
-        y = get_array_module(x).broadcast_to(x, shape)  # checks the shapes
+        try:
+            y = get_array_module(x).broadcast_to(x, shape)  # checks the shapes
+        except ValueError:  # torch's RuntimeError, with both shapes
+            raise InputError(
+                f"expand: a tensor of shape {x.shape} cannot be expanded to {tuple(shape)}: each"
+                " dim must equal the target's or be 1, and the target may only add leading dims"
+            ) from None
         return x.reshape(y.shape) if y.size == x.size else y
 
     def backward(self, gy):
