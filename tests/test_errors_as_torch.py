@@ -64,6 +64,7 @@ MISTAKES = {
         L.zeros(2, 3), L.zeros(2, 3, 4, dtype=L.int64)
     ),
     "expand_as": lambda L: L.zeros(2, 3).expand_as(L.zeros(4)),
+    "einsum_sizes": lambda L: L.einsum("ij,jk->ik", L.zeros(2, 3), L.zeros(4, 2)),
     "setitem_shape": lambda L: L.zeros(3).__setitem__(slice(0, 2), L.zeros(3)),
     "roll_lengths": lambda L: L.zeros(2, 3).roll((1, 1), (0,)),
     "flip_repeated_dim": lambda L: L.zeros(2, 3).flip(0, 0),

@@ -17,6 +17,7 @@ from __future__ import annotations
 import string
 
 from ..backend import get_array_module
+from ..errors import InputError
 from ..function import Function
 
 _LETTERS = string.ascii_letters
@@ -91,7 +92,11 @@ class Einsum(Function):
         self.ins, self.out = parse_equation(equation, [a.shape for a in arrays])
         self.arrays = arrays
         eq = ",".join(self.ins) + "->" + self.out
-        return xp.einsum(eq, *arrays, optimize=True)
+        try:
+            return xp.einsum(eq, *arrays, optimize=True)
+        except ValueError as e:  # sizes that disagree for a letter: torch's RuntimeError
+            shapes = ", ".join(str(tuple(a.shape)) for a in arrays)
+            raise InputError(f"einsum {equation!r} of shapes {shapes}: {e}") from None
 
     def backward(self, g):
         arrays, ins = self.arrays, self.ins
