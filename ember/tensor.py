@@ -49,6 +49,7 @@ from . import (
 )
 from .autograd import sequence
 from .backend import xp
+from .errors import InputTypeError
 from .function import (
     Function,
     _grad_state,
@@ -264,7 +265,9 @@ class Tensor(
         elif not hasattr(data, "dtype") and a.dtype == xp.complex128:  # complex64, as torch
             a = a.astype(xp.complex128 if backend.DEFAULT_DTYPE == xp.float64 else xp.complex64)
         if requires_grad and a.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require grad, got dtype {a.dtype}")
+            raise InputTypeError(
+                f"only floating-point tensors can require grad, got dtype {a.dtype}"
+            )
         self.array = a
         self.grad = None
         self.requires_grad = bool(requires_grad)

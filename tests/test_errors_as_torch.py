@@ -65,6 +65,21 @@ MISTAKES = {
     ),
     "expand_as": lambda L: L.zeros(2, 3).expand_as(L.zeros(4)),
     "einsum_sizes": lambda L: L.einsum("ij,jk->ik", L.zeros(2, 3), L.zeros(4, 2)),
+    "bilinear_sizes": lambda L: L.nn.Bilinear(2, 3, 4)(L.zeros(2, 2), L.zeros(2, 4)),
+    "layer_norm_weight": lambda L: L.nn.functional.layer_norm(L.zeros(2, 3), (3,), L.zeros(4)),
+    "batch_norm_stats": lambda L: L.nn.functional.batch_norm(L.zeros(2, 3), L.zeros(4), L.ones(4)),
+    "group_norm_groups": lambda L: L.nn.functional.group_norm(L.zeros(2, 6), 4),
+    "conv_stride_zero": lambda L: L.nn.Conv2d(1, 1, 3, stride=0)(L.zeros(1, 1, 5, 5)),
+    "conv_negative_padding": lambda L: L.nn.functional.conv2d(
+        L.zeros(1, 1, 5, 5), L.zeros(1, 1, 3, 3), padding=-1
+    ),
+    "avg_pool_stride_zero": lambda L: L.nn.functional.avg_pool2d(L.zeros(1, 1, 4, 4), 2, stride=0),
+    "reflect_pad_too_wide": lambda L: L.nn.functional.pad(L.zeros(1, 1, 4), (5, 5), mode="reflect"),
+    "label_smoothing_range": lambda L: L.nn.functional.cross_entropy(
+        L.zeros(2, 3), L.tensor([0, 1]), label_smoothing=1.5
+    ),
+    "huber_delta": lambda L: L.nn.functional.huber_loss(L.zeros(2), L.zeros(2), delta=-1.0),
+    "smooth_l1_beta": lambda L: L.nn.functional.smooth_l1_loss(L.zeros(2), L.zeros(2), beta=-1.0),
     "setitem_shape": lambda L: L.zeros(3).__setitem__(slice(0, 2), L.zeros(3)),
     "roll_lengths": lambda L: L.zeros(2, 3).roll((1, 1), (0,)),
     "flip_repeated_dim": lambda L: L.zeros(2, 3).flip(0, 0),
@@ -96,6 +111,7 @@ INDEX_MISTAKES = {  # ember's IndexError, torch's RuntimeError: ember.errors.Ind
 TYPE_MISTAKES = {  # ember's TypeError, torch's RuntimeError: ember.errors.InputTypeError
     "embedding_float_indices": lambda L: L.nn.functional.embedding(L.tensor([0.5]), L.zeros(3, 2)),
     "nll_float_targets": lambda L: L.nn.functional.nll_loss(L.zeros(2, 3), L.tensor([0.5, 1.0])),
+    "int_parameter": lambda L: L.nn.Parameter(L.tensor([1, 2])),
 }
 
 

@@ -45,7 +45,7 @@ def conv_padding(padding, kernel, dilation, stride, n: int) -> tuple:
         raise ValueError(f"padding must be an int, a tuple, 'valid' or 'same', got {padding!r}")
     p = _pair(padding, n, "padding")
     if any(v < 0 for v in p):
-        raise ValueError(f"padding must be non-negative, got {padding!r}")
+        raise InputError(f"padding must be non-negative, got {padding!r}")
     return tuple((v, v) for v in p)
 
 

@@ -22,7 +22,7 @@ def _normalized_shape(x: Tensor, normalized_shape) -> tuple:
 
 def _check_affine(name, t, shape):
     if t is not None and tuple(t.shape) != shape:
-        raise ValueError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected {shape}")
+        raise InputError(f"layer_norm: {name} has shape {tuple(t.shape)}, expected {shape}")
 
 
 def layer_norm(

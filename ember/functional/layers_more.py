@@ -26,7 +26,7 @@ def _pad_index(n: int, before: int, after: int, mode: str):
     i = xp.arange(-before, n + after)
     if mode == "reflect":  # mirror about the edge element, which is not repeated
         if before >= n or after >= n:
-            raise ValueError(
+            raise InputError(
                 f"pad: reflect padding ({before}, {after}) must be smaller than the dim size {n}"
             )
         i = (n - 1) - xp.abs((n - 1) - xp.abs(i))
@@ -252,7 +252,7 @@ def bilinear(input1: Tensor, input2: Tensor, weight: Tensor, bias: Tensor | None
         )
     out, in1, in2 = weight.shape
     if input1.shape[-1] != in1 or input2.shape[-1] != in2:
-        raise ValueError(
+        raise InputError(
             f"bilinear: inputs {input1.shape}, {input2.shape} do not match weight {weight.shape}"
         )
     a = weight.permute(1, 0, 2).reshape(in1, out * in2)  # A as in1 × (out·in2)

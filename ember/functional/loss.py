@@ -118,7 +118,7 @@ def cross_entropy(
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
+        raise InputError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     z, rest = _classes_last(input)
     c = z.shape[1]
     w = _class_weight(weight, c, input.dtype, "cross_entropy")

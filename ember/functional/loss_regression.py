@@ -4,6 +4,7 @@ input's raise here rather than broadcast."""
 
 from __future__ import annotations
 
+from ..errors import InputError
 from ..ops.complex_refuse import refuse_complex
 from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, as_array
@@ -39,7 +40,7 @@ def smooth_l1_loss(  # noqa: PLR0913
     reduction = reduction_of(size_average, reduce, reduction)
     check_reduction(reduction)
     if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
+        raise InputError(f"smooth_l1_loss: beta must be ≥ 0, got {beta}")
     y = _pair("smooth_l1_loss", input, target)
     for t in (input, y):  # torch has no complex kernel (a complex target promotes to one)
         if t.dtype.kind == "c":
@@ -79,7 +80,7 @@ def huber_loss(
     if weight is None:
         check_reduction(reduction)
     if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be > 0, got {delta}")
+        raise InputError(f"huber_loss: delta must be > 0, got {delta}")
     y = _pair("huber_loss", input, target)
     if input.dtype.kind == "c":
         refuse_complex(input.array, "huber_loss", NotImplementedError, _REAL_LOSS)

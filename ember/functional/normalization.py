@@ -15,6 +15,7 @@ is the equation from primitive Tensor ops, and the tests hold the two equal.
 
 from __future__ import annotations
 
+from ..errors import InputError
 from ..function import no_grad
 from ..ops import batchnorm as B
 from ..ops.complex_refuse import refuse_complex
@@ -61,7 +62,7 @@ def batch_norm(
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):  # fmt: skip
         if t is not None and t.shape != (c,):
-            raise ValueError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
+            raise InputError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
     if check_same_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
                         running_var=running_var):  # fmt: skip
         args = (running_mean, running_var, weight, bias, training, momentum, eps)
@@ -128,7 +129,7 @@ def group_norm(
         raise ValueError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
     n, c = x.shape[:2]
     if num_groups < 1 or c % num_groups:
-        raise ValueError(f"group_norm: num_groups={num_groups} must divide {c} channels")
+        raise InputError(f"group_norm: num_groups={num_groups} must divide {c} channels")
     if check_same_dtype("group_norm", x, weight=weight, bias=bias):
         return group_norm(x.float(), num_groups, weight, bias, eps).to(x.dtype)
     if x.dtype.name == "float16":  # in float32, rounded once, as torch's half kernel

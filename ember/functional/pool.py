@@ -32,7 +32,7 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name:
     d = _pair(dilation, nd, "dilation")
     for label, values in (("kernel_size", k), ("stride", s), ("dilation", d)):
         if min(values) < 1:  # torch: "stride should not be zero"; here a division by zero
-            raise ValueError(f"{name}: {label} must be positive, got {values}")
+            raise InputError(f"{name}: {label} must be positive, got {values}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise InputError(f"{name}: padding {p} must be at most half the kernel size {k}")
     if nd == 1:

@@ -17,6 +17,7 @@ import math
 from .. import backend
 from .. import functional as F
 from ..backend import xp
+from ..errors import InputError
 from ..functional.conv import _pair
 from ..tensor import Tensor
 from . import init
@@ -115,7 +116,7 @@ class _ConvNd(_ConvBase):
         self.dilation = _pair(dilation, self.nd, "dilation")
         for name in ("kernel_size", "stride", "dilation"):
             if min(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+                raise InputError(f"{name} must be positive, got {getattr(self, name)}")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"padding must be 'same', 'valid' or ints, got {padding!r}")
