@@ -22,9 +22,7 @@ from .backend_scans import doubling_scan, segmented_reduce_at  # the GPU's scans
 from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
 
-#: What a tensor compares with by == and != besides tensors: numbers (torch's) and arrays
-#: (elementwise; NumPy's own == of a torch tensor does the same). Anything else (None, a
-#: string, a list) is NotImplemented: Python's identity comparison, as torch's.
+#: What == and != take besides tensors: numbers and arrays (else NotImplemented, as torch's)
 EQ_OPERANDS = (int, float, complex, numpy.generic, numpy.ndarray)
 
 
