@@ -80,6 +80,7 @@ MISTAKES = {
     ),
     "huber_delta": lambda L: L.nn.functional.huber_loss(L.zeros(2), L.zeros(2), delta=-1.0),
     "smooth_l1_beta": lambda L: L.nn.functional.smooth_l1_loss(L.zeros(2), L.zeros(2), beta=-1.0),
+    "stack_empty": lambda L: L.stack([]),
     "setitem_shape": lambda L: L.zeros(3).__setitem__(slice(0, 2), L.zeros(3)),
     "roll_lengths": lambda L: L.zeros(2, 3).roll((1, 1), (0,)),
     "flip_repeated_dim": lambda L: L.zeros(2, 3).flip(0, 0),
@@ -172,3 +173,10 @@ def test_only_integer_tensors_convert_to_an_index():
         assert operator.index(lib.tensor([3])) == 3 == list(range(10))[lib.tensor(3)]
         with pytest.raises(TypeError, match="only integer tensors of a single element"):
             operator.index(lib.tensor(3.0))
+
+
+def test_clip_grad_norm_converts_norm_type_first_as_torch():
+    for lib in (torch, ember):
+        p = lib.nn.Parameter(lib.zeros(2))  # no gradient: the norm_type still fails
+        with pytest.raises(ValueError, match="could not convert string to float"):
+            lib.nn.utils.clip_grad_norm_([p], 1.0, norm_type="x")

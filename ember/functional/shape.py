@@ -45,6 +45,8 @@ def cat(tensors, dim: int = 0) -> Tensor:
 
 def stack(tensors, dim: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
+    if not tensors:  # torch's RuntimeError (functools.reduce's TypeError said nothing useful)
+        raise InputError("stack expects a non-empty list of tensors")
     for k, t in enumerate(tensors):
         if t.shape != tensors[0].shape:
             raise InputError(f"stack: tensor {k} has shape {t.shape}, expected {tensors[0].shape}")

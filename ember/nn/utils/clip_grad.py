@@ -49,10 +49,10 @@ def get_total_norm(
     """The norm of the tensors' norms, as torch: ‖(‖t₁‖_p, ‖t₂‖_p, …)‖_p, which for p ≠ 0 is
     the norm of all of them taken together as one vector (max of maxima for p = ∞, min of
     minima for p = −∞)."""
+    norm_type = float(norm_type)  # first, as torch's: a bad norm_type fails without grads too
     arrays = _arrays(tensors)
     if not arrays:
         return Tensor(xp.zeros((), dtype=xp.float32))
-    norm_type = float(norm_type)
     if math.isinf(norm_type) and any(a.size == 0 for a in arrays):  # max/min have no identity
         raise RuntimeError(
             f"linalg.vector_norm cannot compute the {norm_type:g} norm on an empty tensor"
