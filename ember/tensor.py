@@ -326,7 +326,7 @@ class Tensor(
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("you can only change requires_grad of leaf tensors; use detach()")
         if requires_grad and self.array.dtype.kind not in "fc":
-            raise TypeError(f"only floating-point tensors can require grad, got {self.dtype}")
+            raise InputTypeError(f"only floating-point tensors can require grad, got {self.dtype}")
         self.requires_grad = requires_grad
         return self
 

@@ -20,6 +20,7 @@ from .function import observers
 from .ops import compare as CO
 from .ops import elementwise as E
 from .ops.complex_refuse import refuse_mixed
+from .ops.elementwise import not_implemented_for
 from .promotion import category, wrap_int_scalar
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor_methods import _in_result_dtype, _is_bool, _promoted, _refuse_bool_sub, _t
@@ -139,17 +140,26 @@ class TorchArithMethods:
     def __and__(self, other) -> Tensor:
         if observers:
             return apply(CO.BitwiseAnd, self.array, _operand(other, self.array))
-        return Tensor(xp.bitwise_and(self.array, _operand(other, self.array)))
+        try:
+            return Tensor(xp.bitwise_and(self.array, _operand(other, self.array)))
+        except TypeError:  # floats: torch's NotImplementedError, not NumPy's TypeError
+            raise not_implemented_for("bitwise_and_cpu", _float_of(self, other)) from None
 
     def __or__(self, other) -> Tensor:
         if observers:
             return apply(CO.BitwiseOr, self.array, _operand(other, self.array))
-        return Tensor(xp.bitwise_or(self.array, _operand(other, self.array)))
+        try:
+            return Tensor(xp.bitwise_or(self.array, _operand(other, self.array)))
+        except TypeError:  # floats: torch's NotImplementedError, not NumPy's TypeError
+            raise not_implemented_for("bitwise_or_cpu", _float_of(self, other)) from None
 
     def __xor__(self, other) -> Tensor:
         if observers:
             return apply(CO.BitwiseXor, self.array, _operand(other, self.array))
-        return Tensor(xp.bitwise_xor(self.array, _operand(other, self.array)))
+        try:
+            return Tensor(xp.bitwise_xor(self.array, _operand(other, self.array)))
+        except TypeError:  # floats: torch's NotImplementedError, not NumPy's TypeError
+            raise not_implemented_for("bitwise_xor_cpu", _float_of(self, other)) from None
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
@@ -246,6 +256,13 @@ def _alpha_terms(a: Tensor, other, alpha, name: str) -> tuple[Tensor, Tensor]:
     if target.kind == "b":  # a + alpha·b in bools: a ∨ (alpha ∧ b)
         return a, b if alpha else b & False
     return a, b * alpha
+
+
+def _float_of(a: Tensor, other):
+    """The floating dtype a bitwise op was refused for (self's, else other's)."""
+    if a.array.dtype.kind in "fc" or not isinstance(other, Tensor):
+        return a.array.dtype if a.array.dtype.kind in "fc" else xp.dtype(xp.float32)
+    return other.array.dtype
 
 
 def _all_half(*values) -> bool:

@@ -180,3 +180,30 @@ def test_clip_grad_norm_converts_norm_type_first_as_torch():
         p = lib.nn.Parameter(lib.zeros(2))  # no gradient: the norm_type still fails
         with pytest.raises(ValueError, match="could not convert string to float"):
             lib.nn.utils.clip_grad_norm_([p], 1.0, norm_type="x")
+
+
+@pytest.mark.parametrize(
+    "call",
+    [lambda L: L.tensor([1.5]) & L.tensor([1.0]), lambda L: L.tensor([1]) | L.tensor([1.5]),
+     lambda L: L.tensor([1.5]) ^ 1,
+     lambda L: L.nn.functional.layer_norm(L.tensor([[1, 2]]), (2,)),
+     lambda L: L.nn.functional.cross_entropy(L.tensor([[1, 2]]), L.tensor([0]))],
+)  # fmt: skip
+def test_integer_or_float_kernels_refused_with_torchs_message(call):
+    """Float bitwise ops and integer layer_norm/cross_entropy: torch's NotImplementedError and
+    its message (NumPy's TypeError or UFuncTypeError named no op before)."""
+    with pytest.raises(NotImplementedError) as theirs:
+        call(torch)
+    with pytest.raises(NotImplementedError) as ours:
+        call(ember)
+    assert str(ours.value) == str(theirs.value)
+
+
+def test_integer_dropout_and_requires_grad_are_torchs_runtime_error_and_a_type_error():
+    for call in (lambda L: L.nn.functional.dropout(L.tensor([1, 2]), 0.5),
+                 lambda L: L.tensor([1]).requires_grad_()):  # fmt: skip
+        with pytest.raises(RuntimeError):
+            call(torch)
+        with pytest.raises(RuntimeError) as ours:
+            call(ember)
+        assert isinstance(ours.value, TypeError)

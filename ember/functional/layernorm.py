@@ -6,6 +6,7 @@ y = γ ⊙ (x - μ) / √(σ² + ε) + β,  μ and σ² over the trailing ``norm
 from __future__ import annotations
 
 from ..errors import InputError
+from ..ops.elementwise import not_implemented_for
 from ..ops.layernorm import LayerNorm
 from ..tensor import Tensor, apply
 from .normalization import check_same_dtype
@@ -36,6 +37,8 @@ def layer_norm(
 
     input (..., *normalized_shape) → same shape; weight γ and bias β of normalized_shape.
     """
+    if input.dtype.kind in "biu":  # torch's refusal (NumPy's UFuncTypeError named no op)
+        raise not_implemented_for("LayerNormKernelImpl", input.dtype)
     shape = _normalized_shape(input, normalized_shape)
     _check_affine("weight", weight, shape)
     _check_affine("bias", bias, shape)

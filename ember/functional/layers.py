@@ -48,6 +48,11 @@ def dropout(
         return input._arith_("dropout_", lambda s: dropout(s, p, training))
     if not training or p == 0.0:
         return input
+    if input.dtype.kind in "biu":  # torch's RuntimeError (NumPy's UFuncTypeError named no op)
+        raise InputTypeError(
+            f"dropout: result type Float can't be cast to the desired output type of this"
+            f" {input.dtype} tensor; dropout needs a floating input"
+        )
     if p == 1.0:
         return input * 0.0
     if (

@@ -115,6 +115,8 @@ def cross_entropy(
     reduction = reduction_of(size_average, reduce, reduction)
     if input.dtype.kind == "c":  # torch: no complex log_softmax
         refuse_complex(input.array, "cross_entropy", NotImplementedError, REAL_SCORES)
+    if input.dtype.kind in "biu":  # integer scores: torch's refusal, not NumPy's cast error
+        raise not_implemented_for("log_softmax_lastdim_kernel_impl", input.dtype)
     check_reduction(reduction)
     check_loss_input(input.grad_fn, "cross_entropy")
     if not 0.0 <= label_smoothing <= 1.0:
