@@ -3,8 +3,9 @@
 ember reports operands it cannot take (shapes that do not match, sizes out of range) as
 ValueError; torch raises RuntimeError for the same mistakes. ``InputError`` is both, so code
 written for torch (``except RuntimeError``) and code written for ember (``except
-ValueError``) catch it alike. It sits on the bottom floor (it imports nothing), so ops,
-functional and nn can all raise it.
+ValueError``) catch it alike. ``IndexInputError``, ``InputTypeError`` and ``InPlaceCastError``
+do the same for ember's IndexError and TypeError. The module sits on the bottom floor (it
+imports nothing), so ops, functional and nn can all raise them.
 """
 
 from __future__ import annotations
@@ -23,3 +24,8 @@ class IndexInputError(IndexError, RuntimeError):
 class InputTypeError(TypeError, RuntimeError):
     """An operand of a dtype the op cannot take where torch raises RuntimeError (float
     class indices, float embedding indices): ember's TypeError and torch's RuntimeError."""
+
+
+class InPlaceCastError(RuntimeError, TypeError):
+    """An in-place result that cannot be cast to the tensor's dtype (int64 += 0.5): torch's
+    RuntimeError, and the TypeError ember raised before (either ``except`` catches it)."""

@@ -165,12 +165,8 @@ def common_arrays(a, b):
     if not hasattr(a, "dtype"):
         b, a = common_arrays(b, a)
         return a, b
-    if hasattr(b, "dtype"):
-        if a.dtype == b.dtype:
-            return a, b
-        target = result_dtype(a, b)
-        with backend.errstate(over="ignore"):
-            return a.astype(target, copy=False), b.astype(target, copy=False)
+    if hasattr(b, "dtype"):  # (left uncast where NumPy's promotion already gives torch's)
+        return compared(a, b)
     target = scalar_result_dtype(a.dtype, b)
     return a.astype(target, copy=False), xp.asarray(wrap_int_scalar(target, b), target)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import weakref
 
+from .errors import InPlaceCastError
 from .function import dual_levels
 from .promotion import torch_dtype_name
 
@@ -103,11 +104,6 @@ def _can_cast(src, dst) -> bool:
     uint8 wraps, as torch's ``u8 += i64``; NumPy's 'same_kind' forbids signed to unsigned)."""
     s, d = src.kind, dst.kind
     return not ((s == "c" and d != "c") or (s == "f" and d in "biu") or (s != "b" and d == "b"))
-
-
-class InPlaceCastError(RuntimeError, TypeError):
-    """An in-place result that cannot be cast to the tensor's dtype: torch's RuntimeError,
-    and a TypeError as ember raised it before (either ``except`` catches it)."""
 
 
 def _check_fits(name: str, value, target) -> None:

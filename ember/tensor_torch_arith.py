@@ -138,28 +138,13 @@ class TorchArithMethods:
     # ------------------------------------------------------------ bitwise (bool: logical)
     # (each an op of ops/compare.py while an observer watches, straight on the arrays otherwise)
     def __and__(self, other) -> Tensor:
-        if observers:
-            return apply(CO.BitwiseAnd, self.array, _operand(other, self.array))
-        try:
-            return Tensor(xp.bitwise_and(self.array, _operand(other, self.array)))
-        except TypeError:  # floats: torch's NotImplementedError, not NumPy's TypeError
-            raise not_implemented_for("bitwise_and_cpu", _float_of(self, other)) from None
+        return _bitwise(self, other, xp.bitwise_and, CO.BitwiseAnd, "bitwise_and_cpu")
 
     def __or__(self, other) -> Tensor:
-        if observers:
-            return apply(CO.BitwiseOr, self.array, _operand(other, self.array))
-        try:
-            return Tensor(xp.bitwise_or(self.array, _operand(other, self.array)))
-        except TypeError:  # floats: torch's NotImplementedError, not NumPy's TypeError
-            raise not_implemented_for("bitwise_or_cpu", _float_of(self, other)) from None
+        return _bitwise(self, other, xp.bitwise_or, CO.BitwiseOr, "bitwise_or_cpu")
 
     def __xor__(self, other) -> Tensor:
-        if observers:
-            return apply(CO.BitwiseXor, self.array, _operand(other, self.array))
-        try:
-            return Tensor(xp.bitwise_xor(self.array, _operand(other, self.array)))
-        except TypeError:  # floats: torch's NotImplementedError, not NumPy's TypeError
-            raise not_implemented_for("bitwise_xor_cpu", _float_of(self, other)) from None
+        return _bitwise(self, other, xp.bitwise_xor, CO.BitwiseXor, "bitwise_xor_cpu")
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
@@ -258,11 +243,21 @@ def _alpha_terms(a: Tensor, other, alpha, name: str) -> tuple[Tensor, Tensor]:
     return a, b * alpha
 
 
-def _float_of(a: Tensor, other):
-    """The floating dtype a bitwise op was refused for (self's, else other's)."""
-    if a.array.dtype.kind in "fc" or not isinstance(other, Tensor):
-        return a.array.dtype if a.array.dtype.kind in "fc" else xp.dtype(xp.float32)
-    return other.array.dtype
+def _bitwise(a: Tensor, other, fn, op, kernel: str) -> Tensor:
+    """a & | ^ other: an op of ops/compare.py while an observer watches, straight on the arrays
+    otherwise; floats raise torch's NotImplementedError naming the kernel and the floating
+    dtype (self's, else other's; float32 for a Python float), not NumPy's TypeError."""
+    b = _operand(other, a.array)
+    if observers:
+        return apply(op, a.array, b)
+    try:
+        return Tensor(fn(a.array, b))
+    except TypeError:
+        if a.array.dtype.kind in "fc":
+            dtype = a.array.dtype
+        else:
+            dtype = other.array.dtype if isinstance(other, Tensor) else xp.dtype(xp.float32)
+        raise not_implemented_for(kernel, dtype) from None
 
 
 def _all_half(*values) -> bool:

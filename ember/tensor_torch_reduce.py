@@ -28,7 +28,7 @@ from .ops.complex_refuse import refuse_complex
 from .ops.diagonal import Diagonal
 from .ops.elementwise import not_implemented_for
 from .ops.index import check_dim
-from .promotion import result_dtype
+from .tensor_operands import _in_result_dtype
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -228,9 +228,7 @@ class TorchReduceMethods:
         parts = [p for p in (prepend, self, append) if p is not None]
         if len(parts) > 1:
             parts = [self._edge(p, d) if p is not self else p for p in parts]
-            dtype = result_dtype(*(p.array for p in parts))  # torch's, not NumPy's float64
-            parts = [p if p.array.dtype == dtype else p.astype(dtype) for p in parts]
-            x = apply(S.Cat, *parts, axis=d)
+            x = apply(S.Cat, *_in_result_dtype(*parts), axis=d)  # int with float32: float32
         else:
             x = self
         for _ in range(n):
