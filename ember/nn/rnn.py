@@ -178,8 +178,8 @@ class RNNBase(Module):
         else:
             x = input.transpose(0, 1) if self.batch_first else input
         T, B = x.shape[0], x.shape[1]
-        if T == 0:  # (no sequences is fine: empty outputs, as torch)
-            raise ValueError(
+        if T == 0:  # (no sequences is fine: empty outputs, as torch); torch: RuntimeError
+            raise InputError(
                 f"{type(self).__name__}: expected at least one time step, got input of shape"
                 f" {tuple(input.shape)}"
             )
@@ -236,7 +236,7 @@ class RNNBase(Module):
     def _forward_packed(self, seq: PackedSequence, hx, lengths, record_gates: bool):
         """Unpack, run the padded batch with its lengths, pack the output like the input."""
         if lengths is not None or seq.data.ndim != 2 or seq.data.shape[1] != self.input_size:
-            raise ValueError(
+            raise InputError(
                 f"{type(self).__name__}: expected a PackedSequence with data (sum of lengths,"
                 f" input_size={self.input_size}) and no lengths= (it carries its own), got data"
                 f" of shape {tuple(seq.data.shape)} and lengths={as_array(lengths).tolist()}"

@@ -13,7 +13,7 @@ from .. import backend
 from .. import functional as F
 from ..amp.autocast_mode import autocast_active
 from ..backend import xp
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -46,8 +46,9 @@ def gru_cell(x, h, w_ih, w_hh, b_ih=None, b_hh=None, reset_after: bool = True, g
     """One GRU step; returns h_t. See :class:`GRUCell` for the two forms of n_t."""
     H = h.shape[-1]
     a_r, a_z, a_n = F.linear(x, w_ih, b_ih).chunk(3, 1)
-    w_hr, w_hz, w_hn = w_hh.split(H, 0)
-    b_hr, b_hz, b_hn = b_hh.split(H, 0) if b_hh is not None else (None, None, None)
+    rows = (slice(0, H), slice(H, 2 * H), slice(2 * H, 3 * H))  # (split(H) fails for H = 0)
+    w_hr, w_hz, w_hn = (w_hh[r] for r in rows)
+    b_hr, b_hz, b_hn = (None if b_hh is None else b_hh[r] for r in rows)
     r_t = (a_r + F.linear(h, w_hr, b_hr)).sigmoid()
     z_t = (a_z + F.linear(h, w_hz, b_hz)).sigmoid()
     if reset_after:
@@ -108,9 +109,9 @@ class RNNCellBase(Module):
         if num_chunks is not None and num_chunks != self.n_gates:
             self.n_gates = num_chunks
         backend.check_device(device)
-        if input_size <= 0 or hidden_size <= 0:
-            raise ValueError(
-                f"input_size and hidden_size must be positive, got {input_size}, {hidden_size}"
+        if input_size < 0 or hidden_size < 0:  # zero sizes build, as torch's cells do
+            raise InputError(
+                f"input_size and hidden_size must not be negative, got {input_size}, {hidden_size}"
             )
         self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
         G, dtype = self.n_gates * hidden_size, dtype or backend.DEFAULT_DTYPE
@@ -122,7 +123,7 @@ class RNNCellBase(Module):
 
     def reset_parameters(self) -> None:
         """torch's default: every weight and bias uniform in ±1/√hidden_size."""
-        k = 1.0 / math.sqrt(self.hidden_size)
+        k = 1.0 / math.sqrt(self.hidden_size) if self.hidden_size > 0 else 0.0
         for p in self.parameters():
             init.uniform_(p, -k, k)
 
@@ -136,20 +137,22 @@ class RNNCellBase(Module):
             )
         name, w_dtype = type(self).__name__, self.weight_ih.dtype
         # torch raises; NumPy would silently promote; under autocast the op casts both
-        if x.dtype != w_dtype and not autocast_active():
-            raise ValueError(
+        if x.dtype != w_dtype and not autocast_active():  # torch: RuntimeError from its mm
+            raise InputError(
                 f"{name}: expected input of the weights' dtype {w_dtype}, got {x.dtype}"
             )
         if self.n_gates == 4 and hx is not None:
-            if not isinstance(hx, (tuple, list)) or len(hx) != 2:
+            if not isinstance(hx, (tuple, list)):
                 raise TypeError(f"{name}: expected hx = (h, c), a pair of Tensors, got {hx!r:.40}")
+            if len(hx) != 2:  # torch's RuntimeError "lstm_cell expects two hidden states"
+                raise InputTypeError(f"{name}: expected hx = (h, c), two states, got {len(hx)}")
         states = () if hx is None else hx if self.n_gates == 4 else (hx,)
         unbatched = x.ndim == 1
         want = (self.hidden_size,) if unbatched else (x.shape[0], self.hidden_size)
         for which, s in zip(("h", "c"), states):
             shape, dtype = tuple(getattr(s, "shape", ())), getattr(s, "dtype", None)
-            if shape != want or dtype != w_dtype:
-                raise ValueError(
+            if shape != want or dtype != w_dtype:  # torch: RuntimeError
+                raise InputError(
                     f"{name}: expected {which} of shape {want} and dtype {w_dtype} for input of"
                     f" shape {tuple(x.shape)}, got {shape} and {dtype}"
                 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import contextlib
 
 from ..backend import xp
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..tensor import Tensor, as_array
 
 # torch's RNNBase modes → ember's mode (the subclass's) and nonlinearity
@@ -63,7 +63,9 @@ def initial_states(layer, x: Tensor, hx, unbatched: bool, input_shape):
         if pair != (layer.mode == "LSTM") or (pair and len(hx) != 2):
             want = "a pair (h_0, c_0) of Tensors" if layer.mode == "LSTM" else "one Tensor h_0"
             got = f"a {type(hx).__name__} of {len(hx)}" if pair else type(hx).__name__
-            raise TypeError(f"{name}: expected hx to be {want}, got {got}")
+            # torch: RuntimeError "lstm expects two hidden states" for a tuple of another length
+            error = InputTypeError if pair and layer.mode == "LSTM" else TypeError
+            raise error(f"{name}: expected hx to be {want}, got {got}")
         parts = [p if isinstance(p, Tensor) else Tensor(p) for p in (hx if pair else [hx])]
         for which, t, n in zip(("h_0", "c_0"), parts, sizes):
             want = (LD, n) if unbatched else (LD, B, n)
@@ -74,8 +76,8 @@ def initial_states(layer, x: Tensor, hx, unbatched: bool, input_shape):
                     f"{layout}, size) for input of shape {tuple(input_shape)}, got"
                     f" {tuple(t.shape)}"
                 )
-            if t.dtype != x.dtype:
-                raise ValueError(
+            if t.dtype != x.dtype:  # torch: RuntimeError from its mm
+                raise InputError(
                     f"{name}: {which} must have the dtype of the input and the weights,"
                     f" {x.dtype}, got {t.dtype}"
                 )

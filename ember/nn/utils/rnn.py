@@ -24,20 +24,39 @@ from typing import NamedTuple
 
 from ... import functional as F
 from ...backend import xp
+from ...errors import InputError
 from ...tensor import Tensor, as_array
 
 
-class PackedSequence(NamedTuple):
+class _PackedFields(NamedTuple):
+    data: Tensor
+    batch_sizes: Tensor
+    sorted_indices: Tensor | None
+    unsorted_indices: Tensor | None
+
+
+class PackedSequence(_PackedFields):
     """A packed batch (fields as torch's; see the module docstring for what each one holds).
 
     Build one with :func:`pack_padded_sequence` or :func:`pack_sequence`; a recurrent layer
-    given one returns one with the same ``batch_sizes`` and indices.
+    given one returns one with the same ``batch_sizes`` and indices. Built by hand, as
+    torch's: ``unsorted_indices`` defaults to the inverse of ``sorted_indices``, and
+    ``PackedSequence((data, batch_sizes))`` takes the pair as one argument.
     """
 
-    data: Tensor
-    batch_sizes: Tensor
-    sorted_indices: Tensor | None = None
-    unsorted_indices: Tensor | None = None
+    __slots__ = ()
+
+    def __new__(cls, data, batch_sizes=None, sorted_indices=None, unsorted_indices=None):
+        if batch_sizes is None:  # torch's form for the pair a packing op returns
+            if not isinstance(data, (list, tuple)) or len(data) != 2:
+                raise TypeError(
+                    "PackedSequence: expected data and batch_sizes, or one pair (data,"
+                    f" batch_sizes), got {type(data).__name__}"
+                )
+            data, batch_sizes = data
+        if unsorted_indices is None:  # else the batch would come back in sorted order
+            unsorted_indices = invert_permutation(sorted_indices)
+        return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
     def to(self, dtype_or_device) -> PackedSequence:
         """The same packing with ``data`` converted as ``Tensor.to`` converts it (a dtype or
@@ -101,26 +120,29 @@ def pack_padded_sequence(
         )
     T, B = (input.shape[1], input.shape[0]) if batch_first else input.shape[:2]
     lengths = as_array(lengths)
-    if lengths.size and lengths.dtype.kind not in "iu":
-        raise TypeError(
-            f"pack_padded_sequence: lengths must be integers, got dtype {lengths.dtype}"
+    if lengths.size and lengths.dtype.kind not in "biuf":
+        raise TypeError(f"pack_padded_sequence: lengths must be numbers, got dtype {lengths.dtype}")
+    if lengths.ndim != 1:  # (torch's RuntimeError; a float length is cut to an int, as torch's)
+        raise InputError(
+            "pack_padded_sequence: expected lengths as a 1-D list or tensor of B integers, got"
+            f" shape {tuple(lengths.shape)}"
         )
-    lengths = lengths.astype(xp.int64).reshape(-1)
+    lengths = lengths.astype(xp.int64)
     layout = f"input of shape {tuple(input.shape)} with batch_first={batch_first}"
-    if lengths.shape[0] != B:
-        raise ValueError(
+    if lengths.shape[0] != B:  # this and the refusals below: torch's RuntimeError
+        raise InputError(
             f"pack_padded_sequence: expected one length per sequence, batch size {B} ({layout}),"
             f" got {lengths.shape[0]} lengths {lengths.tolist()}"
         )
     if lengths.min() < 1 or lengths.max() > T:
         bad = int(xp.flatnonzero((lengths < 1) | (lengths > T))[0])
-        raise ValueError(
+        raise InputError(
             f"pack_padded_sequence: every length must be in [1, {T}] (T of the {layout}), got"
             f" lengths[{bad}] = {lengths[bad]} in {lengths.tolist()}"
         )
     if enforce_sorted:
         if (xp.diff(lengths) > 0).any():
-            raise ValueError(
+            raise InputError(
                 "pack_padded_sequence: with enforce_sorted=True lengths must be sorted in"
                 f" decreasing order, got {lengths.tolist()}; pass enforce_sorted=False to pack"
                 " an unsorted batch"
@@ -205,17 +227,17 @@ def pad_sequence(
     The shorter ones are padded with ``padding_value`` after their end (``padding_side="right"``)
     or before their start (``"left"``); the trailing dimensions * must agree.
     """
-    if padding_side not in ("left", "right"):
-        raise ValueError(
+    if padding_side not in ("left", "right"):  # here and below: torch's RuntimeError
+        raise InputError(
             f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}"
         )
     seqs = [_as_tensor(s) for s in sequences]
     if not seqs:
-        raise ValueError("pad_sequence: expected at least one sequence, got none")
+        raise InputError("pad_sequence: expected at least one sequence, got none")
     rest = seqs[0].shape[1:]
     for k, s in enumerate(seqs):
         if s.ndim < 1 or s.shape[1:] != rest:
-            raise ValueError(
+            raise InputError(
                 f"pad_sequence: every sequence must have shape (L, *{rest}) like sequence 0,"
                 f" sequence {k} has shape {tuple(s.shape)}"
             )
@@ -249,13 +271,14 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
         padded = padded.transpose(0, 1)
     lengths = as_array(lengths).astype(xp.int64).reshape(-1)
     B, T = padded.shape[:2]
-    if lengths.shape[0] != B or (lengths.size and (lengths.min() < 0 or lengths.max() > T)):
+    if lengths.shape[0] != B:
         raise ValueError(
-            f"unpad_sequence: expected {B} lengths in [0, {T}] for padded input of shape"
+            f"unpad_sequence: expected {B} lengths for padded input of shape"
             f" {tuple(padded_sequences.shape)} with batch_first={batch_first}, got"
             f" {lengths.tolist()}"
         )
-    return [padded[b, : int(n)] for b, n in enumerate(lengths)]
+    # torch keeps the steps t < lengths[b]: a length past T takes all T, one below 0 none
+    return [padded[b, : int(n)] for b, n in enumerate(xp.clip(lengths, 0, T))]
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list:
