@@ -39,10 +39,10 @@ def _args(stride, padding, output_padding, dilation, nd: int, name: str):
         raise ValueError(f"{name}: padding must be an int or {nd} ints, got {padding!r}")
     s, p = _pair(stride, nd, "stride"), _pair(padding, nd, "padding")
     op, d = _pair(output_padding, nd, "output_padding"), _pair(dilation, nd, "dilation")
-    if any(v < 1 for v in s + d):
-        raise ValueError(f"{name}: stride {s} and dilation {d} must be positive")
+    if any(v < 1 for v in s + d):  # these two: torch's RuntimeError
+        raise InputError(f"{name}: stride {s} and dilation {d} must be positive")
     if any(v < 0 for v in p):
-        raise ValueError(f"{name}: padding must be non-negative, got {p}")
+        raise InputError(f"{name}: padding must be non-negative, got {p}")
     CT.check_output_padding(op, s, d)
     return s, p, op, d
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..errors import InputError
 from ..ops import shape as S
 from ..ops import unfold as U
 from ..ops.complex_refuse import refuse_complex
@@ -32,8 +33,8 @@ from .layers import _renorm_rows
 
 
 def _batched(input: Tensor, op: str, ndims=(3, 4)):  # noqa: A002
-    if input.ndim not in ndims:
-        raise ValueError(
+    if input.ndim not in ndims:  # torch: RuntimeError
+        raise InputError(
             f"{op}: expected a {ndims[0]}-D (unbatched) or {ndims[1]}-D (batched) input,"
             f" got shape {tuple(input.shape)}"
         )
@@ -95,6 +96,9 @@ def _adaptive_max(x: Tensor, out_hw, return_indices: bool):
     """x (N, C, H, W) → y (N, C, Ho, Wo) and the flat index h·W + w of each maximum."""
     n, c, h, w = x.shape
     ho, wo = out_hw
+    if ho == 0 or wo == 0:  # no windows: an empty view of x (its gradient is zero)
+        y = x.reshape(n, c, h * w)[:, :, :0].reshape(n, c, ho, wo)
+        return (y, Tensor(xp.zeros((n, c, ho, wo), xp.int64))) if return_indices else y
     rows, cols = _window_table(h, ho), _window_table(w, wo)  # (Ho, Kh), (Wo, Kw)
     kh, kw = rows.shape[1], cols.shape[1]
     flat = rows[:, None, :, None] * w + cols[None, :, None, :]  # (Ho, Wo, Kh, Kw)
@@ -112,8 +116,8 @@ def _adaptive_max(x: Tensor, out_hw, return_indices: bool):
 def _output_pair(output_size, h: int, w: int) -> tuple:
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else tuple(output_size)
     oh, ow = h if oh is None else oh, w if ow is None else ow
-    if oh < 1 or ow < 1:
-        raise ValueError(f"adaptive_max_pool: output_size must be positive, got {output_size}")
+    if oh < 0 or ow < 0:  # (0 is a size: an empty output, as torch's forward gives)
+        raise InputError(f"adaptive_max_pool: output_size must be non-negative, got {output_size}")
     return oh, ow
 
 
@@ -126,7 +130,7 @@ def adaptive_max_pool2d(input: Tensor, output_size, return_indices: bool = False
     refuse_complex(input.array, "adaptive_max_pool2d", NotImplementedError)
     x, unbatched = _batched(input, "adaptive_max_pool2d")
     if min(x.shape[2:]) < 1:
-        raise ValueError(f"adaptive_max_pool2d: empty spatial size in {tuple(input.shape)}")
+        raise InputError(f"adaptive_max_pool2d: empty spatial size in {tuple(input.shape)}")
     out = _adaptive_max(x, _output_pair(output_size, *x.shape[2:]), return_indices)
     if not unbatched:
         return out
@@ -138,9 +142,9 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
     refuse_complex(input.array, "adaptive_max_pool1d", NotImplementedError)
     x, unbatched = _batched(input, "adaptive_max_pool1d", (2, 3))
     out_l = output_size if isinstance(output_size, int) else tuple(output_size)[0]
-    if x.shape[2] < 1 or out_l < 1:
-        raise ValueError(
-            f"adaptive_max_pool1d: need a non-empty input and a positive output_size, got"
+    if x.shape[2] < 1 or out_l < 0:
+        raise InputError(
+            f"adaptive_max_pool1d: need a non-empty input and a non-negative output_size, got"
             f" input {tuple(input.shape)} and output_size {output_size}"
         )
     out = _adaptive_max(x.unsqueeze(2), (1, out_l), return_indices)

@@ -36,7 +36,7 @@ def _pad_index(n: int, before: int, after: int, mode: str):
         lo, hi = max(-before, 0), n - max(-after, 0)
         m = hi - lo
         if before > m or after > m:
-            raise ValueError(f"pad: circular padding ({before}, {after}) exceeds dim size {m}")
+            raise InputError(f"pad: circular padding ({before}, {after}) exceeds dim size {m}")
         i = xp.arange(-max(before, 0), m + max(after, 0)) % m + lo
     else:
         raise NotImplementedError(f"pad mode {mode!r}")
@@ -147,6 +147,13 @@ def instance_norm(
     if x.ndim < 3:
         raise ValueError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
     c = x.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var),
+                    ("weight", weight), ("bias", bias)):  # fmt: skip
+        if t is not None and t.numel() != c:  # torch: RuntimeError (NumPy's broadcast error)
+            raise InputError(
+                f"instance_norm: {name} should hold one value per channel, {c} for input of"
+                f" shape {tuple(x.shape)}, got {t.numel()}"
+            )
     axes = tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
     m = int(xp.prod(x.shape[2:]))

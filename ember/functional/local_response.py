@@ -14,6 +14,7 @@ power and the division. The pool's window walks the channel axis, so nothing loo
 
 from __future__ import annotations
 
+from ..errors import InputError
 from ..tensor import Tensor
 from .pool import avg_pool2d
 from .shape import pad
@@ -32,8 +33,8 @@ def local_response_norm(
             f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim}"
             " dimensions)"
         )
-    if size < 1:
-        raise ValueError(f"local_response_norm: size must be a positive integer, got {size}")
+    if size < 1:  # torch: RuntimeError
+        raise InputError(f"local_response_norm: size must be a positive integer, got {size}")
     if input.numel() == 0:
         return input
     a = input

@@ -126,7 +126,7 @@ def group_norm(
         refuse_complex(input.array, "group_norm", NotImplementedError, "normalise z.real, z.imag")
     x = input
     if x.ndim < 2:
-        raise ValueError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
+        raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
     n, c = x.shape[:2]
     if num_groups < 1 or c % num_groups:
         raise InputError(f"group_norm: num_groups={num_groups} must divide {c} channels")

@@ -24,8 +24,8 @@ from .shape import pad as _pad
 
 
 def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name: str):
-    if x.ndim != nd + 2:
-        raise ValueError(f"{name}: expected {expected_input(nd)}, got shape {x.shape}")
+    if x.ndim != nd + 2:  # torch: RuntimeError
+        raise InputError(f"{name}: expected {expected_input(nd)}, got shape {x.shape}")
     k = _pair(kernel_size, nd, "kernel_size")
     s = k if stride is None or stride == () else _pair(stride, nd, "stride")
     p = _pair(padding, nd, "padding")
@@ -33,6 +33,8 @@ def _pool_args(x: Tensor, kernel_size, stride, padding, dilation, nd: int, name:
     for label, values in (("kernel_size", k), ("stride", s), ("dilation", d)):
         if min(values) < 1:  # torch: "stride should not be zero"; here a division by zero
             raise InputError(f"{name}: {label} must be positive, got {values}")
+    if min(p) < 0:
+        raise InputError(f"{name}: padding must be non-negative, got {p}")
     if any(pi > ki // 2 for pi, ki in zip(p, k)):
         raise InputError(f"{name}: padding {p} must be at most half the kernel size {k}")
     if nd == 1:
@@ -91,11 +93,18 @@ def max_unpool1d(input: Tensor, indices, kernel_size, stride=None, padding=0,  #
 
 def _max_unpool(x, indices, kernel_size, stride, padding, output_size, nd: int):
     name = f"max_unpool{nd}d"
-    if x.ndim != nd + 2:
-        raise ValueError(f"{name}: expected a {nd + 2}-D input (N, C, ...), got shape {x.shape}")
     index = indices.array if isinstance(indices, Tensor) else xp.asarray(indices)
+    if x.ndim == nd + 1:  # unbatched (C, ...), as torch takes it: one sample
+        y = _max_unpool(x.unsqueeze(0), index[None], kernel_size, stride, padding,
+                        output_size, nd)  # fmt: skip
+        return y.squeeze(0)
+    if x.ndim != nd + 2:  # torch: RuntimeError
+        raise InputError(
+            f"{name}: expected a {nd + 1}-D (C, ...) or {nd + 2}-D (N, C, ...) input, got shape"
+            f" {x.shape}"
+        )
     if index.shape != x.shape or index.dtype.kind not in "iu":
-        raise ValueError(
+        raise InputError(
             f"{name}: indices must be integers of the input's shape {x.shape}, got"
             f" {index.dtype} of shape {index.shape}"
         )
@@ -149,14 +158,16 @@ def adaptive_bins(size: int, out: int, dtype) -> Tensor:
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     """y = A_H · x · A_Wᵀ over the last two dims; None in output_size keeps that size."""
     if input.ndim not in (3, 4):
-        raise ValueError(
+        raise InputError(
             f"adaptive_avg_pool2d: expected (N, C, H, W) or (C, H, W), got {input.shape}"
         )
     h, w = input.shape[-2:]
     if h == 0 or w == 0:  # torch's rule: every non-batch dim must be non-empty
-        raise ValueError(f"adaptive_avg_pool2d: empty spatial size in {tuple(input.shape)}")
+        raise InputError(f"adaptive_avg_pool2d: empty spatial size in {tuple(input.shape)}")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     oh, ow = h if oh is None else oh, w if ow is None else ow  # (0 is a size: empty output)
+    if oh < 0 or ow < 0:  # torch: RuntimeError
+        raise InputError(f"adaptive_avg_pool2d: output_size must be non-negative, got {(oh, ow)}")
     if (oh, ow) == (1, 1):  # global average pooling: one mean
         return input.mean(axis=(-2, -1), keepdims=True)
     return adaptive_bins(h, oh, input.dtype) @ input @ adaptive_bins(w, ow, input.dtype).T
@@ -165,10 +176,10 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
 def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A002
     """y = x · A_Lᵀ over the last dim: torch's adaptive bins."""
     if input.ndim not in (2, 3):
-        raise ValueError(f"adaptive_avg_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
+        raise InputError(f"adaptive_avg_pool1d: expected (N, C, L) or (C, L), got {input.shape}")
     out = output_size if isinstance(output_size, int) else output_size[0]
     if input.shape[-1] == 0:
-        raise ValueError(f"adaptive_avg_pool1d: empty length in {tuple(input.shape)}")
+        raise InputError(f"adaptive_avg_pool1d: empty length in {tuple(input.shape)}")
     return input @ adaptive_bins(input.shape[-1], out, input.dtype).T
 
 

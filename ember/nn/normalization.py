@@ -102,7 +102,9 @@ class _BatchNorm(_NormBase):
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         x = input
         self._check_input_dim(x)
-        if x.shape[1] != self.num_features:
+        # without γ, β or running statistics nothing is per channel: torch takes any count
+        sized = self.weight is not None or self.running_mean is not None
+        if sized and x.shape[1] != self.num_features:
             raise InputError(
                 f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
                 f" (shape {x.shape})"

@@ -22,6 +22,7 @@ Video: Tran et al. 2015 (C3D); medical volumes: Çiçek et al. 2016 (3-D U-Net).
 from __future__ import annotations
 
 from ..backend import get_array_module, strided_view
+from ..errors import InputError
 from ..function import Function
 from .im2col import out_size
 
@@ -75,7 +76,7 @@ def conv3d_geometry(x_shape, w_shape, stride, padding, dilation):
     )
     if min(out) < 1:
         reach = tuple(d * (k - 1) + 1 for k, d in zip(w_shape[2:], dilation))
-        raise ValueError(
+        raise InputError(  # torch: RuntimeError
             f"conv3d: input of spatial size {tuple(x_shape[2:])} padded by {padding} is"
             f" smaller than the dilated kernel {reach}"
         )

@@ -29,6 +29,7 @@ arithmetic); Zeiler et al. 2010 (deconvolutional networks).
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import InputError
 from ..function import Function
 from .im2col import add_windows, conv_columns_gemm
 
@@ -42,8 +43,8 @@ def transposed_out_size(size: int, kernel: int, stride: int, padding: int, dilat
 def check_output_padding(output_padding, stride, dilation) -> None:
     """torch's rule: each output_padding must be smaller than its stride or its dilation."""
     for op, s, d in zip(output_padding, stride, dilation):
-        if op < 0 or not (op < s or op < d):
-            raise ValueError(
+        if op < 0 or not (op < s or op < d):  # torch: RuntimeError
+            raise InputError(
                 f"output_padding {tuple(output_padding)} must be non-negative and smaller than"
                 f" either stride {tuple(stride)} or dilation {tuple(dilation)}"
             )
@@ -70,7 +71,7 @@ class ConvTranspose2d(Function):
             for a in zip((h, w), (kh, kw), stride, padding, dilation, output_padding)
         )
         if min(out_hw) < 1:
-            raise ValueError(
+            raise InputError(
                 f"conv_transpose: input of spatial size {(h, w)} with kernel {(kh, kw)},"
                 f" stride {stride}, padding {padding} gives output size {out_hw}"
             )

@@ -184,6 +184,8 @@ class AvgPool2d(Function):
                 part = x_pad[offset_slice(u, v, stride, (1, 1), out_hw)]
                 # order "K": y keeps x's memory order (channels-last, or a conv's channel-major)
                 y = part.copy(order="K") if y is None else y.__iadd__(part)
+        if divisor_override == 0 and divisor_override is not None:  # (False is 0 as well)
+            raise InputError("avg_pool: divisor_override must not be zero, got 0")
         if divisor_override:
             scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
         else:

@@ -16,6 +16,7 @@ start inside the input or the near padding.
 from __future__ import annotations
 
 from ..backend import get_array_module
+from ..errors import InputError
 from ..function import Function
 from .complex_refuse import refuse_complex
 from .conv3d import crop, kernel_offsets, offset_slice3d, pad3d
@@ -113,6 +114,8 @@ class AvgPool3d(Function):
         for offset in kernel_offsets(kernel_size):
             part = x_pad[offset_slice3d(offset, stride, (1, 1, 1), out_dhw)]
             y = part.copy() if y is None else y.__iadd__(part)
+        if divisor_override == 0 and divisor_override is not None:  # (False is 0 as well)
+            raise InputError("avg_pool3d: divisor_override must not be zero, got 0")
         if divisor_override:
             scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 
 from ..backend import get_array_module, scatter_add
+from ..errors import InputError
 from ..function import Function
 from .complex_refuse import refuse_complex
 from .im2col import offset_slice, pad2d
@@ -83,8 +84,8 @@ class MaxUnpool2d(Function):
         xp = get_array_module(y)
         n, c = y.shape[:2]
         plane = math.prod(out_size)
-        if index.size and (int(index.min()) < 0 or int(index.max()) >= plane):
-            raise ValueError(
+        if index.size and (int(index.min()) < 0 or int(index.max()) >= plane):  # RuntimeError
+            raise InputError(
                 f"max_unpool: indices must lie in [0, {plane}) for an output of spatial size"
                 f" {tuple(out_size)}, got values from {int(index.min())} to {int(index.max())}"
             )
