@@ -24,6 +24,9 @@ from .ops import rounding as RO
 from .ops import scan as C
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
+from .ops.linalg_decomp import NegativePNorm
+from .ops.linalg_funcs import NoGradient
+from .ops.reduce import normalize_axis
 from .promotion import require_same_dtype, torch_dtype_name
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 
@@ -104,8 +107,8 @@ class IndexTensorMethods:
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:
         """The vector p-norm over ``dim`` (all elements when None), as torch.Tensor.norm:
         p = 'fro' or 2: √(Σ x²); 1: Σ|x|; inf / -inf: max / min |x|; 0: the count of nonzeros;
-        other p > 0: (Σ|x|^p)^{1/p}. Of a floating or complex tensor only, as torch (cast an
-        integer one first); ``dtype``: the input cast to it first."""
+        any other p, negative too: (Σ|x|^p)^{1/p}. Of a floating or complex tensor only, as
+        torch (cast an integer one first); ``dtype``: the input cast to it first."""
         if self.array.dtype.kind not in "fc":
             raise RuntimeError(
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got"
@@ -115,8 +118,8 @@ class IndexTensorMethods:
             return self.astype(dtype).norm(p, dim, keepdim)
         if p == "fro":
             p = 2
-        if isinstance(p, str) or p < 0 and p != -math.inf:
-            raise ValueError(f"norm(): p must be 'fro', inf, -inf or a number ≥ 0, got {p!r}")
+        if isinstance(p, str):
+            raise ValueError(f"norm(): p must be 'fro', inf, -inf or a number, got {p!r}")
         if isinstance(dim, int):
             dim = (dim,)
         if self.ndim == 0 and dim is not None:  # dims 0 and -1 of a 0-d tensor: all of it
@@ -127,8 +130,12 @@ class IndexTensorMethods:
             return self.abs().max(axis=dim, keepdims=keepdim)
         if p == -math.inf:
             return self.abs().min(axis=dim, keepdims=keepdim)
-        if p == 0:  # a count: no gradient, as in torch
-            return Tensor((self.array != 0).sum(axis=dim, keepdims=keepdim).astype(self.dtype))
+        if p == 0:  # a count: recorded, but x.grad stays None, as torch's vector_norm
+            count = (self.array != 0).sum(axis=dim, keepdims=keepdim)
+            return apply(NoGradient, self, value=count.astype(self.array.real.dtype))
+        if p < 0:  # (Σ|x|^p)^{1/p}, 0 where some x_i = 0, as torch's vector_norm
+            axes = normalize_axis(dim, self.ndim)
+            return apply(NegativePNorm, self, p=float(p), axes=axes, keepdim=keepdim)
         return apply(C.PNorm, self, p=float(p), dim=dim, keepdim=keepdim)
 
     # ------------------------------------------------------------ sorting

@@ -10,7 +10,9 @@ helpers of ops/reduce_more.py. torch_math.py re-exports them all.
 from __future__ import annotations
 
 from .backend import xp
+from .errors import InputError
 from .function import observers
+from .functional.spatial import count_distance
 from .ops import reduce_more as RM
 from .ops import rounding as RO
 from .ops import shape as S
@@ -135,6 +137,14 @@ def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:  # 
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 
+_CDIST_MODES = (
+    None,
+    "use_mm_for_euclid_dist_if_necessary",
+    "use_mm_for_euclid_dist",
+    "donot_use_mm_for_euclid_dist",
+)
+
+
 def cdist(x1, x2, p=2.0, compute_mode=None) -> Tensor:
     """torch.cdist: out[..., i, j] = ‖x1[..., i, :] − x2[..., j, :]‖_p for (…, P, M) and
     (…, R, M) (batch dims broadcast). Always from the differences themselves: torch's default
@@ -148,14 +158,21 @@ def cdist(x1, x2, p=2.0, compute_mode=None) -> Tensor:
                 f"cdist(): only supports floating-point dtypes, {name} got {t.dtype} (complex),"
                 " as torch; take it of torch.view_as_real(z) flattened instead"
             )
+    if compute_mode not in _CDIST_MODES:  # torch: ValueError
+        raise ValueError(
+            f"cdist(): compute_mode must be one of {_CDIST_MODES}, got {compute_mode!r}"
+        )
+    # the rest torch refuses with RuntimeError
     if a.ndim < 2 or b.ndim < 2 or a.shape[-1] != b.shape[-1]:
-        raise ValueError(f"cdist(): expects (…, P, M) and (…, R, M), got {a.shape} and {b.shape}")
+        raise InputError(f"cdist(): expects (…, P, M) and (…, R, M), got {a.shape} and {b.shape}")
+    if a.dtype != b.dtype:
+        raise InputError(f"cdist(): expects X1 and X2 of one dtype, got {a.dtype} and {b.dtype}")
     if p < 0:
-        raise ValueError(f"cdist(): p must be non-negative, got {p}")
+        raise InputError(f"cdist(): p must be non-negative, got {p}")
     diff = a.unsqueeze(-2) - b.unsqueeze(-3)
     if p == float("inf"):
         return apply(RM.MaxAbs, diff)
-    return diff.norm(p, dim=-1)
+    return count_distance(diff, -1) if p == 0 else diff.norm(p, dim=-1)
 
 
 # fmt: off

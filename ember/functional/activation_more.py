@@ -35,7 +35,7 @@ from __future__ import annotations
 import warnings
 
 from ..backend import xp
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..function import is_grad_enabled, observers
 from ..ops import activations as AO
 from ..ops import activations_piecewise as P
@@ -97,8 +97,8 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)   (α ≠ 0)."""
-    if alpha == 0:
-        raise ValueError("celu: alpha cannot be 0 (x/α)")
+    if alpha == 0:  # torch: RuntimeError
+        raise InputError("celu: alpha cannot be 0 (x/α)")
     floating_only(input, "elu_cpu")
     if inplace:
         return input._arith_("celu_", lambda x: celu(x, alpha))
@@ -203,8 +203,8 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|)."""
-    if lambd < 0:
-        raise ValueError(f"softshrink: lambda must be ≥ 0, got {lambd}")
+    if lambd < 0:  # torch: RuntimeError
+        raise InputError(f"softshrink: lambda must be ≥ 0, got {lambd}")
     floating_only(input, "softshrink_check")
     return apply(P.Softshrink, input, lambd=lambd)
 
@@ -329,12 +329,14 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     S + (num_classes,) with out[..., c] = 1 where tensor == c. ``num_classes=-1`` uses
     max(tensor) + 1. No gradient (the input is an index)."""
     t = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
-    if t.dtype.kind not in "iu":
-        raise TypeError(f"one_hot is only applicable to an integer index tensor, got {t.dtype}")
+    if t.dtype.kind not in "iu":  # torch: RuntimeError
+        raise InputTypeError(
+            f"one_hot is only applicable to an integer index tensor, got {t.dtype}"
+        )
     requested = num_classes
     if num_classes == -1:
         if t.size == 0:
-            raise ValueError("one_hot: cannot infer the number of classes from an empty tensor")
+            raise InputError("one_hot: cannot infer the number of classes from an empty tensor")
         num_classes = int(t.max()) + 1
     if t.size:
         lo, hi = int(t.min()), int(t.max())

@@ -25,7 +25,7 @@ def _pair(value, n: int, name: str) -> tuple:
         return (value,) * n
     value = tuple(value)
     if len(value) != n or not all(isinstance(v, int) for v in value):
-        raise ValueError(f"{name} must be an int or {n} ints, got {value!r}")
+        raise InputError(f"{name} must be an int or {n} ints, got {value!r}")
     return value
 
 

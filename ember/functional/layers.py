@@ -94,12 +94,19 @@ def embedding(
     idx = input.array if isinstance(input, Tensor) else backend.asarray(input)
     if idx.dtype.kind not in "iu":
         raise InputTypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
+    if weight.ndim != 2:  # torch: RuntimeError "'weight' must be 2-D"
+        raise InputError(f"embedding: weight must be 2-D (num_embeddings, dim), got {weight.shape}")
     n = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         bad = idx.max() if idx.max() >= n else idx.min()
         raise IndexError(f"embedding index {int(bad)} is out of range for {n} embeddings")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += n
+    if padding_idx is not None:
+        if not -n <= padding_idx < n:  # it wrapped, or failed in the backward's scatter
+            raise InputError(
+                f"embedding: padding_idx must lie in [-{n}, {n}) for {n} embeddings, got"
+                f" {padding_idx}"
+            )
+        padding_idx += n if padding_idx < 0 else 0
     if max_norm is not None:
         _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
     return apply(

@@ -18,6 +18,7 @@ import math
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputError
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
@@ -42,8 +43,8 @@ def rrelu(
     training: a ~ U(lower, upper), one draw per element from ember's generator; y = x·a′ with
     a′ = a where x ≤ 0 and 1 elsewhere, so ∂y/∂x = a′ (torch's noise). Eval: a is the mean
     slope (lower + upper)/2, a leaky ReLU (∂/∂x at 0 is the slope, as torch's)."""
-    if lower > upper:
-        raise ValueError(
+    if lower > upper:  # torch: RuntimeError, as the three below
+        raise InputError(
             f"rrelu: lower bound should be less than or equal to the upper bound, got"
             f" lower={lower}, upper={upper}"
         )
@@ -65,14 +66,14 @@ def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     the group and member axes swapped, flattened back (Zhang et al. 2018, ShuffleNet)."""
     x, g = input, int(groups)
     if x.ndim <= 2:
-        raise ValueError(
+        raise InputError(
             f"channel_shuffle expects input with > 2 dims, but got input with shape {x.shape}"
         )
     if g <= 0:
-        raise ValueError(f"channel_shuffle: number of groups must be positive, got {g}")
+        raise InputError(f"channel_shuffle: number of groups must be positive, got {g}")
     n, c, *rest = x.shape
     if c % g:
-        raise ValueError(
+        raise InputError(
             f"channel_shuffle: number of channels must be divisible by groups. Got {c} channels"
             f" and {g} groups."
         )

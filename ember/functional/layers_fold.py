@@ -21,7 +21,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from ..errors import InputError
+from ..errors import IndexInputError, InputError, InputTypeError
 from ..ops import shape as S
 from ..ops import unfold as U
 from ..ops.complex_refuse import refuse_complex
@@ -41,6 +41,19 @@ def _batched(input: Tensor, op: str, ndims=(3, 4)):  # noqa: A002
     return (input.unsqueeze(0), True) if input.ndim == ndims[0] else (input, False)
 
 
+def _window_args(op: str, kernel_size, dilation, padding, stride) -> dict:
+    """unfold's and fold's window as pairs, refused as torch refuses them (RuntimeError;
+    NumPy's ZeroDivisionError or broadcast error, or an empty result, before)."""
+    args = {n: _pair(v, 2, n) for n, v in (("kernel_size", kernel_size), ("dilation", dilation),
+                                           ("padding", padding), ("stride", stride))}  # fmt: skip
+    for name in ("kernel_size", "dilation", "stride"):
+        if min(args[name]) < 1:
+            raise InputError(f"{op}: {name} must be positive, got {args[name]}")
+    if min(args["padding"]) < 0:
+        raise InputError(f"{op}: padding must be non-negative, got {args['padding']}")
+    return args
+
+
 def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
     """Sliding blocks as columns: x (N, C, H, W) → (N, C·kh·kw, L), L = Ho·Wo.
 
@@ -48,11 +61,7 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     A (C, H, W) input gives (C·kh·kw, L).
     """
     x, unbatched = _batched(input, "unfold")
-    y = apply(
-        U.Unfold, x, kernel_size=_pair(kernel_size, 2, "kernel_size"),
-        dilation=_pair(dilation, 2, "dilation"), padding=_pair(padding, 2, "padding"),
-        stride=_pair(stride, 2, "stride"),
-    )  # fmt: skip
+    y = apply(U.Unfold, x, **_window_args("unfold", kernel_size, dilation, padding, stride))
     return y.squeeze(0) if unbatched else y
 
 
@@ -63,11 +72,8 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     pixel). A (C·kh·kw, L) input gives (C, H, W).
     """
     x, unbatched = _batched(input, "fold", (2, 3))
-    y = apply(
-        U.Fold, x, output_size=_pair(output_size, 2, "output_size"),
-        kernel_size=_pair(kernel_size, 2, "kernel_size"), dilation=_pair(dilation, 2, "dilation"),
-        padding=_pair(padding, 2, "padding"), stride=_pair(stride, 2, "stride"),
-    )  # fmt: skip
+    args = _window_args("fold", kernel_size, dilation, padding, stride)
+    y = apply(U.Fold, x, output_size=_pair(output_size, 2, "output_size"), **args)
     return y.squeeze(0) if unbatched else y
 
 
@@ -175,8 +181,8 @@ def _bags(idx, offsets, include_last_offset: bool):
             f"embedding_bag: offsets[-1] can not be greater than input's length {m} but got"
             f" offsets[-1] of {int(offsets[-1])}"
         )
-    if (xp.diff(offsets) < 0).any():
-        raise ValueError(f"embedding_bag: offsets must be non-decreasing, got {offsets.tolist()}")
+    if (xp.diff(offsets) < 0).any():  # torch: RuntimeError
+        raise InputError(f"embedding_bag: offsets must be non-decreasing, got {offsets.tolist()}")
     # with include_last_offset the last bag still runs to the input's end (torch's CPU kernel
     # does so when offsets[-1] < M; the documented use has offsets[-1] = M anyway)
     starts = offsets[:-1] if include_last_offset else offsets
@@ -219,8 +225,13 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
             f" (got mode={mode!r})"
         )
     idx = as_array(input)
-    if idx.dtype.kind not in "iu":
-        raise TypeError(f"embedding_bag: input must be integers, got dtype {idx.dtype}")
+    if idx.dtype.kind not in "iu":  # torch: RuntimeError
+        raise InputTypeError(f"embedding_bag: input must be integers, got dtype {idx.dtype}")
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise InputError(
+            f"embedding_bag: per_sample_weights must have the weight's dtype {weight.dtype}, got"
+            f" {per_sample_weights.dtype}"
+        )
     if max_norm is not None:  # the rows looked up, renormalised in weight itself, as torch's
         _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
     if idx.ndim == 2:
@@ -247,10 +258,15 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     v = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= v):
         bad = int(idx.max() if idx.max() >= v else idx.min())
-        raise IndexError(f"embedding_bag: index {bad} is out of range for {v} embeddings")
+        raise IndexInputError(f"embedding_bag: index {bad} is out of range for {v} embeddings")
     pos = _bags(idx, offsets, include_last_offset)  # (B, L_max)
     keep = pos < idx.size
     if padding_idx is not None:
+        if not -v <= padding_idx < v:  # torch: RuntimeError (it wrapped silently)
+            raise InputError(
+                f"embedding_bag: padding_idx must lie in [-{v}, {v}) for {v} embeddings, got"
+                f" {padding_idx}"
+            )
         padding_idx = padding_idx + v if padding_idx < 0 else padding_idx
     safe = xp.where(keep, pos, 0)  # all zeros when idx is empty (nothing is kept)
     rows = idx[safe] if idx.size else safe  # (B, L_max) embedding row of every slot

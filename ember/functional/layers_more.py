@@ -44,8 +44,8 @@ def _pad_index(n: int, before: int, after: int, mode: str):
 
 
 def _pad_gather(x: Tensor, pad, mode: str) -> Tensor:
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:
-        raise ValueError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
+    if len(pad) % 2 or len(pad) // 2 > x.ndim:  # torch: RuntimeError
+        raise InputError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
     for k in range(len(pad) // 2):
         dim = x.ndim - 1 - k
         before, after = int(pad[2 * k]), int(pad[2 * k + 1])
@@ -83,8 +83,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
     """
     if mode == "constant":
         return _pad_constant(input, tuple(pad), value=0.0 if value is None else value)
-    if value:
-        raise ValueError(f"pad: padding mode {mode!r} does not take a value")
+    if value:  # torch: RuntimeError
+        raise InputError(f"pad: padding mode {mode!r} does not take a value")
     return _pad_gather(input, pad, mode)
 
 
@@ -94,6 +94,8 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C·r², H, W) → (*, C, H·r, W·r): y[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w]."""
     x, r = input, int(upscale_factor)
+    if r < 1:  # (a ZeroDivisionError from the modulo before)
+        raise InputError(f"pixel_shuffle: upscale_factor must be positive, got {r}")
     if x.ndim < 3 or x.shape[-3] % (r * r):
         raise InputError(f"pixel_shuffle: expected (*, C·r², H, W) with r={r}, got shape {x.shape}")
     *lead, c, h, w = x.shape
@@ -107,8 +109,10 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of pixel_shuffle."""
     x, r = input, int(downscale_factor)
-    if x.ndim < 3 or x.shape[-1] % r or x.shape[-2] % r:
-        raise ValueError(
+    if r < 1:
+        raise InputError(f"pixel_unshuffle: downscale_factor must be positive, got {r}")
+    if x.ndim < 3 or x.shape[-1] % r or x.shape[-2] % r:  # torch: RuntimeError
+        raise InputError(
             f"pixel_unshuffle: expected (*, C, H·r, W·r) with r={r}, got shape {x.shape}"
         )
     *lead, c, hr, wr = x.shape

@@ -21,6 +21,7 @@ import warnings
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputError
 from ..linalg.norms import vector_norm
 from ..ops import grid_sample as G
 from ..ops.complex_refuse import refuse_complex
@@ -76,7 +77,7 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             f" {list(size)}. Got {tuple(theta.shape)}."
         )
     if theta.shape[0] != size[0]:
-        raise ValueError(f"affine_grid: theta has batch {theta.shape[0]}, size has {size[0]}")
+        raise InputError(f"affine_grid: theta has batch {theta.shape[0]}, size has {size[0]}")
     dims = size[2:]
     if align_corners and min(dims) == 1:
         warnings.warn(
@@ -219,4 +220,12 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002 - torch's argume
     n = x.shape[0]
     i, j = (k.astype(xp.int64) for k in xp.triu_indices(n, k=1))
     d = x.index_select(0, i) - x.index_select(0, j)
-    return vector_norm(d, p, dim=1)
+    return count_distance(d, 1) if p == 0 else vector_norm(d, p, dim=1)
+
+
+def count_distance(diff: Tensor, dim: int) -> Tensor:
+    """‖diff‖_0 along dim as torch's cdist and pdist kernels give it: the count of nonzero
+    coordinates, and NaN where one is NaN (its vector_norm, like ember's, counts it as 1)."""
+    d = vector_norm(diff, 0, dim=dim)
+    nan = xp.isnan(diff.array).any(dim)
+    return d.masked_fill(Tensor(nan), float("nan")) if nan.any() else d
