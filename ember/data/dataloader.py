@@ -20,67 +20,11 @@ import numpy
 
 from .. import backend
 from ..backend import Generator, default_generator, generator_or_default
-from ..tensor import Tensor
+from .collate import default_collate, default_convert
 from .dataset import Dataset
 from .datasets_more import IterableDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draws_whole_epochs
 from .worker import _END, _EXHAUSTED, _check_context, _Workers
-
-
-def default_collate(samples: list | tuple) -> Any:
-    """Stack a list of samples into a batch, as torch's default_collate: arrays, numbers and
-    Tensors on a new axis 0; dicts key by key; a namedtuple field by field (of its type);
-    other tuples and lists position by position, as a list (torch's rule); strings as the
-    batch of them as it came (a list; a tuple inside a tuple or list sample, as torch's
-    transposed parts). Anything else (None, objects, arrays of strings) is torch's TypeError."""
-    first = samples[0]
-    if isinstance(first, tuple) and hasattr(first, "_fields"):  # a namedtuple keeps its type
-        return type(first)(*(default_collate(parts) for parts in zip(*samples)))
-    if isinstance(first, (tuple, list)):
-        if any(len(s) != len(first) for s in samples):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(parts) for parts in zip(*samples)]  # parts: tuples, as torch's
-    if isinstance(first, dict):
-        return {k: default_collate([s[k] for s in samples]) for k in first}
-    if isinstance(first, (str, bytes)):
-        return samples  # torch's: the batch as it came (a list)
-    strings = isinstance(first, (numpy.ndarray, numpy.generic)) and first.dtype.kind in "OSUV"
-    if strings or not isinstance(
-        first, (Tensor, numpy.ndarray, numpy.generic, int, float, complex, bool)
-    ):
-        raise TypeError(
-            "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists;"
-            f" found {first.dtype if strings else type(first)}"
-        )
-    on_device = any(isinstance(s, Tensor) for s in samples)
-    # host samples are stacked on the host and copied to the device once, as a batch
-    arrays = [s.array if isinstance(s, Tensor) else numpy.asarray(s) for s in samples]
-    shapes = {a.shape for a in arrays}
-    if len(shapes) > 1:
-        raise ValueError(
-            f"default_collate: samples have different shapes {sorted(shapes)}; pass a "
-            "collate_fn that pads them"
-        )
-    if on_device:
-        return Tensor(backend.xp.stack([backend.asarray(a) for a in arrays]))
-    return Tensor(numpy.stack(arrays))
-
-
-def default_convert(data: Any) -> Any:
-    """One sample as a loader without batching (``batch_size=None``) hands it out, as torch's:
-    NumPy arrays and scalars become Tensors, containers are converted element-wise (a plain
-    tuple becomes a list, as in torch), anything else is left as it is."""
-    if isinstance(data, Tensor):
-        return data
-    if isinstance(data, (numpy.ndarray, numpy.generic)) and data.dtype.kind not in "OSUV":
-        return Tensor(numpy.asarray(data))
-    if isinstance(data, dict):
-        return {k: default_convert(v) for k, v in data.items()}
-    if isinstance(data, tuple) and hasattr(data, "_fields"):  # a namedtuple keeps its type
-        return type(data)(*(default_convert(d) for d in data))
-    if isinstance(data, (tuple, list)):
-        return [default_convert(d) for d in data]
-    return data
 
 
 class DataLoader:

@@ -3,6 +3,8 @@
 A ``Dataset`` answers ``len(ds)`` and ``ds[i]``. Datasets backed by arrays also answer
 ``ds.fetch(indices)``: a whole batch with one fancy-index per array, which is what the
 DataLoader uses, so a batch of 128 MNIST images costs one gather rather than 128 Python calls.
+A fetched batch is the caller's own (fresh arrays, as torch's default_collate stacks copies):
+writing into it never writes into the dataset.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 
 import numpy
 
-from ..backend import Generator, default_generator
+from ..backend import Generator, generator_or_default, to_numpy
 from ..tensor import Tensor
 
 
@@ -24,6 +26,12 @@ class Dataset:
 
     def __getitem__(self, index):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no __getitem__")
+
+    def __add__(self, other: Dataset):
+        """``a + b``: the samples of ``a`` then those of ``b`` (a ConcatDataset), as torch."""
+        from .datasets_more import ConcatDataset  # the floor beside this one, imported on use
+
+        return ConcatDataset([self, other])
 
 
 def _array_of(t) -> numpy.ndarray:
@@ -62,36 +70,68 @@ class TensorDataset(Dataset):
         return tuple(Tensor(a[index]) for a in self.arrays)
 
     def fetch(self, indices) -> tuple[Tensor, ...]:
-        """The batch at ``indices`` (an integer array or a slice): one gather per array."""
-        return tuple(Tensor(a[indices]) for a in self.arrays)
+        """The batch at ``indices`` (an integer array or a slice): one gather per array, into
+        fresh arrays as torch's default_collate stacks copies (a slice would give views, so
+        writing into a batch would write into the dataset)."""
+        if isinstance(indices, slice):
+            return tuple(Tensor(a[indices].copy()) for a in self.arrays)
+        return tuple(Tensor(a[indices]) for a in self.arrays)  # fancy indexing copies
 
 
 class Subset(Dataset):
-    """The samples of ``dataset`` at ``indices``, in that order."""
+    """The samples of ``dataset`` at ``indices``, in that order: ``sub[i] = dataset[indices[i]]``.
+
+    ``indices`` is kept as given (a list stays a list, so ``a.indices + b.indices`` joins
+    them) and read only when a sample is asked for, as in torch: an index out of range, or a
+    key of a dict-like dataset, is the dataset's own business at access time. Batches come
+    from the dataset's ``fetch`` in one gather where the indices there are integers.
+    """
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]) -> None:
         self.dataset = dataset
-        self.indices = numpy.asarray(indices, dtype=numpy.int64)
-        if self.indices.ndim != 1:
-            raise ValueError(f"Subset indices must be 1-D, got shape {self.indices.shape}")
-        # negative indices count from the end, as the dataset's own indexing (and torch's)
-        n = len(dataset)
-        if len(self.indices) and (self.indices.min() < -n or self.indices.max() >= n):
-            raise IndexError(
-                f"Subset indices must lie in [{-n}, {n}) for a dataset of {n} samples, got"
-                f" [{self.indices.min()}, {self.indices.max()}]"
+        self.indices = indices
+        # torch's rule: a subclass that reads samples its own way must batch them its way too,
+        # or the DataLoader's batched path (__getitems__, fetch) would bypass its __getitem__
+        own = type(self)
+        if own.__getitem__ is not Subset.__getitem__ and own.__getitems__ is Subset.__getitems__:
+            raise NotImplementedError(
+                f"{own.__name__} overrides __getitem__ but not __getitems__. When subclassing"
+                " Subset and overriding __getitem__, you must also override __getitems__ to"
+                " ensure DataLoader works correctly with your custom logic. A simple"
+                " implementation:\n\ndef __getitems__(self, indices):\n    return"
+                " [self.__getitem__(idx) for idx in indices]"
             )
 
     def __len__(self) -> int:
         return len(self.indices)
 
     def __getitem__(self, index):
-        return self.dataset[int(self.indices[index])]
+        if isinstance(index, list):
+            return self.dataset[[self.indices[i] for i in index]]
+        return self.dataset[self.indices[index]]
+
+    def __getitems__(self, indices: list) -> list:
+        if callable(getattr(self.dataset, "__getitems__", None)):
+            return self.dataset.__getitems__([self.indices[i] for i in indices])
+        return [self.dataset[self.indices[i]] for i in indices]
 
     def fetch(self, indices):
-        if not hasattr(self.dataset, "fetch"):
+        """The batch at ``indices`` (an integer array or a slice) through the dataset's
+        ``fetch``, or None where it has none or the subset's indices there are not integers
+        (the DataLoader then goes through ``__getitems__``)."""
+        if not hasattr(self.dataset, "fetch") or type(self).__getitems__ is not Subset.__getitems__:
             return None
-        return self.dataset.fetch(self.indices[indices])
+        own = self.indices
+        if isinstance(own, Tensor):
+            own = to_numpy(own.array)
+        if isinstance(own, numpy.ndarray) and own.ndim == 1 and own.dtype.kind in "iu":
+            at = own[indices]  # one gather; read now, so a changed array is seen, as in torch
+        else:  # a list (random_split's) or other sequence: only the batch's entries are read
+            positions = range(len(self))[indices] if isinstance(indices, slice) else indices
+            at = numpy.array(list(map(own.__getitem__, numpy.asarray(positions).tolist())))
+        if at.ndim != 1 or at.dtype.kind not in "iu":
+            return None
+        return self.dataset.fetch(at)
 
 
 def random_split(
@@ -116,15 +156,24 @@ def random_split(
                               " dataset.", stacklevel=2)  # fmt: skip
     else:
         for i, c in enumerate(lengths):
-            if isinstance(c, bool) or int(c) != c or c < 0:
+            if isinstance(c, bool) or c < 0:
                 raise ValueError(
                     f"random_split: lengths must be non-negative integers (or fractions summing"
                     f" to 1), got {c!r} at index {i} of {lengths}"
                 )
+        if sum(lengths) != n:
+            raise ValueError(
+                f"lengths {lengths} sum to {sum(lengths)}, the dataset has {n} samples"
+            )
+        for i, c in enumerate(lengths):
+            if not isinstance(c, (int, numpy.integer)):  # torch's randperm(sum) refuses it
+                raise TypeError(
+                    f"random_split: lengths must be integers, or fractions summing to 1; got"
+                    f" {c!r} at index {i} of {lengths}"
+                )
         counts = [int(c) for c in lengths]
-    if sum(counts) != n:
-        raise ValueError(f"lengths {counts} sum to {sum(counts)}, the dataset has {n} samples")
-    perm = (generator or default_generator).permutation(n)
+    # torch's Subsets hold lists (so a.indices + b.indices joins them)
+    perm = generator_or_default(generator).permutation(n).tolist()
     out, start = [], 0
     for c in counts:
         out.append(Subset(dataset, perm[start : start + c]))

@@ -7,11 +7,15 @@ DataLoader indexes map-style datasets (``len`` and ``ds[i]``) in the order of it
 from __future__ import annotations
 
 import bisect
+import functools
+import itertools
 from collections.abc import Iterable, Iterator
 
 import numpy
 
 from ..backend import to_numpy
+from ..errors import InputError
+from ..promotion import promote_types
 from ..tensor import Tensor
 from .dataset import Dataset
 
@@ -28,7 +32,12 @@ class ConcatDataset(Dataset):
         for d in self.datasets:
             if isinstance(d, IterableDataset):
                 raise TypeError("ConcatDataset does not support IterableDataset")
-        self.cumulative_sizes = numpy.cumsum([len(d) for d in self.datasets]).tolist()
+        self.cumulative_sizes = self.cumsum(self.datasets)
+
+    @staticmethod
+    def cumsum(sequence) -> list[int]:
+        """The running total of the lengths: ``[len(a), len(a) + len(b), …]`` (torch's)."""
+        return list(itertools.accumulate(len(d) for d in sequence))
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
@@ -49,31 +58,56 @@ class ConcatDataset(Dataset):
         return self.datasets[k][local]
 
     def fetch(self, indices):
-        """A whole batch when every part can fetch one and returns tensors; else None (the
-        DataLoader then indexes sample by sample)."""
+        """The batch at ``indices`` (an integer array or a slice) from the parts' own batch
+        fetches, as torch's default_collate would stack the samples: negative indices count
+        from the end, the dtype is torch's promotion of the dtypes of the parts the batch
+        touches (an int64 part with a float32 one gives float32), and parts whose samples
+        differ in shape are torch's RuntimeError. None where a part cannot fetch tensors or an
+        index is out of range (the DataLoader then indexes sample by sample)."""
         if not all(hasattr(d, "fetch") for d in self.datasets):
             return None
+        n = len(self)
         if isinstance(indices, slice):
-            indices = numpy.arange(*indices.indices(len(self)))
+            indices = numpy.arange(*indices.indices(n))
         indices = numpy.asarray(indices, dtype=numpy.int64)
+        if not len(indices) or indices.min() < -n or indices.max() >= n:
+            return None  # ds[i] raises the error of the index out of range
+        indices = numpy.where(indices < 0, indices + n, indices)
         bounds = numpy.asarray(self.cumulative_sizes)
         which = numpy.searchsorted(bounds, indices, side="right")
-        starts = numpy.concatenate([[0], bounds[:-1]])
-        out = None
-        for k in numpy.unique(which):
+        parts = []  # (mask, fetched part) for each part the batch touches
+        for k in numpy.unique(which).tolist():
             mask = which == k
-            part = self.datasets[k].fetch(indices[mask] - starts[k])
+            part = self.datasets[k].fetch(indices[mask] - (bounds[k - 1] if k else 0))
             if not isinstance(part, tuple) or not all(isinstance(p, Tensor) for p in part):
                 return None
-            if out is None:
-                out = [
-                    numpy.empty((len(indices),) + p.array.shape[1:], p.array.dtype) for p in part
-                ]
-            if len(part) != len(out):
-                return None
-            for o, p in zip(out, part):
-                o[mask] = to_numpy(p.array)
-        return tuple(Tensor(o) for o in out)
+            parts.append((mask, part))
+        if len({len(part) for _, part in parts}) > 1:
+            return None  # default_collate raises torch's "equal size" error for the samples
+        if len(parts) == 1:
+            return parts[0][1]  # the part's own fetch is a fresh batch already
+        return tuple(_merged([(m, p[c].array) for m, p in parts]) for c in range(len(parts[0][1])))
+
+
+def _merged(pieces: list) -> Tensor:
+    """One column of a batch gathered from several parts: ``pieces`` are (mask of the batch
+    positions, that part's rows), written into one array of torch's stacked dtype."""
+    first = {}  # each sample shape: the first batch position holding one
+    for m, a in pieces:
+        shape, at = tuple(a.shape[1:]), int(m.argmax())
+        first[shape] = min(at, first.get(shape, at))
+    if len(first) > 1:  # torch names the first sample and the first that differs from it
+        (shape0, _), (shape_j, j) = sorted(first.items(), key=lambda kv: kv[1])[:2]
+        raise InputError(
+            f"stack expects each tensor to be equal size, but got {list(shape0)} at entry 0 and"
+            f" {list(shape_j)} at entry {j}"
+        )
+    shape = next(iter(first))
+    dtype = functools.reduce(promote_types, {a.dtype for _, a in pieces})
+    out = numpy.empty((len(pieces[0][0]), *shape), dtype)
+    for m, a in pieces:
+        out[m] = to_numpy(a)  # cast into the promoted dtype as it is written
+    return Tensor(out)
 
 
 class IterableDataset(Dataset):
@@ -165,5 +199,6 @@ class StackDataset(Dataset):
             batch = d.fetch(indices) if hasattr(d, "fetch") else None
             if batch is None:
                 return None
-            batches.append(batch)
+            # a part's tuple sample collates into a list, as torch's default_collate makes it
+            batches.append(list(batch) if type(batch) is tuple else batch)
         return self._pack(batches)

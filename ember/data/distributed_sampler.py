@@ -18,6 +18,7 @@ import math
 from collections.abc import Iterator, Sized
 
 from ..backend import Generator
+from ..errors import InputError
 from .sampler import Sampler
 
 
@@ -33,10 +34,11 @@ class DistributedSampler(Sampler):
         if num_replicas is None or rank is None:
             from .. import distributed as dist
 
-            if not dist.is_initialized():
-                raise RuntimeError(
-                    "DistributedSampler needs num_replicas= and rank=, or a process group to"
-                    " read them from: call ember.distributed.init_process_group() first"
+            if not dist.is_initialized():  # torch's ValueError (ember's was RuntimeError)
+                raise InputError(
+                    "Default process group has not been initialized, please make sure to call"
+                    " init_process_group. (DistributedSampler reads num_replicas and rank from"
+                    " it where they are not given: ember.distributed.init_process_group())"
                 )
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
             rank = dist.get_rank() if rank is None else rank

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator, Sequence, Sized
 import numpy
 
 from ..backend import Generator, generator_or_default
+from ..errors import InputError
 from ..tensor import Tensor
 
 
@@ -45,9 +46,10 @@ def _draws_whole_epochs(sampler) -> bool:
 
 
 def _positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, numpy.integer)) or value <= 0:
+    """torch's check: a Python int (not a bool, not a NumPy integer) above 0."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{name} should be a positive integer value, but got {name}={value!r}")
-    return int(value)
+    return value
 
 
 def _pick(given: Generator | None, own: Generator | None) -> Generator:
@@ -153,14 +155,18 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices of ``[0, len(weights))``, index i with probability proportional
-    to ``weights[i]`` (they need not sum to 1); a zero weight is never drawn.
+    to ``weights[i]`` (they need not sum to 1), as torch.multinomial draws them.
 
-    With replacement the draws are independent (inverse CDF of the weights); without, the
-    indices are distinct, in the order of an exponential race: the smallest ``num_samples`` of
-    ``Exp(1) / weights[i]``, which is drawing one at a time in proportion to the weights left.
-    Weights that torch.multinomial would refuse when sampling (negative, non-finite, all zero,
-    fewer non-zero than ``num_samples`` without replacement) are refused here when the sampler
-    is built, so the error comes from the line that made it.
+    With replacement the draws are independent (inverse CDF of the weights) and a zero weight
+    is never drawn. Without, the indices are distinct, in the order of an exponential race:
+    the smallest ``num_samples`` of ``Exp(1) / weights[i]``, which is drawing one at a time in
+    proportion to the weights left; once the non-zero weights are used up, the zero-weight
+    indices follow, as in torch, which asks only ``num_samples ≤ len(weights)`` (here in index
+    order; torch's order among them is whatever its topk gives ties).
+    Weights torch.multinomial refuses when the sampler is iterated (negative, NaN or infinite,
+    none above zero, fewer than ``num_samples`` without replacement) are refused here when it
+    is built, so the error comes from the line that made it: torch's RuntimeError (an
+    ``InputError``, also ember's ValueError) with torch's words.
     """
 
     def __init__(
@@ -180,15 +186,7 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"weights should be a 1d sequence but given weights have shape {tuple(w.shape)}"
             )
-        if not numpy.isfinite(w).all() or (w < 0).any():
-            raise ValueError("weights must be finite and non-negative")
-        if not (w > 0).any():
-            raise ValueError("weights must not all be zero: there is nothing to draw")
-        if not replacement and num_samples > int((w > 0).sum()):
-            raise ValueError(
-                f"cannot draw num_samples={num_samples} distinct indices without replacement: "
-                f"only {int((w > 0).sum())} weights are non-zero"
-            )
+        _check_weights(w, num_samples, replacement)
         self.weights = Tensor(w)
         self.num_samples = num_samples
         self.replacement = replacement
@@ -211,6 +209,28 @@ class WeightedRandomSampler(Sampler):
 
     def __len__(self) -> int:
         return self.num_samples
+
+
+def _check_weights(w: numpy.ndarray, num_samples: int, replacement: bool) -> None:
+    """torch.multinomial's refusals of the weights ``w``, in its order and words."""
+    if not replacement and num_samples > len(w):
+        raise InputError(
+            "cannot sample n_sample > prob_dist.size(-1) samples without replacement: "
+            f"num_samples={num_samples} distinct indices of {len(w)} weights"
+        )
+    if not replacement and not (numpy.isfinite(w).all() and (w >= 0).all()):
+        raise InputError(
+            f"probability tensor contains either `inf`, `nan` or element < 0: weights {w}"
+        )
+    if replacement and ((w < 0) | numpy.isnan(w)).any():
+        raise InputError(f"invalid multinomial distribution (encountering probability entry < 0):"
+                         f" weights {w}")  # fmt: skip
+    if replacement and numpy.isinf(w).any():
+        raise InputError("invalid multinomial distribution (encountering probability entry ="
+                         f" infinity or NaN): weights {w}")  # fmt: skip
+    if not w.sum() > 0:
+        raise InputError(f"invalid multinomial distribution (sum of probabilities <= 0): weights"
+                         f" {w}")  # fmt: skip
 
 
 class BatchSampler(Sampler):

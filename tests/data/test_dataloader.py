@@ -86,9 +86,13 @@ def test_custom_dataset_and_collate_fn():
     assert lens == [5]
 
 
-def test_default_collate_rejects_ragged_samples_clearly():
-    with pytest.raises(ValueError, match="different shapes"):
-        default_collate([np.zeros(2), np.zeros(3)])
+def test_default_collate_rejects_ragged_samples_as_torch(torch):
+    # torch's RuntimeError; ember's ValueError before: InputError is both
+    for error in (RuntimeError, ValueError):
+        with pytest.raises(error, match=r"but got \[2\] at entry 0 and \[3\] at entry 1"):
+            default_collate([np.zeros(2), np.zeros(3)])
+    with pytest.raises(RuntimeError, match=r"equal size, but got \[2\] at entry 0 and \[3\]"):
+        torch.utils.data.default_collate([np.zeros(2), np.zeros(3)])
 
 
 def test_subset_and_random_split():
@@ -104,8 +108,9 @@ def test_subset_and_random_split():
     assert sub[0][1].item() == 3 and len(sub) == 2
     with pytest.raises(ValueError, match="sum to"):
         random_split(ds, [5, 4])
+    out_of_range = Subset(ds, [10])  # as torch: built as given, refused when read
     with pytest.raises(IndexError):
-        Subset(ds, [10])
+        out_of_range[0]
 
 
 def test_tensor_dataset_checks_lengths():
