@@ -31,7 +31,7 @@ from .creation import (
     zeros_like,
 )
 from .diagnose.anomaly import detect_anomaly  # safe here: nn is imported above
-from .errors import InputError
+from .errors import InputAssertionError, InputError
 from .function import Function, enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .functional.index import (
     argsort,

@@ -4,8 +4,10 @@ ember reports operands it cannot take (shapes that do not match, sizes out of ra
 ValueError; torch raises RuntimeError for the same mistakes. ``InputError`` is both, so code
 written for torch (``except RuntimeError``) and code written for ember (``except
 ValueError``) catch it alike. ``IndexInputError``, ``InputTypeError`` and ``InPlaceCastError``
-do the same for ember's IndexError and TypeError. The module sits on the bottom floor (it
-imports nothing), so ops, functional and nn can all raise them.
+do the same for ember's IndexError and TypeError; ``InputAssertionError`` pairs ember's
+ValueError with the AssertionError of the checks torch makes with ``assert``
+(nn.MultiheadAttention's shapes). The module sits on the bottom floor (it imports nothing),
+so ops, functional and nn can all raise them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,12 @@ from __future__ import annotations
 class InputError(ValueError, RuntimeError):
     """Operands an op cannot take (shapes, sizes or values out of range): ember's ValueError
     and torch's RuntimeError at once; the message says what was expected and what came."""
+
+
+class InputAssertionError(ValueError, AssertionError):
+    """Operands refused where torch checks them with ``assert`` (nn.MultiheadAttention's
+    shapes, embed_dim not divisible by num_heads): torch's AssertionError, and ember's
+    ValueError callers still catch it."""
 
 
 class IndexInputError(IndexError, RuntimeError):

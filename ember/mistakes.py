@@ -123,7 +123,10 @@ def check_attention_mask(mask, true_means: str = "keep") -> bool:
     """
     if true_means not in ("keep", "mask"):
         raise ValueError(f"true_means must be 'keep' or 'mask', got {true_means!r}")
-    m = mask.array if hasattr(mask, "array") and hasattr(mask, "grad") else xp.asarray(mask)
+    # an ember Tensor (this floor cannot import the class): ``grad`` looked up on the type, as
+    # reading it off a non-leaf instance warns that a non-leaf's .grad is being accessed
+    is_tensor = hasattr(mask, "array") and hasattr(type(mask), "grad")
+    m = mask.array if is_tensor else xp.asarray(mask)
     if m.ndim == 0:
         raise ValueError("an attention mask needs at least one dimension (the keys), got a scalar")
     if m.dtype == xp.bool_:

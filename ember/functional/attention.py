@@ -13,8 +13,9 @@ from __future__ import annotations
 import math
 
 from .. import backend
+from ..amp.autocast_mode import autocast_active
 from ..backend import xp
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..mistakes import check_attention_mask
 from ..ops.attention import ScaledDotProductAttention
 from ..ops.complex_refuse import refuse_complex
@@ -61,48 +62,72 @@ def causal_mask(n_queries: int, n_keys: int, dtype) -> Tensor:
 
 
 def _check_qkv(query, key, value, attn_mask):
+    """torch's refusals (as InputError, its RuntimeError, or InputTypeError for dtypes),
+    each a comparison of shapes or dtypes: nothing here reads the data."""
     for name, t in (("query", query), ("key", key), ("value", value)):
         if not isinstance(t, Tensor):
             raise TypeError(f"scaled_dot_product_attention: {name} must be a Tensor")
         if t.ndim < 2:
-            raise ValueError(f"{name} needs shape (..., seq, features), got {t.shape}")
+            raise InputError(f"{name} needs shape (..., seq, features), got {t.shape}")
+    # under autocast the op casts all three to one dtype first (torch's lower-precision list)
+    if not query.dtype == key.dtype == value.dtype and not autocast_active():
+        raise InputError(
+            "scaled_dot_product_attention expects query, key and value of one dtype, got"
+            f" query {query.dtype}, key {key.dtype} and value {value.dtype}"
+        )
+    if query.dtype.kind != "f":  # the softmax needs floats; NumPy's own error would be a leak
+        raise InputTypeError(
+            "scaled_dot_product_attention expects floating-point query, key and value, got"
+            f" {query.dtype}"
+        )
     if query.shape[-1] != key.shape[-1]:
         raise InputError(
             f"query features {query.shape[-1]} (shape {query.shape}) differ from key features"
             f" {key.shape[-1]} (shape {key.shape})"
         )
     if key.shape[-2] != value.shape[-2]:
-        raise ValueError(
+        raise InputError(
             f"key has {key.shape[-2]} positions (shape {key.shape}) but value has"
             f" {value.shape[-2]} (shape {value.shape})"
         )
-    try:
-        xp.broadcast_shapes(query.shape[:-2], key.shape[:-2], value.shape[:-2])
+    ql, kl, vl = tuple(query.shape[:-2]), tuple(key.shape[:-2]), tuple(value.shape[:-2])
+    try:  # the usual equal shapes skip NumPy's broadcast_shapes, a few µs each
+        lead = ql if ql == kl else xp.broadcast_shapes(ql, kl)  # the scores' batch axes
+        if vl != lead:
+            xp.broadcast_shapes(lead, vl)
     except ValueError:
-        raise ValueError(
+        raise InputError(
             f"the leading (batch, head) axes of query {query.shape}, key {key.shape} and value"
             f" {value.shape} do not broadcast together (grouped-query heads need enable_gqa=True)"
         ) from None
     if attn_mask is not None:
-        shape = tuple(attn_mask.shape)
-        want = query.shape[:-1] + (key.shape[-2],)
+        m = as_array(attn_mask)
+        if m.dtype.kind not in "bf":
+            raise InputTypeError(
+                f"attn_mask must be boolean or floating point, got dtype {m.dtype}"
+            )
+        shape = tuple(m.shape)
+        want = lead + (query.shape[-2], key.shape[-2])
         try:
-            xp.broadcast_shapes(shape, want)
+            fits = shape == want or xp.broadcast_shapes(shape, want) == want
         except ValueError:
-            raise ValueError(
+            fits = False
+        if not fits:  # as torch: the mask is added to the scores and may not widen them
+            raise InputError(
                 f"attn_mask of shape {shape} does not broadcast to the scores' shape {want}"
-                " (..., L queries, S keys)"
-            ) from None
+                " (..., L queries, S keys) without enlarging it"
+            )
         # a query row with every key masked out usually means the polarity is inverted
-        if as_array(attn_mask).dtype.kind in "bf":
-            check_attention_mask(attn_mask, true_means="keep")
+        check_attention_mask(attn_mask, true_means="keep")
 
 
 def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale):
-    _check_qkv(query, key, value, attn_mask)
     if is_causal and attn_mask is not None:
-        raise ValueError("scaled_dot_product_attention: give either attn_mask or is_causal")
-    if not 0.0 <= dropout_p <= 1.0:
+        raise InputError("scaled_dot_product_attention: give either attn_mask or is_causal")
+    _check_qkv(query, key, value, attn_mask)
+    if dropout_p > 1.0:  # torch's RuntimeError; it takes dropout_p < 0, ember refuses it
+        raise InputError(f"dropout_p must be in [0, 1], got {dropout_p}")
+    if not dropout_p >= 0.0:
         raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
     dtype = query.dtype
     m = additive_mask(attn_mask, dtype)
@@ -160,13 +185,13 @@ def scaled_dot_product_attention(
 def _repeat_kv_heads(query: Tensor, kv: Tensor) -> Tensor:
     """(N, H_kv, S, E) → (N, H_q, S, E), each key/value head serving H_q / H_kv query heads."""
     if query.ndim < 3 or kv.ndim < 3:
-        raise ValueError(
+        raise InputError(
             "enable_gqa needs query, key and value of shape (..., heads, seq, features),"
             f" got query {query.shape} and key/value {kv.shape}"
         )
     hq, hkv = query.shape[-3], kv.shape[-3]
     if hq % hkv:
-        raise ValueError(f"enable_gqa: {hq} query heads are not a multiple of {hkv} key heads")
+        raise InputError(f"enable_gqa: {hq} query heads are not a multiple of {hkv} key heads")
     if hq == hkv:
         return kv
     g = hq // hkv

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import to_numpy, xp
+from ..errors import InputAssertionError
 from ..functional.attention_backends import SDPBackend, sdpa_kernel  # noqa: F401 - torch's path
 from ..tensor import Tensor
 from . import init
@@ -64,7 +65,9 @@ class MultiheadAttention(Module):
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"embed_dim and num_heads must be > 0, got {embed_dim}, {num_heads}")
         if embed_dim % num_heads:
-            raise ValueError(f"embed_dim {embed_dim} must be divisible by num_heads {num_heads}")
+            raise InputAssertionError(
+                f"embed_dim {embed_dim} must be divisible by num_heads {num_heads}"
+            )
         self.embed_dim, self.num_heads, self.dropout = embed_dim, num_heads, dropout
         self.head_dim = embed_dim // num_heads
         self.kdim = kdim if kdim is not None else embed_dim

@@ -20,8 +20,9 @@ builds a module: the given tensors are used as they are, so gradients reach them
 from __future__ import annotations
 
 from .. import functional as F
+from ..amp.autocast_mode import autocast_active
 from ..backend import xp
-from ..errors import InputError
+from ..errors import InputAssertionError, InputError, InputTypeError
 from ..functional.attention import additive_mask, causal_mask
 from ..tensor import Tensor, as_array
 
@@ -47,11 +48,11 @@ def multi_head_attention_forward(
     """
     embed_dim = query.shape[-1]
     if embed_dim != embed_dim_to_check:
-        raise AssertionError(
+        raise InputAssertionError(
             f"was expecting embedding dimension of {embed_dim_to_check}, but got {embed_dim}"
         )
     if embed_dim % num_heads:
-        raise AssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
+        raise InputAssertionError(f"embed_dim {embed_dim} not divisible by num_heads {num_heads}")
     if static_k is not None or static_v is not None:
         raise NotImplementedError(
             "multi_head_attention_forward(): static_k / static_v (keys and values projected"
@@ -113,6 +114,7 @@ def multi_head_attention(
         value = key
     n, length, E, s = *query.shape, key.shape[1]
     h, d = num_heads, E // num_heads
+    _check_dtypes(query, key, value, in_proj_weight, q_proj_weight, k_proj_weight, v_proj_weight)
     q, k, v = _in_projection(
         query, key, value, in_proj_weight, in_proj_bias, q_proj_weight, k_proj_weight,
         v_proj_weight,
@@ -128,7 +130,7 @@ def multi_head_attention(
         zeros = Tensor(xp.zeros((n, h, 1, d), dtype=q.dtype))
         k, v = F.cat([k, zeros], dim=2), F.cat([v, zeros], dim=2)
         extra += 1
-    mask = _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, q.dtype)
+    mask = _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, q.dtype, batched)
     if mask is not None and extra:  # the appended keys are never masked
         mask = F.pad(mask, (0, extra))
     o, p = F.scaled_dot_product_attention(
@@ -153,6 +155,22 @@ def returned_weights(p, batched: bool, need_weights: bool, average: bool):
     return p if batched else p.reshape(p.shape[1:])
 
 
+def _check_dtypes(query, key, value, w, wq, wk, wv) -> None:
+    """Inputs of the projection weights' dtype, refused as torch's RuntimeError (InputTypeError:
+    F.linear's TypeError before) with the fix, before any arithmetic runs. Under autocast the
+    projections cast both, as F.linear does."""
+    if autocast_active():
+        return
+    ws = (w, w, w) if w is not None else (wq, wk, wv)
+    for name, t, wt in zip(("query", "key", "value"), (query, key, value), ws):
+        if t.dtype != wt.dtype:
+            raise InputTypeError(
+                f"multi-head attention: {name} dtype {t.dtype} differs from the projection"
+                f" weights' dtype {wt.dtype} (convert the input with .to({wt.dtype}) or the"
+                f" module with .to({t.dtype}))"
+            )
+
+
 def _in_projection(query, key, value, w, b, wq, wk, wv):
     """Q·W^Qᵀ + b^Q, K·W^Kᵀ + b^K, V·W^Vᵀ + b^V, each (N, L or S, E); ``w`` (3E, E) stacks
     W^Q, W^K, W^V, or is None and ``wq``, ``wk``, ``wv`` are given."""
@@ -168,8 +186,13 @@ def _in_projection(query, key, value, w, b, wq, wk, wv):
     return F.linear(query, wq, bq), F.linear(key, wk, bk), F.linear(value, wv, bv)
 
 
-def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype):
-    """One additive mask broadcastable to (N, h, L, S), or None."""
+def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype, batched=True):
+    """One additive mask broadcastable to (N, h, L, S), or None.
+
+    Wrong shapes raise torch's classes: its RuntimeError (InputError) for a 2-D or 3-D
+    attn_mask of the wrong size, its AssertionError (InputAssertionError) for other ranks, an
+    unbatched call's 3-D mask, and key_padding_mask.
+    """
     m = None
     if attn_mask is not None:
         am = additive_mask(attn_mask, dtype, true_means_blocked=True)
@@ -178,7 +201,8 @@ def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype):
         elif am.shape == (n * h, length, s):
             m = am.reshape(n, h, length, s)
         else:
-            raise InputError(
+            cls = InputError if am.ndim == 2 or (am.ndim == 3 and batched) else InputAssertionError
+            raise cls(
                 f"attn_mask must have shape ({length}, {s}) or ({n * h}, {length}, {s}),"
                 f" got {tuple(am.shape)}"
             )
@@ -187,33 +211,39 @@ def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype):
     if key_padding_mask is not None:
         kp = additive_mask(key_padding_mask, dtype, true_means_blocked=True)
         if kp.shape != (n, s):
-            raise ValueError(f"key_padding_mask must have shape ({n}, {s}), got {kp.shape}")
+            raise InputAssertionError(
+                f"key_padding_mask must have shape ({n}, {s}), got {tuple(kp.shape)}"
+            )
         kp = kp.reshape(n, 1, 1, s)
         m = kp if m is None else m + kp
     return m
 
 
 def check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first: bool) -> None:
-    """Clear errors for shapes the arithmetic would otherwise trip over somewhere inside."""
+    """Clear errors for shapes the arithmetic would otherwise trip over somewhere inside.
+
+    torch checks all but the batch sizes with ``assert``: InputAssertionError, which ember's
+    ValueError callers catch too; the batch sizes it trips over later, as RuntimeError.
+    """
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
-        raise ValueError(
+        raise InputAssertionError(
             "multi-head attention expects query, key and value all 3-D (batched) or all 2-D"
             f" (unbatched), got shapes {query.shape}, {key.shape}, {value.shape}"
         )
     for name, t, want in (("query", query, embed_dim), ("key", key, kdim), ("value", value, vdim)):
         if t.shape[-1] != want:
-            raise InputError(
+            raise InputAssertionError(
                 f"{name} has {t.shape[-1]} features (shape {t.shape}), expected {want}"
             )
     if key.shape[:-1] != value.shape[:-1]:
-        raise ValueError(
+        raise InputAssertionError(
             f"key shape {key.shape} and value shape {value.shape} must agree in all but"
             " the last (feature) axis"
         )
     if query.ndim == 3:
         n_axis = 0 if batch_first else 1
         if query.shape[n_axis] != key.shape[n_axis]:
-            raise ValueError(
+            raise InputError(
                 f"query batch {query.shape[n_axis]} (shape {query.shape}) differs from key"
                 f" batch {key.shape[n_axis]} (shape {key.shape}); batch axis {n_axis}"
                 f" with batch_first={batch_first}"
@@ -224,7 +254,7 @@ def as_row(mask, s: int):
     """An unbatched key_padding_mask (S,) as a batch of one (1, S)."""
     m = mask if isinstance(mask, Tensor) else as_array(mask)
     if tuple(m.shape) != (s,):
-        raise ValueError(
+        raise InputAssertionError(
             f"key_padding_mask for unbatched (2-D) inputs must have shape ({s},), got"
             f" {tuple(m.shape)}"
         )

@@ -10,6 +10,7 @@ import copy
 from .. import backend
 from .. import functional as F
 from ..backend import xp
+from ..errors import InputError
 from ..tensor import Tensor
 from . import init
 from .attention import MultiheadAttention
@@ -26,7 +27,7 @@ def _activation(activation):
     if callable(activation):
         return activation
     if activation not in _ACTIVATIONS:
-        raise ValueError(f"activation must be 'relu', 'gelu' or a callable, got {activation!r}")
+        raise InputError(f"activation must be 'relu', 'gelu' or a callable, got {activation!r}")
     return _ACTIVATIONS[activation]
 
 
@@ -339,11 +340,11 @@ class Transformer(Module):
     ) -> Tensor:
         n_axis = 0 if self.batch_first else 1
         if src.ndim == 3 and src.shape[n_axis] != tgt.shape[n_axis]:
-            raise ValueError(
+            raise InputError(
                 f"src batch {src.shape[n_axis]} differs from tgt batch {tgt.shape[n_axis]}"
             )
         if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
-            raise ValueError(
+            raise InputError(
                 f"src and tgt must have d_model={self.d_model} features,"
                 f" got {src.shape}, {tgt.shape}"
             )
