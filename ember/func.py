@@ -105,8 +105,8 @@ class _Slot:
             self.box[self.key] = v
         elif v is _ABSENT:
             delattr(self.box, self.key)
-        else:
-            setattr(self.box, self.key, v)
+        else:  # as torch swaps _parameters' entry: past Module.__setattr__'s kind checks
+            object.__setattr__(self.box, self.key, v)
 
 
 def _stand_in(slot: _Slot, original, v):

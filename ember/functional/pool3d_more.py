@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..errors import InputError
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor
 from .conv import accepts_unbatched, expected_input
@@ -96,8 +97,10 @@ def _output_triple(output_size, sizes) -> tuple:
             f"adaptive_max_pool3d: output_size must be an int or 3 values, got {output_size}"
         )
     out = tuple(n if o is None else o for o, n in zip(out, sizes))
-    if min(out) < 1:
-        raise ValueError(f"adaptive_max_pool3d: output_size must be positive, got {output_size}")
+    if min(out) < 0:  # (0 is a size: an empty output, as torch's forward gives); RuntimeError
+        raise InputError(
+            f"adaptive_max_pool3d: output_size must be non-negative, got {output_size}"
+        )
     return out
 
 
@@ -112,8 +115,15 @@ def adaptive_max_pool3d(input: Tensor, output_size, return_indices: bool = False
     x, unbatched = _batched(input, "adaptive_max_pool3d", (4, 5))
     n, c, d, h, w = x.shape
     if min(d, h, w) < 1:
-        raise ValueError(f"adaptive_max_pool3d: empty spatial size in {tuple(input.shape)}")
+        raise InputError(f"adaptive_max_pool3d: empty spatial size in {tuple(input.shape)}")
     od, oh, ow = _output_triple(output_size, (d, h, w))
+    if 0 in (od, oh, ow):  # no windows: an empty view of x (its gradient is zero)
+        y = x.reshape(n, c, d * h * w)[:, :, :0].reshape(n, c, od, oh, ow)
+        empty = Tensor(xp.zeros((n, c, od, oh, ow), xp.int64))
+        out = (y, empty) if return_indices else y
+        if not unbatched:
+            return out
+        return tuple(t.squeeze(0) for t in out) if return_indices else out.squeeze(0)
     # (Do, Kd), (Ho, Kh), (Wo, Kw): the positions of every window; short ones repeat their last
     T, R, S = _window_table(d, od), _window_table(h, oh), _window_table(w, ow)
     kd, kh, kw = T.shape[1], R.shape[1], S.shape[1]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import operator
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .module import Module
 from .module_registration import registered
@@ -21,11 +21,32 @@ def abs_index(idx, n: int) -> int:
     return idx % n
 
 
+def a_module(value, where: str):
+    """``value`` if it is a Module, else torch's TypeError (a container holds modules only)."""
+    if not isinstance(value, Module):
+        raise TypeError(f"{where}: {type(value).__name__} is not a Module subclass")
+    return value
+
+
+def check_key(container, key, kind: str = "module") -> None:
+    """torch's refusals of a container key: not a string (TypeError); empty, with a dot, or
+    the name of another attribute of the container (``training``, ``forward``: KeyError)."""
+    if not isinstance(key, str):
+        raise TypeError(f"{kind} name should be a string. Got {type(key).__name__}")
+    if not key or "." in key:
+        raise KeyError(f"{kind} name must be a non-empty string without '.', got {key!r}")
+    if key not in container and hasattr(type(container), key) or key in vars(container):
+        raise KeyError(f"attribute '{key}' already exists")
+
+
 def update_pairs(kind: str, items) -> list:
     """The (key, value) pairs of a mapping or of a sequence of pairs, refused as torch refuses
-    them (``kind``: "ModuleDict" or "ParameterDict")."""
+    them (``kind``: "ModuleDict" or "ParameterDict"): an OrderedDict or a container keeps its
+    order, another mapping is taken in sorted key order, as torch's update takes it."""
     if callable(getattr(items, "items", None)):  # a mapping, ModuleDict or ParameterDict
-        return list(items.items())
+        pairs = list(items.items())
+        ordered = isinstance(items, (OrderedDict, Module)) or not isinstance(items, Mapping)
+        return pairs if ordered else sorted(pairs, key=lambda kv: kv[0])
     if not isinstance(items, Iterable):
         raise TypeError(
             f"{kind}.update should be called with an iterable of key/value pairs, but got "
@@ -61,7 +82,9 @@ class Sequential(Module):
 
     def _entries(self) -> list:
         # straight from the attributes: the same module may stand twice and then runs twice
-        return [(k, v) for k, v in vars(self).items() if isinstance(v, Module) and k[0] != "_"]
+        own = self._underscored  # a child named _x (added as such) is a child, as torch's
+        return [(k, v) for k, v in vars(self).items() if isinstance(v, Module)
+                and (k[0] != "_" or k in own)]  # fmt: skip
 
     def _mods(self):
         return [v for _, v in self._entries()]
@@ -81,7 +104,7 @@ class Sequential(Module):
 
     def __setitem__(self, idx: int, module: Module) -> None:
         entries = self._entries()
-        setattr(self, entries[abs_index(idx, len(entries))][0], module)
+        setattr(self, entries[abs_index(idx, len(entries))][0], a_module(module, "Sequential"))
 
     def __delitem__(self, idx) -> None:
         mods = self._mods()
@@ -165,11 +188,15 @@ class ModuleList(Module):
 
     def __init__(self, modules=None):
         super().__init__()
-        self.items = [registered(self, str(i), m, "module") for i, m in enumerate(modules or ())]
+        self.items = [
+            registered(self, str(i), a_module(m, "ModuleList"), "module")
+            for i, m in enumerate(modules or ())
+        ]
 
     def _members(self):
-        tensors, _ = super()._members()
-        return tensors, [(str(i), m) for i, m in enumerate(self.items)]
+        tensors, modules = super()._members()  # other modules set on it count too, as torch's
+        others = [(n, m) for n, m in modules if not n.startswith("items.")]
+        return tensors, [(str(i), m) for i, m in enumerate(self.items)] + others
 
     def __getitem__(self, idx):
         if isinstance(idx, slice):
@@ -178,7 +205,7 @@ class ModuleList(Module):
 
     def __setitem__(self, idx: int, module: Module) -> None:
         i = abs_index(idx, len(self.items))
-        self.items[i] = registered(self, str(i), module, "module")
+        self.items[i] = registered(self, str(i), a_module(module, "ModuleList"), "module")
 
     def __delitem__(self, idx) -> None:
         if isinstance(idx, slice):
@@ -199,6 +226,7 @@ class ModuleList(Module):
         return ModuleList([*self.items, *other])
 
     def append(self, module: Module) -> ModuleList:
+        module = a_module(module, "ModuleList")
         self.items.append(registered(self, str(len(self.items)), module, "module"))
         return self
 
@@ -215,6 +243,7 @@ class ModuleList(Module):
     def insert(self, index: int, module: Module) -> None:
         """``module`` before position ``index``, as list.insert (torch's fails on a negative
         index with a KeyError)."""
+        module = a_module(module, "ModuleList")
         self.items.insert(index, registered(self, str(index), module, "module"))
 
     def pop(self, key):
@@ -256,6 +285,12 @@ class ModuleDict(Module):
         tensors, _ = super()._members()
         return tensors, list(self.items_.items())
 
+    def __setattr__(self, name, value):
+        if isinstance(value, Module) and "items_" in self.__dict__:
+            self[name] = value  # d.proj = m is d["proj"] = m, as torch's one _modules holds both
+        else:
+            super().__setattr__(name, value)
+
     def __getitem__(self, k):
         return self.items_[k]
 
@@ -266,7 +301,8 @@ class ModuleDict(Module):
         raise AttributeError(f"{type(self).__name__} has no attribute or module {name!r}")
 
     def __setitem__(self, k, m):
-        self.items_[k] = registered(self, k, m, "module")
+        check_key(self, k)
+        self.items_[k] = registered(self, k, a_module(m, "ModuleDict"), "module")
 
     def __delitem__(self, k) -> None:
         del self.items_[k]

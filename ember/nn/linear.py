@@ -165,4 +165,6 @@ class Embedding(Module):
             s += f", norm_type={self.norm_type}"
         if self.scale_grad_by_freq:
             s += ", scale_grad_by_freq=True"
+        if getattr(self, "sparse", False):
+            s += ", sparse=True"
         return s

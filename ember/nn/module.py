@@ -13,10 +13,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from .. import backend, serialization_torch
+from ..autograd_saved_writes import note_tensor_write
 from ..backend import xp
 from ..tensor import Tensor, as_array, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
+from . import module_registration as _registration
 from .module_assign import LoadStateDictError, _IncompatibleKeys  # noqa: F401 - torch's names
 from .module_forward_hooks import ModuleForwardHooks
 from .module_hooks import ModuleHooks
@@ -70,6 +72,9 @@ class Module(ModuleForwardHooks, ModuleHooks):
     def __init__(self) -> None:
         self.training = True
 
+    __setattr__ = _registration.assign  # torch's checks of what may replace a member
+    __delattr__ = _registration.forget
+
     def forward(self, *args, **kwargs):  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
 
@@ -116,13 +121,13 @@ class Module(ModuleForwardHooks, ModuleHooks):
         module reachable under several names comes once (``memo`` the ids already given),
         or with ``remove_duplicate=False`` under each of them (a module inside itself still
         once per path)."""
-        seen = set() if memo is None else memo
+        seen = set() if memo is None else memo  # modules, as torch's memo holds them
         stack = [(prefix, self, frozenset())]
         while stack:
             name, m, path = stack.pop()
-            if (id(m) in seen) if remove_duplicate else (id(m) in path):
+            if (m in seen) if remove_duplicate else (id(m) in path):
                 continue
-            seen.add(id(m))
+            seen.add(m)
             yield name, m
             below = path | {id(m)}
             kids = m.named_children() if remove_duplicate else m._members()[1]
@@ -196,6 +201,8 @@ class Module(ModuleForwardHooks, ModuleHooks):
         )
         if not persistent:
             self._non_persistent = self._non_persistent | {name}
+        elif name in self._non_persistent:  # registered again as persistent: saved, as torch
+            self._non_persistent = self._non_persistent - {name}
 
     def register_parameter(self, name: str, param: Parameter | None) -> None:
         self._check_member_name("parameter", name, lambda v: v is None or isinstance(v, Parameter))
@@ -210,15 +217,20 @@ class Module(ModuleForwardHooks, ModuleHooks):
 
     # ------------------------------------------------------------ state
     def _own_state(self):
-        """(name, tensor) of this module's own parameters and persistent buffers."""
+        """(name, tensor) of this module's own parameters, then its persistent buffers (torch's
+        order, whatever order they were assigned in)."""
+        buffers = []
         for name, t in self._members()[0]:
             kind = self._listed_as(name, t)
-            if kind is None or (
-                not isinstance(kind, Parameter)
-                and (name in self._non_persistent or getattr(kind, "persistent", True) is False)
+            if isinstance(kind, Parameter):
+                yield name, t
+            elif not (
+                kind is None
+                or name in self._non_persistent
+                or getattr(kind, "persistent", True) is False
             ):  # register_buffer(persistent=False), or an nn.Buffer(persistent=False)
-                continue
-            yield name, t
+                buffers.append((name, t))
+        yield from buffers
 
     def _load_tensors(self, state_dict, strict: bool = True, assign: bool = False):
         """load_state_dict's core: copy values into this module's tensors in place (with
@@ -265,11 +277,18 @@ class Module(ModuleForwardHooks, ModuleHooks):
         return self
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every parameter's gradient, or (``set_to_none=False``) zero it in place, the
+        same tensor kept, as torch's."""
         for p in self.parameters():
             if set_to_none or p.grad is None:
                 p.grad = None
-            else:
-                p.grad = Tensor(xp.zeros_like(p.array))
+            elif p.grad.grad_fn is not None:  # built by a create_graph backward: a fresh zero
+                p.grad = Tensor(xp.zeros_like(p.grad.array))
+            elif p.grad.array.flags.writeable:
+                p.grad.array[...] = 0
+                note_tensor_write(p.grad)
+            else:  # a read-only (broadcast) gradient: the same tensor, a zero array in it
+                p.grad.array = xp.zeros(p.grad.shape, p.grad.array.dtype)
 
     def _cast(self, dtype, kinds: str = "f") -> Module:
         for t in list(self.parameters()) + list(self.buffers()):
@@ -332,47 +351,22 @@ class Module(ModuleForwardHooks, ModuleHooks):
         return self._cast(xp.float16)
 
     def add_module(self, name: str, module: Module | None) -> None:
-        """Attach ``module`` as the child ``name`` (torch's explicit form of ``self.name = m``)."""
-        if not isinstance(name, str) or not name or "." in name:
-            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        """Attach ``module`` as the child ``name`` (torch's explicit form of ``self.name = m``),
+        refusing what torch refuses: a name that is not a string (TypeError), holds a dot, is
+        empty or is another attribute already (KeyError), or a value that is no Module."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
+        if not isinstance(name, str):
+            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
+        if not name or "." in name:
+            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
+        own = self.__dict__
+        child_slot = name in own and isinstance(own[name], (Module, type(None)))
+        if hasattr(self, name) and not child_slot:
+            raise KeyError(f"attribute '{name}' already exists")
         setattr(self, name, module)
 
     register_module = add_module
-
-    def get_submodule(self, target: str) -> Module:
-        """The submodule at dotted path ``target`` ("" is self), as torch's."""
-        m, parts, i = self, target.split(".") if target else [], 0
-        while i < len(parts):
-            children = dict(m._members()[1])
-            # a module in a list attribute is named "attr.i": one step may take two parts
-            for take in (1, 2):
-                key = ".".join(parts[i : i + take])
-                if key in children:
-                    m, i = children[key], i + take
-                    break
-            else:
-                where = ".".join(parts[:i]) or type(self).__name__
-                raise AttributeError(
-                    f"get_submodule({target!r}): {where} has no submodule {parts[i]!r}"
-                )
-        return m
-
-    def get_parameter(self, target: str) -> Parameter:
-        """The parameter at dotted path ``target`` ("fc.weight"), as torch's."""
-        parts = target.split(".")
-        for k in range(len(parts) - 1, -1, -1):  # the longest module path first
-            try:
-                m = self.get_submodule(".".join(parts[:k]))
-            except AttributeError:
-                continue
-            name = ".".join(parts[k:])
-            p = dict(m._members()[0]).get(name)
-            # as torch: neither a plain tensor swapped in nor a Parameter in a buffer's place
-            if isinstance(p, Parameter) and isinstance(m._listed_as(name, p), Parameter):
-                return p
-        raise AttributeError(f"get_parameter({target!r}): no parameter at that path")
 
     # ------------------------------------------------------------ display
     def extra_repr(self) -> str:
@@ -400,3 +394,6 @@ class Module(ModuleForwardHooks, ModuleHooks):
 
     def num_parameters(self, trainable_only: bool = False) -> int:
         return sum(p.numel() for p in self.parameters() if p.requires_grad or not trainable_only)
+
+
+_registration.Parameter, _registration.Module, _registration.Tensor = Parameter, Module, Tensor

@@ -210,6 +210,41 @@ class ModuleHooks:
             t.share_memory_()
         return self
 
+    def get_submodule(self, target: str):
+        """The submodule at dotted path ``target`` ("" is self), as torch's."""
+        m, parts, i = self, target.split(".") if target else [], 0
+        while i < len(parts):
+            children = dict(m._members()[1])
+            # a module in a list attribute is named "attr.i": one step may take two parts
+            for take in (1, 2):
+                key = ".".join(parts[i : i + take])
+                if key in children:
+                    m, i = children[key], i + take
+                    break
+            else:
+                where = ".".join(parts[:i]) or type(self).__name__
+                raise AttributeError(
+                    f"get_submodule({target!r}): {where} has no submodule {parts[i]!r}"
+                )
+        return m
+
+    def get_parameter(self, target: str):
+        """The parameter at dotted path ``target`` ("fc.weight"), as torch's."""
+        from .module import Parameter
+
+        parts = target.split(".")
+        for k in range(len(parts) - 1, -1, -1):  # the longest module path first
+            try:
+                m = self.get_submodule(".".join(parts[:k]))
+            except AttributeError:
+                continue
+            name = ".".join(parts[k:])
+            p = dict(m._members()[0]).get(name)
+            # as torch: neither a plain tensor swapped in nor a Parameter in a buffer's place
+            if isinstance(p, Parameter) and isinstance(m._listed_as(name, p), Parameter):
+                return p
+        raise AttributeError(f"get_parameter({target!r}): no parameter at that path")
+
     def get_buffer(self, target: str) -> Tensor:
         """The buffer at dotted path ``target`` ("bn.running_mean"), as torch's."""
         path, _, name = target.rpartition(".")

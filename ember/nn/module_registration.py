@@ -7,9 +7,8 @@ attribute (``self.weight = Parameter(...)``), ``register_parameter``, ``register
 index or key); a value it returns takes the given one's place. As in torch, a parameter set to
 None runs no hook, a buffer or submodule set to None does.
 
-ember keeps a module's members as plain attributes, so the hooks need a ``Module.__setattr__``,
-which is installed when the first hook is registered: until then assigning an attribute costs
-what it always did.
+ember keeps a module's members as plain attributes; ``Module.__setattr__`` is ``assign`` below,
+which runs the hooks and torch's checks of what may replace a member.
 """
 
 from __future__ import annotations
@@ -38,10 +37,6 @@ def register_module_module_registration_hook(hook) -> RemovableHandle:
 
 
 def _register(table: dict, hook) -> RemovableHandle:
-    from .module import Module
-
-    if Module.__dict__.get("__setattr__") is not _setattr_with_hooks:
-        Module.__setattr__ = _setattr_with_hooks
     return add_hook(table, hook)
 
 
@@ -77,5 +72,48 @@ def _kind(module, name: str, value) -> str | None:
     return None
 
 
-def _setattr_with_hooks(self, name: str, value) -> None:
-    object.__setattr__(self, name, registered(self, name, value))
+# bound by module.py once its classes exist (this file sits below it)
+Parameter = Module = Tensor = None
+
+
+def assign(module, name: str, value) -> None:
+    """``module.name = value`` as torch's Module.__setattr__ takes it: the registration hooks
+    run; a Parameter or a Module may replace anything; a registered parameter takes only a
+    Parameter or None, a submodule only a Module or None, a buffer only a Tensor or None
+    (torch's TypeError: ``m.weight = tensor`` used to turn the parameter into a buffer
+    silently); and a Parameter or Module under a name starting with _ is a member, as torch
+    registers it (ember's walk skips other private attributes)."""
+    if _parameter_hooks or _buffer_hooks or _module_hooks:
+        value = registered(module, name, value)
+    if value is not None and not isinstance(value, Parameter):
+        old = module.__dict__.get(name)
+        if old is not None:
+            if isinstance(old, Parameter):
+                _refuse(value, "parameter", name, "torch.nn.Parameter or None")
+            if not isinstance(value, Module):
+                if isinstance(old, Module):
+                    _refuse(value, "child module", name, "torch.nn.Module or None")
+                if (isinstance(old, Tensor) and not isinstance(value, Tensor)
+                        and (name[0] != "_" or name in module._underscored)):  # fmt: skip
+                    _refuse(value, "buffer", name, "torch.Tensor or None")
+    if name[0] == "_" and isinstance(value, (Parameter, Module)):
+        if name not in module._underscored:
+            object.__setattr__(module, "_underscored", module._underscored | {name})
+    object.__setattr__(module, name, value)
+
+
+def _refuse(value, kind: str, name: str, expected: str):
+    raise TypeError(
+        f"cannot assign '{type(value).__module__}.{type(value).__name__}' as {kind} '{name}'"
+        f" ({expected} expected)"
+    )
+
+
+def forget(module, name: str) -> None:
+    """``del module.name``: the name leaves the private and non-persistent sets too, so a
+    member registered again under it starts afresh (persistent, as torch's)."""
+    object.__delattr__(module, name)
+    for kept in ("_non_persistent", "_underscored"):
+        names = getattr(module, kept)
+        if name in names:
+            object.__setattr__(module, kept, names - {name})

@@ -21,6 +21,15 @@ class MissingKey(KeyError, AttributeError):
     (whose ParameterDict looks keys up as attributes), so either ``except`` catches it."""
 
 
+def _entries_repr(entries) -> str:
+    """torch's lines ``  (key): Parameter containing: [float32 of size 2x3]``, one per entry."""
+    return "\n".join(
+        f"  ({k}): Parameter containing: [{kind} of size {'x'.join(map(str, p.shape))}]"
+        for k, p, kind in entries
+        if p is not None
+    )
+
+
 def _as_parameter(p) -> Parameter:
     return p if isinstance(p, Parameter) or p is None else Parameter(p)
 
@@ -78,7 +87,7 @@ class ParameterList(Module):
         return self.extend(values)
 
     def extra_repr(self) -> str:
-        return ", ".join(f"{i}: {tuple(p.shape)}" for i, p in enumerate(self._params))
+        return _entries_repr((str(i), p, f"ember.{p.dtype}") for i, p in enumerate(self._params))
 
 
 class ParameterDict(Module):
@@ -108,6 +117,8 @@ class ParameterDict(Module):
                 f" (type is '{type(key).__name__}'). Open an issue on github if you need"
                 " non-string keys."
             )
+        if not key or "." in key:  # torch's KeyError (its keys are attribute names)
+            raise KeyError(f"parameter name must be a non-empty string without '.', got {key!r}")
         self._params[key] = registered(self, key, _as_parameter(p), "parameter")
 
     def __delitem__(self, key):
@@ -163,8 +174,12 @@ class ParameterDict(Module):
     def fromkeys(keys, default=None) -> ParameterDict:
         return ParameterDict([(k, default) for k in keys])
 
+    def extra_repr(self) -> str:  # torch's, which names the legacy type here
+        return _entries_repr((k, p, p.type()) for k, p in self._params.items())
+
     def update(self, parameters) -> None:
-        """Add or replace parameters from a mapping or a sequence of (key, value) pairs."""
+        """Add or replace parameters from a mapping or a sequence of (key, value) pairs (a plain
+        dict's in sorted key order, as torch's)."""
         for k, p in update_pairs("ParameterDict", parameters):
             self[k] = p
 
