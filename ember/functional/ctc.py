@@ -16,11 +16,11 @@ def _lengths(value, n: int, name: str):
             raise TypeError(f"ctc_loss: {name} must be integers, got dtype {a.dtype}")
     a = a.astype(backend.int64)
     if a.shape[0] != n:
-        raise ValueError(f"ctc_loss: {name} must have one entry per sample ({n}), got {a.shape[0]}")
+        raise InputError(f"ctc_loss: {name} must have one entry per sample ({n}), got {a.shape[0]}")
     neg = backend.xp.flatnonzero(a < 0)
     if neg.size:
         k = int(neg[0])
-        raise ValueError(
+        raise InputError(
             f"ctc_loss: {name} must be non-negative, but sample {k} has value {int(a[k])}"
         )
     return a
@@ -39,7 +39,7 @@ def _padded_targets(targets, target_lengths, n: int):
             raise InputError(f"ctc_loss: padded targets need {n} rows, got shape {t.shape}")
         if smax > t.shape[1]:
             k = int(xp.argmax(target_lengths))
-            raise ValueError(
+            raise InputError(
                 f"ctc_loss: target_lengths[{k}] = {smax} exceeds the padded targets' width"
                 f" {t.shape[1]}"
             )
@@ -48,7 +48,7 @@ def _padded_targets(targets, target_lengths, n: int):
         raise ValueError(f"ctc_loss: targets must be (N, S) or 1-D concatenated, got {t.shape}")
     total = int(target_lengths.sum())
     if total != t.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"ctc_loss: concatenated targets hold {t.shape[0]} labels but target_lengths"
             f" sum to {total}"
         )
@@ -85,14 +85,16 @@ def ctc_loss(
     if log_probs.ndim != 3:
         raise ValueError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got {log_probs.shape}")
     tmax, n, c = log_probs.shape
+    if tmax == 0 or n == 0:  # torch's RuntimeError (an IndexError from the recursion before)
+        raise InputError(f"ctc_loss: log_probs tensor must not be empty, got {log_probs.shape}")
     if not 0 <= blank < c:
-        raise ValueError(f"ctc_loss: blank must be in label range [0, {c}), got {blank}")
+        raise InputError(f"ctc_loss: blank must be in label range [0, {c}), got {blank}")
     il = _lengths(input_lengths, n, "input_lengths")
     tgl = _lengths(target_lengths, n, "target_lengths")
     over = backend.xp.flatnonzero(il > tmax)
     if over.size:
         k = int(over[0])
-        raise ValueError(
+        raise InputError(
             f"ctc_loss: input_lengths must be at most T = {tmax}, but sample {k} has value"
             f" {int(il[k])}"
         )

@@ -45,7 +45,7 @@ def _reduce(loss: Tensor, reduction: str) -> Tensor:
 def _classes_last(x: Tensor, name: str = "cross_entropy"):
     """(N, C, d1, ...) -> (N·d1·..., C) and the shape to restore per-element losses."""
     if x.ndim == 0:
-        raise ValueError(
+        raise InputError(
             f"{name}: expected input (C,), (N, C) or (N, C, d1, ...), got a 0-d tensor"
         )
     if x.ndim == 1:
@@ -90,7 +90,7 @@ def _class_weight(weight, c: int, dtype, name: str):
         return None
     w = as_array(weight, dtype)
     if w.shape != (c,):
-        raise ValueError(
+        raise InputError(
             f"{name}: weight should hold one entry for each of the {c} classes (shape ({c},)),"
             f" got weight of shape {w.shape}"
         )
@@ -126,8 +126,13 @@ def cross_entropy(
     w = _class_weight(weight, c, input.dtype, "cross_entropy")
     t_arr = as_array(target)
     if t_arr.dtype.kind == "f":  # class probabilities: a Tensor target keeps its gradient
+        if ignore_index != -100:  # torch's RuntimeError: there is no class to ignore
+            raise InputError(
+                f"cross_entropy: ignore_index={ignore_index} is not supported for probability"
+                " (floating point) targets"
+            )
         if t_arr.shape != input.shape:
-            raise ValueError(
+            raise InputError(
                 f"probability targets must have the input's shape {input.shape}, got {t_arr.shape}"
             )
         q = target if isinstance(target, Tensor) else Tensor(t_arr)
@@ -255,13 +260,21 @@ def binary_cross_entropy(
     check_reduction(reduction)
     y = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
     if y.array.size and not ((y.array >= 0) & (y.array <= 1)).all():
-        raise ValueError("binary_cross_entropy: every target must lie in [0, 1], as torch's")
+        raise InputError("binary_cross_entropy: every target must lie in [0, 1], as torch's")
     if y.shape != input.shape:
         raise ValueError(
             f"binary_cross_entropy: target shape {y.shape} must equal the input shape {input.shape}"
         )
     w = None if weight is None else as_array(weight, input.dtype)
     return apply(LO.BCE, input, y, weight=w, reduction=reduction)
+
+
+def _fits(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` without enlarging it."""
+    try:
+        return xp.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
 
 
 def binary_cross_entropy_with_logits(
@@ -291,6 +304,12 @@ def binary_cross_entropy_with_logits(
         input, y = input.to(common), y.to(common)  # noqa: A001
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
+    for name, a in (("weight", w), ("pos_weight", pw)):  # torch's RuntimeError: they must
+        if a is not None and not _fits(a.shape, input.shape):  # broadcast to the input
+            raise InputError(
+                f"binary_cross_entropy_with_logits: {name} of shape {a.shape} does not"
+                f" broadcast to the input's shape {input.shape}"
+            )
     return apply(LO.BCEWithLogits, input, y, weight=w, pos_weight=pw, reduction=reduction)
 
 

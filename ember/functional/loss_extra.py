@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..backend import xp
+from ..errors import IndexInputError, InputError, InputTypeError
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, as_array
 from .activation_more import pairwise_distance
@@ -23,13 +24,13 @@ def _class_targets(name: str, target, shapes: tuple, low: int, classes: int):
     """The integer target as an int64 array (one of ``shapes``), every value in [low, classes)."""
     t = as_array(target)
     if t.dtype.kind not in "iu":
-        raise TypeError(f"{name}: target must hold integer class indices, got dtype {t.dtype}")
+        raise InputTypeError(f"{name}: target must hold integer class indices, got dtype {t.dtype}")
     if tuple(t.shape) not in shapes:
         wanted = " or ".join(str(s) for s in shapes)
-        raise ValueError(f"{name}: target of shape {tuple(t.shape)}, expected {wanted}")
+        raise InputError(f"{name}: target of shape {tuple(t.shape)}, expected {wanted}")
     if t.size and (t.min() < low or t.max() >= classes):
         bad = int(t.min()) if t.min() < low else int(t.max())
-        raise IndexError(
+        raise IndexInputError(
             f"{name}: target {bad} is out of range for {classes} classes"
             f" (valid: {low}..{classes - 1})"
         )
@@ -38,7 +39,7 @@ def _class_targets(name: str, target, shapes: tuple, low: int, classes: int):
 
 def _batched(name: str, input: Tensor) -> tuple:  # noqa: A002
     if input.ndim not in (1, 2):
-        raise ValueError(f"{name}: expected input (N, C) or (C,), got shape {input.shape}")
+        raise InputError(f"{name}: expected input (N, C) or (C,), got shape {input.shape}")
     return (input.unsqueeze(0) if input.ndim == 1 else input), input.ndim == 1
 
 
@@ -73,7 +74,7 @@ def multi_margin_loss(
     if weight is not None:
         w = weight if isinstance(weight, Tensor) else Tensor(as_array(weight, x.dtype))
         if w.ndim != 1 or w.shape[0] != c:
-            raise ValueError(
+            raise InputError(
                 f"multi_margin_loss: inconsistent weight size, expected {c} but got {w.shape}"
             )
         h = h * w.index_select(0, y).unsqueeze(1)
@@ -132,7 +133,7 @@ def triplet_margin_with_distance_loss(
     if margin <= 0:
         raise ValueError(f"triplet_margin_with_distance_loss: margin must be > 0, got {margin}")
     if not anchor.ndim == positive.ndim == negative.ndim:
-        raise ValueError(
+        raise InputError(
             "triplet_margin_with_distance_loss: anchor, positive and negative must have the same"
             f" number of dimensions, got anchor {anchor.ndim}D, positive {positive.ndim}D and"
             f" negative {negative.ndim}D"

@@ -150,7 +150,7 @@ def cosine_embedding_loss(
     y = _tensor(target, input1)
     _check_shapes("cosine_embedding_loss", input1=input1, input2=input2)
     if y.ndim > 1 or input1.ndim != y.ndim + 1 or input1.shape[:-1] != y.shape:
-        raise ValueError(
+        raise InputError(
             "cosine_embedding_loss: expects inputs (N, D) with target (N,) or inputs (D,) with"
             f" a scalar target, got inputs {input1.shape} and target {y.shape}"
         )

@@ -19,7 +19,7 @@ _REAL_LOSS = "take the loss of |x − y| with a zero target instead"
 def _pair(name: str, input: Tensor, target) -> Tensor:  # noqa: A002
     t = target if isinstance(target, Tensor) else Tensor(as_array(target, input.dtype))
     if t.shape != input.shape:
-        raise ValueError(f"{name}: shapes must be equal, got input {input.shape}, target {t.shape}")
+        raise InputError(f"{name}: shapes must be equal, got input {input.shape}, target {t.shape}")
     return t.to(input.dtype) if t.dtype.kind == "b" else t  # a mask target: its 0s and 1s
 
 

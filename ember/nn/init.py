@@ -14,6 +14,7 @@ import warnings
 from .. import backend
 from ..autograd_saved_writes import note_tensor_write
 from ..backend import xp
+from ..errors import InputError
 from ..function import no_grad
 from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor
@@ -185,6 +186,15 @@ def trunc_normal_(
 
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+    if a > b:  # torch's RuntimeError from its uniform_ (ember filled every value with a)
+        raise InputError(f"trunc_normal_: expected a ≤ b, got a={a}, b={b}")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of"
+            " values may be incorrect.",
+            stacklevel=2,
+        )
 
     _random_values_for(t, "normal_kernel_cpu")
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)

@@ -43,7 +43,7 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ):
-        if lr < 0.0:
+        if not 0.0 <= lr:  # (NaN too, as torch's)
             raise ValueError(f"Invalid learning rate: {lr}")
         if lr_decay < 0.0:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")

@@ -9,10 +9,12 @@ from ..backend import xp
 
 def check_adam_args(lr: float, betas, eps: float, weight_decay: float) -> None:
     """torch's argument checks shared by the Adam family."""
-    if lr < 0.0:
+    if not 0.0 <= lr:  # (NaN too, as torch's)
         raise ValueError(f"Invalid learning rate: {lr}")
     if eps < 0.0:
         raise ValueError(f"Invalid epsilon value: {eps}")
+    if len(betas) != 2:  # torch's IndexError at betas[1] (ember failed at the first step)
+        raise IndexError(f"betas must be a pair (beta1, beta2), got {tuple(betas)}")
     for i, b in enumerate(betas):
         if not 0.0 <= b < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")

@@ -37,6 +37,8 @@ class RMSprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ):
+        if not 0.0 <= lr:  # (NaN too, as torch's)
+            raise ValueError(f"Invalid learning rate: {lr}")
         for name, v in (
             ("epsilon", eps),
             ("momentum", momentum),
