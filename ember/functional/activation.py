@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..errors import InputError
 from ..function import is_grad_enabled
 from ..ops import elementwise as E
 from ..ops import reduce as R
@@ -82,8 +83,10 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """GELU, exact (erf) or ``approximate='tanh'``, as torch.nn.functional.gelu."""
+    if not isinstance(approximate, str):  # torch's TypeError, then its RuntimeError
+        raise TypeError(f"gelu: approximate must be a string, got {type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
-        raise ValueError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
+        raise InputError(f"approximate must be 'none' or 'tanh', got {approximate!r}")
     floating_only(input, "GeluKernelImpl")
     return apply(E.GELU, input, approximate=approximate)
 

@@ -234,11 +234,11 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
             f"prelu: expected weight to be a scalar or 1-D tensor, got ndim = {a.ndim}"
         )
     if a.numel() != 1:
-        if x.ndim == 0:
-            raise ValueError("prelu: a 0-d input takes a single slope")
+        if x.ndim == 0:  # this and the next: torch's RuntimeError
+            raise InputError("prelu: a 0-d input takes a single slope")
         channels = x.shape[1] if x.ndim > 1 else 1
         if channels != a.numel():
-            raise ValueError(
+            raise InputError(
                 f"prelu: mismatch of parameter numbers and input channel size. Found parameter"
                 f" numbers = {a.numel()} and channel size = {channels}."
             )

@@ -15,6 +15,7 @@ alpha dropout: y = a·(x·m + α′·(1 − m)) + b,  m ~ Bernoulli(1 − p),  �
 from __future__ import annotations
 
 import math
+import operator
 
 from .. import backend
 from ..backend import xp
@@ -64,7 +65,7 @@ def rrelu(
 def channel_shuffle(input: Tensor, groups: int) -> Tensor:  # noqa: A002
     """(N, g·m, *) → (N, g·m, *) with channel i·m + j moved to j·g + i: viewed as (N, g, m, *),
     the group and member axes swapped, flattened back (Zhang et al. 2018, ShuffleNet)."""
-    x, g = input, int(groups)
+    x, g = input, operator.index(groups)  # a float: torch's TypeError
     if x.ndim <= 2:
         raise InputError(
             f"channel_shuffle expects input with > 2 dims, but got input with shape {x.shape}"
@@ -144,8 +145,8 @@ def lp_pool2d(input: Tensor, norm_type: float, kernel_size, stride=None,  # noqa
 def _alpha_dropout(x: Tensor, p: float, training: bool, feature: bool) -> Tensor:
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
-    if feature and x.ndim < 2:
-        raise ValueError(
+    if feature and x.ndim < 2:  # torch: RuntimeError
+        raise InputError(
             f"feature_alpha_dropout requires at least 2 dimensions in the input, got {x.shape}"
         )
     if p == 0.0 or not training or x.numel() == 0:

@@ -6,6 +6,8 @@ interpolate lives in interpolate.py and is re-exported here, where it used to be
 
 from __future__ import annotations
 
+import operator
+
 from .. import backend
 from ..backend import xp
 from ..errors import InputError
@@ -93,7 +95,7 @@ def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) 
 
 def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C·r², H, W) → (*, C, H·r, W·r): y[c, h·r + i, w·r + j] = x[c·r² + i·r + j, h, w]."""
-    x, r = input, int(upscale_factor)
+    x, r = input, operator.index(upscale_factor)  # a float: torch's TypeError
     if r < 1:  # (a ZeroDivisionError from the modulo before)
         raise InputError(f"pixel_shuffle: upscale_factor must be positive, got {r}")
     if x.ndim < 3 or x.shape[-3] % (r * r):
@@ -108,7 +110,7 @@ def pixel_shuffle(input: Tensor, upscale_factor: int) -> Tensor:  # noqa: A002
 
 def pixel_unshuffle(input: Tensor, downscale_factor: int) -> Tensor:  # noqa: A002
     """(*, C, H·r, W·r) → (*, C·r², H, W): the inverse of pixel_shuffle."""
-    x, r = input, int(downscale_factor)
+    x, r = input, operator.index(downscale_factor)
     if r < 1:
         raise InputError(f"pixel_unshuffle: downscale_factor must be positive, got {r}")
     if x.ndim < 3 or x.shape[-1] % r or x.shape[-2] % r:  # torch: RuntimeError
@@ -233,7 +235,7 @@ def _channel_dropout(x: Tensor, p: float, training: bool, batched: bool) -> Tens
 def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace=False) -> Tensor:  # noqa: A002
     """Channel dropout over (N, C, L) or (C, L): one keep/drop per channel."""
     if input.ndim not in (2, 3):
-        raise ValueError(f"dropout1d: expected a 2-D or 3-D input, got shape {input.shape}")
+        raise InputError(f"dropout1d: expected a 2-D or 3-D input, got shape {input.shape}")
     if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
         return input._arith_("dropout1d_", lambda x: dropout1d(x, p, training))
     return _channel_dropout(input, p, training, input.ndim == 3)
@@ -243,7 +245,7 @@ def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace=Fals
     """Channel dropout over (N, C, H, W): one keep/drop per (n, c). A 3-D input is taken as
     (N, C, L), as torch does."""
     if input.ndim not in (3, 4):
-        raise ValueError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
+        raise InputError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
     if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
         return input._arith_("dropout2d_", lambda x: dropout2d(x, p, training))
     return _channel_dropout(input, p, training, True)

@@ -11,6 +11,7 @@ import warnings
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputAssertionError, InputError
 from ..functional import activation_more as A
 from .module import Module, Parameter
 
@@ -191,8 +192,8 @@ class Hardtanh(Module):
                 stacklevel=2,
             )
             max_val = max_value
-        if max_val <= min_val:
-            raise ValueError(
+        if max_val <= min_val:  # torch asserts it
+            raise InputAssertionError(
                 f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})"
             )
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
@@ -276,6 +277,8 @@ class PReLU(Module):
         super().__init__()
         backend.check_device(device)
         self.num_parameters, self.init = num_parameters, init
+        if num_parameters < 0:  # torch's RuntimeError (NumPy's ValueError before)
+            raise InputError(f"PReLU: num_parameters must not be negative, got {num_parameters}")
         self.weight = Parameter(xp.full(num_parameters, init, dtype=dtype or backend.DEFAULT_DTYPE))
 
     def reset_parameters(self) -> None:

@@ -8,9 +8,11 @@ takes it (and shown as torch shows it), makes the input itself the result, as to
 
 from __future__ import annotations
 
+from ..function import is_grad_enabled
 from ..functional import layers_extra as F
 from ..functional import layers_more as FM
 from ..functional.activation import softmax
+from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
 from .dropout import _DropoutNd
 from .layers_more import Upsample, _Pad
@@ -156,6 +158,13 @@ class _AlphaDropout(_DropoutNd):
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
         super().__init__(p, inplace)
+
+    def forward(self, input):  # noqa: A002
+        x = input
+        if self.training and self.p > 0 and not is_grad_enabled():
+            check_training_mode_in_no_grad(type(self).__name__)
+        # torch's alpha dropout modules pass no inplace on: the flag is kept (repr) but unused
+        return type(self).fn(x, self.p, self.training, False)
 
 
 class AlphaDropout(_AlphaDropout):

@@ -8,6 +8,8 @@ state_dict loads unchanged.
 from __future__ import annotations
 
 from .. import backend
+from ..backend import xp
+from ..errors import InputAssertionError
 from ..functional import layers_fold as F
 from ..tensor import Tensor
 from . import init
@@ -119,6 +121,33 @@ class EmbeddingBag(Module):
             self.padding_idx,
         )  # fmt: skip
 
-    def extra_repr(self) -> str:
-        s = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+    @classmethod
+    def from_pretrained(
+        cls, embeddings, freeze: bool = True, max_norm: float | None = None,
+        norm_type: float = 2.0, scale_grad_by_freq: bool = False, mode: str = "mean",
+        sparse: bool = False, include_last_offset: bool = False, padding_idx: int | None = None,
+    ) -> EmbeddingBag:  # fmt: skip
+        """An EmbeddingBag whose table is ``embeddings`` (2-D, its memory shared, as torch's),
+        frozen unless freeze=False."""
+        w = embeddings.array if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
+        if w.ndim != 2:  # torch asserts it
+            raise InputAssertionError(
+                f"from_pretrained expects 2-D embeddings, got shape {tuple(w.shape)}"
+            )
+        bag = cls(
+            w.shape[0], w.shape[1], max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+            embeddings, include_last_offset, padding_idx,
+        )  # fmt: skip
+        bag.weight.requires_grad = not freeze
+        return bag
+
+    def extra_repr(self) -> str:  # torch's order
+        s = f"{self.num_embeddings}, {self.embedding_dim}"
+        if self.max_norm is not None:
+            s += f", max_norm={self.max_norm}"
+        if self.norm_type != 2:
+            s += f", norm_type={self.norm_type}"
+        if self.scale_grad_by_freq:
+            s += ", scale_grad_by_freq=True"
+        s += f", mode='{self.mode}'"
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")

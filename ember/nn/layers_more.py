@@ -19,6 +19,7 @@ from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
 from . import init
 from .dropout import _DropoutNd
+from .linear import no_negative_size
 from .module import Module, Parameter
 from .normalization import _NormBase
 from .parameter_containers import ParameterDict, ParameterList  # noqa: F401 - re-exported
@@ -360,6 +361,7 @@ class Bilinear(Module):
         self.in1_features, self.in2_features = in1_features, in2_features
         self.out_features = out_features
         dtype = dtype or backend.DEFAULT_DTYPE
+        no_negative_size("Bilinear", (out_features, in1_features, in2_features))
         self.weight = Parameter(xp.empty((out_features, in1_features, in2_features), dtype))
         self.bias = Parameter(xp.empty(out_features, dtype)) if bias else None
         self.reset_parameters()

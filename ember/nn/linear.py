@@ -7,6 +7,7 @@ import math
 from .. import backend
 from .. import functional as F
 from ..backend import xp
+from ..errors import InputAssertionError, InputError
 from ..tensor import Tensor
 from . import init
 from .module import Module, Parameter
@@ -37,6 +38,7 @@ class Linear(Module):
         backend.check_device(device)
         self.in_features, self.out_features = in_features, out_features
         dtype = dtype or backend.DEFAULT_DTYPE
+        no_negative_size(type(self).__name__, (out_features, in_features))
         self.weight = Parameter(xp.empty((out_features, in_features), dtype=dtype))
         self.bias = Parameter(xp.empty(out_features, dtype=dtype)) if bias else None
         self.reset_parameters()
@@ -89,19 +91,27 @@ def check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | Non
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
+def no_negative_size(layer: str, shape: tuple) -> None:
+    """torch's RuntimeError for a layer with a negative size (NumPy's ValueError before)."""
+    if any(n < 0 for n in shape):
+        raise InputError(f"{layer}: trying to create a weight with negative dimension: {shape}")
+
+
 def set_table(module: Module, shape: tuple, _weight, dtype) -> None:
-    """module.weight: a copy of ``_weight`` (checked against ``shape``) or a fresh table
-    initialised by the module's reset_parameters."""
+    """module.weight: ``_weight`` itself (checked against ``shape``; its memory shared, as
+    torch's, unless ``dtype`` asks for a cast) or a fresh table initialised by the module's
+    reset_parameters."""
     if _weight is None:
+        no_negative_size(type(module).__name__, shape)
         module.weight = Parameter(xp.empty(shape, dtype=dtype or backend.DEFAULT_DTYPE))
         module.reset_parameters()
         return
     w = _weight.array if isinstance(_weight, Tensor) else xp.asarray(_weight)
-    if tuple(w.shape) != shape:
-        raise ValueError(
+    if tuple(w.shape) != shape:  # torch asserts it
+        raise InputAssertionError(
             f"{type(module).__name__}: _weight must have shape {shape}, got {tuple(w.shape)}"
         )
-    module.weight = Parameter(xp.array(w, dtype=dtype or w.dtype))
+    module.weight = Parameter(w if dtype is None or w.dtype == dtype else w.astype(dtype))
 
 
 class Embedding(Module):
@@ -141,8 +151,10 @@ class Embedding(Module):
     ) -> Embedding:  # fmt: skip
         """An Embedding holding a copy of ``embeddings`` (2-D), frozen unless freeze=False."""
         w = embeddings.array if isinstance(embeddings, Tensor) else xp.asarray(embeddings)
-        if w.ndim != 2:
-            raise ValueError(f"from_pretrained expects 2-D embeddings, got shape {tuple(w.shape)}")
+        if w.ndim != 2:  # torch asserts it
+            raise InputAssertionError(
+                f"from_pretrained expects 2-D embeddings, got shape {tuple(w.shape)}"
+            )
         return cls(
             w.shape[0], w.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq,
             sparse, _weight=w, _freeze=freeze,

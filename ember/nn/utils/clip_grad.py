@@ -24,6 +24,19 @@ def _with_grads(parameters):
     return [p for p in parameters if p.grad is not None]
 
 
+def _grads(parameters) -> list:
+    """The gradient tensors to change, each once. They are changed as torch changes them, in
+    place (a reference taken earlier sees the clipped values), by giving each its new array:
+    two gradients may share one array (see tensor.py), which an in-place write would scale
+    twice."""
+    seen, out = set(), []
+    for p in _with_grads(parameters):
+        if id(p.grad) not in seen:
+            seen.add(id(p.grad))
+            out.append(p.grad)
+    return out
+
+
 def _arrays(tensors):
     if isinstance(tensors, Tensor):
         tensors = [tensors]
@@ -31,15 +44,15 @@ def _arrays(tensors):
 
 
 def _vector_norm(a, p: float) -> float:
-    """‖a‖_p of a flat array: max |a| (p = ∞), min |a| (p = −∞), the count of nonzeros (p = 0),
-    else (Σ |a|^p)^(1/p). A NaN anywhere gives NaN."""
+    """‖a‖_p of a flat array: max |a| (p = ∞), min |a| (p = −∞), the count of nonzeros (p = 0,
+    where a NaN counts as one, as torch's), else (Σ |a|^p)^(1/p), NaN where a NaN is."""
     a = xp.abs(a.reshape(-1))
     if p == math.inf:
         return float(a.max())
     if p == -math.inf:
         return float(a.min())
     if p == 0:
-        return float(xp.count_nonzero(a)) if not xp.isnan(a).any() else math.nan
+        return float(xp.count_nonzero(a))
     return float((a**p).sum()) ** (1.0 / p)
 
 
@@ -65,8 +78,8 @@ def get_total_norm(
             f"the total norm of order {norm_type} of the gradients is {total}, so they cannot"
             " be clipped; pass error_if_nonfinite=False to clip anyway"
         )
-    # real for complex gradients too (complex128 → float64), as torch's
-    return Tensor(xp.asarray(total, dtype=arrays[0].real.dtype))
+    # in the promoted dtype of the norms, real for complex gradients (complex128 → float64)
+    return Tensor(xp.asarray(total, dtype=xp.result_type(*(a.real.dtype for a in arrays))))
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None) -> None:
@@ -74,9 +87,8 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm, foreach=None)
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
     coef = max_norm / (total + 1e-6)
     if not coef >= 1.0:  # a NaN norm makes every gradient NaN, as torch's (clamp keeps NaN)
-        for p in _with_grads(parameters):
-            # new arrays: a gradient array may be shared by two parameters (see tensor.py)
-            p.grad = Tensor(p.grad.array * p.grad.array.dtype.type(coef))
+        for g in _grads(parameters):
+            g.array = g.array * g.array.dtype.type(coef)
 
 
 def clip_grad_norm_(
@@ -112,7 +124,9 @@ def clip_grad_norm(
 
 def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """Clip every gradient element into [-clip_value, clip_value]."""
-    for p in _with_grads(parameters):
-        if p.grad.array.dtype.kind == "c":  # NumPy would clip Re and zero Im; torch refuses
+    grads = _grads(parameters)
+    for g in grads:
+        if g.array.dtype.kind == "c":  # NumPy would clip Re and zero Im; torch refuses
             raise NotImplementedError("clip_grad_value_: clamp is not supported for complex types")
-        p.grad = Tensor(xp.clip(p.grad.array, -clip_value, clip_value))
+    for g in grads:
+        g.array = xp.clip(g.array, -clip_value, clip_value)

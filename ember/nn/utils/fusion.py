@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 
 from ...backend import xp
+from ...errors import InputAssertionError
 from ...tensor import Tensor
 from ..module import Parameter
 
@@ -30,6 +31,8 @@ def _array(t, like=None):
 
 
 def _fold(w, b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, channel_axis: int):
+    # each fused tensor requires grad as the layer's did (a missing bias: not), as torch's
+    grads = [bool(getattr(t, "requires_grad", False)) for t in (w, b)]
     w, rm, rv = _array(w), _array(bn_rm), _array(bn_rv)
     n = rm.shape[0]
     if w.shape[channel_axis] != n:
@@ -46,7 +49,7 @@ def _fold(w, b, bn_rm, bn_rv, bn_eps, bn_w, bn_b, channel_axis: int):
     shape[channel_axis] = -1
     fused_w = (w.astype(xp.float64) * s.reshape(shape)).astype(dt)
     fused_b = (s * (bias - rm.astype(xp.float64)) + beta).astype(dt)
-    return Parameter(fused_w), Parameter(fused_b)
+    return Parameter(fused_w, grads[0]), Parameter(fused_b, grads[1])
 
 
 def fuse_conv_bn_weights(
@@ -67,8 +70,8 @@ def fuse_linear_bn_weights(
 def _check_eval(layer, bn) -> None:
     if layer.training or bn.training:
         raise AssertionError("Fusion only for eval! Call .eval() on both modules first.")
-    if bn.running_mean is None:
-        raise ValueError("fusion needs a batch norm with running statistics")
+    if bn.running_mean is None:  # torch asserts it
+        raise InputAssertionError("fusion needs a batch norm with running statistics")
 
 
 def fuse_conv_bn_eval(conv, bn, transpose: bool = False):

@@ -70,6 +70,10 @@ class _WeightNorm(Module):
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """w = g·v/‖v‖ on ``module.<name>``: originals g (``original0``) and v (``original1``)."""
+    weight = getattr(module, name, None)
+    ndim = max(getattr(weight, "ndim", 1), 1)
+    if dim is not None and not -ndim <= dim < ndim:  # torch's IndexError (ember wrapped it)
+        raise IndexError(f"weight_norm: dim {dim} is out of range for a {ndim}-D {name}")
     register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
     return module
 

@@ -185,8 +185,10 @@ def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
 def remove_parametrizations(
     module: Module, tensor_name: str, leave_parametrized: bool = True
 ) -> Module:
-    """Undo the parametrizations of ``tensor_name``: it becomes a Parameter again, holding
-    the current parametrized value (or the original, with leave_parametrized=False)."""
+    """Undo the parametrizations of ``tensor_name``: the original tensor comes back (the same
+    object: a Parameter an optimizer holds stays its own, a buffer stays a buffer), holding
+    the current parametrized value, or its own with leave_parametrized=False, as torch's.
+    With several originals, a new Parameter holds the value."""
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"module {type(module).__name__} has no parametrization on {tensor_name}")
     plist = module.parametrizations[tensor_name]
@@ -194,8 +196,12 @@ def remove_parametrizations(
     if leave_parametrized:
         with no_grad():
             value = plist()
-        keep = Parameter(xp.array(value.array))
-        keep.requires_grad_(originals[0].requires_grad)
+        if plist.is_tensor:  # the value written into the original, as torch's set_
+            keep = originals[0]
+            keep.array = xp.array(value.array)
+        else:
+            keep = Parameter(xp.array(value.array))
+            keep.requires_grad_(originals[0].requires_grad)
     else:
         if not plist.is_tensor:
             raise ValueError(

@@ -4,6 +4,7 @@ and weight averaging want it."""
 
 from __future__ import annotations
 
+from ...errors import InputError
 from ...functional.shape import cat
 from ...tensor import Tensor
 
@@ -27,8 +28,8 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         parameters = [parameters]
     parameters = list(parameters)
     total = sum(p.numel() for p in parameters)
-    if vec.ndim != 1 or vec.numel() != total:
-        raise ValueError(
+    if vec.ndim != 1 or vec.numel() < total:  # (a longer one gives its first elements, as torch)
+        raise InputError(
             f"vector_to_parameters needs a 1-D vector of {total} elements (the parameters'"
             f" total), got shape {vec.shape}"
         )

@@ -54,6 +54,10 @@ def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Mo
     weight = module.__dict__.get(name)
     if not isinstance(weight, Parameter):
         raise ValueError(f"weight_norm: {type(module).__name__} has no parameter {name!r}")
+    if dim is not None and not -max(weight.ndim, 1) <= dim < max(weight.ndim, 1):
+        raise IndexError(  # torch's (ember wrapped it round)
+            f"weight_norm: dim {dim} is out of range for a weight of {weight.ndim} dimensions"
+        )
     fn = WeightNorm(name, dim)
     del module.__dict__[name]
     with no_grad():
