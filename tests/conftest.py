@@ -41,6 +41,23 @@ def torch():
     return torch
 
 
+@pytest.fixture
+def refused_alike(torch):
+    """``check(make, k, cls=RuntimeError)``: the k-th (name, call) pair of ``make(ember)`` and
+    of ``make(torch)`` names the same mistake, and both calls raise ``cls`` (torch's class;
+    ember's dual error classes are that and ember's older one at once)."""
+
+    def check(make, k: int, cls=RuntimeError) -> None:
+        (name, call), (tname, tcall) = make(ember)[k], make(torch)[k]
+        assert name == tname
+        with pytest.raises(cls):
+            tcall()
+        with pytest.raises(cls):
+            call()
+
+    return check
+
+
 def _let_tests_read_device_arrays() -> None:
     """On the GPU (EMBER_DEVICE=cuda) the tests compare with NumPy (np.testing, np.asarray) on
     ember's device arrays, which CuPy refuses to convert implicitly. Give *test code* the host

@@ -13,7 +13,7 @@ from ..errors import InputAssertionError
 from ..functional import layers_fold as F
 from ..tensor import Tensor
 from . import init
-from .linear import check_padding_idx, set_table
+from .linear import check_padding_idx, lookup_options, set_table
 from .module import Module
 
 
@@ -142,12 +142,6 @@ class EmbeddingBag(Module):
         return bag
 
     def extra_repr(self) -> str:  # torch's order
-        s = f"{self.num_embeddings}, {self.embedding_dim}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
+        s = f"{self.num_embeddings}, {self.embedding_dim}{lookup_options(self)}"
         s += f", mode='{self.mode}'"
         return s + (f", padding_idx={self.padding_idx}" if self.padding_idx is not None else "")

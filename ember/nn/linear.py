@@ -91,6 +91,14 @@ def check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | Non
     return padding_idx + num_embeddings if padding_idx < 0 else padding_idx
 
 
+def lookup_options(table) -> str:
+    """The options of an Embedding or EmbeddingBag that differ from the defaults, in torch's
+    repr order: ", max_norm=…, norm_type=…, scale_grad_by_freq=True"."""
+    s = "" if table.max_norm is None else f", max_norm={table.max_norm}"
+    s += "" if table.norm_type == 2 else f", norm_type={table.norm_type}"
+    return s + (", scale_grad_by_freq=True" if table.scale_grad_by_freq else "")
+
+
 def no_negative_size(layer: str, shape: tuple) -> None:
     """torch's RuntimeError for a layer with a negative size (NumPy's ValueError before)."""
     if any(n < 0 for n in shape):
@@ -171,12 +179,5 @@ class Embedding(Module):
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"
-        if self.max_norm is not None:
-            s += f", max_norm={self.max_norm}"
-        if self.norm_type != 2:
-            s += f", norm_type={self.norm_type}"
-        if self.scale_grad_by_freq:
-            s += ", scale_grad_by_freq=True"
-        if getattr(self, "sparse", False):
-            s += ", sparse=True"
-        return s
+        s += lookup_options(self)
+        return s + (", sparse=True" if getattr(self, "sparse", False) else "")
