@@ -189,12 +189,13 @@ class RMSNorm(Module):
 
 
 def _pairs(padding, n: int) -> tuple:
-    if isinstance(padding, int):
+    """One number for every side of the n last dims, or a tuple kept as given: F.pad takes
+    (or refuses) it at the forward, as torch's padding modules hand theirs on (ZeroPad2d((1,
+    2)) pads the last dim only)."""
+    try:
+        return tuple(padding)
+    except TypeError:
         return (padding,) * (2 * n)
-    padding = tuple(padding)
-    if len(padding) != 2 * n:
-        raise ValueError(f"padding must be an int or {2 * n} values, got {padding}")
-    return padding
 
 
 class _Pad(Module):

@@ -131,7 +131,7 @@ def test_parametrize_errors():
     lin = nn.Linear(3, 2)
     with pytest.raises(ValueError, match="no parameter or buffer named 'kernel'"):
         parametrize.register_parametrization(lin, "kernel", Symmetric())
-    with pytest.raises(ValueError, match="must return a tensor of weight's shape"):
+    with pytest.raises(ValueError, match="must keep weight's shape"):
         parametrize.register_parametrization(lin, "weight", FirstRow())
     with pytest.raises(ValueError, match="has no parametrization on bias"):
         parametrize.remove_parametrizations(lin, "bias")

@@ -152,3 +152,60 @@ def _refusals(m):
 def test_layer_refusals_are_torchs_classes(refused_alike, k):
     cls = _refusals(ember)[k][1]
     refused_alike(lambda m: [(name, call) for name, _, call in _refusals(m)], k, cls)
+
+
+def test_a_parametrization_must_keep_shape_and_dtype(lib):
+    class FirstRowBack(lib.nn.Module):  # right_inverse changes the shape
+        def forward(self, x):
+            return x
+
+        def right_inverse(self, x):
+            return x[:1]
+
+    class ToFloat32(lib.nn.Module):  # forward changes the dtype
+        def forward(self, x):
+            return x.float()
+
+    P = lib.nn.utils.parametrize
+    for p in (FirstRowBack(), ToFloat32()):
+        m = lib.nn.Linear(3, 3).double()
+        with pytest.raises(ValueError):
+            P.register_parametrization(m, "weight", p)
+        if lib is ember:  # left as it was (torch's keeps what right_inverse wrote)
+            assert tuple(m.weight.shape) == (3, 3) and str(m.weight.dtype).endswith("float64")
+    m = lib.nn.Linear(3, 3).double()
+    P.register_parametrization(m, "weight", lib.nn.Identity())
+    with pytest.raises(ValueError):  # appended to a chain, too
+        P.register_parametrization(m, "weight", ToFloat32())
+
+
+def test_assigning_a_parametrized_tensor_checks_as_torch(lib):
+    P = lib.nn.utils.parametrize
+    m = lib.nn.Linear(3, 3)
+    P.register_parametrization(m, "weight", _Scale.make(lib))
+    with pytest.raises(ValueError):  # another dtype (ember cast it)
+        m.weight = lib.ones(3, 3, dtype=lib.float64)
+    with pytest.raises(ValueError):  # no tensor (ember took the array)
+        m.weight = np.ones((3, 3), np.float32)
+    m.weight = lib.ones(2, 3)  # another shape is taken, as torch's set_ takes it
+    assert tuple(m.weight.shape) == (2, 3)
+
+
+@pytest.mark.parametrize(
+    "name,padding", [("ZeroPad2d", (1, 2)), ("ReplicationPad2d", (1, 2)),
+                     ("CircularPad2d", (1, 2)), ("ConstantPad3d", (1, 2, 3, 4))],
+)  # fmt: skip
+def test_padding_modules_hand_a_tuple_on_as_given(torch, name, padding):
+    x = np.arange(12.0).reshape(1, 3, 4)
+    args = (padding, 0.5) if name.startswith("Constant") else (padding,)
+    got = getattr(ember.nn, name)(*args)
+    want = getattr(torch.nn, name)(*args)
+    assert repr(got) == repr(want)
+    np.testing.assert_array_equal(got(ember.tensor(x)).numpy(), want(torch.tensor(x)).numpy())
+
+
+def test_an_odd_padding_is_refused_at_the_forward(refused_alike):
+    def make(m):
+        return [("odd", lambda: m.nn.ZeroPad1d((1, 2, 3))(m.ones(1, 3, 4)))]
+
+    refused_alike(make, 0)

@@ -91,14 +91,17 @@ class ParametrizationList(ModuleList):
                 raise ValueError(
                     f"right_inverse returned {len(values)} tensors, expected {self.ntensors}"
                 )
-            for orig, v in zip(self._originals(), values):
-                data = v.array if isinstance(v, Tensor) else xp.asarray(v)
-                if data.shape != orig.array.shape and not self.unsafe:
+            for orig, v in zip(self._originals(), values):  # torch's checks: a tensor of
+                if not isinstance(v, Tensor):  # the original's dtype; its shape may change
                     raise ValueError(
-                        f"right_inverse gave shape {data.shape}, the original has shape"
-                        f" {orig.array.shape}"
+                        f"right_inverse should return a tensor, got {type(v).__name__}"
                     )
-                orig.array = xp.array(data, dtype=orig.array.dtype)
+                if v.dtype != orig.dtype:
+                    raise ValueError(
+                        f"the tensor returned by right_inverse has dtype {v.dtype} while the"
+                        f" original has dtype {orig.dtype}"
+                    )
+                orig.array = xp.array(v.array)
 
     def forward(self) -> Tensor:
         x = self.items[0](*self._originals())
@@ -144,10 +147,10 @@ def register_parametrization(
         if not unsafe:
             before = getattr(module, tensor_name)
             after = parametrization(before)
-            if not isinstance(after, Tensor) or after.shape != before.shape:
+            if not _alike(after, before.shape, before.dtype):
                 raise ValueError(
-                    f"parametrization {type(parametrization).__name__} changes the shape of"
-                    f" {tensor_name} (pass unsafe=True to allow it)"
+                    f"parametrization {type(parametrization).__name__} changes the shape or"
+                    f" dtype of {tensor_name} (pass unsafe=True to allow it)"
                 )
         plist.append(parametrization)
         return module
@@ -156,14 +159,21 @@ def register_parametrization(
         raise ValueError(
             f"module {type(module).__name__} has no parameter or buffer named {tensor_name!r}"
         )
+    shape, dtype, kept = original.shape, original.dtype, original.array
     plist = ParametrizationList([parametrization], original, unsafe=unsafe)
     if not unsafe:
         value = plist()
-        if not isinstance(value, Tensor) or value.shape != original.shape:
+        # torch's check: right_inverse and forward keep the tensor's shape and dtype (a
+        # right_inverse that changed them had already been written into the original)
+        stored = plist._originals()
+        if not _alike(value, shape, dtype) or (
+            plist.is_tensor and not _alike(stored[0], shape, dtype)
+        ):
+            original.array = kept
             raise ValueError(
-                f"parametrization {type(parametrization).__name__} must return a tensor of"
-                f" {tensor_name}'s shape {tuple(original.shape)} (pass unsafe=True to allow"
-                " another)"
+                f"parametrization {type(parametrization).__name__} must keep {tensor_name}'s"
+                f" shape {tuple(shape)} and dtype {dtype}, in its forward and its right_inverse"
+                " (pass unsafe=True to allow another)"
             )
     del module.__dict__[tensor_name]
     cls = _parametrized_class(module)
@@ -172,6 +182,10 @@ def register_parametrization(
     module.parametrizations[tensor_name] = plist
     setattr(cls, tensor_name, _property(tensor_name))
     return module
+
+
+def _alike(t, shape, dtype) -> bool:
+    return isinstance(t, Tensor) and t.shape == shape and t.dtype == dtype
 
 
 def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
