@@ -14,6 +14,9 @@ the adaptive pool is three small matrix products, so its gradient is exact by co
 
 from __future__ import annotations
 
+import warnings
+
+from ..errors import InputError
 from ..ops import conv3d as C3
 from ..ops import pool3d as P3
 from ..tensor import Tensor, apply
@@ -102,9 +105,19 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:  # noqa: A002
 
 def dropout3d(input: Tensor, p: float = 0.5, training: bool = True, inplace=False) -> Tensor:  # noqa: A002
     """Channel dropout over (N, C, D, H, W) or (C, D, H, W): one keep/drop per channel,
-    kept channels scaled by 1/(1 − p)."""
-    if input.ndim not in (4, 5):
-        raise ValueError(f"dropout3d: expected {_EXPECTED}, got shape {input.shape}")
+    kept channels scaled by 1/(1 − p). Another rank is taken as unbatched (one draw per
+    slice of dim 0), with torch's warning."""
+    if input.ndim < 1:
+        raise InputError(f"dropout3d: expected {_EXPECTED}, got shape {input.shape}")
     if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
         return input._arith_("dropout3d_", lambda x: dropout3d(x, p, training))
+    if input.ndim not in (4, 5):
+        warnings.warn(
+            f"dropout3d: Received a {input.ndim}-D input to dropout3d, which is deprecated and"
+            " will result in an error in a future release. To retain the behavior and silence"
+            " this warning, please use dropout instead. Note that dropout3d exists to provide"
+            " channel-wise dropout on inputs with 3 spatial dimensions, a channel dimension,"
+            " and an optional batch dimension (i.e. 4D or 5D inputs).",
+            stacklevel=2,
+        )
     return _channel_dropout(input, p, training, input.ndim == 5)

@@ -7,6 +7,7 @@ interpolate lives in interpolate.py and is re-exported here, where it used to be
 from __future__ import annotations
 
 import operator
+import warnings
 
 from .. import backend
 from ..backend import xp
@@ -243,11 +244,29 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True, inplace=Fals
 
 def dropout2d(input: Tensor, p: float = 0.5, training: bool = True, inplace=False) -> Tensor:  # noqa: A002
     """Channel dropout over (N, C, H, W): one keep/drop per (n, c). A 3-D input is taken as
-    (N, C, L), as torch does."""
-    if input.ndim not in (3, 4):
+    (N, C, L), and other ranks from 2 up as (N, C, …), with torch's warnings."""
+    if input.ndim < 2:  # torch: RuntimeError from feature_dropout
         raise InputError(f"dropout2d: expected a 3-D or 4-D input, got shape {input.shape}")
     if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
         return input._arith_("dropout2d_", lambda x: dropout2d(x, p, training))
+    if input.ndim not in (3, 4):
+        warnings.warn(
+            f"dropout2d: Received a {input.ndim}-D input to dropout2d, which is deprecated and"
+            " will result in an error in a future release. To retain the behavior and silence"
+            " this warning, please use dropout instead. Note that dropout2d exists to provide"
+            " channel-wise dropout on inputs with 2 spatial dimensions, a channel dimension,"
+            " and an optional batch dimension (i.e. 3D or 4D inputs).",
+            stacklevel=2,
+        )
+    if input.ndim == 3:
+        warnings.warn(
+            "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D"
+            " dropout behavior is desired - input is interpreted as shape (N, C, L), where C"
+            " is the channel dim. This behavior will change in a future release to interpret"
+            " the input as one without a batch dimension, i.e. shape (C, H, W). To maintain"
+            " the 1D channel-wise dropout behavior, please switch to using dropout1d instead.",
+            stacklevel=2,
+        )
     return _channel_dropout(input, p, training, True)
 
 

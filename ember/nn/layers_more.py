@@ -332,14 +332,26 @@ class Unflatten(Module):
 
     def __init__(self, dim: int, unflattened_size):
         super().__init__()
-        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+        if isinstance(dim, int):  # torch's TypeErrors; the size is kept as given (its repr)
+            if not isinstance(unflattened_size, (tuple, list)):
+                raise TypeError(
+                    "unflattened_size must be tuple of ints, but found type"
+                    f" {type(unflattened_size).__name__}"
+                )
+            for i, n in enumerate(unflattened_size):
+                if not isinstance(n, int):
+                    raise TypeError(
+                        "unflattened_size must be tuple of ints, but found element of type"
+                        f" {type(n).__name__} at pos {i}"
+                    )
+        self.dim, self.unflattened_size = dim, unflattened_size
 
     def forward(self, input: Tensor) -> Tensor:  # noqa: A002
         x = input
-        return x.unflatten(self.dim, self.unflattened_size)
+        return x.unflatten(self.dim, tuple(self.unflattened_size))
 
     def extra_repr(self) -> str:
-        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size!r}"
 
 
 # ---------------------------------------------------------------- bilinear

@@ -209,3 +209,25 @@ def test_an_odd_padding_is_refused_at_the_forward(refused_alike):
         return [("odd", lambda: m.nn.ZeroPad1d((1, 2, 3))(m.ones(1, 3, 4)))]
 
     refused_alike(make, 0)
+
+
+@pytest.mark.parametrize("shape", [(3, 4), (1, 2, 3, 4, 5), (2, 3, 4)])
+def test_dropout2d_takes_other_ranks_with_torchs_warning(lib, shape):
+    with pytest.warns(UserWarning, match="dropout2d: Received a"):
+        y = lib.nn.Dropout2d(0.5)(lib.ones(*shape))
+    assert tuple(y.shape) == shape
+
+
+@pytest.mark.parametrize("shape", [(3, 4, 5), (3,), (2, 3, 4, 5, 6, 7)])
+def test_dropout3d_takes_other_ranks_as_unbatched(lib, shape):
+    with pytest.warns(UserWarning, match="dropout3d: Received a"):
+        y = lib.nn.Dropout3d(0.5)(lib.ones(*shape))
+    kept = y.detach().numpy().reshape(shape[0], -1)  # one draw per slice of dim 0
+    assert all(len(set(row.tolist())) == 1 for row in kept)
+
+
+def test_unflatten_checks_its_sizes_and_keeps_them_as_given(lib):
+    assert repr(lib.nn.Unflatten(1, [2, 3])) == "Unflatten(dim=1, unflattened_size=[2, 3])"
+    for bad in ((2, 3.0), (("a", 2), ("b", 3)), 6):
+        with pytest.raises(TypeError):
+            lib.nn.Unflatten(1, bad)
