@@ -22,6 +22,7 @@ from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply, as_array
 from . import attention_backends
 from .activation import softmax_composed
+from .shape import broadcasts_to
 
 
 def additive_mask(mask, dtype, true_means_blocked: bool = False):
@@ -108,11 +109,7 @@ def _check_qkv(query, key, value, attn_mask):
             )
         shape = tuple(m.shape)
         want = lead + (query.shape[-2], key.shape[-2])
-        try:
-            fits = shape == want or xp.broadcast_shapes(shape, want) == want
-        except ValueError:
-            fits = False
-        if not fits:  # as torch: the mask is added to the scores and may not widen them
+        if not broadcasts_to(shape, want):  # as torch: added to the scores, it may not widen them
             raise InputError(
                 f"attn_mask of shape {shape} does not broadcast to the scores' shape {want}"
                 " (..., L queries, S keys) without enlarging it"
@@ -125,10 +122,9 @@ def _prepare(query, key, value, attn_mask, dropout_p, is_causal, scale):
     if is_causal and attn_mask is not None:
         raise InputError("scaled_dot_product_attention: give either attn_mask or is_causal")
     _check_qkv(query, key, value, attn_mask)
-    if dropout_p > 1.0:  # torch's RuntimeError; it takes dropout_p < 0, ember refuses it
-        raise InputError(f"dropout_p must be in [0, 1], got {dropout_p}")
-    if not dropout_p >= 0.0:
-        raise ValueError(f"dropout_p must be in [0, 1], got {dropout_p}")
+    if not 0.0 <= dropout_p <= 1.0:  # above 1 torch's RuntimeError; below 0 torch takes it,
+        error = InputError if dropout_p > 1.0 else ValueError  # ember refuses it
+        raise error(f"dropout_p must be in [0, 1], got {dropout_p}")
     dtype = query.dtype
     m = additive_mask(attn_mask, dtype)
     if is_causal:

@@ -18,6 +18,7 @@ from ..ops.complex_refuse import refuse_complex
 from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply, as_array
 from .loss_legacy import reduction_of, weighted
+from .shape import broadcasts_to
 
 _REDUCTIONS = ("mean", "sum", "none")
 
@@ -269,14 +270,6 @@ def binary_cross_entropy(
     return apply(LO.BCE, input, y, weight=w, reduction=reduction)
 
 
-def _fits(shape: tuple, target: tuple) -> bool:
-    """Whether ``shape`` broadcasts to ``target`` without enlarging it."""
-    try:
-        return xp.broadcast_shapes(shape, target) == target
-    except ValueError:
-        return False
-
-
 def binary_cross_entropy_with_logits(
     input: Tensor,
     target,
@@ -305,7 +298,7 @@ def binary_cross_entropy_with_logits(
     w = None if weight is None else as_array(weight, input.dtype)
     pw = None if pos_weight is None else as_array(pos_weight, input.dtype)
     for name, a in (("weight", w), ("pos_weight", pw)):  # torch's RuntimeError: they must
-        if a is not None and not _fits(a.shape, input.shape):  # broadcast to the input
+        if a is not None and not broadcasts_to(a.shape, input.shape):  # broadcast to input
             raise InputError(
                 f"binary_cross_entropy_with_logits: {name} of shape {a.shape} does not"
                 f" broadcast to the input's shape {input.shape}"

@@ -15,6 +15,18 @@ from ..tensor_methods import _promoted
 from .index import nonzero
 
 
+def broadcasts_to(shape, target) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` without enlarging it: torch refuses a mask
+    added to attention scores, or a weight multiplied into a loss, that would widen them."""
+    shape, target = tuple(shape), tuple(target)
+    if shape == target:  # the usual case, without NumPy's broadcast_shapes (a few µs)
+        return True
+    try:
+        return xp.broadcast_shapes(shape, target) == target
+    except ValueError:
+        return False
+
+
 def new_memory(y: Tensor, x: Tensor) -> Tensor:
     """y, a rearrangement of x by reshapes and permutes, as new memory: where the steps left a
     view of x (pixel_shuffle by 1, channel_shuffle of one group), a copy, so that an in-place

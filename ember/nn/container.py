@@ -28,15 +28,12 @@ def a_module(value, where: str):
     return value
 
 
-def check_key(container, key, kind: str = "module") -> None:
-    """torch's refusals of a container key: not a string (TypeError); empty, with a dot, or
-    the name of another attribute of the container (``training``, ``forward``: KeyError)."""
-    if not isinstance(key, str):
-        raise TypeError(f"{kind} name should be a string. Got {type(key).__name__}")
-    if not key or "." in key:
-        raise KeyError(f"{kind} name must be a non-empty string without '.', got {key!r}")
-    if key not in container and hasattr(type(container), key) or key in vars(container):
-        raise KeyError(f"attribute '{key}' already exists")
+def check_key(container, key) -> None:
+    """torch's refusals of a new key of a ModuleDict, those of add_module: not a string
+    (TypeError); empty, with a dot, or the name of another attribute of the container
+    (``training``, ``forward``: KeyError). A key it holds may take another module."""
+    if key not in container:
+        container._check_member_name("module", key, lambda v: False)
 
 
 def update_pairs(kind: str, items) -> list:

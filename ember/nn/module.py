@@ -168,7 +168,7 @@ class Module(ModuleForwardHooks, ModuleHooks):
         return (b for _, b in self._named_tensors(False, recurse))
 
     def _check_member_name(self, kind: str, name, keeps) -> None:
-        """torch's refusals of a parameter or buffer name: not a string, with a ".", empty,
+        """torch's refusals of a parameter, buffer or module name: not a string, with a ".", empty,
         or naming an attribute of another kind (``keeps(value)``: the kind it may replace)."""
         if not isinstance(name, str):
             raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
@@ -356,14 +356,7 @@ class Module(ModuleForwardHooks, ModuleHooks):
         empty or is another attribute already (KeyError), or a value that is no Module."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module({name!r}): {type(module).__name__} is not a Module")
-        if not isinstance(name, str):
-            raise TypeError(f"module name should be a string. Got {type(name).__name__}")
-        if not name or "." in name:
-            raise KeyError(f"module name must be a non-empty string without '.', got {name!r}")
-        own = self.__dict__
-        child_slot = name in own and isinstance(own[name], (Module, type(None)))
-        if hasattr(self, name) and not child_slot:
-            raise KeyError(f"attribute '{name}' already exists")
+        self._check_member_name("module", name, lambda v: v is None or isinstance(v, Module))
         setattr(self, name, module)
 
     register_module = add_module
