@@ -15,12 +15,15 @@ with torch's warning.
 
 from __future__ import annotations
 
+import array
+import math
 import warnings
 from collections import abc, defaultdict
 from enum import Enum
 from typing import Any
 
 from .. import backend
+from ..errors import InputError
 from ..function import no_grad
 
 
@@ -36,6 +39,12 @@ def _refresh_per_optimizer_state() -> dict:
 
 def _f32(value):
     return backend.xp.asarray(value, dtype="float32")
+
+
+def _round_f32(value: float) -> float:
+    """``value`` rounded to float32, as C's cast does: inf past its range, with no NumPy
+    overflow warning."""
+    return array.array("f", [value])[0]
 
 
 class GradScaler:
@@ -126,6 +135,8 @@ class GradScaler:
                     # a new array, not a *= : ember's backward may hand two parameters one
                     # gradient array (y = a + b), which an in-place scaling would divide twice
                     g.array = a * (inv_scale.astype(a.dtype) if a.dtype.kind == "f" else inv_scale)
+        if not seen:  # no gradient, no check: torch's step() and update() then refuse
+            return {}
         return {"cpu" if not backend.ON_GPU else "cuda:0": found_inf}
 
     def unscale_(self, optimizer) -> None:
@@ -188,7 +199,12 @@ class GradScaler:
                 )
                 if new_scale.numel() != 1 or new_scale.requires_grad is True:
                     raise AssertionError(reason)
-                scale[...] = new_scale.array.reshape(())
+                if new_scale.ndim:  # torch copies it into its 0-d scale, which [1] cannot fill
+                    shape = list(new_scale.shape)
+                    raise InputError(
+                        f"output with shape [] doesn't match the broadcast shape {shape}"
+                    )
+                scale[...] = new_scale.array
         else:
             found_infs = [
                 found_inf
@@ -198,15 +214,16 @@ class GradScaler:
             if len(found_infs) == 0:
                 raise AssertionError("No inf checks were recorded prior to update.")
             found = sum(float(f) for f in found_infs)
-            # torch's _amp_update_scale_, in float32
+            # torch's _amp_update_scale_: the float32 scale times the factor in double, then
+            # rounded to float32 (a float32 product rounds 3·0.9 to 2.6999998, torch's 2.7)
             if found:
-                scale[...] = scale * _f32(self._backoff_factor)
+                scale[...] = _round_f32(float(scale) * self._backoff_factor)
                 tracker[...] = 0
             else:
                 successful = int(tracker) + 1
                 if successful == self._growth_interval:
-                    grown = scale * _f32(self._growth_factor)
-                    if backend.xp.isfinite(grown):
+                    grown = _round_f32(float(scale) * self._growth_factor)
+                    if math.isfinite(grown):  # never grown past float32's range to inf
                         scale[...] = grown
                     tracker[...] = 0
                 else:

@@ -3,12 +3,16 @@
 xavier (Glorot): Var(W) = gain² · 2 / (fan_in + fan_out)
 kaiming (He):    Var(W) = gain² / fan            (gain = √2 for ReLU)
 orthogonal:      W = Q from the QR decomposition of a Gaussian matrix
+
+Every function takes the tensor as torch's does (first, or by the keyword ``tensor``), fills it
+without recording a graph (a leaf stays a leaf) and returns that same tensor.
 """
 
 from __future__ import annotations
 
 import functools
 import math
+import operator
 import warnings
 
 from .. import backend
@@ -17,6 +21,7 @@ from ..backend import xp
 from ..errors import InputError
 from ..function import no_grad
 from ..ops.elementwise import not_implemented_for
+from ..promotion import torch_dtype_name
 from ..tensor import Tensor
 
 _GAINS = {
@@ -51,117 +56,170 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     return _GAINS[nonlinearity]
 
 
-def _calculate_fan_in_and_fan_out(t: Tensor):
-    if t.ndim < 2:
-        raise ValueError(f"fan in and fan out need a tensor of at least 2 dims, got {t.shape}")
+def _calculate_fan_in_and_fan_out(tensor: Tensor):
+    if tensor.ndim < 2:
+        raise ValueError(f"fan in and fan out need a tensor of at least 2 dims, got {tensor.shape}")
     receptive = 1
-    for n in t.shape[2:]:
+    for n in tensor.shape[2:]:
         receptive *= n
-    return t.shape[1] * receptive, t.shape[0] * receptive
+    return tensor.shape[1] * receptive, tensor.shape[0] * receptive
 
 
-def _fill(t: Tensor, values) -> Tensor:
-    with no_grad():
-        t.array[...] = values.astype(t.array.dtype, copy=False)
-    note_tensor_write(t)
-    return t
-
-
-def _random_values_for(t: Tensor, kernel: str) -> None:
-    """torch's refusal of random real values for an integer or bool tensor (NumPy would cast
-    them to zeros and small integers without a word)."""
-    if t.array.dtype.kind not in "fc":
-        raise not_implemented_for(kernel, t.array.dtype)
-
-
-def uniform_(t: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    _random_values_for(t, "check_uniform_bounds")
-    gen = backend.generator_or_default(generator)
-    return _fill(t, gen.uniform(a, b, t.shape, t.dtype))
-
-
-def normal_(t: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    _random_values_for(t, "normal_kernel_cpu")
-    gen = backend.generator_or_default(generator)
-    return _fill(t, gen.normal(mean, std, t.shape, t.dtype))
-
-
-def constant_(t: Tensor, val: float) -> Tensor:
-    t.array[...] = val
-    note_tensor_write(t)
-    return t
-
-
-def zeros_(t: Tensor) -> Tensor:
-    return constant_(t, 0.0)
-
-
-def ones_(t: Tensor) -> Tensor:
-    return constant_(t, 1.0)
-
-
-def xavier_uniform_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
-    return uniform_(t, -a, a, generator)
-
-
-def xavier_normal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
-
-
-def _kaiming_std(t, a, mode, nonlinearity):
-    fan_in, fan_out = _calculate_fan_in_and_fan_out(t)
+def _calculate_correct_fan(tensor: Tensor, mode: str) -> int:
+    """fan_in or fan_out by ``mode``, in any letter case (torch lowers it first)."""
+    mode = mode.lower()
     if mode not in ("fan_in", "fan_out"):
         raise ValueError(f"mode must be 'fan_in' or 'fan_out', got {mode!r}")
-    fan = fan_in if mode == "fan_in" else fan_out
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return fan_in if mode == "fan_in" else fan_out
+
+
+def _fill(tensor: Tensor, values) -> Tensor:
+    with no_grad():
+        tensor.array[...] = values.astype(tensor.array.dtype, copy=False)
+    note_tensor_write(tensor)
+    return tensor
+
+
+def _random_values_for(tensor: Tensor, kernel: str) -> None:
+    """torch's refusal of random real values for an integer or bool tensor (NumPy would cast
+    them to zeros and small integers without a word)."""
+    if tensor.array.dtype.kind not in "fc":
+        raise not_implemented_for(kernel, tensor.array.dtype)
+
+
+def _check_uniform_bounds(tensor: Tensor, a: float, b: float) -> None:
+    """torch's check_uniform_bounds, made even for a tensor with no elements: a and b within
+    the (real part's) dtype's range, a ≤ b, b − a representable (NumPy would fill NaN or inf,
+    or draw from [b, a], without a word)."""
+    _random_values_for(tensor, "check_uniform_bounds")
+    info = xp.finfo(tensor.array.dtype)  # a complex dtype's: its real part's
+    name, top = torch_dtype_name(info.dtype), float(info.max)
+    for value, which in ((a, "from"), (b, "to")):
+        if not -top <= value <= top:
+            raise InputError(f"{which} is out of bounds for {name}: expected within ±{top}")
+    if a > b:
+        raise InputError(
+            f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+        )
+    if b - a > top:
+        raise InputError(
+            f"uniform_ expects to-from <= std::numeric_limits<{name}>::max(), but found to={b}"
+            f" and from={a} which result in to-from to exceed the limit"
+        )
+
+
+def _check_normal(tensor: Tensor, std: float) -> None:
+    """torch's normal_ checks: std ≥ 0 (NaN refused too), then a floating or complex dtype
+    unless there is nothing to fill."""
+    if not std >= 0.0:
+        raise InputError(f"normal expects std >= 0.0, but found std {std}")
+    if tensor.array.size:
+        _random_values_for(tensor, "normal_kernel_cpu")
+
+
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    _check_uniform_bounds(tensor, a, b)
+    gen = backend.generator_or_default(generator)
+    return _fill(tensor, gen.uniform(a, b, tensor.shape, tensor.dtype))
+
+
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    _check_normal(tensor, std)
+    gen = backend.generator_or_default(generator)
+    return _fill(tensor, gen.normal(mean, std, tensor.shape, tensor.dtype))
+
+
+def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill with ``val`` (a number or a 0-d tensor), refused as torch's fill_ refuses it: a
+    value the dtype cannot hold (NaN into an integer tensor, 2⁴⁰ into float16), a tensor of
+    more than 0 dims (NumPy would broadcast it)."""
+    if isinstance(val, Tensor) and val.ndim != 0:
+        raise InputError(
+            f"fill_ only supports 0-dimension value tensor but got tensor with {val.ndim}"
+            " dimensions."
+        )
+    with no_grad():
+        return tensor.fill_(val)
+
+
+def zeros_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 0.0)
+
+
+def ones_(tensor: Tensor) -> Tensor:
+    return constant_(tensor, 1.0)
+
+
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    return uniform_(tensor, -a, a, generator)
+
+
+def xavier_normal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)), generator)
+
+
+def _kaiming_std(tensor, a, mode, nonlinearity):
+    fan = _calculate_correct_fan(tensor, mode)
     return calculate_gain(nonlinearity, a) / math.sqrt(fan)
 
 
 def kaiming_uniform_(
-    t: Tensor,
+    tensor: Tensor,
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
     generator=None,
 ) -> Tensor:
-    if _no_elements(t):
-        return t
-    bound = math.sqrt(3.0) * _kaiming_std(t, a, mode, nonlinearity)
-    return uniform_(t, -bound, bound, generator)
+    if _no_elements(tensor):
+        return tensor
+    bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(
-    t: Tensor,
+    tensor: Tensor,
     a: float = 0.0,
     mode: str = "fan_in",
     nonlinearity: str = "leaky_relu",
     generator=None,
 ) -> Tensor:
-    if _no_elements(t):
-        return t
-    return normal_(t, 0.0, _kaiming_std(t, a, mode, nonlinearity), generator)
+    if _no_elements(tensor):
+        return tensor
+    return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
-def _no_elements(t: Tensor) -> bool:
+def _no_elements(tensor: Tensor) -> bool:
     """torch's no-op, with its warning, for a tensor with no elements (Linear(0, n)'s weight),
     whose fan of 0 would divide by zero."""
-    if t.array.size:
+    if tensor.array.size:
         return False
     warnings.warn("Initializing zero-element tensors is a no-op", stacklevel=3)
     return True
 
 
-def orthogonal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
-    """Fill with a (semi-)orthogonal matrix: rows or columns orthonormal, times ``gain``."""
-    if t.ndim < 2:
-        raise ValueError(f"orthogonal_ needs at least 2 dims, got shape {t.shape}")
-    _random_values_for(t, "normal_kernel_cpu")
-    if t.array.size == 0:  # nothing to fill (torch's no-op)
-        return t
-    rows = t.shape[0]
-    cols = t.numel() // rows
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
+    """Fill with a (semi-)orthogonal matrix: rows or columns orthonormal, times ``gain``.
+    Refused, as torch refuses it, for integer tensors (no normal draws), float16 (no QR)
+    and complex ones (no sign of a complex diagonal)."""
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_ needs at least 2 dims, got shape {tensor.shape}")
+    if tensor.array.size == 0:  # nothing to fill (torch's no-op)
+        return tensor
+    dtype = tensor.array.dtype
+    _random_values_for(tensor, "normal_kernel_cpu")
+    if dtype == xp.float16:
+        raise not_implemented_for("geqrf_cpu", dtype)
+    if dtype.kind == "c":
+        raise NotImplementedError(
+            "Unlike NumPy, torch.sign is not intended to support complex numbers. Please use"
+            " torch.sgn instead."
+        )
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
     flat = backend.generator_or_default(generator).standard_normal((rows, cols), xp.float64)
     if rows < cols:
         flat = flat.T
@@ -169,20 +227,21 @@ def orthogonal_(t: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     q *= xp.sign(xp.diag(r))  # make the decomposition unique, as torch does
     if rows < cols:
         q = q.T
-    return _fill(t, gain * q.reshape(t.shape))
+    return _fill(tensor, gain * q.reshape(tensor.shape))
 
 
 def trunc_normal_(
-    t: Tensor,
+    tensor: Tensor,
     mean: float = 0.0,
     std: float = 1.0,
     a: float = -2.0,
     b: float = 2.0,
     generator=None,
 ) -> Tensor:
-    """Fill from N(mean, std²) truncated to [a, b], by torch's inverse-CDF method:
+    """Fill from N(mean, std²) truncated to [a, b], by the inverse-CDF method:
     u ~ U(2Φ(α) − 1, 2Φ(β) − 1),  W = mean + std·√2·erf⁻¹(u),  clipped to [a, b]
-    (α = (a − mean)/std, β = (b − mean)/std; the clip only catches rounding)."""
+    (α = (a − mean)/std, β = (b − mean)/std; the clip only catches rounding). torch 2.13
+    redraws instead (rejection sampling): the same distribution, other draws."""
 
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
@@ -196,54 +255,62 @@ def trunc_normal_(
             stacklevel=2,
         )
 
-    _random_values_for(t, "normal_kernel_cpu")
+    if tensor.array.size:
+        _random_values_for(tensor, "normal_kernel_cpu")
+        if tensor.array.dtype.kind == "c":  # torch compares the draws with a and b
+            raise not_implemented_for("lt_cpu", tensor.array.dtype)
     lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
     gen = backend.generator_or_default(generator)
-    u = gen.uniform(2 * lo - 1, 2 * hi - 1, t.shape, xp.float64)
+    u = gen.uniform(2 * lo - 1, 2 * hi - 1, tensor.shape, xp.float64)
     w = mean + std * math.sqrt(2.0) * backend.erfinv(u)
-    return _fill(t, xp.clip(w, a, b))
+    return _fill(tensor, xp.clip(w, a, b))
 
 
-def eye_(t: Tensor) -> Tensor:
+def eye_(tensor: Tensor) -> Tensor:
     """Fill a 2-D tensor with the identity (ones on the diagonal, zeros elsewhere)."""
-    if t.ndim != 2:
-        raise ValueError(f"eye_ supports only 2-D tensors, got shape {t.shape}")
-    return _fill(t, xp.eye(*t.shape, dtype=xp.float64))
+    if tensor.ndim != 2:
+        raise ValueError(f"eye_ supports only 2-D tensors, got shape {tensor.shape}")
+    return _fill(tensor, xp.eye(*tensor.shape, dtype=xp.float64))
 
 
-def dirac_(t: Tensor, groups: int = 1) -> Tensor:
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     """Fill a {3, 4, 5}-D convolution weight with the Dirac delta: each of the first
     min(out/groups, in) output channels of every group copies its input channel, so the
     convolution is the identity on those channels."""
-    if t.ndim not in (3, 4, 5):
-        raise ValueError(f"dirac_ supports only 3, 4 or 5-D tensors, got shape {t.shape}")
-    out_channels, in_channels = t.shape[0], t.shape[1]
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError(f"dirac_ supports only 3, 4 or 5-D tensors, got shape {tensor.shape}")
+    groups = operator.index(groups)  # torch loops over range(groups): 2.0 is a TypeError
+    out_channels, in_channels = tensor.shape[0], tensor.shape[1]
     if out_channels % groups != 0:
         raise ValueError(f"dim 0 ({out_channels}) must be divisible by groups ({groups})")
     per_group = out_channels // groups
-    centre = tuple(n // 2 for n in t.shape[2:])
+    centre = tuple(n // 2 for n in tensor.shape[2:])
     d = xp.arange(min(per_group, in_channels))  # input channel d feeds output g·per_group + d
     out = (xp.arange(groups)[:, None] * per_group + d).reshape(-1)
-    w = xp.zeros(t.shape, dtype=xp.float64)
-    w[(out, xp.tile(d, groups)) + centre] = 1.0
-    return _fill(t, w)
+    w = xp.zeros(tensor.shape, dtype=xp.float64)
+    if out.size:  # none to set (groups < 0 in torch's loops): only the zeros
+        w[(out, xp.tile(d, groups)) + centre] = 1.0
+    return _fill(tensor, w)
 
 
-def sparse_(t: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
     """Fill a 2-D tensor from N(0, std²), then zero ⌈sparsity·rows⌉ random entries of each
-    column (Martens 2010, as torch's sparse_)."""
-    if t.ndim != 2:
-        raise ValueError(f"sparse_ supports only 2-D tensors, got shape {t.shape}")
-    _random_values_for(t, "normal_kernel_cpu")
-    rows, cols = t.shape
+    column (Martens 2010, as torch's sparse_; a complex tensor's parts each N(0, std²/2))."""
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_ supports only 2-D tensors, got shape {tensor.shape}")
+    _check_normal(tensor, std)
+    rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     gen = backend.generator_or_default(generator)
-    w = std * gen.standard_normal(t.shape, xp.float64)
+    if tensor.array.dtype.kind == "c":
+        w = gen.normal(0.0, std, tensor.shape, tensor.array.dtype)
+    else:
+        w = std * gen.standard_normal(tensor.shape, xp.float64)
     # each column's own random rows: the first num_zeros of a random order per column (the
     # order of uniform keys), all columns at once
     zero_rows = xp.argsort(gen.random((rows, cols), xp.float64), axis=0)[:num_zeros]
     w[zero_rows, xp.arange(cols)] = 0.0
-    return _fill(t, w)
+    return _fill(tensor, w)
 
 
 def _deprecated(new, old_name: str):
