@@ -9,6 +9,7 @@ helpers of ops/reduce_more.py. torch_math.py re-exports them all.
 
 from __future__ import annotations
 
+from .amp.composite import as_one_op
 from .backend import xp
 from .errors import InputError
 from .function import observers
@@ -145,6 +146,7 @@ _CDIST_MODES = (
 )
 
 
+@as_one_op("cdist")
 def cdist(x1, x2, p=2.0, compute_mode=None) -> Tensor:
     """torch.cdist: out[..., i, j] = ‖x1[..., i, :] − x2[..., j, :]‖_p for (…, P, M) and
     (…, R, M) (batch dims broadcast). Always from the differences themselves: torch's default

@@ -10,9 +10,10 @@ torch's do:
     PROMOTE  floating inputs cast to the widest among them (float32 over float16)
     BANNED   refused inside the region (CUDA's binary_cross_entropy)
 
-An op torch lists that ember composes from primitives (mse_loss, l1_loss, group_norm, kl_div,
-cdist, …) is not here: its primitives run on the dtype they are given (see the README of
-the amp package). Built on the first enabled region, when every op module is imported.
+An op torch lists that ember composes from primitives (addmm, mse_loss, kl_div, cdist, …) is
+cast as one op by ``amp.as_one_op`` (the ``composite`` tables below), so its primitives keep
+the dtypes the op's policy gave. Built on the first enabled region, when every op module is
+imported.
 """
 
 from __future__ import annotations
@@ -70,14 +71,26 @@ _CUDA_BANNED = "loss.BCE"
 # an op a device's table leaves out is cast piece by piece there, as torch's decomposes
 # (tensordot on the CPU: its mm is lowered).
 NONE = "none"
+# The losses and cdist that both of torch's float32 lists name and ember composes: a float16
+# input gives a float32 loss, as torch's (cross_entropy's class-index path is loss.CrossEntropy
+# above; its probability targets go through log_softmax and a sum here).
+_FP32_COMPOSITE = {
+    name: FP32
+    for name in (
+        "mse_loss l1_loss smooth_l1_loss huber_loss kl_div margin_ranking_loss"
+        " hinge_embedding_loss cosine_embedding_loss triplet_margin_loss poisson_nll_loss"
+        " soft_margin_loss multi_margin_loss multilabel_margin_loss cross_entropy cdist"
+    ).split()
+}
 _CPU_COMPOSITE = {
     "addmm": LOWER, "addbmm": LOWER, "baddbmm": LOWER, "linalg_vecdot": LOWER,
     "mv": NONE, "addmv": NONE, "addr": NONE, "dot": NONE, "vdot": NONE,
+    **_FP32_COMPOSITE,
 }  # fmt: skip
 _CUDA_COMPOSITE = {
     "addmm": LOWER, "addbmm": LOWER, "baddbmm": LOWER, "linalg_vecdot": LOWER,
     "mv": LOWER, "addmv": LOWER, "addr": LOWER, "dot": PROMOTE, "vdot": NONE,
-    "tensordot": PROMOTE,
+    "tensordot": PROMOTE, **_FP32_COMPOSITE,
 }  # fmt: skip
 
 

@@ -10,6 +10,7 @@ import math
 import warnings
 
 from .. import backend
+from ..amp.composite import as_one_op
 from ..backend import xp
 from ..errors import InputError, InputTypeError
 from ..mistakes import check_loss_input
@@ -102,6 +103,7 @@ def _class_weight(weight, c: int, dtype, name: str):
 REAL_SCORES = "scores and probabilities are real: take z.abs() or z.real first"
 
 
+@as_one_op("cross_entropy")
 def cross_entropy(
     input: Tensor,
     target,
@@ -203,6 +205,7 @@ def _same_shape(name, input, target):
     return t
 
 
+@as_one_op("mse_loss")
 def mse_loss(  # noqa: PLR0913
     input: Tensor,  # noqa: A002
     target,
@@ -222,6 +225,7 @@ def mse_loss(  # noqa: PLR0913
     return _reduce(d * d, reduction)
 
 
+@as_one_op("l1_loss")
 def l1_loss(  # noqa: PLR0913
     input: Tensor,  # noqa: A002
     target,

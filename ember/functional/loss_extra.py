@@ -10,6 +10,7 @@ tie at the margin adds 0 and sends back no gradient.
 from __future__ import annotations
 
 from .. import backend
+from ..amp.composite import as_one_op
 from ..backend import xp
 from ..errors import IndexInputError, InputError, InputTypeError
 from ..ops.complex_refuse import refuse_complex
@@ -43,6 +44,7 @@ def _batched(name: str, input: Tensor) -> tuple:  # noqa: A002
     return (input.unsqueeze(0) if input.ndim == 1 else input), input.ndim == 1
 
 
+@as_one_op("multi_margin_loss")
 def multi_margin_loss(
     input: Tensor,  # noqa: A002 - torch's argument names
     target,
@@ -82,6 +84,7 @@ def multi_margin_loss(
     return _reduce(loss.reshape(()) if single else loss, reduction)
 
 
+@as_one_op("multilabel_margin_loss")
 def multilabel_margin_loss(
     input: Tensor,  # noqa: A002
     target,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from ..amp.composite import as_one_op
 from ..backend import xp
 from ..errors import InputError
 from ..function import is_grad_enabled
@@ -45,6 +46,7 @@ def _pair(name: str, input: Tensor, target) -> Tensor:  # noqa: A002
     return t
 
 
+@as_one_op("kl_div")
 def kl_div(
     input: Tensor,  # noqa: A002
     target,
@@ -86,6 +88,7 @@ def kl_div(
     return _reduce(loss, reduction)
 
 
+@as_one_op("margin_ranking_loss")
 def margin_ranking_loss(
     input1: Tensor,
     input2: Tensor,
@@ -106,6 +109,7 @@ def margin_ranking_loss(
     return _reduce((-y * (input1 - input2) + margin).clamp(min=0), reduction)
 
 
+@as_one_op("hinge_embedding_loss")
 def hinge_embedding_loss(
     input: Tensor,  # noqa: A002
     target,
@@ -128,6 +132,7 @@ def hinge_embedding_loss(
     return _reduce(margin_term + self_term, reduction)
 
 
+@as_one_op("cosine_embedding_loss")
 def cosine_embedding_loss(
     input1: Tensor,
     input2: Tensor,
@@ -164,6 +169,7 @@ def cosine_embedding_loss(
     return _reduce(pos + neg, reduction)
 
 
+@as_one_op("triplet_margin_loss")
 def triplet_margin_loss(
     anchor: Tensor,
     positive: Tensor,
@@ -195,6 +201,7 @@ def triplet_margin_loss(
     return _reduce((margin + d_pos - d_neg).clamp(min=0), reduction)
 
 
+@as_one_op("poisson_nll_loss")
 def poisson_nll_loss(
     input: Tensor,  # noqa: A002
     target,
@@ -271,6 +278,7 @@ def gaussian_nll_loss(
     return _reduce(loss, reduction)
 
 
+@as_one_op("soft_margin_loss")
 def soft_margin_loss(
     input: Tensor,  # noqa: A002
     target,

@@ -4,6 +4,7 @@ input's raise here rather than broadcast."""
 
 from __future__ import annotations
 
+from ..amp.composite import as_one_op
 from ..errors import InputError
 from ..ops.complex_refuse import refuse_complex
 from ..ops.elementwise import not_implemented_for
@@ -23,6 +24,7 @@ def _pair(name: str, input: Tensor, target) -> Tensor:  # noqa: A002
     return t.to(input.dtype) if t.dtype.kind == "b" else t  # a mask target: its 0s and 1s
 
 
+@as_one_op("smooth_l1_loss")
 def smooth_l1_loss(  # noqa: PLR0913
     input: Tensor,  # noqa: A002
     target,
@@ -61,6 +63,7 @@ def _inside(z: Tensor, small) -> Tensor:
     return where(small, z, Tensor(as_array(0).astype(z.dtype)))
 
 
+@as_one_op("huber_loss")
 def huber_loss(
     input: Tensor,  # noqa: A002
     target,
