@@ -14,7 +14,7 @@ from . import memory_formats as MF
 from .backend import xp
 from .errors import InputError
 from .memory_formats import contiguous_format, preserve_format
-from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits, number_argument
 from .tensor import Tensor
 from .tensor_data import data_array, default_complex
 
@@ -86,6 +86,7 @@ def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> T
     """``fill_value`` everywhere; without a dtype, torch's inference: bool for a bool, int64 for
     an int, the default float dtype otherwise."""
     backend.check_device(device)
+    fill_value = number_argument(fill_value, "full", "fill_value", 2)
     if dtype is None:
         if isinstance(fill_value, (bool, xp.bool_)):
             dtype = xp.bool_
@@ -287,8 +288,10 @@ def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False, *, device=
     """torch.full_like: ``fill_value`` everywhere in t's shape and dtype, laid out as t."""
     backend.check_device(device)
 
+    number = number_argument(fill_value, "full_like", "fill_value", 2)
+
     def fill(*shape, dtype):
-        return full(shape, fill_value, dtype=dtype)
+        return full(shape, number, dtype=dtype)
 
     return _like(fill, t, dtype, requires_grad, memory_format, "full_like")
 

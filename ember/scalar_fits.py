@@ -62,3 +62,16 @@ def check_scalar_fits(value, dtype, *, half_overflows: bool = True):
     if kind == "u" and whole < 0:
         return whole + info.max + 1  # two's complement, as torch wraps it
     return value
+
+
+def number_argument(value, fn: str, name: str, position: int):
+    """``value`` for an argument torch parses as a Number (``full``'s fill_value): a 0-d
+    tensor without gradient as the number it holds; any other tensor refused with torch's
+    TypeError (NumPy would broadcast a one-element tensor into the fill)."""
+    if not hasattr(value, "requires_grad"):  # not a Tensor (this module sits below tensor.py)
+        return value
+    if value.ndim != 0 or value.requires_grad:
+        raise TypeError(
+            f"{fn}(): argument '{name}' (position {position}) must be Number, not Tensor"
+        )
+    return value.item()

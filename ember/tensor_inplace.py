@@ -330,6 +330,11 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
     def _fill(self, name: str, value) -> Tensor:
         if type(value) in CHECKED_SCALARS:
             value = check_scalar_fits(value, self.array.dtype)
+        elif isinstance(value, Tensor) and value.ndim:  # NumPy would broadcast it
+            raise InputError(
+                "fill_ only supports 0-dimension value tensor but got tensor with"
+                f" {value.ndim} dimensions."
+            )
         if not (is_grad_enabled() and (self.requires_grad or needs_grad(value))):
             # nothing to record: straight into memory (a constant also into shared memory)
             self._writable(name, overlap_ok=True)[...] = as_array(value)

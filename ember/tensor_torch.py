@@ -28,7 +28,7 @@ from .ops import elementwise as E
 from .ops import shape as S
 from .ops.index import check_dim
 from .promotion import C_TYPE_NAMES
-from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
+from .scalar_fits import CHECKED_SCALARS, check_scalar_fits, number_argument
 from .tensor_methods import _promoted, _t
 from .tensor_rounding import RoundingTensorMethods
 from .tensor_shape_methods import shape_arg as _shape_arg
@@ -127,7 +127,10 @@ class TorchTensorMethods(RoundingTensorMethods):
         self, size, fill_value, *, dtype=None, device=None, requires_grad: bool = False
     ) -> Tensor:
         """``fill_value`` everywhere in ``size``, self's dtype unless ``dtype`` is given."""
+        fill_value = number_argument(fill_value, "new_full", "fill_value", 2)
         t = self._new(xp.empty, (size,), dtype, device, requires_grad)
+        if type(fill_value) in CHECKED_SCALARS:
+            fill_value = check_scalar_fits(fill_value, t.array.dtype)
         t.array.fill(fill_value)
         return t
 
@@ -380,6 +383,11 @@ class TorchTensorMethods(RoundingTensorMethods):
         torch's refusals (a mask not bool, a complex value into a real tensor)."""
         if type(value) in CHECKED_SCALARS:
             value = check_scalar_fits(value, self.array.dtype)
+        elif isinstance(value, Tensor) and value.ndim:  # NumPy would broadcast it
+            raise InputError(
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with"
+                f" {value.ndim} dimension(s)."
+            )
         cond = as_array(mask)
         if cond.dtype.kind != "b":  # torch: no integer or float masks (an easy mix-up)
             raise RuntimeError(

@@ -23,8 +23,8 @@ from .function import dual_levels, is_grad_enabled, observers
 from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
-from .ops.elementwise import not_implemented_for
 from .promotion import compared
+from .random_fill_checks import check_normal, check_uniform_bounds
 from .tensor_inplace_forms import _writeable, needs_grad
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
@@ -167,8 +167,7 @@ class TorchLogicMethods(TorchArithMethods):
 
     def uniform_(self, a: float = 0.0, b: float = 1.0, *, generator=None) -> Tensor:
         """Fill with draws from U(a, b); returns self (a floating or complex tensor, as torch)."""
-        if self.array.dtype.kind not in "fc":
-            raise not_implemented_for("check_uniform_bounds", self.array.dtype)
+        check_uniform_bounds(self.array, a, b)
         self._inplace("uniform_")
         gen = backend.generator_or_default(generator)
         self.array[...] = gen.uniform(a, b, self.array.shape, self.array.dtype)
@@ -178,8 +177,7 @@ class TorchLogicMethods(TorchArithMethods):
     def normal_(self, mean: float = 0.0, std: float = 1.0, *, generator=None) -> Tensor:
         """Fill with draws from N(mean, std²); returns self. A complex tensor gets both parts
         from N(mean, std²/2), as torch; an integer or bool tensor is refused, as torch."""
-        if self.array.dtype.kind not in "fc":
-            raise not_implemented_for("normal_kernel_cpu", self.array.dtype)
+        check_normal(self.array, std)
         self._inplace("normal_")
         gen = backend.generator_or_default(generator)
         self.array[...] = gen.normal(mean, std, self.array.shape, self.array.dtype)

@@ -301,13 +301,7 @@ def ldexp_(input, other) -> Tensor:  # noqa: A002
 
 def fill_(input, value) -> Tensor:  # noqa: A002
     """torch.fill_: every element of input set to ``value`` (a number or a 0-d tensor)."""
-    x = _input("fill_", input)
-    if isinstance(value, Tensor) and value.ndim:
-        raise RuntimeError(
-            "fill_ only supports 0-dimension value tensor but got tensor with"
-            f" {value.ndim} dimensions."
-        )
-    return x.fill_(value)
+    return _input("fill_", input).fill_(value)
 
 
 def addmv_(input, mat, vec, *, beta=1, alpha=1) -> Tensor:  # noqa: A002

@@ -21,7 +21,7 @@ from ..backend import xp
 from ..errors import InputError
 from ..function import no_grad
 from ..ops.elementwise import not_implemented_for
-from ..promotion import torch_dtype_name
+from ..random_fill_checks import check_normal, check_uniform_bounds
 from ..tensor import Tensor
 
 _GAINS = {
@@ -88,44 +88,14 @@ def _random_values_for(tensor: Tensor, kernel: str) -> None:
         raise not_implemented_for(kernel, tensor.array.dtype)
 
 
-def _check_uniform_bounds(tensor: Tensor, a: float, b: float) -> None:
-    """torch's check_uniform_bounds, made even for a tensor with no elements: a and b within
-    the (real part's) dtype's range, a ≤ b, b − a representable (NumPy would fill NaN or inf,
-    or draw from [b, a], without a word)."""
-    _random_values_for(tensor, "check_uniform_bounds")
-    info = xp.finfo(tensor.array.dtype)  # a complex dtype's: its real part's
-    name, top = torch_dtype_name(info.dtype), float(info.max)
-    for value, which in ((a, "from"), (b, "to")):
-        if not -top <= value <= top:
-            raise InputError(f"{which} is out of bounds for {name}: expected within ±{top}")
-    if a > b:
-        raise InputError(
-            f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
-        )
-    if b - a > top:
-        raise InputError(
-            f"uniform_ expects to-from <= std::numeric_limits<{name}>::max(), but found to={b}"
-            f" and from={a} which result in to-from to exceed the limit"
-        )
-
-
-def _check_normal(tensor: Tensor, std: float) -> None:
-    """torch's normal_ checks: std ≥ 0 (NaN refused too), then a floating or complex dtype
-    unless there is nothing to fill."""
-    if not std >= 0.0:
-        raise InputError(f"normal expects std >= 0.0, but found std {std}")
-    if tensor.array.size:
-        _random_values_for(tensor, "normal_kernel_cpu")
-
-
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
-    _check_uniform_bounds(tensor, a, b)
+    check_uniform_bounds(tensor.array, a, b)
     gen = backend.generator_or_default(generator)
     return _fill(tensor, gen.uniform(a, b, tensor.shape, tensor.dtype))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
-    _check_normal(tensor, std)
+    check_normal(tensor.array, std)
     gen = backend.generator_or_default(generator)
     return _fill(tensor, gen.normal(mean, std, tensor.shape, tensor.dtype))
 
@@ -134,11 +104,6 @@ def constant_(tensor: Tensor, val: float) -> Tensor:
     """Fill with ``val`` (a number or a 0-d tensor), refused as torch's fill_ refuses it: a
     value the dtype cannot hold (NaN into an integer tensor, 2⁴⁰ into float16), a tensor of
     more than 0 dims (NumPy would broadcast it)."""
-    if isinstance(val, Tensor) and val.ndim != 0:
-        raise InputError(
-            f"fill_ only supports 0-dimension value tensor but got tensor with {val.ndim}"
-            " dimensions."
-        )
     with no_grad():
         return tensor.fill_(val)
 
@@ -298,7 +263,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     column (Martens 2010, as torch's sparse_; a complex tensor's parts each N(0, std²/2))."""
     if tensor.ndim != 2:
         raise ValueError(f"sparse_ supports only 2-D tensors, got shape {tensor.shape}")
-    _check_normal(tensor, std)
+    check_normal(tensor.array, std)
     rows, cols = tensor.shape
     num_zeros = int(math.ceil(sparsity * rows))
     gen = backend.generator_or_default(generator)
