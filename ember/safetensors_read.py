@@ -21,6 +21,7 @@ import safetensors.numpy
 _NUMPY = {
     "F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2",
     "I8": "i1", "U8": "u1", "U16": "<u2", "U32": "<u4", "U64": "<u8", "BOOL": "?",
+    "C64": "<c8",
 }  # fmt: skip
 
 #: those read widened to float32, with their width in bytes
@@ -76,11 +77,18 @@ def load_bytes(raw: bytes) -> tuple[dict[str, numpy.ndarray], dict]:
     metadata = header.pop("__metadata__", None) or {}
     if not any(isinstance(v, dict) and v.get("dtype") in WIDENED for v in header.values()):
         return safetensors.numpy.load(raw), metadata
+    if not (isinstance(metadata, dict) and all(isinstance(v, str) for v in metadata.values())):
+        raise ValueError("__metadata__ must map names to strings, as safetensors requires")
     start, size, out = 8 + n, len(raw) - 8 - n, {}
     for name, info in header.items():
         if not isinstance(info, dict):
             raise ValueError(f"tensor {name!r}: its header entry is not a JSON object")
-        kind, shape = info.get("dtype"), tuple(info.get("shape", ()))
+        kind, shape = info.get("dtype"), info.get("shape", ())
+        if not (
+            isinstance(shape, list) and all(type(d) is int and d >= 0 for d in shape)
+        ):  # (a bool is no size either)
+            raise ValueError(f"tensor {name!r}: shape {shape!r} is not a list of sizes")
+        shape = tuple(shape)
         begin, end = info.get("data_offsets", (None, None))
         count = math.prod(shape)
         width = WIDENED.get(kind) or (
@@ -101,7 +109,24 @@ def load_bytes(raw: bytes) -> tuple[dict[str, numpy.ndarray], dict]:
             out[name] = _widen(kind, raw, start + begin, count).reshape(shape)
         else:
             out[name] = numpy.frombuffer(raw, _NUMPY[kind], count, start + begin).reshape(shape)
+    _check_tiling(header, size)
     return out, metadata
+
+
+def _check_tiling(header: dict, size: int) -> None:
+    """As safetensors checks: the tensors' byte ranges, in order, cover the data exactly
+    (no gap, no overlap, nothing after), so no byte is read twice or left unexplained."""
+    end = 0
+    for name, info in sorted(header.items(), key=lambda item: item[1]["data_offsets"]):
+        begin, stop = info["data_offsets"]
+        if begin != end:
+            raise ValueError(
+                f"tensor {name!r}: data_offsets {[begin, stop]} do not start where the"
+                f" previous tensor ends (byte {end})"
+            )
+        end = stop
+    if end != size:
+        raise ValueError(f"the tensors cover {end} of the {size} data bytes")
 
 
 def load_file(path) -> dict[str, numpy.ndarray]:

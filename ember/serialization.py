@@ -23,6 +23,7 @@ import contextlib
 import hashlib
 import json
 import os
+import pickle
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,12 @@ FORMAT = "ember.save/1"
 
 class CheckpointError(ValueError):
     """A file that ``ember.load`` cannot read: truncated, corrupt, or not written by a saver."""
+
+
+class TorchFileError(CheckpointError, pickle.UnpicklingError):
+    """A ``torch.save`` file that ``ember.load`` refuses (it names code, or is damaged): a
+    CheckpointError, and the ``pickle.UnpicklingError`` that ``torch.load`` raises for what
+    its ``weights_only=True`` refuses, so ``except`` clauses written for torch catch it."""
 
 
 # ------------------------------------------------------------------ encoding
@@ -158,16 +165,14 @@ def _decode(value: Any, tensors: dict[str, numpy.ndarray], path: str):
 
 def _load_torch(raw: bytes, path: Path):
     if serialization_torch.is_legacy_torch(raw):
-        raise CheckpointError(
+        raise TorchFileError(
             f"{path}: a torch file in the legacy format (before torch 1.6); re-save it with a"
             " current torch.save, or as safetensors"
         )
-    import pickle
-
     try:
         return serialization_torch.load_torch_zip(raw, str(path))
     except (pickle.UnpicklingError, EOFError, ValueError) as e:
-        raise CheckpointError(str(e) if str(path) in str(e) else f"{path}: {e}") from e
+        raise TorchFileError(str(e) if str(path) in str(e) else f"{path}: {e}") from e
 
 
 def _writable(tensors: dict[str, numpy.ndarray]) -> dict[str, numpy.ndarray]:
@@ -222,12 +227,15 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
 # ------------------------------------------------------------------ public API
 
 
-def save(obj: Any, path: str | os.PathLike) -> None:
+def save(obj: Any, path, pickle_module=None, pickle_protocol: int = 2) -> None:
     """Save ``obj`` (a Tensor, array, or a nest of dicts/lists/tuples of them and plain values).
 
     ``ember.save(model.state_dict(), "model.safetensors")`` writes a plain weights file;
     ``ember.save({"model": ..., "optimizer": opt.state_dict(), "epoch": 3}, p)`` keeps the
-    non-array parts as JSON in the same file. The write is atomic.
+    non-array parts as JSON in the same file. The write to a path is atomic; ``path`` may
+    also be a binary file object (written from where it stands, as torch.save writes one).
+    ``pickle_module`` and ``pickle_protocol`` are torch's, taken and unused: nothing is
+    pickled.
     """
     enc = _Encoder()
     skeleton = enc.encode(obj, [])
@@ -237,7 +245,10 @@ def save(obj: Any, path: str | os.PathLike) -> None:
         "sha256": _digest(enc.tensors),
     }
     data = safetensors.numpy.save(enc.tensors, metadata=metadata)
-    atomic_write_bytes(path, data)
+    if hasattr(path, "write"):
+        path.write(data)
+    else:
+        atomic_write_bytes(path, data)
 
 
 def load(path, map_location=None, *, weights_only: bool | None = None, mmap=None) -> Any:
@@ -260,7 +271,7 @@ def load(path, map_location=None, *, weights_only: bool | None = None, mmap=None
         raw, path = path.read(), Path(getattr(path, "name", "<file object>"))
     else:
         path = Path(path)
-        if not path.is_file():
+        if not path.exists():  # (a folder: read_bytes raises IsADirectoryError, as torch)
             raise FileNotFoundError(f"no checkpoint file at {path}")
         raw = path.read_bytes()
     if serialization_torch.is_torch_zip(raw) or serialization_torch.is_legacy_torch(raw):

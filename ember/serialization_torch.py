@@ -132,19 +132,44 @@ def _rebuild_parameter(data, requires_grad, hooks, state=None):
     return parameter_class(data, requires_grad=bool(requires_grad))
 
 
+class _TensorType:
+    """``torch.Tensor`` or ``torch.nn.Parameter`` as a pickle names it: the type a tensor
+    with Python attributes is rebuilt as (``_rebuild_from_type_v2``)."""
+
+    def __init__(self, parameter: bool) -> None:
+        self.parameter = parameter
+
+
+def _rebuild_from_type_v2(func, new_type, args, state):
+    """A tensor saved with attributes of its own (``t.note = ...``): rebuilt by ``func``,
+    as a Parameter where ``new_type`` says so. Its attributes (``state``) are left out, as
+    ``_rebuild_parameter`` leaves a Parameter's: an ember Tensor has no attribute dict."""
+    if not (callable(func) and isinstance(new_type, _TensorType) and isinstance(args, tuple)):
+        raise pickle.UnpicklingError(f"a tensor: cannot rebuild {new_type!r} by {func!r}")
+    t = func(*args)
+    if not isinstance(t, Tensor):
+        raise pickle.UnpicklingError(f"a tensor: {func!r} gave a {type(t).__name__}")
+    if new_type.parameter and not isinstance(t, parameter_class or Tensor):
+        t = _rebuild_parameter(t, t.requires_grad, None)
+    return t
+
+
 def _allowed() -> dict:
     table = {
         ("collections", "OrderedDict"): collections.OrderedDict,
+        ("collections", "Counter"): collections.Counter,
         ("builtins", "set"): set,
         ("builtins", "frozenset"): frozenset,
         ("builtins", "complex"): complex,
+        ("builtins", "bytearray"): bytearray,
         ("builtins", "slice"): slice,
-        ("__builtin__", "set"): set,
-        ("__builtin__", "frozenset"): frozenset,
         ("torch._utils", "_rebuild_tensor_v2"): _rebuild_tensor_v2,
         ("torch._utils", "_rebuild_tensor_v3"): _rebuild_tensor_v3,
         ("torch._utils", "_rebuild_parameter"): _rebuild_parameter,
         ("torch._utils", "_rebuild_parameter_with_state"): _rebuild_parameter,
+        ("torch._tensor", "_rebuild_from_type_v2"): _rebuild_from_type_v2,
+        ("torch", "Tensor"): _TensorType(parameter=False),
+        ("torch.nn.parameter", "Parameter"): _TensorType(parameter=True),
         ("torch", "Size"): Size,
         ("torch", "device"): backend.device,
         ("torch.storage", "UntypedStorage"): _Kind("u1", "untyped storage"),
@@ -158,15 +183,34 @@ def _allowed() -> dict:
 _ALLOWED = _allowed()
 
 
-class _WeightsUnpickler(pickle.Unpickler):
-    """pickle.Unpickler that resolves only ``_ALLOWED`` names and the archive's storages."""
+class _WeightsUnpickler(pickle._Unpickler):
+    """Python's unpickler that resolves only ``_ALLOWED`` names and the archive's storages,
+    and sets state (BUILD) only on the dicts torch sets it on. (The pure-Python one, as its
+    BUILD can be replaced: the C one's would set any attribute of the objects ``_ALLOWED``
+    shares, e.g. ``Size.__len__``, for every later load and use.)"""
 
     def __init__(self, data: bytes, archive: zipfile.ZipFile, prefix: str, what: str) -> None:
         super().__init__(io.BytesIO(data))
         self.archive, self.prefix, self.what = archive, prefix, what
         self.storages: dict[str, _Storage] = {}
 
+    def load_build(self) -> None:
+        """BUILD as torch's weights-only unpickler allows it: an OrderedDict's (or Counter's)
+        attributes from a dict (a state_dict's ``_metadata``), nothing else."""
+        state, inst = self.stack.pop(), self.stack[-1]
+        if type(inst) not in (collections.OrderedDict, collections.Counter) or not (
+            isinstance(state, dict) and all(isinstance(k, str) for k in state)
+        ):
+            raise pickle.UnpicklingError(
+                f"{self.what}: refusing to set the state of a {type(inst).__name__} (only an"
+                " OrderedDict's attributes are set from a torch file)"
+            )
+        inst.__dict__.update(state)
+
+    dispatch = {**pickle._Unpickler.dispatch, pickle.BUILD[0]: load_build}
+
     def find_class(self, module: str, name: str):
+        module = "builtins" if module == "__builtin__" else module  # pickle protocol 2's name
         found = _ALLOWED.get((module, name))
         if found is not None:
             return found
@@ -184,7 +228,7 @@ class _WeightsUnpickler(pickle.Unpickler):
     def persistent_load(self, pid):
         if not (isinstance(pid, tuple) and len(pid) == 5 and pid[0] == "storage"):
             raise pickle.UnpicklingError(f"{self.what}: unknown persistent record {pid!r}")
-        _, kind, key, _location, _numel = pid
+        _, kind, key, _location, numel = pid
         if not isinstance(kind, _Kind):
             raise pickle.UnpicklingError(f"{self.what}: storage of unknown type {kind!r}")
         key = str(key)
@@ -195,6 +239,11 @@ class _WeightsUnpickler(pickle.Unpickler):
                 raise pickle.UnpicklingError(
                     f"{self.what}: the archive has no storage record data/{key}"
                 ) from None
+            if not isinstance(numel, int) or len(raw) != numel * kind.itemsize:  # as torch
+                raise pickle.UnpicklingError(
+                    f"{self.what}: storage record data/{key} has {len(raw)} bytes, the pickle"
+                    f" says {numel!r} elements of {kind.itemsize} bytes ({kind.name})"
+                )
             self.storages[key] = _Storage(raw, kind, key)
         return self.storages[key]
 
@@ -227,7 +276,13 @@ def load_torch_zip(raw: bytes, what: str):
     order = archive.read(prefix + "byteorder") if prefix + "byteorder" in names else b"little"
     if order.strip() != b"little":
         raise pickle.UnpicklingError(f"{what}: byte order {order!r} (ember reads little-endian)")
-    return _dtypes_as_ember(_WeightsUnpickler(archive.read(pkl[0]), archive, prefix, what).load())
+    try:
+        obj = _WeightsUnpickler(archive.read(pkl[0]), archive, prefix, what).load()
+    except (pickle.UnpicklingError, EOFError, ValueError):
+        raise
+    except Exception as e:  # a damaged pickle (a memo or stack entry that is not there …)
+        raise pickle.UnpicklingError(f"{what}: a damaged pickle: {type(e).__name__}: {e}") from e
+    return _dtypes_as_ember(obj)
 
 
 def _dtypes_as_ember(obj):

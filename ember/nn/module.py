@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from .. import backend, serialization_torch
 from ..autograd_saved_writes import note_tensor_write
 from ..backend import xp
-from ..tensor import Tensor, as_array, to_arguments
+from ..tensor import Tensor, to_arguments
 from . import module_assign as _assign
 from . import module_backward_hooks as _bw
 from . import module_registration as _registration
@@ -23,6 +23,7 @@ from .module_assign import LoadStateDictError, _IncompatibleKeys  # noqa: F401 -
 from .module_forward_hooks import ModuleForwardHooks
 from .module_hooks import ModuleHooks
 from .module_registration import registered
+from .module_state_load import entry as state_entry
 
 
 class Parameter(Tensor):
@@ -246,17 +247,15 @@ class Module(ModuleForwardHooks, ModuleHooks):
         own = self._tensor_state()
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        wrong = []
-        arrays = {}
+        wrong, arrays, values = [], {}, {}
         for k, t in own.items():
             if k in state_dict:
-                a = as_array(state_dict[k])
-                if a.shape != t.shape:
-                    wrong.append(_assign.size_mismatch(k, a.shape, t.shape))
-                else:
-                    arrays[k] = a
+                value, a = state_entry(k, state_dict[k], t, wrong)
+                if a is not None:
+                    arrays[k], values[k] = a, value
+        # what matched is loaded even when the load then fails, as torch's walk does
+        _assign.fill(self, own, arrays, values if assign else None)
         _assign.raise_errors(self, missing, unexpected, wrong, strict)
-        _assign.fill(self, own, arrays, state_dict if assign else None)
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------ modes and dtypes

@@ -13,6 +13,8 @@ Also what load_state_dict gives and raises: ``_IncompatibleKeys`` and ``LoadStat
 
 from __future__ import annotations
 
+from collections import namedtuple
+
 from ..autograd_saved_writes import note_tensor_write
 from ..tensor import Tensor
 
@@ -29,7 +31,7 @@ def fill(module, own: dict, arrays: dict, given: dict | None) -> None:
     from .module import Parameter  # module.py imports this file
 
     owners = {}
-    for prefix, m in module.named_modules():
+    for prefix, m in module.named_modules(remove_duplicate=False):  # a shared one: twice
         for name, _ in m._own_state():
             owners.setdefault(f"{prefix}.{name}" if prefix else name, (m, name))
     for k, a in arrays.items():
@@ -100,11 +102,11 @@ class LoadStateDictError(RuntimeError, KeyError, ValueError):
     __str__ = BaseException.__str__  # (not KeyError's, which quotes the message)
 
 
-class _IncompatibleKeys(tuple):
-    def __new__(cls, missing, unexpected):
-        obj = super().__new__(cls, (missing, unexpected))
-        obj.missing_keys, obj.unexpected_keys = missing, unexpected
-        return obj
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """load_state_dict's result: torch's named tuple of the two lists (``_fields``,
+    ``_asdict``, ``_replace`` as a namedtuple has them)."""
+
+    __slots__ = ()
 
     def __repr__(self) -> str:  # torch's, as a notebook shows load_state_dict's result
         if not self.missing_keys and not self.unexpected_keys:

@@ -13,7 +13,7 @@ from ..backend import xp
 from ..hooks import RemovableHandle, add_hook
 from ..tensor import Tensor
 from .module_backward_hooks import global_backward_hooks, global_backward_pre_hooks
-from .module_state_load import EXTRA, load_own, load_tree, overrides, save_own
+from .module_state_load import EXTRA, load_own, load_tree, overrides, positional_args, save_own
 
 _add = add_hook  # every module hook table: an ordered dict of id → hook
 
@@ -132,13 +132,16 @@ class ModuleHooks:
                 out.setdefault(f"{prefix}.{name}" if prefix else name, t)
         return out
 
-    def state_dict(self, *, destination=None, prefix: str = "", keep_vars: bool = False):
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """Every parameter and persistent buffer by dotted name (the arrays are shared), and
         the ``_extra_state`` of modules that override ``get_extra_state``, in torch's order.
         State-dict pre-hooks run before a module's entries, post-hooks after its
         children's; ``prefix`` starts every key, ``destination`` is filled and returned.
         Entries are detached tensors sharing the parameters' memory (torch's), or with
-        ``keep_vars`` the Parameters and buffers themselves (the hooks get it too)."""
+        ``keep_vars`` the Parameters and buffers themselves (the hooks get it too). The
+        three may come positionally, deprecated with a FutureWarning, as torch's."""
+        if args:
+            destination, prefix, keep_vars = positional_args(args, destination, prefix, keep_vars)
         if destination is None:
             out = OrderedDict()
             out._metadata = OrderedDict()
@@ -160,7 +163,10 @@ class ModuleHooks:
             hook(self, prefix, keep_vars)
         self._save_to_state_dict(out, prefix, keep_vars)
         for name, child in self._members()[1]:
-            child._write_state(out, f"{prefix}{name}.", keep_vars, path)
+            if overrides(child, "state_dict"):  # torch asks each child for its state_dict
+                child.state_dict(destination=out, prefix=f"{prefix}{name}.", keep_vars=keep_vars)
+            else:
+                child._write_state(out, f"{prefix}{name}.", keep_vars, path)
         for hook in list((self._state_dict_hooks or {}).values()):
             if hook(self, out, prefix, local_metadata) is not None:
                 raise RuntimeError("state_dict post-hook must return None")

@@ -16,9 +16,11 @@ result.
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 
-from ..tensor import as_array
+from .. import backend
+from ..tensor import Tensor, as_array
 from . import module_assign as _assign
 
 EXTRA = "_extra_state"
@@ -40,9 +42,59 @@ def save_own(module, destination, prefix: str, keep_vars: bool, as_is=None) -> N
     for name, t in module._own_state():
         if t is not None and not keep_vars and not (as_is is not None and as_is(t)):
             t = t.detach()
-        destination.setdefault(prefix + name, t)
+        destination[prefix + name] = t  # over what a given destination held, as torch
     if overrides(module, "get_extra_state"):
         destination[prefix + EXTRA] = module.get_extra_state()
+
+
+def positional_args(args: tuple, destination, prefix: str, keep_vars: bool):
+    """``state_dict(destination, prefix, keep_vars)`` given positionally: torch still takes
+    them, with a FutureWarning, each only where its keyword was left at its default."""
+    warnings.warn(
+        "Positional args are being deprecated, use kwargs instead. Refer to"
+        " https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+        "#torch.nn.Module.state_dict for details.",
+        FutureWarning,
+        stacklevel=3,
+    )
+    if destination is None:
+        destination = args[0]
+    if len(args) > 1 and prefix == "":
+        prefix = args[1]
+    if len(args) > 2 and keep_vars is False:
+        keep_vars = args[2]
+    return destination, prefix, keep_vars
+
+
+def _tensor_like(value) -> bool:
+    """What loading copies from: a Tensor or a torch tensor (torch's ``is_tensor_like``), and
+    a NumPy (or device) array, which ember takes too; not lists or numbers, which torch
+    refuses."""
+    return (
+        isinstance(value, Tensor)
+        or backend.is_host_or_device_array(value)
+        or hasattr(type(value), "__torch_function__")
+    )
+
+
+def entry(key: str, value, t, errors: list):
+    """``(value, array)``: state-dict entry ``value`` for the module's tensor ``t``, as an
+    array of ``t``'s shape; or ``(value, None)`` with torch's message added to ``errors``
+    (not a tensor, another shape). As torch, a 1-element 1-d entry fills a 0-d tensor (a
+    checkpoint of torch 0.3), and the value then is its element ``value[0]``."""
+    if not _tensor_like(value):
+        errors.append(
+            f'While copying the parameter named "{key}", expected torch.Tensor or'
+            f" Tensor-like object from checkpoint but received {type(value)}"
+        )
+        return value, None
+    a = as_array(value)
+    if t.ndim == 0 and a.shape == (1,):
+        value, a = value[0], a.reshape(())
+    if a.shape != t.shape:
+        errors.append(_assign.size_mismatch(key, a.shape, t.shape))
+        return value, None
+    return value, a
 
 
 def load_own(module, state_dict, prefix, local_metadata, strict, missing, unexpected, errors):
@@ -53,29 +105,18 @@ def load_own(module, state_dict, prefix, local_metadata, strict, missing, unexpe
     if sizing is not None:  # a lazy layer takes its shapes from the state first
         sizing(state_dict, prefix)
     own = dict(module._own_state())
-    arrays = {}
+    arrays, values = {}, {}
     for name, t in own.items():
         key = prefix + name
         if key not in state_dict:
             if strict:
                 missing.append(key)
             continue
-        value = state_dict[key]
-        try:
-            a = as_array(value)
-        except (TypeError, ValueError):
-            errors.append(
-                f'While copying the parameter named "{key}", expected torch.Tensor or'
-                f" Tensor-like object from checkpoint but received {type(value)}"
-            )
-            continue
-        if a.shape != t.shape:
-            errors.append(_assign.size_mismatch(key, a.shape, t.shape))
-            continue
-        arrays[name] = a
+        value, a = entry(key, state_dict[key], t, errors)
+        if a is not None:
+            arrays[name], values[name] = a, value
     assign = local_metadata.get("assign_to_params_buffers", False)
-    given = {name: state_dict[prefix + name] for name in arrays} if assign else None
-    _assign.fill(module, own, arrays, given)
+    _assign.fill(module, own, arrays, values if assign else None)
     extra = prefix + EXTRA
     if overrides(module, "set_extra_state"):
         if extra in state_dict:
@@ -97,6 +138,8 @@ def load_tree(root, state_dict, strict: bool, assign: bool):
     """Module.load_state_dict by torch's walk: the missing and unexpected keys, or the error."""
     metadata = getattr(state_dict, "_metadata", None)
     state_dict = OrderedDict(state_dict)  # overrides and hooks edit this copy, as torch's
+    if metadata is not None:  # (the root module's hooks see it too)
+        state_dict._metadata = metadata
     missing, unexpected, errors = [], [], []
     keys = _assign._IncompatibleKeys(missing, unexpected)
 
