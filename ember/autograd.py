@@ -83,10 +83,9 @@ def _output_hooks(d: dict, gys: list) -> None:
                 for hook in output_hooks:
                     gys[i] = hook(gys[i])
     retained = d.get("retained")
-    if retained:  # non-leaf tensors that asked for retain_grad()
+    if retained:  # non-leaf tensors that asked for retain_grad(): summed, as torch's
         for i, t in retained.items():
             if gys[i] is not None:
-                t.grad = None
                 t._accumulate_grad(gys[i])
 
 

@@ -32,9 +32,11 @@ one that ``ops/`` builds on (forward and backward on raw arrays, see function.py
 from __future__ import annotations
 
 import functools
+import warnings
 from typing import Any
 
 from .autograd_forward_ad import suspended
+from .autograd_function_dirty import dirty_inputs
 from .autograd_graph import _Packed
 from .autograd_higher import rule
 from .backend import xp
@@ -42,7 +44,6 @@ from .function import Function as _ArrayFunction
 from .function import dual_levels, is_grad_enabled, no_grad, saved_hooks
 from .ops.complex import register_own
 from .tensor import Tensor, apply
-from .tensor_inplace import _view_source
 
 
 class FunctionCtx:
@@ -149,9 +150,20 @@ class Function:
         )
 
     def __init__(self, *args, **kwargs) -> None:
+        warnings.warn(
+            f"{type(self)} should not be instantiated. Methods on autograd functions are all"
+            " static, so you should invoke them on the class itself. Instantiating an autograd"
+            " function will raise an error in a future version of PyTorch.",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+
+    def __call__(self, *args, **kwargs):
+        """torch's refusal of the legacy form ``F()(x)``: call ``F.apply(x)``."""
         raise RuntimeError(
-            f"{type(self).__name__}: custom Functions are not instantiated; call"
-            f" {type(self).__name__}.apply(...) (forward and backward are static methods)"
+            "Legacy autograd function with non-static forward method is deprecated. Please use"
+            f" new-style autograd function with static forward method ({type(self).__name__}"
+            ".apply(...))."
         )
 
     @classmethod
@@ -175,7 +187,7 @@ class Function:
                 out = cls.forward(ctx, *args, **kwargs)
         single = not isinstance(out, tuple)
         outs = (out,) if single else out
-        stand_ins = _dirty_inputs(cls, ctx, args, outs, grad_on)
+        stand_ins = dirty_inputs(cls, ctx, args, outs, grad_on)
         if not any(ctx.needs_input_grad):
             return out
         tensor_at = [i for i, a in enumerate(args) if isinstance(a, Tensor)]
@@ -185,6 +197,7 @@ class Function:
         wrapped = apply(
             _CustomNode, *(stand_ins.get(id(args[i]), args[i]) for i in tensor_at),
             user_cls=cls, ctx=ctx, outputs=node_outs, tensor_at=tensor_at, n_args=len(args),
+            out_at=[k for k, o in enumerate(outs) if isinstance(o, Tensor)], n_outs=len(outs),
         )  # fmt: skip
         wrapped = (wrapped,) if len(node_outs) == 1 else wrapped
         by_id = {}
@@ -239,43 +252,6 @@ def _apply_with_jvp(cls, args: tuple, kwargs: dict):
     return out
 
 
-def _dirty_inputs(cls, ctx, args, outs, grad_on) -> dict:
-    """Check what ``ctx.mark_dirty`` named (inputs that forward returned) and give each a
-    stand-in for its version before forward: the node's input, so that the tensor itself can
-    become the node's output. Refusals are torch's (a leaf that requires grad), or made up
-    front where torch would refuse at backward (the tensor is the input of another recorded
-    operation, which may need the value forward overwrote)."""
-    stand_ins = {}
-    for t in ctx._dirty:
-        if not any(t is a for a in args):
-            raise RuntimeError(f"{cls.__name__}: mark_dirty only takes inputs of forward")
-        if not any(t is o for o in outs):
-            raise RuntimeError(
-                "Some elements marked as dirty during the forward method were not returned as"
-                " output. The inputs that are modified inplace must all be outputs of the"
-                " Function."
-            )
-        if not (grad_on and any(ctx.needs_input_grad)):
-            continue
-        if t.requires_grad and t._ctx is None:
-            raise RuntimeError(
-                "a leaf Variable that requires grad has been used in an in-place operation"
-                f" ({cls.__name__}.forward, mark_dirty)"
-            )
-        # the new version needs grad: a tensor whose memory is a view of other memory cannot
-        # take it (ember cannot carry the change into the other memory's graph)
-        t._check_rebind(f"{cls.__name__}.forward (mark_dirty)", needs_grad=True)
-        if t._ctx is not None and _view_source(t._ctx, t.array) is not None:
-            raise RuntimeError(
-                f"{cls.__name__}.forward (mark_dirty): this input is a view of another tensor in"
-                " the graph (x[i], x.t() …); ember cannot carry the in-place change into that"
-                " tensor's graph. Pass a tensor that owns its memory (clone() it first), or"
-                " change the other tensor."
-            )
-        stand_ins[id(t)] = t._version_stand_in()
-    return stand_ins
-
-
 class InplaceFunction(Function):
     """torch.autograd.function.InplaceFunction: a Function with an ``inplace`` flag (False;
     a subclass may set it) for its forward to read. An old form: ``ctx.mark_dirty`` says what
@@ -290,8 +266,9 @@ class _CustomNode(_ArrayFunction):
 
     __slots__ = ("fn_name",)
 
-    def forward(self, *arrays, user_cls, ctx, outputs, tensor_at, n_args):
+    def forward(self, *arrays, user_cls, ctx, outputs, tensor_at, n_args, out_at, n_outs):
         self.cls, self.ctx, self.tensor_at, self.n_args = user_cls, ctx, tensor_at, n_args
+        self.out_at, self.n_outs = out_at, n_outs  # where the Tensor outputs are among all
         self.shapes = [(a.shape, a.dtype) for a in arrays]
         self.out_shapes = [(o.shape, o.dtype) for o in outputs]
         self.fn_name = user_cls.__name__  # repr: <NameBackward>
@@ -306,12 +283,13 @@ class _CustomNode(_ArrayFunction):
 
     def _grad_tensors(self, gys):
         """The incoming gradients as Tensors (zeros for a missing one, unless the user's
-        set_materialize_grads(False) asked for None)."""
-        out = []
-        for g, (shape, dtype) in zip(gys, self.out_shapes):
+        set_materialize_grads(False) asked for None), one per output of forward: None for
+        an output that is no Tensor, as torch passes it."""
+        out = [None] * self.n_outs
+        for k, g, (shape, dtype) in zip(self.out_at, gys, self.out_shapes):
             if g is None and self.ctx.materialize_grads:
                 g = Tensor(xp.zeros(shape, dtype=dtype))
-            out.append(g if g is None or isinstance(g, Tensor) else Tensor(g))
+            out[k] = g if g is None or isinstance(g, Tensor) else Tensor(g)
         return out
 
     def _checked(self, grads) -> list:
@@ -324,6 +302,14 @@ class _CustomNode(_ArrayFunction):
                 f"function {name}Backward returned an incorrect number of gradients (expected"
                 f" {self.n_args}, got {len(grads)})"
             )
+        for i, g in enumerate(grads[: self.n_args]):
+            if g is not None and not isinstance(g, (Tensor, xp.ndarray)):
+                raise RuntimeError(f"expected Variable or None (got {type(g).__name__})")
+            if g is not None and i not in self.tensor_at:
+                raise RuntimeError(
+                    f"function {name}Backward returned a gradient different than None at"
+                    f" position {i + 1}, but the corresponding forward input was not a Variable"
+                )
         picked = []
         for k, i in enumerate(self.tensor_at):
             g = grads[i]
@@ -332,10 +318,13 @@ class _CustomNode(_ArrayFunction):
                 if not isinstance(g, Tensor):
                     g = Tensor(xp.asarray(g, dtype=dtype))
                 if tuple(g.shape) != tuple(shape):
-                    raise RuntimeError(
-                        f"Function {name}Backward returned an invalid gradient at index {i} -"
-                        f" got {list(g.shape)} but expected shape compatible with {list(shape)}"
-                    )
+                    if not _expands_to(tuple(shape), tuple(g.shape)):
+                        raise RuntimeError(
+                            f"Function {name}Backward returned an invalid gradient at index"
+                            f" {i} - got {list(g.shape)} but expected shape compatible with"
+                            f" {list(shape)}"
+                        )
+                    g = g.sum_to_size(*shape)  # torch sums a broadcast gradient down
             picked.append(g)
         return picked
 
@@ -347,6 +336,14 @@ class _CustomNode(_ArrayFunction):
             None if g is None else g.array.astype(dtype, copy=False)
             for g, (_, dtype) in zip(self._checked(result), self.shapes)
         )
+
+
+def _expands_to(shape: tuple, grad_shape: tuple) -> bool:
+    """Whether an input of ``shape`` broadcasts to ``grad_shape`` (torch's
+    is_expandable_to): its gradient is then that gradient summed down to ``shape``."""
+    if len(shape) > len(grad_shape):
+        return False
+    return all(n == m or n == 1 for n, m in zip(reversed(shape), reversed(grad_shape)))
 
 
 @rule(_CustomNode)

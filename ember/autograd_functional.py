@@ -171,7 +171,7 @@ def _fill_in_zeros(grads: tuple, refs: tuple, strict: bool, create_graph: bool,
 @contextlib.contextmanager
 def _grad_mode(mode: bool):
     prev = is_grad_enabled()
-    set_grad_enabled(mode)
+    set_grad_enabled(bool(mode))
     try:
         yield
     finally:

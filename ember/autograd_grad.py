@@ -7,10 +7,11 @@ The sweep is ``run_backward``'s (a heap of Functions, newest first), with three 
   (torch's engine does the same), found by one walk of the graph before the sweep;
 - the gradient reaching a requested input is collected rather than accumulated: for a
   non-leaf input, the summed gradient of its (Function, output) slot when that Function is
-  popped (before its hooks, as torch captures it); for a leaf, the sum of its consumers'
-  contributions after the sweep, passed through the leaf's own hooks. No leaf's ``.grad``
-  is written; a non-leaf that asked for ``retain_grad()`` and lies on a path still gets one,
-  as in torch.
+  popped (after its tensors' hooks where that Function is not run on, before them where it
+  is, as torch's engine captures it); for a leaf, the sum of its consumers' contributions
+  after the sweep, passed through the leaf's own hooks. No leaf's ``.grad`` is written; a
+  non-leaf that asked for ``retain_grad()`` and lies on a path, or is itself requested,
+  still gets one, as in torch.
 
 With ``create_graph=True`` the sweep is autograd_higher.py's: every step is recorded, so the
 gradients can be differentiated again (for the ops that module covers).
@@ -18,6 +19,7 @@ gradients can be differentiated again (for the ops that module covers).
 
 from __future__ import annotations
 
+import warnings
 from heapq import heappop
 
 from .autograd import (
@@ -31,6 +33,7 @@ from .autograd import (
     tasks,
     unpack_saved,
 )
+from .backend import xp
 from .function import backward_started, observers
 from .ops.complex import any_complex, complex_backward
 
@@ -41,15 +44,80 @@ def _as_tuple(x) -> tuple:
     return (x,)
 
 
-def grad(outputs, inputs, *args, **kwargs) -> tuple:
-    """torch.autograd.grad: see ``_grad``; this registers the sweep as the running backward
-    (register_multi_grad_hook asks which tensors it reaches)."""
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph: bool | None = None,
+    create_graph: bool = False,
+    only_inputs: bool = True,
+    allow_unused: bool | None = None,
+    is_grads_batched: bool = False,
+    materialize_grads: bool = False,
+) -> tuple:
+    """torch.autograd.grad, torch's arguments in torch's order: see ``_grad``. This registers
+    the sweep as the running backward (register_multi_grad_hook asks which tensors it
+    reaches). ``only_inputs`` is ignored, as torch ignores it (with its warning when False);
+    ``is_grads_batched`` takes each grad_output's first dim as a batch (autograd_grad_batched)."""
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To"
+            " accumulate gradient for other parts of the graph, please use"
+            " torch.autograd.backward.",
+            FutureWarning,
+            stacklevel=2,
+        )
     outs = _as_tuple(outputs)
+    gos = given_grads(grad_outputs, len(outs))
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    elif materialize_grads and not allow_unused:
+        raise ValueError(
+            "Expected allow_unused to be True or not passed when materialize_grads=True"
+        )
+    if is_grads_batched:
+        from .autograd_grad_batched import batched_grad
+
+        return batched_grad(_task_grad, outs, inputs, gos, retain_graph, create_graph,
+                            allow_unused, materialize_grads)  # fmt: skip
+    return _task_grad(outs, inputs, gos, retain_graph, create_graph, allow_unused,
+                      materialize_grads)  # fmt: skip
+
+
+def _task_grad(outs: tuple, *args) -> tuple:
+    """``_grad`` registered in ``tasks`` while it runs."""
     tasks.append([getattr(o, "_ctx", None) for o in outs])
     try:
-        return _grad(outputs, inputs, *args, **kwargs)
+        return _grad(outs, *args)
     finally:
         tasks.pop()
+
+
+def given_grads(grad_outputs, n: int) -> tuple:
+    """grad_outputs as torch reads them: one Tensor, or a sequence of Tensors and Nones (only
+    the first ``n`` are used, as torch's zip uses them); None is a None per output. An array
+    stands for a Tensor (ember's array interop); numbers and lists of numbers are refused
+    with torch's TypeError, where ember used to turn them into gradients."""
+    if grad_outputs is None:
+        return (None,) * n
+    if is_gradient(grad_outputs):
+        return (grad_outputs,)
+    if not isinstance(grad_outputs, (list, tuple)):
+        raise TypeError(
+            f"grad_outputs must be a Tensor, a sequence of Tensors (or None), or None, but got"
+            f" {type(grad_outputs).__name__}"
+        )
+    for g in grad_outputs:
+        if g is not None and not is_gradient(g):
+            raise TypeError(f"gradients can be either Tensors or None, but got {type(g).__name__}")
+    return tuple(grad_outputs[:n])
+
+
+def is_gradient(g) -> bool:
+    """A Tensor, or an array of the backend (which ember takes wherever a Tensor goes)."""
+    from .tensor import Tensor
+
+    return isinstance(g, (Tensor, xp.ndarray))
 
 
 def _grad(
@@ -69,17 +137,10 @@ def _grad(
     not depend on instead of raising. retain_graph: keep the saved arrays (default: free
     them, as ``backward`` does, except inside vmap, which calls this once per slice).
     """
-    from .backend import xp
     from .backend_random import vmap_levels
     from .tensor import Tensor, _leaf_hooks, _wrap, fit_grad
     from .tensor_autograd import seed_array
 
-    if allow_unused is None:
-        allow_unused = materialize_grads
-    elif materialize_grads and not allow_unused:
-        raise ValueError(
-            "Expected allow_unused to be True or not passed when materialize_grads=True"
-        )
     if retain_graph is None:
         # inside vmap the function runs once per slice: a graph from outside it (torch's
         # Jacobian example, vmap over autograd.grad(y, x, v)) is walked again by the next slice
@@ -90,7 +151,7 @@ def _grad(
         raise RuntimeError("grad requires at least one output")
     if not ins:
         raise RuntimeError("grad requires at least one input")
-    gos = _as_tuple(grad_outputs) if grad_outputs is not None else (None,) * len(outs)
+    gos = given_grads(grad_outputs, len(outs))
     if len(gos) != len(outs):
         raise RuntimeError(
             f"grad requires one grad_output per output: got {len(gos)} grad_outputs"
@@ -185,17 +246,22 @@ def _grad(
     while heap:
         fn = heappop(heap)[1]
         gys = grads.pop(fn)
+        d = fn.__dict__
+        run = fn in needed
+        # torch's engine: a node that is only captured runs its tensors' hooks first (the
+        # gradient returned is the hooked one); a node that runs on captures before them
+        if not run:
+            _output_hooks(d, gys)
         if fn in capture_fns:
             for i, gy in enumerate(gys):
                 if gy is not None and (fn, i) in slot_inputs:
                     captured[(fn, i)] = gy
-        if fn not in needed:
+        if not run:
             continue
         if fn.freed:
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         if fn.seq < newest_write[0]:
             check_saved(fn)
-        d = fn.__dict__
         _output_hooks(d, gys)
         packed = d.get("packed")
         if packed:  # saved_tensors_hooks packed what forward saved: unpack it now

@@ -290,6 +290,17 @@ def _run_hooks(hooks, g: Tensor) -> Tensor:
     return g
 
 
+def _recorded_hooks(fn, gys: list) -> None:
+    """fn's tensors' hooks, then retain_grad (the hooked gradient, recorded, summed over
+    backwards as torch's .grad), on the recorded gradients gys (updated in place)."""
+    for idx, output_hooks in fn.__dict__.get("hooks", {}).items():
+        if gys[idx] is not None:
+            gys[idx] = _run_hooks(output_hooks, gys[idx])
+    for idx, t in fn.__dict__.get("retained", {}).items():
+        if gys[idx] is not None:
+            t.grad = gys[idx] if t._grad is None else t._grad + gys[idx]
+
+
 def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: bool) -> tuple:
     """Σ d(out)/d(ins)·g over the (out, g) seeds with every step recorded (see the module
     docstring). The Functions in ``wanted`` receive gradients; only those in ``needed`` (on a
@@ -325,22 +336,16 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
             raise RuntimeError(FREED_GRAPH_MESSAGE)
         if fn.seq < newest_write[0]:
             check_saved(fn)
+        run = fn in needed
+        if not run:  # only captured: hooked first, as the first-order sweep (autograd_grad.py)
+            _recorded_hooks(fn, gys)
         for idx, g in enumerate(gys):
             i = slot_at.get((id(fn), idx))
             if i is not None and g is not None:
                 collect(i, g)
-        if fn not in needed:
+        if not run:
             continue
-        hooks = fn.__dict__.get("hooks")
-        if hooks:  # after the capture above, as the first-order sweep does (autograd_grad.py)
-            for idx, output_hooks in hooks.items():
-                if gys[idx] is not None:
-                    gys[idx] = _run_hooks(output_hooks, gys[idx])
-        retained = fn.__dict__.get("retained")
-        if retained:  # retain_grad(): the hooked gradient, recorded, as torch's .grad here
-            for idx, t in retained.items():
-                if gys[idx] is not None:
-                    t.grad = gys[idx]
+        _recorded_hooks(fn, gys)
         derivative = RULES.get(type(fn))
         if derivative is None:
             raise NotImplementedError(

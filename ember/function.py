@@ -89,7 +89,7 @@ class _GradModeContext:
     _mode = False
 
     def __new__(cls, orig_func=None):
-        if orig_func is None or cls is set_grad_enabled:
+        if orig_func is None:
             return super().__new__(cls)
         if not callable(orig_func):
             raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
@@ -106,35 +106,45 @@ class _GradModeContext:
         _grad_state.enabled = self._prev
 
     def __call__(self, func):
-        if inspect.isgeneratorfunction(func):
+        return context_decorator(self._fresh, func)
 
-            @functools.wraps(func)
-            def generator(*args, **kwargs):
-                gen = func(*args, **kwargs)
-                with self._fresh():
+
+def context_decorator(fresh, func):
+    """``func`` run inside ``fresh()`` (a new context manager per call): a generator function
+    inside one for each resume, as torch's grad-mode decorators run it; its return value is
+    the wrapped generator's."""
+    if inspect.isgeneratorfunction(func):
+
+        @functools.wraps(func)
+        def generator(*args, **kwargs):
+            gen = func(*args, **kwargs)
+            try:  # the wrapped generator's end is this one's (its return value too)
+                with fresh():
                     response = gen.send(None)
                 while True:
                     try:
                         request = yield response
                     except GeneratorExit:
-                        with self._fresh():
+                        with fresh():
                             gen.close()
                         raise
                     except BaseException:  # noqa: BLE001 - thrown in, passed on inside
-                        with self._fresh():
+                        with fresh():
                             response = gen.throw(*sys.exc_info())
                     else:
-                        with self._fresh():
+                        with fresh():
                             response = gen.send(request)
+            except StopIteration as stop:
+                return stop.value
 
-            return generator
+        return generator
 
-        @functools.wraps(func)
-        def wrapper(*args, **kwargs):
-            with self._fresh():
-                return func(*args, **kwargs)
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        with fresh():
+            return func(*args, **kwargs)
 
-        return wrapper
+    return wrapper
 
 
 class no_grad(_GradModeContext):  # noqa: N801 - torch's name
@@ -153,9 +163,16 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801 - torch's name
     """torch.set_grad_enabled(mode): sets grad mode at once, as a call; as a context manager
     (``with set_grad_enabled(phase == "train"):``) the previous mode returns at exit."""
 
+    def __new__(cls, mode: bool):  # torch's argument name; _GradModeContext's is the function
+        return object.__new__(cls)
+
     def __init__(self, mode: bool) -> None:
+        if not isinstance(mode, bool):  # torch's TypeError: 1, None or "train" is no mode
+            raise TypeError(
+                f"set_grad_enabled(): argument 'mode' must be bool, not {type(mode).__name__}"
+            )
         self._prev = _grad_state.enabled
-        self._mode = bool(mode)
+        self._mode = mode
         _grad_state.enabled = self._mode
 
     def _fresh(self):

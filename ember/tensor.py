@@ -319,10 +319,17 @@ class Tensor(
         return t
 
     def detach_(self) -> Tensor:
+        if self._ctx is not None and tensor_views.link_of(self) is not None:  # torch refuses
+            raise RuntimeError("Can't detach views in-place. Use detach() instead.")
         self._ctx, self.requires_grad = None, False
         return self
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if not isinstance(requires_grad, bool):  # torch's TypeError: 3 or "no" is no flag
+            raise TypeError(
+                "requires_grad_(): argument 'requires_grad' (position 1) must be bool, not"
+                f" {type(requires_grad).__name__}"
+            )
         if self._ctx is not None and not requires_grad:
             raise RuntimeError("you can only change requires_grad of leaf tensors; use detach()")
         if requires_grad and self.array.dtype.kind not in "fc":

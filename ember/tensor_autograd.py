@@ -19,6 +19,7 @@ from . import tensor_misc
 from .autograd import run_backward
 from .backend import xp
 from .backend_random import vmap_levels
+from .errors import InputTypeError
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, _wrap, apply, as_array  # noqa: F401
@@ -60,6 +61,11 @@ class AutogradTensorMethods:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs")
             g = xp.ones_like(self.array)
         else:
+            if not isinstance(gradient, (Tensor, xp.ndarray)):  # torch: TypeError, not a cast
+                raise TypeError(
+                    f"backward: gradient must be a Tensor (or None), but got"
+                    f" {type(gradient).__name__}"
+                )
             g = seed_array(gradient, self.array.dtype)
             if g.shape != self.array.shape:
                 raise RuntimeError(
@@ -86,15 +92,26 @@ class AutogradTensorMethods:
                 if id(t._ctx) not in seen:
                     seen.add(id(t._ctx))
                     stack.extend(p for p in t._ctx.parents if p is not None)
-        inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+        inputs = _distinct_inputs(inputs)
+        # a non-leaf input retains its gradient from now on, as torch's; during this sweep
+        # only here, so that it is not accumulated twice
+        retaining = [t for t in inputs if t._ctx is not None]
+        for t in retaining:
+            retained = t._ctx.__dict__.get("retained")
+            if retained and retained.get(t._idx) is t:
+                del retained[t._idx]
         keep = create_graph if retain_graph is None else retain_graph
-        grads = grad(self, inputs, Tensor(g), retain_graph=keep, create_graph=create_graph,
-                     allow_unused=True)  # fmt: skip
+        try:
+            grads = grad(self, inputs, Tensor(g), retain_graph=keep, create_graph=create_graph,
+                         allow_unused=True)  # fmt: skip
+        finally:
+            for t in retaining:
+                t.retain_grad()
         for t, gi in zip(inputs, grads):
             if gi is None:
                 continue
             if create_graph:
-                t.grad = gi if t.grad is None else t.grad + gi
+                t.grad = gi if t._grad is None else t._grad + gi
             else:
                 t._accumulate_grad(gi.array)
 
@@ -104,7 +121,14 @@ class AutogradTensorMethods:
             for hook in _leaf_hooks.get(id(self), ()):
                 g = hook(g)
         g = fit_grad(g, self.array)
-        self.grad = _wrap(g if self.grad is None else self.grad.array + g, None, 0)
+        old = self._grad
+        if old is not None and old.requires_grad and self._ctx is None:
+            # a leaf's .grad with a graph (from create_graph=True): torch's AccumulateGrad adds
+            # in place under no_grad, so the tensor, its requires_grad and grad_fn stay; ember
+            # swaps in the sum. (retain_grad's .grad is summed out of place, as torch's.)
+            old.array = old.array + g
+        else:
+            self.grad = _wrap(g if old is None else old.array + g, None, 0)
         if tensor_misc.post_accumulate_hooks:  # register_post_accumulate_grad_hook's
             for hook in list(tensor_misc.post_accumulate_hooks.get(id(self), ())):
                 hook(self)
@@ -124,18 +148,19 @@ class AutogradTensorMethods:
             out = hook(_wrap(g, None, 0))
             if out is None:
                 return g
+            if not isinstance(out, (Tensor, xp.ndarray)):  # torch: no number, no list
+                raise TypeError(f"expected Variable, but hook returned {type(out).__name__!r}")
             out = as_array(out)
             check_hook_result(hook, out.shape, shape)
-            if (out.dtype.kind == "c") != (g.dtype.kind == "c"):  # torch refuses both ways
+            if out.dtype != g.dtype:  # torch refuses every change of dtype
                 name = getattr(hook, "__name__", hook)
-                if g.dtype.kind == "c":  # the ops would otherwise drop this gradient
-                    raise RuntimeError(
-                        f"hook {name!r} has changed the type of value (was {g.dtype}, got"
-                        f" {out.dtype})"
+                if out.dtype.kind == "c" and g.dtype.kind != "c":  # as fit_grad says it
+                    raise InputTypeError(
+                        f"a complex gradient ({out.dtype}) reached a real tensor ({g.dtype},"
+                        f" shape {tuple(shape)}): hook {name!r} has changed the type of value"
                     )
-                raise TypeError(  # as fit_grad says it for a leaf
-                    f"a complex gradient ({out.dtype}) reached a real tensor ({g.dtype}, shape"
-                    f" {tuple(shape)}): hook {name!r} has changed the type of value"
+                raise RuntimeError(
+                    f"hook {name!r} has changed the type of value (was {g.dtype}, got {out.dtype})"
                 )
             return out
 
@@ -151,12 +176,30 @@ class AutogradTensorMethods:
         return RemovableHandle(hooks, on_grad)
 
     def retain_grad(self) -> Tensor:
-        """Keep ``.grad`` on this non-leaf tensor after backward."""
+        """Keep ``.grad`` on this non-leaf tensor after backward (summed over backwards, as
+        a leaf's); refused on a tensor that does not require grad, as torch refuses it."""
+        if not self.requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self._ctx is not None:
             self._retain = True
             retained = self._ctx.__dict__.setdefault("retained", {})
             retained[self._idx] = self
         return self
+
+
+def _distinct_inputs(inputs) -> list:
+    """backward's ``inputs``: Tensors, each once (torch accumulates a repeated one once)."""
+    inputs = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    seen, distinct = set(), []
+    for t in inputs:
+        if not isinstance(t, Tensor):
+            raise InputTypeError(
+                f"all inputs have to be Tensors or GradientEdges, but got {type(t).__name__}"
+            )
+        if id(t) not in seen:
+            seen.add(id(t))
+            distinct.append(t)
+    return distinct
 
 
 def check_hook_result(hook, got, want) -> None:

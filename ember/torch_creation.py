@@ -7,14 +7,13 @@ no gradient, as in torch.
 
 from __future__ import annotations
 
-import functools
 import threading
 
 from . import backend
 from .backend import errstate, xp
 from .creation import tensor
 from .errors import InputError
-from .function import is_grad_enabled, set_grad_enabled
+from .function import context_decorator, is_grad_enabled, set_grad_enabled
 from .tensor import Tensor, as_array
 
 float16 = half = xp.float16
@@ -93,12 +92,8 @@ class inference_mode:  # noqa: N801 - torch's name
         set_grad_enabled(self._prev.pop())
 
     def __call__(self, fn):
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            with self:
-                return fn(*args, **kwargs)
-
-        return wrapper
+        # a fresh region per call (a generator's each resume), as torch's decorator runs it
+        return context_decorator(lambda: inference_mode(self.mode), fn)
 
 
 def _float(*values):
