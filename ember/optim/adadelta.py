@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend import xp
 from .adam_common import next_step, weight_decay
 from .impl_flags import check_flags
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_tensor_lr
 
 
 class Adadelta(Optimizer):
@@ -29,20 +29,21 @@ class Adadelta(Optimizer):
         lr: float = 1.0,
         rho: float = 0.9,
         eps: float = 1e-6,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         foreach: bool | None = None,
         *,
         capturable: bool = False,
         maximize: bool = False,
         differentiable: bool = False,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:  # (NaN too, as torch's)
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho}")
-        if eps < 0.0:
+        if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
-        if weight_decay < 0.0:
+        if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         defaults.update(capturable=capturable, foreach=foreach, differentiable=differentiable)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from .optimizer import Optimizer, lerp_
+from .optimizer import Optimizer, check_tensor_lr, lerp_
 
 
 class Adafactor(Optimizer):
@@ -39,6 +39,7 @@ class Adafactor(Optimizer):
         foreach: bool | None = None,  # torch's flag; ember has one implementation
         maximize: bool = False,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 >= beta2_decay:

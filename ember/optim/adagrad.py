@@ -7,7 +7,7 @@ import warnings
 from ..backend import xp
 from .adam_common import next_step, weight_decay
 from .impl_flags import check_flags
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_tensor_lr
 
 
 class Adagrad(Optimizer):
@@ -33,9 +33,9 @@ class Adagrad(Optimizer):
         self,
         params,
         lr: float = 1e-2,
-        lr_decay: float = 0.0,
-        weight_decay: float = 0.0,
-        initial_accumulator_value: float = 0.0,
+        lr_decay: float = 0,
+        weight_decay: float = 0,
+        initial_accumulator_value: float = 0,
         eps: float = 1e-10,
         foreach: bool | None = None,
         *,
@@ -43,17 +43,18 @@ class Adagrad(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:  # (NaN too, as torch's)
             raise ValueError(f"Invalid learning rate: {lr}")
-        if lr_decay < 0.0:
+        if not 0.0 <= lr_decay:
             raise ValueError(f"Invalid lr_decay value: {lr_decay}")
-        if weight_decay < 0.0:
+        if not 0.0 <= weight_decay:
             raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if initial_accumulator_value < 0.0:
+        if not 0.0 <= initial_accumulator_value:
             raise ValueError(
                 f"Invalid initial_accumulator_value value: {initial_accumulator_value}"
             )
-        if eps < 0.0:
+        if not 0.0 <= eps:
             raise ValueError(f"Invalid epsilon value: {eps}")
         super().__init__(
             params,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import parallel_for, xp
+from ..tensor import Tensor
 from .adam_common import check_adam_args, next_step
 from .impl_flags import check_flags
 from .optimizer import Optimizer
@@ -33,7 +34,7 @@ class Adam(Optimizer):
         lr: float = 1e-3,
         betas=(0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         amsgrad: bool = False,
         *,
         foreach: bool | None = None,
@@ -44,6 +45,7 @@ class Adam(Optimizer):
         decoupled_weight_decay: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
+        _check_tensor_hyperparameters(lr, betas, foreach, capturable)
         super().__init__(
             params,
             dict(
@@ -74,7 +76,8 @@ class Adam(Optimizer):
         sqrt_bc2 = math.sqrt(1 - b2**t)
         vmax = state.get("max_exp_avg_sq") if group["amsgrad"] else None
         arrays = (p, g, state["exp_avg"], state["exp_avg_sq"], vmax)
-        consts = (decay, l2, b1, b2, eps * sqrt_bc2, lr * sqrt_bc2 / bc1)
+        # lr / bc1 first, as torch's step size (rounded to float32 with a float32 tensor lr)
+        consts = (decay, l2, b1, b2, eps * sqrt_bc2, float(lr / bc1) * sqrt_bc2)
         if p.size < 2 * _GRAIN or not all(a is None or a.flags.c_contiguous for a in arrays):
             _adam_step(*arrays, *consts)
             return
@@ -85,6 +88,28 @@ class Adam(Optimizer):
             _adam_step(*(_part(a, lo, hi) for a in flat), *consts)
 
         parallel_for(part, p.size, _GRAIN)
+
+
+def _check_tensor_hyperparameters(lr, betas, foreach, capturable) -> None:
+    """torch's Adam checks of tensor ``lr`` and ``betas``: its foreach kernels take them only
+    with ``capturable``, and the betas are both floats or both tensors (so ``betas=(0, 0.9)``,
+    an int, is refused as torch refuses it)."""
+    named = [("lr", lr), ("betas[0]", betas[0]), ("betas[1]", betas[1])]
+    for name, v in named:
+        if isinstance(v, Tensor):
+            if foreach and not capturable:
+                raise ValueError(
+                    f"{name} as a Tensor is not supported for capturable=False and foreach=True"
+                )
+            if v.numel() != 1:
+                raise ValueError(f"Tensor {name} must be 1-element")
+    if not all(isinstance(b, float) for b in betas[:2]) and not all(
+        isinstance(b, Tensor) for b in betas[:2]
+    ):
+        raise ValueError(
+            "betas must be either both floats or both Tensors, got"
+            f" ({type(betas[0]).__name__}, {type(betas[1]).__name__})"
+        )
 
 
 # elements per thread below which splitting loses: each of the ~10 ufunc calls must run long

@@ -5,21 +5,26 @@ and weight decay serve Adadelta and Adagrad too."""
 from __future__ import annotations
 
 from ..backend import xp
+from .optimizer import check_tensor_lr
 
 
 def check_adam_args(lr: float, betas, eps: float, weight_decay: float) -> None:
-    """torch's argument checks shared by the Adam family."""
-    if not 0.0 <= lr:  # (NaN too, as torch's)
+    """torch's argument checks shared by the Adam family; NaN fails them all, as torch's
+    ``not 0.0 <= x``."""
+    check_tensor_lr(lr)
+    if not 0.0 <= lr:
         raise ValueError(f"Invalid learning rate: {lr}")
-    if eps < 0.0:
+    if not 0.0 <= eps:
         raise ValueError(f"Invalid epsilon value: {eps}")
-    if len(betas) != 2:  # torch's IndexError at betas[1] (ember failed at the first step)
+    if len(betas) < 2:  # torch's IndexError at betas[1] (ember failed at the first step)
         raise IndexError(f"betas must be a pair (beta1, beta2), got {tuple(betas)}")
-    for i, b in enumerate(betas):
+    for i, b in enumerate(betas[:2]):
         if not 0.0 <= b < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {b}")
-    if weight_decay < 0.0:
+    if not 0.0 <= weight_decay:
         raise ValueError(f"Invalid weight_decay value: {weight_decay}")
+    if len(betas) > 2:  # torch's ValueError unpacking them at the first step
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {len(betas)} values")
 
 
 def next_step(state: dict, p, *buffers: str) -> int:

@@ -10,7 +10,7 @@ from typing import Any
 from ..autograd_saved_writes import note_write
 from ..backend import xp
 from ..function import enable_grad, no_grad
-from .optimizer import Optimizer, numbers_of
+from .optimizer import Optimizer, check_tensor_lr, numbers_of
 
 
 def _cubic_interpolate(x1, f1, g1, x2, f2, g2, bounds=None):
@@ -147,6 +147,7 @@ class LBFGS(Optimizer):
         history_size: int = 100,
         line_search_fn: str | None = None,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if max_eval is None:

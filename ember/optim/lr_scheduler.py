@@ -18,6 +18,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_right
 
+from . import lr_scheduler_warnings as _warn
 from .optimizer import Optimizer
 
 
@@ -25,6 +26,13 @@ class LRScheduler:
     """Base class: ``step()`` advances ``last_epoch`` and sets each group's ``lr``."""
 
     _is_initial = False
+    _get_lr_called_within_step = False  # torch's flag: get_lr() warns outside step()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # ember's schedulers' get_lr warns outside step(), as torch's own (not a user's)
+        super().__init_subclass__(**kwargs)
+        if "get_lr" in cls.__dict__ and cls.__module__.startswith("ember.optim"):
+            cls.get_lr = _warn.warns_outside_step(cls.__dict__["get_lr"])
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         if not isinstance(optimizer, Optimizer):
@@ -60,19 +68,22 @@ class LRScheduler:
         return self._last_lr
 
     def step(self, epoch: int | None = None) -> None:
+        _warn.warn_if_optimizer_not_stepped(self)
         self._step_count += 1
+        _warn.warn_epoch_given(epoch)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:  # jump to ``epoch``: torch uses the closed form where there is one
-            self.last_epoch = epoch
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
+        with _warn.within_step(self):
+            if epoch is None:
+                self.last_epoch += 1
+                values = self.get_lr()
+            else:  # jump to ``epoch``: torch uses the closed form where there is one
+                self.last_epoch = epoch
+                closed = getattr(self, "_get_closed_form_lr", None)
+                values = closed() if closed is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            _warn.set_group_value(group, "lr", lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def _lrs(self) -> list[float]:
@@ -215,6 +226,10 @@ class SequentialLR(_SchedulerOfSchedulers):
         if len(schedulers) < 1:
             raise ValueError("SequentialLR expects at least one scheduler, but got none")
         for i, s in enumerate(schedulers):
+            if not hasattr(s, "optimizer"):
+                raise TypeError(
+                    f"SequentialLR at index {i} should have `optimizer` as its attribute."
+                )
             if isinstance(s, ReduceLROnPlateau):
                 raise ValueError(
                     f"SequentialLR does not support ReduceLROnPlateau (scheduler at index {i}):"
@@ -235,7 +250,7 @@ class SequentialLR(_SchedulerOfSchedulers):
         self.optimizer = optimizer
         # the schedulers' own constructors already stepped once: undo that, start the first
         for group in optimizer.param_groups:
-            group["lr"] = group["initial_lr"]
+            _warn.set_group_value(group, "lr", group["initial_lr"])
         for s in self._schedulers:
             s.last_epoch -= 1
         first = self._schedulers[bisect_right(self._milestones, 0)]
@@ -338,6 +353,7 @@ class ReduceLROnPlateau(LRScheduler):
 
     def step(self, metrics, epoch: int | None = None) -> None:  # noqa: D102
         current = float(metrics)
+        _warn.warn_epoch_given(epoch)
         self.last_epoch = self.last_epoch + 1 if epoch is None else epoch
         if self.is_better(current, self.best):
             self.best = current
@@ -366,7 +382,7 @@ class ReduceLROnPlateau(LRScheduler):
             old = float(group["lr"])
             new = max(old * self.factor, min_lr)
             if old - new > self.eps:
-                group["lr"] = new
+                _warn.set_group_value(group, "lr", new)
 
 
 # torch's other schedulers live in lr_scheduler_more.py and lr_scheduler_cyclic.py (files kept

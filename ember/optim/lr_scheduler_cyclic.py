@@ -8,6 +8,7 @@ import types
 from functools import partial
 
 from .lr_scheduler import LRScheduler
+from .lr_scheduler_warnings import set_group_value
 from .optimizer import Optimizer
 
 
@@ -79,7 +80,7 @@ class CyclicLR(LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:  # a fresh schedule starts at base_lr (and records it, unless an
             for lr, group in zip(base_lrs, optimizer.param_groups):  # earlier scheduler did)
-                group["lr"] = lr
+                set_group_value(group, "lr", lr)
                 group.setdefault("initial_lr", lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)

@@ -21,6 +21,7 @@ from collections import Counter
 
 from .lr_scheduler import LRScheduler, ReduceLROnPlateau, _SchedulerOfSchedulers
 from .lr_scheduler_cyclic import CyclicLR, OneCycleLR
+from .lr_scheduler_warnings import set_group_value, within_step
 from .optimizer import Optimizer
 
 __all__ = [
@@ -212,8 +213,10 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         else:
             self.T_i, self.T_cur = self.T_0, epoch
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+        with within_step(self):
+            values = self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            set_group_value(group, "lr", lr)
         self._last_lr = self._lrs()
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
-from .optimizer import Optimizer, lerp, lerp_
+from .optimizer import Optimizer, check_tensor_lr, lerp, lerp_
 
 # Keller Jordan's quintic coefficients and step count, torch's defaults
 EPS = 1e-7
@@ -48,6 +48,7 @@ class Muon(Optimizer):
         ns_steps: int = DEFAULT_NS_STEPS,
         adjust_lr_fn: str | None = None,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 <= momentum:
@@ -112,9 +113,16 @@ def _zeropower_via_newtonschulz(G, ns_coefficients, ns_steps: int, eps: float):
     X = _bf16(X / xp.maximum(_bf16(xp.sqrt(xp.sum(X * X))), _bf16(eps)))
     for _ in range(ns_steps):
         A = _bf16(X @ X.T)
-        A = _bf16(b * A + c * (A @ A))  # torch.addmm(A, A, A, beta=b, alpha=c)
-        X = _bf16(a * X + A @ X)  # torch.addmm(X, A, X, beta=a)
+        A = _bf16(_addmm(A, A, A, b, c))
+        X = _bf16(_addmm(X, A, X, a, 1.0))
     return X.T if tall else X
+
+
+def _addmm(x, m1, m2, beta: float, alpha: float):
+    """torch.addmm(x, m1, m2, beta=β, alpha=α) = β·x + α·(m1·m2), where, as torch's, β = 0
+    leaves x out (so an inf in x, from an iteration that diverged, makes no NaN)."""
+    product = alpha * (m1 @ m2)
+    return product if beta == 0 else beta * x + product
 
 
 def _bf16(x):

@@ -35,7 +35,7 @@ class NAdam(Optimizer):
         lr: float = 2e-3,
         betas=(0.9, 0.999),
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
+        weight_decay: float = 0,
         momentum_decay: float = 4e-3,
         decoupled_weight_decay: bool = False,
         *,
@@ -45,7 +45,7 @@ class NAdam(Optimizer):
         differentiable: bool = False,
     ):
         check_adam_args(lr, betas, eps, weight_decay)
-        if momentum_decay < 0.0:
+        if not 0.0 <= momentum_decay:
             raise ValueError(f"Invalid momentum_decay value: {momentum_decay}")
         super().__init__(
             params,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import copy
 import warnings
+from collections import defaultdict
 
 from .. import backend
-from ..autograd_saved_writes import note_write
+from ..autograd_saved_writes import note_tensor_write, note_write
 from ..backend import xp
 from ..function import no_grad
 from ..tensor import Tensor
@@ -41,7 +42,8 @@ class Optimizer(OptimizerHooks):
         if self.has_maximize:
             self.defaults["maximize"] = bool(maximize)
         self.param_groups: list[dict] = []
-        self.state: dict = {}
+        # torch's defaultdict: ``opt.state[p]`` of a parameter not stepped yet is {}
+        self.state: defaultdict = defaultdict(dict)
         groups = params if isinstance(params[0], dict) else [{"params": params}]
         for g in groups:
             self.add_param_group(g)
@@ -100,13 +102,23 @@ class Optimizer(OptimizerHooks):
         self.param_groups.append(group)  # initial_lr is the scheduler's to set, as in torch
 
     def _check(self, group: dict) -> None:
-        if group["lr"] < 0.0:
-            raise ValueError(f"Invalid learning rate: {group['lr']}")
+        """A subclass's check of a group's options (torch checks only the constructor's: a
+        group's own lr=-1 is taken, as torch takes it)."""
 
     def zero_grad(self, set_to_none: bool = True) -> None:
+        """Forget every gradient, or (``set_to_none=False``) zero it in place, the same tensor
+        kept, as torch's (a reference to ``p.grad`` sees the zeros)."""
         for g in self.param_groups:
             for p in g["params"]:
-                p.grad = None if set_to_none or p.grad is None else Tensor(xp.zeros_like(p.array))
+                if set_to_none or p.grad is None:
+                    p.grad = None
+                elif p.grad.grad_fn is not None:  # built by a create_graph backward: a fresh zero
+                    p.grad = Tensor(xp.zeros_like(p.grad.array))
+                elif p.grad.array.flags.writeable:
+                    p.grad.array[...] = 0
+                    note_tensor_write(p.grad)
+                else:  # a read-only (broadcast) gradient: the same tensor, a zero array in it
+                    p.grad.array = xp.zeros(p.grad.shape, p.grad.array.dtype)
 
     def step(self, closure=None):
         loss = None
@@ -125,7 +137,8 @@ class Optimizer(OptimizerHooks):
                     if p.grad is None:
                         continue
                     state = self.state.get(p)
-                    if state is None:
+                    fresh = state is None
+                    if fresh:
                         state = self.state[p] = {}
                     g = p.grad.array
                     g = -g if group.get("maximize") else g
@@ -136,6 +149,8 @@ class Optimizer(OptimizerHooks):
                     else:
                         self.update(p.array, g, state, group)
                     note_write(p.array)  # a graph recorded before this step saw the old value
+                    if fresh and not state:  # SGD without momentum keeps none, as torch's
+                        del self.state[p]
         return loss
 
     def update(self, p, g, state: dict, group: dict) -> None:  # pragma: no cover - abstract
@@ -157,12 +172,11 @@ class Optimizer(OptimizerHooks):
                 pg["params"].append(index[id(p)])
             groups.append(pg)
         state = {}
-        for g in self.param_groups:
-            for p in g["params"]:
-                if p in self.state:
-                    state[index[id(p)]] = {
-                        k: (v.copy() if hasattr(v, "copy") else v) for k, v in self.state[p].items()
-                    }
+        for p, st in self.state.items():  # torch's order: the state's, first step first
+            if id(p) in index:
+                state[index[id(p)]] = {
+                    k: (v.copy() if hasattr(v, "copy") else v) for k, v in st.items()
+                }
         return {"state": state, "param_groups": groups}
 
     def load_state_dict(self, state_dict: dict) -> None:
@@ -191,7 +205,7 @@ class Optimizer(OptimizerHooks):
             for k, v in theirs.items():
                 if k != "params":
                     mine[k] = copy.deepcopy(v)
-        self.state = {}
+        self.state = defaultdict(dict)
         for i, st in state_dict["state"].items():
             p = by_index.get(int(i))
             if p is not None:  # torch too keeps no state for an index that names no parameter
@@ -224,9 +238,16 @@ class Optimizer(OptimizerHooks):
         for i, g in enumerate(self.param_groups):
             lines.append(f"Parameter Group {i}")
             for k in sorted(g):
-                if k not in ("params", "initial_lr"):
+                if k != "params":  # initial_lr too, as torch's
                     lines.append(f"    {k}: {g[k]}")
         return "\n".join(lines) + "\n)"
+
+
+def check_tensor_lr(lr) -> None:
+    """torch's first check of ``lr``: a tensor must hold one element (comparing a longer one
+    with 0 would raise a RuntimeError of its own, not torch's ValueError)."""
+    if isinstance(lr, Tensor) and lr.numel() != 1:
+        raise ValueError("Tensor lr must be 1-element")
 
 
 def _update_scalar(update, p, g, state: dict, group: dict) -> None:
@@ -286,9 +307,14 @@ def lerp_(a, b, w: float) -> None:
 
 
 def numbers_of(group: dict) -> dict:
-    """The group with its one-element tensor hyperparameters (lr, betas, …) as Python numbers
-    for the update's array arithmetic (``p -= lr * g`` with a tensor lr would rebind p to a new
-    tensor and leave the parameter as it was); the group itself unchanged where none are."""
+    """The group with its one-element tensor hyperparameters (lr, betas, …) as numbers for the
+    update's array arithmetic (``p -= lr * g`` with a tensor lr would rebind p to a new tensor
+    and leave the parameter as it was); the group itself unchanged where none are.
+
+    A float64 (or integer) tensor becomes a Python number. A float32 one becomes a NumPy
+    float32 scalar: as torch's 0-d float32 tensor, it keeps the scalar arithmetic it enters
+    (``1 - lr·λ``, ``lr / bias_correction``) in float32, so a float64 parameter steps by
+    torch's float32-rounded amounts, not by amounts computed from lr in float64."""
     if not any(
         isinstance(v, Tensor) or (type(v) is tuple and any(isinstance(x, Tensor) for x in v))
         for k, v in group.items()
@@ -298,7 +324,8 @@ def numbers_of(group: dict) -> dict:
 
     def number(v):
         if isinstance(v, Tensor) and v.array.size == 1:
-            return v.array.item()
+            a = v.array.reshape(())
+            return a[()] if a.dtype.kind == "f" and a.dtype.itemsize < 8 else a.item()
         return tuple(number(x) for x in v) if isinstance(v, tuple) else v
 
     return {k: v if k == "params" else number(v) for k, v in group.items()}

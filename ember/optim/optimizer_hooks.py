@@ -56,6 +56,7 @@ class OptimizerHooks:
         @functools.wraps(func)
         def wrapper(*args, **kwargs):
             self = args[0]
+            self._opt_called = True  # torch's mark: a scheduler stepped before it warns
             with record_function(f"Optimizer.step#{type(self).__name__}.step"):
                 for pre_hook in chain(
                     _global_optimizer_pre_hooks.values(),

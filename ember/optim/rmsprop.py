@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..backend import xp
 from .impl_flags import check_flags
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_tensor_lr
 
 
 class RMSprop(Optimizer):
@@ -29,14 +29,15 @@ class RMSprop(Optimizer):
         lr: float = 1e-2,
         alpha: float = 0.99,
         eps: float = 1e-8,
-        weight_decay: float = 0.0,
-        momentum: float = 0.0,
+        weight_decay: float = 0,
+        momentum: float = 0,
         centered: bool = False,
         capturable: bool = False,
         foreach: bool | None = None,
         maximize: bool = False,
         differentiable: bool = False,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:  # (NaN too, as torch's)
             raise ValueError(f"Invalid learning rate: {lr}")
         for name, v in (
@@ -45,7 +46,7 @@ class RMSprop(Optimizer):
             ("weight_decay", weight_decay),
             ("alpha", alpha),
         ):
-            if v < 0.0:
+            if not 0.0 <= v:  # (NaN too, as torch's)
                 raise ValueError(f"Invalid {name} value: {v}")
         super().__init__(
             params,

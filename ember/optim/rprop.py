@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend import xp
 from ..ops.rounding import sign_array
 from .impl_flags import check_flags
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_tensor_lr
 
 
 class Rprop(Optimizer):
@@ -38,6 +38,7 @@ class Rprop(Optimizer):
         maximize: bool = False,
         differentiable: bool = False,
     ):
+        check_tensor_lr(lr)
         if not 0.0 <= lr:
             raise ValueError(f"Invalid learning rate: {lr}")
         if not 0.0 < etas[0] < 1.0 < etas[1]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .impl_flags import check_flags
-from .optimizer import Optimizer
+from .optimizer import Optimizer, check_tensor_lr
 
 
 class SGD(Optimizer):
@@ -24,9 +24,9 @@ class SGD(Optimizer):
         self,
         params,
         lr: float = 1e-3,
-        momentum: float = 0.0,
-        dampening: float = 0.0,
-        weight_decay: float = 0.0,
+        momentum: float = 0,
+        dampening: float = 0,
+        weight_decay: float = 0,
         nesterov: bool = False,
         *,
         maximize: bool = False,
@@ -34,6 +34,9 @@ class SGD(Optimizer):
         differentiable: bool = False,
         fused: bool | None = None,
     ):
+        check_tensor_lr(lr)
+        if lr < 0.0:
+            raise ValueError(f"Invalid learning rate: {lr}")
         if momentum < 0.0:
             raise ValueError(f"Invalid momentum value: {momentum}")
         if weight_decay < 0.0:

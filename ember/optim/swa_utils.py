@@ -20,7 +20,7 @@ import math
 import warnings
 from copy import deepcopy
 
-from .. import mistakes
+from .. import backend, mistakes
 from ..backend import xp
 from ..function import no_grad
 from ..nn.module import Module
@@ -72,16 +72,27 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
 
 
 def get_swa_multi_avg_fn():
-    """SWA over lists of tensors, in place: θ̄ ← θ̄ + (θ − θ̄)/(n + 1)."""
+    """SWA over lists of tensors of one dtype (AveragedModel passes one list per dtype), in
+    place: θ̄ ← θ̄ + (θ − θ̄)/(n + 1).
+
+    As torch's: with ``num_averaged`` a tensor, the weight 1/(n + 1) is that tensor's true
+    division, so in the default dtype (float32 unless set otherwise); integer tensors are
+    refused (RuntimeError), as torch's foreach kernels refuse them."""
 
     def swa_update(averaged_params, current_params, num_averaged) -> None:
         n = int(as_array(num_averaged))
+        weight = 1 / (n + 1)
+        if isinstance(num_averaged, Tensor):
+            weight = float(xp.dtype(backend.DEFAULT_DTYPE).type(weight))
+        if averaged_params and averaged_params[0].array.dtype.kind not in "fc":
+            raise RuntimeError(
+                "get_swa_multi_avg_fn averages floating-point or complex tensors, as torch's"
+                f" foreach kernels do; got {averaged_params[0].array.dtype} ones (average"
+                " integer buffers with avg_fn, or leave use_buffers=False)"
+            )
         for p, c in zip(averaged_params, current_params):
             a, b = p.array, as_array(c)
-            if a.dtype.kind in "fc":
-                _set(p, lerp(a, b.astype(a.dtype, copy=False), 1 / (n + 1)))
-            else:
-                _set(p, a + _f32(b - a) / xp.float32(n + 1))
+            _set(p, lerp(a, b.astype(a.dtype, copy=False), weight))
 
     return swa_update
 
@@ -152,9 +163,13 @@ class AveragedModel(Module):
                     swa = get_swa_avg_fn()
                     for p, q in pairs:
                         _set(p, swa(p, q, self.n_averaged))
-                else:
-                    multi([p for p, _ in pairs], [Tensor(q.array) for _, q in pairs],
-                          self.n_averaged)  # fmt: skip
+                else:  # one call per dtype, as torch's (its kernels take one dtype a list)
+                    by_dtype: dict = {}
+                    for p, q in pairs:
+                        by_dtype.setdefault(p.array.dtype, []).append((p, q))
+                    for group in by_dtype.values():
+                        multi([p for p, _ in group], [Tensor(q.array) for _, q in group],
+                              self.n_averaged)  # fmt: skip
             if not self.use_buffers:
                 for b, c in zip(self.module.buffers(), model.buffers()):
                     _set(b, c.array)
