@@ -24,6 +24,7 @@ from .backend import EQ_OPERANDS, xp
 from .backend import python_scalar as _py
 from .errors import InputError
 from .function import is_grad_enabled, observers
+from .mixed_dtypes import check_one_dtype
 from .ops import argindex as AI
 from .ops import compare as CO
 from .ops import elementwise as E
@@ -142,6 +143,8 @@ class TensorMethods(ShapeTensorMethods):
                 f"(inner dimensions {a[-1] if a else '-'} and "
                 f"{(b[-2] if len(b) > 1 else b[0]) if b else '-'} differ)"
             )
+        if self.array.dtype != other.array.dtype:
+            check_one_dtype("matmul", self.array, other.array)
         return apply(L.MatMul, self, other)
 
     def __rmatmul__(self, other):

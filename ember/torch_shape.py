@@ -6,6 +6,7 @@ torch_functions.py, which re-exports them.
 from __future__ import annotations
 
 from . import functional as F
+from .mixed_dtypes import check_one_dtype
 from .ops.einsum import Einsum
 from .tensor import Tensor, apply
 
@@ -152,7 +153,10 @@ def einsum(equation, *operands) -> Tensor:
         equation, operands = _sublist_equation((equation, *operands))
     elif len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
-    return apply(Einsum, *(_t(x) for x in operands), equation=equation)
+    operands = tuple(_t(x) for x in operands)
+    if operands:
+        check_one_dtype("einsum", *operands)
+    return apply(Einsum, *operands, equation=equation)
 
 
 def _sublist_equation(args):

@@ -4,6 +4,7 @@ one op (addmm, mv, dot, linalg.vecdot, …; their policies are ``policies.compos
 from __future__ import annotations
 
 import functools
+import sys
 
 from . import autocast_mode as A
 from . import policies as P
@@ -43,3 +44,21 @@ def _cast_by_policy(policy, values: tuple) -> tuple:
     tensors = tuple(v for v in values if isinstance(v, A._Tensor))
     cast = dict(zip(map(id, tensors), A.autocast_by(policy, tensors)))
     return tuple(cast.get(id(v), v) for v in values)
+
+
+#: The code of every as_one_op wrapper (closures of one ``def`` share it).
+_WRAPPER_CODE = as_one_op("")(lambda: None).__code__
+
+
+def warning_level(stacklevel: int) -> int:
+    """``stacklevel`` for a ``warnings.warn`` made (directly) by this function's caller, with
+    the as_one_op wrappers on the way out skipped, so that the warning still names the user's
+    line that called the op."""
+    frame, level, extra = sys._getframe(1), 1, 0
+    while level < stacklevel and frame is not None:
+        frame = frame.f_back
+        if frame is not None and frame.f_code is _WRAPPER_CODE:
+            extra += 1
+        else:
+            level += 1
+    return stacklevel + extra

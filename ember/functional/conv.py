@@ -12,7 +12,7 @@ from __future__ import annotations
 import functools
 
 from ..amp.autocast_mode import autocast_active
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..ops import conv as C
 from ..ops.im2col import out_size
 from ..tensor import Tensor, apply
@@ -81,11 +81,20 @@ def _check_ndim(x: Tensor, weight: Tensor, nd: int, name: str) -> None:
         raise InputError(f"{name}: expected a {nd + 2}-D weight, got shape {weight.shape}")
 
 
-def _check_bias_dtype(x: Tensor, weight: Tensor, bias, o: int, name: str) -> None:
+def _check_bias_dtype(
+    x: Tensor, weight: Tensor, bias, o: int, name: str, bias_cast: bool = False
+) -> None:
+    """Input and bias of the weight's dtype (``bias_cast``: a bias of another dtype is cast,
+    as torch's conv_transpose1d/2d do)."""
     if bias is not None and bias.shape != (o,):
         raise InputError(f"{name}: bias must have shape ({o},), got {bias.shape}")
-    if x.dtype != weight.dtype and not autocast_active():
-        raise TypeError(f"{name}: input dtype {x.dtype} and weight dtype {weight.dtype} differ")
+    if autocast_active():  # the op's policy casts them all
+        return
+    for label, t in (("input", x), ("bias", None if bias_cast else bias)):
+        if t is not None and t.dtype != weight.dtype:
+            raise InputTypeError(
+                f"{name}: {label} dtype {t.dtype} and weight dtype {weight.dtype} differ"
+            )
 
 
 def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> None:

@@ -31,7 +31,7 @@ def _check(x: Tensor, weight: Tensor, bias, groups: int, nd: int, name: str) -> 
             f"{name}: input has {c} channels, but weight of shape {weight.shape} expects"
             f" {c_w} (weight is (in_channels, out_channels/groups, *kernel))"
         )
-    _check_bias_dtype(x, weight, bias, weight.shape[1] * groups, name)
+    _check_bias_dtype(x, weight, bias, weight.shape[1] * groups, name, bias_cast=nd < 3)
 
 
 def _args(stride, padding, output_padding, dilation, nd: int, name: str):

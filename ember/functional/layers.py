@@ -22,9 +22,13 @@ def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         )
     # torch: "mat1 and mat2 must have the same dtype"; under autocast the op casts both
     if x.dtype != weight.dtype and not autocast_active():
-        raise TypeError(
+        raise InputTypeError(
             f"linear: input dtype {x.dtype} and weight dtype {weight.dtype} differ (convert"
             f" the input with .to({weight.dtype}) or the layer with .to(dtype))"
+        )
+    if bias is not None and bias.dtype != weight.dtype and not autocast_active():
+        raise InputTypeError(
+            f"linear: bias dtype {bias.dtype} and weight dtype {weight.dtype} differ"
         )
     if weight.ndim == 1:  # torch takes a weight vector: y = x·w (+ b), the last dim gone
         y = x @ weight

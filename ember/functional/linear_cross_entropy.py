@@ -13,6 +13,7 @@ import dataclasses
 import math
 import warnings
 
+from ..errors import InputTypeError
 from ..ops import linear_cross_entropy as LCE
 from ..tensor import Tensor, apply, as_array
 from .layers import linear
@@ -207,7 +208,7 @@ def _chunked(
 ):  # fmt: skip
     """The chunked path for input (D,) or (N, D), W (C, D) and class indices."""
     if input.dtype != linear_weight.dtype:  # linear's words
-        raise TypeError(
+        raise InputTypeError(
             f"linear: input dtype {input.dtype} and weight dtype {linear_weight.dtype} differ"
             f" (convert the input with .to({linear_weight.dtype}) or the layer with .to(dtype))"
         )

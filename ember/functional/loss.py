@@ -10,7 +10,7 @@ import math
 import warnings
 
 from .. import backend
-from ..amp.composite import as_one_op
+from ..amp.composite import as_one_op, warning_level
 from ..backend import xp
 from ..errors import InputError, InputTypeError
 from ..mistakes import check_loss_input
@@ -200,7 +200,7 @@ def _same_shape(name, input, target):
         warnings.warn(
             f"{name}: target shape {t.shape} differs from input shape {input.shape}; they will"
             " broadcast, which is rarely what you want",
-            stacklevel=3,
+            stacklevel=warning_level(3),
         )
     return t
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 
+from ..amp.composite import warning_level
 from ..tensor import Tensor, as_array
 
 
@@ -22,7 +23,7 @@ def legacy_reduction(size_average, reduce, stacklevel: int = 2) -> str:
         "size_average and reduce args will be deprecated, please use"
         f" reduction='{reduction}' instead.",
         UserWarning,
-        stacklevel=stacklevel,
+        stacklevel=warning_level(stacklevel),
     )
     return reduction
 

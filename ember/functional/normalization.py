@@ -15,7 +15,7 @@ is the equation from primitive Tensor ops, and the tests hold the two equal.
 
 from __future__ import annotations
 
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from ..function import no_grad
 from ..ops import batchnorm as B
 from ..ops.complex_refuse import refuse_complex
@@ -33,7 +33,7 @@ def check_same_dtype(name: str, x: Tensor, **params) -> bool:
             return True
     for label, t in params.items():
         if t is not None and t.dtype != x.dtype:
-            raise TypeError(
+            raise InputTypeError(
                 f"{name}: input dtype {x.dtype} and {label} dtype {t.dtype} differ (convert the"
                 f" input with .to({t.dtype}) or the layer with .to(dtype))"
             )
