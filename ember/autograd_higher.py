@@ -45,7 +45,6 @@ from .ops import elementwise_more as EM
 from .ops import linalg as L
 from .ops import reduce as R
 from .ops import shape as S
-from .ops.rounding import sign_array
 from .tensor import Tensor, _leaf_hooks, apply, check_hook_result
 
 RULES: dict = {}
@@ -125,11 +124,6 @@ def _rdiv_scalar(fn, g):
 def _pow_scalar(fn, g):
     a, c = _input(fn, 0, "a"), fn.c
     return (g * 0.0 * a,) if c == 0 else (g * c * a ** (c - 1),)
-
-
-@rule(E.Abs)
-def _abs(fn, g):
-    return (g * Tensor(sign_array(fn.parents[0].array).astype(g.dtype)),)
 
 
 @rule(EM.Erf)

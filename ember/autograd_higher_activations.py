@@ -3,8 +3,9 @@ and Softsign (ops/activations.py), and the piecewise ones of ops/activations_pie
 (ReLU6), Hardsigmoid, Threshold, Hardshrink, Softshrink, Hardswish, Softplus, Mish and PReLU,
 so that ``create_graph=True`` differentiates them again.
 
-Where the derivative is piecewise constant (Hardtanh, Hardsigmoid, Threshold, the shrinks) the
-rule multiplies the gradient by the op's own mask: linear in the gradient, flat in the input.
+Where the derivative is piecewise constant (ReLU, abs, Hardtanh, Hardsigmoid, Threshold, the
+shrinks, leaky ReLU) the rule multiplies the gradient by the op's own mask: linear in the
+gradient, flat in the input, yet recorded on the input as torch's are (``flat_in``).
 Elsewhere it writes the derivative with recorded Tensor operations of the op's inputs, each
 branch fed only the inputs where it is chosen (a ``where`` first), so a discarded branch never
 turns inf into NaN.
@@ -17,6 +18,7 @@ from .backend import xp
 from .ops import activations as A
 from .ops import activations_piecewise as P
 from .ops import elementwise as E
+from .ops.rounding import sign_array
 from .tensor import Tensor, apply
 
 
@@ -39,9 +41,26 @@ def _silu(fn, g):
     return (g * (s + x * s * (1.0 - s)),)
 
 
+def flat_in(x: Tensor | None, mask: Tensor) -> Tensor:
+    """``mask`` (a constant slope) recorded as a function of x with derivative 0, where x needs
+    grad: torch's backward of a piecewise-linear op keeps x in the graph (relu's
+    threshold_backward, abs's sgn, leaky_relu_backward), so a second ``autograd.grad`` to x
+    gets zeros where a bare constant would give "x was not used in the graph"."""
+    if x is None or not x.requires_grad:
+        return mask
+    return apply(E.Where, x, mask, cond=xp.zeros(mask.shape, dtype=bool))
+
+
 @rule(A.ReLU)
 def _relu(fn, g):
-    return (g * Tensor((fn.parents[0].array > 0).astype(g.dtype)),)
+    x = fn.parents[0]
+    return (g * flat_in(x, Tensor((x.array > 0).astype(g.dtype))),)
+
+
+@rule(E.Abs)
+def _abs(fn, g):
+    x = fn.parents[0]
+    return (g * flat_in(x, Tensor(sign_array(x.array).astype(g.dtype))),)
 
 
 def _const(a, like: Tensor) -> Tensor:
@@ -73,7 +92,7 @@ def _constant_slope(fn, g):
     """∂L/∂x = g ⊙ D, D the op's own backward of ones: 1 (1/6 for Hardsigmoid) on the side
     that passes the gradient, 0 on the other, a constant."""
     (d,) = fn.backward(xp.ones(g.shape, dtype=g.dtype))
-    return (g * _const(d, g),)
+    return (g * flat_in(fn.parents[0], _const(d, g)),)
 
 
 @rule(P.Hardswish)

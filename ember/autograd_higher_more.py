@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from .autograd_higher import _input, rule, sum_to
+from .autograd_higher_activations import flat_in
 from .backend import xp
 from .ops import activations as A
 from .ops import complex as CX
@@ -86,9 +87,11 @@ def _expm1(fn, g):
 @rule(E.Clip, A.LeakyReLU)
 def _constant_slope(fn, g):
     """Piecewise linear ops (clamp: 1 inside the bounds, 0 outside; leaky ReLU: 1 or the
-    slope): ∂L/∂x = g ⊙ D with D the op's own backward of ones, a constant."""
+    slope): ∂L/∂x = g ⊙ D with D the op's own backward of ones, a constant; leaky ReLU's
+    recorded on x as torch's leaky_relu_backward is (torch's clamp masks without x)."""
     (d,) = fn.backward(xp.ones(g.shape, dtype=g.dtype))
-    return (g * _const(d, g),)
+    slope = _const(d, g)
+    return (g * (flat_in(fn.parents[0], slope) if isinstance(fn, A.LeakyReLU) else slope),)
 
 
 @rule(EM.ClampTensor)
