@@ -279,15 +279,7 @@ class Module(ModuleForwardHooks, ModuleHooks):
         """Forget every parameter's gradient, or (``set_to_none=False``) zero it in place, the
         same tensor kept, as torch's."""
         for p in self.parameters():
-            if set_to_none or p.grad is None:
-                p.grad = None
-            elif p.grad.grad_fn is not None:  # built by a create_graph backward: a fresh zero
-                p.grad = Tensor(xp.zeros_like(p.grad.array))
-            elif p.grad.array.flags.writeable:
-                p.grad.array[...] = 0
-                note_tensor_write(p.grad)
-            else:  # a read-only (broadcast) gradient: the same tensor, a zero array in it
-                p.grad.array = xp.zeros(p.grad.shape, p.grad.array.dtype)
+            zero_grad_of(p, set_to_none)
 
     def _cast(self, dtype, kinds: str = "f") -> Module:
         for t in list(self.parameters()) + list(self.buffers()):
@@ -389,3 +381,17 @@ class Module(ModuleForwardHooks, ModuleHooks):
 
 
 _registration.Parameter, _registration.Module, _registration.Tensor = Parameter, Module, Tensor
+
+
+def zero_grad_of(p: Tensor, set_to_none: bool) -> None:
+    """p's gradient forgotten, or (``set_to_none=False``) zeroed in the same tensor, as torch's
+    Module.zero_grad and Optimizer.zero_grad do."""
+    if set_to_none or p.grad is None:
+        p.grad = None
+    elif p.grad.grad_fn is not None:  # built by a create_graph backward: a fresh zero
+        p.grad = Tensor(xp.zeros_like(p.grad.array))
+    elif p.grad.array.flags.writeable:
+        p.grad.array[...] = 0
+        note_tensor_write(p.grad)
+    else:  # a read-only (broadcast) gradient: the same tensor, a zero array in it
+        p.grad.array = xp.zeros(p.grad.shape, p.grad.array.dtype)

@@ -12,9 +12,10 @@ import warnings
 from collections import defaultdict
 
 from .. import backend
-from ..autograd_saved_writes import note_tensor_write, note_write
+from ..autograd_saved_writes import note_write
 from ..backend import xp
 from ..function import no_grad
+from ..nn.module import zero_grad_of
 from ..tensor import Tensor
 from .impl_flags import check_group_at_step
 from .optimizer_hooks import (  # noqa: F401  (torch.optim.optimizer's names)
@@ -110,15 +111,7 @@ class Optimizer(OptimizerHooks):
         kept, as torch's (a reference to ``p.grad`` sees the zeros)."""
         for g in self.param_groups:
             for p in g["params"]:
-                if set_to_none or p.grad is None:
-                    p.grad = None
-                elif p.grad.grad_fn is not None:  # built by a create_graph backward: a fresh zero
-                    p.grad = Tensor(xp.zeros_like(p.grad.array))
-                elif p.grad.array.flags.writeable:
-                    p.grad.array[...] = 0
-                    note_tensor_write(p.grad)
-                else:  # a read-only (broadcast) gradient: the same tensor, a zero array in it
-                    p.grad.array = xp.zeros(p.grad.shape, p.grad.array.dtype)
+                zero_grad_of(p, set_to_none)
 
     def step(self, closure=None):
         loss = None
