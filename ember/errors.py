@@ -37,3 +37,9 @@ class InputTypeError(TypeError, RuntimeError):
 class InPlaceCastError(RuntimeError, TypeError):
     """An in-place result that cannot be cast to the tensor's dtype (int64 += 0.5): torch's
     RuntimeError, and the TypeError ember raised before (either ``except`` catches it)."""
+
+
+class KernelTypeError(NotImplementedError, TypeError):
+    """A dtype an op has no kernel for where ember raised TypeError (hypot or logaddexp of
+    integer tensors): torch's NotImplementedError ("hypot_cpu" not implemented for 'Long')
+    and ember's TypeError at once."""

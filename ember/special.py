@@ -20,7 +20,10 @@ from __future__ import annotations
 import math
 
 from . import special_more, special_polynomials
+from .backend import xp
+from .errors import InputError
 from .ops import special as SP
+from .ops.elementwise import not_implemented_for
 from .special_more import *  # noqa: F403 - airy_ai … zeta, in its __all__
 from .special_polynomials import *  # noqa: F403 - chebyshev_polynomial_t …, in its __all__
 from .tensor import Tensor, apply
@@ -71,33 +74,51 @@ def ndtr(input) -> Tensor:  # noqa: A002
     return erfc(x * (-1 / math.sqrt(2.0))) * 0.5
 
 
+def _refuse_kernel(x: Tensor, kernel: str, dtypes: str = "c", half: bool = False) -> Tensor:
+    """x, or torch's NotImplementedError where its kernel has no version for x's dtype (kinds
+    in ``dtypes``; float16 too where ``half``), rather than NumPy's answer or TypeError."""
+    if x.array.dtype.kind in dtypes or half and x.array.dtype == xp.float16:
+        raise not_implemented_for(kernel, x.array.dtype)
+    return x
+
+
 def ndtri(input) -> Tensor:  # noqa: A002
     """Φ⁻¹(p), the standard normal quantile (exact in the tails, where √2·erf⁻¹(2p − 1)
-    would lose the digits of p to the subtraction)."""
-    return apply(SP.Ndtri, _floating(_as_tensor(input)))
+    would lose the digits of p to the subtraction). No float16 or complex kernel, as torch."""
+    x = _refuse_kernel(_as_tensor(input), "ndtri_cpu", half=True)
+    return apply(SP.Ndtri, _floating(x))
 
 
 def log_ndtr(input) -> Tensor:  # noqa: A002
-    """log Φ(x), finite far into the left tail (where Φ itself underflows)."""
-    return apply(SP.LogNdtr, _floating(_as_tensor(input)))
+    """log Φ(x), finite far into the left tail (where Φ itself underflows). No float16 or
+    complex kernel, as torch."""
+    x = _refuse_kernel(_as_tensor(input), "log_ndtr_cpu", half=True)
+    return apply(SP.LogNdtr, _floating(x))
 
 
 def xlog1py(input, other) -> Tensor:  # noqa: A002
     """x·log(1 + y), 0 where x = 0 (even where log(1 + y) is infinite)."""
     x = _as_tensor(input)
-    return apply(SP.Xlog1py, *_float_operands(x, _t(other, x)))
+    x, y = _float_operands(x, _t(other, x))
+    _refuse_kernel(x, "xlog1py_cpu")  # no complex kernel, as torch
+    return apply(SP.Xlog1py, x, y)
 
 
 def entr(input) -> Tensor:  # noqa: A002
     """−x·log x elementwise: 0 at x = 0, −∞ for x < 0 (torch's entropy integrand)."""
-    return apply(SP.Entr, _floating(_as_tensor(input)))
+    x = _refuse_kernel(_as_tensor(input), "entr_cpu")  # no complex kernel, as torch
+    return apply(SP.Entr, _floating(x))
 
 
 def multigammaln(input, p: int) -> Tensor:  # noqa: A002
     """log Γ_p(a) = ¼p(p−1)·log π + Σ_{j<p} log Γ(a − j/2), the multivariate log-gamma."""
-    if p < 1:
-        raise ValueError(f"multigammaln: p must be ≥ 1, got {p}")
     a = _as_tensor(input)
+    if a.array.dtype.kind == "b":  # torch's refusal, as mvlgamma's (a bool counts as 0 or 1)
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
+    if p < 1:  # torch's RuntimeError; ember's ValueError callers still catch it
+        raise InputError(
+            f"multigammaln: p must be ≥ 1 (p has to be greater than or equal to 1), got {p}"
+        )
     total = lgamma(a)
     for j in range(1, p):
         total = total + lgamma(a - j / 2)

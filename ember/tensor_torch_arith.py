@@ -16,12 +16,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .errors import KernelTypeError
 from .function import observers
 from .ops import compare as CO
 from .ops import elementwise as E
 from .ops.complex_refuse import refuse_mixed
 from .ops.elementwise import not_implemented_for
-from .promotion import category, wrap_int_scalar
+from .promotion import C_TYPE_NAMES, category, pair_target, torch_dtype_name, wrap_int_scalar
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
 from .tensor_methods import _in_result_dtype, _is_bool, _promoted, _refuse_bool_sub, _t
 
@@ -46,6 +47,7 @@ class TorchArithMethods:
         # a 0-d weight is a scalar to torch's check: a real one may weight complex tensors
         refuse_mixed("lerp", self, end=end, weight=weight if getattr(weight, "ndim", 0) else None)
         end = _t(end, self)
+        _same_dtype(self, end=end, weight=weight if w_tensor and weight.ndim else None)
         for name, t in (("input", self), ("end", end)):
             if t.array.dtype.kind in "biu":
                 raise NotImplementedError(
@@ -150,6 +152,11 @@ class TorchArithMethods:
     bitwise_and, bitwise_or, bitwise_xor = __and__, __or__, __xor__
 
     def __invert__(self) -> Tensor:
+        if self.array.dtype.kind in "fc":  # torch's ~ raises TypeError, its kernel
+            raise KernelTypeError(  # NotImplementedError: this is both
+                f"\"bitwise_not_cpu\" not implemented for '{torch_dtype_name(self.array.dtype)}'"
+                ": ~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
         return apply(CO.BitwiseNot, self.array) if observers else Tensor(~self.array)
 
     bitwise_not = __invert__
@@ -207,6 +214,15 @@ def _fused(base: Tensor, a: Tensor, b: Tensor, sign: float) -> Tensor:
     return base + a * b if sign > 0 else base - a * b
 
 
+def _same_dtype(a: Tensor, **others) -> None:
+    """torch's RuntimeError where lerp's end, or a weight tensor with dimensions, has another
+    dtype than input (torch casts neither; a 0-d weight is taken as a number)."""
+    for name, t in others.items():
+        if isinstance(t, Tensor) and t.array.dtype != a.array.dtype:
+            want, got = (C_TYPE_NAMES.get(str(d.array.dtype), str(d.array.dtype)) for d in (a, t))
+            raise RuntimeError(f"expected dtype {want} for `{name}` but got dtype {got}")
+
+
 def _fusable(a, b, alpha) -> bool:
     """Whether a ± alpha·b is torch's float32 fused multiply-add: two float32 tensors and a
     real number alpha (other dtypes and a tensor alpha take the plain two roundings)."""
@@ -244,14 +260,18 @@ def _alpha_terms(a: Tensor, other, alpha, name: str) -> tuple[Tensor, Tensor]:
 
 
 def _bitwise(a: Tensor, other, fn, op, kernel: str) -> Tensor:
-    """a & | ^ other: an op of ops/compare.py while an observer watches, straight on the arrays
-    otherwise; floats raise torch's NotImplementedError naming the kernel and the floating
-    dtype (self's, else other's; float32 for a Python float), not NumPy's TypeError."""
-    b = _operand(other, a.array)
+    """a & | ^ other in torch's result dtype (int32 0-d & int8 is int8, uint8 & int8 int16): an
+    op of ops/compare.py while an observer watches, straight on the arrays otherwise; floats
+    raise torch's NotImplementedError naming the kernel and the floating dtype (self's, else
+    other's; float32 for a Python float), not NumPy's TypeError."""
+    x, b = a.array, _operand(other, a.array)
+    target = pair_target(x, b) if isinstance(other, Tensor) else None
+    if target is not None and target.kind in "biu":  # a 0-d self does not widen other either
+        x, b = x.astype(target, copy=False), b.astype(target, copy=False)
     if observers:
-        return apply(op, a.array, b)
+        return apply(op, x, b)
     try:
-        return Tensor(fn(a.array, b))
+        return Tensor(fn(x, b))
     except TypeError:
         if a.array.dtype.kind in "fc":
             dtype = a.array.dtype

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from .backend import python_scalar as _py
 from .backend import xp
+from .errors import InputTypeError, KernelTypeError
 from .function import is_grad_enabled, observers
 from .ops import compare as CO
 from .ops import complex as C
@@ -27,6 +28,7 @@ from .ops import elementwise as E
 from .ops import elementwise_more as M
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
+from .promotion import result_dtype, torch_dtype_name
 from .scalar_fits import check_scalar_fits
 from .tensor_methods import _float_operands, _floating, _in_result_dtype, _promoted, _t
 from .tensor_torch_arith import _all_half, _fused
@@ -55,7 +57,11 @@ def _floats(self, other, name: str, integers: bool = True):
     atan2 and xlogy; a TypeError, as torch's, where ``integers`` is False)."""
     b = _t(other, self)
     if not integers and {self.array.dtype.kind, b.array.dtype.kind} <= set("biu"):
-        raise TypeError(f"{name}() is not implemented for integer tensors (torch refuses them)")
+        dtype = torch_dtype_name(result_dtype(self.array, b.array))
+        raise KernelTypeError(  # torch names the kernel and the operands' common dtype
+            f"\"{name}_cpu\" not implemented for '{dtype}': {name}() takes floating tensors, not"
+            " integer or bool ones"
+        )
     return _float_operands(self, b)
 
 
@@ -248,8 +254,8 @@ class TorchMathMethods(TorchReduceMethods):
         v = values.array if isinstance(values, Tensor) else xp.asarray(values, self.array.dtype)
         for a in (self.array, v):  # torch's RuntimeError: "not yet implemented for complex"
             refuse_complex(a, "heaviside", why="it compares x with 0: apply it to z.real")
-        if v.dtype != self.array.dtype:
-            raise TypeError(
+        if v.dtype != self.array.dtype:  # torch's RuntimeError, ember's TypeError
+            raise InputTypeError(
                 f"heaviside(): self is {self.array.dtype} but values is {v.dtype}; torch needs"
                 " one dtype for both"
             )
@@ -258,7 +264,13 @@ class TorchMathMethods(TorchReduceMethods):
         return Tensor(RO.Heaviside().forward(self.array, v))
 
     def isclose(self, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan=False) -> Tensor:
-        """|self − other| ≤ atol + rtol·|other| elementwise (infinities equal when equal)."""
+        """|self − other| ≤ atol + rtol·|other| elementwise (infinities equal when equal). A
+        tensor ``other`` must have self's dtype, as torch's (Float did not match Double)."""
+        if isinstance(other, Tensor) and other.array.dtype != self.array.dtype:
+            raise RuntimeError(
+                f"{torch_dtype_name(self.array.dtype)} did not match"
+                f" {torch_dtype_name(other.array.dtype)}: isclose() compares tensors of one dtype"
+            )
         if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
             b = as_array(other)
             return apply(RO.IsClose, self.array, b, rtol=rtol, atol=atol, equal_nan=equal_nan)

@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .backend import xp
-from .ops.complex import real_dtype
 from .ops.complex_refuse import refuse_complex
 from .ops.linalg_funcs import FrexpMantissa
-from .promotion import default_float, promote_types
+from .promotion import default_float, result_dtype
 from .tensor import Tensor, apply
 from .torch_linalg_funcs import _name, _t, _zero_grad_one
 
@@ -46,10 +45,15 @@ def _need_tensor(name: str, other, pos: int = 2, arg: str = "other") -> Tensor:
 def ldexp(input, other) -> Tensor:  # noqa: A002
     """torch.ldexp: input·2^other."""
     x, e = _t(input), _need_tensor("ldexp", other)
+    if e.dtype.kind == "b" and x.dtype.kind == "f":  # torch's real kernel has no bool exponent
+        raise NotImplementedError(
+            "\"ldexp_cpu_exp\" not implemented for 'Bool': ldexp's exponent of a floating input"
+            " must be an integer or floating tensor"
+        )
     if e.dtype.kind in "biu" and x.dtype.kind in "fc":
-        # a floating input keeps its dtype, as torch's; 2^e in at least float32, so that a
-        # half input's 2^20 does not overflow before the product rounds
-        work = xp.result_type(real_dtype(x.dtype), xp.float32)
+        # a floating input keeps its dtype, as torch's; 2^e and the (exact) product in
+        # float64, so that float32's 0·2^200 is 0 and 1e-40·2^130 finite, as torch's ldexp
+        work = xp.float64
         return (x * (2.0 ** e.astype(work))).astype(x.dtype)
     if e.dtype.kind in "biu":
         e = e.astype(default_float())
@@ -60,7 +64,7 @@ def _integers(name: str, input, other) -> tuple:  # noqa: A002
     """Both operands in their common dtype, which must be an integer one (a bool operand
     beside an integer one is promoted to it, as torch's; two bools are refused)."""
     a, b = _t(input), _need_tensor(name, other)
-    dtype = promote_types(a.dtype, b.dtype)
+    dtype = result_dtype(a.array, b.array)  # a 0-d operand does not widen (int8 with 0-d int32)
     if xp.dtype(dtype).kind not in "iu":
         raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{_name(dtype)}'")
     return a.array.astype(dtype, copy=False), b.array.astype(dtype, copy=False)
@@ -83,9 +87,7 @@ def copysign(input, other) -> Tensor:  # noqa: A002
         refuse_complex(a, "copysign", NotImplementedError, "for a unit phase use z.sgn()")
     if isinstance(other, Tensor):
         s = xp.signbit(other.array) if other.dtype.kind == "f" else other.array < 0
-        dtype = promote_types(x.dtype, other.dtype) if other.ndim else x.dtype
-        if other.ndim == 0 and other.dtype.kind == "f" and x.dtype.kind != "f":
-            dtype = default_float()
+        dtype = result_dtype(x.array, other.array)  # int64 with 0-d float64 is float64
     else:
         s = xp.signbit(xp.asarray(other, dtype=xp.float64))
         dtype = x.dtype

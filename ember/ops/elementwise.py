@@ -12,9 +12,9 @@ from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
 from ..promotion import torch_dtype_name
 from .activations import GELU, LeakyReLU, ReLU, Sigmoid, SiLU, Tanh, sigmoid_array  # noqa: F401
-from .complex_refuse import PARTS, refuse_complex
+from .complex_refuse import refuse_complex
 from .masking import keep_where
-from .rounding import check_integer_divisor, integer_power, sign_array
+from .rounding import integer_power, sign_array
 
 #: torch's refusal of ``-b`` / ``b.neg()`` for a bool tensor (NumPy raises a TypeError).
 NEG_BOOL = (
@@ -34,6 +34,13 @@ SUB_BOOL = (
 def not_implemented_for(kernel: str, dtype) -> NotImplementedError:
     """torch's error for a kernel with no version for a dtype."""
     return NotImplementedError(f"\"{kernel}\" not implemented for '{torch_dtype_name(dtype)}'")
+
+
+def refuse_bools(kernel: str, *arrays) -> None:
+    """torch's NotImplementedError where an op whose result would be bool has no bool kernel
+    (bool // bool, bool % bool, bool ** bool; NumPy computes them in int8)."""
+    if all(a.dtype.kind == "b" for a in arrays):
+        raise not_implemented_for(kernel, arrays[0].dtype)
 
 
 class Add(Function):
@@ -82,7 +89,8 @@ class Div(Function):
         na, nb = self.needs_input_grad
         a, b = self.a, self.b
         ga = unbroadcast(gy / b, a.shape) if na else None
-        gb = unbroadcast(-gy * a / (b * b), b.shape) if nb else None
+        # −ḡ·(a/b)/b, as torch: b² would underflow to 0 for |b| < 1e-154 (0/0 = nan there)
+        gb = unbroadcast(-gy * ((a / b) / b), b.shape) if nb else None
         return ga, gb
 
 
@@ -90,6 +98,7 @@ class Pow(Function):
     """y = a ** b for two tensors."""
 
     def forward(self, a, b):
+        refuse_bools("pow", a, b)
         xp = get_array_module(a)
         self.a, self.b = a, b
         if a.dtype.kind in "iub" and b.dtype.kind in "iub":
@@ -187,6 +196,8 @@ class RPowScalar(Function):
     c = 0 and a ≥ 0, nan for c < 0)."""
 
     def forward(self, a, c):
+        if isinstance(c, bool):  # True ** bool_tensor: torch has no bool power kernel
+            refuse_bools("pow", a)
         self.a, self.c = a, c
         if a.dtype.kind in "iu" and isinstance(c, int) and a.size and a.min() < 0:
             # torch's integer power: c^(−n) is 1 for c = 1, ±1 for c = −1, else 0 (NumPy
@@ -366,64 +377,6 @@ class Minimum(Maximum):
     name, larger = "minimum", False
 
 
-class RoundingDiv(Function):
-    """q = a / b rounded toward -inf (``mode`` "floor", Python's //) or toward 0 ("trunc");
-    integer operands give exact integers. Piecewise constant: gradient 0 to both, as torch."""
-
-    def forward(self, a, b, mode="floor"):
-        name = "floor_divide" if mode == "floor" else "div"
-        for v in (a, b):  # torch's "div_floor_cpu" / "div_trunc_cpu" have no complex kernel
-            if v.dtype.kind == "c":
-                refuse_complex(v, name, NotImplementedError, PARTS)
-        xp = get_array_module(a)
-        self.sa, self.sb = a.shape, b.shape
-        check_integer_divisor(a, b)
-        with errstate(divide="ignore", invalid="ignore"):  # x // 0 is ±inf or nan, as torch
-            q = xp.floor_divide(a, b)
-        if mode == "trunc":
-            if a.dtype.kind in "fc":
-                with errstate(divide="ignore", invalid="ignore"):
-                    q = xp.trunc(a / b)
-            else:  # floor and trunc differ where the quotient is negative and inexact
-                q = q + ((q < 0) & (q * b != a))
-        self.dtype = q.dtype
-        return q
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        na, nb = self.needs_input_grad
-        return (
-            xp.zeros(self.sa, self.dtype) if na else None,
-            xp.zeros(self.sb, self.dtype) if nb else None,
-        )
-
-
-class Remainder(Function):
-    """r = a - b·q: q = floor(a/b) (torch.remainder, Python's %: r takes b's sign) or, with
-    ``truncate``, q = trunc(a/b) (torch.fmod: r takes a's sign). q is piecewise constant,
-    so ∂r/∂a = 1 and ∂r/∂b = -q, as torch defines them."""
-
-    def forward(self, a, b, truncate=False):
-        for v in (a, b):  # floor/trunc of a/b: no meaning for complex numbers, as in torch
-            if v.dtype.kind == "c":
-                refuse_complex(v, "fmod" if truncate else "remainder", NotImplementedError, PARTS)
-        xp = get_array_module(a)
-        self.a, self.b, self.truncate = a, b, truncate
-        check_integer_divisor(a, b)
-        with errstate(divide="ignore", invalid="ignore"):  # x % 0.0 is nan, as torch
-            return xp.fmod(a, b) if truncate else xp.remainder(a, b)
-
-    def backward(self, gy):
-        xp = get_array_module(gy)
-        a, b = self.a, self.b
-        na, nb = self.needs_input_grad
-        gb = None
-        if nb:
-            q = xp.trunc(a / b) if self.truncate else xp.floor_divide(a, b)
-            gb = unbroadcast(-gy * q, b.shape)
-        return (unbroadcast(gy, a.shape) if na else None, gb)
-
-
 class Where(Function):
     """y = a where cond else b; cond carries no gradient."""
 
@@ -445,3 +398,7 @@ class Where(Function):
 # (autograd.free), as torch's nodes that saved no tensor
 for _op in (Add, Sub, AddScalar, MulScalar, DivScalar, RSubScalar, Neg):
     _op.rerunnable = True
+
+# floor/trunc division and the remainders live in elementwise_division.py (this file's size);
+# imported here, after refuse_bools, so E.RoundingDiv and E.Remainder keep their old home
+from .elementwise_division import Remainder, RoundingDiv  # noqa: E402, F401

@@ -105,6 +105,9 @@ class Polygamma(Function):
     """y = ψ⁽ⁿ⁾(x) = dⁿ⁺¹/dxⁿ⁺¹ log Γ(x);  ∂y/∂x = ψ⁽ⁿ⁺¹⁾(x)."""
 
     def forward(self, x, n=0):
+        # torch's kernels (digamma, trigamma, polygamma) have no complex version
+        kernel = ("digamma", "trigamma")[n] if n < 2 else "polygamma"
+        refuse_complex(x, kernel, NotImplementedError, "ψ⁽ⁿ⁾ is taken of real tensors")
         self.x, self.n = x, n
         return _polygamma(n, x)
 
@@ -119,6 +122,8 @@ def _polygamma(n: int, x):
             y = _trigamma(xp, x.astype(xp.float64))
         else:
             y = backend.psi(x) if n == 0 else backend.polygamma(n, x)
+            if n > 1:  # torch's (−1)ⁿ⁺¹ n! ζ(n + 1, x): ζ(s, +∞) is nan there, not 0
+                y = xp.where(x == math.inf, math.nan, y)
         return xp.asarray(y).astype(x.dtype, copy=False)
 
 
