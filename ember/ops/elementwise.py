@@ -162,15 +162,26 @@ class RSubScalar(Function):
 
 
 class RDivScalar(Function):
-    """y = c / a"""
+    """y = c / a, computed as torch's ``c / tensor`` is: (1/a)·c, each rounded in a's dtype
+    (one ulp from c/a at times), with its backward −(g·c)·(1/a)². float16 runs each of those
+    products in float32 and rounds it to float16, as torch's half kernels do."""
 
     def forward(self, a, c):
-        self.a, self.c = a, c
-        return c / a
+        self.r, self.c = _rounded_as_half(lambda a: 1 / a, a), c
+        return _rounded_as_half(lambda r: r * c, self.r)
 
     def backward(self, gy):
-        a = self.a
-        return (-gy * self.c / (a * a),)
+        r, c = self.r, self.c
+        g_c = _rounded_as_half(lambda g: g * c, gy)
+        r2 = _rounded_as_half(lambda r: r * r, r)
+        return (_rounded_as_half(lambda g, q: -g * q, g_c, r2),)
+
+
+def _rounded_as_half(f, *arrays):
+    """f of ``arrays``; float16 ones computed in float32 and the result rounded to float16."""
+    if arrays[0].dtype.name != "float16":
+        return f(*arrays)
+    return f(*(a.astype("float32") for a in arrays)).astype("float16")
 
 
 class PowScalar(Function):
