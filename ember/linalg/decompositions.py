@@ -51,9 +51,10 @@ def qr(A, mode="reduced") -> QRResult:
 
 
 def _uplo(uplo: str) -> str:
-    if uplo not in ("L", "U"):
+    """'L' or 'U', in either case as torch takes it."""
+    if not isinstance(uplo, str) or uplo.upper() not in ("L", "U"):
         raise RuntimeError(f"Expected UPLO argument to be 'L' or 'U', but got {uplo}")
-    return uplo
+    return uplo.upper()
 
 
 def eigh(A, UPLO="L") -> EighResult:  # noqa: N803 - torch's name

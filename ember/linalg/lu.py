@@ -54,7 +54,7 @@ def _factor(name: str, A, pivot: bool):
         )
     if A.dtype.kind not in "fc":
         raise NotImplementedError(f"\"lu_cpu\" not implemented for '{torch_dtype_name(A.dtype)}'")
-    if not pivot:
+    if not pivot and A.numel() != 0:  # torch returns before the missing kernel when empty
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, info = apply(LuFactor, A)  # noqa: N806
     return LU, pivots.detach(), info.detach()
@@ -127,6 +127,8 @@ def lu(A, *, pivot=True) -> LUResult:  # noqa: N803
     """
     LU, pivots, _ = _factor("linalg.lu", A, pivot)  # noqa: N806
     L, U = _unpack(LU)  # noqa: N806
+    if not pivot:  # empty A only (see _factor): torch's P is then an empty 1-D tensor
+        return LUResult(Tensor(xp.zeros((0,), dtype=LU.dtype)), L, U)
     P = Tensor(permutation(pivots.array, LU.shape[-2], LU.dtype))  # noqa: N806
     return LUResult(P, L, U)
 

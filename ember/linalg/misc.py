@@ -55,6 +55,11 @@ def vander(x, *, N=None) -> Tensor:  # noqa: N803 - torch's names
     N = n by default), each column a running product x_iʲ = x_iʲ⁻¹·x_i so that the gradient
     ∂x_iʲ/∂x_i = j·x_iʲ⁻¹ stays exact at x_i = 0. Integer x gives int64, as torch's."""
     x = _t(x)
+    if x.dtype.kind == "b" or x.dtype == xp.float16:
+        raise RuntimeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got"
+            f" {torch_dtype_name(x.dtype)}"
+        )
     n = (x.shape[-1] if x.ndim else 1) if N is None else N
     if n <= 1:
         raise RuntimeError("N must be greater than 1.")

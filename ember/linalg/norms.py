@@ -11,8 +11,10 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..ops import elementwise as E
 from ..ops import linalg_decomp as D
 from ..ops.linalg_funcs import NoGradient
+from ..promotion import torch_dtype_name as _name
 from ..tensor import Tensor, apply
 from . import _common as C
 
@@ -23,7 +25,7 @@ def _axes(dim, ndim: int, name: str) -> tuple:
     dims = (dim,) if isinstance(dim, int) else tuple(dim)
     out = []
     for d in dims:
-        if not -ndim <= d < max(ndim, 1):
+        if not -max(ndim, 1) <= d < max(ndim, 1):  # a 0-d tensor takes dim 0 and -1, as torch
             raise IndexError(f"{name}: dim {d} is out of range for a tensor of {ndim} dims")
         out.append(d % max(ndim, 1))
     if len(set(out)) != len(out):
@@ -44,9 +46,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # 
     """
     if isinstance(ord, str) or isinstance(ord, bool):
         raise TypeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
-    x = C.tensor("linalg.vector_norm", x)
-    if dtype is not None:
-        x = x.to(dtype)
+    x = _cast("linalg.vector_norm", C.tensor("linalg.vector_norm", x), dtype)
     axes = () if dim is None else _axes(dim, x.ndim, "linalg.vector_norm")
     if ord < 0 or ord == math.inf:
         _refuse_empty(x, ord, dim, axes)
@@ -63,6 +63,29 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None) -> Tensor:  # 
     return x.norm(p=ord, dim=axes, keepdim=keepdim)
 
 
+def _cast(name: str, x: Tensor, dtype) -> Tensor:
+    """x cast to ``dtype``, which torch lets only widen x within its kind (real stays real,
+    complex stays complex): a narrower or other-kind dtype is refused, not silently rounded."""
+    if dtype is None:
+        return x
+    want = xp.dtype(dtype)
+    if want.kind not in "fc":
+        raise RuntimeError(
+            f"{name}: dtype should be floating point or complex, but got {_name(want)}"
+        )
+    kind = "complex" if x.dtype.kind == "c" else "real"
+    if (want.kind == "c") != (kind == "complex"):
+        raise RuntimeError(
+            f"{name}: dtype should be {kind} for {kind} inputs, but got {_name(want)}"
+        )
+    if xp.promote_types(x.dtype, want) != want:
+        raise RuntimeError(
+            f"{name}: the dtype of the input ({_name(x.dtype)}) should be convertible without"
+            f" narrowing to the specified dtype ({_name(want)})"
+        )
+    return x.to(dtype)
+
+
 def _refuse_empty(x: Tensor, ord, dim, axes: tuple) -> None:
     """torch's error for a norm without an identity (ord < 0, or inf) over an empty dim."""
     what = f"linalg.vector_norm cannot compute the {ord:g} norm on"
@@ -71,7 +94,7 @@ def _refuse_empty(x: Tensor, ord, dim, axes: tuple) -> None:
         raise RuntimeError(f"{what} an empty tensor because {why}")
     given = (dim,) if isinstance(dim, int) else tuple(dim or ())
     for d, a in zip(given, axes):
-        if x.shape[a] == 0:  # torch's message, its missing space included
+        if x.ndim and x.shape[a] == 0:  # torch's message, its missing space included
             raise RuntimeError(f"{what} the dimension {d}because this dimension is empty and {why}")
 
 
@@ -97,9 +120,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Ten
 
     Gradients through svdvals (∂σ_i/∂A = u_i v_iᵀ) and max/min (shared among ties).
     """
-    A = C.matrices("linalg.matrix_norm", A)
-    if dtype is not None:
-        A = A.to(dtype)
+    A = _cast("linalg.matrix_norm", C.matrices("linalg.matrix_norm", A), dtype)
     if isinstance(dim, int) or len(dim) != 2:
         raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
     d0, d1 = _axes(dim, A.ndim, "linalg.matrix_norm")
@@ -173,15 +194,32 @@ def cond(A, p=None) -> Tensor:
         s = svdvals(C.matrices("linalg.cond", A))
         ratio = s[..., 0] / s[..., -1]
         return ratio if p != -2 else 1 / ratio
-    from .solvers import inv  # norms ← solvers would be a cycle at import time
+    from .ex import _lu_info  # norms ← solvers would be a cycle at import time
+    from .solvers import inv
 
     A = C.square("linalg.cond", A)
-    return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    bad = _lu_info(A) != 0
+    if not bool(bad.any()):
+        return matrix_norm(A, p) * matrix_norm(inv(A), p)
+    # a singular A has no inverse: κ = inf there, as torch (not inv's LinAlgError); I stands
+    # in for it so that the rest of the batch keeps its values and gradients
+    eye = Tensor(xp.eye(A.shape[-1], dtype=A.dtype))
+    out = matrix_norm(A, p) * matrix_norm(inv(apply(E.Where, eye, A, cond=bad[..., None, None])), p)
+    return apply(E.Where, Tensor(xp.asarray(xp.inf, dtype=out.dtype)), out, cond=bad)
 
 
-def matrix_rank(A, *, atol=None, rtol=None, hermitian=False) -> Tensor:
+def matrix_rank(A, tol=None, *args, atol=None, rtol=None, hermitian=False) -> Tensor:
     """The number of singular values σ > max(atol, rtol·σ_max) (|λ| for hermitian), int64, no
-    gradient; rtol defaults to eps·max(m, n) when atol is not given (or is 0)."""
+    gradient; rtol defaults to eps·max(m, n) when atol is not given (or is 0).
+
+    torch's older form ``matrix_rank(A, tol, hermitian=False)`` is atol = tol, rtol = 0; it
+    takes neither atol nor rtol beside it."""
+    if tol is None and args:
+        raise TypeError("linalg.matrix_rank: tol must be given to pass hermitian positionally")
+    if tol is not None:
+        if atol is not None or rtol is not None or len(args) > 1:
+            raise TypeError("linalg.matrix_rank: tol cannot be combined with atol or rtol")
+        atol, rtol, hermitian = tol, 0.0, bool(args[0]) if args else hermitian
     A = C.matrices("linalg.matrix_rank", A)
     atol_a, rtol_a = _tolerances(A, atol, rtol)
     if A.numel() == 0:  # no σ_max to scale rtol by: torch's 0 per matrix (square or not)

@@ -74,7 +74,10 @@ def solve(A, B, *, left=True) -> Tensor:
                 f"{name}: Vector broadcasting of the left hand side is not supported for"
                 f" left=False (A of shape {A.shape}, B of shape {B.shape}); pass B as a matrix"
             )
-        return solve(A.mT, B.mT).mT
+        # B is a matrix batch (*, k, n) here: checked before the transpose, so that Bᵀ
+        # (*, n, k) is never taken for a vector batch that happens to be A's shape[:-1]
+        C.batch_shape(name, A, B, A.shape[-1], B.shape[-1], "XA = B")
+        return apply(M.Solve, A.mT, B.mT, vector=False).mT
     rows = B.shape[-1] if vector else B.shape[-2]
     B_mat = B.unsqueeze(-1) if vector else B
     C.batch_shape(name, A, B_mat, A.shape[-1], rows, "AX = B")
@@ -282,6 +285,11 @@ def vecdot(x, y, *, dim=-1) -> Tensor:
     """Σ_i x̄_i y_i along dim, x and y broadcast (torch.linalg.vecdot: x conjugated when
     complex)."""
     x, y = C.tensor("linalg.vecdot", x), C.tensor("linalg.vecdot", y)
+    if x.dtype != y.dtype:  # torch does not promote here
+        raise RuntimeError(
+            f"linalg.vecdot: Expected x and y to have the same dtype, but found x of type"
+            f" {torch_dtype_name(x.dtype)} and y of type {torch_dtype_name(y.dtype)} instead"
+        )
     return ((x.conj() if x.dtype.kind == "c" else x) * y).sum(dim=dim)
 
 
