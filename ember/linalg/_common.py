@@ -4,6 +4,7 @@ messages that name the offending shape."""
 from __future__ import annotations
 
 from ..backend import xp
+from ..errors import KernelTypeError
 from ..tensor import Tensor
 
 
@@ -12,12 +13,28 @@ def as_tensor(a) -> Tensor:
     return a if isinstance(a, Tensor) else Tensor(a)
 
 
+#: The functions of this package that torch computes in float16 too (no LAPACK call).
+_HALF_OK = frozenset({"linalg.multi_dot", "linalg.vecdot", "linalg.norm", "linalg.vector_norm",
+                      "linalg.matrix_norm", "linalg.matrix_power"})  # fmt: skip
+#: The ones torch computes for integer tensors too (products only).
+_INT_OK = frozenset({"linalg.multi_dot"})
+
+
 def tensor(name: str, a) -> Tensor:
-    """``a`` as a Tensor of a floating or complex dtype, else torch's RuntimeError."""
+    """``a`` as a Tensor of a floating or complex dtype. Others are refused as torch refuses
+    them: an integer or bool tensor with a NotImplementedError (a RuntimeError, which torch
+    raises for some of these functions and ember raised for all), float16 where torch's
+    LAPACK kernels have no half version with a KernelTypeError (also the TypeError NumPy's
+    linalg raised)."""
     t = a if isinstance(a, Tensor) else Tensor(a)
-    if t.dtype.kind not in "fc":
-        raise RuntimeError(
+    if t.dtype.kind not in "fc" and not (name in _INT_OK and t.dtype.kind in "iu"):
+        raise NotImplementedError(
             f"{name}: Expected a floating point tensor as input. Got {t.dtype} (shape {t.shape})"
+        )
+    if t.dtype.name == "float16" and name not in _HALF_OK:
+        raise KernelTypeError(
+            f"{name}: torch's linalg kernels have no float16 version (got shape {t.shape});"
+            " convert with .float()"
         )
     return t
 

@@ -22,6 +22,7 @@ import math
 from collections import namedtuple
 
 from ..backend import xp
+from ..errors import KernelTypeError
 from ..ops.linalg_funcs import LuFactor
 from ..promotion import torch_dtype_name
 from ..tensor import Tensor, apply
@@ -52,8 +53,8 @@ def _factor(name: str, A, pivot: bool):
             f"{name}: Expected tensor with 2 or more dimensions. Got size:"
             f" [{', '.join(str(s) for s in A.shape)}] instead"
         )
-    if A.dtype.kind not in "fc":
-        raise NotImplementedError(f"\"lu_cpu\" not implemented for '{torch_dtype_name(A.dtype)}'")
+    if A.dtype.kind not in "fc" or A.dtype.name == "float16":  # no LAPACK kernel, as torch
+        raise KernelTypeError(f"\"lu_cpu\" not implemented for '{torch_dtype_name(A.dtype)}'")
     if not pivot and A.numel() != 0:  # torch returns before the missing kernel when empty
         raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     LU, pivots, info = apply(LuFactor, A)  # noqa: N806

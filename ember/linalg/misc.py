@@ -8,12 +8,14 @@ from __future__ import annotations
 import math
 
 from ..backend import xp
+from ..errors import KernelTypeError
 from ..ops import shape as S
 from ..ops.linalg_funcs import NoGradient
 from ..ops.linalg_more import Inv
 from ..promotion import torch_dtype_name
 from ..tensor import Tensor, apply
 from ._common import as_tensor as _t
+from ._common import tensor
 from .solvers import solve
 
 
@@ -89,7 +91,7 @@ def tensorinv(A, ind=2) -> Tensor:  # noqa: N803
         raise TypeError(f"linalg_tensorinv(): argument 'ind' must be int, not {type(ind).__name__}")
     if ind <= 0:
         raise RuntimeError(f"Expected a strictly positive integer for 'ind', but got {ind}")
-    A = _t(A)  # noqa: N806
+    A = tensor("linalg.tensorinv", A)  # noqa: N806 - a float tensor, as torch's inv takes
     p, _ = _prod_check("ind", A.shape, ind)
     return apply(Inv, A.reshape(p, p), name="inv").reshape(*(A.shape[ind:] + A.shape[:ind]))
 
@@ -140,10 +142,8 @@ def householder_product(A, tau) -> Tensor:  # noqa: N803
             f"{name}: tau dtype {torch_dtype_name(tau.dtype)} does not match input dtype"
             f" {torch_dtype_name(A.dtype)}"
         )
-    if A.dtype.kind not in "fc":
-        raise NotImplementedError(
-            f"\"orgqr_cpu\" not implemented for '{torch_dtype_name(A.dtype)}'"
-        )
+    if A.dtype.kind not in "fc" or A.dtype.name == "float16":  # no LAPACK kernel, as torch
+        raise KernelTypeError(f"\"orgqr_cpu\" not implemented for '{torch_dtype_name(A.dtype)}'")
     X = Tensor(xp.broadcast_to(xp.eye(m, n, dtype=A.dtype), A.shape).copy())  # noqa: N806
     if k == 0 or A.numel() == 0:  # torch's output is in the graph, its backward gives None
         return apply(NoGradient, A, tau, value=X.array)
