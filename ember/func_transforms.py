@@ -137,6 +137,22 @@ def _assemble(jac, spec, args, nums, argnums):
     return _unflatten(spec, iter(per_out))
 
 
+def _check_floating(x, what: str) -> None:
+    """Forward mode (torch's dual numbers) takes only floating or complex primals and
+    tangents: torch's make_dual raises ValueError for others."""
+    if isinstance(x, Tensor) and not (x.is_floating_point() or x.is_complex()):
+        raise ValueError(f"Expected {what} to be floating point or complex, but got: {x.dtype}")
+
+
+def _check_outputs_floating(outs) -> None:
+    for o in outs:
+        if not (o.is_floating_point() or o.is_complex()):
+            raise RuntimeError(
+                "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got"
+                f" Tensor with dtype {o.dtype}"
+            )
+
+
 # ------------------------------------------------------------ vjp
 def vjp(func: Callable, *primals, has_aux: bool = False):
     """torch.func.vjp: ``(func(*primals), vjp_fn)`` (with ``has_aux``: ``(output, vjp_fn,
@@ -148,12 +164,7 @@ def vjp(func: Callable, *primals, has_aux: bool = False):
     track, own, per_arg, outs, spec, aux = _call(
         func, primals, tuple(range(len(primals))), has_aux, _VJP
     )
-    for o in outs:
-        if not (o.is_floating_point() or o.is_complex()):
-            raise RuntimeError(
-                "vjp(f, ...): All outputs of f must be floating-point or complex Tensors, got"
-                f" Tensor with dtype {o.dtype}"
-            )
+    _check_outputs_floating(outs)
     ins = [w for ws in per_arg for w in ws]
     outer = track and any(_reaches_outer(o, own) for o in outs)
 
@@ -234,6 +245,8 @@ def jvp(func: Callable, primals: tuple, tangents: tuple, *, strict: bool = False
                     f"{_JVP}: Expected {name} to only contain Tensors, got {type(x)}"
                 )
     for k, (p, t) in enumerate(zip(flat_p, flat_t)):
+        _check_floating(p, "primal")
+        _check_floating(t, "tangent")
         if tuple(p.shape) != tuple(t.shape):
             raise RuntimeError(
                 f"{_JVP}: tangent {k} has shape {tuple(t.shape)} but its primal has shape"
@@ -273,6 +286,7 @@ def linearize(func: Callable, *primals) -> tuple:
     for x in flat_p:
         if not isinstance(x, Tensor):
             raise RuntimeError(f"{api}: Expected primals to only contain Tensors, got {type(x)}")
+        _check_floating(x, "primal")
     _, own, per_arg, outs, spec, _ = _call(func, primals, tuple(range(len(primals))), False, api)
     ins = [w for ws in per_arg for w in ws]
     us, gs = _transpose(outs, ins, False, own)
@@ -314,8 +328,11 @@ def jacrev(func: Callable, argnums: int | tuple[int, ...] = 0, *, has_aux: bool 
         raise ValueError("jacrev: `chunk_size` should be greater than 0.")
 
     def wrapper(*args, **kwargs):
+        if chunk_size is not None and not isinstance(chunk_size, int):  # torch: on the call
+            raise TypeError(f"jacrev: chunk_size must be an int or None, got {type(chunk_size)}")
         nums = _argnums(argnums, len(args))
         track, own, per_arg, outs, spec, aux = _call(func, args, nums, has_aux, _VJP, kwargs)
+        _check_outputs_floating(outs)
         ins = [w for ws in per_arg for w in ws]
         keep = track and any(_reaches_outer(o, own) for o in outs)
         jac = []
@@ -344,6 +361,9 @@ def jacfwd(func: Callable, argnums: int | tuple[int, ...] = 0, has_aux: bool = F
                 f" {randomness}"
             )
         nums = _argnums(argnums, len(args))
+        for n in nums:
+            for x in _leaves(args[n]):
+                _check_floating(x, "primal")
         track, own, per_arg, outs, spec, aux = _call(
             func, args, nums, has_aux, _JVP, kwargs, level=_Level(randomness)
         )

@@ -131,6 +131,8 @@ def _mapped_inputs(func, in_dims, args: tuple) -> tuple:
                 where.format(d) + f" some input, but that input is a Tensor of dimensionality"
                 f" {n} so expected in_dim to satisfy -{n} <= in_dim < {n}."
             )
+        if isinstance(d, bool):  # torch takes it as an int and x.size(True) refuses it
+            raise TypeError(f"size(): argument 'dim' must be int, not bool (in_dim={d})")
         dims[k] = d % n
         sizes.append(x.shape[d])
     if not sizes:
@@ -296,6 +298,12 @@ def _outputs(func, outs: list, out_dims, empty: bool):
 
 
 # ------------------------------------------------------------ vmap
+def _check_chunk_size(chunk_size) -> None:
+    """On the call, as torch (which splits the batch into chunk_size pieces then) refuses it."""
+    if chunk_size is not None and not isinstance(chunk_size, int):
+        raise TypeError(f"vmap: chunk_size must be an int or None, got {type(chunk_size)}")
+
+
 def vmap(func: Callable, in_dims: int | tuple = 0, out_dims: int | tuple | None = 0,
          randomness: str = "error", *, chunk_size: int | None = None) -> Callable:  # fmt: skip
     """torch.func.vmap: the function that maps ``func`` over a dimension of its inputs.
@@ -343,6 +351,7 @@ def vmap(func: Callable, in_dims: int | tuple = 0, out_dims: int | tuple | None 
     @functools.wraps(func)
     def wrapped(*args, **kwargs):
         _check_out_dims(func, out_dims)
+        _check_chunk_size(chunk_size)
         size, flat, dims, spec = _mapped_inputs(func, in_dims, args)
         empty = size == 0
         if empty:

@@ -43,6 +43,40 @@ __all__ = [
 ]
 
 
+_UNSPECIFIED = (
+    "torch.utils.checkpoint{}: the use_reentrant parameter should be passed explicitly. ember"
+    " runs it as use_reentrant=False, which is recommended (torch still takes it as True,"
+    " which refuses keyword arguments, context_fn and debug)."
+)
+
+
+def _leaves(tree, out: list) -> list:
+    """The values of a tuple/list/dict tree of outputs, in order (torch's pytree leaves)."""
+    if isinstance(tree, (tuple, list)):
+        for t in tree:
+            _leaves(t, out)
+    elif isinstance(tree, dict):
+        for v in tree.values():
+            _leaves(v, out)
+    else:
+        out.append(tree)
+    return out
+
+
+def _rebuild(tree, it):
+    """``tree``'s structure with its leaves taken in order from the iterator ``it``."""
+    if isinstance(tree, (tuple, list)):
+        items = [_rebuild(t, it) for t in tree]
+        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
+    if isinstance(tree, dict):
+        return type(tree)((k, _rebuild(v, it)) for k, v in tree.items())
+    return next(it)
+
+
+def _differentiable(x) -> bool:
+    return isinstance(x, Tensor) and (x.is_floating_point() or x.is_complex())
+
+
 class CheckpointError(RuntimeError):
     """The recomputation did not give what the forward gave (torch's name)."""
 
@@ -87,7 +121,7 @@ class _Checkpoint(Function):
     def forward(self, *arrays, run, template, outputs, multi_output, rng, extra, context,
                 check, slots=None):  # fmt: skip
         self.run, self.template, self.rng, self.extra = run, template, rng, extra
-        self.slots = slots  # the positions of the tensors among a tuple's outputs
+        self.slots = slots  # the positions of the tensors among the outputs' leaves
         self.context, self.check = context, check
         self.metadata = [(o.shape, o.dtype) for o in outputs]
         self.arrays = arrays[: len(arrays) - len(extra) - 1]
@@ -105,7 +139,7 @@ class _Checkpoint(Function):
                 out = self.run(*args)
         finally:
             gen.set_state(now)
-        out = out if isinstance(out, tuple) else (out,)
+        out = _leaves(out, [])
         if self.slots is not None:  # the tensors only: the other outputs take no gradient
             out = tuple(out[i] for i in self.slots if i < len(out))
         if self.check:
@@ -189,16 +223,28 @@ def _checkpoint_recorded(fn, g):
     return tuple(None if p is None else next(grads) for p in fn.parents[:-1]) + (None,)
 
 
-def checkpoint(function, *args, use_reentrant: bool = False, context_fn=noop_context_fn,
-               determinism_check: str = "default", debug: bool = False,
-               early_stop: bool = True, preserve_rng_state: bool = True,
+def checkpoint(function, *args, use_reentrant: bool | None = None,
+               context_fn=noop_context_fn, determinism_check: str = "default",
+               debug: bool = False, early_stop: bool = True, preserve_rng_state: bool = True,
                **kwargs):  # fmt: skip
     """``function(*args, **kwargs)`` without keeping its activations; they are recomputed in
-    backward. ``use_reentrant`` is accepted for torch's signature: both modes behave as torch's
-    non-reentrant one (parameters inside ``function`` get gradients, ``autograd.grad``
-    returns theirs). ``context_fn``, ``determinism_check``, ``debug`` and ``early_stop``: see
-    the module docstring."""
-    if determinism_check not in ("default", "none"):
+    backward. ``use_reentrant``: both modes compute as torch's non-reentrant one (parameters
+    inside ``function`` get gradients, ``autograd.grad`` returns theirs), but True refuses
+    what torch's reentrant mode refuses (keyword arguments for ``function``, ``context_fn``,
+    ``debug``); left out, it warns as torch does and runs as False. The output may be a
+    Tensor or a tuple/list/dict holding Tensors and other values; where no tensor needs a
+    gradient it is ``function``'s output as it is. ``context_fn``, ``determinism_check``,
+    ``debug`` and ``early_stop``: see the module docstring."""
+    if use_reentrant is None:
+        warnings.warn(_UNSPECIFIED.format(""), UserWarning, stacklevel=2)
+    elif use_reentrant:
+        if kwargs:
+            raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+        if context_fn is not noop_context_fn or debug is not False:
+            raise ValueError(
+                "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
+            )
+    if not use_reentrant and determinism_check not in ("default", "none"):
         raise ValueError(
             f"determinism_check should be one of ['default', 'none'], but got {determinism_check}"
         )
@@ -227,15 +273,16 @@ def checkpoint(function, *args, use_reentrant: bool = False, context_fn=noop_con
     finally:
         captures.pop()
         mistakes._raised.intersection_update(raised)
-    multi = isinstance(out, tuple)
-    outs = out if multi else (out,)
-    # a tuple may hold other values beside the tensors (torch's checkpoint passes them on)
-    slots = [i for i, o in enumerate(outs) if isinstance(o, Tensor)]
-    if multi and not slots:
-        return out
-    outputs = tuple(outs[i].array for i in slots)
+    multi = not isinstance(out, Tensor)
+    outs = _leaves(out, [])
+    # a tuple, list or dict may hold other values beside the tensors (torch passes them on);
+    # integer and bool tensors take no gradient, so they come back as computed, as in torch
+    slots = [i for i, o in enumerate(outs) if _differentiable(o)]
     given = {id(t) for t in tensors}
     extra = [t for k, t in seen.items() if k not in given]
+    if not slots or not (extra or any(t.requires_grad for t in tensors)):
+        return out  # nothing to differentiate: computed as torch computes it, without a node
+    outputs = tuple(outs[i].array for i in slots)
     dummy = Tensor(xp.zeros(()), requires_grad=True)
     result = apply(
         _Checkpoint, *tensors, *extra, dummy, run=run, template=template, outputs=outputs,
@@ -245,13 +292,20 @@ def checkpoint(function, *args, use_reentrant: bool = False, context_fn=noop_con
     if not multi:
         return result
     made = dict(zip(slots, result))
-    return tuple(made.get(i, o) for i, o in enumerate(outs))
+    return _rebuild(out, iter([made.get(i, o) for i, o in enumerate(outs)]))
 
 
-def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool = False,
+def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool | None = None,
                           **kwargs):  # fmt: skip
     """Run ``functions`` (a Sequential or a list of modules) in ``segments`` chunks, each but
-    the last checkpointed, as torch does."""
+    the last checkpointed, as torch does. The only keyword taken is ``preserve_rng_state``
+    (torch refuses others); ``use_reentrant`` left out warns and runs as False."""
+    if use_reentrant is None:
+        warnings.warn(_UNSPECIFIED.format(".checkpoint_sequential"), UserWarning, stacklevel=2)
+        use_reentrant = False
+    preserve = kwargs.pop("preserve_rng_state", True)
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
     fns = list(functions.children()) if hasattr(functions, "children") else list(functions)
 
     def run_segment(start, end):
@@ -266,5 +320,6 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant: bool =
     end = -1
     for start in range(0, size * (segments - 1), size):
         end = start + size - 1
-        input = checkpoint(run_segment(start, end), input, use_reentrant=use_reentrant, **kwargs)
+        input = checkpoint(run_segment(start, end), input, use_reentrant=use_reentrant,
+                           preserve_rng_state=preserve)  # fmt: skip
     return run_segment(end + 1, len(fns) - 1)(input)
