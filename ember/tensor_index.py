@@ -17,6 +17,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .errors import InputTypeError
 from .function import observers
 from .ops import argindex as AI
 from .ops import index as I
@@ -153,6 +154,10 @@ class IndexTensorMethods:
 
     def topk(self, k, dim=-1, largest=True, sorted=True) -> tuple:  # noqa: A002 - torch's name
         """(values, indices) of the k largest (smallest) along dim, always in sorted order."""
+        if self.array.dtype.kind == "b":  # torch's refusal, after its dim and k checks
+            d = I.check_dim("topk", dim, self.ndim)
+            if 0 <= k <= (self.shape[d] if self.ndim else 1):
+                raise InputTypeError("topk does not support bool dtypes on CPU")
         values, indices = apply(I.TopK, self, k=int(k), dim=dim, largest=largest)
         return TopKResult(values, indices.detach())
 

@@ -115,6 +115,9 @@ class ShapeMoreTensorMethods:
                 f"kthvalue(): selected number k out of range for dimension {dim}: expected"
                 f" 1 <= k <= {n}, got k = {k}"
             )
+        if self.array.dtype.kind == "b" and self.ndim:  # torch has no bool kernel (checked
+            # after k, as torch; a 0-d tensor is its own k-th value there)
+            raise NotImplementedError("\"kthvalue_cpu\" not implemented for 'Bool'")
         index = xp.take(xp.argsort(x.array, axis=d, kind="stable"), [k - 1], axis=d)
         index = index.astype(xp.int64)
         return self._values_at(x, d, index, keepdim, KthvalueResult)

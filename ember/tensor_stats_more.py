@@ -158,6 +158,9 @@ class StatsMoreTensorMethods:
         values (nan if all are nan). Without dim, its gradient shared evenly among the elements
         equal to it; with dim, (values, indices), the gradient to the element at the index."""
         refuse_complex(self.array, "nanmedian", NotImplementedError)
+        if dim is not None:  # torch checks the dim before the dtype
+            wrap_dim(dim, self.ndim)
+            RM.check_nonempty_reduction("median", dim, self.array.shape)
         if self.array.dtype.kind == "b":  # torch's kernels are median's, without bool
             raise not_implemented_for(
                 "median_cpu" if dim is None else "median_out", self.array.dtype
@@ -202,7 +205,7 @@ class StatsMoreTensorMethods:
                 f"quantile() q must be in the range [0, 1] but got {qa[bad].reshape(-1)[0]:g}"
             )
         d = None if dim is None else wrap_dim(dim, self.ndim)
-        return self._quantile(qa, d, keepdim, interpolation, ignore_nan=True)
+        return self._quantile(qa, d, keepdim, interpolation, ignore_nan=True, q=q)
 
     # ------------------------------------------------------------ sets and counts
     def unique_consecutive(self, return_inverse=False, return_counts=False, dim=None):

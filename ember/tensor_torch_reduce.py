@@ -18,6 +18,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import errstate, xp
+from .errors import InputError, InputTypeError, KernelTypeError
 from .function import observers
 from .ops import elementwise as E
 from .ops import reduce as R
@@ -52,12 +53,35 @@ def _axes(dim):
 _NANSUM = "torch's nansum has no complex kernel on the CPU: sum z.real and z.imag apart"
 
 
-def _need_float(t, name: str) -> None:
+def _need_float(t, name: str, kernel: str | None = None) -> None:
+    """Refuse an integer or bool input as torch does: its NotImplementedError where it has no
+    ``kernel`` for the dtype, else its RuntimeError (each also ember's TypeError)."""
     if t.array.dtype.kind not in "fc":
-        raise TypeError(
+        msg = (
             f"{name}() expects a floating-point tensor, got {t.array.dtype} (torch refuses it"
             " too); convert it with .float() or .double()"
         )
+        if kernel is not None:
+            raise KernelTypeError(f'"{kernel}" not implemented for this dtype: {msg}')
+        raise InputTypeError(msg)
+
+
+def _rank_change(s, q, axis: int, ignore_nan: bool):
+    """Zero in value, the rank r = q·(n − 1) (nanquantile: q·(k − 1)) in its gradient: what
+    makes 'linear' quantiles differentiable in q, as torch's. Rows whose rank does not follow q
+    (a nan row of quantile, no non-nan element for nanquantile) get slope 0. s: the sorted
+    values (nan last); the slope broadcasts against the (…, len(q), …) weights."""
+    nan = xp.isnan(s)
+    if ignore_nan:
+        slope = xp.maximum((~nan).sum(axis=axis, keepdims=True) - 1, 0)
+    else:
+        slope = xp.where(nan.any(axis=axis, keepdims=True), 0, s.shape[axis] - 1)
+    shape = [1] * s.ndim
+    shape[axis] = q.numel()
+    rank = q.reshape(tuple(shape)) * Tensor(slope.astype(s.dtype))
+    change = rank - rank.detach()
+    zero = Tensor(xp.zeros((), s.dtype))  # Where, not ·0: a nan row's x_(⌈r⌉) − x_(⌊r⌋) is nan
+    return apply(E.Where, change, zero, cond=xp.broadcast_to(slope > 0, change.shape))
 
 
 class TorchReduceMethods:
@@ -76,7 +100,10 @@ class TorchReduceMethods:
         return apply(R.Min, self, axis=_axes(dim), keepdims=keepdim)
 
     def aminmax(self, *, dim=None, keepdim=False) -> tuple:
-        """(min, max) over dim (every dim when None), each as amin and amax."""
+        """(min, max) over dim (every dim when None), each as amin and amax; dim one int, as
+        torch's (a tuple is its TypeError)."""
+        if isinstance(dim, (tuple, list)):
+            raise TypeError(f"aminmax(): argument 'dim' must be int, not {type(dim).__name__}")
         return AminmaxResult(self.amin(dim, keepdim), self.amax(dim, keepdim))
 
     # ------------------------------------------------------------ nan-aware and counting
@@ -106,7 +133,10 @@ class TorchReduceMethods:
             return x.nansum(dim, keepdim) / Tensor(n)
 
     def count_nonzero(self, dim=None) -> Tensor:
-        """The number of nonzero elements over dim (int64)."""
+        """The number of nonzero elements over dim (int64); a dim named twice is torch's
+        RuntimeError."""
+        if isinstance(dim, (tuple, list)):
+            R.normalize_axis(tuple(dim), self.ndim)
         if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
             return apply(RO.CountNonzero, self.array, axis=_axes(dim))
         return Tensor(xp.asarray((self.array != 0).sum(axis=_axes(dim)), dtype=xp.int64))
@@ -114,8 +144,8 @@ class TorchReduceMethods:
     # ------------------------------------------------------------ scans
     def logcumsumexp(self, dim) -> Tensor:
         """y_k = log Σ_{j ≤ k} e^{x_j} along dim, stable for any magnitudes."""
-        _need_float(self, "logcumsumexp")
-        d = check_dim("logcumsumexp", dim, self.ndim)
+        d = check_dim("logcumsumexp", dim, self.ndim)  # torch checks the dim first
+        _need_float(self, "logcumsumexp", "logcumsumexp_out_cpu")
         if self.ndim == 0:
             return apply(RM.LogCumSumExp, self.reshape(1), dim=0).reshape(())
         return apply(RM.LogCumSumExp, self, dim=d)
@@ -145,12 +175,13 @@ class TorchReduceMethods:
         nan if any is nan), its gradient shared evenly among the elements equal to it. With dim:
         (values, indices) along dim, the gradient to the element at the index."""
         refuse_complex(self.array, "median", NotImplementedError)
+        if dim is not None:  # torch checks the dim before the dtype
+            check_dim("median", dim, self.ndim)
+            RM.check_nonempty_reduction("median", dim, self.array.shape)
         if self.array.dtype.kind == "b":  # torch has no bool kernel
             raise not_implemented_for(
                 "median_cpu" if dim is None else "median_out", self.array.dtype
             )
-        if dim is not None:
-            RM.check_nonempty_reduction("median", dim, self.array.shape)
         if dim is None:
             flat = self.array.reshape(-1)
             if flat.size == 0:  # torch: nan, or (undefined there) the dtype's lowest integer
@@ -183,22 +214,28 @@ class TorchReduceMethods:
         gather carry the gradient to the two elements each quantile interpolates."""
         _need_float(self, "quantile")
         if interpolation not in _INTERPOLATIONS:
-            raise ValueError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}")
+            raise InputError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}")
+        if isinstance(q, Tensor) and q.array.dtype != self.array.dtype:
+            raise InputError(
+                f"quantile() q tensor must be same dtype as the input tensor ({self.array.dtype}),"
+                f" got {q.array.dtype}"
+            )
         qa = xp.asarray(as_array(q), dtype=self.array.dtype)
         if qa.ndim > 1:
-            raise ValueError(f"quantile(): q must be a number or a 1-D tensor, got {qa.ndim} dims")
+            raise InputError(f"quantile(): q must be a number or a 1-D tensor, got {qa.ndim} dims")
         if ((qa < 0) | (qa > 1)).any():
-            raise ValueError("quantile(): q values must be in the range [0, 1]")
+            raise InputError("quantile(): q values must be in the range [0, 1]")
         d = None if dim is None else check_dim("quantile", dim, self.ndim)
         if self.array.size == 0:  # torch refuses any empty input, also along a non-empty dim
             raise RuntimeError("quantile() input tensor must be non-empty")
-        return self._quantile(qa, d, keepdim, interpolation)
+        return self._quantile(qa, d, keepdim, interpolation, q=q)
 
-    def _quantile(self, qa, d, keepdim, interpolation, ignore_nan=False) -> Tensor:
+    def _quantile(self, qa, d, keepdim, interpolation, ignore_nan=False, q=None) -> Tensor:
         """The quantiles qa (a checked 0-d or 1-D array in self's dtype) over dim d (a wrapped
         dim, or None for every element), for quantile and nanquantile (``ignore_nan``: ranks
         among the non-nan elements; see RM.quantile_positions). The sorted values (nan last)
-        are gathered, so the gradient goes to the two elements each quantile interpolates."""
+        are gathered, so the gradient goes to the two elements each quantile interpolates; a
+        q Tensor that needs grad gets torch's ∂/∂q of 'linear': (x_(⌈r⌉) − x_(⌊r⌋))·(n − 1)."""
         x = self.reshape(-1) if d is None or self.ndim == 0 else self
         axis = 0 if d is None else d
         s = x.sort(axis).values
@@ -207,7 +244,10 @@ class TorchReduceMethods:
         )
         out = s.gather(axis, below)
         if w is not None:
-            out = out.lerp(s.gather(axis, above), Tensor(w))  # torch's lerp: −inf stays −inf
+            w = Tensor(w)
+            if interpolation == "linear" and isinstance(q, Tensor) and q.requires_grad:
+                w = w + _rank_change(s.array, q, axis, ignore_nan)
+            out = out.lerp(s.gather(axis, above), w)  # torch's lerp: −inf stays −inf
         if d is None:  # out is (Q,)
             lead = (qa.size,) if qa.ndim else ()
             return out.reshape(lead + ((1,) * self.ndim if keepdim else ()))
@@ -225,6 +265,8 @@ class TorchReduceMethods:
         if self.ndim == 0:
             raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d one)")
         d = check_dim("diff", dim, self.ndim)
+        if n < 0:
+            raise InputError(f"diff(): order must be non-negative but got {n}")
         parts = [p for p in (prepend, self, append) if p is not None]
         if len(parts) > 1:
             parts = [self._edge(p, d) if p is not self else p for p in parts]
@@ -240,12 +282,21 @@ class TorchReduceMethods:
         return x
 
     def _edge(self, p, d):
-        """prepend/append as a tensor to join along d (a number or 0-d: one slice of it)."""
-        p = p if isinstance(p, Tensor) else Tensor(as_array(p, self.array.dtype))
-        if p.ndim == 0:
-            shape = list(self.shape)
-            shape[d] = 1
-            p = p.expand(*shape)
+        """prepend/append checked as torch's: a tensor (a number is its TypeError) of self's
+        number of dims and self's sizes except along d (else its RuntimeError)."""
+        if not isinstance(p, Tensor):
+            raise TypeError(f"diff(): prepend and append must be tensors, got {type(p).__name__}")
+        if p.ndim != self.ndim:
+            raise InputError(
+                "diff expects prepend or append to be the same dimension as input: input has"
+                f" {self.ndim} dims, got {p.ndim}"
+            )
+        if any(a != b for k, (a, b) in enumerate(zip(self.shape, p.shape)) if k != d):
+            raise InputError(
+                "diff expects the shape of tensor to prepend or append to match that of input"
+                f" except along the differencing dimension {d}: input {tuple(self.shape)}, got"
+                f" {tuple(p.shape)}"
+            )
         return p
 
     def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple:
@@ -336,26 +387,23 @@ class TorchReduceMethods:
     # ------------------------------------------------------------ counting
     def bincount(self, weights=None, minlength: int = 0) -> Tensor:
         """Occurrences of each value 0 … max of a 1-D non-negative integer tensor (weighted:
-        the weights' sums: float32 for float32 weights, else float64, as torch)."""
-        x = self.array
-        if x.ndim != 1 or x.dtype.kind not in "biu" or (x.size and x.min() < 0):
-            raise ValueError("bincount() expects a 1-D tensor of non-negative integers")
-        if weights is None:
-            return Tensor(xp.bincount(x, minlength=minlength).astype(xp.int64))
-        w = as_array(weights)
-        out = xp.bincount(x, weights=w, minlength=minlength)
-        return Tensor(out.astype(w.dtype if w.dtype == xp.float32 else xp.float64))  # torch's
+        the weights' sums: float32 for float32 weights, else float64; an empty input gives
+        int64 zeros whatever the weights; all as torch's, checks too: RM.bincount_counts)."""
+        w = None if weights is None else as_array(weights)
+        return Tensor(RM.bincount_counts(self.array, w, minlength))
 
     def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002 - torch's names
         """Counts in ``bins`` equal bins over [min, max] (min = max: the data's own range,
         widened by 1 each way if that is one value); elements outside are not counted."""
         refuse_complex(self.array, "histc", NotImplementedError)
-        _need_float(self, "histc")
+        _need_float(self, "histc", "histogram_cpu")
+        if int(bins) <= 0:  # torch's RuntimeError (NumPy's bincount would raise ValueError)
+            raise InputError(f"histc(): bins must be > 0, got {bins}")
         lo, hi = float(min), float(max)
         if lo == hi and self.array.size:
             lo, hi = float(self.array.min()), float(self.array.max())
         if lo == hi:
             lo, hi = lo - 1, hi + 1
-        if not (xp.isfinite(lo) and xp.isfinite(hi)) or lo > hi:
-            raise ValueError(f"histc(): range [{lo}, {hi}] is not finite and increasing")
+        if not (xp.isfinite(lo) and xp.isfinite(hi)) or lo > hi:  # torch's RuntimeError
+            raise InputError(f"histc(): range [{lo}, {hi}] is not finite and increasing")
         return Tensor(RM.histc_counts(self.array, int(bins), lo, hi))

@@ -113,19 +113,21 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     gradient."""
     if side is not None:
         if side not in ("left", "right") or (side == "left" and right):
-            raise ValueError(f"searchsorted(): side must be 'left' or 'right' and agree with"
+            raise InputError(f"searchsorted(): side must be 'left' or 'right' and agree with"
                              f" right={right}, got side={side!r}")  # fmt: skip
         right = side == "right"
     seq, v = as_array(sorted_sequence), number_or_array(values)
     for a in (seq, v):  # named in the dtype given, before the promotion below
         refuse_complex(xp.asarray(a), "searchsorted", NotImplementedError)
     seq, v = common_arrays(seq, v)  # compared in torch's result dtype
+    if seq.ndim == 0:  # torch's RuntimeError (NumPy's would be an IndexError)
+        raise InputError("searchsorted(): sorted_sequence must have at least one dim, got 0-d")
     if v.ndim and seq.ndim > 1 and seq.shape[:-1] != v.shape[:-1]:
-        raise ValueError(f"searchsorted(): the leading dims of sorted_sequence {seq.shape} and"
+        raise InputError(f"searchsorted(): the leading dims of sorted_sequence {seq.shape} and"
                          f" values {v.shape} must match")  # fmt: skip
     if observers and sorter is None:  # an op (ops/rounding.py) that the ONNX tracer sees
         return apply(RO.SearchSorted, seq, v, right=right, out_int32=out_int32)
-    order = None if sorter is None else as_array(sorter)
+    order = None if sorter is None else RM.check_sorter(as_array(sorter), seq.shape)
     out = RM.searchsorted_rows(seq, v, "right" if right else "left", order)
     return Tensor(xp.asarray(out, dtype=xp.int32 if out_int32 else xp.int64))
 
@@ -134,7 +136,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False) -> Tensor:  # 
     """torch.bucketize: i with boundaries[i−1] < x ≤ boundaries[i] (right=True:
     boundaries[i−1] ≤ x < boundaries[i]) for 1-D boundaries. No gradient."""
     if as_array(boundaries).ndim != 1:
-        raise ValueError("bucketize(): boundaries must be a 1-D tensor")
+        raise InputError("bucketize(): boundaries must be a 1-D tensor")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
 
 

@@ -12,33 +12,60 @@ from .tensor import Tensor
 from .torch_shape import _t
 
 
+def _every(dim):
+    """torch's dim=() (or []) of sum, mean, var, std and logsumexp: every dim, as dim=None
+    (the Tensor methods, NumPy-style, would reduce over no dim)."""
+    return None if isinstance(dim, (tuple, list)) and not dim else dim
+
+
+def _correction(name: str, unbiased, correction) -> int:
+    """The correction of var/std: given, or 1 (0 for unbiased=False); naming both is torch's
+    TypeError (no overload takes them together)."""
+    if unbiased is not None and correction is not None:
+        raise TypeError(f"{name}() takes unbiased or correction, not both")
+    if correction is None:
+        return 1 if unbiased is None else int(unbiased)
+    return correction
+
+
+def _one_dim(name: str, dim) -> None:
+    """torch.max/min(input, dim) take one int dim: a tuple of dims is its TypeError (amax takes
+    several)."""
+    if isinstance(dim, (tuple, list)):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments: dim must be an int, got"
+            f" {type(dim).__name__} {tuple(dim)} (use amax/amin to reduce over several dims)"
+        )
+
+
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """torch.sum: over every element, or over dim (an int or a tuple); dtype: cast first."""
-    return _t(input).sum(dim=dim, keepdim=keepdim, dtype=dtype)
+    return _t(input).sum(dim=_every(dim), keepdim=keepdim, dtype=dtype)
 
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """torch.mean (of a floating tensor, or one cast to a floating ``dtype`` first)."""
-    return _t(input).mean(dim=dim, keepdim=keepdim, dtype=dtype)
+    return _t(input).mean(dim=_every(dim), keepdim=keepdim, dtype=dtype)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
     """torch.var: Σ(x - x̄)² / (N - correction); correction 1 (unbiased) unless told."""
-    if correction is None:
-        correction = 1 if unbiased is None else int(unbiased)
-    return _t(input).var(correction=correction, dim=dim, keepdim=keepdim)
+    correction = _correction("var", unbiased, correction)
+    return _t(input).var(correction=correction, dim=_every(dim), keepdim=keepdim)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
     """torch.std: √var (its gradient 0 where std = 0, as torch)."""
-    if correction is None:
-        correction = 1 if unbiased is None else int(unbiased)
-    return _t(input).std(correction=correction, dim=dim, keepdim=keepdim)
+    correction = _correction("std", unbiased, correction)
+    return _t(input).std(correction=correction, dim=_every(dim), keepdim=keepdim)
 
 
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """torch.logsumexp: log Σ eˣ along dim, computed stably."""
-    return _t(input).logsumexp(dim=dim, keepdim=keepdim)
+    """torch.logsumexp: log Σ eˣ along dim, computed stably; dim must be given (torch's
+    TypeError for None)."""
+    if dim is None:
+        raise TypeError("logsumexp(): argument 'dim' must be an int or a tuple of ints, not None")
+    return _t(input).logsumexp(dim=_every(dim), keepdim=keepdim)
 
 
 def max(input, dim=None, keepdim: bool = False):  # noqa: A002
@@ -47,6 +74,7 @@ def max(input, dim=None, keepdim: bool = False):  # noqa: A002
         return _t(input).maximum(dim)
     if dim is None:
         return _t(input).max()
+    _one_dim("max", dim)
     return _t(input).max(dim, keepdim)
 
 
@@ -56,6 +84,7 @@ def min(input, dim=None, keepdim: bool = False):  # noqa: A002
         return _t(input).minimum(dim)
     if dim is None:
         return _t(input).min()
+    _one_dim("min", dim)
     return _t(input).min(dim, keepdim)
 
 

@@ -7,6 +7,7 @@ None (all), an int, or a tuple, and ``keepdims`` is as in NumPy.
 from __future__ import annotations
 
 from ..backend import errstate, get_array_module
+from ..errors import IndexInputError, InputError
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .elementwise import not_implemented_for
@@ -22,6 +23,8 @@ def normalize_axis(axis, ndim):
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
         if ndim:  # a 0-d array accepts dim 0 or -1 (as torch) and reduces over no axes
+            if a % ndim in out:  # torch's RuntimeError (NumPy's would be a ValueError)
+                raise InputError(f"dim {a % ndim} appears multiple times in the list of dims")
             out.append(a % ndim)
     return tuple(sorted(out))
 
@@ -76,8 +79,9 @@ class _Extreme(Function):
         self.x, self.axes, self.keepdims = x, normalize_axis(axis, x.ndim), keepdims
         self.nan_ties = nan_ties
         empty = [a for a in self.axes if x.shape[a] == 0]
-        if empty:  # torch's rule: an empty tensor reduces only along its non-empty axes
-            raise RuntimeError(
+        if empty:  # torch's rule: an empty tensor reduces only along its non-empty axes (its
+            # IndexError where the dims were named, RuntimeError where they were not: both)
+            raise IndexInputError(
                 f"{self.pick}(): expected the reduced dim {empty[0]} to have non-zero size,"
                 f" got a tensor of shape {x.shape}"
             )
@@ -117,6 +121,7 @@ class Var(Function):
         for a in self.axes:
             n *= x.shape[a]
         self.denom = max(n - correction, 0)
+        self.dof = n - correction  # unclamped in the gradient, as torch's var_backward
         self.d = d = x - x.mean(axis=self.axes, keepdims=True)
         # |d|² for complex x (a real variance, as torch's); the real branch is d·d as before
         sq = (d.real * d.real + d.imag * d.imag) if d.dtype.kind == "c" else d * d
@@ -134,7 +139,7 @@ class Var(Function):
         xp = get_array_module(gy)
         g = _expand(gy, self.shape, self.axes, self.keepdims)
         with errstate(divide="ignore", invalid="ignore"):  # no degrees of freedom: nan
-            return (g * (xp.float64(2.0) / self.denom).astype(gy.dtype) * self.d,)
+            return (g * (xp.float64(2.0) / self.dof).astype(gy.dtype) * self.d,)
 
 
 @half_in_float32

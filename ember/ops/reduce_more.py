@@ -8,6 +8,7 @@ elements those indices name, as torch's does).
 from __future__ import annotations
 
 from ..backend import accumulate, errstate, get_array_module, xp
+from ..errors import InputError, InputTypeError, KernelTypeError
 from ..function import Function
 from .complex_refuse import refuse_complex
 
@@ -231,6 +232,50 @@ def histc_counts(x, bins: int, lo: float, hi: float):
     pos = ((v - lo) * t(bins) / (hi - lo)).astype(xp.int64)
     pos = xp.minimum(pos, bins - 1)
     return xp.bincount(pos, minlength=bins).astype(x.dtype)
+
+
+def bincount_counts(x, w, minlength: int):
+    """torch.bincount of the array x (weights w or None), with torch's checks: no bool or
+    floating kernel (NotImplementedError), a 1-D non-negative x, minlength ≥ 0 and w of x's
+    shape (RuntimeError). int64 counts; weighted sums float32 for float32 weights, else float64;
+    an empty x gives int64 zeros whatever the weights, as torch's."""
+    xp = get_array_module(x)
+    if x.dtype.kind not in "iu":
+        raise KernelTypeError(
+            f'"bincount_cpu" not implemented for this dtype: bincount() expects integers, got'
+            f" {x.dtype}"
+        )
+    if minlength < 0:
+        raise InputError(f"bincount(): minlength should be >= 0, got {minlength}")
+    if x.ndim != 1 or (x.size and x.min() < 0):
+        raise InputError(
+            "bincount only supports 1-d non-negative integral inputs: bincount() expects a 1-D"
+            f" tensor of non-negative integers, got shape {tuple(x.shape)}"
+        )
+    if w is None or x.size == 0:
+        return xp.bincount(x, minlength=minlength).astype(xp.int64)
+    if w.shape != x.shape:
+        raise InputError(
+            "weights should be 1-d and have the same length as input: input"
+            f" {tuple(x.shape)}, weights {tuple(w.shape)}"
+        )
+    out = xp.bincount(x, weights=w, minlength=minlength)
+    return out.astype(w.dtype if w.dtype == xp.float32 else xp.float64)
+
+
+def check_sorter(sorter, shape: tuple):
+    """torch.searchsorted's sorter checks (each its RuntimeError): int64, the sequence's
+    shape, every index within the innermost dim. Returns the sorter."""
+    if sorter.dtype != "int64":
+        raise InputTypeError(f"searchsorted(): sorter must be an int64 tensor, got {sorter.dtype}")
+    if sorter.shape != tuple(shape):
+        raise InputError(
+            f"searchsorted(): sorter must have the shape of sorted_sequence {tuple(shape)}, got"
+            f" {sorter.shape}"
+        )
+    if sorter.size and (sorter.min() < 0 or sorter.max() >= shape[-1]):
+        raise InputError(f"searchsorted(): sorter index out of range [0, {shape[-1]})")
+    return sorter
 
 
 def searchsorted_rows(seq, values, side: str, sorter=None):

@@ -1,13 +1,13 @@
 """Scans and product-like reductions: cumsum, cumprod, prod, and the p-norm.
 
-The products' backwards never divide by an element that may be zero: a product of the other
-elements is built from exclusive prefix and suffix products instead, so inputs with one or many
-zeros get the exact gradient (as torch's).
+The products' backwards never divide by an element that is zero: where there are zeros, a
+product of the other elements is built from exclusive prefix and suffix products instead, so
+inputs with one or many zeros get the exact gradient (as torch's).
 """
 
 from __future__ import annotations
 
-from ..backend import get_array_module
+from ..backend import errstate, get_array_module
 from ..function import Function, half_in_float32
 from .reduce import _expand, normalize_axis
 
@@ -61,6 +61,8 @@ class CumProd(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
+        if self.x.shape[self.axis] == 1:  # y = x: the gradient as it came (torch's; the
+            return (gy.copy(),)  # formula below would turn a nan x into a nan gradient)
         x, y, g = (xp.moveaxis(a, self.axis, -1) for a in (self.x, self.y, gy))
         zero = x == 0
         gx = reverse_cumsum(g * y, -1) / xp.where(zero, 1, x)  # exact before the first zero
@@ -79,10 +81,12 @@ class CumProd(Function):
 
 @half_in_float32
 class Prod(Function):
-    """y = Π_i x_i over dim (all elements when dim is None).
+    """y = Π_i x_i over dim (all elements when dim is None), with torch's backward:
 
-    ∂L/∂x_i = ∂L/∂y · Π_{j < i} x_j · Π_{j > i} x_j: exclusive prefix times exclusive suffix
-    products, exact with any number of zeros (no division by x_i).
+    torch's backward, case for case: where no element of x is zero, ∂L/∂x_i = ∂L/∂y · y / x_i
+    (so a nan, or an overflow to inf, in y reaches every element); else Π_{j < i} x_j ·
+    Π_{j > i} x_j along the reduced axis, exclusive prefix times exclusive suffix products
+    (no division by x_i), except that over every element (dim None) two or more zeros give 0.
     """
 
     def forward(self, x, dim=None, keepdim=False):
@@ -92,13 +96,22 @@ class Prod(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         x = self.x
-        if self.dim is None:  # every element along one axis: the flattened array
-            v = x.reshape(-1)
-            others = exclusive_cumprod(v) * exclusive_cumprod(v, reverse=True)
-            return ((gy.reshape(()) * others).reshape(x.shape),)
+        if x.size == 0:  # no element to send a gradient to (exclusive_cumprod would pad a 1)
+            return (xp.zeros_like(x),)
         if x.ndim == 0:
             return (gy.copy(),)
-        others = exclusive_cumprod(x, self.dim) * exclusive_cumprod(x, self.dim, reverse=True)
+        axis = -1 if self.dim is None else self.dim
+        v = x.reshape(-1) if self.dim is None else x
+        zeros = int((v == 0).sum())  # torch looks at the whole tensor, not row by row
+        with errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if zeros == 0:
+                others = v.prod(axis=axis, keepdims=True) / v
+            elif zeros > 1 and self.dim is None:
+                others = xp.zeros_like(v)
+            else:
+                others = exclusive_cumprod(v, axis) * exclusive_cumprod(v, axis, reverse=True)
+        if self.dim is None:
+            return ((gy.reshape(()) * others).reshape(x.shape),)
         g = gy if self.keepdim else xp.expand_dims(gy, self.dim)
         return (g * others,)
 
