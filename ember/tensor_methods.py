@@ -339,7 +339,7 @@ def _refuse_bool_sub(a: Tensor, other) -> None:
 def _ax(axis, dim):
     """The dims of a reduction: ``dim`` (torch's name) or ``axis`` (NumPy's); an empty tuple or
     list means every dim, as torch's reductions read it (NumPy's would reduce none)."""
-    d = _one_ax(axis, dim)
+    d = dim if dim is not None else axis
     return None if isinstance(d, (tuple, list)) and not d else d
 
 

@@ -256,3 +256,9 @@ def test_tensor_max_and_argmax_refuse_a_tuple_dim_as_torch(torch, name):
     for lib in (ember, torch):
         with pytest.raises(TypeError):
             getattr(lib.tensor([[1.0, 2.0], [3.0, 4.0]]), name)((0,))
+
+
+def test_tensor_sum_over_a_tuple_of_dims_still_reduces_them(torch):
+    for lib in (ember, torch):
+        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
+        assert x.sum(dim=(1,)).tolist() == [3.0, 7.0] and x.mean((0, 1)).item() == 2.5
