@@ -109,12 +109,12 @@ def test_dispatch_keeps_closed_forms_and_errors():
     assert _dispatch(D.Normal, D.Normal) is not _kl_expfamily_expfamily
     assert _dispatch(D.Chi2, D.Chi2) is _dispatch(D.Gamma, D.Gamma)
     assert _dispatch(D.Wishart, D.Wishart) is _kl_expfamily_expfamily
-    with pytest.raises(NotImplementedError, match="No KL.*Gamma.*Normal"):
-        D.kl_divergence(D.Gamma(1.0, 1.0), D.Normal(0.0, 1.0))
+    with pytest.raises(NotImplementedError, match="No KL.*Gamma.*Laplace"):  # torch has none
+        D.kl_divergence(D.Gamma(1.0, 1.0), D.Laplace(0.0, 1.0))
     with pytest.raises(NotImplementedError, match="No KL"):
         kl_expfamily_expfamily(D.Exponential(1.0), D.Gamma(1.0, 1.0))
     with pytest.raises(NotImplementedError):
-        D.kl_divergence(D.Laplace(0.0, 1.0), D.Exponential(1.0))
+        D.kl_divergence(D.Exponential(1.0), D.Laplace(0.0, 1.0))
 
 
 def test_base_class_is_abstract():

@@ -17,7 +17,15 @@ from ember's seeded generator: ``ember.manual_seed`` repeats them (the streams d
 torch's).
 """
 
-from . import constraint_registry, constraints, kl_more, kl_more2, transforms  # KL formulas
+# kl_cross, kl_more and kl_more2 register their KL formulas when imported
+from . import (
+    constraint_registry,
+    constraints,
+    kl_cross,
+    kl_more,
+    kl_more2,
+    transforms,
+)
 from .constraint_registry import biject_to, transform_to
 from .constraints import Constraint
 from .continuous import Exponential, Laplace, Normal, Uniform

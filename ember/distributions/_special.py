@@ -71,7 +71,10 @@ def cholesky(a: Tensor) -> Tensor:
 
 
 def solve_tril(L: Tensor, b: Tensor) -> Tensor:
-    """L⁻¹·b for lower-triangular L."""
+    """L⁻¹·b for lower-triangular L, in L's dtype (torch's solve_triangular casts b to A's
+    dtype, so a float64 value of a float32 MultivariateNormal gives float32)."""
+    if b.dtype != L.dtype:
+        b = b.to(L.dtype)
     return linalg.solve_triangular(L, b, upper=False)
 
 

@@ -58,10 +58,28 @@ def _bound(b):
 class _Dependent(Constraint):
     """A constraint that depends on other parameters: not checked (torch's ``dependent``)."""
 
-    def __init__(self, *, is_discrete=False, event_dim=0):
-        self.is_discrete, self.event_dim = is_discrete, event_dim
+    def __init__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        self._is_discrete, self._event_dim = is_discrete, event_dim
 
-    def __call__(self, *, is_discrete=False, event_dim=0):
+    @property
+    def is_discrete(self) -> bool:
+        """As given; not given, unknown: NotImplementedError, as torch's."""
+        if self._is_discrete is NotImplemented:
+            raise NotImplementedError(".is_discrete cannot be determined statically")
+        return self._is_discrete
+
+    @property
+    def event_dim(self) -> int:
+        """As given; not given, unknown: NotImplementedError, as torch's."""
+        if self._event_dim is NotImplemented:
+            raise NotImplementedError(".event_dim cannot be determined statically")
+        return self._event_dim
+
+    def __call__(self, *, is_discrete=NotImplemented, event_dim=NotImplemented):
+        if is_discrete is NotImplemented:
+            is_discrete = self._is_discrete
+        if event_dim is NotImplemented:
+            event_dim = self._event_dim
         return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
 
     def check(self, value):
@@ -244,6 +262,8 @@ class _PositiveDefinite(Constraint):
 
     def check(self, value):
         v = as_array(value)
+        if v.ndim >= 2 and v.shape[-1] != v.shape[-2]:  # not square: not positive definite
+            return xp.zeros(v.shape[:-2], dtype=bool)
         sym = (abs(v - v.swapaxes(-1, -2)) <= 1e-6).reshape(v.shape[:-2] + (-1,)).all(-1)
         if not sym.all():
             return sym

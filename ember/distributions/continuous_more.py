@@ -163,6 +163,8 @@ class _Folded(Distribution):
     support = constraints.nonnegative
     has_rsample = True
     _base: type
+    #: log_prob casts the value to the scale's dtype (torch's HalfCauchy does; HalfNormal not)
+    _value_in_scale_dtype = False
 
     def __init__(self, scale, validate_args=None):
         self.base_dist = self._base(0, scale, validate_args=False)
@@ -184,6 +186,8 @@ class _Folded(Distribution):
 
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self.scale.dtype)
+        if self._value_in_scale_dtype:
+            x = x.to(self.scale.dtype)
         lp = self.base_dist.log_prob(x) + math.log(2)
         return lp.where(Tensor(x.array >= 0), _full(lp, (), -xp.inf))
 
@@ -220,6 +224,7 @@ class HalfCauchy(_Folded):
     """|Cauchy(0, σ)|, ``scale`` σ > 0 (module docstring)."""
 
     _base = Cauchy
+    _value_in_scale_dtype = True
 
     @property
     def mean(self) -> Tensor:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numbers
 
 from ..backend import xp
+from ..errors import InputError
 from ..tensor import Tensor
 from . import constraints
 from ._special import softplus
@@ -98,7 +99,9 @@ class Bernoulli(_ProbsOrLogits, ExponentialFamily):
     def log_prob(self, value) -> Tensor:
         x = self._value(value, self._param.dtype)
         logits, x = broadcast_all(self.logits, x)
-        return logits * x - softplus(logits)
+        # −BCE-with-logits in torch's arrangement, (1 − x)·ℓ + softplus(−ℓ) (equal to
+        # softplus(ℓ) − x·ℓ): an infinite logit gives torch's −∞/nan, not 0·∞ elsewhere
+        return -((1 - x) * logits + softplus(-logits))
 
     def entropy(self) -> Tensor:
         return softplus(self.logits) - self.logits * self.probs
@@ -201,7 +204,13 @@ class Categorical(Distribution):
             self._validate_sample(value)
         k = value.array.astype(xp.int64)
         logits = self.logits
-        shape = xp.broadcast_shapes(k.shape, logits.shape[:-1])
+        try:
+            shape = xp.broadcast_shapes(k.shape, logits.shape[:-1])
+        except ValueError:  # torch's broadcast raises RuntimeError: InputError is both
+            raise InputError(
+                f"value of shape {k.shape} does not broadcast with batch_shape"
+                f" {tuple(logits.shape[:-1])}"
+            ) from None
         if logits.shape[:-1] != shape:
             logits = logits.expand(shape + (self._num_events,))
         index = xp.broadcast_to(k, shape)[..., None]

@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import functools
 import numbers
+import operator
 
 from .. import backend
 from ..backend import xp
+from ..errors import InputError
 from ..function import no_grad
 from ..promotion import default_float
 from ..tensor import Tensor
@@ -51,7 +53,8 @@ def broadcast_all(*values) -> tuple[Tensor, ...]:
         shape = xp.broadcast_shapes(*(t.shape for t in tensors))
     except ValueError:
         shapes = ", ".join(str(tuple(t.shape)) for t in tensors)
-        raise ValueError(f"parameters of shapes {shapes} do not broadcast together") from None
+        # torch's broadcast raises RuntimeError; InputError is that and ember's ValueError
+        raise InputError(f"parameters of shapes {shapes} do not broadcast together") from None
     return tuple(t if t.shape == shape else t.expand(shape) for t in tensors)
 
 
@@ -91,9 +94,17 @@ def draw_uniform(shape, dtype):
 
 
 def _size(sample_shape) -> tuple:
+    """sample_shape (an int or a sequence of ints) as a tuple; a float in it is refused, as
+    torch.Size refuses it (int() would have truncated it silently)."""
     if isinstance(sample_shape, numbers.Integral):
         return (int(sample_shape),)
-    return tuple(int(n) for n in sample_shape)
+    shape = tuple(sample_shape)
+    for i, n in enumerate(shape):
+        if not hasattr(n, "__index__"):
+            raise TypeError(
+                f"sample_shape takes an iterable of 'int' (item {i} is {type(n).__name__!r})"
+            )
+    return tuple(operator.index(n) for n in shape)
 
 
 class Distribution:

@@ -35,8 +35,9 @@ EULER_GAMMA = 0.57721566490153286060
 
 def _at_least(t: Tensor, low: float) -> Tensor:
     """max(t, low) whose gradient below ``low`` is exactly 0 (torch's clamp), even where the
-    value it feeds is infinite (a clamp that multiplies by a mask would give 0·∞ = nan)."""
-    return t.where(Tensor(t.array >= low), Tensor(xp.asarray(low, t.dtype)))
+    value it feeds is infinite (a clamp that multiplies by a mask would give 0·∞ = nan); a nan
+    stays nan, as torch's clamp keeps it."""
+    return t.where(Tensor(~(t.array < low)), Tensor(xp.asarray(low, t.dtype)))
 
 
 class _ExpandsParams(TransformedDistribution):

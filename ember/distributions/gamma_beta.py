@@ -170,7 +170,9 @@ class Gamma(ExponentialFamily):
         return apply(GammaCDF, self.concentration, self.rate * x)
 
     def log_prob(self, value) -> Tensor:
-        x = self._value(value, self.rate.dtype)
+        # in the parameters' dtype, as torch's Gamma (a float64 value of a float32 Gamma
+        # gives float32)
+        x = self._value(value, self.rate.dtype).to(self.rate.dtype)
         alpha, beta = self.concentration, self.rate
         return xlogy(alpha, beta) + xlogy(alpha - 1, x) - beta * x - lgamma(alpha)
 

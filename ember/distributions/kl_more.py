@@ -8,6 +8,7 @@ for distributions of the exponential family") as torch cites them.
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from ..backend import errstate, xp
@@ -145,6 +146,8 @@ def kl_infinity(p, q) -> Tensor:
     """+∞ for every batch member: p puts mass where q has none (a Gumbel on the whole real
     line against a bounded or half-line q, a Pareto's unbounded tail against a bounded one …)."""
     given = (p.__dict__.get(k) for k in p.arg_constraints)  # the parameters p was made with
+    # … or computed from them (a Chi2's df is its Gamma concentration, kept under that name)
+    given = itertools.chain(given, (getattr(p, k) for k in p.arg_constraints))
     dtype = next(t.dtype for t in given if isinstance(t, Tensor))
     return Tensor(xp.full(p.batch_shape, xp.inf, dtype=dtype))
 

@@ -15,7 +15,7 @@ from ..backend import xp
 from ..tensor import Tensor
 from . import constraints
 from ._special import softplus
-from .distribution import clamp_probs, sum_rightmost
+from .distribution import sum_rightmost
 
 __all__ = [
     "AffineTransform",
@@ -28,6 +28,12 @@ __all__ = [
 ]
 
 
+def _all_equal(a, b) -> bool:
+    """Numbers or Tensors equal everywhere (broadcast)."""
+    a, b = (v.array if isinstance(v, Tensor) else xp.asarray(v) for v in (a, b))
+    return bool(xp.all(a == b))
+
+
 class Transform:
     """A bijection with ``__call__`` (x → y), ``inv`` (y → x), ``log_abs_det_jacobian(x, y)``,
     ``domain``, ``codomain``, ``sign`` (+1 increasing, −1 decreasing)."""
@@ -35,7 +41,22 @@ class Transform:
     bijective = True
     domain = constraints.real
     codomain = constraints.real
-    sign = 1
+    #: torch's parameter-free transforms equal any of their class; the rest (holding transforms
+    #: or a distribution) only themselves. Transforms are unhashable, as torch's
+    _equal_by_type = False
+
+    def __eq__(self, other) -> bool:
+        return self is other or (self._equal_by_type and isinstance(other, type(self)))
+
+    def __ne__(self, other) -> bool:
+        return not self.__eq__(other)
+
+    @property
+    def sign(self):
+        """+1 (increasing) or −1 (decreasing): only the elementwise bijections that declare it
+        have one; the rest (Abs, Softmax, StickBreaking …) raise NotImplementedError, as
+        torch's."""
+        raise NotImplementedError(f"{type(self).__name__} does not define a sign")
 
     def __init__(self, cache_size: int = 0):
         if cache_size not in (0, 1):
@@ -115,6 +136,9 @@ class _InverseTransform(Transform):
     inv = property(lambda self: self._inv)
     bijective = property(lambda self: self._inv.bijective)
 
+    def __eq__(self, other) -> bool:
+        return isinstance(other, _InverseTransform) and self._inv == other._inv
+
     def with_cache(self, cache_size: int = 1) -> Transform:
         return self._inv.with_cache(cache_size).inv
 
@@ -147,6 +171,9 @@ class ComposeTransform(Transform):
 
     def with_cache(self, cache_size: int = 1) -> Transform:
         return self if self._cache_size == cache_size else ComposeTransform(self.parts, cache_size)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, ComposeTransform) and self.parts == other.parts
 
     @property
     def domain(self):
@@ -229,6 +256,8 @@ class ExpTransform(Transform):
     """y = eˣ;  log |dy/dx| = x."""
 
     codomain = constraints.positive
+    sign = 1
+    _equal_by_type = True
 
     def _call(self, x):
         return x.exp()
@@ -246,13 +275,18 @@ class SigmoidTransform(Transform):
     log |dy/dx| = −softplus(−x) − softplus(x)."""
 
     codomain = constraints.unit_interval
+    sign = 1
+    _equal_by_type = True
 
     def _call(self, x):
         f = xp.finfo(x.dtype)
         return x.sigmoid().clamp(min=float(f.tiny), max=1.0 - float(f.eps))
 
     def _inverse(self, y):
-        y = clamp_probs(y)
+        # into [tiny, 1 − eps] as torch's, not [eps, 1 − eps]: logit 0 is log(tiny) ≈ −708,
+        # so a density at (or near) 0 agrees with torch's
+        f = xp.finfo(y.dtype)
+        y = y.clamp(min=float(f.tiny), max=1.0 - float(f.eps))
         return y.log() - (-y).log1p()
 
     def log_abs_det_jacobian(self, x, y):
@@ -264,6 +298,8 @@ class TanhTransform(Transform):
     log |dy/dx| = log(1 − tanh² x) = 2·(log 2 − x − softplus(−2x)) (stable for large |x|)."""
 
     codomain = constraints.interval(-1.0, 1.0)
+    sign = 1
+    _equal_by_type = True
 
     def _call(self, x):
         return x.tanh()
@@ -281,6 +317,10 @@ class AffineTransform(Transform):
     def __init__(self, loc, scale, event_dim: int = 0, cache_size: int = 0):
         super().__init__(cache_size)
         self.loc, self.scale, self._event_dim = loc, scale, event_dim
+
+    def __eq__(self, other) -> bool:  # torch's test, which leaves out event_dim
+        same = isinstance(other, AffineTransform) and _all_equal(self.loc, other.loc)
+        return same and _all_equal(self.scale, other.scale)
 
     @property
     def domain(self):

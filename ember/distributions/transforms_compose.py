@@ -243,6 +243,7 @@ class CumulativeDistributionTransform(Transform):
     log |dy/dx| = log p(x)."""
 
     codomain = constraints.unit_interval
+    sign = 1
 
     def __init__(self, distribution, cache_size: int = 0):
         super().__init__(cache_size)

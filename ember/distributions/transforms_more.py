@@ -16,7 +16,7 @@ from ..tensor import Tensor
 from . import constraints
 from ._special import cholesky, softplus
 from .distribution import broadcast_all
-from .transforms import Transform
+from .transforms import Transform, _all_equal
 
 __all__ = [
     "AbsTransform",
@@ -81,6 +81,9 @@ class PowerTransform(Transform):
         super().__init__(cache_size)
         (self.exponent,) = broadcast_all(exponent)
 
+    def __eq__(self, other) -> bool:
+        return isinstance(other, PowerTransform) and _all_equal(self.exponent, other.exponent)
+
     @property
     def sign(self):
         return self.exponent.sign()
@@ -106,6 +109,8 @@ class PowerTransform(Transform):
 class AbsTransform(Transform):
     """y = |x| (not bijective: inv returns y, the non-negative preimage)."""
 
+    _equal_by_type = True
+
     bijective = False
     codomain = constraints.positive
 
@@ -121,7 +126,10 @@ class SoftplusTransform(Transform):
     (torch's reverts to y = x for x > 20; this softplus is exact everywhere, which differs
     from torch's by < 2e-9 there.)"""
 
+    _equal_by_type = True
+
     codomain = constraints.positive
+    sign = 1
 
     def _call(self, x):
         return softplus(x)
@@ -136,6 +144,8 @@ class SoftplusTransform(Transform):
 class SoftmaxTransform(Transform):
     """y = exp(x − max x)/Σ exp(x − max x) onto the simplex; inv y = log y (one of the
     preimages: not bijective, no log |det J|, as torch's)."""
+
+    _equal_by_type = True
 
     bijective = False
     domain = constraints.real_vector
@@ -170,6 +180,8 @@ class StickBreakingTransform(Transform):
     log |det J| = Σ_i (−x̃_i + log σ(x̃_i) + log y_i),   x̃_i = x_i − log(K + 1 − i)
     """
 
+    _equal_by_type = True
+
     domain = constraints.real_vector
     codomain = constraints.simplex
 
@@ -201,6 +213,8 @@ class StickBreakingTransform(Transform):
 class LowerCholeskyTransform(Transform):
     """Square matrices → lower-triangular ones with a positive diagonal:
     y = tril(x, −1) + diag(exp(diag x)) (no log |det J|, as torch's)."""
+
+    _equal_by_type = True
 
     bijective = False
     domain = constraints.independent(constraints.real, 2)

@@ -233,8 +233,8 @@ def test_register_kl_dispatch_prefers_the_closest_types():
 
 
 def test_unregistered_pair_raises():
-    with pytest.raises(NotImplementedError, match="No KL.*Gamma.*Normal"):
-        D.kl_divergence(D.Gamma(1.0, 1.0), D.Normal(0.0, 1.0))
+    with pytest.raises(NotImplementedError, match="No KL.*Gamma.*Laplace"):  # torch has none
+        D.kl_divergence(D.Gamma(1.0, 1.0), D.Laplace(0.0, 1.0))
     with pytest.raises(TypeError):
         D.register_kl(int, D.Normal)
     p = D.Independent(D.Normal(ember.tensor(np.zeros((2, 3))), 1.0), 1)
