@@ -26,12 +26,14 @@ class IndexMoreTensorMethods:
 
     def index_add(self, dim, index, source, *, alpha=1) -> Tensor:
         """A copy of self with out[…, index[i], …] += alpha·source[…, i, …] along dim."""
+        I.check_dim("index_add", dim, self.ndim)  # torch names a bad dim before the dtypes
         if isinstance(source, Tensor):
             require_same_dtype("index_add", self.array.dtype, source.array.dtype)
         return apply(M.IndexAdd, self, _like(source, self), as_array(index), dim=dim, alpha=alpha)
 
     def index_copy(self, dim, index, source) -> Tensor:
         """A copy of self with out[…, index[i], …] = source[…, i, …] along dim."""
+        I.check_dim("index_copy", dim, self.ndim)  # torch names a bad dim before the dtypes
         if isinstance(source, Tensor):
             require_same_dtype("index_copy", self.array.dtype, source.array.dtype)
         return apply(M.IndexCopy, self, _like(source, self), as_array(index), dim=dim)
@@ -53,7 +55,14 @@ class IndexMoreTensorMethods:
         """A copy of self with each src[i][j] combined into out[index[i][j]][j] (dim 0) by
         reduce: 'sum', 'prod', 'mean', 'amax' or 'amin' (torch.Tensor.scatter_reduce)."""
         src = src if isinstance(src, Tensor) else Tensor(as_array(src, self.dtype))
+        I.check_dim("scatter_reduce", dim, self.ndim)  # torch names a bad dim first
         require_same_dtype("scatter", self.array.dtype, src.array.dtype)
+        if self.ndim == 0:  # torch's 0-d self (and 0-d index or src): one element each, as
+            index = as_array(index)  # recorded reshapes, so that higher gradients see them
+            one = [t.reshape(1) if t.ndim == 0 else t for t in (self, src)]
+            index = index.reshape(1) if index.ndim == 0 else index
+            out = one[0].scatter_reduce(0, index, one[1], reduce, include_self=include_self)
+            return out.reshape(())
         return apply(
             M.ScatterReduce,
             self,
@@ -90,6 +99,7 @@ class IndexMoreTensorMethods:
             )
         if dim is None:
             return self.reshape(-1).gather(0, idx.reshape(-1))
+        M.require_int64("take_along_dim", idx)
         if idx.ndim != self.ndim:
             raise RuntimeError(
                 f"take_along_dim(): input and indices should have the same number of"

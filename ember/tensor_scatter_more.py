@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 from .backend import xp
 from .ops.index import check_dim
+from .ops.index_more import check_scalar_source
+from .tensor_shape_methods import need_dims
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -99,6 +101,7 @@ class ScatterMoreTensorMethods:
 
     def split_with_sizes(self, split_sizes, dim: int = 0) -> tuple:
         """self split along dim into parts of the listed sizes (which must sum to its size)."""
+        need_dims("split", self)
         d = check_dim("split_with_sizes", dim, self.ndim)
         sizes = [int(s) for s in split_sizes]
         n = self.shape[d]
@@ -132,7 +135,9 @@ class ScatterMoreTensorMethods:
             raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {idx.dtype}")
         idx = idx.reshape(-1)
         x, s = self, source
-        if x.ndim == 0:  # torch treats a 0-d self (and source) as one slot
+        if x.ndim == 0:  # torch treats a 0-d self (and a 0-d source) as one slot
+            check_dim(op, dim, 0)
+            check_scalar_source(op, source.shape, len(idx))
             x, s = x.reshape(1), s.reshape(-1)
         d = check_dim(op, dim, x.ndim)
         expect = list(x.shape)

@@ -67,7 +67,11 @@ class ShapeTensorMethods:
         if dim is None:
             shape = tuple(n for n in self.array.shape if n != 1)
         else:
-            dims = {wrap_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)}
+            listed = [wrap_dim(d, self.ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
+            dims = set(listed)
+            if len(dims) < len(listed):  # torch refuses a dim named twice (-1 and n - 1 too)
+                twice = next(d for d in listed if listed.count(d) > 1)
+                raise InputError(f"dim {twice} appears multiple times in the list of dims")
             shape = tuple(n for i, n in enumerate(self.array.shape) if not (i in dims and n == 1))
         return self.reshape(shape)
 
@@ -78,13 +82,16 @@ class ShapeTensorMethods:
 
     def split(self, split_size_or_sections, dim=0):
         """torch.split: chunks of one size, or a list of sizes."""
+        need_dims("split", self)
+        if isinstance(split_size_or_sections, int) and split_size_or_sections < 0:
+            raise RuntimeError(  # torch names a negative size before a bad dim
+                f"split expects split_size be non-negative, but got split_size="
+                f"{split_size_or_sections}"
+            )
+        dim = check_dim("split", dim, self.ndim)
         n = self.array.shape[dim]
         if isinstance(split_size_or_sections, int):
             k = split_size_or_sections
-            if k < 0:
-                raise RuntimeError(
-                    f"split expects split_size be non-negative, but got split_size={k}"
-                )
             if k == 0 and n:  # a size of 0 splits only an empty dim (into itself)
                 raise RuntimeError(
                     "split_size can only be 0 if dimension size is 0, but got dimension size"
@@ -93,6 +100,11 @@ class ShapeTensorMethods:
             bounds = list(range(k, n, k)) if k else []
         else:
             sizes = list(split_size_or_sections)
+            if any(k < 0 for k in sizes):  # [5, -1] sums to 4 but cannot split 4 elements
+                raise InputError(
+                    f"split_with_sizes expects split_sizes have only non-negative entries, but"
+                    f" got split_sizes={sizes}"
+                )
             if sum(sizes) != n:
                 raise InputError(f"split sizes {sizes} sum to {sum(sizes)}, but dim {dim} is {n}")
             bounds, acc = [], 0
@@ -104,10 +116,18 @@ class ShapeTensorMethods:
     def chunk(self, chunks, dim=0):
         if chunks <= 0:  # torch's RuntimeError (the division below would raise ZeroDivisionError)
             raise InputError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        need_dims("chunk", self)
+        dim = check_dim("chunk", dim, self.ndim)
         n = self.array.shape[dim]
         if n == 0:  # torch: as many empty chunks as asked for
             return apply(S.Split, self, indices=[0] * (chunks - 1), axis=dim)
         return self.split(-(-n // chunks), dim)
+
+
+def need_dims(op: str, t) -> None:
+    """torch's RuntimeError for splitting a 0-d tensor (its dims could not be indexed)."""
+    if t.ndim == 0:
+        raise InputError(f"{op} expects at least a 1-dimensional tensor, got a 0-d tensor")
 
 
 def shape_arg(shape):

@@ -38,9 +38,29 @@ def view_dtype(t: Tensor, dtype) -> Tensor:
             raise RuntimeError(
                 f"self.size(-1) must be divisible by {ratio} {what}, but got {a.shape[-1]}"
             )
+        if ratio > 1:  # each new element must start at a whole multiple of its size
+            _check_larger_elements(t, a, ratio, what)
         if a.shape[-1] == 1 and a.strides[-1] != a.itemsize:  # size-1 dim: any stride is fine
             a = strided_view(a, a.shape, a.strides[:-1] + (a.itemsize,), writeable=True)
     return Tensor(a.view(new))
+
+
+def _check_larger_elements(t: Tensor, a, ratio: int, what: str) -> None:
+    """torch's refusals for reading ``ratio`` elements as one: the offset and every other dim's
+    stride (in elements) must be multiples of ratio, or the new elements would straddle two
+    of the old ones (NumPy would read them misaligned). Dims of size 1 are not checked: their
+    stride is never used (NumPy's and torch's may differ there)."""
+    if t.storage_offset() % ratio:
+        raise RuntimeError(
+            f"self.storage_offset() must be divisible by {ratio} {what}, but got"
+            f" {t.storage_offset()}"
+        )
+    for d, (n, step) in enumerate(zip(a.shape[:-1], a.strides[:-1])):
+        if n > 1 and (step // a.itemsize) % ratio:
+            raise RuntimeError(
+                f"self.stride({d}) must be divisible by {ratio} {what}, but got"
+                f" {step // a.itemsize}"
+            )
 
 
 def _is_dtype(obj) -> bool:

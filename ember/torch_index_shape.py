@@ -117,8 +117,11 @@ def _join(tensors, dim: int) -> Tensor:
     ts = list(tensors)
     dtype = reduce(promote_types, (t.array.dtype for t in ts))
     ts = [t if t.array.dtype == dtype else t.to(dtype) for t in ts]
-    ref = ts[0].shape
-    for k, t in enumerate(ts):
+    legacy = any(t.ndim != 1 for t in ts)  # as cat, torch skips (0,) tensors among others
+    kept = [(k, t) for k, t in enumerate(ts) if not (legacy and tuple(t.shape) == (0,))]
+    kept = kept or list(enumerate(ts))
+    ref = kept[0][1].shape
+    for k, t in kept:
         if t.ndim != len(ref):
             raise RuntimeError(
                 f"Tensors must have same number of dimensions: got {len(ref)} and {t.ndim}"

@@ -53,7 +53,8 @@ def check_index(op: str, index, dim: int, size: int) -> None:
 
 
 def check_shapes(op: str, index_shape, dim: int, self_shape, src_shape=None) -> None:
-    """torch's rule: index.size(d) ≤ self.size(d) for d ≠ dim, and ≤ src.size(d) for every d."""
+    """torch's rule: index.size(d) ≤ self.size(d) for d ≠ dim, and ≤ src.size(d) for every d
+    (an empty index addresses nothing: torch checks only its number of dims)."""
     if len(index_shape) != len(self_shape):
         raise RuntimeError(
             f"{op}(): index has {len(index_shape)} dimensions but self has {len(self_shape)};"
@@ -64,6 +65,8 @@ def check_shapes(op: str, index_shape, dim: int, self_shape, src_shape=None) -> 
             f"{op}(): index has {len(index_shape)} dimensions but src has {len(src_shape)};"
             " index tensor must have the same number of dimensions as src"
         )
+    if 0 in index_shape:
+        return
     for d, n in enumerate(index_shape):
         too_big_self = d != dim and n > self_shape[d]
         too_big_src = src_shape is not None and n > src_shape[d]
@@ -73,6 +76,12 @@ def check_shapes(op: str, index_shape, dim: int, self_shape, src_shape=None) -> 
                 f"{op}(): size does not match at dimension {d}: expected index {list(index_shape)}"
                 f" to be no larger than self {list(self_shape)} apart from dimension {dim}{src}"
             )
+
+
+def one_d(*arrays) -> tuple:
+    """Each 0-d array as one element (None stays None): torch's gather and scatter take a
+    0-d self, index or src as 1-d of size 1 (ensure_nonempty_dim)."""
+    return tuple(a.reshape(1) if a is not None and a.ndim == 0 else a for a in arrays)
 
 
 def along(index, axis: int) -> tuple:
@@ -104,18 +113,16 @@ class Gather(Function):
 
     def forward(self, x, index, dim):
         self.dim = dim = check_dim("gather", dim, x.ndim)
-        self.shape = x.shape
-        if x.ndim == 0 and index.ndim == 0:  # torch's 0-d gather: x as one element along dim 0
-            x, index = x.reshape(1), index.reshape(1)
+        self.shape, out_shape = x.shape, index.shape
+        x, index = one_d(x, index)  # torch's 0-d gather: x or index as one element
         check_shapes("gather", index.shape, dim, x.shape)
         check_index("gather", index, dim, x.shape[dim])
-        self.where = along(index, dim)
-        y = x[self.where]
-        return y.reshape(()) if not self.shape else y
+        self.where, self.index_shape = along(index, dim), index.shape
+        return x[self.where].reshape(out_shape)
 
     def backward(self, gy):
         gx = get_array_module(gy).zeros(self.shape or (1,), dtype=gy.dtype)
-        scatter_add(gx, self.where, gy.reshape(-1) if not self.shape else gy)
+        scatter_add(gx, self.where, gy.reshape(self.index_shape))
         return gx.reshape(self.shape), None
 
 
@@ -131,10 +138,11 @@ class Scatter(Function):
     def forward(self, x, src, index, dim, value=None):
         op = "scatter_add" if self.add else "scatter"
         self.dim = dim = check_dim(op, dim, x.ndim)
+        self.shape, self.src_shape = x.shape, None if src is None else src.shape
+        x, index, src = one_d(x, index, src)  # torch's 0-d scatter: each as one element
         check_shapes(op, index.shape, dim, x.shape, None if src is None else src.shape)
         check_index(op, index, dim, x.shape[dim])
         self.where = along(index, dim)
-        self.src_shape = None if src is None else src.shape
         self.index_shape = index.shape
         y = x.copy()
         part = value if src is None else src[_leading(index.shape)]
@@ -142,19 +150,22 @@ class Scatter(Function):
             scatter_add(y, self.where, part)
         else:
             y[self.where] = part
-        return y
+        return y.reshape(self.shape)
 
     def backward(self, gy):
         xp = get_array_module(gy)
         gx = gsrc = None
+        gy = gy.reshape(self.shape or (1,))
         if self.needs_input_grad[0]:
             gx = gy
             if not self.add:
                 gx = gy.copy()
                 gx[self.where] = 0
+            gx = gx.reshape(self.shape)
         if self.src_shape is not None and self.needs_input_grad[1]:
-            gsrc = xp.zeros(self.src_shape, dtype=gy.dtype)
+            gsrc = xp.zeros(self.src_shape or (1,), dtype=gy.dtype)
             gsrc[_leading(self.index_shape)] = gy[self.where]
+            gsrc = gsrc.reshape(self.src_shape)
         return gx, gsrc, None
 
 

@@ -8,27 +8,59 @@ scatter does, with a reduction ('sum', 'prod', 'mean', 'amax', 'amin') where ind
 from __future__ import annotations
 
 from ..backend import get_array_module, scatter_add, ufunc_at
+from ..errors import IndexInputError, InputTypeError
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .index import _leading, along, check_dim, check_index, check_shapes
 
 
 def _index_1d(op: str, index, dim: int, size: int):
-    if index.ndim > 1:
-        raise IndexError(f"{op}(): index must be 1-D (or 0-D), got shape {tuple(index.shape)}")
+    if index.ndim > 1:  # torch: IndexError (index_add) or RuntimeError (index_fill)
+        raise IndexInputError(f"{op}(): index must be 1-D (or 0-D), got shape {tuple(index.shape)}")
     check_index(op, index, dim, size)
     return index.reshape(-1)
 
 
+def require_int64(op: str, index) -> None:
+    """torch's index_copy, index_fill and take_along_dim take int64 indices only (index_add
+    and index_select take int32 too): InputTypeError (torch's RuntimeError; IndexError for
+    index_fill, so both)."""
+    if index.dtype.kind in "iu" and index.dtype.itemsize != 8:
+        raise _Int64Refused(f"{op}(): expected dtype int64 for index, got {index.dtype}")
+
+
+class _Int64Refused(InputTypeError, IndexError):
+    """An int32 index where torch wants int64: RuntimeError, IndexError and TypeError alike."""
+
+
 def _check_source(op: str, x_shape, src_shape, dim: int, n: int) -> None:
     """torch's rule: source has self's shape except ``len(index)`` along dim."""
+    if not x_shape:
+        check_scalar_source(op, src_shape, n)
+        return
     want = list(x_shape)
-    if want:
-        want[dim] = n
-    if list(src_shape) != want and not (not want and list(src_shape) in ([], [1])):
-        raise RuntimeError(
+    want[dim] = n
+    if list(src_shape) != want:
+        # a source of other dims: torch's index_copy raises IndexError, index_add RuntimeError
+        cls = IndexInputError if len(src_shape) != len(want) else RuntimeError
+        raise cls(
             f"{op}(): source of shape {list(src_shape)} does not fit: expected {want}"
             f" (self {list(x_shape)} with dimension {dim} of size len(index) = {n})"
+        )
+
+
+def check_scalar_source(op: str, src_shape, n: int) -> None:
+    """torch's rules for a 0-d self: index_add (and index_reduce) take a 0-d source and one
+    index; index_copy also takes a 1-d source of one value per index."""
+    src = list(src_shape)
+    if src and not (op == "index_copy" and src == [n]):
+        raise RuntimeError(
+            f"{op}(): source tensor shape must match self tensor shape, excluding the specified"
+            f" dimension. Got self.shape = [] source.shape = {src}"
+        )
+    if not src and n != 1:  # torch's IndexError: n slots of a 0-d self that has one
+        raise IndexInputError(
+            f"{op}(): When source is scalar, index should have one element (got {n})"
         )
 
 
@@ -55,6 +87,8 @@ class IndexAdd(Function):
         self.dim = dim = check_dim("index_add", dim, x.ndim)
         self.index = index = _index_1d("index_add", index, dim, x.shape[dim] if x.ndim else 1)
         _check_source("index_add", x.shape, src.shape, dim, index.size)
+        if x.dtype.kind in "iu":  # torch casts alpha to self's integer type: -0.5 adds 0·src
+            alpha = int(alpha)
         self.alpha, self.src_shape = alpha, src.shape
         y = x.copy()
         s = src if alpha == 1 else src * alpha
@@ -77,6 +111,7 @@ class IndexCopy(Function):
 
     def forward(self, x, src, index, dim):
         self.dim = dim = check_dim("index_copy", dim, x.ndim)
+        require_int64("index_copy", index)
         self.index = index = _index_1d("index_copy", index, dim, x.shape[dim] if x.ndim else 1)
         _check_source("index_copy", x.shape, src.shape, dim, index.size)
         self.src_shape = src.shape
@@ -99,7 +134,12 @@ class IndexFill(Function):
 
     def forward(self, x, index, dim, value):
         self.dim = dim = check_dim("index_fill", dim, x.ndim)
-        self.index = _index_1d("index_fill", index, dim, x.shape[dim] if x.ndim else 1)
+        require_int64("index_fill", index)
+        size = x.shape[dim] if x.ndim else 1
+        if index.dtype.kind == "i" and index.ndim <= 1:  # torch's index_fill counts from the end
+            wrapped = index + size * ((index < 0) & (index >= -size))
+            index = wrapped if (wrapped >= 0).all() else index  # else check_index names it
+        self.index = _index_1d("index_fill", index, dim, size)
         y = x.copy()
         _rows(y, dim)[self.index] = value
         return y
@@ -135,7 +175,7 @@ class ScatterReduce(Function):
             why = f"reduce={reduce!r} needs an order; 'sum', 'prod' and 'mean' take complex"
             refuse_complex(x, op, NotImplementedError, why)
         xp = get_array_module(x)
-        if x.ndim == 0:
+        if x.ndim == 0:  # Tensor.scatter_reduce takes a 0-d self as one element before this
             raise RuntimeError(f"{op}(): self must have at least one dimension, got a 0-d tensor")
         self.dim = dim = check_dim(op, dim, x.ndim)
         check_shapes(op, index.shape, dim, x.shape, src.shape)

@@ -24,9 +24,8 @@ class Reshape(Function):
 
 class Permute(Function):
     def forward(self, x, axes):
-        self.axes = axes
         try:
-            return x.transpose(axes)
+            y = x.transpose(axes)
         except ValueError as e:  # NumPy's names no dims; a dim out of range stays IndexError
             if isinstance(e, IndexError):
                 raise
@@ -34,6 +33,8 @@ class Permute(Function):
                 f"permute(): dims {tuple(axes)} must list each of the {x.ndim} dims of the"
                 f" input (shape {x.shape}) exactly once"
             ) from None
+        self.axes = tuple(a % x.ndim for a in axes)  # negative dims sort after the others
+        return y
 
     def backward(self, gy):
         inverse = sorted(range(len(self.axes)), key=self.axes.__getitem__)
