@@ -290,17 +290,17 @@ class TensorMethods(ShapeTensorMethods):
             return self.maximum(dim) if op is R.Max else self.minimum(dim)
         keep = bool(keepdims or keepdim)
         if dim is None or isinstance(dim, (tuple, list)):
-            return apply(op, self, axis=_one_ax(axis, dim), keepdims=keep, nan_ties=True)
+            return apply(op, self, axis=_ax(axis, dim), keepdims=keep, nan_ties=True)
         AI.check_arg_reduction(self.array.shape, dim, op.pick)
         values, indices = apply(I.ExtremeAlong, self, dim=dim, keepdim=keep, largest=op is R.Max)
         return result(values, indices.detach())
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""
-        return _arg_reduction(AI.ArgMax, self, _one_ax(axis, dim), keepdims or keepdim)
+        return _arg_reduction(AI.ArgMax, self, _ax(axis, dim), keepdims or keepdim)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _arg_reduction(AI.ArgMin, self, _one_ax(axis, dim), keepdims or keepdim)
+        return _arg_reduction(AI.ArgMin, self, _ax(axis, dim), keepdims or keepdim)
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, index):
@@ -337,17 +337,6 @@ def _refuse_bool_sub(a: Tensor, other) -> None:
 
 
 def _ax(axis, dim):
-    """The dims of a reduction: ``dim`` (torch's name) or ``axis`` (NumPy's); an empty tuple or
-    list means every dim, as torch's reductions read it (NumPy's would reduce none)."""
-    d = dim if dim is not None else axis
-    return None if isinstance(d, (tuple, list)) and not d else d
-
-
-def _one_ax(axis, dim):
-    """The dim of max/min/argmax/argmin: torch's ``dim``, one int (a tuple is torch's
-    TypeError), or NumPy's ``axis`` as NumPy takes it."""
-    if isinstance(dim, (tuple, list)):
-        raise TypeError(f"argument 'dim' must be int, not {type(dim).__name__}")
     return dim if dim is not None else axis
 
 

@@ -242,22 +242,6 @@ def test_searchsorted_argument_errors_are_runtime_errors(torch, name):
     _both(torch, make, RuntimeError)
 
 
-@pytest.mark.parametrize("name", ["sum", "mean", "var", "std", "nansum", "amax", "amin"])
-def test_tensor_methods_over_dim_empty_tuple_reduce_every_dim_as_torch(torch, name):
-    got = []
-    for lib in (ember, torch):
-        x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
-        got.append((getattr(x, name)(()).tolist(), tuple(getattr(x, name)((), keepdim=True).shape)))
-    assert got[0] == got[1]
-
-
-@pytest.mark.parametrize("name", ["max", "min", "argmax", "argmin"])
-def test_tensor_max_and_argmax_refuse_a_tuple_dim_as_torch(torch, name):
-    for lib in (ember, torch):
-        with pytest.raises(TypeError):
-            getattr(lib.tensor([[1.0, 2.0], [3.0, 4.0]]), name)((0,))
-
-
 def test_tensor_sum_over_a_tuple_of_dims_still_reduces_them(torch):
     for lib in (ember, torch):
         x = lib.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=lib.float64)
