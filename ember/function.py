@@ -314,6 +314,11 @@ def unbroadcast(grad, shape):
     return grad.reshape(shape)
 
 
+def is_numpy_broadcast_error(e: Exception) -> bool:
+    """Whether ``e`` is NumPy's "operands could not be broadcast" (a plain ValueError)."""
+    return type(e) is ValueError and "could not be broadcast" in str(e)
+
+
 def broadcast_error(name: str, arrays) -> InputError:
     """The error for operands whose shapes do not broadcast, raised where the op is called:
     NumPy's own message names neither the op nor the dimension that disagrees."""

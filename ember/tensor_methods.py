@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING
 from .backend import EQ_OPERANDS, xp
 from .backend import python_scalar as _py
 from .errors import InputError
-from .function import is_grad_enabled, observers
+from .function import broadcast_error, is_grad_enabled, observers
+from .function import is_numpy_broadcast_error as _unbroadcast
 from .mixed_dtypes import check_one_dtype
 from .ops import argindex as AI
 from .ops import compare as CO
@@ -153,7 +154,10 @@ class TensorMethods(ShapeTensorMethods):
     # comparisons: no gradient, boolean result; an op (ops/compare.py) while an observer watches
     def _cmp(self, other, op, cls):
         a, b = compared(self.array, other.array if isinstance(other, Tensor) else _py(other))
-        return apply(cls, a, b) if observers else Tensor(op(a, b))
+        try:
+            return apply(cls, a, b) if observers else Tensor(op(a, b))
+        except ValueError as e:  # NumPy's broadcast error: torch's RuntimeError, with shapes
+            raise broadcast_error(op.__name__, (a, b)) if _unbroadcast(e) else e from None
 
     # <, <=, >, >= are CompareTensorMethods' (tensor_torch_logic.py): they refuse complex
 

@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from . import backend
 from .autograd_saved_writes import note_tensor_write
 from .backend import xp
-from .function import dual_levels, is_grad_enabled, observers
+from .function import broadcast_error, dual_levels, is_grad_enabled, observers
+from .function import is_numpy_broadcast_error as _unbroadcast
 from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
@@ -79,9 +80,12 @@ class CompareTensorMethods:
                 _refuse(self, o, name)
         if type(b) is not float or a.dtype.kind != "f":  # (x > 0.5 on floats: as it is)
             a, b = compared(a, b)  # in torch's result dtype, not NumPy's wider one
-        if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
-            return apply(cls, a, b)
-        return Tensor(op(a, b))
+        try:
+            if observers:  # the ONNX tracer and the profiler see the op; it is never recorded
+                return apply(cls, a, b)
+            return Tensor(op(a, b))
+        except ValueError as e:  # NumPy's broadcast error: torch's RuntimeError, with shapes
+            raise broadcast_error(name, (a, b)) if _unbroadcast(e) else e from None
 
     def __lt__(self, o):
         return self._order(o, xp.less, "lt", CO.Less)
@@ -235,6 +239,10 @@ class TorchLogicMethods(TorchArithMethods):
 def logic(cls, *arrays) -> Tensor:
     """``cls.fn(*arrays)`` (ops/compare.py) as a Tensor: through ``apply`` while an observer
     watches (the ONNX tracer sees the op; it is never recorded), else straight on the arrays."""
-    if observers:
-        return apply(cls, *arrays)
-    return Tensor(cls.fn(*arrays))
+    try:
+        if observers:
+            return apply(cls, *arrays)
+        return Tensor(cls.fn(*arrays))
+    except ValueError as e:  # NumPy's broadcast error: torch's RuntimeError, with shapes
+        name = "".join("_" + c.lower() if c.isupper() else c for c in cls.__name__)[1:]
+        raise broadcast_error(name, arrays) if _unbroadcast(e) else e from None

@@ -282,9 +282,9 @@ class TorchMathMethods(TorchReduceMethods):
 
     def logical_xor(self, other) -> Tensor:
         """Elementwise XOR of the truth values."""
-        if observers:  # an op (ops/compare.py) that the ONNX tracer sees
-            return apply(CO.LogicalXor, self.array, as_array(other))
-        return Tensor(xp.logical_xor(self.array, as_array(other)))
+        from .tensor_torch_logic import logic  # the other logical ops' path (its errors too)
+
+        return logic(CO.LogicalXor, self.array, as_array(other))
 
     def stft(self, n_fft: int, *args, **kwargs) -> Tensor:
         """torch's Tensor.stft: ember.stft(self, …) (torch_stft.py)."""
