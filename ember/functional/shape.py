@@ -39,12 +39,11 @@ def cat(tensors, dim: int = 0) -> Tensor:
     tensors = [t if isinstance(t, Tensor) else Tensor(t) for t in tensors]
     if not tensors:
         raise ValueError("cat() needs at least one tensor")
-    if any(t.ndim != 1 for t in tensors):  # torch skips legacy empty (0,) tensors
-        kept = [t for t in tensors if t.array.shape != (0,)]
-        tensors = kept or tensors
-    ref = tensors[0].shape
+    legacy = any(t.ndim != 1 for t in tensors)  # torch skips legacy empty (0,) tensors
+    shaped = [t for t in tensors if not (legacy and t.array.shape == (0,))] or tensors
+    ref = shaped[0].shape
     nd = len(ref)
-    for k, t in enumerate(tensors):
+    for k, t in enumerate(shaped):
         if len(t.shape) != nd or any(
             a != b for i, (a, b) in enumerate(zip(t.shape, ref)) if i != dim % max(nd, 1)
         ):
@@ -52,6 +51,9 @@ def cat(tensors, dim: int = 0) -> Tensor:
                 f"cat along dim {dim}: tensor {k} has shape {t.shape}, expected {ref} in every"
                 f" dimension but {dim}"
             )
+    if len(shaped) < len(tensors):  # the skipped ones still count in the result dtype, and
+        empty = tuple(0 if i == dim % nd else n for i, n in enumerate(ref))  # get a gradient
+        tensors = [t.reshape(empty) if t.array.shape == (0,) else t for t in tensors]
     return apply(S.Cat, *_common_dtype(tensors), axis=dim)
 
 
