@@ -63,13 +63,7 @@ class _Slot:
     ``module`` and ``member`` are the module that lists it and the name it lists it under."""
 
     def __init__(self, module, name: str) -> None:
-        parts = name.split(".")
-        for k in range(len(parts) - 1, -1, -1):  # the longest module path first
-            try:
-                owner = module.get_submodule(".".join(parts[:k]))
-            except AttributeError:
-                continue
-            rest = parts[k:]
+        for owner, rest in module._owners_along(name):  # the longest module path first
             self.module, self.member = owner, ".".join(rest)
             params = vars(owner).get("_params")  # ParameterList / ParameterDict keep them here
             if len(rest) == 1 and isinstance(params, (list, dict)):

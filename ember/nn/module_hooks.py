@@ -234,17 +234,23 @@ class ModuleHooks:
                 )
         return m
 
+    def _owners_along(self, target: str):
+        """(submodule, the rest of the path's parts) for each module prefix of dotted
+        ``target`` that names a submodule, the longest prefix first."""
+        parts = target.split(".")
+        for k in range(len(parts) - 1, -1, -1):
+            try:
+                owner = self.get_submodule(".".join(parts[:k]))
+            except AttributeError:
+                continue
+            yield owner, parts[k:]
+
     def get_parameter(self, target: str):
         """The parameter at dotted path ``target`` ("fc.weight"), as torch's."""
         from .module import Parameter
 
-        parts = target.split(".")
-        for k in range(len(parts) - 1, -1, -1):  # the longest module path first
-            try:
-                m = self.get_submodule(".".join(parts[:k]))
-            except AttributeError:
-                continue
-            name = ".".join(parts[k:])
+        for m, rest in self._owners_along(target):
+            name = ".".join(rest)
             p = dict(m._members()[0]).get(name)
             # as torch: neither a plain tensor swapped in nor a Parameter in a buffer's place
             if isinstance(p, Parameter) and isinstance(m._listed_as(name, p), Parameter):
