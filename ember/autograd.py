@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from heapq import heappop, heappush
 
+from .autograd_node_hooks import run_post_hooks, run_pre_hooks
 from .autograd_saved_writes import check_saved, newest_write, sequence  # noqa: F401 - re-export
 from .function import backward_started, observers
 from .ops.complex import any_complex, complex_backward
@@ -176,6 +177,9 @@ def _sweep(root_fn, idx: int, g, retain_graph: bool) -> None:
         d = fn.__dict__
         if d.get("hooks") or d.get("retained"):  # the helper runs only for hooked nodes
             _output_hooks(d, gys)
+        node_hooks = d.get("node_hooks")  # grad_fn.register_prehook / register_hook
+        if node_hooks and node_hooks[0]:
+            gys = run_pre_hooks(node_hooks[0], gys)
         packed = d.get("packed")
         if packed:  # saved_tensors_hooks packed what forward saved: unpack it now
             unpack_saved(d, packed)
@@ -189,6 +193,8 @@ def _sweep(root_fn, idx: int, g, retain_graph: bool) -> None:
                 in_grads = complex_backward(fn, gys)
             else:
                 in_grads = fn.backward(g0)
+        if node_hooks and node_hooks[1]:
+            in_grads = run_post_hooks(fn, node_hooks[1], in_grads, gys)
         if packed and retain_graph:  # the markers again: the next backward unpacks anew
             d.update(packed)
         if observers:

@@ -41,7 +41,7 @@ from .autograd_graph import _Packed
 from .autograd_higher import rule
 from .backend import xp
 from .function import Function as _ArrayFunction
-from .function import dual_levels, is_grad_enabled, no_grad, saved_hooks
+from .function import NodeName, dual_levels, is_grad_enabled, no_grad, saved_hooks
 from .ops.complex import register_own
 from .tensor import Tensor, apply
 
@@ -279,7 +279,7 @@ class _CustomNode(_ArrayFunction):
 
     @property
     def name(self) -> str:
-        return self.fn_name
+        return NodeName(self.fn_name)
 
     def _grad_tensors(self, gys):
         """The incoming gradients as Tensors (zeros for a missing one, unless the user's

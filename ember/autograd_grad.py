@@ -33,6 +33,7 @@ from .autograd import (
     tasks,
     unpack_saved,
 )
+from .autograd_node_hooks import run_post_hooks, run_pre_hooks
 from .backend import xp
 from .function import backward_started, observers
 from .ops.complex import any_complex, complex_backward
@@ -263,6 +264,9 @@ def _grad(
         if fn.seq < newest_write[0]:
             check_saved(fn)
         _output_hooks(d, gys)
+        node_hooks = d.get("node_hooks")  # grad_fn.register_prehook / register_hook
+        if node_hooks and node_hooks[0]:
+            gys = run_pre_hooks(node_hooks[0], gys)
         packed = d.get("packed")
         if packed:  # saved_tensors_hooks packed what forward saved: unpack it now
             unpack_saved(d, packed)
@@ -276,6 +280,8 @@ def _grad(
                 in_grads = complex_backward(fn, gys)
             else:
                 in_grads = fn.backward(g0)
+        if node_hooks and node_hooks[1]:
+            in_grads = run_post_hooks(fn, node_hooks[1], in_grads, gys)
         if packed and retain_graph:  # the markers again: the next backward unpacks anew
             d.update(packed)
         if observers:

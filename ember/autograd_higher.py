@@ -39,6 +39,7 @@ import math
 from heapq import heappop, heappush
 
 from .autograd import FREED_GRAPH_MESSAGE, check_saved, newest_write, unpack_saved
+from .autograd_node_hooks import run_post_hooks, run_pre_hooks
 from .backend import xp
 from .ops import elementwise as E
 from .ops import elementwise_more as EM
@@ -340,6 +341,9 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
         if not run:
             continue
         _recorded_hooks(fn, gys)
+        node_hooks = fn.__dict__.get("node_hooks")  # grad_fn.register_prehook / register_hook
+        if node_hooks and node_hooks[0]:
+            gys = run_pre_hooks(node_hooks[0], gys, recorded=True)
         derivative = RULES.get(type(fn))
         if derivative is None:
             raise NotImplementedError(
@@ -352,6 +356,8 @@ def recorded_grad(seeds, ins, wanted, needed, allow_unused: bool, materialize: b
         if packed:  # saved_tensors_hooks packed what forward saved: unpack it for the rule
             unpack_saved(fn.__dict__, packed)
         in_grads = derivative(fn, gys[0] if fn.n_outputs == 1 else gys)
+        if node_hooks and node_hooks[1]:
+            in_grads = run_post_hooks(fn, node_hooks[1], in_grads, gys, recorded=True)
         if packed:  # this sweep keeps the graph: the markers again
             fn.__dict__.update(packed)
         for p, gi in zip(fn.parents, in_grads):

@@ -15,6 +15,7 @@ import sys
 import threading
 
 from .errors import InputError
+from .hooks import RemovableHandle, add_hook
 
 
 class _GradState(threading.local):
@@ -213,10 +214,33 @@ class Function:
 
     @property
     def name(self) -> str:
-        return type(self).__name__
+        return NodeName(type(self).__name__)
 
     def __repr__(self) -> str:
         return f"<{self.name}Backward>"
+
+    @property
+    def metadata(self) -> dict:
+        """torch's ``grad_fn.metadata``: a dict of the user's own, kept on the node."""
+        return self.__dict__.setdefault("metadata", {})
+
+    def register_prehook(self, hook) -> RemovableHandle:
+        """``hook(grad_outputs) -> tuple | None`` before this node's backward runs (it may
+        replace the gradients of the node's outputs); see autograd_node_hooks.py."""
+        return add_hook(self._node_hooks(hook)[0], hook)
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """``hook(grad_inputs, grad_outputs) -> tuple | None`` after this node's backward has
+        run (it may replace the gradients it passes on); see autograd_node_hooks.py."""
+        return add_hook(self._node_hooks(hook)[1], hook)
+
+    def _node_hooks(self, hook) -> tuple[dict, dict]:
+        if not callable(hook):
+            raise TypeError(f"a node hook must be callable, got {type(hook).__name__}")
+        hooks = self.__dict__.get("node_hooks")
+        if hooks is None:
+            hooks = self.__dict__["node_hooks"] = ({}, {})
+        return hooks
 
     @property
     def next_functions(self) -> tuple:
@@ -285,6 +309,19 @@ def _to_half(out):
     return out.astype(_FLOAT16) if getattr(out, "dtype", None) == _FLOAT32 else out
 
 
+class NodeName(str):
+    """A node's op name (``fn.name`` is "Mul" for ember's own code) that, called as torch's
+    ``grad_fn.name()``, gives the node's full name, the one its repr shows ("MulBackward")."""
+
+    def __new__(cls, op: str, full: str | None = None):
+        name = super().__new__(cls, op)
+        name.full = f"{op}Backward" if full is None else full
+        return name
+
+    def __call__(self) -> str:
+        return self.full
+
+
 class AccumulateGrad:
     """Where a leaf's gradient ends up (torch's node of that name, seen in next_functions)."""
 
@@ -293,7 +330,16 @@ class AccumulateGrad:
     def __init__(self, variable):
         self.variable = variable
 
-    name = property(lambda self: "AccumulateGrad")
+    name = property(lambda self: NodeName("AccumulateGrad", "AccumulateGrad"))
+
+    def register_prehook(self, hook):
+        raise NotImplementedError(
+            "hooks on a leaf's AccumulateGrad node are not supported in ember: use the leaf's"
+            " own register_hook (before its gradient is accumulated) or"
+            " register_post_accumulate_grad_hook (after)"
+        )
+
+    register_hook = register_prehook
 
     def __repr__(self) -> str:
         return "<AccumulateGrad>"

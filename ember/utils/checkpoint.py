@@ -123,7 +123,7 @@ class _Checkpoint(Function):
         self.run, self.template, self.rng, self.extra = run, template, rng, extra
         self.slots = slots  # the positions of the tensors among the outputs' leaves
         self.context, self.check = context, check
-        self.metadata = [(o.shape, o.dtype) for o in outputs]
+        self.out_meta = [(o.shape, o.dtype) for o in outputs]
         self.arrays = arrays[: len(arrays) - len(extra) - 1]
         self.multi_output = multi_output
         return outputs if multi_output else outputs[0]
@@ -148,7 +148,7 @@ class _Checkpoint(Function):
 
     def check_metadata(self, outs) -> None:
         """determinism_check="default": the recomputed outputs must be what the forward gave."""
-        for i, (o, (shape, dtype)) in enumerate(zip(outs, self.metadata)):
+        for i, (o, (shape, dtype)) in enumerate(zip(outs, self.out_meta)):
             got = (o.array.shape, o.array.dtype) if isinstance(o, Tensor) else None
             if got != (shape, dtype):
                 raise CheckpointError(
