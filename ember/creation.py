@@ -39,8 +39,30 @@ def _dtype(dtype):
     return backend.DEFAULT_DTYPE if dtype is None else dtype
 
 
-def _shape(size):
-    shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
+def _shape(dims, name: str = "", *, position: int = 1, as_tuple: bool = False, **kw) -> tuple:
+    """A maker's size as torch parses it: ints as varargs, one tuple/list/Size, or ``size=``
+    (``kw``: any other keyword is refused as Python refuses it); 0-d integer tensors count as
+    ints, a tensor of more elements is a TypeError (NumPy would take its one element or fail
+    with another class); a negative size is torch's RuntimeError. ``as_tuple``: a lone int is
+    refused (randint's size)."""
+    for key in kw:
+        if key != "size":
+            raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+        if dims:
+            raise TypeError(f"{name}() got multiple values for argument 'size'")
+        dims = (kw["size"],)
+    if len(dims) == 1 and isinstance(dims[0], (tuple, list)):
+        shape = tuple(dims[0])
+    elif as_tuple:
+        raise TypeError(
+            f"{name}(): argument 'size' (position {position}) must be tuple of ints, not"
+            f" {type(dims[0]).__name__}"
+        )
+    else:
+        shape = tuple(dims)
+    if any(hasattr(n, "ndim") and n.ndim != 0 for n in shape):
+        raise TypeError(f"{name}(): argument 'size' (position {position}) must be tuple of ints,"
+                        " not Tensor")  # fmt: skip
     if any(type(n) is int and n < 0 for n in shape):  # torch's RuntimeError (NumPy: ValueError)
         raise InputError(f"Trying to create tensor with negative dimension: {list(shape)}")
     return shape
@@ -58,22 +80,26 @@ def from_numpy(array) -> Tensor:
     return Tensor(xp.asarray(array))
 
 
-def zeros(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+def zeros(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          **kw) -> Tensor:  # fmt: skip
     backend.check_device(device)
-    return Tensor(xp.zeros(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    shape = _shape(size, "zeros", **kw)
+    return Tensor(xp.zeros(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def ones(*size, dtype=None, requires_grad=False, device=None) -> Tensor:
+def ones(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          **kw) -> Tensor:  # fmt: skip
     backend.check_device(device)
-    return Tensor(xp.ones(_shape(size), dtype=_dtype(dtype)), requires_grad=requires_grad)
+    shape = _shape(size, "ones", **kw)
+    return Tensor(xp.ones(shape, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def empty(*size, dtype=None, requires_grad=False, device=None,
-          memory_format=contiguous_format) -> Tensor:  # fmt: skip
+def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_memory=False,
+          memory_format=contiguous_format, **kw) -> Tensor:  # fmt: skip
     """torch.empty: an uninitialised tensor of ``size``, laid out in ``memory_format``
     (channels_last: a 4-D tensor whose memory is NHWC)."""
     backend.check_device(device)
-    shape = _shape(size)
+    shape = _shape(size, "empty", **kw)
     if memory_format is contiguous_format:
         a = xp.empty(shape, dtype=_dtype(dtype))
     else:
@@ -82,27 +108,54 @@ def empty(*size, dtype=None, requires_grad=False, device=None,
     return Tensor(a, requires_grad=requires_grad)
 
 
-def full(size, fill_value, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def full(size, fill_value, dtype=None, requires_grad=False, *, layout=None, device=None,
+         pin_memory=False) -> Tensor:  # fmt: skip
     """``fill_value`` everywhere; without a dtype, torch's inference: bool for a bool, int64 for
-    an int, the default float dtype otherwise."""
+    an int, complex for a complex, the default float dtype otherwise."""
     backend.check_device(device)
-    fill_value = number_argument(fill_value, "full", "fill_value", 2)
+    fill_value = fill_number(fill_value, "full")
     if dtype is None:
-        if isinstance(fill_value, (bool, xp.bool_)):
+        if isinstance(fill_value, bool):
             dtype = xp.bool_
-        elif isinstance(fill_value, (int, xp.integer)):
+        elif isinstance(fill_value, int):
             dtype = xp.int64
-        elif isinstance(fill_value, (complex, xp.complexfloating)):
+        elif isinstance(fill_value, complex):
             dtype = default_complex()
     if type(fill_value) in CHECKED_SCALARS:
         fill_value = check_scalar_fits(fill_value, _dtype(dtype))
-    return Tensor(
-        xp.full(tuple(size), fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad
-    )
+    shape = _shape((size,), "full", as_tuple=True)
+    return Tensor(xp.full(shape, fill_value, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
-def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, *, device=None) -> Tensor:
+def fill_number(value, fn: str):
+    """full's fill_value as torch's parser reads it: a Python number (a 0-d tensor as the
+    number it holds), anything else a TypeError; an int past 64 bits torch's OverflowError.
+    A NumPy scalar is read through Python's float or int, as torch reads it (so a NumPy bool
+    or complex scalar fills the default float dtype; a complex one warns and drops its
+    imaginary part, NumPy's ComplexWarning)."""
+    value = number_argument(value, fn, "fill_value", 2)
+    if isinstance(value, (xp.bool_, xp.floating, xp.complexfloating)):
+        return float(value)
+    if isinstance(value, xp.integer):
+        return int(value)
+    if not isinstance(value, (int, float, complex)):
+        raise TypeError(
+            f"{fn}(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
+        )
+    if type(value) is int and value >= 2**64:
+        raise OverflowError("int too big to convert")
+    if type(value) is int and value < -(2**63):
+        raise OverflowError("can't convert negative int to unsigned")
+    return value
+
+
+def eye(n: int, m: int | None = None, dtype=None, requires_grad=False, *, layout=None,
+        device=None, pin_memory=False) -> Tensor:  # fmt: skip
+    """torch.eye: ones on the diagonal of an n × m (default n × n) matrix."""
     backend.check_device(device)
+    for value, name in ((n, "n"), (m, "m")):
+        if value is not None and value < 0:
+            raise InputError(f"{name} must be greater or equal to 0, got {value}")
     return Tensor(xp.eye(n, m, dtype=_dtype(dtype)), requires_grad=requires_grad)
 
 
@@ -227,84 +280,45 @@ def integer_linspace(start, end, steps: int, dtype):
     return values.astype(xp.float64).astype(xp.int64).astype(dtype)
 
 
-def randn(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
-    """Standard normal samples from ``generator`` (default: ember's seeded generator)."""
-    backend.check_device(device)
-    a = backend.generator_or_default(generator).standard_normal(_shape(size), _dtype(dtype))
-    return Tensor(a, requires_grad=requires_grad)
-
-
-def rand(*size, generator=None, dtype=None, requires_grad=False, device=None) -> Tensor:
-    """Uniform samples in [0, 1) from ``generator`` (default: ember's seeded generator)."""
-    backend.check_device(device)
-    a = backend.generator_or_default(generator).random(_shape(size), _dtype(dtype))
-    return Tensor(a, requires_grad=requires_grad)
-
-
-def randint(
-    low: int, high: int | None = None, size=(), *, generator=None, dtype=None, device=None
-) -> Tensor:
-    backend.check_device(device)
-    if high is None:
-        low, high = 0, low
-    if low >= high:  # torch's RuntimeError (NumPy's ValueError says only "low >= high")
-        raise InputError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
-    a = backend.generator_or_default(generator).integers(low, high, tuple(size))
-    return Tensor(a if dtype is None else a.astype(dtype))
-
-
-def randperm(n: int, *, generator=None, dtype=None, device=None) -> Tensor:
-    backend.check_device(device)
-    a = backend.generator_or_default(generator).permutation(n)
-    return Tensor(a if dtype is None else a.astype(dtype))
-
-
-def _like(fn, t: Tensor, dtype, requires_grad, memory_format, name: str, *args) -> Tensor:
+def _like(fn, t: Tensor, dtype, requires_grad, memory_format, name: str, *args, **kw) -> Tensor:
     """fn's tensor of t's shape and (unless given) dtype, on t's device (the CPU), laid out as
-    ``memory_format`` lays out a copy of t: by default as t is (torch's preserve_format)."""
-    a = fn(*t.shape, *args, dtype=dtype or t.dtype).array
-    source = t.array if isinstance(t, Tensor) else xp.asarray(t)
-    return Tensor(MF.like(source, a, memory_format, name), requires_grad=requires_grad)
+    ``memory_format`` lays out a copy of t: by default as t is (torch's preserve_format).
+    t must be a tensor, as torch's parser says (NumPy arrays and lists refused)."""
+    if not isinstance(t, Tensor):
+        raise TypeError(
+            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}"
+        )
+    a = fn(*t.shape, *args, dtype=dtype or t.dtype, **kw).array
+    return Tensor(MF.like(t.array, a, memory_format, name), requires_grad=requires_grad)
 
 
-def zeros_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
-               memory_format=preserve_format) -> Tensor:  # fmt: skip
-    """torch.zeros_like: zeros of t's shape and dtype, laid out as t (see ``_like``)."""
+def zeros_like(input, dtype=None, requires_grad=False, *, layout=None, device=None,  # noqa: A002
+               pin_memory=False, memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.zeros_like: zeros of input's shape and dtype, laid out as input (see ``_like``)."""
     backend.check_device(device)
-    return _like(zeros, t, dtype, requires_grad, memory_format, "zeros_like")
+    return _like(zeros, input, dtype, requires_grad, memory_format, "zeros_like")
 
 
-def ones_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
-              memory_format=preserve_format) -> Tensor:  # fmt: skip
-    """torch.ones_like: ones of t's shape and dtype, laid out as t."""
+def ones_like(input, dtype=None, requires_grad=False, *, layout=None, device=None,  # noqa: A002
+              pin_memory=False, memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.ones_like: ones of input's shape and dtype, laid out as input."""
     backend.check_device(device)
-    return _like(ones, t, dtype, requires_grad, memory_format, "ones_like")
+    return _like(ones, input, dtype, requires_grad, memory_format, "ones_like")
 
 
-def full_like(t: Tensor, fill_value, dtype=None, requires_grad=False, *, device=None,
-              memory_format=preserve_format) -> Tensor:  # fmt: skip
-    """torch.full_like: ``fill_value`` everywhere in t's shape and dtype, laid out as t."""
+def full_like(input, fill_value, dtype=None, requires_grad=False, *, layout=None,  # noqa: A002
+              device=None, pin_memory=False, memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.full_like: ``fill_value`` everywhere in input's shape and dtype, laid out as
+    input."""
     backend.check_device(device)
 
-    number = number_argument(fill_value, "full_like", "fill_value", 2)
+    number = fill_number(fill_value, "full_like")
 
     def fill(*shape, dtype):
         return full(shape, number, dtype=dtype)
 
-    return _like(fill, t, dtype, requires_grad, memory_format, "full_like")
+    return _like(fill, input, dtype, requires_grad, memory_format, "full_like")
 
 
-def randn_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
-               memory_format=preserve_format) -> Tensor:  # fmt: skip
-    """torch.randn_like: standard normal samples in t's shape and dtype, laid out as t."""
-    backend.check_device(device)
-    return _like(randn, t, dtype, requires_grad, memory_format, "randn_like")
-
-
-def rand_like(t: Tensor, dtype=None, requires_grad=False, *, device=None,
-              memory_format=preserve_format) -> Tensor:  # fmt: skip
-    """torch.rand_like: uniform samples in [0, 1) in t's shape and dtype, laid out as t."""
-    backend.check_device(device)
-    return _like(rand, t, dtype, requires_grad, memory_format, "rand_like")
+# the random makers, in their own module (it builds on _shape and _like above)
+from .creation_random import rand, rand_like, randint, randn, randn_like, randperm  # noqa: E402, F401

@@ -68,6 +68,7 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     """torch.empty_like: an uninitialised tensor of input's shape (and dtype, unless given),
     laid out as a copy of input in ``memory_format`` is: by default as input is."""
     backend.check_device(device)
+    require_tensor("empty_like", input, "input")
     a = input.array
     dt = a.dtype if dtype is None else dtype
     if memory_format is preserve_format and a.flags.c_contiguous and 1 not in a.shape:

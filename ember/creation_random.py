@@ -1,0 +1,175 @@
+"""The random makers: rand, randn, randint, randperm and the ``*_like`` draws, with torch's
+argument parsing and refusals (re-exported by creation.py, where the other makers live).
+
+torch refuses a dtype its kernel has none for before it draws (``rand`` of an integer dtype:
+"check_uniform_bounds" not implemented; ``randn`` of one: "normal_kernel_cpu", unless there is
+nothing to draw; ``randperm`` of bool or complex), and ``randint``/``randperm`` a range the
+dtype cannot hold. float16 draws are made in a wider dtype and narrowed exactly (NumPy has no
+float16 generator).
+"""
+
+from __future__ import annotations
+
+import operator
+import warnings
+
+from . import backend
+from .backend import xp
+from .creation import _dtype, _like, _shape
+from .errors import InputError
+from .memory_formats import preserve_format
+from .ops.elementwise import not_implemented_for
+from .promotion import C_TYPE_NAMES
+from .tensor import Tensor
+
+
+def _floating(dtype, kernel: str, empty: bool = False):
+    """dtype (the default float one when None) checked as torch's random kernels check it:
+    floating or complex, else its NotImplementedError (``empty``: nothing to draw, and
+    torch's kernel is not reached)."""
+    dt = xp.dtype(_dtype(dtype))
+    if dt.kind not in "fc" and not empty:
+        raise not_implemented_for(kernel, dt)
+    return dt
+
+
+def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+          pin_memory=False, **kw) -> Tensor:  # fmt: skip
+    """Standard normal samples from ``generator`` (default: ember's seeded generator)."""
+    backend.check_device(device)
+    shape = _shape(size, "randn", **kw)
+    dt = _floating(dtype, "normal_kernel_cpu", empty=0 in shape)
+    if dt.kind not in "fc":
+        return Tensor(xp.empty(shape, dtype=dt), requires_grad=requires_grad)
+    draw = xp.float32 if dt == xp.float16 else dt  # N(0, 1) in float32, rounded once
+    a = backend.generator_or_default(generator).standard_normal(shape, draw)
+    return Tensor(a.astype(dt, copy=False), requires_grad=requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+         pin_memory=False, **kw) -> Tensor:  # fmt: skip
+    """Uniform samples in [0, 1) from ``generator`` (default: ember's seeded generator)."""
+    backend.check_device(device)
+    shape = _shape(size, "rand", **kw)
+    dt = _floating(dtype, "check_uniform_bounds")
+    gen = backend.generator_or_default(generator)
+    if dt != xp.float16:
+        return Tensor(gen.random(shape, dt), requires_grad=requires_grad)
+    # k·2⁻¹¹ for a uniform k < 2¹¹, as torch's half: exact, so never rounded up to 1
+    k = gen.integers(0, 2**11, shape)
+    return Tensor(xp.asarray(k * 2.0**-11, dtype=xp.float16), requires_grad=requires_grad)
+
+
+def _integer(value, fn: str, name: str, position: int | None = None) -> int:
+    """An int argument as torch's parser reads it: an int or an integer 0-d tensor (not a
+    bool, not a float)."""
+    if hasattr(value, "ndim") and value.ndim == 0 and value.dtype.kind in "iu":
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
+        where = f" (position {position})" if position else ""
+        raise TypeError(f"{fn}(): argument '{name}'{where} must be int, not {type(value).__name__}")
+    value = operator.index(value)
+    if not -(2**63) <= value < 2**63:
+        raise ValueError("Overflow when unpacking long long")
+    return value
+
+
+#: the largest integer each float dtype holds exactly is 2^digits: torch warns past it
+_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
+
+
+def check_random_bounds(low: int, high: int, dt) -> None:
+    """torch's checks of randint's [low, high) for ``dt``: low < high, then both ends within
+    what the dtype holds (an integer dtype refuses; a float one warns past 2^digits)."""
+    if low >= high:
+        raise InputError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if dt.kind == "c":
+        raise InputError(
+            "check_random_bounds handles only integral, floating-point and boolean types"
+        )
+    name = C_TYPE_NAMES.get(dt.name, dt.name)
+    if dt.kind == "f":
+        digits = _FLOAT_DIGITS.get(dt.name, 53)
+        for value, which in ((low, "from"), (high - 1, "to - 1")):
+            if not -(2**digits) <= value <= 2**digits:
+                warnings.warn(
+                    f"{which} is out of bounds [-(2^{digits}), 2^{digits}]. Due to precision"
+                    f" limitations {name} can support discrete uniform distribution only"
+                    " within this range. This warning will become an error in version 1.7"
+                    " release, please fix the code in advance",
+                    UserWarning,
+                    stacklevel=3,
+                )
+        return
+    lo, hi = (0, 1) if dt.kind == "b" else (int(xp.iinfo(dt).min), int(xp.iinfo(dt).max))
+    if not lo <= low <= hi:
+        raise InputError(f"from is out of bounds for {name}")
+    if not lo <= high - 1 <= hi:
+        raise InputError(f"to - 1 is out of bounds for {name}")
+
+
+def randint(*args, size=None, low=None, high=None, generator=None, dtype=None, layout=None,
+            device=None, requires_grad=False, pin_memory=False) -> Tensor:  # fmt: skip
+    """torch.randint: integers drawn uniformly from [low, high) (int64 unless ``dtype``),
+    called as ``randint(high, size)`` or ``randint(low, high, size)``, each also by keyword."""
+    backend.check_device(device)
+    bounds = list(args)
+    if size is None and bounds:
+        size = bounds.pop()
+    if high is not None:
+        bounds.append(high)
+    if low is not None:
+        bounds.insert(0, low)
+    if size is None or len(bounds) not in (1, 2) or (low is not None and high is None):
+        raise TypeError(
+            "randint() received an invalid combination of arguments: expected (int high,"
+            " tuple of ints size) or (int low, int high, tuple of ints size)"
+        )
+    if len(bounds) == 1:
+        bounds.insert(0, 0)
+    lo, hi = _integer(bounds[0], "randint", "low"), _integer(bounds[1], "randint", "high")
+    shape = _shape((size,), "randint", position=len(args), as_tuple=True)
+    dt = xp.dtype(xp.int64 if dtype is None else dtype)
+    check_random_bounds(lo, hi, dt)
+    a = backend.generator_or_default(generator).integers(lo, hi, shape)
+    return Tensor(a.astype(dt, copy=False), requires_grad=requires_grad)
+
+
+def randperm(n, *, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
+             pin_memory=False) -> Tensor:  # fmt: skip
+    """torch.randperm: a random permutation of 0 … n − 1 (int64 unless ``dtype``)."""
+    backend.check_device(device)
+    n = _integer(n, "randperm", "n", 1)
+    if n < 0:
+        raise InputError(f"Trying to create tensor with negative dimension {n}: [{n}]")
+    dt = xp.dtype(xp.int64 if dtype is None else dtype)
+    if dt.kind in "bc":
+        raise not_implemented_for("randperm", dt)
+    if dt.kind in "iu" and n - 1 > xp.iinfo(dt).max:
+        name = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int"}
+        raise InputError(
+            f"value cannot be converted to type {name.get(dt.name, dt.name)} without overflow"
+        )
+    a = backend.generator_or_default(generator).permutation(n)
+    return Tensor(a.astype(dt, copy=False), requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, requires_grad=False, *, generator=None, layout=None,  # noqa: A002
+               device=None, pin_memory=False, memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.randn_like: standard normal samples in t's shape and dtype, laid out as t."""
+    backend.check_device(device)
+    return _like(randn, input, dtype, requires_grad, memory_format, "randn_like",
+                 generator=generator)  # fmt: skip
+
+
+def rand_like(input, dtype=None, requires_grad=False, *, generator=None, layout=None,  # noqa: A002
+              device=None, pin_memory=False, memory_format=preserve_format) -> Tensor:  # fmt: skip
+    """torch.rand_like: uniform samples in [0, 1) in t's shape and dtype, laid out as t."""
+    backend.check_device(device)
+    return _like(rand, input, dtype, requires_grad, memory_format, "rand_like",
+                 generator=generator)  # fmt: skip
+
+
+__all__ = ["rand", "rand_like", "randint", "randn", "randn_like", "randperm"]

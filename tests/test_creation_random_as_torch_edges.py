@@ -1,0 +1,171 @@
+"""Creation and random makers where ember used to differ from torch 2.13 (found by fuzzing both
+side by side): randint's (high, size) form and its dtype bounds, rand/randn in float16 and
+their refusal of integer dtypes, randperm's dtype and n checks, torch's size= keyword, a
+tensor as a size, full's fill_value parsing (None, strings, ints past 64 bits, NumPy
+scalars), eye's negative sizes, the *_like makers' input (a tensor, by name too) and
+generator, and factories resizing out= without a warning. Random values cannot match torch's
+bits: the tests compare shapes, dtypes, supports and refusals."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+
+
+def _meta(t):
+    return tuple(t.shape), str(t.dtype).split(".")[-1].replace("bool_", "bool"), t.requires_grad
+
+
+def _same_meta(make, torch):
+    """make(lib) gives tensors of one shape, dtype and requires_grad in ember and torch."""
+    e, t = make(ember), make(torch)
+    assert _meta(e) == _meta(t)
+    return e, t
+
+
+_MADE_ALIKE = [
+    lambda L: L.randint(10, (2, 3)),
+    lambda L: L.randint(high=10, size=(2,)),
+    lambda L: L.randint(L.tensor(10), (2,)),
+    lambda L: L.randint(10, (2,), dtype=L.float16, requires_grad=True),
+    lambda L: L.rand(2, 3, dtype=L.float16),
+    lambda L: L.randn(2, 3, dtype=L.float16),
+    lambda L: L.randn(0, 2, dtype=L.int64),
+    lambda L: L.randperm(L.tensor(4)),
+    lambda L: L.zeros(size=(2, 3)),
+    lambda L: L.rand(size=[2], layout=L.strided, pin_memory=False),
+    lambda L: L.empty(size=L.Size([2, 1])),
+    lambda L: L.full((2,), True, layout=L.strided, pin_memory=False),
+    lambda L: L.full((2,), np.bool_(True)),
+    lambda L: L.zeros_like(input=L.zeros(2, dtype=L.int32)),
+    lambda L: L.rand_like(L.zeros(3), generator=L.Generator().manual_seed(2)),
+    lambda L: L.randn_like(L.zeros(3, dtype=L.float64), generator=L.Generator()),
+    lambda L: L.randn_like(L.zeros(0, 2), dtype=L.int64),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_MADE_ALIKE)))
+def test_makers_accept_torchs_calls_and_give_its_shapes_and_dtypes(torch, k):
+    _same_meta(_MADE_ALIKE[k], torch)
+
+
+def test_float16_draws_stay_in_their_support(torch):
+    u = ember.rand(10000, dtype=ember.float16).numpy()
+    assert u.min() >= 0 and u.max() < 1 and len(np.unique(u)) > 1000
+    z = ember.randn(10000, dtype=ember.float16).numpy()
+    assert abs(float(z.astype(np.float64).mean())) < 0.05
+    assert abs(float(z.astype(np.float64).std()) - 1) < 0.05
+
+
+def test_randint_draws_its_range_and_repeats_under_a_seed():
+    a = ember.randint(10, (1000,), generator=ember.Generator().manual_seed(5)).numpy()
+    b = ember.randint(10, (1000,), generator=ember.Generator().manual_seed(5)).numpy()
+    assert (a == b).all() and a.min() == 0 and a.max() == 9
+    c = ember.randint(-3, 3, (1000,), dtype=ember.int8).numpy()
+    assert c.min() == -3 and c.max() == 2
+
+
+def test_randint_past_a_float_dtypes_exact_integers_warns_as_torch(torch):
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning, match="to - 1 is out of bounds"):
+            lib.randint(2**11 + 2, (2,), dtype=lib.float16)
+
+
+def test_factories_resize_out_without_a_warning(torch):
+    for lib in (ember, torch):
+        out = lib.zeros(6)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            lib.ones(2, 3, out=out)
+            lib.rand(3, out=out)
+        assert tuple(out.shape) == (3,)
+
+
+def _refusals(L):
+    t = L.zeros(2)
+    return [
+        ("randint high only", lambda: L.randint(10)),
+        ("randint size an int", lambda: L.randint(3, 10)),
+        ("randint float bound", lambda: L.randint(2.5, 10, (2,))),
+        ("randint int64 overflow", lambda: L.randint(0, 2**63, (2,))),
+        ("randint negative size", lambda: L.randint(10, (-1,))),
+        ("randint to past int8", lambda: L.randint(300, (3,), dtype=L.int8)),
+        ("randint from below uint8", lambda: L.randint(-3, 3, (3,), dtype=L.uint8)),
+        ("randint to past bool", lambda: L.randint(10, (3,), dtype=L.bool)),
+        ("randint complex", lambda: L.randint(10, (3,), dtype=L.complex64)),
+        ("randint int requires grad", lambda: L.randint(10, (2,), requires_grad=True)),
+        ("randperm negative", lambda: L.randperm(-1)),
+        ("randperm float", lambda: L.randperm(5.0)),
+        ("randperm bool n", lambda: L.randperm(True)),
+        ("randperm bool", lambda: L.randperm(5, dtype=L.bool)),
+        ("randperm complex", lambda: L.randperm(0, dtype=L.complex64)),
+        ("randperm past int8", lambda: L.randperm(129, dtype=L.int8)),
+        ("randperm past uint8", lambda: L.randperm(257, dtype=L.uint8)),
+        ("randperm int requires grad", lambda: L.randperm(5, requires_grad=True)),
+        ("rand int64", lambda: L.rand(2, dtype=L.int64)),
+        ("rand empty bool", lambda: L.rand(0, dtype=L.bool)),
+        ("randn int32", lambda: L.randn(2, dtype=L.int32)),
+        ("rand_like int", lambda: L.rand_like(L.zeros(2, dtype=L.int64))),
+        ("randn_like bool", lambda: L.randn_like(t, dtype=L.bool)),
+        ("a tensor as the size", lambda: L.ones(L.tensor([2, 3]))),
+        ("a tensor in the sizes", lambda: L.randn(L.tensor([2, 3]), 2)),
+        ("full of None", lambda: L.full((2,), None)),
+        ("full of a string into bool", lambda: L.full((2,), "a", dtype=L.bool)),
+        ("full of a string", lambda: L.full((2,), "a")),
+        ("full past 64 bits", lambda: L.full((2,), 2**70, dtype=L.float32)),
+        ("full below int64", lambda: L.full((2,), -(2**63) - 1, dtype=L.float32)),
+        ("full_like past 64 bits", lambda: L.full_like(t, 2**70)),
+        ("full negative size", lambda: L.full((2, -3), 1.0)),
+        ("full tensor size", lambda: L.full(L.tensor([2, 3]), 1.0)),
+        ("eye negative n", lambda: L.eye(-1)),
+        ("eye negative m", lambda: L.eye(3, -2)),
+        ("zeros_like of a list", lambda: L.zeros_like([1, 2])),
+        ("ones_like of an array", lambda: L.ones_like(np.zeros(2))),
+        ("rand_like of an int", lambda: L.rand_like(3)),
+        ("empty_like of a list", lambda: L.empty_like([1, 2])),
+        ("full_like of an array", lambda: L.full_like(np.zeros(2), 1.0)),
+    ]
+
+
+_CLASSES = {
+    "randint high only": TypeError,
+    "randint size an int": TypeError,
+    "randint float bound": TypeError,
+    "randint int64 overflow": ValueError,
+    "randperm float": TypeError,
+    "randperm bool n": TypeError,
+    "randperm bool": NotImplementedError,
+    "randperm complex": NotImplementedError,
+    "rand int64": NotImplementedError,
+    "rand empty bool": NotImplementedError,
+    "randn int32": NotImplementedError,
+    "rand_like int": NotImplementedError,
+    "randn_like bool": NotImplementedError,
+    "a tensor as the size": TypeError,
+    "a tensor in the sizes": TypeError,
+    "full of None": TypeError,
+    "full of a string into bool": TypeError,
+    "full of a string": TypeError,
+    "full past 64 bits": OverflowError,
+    "full below int64": OverflowError,
+    "full_like past 64 bits": OverflowError,
+    "full tensor size": TypeError,
+    "zeros_like of a list": TypeError,
+    "ones_like of an array": TypeError,
+    "rand_like of an int": TypeError,
+    "empty_like of a list": TypeError,
+    "full_like of an array": TypeError,
+}
+
+
+@pytest.mark.parametrize("k", range(len(_refusals(ember))))
+def test_makers_refuse_as_torch(refused_alike, k):
+    name = _refusals(ember)[k][0]
+    refused_alike(_refusals, k, _CLASSES.get(name, RuntimeError))
+
+
+def test_full_reads_a_numpy_complex_scalar_through_float_as_torch(torch):
+    e, t = _same_meta(lambda L: L.full((2,), np.complex64(1 + 2j)), torch)
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
