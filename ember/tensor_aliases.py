@@ -27,11 +27,15 @@ if TYPE_CHECKING:  # bound at import time by tensor.py
 
 
 def require_tensor(op: str, value, name: str = "other", position: int = 1) -> None:
-    """torch's TypeError where an argument must be a Tensor."""
+    """torch's TypeError where an argument must be a Tensor (a type from outside the builtins
+    named with its module, as torch's: "not numpy.ndarray")."""
     if not isinstance(value, Tensor):
+        kind = type(value)
+        named = (
+            kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+        )
         raise TypeError(
-            f"{op}(): argument '{name}' (position {position}) must be Tensor, not"
-            f" {type(value).__name__}"
+            f"{op}(): argument '{name}' (position {position}) must be Tensor, not {named}"
         )
 
 

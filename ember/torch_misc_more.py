@@ -19,6 +19,7 @@ from .functional import linear, pad
 from .functional.layers_extra import alpha_dropout, feature_alpha_dropout
 from .promotion import default_float, torch_dtype_name
 from .tensor import Tensor
+from .tensor_aliases import require_tensor
 
 __all__ = [
     "feature_alpha_dropout_",
@@ -112,6 +113,7 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 def poisson(input, generator=None) -> Tensor:  # noqa: A002
     """torch.poisson: a Poisson draw per element with that element as its rate (input's
     dtype; no gradient)."""
+    require_tensor("poisson", input, "input")
     rates = backend.to_numpy(input.array)
     if (rates < 0).any():
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
@@ -253,16 +255,19 @@ def set_rng_state(new_state) -> None:
 # ---------------------------------------------------------------- in-place top-level forms
 def dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
     """torch.dropout_: dropout written into input (recorded where a gradient is needed)."""
+    require_tensor("dropout_", input, "input")
     return input._arith_("dropout_", lambda x: functional.dropout(x, p, train))
 
 
 def alpha_dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
     """torch.alpha_dropout_: alpha dropout written into input."""
+    require_tensor("alpha_dropout_", input, "input")
     return input._arith_("alpha_dropout_", lambda x: alpha_dropout(x, p, train))
 
 
 def feature_alpha_dropout_(input, p: float, train: bool) -> Tensor:  # noqa: A002
     """torch.feature_alpha_dropout_: feature alpha dropout written into input."""
+    require_tensor("feature_alpha_dropout_", input, "input")
     return input._arith_("feature_alpha_dropout_", lambda x: feature_alpha_dropout(x, p, train))
 
 
@@ -270,10 +275,12 @@ def _inplace_form(name: str, owner: str):
     if owner == "F":
 
         def form(input, *args, **kwargs):  # noqa: A002
+            require_tensor(name, input, "input")
             return getattr(functional, name)(input, *args, **kwargs)
     else:
 
         def form(input, *args, **kwargs):  # noqa: A002
+            require_tensor(name, input, "input")
             return getattr(input, name)(*args, **kwargs)
 
     form.__name__ = form.__qualname__ = name

@@ -11,6 +11,7 @@ from ..ops import shape as S
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 
 
 def linear(x: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -46,6 +47,7 @@ def dropout(
 ) -> Tensor:
     """Zero each element with probability p and scale the rest by 1/(1-p) (inverted dropout);
     with ``inplace``, the input itself becomes the result (recorded as every in-place op is)."""
+    require_tensor("dropout", input, "input")
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout probability must be in [0, 1], got {p}")
     if inplace and training and p > 0:  # as torch: in eval (or p = 0) the input is returned as is

@@ -26,6 +26,7 @@ from ..linalg.norms import vector_norm
 from ..ops import grid_sample as G
 from ..ops.complex_refuse import refuse_complex
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 from .activation import softmax
 
 _ALIGN_WARNING = (
@@ -187,6 +188,7 @@ def gumbel_softmax(
     default generator (``ember.manual_seed``). Jang et al., 2016; Maddison et al., 2016.
     """
     del eps  # deprecated and unused in torch
+    require_tensor("gumbel_softmax", logits, "logits")
     gen = backend.generator_or_default(None)
     dtype = logits.dtype
     u = gen.random(tuple(logits.shape), xp.float64)
@@ -210,6 +212,7 @@ def pdist(input: Tensor, p: float = 2) -> Tensor:  # noqa: A002 - torch's argume
 
     The gradient is the vector norm's (0 where two rows coincide, as torch).
     """
+    require_tensor("pdist", input, "input")
     x = input
     if x.ndim != 2:
         raise RuntimeError(f"pdist only supports 2D tensors, got: {x.ndim}D")
