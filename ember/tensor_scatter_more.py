@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .errors import InputError
 from .ops.index import check_dim
 from .ops.index_more import check_scalar_source
 from .tensor_shape_methods import need_dims
@@ -83,7 +84,7 @@ class ScatterMoreTensorMethods:
         src = _src(op, src, self)
         a, b = check_dim(op, dim1, self.ndim), check_dim(op, dim2, self.ndim)
         if a == b:
-            raise RuntimeError(f"{op}(): dim1 and dim2 cannot be the same dim ({dim1})")
+            raise InputError(f"{op}(): dim1 and dim2 cannot be the same dim ({dim1})")
         r, c, k = self.shape[a], self.shape[b], offset
         n = max(0, min(r, c - k) if k >= 0 else min(r + k, c))
         rest = tuple(s for i, s in enumerate(self.shape) if i not in (a, b))

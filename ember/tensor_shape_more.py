@@ -45,7 +45,8 @@ class ShapeMoreTensorMethods:
 
     def flatten(self, start_dim=0, end_dim=-1):
         """Dims start_dim..end_dim merged into one (a 0-d tensor becomes 1-D); torch's dim
-        checks and errors."""
+        checks and errors. One dim to merge (a 1-D tensor, start_dim = end_dim) gives the
+        tensor itself, as torch's."""
         nd = self.ndim
         n = max(nd, 1)
         for d in (start_dim, end_dim):
@@ -59,6 +60,8 @@ class ShapeMoreTensorMethods:
         if nd == 0:
             return self.reshape(1)
         s, e = start_dim % nd, end_dim % nd
+        if s == e:  # nothing to merge: torch hands back the tensor itself, not a view of it
+            return self
         shape = self.array.shape
         n = 1
         for k in shape[s : e + 1]:

@@ -272,25 +272,31 @@ class TorchTensorMethods(RoundingTensorMethods):
         """Transpose a matrix; a tensor of fewer than 2 dims comes back as a view of itself
         (a new tensor over the same memory, as torch's: changing either's shape in place
         leaves the other's)."""
-        if self.ndim > 2:
-            raise ValueError(f"t() expects a tensor of at most 2 dims, got {self.ndim}")
+        if self.ndim > 2:  # torch's RuntimeError (and ember's ValueError, as before)
+            raise InputError(f"t() expects a tensor of at most 2 dims, got {self.ndim}")
         return self.reshape(self.shape) if self.ndim < 2 else self.transpose(0, 1)
 
     mT = property(lambda self: self.transpose(-2, -1))
 
-    def _band(self, keep) -> Tensor:
-        """self where keep(i, j) over the last two dims, else 0 (Where: no 0·inf = nan)."""
+    def _band(self, keep, name: str) -> Tensor:
+        """self where keep(i, j) over the last two dims, else 0 (Where: no 0·inf = nan); a
+        tensor of fewer than 2 dims is torch's RuntimeError."""
+        if self.ndim < 2:
+            raise InputError(
+                f"{name}: input tensor must have at least 2 dimensions, got {self.ndim}"
+                f" (shape {tuple(self.shape)})"
+            )
         r, c = self.shape[-2:]
         mask = keep(xp.arange(r)[:, None], xp.arange(c)[None, :])
         return apply(E.Where, self, Tensor(xp.zeros((), self.array.dtype)), cond=mask)
 
     def tril(self, diagonal: int = 0) -> Tensor:
         """Lower triangle: keep j - i ≤ diagonal, zero the rest."""
-        return self._band(lambda i, j: j - i <= diagonal)
+        return self._band(lambda i, j: j - i <= diagonal, "tril")
 
     def triu(self, diagonal: int = 0) -> Tensor:
         """Upper triangle: keep j - i ≥ diagonal, zero the rest."""
-        return self._band(lambda i, j: j - i >= diagonal)
+        return self._band(lambda i, j: j - i >= diagonal, "triu")
 
     def diag(self, diagonal: int = 0) -> Tensor:
         """1-D → the matrix with self on that diagonal; 2-D → that diagonal as a 1-D tensor."""

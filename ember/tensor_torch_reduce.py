@@ -322,13 +322,13 @@ class TorchReduceMethods:
         into it writes self."""
         a, b = check_dim("diagonal", dim1, self.ndim), check_dim("diagonal", dim2, self.ndim)
         if a == b:
-            raise ValueError(f"diagonal(): dim1 and dim2 cannot be the same dim ({dim1})")
+            raise InputError(f"diagonal(): dim1 and dim2 cannot be the same dim ({dim1})")
         return apply(Diagonal, self, offset=int(offset), dim1=a, dim2=b)  # a view, as torch's
 
     def trace(self) -> Tensor:
         """Σ_i x[i, i] of a matrix (integers sum to int64)."""
         if self.ndim != 2:
-            raise ValueError(f"trace() expects a 2-D tensor, got {self.ndim} dims")
+            raise InputError(f"trace() expects a 2-D tensor, got {self.ndim} dims")
         if self.array.dtype.kind == "b":  # torch has no bool kernel
             raise not_implemented_for("trace", self.array.dtype)
         d = self.diagonal()
@@ -340,7 +340,7 @@ class TorchReduceMethods:
         nd = self.ndim + 1
         a, b = check_dim("diag_embed", dim1, nd), check_dim("diag_embed", dim2, nd)
         if a == b:
-            raise ValueError(f"diag_embed(): dim1 and dim2 cannot be the same dim ({dim1})")
+            raise InputError(f"diag_embed(): dim1 and dim2 cannot be the same dim ({dim1})")
         k, lead = offset, self.shape[:-1]
         m = self.shape[-1] + abs(k)
         x = apply(S.Pad, self, pad_width=((0, 0),) * (nd - 2) + ((0, abs(k)),), value=0)
