@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -57,7 +58,8 @@ class DataLoader:
     timeout: seconds to wait for a worker's batch before RuntimeError (no effect without
     workers). These are accepted, checked as torch checks them, and change nothing here:
     pin_memory and pin_memory_device (pinned host memory only speeds copies to a GPU; ember's
-    arrays never leave host memory), multiprocessing_context (the workers are threads, there
+    arrays never leave host memory; on the CPU each iteration warns as torch's does without an
+    accelerator), multiprocessing_context (the workers are threads, there
     is no process start method), in_order (batches are always in order, which in_order=False
     merely permits not to be). persistent_workers: threads are restarted each epoch (cheap,
     and they share the dataset, so no copy is kept alive), but ``worker_init_fn`` runs only
@@ -165,6 +167,7 @@ class DataLoader:
         self._skip = 0  # batches to skip on the next epoch (set by load_state_dict)
         self._epoch = self._epoch_now = 0  # the next epoch's number; the current one's
         self._active = None  # the iteration whose progress the state records
+        self._reported_len: int | None = None  # an IterableDataset's len() once len(loader) asked
         self._initialized = True
 
     def __setattr__(self, name: str, value: Any) -> None:
@@ -175,7 +178,7 @@ class DataLoader:
     def __len__(self) -> int:
         if not self._iterable:
             return len(self.batch_sampler if self._auto_collation else self.sampler)
-        n = len(self.dataset)
+        n = self._reported_len = len(self.dataset)
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
@@ -187,6 +190,11 @@ class DataLoader:
         return g if isinstance(g, Generator) and g is not self.generator else None
 
     def __iter__(self) -> Iterator:
+        # what len(loader) has read so far counts, as for torch's iterator made here (list()
+        # asks len() after iter(), and that must not count for this pass)
+        return self._pass(self._reported_len)
+
+    def _pass(self, reported: int | None) -> Iterator:
         token = self._active = object()
         own = self._own_generator()
         self._epoch_start_state = self.generator.get_state()
@@ -200,12 +208,17 @@ class DataLoader:
             tasks = self._tasks(self.generator if own is None else own, skip)
             make_work = lambda: self._load  # noqa: E731
             skip = 0  # skipped as indices, without loading the batches
+        self._warn_pinning()
+        fetched = 0
         results = self._threaded(tasks, make_work) if self.num_workers else self._inline(tasks)
         try:
             for batch, last in results:
                 if skip:  # an IterableDataset is replayed to where the state was taken
                     skip -= 1
                     continue
+                fetched += 1
+                if self._iterable and reported is not None and fetched > reported:
+                    self._warn_overlong(reported, fetched)
                 if self._active is token:
                     self._consumed += 1
                     if last:
@@ -217,6 +230,31 @@ class DataLoader:
                 self._end_epoch()
         finally:
             results.close()
+
+    def _warn_pinning(self) -> None:
+        """torch's warnings at each iteration: pinned memory serves only an accelerator, and
+        ember's arrays are pinned by nothing (on the CPU torch would pin nothing either)."""
+        if self.pin_memory and self.pin_memory_device:
+            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used"
+                          f" as the device,ignore pin_memory_device='{self.pin_memory_device}'.",
+                          stacklevel=3)  # fmt: skip
+        if self.pin_memory and not backend.ON_GPU:
+            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then"
+                          " device pinned memory won't be used.", stacklevel=3)  # fmt: skip
+
+    def _warn_overlong(self, reported: int, fetched: int) -> None:
+        """torch's warning: the stream gave more than the ``len(dataset)`` that ``len(loader)``
+        read (torch compares the batches handed out with it, whatever the batch size)."""
+        msg = (
+            f"Length of IterableDataset {self.dataset} was reported to be {reported} (when"
+            f" accessing len(dataloader)), but {fetched} samples have been fetched. "
+        )
+        if self.num_workers > 0:
+            msg += ("For multiprocessing data-loading, this could be caused by not properly"
+                    " configuring the IterableDataset replica at each worker. Please see"
+                    " https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset"
+                    " for examples.")  # fmt: skip
+        warnings.warn(msg, stacklevel=3)
 
     def _end_epoch(self) -> None:
         self._epoch_start_state = self._sampler_start_state = None

@@ -16,7 +16,9 @@ from collections.abc import Sequence
 import numpy
 
 from ..backend import Generator, generator_or_default, to_numpy
+from ..errors import InputAssertionError
 from ..tensor import Tensor
+from .errors import NoSampleDimError
 
 
 class Dataset:
@@ -50,13 +52,18 @@ class TensorDataset(Dataset):
 
     def __init__(self, *tensors) -> None:
         if not tensors:
-            raise ValueError("TensorDataset needs at least one tensor")
+            raise NoSampleDimError("TensorDataset needs at least one tensor")
         self.arrays = [_array_of(t) for t in tensors]
+        for k, a in enumerate(self.arrays):
+            if a.ndim == 0:
+                raise NoSampleDimError(
+                    f"TensorDataset: tensor {k} is 0-d, it has no first dimension to hold samples"
+                )
         n = len(self.arrays[0])
         lengths = [len(a) for a in self.arrays]
-        if any(m != n for m in lengths):
-            raise ValueError(
-                f"TensorDataset: all tensors need the same first dimension, got {lengths}"
+        if any(m != n for m in lengths):  # torch's assert
+            raise InputAssertionError(
+                f"Size mismatch between tensors: all need the same first dimension, got {lengths}"
             )
 
     @property

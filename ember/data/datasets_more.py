@@ -14,10 +14,11 @@ from collections.abc import Iterable, Iterator
 import numpy
 
 from ..backend import to_numpy
-from ..errors import InputError
+from ..errors import InputAssertionError, InputError
 from ..promotion import promote_types
 from ..tensor import Tensor
 from .dataset import Dataset
+from .errors import DatasetKindError
 
 
 class ConcatDataset(Dataset):
@@ -27,11 +28,11 @@ class ConcatDataset(Dataset):
 
     def __init__(self, datasets: Iterable[Dataset]) -> None:
         self.datasets = list(datasets)
-        if not self.datasets:
-            raise ValueError("datasets should not be an empty iterable")
+        if not self.datasets:  # torch's asserts
+            raise InputAssertionError("datasets should not be an empty iterable")
         for d in self.datasets:
             if isinstance(d, IterableDataset):
-                raise TypeError("ConcatDataset does not support IterableDataset")
+                raise DatasetKindError("ConcatDataset does not support IterableDataset")
         self.cumulative_sizes = self.cumsum(self.datasets)
 
     @staticmethod
@@ -54,7 +55,7 @@ class ConcatDataset(Dataset):
         return k, index - (self.cumulative_sizes[k - 1] if k else 0)
 
     def __getitem__(self, index):
-        k, local = self._locate(int(index))
+        k, local = self._locate(index)  # as given: the part's own indexing judges its type
         return self.datasets[k][local]
 
     def fetch(self, indices):
@@ -132,14 +133,14 @@ class ChainDataset(IterableDataset):
     def __iter__(self) -> Iterator:
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise TypeError("ChainDataset only supports IterableDataset")
+                raise DatasetKindError("ChainDataset only supports IterableDataset")
             yield from d
 
     def __len__(self) -> int:
         total = 0
         for d in self.datasets:
             if not isinstance(d, IterableDataset):
-                raise TypeError("ChainDataset only supports IterableDataset")
+                raise DatasetKindError("ChainDataset only supports IterableDataset")
             total += len(d)
         return total
 

@@ -19,6 +19,7 @@ from collections.abc import Iterator, Sized
 
 from ..backend import Generator
 from ..errors import InputError
+from .errors import ArgumentTypeError
 from .sampler import Sampler
 
 
@@ -42,9 +43,9 @@ class DistributedSampler(Sampler):
                 )
             num_replicas = dist.get_world_size() if num_replicas is None else num_replicas
             rank = dist.get_rank() if rank is None else rank
-        if isinstance(num_replicas, bool) or not isinstance(num_replicas, int) or num_replicas < 1:
-            raise ValueError(f"num_replicas should be a positive integer, got {num_replicas!r}")
-        if rank >= num_replicas or rank < 0:
+        if not isinstance(num_replicas, int):  # torch's TypeError comes when it slices with it
+            raise ArgumentTypeError(f"num_replicas should be an integer, got {num_replicas!r}")
+        if rank >= num_replicas or rank < 0:  # torch's check, which also refuses num_replicas < 1
             raise ValueError(
                 f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
             )

@@ -19,6 +19,7 @@ import numpy
 from ..backend import Generator, generator_or_default
 from ..errors import InputError
 from ..tensor import Tensor
+from .errors import EmptySourceError
 
 
 class Sampler:
@@ -108,7 +109,11 @@ class RandomSampler(Sampler):
         self.replacement = replacement
         self._num_samples = num_samples
         self.generator = _checked_generator(generator)
-        _positive_int("num_samples", self.num_samples)
+        m = self.num_samples  # torch's check lets a bool through (True is one sample)
+        if not isinstance(m, int) or m <= 0:
+            raise ValueError(
+                f"num_samples should be a positive integer value, but got num_samples={m!r}"
+            )
 
     @property
     def num_samples(self) -> int:
@@ -121,9 +126,11 @@ class RandomSampler(Sampler):
         g = _pick(generator, self.generator)
         n, m = len(self.data_source), self.num_samples
         if n == 0:
-            raise ValueError("RandomSampler: cannot draw indices from an empty data_source")
+            raise EmptySourceError(
+                f"RandomSampler: cannot draw {m} indices from an empty data_source"
+            )
         if self.replacement:
-            return g.integers(0, n, (m,))
+            return g.integers(0, n, (int(m),))
         if m == n:
             return g.permutation(n)
         return numpy.concatenate([g.permutation(n) for _ in range(-(-m // n))])[:m]
@@ -135,16 +142,23 @@ class RandomSampler(Sampler):
 
 
 class SubsetRandomSampler(Sampler):
-    """The elements of ``indices`` in a new random order each epoch (no replacement)."""
+    """The elements of ``indices`` in a new random order each epoch (no replacement). As in
+    torch they are handed out as ``indices[i]``: keys that are not integers (tuples, rows of
+    a 2-d array, strings) come out as they are."""
 
     def __init__(self, indices: Sequence[int], generator: Generator | None = None) -> None:
         self.indices = indices
         self.generator = _checked_generator(generator)
 
     def epoch_indices(self, generator: Generator | None = None) -> numpy.ndarray:
-        values = _array(self.indices)
-        if values.ndim != 1:
-            raise ValueError(f"indices should be a 1d sequence, got shape {values.shape}")
+        try:
+            values = _array(self.indices)
+        except ValueError:  # ragged keys: NumPy makes no array of them
+            values = None
+        if values is None or values.ndim != 1:
+            values = numpy.empty(len(self.indices), object)  # each key kept whole
+            for i in range(len(values)):
+                values[i] = self.indices[i]
         return values[_pick(generator, self.generator).permutation(len(values))]
 
     __iter__ = _iter_epoch_indices
@@ -181,6 +195,8 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement!r}"
             )
+        if isinstance(weights, str):  # torch.as_tensor's TypeError; NumPy would read it as 0-d
+            raise TypeError(f"weights should be a sequence of numbers, got the string {weights!r}")
         w = _array(weights, numpy.float64)
         if w.ndim != 1:
             raise ValueError(

@@ -1,0 +1,187 @@
+"""ember.data where it differed from torch.utils.data 2.13 (found by fuzzing both side by
+side): torch's warnings (an IterableDataset longer than the len() it reported, pin_memory
+without an accelerator), RandomSampler's num_samples=True and its empty data_source, the
+keys SubsetRandomSampler hands out, the classes of the refusals torch makes with ``assert``
+(TensorDataset, ConcatDataset, ChainDataset) or by accident (a 0-d tensor, a float
+num_replicas, string weights), and ConcatDataset passing an index on as given."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+import ember.utils.data as E
+
+
+def _warned(call) -> list[str]:
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+
+
+def _stream(D, n: int, reported: int):
+    class Stream(D.IterableDataset):
+        def __iter__(self):
+            return iter(range(n))
+
+        def __len__(self):
+            return reported
+
+    return Stream()
+
+
+@pytest.mark.parametrize("n,reported,batch_size", [(5, 3, None), (5, 3, 1), (7, 2, 2)])
+def test_a_stream_longer_than_its_reported_length_warns_as_torch(n, reported, batch_size, torch):
+    # torch warns once per batch past len(dataset) once len(loader) has read it (ember did not);
+    # not when len() was not asked before the pass began (list() asks it after iter())
+    counts = []
+    for D in (E, torch.utils.data):
+        loader = D.DataLoader(_stream(D, n, reported), batch_size=batch_size)
+        silent = _warned(lambda loader=loader: list(loader))
+        len(loader)
+        msgs = _warned(lambda loader=loader: list(loader))
+        assert all("was reported to be" in m for m in msgs)
+        counts.append((len(silent), len(msgs)))
+    assert counts[0] == counts[1] and counts[0][1] > 0
+
+
+def test_the_length_warning_names_the_workers_as_torch(torch):
+    msgs = []
+    for D in (E, torch.utils.data):
+        loader = D.DataLoader(_stream(D, 4, 4), batch_size=None, num_workers=2)
+        len(loader)
+        msgs.append(_warned(lambda loader=loader: list(loader)))
+    assert len(msgs[0]) == len(msgs[1]) == 4  # each of the two workers streams all four
+    assert all("IterableDataset replica at each worker" in m for m in msgs[0] + msgs[1])
+
+
+@pytest.mark.skipif(ember.backend.ON_GPU, reason="torch's warning is for a machine without one")
+@pytest.mark.parametrize(
+    "kw", [{"pin_memory": True}, {"pin_memory": True, "pin_memory_device": "cuda"}]
+)
+def test_pin_memory_without_an_accelerator_warns_as_torch(kw, torch):
+    if torch.accelerator.is_available():
+        pytest.skip("torch has an accelerator here")
+    for args in (kw, {"pin_memory_device": "cuda"}):  # each pass warns; a device alone does not
+        msgs = [
+            _warned(
+                lambda D=D, a=args: [list(D.DataLoader([1, 2], batch_size=2, **a)) for _ in "ab"]
+            )
+            for D in (E, torch.utils.data)
+        ]
+        assert [m[:40] for m in msgs[0]] == [m[:40] for m in msgs[1]]
+
+
+@pytest.mark.parametrize("n,replacement", [(1, False), (4, False), (4, True)])
+def test_random_sampler_takes_num_samples_true_as_one_as_torch(n, replacement, torch):
+    # torch's check is isinstance(num_samples, int), which a bool passes (ember refused it)
+    for D in (E, torch.utils.data):
+        s = D.RandomSampler(range(n), replacement=replacement, num_samples=True)
+        drawn = list(s)
+        assert len(s) == len(drawn) == 1 and 0 <= drawn[0] < n
+
+
+@pytest.mark.parametrize("replacement,cls", [(True, RuntimeError), (False, ZeroDivisionError)])
+def test_random_sampler_of_an_empty_source_refuses_with_torchs_class(replacement, cls, torch):
+    for D in (E, torch.utils.data):
+        s = D.RandomSampler([], replacement=replacement, num_samples=3)
+        with pytest.raises(cls):
+            list(s)
+    with pytest.raises(ValueError):  # what ember raised before
+        list(E.RandomSampler([], replacement=replacement, num_samples=3))
+
+
+@pytest.mark.parametrize("keys", [[(1, 2), (3, 4), (5, 6)], [[1, 2], [3]], [[0, 1], [2, 3]]])
+def test_subset_random_sampler_hands_out_its_keys_as_given_as_torch(keys, torch):
+    # torch yields indices[i]; ember refused keys that are not a 1-d array of scalars
+    for D in (E, torch.utils.data):
+        drawn = list(D.SubsetRandomSampler(keys))
+        assert sorted(map(repr, drawn)) == sorted(map(repr, keys))
+
+
+def test_a_dataset_keyed_by_tuples_loads_through_subset_random_sampler_as_torch(torch):
+    data = {(1, 2): 5.0, (3, 4): 6.0}
+    batches = []
+    for D in (E, torch.utils.data):
+        sampler = D.SubsetRandomSampler(list(data))
+        (batch,) = list(D.DataLoader(data, sampler=sampler, batch_size=2))
+        batches.append(sorted(batch.tolist()))
+    assert batches[0] == batches[1] == [5.0, 6.0]
+
+
+def _datasets(lib):
+    D = lib.utils.data
+
+    class Stream(D.IterableDataset):
+        def __iter__(self):
+            return iter(range(2))
+
+    return [
+        ("tensors of two lengths", lambda: D.TensorDataset(lib.zeros(3), lib.zeros(2))),
+        ("an empty list of parts", lambda: D.ConcatDataset([])),
+        ("a stream in a concatenation", lambda: D.ConcatDataset([[1, 2], Stream()])),
+        ("a list in a chain", lambda: list(D.ChainDataset([Stream(), [1, 2]]))),
+        ("the length of a chain with a list", lambda: len(D.ChainDataset([[1, 2]]))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_refusals_torch_asserts_are_assertion_errors(refused_alike, k):
+    refused_alike(_datasets, k, AssertionError)
+    with pytest.raises(ValueError if k < 2 else TypeError):  # ember's class before
+        _datasets(ember)[k][1]()
+
+
+def _no_sample_dim(lib):
+    D = lib.utils.data
+    return [
+        ("no tensor", lambda: len(D.TensorDataset())),  # torch: len() reads tensors[0]
+        ("a 0-d tensor", lambda: D.TensorDataset(lib.tensor(1.0))),
+        ("a 0-d tensor after a 1-d one", lambda: D.TensorDataset(lib.zeros(2), lib.tensor(1.0))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_tensor_dataset_without_a_sample_dim_is_an_index_error_as_torch(refused_alike, k):
+    refused_alike(_no_sample_dim, k, IndexError)
+    with pytest.raises(ValueError):  # ember's class before (a 0-d tensor: len()'s TypeError)
+        _no_sample_dim(ember)[k][1]()
+
+
+@pytest.mark.parametrize("num_replicas", [2.0, np.float64(3)])
+def test_distributed_sampler_refuses_a_float_num_replicas_with_torchs_class(num_replicas, torch):
+    # torch takes it and fails slicing with it (TypeError); ember refuses it when given
+    with pytest.raises(TypeError):
+        list(torch.utils.data.DistributedSampler(range(4), num_replicas=num_replicas, rank=0))
+    with pytest.raises(TypeError):
+        E.DistributedSampler(range(4), num_replicas=num_replicas, rank=0)
+    with pytest.raises(ValueError):  # ember's class before
+        E.DistributedSampler(range(4), num_replicas=num_replicas, rank=0)
+
+
+def test_distributed_sampler_takes_num_replicas_true_as_one_as_torch(torch):
+    for D in (E, torch.utils.data):
+        assert list(D.DistributedSampler(range(3), num_replicas=True, rank=0, shuffle=False)) == [
+            0, 1, 2
+        ]  # fmt: skip
+
+
+def test_weighted_sampler_refuses_string_weights_with_torchs_class(torch):
+    for D in (E, torch.utils.data):
+        with pytest.raises(TypeError):
+            D.WeightedRandomSampler("ab", 1)
+
+
+@pytest.mark.parametrize("index", [2.0, "1"])
+def test_concat_dataset_passes_the_index_on_as_given_as_torch(index, torch):
+    # ember converted it with int(), so 2.0 and "1" read list items torch's lists refuse
+    for D in (E, torch.utils.data):
+        with pytest.raises(TypeError):
+            D.ConcatDataset([[1, 2], [3, 4, 5]])[index]
+    for lib in (ember, torch):  # 0-d tensors and NumPy integers index the parts as they are
+        ds = lib.utils.data.ConcatDataset([[1, 2], [3, 4, 5]])
+        assert [ds[lib.tensor(3)], ds[lib.tensor(-1)], ds[np.int64(2)]] == [4, 5, 3]
