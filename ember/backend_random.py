@@ -127,11 +127,12 @@ class Generator:
 
     def poisson(self, rates):
         """A Poisson draw per rate (float64 host array in, float64 host draws out)."""
-        return self._stream().poisson(rates).astype(numpy.float64)
+        # (asarray: a 0-d rate draws a Python int, which has no astype)
+        return numpy.asarray(self._stream().poisson(rates), dtype=numpy.float64)
 
     def binomial(self, n, p):
         """A Binomial(n, p) draw per element (host arrays in, float64 host draws out)."""
-        return self._stream().binomial(n, p).astype(numpy.float64)
+        return numpy.asarray(self._stream().binomial(n, p), dtype=numpy.float64)
 
     def bernoulli_mask(self, p_keep: float, shape, dtype):
         """1 with probability p_keep, else 0, of ``shape`` in ``dtype`` (a dropout mask)."""

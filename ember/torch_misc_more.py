@@ -18,6 +18,7 @@ from .backend import xp
 from .functional import linear, pad
 from .functional.layers_extra import alpha_dropout, feature_alpha_dropout
 from .promotion import default_float, torch_dtype_name
+from .random_draws import zero_gradient
 from .tensor import Tensor
 from .tensor_aliases import require_tensor
 
@@ -112,13 +113,16 @@ def kaiser_window(window_length: int, periodic: bool = True, beta: float = 12.0,
 # ---------------------------------------------------------------- draws
 def poisson(input, generator=None) -> Tensor:  # noqa: A002
     """torch.poisson: a Poisson draw per element with that element as its rate (input's
-    dtype; no gradient)."""
+    floating dtype; a gradient of zeros, as torch's)."""
     require_tensor("poisson", input, "input")
     rates = backend.to_numpy(input.array)
-    if (rates < 0).any():
+    if rates.dtype.kind != "f":
+        name = torch_dtype_name(rates.dtype)
+        raise NotImplementedError(f"\"poisson_cpu\" not implemented for '{name}'")
+    if not (rates >= 0).all():  # NaN too, as torch
         raise RuntimeError("invalid Poisson rate, expected rate to be non-negative")
     draws = backend.generator_or_default(generator).poisson(rates.astype(float))
-    return Tensor(xp.asarray(draws.astype(rates.dtype)))
+    return zero_gradient(xp.asarray(draws, dtype=rates.dtype), input)
 
 
 def binomial(count, prob, generator=None) -> Tensor:

@@ -169,3 +169,110 @@ def test_makers_refuse_as_torch(refused_alike, k):
 def test_full_reads_a_numpy_complex_scalar_through_float_as_torch(torch):
     e, t = _same_meta(lambda L: L.full((2,), np.complex64(1 + 2j)), torch)
     np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+# ------------------------------------------------------------ normal, bernoulli, multinomial
+_DRAWN_ALIKE = [
+    lambda L: L.normal(L.zeros(3), L.ones(3, dtype=L.float64)),
+    lambda L: L.normal(L.zeros(3, dtype=L.float16), 1.0),
+    lambda L: L.normal(L.zeros(3, dtype=L.complex64), 1.0),
+    lambda L: L.normal(0.0, 1.0, (2,), dtype=L.float64),
+    lambda L: L.normal(0.0, 1.0, (2,), dtype=L.float16),
+    lambda L: L.normal(0.0, 1.0, (2,), requires_grad=True),
+    lambda L: L.normal(0.0, L.ones(())),
+    lambda L: L.normal(L.zeros(3, requires_grad=True), 1.0),
+    lambda L: L.bernoulli(L.zeros(3, dtype=L.int64), 0.5),
+    lambda L: L.bernoulli(L.zeros(3, dtype=L.bool), 0.5),
+    lambda L: L.bernoulli(L.zeros(3, requires_grad=True)),
+    lambda L: L.multinomial(L.tensor([1.0, 0.0, 0.0]), 3),
+    lambda L: L.multinomial(L.ones(0, 3), 2),
+    lambda L: L.poisson(L.ones(3, requires_grad=True)),
+    lambda L: L.poisson(L.tensor(2.0)),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_DRAWN_ALIKE)))
+def test_draws_take_torchs_calls_and_give_its_shapes_and_dtypes(torch, k):
+    _same_meta(_DRAWN_ALIKE[k], torch)
+
+
+def test_draws_send_parameters_a_gradient_of_zeros(torch):
+    for lib in (ember, torch):
+        m, s = lib.zeros(3, requires_grad=True), lib.ones(3, requires_grad=True)
+        p, r = lib.full((3,), 0.5, requires_grad=True), lib.ones(3, requires_grad=True)
+        total = lib.normal(m, s).sum() + lib.bernoulli(p).sum() + lib.poisson(r).sum()
+        total.backward()
+        for t in (m, s, p, r):
+            assert t.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_normal_keeps_its_moments_in_each_form():
+    x = ember.normal(1.0, ember.full((100000,), 2.0, dtype=ember.float64)).numpy()
+    assert abs(x.mean() - 1) < 0.03 and abs(x.std() - 2) < 0.03
+    h = ember.normal(0.5, 2.0, (100000,), dtype=ember.float16).numpy().astype(np.float64)
+    assert abs(h.mean() - 0.5) < 0.03 and abs(h.std() - 2) < 0.03
+    z = ember.normal(ember.zeros(100000, dtype=ember.complex64), 2.0).numpy()
+    assert abs(np.mean(np.abs(z) ** 2) - 4) < 0.1  # each part N(0, std²/2)
+
+
+def test_multinomial_without_replacement_draws_zero_weights_last():
+    a = ember.multinomial(ember.tensor([[0.0, 1.0, 0.0], [0.0, 0.0, 5.0]]), 3).tolist()
+    assert a == [[1, 0, 2], [2, 0, 1]]
+
+
+def _draw_refusals(L):
+    return [
+        ("normal shapes", lambda: L.normal(L.zeros(3), L.ones(2))),
+        ("normal NaN std", lambda: L.normal(0.0, float("nan"), (2,))),
+        ("normal NaN in std", lambda: L.normal(L.zeros(2), L.tensor([1.0, float("nan")]))),
+        ("normal int mean", lambda: L.normal(L.zeros(3, dtype=L.int64), 1.0)),
+        ("normal int std", lambda: L.normal(0, L.ones(3, dtype=L.int64))),
+        ("normal int dtype", lambda: L.normal(0.0, 1.0, (2,), dtype=L.int64)),
+        ("normal complex std", lambda: L.normal(L.zeros(3), L.ones(3, dtype=L.complex64))),
+        ("normal tensor and size", lambda: L.normal(L.zeros(3), 1.0, (3,))),
+        ("bernoulli int", lambda: L.bernoulli(L.zeros(3, dtype=L.int64))),
+        ("bernoulli bool", lambda: L.bernoulli(L.ones(3, dtype=L.bool))),
+        ("bernoulli complex", lambda: L.bernoulli(L.zeros(3, dtype=L.complex64))),
+        ("bernoulli complex with p", lambda: L.bernoulli(L.zeros(3, dtype=L.complex64), 0.5)),
+        ("bernoulli number", lambda: L.bernoulli(0.5)),
+        ("bernoulli list", lambda: L.bernoulli([0.5])),
+        ("bernoulli tensor p", lambda: L.bernoulli(L.zeros(3), p=L.tensor([0.5, 0.5, 1.5]))),
+        ("multinomial too many", lambda: L.multinomial(L.tensor([1.0, 2.0, 3.0]), 4)),
+        ("multinomial zero", lambda: L.multinomial(L.tensor([1.0, 2.0, 3.0]), 0)),
+        ("multinomial empty rows", lambda: L.multinomial(L.ones(2, 0), 1)),
+        ("multinomial int", lambda: L.multinomial(L.ones(3, dtype=L.int64), 1)),
+        ("multinomial bool", lambda: L.multinomial(L.ones(3, dtype=L.bool), 1)),
+        ("multinomial float count", lambda: L.multinomial(L.ones(3), 1.0)),
+        ("multinomial bool count", lambda: L.multinomial(L.ones(3), True)),
+        ("multinomial 2^24", lambda: L.multinomial(L.ones(2**24 + 1), 1)),
+        ("poisson nan", lambda: L.poisson(L.tensor([float("nan")]))),
+        ("poisson int", lambda: L.poisson(L.ones(3, dtype=L.int64))),
+        ("poisson bool", lambda: L.poisson(L.ones(3, dtype=L.bool))),
+        ("poisson complex", lambda: L.poisson(L.ones(3, dtype=L.complex64))),
+    ]
+
+
+_DRAW_CLASSES = {
+    "normal int mean": NotImplementedError,
+    "normal int std": NotImplementedError,
+    "normal int dtype": NotImplementedError,
+    "normal tensor and size": TypeError,
+    "bernoulli int": NotImplementedError,
+    "bernoulli bool": NotImplementedError,
+    "bernoulli complex": NotImplementedError,
+    "bernoulli complex with p": NotImplementedError,
+    "bernoulli number": TypeError,
+    "bernoulli list": TypeError,
+    "bernoulli tensor p": TypeError,
+    "multinomial float count": TypeError,
+    "multinomial bool count": TypeError,
+    "poisson int": NotImplementedError,
+    "poisson bool": NotImplementedError,
+    "poisson complex": NotImplementedError,
+}
+
+
+@pytest.mark.parametrize("k", range(len(_draw_refusals(ember))))
+def test_draws_refuse_as_torch(refused_alike, k):
+    name = _draw_refusals(ember)[k][0]
+    refused_alike(_draw_refusals, k, _DRAW_CLASSES.get(name, RuntimeError))
