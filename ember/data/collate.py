@@ -34,6 +34,7 @@ from .. import backend, promotion
 from ..errors import InputError, InputTypeError
 from ..tensor import Tensor
 from ..tensor_data import data_array, default_complex
+from .errors import ElementConversionError
 
 _REFUSED = (
     "default_collate: batch must contain tensors, numpy arrays, numbers, dicts or lists; found {}"
@@ -89,7 +90,11 @@ def default_convert(data: Any) -> Any:
     other Sequence keeps its type where it can be rebuilt), anything else is left as it is."""
     if isinstance(data, Tensor):
         return data
-    if isinstance(data, (numpy.ndarray, numpy.generic)) and not isinstance(data, (str, bytes)):
+    if (
+        isinstance(data, (numpy.ndarray, numpy.generic))
+        and not isinstance(data, (str, bytes))
+        and type(data).__module__ == "numpy"  # torch's test: a masked array is left as it is
+    ):
         if isinstance(data, numpy.ndarray) and data.dtype.kind in _STRINGS:
             return data
         if data.dtype.kind not in _NUMERIC:
@@ -225,8 +230,16 @@ def _python_dtype(kind: type) -> numpy.dtype:
 
 def _number(s) -> tuple[Any, numpy.dtype]:
     """One sample of a batch of numbers, and the dtype torch infers for it."""
-    if isinstance(s, (numpy.generic, numpy.ndarray, Tensor)):
-        a = backend.to_numpy(s.array) if isinstance(s, Tensor) else s
+    if isinstance(s, Tensor):  # torch.tensor reads a tensor of one element as its scalar
+        a = backend.to_numpy(s.array)
+        if a.size != 1:
+            raise ElementConversionError(
+                "only one element tensors can be converted to Python scalars: a batch led by a"
+                f" number has a tensor sample of shape {tuple(a.shape)}"
+            )
+        return a.reshape(()), a.dtype
+    if isinstance(s, (numpy.generic, numpy.ndarray)):
+        a = s
         if a.ndim:
             raise InputTypeError(
                 "only 0-dimensional arrays can be converted to Python scalars: a batch led by"

@@ -8,7 +8,7 @@ written for either ``except`` catches it, as ``ember.errors``' pairs do for the 
 
 from __future__ import annotations
 
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 
 
 class DatasetKindError(TypeError, AssertionError):
@@ -31,3 +31,9 @@ class EmptySourceError(InputError, ZeroDivisionError):
     """A RandomSampler asked for indices of an empty data_source: torch's RuntimeError (its
     randint with high = 0) or ZeroDivisionError (``num_samples // n``), and ember's
     ValueError."""
+
+
+class ElementConversionError(InputTypeError, ValueError):
+    """A tensor of several elements in a batch led by a number: torch.tensor's ValueError
+    (only one element tensors can be converted to Python scalars), and the InputTypeError
+    ember raised before."""

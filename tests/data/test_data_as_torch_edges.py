@@ -185,3 +185,35 @@ def test_concat_dataset_passes_the_index_on_as_given_as_torch(index, torch):
     for lib in (ember, torch):  # 0-d tensors and NumPy integers index the parts as they are
         ds = lib.utils.data.ConcatDataset([[1, 2], [3, 4, 5]])
         assert [ds[lib.tensor(3)], ds[lib.tensor(-1)], ds[np.int64(2)]] == [4, 5, 3]
+
+
+@pytest.mark.parametrize(
+    "make", [lambda lib: [1, lib.tensor([5])], lambda lib: [1, lib.tensor([5.0])],
+             lambda lib: [1.5, lib.tensor([[5]])],
+             lambda lib: [True, lib.tensor([[2]], dtype=lib.int8)],
+             lambda lib: [np.int32(1), lib.tensor([2], dtype=lib.int64)]],
+)  # fmt: skip
+def test_a_number_led_batch_reads_a_one_element_tensor_as_its_scalar_as_torch(make, torch):
+    # torch.tensor([1, tensor([5])]) is tensor([1, 5]); ember refused any tensor with a dim
+    ours = E.default_collate(make(ember))
+    theirs = torch.utils.data.default_collate(make(torch))
+    assert str(ours.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert ours.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize("shape", [(2,), (0,), (1, 2)])
+def test_a_number_led_batch_refuses_a_tensor_of_several_elements_as_torch(shape, torch):
+    with pytest.raises(ValueError, match="only one element tensors"):
+        torch.utils.data.default_collate([1, torch.zeros(shape)])
+    with pytest.raises(ValueError, match="only one element tensors"):
+        E.default_collate([1, ember.zeros(shape)])
+    with pytest.raises(TypeError):  # ember's class before
+        E.default_collate([1, ember.zeros(shape)])
+
+
+def test_default_convert_leaves_a_masked_array_as_torch(torch):
+    # torch converts only types of the numpy module itself; ember dropped the mask
+    sample = {"x": np.ma.masked_array([1.0, 2.0], mask=[False, True])}
+    for D in (E, torch.utils.data):
+        out = D.default_convert(sample)["x"]
+        assert type(out) is np.ma.MaskedArray and out.mask.tolist() == [False, True]
