@@ -12,6 +12,8 @@ import threading
 import numpy
 
 from .backend import ON_GPU, check_device, xp
+from .backend import device as _device
+from .errors import InputTypeError
 
 
 class Generator:
@@ -33,16 +35,24 @@ class Generator:
     DEFAULT_SEED = 67280421310721
 
     def __init__(self, device=None):
-        # draws are made on the host either way: torch's "cpu" generator is accepted on the GPU
-        self.device = check_device(None if device is None or str(device) == "cpu" else device)
+        # draws are made on the host either way: torch's "cpu" generator is accepted on the GPU;
+        # a device, as torch's (it equals its name: g.device == "cpu" still holds)
+        name = check_device(None if device is None or str(device) == "cpu" else device)
+        self.device = _device(name)
         self.manual_seed(self.DEFAULT_SEED)
 
     def manual_seed(self, seed: int) -> Generator:
-        """Reseed the stream with ``seed``; returns the generator, as torch's."""
+        """Reseed the stream with ``seed``, an int from −2⁶³ to 2⁶⁴ − 1 (torch's range; a
+        negative seed is kept as its 64-bit unsigned value, as torch's initial_seed says);
+        returns the generator, as torch's."""
         if isinstance(seed, bool) or not isinstance(seed, (int, numpy.integer)):
-            raise TypeError(f"manual_seed expects an integer seed, got {seed!r}")
-        self._initial = int(seed)
-        self._rng = numpy.random.Generator(numpy.random.PCG64(int(seed) % 2**64))
+            raise InputTypeError(
+                f"manual_seed expects an integer seed (a long), got {type(seed).__name__}"
+            )
+        if not -(2**63) <= int(seed) < 2**64:
+            raise ValueError(f"Overflow when unpacking long long: seed {seed}")
+        self._initial = int(seed) % 2**64
+        self._rng = numpy.random.Generator(numpy.random.PCG64(self._initial))
         return self
 
     def seed(self) -> int:
@@ -65,7 +75,7 @@ class Generator:
         return self
 
     def __repr__(self) -> str:
-        return f"ember.Generator(device={self.device!r}, initial_seed={self._initial})"
+        return f"ember.Generator(device={str(self.device)!r}, initial_seed={self._initial})"
 
     def _stream(self):
         """The PCG64 stream a draw takes from, after vmap's say (``vmap_draw``)."""

@@ -21,8 +21,9 @@ from .tensor_data import data_array, default_complex
 
 def manual_seed(seed: int) -> backend.Generator:
     """Seed every random draw ember makes (init, dropout, shuffling) so runs repeat bit for bit;
-    returns the default generator, as torch.manual_seed does."""
-    return backend.default_generator.manual_seed(seed)
+    returns the default generator, as torch.manual_seed does. The seed is read through
+    Python's int, as torch's (a float truncated, a string or one-element tensor parsed)."""
+    return backend.default_generator.manual_seed(int(seed))
 
 
 def initial_seed() -> int:

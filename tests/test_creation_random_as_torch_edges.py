@@ -276,3 +276,43 @@ _DRAW_CLASSES = {
 def test_draws_refuse_as_torch(refused_alike, k):
     name = _draw_refusals(ember)[k][0]
     refused_alike(_draw_refusals, k, _DRAW_CLASSES.get(name, RuntimeError))
+
+
+# ------------------------------------------------------------ seeds and generators
+@pytest.mark.parametrize("seed", [1.5, True, "7", -5, -(2**63)])
+def test_manual_seed_reads_its_seed_as_torch(torch, seed):
+    """torch.manual_seed takes anything int() takes; a negative seed is kept as its unsigned
+    64-bit value."""
+    made = [lib.manual_seed(seed) for lib in (ember, torch)]
+    assert made[0].initial_seed() == made[1].initial_seed() == ember.initial_seed()
+    ember.manual_seed(0)
+
+
+def test_manual_seed_of_a_one_element_tensor_as_torch(torch):
+    assert ember.manual_seed(ember.tensor([3])).initial_seed() == 3
+    assert torch.manual_seed(torch.tensor([3])).initial_seed() == 3
+    ember.manual_seed(0)
+
+
+def _seed_refusals(L):
+    return [
+        ("past 64 bits", lambda: L.manual_seed(2**64)),
+        ("below int64", lambda: L.manual_seed(-(2**63) - 1)),
+        ("generator past 64 bits", lambda: L.Generator().manual_seed(2**64)),
+        ("generator float", lambda: L.Generator().manual_seed(3.0)),
+        ("generator bool", lambda: L.Generator().manual_seed(True)),
+        ("generator string", lambda: L.Generator().manual_seed("3")),
+        ("generator tensor", lambda: L.Generator().manual_seed(L.tensor(3))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(len(_seed_refusals(ember))))
+def test_seeds_refused_as_torch(refused_alike, k):
+    cls = ValueError if k < 3 else RuntimeError
+    refused_alike(_seed_refusals, k, cls)
+
+
+def test_a_generators_device_is_a_device(torch):
+    g, t = ember.Generator(device="cpu"), torch.Generator(device="cpu")
+    assert type(g.device).__name__ == type(t.device).__name__ == "device"
+    assert g.device.type == t.device.type == "cpu" and g.device == "cpu"
