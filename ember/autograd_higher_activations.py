@@ -53,8 +53,8 @@ def flat_in(x: Tensor | None, mask: Tensor) -> Tensor:
 
 @rule(A.ReLU)
 def _relu(fn, g):
-    x = fn.parents[0]
-    return (g * flat_in(x, Tensor((x.array > 0).astype(g.dtype))),)
+    x = fn.parents[0]  # NaN passes the gradient, as the first derivative's y ≠ 0 and torch's
+    return (g * flat_in(x, Tensor((~(x.array <= 0)).astype(g.dtype))),)
 
 
 @rule(E.Abs)
@@ -131,6 +131,7 @@ def _prelu(fn, g):
     a = fn.parents[1]
     a = Tensor(fn.a) if a is None else a.reshape(*fn.a.shape)
     zero = _const(0.0, g)
-    gx = _where(fn.pos, g, g * a)
+    # the slope recorded on x too (flat_in), as torch's prelu backward keeps x in the graph
+    gx = g * flat_in(fn.parents[0], _where(fn.pos, _const(1.0, g), a))
     ga = sum_to(_where(fn.pos, zero, g * x), fn.a.shape).reshape(*fn.shape)
     return gx, ga

@@ -127,12 +127,15 @@ def _extremum(fn, g):
 
 @rule(A.ELU)
 def _elu(fn, g):
-    """ELU/SELU/CELU: ∂y/∂x = s for x > 0, k·s·a·e^{k·x} for x ≤ 0 (x taken as 0 on the
-    positive side inside the exponential, where it is not used and could overflow)."""
+    """ELU/SELU/CELU: ∂y/∂x = s for x > 0, k·s·a·e^{k·x} for x ≤ 0.
+
+    The exponential sees x only where x < 0 and 0 elsewhere (a where, not x·mask: +inf·0 would
+    make the gradient NaN), so its own derivative, k²·s·a·e^{k·x}, is 0 at x = 0 as torch's
+    elu_double_backward (which masks by x < 0) gives."""
     x, neg = fn.parents[0], fn.neg
-    negf = _const(neg, g)
+    xn = _where(xp.asarray(fn.x < 0), x, _const(0.0, g))
     slope = _const(xp.where(neg, 0.0, fn.s), g)
-    return (g * (slope + (x * negf * fn.k).exp() * negf * (fn.k * fn.s * fn.a)),)
+    return (g * (slope + (xn * fn.k).exp() * _const(neg, g) * (fn.k * fn.s * fn.a)),)
 
 
 @rule(A.LogSigmoid)

@@ -32,6 +32,7 @@ takes it, makes the input itself the result, as torch's (recorded as every in-pl
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ..backend import xp
@@ -63,6 +64,12 @@ def hardtanh(
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
         )
+    return hardtanh_unchecked(input, min_val, max_val, inplace)
+
+
+def hardtanh_unchecked(input: Tensor, min_val: float, max_val: float, inplace: bool) -> Tensor:  # noqa: A002
+    """hardtanh without the min_val ≤ max_val check, as torch's hardtanh_ (a bare clamp: every
+    value becomes max_val when min_val > max_val)."""
     kind = input.array.dtype.kind
     if kind == "b":
         raise RuntimeError("Bool inputs not supported for hardtanh")
@@ -160,7 +167,9 @@ def glu(input: Tensor, dim: int = -1) -> Tensor:  # noqa: A002
     if input.dtype.kind == "c":  # torch has no complex glu kernel
         refuse_complex(input.array, "glu", NotImplementedError, "use z[:h] * z[h:].sigmoid()")
     floating_only(input, "glu_cpu")
-    a, b = input.split(n // 2, dim)
+    if input.dtype.name == "float16":  # in float32, rounded once, as torch's opmath
+        return glu(input.float(), dim).half()
+    a, b = input.narrow(dim, 0, n // 2), input.narrow(dim, n // 2, n // 2)
     return a * sigmoid(b)
 
 
@@ -173,6 +182,7 @@ def threshold(
     """Threshold(x) = value if x ≤ threshold else x   (torch's test: NaN stays NaN)."""
     if input.array.dtype.kind == "b":
         raise not_implemented_for("threshold_cpu", input.array.dtype)
+    threshold, value = _threshold_scalars(input.array.dtype, threshold, value)
     if inplace:
         # (the argument ``threshold`` hides this function: the module's alias calls it)
         return input._arith_("threshold_", lambda x: _threshold(x, threshold, value))
@@ -180,6 +190,42 @@ def threshold(
 
 
 _threshold = threshold
+
+
+def _fits(dtype, v) -> bool:
+    """Whether torch converts the number v to ``dtype`` without overflow (c10's checked
+    conversion: an integer type takes no NaN or ±inf; an unsigned one takes a Python int down
+    to −max, wrapping it as two's complement; a floating type takes NaN and ±inf)."""
+    if dtype.kind in "iu":
+        info = xp.iinfo(dtype)
+        if isinstance(v, int):
+            return (-info.max if dtype.kind == "u" else info.min) <= v <= info.max
+        return not math.isnan(v) and info.min <= v <= info.max
+    v = float(v)
+    return math.isnan(v) or math.isinf(v) or abs(v) <= float(xp.finfo(dtype).max)
+
+
+def _as_integer(dtype, v) -> int:
+    """v in an integer dtype as torch converts it: truncated, a negative int wrapped."""
+    v = int(v)
+    return v % (int(xp.iinfo(dtype).max) + 1) if dtype.kind == "u" else v
+
+
+def _threshold_scalars(dtype, threshold, value):
+    """threshold and value as torch's kernel takes them: for integer input both converted to
+    its type (truncated: −0.5 becomes 0, so x ≤ 0 is replaced), each refused where it
+    overflows (RuntimeError); for floating input value in its type, threshold as it is."""
+    names = "uint8_t" if dtype.kind == "u" else dtype.name
+    checked = (threshold, value) if dtype.kind in "iu" else (value,)
+    for v in checked:
+        if not _fits(dtype, v):
+            raise InputError(
+                f"threshold: {v} cannot be converted to type {names} without overflow"
+                f" (the input is {dtype})"
+            )
+    if dtype.kind in "iu":
+        return _as_integer(dtype, threshold), _as_integer(dtype, value)
+    return threshold, value
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -203,9 +249,9 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|)."""
+    floating_only(input, "softshrink_check")  # before the lambda's check, as torch's
     if lambd < 0:  # torch: RuntimeError
         raise InputError(f"softshrink: lambda must be ≥ 0, got {lambd}")
-    floating_only(input, "softshrink_check")
     return apply(P.Softshrink, input, lambd=lambd)
 
 
@@ -229,8 +275,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """PReLU(x) = x if x > 0 else a·x, with ``weight`` a holding one slope or one per channel
     (dim 1 of the input; He et al. 2015)."""
     x, a = input, weight
-    if a.ndim > 1:
-        raise ValueError(
+    if a.ndim > 1:  # torch: RuntimeError
+        raise InputError(
             f"prelu: expected weight to be a scalar or 1-D tensor, got ndim = {a.ndim}"
         )
     if a.numel() != 1:
@@ -247,6 +293,13 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
             f"prelu(): type promotion between input {x.dtype} and weight {a.dtype} is not"
             " supported (complex with real), as torch"
         )
+    if x.dtype != a.dtype:  # nor float64 with float32, nor bool/integers with floats
+        raise InputError(
+            f"prelu: Type promoting not supported. Got input {x.dtype} and weight {a.dtype};"
+            " cast one to the other's dtype"
+        )
+    if x.dtype.kind != "c":  # two complex ones the op refuses
+        floating_only(x, "prelu_cpu")
     return apply(P.PReLU, x, a)  # the op lays a along dim 1
 
 

@@ -23,7 +23,7 @@ from ..errors import InputError
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul
 from ..tensor import Tensor, apply
-from .activation import floating_only
+from .activation import floating_only, leaky_relu
 from .conv import _pair
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
 from .shape import new_memory, where
@@ -55,8 +55,8 @@ def rrelu(
     if inplace:
         return input._arith_("rrelu_", lambda x: rrelu(x, lower, upper, training))
     x = input
-    if not training:
-        return where(x > 0, x, x * ((lower + upper) / 2))
+    if not training:  # torch's leaky_relu, which keeps x in a create_graph gradient's graph
+        return leaky_relu(x, (lower + upper) / 2)
     a = backend.generator_or_default(None).uniform(lower, upper, x.shape, x.dtype)
     noise = xp.where(x.array <= 0, a, xp.ones((), dtype=x.dtype)).astype(x.dtype, copy=False)
     return apply(Mul, x, Tensor(noise))

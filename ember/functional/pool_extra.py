@@ -30,7 +30,7 @@ from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
 from .activation import leaky_relu, relu
-from .activation_more import celu, elu, hardtanh, selu, threshold
+from .activation_more import celu, elu, hardtanh_unchecked, selu, threshold
 from .layers_extra import rrelu
 from .layers_fold import first_max_or_last_nan
 from .layers_more import interpolate
@@ -231,8 +231,9 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:  # noqa:
 
 
 def hardtanh_(input: Tensor, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:  # noqa: A002
-    """x ← min(max(x, min_val), max_val); returns x."""
-    return _write("hardtanh_", input, lambda x: hardtanh(x, min_val, max_val))
+    """x ← min(max(x, min_val), max_val); returns x. min_val > max_val is taken, as torch's
+    hardtanh_ (every value becomes max_val); F.hardtanh refuses it."""
+    return _write("hardtanh_", input, lambda x: hardtanh_unchecked(x, min_val, max_val, False))
 
 
 def rrelu_(

@@ -46,6 +46,8 @@ class LeakyReLU(Function):
             refuse_complex(x, "leaky_relu", NotImplementedError)
         xp = get_array_module(x)
         self.x, self.slope = x, slope
+        if slope == 0:  # max(x, 0·x) would give NaN at +inf (∞·0): x where x > 0, else 0·x
+            return xp.where(x > 0, x, x * slope)
         # max(x, a·x) picks x for x > 0 when a ≤ 1 (min when a > 1): branch-free, unlike where
         return xp.maximum(x, x * slope) if slope <= 1 else xp.minimum(x, x * slope)
 

@@ -178,7 +178,11 @@ class Threshold(Function):
         if x.dtype.kind == "c":
             refuse_complex(x, "threshold", NotImplementedError, KINKS)
         xp = get_array_module(x)
-        self.low = low = x <= threshold
+        if x.dtype.itemsize == 2 and x.dtype.kind == "f":  # float16 compared in float32, as
+            # torch's opmath: a threshold past half's range is not rounded to inf
+            self.low = low = x.astype(xp.float32) <= xp.float32(threshold)
+        else:
+            self.low = low = x <= threshold
         return select(low, xp.asarray(value).astype(x.dtype), x)
 
     def backward(self, gy):

@@ -209,20 +209,30 @@ def log_softmax_array(x, axis):
 _SOFTMAX_WHY = "torch has no complex softmax kernel: apply it to z.abs() or z.real"
 
 
-def _refuse_non_float(x, axis: int, name: str) -> None:
-    """torch has no softmax kernel for complex, integer or bool input (dtype= casts first)."""
+def _check_softmax(x, axis: int, name: str) -> None:
+    """torch's checks, in its order: the dim (IndexError), then the dtype: no softmax kernel
+    for complex, integer or bool input (dtype= casts first), except of an empty tensor, which
+    torch hands back as it is."""
+    n = max(x.ndim, 1)
+    if not -n <= axis < n:
+        raise IndexInputError(
+            f"{name}: dim {axis} is out of range for a tensor of {x.ndim} dimensions"
+            f" (expected {-n} ≤ dim < {n})"
+        )
+    if x.dtype.kind == "f" or (x.size == 0 and x.dtype.kind != "c"):
+        return
     if x.dtype.kind == "c":
         refuse_complex(x, name, NotImplementedError, _SOFTMAX_WHY)
     last = x.ndim == 0 or axis % x.ndim == x.ndim - 1
     raise not_implemented_for(f"{name}_{'lastdim_' if last else ''}kernel_impl", x.dtype)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's (1 ulp off in half)
 class Softmax(Function):
     """softmax(x)_i = exp(x_i - m) / Σ_j exp(x_j - m); subtracting m = max(x) avoids overflow."""
 
     def forward(self, x, axis=-1):
-        if x.dtype.kind != "f":
-            _refuse_non_float(x, axis, "softmax")
+        _check_softmax(x, axis, "softmax")
         self.axis = axis
         self.y = y = softmax_array(x, axis)
         return y
@@ -234,12 +244,12 @@ class Softmax(Function):
         return (gx,)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's (1 ulp off in half)
 class LogSoftmax(Function):
     """log_softmax(x)_i = x_i - m - log Σ_j exp(x_j - m)."""
 
     def forward(self, x, axis=-1):
-        if x.dtype.kind != "f":
-            _refuse_non_float(x, axis, "log_softmax")
+        _check_softmax(x, axis, "log_softmax")
         self.axis = axis
         self.y = y = log_softmax_array(x, axis)
         return y

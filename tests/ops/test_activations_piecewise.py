@@ -209,7 +209,7 @@ def test_zero_d_and_empty_inputs_as_torch(torch, shape):
     for v in (-4.0, -1.0, 0.3, 2.0, 25.0):
         a = np.full(shape, v)
         fs = [(getattr(A, n), getattr(torch.nn.functional, n), args) for n, args in CASES.values()]
-        fs.append((lambda t: A.prelu(t, ember.tensor([0.25])),
+        fs.append((lambda t: A.prelu(t, ember.tensor([0.25], dtype=t.dtype)),
                    lambda t: torch.nn.functional.prelu(t, torch.tensor([0.25], dtype=t.dtype)),
                    ()))  # fmt: skip
         for fe, ft, args in fs:
