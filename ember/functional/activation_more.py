@@ -46,7 +46,7 @@ from ..ops.elementwise import not_implemented_for
 from ..ops.index import check_dim
 from ..promotion import promote_types
 from ..tensor import Tensor, apply
-from .activation import floating_only, sigmoid, softmax
+from .activation import _softmax_dim, floating_only, sigmoid, softmax
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -260,15 +260,9 @@ def softmin(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dtype=N
 
     ``dim=None`` keeps torch's deprecated implicit choice (0 for 0-, 1- and 3-d input, else 1)
     and warns, as torch does."""
-    x = input if dtype is None else input.to(dtype)
-    if dim is None:
-        warnings.warn(
-            "Implicit dimension choice for softmin has been deprecated. Change the call to"
-            " include dim=X as an argument.",
-            stacklevel=_stacklevel,
-        )
-        dim = 0 if x.ndim in (0, 1, 3) else 1
-    return softmax(-x, dim)
+    # through torch's helper, so the warning points where torch's does (its caller's caller)
+    dim = _softmax_dim("softmin", input.ndim, dim, _stacklevel)
+    return softmax(-input, dim, dtype=dtype)  # negated first: a bool input refused, as torch
 
 
 def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002

@@ -209,3 +209,23 @@ def test_leaky_relu_with_slope_zero_at_infinity(torch):
 def test_rrelu_in_eval_keeps_the_input_in_the_gradient_graph(torch):
     """rrelu(training=False) is torch's leaky_relu: a second grad to x gets zeros, not None."""
     _alike(torch, lambda lib, x: _F(lib).rrelu(x, 0.1, 0.3, training=False), [-1.0, 0.0, 2.0])
+
+
+def test_softmin_warns_where_torch_does(torch):
+    """The implicit-dim warning of F.softmin points at its caller, and nn.Softmin's inside the
+    module call, as torch's (ember's pointed one frame further out for both)."""
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmin") as got:
+            _F(lib).softmin(lib.ones(2, 3))
+        assert got[0].filename == __file__
+        with pytest.warns(UserWarning, match="Implicit dimension choice for softmin") as got:
+            lib.nn.Softmin()(lib.ones(2, 3))
+        assert got[0].filename != __file__
+
+
+def test_softmin_negates_before_casting_to_dtype(torch):
+    """torch computes (−x).softmax(dim, dtype): a bool input is refused even with a float dtype
+    (ember cast first and computed it)."""
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Negation"):
+            _F(lib).softmin(lib.tensor([True, False]), 0, dtype=lib.float32)
