@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import itertools
-import warnings
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from ..backend import Generator, default_generator, generator_or_default
 from .collate import default_collate, default_convert
 from .dataset import Dataset
 from .datasets_more import IterableDataset
+from .passes import LoaderPass, warn_overlong, warn_pinning
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draws_whole_epochs
 from .worker import _END, _EXHAUSTED, _check_context, _Workers
 
@@ -192,7 +192,7 @@ class DataLoader:
     def __iter__(self) -> Iterator:
         # what len(loader) has read so far counts, as for torch's iterator made here (list()
         # asks len() after iter(), and that must not count for this pass)
-        return self._pass(self._reported_len)
+        return LoaderPass(self._pass(self._reported_len), self)
 
     def _pass(self, reported: int | None) -> Iterator:
         token = self._active = object()
@@ -208,7 +208,7 @@ class DataLoader:
             tasks = self._tasks(self.generator if own is None else own, skip)
             make_work = lambda: self._load  # noqa: E731
             skip = 0  # skipped as indices, without loading the batches
-        self._warn_pinning()
+        warn_pinning(self)
         fetched = 0
         results = self._threaded(tasks, make_work) if self.num_workers else self._inline(tasks)
         try:
@@ -218,7 +218,7 @@ class DataLoader:
                     continue
                 fetched += 1
                 if self._iterable and reported is not None and fetched > reported:
-                    self._warn_overlong(reported, fetched)
+                    warn_overlong(self, reported, fetched)
                 if self._active is token:
                     self._consumed += 1
                     if last:
@@ -230,31 +230,6 @@ class DataLoader:
                 self._end_epoch()
         finally:
             results.close()
-
-    def _warn_pinning(self) -> None:
-        """torch's warnings at each iteration: pinned memory serves only an accelerator, and
-        ember's arrays are pinned by nothing (on the CPU torch would pin nothing either)."""
-        if self.pin_memory and self.pin_memory_device:
-            warnings.warn("pin_memory_device is deprecated, the current accelerator will be used"
-                          f" as the device,ignore pin_memory_device='{self.pin_memory_device}'.",
-                          stacklevel=3)  # fmt: skip
-        if self.pin_memory and not backend.ON_GPU:
-            warnings.warn("'pin_memory' argument is set as true but no accelerator is found, then"
-                          " device pinned memory won't be used.", stacklevel=3)  # fmt: skip
-
-    def _warn_overlong(self, reported: int, fetched: int) -> None:
-        """torch's warning: the stream gave more than the ``len(dataset)`` that ``len(loader)``
-        read (torch compares the batches handed out with it, whatever the batch size)."""
-        msg = (
-            f"Length of IterableDataset {self.dataset} was reported to be {reported} (when"
-            f" accessing len(dataloader)), but {fetched} samples have been fetched. "
-        )
-        if self.num_workers > 0:
-            msg += ("For multiprocessing data-loading, this could be caused by not properly"
-                    " configuring the IterableDataset replica at each worker. Please see"
-                    " https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset"
-                    " for examples.")  # fmt: skip
-        warnings.warn(msg, stacklevel=3)
 
     def _end_epoch(self) -> None:
         self._epoch_start_state = self._sampler_start_state = None

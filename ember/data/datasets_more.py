@@ -6,9 +6,12 @@ DataLoader indexes map-style datasets (``len`` and ``ds[i]``) in the order of it
 
 from __future__ import annotations
 
+import abc
 import bisect
+import collections.abc
 import functools
 import itertools
+import warnings
 from collections.abc import Iterable, Iterator
 
 import numpy
@@ -18,7 +21,7 @@ from ..errors import InputAssertionError, InputError
 from ..promotion import promote_types
 from ..tensor import Tensor
 from .dataset import Dataset
-from .errors import DatasetKindError
+from .errors import DatasetKindError, NotIndexableError
 
 
 class ConcatDataset(Dataset):
@@ -42,6 +45,13 @@ class ConcatDataset(Dataset):
 
     def __len__(self) -> int:
         return self.cumulative_sizes[-1]
+
+    @property
+    def cummulative_sizes(self) -> list[int]:
+        """torch's old misspelt name of ``cumulative_sizes``, with its FutureWarning."""
+        warnings.warn("`cummulative_sizes` attribute is renamed to `cumulative_sizes`",
+                      FutureWarning, stacklevel=2)  # fmt: skip
+        return self.cumulative_sizes
 
     def _locate(self, index: int) -> tuple[int, int]:
         n = len(self)
@@ -111,14 +121,18 @@ def _merged(pieces: list) -> Tensor:
     return Tensor(out)
 
 
-class IterableDataset(Dataset):
-    """A stream of samples: subclasses define ``__iter__`` (no indexing, no length needed)."""
+class IterableDataset(Dataset, collections.abc.Iterable):
+    """A stream of samples: subclasses define ``__iter__`` (no indexing, no length needed).
+    As torch's it is an abstract Iterable: a subclass without ``__iter__`` cannot be made."""
 
+    @abc.abstractmethod
     def __iter__(self) -> Iterator:  # pragma: no cover - abstract
         raise NotImplementedError(f"{type(self).__name__} has no __iter__")
 
-    def __getitem__(self, index):
-        raise TypeError(f"{type(self).__name__} is an IterableDataset: iterate it, not index it")
+    def __getitem__(self, index):  # torch's Dataset.__getitem__: NotImplementedError
+        raise NotIndexableError(
+            f"{type(self).__name__} is an IterableDataset: iterate it, not index it"
+        )
 
     def __add__(self, other: IterableDataset) -> ChainDataset:
         return ChainDataset([self, other])

@@ -18,7 +18,7 @@ import math
 from collections.abc import Iterator, Sized
 
 from ..backend import Generator
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
 from .errors import ArgumentTypeError
 from .sampler import Sampler
 
@@ -50,7 +50,7 @@ class DistributedSampler(Sampler):
                 f"Invalid rank {rank}, rank should be in the interval [0, {num_replicas - 1}]"
             )
         self.dataset, self.num_replicas, self.rank = dataset, num_replicas, rank
-        self.epoch, self.shuffle, self.seed, self.drop_last = 0, bool(shuffle), int(seed), drop_last
+        self.epoch, self.shuffle, self.seed, self.drop_last = 0, bool(shuffle), seed, drop_last
         n = len(dataset)
         if drop_last and n % num_replicas:
             self.num_samples = math.ceil((n - num_replicas) / num_replicas)  # torch's formula
@@ -61,7 +61,13 @@ class DistributedSampler(Sampler):
     def __iter__(self) -> Iterator[int]:
         n = len(self.dataset)
         if self.shuffle:
-            indices = Generator().manual_seed(self.seed + self.epoch).permutation(n).tolist()
+            seed = self.seed + self.epoch
+            if isinstance(seed, bool) or not isinstance(seed, int):  # torch's manual_seed
+                raise InputTypeError(
+                    f"manual_seed expected a long, but got {type(seed).__name__}: seed"
+                    f" {self.seed!r} + epoch {self.epoch!r}"
+                )
+            indices = Generator().manual_seed(seed).permutation(n).tolist()
         else:
             indices = list(range(n))
         if not self.drop_last:

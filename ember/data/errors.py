@@ -37,3 +37,8 @@ class ElementConversionError(InputTypeError, ValueError):
     """A tensor of several elements in a batch led by a number: torch.tensor's ValueError
     (only one element tensors can be converted to Python scalars), and the InputTypeError
     ember raised before."""
+
+
+class NotIndexableError(NotImplementedError, TypeError):
+    """An IterableDataset indexed: torch's Dataset.__getitem__ NotImplementedError, and the
+    TypeError ember raised."""

@@ -217,3 +217,58 @@ def test_default_convert_leaves_a_masked_array_as_torch(torch):
     for D in (E, torch.utils.data):
         out = D.default_convert(sample)["x"]
         assert type(out) is np.ma.MaskedArray and out.mask.tolist() == [False, True]
+
+
+@pytest.mark.parametrize(
+    "kw", [{"batch_size": 2}, {"batch_size": None}, {"batch_size": 2, "drop_last": True}]
+)
+def test_a_pass_answers_len_as_torch(kw, torch):
+    # torch's iterator has __len__; ember's pass was a bare generator
+    lengths = []
+    for D in (E, torch.utils.data):
+        it = iter(D.DataLoader(list(range(5)), **kw))
+        next(it)
+        lengths.append(len(it))
+        with pytest.raises(TypeError):  # a stream: torch's endless sampler has no length
+            len(iter(D.DataLoader(_stream(D, 3, 3))))
+    assert lengths[0] == lengths[1]
+    with warnings.catch_warnings(record=True) as caught:  # warnings still name this line
+        warnings.simplefilter("always")
+        for _ in E.DataLoader([1], pin_memory=True):
+            pass
+    assert caught and all(w.filename == __file__ for w in caught)
+
+
+def test_an_iterable_dataset_without_iter_cannot_be_made_as_torch(torch):
+    for D in (E, torch.utils.data):
+
+        class Forgot(D.IterableDataset):
+            pass
+
+        with pytest.raises(TypeError, match="abstract"):
+            Forgot()
+
+
+def test_indexing_an_iterable_dataset_is_not_implemented_as_torch(torch):
+    for D in (E, torch.utils.data):
+        with pytest.raises(NotImplementedError):
+            D.ChainDataset([])[0]
+    with pytest.raises(TypeError):  # ember's class before
+        E.ChainDataset([])[0]
+
+
+def test_concat_dataset_answers_the_old_misspelt_name_as_torch(torch):
+    for D in (E, torch.utils.data):
+        with pytest.warns(FutureWarning, match="renamed to `cumulative_sizes`"):
+            assert D.ConcatDataset([[1], [2, 3]]).cummulative_sizes == [1, 3]
+
+
+@pytest.mark.parametrize("seed,epoch", [(1.5, 0), (np.int64(3), 0)])
+def test_distributed_sampler_refuses_a_seed_that_is_not_an_int_as_torch(seed, epoch, torch):
+    # torch's manual_seed refuses seed + epoch when it iterates; ember took int() of the seed
+    cls = TypeError if isinstance(seed, np.integer) else RuntimeError
+    for D in (E, torch.utils.data):
+        s = D.DistributedSampler(range(5), num_replicas=2, rank=0, seed=seed)
+        s.set_epoch(epoch)
+        with pytest.raises(cls):
+            list(s)
