@@ -32,6 +32,8 @@ import numpy
 
 from .. import backend, promotion
 from ..errors import InputError, InputTypeError
+from ..function import is_grad_enabled
+from ..functional.shape import stack
 from ..tensor import Tensor
 from ..tensor_data import data_array, default_complex
 from .errors import ElementConversionError
@@ -142,10 +144,7 @@ def _rebuilt_sequence(elem, parts: list):
         return parts
 
 
-def _stacked(arrays: list, dtype=None):
-    """The arrays stacked on a new axis 0, as torch.stack: equal shapes (else torch's
-    RuntimeError), in ``dtype`` or torch's promotion of their dtypes. Host arrays stay on
-    the host; a device array among them puts the batch on the device."""
+def _check_shapes(arrays: list) -> None:
     shape = arrays[0].shape
     if any(a.shape != shape for a in arrays):
         j = next(j for j, a in enumerate(arrays) if a.shape != shape)
@@ -153,6 +152,13 @@ def _stacked(arrays: list, dtype=None):
             f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 and"
             f" {list(arrays[j].shape)} at entry {j}"
         )
+
+
+def _stacked(arrays: list, dtype=None):
+    """The arrays stacked on a new axis 0, as torch.stack: equal shapes (else torch's
+    RuntimeError), in ``dtype`` or torch's promotion of their dtypes. Host arrays stay on
+    the host; a device array among them puts the batch on the device."""
+    _check_shapes(arrays)
     if dtype is None:
         dtypes = {a.dtype for a in arrays}
         dtype = functools.reduce(promotion.promote_types, dtypes) if len(dtypes) > 1 else None
@@ -172,6 +178,9 @@ def _stack_tensors(batch) -> Tensor:
             raise TypeError(
                 f"expected Tensor as element {j} in argument 0, but got {type(s).__name__}"
             )
+    if is_grad_enabled() and any(s.requires_grad for s in batch):
+        _check_shapes([s.array for s in batch])
+        return stack(batch)  # torch.stack: the batch keeps its samples' graph
     return Tensor(_stacked([s.array for s in batch]))
 
 

@@ -17,6 +17,7 @@ import numpy
 
 from ..backend import Generator, generator_or_default, to_numpy
 from ..errors import InputAssertionError
+from ..function import is_grad_enabled
 from ..tensor import Tensor
 from .errors import NoSampleDimError
 
@@ -47,13 +48,16 @@ def _array_of(t) -> numpy.ndarray:
 class TensorDataset(Dataset):
     """Samples are the i-th rows of equally long arrays: ``ds[i] = (x[i], y[i])``.
 
-    Accepts ember Tensors, NumPy arrays or torch tensors; yields ember Tensors.
+    Accepts ember Tensors, NumPy arrays or torch tensors; yields ember Tensors. As in torch
+    the ember Tensors given are kept (``ds.tensors`` are they), and one that requires grad
+    is indexed as a Tensor, so its samples and batches stay in its graph.
     """
 
     def __init__(self, *tensors) -> None:
         if not tensors:
             raise NoSampleDimError("TensorDataset needs at least one tensor")
         self.arrays = [_array_of(t) for t in tensors]
+        self._given = tuple(t if isinstance(t, Tensor) else None for t in tensors)
         for k, a in enumerate(self.arrays):
             if a.ndim == 0:
                 raise NoSampleDimError(
@@ -68,21 +72,34 @@ class TensorDataset(Dataset):
 
     @property
     def tensors(self) -> tuple[Tensor, ...]:
-        return tuple(Tensor(a) for a in self.arrays)
+        return tuple(t if t is not None else Tensor(a) for t, a in zip(self._given, self.arrays))
+
+    def _graphed(self) -> tuple:
+        """The Tensors given that require grad (None for the others, read as arrays)."""
+        on = is_grad_enabled()
+        return tuple(t if on and t is not None and t.requires_grad else None for t in self._given)
 
     def __len__(self) -> int:
         return len(self.arrays[0])
 
     def __getitem__(self, index):
-        return tuple(Tensor(a[index]) for a in self.arrays)
+        graphed = self._graphed()
+        return tuple(Tensor(a[index]) if t is None else t[index]
+                     for t, a in zip(graphed, self.arrays))  # fmt: skip
 
     def fetch(self, indices) -> tuple[Tensor, ...]:
         """The batch at ``indices`` (an integer array or a slice): one gather per array, into
         fresh arrays as torch's default_collate stacks copies (a slice would give views, so
         writing into a batch would write into the dataset)."""
+        graphed = self._graphed()
         if isinstance(indices, slice):
+            if any(t is not None for t in graphed):  # a gather copies, as torch's stack
+                return self.fetch(numpy.arange(*indices.indices(len(self))))
             return tuple(Tensor(a[indices].copy()) for a in self.arrays)
-        return tuple(Tensor(a[indices]) for a in self.arrays)  # fancy indexing copies
+        return tuple(  # fancy indexing copies
+            Tensor(a[indices]) if t is None else t[Tensor(indices)]
+            for t, a in zip(graphed, self.arrays)
+        )
 
 
 class Subset(Dataset):

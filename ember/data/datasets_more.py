@@ -97,6 +97,8 @@ class ConcatDataset(Dataset):
             return None  # default_collate raises torch's "equal size" error for the samples
         if len(parts) == 1:
             return parts[0][1]  # the part's own fetch is a fresh batch already
+        if any(t.requires_grad for _, part in parts for t in part):
+            return None  # merged as arrays it would leave the graph: stacked sample by sample
         return tuple(_merged([(m, p[c].array) for m, p in parts]) for c in range(len(parts[0][1])))
 
 

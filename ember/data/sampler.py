@@ -195,8 +195,8 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement!r}"
             )
-        if isinstance(weights, str):  # torch.as_tensor's TypeError; NumPy would read it as 0-d
-            raise TypeError(f"weights should be a sequence of numbers, got the string {weights!r}")
+        if weights is None or isinstance(weights, str):  # torch.as_tensor's TypeError; NumPy
+            raise TypeError(f"weights should be a sequence of numbers, got {weights!r}")  # 0-d
         w = _array(weights, numpy.float64)
         if w.ndim != 1:
             raise ValueError(

@@ -272,3 +272,44 @@ def test_distributed_sampler_refuses_a_seed_that_is_not_an_int_as_torch(seed, ep
         s.set_epoch(epoch)
         with pytest.raises(cls):
             list(s)
+
+
+def _graph_grads(lib, kw: dict, wrap: str) -> list:
+    D = lib.utils.data
+    x, y = lib.arange(6.0, requires_grad=True), lib.arange(6)
+    ds = D.TensorDataset(x, y)
+    if wrap == "subset":
+        ds = D.Subset(ds, [5, 0, 2])
+    elif wrap == "concat":
+        ds = D.ConcatDataset([D.TensorDataset(lib.ones(3, requires_grad=True), y[:3]), ds])
+    if "sampler" in kw:  # the last sample (x's), then two of the first
+        kw = {**kw, "sampler": [len(ds) - 1, 0, 2, 2]}
+    total = 0
+    for xb, _ in D.DataLoader(ds, **kw):
+        total = total + (xb * xb).sum()
+    total.backward()
+    return x.grad.tolist()
+
+
+@pytest.mark.parametrize("wrap", ["plain", "subset", "concat"])
+@pytest.mark.parametrize(
+    "kw", [{"batch_size": 2}, {"batch_size": None}, {"batch_size": 4, "sampler": "last, 0, 2, 2"}]
+)
+def test_batches_of_a_tensor_that_requires_grad_stay_in_its_graph_as_torch(wrap, kw, torch):
+    # ember's TensorDataset kept arrays only: samples and batches left the graph
+    assert _graph_grads(ember, kw, wrap) == _graph_grads(torch, kw, wrap)
+
+
+def test_tensor_dataset_keeps_the_tensors_it_was_given_as_torch(torch):
+    for lib in (ember, torch):
+        x = lib.arange(3.0, requires_grad=True)
+        ds = lib.utils.data.TensorDataset(x, lib.zeros(3))
+        assert ds.tensors[0] is x and ds[1][0].requires_grad
+        batch = lib.utils.data.default_collate([x[0], x[1]])
+        assert batch.requires_grad  # torch.stack keeps the graph
+
+
+def test_weighted_sampler_refuses_none_weights_with_torchs_class(torch):
+    for D in (E, torch.utils.data):
+        with pytest.raises(TypeError):
+            D.WeightedRandomSampler(None, 2)
