@@ -23,7 +23,7 @@ from ..backend import Generator, default_generator, generator_or_default
 from .collate import default_collate, default_convert
 from .dataset import Dataset
 from .datasets_more import IterableDataset
-from .passes import LoaderPass, warn_overlong, warn_pinning
+from .passes import LoaderPass, warn_overlong, warn_pinning, warn_worker_count
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draws_whole_epochs
 from .worker import _END, _EXHAUSTED, _check_context, _Workers
 
@@ -169,6 +169,7 @@ class DataLoader:
         self._active = None  # the iteration whose progress the state records
         self._reported_len: int | None = None  # an IterableDataset's len() once len(loader) asked
         self._initialized = True
+        warn_worker_count(self, stacklevel=3)
 
     def __setattr__(self, name: str, value: Any) -> None:
         if name in self._FIXED and self.__dict__.get("_initialized"):
@@ -209,6 +210,7 @@ class DataLoader:
             make_work = lambda: self._load  # noqa: E731
             skip = 0  # skipped as indices, without loading the batches
         warn_pinning(self)
+        warn_worker_count(self, stacklevel=4)
         fetched = 0
         results = self._threaded(tasks, make_work) if self.num_workers else self._inline(tasks)
         try:

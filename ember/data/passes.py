@@ -3,6 +3,7 @@ while making or running one."""
 
 from __future__ import annotations
 
+import os
 import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
@@ -62,3 +63,26 @@ def warn_overlong(loader: DataLoader, reported: int, fetched: int) -> None:
                 " https://pytorch.org/docs/stable/data.html#torch.utils.data.IterableDataset"
                 " for examples.")  # fmt: skip
     warnings.warn(msg, stacklevel=4)
+
+
+def warn_worker_count(loader: DataLoader, stacklevel: int) -> None:
+    """torch's warning when the loader is made and at each pass with workers: more workers
+    than the CPUs this process may use (threads here, but as many busy threads as processes
+    would be on as few cores)."""
+    n = loader.num_workers
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    if not n or (cpus is not None and n <= cpus):
+        return
+    suggested = (
+        "DataLoader is not able to compute a suggested max number of worker in current system."
+        if cpus is None
+        else f"Our suggested max number of worker in current system is {cpus}"
+        + ("" if hasattr(os, "sched_getaffinity") else " (`cpuset` is not taken into account)")
+        + ", which is smaller than what this DataLoader is going to create."
+    )
+    warnings.warn(
+        f"This DataLoader will create {n} worker threads in total. {suggested} Please be aware"
+        " that excessive worker creation might get DataLoader running slow or even freeze,"
+        " lower the worker number to avoid potential slowness/freeze if necessary.",
+        stacklevel=stacklevel,
+    )

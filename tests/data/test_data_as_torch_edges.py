@@ -313,3 +313,17 @@ def test_weighted_sampler_refuses_none_weights_with_torchs_class(torch):
     for D in (E, torch.utils.data):
         with pytest.raises(TypeError):
             D.WeightedRandomSampler(None, 2)
+
+
+def test_more_workers_than_cpus_warns_as_torch(torch):
+    import os
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    counts = []
+    for D in (E, torch.utils.data):
+        loader = D.DataLoader([0, 1], num_workers=cpus + 1)
+        msgs = _warned(lambda D=D: D.DataLoader([0, 1], num_workers=cpus + 1))
+        msgs += _warned(lambda loader=loader: list(loader))  # and again at each pass
+        assert all("worker" in m and f"is {cpus}," in m for m in msgs)
+        counts.append(len(msgs))
+    assert counts[0] == counts[1] == 2
