@@ -8,6 +8,7 @@ tensor); "cuda" is a clear error naming why (``backend.check_device``), so code 
 from __future__ import annotations
 
 import math
+import warnings
 
 from . import backend
 from . import memory_formats as MF
@@ -69,15 +70,57 @@ def _shape(dims, name: str = "", *, position: int = 1, as_tuple: bool = False, *
     return shape
 
 
-def tensor(data, dtype=None, requires_grad: bool = False, *, device=None) -> Tensor:
+def tensor(data, dtype=None, requires_grad: bool = False, *, device=None,
+           pin_memory=False) -> Tensor:  # fmt: skip
     """A new tensor holding a copy of ``data`` (floats become float32 unless ``dtype`` says;
-    the dtype inferred as torch infers it, tensor_data.py)."""
+    the dtype inferred as torch infers it, tensor_data.py). A tensor as ``data`` gets torch's
+    warning: ``t.detach().clone()`` says what is meant."""
     backend.check_device(device)
+    if isinstance(data, Tensor):
+        warnings.warn(
+            "To copy construct from a tensor, it is recommended to use"
+            " sourceTensor.detach().clone() or sourceTensor.detach().clone().requires_grad_(True),"
+            " rather than torch.tensor(sourceTensor).",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif isinstance(data, str):  # NumPy would make a 0-d string array of it
+        raise TypeError("new(): invalid data type 'str'")
+    elif backend.is_host_or_device_array(data):
+        check_array_dtype(data)
     return Tensor(data_array(data, dtype), requires_grad=requires_grad)
 
 
+def check_array_dtype(array) -> None:
+    """torch's TypeError for a NumPy array of a dtype no tensor has (strings, objects, long
+    double, complex256): torch.tensor, as_tensor, asarray and from_numpy refuse it."""
+    dt = array.dtype
+    if dt.kind not in "biufc" or (dt.kind == "f" and dt.itemsize > 8) or dt.itemsize > 16:
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{dt.type.__name__}. The only supported"
+            " types are: float64, float32, float16, complex64, complex128, int64, int32,"
+            " int16, int8, uint64, uint32, uint16, uint8, and bool."
+        )
+
+
 def from_numpy(array) -> Tensor:
-    """A tensor sharing memory with a NumPy array, keeping its dtype."""
+    """A tensor sharing memory with a NumPy array, keeping its dtype. As torch: only an array
+    (not a list, scalar or tensor), of a numeric dtype torch has, in native byte order, with
+    no negative stride (a tensor cannot share such memory)."""
+    if not backend.is_host_or_device_array(array):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    check_array_dtype(array)
+    if not array.dtype.isnative:
+        raise ValueError(
+            "given numpy array has byte order different from the native byte order."
+            " Conversion between byte orders is currently not supported."
+        )
+    if any(st < 0 for st in array.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with"
+            " negative strides are not currently supported. (You can probably work around"
+            " this by making a copy of your array  with array.copy().) "
+        )
     return Tensor(xp.asarray(array))
 
 

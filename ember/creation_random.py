@@ -60,7 +60,7 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     return Tensor(xp.asarray(k * 2.0**-11, dtype=xp.float16), requires_grad=requires_grad)
 
 
-def _integer(value, fn: str, name: str, position: int | None = None) -> int:
+def int_argument(value, fn: str, name: str, position: int | None = None) -> int:
     """An int argument as torch's parser reads it: an int or an integer 0-d tensor (not a
     bool, not a float)."""
     if hasattr(value, "ndim") and value.ndim == 0 and value.dtype.kind in "iu":
@@ -80,7 +80,8 @@ _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 
 def check_random_bounds(low: int, high: int, dt) -> None:
     """torch's checks of randint's [low, high) for ``dt``: low < high, then both ends within
-    what the dtype holds (an integer dtype refuses; a float one warns past 2^digits)."""
+    what the dtype holds (refused past its range; a float one warns past 2^digits, the
+    integers it holds exactly)."""
     if low >= high:
         raise InputError(
             f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
@@ -91,6 +92,11 @@ def check_random_bounds(low: int, high: int, dt) -> None:
         )
     name = C_TYPE_NAMES.get(dt.name, dt.name)
     if dt.kind == "f":
+        top = float(xp.finfo(dt).max)  # past the dtype's range: refused, as integers are
+        if not -top <= low <= top:
+            raise InputError(f"from is out of bounds for {name}")
+        if not -top <= high - 1 <= top:
+            raise InputError(f"to - 1 is out of bounds for {name}")
         digits = _FLOAT_DIGITS.get(dt.name, 53)
         for value, which in ((low, "from"), (high - 1, "to - 1")):
             if not -(2**digits) <= value <= 2**digits:
@@ -129,7 +135,7 @@ def randint(*args, size=None, low=None, high=None, generator=None, dtype=None, l
         )
     if len(bounds) == 1:
         bounds.insert(0, 0)
-    lo, hi = _integer(bounds[0], "randint", "low"), _integer(bounds[1], "randint", "high")
+    lo, hi = int_argument(bounds[0], "randint", "low"), int_argument(bounds[1], "randint", "high")
     shape = _shape((size,), "randint", position=len(args), as_tuple=True)
     dt = xp.dtype(xp.int64 if dtype is None else dtype)
     check_random_bounds(lo, hi, dt)
@@ -141,7 +147,7 @@ def randperm(n, *, generator=None, dtype=None, layout=None, device=None, require
              pin_memory=False) -> Tensor:  # fmt: skip
     """torch.randperm: a random permutation of 0 … n − 1 (int64 unless ``dtype``)."""
     backend.check_device(device)
-    n = _integer(n, "randperm", "n", 1)
+    n = int_argument(n, "randperm", "n", 1)
     if n < 0:
         raise InputError(f"Trying to create tensor with negative dimension {n}: [{n}]")
     dt = xp.dtype(xp.int64 if dtype is None else dtype)

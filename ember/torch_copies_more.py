@@ -11,11 +11,12 @@ import warnings
 from . import backend
 from . import memory_formats as MF
 from .backend import xp
+from .creation_random import check_random_bounds, int_argument
 from .diagnose import anomaly
 from .function import observers
 from .memory_formats import preserve_format
 from .nn import functional as F
-from .promotion import C_TYPE_NAMES, default_float
+from .promotion import default_float
 from .tensor import Tensor
 from .tensor_aliases import require_tensor
 
@@ -38,13 +39,8 @@ __all__ = [
     "is_inference",
 ]
 
+
 # ------------------------------------------------------------ random integers like a tensor
-# The C++ type torch names in randint's range errors, and for floats the largest integer the
-# dtype holds exactly (2^digits): torch refuses ranges beyond it.
-_C_NAMES = C_TYPE_NAMES
-_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
-
-
 def randint_like(input, low=None, high=None, *, generator=None, dtype=None,  # noqa: A002
                  layout=None, device=None, requires_grad: bool = False,
                  memory_format=preserve_format) -> Tensor:  # fmt: skip
@@ -58,21 +54,9 @@ def randint_like(input, low=None, high=None, *, generator=None, dtype=None,  # n
     low = 0 if low is None else low
     if high is None:
         raise TypeError("randint_like() missing required argument 'high'")
-    low, high = (int(v.item()) if isinstance(v, Tensor) else int(v) for v in (low, high))
+    low, high = int_argument(low, "randint_like", "low"), int_argument(high, "randint_like", "high")
     dt = xp.dtype(input.dtype if dtype is None else dtype)
-    if low >= high:
-        raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
-        )
-    name = _C_NAMES.get(dt.name, dt.name)
-    if dt.kind in "iub":
-        lo, hi = (0, 1) if dt.kind == "b" else (xp.iinfo(dt).min, xp.iinfo(dt).max)
-    else:
-        lo, hi = -(2 ** _FLOAT_DIGITS.get(dt.name, 53)), 2 ** _FLOAT_DIGITS.get(dt.name, 53)
-    if not lo <= low <= hi:
-        raise RuntimeError(f"from is out of bounds for {name}")
-    if not lo <= high - 1 <= hi:
-        raise RuntimeError(f"to - 1 is out of bounds for {name}")
+    check_random_bounds(low, high, dt)  # randint's checks (creation_random.py)
     a = backend.generator_or_default(generator).integers(low, high, tuple(input.shape))
     a = MF.like(input.array, a.astype(dt), memory_format, "randint_like")
     return Tensor(a, requires_grad=requires_grad)

@@ -11,7 +11,7 @@ import threading
 
 from . import backend
 from .backend import xp
-from .creation import tensor
+from .creation import check_array_dtype, tensor
 from .function import context_decorator, is_grad_enabled, set_grad_enabled
 from .tensor import Tensor
 
@@ -27,6 +27,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         return data if dtype is None or data.dtype == dtype else data.astype(dtype)
     if backend.is_array(data):
+        check_array_dtype(data)
         return Tensor(backend.asarray(data, dtype=dtype))
     return tensor(data, dtype=dtype)
 

@@ -9,6 +9,8 @@ helpers of ops/reduce_more.py. torch_math.py re-exports them all.
 
 from __future__ import annotations
 
+import warnings
+
 from .amp.composite import as_one_op
 from .backend import xp
 from .errors import InputError
@@ -18,6 +20,7 @@ from .ops import reduce_more as RM
 from .ops import rounding as RO
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
+from .ops.elementwise import not_implemented_for
 from .promotion import common_arrays
 from .tensor import Tensor, apply, as_array, number_or_array
 from .torch_shape import _t
@@ -58,16 +61,36 @@ def histc(input, bins=100, min=0, max=0) -> Tensor:  # noqa: A002
     return _t(input).histc(bins, min, max)
 
 
-def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+def meshgrid(*tensors, indexing: str | None = None) -> tuple:
     """torch.meshgrid: out_k[i₀, i₁, …] = tensors[k][i_k] ('ij'); 'xy' swaps the first two
-    dims of every output (Cartesian order, as NumPy's default). Gradients sum back."""
+    dims of every output (Cartesian order, as NumPy's default). Gradients sum back. As torch:
+    indexing left out (or None) is 'ij' with torch's warning that it will be required; the
+    tensors must be 0-D or 1-D, of one dtype, at least one."""
     if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
         tensors = tuple(tensors[0])
-    if indexing not in ("ij", "xy"):
-        raise ValueError(f"meshgrid(): indexing must be 'ij' or 'xy', got {indexing!r}")
+    if indexing is None:
+        warnings.warn(
+            "torch.meshgrid: in an upcoming release, it will be required to pass the indexing"
+            " argument.",
+            UserWarning,
+            stacklevel=2,
+        )
+        indexing = "ij"
     ts = [_t(t) for t in tensors]
+    if not ts:
+        raise InputError("meshgrid expects a non-empty TensorList")
     if any(t.ndim > 1 for t in ts):
-        raise ValueError("meshgrid(): expects 0-D or 1-D tensors")
+        shapes = [tuple(t.shape) for t in ts]
+        raise InputError(f"torch.meshgrid: Expected 0D or 1D tensor in the tensor list, got"
+                         f" shapes {shapes}")  # fmt: skip
+    if len({t.array.dtype for t in ts}) > 1:
+        raise InputError(
+            f"meshgrid expects all tensors to have the same dtype, got {[str(t.dtype) for t in ts]}"
+        )
+    if indexing not in ("ij", "xy"):
+        raise InputError(
+            f'torch.meshgrid: indexing must be one of "xy" or "ij", but received: {indexing}'
+        )
     sizes = [t.numel() for t in ts]
     order = list(range(len(ts)))
     if indexing == "xy" and len(ts) > 1:
@@ -83,27 +106,55 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
 
 def cartesian_prod(*tensors) -> Tensor:
     """torch.cartesian_prod: every combination of the 1-D tensors' elements, one per row, the
-    last tensor varying fastest (one tensor: itself)."""
+    last tensor varying fastest (one tensor: itself). As torch: 1-D tensors only, of one
+    dtype."""
+    if not tensors:
+        raise InputError("meshgrid expects a non-empty TensorList")
+    for t in tensors:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"cartesian_prod(): expected Tensor as element 0 in argument 0, but"
+                            f" got {type(t).__name__}")  # fmt: skip
+        if t.ndim != 1:
+            raise InputError(f"Expect a 1D vector, but got shape {list(t.shape)}")
     if len(tensors) == 1:
-        return _t(tensors[0])
+        return tensors[0]
     grids = meshgrid(*tensors, indexing="ij")
     return apply(S.Stack, *(g.reshape(-1) for g in grids), axis=1)
 
 
-def _indices(make, row: int, col: int, offset: int, dtype) -> Tensor:
+def _indices(name: str, make, row, col, offset, dtype) -> Tensor:
+    """torch's tril_indices/triu_indices checks: int arguments (not bools, not floats), a
+    non-negative row and col, an int32 or int64 dtype."""
+    for value, what, pos in ((row, "row", 1), (col, "col", 2), (offset, "offset", 3)):
+        if hasattr(value, "ndim") and value.ndim == 0 and value.dtype.kind in "iu":
+            continue  # a 0-d integer tensor reads as its int
+        if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
+            raise TypeError(f"{name}(): argument '{what}' (position {pos}) must be int, not"
+                            f" {type(value).__name__}")  # fmt: skip
+    row, col, offset = int(row), int(col), int(offset)
+    for value, what in ((row, "row"), (col, "col")):
+        if value < 0:
+            raise InputError(f"{what} must be non-negative, got {value}")
+    dt = xp.dtype(xp.int64 if dtype is None else dtype)
+    if dt not in (xp.int32, xp.int64):
+        raise not_implemented_for(name, dt)
     r, c = make(row, offset, col)
-    return Tensor(xp.stack([r, c]).astype(xp.int64 if dtype is None else dtype))
+    return Tensor(xp.stack([r, c]).astype(dt))
 
 
-def tril_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+def tril_indices(row, col, offset=0, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False) -> Tensor:  # fmt: skip
     """torch.tril_indices: the (2, N) coordinates of a row × col lower triangle (j − i ≤ offset),
     row by row."""
-    return _indices(xp.tril_indices, row, col, offset, dtype)
+    out = _indices("tril_indices", xp.tril_indices, row, col, offset, dtype)
+    return out.requires_grad_() if requires_grad else out
 
 
-def triu_indices(row, col, offset=0, *, dtype=None, device=None) -> Tensor:
+def triu_indices(row, col, offset=0, *, dtype=None, layout=None, device=None,
+                 requires_grad=False, pin_memory=False) -> Tensor:  # fmt: skip
     """torch.triu_indices: the (2, N) coordinates of the upper triangle (j − i ≥ offset)."""
-    return _indices(xp.triu_indices, row, col, offset, dtype)
+    out = _indices("triu_indices", xp.triu_indices, row, col, offset, dtype)
+    return out.requires_grad_() if requires_grad else out
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,

@@ -9,8 +9,8 @@ view_as_real, view_as_complex, complex and polar, all differentiable with torch'
 from __future__ import annotations
 
 from .ops import complex as C
+from .ops.elementwise import not_implemented_for
 from .tensor import Tensor, apply
-from .tensor_methods import _t
 
 
 def _tensor(x) -> Tensor:
@@ -56,21 +56,63 @@ def view_as_complex(input) -> Tensor:  # noqa: A002
 
 
 def complex(real, imag) -> Tensor:  # noqa: A001 - torch's name
-    """torch.complex: real + i·imag from two float tensors of one dtype."""
-    x, y = _tensor(real), _tensor(imag)
+    """torch.complex: real + i·imag from two float tensors of one dtype (broadcast)."""
+    x, y = _operand("complex", real, "real", 1), _operand("complex", imag, "imag", 2)
     if x.array.dtype != y.array.dtype or x.array.dtype.kind != "f":
         raise RuntimeError(
             f"complex(): expected both inputs to be Float or Double tensors of one dtype, got"
             f" {x.dtype} and {y.dtype}"
         )
+    _broadcastable(x, y)
     return apply(C.Complex, x, y)
 
 
 def polar(abs, angle) -> Tensor:  # noqa: A002 - torch's argument names
-    """torch.polar: abs·(cos angle + i·sin angle)."""
-    r = _tensor(abs)
-    theta = _t(angle, r)
+    """torch.polar: abs·(cos angle + i·sin angle), from two float32 or float64 tensors of one
+    dtype (torch has no float16 kernel)."""
+    r, theta = _operand("polar", abs, "abs", 1), _operand("polar", angle, "angle", 2)
+    dr, dt = r.array.dtype, theta.array.dtype
+    if dr.kind != "f" or dt.kind != "f":
+        raise RuntimeError(
+            f"Expected both inputs to be Half, Float or Double tensors but got {r.dtype} and"
+            f" {theta.dtype}"
+        )
+    if dr != dt:
+        raise RuntimeError(
+            f"Expected object of scalar type {r.dtype} but got scalar type {theta.dtype} for"
+            " second argument"
+        )
+    if dr.itemsize < 4:
+        raise not_implemented_for("polar_cpu", dr)
+    _broadcastable(r, theta)
+    # torch's backward sends abs Re(ḡ·sgn z), the gradient of |abs|·e^{iθ}: a negative abs
+    # gets sign(abs) times the true derivative. |r| − (|r| − r) is r with that gradient.
+    if r.requires_grad:
+        r = r.abs() - (r.abs() - r).detach()
     return complex(r * theta.cos(), r * theta.sin())
+
+
+def _operand(fn: str, value, name: str, position: int) -> Tensor:
+    """A tensor argument, or torch's TypeError naming it (a number or list is refused)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(
+            f"{fn}(): argument '{name}' (position {position}) must be Tensor, not"
+            f" {type(value).__name__}"
+        )
+    return value
+
+
+def _broadcastable(a: Tensor, b: Tensor) -> None:
+    """torch's RuntimeError for shapes that do not broadcast (NumPy's is a ValueError)."""
+    sa, sb = tuple(a.shape), tuple(b.shape)
+    n = max(len(sa), len(sb))
+    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
+    for dim, (p, q) in enumerate(zip(sa, sb)):
+        if p != q and 1 not in (p, q):
+            raise RuntimeError(
+                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at"
+                f" non-singleton dimension {dim}"
+            )
 
 
 __all__ = [

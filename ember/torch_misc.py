@@ -18,7 +18,7 @@ import warnings
 from . import backend
 from . import memory_formats as MF
 from .backend import xp
-from .creation import check_range, tensor
+from .creation import check_array_dtype, check_range, tensor
 from .memory_formats import preserve_format
 from .promotion import default_float
 from .tensor import Tensor
@@ -84,6 +84,7 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
     backend.check_device(device)
     if isinstance(obj, Tensor) or backend.is_array(obj):
         a = obj.array if isinstance(obj, Tensor) else xp.asarray(obj)
+        check_array_dtype(a)
         if dtype is not None and a.dtype != xp.dtype(dtype):
             if copy is False:
                 from .promotion import torch_dtype_name
@@ -115,7 +116,14 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     """torch.empty_strided: an uninitialised tensor of ``size`` whose elements lie ``stride``
     elements apart along each dim."""
     backend.check_device(device)
-    size, stride = tuple(int(n) for n in size), tuple(int(s) for s in stride)
+    size, stride = _ints(size, "size", 1), _ints(stride, "stride", 2)
+    if any(n < 0 for n in size):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
+    if any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"Storage size calculation overflowed with sizes={list(size)} and"
+            f" strides={list(stride)}"
+        )
     if len(size) != len(stride):
         raise RuntimeError(
             f"mismatch in length of strides and shape: stride has {len(stride)} dims, size"
@@ -127,6 +135,21 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     strides = tuple(s * dt.itemsize for s in stride)
     return Tensor(backend.strided_view(flat, size, strides, writeable=True),
                   requires_grad=requires_grad)  # fmt: skip
+
+
+def _ints(values, name: str, position: int) -> tuple:
+    """A tuple of ints as torch's parser reads one: ints or 0-d integer tensors, not floats."""
+    out = []
+    for i, v in enumerate(values):
+        if hasattr(v, "ndim") and v.ndim == 0 and v.array.dtype.kind in "iu":
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, xp.integer)):
+            raise TypeError(
+                f"empty_strided(): argument '{name}' (position {position}) must be tuple of"
+                f" ints, but found element of type {type(v).__name__} at pos {i}"
+            )
+        out.append(int(v))
+    return tuple(out)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  # noqa: A001
