@@ -24,7 +24,14 @@ from .collate import default_collate, default_convert
 from .dataset import Dataset
 from .datasets_more import IterableDataset
 from .passes import LoaderPass, warn_overlong, warn_pinning, warn_worker_count
-from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _draws_whole_epochs
+from .sampler import (
+    BatchSampler,
+    RandomSampler,
+    Sampler,
+    SequentialSampler,
+    _draws_whole_epochs,
+    _InfiniteConstantSampler,
+)
 from .worker import _END, _EXHAUSTED, _check_context, _Workers
 
 
@@ -145,12 +152,12 @@ class DataLoader:
                 seed = int(default_generator.integers(0, 2**62, ()))
             generator = Generator().manual_seed(seed)
         self.generator = generator_or_default(generator)  # checked: an ember.Generator
-        if sampler is None and not self._iterable:
-            if shuffle:
-                sampler = RandomSampler(dataset, generator=generator)
-            else:
-                sampler = SequentialSampler(dataset)
-        if batch_size is not None and not self._iterable:
+        if self._iterable:  # torch's placeholders: the stream is read, not indexed
+            sampler = _InfiniteConstantSampler()
+        elif sampler is None:
+            sampler = (RandomSampler(dataset, generator=generator) if shuffle
+                       else SequentialSampler(dataset))  # fmt: skip
+        if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
         self._auto_collation = batch_size is not None or batch_sampler is not None
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
@@ -183,6 +190,11 @@ class DataLoader:
         if self.batch_size is None:
             return n
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+    def check_worker_number_rationality(self) -> None:
+        """torch's check, run when the loader is made and at each pass: warn when it has more
+        workers than the CPUs this process may use."""
+        warn_worker_count(self, stacklevel=3)
 
     def _own_generator(self) -> Generator | None:
         """The generator of the sampler (inside the batch sampler), if it has one of its own."""

@@ -71,6 +71,14 @@ def _array(values, dtype=None) -> numpy.ndarray:
     return numpy.asarray(values, dtype=dtype)
 
 
+class _InfiniteConstantSampler(Sampler):
+    """torch's sampler of a loader over an IterableDataset: None forever (the stream chooses
+    its samples), and no length."""
+
+    def __iter__(self) -> Iterator[None]:
+        return itertools.repeat(None)
+
+
 class SequentialSampler(Sampler):
     """``0, 1, …, len(data_source) − 1``, the same every epoch."""
 

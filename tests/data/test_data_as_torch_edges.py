@@ -327,3 +327,19 @@ def test_more_workers_than_cpus_warns_as_torch(torch):
         assert all("worker" in m and f"is {cpus}," in m for m in msgs)
         counts.append(len(msgs))
     assert counts[0] == counts[1] == 2
+
+
+@pytest.mark.parametrize("batch_size", [None, 2])
+def test_a_loader_over_a_stream_has_torchs_placeholder_samplers(batch_size, torch):
+    # ember left sampler and batch_sampler None; torch's are an endless sampler of None and a
+    # BatchSampler over it when batching
+    seen = []
+    for D in (E, torch.utils.data):
+        loader = D.DataLoader(_stream(D, 3, 3), batch_size=batch_size)
+        assert next(iter(loader.sampler)) is None
+        with pytest.raises(TypeError):
+            len(loader.sampler)
+        bs = loader.batch_sampler
+        seen.append(None if bs is None else (type(bs).__name__, bs.batch_size, next(iter(bs))))
+        loader.check_worker_number_rationality()  # torch's public check, silent here
+    assert seen[0] == seen[1]
