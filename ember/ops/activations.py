@@ -38,6 +38,7 @@ class ReLU(Function):
         return (keep_where(self.y != 0, gy),)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's (its slope is not rounded to half)
 class LeakyReLU(Function):
     """LeakyReLU(x) = x if x > 0 else a·x;  ∂y/∂x = 1 if x > 0 else a   (a = slope)."""
 
@@ -72,9 +73,11 @@ class Sigmoid(Function):
         return y
 
     def backward(self, gy):
-        d = 1 - self.y  # σ' = σ·(1 - σ), built in one array
-        d *= self.y
+        """σ' = σ·(1 − σ), multiplied in torch's order, gy·(1 − σ)·σ, each step rounded to
+        y's dtype (float16 too: torch's half kernel rounds each)."""
+        d = 1 - self.y  # built in one array
         d *= gy
+        d *= self.y
         return (d,)
 
 
@@ -165,6 +168,7 @@ class SiLU(Function):
         return (gy * s * (1 + self.x * (1 - s)),)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's opmath
 class ELU(Function):
     """torch's one kernel behind ELU, SELU and CELU (a = alpha, s = scale, k = input_scale):
 
@@ -193,6 +197,7 @@ class ELU(Function):
         return (xp.where(self.neg, d_neg, gy * t(self.s)),)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's opmath
 class LogSigmoid(Function):
     """log σ(x) = min(x, 0) − log(1 + e^{−|x|}), exact for every x (no threshold);
     ∂y/∂x = σ(−x) = 1 − e^{−|x|}/(1 + e^{−|x|}) for x < 0, e^{−|x|}/(1 + e^{−|x|}) otherwise
@@ -208,7 +213,10 @@ class LogSigmoid(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        q = self.z / (1 + self.z)
+        z = self.z
+        if getattr(self, "half_dtypes", None):  # torch keeps e^{−|x|} as a half buffer
+            z = z.astype(xp.float16).astype(xp.float32)
+        q = z / (1 + z)
         return (gy * xp.where(self.x < 0, 1 - q, q),)
 
 

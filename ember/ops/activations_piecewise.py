@@ -61,6 +61,7 @@ class Hardtanh(Function):
         return (keep_where(~edge, gy),)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's opmath
 class Hardsigmoid(Function):
     """y = min(max(x + 3, 0), 6) / 6
     ∂y/∂x = 1/6 where −3 < x < 3, else 0   (NaN: 0)"""
@@ -84,6 +85,7 @@ class Hardsigmoid(Function):
         return (d,)
 
 
+@half_in_float32  # float16 in float32, rounded once, as torch's opmath
 class Hardswish(Function):
     """y = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6 between
     ∂y/∂x = 0 for x ≤ −3, x/3 + 1/2 between, 1 for x ≥ 3   (NaN: y NaN, ∂ 1)
@@ -134,12 +136,9 @@ class Softplus(Function):
 
     def backward(self, gy):
         z = self.z
-        s = z / (z + 1.0)  # σ(βx): finite, or NaN where x is
-        m = _mask(self.above, gy)
-        s *= 1.0 - m  # s·1 + 0 = s below the threshold, s·0 + 1 = 1 above it: exact
-        s += m
-        s *= gy
-        return (s.astype(gy.dtype, copy=False),)  # float16: z was float32
+        s = gy * z  # gy·z/(z + 1) = gy·σ(βx), in torch's order: finite, or NaN where x is
+        s /= z + 1.0
+        return (select(self.above, gy, s.astype(gy.dtype, copy=False)),)  # float16: z float32
 
 
 @half_in_float32
