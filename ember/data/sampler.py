@@ -203,8 +203,8 @@ class WeightedRandomSampler(Sampler):
             raise ValueError(
                 f"replacement should be a boolean value, but got replacement={replacement!r}"
             )
-        if weights is None or isinstance(weights, str):  # torch.as_tensor's TypeError; NumPy
-            raise TypeError(f"weights should be a sequence of numbers, got {weights!r}")  # 0-d
+        if weights is None or isinstance(weights, str):  # NumPy would make a 0-d array of it
+            raise TypeError(f"weights should be a sequence of numbers, got {weights!r}")
         w = _array(weights, numpy.float64)
         if w.ndim != 1:
             raise ValueError(
