@@ -39,3 +39,33 @@ def check_normal(array, std: float) -> None:
         raise InputError(f"normal expects std >= 0.0, but found std {std}")
     if array.size and array.dtype.kind not in "fc":
         raise not_implemented_for("normal_kernel_cpu", array.dtype)
+
+
+def check_bernoulli_p(p, array=None) -> None:
+    """torch's checks of bernoulli_'s p: a number within [0, 1] (NaN refused); given the
+    ``array`` to fill (once it is known to have elements: torch checks no further for an
+    empty one), its dtype not complex, and an array p floating, expanding to the array's
+    shape, every value within [0, 1]."""
+    tensor_p = hasattr(p, "dtype")
+    if not tensor_p and not 0 <= p <= 1:
+        raise InputError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+    if array is None:
+        return
+    if array.dtype.kind == "c":
+        kernel = "bernoulli_tensor_cpu_self_" if tensor_p else "bernoulli_scalar_cpu_"
+        raise not_implemented_for(kernel, array.dtype)
+    if not tensor_p:
+        return
+    shape = array.shape
+    if p.dtype.kind != "f":
+        raise not_implemented_for("bernoulli_tensor_cpu_p_", p.dtype)
+    if p.ndim > len(shape) or any(m not in (1, n) for m, n in zip(p.shape[::-1], shape[::-1])):
+        raise InputError(
+            f"bernoulli_: p of shape {tuple(p.shape)} does not expand to self's shape"
+            f" {tuple(shape)}"
+        )
+    if not bool(xp.all((p >= 0) & (p <= 1))):
+        raise InputError(
+            "bernoulli_ expects every probability in [0, 1] (torch: Expected p_in >= 0 &&"
+            " p_in <= 1 to be true, but got false)"
+        )

@@ -25,7 +25,7 @@ from .ops import compare as CO
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .promotion import compared
-from .random_fill_checks import check_normal, check_uniform_bounds
+from .random_fill_checks import check_bernoulli_p, check_normal, check_uniform_bounds
 from .tensor_inplace_forms import _writeable, needs_grad
 from .tensor_methods import TensorMethods, _t
 from .tensor_torch_arith import TorchArithMethods
@@ -174,6 +174,7 @@ class TorchLogicMethods(TorchArithMethods):
         check_uniform_bounds(self.array, a, b)
         self._inplace("uniform_")
         gen = backend.generator_or_default(generator)
+        self._check_writeable("uniform_")  # torch's RuntimeError for shared memory
         self.array[...] = gen.uniform(a, b, self.array.shape, self.array.dtype)
         note_tensor_write(self)
         return self
@@ -184,15 +185,24 @@ class TorchLogicMethods(TorchArithMethods):
         check_normal(self.array, std)
         self._inplace("normal_")
         gen = backend.generator_or_default(generator)
+        self._check_writeable("normal_")  # torch's RuntimeError for shared memory
         self.array[...] = gen.normal(mean, std, self.array.shape, self.array.dtype)
         note_tensor_write(self)
         return self
 
     def bernoulli_(self, p: float = 0.5, *, generator=None) -> Tensor:
-        """Fill with 1 with probability p, else 0; returns self."""
+        """Fill with 1 with probability p, else 0; returns self (p checked as torch checks
+        it: random_fill_checks.check_bernoulli_p)."""
+        if isinstance(p, Tensor):
+            p = p.item() if p.ndim == 0 else p.array
+        check_bernoulli_p(p)
         self._inplace("bernoulli_")
+        if self.array.size == 0:  # torch fills nothing and checks a tensor p no further
+            return self
+        check_bernoulli_p(p, self.array)
         u = backend.generator_or_default(generator).random(self.array.shape, xp.float64)
-        self.array[...] = u < as_array(p)
+        self._check_writeable("bernoulli_")  # torch's RuntimeError for shared memory
+        self.array[...] = u < p
         note_tensor_write(self)
         return self
 

@@ -62,6 +62,8 @@ def _random_bounds(dtype, low: int, high: int | None) -> tuple[int, int]:
                 f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
             )
         hi = high - 1
+        if dtype.kind == "f" and hi > float(xp.finfo(dtype).max):  # past the dtype's range
+            raise RuntimeError(f"to - 1 is out of bounds for {_C_FLOATS[name]}")
     if dtype.kind == "f":  # beyond ±2^digits not every integer is a value: torch warns
         bound, cname = 2 ** _DIGITS[name], _C_FLOATS[name]
         for value, what in ((low, "from"), (hi, "to - 1")):
@@ -109,8 +111,9 @@ def _int_arg(name: str, value) -> int:
 
 
 def _continuous(self, name: str, dist: str) -> None:
-    """torch's refusal of a continuous distribution on a non-float tensor."""
-    if self.array.dtype.kind != "f":
+    """torch's refusal of a continuous distribution on a non-float tensor (one with elements,
+    except for cauchy_: torch fills an empty one of any dtype without a word)."""
+    if self.array.dtype.kind != "f" and (self.array.size or name == "cauchy_"):
         from .promotion import torch_dtype_name
 
         if name == "log_normal_":
@@ -143,7 +146,9 @@ class MoreTorchTensorMethods(MoreTorchTensorMethods2):
 
     def exponential_(self, lambd: float = 1.0, *, generator=None) -> Tensor:
         """torch.Tensor.exponential_: draws from Exp(λ), density λe^{−λx} (x ≥ 0), as
-        x = −log(1 − u)/λ with u ~ U[0, 1)."""
+        x = −log(1 − u)/λ with u ~ U[0, 1) (a 0-d tensor λ read as its number, as torch)."""
+        if hasattr(lambd, "item"):
+            lambd = lambd.item()
         if not lambd > 0:
             raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         _continuous(self, "exponential_", "Exponential")
@@ -156,7 +161,7 @@ class MoreTorchTensorMethods(MoreTorchTensorMethods2):
         u ~ U(0, 1]; integer and float dtypes, not bool (as torch)."""
         if not 0 < p < 1:
             raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p}")
-        if self.array.dtype.kind not in "iuf":
+        if self.array.dtype.kind not in "iuf" and self.array.size:
             raise not_implemented_for("geometric_cpu", self.array.dtype)
         u = 1.0 - self._uniform("geometric_", generator)  # in (0, 1]: log u is finite
         return self._put("geometric_", xp.floor(xp.log(u) / math.log1p(-p)) + 1)

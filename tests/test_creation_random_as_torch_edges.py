@@ -316,3 +316,52 @@ def test_a_generators_device_is_a_device(torch):
     g, t = ember.Generator(device="cpu"), torch.Generator(device="cpu")
     assert type(g.device).__name__ == type(t.device).__name__ == "device"
     assert g.device.type == t.device.type == "cpu" and g.device == "cpu"
+
+
+# ------------------------------------------------------------ the in-place samplers
+def _fill_refusals(L):
+    t = L.zeros(3)
+    return [
+        ("bernoulli_ p above 1", lambda: t.clone().bernoulli_(1.5)),
+        ("bernoulli_ negative p", lambda: L.zeros(2, dtype=L.int64).bernoulli_(-0.5)),
+        ("bernoulli_ NaN p", lambda: t.clone().bernoulli_(float("nan"))),
+        ("bernoulli_ NaN p of nothing", lambda: L.zeros(0).bernoulli_(float("nan"))),
+        ("bernoulli_ p tensor past 1", lambda: t.clone().bernoulli_(L.tensor([0.1, 1.5, 0.9]))),
+        ("bernoulli_ int p tensor", lambda: t.clone().bernoulli_(L.tensor([1, 0, 1]))),
+        ("bernoulli_ p too short", lambda: t.clone().bernoulli_(L.tensor([0.5, 0.5]))),
+        ("bernoulli_ p too many dims", lambda: t.clone().bernoulli_(L.full((2, 1), 0.5))),
+        ("bernoulli_ complex", lambda: L.zeros(3, dtype=L.complex64).bernoulli_(0.3)),
+        ("bernoulli_ complex p tensor", lambda: L.zeros(2, dtype=L.complex64).bernoulli_(t[:2])),
+        ("bernoulli_ expanded", lambda: L.zeros(1).expand(3).bernoulli_(0.5)),
+        ("uniform_ expanded", lambda: L.zeros(1).expand(3).uniform_()),
+        ("normal_ expanded", lambda: L.zeros(1).expand(3).normal_()),
+        ("random_ float16 past its range", lambda: L.zeros(3, dtype=L.float16).random_(2**40)),
+    ]
+
+
+_FILL_CLASSES = {
+    "bernoulli_ int p tensor": NotImplementedError,
+    "bernoulli_ complex": NotImplementedError,
+    "bernoulli_ complex p tensor": NotImplementedError,
+}
+
+
+@pytest.mark.parametrize("k", range(len(_fill_refusals(ember))))
+def test_in_place_samplers_refuse_as_torch(refused_alike, k):
+    name = _fill_refusals(ember)[k][0]
+    refused_alike(_fill_refusals, k, _FILL_CLASSES.get(name, RuntimeError))
+
+
+_FILLED_ALIKE = [
+    lambda L: L.zeros(0).bernoulli_(L.tensor([0.1, 1.5, 0.9])),
+    lambda L: L.zeros(0, dtype=L.int64).bernoulli_(L.tensor([1, 0, 1])),
+    lambda L: L.zeros(3).exponential_(L.tensor(2.0)),
+    lambda L: L.zeros(0, dtype=L.int64).exponential_(),
+    lambda L: L.zeros(0, dtype=L.bool).log_normal_(),
+    lambda L: L.zeros(0, dtype=L.bool).geometric_(0.5),
+]
+
+
+@pytest.mark.parametrize("k", range(len(_FILLED_ALIKE)))
+def test_in_place_samplers_fill_as_torch(torch, k):
+    _same_meta(_FILLED_ALIKE[k], torch)
