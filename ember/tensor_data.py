@@ -23,7 +23,8 @@ def data_array(data, dtype=None):
     if isinstance(data, Tensor):
         data = data.array
     try:
-        a = xp.array(data, dtype=dtype)
+        with backend.errstate(over="ignore"):  # past a float dtype's range: ±inf, as torch
+            a = xp.array(data, dtype=dtype)
     except (OverflowError, ValueError):
         if dtype is None or xp.dtype(dtype).kind not in "iu" or hasattr(data, "dtype"):
             raise

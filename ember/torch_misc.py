@@ -19,6 +19,7 @@ from . import backend
 from . import memory_formats as MF
 from .backend import xp
 from .creation import check_array_dtype, check_range, tensor
+from .errors import InputError
 from .memory_formats import preserve_format
 from .promotion import default_float
 from .tensor import Tensor
@@ -99,6 +100,8 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
         if isinstance(obj, Tensor) and a is obj.array and not requires_grad:
             return obj
         out = Tensor(a)
+    elif copy is False:  # a list or number has no memory a tensor could share
+        raise InputError("can't alias arbitrary sequence (or scalar) into a tensor.")
     else:
         out = tensor(obj, dtype=dtype)
     return out.requires_grad_() if requires_grad else out

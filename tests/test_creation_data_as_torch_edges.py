@@ -5,6 +5,8 @@ tril/triu_indices' arguments and dtypes, meshgrid's indexing and dtypes, cartesi
 complex/polar (their arguments, dtypes and polar's gradient at a negative abs) and
 randint_like's bounds. The random makers are in test_creation_random_as_torch_edges.py."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -84,6 +86,8 @@ def _data_refusals(L):
         ("cartesian_prod nothing", lambda: L.cartesian_prod()),
         ("randint_like complex", lambda: L.randint_like(L.zeros(3, dtype=L.complex64), 2)),
         ("randint_like float high", lambda: L.randint_like(L.zeros(3), 2.5)),
+        ("asarray of a list, no copy", lambda: L.asarray([1, 2], copy=False)),
+        ("asarray of a number, no copy", lambda: L.asarray(3.5, copy=False)),
     ]
 
 
@@ -111,6 +115,8 @@ _DATA_CLASSES = {
     "complex numbers": TypeError,
     "complex number imag": TypeError,
     "randint_like float high": TypeError,
+    "asarray of a list, no copy": ValueError,
+    "asarray of a number, no copy": ValueError,
 }
 
 
@@ -118,3 +124,13 @@ _DATA_CLASSES = {
 def test_data_grids_and_strides_refused_as_torch(refused_alike, k):
     name = _data_refusals(ember)[k][0]
     refused_alike(_data_refusals, k, _DATA_CLASSES.get(name, RuntimeError))
+
+
+@pytest.mark.parametrize("dtype", ["float16", "complex64"])
+def test_data_past_a_float_dtypes_range_becomes_inf_without_a_warning(torch, dtype):
+    values = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values.append(lib.tensor([1e40, -(2.0**40)], dtype=getattr(lib, dtype)).numpy())
+    np.testing.assert_array_equal(*values)
