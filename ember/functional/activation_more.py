@@ -32,7 +32,6 @@ takes it, makes the input itself the result, as torch's (recorded as every in-pl
 
 from __future__ import annotations
 
-import math
 import warnings
 
 from ..backend import xp
@@ -47,6 +46,8 @@ from ..ops.index import check_dim
 from ..promotion import promote_types
 from ..tensor import Tensor, apply
 from .activation import _softmax_dim, floating_only, sigmoid, softmax
+from .activation_scalars import number as _number
+from .activation_scalars import threshold_scalars as _threshold_scalars
 
 SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
@@ -182,6 +183,8 @@ def threshold(
     """Threshold(x) = value if x ≤ threshold else x   (torch's test: NaN stays NaN)."""
     if input.array.dtype.kind == "b":
         raise not_implemented_for("threshold_cpu", input.array.dtype)
+    threshold = _number("threshold", "threshold", threshold)
+    value = _number("threshold", "value", value)
     threshold, value = _threshold_scalars(input.array.dtype, threshold, value)
     if inplace:
         # (the argument ``threshold`` hides this function: the module's alias calls it)
@@ -190,42 +193,6 @@ def threshold(
 
 
 _threshold = threshold
-
-
-def _fits(dtype, v) -> bool:
-    """Whether torch converts the number v to ``dtype`` without overflow (c10's checked
-    conversion: an integer type takes no NaN or ±inf; an unsigned one takes a Python int down
-    to −max, wrapping it as two's complement; a floating type takes NaN and ±inf)."""
-    if dtype.kind in "iu":
-        info = xp.iinfo(dtype)
-        if isinstance(v, int):
-            return (-info.max if dtype.kind == "u" else info.min) <= v <= info.max
-        return not math.isnan(v) and info.min <= v <= info.max
-    v = float(v)
-    return math.isnan(v) or math.isinf(v) or abs(v) <= float(xp.finfo(dtype).max)
-
-
-def _as_integer(dtype, v) -> int:
-    """v in an integer dtype as torch converts it: truncated, a negative int wrapped."""
-    v = int(v)
-    return v % (int(xp.iinfo(dtype).max) + 1) if dtype.kind == "u" else v
-
-
-def _threshold_scalars(dtype, threshold, value):
-    """threshold and value as torch's kernel takes them: for integer input both converted to
-    its type (truncated: −0.5 becomes 0, so x ≤ 0 is replaced), each refused where it
-    overflows (RuntimeError); for floating input value in its type, threshold as it is."""
-    names = "uint8_t" if dtype.kind == "u" else dtype.name
-    checked = (threshold, value) if dtype.kind in "iu" else (value,)
-    for v in checked:
-        if not _fits(dtype, v):
-            raise InputError(
-                f"threshold: {v} cannot be converted to type {names} without overflow"
-                f" (the input is {dtype})"
-            )
-    if dtype.kind in "iu":
-        return _as_integer(dtype, threshold), _as_integer(dtype, value)
-    return threshold, value
 
 
 def tanhshrink(input: Tensor) -> Tensor:  # noqa: A002
@@ -244,14 +211,20 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Hardshrink(x) = 0 if −λ ≤ x ≤ λ else x   (torch's test: NaN stays NaN)."""
     floating_only(input, "hardshrink_cpu")
-    return apply(P.Hardshrink, input, lambd=lambd)
+    return apply(P.Hardshrink, input, lambd=_number("hardshrink", "lambd", lambd))
 
 
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
-    """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|)."""
+    """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|);
+    λ in [0, the dtype's largest finite value] (NaN and inf refused), as torch's."""
     floating_only(input, "softshrink_check")  # before the lambda's check, as torch's
-    if lambd < 0:  # torch: RuntimeError
-        raise InputError(f"softshrink: lambda must be ≥ 0, got {lambd}")
+    lambd = _number("softshrink", "lambd", lambd)
+    top = float(xp.finfo(input.array.dtype).max)
+    if not 0 <= lambd <= top:  # torch: RuntimeError
+        raise InputError(
+            f"softshrink: lambda must be ≥ 0, got {lambd} (torch takes it in [0, {top:g}]"
+            f" for input dtype {input.array.dtype}, NaN and inf refused)"
+        )
     return apply(P.Softshrink, input, lambd=lambd)
 
 
@@ -269,6 +242,8 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:  # noqa: A002
     """PReLU(x) = x if x > 0 else a·x, with ``weight`` a holding one slope or one per channel
     (dim 1 of the input; He et al. 2015)."""
     x, a = input, weight
+    if not isinstance(a, Tensor):  # torch: TypeError
+        raise InputTypeError(f"prelu(): argument 'weight' must be Tensor, not {type(a).__name__}")
     if a.ndim > 1:  # torch: RuntimeError
         raise InputError(
             f"prelu: expected weight to be a scalar or 1-D tensor, got ndim = {a.ndim}"

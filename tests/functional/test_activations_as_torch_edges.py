@@ -294,3 +294,35 @@ def test_gradients_multiply_in_torchs_order(torch, name, dtype):
         np.testing.assert_array_equal(ge[same], gt[same])
     else:  # torch's kernel takes its own e^{βx}, an ulp off NumPy's for a few: 97 % alike
         assert (ge == gt).mean() > 0.95  # (66 % before; float32's e^x differs too often)
+
+
+def _scalar_mistakes(lib):
+    F, x = _F(lib), lib.ones(2, 3)
+    return [
+        ("threshold: a str value", lambda: F.threshold(x, 0.5, "a"), TypeError),
+        ("threshold: a 1-d tensor", lambda: F.threshold(x, lib.tensor([0.5]), 1.0), TypeError),
+        ("threshold: a complex value", lambda: F.threshold(x, 0.5, 1j), RuntimeError),
+        ("threshold: a complex threshold", lambda: F.threshold(x, 2j, 1.0), RuntimeError),
+        ("softshrink: NaN", lambda: F.softshrink(x, NAN), RuntimeError),
+        ("softshrink: inf", lambda: F.softshrink(x.double(), INF), RuntimeError),
+        ("softshrink: past half", lambda: F.softshrink(x.half(), 70000.0), RuntimeError),
+        ("prelu: a float weight", lambda: F.prelu(x, 0.25), TypeError),
+    ]
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_scalar_arguments_refused_as_torch(torch, k):
+    """torch's Scalar binding: numbers and 0-d tensors only (TypeError); a complex number is
+    no real threshold, and softshrink's lambda lies in [0, the dtype's max] (RuntimeError)."""
+    for make in (_scalar_mistakes(ember)[k], _scalar_mistakes(torch)[k]):
+        with pytest.raises(make[2]):
+            make[1]()
+
+
+def test_shrink_lambda_as_a_0d_tensor(torch):
+    """A 0-d tensor is a Scalar to torch (ember's hardshrink failed on it)."""
+    a = np.array([-1.5, -0.5, 0.2, 0.7, 2.0])
+    for name in ("hardshrink", "softshrink"):
+        e = getattr(_F(ember), name)(ember.tensor(a), ember.tensor(0.6)).numpy()
+        t = getattr(_F(torch), name)(torch.tensor(a), torch.tensor(0.6)).numpy()
+        np.testing.assert_array_equal(e, t)
