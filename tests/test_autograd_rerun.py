@@ -2,8 +2,8 @@
 saved no tensor do; one that saved arrays is spent, and the second backward through it is
 torch's "backward through the graph a second time" error. ember marks the common ops that keep
 no array (Function.rerunnable: sums and means, reshapes, permutes, expands, x ± y, x ± c,
-x · c, x / c, -x, copies and casts); torch also spends x · 2, whose 2 it saves as a tensor,
-and ember's indexing and other ops stay spent where torch's would run again."""
+x · c, x / c, -x, copies and casts, indexing by slices and ints); torch also spends x · 2, whose
+2 it saves as a tensor, and ember's other ops stay spent where torch's would run again."""
 
 import numpy as np
 import pytest
@@ -31,6 +31,8 @@ CASES = {
     "x * x saves x": lambda x: (x * x).sum(),
     "exp saves its output": lambda x: x.exp().sum(),
     "a saved op behind stateless ones": lambda x: (x.tanh() + 1).sum(),
+    "slices and ints": lambda x: x[1:][0] + x[..., None][2, 0],
+    "an index array saves it": lambda x: x[[0, 2]].sum(),
 }
 
 
@@ -69,5 +71,19 @@ def test_in_place_after_a_rerun_still_sees_the_consumers(torch):
         h.mul_(3)
         (h * h).sum().backward()
         return x.grad.tolist(), h.tolist()
+
+    assert run(ember) == run(torch)
+
+
+def test_one_slice_feeds_several_backwards(torch):
+    """s = x[:3] once, then a backward per element of s (a loop over a batch's rows): torch's
+    slice node keeps no tensor and runs each time; ember's indexing was spent after the first."""
+
+    def run(lib):
+        x = lib.tensor([1.0, 2.0, 3.0, 4.0], dtype=lib.float64, requires_grad=True)
+        s = x[:3]
+        for i in range(3):
+            (s[i] * (i + 2)).backward()
+        return x.grad.tolist()
 
     assert run(ember) == run(torch)

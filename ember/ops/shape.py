@@ -179,6 +179,8 @@ class GetItem(Function):
 
     def forward(self, x, index):
         self.index, self.shape, self.dtype = index, x.shape, x.dtype
+        if not _has_array_index(index):  # slices and ints only: no array kept, so a later
+            self.rerunnable = True  # backward may run it again (torch's SliceBackward0/Select)
         return take(x, index)
 
     def backward(self, gy):
