@@ -77,7 +77,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     if dt.kind not in "fc":
         if math.prod(shape):
             raise not_implemented_for("normal_kernel_cpu", dt)
-        return Tensor(xp.empty(shape, dtype=dt))
+        return Tensor(xp.empty(shape, dtype=dt), requires_grad=requires_grad)
     draw = xp.float32 if dt == xp.float16 else dt
     z = backend.generator_or_default(generator).standard_normal(shape, draw)
     with errstate(invalid="ignore", over="ignore"):

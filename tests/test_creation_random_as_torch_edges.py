@@ -230,6 +230,10 @@ def _draw_refusals(L):
         ("normal int dtype", lambda: L.normal(0.0, 1.0, (2,), dtype=L.int64)),
         ("normal complex std", lambda: L.normal(L.zeros(3), L.ones(3, dtype=L.complex64))),
         ("normal tensor and size", lambda: L.normal(L.zeros(3), 1.0, (3,))),
+        (
+            "normal nothing of ints needing grad",
+            lambda: L.normal(0.0, 1.0, (0,), dtype=L.int8, requires_grad=True),
+        ),  # fmt: skip
         ("bernoulli int", lambda: L.bernoulli(L.zeros(3, dtype=L.int64))),
         ("bernoulli bool", lambda: L.bernoulli(L.ones(3, dtype=L.bool))),
         ("bernoulli complex", lambda: L.bernoulli(L.zeros(3, dtype=L.complex64))),
