@@ -107,11 +107,15 @@ def _hardswish(fn, g):
 
 @rule(P.Softplus)
 def _softplus(fn, g):
-    """∂y/∂x = σ(βx) where βx ≤ threshold, 1 above it (σ never overflows)."""
+    """∂y/∂x = σ(βx) where βx ≤ threshold, 1 above it (σ never overflows). σ is recorded
+    only where βx < threshold: at βx = threshold its value is a constant, so the second
+    derivative there is 0, as torch's softplus_double_backward (masked by βx < threshold)."""
     x = _x(fn)
-    beta = fn.beta
+    beta, z = fn.beta, fn.z
     s = (x * beta).sigmoid() if beta != 1 else x.sigmoid()
-    return (g * _where(fn.above, _const(1.0, g), s),)
+    bx = fn.x * beta if beta != 1 else fn.x
+    flat = _const(z / (z + 1.0), g)  # σ(βx) itself, unrecorded, for the kink and above
+    return (g * _where(bx < fn.threshold, s, _where(fn.above, _const(1.0, g), flat)),)
 
 
 @rule(P.Mish)

@@ -123,7 +123,7 @@ class Softplus(Function):
         if x.dtype.kind == "c":
             refuse_complex(x, "softplus", NotImplementedError, KINKS)
         xp = get_array_module(x)
-        self.x, self.beta = x, beta
+        self.x, self.beta, self.threshold = x, beta, threshold
         bx = x * beta if beta != 1 else x
         self.above = above = bx > threshold
         if bx.dtype.itemsize == 2:  # float16: e^{βx} overflows above 11; torch's float32 too

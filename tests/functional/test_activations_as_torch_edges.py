@@ -326,3 +326,11 @@ def test_shrink_lambda_as_a_0d_tensor(torch):
         e = getattr(_F(ember), name)(ember.tensor(a), ember.tensor(0.6)).numpy()
         t = getattr(_F(torch), name)(torch.tensor(a), torch.tensor(0.6)).numpy()
         np.testing.assert_array_equal(e, t)
+
+
+@pytest.mark.parametrize(("beta", "threshold"), [(10.0, 0.0), (1.0, 20.0), (2.0, 5.0)])
+def test_softplus_second_derivative_at_its_threshold(torch, beta, threshold):
+    """At βx = threshold the first derivative is σ(βx) and the second 0, as torch's
+    softplus_double_backward masks by βx < threshold (ember differentiated σ there too)."""
+    values = [-0.0, 0.0, 20.0, 2.5, 1.0, -3.0, 30.0, INF]
+    _alike(torch, lambda lib, x: _F(lib).softplus(x, beta, threshold), values)
