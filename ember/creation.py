@@ -88,7 +88,26 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None,
         raise TypeError("new(): invalid data type 'str'")
     elif backend.is_host_or_device_array(data):
         check_array_dtype(data)
-    return Tensor(data_array(data, dtype), requires_grad=requires_grad)
+    try:
+        array = data_array(data, dtype)
+    except ValueError:  # NumPy's "inhomogeneous shape": torch's TypeError where a list mixes
+        if _mixes_numbers_and_lists(data):  # numbers and lists, its ValueError for lengths
+            raise TypeError("tensor(): not a sequence: a list holds both numbers and lists"
+                            " at one depth") from None  # fmt: skip
+        raise
+    return Tensor(array, requires_grad=requires_grad)
+
+
+def _mixes_numbers_and_lists(data) -> bool:
+    """Whether some list (or tuple) in nested data holds both lists and non-lists."""
+    stack = [data] if isinstance(data, (list, tuple)) else []
+    while stack:
+        seq = stack.pop()
+        inner = [v for v in seq if isinstance(v, (list, tuple))]
+        if inner and len(inner) != len(seq):
+            return True
+        stack.extend(inner)
+    return False
 
 
 def check_array_dtype(array) -> None:

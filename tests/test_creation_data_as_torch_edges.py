@@ -87,6 +87,9 @@ def _data_refusals(L):
         ("randint_like complex", lambda: L.randint_like(L.zeros(3, dtype=L.complex64), 2)),
         ("randint_like float high", lambda: L.randint_like(L.zeros(3), 2.5)),
         ("asarray of a list, no copy", lambda: L.asarray([1, 2], copy=False)),
+        ("a list then a number", lambda: L.tensor([[1, 2], 3])),
+        ("a number then a list", lambda: L.as_tensor([1, [2, 3]])),
+        ("mixed deeper down", lambda: L.asarray([[1, [2]], [3, 4]])),
         ("asarray of a number, no copy", lambda: L.asarray(3.5, copy=False)),
     ]
 
@@ -116,6 +119,9 @@ _DATA_CLASSES = {
     "complex number imag": TypeError,
     "randint_like float high": TypeError,
     "asarray of a list, no copy": ValueError,
+    "a list then a number": TypeError,
+    "a number then a list": TypeError,
+    "mixed deeper down": TypeError,
     "asarray of a number, no copy": ValueError,
 }
 
