@@ -21,7 +21,7 @@ from .. import backend
 from ..backend import xp
 from ..errors import InputError
 from ..ops.complex_refuse import NOISE, refuse_complex
-from ..ops.elementwise import Mul
+from ..ops.elementwise import Mul, not_implemented_for
 from ..tensor import Tensor, apply
 from .activation import floating_only, leaky_relu
 from .conv import _pair
@@ -57,6 +57,8 @@ def rrelu(
     x = input
     if not training:  # torch's leaky_relu, which keeps x in a create_graph gradient's graph
         return leaky_relu(x, (lower + upper) / 2)
+    if x.dtype.name == "float16":  # torch's noise kernel has no half version
+        raise not_implemented_for("rrelu_with_noise_out_cpu", x.dtype)
     a = backend.generator_or_default(None).uniform(lower, upper, x.shape, x.dtype)
     noise = xp.where(x.array <= 0, a, xp.ones((), dtype=x.dtype)).astype(x.dtype, copy=False)
     return apply(Mul, x, Tensor(noise))

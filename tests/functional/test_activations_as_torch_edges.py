@@ -334,3 +334,13 @@ def test_softplus_second_derivative_at_its_threshold(torch, beta, threshold):
     softplus_double_backward masks by βx < threshold (ember differentiated σ there too)."""
     values = [-0.0, 0.0, 20.0, 2.5, 1.0, -3.0, 30.0, INF]
     _alike(torch, lambda lib, x: _F(lib).softplus(x, beta, threshold), values)
+
+
+def test_rrelu_training_refuses_float16(torch):
+    """torch's noise kernel has no half version: NotImplementedError (ember computed it);
+    eval mode, a leaky_relu, takes float16."""
+    for lib in (ember, torch):
+        x = lib.tensor([-1.0, 2.0], dtype=lib.float16)
+        with pytest.raises(NotImplementedError):
+            _F(lib).rrelu(x, 0.1, 0.3, training=True)
+        assert _F(lib).rrelu(x, 0.1, 0.3).dtype == lib.float16
