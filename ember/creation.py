@@ -163,7 +163,7 @@ def empty(*size, dtype=None, layout=None, device=None, requires_grad=False, pin_
     (channels_last: a 4-D tensor whose memory is NHWC)."""
     backend.check_device(device)
     shape = _shape(size, "empty", **kw)
-    if memory_format is contiguous_format:
+    if memory_format is contiguous_format or memory_format is None:  # None: torch's default
         a = xp.empty(shape, dtype=_dtype(dtype))
     else:
         strides = MF.format_strides(shape, MF.check(memory_format, "empty"))

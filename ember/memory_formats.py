@@ -272,7 +272,10 @@ def laid_out(a, strides):
 def like(source, a, fmt, fn: str):
     """The new array ``a`` (made row-major with ``source``'s shape by a ``*_like`` maker) laid
     out as ``fmt`` asks for a copy of ``source`` (an array): ``a`` itself when the layout is
-    row-major already. ``fn`` names the maker in a TypeError."""
+    row-major already. ``fn`` names the maker in a TypeError. None is preserve_format, as
+    torch's makers read it."""
+    if fmt is None:
+        fmt = preserve_format
     if fmt is preserve_format and source.flags.c_contiguous and 1 not in source.shape:
         return a  # the common case, quickly: a row-major source's copy is row-major
     target = target_strides(source.shape, element_strides(source), check(fmt, fn))

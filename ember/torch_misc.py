@@ -72,6 +72,7 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     require_tensor("empty_like", input, "input")
     a = input.array
     dt = a.dtype if dtype is None else dtype
+    memory_format = preserve_format if memory_format is None else memory_format
     if memory_format is preserve_format and a.flags.c_contiguous and 1 not in a.shape:
         return Tensor(xp.empty(a.shape, dtype=dt), requires_grad=requires_grad)
     fmt = MF.check(memory_format, "empty_like")

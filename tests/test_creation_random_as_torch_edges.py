@@ -43,7 +43,17 @@ _MADE_ALIKE = [
     lambda L: L.rand_like(L.zeros(3), generator=L.Generator().manual_seed(2)),
     lambda L: L.randn_like(L.zeros(3, dtype=L.float64), generator=L.Generator()),
     lambda L: L.randn_like(L.zeros(0, 2), dtype=L.int64),
+    lambda L: L.empty(2, 3, 4, 5, memory_format=None),
 ]
+
+
+@pytest.mark.parametrize("fn", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"])
+def test_like_makers_read_memory_format_none_as_preserve_format(torch, fn):
+    strides = [
+        getattr(lib, fn)(lib.zeros(2, 3, 4, 5).permute(0, 2, 3, 1), memory_format=None).stride()
+        for lib in (ember, torch)
+    ]
+    assert strides[0] == strides[1] == (60, 5, 1, 20)  # the source's own
 
 
 @pytest.mark.parametrize("k", range(len(_MADE_ALIKE)))
