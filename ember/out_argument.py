@@ -8,7 +8,9 @@ as torch writes it, and ``out`` is returned:
   through to its base); an empty ``out`` is resized to the result's shape, and a non-empty
   one of another shape too, with torch's deprecation warning;
 - the result is cast to out's dtype where torch's casting rules allow it (``can_cast``: not
-  float → integer, not complex → real), else torch's RuntimeError;
+  float → integer, not complex → real), else torch's RuntimeError; the index, sorting and
+  matrix-product functions in EXACT_DTYPE cast nothing, as torch's: out must have the
+  result's dtype;
 - out= records no graph: an argument (or ``out``) that requires grad, with grad mode on, is
   torch's RuntimeError;
 - factory functions (zeros, arange, rand …) take out's dtype when none is given;
@@ -25,6 +27,7 @@ import functools
 import inspect
 import warnings
 
+from .errors import InputTypeError
 from .function import is_grad_enabled
 from .promotion import torch_dtype_name
 from .tensor import Tensor
@@ -50,7 +53,9 @@ FUNCTIONS = {
         prod qr quantile rad2deg rand randint randn randperm range reciprocal remainder renorm
         round row_stack rsqrt searchsorted sgn sigmoid sign signbit sin sinc sinh softmax sort
         sqrt square stack std sub subtract sum svd take_along_dim tan tanh topk
-        triangular_solve tril triu trunc var vdot vstack where xlogy zeros""",
+        triangular_solve tril triu trunc var vdot vstack where xlogy zeros
+        absolute arccos arccosh arcsin arcsinh arctan arctan2 arctanh index_add index_copy
+        index_reduce isin scatter scatter_add scatter_reduce take true_divide""",
     "ember.linalg": """cholesky cholesky_ex cond cross det eig eigh eigvals eigvalsh
         householder_product inv inv_ex ldl_factor ldl_factor_ex ldl_solve lu lu_factor
         lu_factor_ex lu_solve matmul matrix_norm matrix_power matrix_rank multi_dot norm pinv qr
@@ -76,6 +81,15 @@ FACTORIES = frozenset(
 )
 
 
+#: functions whose out must have the result's dtype (torch's kernels for them write out as it
+#: is, with its RuntimeError for another dtype)
+EXACT_DTYPE = frozenset(
+    "cross cummax cummin diag gather index_add index_copy index_reduce index_select kthvalue"
+    " masked_select matmul mm msort nonzero scatter scatter_add scatter_reduce sort take"
+    " take_along_dim topk tril triu".split()
+)
+
+
 def _check_grad(name: str, result: Tensor, out: Tensor) -> None:
     if is_grad_enabled() and (result.requires_grad or out.requires_grad):
         raise RuntimeError(
@@ -91,6 +105,11 @@ def _write_one(name: str, result, out) -> Tensor:
         result = Tensor(result)
     _check_grad(name, result, out)
     r, o = result.array, out.array
+    if r.dtype != o.dtype and name in EXACT_DTYPE:
+        raise InputTypeError(
+            f"{name}(): expected out tensor to have dtype {torch_dtype_name(r.dtype)}, but got"
+            f" {torch_dtype_name(o.dtype)} instead (out= casts nothing here, as torch's)"
+        )
     if not can_cast(r.dtype, o.dtype):
         raise RuntimeError(
             f"result type {torch_dtype_name(r.dtype)} can't be cast to the desired output type"

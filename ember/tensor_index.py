@@ -30,6 +30,7 @@ from .ops.linalg_funcs import NoGradient
 from .ops.reduce import normalize_axis
 from .promotion import require_same_dtype, torch_dtype_name
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits
+from .tensor_index_more import check_output_size, check_sparse_grad
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -47,17 +48,23 @@ class IndexTensorMethods:
     __slots__ = ()
 
     # ------------------------------------------------------------ gather and scatter
-    def gather(self, dim, index) -> Tensor:
-        """out[i][j] = self[index[i][j]][j] for dim 0 (torch.gather)."""
+    def gather(self, dim, index, *, sparse_grad=False) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (torch.gather). ``sparse_grad=True``
+        (torch's sparse gradient) is refused: ember's gradient is a dense array."""
+        check_sparse_grad(sparse_grad)
         return apply(I.Gather, self, _index(index), dim=dim)
 
-    def scatter(self, dim, index, src=None, *, value=None) -> Tensor:
+    def scatter(self, dim, index, src=None, *, value=None, reduce=None) -> Tensor:
         """A copy of self with out[index[i][j]][j] = src[i][j] for dim 0 (src a tensor, or a
-        number: ``value``)."""
+        number: ``value``); torch's deprecated ``reduce='add'`` / ``'multiply'`` combines them
+        in instead (scatter_reduce's 'sum' / 'prod' with include_self)."""
         if src is not None and not isinstance(src, Tensor) and xp.ndim(src) == 0:
             src, value = None, src
         if (src is None) == (value is None):
             raise TypeError("scatter(): give exactly one of src (a tensor) and value (a number)")
+        I.check_dim("scatter", dim, self.ndim)  # torch names a bad dim before a dtype
+        if reduce is not None:
+            return self._scatter_with_reduce(dim, index, src, value, reduce)
         src = None if src is None else _like(src, self)
         if src is not None:
             require_same_dtype("scatter", self.array.dtype, src.array.dtype)
@@ -68,6 +75,7 @@ class IndexTensorMethods:
     def scatter_add(self, dim, index, src) -> Tensor:
         """A copy of self with out[index[i][j]][j] += src[i][j] for dim 0."""
         src = _like(src, self)
+        I.check_dim("scatter_add", dim, self.ndim)  # torch names a bad dim before a dtype
         require_same_dtype("scatter", self.array.dtype, src.array.dtype)
         return apply(I.ScatterAdd, self, src, _index(index), dim=dim)
 
@@ -123,6 +131,8 @@ class IndexTensorMethods:
             raise ValueError(f"norm(): p must be 'fro', inf, -inf or a number, got {p!r}")
         if isinstance(dim, int):
             dim = (dim,)
+        elif isinstance(dim, (tuple, list)) and not dim:  # dim=(): every dim, as torch's
+            dim = None
         if self.ndim == 0 and dim is not None:  # dims 0 and -1 of a 0-d tensor: all of it
             dim = [I.check_dim("norm", d, 0) for d in dim] and None
         if p == 1:  # composed: |x| and Σ have the right subgradient at 0 already
@@ -162,9 +172,10 @@ class IndexTensorMethods:
         return TopKResult(values, indices.detach())
 
     # ------------------------------------------------------------ built on the above
-    def repeat_interleave(self, repeats, dim=None) -> Tensor:
+    def repeat_interleave(self, repeats, dim=None, *, output_size=None) -> Tensor:
         """Each element (slice along dim) repeated ``repeats`` times (an int, or one count per
-        slice); with dim None the flattened tensor. A gather: the gradient sums the copies."""
+        slice); with dim None the flattened tensor. A gather: the gradient sums the copies.
+        ``output_size``: the length of the result along dim, checked as torch's."""
         x = self.reshape(-1) if dim is None else self
         axis = 0 if dim is None else I.check_dim("repeat_interleave", dim, x.ndim)
         n = x.shape[axis]
@@ -179,6 +190,8 @@ class IndexTensorMethods:
         if (r < 0).any():
             raise RuntimeError("repeat_interleave(): repeats must be non-negative")
         index = xp.repeat(xp.arange(n), r.reshape(-1) if r.ndim else int(r))
+        if output_size is not None:
+            check_output_size(output_size, len(index), r.ndim == 0)
         return x.index_select(axis, index)
 
     def nonzero(self, as_tuple=False):

@@ -7,9 +7,11 @@ take_along_dim (a gather after broadcasting).
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING
 
 from .backend import xp
+from .errors import InputError, InputTypeError
 from .ops import index as I
 from .ops import index_more as M
 from .promotion import require_same_dtype
@@ -73,6 +75,27 @@ class IndexMoreTensorMethods:
             include_self=include_self,
         )
 
+    def _scatter_with_reduce(self, dim, index, src, value, reduce: str) -> Tensor:
+        """scatter's ``reduce='add'`` / ``'multiply'``: scatter_reduce's 'sum' / 'prod' with
+        self included; a number ``value`` (cast to self's dtype first, as torch) stands for a
+        src of index's shape. torch has no gradient for it; ember's is scatter_reduce's."""
+        if reduce not in _SCATTER_REDUCES:
+            raise InputError(
+                f"reduce argument must be either add or multiply. (scatter() got {reduce!r})"
+            )
+        if src is None:
+            idx = as_array(index)
+            src = Tensor(xp.full(idx.shape, value).astype(self.array.dtype))
+        else:
+            warnings.warn(
+                "The reduce argument of torch.scatter with Tensor src is deprecated and will be"
+                " removed in a future PyTorch release. Use torch.scatter_reduce instead for more"
+                " reduction options.",
+                UserWarning,
+                stacklevel=3,
+            )
+        return self.scatter_reduce(dim, index, src, _SCATTER_REDUCES[reduce], include_self=True)
+
     def index_add_(self, dim, index, source, *, alpha=1) -> Tensor:
         return self._arith_("index_add_", lambda s: s.index_add(dim, index, source, alpha=alpha))
 
@@ -127,3 +150,45 @@ class IndexMoreTensorMethods:
 def _like(src, ref):
     """src as a Tensor of ref's dtype (a list or array becomes a constant)."""
     return src if isinstance(src, Tensor) else Tensor(as_array(src, ref.dtype))
+
+
+#: scatter's reduce names and the scatter_reduce reductions they are
+_SCATTER_REDUCES = {"add": "sum", "multiply": "prod"}
+
+
+def check_sparse_grad(sparse_grad) -> None:
+    """gather's ``sparse_grad``: a bool, as torch's; True (a sparse COO gradient) is not made
+    (NotImplementedError, as embedding's sparse=True)."""
+    if sparse_grad.__class__ is not bool:
+        raise InputTypeError(
+            f"gather(): argument 'sparse_grad' must be bool, not {type(sparse_grad).__name__}"
+        )
+    if sparse_grad:
+        raise NotImplementedError(
+            "gather: sparse_grad=True (a sparse gradient) is not supported; ember's gradient of"
+            " a gather is a dense array with the picks scattered into it"
+        )
+
+
+def check_output_size(output_size, n: int, one_count: bool) -> None:
+    """repeat_interleave's ``output_size``: an int equal to the result's length n, as torch's
+    (its messages differ for one repeat count and for a tensor of counts)."""
+    if output_size.__class__ is bool or not isinstance(output_size, int):
+        raise InputTypeError(
+            f"repeat_interleave(): argument 'output_size' must be int, not"
+            f" {type(output_size).__name__}"
+        )
+    if output_size == n:
+        return
+    if one_count:
+        raise InputError(
+            f"repeat_interleave: Invalid output_size, expected {n} but got {output_size}"
+        )
+    if output_size < 0:
+        raise InputError(
+            f"Trying to create tensor with negative dimension {output_size}: [{output_size}]"
+        )
+    raise InputError(
+        f"allocated size does not match required size (repeat_interleave: output_size"
+        f" {output_size}, the repeats sum to {n})"
+    )

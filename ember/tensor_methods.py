@@ -105,10 +105,12 @@ class TensorMethods(ShapeTensorMethods):
             return apply(E.DivScalar, _floating(self), c=other)
         return apply(E.Div, *_float_operands(self, _t(other, self)))
 
-    def __rtruediv__(self, other):
+    def __rtruediv__(self, other):  # torch's: reciprocal(self)·other, in that one's dtype too
         other = _py(other)
         if isinstance(other, _Number):
             return apply(E.RDivScalar, _floating(self), c=other)
+        if isinstance(other, Tensor):  # (an int32 self with a 0-d float64 other: float32)
+            return self.reciprocal() * other
         return apply(E.Div, *_float_operands(_t(other, self), self))
 
     def __pow__(self, other):
@@ -240,7 +242,9 @@ class TensorMethods(ShapeTensorMethods):
 
     # ------------------------------------------------------------ reductions
     # ``axis`` as in NumPy; ``dim`` accepted as torch's name for it. ``dtype`` as torch's: the
-    # input cast to it first (so an integer tensor can have a floating mean).
+    # input cast to it first (so an integer tensor can have a floating mean). An empty tuple or
+    # list of dims reduces every dim, as torch's (NumPy's would reduce none): ember's own code
+    # that computes its axes skips the reduction itself when there are none.
     def sum(self, axis=None, keepdims=False, *, dim=None, keepdim=None, dtype=None):
         if dtype is not None:  # the sum in dtype (NumPy would widen int32 to int64)
             return self.astype(dtype).sum(axis, keepdims, dim=dim, keepdim=keepdim).astype(dtype)
@@ -259,20 +263,23 @@ class TensorMethods(ShapeTensorMethods):
             )
         return apply(R.Mean, x, axis=_ax(axis, dim), keepdims=keepdims or bool(keepdim))
 
-    def var(
-        self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
-    ):
-        return self._spread(R.Var, axis, keepdims, correction, dim, keepdim, unbiased)
+    # var/std take torch's positional order (dim, unbiased, keepdim): x.std(0, False) is the
+    # biased std along dim 0, and x.std(False) the biased std of every element
+    def var(self, dim=None, unbiased=None, keepdim=None, *, correction=None, **numpy_names):
+        return self._spread(R.Var, dim, unbiased, keepdim, correction, **numpy_names)
 
-    def std(
-        self, axis=None, keepdims=False, correction=1, *, dim=None, keepdim=None, unbiased=None
-    ):
-        return self._spread(R.Std, axis, keepdims, correction, dim, keepdim, unbiased)
+    def std(self, dim=None, unbiased=None, keepdim=None, *, correction=None, **numpy_names):
+        return self._spread(R.Std, dim, unbiased, keepdim, correction, **numpy_names)
 
-    def _spread(self, op, axis, keepdims, correction, dim, keepdim, unbiased):
+    def _spread(self, op, dim, unbiased, keepdim, correction, axis=None, keepdims=False):
+        if dim.__class__ is bool:  # torch's std(unbiased) overload
+            dim, unbiased = None, dim
+        if unbiased is not None and correction is not None:  # no torch overload takes both
+            raise TypeError(f"{op.__name__.lower()}() takes unbiased or correction, not both")
         if self.array.dtype.kind not in "fc":  # torch: no integer variance
             raise RuntimeError("std and var only support floating point and complex dtypes")
-        correction = correction if unbiased is None else int(unbiased)
+        if correction is None:
+            correction = 1 if unbiased is None else int(unbiased)
         keep = keepdims or bool(keepdim)
         return apply(op, self, axis=_ax(axis, dim), keepdims=keep, correction=correction)
 
@@ -292,8 +299,13 @@ class TensorMethods(ShapeTensorMethods):
     def _extreme(self, op, result, dim, keepdim, axis, keepdims):
         if isinstance(dim, Tensor):  # x.max(other): the elementwise maximum (minimum)
             return self.maximum(dim) if op is R.Max else self.minimum(dim)
+        if isinstance(dim, (tuple, list)):  # torch's dim is one int (amax takes several)
+            raise TypeError(
+                f"{op.pick}(): argument 'dim' must be int, not {type(dim).__name__} (use"
+                f" a{op.pick}(dim) to reduce several dims)"
+            )
         keep = bool(keepdims or keepdim)
-        if dim is None or isinstance(dim, (tuple, list)):
+        if dim is None:  # NumPy's axis= (an int or a tuple): the values alone
             return apply(op, self, axis=_ax(axis, dim), keepdims=keep, nan_ties=True)
         AI.check_arg_reduction(self.array.shape, dim, op.pick)
         values, indices = apply(I.ExtremeAlong, self, dim=dim, keepdim=keep, largest=op is R.Max)
@@ -301,10 +313,10 @@ class TensorMethods(ShapeTensorMethods):
 
     def argmax(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
         """Index of the largest element along ``axis`` (torch's ``dim=``/``keepdim=`` too)."""
-        return _arg_reduction(AI.ArgMax, self, _ax(axis, dim), keepdims or keepdim)
+        return _arg_reduction(AI.ArgMax, self, _one_ax("argmax", axis, dim), keepdims or keepdim)
 
     def argmin(self, axis=None, keepdims=False, *, dim=None, keepdim=None):
-        return _arg_reduction(AI.ArgMin, self, _ax(axis, dim), keepdims or keepdim)
+        return _arg_reduction(AI.ArgMin, self, _one_ax("argmin", axis, dim), keepdims or keepdim)
 
     # ------------------------------------------------------------ indexing
     def __getitem__(self, index):
@@ -341,7 +353,18 @@ def _refuse_bool_sub(a: Tensor, other) -> None:
 
 
 def _ax(axis, dim):
-    return dim if dim is not None else axis
+    """The dims of a reduction: ``dim`` (torch's name) or ``axis`` (NumPy's); an empty tuple or
+    list means every dim, as torch's reductions read it."""
+    d = dim if dim is not None else axis
+    return None if isinstance(d, (tuple, list)) and not d else d
+
+
+def _one_ax(name: str, axis, dim):
+    """The one dim of argmax/argmin: a tuple or list is torch's TypeError (and NumPy's)."""
+    d = dim if dim is not None else axis
+    if isinstance(d, (tuple, list)):
+        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(d).__name__}")
+    return d
 
 
 def _plain_index(index):

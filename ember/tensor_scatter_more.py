@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .backend import xp
-from .errors import InputError
+from .errors import InputError, KernelTypeError
 from .ops.index import check_dim
 from .ops.index_more import check_scalar_source
 from .tensor_shape_methods import need_dims
@@ -124,10 +124,16 @@ class ScatterMoreTensorMethods:
             )
         if not isinstance(source, Tensor):
             raise TypeError(f"{op}(): argument 'source' must be Tensor, not {type(source)}")
+        check_dim(op, dim, self.ndim)  # torch names a bad dim before a dtype
         if source.dtype != self.dtype:
             raise RuntimeError(
                 f"{op}(): self ({self.dtype}) and source ({source.dtype}) must have the same"
                 f" scalar type"
+            )
+        if self.array.dtype.kind == "c":  # torch has no complex kernel for it
+            raise KernelTypeError(
+                f'"index_func_" not implemented for {self.dtype}: index_reduce() of a complex'
+                " tensor; reduce z.real and z.imag apart"
             )
         idx = as_array(index)
         if idx.ndim > 1:

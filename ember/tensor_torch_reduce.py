@@ -126,6 +126,8 @@ class TorchReduceMethods:
         """nansum / (the number of non-nan elements) over dim; as torch, of a floating input
         only, ``dtype`` or not."""
         _need_float(self, "nanmean")
+        if isinstance(dim, (tuple, list)):  # a dim named twice: torch's RuntimeError
+            R.normalize_axis(tuple(dim), self.ndim)
         x = self if dtype is None else self.astype(dtype)
         refuse_complex(x.array, "nanmean", why=_NANSUM)
         n = (~xp.isnan(x.array)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.array.dtype)

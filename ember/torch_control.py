@@ -123,4 +123,7 @@ def norm_except_dim(v: Tensor, pow: float = 2, dim: int = 0) -> Tensor:  # noqa:
     if dim == -1:
         return v.norm(pow)
     axes = tuple(a for a in range(v.ndim) if a != dim % v.ndim)
-    return v.abs().pow(pow).sum(axis=axes, keepdims=True).pow(1.0 / pow)
+    powered = v.abs().pow(pow)
+    # no other dim (a 1-D v): nothing to sum; an empty dim list would sum every dim, as torch's
+    total = powered.sum(axis=axes, keepdims=True) if axes else powered
+    return total.pow(1.0 / pow)

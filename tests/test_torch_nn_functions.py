@@ -703,8 +703,10 @@ def _schema(torch, name):
 
 @pytest.mark.parametrize("name", NNF.__all__)
 def test_signature_matches_torch(torch, name):
-    """Each wrapper's parameter names and order (and which are keyword-only) as torch's."""
-    params = list(inspect.signature(getattr(ember, name)).parameters.values())
+    """Each wrapper's parameter names and order (and which are keyword-only) as torch's (out=
+    aside: torch's schema without it)."""
+    top = getattr(ember, name)
+    params = list(inspect.signature(getattr(top, "without_out", top)).parameters.values())
     ours = [(p.name, p.kind == p.KEYWORD_ONLY) for p in params]
     theirs = [(n, a.kwarg_only) for n, a in _schema(torch, name)]
     assert ours == theirs

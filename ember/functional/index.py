@@ -6,6 +6,8 @@ an input that is not a Tensor (an array or a list) is taken as a constant tensor
 
 from __future__ import annotations
 
+from .. import backend
+from ..errors import InputError, KernelTypeError
 from ..tensor import Tensor
 
 
@@ -13,14 +15,15 @@ def _t(input) -> Tensor:  # noqa: A002 - torch's argument name
     return input if isinstance(input, Tensor) else Tensor(input)
 
 
-def gather(input, dim, index) -> Tensor:  # noqa: A002
+def gather(input, dim, index, *, sparse_grad=False) -> Tensor:  # noqa: A002
     """out[i][j] = input[index[i][j]][j] for dim 0; the gradient adds over repeated indices."""
-    return _t(input).gather(dim, index)
+    return _t(input).gather(dim, index, sparse_grad=sparse_grad)
 
 
-def scatter(input, dim, index, src=None, *, value=None) -> Tensor:  # noqa: A002
-    """A copy of input with out[index[i][j]][j] = src[i][j] (or value) for dim 0."""
-    return _t(input).scatter(dim, index, src, value=value)
+def scatter(input, dim, index, src=None, *, value=None, reduce=None) -> Tensor:  # noqa: A002
+    """A copy of input with out[index[i][j]][j] = src[i][j] (or value) for dim 0 (reduce:
+    'add' or 'multiply' combines them in)."""
+    return _t(input).scatter(dim, index, src, value=value, reduce=reduce)
 
 
 def scatter_add(input, dim, index, src) -> Tensor:  # noqa: A002
@@ -89,8 +92,25 @@ def norm(input, p="fro", dim=None, keepdim=False, dtype=None) -> Tensor:  # noqa
     return _t(input).norm(p, dim, keepdim, dtype)
 
 
-def repeat_interleave(input, repeats, dim=None) -> Tensor:  # noqa: A002
-    return _t(input).repeat_interleave(repeats, dim)
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None) -> Tensor:  # noqa: A002
+    """Each element (slice along dim) of input repeated ``repeats`` times; with input alone,
+    torch's one-argument form: input holds the counts, and the result repeats 0, 1, 2, … by
+    them (torch.repeat_interleave(tensor([1, 2])) = tensor([0, 1, 1]))."""
+    if repeats is None:
+        counts = _t(input)
+        if counts.ndim != 1:
+            raise InputError(
+                "repeat_interleave only accept 1D vector as repeat: repeat_interleave(repeats)"
+                f" got repeats of shape {tuple(counts.shape)}"
+            )
+        if counts.dtype.kind not in "iu":  # torch's NotImplementedError, ember's TypeError
+            raise KernelTypeError(
+                f'"repeat_interleave_cpu" not implemented for {counts.dtype}: repeats must be'
+                " integers"
+            )
+        positions = Tensor(backend.xp.arange(counts.shape[0], dtype=counts.dtype))
+        return positions.repeat_interleave(counts, 0, output_size=output_size)
+    return _t(input).repeat_interleave(repeats, dim, output_size=output_size)
 
 
 def nonzero(input, as_tuple=False):  # noqa: A002

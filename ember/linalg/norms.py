@@ -108,7 +108,8 @@ def _extreme(t: Tensor, dim: int, keepdim: bool, largest: bool, shown=None) -> T
         shape = list(t.shape)
         shape[dim : dim + 1] = [1] if keepdim else []
         return Tensor(xp.zeros(shape, dtype=t.dtype))
-    return t.max(dim=(dim,), keepdim=keepdim) if largest else t.min(dim=(dim,), keepdim=keepdim)
+    # NumPy's axis= (values only, ties share the gradient, as amax): torch's dim= is one int
+    return t.max(axis=(dim,), keepdims=keepdim) if largest else t.min(axis=(dim,), keepdims=keepdim)
 
 
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None) -> Tensor:  # noqa: A002

@@ -33,7 +33,8 @@ def _norm_except_dim(v: Tensor, dim: int | None) -> Tensor:
     if dim is None or dim == -1:
         return (v * v).sum().sqrt()
     axes = tuple(a for a in range(v.ndim) if a != dim % v.ndim)
-    return (v * v).sum(axis=axes, keepdims=True).sqrt()
+    squares = v * v  # no other dim (a 1-D v): nothing to sum (an empty dim list sums them all)
+    return (squares.sum(axis=axes, keepdims=True) if axes else squares).sqrt()
 
 
 def weight_matrix(w, dim: int):
