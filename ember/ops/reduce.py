@@ -238,9 +238,11 @@ class Softmax(Function):
         return y
 
     def backward(self, gy):
-        y = self.y
-        gx = gy * y
-        gx -= y * gx.sum(axis=self.axis, keepdims=True)
+        """∂L/∂x = y ⊙ (gy − Σ gy ⊙ y), torch's form (y·gy − y·Σ cancels apart where the
+        terms are close); float16 from y rounded to half, as torch keeps its output."""
+        y = _as_kept(self, self.y)
+        gx = gy - (gy * y).sum(axis=self.axis, keepdims=True)
+        gx *= y
         return (gx,)
 
 
@@ -256,7 +258,16 @@ class LogSoftmax(Function):
 
     def backward(self, gy):
         xp = get_array_module(gy)
-        return (gy - xp.exp(self.y) * gy.sum(axis=self.axis, keepdims=True),)
+        y = _as_kept(self, self.y)  # float16: torch's half output
+        return (gy - xp.exp(y) * gy.sum(axis=self.axis, keepdims=True),)
+
+
+def _as_kept(fn, y):
+    """The output as torch's backward reads it: rounded to half where the op ran a float16
+    input in float32 (half_in_float32), as torch saves its half result."""
+    if getattr(fn, "half_dtypes", None):
+        return y.astype("float16").astype("float32")
+    return y
 
 
 # the ops above that keep no array for backward: a later backward may run them again
