@@ -78,6 +78,7 @@ from .tensor_inplace import InplaceTensorMethods
 from .tensor_linalg_methods import LinalgTensorMethods
 from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.shape imports it
 from .tensor_misc import MiscTensorMethods, get_grad, set_grad, to_arguments  # noqa: F401
+from .tensor_numpy_names import add_numpy_names
 from .tensor_scatter_more import ScatterMoreTensorMethods
 from .tensor_shape_more import ShapeMoreTensorMethods
 from .tensor_special_linalg import SpecialLinalgTensorMethods
@@ -385,6 +386,7 @@ for _mixin_module in (
     _mixin_module.apply = apply
     _mixin_module.as_array = as_array
 tensor_autograd._wrap = _wrap
+add_numpy_names(Tensor)  # torch's axis= / keepdims= aliases on the methods that lack them
 
 
 from .autograd_graph import pack_saved  # noqa: E402 - for apply; it needs Tensor

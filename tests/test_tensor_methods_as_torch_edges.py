@@ -349,3 +349,72 @@ def test_nanmean_refuses_a_dim_named_twice(torch, dim):
     for lib in (ember, torch):
         with pytest.raises(RuntimeError):
             lib.ones(2, 3).nanmean(dim)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("amax", {"axis": 0, "keepdims": True}),
+        ("amin", {"axis": -1}),
+        ("nansum", {"axis": (0, 1), "keepdims": True}),
+        ("nanmean", {"axis": 1}),
+        ("prod", {"axis": 1, "keepdims": True}),
+        ("count_nonzero", {"axis": 0}),
+        ("any", {"axis": 1, "keepdims": True}),
+        ("all", {"axis": 0}),
+        ("median", {"axis": 0, "keepdims": True}),
+        ("cumsum", {"axis": 1}),
+        ("cumprod", {"axis": 0}),
+        ("logcumsumexp", {"axis": 1}),
+        ("softmax", {"axis": 0}),
+        ("log_softmax", {"axis": 1}),
+        ("argsort", {"axis": 0}),
+        ("diff", {"axis": 1}),
+        ("unsqueeze", {"axis": 1}),
+        ("sort", {"axis": 0}),
+    ],
+)
+def test_methods_take_numpy_s_axis_and_keepdims_as_torch(torch, name, kwargs):
+    got = []
+    for lib in (ember, torch):
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, 2.5]], dtype=lib.float64)
+        y = getattr(x, name)(**kwargs)
+        y = y[0] if isinstance(y, tuple) else y
+        got.append((tuple(y.shape), y.tolist()))
+    assert got[0][0] == got[1][0]
+    np.testing.assert_allclose(got[0][1], got[1][1], rtol=1e-12)
+
+
+def _more_out_calls(lib):
+    x = lib.tensor([[3.0, 1.0], [0.5, 4.0]])
+    return [
+        ("sort", lambda **k: lib.sort(x, **k)[0] if not k else lib.sort(x, **k)),
+        ("mm", lambda **k: lib.mm(x, x, **k)),
+        ("tril", lambda **k: lib.tril(x, **k)),
+        ("topk", lambda **k: lib.topk(x, 1, **k)[0] if not k else lib.topk(x, 1, **k)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_sorting_and_products_refuse_an_out_of_another_dtype(torch, k):
+    for lib in (ember, torch):
+        name, call = _more_out_calls(lib)[k]
+        shape = tuple(call().shape)
+        if name in ("sort", "topk"):
+            out = (lib.zeros(shape, dtype=lib.float64), lib.zeros(shape, dtype=lib.int64))
+        else:
+            out = lib.zeros(shape, dtype=lib.float64)
+        with pytest.raises(RuntimeError):
+            call(out=out)
+
+
+@pytest.mark.parametrize("name", ["arccos", "arcsinh", "arctan2", "true_divide", "isin"])
+def test_more_functions_take_out(torch, name):
+    got = []
+    for lib in (ember, torch):
+        x = lib.tensor([0.25, 0.5, 1.0])
+        args = (x, x.flip(0)) if name in ("arctan2", "true_divide", "isin") else (x,)
+        want = getattr(lib, name)(*args)
+        out = lib.empty(0, dtype=want.dtype)
+        got.append((getattr(lib, name)(*args, out=out) is out, out.tolist(), want.tolist()))
+    assert got[0] == got[1]
