@@ -74,6 +74,22 @@ def int_argument(value, fn: str, name: str, position: int | None = None) -> int:
     return value
 
 
+def int_tuple(values, fn: str, name: str, position: int) -> tuple:
+    """A tuple of ints as torch's parser reads one: ints or 0-d integer tensors, not floats
+    (empty_strided's size and stride)."""
+    out = []
+    for i, v in enumerate(values):
+        if hasattr(v, "ndim") and v.ndim == 0 and v.array.dtype.kind in "iu":
+            v = v.item()
+        if isinstance(v, bool) or not isinstance(v, (int, xp.integer)):
+            raise TypeError(
+                f"{fn}(): argument '{name}' (position {position}) must be tuple of ints, but"
+                f" found element of type {type(v).__name__} at pos {i}"
+            )
+        out.append(int(v))
+    return tuple(out)
+
+
 #: the largest integer each float dtype holds exactly is 2^digits: torch warns past it
 _FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
 

@@ -19,6 +19,7 @@ from . import backend
 from . import memory_formats as MF
 from .backend import xp
 from .creation import check_array_dtype, check_range, tensor
+from .creation_random import int_tuple
 from .errors import InputError
 from .memory_formats import preserve_format
 from .promotion import default_float
@@ -80,9 +81,17 @@ def empty_like(input, *, dtype=None, layout=None, device=None, requires_grad=Fal
     return Tensor(MF.empty_strided(a.shape, strides, dt), requires_grad=requires_grad)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+_ASARRAY_GRAD = (
+    "asarray: unspecified requires_grad now defaults to obj.requires_grad instead of"
+    " False. Pass requires_grad=False explicitly to get the old behavior and silence this"
+    " warning."
+)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
     """torch.asarray: a tensor from obj, sharing memory with a Tensor or NumPy array where the
-    dtype allows unless ``copy=True``; ``copy=False`` refuses a conversion that must copy."""
+    dtype allows unless ``copy=True``; ``copy=False`` refuses a conversion that must copy.
+    requires_grad left out keeps a tensor's own (with torch's warning where it is True)."""
     backend.check_device(device)
     if isinstance(obj, Tensor) or backend.is_array(obj):
         a = obj.array if isinstance(obj, Tensor) else xp.asarray(obj)
@@ -98,8 +107,13 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> 
             a = a.astype(dtype)
         elif copy:
             a = a.copy()
-        if isinstance(obj, Tensor) and a is obj.array and not requires_grad:
-            return obj
+        if isinstance(obj, Tensor) and a is obj.array:
+            if requires_grad is None and obj.requires_grad:
+                warnings.warn(_ASARRAY_GRAD, UserWarning, stacklevel=2)
+            if requires_grad is None or bool(requires_grad) == obj.requires_grad:
+                return obj
+            if not requires_grad:  # the same memory, outside the graph, as torch's
+                return obj.detach()
         out = Tensor(a)
     elif copy is False:  # a list or number has no memory a tensor could share
         raise InputError("can't alias arbitrary sequence (or scalar) into a tensor.")
@@ -120,7 +134,8 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     """torch.empty_strided: an uninitialised tensor of ``size`` whose elements lie ``stride``
     elements apart along each dim."""
     backend.check_device(device)
-    size, stride = _ints(size, "size", 1), _ints(stride, "stride", 2)
+    size = int_tuple(size, "empty_strided", "size", 1)
+    stride = int_tuple(stride, "empty_strided", "stride", 2)
     if any(n < 0 for n in size):
         raise RuntimeError(f"Trying to create tensor with negative dimension: {list(size)}")
     if any(s < 0 for s in stride):
@@ -139,21 +154,6 @@ def empty_strided(size, stride, *, dtype=None, layout=None, device=None, require
     strides = tuple(s * dt.itemsize for s in stride)
     return Tensor(backend.strided_view(flat, size, strides, writeable=True),
                   requires_grad=requires_grad)  # fmt: skip
-
-
-def _ints(values, name: str, position: int) -> tuple:
-    """A tuple of ints as torch's parser reads one: ints or 0-d integer tensors, not floats."""
-    out = []
-    for i, v in enumerate(values):
-        if hasattr(v, "ndim") and v.ndim == 0 and v.array.dtype.kind in "iu":
-            v = v.item()
-        if isinstance(v, bool) or not isinstance(v, (int, xp.integer)):
-            raise TypeError(
-                f"empty_strided(): argument '{name}' (position {position}) must be tuple of"
-                f" ints, but found element of type {type(v).__name__} at pos {i}"
-            )
-        out.append(int(v))
-    return tuple(out)
 
 
 def range(start=0, end=None, step=1, *, dtype=None, layout=None, device=None,  # noqa: A001

@@ -140,3 +140,14 @@ def test_data_past_a_float_dtypes_range_becomes_inf_without_a_warning(torch, dty
             warnings.simplefilter("error")
             values.append(lib.tensor([1e40, -(2.0**40)], dtype=getattr(lib, dtype)).numpy())
     np.testing.assert_array_equal(*values)
+
+
+def test_asarray_of_a_tensor_needing_grad_as_torch(torch):
+    for lib in (ember, torch):
+        t = lib.zeros(2, requires_grad=True)
+        with pytest.warns(UserWarning, match="unspecified requires_grad now defaults"):
+            assert lib.asarray(t).requires_grad
+        detached = lib.asarray(t, requires_grad=False)
+        assert not detached.requires_grad
+        detached[0] = 5.0  # the same memory
+        assert t[0].item() == 5.0
