@@ -227,15 +227,25 @@ def _avg_pool(fn, g):
 
 @rule(R.Softmax)
 def _softmax(fn, g):
+    """y ⊙ (g − Σ g ⊙ y), the op's own backward (float16: in float32 from the half y, rounded
+    once), so create_graph gives the first derivative's values."""
     y = fn.parents[0].softmax(fn.axis)
-    gy = g * y
-    return (gy - y * gy.sum(axis=fn.axis, keepdims=True),)
+    half = y.dtype.name == "float16"
+    if half:
+        y, g = y.float(), g.float()
+    gx = y * (g - (g * y).sum(axis=fn.axis, keepdims=True))
+    return (gx.half() if half else gx,)
 
 
 @rule(R.LogSoftmax)
 def _log_softmax(fn, g):
-    p = fn.parents[0].softmax(fn.axis)
-    return (g - p * g.sum(axis=fn.axis, keepdims=True),)
+    """g − e^y ⊙ Σ g, y the op's output (float16: in float32 from the half y, rounded once)."""
+    y = fn.parents[0].log_softmax(fn.axis)
+    half = y.dtype.name == "float16"
+    if half:
+        y, g = y.float(), g.float()
+    gx = g - y.exp() * g.sum(axis=fn.axis, keepdims=True)
+    return (gx.half() if half else gx,)
 
 
 @rule(LO.CrossEntropy)

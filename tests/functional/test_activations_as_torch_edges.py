@@ -372,3 +372,20 @@ def test_softmax_gradients_as_torch(torch, name, dim, dtype):
         same = same.all(axis=dim, keepdims=True) & np.ones(a.shape, bool)
     assert same.mean() > 0.1
     np.testing.assert_array_equal(ge[same], gt[same])
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_softmax_create_graph_gives_the_first_derivative(torch, name, dtype):
+    """create_graph's recorded gradient has the plain gradient's values, as torch's (ember's
+    rule used the older formula, in half arithmetic for float16)."""
+    a = (np.random.RandomState(0).randn(300, 5) * 3).astype(dtype)
+    g = np.random.RandomState(1).randn(300, 5).astype(dtype)
+    for lib in (ember, torch):
+        got = []
+        for create_graph in (False, True):
+            x = lib.tensor(a, requires_grad=True)
+            y = getattr(x, name)(-1 if name == "softmax" else 0)
+            (gx,) = lib.autograd.grad(y, x, lib.tensor(g), create_graph=create_graph)
+            got.append(gx.detach().numpy())
+        np.testing.assert_array_equal(*got)
