@@ -22,6 +22,7 @@ from .backend import xp
 from .function import broadcast_error, dual_levels, is_grad_enabled, observers
 from .function import is_numpy_broadcast_error as _unbroadcast
 from .ops import compare as CO
+from .ops import reduce as R
 from .ops import rounding as RO
 from .ops.complex_refuse import refuse_complex
 from .promotion import compared
@@ -146,12 +147,14 @@ class TorchLogicMethods(TorchArithMethods):
 
     def all(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether every element (along ``dim``) is nonzero (bool; uint8 for uint8, as torch)."""
+        dim = _truth_dims(dim, self.ndim)
         if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
             return apply(RO.All, self.array, dim=dim, keepdim=keepdim)
         return Tensor(RO.truth_reduce(True, self.array, dim, keepdim))
 
     def any(self, dim=None, keepdim: bool = False) -> Tensor:
         """Whether some element (along ``dim``) is nonzero (bool; uint8 for uint8, as torch)."""
+        dim = _truth_dims(dim, self.ndim)
         if observers:
             return apply(RO.Any, self.array, dim=dim, keepdim=keepdim)
         return Tensor(RO.truth_reduce(False, self.array, dim, keepdim))
@@ -256,3 +259,14 @@ def logic(cls, *arrays) -> Tensor:
     except ValueError as e:  # NumPy's broadcast error: torch's RuntimeError, with shapes
         name = "".join("_" + c.lower() if c.isupper() else c for c in cls.__name__)[1:]
         raise broadcast_error(name, arrays) if _unbroadcast(e) else e from None
+
+
+def _truth_dims(dim, ndim: int):
+    """all/any's dim checked as torch's (a dim named twice: its RuntimeError, not NumPy's
+    ValueError); a 0-d tensor takes dim 0 or −1 and keeps its one element (NumPy's AxisError)."""
+    if dim is None:
+        return None
+    axes = R.normalize_axis(tuple(dim) if isinstance(dim, list) else dim, ndim)
+    if ndim == 0:
+        return None
+    return axes if isinstance(dim, (tuple, list)) else axes[0]

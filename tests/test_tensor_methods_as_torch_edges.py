@@ -418,3 +418,31 @@ def test_more_functions_take_out(torch, name):
         out = lib.empty(0, dtype=want.dtype)
         got.append((getattr(lib, name)(*args, out=out) is out, out.tolist(), want.tolist()))
     assert got[0] == got[1]
+
+
+def _dims_named_twice(lib):
+    s, x = lib.tensor(2.0), lib.ones(2, 3)
+    return [
+        ("sum of a 0-d tensor over 0 and -1", lambda: s.sum((0, -1))),
+        ("mean of a 0-d tensor over 0 twice", lambda: s.mean((0, 0))),
+        ("amax of a 0-d tensor over 0 and -1", lambda: s.amax((0, -1))),
+        ("std of a 0-d tensor over -1 twice", lambda: s.std((-1, -1))),
+        ("any over 0 twice", lambda: x.any((0, 0))),
+        ("all over 1 and -1", lambda: x.all([1, -1])),
+        ("any of a 0-d tensor over 0 and -1", lambda: s.any((0, -1))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(7))
+def test_a_dim_named_twice_is_refused(refused_alike, k):
+    refused_alike(_dims_named_twice, k)
+
+
+@pytest.mark.parametrize("dim", [0, -1, (0,), (-1,)])
+@pytest.mark.parametrize("name", ["any", "all"])
+def test_any_and_all_of_a_0d_tensor_take_dim_0_or_minus_1(torch, name, dim):
+    got = []
+    for lib in (ember, torch):
+        y = getattr(lib.tensor(3.0), name)(dim, keepdim=True)
+        got.append((tuple(y.shape), y.tolist()))
+    assert got[0] == got[1]

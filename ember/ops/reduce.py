@@ -18,13 +18,16 @@ def normalize_axis(axis, ndim):
         return tuple(range(ndim))
     if isinstance(axis, int):
         axis = (axis,)
-    out = []
+    out, seen = [], []
     for a in axis:
         if not -max(ndim, 1) <= a < max(ndim, 1):
             raise IndexError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
-        if ndim:  # a 0-d array accepts dim 0 or -1 (as torch) and reduces over no axes
-            if a % ndim in out:  # torch's RuntimeError (NumPy's would be a ValueError)
-                raise InputError(f"dim {a % ndim} appears multiple times in the list of dims")
+        # a 0-d array accepts dim 0 or -1 (as torch) and reduces over no axes; either twice
+        # (0 and -1 too) is torch's RuntimeError (NumPy's would be a ValueError)
+        if a % max(ndim, 1) in seen:
+            raise InputError(f"dim {a % max(ndim, 1)} appears multiple times in the list of dims")
+        seen.append(a % max(ndim, 1))
+        if ndim:
             out.append(a % ndim)
     return tuple(sorted(out))
 
