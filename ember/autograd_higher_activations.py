@@ -21,17 +21,27 @@ from .ops import elementwise as E
 from .ops.rounding import sign_array
 from .tensor import Tensor, apply
 
+# The rules round as the ops' own backward do, step for step, so that create_graph=True gives
+# the plain gradient's values to the last bit, as torch's do.
+
 
 @rule(A.Tanh)
 def _tanh(fn, g):
+    """1 − y² as the op rounds it: float16 and float32 from y² in float64 (times g in
+    float32), float64 as (1 − y)(1 + y)."""
     y = fn.parents[0].tanh()
-    return (g * (1.0 - y * y),)
+    if y.dtype.name == "float64":
+        return (g * ((1.0 - y) * (1.0 + y)),)
+    yd = y.double()
+    d = (1.0 - yd * yd).float()
+    return ((d * g.float()).to(g.dtype),)
 
 
 @rule(A.Sigmoid)
 def _sigmoid(fn, g):
+    """g·(1 − σ)·σ in the op's order, each step in σ's dtype."""
     s = fn.parents[0].sigmoid()
-    return (g * s * (1.0 - s),)
+    return ((1.0 - s) * g * s,)
 
 
 @rule(A.SiLU)
@@ -87,7 +97,17 @@ def _softsign(fn, g):
     return (g / d / d,)
 
 
-@rule(P.Hardtanh, P.Hardsigmoid, P.Threshold, P.Hardshrink, P.Softshrink)
+@rule(P.Hardsigmoid)
+def _hardsigmoid(fn, g):
+    """g/6 inside (−3, 3), 0 outside, as the op divides (g·(1/6) rounds differently);
+    float16 in float32, rounded once."""
+    inside = (fn.x > -3.0) & (fn.x < 3.0)
+    gf = g.float() if g.dtype.name == "float16" else g
+    d = gf * flat_in(fn.parents[0], _const(inside, gf)) / 6.0
+    return (d.to(g.dtype),)
+
+
+@rule(P.Hardtanh, P.Threshold, P.Hardshrink, P.Softshrink)
 def _constant_slope(fn, g):
     """∂L/∂x = g ⊙ D, D the op's own backward of ones: 1 (1/6 for Hardsigmoid) on the side
     that passes the gradient, 0 on the other, a constant."""
@@ -100,9 +120,11 @@ def _hardswish(fn, g):
     """∂y/∂x = 0 for x ≤ −3, x/3 + 1/2 between, 1 for x ≥ 3 (and NaN): the middle branch
     sees x only where it is chosen, 0 elsewhere."""
     mid = (fn.x > -3.0) & ~fn.upper
-    zero = _const(0.0, g)
-    xm = _where(mid, _x(fn), zero)
-    return (g * (xm / 3.0 + _const(mid * 0.5 + fn.upper, g)),)
+    half = g.dtype.name == "float16"  # as the op: in float32, rounded once
+    gf = g.float() if half else g
+    x = _x(fn)
+    xm = _where(mid, x.float() if half and x.dtype.name == "float16" else x, _const(0.0, gf))
+    return (((xm / 3.0 + _const(mid * 0.5 + fn.upper, gf)) * gf).to(g.dtype),)
 
 
 @rule(P.Softplus)
@@ -112,10 +134,18 @@ def _softplus(fn, g):
     derivative there is 0, as torch's softplus_double_backward (masked by βx < threshold)."""
     x = _x(fn)
     beta, z = fn.beta, fn.z
-    s = (x * beta).sigmoid() if beta != 1 else x.sigmoid()
     bx = fn.x * beta if beta != 1 else fn.x
-    flat = _const(z / (z + 1.0), g)  # σ(βx) itself, unrecorded, for the kink and above
-    return (g * _where(bx < fn.threshold, s, _where(fn.above, _const(1.0, g), flat)),)
+    below = xp.asarray(bx < fn.threshold)
+    # g·e/(e + 1), e = e^{βx}, in the op's order; x fed only where βx < threshold (no overflow);
+    # float16 as the op: βx in half, the rest in float32, rounded once
+    half = g.dtype.name == "float16"
+    gf = g.float() if half else g
+    bxt = _where(below, x, _const(0.0, x))
+    bxt = bxt * beta if beta != 1 else bxt
+    e = (bxt.float() if half else bxt).exp()
+    zc = _const(z, gf)  # at the kink: the op's z, unrecorded
+    d = _where(below, gf * e / (e + 1.0), _where(fn.above, gf, gf * zc / (zc + 1.0)))
+    return (d.to(g.dtype),)
 
 
 @rule(P.Mish)

@@ -89,6 +89,12 @@ def _constant_slope(fn, g):
     """Piecewise linear ops (clamp: 1 inside the bounds, 0 outside; leaky ReLU: 1 or the
     slope): ∂L/∂x = g ⊙ D with D the op's own backward of ones, a constant; leaky ReLU's
     recorded on x as torch's leaky_relu_backward is (torch's clamp masks without x)."""
+    if isinstance(fn, A.LeakyReLU) and g.dtype.name == "float16":
+        # the op's slope in float32 times g, rounded once (a half slope would round twice)
+        d = xp.asarray(fn.x > 0, dtype=xp.float32)
+        d *= 1 - fn.slope
+        d += fn.slope
+        return ((g.float() * flat_in(fn.parents[0], Tensor(d))).half(),)
     (d,) = fn.backward(xp.ones(g.shape, dtype=g.dtype))
     slope = _const(d, g)
     return (g * (flat_in(fn.parents[0], slope) if isinstance(fn, A.LeakyReLU) else slope),)
@@ -132,16 +138,29 @@ def _elu(fn, g):
     The exponential sees x only where x < 0 and 0 elsewhere (a where, not x·mask: +inf·0 would
     make the gradient NaN), so its own derivative, k²·s·a·e^{k·x}, is 0 at x = 0 as torch's
     elu_double_backward (which masks by x < 0) gives."""
-    x, neg = fn.parents[0], fn.neg
-    xn = _where(xp.asarray(fn.x < 0), x, _const(0.0, g))
-    slope = _const(xp.where(neg, 0.0, fn.s), g)
-    return (g * (slope + (xn * fn.k).exp() * _const(neg, g) * (fn.k * fn.s * fn.a)),)
+    x, neg = fn.parents[0], xp.asarray(fn.neg)
+    half = g.dtype.name == "float16"  # as the op: in float32, rounded once
+    xf, gf = (x.float(), g.float()) if half else (x, g)
+    xn = _where(xp.asarray(fn.x < 0), xf, _const(0.0, gf))
+    # the op's order: g·k·(a·s)·e^{k·x} below, g·s above
+    d = _where(neg, gf * fn.k * (fn.a * fn.s) * (xn * fn.k).exp(), gf * fn.s)
+    return (d.to(g.dtype),)
 
 
 @rule(A.LogSigmoid)
 def _log_sigmoid(fn, g):
-    """∂ log σ(x)/∂x = σ(−x)."""
-    return (g * (-fn.parents[0]).sigmoid(),)
+    """∂ log σ(x)/∂x = σ(−x), as the op writes it: q = z/(1 + z), z = e^{−|x|}, then 1 − q for
+    x < 0 and q otherwise (−|x| taken by a where, so the second derivative at 0 is −¼, not
+    abs's 0); float16 in float32 from z rounded to half, as the op and torch's buffer."""
+    x = fn.parents[0]
+    half = g.dtype.name == "float16"
+    xf, gf = (x.float(), g.float()) if half else (x, g)
+    neg = xp.asarray(fn.x < 0)
+    z = _where(neg, xf, -xf).exp()
+    if half:
+        z = z.half().float()
+    q = z / (1.0 + z)
+    return ((gf * _where(neg, 1.0 - q, q)).to(g.dtype),)
 
 
 @rule(S.Copy)
