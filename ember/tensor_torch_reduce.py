@@ -266,9 +266,13 @@ class TorchReduceMethods:
         (bool: x_{i+1} ≠ x_i), after joining prepend and append along dim."""
         if self.ndim == 0:
             raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d one)")
-        d = check_dim("diff", dim, self.ndim)
-        if n < 0:
+        if n < 0:  # torch checks the order before the dim
             raise InputError(f"diff(): order must be non-negative but got {n}")
+        if n == 0:  # torch: a copy of self, prepend and append unused (the dim then checked)
+            if prepend is not None or append is not None:
+                check_dim("diff", dim, self.ndim)
+            return self.clone()
+        d = check_dim("diff", dim, self.ndim)
         parts = [p for p in (prepend, self, append) if p is not None]
         if len(parts) > 1:
             parts = [self._edge(p, d) if p is not self else p for p in parts]
@@ -304,13 +308,18 @@ class TorchReduceMethods:
     def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple:
         """Split along dim into k parts (the first n mod k one longer), or at the listed
         indices (x[:i₀], x[i₀:i₁], …, x[i_last:])."""
+        if self.ndim == 0:
+            raise InputError(
+                "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0"
+                " dims"
+            )
         d = check_dim("tensor_split", dim, self.ndim)
         s = indices_or_sections
         if isinstance(s, Tensor):
             s = s.array.item() if s.ndim == 0 else s.array.tolist()
         if isinstance(s, int):
             if s <= 0:
-                raise ValueError(f"tensor_split(): sections must be positive, got {s}")
+                raise InputError(f"tensor_split(): number of sections must be positive, got {s}")
             q, r = divmod(self.shape[d], s)
             bounds = [i * q + min(i, r) for i in range(1, s)]
         else:
