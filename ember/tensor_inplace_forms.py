@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 
-from .errors import InPlaceCastError
+from .errors import InPlaceCastError, InputError
 from .function import dual_levels
 from .promotion import torch_dtype_name
 
@@ -114,8 +114,8 @@ def _check_fits(name: str, value, target) -> None:
             f" cannot be written into this {target.dtype} tensor in place (torch refuses the"
             " same); use the out-of-place form or convert the tensor first"
         )
-    if value.shape != target.shape:
-        raise ValueError(
+    if value.shape != target.shape:  # torch's RuntimeError (and ember's ValueError, as before)
+        raise InputError(
             f"{name}(): the result has shape {tuple(value.shape)}, which does not fit in place"
             f" into this tensor of shape {tuple(target.shape)}"
         )

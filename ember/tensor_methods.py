@@ -213,6 +213,9 @@ class TensorMethods(ShapeTensorMethods):
         return apply(E.ReLU, self)
 
     def clip(self, min=None, max=None):  # noqa: A002 - torch's argument names
+        min, max = _scalar_bounds(min, max)  # noqa: A001
+        if self.array.dtype.kind == "b" and _is_bool(min) and _is_bool(max):  # torch: no kernel
+            raise E.not_implemented_for("clamp_cpu", self.array.dtype)  # for bool in both bounds
         if isinstance(min, Tensor) or isinstance(max, Tensor):  # bounds with gradients
             ts = (None if b is None else _t(b, self) for b in (self, min, max))
             return apply(M.ClampTensor, *_in_result_dtype(*ts))
@@ -340,6 +343,24 @@ def _mean_cast(t: Tensor, dtype) -> Tensor:
             f" or complex dtype. Got: {torch_dtype_name(xp.dtype(dtype))}"
         )
     return t.astype(dtype)
+
+
+def _scalar_bounds(lo, hi):
+    """clamp's bounds as torch's overloads take them: a number with a tensor picks its number
+    overload, where a 0-d tensor bound is the number it holds (so int32 x clamped to
+    (0, tensor(0.5, float64)) is float32, with no gradient to the bound); a tensor of more
+    dims with a number is its TypeError."""
+    bounds = (lo, hi)
+    if not any(isinstance(b, Tensor) for b in bounds) or all(
+        b is None or isinstance(b, Tensor) for b in bounds
+    ):
+        return lo, hi
+    if any(isinstance(b, Tensor) and b.ndim for b in bounds):
+        raise TypeError(
+            "clamp(): the bounds must be both numbers or both tensors, got a number and a"
+            " tensor of more than 0 dims"
+        )
+    return tuple(b.item() if isinstance(b, Tensor) else b for b in bounds)
 
 
 def _is_bool(other) -> bool:

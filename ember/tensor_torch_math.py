@@ -217,6 +217,8 @@ class TorchMathMethods(TorchReduceMethods):
         return self._bound(max, lambda a, b: a <= b, lo=None, hi=max)
 
     def _bound(self, bound, keep, lo, hi) -> Tensor:
+        if bound is None:  # torch's clamp_min/clamp_max need their bound
+            raise TypeError("clamp_min()/clamp_max(): the bound must be a number or a tensor")
         if isinstance(bound, _Number):
             return self.clip(lo, hi)  # (its dtype rules for number bounds)
         a, b = _promoted(self, _t(bound, self))

@@ -1,0 +1,131 @@
+"""More Tensor methods as torch 2.13 (found by fuzzing side by side; the first file is
+test_tensor_methods_as_torch_edges.py): shape-argument mistakes, which one torch names first
+and its classes (narrow, unfold, tensor_split, flip, roll, diff, unflatten); roll over no dims
+and diff of order 0; clamp's bounds read through torch's two overloads; in-place results that
+do not fit."""
+
+import pytest
+
+import ember
+
+
+def _shape_argument_mistakes(lib):
+    s, x = lib.tensor(1.0), lib.arange(24.0).reshape(2, 3, 4)
+    return [
+        ("narrow of a 0-d tensor", lambda: s.narrow(0, 0, 1), RuntimeError),
+        ("narrow: a negative length before a bad dim", lambda: x.narrow(-4, 0, -1), RuntimeError),
+        ("unfold: step 0", lambda: x.unfold(2, 1, 0), RuntimeError),
+        ("unfold of a 0-d tensor along dim 3", lambda: s.unfold(3, 2, 0), IndexError),
+        ("tensor_split of a 0-d tensor", lambda: s.tensor_split(1, 2), RuntimeError),
+        ("tensor_split into 0 sections", lambda: x.tensor_split(0), RuntimeError),
+        ("flip: a dim out of range before one named twice", lambda: s.flip(-1, 1), IndexError),
+        ("roll without shifts", lambda: x.roll((), ()), RuntimeError),
+        ("diff: a negative order before a bad dim", lambda: x.diff(-1, 5), RuntimeError),
+        ("unflatten: no sizes before a bad dim", lambda: x.unflatten(3, ()), RuntimeError),
+        ("unflatten of a 0-d tensor along dim 3", lambda: s.unflatten(3, (1,)), IndexError),
+    ]
+
+
+@pytest.mark.parametrize("k", range(11))
+def test_shape_argument_mistakes_are_torch_s_errors(torch, k):
+    name, call, cls = _shape_argument_mistakes(ember)[k]
+    t_name, t_call, _ = _shape_argument_mistakes(torch)[k]
+    assert name == t_name
+    with pytest.raises(cls):
+        t_call()
+    with pytest.raises(cls):
+        call()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.roll(5, ()),
+        lambda x: x.roll((5,), []),
+        lambda x: x.diff(0),
+        lambda x: x.diff(0, 1, prepend=x),
+        lambda x: x.diff(0, 7),
+    ],
+)
+def test_roll_over_no_dims_and_diff_of_order_0_as_torch(torch, call):
+    got = []
+    for lib in (ember, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        y = call(x)
+        got.append((tuple(y.shape), y.tolist(), y is x))
+    assert got[0] == got[1]
+
+
+@pytest.mark.parametrize(
+    "x_dtype, lo, hi",
+    [
+        ("int32", ("tensor", "float64", -1.5), ("number", 2)),
+        ("int64", ("number", 0), ("tensor", "float16", 2.5)),
+        ("bool", ("tensor", "float64", -1.5), ("number", 2.5)),
+    ],
+)
+@pytest.mark.parametrize("how", ["method", "function"])
+def test_clamp_with_a_number_takes_a_0d_tensor_bound_as_its_number(torch, x_dtype, lo, hi, how):
+    got = []
+    for lib in (ember, torch):
+
+        def bound(spec, lib=lib):
+            if spec is None:
+                return None
+            if spec[0] == "number":
+                return spec[1]
+            return lib.tensor(spec[2], dtype=getattr(lib, spec[1]))
+
+        x = lib.tensor([-3, 0, 1, 4], dtype=getattr(lib, x_dtype))
+        try:
+            if how == "method":
+                y = x.clamp(bound(lo), bound(hi))
+            else:
+                y = lib.clamp(x, min=bound(lo), max=bound(hi))
+            got.append((str(y.dtype).split(".")[-1], y.tolist()))
+        except RuntimeError:
+            got.append("RuntimeError")
+    assert got[0] == got[1]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, x: x.clamp(lib.ones(3), 2.0),
+        lambda lib, x: x.clamp(min=0.5, max=lib.ones(1)),
+        lambda lib, x: x.clamp_min(None),
+        lambda lib, x: x.clamp_max(None),
+    ],
+)
+def test_clamp_refuses_a_number_with_a_tensor_of_dims(torch, call):
+    for lib in (ember, torch):
+        with pytest.raises(TypeError):
+            call(lib, lib.zeros(3))
+
+
+@pytest.mark.parametrize(
+    "lo, hi", [(True, False), ("tensor", "tensor")], ids=["numbers", "tensors"]
+)
+def test_clamp_of_bools_between_bools_has_no_kernel(torch, lo, hi):
+    for lib in (ember, torch):
+        x = lib.tensor([True, False])
+        if lo == "tensor":
+            lo_b, hi_b = lib.tensor(True), lib.tensor(False)
+        else:
+            lo_b, hi_b = lo, hi
+        with pytest.raises(NotImplementedError):
+            x.clamp(lo_b, hi_b)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.ones(()).add_(lib.ones(3)),
+        lambda lib: lib.ones(3).mul_(lib.ones(2, 3)),
+        lambda lib: lib.ones(()).clamp_(lib.ones(3), None),
+    ],
+)
+def test_an_in_place_result_of_another_shape_is_a_runtime_error(torch, call):
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError):
+            call(lib)
