@@ -46,6 +46,7 @@ from .tensor_operands import (  # noqa: F401 - re-exported: the mixins import th
     _promoted,
     _t,
 )
+from .tensor_reduce_args import _ax, _mean_cast, _one_ax
 from .tensor_shape_methods import ShapeTensorMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py; see above
@@ -335,16 +336,6 @@ class TensorMethods(ShapeTensorMethods):
         return (self[i] for i in range(len(self)))
 
 
-def _mean_cast(t: Tensor, dtype) -> Tensor:
-    """t cast to mean's ``dtype``, which torch wants floating or complex."""
-    if xp.dtype(dtype).kind not in "fc":
-        raise RuntimeError(
-            "mean(): could not infer output dtype. Optional dtype must be either a floating point"
-            f" or complex dtype. Got: {torch_dtype_name(xp.dtype(dtype))}"
-        )
-    return t.astype(dtype)
-
-
 def _scalar_bounds(lo, hi):
     """clamp's bounds as torch's overloads take them: a number with a tensor picks its number
     overload, where a 0-d tensor bound is the number it holds (so int32 x clamped to
@@ -371,21 +362,6 @@ def _is_bool(other) -> bool:
 def _refuse_bool_sub(a: Tensor, other) -> None:
     both = a.array.dtype.kind == "b" and isinstance(other, Tensor) and _is_bool(other)
     raise RuntimeError(E.SUB_TWO_BOOLS if both else E.SUB_BOOL)
-
-
-def _ax(axis, dim):
-    """The dims of a reduction: ``dim`` (torch's name) or ``axis`` (NumPy's); an empty tuple or
-    list means every dim, as torch's reductions read it."""
-    d = dim if dim is not None else axis
-    return None if isinstance(d, (tuple, list)) and not d else d
-
-
-def _one_ax(name: str, axis, dim):
-    """The one dim of argmax/argmin: a tuple or list is torch's TypeError (and NumPy's)."""
-    d = dim if dim is not None else axis
-    if isinstance(d, (tuple, list)):
-        raise TypeError(f"{name}(): argument 'dim' must be int, not {type(d).__name__}")
-    return d
 
 
 def _plain_index(index):
