@@ -50,6 +50,13 @@ def _axes(dim):
     return tuple(dim) if isinstance(dim, (tuple, list)) else dim
 
 
+def _checked_axes(dim, ndim: int):
+    """torch's dim as NumPy's axes, checked: out of range IndexError, a dim named twice
+    RuntimeError; a 0-d tensor's dim 0 or -1 reduces no axis (NumPy's AxisError)."""
+    axes = _axes(dim)
+    return axes if axes is None else R.normalize_axis(axes, ndim)
+
+
 _NANSUM = "torch's nansum has no complex kernel on the CPU: sum z.real and z.imag apart"
 
 
@@ -126,22 +133,20 @@ class TorchReduceMethods:
         """nansum / (the number of non-nan elements) over dim; as torch, of a floating input
         only, ``dtype`` or not."""
         _need_float(self, "nanmean")
-        if isinstance(dim, (tuple, list)):  # a dim named twice: torch's RuntimeError
-            R.normalize_axis(tuple(dim), self.ndim)
+        axes = _checked_axes(dim, self.ndim)
         x = self if dtype is None else self.astype(dtype)
         refuse_complex(x.array, "nanmean", why=_NANSUM)
-        n = (~xp.isnan(x.array)).sum(axis=_axes(dim), keepdims=keepdim).astype(x.array.dtype)
+        n = (~xp.isnan(x.array)).sum(axis=axes, keepdims=keepdim).astype(x.array.dtype)
         with errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
             return x.nansum(dim, keepdim) / Tensor(n)
 
     def count_nonzero(self, dim=None) -> Tensor:
         """The number of nonzero elements over dim (int64); a dim named twice is torch's
         RuntimeError."""
-        if isinstance(dim, (tuple, list)):
-            R.normalize_axis(tuple(dim), self.ndim)
+        axes = _checked_axes(dim, self.ndim)
         if observers:  # an op (ops/rounding.py) that the ONNX tracer sees
-            return apply(RO.CountNonzero, self.array, axis=_axes(dim))
-        return Tensor(xp.asarray((self.array != 0).sum(axis=_axes(dim)), dtype=xp.int64))
+            return apply(RO.CountNonzero, self.array, axis=axes)
+        return Tensor(xp.asarray((self.array != 0).sum(axis=axes), dtype=xp.int64))
 
     # ------------------------------------------------------------ scans
     def logcumsumexp(self, dim) -> Tensor:

@@ -129,3 +129,20 @@ def test_an_in_place_result_of_another_shape_is_a_runtime_error(torch, call):
     for lib in (ember, torch):
         with pytest.raises(RuntimeError):
             call(lib)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda x: x.count_nonzero((0,)),
+        lambda x: x.count_nonzero(-1),
+        lambda x: x.nanmean((0,), keepdim=True),
+        lambda x: x.nanmean(-1),
+    ],
+)
+def test_count_nonzero_and_nanmean_of_a_0d_tensor_take_dim_0_or_minus_1(torch, call):
+    got = []
+    for lib in (ember, torch):
+        y = call(lib.tensor(2.0))
+        got.append((tuple(y.shape), y.item()))
+    assert got[0] == got[1]
