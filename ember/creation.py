@@ -197,11 +197,13 @@ def fill_number(value, fn: str):
     or complex scalar fills the default float dtype; a complex one warns and drops its
     imaginary part, NumPy's ComplexWarning)."""
     value = number_argument(value, fn, "fill_value", 2)
+    if isinstance(value, complex):  # Python's, or NumPy's complex128 (a subclass of it)
+        return complex(value)
     if isinstance(value, (xp.bool_, xp.floating, xp.complexfloating)):
         return float(value)
     if isinstance(value, xp.integer):
         return int(value)
-    if not isinstance(value, (int, float, complex)):
+    if not isinstance(value, (int, float)):
         raise TypeError(
             f"{fn}(): argument 'fill_value' (position 2) must be Number, not {type(value).__name__}"
         )
