@@ -160,7 +160,7 @@ vmap = func.vmap
 # torch's memory formats (torch.channels_last …) and their type, torch.memory_format
 # torch's out= keyword on the functions that take it (out_argument.py): installed last, over
 # the finished namespaces of ember, ember.linalg, ember.special and ember.fft
-from . import out_argument  # noqa: E402
+from . import out_argument, tensor_numpy_names  # noqa: E402
 from .memory_formats import (  # noqa: E402
     channels_last,
     channels_last_3d,
@@ -169,6 +169,7 @@ from .memory_formats import (  # noqa: E402
     preserve_format,
 )
 
+tensor_numpy_names.add_numpy_names_to_functions(globals())  # axis=/keepdims=, before out=
 out_argument.install()
 
 globals().update(_LEGACY_STORAGES)  # FloatStorage, DoubleStorage …, as torch's names

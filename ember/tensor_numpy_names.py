@@ -1,11 +1,13 @@
-"""torch's NumPy spellings of ``dim`` and ``keepdim`` on Tensor methods.
+"""torch's NumPy spellings of ``dim`` and ``keepdim`` on Tensor methods and torch functions.
 
 torch's argument parser reads ``axis=`` as ``dim=`` (and, in the reductions, ``keepdims=``
 as ``keepdim=``) in every method that takes them: ``x.amax(axis=0, keepdims=True)``,
 ``x.cumsum(axis=1)``, ``x.any(axis=-1)``. ember's sum/mean/var/std/max/min/argmax/argmin/
 logsumexp name ``axis`` and ``keepdims`` themselves; ``add_numpy_names`` gives the other
 methods that torch lets take them a thin wrapper that renames the keyword before the call
-(a call without keywords goes straight through).
+(a call without keywords goes straight through). ``add_numpy_names_to_functions`` does the
+same for the top-level functions (``ember.sum(x, axis=0, keepdims=True)``, ``ember.cat(ts,
+axis=1)``), before out= is installed over them.
 """
 
 from __future__ import annotations
@@ -21,6 +23,17 @@ AXIS = (
 #: … and whose ``keepdim`` it also takes as ``keepdims``
 KEEPDIMS = frozenset(
     "amax amin nansum nanmean nanmedian median mode prod any all quantile nanquantile".split()
+)
+
+
+#: top-level functions whose ``dim`` torch also takes as ``axis``
+FUNCTION_AXIS = frozenset(AXIS) | frozenset(
+    "sum mean var std logsumexp max min argmax argmin std_mean var_mean quantile nanquantile"
+    " kthvalue topk cat concat stack".split()
+)
+#: … and whose ``keepdim`` it also takes as ``keepdims``
+FUNCTION_KEEPDIMS = (KEEPDIMS - {"count_nonzero"}) | frozenset(
+    "sum mean var std logsumexp max min argmax argmin aminmax std_mean var_mean kthvalue".split()
 )
 
 
@@ -47,3 +60,12 @@ def add_numpy_names(cls) -> None:
         method = getattr(cls, name, None)
         if method is not None:
             setattr(cls, name, _renamed(method, name in KEEPDIMS))
+
+
+def add_numpy_names_to_functions(namespace: dict) -> None:
+    """Give the functions of ``namespace`` (ember's) in FUNCTION_AXIS (and FUNCTION_KEEPDIMS)
+    torch's ``axis=`` (``keepdims=``) aliases."""
+    for name in sorted(FUNCTION_AXIS | FUNCTION_KEEPDIMS):
+        fn = namespace.get(name)
+        if fn is not None:
+            namespace[name] = _renamed(fn, name in FUNCTION_KEEPDIMS)

@@ -146,3 +146,31 @@ def test_count_nonzero_and_nanmean_of_a_0d_tensor_take_dim_0_or_minus_1(torch, c
         y = call(lib.tensor(2.0))
         got.append((tuple(y.shape), y.item()))
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize(
+    "name, args, kwargs",
+    [
+        ("sum", (), {"axis": 0, "keepdims": True}),
+        ("mean", (), {"axis": (0, 1)}),
+        ("std", (), {"axis": 1, "keepdims": True}),
+        ("amax", (), {"axis": -1, "keepdims": True}),
+        ("max", (), {"axis": 0}),
+        ("argmin", (), {"axis": 1, "keepdims": True}),
+        ("cumsum", (), {"axis": 1}),
+        ("quantile", (0.5,), {"axis": 0, "keepdims": True}),
+        ("kthvalue", (1,), {"axis": 0}),
+        ("count_nonzero", (), {"axis": 1}),
+        ("cat", (), {"axis": 1}),
+        ("stack", (), {"axis": 0}),
+    ],
+)
+def test_functions_take_numpy_s_axis_and_keepdims_as_torch(torch, name, args, kwargs):
+    got = []
+    for lib in (ember, torch):
+        x = lib.tensor([[3.0, 1.0, 2.0], [0.5, 4.0, 2.5]], dtype=lib.float64)
+        first = [x, x] if name in ("cat", "stack") else x
+        y = getattr(lib, name)(first, *args, **kwargs)
+        y = y[0] if isinstance(y, tuple) else y
+        got.append((tuple(y.shape), y.tolist()))
+    assert got[0] == got[1]
