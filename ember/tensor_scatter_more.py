@@ -130,9 +130,11 @@ class ScatterMoreTensorMethods:
                 f"{op}(): self ({self.dtype}) and source ({source.dtype}) must have the same"
                 f" scalar type"
             )
-        if self.array.dtype.kind == "c":  # torch has no complex kernel for it
+        if self.array.dtype.kind == "c" and (self.ndim <= 1 or reduce in ("amax", "amin")):
+            # torch's 1-d kernel has no complex version, nor have its amax/amin of more dims
+            kernel = "index_func_" if self.ndim <= 1 else f"{reduce[1:4]}imum_cpu"
             raise KernelTypeError(
-                f'"index_func_" not implemented for {self.dtype}: index_reduce() of a complex'
+                f'"{kernel}" not implemented for {self.dtype}: index_reduce() of this complex'
                 " tensor; reduce z.real and z.imag apart"
             )
         idx = as_array(index)

@@ -174,3 +174,16 @@ def test_functions_take_numpy_s_axis_and_keepdims_as_torch(torch, name, args, kw
         y = y[0] if isinstance(y, tuple) else y
         got.append((tuple(y.shape), y.tolist()))
     assert got[0] == got[1]
+
+
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax"])
+def test_index_reduce_of_a_complex_matrix_as_torch(torch, reduce):
+    got = []
+    for lib in (ember, torch):
+        x = lib.ones(3, 2, dtype=lib.complex64)
+        src = lib.tensor([[2 + 1j, 3.0]], dtype=lib.complex64)
+        try:
+            got.append(x.index_reduce(0, lib.tensor([1]), src, reduce).tolist())
+        except NotImplementedError:
+            got.append(NotImplementedError)
+    assert got[0] == got[1]
