@@ -23,12 +23,6 @@ from .masking import keep_where, select
 KINKS = "it compares x with real thresholds, and complex numbers have no order"
 
 
-def _mask(m, like):
-    """A bool mask as 0/1 in ``like``'s dtype (a float mask times gy beats a where); an array
-    even for a 0-d mask, which NumPy hands back as a scalar."""
-    return get_array_module(like).asarray(m, dtype=like.dtype)
-
-
 def _at_most(x, hi):
     """min(x, hi), NaN kept: NumPy's clip with a −inf floor is ~2× faster than minimum."""
     xp = get_array_module(x)
