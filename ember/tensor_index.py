@@ -25,6 +25,7 @@ from .ops import rounding as RO
 from .ops import scan as C
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
+from .ops.elementwise import not_implemented_for
 from .ops.linalg_decomp import NegativePNorm
 from .ops.linalg_funcs import NoGradient
 from .ops.reduce import normalize_axis
@@ -96,6 +97,8 @@ class IndexTensorMethods:
 
     def _scan(self, op, name, dim, dtype=None) -> Tensor:
         dim = I.check_dim(name, dim, self.ndim)
+        if dtype is not None and xp.dtype(dtype) == xp.bool_:  # torch: no bool scan kernel
+            raise not_implemented_for(f"{name}_out_cpu", xp.dtype(dtype))
         if dtype is not None:  # the scan in dtype (NumPy would widen int32 to int64)
             return self.astype(dtype)._scan(op, name, dim).astype(dtype)
         if self.array.dtype.kind == "u" and op in (C.CumSum, C.CumProd):  # torch: int64 (NumPy:
@@ -123,18 +126,24 @@ class IndexTensorMethods:
                 "linalg.vector_norm: Expected a floating point or complex tensor as input. Got"
                 f" {torch_dtype_name(self.array.dtype)}"
             )
-        if dtype is not None:
-            return self.astype(dtype).norm(p, dim, keepdim)
         if p == "fro":
             p = 2
         if isinstance(p, str):
             raise ValueError(f"norm(): p must be 'fro', inf, -inf or a number, got {p!r}")
+        if dtype is not None:  # torch's dtype checks (no narrowing, no real ↔ complex): linalg's
+            from .linalg.norms import _cast  # noqa: PLC0415 - linalg builds on Tensor
+
+            return _cast("linalg.vector_norm", self, dtype).norm(p, dim, keepdim)
         if isinstance(dim, int):
             dim = (dim,)
         elif isinstance(dim, (tuple, list)) and not dim:  # dim=(): every dim, as torch's
             dim = None
         if self.ndim == 0 and dim is not None:  # dims 0 and -1 of a 0-d tensor: all of it
             dim = [I.check_dim("norm", d, 0) for d in dim] and None
+        if self.array.size == 0 and (p < 0 or p == math.inf):  # no identity: torch refuses
+            from .linalg.norms import _refuse_empty  # noqa: PLC0415 - the empty dims reduced
+
+            _refuse_empty(self, p, dim, () if dim is None else normalize_axis(dim, self.ndim))
         if p == 1:  # composed: |x| and Σ have the right subgradient at 0 already
             return self.abs().sum(dim=dim, keepdim=keepdim)
         if p == math.inf:  # the gradient is shared among tied maxima, as torch's

@@ -121,7 +121,7 @@ class TorchReduceMethods:
         if self.array.dtype.kind not in "fc":
             return self.sum(dim=_axes(dim), keepdim=keepdim, dtype=dtype)
         x = self if dtype is None else self.astype(dtype)
-        refuse_complex(x.array, "nansum", why=_NANSUM)
+        refuse_complex(x.array, "nansum", NotImplementedError, _NANSUM)  # a complex dtype=
         if x.array.dtype.kind not in "fc":  # cast to an integer dtype: nan is gone
             return x.sum(dim=_axes(dim), keepdim=keepdim, dtype=dtype)
         nan = xp.isnan(x.array)
@@ -134,8 +134,14 @@ class TorchReduceMethods:
         only, ``dtype`` or not."""
         _need_float(self, "nanmean")
         axes = _checked_axes(dim, self.ndim)
+        refuse_complex(self.array, "nanmean", why=_NANSUM)
+        if dtype is not None and xp.dtype(dtype).kind not in "fc":
+            raise InputError(
+                "nanmean(): could not infer output dtype. Optional dtype must be either a"
+                f" floating point or complex dtype. Got: {xp.dtype(dtype)}"
+            )
         x = self if dtype is None else self.astype(dtype)
-        refuse_complex(x.array, "nanmean", why=_NANSUM)
+        refuse_complex(x.array, "nanmean", NotImplementedError, _NANSUM)  # a complex dtype=
         n = (~xp.isnan(x.array)).sum(axis=axes, keepdims=keepdim).astype(x.array.dtype)
         with errstate(invalid="ignore"):  # a row of nan only: 0/0 = nan, as torch
             return x.nansum(dim, keepdim) / Tensor(n)

@@ -187,3 +187,36 @@ def test_index_reduce_of_a_complex_matrix_as_torch(torch, reduce):
         except NotImplementedError:
             got.append(NotImplementedError)
     assert got[0] == got[1]
+
+
+def _dtype_argument_mistakes(lib):
+    x = lib.tensor([[1.5, -2.0], [0.0, 4.0]])
+    return [
+        ("cumsum to bool", lambda: x.cumsum(0, dtype=lib.bool), NotImplementedError),
+        ("cumprod to bool", lambda: x.cumprod(1, dtype=lib.bool), NotImplementedError),
+        ("norm of a real tensor in complex", lambda: x.norm(dtype=lib.complex64), RuntimeError),
+        ("norm narrowed to float16", lambda: x.norm(2, 0, dtype=lib.float16), RuntimeError),
+        ("-1 norm of an empty tensor", lambda: lib.zeros(2, 0).norm(-1), RuntimeError),
+        ("nanmean in an integer dtype", lambda: x.nanmean(dtype=lib.int64), RuntimeError),
+        (
+            "nanmean of a real tensor in complex",
+            lambda: x.nanmean(dtype=lib.complex64),
+            NotImplementedError,
+        ),
+        (
+            "nansum of a real tensor in complex",
+            lambda: x.nansum(dtype=lib.complex64),
+            NotImplementedError,
+        ),
+    ]
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_dtype_argument_mistakes_are_torch_s_errors(torch, k):
+    name, call, cls = _dtype_argument_mistakes(ember)[k]
+    t_name, t_call, _ = _dtype_argument_mistakes(torch)[k]
+    assert name == t_name
+    with pytest.raises(cls):
+        t_call()
+    with pytest.raises(cls):
+        call()
