@@ -27,10 +27,10 @@ from .tensor import Tensor, apply
 
 @rule(A.Tanh)
 def _tanh(fn, g):
-    """1 − y² as the op rounds it: float16 and float32 from y² in float64 (times g in
-    float32), float64 as (1 − y)(1 + y)."""
+    """1 − y² as the op rounds it: (1 − y)(1 + y), float16 from y² in float64 (times g in
+    float32)."""
     y = fn.parents[0].tanh()
-    if y.dtype.name == "float64":
+    if y.dtype.name != "float16":
         return (g * ((1.0 - y) * (1.0 + y)),)
     yd = y.double()
     d = (1.0 - yd * yd).float()
