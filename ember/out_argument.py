@@ -8,9 +8,9 @@ as torch writes it, and ``out`` is returned:
   through to its base); an empty ``out`` is resized to the result's shape, and a non-empty
   one of another shape too, with torch's deprecation warning;
 - the result is cast to out's dtype where torch's casting rules allow it (``can_cast``: not
-  float → integer, not complex → real), else torch's RuntimeError; the index, sorting and
-  matrix-product functions in EXACT_DTYPE cast nothing, as torch's: out must have the
-  result's dtype;
+  float → integer, not complex → real), else torch's RuntimeError; the functions in
+  EXACT_DTYPE (index, sorting, rounding, extremes, softmax, the linalg factorisations …) cast
+  nothing, as torch's: out must have the result's dtype;
 - out= records no graph: an argument (or ``out``) that requires grad, with grad mode on, is
   torch's RuntimeError;
 - factory functions (zeros, arange, rand …) take out's dtype when none is given;
@@ -86,7 +86,18 @@ FACTORIES = frozenset(
 EXACT_DTYPE = frozenset(
     "cross cummax cummin diag gather index_add index_copy index_reduce index_select kthvalue"
     " masked_select matmul mm msort nonzero scatter scatter_add scatter_reduce sort take"
-    " take_along_dim topk tril triu".split()
+    " take_along_dim topk tril triu"
+    # the unary roundings and signs, clamps, extremes and their indices, softmaxes, quantiles
+    " abs absolute ceil floor fix frac trunc round neg negative sign sgn conj_physical clamp"
+    " clamp_min clamp_max clip nan_to_num amax amin aminmax argmax argmin mode logcumsumexp"
+    " softmax log_softmax quantile nanquantile norm histc histogram searchsorted isin frexp"
+    " complex polar addmm inner inverse triangular_solve"
+    # ember.linalg's (and the top-level cholesky, qr, svd)
+    " cholesky cholesky_ex det eigh eigvalsh inv inv_ex ldl_factor ldl_factor_ex lu_factor"
+    " lu_factor_ex matrix_norm multi_dot qr slogdet solve solve_ex svd svdvals vecdot"
+    " vector_norm"
+    # ember.fft's inverses of a real input
+    " ifft ihfft".split()
 )
 
 

@@ -220,3 +220,33 @@ def test_dtype_argument_mistakes_are_torch_s_errors(torch, k):
         t_call()
     with pytest.raises(cls):
         call()
+
+
+def _out_calls(lib):
+    x = lib.tensor([[3.0, 1.0], [0.5, 4.0]])
+    return [
+        ("abs", lambda **k: lib.abs(x, **k), True),
+        ("round", lambda **k: lib.round(x, **k), True),
+        ("clamp", lambda **k: lib.clamp(x, 1.0, 2.0, **k), True),
+        ("amax", lambda **k: lib.amax(x, 0, **k), True),
+        ("softmax", lambda **k: lib.softmax(x, 0, **k), True),
+        ("quantile", lambda **k: lib.quantile(x, 0.5, **k), True),
+        ("linalg.inv", lambda **k: lib.linalg.inv(x, **k), True),
+        ("linalg.vector_norm", lambda **k: lib.linalg.vector_norm(x, **k), True),
+        ("add", lambda **k: lib.add(x, x, **k), False),
+        ("sum", lambda **k: lib.sum(x, 0, **k), False),
+        ("exp", lambda **k: lib.exp(x, **k), False),
+        ("lerp", lambda **k: lib.lerp(x, x, 0.5, **k), False),
+    ]
+
+
+@pytest.mark.parametrize("k", range(12))
+def test_out_of_a_wider_dtype_is_refused_where_torch_casts_nothing(torch, k):
+    for lib in (ember, torch):
+        name, call, exact = _out_calls(lib)[k]
+        out = lib.zeros(tuple(call().shape), dtype=lib.float64)
+        if exact:
+            with pytest.raises(RuntimeError):
+                call(out=out)
+        else:
+            assert call(out=out) is out and out.dtype == lib.float64
