@@ -204,6 +204,8 @@ class AliasTensorMethods:
         dims = tuple(range(lead)) + tuple(
             lead + i for i, (s, n) in enumerate(zip(size, shape[lead:])) if s == 1 and n != 1
         )
+        if not dims and size == shape:  # nothing to sum: torch hands back self itself
+            return self
         return (self.sum(dim=dims, keepdim=True) if dims else self).reshape(size)
 
     # ------------------------------------------------------------ predicates

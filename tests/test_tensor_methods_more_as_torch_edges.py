@@ -250,3 +250,13 @@ def test_out_of_a_wider_dtype_is_refused_where_torch_casts_nothing(torch, k):
                 call(out=out)
         else:
             assert call(out=out) is out and out.dtype == lib.float64
+
+
+@pytest.mark.parametrize("size", [(2, 3), ((2, 3),)])
+def test_sum_to_size_of_its_own_size_is_the_tensor_itself(torch, size):
+    got = []
+    for lib in (ember, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        y = x.sum_to_size(*size)
+        got.append((y is x, tuple(y.shape), y.tolist()))
+    assert got[0] == got[1]
