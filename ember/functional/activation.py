@@ -23,6 +23,7 @@ from ..function import is_grad_enabled
 from ..ops import elementwise as E
 from ..ops import reduce as R
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 
 
 def floating_only(x: Tensor, kernel: str) -> None:
@@ -33,6 +34,7 @@ def floating_only(x: Tensor, kernel: str) -> None:
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch's names
+    require_tensor("relu", input, "input")
     if input.array.dtype.kind == "b":
         raise RuntimeError("Boolean inputs not supported for relu")
     if inplace:
@@ -41,6 +43,7 @@ def relu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002 - torch'
 
 
 def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:  # noqa: A002
+    require_tensor("leaky_relu", input, "input")
     floating_only(input, "leaky_relu_cpu")
     if inplace:
         return input._arith_("leaky_relu_", lambda x: leaky_relu(x, negative_slope))
@@ -83,6 +86,7 @@ def log_softmax(input: Tensor, dim: int | None = None, _stacklevel: int = 3, dty
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
     """GELU, exact (erf) or ``approximate='tanh'``, as torch.nn.functional.gelu."""
+    require_tensor("gelu", input, "input")
     if not isinstance(approximate, str):  # torch's TypeError, then its RuntimeError
         raise TypeError(f"gelu: approximate must be a string, got {type(approximate).__name__}")
     if approximate not in ("none", "tanh"):
@@ -93,6 +97,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:  # noqa: A002
 
 def silu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SiLU(x) = x·σ(x); complex input too, but, as torch, not while it would record a graph."""
+    require_tensor("silu", input, "input")
     floating_only(input, "silu_cpu")
     if input.array.dtype.kind == "c" and input.requires_grad and is_grad_enabled():
         raise RuntimeError(

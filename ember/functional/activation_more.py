@@ -45,6 +45,7 @@ from ..ops.elementwise import not_implemented_for
 from ..ops.index import check_dim
 from ..promotion import promote_types
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 from .activation import _softmax_dim, floating_only, sigmoid, softmax
 from .activation_scalars import number as _number
 from .activation_scalars import threshold_scalars as _threshold_scalars
@@ -61,6 +62,7 @@ def hardtanh(
 ) -> Tensor:
     """Hardtanh(x) = min(max(x, min_val), max_val); ∂/∂x = 0 where x ≤ min_val or x ≥ max_val,
     else 1 (torch's test, so NaN passes through with its gradient)."""
+    require_tensor("hardtanh", input, "input")
     if min_val > max_val:
         raise ValueError(
             f"hardtanh: min_val ({min_val}) cannot be greater than max_val ({max_val})"
@@ -83,11 +85,13 @@ def hardtanh_unchecked(input: Tensor, min_val: float, max_val: float, inplace: b
 
 def relu6(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """ReLU6(x) = min(max(0, x), 6), torch's hardtanh(x, 0, 6)."""
+    require_tensor("relu6", input, "input")
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
 def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """ELU(x) = x if x > 0 else α·(eˣ − 1)   (eˣ − 1 as expm1, exact near 0)."""
+    require_tensor("elu", input, "input")
     floating_only(input, "elu_cpu")
     if inplace:
         return input._arith_("elu_", lambda x: elu(x, alpha))
@@ -97,6 +101,7 @@ def elu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # 
 def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """SELU(x) = λ·(x if x > 0 else α·(eˣ − 1)), α = 1.6732632…, λ = 1.0507009… (self-normalising,
     Klambauer et al. 2017)."""
+    require_tensor("selu", input, "input")
     floating_only(input, "elu_cpu")
     if inplace:
         return input._arith_("selu_", selu)
@@ -105,6 +110,7 @@ def selu(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
 def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  # noqa: A002
     """CELU(x) = x if x > 0 else α·(e^{x/α} − 1)   (α ≠ 0)."""
+    require_tensor("celu", input, "input")
     if alpha == 0:  # torch: RuntimeError
         raise InputError("celu: alpha cannot be 0 (x/α)")
     floating_only(input, "elu_cpu")
@@ -116,12 +122,14 @@ def celu(input: Tensor, alpha: float = 1.0, inplace: bool = False) -> Tensor:  #
 def softplus(input: Tensor, beta: float = 1.0, threshold: float = 20.0) -> Tensor:  # noqa: A002
     """Softplus(x) = log(1 + e^{βx}) / β, and x itself where βx > threshold (torch's rule:
     there the two agree to double precision and e^{βx} would overflow)."""
+    require_tensor("softplus", input, "input")
     floating_only(input, "softplus_cpu")
     return apply(P.Softplus, input, beta=beta, threshold=threshold)
 
 
 def mish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Mish(x) = x·tanh(Softplus(x))   (Misra 2019)."""
+    require_tensor("mish", input, "input")
     floating_only(input, "mish_cpu")
     if inplace:
         return input._arith_("mish_", mish)
@@ -140,6 +148,7 @@ def hardsigmoid(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
 
     ∂/∂x = 1/6 strictly between −3 and 3. (torch's CPU backward multiplies by 1/6 rounded to
     float32, 0.16666667163…; ember keeps the exact 1/6.)"""
+    require_tensor("hardsigmoid", input, "input")
     floating_only(input, "hardsigmoid_cpu")
     if inplace:
         return input._arith_("hardsigmoid_", hardsigmoid)
@@ -150,6 +159,7 @@ def hardswish(input: Tensor, inplace: bool = False) -> Tensor:  # noqa: A002
     """Hardswish(x) = x·min(max(x + 3, 0), 6) / 6: 0 for x ≤ −3, x for x ≥ 3, x·(x + 3)/6
     between (Howard et al. 2019, MobileNetV3). ∂/∂x = x/3 + 1/2 between, as torch.
     The middle branch sees x only where it is chosen, so ±inf get 0 and 1 (not NaN) back."""
+    require_tensor("hardswish", input, "input")
     floating_only(input, "hardswish_cpu")
     if inplace:
         return input._arith_("hardswish_", hardswish)
@@ -204,12 +214,14 @@ def logsigmoid(input: Tensor) -> Tensor:  # noqa: A002
     """log σ(x) = min(x, 0) − log(1 + e^{−|x|}): stable for logits of any size (no σ that rounds
     to 0 or 1 before the log) and exact below −20 too (not −Softplus(−x), whose threshold
     returns x there); ∂/∂x = σ(−x)."""
+    require_tensor("log_sigmoid", input, "input")
     floating_only(input, "log_sigmoid_cpu")
     return apply(AO.LogSigmoid, input)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Hardshrink(x) = 0 if −λ ≤ x ≤ λ else x   (torch's test: NaN stays NaN)."""
+    require_tensor("hardshrink", input, "input")
     floating_only(input, "hardshrink_cpu")
     return apply(P.Hardshrink, input, lambd=_number("hardshrink", "lambd", lambd))
 
@@ -217,6 +229,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
 def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:  # noqa: A002
     """Softshrink(x) = x − λ above λ, x + λ below −λ, 0 between (the proximal step of λ|x|);
     λ in [0, the dtype's largest finite value] (NaN and inf refused), as torch's."""
+    require_tensor("softshrink", input, "input")
     floating_only(input, "softshrink_check")  # before the lambda's check, as torch's
     lambd = _number("softshrink", "lambd", lambd)
     top = float(xp.finfo(input.array.dtype).max)

@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul, not_implemented_for
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 from .activation import floating_only, leaky_relu
 from .conv import _pair
 from .pool import avg_pool1d, avg_pool2d, max_pool1d, max_pool2d
@@ -44,6 +45,7 @@ def rrelu(
     training: a ~ U(lower, upper), one draw per element from ember's generator; y = x·a′ with
     a′ = a where x ≤ 0 and 1 elsewhere, so ∂y/∂x = a′ (torch's noise). Eval: a is the mean
     slope (lower + upper)/2, a leaky ReLU (∂/∂x at 0 is the slope, as torch's)."""
+    require_tensor("rrelu", input, "input")
     if lower > upper:  # torch: RuntimeError, as the three below
         raise InputError(
             f"rrelu: lower bound should be less than or equal to the upper bound, got"
@@ -172,6 +174,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
     """SELU-preserving dropout: each element dropped with probability p is set to SELU's
     saturation α′ = −λα, then y = a·x̃ + b with a = ((1 − p)(1 + p·α′²))^{−½} and b = −a·α′·p,
     so zero mean and unit variance survive. Identity unless ``training``."""
+    require_tensor("alpha_dropout", input, "input")
     if inplace and training and p > 0:  # as torch: in eval (or p = 0) x is returned as is
         return input._arith_("alpha_dropout_", lambda x: alpha_dropout(x, p, training))
     return _alpha_dropout(input, p, training, feature=False)
@@ -180,6 +183,7 @@ def alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa
 def feature_alpha_dropout(input: Tensor, p: float = 0.5, training: bool = False,  # noqa: A002
                           inplace: bool = False) -> Tensor:  # fmt: skip
     """Alpha dropout of whole channels: one draw per (n, c) of x (N, C, *), shared over *."""
+    require_tensor("feature_alpha_dropout", input, "input")
     if inplace and training and p > 0:
         return input._arith_(
             "feature_alpha_dropout_", lambda x: feature_alpha_dropout(x, p, training)

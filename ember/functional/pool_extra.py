@@ -29,6 +29,7 @@ import warnings
 from .. import backend
 from ..backend import xp
 from ..tensor import Tensor
+from ..tensor_aliases import require_tensor
 from .activation import leaky_relu, relu
 from .activation_more import celu, elu, hardtanh_unchecked, selu, threshold
 from .layers_extra import rrelu
@@ -202,6 +203,7 @@ def fractional_max_pool3d(
 
 # ---------------------------------------------------------------- in-place activations
 def _write(name: str, x: Tensor, f) -> Tensor:
+    require_tensor(name, x, "input")
     return x._arith_(name, f)  # x = f(x) in place, recorded where a gradient is needed
 
 

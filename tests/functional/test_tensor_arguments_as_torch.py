@@ -2,7 +2,8 @@
 function and the argument ("dropout(): argument 'input' (position 1) must be Tensor, not
 list"), raised at the call; ember used to fail later with an AttributeError about the list's
 missing ``.array`` or ``.dtype`` (dropout, pdist, gumbel_softmax, the top-level in-place forms
-such as ``torch.sin_``/``torch.relu_``, the dropout_ family and poisson)."""
+such as ``torch.sin_``/``torch.relu_``, the dropout_ family, poisson, and the activations of F
+with their in-place forms)."""
 
 import numpy as np
 import pytest
@@ -22,6 +23,13 @@ CALLS = {
     "alpha_dropout_": lambda lib, f, x: lib.alpha_dropout_(x, 0.5, True),
     "poisson": lambda lib, f, x: lib.poisson(x),
 }
+ACTIVATIONS = (
+    "relu gelu leaky_relu silu elu celu hardshrink hardsigmoid hardswish hardtanh logsigmoid"
+    " mish relu6 selu softplus softshrink rrelu feature_alpha_dropout alpha_dropout relu_ elu_"
+    " hardtanh_ leaky_relu_ rrelu_ selu_ celu_"
+).split()
+for _name in ACTIVATIONS:
+    CALLS[f"F.{_name}"] = lambda lib, f, x, _name=_name: getattr(f, _name)(x)
 NOT_TENSORS = {
     "list": [[1.0, 2.0], [3.0, 4.0]],
     "ndarray": np.ones((2, 2)),
