@@ -265,7 +265,8 @@ def test_top_level_and_functional_names():
     for name in ("gather", "scatter", "scatter_add", "index_select", "masked_select", "argsort",
                  "topk", "repeat_interleave", "nonzero", "unique", "cumprod"):  # fmt: skip
         top = getattr(ember, name)  # torch's out= wraps it (out_argument.py): the same function
-        assert getattr(top, "without_out", top) is getattr(F, name)
+        top = getattr(top, "without_out", top)  # … and axis= (tensor_numpy_names.py)
+        assert getattr(top, "numpy_names_of", top) is getattr(F, name)
 
 
 def _th(a):
