@@ -84,6 +84,14 @@ def tensor(data, dtype=None, requires_grad: bool = False, *, device=None,
             UserWarning,
             stacklevel=2,
         )
+    elif type(data) is list and data and backend.is_host_or_device_array(data[0]):
+        warnings.warn(  # torch's (once per process there; Python's filter here)
+            "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider"
+            " converting the list to a single numpy.ndarray with numpy.array() before"
+            " converting to a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
     elif isinstance(data, str):  # NumPy would make a 0-d string array of it
         raise TypeError("new(): invalid data type 'str'")
     elif backend.is_host_or_device_array(data):

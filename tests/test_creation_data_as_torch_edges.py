@@ -151,3 +151,15 @@ def test_asarray_of_a_tensor_needing_grad_as_torch(torch):
         assert not detached.requires_grad
         detached[0] = 5.0  # the same memory
         assert t[0].item() == 5.0
+
+
+def test_tensor_of_a_list_of_arrays_warns_with_torchs_words(torch):
+    """torch warns once per process (so only ember's warning is checked here); the values
+    agree."""
+    data = [np.array([1, 2]), np.array([3, 4])]
+    with pytest.warns(UserWarning, match="from a list of numpy.ndarrays is extremely slow"):
+        e = ember.tensor(data)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        t = torch.tensor(data)
+    np.testing.assert_array_equal(e.numpy(), t.numpy())
