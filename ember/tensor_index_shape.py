@@ -57,7 +57,6 @@ class IndexShapeTensorMethods:
             arrays.append(as_array(i))
         if not arrays:
             raise RuntimeError("index_put(): expected at least one index tensor, got none")
-        require_same_dtype("index_put", self.array.dtype, values.array.dtype)
         return apply(P.IndexPut, self, values, indices=tuple(arrays), accumulate=accumulate)
 
     def index_put_(self, indices, values, accumulate=False) -> Tensor:

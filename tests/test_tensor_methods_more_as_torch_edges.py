@@ -260,3 +260,30 @@ def test_sum_to_size_of_its_own_size_is_the_tensor_itself(torch, size):
         y = x.sum_to_size(*size)
         got.append((y is x, tuple(y.shape), y.tolist()))
     assert got[0] == got[1]
+
+
+def _index_put_mistakes(lib):
+    x, f, i5 = lib.ones(2, 3), lib.ones(2, dtype=lib.int64), lib.tensor([5, 1])
+    return [
+        ("a shape mismatch before an index out of range", lambda: x.index_put_((i5,), f.float())),
+        ("a shape mismatch before a dtype mismatch", lambda: x.index_put((lib.tensor([0]),), f)),
+        (
+            "a dtype mismatch before an index out of range",
+            lambda: x.index_put((i5,), lib.ones(3, dtype=lib.int64)),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_index_put_names_torch_s_first_mistake(torch, k):
+    (name, call), (t_name, t_call) = _index_put_mistakes(ember)[k], _index_put_mistakes(torch)[k]
+    assert name == t_name
+    named = []
+    for c in (t_call, call):
+        with pytest.raises((RuntimeError, IndexError)) as info:
+            c()
+        message = str(info.value)
+        named.append(
+            [w for w in ("shape mismatch", "dtypes match", "out of bounds") if w in message]
+        )
+    assert named[0] == named[1] and len(named[0]) == 1

@@ -52,6 +52,20 @@ def int_indices(x_shape, indices) -> tuple:
     return tuple(out)
 
 
+def _wrapped(x_shape, indices) -> tuple:
+    """The integer indices taken modulo their dim's size (masks as they are): the shape of
+    what they address, for the checks torch makes before the range."""
+    out, d = [], 0
+    for i in indices:
+        if i.dtype.kind == "b" or str(i.dtype) == "uint8":
+            out.append(i)
+            d += i.ndim
+        else:
+            out.append(i % x_shape[d] if d < len(x_shape) and x_shape[d] else i)
+            d += 1
+    return tuple(out)
+
+
 class IndexPut(Function):
     """y = x, then y[indices] = v (v broadcast to the indexed shape), or y[indices] += v with
     accumulate, where repeated indices add up.
@@ -62,13 +76,12 @@ class IndexPut(Function):
 
     def forward(self, x, v, indices, accumulate=False):
         xp = get_array_module(x)
-        if v.dtype != x.dtype:
-            raise RuntimeError(
-                f"Index put requires the source and destination dtypes match, got"
-                f" {torch_name(x.dtype)} for the destination and {torch_name(v.dtype)} for the"
-                f" source."
-            )
-        idx = int_indices(x.shape, indices)
+        try:
+            idx, out_of_range = int_indices(x.shape, indices), None
+        except IndexError as e:  # torch names a shape or dtype mismatch first (but for an
+            if 0 in x.shape:  # empty dim): the shape comes from the indices wrapped into range
+                raise
+            idx, out_of_range = int_indices(x.shape, _wrapped(x.shape, indices)), e
         target = x[idx].shape
         try:
             vb = xp.broadcast_to(v, target)
@@ -77,6 +90,14 @@ class IndexPut(Function):
                 f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to"
                 f" indexing result of shape {list(target)}"
             ) from None
+        if v.dtype != x.dtype:
+            raise RuntimeError(
+                f"Index put requires the source and destination dtypes match, got"
+                f" {torch_name(x.dtype)} for the destination and {torch_name(v.dtype)} for the"
+                f" source."
+            )
+        if out_of_range is not None:
+            raise out_of_range
         y = x.copy()
         if accumulate:
             scatter_add(y, idx, vb)
