@@ -138,6 +138,9 @@ class IndexTensorMethods:
             dim = (dim,)
         elif isinstance(dim, (tuple, list)) and not dim:  # dim=(): every dim, as torch's
             dim = None
+        if dim is not None:  # out of range IndexError, a dim named twice RuntimeError
+            dim = tuple(dim)
+            normalize_axis(dim, self.ndim)
         if self.ndim == 0 and dim is not None:  # dims 0 and -1 of a 0-d tensor: all of it
             dim = [I.check_dim("norm", d, 0) for d in dim] and None
         if self.array.size == 0 and (p < 0 or p == math.inf):  # no identity: torch refuses

@@ -287,3 +287,18 @@ def test_index_put_names_torch_s_first_mistake(torch, k):
             [w for w in ("shape mismatch", "dtypes match", "out of bounds") if w in message]
         )
     assert named[0] == named[1] and len(named[0]) == 1
+
+
+@pytest.mark.parametrize(
+    "p, dim, cls",
+    [
+        (0, (0, 0), RuntimeError),
+        (0, [0, 1], IndexError),
+        (2, (0, -1), RuntimeError),
+    ],
+)
+def test_norm_checks_its_dims_for_every_p(torch, p, dim, cls):
+    for lib in (ember, torch):
+        x = lib.tensor(1.0) if dim == (0, -1) else lib.ones(3)
+        with pytest.raises(cls):
+            x.norm(p, dim)
