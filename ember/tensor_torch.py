@@ -16,7 +16,6 @@ a tensor runs inside the backward engine (autograd.py), which no composition of 
 
 from __future__ import annotations
 
-import math
 from typing import TYPE_CHECKING
 
 from . import backend
@@ -26,7 +25,6 @@ from .errors import InputError
 from .memory_formats import preserve_format
 from .ops import elementwise as E
 from .ops import shape as S
-from .ops.index import check_dim
 from .promotion import C_TYPE_NAMES
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits, number_argument
 from .tensor_methods import _promoted, _t
@@ -44,10 +42,6 @@ _TYPE_NAMES = dict(
     )
 )
 _DTYPE_OF_NAME = {f"{v}Tensor": k for k, v in _TYPE_NAMES.items()}
-
-
-def _dims(dims) -> tuple:
-    return (dims,) if isinstance(dims, int) else tuple(dims)
 
 
 class TorchTensorMethods(RoundingTensorMethods):
@@ -151,85 +145,6 @@ class TorchTensorMethods(RoundingTensorMethods):
         """Broadcast to ``other``'s shape (the gradient sums back)."""
         return self.expand(*other.shape)
 
-    def unfold(self, dimension: int, size: int, step: int) -> Tensor:
-        """Every window of ``size`` elements along ``dimension``, ``step`` apart, as a new last
-        axis (torch's Tensor.unfold; ``F.unfold`` is the image one, im2col)."""
-        if self.ndim == 0:  # torch: a scalar unfolds as a one-element vector (dim 0 or -1)
-            check_dim("unfold", dimension, 0)
-            return self.reshape(1).unfold(0, size, step).reshape(size)
-        if not -self.ndim <= dimension < self.ndim:
-            raise IndexError(f"unfold: dimension {dimension} out of range for a"
-                             f" {self.ndim}-D tensor of shape {self.shape}")  # fmt: skip
-        d = dimension % self.ndim
-        if step < 1:  # torch's RuntimeError (and ember's ValueError, as before)
-            raise InputError(f"unfold: step must be positive, got {step}")
-        if not 0 <= size <= self.shape[d]:
-            raise InputError(f"unfold: window size {size} must be within 0 and the size"
-                             f" {self.shape[d]} of dimension {d} (shape {self.shape})")  # fmt: skip
-        return apply(S.Windows, self, dim=d, size=size, step=step)
-
-    def unflatten(self, dim: int, sizes) -> Tensor:
-        """Split dimension ``dim`` into ``sizes`` (one of them may be -1, inferred from that
-        dimension's size, also where the tensor is empty), with torch's errors."""
-        if not tuple(sizes):  # torch checks the sizes first, then the dim
-            raise RuntimeError("unflatten: sizes must be non-empty")
-        if self.ndim == 0:
-            check_dim("unflatten", dim, 0)  # out of range: IndexError
-            raise RuntimeError(f"unflatten(): dim {dim} given, but the tensor has no dimensions")
-        d, sizes = check_dim("unflatten", dim, self.ndim), tuple(int(n) for n in sizes)
-        n, known, inferred = self.shape[d], math.prod(s for s in sizes if s != -1), -1 in sizes
-        if not sizes or sizes.count(-1) > 1:
-            raise RuntimeError(
-                f"unflatten: sizes must be non-empty with at most one -1, got {list(sizes)}"
-            )
-        if inferred and known == 0 and n == 0:
-            raise RuntimeError(f"unflatten: the -1 in {list(sizes)} is ambiguous for a size of 0")
-        if (n % known if known else True) if inferred else known != n:
-            raise RuntimeError(
-                f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim"
-                f" {d} ({n}) in the input tensor"
-            )
-        sizes = tuple(n // known if s == -1 else s for s in sizes)
-        return self.reshape(self.shape[:d] + sizes + self.shape[d + 1 :])
-
-    def flip(self, *dims) -> Tensor:
-        """Reverse the order of elements along ``dims``: a copy, as torch's (a NumPy flip is
-        a view, and an in-place change of the result must not reach self)."""
-        index, dims = [slice(None)] * self.ndim, _dims(_shape_arg(dims))
-        for d in dims:  # torch names a dim out of range before one named twice
-            check_dim("flip", d, self.ndim)
-        if len({d % max(self.ndim, 1) for d in dims}) < len(dims):  # torch refuses (flip once?)
-            raise InputError(f"flip: dims {tuple(dims)} name a dim more than once")
-        for d in dims:
-            if self.ndim == 0:  # torch takes dim 0 or -1 of a 0-d tensor: nothing to reverse
-                check_dim("flip", d, 0)
-                continue
-            index[d] = slice(None, None, -1)
-        return self[tuple(index)].clone()
-
-    def roll(self, shifts, dims=None) -> Tensor:
-        """Shift elements cyclically by ``shifts`` along ``dims`` (flattened when None). A new
-        tensor, as torch's, also where every shift is a whole turn."""
-        if not _dims(shifts):
-            raise InputError("roll: `shifts` required (got none)")
-        if dims is None or (isinstance(dims, (tuple, list)) and not dims):  # (): as None
-            if len(_dims(shifts)) != 1:
-                raise InputError(
-                    f"roll: shifts and dimensions must align: {len(_dims(shifts))} shifts for"
-                    " the flattened tensor; give one"
-                )
-            return self.flatten().roll(shifts, 0).reshape(self.shape)
-        out, shifts, dims = self, _dims(shifts), _dims(dims)
-        if len(shifts) != len(dims):
-            raise InputError(f"roll: {len(shifts)} shifts for {len(dims)} dims; give one per dim")
-        for s, d in zip(shifts, dims):
-            n = out.shape[check_dim("roll", d, self.ndim)]
-            k = s % n if n else 0
-            if k:  # out[i] = x[i - k]: the last k elements come first
-                tail, head = out.split([n - k, k], d)
-                out = apply(S.Cat, head, tail, axis=d)
-        return self.clone() if out is self else out
-
     def repeat(self, *sizes) -> Tensor:
         """Tile ``sizes[i]`` times along dim i; extra leading sizes add leading dims."""
         sizes = _shape_arg(sizes)
@@ -259,27 +174,6 @@ class TorchTensorMethods(RoundingTensorMethods):
             return ()
         parts = self.split(1, dim)
         return tuple(p.squeeze(dim) for p in parts)
-
-    def narrow(self, dim: int, start: int, length: int) -> Tensor:
-        """Elements ``start`` … ``start + length - 1`` along ``dim`` (a view), with torch's
-        errors for a start or length that does not fit."""
-        if self.ndim == 0:
-            raise InputError("narrow() cannot be applied to a 0-dim tensor.")
-        start, length = int(start), int(length)
-        if length < 0:  # torch checks the length before the dim
-            raise RuntimeError("narrow(): length must be non-negative.")
-        d = check_dim("narrow", dim, self.ndim)
-        n = self.shape[d]
-        if not -n <= start <= n:
-            raise IndexError(
-                f"start out of range (expected to be in range of [{-n}, {n}], but got {start})"
-            )
-        s = start + n if start < 0 else start
-        if s + length > n:
-            raise RuntimeError(f"start ({s}) + length ({length}) exceeds dimension size ({n}).")
-        index = [slice(None)] * self.ndim
-        index[d] = slice(s, s + length)
-        return self[tuple(index)]
 
     def t(self) -> Tensor:
         """Transpose a matrix; a tensor of fewer than 2 dims comes back as a view of itself
