@@ -1,6 +1,7 @@
 """Tensor methods for torch's further shape ops, each a composition of differentiable ops
-(so autograd gives their gradients): flatten, unfold, unflatten, flip, roll, narrow, rot90,
-hsplit, vsplit, dsplit, msort and kthvalue, with torch's argument checks in its order.
+(so autograd gives their gradients): flatten, unfold, unflatten, flip, roll, narrow, diff,
+tensor_split, rot90, hsplit, vsplit, dsplit, msort and kthvalue, with torch's argument checks
+in its order.
 
 ``Tensor``, ``apply`` and ``as_array`` are bound as this module's globals by tensor.py.
 """
@@ -17,6 +18,7 @@ from .memory_formats import contiguous_format
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .ops.index import check_dim
+from .tensor_operands import _in_result_dtype
 from .tensor_shape_methods import shape_arg as _shape_arg
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
@@ -48,8 +50,8 @@ def _split_along(x, name: str, min_ndim: int, dim: int, indices_or_sections) -> 
 
 
 class ShapeMoreTensorMethods:
-    """flatten / unfold / unflatten / flip / roll / narrow / rot90 / hsplit / vsplit / dsplit /
-    msort / kthvalue; see above."""
+    """flatten / unfold / unflatten / flip / roll / narrow / diff / tensor_split / rot90 /
+    hsplit / vsplit / dsplit / msort / kthvalue; see above."""
 
     __slots__ = ()
 
@@ -234,3 +236,68 @@ class ShapeMoreTensorMethods:
         index = [slice(None)] * self.ndim
         index[d] = slice(s, s + length)
         return self[tuple(index)]
+
+    def diff(self, n: int = 1, dim: int = -1, prepend=None, append=None) -> Tensor:
+        """The n-th forward difference along dim, out_i = x_{i+1} − x_i applied n times
+        (bool: x_{i+1} ≠ x_i), after joining prepend and append along dim."""
+        if self.ndim == 0:
+            raise RuntimeError("diff expects input to be at least one-dimensional (got a 0-d one)")
+        if n < 0:  # torch checks the order before the dim
+            raise InputError(f"diff(): order must be non-negative but got {n}")
+        if n == 0:  # torch: a copy of self, prepend and append unused (the dim then checked)
+            if prepend is not None or append is not None:
+                check_dim("diff", dim, self.ndim)
+            return self.clone()
+        d = check_dim("diff", dim, self.ndim)
+        parts = [p for p in (prepend, self, append) if p is not None]
+        if len(parts) > 1:
+            parts = [self._edge(p, d) if p is not self else p for p in parts]
+            x = apply(S.Cat, *_in_result_dtype(*parts), axis=d)  # int with float32: float32
+        else:
+            x = self
+        for _ in range(n):
+            m = x.shape[d]
+            if m == 0:
+                break
+            hi, lo = x.narrow(d, 1, m - 1), x.narrow(d, 0, m - 1)
+            x = Tensor(hi.array != lo.array) if x.array.dtype.kind == "b" else hi - lo
+        return x
+
+    def _edge(self, p, d):
+        """prepend/append checked as torch's: a tensor (a number is its TypeError) of self's
+        number of dims and self's sizes except along d (else its RuntimeError)."""
+        if not isinstance(p, Tensor):
+            raise TypeError(f"diff(): prepend and append must be tensors, got {type(p).__name__}")
+        if p.ndim != self.ndim:
+            raise InputError(
+                "diff expects prepend or append to be the same dimension as input: input has"
+                f" {self.ndim} dims, got {p.ndim}"
+            )
+        if any(a != b for k, (a, b) in enumerate(zip(self.shape, p.shape)) if k != d):
+            raise InputError(
+                "diff expects the shape of tensor to prepend or append to match that of input"
+                f" except along the differencing dimension {d}: input {tuple(self.shape)}, got"
+                f" {tuple(p.shape)}"
+            )
+        return p
+
+    def tensor_split(self, indices_or_sections, dim: int = 0) -> tuple:
+        """Split along dim into k parts (the first n mod k one longer), or at the listed
+        indices (x[:i₀], x[i₀:i₁], …, x[i_last:])."""
+        if self.ndim == 0:
+            raise InputError(
+                "tensor_split expected at least a 1-dimensional tensor, but got a tensor with 0"
+                " dims"
+            )
+        d = check_dim("tensor_split", dim, self.ndim)
+        s = indices_or_sections
+        if isinstance(s, Tensor):
+            s = s.array.item() if s.ndim == 0 else s.array.tolist()
+        if isinstance(s, int):
+            if s <= 0:
+                raise InputError(f"tensor_split(): number of sections must be positive, got {s}")
+            q, r = divmod(self.shape[d], s)
+            bounds = [i * q + min(i, r) for i in range(1, s)]
+        else:
+            bounds = [int(i) for i in s]
+        return tuple(apply(S.Split, self, indices=bounds, axis=d))
