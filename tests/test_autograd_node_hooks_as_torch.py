@@ -54,11 +54,15 @@ def _order_and_values(lib):
 
 def test_the_hooks_run_in_torchs_order_and_see_torchs_values(torch):
     (log_e, grads_e), (log_t, grads_t) = _order_and_values(ember), _order_and_values(torch)
-    assert [entry[0] for entry in log_e] == [entry[0] for entry in log_t] == [
-        "tensor",
-        "pre",
-        "post",
-    ]
+    assert (
+        [entry[0] for entry in log_e]
+        == [entry[0] for entry in log_t]
+        == [
+            "tensor",
+            "pre",
+            "post",
+        ]
+    )
     for a, b in zip(log_e, log_t):
         for u, v in zip(a[1:], b[1:]):
             _same(u, v)
