@@ -22,6 +22,8 @@ def data_array(data, dtype=None):
     array of torch's inferred dtype, or of ``dtype``."""
     if isinstance(data, Tensor):
         data = data.array
+    elif isinstance(data, (list, tuple)) and _holds_tensors(data):
+        data = _one_element_tensors_as_scalars(data)
     try:
         with backend.errstate(over="ignore"):  # past a float dtype's range: ±inf, as torch
             a = xp.array(data, dtype=dtype)
@@ -40,6 +42,30 @@ def data_array(data, dtype=None):
         elif a.dtype in (xp.float64, xp.complex128):  # Python floats: the default dtype
             a = a.astype(backend.DEFAULT_DTYPE if a.dtype == xp.float64 else default_complex())
     return a
+
+
+def _holds_tensors(data) -> bool:
+    """Whether nested lists hold a Tensor anywhere (one ``set(map(type, …))`` per list)."""
+    stack = [data]
+    while stack:
+        seq = stack.pop()
+        for t in set(map(type, seq)):
+            if t is list or t is tuple:
+                stack.extend(v for v in seq if type(v) is t)
+            elif issubclass(t, Tensor):
+                return True
+    return False
+
+
+def _one_element_tensors_as_scalars(data):
+    """Nested lists with each one-element Tensor (of any shape) as the number it holds, in its
+    dtype, as torch reads them: ``tensor([t.sum() for …])`` and ``tensor([ones(1), ones(1)])``
+    are 1-D. A Tensor of several elements stays an array (ember stacks it; torch refuses)."""
+    if isinstance(data, (list, tuple)):
+        return [_one_element_tensors_as_scalars(v) for v in data]
+    if isinstance(data, Tensor) and data.array.size == 1:
+        return data.array.reshape(())[()]
+    return data
 
 
 def _fitted(data, dtype):

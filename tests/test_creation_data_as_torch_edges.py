@@ -163,3 +163,32 @@ def test_tensor_of_a_list_of_arrays_warns_with_torchs_words(torch):
         warnings.simplefilter("ignore")
         t = torch.tensor(data)
     np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+ONE_ELEMENT_LISTS = {
+    "two (1,) tensors": lambda T: [T.ones(1), T.ones(1) * 2],
+    "a (1, 1) and a 0-d one": lambda T: [T.ones(1, 1), T.tensor(2.0)],
+    "nested": lambda T: [[T.ones(1)], [T.tensor(2.0)]],
+    "an int32 one keeps its dtype": lambda T: [T.tensor([1], dtype=T.int32)],
+    "beside a Python float": lambda T: [T.ones(1, dtype=T.int64), 2.5],
+    "a 0-d int beside an int": lambda T: [T.tensor(3), 4],
+    "in a tuple": lambda T: (T.ones(1), 2),
+}
+
+
+@pytest.mark.parametrize("case", sorted(ONE_ELEMENT_LISTS))
+def test_a_one_element_tensor_in_a_list_is_its_number_as_torch(torch, case):
+    """torch reads a one-element tensor inside tensor()'s data as the number it holds, in its
+    dtype (tensor([ones(1), ones(1)]) is 1-D); ember nested it, (2, 1)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = ember.tensor(ONE_ELEMENT_LISTS[case](ember))
+        want = torch.tensor(ONE_ELEMENT_LISTS[case](torch))
+    assert tuple(got.shape) == tuple(want.shape)
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    assert got.tolist() == want.tolist()
+
+
+def test_tensors_of_several_elements_in_a_list_are_still_stacked():
+    """ember's extension (torch refuses them): a list of equal-shaped tensors stacks."""
+    assert tuple(ember.tensor([ember.ones(2), ember.zeros(2)]).shape) == (2, 2)
