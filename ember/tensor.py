@@ -80,7 +80,7 @@ from .tensor_methods import TensorMethods, _t  # noqa: F401 - _t: functional.sha
 from .tensor_misc import MiscTensorMethods, get_grad, set_grad, to_arguments  # noqa: F401
 from .tensor_numpy_names import add_numpy_names
 from .tensor_scatter_more import ScatterMoreTensorMethods
-from .tensor_shape_more import ShapeMoreTensorMethods
+from .tensor_shape_more import ShapeMoreTensorMethods, reversed_dims
 from .tensor_special_linalg import SpecialLinalgTensorMethods
 from .tensor_stats_more import StatsMoreTensorMethods
 from .tensor_str import tensor_repr
@@ -287,7 +287,7 @@ class Tensor(
     is_leaf = property(lambda self: self._ctx is None)
     grad = property(get_grad, set_grad)  # a plain slot, with torch's warning (tensor_misc.py)
     grad_fn = property(lambda self: self._ctx)
-    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+    T = property(reversed_dims)  # with torch's warning for other than 2 dims
 
     def size(self, dim: int | None = None):
         """The shape as an ``ember.Size``, or with ``dim`` the size of that dim (an int)."""

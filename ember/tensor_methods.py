@@ -238,10 +238,10 @@ class TensorMethods(ShapeTensorMethods):
     def minimum(self, other):
         return apply(E.Minimum, *_promoted(self, _t(other, self)))
 
-    def softmax(self, dim=-1, dtype=None):  # dtype: torch's, the input cast to it first
+    def softmax(self, dim, dtype=None):  # dim required, as torch's; dtype: the input cast first
         return apply(R.Softmax, self if dtype is None else self.astype(dtype), axis=dim)
 
-    def log_softmax(self, dim=-1, dtype=None):
+    def log_softmax(self, dim, dtype=None):
         return apply(R.LogSoftmax, self if dtype is None else self.astype(dtype), axis=dim)
 
     # ------------------------------------------------------------ reductions

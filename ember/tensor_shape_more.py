@@ -9,6 +9,7 @@ in its order.
 from __future__ import annotations
 
 import math
+import warnings
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
@@ -47,6 +48,27 @@ def _split_along(x, name: str, min_ndim: int, dim: int, indices_or_sections) -> 
                 f" dimension {size} is not divisible by the split_size {indices_or_sections}!"
             )
     return x.tensor_split(indices_or_sections, dim)
+
+
+def reversed_dims(t):
+    """``t.T``: the dims in reverse order. On a tensor of other than 2 dims torch warns that
+    this use is deprecated (and names what to use instead); ember warns alike."""
+    if t.ndim == 0:
+        warnings.warn(
+            "Tensor.T is deprecated on 0-D tensors. This function is the identity in these cases.",
+            UserWarning,
+            stacklevel=2,
+        )
+    elif t.ndim != 2:
+        warnings.warn(
+            "The use of `x.T` on tensors of dimension other than 2 to reverse their shape is"
+            " deprecated and it will throw an error in a future release. Consider `x.mT` to"
+            " transpose batches of matrices or `x.permute(*torch.arange(x.ndim - 1, -1, -1))`"
+            " to reverse the dimensions of a tensor.",
+            UserWarning,
+            stacklevel=2,
+        )
+    return t.permute(*reversed(range(t.ndim)))
 
 
 class ShapeMoreTensorMethods:

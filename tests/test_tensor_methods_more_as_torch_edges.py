@@ -302,3 +302,53 @@ def test_norm_checks_its_dims_for_every_p(torch, p, dim, cls):
         x = lib.tensor(1.0) if dim == (0, -1) else lib.ones(3)
         with pytest.raises(cls):
             x.norm(p, dim)
+
+
+@pytest.mark.parametrize("shape", [(3,), (2, 3, 4), ()])
+def test_T_on_other_than_two_dims_warns_as_torch(torch, shape):
+    """torch deprecates x.T on tensors of other than 2 dims (0-d with its own words) and warns
+    (once per process, so its words are read from whichever shape warned first); ember was
+    silent. The values are the reversed dims either way."""
+    import warnings
+
+    seen = {}
+    for lib in (torch, ember):
+        for s in [(3,), ()]:  # torch's two messages, each at its first use in this process
+            with warnings.catch_warnings(record=True) as w:
+                warnings.simplefilter("always")
+                _ = lib.ones(s).T
+            if w:
+                seen[(lib.__name__, len(s))] = str(w[0].message).split(" (Triggered")[0]
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        y = ember.ones(shape).T
+    assert tuple(y.shape) == tuple(reversed(shape))
+    assert len(w) == 1
+    expected = seen.get(("torch", min(len(shape), 1)))
+    if expected is not None:  # torch warned in this test (not earlier in the process)
+        assert str(w[0].message) == expected
+
+
+def test_T_of_a_matrix_does_not_warn():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert tuple(ember.ones(2, 3).T.shape) == (3, 2)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_methods_need_a_dim_as_torch(torch, name):
+    """torch's Tensor.softmax/log_softmax have no default dim (TypeError); ember took -1."""
+    for lib in (torch, ember):
+        with pytest.raises(TypeError, match="dim"):
+            getattr(lib.ones(2, 3), name)()
+
+
+@pytest.mark.parametrize("shape", [(), []])
+def test_rms_norm_of_no_dims_is_refused_as_torch(torch, shape):
+    """An empty normalized_shape is torch's RuntimeError; ember normalised over every dim (the
+    mean over dim=() now reduces them all)."""
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="at least 1-dimensional"):
+            lib.nn.functional.rms_norm(lib.ones(2, 3), shape)

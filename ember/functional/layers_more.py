@@ -202,8 +202,13 @@ def rms_norm(
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     k = len(normalized_shape)
-    if tuple(x.shape[x.ndim - k :]) != tuple(normalized_shape):
-        raise ValueError(
+    if k == 0:  # torch's RuntimeError: there would be no dims to take the mean over
+        raise InputError(
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least"
+            f" one element, but got normalized_shape = {list(normalized_shape)}"
+        )
+    if tuple(x.shape[x.ndim - k :]) != tuple(normalized_shape):  # torch's RuntimeError
+        raise InputError(
             f"rms_norm: input shape {x.shape} does not end in normalized_shape {normalized_shape}"
         )
     if eps is None:
