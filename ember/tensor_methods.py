@@ -371,6 +371,11 @@ def _plain_index(index):
         return tuple(_index_array(i) if isinstance(i, Tensor) else i for i in index)
     if isinstance(index, list):
         return xp.asarray(index)
+    if isinstance(index, str):  # torch's TypeError (NumPy's IndexError would come through)
+        raise TypeError(
+            f"a tensor cannot be indexed by a string ({index!r}); index with ints, slices,"
+            " None, ... or integer/bool tensors"
+        )
     return index
 
 

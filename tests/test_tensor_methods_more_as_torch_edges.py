@@ -4,6 +4,7 @@ and its classes (narrow, unfold, tensor_split, flip, roll, diff, unflatten); rol
 and diff of order 0; clamp's bounds read through torch's two overloads; in-place results that
 do not fit."""
 
+import numpy as np
 import pytest
 
 import ember
@@ -352,3 +353,22 @@ def test_rms_norm_of_no_dims_is_refused_as_torch(torch, shape):
     for lib in (torch, ember):
         with pytest.raises(RuntimeError, match="at least 1-dimensional"):
             lib.nn.functional.rms_norm(lib.ones(2, 3), shape)
+
+
+def test_a_string_index_is_torchs_type_error(torch):
+    """x['a'] is torch's TypeError; NumPy's IndexError came through ember."""
+    for lib in (torch, ember):
+        with pytest.raises(TypeError):
+            lib.ones(3)["a"]
+
+
+def test_leaky_relu_with_slope_zero_is_silent_at_infinities(torch):
+    """NumPy's 'invalid value' RuntimeWarning for ±∞·0 (torch is silent; the values match)."""
+    import warnings
+
+    values = [float("-inf"), -1.0, 0.0, 2.0, float("inf")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = ember.nn.functional.leaky_relu(ember.tensor(values), 0.0)
+    want = torch.nn.functional.leaky_relu(torch.tensor(values), 0.0)
+    np.testing.assert_array_equal(got.numpy(), want.numpy())

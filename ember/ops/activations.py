@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from ..backend import expit, get_array_module
+from ..backend import errstate, expit, get_array_module
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .masking import keep_where
@@ -48,7 +48,8 @@ class LeakyReLU(Function):
         xp = get_array_module(x)
         self.x, self.slope = x, slope
         if slope == 0:  # max(x, 0·x) would give NaN at +inf (∞·0): x where x > 0, else 0·x
-            return xp.where(x > 0, x, x * slope)
+            with errstate(invalid="ignore"):  # ±∞·0 (NaN at −∞, as torch's) without NumPy's
+                return xp.where(x > 0, x, x * slope)  # RuntimeWarning: torch is silent
         # max(x, a·x) picks x for x > 0 when a ≤ 1 (min when a > 1): branch-free, unlike where
         return xp.maximum(x, x * slope) if slope <= 1 else xp.minimum(x, x * slope)
 
