@@ -18,16 +18,6 @@ def _every(dim):
     return None if isinstance(dim, (tuple, list)) and not dim else dim
 
 
-def _correction(name: str, unbiased, correction) -> int:
-    """The correction of var/std: given, or 1 (0 for unbiased=False); naming both is torch's
-    TypeError (no overload takes them together)."""
-    if unbiased is not None and correction is not None:
-        raise TypeError(f"{name}() takes unbiased or correction, not both")
-    if correction is None:
-        return 1 if unbiased is None else int(unbiased)
-    return correction
-
-
 def _one_dim(name: str, dim) -> None:
     """torch.max/min(input, dim) take one int dim: a tuple of dims is its TypeError (amax takes
     several)."""
@@ -50,14 +40,12 @@ def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # no
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
     """torch.var: Σ(x - x̄)² / (N - correction); correction 1 (unbiased) unless told."""
-    correction = _correction("var", unbiased, correction)
-    return _t(input).var(correction=correction, dim=_every(dim), keepdim=keepdim)
+    return _t(input).var(dim, unbiased, keepdim, correction=correction)
 
 
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
     """torch.std: √var (its gradient 0 where std = 0, as torch)."""
-    correction = _correction("std", unbiased, correction)
-    return _t(input).std(correction=correction, dim=_every(dim), keepdim=keepdim)
+    return _t(input).std(dim, unbiased, keepdim, correction=correction)
 
 
 def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002

@@ -372,3 +372,18 @@ def test_leaky_relu_with_slope_zero_is_silent_at_infinities(torch):
         got = ember.nn.functional.leaky_relu(ember.tensor(values), 0.0)
     want = torch.nn.functional.leaky_relu(torch.tensor(values), 0.0)
     np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+@pytest.mark.parametrize(
+    "call",
+    ["var(x, True)", "var(x, False)", "std(x, False)", "var(x, 0, False)", "std(x, (), True)"],
+)
+def test_top_level_var_std_read_a_bool_as_unbiased_as_torch(torch, call):
+    """ember.var(x, True) is torch's var(input, unbiased) overload; ember's wrapper turned the
+    missing correction into 1 and then refused 'unbiased or correction, not both'."""
+    values = [[1.0, 2.0, 4.0], [3.0, 5.0, 9.0]]
+    got, want = (
+        eval(f"L.{call}", {"L": lib, "x": lib.tensor(values, dtype=lib.float64)})
+        for lib in (ember, torch)
+    )
+    np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)
