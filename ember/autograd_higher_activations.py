@@ -109,7 +109,7 @@ def _hardsigmoid(fn, g):
 
 @rule(P.Hardtanh, P.Threshold, P.Hardshrink, P.Softshrink)
 def _constant_slope(fn, g):
-    """∂L/∂x = g ⊙ D, D the op's own backward of ones: 1 (1/6 for Hardsigmoid) on the side
+    """∂L/∂x = g ⊙ D, D the op's own backward of ones: 1 on the side
     that passes the gradient, 0 on the other, a constant."""
     (d,) = fn.backward(xp.ones(g.shape, dtype=g.dtype))
     return (g * flat_in(fn.parents[0], _const(d, g)),)

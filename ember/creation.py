@@ -17,6 +17,7 @@ from .errors import InputError
 from .memory_formats import contiguous_format, preserve_format
 from .scalar_fits import CHECKED_SCALARS, check_scalar_fits, number_argument
 from .tensor import Tensor
+from .tensor_aliases import require_tensor
 from .tensor_data import data_array, default_complex
 
 
@@ -357,10 +358,7 @@ def _like(fn, t: Tensor, dtype, requires_grad, memory_format, name: str, *args, 
     """fn's tensor of t's shape and (unless given) dtype, on t's device (the CPU), laid out as
     ``memory_format`` lays out a copy of t: by default as t is (torch's preserve_format).
     t must be a tensor, as torch's parser says (NumPy arrays and lists refused)."""
-    if not isinstance(t, Tensor):
-        raise TypeError(
-            f"{name}(): argument 'input' (position 1) must be Tensor, not {type(t).__name__}"
-        )
+    require_tensor(name, t, "input")
     a = fn(*t.shape, *args, dtype=dtype or t.dtype, **kw).array
     return Tensor(MF.like(t.array, a, memory_format, name), requires_grad=requires_grad)
 

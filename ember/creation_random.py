@@ -90,10 +90,6 @@ def int_tuple(values, fn: str, name: str, position: int) -> tuple:
     return tuple(out)
 
 
-#: the largest integer each float dtype holds exactly is 2^digits: torch warns past it
-_FLOAT_DIGITS = {"float16": 11, "float32": 24, "float64": 53}
-
-
 def check_random_bounds(low: int, high: int, dt) -> None:
     """torch's checks of randint's [low, high) for ``dt``: low < high, then both ends within
     what the dtype holds (refused past its range; a float one warns past 2^digits, the
@@ -113,7 +109,7 @@ def check_random_bounds(low: int, high: int, dt) -> None:
             raise InputError(f"from is out of bounds for {name}")
         if not -top <= high - 1 <= top:
             raise InputError(f"to - 1 is out of bounds for {name}")
-        digits = _FLOAT_DIGITS.get(dt.name, 53)
+        digits = xp.finfo(dt).nmant + 1  # the dtype holds every integer up to 2^digits
         for value, which in ((low, "from"), (high - 1, "to - 1")):
             if not -(2**digits) <= value <= 2**digits:
                 warnings.warn(

@@ -14,6 +14,7 @@ import operator
 from . import backend
 from .backend import errstate, xp
 from .creation import _shape
+from .creation_random import _floating
 from .errors import InputError
 from .function import is_grad_enabled
 from .ops import elementwise as E
@@ -74,9 +75,8 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     else:
         shape = _shape((size,), "normal", position=3, as_tuple=True)
         dt = xp.dtype(backend.DEFAULT_DTYPE if dtype is None else dtype)
+    dt = _floating(dt, "normal_kernel_cpu", empty=not math.prod(shape))  # randn's check
     if dt.kind not in "fc":
-        if math.prod(shape):
-            raise not_implemented_for("normal_kernel_cpu", dt)
         return Tensor(xp.empty(shape, dtype=dt), requires_grad=requires_grad)
     draw = xp.float32 if dt == xp.float16 else dt
     z = backend.generator_or_default(generator).standard_normal(shape, draw)

@@ -32,7 +32,7 @@ FUNCTION_AXIS = frozenset(AXIS) | frozenset(
     " kthvalue topk cat concat stack".split()
 )
 #: … and whose ``keepdim`` it also takes as ``keepdims``
-FUNCTION_KEEPDIMS = (KEEPDIMS - {"count_nonzero"}) | frozenset(
+FUNCTION_KEEPDIMS = KEEPDIMS | frozenset(
     "sum mean var std logsumexp max min argmax argmin aminmax std_mean var_mean kthvalue".split()
 )
 

@@ -186,7 +186,7 @@ class ShapeMoreTensorMethods:
             raise RuntimeError(f"unflatten(): dim {dim} given, but the tensor has no dimensions")
         d, sizes = check_dim("unflatten", dim, self.ndim), tuple(int(n) for n in sizes)
         n, known, inferred = self.shape[d], math.prod(s for s in sizes if s != -1), -1 in sizes
-        if not sizes or sizes.count(-1) > 1:
+        if sizes.count(-1) > 1:  # (empty sizes were refused above)
             raise RuntimeError(
                 f"unflatten: sizes must be non-empty with at most one -1, got {list(sizes)}"
             )

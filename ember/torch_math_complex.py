@@ -11,6 +11,7 @@ from __future__ import annotations
 from .ops import complex as C
 from .ops.elementwise import not_implemented_for
 from .tensor import Tensor, apply
+from .tensor_aliases import require_tensor
 
 
 def _tensor(x) -> Tensor:
@@ -94,11 +95,7 @@ def polar(abs, angle) -> Tensor:  # noqa: A002 - torch's argument names
 
 def _operand(fn: str, value, name: str, position: int) -> Tensor:
     """A tensor argument, or torch's TypeError naming it (a number or list is refused)."""
-    if not isinstance(value, Tensor):
-        raise TypeError(
-            f"{fn}(): argument '{name}' (position {position}) must be Tensor, not"
-            f" {type(value).__name__}"
-        )
+    require_tensor(fn, value, name, position)
     return value
 
 

@@ -12,12 +12,6 @@ from .tensor import Tensor
 from .torch_shape import _t
 
 
-def _every(dim):
-    """torch's dim=() (or []) of sum, mean, var, std and logsumexp: every dim, as dim=None
-    (the Tensor methods, NumPy-style, would reduce over no dim)."""
-    return None if isinstance(dim, (tuple, list)) and not dim else dim
-
-
 def _one_dim(name: str, dim) -> None:
     """torch.max/min(input, dim) take one int dim: a tuple of dims is its TypeError (amax takes
     several)."""
@@ -30,12 +24,12 @@ def _one_dim(name: str, dim) -> None:
 
 def sum(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """torch.sum: over every element, or over dim (an int or a tuple); dtype: cast first."""
-    return _t(input).sum(dim=_every(dim), keepdim=keepdim, dtype=dtype)
+    return _t(input).sum(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def mean(input, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:  # noqa: A002
     """torch.mean (of a floating tensor, or one cast to a floating ``dtype`` first)."""
-    return _t(input).mean(dim=_every(dim), keepdim=keepdim, dtype=dtype)
+    return _t(input).mean(dim=dim, keepdim=keepdim, dtype=dtype)
 
 
 def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None) -> Tensor:  # noqa: A002
@@ -53,7 +47,7 @@ def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
     TypeError for None)."""
     if dim is None:
         raise TypeError("logsumexp(): argument 'dim' must be an int or a tuple of ints, not None")
-    return _t(input).logsumexp(dim=_every(dim), keepdim=keepdim)
+    return _t(input).logsumexp(dim=dim, keepdim=keepdim)
 
 
 def max(input, dim=None, keepdim: bool = False):  # noqa: A002

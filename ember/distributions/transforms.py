@@ -48,9 +48,6 @@ class Transform:
     def __eq__(self, other) -> bool:
         return self is other or (self._equal_by_type and isinstance(other, type(self)))
 
-    def __ne__(self, other) -> bool:
-        return not self.__eq__(other)
-
     @property
     def sign(self):
         """+1 (increasing) or −1 (decreasing): only the elementwise bijections that declare it

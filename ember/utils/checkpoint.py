@@ -28,6 +28,7 @@ from .. import mistakes
 from ..autograd_grad import grad as autograd_grad
 from ..autograd_higher import rule
 from ..backend import generator_or_default, xp
+from ..func import _leaves, _rebuild  # torch's pytree leaves, as func's transforms
 from ..function import Function, captures, enable_grad, is_grad_enabled, no_grad
 from ..ops.complex import register_own
 from ..tensor import Tensor, apply
@@ -48,29 +49,6 @@ _UNSPECIFIED = (
     " runs it as use_reentrant=False, which is recommended (torch still takes it as True,"
     " which refuses keyword arguments, context_fn and debug)."
 )
-
-
-def _leaves(tree, out: list) -> list:
-    """The values of a tuple/list/dict tree of outputs, in order (torch's pytree leaves)."""
-    if isinstance(tree, (tuple, list)):
-        for t in tree:
-            _leaves(t, out)
-    elif isinstance(tree, dict):
-        for v in tree.values():
-            _leaves(v, out)
-    else:
-        out.append(tree)
-    return out
-
-
-def _rebuild(tree, it):
-    """``tree``'s structure with its leaves taken in order from the iterator ``it``."""
-    if isinstance(tree, (tuple, list)):
-        items = [_rebuild(t, it) for t in tree]
-        return type(tree)(*items) if hasattr(tree, "_fields") else type(tree)(items)
-    if isinstance(tree, dict):
-        return type(tree)((k, _rebuild(v, it)) for k, v in tree.items())
-    return next(it)
 
 
 def _differentiable(x) -> bool:
@@ -139,7 +117,7 @@ class _Checkpoint(Function):
                 out = self.run(*args)
         finally:
             gen.set_state(now)
-        out = _leaves(out, [])
+        out = _leaves(out)
         if self.slots is not None:  # the tensors only: the other outputs take no gradient
             out = tuple(out[i] for i in self.slots if i < len(out))
         if self.check:
@@ -274,7 +252,7 @@ def checkpoint(function, *args, use_reentrant: bool | None = None,
         captures.pop()
         mistakes._raised.intersection_update(raised)
     multi = not isinstance(out, Tensor)
-    outs = _leaves(out, [])
+    outs = _leaves(out)
     # a tuple, list or dict may hold other values beside the tensors (torch passes them on);
     # integer and bool tensors take no gradient, so they come back as computed, as in torch
     slots = [i for i, o in enumerate(outs) if _differentiable(o)]
