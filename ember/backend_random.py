@@ -89,17 +89,25 @@ class Generator:
         return _on_device(self._host_normal(shape, dtype))
 
     def _host_normal(self, shape, dtype):
-        if numpy.dtype(dtype).kind == "c":
+        dtype = numpy.dtype(dtype)
+        if dtype.kind == "c":
             pairs = self._stream().standard_normal((*_tuple(shape), 2), dtype=_real(dtype))
             return _as_complex(pairs * numpy.sqrt(0.5, dtype=pairs.dtype), dtype)
+        if dtype == numpy.float16:  # NumPy draws no half: N(0, 1) in float32, rounded once
+            return self._stream().standard_normal(shape, dtype=numpy.float32).astype(dtype)
         return self._stream().standard_normal(shape, dtype=dtype)
 
     def random(self, shape, dtype):
         """Draws from U[0, 1) of ``shape`` in ``dtype``, on this process's device (for a
         complex dtype, real and imaginary parts each, as torch)."""
-        if numpy.dtype(dtype).kind == "c":
+        dtype = numpy.dtype(dtype)
+        if dtype.kind == "c":
             pairs = self._stream().random((*_tuple(shape), 2), dtype=_real(dtype))
             return _on_device(_as_complex(pairs, dtype))
+        if dtype == numpy.float16:
+            # k·2⁻¹¹ for a uniform k < 2¹¹, as torch's half: exact, so never rounded up to 1
+            k = self.integers(0, 2**11, shape)
+            return _on_device((k * 2.0**-11).astype(dtype))
         return _on_device(self._stream().random(shape, dtype=dtype))
 
     def uniform(self, low, high, shape, dtype):

@@ -4,8 +4,8 @@ argument parsing and refusals (re-exported by creation.py, where the other maker
 torch refuses a dtype its kernel has none for before it draws (``rand`` of an integer dtype:
 "check_uniform_bounds" not implemented; ``randn`` of one: "normal_kernel_cpu", unless there is
 nothing to draw; ``randperm`` of bool or complex), and ``randint``/``randperm`` a range the
-dtype cannot hold. float16 draws are made in a wider dtype and narrowed exactly (NumPy has no
-float16 generator).
+dtype cannot hold. float16 draws come from the Generator, which makes them in float32 or as
+k·2⁻¹¹ (NumPy has no float16 generator).
 """
 
 from __future__ import annotations
@@ -41,9 +41,8 @@ def randn(*size, generator=None, dtype=None, layout=None, device=None, requires_
     dt = _floating(dtype, "normal_kernel_cpu", empty=0 in shape)
     if dt.kind not in "fc":
         return Tensor(xp.empty(shape, dtype=dt), requires_grad=requires_grad)
-    draw = xp.float32 if dt == xp.float16 else dt  # N(0, 1) in float32, rounded once
-    a = backend.generator_or_default(generator).standard_normal(shape, draw)
-    return Tensor(a.astype(dt, copy=False), requires_grad=requires_grad)
+    a = backend.generator_or_default(generator).standard_normal(shape, dt)
+    return Tensor(a, requires_grad=requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_grad=False,
@@ -52,12 +51,8 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
     backend.check_device(device)
     shape = _shape(size, "rand", **kw)
     dt = _floating(dtype, "check_uniform_bounds")
-    gen = backend.generator_or_default(generator)
-    if dt != xp.float16:
-        return Tensor(gen.random(shape, dt), requires_grad=requires_grad)
-    # k·2⁻¹¹ for a uniform k < 2¹¹, as torch's half: exact, so never rounded up to 1
-    k = gen.integers(0, 2**11, shape)
-    return Tensor(xp.asarray(k * 2.0**-11, dtype=xp.float16), requires_grad=requires_grad)
+    a = backend.generator_or_default(generator).random(shape, dt)
+    return Tensor(a, requires_grad=requires_grad)
 
 
 def int_argument(value, fn: str, name: str, position: int | None = None) -> int:

@@ -78,7 +78,7 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     dt = _floating(dt, "normal_kernel_cpu", empty=not math.prod(shape))  # randn's check
     if dt.kind not in "fc":
         return Tensor(xp.empty(shape, dtype=dt), requires_grad=requires_grad)
-    draw = xp.float32 if dt == xp.float16 else dt
+    draw = xp.float32 if dt == xp.float16 else dt  # half: m + s·z in float32, rounded once
     z = backend.generator_or_default(generator).standard_normal(shape, draw)
     with errstate(invalid="ignore", over="ignore"):
         value = (m + s * z).astype(dt, copy=False)

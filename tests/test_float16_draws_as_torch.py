@@ -1,0 +1,57 @@
+"""float16 draws wherever a layer or distribution draws in its input's dtype, as torch 2.13:
+spectral norm's u and v, fractional max pooling's samples, the distributions' rsample. NumPy
+has no float16 generator, so ember's Generator draws half in float32 (normals) or as k·2⁻¹¹
+(uniforms); before, these call sites passed float16 straight to NumPy and got its TypeError."""
+
+import numpy as np
+import pytest
+
+import ember
+
+
+@pytest.fixture(params=["ember", "torch"])
+def lib(request, torch):
+    return ember if request.param == "ember" else torch
+
+
+def test_spectral_norm_of_a_half_layer(lib):
+    layer = lib.nn.utils.parametrizations.spectral_norm(lib.nn.Linear(3, 4).to(lib.float16))
+    assert layer.weight.dtype == lib.float16
+    assert layer.parametrizations.weight[0]._u.dtype == lib.float16
+
+
+def test_old_spectral_norm_of_a_half_layer(lib):
+    layer = lib.nn.utils.spectral_norm(lib.nn.Linear(3, 4).to(lib.float16))
+    assert layer.weight_u.dtype == lib.float16
+    assert layer.weight_v.dtype == lib.float16
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_fractional_max_pool_of_half(lib, dims):
+    pool = getattr(lib.nn, f"FractionalMaxPool{dims}d")(2, output_size=(2,) * dims)
+    out = pool(lib.arange(5**dims, dtype=lib.float16).reshape(1, 1, *(5,) * dims))
+    assert out.dtype == lib.float16
+    assert tuple(out.shape) == (1, 1, *(2,) * dims)
+
+
+@pytest.mark.parametrize("name", ["Normal", "Uniform", "Laplace", "Cauchy", "Gumbel"])
+def test_distribution_rsample_in_half(lib, name):
+    low, high = lib.zeros(3, dtype=lib.float16), lib.ones(3, dtype=lib.float16)
+    draw = getattr(lib.distributions, name)(low, high).rsample((5,))
+    assert draw.dtype == lib.float16
+    assert tuple(draw.shape) == (5, 3)
+    assert bool(lib.isfinite(draw).all())
+
+
+def test_the_generators_half_uniforms_are_multiples_of_2_to_the_minus_11():
+    u = ember.Generator().manual_seed(0).random((10_000,), np.float16)
+    assert u.dtype == np.float16
+    k = u.astype(np.float64) * 2**11
+    assert np.array_equal(k, np.round(k)) and k.min() >= 0 and k.max() < 2**11
+
+
+def test_the_generators_half_normals_are_float32_draws_rounded_once():
+    half = ember.Generator().manual_seed(3).standard_normal((1000,), np.float16)
+    wide = ember.Generator().manual_seed(3).standard_normal((1000,), np.float32)
+    assert half.dtype == np.float16
+    np.testing.assert_array_equal(half, wide.astype(np.float16))
