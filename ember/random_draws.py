@@ -19,6 +19,7 @@ from .errors import InputError
 from .function import is_grad_enabled
 from .ops import elementwise as E
 from .ops.elementwise import not_implemented_for
+from .ops.index_put import broadcast_shape
 from .promotion import torch_dtype_name
 from .tensor import Tensor, apply
 from .tensor_aliases import require_tensor
@@ -70,7 +71,9 @@ def normal(mean, std=1.0, size=None, *, generator=None, dtype=None, layout=None,
     _check_std(std)
     m, s = (v.array if isinstance(v, Tensor) else v for v in (mean, std))
     if tensors:
-        shape = _broadcast(mean.shape, std.shape) if len(tensors) == 2 else tuple(tensors[0].shape)
+        shape = tuple(tensors[0].shape)
+        if len(tensors) == 2:
+            shape = broadcast_shape(mean.shape, std.shape)
         dt = tensors[0].array.dtype  # the output is like mean (like std if mean is a number)
     else:
         shape = _shape((size,), "normal", position=3, as_tuple=True)
@@ -90,21 +93,6 @@ def _number(value):
     """A 0-d tensor as the Python number it holds (torch's parser reads one where it wants a
     number); anything else as it is."""
     return value.item() if isinstance(value, Tensor) and value.ndim == 0 else value
-
-
-def _broadcast(a, b) -> tuple:
-    """The broadcast shape of a and b, or torch's RuntimeError naming the mismatch."""
-    try:
-        return tuple(xp.broadcast_shapes(tuple(a), tuple(b)))
-    except ValueError:
-        a, b = tuple(a), tuple(b)
-        n = max(len(a), len(b))
-        a, b = (1,) * (n - len(a)) + a, (1,) * (n - len(b)) + b
-        dim = next(i for i in range(n) if a[i] != b[i] and 1 not in (a[i], b[i]))
-        raise InputError(
-            f"The size of tensor a ({a[dim]}) must match the size of tensor b ({b[dim]}) at"
-            f" non-singleton dimension {dim}"
-        ) from None
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002 - torch's name

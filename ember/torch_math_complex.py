@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .ops import complex as C
 from .ops.elementwise import not_implemented_for
+from .ops.index_put import broadcast_shape
 from .tensor import Tensor, apply
 from .tensor_aliases import require_tensor
 
@@ -64,7 +65,7 @@ def complex(real, imag) -> Tensor:  # noqa: A001 - torch's name
             f"complex(): expected both inputs to be Float or Double tensors of one dtype, got"
             f" {x.dtype} and {y.dtype}"
         )
-    _broadcastable(x, y)
+    broadcast_shape(x.shape, y.shape)  # torch's error, naming the last dims that clash
     return apply(C.Complex, x, y)
 
 
@@ -85,7 +86,7 @@ def polar(abs, angle) -> Tensor:  # noqa: A002 - torch's argument names
         )
     if dr.itemsize < 4:
         raise not_implemented_for("polar_cpu", dr)
-    _broadcastable(r, theta)
+    broadcast_shape(r.shape, theta.shape)
     # torch's backward sends abs Re(ḡ·sgn z), the gradient of |abs|·e^{iθ}: a negative abs
     # gets sign(abs) times the true derivative. |r| − (|r| − r) is r with that gradient.
     if r.requires_grad:
@@ -97,19 +98,6 @@ def _operand(fn: str, value, name: str, position: int) -> Tensor:
     """A tensor argument, or torch's TypeError naming it (a number or list is refused)."""
     require_tensor(fn, value, name, position)
     return value
-
-
-def _broadcastable(a: Tensor, b: Tensor) -> None:
-    """torch's RuntimeError for shapes that do not broadcast (NumPy's is a ValueError)."""
-    sa, sb = tuple(a.shape), tuple(b.shape)
-    n = max(len(sa), len(sb))
-    sa, sb = (1,) * (n - len(sa)) + sa, (1,) * (n - len(sb)) + sb
-    for dim, (p, q) in enumerate(zip(sa, sb)):
-        if p != q and 1 not in (p, q):
-            raise RuntimeError(
-                f"The size of tensor a ({p}) must match the size of tensor b ({q}) at"
-                f" non-singleton dimension {dim}"
-            )
 
 
 __all__ = [

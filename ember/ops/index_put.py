@@ -11,6 +11,7 @@ from __future__ import annotations
 from math import prod
 
 from ..backend import get_array_module, scatter_add
+from ..errors import InputError
 from ..function import Function, unbroadcast
 from ..promotion import torch_dtype_name as torch_name
 from .index_order import block_move, to_torch_order, value_in_numpy_order
@@ -198,7 +199,7 @@ def broadcast_shape(a, b) -> tuple:
     for d in reversed(range(n)):  # torch names the last dims that clash
         i, j = pa[d], pb[d]
         if i != j and i != 1 and j != 1:
-            raise RuntimeError(
+            raise InputError(
                 f"The size of tensor a ({i}) must match the size of tensor b ({j}) at"
                 f" non-singleton dimension {d}"
             )

@@ -1,7 +1,7 @@
-"""float16 draws wherever a layer or distribution draws in its input's dtype, as torch 2.13:
-spectral norm's u and v, fractional max pooling's samples, the distributions' rsample. NumPy
-has no float16 generator, so ember's Generator draws half in float32 (normals) or as k·2⁻¹¹
-(uniforms); before, these call sites passed float16 straight to NumPy and got its TypeError."""
+"""Where ember's random draws and their neighbours used to differ from torch 2.13: float16 draws
+wherever a layer or distribution draws in its input's dtype (spectral norm's u and v, fractional
+max pooling, the distributions' rsample; NumPy has no float16 generator, so ember's Generator
+draws half in float32 or as k·2⁻¹¹), and the dim named when shapes do not broadcast."""
 
 import numpy as np
 import pytest
@@ -55,3 +55,15 @@ def test_the_generators_half_normals_are_float32_draws_rounded_once():
     wide = ember.Generator().manual_seed(3).standard_normal((1000,), np.float32)
     assert half.dtype == np.float16
     np.testing.assert_array_equal(half, wide.astype(np.float16))
+
+
+@pytest.mark.parametrize("name", ["normal", "complex", "polar"])
+@pytest.mark.parametrize(("a", "b"), [((2, 3), (3, 4)), ((5, 2, 3), (4, 3)), ((2, 5), (3, 2, 4))])
+def test_shapes_that_do_not_broadcast_name_torchs_dim(torch, name, a, b):
+    """torch names the last dims that clash (the copies ember had named the first)."""
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as caught:
+            getattr(lib, name)(lib.ones(a), lib.ones(b))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
