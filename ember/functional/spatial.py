@@ -25,6 +25,7 @@ from ..errors import InputError
 from ..linalg.norms import vector_norm
 from ..ops import grid_sample as G
 from ..ops.complex_refuse import refuse_complex
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply
 from ..tensor_aliases import require_tensor
 from .activation import softmax
@@ -128,20 +129,28 @@ def grid_sample(
             f" 'reflection', but got: '{padding_mode}'"
         )
     align_corners = _align(align_corners)
-    for t in (input, grid):  # torch's grid sampler kernels are real-only
-        if t.dtype.kind == "c":
-            refuse_complex(t.array, "grid_sample", NotImplementedError, "sample z.real, z.imag")
-    if input.dtype != grid.dtype:
-        raise RuntimeError(
-            "grid_sampler(): expected input and grid to have the same dtype, but input has"
-            f" {input.dtype} and grid has {grid.dtype}"
-        )
     _check_grid_sampler(input, grid, mode)
+    empty = 0 in (*input.shape[:2], *grid.shape[1:-1])  # torch's kernels then read nothing
+    if input.dtype.kind != "f":  # dispatched on the input's dtype: floating kernels only,
+        if empty and input.ndim == 4:  # but the 2-D one returns an empty output first
+            return Tensor(xp.zeros((*input.shape[:2], *grid.shape[1:-1]), dtype=input.dtype))
+        kernel = "grid_sampler_2d_cpu_kernel_impl" if input.ndim == 4 else "grid_sampler3d_cpu"
+        if input.dtype.kind == "c":
+            refuse_complex(input.array, "grid_sample", NotImplementedError, "sample z.real, z.imag")
+        raise not_implemented_for(kernel, input.dtype)
+    if input.dtype != grid.dtype:
+        if not empty:  # the kernel reads the grid as the input's dtype
+            raise RuntimeError(
+                "grid_sampler(): expected input and grid to have the same dtype, but input has"
+                f" {input.dtype} and grid has {grid.dtype}"
+            )
+        grid = grid.to(input.dtype)  # nothing is sampled: only the gradients' dtypes matter
     if mode == "bicubic":
         op, kw = G.GridSampleBicubic2d, {}
     else:
         op, kw = (G.GridSample2d if input.ndim == 4 else G.GridSample3d), {"mode": mode}
-    return apply(op, input, grid, padding_mode=padding_mode, align_corners=align_corners, **kw)
+    with backend.errstate(invalid="ignore", over="ignore"):  # ±inf in the grid: torch is silent
+        return apply(op, input, grid, padding_mode=padding_mode, align_corners=align_corners, **kw)
 
 
 def _check_grid_sampler(input: Tensor, grid: Tensor, mode: str) -> None:  # noqa: A002
