@@ -23,7 +23,6 @@ from .ops.complex import Complex
 from .ops.complex_refuse import refuse_complex
 from .ops.elementwise import not_implemented_for
 from .ops.index import check_unique_dim
-from .tensor_torch_reduce import _INTERPOLATIONS
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -182,29 +181,7 @@ class StatsMoreTensorMethods:
         rank r = q·(k − 1) and x_(⌊r⌋) + (r − ⌊r⌋)·(x_(⌈r⌉) − x_(⌊r⌋)) ('linear'; 'lower',
         'higher', 'nearest', 'midpoint' as torch); nan for a row of nan only. A 1-D q puts its
         dim first. The gradient goes to the two elements each quantile interpolates."""
-        if self.array.dtype.kind != "f":
-            raise RuntimeError("quantile() input tensor must be either float or double dtype")
-        if isinstance(q, Tensor):
-            if q.array.dtype != self.array.dtype:
-                raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
-            qa = q.array
-        else:
-            qa = xp.asarray(q, dtype=self.array.dtype)
-        if qa.ndim > 1:
-            raise RuntimeError("quantile() q must be a scalar or 1D tensor")
-        if interpolation not in _INTERPOLATIONS:
-            raise RuntimeError(
-                "quantile() interpolation must be one of linear, lower, higher, midpoint or"
-                f" nearest, but got {interpolation}"
-            )
-        if self.array.size == 0:
-            raise RuntimeError("quantile() input tensor must be non-empty")
-        bad = (qa < 0) | (qa > 1)
-        if bad.any():
-            raise RuntimeError(
-                f"quantile() q must be in the range [0, 1] but got {qa[bad].reshape(-1)[0]:g}"
-            )
-        d = None if dim is None else wrap_dim(dim, self.ndim)
+        qa, d = self._quantile_args(q, dim, interpolation)
         return self._quantile(qa, d, keepdim, interpolation, ignore_nan=True, q=q)
 
     # ------------------------------------------------------------ sets and counts

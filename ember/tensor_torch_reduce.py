@@ -224,23 +224,55 @@ class TorchReduceMethods:
         r = q·(n − 1) and x_(⌊r⌋) + (r − ⌊r⌋)·(x_(⌈r⌉) − x_(⌊r⌋)) ('linear'; 'lower', 'higher',
         'nearest', 'midpoint' as torch). A 1-D q puts its dim first. Differentiable: sort and
         gather carry the gradient to the two elements each quantile interpolates."""
-        _need_float(self, "quantile")
+        qa, d = self._quantile_args(q, dim, interpolation)
+        return self._quantile(qa, d, keepdim, interpolation, q=q)
+
+    def _quantile_args(self, q, dim, interpolation):
+        """(q as a 0-d or 1-D array in self's dtype, dim wrapped or None) for quantile and
+        nanquantile, each mistake refused in torch's order: a number q outside [0, 1], the
+        interpolation, an empty input, a q of 2+ dims, an input other than float32/float64
+        (float16 too), a q tensor of another dtype, the dim (IndexError), a q tensor's values
+        outside [0, 1]. Each is torch's RuntimeError (also ember's ValueError, or TypeError for
+        the dtype), its first line torch's words."""
+        scalar = not isinstance(q, Tensor) and xp.ndim(as_array(q)) == 0
+        if scalar and not 0 <= float(q) <= 1:
+            raise InputError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
         if interpolation not in _INTERPOLATIONS:
-            raise InputError(f"quantile(): interpolation must be one of {_INTERPOLATIONS}")
+            raise InputError(
+                "quantile() interpolation must be one of linear, lower, higher, midpoint or"
+                f" nearest, but got {interpolation}"
+            )
+        if self.array.size == 0:  # torch refuses any empty input, also along a non-empty dim
+            raise InputError("quantile() input tensor must be non-empty")
+        if xp.ndim(as_array(q)) > 1:
+            raise InputError(
+                f"quantile() q must be a scalar or 1D tensor\n(got {xp.ndim(as_array(q))} dims)"
+            )
+        if self.array.dtype not in (xp.float32, xp.float64):  # also ember's TypeError
+            raise InputTypeError(
+                "quantile() input tensor must be either float or double dtype\n(got"
+                f" {self.array.dtype}: a floating-point tensor of 32 or 64 bits is needed;"
+                " convert it with .float() or .double())"
+            )
         if isinstance(q, Tensor) and q.array.dtype != self.array.dtype:
             raise InputError(
-                f"quantile() q tensor must be same dtype as the input tensor ({self.array.dtype}),"
-                f" got {q.array.dtype}"
+                "quantile() q tensor must be same dtype as the input tensor\n(the input is"
+                f" {self.array.dtype}, q is {q.array.dtype})"
             )
         qa = xp.asarray(as_array(q), dtype=self.array.dtype)
-        if qa.ndim > 1:
-            raise InputError(f"quantile(): q must be a number or a 1-D tensor, got {qa.ndim} dims")
-        if ((qa < 0) | (qa > 1)).any():
-            raise InputError("quantile(): q values must be in the range [0, 1]")
-        d = None if dim is None else check_dim("quantile", dim, self.ndim)
-        if self.array.size == 0:  # torch refuses any empty input, also along a non-empty dim
-            raise RuntimeError("quantile() input tensor must be non-empty")
-        return self._quantile(qa, d, keepdim, interpolation, q=q)
+        n = max(self.ndim, 1)
+        if dim is not None and not -n <= dim < n:  # torch's words (check_dim's are ember's)
+            raise IndexError(
+                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got"
+                f" {dim})"
+            )
+        d = None if dim is None else dim % n
+        bad = ~((qa >= 0) & (qa <= 1))  # nan too
+        if bad.any():
+            raise InputError(
+                f"quantile() q values must be in the range [0, 1]\n(got {qa[bad].reshape(-1)[0]:g})"
+            )
+        return qa, d
 
     def _quantile(self, qa, d, keepdim, interpolation, ignore_nan=False, q=None) -> Tensor:
         """The quantiles qa (a checked 0-d or 1-D array in self's dtype) over dim d (a wrapped
