@@ -56,9 +56,10 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
 
 
 def int_argument(value, fn: str, name: str, position: int | None = None) -> int:
-    """An int argument as torch's parser reads it: an int or an integer 0-d tensor (not a
-    bool, not a float)."""
-    if hasattr(value, "ndim") and value.ndim == 0 and value.dtype.kind in "iu":
+    """An int argument as torch's parser reads it: an int, or an integer tensor of one element
+    whatever its dims (not a bool, not a float)."""
+    one = isinstance(value, Tensor) and value.numel() == 1 or getattr(value, "ndim", 1) == 0
+    if one and value.dtype.kind in "iu":
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
         where = f" (position {position})" if position else ""
@@ -140,9 +141,11 @@ def randint(*args, size=None, low=None, high=None, generator=None, dtype=None, l
             "randint() received an invalid combination of arguments: expected (int high,"
             " tuple of ints size) or (int low, int high, tuple of ints size)"
         )
+    at = 1 if len(bounds) == 1 else None  # torch names the position of a lone high only
     if len(bounds) == 1:
         bounds.insert(0, 0)
-    lo, hi = int_argument(bounds[0], "randint", "low"), int_argument(bounds[1], "randint", "high")
+    lo = int_argument(bounds[0], "randint", "low")
+    hi = int_argument(bounds[1], "randint", "high", at)
     shape = _shape((size,), "randint", position=len(args), as_tuple=True)
     dt = xp.dtype(xp.int64 if dtype is None else dtype)
     check_random_bounds(lo, hi, dt)

@@ -9,12 +9,11 @@ it zeros (torch's derivatives of these ops are zeros). ``zero_gradient`` records
 from __future__ import annotations
 
 import math
-import operator
 
 from . import backend
 from .backend import errstate, xp
 from .creation import _shape
-from .creation_random import _floating
+from .creation_random import _floating, int_argument
 from .errors import InputError
 from .function import is_grad_enabled
 from .ops import elementwise as E
@@ -133,13 +132,7 @@ def multinomial(  # noqa: A002 - torch's argument name
     weights, drawn in proportion to them. Without replacement a row may have fewer positive
     weights than draws: the zero-weight categories come last, as in torch."""
     require_tensor("multinomial", input, "input")
-    if isinstance(num_samples, Tensor) and num_samples.dtype.kind in "iu":
-        num_samples = _number(num_samples)
-    if isinstance(num_samples, bool) or not isinstance(num_samples, int):
-        raise TypeError(
-            "multinomial(): argument 'num_samples' (position 2) must be int, not"
-            f" {type(num_samples).__name__}"
-        )
+    k = int_argument(num_samples, "multinomial", "num_samples", 2)
     a = input.array
     if a.dtype.kind != "f":
         raise InputError(
@@ -148,7 +141,7 @@ def multinomial(  # noqa: A002 - torch's argument name
         )
     if a.ndim not in (1, 2):
         raise InputError("prob_dist must be 1 or 2 dim")
-    c, k = a.shape[-1], operator.index(num_samples)
+    c = a.shape[-1]
     if c > _MAX_CATEGORIES:
         raise InputError("number of categories cannot exceed 2^24")
     if k <= 0:

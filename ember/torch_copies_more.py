@@ -13,6 +13,7 @@ from . import memory_formats as MF
 from .backend import xp
 from .creation_random import check_random_bounds, int_argument
 from .diagnose import anomaly
+from .errors import InputError
 from .function import observers
 from .memory_formats import preserve_format
 from .nn import functional as F
@@ -51,6 +52,8 @@ def randint_like(input, low=None, high=None, *, generator=None, dtype=None,  # n
     backend.check_device(device)
     if high is None:
         low, high = 0, low
+        if isinstance(high, Tensor) and high.ndim:  # torch's overload for a lone tensor high
+            raise InputError("high must be a scalar tensor and on CPU")
     low = 0 if low is None else low
     if high is None:
         raise TypeError("randint_like() missing required argument 'high'")

@@ -67,3 +67,36 @@ def test_shapes_that_do_not_broadcast_name_torchs_dim(torch, name, a, b):
             getattr(lib, name)(lib.ones(a), lib.ones(b))
         messages.append(str(caught.value))
     assert messages[0] == messages[1]
+
+
+_INT_ARGUMENTS = {
+    "randint": lambda lib, n: lib.randint(n, (2,)),
+    "randperm": lambda lib, n: lib.randperm(n),
+    "multinomial": lambda lib, n: lib.multinomial(lib.ones(4), n),
+    "randint_like": lambda lib, n: lib.randint_like(lib.ones(2), n),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_INT_ARGUMENTS))
+@pytest.mark.parametrize("value", [[3], [[3]], 3, [3.0], [3, 4], True, "0-d"])
+def test_int_arguments_read_one_element_integer_tensors(torch, name, value):
+    """torch's parser reads an integer tensor of one element, whatever its dims, as an int
+    (randint_like's lone high excepted: its tensor overload wants a 0-d tensor)."""
+    results = []
+    for lib in (ember, torch):
+        n = lib.tensor(3) if value == "0-d" else value
+        n = lib.tensor(value) if isinstance(value, list) else n
+        try:
+            results.append(tuple(_INT_ARGUMENTS[name](lib, n).shape))
+        except (TypeError, RuntimeError) as e:
+            results.append(TypeError if isinstance(e, TypeError) else RuntimeError)
+    assert results[0] == results[1]
+
+
+def test_randint_names_the_position_of_a_lone_high(torch):
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(TypeError) as caught:
+            lib.randint(3.0, (2,))
+        messages.append(str(caught.value))
+    assert messages[0] == messages[1]
