@@ -9,6 +9,7 @@ it zeros (torch's derivatives of these ops are zeros). ``zero_gradient`` records
 from __future__ import annotations
 
 import math
+import numbers
 
 from . import backend
 from .backend import errstate, xp
@@ -20,6 +21,7 @@ from .ops import elementwise as E
 from .ops.elementwise import not_implemented_for
 from .ops.index_put import broadcast_shape
 from .promotion import torch_dtype_name
+from .random_fill_checks import check_bernoulli_p
 from .tensor import Tensor, apply
 from .tensor_aliases import require_tensor
 
@@ -100,7 +102,9 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002 - torch
     must be floating unless ``p`` is given (then any real dtype, bool included)."""
     require_tensor("bernoulli", input, "input")
     a, p = input.array, _number(p)
-    if p is not None and not isinstance(p, (bool, int, float)):
+    if isinstance(p, numbers.Real):  # NumPy's scalars too, as torch's parser reads them
+        p = p.item() if hasattr(p, "item") else p
+    elif p is not None:
         raise TypeError(f"bernoulli(): argument 'p' must be float, not {type(p).__name__}")
     if p is None:
         if a.dtype.kind not in "f":
@@ -112,10 +116,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002 - torch
             raise InputError(f"bernoulli expects probabilities in [0, 1], but got {bad[0]}")
         q = a
     else:
-        if not 0 <= p <= 1:
-            raise InputError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
-        if a.dtype.kind == "c":
-            raise not_implemented_for("bernoulli_scalar_cpu_", a.dtype)
+        check_bernoulli_p(p, a)  # bernoulli_'s checks of a number p
         q = p
     u = backend.generator_or_default(generator).random(a.shape, xp.float64)
     return zero_gradient((u < q).astype(a.dtype), input)

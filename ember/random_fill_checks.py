@@ -46,7 +46,7 @@ def check_bernoulli_p(p, array=None) -> None:
     ``array`` to fill (once it is known to have elements: torch checks no further for an
     empty one), its dtype not complex, and an array p floating, expanding to the array's
     shape, every value within [0, 1]."""
-    tensor_p = hasattr(p, "dtype")
+    tensor_p = getattr(p, "ndim", 0) > 0  # a NumPy scalar or 0-d array is a number
     if not tensor_p and not 0 <= p <= 1:
         raise InputError(f"bernoulli_ expects p to be in [0, 1], but got p={p}")
     if array is None:
