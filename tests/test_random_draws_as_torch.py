@@ -102,19 +102,20 @@ def test_randint_names_the_position_of_a_lone_high(torch):
     assert messages[0] == messages[1]
 
 
+_BERNOULLI_FORMS = {
+    "function": lambda lib, x, p: lib.bernoulli(x, p),
+    "keyword": lambda lib, x, p: lib.bernoulli(x, p=p),
+    "method": lambda lib, x, p: x.bernoulli_(p),
+}
+
+
 @pytest.mark.parametrize("p", [np.float32(0.5), np.float64(0.25), np.int64(1), np.float32(1.5)])
 @pytest.mark.parametrize("form", ["function", "keyword", "method"])
 def test_bernoulli_reads_a_numpy_scalar_p_as_a_number(torch, p, form):
     results = []
     for lib in (ember, torch):
-        x = lib.zeros(3)
-        call = {
-            "function": lambda: lib.bernoulli(x, p),
-            "keyword": lambda: lib.bernoulli(x, p=p),
-            "method": lambda: x.bernoulli_(p),
-        }[form]
         try:
-            results.append(tuple(call().shape))
+            results.append(tuple(_BERNOULLI_FORMS[form](lib, lib.zeros(3), p).shape))
         except RuntimeError as e:
             results.append(str(e))
     assert results[0] == results[1]
