@@ -18,18 +18,17 @@ def normalize_axis(axis, ndim):
         return tuple(range(ndim))
     if isinstance(axis, int):
         axis = (axis,)
-    out, seen = [], []
+    n, seen = max(ndim, 1), []
     for a in axis:
-        if not -max(ndim, 1) <= a < max(ndim, 1):
+        if not -n <= a < n:
             raise IndexError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
         # a 0-d array accepts dim 0 or -1 (as torch) and reduces over no axes; either twice
         # (0 and -1 too) is torch's RuntimeError (NumPy's would be a ValueError)
-        if a % max(ndim, 1) in seen:
-            raise InputError(f"dim {a % max(ndim, 1)} appears multiple times in the list of dims")
-        seen.append(a % max(ndim, 1))
-        if ndim:
-            out.append(a % ndim)
-    return tuple(sorted(out))
+        a %= n
+        if a in seen:
+            raise InputError(f"dim {a} appears multiple times in the list of dims")
+        seen.append(a)
+    return tuple(sorted(seen)) if ndim else ()
 
 
 def _expand(g, shape, axes, keepdims):
