@@ -171,8 +171,16 @@ def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=
     for a in (seq, v):  # named in the dtype given, before the promotion below
         refuse_complex(xp.asarray(a), "searchsorted", NotImplementedError)
     seq, v = common_arrays(seq, v)  # compared in torch's result dtype
-    if seq.ndim == 0:  # torch's RuntimeError (NumPy's would be an IndexError)
+    if v.ndim == 0 and seq.ndim != 1:  # torch's RuntimeError (NumPy's would be an IndexError)
+        raise InputError(
+            "torch.searchsorted(): input value can be a scalar only when boundaries tensor"
+            f" dimension is 1, but we got boundaries tensor dim({seq.ndim}) and input value's"
+            " dim(0) numel(1)"
+        )
+    if seq.ndim == 0:
         raise InputError("searchsorted(): sorted_sequence must have at least one dim, got 0-d")
+    if seq.dtype.kind == "b" and v.size:  # both bool: torch has no kernel (no values: no call)
+        raise not_implemented_for("searchsorted_out_cpu", seq.dtype)
     if v.ndim and seq.ndim > 1 and seq.shape[:-1] != v.shape[:-1]:
         raise InputError(f"searchsorted(): the leading dims of sorted_sequence {seq.shape} and"
                          f" values {v.shape} must match")  # fmt: skip

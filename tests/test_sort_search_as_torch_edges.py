@@ -65,3 +65,22 @@ def test_quantile_checks_its_arguments_in_torchs_order(torch, k):
     with pytest.raises(cls) as e_err:
         call()
     assert str(e_err.value).split("\n")[0] == str(t_err.value).split("\n")[0]
+
+
+# ------------------------------------------------------------ searchsorted and bucketize
+def _search_mistakes(lib):
+    flags, rows = lib.tensor([False, True]), lib.zeros(2, 3)
+    return [
+        ("bool in bool", lambda: lib.searchsorted(flags, lib.tensor([True]))),
+        ("bool bucketize", lambda: lib.bucketize(lib.tensor(True), flags)),
+        ("0-d value in rows", lambda: lib.searchsorted(rows, lib.tensor(1.0))),
+        ("number in rows", lambda: lib.searchsorted(rows, 1.0, right=True)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "k, cls",
+    [(0, NotImplementedError), (1, NotImplementedError), (2, RuntimeError), (3, RuntimeError)],
+)
+def test_searchsorted_refuses_bools_and_a_scalar_in_rows(refused_alike, k, cls):
+    refused_alike(_search_mistakes, k, cls)
