@@ -78,7 +78,8 @@ class BesselI1(Function):
 
     def backward(self, gy):
         ax = get_array_module(gy)
-        x, tiny = self.x, ax.abs(self.x) <= ax.finfo(self.x.dtype).eps
+        # ½ where |x| > ε fails, nan included, as torch's guard (not nan: I₀(nan) − …)
+        x, tiny = self.x, ~(ax.abs(self.x) > ax.finfo(self.x.dtype).eps)
         safe = ax.where(tiny, 1, x)
         with errstate(over="ignore"):
             d = ax.i0(safe).astype(x.dtype, copy=False) - SL.i1(safe) / safe
@@ -95,7 +96,7 @@ def _i0(fn, g):
 def _i1(fn, g):
     """∂I₁(x)/∂x = I₀(x) − I₁(x)/x, ½ where |x| ≤ ε (torch's guard; I₁'' is 0 there)."""
     x = fn.parents[0]
-    tiny = xp.abs(fn.x) <= xp.finfo(fn.x.dtype).eps
+    tiny = ~(xp.abs(fn.x) > xp.finfo(fn.x.dtype).eps)
     safe = _where(tiny, _ones(g), x)
     d = apply(SL.I0, safe) - apply(BesselI1, safe) / safe
     return (g * _where(tiny, _const(0.5, g), d),)

@@ -32,7 +32,7 @@ def _i0e(fn, g):
 def _i1e(fn, g):
     x = fn.parents[0]
     eps = xp.finfo(fn.x.dtype).eps
-    tiny = xp.abs(fn.x) <= eps
+    tiny = ~(xp.abs(fn.x) > eps)  # nan too, as the first derivative's guard
     safe = _where(tiny, _const(eps, g), x)
     sgn = _const(xp.sign(xp.where(tiny, eps, fn.x)), g)
     d = apply(SB.I0e, safe) - apply(SB.I1e, x) * (sgn + 1 / safe)

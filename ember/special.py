@@ -36,10 +36,12 @@ from .torch_math import (
     exp2,
     lgamma,
     logit,
+    refuse_two_numbers,
     sinc,
     xlogy,
 )
 from .torch_shape import _t as _as_tensor
+from .torch_special_linalg import _int_arg
 
 gammaln = lgamma
 psi = digamma
@@ -97,8 +99,13 @@ def log_ndtr(input) -> Tensor:  # noqa: A002
 
 
 def xlog1py(input, other) -> Tensor:  # noqa: A002
-    """x·log(1 + y), 0 where x = 0 (even where log(1 + y) is infinite)."""
-    x = _as_tensor(input)
+    """x·log(1 + y), 0 where x = 0 (even where log(1 + y) is infinite); either may be a
+    number, not both (torch's TypeError)."""
+    refuse_two_numbers("special_xlog1py", input, other)
+    if not isinstance(input, Tensor) and isinstance(other, Tensor):
+        x = _t(input, other)  # a weak number: other's dtype wins, a 0-d float16 one too
+    else:
+        x = _as_tensor(input)
     x, y = _float_operands(x, _t(other, x))
     _refuse_kernel(x, "xlog1py_cpu")  # no complex kernel, as torch
     return apply(SP.Xlog1py, x, y)
@@ -112,6 +119,7 @@ def entr(input) -> Tensor:  # noqa: A002
 
 def multigammaln(input, p: int) -> Tensor:  # noqa: A002
     """log Γ_p(a) = ¼p(p−1)·log π + Σ_{j<p} log Γ(a − j/2), the multivariate log-gamma."""
+    p = _int_arg("special_multigammaln", "p", 2, p)  # a bool or float p: torch's TypeError
     a = _as_tensor(input)
     if a.array.dtype.kind == "b":  # torch's refusal, as mvlgamma's (a bool counts as 0 or 1)
         raise RuntimeError("The input tensor may not be a boolean tensor.")

@@ -22,6 +22,7 @@ import numbers
 
 from .autograd_higher_special import BesselI1
 from .backend import xp
+from .function import broadcast_error
 from .ops import special_bessel as SB
 from .promotion import torch_dtype_name
 from .tensor import Tensor, apply
@@ -149,6 +150,11 @@ def _common(name: str, a, b) -> tuple[Tensor, Tensor]:
     for v in (a, b):
         if not isinstance(v, (Tensor, numbers.Number)):
             raise TypeError(f"special_{name}(): expected a Tensor or a number, got {type(v)}")
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        try:  # torch's RuntimeError (InputError), not NumPy's ValueError from inside the kernel
+            xp.broadcast_shapes(a.shape, b.shape)
+        except ValueError:
+            raise broadcast_error(f"special_{name}", (a, b)) from None
     dtype = xp.dtype(result_type(a, b))
     if dtype.kind not in "fc":
         dtype = xp.dtype(get_default_dtype())

@@ -213,8 +213,21 @@ def logit(input, eps=None) -> Tensor:  # noqa: A002
     return _t(input).logit(eps)
 
 
+def refuse_two_numbers(name: str, input, other) -> None:  # noqa: A002
+    """torch's TypeError for a two-operand function given two Python numbers (it has overloads
+    for (Tensor, Tensor), (Number, Tensor) and (Tensor, Number) only)."""
+    if isinstance(input, (int, float)) and isinstance(other, (int, float)):
+        raise TypeError(
+            f"{name}() received an invalid combination of arguments - got"
+            f" ({type(input).__name__}, {type(other).__name__}), but expected one of:"
+            " (Tensor input, Tensor other), (Number self, Tensor other),"
+            " (Tensor self, Number other)"
+        )
+
+
 def xlogy(input, other) -> Tensor:  # noqa: A002
-    """torch.xlogy: input · log(other), 0 where input = 0 (either may be a number)."""
+    """torch.xlogy: input · log(other), 0 where input = 0 (either may be a number, not both)."""
+    refuse_two_numbers("xlogy", input, other)
     if not isinstance(input, Tensor) and isinstance(other, Tensor):
         return _weak(input, other).xlogy(other)  # a number takes other's dtype, as torch's
     return _t(input).xlogy(other)

@@ -182,11 +182,13 @@ class Lgamma(_Unary):
 
 
 class Digamma(_Unary):
-    """y = ψ(x) = d/dx log Γ(x);  ∂y/∂x = ψ′(x) = ψ⁽¹⁾(x), the trigamma."""
+    """y = ψ(x) = d/dx log Γ(x);  ∂y/∂x = ψ′(x) = ψ⁽¹⁾(x), the trigamma: SciPy's, exact where
+    torch's series is good to ~5e-10 (ember's extension), but nan at −∞ as torch's (SciPy's
+    ∞ there is no limit: ψ′ has a pole at every negative integer)."""
 
     real_only = "digamma"
     f = staticmethod(lambda xp, x: _like(psi(x), x))
-    df = staticmethod(lambda xp, x, y: _like(polygamma(1, x), x))
+    df = staticmethod(lambda xp, x, y: _like(xp.where(x == -xp.inf, xp.nan, polygamma(1, x)), x))
 
 
 class Sinc(_Unary):
@@ -211,19 +213,23 @@ class Sinc(_Unary):
 
 
 class Logit(Function):
-    """y = log(z/(1 − z)), z = clamp(x, ε, 1 − ε) when eps is given, else z = x.
+    """y = log(z/(1 − z)), z = x clamped to [ε, 1 − ε] when eps is given, else z = x.
 
+    The clamp is torch's: z = ε where x < ε, else 1 − ε where x > 1 − ε, so for ε > ½ (an
+    empty interval) x below ε takes ε, not NumPy's clip's 1 − ε; a negative ε is no eps.
     ∂y/∂x = 1/(x(1 − x)) where x is inside [ε, 1 − ε] (0 outside: the clamp is flat there);
-    without eps, nan outside [0, 1], where logit is undefined (as torch).
+    without eps (or ε < 0), nan outside [0, 1], where logit is undefined (as torch).
     """
 
     def forward(self, x, eps=None):
         if x.dtype.kind == "c":
             refuse_complex(x, "logit", NotImplementedError, _REAL_ONLY)
         xp = get_array_module(x)
+        if eps is not None and eps < 0:
+            eps = None
         self.x, self.eps = x, eps
-        z = x if eps is None else xp.clip(x, eps, 1 - eps)
-        return xp.log(z / (1 - z))
+        z = x if eps is None else xp.where(x < eps, eps, xp.where(x > 1 - eps, 1 - eps, x))
+        return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         xp = get_array_module(gy)

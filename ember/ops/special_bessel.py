@@ -87,7 +87,7 @@ class I0e(Function):
 
 class I1e(Function):
     """y = e^{−|x|}·I₁(x);  ∂y/∂x = i0e(x) − y·(sgn(x) + 1/x), ½ where |x| ≤ ε (the limit,
-    torch's guard)."""
+    torch's guard, which takes x = nan there too)."""
 
     def forward(self, x):
         self.x = x
@@ -98,7 +98,7 @@ class I1e(Function):
         xp = get_array_module(gy)
         x = self.x
         eps = xp.finfo(x.dtype).eps
-        tiny = xp.abs(x) <= eps
+        tiny = ~(xp.abs(x) > eps)  # nan too: torch's guard sends it to ½
         safe = xp.where(tiny, eps, x).astype(x.dtype, copy=False)
         with errstate(all="ignore"):
             d = _in_float64(B.i0e, safe) - self.y * (xp.sign(safe) + 1 / safe)

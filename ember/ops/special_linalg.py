@@ -72,8 +72,11 @@ class I0(Function):
         refuse_complex(x, "i0", NotImplementedError, "torch has no complex kernel for it")
         xp = get_array_module(x)
         self.x = x
-        with errstate(over="ignore"):
-            return xp.i0(x).astype(x.dtype, copy=False)
+        # float16 in float32, rounded once, as torch (I₀(13) = 5·10⁴ fits float16, but NumPy's
+        # series in float16 overflows on the way); ±∞ gives nan, as torch's, without a warning
+        wide = x.astype(xp.float32) if x.dtype == xp.float16 else x
+        with errstate(over="ignore", invalid="ignore"):
+            return xp.i0(wide).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         return (gy * i1(self.x),)
@@ -96,7 +99,9 @@ class Igamma(Function):
             raise NotImplementedError(f"the derivative for '{name}: input' is not implemented.")
         a, x = self.a, self.x
         with errstate(divide="ignore", invalid="ignore", over="ignore"):
-            d = xp.exp((a - 1) * xp.log(x) - x - backend.gammaln(a)).astype(gy.dtype)
+            # log Γ(−∞) = +∞ as torch's lgamma (SciPy's gammaln gives −∞ there: −∞ + ∞ = nan)
+            log_gamma = xp.where(a == -math.inf, math.inf, backend.gammaln(a))
+            d = xp.exp((a - 1) * xp.log(x) - x - log_gamma).astype(gy.dtype)
         g = gy * (-d if self.upper else d)
         return None, unbroadcast(g, x.shape)
 

@@ -1,0 +1,140 @@
+"""Special functions where ember used to differ from torch 2.13 (found by fuzzing both side by
+side): logit's clamp for eps > ½ and its gradient for a negative eps, multigammaln's bool p,
+zeta and the orthogonal polynomials on shapes that do not broadcast, xlogy and xlog1py of two
+numbers, I₀ of float16, the digamma's gradient at −∞, the incomplete gammas'
+gradient at a = −∞, I₁'s and i1e's gradient at nan, and xlog1py's dtype for a number with a
+0-d float16 tensor."""
+
+import numpy as np
+import pytest
+
+import ember
+
+NAN, INF = float("nan"), float("inf")
+
+
+def _leaf(lib, values, dtype="float64"):
+    return lib.tensor(np.asarray(values, dtype=dtype), requires_grad=True)
+
+
+def _alike(e, t, rtol=1e-12):
+    assert tuple(e.shape) == tuple(t.shape)
+    assert str(e.dtype).split(".")[-1] == str(t.dtype).split(".")[-1]
+    np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=rtol, atol=0)
+
+
+def _value_and_grad(lib, fn, values, dtype="float64"):
+    x = _leaf(lib, values, dtype)
+    y = fn(lib, x)
+    (g,) = lib.autograd.grad(y.sum(), x)
+    return y, g
+
+
+_LOGIT_X = [-0.05, 0.0, 0.3, 0.7, 1.0, 1.05, 3.0]
+
+
+@pytest.mark.parametrize("eps", [0.6, 1.0])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_logit_with_eps_past_a_half_clamps_below_eps_to_eps(torch, eps, dtype):
+    # torch's clamp: x < eps → eps, else x > 1 − eps → 1 − eps (NumPy's clip took 1 − eps)
+    ye, _ = _value_and_grad(ember, lambda lib, x: x.logit(eps), _LOGIT_X, dtype)
+    yt, _ = _value_and_grad(torch, lambda lib, x: x.logit(eps), _LOGIT_X, dtype)
+    _alike(ye, yt, rtol=1e-6)
+
+
+@pytest.mark.parametrize("spelling", ["method", "function", "special"])
+def test_logit_with_a_negative_eps_is_logit_without_eps_gradient_too(torch, spelling):
+    def fn(lib, x):
+        if spelling == "method":
+            return x.logit(-0.1)
+        return (lib.logit if spelling == "function" else lib.special.logit)(x, eps=-0.1)
+
+    ye, ge = _value_and_grad(ember, fn, _LOGIT_X)
+    yt, gt = _value_and_grad(torch, fn, _LOGIT_X)
+    _alike(ye, yt)
+    _alike(ge, gt)  # nan outside [0, 1], as without eps (ember gave 1/(x(1 − x)) there)
+
+
+def test_multigammaln_refuses_a_bool_p(refused_alike):
+    # ember read True as p = 1 (a float p failed inside range(), TypeError by accident)
+    refused_alike(
+        lambda lib: [("p", lambda: lib.special.multigammaln(lib.tensor([3.0]), True))], 0, TypeError
+    )
+
+
+_NOT_BROADCASTING = ["zeta", "chebyshev_polynomial_t", "hermite_polynomial_h",
+                     "legendre_polynomial_p", "shifted_chebyshev_polynomial_w"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _NOT_BROADCASTING)
+@pytest.mark.parametrize("shapes", [((3,), (2, 4)), ((0,), (3,))])
+def test_two_operand_special_functions_refuse_shapes_that_do_not_broadcast(
+    refused_alike, name, shapes
+):
+    a, b = shapes
+    refused_alike(
+        lambda lib: [("shapes", lambda: getattr(lib.special, name)(lib.ones(a), lib.ones(b)))], 0
+    )
+
+
+def _two_numbers(lib):
+    return [
+        ("xlogy of ints", lambda: lib.xlogy(2, 3)),
+        ("special.xlogy of floats", lambda: lib.special.xlogy(0.5, 2.0)),
+        ("xlog1py of an int and a float", lambda: lib.special.xlog1py(3, 2.0)),
+        ("xlog1py of a bool and a float", lambda: lib.special.xlog1py(True, 0.5)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_xlogy_and_xlog1py_refuse_two_numbers(refused_alike, k):
+    refused_alike(_two_numbers, k, TypeError)
+
+
+def test_xlog1py_of_a_number_and_a_0d_float16_tensor_is_float16(torch):
+    # the number is a weak scalar, as in xlogy (ember made it a float32 tensor)
+    e = ember.special.xlog1py(-1.5, ember.tensor(3.0, dtype=ember.float16))
+    t = torch.special.xlog1py(-1.5, torch.tensor(3.0, dtype=torch.float16))
+    _alike(e, t, rtol=1e-3)
+
+
+def test_i0_of_float16_computes_in_float32_and_rounds_once(torch):
+    # I₀(13.08) ≈ 5.3·10⁴ fits float16; NumPy's series in float16 overflowed to inf
+    v = [13.0776, 11.7, -11.0, 0.5, 15.3126]
+    e = ember.i0(ember.tensor(v, dtype=ember.float16))
+    t = torch.i0(torch.tensor(v, dtype=torch.float16))
+    _alike(e, t, rtol=1e-3)
+
+
+@pytest.mark.parametrize("spelling", ["digamma", "psi", "method"])
+def test_digamma_gradient_at_minus_infinity_is_nan(torch, spelling):
+    def fn(lib, x):
+        if spelling == "method":
+            return x.digamma()
+        return getattr(lib.special, spelling)(x)
+
+    # ψ′ has no limit at −∞ (a pole at every negative integer): nan as torch's, not SciPy's ∞;
+    # elsewhere SciPy's exact trigamma, torch's series being good to ~5e-10 (ember's extension)
+    v = [-INF, 0.3673, 1.9157, 7.25, -2.5]
+    ye, ge = _value_and_grad(ember, fn, v)
+    yt, gt = _value_and_grad(torch, fn, v)
+    _alike(ye, yt)
+    _alike(ge, gt, rtol=2e-9)
+
+
+@pytest.mark.parametrize("name", ["igamma", "igammac"])
+def test_incomplete_gamma_gradient_at_a_minus_infinity_is_zero(torch, name):
+    grads = []
+    for lib in (ember, torch):
+        a = lib.tensor([-INF, 3.0, 0.0, -4.5], dtype=lib.float64)
+        x = _leaf(lib, [1.2187] * 4)
+        grads.append(lib.autograd.grad(getattr(a, name)(x).sum(), x)[0])
+    _alike(*grads)  # log Γ(−∞) = +∞ as torch's lgamma: 0, not nan
+
+
+@pytest.mark.parametrize("name", ["i1", "i1e"])
+def test_i1_gradients_at_nan_take_torchs_half(torch, name):
+    v = [NAN, 0.0, 1e-20, 2.0, -3.0]
+    _, ge = _value_and_grad(ember, lambda lib, x: getattr(lib.special, name)(x), v)
+    _, gt = _value_and_grad(torch, lambda lib, x: getattr(lib.special, name)(x), v)
+    _alike(ge, gt)
