@@ -18,7 +18,7 @@ def check_dim(op: str, dim: int, ndim: int) -> int:
     """``dim`` as a non-negative axis of an ``ndim``-dimensional array (a 0-d one has axis 0)."""
     n = max(ndim, 1)
     if not -n <= dim < n:
-        raise IndexError(
+        raise IndexInputError(
             f"{op}(): dim {dim} is out of range for a tensor of {ndim} dimensions"
             f" (expected {-n} ≤ dim < {n})"
         )

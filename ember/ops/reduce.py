@@ -11,6 +11,7 @@ from ..errors import IndexInputError, InputError
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .elementwise import not_implemented_for
+from .index import check_dim
 
 
 def normalize_axis(axis, ndim):
@@ -215,12 +216,7 @@ def _check_softmax(x, axis: int, name: str) -> None:
     """torch's checks, in its order: the dim (IndexError), then the dtype: no softmax kernel
     for complex, integer or bool input (dtype= casts first), except of an empty tensor, which
     torch hands back as it is."""
-    n = max(x.ndim, 1)
-    if not -n <= axis < n:
-        raise IndexInputError(
-            f"{name}: dim {axis} is out of range for a tensor of {x.ndim} dimensions"
-            f" (expected {-n} ≤ dim < {n})"
-        )
+    check_dim(name, axis, x.ndim)
     if x.dtype.kind == "f" or (x.size == 0 and x.dtype.kind != "c"):
         return
     if x.dtype.kind == "c":
