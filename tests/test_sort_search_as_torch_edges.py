@@ -84,3 +84,19 @@ def _search_mistakes(lib):
 )
 def test_searchsorted_refuses_bools_and_a_scalar_in_rows(refused_alike, k, cls):
     refused_alike(_search_mistakes, k, cls)
+
+
+# ------------------------------------------------------------ histograms
+def _half_histograms(lib):
+    x = lib.tensor([0.5, 1.0, 2.0], dtype=lib.float16)
+    return [
+        ("bins from the data", lambda: lib.histogram(x, 3)),
+        ("as a method", lambda: x.histogram(3, density=True)),
+        ("and a weight of another shape", lambda: lib.histogram(x, 2, weight=x[:2])),
+    ]
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_histogram_of_float16_over_the_datas_range_is_refused(refused_alike, k):
+    """torch has no float16 kernel for the data's range; with range= or edges it counts."""
+    refused_alike(_half_histograms, k, NotImplementedError)
