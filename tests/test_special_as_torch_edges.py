@@ -138,3 +138,15 @@ def test_i1_gradients_at_nan_take_torchs_half(torch, name):
     _, ge = _value_and_grad(ember, lambda lib, x: getattr(lib.special, name)(x), v)
     _, gt = _value_and_grad(torch, lambda lib, x: getattr(lib.special, name)(x), v)
     _alike(ge, gt)
+
+
+_POLYNOMIALS = ["chebyshev_polynomial_t", "hermite_polynomial_he", "laguerre_polynomial_l",
+                "legendre_polynomial_p", "shifted_chebyshev_polynomial_u"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", _POLYNOMIALS)
+def test_orthogonal_polynomials_take_torchs_keyword_names(torch, name):
+    # torch's keywords are x and n (its docs say input): x= was ember's TypeError
+    e = getattr(ember.special, name)(x=ember.tensor([0.3, -0.7, 2.0]), n=3)
+    t = getattr(torch.special, name)(x=torch.tensor([0.3, -0.7, 2.0]), n=3)
+    _alike(e, t, rtol=1e-6)
