@@ -14,10 +14,10 @@ from ..backend import xp
 from ..errors import InputError
 from ..function import is_grad_enabled
 from ..ops.complex_refuse import NOISE, refuse_complex
-from ..ops.elementwise import Mul
+from ..ops.elementwise import Mul, not_implemented_for
 from ..tensor import Tensor, apply
 from .interpolate import interpolate  # noqa: F401 - re-exported (pool_extra, nn)
-from .normalization import _affine, update_running_stat
+from .normalization import _affine, check_same_dtype, update_running_stat, verify_spatial_size
 from .shape import new_memory
 from .shape import pad as _pad_constant
 
@@ -148,11 +148,17 @@ def instance_norm(
         running ← (1 − momentum) · running + momentum · mean_n(statistic_nc)
     Without ``use_input_stats`` the running statistics replace μ_nc and σ²_nc.
     """
-    if input.dtype.kind == "c":  # torch runs it as batch_norm, which has no complex kernel
-        refuse_complex(input.array, "batch_norm", NotImplementedError, "normalise z.real, z.imag")
     x = input
-    if x.ndim < 3:
-        raise ValueError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
+    if use_input_stats:
+        verify_spatial_size(x.shape)
+    if x.ndim < 2:  # (N, C) passes in evaluation: each value is its own instance, as torch's
+        raise InputError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
+    if use_input_stats and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if not use_input_stats and (running_mean is None or running_var is None):  # torch's words
+        raise InputError(
+            "Expected running_mean and running_var to be defined when use_input_stats is false"
+        )
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):  # fmt: skip
@@ -161,14 +167,21 @@ def instance_norm(
                 f"instance_norm: {name} should hold one value per channel, {c} for input of"
                 f" shape {tuple(x.shape)}, got {t.numel()}"
             )
+    if x.dtype.kind in "biu":  # torch runs it as batch_norm, which has no integer kernel
+        raise not_implemented_for("batch_norm", x.dtype)
+    if x.dtype.kind == "c":  # nor a complex one
+        refuse_complex(x.array, "batch_norm", NotImplementedError, "normalise z.real, z.imag")
+    # γ and β must share x's dtype (torch's "mixed dtype" RuntimeError; a float16 x with
+    # float32 γ, β passes, as torch's); the running statistics are cast, as torch's
+    if check_same_dtype("instance_norm", x, weight=weight, bias=bias):
+        args = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+        return instance_norm(x.float(), *args).to(x.dtype)
     axes = tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
     m = int(xp.prod(x.shape[2:]))
+    if m == 0:  # no pixels: an empty result, the running statistics untouched (as torch's)
+        return _affine(x, weight, bias, shape)
     if use_input_stats:
-        if m <= 1:
-            raise ValueError(
-                f"instance_norm: expected more than 1 spatial element, got input {x.shape}"
-            )
         mu = x.mean(axis=axes, keepdims=True)
         x_c = x - mu
         var = (x_c * x_c).mean(axis=axes, keepdims=True)
@@ -180,8 +193,6 @@ def instance_norm(
                 if run is not None:
                     update_running_stat(run, stat, momentum)
     else:
-        if running_mean is None or running_var is None:
-            raise ValueError("instance_norm: use_input_stats=False needs running_mean/var")
         mu = Tensor(running_mean.array.reshape(shape).astype(x.dtype, copy=False))
         var = Tensor(running_var.array.reshape(shape).astype(x.dtype, copy=False))
         x_hat = (x - mu) / (var + eps).sqrt()
@@ -207,15 +218,25 @@ def rms_norm(
             "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least"
             f" one element, but got normalized_shape = {list(normalized_shape)}"
         )
+    if weight is not None and tuple(weight.shape) != tuple(normalized_shape):
+        raise InputError(  # torch's RuntimeError (ember broadcast a weight of another shape)
+            f"rms_norm: expected weight of shape normalized_shape {tuple(normalized_shape)},"
+            f" got {tuple(weight.shape)}"
+        )
     if tuple(x.shape[x.ndim - k :]) != tuple(normalized_shape):  # torch's RuntimeError
         raise InputError(
             f"rms_norm: input shape {x.shape} does not end in normalized_shape {normalized_shape}"
         )
+    if x.dtype.kind in "biu":  # torch's refusal (NumPy's mean failed with another error)
+        raise not_implemented_for("rms_norm", x.dtype)
+    if x.array.size == 0:  # nothing to normalise (and no mean of an empty row to warn of)
+        return x * 1.0 if weight is None else (x * weight).to(x.dtype)
     if eps is None:
         eps = float(xp.finfo(x.dtype).eps)
     axes = tuple(range(x.ndim - k, x.ndim))
     y = x * ((x * x).mean(axis=axes, keepdims=True) + eps).rsqrt()
-    return y if weight is None else y * weight
+    # γ of another dtype scales, and the result keeps x's dtype, as torch's (type_as(input))
+    return y if weight is None else (y * weight).to(x.dtype)
 
 
 # ---------------------------------------------------------------- dropout and bilinear

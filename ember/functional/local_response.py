@@ -14,7 +14,9 @@ power and the division. The pool's window walks the channel axis, so nothing loo
 
 from __future__ import annotations
 
+from .. import backend
 from ..errors import InputError
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor
 from .pool import avg_pool2d
 from .shape import pad
@@ -33,14 +35,23 @@ def local_response_norm(
             f"local_response_norm: expected 3D or higher dimensionality input (got {input.ndim}"
             " dimensions)"
         )
+    if input.numel() == 0:  # torch returns an empty input before it looks at size
+        return input
     if size < 1:  # torch: RuntimeError
         raise InputError(f"local_response_norm: size must be a positive integer, got {size}")
-    if input.numel() == 0:
-        return input
+    if input.dtype.kind == "b":  # torch's average pool has no bool kernel
+        kernel = "avg_pool2d" if input.ndim == 3 else "avg_pool3d_out_frame"
+        raise not_implemented_for(kernel, input.dtype)
     a = input
     shape = tuple(a.shape)
     n, c = shape[0], shape[1]
     a2 = (a * a).reshape(n, 1, c, -1)  # (N, 1, C, ∏rest): channels on the pool's height axis
     a2 = pad(a2, (0, 0, size // 2, (size - 1) // 2))
-    mean = avg_pool2d(a2, (size, 1), stride=1).reshape(shape)  # (1/n) Σ_window a²
+    if a.dtype.kind in "iu":
+        # torch pools the integer squares with an integer mean, ⌊Σ a² / n⌋, and the result
+        # is in the default float dtype
+        a2 = a2.double()
+        mean = avg_pool2d(a2, (size, 1), stride=1).floor().reshape(shape).to(backend.DEFAULT_DTYPE)
+    else:
+        mean = avg_pool2d(a2, (size, 1), stride=1).reshape(shape)  # (1/n) Σ_window a²
     return a / (mean * alpha + k) ** beta

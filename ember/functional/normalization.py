@@ -19,6 +19,7 @@ from ..errors import InputError, InputTypeError
 from ..function import no_grad
 from ..ops import batchnorm as B
 from ..ops.complex_refuse import refuse_complex
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply
 
 
@@ -50,32 +51,46 @@ def batch_norm(
     momentum: float = 0.1,
     eps: float = 1e-5,
 ) -> Tensor:
-    """Normalise each channel of x (N, C, ...); update the running stats in place in training."""
-    if input.dtype.kind == "c":  # torch has no complex batch_norm kernel
-        refuse_complex(input.array, "batch_norm", NotImplementedError, "normalise z.real, z.imag")
+    """Normalise each channel of x (N, C, ...); update the running stats in place in training.
+
+    The checks come in torch's order, so that a call with several mistakes names the one
+    torch names: the batch size and ε first, then the running statistics, the shapes, and
+    the dtype last."""
     x = input
+    if training:
+        verify_batch_size(x.shape)
+        if eps <= 0.0:  # torch's: 1/√(σ² + ε) of a constant channel would be 1/0
+            raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
+    elif eps < 0.0:
+        raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
     if x.ndim < 2:
-        raise ValueError(
+        raise InputError(
             f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {x.shape}"
+        )
+    if training and (running_mean is None) != (running_var is None):  # torch's ValueError
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
+    if not training and (running_mean is None or running_var is None):
+        raise InputError(
+            "batch_norm: evaluation needs running_mean and running_var, got"
+            f" {'None' if running_mean is None else 'a tensor'} and"
+            f" {'None' if running_var is None else 'a tensor'}"
         )
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):  # fmt: skip
         if t is not None and t.shape != (c,):
             raise InputError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
+    if x.dtype.kind in "biu":  # torch's refusal (NumPy failed inside, or cast the statistics)
+        raise not_implemented_for("batch_norm", x.dtype)
+    if x.dtype.kind == "c":  # torch has no complex batch_norm kernel
+        refuse_complex(x.array, "batch_norm", NotImplementedError, "normalise z.real, z.imag")
     if check_same_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
                         running_var=running_var):  # fmt: skip
         args = (running_mean, running_var, weight, bias, training, momentum, eps)
         return batch_norm(x.float(), *args).to(x.dtype)
-    if not training and (running_mean is None or running_var is None):
-        raise ValueError("batch_norm: evaluation needs running_mean and running_var")
     m = x.array.size // c if c else 0
     if training and m == 0:  # an empty batch: an empty result, the running stats untouched
         return _affine(x, weight, bias, (1, c) + (1,) * (x.ndim - 2))
-    if training and m == 1:
-        raise ValueError(
-            f"batch_norm: expected more than 1 value per channel when training, got input {x.shape}"
-        )
     y, mu, var = apply(
         B.BatchNorm, x, weight, bias,
         None if training else running_mean.array, None if training else running_var.array,
@@ -86,6 +101,32 @@ def batch_norm(
             update_running_stat(running_mean, mu.array, momentum)
             update_running_stat(running_var, var.array * (m / (m - 1)), momentum)
     return y
+
+
+def verify_batch_size(shape: tuple) -> None:
+    """torch's training check: N·(pixels) == 1 leaves one value per channel, which normalises
+    to 0 (torch counts N and the pixels only, so a (1, 0) input is refused too)."""
+    if not shape:
+        return  # the rank check names this mistake
+    size = shape[0]
+    for k in shape[2:]:
+        size *= k
+    if size == 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size {tuple(shape)}"
+        )
+
+
+def verify_spatial_size(shape: tuple) -> None:
+    """torch's check for instance norm with the input's statistics: one pixel per instance
+    normalises to 0 (the rank is not checked here, so a (N, C) input is refused too)."""
+    size = 1
+    for k in shape[2:]:
+        size *= k
+    if size == 1:
+        raise ValueError(
+            f"Expected more than 1 spatial element when training, got input size {tuple(shape)}"
+        )
 
 
 def update_running_stat(run: Tensor, stat, momentum: float) -> None:
@@ -121,32 +162,43 @@ def group_norm(
     bias: Tensor | None = None,
     eps: float = 1e-5,
 ) -> Tensor:
-    """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel."""
-    if input.dtype.kind == "c":  # torch has no complex group_norm kernel
-        refuse_complex(input.array, "group_norm", NotImplementedError, "normalise z.real, z.imag")
+    """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel; the checks in
+    torch's order (rank, one value per group, the groups, γ and β, the dtype)."""
     x = input
     if x.ndim < 2:
         raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
     n, c = x.shape[:2]
+    spatial = 1
+    for k in x.shape[2:]:
+        spatial *= k
+    if num_groups > 0 and n * c // num_groups * spatial == 1:  # torch counts before dividing
+        raise ValueError(
+            f"group_norm: expected more than 1 value per channel when training, got input"
+            f" {x.shape} with num_groups={num_groups}"
+        )
     if num_groups < 1 or c % num_groups:
         raise InputError(f"group_norm: num_groups={num_groups} must divide {c} channels")
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and t.shape != (c,):  # torch's RuntimeError (NumPy broadcast or failed)
+            raise InputError(
+                f"group_norm: expected {name} to be a vector of {c} values, one per channel of"
+                f" the input {x.shape}, got shape {t.shape}"
+            )
+    if x.dtype.kind in "biu":  # torch's refusal (NumPy's mean failed with another error)
+        raise not_implemented_for("GroupNormKernelImpl", x.dtype)
+    if x.dtype.kind == "c":  # torch has no complex group_norm kernel
+        refuse_complex(x.array, "group_norm", NotImplementedError, "normalise z.real, z.imag")
     if check_same_dtype("group_norm", x, weight=weight, bias=bias):
         return group_norm(x.float(), num_groups, weight, bias, eps).to(x.dtype)
     if x.dtype.name == "float16":  # in float32, rounded once, as torch's half kernel
         up = [None if t is None else t.float() for t in (weight, bias)]
         return group_norm(x.float(), num_groups, *up, eps).to(x.dtype)
-    spatial = 1
-    for k in x.shape[2:]:
-        spatial *= k
-    if n * (c // num_groups) * spatial == 1:  # torch's check: a lone value normalises to 0
-        raise ValueError(
-            f"group_norm: expected more than 1 value per channel when training, got input"
-            f" {x.shape} with num_groups={num_groups}"
-        )
+    shape = (1, c) + (1,) * (x.ndim - 2)
+    if x.array.size == 0:  # nothing to normalise (and no mean of an empty group to warn of)
+        return _affine(x, weight, bias, shape)
     x_g = x.reshape(n, num_groups, c // num_groups * spatial)  # (no -1: n may be 0)
     mu = x_g.mean(axis=2, keepdims=True)
     x_c = x_g - mu
     var = (x_c * x_c).mean(axis=2, keepdims=True)
     x_hat = (x_c / (var + eps).sqrt()).reshape(x.shape)
-    shape = (1, c) + (1,) * (x.ndim - 2)
     return _affine(x_hat, weight, bias, shape)

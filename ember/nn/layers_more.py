@@ -9,6 +9,7 @@ orders and parameter layouts, so torch state_dicts load unchanged.
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..backend import xp
@@ -123,10 +124,15 @@ class _InstanceNorm(_NormBase):
         unbatched = x.ndim == nd - 1
         if unbatched:
             x = x.unsqueeze(0)
-        if self.affine and x.shape[1] != self.num_features:
-            raise ValueError(
-                f"{type(self).__name__}({self.num_features}): input has {x.shape[1]} channels"
-            )
+        if x.shape[1] != self.num_features:
+            dim, name = int(not unbatched), type(self).__name__
+            if self.affine:
+                raise ValueError(f"{name}({self.num_features}): input has {x.shape[1]} channels")
+            # torch's warning: the count is unused without γ, β (running statistics of that
+            # size would then refuse the input in instance_norm)
+            warnings.warn(f"input's size at dim={dim} does not match num_features. You can silence"
+                          " this warning by not passing in num_features, which is not used because"
+                          " affine=False", stacklevel=2)  # fmt: skip
         if self.training and not is_grad_enabled():
             check_training_mode_in_no_grad(type(self).__name__)
         # torch's InstanceNorm never counts batches (num_batches_tracked stays 0) and reads

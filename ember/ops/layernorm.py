@@ -35,7 +35,10 @@ class LayerNorm(Function):
         n = 1
         for k in x.shape[x.ndim - n_axes :]:
             n *= k
-        x2 = x.reshape(-1, n)  # rows × normalised features
+        rows_n = 1
+        for k in x.shape[: x.ndim - n_axes]:
+            rows_n *= k
+        x2 = x.reshape(rows_n, n)  # rows × normalised features (no -1: n may be 0)
         w = None if weight is None else weight.reshape(n)
         b = None if bias is None else bias.reshape(n)
         xhat = xp.empty(x2.shape, dtype=x.dtype)
@@ -62,7 +65,8 @@ class LayerNorm(Function):
                 if b is not None:
                     y_r += b
 
-        parallel_for(rows, x2.shape[0], max(16, _GRAIN // n), align=16)
+        if n:  # no features (a 0 in normalized_shape): y is empty, nothing to compute
+            parallel_for(rows, x2.shape[0], max(16, _GRAIN // n), align=16)
         self.xhat, self.r, self.shape, self.n = xhat, r, x.shape, n
         self.n_axes, self.eps = n_axes, eps  # for recorded derivatives
         self.weight, self.w_shape = w, None if weight is None else weight.shape
@@ -73,7 +77,7 @@ class LayerNorm(Function):
         xp = get_array_module(gy)
         nx, nw, *nb = self.needs_input_grad
         xhat, r, w, n = self.xhat, self.r, self.weight, self.n
-        g2 = gy.reshape(-1, n)
+        g2 = gy.reshape(xhat.shape)
         gw = gb = gx = None
         if nw:
             gw = xp.einsum("ij,ij->j", g2, xhat).reshape(self.w_shape)
@@ -97,7 +101,8 @@ class LayerNorm(Function):
                 gxhat_r -= xhat_r * mean_gx[:, None]
                 gxhat_r *= r[lo:hi, None]
 
-            parallel_for(rows, g2.shape[0], max(16, _GRAIN // n), align=16)
+            if n:
+                parallel_for(rows, g2.shape[0], max(16, _GRAIN // n), align=16)
             gx = gxhat.reshape(self.shape)
         return gx, gw, gb
 
