@@ -62,8 +62,8 @@ def log1p(input) -> Tensor:  # noqa: A002
     return _as_tensor(input).log1p()
 
 
-def round(input, decimals: int = 0) -> Tensor:  # noqa: A001, A002 - torch's names
-    """Round half to even."""
+def round(input, *, decimals: int = 0) -> Tensor:  # noqa: A001, A002 - torch's names
+    """Round half to even (decimals by keyword only, as torch)."""
     return _as_tensor(input).round(decimals)
 
 

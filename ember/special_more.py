@@ -97,24 +97,24 @@ def modified_bessel_k1(input) -> Tensor:  # noqa: A002
     return _plain("modified_bessel_k1", lambda a: SB.bessel("k1", a), input)
 
 
-def scaled_modified_bessel_k0(input) -> Tensor:  # noqa: A002
+def scaled_modified_bessel_k0(x) -> Tensor:  # x: torch's keyword name here (input elsewhere)
     """eˣ·K₀(x), finite where K₀ underflows."""
-    return _plain("scaled_modified_bessel_k0", lambda a: SB.bessel("k0e", a), input)
+    return _plain("scaled_modified_bessel_k0", lambda a: SB.bessel("k0e", a), x)
 
 
-def scaled_modified_bessel_k1(input) -> Tensor:  # noqa: A002
+def scaled_modified_bessel_k1(x) -> Tensor:  # x: torch's keyword name here (input elsewhere)
     """eˣ·K₁(x), finite where K₁ underflows."""
-    return _plain("scaled_modified_bessel_k1", lambda a: SB.bessel("k1e", a), input)
+    return _plain("scaled_modified_bessel_k1", lambda a: SB.bessel("k1e", a), x)
 
 
-def airy_ai(input) -> Tensor:  # noqa: A002
+def airy_ai(x) -> Tensor:  # x: torch's keyword name here (input elsewhere)
     """Ai(x), the Airy function: the solution of y″ = x·y that decays as x → +∞."""
-    return _plain("airy_ai", SB.airy_ai, input)
+    return _plain("airy_ai", SB.airy_ai, x)
 
 
-def spherical_bessel_j0(input) -> Tensor:  # noqa: A002
+def spherical_bessel_j0(x) -> Tensor:  # x: torch's keyword name here (input elsewhere)
     """j₀(x) = sin(x)/x, 1 at 0 and 0 at ±∞."""
-    return _plain("spherical_bessel_j0", SB.spherical_j0, input)
+    return _plain("spherical_bessel_j0", SB.spherical_j0, x)
 
 
 def i1(input) -> Tensor:  # noqa: A002

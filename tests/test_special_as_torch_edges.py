@@ -150,3 +150,22 @@ def test_orthogonal_polynomials_take_torchs_keyword_names(torch, name):
     e = getattr(ember.special, name)(x=ember.tensor([0.3, -0.7, 2.0]), n=3)
     t = getattr(torch.special, name)(x=torch.tensor([0.3, -0.7, 2.0]), n=3)
     _alike(e, t, rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["airy_ai", "spherical_bessel_j0", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"],
+)
+def test_bessel_functions_torch_names_x_take_x_by_keyword(torch, name):
+    # these four are (x) in torch's parser, the rest of torch.special (input)
+    e = getattr(ember.special, name)(x=ember.tensor([0.3, 2.0, 7.5]))
+    t = getattr(torch.special, name)(x=torch.tensor([0.3, 2.0, 7.5]))
+    _alike(e, t, rtol=1e-6)
+    out = ember.empty(3)
+    assert getattr(ember.special, name)(x=ember.tensor([0.3, 2.0, 7.5]), out=out) is out
+
+
+def test_special_round_takes_decimals_by_keyword_only(refused_alike):
+    refused_alike(
+        lambda lib: [("positional", lambda: lib.special.round(lib.ones(2), 1))], 0, TypeError
+    )
