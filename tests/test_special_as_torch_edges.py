@@ -169,3 +169,18 @@ def test_special_round_takes_decimals_by_keyword_only(refused_alike):
     refused_alike(
         lambda lib: [("positional", lambda: lib.special.round(lib.ones(2), 1))], 0, TypeError
     )
+
+
+_GAMMA_EDGES = [(NAN, 0.0), (NAN, INF), (INF, NAN), (NAN, 2.0), (0.0, NAN), (0.0, 1.0),
+                (2.0, 0.0), (INF, 3.0), (INF, INF), (3.0, INF), (-1.0, NAN), (NAN, -1.0),
+                (2.5, 1.5)]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["igamma", "igammac", "gammainc", "gammaincc"])
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_incomplete_gammas_answer_torchs_edges(torch, name, dtype):
+    # torch's branches, first match wins: P(nan, 0) = 0, P(nan, ∞) = 1, P(∞, nan) = 0 (SciPy: nan)
+    a, x = (np.asarray(v, dtype=dtype) for v in zip(*_GAMMA_EDGES))
+    fe = getattr(ember.special, name) if name.startswith("gamma") else getattr(ember, name)
+    ft = getattr(torch.special, name) if name.startswith("gamma") else getattr(torch, name)
+    _alike(fe(ember.tensor(a), ember.tensor(x)), ft(torch.tensor(a), torch.tensor(x)), rtol=1e-6)

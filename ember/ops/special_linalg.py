@@ -82,6 +82,22 @@ class I0(Function):
         return (gy * i1(self.x),)
 
 
+def _igamma_edges(a, x, y, upper: bool):
+    """y with torch's answers at the edges, its branches in its order (the first that holds
+    wins, a nan failing every comparison): nan where x < 0 or a < 0; at a = 0, P = 1 for x > 0
+    (else nan); at x = 0, P = 0; at a = ±∞, P = 0 (nan at x = ±∞ too); at x = ±∞, P = 1.
+    So a nan a still gives P(nan, 0) = 0 and P(nan, ∞) = 1, and P(∞, nan) = 0, where SciPy
+    answers nan. Q = 1 − P throughout."""
+    xp = get_array_module(y)
+    a, x = xp.broadcast_arrays(a, x)
+    one, zero = (0.0, 1.0) if upper else (1.0, 0.0)  # P's 1 and 0, as Q's values
+    with errstate(invalid="ignore"):
+        conds = [(x < 0) | (a < 0), a == 0, x == 0, xp.isinf(a), xp.isinf(x)]
+        values = [math.nan, xp.where(x > 0, one, math.nan), zero,
+                  xp.where(xp.isinf(x), math.nan, zero), one]  # fmt: skip
+    return xp.select(conds, values, y)
+
+
 class Igamma(Function):
     """y = P(a, x) = γ(a, x)/Γ(a) (Q(a, x) = 1 − P if ``upper``), broadcast;
     ∂P/∂x = −∂Q/∂x = x^{a−1} e^{−x} / Γ(a), as torch: exp((a − 1)·log x − x − log Γ(a)).
@@ -90,7 +106,7 @@ class Igamma(Function):
     def forward(self, a, x, upper=False):
         self.a, self.x, self.upper = a, x, upper
         f = backend.gammaincc if upper else backend.gammainc
-        return f(a, x).astype(x.dtype, copy=False)
+        return _igamma_edges(a, x, f(a, x), upper).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         xp = get_array_module(gy)
