@@ -66,6 +66,10 @@ class RoundingTensorMethods(TorchLogicMethods):
         """Round half to even, to ``decimals`` places (gradient 0). As torch: an integer tensor
         rounds to itself, but not with ``decimals`` given (even 0), and a bool one never
         (NotImplementedError, as its kernels)."""
+        if isinstance(decimals, (bool, float)):  # torch's parser: an int only, before the dtype
+            raise TypeError(
+                f"round(): argument 'decimals' must be int, not {type(decimals).__name__}"
+            )
         refuse_complex(self.array, "round", NotImplementedError, PARTS)
         kind = self.array.dtype.kind
         if kind == "b" or (kind in "iu" and decimals is not None):

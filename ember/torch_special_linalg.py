@@ -51,6 +51,10 @@ LuUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
 
 
 def _int_arg(fn: str, arg: str, position: int, value) -> int:
+    """value as torch's parser reads an int: an integer or a 0-d integer tensor (not a bool,
+    a float or a tensor of either)."""
+    if isinstance(value, Tensor) and value.ndim == 0 and value.array.dtype.kind in "iu":
+        return int(value.item())
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise TypeError(
             f"{fn}(): argument '{arg}' (position {position}) must be int, not"

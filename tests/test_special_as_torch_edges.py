@@ -184,3 +184,36 @@ def test_incomplete_gammas_answer_torchs_edges(torch, name, dtype):
     fe = getattr(ember.special, name) if name.startswith("gamma") else getattr(ember, name)
     ft = getattr(torch.special, name) if name.startswith("gamma") else getattr(torch, name)
     _alike(fe(ember.tensor(a), ember.tensor(x)), ft(torch.tensor(a), torch.tensor(x)), rtol=1e-6)
+
+
+def _int_arguments(lib):
+    x = lib.tensor([0.2, 0.7])
+    return [
+        ("polygamma n a 0-d int tensor", lambda: lib.polygamma(lib.tensor(1), x)),
+        ("special.polygamma n a 0-d int tensor", lambda: lib.special.polygamma(lib.tensor(2), x)),
+        ("Tensor.polygamma n a 0-d int tensor", lambda: x.polygamma(lib.tensor(1))),
+        ("mvlgamma p a 0-d int tensor", lambda: lib.mvlgamma(x + 3, lib.tensor(2))),
+        ("multigammaln p a 0-d int tensor", lambda: lib.special.multigammaln(x + 3, lib.tensor(2))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_int_arguments_take_a_0d_integer_tensor(torch, k):
+    # torch's parser reads a 0-d integer tensor as an int (ember refused it, TypeError)
+    (_, e), (_, t) = _int_arguments(ember)[k], _int_arguments(torch)[k]
+    _alike(e(), t(), rtol=1e-6)
+
+
+def _bad_decimals(lib):
+    x = lib.tensor([0.26, 0.71])
+    return [
+        ("float decimals", lambda: x.round(decimals=1.0)),
+        ("bool decimals", lambda: lib.round(x, decimals=True)),
+        ("special.round float decimals", lambda: lib.special.round(x, decimals=2.0)),
+        ("float decimals of an int tensor", lambda: lib.tensor([1, 2]).round(decimals=1.0)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_round_refuses_decimals_that_are_not_ints(refused_alike, k):
+    refused_alike(_bad_decimals, k, TypeError)  # ember took int(1.0)
