@@ -43,6 +43,13 @@ def _vjp(y, inputs, g):
     return tuple(next(found) if t is not None and t.requires_grad else None for t in inputs)
 
 
+def _slots(fn) -> list:
+    """The op's parents, each behind a node of its own (p·1), for a composed form that is
+    differentiated per input: a parent computed from another (β = 0.5·γ) would otherwise send
+    its gradient to that one too (∂y/∂γ through β), which the engine then adds again."""
+    return [p if p is None else p * 1.0 for p in fn.parents]
+
+
 @rule(AT.ScaledDotProductAttention)
 def _attention(fn, gys):
     """Through the composed form: O = (softmax(s·Q·Kᵀ + M) ⊙ D)·V, and the weights A."""
@@ -75,17 +82,21 @@ def _gelu(fn, g):
 @rule(LN.LayerNorm)
 def _layer_norm(fn, g):
     """Through the composed form: μ = mean(x), σ² = mean((x − μ)²), y = γ⊙(x − μ)/√(σ² + ε) + β."""
-    x = fn.parents[0]
-    w = fn.parents[1] if len(fn.parents) > 1 else None
-    b = fn.parents[2] if len(fn.parents) > 2 else None
-    axes = tuple(range(x.ndim - fn.n_axes, x.ndim))
-    xc = x - x.mean(axis=axes, keepdims=True)
-    y = xc / ((xc * xc).mean(axis=axes, keepdims=True) + fn.eps).sqrt()
+    slots = _slots(fn)
+    x = slots[0]
+    w = slots[1] if len(slots) > 1 else None
+    b = slots[2] if len(slots) > 2 else None
+    if x is None:  # x needs no gradient: x̂ is a constant, kept by the op
+        y = Tensor(fn.xhat.reshape(fn.shape))
+    else:
+        axes = tuple(range(x.ndim - fn.n_axes, x.ndim))
+        xc = x - x.mean(axis=axes, keepdims=True)
+        y = xc / ((xc * xc).mean(axis=axes, keepdims=True) + fn.eps).sqrt()
     if w is not None or fn.w_shape is not None:
         y = y * (w if w is not None else Tensor(fn.weight.reshape(fn.w_shape)))
     if b is not None:
         y = y + b
-    return _vjp(y, list(fn.parents), g)
+    return _vjp(y, slots, g)
 
 
 @rule(S.Embedding)
@@ -158,24 +169,28 @@ def _conv2d(fn, g):
 @rule(BN.BatchNorm)
 def _batch_norm(fn, gys):
     """Through the composed form: x̂ = (x − μ_B)/√(σ²_B + ε) with batch statistics, or
-    x·rstd with running ones (their shift changes no derivative); y = γ⊙x̂ + β."""
+    (x − μ)·rstd with running ones (constants; the shift μ is in ∂y/∂γ = x̂); y = γ⊙x̂ + β."""
     g = gys[0]
     if g is None:
         return (None,) * len(fn.parents)
-    x, gamma, beta = fn.parents[:3]
-    c = x.shape[1]
-    col = (1, c) + (1,) * (x.ndim - 2)
-    if fn.batch_stats:
+    slots = _slots(fn)
+    x, gamma, beta = slots[:3]
+    c = g.shape[1]
+    col = (1, c) + (1,) * (g.ndim - 2)
+    if x is None:  # x needs no gradient: x̂ is a constant, kept by the op as X − μ and rstd
+        rows = fn.x_c * fn.rstd[:, None]  # (C, M) channel rows
+        y = Tensor(rows.reshape((c, g.shape[0]) + tuple(g.shape[2:])).swapaxes(0, 1))
+    elif fn.batch_stats:
         axes = tuple(i for i in range(x.ndim) if i != 1)
         xc = x - x.mean(axis=axes, keepdims=True)
         y = xc / ((xc * xc).mean(axis=axes, keepdims=True) + fn.eps).sqrt()
     else:
-        y = x * Tensor(fn.rstd.reshape(col))
+        y = (x - Tensor(fn.mu.reshape(col))) * Tensor(fn.rstd.reshape(col))
     if fn.gamma is not None:
         y = y * (gamma if gamma is not None else Tensor(fn.gamma)).reshape(*col)
     if beta is not None:
         y = y + beta.reshape(*col)
-    return _vjp(y, list(fn.parents), g)
+    return _vjp(y, slots, g)
 
 
 def _pool_gradient(fn, g, weights, pad_shape, kernel, stride, dilation, pads, x_shape):

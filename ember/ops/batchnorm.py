@@ -87,7 +87,7 @@ class BatchNorm(Function):
                 y[lo:hi] += beta[lo:hi, None]
 
         by_channel_ranges(rows, c, m)
-        self.x_c, self.rstd, self.gamma = x_c, rstd, gamma
+        self.x_c, self.rstd, self.gamma, self.mu = x_c, rstd, gamma, mu  # μ: recorded rule
         self.batch_stats, self.m, self.eps = use_batch_stats, m, eps
         y = y.reshape(x_cm.shape).swapaxes(0, 1)  # (N, C, ...), memory (C, N, ...)
         return y, mu, var

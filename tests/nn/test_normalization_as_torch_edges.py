@@ -264,3 +264,53 @@ def test_local_response_norm_pools_integer_squares_with_an_integer_mean(torch):
             for lib in (ember, torch)
         ]
         _same(*ys, tol=1e-6)
+
+
+# ---------------------------------------------------------------- second derivatives
+
+
+def _second_order(lib, fn, x_grad, bias_of):
+    """∂/∂(x, γ) of |∂L/∂(x, γ)|² through a norm, with create_graph as a gradient penalty."""
+    rs = np.random.RandomState(5)
+    a, w, g = rs.randn(4, 3, 5), rs.randn(3), rs.randn(4, 3, 5)
+    x = lib.tensor(a, requires_grad=x_grad)
+    gamma = lib.tensor(w, requires_grad=True)
+    y = fn(_F(lib), x, gamma, bias_of(gamma))
+    wrt = [x, gamma] if x_grad else [gamma]
+    grads = lib.autograd.grad((y * lib.tensor(g) * y).sum(), wrt, create_graph=True)
+    sum((d * d).sum() for d in grads).backward()
+    return list(grads) + [t.grad for t in wrt]
+
+
+_NORMS = {
+    "batch_norm, training": lambda F, x, w, b: F.batch_norm(x, None, None, w, b, True),
+    "batch_norm, evaluation": lambda F, x, w, b: F.batch_norm(
+        x, x.new_tensor([0.5, -1.0, 2.0]).detach(), x.new_tensor([2.0, 0.5, 1.5]).detach(), w, b
+    ),
+    "layer_norm": lambda F, x, w, b: F.layer_norm(x.transpose(1, 2), (3,), w, b).transpose(1, 2),
+}
+
+
+# each case has one of the three things the rules got wrong (the others matched torch)
+_CASES = [
+    (name, x_grad, bias)
+    for name in _NORMS
+    for x_grad in (True, False)
+    for bias in ("none", "a leaf", "half of γ")
+    if name == "batch_norm, evaluation" or not x_grad or bias == "half of γ"
+]
+
+
+@pytest.mark.parametrize("name, x_grad, bias", _CASES)
+def test_second_derivatives_through_the_norms(torch, name, x_grad, bias):
+    """The recorded rules: in evaluation x̂ = (x − μ)·rstd (the shift μ is in ∂y/∂γ), an x
+    that needs no gradient is a constant, and a β computed from γ is differentiated as its
+    own input (its path to γ is the engine's to add, once)."""
+    bias_of = {
+        "none": lambda w: None,
+        "a leaf": lambda w: w.detach().clone().requires_grad_(True),
+        "half of γ": lambda w: w * 0.5,
+    }[bias]
+    e, t = (_second_order(lib, _NORMS[name], x_grad, bias_of) for lib in (ember, torch))
+    for a, b in zip(e, t):
+        _same(a, b, tol=1e-9)
