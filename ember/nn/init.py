@@ -18,21 +18,20 @@ import warnings
 from .. import backend
 from ..autograd_saved_writes import note_tensor_write
 from ..backend import xp
-from ..errors import InputError
 from ..function import no_grad
 from ..ops.elementwise import not_implemented_for
 from ..random_fill_checks import check_normal, check_uniform_bounds
 from ..tensor import Tensor
 
 _GAINS = {
-    "linear": 1.0,
-    "conv1d": 1.0,
-    "conv2d": 1.0,
-    "conv3d": 1.0,
-    "conv_transpose1d": 1.0,
-    "conv_transpose2d": 1.0,
-    "conv_transpose3d": 1.0,
-    "sigmoid": 1.0,
+    "linear": 1,  # an int, as torch's: the linear layers, convolutions and sigmoid gain 1
+    "conv1d": 1,
+    "conv2d": 1,
+    "conv3d": 1,
+    "conv_transpose1d": 1,
+    "conv_transpose2d": 1,
+    "conv_transpose3d": 1,
+    "sigmoid": 1,
     "tanh": 5.0 / 3,
     "relu": math.sqrt(2.0),
     "selu": 3.0 / 4,
@@ -42,7 +41,7 @@ _GAINS = {
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The gain torch recommends for ``nonlinearity``: 1 for the linear and convolution
     layers and sigmoid, 5/3 for tanh, √2 for ReLU, √(2/(1 + a²)) for leaky ReLU of slope a
-    (``param``, default 0.01), 3/4 for SELU."""
+    (``param``, default 0.01), 3/4 for SELU; any other name is torch's ValueError."""
     if nonlinearity == "leaky_relu":
         if param is None:
             slope = 0.01
@@ -51,9 +50,11 @@ def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
         else:
             raise ValueError(f"negative_slope {param} not a valid number")
         return math.sqrt(2.0 / (1 + slope**2))
-    if nonlinearity not in _GAINS:
+    # compared by ==, not hashed: a list or other unhashable name is a ValueError too
+    gain = next((g for name, g in _GAINS.items() if nonlinearity == name), None)
+    if gain is None:
         raise ValueError(f"unknown nonlinearity {nonlinearity!r}; known: {sorted(_GAINS)}")
-    return _GAINS[nonlinearity]
+    return gain
 
 
 def _calculate_fan_in_and_fan_out(tensor: Tensor):
@@ -203,32 +204,58 @@ def trunc_normal_(
     b: float = 2.0,
     generator=None,
 ) -> Tensor:
-    """Fill from N(mean, std²) truncated to [a, b], by the inverse-CDF method:
-    u ~ U(2Φ(α) − 1, 2Φ(β) − 1),  W = mean + std·√2·erf⁻¹(u),  clipped to [a, b]
-    (α = (a − mean)/std, β = (b − mean)/std; the clip only catches rounding). torch 2.13
-    redraws instead (rejection sampling): the same distribution, other draws."""
+    """Fill from N(mean, std²) truncated to [a, b], by rejection, as torch 2.13:
+
+    p = Φ(β) − Φ(α)   (α = (a − mean)/std, β = (b − mean)/std: the mass inside [a, b])
+    p > 0.3:  draw W ~ N(mean, std²), redraw the W outside [a, b] until none is left
+    else:     draw W ~ U(a, b), keep it with probability exp(−½((W − mean)/std)²) / peak
+              (peak the density's top within [a, b]), redraw the rest
+
+    The second branch stays exact far in the tails, where the mass is too small for the
+    normal draws to land in [a, b] (or for Φ to tell α from β in floating point)."""
 
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
-    if a > b:  # torch's RuntimeError from its uniform_ (ember filled every value with a)
-        raise InputError(f"trunc_normal_: expected a ≤ b, got a={a}, b={b}")
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of"
             " values may be incorrect.",
             stacklevel=2,
         )
-
-    if tensor.array.size:
-        _random_values_for(tensor, "normal_kernel_cpu")
-        if tensor.array.dtype.kind == "c":  # torch compares the draws with a and b
-            raise not_implemented_for("lt_cpu", tensor.array.dtype)
-    lo, hi = cdf((a - mean) / std), cdf((b - mean) / std)
+    array = tensor.array
     gen = backend.generator_or_default(generator)
-    u = gen.uniform(2 * lo - 1, 2 * hi - 1, tensor.shape, xp.float64)
-    w = mean + std * math.sqrt(2.0) * backend.erfinv(u)
-    return _fill(tensor, xp.clip(w, a, b))
+    if cdf((b - mean) / std) - cdf((a - mean) / std) > 0.3:
+        check_normal(array, std)
+        _no_complex_bounds(array, "lt_cpu")  # torch compares the draws with a and b
+        # a and b as the dtype holds them: a draw in [a, b] never rounds out of that range
+        lo, hi = (xp.asarray(v, dtype=array.dtype).item() for v in (a, b))
+        w = gen.normal(mean, std, array.size, xp.float64)  # flat: a 0-d tensor too
+        out = (w < lo) | (w > hi)
+        while out.any():
+            w[out] = gen.normal(mean, std, int(out.sum()), xp.float64)
+            out = (w < lo) | (w > hi)
+        return _fill(tensor, w.reshape(tensor.shape))
+    check_uniform_bounds(array, a, b)  # torch's uniform_: a > b and integer tensors refused
+    _no_complex_bounds(array, "gt_cpu")
+    mode = max(a, min(mean, b))  # where the density peaks within [a, b]
+    log_peak = -0.5 * ((mode - mean) / std) ** 2
+
+    def draw(n):
+        """n uniform candidates, and whether each is still to be redrawn."""
+        w = gen.uniform(a, b, n, xp.float64)
+        log_density = -0.5 * ((w - mean) / std) ** 2 - log_peak
+        return w, xp.log(gen.random(n, xp.float64)) > log_density
+
+    w, redraw = draw(array.size)
+    while redraw.any():
+        w[redraw], redraw[redraw] = draw(int(redraw.sum()))
+    return _fill(tensor, w.reshape(tensor.shape))
+
+
+def _no_complex_bounds(array, kernel: str) -> None:
+    if array.dtype.kind == "c":  # torch: no ordering of complex numbers to reject by
+        raise not_implemented_for(kernel, array.dtype)
 
 
 def eye_(tensor: Tensor) -> Tensor:

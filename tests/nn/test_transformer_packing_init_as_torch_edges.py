@@ -1,0 +1,86 @@
+"""Edges of the Transformer layers, packed sequences and nn.init where ember used to differ
+from torch 2.13, found by fuzzing both side by side. Random fills cannot match torch's bits:
+those tests compare the distributions (bounds, means, spreads) and the refusals."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import ember
+from ember.nn import init
+
+
+def _fill(m, shape, dtype, *args):
+    t = m.empty(*shape, dtype=getattr(m, dtype))
+    m.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the mean is more than 2 std from [a, b]
+        return m.nn.init.trunc_normal_(t, *args).double().numpy()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize(
+    "mean, std, a, b",
+    [(10.0, 0.5, -1.0, 0.0), (-8.0, 1.0, 0.0, 2.0), (0.0, 1.0, 9.0, 12.0), (0.0, 0.1, 1.0, 2.0)],
+)
+def test_trunc_normal_far_in_the_tails_draws_torchs_distribution(torch, dtype, mean, std, a, b):
+    """ember's inverse CDF saw Φ(α) = Φ(β) this far out and filled every value with a (or
+    b): torch 2.13 samples U(a, b) and keeps each with the density's ratio to its peak."""
+    got, want = (
+        _fill(ember, (200, 100), dtype, mean, std, a, b),
+        _fill(torch, (200, 100), dtype, mean, std, a, b),
+    )
+    assert a <= got.min() and got.max() <= b
+    # the density here is ∝ exp(−(x − mean)²/2std²): an exponential from the near end
+    spread = want.std()
+    assert got.std() == pytest.approx(spread, rel=0.1)
+    assert got.mean() == pytest.approx(want.mean(), abs=0.05 * spread)
+
+
+def _trunc_refusals(m):
+    """(name, call) pairs torch 2.13 refuses in its tails branch, where its uniform_ checks
+    the dtype before a ≤ b (an empty integer tensor too)."""
+    z, i64 = m.zeros, m.int64
+    tn = m.nn.init.trunc_normal_
+    return [
+        ("empty int tensor, tails", lambda: tn(z(0, dtype=i64), 10.0, 1.0, -2.0, 2.0)),
+        ("int tensor, a > b", lambda: tn(z(3, dtype=i64), 0.0, 1.0, 2.0, -2.0)),
+        ("bool tensor, a > b", lambda: tn(z(2, 2, dtype=m.bool), 0.0, 1.0, 1.0, 0.0)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_trunc_normal_refuses_integers_with_torchs_class(refused_alike, k):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        refused_alike(_trunc_refusals, k, NotImplementedError)
+
+
+def test_trunc_normal_warns_before_it_refuses(torch):
+    for m in (torch, ember):
+        with pytest.warns(UserWarning, match="more than 2 std"), pytest.raises(RuntimeError):
+            m.nn.init.trunc_normal_(m.zeros(3), 10.0, 1.0, 2.0, -2.0)
+
+
+def test_trunc_normal_is_deterministic_under_a_generator_and_keeps_the_leaf():
+    w = ember.zeros(50, 40, requires_grad=True)
+    out = init.trunc_normal_(w, 10.0, 0.5, -1.0, 0.0, generator=ember.Generator().manual_seed(4))
+    again = init.trunc_normal_(
+        ember.zeros(50, 40), 10.0, 0.5, -1.0, 0.0, generator=ember.Generator().manual_seed(4)
+    )
+    assert out is w and w.requires_grad and w.grad_fn is None
+    np.testing.assert_array_equal(w.detach().numpy(), again.numpy())
+    assert len(np.unique(again.numpy())) > 1000  # ember's inverse CDF gave a = -1 throughout
+
+
+def test_calculate_gain_answers_as_torch(torch):
+    names = ["linear", "conv2d", "conv_transpose3d", "sigmoid", "tanh", "relu", "selu"]
+    for name in names:  # torch's 1 is an int
+        got, want = init.calculate_gain(name), torch.nn.init.calculate_gain(name)
+        assert got == want and type(got) is type(want)
+    for bad in (["relu"], {"relu": 1}, "gelu", None):  # unhashable names were a TypeError
+        with pytest.raises(ValueError):
+            torch.nn.init.calculate_gain(bad)
+        with pytest.raises(ValueError):
+            init.calculate_gain(bad)
