@@ -78,6 +78,8 @@ class BesselI1(Function):
 
     def backward(self, gy):
         ax = get_array_module(gy)
+        if self.x.dtype == ax.float16:  # torch's i1_backward has no Half kernel
+            raise E.not_implemented_for("i1_backward", self.x.dtype)
         # ½ where |x| > ε fails, nan included, as torch's guard (not nan: I₀(nan) − …)
         x, tiny = self.x, ~(ax.abs(self.x) > ax.finfo(self.x.dtype).eps)
         safe = ax.where(tiny, 1, x)
@@ -95,6 +97,8 @@ def _i0(fn, g):
 @rule(BesselI1)
 def _i1(fn, g):
     """∂I₁(x)/∂x = I₀(x) − I₁(x)/x, ½ where |x| ≤ ε (torch's guard; I₁'' is 0 there)."""
+    if fn.x.dtype == xp.float16:  # torch's i1_backward has no Half kernel
+        raise E.not_implemented_for("i1_backward", fn.x.dtype)
     x = fn.parents[0]
     tiny = ~(xp.abs(fn.x) > xp.finfo(fn.x.dtype).eps)
     safe = _where(tiny, _ones(g), x)

@@ -19,6 +19,7 @@ from .autograd_higher import _input, rule, sum_to
 from .autograd_higher_more import _const, _where
 from .backend import xp
 from .ops import special_bessel as SB
+from .ops.elementwise import not_implemented_for
 from .tensor import apply
 
 
@@ -30,6 +31,8 @@ def _i0e(fn, g):
 
 @rule(SB.I1e)
 def _i1e(fn, g):
+    if fn.x.dtype == xp.float16:  # torch's i1e_backward has no Half kernel
+        raise not_implemented_for("i1e_backward", fn.x.dtype)
     x = fn.parents[0]
     eps = xp.finfo(fn.x.dtype).eps
     tiny = ~(xp.abs(fn.x) > eps)  # nan too, as the first derivative's guard

@@ -217,3 +217,23 @@ def _bad_decimals(lib):
 @pytest.mark.parametrize("k", range(4))
 def test_round_refuses_decimals_that_are_not_ints(refused_alike, k):
     refused_alike(_bad_decimals, k, TypeError)  # ember took int(1.0)
+
+
+def _half_bessel_gradients(lib):
+    def grad(name, create_graph=False):
+        x = lib.tensor([0.5, 2.0], dtype=lib.float16, requires_grad=True)
+        y = getattr(lib.special, name)(x)
+        return lambda: lib.autograd.grad(y.sum(), x, create_graph=create_graph)
+
+    return [
+        ("i1", grad("i1")),
+        ("i1e", grad("i1e")),
+        ("i1 double backward", grad("i1", True)),
+        ("i1e double backward", grad("i1e", True)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_i1_and_i1e_gradients_of_float16_are_refused(refused_alike, k):
+    # torch's i1_backward and i1e_backward have no Half kernel (the values themselves are fine)
+    refused_alike(_half_bessel_gradients, k, NotImplementedError)

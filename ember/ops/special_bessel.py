@@ -24,6 +24,7 @@ import math
 from .. import backend_special as B
 from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
+from .elementwise import not_implemented_for
 
 
 def _in_float64(fn, x):
@@ -97,6 +98,8 @@ class I1e(Function):
     def backward(self, gy):
         xp = get_array_module(gy)
         x = self.x
+        if x.dtype == xp.float16:  # torch's i1e_backward has no Half kernel
+            raise not_implemented_for("i1e_backward", x.dtype)
         eps = xp.finfo(x.dtype).eps
         tiny = ~(xp.abs(x) > eps)  # nan too: torch's guard sends it to ½
         safe = xp.where(tiny, eps, x).astype(x.dtype, copy=False)
