@@ -9,6 +9,7 @@ from ..errors import InputError
 from ..ops.elementwise import not_implemented_for
 from ..ops.layernorm import LayerNorm
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 from .normalization import check_same_dtype
 
 
@@ -37,6 +38,11 @@ def layer_norm(
 
     input (..., *normalized_shape) → same shape; weight γ and bias β of normalized_shape.
     """
+    if not isinstance(input, Tensor) or not isinstance(weight, (Tensor, type(None))):
+        require_tensor("layer_norm", input, "input", 1)  # torch's TypeError, not AttributeError
+        require_tensor("layer_norm", weight, "weight", 3)
+    if not isinstance(bias, (Tensor, type(None))):
+        require_tensor("layer_norm", bias, "bias", 4)
     if input.dtype.kind in "biu":  # torch's refusal (NumPy's UFuncTypeError named no op)
         raise not_implemented_for("LayerNormKernelImpl", input.dtype)
     shape = _normalized_shape(input, normalized_shape)

@@ -16,79 +16,28 @@ from ..function import is_grad_enabled
 from ..ops.complex_refuse import NOISE, refuse_complex
 from ..ops.elementwise import Mul, not_implemented_for
 from ..tensor import Tensor, apply
+from ..tensor_aliases import require_tensor
 from .interpolate import interpolate  # noqa: F401 - re-exported (pool_extra, nn)
 from .normalization import _affine, check_same_dtype, update_running_stat, verify_spatial_size
+from .pad_modes import check_pad_arguments, pad_non_constant
 from .shape import new_memory
 from .shape import pad as _pad_constant
 
 # ---------------------------------------------------------------- padding
 
 
-def _pad_index(n: int, before: int, after: int, mode: str):
-    """Source index of every padded position along one axis of size n."""
-    i = xp.arange(-before, n + after)
-    if mode == "reflect":  # mirror about the edge element, which is not repeated
-        if before >= n or after >= n:
-            raise InputError(
-                f"pad: reflect padding ({before}, {after}) must be smaller than the dim size {n}"
-            )
-        i = (n - 1) - xp.abs((n - 1) - xp.abs(i))
-    elif mode == "replicate":  # repeat the edge element
-        i = xp.clip(i, 0, n - 1)
-    elif mode == "circular":  # wrap around what is left after negative padding crops, as torch
-        lo, hi = max(-before, 0), n - max(-after, 0)
-        m = hi - lo
-        if before > m or after > m:
-            raise InputError(f"pad: circular padding ({before}, {after}) exceeds dim size {m}")
-        i = xp.arange(-max(before, 0), m + max(after, 0)) % m + lo
-    else:
-        raise NotImplementedError(f"pad mode {mode!r}")
-    return xp.asarray(i, dtype=xp.int64)
-
-
-def _pad_gather(x: Tensor, pad, mode: str) -> Tensor:
-    if len(pad) % 2 or len(pad) // 2 > x.ndim:  # torch: RuntimeError
-        raise InputError(f"pad must hold pairs for at most {x.ndim} dims, got {pad}")
-    for k in range(len(pad) // 2):
-        dim = x.ndim - 1 - k
-        before, after = int(pad[2 * k]), int(pad[2 * k + 1])
-        n = x.shape[dim]
-        if n + before + after < (0 if mode == "circular" else 1):  # torch's limits
-            raise ValueError(
-                f"pad: {mode} padding ({before}, {after}) of dim {dim} of size {n} leaves"
-                f" {n + before + after} elements; {mode} padding needs at least"
-                f" {0 if mode == 'circular' else 1}"
-            )
-        if before or after:
-            x = x.index_select(dim, _pad_index(x.shape[dim], before, after, mode))
-    return x
-
-
-def pad_reflect(x: Tensor, pad) -> Tensor:
-    """Reflection padding: [a b c d] padded (2, 2) → [c b a b c d c b] (a gather by index)."""
-    return _pad_gather(x, pad, "reflect")
-
-
-def pad_replicate(x: Tensor, pad) -> Tensor:
-    """Replication padding: [a b c d] padded (2, 2) → [a a a b c d d d]."""
-    return _pad_gather(x, pad, "replicate")
-
-
-def pad_circular(x: Tensor, pad) -> Tensor:
-    """Circular padding: [a b c d] padded (2, 2) → [c d a b c d a b]."""
-    return _pad_gather(x, pad, "circular")
-
-
 def pad(input: Tensor, pad, mode: str = "constant", value: float | None = None) -> Tensor:  # noqa: A002
     """torch's F.pad with every mode: 'constant', 'reflect', 'replicate', 'circular'.
 
-    ``pad`` lists (before, after) pairs from the last dim backwards.
+    ``pad`` lists (before, after) pairs from the last dim backwards; the non-constant modes
+    (pad_modes.py) pad the last 1, 2 or 3 dims of an input with one or two more.
     """
+    check_pad_arguments(input, pad, mode)
     if mode == "constant":
         return _pad_constant(input, tuple(pad), value=0.0 if value is None else value)
-    if value:  # torch: RuntimeError
-        raise InputError(f"pad: padding mode {mode!r} does not take a value")
-    return _pad_gather(input, pad, mode)
+    if value:  # torch: RuntimeError (a value of 0 passes)
+        raise InputError(f'Padding mode "{mode}" doesn\'t take in value argument')
+    return pad_non_constant(input, pad, mode)
 
 
 # ---------------------------------------------------------------- pixel shuffle
@@ -210,6 +159,9 @@ def rms_norm(
     y = x / √(mean(x²) + ε) · γ,   ε = finfo(x.dtype).eps when None (torch's default)
     """
     x = input
+    require_tensor("rms_norm", x, "input", 1)  # torch's TypeError (an AttributeError)
+    if weight is not None:
+        require_tensor("rms_norm", weight, "weight", 3)
     if isinstance(normalized_shape, int):
         normalized_shape = (normalized_shape,)
     k = len(normalized_shape)

@@ -6,6 +6,7 @@ from .. import backend
 from .. import functional as F
 from ..backend import xp
 from ..tensor import Tensor
+from .linear import no_negative_size
 from .module import Module, Parameter
 
 
@@ -33,6 +34,8 @@ class LayerNorm(Module):
         self.normalized_shape = tuple(normalized_shape)
         self.eps = eps
         self.elementwise_affine = elementwise_affine
+        if elementwise_affine:
+            no_negative_size("LayerNorm", self.normalized_shape)
         dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = (
             Parameter(xp.ones(self.normalized_shape, dtype)) if elementwise_affine else None

@@ -173,6 +173,8 @@ class RMSNorm(Module):
             normalized_shape = (normalized_shape,)
         self.normalized_shape = tuple(normalized_shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            no_negative_size("RMSNorm", self.normalized_shape)
         dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = (
             Parameter(xp.ones(self.normalized_shape, dtype)) if elementwise_affine else None

@@ -23,6 +23,7 @@ from ..errors import InputError
 from ..function import is_grad_enabled
 from ..mistakes import check_training_mode_in_no_grad
 from ..tensor import Tensor
+from .linear import no_negative_size
 from .module import Module, Parameter
 
 
@@ -44,6 +45,8 @@ class _NormBase(Module):
         backend.check_device(device)
         self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
+        if affine or track_running_stats:
+            no_negative_size(type(self).__name__, (num_features,))
         dtype = dtype or backend.DEFAULT_DTYPE
         # bias=False (torch's keyword): the learned scale γ without the shift β
         self.weight = Parameter(xp.ones(num_features, dtype=dtype)) if affine else None
@@ -159,6 +162,8 @@ class GroupNorm(Module):
             eps,
             affine,
         )
+        if affine:
+            no_negative_size("GroupNorm", (num_channels,))
         dtype = dtype or backend.DEFAULT_DTYPE
         self.weight = Parameter(xp.ones(num_channels, dtype=dtype)) if affine else None
         self.bias = Parameter(xp.zeros(num_channels, dtype=dtype)) if affine and bias else None

@@ -314,3 +314,39 @@ def test_second_derivatives_through_the_norms(torch, name, x_grad, bias):
     e, t = (_second_order(lib, _NORMS[name], x_grad, bias_of) for lib in (ember, torch))
     for a, b in zip(e, t):
         _same(a, b, tol=1e-9)
+
+
+# ---------------------------------------------------------------- constructors and arguments
+
+
+def _negative_sizes(lib):
+    nn = lib.nn
+    return [
+        ("BatchNorm1d", lambda: nn.BatchNorm1d(-1)),
+        ("InstanceNorm2d with γ", lambda: nn.InstanceNorm2d(-2, affine=True)),
+        ("SyncBatchNorm", lambda: nn.SyncBatchNorm(-3)),
+        ("GroupNorm", lambda: nn.GroupNorm(2, -2)),
+        ("LayerNorm", lambda: nn.LayerNorm((2, -1))),
+        ("RMSNorm", lambda: nn.RMSNorm(-1)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_negative_sizes_are_torch_runtime_error(refused_alike, k):
+    refused_alike(_negative_sizes, k)
+
+
+def _not_tensors(lib):
+    F, x = _F(lib), lib.ones(2, 3)
+    return [
+        ("layer_norm of a number", lambda: F.layer_norm(3.0, (1,))),
+        ("layer_norm with a list weight", lambda: F.layer_norm(x, (3,), [1.0, 1.0, 1.0])),
+        ("layer_norm with a number bias", lambda: F.layer_norm(x, (3,), None, 1.0)),
+        ("rms_norm of a list", lambda: F.rms_norm([1.0], (1,))),
+        ("rms_norm with a list weight", lambda: F.rms_norm(x, (3,), [1.0, 1.0, 1.0])),
+    ]
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_layer_and_rms_norm_refuse_what_is_not_a_tensor(refused_alike, k):
+    refused_alike(_not_tensors, k, TypeError)
