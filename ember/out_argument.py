@@ -27,7 +27,8 @@ import functools
 import inspect
 import warnings
 
-from .errors import InputTypeError
+from .backend import xp
+from .errors import InputError, InputTypeError
 from .function import is_grad_enabled
 from .promotion import torch_dtype_name
 from .tensor import Tensor
@@ -101,6 +102,21 @@ EXACT_DTYPE = frozenset(
 )
 
 
+#: functions that compute in out's dtype, as if given dtype=out.dtype (torch's scans cast their
+#: input to out's dtype first: cumsum(x, 0, out=float64) sums in float64, out=int64 truncates
+#: the input); a dtype= that differs from out's is torch's RuntimeError
+DTYPE_FROM_OUT = frozenset({"cumsum", "cumprod"})
+
+
+def _dtype_from_out(name: str, dtype, out: Tensor):
+    if dtype is not None and xp.dtype(dtype) != out.array.dtype:
+        raise InputError(
+            f"{name}(): expected out tensor to have dtype {torch_dtype_name(xp.dtype(dtype))},"
+            f" but got {torch_dtype_name(out.array.dtype)} instead (the scan runs in out's dtype)"
+        )
+    return out.array.dtype
+
+
 def _check_grad(name: str, result: Tensor, out: Tensor) -> None:
     if is_grad_enabled() and (result.requires_grad or out.requires_grad):
         raise RuntimeError(
@@ -166,6 +182,8 @@ def with_out(fn, name: str):
             return fn(*args, **kwargs)
         if name in FACTORIES and kwargs.get("dtype") is None and isinstance(out, Tensor):
             kwargs["dtype"] = out.dtype
+        if name in DTYPE_FROM_OUT and isinstance(out, Tensor):
+            kwargs["dtype"] = _dtype_from_out(name, kwargs.get("dtype"), out)
         return write_out(name, fn(*args, **kwargs), out)
 
     try:

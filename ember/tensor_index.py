@@ -97,7 +97,8 @@ class IndexTensorMethods:
 
     def _scan(self, op, name, dim, dtype=None) -> Tensor:
         dim = I.check_dim(name, dim, self.ndim)
-        if dtype is not None and xp.dtype(dtype) == xp.bool_:  # torch: no bool scan kernel
+        if dtype is not None and xp.dtype(dtype) == xp.bool_ and self.ndim and self.array.size:
+            # torch has no bool scan kernel, and calls none for a 0-d or empty tensor
             raise not_implemented_for(f"{name}_out_cpu", xp.dtype(dtype))
         if dtype is not None:  # the scan in dtype (NumPy would widen int32 to int64)
             return self.astype(dtype)._scan(op, name, dim).astype(dtype)

@@ -160,8 +160,8 @@ class StatsMoreTensorMethods:
         if dim is not None:  # torch checks the dim before the dtype
             wrap_dim(dim, self.ndim)
             RM.check_nonempty_reduction("median", dim, self.array.shape)
-        if self.array.dtype.kind == "b":  # torch's kernels are median's, without bool
-            raise not_implemented_for(
+        if self.array.dtype.kind == "b" and (dim is not None or self.array.size):
+            raise not_implemented_for(  # median's kernels, without bool (none for no element)
                 "median_cpu" if dim is None else "median_out", self.array.dtype
             )
         if dim is None:

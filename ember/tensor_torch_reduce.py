@@ -158,8 +158,8 @@ class TorchReduceMethods:
         """y_k = log Σ_{j ≤ k} e^{x_j} along dim, stable for any magnitudes."""
         d = check_dim("logcumsumexp", dim, self.ndim)  # torch checks the dim first
         _need_float(self, "logcumsumexp", "logcumsumexp_out_cpu")
-        if self.ndim == 0:
-            return apply(RM.LogCumSumExp, self.reshape(1), dim=0).reshape(())
+        if self.ndim == 0:  # y = x, and torch's backward passes the gradient on as it came
+            return self.clone()  # (the scan's formula would make it nan for x = ±inf or nan)
         return apply(RM.LogCumSumExp, self, dim=d)
 
     def cummax(self, dim) -> tuple:
@@ -173,6 +173,8 @@ class TorchReduceMethods:
 
     def _cum_extreme(self, name, dim, largest, result):
         refuse_complex(self.array, name, NotImplementedError)
+        if self.ndim and not self.array.size:  # torch returns before it looks at the dim
+            return result(self.clone(), Tensor(xp.zeros(self.shape, dtype=xp.int64)))
         d = check_dim(name, dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self
         index = RM.cum_extreme_indices(x.array, d, largest)
@@ -190,8 +192,8 @@ class TorchReduceMethods:
         if dim is not None:  # torch checks the dim before the dtype
             check_dim("median", dim, self.ndim)
             RM.check_nonempty_reduction("median", dim, self.array.shape)
-        if self.array.dtype.kind == "b":  # torch has no bool kernel
-            raise not_implemented_for(
+        if self.array.dtype.kind == "b" and (dim is not None or self.array.size):
+            raise not_implemented_for(  # torch has no bool kernel (none is called for no element)
                 "median_cpu" if dim is None else "median_out", self.array.dtype
             )
         if dim is None:

@@ -11,6 +11,7 @@ compose differentiable Tensor operations (isin carries no gradient).
 from __future__ import annotations
 
 from .backend import xp
+from .errors import InputTypeError
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .ops.index_put import broadcast_shape
@@ -73,6 +74,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False) -> Tenso
     e, t = number_or_array(elements), number_or_array(test_elements)
     for a in (e, t):  # torch's RuntimeError: it sorts to search, and complex has no order
         refuse_complex(xp.asarray(a), "isin")
+    for a in (e, t):  # torch has no bool kernel (a bool number too); also ember's TypeError
+        if xp.asarray(a).dtype.kind == "b":
+            raise InputTypeError("Unsupported input type encountered for isin(): Bool")
     e, t = common_arrays(e, t)  # matched in torch's result dtype
     return Tensor(xp.asarray(xp.isin(e, t, assume_unique=assume_unique, invert=invert)))
 

@@ -1,6 +1,11 @@
 """Sorting, searching, set and cumulative operations where ember used to differ from torch 2.13
 (found by fuzzing both side by side): the order in which quantile and nanquantile check their
-arguments, and their refusal of float16."""
+arguments, and their refusal of float16; searchsorted's and isin's refusal of bools;
+histogram's of float16; cumsum/cumprod into an out of another dtype, and to bool where there
+is nothing to scan; cummax/cummin of an empty tensor; the gradients of cumprod past a zero and
+of a 0-d logcumsumexp; the median of no element."""
+
+import functools
 
 import numpy as np
 import pytest
@@ -100,3 +105,133 @@ def _half_histograms(lib):
 def test_histogram_of_float16_over_the_datas_range_is_refused(refused_alike, k):
     """torch has no float16 kernel for the data's range; with range= or edges it counts."""
     refused_alike(_half_histograms, k, NotImplementedError)
+
+
+# ------------------------------------------------------------ scans
+def _same_values(got, want):
+    assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+    assert tuple(got.shape) == tuple(want.shape)
+    np.testing.assert_array_equal(got.detach().numpy(), want.detach().numpy())
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("out_dtype", ["float64", "int64", "int8"])
+def test_scans_with_out_run_in_outs_dtype(torch, name, out_dtype):
+    """torch casts the input to out's dtype first: a float32 cumsum into float64 sums in
+    float64 (not float32 rounded, then widened), into int64 sums the truncated values."""
+    a = np.array([0.6, 0.6, 0.6, 1e8, -1e8, 0.1, -1.7], np.float32)
+    results = []
+    for lib in (ember, torch):
+        out = lib.empty(0, dtype=getattr(lib, out_dtype))
+        getattr(lib, name)(lib.tensor(a), 0, out=out)
+        results.append(out)
+    _same_values(*results)
+
+
+def _scan_out_mistakes(lib):
+    x, f64 = lib.tensor([1.5, 2.0]), lib.empty(0, dtype=lib.float64)
+    return [
+        ("bool out", lambda: lib.cumsum(x, 0, out=lib.empty(0, dtype=lib.bool))),
+        ("bool out of cumprod", lambda: lib.cumprod(x, 0, out=lib.empty(0, dtype=lib.bool))),
+        ("dtype= not out's", lambda: lib.cumsum(x, 0, dtype=lib.float32, out=f64)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "k, cls", [(0, NotImplementedError), (1, NotImplementedError), (2, RuntimeError)]
+)
+def test_scans_with_out_refuse_a_bool_out_and_a_dtype_not_outs(refused_alike, k, cls):
+    refused_alike(_scan_out_mistakes, k, cls)
+
+
+@pytest.mark.parametrize("name", ["cumsum", "cumprod"])
+@pytest.mark.parametrize("shape", [(), (0,), (2, 0)])
+def test_scans_to_bool_of_a_0d_or_empty_tensor_call_no_kernel(torch, name, shape):
+    """torch has no bool scan kernel, and calls none where there is nothing to scan."""
+    a = np.full(shape, 2.5)
+    _same_values(
+        getattr(ember, name)(ember.tensor(a), -1, dtype=ember.bool),
+        getattr(torch, name)(torch.tensor(a), -1, dtype=torch.bool),
+    )
+
+
+@pytest.mark.parametrize("name", ["cummax", "cummin"])
+@pytest.mark.parametrize("shape, dim", [((0,), -2), ((0, 3), 5), ((2, 0), -3)])
+def test_running_extremes_of_an_empty_tensor_ignore_the_dim(torch, name, shape, dim):
+    """torch returns empty values and indices before it looks at the dim."""
+    e = getattr(ember, name)(ember.zeros(*shape), dim)
+    t = getattr(torch, name)(torch.zeros(*shape), dim)
+    _same_values(e.values, t.values)
+    _same_values(e.indices, t.indices)
+
+
+def _grad(lib, fn, a):
+    x = lib.tensor(a, requires_grad=True)
+    y = fn(lib, x)
+    w = lib.tensor(np.cos(np.arange(y.numel())).reshape(tuple(y.shape)))
+    (g,) = lib.autograd.grad((y * w).sum(), x)
+    return g
+
+
+INF, NAN = float("inf"), float("nan")
+PAST_A_ZERO = [
+    [0.5, 0.0, 0.0, -INF],
+    [1.5, INF, 0.0, -2.0],
+    [0.5, 0.0, INF, NAN],
+    [1.5, 0.0, -2.0, -INF],
+    [[-2.0, -INF, 0.0], [2.0, 3.0, 0.5]],
+    [[0.0, 0.0, INF], [1.0, NAN, 0.0]],
+]
+
+
+def _cumprod(lib, x, dim):
+    return lib.cumprod(x, dim)
+
+
+@pytest.mark.parametrize("a", PAST_A_ZERO)
+def test_cumprod_gradient_stops_at_the_zeros(torch, a):
+    """An inf or nan past a zero makes nan products there; torch's sums stop where their terms
+    are 0, so the elements before (and at) the first zero keep a number."""
+    for dim in (-1, 0) if np.ndim(a) == 2 else (0,):
+        scan = functools.partial(_cumprod, dim=dim)
+        np.testing.assert_array_equal(
+            _grad(ember, scan, np.array(a)).numpy(), _grad(torch, scan, np.array(a)).numpy()
+        )
+
+
+@pytest.mark.parametrize("v", [INF, -INF, NAN])
+def test_logcumsumexp_of_a_0d_tensor_passes_the_gradient_on(torch, v):
+    """y = x, and torch's backward returns the gradient as it came (the scan formula's
+    e^{x − y} is nan at ±inf and nan)."""
+    e = _grad(ember, lambda m, x: m.logcumsumexp(x, 0), np.array(v))
+    t = _grad(torch, lambda m, x: m.logcumsumexp(x, 0), np.array(v))
+    _same_values(e, t)
+
+
+# ------------------------------------------------------------ order statistics and sets
+@pytest.mark.parametrize("name", ["median", "nanmedian"])
+@pytest.mark.parametrize("dtype", ["bool", "int8", "int16"])
+def test_median_of_no_element_is_torchs_value(torch, name, dtype):
+    """torch's nan converted to the dtype as its CPU converts it: 0 for 8 and 16 bits (ember
+    gave the lowest value, right for 32 and 64 bits only), True for bool (no kernel is called,
+    so bool is not refused)."""
+    _same_values(
+        getattr(ember, name)(ember.empty(0, dtype=getattr(ember, dtype))),
+        getattr(torch, name)(torch.empty(0, dtype=getattr(torch, dtype))),
+    )
+
+
+def _isin_bools(lib):
+    flags, ints = lib.tensor([True, False]), lib.tensor([1, 0])
+    return [
+        ("bool elements", lambda: lib.isin(flags, ints)),
+        ("bool test elements", lambda: lib.isin(ints, flags)),
+        ("a bool number", lambda: lib.isin(ints, True)),
+        ("bool elements, a number", lambda: lib.isin(flags, 1, invert=True)),
+        ("empty bools", lambda: lib.isin(flags[:0], flags[:0])),
+    ]
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_isin_refuses_bools(refused_alike, k):
+    refused_alike(_isin_bools, k)

@@ -179,10 +179,15 @@ def check_nonempty_reduction(name: str, dim: int, shape: tuple) -> None:
 
 
 def empty_median(dtype):
-    """The median of no elements: nan for floats; for integers torch's value is undefined
-    (its kernel leaves the output unset), and ember gives the dtype's lowest value, what torch
-    shows for int32 and int64."""
-    return xp.asarray(xp.nan if dtype.kind in "fc" else xp.iinfo(dtype).min, dtype)
+    """The median of no elements: nan for floats; for integers and bool what torch shows, its
+    nan converted as the CPU converts an invalid value: to the lowest int32 or int64, so those
+    two get their lowest value, and 8- and 16-bit types (converted through int32, then cut) 0;
+    True for bool (nan ≠ 0)."""
+    if dtype.kind in "fc":
+        return xp.asarray(xp.nan, dtype)
+    if dtype.kind == "b":
+        return xp.asarray(True)
+    return xp.asarray(xp.iinfo(dtype).min if dtype.itemsize >= 4 else 0, dtype)
 
 
 def quantile_positions(sorted_x, q, axis: int, interpolation: str, ignore_nan: bool = False):

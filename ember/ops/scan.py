@@ -47,11 +47,14 @@ class CumSum(Function):
 class CumProd(Function):
     """y_k = Π_{j ≤ k} x_j along dim.
 
-    ∂L/∂x_i = Σ_{k ≥ i} ∂L/∂y_k · Π_{j ≤ k, j ≠ i} x_j. With z the first zero of a row:
-      i < z:  x_i ≠ 0, so this is (Σ_{k ≥ i} ∂L/∂y_k · y_k) / x_i exactly;
-      i = z:  Π_{j < z} x_j · Σ_{k ≥ z} ∂L/∂y_k · Π_{z < j ≤ k} x_j;
-      i > z:  0 (every term holds the factor x_z = 0).
-    Rows without a zero take the first line everywhere (torch's approach, O(n) per row).
+    ∂L/∂x_i = Σ_{k ≥ i} ∂L/∂y_k · Π_{j ≤ k, j ≠ i} x_j. With z₁, z₂ the first and second zero
+    of a row (z₂ = n if there is no second):
+      i < z₁:  x_i ≠ 0, so this is (Σ_{i ≤ k < z₁} ∂L/∂y_k · y_k) / x_i exactly;
+      i = z₁:  Π_{j < z₁} x_j · Σ_{z₁ ≤ k < z₂} ∂L/∂y_k · Π_{z₁ < j ≤ k} x_j;
+      i > z₁:  0 (every term holds the factor x_z₁ = 0).
+    Rows without a zero take the first line everywhere (torch's approach, O(n) per row). The
+    sums stop where their terms become 0 (torch's masks), so an inf or nan past a zero, whose
+    product with that zero is nan, cannot reach the gradient of an element before it.
     """
 
     def forward(self, x, dim):
@@ -65,17 +68,18 @@ class CumProd(Function):
             return (gy.copy(),)  # formula below would turn a nan x into a nan gradient)
         x, y, g = (xp.moveaxis(a, self.axis, -1) for a in (self.x, self.y, gy))
         zero = x == 0
-        gx = reverse_cumsum(g * y, -1) / xp.where(zero, 1, x)  # exact before the first zero
-        has_zero = zero.any(axis=-1, keepdims=True)
-        if has_zero.any():
-            pos = xp.arange(x.shape[-1])
-            z = xp.argmax(zero, axis=-1)[..., None]  # the first zero of each row
-            after = xp.where(pos <= z, 1, x)  # Π_{z < j ≤ k} x_j as a cumprod of this
-            s = reverse_cumsum(g * xp.cumprod(after, axis=-1), -1)
-            before = xp.take_along_axis(exclusive_cumprod(x), z, axis=-1)  # Π_{j < z} x_j
-            at_z = before * xp.take_along_axis(s, z, axis=-1)
-            gx = xp.where(has_zero & (pos > z), 0, gx)
-            gx = xp.where(has_zero & (pos == z), at_z, gx)
+        with errstate(invalid="ignore", divide="ignore", over="ignore"):
+            if not zero.any():
+                return (xp.moveaxis(reverse_cumsum(g * y, -1) / x, -1, self.axis),)
+            seen = xp.cumsum(zero, axis=-1)  # the zeros up to each position
+            before, first = seen == 0, zero & (seen == 1)  # [0, z₁) and z₁
+            kept = xp.where(before, g * y, 0)
+            gx = xp.where(before, reverse_cumsum(kept, -1) / xp.where(before, x, 1), 0)
+            between = (seen == 1) & ~zero  # (z₁, z₂): Π_{z₁ < j ≤ k} x_j as a cumprod of this
+            run = xp.cumprod(xp.where(between, x, 1), axis=-1) * xp.where(seen == 1, g, 0)
+            z = xp.argmax(zero, axis=-1)[..., None]
+            prior = xp.take_along_axis(exclusive_cumprod(x), z, axis=-1)  # Π_{j < z₁} x_j
+            gx = xp.where(first, prior * run.sum(axis=-1, keepdims=True), gx)
         return (xp.moveaxis(gx, -1, self.axis),)
 
 
