@@ -10,6 +10,7 @@ from ..errors import InputError
 from ..ops import elementwise as E
 from ..ops import shape as S
 from ..promotion import promote_types
+from ..scalar_fits import check_scalar_fits
 from ..tensor import Tensor, _t, apply, as_array
 from ..tensor_methods import _promoted
 from .index import nonzero
@@ -131,4 +132,6 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
         widths = [(max(b, 0), max(a, 0)) for b, a in widths]
         if not any(b or a for b, a in widths):
             return x
+    if type(value) in (int, float):  # torch's value is a float, filled in with fill_'s check
+        value = check_scalar_fits(float(value), x.dtype)
     return apply(S.Pad, x, pad_width=tuple(widths), value=value)

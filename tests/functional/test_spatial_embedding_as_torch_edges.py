@@ -1,6 +1,8 @@
 """Spatial and embedding functionals where ember used to differ from torch 2.13 (found by
 fuzzing both side by side): grid_sample's dtype rules (integer inputs, a grid of another
-dtype, empty outputs) and its silence on ±inf grid points."""
+dtype, empty outputs) and its silence on ±inf grid points; F.pad's non-constant modes as
+torch's kernels (negative pads crop before the mirror or edge is taken, the input ranks and
+pad lengths they take, empty dims) and a constant that does not fit the dtype."""
 
 import warnings
 
@@ -88,3 +90,63 @@ def test_grid_sample_at_infinite_grid_points_is_silent(torch, mode, padding_mode
                 )
             )
     _same(*outs)
+
+
+# ---------------------------------------------------------------- pad
+
+
+def _pads(lib):
+    x, z = lib.arange(12.0).reshape(1, 3, 4), lib.zeros
+
+    def pad(t, p, mode, **kw):
+        return lambda: _F(lib).pad(t, p, mode, **kw)
+
+    return [
+        ("reflect of a 1-D input", pad(x[0, 0], (1, 1), "reflect")),
+        ("circular of a 1-D input", pad(x[0, 0], (1, 1), "circular")),
+        ("reflect of two dims of a 2-D input", pad(x[0], (1, 1, 1, 1), "reflect")),
+        ("replicate of one dim of a 4-D input", pad(x[None], (1, 1), "replicate")),
+        ("replicate of no dims", pad(x, (), "replicate")),
+        ("reflect of an empty channel dim", pad(z(2, 0, 3), (1, 1), "reflect")),
+        ("replicate of an empty unbatched dim", pad(z(0, 3), (1, 1), "replicate")),
+        ("reflect of bools", pad(z(2, 3, dtype=lib.bool), (1, 1), "reflect")),
+        ("replicate of bools", pad(z(2, 3, dtype=lib.bool), (1, 1), "replicate")),
+        ("a negative constant into uint8", pad(z(2, 3, dtype=lib.uint8), (1, 0), "constant",
+                                               value=-2.0)),
+        ("a constant past int8", pad(z(2, 3, dtype=lib.int8), (1, 0), "constant", value=300.0)),
+    ]  # fmt: skip
+
+
+_PAD_CLASSES = [NotImplementedError] * 5 + [RuntimeError] * 2 + [NotImplementedError] * 2
+_PAD_CLASSES += [RuntimeError] * 2
+
+
+@pytest.mark.parametrize("k", range(len(_PAD_CLASSES)))
+def test_pad_refuses_as_torch(refused_alike, k):
+    refused_alike(_pads, k, _PAD_CLASSES[k])
+
+
+@pytest.mark.parametrize(
+    "shape, pad, mode",
+    [
+        ((1, 3, 4), (0, 0, -1, -2), "reflect"),
+        ((1, 3, 4), (-4, 0, 0, 0), "reflect"),
+        ((1, 1, 3, 4), (0, 0, 0, 0, -1, 0), "reflect"),
+        ((1, 3, 4), (0, 0, -1, -2), "replicate"),
+        ((1, 3, 4), (-1, -3, 2, 1), "replicate"),
+        ((1, 1, 3, 4), (0, 0, 0, 0, -1, 0), "replicate"),
+    ],
+)
+def test_pad_modes_allow_an_empty_dim_beside_others_as_torch(torch, shape, pad, mode):
+    """torch's reflect and replicate kernels refuse an output only when every padded dim is
+    empty; ember refused each dim that negative pads emptied."""
+    a = np.random.RandomState(0).randn(*shape)
+    outs, grads = [], []
+    for lib in (ember, torch):
+        x = lib.tensor(a, requires_grad=True)
+        y = _F(lib).pad(x, pad, mode)
+        (y * lib.tensor(np.arange(float(y.numel())).reshape(tuple(y.shape)))).sum().backward()
+        outs.append(y)
+        grads.append(x.grad)
+    _same(*outs)
+    _same(*grads)

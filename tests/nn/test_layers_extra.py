@@ -193,7 +193,7 @@ def test_circular_pad_errors():
         M.CircularPad1d(1)(ember.tensor(randn(5)))
     with pytest.raises(ValueError, match="3D or 4D input"):
         M.CircularPad2d(1)(ember.tensor(randn(4, 5)))
-    with pytest.raises(ValueError, match="exceeds"):
+    with pytest.raises(ValueError, match="wrapping around more than once"):
         M.CircularPad1d(6)(ember.tensor(randn(1, 2, 5)))
 
 
