@@ -237,3 +237,35 @@ def _half_bessel_gradients(lib):
 def test_i1_and_i1e_gradients_of_float16_are_refused(refused_alike, k):
     # torch's i1_backward and i1e_backward have no Half kernel (the values themselves are fine)
     refused_alike(_half_bessel_gradients, k, NotImplementedError)
+
+
+def _quiet_cases(lib):
+    def grad(fn, values, dtype="float64"):
+        def run():
+            x = _leaf(lib, values, dtype)
+            lib.autograd.grad(fn(x).sum(), x)
+
+        return run
+
+    return [
+        ("logit at 0 and outside", grad(lambda x: lib.logit(x), [0.0, -1.0, 0.5])),
+        ("logit with eps at 0 and 1", grad(lambda x: x.logit(0.1), [0.0, 1.0, 0.5])),
+        ("erf's slope past 1e154", grad(lambda x: lib.special.erf(x), [1e300, -1e200, 0.5])),
+        ("erfc's slope past 1e154", grad(lambda x: lib.special.erfc(x), [1e300, 0.5])),
+        ("sinc at ±∞", grad(lambda x: lib.special.sinc(x), [INF, -INF, 0.0, 0.5])),
+        ("digamma's float32 slope", grad(lambda x: lib.special.digamma(x), [1e-30], "float32")),
+        ("xlogy's slope at 0", grad(lambda x: lib.special.xlogy(2.0, x), [0.0, 1.0])),
+        ("log_ndtr's slope at -∞", grad(lambda x: lib.special.log_ndtr(x), [-INF, -40.0, 0.5])),
+        ("i1's slope at ±∞", grad(lambda x: lib.special.i1(x), [INF, 0.5])),
+    ]
+
+
+@pytest.mark.parametrize("k", range(9))
+def test_special_functions_answer_their_edges_without_numpy_warnings(torch, k):
+    # ±∞, nan and overflow are the answers there; torch gives them silently
+    import warnings
+
+    for lib in (torch, ember):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            _quiet_cases(lib)[k][1]()

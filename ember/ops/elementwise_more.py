@@ -23,14 +23,23 @@ _LN2, _LN10 = math.log(2.0), math.log(10.0)
 
 class _Unary(Function):
     """y = f(x) elementwise;  ∂L/∂x = ∂L/∂y · f'(x, y). ``real_only``: the op's torch name
-    where torch has no complex kernel for it (complex input is refused with its error)."""
+    where torch has no complex kernel for it (complex input is refused with its error).
+    ``quiet``: f and f' run without NumPy's RuntimeWarnings (their ±∞, nan and overflow to ∞
+    are the answers, which torch gives silently)."""
 
     real_only = None
+    quiet = False
 
     def forward(self, x):
         if self.real_only is not None:
             if x.dtype.kind == "c":
                 refuse_complex(x, self.real_only, NotImplementedError, _REAL_ONLY)
+        if self.quiet:
+            with errstate(all="ignore"):
+                return self._forward(x)
+        return self._forward(x)
+
+    def _forward(self, x):
         xp = get_array_module(x)
         self.x = x
         if x.dtype == xp.float16:  # torch's "opmath": half computes in float32, rounds once
@@ -40,6 +49,12 @@ class _Unary(Function):
         return y
 
     def backward(self, gy):
+        if self.quiet:
+            with errstate(all="ignore"):
+                return self._backward(gy)
+        return self._backward(gy)
+
+    def _backward(self, gy):
         xp = get_array_module(gy)
         if self.x.dtype == xp.float16:
             return ((gy * self.df(xp, self.x.astype(xp.float32), self.y)).astype(xp.float16),)
@@ -141,6 +156,7 @@ class Erf(_Unary):
     """y = erf x = (2/√π) ∫₀ˣ e^{−t²} dt;  ∂y/∂x = (2/√π) e^{−x²}."""
 
     real_only = "erf"
+    quiet = True
     f = staticmethod(lambda xp, x: _like(erf(x), x))
     df = staticmethod(lambda xp, x, y: _TWO_OVER_SQRT_PI * xp.exp(-x * x))
 
@@ -150,6 +166,7 @@ class Erfc(_Unary):
     in float64), erfc keeps its relative precision;  ∂y/∂x = −(2/√π) e^{−x²}."""
 
     real_only = "erfc"
+    quiet = True
     f = staticmethod(lambda xp, x: _like(erfc(x), x))
     df = staticmethod(lambda xp, x, y: -_TWO_OVER_SQRT_PI * xp.exp(-x * x))
 
@@ -158,6 +175,7 @@ class Erfinv(_Unary):
     """y = erf⁻¹ x (|x| < 1);  ∂y/∂x = 1/erf'(y) = (√π/2) e^{y²}."""
 
     real_only = "erfinv"
+    quiet = True
     f = staticmethod(lambda xp, x: _like(erfinv(x), x))
     df = staticmethod(lambda xp, x, y: (1 / _TWO_OVER_SQRT_PI) * xp.exp(y * y))
 
@@ -177,6 +195,7 @@ class Lgamma(_Unary):
     """y = log|Γ(x)| (SciPy's gammaln: no overflow of Γ itself);  ∂y/∂x = ψ(x), the digamma."""
 
     real_only = "lgamma"
+    quiet = True
     f = staticmethod(_lgamma)
     df = staticmethod(lambda xp, x, y: _like(psi(x), x))
 
@@ -187,6 +206,7 @@ class Digamma(_Unary):
     ∞ there is no limit: ψ′ has a pole at every negative integer)."""
 
     real_only = "digamma"
+    quiet = True
     f = staticmethod(lambda xp, x: _like(psi(x), x))
     df = staticmethod(lambda xp, x, y: _like(xp.where(x == -xp.inf, xp.nan, polygamma(1, x)), x))
 
@@ -195,6 +215,8 @@ class Sinc(_Unary):
     """y = sin(πx)/(πx), y(0) = 1;  ∂y/∂x = (πx cos πx − sin πx)/(πx²), 0 at x = 0
     (the limit). Where t = πx is below 0.1 the formula's difference cancels (and at 1e-30 is
     0/0), so its series π·(−t/3 + t³/30 − t⁵/840 + t⁷/45360) is taken there."""
+
+    quiet = True
 
     @staticmethod
     def f(xp, x):
@@ -229,12 +251,14 @@ class Logit(Function):
             eps = None
         self.x, self.eps = x, eps
         z = x if eps is None else xp.where(x < eps, eps, xp.where(x > 1 - eps, 1 - eps, x))
-        return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
+        with errstate(all="ignore"):  # ±∞ at 0 and 1, nan outside: torch's, silently
+            return xp.log(z / (1 - z)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         xp = get_array_module(gy)
         x, eps = self.x, self.eps
-        g = gy / (x * (1 - x))
+        with errstate(all="ignore"):
+            g = gy / (x * (1 - x))
         if eps is None:
             return (xp.where((x < 0) | (x > 1), xp.nan, g),)
         return (xp.where((x < eps) | (x > 1 - eps), 0, g),)
@@ -322,7 +346,8 @@ class Xlogy(Function):
             gx = xp.where((x == 0) & (z <= 0), 0, _xlogy(xp, gy, z))
             gx = unbroadcast(gx, x.shape)
         if nz:
-            gz = unbroadcast(gy * x / z, z.shape)
+            with errstate(all="ignore"):  # x/0: ±∞ or nan, as torch's, without a warning
+                gz = unbroadcast(gy * x / z, z.shape)
         return gx, gz
 
 

@@ -207,7 +207,8 @@ class LogNdtr(Function):
 
     def backward(self, gy):
         x = self.x
-        ratio = math.sqrt(2 / math.pi) / backend.erfcx(x * (-1 / math.sqrt(2.0)))
+        with errstate(all="ignore"):  # erfcx(∞) = 0: the ratio's limit ∞, silently as torch
+            ratio = math.sqrt(2 / math.pi) / backend.erfcx(x * (-1 / math.sqrt(2.0)))
         return (gy * ratio.astype(x.dtype, copy=False),)
 
 
