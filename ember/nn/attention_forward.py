@@ -19,6 +19,8 @@ builds a module: the given tensors are used as they are, so gradients reach them
 
 from __future__ import annotations
 
+import warnings
+
 from .. import functional as F
 from ..amp.autocast_mode import autocast_active
 from ..backend import xp
@@ -194,6 +196,7 @@ def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype, batche
     unbatched call's 3-D mask, and key_padding_mask.
     """
     m = None
+    warn_mismatched_masks(key_padding_mask, "key_padding_mask", attn_mask, "attn_mask")
     if attn_mask is not None:
         am = additive_mask(attn_mask, dtype, true_means_blocked=True)
         if am.shape == (length, s):
@@ -217,6 +220,34 @@ def _mask(attn_mask, key_padding_mask, is_causal, n, h, length, s, dtype, batche
         kp = kp.reshape(n, 1, 1, s)
         m = kp if m is None else m + kp
     return m
+
+
+def warn_mismatched_masks(mask, mask_name: str, other, other_name: str) -> None:
+    """torch's deprecation warning for a key-padding mask whose dtype is not the attention
+    mask's (a boolean one beside a float one, or float32 beside float64)."""
+    if mask is None or other is None:
+        return
+    if _dtype(mask) != _dtype(other):
+        warnings.warn(
+            f"Support for mismatched {mask_name} and {other_name} is deprecated. Use same type"
+            " for both instead.",
+            stacklevel=2,
+        )
+
+
+def canonical_masks(key_padding_mask, attn_mask, dtype, names: tuple[str, str]):
+    """torch's F._canonical_mask for a layer's pair of masks: the mismatch warning under the
+    layer's names, then each boolean mask as the additive float mask of ``dtype`` (True =
+    blocked → -inf), so that the attention inside sees one type and warns no more."""
+    warn_mismatched_masks(key_padding_mask, names[0], attn_mask, names[1])
+    return (
+        additive_mask(key_padding_mask, dtype, true_means_blocked=True),
+        additive_mask(attn_mask, dtype, true_means_blocked=True),
+    )
+
+
+def _dtype(mask):
+    return mask.dtype if isinstance(mask, Tensor) else as_array(mask).dtype
 
 
 def check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first: bool) -> None:

@@ -14,6 +14,7 @@ from ..errors import InputError
 from ..tensor import Tensor
 from . import init
 from .attention import MultiheadAttention
+from .attention_forward import canonical_masks
 from .container import ModuleList
 from .dropout import Dropout
 from .layernorm import LayerNorm
@@ -75,6 +76,9 @@ class TransformerEncoderLayer(Module):
     def forward(
         self, src: Tensor, src_mask=None, src_key_padding_mask=None, is_causal: bool = False
     ) -> Tensor:
+        src_key_padding_mask, src_mask = canonical_masks(
+            src_key_padding_mask, src_mask, src.dtype, ("src_key_padding_mask", "src_mask")
+        )
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -223,6 +227,9 @@ class TransformerEncoder(Module):
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
 
     def forward(self, src: Tensor, mask=None, src_key_padding_mask=None, is_causal=None) -> Tensor:
+        src_key_padding_mask, mask = canonical_masks(
+            src_key_padding_mask, mask, src.dtype, ("src_key_padding_mask", "mask")
+        )
         x = src
         for layer in self.layers:
             x = layer(

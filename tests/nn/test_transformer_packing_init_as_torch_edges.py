@@ -84,3 +84,65 @@ def test_calculate_gain_answers_as_torch(torch):
             torch.nn.init.calculate_gain(bad)
         with pytest.raises(ValueError):
             init.calculate_gain(bad)
+
+
+def _mismatched_masks(m, like=None):
+    """(name, call, torch's warning names) for a boolean key-padding mask beside a float
+    attention mask (and float32 beside float64), where torch warns of the mismatch; the
+    modules take ``like``'s weights (torch's) when it is given."""
+    f64 = m.float64
+    g = np.random.default_rng(5)
+    x = m.tensor(g.standard_normal((3, 2, 4)))
+    kpm = m.tensor(np.array([[False, False, True], [False, True, False]]))
+    am = m.tensor(np.triu(np.full((3, 3), -np.inf), 1))
+    enc = m.nn.TransformerEncoderLayer(4, 2, 8, 0.0, dtype=f64)
+    mods = {
+        "enc": enc,
+        "stack": m.nn.TransformerEncoder(enc, 2, enable_nested_tensor=False),
+        "dec": m.nn.TransformerDecoderLayer(4, 2, 8, 0.0, dtype=f64),
+        "mha": m.nn.MultiheadAttention(4, 2, dtype=f64),
+    }
+    for key, mod in mods.items():
+        if like is not None:
+            mod.load_state_dict({k: v.detach().numpy() for k, v in like[key].state_dict().items()})
+    enc, stack, dec, mha = mods.values()
+    kam = "key_padding_mask and attn_mask"
+    cases = [
+        ("mha", lambda: mha(x, x, x, key_padding_mask=kpm, attn_mask=am)[0], kam),
+        (
+            "mha float32",
+            lambda: mha(x, x, x, key_padding_mask=kpm.double(), attn_mask=am.float())[0],
+            kam,
+        ),
+        (
+            "encoder layer",
+            lambda: enc(x, src_mask=am, src_key_padding_mask=kpm),
+            "src_key_padding_mask and src_mask",
+        ),
+        (
+            "encoder",
+            lambda: stack(x, mask=am, src_key_padding_mask=kpm),
+            "src_key_padding_mask and mask",
+        ),
+        ("decoder layer", lambda: dec(x, x, tgt_mask=am, tgt_key_padding_mask=kpm), kam),
+    ]
+    return cases, mods
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_mismatched_mask_types_warn_as_torch(torch, k):
+    """torch warns 'Support for mismatched ... is deprecated' (once per attention, under the
+    layer's argument names where the layer converts the masks); ember warned nothing."""
+    got, like = [], None
+    for m in (torch, ember):
+        cases, mods = _mismatched_masks(m, like)
+        like = mods
+        name, call, names = cases[k]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            out = call()
+        said = [str(w.message) for w in caught if "mismatched" in str(w.message)]
+        want = f"Support for mismatched {names} is deprecated. Use same type for both instead."
+        assert said and set(said) == {want}, (m.__name__, said)  # torch: once or twice
+        got.append(out.detach().numpy())
+    np.testing.assert_allclose(got[1], got[0], rtol=1e-10, atol=1e-12)
