@@ -102,8 +102,6 @@ def instance_norm(
         verify_spatial_size(x.shape)
     if x.ndim < 2:  # (N, C) passes in evaluation: each value is its own instance, as torch's
         raise InputError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
-    if use_input_stats and (running_mean is None) != (running_var is None):
-        raise ValueError("running_mean and running_var must either both be None or neither be None")
     if not use_input_stats and (running_mean is None or running_var is None):  # torch's words
         raise InputError(
             "Expected running_mean and running_var to be defined when use_input_stats is false"
@@ -116,6 +114,8 @@ def instance_norm(
                 f"instance_norm: {name} should hold one value per channel, {c} for input of"
                 f" shape {tuple(x.shape)}, got {t.numel()}"
             )
+    if use_input_stats and (running_mean is None) != (running_var is None):
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     if x.dtype.kind in "biu":  # torch runs it as batch_norm, which has no integer kernel
         raise not_implemented_for("batch_norm", x.dtype)
     if x.dtype.kind == "c":  # nor a complex one
@@ -156,7 +156,8 @@ def rms_norm(
 ) -> Tensor:
     """RMS norm (Zhang & Sennrich 2019) over the trailing ``normalized_shape`` dims:
 
-    y = x / √(mean(x²) + ε) · γ,   ε = finfo(x.dtype).eps when None (torch's default)
+    y = x / √(mean(x²) + ε) · γ,   ε = finfo(x.dtype).eps when None (torch's default;
+    float32's for float16, which is computed in float32)
     """
     x = input
     require_tensor("rms_norm", x, "input", 1)  # torch's TypeError (an AttributeError)
@@ -183,10 +184,14 @@ def rms_norm(
         raise not_implemented_for("rms_norm", x.dtype)
     if x.array.size == 0:  # nothing to normalise (and no mean of an empty row to warn of)
         return x * 1.0 if weight is None else (x * weight).to(x.dtype)
+    # float16 runs in float32, as torch's (opmath), with float32's ε by default, rounded once
+    half = x.dtype.name == "float16"
     if eps is None:
-        eps = float(xp.finfo(x.dtype).eps)
+        eps = float(xp.finfo(xp.float32 if half else x.dtype).eps)
     axes = tuple(range(x.ndim - k, x.ndim))
-    y = x * ((x * x).mean(axis=axes, keepdims=True) + eps).rsqrt()
+    u = x.float() if half else x
+    y = u * ((u * u).mean(axis=axes, keepdims=True) + eps).rsqrt()
+    y = y.to(x.dtype) if half else y
     # γ of another dtype scales, and the result keeps x's dtype, as torch's (type_as(input))
     return y if weight is None else (y * weight).to(x.dtype)
 

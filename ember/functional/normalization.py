@@ -54,8 +54,8 @@ def batch_norm(
     """Normalise each channel of x (N, C, ...); update the running stats in place in training.
 
     The checks come in torch's order, so that a call with several mistakes names the one
-    torch names: the batch size and ε first, then the running statistics, the shapes, and
-    the dtype last."""
+    torch names: the batch size and ε first, then the rank, the shapes and the running
+    statistics, and the dtype last."""
     x = input
     if training:
         verify_batch_size(x.shape)
@@ -67,19 +67,17 @@ def batch_norm(
         raise InputError(
             f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {x.shape}"
         )
-    if training and (running_mean is None) != (running_var is None):  # torch's ValueError
-        raise ValueError("running_mean and running_var must either both be None or neither be None")
-    if not training and (running_mean is None or running_var is None):
-        raise InputError(
-            "batch_norm: evaluation needs running_mean and running_var, got"
-            f" {'None' if running_mean is None else 'a tensor'} and"
-            f" {'None' if running_var is None else 'a tensor'}"
-        )
+    if not training and running_mean is None:
+        raise InputError("batch_norm: evaluation needs running_mean and running_var, got None")
     c = x.shape[1]
     for name, t in (("running_mean", running_mean), ("running_var", running_var),
                     ("weight", weight), ("bias", bias)):  # fmt: skip
         if t is not None and t.shape != (c,):
             raise InputError(f"batch_norm: {name} must have shape ({c},), got {t.shape}")
+    if not training and running_var is None:
+        raise InputError("batch_norm: evaluation needs running_var too, got None")
+    if training and (running_mean is None) != (running_var is None):  # torch's ValueError
+        raise ValueError("running_mean and running_var must either both be None or neither be None")
     if x.dtype.kind in "biu":  # torch's refusal (NumPy failed inside, or cast the statistics)
         raise not_implemented_for("batch_norm", x.dtype)
     if x.dtype.kind == "c":  # torch has no complex batch_norm kernel
@@ -89,7 +87,7 @@ def batch_norm(
         args = (running_mean, running_var, weight, bias, training, momentum, eps)
         return batch_norm(x.float(), *args).to(x.dtype)
     m = x.array.size // c if c else 0
-    if training and m == 0:  # an empty batch: an empty result, the running stats untouched
+    if m == 0:  # an empty batch (or no channels): an empty result, the running stats untouched
         return _affine(x, weight, bias, (1, c) + (1,) * (x.ndim - 2))
     y, mu, var = apply(
         B.BatchNorm, x, weight, bias,

@@ -162,7 +162,7 @@ class RMSNorm(Module):
     """y = x / √(mean(x²) + ε) ⊙ γ over the trailing ``normalized_shape`` dims.
 
     γ (``weight``, ones, shape normalized_shape) when elementwise_affine; ε = None means
-    finfo(x.dtype).eps, as torch. Zhang & Sennrich 2019.
+    finfo(x.dtype).eps (float32's for float16), as torch. Zhang & Sennrich 2019.
     """
 
     def __init__(self, normalized_shape, eps: float | None = None,

@@ -350,3 +350,32 @@ def _not_tensors(lib):
 @pytest.mark.parametrize("k", range(5))
 def test_layer_and_rms_norm_refuse_what_is_not_a_tensor(refused_alike, k):
     refused_alike(_not_tensors, k, TypeError)
+
+
+def _shapes_before_pairs(lib):
+    F, x = _F(lib), lib.randn(4, 2)
+    return [
+        ("batch_norm", lambda: F.batch_norm(x, lib.ones(3), None, training=True)),
+        (
+            "instance_norm",
+            lambda: F.instance_norm(x[..., None].expand(4, 2, 3), None, lib.ones(3)),
+        ),  # fmt: skip
+    ]
+
+
+@pytest.mark.parametrize("k", range(2))
+def test_a_running_statistic_of_the_wrong_size_is_named_before_the_missing_one(refused_alike, k):
+    refused_alike(_shapes_before_pairs, k)
+
+
+def test_batch_norm_in_evaluation_of_no_channels_is_empty(torch):
+    for lib in (ember, torch):
+        y = _F(lib).batch_norm(lib.randn(3, 0), lib.zeros(0), lib.ones(0))
+        assert tuple(y.shape) == (3, 0)
+
+
+def test_rms_norm_of_float16_runs_in_float32_with_float32_eps(torch):
+    """torch's default ε is its opmath type's: float32's 1.2e-7 for float16, not 9.8e-4."""
+    a = np.array([[0.01, 0.02], [3.0, -0.004]])
+    ys = [_F(lib).rms_norm(lib.tensor(a).to(lib.float16), (2,)) for lib in (ember, torch)]
+    _same(*ys, tol=1e-3)
