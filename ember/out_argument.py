@@ -87,7 +87,7 @@ FACTORIES = frozenset(
 EXACT_DTYPE = frozenset(
     "cross cummax cummin diag gather index_add index_copy index_reduce index_select kthvalue"
     " masked_select matmul mm msort nonzero scatter scatter_add scatter_reduce sort take"
-    " take_along_dim topk tril triu"
+    " take_along_dim topk tril triu bucketize"
     # the unary roundings and signs, clamps, extremes and their indices, softmaxes, quantiles
     " abs absolute ceil floor fix frac trunc round neg negative sign sgn conj_physical clamp"
     " clamp_min clamp_max clip nan_to_num amax amin aminmax argmax argmin mode logcumsumexp"
@@ -125,14 +125,19 @@ def _check_grad(name: str, result: Tensor, out: Tensor) -> None:
         )
 
 
-def _write_one(name: str, result, out) -> Tensor:
+#: functions whose (values, indices) forms (a dim given) write out as it is, where their other
+#: forms (max(x), max(x, y), median(x)) cast into out like the rest
+EXACT_DTYPE_WITH_DIM = frozenset({"max", "min", "median", "nanmedian"})
+
+
+def _write_one(name: str, result, out, exact: bool = False) -> Tensor:
     if not isinstance(out, Tensor):
         raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
     if not isinstance(result, Tensor):
         result = Tensor(result)
     _check_grad(name, result, out)
     r, o = result.array, out.array
-    if r.dtype != o.dtype and name in EXACT_DTYPE:
+    if r.dtype != o.dtype and (exact or name in EXACT_DTYPE):
         raise InputTypeError(
             f"{name}(): expected out tensor to have dtype {torch_dtype_name(r.dtype)}, but got"
             f" {torch_dtype_name(o.dtype)} instead (out= casts nothing here, as torch's)"
@@ -169,7 +174,8 @@ def write_out(name: str, result, out):
         raise TypeError(f"{name}(): argument 'out' must be tuple of Tensors, not {type(out)}")
     if len(out) != len(result):
         raise TypeError(f"expected tuple of {len(result)} elements but got {len(out)}")
-    written = [_write_one(name, r, o) for r, o in zip(result, out)]
+    exact = name in EXACT_DTYPE_WITH_DIM
+    written = [_write_one(name, r, o, exact) for r, o in zip(result, out)]
     return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
 
 

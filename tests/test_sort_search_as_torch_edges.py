@@ -235,3 +235,23 @@ def _isin_bools(lib):
 @pytest.mark.parametrize("k", range(5))
 def test_isin_refuses_bools(refused_alike, k):
     refused_alike(_isin_bools, k)
+
+
+# ------------------------------------------------------------ out= of (values, indices)
+def _exact_outs(lib):
+    x, b = lib.tensor([1.0, 3.0, 2.0]), lib.tensor([0.0, 2.5])
+    f64, i64, i32 = (lib.empty(0, dtype=getattr(lib, d)) for d in ("float64", "int64", "int32"))
+    return [
+        ("max values of another dtype", lambda: lib.max(x, 0, out=(f64, i64))),
+        ("min indices int32", lambda: lib.min(x, 0, out=(lib.empty(0), i32))),
+        ("median values of another dtype", lambda: lib.median(x, 0, out=(f64, i64))),
+        ("nanmedian indices int32", lambda: lib.nanmedian(x, 0, out=(lib.empty(0), i32))),
+        ("bucketize into float64", lambda: lib.bucketize(x, b, out=f64)),
+        ("bucketize into int32", lambda: lib.bucketize(x, b, out=i32)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_out_of_max_min_median_with_a_dim_and_of_bucketize_casts_nothing(refused_alike, k):
+    """torch writes these outs as they are: another dtype is its RuntimeError (ember cast)."""
+    refused_alike(_exact_outs, k)
