@@ -184,6 +184,8 @@ class _Sampler(Function):
                     (g * d).sum(axis=1).reshape(grid_shape[:-1]) * s for d, s in zip(slopes, ds)
                 ]
                 ggrid = xp.stack(parts, -1)
+                if getattr(self, "dead", None) is not None:  # 3-D points torch's backward drops
+                    ggrid = xp.where(self.dead.reshape(*grid_shape[:-1], 1), 0, ggrid)
         return gx, ggrid
 
 
@@ -201,18 +203,32 @@ class GridSampleNd(_Sampler):
         ]
         M = prod(grid.shape[:-1])
         self.mode = mode
+        # torch's 3-D backward recomputes s without the forward's clip of NaN: a point whose
+        # s is NaN on some axis (zeros: ±inf too; reflection turns ±inf into NaN, but maps
+        # everything to 0 on an aligned axis of size 1) gives the input no gradient and the
+        # grid a zero one, though its forward read a pixel
+        self.dead = None
+        if k == 3:
+            bad = False
+            for a, n in enumerate(sizes):
+                s = unnormalize(xp, grid[..., a], n, align_corners)[0]  # ∞·0 = NaN when n = 1
+                if padding_mode == "border":
+                    bad = bad | xp.isnan(s)
+                elif padding_mode == "zeros" or n > 1 or not align_corners:
+                    bad = bad | ~xp.isfinite(s)
+            self.dead = bad.reshape(M, 1) if xp.any(bad) else None
         if mode == "nearest":
             axes = [[_tap(xp, xp.rint(s), n)] for (s, _), n in zip(coords, sizes)]
             index, inside, values = _gather(xp, x, grid, axes)
             out = values[0]
-            masks = [m.astype(x.dtype) for m in inside]
+            masks = [self._live(m).astype(x.dtype) for m in inside]
             self.saved = (x.shape, grid.shape, index, masks, None)
             self.weights = None
         else:
             floors = [xp.floor(s) for s, _ in coords]
             axes = [[_tap(xp, i, n), _tap(xp, i + 1, n)] for i, n in zip(floors, sizes)]
             index, inside, values = _gather(xp, x, grid, axes)
-            masks = [m.astype(x.dtype) for m in inside]
+            masks = [self._live(m).astype(x.dtype) for m in inside]
             fracs = [(s - i).reshape(M, 1) for (s, _), i in zip(coords, floors)]
             self.weights = _products([[1 - f, f] for f in fracs])
             if k == 3:  # torch's 3-D kernel skips outside corners, NaN weights (±inf s) too
@@ -222,6 +238,10 @@ class GridSampleNd(_Sampler):
             geometry = (*fracs, *[ds for _, ds in coords], values)  # fx, fy, dsx, dsy, v in 2-D
             self.saved = (x.shape, grid.shape, index, masks, geometry if need_grid else None)
         return out.reshape(*grid.shape[:-1], x.shape[1]).transpose(0, k + 1, *range(1, k + 1))
+
+    def _live(self, inside):
+        """The tap masks of the backward: none for the points torch's backward drops."""
+        return inside if self.dead is None else inside & ~self.dead
 
     def slopes(self, geometry):
         """∂y/∂s_a = Σ_c (2c_a − 1) ∏_{b≠a} ω_b(c_b) v_c, for each grid component a."""

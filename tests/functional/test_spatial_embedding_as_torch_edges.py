@@ -92,6 +92,37 @@ def test_grid_sample_at_infinite_grid_points_is_silent(torch, mode, padding_mode
     _same(*outs)
 
 
+@pytest.mark.parametrize(
+    "mode, padding_mode, bad, shape",
+    [
+        ("bilinear", "zeros", np.inf, (1, 2, 2, 3, 2)),
+        ("bilinear", "border", np.nan, (1, 2, 2, 3, 2)),
+        ("bilinear", "reflection", -np.inf, (1, 2, 2, 3, 2)),
+        ("nearest", "border", np.nan, (1, 2, 2, 3, 2)),
+        ("nearest", "reflection", np.inf, (1, 2, 2, 3, 2)),
+        ("bilinear", "border", np.inf, (1, 2, 2, 1, 2)),  # ∞·0: s is NaN on the size-1 axis
+    ],
+)
+def test_grid_sample_3d_backward_drops_non_finite_points_as_torch(
+    torch, mode, padding_mode, bad, shape
+):
+    """torch's 3-D backward recomputes each point's source index without the forward's clip
+    of NaN: a point with a NaN index gives the input no gradient and the grid a zero one
+    (ember differentiated the pixel its forward read, or gave the grid NaN)."""
+    rs = np.random.RandomState(1)
+    x, g = rs.randn(*shape), rs.uniform(-1.2, 1.2, (1, 2, 2, 2, 3))
+    g[0, 0, 1, 0, 1], g[0, 1, 0, 1, 2] = bad, bad
+    gy = rs.randn(1, 2, 2, 2, 2)
+    outs = []
+    for lib in (ember, torch):
+        xs, gs = lib.tensor(x, requires_grad=True), lib.tensor(g, requires_grad=True)
+        y = _F(lib).grid_sample(xs, gs, mode, padding_mode, align_corners=True)
+        y.backward(lib.tensor(gy))
+        outs.append((y, xs.grad, gs.grad))
+    for e, t in zip(*outs):
+        _same(e, t)
+
+
 # ---------------------------------------------------------------- pad
 
 
