@@ -94,6 +94,12 @@ _new_tuple = tuple.__new__
 
 
 from .amp.autocast_mode import autocast_inputs, autocast_threads  # noqa: E402 - for apply
+from .autograd_inference import (  # noqa: E402 - for apply and Tensor()
+    after_op,
+    check_requires_grad,
+    inference_watch,
+    mark_new,
+)
 
 
 def apply(cls: type[Function], *inputs, **constants):
@@ -156,11 +162,15 @@ def apply(cls: type[Function], *inputs, **constants):
         if cls in tensor_views.VIEW_CLASSES:  # split's pieces hang too
             for t in outs:
                 _hang_view(t, ctx, inputs[0])
+        if inference_watch:  # inference_mode has been used: its tensors' rules
+            after_op(cls, inputs, ctx is not None, outs, cls in tensor_views.VIEW_CLASSES)
         return outs
     fn.n_outputs = 1
     t = _wrap(out, ctx, 0)
     if cls in tensor_views.VIEW_CLASSES:  # a fresh view hangs from its base
         _hang_view(t, ctx, inputs[0])
+    if inference_watch:
+        after_op(cls, inputs, ctx is not None, (t,), cls in tensor_views.VIEW_CLASSES)
     return t
 
 
@@ -253,6 +263,7 @@ class Tensor(
         "_fw",  # the forward-AD tangent at the live level (autograd_forward_ad.py)
         "_aliases",  # weak references to plain tensors over this one's memory (detach, .data)
         "_untracked",  # a .data alias: its writes are not stamped (autograd_saved_writes.py)
+        "_inference",  # set True on inference tensors only (autograd_inference.py)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -275,6 +286,8 @@ class Tensor(
         self._ctx = None
         self._idx = 0
         self._retain = False
+        if inference_watch:
+            mark_new(self)
 
     # ------------------------------------------------------------ properties
     # an ember.Size, made without Size()'s per-element check (an array's shape is ints); code
@@ -315,6 +328,8 @@ class Tensor(
 
     def detach(self) -> Tensor:
         t = Tensor(self.array)
+        if inference_watch:  # a view: an inference tensor exactly when self is one
+            t._inference = getattr(self, "_inference", False)
         # an in-place change of self (new memory), or of the tensor self aliases, takes t along
         tensor_memory_aliases.note_plain_view(self, t)
         return t
@@ -335,6 +350,8 @@ class Tensor(
             raise RuntimeError("you can only change requires_grad of leaf tensors; use detach()")
         if requires_grad and self.array.dtype.kind not in "fc":
             raise InputTypeError(f"only floating-point tensors can require grad, got {self.dtype}")
+        if inference_watch:
+            check_requires_grad(self, requires_grad)
         self.requires_grad = requires_grad
         return self
 

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING
 
 from . import tensor_memory_aliases as MA
 from . import tensor_views as V
+from .autograd_inference import check_write, inference_watch
 from .autograd_saved_writes import guard_recorded_shape, note_tensor_write
 from .backend import xp
 from .errors import InputError
@@ -196,6 +197,8 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         return self._view_now(name, compute)
 
     def _view_now(self, name: str, compute) -> Tensor:
+        if inference_watch:
+            check_write(self)
         link = V.link_of(self)
         base = link.base if link is not None else None
         if base is not None and is_grad_enabled() and base._ctx is None and base.requires_grad:
@@ -234,6 +237,8 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
 
     def _writable(self, name: str, overlap_ok: bool = False):
         """self's array, or a writeable view of its memory (tensor_inplace_forms)."""
+        if inference_watch:  # no in-place change of an inference tensor outside its mode
+            check_write(self)
         return writable_array(self.array, name, overlap_ok)
 
     def _check_writeable(self, name: str) -> None:

@@ -20,6 +20,7 @@ import warnings
 from collections import namedtuple
 from typing import TYPE_CHECKING
 
+from .autograd_inference import after_op, inference_watch
 from .backend import EQ_OPERANDS, xp
 from .backend import python_scalar as _py
 from .errors import InputError
@@ -329,6 +330,8 @@ class TensorMethods(ShapeTensorMethods):
             t = Tensor(S.take(self.array, index))  # no graph to record, no tracer to see it
             if self._ctx is not None or (NOTED and id(self) in NOTED):  # a graph tensor's
                 note_plain_view(self, t)  # memory: its later in-place changes re-point t
+            if inference_watch:  # apply's rule: a view is an inference tensor as its base
+                after_op(S.GetItem, (self,), False, (t,), True)
             return t
         return apply(S.GetItem, self, index=index)
 

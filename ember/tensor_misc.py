@@ -286,8 +286,9 @@ class MiscTensorMethods:
         return backend.DEVICE.index if backend.ON_GPU else -1
 
     def is_inference(self) -> bool:
-        """torch.Tensor.is_inference: False (ember has no inference tensors)."""
-        return False
+        """torch.Tensor.is_inference: whether this tensor was made inside an enabled
+        inference_mode region (or is a view of one that was; autograd_inference.py)."""
+        return getattr(self, "_inference", False)
 
     # ------------------------------------------------------------ conjugation (real dtypes)
     @property

@@ -275,7 +275,6 @@ def max_pool1d_with_indices(input, kernel_size, stride=None, padding=0, dilation
 
 
 def is_inference(input) -> bool:  # noqa: A002
-    """torch.is_inference: whether input is an inference tensor. ember's inference_mode is
-    no_grad and makes no inference tensors, so this is False, as Tensor.is_inference."""
+    """torch.is_inference: whether input is an inference tensor (Tensor.is_inference)."""
     require_tensor("is_inference", input, "input")
     return input.is_inference()

@@ -7,9 +7,8 @@ no gradient, as in torch.
 
 from __future__ import annotations
 
-import threading
-
 from . import backend
+from .autograd_inference import enter_region, inference_enabled, leave_region
 from .backend import xp
 from .creation import check_array_dtype, tensor
 from .function import context_decorator, is_grad_enabled, set_grad_enabled
@@ -51,26 +50,16 @@ def set_default_dtype(d) -> None:
     backend.DEFAULT_DTYPE = xp.dtype(d).type
 
 
-_inference_state = threading.local()
-
-
-def _inference_modes() -> list[bool]:
-    """This thread's stack of inference_mode regions (each one's mode), innermost last."""
-    stack = getattr(_inference_state, "modes", None)
-    if stack is None:
-        stack = _inference_state.modes = []
-    return stack
-
-
 def is_inference_mode_enabled() -> bool:
     """torch.is_inference_mode_enabled: whether this thread is inside an enabled
     inference_mode region (the innermost region decides)."""
-    stack = _inference_modes()
-    return bool(stack and stack[-1])
+    return inference_enabled()
 
 
 class inference_mode:  # noqa: N801 - torch's name
-    """torch.inference_mode: no_grad as a context manager or decorator (called or bare)."""
+    """torch.inference_mode, as a context manager or decorator (called or bare): grad mode
+    off, as no_grad, and every tensor made inside an inference tensor, which torch's rules
+    then guard outside (autograd_inference.py)."""
 
     def __new__(cls, mode=True):
         if callable(mode):  # used bare as a decorator: mode is the function
@@ -83,12 +72,12 @@ class inference_mode:  # noqa: N801 - torch's name
 
     def __enter__(self) -> None:
         self._prev.append(is_grad_enabled())
-        _inference_modes().append(self.mode)
+        enter_region(self.mode)
         if self.mode:
             set_grad_enabled(False)
 
     def __exit__(self, *exc) -> None:
-        _inference_modes().pop()
+        leave_region()
         set_grad_enabled(self._prev.pop())
 
     def __call__(self, fn):

@@ -296,5 +296,5 @@ def _window_layout(shape, strides, dim, size, step, n):
 
 # the ops above that keep no array for backward: a later backward may run them again
 # (autograd.free), as torch's nodes that saved no tensor
-for _op in (Reshape, Permute, Expand, Copy, Astype):
+for _op in (Reshape, Permute, Expand, Copy, Astype, Cat, Stack):
     _op.rerunnable = True
