@@ -121,7 +121,10 @@ class MultiheadAttention(Module):
         average_attn_weights: bool = True,
         is_causal: bool = False,
     ):
-        check_inputs(query, key, value, self.embed_dim, self.kdim, self.vdim, self.batch_first)
+        check_inputs(
+            query, key, value, self.embed_dim, self.kdim, self.vdim, self.batch_first,
+            packed=self._qkv_same_embed_dim,
+        )  # fmt: skip
         # the arithmetic takes batch_first itself, so no transposes to (L, N, E) and back
         out, p = multi_head_attention(
             query, key, value, self.num_heads, self.in_proj_weight, self.in_proj_bias,

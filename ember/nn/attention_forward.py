@@ -78,7 +78,9 @@ def multi_head_attention_forward(
             raise AssertionError("use_separate_proj_weight=False needs in_proj_weight")
         q_proj_weight = k_proj_weight = v_proj_weight = None
         kdim = vdim = embed_dim
-    check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first=False)
+    check_inputs(
+        query, key, value, embed_dim, kdim, vdim, False, packed=not use_separate_proj_weight
+    )
     out, p = multi_head_attention(
         query, key, value, num_heads, in_proj_weight, in_proj_bias, bias_k, bias_v,
         add_zero_attn, dropout_p if training else 0.0, out_proj_weight, out_proj_bias,
@@ -250,11 +252,14 @@ def _dtype(mask):
     return mask.dtype if isinstance(mask, Tensor) else as_array(mask).dtype
 
 
-def check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first: bool) -> None:
+def check_inputs(
+    query, key, value, embed_dim, kdim, vdim, batch_first: bool, packed: bool = False
+) -> None:
     """Clear errors for shapes the arithmetic would otherwise trip over somewhere inside.
 
     torch checks all but the batch sizes with ``assert``: InputAssertionError, which ember's
-    ValueError callers catch too; the batch sizes it trips over later, as RuntimeError.
+    ValueError callers catch too; the batch sizes it trips over later, as RuntimeError, and
+    so a key and value of one shape but the wrong width for the ``packed`` in_proj_weight.
     """
     if query.ndim not in (2, 3) or key.ndim != query.ndim or value.ndim != query.ndim:
         raise InputAssertionError(
@@ -263,7 +268,10 @@ def check_inputs(query, key, value, embed_dim, kdim, vdim, batch_first: bool) ->
         )
     for name, t, want in (("query", query, embed_dim), ("key", key, kdim), ("value", value, vdim)):
         if t.shape[-1] != want:
-            raise InputAssertionError(
+            # torch asserts the shapes, but a key and value of one shape pass to its packed
+            # in_proj_weight's matmul, which refuses them with a RuntimeError
+            fed = packed and name != "query" and key.shape == value.shape
+            raise (InputError if fed else InputAssertionError)(
                 f"{name} has {t.shape[-1]} features (shape {t.shape}), expected {want}"
             )
     if key.shape[:-1] != value.shape[:-1]:

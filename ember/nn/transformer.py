@@ -10,6 +10,7 @@ import copy
 from .. import backend
 from .. import functional as F
 from ..backend import xp
+from ..creation import full
 from ..errors import InputError
 from ..tensor import Tensor
 from . import init
@@ -373,8 +374,8 @@ class Transformer(Module):
     def generate_square_subsequent_mask(sz: int, device=None, dtype=None) -> Tensor:
         """Float (sz, sz) mask: 0 on and below the diagonal, -inf above (position i sees ≤ i).
 
-        Arguments as torch's (sz, device, dtype); the device must be the CPU."""
-        backend.check_device(device)
-        return Tensor(
-            xp.triu(xp.full((sz, sz), -xp.inf, dtype=dtype or backend.DEFAULT_DTYPE), k=1)
-        )
+        Arguments as torch's (sz, device, dtype); the device must be the CPU. Made as torch
+        makes it, triu(full((sz, sz), -inf)), so it refuses what torch's full refuses: a
+        negative size, an integer dtype (-inf does not fit)."""
+        m = full((sz, sz), -xp.inf, dtype=dtype or backend.DEFAULT_DTYPE, device=device)
+        return Tensor(xp.triu(m.array, k=1))

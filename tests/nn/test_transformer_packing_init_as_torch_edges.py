@@ -146,3 +146,43 @@ def test_mismatched_mask_types_warn_as_torch(torch, k):
         assert said and set(said) == {want}, (m.__name__, said)  # torch: once or twice
         got.append(out.detach().numpy())
     np.testing.assert_allclose(got[1], got[0], rtol=1e-10, atol=1e-12)
+
+
+def _runtime_refusals(m):
+    """(name, call) pairs torch 2.13 refuses with RuntimeError: its full() for the causal
+    mask (ember: NumPy's ValueError, or a silent cast of -inf), its packed projection's
+    matmul for a key and value of one shape but the wrong width (ember asserted)."""
+    gsm = m.nn.Transformer.generate_square_subsequent_mask
+    x, y = m.zeros(3, 2, 4), m.zeros(3, 2, 5)
+    mha = m.nn.MultiheadAttention(4, 2)
+    dec = m.nn.TransformerDecoderLayer(4, 2, 8)
+    w, b = m.zeros(12, 4), m.zeros(12)
+    fmha = m.nn.functional.multi_head_attention_forward
+    return [
+        ("causal mask of size -1", lambda: gsm(-1)),
+        ("causal mask in int64", lambda: gsm(3, dtype=m.int64)),
+        ("causal mask in int32", lambda: gsm(2, dtype=m.int32)),
+        ("mha key and value too wide", lambda: mha(x, y, y)),
+        ("decoder memory too wide", lambda: dec(x, y)),
+        (
+            "functional key and value too wide",
+            lambda: fmha(x, y, y, 4, 2, w, b, None, None, False, 0.0, m.zeros(4, 4), None),
+        ),
+    ]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_refused_with_torchs_runtime_error(refused_alike, k):
+    refused_alike(_runtime_refusals, k)
+
+
+def test_causal_mask_in_every_dtype_torch_makes(torch):
+    for name in ("float32", "float64", "float16", "bool", "complex64"):
+        got = ember.nn.Transformer.generate_square_subsequent_mask(3, dtype=getattr(ember, name))
+        want = torch.nn.Transformer.generate_square_subsequent_mask(3, dtype=getattr(torch, name))
+        assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # ember cast -inf to int64 with NumPy's RuntimeWarning
+        with pytest.raises(RuntimeError, match="without overflow"):
+            ember.nn.Transformer.generate_square_subsequent_mask(3, dtype=ember.int64)
