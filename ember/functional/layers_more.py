@@ -136,8 +136,11 @@ def instance_norm(
         var = (x_c * x_c).mean(axis=axes, keepdims=True)
         x_hat = x_c / (var + eps).sqrt()
         if running_mean is not None or running_var is not None:
-            batch_mu = mu.array.reshape(x.shape[0], c).mean(axis=0)
-            batch_var = var.array.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
+            if x.shape[0] == 0:  # torch's mean over no instance: nan (NumPy warned too)
+                batch_mu = batch_var = xp.full(c, xp.nan)
+            else:
+                batch_mu = mu.array.reshape(x.shape[0], c).mean(axis=0)
+                batch_var = var.array.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
             for run, stat in ((running_mean, batch_mu), (running_var, batch_var)):
                 if run is not None:
                     update_running_stat(run, stat, momentum)

@@ -379,3 +379,16 @@ def test_rms_norm_of_float16_runs_in_float32_with_float32_eps(torch):
     a = np.array([[0.01, 0.02], [3.0, -0.004]])
     ys = [_F(lib).rms_norm(lib.tensor(a).to(lib.float16), (2,)) for lib in (ember, torch)]
     _same(*ys, tol=1e-3)
+
+
+def test_instance_norm_of_an_empty_batch_sets_the_running_statistics_to_nan_silently(torch):
+    """torch averages the statistics of no instance: nan, without a warning."""
+    outs = []
+    for lib in (ember, torch):
+        layer = lib.nn.InstanceNorm1d(2, track_running_stats=True)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = layer(lib.randn(0, 2, 3))
+        outs.append((y, layer.running_mean, layer.running_var))
+    for e, t in zip(*outs):
+        _same(e, t)
