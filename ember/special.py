@@ -40,6 +40,7 @@ from .torch_math import (
     sinc,
     xlogy,
 )
+from .torch_reductions import logsumexp  # torch's own: dim=None is its TypeError
 from .torch_shape import _t as _as_tensor
 from .torch_special_linalg import _int_arg
 
@@ -131,11 +132,6 @@ def multigammaln(input, p: int) -> Tensor:  # noqa: A002
     for j in range(1, p):
         total = total + lgamma(a - j / 2)
     return total + p * (p - 1) / 4 * math.log(math.pi)
-
-
-def logsumexp(input, dim, keepdim: bool = False) -> Tensor:  # noqa: A002
-    """log Σ eˣ along dim, stable."""
-    return _as_tensor(input).logsumexp(dim=dim, keepdim=keepdim)
 
 
 def softmax(input, dim: int, dtype=None) -> Tensor:  # noqa: A002

@@ -269,3 +269,10 @@ def test_special_functions_answer_their_edges_without_numpy_warnings(torch, k):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             _quiet_cases(lib)[k][1]()
+
+
+def test_special_logsumexp_needs_a_dim(refused_alike):
+    # dim=None is torch's TypeError, as ember.logsumexp's (special's took it as every dim)
+    refused_alike(
+        lambda lib: [("dim None", lambda: lib.special.logsumexp(lib.ones(3), None))], 0, TypeError
+    )
