@@ -97,7 +97,7 @@ def instance_norm(
         running ← (1 − momentum) · running + momentum · mean_n(statistic_nc)
     Without ``use_input_stats`` the running statistics replace μ_nc and σ²_nc.
     """
-    x = input
+    x, eps = input, float(eps)  # None is torch's TypeError (ember normalised to nan)
     if use_input_stats:
         verify_spatial_size(x.shape)
     if x.ndim < 2:  # (N, C) passes in evaluation: each value is its own instance, as torch's

@@ -56,7 +56,7 @@ def batch_norm(
     The checks come in torch's order, so that a call with several mistakes names the one
     torch names: the batch size and ε first, then the rank, the shapes and the running
     statistics, and the dtype last."""
-    x = input
+    x, eps = input, float(eps)  # a 0-d tensor ε is its number, as torch parses it
     if training:
         verify_batch_size(x.shape)
         if eps <= 0.0:  # torch's: 1/√(σ² + ε) of a constant channel would be 1/0
@@ -162,7 +162,7 @@ def group_norm(
 ) -> Tensor:
     """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel; the checks in
     torch's order (rank, one value per group, the groups, γ and β, the dtype)."""
-    x = input
+    x, eps = input, float(eps)  # None is torch's TypeError (ember normalised to nan)
     if x.ndim < 2:
         raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
     n, c = x.shape[:2]

@@ -392,3 +392,26 @@ def test_instance_norm_of_an_empty_batch_sets_the_running_statistics_to_nan_sile
         outs.append((y, layer.running_mean, layer.running_var))
     for e, t in zip(*outs):
         _same(e, t)
+
+
+def _eps_none(lib):
+    F, x = _F(lib), lib.randn(2, 3, 4)
+    return [
+        ("group_norm", lambda: F.group_norm(x, 1, eps=None)),
+        ("instance_norm", lambda: F.instance_norm(x, eps=None)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(2))
+def test_eps_none_is_refused_where_torch_wants_a_float(refused_alike, k):
+    """ember normalised with var + None, which came out nan."""
+    refused_alike(_eps_none, k, TypeError)
+
+
+def test_batch_norm_reads_a_0d_tensor_eps_as_its_number(torch):
+    a = np.random.RandomState(6).randn(4, 3, 5)
+    ys = []
+    for lib in (ember, torch):
+        rm, rv = lib.zeros(3, dtype=lib.float64), lib.full((3,), 0.25, dtype=lib.float64)
+        ys.append(_F(lib).batch_norm(lib.tensor(a), rm, rv, eps=lib.tensor(0.5)))
+    _same(*ys)
