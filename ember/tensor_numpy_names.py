@@ -39,7 +39,7 @@ FUNCTION_KEEPDIMS = KEEPDIMS | frozenset(
 
 def _renamed(method, keepdims: bool):
     @functools.wraps(method)
-    def call(self, *args, **kwargs):
+    def call(*args, **kwargs):  # no named first parameter: torch's input= passes through
         if kwargs:
             for numpy_name, torch_name in (("axis", "dim"), ("keepdims", "keepdim")):
                 if numpy_name in kwargs and (numpy_name == "axis" or keepdims):
@@ -49,7 +49,7 @@ def _renamed(method, keepdims: bool):
                             f" {numpy_name}= both"
                         )
                     kwargs[torch_name] = kwargs.pop(numpy_name)
-        return method(self, *args, **kwargs)
+        return method(*args, **kwargs)
 
     call.numpy_names_of = method  # the function itself (tests hold one implementation)
     return call

@@ -157,17 +157,17 @@ def triu_indices(row, col, offset=0, *, dtype=None, layout=None, device=None,
     return out.requires_grad_() if requires_grad else out
 
 
-def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None,
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None,  # noqa: A002
                  sorter=None) -> Tensor:  # fmt: skip
-    """torch.searchsorted: where each value would be inserted to keep the innermost dim sorted:
-    the first i with seq[i] ≥ v ('left'), or seq[i] > v (right=True or side='right'). No
-    gradient."""
+    """torch.searchsorted: where each value of ``input`` (a tensor or a number) would be
+    inserted to keep the innermost dim sorted: the first i with seq[i] ≥ v ('left'), or
+    seq[i] > v (right=True or side='right'). No gradient."""
     if side is not None:
         if side not in ("left", "right") or (side == "left" and right):
             raise InputError(f"searchsorted(): side must be 'left' or 'right' and agree with"
                              f" right={right}, got side={side!r}")  # fmt: skip
         right = side == "right"
-    seq, v = as_array(sorted_sequence), number_or_array(values)
+    seq, v = as_array(sorted_sequence), number_or_array(input)
     for a in (seq, v):  # named in the dtype given, before the promotion below
         refuse_complex(xp.asarray(a), "searchsorted", NotImplementedError)
     seq, v = common_arrays(seq, v)  # compared in torch's result dtype
