@@ -17,27 +17,22 @@ from .creation import _shape
 from .creation_random import _floating, int_argument
 from .errors import InputError
 from .function import is_grad_enabled
-from .ops import elementwise as E
 from .ops.elementwise import not_implemented_for
+from .ops.elementwise_more import StepValue
 from .ops.index_put import broadcast_shape
 from .promotion import torch_dtype_name
 from .random_fill_checks import check_bernoulli_p
 from .tensor import Tensor, apply
 from .tensor_aliases import require_tensor
 
-_FALSE = xp.zeros((), dtype=bool)
-
 
 def zero_gradient(value, *params) -> Tensor:
     """``value`` (an array) as a tensor that requires grad where a tensor of ``params`` does,
-    sending each of them a gradient of zeros: Where(False, p, value) is value in the forward
-    and exactly 0 to p in the backward, whatever p holds (no 0·inf = NaN)."""
-    out = Tensor(value)
-    if is_grad_enabled():
-        for p in params:
-            if isinstance(p, Tensor) and p.requires_grad:
-                out = apply(E.Where, p, out, cond=_FALSE)
-    return out if out.dtype == value.dtype else out.astype(value.dtype)
+    sending each of them a gradient of exactly 0, whatever it holds (no 0·inf = NaN)."""
+    needing = [p for p in params if isinstance(p, Tensor) and p.requires_grad]
+    if needing and is_grad_enabled():
+        return apply(StepValue, *needing, value=value)
+    return Tensor(value)
 
 
 def _check_std(std) -> None:

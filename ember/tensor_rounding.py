@@ -15,16 +15,14 @@ from typing import TYPE_CHECKING
 
 from .backend import xp
 from .function import is_grad_enabled, observers
-from .ops import elementwise as E
 from .ops import rounding as R
 from .ops.complex_refuse import PARTS, refuse_complex
 from .ops.elementwise import not_implemented_for
+from .ops.elementwise_more import StepValue
 from .tensor_torch_logic import TorchLogicMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
-
-_FALSE = xp.zeros((), dtype=bool)
 
 
 def _rounded(t, name: str, cls, f) -> Tensor:
@@ -47,12 +45,11 @@ class RoundingTensorMethods(TorchLogicMethods):
     __slots__ = ()
 
     def _constant(self, value) -> Tensor:
-        """``value`` with gradient 0 to self: Where(False, self, value) is value in the forward
-        (no 0·inf = nan) and sends exactly 0 back, as torch's derivative of step functions."""
-        out = Tensor(value)
+        """``value`` with gradient exactly 0 to self, as torch's derivative of step functions
+        (a node that keeps no values: a second backward runs it again)."""
         if self.requires_grad and is_grad_enabled():
-            return apply(E.Where, self, out, cond=_FALSE)
-        return out
+            return apply(StepValue, self, value=value)
+        return Tensor(value)
 
     def sign(self) -> Tensor:
         """-1, 0 or 1 (0 at NaN, as torch; a bool tensor is its own sign) (gradient 0); complex
