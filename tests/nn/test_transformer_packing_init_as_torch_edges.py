@@ -186,3 +186,92 @@ def test_causal_mask_in_every_dtype_torch_makes(torch):
         warnings.simplefilter("error")  # ember cast -inf to int64 with NumPy's RuntimeWarning
         with pytest.raises(RuntimeError, match="without overflow"):
             ember.nn.Transformer.generate_square_subsequent_mask(3, dtype=ember.int64)
+
+
+def _packing_refusals(m):
+    """(name, call, torch's class) for packing calls torch 2.13 refuses where ember took
+    them or refused with another class."""
+    R, ones, i64 = m.nn.utils.rnn, m.ones, m.int64
+    ints = [ones(3, dtype=i64), ones(1, dtype=i64)]
+    packed = R.pack_sequence(ints)
+    return [
+        ("pack nothing", lambda: R.pack_padded_sequence(m.zeros(3, 0), []), RuntimeError),
+        (
+            "pack no features",
+            lambda: R.pack_padded_sequence(m.zeros(3, 2, 0), [3, 1]),
+            RuntimeError,
+        ),
+        (
+            "pad int with nan",
+            lambda: R.pad_sequence(ints, padding_value=float("nan")),
+            RuntimeError,
+        ),
+        (
+            "pad int8 with 300",
+            lambda: R.pad_sequence([ones(2, dtype=m.int8)], padding_value=300),
+            RuntimeError,
+        ),
+        (
+            "pad half with 1e6",
+            lambda: R.pad_sequence([ones(2, dtype=m.float16)], padding_value=1e6),
+            RuntimeError,
+        ),
+        (
+            "unpack int with nan",
+            lambda: R.pad_packed_sequence(packed, padding_value=float("nan")),
+            RuntimeError,
+        ),
+        ("total_length 4.0", lambda: R.pad_packed_sequence(packed, total_length=4.0), TypeError),
+        ("padding_side None", lambda: R.pad_sequence(ints, padding_side=None), TypeError),
+    ]
+
+
+@pytest.mark.parametrize("k", range(8))
+def test_packing_refuses_as_torch(refused_alike, k):
+    cls = _packing_refusals(ember)[k][2]
+    refused_alike(lambda m: [c[:2] for c in _packing_refusals(m)], k, cls)
+
+
+def test_pad_sequence_answers_in_the_first_sequences_dtype(torch):
+    """torch copies every sequence into a tensor of the first one's dtype (ember promoted, so
+    an int64 then a float32 sequence came back float32), gradients flowing through the copy."""
+    g = np.random.default_rng(6)
+    a, b = g.standard_normal(3), g.standard_normal(2)
+    for first, second in (("int64", "float32"), ("float32", "float64"), ("bool", "float32")):
+        got, want = [], []
+        for m, out in ((ember, got), (torch, want)):
+            x = m.tensor(a).to(getattr(m, first))
+            y = m.tensor(b, dtype=getattr(m, second), requires_grad=True)
+            p = m.nn.utils.rnn.pad_sequence([x, y], padding_value=7)
+            out.append(p)
+            if p.requires_grad:
+                (p * m.arange(6.0).reshape(3, 2).to(p.dtype)).sum().backward()
+                out.append(y.grad)
+        assert str(got[0].dtype) == str(want[0].dtype).removeprefix("torch.")
+        for e, t in zip(got, want):
+            np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-6)
+
+
+def test_unpad_sequence_keeps_the_steps_below_a_fractional_length(torch):
+    x = np.arange(8.0).reshape(4, 2)
+    lengths = [2.5, float("nan")]  # t < 2.5 keeps three steps, t < nan none
+    got = ember.nn.utils.rnn.unpad_sequence(ember.tensor(x), ember.tensor(lengths))
+    want = torch.nn.utils.rnn.unpad_sequence(torch.tensor(x), torch.tensor(lengths))
+    assert [g.shape[0] for g in got] == [w.shape[0] for w in want] == [3, 0]
+
+
+def test_packed_sequence_converts_as_torchs(torch):
+    """torch's PackedSequence has half/long/int/short/char/byte, takes Tensor.to's keywords
+    and returns itself when nothing changes; ember had double/float and one positional."""
+    seqs = [np.arange(3.0), np.arange(1.0)]
+    pe = ember.nn.utils.rnn.pack_sequence([ember.tensor(s) for s in seqs])
+    pt = torch.nn.utils.rnn.pack_sequence([torch.tensor(s) for s in seqs])
+    for name in ("half", "long", "int", "short", "char", "byte", "double", "float"):
+        e, t = getattr(pe, name)(), getattr(pt, name)()
+        assert str(e.data.dtype) == str(t.data.dtype).removeprefix("torch.")
+        np.testing.assert_array_equal(e.data.numpy(), t.data.numpy())
+        assert e.batch_sizes is pe.batch_sizes
+    e, t = pe.to(dtype=ember.float32), pt.to(dtype=torch.float32)
+    assert str(e.data.dtype) == "float32" and t.data.dtype == torch.float32
+    assert pe.double() is pe and pt.double() is pt  # nothing to convert: itself
+    assert pe.to("cpu") is pe and pe.is_pinned() is pt.is_pinned() is False

@@ -20,11 +20,13 @@ also take ``lengths=`` with a padded batch directly, which is what they run unde
 
 from __future__ import annotations
 
+import operator
 from typing import NamedTuple
 
 from ... import functional as F
 from ...backend import xp
-from ...errors import InputError
+from ...creation import full
+from ...errors import InputError, InputTypeError
 from ...tensor import Tensor, as_array
 
 
@@ -58,21 +60,53 @@ class PackedSequence(_PackedFields):
             unsorted_indices = invert_permutation(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def to(self, dtype_or_device) -> PackedSequence:
-        """The same packing with ``data`` converted as ``Tensor.to`` converts it (a dtype or
-        a device); the sizes and indices are integer bookkeeping and stay as they are."""
-        return self._replace(data=self.data.to(dtype_or_device))
+    def to(self, *args, **kwargs) -> PackedSequence:
+        """The same packing with ``data`` converted as ``Tensor.to(*args, **kwargs)`` converts
+        it (a dtype, a device, keywords); the sizes and indices are integer bookkeeping and
+        stay as they are. Nothing to convert returns ``self``, as torch's."""
+        return self._with_data(self.data.to(*args, **kwargs))
 
-    def float(self) -> PackedSequence:
-        return self.to(xp.float32)
+    def _with_data(self, data) -> PackedSequence:
+        return self if data is self.data else self._replace(data=data)
 
-    def cpu(self) -> PackedSequence:
-        return self._replace(data=self.data.cpu())
+    def cpu(self, *args, **kwargs) -> PackedSequence:
+        return self._with_data(self.data.cpu(*args, **kwargs))
+
+    def cuda(self, *args, **kwargs) -> PackedSequence:
+        return self._with_data(self.data.cuda(*args, **kwargs))
+
+    def pin_memory(self) -> PackedSequence:
+        return self._with_data(self.data.pin_memory())
+
+    def is_pinned(self) -> bool:
+        return self.data.is_pinned()
 
     is_cuda = property(lambda self: self.data.is_cuda)
 
+    # torch's dtype methods, each ``self.to(dtype=…)``
     def double(self) -> PackedSequence:
-        return self.to(xp.float64)
+        return self.to(dtype=xp.float64)
+
+    def float(self) -> PackedSequence:
+        return self.to(dtype=xp.float32)
+
+    def half(self) -> PackedSequence:
+        return self.to(dtype=xp.float16)
+
+    def long(self) -> PackedSequence:
+        return self.to(dtype=xp.int64)
+
+    def int(self) -> PackedSequence:
+        return self.to(dtype=xp.int32)
+
+    def short(self) -> PackedSequence:
+        return self.to(dtype=xp.int16)
+
+    def char(self) -> PackedSequence:
+        return self.to(dtype=xp.int8)
+
+    def byte(self) -> PackedSequence:
+        return self.to(dtype=xp.uint8)
 
 
 def _as_tensor(x) -> Tensor:
@@ -129,6 +163,8 @@ def pack_padded_sequence(
         )
     lengths = lengths.astype(xp.int64)
     layout = f"input of shape {tuple(input.shape)} with batch_first={batch_first}"
+    if input.numel() == 0:  # torch's RuntimeError, before it counts the lengths
+        raise InputError(f"pack_padded_sequence: cannot pack empty tensors, got {layout}")
     if lengths.shape[0] != B:  # this and the refusals below: torch's RuntimeError
         raise InputError(
             f"pack_padded_sequence: expected one length per sequence, batch size {B} ({layout}),"
@@ -199,7 +235,7 @@ def pad_packed_sequence(
     data = _as_tensor(sequence.data)
     bs = as_array(sequence.batch_sizes).astype(xp.int64)
     T_max, B, N = len(bs), int(bs[0]), int(bs.sum())
-    T = T_max if total_length is None else int(total_length)
+    T = T_max if total_length is None else operator.index(total_length)  # 4.0: TypeError
     if T < T_max:
         raise ValueError(
             "pad_packed_sequence: expected total_length to be at least the length of the longest"
@@ -211,7 +247,8 @@ def pad_packed_sequence(
     running = j[None, :] < bs_t[:, None]  # (T, B): is sequence b still running at t?
     # the row of data for (t, b), or N: one extra row that holds the padding value
     rows = xp.where(running, _offsets(bs_t)[:, None] + j, N)
-    pad = Tensor(xp.full((1, *data.shape[1:]), padding_value, dtype=data.dtype))
+    # ember.full refuses a value the dtype cannot hold (NaN into integers), as torch's fill
+    pad = full((1, *data.shape[1:]), padding_value, dtype=data.dtype)
     padded = F.cat([data, pad])[rows.T if batch_first else rows]
     return padded, Tensor(running.sum(0).astype(xp.int64))
 
@@ -227,6 +264,8 @@ def pad_sequence(
     The shorter ones are padded with ``padding_value`` after their end (``padding_side="right"``)
     or before their start (``"left"``); the trailing dimensions * must agree.
     """
+    if not isinstance(padding_side, str):  # torch's parser: TypeError
+        raise InputTypeError(f"pad_sequence: padding_side must be a str, got {padding_side!r}")
     if padding_side not in ("left", "right"):  # here and below: torch's RuntimeError
         raise InputError(
             f"pad_sequence: padding_side must be 'left' or 'right', got {padding_side!r}"
@@ -248,7 +287,11 @@ def pad_sequence(
     lead = 0 if padding_side == "right" else T - L  # padding rows before sequence b
     inside = (t >= lead) & (t < lead + L)
     rows = xp.where(inside, start + t - lead, N)  # (T, B); N is the padding row
-    pad = Tensor(xp.full((1, *rest), padding_value, dtype=seqs[0].dtype))
+    # the result has the first sequence's dtype (torch copies every sequence into it), and a
+    # padding value that dtype cannot hold is refused, padding or not, as torch's fill_
+    dtype = seqs[0].dtype
+    pad = full((1, *rest), padding_value, dtype=dtype)
+    seqs = [q if q.dtype == dtype else q.to(dtype) for q in seqs]
     return F.cat([*seqs, pad])[rows.T if batch_first else rows]
 
 
@@ -269,7 +312,7 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
     padded = _as_tensor(padded_sequences)
     if not batch_first:
         padded = padded.transpose(0, 1)
-    lengths = as_array(lengths).astype(xp.int64).reshape(-1)
+    lengths = as_array(lengths).reshape(-1)
     B, T = padded.shape[:2]
     if lengths.shape[0] != B:
         raise ValueError(
@@ -277,8 +320,10 @@ def unpad_sequence(padded_sequences: Tensor, lengths, batch_first: bool = False)
             f" {tuple(padded_sequences.shape)} with batch_first={batch_first}, got"
             f" {lengths.tolist()}"
         )
-    # torch keeps the steps t < lengths[b]: a length past T takes all T, one below 0 none
-    return [padded[b, : int(n)] for b, n in enumerate(xp.clip(lengths, 0, T))]
+    # torch keeps the steps t < lengths[b]: a length past T takes all T, one below 0 none, a
+    # fractional one rounds up (2.5 keeps t = 0, 1, 2)
+    kept = (xp.arange(T)[None, :] < lengths[:, None]).sum(1)
+    return [padded[b, : int(n)] for b, n in enumerate(kept)]
 
 
 def unpack_sequence(packed_sequences: PackedSequence) -> list:
