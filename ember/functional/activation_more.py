@@ -364,14 +364,18 @@ def one_hot(tensor: Tensor, num_classes: int = -1) -> Tensor:
     S + (num_classes,) with out[..., c] = 1 where tensor == c. ``num_classes=-1`` uses
     max(tensor) + 1. No gradient (the input is an index)."""
     t = tensor.array if isinstance(tensor, Tensor) else xp.asarray(tensor)
-    if t.dtype.kind not in "iu":  # torch: RuntimeError
+    if t.dtype != xp.int64:  # torch: RuntimeError, int32 and the other integers too
         raise InputTypeError(
-            f"one_hot is only applicable to an integer index tensor, got {t.dtype}"
+            "one_hot is only applicable to index tensor of type LongTensor (int64 integers),"
+            f" got {t.dtype}"
         )
     requested = num_classes
+    if t.size == 0 and num_classes <= 0:  # torch: any count but a positive one, when empty
+        raise InputError(
+            "one_hot: can not infer the total number of classes from an empty tensor (got"
+            f" num_classes={num_classes})"
+        )
     if num_classes == -1:
-        if t.size == 0:
-            raise InputError("one_hot: cannot infer the number of classes from an empty tensor")
         num_classes = int(t.max()) + 1
     if t.size:
         lo, hi = int(t.min()), int(t.max())

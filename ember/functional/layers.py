@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .. import backend
 from ..amp.autocast_mode import autocast_active
-from ..errors import InputError, InputTypeError
+from ..errors import IndexInputError, InputAssertionError, InputError, InputTypeError
 from ..function import is_grad_enabled
 from ..ops import linalg as L
 from ..ops import shape as S
@@ -87,6 +87,15 @@ def embedding(
     ``scale_grad_by_freq``: each position's gradient is divided by its index's count in the
     batch.
     """
+    n = weight.shape[0] if weight.ndim else 0
+    if padding_idx is not None:  # torch's F.embedding checks it first, with an assert
+        if (padding_idx > 0 and padding_idx >= n) or padding_idx < -n:
+            raise InputAssertionError(
+                f"Padding_idx must be within num_embeddings: padding_idx={padding_idx} for"
+                f" {n} embeddings"
+            )
+        padding_idx += n if padding_idx < 0 else 0
+        padding_idx = padding_idx if n else None  # (0 passes for an empty table: no row)
     if weight.dtype.kind == "c" and weight.requires_grad and is_grad_enabled():
         raise RuntimeError(  # torch computes it, but has no derivative for complex outputs
             f"embedding(): does not support automatic differentiation for outputs with complex"
@@ -97,22 +106,18 @@ def embedding(
             "embedding: sparse=True (sparse gradients) is not supported; ember's gradient of"
             " an embedding is a dense array with the lookups scattered into it"
         )
-    idx = input.array if isinstance(input, Tensor) else backend.asarray(input)
-    if idx.dtype.kind not in "iu":
-        raise InputTypeError(f"embedding indices must be integers, got dtype {idx.dtype}")
     if weight.ndim != 2:  # torch: RuntimeError "'weight' must be 2-D"
         raise InputError(f"embedding: weight must be 2-D (num_embeddings, dim), got {weight.shape}")
-    n = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= n):
+    idx = input.array if isinstance(input, Tensor) else backend.asarray(input)
+    whole = idx.dtype.kind in "iu"  # a tensor (not a list, ember's extension) as torch's:
+    if not whole or (isinstance(input, Tensor) and idx.dtype.name not in ("int32", "int64")):
+        raise InputTypeError(  # torch's RuntimeError: int64 or int32 indices only
+            "embedding indices must be integers of the scalar type Long (int64) or Int"
+            f" (int32), got {idx.dtype}"
+        )
+    if idx.size and (idx.min() < 0 or idx.max() >= n):  # torch: RuntimeError
         bad = idx.max() if idx.max() >= n else idx.min()
-        raise IndexError(f"embedding index {int(bad)} is out of range for {n} embeddings")
-    if padding_idx is not None:
-        if not -n <= padding_idx < n:  # it wrapped, or failed in the backward's scatter
-            raise InputError(
-                f"embedding: padding_idx must lie in [-{n}, {n}) for {n} embeddings, got"
-                f" {padding_idx}"
-            )
-        padding_idx += n if padding_idx < 0 else 0
+        raise IndexInputError(f"embedding index {int(bad)} is out of range for {n} embeddings")
     if max_norm is not None:
         _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
     return apply(
@@ -128,6 +133,12 @@ def _renorm_rows(w, idx, max_norm: float, norm_type: float) -> None:
     """Rows idx of w scaled in place to at most max_norm in the norm_type-norm (torch's
     embedding_renorm_: max_norm / (norm + 1e-7), only where the norm exceeds max_norm)."""
     xp = backend.get_array_module(w)
+    if idx.size and w.dtype.kind not in "fc":  # torch's norm: RuntimeError
+        raise InputError(f"embedding_renorm_: the norm of {w.dtype} rows; a float weight needed")
+    if idx.size and not w.shape[1] and (norm_type < 0 or norm_type == float("inf")):
+        raise InputError(  # a norm without an identity over rows of no elements
+            f"embedding_renorm_: cannot compute the {norm_type} norm of empty rows"
+        )
     rows = xp.unique(idx.reshape(-1))
     norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
     big = norms > max_norm

@@ -4,6 +4,7 @@ dtype, empty outputs) and its silence on ±inf grid points; F.pad's non-constant
 torch's kernels (negative pads crop before the mirror or edge is taken, the input ranks and
 pad lengths they take, empty dims) and a constant that does not fit the dtype."""
 
+import math
 import warnings
 
 import numpy as np
@@ -181,3 +182,60 @@ def test_pad_modes_allow_an_empty_dim_beside_others_as_torch(torch, shape, pad, 
         grads.append(x.grad)
     _same(*outs)
     _same(*grads)
+
+
+# ---------------------------------------------------------------- embedding and one_hot
+
+
+def _embeddings(lib):
+    w, i = lib.ones(5, 3), lib.tensor([0, 4])
+
+    def emb(idx, weight=w, **kw):
+        return lambda: _F(lib).embedding(idx, weight, **kw)
+
+    return [
+        ("int16 indices", emb(i.to(lib.int16))),
+        ("uint8 indices", emb(i.to(lib.uint8))),
+        ("a padding_idx past the table", emb(i, padding_idx=5)),
+        ("a padding_idx before the table", emb(i, padding_idx=-6)),
+        ("a padding_idx past the table before a bad weight", emb(i, lib.ones(5), padding_idx=9)),
+        ("max_norm of integer rows", emb(i, lib.ones(5, 3, dtype=lib.int64), max_norm=1.0)),
+        ("the inf norm of empty rows", emb(i, lib.ones(5, 0), max_norm=1.0, norm_type=math.inf)),
+    ]
+
+
+_EMBEDDING_CLASSES = [RuntimeError] * 2 + [AssertionError] * 3
+_EMBEDDING_CLASSES += [RuntimeError] * 2
+
+
+@pytest.mark.parametrize("k", range(len(_EMBEDDING_CLASSES)))
+def test_embedding_refuses_as_torch(refused_alike, k):
+    refused_alike(_embeddings, k, _EMBEDDING_CLASSES[k])
+
+
+def test_embedding_takes_padding_idx_0_of_an_empty_table(torch):
+    """torch checks only a nonzero padding_idx against the table's size."""
+    grads = []
+    for lib in (ember, torch):
+        w = lib.ones(0, 2, dtype=lib.float64, requires_grad=True)
+        y = _F(lib).embedding(lib.zeros(2, 0, dtype=lib.int64), w, padding_idx=0)
+        y.sum().backward()
+        grads.append(w.grad)
+    _same(*grads)
+
+
+def _one_hots(lib):
+    def hot(t, n=-1):
+        return lambda: _F(lib).one_hot(t, n)
+
+    return [
+        ("int32 classes", hot(lib.tensor([0, 2], dtype=lib.int32))),
+        ("uint8 classes", hot(lib.tensor([0, 2], dtype=lib.uint8), 3)),
+        ("an empty tensor with 0 classes", hot(lib.zeros(0, dtype=lib.int64), 0)),
+        ("an empty tensor with -2 classes", hot(lib.zeros(2, 0, dtype=lib.int64), -2)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_one_hot_refuses_as_torch(refused_alike, k):
+    refused_alike(_one_hots, k)
