@@ -272,14 +272,18 @@ def _grad(
             unpack_saved(d, packed)
         if observers:  # a profiler takes the backward's start time here
             backward_started(fn)
-        if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
-            in_grads = complex_backward(fn, gys) if any_complex(gys) else fn.backward(*gys)
-        else:
-            g0 = gys[0]
-            if g0 is not None and g0.dtype.kind == "c":  # torch's conjugate rules: ops/complex.py
-                in_grads = complex_backward(fn, gys)
-            else:
-                in_grads = fn.backward(g0)
+        # only the edges that lead to a requested input are computed, as torch's engine: the
+        # others' gradients (a weight's, in a gradient penalty wrt the input) are not needed,
+        # and some are not implemented (zeta's wrt x, when only q's is asked for)
+        asked = fn.needs_input_grad
+        fn.needs_input_grad = tuple(
+            n and p is not None and _leads_to_input(p, leaf_inputs, needed, slot_inputs)
+            for n, p in zip(asked, fn.parents)
+        )
+        try:
+            in_grads = _run_backward(fn, gys)
+        finally:
+            fn.needs_input_grad = asked
         if node_hooks and node_hooks[1]:
             in_grads = run_post_hooks(fn, node_hooks[1], in_grads, gys)
         if packed and retain_graph:  # the markers again: the next backward unpacks anew
@@ -316,3 +320,22 @@ def _grad(
             continue
         result.append(_wrap(fit_grad(g, t.array), None, 0))
     return tuple(result)
+
+
+def _leads_to_input(p, leaf_inputs: dict, needed: set, slot_inputs: set) -> bool:
+    """Whether the edge into tensor p reaches an input that autograd.grad was asked for."""
+    ctx = p._ctx
+    if ctx is None:
+        return id(p) in leaf_inputs
+    return ctx in needed or (ctx, p._idx) in slot_inputs
+
+
+def _run_backward(fn, gys):
+    """fn's backward on the gradients of its outputs (complex ones by torch's conjugate rules,
+    ops/complex.py)."""
+    if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
+        return complex_backward(fn, gys) if any_complex(gys) else fn.backward(*gys)
+    g0 = gys[0]
+    if g0 is not None and g0.dtype.kind == "c":
+        return complex_backward(fn, gys)
+    return fn.backward(g0)
