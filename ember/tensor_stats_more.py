@@ -247,7 +247,7 @@ class StatsMoreTensorMethods:
                 raise RuntimeError(
                     f"torch.histogram(): bins must be > 0, but got {bins} for dimension 0"
                 )
-            if range is None and a.dtype == xp.float16:  # torch's data range has no kernel
+            if range is None and a.dtype == xp.float16 and a.size:  # torch's data range: no kernel
                 raise not_implemented_for("histogramdd", a.dtype)
             if range is not None:
                 lo, hi = float(range[0]), float(range[1])

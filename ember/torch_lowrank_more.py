@@ -37,6 +37,8 @@ def _edges_from_counts(points, counts: list[int], range) -> list:  # noqa: A002
             f"torch.histogramdd: for a {D}-dimensional histogram range should have {2 * D}"
             f" elements, but got {len(range)}"
         )
+    if range is None and points.size and points.dtype == xp.float16:  # torch has no float16
+        raise NotImplementedError("\"histogramdd\" not implemented for 'Half'")  # data range
     edges = []
     for d, count in enumerate(counts):
         if count <= 0:
@@ -109,7 +111,7 @@ def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa
     hist has shape (bins_0, …, bins_{D−1}); bin_edges is a tuple of D edge tensors. No
     gradient."""
     a = as_array(_t(input))
-    if a.dtype.kind != "f" or a.dtype == xp.float16:
+    if a.dtype.kind != "f":
         raise NotImplementedError(f"\"histogramdd\" not implemented for '{_cap(a)}'")
     if a.ndim < 2:
         raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
