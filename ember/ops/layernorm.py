@@ -66,7 +66,7 @@ class LayerNorm(Function):
                     y_r += b
 
         if n:  # no features (a 0 in normalized_shape): y is empty, nothing to compute
-            parallel_for(rows, x2.shape[0], max(16, _GRAIN // n), align=16)
+            parallel_for(_quiet(rows, xp, eps), x2.shape[0], max(16, _GRAIN // n), align=16)
         self.xhat, self.r, self.shape, self.n = xhat, r, x.shape, n
         self.n_axes, self.eps = n_axes, eps  # for recorded derivatives
         self.weight, self.w_shape = w, None if weight is None else weight.shape
@@ -102,9 +102,24 @@ class LayerNorm(Function):
                 gxhat_r *= r[lo:hi, None]
 
             if n:
-                parallel_for(rows, g2.shape[0], max(16, _GRAIN // n), align=16)
+                parallel_for(
+                    _quiet(rows, xp, self.eps), g2.shape[0], max(16, _GRAIN // n), align=16
+                )
             gx = gxhat.reshape(self.shape)
         return gx, gw, gb
+
+
+def _quiet(rows, xp, eps):
+    """rows itself, or with ε ≤ 0 rows without NumPy's warnings: a constant row is then 1/0
+    and 0·∞, nan as torch's, which warns of nothing (errstate is per thread: set in the call)."""
+    if eps > 0:
+        return rows
+
+    def quietly(lo, hi):
+        with xp.errstate(divide="ignore", invalid="ignore"):
+            rows(lo, hi)
+
+    return quietly
 
 
 _GRAIN = 1 << 16  # elements per thread below which splitting costs more than it saves

@@ -415,3 +415,17 @@ def test_batch_norm_reads_a_0d_tensor_eps_as_its_number(torch):
         rm, rv = lib.zeros(3, dtype=lib.float64), lib.full((3,), 0.25, dtype=lib.float64)
         ys.append(_F(lib).batch_norm(lib.tensor(a), rm, rv, eps=lib.tensor(0.5)))
     _same(*ys)
+
+
+def test_layer_norm_of_a_constant_row_with_eps_0_is_nan_without_warnings(torch):
+    a = np.array([[1.0, 1.0, 1.0], [1.0, 2.0, 3.0]])
+    outs = []
+    for lib in (ember, torch):
+        x = _leaf(lib, a)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            y = _F(lib).layer_norm(x, (3,), eps=0.0)
+            y.backward(lib.ones_like(y))
+        outs.append((y, x.grad))
+    for e, t in zip(*outs):
+        _same(e, t)
