@@ -269,6 +269,17 @@ def errstate(**kwargs):
     return _NoErrors() if ON_GPU else numpy.errstate(**kwargs)
 
 
+def cast(a, dtype):
+    """a.astype(dtype), silent as torch's casts where a value does not fit: a float past the
+    target's range becomes ±inf, a NaN or ±inf made an integer is what the hardware gives;
+    NumPy would warn (overflow or invalid value encountered in cast)."""
+    dtype = numpy.dtype(dtype)
+    if a.dtype.kind in "fc" and (dtype.kind in "biu" or dtype.itemsize < a.dtype.itemsize):
+        with errstate(over="ignore", invalid="ignore"):
+            return a.astype(dtype)
+    return a.astype(dtype)
+
+
 class _NoErrors:
     def __enter__(self):
         return self

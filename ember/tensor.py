@@ -273,7 +273,7 @@ class Tensor(
         if dtype is not None:
             a = a.astype(dtype, copy=False)
         elif not hasattr(data, "dtype") and a.dtype == xp.float64:
-            a = a.astype(backend.DEFAULT_DTYPE)  # Python floats become float32, as in torch
+            a = backend.cast(a, backend.DEFAULT_DTYPE)  # Python floats become float32, as torch
         elif not hasattr(data, "dtype") and a.dtype == xp.complex128:  # complex64, as torch
             a = a.astype(xp.complex128 if backend.DEFAULT_DTYPE == xp.float64 else xp.complex64)
         if requires_grad and a.dtype.kind not in "fc":
@@ -364,7 +364,7 @@ class Tensor(
             return apply(S.Astype, self, dtype=dtype)
         if observers:  # a cast of a mask (x * (x > 0)): the ONNX tracer sees it as a Cast
             return apply(S.Astype, self, dtype=dtype)
-        return Tensor(self.array.astype(dtype))
+        return Tensor(backend.cast(self.array, dtype))
 
 
 # The mixins build their results with these three (tensor_autograd with _wrap too). Their

@@ -38,9 +38,11 @@ def data_array(data, dtype=None):
     if dtype is None and not hasattr(data, "dtype"):
         leaves = _leaf_dtypes(data) if isinstance(data, (list, tuple)) else set()
         if leaves:  # NumPy leaves: torch's promotion of every leaf's type (not NumPy's)
-            a = a.astype(_promoted_leaves(leaves), copy=False)
+            a = backend.cast(a, _promoted_leaves(leaves))
         elif a.dtype in (xp.float64, xp.complex128):  # Python floats: the default dtype
-            a = a.astype(backend.DEFAULT_DTYPE if a.dtype == xp.float64 else default_complex())
+            a = backend.cast(
+                a, backend.DEFAULT_DTYPE if a.dtype == xp.float64 else default_complex()
+            )
     return a
 
 

@@ -1,0 +1,36 @@
+"""Casts where a value does not fit are silent, as torch's (backend.cast): a float past the
+target's range becomes ±inf, a NaN made an integer is what the hardware gives. NumPy warned
+(RuntimeWarning: overflow / invalid value encountered in cast) from tensor() of Python floats
+past float32, x.float(), x.half(), x.long() and x.to(...)."""
+
+import math
+import warnings
+
+import pytest
+
+import ember
+
+_CASTS = {
+    "tensor of a list": lambda lib: lib.tensor([1e300, -1e300]),
+    "tensor of a number": lambda lib: lib.tensor(1e300),
+    "nested": lambda lib: lib.tensor([[1e300, 2.0]]),
+    "as_tensor": lambda lib: lib.as_tensor([1e300]),
+    "float()": lambda lib: lib.tensor([1e300], dtype=lib.float64).float(),
+    "float() with grad": lambda lib: lib.tensor(
+        [1e300], dtype=lib.float64, requires_grad=True
+    ).float(),
+    "half()": lambda lib: lib.tensor([1e5, -7e4]).half(),
+    "to()": lambda lib: lib.tensor([1e300], dtype=lib.float64).to(lib.float32),
+    "type()": lambda lib: lib.tensor([1e300], dtype=lib.float64).type(lib.float32),
+    "long() of nan and inf": lambda lib: lib.tensor([math.nan, math.inf, 1e10]).long()[2:],
+}
+
+
+@pytest.mark.parametrize("name", sorted(_CASTS))
+def test_a_cast_that_does_not_fit_is_silent(torch, name):
+    values = []
+    for lib in (ember, torch):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            values.append(_CASTS[name](lib).tolist())
+    assert values[0] == values[1]
