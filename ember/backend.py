@@ -12,6 +12,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
+import warnings
 
 import numpy
 
@@ -21,6 +22,16 @@ from .backend_blas import split_run as _cpu_split_run
 from .backend_scans import doubling_scan, segmented_reduce_at  # the GPU's scans
 from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
+
+# torch computes ±inf and nan silently where NumPy warns at each (overflow, divide by zero,
+# invalid value): those warnings are ignored when they come from ember's own code (the
+# warning's module), at no cost per op; the user's own NumPy calls still warn
+warnings.filterwarnings(
+    "ignore",
+    message=r"(overflow|divide by zero|invalid value|underflow) encountered",
+    category=RuntimeWarning,
+    module=r"ember(\.|$)",
+)
 
 #: What == and != take besides tensors: numbers and arrays (else NotImplemented, as torch's)
 EQ_OPERANDS = (int, float, complex, numpy.generic, numpy.ndarray)
