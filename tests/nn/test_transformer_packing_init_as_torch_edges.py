@@ -275,3 +275,39 @@ def test_packed_sequence_converts_as_torchs(torch):
     assert str(e.data.dtype) == "float32" and t.data.dtype == torch.float32
     assert pe.double() is pe and pt.double() is pt  # nothing to convert: itself
     assert pe.to("cpu") is pe and pe.is_pinned() is pt.is_pinned() is False
+
+
+def test_hand_built_packing_with_rows_to_spare_pads_with_the_padding_value(torch):
+    """A hand-built PackedSequence whose data holds more rows than Σ batch_sizes: ember's
+    padding index was Σ batch_sizes, so the first spare row of data filled the padding."""
+    d = np.arange(8.0).reshape(4, 2)
+    tr, er = torch.nn.utils.rnn, ember.nn.utils.rnn
+    t = tr.pad_packed_sequence(tr.PackedSequence(torch.tensor(d), torch.tensor([2, 1])), False, -1)
+    e = er.pad_packed_sequence(er.PackedSequence(ember.tensor(d), ember.tensor([2, 1])), False, -1)
+    np.testing.assert_array_equal(e[0].numpy(), t[0].numpy())
+    np.testing.assert_array_equal(e[1].numpy(), t[1].numpy())
+
+
+def _malformed_packs(m):
+    R, d = m.nn.utils.rnn, m.arange(8.0).reshape(4, 2)
+    m.manual_seed(0)
+    gru = m.nn.GRU(2, 2)
+    return [
+        (
+            "more sizes than rows",
+            lambda: R.pad_packed_sequence(R.PackedSequence(d, m.tensor([2, 2, 2]))),
+        ),
+        (
+            "increasing sizes",
+            lambda: R.pad_packed_sequence(R.PackedSequence(d, m.tensor([1, 1, 2]))),
+        ),
+        ("gru, increasing sizes", lambda: gru(R.PackedSequence(d, m.tensor([1, 1, 2])))),
+        ("gru, more sizes than rows", lambda: gru(R.PackedSequence(d, m.tensor([2, 2, 2])))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(4))
+def test_malformed_hand_built_packing_is_torchs_runtime_error(refused_alike, k):
+    """torch trips over these in its kernels (RuntimeError); ember indexed past data (NumPy's
+    IndexError) or padded garbage."""
+    refused_alike(_malformed_packs, k)

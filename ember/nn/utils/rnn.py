@@ -235,6 +235,11 @@ def pad_packed_sequence(
     data = _as_tensor(sequence.data)
     bs = as_array(sequence.batch_sizes).astype(xp.int64)
     T_max, B, N = len(bs), int(bs[0]), int(bs.sum())
+    if N > data.shape[0] or (xp.diff(bs) > 0).any():  # built by hand: torch's RuntimeError
+        raise InputError(
+            f"pad_packed_sequence: batch_sizes {bs.tolist()} must not increase, and count no"
+            f" more than the {data.shape[0]} rows of data (shape {tuple(data.shape)})"
+        )
     T = T_max if total_length is None else operator.index(total_length)  # 4.0: TypeError
     if T < T_max:
         raise ValueError(
@@ -245,8 +250,9 @@ def pad_packed_sequence(
     j = xp.arange(B) if order is None else order  # sorted position of each original sequence
     bs_t = xp.concatenate([bs, xp.zeros(T - T_max, xp.int64)])
     running = j[None, :] < bs_t[:, None]  # (T, B): is sequence b still running at t?
-    # the row of data for (t, b), or N: one extra row that holds the padding value
-    rows = xp.where(running, _offsets(bs_t)[:, None] + j, N)
+    # the row of data for (t, b), or the extra row after data's that holds the padding value
+    # (after all of data's rows: a hand-built sequence may have more than Σ batch_sizes)
+    rows = xp.where(running, _offsets(bs_t)[:, None] + j, data.shape[0])
     # ember.full refuses a value the dtype cannot hold (NaN into integers), as torch's fill
     pad = full((1, *data.shape[1:]), padding_value, dtype=data.dtype)
     padded = F.cat([data, pad])[rows.T if batch_first else rows]
