@@ -17,7 +17,7 @@ from collections import namedtuple
 from typing import TYPE_CHECKING
 
 from .backend import xp
-from .errors import InputTypeError
+from .errors import InPlaceCastError, InputTypeError
 from .function import observers
 from .ops import argindex as AI
 from .ops import index as I
@@ -94,6 +94,25 @@ class IndexTensorMethods:
 
     def cumprod(self, dim, *, dtype=None) -> Tensor:
         return self._scan(C.CumProd, "cumprod", dim, dtype)
+
+    def cumsum_(self, dim, *, dtype=None) -> Tensor:
+        """cumsum in place, in self's dtype (another dtype= is torch's RuntimeError)."""
+        return self._scan_("cumsum", dim, dtype)
+
+    def cumprod_(self, dim, *, dtype=None) -> Tensor:
+        """cumprod in place, in self's dtype (another dtype= is torch's RuntimeError)."""
+        return self._scan_("cumprod", dim, dtype)
+
+    def _scan_(self, name, dim, dtype) -> Tensor:
+        I.check_dim(name, dim, self.ndim)  # torch checks the dim first
+        if dtype is not None and xp.dtype(dtype) != self.array.dtype:
+            raise InPlaceCastError(
+                f"{name}_(): Bad in-place call: input tensor dtype"
+                f" {torch_dtype_name(self.array.dtype)} and output tensor dtype"
+                f" {torch_dtype_name(xp.dtype(dtype))} should match"
+            )
+        # the scan in self's dtype, as torch's kernel writes self (none for bool, as out of place)
+        return self._arith_(f"{name}_", lambda s: getattr(s, name)(dim, dtype=s.array.dtype))
 
     def _scan(self, op, name, dim, dtype=None) -> Tensor:
         dim = I.check_dim(name, dim, self.ndim)

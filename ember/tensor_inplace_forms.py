@@ -142,8 +142,8 @@ _SAME_SHAPE = (
     " remainder floor_divide true_divide divide multiply subtract lerp hypot xlogy logit erf erfc"
     " erfinv digamma lgamma sinc deg2rad rad2deg heaviside clamp_min clamp_max addcmul"
     " addcdiv addmm scatter scatter_add eq ne lt le gt ge logical_and logical_or"
-    " logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not tril triu cumsum"
-    " cumprod conj_physical"
+    " logical_xor logical_not bitwise_and bitwise_or bitwise_xor bitwise_not tril triu"
+    " conj_physical"
 ).split()
 _SHAPE_ONLY = ("t", "transpose", "squeeze", "unsqueeze")
 

@@ -310,3 +310,33 @@ def test_float16_histograms_count_where_no_data_range_is_needed(torch, name):
     one = name.startswith("histogram ")  # histogram's bin_edges is a tensor, not a tuple
     for e, t in zip(*((r.bin_edges,) if one else r.bin_edges for r in (got, want))):
         _same_values(e, t)
+
+
+def _in_place_scans(lib):
+    i32, f32, flags = lib.ones(3, dtype=lib.int32), lib.ones(3), lib.ones(3, dtype=lib.bool)
+    return [
+        ("int32 to int64", lambda: i32.cumsum_(0, dtype=lib.int64)),
+        ("float32 to float64", lambda: f32.cumprod_(0, dtype=lib.float64)),
+        ("0-d float32 to float64", lambda: lib.ones(()).cumsum_(0, dtype=lib.float64)),
+        ("bool", lambda: flags.cumsum_(0)),
+        ("bool cumprod", lambda: flags.cumprod_(-1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "k, cls",
+    [(0, RuntimeError), (1, RuntimeError), (2, RuntimeError)]
+    + [(3, NotImplementedError), (4, NotImplementedError)],
+)
+def test_in_place_scans_keep_selfs_dtype(refused_alike, k, cls):
+    """torch's in-place scan writes self: a dtype= other than self's is its 'Bad in-place
+    call' (ember scanned in dtype and cast back), a bool self has no kernel (ember: its
+    in-place cast error)."""
+    refused_alike(_in_place_scans, k, cls)
+
+
+@pytest.mark.parametrize("name", ["cumsum_", "cumprod_"])
+def test_in_place_scan_of_a_0d_bool_is_itself(torch, name):
+    e, t = ember.tensor(True), torch.tensor(True)
+    assert getattr(e, name)(0) is e and getattr(t, name)(0) is t
+    _same_values(e, t)
