@@ -285,6 +285,11 @@ def cast(a, dtype):
     target's range becomes ±inf, a NaN or ±inf made an integer is what the hardware gives;
     NumPy would warn (overflow or invalid value encountered in cast)."""
     dtype = numpy.dtype(dtype)
+    if a.dtype.kind == "c" and dtype.kind != "c":  # torch's UserWarning, not NumPy's own class
+        warnings.warn(
+            "Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3
+        )
+        a = a.real
     if a.dtype.kind in "fc" and (dtype.kind in "biu" or dtype.itemsize < a.dtype.itemsize):
         with errstate(over="ignore", invalid="ignore"):
             return a.astype(dtype)

@@ -34,3 +34,17 @@ def test_a_cast_that_does_not_fit_is_silent(torch, name):
             warnings.simplefilter("error")
             values.append(_CASTS[name](lib).tolist())
     assert values[0] == values[1]
+
+
+@pytest.mark.parametrize("to", ["float", "long", "double"])
+def test_complex_to_real_warns_torchs_user_warning(to):
+    """torch's words and class (its Copy.cpp warns once per process, so it is not asked here
+    again); NumPy's own was a ComplexWarning."""
+    z = ember.tensor([1 + 2j, -3 + 0.5j])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = getattr(z, to)()
+    assert out.tolist() in ([1.0, -3.0], [1, -3])
+    assert [(w.category, str(w.message)) for w in caught] == [
+        (UserWarning, "Casting complex values to real discards the imaginary part")
+    ]
