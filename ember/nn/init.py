@@ -89,13 +89,28 @@ def _random_values_for(tensor: Tensor, kernel: str) -> None:
         raise not_implemented_for(kernel, tensor.array.dtype)
 
 
+def _number(x, name: str):
+    """A float argument as torch's parser reads it: a number, or a 0-d tensor that does not
+    require grad (what xavier's and kaiming's arithmetic makes of a tensor gain)."""
+    if not isinstance(x, Tensor):
+        return x
+    if x.ndim or x.requires_grad:
+        raise TypeError(
+            f"{name} must be a float or a 0-d tensor that does not require grad, got {x!r}"
+        )
+    return x.item()
+
+
 def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0, generator=None) -> Tensor:
+    a, b = _number(a, "uniform_(): argument 'from'"), _number(b, "uniform_(): argument 'to'")
     check_uniform_bounds(tensor.array, a, b)
     gen = backend.generator_or_default(generator)
     return _fill(tensor, gen.uniform(a, b, tensor.shape, tensor.dtype))
 
 
 def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, generator=None) -> Tensor:
+    mean = _number(mean, "normal_(): argument 'mean'")
+    std = _number(std, "normal_(): argument 'std'")
     check_normal(tensor.array, std)
     gen = backend.generator_or_default(generator)
     return _fill(tensor, gen.normal(mean, std, tensor.shape, tensor.dtype))
@@ -193,6 +208,8 @@ def orthogonal_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     q *= xp.sign(xp.diag(r))  # make the decomposition unique, as torch does
     if rows < cols:
         q = q.T
+    if isinstance(gain, Tensor):  # torch multiplies by it in place: it broadcasts
+        gain = gain.detach().array
     return _fill(tensor, gain * q.reshape(tensor.shape))
 
 
@@ -217,6 +234,8 @@ def trunc_normal_(
     def cdf(x):  # Φ, the standard normal CDF
         return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
 
+    names = ("mean", "std", "a", "b")
+    mean, std, a, b = (_number(v, n) for v, n in zip((mean, std, a, b), names))
     if mean < a - 2 * std or mean > b + 2 * std:
         warnings.warn(
             "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The distribution of"

@@ -311,3 +311,38 @@ def test_malformed_hand_built_packing_is_torchs_runtime_error(refused_alike, k):
     """torch trips over these in its kernels (RuntimeError); ember indexed past data (NumPy's
     IndexError) or padded garbage."""
     refused_alike(_malformed_packs, k)
+
+
+def _tensor_arguments(m):
+    """nn.init calls with 0-d tensors for their numbers, which torch's parser reads as floats
+    (ember's fills turned them into Tensors and failed in astype)."""
+    I, t = m.nn.init, m.tensor
+    return [
+        ("uniform_ bounds", lambda w: I.uniform_(w, t(-1.0), t(1.0))),
+        ("normal_ std", lambda w: I.normal_(w, t(0.5), t(2.0))),
+        ("xavier_uniform_ gain", lambda w: I.xavier_uniform_(w, gain=t(2.0))),
+        ("xavier_normal_ gain", lambda w: I.xavier_normal_(w, gain=t(3))),
+        ("orthogonal_ gain", lambda w: I.orthogonal_(w, t(2.0))),
+        ("trunc_normal_ mean", lambda w: I.trunc_normal_(w, t(0.5), t(1.0), t(-1.0), t(2.0))),
+    ]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_init_reads_a_0d_tensor_as_its_number(torch, k):
+    got, want = [], []
+    for m, out in ((ember, got), (torch, want)):
+        name, call = _tensor_arguments(m)[k]
+        w = m.zeros(200, 100, dtype=m.float64)
+        assert call(w) is w
+        out.append(w.numpy())
+    assert abs(got[0].std() - want[0].std()) < 0.05 * want[0].std()
+    assert abs(got[0].mean() - want[0].mean()) < 0.05 * want[0].std()
+
+
+def test_init_refuses_a_tensor_number_that_requires_grad_or_has_dims(torch):
+    for m in (torch, ember):
+        w = m.zeros(3, 4)
+        with pytest.raises(TypeError):
+            m.nn.init.normal_(w, 0.0, m.tensor([2.0, 1.0, 1.0]))
+        with pytest.raises(TypeError):
+            m.nn.init.uniform_(w, m.tensor(-1.0, requires_grad=True), 1.0)
