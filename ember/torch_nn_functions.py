@@ -17,6 +17,8 @@ from __future__ import annotations
 from . import backend
 from . import functional as F
 from .backend import xp
+from .functional.layers_more import instance_norm_kernel
+from .functional.normalization import batch_norm_kernel, group_norm_kernel
 from .tensor import Tensor
 
 __all__: list[str] = [
@@ -129,8 +131,8 @@ def batch_norm(  # noqa: PLR0913
     eps,
     cudnn_enabled,
 ) -> Tensor:
-    """torch.batch_norm: F.batch_norm with weight and bias first; cudnn_enabled is ignored."""
-    return F.batch_norm(
+    """torch.batch_norm: F.batch_norm with weight and bias first, without F's N and ε checks."""
+    return batch_norm_kernel(
         input, running_mean, running_var, weight, bias, bool(training), momentum, eps
     )
 
@@ -146,8 +148,8 @@ def instance_norm(  # noqa: PLR0913
     eps,
     cudnn_enabled,
 ) -> Tensor:
-    """torch.instance_norm: F.instance_norm with weight and bias first."""
-    return F.instance_norm(
+    """torch.instance_norm: F.instance_norm, weight and bias first, without F's pixel check."""
+    return instance_norm_kernel(
         input, running_mean, running_var, weight, bias, bool(use_input_stats), momentum, eps
     )
 
@@ -162,8 +164,8 @@ def layer_norm(  # noqa: A002
 def group_norm(  # noqa: A002
     input, num_groups, weight=None, bias=None, eps=1e-05, cudnn_enabled=True
 ) -> Tensor:
-    """torch.group_norm (as F.group_norm); cudnn_enabled is ignored."""
-    return F.group_norm(input, num_groups, weight, bias, eps)
+    """torch.group_norm (F.group_norm without its check of the values per group)."""
+    return group_norm_kernel(input, num_groups, weight, bias, eps)
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None) -> Tensor:  # noqa: A002

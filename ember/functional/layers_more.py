@@ -97,9 +97,17 @@ def instance_norm(
         running ← (1 − momentum) · running + momentum · mean_n(statistic_nc)
     Without ``use_input_stats`` the running statistics replace μ_nc and σ²_nc.
     """
-    x, eps = input, float(eps)  # None is torch's TypeError (ember normalised to nan)
     if use_input_stats:
-        verify_spatial_size(x.shape)
+        verify_spatial_size(input.shape)
+    args = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
+    return instance_norm_kernel(input, *args)
+
+
+def instance_norm_kernel(x: Tensor, running_mean, running_var, weight, bias,
+                         use_input_stats: bool, momentum: float, eps: float) -> Tensor:  # fmt: skip
+    """instance_norm past F's check of one pixel per instance: torch.instance_norm, which
+    has none (a lone pixel normalises to 0, its unbiased variance is nan)."""
+    eps = float(eps)  # None is torch's TypeError (ember normalised to nan)
     if x.ndim < 2:  # (N, C) passes in evaluation: each value is its own instance, as torch's
         raise InputError(f"instance_norm: expected an input (N, C, ...), got shape {x.shape}")
     if not use_input_stats and (running_mean is None or running_var is None):  # torch's words
@@ -124,23 +132,26 @@ def instance_norm(
     # float32 γ, β passes, as torch's); the running statistics are cast, as torch's
     if check_same_dtype("instance_norm", x, weight=weight, bias=bias):
         args = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
-        return instance_norm(x.float(), *args).to(x.dtype)
+        return instance_norm_kernel(x.float(), *args).to(x.dtype)
     axes = tuple(range(2, x.ndim))
     shape = (1, c) + (1,) * (x.ndim - 2)
     m = int(xp.prod(x.shape[2:]))
     if m == 0:  # no pixels: an empty result, the running statistics untouched (as torch's)
         return _affine(x, weight, bias, shape)
     if use_input_stats:
-        mu = x.mean(axis=axes, keepdims=True)
+        # (N, C) through torch.instance_norm: each value is its own mean (a mean over no
+        # axes would be over all of them)
+        mu = x.mean(axis=axes, keepdims=True) if axes else x
         x_c = x - mu
-        var = (x_c * x_c).mean(axis=axes, keepdims=True)
+        var = (x_c * x_c).mean(axis=axes, keepdims=True) if axes else x_c * x_c
         x_hat = x_c / (var + eps).sqrt()
         if running_mean is not None or running_var is not None:
             if x.shape[0] == 0:  # torch's mean over no instance: nan (NumPy warned too)
                 batch_mu = batch_var = xp.full(c, xp.nan)
             else:
                 batch_mu = mu.array.reshape(x.shape[0], c).mean(axis=0)
-                batch_var = var.array.reshape(x.shape[0], c).mean(axis=0) * (m / (m - 1))
+                batch_var = var.array.reshape(x.shape[0], c).mean(axis=0)
+                batch_var = batch_var * (m / (m - 1)) if m > 1 else batch_var + float("nan")
             for run, stat in ((running_mean, batch_mu), (running_var, batch_var)):
                 if run is not None:
                     update_running_stat(run, stat, momentum)

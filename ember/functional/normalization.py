@@ -63,6 +63,14 @@ def batch_norm(
             raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     elif eps < 0.0:
         raise ValueError(f"batch_norm eps must be non-negative, but got {eps}")
+    return batch_norm_kernel(x, running_mean, running_var, weight, bias, training, momentum, eps)
+
+
+def batch_norm_kernel(x: Tensor, running_mean: Tensor | None, running_var: Tensor | None,
+                      weight: Tensor | None, bias: Tensor | None, training: bool,
+                      momentum: float, eps: float) -> Tensor:  # fmt: skip
+    """batch_norm past F's own checks of the batch size and ε: torch.batch_norm, which has
+    none of them (one value per channel normalises to 0, its unbiased variance is nan)."""
     if x.ndim < 2:
         raise InputError(
             f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {x.shape}"
@@ -85,7 +93,7 @@ def batch_norm(
     if check_same_dtype("batch_norm", x, weight=weight, bias=bias, running_mean=running_mean,
                         running_var=running_var):  # fmt: skip
         args = (running_mean, running_var, weight, bias, training, momentum, eps)
-        return batch_norm(x.float(), *args).to(x.dtype)
+        return batch_norm_kernel(x.float(), *args).to(x.dtype)
     m = x.array.size // c if c else 0
     if m == 0:  # an empty batch (or no channels): an empty result, the running stats untouched
         return _affine(x, weight, bias, (1, c) + (1,) * (x.ndim - 2))
@@ -97,7 +105,8 @@ def batch_norm(
     if training and running_mean is not None:
         with no_grad():
             update_running_stat(running_mean, mu.array, momentum)
-            update_running_stat(running_var, var.array * (m / (m - 1)), momentum)
+            unbiased = var.array * (m / (m - 1)) if m > 1 else var.array + float("nan")
+            update_running_stat(running_var, unbiased, momentum)
     return y
 
 
@@ -162,7 +171,7 @@ def group_norm(
 ) -> Tensor:
     """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel; the checks in
     torch's order (rank, one value per group, the groups, γ and β, the dtype)."""
-    x, eps = input, float(eps)  # None is torch's TypeError (ember normalised to nan)
+    x = input
     if x.ndim < 2:
         raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
     n, c = x.shape[:2]
@@ -174,6 +183,19 @@ def group_norm(
             f"group_norm: expected more than 1 value per channel when training, got input"
             f" {x.shape} with num_groups={num_groups}"
         )
+    return group_norm_kernel(x, num_groups, weight, bias, eps)
+
+
+def group_norm_kernel(x: Tensor, num_groups: int, weight: Tensor | None, bias: Tensor | None,
+                      eps: float) -> Tensor:  # fmt: skip
+    """group_norm past F's check of one value per group: torch.group_norm, which has none."""
+    eps = float(eps)  # None is torch's TypeError (ember normalised to nan)
+    if x.ndim < 2:
+        raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
+    n, c = x.shape[:2]
+    spatial = 1
+    for k in x.shape[2:]:
+        spatial *= k
     if num_groups < 1 or c % num_groups:
         raise InputError(f"group_norm: num_groups={num_groups} must divide {c} channels")
     for name, t in (("weight", weight), ("bias", bias)):
@@ -187,10 +209,10 @@ def group_norm(
     if x.dtype.kind == "c":  # torch has no complex group_norm kernel
         refuse_complex(x.array, "group_norm", NotImplementedError, "normalise z.real, z.imag")
     if check_same_dtype("group_norm", x, weight=weight, bias=bias):
-        return group_norm(x.float(), num_groups, weight, bias, eps).to(x.dtype)
+        return group_norm_kernel(x.float(), num_groups, weight, bias, eps).to(x.dtype)
     if x.dtype.name == "float16":  # in float32, rounded once, as torch's half kernel
         up = [None if t is None else t.float() for t in (weight, bias)]
-        return group_norm(x.float(), num_groups, *up, eps).to(x.dtype)
+        return group_norm_kernel(x.float(), num_groups, *up, eps).to(x.dtype)
     shape = (1, c) + (1,) * (x.ndim - 2)
     if x.array.size == 0:  # nothing to normalise (and no mean of an empty group to warn of)
         return _affine(x, weight, bias, shape)

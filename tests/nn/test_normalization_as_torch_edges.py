@@ -429,3 +429,25 @@ def test_layer_norm_of_a_constant_row_with_eps_0_is_nan_without_warnings(torch):
         outs.append((y, x.grad))
     for e, t in zip(*outs):
         _same(e, t)
+
+
+# ---------------------------------------------------------------- torch's top-level forms
+
+
+def _top_level(lib):
+    """torch.batch_norm/instance_norm/group_norm skip F's Python checks: one value per
+    channel, instance or group normalises to 0 and its unbiased variance is nan."""
+    a = np.random.RandomState(7).randn(2, 3)
+    rm, rv, rm2, rv2 = (lib.full((3,), v, dtype=lib.float64) for v in (0.0, 1.0, 0.5, 2.0))
+    x = _leaf(lib, a)
+    one = lib.batch_norm(x[:1, :, None], None, None, rm, rv, True, 0.5, 1e-5, False)
+    no_eps = lib.batch_norm(x, None, None, None, None, True, 0.1, 0.0, False)
+    inst = lib.instance_norm(x, None, None, rm2, rv2, True, 0.5, 1e-5, False)
+    group = lib.group_norm(x[:1], 3, None, None, 1e-5, False)
+    (one.sum() + no_eps.pow(2).sum() + inst.sum() + group.sum()).backward()
+    return one, no_eps, inst, group, rm, rv, rm2, rv2, x.grad
+
+
+def test_torch_top_level_norms_skip_the_python_checks(torch):
+    for e, t in zip(_top_level(ember), _top_level(torch)):
+        _same(e, t, tol=1e-9)
