@@ -98,7 +98,7 @@ def instance_norm(
     Without ``use_input_stats`` the running statistics replace μ_nc and σ²_nc.
     """
     if use_input_stats:
-        verify_spatial_size(input.shape)
+        verify_spatial_size(input.array.shape)
     args = (running_mean, running_var, weight, bias, use_input_stats, momentum, eps)
     return instance_norm_kernel(input, *args)
 

@@ -58,7 +58,7 @@ def batch_norm(
     statistics, and the dtype last."""
     x, eps = input, float(eps)  # a 0-d tensor ε is its number, as torch parses it
     if training:
-        verify_batch_size(x.shape)
+        verify_batch_size(x.array.shape)  # (the tuple: a Size slices slowly)
         if eps <= 0.0:  # torch's: 1/√(σ² + ε) of a constant channel would be 1/0
             raise ValueError(f"batch_norm eps must be positive during training, but got {eps}")
     elif eps < 0.0:
@@ -174,9 +174,9 @@ def group_norm(
     x = input
     if x.ndim < 2:
         raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
-    n, c = x.shape[:2]
+    n, c = x.array.shape[:2]
     spatial = 1
-    for k in x.shape[2:]:
+    for k in x.array.shape[2:]:
         spatial *= k
     if num_groups > 0 and n * c // num_groups * spatial == 1:  # torch counts before dividing
         raise ValueError(
@@ -192,9 +192,9 @@ def group_norm_kernel(x: Tensor, num_groups: int, weight: Tensor | None, bias: T
     eps = float(eps)  # None is torch's TypeError (ember normalised to nan)
     if x.ndim < 2:
         raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
-    n, c = x.shape[:2]
+    n, c = x.array.shape[:2]
     spatial = 1
-    for k in x.shape[2:]:
+    for k in x.array.shape[2:]:
         spatial *= k
     if num_groups < 1 or c % num_groups:
         raise InputError(f"group_norm: num_groups={num_groups} must divide {c} channels")
