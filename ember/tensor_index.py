@@ -196,6 +196,7 @@ class IndexTensorMethods:
 
     def topk(self, k, dim=-1, largest=True, sorted=True) -> tuple:  # noqa: A002 - torch's name
         """(values, indices) of the k largest (smallest) along dim, always in sorted order."""
+        k = I.int_argument("topk", "k", 2, k)
         if self.array.dtype.kind == "b":  # torch's refusal, after its dim and k checks
             d = I.check_dim("topk", dim, self.ndim)
             if 0 <= k <= (self.shape[d] if self.ndim else 1):

@@ -18,7 +18,7 @@ from .errors import IndexInputError, InputError
 from .memory_formats import contiguous_format
 from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
-from .ops.index import check_dim
+from .ops.index import check_dim, int_argument
 from .tensor_operands import _in_result_dtype
 from .tensor_shape_methods import shape_arg as _shape_arg
 
@@ -143,6 +143,7 @@ class ShapeMoreTensorMethods:
     def kthvalue(self, k: int, dim: int = -1, keepdim: bool = False):
         """(values, indices) of the k-th smallest element (1-based) along dim, the gradient to
         the element at the index; among equal values the first of a stable sort, nan largest."""
+        k = int_argument("kthvalue", "k", 2, k)
         refuse_complex(self.array, "kthvalue", NotImplementedError)
         d = check_dim("kthvalue", dim, self.ndim)
         x = self.reshape(1) if self.ndim == 0 else self

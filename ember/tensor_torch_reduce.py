@@ -28,7 +28,7 @@ from .ops import shape as S
 from .ops.complex_refuse import refuse_complex
 from .ops.diagonal import Diagonal
 from .ops.elementwise import not_implemented_for
-from .ops.index import check_dim
+from .ops.index import check_dim, int_argument
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -231,11 +231,12 @@ class TorchReduceMethods:
 
     def _quantile_args(self, q, dim, interpolation):
         """(q as a 0-d or 1-D array in self's dtype, dim wrapped or None) for quantile and
-        nanquantile, each mistake refused in torch's order: a number q outside [0, 1], the
-        interpolation, an empty input, a q of 2+ dims, an input other than float32/float64
-        (float16 too), a q tensor of another dtype, the dim (IndexError), a q tensor's values
-        outside [0, 1]. Each is torch's RuntimeError (also ember's ValueError, or TypeError for
-        the dtype), its first line torch's words."""
+        nanquantile, mistakes refused in torch's order with its first line: q not a number (a
+        TypeError), a number q outside [0, 1], the interpolation, an empty input, a q of 2+ dims,
+        an input not float32/float64, a q tensor of another dtype, the dim (IndexError), a q
+        tensor's values outside [0, 1] (each RuntimeError, also ValueError or TypeError)."""
+        if as_array(q).dtype.kind not in "biuf":  # torch's parser: a number or a tensor
+            raise TypeError(f"quantile(): q must be a number or a tensor, got {q!r}")
         scalar = not isinstance(q, Tensor) and xp.ndim(as_array(q)) == 0
         if scalar and not 0 <= float(q) <= 1:
             raise InputError(f"quantile() q must be in the range [0, 1] but got {float(q):g}")
@@ -384,9 +385,10 @@ class TorchReduceMethods:
     def histc(self, bins: int = 100, min=0, max=0) -> Tensor:  # noqa: A002 - torch's names
         """Counts in ``bins`` equal bins over [min, max] (min = max: the data's own range,
         widened by 1 each way if that is one value); elements outside are not counted."""
+        bins = int_argument("histc", "bins", 2, bins)
         refuse_complex(self.array, "histc", NotImplementedError)
         _need_float(self, "histc", "histogram_cpu")
-        if int(bins) <= 0:  # torch's RuntimeError (NumPy's bincount would raise ValueError)
+        if bins <= 0:  # torch's RuntimeError (NumPy's bincount would raise ValueError)
             raise InputError(f"histc(): bins must be > 0, got {bins}")
         lo, hi = float(min), float(max)
         if lo == hi and self.array.size:
@@ -395,4 +397,4 @@ class TorchReduceMethods:
             lo, hi = lo - 1, hi + 1
         if not (xp.isfinite(lo) and xp.isfinite(hi)) or lo > hi:  # torch's RuntimeError
             raise InputError(f"histc(): range [{lo}, {hi}] is not finite and increasing")
-        return Tensor(RM.histc_counts(self.array, int(bins), lo, hi))
+        return Tensor(RM.histc_counts(self.array, bins, lo, hi))

@@ -340,3 +340,23 @@ def test_in_place_scan_of_a_0d_bool_is_itself(torch, name):
     e, t = ember.tensor(True), torch.tensor(True)
     assert getattr(e, name)(0) is e and getattr(t, name)(0) is t
     _same_values(e, t)
+
+
+# ------------------------------------------------------------ argument types
+def _not_ints(lib):
+    x = lib.tensor(X)
+    return [
+        ("topk of k = 2.5", lambda: lib.topk(x, 2.5)),
+        ("topk of k = True", lambda: x.topk(True)),
+        ("kthvalue of k = 1.0", lambda: lib.kthvalue(x, 1.0)),
+        ("kthvalue of a float tensor k", lambda: x.kthvalue(lib.tensor(1.0))),
+        ("histc of bins = 2.5", lambda: lib.histc(x, 2.5)),
+        ("quantile of q = '0.5'", lambda: lib.quantile(x, "0.5")),
+    ]
+
+
+@pytest.mark.parametrize("k", range(6))
+def test_int_and_number_arguments_are_checked_as_torchs_parser(refused_alike, k):
+    """torch's TypeError where ember truncated k or bins with int() (2.5 became 2) or read
+    q = '0.5' as a number."""
+    refused_alike(_not_ints, k, TypeError)

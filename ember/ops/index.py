@@ -8,6 +8,8 @@ bad index is an error that names the op, the value, the dim and its size.
 
 from __future__ import annotations
 
+import numbers
+
 from ..backend import get_array_module, scatter_add
 from ..errors import IndexInputError
 from ..function import Function, half_in_float32, unbroadcast
@@ -23,6 +25,20 @@ def check_dim(op: str, dim: int, ndim: int) -> int:
             f" (expected {-n} ≤ dim < {n})"
         )
     return dim % n
+
+
+def int_argument(op: str, arg: str, position: int, value) -> int:
+    """``value`` as torch's argument parser reads an int: an integer, or a 0-d integer tensor;
+    a bool or a float is its TypeError (int() would truncate 2.5 to 2 without a word)."""
+    dtype = getattr(value, "dtype", None)
+    if getattr(value, "ndim", None) == 0 and getattr(dtype, "kind", "") in "iu":
+        return int(value.item())  # a 0-d integer tensor or NumPy integer
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(
+            f"{op}(): argument '{arg}' (position {position}) must be int, not"
+            f" {type(value).__name__}"
+        )
+    return int(value)
 
 
 def check_unique_dim(shape, dim: int) -> None:
