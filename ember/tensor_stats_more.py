@@ -22,7 +22,7 @@ from .ops import reduce_more as RM
 from .ops.complex import Complex
 from .ops.complex_refuse import refuse_complex
 from .ops.elementwise import not_implemented_for
-from .ops.index import check_unique_dim
+from .ops.index import check_unique_dim, int_argument
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -47,6 +47,8 @@ _TORCH_DTYPE = {
 
 def wrap_dim(dim: int, ndim: int) -> int:
     """dim in [−n, n) as a non-negative dim (a 0-d tensor has dims −1 and 0), torch's error."""
+    if type(dim) is not int:  # a NumPy integer or 0-d integer tensor; not a bool or float
+        dim = int_argument("", "dim", None, dim)
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexError(

@@ -263,7 +263,7 @@ class TorchReduceMethods:
                 f" {self.array.dtype}, q is {q.array.dtype})"
             )
         qa = xp.asarray(as_array(q), dtype=self.array.dtype)
-        n = max(self.ndim, 1)
+        n, dim = max(self.ndim, 1), dim if dim is None else int_argument("quantile", "dim", 3, dim)
         if dim is not None and not -n <= dim < n:  # torch's words (check_dim's are ember's)
             raise IndexError(
                 f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got"

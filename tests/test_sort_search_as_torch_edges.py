@@ -360,3 +360,44 @@ def test_int_and_number_arguments_are_checked_as_torchs_parser(refused_alike, k)
     """torch's TypeError where ember truncated k or bins with int() (2.5 became 2) or read
     q = '0.5' as a number."""
     refused_alike(_not_ints, k, TypeError)
+
+
+DIM_CALLS = {
+    "median": lambda m, x, d: m.median(x, d).values,
+    "nanmedian": lambda m, x, d: x.nanmedian(d).values,
+    "mode": lambda m, x, d: m.mode(x, d).values,
+    "kthvalue": lambda m, x, d: m.kthvalue(x, 2, d).values,
+    "quantile": lambda m, x, d: m.quantile(x, 0.5, d),
+    "nanquantile": lambda m, x, d: x.nanquantile(0.5, d),
+}
+
+
+@pytest.mark.parametrize("name", DIM_CALLS)
+@pytest.mark.parametrize("kind", ["numpy", "tensor"])
+def test_a_dim_given_as_a_numpy_or_0d_integer_is_an_int(torch, name, kind):
+    """torch's parser reads a NumPy integer or a 0-d integer tensor as the int (ember failed
+    in squeeze: 'numpy.int64' object is not iterable)."""
+    got, want = (
+        DIM_CALLS[name](m, m.tensor(X), np.int64(1) if kind == "numpy" else m.tensor(1))
+        for m in (ember, torch)
+    )
+    _same_values(got, want)
+
+
+def _bool_dims(lib):
+    x = lib.tensor(X)
+    return [
+        ("sort", lambda: lib.sort(x, True)),
+        ("cumsum", lambda: lib.cumsum(x, True)),
+        ("cummax", lambda: x.cummax(True)),
+        ("logcumsumexp", lambda: lib.logcumsumexp(x, True)),
+        ("median", lambda: lib.median(x, True)),
+        ("mode", lambda: x.mode(True)),
+        ("quantile", lambda: lib.quantile(x, 0.5, True)),
+    ]
+
+
+@pytest.mark.parametrize("k", range(7))
+def test_a_bool_dim_is_refused_as_torch(refused_alike, k):
+    """torch's TypeError (ember read True as dim 1)."""
+    refused_alike(_bool_dims, k, TypeError)

@@ -17,7 +17,11 @@ from .complex_refuse import refuse_complex
 
 
 def check_dim(op: str, dim: int, ndim: int) -> int:
-    """``dim`` as a non-negative axis of an ``ndim``-dimensional array (a 0-d one has axis 0)."""
+    """``dim`` as a non-negative axis of an ``ndim``-dimensional array (a 0-d one has axis 0);
+    a NumPy integer or 0-d integer tensor is read as its int, a bool or float refused, as torch's
+    parser does."""
+    if type(dim) is not int:
+        dim = int_argument(op, "dim", None, dim)
     n = max(ndim, 1)
     if not -n <= dim < n:
         raise IndexInputError(
@@ -27,17 +31,16 @@ def check_dim(op: str, dim: int, ndim: int) -> int:
     return dim % n
 
 
-def int_argument(op: str, arg: str, position: int, value) -> int:
+def int_argument(op: str, arg: str, position: int | None, value) -> int:
     """``value`` as torch's argument parser reads an int: an integer, or a 0-d integer tensor;
     a bool or a float is its TypeError (int() would truncate 2.5 to 2 without a word)."""
     dtype = getattr(value, "dtype", None)
     if getattr(value, "ndim", None) == 0 and getattr(dtype, "kind", "") in "iu":
         return int(value.item())  # a 0-d integer tensor or NumPy integer
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise TypeError(
-            f"{op}(): argument '{arg}' (position {position}) must be int, not"
-            f" {type(value).__name__}"
-        )
+        where = "" if position is None else f" (position {position})"
+        name = f"{op}(): " if op else ""
+        raise TypeError(f"{name}argument '{arg}'{where} must be int, not {type(value).__name__}")
     return int(value)
 
 
