@@ -40,6 +40,7 @@ note at the end of tensor.py).
 
 from __future__ import annotations
 
+import numbers
 from typing import TYPE_CHECKING
 
 from . import tensor_memory_aliases as MA
@@ -333,6 +334,11 @@ class InplaceTensorMethods(AugmentedAssignmentMethods):
         return self._fill("zero_", 0)
 
     def _fill(self, name: str, value) -> Tensor:
+        if not isinstance(value, (Tensor, numbers.Number, xp.bool_)):  # torch's parser's types
+            raise TypeError(
+                f"{name}() received an invalid combination of arguments - got"
+                f" ({type(value).__name__}), but expected a number or a 0-dimension tensor"
+            )
         if type(value) in CHECKED_SCALARS:
             value = check_scalar_fits(value, self.array.dtype)
         elif isinstance(value, Tensor) and value.ndim:  # NumPy would broadcast it

@@ -6,6 +6,7 @@ past float32, x.float(), x.half(), x.long() and x.to(...)."""
 import math
 import warnings
 
+import numpy as np
 import pytest
 
 import ember
@@ -48,3 +49,16 @@ def test_complex_to_real_warns_torchs_user_warning(to):
     assert [(w.category, str(w.message)) for w in caught] == [
         (UserWarning, "Casting complex values to real discards the imaginary part")
     ]
+
+
+@pytest.mark.parametrize("value", [None, "a", [1], (2,), np.float32(2), np.bool_(True), True])
+def test_fill_takes_a_number_or_a_tensor_as_torch(torch, value):
+    """fill_(None) filled nan and fill_([1]) broadcast the list; torch's parser refuses both
+    with a TypeError (found by the nn.init fuzz: init.constant_ goes through fill_)."""
+    results = []
+    for lib in (ember, torch):
+        try:
+            results.append(lib.zeros(2).fill_(value).tolist())
+        except TypeError:
+            results.append(TypeError)
+    assert results[0] == results[1]
