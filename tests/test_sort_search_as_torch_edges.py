@@ -107,6 +107,30 @@ def test_histogram_of_float16_over_the_datas_range_is_refused(refused_alike, k):
     refused_alike(_half_histograms, k, NotImplementedError)
 
 
+HALF_HISTOGRAMS = {
+    "histogram of no element": lambda m, x: m.histogram(x[:0, 0], 2),
+    "histogramdd of no point": lambda m, x: m.histogramdd(x[:0], [3, 2]),
+    "histogramdd with range=": lambda m, x: m.histogramdd(x, 2, range=[0.0, 4.0, -1.0, 6.0]),
+    "histogramdd with edges": lambda m, x: m.histogramdd(
+        x, [m.tensor([0.0, 1.0, 5.0], dtype=m.float16)] * 2, density=True
+    ),
+}
+
+
+@pytest.mark.parametrize("name", HALF_HISTOGRAMS)
+def test_float16_histograms_count_where_no_data_range_is_needed(torch, name):
+    """torch refuses float16 only to find the data's range: with none to find (no element,
+    range= or edges given) it counts (ember's histogramdd refused float16 always, histogram
+    refused an empty input)."""
+    x = np.array([[0.5, 1.0], [2.0, 3.0], [4.5, -0.5]], np.float16)
+    got = HALF_HISTOGRAMS[name](ember, ember.tensor(x))
+    want = HALF_HISTOGRAMS[name](torch, torch.tensor(x))
+    _same_values(got.hist, want.hist)
+    one = name.startswith("histogram ")  # histogram's bin_edges is a tensor, not a tuple
+    for e, t in zip(*((r.bin_edges,) if one else r.bin_edges for r in (got, want))):
+        _same_values(e, t)
+
+
 # ------------------------------------------------------------ scans
 def _same_values(got, want):
     assert str(got.dtype) == str(want.dtype).removeprefix("torch.")
@@ -208,6 +232,36 @@ def test_logcumsumexp_of_a_0d_tensor_passes_the_gradient_on(torch, v):
     _same_values(e, t)
 
 
+def _in_place_scans(lib):
+    i32, f32, flags = lib.ones(3, dtype=lib.int32), lib.ones(3), lib.ones(3, dtype=lib.bool)
+    return [
+        ("int32 to int64", lambda: i32.cumsum_(0, dtype=lib.int64)),
+        ("float32 to float64", lambda: f32.cumprod_(0, dtype=lib.float64)),
+        ("0-d float32 to float64", lambda: lib.ones(()).cumsum_(0, dtype=lib.float64)),
+        ("bool", lambda: flags.cumsum_(0)),
+        ("bool cumprod", lambda: flags.cumprod_(-1)),
+    ]
+
+
+@pytest.mark.parametrize(
+    "k, cls",
+    [(0, RuntimeError), (1, RuntimeError), (2, RuntimeError)]
+    + [(3, NotImplementedError), (4, NotImplementedError)],
+)
+def test_in_place_scans_keep_selfs_dtype(refused_alike, k, cls):
+    """torch's in-place scan writes self: a dtype= other than self's is its 'Bad in-place
+    call' (ember scanned in dtype and cast back), a bool self has no kernel (ember: its
+    in-place cast error)."""
+    refused_alike(_in_place_scans, k, cls)
+
+
+@pytest.mark.parametrize("name", ["cumsum_", "cumprod_"])
+def test_in_place_scan_of_a_0d_bool_is_itself(torch, name):
+    e, t = ember.tensor(True), torch.tensor(True)
+    assert getattr(e, name)(0) is e and getattr(t, name)(0) is t
+    _same_values(e, t)
+
+
 # ------------------------------------------------------------ order statistics and sets
 @pytest.mark.parametrize("name", ["median", "nanmedian"])
 @pytest.mark.parametrize("dtype", ["bool", "int8", "int16"])
@@ -255,149 +309,3 @@ def _exact_outs(lib):
 def test_out_of_max_min_median_with_a_dim_and_of_bucketize_casts_nothing(refused_alike, k):
     """torch writes these outs as they are: another dtype is its RuntimeError (ember cast)."""
     refused_alike(_exact_outs, k)
-
-
-# ------------------------------------------------------------ keywords
-KEYWORD_CALLS = {
-    "sort": lambda m, x: m.sort(input=x, dim=0, descending=True, stable=True).values,
-    "argsort": lambda m, x: m.argsort(input=x, dim=0, stable=True),
-    "topk": lambda m, x: m.topk(input=x, k=2, dim=0, largest=False).values,
-    "kthvalue": lambda m, x: m.kthvalue(input=x, k=1, dim=0, keepdim=True).values,
-    "median": lambda m, x: m.median(input=x, dim=0).values,
-    "nanmedian": lambda m, x: m.nanmedian(input=x, dim=1).values,
-    "mode": lambda m, x: m.mode(input=x, dim=0).values,
-    "quantile": lambda m, x: m.quantile(input=x, q=0.5, dim=0, interpolation="lower"),
-    "nanquantile": lambda m, x: m.nanquantile(input=x, q=0.25, dim=1),
-    "cumsum": lambda m, x: m.cumsum(input=x, dim=0, dtype=m.float32),
-    "cumprod": lambda m, x: m.cumprod(input=x, dim=1),
-    "cummax": lambda m, x: m.cummax(input=x, dim=0).values,
-    "logcumsumexp": lambda m, x: m.logcumsumexp(input=x, dim=1),
-    "diff": lambda m, x: m.diff(input=x, n=1, dim=0),
-    "count_nonzero": lambda m, x: m.count_nonzero(input=x, dim=0),
-    "argmax": lambda m, x: m.argmax(input=x, dim=0, keepdim=True),
-    "max": lambda m, x: m.max(input=x, dim=0).values,
-    "searchsorted": lambda m, x: m.searchsorted(m.arange(4.0, dtype=m.float64), input=x),
-}
-
-
-@pytest.mark.parametrize("name", KEYWORD_CALLS)
-def test_input_is_taken_by_keyword_as_torch(torch, name):
-    """torch names the tensor input= (ember's wrappers named it self, a TypeError)."""
-    got = KEYWORD_CALLS[name](ember, ember.tensor(X))
-    want = KEYWORD_CALLS[name](torch, torch.tensor(X))
-    _same_values(got, want)
-
-
-HALF_HISTOGRAMS = {
-    "histogram of no element": lambda m, x: m.histogram(x[:0, 0], 2),
-    "histogramdd of no point": lambda m, x: m.histogramdd(x[:0], [3, 2]),
-    "histogramdd with range=": lambda m, x: m.histogramdd(x, 2, range=[0.0, 4.0, -1.0, 6.0]),
-    "histogramdd with edges": lambda m, x: m.histogramdd(
-        x, [m.tensor([0.0, 1.0, 5.0], dtype=m.float16)] * 2, density=True
-    ),
-}
-
-
-@pytest.mark.parametrize("name", HALF_HISTOGRAMS)
-def test_float16_histograms_count_where_no_data_range_is_needed(torch, name):
-    """torch refuses float16 only to find the data's range: with none to find (no element,
-    range= or edges given) it counts (ember's histogramdd refused float16 always, histogram
-    refused an empty input)."""
-    x = np.array([[0.5, 1.0], [2.0, 3.0], [4.5, -0.5]], np.float16)
-    got = HALF_HISTOGRAMS[name](ember, ember.tensor(x))
-    want = HALF_HISTOGRAMS[name](torch, torch.tensor(x))
-    _same_values(got.hist, want.hist)
-    one = name.startswith("histogram ")  # histogram's bin_edges is a tensor, not a tuple
-    for e, t in zip(*((r.bin_edges,) if one else r.bin_edges for r in (got, want))):
-        _same_values(e, t)
-
-
-def _in_place_scans(lib):
-    i32, f32, flags = lib.ones(3, dtype=lib.int32), lib.ones(3), lib.ones(3, dtype=lib.bool)
-    return [
-        ("int32 to int64", lambda: i32.cumsum_(0, dtype=lib.int64)),
-        ("float32 to float64", lambda: f32.cumprod_(0, dtype=lib.float64)),
-        ("0-d float32 to float64", lambda: lib.ones(()).cumsum_(0, dtype=lib.float64)),
-        ("bool", lambda: flags.cumsum_(0)),
-        ("bool cumprod", lambda: flags.cumprod_(-1)),
-    ]
-
-
-@pytest.mark.parametrize(
-    "k, cls",
-    [(0, RuntimeError), (1, RuntimeError), (2, RuntimeError)]
-    + [(3, NotImplementedError), (4, NotImplementedError)],
-)
-def test_in_place_scans_keep_selfs_dtype(refused_alike, k, cls):
-    """torch's in-place scan writes self: a dtype= other than self's is its 'Bad in-place
-    call' (ember scanned in dtype and cast back), a bool self has no kernel (ember: its
-    in-place cast error)."""
-    refused_alike(_in_place_scans, k, cls)
-
-
-@pytest.mark.parametrize("name", ["cumsum_", "cumprod_"])
-def test_in_place_scan_of_a_0d_bool_is_itself(torch, name):
-    e, t = ember.tensor(True), torch.tensor(True)
-    assert getattr(e, name)(0) is e and getattr(t, name)(0) is t
-    _same_values(e, t)
-
-
-# ------------------------------------------------------------ argument types
-def _not_ints(lib):
-    x = lib.tensor(X)
-    return [
-        ("topk of k = 2.5", lambda: lib.topk(x, 2.5)),
-        ("topk of k = True", lambda: x.topk(True)),
-        ("kthvalue of k = 1.0", lambda: lib.kthvalue(x, 1.0)),
-        ("kthvalue of a float tensor k", lambda: x.kthvalue(lib.tensor(1.0))),
-        ("histc of bins = 2.5", lambda: lib.histc(x, 2.5)),
-        ("quantile of q = '0.5'", lambda: lib.quantile(x, "0.5")),
-    ]
-
-
-@pytest.mark.parametrize("k", range(6))
-def test_int_and_number_arguments_are_checked_as_torchs_parser(refused_alike, k):
-    """torch's TypeError where ember truncated k or bins with int() (2.5 became 2) or read
-    q = '0.5' as a number."""
-    refused_alike(_not_ints, k, TypeError)
-
-
-DIM_CALLS = {
-    "median": lambda m, x, d: m.median(x, d).values,
-    "nanmedian": lambda m, x, d: x.nanmedian(d).values,
-    "mode": lambda m, x, d: m.mode(x, d).values,
-    "kthvalue": lambda m, x, d: m.kthvalue(x, 2, d).values,
-    "quantile": lambda m, x, d: m.quantile(x, 0.5, d),
-    "nanquantile": lambda m, x, d: x.nanquantile(0.5, d),
-}
-
-
-@pytest.mark.parametrize("name", DIM_CALLS)
-@pytest.mark.parametrize("kind", ["numpy", "tensor"])
-def test_a_dim_given_as_a_numpy_or_0d_integer_is_an_int(torch, name, kind):
-    """torch's parser reads a NumPy integer or a 0-d integer tensor as the int (ember failed
-    in squeeze: 'numpy.int64' object is not iterable)."""
-    got, want = (
-        DIM_CALLS[name](m, m.tensor(X), np.int64(1) if kind == "numpy" else m.tensor(1))
-        for m in (ember, torch)
-    )
-    _same_values(got, want)
-
-
-def _bool_dims(lib):
-    x = lib.tensor(X)
-    return [
-        ("sort", lambda: lib.sort(x, True)),
-        ("cumsum", lambda: lib.cumsum(x, True)),
-        ("cummax", lambda: x.cummax(True)),
-        ("logcumsumexp", lambda: lib.logcumsumexp(x, True)),
-        ("median", lambda: lib.median(x, True)),
-        ("mode", lambda: x.mode(True)),
-        ("quantile", lambda: lib.quantile(x, 0.5, True)),
-    ]
-
-
-@pytest.mark.parametrize("k", range(7))
-def test_a_bool_dim_is_refused_as_torch(refused_alike, k):
-    """torch's TypeError (ember read True as dim 1)."""
-    refused_alike(_bool_dims, k, TypeError)
