@@ -163,14 +163,13 @@ def adaptive_max_pool1d(input: Tensor, output_size, return_indices: bool = False
 # ---------------------------------------------------------------- embedding_bag
 
 
-def _bags(idx, offsets, include_last_offset: bool):
+def _bags(idx, offsets, include_last_offset: bool, to_end: bool):
     """Flat indices (M,) and offsets → the (B, L_max) table of positions into idx (M where a
     bag is shorter)."""
     m = idx.shape[0]
     if offsets.ndim != 1:
         raise ValueError(f"embedding_bag: offsets has to be a 1D Tensor, got shape {offsets.shape}")
-    if offsets.dtype.kind not in "iu":
-        raise TypeError(f"embedding_bag: offsets must be integers, got dtype {offsets.dtype}")
+    offsets = offsets.astype(xp.int64)  # (their dtype was checked with the indices')
     if offsets.shape[0] and int(offsets[0]) != 0:
         raise RuntimeError(
             "embedding_bag: offsets[0] has to be 0, i.e., the first sequence in the mini-batch"
@@ -183,10 +182,11 @@ def _bags(idx, offsets, include_last_offset: bool):
         )
     if (xp.diff(offsets) < 0).any():  # torch: RuntimeError
         raise InputError(f"embedding_bag: offsets must be non-decreasing, got {offsets.tolist()}")
-    # with include_last_offset the last bag still runs to the input's end (torch's CPU kernel
-    # does so when offsets[-1] < M; the documented use has offsets[-1] = M anyway)
+    # with include_last_offset the last bag ends at the last offset, or (``to_end``, torch's
+    # other CPU kernels) runs to the input's end; the documented use has offsets[-1] = M
     starts = offsets[:-1] if include_last_offset else offsets
-    ends = xp.append(starts[1:], m)
+    last = int(offsets[-1]) if include_last_offset and not to_end else m
+    ends = xp.append(starts[1:], last)
     lengths = (ends - starts).astype(xp.int64)
     l_max = max(int(lengths.max()) if lengths.size else 0, 1)
     pos = starts[:, None] + xp.arange(l_max)[None, :]
@@ -207,60 +207,79 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     index occurs in input (torch's documented rule; torch 2.13's CPU kernel divides some rows
     by another index's count, pytorch#190063).
     """
-    if weight.dtype.kind == "c":  # torch: weight must be half, bfloat16, float or double
-        refuse_complex(weight.array, "embedding_bag", RuntimeError, "look up z.real, z.imag")
-    if sparse:
-        raise NotImplementedError(
-            "embedding_bag: sparse=True (sparse gradients) is not supported; ember's gradient"
-            " of an embedding is a dense array with the lookups scattered into it"
-        )
-    if mode not in ("sum", "mean", "max"):
-        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
-    if scale_grad_by_freq and mode == "max":
-        raise ValueError("embedding_bag: max mode does not support scaling the gradient by the"
-                         " frequency (scale_grad_by_freq=True)")  # fmt: skip
-    if per_sample_weights is not None and mode != "sum":
-        raise NotImplementedError(
-            "embedding_bag: per_sample_weights is only supported for mode='sum'"
-            f" (got mode={mode!r})"
-        )
     idx = as_array(input)
-    if idx.dtype.kind not in "iu":  # torch: RuntimeError
-        raise InputTypeError(f"embedding_bag: input must be integers, got dtype {idx.dtype}")
-    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
-        raise InputError(
-            f"embedding_bag: per_sample_weights must have the weight's dtype {weight.dtype}, got"
-            f" {per_sample_weights.dtype}"
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != idx.shape:
+        raise ValueError(
+            f"embedding_bag: If per_sample_weights ({tuple(per_sample_weights.shape)}) is not"
+            f" None, then it must have the same shape as the input ({idx.shape})"
         )
-    if max_norm is not None:  # the rows looked up, renormalised in weight itself, as torch's
-        _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
+    if weight.ndim != 2:
+        raise ValueError(f"weight has to be a 2D Tensor, but got Tensor of dimension {weight.ndim}")
     if idx.ndim == 2:
         if offsets is not None:
             raise ValueError(
                 "embedding_bag: if input is 2D, then offsets has to be None, as input is treated"
                 " as a mini-batch of fixed length sequences"
             )
+        if not idx.shape[1]:  # torch's arange(0, numel, step=0)
+            raise InputError(
+                f"embedding_bag: bags of length 0 (input {idx.shape}): step must be nonzero"
+            )
         # B fixed bags; torch ignores include_last_offset for a 2-D input
-        offsets = xp.arange(idx.shape[0], dtype=xp.int64) * idx.shape[1]
+        offsets = (xp.arange(idx.shape[0]) * idx.shape[1]).astype(idx.dtype)
         include_last_offset = False
     elif idx.ndim == 1:
         if offsets is None:
             raise ValueError("embedding_bag: offsets has to be a 1D Tensor but got None")
         offsets = as_array(offsets)
+        if offsets.ndim != 1:
+            raise ValueError(f"embedding_bag: offsets has to be a 1D Tensor, got {offsets.shape}")
     else:
         raise ValueError(f"embedding_bag: input has to be 1D or 2D, got {idx.ndim}-D")
-    if per_sample_weights is not None and tuple(per_sample_weights.shape) != idx.shape:
-        raise ValueError(
-            f"embedding_bag: per_sample_weights has shape {tuple(per_sample_weights.shape)},"
-            f" expected the shape of input {idx.shape}"
+    if mode not in ("sum", "mean", "max"):
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if scale_grad_by_freq and mode == "max":
+        raise ValueError("embedding_bag: max mode does not support scaling the gradient by the"
+                         " frequency (scale_grad_by_freq=True)")  # fmt: skip
+    if sparse and mode == "max":
+        raise ValueError("embedding_bag: max mode does not support sparse weights")
+    if max_norm is not None:  # the rows looked up, renormalised in weight itself, as torch's
+        _long_or_int("embedding_renorm_", idx.dtype)
+        if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
+            raise IndexInputError(
+                f"embedding_bag: index {int(idx.max() if idx.max() >= 0 else idx.min())} is out"
+                f" of range for {weight.shape[0]} embeddings"
+            )
+        _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            "embedding_bag: per_sample_weights is only supported for mode='sum'"
+            f" (got mode={mode!r})"
+        )
+    if sparse:
+        raise NotImplementedError(
+            "embedding_bag: sparse=True (sparse gradients) is not supported; ember's gradient"
+            " of an embedding is a dense array with the lookups scattered into it"
+        )
+    # torch's kernel takes indices and offsets in their common type (int8 indices with int64
+    # offsets pass; a 2-D input's offsets are in its own dtype)
+    _long_or_int("embedding_bag", xp.result_type(idx.dtype, offsets.dtype))
+    if weight.dtype.kind == "c":  # torch: weight must be half, bfloat16, float or double
+        refuse_complex(weight.array, "embedding_bag", RuntimeError, "look up z.real, z.imag")
+    if include_last_offset and not offsets.shape[0]:
+        raise InputError(
+            "embedding_bag: include_last_offset: number of offset should be at least 1"
+        )
+    if per_sample_weights is not None and per_sample_weights.dtype != weight.dtype:
+        raise InputError(
+            f"embedding_bag: per_sample_weights must have the weight's dtype {weight.dtype}, got"
+            f" {per_sample_weights.dtype}"
         )
     idx = idx.reshape(-1).astype(xp.int64)
     v = weight.shape[0]
     if idx.size and (idx.min() < 0 or idx.max() >= v):
         bad = int(idx.max() if idx.max() >= v else idx.min())
         raise IndexInputError(f"embedding_bag: index {bad} is out of range for {v} embeddings")
-    pos = _bags(idx, offsets, include_last_offset)  # (B, L_max)
-    keep = pos < idx.size
     if padding_idx is not None:
         if not -v <= padding_idx < v:  # torch: RuntimeError (it wrapped silently)
             raise InputError(
@@ -268,6 +287,15 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
                 f" {padding_idx}"
             )
         padding_idx = padding_idx + v if padding_idx < 0 else padding_idx
+    # torch's float/half sum and mean kernel (no padding_idx) ends the last bag at the last
+    # offset; its other kernels run the last bag to the input's end
+    to_end = not (weight.dtype.name in ("float32", "float16") and mode != "max"
+                  and padding_idx is None)  # fmt: skip
+    pos = _bags(idx, offsets, include_last_offset, to_end)  # (B, L_max)
+    if not v:  # an empty table (so no indices): zero bags, in the weight's graph as torch's
+        y = weight.sum() * 0 + Tensor(xp.zeros((pos.shape[0], weight.shape[1]), weight.dtype))
+        return y if per_sample_weights is None else y + per_sample_weights.sum() * 0
+    keep = pos < idx.size
     safe = xp.where(keep, pos, 0)  # all zeros when idx is empty (nothing is kept)
     rows = idx[safe] if idx.size else safe  # (B, L_max) embedding row of every slot
     if padding_idx is not None:
@@ -297,6 +325,14 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     # + 0.0 turns the −0.0 of an empty bag (negative rows times zero) into torch's 0.0
     y = (picked * scale.reshape(-1, 1)).reshape(b, l_max, weight.shape[1]).sum(1) + 0.0
     return y.half() if half else y
+
+
+def _long_or_int(op: str, dtype) -> None:
+    """torch's check of index tensors: int64 or int32 (RuntimeError)."""
+    if xp.dtype(dtype).name not in ("int64", "int32"):
+        raise InputTypeError(
+            f"{op}: expected indices of the scalar type Long (int64) or Int (int32), got {dtype}"
+        )
 
 
 def _index_counts(idx):
