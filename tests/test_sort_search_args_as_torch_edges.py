@@ -106,3 +106,31 @@ def _bool_dims(lib):
 def test_a_bool_dim_is_refused_as_torch(refused_alike, k):
     """torch's TypeError (ember read True as dim 1)."""
     refused_alike(_bool_dims, k, TypeError)
+
+
+REDUCE_DIMS = {
+    "count_nonzero": lambda m, x, d: m.count_nonzero(x, d),
+    "sum": lambda m, x, d: m.sum(x, d),
+    "amax": lambda m, x, d: x.amax(d),
+    "nansum": lambda m, x, d: m.nansum(x, d),
+}
+
+
+@pytest.mark.parametrize("name", REDUCE_DIMS)
+@pytest.mark.parametrize("kind", ["numpy", "tensor"])
+def test_reductions_read_a_numpy_or_0d_integer_dim_as_torch(torch, name, kind):
+    """ember's dims went through a check that took only Python ints (a TypeError for these)."""
+
+    got, want = (
+        REDUCE_DIMS[name](m, m.tensor(X), np.int64(1) if kind == "numpy" else m.tensor(1))
+        for m in (ember, torch)
+    )
+    _same_values(got, want)
+
+
+@pytest.mark.parametrize("name", REDUCE_DIMS)
+def test_reductions_refuse_a_bool_dim_as_torch(torch, name):
+    with pytest.raises(TypeError):
+        REDUCE_DIMS[name](torch, torch.tensor(X), True)
+    with pytest.raises(TypeError):
+        REDUCE_DIMS[name](ember, ember.tensor(X), True)

@@ -11,16 +11,18 @@ from ..errors import IndexInputError, InputError
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
 from .elementwise import not_implemented_for
-from .index import check_dim
+from .index import check_dim, int_argument
 
 
 def normalize_axis(axis, ndim):
     if axis is None:
         return tuple(range(ndim))
-    if isinstance(axis, int):
+    if isinstance(axis, int) or getattr(axis, "ndim", None) == 0:  # NumPy int, 0-d tensor
         axis = (axis,)
     n, seen = max(ndim, 1), []
     for a in axis:
+        if type(a) is not int:  # as torch's parser: a NumPy or 0-d tensor integer, not a bool
+            a = int_argument("", "dim", None, a)
         if not -n <= a < n:
             raise IndexError(f"axis {a} is out of range for a tensor of {ndim} dimensions")
         # a 0-d array accepts dim 0 or -1 (as torch) and reduces over no axes; either twice
