@@ -22,7 +22,7 @@ from ..ops import pool3d as P3
 from ..tensor import Tensor, apply
 from .conv import _check, _pair, accepts_unbatched, conv_padding, expected_input
 from .layers_more import _channel_dropout
-from .pool import _pool_args, adaptive_bins
+from .pool import _pool_args, adaptive_bins, refuse_integers
 
 _EXPECTED = expected_input(3)
 
@@ -94,8 +94,9 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     d, h, w = x.shape[-3:]
     sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(output_size)
     od, oh, ow = (n if o is None else o for o, n in zip(sizes, (d, h, w)))  # 0: empty output
-    if (od, oh, ow) == (1, 1, 1):  # global average pooling: one mean
+    if (od, oh, ow) == (1, 1, 1):  # global average pooling: one mean (torch's refusal too)
         return x.mean(axis=(-3, -2, -1), keepdims=True)
+    refuse_integers(x, "adaptive_avg_pool3d_cpu")
     lead = tuple(x.shape[:-3])
     y = x @ adaptive_bins(w, ow, x.dtype).T  # (..., D, H, ow)
     y = adaptive_bins(h, oh, x.dtype) @ y  # (..., D, oh, ow)

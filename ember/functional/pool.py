@@ -17,6 +17,7 @@ from ..backend import xp
 from ..errors import InputError
 from ..ops import pool as P
 from ..ops import unpool as U
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply
 from .conv import _pair, accepts_unbatched, expected_input
 from .shape import maximum
@@ -155,6 +156,13 @@ def adaptive_bins(size: int, out: int, dtype) -> Tensor:
     return Tensor(a)
 
 
+def refuse_integers(x: Tensor, kernel: str) -> None:
+    """torch's adaptive average pools have no integer or bool kernel (their bins' weights are
+    fractions): its NotImplementedError."""
+    if x.array.dtype.kind in "biu":
+        raise not_implemented_for(kernel, x.array.dtype)
+
+
 def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     """y = A_H · x · A_Wᵀ over the last two dims; None in output_size keeps that size."""
     if input.ndim not in (3, 4):
@@ -168,8 +176,9 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     oh, ow = h if oh is None else oh, w if ow is None else ow  # (0 is a size: empty output)
     if oh < 0 or ow < 0:  # torch: RuntimeError
         raise InputError(f"adaptive_avg_pool2d: output_size must be non-negative, got {(oh, ow)}")
-    if (oh, ow) == (1, 1):  # global average pooling: one mean
+    if (oh, ow) == (1, 1):  # global average pooling: one mean (torch's too, and its refusal)
         return input.mean(axis=(-2, -1), keepdims=True)
+    refuse_integers(input, "adaptive_avg_pool2d")
     return adaptive_bins(h, oh, input.dtype) @ input @ adaptive_bins(w, ow, input.dtype).T
 
 
@@ -180,6 +189,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A00
     out = output_size if isinstance(output_size, int) else output_size[0]
     if input.shape[-1] == 0:
         raise InputError(f"adaptive_avg_pool1d: empty length in {tuple(input.shape)}")
+    refuse_integers(input, "adaptive_avg_pool2d")  # torch runs it as a 2-D pool
     return input @ adaptive_bins(input.shape[-1], out, input.dtype).T
 
 

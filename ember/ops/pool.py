@@ -20,6 +20,7 @@ from ..backend import get_array_module
 from ..errors import InputError
 from ..function import Function, half_in_float32
 from .complex_refuse import refuse_complex
+from .elementwise import not_implemented_for
 from .im2col import add_windows, channel_major, offset_slice, pad2d, zeros_nchw
 from .masking import keep_where
 
@@ -159,6 +160,19 @@ def _avg_divisor(xp, size, kernel, stride, pad, out, count_include_pad):
     return xp.minimum(end, size) - xp.maximum(start, 0)
 
 
+def refuse_small_integers(x, kernel: str) -> None:
+    """torch's average pools have an integer kernel for int64 only: bool and the narrower
+    integers are its NotImplementedError."""
+    if x.dtype.kind == "b" or (x.dtype.kind in "iu" and x.dtype.itemsize != 8):
+        raise not_implemented_for(kernel, x.dtype)
+
+
+def truncated_quotient(xp, total, divisor):
+    """total / divisor rounded toward 0 (C's integer division, torch's integer average)."""
+    q = xp.abs(total) // xp.abs(divisor)
+    return xp.where((total < 0) != (xp.asarray(divisor) < 0), -q, q)
+
+
 _APART = "torch has no complex kernel for it: pool z.real and z.imag apart"
 
 
@@ -173,26 +187,34 @@ class AvgPool2d(Function):
         if x.dtype.kind == "c":
             name = "avg_pool1d" if self.one_d else "avg_pool2d"
             refuse_complex(x, name, NotImplementedError, _APART)
+        refuse_small_integers(x, "avg_pool2d")
         if self.one_d:
             x = x[:, :, None, :]
         out_hw, pads = _geometry(x, kernel_size, stride, padding, (1, 1), ceil_mode)
         x_pad = pad2d(x, pads)
         kh, kw = kernel_size
         y = None
+        integer = x.dtype.kind in "iu"  # summed in int64, as torch's integer kernels
         for u in range(kh):
             for v in range(kw):
                 part = x_pad[offset_slice(u, v, stride, (1, 1), out_hw)]
+                if integer:
+                    part = part.astype(xp.int64)
                 # order "K": y keeps x's memory order (channels-last, or a conv's channel-major)
                 y = part.copy(order="K") if y is None else y.__iadd__(part)
         if divisor_override == 0 and divisor_override is not None:  # (False is 0 as well)
             raise InputError("avg_pool: divisor_override must not be zero, got 0")
         if divisor_override:
-            scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
+            divisor = divisor_override
         else:
             h, w = x.shape[2:]
             dh = _avg_divisor(xp, h, kh, stride[0], padding[0], out_hw[0], count_include_pad)
             dw = _avg_divisor(xp, w, kw, stride[1], padding[1], out_hw[1], count_include_pad)
-            scale = (1.0 / (dh[:, None] * dw[None, :])).astype(x.dtype)
+            divisor = dh[:, None] * dw[None, :]
+        if integer:  # no gradient to keep: the sum over the divisor, truncated toward 0
+            y = truncated_quotient(xp, y, divisor).astype(x.dtype)
+            return y[:, :, 0, :] if self.one_d else y
+        scale = xp.asarray(1.0 / divisor, dtype=x.dtype)
         y *= scale
         self.scale = scale
         self.geometry = (x.shape, x_pad.shape, kernel_size, stride, pads, out_hw)

@@ -20,7 +20,13 @@ from ..errors import InputError
 from ..function import Function
 from .complex_refuse import refuse_complex
 from .conv3d import crop, kernel_offsets, offset_slice3d, pad3d
-from .pool import _avg_divisor, nan_wins, pool_out_size
+from .pool import (
+    _avg_divisor,
+    nan_wins,
+    pool_out_size,
+    refuse_small_integers,
+    truncated_quotient,
+)
 
 
 def pool3d_geometry(x_shape, kernel, stride, padding, dilation, ceil_mode):
@@ -107,24 +113,30 @@ class AvgPool3d(Function):
     def forward(self, x, kernel_size, stride, padding=(0, 0, 0), ceil_mode=False,
                 count_include_pad=True, divisor_override=None):  # fmt: skip
         xp = get_array_module(x)
+        refuse_small_integers(x, "avg_pool3d_out_frame")
         out_dhw, pads = pool3d_geometry(x.shape, kernel_size, stride, padding, (1, 1, 1),
                                         ceil_mode)  # fmt: skip
         x_pad = pad3d(x, pads)
         y = None
+        integer = x.dtype.kind in "iu"  # summed in int64, as torch's integer kernels
         for offset in kernel_offsets(kernel_size):
             part = x_pad[offset_slice3d(offset, stride, (1, 1, 1), out_dhw)]
+            if integer:
+                part = part.astype(xp.int64)
             y = part.copy() if y is None else y.__iadd__(part)
         if divisor_override == 0 and divisor_override is not None:  # (False is 0 as well)
             raise InputError("avg_pool3d: divisor_override must not be zero, got 0")
         if divisor_override:
-            scale = xp.asarray(1.0 / divisor_override, dtype=x.dtype)
+            divisor = divisor_override
         else:
             dd, dh, dw = (
                 _avg_divisor(xp, n, k, s, p, o, count_include_pad)
                 for n, k, s, p, o in zip(x.shape[2:], kernel_size, stride, padding, out_dhw)
             )
-            scale = 1.0 / (dd[:, None, None] * dh[None, :, None] * dw[None, None, :])
-            scale = scale.astype(x.dtype)
+            divisor = dd[:, None, None] * dh[None, :, None] * dw[None, None, :]
+        if integer:  # no gradient to keep: the sum over the divisor, truncated toward 0
+            return truncated_quotient(xp, y, divisor).astype(x.dtype)
+        scale = xp.asarray(1.0 / divisor, dtype=x.dtype)
         y *= scale
         self.scale = scale
         self.geometry = (x.shape, x_pad.shape, kernel_size, stride, pads, out_dhw)
