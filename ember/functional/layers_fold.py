@@ -25,6 +25,7 @@ from ..errors import IndexInputError, InputError, InputTypeError
 from ..ops import shape as S
 from ..ops import unfold as U
 from ..ops.complex_refuse import refuse_complex
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply, as_array
 from .conv import _pair
 from .layers import _renorm_rows
@@ -60,9 +61,28 @@ def unfold(input: Tensor, kernel_size, dilation=1, padding=0, stride=1) -> Tenso
     Rows ordered (c, u, v), columns by output row then column, as torch's im2col.
     A (C, H, W) input gives (C·kh·kw, L).
     """
+    if input.ndim < 3:  # torch reads its dim 2 first: IndexError
+        raise IndexInputError(
+            f"unfold: expected a 3-D (unbatched) or 4-D (batched) input, got shape"
+            f" {tuple(input.shape)} (dimension 2 out of range)"
+        )
     x, unbatched = _batched(input, "unfold")
-    y = apply(U.Unfold, x, **_window_args("unfold", kernel_size, dilation, padding, stride))
+    args = _window_args("unfold", kernel_size, dilation, padding, stride)
+    _im2col_checks(input, 3, "im2col_out_cpu")
+    y = apply(U.Unfold, x, **args)
     return y.squeeze(0) if unbatched else y
+
+
+def _im2col_checks(input: Tensor, unbatched: int, kernel: str) -> None:  # noqa: A002
+    """torch's shape check of im2col/col2im: every dim but the batch non-empty (RuntimeError),
+    then its kernel's dtypes (floating, complex and bool: NotImplementedError for integers)."""
+    if 0 in input.shape[input.ndim - unbatched :]:
+        raise InputError(
+            f"Expected {unbatched}D or {unbatched + 1}D (batch mode) tensor with possibly 0 batch"
+            f" size and other non-zero dimensions for input, but got: {list(input.shape)}"
+        )
+    if input.dtype.kind in "iu":
+        raise not_implemented_for(kernel, input.dtype)
 
 
 def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=1) -> Tensor:  # noqa: A002
@@ -73,7 +93,13 @@ def fold(input: Tensor, output_size, kernel_size, dilation=1, padding=0, stride=
     """
     x, unbatched = _batched(input, "fold", (2, 3))
     args = _window_args("fold", kernel_size, dilation, padding, stride)
-    y = apply(U.Fold, x, output_size=_pair(output_size, 2, "output_size"), **args)
+    _im2col_checks(input, 2, "col2im_out_cpu")
+    output_size = _pair(output_size, 2, "output_size")
+    if min(output_size) < 1:  # torch: RuntimeError
+        raise InputError(
+            f"fold: Expected output spatial size to be positive, but got: output_size={output_size}"
+        )
+    y = apply(U.Fold, x, output_size=output_size, **args)
     return y.squeeze(0) if unbatched else y
 
 

@@ -304,3 +304,28 @@ def test_embedding_bag_of_an_empty_table(torch):
         grads += [y, w.grad, p.grad]
     for e, t in zip(grads[:3], grads[3:]):
         _same(e, t)
+
+
+# ---------------------------------------------------------------- fold and unfold
+
+
+def _folds(lib):
+    F_ = _F(lib)
+    z = lib.zeros
+    return [
+        ("unfold of int64", lambda: F_.unfold(z(1, 2, 3, 3, dtype=lib.int64), 2), 0),
+        ("unfold of an empty int batch", lambda: F_.unfold(z(0, 2, 3, 3, dtype=lib.int32), 2), 0),
+        ("fold of int64", lambda: F_.fold(z(1, 4, 4, dtype=lib.int64), (3, 3), 2), 0),
+        ("unfold of no channels", lambda: F_.unfold(z(1, 0, 3, 3), 2), 1),
+        ("unfold of an empty unbatched dim", lambda: F_.unfold(z(0, 3, 3), 2), 1),
+        ("fold of no channels", lambda: F_.fold(z(1, 0, 4), (3, 3), 2), 1),
+        ("fold to an empty size", lambda: F_.fold(z(1, 2), (0, 1), 1, padding=1, stride=2), 1),
+        ("unfold of a 2-D input", lambda: F_.unfold(z(5, 3), 2), 2),
+        ("unfold of a 1-D input", lambda: F_.unfold(z(5), 2), 2),
+    ]
+
+
+@pytest.mark.parametrize("k", range(9))
+def test_fold_and_unfold_refuse_as_torch(refused_alike, k):
+    cls = [NotImplementedError, RuntimeError, IndexError][_folds(ember)[k][2]]
+    refused_alike(lambda lib: [case[:2] for case in _folds(lib)], k, cls)
