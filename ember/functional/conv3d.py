@@ -96,7 +96,7 @@ def adaptive_avg_pool3d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     od, oh, ow = (n if o is None else o for o, n in zip(sizes, (d, h, w)))  # 0: empty output
     if (od, oh, ow) == (1, 1, 1):  # global average pooling: one mean (torch's refusal too)
         return x.mean(axis=(-3, -2, -1), keepdims=True)
-    refuse_integers(x, "adaptive_avg_pool3d_cpu")
+    refuse_integers(x, "adaptive_avg_pool3d_cpu", (od, oh, ow))
     lead = tuple(x.shape[:-3])
     y = x @ adaptive_bins(w, ow, x.dtype).T  # (..., D, H, ow)
     y = adaptive_bins(h, oh, x.dtype) @ y  # (..., D, oh, ow)

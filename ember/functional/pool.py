@@ -156,10 +156,10 @@ def adaptive_bins(size: int, out: int, dtype) -> Tensor:
     return Tensor(a)
 
 
-def refuse_integers(x: Tensor, kernel: str) -> None:
+def refuse_integers(x: Tensor, kernel: str, out_size: tuple) -> None:
     """torch's adaptive average pools have no integer or bool kernel (their bins' weights are
-    fractions): its NotImplementedError."""
-    if x.array.dtype.kind in "biu":
+    fractions): its NotImplementedError, once there is an output element to compute."""
+    if x.array.dtype.kind in "biu" and math.prod(x.array.shape[: -len(out_size)] + out_size):
         raise not_implemented_for(kernel, x.array.dtype)
 
 
@@ -172,13 +172,15 @@ def adaptive_avg_pool2d(input: Tensor, output_size) -> Tensor:  # noqa: A002
     h, w = input.shape[-2:]
     if h == 0 or w == 0:  # torch's rule: every non-batch dim must be non-empty
         raise InputError(f"adaptive_avg_pool2d: empty spatial size in {tuple(input.shape)}")
+    if not isinstance(output_size, int) and len(output_size) != 2:
+        raise InputError("adaptive_avg_pool2d: output_size must be 2")
     oh, ow = (output_size, output_size) if isinstance(output_size, int) else output_size
     oh, ow = h if oh is None else oh, w if ow is None else ow  # (0 is a size: empty output)
     if oh < 0 or ow < 0:  # torch: RuntimeError
         raise InputError(f"adaptive_avg_pool2d: output_size must be non-negative, got {(oh, ow)}")
     if (oh, ow) == (1, 1):  # global average pooling: one mean (torch's too, and its refusal)
         return input.mean(axis=(-2, -1), keepdims=True)
-    refuse_integers(input, "adaptive_avg_pool2d")
+    refuse_integers(input, "adaptive_avg_pool2d", (oh, ow))
     return adaptive_bins(h, oh, input.dtype) @ input @ adaptive_bins(w, ow, input.dtype).T
 
 
@@ -189,7 +191,7 @@ def adaptive_avg_pool1d(input: Tensor, output_size: int) -> Tensor:  # noqa: A00
     out = output_size if isinstance(output_size, int) else output_size[0]
     if input.shape[-1] == 0:
         raise InputError(f"adaptive_avg_pool1d: empty length in {tuple(input.shape)}")
-    refuse_integers(input, "adaptive_avg_pool2d")  # torch runs it as a 2-D pool
+    refuse_integers(input, "adaptive_avg_pool2d", (out,))  # torch runs it as a 2-D pool
     return input @ adaptive_bins(input.shape[-1], out, input.dtype).T
 
 

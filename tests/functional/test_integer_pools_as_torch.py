@@ -64,3 +64,14 @@ def test_pools_without_an_integer_kernel_refuse_as_torch(torch, name):
             _REFUSED[name](lib)
         refused.append(isinstance(caught.value, NotImplementedError))
     assert refused[0] == refused[1]
+
+
+@pytest.mark.parametrize("name", ["adaptive_avg_pool1d", "adaptive_avg_pool2d"])
+def test_an_empty_integer_adaptive_pool_is_not_refused(torch, name):
+    """torch's kernel, and so its dtype check, runs only when there is an output element."""
+    outs = []
+    for lib in (ember, torch):
+        x = lib.tensor([[[1, 2], [3, 4]]])
+        outs.append(getattr(lib.nn.functional, name)(x[0] if "1d" in name else x, 0))
+    assert [tuple(o.shape) for o in outs][0] == tuple(outs[1].shape)
+    assert outs[0].dtype == ember.int64
