@@ -5,6 +5,7 @@ from __future__ import annotations
 from .. import backend
 from ..errors import InputError
 from ..ops import ctc as CO
+from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply, as_array
 from .loss import check_reduction
 
@@ -30,7 +31,7 @@ def _padded_targets(targets, target_lengths, n: int):
     """(N, S_max) int64 targets from torch's padded (N, S) or concatenated (ΣS_n,) form."""
     xp = backend.xp
     t = as_array(targets)
-    if t.dtype.kind not in "iu":
+    if t.dtype.kind not in "iu" and t.size and (t != t.round()).any():  # torch casts them
         raise TypeError(f"ctc_loss: targets must be integers, got dtype {t.dtype}")
     t = t.astype(backend.int64)
     smax = int(target_lengths.max()) if n else 0
@@ -77,11 +78,11 @@ def ctc_loss(
     check_reduction(reduction, name="ctc_loss")
     if not isinstance(log_probs, Tensor):
         log_probs = Tensor(as_array(log_probs))
+    if log_probs.dtype.name not in ("float32", "float64"):  # torch's kernel, checked first
+        raise not_implemented_for("ctc_loss_cpu", log_probs.dtype)
     unbatched = log_probs.ndim == 2
-    if unbatched:
+    if unbatched:  # its targets (S,) read as the concatenated form of one sample
         log_probs = log_probs.unsqueeze(1)
-        t_arr = as_array(targets)
-        targets = t_arr.reshape(1, -1)
     if log_probs.ndim != 3:
         raise ValueError(f"ctc_loss: log_probs must be (T, N, C) or (T, C), got {log_probs.shape}")
     tmax, n, c = log_probs.shape

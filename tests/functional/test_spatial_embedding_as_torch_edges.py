@@ -329,3 +329,42 @@ def _folds(lib):
 def test_fold_and_unfold_refuse_as_torch(refused_alike, k):
     cls = [NotImplementedError, RuntimeError, IndexError][_folds(ember)[k][2]]
     refused_alike(lambda lib: [case[:2] for case in _folds(lib)], k, cls)
+
+
+# ---------------------------------------------------------------- ctc_loss
+
+
+def _ctcs(lib):
+    def ctc(lp, targets, il, tl, **kw):
+        return lambda: _F(lib).ctc_loss(lp, targets, il, tl, **kw)
+
+    lp = lib.zeros(4, 2, 3).log_softmax(-1)
+    tg = lib.tensor([[1, 2], [1, 1]])
+    return [
+        ("half log_probs", ctc(lp.half(), tg, (4, 4), (2, 2)), NotImplementedError),
+        ("int64 log_probs", ctc(lp.long(), tg, (4, 4), (2, 2)), NotImplementedError),
+        ("half, before a bad blank", ctc(lp.half(), tg, (4, 4), (2, 2), blank=5),
+         NotImplementedError),
+        ("half, before empty log_probs", ctc(lp[:0].half(), tg, (0, 0), (2, 2)),
+         NotImplementedError),
+        ("unbatched targets longer than the target length",
+         ctc(lp[:, 0], lib.tensor([1, 2, 1]), (4,), (2,)), RuntimeError),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("k", range(5))
+def test_ctc_loss_refuses_as_torch(refused_alike, k):
+    refused_alike(lambda lib: [c[:2] for c in _ctcs(lib)], k, _ctcs(ember)[k][2])
+
+
+def test_ctc_loss_takes_whole_float_targets(torch):
+    """torch casts float targets holding whole numbers (ember refused them)."""
+    lp = np.log(np.random.RandomState(0).dirichlet(np.ones(4), size=(5, 2)))
+    losses = []
+    for lib in (ember, torch):
+        x = lib.tensor(lp, requires_grad=True)
+        loss = _F(lib).ctc_loss(x, lib.tensor([[1.0, 2.0], [3.0, 3.0]]), (5, 5), (2, 2))
+        loss.backward()
+        losses += [loss, x.grad]
+    _same(losses[0], losses[2])
+    _same(losses[1], losses[3])
