@@ -27,6 +27,11 @@ def _t(other, like: Tensor) -> Tensor:
     """Turn an operand into a Tensor of ``like``'s floating dtype where it is a plain value."""
     if isinstance(other, Tensor):
         return other
+    if other is None or isinstance(other, (str, bytes, dict, set)):  # no value to compute on
+        raise TypeError(
+            f"unsupported operand type(s): 'Tensor' and '{type(other).__name__}' (torch refuses"
+            " it too; a tensor operand takes a number, a tensor or an array)"
+        )
     other = _py(other)  # a NumPy scalar is a weak scalar too, as torch takes it
     a = as_array(other)
     if a.dtype.kind == "f" and a.dtype != like.array.dtype:

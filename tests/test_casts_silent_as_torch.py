@@ -62,3 +62,25 @@ def test_fill_takes_a_number_or_a_tensor_as_torch(torch, value):
         except TypeError:
             results.append(TypeError)
     assert results[0] == results[1]
+
+
+_NONE_OPERANDS = {
+    "x + None": lambda lib, x: x + None,
+    "None + x": lambda lib, x: None + x,
+    "x - None": lambda lib, x: x - None,
+    "x / None": lambda lib, x: x / None,
+    "x * 'a'": lambda lib, x: x * "a",
+    "x ** None": lambda lib, x: x**None,
+    "x < None": lambda lib, x: x < None,
+    "x @ None": lambda lib, x: x @ None,
+    "add(x, None)": lambda lib, x: lib.add(x, None),
+    "maximum(x, None)": lambda lib, x: lib.maximum(x, None),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_NONE_OPERANDS))
+def test_none_or_a_string_operand_is_a_type_error(torch, name):
+    """ember read None as nan (x + None was tensor([nan])) and a string through float()."""
+    for lib in (ember, torch):
+        with pytest.raises(TypeError):
+            _NONE_OPERANDS[name](lib, lib.tensor([1.0]))
