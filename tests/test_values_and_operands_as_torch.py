@@ -1,7 +1,7 @@
-"""Casts where a value does not fit are silent, as torch's (backend.cast): a float past the
-target's range becomes ±inf, a NaN made an integer is what the hardware gives. NumPy warned
-(RuntimeWarning: overflow / invalid value encountered in cast) from tensor() of Python floats
-past float32, x.float(), x.half(), x.long() and x.to(...)."""
+"""Values and operands as torch 2.13 takes them: casts where a value does not fit are silent
+(backend.cast: ±inf past a float range, the hardware's integer for NaN; NumPy warned), complex to
+real warns torch's UserWarning, fill_ takes a number or a tensor, and None or a string operand is
+a TypeError (ember read None as nan)."""
 
 import math
 import warnings
