@@ -18,8 +18,8 @@ from .creation_random import _floating, int_argument
 from .errors import InputError
 from .function import is_grad_enabled
 from .ops.elementwise import not_implemented_for
-from .ops.elementwise_more import StepValue
 from .ops.index_put import broadcast_shape
+from .ops.step_value import StepValue
 from .promotion import torch_dtype_name
 from .random_fill_checks import check_bernoulli_p
 from .tensor import Tensor, apply

@@ -18,7 +18,7 @@ from .function import is_grad_enabled, observers
 from .ops import rounding as R
 from .ops.complex_refuse import PARTS, refuse_complex
 from .ops.elementwise import not_implemented_for
-from .ops.elementwise_more import StepValue
+from .ops.step_value import StepValue
 from .tensor_torch_logic import TorchLogicMethods
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
