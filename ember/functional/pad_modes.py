@@ -107,8 +107,10 @@ def _circular(x: Tensor, pairs, dims) -> Tensor:
     for (lo, hi), d in zip(pairs, dims):
         n = x.shape[d]
         start, m = max(-lo, 0), n + min(lo, 0) + min(hi, 0)
-        if m < max(lo, 0) or m < max(hi, 0):  # torch: an overlapping copy's RuntimeError, or
-            raise InputError(  # (nothing left to wrap) uninitialised memory
+        # torch: an overlapping copy's RuntimeError, or uninitialised memory (nothing left to
+        # wrap), unless the output is empty
+        if (m < max(lo, 0) or m < max(hi, 0)) and n + lo + hi:
+            raise InputError(
                 f"circular padding ({lo}, {hi}) of dim {d} of size {n} wraps the {m} elements"
                 " left after its negative pad crops more than once"
             )

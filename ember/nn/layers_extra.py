@@ -92,18 +92,7 @@ class _CircularPad(_Pad):
                 f"{type(self).__name__}: expected {self.dims + 1}D or {self.dims + 2}D input"
                 f" (got {x.ndim}D input)"
             )
-        # torch crops the negative sides first and wraps what is left (ember's F.pad wraps the
-        # uncropped input), so the crop is done here by slicing
-        if len(self.padding) % 2:  # F.pad's refusal of an odd padding, as torch's
-            return FM.pad(x, tuple(self.padding), "circular")
-        pads, index = [], [slice(None)] * x.ndim
-        for k in range(len(self.padding) // 2):  # (a shorter tuple pads fewer dims, as torch)
-            before, after = self.padding[2 * k], self.padding[2 * k + 1]
-            index[x.ndim - 1 - k] = slice(-min(before, 0), x.shape[x.ndim - 1 - k] + min(after, 0))
-            pads += [max(before, 0), max(after, 0)]
-        if any(p < 0 for p in self.padding):
-            x = x[tuple(index)]
-        return FM.pad(x, tuple(pads), "circular")
+        return FM.pad(x, tuple(self.padding), "circular")  # torch's checks and crop-then-wrap
 
 
 class CircularPad1d(_CircularPad):

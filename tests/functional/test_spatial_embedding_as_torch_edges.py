@@ -368,3 +368,30 @@ def test_ctc_loss_takes_whole_float_targets(torch):
         losses += [loss, x.grad]
     _same(losses[0], losses[2])
     _same(losses[1], losses[3])
+
+
+def _circular_pads(lib):
+    x = lib.zeros(2, 2, 3, 1)
+    return [
+        ("CircularPad2d cropping a dim below empty", lambda: lib.nn.CircularPad2d(-2)(x)),
+        ("CircularPad1d cropping below empty", lambda: lib.nn.CircularPad1d((-2, 0))(x[0, :, 0])),
+    ]
+
+
+@pytest.mark.parametrize("k", range(2))
+def test_circular_pad_modules_check_as_f_pad(refused_alike, k):
+    """The modules call F.pad as torch's, so they refuse what it refuses (they cropped first
+    and then wrapped a positive pad, which no longer saw the size the crop went below)."""
+    refused_alike(_circular_pads, k)
+
+
+def test_circular_pad_to_an_empty_dim_as_torch(torch):
+    """An output with an empty dim reads nothing, so no wrap is refused there."""
+    outs = []
+    for lib in (ember, torch):
+        x = lib.ones(2, 4, 1, dtype=lib.float64, requires_grad=True)
+        y = lib.nn.CircularPad2d((1, -2, 1, -1))(x)
+        y.sum().backward()
+        outs += [y, x.grad]
+    _same(outs[0], outs[2])
+    _same(outs[1], outs[3])
