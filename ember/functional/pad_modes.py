@@ -104,17 +104,19 @@ def _circular(x: Tensor, pairs, dims) -> Tensor:
             raise InputError("Padding value causes wrapping around more than once.")
         if n + lo + hi < 0:
             raise InputError("Negative padding value is resulting in an empty dimension")
+    empty = 0 in x.shape or any(x.shape[d] + lo + hi == 0 for (lo, hi), d in zip(pairs, dims))
     for (lo, hi), d in zip(pairs, dims):
         n = x.shape[d]
         start, m = max(-lo, 0), n + min(lo, 0) + min(hi, 0)
         # torch: an overlapping copy's RuntimeError, or uninitialised memory (nothing left to
         # wrap), unless the output is empty
-        if (m < max(lo, 0) or m < max(hi, 0)) and n + lo + hi:
+        if (m < max(lo, 0) or m < max(hi, 0)) and not empty:
             raise InputError(
                 f"circular padding ({lo}, {hi}) of dim {d} of size {n} wraps the {m} elements"
                 " left after its negative pad crops more than once"
             )
         if lo or hi:
             j = xp.arange(n + lo + hi)
-            x = x.index_select(d, ((j - max(lo, 0)) % max(m, 1) + start).astype(xp.int64))
+            i = xp.minimum((j - max(lo, 0)) % max(m, 1) + start, max(n - 1, 0))  # (clipped
+            x = x.index_select(d, i.astype(xp.int64))  # for an empty x only: nothing is read)
     return x

@@ -132,6 +132,7 @@ def pad(x: Tensor, pad: tuple, mode: str = "constant", value: float = 0.0) -> Te
         widths = [(max(b, 0), max(a, 0)) for b, a in widths]
         if not any(b or a for b, a in widths):
             return x
-    if type(value) in (int, float):  # torch's value is a float, filled in with fill_'s check
+    if type(value) in (int, float) and any(b or a for b, a in widths):  # torch's value is a
+        # float, filled in with fill_'s check when something is padded
         value = check_scalar_fits(float(value), x.dtype)
     return apply(S.Pad, x, pad_width=tuple(widths), value=value)

@@ -395,3 +395,19 @@ def test_circular_pad_to_an_empty_dim_as_torch(torch):
         outs += [y, x.grad]
     _same(outs[0], outs[2])
     _same(outs[1], outs[3])
+
+
+@pytest.mark.parametrize(
+    "shape, pad, mode, dtype, value",
+    [
+        ((0, 3), (-3, 3), "circular", "float64", None),  # nothing to read: no wrap refused
+        ((0, 3, 2), (2, -3), "circular", "uint8", None),
+        ((1, 0), (), "constant", "uint8", -2.0),  # nothing filled: the value is not checked
+    ],
+)
+def test_pad_of_nothing_checks_nothing_as_torch(torch, shape, pad, mode, dtype, value):
+    outs = []
+    for lib in (ember, torch):
+        kw = {} if value is None else {"value": value}
+        outs.append(_F(lib).pad(lib.zeros(shape, dtype=getattr(lib, dtype)), pad, mode, **kw))
+    _same(*outs)
