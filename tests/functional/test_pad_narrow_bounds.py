@@ -38,7 +38,7 @@ def test_negative_pads_of_the_gathering_modes_keep_torchs_limits(torch, mode, si
     try:
         ref = torch.nn.functional.pad(torch.tensor(x), pad, mode=mode)
     except RuntimeError:
-        with pytest.raises(ValueError, match=f"{mode} padding needs at least"):
+        with pytest.raises(ValueError, match="too small|resulting in an empty dimension"):
             F.pad(ember.tensor(x), pad, mode=mode)
     else:
         np.testing.assert_array_equal(F.pad(ember.tensor(x), pad, mode=mode).array, ref.numpy())
