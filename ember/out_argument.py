@@ -105,14 +105,14 @@ EXACT_DTYPE = frozenset(
 #: functions that compute in out's dtype, as if given dtype=out.dtype (torch's scans cast their
 #: input to out's dtype first: cumsum(x, 0, out=float64) sums in float64, out=int64 truncates
 #: the input); a dtype= that differs from out's is torch's RuntimeError
-DTYPE_FROM_OUT = frozenset({"cumsum", "cumprod"})
+DTYPE_FROM_OUT = frozenset({"cumsum", "cumprod", "sum", "nansum", "mean", "nanmean", "prod"})
 
 
 def _dtype_from_out(name: str, dtype, out: Tensor):
     if dtype is not None and xp.dtype(dtype) != out.array.dtype:
         raise InputError(
             f"{name}(): expected out tensor to have dtype {torch_dtype_name(xp.dtype(dtype))},"
-            f" but got {torch_dtype_name(out.array.dtype)} instead (the scan runs in out's dtype)"
+            f" but got {torch_dtype_name(out.array.dtype)} instead (the op runs in out's dtype)"
         )
     return out.array.dtype
 

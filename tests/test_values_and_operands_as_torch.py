@@ -84,3 +84,16 @@ def test_none_or_a_string_operand_is_a_type_error(torch, name):
     for lib in (ember, torch):
         with pytest.raises(TypeError):
             _NONE_OPERANDS[name](lib, lib.tensor([1.0]))
+
+
+@pytest.mark.parametrize("name", ["sum", "nansum", "mean", "nanmean", "prod"])
+def test_a_reduction_into_a_wider_out_computes_in_outs_dtype(torch, name):
+    """torch's sum(x, 0, out=float64) sums in float64 (as with dtype=); ember summed in float32
+    and widened the result (found by the sort/search fuzz)."""
+    x = np.random.default_rng(0).standard_normal(7).astype(np.float32) * 1e4
+    values = []
+    for lib in (ember, torch):
+        out = lib.empty((), dtype=lib.float64)
+        getattr(lib, name)(lib.tensor(x[:3] if name == "prod" else x), 0, out=out)
+        values.append(float(out))
+    assert values[0] == pytest.approx(values[1], rel=1e-15)
