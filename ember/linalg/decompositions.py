@@ -16,9 +16,9 @@ from ..ops import linalg_more as M
 from ..tensor import Tensor, apply
 from . import _common as C
 
-QRResult = namedtuple("QRResult", ["Q", "R"])
-EighResult = namedtuple("EighResult", ["eigenvalues", "eigenvectors"])
-SVDResult = namedtuple("SVDResult", ["U", "S", "Vh"])
+QRResult = namedtuple("linalg_qr", ["Q", "R"])
+EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
 
 
 def cholesky(A, *, upper=False) -> Tensor:

@@ -17,7 +17,7 @@ from ..ops import linalg_eig as E
 from ..tensor import Tensor, apply
 from . import _common as C
 
-EigResult = namedtuple("EigResult", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
 
 
 def eig(A) -> EigResult:  # noqa: N803 - torch's name

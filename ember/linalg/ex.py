@@ -28,9 +28,9 @@ from .decompositions import cholesky
 from .lu import first_failure
 from .solvers import solve
 
-InvExResult = namedtuple("InvExResult", ["inverse", "info"])
-CholeskyExResult = namedtuple("CholeskyExResult", ["L", "info"])
-SolveExResult = namedtuple("SolveExResult", ["result", "info"])
+InvExResult = namedtuple("linalg_inv_ex", ["inverse", "info"])
+CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
+SolveExResult = namedtuple("linalg_solve_ex", ["result", "info"])
 
 
 def _lu_info(A: Tensor):

@@ -29,9 +29,9 @@ from ..tensor import Tensor, apply
 from . import _common as C
 from .solvers import solve_triangular
 
-LUFactorResult = namedtuple("LUFactorResult", ["LU", "pivots"])
-LUFactorExResult = namedtuple("LUFactorExResult", ["LU", "pivots", "info"])
-LUResult = namedtuple("LUResult", ["P", "L", "U"])
+LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
+LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
+LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
 
 
 def _batch(info, k: int) -> str:

@@ -20,8 +20,8 @@ from ..tensor import Tensor, apply
 from . import _common as C
 from .norms import _tolerances
 
-SlogdetResult = namedtuple("SlogdetResult", ["sign", "logabsdet"])
-LstsqResult = namedtuple("LstsqResult", ["solution", "residuals", "rank", "singular_values"])
+SlogdetResult = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
+LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
 def det(A) -> Tensor:
