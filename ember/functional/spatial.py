@@ -78,8 +78,6 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
             f"Expected a batch of {spatial}D affine matrices of shape Nx{rows}x{cols} for size"
             f" {list(size)}. Got {tuple(theta.shape)}."
         )
-    if theta.shape[0] != size[0]:
-        raise InputError(f"affine_grid: theta has batch {theta.shape[0]}, size has {size[0]}")
     dims = size[2:]
     if align_corners and min(dims) == 1:
         warnings.warn(
@@ -91,6 +89,10 @@ def affine_grid(theta: Tensor, size, align_corners: bool | None = None) -> Tenso
         )
     elif min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    if theta.dtype == xp.float16 and 1 in dims:  # torch's 0-d tensor for a unit axis has no
+        raise not_implemented_for("tensor_cpu", theta.dtype)  # half kernel on the CPU
+    if theta.shape[0] != size[0]:  # (torch's batched matmul refuses it after the base grid)
+        raise InputError(f"affine_grid: theta has batch {theta.shape[0]}, size has {size[0]}")
     # base[..., k] is the k-th coordinate (x, y[, z]) of every output point, then 1
     axes = [_linspace(n, align_corners, theta.dtype) for n in dims]
     mesh = xp.meshgrid(*axes, indexing="ij")  # (D,) H, W order

@@ -1,8 +1,10 @@
 """Spatial and embedding functionals where ember used to differ from torch 2.13 (found by
 fuzzing both side by side): grid_sample's dtype rules (integer inputs, a grid of another
-dtype, empty outputs) and its silence on ±inf grid points; F.pad's non-constant modes as
-torch's kernels (negative pads crop before the mirror or edge is taken, the input ranks and
-pad lengths they take, empty dims) and a constant that does not fit the dtype."""
+dtype, empty outputs), its silence on ±inf grid points and its 3-D backward at non-finite
+points; affine_grid's missing half kernel; F.pad's non-constant modes as torch's kernels
+(negative pads crop before the mirror or edge is taken, the ranks and pad lengths they take,
+empty dims), the circular pad modules, and a constant that does not fit the dtype; the checks
+of embedding, one_hot, embedding_bag (and where its last bag ends), fold/unfold and ctc_loss."""
 
 import math
 import warnings
@@ -122,6 +124,25 @@ def test_grid_sample_3d_backward_drops_non_finite_points_as_torch(
         outs.append((y, xs.grad, gs.grad))
     for e, t in zip(*outs):
         _same(e, t)
+
+
+def _affine_grids(lib):
+    def grid(theta, size):
+        return lambda: _F(lib).affine_grid(theta, size, align_corners=False)
+
+    half = lib.zeros(2, 2, 3, dtype=lib.float16)
+    return [
+        ("half theta, a unit-size axis", grid(half, (2, 3, 1, 4)), NotImplementedError),
+        ("half theta, 3-D, a unit-size axis", grid(half.new_zeros(2, 3, 4), (2, 1, 2, 1, 2)),
+         NotImplementedError),
+        ("half theta of another batch, a unit-size axis", grid(half, (3, 3, 1, 2)),
+         NotImplementedError),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("k", range(3))
+def test_affine_grid_refuses_as_torch(refused_alike, k):
+    refused_alike(lambda lib: [c[:2] for c in _affine_grids(lib)], k, _affine_grids(ember)[k][2])
 
 
 # ---------------------------------------------------------------- pad
