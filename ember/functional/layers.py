@@ -140,7 +140,8 @@ def _renorm_rows(w, idx, max_norm: float, norm_type: float) -> None:
             f"embedding_renorm_: cannot compute the {norm_type} norm of empty rows"
         )
     rows = xp.unique(idx.reshape(-1))
-    norms = xp.linalg.norm(w[rows].astype(xp.float64), ord=norm_type, axis=1)
+    picked = w[rows] if w.dtype.kind == "c" else w[rows].astype(xp.float64)  # (|z| of complex)
+    norms = xp.linalg.norm(picked, ord=norm_type, axis=1)
     big = norms > max_norm
     scale = (max_norm / (norms[big] + 1e-7)).astype(w.dtype)
     w[rows[big]] *= scale[:, None]

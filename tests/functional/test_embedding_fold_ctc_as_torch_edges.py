@@ -51,6 +51,21 @@ def test_embedding_takes_padding_idx_0_of_an_empty_table(torch):
     _same(*grads)
 
 
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, math.inf])
+def test_embedding_max_norm_of_complex_rows_as_torch(torch, norm_type):
+    """The rows' norms are of |z| (ember cast the rows to float64 first, dropping the
+    imaginary parts with NumPy's ComplexWarning)."""
+    rs = np.random.RandomState(0)
+    w = rs.randn(4, 3) + 1j * rs.randn(4, 3)
+    outs = []
+    for lib in (ember, torch):
+        t = lib.tensor(w.copy())
+        outs += [_F(lib).embedding(lib.tensor([0, 2, 2]), t, max_norm=0.7, norm_type=norm_type), t]
+    for e, t in zip(outs[:2], outs[2:]):
+        assert tuple(e.shape) == tuple(t.shape)
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12, atol=1e-12)
+
+
 def _one_hots(lib):
     def hot(t, n=-1):
         return lambda: _F(lib).one_hot(t, n)
