@@ -81,10 +81,12 @@ class Flatten(Module):
 
 
 def check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
-    """padding_idx in [0, num_embeddings) (a negative one counts from the end), as torch."""
+    """padding_idx in [0, num_embeddings) (a negative one counts from the end), as torch,
+    which checks only a nonzero one (0 passes for a table of no rows)."""
     if padding_idx is None:
         return None
-    if not -num_embeddings <= padding_idx < num_embeddings:
+    too_high = padding_idx > 0 and padding_idx >= num_embeddings
+    if too_high or (padding_idx < 0 and padding_idx < -num_embeddings):
         raise AssertionError(
             f"Padding_idx must be within num_embeddings: got {padding_idx} for {num_embeddings}"
         )

@@ -211,3 +211,27 @@ def test_ctc_loss_takes_whole_float_targets(torch):
         losses += [loss, x.grad]
     _same(losses[0], losses[2])
     _same(losses[1], losses[3])
+
+
+def _tables(lib):
+    n = lib.nn
+    return [
+        ("Embedding of -1 rows, padding_idx 0", lambda: n.Embedding(-1, 2, padding_idx=0)),
+        ("EmbeddingBag of -1 rows, padding_idx 0", lambda: n.EmbeddingBag(-1, 2, padding_idx=0)),
+        ("Embedding of no rows, padding_idx 0", lambda: n.Embedding(0, 2, padding_idx=0)),
+    ]
+
+
+@pytest.mark.parametrize("k, cls", [(0, RuntimeError), (1, RuntimeError), (2, IndexError)])
+def test_embedding_modules_check_only_a_nonzero_padding_idx(refused_alike, k, cls):
+    """torch's modules pass padding_idx 0 whatever the size, then fail making the table or
+    zeroing its row (ember's own AssertionError was neither)."""
+    refused_alike(_tables, k, cls)
+
+
+def test_embedding_from_pretrained_of_no_rows_with_padding_idx_0(torch):
+    reprs = []
+    for lib in (ember, torch):
+        m = lib.nn.EmbeddingBag.from_pretrained(lib.zeros(0, 2), padding_idx=0)
+        reprs.append((repr(m), m.padding_idx))
+    assert reprs[0] == reprs[1]
