@@ -83,7 +83,8 @@ def after_op(cls, inputs, recorded: bool, outputs, is_view: bool) -> None:
             " around it, make a clone to get a normal tensor and use it in autograd (torch"
             " refuses the same)."
         )
-    if is_view and _shares_memory(outputs[0].array, inputs[0].array):
+    base = getattr(inputs[0], "array", None) if is_view else None  # (apply takes raw arrays too)
+    if base is not None and _shares_memory(outputs[0].array, base):
         mark = is_inference(inputs[0])
     else:
         mark = inference_enabled()

@@ -123,3 +123,15 @@ def test_cat_and_stack_run_backward_twice_as_torch(lib):
     s.backward()
     s.backward()
     assert p.grad.tolist() == [8.0, 8.0]
+
+
+def test_ops_run_on_plain_arrays_after_a_region(torch):
+    """apply also takes raw arrays (nonzero's columns are GetItem on its index array): once
+    inference_mode has been used, the view rule must not read a Tensor's attributes of them."""
+    with ember.inference_mode():
+        ember.ones(1)
+    rows, cols = (ember.tensor([[0.5, 2.0], [3.0, 0.0]]) > 1).nonzero(as_tuple=True)
+    assert rows.tolist() == [0, 1] and cols.tolist() == [1, 0]
+    with ember.inference_mode():
+        rows, _ = (ember.tensor([[0.5, 2.0]]) > 1).nonzero(as_tuple=True)
+        assert rows.is_inference()
