@@ -358,4 +358,3 @@ class ClampTensor(Function):
 # logit and xlogy live in special_logs.py (this file's size); imported here, after _REAL_ONLY,
 # so EM.Logit and EM.Xlogy keep their old home
 from .special_logs import Logit, Xlogy  # noqa: E402, F401
-
