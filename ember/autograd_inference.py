@@ -73,24 +73,33 @@ def mark_new(t) -> None:
 
 def after_op(cls, inputs, recorded: bool, outputs, is_view: bool) -> None:
     """apply's rules once an op has run: refuse an inference input that a recorded op keeps
-    for its backward (``cls.rerunnable`` ops keep no values), then mark the outputs that are
-    inference tensors (all of them inside a region, save a view of a normal tensor; a view of
-    an inference tensor anywhere)."""
-    if recorded and not cls.rerunnable and any(is_inference(t) for t in inputs):
-        raise RuntimeError(
-            f"{cls.__name__}: inference tensors cannot be saved for backward. Please do not use"
-            " tensors created in inference mode in computation tracked by autograd; to work"
-            " around it, make a clone to get a normal tensor and use it in autograd (torch"
-            " refuses the same)."
-        )
-    base = getattr(inputs[0], "array", None) if is_view else None  # (apply takes raw arrays too)
-    if base is not None and _shares_memory(outputs[0].array, base):
-        mark = is_inference(inputs[0])
-    else:
-        mark = inference_enabled()
-    if mark:
-        for t in outputs:
-            t._inference = True
+    for its backward (``cls.rerunnable`` ops keep no values), then say which outputs are
+    inference tensors: all of them inside a region, save a view of a normal tensor; a view of
+    an inference tensor anywhere. Outside a region an op that makes no view has nothing to
+    mark, and returns at once (training after an evaluation in inference_mode)."""
+    if recorded and not cls.rerunnable:
+        for t in inputs:
+            if getattr(t, "_inference", False):
+                raise RuntimeError(
+                    f"{cls.__name__}: inference tensors cannot be saved for backward. Please do"
+                    " not use tensors created in inference mode in computation tracked by"
+                    " autograd; to work around it, make a clone to get a normal tensor and use"
+                    " it in autograd (torch refuses the same)."
+                )
+    inside = inference_enabled()
+    if not is_view:
+        if inside:
+            for t in outputs:
+                t._inference = True
+        return
+    base_is_inference = getattr(inputs[0], "_inference", False)
+    if not (inside or base_is_inference):
+        return
+    base = getattr(inputs[0], "array", None)  # (apply takes raw arrays too)
+    shares = base is not None and _shares_memory(outputs[0].array, base)
+    mark = base_is_inference if shares else inside
+    for t in outputs:  # (assigned, not only set: Tensor() marked a view made inside already)
+        t._inference = mark
 
 
 def _shares_memory(a, b) -> bool:

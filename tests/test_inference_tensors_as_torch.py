@@ -139,3 +139,16 @@ def test_ops_run_on_plain_arrays_after_a_region():
     assert piece.tolist() == [1, 2] and not piece.is_inference()
     with ember.inference_mode():
         assert apply(S.GetItem, np.arange(4), index=(slice(1, 3),)).is_inference()
+
+
+def test_an_index_view_of_a_normal_tensor_made_inside_stays_normal(lib):
+    """x[0:2] and x[1] take the indexing fast path, whose Tensor() marks what is made inside
+    a region: the view rule must set the flag back (found in review)."""
+    n = lib.ones(3)
+    w = lib.ones(2, requires_grad=True)
+    with lib.inference_mode():
+        v, s = n[0:2], n[1]
+    assert not v.is_inference() and not s.is_inference()
+    v.add_(1)
+    (v * w).sum().backward()
+    assert w.grad.tolist() == [2.0, 2.0]
