@@ -108,6 +108,16 @@ EXACT_DTYPE = frozenset(
 DTYPE_FROM_OUT = frozenset({"cumsum", "cumprod", "sum", "nansum", "mean", "nanmean", "prod"})
 
 
+def _from_out(name: str, args: tuple, out: Tensor) -> bool:
+    """Whether out's dtype is the computation's: always for the scans; for the reductions when
+    input and out are both floating (torch refuses an integer mean into a float out, and has
+    no integer nansum kernel; those keep their own checks)."""
+    if name in ("cumsum", "cumprod"):
+        return True
+    x = args[0] if args else None
+    return isinstance(x, Tensor) and x.array.dtype.kind in "fc" and out.array.dtype.kind in "fc"
+
+
 def _dtype_from_out(name: str, dtype, out: Tensor):
     if dtype is not None and xp.dtype(dtype) != out.array.dtype:
         raise InputError(
@@ -188,7 +198,7 @@ def with_out(fn, name: str):
             return fn(*args, **kwargs)
         if name in FACTORIES and kwargs.get("dtype") is None and isinstance(out, Tensor):
             kwargs["dtype"] = out.dtype
-        if name in DTYPE_FROM_OUT and isinstance(out, Tensor):
+        if name in DTYPE_FROM_OUT and isinstance(out, Tensor) and _from_out(name, args, out):
             kwargs["dtype"] = _dtype_from_out(name, kwargs.get("dtype"), out)
         return write_out(name, fn(*args, **kwargs), out)
 

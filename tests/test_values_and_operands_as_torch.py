@@ -97,3 +97,11 @@ def test_a_reduction_into_a_wider_out_computes_in_outs_dtype(torch, name):
         getattr(lib, name)(lib.tensor(x[:3] if name == "prod" else x), 0, out=out)
         values.append(float(out))
     assert values[0] == pytest.approx(values[1], rel=1e-15)
+
+
+def test_an_integer_mean_into_a_float_out_is_still_refused(torch):
+    """out's dtype is the computation's only for floating input and out (found in review: an
+    integer mean into a float32 out had begun to compute, where torch refuses)."""
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="could not infer output dtype"):
+            lib.mean(lib.tensor([1, 2, 4]), 0, out=lib.empty((), dtype=lib.float32))
