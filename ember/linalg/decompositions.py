@@ -19,6 +19,11 @@ from . import _common as C
 QRResult = namedtuple("linalg_qr", ["Q", "R"])
 EighResult = namedtuple("linalg_eigh", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("linalg_svd", ["U", "S", "Vh"])
+# torch's type names (repr, type(r).__name__); the qualified names stay these modules'
+# attributes, so that pickle finds the types
+QRResult.__qualname__ = "QRResult"
+EighResult.__qualname__ = "EighResult"
+SVDResult.__qualname__ = "SVDResult"
 
 
 def cholesky(A, *, upper=False) -> Tensor:

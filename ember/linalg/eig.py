@@ -18,6 +18,9 @@ from ..tensor import Tensor, apply
 from . import _common as C
 
 EigResult = namedtuple("linalg_eig", ["eigenvalues", "eigenvectors"])
+# torch's type names (repr, type(r).__name__); the qualified names stay these modules'
+# attributes, so that pickle finds the types
+EigResult.__qualname__ = "EigResult"
 
 
 def eig(A) -> EigResult:  # noqa: N803 - torch's name

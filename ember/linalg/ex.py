@@ -31,6 +31,11 @@ from .solvers import solve
 InvExResult = namedtuple("linalg_inv_ex", ["inverse", "info"])
 CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
 SolveExResult = namedtuple("linalg_solve_ex", ["result", "info"])
+# torch's type names (repr, type(r).__name__); the qualified names stay these modules'
+# attributes, so that pickle finds the types
+InvExResult.__qualname__ = "InvExResult"
+CholeskyExResult.__qualname__ = "CholeskyExResult"
+SolveExResult.__qualname__ = "SolveExResult"
 
 
 def _lu_info(A: Tensor):

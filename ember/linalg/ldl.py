@@ -37,6 +37,10 @@ from ..tensor import Tensor, apply
 
 LDLFactorResult = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
 LDLFactorExResult = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+# torch's type names (repr, type(r).__name__); the qualified names stay these modules'
+# attributes, so that pickle finds the types
+LDLFactorResult.__qualname__ = "LDLFactorResult"
+LDLFactorExResult.__qualname__ = "LDLFactorExResult"
 
 
 def _cabs1(z, xp):

@@ -32,6 +32,11 @@ from .solvers import solve_triangular
 LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
+# torch's type names (repr, type(r).__name__); the qualified names stay these modules'
+# attributes, so that pickle finds the types
+LUFactorResult.__qualname__ = "LUFactorResult"
+LUFactorExResult.__qualname__ = "LUFactorExResult"
+LUResult.__qualname__ = "LUResult"
 
 
 def _batch(info, k: int) -> str:

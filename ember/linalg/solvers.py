@@ -22,6 +22,10 @@ from .norms import _tolerances
 
 SlogdetResult = namedtuple("linalg_slogdet", ["sign", "logabsdet"])
 LstsqResult = namedtuple("linalg_lstsq", ["solution", "residuals", "rank", "singular_values"])
+# torch's type names (repr, type(r).__name__); the qualified names stay these modules'
+# attributes, so that pickle finds the types
+SlogdetResult.__qualname__ = "SlogdetResult"
+LstsqResult.__qualname__ = "LstsqResult"
 
 
 def det(A) -> Tensor:

@@ -30,3 +30,13 @@ def test_linalg_results_have_torchs_type_names(torch, name):
     assert type(results[0]).__name__ == type(results[1]).__name__ == f"linalg_{name}"
     assert all(hasattr(results[1], field) for field in results[0]._fields)
     assert len(results[0]) == len(results[1])
+
+
+@pytest.mark.parametrize("name", sorted(_CALLS))
+def test_linalg_results_still_pickle(name):
+    """The torch type names must not hide the types from pickle (found in review)."""
+    import pickle
+
+    result = _CALLS[name](ember, ember.tensor([[2.0, 1.0], [1.0, 3.0]]))
+    again = pickle.loads(pickle.dumps(result))
+    assert type(again) is type(result) and len(again) == len(result)
