@@ -15,6 +15,8 @@ is the equation from primitive Tensor ops, and the tests hold the two equal.
 
 from __future__ import annotations
 
+import math
+
 from ..errors import InputError, InputTypeError
 from ..function import no_grad
 from ..ops import batchnorm as B
@@ -71,6 +73,7 @@ def batch_norm_kernel(x: Tensor, running_mean: Tensor | None, running_var: Tenso
                       momentum: float, eps: float) -> Tensor:  # fmt: skip
     """batch_norm past F's own checks of the batch size and ε: torch.batch_norm, which has
     none of them (one value per channel normalises to 0, its unbiased variance is nan)."""
+    eps = float(eps)  # None is torch's TypeError; a 0-d tensor ε is its number
     if x.ndim < 2:
         raise InputError(
             f"batch_norm: expected an input of at least 2 dims (N, C, ...), got {x.shape}"
@@ -172,12 +175,7 @@ def group_norm(
     """x̂ per sample and group of C/G channels, then γ·x̂ + β per channel; the checks in
     torch's order (rank, one value per group, the groups, γ and β, the dtype)."""
     x = input
-    if x.ndim < 2:
-        raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
-    n, c = x.array.shape[:2]
-    spatial = 1
-    for k in x.array.shape[2:]:
-        spatial *= k
+    n, c, spatial = _group_norm_sizes(x)
     if num_groups > 0 and n * c // num_groups * spatial == 1:  # torch counts before dividing
         raise ValueError(
             f"group_norm: expected more than 1 value per channel when training, got input"
@@ -186,16 +184,20 @@ def group_norm(
     return group_norm_kernel(x, num_groups, weight, bias, eps)
 
 
+def _group_norm_sizes(x: Tensor) -> tuple[int, int, int]:
+    """(N, C, the number of values per channel) of group_norm's input, or torch's refusal of
+    a rank below 2."""
+    if x.ndim < 2:
+        raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
+    n, c = x.array.shape[:2]
+    return n, c, math.prod(x.array.shape[2:])
+
+
 def group_norm_kernel(x: Tensor, num_groups: int, weight: Tensor | None, bias: Tensor | None,
                       eps: float) -> Tensor:  # fmt: skip
     """group_norm past F's check of one value per group: torch.group_norm, which has none."""
     eps = float(eps)  # None is torch's TypeError (ember normalised to nan)
-    if x.ndim < 2:
-        raise InputError(f"group_norm: expected an input (N, C, ...), got shape {x.shape}")
-    n, c = x.array.shape[:2]
-    spatial = 1
-    for k in x.array.shape[2:]:
-        spatial *= k
+    n, c, spatial = _group_norm_sizes(x)
     if num_groups < 1 or c % num_groups:
         raise InputError(f"group_norm: num_groups={num_groups} must divide {c} channels")
     for name, t in (("weight", weight), ("bias", bias)):

@@ -197,3 +197,11 @@ def _top_level(lib):
 def test_torch_top_level_norms_skip_the_python_checks(torch):
     for e, t in zip(_top_level(ember), _top_level(torch)):
         _same(e, t, tol=1e-9)
+
+
+def test_torch_batch_norm_refuses_an_eps_of_none(torch):
+    """torch.batch_norm skips F's checks but still parses ε as a float (found in review: the
+    kernel met None with an arithmetic TypeError deep inside)."""
+    for lib in (ember, torch):
+        with pytest.raises(TypeError, match="must be"):
+            lib.batch_norm(lib.ones(2, 3), None, None, None, None, True, 0.1, None, False)
