@@ -206,17 +206,11 @@ def _grad(
         stack.extend(p._ctx for p in fn.parents if p is not None and p._ctx is not None)
     needed = set()
     for fn in sorted(reachable, key=lambda f: f.seq):  # parents' Functions come first
-        for p in fn.parents:
-            if p is None:
-                continue
-            ctx = p._ctx
-            if ctx is None:
-                if id(p) in leaf_inputs:
-                    needed.add(fn)
-                    break
-            elif ctx in needed or (ctx, p._idx) in slot_inputs:
-                needed.add(fn)
-                break
+        if any(
+            p is not None and _leads_to_input(p, leaf_inputs, needed, slot_inputs)
+            for p in fn.parents
+        ):
+            needed.add(fn)
     wanted = needed | capture_fns
     if create_graph:  # every step recorded, so the gradients can be differentiated again
         from .autograd_higher import recorded_grad
@@ -332,7 +326,7 @@ def _leads_to_input(p, leaf_inputs: dict, needed: set, slot_inputs: set) -> bool
 
 def _run_backward(fn, gys):
     """fn's backward on the gradients of its outputs (complex ones by torch's conjugate rules,
-    ops/complex.py)."""
+    ops/complex.py): autograd._sweep's dispatch, which that hot loop keeps inline."""
     if fn.multi_output:  # any output's gradient may be the complex one (gys[0] None)
         return complex_backward(fn, gys) if any_complex(gys) else fn.backward(*gys)
     g0 = gys[0]

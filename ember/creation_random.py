@@ -58,8 +58,8 @@ def rand(*size, generator=None, dtype=None, layout=None, device=None, requires_g
 def int_argument(value, fn: str, name: str, position: int | None = None) -> int:
     """An int argument as torch's parser reads it: an int, or an integer tensor of one element
     whatever its dims (not a bool, not a float)."""
-    one = isinstance(value, Tensor) and value.numel() == 1 or getattr(value, "ndim", 1) == 0
-    if one and value.dtype.kind in "iu":
+    one = (isinstance(value, Tensor) and value.numel() == 1) or getattr(value, "ndim", 1) == 0
+    if one and getattr(getattr(value, "dtype", None), "kind", "?") in "iu":
         value = value.item()
     if isinstance(value, bool) or not isinstance(value, (int, xp.integer)):
         where = f" (position {position})" if position else ""

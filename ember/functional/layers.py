@@ -70,6 +70,12 @@ def dropout(
     return apply(Mul, input, Tensor(mask))
 
 
+def is_long_or_int(dtype) -> bool:
+    """Whether ``dtype`` is torch's index dtype, int64 or int32 (read by kind and size: NumPy's
+    dtype.name costs microseconds, and embedding runs every step)."""
+    return dtype.kind == "i" and dtype.itemsize in (4, 8)
+
+
 def embedding(
     input,  # noqa: A002 - torch's argument name
     weight: Tensor,
@@ -110,7 +116,7 @@ def embedding(
         raise InputError(f"embedding: weight must be 2-D (num_embeddings, dim), got {weight.shape}")
     idx = input.array if isinstance(input, Tensor) else backend.asarray(input)
     whole = idx.dtype.kind in "iu"  # a tensor (not a list, ember's extension) as torch's:
-    if not whole or (isinstance(input, Tensor) and idx.dtype.name not in ("int32", "int64")):
+    if not whole or (isinstance(input, Tensor) and not is_long_or_int(idx.dtype)):
         raise InputTypeError(  # torch's RuntimeError: int64 or int32 indices only
             "embedding indices must be integers of the scalar type Long (int64) or Int"
             f" (int32), got {idx.dtype}"

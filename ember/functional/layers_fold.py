@@ -28,7 +28,7 @@ from ..ops.complex_refuse import refuse_complex
 from ..ops.elementwise import not_implemented_for
 from ..tensor import Tensor, apply, as_array
 from .conv import _pair
-from .layers import _renorm_rows
+from .layers import _renorm_rows, is_long_or_int
 
 # ---------------------------------------------------------------- unfold / fold
 
@@ -193,8 +193,6 @@ def _bags(idx, offsets, include_last_offset: bool, to_end: bool):
     """Flat indices (M,) and offsets → the (B, L_max) table of positions into idx (M where a
     bag is shorter)."""
     m = idx.shape[0]
-    if offsets.ndim != 1:
-        raise ValueError(f"embedding_bag: offsets has to be a 1D Tensor, got shape {offsets.shape}")
     offsets = offsets.astype(xp.int64)  # (their dtype was checked with the indices')
     if offsets.shape[0] and int(offsets[0]) != 0:
         raise RuntimeError(
@@ -271,11 +269,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
         raise ValueError("embedding_bag: max mode does not support sparse weights")
     if max_norm is not None:  # the rows looked up, renormalised in weight itself, as torch's
         _long_or_int("embedding_renorm_", idx.dtype)
-        if idx.size and (idx.min() < 0 or idx.max() >= weight.shape[0]):
-            raise IndexInputError(
-                f"embedding_bag: index {int(idx.max() if idx.max() >= 0 else idx.min())} is out"
-                f" of range for {weight.shape[0]} embeddings"
-            )
+        _check_indices(idx, weight.shape[0])
         _renorm_rows(weight.array, idx, float(max_norm), float(norm_type))
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
@@ -303,9 +297,7 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
         )
     idx = idx.reshape(-1).astype(xp.int64)
     v = weight.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= v):
-        bad = int(idx.max() if idx.max() >= v else idx.min())
-        raise IndexInputError(f"embedding_bag: index {bad} is out of range for {v} embeddings")
+    _check_indices(idx, v)
     if padding_idx is not None:
         if not -v <= padding_idx < v:  # torch: RuntimeError (it wrapped silently)
             raise InputError(
@@ -353,9 +345,16 @@ def embedding_bag(input, weight: Tensor, offsets=None, max_norm=None, norm_type=
     return y.half() if half else y
 
 
+def _check_indices(idx, v: int) -> None:
+    """torch's refusal of an index outside [0, v), naming the one past the top, else below 0."""
+    if idx.size and (idx.min() < 0 or idx.max() >= v):
+        bad = int(idx.max() if idx.max() >= v else idx.min())
+        raise IndexInputError(f"embedding_bag: index {bad} is out of range for {v} embeddings")
+
+
 def _long_or_int(op: str, dtype) -> None:
     """torch's check of index tensors: int64 or int32 (RuntimeError)."""
-    if xp.dtype(dtype).name not in ("int64", "int32"):
+    if not is_long_or_int(xp.dtype(dtype)):
         raise InputTypeError(
             f"{op}: expected indices of the scalar type Long (int64) or Int (int32), got {dtype}"
         )

@@ -1,5 +1,6 @@
-"""More of torch.nn.functional: pads by reflection/replication, pixel (un)shuffle, instance
-norm, RMS norm, channel dropout and bilinear, each composed from differentiable Tensor ops
+"""More of torch.nn.functional: pixel (un)shuffle, instance norm, RMS norm, channel dropout
+and bilinear (the pads by reflection, replication and circle live in pad_modes.py), each
+composed from differentiable Tensor ops
 (index_select gathers, reshapes, reductions), so every gradient is exact by construction.
 interpolate lives in interpolate.py and is re-exported here, where it used to be defined.
 """
@@ -199,7 +200,7 @@ def rms_norm(
     if x.array.size == 0:  # nothing to normalise (and no mean of an empty row to warn of)
         return x * 1.0 if weight is None else (x * weight).to(x.dtype)
     # float16 runs in float32, as torch's (opmath), with float32's ε by default, rounded once
-    half = x.dtype.name == "float16"
+    half = x.dtype == xp.float16
     if eps is None:
         eps = float(xp.finfo(xp.float32 if half else x.dtype).eps)
     axes = tuple(range(x.ndim - k, x.ndim))

@@ -21,6 +21,7 @@ from __future__ import annotations
 ORDER = "complex numbers have no order: compare z.abs(), z.real or z.imag instead"
 NOISE = "torch has no complex Bernoulli draw: multiply z by a real mask instead"
 PARTS = "apply it to the real and imaginary parts apart (z.real, z.imag) and recombine them"
+REAL_ONLY = "torch has no complex kernel for it (SciPy's real special functions behind it)"
 
 
 def refuse_mixed(op: str, x, **others) -> None:

@@ -14,7 +14,7 @@ import math
 
 from ..backend import erf, erfc, erfinv, errstate, expit, gammaln, get_array_module, polygamma, psi
 from ..function import Function, unbroadcast
-from .complex_refuse import refuse_complex
+from .complex_refuse import REAL_ONLY, refuse_complex
 from .reduce_more import complex_logaddexp
 
 _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
@@ -61,7 +61,7 @@ class _Unary(Function):
         return (gy * self.df(xp, self.x, self.y),)
 
 
-_REAL_ONLY = "torch has no complex kernel for it (SciPy's real special functions behind it)"
+_REAL_ONLY = REAL_ONLY
 
 
 def _like(a, x):
@@ -355,6 +355,6 @@ class ClampTensor(Function):
         return unbroadcast(xp.where(keep, gy, 0), x.shape), to_lo, to_hi
 
 
-# logit and xlogy live in special_logs.py (this file's size); imported here, after _REAL_ONLY,
+# logit and xlogy live in special_logs.py (this file's size); imported here,
 # so EM.Logit and EM.Xlogy keep their old home
 from .special_logs import Logit, Xlogy  # noqa: E402, F401

@@ -35,7 +35,7 @@ def int_argument(op: str, arg: str, position: int | None, value) -> int:
     """``value`` as torch's argument parser reads an int: an integer, or a 0-d integer tensor;
     a bool or a float is its TypeError (int() would truncate 2.5 to 2 without a word)."""
     dtype = getattr(value, "dtype", None)
-    if getattr(value, "ndim", None) == 0 and getattr(dtype, "kind", "") in "iu":
+    if getattr(value, "ndim", None) == 0 and getattr(dtype, "kind", "?") in "iu":
         return int(value.item())  # a 0-d integer tensor or NumPy integer
     if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         where = "" if position is None else f" (position {position})"

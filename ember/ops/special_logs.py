@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from ..backend import errstate, get_array_module
 from ..function import Function, unbroadcast
+from .complex_refuse import REAL_ONLY as _REAL_ONLY
 from .complex_refuse import refuse_complex
-from .elementwise_more import _REAL_ONLY
 
 
 class Logit(Function):

@@ -235,3 +235,12 @@ def test_embedding_from_pretrained_of_no_rows_with_padding_idx_0(torch):
         m = lib.nn.EmbeddingBag.from_pretrained(lib.zeros(0, 2), padding_idx=0)
         reprs.append((repr(m), m.padding_idx))
     assert reprs[0] == reprs[1]
+
+
+def test_embedding_bag_with_max_norm_names_the_index_torch_names(torch):
+    """-1 in [-1, 2] is the bad index (the max_norm path named 2; found in review)."""
+    for lib, pattern in ((ember, "index -1 "), (torch, "value -1 ")):
+        with pytest.raises(RuntimeError, match=pattern):
+            lib.nn.functional.embedding_bag(
+                lib.tensor([-1, 2]), lib.ones(5, 3), lib.tensor([0]), max_norm=1.0
+            )
