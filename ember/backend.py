@@ -12,7 +12,6 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-import warnings
 
 import numpy
 
@@ -22,16 +21,6 @@ from .backend_blas import split_run as _cpu_split_run
 from .backend_scans import doubling_scan, segmented_reduce_at  # the GPU's scans
 from .threads import parallel_for as _cpu_parallel_for
 from .threads import parallel_parts as _cpu_parallel_parts
-
-# torch computes ±inf and nan silently where NumPy warns at each (overflow, divide by zero,
-# invalid value): those warnings are ignored when they come from ember's own code (the
-# warning's module), at no cost per op; the user's own NumPy calls still warn
-warnings.filterwarnings(
-    "ignore",
-    message=r"(overflow|divide by zero|invalid value|underflow) encountered",
-    category=RuntimeWarning,
-    module=r"ember(\.|$)",
-)
 
 #: What == and != take besides tensors: numbers and arrays (else NotImplemented, as torch's)
 EQ_OPERANDS = (int, float, complex, numpy.generic, numpy.ndarray)
@@ -274,36 +263,6 @@ def to_numpy(a):
     return numpy.asarray(a)
 
 
-def errstate(**kwargs):
-    """numpy.errstate on the CPU; on the GPU CuPy never warns about floating-point errors, so
-    a context that does nothing."""
-    return _NoErrors() if ON_GPU else numpy.errstate(**kwargs)
-
-
-def cast(a, dtype):
-    """a.astype(dtype), silent as torch's casts where a value does not fit: a float past the
-    target's range becomes ±inf, a NaN or ±inf made an integer is what the hardware gives;
-    NumPy would warn (overflow or invalid value encountered in cast)."""
-    dtype = numpy.dtype(dtype)
-    if a.dtype.kind == "c" and dtype.kind != "c":  # torch's UserWarning, not NumPy's own class
-        warnings.warn(
-            "Casting complex values to real discards the imaginary part", UserWarning, stacklevel=3
-        )
-        a = a.real
-    if a.dtype.kind in "fc" and (dtype.kind in "biu" or dtype.itemsize < a.dtype.itemsize):
-        with errstate(over="ignore", invalid="ignore"):
-            return a.astype(dtype)
-    return a.astype(dtype)
-
-
-class _NoErrors:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc) -> bool:
-        return False
-
-
 def vecdot(a, b):
     """Σ over the last axis of a·b (numpy.vecdot: no product array; CuPy lacks it)."""
     if ON_GPU:
@@ -423,6 +382,10 @@ def strided_view(a, shape, strides, writeable: bool = False):
 # backend_special.py (SciPy's on the CPU, CuPy's on the GPU), re-exported here
 # torch.Generator and the default stream: in backend_random.py, re-exported here (it imports the
 # device checks above, so it comes last)
+# NumPy's floating-point errors: errstate, silent casts, and the warnings filter for ember's
+# own code: backend_errors.py
+from .backend_errors import cast, errstate  # noqa: E402, F401
+
 # files mapped into memory and memory shared with forked processes: backend_memory.py
 from .backend_memory import is_shared, map_file, shared_copy  # noqa: E402, F401
 from .backend_random import (  # noqa: E402, F401

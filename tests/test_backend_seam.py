@@ -13,6 +13,7 @@ CORE_FILES = sorted(p.name for p in ROOT.glob("*.py"))
 HOST_SIDE = {
     "backend.py",
     "backend_blas.py",
+    "backend_errors.py",
     "backend_memory.py",
     "backend_random.py",
     "backend_special.py",
