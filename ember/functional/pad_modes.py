@@ -19,6 +19,8 @@ that every dim but the batch be non-empty.
 
 from __future__ import annotations
 
+import functools
+
 from ..backend import xp
 from ..errors import InputError
 from ..ops.elementwise import not_implemented_for
@@ -87,8 +89,11 @@ def pad_non_constant(x: Tensor, pad, mode: str) -> Tensor:
     return x
 
 
+@functools.lru_cache(maxsize=256)
 def _source(n: int, lo: int, hi: int, mode: str):
-    """Source index of every output position along one axis (the equations above)."""
+    """Source index of every output position along one axis (the equations above). Kept per
+    (size, pads, mode), as a conv with padding_mode="reflect" asks for the same ones every
+    step; only index_select reads them."""
     j = xp.arange(n + lo + hi)
     if mode == "reflect":
         s = xp.where(j < lo, 2 * lo - j, xp.where(j < n + lo, j, 2 * (n + lo - 1) - j))
