@@ -29,6 +29,7 @@ from .ops.complex_refuse import refuse_complex
 from .ops.diagonal import Diagonal
 from .ops.elementwise import not_implemented_for
 from .ops.index import check_dim, int_argument
+from .tensor_stats_more import wrap_dim
 
 if TYPE_CHECKING:  # bound at import time by tensor.py
     from .tensor import Tensor, apply, as_array  # noqa: F401
@@ -263,13 +264,8 @@ class TorchReduceMethods:
                 f" {self.array.dtype}, q is {q.array.dtype})"
             )
         qa = xp.asarray(as_array(q), dtype=self.array.dtype)
-        n, dim = max(self.ndim, 1), dim if dim is None else int_argument("quantile", "dim", 3, dim)
-        if dim is not None and not -n <= dim < n:  # torch's words (check_dim's are ember's)
-            raise IndexError(
-                f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got"
-                f" {dim})"
-            )
-        d = None if dim is None else dim % n
+        # torch's words for a dim out of range (wrap_dim's; check_dim's are ember's)
+        d = None if dim is None else wrap_dim(int_argument("quantile", "dim", 3, dim), self.ndim)
         bad = ~((qa >= 0) & (qa <= 1))  # nan too
         if bad.any():
             raise InputError(

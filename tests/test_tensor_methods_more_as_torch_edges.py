@@ -27,15 +27,20 @@ def _shape_argument_mistakes(lib):
     ]
 
 
-@pytest.mark.parametrize("k", range(11))
-def test_shape_argument_mistakes_are_torch_s_errors(torch, k):
-    name, call, cls = _shape_argument_mistakes(ember)[k]
-    t_name, t_call, _ = _shape_argument_mistakes(torch)[k]
+def _both_raise(mistakes, torch, k: int) -> None:
+    """Case k of ``mistakes`` (name, call, error class) raises that class in torch and ember."""
+    name, call, cls = mistakes(ember)[k]
+    t_name, t_call, _ = mistakes(torch)[k]
     assert name == t_name
     with pytest.raises(cls):
         t_call()
     with pytest.raises(cls):
         call()
+
+
+@pytest.mark.parametrize("k", range(11))
+def test_shape_argument_mistakes_are_torch_s_errors(torch, k):
+    _both_raise(_shape_argument_mistakes, torch, k)
 
 
 @pytest.mark.parametrize(
@@ -214,13 +219,7 @@ def _dtype_argument_mistakes(lib):
 
 @pytest.mark.parametrize("k", range(8))
 def test_dtype_argument_mistakes_are_torch_s_errors(torch, k):
-    name, call, cls = _dtype_argument_mistakes(ember)[k]
-    t_name, t_call, _ = _dtype_argument_mistakes(torch)[k]
-    assert name == t_name
-    with pytest.raises(cls):
-        t_call()
-    with pytest.raises(cls):
-        call()
+    _both_raise(_dtype_argument_mistakes, torch, k)
 
 
 def _out_calls(lib):
